@@ -1,0 +1,100 @@
+// Loading and validating the [server] and [customers] sections of the config file.
+#include "config/settings.hpp"
+
+#include "config/toml.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <stdexcept>
+
+namespace switchboard::config {
+namespace {
+
+void reject_unknown_keys(const toml::table& table, std::string_view file,
+                         std::initializer_list<std::string_view> known, std::string_view section) {
+  for (const auto& [key, node] : table) {
+    if (std::find(known.begin(), known.end(), key.str()) == known.end())
+      fail_at(node, file, fmt::format("unknown key \"{}\" in {}; expected one of {}", key.str(), section,
+                                      fmt::join(known, ", ")));
+  }
+}
+
+std::string string_value(const toml::node& node, std::string_view file, std::string_view what) {
+  const auto* value = node.as_string();
+  if (value == nullptr) fail_at(node, file, fmt::format("{} must be a string", what));
+  return value->get();
+}
+
+std::string resolve(const std::string& base_file, const std::string& path) {
+  if (path == ":memory:" || std::filesystem::path(path).is_absolute()) return path;
+  return (std::filesystem::path(base_file).parent_path() / path).lexically_normal().string();
+}
+
+}  // namespace
+
+listen_address parse_listen_address(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    throw std::invalid_argument(fmt::format("\"{}\" is not HOST:PORT", text));
+  listen_address address;
+  address.host = text.substr(0, colon);
+  if (address.host.size() > 2 && address.host.front() == '[' && address.host.back() == ']')
+    address.host = address.host.substr(1, address.host.size() - 2);
+  const auto port_text = std::string_view(text).substr(colon + 1);
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535)
+    throw std::invalid_argument(fmt::format("\"{}\" is not HOST:PORT with a port from 0 to 65535", text));
+  address.port = static_cast<std::uint16_t>(port);
+  return address;
+}
+
+settings load_settings(const std::string& path) {
+  const auto root = parse_file(path);
+  settings result;
+  result.file = path;
+  result.database_path = resolve(path, "../var/switchboard.db");
+  result.rules_path = resolve(path, "../rules/routing.toml");
+
+  reject_unknown_keys(root, path, {"server", "customers", "calendars"}, "the top level");
+
+  if (const auto* server = root.get("server")) {
+    const auto* table = server->as_table();
+    if (table == nullptr) fail_at(*server, path, "[server] must be a table");
+    reject_unknown_keys(*table, path, {"listen", "database", "max_body_bytes", "rules"}, "[server]");
+    if (const auto* listen = table->get("listen")) {
+      try {
+        result.listen = parse_listen_address(string_value(*listen, path, "listen"));
+      } catch (const std::invalid_argument& e) {
+        fail_at(*listen, path, e.what());
+      }
+    }
+    if (const auto* database = table->get("database"))
+      result.database_path = resolve(path, string_value(*database, path, "database"));
+    if (const auto* rules = table->get("rules")) result.rules_path = resolve(path, string_value(*rules, path, "rules"));
+    if (const auto* limit = table->get("max_body_bytes")) {
+      const auto* value = limit->as_integer();
+      if (value == nullptr || value->get() <= 0)
+        fail_at(*limit, path, "max_body_bytes must be a positive integer (bytes)");
+      result.max_body_bytes = static_cast<std::size_t>(value->get());
+    }
+  }
+
+  if (const auto* customers = root.get("customers")) {
+    const auto* table = customers->as_table();
+    if (table == nullptr) fail_at(*customers, path, "[customers] must be a table");
+    reject_unknown_keys(*table, path, {"tiers"}, "[customers]");
+    if (const auto* tiers = table->get("tiers")) {
+      const auto* array = tiers->as_array();
+      if (array == nullptr || array->empty()) fail_at(*tiers, path, "tiers must be a non-empty array of strings");
+      result.tiers.clear();
+      for (const auto& tier : *array) result.tiers.push_back(string_value(tier, path, "a tier"));
+    }
+  }
+  return result;
+}
+
+}  // namespace switchboard::config

@@ -1,0 +1,24 @@
+#pragma once
+// toml++ for rule and config files, with positioned errors about parsed nodes.
+//
+// toml++ is compiled once (config/toml.cpp) rather than in every file that includes it.
+
+#include "config/error.hpp"
+
+#include <toml++/toml.h>
+
+#include <string>
+#include <string_view>
+
+namespace switchboard::config {
+
+// The position of a parsed TOML node in `file`.
+position position_of(const toml::node& node, std::string_view file);
+
+// Shorthand for the common case: an error about `node` in `file`.
+[[noreturn]] void fail_at(const toml::node& node, std::string_view file, std::string message);
+
+// Reads and parses a TOML file; syntax errors and unreadable files become config::error.
+toml::table parse_file(const std::string& path);
+
+}  // namespace switchboard::config

@@ -1,0 +1,111 @@
+// Blocking HTTP client on Beast.
+#include "http/client.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
+#include <stdexcept>
+
+namespace switchboard::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+std::string client_response::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (std::equal(key.begin(), key.end(), name.begin(), name.end(),
+                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
+                                               std::tolower(static_cast<unsigned char>(b)); }))
+      return value;
+  }
+  return {};
+}
+
+struct client::connection {
+  asio::io_context io;
+  std::string host;
+  std::string port;
+  std::chrono::seconds timeout;
+  std::optional<beast::tcp_stream> stream;
+  beast::flat_buffer buffer;
+
+  void connect() {
+    tcp::resolver resolver(io);
+    beast::error_code ec;
+    auto endpoints = resolver.resolve(host, port, ec);
+    if (ec) throw std::runtime_error(fmt::format("cannot resolve {}:{}: {}", host, port, ec.message()));
+    stream.emplace(io);
+    stream->expires_after(timeout);
+    stream->connect(endpoints, ec);
+    if (ec) {
+      stream.reset();
+      throw std::runtime_error(fmt::format("cannot connect to {}:{}: {}", host, port, ec.message()));
+    }
+    buffer.clear();
+  }
+};
+
+client::client(const std::string& base_url, std::chrono::seconds timeout) : connection_(std::make_unique<connection>()) {
+  std::string_view rest = base_url;
+  if (rest.starts_with("http://")) rest.remove_prefix(7);
+  while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  const auto colon = rest.rfind(':');
+  if (rest.empty() || rest.find('/') != std::string_view::npos)
+    throw std::runtime_error(fmt::format("\"{}\" is not an address like http://127.0.0.1:8080", base_url));
+  connection_->host = std::string(colon == std::string_view::npos ? rest : rest.substr(0, colon));
+  connection_->port = colon == std::string_view::npos ? "80" : std::string(rest.substr(colon + 1));
+  connection_->timeout = timeout;
+}
+
+client::~client() = default;
+client::client(client&&) noexcept = default;
+client& client::operator=(client&&) noexcept = default;
+
+client_response client::request(std::string_view method, std::string_view target, std::string body,
+                                std::string_view content_type,
+                                const std::vector<std::pair<std::string, std::string>>& headers) {
+  auto& c = *connection_;
+  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
+  req.set(bhttp::field::host, c.host + ":" + c.port);
+  req.set(bhttp::field::user_agent, "switchboard-client");
+  for (const auto& [name, value] : headers) req.set(name, value);
+  if (!body.empty() || method == "POST") {
+    req.set(bhttp::field::content_type, content_type);
+    req.body() = std::move(body);
+  }
+  req.prepare_payload();
+
+  // A reused connection may have been closed by the server; retry once on a fresh one.
+  for (int attempt = 0;; ++attempt) {
+    const bool fresh = !c.stream;
+    if (fresh) c.connect();
+    beast::error_code ec;
+    c.stream->expires_after(c.timeout);
+    bhttp::write(*c.stream, req, ec);
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(64 * 1024 * 1024);
+    if (!ec) bhttp::read(*c.stream, c.buffer, parser, ec);
+    if (ec) {
+      c.stream.reset();
+      if (!fresh && attempt == 0) continue;
+      throw std::runtime_error(fmt::format("{} {} failed: {}", method, target, ec.message()));
+    }
+    auto res = parser.release();
+    client_response out;
+    out.status = res.result_int();
+    out.body = std::move(res.body());
+    for (const auto& field : res) out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    if (!res.keep_alive()) c.stream.reset();
+    return out;
+  }
+}
+
+}  // namespace switchboard::http

@@ -1,0 +1,44 @@
+#pragma once
+// A small blocking HTTP/1.1 client over one keep-alive connection, for the CLI and tests.
+//
+// Thread-safety: one client, one thread.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace switchboard::http {
+
+struct client_response {
+  unsigned status = 0;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  std::string header(std::string_view name) const;  // case-insensitive; empty when absent
+};
+
+class client {
+ public:
+  // base_url: "http://HOST:PORT" (no path). Connects lazily; reconnects once if the server closed
+  // an idle keep-alive connection. Throws std::runtime_error when it cannot connect.
+  explicit client(const std::string& base_url, std::chrono::seconds timeout = std::chrono::seconds{30});
+  ~client();
+  client(client&&) noexcept;
+  client& operator=(client&&) noexcept;
+
+  client_response request(std::string_view method, std::string_view target, std::string body = {},
+                          std::string_view content_type = "application/json",
+                          const std::vector<std::pair<std::string, std::string>>& headers = {});
+  client_response get(std::string_view target) { return request("GET", target); }
+  client_response post_json(std::string_view target, std::string body) {
+    return request("POST", target, std::move(body));
+  }
+
+ private:
+  struct connection;
+  std::unique_ptr<connection> connection_;
+};
+
+}  // namespace switchboard::http

@@ -1,0 +1,116 @@
+// Matching request targets against the route table.
+#include "http/router.hpp"
+
+#include <fmt/format.h>
+
+namespace switchboard::http {
+namespace {
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> segments;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    segments.emplace_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return segments;
+}
+
+bool parse_query(std::string_view query, std::map<std::string, std::string, std::less<>>& out) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    auto eq = pair.find('=');
+    std::string key, value;
+    if (!url_decode(pair.substr(0, eq), key, true)) return false;
+    if (eq != std::string_view::npos && !url_decode(pair.substr(eq + 1), value, true)) return false;
+    out[key] = value;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool url_decode(std::string_view in, std::string& out, bool plus_is_space) {
+  out.clear();
+  auto hex = [](char h) -> int {
+    if (h >= '0' && h <= '9') return h - '0';
+    if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+    if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const char c = in[i];
+    if (c == '+' && plus_is_space) {
+      out += ' ';
+    } else if (c == '%') {
+      if (i + 2 >= in.size()) return false;
+      const int high = hex(in[i + 1]), low = hex(in[i + 2]);
+      if (high < 0 || low < 0) return false;
+      out += static_cast<char>(high * 16 + low);
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return true;
+}
+
+void router::add(beast_http::verb method, std::string pattern, route_handler handler) {
+  auto segments = split_path(pattern);
+  for (auto& existing : routes_) {
+    if (existing.segments == segments) {
+      existing.handlers[method] = std::move(handler);
+      return;
+    }
+  }
+  routes_.push_back({std::move(segments), {{method, std::move(handler)}}});
+}
+
+boost::asio::awaitable<response> router::dispatch(const request& req) const {
+  const std::string_view target = req.target();
+  const auto question = target.find('?');
+  const auto path = target.substr(0, question);
+
+  route_match match;
+  if (question != std::string_view::npos && !parse_query(target.substr(question + 1), match.query))
+    co_return error_response(status::bad_request, "malformed_query", "the query string has a bad percent-escape");
+
+  const auto segments = split_path(path);
+  for (const auto& candidate : routes_) {
+    if (candidate.segments.size() != segments.size()) continue;
+    route_match attempt = match;
+    bool matches = true;
+    for (std::size_t i = 0; i < segments.size() && matches; ++i) {
+      const auto& expected = candidate.segments[i];
+      if (expected.size() > 2 && expected.front() == '{' && expected.back() == '}') {
+        std::string decoded;
+        matches = url_decode(segments[i], decoded, false) && !decoded.empty();
+        attempt.params[expected.substr(1, expected.size() - 2)] = decoded;
+      } else {
+        matches = expected == segments[i];
+      }
+    }
+    if (!matches) continue;
+
+    auto handler = candidate.handlers.find(req.method());
+    if (handler == candidate.handlers.end()) {
+      std::string allow;
+      for (const auto& [verb, unused] : candidate.handlers)
+        allow += (allow.empty() ? "" : ", ") + std::string(beast_http::to_string(verb));
+      auto res = error_response(status::method_not_allowed, "method_not_allowed",
+                                fmt::format("{} is not allowed on {}; allowed: {}",
+                                            std::string_view(req.method_string()), path, allow));
+      res.set(beast_http::field::allow, allow);
+      co_return res;
+    }
+    co_return co_await handler->second(req, attempt);
+  }
+  co_return error_response(status::not_found, "not_found", fmt::format("no such resource: {}", path));
+}
+
+}  // namespace switchboard::http

@@ -1,0 +1,46 @@
+#pragma once
+// The HTTP/1.1 server: accepts connections and runs one coroutine per connection that reads
+// requests (with a header timeout and a body limit), hands each to the request handler and
+// writes the response, keeping the connection alive when the client asks.
+//
+// Thread-safety: construct, start and stop on the io_context's thread.
+
+#include "http/message.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+
+namespace switchboard::http {
+
+struct server_options {
+  std::size_t max_body_bytes = 1024 * 1024;  // larger bodies get 413, read no further
+  std::chrono::seconds read_timeout{30};      // for a whole request, header and body
+};
+
+// Produces the response to one request. May throw: the server answers 500 and logs it.
+using request_handler = std::function<boost::asio::awaitable<response>(request)>;
+
+class server {
+ public:
+  server(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint, server_options options,
+         request_handler handler);
+  ~server();
+
+  // The bound address (the real port when asked for port 0).
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+
+  void start();
+  void stop();  // stops accepting; open connections end with the io_context
+
+ private:
+  struct state;
+  std::shared_ptr<state> state_;
+};
+
+}  // namespace switchboard::http

@@ -1,0 +1,46 @@
+#pragma once
+// The closed vocabularies of the domain and their string forms.
+//
+// Every enum has `to_string` (its wire and config spelling) and `parse_X`, which returns
+// std::nullopt for anything that is not exactly one of the known spellings: unknown values
+// are rejected, never mapped to a default. `all_X()` lists the spellings for error messages.
+
+#include <array>
+#include <optional>
+#include <string_view>
+
+namespace switchboard::model {
+
+enum class request_kind { how_to, feature_request, troubleshooting, engineering_interrupt, concern };
+enum class customer_stage { prospect, trial, production };
+enum class team { ce, se, product, engineering, engineering_discussion };
+enum class request_status { new_, open, pending_customer, escalated, resolved, closed };
+enum class request_source { api, cli, slack, email };
+enum class priority { low, normal, high, urgent };
+
+std::string_view to_string(request_kind value);
+std::string_view to_string(customer_stage value);
+std::string_view to_string(team value);
+std::string_view to_string(request_status value);
+std::string_view to_string(request_source value);
+std::string_view to_string(priority value);
+
+std::optional<request_kind> parse_request_kind(std::string_view text);
+std::optional<customer_stage> parse_customer_stage(std::string_view text);
+std::optional<team> parse_team(std::string_view text);
+std::optional<request_status> parse_request_status(std::string_view text);
+std::optional<request_source> parse_request_source(std::string_view text);
+std::optional<priority> parse_priority(std::string_view text);
+
+// The accepted spellings, comma-separated, for "expected one of ..." messages.
+std::string_view request_kind_names();
+std::string_view customer_stage_names();
+std::string_view team_names();
+std::string_view request_status_names();
+std::string_view request_source_names();
+std::string_view priority_names();
+
+// Pre-sales customers (prospect, trial) versus post-sales (production).
+bool is_pre_sales(customer_stage stage);
+
+}  // namespace switchboard::model

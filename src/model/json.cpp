@@ -1,0 +1,273 @@
+// JSON encoding and validating decoding of requests and routing decisions.
+#include "model/json.hpp"
+
+#include <boost/json.hpp>
+#include <date/date.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <sstream>
+#include <stdexcept>
+
+namespace switchboard::model {
+namespace json = boost::json;
+namespace {
+
+json::array to_array(const std::vector<std::string>& strings) {
+  json::array out;
+  for (const auto& s : strings) out.emplace_back(s);
+  return out;
+}
+
+json::value optional_string(const std::string& s) {
+  return s.empty() ? json::value(nullptr) : json::value(s);
+}
+
+// Collects every problem with one JSON object, field by field.
+class object_reader {
+ public:
+  object_reader(const json::object& object, std::string prefix, std::vector<field_error>& errors)
+      : object_(object), prefix_(std::move(prefix)), errors_(errors) {}
+
+  void reject_unknown(std::initializer_list<std::string_view> known) {
+    for (const auto& [key, value] : object_) {
+      if (std::find(known.begin(), known.end(), std::string_view(key)) == known.end())
+        fail(key, "unknown field");
+    }
+  }
+
+  // A string field; an empty result means absent, wrong-typed or (when required) empty.
+  std::string text(std::string_view key, bool required, std::size_t max_length) {
+    const auto* value = object_.if_contains(key);
+    if (value == nullptr || value->is_null()) {
+      if (required) fail(key, "is required");
+      return {};
+    }
+    if (!value->is_string()) {
+      fail(key, "must be a string");
+      return {};
+    }
+    std::string result(value->as_string());
+    if (required && result.empty()) fail(key, "must not be empty");
+    if (result.size() > max_length) fail(key, fmt::format("must be at most {} bytes", max_length));
+    return result;
+  }
+
+  template <typename Enum, typename Parse>
+  std::optional<Enum> choice(std::string_view key, bool required, Parse parse, std::string_view names) {
+    const auto* value = object_.if_contains(key);
+    if (value == nullptr || value->is_null()) {
+      if (required) fail(key, fmt::format("is required; expected one of {}", names));
+      return std::nullopt;
+    }
+    if (!value->is_string()) {
+      fail(key, fmt::format("must be a string, one of {}", names));
+      return std::nullopt;
+    }
+    auto parsed = parse(std::string_view(value->as_string()));
+    if (!parsed)
+      fail(key, fmt::format("unknown value \"{}\"; expected one of {}", std::string_view(value->as_string()), names));
+    return parsed;
+  }
+
+  void fail(std::string_view key, std::string message) {
+    errors_.push_back({prefix_ + std::string(key), std::move(message)});
+  }
+
+ private:
+  const json::object& object_;
+  std::string prefix_;
+  std::vector<field_error>& errors_;
+};
+
+std::string string_at(const json::object& object, std::string_view key) {
+  const auto* value = object.if_contains(key);
+  if (value == nullptr || value->is_null()) return {};
+  return std::string(value->as_string());
+}
+
+std::vector<std::string> strings_at(const json::object& object, std::string_view key) {
+  std::vector<std::string> out;
+  if (const auto* value = object.if_contains(key))
+    for (const auto& item : value->as_array()) out.emplace_back(item.as_string());
+  return out;
+}
+
+template <typename T>
+T required(std::optional<T> value, std::string_view what) {
+  if (!value) throw std::invalid_argument(fmt::format("stored value has a bad {}", what));
+  return *value;
+}
+
+}  // namespace
+
+std::string format_instant(instant at) { return date::format("%Y-%m-%dT%H:%M:%SZ", at); }
+
+std::optional<instant> parse_instant(std::string_view text) {
+  for (const char* format : {"%Y-%m-%dT%H:%M:%S%Ez", "%Y-%m-%dT%H:%M:%SZ"}) {
+    std::istringstream in{std::string(text)};
+    date::sys_time<std::chrono::seconds> at;
+    in >> date::parse(format, at);
+    if (!in.fail() && in.peek() == std::char_traits<char>::eof()) return at;
+  }
+  return std::nullopt;
+}
+
+json::object to_json(const customer& value) {
+  return {{"id", value.id},
+          {"name", value.name},
+          {"stage", to_string(value.stage)},
+          {"tier", optional_string(value.tier)}};
+}
+
+json::object to_json(const request_input& value) {
+  return {{"kind", to_string(value.kind)},
+          {"customer", to_json(value.customer)},
+          {"title", value.title},
+          {"body", value.body},
+          {"source", to_string(value.source)},
+          {"priority", to_string(value.priority)},
+          {"use_case", optional_string(value.use_case)}};
+}
+
+json::object to_json(const routing_decision& value) {
+  json::array trace;
+  for (const auto& step : value.trace) {
+    json::object item{{"rule", step.rule}, {"matched", step.matched}};
+    if (step.failure)
+      item["failed"] = json::object{{"field", step.failure->field},
+                                    {"op", step.failure->op},
+                                    {"expected", step.failure->expected},
+                                    {"actual", step.failure->actual}};
+    trace.push_back(std::move(item));
+  }
+  return {{"rule", value.rule},
+          {"fallback", value.fallback},
+          {"owner", to_string(value.owner)},
+          {"priority", to_string(value.priority)},
+          {"tags", to_array(value.tags)},
+          {"watchers", to_array(value.watchers)},
+          {"reason", value.reason},
+          {"notes", to_array(value.notes)},
+          {"trace", std::move(trace)}};
+}
+
+json::object to_json(const request& value) {
+  json::object out{{"id", value.id}};
+  for (auto& [key, field] : to_json(value.input)) out[key] = std::move(field);
+  out["status"] = to_string(value.status);
+  out["owner"] = to_string(value.owner);
+  out["assignee"] = optional_string(value.assignee);
+  out["created_at"] = format_instant(value.created_at);
+  out["updated_at"] = format_instant(value.updated_at);
+  out["routing"] = to_json(value.routing);
+  return out;
+}
+
+std::variant<request_input, std::vector<field_error>> parse_request_input(
+    const json::value& json, const std::vector<std::string>& known_tiers) {
+  std::vector<field_error> errors;
+  if (!json.is_object()) return std::vector<field_error>{{"", "the request must be a JSON object"}};
+  const auto& object = json.as_object();
+  object_reader top(object, "", errors);
+  top.reject_unknown({"kind", "customer", "title", "body", "source", "priority", "use_case"});
+
+  request_input input;
+  if (auto kind = top.choice<request_kind>("kind", true, parse_request_kind, request_kind_names())) input.kind = *kind;
+  input.title = top.text("title", true, 200);
+  input.body = top.text("body", false, 64 * 1024);
+  input.use_case = top.text("use_case", false, 100);
+  if (auto source = top.choice<request_source>("source", false, parse_request_source, request_source_names()))
+    input.source = *source;
+  if (auto p = top.choice<priority>("priority", false, parse_priority, priority_names())) input.priority = *p;
+
+  const auto* customer_value = object.if_contains("customer");
+  if (customer_value == nullptr || customer_value->is_null()) {
+    top.fail("customer", "is required: an object with id, name, stage and (post-sales) tier");
+  } else if (!customer_value->is_object()) {
+    top.fail("customer", "must be an object with id, name, stage and (post-sales) tier");
+  } else {
+    object_reader nested(customer_value->as_object(), "customer.", errors);
+    nested.reject_unknown({"id", "name", "stage", "tier"});
+    input.customer.id = nested.text("id", true, 100);
+    input.customer.name = nested.text("name", true, 200);
+    if (auto stage = nested.choice<customer_stage>("stage", true, parse_customer_stage, customer_stage_names()))
+      input.customer.stage = *stage;
+    input.customer.tier = nested.text("tier", false, 100);
+    if (!input.customer.tier.empty() &&
+        std::find(known_tiers.begin(), known_tiers.end(), input.customer.tier) == known_tiers.end())
+      nested.fail("tier", fmt::format("unknown tier \"{}\"; expected one of {}", input.customer.tier,
+                                      fmt::join(known_tiers, ", ")));
+  }
+
+  if (!errors.empty()) return errors;
+  return input;
+}
+
+routing_decision routing_decision_from_json(const json::value& json) {
+  try {
+    const auto& object = json.as_object();
+    routing_decision decision;
+    decision.rule = string_at(object, "rule");
+    decision.fallback = object.at("fallback").as_bool();
+    decision.owner = required(parse_team(string_at(object, "owner")), "owner");
+    decision.priority = required(parse_priority(string_at(object, "priority")), "priority");
+    decision.tags = strings_at(object, "tags");
+    decision.watchers = strings_at(object, "watchers");
+    decision.reason = string_at(object, "reason");
+    decision.notes = strings_at(object, "notes");
+    for (const auto& item : object.at("trace").as_array()) {
+      const auto& step = item.as_object();
+      rule_evaluation evaluation{string_at(step, "rule"), step.at("matched").as_bool(), std::nullopt};
+      if (const auto* failed = step.if_contains("failed")) {
+        const auto& f = failed->as_object();
+        evaluation.failure = condition_failure{string_at(f, "field"), string_at(f, "op"),
+                                               string_at(f, "expected"), string_at(f, "actual")};
+      }
+      decision.trace.push_back(std::move(evaluation));
+    }
+    return decision;
+  } catch (const std::invalid_argument&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(fmt::format("stored routing decision is malformed: {}", e.what()));
+  }
+}
+
+request_input request_input_from_json(const json::value& json) {
+  const auto& object = json.as_object();
+  std::vector<std::string> stored_tier;
+  if (const auto* customer = object.if_contains("customer"); customer && customer->is_object())
+    if (const auto* tier = customer->as_object().if_contains("tier"); tier && tier->is_string())
+      stored_tier.emplace_back(tier->as_string());
+  auto input = parse_request_input(json, stored_tier);
+  if (auto* errors = std::get_if<std::vector<field_error>>(&input))
+    throw std::invalid_argument(fmt::format("stored request has a bad {}", errors->front().field));
+  return std::get<request_input>(std::move(input));
+}
+
+request request_from_json(const json::value& json) {
+  try {
+    const auto& object = json.as_object();
+    json::object input_part;
+    for (std::string_view key : {"kind", "customer", "title", "body", "source", "priority", "use_case"})
+      if (const auto* value = object.if_contains(key)) input_part[key] = *value;
+
+    request out;
+    out.id = object.at("id").to_number<request_id>();
+    out.input = request_input_from_json(input_part);
+    out.status = required(parse_request_status(string_at(object, "status")), "status");
+    out.owner = required(parse_team(string_at(object, "owner")), "owner");
+    out.assignee = string_at(object, "assignee");
+    out.created_at = required(parse_instant(string_at(object, "created_at")), "created_at");
+    out.updated_at = required(parse_instant(string_at(object, "updated_at")), "updated_at");
+    out.routing = routing_decision_from_json(object.at("routing"));
+    return out;
+  } catch (const std::invalid_argument&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(fmt::format("stored request is malformed: {}", e.what()));
+  }
+}
+
+}  // namespace switchboard::model

@@ -1,0 +1,45 @@
+#pragma once
+// JSON forms of the domain values: the wire format of the API and of stored events.
+//
+// Encoding never fails. Decoding a request_input validates every field and reports each bad
+// one, so one function serves the API (422 naming every bad field), the CLI and the store.
+
+#include "model/request.hpp"
+
+#include <boost/json/value.hpp>
+
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace switchboard::model {
+
+struct field_error {
+  std::string field;    // dotted path, e.g. "customer.stage"
+  std::string message;  // what was wrong and what was expected
+};
+
+// ISO-8601 UTC with a Z suffix, e.g. "2026-11-23T10:30:00Z".
+std::string format_instant(instant at);
+
+boost::json::object to_json(const customer& value);
+boost::json::object to_json(const request_input& value);
+boost::json::object to_json(const routing_decision& value);
+boost::json::object to_json(const request& value);
+
+// Validates and decodes a request as a client submits it. Required: kind, customer.id,
+// customer.name, customer.stage, title. Optional: customer.tier (one of known_tiers),
+// body, source (default api), priority (default normal), use_case. Unknown fields are errors.
+std::variant<request_input, std::vector<field_error>> parse_request_input(
+    const boost::json::value& json, const std::vector<std::string>& known_tiers);
+
+// Parses "2026-11-23T10:30:00Z" or any ISO-8601 offset ("2026-11-20T17:30:00-08:00").
+std::optional<instant> parse_instant(std::string_view text);
+
+// Decode what to_json wrote; throw std::invalid_argument on a bad shape.
+// A stored request_input keeps the tier it was filed with, even if config no longer lists it.
+request_input request_input_from_json(const boost::json::value& json);
+routing_decision routing_decision_from_json(const boost::json::value& json);
+request request_from_json(const boost::json::value& json);
+
+}  // namespace switchboard::model

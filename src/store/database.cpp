@@ -1,0 +1,87 @@
+// Connection set-up and schema migrations, applied in order at start-up.
+#include "store/database.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include <array>
+#include <string_view>
+
+namespace switchboard::store {
+namespace {
+
+struct migration {
+  int version;
+  std::string_view sql;
+};
+
+// Append new migrations at the end; never edit one that has shipped.
+constexpr std::array migrations{
+    migration{1, R"sql(
+      CREATE TABLE events (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        request_id INTEGER NOT NULL,
+        type       TEXT    NOT NULL,
+        at         INTEGER NOT NULL,   -- UTC seconds since the epoch
+        actor      TEXT    NOT NULL,
+        data       TEXT    NOT NULL    -- JSON
+      );
+      CREATE INDEX events_by_request ON events (request_id, seq);
+      CREATE TRIGGER events_are_append_only_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+      CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+
+      CREATE TABLE requests (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT    NOT NULL,
+        customer_id TEXT    NOT NULL,
+        status      TEXT    NOT NULL,
+        owner       TEXT    NOT NULL,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        document    TEXT    NOT NULL   -- the request as the API shows it, JSON
+      );
+      CREATE INDEX requests_by_owner ON requests (owner, id);
+      CREATE INDEX requests_by_status ON requests (status, id);
+      CREATE INDEX requests_by_customer ON requests (customer_id, id);
+    )sql"},
+};
+
+void migrate(SQLite::Database& db) {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+          " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL DEFAULT (unixepoch()))");
+  const int current = schema_version(db);
+  for (const auto& step : migrations) {
+    if (step.version <= current) continue;
+    SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+    db.exec(std::string(step.sql));
+    SQLite::Statement record(db, "INSERT INTO schema_migrations (version) VALUES (?)");
+    record.bind(1, step.version);
+    record.exec();
+    transaction.commit();
+  }
+}
+
+}  // namespace
+
+SQLite::Database open_database(const std::string& path, access mode) {
+  const int flags = mode == access::read_write ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE
+                                               : SQLite::OPEN_READONLY;
+  SQLite::Database db(path, flags, 5000);
+  if (mode == access::read_write) {
+    db.exec("PRAGMA journal_mode = WAL");
+    // FULL: a commit is on disk before the request is acknowledged, even on power loss.
+    db.exec("PRAGMA synchronous = FULL");
+    migrate(db);
+  }
+  db.exec("PRAGMA foreign_keys = ON");
+  return db;
+}
+
+int schema_version(SQLite::Database& db) {
+  if (!db.tableExists("schema_migrations")) return 0;
+  return db.execAndGet("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").getInt();
+}
+
+}  // namespace switchboard::store

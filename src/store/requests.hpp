@@ -1,0 +1,52 @@
+#pragma once
+// The event log and the read model of requests, over one SQLite connection.
+//
+// Writers call these inside a transaction they own (see store::committer); readers may call
+// the queries on any connection. Thread-safety: as the connection passed in.
+
+#include "engine/engine.hpp"
+#include "model/request.hpp"
+
+#include <SQLiteCpp/Database.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace switchboard::store {
+
+// The id the next new request gets. Call inside the writing transaction.
+model::request_id next_request_id(SQLite::Database& db);
+
+// Appends events to the log (append-only: the table refuses updates and deletes).
+void append_events(SQLite::Database& db, const std::vector<engine::event>& events);
+
+// Inserts or replaces the read-model row of a request.
+void save_request(SQLite::Database& db, const model::request& request);
+
+std::optional<model::request> find_request(SQLite::Database& db, model::request_id id);
+
+struct request_filter {
+  std::optional<model::team> owner;
+  std::optional<model::request_status> status;
+  std::optional<std::string> customer_id;
+  std::optional<model::request_id> before;  // the cursor: only ids below this one
+  int limit = 50;
+};
+
+struct request_page {
+  std::vector<model::request> requests;          // newest first
+  std::optional<model::request_id> next_before;  // set when more remain
+};
+
+request_page list_requests(SQLite::Database& db, const request_filter& filter);
+
+// Runs the engine on a new request inside the caller's transaction: allocates its id, decides,
+// appends the events and saves the folded read model. Returns the saved request.
+model::request record_new_request(SQLite::Database& db, const engine::policy& policy,
+                                  const engine::file_request& command, model::instant now);
+
+// Every event of one request, oldest first.
+std::vector<engine::event> events_of(SQLite::Database& db, model::request_id id);
+
+}  // namespace switchboard::store
