@@ -12,6 +12,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <array>
 #include <cstdio>
 
 namespace switchboard::http {
@@ -75,6 +76,11 @@ struct server::state : std::enable_shared_from_this<server::state> {
       if (header_error == beast_http::error::end_of_stream || header_error == beast::error::timeout ||
           header_error == asio::error::eof || header_error == asio::error::connection_reset)
         break;
+      // The parser refuses a declared Content-Length over the limit while reading the header.
+      if (header_error == beast_http::error::body_limit) {
+        co_await refuse_too_large(stream, "-", "-", started);
+        co_return;
+      }
       if (header_error) {
         co_await reply(stream, error_response(status::bad_request, "malformed_http", header_error.message()), false,
                        "-", "-", started);
@@ -83,16 +89,10 @@ struct server::state : std::enable_shared_from_this<server::state> {
       const std::string method(parser.get().method_string());
       const std::string target(parser.get().target());
 
-      const auto declared = parser.content_length();
-      if (declared && *declared > options.max_body_bytes) {
-        co_await reply(stream, too_large(), false, method, target, started);
-        break;
-      }
-
       auto [body_error, body_bytes] = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
       if (body_error == beast_http::error::body_limit) {
-        co_await reply(stream, too_large(), false, method, target, started);
-        break;
+        co_await refuse_too_large(stream, method, target, started);
+        co_return;
       }
       if (body_error) break;
 
@@ -112,10 +112,26 @@ struct server::state : std::enable_shared_from_this<server::state> {
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
-  response too_large() const {
-    return error_response(status::payload_too_large, "payload_too_large",
-                          fmt::format("the request body is larger than the limit of {} bytes", options.max_body_bytes));
+  // Answers 413 and ends the connection. Closing at once, with the body unread, would reset
+  // the connection and could destroy the answer in the client's buffers before it reads it:
+  // stop sending, then read and drop what the client still sends, for a few seconds at most.
+  asio::awaitable<void> refuse_too_large(beast::tcp_stream& stream, std::string_view method, std::string_view target,
+                                         std::chrono::steady_clock::time_point started) {
+    co_await reply(stream,
+                   error_response(status::payload_too_large, "payload_too_large",
+                                  fmt::format("the request body is larger than the limit of {} bytes",
+                                              options.max_body_bytes)),
+                   false, method, target, started);
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.expires_after(std::chrono::seconds{5});
+    std::array<char, 16 * 1024> scratch;
+    for (;;) {
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch), use_tuple);
+      if (ec) break;
+    }
   }
+
 };
 
 server::server(asio::io_context& io, const tcp::endpoint& endpoint, server_options options, request_handler handler)

@@ -1,1 +1,268 @@
-int main() { return 0; }
+// switchboard-cli: file and read requests through the API, and check or explain the rules offline.
+#include "config/error.hpp"
+#include "config/settings.hpp"
+#include "http/client.hpp"
+#include "model/json.hpp"
+#include "policy/load.hpp"
+#include "rules/evaluator.hpp"
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace {
+
+using namespace switchboard;
+namespace json = boost::json;
+
+struct options {
+  std::string server = std::getenv("SWITCHBOARD_URL") ? std::getenv("SWITCHBOARD_URL") : "http://127.0.0.1:8080";
+  std::string config = "config/switchboard.toml";
+  bool json = false;
+};
+
+std::string text_of(const json::value& value) {
+  if (value.is_string()) return std::string(value.as_string());
+  if (value.is_null()) return "-";
+  return json::serialize(value);
+}
+
+std::string join_strings(const json::value& array) {
+  std::string out;
+  for (const auto& item : array.as_array()) out += (out.empty() ? "" : ", ") + text_of(item);
+  return out.empty() ? "-" : out;
+}
+
+void print_trace(const json::object& routing) {
+  fmt::print("Rules evaluated:\n");
+  for (const auto& step_value : routing.at("trace").as_array()) {
+    const auto& step = step_value.as_object();
+    if (step.at("matched").as_bool()) {
+      fmt::print("  + {} matched\n", text_of(step.at("rule")));
+    } else if (const auto* failed = step.if_contains("failed")) {
+      const auto& f = failed->as_object();
+      fmt::print("  - {}: {} {} {} failed (actual: {})\n", text_of(step.at("rule")), text_of(f.at("field")),
+                 text_of(f.at("op")), text_of(f.at("expected")), text_of(f.at("actual")));
+    }
+  }
+  if (routing.at("fallback").as_bool()) fmt::print("  no rule matched: the fallback decided\n");
+}
+
+void print_decision(const json::object& routing) {
+  fmt::print("Owner:    {}\n", text_of(routing.at("owner")));
+  fmt::print("Rule:     {}\n", text_of(routing.at("rule")));
+  fmt::print("Why:      {}\n", text_of(routing.at("reason")));
+  fmt::print("Priority: {}\n", text_of(routing.at("priority")));
+  fmt::print("Tags:     {}\n", join_strings(routing.at("tags")));
+  fmt::print("Watchers: {}\n", join_strings(routing.at("watchers")));
+  for (const auto& note : routing.at("notes").as_array()) fmt::print("Note:     {}\n", text_of(note));
+}
+
+void print_request(const json::object& request) {
+  const auto& customer = request.at("customer").as_object();
+  fmt::print("Request {}: {}\n", text_of(request.at("id")), text_of(request.at("title")));
+  fmt::print("Kind:     {}\n", text_of(request.at("kind")));
+  fmt::print("Customer: {} ({}, {}{})\n", text_of(customer.at("name")), text_of(customer.at("id")),
+             text_of(customer.at("stage")), customer.at("tier").is_null() ? "" : ", " + text_of(customer.at("tier")));
+  fmt::print("Status:   {}\n", text_of(request.at("status")));
+  print_decision(request.at("routing").as_object());
+  print_trace(request.at("routing").as_object());
+}
+
+// Prints an API answer; returns the exit code (0 for 2xx).
+int report(const http::client_response& res, const options& opts, void (*print)(const json::value&)) {
+  json::error_code ec;
+  auto body = json::parse(res.body, ec);
+  if (res.status >= 200 && res.status < 300 && !ec) {
+    if (opts.json)
+      fmt::print("{}\n", json::serialize(body));
+    else
+      print(body);
+    return 0;
+  }
+  if (opts.json) {
+    fmt::print("{}", res.body);
+  } else if (!ec && body.is_object() && body.as_object().contains("error")) {
+    const auto& error = body.at("error").as_object();
+    fmt::print(stderr, "error ({} {}): {}\n", res.status, text_of(error.at("code")), text_of(error.at("message")));
+  } else {
+    fmt::print(stderr, "error: HTTP {}: {}\n", res.status, res.body);
+  }
+  return 1;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("cannot read {}", path));
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+std::string percent_encode(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+      out += static_cast<char>(c);
+    else
+      out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+// "?key=value&..." for the non-empty values.
+std::string query_string(const std::vector<std::pair<std::string, std::string>>& params) {
+  std::string out;
+  for (const auto& [key, value] : params)
+    if (!value.empty()) out += (out.empty() ? "?" : "&") + key + "=" + percent_encode(value);
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"switchboard-cli: file and inspect support requests, check and explain routing rules"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  options opts;
+  app.add_option("--server", opts.server, "server address (or SWITCHBOARD_URL)")->capture_default_str();
+  app.add_option("--config", opts.config, "config file, for the offline rules commands")->capture_default_str();
+  app.add_flag("--json", opts.json, "print JSON for scripts");
+
+  std::string kind, customer_id, customer_name, stage, tier, title, body, priority, use_case;
+  auto* file = app.add_subcommand("file", "file a request (as a Customer Engineer, source cli)");
+  file->add_option("--kind", kind, "how_to, feature_request, troubleshooting, engineering_interrupt or concern")
+      ->required();
+  file->add_option("--customer", customer_id, "customer id")->required();
+  file->add_option("--customer-name", customer_name, "customer name (default: the id)");
+  file->add_option("--stage", stage, "prospect, trial or production")->required();
+  file->add_option("--tier", tier, "contract tier (post-sales)");
+  file->add_option("--title", title, "one-line summary")->required();
+  file->add_option("--body", body, "details");
+  file->add_option("--priority", priority, "low, normal, high or urgent");
+  file->add_option("--use-case", use_case, "use-case tag");
+
+  std::string id;
+  auto* show = app.add_subcommand("show", "show a request with its routing decision and trace");
+  show->add_option("ID", id, "request id")->required();
+
+  std::string team, status, cursor;
+  int limit = 0;
+  auto* list = app.add_subcommand("list", "list requests, newest first");
+  list->add_option("--team", team, "owning team: ce, se, product, engineering, engineering_discussion");
+  list->add_option("--status", status, "status");
+  list->add_option("--customer", customer_id, "customer id");
+  list->add_option("--limit", limit, "at most this many (1-200)");
+  list->add_option("--cursor", cursor, "continue from a previous page's next_cursor");
+
+  auto* rules = app.add_subcommand("rules", "the routing rules, offline");
+  rules->require_subcommand(1);
+  std::string request_file;
+  auto* explain = rules->add_subcommand("explain", "run the rules on a request JSON file and print the decision");
+  explain->add_option("REQUEST.json", request_file, "a request as POST /v1/requests takes it")->required();
+  auto* check = rules->add_subcommand("check", "validate the rules and config; exit 1 with file:line:col");
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (*file) {
+      json::object request{{"kind", kind},
+                           {"customer", json::object{{"id", customer_id},
+                                                     {"name", customer_name.empty() ? customer_id : customer_name},
+                                                     {"stage", stage}}},
+                           {"title", title},
+                           {"body", body},
+                           {"source", "cli"}};
+      if (!tier.empty()) request["customer"].as_object()["tier"] = tier;
+      if (!priority.empty()) request["priority"] = priority;
+      if (!use_case.empty()) request["use_case"] = use_case;
+      http::client client(opts.server);
+      return report(client.post_json("/v1/requests", json::serialize(request)), opts, [](const json::value& v) {
+        const auto& r = v.as_object();
+        const auto& routing = r.at("routing").as_object();
+        fmt::print("Filed request {}: owner {}\n", text_of(r.at("id")), text_of(r.at("owner")));
+        fmt::print("Why: {} (rule {})\n", text_of(routing.at("reason")), text_of(routing.at("rule")));
+        for (const auto& note : routing.at("notes").as_array()) fmt::print("Note: {}\n", text_of(note));
+      });
+    }
+    if (*show) {
+      http::client client(opts.server);
+      return report(client.get("/v1/requests/" + percent_encode(id)), opts,
+                    [](const json::value& v) { print_request(v.as_object()); });
+    }
+    if (*list) {
+      http::client client(opts.server);
+      const auto target = "/v1/requests" + query_string({{"team", team},
+                                                          {"status", status},
+                                                          {"customer", customer_id},
+                                                          {"limit", limit > 0 ? std::to_string(limit) : ""},
+                                                          {"cursor", cursor}});
+      return report(client.get(target), opts, [](const json::value& v) {
+        const auto& page = v.as_object();
+        fmt::print("{:>6}  {:<16} {:<12} {:<17} {:<20} {}\n", "ID", "KIND", "OWNER", "STATUS", "CUSTOMER", "TITLE");
+        for (const auto& item : page.at("requests").as_array()) {
+          const auto& r = item.as_object();
+          fmt::print("{:>6}  {:<16} {:<12} {:<17} {:<20} {}\n", text_of(r.at("id")), text_of(r.at("kind")),
+                     text_of(r.at("owner")), text_of(r.at("status")), text_of(r.at("customer").at("id")),
+                     text_of(r.at("title")));
+        }
+        if (!page.at("next_cursor").is_null())
+          fmt::print("more: --cursor {}\n", text_of(page.at("next_cursor")));
+      });
+    }
+
+    const auto settings = config::load_settings(opts.config);
+    const auto policy = policy::load(settings);
+    if (*check) {
+      if (opts.json)
+        fmt::print("{}\n", json::serialize(json::object{{"ok", true},
+                                                        {"config", settings.file},
+                                                        {"rules", settings.rules_path},
+                                                        {"rule_count", policy.routing.size()}}));
+      else
+        fmt::print("ok: {} and {} ({} rules and a fallback)\n", settings.file, settings.rules_path,
+                   policy.routing.size());
+      return 0;
+    }
+    if (*explain) {
+      json::error_code ec;
+      auto document = json::parse(read_file(request_file), ec);
+      if (ec) {
+        fmt::print(stderr, "{}: not valid JSON: {}\n", request_file, ec.message());
+        return 1;
+      }
+      auto parsed = model::parse_request_input(document, settings.tiers);
+      if (auto* errors = std::get_if<std::vector<model::field_error>>(&parsed)) {
+        for (const auto& e : *errors) fmt::print(stderr, "{}: {}: {}\n", request_file, e.field, e.message);
+        return 1;
+      }
+      const auto decision = rules::evaluate(policy.routing, std::get<model::request_input>(parsed));
+      const auto decision_json = model::to_json(decision);
+      if (opts.json) {
+        fmt::print("{}\n", json::serialize(decision_json));
+      } else {
+        print_decision(decision_json);
+        print_trace(decision_json);
+      }
+      return 0;
+    }
+  } catch (const config::error& e) {
+    if (opts.json)
+      fmt::print("{}\n", json::serialize(json::object{
+                             {"ok", false},
+                             {"error", json::object{{"file", e.where().file},
+                                                    {"line", e.where().line},
+                                                    {"column", e.where().column},
+                                                    {"message", e.message()}}}}));
+    fmt::print(stderr, "{}\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,51 @@
+#include "engine/engine.hpp"
+
+#include "support/policy.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace switchboard;
+using testing::make_input;
+
+TEST_SUITE("engine") {
+  const model::instant now{std::chrono::seconds{1795000000}};
+
+  TEST_CASE("filing a request yields created then routed, at the command's instant") {
+    const auto events = engine::decide(testing::shipped_policy(), {make_input(model::request_kind::how_to), "ce:dana"},
+                                       42, now);
+    REQUIRE(events.size() == 2);
+    CHECK(events[0].type == "request.created");
+    CHECK(events[0].request == 42);
+    CHECK(events[0].actor == "ce:dana");
+    CHECK(events[1].type == "request.routed");
+    CHECK(events[1].at == now);
+  }
+
+  TEST_CASE("folding the events gives the routed request") {
+    struct expectation {
+      model::request_kind kind;
+      model::team owner;
+    };
+    for (auto [kind, owner] : {expectation{model::request_kind::how_to, model::team::ce},
+                               expectation{model::request_kind::feature_request, model::team::product},
+                               expectation{model::request_kind::troubleshooting, model::team::se},
+                               expectation{model::request_kind::engineering_interrupt, model::team::se},
+                               expectation{model::request_kind::concern, model::team::ce}}) {
+      CAPTURE(model::to_string(kind));
+      model::request state;
+      for (const auto& e : engine::decide(testing::shipped_policy(), {make_input(kind), "ce"}, 7, now))
+        engine::apply(state, e);
+      CHECK(state.id == 7);
+      CHECK(state.owner == owner);
+      CHECK(state.status == model::request_status::open);
+      CHECK(state.created_at == now);
+      CHECK_FALSE(state.routing.trace.empty());
+      CHECK(state.input.kind == kind);
+    }
+  }
+
+  TEST_CASE("an unknown event type is refused, not ignored") {
+    model::request state;
+    CHECK_THROWS(engine::apply(state, engine::event{1, "request.teleported", now, "x", {}}));
+  }
+}

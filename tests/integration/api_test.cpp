@@ -1,0 +1,156 @@
+// The real server over real sockets: filing, reading back, and every error status.
+#include "http/client.hpp"
+#include "support/server_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+
+using namespace switchboard;
+namespace json = boost::json;
+
+namespace {
+
+std::string request_json(std::string_view kind, std::string_view title = "Search is slow",
+                         std::string_view body = "Queries take 30 s since Monday.") {
+  return json::serialize(json::object{
+      {"kind", kind},
+      {"customer", json::object{{"id", "acme"}, {"name", "Acme Corp"}, {"stage", "production"}, {"tier", "premium"}}},
+      {"title", title},
+      {"body", body},
+      {"source", "api"},
+      {"priority", "high"},
+      {"use_case", "code-search"}});
+}
+
+json::object parse_object(const std::string& body) { return json::parse(body).as_object(); }
+
+std::int64_t stored_count(http::client& client) {
+  std::int64_t count = 0;
+  std::string target = "/v1/requests?limit=200";
+  for (;;) {
+    const auto page = parse_object(client.get(target).body);
+    count += static_cast<std::int64_t>(page.at("requests").as_array().size());
+    if (page.at("next_cursor").is_null()) return count;
+    target = "/v1/requests?limit=200&cursor=" + std::string(page.at("next_cursor").as_string());
+  }
+}
+
+void check_error(const http::client_response& res, unsigned status, std::string_view code) {
+  CAPTURE(res.body);
+  CHECK(res.status == status);
+  CHECK(res.header("Content-Type") == "application/json");
+  const auto body = parse_object(res.body);
+  CHECK(body.at("error").at("code").as_string() == code);
+  CHECK_FALSE(body.at("error").at("message").as_string().empty());
+}
+
+}  // namespace
+
+TEST_SUITE("integration::api") {
+  TEST_CASE("each kind is filed, routed to its owner with a trace, and read back") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    http::client client(server.url());
+
+    CHECK(client.get("/healthz").status == 200);
+
+    const std::vector<std::pair<std::string, std::string>> expected{{"how_to", "ce"},
+                                                                    {"feature_request", "product"},
+                                                                    {"troubleshooting", "se"},
+                                                                    {"engineering_interrupt", "se"},
+                                                                    {"concern", "ce"}};
+    for (const auto& [kind, owner] : expected) {
+      CAPTURE(kind);
+      const auto created = client.post_json("/v1/requests", request_json(kind));
+      REQUIRE(created.status == 201);
+      const auto body = parse_object(created.body);
+      CHECK(body.at("owner").as_string() == owner);
+      CHECK(body.at("status").as_string() == "open");
+      CHECK(body.at("priority").as_string() == "high");
+      const auto& trace = body.at("routing").at("trace").as_array();
+      REQUIRE_FALSE(trace.empty());
+      CHECK(trace.back().at("matched").as_bool());
+      const auto id = body.at("id").as_int64();
+      CHECK(created.header("Location") == "/v1/requests/" + std::to_string(id));
+
+      const auto read = client.get("/v1/requests/" + std::to_string(id));
+      REQUIRE(read.status == 200);
+      const auto stored = parse_object(read.body);
+      CHECK(stored.at("owner") == body.at("owner"));
+      CHECK(stored.at("routing") == body.at("routing"));
+      CHECK(stored.at("customer").at("tier").as_string() == "premium");
+    }
+
+    SUBCASE("a request that asks for Engineering is routed by kind, and the decision says so") {
+      const auto created = parse_object(
+          client.post_json("/v1/requests", request_json("troubleshooting", "Need an engineer",
+                                                        "Please escalate to the engineering team directly"))
+              .body);
+      CHECK(created.at("owner").as_string() == "se");
+      CHECK_FALSE(created.at("routing").at("notes").as_array().empty());
+    }
+
+    SUBCASE("listing filters by team and pages newest first") {
+      const auto se = parse_object(client.get("/v1/requests?team=se").body);
+      CHECK(se.at("requests").as_array().size() == 2);
+      const auto page = parse_object(client.get("/v1/requests?limit=2").body);
+      REQUIRE(page.at("requests").as_array().size() == 2);
+      CHECK(page.at("requests").at(0).at("id").as_int64() == 5);
+      const auto next = parse_object(
+          client.get("/v1/requests?limit=2&cursor=" + std::string(page.at("next_cursor").as_string())).body);
+      CHECK(next.at("requests").at(0).at("id").as_int64() == 3);
+      const auto acme = parse_object(client.get("/v1/requests?customer=acme&status=open").body);
+      CHECK(acme.at("requests").as_array().size() == 5);
+    }
+  }
+
+  TEST_CASE("every error status returns the JSON error and stores nothing") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    http::client client(server.url());
+
+    check_error(client.request("POST", "/v1/requests", "{\"kind\": ", "application/json"), 400, "malformed_json");
+    check_error(client.get("/v1/requests/999"), 404, "not_found");
+    check_error(client.get("/v1/requests/abc"), 404, "not_found");
+    check_error(client.get("/v1/nothing-here"), 404, "not_found");
+    const auto wrong_method = client.request("DELETE", "/v1/requests");
+    check_error(wrong_method, 405, "method_not_allowed");
+    CHECK(wrong_method.header("Allow") == "GET, POST");
+    check_error(client.request("POST", "/v1/requests", request_json("how_to"), "text/plain"), 415,
+                "unsupported_media_type");
+    check_error(client.get("/v1/requests?team=sales"), 422, "invalid_fields");
+
+    const auto invalid = client.post_json(
+        "/v1/requests",
+        R"({"kind":"bug","customer":{"id":"acme","name":"Acme","stage":"customer","tier":"gold"},"priority":"p1","colour":"red"})");
+    check_error(invalid, 422, "invalid_fields");
+    std::vector<std::string> named;
+    const auto invalid_body = parse_object(invalid.body);
+    for (const auto& f : invalid_body.at("error").at("fields").as_array())
+      named.emplace_back(f.at("field").as_string());
+    CHECK(named == std::vector<std::string>{"colour", "kind", "title", "priority", "customer.stage", "customer.tier"});
+
+    // Over the 1 MiB default: refused from the declared length, before the body is read.
+    http::client big(server.url());
+    check_error(big.post_json("/v1/requests", std::string(1024 * 1024 + 1, 'x')), 413, "payload_too_large");
+
+    CHECK(stored_count(client) == 0);
+    CHECK(client.post_json("/v1/requests", request_json("how_to")).status == 201);
+    CHECK(stored_count(client) == 1);
+  }
+
+  TEST_CASE("a keep-alive connection carries many requests and logs one line each") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    http::client client(server.url());
+    for (int i = 0; i < 20; ++i) REQUIRE(client.get("/healthz").status == 200);
+    server.terminate();
+    const auto log = server.stderr_text();
+    std::size_t lines = 0;
+    for (std::size_t at = log.find("GET /healthz 200"); at != std::string::npos;
+         at = log.find("GET /healthz 200", at + 1))
+      ++lines;
+    CHECK(lines == 20);
+  }
+}

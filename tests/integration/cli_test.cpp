@@ -1,0 +1,89 @@
+// switchboard-cli against the real server, and its offline rules commands.
+#include "support/server_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+
+using namespace switchboard;
+using testing::run_program;
+
+namespace {
+
+testing::run_result cli(std::vector<std::string> args) {
+  args.insert(args.begin(), SWITCHBOARD_CLI_PATH);
+  return run_program(args);
+}
+
+}  // namespace
+
+TEST_SUITE("integration::cli") {
+  TEST_CASE("a CE files, shows and lists requests through the API") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+
+    const auto filed = cli({"--server", server.url(), "file", "--kind", "troubleshooting", "--customer", "acme",
+                            "--stage", "trial", "--title", "Indexing stuck", "--body", "Since 09:00"});
+    CAPTURE(filed.err);
+    CHECK(filed.exit_code == 0);
+    CHECK(filed.out.find("Filed request 1: owner se") != std::string::npos);
+    CHECK(filed.out.find("Why: ") != std::string::npos);
+
+    const auto json_filed = cli({"--server", server.url(), "--json", "file", "--kind", "feature_request",
+                                 "--customer", "globex", "--stage", "production", "--tier", "enterprise", "--title",
+                                 "SAML groups"});
+    CHECK(json_filed.exit_code == 0);
+    const auto created = boost::json::parse(json_filed.out).as_object();
+    CHECK(created.at("owner").as_string() == "product");
+    CHECK(created.at("source").as_string() == "cli");
+
+    const auto shown = cli({"--server", server.url(), "show", "1"});
+    CHECK(shown.exit_code == 0);
+    CHECK(shown.out.find("Indexing stuck") != std::string::npos);
+    CHECK(shown.out.find("Rules evaluated:") != std::string::npos);
+
+    const auto listed = cli({"--server", server.url(), "list", "--team", "se"});
+    CHECK(listed.exit_code == 0);
+    CHECK(listed.out.find("Indexing stuck") != std::string::npos);
+    CHECK(listed.out.find("SAML groups") == std::string::npos);
+
+    const auto missing = cli({"--server", server.url(), "show", "42"});
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.err.find("not_found") != std::string::npos);
+
+    const auto invalid = cli({"--server", server.url(), "file", "--kind", "bug", "--customer", "acme", "--stage",
+                              "trial", "--title", "x"});
+    CHECK(invalid.exit_code == 1);
+    CHECK(invalid.err.find("kind") != std::string::npos);
+  }
+
+  TEST_CASE("rules check passes on the shipped files and fails with file:line:col") {
+    const auto ok = cli({"--config", testing::source_path("config/switchboard.toml"), "rules", "check"});
+    CHECK(ok.exit_code == 0);
+    CHECK(ok.out.starts_with("ok: "));
+
+    testing::temp_dir dir;
+    testing::write_file(dir.file("routing.toml"), "[[rule]]\nname = \"x\"\nreason = \"y\"\nwhen = { field = \"kind\", op = \"equals\", value = \"bug\" }\nthen = { owner = \"se\" }\n[fallback]\nreason = \"z\"\nthen = { owner = \"se\" }\n");
+    const auto config = testing::write_file(dir.file("switchboard.toml"), "[server]\nrules = \"routing.toml\"\n");
+    const auto bad = cli({"--config", config, "rules", "check"});
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.err.starts_with(dir.file("routing.toml") + ":4:"));
+    CHECK(bad.err.find("bug") != std::string::npos);
+  }
+
+  TEST_CASE("rules explain runs the rules offline and prints the decision and trace") {
+    testing::temp_dir dir;
+    const auto request = testing::write_file(
+        dir.file("request.json"),
+        R"({"kind":"feature_request","customer":{"id":"acme","name":"Acme","stage":"trial"},"title":"Add SSO"})");
+    const auto explained =
+        cli({"--config", testing::source_path("config/switchboard.toml"), "rules", "explain", request});
+    CHECK(explained.exit_code == 0);
+    CHECK(explained.out.find("Owner:    product") != std::string::npos);
+    CHECK(explained.out.find("Rules evaluated:") != std::string::npos);
+
+    const auto as_json =
+        cli({"--config", testing::source_path("config/switchboard.toml"), "--json", "rules", "explain", request});
+    CHECK(boost::json::parse(as_json.out).at("owner").as_string() == "product");
+  }
+}

@@ -1,0 +1,25 @@
+// The shipped policy and request builders for tests.
+#include "support/policy.hpp"
+
+#include "config/settings.hpp"
+#include "policy/load.hpp"
+#include "support/temp_dir.hpp"
+
+namespace switchboard::testing {
+
+const engine::policy& shipped_policy() {
+  static const engine::policy policy = policy::load(config::load_settings(source_path("config/switchboard.toml")));
+  return policy;
+}
+
+model::request_input make_input(model::request_kind kind, std::string customer_id, model::customer_stage stage) {
+  model::request_input input;
+  input.kind = kind;
+  input.customer = {std::move(customer_id), "Acme Corp", stage, stage == model::customer_stage::production ? "premium" : ""};
+  input.title = "Search results are missing repositories";
+  input.body = "Since the upgrade to 5.2 some repositories do not show up.";
+  input.source = model::request_source::cli;
+  return input;
+}
+
+}  // namespace switchboard::testing

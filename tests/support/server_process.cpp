@@ -1,0 +1,140 @@
+// Spawning the real server and CLI binaries for integration tests.
+#include "support/server_process.hpp"
+
+#include "support/temp_dir.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fcntl.h>
+#include <fstream>
+#include <poll.h>
+#include <spawn.h>
+#include <sstream>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace switchboard::testing {
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+pid_t spawn(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, stderr_fd, STDERR_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot start " + argv[0]);
+  return pid;
+}
+
+int wait_for(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+int temp_file_fd(std::string& path) {
+  path = std::filesystem::temp_directory_path() / "switchboard-stream-XXXXXX";
+  const int fd = ::mkstemp(path.data());
+  if (fd < 0) throw std::runtime_error("cannot create a temporary file");
+  return fd;
+}
+
+}  // namespace
+
+server_process::server_process(server_args args) {
+  std::vector<std::string> argv{SWITCHBOARD_SERVER_PATH, "--config",
+                                args.config.empty() ? source_path("config/switchboard.toml") : args.config,
+                                "--db", args.database, "--listen", "127.0.0.1:0"};
+  argv.insert(argv.end(), args.extra.begin(), args.extra.end());
+
+  int out_pipe[2];
+  if (::pipe(out_pipe) != 0) throw std::runtime_error("pipe failed");
+  const int err_fd = temp_file_fd(stderr_path_);
+  pid_ = spawn(argv, out_pipe[1], err_fd);
+  ::close(out_pipe[1]);
+  ::close(err_fd);
+
+  std::string line;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd fd{out_pipe[0], POLLIN, 0};
+    if (::poll(&fd, 1, 100) <= 0) continue;
+    char c;
+    if (::read(out_pipe[0], &c, 1) != 1) break;  // the server exited
+    if (c != '\n') {
+      line += c;
+      continue;
+    }
+    const auto at = line.find("http://");
+    if (at != std::string::npos) {
+      url_ = line.substr(at);
+      break;
+    }
+    line.clear();
+  }
+  ::close(out_pipe[0]);
+  if (url_.empty()) {
+    kill();
+    throw std::runtime_error("the server did not start: " + stderr_text());
+  }
+}
+
+server_process::~server_process() {
+  if (pid_ > 0) kill();
+  std::remove(stderr_path_.c_str());
+}
+
+int server_process::terminate() {
+  ::kill(pid_, SIGTERM);
+  const int status = wait_for(pid_);
+  pid_ = -1;
+  return status;
+}
+
+void server_process::kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  wait_for(pid_);
+  pid_ = -1;
+}
+
+std::string server_process::stderr_text() const { return slurp(stderr_path_); }
+
+run_result run_program(const std::vector<std::string>& argv) {
+  std::string out_path, err_path;
+  const int out_fd = temp_file_fd(out_path);
+  const int err_fd = temp_file_fd(err_path);
+  const pid_t pid = spawn(argv, out_fd, err_fd);
+  ::close(out_fd);
+  ::close(err_fd);
+  run_result result;
+  result.exit_code = wait_for(pid);
+  result.out = slurp(out_path);
+  result.err = slurp(err_path);
+  std::remove(out_path.c_str());
+  std::remove(err_path.c_str());
+  return result;
+}
+
+}  // namespace switchboard::testing

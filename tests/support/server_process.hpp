@@ -1,0 +1,48 @@
+#pragma once
+// Runs the real switchboard server binary on 127.0.0.1 with an ephemeral port, for tests
+// that must go through real sockets, restarts and kills.
+
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace switchboard::testing {
+
+struct server_args {
+  std::string config;    // default: the shipped config/switchboard.toml
+  std::string database;  // required
+  std::vector<std::string> extra;
+};
+
+class server_process {
+ public:
+  // Starts the server and waits (up to 30 s) for it to print the port it bound.
+  // Throws std::runtime_error, with the server's stderr, if it exits or never listens.
+  explicit server_process(server_args args);
+  explicit server_process(const std::string& database) : server_process(server_args{"", database, {}}) {}
+  ~server_process();  // SIGKILL if still running
+  server_process(const server_process&) = delete;
+  server_process& operator=(const server_process&) = delete;
+
+  const std::string& url() const { return url_; }
+
+  int terminate();  // SIGTERM, wait; returns the exit status (or 128+signal)
+  void kill();      // SIGKILL, wait
+
+  std::string stderr_text() const;  // what the server logged so far
+
+ private:
+  pid_t pid_ = -1;
+  std::string url_;
+  std::string stderr_path_;
+};
+
+// Runs a program to completion; returns its exit code and collects stdout and stderr.
+struct run_result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+run_result run_program(const std::vector<std::string>& argv);
+
+}  // namespace switchboard::testing
