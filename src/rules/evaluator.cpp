@@ -2,6 +2,8 @@
 // and, for each one that did not match, the first condition that failed and the value it saw.
 #include "rules/evaluator.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -106,7 +108,7 @@ std::string expected_of(const test& check) {
     case op::empty: return "empty";
     case op::in:
     case op::not_in:
-    case op::contains_any: return "[" + join(check.values, ", ") + "]";
+    case op::contains_any: return fmt::format("[{}]", join(check.values, ", "));
     default: return check.values.empty() ? std::string() : check.values.front();
   }
 }
@@ -127,9 +129,9 @@ std::string actual_of(const test& check, const subject& in) {
 // "kind equals feature_request", "any(text contains_any [...]; use_case equals x)".
 std::string describe(const condition& node) {
   if (const auto* check = std::get_if<test>(&node.node)) {
-    std::string result = std::string(to_string(check->field)) + " " + std::string(to_string(check->op));
-    if (check->op != op::present && check->op != op::empty) result += " " + expected_of(*check);
-    return result;
+    if (check->op == op::present || check->op == op::empty)
+      return fmt::format("{} {}", to_string(check->field), to_string(check->op));
+    return fmt::format("{} {} {}", to_string(check->field), to_string(check->op), expected_of(*check));
   }
   const auto& members = std::get<group>(node.node);
   std::vector<std::string> parts;
