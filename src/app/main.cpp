@@ -4,6 +4,7 @@
 #include "http/api/api.hpp"
 #include "http/server.hpp"
 #include "policy/load.hpp"
+#include "scheduler/scheduler.hpp"
 #include "store/committer.hpp"
 #include "store/database.hpp"
 
@@ -30,9 +31,12 @@ int serve(config::settings settings) {
   store::committer writer(store::open_database(settings.database_path));
   auto reader = store::open_database(settings.database_path, store::access::read_only);
 
-  http::api::context api{policy, writer, reader, settings.tiers, [] {
-                           return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-                         }};
+  auto now = [] { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); };
+  scheduler::scheduler clocks(io.get_executor(), writer, now);
+  clocks.load(reader);
+
+  http::api::context api{policy, writer, reader, settings.tiers, now,
+                         [&clocks](const model::request& changed) { clocks.track(changed); }};
   http::router routes;
   http::api::add_routes(routes, api);
 
@@ -49,13 +53,15 @@ int serve(config::settings settings) {
     if (ec) return;
     fmt::print(stderr, "switchboard: signal {} received, stopping\n", signal);
     server.stop();
+    clocks.stop();
     io.stop();
   });
 
   const auto bound = server.local_endpoint();
   fmt::print("switchboard: listening on http://{}:{}\n", bound.address().to_string(), bound.port());
   std::fflush(stdout);
-  fmt::print(stderr, "switchboard: database {}, rules {}\n", settings.database_path, settings.rules_path);
+  fmt::print(stderr, "switchboard: database {}, rules {}, {} SLA clock(s) pending\n", settings.database_path,
+             settings.rules_path, clocks.size());
   io.run();
   return 0;
 }

@@ -49,6 +49,18 @@ constexpr name_table<priority, 4> priority_table{{
     {priority::urgent, "urgent"},
 }};
 
+constexpr name_table<sla_metric, 3> metric_table{{
+    {sla_metric::first_response, "first_response"},
+    {sla_metric::next_response, "next_response"},
+    {sla_metric::resolution, "resolution"},
+}};
+constexpr name_table<clock_state, 4> clock_state_table{{
+    {clock_state::running, "running"},
+    {clock_state::paused, "paused"},
+    {clock_state::met, "met"},
+    {clock_state::breached, "breached"},
+}};
+
 template <typename Enum, std::size_t N>
 std::string_view name_of(const name_table<Enum, N>& table, Enum value) {
   for (const auto& [candidate, name] : table)
@@ -91,6 +103,8 @@ std::string_view to_string(team value) { return name_of(team_table, value); }
 std::string_view to_string(request_status value) { return name_of(status_names, value); }
 std::string_view to_string(request_source value) { return name_of(source_names, value); }
 std::string_view to_string(priority value) { return name_of(priority_table, value); }
+std::string_view to_string(sla_metric value) { return name_of(metric_table, value); }
+std::string_view to_string(clock_state value) { return name_of(clock_state_table, value); }
 
 std::optional<request_kind> parse_request_kind(std::string_view text) { return value_of(kind_names, text); }
 std::optional<customer_stage> parse_customer_stage(std::string_view text) { return value_of(stage_names, text); }
@@ -98,6 +112,8 @@ std::optional<team> parse_team(std::string_view text) { return value_of(team_tab
 std::optional<request_status> parse_request_status(std::string_view text) { return value_of(status_names, text); }
 std::optional<request_source> parse_request_source(std::string_view text) { return value_of(source_names, text); }
 std::optional<priority> parse_priority(std::string_view text) { return value_of(priority_table, text); }
+std::optional<sla_metric> parse_sla_metric(std::string_view text) { return value_of(metric_table, text); }
+std::optional<clock_state> parse_clock_state(std::string_view text) { return value_of(clock_state_table, text); }
 
 std::string_view request_kind_names() { return names_of<kind_names>(); }
 std::string_view customer_stage_names() { return names_of<stage_names>(); }
@@ -105,6 +121,8 @@ std::string_view team_names() { return names_of<team_table>(); }
 std::string_view request_status_names() { return names_of<status_names>(); }
 std::string_view request_source_names() { return names_of<source_names>(); }
 std::string_view priority_names() { return names_of<priority_table>(); }
+std::string_view sla_metric_names() { return names_of<metric_table>(); }
+std::string_view clock_state_names() { return names_of<clock_state_table>(); }
 
 bool is_pre_sales(customer_stage stage) { return stage != customer_stage::production; }
 

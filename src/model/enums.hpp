@@ -17,6 +17,8 @@ enum class team { ce, se, product, engineering, engineering_discussion };
 enum class request_status { new_, open, pending_customer, escalated, resolved, closed };
 enum class request_source { api, cli, slack, email };
 enum class priority { low, normal, high, urgent };
+enum class sla_metric { first_response, next_response, resolution };
+enum class clock_state { running, paused, met, breached };
 
 std::string_view to_string(request_kind value);
 std::string_view to_string(customer_stage value);
@@ -24,6 +26,8 @@ std::string_view to_string(team value);
 std::string_view to_string(request_status value);
 std::string_view to_string(request_source value);
 std::string_view to_string(priority value);
+std::string_view to_string(sla_metric value);
+std::string_view to_string(clock_state value);
 
 std::optional<request_kind> parse_request_kind(std::string_view text);
 std::optional<customer_stage> parse_customer_stage(std::string_view text);
@@ -31,6 +35,8 @@ std::optional<team> parse_team(std::string_view text);
 std::optional<request_status> parse_request_status(std::string_view text);
 std::optional<request_source> parse_request_source(std::string_view text);
 std::optional<priority> parse_priority(std::string_view text);
+std::optional<sla_metric> parse_sla_metric(std::string_view text);
+std::optional<clock_state> parse_clock_state(std::string_view text);
 
 // The accepted spellings, comma-separated, for "expected one of ..." messages.
 std::string_view request_kind_names();
@@ -39,6 +45,8 @@ std::string_view team_names();
 std::string_view request_status_names();
 std::string_view request_source_names();
 std::string_view priority_names();
+std::string_view sla_metric_names();
+std::string_view clock_state_names();
 
 // Pre-sales customers (prospect, trial) versus post-sales (production).
 bool is_pre_sales(customer_stage stage);

@@ -181,6 +181,26 @@ json::object to_json(const routing_decision& value) {
           {"trace", std::move(trace)}};
 }
 
+json::object to_json(const sla_clock& value) {
+  json::array pause_on;
+  for (auto status : value.pause_on) pause_on.emplace_back(to_string(status));
+  json::object out{{"metric", to_string(value.metric)},
+                   {"policy", value.policy},
+                   {"calendar", value.calendar},
+                   {"state", to_string(value.state)},
+                   {"target_seconds", value.target.count()},
+                   {"warning_at_seconds", value.warning_at.count()},
+                   {"used_seconds", value.used.count()},
+                   {"since", format_instant(value.since)},
+                   {"deadline", format_instant(value.deadline)},
+                   {"warning_deadline", format_instant(value.warning_deadline)},
+                   {"warned", value.warned},
+                   {"completed", value.completed},
+                   {"pause_on", std::move(pause_on)}};
+  if (value.completed) out["completed_at"] = format_instant(value.completed_at);
+  return out;
+}
+
 json::object to_json(const request& value) {
   json::object out{{"id", value.id}};
   for (auto& [key, field] : to_json(value.input)) out[key] = std::move(field);
@@ -190,6 +210,9 @@ json::object to_json(const request& value) {
   out["created_at"] = format_instant(value.created_at);
   out["updated_at"] = format_instant(value.updated_at);
   out["routing"] = to_json(value.routing);
+  json::array clocks;
+  for (const auto& clock : value.clocks) clocks.push_back(to_json(clock));
+  out["clocks"] = std::move(clocks);
   return out;
 }
 
@@ -263,6 +286,35 @@ routing_decision routing_decision_from_json(const json::value& json) {
   }
 }
 
+sla_clock sla_clock_from_json(const json::value& json) {
+  try {
+    const auto& object = json.as_object();
+    auto seconds = [&](std::string_view key) { return std::chrono::seconds{object.at(key).to_number<std::int64_t>()}; };
+    auto at = [&](std::string_view key) { return required(parse_instant(string_at(object, key)), key); };
+    sla_clock clock;
+    clock.metric = required(parse_sla_metric(string_at(object, "metric")), "metric");
+    clock.policy = string_at(object, "policy");
+    clock.calendar = string_at(object, "calendar");
+    clock.state = required(parse_clock_state(string_at(object, "state")), "state");
+    clock.target = seconds("target_seconds");
+    clock.warning_at = seconds("warning_at_seconds");
+    clock.used = seconds("used_seconds");
+    clock.since = at("since");
+    clock.deadline = at("deadline");
+    clock.warning_deadline = at("warning_deadline");
+    clock.warned = object.at("warned").as_bool();
+    clock.completed = object.at("completed").as_bool();
+    if (clock.completed) clock.completed_at = at("completed_at");
+    for (const auto& status : object.at("pause_on").as_array())
+      clock.pause_on.push_back(required(parse_request_status(status.as_string()), "pause_on"));
+    return clock;
+  } catch (const std::invalid_argument&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(fmt::format("stored clock is malformed: {}", e.what()));
+  }
+}
+
 request_input request_input_from_json(const json::value& json) {
   const auto& object = json.as_object();
   std::vector<std::string> stored_tier;
@@ -291,6 +343,8 @@ request request_from_json(const json::value& json) {
     out.created_at = required(parse_instant(string_at(object, "created_at")), "created_at");
     out.updated_at = required(parse_instant(string_at(object, "updated_at")), "updated_at");
     out.routing = routing_decision_from_json(object.at("routing"));
+    if (const auto* clocks = object.if_contains("clocks"))
+      for (const auto& clock : clocks->as_array()) out.clocks.push_back(sla_clock_from_json(clock));
     return out;
   } catch (const std::invalid_argument&) {
     throw;

@@ -25,6 +25,7 @@ std::string format_instant(instant at);
 boost::json::object to_json(const customer& value);
 boost::json::object to_json(const request_input& value);
 boost::json::object to_json(const routing_decision& value);
+boost::json::object to_json(const sla_clock& value);
 boost::json::object to_json(const request& value);
 
 // Validates and decodes a request as a client submits it. Required: kind, customer.id,
@@ -40,6 +41,7 @@ std::optional<instant> parse_instant(std::string_view text);
 // A stored request_input keeps the tier it was filed with, even if config no longer lists it.
 request_input request_input_from_json(const boost::json::value& json);
 routing_decision routing_decision_from_json(const boost::json::value& json);
+sla_clock sla_clock_from_json(const boost::json::value& json);
 request request_from_json(const boost::json::value& json);
 
 }  // namespace switchboard::model

@@ -61,6 +61,30 @@ struct routing_decision {
   std::vector<rule_evaluation> trace;
 };
 
+// One SLA clock of a request: a target in business time on a named calendar.
+//
+// Business time used is `used` plus, while running, the calendar's business time since
+// `since`. While running, `deadline` is when the target is used up and `warning_deadline`
+// when the warning threshold is; both are recomputed on every pause and resume.
+// A clock is open until the action it waits for happens (`completed`): a met clock is
+// completed; a breached one stays open, and overdue, until then.
+struct sla_clock {
+  sla_metric metric = sla_metric::first_response;
+  std::string policy;    // the SLA policy that started it
+  std::string calendar;  // the business calendar it counts on
+  clock_state state = clock_state::running;
+  std::chrono::seconds target{0};      // business seconds allowed
+  std::chrono::seconds warning_at{0};  // business seconds used at which it warns
+  std::chrono::seconds used{0};        // business seconds used up to `since`
+  instant since{};                     // the last state change
+  instant deadline{};                  // meaningful while running
+  instant warning_deadline{};          // meaningful while running and not yet warned
+  bool warned = false;
+  bool completed = false;
+  instant completed_at{};                // meaningful when completed
+  std::vector<request_status> pause_on;  // statuses that pause it
+};
+
 // The read model of one request: its current state, folded from its events.
 struct request {
   request_id id = 0;
@@ -69,6 +93,7 @@ struct request {
   team owner = team::se;
   std::string assignee;
   routing_decision routing;
+  std::vector<sla_clock> clocks;  // at most one per metric
   instant created_at{};
   instant updated_at{};
 };

@@ -46,6 +46,20 @@ constexpr std::array migrations{
       CREATE INDEX requests_by_status ON requests (status, id);
       CREATE INDEX requests_by_customer ON requests (customer_id, id);
     )sql"},
+    migration{2, R"sql(
+      -- One row per SLA clock, rebuilt with its request's read model: the timer list and the
+      -- scheduler's start-up queue are queries here rather than scans of every document.
+      CREATE TABLE clocks (
+        request_id INTEGER NOT NULL REFERENCES requests (id),
+        metric     TEXT    NOT NULL,
+        state      TEXT    NOT NULL,
+        open       INTEGER NOT NULL,   -- 1 until the awaited action happens
+        deadline   INTEGER,            -- UTC seconds, while running or breached
+        next_due   INTEGER,            -- the next warning or breach, while one is pending
+        PRIMARY KEY (request_id, metric)
+      );
+      CREATE INDEX clocks_by_next_due ON clocks (next_due) WHERE next_due IS NOT NULL;
+    )sql"},
 };
 
 void migrate(SQLite::Database& db) {

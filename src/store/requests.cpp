@@ -2,6 +2,7 @@
 #include "store/requests.hpp"
 
 #include "model/json.hpp"
+#include "sla/clock.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <boost/json.hpp>
@@ -32,6 +33,43 @@ void append_events(SQLite::Database& db, const std::vector<engine::event>& event
   }
 }
 
+namespace {
+
+void save_clocks(SQLite::Database& db, const model::request& request) {
+  SQLite::Statement clear(db, "DELETE FROM clocks WHERE request_id = ?");
+  clear.bind(1, request.id);
+  clear.exec();
+  SQLite::Statement insert(db,
+                           "INSERT INTO clocks (request_id, metric, state, open, deadline, next_due)"
+                           " VALUES (?, ?, ?, ?, ?, ?)");
+  for (const auto& clock : request.clocks) {
+    insert.bind(1, request.id);
+    insert.bind(2, std::string(model::to_string(clock.metric)));
+    insert.bind(3, std::string(model::to_string(clock.state)));
+    insert.bind(4, clock.completed ? 0 : 1);
+    if (!clock.completed && clock.state != model::clock_state::paused)
+      insert.bind(5, static_cast<std::int64_t>(clock.deadline.time_since_epoch().count()));
+    else
+      insert.bind(5);
+    if (auto due = sla::next_firing(clock))
+      insert.bind(6, static_cast<std::int64_t>(due->time_since_epoch().count()));
+    else
+      insert.bind(6);
+    insert.exec();
+    insert.reset();
+  }
+}
+
+// Appends events and saves what they fold into; returns the folded request.
+model::request record(SQLite::Database& db, model::request state, const std::vector<engine::event>& events) {
+  for (const auto& e : events) engine::apply(state, e);
+  append_events(db, events);
+  save_request(db, state);
+  return state;
+}
+
+}  // namespace
+
 void save_request(SQLite::Database& db, const model::request& request) {
   SQLite::Statement upsert(db,
                            "INSERT OR REPLACE INTO requests"
@@ -46,6 +84,7 @@ void save_request(SQLite::Database& db, const model::request& request) {
   upsert.bind(7, static_cast<std::int64_t>(request.updated_at.time_since_epoch().count()));
   upsert.bind(8, boost::json::serialize(model::to_json(request)));
   upsert.exec();
+  save_clocks(db, request);
 }
 
 std::optional<model::request> find_request(SQLite::Database& db, model::request_id id) {
@@ -84,12 +123,46 @@ request_page list_requests(SQLite::Database& db, const request_filter& filter) {
 
 model::request record_new_request(SQLite::Database& db, const engine::policy& policy,
                                   const engine::file_request& command, model::instant now) {
-  const auto events = engine::decide(policy, command, next_request_id(db), now);
-  model::request request;
-  for (const auto& e : events) engine::apply(request, e);
-  append_events(db, events);
-  save_request(db, request);
-  return request;
+  return record(db, model::request{}, engine::decide(policy, command, next_request_id(db), now));
+}
+
+action_outcome record_action(SQLite::Database& db, const engine::policy& policy, model::request_id id,
+                             const engine::act_on_request& command, model::instant now) {
+  auto current = find_request(db, id);
+  if (!current) return not_found{};
+  auto decided = engine::decide(policy, *current, command, now);
+  if (auto* refused = std::get_if<engine::refusal>(&decided)) return *refused;
+  return record(db, std::move(*current), std::get<std::vector<engine::event>>(decided));
+}
+
+std::optional<model::request> record_due(SQLite::Database& db, model::request_id id, model::instant now) {
+  auto current = find_request(db, id);
+  if (!current) return std::nullopt;
+  const auto events = engine::due(*current, now);
+  if (events.empty()) return current;
+  return record(db, std::move(*current), events);
+}
+
+std::vector<std::pair<model::request_id, model::instant>> pending_firings(SQLite::Database& db) {
+  SQLite::Statement query(db,
+                          "SELECT request_id, MIN(next_due) FROM clocks WHERE next_due IS NOT NULL"
+                          " GROUP BY request_id");
+  std::vector<std::pair<model::request_id, model::instant>> out;
+  while (query.executeStep())
+    out.emplace_back(query.getColumn(0).getInt64(),
+                     model::instant{std::chrono::seconds{query.getColumn(1).getInt64()}});
+  return out;
+}
+
+std::vector<model::request> requests_with_open_clocks(SQLite::Database& db, std::optional<model::team> owner) {
+  std::string sql =
+      "SELECT document FROM requests WHERE id IN (SELECT request_id FROM clocks WHERE open = 1)";
+  if (owner) sql += " AND owner = ?";
+  SQLite::Statement query(db, sql);
+  if (owner) query.bind(1, std::string(model::to_string(*owner)));
+  std::vector<model::request> out;
+  while (query.executeStep()) out.push_back(decode_request(query, 0));
+  return out;
 }
 
 std::vector<engine::event> events_of(SQLite::Database& db, model::request_id id) {

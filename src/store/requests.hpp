@@ -11,6 +11,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <variant>
 #include <vector>
 
 namespace switchboard::store {
@@ -45,6 +47,24 @@ request_page list_requests(SQLite::Database& db, const request_filter& filter);
 // appends the events and saves the folded read model. Returns the saved request.
 model::request record_new_request(SQLite::Database& db, const engine::policy& policy,
                                   const engine::file_request& command, model::instant now);
+
+struct not_found {};
+using action_outcome = std::variant<model::request, engine::refusal, not_found>;
+
+// Runs an action on request `id` inside the caller's transaction. Nothing is written when the
+// engine refuses it or the request does not exist.
+action_outcome record_action(SQLite::Database& db, const engine::policy& policy, model::request_id id,
+                             const engine::act_on_request& command, model::instant now);
+
+// Records the warnings and breaches of request `id` due by `now`. Returns the request as saved,
+// or nullopt when it does not exist.
+std::optional<model::request> record_due(SQLite::Database& db, model::request_id id, model::instant now);
+
+// Every request with a warning or breach still to come, and when the next one falls due.
+std::vector<std::pair<model::request_id, model::instant>> pending_firings(SQLite::Database& db);
+
+// Requests with at least one open clock, optionally only those `owner` owns.
+std::vector<model::request> requests_with_open_clocks(SQLite::Database& db, std::optional<model::team> owner);
 
 // Every event of one request, oldest first.
 std::vector<engine::event> events_of(SQLite::Database& db, model::request_id id);

@@ -24,7 +24,7 @@ model::request file(SQLite::Database& db, model::request_input input) {
 TEST_SUITE("store::requests") {
   TEST_CASE("migrations bring a new database to the latest schema") {
     auto db = store::open_database(":memory:");
-    CHECK(store::schema_version(db) == 1);
+    CHECK(store::schema_version(db) == 2);
     CHECK(db.tableExists("events"));
     CHECK(db.tableExists("requests"));
   }
@@ -37,11 +37,12 @@ TEST_SUITE("store::requests") {
     CHECK(saved.status == model::request_status::open);
 
     const auto events = store::events_of(db, saved.id);
-    REQUIRE(events.size() == 2);
+    REQUIRE(events.size() == 3);
     CHECK(events[0].type == "request.created");
     CHECK(events[0].actor == "ce:dana");
     CHECK(events[1].type == "request.routed");
     CHECK(events[1].at == filed_at);
+    CHECK(events[2].type == "sla.started");  // a trial customer's troubleshooting: pre-sales first response
 
     // Replaying the stored events rebuilds exactly the stored read model.
     model::request replayed;
@@ -51,6 +52,8 @@ TEST_SUITE("store::requests") {
     CHECK(replayed.owner == found->owner);
     CHECK(replayed.routing.rule == found->routing.rule);
     CHECK(replayed.routing.trace.size() == found->routing.trace.size());
+    REQUIRE(replayed.clocks.size() == 1);
+    CHECK(replayed.clocks[0].deadline == found->clocks[0].deadline);
     CHECK(found->input.title == "Search results are missing repositories");
   }
 
@@ -71,7 +74,7 @@ TEST_SUITE("store::requests") {
       id = file(db, make_input(model::request_kind::feature_request, "globex")).id;
     }
     auto reopened = store::open_database(path);
-    CHECK(store::schema_version(reopened) == 1);
+    CHECK(store::schema_version(reopened) == 2);
     const auto found = store::find_request(reopened, id);
     REQUIRE(found);
     CHECK(found->input.customer.id == "globex");

@@ -5,6 +5,7 @@
 #include "model/json.hpp"
 #include "policy/load.hpp"
 #include "rules/evaluator.hpp"
+#include "sla/policy.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
@@ -166,6 +167,19 @@ int main(int argc, char** argv) {
   explain->add_option("REQUEST.json", request_file, "a request as POST /v1/requests takes it")->required();
   auto* check = rules->add_subcommand("check", "validate the rules and config; exit 1 with file:line:col");
 
+  auto* sla_command = app.add_subcommand("sla", "business-time arithmetic on the configured calendars, offline");
+  sla_command->require_subcommand(1);
+  std::string calendar_name, start, duration, from, to;
+  auto* deadline = sla_command->add_subcommand("deadline", "the instant a business duration from START ends");
+  deadline->add_option("--calendar", calendar_name, "calendar name from the config")->required();
+  deadline->add_option("--start", start, "ISO-8601 instant with an offset, e.g. 2026-11-20T17:30:00-08:00")
+      ->required();
+  deadline->add_option("--duration", duration, "business duration: 1h, 90m, 1h30m, 45s")->required();
+  auto* between = sla_command->add_subcommand("between", "business seconds from FROM to TO");
+  between->add_option("--calendar", calendar_name, "calendar name from the config")->required();
+  between->add_option("--from", from, "ISO-8601 instant with an offset")->required();
+  between->add_option("--to", to, "ISO-8601 instant with an offset")->required();
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -226,6 +240,41 @@ int main(int argc, char** argv) {
       else
         fmt::print("ok: {} and {} ({} rules and a fallback)\n", settings.file, settings.rules_path,
                    policy.routing.size());
+      return 0;
+    }
+    if (*deadline || *between) {
+      const auto known = policy.sla.calendars.find(calendar_name);
+      if (known == policy.sla.calendars.end()) {
+        std::vector<std::string> names;
+        for (const auto& [name, unused] : policy.sla.calendars) names.push_back(name);
+        fmt::print(stderr, "error: no calendar \"{}\" in {}; known: {}\n", calendar_name, settings.file,
+                   fmt::join(names, ", "));
+        return 1;
+      }
+      auto instant_option = [](const std::string& name, const std::string& text) {
+        auto parsed = model::parse_instant(text);
+        if (!parsed)
+          throw std::runtime_error(fmt::format("{} \"{}\" is not an ISO-8601 instant like 2026-11-20T17:30:00-08:00",
+                                               name, text));
+        return *parsed;
+      };
+      if (*deadline) {
+        const auto business = sla::parse_duration(duration);
+        if (!business)
+          throw std::runtime_error(
+              fmt::format("--duration \"{}\" is not a business duration like 1h, 90m or 1h30m", duration));
+        const auto end = known->second.add(instant_option("--start", start), *business);
+        if (opts.json)
+          fmt::print("{}\n", json::serialize(json::object{{"deadline", model::format_instant(end)}}));
+        else
+          fmt::print("{}\n", model::format_instant(end));
+      } else {
+        const auto seconds = known->second.between(instant_option("--from", from), instant_option("--to", to));
+        if (opts.json)
+          fmt::print("{}\n", json::serialize(json::object{{"business_seconds", seconds.count()}}));
+        else
+          fmt::print("{}\n", seconds.count());
+      }
       return 0;
     }
     if (*explain) {

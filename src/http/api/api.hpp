@@ -1,11 +1,12 @@
 #pragma once
-// The REST API: /healthz and /v1/requests, on top of the engine and the store.
+// The REST API: /healthz, /v1/requests and /v1/sla, on top of the engine and the store.
 
 #include "engine/engine.hpp"
 #include "http/router.hpp"
 #include "store/committer.hpp"
 
 #include <SQLiteCpp/Database.h>
+#include <boost/json/object.hpp>
 
 #include <functional>
 #include <string>
@@ -19,9 +20,20 @@ struct context {
   SQLite::Database& reader;       // read-only connection owned by the io_context's thread
   std::vector<std::string> tiers;  // known contract tiers, for validating customers
   std::function<model::instant()> clock;
+  std::function<void(const model::request&)> changed;  // told of every request a command changed
 };
 
 // Adds every API route to `routes`. `ctx` must outlive the router.
 void add_routes(router& routes, context& ctx);
+
+// The /v1/sla routes (part of add_routes).
+void add_sla_routes(router& routes, context& ctx);
+
+// A request as the API shows it: the stored form, with each clock's business seconds used and
+// remaining as of `now`.
+boost::json::object request_view(const model::request& request, const engine::policy& policy, model::instant now);
+
+// One clock as the API shows it.
+boost::json::object clock_view(const model::sla_clock& clock, const engine::policy& policy, model::instant now);
 
 }  // namespace switchboard::http::api

@@ -1,6 +1,8 @@
 // /v1/requests: filing requests (through group commit) and reading them back.
 #include "http/api/api.hpp"
 
+#include "http/api/common.hpp"
+
 #include "model/json.hpp"
 #include "store/requests.hpp"
 
@@ -11,7 +13,6 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include <charconv>
 
 namespace switchboard::http::api {
 namespace asio = boost::asio;
@@ -19,60 +20,10 @@ namespace json = boost::json;
 
 namespace {
 
-// Runs `work` on the writer thread and resumes the coroutine on its own executor once the
-// batch holding it is committed. Rethrows the job's error (use_awaitable does, for a
-// completion whose first argument is an exception_ptr).
-asio::awaitable<void> commit(store::committer& writer, store::committer::job work) {
-  auto executor = co_await asio::this_coro::executor;
-  co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::exception_ptr)>(
-      [&writer, executor](auto handler, store::committer::job job) {
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        writer.submit(std::move(job), [shared, executor](std::exception_ptr error) {
-          asio::post(executor, [shared, error]() mutable { std::move (*shared)(error); });
-        });
-      },
-      asio::use_awaitable, std::move(work));
-}
-
-bool is_json(const request& req) {
-  const std::string_view type = req[beast_http::field::content_type];
-  const auto semicolon = type.find(';');
-  auto media = type.substr(0, semicolon);
-  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-  return media.size() == 16 && std::equal(media.begin(), media.end(), "application/json", [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == b;
-         });
-}
-
-json::array field_errors(const std::vector<model::field_error>& errors) {
-  json::array fields;
-  for (const auto& e : errors) fields.push_back(json::object{{"field", e.field}, {"message", e.message}});
-  return fields;
-}
-
-response invalid_fields(const std::vector<model::field_error>& errors) {
-  std::string summary;
-  for (const auto& e : errors) summary += (summary.empty() ? "" : "; ") + e.field + " " + e.message;
-  return error_response(status::unprocessable_entity, "invalid_fields", summary, field_errors(errors));
-}
-
-std::optional<std::int64_t> parse_positive(std::string_view text) {
-  std::int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || value <= 0) return std::nullopt;
-  return value;
-}
-
 asio::awaitable<response> create_request(context& ctx, const request& req) {
-  if (!is_json(req))
-    co_return error_response(status::unsupported_media_type, "unsupported_media_type",
-                             "send the request as JSON with Content-Type: application/json");
-  json::error_code parse_error;
-  auto body = json::parse(req.body(), parse_error);
-  if (parse_error)
-    co_return error_response(status::bad_request, "malformed_json",
-                             fmt::format("the body is not valid JSON: {}", parse_error.message()));
-  auto parsed = model::parse_request_input(body, ctx.tiers);
+  auto body = read_json_body(req);
+  if (auto* refused = std::get_if<response>(&body)) co_return std::move(*refused);
+  auto parsed = model::parse_request_input(std::get<json::value>(body), ctx.tiers);
   if (auto* errors = std::get_if<std::vector<model::field_error>>(&parsed)) co_return invalid_fields(*errors);
 
   engine::file_request command{std::get<model::request_input>(std::move(parsed)), "api"};
@@ -81,8 +32,9 @@ asio::awaitable<response> create_request(context& ctx, const request& req) {
   co_await commit(ctx.writer, [&](SQLite::Database& db) {
     created = store::record_new_request(db, ctx.policy, command, now);
   });
+  if (ctx.changed) ctx.changed(created);
 
-  auto res = json_response(status::created, model::to_json(created));
+  auto res = json_response(status::created, request_view(created, ctx.policy, now));
   res.set(beast_http::field::location, fmt::format("/v1/requests/{}", created.id));
   co_return res;
 }
@@ -92,7 +44,69 @@ asio::awaitable<response> get_request(context& ctx, const route_match& match) {
   const auto id = parse_positive(id_text);
   auto found = id ? store::find_request(ctx.reader, *id) : std::nullopt;
   if (!found) co_return error_response(status::not_found, "not_found", fmt::format("no request with id {}", id_text));
-  co_return json_response(status::ok, model::to_json(*found));
+  co_return json_response(status::ok, request_view(*found, ctx.policy, ctx.clock()));
+}
+
+asio::awaitable<response> list_events(context& ctx, const route_match& match) {
+  const auto& id_text = match.params.at("id");
+  const auto id = parse_positive(id_text);
+  if (!id || !store::find_request(ctx.reader, *id))
+    co_return error_response(status::not_found, "not_found", fmt::format("no request with id {}", id_text));
+  json::array events;
+  for (const auto& e : store::events_of(ctx.reader, *id))
+    events.push_back(json::object{
+        {"type", e.type}, {"at", model::format_instant(e.at)}, {"actor", e.actor}, {"data", e.data}});
+  co_return json_response(status::ok, json::object{{"events", std::move(events)}});
+}
+
+asio::awaitable<response> act_on_request(context& ctx, const request& req, const route_match& match) {
+  const auto& id_text = match.params.at("id");
+  const auto id = parse_positive(id_text);
+  if (!id) co_return error_response(status::not_found, "not_found", fmt::format("no request with id {}", id_text));
+  auto parsed_body = read_json_body(req);
+  if (auto* refused = std::get_if<response>(&parsed_body)) co_return std::move(*refused);
+  const auto& body = std::get<json::value>(parsed_body);
+
+  std::vector<model::field_error> errors;
+  engine::act_on_request command;
+  command.actor = "api";
+  if (!body.is_object()) {
+    errors.push_back({"", "the event must be a JSON object with type and message"});
+  } else {
+    for (const auto& [key, value] : body.as_object()) {
+      if (key == "type") {
+        const auto kind = value.is_string() ? engine::parse_action_kind(value.as_string()) : std::nullopt;
+        if (kind)
+          command.kind = *kind;
+        else
+          errors.push_back({"type", fmt::format("unknown event type {}; expected one of {}", json::serialize(value),
+                                                engine::action_kind_names())});
+      } else if (key == "message") {
+        if (value.is_string())
+          command.message = std::string(value.as_string());
+        else
+          errors.push_back({"message", "must be a string"});
+      } else {
+        errors.push_back({std::string(key), "unknown field; expected type and message"});
+      }
+    }
+    if (!body.as_object().contains("type"))
+      errors.push_back({"type", fmt::format("is required; expected one of {}", engine::action_kind_names())});
+  }
+  if (!errors.empty()) co_return invalid_fields(errors);
+
+  const auto now = ctx.clock();
+  store::action_outcome outcome;
+  co_await commit(ctx.writer, [&](SQLite::Database& db) {
+    outcome = store::record_action(db, ctx.policy, *id, command, now);
+  });
+  if (std::holds_alternative<store::not_found>(outcome))
+    co_return error_response(status::not_found, "not_found", fmt::format("no request with id {}", id_text));
+  if (const auto* refused = std::get_if<engine::refusal>(&outcome))
+    co_return error_response(status::conflict, refused->code, refused->message);
+  const auto& updated = std::get<model::request>(outcome);
+  if (ctx.changed) ctx.changed(updated);
+  co_return json_response(status::ok, request_view(updated, ctx.policy, now));
 }
 
 asio::awaitable<response> list_requests(context& ctx, const route_match& match) {
@@ -127,7 +141,8 @@ asio::awaitable<response> list_requests(context& ctx, const route_match& match) 
 
   const auto page = store::list_requests(ctx.reader, filter);
   json::array items;
-  for (const auto& r : page.requests) items.push_back(model::to_json(r));
+  const auto now = ctx.clock();
+  for (const auto& r : page.requests) items.push_back(request_view(r, ctx.policy, now));
   json::value next = nullptr;
   if (page.next_before) next = std::to_string(*page.next_before);
   co_return json_response(status::ok, json::object{{"requests", std::move(items)}, {"next_cursor", next}});
@@ -149,6 +164,13 @@ void add_routes(router& routes, context& ctx) {
   routes.add(verb::get, "/v1/requests/{id}", [&ctx](const request&, const route_match& match) {
     return get_request(ctx, match);
   });
+  routes.add(verb::post, "/v1/requests/{id}/events", [&ctx](const request& req, const route_match& match) {
+    return act_on_request(ctx, req, match);
+  });
+  routes.add(verb::get, "/v1/requests/{id}/events", [&ctx](const request&, const route_match& match) {
+    return list_events(ctx, match);
+  });
+  add_sla_routes(routes, ctx);
 }
 
 }  // namespace switchboard::http::api

@@ -1,0 +1,96 @@
+// One timer for every SLA clock: the earliest pending warning or breach arms it.
+#include "scheduler/scheduler.hpp"
+
+#include "store/requests.hpp"
+
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+
+#include <memory>
+
+namespace switchboard::scheduler {
+namespace asio = boost::asio;
+
+namespace {
+// After a failed write the due requests are tried again this much later.
+constexpr std::chrono::seconds retry_after{5};
+}  // namespace
+
+scheduler::scheduler(asio::any_io_executor executor, store::committer& writer, clock_function now)
+    : executor_(executor), writer_(writer), now_(std::move(now)), timer_(executor) {}
+
+void scheduler::load(SQLite::Database& reader) {
+  for (const auto& [id, at] : store::pending_firings(reader)) plan(id, at);
+  arm();
+}
+
+void scheduler::track(const model::request& request) {
+  plan(request.id, engine::next_due(request));
+  arm();
+}
+
+void scheduler::stop() {
+  stopped_ = true;
+  timer_.cancel();
+}
+
+void scheduler::plan(model::request_id id, std::optional<model::instant> at) {
+  if (auto existing = due_.find(id); existing != due_.end()) {
+    queue_.erase({existing->second, id});
+    due_.erase(existing);
+  }
+  if (!at) return;
+  due_[id] = *at;
+  queue_.insert({*at, id});
+}
+
+void scheduler::arm() {
+  if (stopped_ || queue_.empty()) return;
+  // Instants are whole seconds; a firing is due at the start of its second.
+  timer_.expires_at(std::chrono::system_clock::time_point(queue_.begin()->first));
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) fire();
+  });
+}
+
+void scheduler::fire() {
+  const auto now = now_();
+  std::vector<model::request_id> ids;
+  while (!queue_.empty() && queue_.begin()->first <= now) {
+    ids.push_back(queue_.begin()->second);
+    due_.erase(queue_.begin()->second);
+    queue_.erase(queue_.begin());
+  }
+  if (ids.empty()) {
+    arm();  // woke early: the system clock is coarser than the timer
+    return;
+  }
+  auto changed = std::make_shared<std::vector<model::request>>();
+  writer_.submit(
+      [ids, now, changed](SQLite::Database& db) {
+        for (auto id : ids)
+          if (auto request = store::record_due(db, id, now)) changed->push_back(std::move(*request));
+      },
+      [this, ids, changed](std::exception_ptr error) {
+        asio::post(executor_, [this, ids, changed, error] {
+          if (stopped_) return;
+          if (error) {
+            try {
+              std::rethrow_exception(error);
+            } catch (const std::exception& e) {
+              fmt::print(stderr, "scheduler: recording due SLA events failed, retrying: {}\n", e.what());
+            }
+            for (auto id : ids) plan(id, now_() + retry_after);
+          } else {
+            for (const auto& request : *changed) {
+              plan(request.id, engine::next_due(request));
+              if (listener_) listener_(request);
+            }
+          }
+          arm();
+        });
+      });
+  arm();
+}
+
+}  // namespace switchboard::scheduler

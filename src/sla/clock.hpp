@@ -1,0 +1,55 @@
+#pragma once
+// SLA clock arithmetic: starting, pausing, resuming and completing a clock, and the warnings
+// and breaches that fall due by themselves. Pure: the caller passes the calendar and the time.
+
+#include "calendar/calendar.hpp"
+#include "model/request.hpp"
+#include "sla/policy.hpp"
+
+#include <chrono>
+#include <optional>
+#include <vector>
+
+namespace switchboard::sla {
+
+// A running clock for `target` under `owner`, started at `now`.
+model::sla_clock start(const policy& owner, const metric_target& target, const calendar::business_calendar& calendar,
+                       model::instant now);
+
+// Business seconds used by `now` (frozen while paused or once completed).
+std::chrono::seconds used(const model::sla_clock& clock, const calendar::business_calendar& calendar,
+                          model::instant now);
+
+// Target minus used: negative once overdue.
+std::chrono::seconds remaining(const model::sla_clock& clock, const calendar::business_calendar& calendar,
+                               model::instant now);
+
+// Running -> paused, keeping the business time used. No effect on other states; returns
+// whether the clock changed.
+bool pause(model::sla_clock& clock, const calendar::business_calendar& calendar, model::instant now);
+
+// Paused -> running, with deadlines recomputed from the time left. No effect on other states;
+// returns whether the clock changed.
+bool resume(model::sla_clock& clock, const calendar::business_calendar& calendar, model::instant now);
+
+// The awaited action happened: an open clock completes; it is met unless already breached.
+void complete(model::sla_clock& clock, const calendar::business_calendar& calendar, model::instant now);
+
+// A completed clock starts again from where it stopped (a reopened request's resolution).
+// A met clock runs again with the business time it had used; a breached one stays breached.
+void reopen(model::sla_clock& clock, const calendar::business_calendar& calendar, model::instant now);
+
+enum class firing_kind { warning, breach };
+struct firing {
+  firing_kind kind;
+  model::instant at;  // the true instant: when the threshold or the target was reached
+};
+
+// Records on `clock` the warning and breach that fell due at or before `now`, and returns them
+// in order (a breach whose warning was never recorded brings the warning too).
+std::vector<firing> fire_due(model::sla_clock& clock, model::instant now);
+
+// The next instant at which fire_due would record something, if any.
+std::optional<model::instant> next_firing(const model::sla_clock& clock);
+
+}  // namespace switchboard::sla

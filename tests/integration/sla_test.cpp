@@ -1,0 +1,193 @@
+// SLA clocks on the real server: the API's view of clocks, actions, the timer list, and
+// warnings and breaches recorded by the scheduler, including across kill -9.
+#include "http/client.hpp"
+#include "model/json.hpp"
+#include "support/server_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <thread>
+
+using namespace switchboard;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+
+// The shipped rules with SLA policies of a few seconds on an always-open calendar.
+std::string fast_config(const testing::temp_dir& dir) {
+  return testing::write_file(dir.file("switchboard.toml"), fmt::format(R"(
+[server]
+rules = "{}"
+
+[calendars.always]
+zone = "UTC"
+shifts = [{{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "00:00", close = "24:00" }}]
+
+[[sla.policy]]
+name = "fast"
+kinds = ["troubleshooting"]
+calendar = "always"
+metrics = [
+  {{ metric = "first_response", target = "4s", warning = 0.5 }},
+  {{ metric = "next_response", target = "1h" }},
+  {{ metric = "resolution", target = "1h" }},
+]
+)",
+                                                                           testing::source_path("rules/routing.toml")));
+}
+
+constexpr std::string_view troubleshooting =
+    R"({"kind":"troubleshooting","customer":{"id":"acme","name":"Acme","stage":"trial"},"title":"Builds fail"})";
+
+json::object get_object(http::client& client, const std::string& target) {
+  const auto res = client.get(target);
+  REQUIRE(res.status == 200);
+  return json::parse(res.body).as_object();
+}
+
+const json::object& clock_of(const json::object& request, std::string_view metric) {
+  for (const auto& clock : request.at("clocks").as_array())
+    if (clock.at("metric").as_string() == metric) return clock.as_object();
+  FAIL("no clock " << metric);
+  throw std::logic_error("unreachable");
+}
+
+std::vector<std::pair<std::string, std::string>> clock_events(http::client& client, std::int64_t id) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const auto events = get_object(client, "/v1/requests/" + std::to_string(id) + "/events");
+  for (const auto& e : events.at("events").as_array())
+    if (e.at("type").as_string().starts_with("sla.w") || e.at("type").as_string().starts_with("sla.b"))
+      out.emplace_back(std::string(e.at("type").as_string()), std::string(e.at("at").as_string()));
+  return out;
+}
+
+std::string plus_seconds(const std::string& iso, int seconds) {
+  return model::format_instant(*model::parse_instant(iso) + std::chrono::seconds{seconds});
+}
+
+}  // namespace
+
+TEST_SUITE("integration::sla") {
+  TEST_CASE("a request shows its clocks; pend pauses them, a reply resumes, respond meets") {
+    testing::temp_dir dir;
+    testing::server_process server({fast_config(dir), dir.file("switchboard.db"), {}});
+    http::client client(server.url());
+
+    const auto created = json::parse(client.post_json("/v1/requests", std::string(troubleshooting)).body).as_object();
+    const auto id = created.at("id").as_int64();
+    const auto path = "/v1/requests/" + std::to_string(id);
+    const auto& first = clock_of(created, "first_response");
+    CHECK(first.at("state").as_string() == "running");
+    CHECK(first.at("target_seconds").as_int64() == 4);
+    CHECK(first.at("deadline").as_string() == plus_seconds(std::string(created.at("created_at").as_string()), 4));
+    CHECK(clock_of(created, "resolution").at("remaining_seconds").as_int64() <= 3600);
+
+    auto act = [&](std::string_view type) {
+      return client.post_json(path + "/events", fmt::format(R"({{"type":"{}","message":"..."}})", type));
+    };
+    const auto pended = act("pend");
+    REQUIRE(pended.status == 200);
+    const auto after_pend = json::parse(pended.body).as_object();
+    CHECK(after_pend.at("status").as_string() == "pending_customer");
+    CHECK(clock_of(after_pend, "first_response").at("state").as_string() == "met");
+    CHECK(clock_of(after_pend, "resolution").at("state").as_string() == "paused");
+    CHECK(clock_of(after_pend, "resolution").at("deadline").is_null());
+
+    // While paused, used time does not grow.
+    const auto used_before = clock_of(after_pend, "resolution").at("used_seconds").as_int64();
+    std::this_thread::sleep_for(1100ms);
+    CHECK(clock_of(get_object(client, path), "resolution").at("used_seconds").as_int64() == used_before);
+
+    const auto replied = json::parse(act("customer_reply").body).as_object();
+    CHECK(replied.at("status").as_string() == "open");
+    CHECK(clock_of(replied, "resolution").at("state").as_string() == "running");
+    CHECK(clock_of(replied, "next_response").at("state").as_string() == "running");
+
+    const auto responded = json::parse(act("respond").body).as_object();
+    CHECK(clock_of(responded, "next_response").at("state").as_string() == "met");
+
+    const auto resolved = json::parse(act("resolve").body).as_object();
+    CHECK(resolved.at("status").as_string() == "resolved");
+    CHECK(clock_of(resolved, "resolution").at("state").as_string() == "met");
+
+    const auto again = act("resolve");
+    CHECK(again.status == 409);
+    CHECK(json::parse(again.body).at("error").at("code").as_string() == "invalid_transition");
+    CHECK(act("teleport").status == 422);
+    CHECK(client.post_json("/v1/requests/999/events", R"({"type":"respond"})").status == 404);
+    CHECK(act("reopen").status == 200);
+  }
+
+  TEST_CASE("the scheduler records the warning and the breach at their instants; timers list by time to breach") {
+    testing::temp_dir dir;
+    testing::server_process server({fast_config(dir), dir.file("switchboard.db"), {}});
+    http::client client(server.url());
+
+    const auto slow = json::parse(client.post_json("/v1/requests", std::string(troubleshooting)).body).as_object();
+    const auto id = slow.at("id").as_int64();
+    const std::string created_at(slow.at("created_at").as_string());
+    const auto how_to = client.post_json(
+        "/v1/requests", R"({"kind":"how_to","customer":{"id":"acme","name":"Acme","stage":"trial"},"title":"How?"})");
+    REQUIRE(how_to.status == 201);
+
+    const auto timers = get_object(client, "/v1/sla/timers?team=se").at("timers").as_array();
+    REQUIRE(timers.size() == 2);  // first_response, then resolution: by deadline
+    CHECK(timers[0].at("metric").as_string() == "first_response");
+    CHECK(timers[0].at("request_id").as_int64() == id);
+    CHECK(timers[1].at("metric").as_string() == "resolution");
+    CHECK(get_object(client, "/v1/sla/timers?team=product").at("timers").as_array().empty());
+    CHECK(client.get("/v1/sla/timers?team=sales").status == 422);
+
+    std::this_thread::sleep_for(5500ms);
+    CHECK(clock_events(client, id) == std::vector<std::pair<std::string, std::string>>{
+                                          {"sla.warning", plus_seconds(created_at, 2)},
+                                          {"sla.breached", plus_seconds(created_at, 4)}});
+    const auto breached = get_object(client, "/v1/requests/" + std::to_string(id));
+    CHECK(clock_of(breached, "first_response").at("state").as_string() == "breached");
+    CHECK(clock_of(breached, "first_response").at("remaining_seconds").as_int64() < 0);
+  }
+
+  TEST_CASE("after kill -9 the clocks are back, and a breach that fell due while down is recorded once") {
+    testing::temp_dir dir;
+    const auto config = fast_config(dir);
+    const auto database = dir.file("switchboard.db");
+    std::int64_t id = 0;
+    std::string created_at;
+    {
+      testing::server_process server({config, database, {}});
+      http::client client(server.url());
+      const auto created = json::parse(client.post_json("/v1/requests", std::string(troubleshooting)).body).as_object();
+      id = created.at("id").as_int64();
+      created_at = std::string(created.at("created_at").as_string());
+      server.kill();
+    }
+    std::this_thread::sleep_for(5s);  // the warning (2 s) and the breach (4 s) fall due while down
+
+    const std::vector<std::pair<std::string, std::string>> expected{{"sla.warning", plus_seconds(created_at, 2)},
+                                                                    {"sla.breached", plus_seconds(created_at, 4)}};
+    {
+      testing::server_process server({config, database, {}});
+      http::client client(server.url());
+      std::vector<std::pair<std::string, std::string>> recorded;
+      for (int attempt = 0; attempt < 50 && recorded.size() < 2; ++attempt) {
+        recorded = clock_events(client, id);
+        if (recorded.size() < 2) std::this_thread::sleep_for(100ms);
+      }
+      CHECK(recorded == expected);
+      const auto request = get_object(client, "/v1/requests/" + std::to_string(id));
+      CHECK(clock_of(request, "first_response").at("state").as_string() == "breached");
+      const auto& resolution = clock_of(request, "resolution");
+      CHECK(resolution.at("state").as_string() == "running");
+      CHECK(resolution.at("deadline").as_string() == plus_seconds(created_at, 3600));
+      server.kill();
+    }
+    testing::server_process again({config, database, {}});
+    http::client client(again.url());
+    std::this_thread::sleep_for(300ms);
+    CHECK(clock_events(client, id) == expected);
+  }
+}
