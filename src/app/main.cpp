@@ -1,8 +1,11 @@
 // The switchboard server: config to wiring, then serve until SIGINT or SIGTERM.
 #include "config/error.hpp"
 #include "config/settings.hpp"
+#include "config/tokens.hpp"
 #include "http/api/api.hpp"
+#include "http/dashboard/dashboard.hpp"
 #include "http/server.hpp"
+#include "http/stream/hub.hpp"
 #include "policy/load.hpp"
 #include "scheduler/scheduler.hpp"
 #include "store/committer.hpp"
@@ -21,6 +24,10 @@ using namespace switchboard;
 
 int serve(config::settings settings) {
   const auto policy = policy::load(settings);
+  const config::token_table tokens(settings.tokens_file.empty() ? std::vector<config::token_entry>{}
+                                                                 : config::load_token_file(settings.tokens_file));
+  if (tokens.size() == 0)
+    fmt::print(stderr, "switchboard: no API tokens configured ([auth] tokens_file): every API call will get 401\n");
 
   if (settings.database_path != ":memory:") {
     const auto folder = std::filesystem::path(settings.database_path).parent_path();
@@ -32,13 +39,21 @@ int serve(config::settings settings) {
   auto reader = store::open_database(settings.database_path, store::access::read_only);
 
   auto now = [] { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); };
-  scheduler::scheduler clocks(io.get_executor(), writer, now);
+  scheduler::scheduler clocks(io.get_executor(), writer, policy, now);
   clocks.load(reader);
 
-  http::api::context api{policy, writer, reader, settings.tiers, now,
-                         [&clocks](const model::request& changed) { clocks.track(changed); }};
+  http::stream::hub hub(io.get_executor());
+  http::dashboard::context dashboard{policy, reader, tokens, now, hub};
+  clocks.on_change([&dashboard](const store::change& changed) { http::dashboard::publish(dashboard, changed); });
+
+  http::api::context api{policy, writer, reader, settings.tiers, tokens, now,
+                         [&clocks, &dashboard](const store::change& changed) {
+                           clocks.track(changed.request);
+                           http::dashboard::publish(dashboard, changed);
+                         }};
   http::router routes;
   http::api::add_routes(routes, api);
+  http::dashboard::add_routes(routes, dashboard);
 
   const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(settings.listen.host),
                                                 settings.listen.port);
@@ -46,6 +61,7 @@ int serve(config::settings settings) {
                       [&routes](http::request req) -> boost::asio::awaitable<http::response> {
                         co_return co_await routes.dispatch(req);
                       });
+  server.set_takeover(http::dashboard::stream_handler(dashboard));
   server.start();
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -53,6 +69,7 @@ int serve(config::settings settings) {
     if (ec) return;
     fmt::print(stderr, "switchboard: signal {} received, stopping\n", signal);
     server.stop();
+    hub.close();
     clocks.stop();
     io.stop();
   });
@@ -73,7 +90,9 @@ int main(int argc, char** argv) {
   std::string config_path = "config/switchboard.toml";
   std::string listen;
   std::string database;
+  std::string tokens_file;
   app.add_option("--config", config_path, "config file (TOML)")->capture_default_str();
+  app.add_option("--tokens", tokens_file, "API tokens file ([[token]] person, role, sha256), overriding the config");
   app.add_option("--listen", listen, "HOST:PORT to listen on, overriding the config; port 0 picks a free one");
   app.add_option("--db", database, "SQLite database path, overriding the config");
   CLI11_PARSE(app, argc, argv);
@@ -82,6 +101,7 @@ int main(int argc, char** argv) {
     auto settings = config::load_settings(config_path);
     if (!listen.empty()) settings.listen = config::parse_listen_address(listen);
     if (!database.empty()) settings.database_path = database;
+    if (!tokens_file.empty()) settings.tokens_file = tokens_file;
     return serve(std::move(settings));
   } catch (const config::error& e) {
     fmt::print(stderr, "switchboard: cannot start: {}\n", e.what());

@@ -59,7 +59,7 @@ settings load_settings(const std::string& path) {
   result.database_path = resolve(path, "../var/switchboard.db");
   result.rules_path = resolve(path, "../rules/routing.toml");
 
-  reject_unknown_keys(root, path, {"server", "customers", "calendars", "sla"}, "the top level");
+  reject_unknown_keys(root, path, {"server", "customers", "calendars", "sla", "auth", "workflow", "escalation"}, "the top level");
 
   if (const auto* server = root.get("server")) {
     const auto* table = server->as_table();
@@ -93,6 +93,13 @@ settings load_settings(const std::string& path) {
       result.tiers.clear();
       for (const auto& tier : *array) result.tiers.push_back(string_value(tier, path, "a tier"));
     }
+  }
+  if (const auto* auth = root.get("auth")) {
+    const auto* table = auth->as_table();
+    if (table == nullptr) fail_at(*auth, path, "[auth] must be a table");
+    reject_unknown_keys(*table, path, {"tokens_file"}, "[auth]");
+    if (const auto* file = table->get("tokens_file"))
+      result.tokens_file = resolve(path, string_value(*file, path, "tokens_file"));
   }
   return result;
 }

@@ -21,6 +21,7 @@ struct settings {
   std::string rules_path;
   std::size_t max_body_bytes = 1024 * 1024;
   std::vector<std::string> tiers{"standard", "premium", "enterprise"};
+  std::string tokens_file;  // [auth] tokens_file: hashed API tokens; empty when none
 };
 
 // Reads the config file; throws config::error with file:line:col on anything unknown or malformed.

@@ -6,12 +6,14 @@
 // results (the routing decision, each clock's state after the change), so replaying history
 // needs neither the rules nor the calendars as they are today.
 
+#include "escalation/ladder.hpp"
 #include "model/request.hpp"
 #include "rules/rule_set.hpp"
 #include "sla/policy.hpp"
 
 #include <boost/json/object.hpp>
 
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -26,54 +28,109 @@ struct event {
   boost::json::object data;
 };
 
+// The workflow's wording: what the policy asks people to say and not to say.
+struct workflow_settings {
+  // Terms that commit SE to what it may not honour, matched case-insensitively in CE messages.
+  std::vector<std::string> loaded_terms{"ASAP", "immediately", "right away", "guarantee"};
+  std::string suggested_wording =
+      "Let me chat with members of our engineering and support team. I'll bring them up to speed on the "
+      "situation and I should have a follow-up for you in a few hours at most. Please let me know if anything "
+      "comes up in the meantime that I should look into.";
+  // SE's first contact after a handoff; {customer}, {ce}, {customer_impact}, {environment},
+  // {steps_tried} and {customer_told} are filled in.
+  std::string first_contact_template =
+      "Hey {customer}, {ce} brought me up to speed on the issue. First off, let me say I'm sorry you ran into "
+      "this issue and thanks for working with us to resolve this. My priority from here is to get this resolved "
+      "ASAP. Here's what I understand is the situation: {customer_impact} (environment: {environment}). So far "
+      "we have tried: {steps_tried}.";
+};
+
 // What the engine decides with: the loaded policy. Immutable once built.
 struct policy {
   rules::rule_set routing;
   sla::policy_set sla;
+  escalation::ladder_map ladders;
+  workflow_settings workflow;
 };
 
 // A person files a new request, to be known by `id` (allocated by the store).
 struct file_request {
   model::request_input input;
-  std::string actor;
+  model::actor actor;
 };
 
 // What people do to a request after it is filed.
 enum class action_kind {
-  respond,         // an agent answers the customer
-  pend,            // an agent answers and waits on the customer: status pending_customer
-  customer_reply,  // the customer writes: resumes paused clocks, starts next_response
-  resolve,         // the request is solved
-  reopen,          // a resolved request needs work again
+  respond,                  // an agent answers the customer
+  pend,                     // an agent answers and waits on the customer: status pending_customer
+  customer_reply,           // the customer writes: resumes paused clocks, starts next_response
+  resolve,                  // the request is solved
+  reopen,                   // a resolved request needs work again
+  start,                    // a CE starts troubleshooting before handing it to SE
+  handoff,                  // a CE hands troubleshooting to SE, with the context SE needs
+  route_to_product,         // a CE sends a feature request to Product
+  accept,                   // Product takes a feature request
+  decline,                  // Product declines a feature request, with a reason
+  ask_engineering_channel,  // a CE asks the best-effort channel a how-to it cannot answer
+  engage_engineering,       // SE opens an engineering interrupt linked to the request
+  raise_concern,            // an AE or CE says a decision is not in the customer's interest
+  agree,                    // the CE agrees with the decision: the concern is closed
+  challenge,                // the CE challenges the decision with SE or Product
+  mark_stuck,               // the CE is stuck: the concern climbs its ladder now
+  bring_in,                 // VP Technical Success brings in VP Sales or Head of Engineering
+  acknowledge_escalation,   // a role on the ladder stops the climb
+  resolve_escalation,       // a role on the ladder closes the escalation
 };
+
+// Who may do what: the roles each action is open to (before checks on the request itself).
+std::vector<model::role> roles_allowed(action_kind kind);
 std::string_view to_string(action_kind kind);
 std::optional<action_kind> parse_action_kind(std::string_view text);
 std::string_view action_kind_names();
 
+// An action and its fields, as the API received them: "message", handoff context
+// ("customer_impact", "environment", "steps_tried", "customer_told"), "reason",
+// "escalation" (an id), "roles". The engine validates them per action.
 struct act_on_request {
   action_kind kind = action_kind::respond;
-  std::string message;
-  std::string actor;
+  boost::json::object fields;
+  model::actor actor;
 };
+
+// How an actor is written in events: "role:person", e.g. "ce:dana".
+std::string actor_label(const model::actor& actor);
 
 // Why a command was refused; nothing is recorded.
 struct refusal {
-  std::string code;  // "invalid_transition"
+  std::string code;  // "forbidden", "invalid_transition", "invalid_fields", "missing_context"
   std::string message;
+  std::vector<model::field_error> fields;  // for invalid_fields and missing_context
 };
+
+// Whether `actor` may file `input`; nullopt when allowed.
+std::optional<refusal> may_file(const model::actor& actor, const model::request_input& input);
 
 // Events for a new request: request.created, request.routed with the decision and trace, then
 // sla.started for each clock its SLA policy starts.
 std::vector<event> decide(const policy& policy, const file_request& command, model::request_id id,
                           model::instant now);
 
-// Events for an action on `current`: first the warnings and breaches already due by `now`
-// (at their own instants), then the action and its effect on status and clocks.
+// Events for an action on `current`: first what was already due by `now` (at its own instant),
+// then the action and its effect on status and clocks. A command that creates a linked request
+// gives it `next_id`.
 std::variant<std::vector<event>, refusal> decide(const policy& policy, const model::request& current,
-                                                 const act_on_request& command, model::instant now);
+                                                 const act_on_request& command, model::instant now,
+                                                 model::request_id next_id);
 
-// The warnings and breaches of `current` due by `now`, each at its true instant.
-std::vector<event> due(const model::request& current, model::instant now);
+// What fell due on `current` by `now`, each at its true instant and in order: SLA warnings and
+// breaches (a breach starts the sla_breach ladder), escalation levels, concern deadlines.
+std::vector<event> due(const policy& policy, const model::request& current, model::instant now);
+
+// When `team`'s open load crosses the capacity ladder's threshold with `current`, the events
+// that start that escalation on it; `open_by_breach` is the team's open requests ordered by
+// time to breach. Empty when there is no capacity ladder or threshold for the team.
+std::vector<event> capacity_crossed(const policy& policy, const model::request& current, int open_count,
+                                    std::vector<model::request_id> open_by_breach, model::instant now);
 
 // The next instant at which `due` would record something for `current`, if any.
 std::optional<model::instant> next_due(const model::request& current);

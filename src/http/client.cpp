@@ -33,6 +33,7 @@ struct client::connection {
   asio::io_context io;
   std::string host;
   std::string port;
+  std::string token;
   std::chrono::seconds timeout;
   std::optional<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
@@ -65,6 +66,8 @@ client::client(const std::string& base_url, std::chrono::seconds timeout) : conn
   connection_->timeout = timeout;
 }
 
+void client::set_token(std::string token) { connection_->token = std::move(token); }
+
 client::~client() = default;
 client::client(client&&) noexcept = default;
 client& client::operator=(client&&) noexcept = default;
@@ -76,6 +79,7 @@ client_response client::request(std::string_view method, std::string_view target
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
   req.set(bhttp::field::host, c.host + ":" + c.port);
   req.set(bhttp::field::user_agent, "switchboard-client");
+  if (!c.token.empty()) req.set(bhttp::field::authorization, "Bearer " + c.token);
   for (const auto& [name, value] : headers) req.set(name, value);
   if (!body.empty() || method == "POST") {
     req.set(bhttp::field::content_type, content_type);

@@ -28,6 +28,9 @@ class client {
   client(client&&) noexcept;
   client& operator=(client&&) noexcept;
 
+  // Sends "Authorization: Bearer <token>" with every request from now on.
+  void set_token(std::string token);
+
   client_response request(std::string_view method, std::string_view target, std::string body = {},
                           std::string_view content_type = "application/json",
                           const std::vector<std::pair<std::string, std::string>>& headers = {});

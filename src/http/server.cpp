@@ -41,6 +41,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
   tcp::acceptor acceptor;
   server_options options;
   request_handler handler;
+  takeover_handler takeover;
 
   asio::awaitable<void> accept_loop() {
     auto self = shared_from_this();
@@ -98,6 +99,19 @@ struct server::state : std::enable_shared_from_this<server::state> {
 
       stream.expires_never();
       auto req = parser.release();
+      if (takeover) {
+        unsigned taken = 0;
+        try {
+          taken = co_await takeover(req, stream);
+        } catch (const std::exception& e) {
+          fmt::print(stderr, "error streaming {} {}: {}\n", method, target, e.what());
+          taken = 500;
+        }
+        if (taken != 0) {
+          log_request(method, target, taken, std::chrono::steady_clock::now() - started);
+          break;
+        }
+      }
       const bool keep_alive = req.keep_alive();
       response res;
       try {
@@ -140,6 +154,8 @@ server::server(asio::io_context& io, const tcp::endpoint& endpoint, server_optio
 server::~server() { stop(); }
 
 tcp::endpoint server::local_endpoint() const { return state_->acceptor.local_endpoint(); }
+
+void server::set_takeover(takeover_handler handler) { state_->takeover = std::move(handler); }
 
 void server::start() { asio::co_spawn(state_->acceptor.get_executor(), state_->accept_loop(), asio::detached); }
 

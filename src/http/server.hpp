@@ -10,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -26,6 +27,14 @@ struct server_options {
 // Produces the response to one request. May throw: the server answers 500 and logs it.
 using request_handler = std::function<boost::asio::awaitable<response>(request)>;
 
+// Takes over a connection for a long-lived answer, such as a Server-Sent Events stream. The
+// server offers it every request before the request handler. It declines by returning 0
+// without touching the stream; otherwise it writes its whole answer itself (an error, or a
+// header and then events for as long as it likes) and returns the status it sent, for the log;
+// the server then closes the connection. Runs on the connection's coroutine: the stream stays
+// valid until it returns. May throw: the connection is closed and the error logged.
+using takeover_handler = std::function<boost::asio::awaitable<unsigned>(const request&, boost::beast::tcp_stream&)>;
+
 class server {
  public:
   server(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint, server_options options,
@@ -34,6 +43,9 @@ class server {
 
   // The bound address (the real port when asked for port 0).
   boost::asio::ip::tcp::endpoint local_endpoint() const;
+
+  // Installs the takeover handler; call before start().
+  void set_takeover(takeover_handler handler);
 
   void start();
   void stop();  // stops accepting; open connections end with the io_context

@@ -61,6 +61,27 @@ constexpr name_table<clock_state, 4> clock_state_table{{
     {clock_state::breached, "breached"},
 }};
 
+constexpr name_table<role, 12> role_table{{
+    {role::ae, "ae"},
+    {role::ce, "ce"},
+    {role::se, "se"},
+    {role::product, "product"},
+    {role::engineering, "engineering"},
+    {role::head_of_cs, "head_of_cs"},
+    {role::vp_technical_success, "vp_technical_success"},
+    {role::vp_sales, "vp_sales"},
+    {role::head_of_engineering, "head_of_engineering"},
+    {role::admin, "admin"},
+    {role::integration, "integration"},
+    {role::viewer, "viewer"},
+}};
+
+constexpr name_table<escalation_state, 3> escalation_state_table{{
+    {escalation_state::open, "open"},
+    {escalation_state::acknowledged, "acknowledged"},
+    {escalation_state::resolved, "resolved"},
+}};
+
 template <typename Enum, std::size_t N>
 std::string_view name_of(const name_table<Enum, N>& table, Enum value) {
   for (const auto& [candidate, name] : table)
@@ -105,6 +126,8 @@ std::string_view to_string(request_source value) { return name_of(source_names, 
 std::string_view to_string(priority value) { return name_of(priority_table, value); }
 std::string_view to_string(sla_metric value) { return name_of(metric_table, value); }
 std::string_view to_string(clock_state value) { return name_of(clock_state_table, value); }
+std::string_view to_string(role value) { return name_of(role_table, value); }
+std::string_view to_string(escalation_state value) { return name_of(escalation_state_table, value); }
 
 std::optional<request_kind> parse_request_kind(std::string_view text) { return value_of(kind_names, text); }
 std::optional<customer_stage> parse_customer_stage(std::string_view text) { return value_of(stage_names, text); }
@@ -114,6 +137,10 @@ std::optional<request_source> parse_request_source(std::string_view text) { retu
 std::optional<priority> parse_priority(std::string_view text) { return value_of(priority_table, text); }
 std::optional<sla_metric> parse_sla_metric(std::string_view text) { return value_of(metric_table, text); }
 std::optional<clock_state> parse_clock_state(std::string_view text) { return value_of(clock_state_table, text); }
+std::optional<role> parse_role(std::string_view text) { return value_of(role_table, text); }
+std::optional<escalation_state> parse_escalation_state(std::string_view text) {
+  return value_of(escalation_state_table, text);
+}
 
 std::string_view request_kind_names() { return names_of<kind_names>(); }
 std::string_view customer_stage_names() { return names_of<stage_names>(); }
@@ -123,6 +150,8 @@ std::string_view request_source_names() { return names_of<source_names>(); }
 std::string_view priority_names() { return names_of<priority_table>(); }
 std::string_view sla_metric_names() { return names_of<metric_table>(); }
 std::string_view clock_state_names() { return names_of<clock_state_table>(); }
+std::string_view role_names() { return names_of<role_table>(); }
+std::string_view escalation_state_names() { return names_of<escalation_state_table>(); }
 
 bool is_pre_sales(customer_stage stage) { return stage != customer_stage::production; }
 

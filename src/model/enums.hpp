@@ -19,6 +19,21 @@ enum class request_source { api, cli, slack, email };
 enum class priority { low, normal, high, urgent };
 enum class sla_metric { first_response, next_response, resolution };
 enum class clock_state { running, paused, met, breached };
+enum class escalation_state { open, acknowledged, resolved };
+enum class role {
+  ae,
+  ce,
+  se,
+  product,
+  engineering,
+  head_of_cs,
+  vp_technical_success,
+  vp_sales,
+  head_of_engineering,
+  admin,
+  integration,
+  viewer
+};
 
 std::string_view to_string(request_kind value);
 std::string_view to_string(customer_stage value);
@@ -28,6 +43,8 @@ std::string_view to_string(request_source value);
 std::string_view to_string(priority value);
 std::string_view to_string(sla_metric value);
 std::string_view to_string(clock_state value);
+std::string_view to_string(role value);
+std::string_view to_string(escalation_state value);
 
 std::optional<request_kind> parse_request_kind(std::string_view text);
 std::optional<customer_stage> parse_customer_stage(std::string_view text);
@@ -37,6 +54,8 @@ std::optional<request_source> parse_request_source(std::string_view text);
 std::optional<priority> parse_priority(std::string_view text);
 std::optional<sla_metric> parse_sla_metric(std::string_view text);
 std::optional<clock_state> parse_clock_state(std::string_view text);
+std::optional<role> parse_role(std::string_view text);
+std::optional<escalation_state> parse_escalation_state(std::string_view text);
 
 // The accepted spellings, comma-separated, for "expected one of ..." messages.
 std::string_view request_kind_names();
@@ -47,6 +66,8 @@ std::string_view request_source_names();
 std::string_view priority_names();
 std::string_view sla_metric_names();
 std::string_view clock_state_names();
+std::string_view role_names();
+std::string_view escalation_state_names();
 
 // Pre-sales customers (prospect, trial) versus post-sales (production).
 bool is_pre_sales(customer_stage stage);

@@ -201,6 +201,35 @@ json::object to_json(const sla_clock& value) {
   return out;
 }
 
+json::object to_json(const escalation& value) {
+  json::array notifications;
+  for (const auto& n : value.notifications) {
+    json::array roles;
+    for (auto r : n.roles) roles.emplace_back(to_string(r));
+    notifications.push_back(json::object{
+        {"level", n.level}, {"roles", std::move(roles)}, {"at", format_instant(n.at)}, {"why", n.why}});
+  }
+  json::array related;
+  for (auto id : value.related) related.emplace_back(id);
+  return {{"id", value.id},
+          {"ladder", value.ladder},
+          {"reason", value.reason},
+          {"state", to_string(value.state)},
+          {"triggered_at", format_instant(value.triggered_at)},
+          {"next_level", value.next_level},
+          {"next_at", value.next_at ? json::value(format_instant(*value.next_at)) : nullptr},
+          {"notifications", std::move(notifications)},
+          {"closed_by", optional_string(value.closed_by)},
+          {"related", std::move(related)}};
+}
+
+json::object to_json(const handoff_context& value) {
+  return {{"customer_impact", value.customer_impact},
+          {"environment", value.environment},
+          {"steps_tried", value.steps_tried},
+          {"customer_told", value.customer_told}};
+}
+
 json::object to_json(const request& value) {
   json::object out{{"id", value.id}};
   for (auto& [key, field] : to_json(value.input)) out[key] = std::move(field);
@@ -213,6 +242,17 @@ json::object to_json(const request& value) {
   json::array clocks;
   for (const auto& clock : value.clocks) clocks.push_back(to_json(clock));
   out["clocks"] = std::move(clocks);
+  json::array escalations;
+  for (const auto& e : value.escalations) escalations.push_back(to_json(e));
+  out["escalations"] = std::move(escalations);
+  out["parent"] = value.parent ? json::value(*value.parent) : nullptr;
+  json::array children;
+  for (auto id : value.children) children.emplace_back(id);
+  out["children"] = std::move(children);
+  out["engineering_engaged"] = value.engineering_engaged;
+  out["handoff"] = value.handoff ? json::value(to_json(*value.handoff)) : nullptr;
+  out["concern_escalates_at"] =
+      value.concern_escalates_at ? json::value(format_instant(*value.concern_escalates_at)) : nullptr;
   return out;
 }
 
@@ -315,6 +355,41 @@ sla_clock sla_clock_from_json(const json::value& json) {
   }
 }
 
+escalation escalation_from_json(const json::value& json) {
+  try {
+    const auto& object = json.as_object();
+    escalation out;
+    out.id = string_at(object, "id");
+    out.ladder = string_at(object, "ladder");
+    out.reason = string_at(object, "reason");
+    out.state = required(parse_escalation_state(string_at(object, "state")), "state");
+    out.triggered_at = required(parse_instant(string_at(object, "triggered_at")), "triggered_at");
+    out.next_level = object.at("next_level").to_number<std::size_t>();
+    if (const auto& next = object.at("next_at"); !next.is_null())
+      out.next_at = required(parse_instant(next.as_string()), "next_at");
+    for (const auto& item : object.at("notifications").as_array()) {
+      const auto& n = item.as_object();
+      notification parsed{n.at("level").to_number<int>(), {}, required(parse_instant(string_at(n, "at")), "at"),
+                          string_at(n, "why")};
+      for (const auto& r : n.at("roles").as_array()) parsed.roles.push_back(required(parse_role(r.as_string()), "role"));
+      out.notifications.push_back(std::move(parsed));
+    }
+    out.closed_by = string_at(object, "closed_by");
+    for (const auto& id : object.at("related").as_array()) out.related.push_back(id.to_number<request_id>());
+    return out;
+  } catch (const std::invalid_argument&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(fmt::format("stored escalation is malformed: {}", e.what()));
+  }
+}
+
+handoff_context handoff_context_from_json(const json::value& json) {
+  const auto& object = json.as_object();
+  return {string_at(object, "customer_impact"), string_at(object, "environment"), string_at(object, "steps_tried"),
+          string_at(object, "customer_told")};
+}
+
 request_input request_input_from_json(const json::value& json) {
   const auto& object = json.as_object();
   std::vector<std::string> stored_tier;
@@ -345,6 +420,17 @@ request request_from_json(const json::value& json) {
     out.routing = routing_decision_from_json(object.at("routing"));
     if (const auto* clocks = object.if_contains("clocks"))
       for (const auto& clock : clocks->as_array()) out.clocks.push_back(sla_clock_from_json(clock));
+    if (const auto* escalations = object.if_contains("escalations"))
+      for (const auto& e : escalations->as_array()) out.escalations.push_back(escalation_from_json(e));
+    if (const auto* parent = object.if_contains("parent"); parent && !parent->is_null())
+      out.parent = parent->to_number<request_id>();
+    if (const auto* children = object.if_contains("children"))
+      for (const auto& child : children->as_array()) out.children.push_back(child.to_number<request_id>());
+    if (const auto* engaged = object.if_contains("engineering_engaged")) out.engineering_engaged = engaged->as_bool();
+    if (const auto* handoff = object.if_contains("handoff"); handoff && !handoff->is_null())
+      out.handoff = handoff_context_from_json(*handoff);
+    if (const auto* at = object.if_contains("concern_escalates_at"); at && !at->is_null())
+      out.concern_escalates_at = required(parse_instant(at->as_string()), "concern_escalates_at");
     return out;
   } catch (const std::invalid_argument&) {
     throw;

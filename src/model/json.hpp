@@ -14,11 +14,6 @@
 
 namespace switchboard::model {
 
-struct field_error {
-  std::string field;    // dotted path, e.g. "customer.stage"
-  std::string message;  // what was wrong and what was expected
-};
-
 // ISO-8601 UTC with a Z suffix, e.g. "2026-11-23T10:30:00Z".
 std::string format_instant(instant at);
 
@@ -26,6 +21,8 @@ boost::json::object to_json(const customer& value);
 boost::json::object to_json(const request_input& value);
 boost::json::object to_json(const routing_decision& value);
 boost::json::object to_json(const sla_clock& value);
+boost::json::object to_json(const escalation& value);
+boost::json::object to_json(const handoff_context& value);
 boost::json::object to_json(const request& value);
 
 // Validates and decodes a request as a client submits it. Required: kind, customer.id,
@@ -42,6 +39,8 @@ std::optional<instant> parse_instant(std::string_view text);
 request_input request_input_from_json(const boost::json::value& json);
 routing_decision routing_decision_from_json(const boost::json::value& json);
 sla_clock sla_clock_from_json(const boost::json::value& json);
+escalation escalation_from_json(const boost::json::value& json);
+handoff_context handoff_context_from_json(const boost::json::value& json);
 request request_from_json(const boost::json::value& json);
 
 }  // namespace switchboard::model

@@ -16,6 +16,18 @@ using instant = std::chrono::sys_seconds;
 
 using request_id = std::int64_t;
 
+// One bad field of some input: where, and what was wrong and expected.
+struct field_error {
+  std::string field;    // dotted path, e.g. "customer.stage"
+  std::string message;  // what was wrong and what was expected
+};
+
+// Who is acting: a person and the role their token grants.
+struct actor {
+  std::string person;
+  model::role role = model::role::viewer;
+};
+
 struct customer {
   std::string id;
   std::string name;
@@ -85,6 +97,36 @@ struct sla_clock {
   std::vector<request_status> pause_on;  // statuses that pause it
 };
 
+// One notification of an escalation: who was told, when and why.
+struct notification {
+  int level = 0;  // 1-based ladder level; repeats keep the last level's number
+  std::vector<role> roles;
+  instant at{};
+  std::string why;
+};
+
+// An escalation ladder climbing on one request. Its id is "<request id>-<n>".
+struct escalation {
+  std::string id;
+  std::string ladder;  // "sla_breach", "concern", "capacity", ...
+  std::string reason;  // why it started, in words
+  escalation_state state = escalation_state::open;
+  instant triggered_at{};
+  std::size_t next_level = 0;   // index of the next ladder level to notify
+  std::optional<instant> next_at;  // when the next notification is due; none once stopped
+  std::vector<notification> notifications;
+  std::string closed_by;  // who acknowledged or resolved it, "role:person"
+  std::vector<request_id> related;  // capacity: the team's open requests by time to breach
+};
+
+// The context a CE hands SE with troubleshooting, as the policy asks for it.
+struct handoff_context {
+  std::string customer_impact;
+  std::string environment;  // environment and version
+  std::string steps_tried;
+  std::string customer_told;
+};
+
 // The read model of one request: its current state, folded from its events.
 struct request {
   request_id id = 0;
@@ -94,6 +136,12 @@ struct request {
   std::string assignee;
   routing_decision routing;
   std::vector<sla_clock> clocks;  // at most one per metric
+  std::vector<escalation> escalations;
+  std::optional<request_id> parent;  // an engineering interrupt's or a concern's request
+  std::vector<request_id> children;  // interrupts and concerns opened from this request
+  bool engineering_engaged = false;
+  std::optional<handoff_context> handoff;
+  std::optional<instant> concern_escalates_at;  // an open concern climbs its ladder then
   instant created_at{};
   instant updated_at{};
 };

@@ -3,6 +3,7 @@
 
 #include "calendar/loader.hpp"
 #include "config/toml.hpp"
+#include "escalation/ladder.hpp"
 #include "rules/loader.hpp"
 
 #include <fmt/format.h>
@@ -18,6 +19,32 @@ const toml::table* section(const toml::table& root, std::string_view key, const 
   return table;
 }
 
+engine::workflow_settings load_workflow(const toml::table& table, const std::string& file) {
+  engine::workflow_settings workflow;
+  for (const auto& [key, node] : table) {
+    if (key.str() == "loaded_terms") {
+      const auto* array = node.as_array();
+      if (array == nullptr || array->empty()) config::fail_at(node, file, "loaded_terms must be a non-empty array of strings");
+      workflow.loaded_terms.clear();
+      for (const auto& term : *array) {
+        const auto* text = term.as_string();
+        if (text == nullptr || text->get().empty()) config::fail_at(term, file, "a loaded term is a non-empty string");
+        workflow.loaded_terms.push_back(text->get());
+      }
+    } else if (key.str() == "suggested_wording" || key.str() == "first_contact_template") {
+      const auto* text = node.as_string();
+      if (text == nullptr || text->get().empty()) config::fail_at(node, file, fmt::format("{} must be a non-empty string", key.str()));
+      (key.str() == "suggested_wording" ? workflow.suggested_wording : workflow.first_contact_template) = text->get();
+    } else {
+      config::fail_at(node, file,
+                      fmt::format("unknown key \"{}\" in [workflow]; expected loaded_terms, suggested_wording or "
+                                  "first_contact_template",
+                                  key.str()));
+    }
+  }
+  return workflow;
+}
+
 }  // namespace
 
 engine::policy load(const config::settings& settings) {
@@ -27,7 +54,13 @@ engine::policy load(const config::settings& settings) {
     sla.calendars = calendar::load_calendars(*calendars, settings.file);
   if (const auto* policies = section(root, "sla", settings.file))
     sla.policies = sla::load_policies(*policies, settings.file, sla.calendars, settings.tiers);
-  return engine::policy{rules::load_rules(settings.rules_path, rules::vocabulary{settings.tiers}), std::move(sla)};
+  escalation::ladder_map ladders;
+  if (const auto* escalations = section(root, "escalation", settings.file))
+    ladders = escalation::load_ladders(*escalations, settings.file, sla.calendars);
+  engine::workflow_settings workflow;
+  if (const auto* table = section(root, "workflow", settings.file)) workflow = load_workflow(*table, settings.file);
+  return engine::policy{rules::load_rules(settings.rules_path, rules::vocabulary{settings.tiers}), std::move(sla),
+                        std::move(ladders), std::move(workflow)};
 }
 
 }  // namespace switchboard::policy

@@ -16,8 +16,9 @@ namespace {
 constexpr std::chrono::seconds retry_after{5};
 }  // namespace
 
-scheduler::scheduler(asio::any_io_executor executor, store::committer& writer, clock_function now)
-    : executor_(executor), writer_(writer), now_(std::move(now)), timer_(executor) {}
+scheduler::scheduler(asio::any_io_executor executor, store::committer& writer, const engine::policy& policy,
+                     clock_function now)
+    : executor_(executor), writer_(writer), policy_(policy), now_(std::move(now)), timer_(executor) {}
 
 void scheduler::load(SQLite::Database& reader) {
   for (const auto& [id, at] : store::pending_firings(reader)) plan(id, at);
@@ -65,11 +66,11 @@ void scheduler::fire() {
     arm();  // woke early: the system clock is coarser than the timer
     return;
   }
-  auto changed = std::make_shared<std::vector<model::request>>();
+  auto changed = std::make_shared<std::vector<store::change>>();
   writer_.submit(
-      [ids, now, changed](SQLite::Database& db) {
+      [this, ids, now, changed](SQLite::Database& db) {
         for (auto id : ids)
-          if (auto request = store::record_due(db, id, now)) changed->push_back(std::move(*request));
+          if (auto change = store::record_due(db, policy_, id, now)) changed->push_back(std::move(*change));
       },
       [this, ids, changed](std::exception_ptr error) {
         asio::post(executor_, [this, ids, changed, error] {
@@ -82,9 +83,9 @@ void scheduler::fire() {
             }
             for (auto id : ids) plan(id, now_() + retry_after);
           } else {
-            for (const auto& request : *changed) {
-              plan(request.id, engine::next_due(request));
-              if (listener_) listener_(request);
+            for (const auto& change : *changed) {
+              plan(change.request.id, engine::next_due(change.request));
+              if (listener_ && !change.events.empty()) listener_(change);
             }
           }
           arm();

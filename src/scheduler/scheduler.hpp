@@ -7,6 +7,7 @@
 
 #include "engine/engine.hpp"
 #include "store/committer.hpp"
+#include "store/requests.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/system_timer.hpp>
@@ -22,9 +23,10 @@ namespace switchboard::scheduler {
 class scheduler {
  public:
   using clock_function = std::function<model::instant()>;
-  using change_listener = std::function<void(const model::request&)>;
+  using change_listener = std::function<void(const store::change&)>;
 
-  scheduler(boost::asio::any_io_executor executor, store::committer& writer, clock_function now);
+  scheduler(boost::asio::any_io_executor executor, store::committer& writer, const engine::policy& policy,
+            clock_function now);
 
   // Queues every request with a pending warning or breach, as the read model has them; those
   // whose instant passed while the server was down fire at once.
@@ -33,7 +35,7 @@ class scheduler {
   // Re-plans one request after anything changed it.
   void track(const model::request& request);
 
-  // Called with each request the scheduler changed, after the change is committed.
+  // Called with each change the scheduler recorded, after it is committed.
   void on_change(change_listener listener) { listener_ = std::move(listener); }
 
   void stop();
@@ -47,6 +49,7 @@ class scheduler {
 
   boost::asio::any_io_executor executor_;
   store::committer& writer_;
+  const engine::policy& policy_;
   clock_function now_;
   change_listener listener_;
   boost::asio::system_timer timer_;

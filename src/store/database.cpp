@@ -60,6 +60,23 @@ constexpr std::array migrations{
       );
       CREATE INDEX clocks_by_next_due ON clocks (next_due) WHERE next_due IS NOT NULL;
     )sql"},
+    migration{3, R"sql(
+      -- The next instant anything falls due on a request (clock or escalation), for the scheduler.
+      ALTER TABLE requests ADD COLUMN next_due INTEGER;
+      CREATE INDEX requests_by_next_due ON requests (next_due) WHERE next_due IS NOT NULL;
+
+      -- Escalations as the API lists them, rebuilt with their request's read model.
+      CREATE TABLE escalations (
+        id           TEXT    PRIMARY KEY,
+        request_id   INTEGER NOT NULL REFERENCES requests (id),
+        ladder       TEXT    NOT NULL,
+        state        TEXT    NOT NULL,
+        roles        TEXT    NOT NULL,   -- ",role,role," of everyone notified
+        triggered_at INTEGER NOT NULL,
+        document     TEXT    NOT NULL    -- JSON
+      );
+      CREATE INDEX escalations_by_state ON escalations (state, triggered_at);
+    )sql"},
 };
 
 void migrate(SQLite::Database& db) {
@@ -92,6 +109,8 @@ SQLite::Database open_database(const std::string& path, access mode) {
   db.exec("PRAGMA foreign_keys = ON");
   return db;
 }
+
+int latest_schema_version() { return migrations.back().version; }
 
 int schema_version(SQLite::Database& db) {
   if (!db.tableExists("schema_migrations")) return 0;

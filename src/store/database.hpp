@@ -19,4 +19,7 @@ SQLite::Database open_database(const std::string& path, access mode = access::re
 // The highest migration applied to `db`.
 int schema_version(SQLite::Database& db);
 
+// The highest migration this build knows.
+int latest_schema_version();
+
 }  // namespace switchboard::store

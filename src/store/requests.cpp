@@ -5,7 +5,9 @@
 #include "sla/clock.hpp"
 
 #include <SQLiteCpp/Statement.h>
+#include <algorithm>
 #include <boost/json.hpp>
+#include <fmt/format.h>
 
 namespace switchboard::store {
 namespace {
@@ -60,12 +62,48 @@ void save_clocks(SQLite::Database& db, const model::request& request) {
   }
 }
 
-// Appends events and saves what they fold into; returns the folded request.
-model::request record(SQLite::Database& db, model::request state, const std::vector<engine::event>& events) {
-  for (const auto& e : events) engine::apply(state, e);
+void save_escalations(SQLite::Database& db, const model::request& request) {
+  SQLite::Statement clear(db, "DELETE FROM escalations WHERE request_id = ?");
+  clear.bind(1, request.id);
+  clear.exec();
+  SQLite::Statement insert(db,
+                           "INSERT INTO escalations (id, request_id, ladder, state, roles, triggered_at, document)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?)");
+  for (const auto& e : request.escalations) {
+    std::string roles = ",";
+    for (const auto& n : e.notifications)
+      for (auto role : n.roles) roles += fmt::format("{},", model::to_string(role));
+    insert.bind(1, e.id);
+    insert.bind(2, request.id);
+    insert.bind(3, e.ladder);
+    insert.bind(4, std::string(model::to_string(e.state)));
+    insert.bind(5, roles);
+    insert.bind(6, static_cast<std::int64_t>(e.triggered_at.time_since_epoch().count()));
+    insert.bind(7, boost::json::serialize(model::to_json(e)));
+    insert.exec();
+    insert.reset();
+  }
+}
+
+// Appends events and saves what they fold into: `state` for its own events, a new request for
+// events of an id that does not exist yet (a request the command created).
+std::vector<change> record(SQLite::Database& db, model::request state, const std::vector<engine::event>& events) {
+  std::vector<change> changes{{std::move(state), {}}};
+  for (const auto& e : events) {
+    auto target = std::find_if(changes.begin(), changes.end(), [&](const change& c) {
+      return c.request.id == e.request || (c.request.id == 0 && c.events.empty());
+    });
+    if (target == changes.end()) {
+      auto existing = find_request(db, e.request);
+      changes.push_back({existing ? std::move(*existing) : model::request{}, {}});
+      target = std::prev(changes.end());
+    }
+    engine::apply(target->request, e);
+    target->events.push_back(e);
+  }
   append_events(db, events);
-  save_request(db, state);
-  return state;
+  for (const auto& c : changes) save_request(db, c.request);
+  return changes;
 }
 
 }  // namespace
@@ -73,8 +111,8 @@ model::request record(SQLite::Database& db, model::request state, const std::vec
 void save_request(SQLite::Database& db, const model::request& request) {
   SQLite::Statement upsert(db,
                            "INSERT OR REPLACE INTO requests"
-                           " (id, kind, customer_id, status, owner, created_at, updated_at, document)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+                           " (id, kind, customer_id, status, owner, created_at, updated_at, document, next_due)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
   upsert.bind(1, request.id);
   upsert.bind(2, std::string(model::to_string(request.input.kind)));
   upsert.bind(3, request.input.customer.id);
@@ -83,8 +121,13 @@ void save_request(SQLite::Database& db, const model::request& request) {
   upsert.bind(6, static_cast<std::int64_t>(request.created_at.time_since_epoch().count()));
   upsert.bind(7, static_cast<std::int64_t>(request.updated_at.time_since_epoch().count()));
   upsert.bind(8, boost::json::serialize(model::to_json(request)));
+  if (const auto due = engine::next_due(request))
+    upsert.bind(9, static_cast<std::int64_t>(due->time_since_epoch().count()));
+  else
+    upsert.bind(9);
   upsert.exec();
   save_clocks(db, request);
+  save_escalations(db, request);
 }
 
 std::optional<model::request> find_request(SQLite::Database& db, model::request_id id) {
@@ -121,32 +164,75 @@ request_page list_requests(SQLite::Database& db, const request_filter& filter) {
   return page;
 }
 
-model::request record_new_request(SQLite::Database& db, const engine::policy& policy,
-                                  const engine::file_request& command, model::instant now) {
-  return record(db, model::request{}, engine::decide(policy, command, next_request_id(db), now));
+namespace {
+
+// The capacity ladder: a team's open load crossing its threshold asks Head of CS for the order
+// of work, with the team's open requests by time to breach.
+std::vector<engine::event> check_capacity(SQLite::Database& db, const engine::policy& policy,
+                                          const model::request& filed, model::instant now) {
+  constexpr std::string_view open_statuses = "('new', 'open', 'pending_customer', 'escalated')";
+  SQLite::Statement query(db, fmt::format("SELECT r.id FROM requests r"
+                                          " LEFT JOIN clocks c ON c.request_id = r.id AND c.open = 1"
+                                          " WHERE r.owner = ? AND r.status IN {}"
+                                          " GROUP BY r.id ORDER BY MIN(c.deadline) IS NULL, MIN(c.deadline), r.id",
+                                          open_statuses));
+  query.bind(1, std::string(model::to_string(filed.owner)));
+  std::vector<model::request_id> open_by_breach;
+  while (query.executeStep()) open_by_breach.push_back(query.getColumn(0).getInt64());
+  const auto count = static_cast<int>(open_by_breach.size());
+  return engine::capacity_crossed(policy, filed, count, std::move(open_by_breach), now);
+}
+
+}  // namespace
+
+change record_new_request(SQLite::Database& db, const engine::policy& policy, const engine::file_request& command,
+                          model::instant now) {
+  auto filed = std::move(record(db, model::request{}, engine::decide(policy, command, next_request_id(db), now)).front());
+  const auto capacity = check_capacity(db, policy, filed.request, now);
+  if (capacity.empty()) return filed;
+  auto escalated = std::move(record(db, filed.request, capacity).front());
+  filed.events.insert(filed.events.end(), escalated.events.begin(), escalated.events.end());
+  filed.request = std::move(escalated.request);
+  return filed;
+}
+
+std::vector<std::pair<model::request_id, model::escalation>> list_escalations(SQLite::Database& db,
+                                                                             const escalation_filter& filter) {
+  std::string sql = "SELECT request_id, document FROM escalations WHERE 1 = 1";
+  if (filter.state) sql += " AND state = :state";
+  if (filter.role) sql += " AND roles LIKE :role";
+  sql += " ORDER BY triggered_at DESC, id DESC LIMIT :limit";
+  SQLite::Statement query(db, sql);
+  if (filter.state) query.bind(":state", std::string(model::to_string(*filter.state)));
+  if (filter.role) query.bind(":role", fmt::format("%,{},%", model::to_string(*filter.role)));
+  query.bind(":limit", filter.limit);
+  std::vector<std::pair<model::request_id, model::escalation>> out;
+  while (query.executeStep())
+    out.emplace_back(query.getColumn(0).getInt64(),
+                     model::escalation_from_json(boost::json::parse(query.getColumn(1).getString())));
+  return out;
 }
 
 action_outcome record_action(SQLite::Database& db, const engine::policy& policy, model::request_id id,
                              const engine::act_on_request& command, model::instant now) {
   auto current = find_request(db, id);
   if (!current) return not_found{};
-  auto decided = engine::decide(policy, *current, command, now);
+  auto decided = engine::decide(policy, *current, command, now, next_request_id(db));
   if (auto* refused = std::get_if<engine::refusal>(&decided)) return *refused;
   return record(db, std::move(*current), std::get<std::vector<engine::event>>(decided));
 }
 
-std::optional<model::request> record_due(SQLite::Database& db, model::request_id id, model::instant now) {
+std::optional<change> record_due(SQLite::Database& db, const engine::policy& policy, model::request_id id,
+                                 model::instant now) {
   auto current = find_request(db, id);
   if (!current) return std::nullopt;
-  const auto events = engine::due(*current, now);
-  if (events.empty()) return current;
-  return record(db, std::move(*current), events);
+  const auto events = engine::due(policy, *current, now);
+  if (events.empty()) return change{std::move(*current), {}};
+  return std::move(record(db, std::move(*current), events).front());
 }
 
 std::vector<std::pair<model::request_id, model::instant>> pending_firings(SQLite::Database& db) {
-  SQLite::Statement query(db,
-                          "SELECT request_id, MIN(next_due) FROM clocks WHERE next_due IS NOT NULL"
-                          " GROUP BY request_id");
+  SQLite::Statement query(db, "SELECT id, next_due FROM requests WHERE next_due IS NOT NULL");
   std::vector<std::pair<model::request_id, model::instant>> out;
   while (query.executeStep())
     out.emplace_back(query.getColumn(0).getInt64(),

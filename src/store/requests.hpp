@@ -43,22 +43,40 @@ struct request_page {
 
 request_page list_requests(SQLite::Database& db, const request_filter& filter);
 
+// What a command did to one request: the events recorded and the request as saved after them.
+struct change {
+  model::request request;
+  std::vector<engine::event> events;
+};
+
 // Runs the engine on a new request inside the caller's transaction: allocates its id, decides,
-// appends the events and saves the folded read model. Returns the saved request.
-model::request record_new_request(SQLite::Database& db, const engine::policy& policy,
-                                  const engine::file_request& command, model::instant now);
+// appends the events and saves the folded read model.
+change record_new_request(SQLite::Database& db, const engine::policy& policy, const engine::file_request& command,
+                          model::instant now);
 
 struct not_found {};
-using action_outcome = std::variant<model::request, engine::refusal, not_found>;
+// The changed requests, the acted-on one first (a command may create a linked request too).
+using action_outcome = std::variant<std::vector<change>, engine::refusal, not_found>;
 
 // Runs an action on request `id` inside the caller's transaction. Nothing is written when the
 // engine refuses it or the request does not exist.
 action_outcome record_action(SQLite::Database& db, const engine::policy& policy, model::request_id id,
                              const engine::act_on_request& command, model::instant now);
 
-// Records the warnings and breaches of request `id` due by `now`. Returns the request as saved,
-// or nullopt when it does not exist.
-std::optional<model::request> record_due(SQLite::Database& db, model::request_id id, model::instant now);
+// Records what fell due on request `id` by `now` (SLA warnings and breaches, escalation
+// levels). nullopt when the request does not exist; a change without events when nothing was due.
+std::optional<change> record_due(SQLite::Database& db, const engine::policy& policy, model::request_id id,
+                                 model::instant now);
+
+struct escalation_filter {
+  std::optional<model::escalation_state> state;
+  std::optional<model::role> role;  // only escalations that notified this role
+  int limit = 100;
+};
+
+// Escalations, newest first, each with its request's id.
+std::vector<std::pair<model::request_id, model::escalation>> list_escalations(SQLite::Database& db,
+                                                                             const escalation_filter& filter);
 
 // Every request with a warning or breach still to come, and when the next one falls due.
 std::vector<std::pair<model::request_id, model::instant>> pending_firings(SQLite::Database& db);

@@ -402,6 +402,12 @@ TEST_SUITE("calendar::business_calendar") {
     CHECK(iso(utc.next_open(at("2200-03-01T10:00:00Z"))) == "2200-03-03T09:00:00Z");
     CHECK(utc.open_intervals(at("2051-01-01T00:00:00Z"), at("2051-01-04T00:00:00Z")) ==
           std::vector<interval>{{at("2051-01-03T09:00:00Z"), at("2051-01-03T17:00:00Z")}});
+    // Intervals cut at the edges of precomputed and on-the-fly weeks come back joined.
+    const auto always = business_calendar::make({"24x7", "UTC", daily(all_days, 0h, 24h), {}});
+    CHECK(always.open_intervals(at("2049-06-01T00:00:00Z"), at("2051-03-01T00:00:00Z")) ==
+          std::vector<interval>{{at("2049-06-01T00:00:00Z"), at("2051-03-01T00:00:00Z")}});
+    CHECK(always.open_intervals(at("1999-06-01T00:00:00Z"), at("2000-03-01T00:00:00Z")).size() == 1);
+    CHECK(iso(always.add(at("2049-12-31T00:00:00Z"), 24h * 400)) == "2051-02-04T00:00:00Z");
     // A holiday far from the default range extends the precomputed table to it.
     const auto old = la("old", daily(weekdays, 2h, 18h), {ymd(1995, 7, 4)});
     CHECK(old.between(at("1995-07-03T08:00:00Z"), at("1995-07-06T08:00:00Z")) == 32h);

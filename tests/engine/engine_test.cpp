@@ -11,7 +11,7 @@ TEST_SUITE("engine") {
   const model::instant now{std::chrono::seconds{1795000000}};
 
   TEST_CASE("filing a request yields created then routed, at the command's instant") {
-    const auto events = engine::decide(testing::shipped_policy(), {make_input(model::request_kind::how_to), "ce:dana"},
+    const auto events = engine::decide(testing::shipped_policy(), {make_input(model::request_kind::how_to), model::actor{"dana", model::role::ce}},
                                        42, now);
     REQUIRE(events.size() == 2);
     CHECK(events[0].type == "request.created");
@@ -33,7 +33,7 @@ TEST_SUITE("engine") {
                                expectation{model::request_kind::concern, model::team::ce}}) {
       CAPTURE(model::to_string(kind));
       model::request state;
-      for (const auto& e : engine::decide(testing::shipped_policy(), {make_input(kind), "ce"}, 7, now))
+      for (const auto& e : engine::decide(testing::shipped_policy(), {make_input(kind), model::actor{"dana", model::role::ce}}, 7, now))
         engine::apply(state, e);
       CHECK(state.id == 7);
       CHECK(state.owner == owner);

@@ -38,13 +38,13 @@ class simulation {
   model::request_id file(model::instant now, model::request_input input) {
     run_until(now);
     const auto id = static_cast<model::request_id>(requests_.size() + 1);
-    keep(requests_[id], engine::decide(policy_, {std::move(input), "ce"}, id, now));
+    keep(requests_[id], engine::decide(policy_, {std::move(input), model::actor{"dana", model::role::ce}}, id, now));
     return id;
   }
 
   void act(model::instant now, model::request_id id, engine::action_kind kind) {
     run_until(now);
-    auto decided = engine::decide(policy_, requests_.at(id), {kind, "", "se"}, now);
+    auto decided = engine::decide(policy_, requests_.at(id), {kind, {}, model::actor{"sam", model::role::se}}, now, next_id());
     REQUIRE(std::holds_alternative<std::vector<engine::event>>(decided));
     keep(requests_.at(id), std::get<std::vector<engine::event>>(decided));
   }
@@ -59,12 +59,13 @@ class simulation {
       if (!next) return;
       auto& request = requests_.at(next->second);
       // No sooner: a second before its instant, nothing is due.
-      CHECK(engine::due(request, next->first - 1s).empty());
-      keep(request, engine::due(request, next->first));
+      CHECK(engine::due(policy_, request, next->first - 1s).empty());
+      keep(request, engine::due(policy_, request, next->first));
     }
   }
 
   const std::vector<engine::event>& events() const { return events_; }
+  model::request_id next_id() const { return static_cast<model::request_id>(requests_.size() + 1); }
   const model::request& request(model::request_id id) const { return requests_.at(id); }
 
   // The instants at which `type` was recorded for one clock of one request.
@@ -170,13 +171,13 @@ TEST_SUITE("engine::sla") {
   TEST_CASE("refused transitions record nothing") {
     simulation sim(testing::shipped_policy());
     const auto id = sim.file(at("2026-11-23T09:00:00-08:00"), customer_request(model::customer_stage::trial, ""));
-    auto refused = engine::decide(testing::shipped_policy(), sim.request(id), {engine::action_kind::reopen, "", "se"},
-                                  at("2026-11-23T09:10:00-08:00"));
+    auto refused = engine::decide(testing::shipped_policy(), sim.request(id), {engine::action_kind::reopen, {}, model::actor{"sam", model::role::se}},
+                                  at("2026-11-23T09:10:00-08:00"), 99);
     REQUIRE(std::holds_alternative<engine::refusal>(refused));
     CHECK(std::get<engine::refusal>(refused).code == "invalid_transition");
     sim.act(at("2026-11-23T09:20:00-08:00"), id, engine::action_kind::resolve);
     CHECK(std::holds_alternative<engine::refusal>(engine::decide(
-        testing::shipped_policy(), sim.request(id), {engine::action_kind::pend, "", "se"}, at("2026-11-23T09:30:00-08:00"))));
+        testing::shipped_policy(), sim.request(id), {engine::action_kind::pend, {}, model::actor{"sam", model::role::se}}, at("2026-11-23T09:30:00-08:00"), 99)));
   }
 
   TEST_CASE("a week of traffic: every warning and breach at its exact instant, paused time excluded") {

@@ -22,14 +22,14 @@ TEST_SUITE("integration::cli") {
     testing::temp_dir dir;
     testing::server_process server(dir.file("switchboard.db"));
 
-    const auto filed = cli({"--server", server.url(), "file", "--kind", "troubleshooting", "--customer", "acme",
+    const auto filed = cli({"--server", server.url(), "--token", testing::token_for(model::role::ce), "file", "--kind", "troubleshooting", "--customer", "acme",
                             "--stage", "trial", "--title", "Indexing stuck", "--body", "Since 09:00"});
     CAPTURE(filed.err);
     CHECK(filed.exit_code == 0);
     CHECK(filed.out.find("Filed request 1: owner se") != std::string::npos);
     CHECK(filed.out.find("Why: ") != std::string::npos);
 
-    const auto json_filed = cli({"--server", server.url(), "--json", "file", "--kind", "feature_request",
+    const auto json_filed = cli({"--server", server.url(), "--token", testing::token_for(model::role::ce), "--json", "file", "--kind", "feature_request",
                                  "--customer", "globex", "--stage", "production", "--tier", "enterprise", "--title",
                                  "SAML groups"});
     CHECK(json_filed.exit_code == 0);
@@ -37,21 +37,21 @@ TEST_SUITE("integration::cli") {
     CHECK(created.at("owner").as_string() == "product");
     CHECK(created.at("source").as_string() == "cli");
 
-    const auto shown = cli({"--server", server.url(), "show", "1"});
+    const auto shown = cli({"--server", server.url(), "--token", testing::token_for(model::role::ce), "show", "1"});
     CHECK(shown.exit_code == 0);
     CHECK(shown.out.find("Indexing stuck") != std::string::npos);
     CHECK(shown.out.find("Rules evaluated:") != std::string::npos);
 
-    const auto listed = cli({"--server", server.url(), "list", "--team", "se"});
+    const auto listed = cli({"--server", server.url(), "--token", testing::token_for(model::role::ce), "list", "--team", "se"});
     CHECK(listed.exit_code == 0);
     CHECK(listed.out.find("Indexing stuck") != std::string::npos);
     CHECK(listed.out.find("SAML groups") == std::string::npos);
 
-    const auto missing = cli({"--server", server.url(), "show", "42"});
+    const auto missing = cli({"--server", server.url(), "--token", testing::token_for(model::role::ce), "show", "42"});
     CHECK(missing.exit_code == 1);
     CHECK(missing.err.find("not_found") != std::string::npos);
 
-    const auto invalid = cli({"--server", server.url(), "file", "--kind", "bug", "--customer", "acme", "--stage",
+    const auto invalid = cli({"--server", server.url(), "--token", testing::token_for(model::role::ce), "file", "--kind", "bug", "--customer", "acme", "--stage",
                               "trial", "--title", "x"});
     CHECK(invalid.exit_code == 1);
     CHECK(invalid.err.find("kind") != std::string::npos);

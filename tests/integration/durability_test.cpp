@@ -42,7 +42,7 @@ TEST_SUITE("integration::durability") {
       std::vector<std::thread> clients;
       for (int c = 0; c < connections; ++c) {
         clients.emplace_back([&, c] {
-          http::client client(server.url());
+          auto client = server.client(model::role::ce);
           for (int i = 0; i < per_connection; ++i) {
             const auto body = json::serialize(json::object{
                 {"kind", i % 2 ? "troubleshooting" : "how_to"},
@@ -64,7 +64,7 @@ TEST_SUITE("integration::durability") {
       CHECK(server.terminate() == 0);
     }
     testing::server_process restarted(database);
-    http::client client(restarted.url());
+    auto client = restarted.client(model::role::ce);
     CHECK(all_ids(client) == acknowledged);
   }
 
@@ -74,7 +74,7 @@ TEST_SUITE("integration::durability") {
     std::set<std::int64_t> acknowledged;
     {
       testing::server_process server(database);
-      http::client client(server.url());
+      auto client = server.client(model::role::ce);
       for (int i = 0; i < 50; ++i) {
         const auto res = client.post_json(
             "/v1/requests",
@@ -85,7 +85,7 @@ TEST_SUITE("integration::durability") {
       server.kill();
     }
     testing::server_process restarted(database);
-    http::client client(restarted.url());
+    auto client = restarted.client(model::role::ce);
     CHECK(all_ids(client) == acknowledged);
   }
 

@@ -75,7 +75,7 @@ TEST_SUITE("integration::sla") {
   TEST_CASE("a request shows its clocks; pend pauses them, a reply resumes, respond meets") {
     testing::temp_dir dir;
     testing::server_process server({fast_config(dir), dir.file("switchboard.db"), {}});
-    http::client client(server.url());
+    auto client = server.client(model::role::se);
 
     const auto created = json::parse(client.post_json("/v1/requests", std::string(troubleshooting)).body).as_object();
     const auto id = created.at("id").as_int64();
@@ -125,7 +125,7 @@ TEST_SUITE("integration::sla") {
   TEST_CASE("the scheduler records the warning and the breach at their instants; timers list by time to breach") {
     testing::temp_dir dir;
     testing::server_process server({fast_config(dir), dir.file("switchboard.db"), {}});
-    http::client client(server.url());
+    auto client = server.client(model::role::se);
 
     const auto slow = json::parse(client.post_json("/v1/requests", std::string(troubleshooting)).body).as_object();
     const auto id = slow.at("id").as_int64();
@@ -159,7 +159,7 @@ TEST_SUITE("integration::sla") {
     std::string created_at;
     {
       testing::server_process server({config, database, {}});
-      http::client client(server.url());
+      auto client = server.client(model::role::se);
       const auto created = json::parse(client.post_json("/v1/requests", std::string(troubleshooting)).body).as_object();
       id = created.at("id").as_int64();
       created_at = std::string(created.at("created_at").as_string());
@@ -171,7 +171,7 @@ TEST_SUITE("integration::sla") {
                                                                     {"sla.breached", plus_seconds(created_at, 4)}};
     {
       testing::server_process server({config, database, {}});
-      http::client client(server.url());
+      auto client = server.client(model::role::se);
       std::vector<std::pair<std::string, std::string>> recorded;
       for (int attempt = 0; attempt < 50 && recorded.size() < 2; ++attempt) {
         recorded = clock_events(client, id);
@@ -186,7 +186,7 @@ TEST_SUITE("integration::sla") {
       server.kill();
     }
     testing::server_process again({config, database, {}});
-    http::client client(again.url());
+    auto client = again.client(model::role::se);
     std::this_thread::sleep_for(300ms);
     CHECK(clock_events(client, id) == expected);
   }

@@ -31,7 +31,7 @@ TEST_SUITE("store::committer") {
           for (int i = 0; i < per_thread; ++i) {
             writer.run([](SQLite::Database& db) {
               store::record_new_request(db, testing::shipped_policy(),
-                                        {testing::make_input(model::request_kind::how_to), "ce"},
+                                        {testing::make_input(model::request_kind::how_to), model::actor{"dana", model::role::ce}},
                                         model::instant{std::chrono::seconds{1795000000}});
             });
           }

@@ -16,7 +16,8 @@ namespace {
 const model::instant filed_at{std::chrono::seconds{1795000000}};
 
 model::request file(SQLite::Database& db, model::request_input input) {
-  return store::record_new_request(db, shipped_policy(), {std::move(input), "ce:dana"}, filed_at);
+  return store::record_new_request(db, shipped_policy(), {std::move(input), model::actor{"dana", model::role::ce}}, filed_at)
+      .request;
 }
 
 }  // namespace
@@ -24,9 +25,11 @@ model::request file(SQLite::Database& db, model::request_input input) {
 TEST_SUITE("store::requests") {
   TEST_CASE("migrations bring a new database to the latest schema") {
     auto db = store::open_database(":memory:");
-    CHECK(store::schema_version(db) == 2);
+    CHECK(store::schema_version(db) == store::latest_schema_version());
     CHECK(db.tableExists("events"));
     CHECK(db.tableExists("requests"));
+    CHECK(db.tableExists("escalations"));
+    CHECK(store::latest_schema_version() == 3);
   }
 
   TEST_CASE("a recorded request has both events and a routed read model") {
@@ -74,7 +77,7 @@ TEST_SUITE("store::requests") {
       id = file(db, make_input(model::request_kind::feature_request, "globex")).id;
     }
     auto reopened = store::open_database(path);
-    CHECK(store::schema_version(reopened) == 2);
+    CHECK(store::schema_version(reopened) == store::latest_schema_version());
     const auto found = store::find_request(reopened, id);
     REQUIRE(found);
     CHECK(found->input.customer.id == "globex");

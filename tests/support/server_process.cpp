@@ -3,6 +3,8 @@
 
 #include "support/temp_dir.hpp"
 
+#include "config/tokens.hpp"
+
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -60,12 +62,33 @@ int temp_file_fd(std::string& path) {
   return fd;
 }
 
+// A tokens file with every role's test token, written once per test process.
+const std::string& tokens_file() {
+  static const std::string path = [] {
+    std::string file = (std::filesystem::temp_directory_path() /
+                        ("switchboard-test-tokens-" + std::to_string(::getpid()) + ".toml"))
+                           .string();
+    std::string content;
+    for (int r = 0; r <= static_cast<int>(model::role::viewer); ++r) {
+      const auto role = static_cast<model::role>(r);
+      content += "[[token]]\nperson = \"" + person_for(role) + "\"\nrole = \"" + std::string(model::to_string(role)) +
+                 "\"\nsha256 = \"" + config::sha256_hex(token_for(role)) + "\"\n";
+    }
+    write_file(file, content);
+    return file;
+  }();
+  return path;
+}
+
 }  // namespace
+
+std::string token_for(model::role role) { return "test-token-" + std::string(model::to_string(role)); }
+std::string person_for(model::role role) { return std::string(model::to_string(role)) + "-person"; }
 
 server_process::server_process(server_args args) {
   std::vector<std::string> argv{SWITCHBOARD_SERVER_PATH, "--config",
                                 args.config.empty() ? source_path("config/switchboard.toml") : args.config,
-                                "--db", args.database, "--listen", "127.0.0.1:0"};
+                                "--db", args.database, "--listen", "127.0.0.1:0", "--tokens", tokens_file()};
   argv.insert(argv.end(), args.extra.begin(), args.extra.end());
 
   int out_pipe[2];
@@ -103,6 +126,12 @@ server_process::server_process(server_args args) {
 server_process::~server_process() {
   if (pid_ > 0) kill();
   std::remove(stderr_path_.c_str());
+}
+
+http::client server_process::client(model::role role) const {
+  http::client out(url_);
+  out.set_token(token_for(role));
+  return out;
 }
 
 int server_process::terminate() {

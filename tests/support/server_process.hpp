@@ -2,11 +2,19 @@
 // Runs the real switchboard server binary on 127.0.0.1 with an ephemeral port, for tests
 // that must go through real sockets, restarts and kills.
 
+#include "http/client.hpp"
+#include "model/enums.hpp"
+
 #include <string>
 #include <sys/types.h>
 #include <vector>
 
 namespace switchboard::testing {
+
+// The test token of each role ("test-token-<role>", person "<role>-person"); every test server
+// accepts them.
+std::string token_for(model::role role);
+std::string person_for(model::role role);
 
 struct server_args {
   std::string config;    // default: the shipped config/switchboard.toml
@@ -25,6 +33,9 @@ class server_process {
   server_process& operator=(const server_process&) = delete;
 
   const std::string& url() const { return url_; }
+
+  // A client of this server carrying `role`'s test token.
+  http::client client(model::role role) const;
 
   int terminate();  // SIGTERM, wait; returns the exit status (or 128+signal)
   void kill();      // SIGKILL, wait

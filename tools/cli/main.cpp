@@ -1,6 +1,8 @@
 // switchboard-cli: file and read requests through the API, and check or explain the rules offline.
 #include "config/error.hpp"
 #include "config/settings.hpp"
+#include "config/tokens.hpp"
+#include "engine/engine.hpp"
 #include "http/client.hpp"
 #include "model/json.hpp"
 #include "policy/load.hpp"
@@ -20,8 +22,14 @@ namespace {
 using namespace switchboard;
 namespace json = boost::json;
 
+std::string environment(const char* name, std::string fallback = {}) {
+  const char* value = std::getenv(name);
+  return value ? value : fallback;
+}
+
 struct options {
-  std::string server = std::getenv("SWITCHBOARD_URL") ? std::getenv("SWITCHBOARD_URL") : "http://127.0.0.1:8080";
+  std::string server = environment("SWITCHBOARD_URL", "http://127.0.0.1:8080");
+  std::string token = environment("SWITCHBOARD_TOKEN");
   std::string config = "config/switchboard.toml";
   bool json = false;
 };
@@ -96,6 +104,40 @@ int report(const http::client_response& res, const options& opts, void (*print)(
   return 1;
 }
 
+http::client connect(const options& opts) {
+  http::client client(opts.server);
+  if (!opts.token.empty()) client.set_token(opts.token);
+  return client;
+}
+
+void print_action_notes(const json::object& answer) {
+  if (const auto* note = answer.if_contains("note")) fmt::print("Note:     {}\n", text_of(*note));
+  if (const auto* draft = answer.if_contains("first_contact_draft"))
+    fmt::print("\nSE's first contact, drafted:\n  {}\n", text_of(*draft));
+  if (const auto* created = answer.if_contains("created"))
+    fmt::print("\nCreated request {} ({}, owner {})\n", text_of(created->at("id")), text_of(created->at("kind")),
+               text_of(created->at("owner")));
+  if (const auto* warnings = answer.if_contains("warnings"))
+    for (const auto& w : warnings->as_array()) {
+      fmt::print(stderr, "warning: {}: {}\n", text_of(w.at("message")), join_strings(w.at("terms")));
+      fmt::print(stderr, "  suggested: {}\n", text_of(w.at("suggestion")));
+    }
+}
+
+void print_escalations(const json::array& escalations) {
+  fmt::print("{:<8} {:>7}  {:<11} {:<13} {}\n", "ID", "REQUEST", "LADDER", "STATE", "LAST NOTIFIED");
+  for (const auto& item : escalations) {
+    const auto& e = item.as_object();
+    std::string last = "-";
+    if (const auto& notifications = e.at("notifications").as_array(); !notifications.empty())
+      last = fmt::format("{} at {}", join_strings(notifications.back().at("roles")),
+                         text_of(notifications.back().at("at")));
+    fmt::print("{:<8} {:>7}  {:<11} {:<13} {}\n", text_of(e.at("id")),
+               e.contains("request_id") ? text_of(e.at("request_id")) : "-", text_of(e.at("ladder")),
+               text_of(e.at("state")), last);
+  }
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(fmt::format("cannot read {}", path));
@@ -133,6 +175,7 @@ int main(int argc, char** argv) {
   app.add_option("--server", opts.server, "server address (or SWITCHBOARD_URL)")->capture_default_str();
   app.add_option("--config", opts.config, "config file, for the offline rules commands")->capture_default_str();
   app.add_flag("--json", opts.json, "print JSON for scripts");
+  app.add_option("--token", opts.token, "API token (or SWITCHBOARD_TOKEN)");
 
   std::string kind, customer_id, customer_name, stage, tier, title, body, priority, use_case;
   auto* file = app.add_subcommand("file", "file a request (as a Customer Engineer, source cli)");
@@ -180,9 +223,98 @@ int main(int argc, char** argv) {
   between->add_option("--from", from, "ISO-8601 instant with an offset")->required();
   between->add_option("--to", to, "ISO-8601 instant with an offset")->required();
 
+  std::string action, message;
+  std::vector<std::string> fields;
+  auto* act = app.add_subcommand("act", "act on a request: respond, pend, handoff, engage_engineering, ...");
+  act->add_option("ID", id, "request id")->required();
+  act->add_option("TYPE", action, std::string("one of ") + std::string(engine::action_kind_names()))->required();
+  act->add_option("--message,-m", message, "the message (customer-facing for respond and pend)");
+  act->add_option("--field,-f", fields, "another field as key=value, e.g. -f customer_impact=\"...\" "
+                                        "(roles=a,b for bring_in)");
+
+  std::string escalation_state, escalation_role;
+  auto* escalations = app.add_subcommand("escalations", "list escalations, newest first");
+  escalations->add_option("--state", escalation_state, "open, acknowledged or resolved");
+  escalations->add_option("--role", escalation_role, "only those that notified this role");
+  auto* escalation = app.add_subcommand("escalation", "acknowledge or resolve an escalation");
+  escalation->require_subcommand(1);
+  std::string escalation_id;
+  auto* acknowledge = escalation->add_subcommand("ack", "acknowledge: stops the ladder");
+  acknowledge->add_option("ID", escalation_id, "escalation id, e.g. 12-1")->required();
+  acknowledge->add_option("--message,-m", message, "a note");
+  auto* close = escalation->add_subcommand("resolve", "resolve the escalation");
+  close->add_option("ID", escalation_id, "escalation id, e.g. 12-1")->required();
+  close->add_option("--message,-m", message, "a note");
+
+  std::string person, role_name;
+  auto* token = app.add_subcommand("token", "API tokens");
+  token->require_subcommand(1);
+  auto* token_new = token->add_subcommand("new", "make a token; prints it and the [[token]] entry to add to the tokens file");
+  token_new->add_option("--person", person, "who the token is for")->required();
+  token_new->add_option("--role", role_name, std::string("one of ") + std::string(model::role_names()))->required();
+
   CLI11_PARSE(app, argc, argv);
 
   try {
+    if (*token_new) {
+      const auto role = model::parse_role(role_name);
+      if (!role) {
+        fmt::print(stderr, "error: unknown role \"{}\"; expected one of {}\n", role_name, model::role_names());
+        return 1;
+      }
+      const auto secret = config::new_token();
+      const auto entry = fmt::format("[[token]]\nperson = \"{}\"\nrole = \"{}\"\nsha256 = \"{}\"\n", person,
+                                     model::to_string(*role), config::sha256_hex(secret));
+      if (opts.json)
+        fmt::print("{}\n", json::serialize(json::object{{"token", secret}, {"entry", entry}}));
+      else
+        fmt::print("token: {}\n\nAdd to the tokens file ([auth] tokens_file):\n{}", secret, entry);
+      return 0;
+    }
+    if (*act) {
+      json::object body{{"type", action}};
+      if (!message.empty()) body["message"] = message;
+      for (const auto& field : fields) {
+        const auto eq = field.find('=');
+        if (eq == std::string::npos) {
+          fmt::print(stderr, "error: --field takes key=value, not \"{}\"\n", field);
+          return 1;
+        }
+        const auto key = field.substr(0, eq);
+        const auto value = field.substr(eq + 1);
+        if (key == "roles") {
+          json::array roles;
+          for (std::size_t start = 0; start <= value.size();) {
+            const auto comma = std::min(value.find(',', start), value.size());
+            roles.emplace_back(value.substr(start, comma - start));
+            start = comma + 1;
+          }
+          body[key] = std::move(roles);
+        } else {
+          body[key] = value;
+        }
+      }
+      auto client = connect(opts);
+      return report(client.post_json("/v1/requests/" + percent_encode(id) + "/events", json::serialize(body)), opts,
+                    [](const json::value& v) {
+                      print_request(v.as_object());
+                      print_action_notes(v.as_object());
+                    });
+    }
+    if (*escalations) {
+      auto client = connect(opts);
+      return report(client.get("/v1/escalations" +
+                               query_string({{"state", escalation_state}, {"role", escalation_role}})),
+                    opts, [](const json::value& v) { print_escalations(v.at("escalations").as_array()); });
+    }
+    if (*acknowledge || *close) {
+      json::object body{{"type", *acknowledge ? "acknowledge_escalation" : "resolve_escalation"}};
+      if (!message.empty()) body["message"] = message;
+      auto client = connect(opts);
+      return report(client.post_json("/v1/escalations/" + percent_encode(escalation_id) + "/events",
+                                     json::serialize(body)),
+                    opts, [](const json::value& v) { print_escalations(v.at("escalations").as_array()); });
+    }
     if (*file) {
       json::object request{{"kind", kind},
                            {"customer", json::object{{"id", customer_id},
@@ -194,7 +326,7 @@ int main(int argc, char** argv) {
       if (!tier.empty()) request["customer"].as_object()["tier"] = tier;
       if (!priority.empty()) request["priority"] = priority;
       if (!use_case.empty()) request["use_case"] = use_case;
-      http::client client(opts.server);
+      auto client = connect(opts);
       return report(client.post_json("/v1/requests", json::serialize(request)), opts, [](const json::value& v) {
         const auto& r = v.as_object();
         const auto& routing = r.at("routing").as_object();
@@ -204,12 +336,12 @@ int main(int argc, char** argv) {
       });
     }
     if (*show) {
-      http::client client(opts.server);
+      auto client = connect(opts);
       return report(client.get("/v1/requests/" + percent_encode(id)), opts,
                     [](const json::value& v) { print_request(v.as_object()); });
     }
     if (*list) {
-      http::client client(opts.server);
+      auto client = connect(opts);
       const auto target = "/v1/requests" + query_string({{"team", team},
                                                           {"status", status},
                                                           {"customer", customer_id},

@@ -1,9 +1,11 @@
 #pragma once
 // The REST API: /healthz, /v1/requests and /v1/sla, on top of the engine and the store.
 
+#include "config/tokens.hpp"
 #include "engine/engine.hpp"
 #include "http/router.hpp"
 #include "store/committer.hpp"
+#include "store/requests.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <boost/json/object.hpp>
@@ -19,12 +21,18 @@ struct context {
   store::committer& writer;       // writes go through group commit
   SQLite::Database& reader;       // read-only connection owned by the io_context's thread
   std::vector<std::string> tiers;  // known contract tiers, for validating customers
+  const config::token_table& tokens;
   std::function<model::instant()> clock;
-  std::function<void(const model::request&)> changed;  // told of every request a command changed
+  std::function<void(const store::change&)> changed;  // told of every committed change
 };
 
 // Adds every API route to `routes`. `ctx` must outlive the router.
 void add_routes(router& routes, context& ctx);
+
+// A route that needs a known bearer token (any role may read); 401 otherwise.
+using authenticated_route = std::function<boost::asio::awaitable<response>(const request&, const route_match&,
+                                                                           const model::actor&)>;
+route_handler require_token(context& ctx, authenticated_route handler);
 
 // The /v1/sla routes (part of add_routes).
 void add_sla_routes(router& routes, context& ctx);

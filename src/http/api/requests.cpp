@@ -1,18 +1,13 @@
-// /v1/requests: filing requests (through group commit) and reading them back.
+// /v1/requests and /v1/escalations: filing, acting on and reading requests and escalations.
 #include "http/api/api.hpp"
 
 #include "http/api/common.hpp"
-
+#include "http/auth.hpp"
 #include "model/json.hpp"
 #include "store/requests.hpp"
 
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
-
 
 namespace switchboard::http::api {
 namespace asio = boost::asio;
@@ -20,38 +15,68 @@ namespace json = boost::json;
 
 namespace {
 
-asio::awaitable<response> create_request(context& ctx, const request& req) {
+using authenticated_handler =
+    std::function<asio::awaitable<response>(context&, const request&, const route_match&, const model::actor&)>;
+
+// Every API route but /healthz needs a known token; any role may read.
+route_handler authenticated(context& ctx, authenticated_handler handler) {
+  return [&ctx, handler = std::move(handler)](const request& req,
+                                              const route_match& match) -> asio::awaitable<response> {
+    auto who = authenticate(req, ctx.tokens);
+    if (auto* denied = std::get_if<response>(&who)) co_return std::move(*denied);
+    co_return co_await handler(ctx, req, match, std::get<model::actor>(who));
+  };
+}
+
+response not_found(std::string_view what, std::string_view id) {
+  return error_response(status::not_found, "not_found", fmt::format("no {} with id {}", what, id));
+}
+
+response refused(const engine::refusal& refusal) {
+  if (refusal.code == "forbidden") return forbidden(refusal.message);
+  if (refusal.code == "invalid_fields" || refusal.code == "missing_context") {
+    auto res = invalid_fields(refusal.fields);
+    auto body = json::parse(res.body()).as_object();
+    body["error"].as_object()["code"] = refusal.code;
+    body["error"].as_object()["message"] = refusal.message;
+    return json_response(status::unprocessable_entity, body);
+  }
+  return error_response(status::conflict, refusal.code, refusal.message);
+}
+
+asio::awaitable<response> create_request(context& ctx, const request& req, const route_match&,
+                                         const model::actor& actor) {
   auto body = read_json_body(req);
-  if (auto* refused = std::get_if<response>(&body)) co_return std::move(*refused);
+  if (auto* bad = std::get_if<response>(&body)) co_return std::move(*bad);
   auto parsed = model::parse_request_input(std::get<json::value>(body), ctx.tiers);
   if (auto* errors = std::get_if<std::vector<model::field_error>>(&parsed)) co_return invalid_fields(*errors);
+  engine::file_request command{std::get<model::request_input>(std::move(parsed)), actor};
+  if (auto refusal = engine::may_file(actor, command.input)) co_return refused(*refusal);
 
-  engine::file_request command{std::get<model::request_input>(std::move(parsed)), "api"};
   const auto now = ctx.clock();
-  model::request created;
+  store::change created;
   co_await commit(ctx.writer, [&](SQLite::Database& db) {
     created = store::record_new_request(db, ctx.policy, command, now);
   });
   if (ctx.changed) ctx.changed(created);
 
-  auto res = json_response(status::created, request_view(created, ctx.policy, now));
-  res.set(beast_http::field::location, fmt::format("/v1/requests/{}", created.id));
+  auto res = json_response(status::created, request_view(created.request, ctx.policy, now));
+  res.set(beast_http::field::location, fmt::format("/v1/requests/{}", created.request.id));
   co_return res;
 }
 
-asio::awaitable<response> get_request(context& ctx, const route_match& match) {
+asio::awaitable<response> get_request(context& ctx, const request&, const route_match& match, const model::actor&) {
   const auto& id_text = match.params.at("id");
   const auto id = parse_positive(id_text);
   auto found = id ? store::find_request(ctx.reader, *id) : std::nullopt;
-  if (!found) co_return error_response(status::not_found, "not_found", fmt::format("no request with id {}", id_text));
+  if (!found) co_return not_found("request", id_text);
   co_return json_response(status::ok, request_view(*found, ctx.policy, ctx.clock()));
 }
 
-asio::awaitable<response> list_events(context& ctx, const route_match& match) {
+asio::awaitable<response> list_events(context& ctx, const request&, const route_match& match, const model::actor&) {
   const auto& id_text = match.params.at("id");
   const auto id = parse_positive(id_text);
-  if (!id || !store::find_request(ctx.reader, *id))
-    co_return error_response(status::not_found, "not_found", fmt::format("no request with id {}", id_text));
+  if (!id || !store::find_request(ctx.reader, *id)) co_return not_found("request", id_text);
   json::array events;
   for (const auto& e : store::events_of(ctx.reader, *id))
     events.push_back(json::object{
@@ -59,57 +84,64 @@ asio::awaitable<response> list_events(context& ctx, const route_match& match) {
   co_return json_response(status::ok, json::object{{"events", std::move(events)}});
 }
 
-asio::awaitable<response> act_on_request(context& ctx, const request& req, const route_match& match) {
-  const auto& id_text = match.params.at("id");
-  const auto id = parse_positive(id_text);
-  if (!id) co_return error_response(status::not_found, "not_found", fmt::format("no request with id {}", id_text));
-  auto parsed_body = read_json_body(req);
-  if (auto* refused = std::get_if<response>(&parsed_body)) co_return std::move(*refused);
-  const auto& body = std::get<json::value>(parsed_body);
-
-  std::vector<model::field_error> errors;
-  engine::act_on_request command;
-  command.actor = "api";
-  if (!body.is_object()) {
-    errors.push_back({"", "the event must be a JSON object with type and message"});
-  } else {
-    for (const auto& [key, value] : body.as_object()) {
-      if (key == "type") {
-        const auto kind = value.is_string() ? engine::parse_action_kind(value.as_string()) : std::nullopt;
-        if (kind)
-          command.kind = *kind;
-        else
-          errors.push_back({"type", fmt::format("unknown event type {}; expected one of {}", json::serialize(value),
-                                                engine::action_kind_names())});
-      } else if (key == "message") {
-        if (value.is_string())
-          command.message = std::string(value.as_string());
-        else
-          errors.push_back({"message", "must be a string"});
-      } else {
-        errors.push_back({std::string(key), "unknown field; expected type and message"});
-      }
-    }
-    if (!body.as_object().contains("type"))
-      errors.push_back({"type", fmt::format("is required; expected one of {}", engine::action_kind_names())});
-  }
-  if (!errors.empty()) co_return invalid_fields(errors);
-
+// Runs an action through group commit and answers with the request as it now is, plus what the
+// action itself said (warnings, a drafted first contact, a created request).
+asio::awaitable<response> run_action(context& ctx, model::request_id id, engine::act_on_request command) {
   const auto now = ctx.clock();
   store::action_outcome outcome;
   co_await commit(ctx.writer, [&](SQLite::Database& db) {
-    outcome = store::record_action(db, ctx.policy, *id, command, now);
+    outcome = store::record_action(db, ctx.policy, id, command, now);
   });
-  if (std::holds_alternative<store::not_found>(outcome))
-    co_return error_response(status::not_found, "not_found", fmt::format("no request with id {}", id_text));
-  if (const auto* refused = std::get_if<engine::refusal>(&outcome))
-    co_return error_response(status::conflict, refused->code, refused->message);
-  const auto& updated = std::get<model::request>(outcome);
-  if (ctx.changed) ctx.changed(updated);
-  co_return json_response(status::ok, request_view(updated, ctx.policy, now));
+  if (std::holds_alternative<store::not_found>(outcome)) co_return not_found("request", std::to_string(id));
+  if (const auto* refusal = std::get_if<engine::refusal>(&outcome)) co_return refused(*refusal);
+
+  const auto& changes = std::get<std::vector<store::change>>(outcome);
+  if (ctx.changed)
+    for (const auto& change : changes) ctx.changed(change);
+  auto body = request_view(changes.front().request, ctx.policy, now);
+  json::array warnings;
+  for (const auto& e : changes.front().events) {
+    if (e.actor != engine::actor_label(command.actor)) continue;
+    if (const auto* found = e.data.if_contains("warnings"))
+      for (const auto& w : found->as_array()) warnings.push_back(w);
+    if (const auto* draft = e.data.if_contains("first_contact_draft")) body["first_contact_draft"] = *draft;
+    if (const auto* note = e.data.if_contains("note")) body["note"] = *note;
+  }
+  body["warnings"] = std::move(warnings);
+  if (changes.size() > 1) body["created"] = request_view(changes.back().request, ctx.policy, now);
+  co_return json_response(status::ok, body);
 }
 
-asio::awaitable<response> list_requests(context& ctx, const route_match& match) {
+// The JSON body of an action: {"type": ..., more fields}. The type is checked here, the other
+// fields by the engine, which knows what each action takes.
+std::variant<engine::act_on_request, response> read_action(const request& req, const model::actor& actor) {
+  auto parsed = read_json_body(req);
+  if (auto* bad = std::get_if<response>(&parsed)) return std::move(*bad);
+  auto& body = std::get<json::value>(parsed);
+  if (!body.is_object())
+    return invalid_fields({{"", "the event must be a JSON object with a type and that type's fields"}});
+  auto fields = std::move(body.as_object());
+  const auto* type = fields.if_contains("type");
+  const auto kind = type && type->is_string() ? engine::parse_action_kind(type->as_string()) : std::nullopt;
+  if (!kind)
+    return invalid_fields({{"type", type ? fmt::format("unknown event type {}; expected one of {}", json::serialize(*type),
+                                                       engine::action_kind_names())
+                                         : fmt::format("is required; expected one of {}", engine::action_kind_names())}});
+  fields.erase("type");
+  return engine::act_on_request{*kind, std::move(fields), actor};
+}
+
+asio::awaitable<response> act_on_request(context& ctx, const request& req, const route_match& match,
+                                         const model::actor& actor) {
+  const auto& id_text = match.params.at("id");
+  const auto id = parse_positive(id_text);
+  if (!id) co_return not_found("request", id_text);
+  auto command = read_action(req, actor);
+  if (auto* bad = std::get_if<response>(&command)) co_return std::move(*bad);
+  co_return co_await run_action(ctx, *id, std::get<engine::act_on_request>(std::move(command)));
+}
+
+asio::awaitable<response> list_requests(context& ctx, const request&, const route_match& match, const model::actor&) {
   store::request_filter filter;
   std::vector<model::field_error> errors;
   for (const auto& [key, value] : match.query) {
@@ -148,6 +180,55 @@ asio::awaitable<response> list_requests(context& ctx, const route_match& match) 
   co_return json_response(status::ok, json::object{{"requests", std::move(items)}, {"next_cursor", next}});
 }
 
+asio::awaitable<response> list_escalations(context& ctx, const request&, const route_match& match,
+                                           const model::actor&) {
+  store::escalation_filter filter;
+  std::vector<model::field_error> errors;
+  for (const auto& [key, value] : match.query) {
+    if (key == "state") {
+      filter.state = model::parse_escalation_state(value);
+      if (!filter.state)
+        errors.push_back(
+            {key, fmt::format("unknown state \"{}\"; expected one of {}", value, model::escalation_state_names())});
+    } else if (key == "role") {
+      filter.role = model::parse_role(value);
+      if (!filter.role)
+        errors.push_back({key, fmt::format("unknown role \"{}\"; expected one of {}", value, model::role_names())});
+    } else {
+      errors.push_back({key, "unknown parameter; expected state or role"});
+    }
+  }
+  if (!errors.empty()) co_return invalid_fields(errors);
+  json::array items;
+  for (auto& [request_id, escalation] : store::list_escalations(ctx.reader, filter)) {
+    auto item = model::to_json(escalation);
+    item["request_id"] = request_id;
+    items.push_back(std::move(item));
+  }
+  co_return json_response(status::ok, json::object{{"escalations", std::move(items)}});
+}
+
+// /v1/escalations/{id}/events: acknowledge, resolve or bring_in, on the escalation's request.
+asio::awaitable<response> act_on_escalation(context& ctx, const request& req, const route_match& match,
+                                            const model::actor& actor) {
+  const auto& id = match.params.at("id");
+  const auto dash = id.find('-');
+  const auto request_id = dash == std::string::npos ? std::nullopt : parse_positive(std::string_view(id).substr(0, dash));
+  if (!request_id) co_return not_found("escalation", id);
+  auto parsed = read_action(req, actor);
+  if (auto* bad = std::get_if<response>(&parsed)) co_return std::move(*bad);
+  auto command = std::get<engine::act_on_request>(std::move(parsed));
+  if (command.kind != engine::action_kind::acknowledge_escalation &&
+      command.kind != engine::action_kind::resolve_escalation && command.kind != engine::action_kind::bring_in)
+    co_return invalid_fields({{"type", "expected acknowledge_escalation, resolve_escalation or bring_in"}});
+  command.fields["escalation"] = id;
+  const auto found = store::find_request(ctx.reader, *request_id);
+  if (!found || std::none_of(found->escalations.begin(), found->escalations.end(),
+                             [&](const model::escalation& e) { return e.id == id; }))
+    co_return not_found("escalation", id);
+  co_return co_await run_action(ctx, *request_id, std::move(command));
+}
+
 }  // namespace
 
 void add_routes(router& routes, context& ctx) {
@@ -155,22 +236,21 @@ void add_routes(router& routes, context& ctx) {
   routes.add(verb::get, "/healthz", [](const request&, const route_match&) -> asio::awaitable<response> {
     co_return json_response(status::ok, json::object{{"status", "ok"}});
   });
-  routes.add(verb::post, "/v1/requests", [&ctx](const request& req, const route_match&) {
-    return create_request(ctx, req);
-  });
-  routes.add(verb::get, "/v1/requests", [&ctx](const request&, const route_match& match) {
-    return list_requests(ctx, match);
-  });
-  routes.add(verb::get, "/v1/requests/{id}", [&ctx](const request&, const route_match& match) {
-    return get_request(ctx, match);
-  });
-  routes.add(verb::post, "/v1/requests/{id}/events", [&ctx](const request& req, const route_match& match) {
-    return act_on_request(ctx, req, match);
-  });
-  routes.add(verb::get, "/v1/requests/{id}/events", [&ctx](const request&, const route_match& match) {
-    return list_events(ctx, match);
-  });
+  routes.add(verb::post, "/v1/requests", authenticated(ctx, create_request));
+  routes.add(verb::get, "/v1/requests", authenticated(ctx, list_requests));
+  routes.add(verb::get, "/v1/requests/{id}", authenticated(ctx, get_request));
+  routes.add(verb::post, "/v1/requests/{id}/events", authenticated(ctx, act_on_request));
+  routes.add(verb::get, "/v1/requests/{id}/events", authenticated(ctx, list_events));
+  routes.add(verb::get, "/v1/escalations", authenticated(ctx, list_escalations));
+  routes.add(verb::post, "/v1/escalations/{id}/events", authenticated(ctx, act_on_escalation));
   add_sla_routes(routes, ctx);
+}
+
+route_handler require_token(context& ctx, authenticated_route handler) {
+  return authenticated(ctx, [handler = std::move(handler)](context&, const request& req, const route_match& match,
+                                                           const model::actor& actor) {
+    return handler(req, match, actor);
+  });
 }
 
 }  // namespace switchboard::http::api

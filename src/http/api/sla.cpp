@@ -99,9 +99,10 @@ asio::awaitable<response> list_timers(context& ctx, const route_match& match) {
 }  // namespace
 
 void add_sla_routes(router& routes, context& ctx) {
-  routes.add(beast_http::verb::get, "/v1/sla/timers", [&ctx](const request&, const route_match& match) {
-    return list_timers(ctx, match);
-  });
+  routes.add(beast_http::verb::get, "/v1/sla/timers",
+             require_token(ctx, [&ctx](const request&, const route_match& match, const model::actor&) {
+               return list_timers(ctx, match);
+             }));
 }
 
 }  // namespace switchboard::http::api

@@ -1,0 +1,99 @@
+// Token hashing, generation and the tokens file.
+#include "config/tokens.hpp"
+
+#include "config/toml.hpp"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <array>
+#include <stdexcept>
+
+namespace switchboard::config {
+
+std::string sha256_hex(std::string_view text) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  if (EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("SHA-256 failed");
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
+std::string new_token() {
+  std::array<unsigned char, 32> random{};
+  if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1)
+    throw std::runtime_error("no randomness for a token");
+  constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  // base64url without padding: 43 characters for 32 bytes.
+  std::string token = "sb_";
+  unsigned bits = 0;
+  int pending = 0;
+  for (unsigned char byte : random) {
+    bits = (bits << 8) | byte;
+    pending += 8;
+    while (pending >= 6) {
+      pending -= 6;
+      token += alphabet[(bits >> pending) & 0x3f];
+    }
+  }
+  if (pending > 0) token += alphabet[(bits << (6 - pending)) & 0x3f];
+  return token;
+}
+
+token_table::token_table(const std::vector<token_entry>& entries) {
+  for (const auto& entry : entries) by_hash_[entry.sha256] = model::actor{entry.person, entry.role};
+}
+
+std::optional<model::actor> token_table::find(std::string_view token) const {
+  auto found = by_hash_.find(sha256_hex(token));
+  if (found == by_hash_.end()) return std::nullopt;
+  return found->second;
+}
+
+std::vector<token_entry> load_token_file(const std::string& path) {
+  const auto root = parse_file(path);
+  std::vector<token_entry> entries;
+  for (const auto& [key, node] : root) {
+    if (key.str() != "token") fail_at(node, path, fmt::format("unknown key \"{}\"; expected [[token]] tables", key.str()));
+  }
+  const auto* tokens = root.get("token");
+  if (tokens == nullptr) return entries;
+  const auto* array = tokens->as_array();
+  if (array == nullptr) fail_at(*tokens, path, "token must be an array of tables: [[token]]");
+  for (const auto& item : *array) {
+    const auto* table = item.as_table();
+    if (table == nullptr) fail_at(item, path, "expected a table with person, role and sha256");
+    token_entry entry;
+    bool has_person = false, has_role = false, has_hash = false;
+    for (const auto& [key, value] : *table) {
+      const auto* text = value.as_string();
+      if (key.str() != "person" && key.str() != "role" && key.str() != "sha256")
+        fail_at(value, path, fmt::format("unknown key \"{}\"; expected person, role and sha256", key.str()));
+      if (text == nullptr) fail_at(value, path, fmt::format("{} must be a string", key.str()));
+      const std::string& s = text->get();
+      if (key.str() == "person") {
+        if (s.empty()) fail_at(value, path, "person must not be empty");
+        entry.person = s;
+        has_person = true;
+      } else if (key.str() == "role") {
+        const auto role = model::parse_role(s);
+        if (!role) fail_at(value, path, fmt::format("unknown role \"{}\"; expected one of {}", s, model::role_names()));
+        entry.role = *role;
+        has_role = true;
+      } else {
+        if (s.size() != 64 || s.find_first_not_of("0123456789abcdef") != std::string::npos)
+          fail_at(value, path, "sha256 must be 64 lower-case hex digits (switchboard-cli token new prints it)");
+        entry.sha256 = s;
+        has_hash = true;
+      }
+    }
+    if (!has_person || !has_role || !has_hash) fail_at(item, path, "a token needs person, role and sha256");
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+}  // namespace switchboard::config

@@ -1,0 +1,546 @@
+// The customer-first workflow: who may do what to a request, and what each action records.
+#include "engine/engine.hpp"
+
+#include "engine/recorder.hpp"
+#include "model/json.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace switchboard::engine {
+namespace json = boost::json;
+namespace {
+
+using model::role;
+using model::request_status;
+
+struct action_spec {
+  action_kind kind;
+  std::string_view name;
+  std::string_view event_type;
+  std::vector<role> roles;
+};
+
+const std::vector<action_spec>& specs() {
+  static const std::vector<action_spec> table{
+      {action_kind::respond, "respond", "request.responded", {role::ce, role::se, role::product, role::engineering}},
+      {action_kind::pend, "pend", "request.pended", {role::ce, role::se, role::product, role::engineering}},
+      {action_kind::customer_reply, "customer_reply", "request.customer_replied",
+       {role::ae, role::ce, role::se, role::integration}},
+      {action_kind::resolve, "resolve", "request.resolved", {role::ce, role::se, role::product, role::engineering}},
+      {action_kind::reopen, "reopen", "request.reopened", {role::ce, role::se, role::integration}},
+      {action_kind::start, "start", "request.started", {role::ce}},
+      {action_kind::handoff, "handoff", "request.handed_off", {role::ce}},
+      {action_kind::route_to_product, "route_to_product", "request.routed_to_product", {role::ce}},
+      {action_kind::accept, "accept", "request.accepted", {role::product}},
+      {action_kind::decline, "decline", "request.declined", {role::product}},
+      {action_kind::ask_engineering_channel, "ask_engineering_channel", "request.asked_engineering_channel",
+       {role::ce}},
+      {action_kind::engage_engineering, "engage_engineering", "request.engineering_engaged", {role::se}},
+      {action_kind::raise_concern, "raise_concern", "request.concern_raised", {role::ae, role::ce}},
+      {action_kind::agree, "agree", "request.concern_agreed", {role::ce}},
+      {action_kind::challenge, "challenge", "request.concern_challenged", {role::ce}},
+      {action_kind::mark_stuck, "mark_stuck", "request.concern_stuck", {role::ce}},
+      {action_kind::bring_in, "bring_in", "escalation.brought_in", {role::vp_technical_success}},
+      {action_kind::acknowledge_escalation, "acknowledge_escalation", "escalation.acknowledged",
+       {role::head_of_cs, role::vp_technical_success, role::vp_sales, role::head_of_engineering}},
+      {action_kind::resolve_escalation, "resolve_escalation", "escalation.resolved",
+       {role::head_of_cs, role::vp_technical_success, role::vp_sales, role::head_of_engineering}},
+  };
+  return table;
+}
+
+const action_spec& spec_of(action_kind kind) {
+  return *std::find_if(specs().begin(), specs().end(), [kind](const action_spec& s) { return s.kind == kind; });
+}
+
+bool active(request_status status) {
+  return status == request_status::new_ || status == request_status::open ||
+         status == request_status::pending_customer || status == request_status::escalated;
+}
+
+// The role that works requests owned by `owner`; the best-effort channel is watched by three.
+std::vector<role> working_roles(model::team owner) {
+  switch (owner) {
+    case model::team::ce: return {role::ce};
+    case model::team::se: return {role::se};
+    case model::team::product: return {role::product};
+    case model::team::engineering: return {role::engineering};
+    case model::team::engineering_discussion: return {role::se, role::product, role::engineering};
+  }
+  return {};
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string text_field(const json::object& fields, std::string_view key) {
+  const auto* value = fields.if_contains(key);
+  return value && value->is_string() ? std::string(value->as_string()) : std::string();
+}
+
+refusal forbidden(std::string message) { return refusal{"forbidden", std::move(message), {}}; }
+refusal conflict(std::string message) { return refusal{"invalid_transition", std::move(message), {}}; }
+
+// The fields each action takes; anything else, or a field of the wrong type, is refused.
+std::optional<refusal> check_fields(action_kind kind, const json::object& fields) {
+  std::vector<std::string_view> allowed{"message"};
+  switch (kind) {
+    case action_kind::handoff:
+      allowed = {"message", "customer_impact", "environment", "steps_tried", "customer_told"};
+      break;
+    case action_kind::decline: allowed = {"message", "reason"}; break;
+    case action_kind::bring_in: allowed = {"message", "escalation", "roles"}; break;
+    case action_kind::acknowledge_escalation:
+    case action_kind::resolve_escalation: allowed = {"message", "escalation"}; break;
+    default: break;
+  }
+  std::vector<model::field_error> errors;
+  for (const auto& [key, value] : fields) {
+    if (std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end()) {
+      errors.push_back({std::string(key), fmt::format("unknown field for {}; expected {}", spec_of(kind).name,
+                                                      fmt::join(allowed, ", "))});
+    } else if (key == "roles" ? !value.is_array() : !value.is_string()) {
+      errors.push_back({std::string(key), key == "roles" ? "must be an array of roles" : "must be a string"});
+    }
+  }
+  if (errors.empty()) return std::nullopt;
+  return refusal{"invalid_fields", "the event has invalid fields", std::move(errors)};
+}
+
+// Loaded terms a CE's customer-facing text commits SE with, as the policy warns against.
+json::array loaded_term_warnings(const workflow_settings& workflow, const model::actor& actor, std::string_view text) {
+  json::array warnings;
+  if (actor.role != role::ce || text.empty()) return warnings;
+  const auto haystack = lower(text);
+  json::array found;
+  for (const auto& term : workflow.loaded_terms)
+    if (haystack.find(lower(term)) != std::string::npos) found.emplace_back(term);
+  if (!found.empty())
+    warnings.push_back(json::object{
+        {"code", "loaded_terms"},
+        {"terms", std::move(found)},
+        {"message", "this commits SE to something it may not be able to honour; the policy suggests other wording"},
+        {"suggestion", workflow.suggested_wording}});
+  return warnings;
+}
+
+std::string fill_template(std::string text, const std::vector<std::pair<std::string, std::string>>& values) {
+  for (const auto& [key, value] : values) {
+    const auto placeholder = "{" + key + "}";
+    for (auto at = text.find(placeholder); at != std::string::npos; at = text.find(placeholder, at + value.size()))
+      text.replace(at, placeholder.size(), value);
+  }
+  return text;
+}
+
+// The decision for one action, once the actor's role is known to be allowed.
+class action_decider {
+ public:
+  action_decider(const policy& policy, const model::request& current, const act_on_request& command,
+                 model::instant now, model::request_id next_id)
+      : policy_(policy), current_(current), command_(command), now_(now), next_id_(next_id), r_(policy, current) {}
+
+  std::variant<std::vector<event>, refusal> run() {
+    if (auto refused = check()) return *refused;
+    r_.fire_due(now_);
+    act();
+    return merged();
+  }
+
+ private:
+  // Refusals that depend on the request: roles, statuses, kinds, required fields.
+  std::optional<refusal> check() {
+    const auto kind = command_.kind;
+    const auto& who = command_.actor;
+    const auto& name = spec_of(kind).name;
+    const auto status = current_.status;
+    const auto owner = current_.owner;
+    const auto request_kind = current_.input.kind;
+
+    if (auto invalid = check_fields(kind, command_.fields)) return invalid;
+
+    switch (kind) {
+      case action_kind::respond:
+      case action_kind::pend:
+      case action_kind::resolve: {
+        const auto workers = working_roles(owner);
+        if (std::find(workers.begin(), workers.end(), who.role) == workers.end())
+          return forbidden(fmt::format("{} owns this request, so only {} may {} it; a {} may not",
+                                       model::to_string(owner), fmt::join(role_names(workers), " or "), name,
+                                       model::to_string(who.role)));
+        if (!active(status) || (kind == action_kind::pend && status == request_status::pending_customer))
+          return conflict(fmt::format("cannot {} a request that is {}", name, model::to_string(status)));
+        break;
+      }
+      case action_kind::customer_reply:
+        if (status == request_status::closed) return conflict("cannot add a customer reply to a closed request");
+        break;
+      case action_kind::reopen:
+        if (status != request_status::resolved)
+          return conflict(fmt::format("only a resolved request can be reopened; this one is {}", model::to_string(status)));
+        break;
+      case action_kind::start:
+      case action_kind::handoff:
+        if (request_kind != model::request_kind::troubleshooting)
+          return conflict(fmt::format("{} is for troubleshooting; this is a {}", name, model::to_string(request_kind)));
+        if (!active(status)) return conflict(fmt::format("cannot {} a request that is {}", name, model::to_string(status)));
+        if (current_.handoff) return conflict("this request was already handed off to SE");
+        if (kind == action_kind::handoff) return missing_context();
+        break;
+      case action_kind::route_to_product:
+        if (request_kind != model::request_kind::feature_request && request_kind != model::request_kind::how_to)
+          return conflict(fmt::format("only feature requests go to Product; this is a {}", model::to_string(request_kind)));
+        if (owner == model::team::product) return conflict("this request is already with Product");
+        if (!active(status)) return conflict(fmt::format("cannot route a request that is {}", model::to_string(status)));
+        break;
+      case action_kind::accept:
+      case action_kind::decline:
+        if (owner != model::team::product) return conflict("only a request with Product can be accepted or declined");
+        if (!active(status)) return conflict(fmt::format("cannot {} a request that is {}", name, model::to_string(status)));
+        if (kind == action_kind::decline && text_field(command_.fields, "reason").empty())
+          return refusal{"invalid_fields", "a decline needs a reason", {{"reason", "is required: why Product declines"}}};
+        break;
+      case action_kind::ask_engineering_channel:
+        if (request_kind != model::request_kind::how_to)
+          return conflict("the engineering discussion channel is for how-to questions CE cannot answer; troubleshooting "
+                          "goes to SE and feature requests to Product");
+        if (owner != model::team::ce || !active(status))
+          return conflict("only an open how-to question with CE can go to the engineering discussion channel");
+        break;
+      case action_kind::engage_engineering:
+        if (request_kind != model::request_kind::troubleshooting || owner != model::team::se || !active(status))
+          return conflict("SE engages Engineering on an open troubleshooting request it owns");
+        if (text_field(command_.fields, "message").empty())
+          return refusal{"invalid_fields", "say what Engineering is asked to do",
+                         {{"message", "is required: what Engineering is asked to do"}}};
+        break;
+      case action_kind::raise_concern:
+        if (request_kind == model::request_kind::concern) return conflict("raise the concern on the request it is about");
+        if (text_field(command_.fields, "message").empty())
+          return refusal{"invalid_fields", "say what the concern is", {{"message", "is required: the concern"}}};
+        break;
+      case action_kind::agree:
+      case action_kind::challenge:
+      case action_kind::mark_stuck:
+        if (request_kind != model::request_kind::concern || !active(status))
+          return conflict(fmt::format("{} applies to an open concern", name));
+        if (kind == action_kind::mark_stuck && open_escalation(escalation::concern))
+          return conflict("this concern is already escalated");
+        if (kind == action_kind::mark_stuck && !policy_.ladders.contains(escalation::concern))
+          return conflict("no concern ladder is configured");
+        break;
+      case action_kind::bring_in:
+        return check_bring_in();
+      case action_kind::acknowledge_escalation:
+      case action_kind::resolve_escalation:
+        return check_escalation_command();
+    }
+    return std::nullopt;
+  }
+
+  std::vector<std::string_view> role_names(const std::vector<role>& roles) {
+    std::vector<std::string_view> names;
+    for (auto r : roles) names.push_back(model::to_string(r));
+    return names;
+  }
+
+  std::optional<refusal> missing_context() {
+    std::vector<model::field_error> missing;
+    const std::array<std::pair<std::string_view, std::string_view>, 4> required{{
+        {"customer_impact", "how the customer is affected"},
+        {"environment", "the environment and version"},
+        {"steps_tried", "the steps already tried"},
+        {"customer_told", "what the customer has been told"},
+    }};
+    for (const auto& [key, what] : required)
+      if (text_field(command_.fields, key).empty()) missing.push_back({std::string(key), fmt::format("is required: {}", what)});
+    if (missing.empty()) return std::nullopt;
+    std::vector<std::string_view> names;
+    for (const auto& m : missing) names.push_back(m.field);
+    return refusal{"missing_context",
+                   fmt::format("a handoff to SE must carry the context SE needs; missing: {}", fmt::join(names, ", ")),
+                   std::move(missing)};
+  }
+
+  const model::escalation* open_escalation(std::string_view ladder) const {
+    for (const auto& e : current_.escalations)
+      if (e.ladder == ladder && e.state == model::escalation_state::open) return &e;
+    return nullptr;
+  }
+
+  const model::escalation* named_escalation() const {
+    const auto id = text_field(command_.fields, "escalation");
+    for (const auto& e : current_.escalations)
+      if (e.id == id) return &e;
+    return nullptr;
+  }
+
+  std::optional<refusal> check_escalation_command() {
+    const auto* target = named_escalation();
+    if (target == nullptr)
+      return refusal{"invalid_fields", "no such escalation on this request",
+                     {{"escalation", "is required: the id of an escalation of this request"}}};
+    const auto& ladder = policy_.ladders.at(target->ladder);
+    auto roles = ladder.roles();
+    if (target->ladder == escalation::concern)
+      for (const auto& n : target->notifications)
+        for (auto r : n.roles)
+          if (std::find(roles.begin(), roles.end(), r) == roles.end()) roles.push_back(r);
+    if (std::find(roles.begin(), roles.end(), command_.actor.role) == roles.end())
+      return forbidden(fmt::format("only the roles on the {} ladder ({}) may {} it", target->ladder,
+                                   fmt::join(role_names(roles), ", "),
+                                   command_.kind == action_kind::acknowledge_escalation ? "acknowledge" : "resolve"));
+    if (target->state == model::escalation_state::resolved) return conflict("this escalation is already resolved");
+    if (command_.kind == action_kind::acknowledge_escalation && target->state != model::escalation_state::open)
+      return conflict("this escalation is already acknowledged");
+    return std::nullopt;
+  }
+
+  std::optional<refusal> check_bring_in() {
+    const auto* target = named_escalation();
+    if (target == nullptr || target->ladder != escalation::concern || target->state == model::escalation_state::resolved)
+      return refusal{"invalid_fields", "name an unresolved concern escalation of this request",
+                     {{"escalation", "is required: the id of this concern's escalation"}}};
+    const auto* roles = command_.fields.if_contains("roles");
+    std::vector<model::field_error> errors;
+    if (roles == nullptr || roles->as_array().empty()) errors.push_back({"roles", "is required: vp_sales and/or head_of_engineering"});
+    else
+      for (const auto& r : roles->as_array()) {
+        const auto parsed = r.is_string() ? model::parse_role(r.as_string()) : std::nullopt;
+        if (parsed != role::vp_sales && parsed != role::head_of_engineering)
+          errors.push_back({"roles", "VP Technical Success may bring in vp_sales or head_of_engineering"});
+      }
+    if (!errors.empty()) return refusal{"invalid_fields", "bring in whom?", std::move(errors)};
+    return std::nullopt;
+  }
+
+  void record_action(json::object data) {
+    data["message"] = text_field(command_.fields, "message");
+    if (!data.contains("status")) data["status"] = model::to_string(r_.state().status);
+    r_.record(std::string(spec_of(command_.kind).event_type), now_, actor_label(command_.actor), std::move(data));
+  }
+
+  void act() {
+    const auto kind = command_.kind;
+    const auto& message = text_field(command_.fields, "message");
+    switch (kind) {
+      case action_kind::respond:
+      case action_kind::pend: {
+        const auto status = kind == action_kind::pend ? request_status::pending_customer
+                            : r_.state().status == request_status::escalated ? request_status::escalated
+                                                                               : request_status::open;
+        record_action(json::object{{"status", model::to_string(status)},
+                                   {"warnings", loaded_term_warnings(policy_.workflow, command_.actor, message)}});
+        break;
+      }
+      case action_kind::customer_reply:
+      case action_kind::reopen:
+        record_action(json::object{{"status", model::to_string(r_.state().status == request_status::escalated
+                                                                   ? request_status::escalated
+                                                                   : request_status::open)}});
+        break;
+      case action_kind::resolve:
+      case action_kind::agree:
+        record_action(json::object{{"status", model::to_string(request_status::resolved)}});
+        break;
+      case action_kind::start:
+        record_action(json::object{{"assignee", command_.actor.person}});
+        break;
+      case action_kind::handoff: handoff(); break;
+      case action_kind::route_to_product:
+        record_action(json::object{{"owner", model::to_string(model::team::product)},
+                                   {"status", model::to_string(request_status::open)},
+                                   {"assignee", ""},
+                                   {"note", "CE routes all feature requests to Product for consideration and "
+                                            "prioritization"}});
+        break;
+      case action_kind::accept:
+        record_action(json::object{{"status", model::to_string(request_status::resolved)}, {"decision", "accepted"}});
+        break;
+      case action_kind::decline:
+        record_action(json::object{{"status", model::to_string(request_status::resolved)},
+                                   {"decision", "declined"},
+                                   {"reason", text_field(command_.fields, "reason")}});
+        break;
+      case action_kind::ask_engineering_channel:
+        record_action(json::object{
+            {"owner", model::to_string(model::team::engineering_discussion)},
+            {"note", "Best effort: the engineering discussion channel, watched by Product, Engineering and SE, has no "
+                     "SLA for answers; no SLA clock starts."}});
+        break;
+      case action_kind::engage_engineering: engage_engineering(); break;
+      case action_kind::raise_concern: raise_concern(); break;
+      case action_kind::challenge: record_action({}); break;
+      case action_kind::mark_stuck:
+        record_action({});
+        r_.open_escalation(policy_.ladders.at(std::string(escalation::concern)),
+                           fmt::format("CE is stuck on the concern: {}", message), now_);
+        r_.fire_due(now_);
+        break;
+      case action_kind::bring_in: bring_in(); break;
+      case action_kind::acknowledge_escalation:
+      case action_kind::resolve_escalation: close_escalation(); break;
+    }
+    r_.update_clocks(kind, now_);
+  }
+
+  void handoff() {
+    model::handoff_context context{text_field(command_.fields, "customer_impact"),
+                                   text_field(command_.fields, "environment"),
+                                   text_field(command_.fields, "steps_tried"),
+                                   text_field(command_.fields, "customer_told")};
+    const auto draft = fill_template(policy_.workflow.first_contact_template,
+                                     {{"customer", current_.input.customer.name},
+                                      {"ce", command_.actor.person},
+                                      {"customer_impact", context.customer_impact},
+                                      {"environment", context.environment},
+                                      {"steps_tried", context.steps_tried},
+                                      {"customer_told", context.customer_told}});
+    record_action(json::object{{"owner", model::to_string(model::team::se)},
+                               {"assignee", ""},
+                               {"context", model::to_json(context)},
+                               {"first_contact_draft", draft},
+                               {"warnings", loaded_term_warnings(policy_.workflow, command_.actor, context.customer_told)}});
+  }
+
+  void engage_engineering() {
+    record_action(json::object{{"child", next_id_}});
+    // The interrupt: linked, owned by Engineering; SE keeps the customer and its clocks.
+    auto input = current_.input;
+    input.kind = model::request_kind::engineering_interrupt;
+    input.title = fmt::format("Engineering interrupt for request {}: {}", current_.id, current_.input.title);
+    input.body = text_field(command_.fields, "message");
+    auto created = model::to_json(input);
+    created["parent"] = current_.id;
+    model::routing_decision decision;
+    decision.rule = "engage-engineering";
+    decision.owner = model::team::engineering;
+    decision.priority = current_.input.priority;
+    decision.reason =
+        "SE engaged Engineering: \"If SE gets stuck, they engage engineering for help\". SE keeps the customer "
+        "communication and the SLA clocks on the original request.";
+    extra_events_.push_back({next_id_, "request.created", now_, actor_label(command_.actor), std::move(created)});
+    extra_events_.push_back({next_id_, "request.routed", now_, "system", model::to_json(decision)});
+  }
+
+  void raise_concern() {
+    record_action(json::object{{"child", next_id_}});
+    auto input = current_.input;
+    input.kind = model::request_kind::concern;
+    input.title = fmt::format("Concern about request {}: {}", current_.id, current_.input.title);
+    input.body = text_field(command_.fields, "message");
+    auto created = model::to_json(input);
+    created["parent"] = current_.id;
+    model::routing_decision decision;
+    decision.rule = "concern-to-ce";
+    decision.owner = model::team::ce;
+    decision.priority = current_.input.priority;
+    decision.reason =
+        "\"The CE should then dig in and either agree with or challenge the AE\": CE owns a concern first.";
+    extra_events_.push_back({next_id_, "request.created", now_, actor_label(command_.actor), std::move(created)});
+    extra_events_.push_back({next_id_, "request.routed", now_, "system", model::to_json(decision)});
+    if (const auto ladder = policy_.ladders.find(escalation::concern);
+        ladder != policy_.ladders.end() && ladder->second.trigger_after) {
+      const auto at = policy_.sla.calendar(ladder->second.calendar).add(now_, *ladder->second.trigger_after);
+      extra_events_.push_back({next_id_, "request.concern_deadline_set", now_, "system",
+                               json::object{{"status", model::to_string(request_status::open)},
+                                            {"concern_escalates_at", model::format_instant(at)}}});
+    }
+  }
+
+  void bring_in() {
+    auto target = *named_escalation();
+    std::vector<role> roles;
+    json::array names;
+    for (const auto& r : command_.fields.at("roles").as_array()) {
+      roles.push_back(*model::parse_role(r.as_string()));
+      names.emplace_back(r.as_string());
+    }
+    target.notifications.push_back(
+        {static_cast<int>(target.next_level), roles, now_,
+         fmt::format("brought in by {}: {}", command_.actor.person, text_field(command_.fields, "message"))});
+    r_.record_escalation("escalation.brought_in", target, now_, actor_label(command_.actor),
+                         json::object{{"notified", std::move(names)}, {"status", model::to_string(r_.state().status)}});
+  }
+
+  void close_escalation() {
+    auto target = *named_escalation();
+    target.state = command_.kind == action_kind::acknowledge_escalation ? model::escalation_state::acknowledged
+                                                                          : model::escalation_state::resolved;
+    target.next_at.reset();
+    target.closed_by = actor_label(command_.actor);
+    r_.record_escalation(spec_of(command_.kind).event_type, target, now_, actor_label(command_.actor),
+                         json::object{{"message", text_field(command_.fields, "message")},
+                                      {"status", model::to_string(r_.state().status)}});
+  }
+
+  // This request's events, then those of a request the action created.
+  std::vector<event> merged() {
+    auto events = r_.take();
+    for (auto& e : extra_events_) events.push_back(std::move(e));
+    return events;
+  }
+
+  const policy& policy_;
+  const model::request& current_;
+  const act_on_request& command_;
+  model::instant now_;
+  model::request_id next_id_;
+  recorder r_;
+  std::vector<event> extra_events_;  // events of a request this action creates
+};
+
+}  // namespace
+
+std::string_view to_string(action_kind kind) { return spec_of(kind).name; }
+
+std::optional<action_kind> parse_action_kind(std::string_view text) {
+  for (const auto& s : specs())
+    if (s.name == text) return s.kind;
+  return std::nullopt;
+}
+
+std::string_view action_kind_names() {
+  static const std::string names = [] {
+    std::string out;
+    for (const auto& s : specs()) out += fmt::format("{}{}", out.empty() ? "" : ", ", s.name);
+    return out;
+  }();
+  return names;
+}
+
+std::vector<model::role> roles_allowed(action_kind kind) { return spec_of(kind).roles; }
+
+bool is_action_event(std::string_view type) {
+  if (type == "request.concern_deadline_set" || type == "request.concern_deadline_passed") return true;
+  return std::any_of(specs().begin(), specs().end(), [type](const action_spec& s) {
+    return s.event_type == type && s.event_type.starts_with("request.");
+  });
+}
+
+std::variant<std::vector<event>, refusal> decide(const policy& policy, const model::request& current,
+                                                 const act_on_request& command, model::instant now,
+                                                 model::request_id next_id) {
+  const auto allowed = roles_allowed(command.kind);
+  if (std::find(allowed.begin(), allowed.end(), command.actor.role) == allowed.end()) {
+    if (command.kind == action_kind::engage_engineering)
+      return forbidden(
+          "only SE engages Engineering. Troubleshooting goes to SE (hand it off with context: type handoff); feature "
+          "requests go to Product (type route_to_product)");
+    std::vector<std::string_view> names;
+    for (auto r : allowed) names.push_back(model::to_string(r));
+    return forbidden(fmt::format("a {} may not {}; it is for {}", model::to_string(command.actor.role),
+                                 to_string(command.kind), fmt::join(names, ", ")));
+  }
+  return action_decider(policy, current, command, now, next_id).run();
+}
+
+}  // namespace switchboard::engine

@@ -1,0 +1,202 @@
+// The engine's working copy of one request, and what falls due on it.
+#include "engine/recorder.hpp"
+
+#include "model/json.hpp"
+#include "sla/clock.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace switchboard::engine {
+namespace json = boost::json;
+
+recorder::recorder(const engine::policy& policy, model::request state) : policy_(policy), state_(std::move(state)) {}
+
+void recorder::record(std::string type, model::instant at, std::string actor, json::object data) {
+  event e{state_.id, std::move(type), at, std::move(actor), std::move(data)};
+  apply(state_, e);
+  events_.push_back(std::move(e));
+}
+
+void recorder::record_clock(std::string_view type, const model::sla_clock& clock, model::instant at) {
+  record(std::string(type), at, "system", json::object{{"clock", model::to_json(clock)}});
+}
+
+void recorder::record_escalation(std::string_view type, const model::escalation& escalation, model::instant at,
+                                 std::string actor, json::object extra) {
+  extra["escalation"] = model::to_json(escalation);
+  record(std::string(type), at, std::move(actor), std::move(extra));
+}
+
+model::sla_clock* recorder::find_clock(model::sla_metric metric) {
+  auto it = std::find_if(state_.clocks.begin(), state_.clocks.end(),
+                         [metric](const model::sla_clock& c) { return c.metric == metric; });
+  return it == state_.clocks.end() ? nullptr : &*it;
+}
+
+model::escalation* recorder::find_escalation(std::string_view id) {
+  auto it = std::find_if(state_.escalations.begin(), state_.escalations.end(),
+                         [id](const model::escalation& e) { return e.id == id; });
+  return it == state_.escalations.end() ? nullptr : &*it;
+}
+
+void recorder::start_clocks(model::instant now) {
+  const auto* applied = policy_.sla.match(state_.input);
+  if (applied == nullptr) return;
+  for (const auto& target : applied->metrics) {
+    if (target.metric == model::sla_metric::next_response) continue;  // starts on a customer reply
+    record_clock("sla.started", sla::start(*applied, target, policy_.sla.calendar(applied->calendar), now), now);
+  }
+}
+
+void recorder::open_escalation(const escalation::ladder& ladder, std::string reason, model::instant at,
+                               std::vector<model::request_id> related) {
+  auto opened = escalation::open(ladder, policy_.sla.calendar(ladder.calendar),
+                                 fmt::format("{}-{}", state_.id, state_.escalations.size() + 1), std::move(reason), at);
+  opened.related = std::move(related);
+  record_escalation("escalation.triggered", opened, at, "system");
+}
+
+void recorder::climb(const model::escalation& current) {
+  const auto& ladder = policy_.ladders.at(current.ladder);
+  auto next = current;
+  const auto at = *current.next_at;
+  if (auto sent = escalation::climb(next, ladder, policy_.sla.calendar(ladder.calendar), state_.engineering_engaged)) {
+    next.notifications.push_back(*sent);
+    json::array roles;
+    for (auto role : sent->roles) roles.emplace_back(model::to_string(role));
+    record_escalation("escalation.notified", next, at, "system",
+                      json::object{{"notified", std::move(roles)}, {"level", sent->level}, {"why", sent->why}});
+  } else {
+    record_escalation("escalation.notified", next, at, "system",
+                      json::object{{"notified", json::array{}}, {"level", static_cast<int>(current.next_level + 1)},
+                                   {"why", "level skipped: its condition does not hold"}});
+  }
+}
+
+void recorder::fire_due(model::instant now) {
+  enum class kind { clock, escalation, concern };
+  for (;;) {
+    struct candidate {
+      model::instant at;
+      kind what;
+      std::size_t index;
+    };
+    std::optional<candidate> earliest;
+    auto consider = [&](std::optional<model::instant> at, kind what, std::size_t index) {
+      if (at && *at <= now && (!earliest || *at < earliest->at)) earliest = candidate{*at, what, index};
+    };
+    for (std::size_t i = 0; i < state_.clocks.size(); ++i) consider(sla::next_firing(state_.clocks[i]), kind::clock, i);
+    for (std::size_t i = 0; i < state_.escalations.size(); ++i)
+      if (state_.escalations[i].state == model::escalation_state::open)
+        consider(state_.escalations[i].next_at, kind::escalation, i);
+    consider(state_.concern_escalates_at, kind::concern, 0);
+    if (!earliest) return;
+
+    switch (earliest->what) {
+      case kind::clock: {
+        auto clock = state_.clocks[earliest->index];
+        // Fire only what falls due at this instant: later firings wait their turn.
+        for (const auto& fired : sla::fire_due(clock, earliest->at)) {
+          if (fired.kind == sla::firing_kind::warning) {
+            auto warned = state_.clocks[earliest->index];
+            warned.warned = true;
+            record_clock("sla.warning", warned, fired.at);
+          } else {
+            record_clock("sla.breached", clock, fired.at);
+            if (auto ladder = policy_.ladders.find(escalation::sla_breach); ladder != policy_.ladders.end())
+              open_escalation(ladder->second,
+                              fmt::format("{} breached (SLA policy {})", model::to_string(clock.metric), clock.policy),
+                              fired.at);
+          }
+        }
+        break;
+      }
+      case kind::escalation:
+        climb(state_.escalations[earliest->index]);
+        break;
+      case kind::concern: {
+        const auto ladder = policy_.ladders.find(escalation::concern);
+        if (ladder == policy_.ladders.end()) {
+          record(std::string("request.concern_deadline_passed"), earliest->at, "system",
+                 json::object{{"status", model::to_string(state_.status)}, {"concern_escalates_at", nullptr}});
+        } else {
+          open_escalation(ladder->second,
+                          fmt::format("concern unresolved after {} of business time",
+                                      sla::format_duration(ladder->second.trigger_after.value_or(std::chrono::seconds{0}))),
+                          earliest->at);
+        }
+        break;
+      }
+    }
+  }
+}
+
+void recorder::update_clocks(action_kind kind, model::instant now) {
+  const auto status = state_.status;
+  auto pauses_now = [&](const model::sla_clock& clock) {
+    return std::find(clock.pause_on.begin(), clock.pause_on.end(), status) != clock.pause_on.end();
+  };
+  auto complete_metric = [&](model::sla_metric metric) {
+    if (auto* clock = find_clock(metric); clock && !clock->completed) {
+      auto copy = *clock;
+      sla::complete(copy, policy_.sla.calendar(copy.calendar), now);
+      record_clock("sla.met", copy, now);
+    }
+  };
+
+  switch (kind) {
+    case action_kind::respond:
+    case action_kind::pend:
+      complete_metric(model::sla_metric::first_response);
+      complete_metric(model::sla_metric::next_response);
+      break;
+    case action_kind::resolve:
+    case action_kind::accept:
+    case action_kind::decline:
+    case action_kind::agree:
+      complete_metric(model::sla_metric::first_response);
+      complete_metric(model::sla_metric::next_response);
+      complete_metric(model::sla_metric::resolution);
+      break;
+    case action_kind::reopen:
+    case action_kind::customer_reply:
+      if (auto* resolution = find_clock(model::sla_metric::resolution); resolution && resolution->completed) {
+        auto copy = *resolution;
+        sla::reopen(copy, policy_.sla.calendar(copy.calendar), now);
+        record_clock("sla.reopened", copy, now);
+      }
+      break;
+    default:
+      break;
+  }
+
+  // Pauses and resumes follow the status each clock's policy pauses on.
+  for (auto clock : state_.clocks) {
+    const auto& calendar = policy_.sla.calendar(clock.calendar);
+    if (pauses_now(clock) ? sla::pause(clock, calendar, now) : sla::resume(clock, calendar, now))
+      record_clock(clock.state == model::clock_state::paused ? "sla.paused" : "sla.resumed", clock, now);
+  }
+
+  // The customer is waiting again: next_response starts once an agent has answered before.
+  if (kind == action_kind::customer_reply || kind == action_kind::reopen) {
+    const auto* first = find_clock(model::sla_metric::first_response);
+    const auto* next = find_clock(model::sla_metric::next_response);
+    const bool agent_answered = first == nullptr || first->completed;
+    const bool already_waiting = next != nullptr && !next->completed;
+    const auto* applied = policy_.sla.match(state_.input);
+    if (agent_answered && !already_waiting && applied != nullptr) {
+      for (const auto& target : applied->metrics) {
+        if (target.metric != model::sla_metric::next_response) continue;
+        const auto& calendar = policy_.sla.calendar(applied->calendar);
+        auto clock = sla::start(*applied, target, calendar, now);
+        if (pauses_now(clock)) sla::pause(clock, calendar, now);
+        record_clock("sla.started", clock, now);
+      }
+    }
+  }
+}
+
+}  // namespace switchboard::engine

@@ -1,0 +1,53 @@
+#pragma once
+// Inside the engine: builds one request's events in order, applying each to a working copy so
+// later decisions see earlier effects. Not part of the engine's public interface.
+
+#include "engine/engine.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchboard::engine {
+
+// Whether `type` records an action (request.responded, request.handed_off, ...).
+bool is_action_event(std::string_view type);
+
+class recorder {
+ public:
+  recorder(const engine::policy& policy, model::request state);
+
+  void record(std::string type, model::instant at, std::string actor, boost::json::object data);
+  void record_clock(std::string_view type, const model::sla_clock& clock, model::instant at);
+  void record_escalation(std::string_view type, const model::escalation& escalation, model::instant at,
+                         std::string actor, boost::json::object extra = {});
+
+  // Starts the clocks the request's SLA policy gives it at filing (all but next_response).
+  void start_clocks(model::instant now);
+
+  // Records, in time order, everything due by `now`: clock warnings and breaches (a breach
+  // opens the sla_breach ladder), escalation levels, the concern deadline.
+  void fire_due(model::instant now);
+
+  // Starts an escalation on `ladder` at `at`; its first level is notified by fire_due.
+  void open_escalation(const escalation::ladder& ladder, std::string reason, model::instant at,
+                       std::vector<model::request_id> related = {});
+
+  // Clocks after an action: which complete, pause, resume, reopen or start.
+  void update_clocks(action_kind kind, model::instant now);
+
+  model::sla_clock* find_clock(model::sla_metric metric);
+  model::escalation* find_escalation(std::string_view id);
+
+  const model::request& state() const { return state_; }
+  std::vector<event> take() { return std::move(events_); }
+
+ private:
+  void climb(const model::escalation& escalation);
+
+  const engine::policy& policy_;
+  model::request state_;
+  std::vector<event> events_;
+};
+
+}  // namespace switchboard::engine

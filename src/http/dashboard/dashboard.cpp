@@ -1,0 +1,169 @@
+// The SE dashboard's routes: the built-in page, the snapshot of open clocks, the live stream.
+#include "http/dashboard/dashboard.hpp"
+
+#include "http/auth.hpp"
+#include "model/json.hpp"
+#include "sla/clock.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/json.hpp>
+
+namespace switchboard::http::dashboard {
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view stream_path = "/v1/dashboard/stream";
+
+std::int64_t unix_seconds(model::instant at) { return at.time_since_epoch().count(); }
+
+// running, paused, warning or breached: the clock's state as the page names it.
+std::string_view shown_state(const model::sla_clock& clock) {
+  if (clock.state == model::clock_state::running && clock.warned) return "warning";
+  return model::to_string(clock.state);
+}
+
+response asset_response(const asset& found) {
+  response res{status::ok, 11};
+  res.set(beast_http::field::content_type, found.content_type);
+  res.set(beast_http::field::cache_control, "no-cache");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Content-Security-Policy",
+          "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'");
+  res.body() = std::string(found.body);
+  return res;
+}
+
+asio::awaitable<response> page(std::string_view name) {
+  const auto* found = find_asset(name);
+  if (!found) co_return error_response(status::not_found, "not_found", "no such dashboard file");
+  co_return asset_response(*found);
+}
+
+void add_calendars(std::set<std::string, std::less<>>& names, const model::request& request) {
+  for (const auto& clock : request.clocks)
+    if (!clock.completed) names.insert(clock.calendar);
+}
+
+asio::awaitable<response> snapshot(context& ctx, const request& req) {
+  auto who = authenticate(req, ctx.tokens);
+  if (auto* refused = std::get_if<response>(&who)) co_return std::move(*refused);
+
+  // No suspension from here to the answer: the hub cannot publish in between, so the rows hold
+  // everything up to `id` (and perhaps a little more, which replaying events repeats harmlessly).
+  const auto now = ctx.clock();
+  const auto id = ctx.hub.last_id();
+  json::array rows;
+  std::set<std::string, std::less<>> calendars;
+  for (const auto& request : store::requests_with_open_clocks(ctx.reader, std::nullopt)) {
+    add_calendars(calendars, request);
+    rows.push_back(request_row(request, ctx.policy, now));
+  }
+  co_return json_response(status::ok, json::object{{"id", id},
+                                                    {"now", unix_seconds(now)},
+                                                    {"requests", std::move(rows)},
+                                                    {"calendars", calendars_view(calendars, ctx.policy, now)}});
+}
+
+asio::awaitable<unsigned> write_refusal(boost::beast::tcp_stream& stream, response res) {
+  res.keep_alive(false);
+  res.prepare_payload();
+  const auto code = res.result_int();
+  co_await beast_http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+  co_return code;
+}
+
+}  // namespace
+
+json::object request_row(const model::request& request, const engine::policy& policy, model::instant now) {
+  json::array clocks;
+  for (const auto& clock : request.clocks) {
+    if (clock.completed) continue;
+    const auto& calendar = policy.sla.calendar(clock.calendar);
+    const bool has_deadline = clock.state != model::clock_state::paused;
+    clocks.push_back(json::object{
+        {"metric", model::to_string(clock.metric)},
+        {"state", shown_state(clock)},
+        {"warned", clock.warned},
+        {"calendar", clock.calendar},
+        {"target_seconds", clock.target.count()},
+        {"warning_remaining_seconds", (clock.target - clock.warning_at).count()},
+        {"remaining_seconds", sla::remaining(clock, calendar, now).count()},
+        {"deadline", has_deadline ? json::value(unix_seconds(clock.deadline)) : nullptr},
+    });
+  }
+  return json::object{
+      {"id", request.id},
+      {"title", request.input.title},
+      {"customer", json::object{{"id", request.input.customer.id}, {"name", request.input.customer.name}}},
+      {"kind", model::to_string(request.input.kind)},
+      {"priority", model::to_string(request.input.priority)},
+      {"owner", model::to_string(request.owner)},
+      {"assignee", request.assignee},
+      {"status", model::to_string(request.status)},
+      {"created_at", model::format_instant(request.created_at)},
+      {"clocks", std::move(clocks)},
+  };
+}
+
+json::object calendars_view(const std::set<std::string, std::less<>>& names, const engine::policy& policy,
+                            model::instant now) {
+  json::object out;
+  for (const auto& name : names) {
+    const auto& calendar = policy.sla.calendar(name);
+    json::array intervals;
+    for (const auto& open : calendar.open_intervals(now, now + calendar_horizon))
+      intervals.push_back(json::array{unix_seconds(open.open), unix_seconds(open.close)});
+    out[name] = json::object{{"zone", calendar.zone_name()}, {"intervals", std::move(intervals)}};
+  }
+  return out;
+}
+
+void publish(context& ctx, const store::change& change) {
+  const auto now = ctx.clock();
+  std::set<std::string, std::less<>> calendars;
+  add_calendars(calendars, change.request);
+  json::array events;
+  for (const auto& e : change.events)
+    events.push_back(json::object{{"type", e.type}, {"at", model::format_instant(e.at)}, {"actor", e.actor}});
+  ctx.hub.publish("change", json::serialize(json::object{
+                                {"now", unix_seconds(now)},
+                                {"request", request_row(change.request, ctx.policy, now)},
+                                {"events", std::move(events)},
+                                {"calendars", calendars_view(calendars, ctx.policy, now)},
+                            }));
+}
+
+void add_routes(router& routes, context& ctx) {
+  using verb = beast_http::verb;
+  routes.add(verb::get, "/", [](const request&, const route_match&) { return page("index.html"); });
+  routes.add(verb::get, "/dashboard", [](const request&, const route_match&) { return page("index.html"); });
+  routes.add(verb::get, "/dashboard/{file}", [](const request&, const route_match& match) {
+    return page(match.params.at("file"));
+  });
+  routes.add(verb::get, "/v1/dashboard/clocks", [&ctx](const request& req, const route_match&) {
+    return snapshot(ctx, req);
+  });
+}
+
+takeover_handler stream_handler(context& ctx) {
+  return [&ctx](const request& req, boost::beast::tcp_stream& stream) -> asio::awaitable<unsigned> {
+    const std::string_view target = req.target();
+    if (target.substr(0, target.find('?')) != stream_path) co_return 0;
+    if (req.method() != beast_http::verb::get) {
+      auto res = error_response(status::method_not_allowed, "method_not_allowed",
+                                "only GET is allowed on /v1/dashboard/stream");
+      res.set(beast_http::field::allow, "GET");
+      co_return co_await write_refusal(stream, std::move(res));
+    }
+    auto who = authenticate(req, ctx.tokens);
+    if (auto* refused = std::get_if<response>(&who)) co_return co_await write_refusal(stream, std::move(*refused));
+    co_await ctx.hub.serve(stream, req["Last-Event-ID"]);
+    co_return 200;
+  };
+}
+
+}  // namespace switchboard::http::dashboard

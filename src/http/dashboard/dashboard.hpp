@@ -1,0 +1,70 @@
+#pragma once
+// The SE dashboard: the page (built into the binary), its snapshot of every open SLA clock, and
+// the live stream of changes (Server-Sent Events through stream::hub).
+//
+//   GET /, /dashboard               the page (no token needed: it asks for one)
+//   GET /dashboard/app.js, app.css  its assets
+//   GET /v1/dashboard/clocks        snapshot: every request with an open clock, as rows, with
+//                                   the calendars' open intervals and the stream id it is
+//                                   complete up to (any role; Authorization: Bearer)
+//   GET /v1/dashboard/stream        text/event-stream of `change` events after Last-Event-ID
+//                                   (any role; Authorization: Bearer, so the page reads it
+//                                   with fetch(), and the token never appears in a URL or log)
+//
+// Thread-safety: everything here runs on the server's io_context thread.
+
+#include "config/tokens.hpp"
+#include "engine/engine.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+#include "http/stream/hub.hpp"
+#include "store/requests.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <functional>
+#include <set>
+#include <string>
+
+namespace switchboard::http::dashboard {
+
+struct context {
+  const engine::policy& policy;
+  SQLite::Database& reader;  // read-only connection owned by the io_context's thread
+  const config::token_table& tokens;
+  std::function<model::instant()> clock;
+  stream::hub& hub;
+};
+
+// How far ahead the page is given each calendar's open intervals.
+inline constexpr std::chrono::hours calendar_horizon{24 * 8};
+
+// Adds the page, its assets and the snapshot route. `ctx` must outlive the router.
+void add_routes(router& routes, context& ctx);
+
+// The takeover that serves GET /v1/dashboard/stream (declines every other request).
+takeover_handler stream_handler(context& ctx);
+
+// Publishes one committed change as a `change` event. Call on the io_context's thread, after
+// the commit: from the API's `changed` callback and the scheduler's listener.
+void publish(context& ctx, const store::change& change);
+
+// One request as the dashboard shows it: who and what, and its open clocks with the business
+// seconds left as of `now` (none once every clock is completed: the page drops its rows).
+boost::json::object request_row(const model::request& request, const engine::policy& policy, model::instant now);
+
+// {"<calendar>": {"zone": ..., "intervals": [[open, close], ...]}} in Unix seconds, for the
+// open intervals of [now, now + calendar_horizon).
+boost::json::object calendars_view(const std::set<std::string, std::less<>>& names, const engine::policy& policy,
+                                   model::instant now);
+
+// The built-in page and assets: nullptr when `name` is not one ("index.html", "app.js", ...).
+struct asset {
+  std::string_view content_type;
+  std::string_view body;
+};
+const asset* find_asset(std::string_view name);
+
+}  // namespace switchboard::http::dashboard

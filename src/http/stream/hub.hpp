@@ -1,0 +1,93 @@
+#pragma once
+// A Server-Sent Events broadcaster: each event is serialised once, kept in a short history for
+// resuming, and queued (as a shared buffer) for every viewer.
+//
+// - Ids are "<epoch>-<seq>": the epoch changes with every hub (every server start), so a
+//   viewer that resumes with an id from another run, or one older than the history, is told to
+//   resync instead of silently missing events.
+// - Each viewer has a bounded queue. A viewer whose queue is full (it reads slower than events
+//   arrive) is dropped: its queue is replaced by one `resync` event, written if the connection
+//   still moves, and its stream ends. Publishing never waits on a viewer.
+// - A `resync` event means: fetch a fresh snapshot, then reconnect with the snapshot's id.
+//
+// Thread-safety: one hub, one owner: construct it, publish and serve on the executor's thread
+// (the server's single-threaded io_context).
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchboard::http::stream {
+
+struct hub_options {
+  std::size_t queue_limit = 256;           // messages waiting for one viewer; one more drops it
+  std::size_t history = 1024;              // recent messages kept for Last-Event-ID resumes
+  std::chrono::seconds write_timeout{10};  // a write that takes longer ends the viewer
+  std::chrono::seconds heartbeat{15};      // a comment line after this long without events
+  int send_buffer_bytes = 0;               // SO_SNDBUF of stream sockets; 0 keeps the system's
+};
+
+struct hub_stats {
+  std::size_t viewers = 0;     // connected now
+  std::uint64_t published = 0;  // events since start
+  std::uint64_t dropped = 0;    // viewers dropped for falling behind
+};
+
+class hub {
+ public:
+  explicit hub(boost::asio::any_io_executor executor, hub_options options = {});
+  ~hub();
+  hub(const hub&) = delete;
+  hub& operator=(const hub&) = delete;
+
+  // Serialises an event named `event` with `data` (JSON text; newlines are allowed) once and
+  // queues it for every viewer. Returns its id.
+  std::string publish(std::string_view event, std::string_view data);
+
+  // The id of the last event published ("<epoch>-0" before any): a snapshot of the state taken
+  // now, on the hub's thread, already holds everything up to it.
+  std::string last_id() const;
+
+  // Serves one viewer on `stream` until it leaves, falls behind or the hub closes: writes the
+  // response header, the events after `last_event_id` (all new ones when empty; a resync when
+  // they are no longer known), then live events and heartbeats.
+  boost::asio::awaitable<void> serve(boost::beast::tcp_stream& stream, std::string_view last_event_id);
+
+  // Ends every stream (each gets a final `bye` event if it can take it) and refuses new ones.
+  void close();
+
+  hub_stats stats() const;
+
+  struct viewer;  // defined in hub.cpp
+
+ private:
+  struct message {
+    std::uint64_t seq;
+    std::shared_ptr<const std::string> text;
+  };
+  void drop(const std::shared_ptr<viewer>& v, std::shared_ptr<const std::string> last);
+
+  boost::asio::any_io_executor executor_;
+  hub_options options_;
+  std::string epoch_;
+  std::uint64_t seq_ = 0;
+  std::uint64_t dropped_ = 0;
+  bool closed_ = false;
+  std::deque<message> history_;
+  std::vector<std::shared_ptr<viewer>> viewers_;
+};
+
+// One SSE frame: "id: ...\nevent: ...\ndata: ...\n\n", a data line per line of `data`.
+// An empty id leaves the id line out.
+std::string format_event(std::string_view id, std::string_view event, std::string_view data);
+
+}  // namespace switchboard::http::stream
