@@ -5,6 +5,7 @@
 #include "http/api/api.hpp"
 #include "http/dashboard/dashboard.hpp"
 #include "http/server.hpp"
+#include "model/json.hpp"
 #include "http/stream/hub.hpp"
 #include "policy/load.hpp"
 #include "scheduler/scheduler.hpp"
@@ -22,7 +23,25 @@ namespace {
 
 using namespace switchboard;
 
-int serve(config::settings settings) {
+// The engine's time: the system clock, or a simulated one that starts at `start` and runs
+// `speed` times faster (for demos and tests of business-time behaviour).
+scheduler::time_source make_time(std::optional<model::instant> start, double speed) {
+  using clock = std::chrono::system_clock;
+  if (!start)
+    return {[] { return std::chrono::floor<std::chrono::seconds>(clock::now()); },
+            [](model::instant at) { return clock::time_point(at); }};
+  const auto started = clock::now();
+  return {[=] {
+            const auto elapsed = std::chrono::duration<double>(clock::now() - started) * speed;
+            return *start + std::chrono::floor<std::chrono::seconds>(elapsed);
+          },
+          [=](model::instant at) {
+            const auto simulated = std::chrono::duration<double>(at - *start) / speed;
+            return started + std::chrono::ceil<clock::duration>(simulated);
+          }};
+}
+
+int serve(config::settings settings, scheduler::time_source time) {
   const auto policy = policy::load(settings);
   const config::token_table tokens(settings.tokens_file.empty() ? std::vector<config::token_entry>{}
                                                                  : config::load_token_file(settings.tokens_file));
@@ -38,15 +57,14 @@ int serve(config::settings settings) {
   store::committer writer(store::open_database(settings.database_path));
   auto reader = store::open_database(settings.database_path, store::access::read_only);
 
-  auto now = [] { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); };
-  scheduler::scheduler clocks(io.get_executor(), writer, policy, now);
+  scheduler::scheduler clocks(io.get_executor(), writer, policy, time);
   clocks.load(reader);
 
   http::stream::hub hub(io.get_executor());
-  http::dashboard::context dashboard{policy, reader, tokens, now, hub};
+  http::dashboard::context dashboard{policy, reader, tokens, time.now, hub};
   clocks.on_change([&dashboard](const store::change& changed) { http::dashboard::publish(dashboard, changed); });
 
-  http::api::context api{policy, writer, reader, settings.tiers, tokens, now,
+  http::api::context api{policy, writer, reader, settings.tiers, tokens, time.now,
                          [&clocks, &dashboard](const store::change& changed) {
                            clocks.track(changed.request);
                            http::dashboard::publish(dashboard, changed);
@@ -91,7 +109,13 @@ int main(int argc, char** argv) {
   std::string listen;
   std::string database;
   std::string tokens_file;
+  std::string clock_start;
+  double clock_speed = 1.0;
   app.add_option("--config", config_path, "config file (TOML)")->capture_default_str();
+  app.add_option("--clock-start", clock_start,
+                 "run on a simulated clock starting at this ISO-8601 instant (demos and tests)");
+  app.add_option("--clock-speed", clock_speed, "how many times faster the simulated clock runs")
+      ->check(CLI::PositiveNumber);
   app.add_option("--tokens", tokens_file, "API tokens file ([[token]] person, role, sha256), overriding the config");
   app.add_option("--listen", listen, "HOST:PORT to listen on, overriding the config; port 0 picks a free one");
   app.add_option("--db", database, "SQLite database path, overriding the config");
@@ -102,7 +126,12 @@ int main(int argc, char** argv) {
     if (!listen.empty()) settings.listen = config::parse_listen_address(listen);
     if (!database.empty()) settings.database_path = database;
     if (!tokens_file.empty()) settings.tokens_file = tokens_file;
-    return serve(std::move(settings));
+    std::optional<model::instant> start;
+    if (!clock_start.empty()) {
+      start = model::parse_instant(clock_start);
+      if (!start) throw std::invalid_argument("--clock-start \"" + clock_start + "\" is not an ISO-8601 instant");
+    }
+    return serve(std::move(settings), make_time(start, clock_speed));
   } catch (const config::error& e) {
     fmt::print(stderr, "switchboard: cannot start: {}\n", e.what());
   } catch (const std::exception& e) {

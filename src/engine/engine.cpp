@@ -107,11 +107,14 @@ void apply(model::request& state, const event& e) {
   state.updated_at = std::max(state.updated_at, e.at);
   const auto& data = e.data;
   if (e.type == "request.created") {
-    state.input = model::request_input_from_json(data);
-    state.created_at = e.at;
-    state.status = model::request_status::new_;
+    // A linked request (interrupt, concern) names its parent beside the input.
+    auto input = data;
     if (const auto* parent = data.if_contains("parent"); parent && !parent->is_null())
       state.parent = parent->to_number<model::request_id>();
+    input.erase("parent");
+    state.input = model::request_input_from_json(input);
+    state.created_at = e.at;
+    state.status = model::request_status::new_;
   } else if (e.type == "request.routed") {
     state.routing = model::routing_decision_from_json(data);
     state.owner = state.routing.owner;

@@ -17,8 +17,8 @@ constexpr std::chrono::seconds retry_after{5};
 }  // namespace
 
 scheduler::scheduler(asio::any_io_executor executor, store::committer& writer, const engine::policy& policy,
-                     clock_function now)
-    : executor_(executor), writer_(writer), policy_(policy), now_(std::move(now)), timer_(executor) {}
+                     time_source time)
+    : executor_(executor), writer_(writer), policy_(policy), time_(std::move(time)), timer_(executor) {}
 
 void scheduler::load(SQLite::Database& reader) {
   for (const auto& [id, at] : store::pending_firings(reader)) plan(id, at);
@@ -47,15 +47,14 @@ void scheduler::plan(model::request_id id, std::optional<model::instant> at) {
 
 void scheduler::arm() {
   if (stopped_ || queue_.empty()) return;
-  // Instants are whole seconds; a firing is due at the start of its second.
-  timer_.expires_at(std::chrono::system_clock::time_point(queue_.begin()->first));
+  timer_.expires_at(time_.wall_time_of(queue_.begin()->first));
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) fire();
   });
 }
 
 void scheduler::fire() {
-  const auto now = now_();
+  const auto now = time_.now();
   std::vector<model::request_id> ids;
   while (!queue_.empty() && queue_.begin()->first <= now) {
     ids.push_back(queue_.begin()->second);
@@ -63,7 +62,7 @@ void scheduler::fire() {
     queue_.erase(queue_.begin());
   }
   if (ids.empty()) {
-    arm();  // woke early: the system clock is coarser than the timer
+    arm();  // woke early: instants are whole seconds, the timer is finer
     return;
   }
   auto changed = std::make_shared<std::vector<store::change>>();
@@ -81,7 +80,7 @@ void scheduler::fire() {
             } catch (const std::exception& e) {
               fmt::print(stderr, "scheduler: recording due SLA events failed, retrying: {}\n", e.what());
             }
-            for (auto id : ids) plan(id, now_() + retry_after);
+            for (auto id : ids) plan(id, time_.now() + retry_after);
           } else {
             for (const auto& change : *changed) {
               plan(change.request.id, engine::next_due(change.request));

@@ -20,13 +20,19 @@
 
 namespace switchboard::scheduler {
 
+// The time the engine runs on, and when one of its instants comes on the system clock (they
+// differ when the server runs on a simulated clock for a demo or a test).
+struct time_source {
+  std::function<model::instant()> now;
+  std::function<std::chrono::system_clock::time_point(model::instant)> wall_time_of;
+};
+
 class scheduler {
  public:
-  using clock_function = std::function<model::instant()>;
   using change_listener = std::function<void(const store::change&)>;
 
   scheduler(boost::asio::any_io_executor executor, store::committer& writer, const engine::policy& policy,
-            clock_function now);
+            time_source time);
 
   // Queues every request with a pending warning or breach, as the read model has them; those
   // whose instant passed while the server was down fire at once.
@@ -50,7 +56,7 @@ class scheduler {
   boost::asio::any_io_executor executor_;
   store::committer& writer_;
   const engine::policy& policy_;
-  clock_function now_;
+  time_source time_;
   change_listener listener_;
   boost::asio::system_timer timer_;
   std::set<std::pair<model::instant, model::request_id>> queue_;

@@ -2,7 +2,6 @@
 // and the dashboard's stream on the real server.
 #include "http/stream/hub.hpp"
 
-#include "config/tokens.hpp"
 #include "http/client.hpp"
 #include "http/server.hpp"
 #include "support/server_process.hpp"
@@ -62,6 +61,21 @@ std::vector<frame> take_frames(std::string& buffer) {
     }
     if (any) out.push_back(std::move(f));
   }
+  return out;
+}
+
+// The frames that carry an event (not the stream's opening retry: line).
+std::vector<frame> events(const std::vector<frame>& frames) {
+  std::vector<frame> out;
+  for (const auto& f : frames)
+    if (!f.event.empty()) out.push_back(f);
+  return out;
+}
+
+std::vector<frame> changes(const std::vector<frame>& frames) {
+  std::vector<frame> out;
+  for (const auto& f : frames)
+    if (f.event == "change") out.push_back(f);
   return out;
 }
 
@@ -298,26 +312,26 @@ TEST_SUITE("http::stream") {
 
     SUBCASE("resume from a remembered id") {
       blocking_viewer viewer(fixture.port, ids[4]);  // saw 5: gets 6, 7, 8
-      const auto frames = viewer.read([](const auto& f) { return f.size() >= 3; });
+      const auto frames = changes(viewer.read([](const auto& f) { return changes(f).size() >= 3; }));
       REQUIRE(frames.size() == 3);
       CHECK(frames[0].id == ids[5]);
       CHECK(frames[2].id == ids[7]);
       CHECK(viewer.header.find("text/event-stream") != std::string::npos);
       // Live events follow the replayed ones.
       const auto next = on(fixture.io, [&] { return fixture.hub.publish("change", payload(9)); });
-      const auto more = viewer.read([](const auto& f) { return !f.empty(); });
+      const auto more = changes(viewer.read([](const auto& f) { return !changes(f).empty(); }));
       REQUIRE(more.size() == 1);
       CHECK(more[0].id == next);
     }
     SUBCASE("an id older than the history") {
       blocking_viewer viewer(fixture.port, ids[0]);
-      const auto frames = viewer.read([](const auto& f) { return !f.empty(); });
+      const auto frames = events(viewer.read([](const auto& f) { return !events(f).empty(); }));
       REQUIRE(frames.size() == 1);
       CHECK(frames[0].event == "resync");
     }
     SUBCASE("an id from another run of the server") {
       blocking_viewer viewer(fixture.port, "0-3");
-      const auto frames = viewer.read([](const auto& f) { return !f.empty(); });
+      const auto frames = events(viewer.read([](const auto& f) { return !events(f).empty(); }));
       REQUIRE(frames.size() == 1);
       CHECK(frames[0].event == "resync");
       viewer.read([](const auto&) { return false; }, 2000ms);
@@ -332,13 +346,8 @@ TEST_SUITE("http::stream") {
 TEST_SUITE("integration::dashboard") {
   TEST_CASE("the stream needs a token; a filed request arrives as a change with its clocks") {
     testing::temp_dir dir;
-    const std::string token = "sb_dashboard_test_token";
-    const auto tokens = testing::write_file(
-        dir.file("tokens.toml"),
-        fmt::format("[[token]]\nperson = \"vic\"\nrole = \"viewer\"\nsha256 = \"{}\"\n\n"
-                    "[[token]]\nperson = \"cara\"\nrole = \"ce\"\nsha256 = \"{}\"\n",
-                    config::sha256_hex(token), config::sha256_hex(token + "-ce")));
-    testing::server_process server({"", dir.file("switchboard.db"), {"--tokens", tokens}});
+    const auto token = testing::token_for(model::role::viewer);
+    testing::server_process server({"", dir.file("switchboard.db"), {}});
     const auto port = static_cast<unsigned short>(std::stoi(server.url().substr(server.url().rfind(':') + 1)));
 
     {
@@ -347,8 +356,7 @@ TEST_SUITE("integration::dashboard") {
       CHECK(anonymous.header.starts_with("HTTP/1.1 401"));
     }
 
-    http::client client(server.url());
-    client.set_token(token);
+    auto client = server.client(model::role::viewer);
     const auto page = client.get("/");
     CHECK(page.status == 200);
     CHECK(page.header("Content-Type").starts_with("text/html"));
@@ -361,13 +369,12 @@ TEST_SUITE("integration::dashboard") {
     const auto id = std::string(json::parse(snapshot.body).at("id").as_string());
 
     blocking_viewer viewer(port, id, "/v1/dashboard/stream", fmt::format("Authorization: Bearer {}\r\n", token));
-    http::client filer(server.url());
-    filer.set_token(token + "-ce");
+    auto filer = server.client(model::role::ce);
     const auto filed = filer.post_json(
         "/v1/requests",
         R"({"kind":"troubleshooting","customer":{"id":"acme","name":"Acme","stage":"trial"},"title":"Builds fail"})");
     REQUIRE(filed.status == 201);
-    const auto frames = viewer.read([](const auto& f) { return !f.empty(); });
+    const auto frames = changes(viewer.read([](const auto& f) { return !changes(f).empty(); }));
     REQUIRE_FALSE(frames.empty());
     CHECK(frames[0].event == "change");
     const auto change = json::parse(frames[0].data).as_object();

@@ -2,6 +2,7 @@
 // warnings and breaches recorded by the scheduler, including across kill -9.
 #include "http/client.hpp"
 #include "model/json.hpp"
+#include "support/configs.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -17,28 +18,7 @@ namespace json = boost::json;
 
 namespace {
 
-// The shipped rules with SLA policies of a few seconds on an always-open calendar.
-std::string fast_config(const testing::temp_dir& dir) {
-  return testing::write_file(dir.file("switchboard.toml"), fmt::format(R"(
-[server]
-rules = "{}"
-
-[calendars.always]
-zone = "UTC"
-shifts = [{{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "00:00", close = "24:00" }}]
-
-[[sla.policy]]
-name = "fast"
-kinds = ["troubleshooting"]
-calendar = "always"
-metrics = [
-  {{ metric = "first_response", target = "4s", warning = 0.5 }},
-  {{ metric = "next_response", target = "1h" }},
-  {{ metric = "resolution", target = "1h" }},
-]
-)",
-                                                                           testing::source_path("rules/routing.toml")));
-}
+using testing::fast_config;
 
 constexpr std::string_view troubleshooting =
     R"({"kind":"troubleshooting","customer":{"id":"acme","name":"Acme","stage":"trial"},"title":"Builds fail"})";

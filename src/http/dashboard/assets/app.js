@@ -456,13 +456,16 @@ async function loadEscalations() {
     return;
   }
   list.replaceChildren(...items.map((e) => {
-    const last = (e.notifications || [])[e.notifications.length - 1];
+    const notifications = e.notifications || [];
+    const last = notifications[notifications.length - 1];
+    const level = last ? last.level : e.next_level;
     const button = el('button', { type: 'button', class: 'open-request' }, el('span', { class: 'request-id', text: `#${e.request_id} ` }),
       app.requests.get(e.request_id)?.title || `request ${e.request_id}`);
     button.addEventListener('click', () => openDetail(e.request_id));
     return el('li', { 'data-escalation': e.id },
       button,
-      el('div', {}, el('span', { class: 'level', text: `Level ${e.level ?? '?'}` }), ` · ${String(e.ladder || '').replace(/_/g, ' ')} · ${e.state || 'open'}`),
+      el('div', {}, el('span', { class: 'level', text: `Level ${level ?? '?'}` }), ` · ${String(e.ladder || '').replace(/_/g, ' ')} · ${e.state || 'open'}`),
+      e.reason ? el('div', { class: 'notified', text: e.reason }) : null,
       last ? el('div', { class: 'notified', text: `notified ${(last.roles || []).join(', ')} at ${new Date(last.at).toLocaleString()}${last.why ? ` — ${last.why}` : ''}` }) : null);
   }));
 }
@@ -606,6 +609,8 @@ function init() {
     document.querySelector(`#clock-rows tr[data-request="${id}"] .open-request`)?.focus();
   });
   document.addEventListener('keydown', onKey);
+  // Drops the live connection as a network failure would (the page reconnects and resumes).
+  document.addEventListener('switchboard:drop-stream', () => { if (app.stream) app.stream.abort(); });
   setInterval(tick, 500);
   setInterval(() => { if (!$('main').hidden) loadSnapshot().catch(() => {}); }, 30 * 60 * 1000);
   setInterval(() => { if (!$('main').hidden) loadEscalations(); }, 60 * 1000);

@@ -1,0 +1,353 @@
+// Browser tests of the SE dashboard: the real server, Debian's Chromium driven by
+// playwright-core (headless, --no-sandbox), and requests filed through the API.
+//
+//   node --test tests/browser/dashboard.test.mjs
+//
+// Environment (CTest sets the first three): SWITCHBOARD_SERVER (the server binary),
+// SWITCHBOARD_SOURCE_DIR (the repository), SWITCHBOARD_SCREENSHOT (where the screenshot of a
+// realistic set of requests goes); SWITCHBOARD_DOCS_SCREENSHOT, when set, wins over it (to
+// refresh docs/dashboard.png). CHROMIUM overrides /usr/bin/chromium.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const sourceDir = process.env.SWITCHBOARD_SOURCE_DIR || resolve(here, '../..');
+const serverPath = process.env.SWITCHBOARD_SERVER || join(sourceDir, 'build/src/switchboard');
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+const screenshotPath = process.env.SWITCHBOARD_DOCS_SCREENSHOT || process.env.SWITCHBOARD_SCREENSHOT ||
+  join(sourceDir, 'build/tests/browser/dashboard.png');
+
+let chromium;
+try {
+  ({ chromium } = await import('playwright-core'));
+} catch (error) {
+  console.error('playwright-core is not installed in tests/browser/node_modules: run tools/browser-setup');
+  throw error;
+}
+for (const [what, path] of [['Chromium', chromiumPath], ['the switchboard server', serverPath]]) {
+  if (!existsSync(path)) throw new Error(`${what} is missing at ${path} (tools/browser-setup installs Chromium; build the server first)`);
+}
+
+const ROLES = ['viewer', 'ce', 'se', 'head_of_cs'];
+const tokenOf = (role) => `browser-test-token-${role}`;
+const sha256 = (text) => createHash('sha256').update(text).digest('hex');
+
+// The shipped rules; a few-second policy for prospects on an always-open calendar (to watch
+// warnings and breaches), the shipped support-hours policies for the rest, and an SLA-breach
+// escalation ladder.
+function writeConfig(dir) {
+  const rules = join(sourceDir, 'rules/routing.toml');
+  writeFileSync(join(dir, 'switchboard.toml'), `
+[server]
+rules = ${JSON.stringify(rules)}
+
+[customers]
+tiers = ["standard", "premium", "enterprise"]
+
+[calendars.24x7]
+zone = "UTC"
+shifts = [{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "00:00", close = "24:00" }]
+
+[calendars.support]
+zone = "America/Los_Angeles"
+shifts = [{ days = ["mon", "tue", "wed", "thu", "fri"], open = "02:00", close = "18:00" }]
+
+[calendars.24x5]
+zone = "America/Los_Angeles"
+shifts = [{ open = "sun 18:00", close = "fri 18:00" }]
+
+[[sla.policy]]
+name = "fast"
+stages = ["prospect"]
+kinds = ["troubleshooting"]
+calendar = "24x7"
+metrics = [
+  { metric = "first_response", target = "6s", warning = 0.5 },
+  { metric = "resolution", target = "1h" },
+]
+
+[[sla.policy]]
+name = "pre-sales"
+stages = ["trial"]
+kinds = ["troubleshooting"]
+calendar = "support"
+metrics = [{ metric = "first_response", target = "1h" }]
+
+[[sla.policy]]
+name = "premium"
+stages = ["production"]
+tiers = ["premium", "standard"]
+kinds = ["troubleshooting"]
+calendar = "support"
+metrics = [
+  { metric = "first_response", target = "4h" },
+  { metric = "next_response", target = "4h" },
+  { metric = "resolution", target = "40h" },
+]
+
+[[sla.policy]]
+name = "enterprise"
+stages = ["production"]
+tiers = ["enterprise"]
+kinds = ["troubleshooting"]
+calendar = "24x5"
+metrics = [
+  { metric = "first_response", target = "1h" },
+  { metric = "next_response", target = "2h" },
+  { metric = "resolution", target = "24h" },
+]
+
+[[sla.policy]]
+name = "triage"
+kinds = ["feature_request", "how_to"]
+calendar = "24x7"
+metrics = [{ metric = "first_response", target = "8h" }]
+
+[[escalation.ladder]]
+name = "sla_breach"
+calendar = "24x7"
+repeat_every = "4h"
+levels = [
+  { after = "0s", notify = ["head_of_cs"] },
+  { after = "2h", notify = ["vp_technical_success"] },
+]
+`);
+  writeFileSync(join(dir, 'tokens.toml'), ROLES.map((role) =>
+    `[[token]]\nperson = "${role}-person"\nrole = "${role}"\nsha256 = "${sha256(tokenOf(role))}"\n`).join('\n'));
+}
+
+function startServer(dir) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(serverPath, ['--config', join(dir, 'switchboard.toml'), '--db', join(dir, 'switchboard.db'),
+      '--listen', '127.0.0.1:0', '--tokens', join(dir, 'tokens.toml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    const timer = setTimeout(() => reject(new Error(`the server did not start: ${err}`)), 30000);
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = out.match(/listening on (http:\/\/[^\s]+)/);
+      if (match) { clearTimeout(timer); resolvePromise({ child, url: match[1], stderr: () => err }); }
+    });
+    child.stderr.on('data', (chunk) => { err += chunk; });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`the server exited with ${code}: ${err}`)); });
+  });
+}
+
+let dir, server, browser, context, page;
+
+async function call(method, path, body, role = 'ce') {
+  const res = await fetch(server.url + path, {
+    method,
+    headers: { Authorization: `Bearer ${tokenOf(role)}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return JSON.parse(text);
+}
+
+function file(customer, title, { kind = 'troubleshooting', stage = 'prospect', tier, priority = 'normal', body = '' } = {}) {
+  return call('POST', '/v1/requests', {
+    kind, title, body, priority, source: 'api',
+    customer: { id: customer.toLowerCase().replace(/[^a-z]+/g, '-'), name: customer, stage, ...(tier ? { tier } : {}) },
+  });
+}
+
+const row = (id, metric) => page.locator(`#clock-rows tr[data-request="${id}"][data-metric="${metric}"]`);
+const remainingOf = async (id, metric) => Number(await row(id, metric).locator('.countdown').getAttribute('data-remaining'));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'switchboard-browser-'));
+  writeConfig(dir);
+  server = await startServer(dir);
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    // Playwright gives every launch a fresh, empty profile directory (--user-data-dir).
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  page = await context.newPage();
+  page.on('pageerror', (error) => console.error('page error:', error));
+});
+
+after(async () => {
+  await browser?.close();
+  server?.child.kill('SIGTERM');
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('dashboard', () => {
+  test('without a token the page says so, and asks for one', async () => {
+    await page.goto(`${server.url}/`);
+    const panel = page.locator('#token-panel');
+    await panel.waitFor({ state: 'visible' });
+    assert.match(await page.locator('#token-message').textContent(), /needs an API token/);
+    assert.equal(await page.locator('#main').isHidden(), true);
+  });
+
+  test('a wrong token is refused with a clear message', async () => {
+    await page.fill('#token-input', 'not-a-token');
+    await page.press('#token-input', 'Enter');
+    await page.waitForFunction(() => /refused/.test(document.getElementById('token-message').textContent));
+    assert.match(await page.locator('#token-message').textContent(), /unknown API token/);
+  });
+
+  test('the token is asked once; the stream goes live', async () => {
+    await page.fill('#token-input', tokenOf('viewer'));
+    await page.press('#token-input', 'Enter');
+    await page.locator('#live[data-state="live"]').waitFor();
+    assert.equal(await page.locator('#token-panel').isHidden(), true);
+  });
+
+  let fast;
+  test('a request filed through the API appears within 1 s', async () => {
+    fast = await file('Acme Corp', 'Search results are missing repositories', { priority: 'high' });
+    const filed = Date.now();
+    await row(fast.id, 'first_response').waitFor({ timeout: 1000 });
+    const took = Date.now() - filed;
+    assert.ok(took <= 1000, `took ${took} ms`);
+    const text = await row(fast.id, 'first_response').textContent();
+    assert.match(text, /Search results are missing repositories/);
+    assert.match(text, /Acme Corp/);
+    assert.match(text, /SE/);
+  });
+
+  test('its countdown decreases in business time and agrees with the API', async () => {
+    const first = await remainingOf(fast.id, 'resolution');
+    await sleep(2100);
+    const later = await remainingOf(fast.id, 'resolution');
+    assert.ok(later < first, `${first} -> ${later}`);
+    assert.ok(first - later >= 1 && first - later <= 3, `${first} -> ${later}`);
+    const fromApi = (await call('GET', `/v1/requests/${fast.id}`, undefined, 'viewer')).clocks
+      .find((c) => c.metric === 'resolution').remaining_seconds;
+    const onScreen = await remainingOf(fast.id, 'resolution');
+    assert.ok(Math.abs(fromApi - onScreen) <= 1, `API ${fromApi}, page ${onScreen}`);
+  });
+
+  test('it turns to warning, then breached, in words as well as colour', async () => {
+    const clock = row(fast.id, 'first_response');
+    await page.locator(`#clock-rows tr[data-request="${fast.id}"][data-metric="first_response"][data-state="warning"]`)
+      .waitFor({ timeout: 6000 });
+    assert.match(await clock.locator('.state-cell').textContent(), /Warning/);
+    await page.locator(`#clock-rows tr[data-request="${fast.id}"][data-metric="first_response"][data-state="breached"]`)
+      .waitFor({ timeout: 6000 });
+    assert.match(await clock.locator('.state-cell').textContent(), /Breached/);
+    assert.match(await clock.locator('.when').textContent(), /breached .* ago/);
+    // Breached clocks sort first.
+    assert.equal(await page.locator('#clock-rows tr').first().getAttribute('data-request'), String(fast.id));
+    // The server recorded the breach too, and the page shows the breach's escalation.
+    await page.locator(`#escalation-list li[data-escalation]`).first().waitFor({ timeout: 5000 });
+    assert.match(await page.locator('#escalation-list').textContent(), /Level 1/);
+  });
+
+  test('pending on the customer stops the countdown', async () => {
+    const waiting = await file('Globex', 'Webhooks arrive twice');
+    await row(waiting.id, 'resolution').waitFor({ timeout: 1000 });
+    await call('POST', `/v1/requests/${waiting.id}/events`, { type: 'pend', message: 'Which version do you run?' }, 'se');
+    const paused = page.locator(`#clock-rows tr[data-request="${waiting.id}"][data-metric="resolution"][data-state="paused"]`);
+    await paused.waitFor({ timeout: 1000 });
+    assert.match(await paused.textContent(), /Paused/);
+    const first = await remainingOf(waiting.id, 'resolution');
+    await sleep(2100);
+    assert.equal(await remainingOf(waiting.id, 'resolution'), first);
+    // The first response was met by the pend: its row is gone.
+    assert.equal(await row(waiting.id, 'first_response').count(), 0);
+  });
+
+  test('filtering by team shows only that team, and the filter is in the URL', async () => {
+    await file('Initech', 'Export dashboards to PDF', { kind: 'feature_request', stage: 'production', tier: 'premium' });
+    await file('Initech', 'How do I rotate the SSO certificate?', { kind: 'how_to', stage: 'production', tier: 'premium' });
+    await page.locator('#clock-rows tr[data-team="product"]').first().waitFor({ timeout: 1000 });
+    await page.locator('#clock-rows tr[data-team="ce"]').first().waitFor({ timeout: 1000 });
+    await page.selectOption('#filter-team', 'se');
+    const teams = await page.locator('#clock-rows tr').evaluateAll((rows) => rows.map((r) => r.dataset.team));
+    assert.ok(teams.length > 0);
+    assert.deepEqual([...new Set(teams)], ['se']);
+    assert.match(page.url(), /[?&]team=se\b/);
+    // Counts per team stay whole.
+    assert.match(await page.locator('#team-counts [data-team="product"]').textContent(), /Product\s*1/);
+  });
+
+  test('a reload shows the same view from the URL, without asking for the token again', async () => {
+    await page.click('#large-type');
+    const before = await page.locator('#clock-rows tr').evaluateAll((rows) => rows.map((r) => r.dataset.key));
+    const url = page.url();
+    assert.match(url, /large=1/);
+    await page.reload();
+    await page.locator('#live[data-state="live"]').waitFor();
+    assert.equal(page.url(), url);
+    assert.equal(await page.locator('#token-panel').isHidden(), true);
+    assert.equal(await page.inputValue('#filter-team'), 'se');
+    assert.equal(await page.locator('html.large').count(), 1);
+    const after = await page.locator('#clock-rows tr').evaluateAll((rows) => rows.map((r) => r.dataset.key));
+    assert.deepEqual(after, before);
+    await page.click('#large-type');
+  });
+
+  test('keyboard: move between rows and open a request; its events, trace and clocks are there', async () => {
+    await page.selectOption('#filter-team', '');
+    await page.locator('body').focus();
+    await page.keyboard.press('/');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'filter-team');
+    await page.locator('#clock-rows tr').first().locator('.open-request').focus();
+    await page.keyboard.press('ArrowDown');
+    const focused = await page.evaluate(() => document.activeElement.closest('tr')?.dataset.request);
+    assert.equal(focused, await page.locator('#clock-rows tr').nth(1).getAttribute('data-request'));
+    await page.keyboard.press('Enter');
+    const dialog = page.locator('#detail');
+    await dialog.waitFor({ state: 'visible' });
+    await page.locator('#detail-body h3', { hasText: 'Events' }).waitFor();
+    const text = await dialog.textContent();
+    assert.match(text, /request\.created/);
+    assert.match(text, /Routing/);
+    assert.match(text, /Clocks/);
+    assert.match(page.url(), /request=\d+/);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.doesNotMatch(page.url(), /request=/);
+  });
+
+  test('the stream resumes after a reconnect without missing an event', async () => {
+    // Drop the page's stream, file while it is down, and let it reconnect with its last id:
+    // the request arrives replayed from the stream, not from a new snapshot.
+    let snapshots = 0;
+    const count = (request) => { if (request.url().includes('/v1/dashboard/clocks')) snapshots += 1; };
+    page.on('request', count);
+    await page.evaluate(() => document.dispatchEvent(new Event('switchboard:drop-stream')));
+    await page.locator('#live[data-state="reconnecting"]').waitFor({ timeout: 1000 });
+    const missed = await file('Hooli', 'Rate limits hit during nightly sync');
+    await row(missed.id, 'first_response').waitFor({ timeout: 5000 });
+    await page.locator('#live[data-state="live"]').waitFor();
+    page.off('request', count);
+    assert.equal(snapshots, 0);
+  });
+
+  test('a screenshot of a realistic set of requests', async () => {
+    const production = (tier) => ({ stage: 'production', tier });
+    const filed = [];
+    filed.push(await file('Stark Industries', 'SAML login loops back to the sign-in page', { ...production('enterprise'), priority: 'urgent' }));
+    filed.push(await file('Wayne Enterprises', 'Code search times out on monorepo', { ...production('premium'), priority: 'high' }));
+    filed.push(await file('Umbrella Corp', 'Batch changes stuck in "processing"', production('standard')));
+    filed.push(await file('Soylent', 'Trial instance cannot reach GitHub Enterprise', { stage: 'trial' }));
+    filed.push(await file('Cyberdyne', 'Indexer crashes after upgrade to 5.3', { ...production('enterprise'), priority: 'high' }));
+    filed.push(await file('Tyrell Corp', 'Insights charts show no data', production('premium')));
+    await file('Wonka Industries', 'Support for Bitbucket Data Center mirrors', { kind: 'feature_request', ...production('premium') });
+    await file('Oscorp', 'Best way to scope tokens per team?', { kind: 'how_to', stage: 'trial' });
+    await call('POST', `/v1/requests/${filed[2].id}/events`, { type: 'pend', message: 'Could you send the executor logs?' }, 'se');
+    await call('POST', `/v1/requests/${filed[5].id}/events`, { type: 'respond', message: 'Looking at the ingestion job now.' }, 'se');
+    await page.locator(`#clock-rows tr[data-request="${filed[5].id}"]`).first().waitFor({ timeout: 2000 });
+    await page.waitForTimeout(1200);
+    mkdirSync(dirname(screenshotPath), { recursive: true });
+    await page.screenshot({ path: screenshotPath, fullPage: true });
+    assert.ok(existsSync(screenshotPath));
+    console.log(`screenshot: ${screenshotPath}`);
+  });
+});

@@ -1,0 +1,47 @@
+// Test configurations.
+#include "support/configs.hpp"
+
+#include <fmt/format.h>
+
+namespace switchboard::testing {
+
+std::string fast_config(const temp_dir& dir) {
+  return write_file(dir.file("switchboard.toml"), fmt::format(R"(
+[server]
+rules = "{}"
+
+[calendars.always]
+zone = "UTC"
+shifts = [{{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "00:00", close = "24:00" }}]
+
+[[sla.policy]]
+name = "fast"
+kinds = ["troubleshooting"]
+calendar = "always"
+metrics = [
+  {{ metric = "first_response", target = "4s", warning = 0.5 }},
+  {{ metric = "next_response", target = "1h" }},
+  {{ metric = "resolution", target = "1h" }},
+]
+
+[[escalation.ladder]]
+name = "sla_breach"
+calendar = "always"
+repeat_every = "1m"
+levels = [
+  {{ after = "0s", notify = ["head_of_cs"] }},
+  {{ after = "2s", notify = ["vp_technical_success"] }},
+  {{ after = "4s", notify = ["head_of_engineering"], when = "engineering_engaged" }},
+  {{ after = "4s", notify = ["vp_sales"], when = "engineering_not_engaged" }},
+]
+
+[[escalation.ladder]]
+name = "concern"
+calendar = "always"
+trigger_after = "1h"
+levels = [{{ after = "0s", notify = ["vp_technical_success"] }}]
+)",
+                                                              source_path("rules/routing.toml")));
+}
+
+}  // namespace switchboard::testing

@@ -1,0 +1,17 @@
+#pragma once
+// Config files for tests that need short SLA targets and ladders on an always-open calendar.
+
+#include "support/temp_dir.hpp"
+
+#include <string>
+
+namespace switchboard::testing {
+
+// Writes a config using the shipped rules and returns its path. Troubleshooting gets a
+// first_response of 4 s (warning at 2 s), next_response and resolution of 1 h; the sla_breach
+// ladder notifies head_of_cs at once, vp_technical_success after 2 s, then head_of_engineering
+// (Engineering engaged) or vp_sales after 4 s, repeating every minute; concerns escalate to
+// vp_technical_success when stuck or after 1 h.
+std::string fast_config(const temp_dir& dir);
+
+}  // namespace switchboard::testing
