@@ -344,7 +344,7 @@ describe('dashboard', () => {
     await call('POST', `/v1/requests/${filed[2].id}/events`, { type: 'pend', message: 'Could you send the executor logs?' }, 'se');
     await call('POST', `/v1/requests/${filed[5].id}/events`, { type: 'respond', message: 'Looking at the ingestion job now.' }, 'se');
     await page.locator(`#clock-rows tr[data-request="${filed[5].id}"]`).first().waitFor({ timeout: 2000 });
-    await page.waitForTimeout(1200);
+    await page.waitForTimeout(3300);  // past the highlight of fresh rows
     mkdirSync(dirname(screenshotPath), { recursive: true });
     await page.screenshot({ path: screenshotPath, fullPage: true });
     assert.ok(existsSync(screenshotPath));

@@ -20,7 +20,7 @@ const STATES = {
   breached: { icon: '✖', label: 'Breached' },
   warning: { icon: '⚠', label: 'Warning' },
   running: { icon: '▶', label: 'Running' },
-  paused: { icon: '⏸', label: 'Paused' },
+  paused: { icon: '‖', label: 'Paused' },
 };
 const FILTERS = ['team', 'customer', 'kind', 'state'];
 
@@ -258,12 +258,12 @@ function renderRow(row) {
   },
   el('td', { class: 'state-cell' }, stateBadge(row.state)),
   el('td', { class: 'countdown', 'data-remaining': String(row.remaining), text: countdownText(row) }),
-  el('td', {}, open),
+  el('td', { class: 'request-cell' }, open),
   el('td', { text: request.customer.name || request.customer.id }),
-  el('td', { class: 'secondary', text: KINDS[request.kind] || request.kind }),
-  el('td', { text: TEAM_NAMES[request.owner] || request.owner }),
+  el('td', { class: 'secondary nowrap', text: KINDS[request.kind] || request.kind }),
+  el('td', { class: 'nowrap', text: TEAM_NAMES[request.owner] || request.owner }),
   el('td', { class: 'secondary', text: request.assignee || '—' }),
-  el('td', { text: METRICS[clock.metric] || clock.metric }),
+  el('td', { class: 'nowrap', text: METRICS[clock.metric] || clock.metric }),
   el('td', { class: 'when', text: row.when }));
   return tr;
 }
