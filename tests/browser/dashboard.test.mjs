@@ -312,7 +312,7 @@ describe('dashboard', () => {
     assert.match(page.url(), /request=\d+/);
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
-    assert.doesNotMatch(page.url(), /request=/);
+    await page.waitForFunction(() => !location.search.includes('request='), null, { timeout: 2000 });
   });
 
   test('the stream resumes after a reconnect without missing an event', async () => {
@@ -345,6 +345,7 @@ describe('dashboard', () => {
     await call('POST', `/v1/requests/${filed[5].id}/events`, { type: 'respond', message: 'Looking at the ingestion job now.' }, 'se');
     await page.locator(`#clock-rows tr[data-request="${filed[5].id}"]`).first().waitFor({ timeout: 2000 });
     await page.waitForTimeout(3300);  // past the highlight of fresh rows
+    await page.evaluate(() => document.activeElement?.blur());
     mkdirSync(dirname(screenshotPath), { recursive: true });
     await page.screenshot({ path: screenshotPath, fullPage: true });
     assert.ok(existsSync(screenshotPath));

@@ -91,8 +91,6 @@ class simulation {
   std::vector<engine::event> events_;
 };
 
-const calendar::business_calendar& support() { return testing::shipped_policy().sla.calendar("support"); }
-
 }  // namespace
 
 TEST_SUITE("engine::sla") {

@@ -347,7 +347,23 @@ TEST_SUITE("integration::dashboard") {
   TEST_CASE("the stream needs a token; a filed request arrives as a change with its clocks") {
     testing::temp_dir dir;
     const auto token = testing::token_for(model::role::viewer);
-    testing::server_process server({"", dir.file("switchboard.db"), {}});
+    // The shipped rules, and a clock on every troubleshooting request.
+    const auto config = testing::write_file(dir.file("switchboard.toml"), fmt::format(R"(
+[server]
+rules = "{}"
+
+[calendars.always]
+zone = "UTC"
+shifts = [{{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "00:00", close = "24:00" }}]
+
+[[sla.policy]]
+name = "any"
+kinds = ["troubleshooting"]
+calendar = "always"
+metrics = [{{ metric = "first_response", target = "1h" }}]
+)",
+                                                                                  testing::source_path("rules/routing.toml")));
+    testing::server_process server({config, dir.file("switchboard.db"), {}});
     const auto port = static_cast<unsigned short>(std::stoi(server.url().substr(server.url().rfind(':') + 1)));
 
     {

@@ -252,6 +252,8 @@ int main(int argc, char** argv) {
   auto* token_new = token->add_subcommand("new", "make a token; prints it and the [[token]] entry to add to the tokens file");
   token_new->add_option("--person", person, "who the token is for")->required();
   token_new->add_option("--role", role_name, std::string("one of ") + std::string(model::role_names()))->required();
+  std::string append_to;
+  token_new->add_option("--append", append_to, "append the entry to this tokens file and print only the token");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -265,10 +267,16 @@ int main(int argc, char** argv) {
       const auto secret = config::new_token();
       const auto entry = fmt::format("[[token]]\nperson = \"{}\"\nrole = \"{}\"\nsha256 = \"{}\"\n", person,
                                      model::to_string(*role), config::sha256_hex(secret));
-      if (opts.json)
+      if (!append_to.empty()) {
+        std::ofstream out(append_to, std::ios::app);
+        out << entry;
+        if (!out) throw std::runtime_error(fmt::format("cannot append to {}", append_to));
+        fmt::print("{}\n", secret);
+      } else if (opts.json) {
         fmt::print("{}\n", json::serialize(json::object{{"token", secret}, {"entry", entry}}));
-      else
+      } else {
         fmt::print("token: {}\n\nAdd to the tokens file ([auth] tokens_file):\n{}", secret, entry);
+      }
       return 0;
     }
     if (*act) {

@@ -432,7 +432,7 @@ function handleFrame(frame) {
   applyRequest(change.request, change.now);
   if (id) app.lastId = id;
   app.fresh.add(change.request.id);
-  setTimeout(() => app.fresh.delete(change.request.id), 3000);
+  setTimeout(() => { app.fresh.delete(change.request.id); render(); }, 3000);
   render();
   if (change.events.some((e) => e.type.startsWith('escalation.'))) loadEscalations();
   if (app.detailId === change.request.id && $('detail').open) loadDetail(change.request.id);
