@@ -59,7 +59,8 @@ settings load_settings(const std::string& path) {
   result.database_path = resolve(path, "../var/switchboard.db");
   result.rules_path = resolve(path, "../rules/routing.toml");
 
-  reject_unknown_keys(root, path, {"server", "customers", "calendars", "sla", "auth", "workflow", "escalation"}, "the top level");
+  reject_unknown_keys(root, path, {"server", "customers", "calendars", "sla", "auth", "workflow", "escalation", "notify",
+                                      "integrations"}, "the top level");
 
   if (const auto* server = root.get("server")) {
     const auto* table = server->as_table();

@@ -45,12 +45,19 @@ struct workflow_settings {
       "we have tried: {steps_tried}.";
 };
 
+// Which events leave Switchboard, and to which outbound webhook subscription.
+struct outbound_route {
+  std::string subscription;
+  std::vector<std::string> event_types;  // exact types, or a prefix ending in ".*" ("sla.*")
+};
+
 // What the engine decides with: the loaded policy. Immutable once built.
 struct policy {
   rules::rule_set routing;
   sla::policy_set sla;
   escalation::ladder_map ladders;
   workflow_settings workflow;
+  std::vector<outbound_route> outbound;
 };
 
 // A person files a new request, to be known by `id` (allocated by the store).

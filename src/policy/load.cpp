@@ -59,8 +59,9 @@ engine::policy load(const config::settings& settings) {
     ladders = escalation::load_ladders(*escalations, settings.file, sla.calendars);
   engine::workflow_settings workflow;
   if (const auto* table = section(root, "workflow", settings.file)) workflow = load_workflow(*table, settings.file);
+  std::vector<engine::outbound_route> outbound;
   return engine::policy{rules::load_rules(settings.rules_path, rules::vocabulary{settings.tiers}), std::move(sla),
-                        std::move(ladders), std::move(workflow)};
+                        std::move(ladders), std::move(workflow), std::move(outbound)};
 }
 
 }  // namespace switchboard::policy

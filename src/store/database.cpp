@@ -77,6 +77,59 @@ constexpr std::array migrations{
       );
       CREATE INDEX escalations_by_state ON escalations (state, triggered_at);
     )sql"},
+    migration{4, R"sql(
+      -- Outbound webhooks: one row per (event, subscription), written in the event's transaction.
+      CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        webhook_id      TEXT    NOT NULL UNIQUE,  -- stable across retries
+        subscription    TEXT    NOT NULL,
+        event_type      TEXT    NOT NULL,
+        request_id      INTEGER,
+        payload         TEXT    NOT NULL,         -- the exact body sent, JSON
+        created_at      INTEGER NOT NULL,
+        state           TEXT    NOT NULL,         -- pending, delivered, dead
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_status     INTEGER,
+        last_error      TEXT,
+        delivered_at    INTEGER
+      );
+      CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+      CREATE TABLE delivery_attempts (
+        outbox_id   INTEGER NOT NULL REFERENCES outbox (id),
+        attempt     INTEGER NOT NULL,
+        at          INTEGER NOT NULL,
+        status      INTEGER,                      -- HTTP status, NULL when no answer
+        error       TEXT,
+        duration_ms INTEGER NOT NULL,
+        PRIMARY KEY (outbox_id, attempt)
+      );
+      CREATE TABLE disabled_subscriptions (
+        subscription TEXT PRIMARY KEY,
+        reason       TEXT    NOT NULL,
+        at           INTEGER NOT NULL
+      );
+    )sql"},
+    migration{5, R"sql(
+      -- Inbound integrations: what was received (to answer retries and duplicates once) and the
+      -- e-mail Message-IDs that thread replies onto requests.
+      CREATE TABLE inbound_receipts (
+        source      TEXT    NOT NULL,             -- slack_event, slack_message, slack_command, mailgun_token, email
+        key         TEXT    NOT NULL,
+        request_id  INTEGER,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (source, key)
+      );
+      CREATE TABLE email_messages (
+        message_id TEXT    PRIMARY KEY,
+        request_id INTEGER NOT NULL REFERENCES requests (id)
+      );
+      CREATE TABLE request_participants (
+        request_id INTEGER NOT NULL REFERENCES requests (id),
+        address    TEXT    NOT NULL,              -- lower-case e-mail address or slack:<user>
+        PRIMARY KEY (request_id, address)
+      );
+    )sql"},
 };
 
 void migrate(SQLite::Database& db) {
