@@ -16,6 +16,22 @@ void fail_at(const toml::node& node, std::string_view file, std::string message)
   throw error(position_of(node, file), std::move(message));
 }
 
+std::string_view type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    case toml::node_type::none: break;
+  }
+  return "nothing";
+}
+
 toml::table parse_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw error(position{path, 0, 0}, "cannot read the file");

@@ -18,6 +18,9 @@ position position_of(const toml::node& node, std::string_view file);
 // Shorthand for the common case: an error about `node` in `file`.
 [[noreturn]] void fail_at(const toml::node& node, std::string_view file, std::string message);
 
+// "a string", "an integer", ...: what a node is, for "expected X, found Y" messages.
+std::string_view type_name(const toml::node& node);
+
 // Reads and parses a TOML file; syntax errors and unreadable files become config::error.
 toml::table parse_file(const std::string& path);
 

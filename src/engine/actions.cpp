@@ -411,42 +411,39 @@ class action_decider {
                                {"warnings", loaded_term_warnings(policy_.workflow, command_.actor, context.customer_told)}});
   }
 
-  void engage_engineering() {
+  // Opens a request linked to this one (id next_id_), owned by `owner`, decided by `rule`.
+  void open_linked(model::request_kind kind, std::string title, model::team owner, std::string rule,
+                   std::string reason) {
     record_action(json::object{{"child", next_id_}});
-    // The interrupt: linked, owned by Engineering; SE keeps the customer and its clocks.
     auto input = current_.input;
-    input.kind = model::request_kind::engineering_interrupt;
-    input.title = fmt::format("Engineering interrupt for request {}: {}", current_.id, current_.input.title);
+    input.kind = kind;
+    input.title = std::move(title);
     input.body = text_field(command_.fields, "message");
     auto created = model::to_json(input);
     created["parent"] = current_.id;
     model::routing_decision decision;
-    decision.rule = "engage-engineering";
-    decision.owner = model::team::engineering;
+    decision.rule = std::move(rule);
+    decision.owner = owner;
     decision.priority = current_.input.priority;
-    decision.reason =
-        "SE engaged Engineering: \"If SE gets stuck, they engage engineering for help\". SE keeps the customer "
-        "communication and the SLA clocks on the original request.";
+    decision.reason = std::move(reason);
     extra_events_.push_back({next_id_, "request.created", now_, actor_label(command_.actor), std::move(created)});
     extra_events_.push_back({next_id_, "request.routed", now_, "system", model::to_json(decision)});
   }
 
+  void engage_engineering() {
+    // SE keeps the customer communication and the clocks; Engineering owns the interrupt.
+    open_linked(model::request_kind::engineering_interrupt,
+                fmt::format("Engineering interrupt for request {}: {}", current_.id, current_.input.title),
+                model::team::engineering, "engage-engineering",
+                "SE engaged Engineering: \"If SE gets stuck, they engage engineering for help\". SE keeps the "
+                "customer communication and the SLA clocks on the original request.");
+  }
+
   void raise_concern() {
-    record_action(json::object{{"child", next_id_}});
-    auto input = current_.input;
-    input.kind = model::request_kind::concern;
-    input.title = fmt::format("Concern about request {}: {}", current_.id, current_.input.title);
-    input.body = text_field(command_.fields, "message");
-    auto created = model::to_json(input);
-    created["parent"] = current_.id;
-    model::routing_decision decision;
-    decision.rule = "concern-to-ce";
-    decision.owner = model::team::ce;
-    decision.priority = current_.input.priority;
-    decision.reason =
-        "\"The CE should then dig in and either agree with or challenge the AE\": CE owns a concern first.";
-    extra_events_.push_back({next_id_, "request.created", now_, actor_label(command_.actor), std::move(created)});
-    extra_events_.push_back({next_id_, "request.routed", now_, "system", model::to_json(decision)});
+    open_linked(model::request_kind::concern,
+                fmt::format("Concern about request {}: {}", current_.id, current_.input.title), model::team::ce,
+                "concern-to-ce",
+                "\"The CE should then dig in and either agree with or challenge the AE\": CE owns a concern first.");
     if (const auto ladder = policy_.ladders.find(escalation::concern);
         ladder != policy_.ladders.end() && ladder->second.trigger_after) {
       const auto at = policy_.sla.calendar(ladder->second.calendar).add(now_, *ladder->second.trigger_after);

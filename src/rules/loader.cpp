@@ -77,22 +77,6 @@ std::string join(const std::vector<std::string>& values) {
   return result;
 }
 
-std::string_view type_name(const toml::node& node) {
-  switch (node.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    case toml::node_type::none: break;
-  }
-  return "nothing";
-}
-
 std::string lower(std::string_view text) {
   std::string result(text);
   for (auto& c : result)
@@ -112,7 +96,7 @@ class reader {
     if (list == nullptr) return result;
     const auto* array = list->as_array();
     if (array == nullptr)
-      fail(*list, fmt::format("\"rule\" must be an array of tables ([[rule]]), found {}", type_name(*list)));
+      fail(*list, fmt::format("\"rule\" must be an array of tables ([[rule]]), found {}", config::type_name(*list)));
     std::map<std::string, int, std::less<>> first_line;
     for (const auto& element : *array) {
       const auto& table = table_of(element, "each rule");
@@ -176,19 +160,19 @@ class reader {
 
   const toml::table& table_of(const toml::node& node, std::string_view what) const {
     const auto* table = node.as_table();
-    if (table == nullptr) fail(node, fmt::format("{} must be a table, found {}", what, type_name(node)));
+    if (table == nullptr) fail(node, fmt::format("{} must be a table, found {}", what, config::type_name(node)));
     return *table;
   }
 
   const toml::array& array_of(const toml::node& node, std::string_view what) const {
     const auto* array = node.as_array();
-    if (array == nullptr) fail(node, fmt::format("{} must be an array, found {}", what, type_name(node)));
+    if (array == nullptr) fail(node, fmt::format("{} must be an array, found {}", what, config::type_name(node)));
     return *array;
   }
 
   std::string string_of(const toml::node& node, std::string_view what) const {
     const auto* text = node.as_string();
-    if (text == nullptr) fail(node, fmt::format("{} must be a string, found {}", what, type_name(node)));
+    if (text == nullptr) fail(node, fmt::format("{} must be a string, found {}", what, config::type_name(node)));
     return text->get();
   }
 
@@ -278,7 +262,7 @@ class reader {
         const auto* list = value->as_array();
         if (list == nullptr)
           fail(*value, fmt::format("\"value\" of operator \"{}\" must be an array of strings, found {}", op_name,
-                                   type_name(*value)));
+                                   config::type_name(*value)));
         if (list->empty())
           fail(*value, fmt::format("\"value\" of operator \"{}\" must not be an empty array", op_name));
         for (const auto& element : *list)

@@ -25,22 +25,6 @@ bool contains(const std::vector<T>& values, const T& value) {
   return std::find(values.begin(), values.end(), value) != values.end();
 }
 
-std::string_view type_name(const toml::node& node) {
-  switch (node.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    case toml::node_type::none: break;
-  }
-  return "nothing";
-}
-
 // Reads one [sla] table; `file_` names it in every error.
 class reader {
  public:
@@ -55,12 +39,12 @@ class reader {
     const auto* array = list->as_array();
     if (array == nullptr)
       fail(*list, fmt::format("\"policy\" in [sla] must be an array of tables ([[sla.policy]]), found {}",
-                              type_name(*list)));
+                              config::type_name(*list)));
     std::map<std::string, int, std::less<>> first_line;
     for (const auto& element : *array) {
       const auto* policy_table = element.as_table();
       if (policy_table == nullptr)
-        fail(element, fmt::format("each SLA policy must be a table ([[sla.policy]]), found {}", type_name(element)));
+        fail(element, fmt::format("each SLA policy must be a table ([[sla.policy]]), found {}", config::type_name(element)));
       const auto& table = *policy_table;
       policy parsed = read_policy(table, result.size() + 1);
       const auto& name_node = *table.get("name");
@@ -104,13 +88,13 @@ class reader {
 
   const std::string& string_of(const toml::node& node, std::string_view what) const {
     const auto* text = node.as_string();
-    if (text == nullptr) fail(node, fmt::format("{} must be a string, found {}", what, type_name(node)));
+    if (text == nullptr) fail(node, fmt::format("{} must be a string, found {}", what, config::type_name(node)));
     return text->get();
   }
 
   const toml::array& array_of(const toml::node& node, std::string_view what) const {
     const auto* array = node.as_array();
-    if (array == nullptr) fail(node, fmt::format("{} must be an array, found {}", what, type_name(node)));
+    if (array == nullptr) fail(node, fmt::format("{} must be an array, found {}", what, config::type_name(node)));
     return *array;
   }
 
@@ -171,7 +155,7 @@ class reader {
       if (metric_table == nullptr)
         fail(element, fmt::format("each element of \"metrics\" must be a table like {{ metric = \"first_response\", "
                                   "target = \"1h\" }}, found {}",
-                                  type_name(element)));
+                                  config::type_name(element)));
       metric_target target = read_metric(*metric_table, where);
       const auto& metric_node = *metric_table->get("metric");
       if (const auto seen = first_line.find(target.metric); seen != first_line.end())
@@ -215,7 +199,7 @@ class reader {
                                       "a business duration like \"1h\"");
     const auto* target_text = target_node.as_string();
     if (target_text == nullptr)
-      fail(target_node, fmt::format("\"target\" must be a string, found {}; {} (in quotes)", type_name(target_node),
+      fail(target_node, fmt::format("\"target\" must be a string, found {}; {} (in quotes)", config::type_name(target_node),
                                     duration_expected));
     const auto target = parse_duration(target_text->get());
     if (!target) fail(target_node, fmt::format("bad target \"{}\"; {}", target_text->get(), duration_expected));
@@ -228,7 +212,7 @@ class reader {
       if (ratio == nullptr)
         fail(*node, fmt::format("\"warning\" must be a fraction of the target strictly between 0 and 1, like 0.75, "
                                 "found {}",
-                                type_name(*node)));
+                                config::type_name(*node)));
       if (!(ratio->get() > 0.0 && ratio->get() < 1.0))
         fail(*node, fmt::format("\"warning\" is {}; expected a fraction of the target strictly between 0 and 1, like "
                                 "0.75",
