@@ -1,4 +1,5 @@
 // switchboard-cli against the real server, and its offline rules commands.
+#include "config/tokens.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -85,5 +86,39 @@ TEST_SUITE("integration::cli") {
     const auto as_json =
         cli({"--config", testing::source_path("config/switchboard.toml"), "--json", "rules", "explain", request});
     CHECK(boost::json::parse(as_json.out).at("owner").as_string() == "product");
+  }
+}
+
+TEST_SUITE("integration::cli") {
+  TEST_CASE("token new appends a hashed entry the server accepts; act and escalations work as their roles") {
+    testing::temp_dir dir;
+    const auto tokens = dir.file("tokens.toml");
+    const auto made = cli({"token", "new", "--person", "dana", "--role", "se", "--append", tokens});
+    REQUIRE(made.exit_code == 0);
+    const auto token = made.out.substr(0, made.out.find('\n'));
+    CHECK(token.starts_with("sb_"));
+    CHECK(token.size() == 46);
+    const auto entry = testing::read_text(tokens);
+    CHECK(entry.find("person = \"dana\"") != std::string::npos);
+    CHECK(entry.find(config::sha256_hex(token)) != std::string::npos);
+    CHECK(entry.find(token) == std::string::npos);  // only the hash is kept
+
+    testing::server_process server({"", dir.file("switchboard.db"), {"--tokens", tokens}});
+    const auto filed = cli({"--server", server.url(), "--token", token, "file", "--kind", "troubleshooting",
+                            "--customer", "acme", "--stage", "trial", "--title", "Indexing stuck"});
+    CAPTURE(filed.err);
+    CHECK(filed.exit_code == 0);
+    const auto pended = cli({"--server", server.url(), "--token", token, "act", "1", "pend", "-m", "Logs please?"});
+    CHECK(pended.exit_code == 0);
+    CHECK(pended.out.find("Status:   pending_customer") != std::string::npos);
+    const auto refused = cli({"--server", server.url(), "--token", token, "act", "1", "handoff"});
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.err.find("forbidden") != std::string::npos);
+    const auto listed = cli({"--server", server.url(), "--token", token, "escalations", "--state", "open"});
+    CHECK(listed.exit_code == 0);
+    CHECK(listed.out.starts_with("ID"));
+    const auto anonymous = cli({"--server", server.url(), "list"});
+    CHECK(anonymous.exit_code == 1);
+    CHECK(anonymous.err.find("unauthenticated") != std::string::npos);
   }
 }

@@ -5,6 +5,7 @@
 
 #include "config/tokens.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -88,7 +89,9 @@ std::string person_for(model::role role) { return std::string(model::to_string(r
 server_process::server_process(server_args args) {
   std::vector<std::string> argv{SWITCHBOARD_SERVER_PATH, "--config",
                                 args.config.empty() ? source_path("config/switchboard.toml") : args.config,
-                                "--db", args.database, "--listen", "127.0.0.1:0", "--tokens", tokens_file()};
+                                "--db", args.database, "--listen", "127.0.0.1:0"};
+  if (std::find(args.extra.begin(), args.extra.end(), "--tokens") == args.extra.end())
+    argv.insert(argv.end(), {"--tokens", tokens_file()});
   argv.insert(argv.end(), args.extra.begin(), args.extra.end());
 
   int out_pipe[2];

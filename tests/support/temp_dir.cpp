@@ -30,6 +30,12 @@ std::string write_file(const std::string& path, const std::string& content) {
   return path;
 }
 
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 std::string source_path(const std::string& relative) { return std::string(SWITCHBOARD_SOURCE_DIR) + "/" + relative; }
 
 }  // namespace switchboard::testing

@@ -23,6 +23,9 @@ class temp_dir {
 // Writes `content` to `path` and returns the path.
 std::string write_file(const std::string& path, const std::string& content);
 
+// The whole content of a file.
+std::string read_text(const std::string& path);
+
 // The repository root, for the shipped config and rules.
 std::string source_path(const std::string& relative);
 
