@@ -474,9 +474,17 @@ class action_decider {
                                                                           : model::escalation_state::resolved;
     target.next_at.reset();
     target.closed_by = actor_label(command_.actor);
+    // Once no escalation of the request is still open or acknowledged, it is worked normally again.
+    auto status = r_.state().status;
+    const bool others_active = std::any_of(r_.state().escalations.begin(), r_.state().escalations.end(),
+                                           [&](const model::escalation& e) {
+                                             return e.id != target.id && e.state != model::escalation_state::resolved;
+                                           });
+    if (status == request_status::escalated && target.state == model::escalation_state::resolved && !others_active)
+      status = request_status::open;
     r_.record_escalation(spec_of(command_.kind).event_type, target, now_, actor_label(command_.actor),
                          json::object{{"message", text_field(command_.fields, "message")},
-                                      {"status", model::to_string(r_.state().status)}});
+                                      {"status", model::to_string(status)}});
   }
 
   // This request's events, then those of a request the action created.

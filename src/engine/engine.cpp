@@ -131,6 +131,11 @@ void apply(model::request& state, const event& e) {
     replace_or_add<model::escalation, std::string>(state.escalations, std::move(escalation),
                                                    [&id](const model::escalation& x) { return x.id == id; });
     if (e.type == "escalation.triggered" && state.concern_escalates_at) state.concern_escalates_at.reset();
+    if (const auto* status = data.if_contains("status")) {
+      const auto parsed = status->is_string() ? model::parse_request_status(status->as_string()) : std::nullopt;
+      if (!parsed) throw std::invalid_argument("event " + e.type + " has a bad status");
+      state.status = *parsed;
+    }
   } else if (is_action_event(e.type)) {
     const auto* status = data.if_contains("status");
     const auto parsed = status && status->is_string() ? model::parse_request_status(status->as_string()) : std::nullopt;

@@ -56,7 +56,10 @@ void recorder::open_escalation(const escalation::ladder& ladder, std::string rea
   auto opened = escalation::open(ladder, policy_.sla.calendar(ladder.calendar),
                                  fmt::format("{}-{}", state_.id, state_.escalations.size() + 1), std::move(reason), at);
   opened.related = std::move(related);
-  record_escalation("escalation.triggered", opened, at, "system");
+  // An open request with a climbing ladder is escalated; one waiting on the customer stays so.
+  const bool working = state_.status == model::request_status::new_ || state_.status == model::request_status::open;
+  record_escalation("escalation.triggered", opened, at, "system",
+                    json::object{{"status", model::to_string(working ? model::request_status::escalated : state_.status)}});
 }
 
 void recorder::climb(const model::escalation& current) {

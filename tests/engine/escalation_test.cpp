@@ -95,6 +95,7 @@ TEST_SUITE("engine::escalation") {
     REQUIRE(s.request().escalations.size() == 1);
     const auto id = s.request().escalations[0].id;
     CHECK(id == "1-1");
+    CHECK(s.request().status == model::request_status::escalated);
 
     // Only roles on the ladder may acknowledge it; VP Sales does, and the ladder stops.
     auto refused = s.act(at("2026-11-23T09:40:00-08:00"), engine::action_kind::acknowledge_escalation, se,
@@ -110,6 +111,13 @@ TEST_SUITE("engine::escalation") {
     s.run_until(at("2026-12-31T00:00:00Z"));
     CHECK(s.notifications().size() == before);
     CHECK_FALSE(engine::next_due(s.request()));
+    CHECK(s.request().status == model::request_status::escalated);  // acknowledged, not yet resolved
+
+    auto resolved = s.act(at("2026-12-31T00:00:00Z"), engine::action_kind::resolve_escalation,
+                          model::actor{"hana", model::role::head_of_cs}, {{"escalation", id}});
+    REQUIRE(std::holds_alternative<std::vector<engine::event>>(resolved));
+    CHECK(s.request().escalations[0].state == model::escalation_state::resolved);
+    CHECK(s.request().status == model::request_status::open);
   }
 
   TEST_CASE("with Engineering engaged, the last level is Head of Engineering") {
