@@ -3,10 +3,13 @@
 #include "config/settings.hpp"
 #include "config/tokens.hpp"
 #include "http/api/api.hpp"
+#include "http/api/deliveries.hpp"
 #include "http/dashboard/dashboard.hpp"
 #include "http/server.hpp"
 #include "model/json.hpp"
+#include "notify/worker.hpp"
 #include "http/stream/hub.hpp"
+#include "http/webhooks/webhooks.hpp"
 #include "policy/load.hpp"
 #include "scheduler/scheduler.hpp"
 #include "store/committer.hpp"
@@ -69,18 +72,25 @@ int serve(config::settings settings, scheduler::time_source time) {
                            clocks.track(changed.request);
                            http::dashboard::publish(dashboard, changed);
                          }};
+  notify::delivery_worker notifier(io.get_executor(), writer, reader, notify::load_settings_file(settings.file), time.now);
   http::router routes;
   http::api::add_routes(routes, api);
+  http::api::add_delivery_routes(routes, api);
   http::dashboard::add_routes(routes, dashboard);
+  const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
+  http::webhooks::context webhooks{api, integrations};
+  http::webhooks::add_routes(routes, webhooks);
 
   const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(settings.listen.host),
                                                 settings.listen.port);
-  http::server server(io, endpoint, http::server_options{settings.max_body_bytes, std::chrono::seconds{30}},
+  http::server server(io, endpoint, http::server_options{settings.max_body_bytes, std::chrono::seconds{30},
+                                           http::webhooks::body_limits(integrations, settings.max_body_bytes)},
                       [&routes](http::request req) -> boost::asio::awaitable<http::response> {
                         co_return co_await routes.dispatch(req);
                       });
   server.set_takeover(http::dashboard::stream_handler(dashboard));
   server.start();
+  notifier.start();
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -89,6 +99,7 @@ int serve(config::settings settings, scheduler::time_source time) {
     server.stop();
     hub.close();
     clocks.stop();
+    notifier.stop();
     io.stop();
   });
 

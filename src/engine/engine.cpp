@@ -27,7 +27,7 @@ bool listed(const List& list, std::string_view type) {
   return std::find(list.begin(), list.end(), type) != list.end();
 }
 
-template <typename T, typename Key, typename Match>
+template <typename T, typename Match>
 void replace_or_add(std::vector<T>& items, T item, Match matches) {
   auto existing = std::find_if(items.begin(), items.end(), matches);
   if (existing == items.end())
@@ -123,12 +123,12 @@ void apply(model::request& state, const event& e) {
   } else if (listed(clock_event_types, e.type)) {
     auto clock = model::sla_clock_from_json(data.at("clock"));
     const auto metric = clock.metric;
-    replace_or_add<model::sla_clock, model::sla_metric>(
+    replace_or_add<model::sla_clock>(
         state.clocks, std::move(clock), [metric](const model::sla_clock& c) { return c.metric == metric; });
   } else if (listed(escalation_event_types, e.type)) {
     auto escalation = model::escalation_from_json(data.at("escalation"));
     const auto id = escalation.id;
-    replace_or_add<model::escalation, std::string>(state.escalations, std::move(escalation),
+    replace_or_add<model::escalation>(state.escalations, std::move(escalation),
                                                    [&id](const model::escalation& x) { return x.id == id; });
     if (e.type == "escalation.triggered" && state.concern_escalates_at) state.concern_escalates_at.reset();
     if (const auto* status = data.if_contains("status")) {

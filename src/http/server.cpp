@@ -69,7 +69,11 @@ struct server::state : std::enable_shared_from_this<server::state> {
     beast::flat_buffer buffer;
     for (;;) {
       beast_http::request_parser<beast_http::string_body> parser;
-      parser.body_limit(options.max_body_bytes);
+      // With per-target limits the header is read without one; the target's applies below.
+      if (options.body_limit)
+        parser.body_limit(boost::none);
+      else
+        parser.body_limit(options.max_body_bytes);
       stream.expires_after(options.read_timeout);
 
       auto [header_error, header_bytes] = co_await beast_http::async_read_header(stream, buffer, parser, use_tuple);
@@ -79,7 +83,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
         break;
       // The parser refuses a declared Content-Length over the limit while reading the header.
       if (header_error == beast_http::error::body_limit) {
-        co_await refuse_too_large(stream, "-", "-", started);
+        co_await refuse_too_large(stream, "-", "-", started, options.max_body_bytes);
         co_return;
       }
       if (header_error) {
@@ -89,10 +93,19 @@ struct server::state : std::enable_shared_from_this<server::state> {
       }
       const std::string method(parser.get().method_string());
       const std::string target(parser.get().target());
+      const auto limit = options.body_limit ? options.body_limit(target) : options.max_body_bytes;
+      if (options.body_limit) {
+        const auto declared = parser.content_length();
+        if (declared && *declared > limit) {
+          co_await refuse_too_large(stream, method, target, started, limit);
+          co_return;
+        }
+        parser.body_limit(limit);
+      }
 
       auto [body_error, body_bytes] = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
       if (body_error == beast_http::error::body_limit) {
-        co_await refuse_too_large(stream, method, target, started);
+        co_await refuse_too_large(stream, method, target, started, limit);
         co_return;
       }
       if (body_error) break;
@@ -130,11 +143,10 @@ struct server::state : std::enable_shared_from_this<server::state> {
   // the connection and could destroy the answer in the client's buffers before it reads it:
   // stop sending, then read and drop what the client still sends, for a few seconds at most.
   asio::awaitable<void> refuse_too_large(beast::tcp_stream& stream, std::string_view method, std::string_view target,
-                                         std::chrono::steady_clock::time_point started) {
+                                         std::chrono::steady_clock::time_point started, std::size_t limit) {
     co_await reply(stream,
                    error_response(status::payload_too_large, "payload_too_large",
-                                  fmt::format("the request body is larger than the limit of {} bytes",
-                                              options.max_body_bytes)),
+                                  fmt::format("the request body is larger than the limit of {} bytes", limit)),
                    false, method, target, started);
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);

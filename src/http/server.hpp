@@ -16,12 +16,17 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <string_view>
 
 namespace switchboard::http {
 
 struct server_options {
   std::size_t max_body_bytes = 1024 * 1024;  // larger bodies get 413, read no further
   std::chrono::seconds read_timeout{30};      // for a whole request, header and body
+  // When set, the body limit for a request target, consulted once its header is read (in place
+  // of max_body_bytes): a declared Content-Length over it gets 413 before the body is read, a
+  // chunked body is cut off at it.
+  std::function<std::size_t(std::string_view target)> body_limit;
 };
 
 // Produces the response to one request. May throw: the server answers 500 and logs it.

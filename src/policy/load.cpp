@@ -4,6 +4,7 @@
 #include "calendar/loader.hpp"
 #include "config/toml.hpp"
 #include "escalation/ladder.hpp"
+#include "notify/config.hpp"
 #include "rules/loader.hpp"
 
 #include <fmt/format.h>
@@ -60,6 +61,8 @@ engine::policy load(const config::settings& settings) {
   engine::workflow_settings workflow;
   if (const auto* table = section(root, "workflow", settings.file)) workflow = load_workflow(*table, settings.file);
   std::vector<engine::outbound_route> outbound;
+  if (const auto* table = section(root, "notify", settings.file))
+    outbound = notify::routes(notify::load_settings(*table, settings.file));
   return engine::policy{rules::load_rules(settings.rules_path, rules::vocabulary{settings.tiers}), std::move(sla),
                         std::move(ladders), std::move(workflow), std::move(outbound)};
 }

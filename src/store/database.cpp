@@ -84,9 +84,11 @@ constexpr std::array migrations{
         webhook_id      TEXT    NOT NULL UNIQUE,  -- stable across retries
         subscription    TEXT    NOT NULL,
         event_type      TEXT    NOT NULL,
+        event_seq       INTEGER NOT NULL,         -- events.seq of the event it carries
         request_id      INTEGER,
-        payload         TEXT    NOT NULL,         -- the exact body sent, JSON
+        payload         TEXT    NOT NULL,         -- the Standard Webhooks envelope, JSON
         created_at      INTEGER NOT NULL,
+        window_start    INTEGER NOT NULL,         -- retries stop max_age after this (reset by redeliver)
         state           TEXT    NOT NULL,         -- pending, delivered, dead
         attempts        INTEGER NOT NULL DEFAULT 0,
         next_attempt_at INTEGER NOT NULL,
@@ -95,6 +97,7 @@ constexpr std::array migrations{
         delivered_at    INTEGER
       );
       CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+      CREATE INDEX outbox_by_subscription ON outbox (subscription, id);
       CREATE TABLE delivery_attempts (
         outbox_id   INTEGER NOT NULL REFERENCES outbox (id),
         attempt     INTEGER NOT NULL,

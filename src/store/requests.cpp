@@ -3,6 +3,7 @@
 
 #include "model/json.hpp"
 #include "sla/clock.hpp"
+#include "store/outbox.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <algorithm>
@@ -87,7 +88,8 @@ void save_escalations(SQLite::Database& db, const model::request& request) {
 
 // Appends events and saves what they fold into: `state` for its own events, a new request for
 // events of an id that does not exist yet (a request the command created).
-std::vector<change> record(SQLite::Database& db, model::request state, const std::vector<engine::event>& events) {
+std::vector<change> record(SQLite::Database& db, const engine::policy& policy, model::request state,
+                           const std::vector<engine::event>& events) {
   std::vector<change> changes{{std::move(state), {}}};
   for (const auto& e : events) {
     auto target = std::find_if(changes.begin(), changes.end(), [&](const change& c) {
@@ -102,6 +104,7 @@ std::vector<change> record(SQLite::Database& db, model::request state, const std
     target->events.push_back(e);
   }
   append_events(db, events);
+  enqueue_outbound(db, policy.outbound, events, changes);
   for (const auto& c : changes) save_request(db, c.request);
   return changes;
 }
@@ -187,10 +190,10 @@ std::vector<engine::event> check_capacity(SQLite::Database& db, const engine::po
 
 change record_new_request(SQLite::Database& db, const engine::policy& policy, const engine::file_request& command,
                           model::instant now) {
-  auto filed = std::move(record(db, model::request{}, engine::decide(policy, command, next_request_id(db), now)).front());
+  auto filed = std::move(record(db, policy, model::request{}, engine::decide(policy, command, next_request_id(db), now)).front());
   const auto capacity = check_capacity(db, policy, filed.request, now);
   if (capacity.empty()) return filed;
-  auto escalated = std::move(record(db, filed.request, capacity).front());
+  auto escalated = std::move(record(db, policy, filed.request, capacity).front());
   filed.events.insert(filed.events.end(), escalated.events.begin(), escalated.events.end());
   filed.request = std::move(escalated.request);
   return filed;
@@ -219,7 +222,7 @@ action_outcome record_action(SQLite::Database& db, const engine::policy& policy,
   if (!current) return not_found{};
   auto decided = engine::decide(policy, *current, command, now, next_request_id(db));
   if (auto* refused = std::get_if<engine::refusal>(&decided)) return *refused;
-  return record(db, std::move(*current), std::get<std::vector<engine::event>>(decided));
+  return record(db, policy, std::move(*current), std::get<std::vector<engine::event>>(decided));
 }
 
 std::optional<change> record_due(SQLite::Database& db, const engine::policy& policy, model::request_id id,
@@ -228,7 +231,7 @@ std::optional<change> record_due(SQLite::Database& db, const engine::policy& pol
   if (!current) return std::nullopt;
   const auto events = engine::due(policy, *current, now);
   if (events.empty()) return change{std::move(*current), {}};
-  return std::move(record(db, std::move(*current), events).front());
+  return std::move(record(db, policy, std::move(*current), events).front());
 }
 
 std::vector<std::pair<model::request_id, model::instant>> pending_firings(SQLite::Database& db) {

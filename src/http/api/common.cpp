@@ -54,14 +54,16 @@ std::variant<json::value, response> read_json_body(const request& req) {
   return body;
 }
 
-response invalid_fields(const std::vector<model::field_error>& errors) {
+response invalid_fields(const std::vector<model::field_error>& errors, std::string_view code,
+                        std::string_view message) {
   std::string summary;
   json::array fields;
   for (const auto& e : errors) {
     summary += fmt::format("{}{} {}", summary.empty() ? "" : "; ", e.field, e.message);
     fields.push_back(json::object{{"field", e.field}, {"message", e.message}});
   }
-  return error_response(status::unprocessable_entity, "invalid_fields", summary, std::move(fields));
+  return error_response(status::unprocessable_entity, code, message.empty() ? std::string_view(summary) : message,
+                        std::move(fields));
 }
 
 std::optional<std::int64_t> parse_positive(std::string_view text) {

@@ -24,8 +24,9 @@ boost::asio::awaitable<void> commit(store::committer& writer, store::committer::
 // The parsed JSON body, or the 415/400 response to send instead.
 std::variant<boost::json::value, response> read_json_body(const request& req);
 
-// 422 naming every bad field.
-response invalid_fields(const std::vector<model::field_error>& errors);
+// 422 naming every bad field; `code` and `message` default to invalid_fields and a summary.
+response invalid_fields(const std::vector<model::field_error>& errors, std::string_view code = "invalid_fields",
+                        std::string_view message = {});
 
 // A positive whole number (ids, limits, cursors), or nullopt.
 std::optional<std::int64_t> parse_positive(std::string_view text);

@@ -34,13 +34,8 @@ response not_found(std::string_view what, std::string_view id) {
 
 response refused(const engine::refusal& refusal) {
   if (refusal.code == "forbidden") return forbidden(refusal.message);
-  if (refusal.code == "invalid_fields" || refusal.code == "missing_context") {
-    auto res = invalid_fields(refusal.fields);
-    auto body = json::parse(res.body()).as_object();
-    body["error"].as_object()["code"] = refusal.code;
-    body["error"].as_object()["message"] = refusal.message;
-    return json_response(status::unprocessable_entity, body);
-  }
+  if (refusal.code == "invalid_fields" || refusal.code == "missing_context")
+    return invalid_fields(refusal.fields, refusal.code, refusal.message);
   return error_response(status::conflict, refusal.code, refusal.message);
 }
 

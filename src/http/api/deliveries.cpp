@@ -1,0 +1,143 @@
+// The outbound-webhook delivery log (any role may read it) and redelivery (admin, head_of_cs).
+#include "http/api/deliveries.hpp"
+
+#include "http/api/common.hpp"
+#include "http/auth.hpp"
+#include "model/json.hpp"
+#include "store/outbox.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+namespace switchboard::http::api {
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+json::value optional_int(const std::optional<int>& value) { return value ? json::value(*value) : json::value(nullptr); }
+
+json::object delivery_view(SQLite::Database& db, const store::delivery& d, bool with_payload) {
+  json::array attempts;
+  for (const auto& a : store::attempts_of(db, d.id))
+    attempts.push_back(json::object{{"attempt", a.attempt},
+                                    {"at", model::format_instant(a.at)},
+                                    {"status", optional_int(a.status)},
+                                    {"error", a.error.empty() ? json::value(nullptr) : json::value(a.error)},
+                                    {"duration_ms", a.duration_ms}});
+  json::object view{
+      {"id", d.id},
+      {"webhook_id", d.webhook_id},
+      {"subscription", d.subscription},
+      {"event_type", d.event_type},
+      {"event_id", d.event_seq},
+      {"request_id", d.request_id ? json::value(*d.request_id) : json::value(nullptr)},
+      {"state", store::to_string(d.state)},
+      {"attempts", d.attempts},
+      {"created_at", model::format_instant(d.created_at)},
+      {"next_attempt_at",
+       d.state == store::delivery_state::pending ? json::value(model::format_instant(d.next_attempt_at)) : nullptr},
+      {"last_status", optional_int(d.last_status)},
+      {"last_error", d.last_error.empty() ? json::value(nullptr) : json::value(d.last_error)},
+      {"delivered_at", d.delivered_at ? json::value(model::format_instant(*d.delivered_at)) : nullptr},
+      {"attempt_log", std::move(attempts)}};
+  if (with_payload) {
+    json::error_code ec;
+    auto payload = json::parse(d.payload, ec);
+    view["payload"] = ec ? json::value(d.payload) : std::move(payload);
+  }
+  return view;
+}
+
+response delivery_not_found(std::string_view id) {
+  return error_response(status::not_found, "not_found", fmt::format("no webhook delivery with id {}", id));
+}
+
+asio::awaitable<response> list(context& ctx, const route_match& match) {
+  store::delivery_filter filter;
+  std::vector<model::field_error> errors;
+  for (const auto& [key, value] : match.query) {
+    if (key == "state") {
+      filter.state = store::parse_delivery_state(value);
+      if (!filter.state) errors.push_back({key, fmt::format("unknown state \"{}\"; expected pending, delivered or dead", value)});
+    } else if (key == "subscription") {
+      filter.subscription = value;
+    } else if (key == "event_type") {
+      filter.event_type = value;
+    } else if (key == "request") {
+      filter.request_id = parse_positive(value);
+      if (!filter.request_id) errors.push_back({key, "must be a request id (a positive whole number)"});
+    } else if (key == "cursor") {
+      filter.before = parse_positive(value);
+      if (!filter.before) errors.push_back({key, "must be the next_cursor of a previous page"});
+    } else if (key == "limit") {
+      const auto limit = parse_positive(value);
+      if (!limit || *limit > 200) errors.push_back({key, "must be a whole number from 1 to 200"});
+      else filter.limit = static_cast<int>(*limit);
+    } else {
+      errors.push_back({key, "unknown parameter; expected state, subscription, event_type, request, limit or cursor"});
+    }
+  }
+  if (!errors.empty()) co_return invalid_fields(errors);
+
+  const auto wanted = filter.limit;
+  filter.limit = wanted + 1;
+  auto found = store::list_deliveries(ctx.reader, filter);
+  json::value next_cursor = nullptr;
+  if (static_cast<int>(found.size()) > wanted) {
+    found.resize(static_cast<std::size_t>(wanted));
+    next_cursor = std::to_string(found.back().id);
+  }
+  json::array deliveries;
+  for (const auto& d : found) deliveries.push_back(delivery_view(ctx.reader, d, false));
+  json::array disabled;
+  for (const auto& off : store::disabled_subscriptions(ctx.reader))
+    disabled.push_back(json::object{
+        {"subscription", off.subscription}, {"reason", off.reason}, {"at", model::format_instant(off.at)}});
+  co_return json_response(status::ok, json::object{{"deliveries", std::move(deliveries)},
+                                                   {"next_cursor", std::move(next_cursor)},
+                                                   {"disabled_subscriptions", std::move(disabled)}});
+}
+
+asio::awaitable<response> get_one(context& ctx, const route_match& match) {
+  const auto& id_text = match.params.at("id");
+  const auto id = parse_positive(id_text);
+  auto found = id ? store::find_delivery(ctx.reader, *id) : std::nullopt;
+  if (!found) co_return delivery_not_found(id_text);
+  co_return json_response(status::ok, delivery_view(ctx.reader, *found, true));
+}
+
+asio::awaitable<response> redeliver(context& ctx, const route_match& match, const model::actor& actor) {
+  if (actor.role != model::role::admin && actor.role != model::role::head_of_cs)
+    co_return forbidden("only admin or head_of_cs may redeliver webhooks");
+  const auto& id_text = match.params.at("id");
+  const auto id = parse_positive(id_text);
+  if (!id) co_return delivery_not_found(id_text);
+  const auto now = ctx.clock();
+  bool found = false;
+  co_await commit(ctx.writer, [&](SQLite::Database& db) { found = store::redeliver(db, *id, now); });
+  if (!found) co_return delivery_not_found(id_text);
+  const auto delivery = store::find_delivery(ctx.reader, *id);
+  if (!delivery) co_return delivery_not_found(id_text);
+  co_return json_response(status::accepted, delivery_view(ctx.reader, *delivery, false));
+}
+
+}  // namespace
+
+void add_delivery_routes(router& routes, context& ctx) {
+  using verb = beast_http::verb;
+  routes.add(verb::get, "/v1/webhooks/deliveries",
+             require_token(ctx, [&ctx](const request&, const route_match& match, const model::actor&) {
+               return list(ctx, match);
+             }));
+  routes.add(verb::get, "/v1/webhooks/deliveries/{id}",
+             require_token(ctx, [&ctx](const request&, const route_match& match, const model::actor&) {
+               return get_one(ctx, match);
+             }));
+  routes.add(verb::post, "/v1/webhooks/deliveries/{id}/redeliver",
+             require_token(ctx, [&ctx](const request&, const route_match& match, const model::actor& actor) {
+               return redeliver(ctx, match, actor);
+             }));
+}
+
+}  // namespace switchboard::http::api

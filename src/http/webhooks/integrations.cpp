@@ -1,0 +1,176 @@
+// Loading [integrations] from the config file and the integration secrets from the environment.
+#include "http/webhooks/integrations.hpp"
+
+#include "config/toml.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace switchboard::http::webhooks {
+namespace {
+
+void reject_unknown_keys(const toml::table& table, std::string_view file,
+                         std::initializer_list<std::string_view> known, std::string_view section) {
+  for (const auto& [key, node] : table)
+    if (std::find(known.begin(), known.end(), key.str()) == known.end())
+      config::fail_at(node, file, fmt::format("unknown key \"{}\" in {}; expected one of {}", key.str(), section,
+                                              fmt::join(known, ", ")));
+}
+
+const toml::table& table_at(const toml::node& node, std::string_view file, std::string_view what) {
+  const auto* table = node.as_table();
+  if (table == nullptr) config::fail_at(node, file, fmt::format("{} must be a table", what));
+  return *table;
+}
+
+std::string string_at(const toml::node& node, std::string_view file, std::string_view what) {
+  const auto* value = node.as_string();
+  if (value == nullptr || value->get().empty()) config::fail_at(node, file, fmt::format("{} must be a non-empty string", what));
+  return value->get();
+}
+
+std::vector<std::string> strings_at(const toml::node& node, std::string_view file, std::string_view what) {
+  const auto* array = node.as_array();
+  if (array == nullptr || array->empty())
+    config::fail_at(node, file, fmt::format("{} must be a non-empty array of strings", what));
+  std::vector<std::string> out;
+  for (const auto& item : *array) out.push_back(string_at(item, file, what));
+  return out;
+}
+
+model::request_kind kind_at(const toml::node& node, std::string_view file) {
+  const auto text = string_at(node, file, "kind");
+  const auto kind = model::parse_request_kind(text);
+  if (!kind || *kind == model::request_kind::concern)
+    config::fail_at(node, file, fmt::format("unknown kind \"{}\"; expected how_to, feature_request, troubleshooting "
+                                            "or engineering_interrupt", text));
+  return *kind;
+}
+
+std::size_t bytes_at(const toml::node& node, std::string_view file, std::string_view what) {
+  const auto* value = node.as_integer();
+  if (value == nullptr || value->get() <= 0) config::fail_at(node, file, fmt::format("{} must be a positive integer (bytes)", what));
+  return static_cast<std::size_t>(value->get());
+}
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+std::string env(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::string{} : std::string(value);
+}
+
+void load_customers(integrations& out, const toml::table& table, std::string_view file,
+                    const std::vector<std::string>& tiers) {
+  for (const auto& [key, node] : table) {
+    const auto& entry = table_at(node, file, fmt::format("[integrations.customers.{}]", key.str()));
+    reject_unknown_keys(entry, file, {"name", "stage", "tier", "domains"}, "a customer");
+    model::customer customer;
+    customer.id = std::string(key.str());
+    customer.name = customer.id;
+    if (const auto* name = entry.get("name")) customer.name = string_at(*name, file, "name");
+    if (const auto* stage = entry.get("stage")) {
+      const auto text = string_at(*stage, file, "stage");
+      const auto parsed = model::parse_customer_stage(text);
+      if (!parsed)
+        config::fail_at(*stage, file, fmt::format("unknown stage \"{}\"; expected one of {}", text,
+                                                  model::customer_stage_names()));
+      customer.stage = *parsed;
+    }
+    if (const auto* tier = entry.get("tier")) {
+      customer.tier = string_at(*tier, file, "tier");
+      if (std::find(tiers.begin(), tiers.end(), customer.tier) == tiers.end())
+        config::fail_at(*tier, file, fmt::format("unknown tier \"{}\"; expected one of {}", customer.tier,
+                                                 fmt::join(tiers, ", ")));
+    }
+    if (const auto* domains = entry.get("domains"))
+      for (const auto& domain : strings_at(*domains, file, "domains")) out.email_domains[lower(domain)] = customer.id;
+    out.customers[customer.id] = std::move(customer);
+  }
+}
+
+void load_slack(integrations& out, const toml::table& table, std::string_view file) {
+  reject_unknown_keys(table, file, {"channels", "users"}, "[integrations.slack]");
+  if (const auto* channels = table.get("channels")) {
+    for (const auto& [key, node] : table_at(*channels, file, "[integrations.slack.channels]")) {
+      const auto& entry = table_at(node, file, "a Slack channel");
+      reject_unknown_keys(entry, file, {"customer", "kind"}, "a Slack channel");
+      slack_channel channel;
+      const auto* customer = entry.get("customer");
+      if (customer == nullptr) config::fail_at(node, file, "a Slack channel needs customer = \"<customer id>\"");
+      channel.customer = string_at(*customer, file, "customer");
+      if (!out.customers.contains(channel.customer))
+        config::fail_at(*customer, file, fmt::format("unknown customer \"{}\"; define it in [integrations.customers]",
+                                                     channel.customer));
+      if (const auto* kind = entry.get("kind")) channel.kind = kind_at(*kind, file);
+      out.slack_channels[std::string(key.str())] = std::move(channel);
+    }
+  }
+  if (const auto* users = table.get("users"))
+    for (const auto& [key, node] : table_at(*users, file, "[integrations.slack.users]"))
+      out.slack_users[std::string(key.str())] = string_at(node, file, "a Slack user's CE person");
+}
+
+}  // namespace
+
+integrations load_integrations(const std::string& path, const std::vector<std::string>& tiers) {
+  integrations out;
+  out.slack_signing_secret = env("SWITCHBOARD_SLACK_SIGNING_SECRET");
+  out.mailgun_signing_key = env("SWITCHBOARD_MAILGUN_SIGNING_KEY");
+  out.postmark_password = env("SWITCHBOARD_POSTMARK_PASSWORD");
+  out.reply_address_key = env("SWITCHBOARD_REPLY_ADDRESS_KEY");
+  if (path.empty()) return out;
+
+  const auto root = config::parse_file(path);
+  const auto* node = root.get("integrations");
+  if (node == nullptr) return out;
+  const auto& table = table_at(*node, path, "[integrations]");
+  reject_unknown_keys(table, path,
+                      {"support_address", "postmark_user", "slack_max_body_bytes", "email_max_body_bytes", "email_kind",
+                       "kind_rules", "customers", "slack"},
+                      "[integrations]");
+  if (const auto* address = table.get("support_address")) {
+    out.support_address = lower(string_at(*address, path, "support_address"));
+    if (out.support_address.find('@') == std::string::npos || out.support_address.find('+') != std::string::npos)
+      config::fail_at(*address, path, "support_address must be an e-mail address without a +tag");
+  }
+  if (const auto* user = table.get("postmark_user")) out.postmark_user = string_at(*user, path, "postmark_user");
+  if (const auto* limit = table.get("slack_max_body_bytes"))
+    out.slack_max_body_bytes = bytes_at(*limit, path, "slack_max_body_bytes");
+  if (const auto* limit = table.get("email_max_body_bytes"))
+    out.email_max_body_bytes = bytes_at(*limit, path, "email_max_body_bytes");
+  if (const auto* kind = table.get("email_kind")) out.email_kind = kind_at(*kind, path);
+  if (const auto* rules = table.get("kind_rules")) {
+    const auto* array = rules->as_array();
+    if (array == nullptr) config::fail_at(*rules, path, "kind_rules must be an array of { kind, contains_any }");
+    for (const auto& item : *array) {
+      const auto& entry = table_at(item, path, "a kind rule");
+      reject_unknown_keys(entry, path, {"kind", "contains_any"}, "a kind rule");
+      const auto* kind = entry.get("kind");
+      const auto* phrases = entry.get("contains_any");
+      if (kind == nullptr || phrases == nullptr) config::fail_at(item, path, "a kind rule needs kind and contains_any");
+      kind_rule rule{kind_at(*kind, path), strings_at(*phrases, path, "contains_any")};
+      for (auto& phrase : rule.contains_any) phrase = lower(phrase);
+      out.kind_rules.push_back(std::move(rule));
+    }
+  }
+  if (const auto* customers = table.get("customers"))
+    load_customers(out, table_at(*customers, path, "[integrations.customers]"), path, tiers);
+  if (const auto* slack = table.get("slack")) load_slack(out, table_at(*slack, path, "[integrations.slack]"), path);
+  return out;
+}
+
+model::request_kind kind_for(const integrations& config, std::string_view text, model::request_kind fallback) {
+  const auto haystack = lower(std::string(text));
+  for (const auto& rule : config.kind_rules)
+    for (const auto& phrase : rule.contains_any)
+      if (haystack.find(phrase) != std::string::npos) return rule.kind;
+  return fallback;
+}
+
+}  // namespace switchboard::http::webhooks

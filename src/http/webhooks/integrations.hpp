@@ -1,0 +1,55 @@
+#pragma once
+// The [integrations] section of the config file: which Slack channels and users map to which
+// customers and people, how e-mail senders map to customers, the support address, body limits;
+// plus the secrets, which come from the environment only.
+//
+// Thread-safety: immutable once loaded.
+
+#include "model/request.hpp"
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace switchboard::http::webhooks {
+
+struct slack_channel {
+  std::string customer;  // a key of integrations::customers
+  model::request_kind kind = model::request_kind::troubleshooting;  // when no kind rule matches
+};
+
+// Text that decides a request's kind: the first rule with a phrase in the text wins.
+struct kind_rule {
+  model::request_kind kind = model::request_kind::troubleshooting;
+  std::vector<std::string> contains_any;  // matched case-insensitively
+};
+
+struct integrations {
+  std::map<std::string, model::customer, std::less<>> customers;    // by customer id
+  std::map<std::string, std::string, std::less<>> email_domains;    // sender domain -> customer id
+  std::map<std::string, slack_channel, std::less<>> slack_channels;  // channel id -> channel
+  std::map<std::string, std::string, std::less<>> slack_users;      // Slack user id -> CE person
+  std::vector<kind_rule> kind_rules;
+  model::request_kind email_kind = model::request_kind::troubleshooting;
+  std::string support_address = "support@example.com";  // reply addresses are support+<id>.<tag>@…
+  std::string postmark_user = "postmark";
+  std::size_t slack_max_body_bytes = 1024 * 1024;
+  std::size_t email_max_body_bytes = 40 * 1024 * 1024;
+
+  // From the environment; an empty secret leaves its endpoint answering 503.
+  std::string slack_signing_secret;  // SWITCHBOARD_SLACK_SIGNING_SECRET
+  std::string mailgun_signing_key;   // SWITCHBOARD_MAILGUN_SIGNING_KEY
+  std::string postmark_password;     // SWITCHBOARD_POSTMARK_PASSWORD
+  std::string reply_address_key;     // SWITCHBOARD_REPLY_ADDRESS_KEY
+};
+
+// Reads [integrations] from the config file at `path` (defaults when absent) and the secrets
+// from the environment. Throws config::error with file:line:col on anything unknown or malformed;
+// `tiers` are the contract tiers a customer may have.
+integrations load_integrations(const std::string& path, const std::vector<std::string>& tiers);
+
+// The kind for `text`: the first kind rule that matches, else `fallback`.
+model::request_kind kind_for(const integrations& config, std::string_view text, model::request_kind fallback);
+
+}  // namespace switchboard::http::webhooks

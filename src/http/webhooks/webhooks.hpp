@@ -1,0 +1,62 @@
+#pragma once
+// Webhooks in: the Slack Events API and slash command, and inbound e-mail from Mailgun,
+// Postmark and raw RFC 5322 posts. Every request is verified on its raw bytes before anything
+// in it is parsed; an endpoint whose secret is not configured answers 503.
+//
+// Retries and duplicates create nothing twice: the receipt (Slack event_id and message ts,
+// Mailgun token, e-mail Message-ID) is written in the same committer job as the request or
+// reply it leads to, and the sender gets 200 only once that job is durable.
+
+#include "http/api/api.hpp"
+#include "http/router.hpp"
+#include "http/webhooks/integrations.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace switchboard::http::webhooks {
+
+struct context {
+  api::context& api;  // policy, writer, reader, tokens, clock, changed
+  const integrations& config;
+};
+
+// Adds POST /v1/webhooks/slack/events, /v1/webhooks/slack/commands, /v1/webhooks/email/mailgun
+// (and .../mailgun/mime for Mailgun's raw-MIME mode), /v1/webhooks/email/postmark and
+// /v1/webhooks/email/raw. `ctx` must outlive the router.
+void add_routes(router& routes, context& ctx);
+
+// The body limit for a request target: Slack's and e-mail's from the config, `other` elsewhere.
+std::function<std::size_t(std::string_view target)> body_limits(const integrations& config, std::size_t other);
+
+// Slack and e-mail halves of add_routes.
+void add_slack_routes(router& routes, context& ctx);
+void add_email_routes(router& routes, context& ctx);
+
+}  // namespace switchboard::http::webhooks
+
+namespace switchboard::http::webhooks {
+
+// The fields of an application/x-www-form-urlencoded body, in order; nullopt on a bad escape.
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_form_urlencoded(std::string_view body);
+
+// The value of the first field named `name` (ASCII case-insensitive), or empty.
+std::string field(const std::vector<std::pair<std::string, std::string>>& fields, std::string_view name);
+
+// The media type of a Content-Type value, lower case, without parameters.
+std::string media_type(std::string_view content_type);
+
+// Unix seconds on the real system clock, for signature freshness (the engine's clock may be
+// simulated).
+std::int64_t real_unix_now();
+
+// {"error": {"code": "not_configured", ...}} with 503: the endpoint's secret is not set.
+response not_configured(std::string_view what);
+
+}  // namespace switchboard::http::webhooks

@@ -1,0 +1,51 @@
+#pragma once
+// The notifier: sends due outbox rows to their subscriptions over HTTP(S) with Standard Webhooks
+// signatures, and records each attempt through the group-commit writer.
+//
+// Delivery is at least once: a row stays pending until an attempt's outcome is committed, so a
+// crash between sending and recording means the receiver sees the same webhook-id again (it
+// dedupes on it). Only 2xx delivers; 410 disables the subscription (its pending rows are
+// dead-lettered until a redeliver re-enables it); anything else is retried with exponential
+// backoff and jitter, at least as late as Retry-After asks, until max_age has passed since the
+// row was written (or redelivered): then it is dead-lettered. Redirects are not followed.
+// Addresses are checked after resolution: loopback, private, link-local and similar ranges are
+// refused unless the subscription has allow_private.
+//
+// Thread-safety: everything runs on the executor passed in, which must be the thread that owns
+// `reader` (a single-threaded io_context). SQLite writes go through the committer, never on it.
+
+#include "model/request.hpp"
+#include "notify/config.hpp"
+#include "store/committer.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <boost/asio/any_io_executor.hpp>
+
+#include <functional>
+#include <memory>
+
+namespace switchboard::notify {
+
+class delivery_worker {
+ public:
+  // Resolves each subscription's URL and secret from the environment; throws std::runtime_error
+  // naming the variable when one is missing or malformed. `clock` is the server's time (for the
+  // outbox's schedule); signatures always carry the real Unix time.
+  delivery_worker(boost::asio::any_io_executor executor, store::committer& writer, SQLite::Database& reader,
+                  settings settings, std::function<model::instant()> clock);
+  ~delivery_worker();
+  delivery_worker(const delivery_worker&) = delete;
+  delivery_worker& operator=(const delivery_worker&) = delete;
+
+  void start();  // polls the outbox every poll_interval (also without subscriptions: rows left
+                 // for a subscription no longer configured are dead-lettered, and can be redelivered)
+  void stop();   // cancels the poll timer and in-flight attempts (they are retried after restart)
+
+  std::size_t subscriptions() const;
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace switchboard::notify

@@ -1,0 +1,64 @@
+// Receipts, e-mail Message-IDs and participants of inbound integrations.
+#include "store/inbound.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+#include <string>
+
+namespace switchboard::store {
+
+bool claim_receipt(SQLite::Database& db, std::string_view source, std::string_view key, model::instant now) {
+  SQLite::Statement insert(db,
+                           "INSERT OR IGNORE INTO inbound_receipts (source, key, received_at) VALUES (?, ?, ?)");
+  insert.bind(1, std::string(source));
+  insert.bind(2, std::string(key));
+  insert.bind(3, static_cast<std::int64_t>(now.time_since_epoch().count()));
+  return insert.exec() == 1;
+}
+
+void link_receipt(SQLite::Database& db, std::string_view source, std::string_view key, model::request_id id) {
+  SQLite::Statement update(db, "UPDATE inbound_receipts SET request_id = ? WHERE source = ? AND key = ?");
+  update.bind(1, id);
+  update.bind(2, std::string(source));
+  update.bind(3, std::string(key));
+  update.exec();
+}
+
+std::optional<model::request_id> receipt_request(SQLite::Database& db, std::string_view source,
+                                                 std::string_view key) {
+  SQLite::Statement query(db, "SELECT request_id FROM inbound_receipts WHERE source = ? AND key = ?");
+  query.bind(1, std::string(source));
+  query.bind(2, std::string(key));
+  if (!query.executeStep() || query.getColumn(0).isNull()) return std::nullopt;
+  return query.getColumn(0).getInt64();
+}
+
+std::optional<model::request_id> request_of_message(SQLite::Database& db, std::string_view message_id) {
+  SQLite::Statement query(db, "SELECT request_id FROM email_messages WHERE message_id = ?");
+  query.bind(1, std::string(message_id));
+  if (!query.executeStep()) return std::nullopt;
+  return query.getColumn(0).getInt64();
+}
+
+void remember_message(SQLite::Database& db, std::string_view message_id, model::request_id id) {
+  SQLite::Statement insert(db, "INSERT OR IGNORE INTO email_messages (message_id, request_id) VALUES (?, ?)");
+  insert.bind(1, std::string(message_id));
+  insert.bind(2, id);
+  insert.exec();
+}
+
+bool is_participant(SQLite::Database& db, model::request_id id, std::string_view address) {
+  SQLite::Statement query(db, "SELECT 1 FROM request_participants WHERE request_id = ? AND address = ?");
+  query.bind(1, id);
+  query.bind(2, std::string(address));
+  return query.executeStep();
+}
+
+void add_participant(SQLite::Database& db, model::request_id id, std::string_view address) {
+  SQLite::Statement insert(db, "INSERT OR IGNORE INTO request_participants (request_id, address) VALUES (?, ?)");
+  insert.bind(1, id);
+  insert.bind(2, std::string(address));
+  insert.exec();
+}
+
+}  // namespace switchboard::store

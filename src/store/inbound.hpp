@@ -1,0 +1,39 @@
+#pragma once
+// What integrations received: receipts that absorb retries and duplicates, the e-mail
+// Message-IDs that thread replies onto requests, and each request's participants.
+//
+// Writers call these inside the committer's transaction, in the same job as the request they
+// create or change, so a duplicate never creates anything twice. Thread-safety: as the
+// connection passed in.
+
+#include "model/request.hpp"
+
+#include <SQLiteCpp/Database.h>
+
+#include <optional>
+#include <string_view>
+
+namespace switchboard::store {
+
+// Records (source, key) unless it is already there. True when this call recorded it (the
+// first delivery); false for a duplicate. Sources: slack_event, slack_message, mailgun_token,
+// email.
+bool claim_receipt(SQLite::Database& db, std::string_view source, std::string_view key, model::instant now);
+
+// Links a receipt to the request it created or changed.
+void link_receipt(SQLite::Database& db, std::string_view source, std::string_view key, model::request_id id);
+
+// The request a receipt was linked to, if any.
+std::optional<model::request_id> receipt_request(SQLite::Database& db, std::string_view source, std::string_view key);
+
+// The request an e-mail Message-ID (without angle brackets) belongs to, if we stored it.
+std::optional<model::request_id> request_of_message(SQLite::Database& db, std::string_view message_id);
+
+// Stores a Message-ID as part of request `id`'s thread (a second store of the same id is ignored).
+void remember_message(SQLite::Database& db, std::string_view message_id, model::request_id id);
+
+// Participants: lower-case e-mail addresses or "slack:<user>".
+bool is_participant(SQLite::Database& db, model::request_id id, std::string_view address);
+void add_participant(SQLite::Database& db, model::request_id id, std::string_view address);
+
+}  // namespace switchboard::store

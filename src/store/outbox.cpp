@@ -1,0 +1,274 @@
+// SQL for the outbound-webhook outbox and its delivery log.
+#include "store/outbox.hpp"
+
+#include "model/json.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <openssl/rand.h>
+
+#include <array>
+#include <stdexcept>
+
+namespace switchboard::store {
+namespace json = boost::json;
+namespace {
+
+// "msg_" + 32 lower-case hex digits of randomness: unique per (event, subscription), no '.'.
+std::string new_webhook_id() {
+  std::array<unsigned char, 16> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
+    throw std::runtime_error("RAND_bytes failed while making a webhook id");
+  std::string id = "msg_";
+  for (auto b : bytes) id += fmt::format("{:02x}", b);
+  return id;
+}
+
+std::int64_t seconds(model::instant at) { return at.time_since_epoch().count(); }
+model::instant instant_of(std::int64_t s) { return model::instant{std::chrono::seconds{s}}; }
+
+json::object request_summary(const model::request& r) {
+  return json::object{{"id", r.id},
+                      {"kind", model::to_string(r.input.kind)},
+                      {"title", r.input.title},
+                      {"customer_id", r.input.customer.id},
+                      {"customer_name", r.input.customer.name},
+                      {"priority", model::to_string(r.input.priority)},
+                      {"status", model::to_string(r.status)},
+                      {"owner", model::to_string(r.owner)}};
+}
+
+constexpr std::string_view delivery_columns =
+    "id, webhook_id, subscription, event_type, event_seq, request_id, payload, created_at, window_start, state, "
+    "attempts, next_attempt_at, last_status, last_error, delivered_at";
+
+delivery decode_delivery(SQLite::Statement& row) {
+  delivery d;
+  d.id = row.getColumn(0).getInt64();
+  d.webhook_id = row.getColumn(1).getString();
+  d.subscription = row.getColumn(2).getString();
+  d.event_type = row.getColumn(3).getString();
+  d.event_seq = row.getColumn(4).getInt64();
+  if (!row.getColumn(5).isNull()) d.request_id = row.getColumn(5).getInt64();
+  d.payload = row.getColumn(6).getString();
+  d.created_at = instant_of(row.getColumn(7).getInt64());
+  d.window_start = instant_of(row.getColumn(8).getInt64());
+  d.state = parse_delivery_state(row.getColumn(9).getString()).value_or(delivery_state::dead);
+  d.attempts = row.getColumn(10).getInt();
+  d.next_attempt_at = instant_of(row.getColumn(11).getInt64());
+  if (!row.getColumn(12).isNull()) d.last_status = row.getColumn(12).getInt();
+  if (!row.getColumn(13).isNull()) d.last_error = row.getColumn(13).getString();
+  if (!row.getColumn(14).isNull()) d.delivered_at = instant_of(row.getColumn(14).getInt64());
+  return d;
+}
+
+}  // namespace
+
+bool event_type_matches(std::string_view pattern, std::string_view type) {
+  if (pattern == "*") return true;
+  if (pattern.size() >= 2 && pattern.ends_with(".*")) {
+    const auto prefix = pattern.substr(0, pattern.size() - 1);  // keeps the dot
+    return type.size() > prefix.size() && type.starts_with(prefix);
+  }
+  return pattern == type;
+}
+
+bool route_takes(const engine::outbound_route& route, std::string_view type) {
+  for (const auto& pattern : route.event_types)
+    if (event_type_matches(pattern, type)) return true;
+  return false;
+}
+
+void enqueue_outbound(SQLite::Database& db, const std::vector<engine::outbound_route>& routes,
+                      const std::vector<engine::event>& events, const std::vector<change>& changes) {
+  if (routes.empty() || events.empty()) return;
+  // append_events inserted `events` last, in order, on this connection: their seqs are the
+  // last events.size() rowids allocated.
+  const std::int64_t first_seq = db.getLastInsertRowid() - static_cast<std::int64_t>(events.size()) + 1;
+  SQLite::Statement insert(db,
+                           "INSERT INTO outbox (webhook_id, subscription, event_type, event_seq, request_id, payload, "
+                           "created_at, window_start, state, next_attempt_at) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)");
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
+    std::optional<std::string> body;  // built once per event, shared by its subscriptions
+    for (const auto& route : routes) {
+      if (!route_takes(route, e.type)) continue;
+      if (!body) {
+        const auto seq = first_seq + static_cast<std::int64_t>(i);
+        json::object data{{"event_id", seq}, {"request_id", e.request}, {"actor", e.actor},
+                          {"occurred_at", model::format_instant(e.at)}};
+        for (const auto& c : changes)
+          if (c.request.id == e.request) data["request"] = request_summary(c.request);
+        for (const auto& [key, value] : e.data)
+          if (!data.contains(key)) data[key] = value;
+        body = json::serialize(json::object{
+            {"type", e.type}, {"timestamp", model::format_instant(e.at)}, {"data", std::move(data)}});
+      }
+      insert.bind(1, new_webhook_id());
+      insert.bind(2, route.subscription);
+      insert.bind(3, e.type);
+      insert.bind(4, first_seq + static_cast<std::int64_t>(i));
+      insert.bind(5, e.request);
+      insert.bind(6, *body);
+      insert.bind(7, seconds(e.at));
+      insert.bind(8, seconds(e.at));
+      insert.bind(9, seconds(e.at));
+      insert.exec();
+      insert.reset();
+    }
+  }
+}
+
+std::string_view to_string(delivery_state state) {
+  switch (state) {
+    case delivery_state::pending: return "pending";
+    case delivery_state::delivered: return "delivered";
+    case delivery_state::dead: return "dead";
+  }
+  return "dead";
+}
+
+std::optional<delivery_state> parse_delivery_state(std::string_view text) {
+  for (auto s : {delivery_state::pending, delivery_state::delivered, delivery_state::dead})
+    if (to_string(s) == text) return s;
+  return std::nullopt;
+}
+
+std::vector<delivery> due_deliveries(SQLite::Database& db, model::instant now, int limit) {
+  SQLite::Statement query(db, fmt::format("SELECT {} FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? "
+                                          "ORDER BY next_attempt_at, id LIMIT ?",
+                                          delivery_columns));
+  query.bind(1, seconds(now));
+  query.bind(2, limit);
+  std::vector<delivery> out;
+  while (query.executeStep()) out.push_back(decode_delivery(query));
+  return out;
+}
+
+std::optional<model::instant> next_pending_at(SQLite::Database& db) {
+  SQLite::Statement query(db, "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'");
+  if (!query.executeStep() || query.getColumn(0).isNull()) return std::nullopt;
+  return instant_of(query.getColumn(0).getInt64());
+}
+
+std::optional<delivery> find_delivery(SQLite::Database& db, std::int64_t id) {
+  SQLite::Statement query(db, fmt::format("SELECT {} FROM outbox WHERE id = ?", delivery_columns));
+  query.bind(1, id);
+  if (!query.executeStep()) return std::nullopt;
+  return decode_delivery(query);
+}
+
+std::vector<delivery> list_deliveries(SQLite::Database& db, const delivery_filter& filter) {
+  std::string sql = fmt::format("SELECT {} FROM outbox WHERE 1 = 1", delivery_columns);
+  if (filter.state) sql += " AND state = :state";
+  if (filter.subscription) sql += " AND subscription = :subscription";
+  if (filter.event_type) sql += " AND event_type = :event_type";
+  if (filter.request_id) sql += " AND request_id = :request_id";
+  if (filter.before) sql += " AND id < :before";
+  sql += " ORDER BY id DESC LIMIT :limit";
+  SQLite::Statement query(db, sql);
+  if (filter.state) query.bind(":state", std::string(to_string(*filter.state)));
+  if (filter.subscription) query.bind(":subscription", *filter.subscription);
+  if (filter.event_type) query.bind(":event_type", *filter.event_type);
+  if (filter.request_id) query.bind(":request_id", *filter.request_id);
+  if (filter.before) query.bind(":before", *filter.before);
+  query.bind(":limit", filter.limit);
+  std::vector<delivery> out;
+  while (query.executeStep()) out.push_back(decode_delivery(query));
+  return out;
+}
+
+std::vector<delivery_attempt> attempts_of(SQLite::Database& db, std::int64_t delivery_id) {
+  SQLite::Statement query(db, "SELECT attempt, at, status, error, duration_ms FROM delivery_attempts "
+                              "WHERE outbox_id = ? ORDER BY attempt");
+  query.bind(1, delivery_id);
+  std::vector<delivery_attempt> out;
+  while (query.executeStep()) {
+    delivery_attempt a;
+    a.attempt = query.getColumn(0).getInt();
+    a.at = instant_of(query.getColumn(1).getInt64());
+    if (!query.getColumn(2).isNull()) a.status = query.getColumn(2).getInt();
+    if (!query.getColumn(3).isNull()) a.error = query.getColumn(3).getString();
+    a.duration_ms = query.getColumn(4).getInt64();
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+bool record_attempt(SQLite::Database& db, std::int64_t delivery_id, const attempt_result& result) {
+  SQLite::Statement current(db, "SELECT state, attempts FROM outbox WHERE id = ?");
+  current.bind(1, delivery_id);
+  if (!current.executeStep() || current.getColumn(0).getString() != "pending" ||
+      current.getColumn(1).getInt() + 1 != result.attempt.attempt)
+    return false;
+
+  SQLite::Statement log(db, "INSERT INTO delivery_attempts (outbox_id, attempt, at, status, error, duration_ms) "
+                            "VALUES (?, ?, ?, ?, ?, ?)");
+  log.bind(1, delivery_id);
+  log.bind(2, result.attempt.attempt);
+  log.bind(3, seconds(result.attempt.at));
+  if (result.attempt.status) log.bind(4, *result.attempt.status); else log.bind(4);
+  if (!result.attempt.error.empty()) log.bind(5, result.attempt.error); else log.bind(5);
+  log.bind(6, result.attempt.duration_ms);
+  log.exec();
+
+  std::string error = result.attempt.error;
+  if (result.next_state == delivery_state::dead && !result.dead_reason.empty())
+    error = error.empty() ? result.dead_reason : fmt::format("{}; {}", error, result.dead_reason);
+  SQLite::Statement update(db, "UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?, "
+                               "last_error = ?, delivered_at = ? WHERE id = ?");
+  update.bind(1, std::string(to_string(result.next_state)));
+  update.bind(2, result.attempt.attempt);
+  update.bind(3, seconds(result.next_state == delivery_state::pending ? result.next_attempt_at : result.attempt.at));
+  if (result.attempt.status) update.bind(4, *result.attempt.status); else update.bind(4);
+  if (!error.empty()) update.bind(5, error); else update.bind(5);
+  if (result.next_state == delivery_state::delivered) update.bind(6, seconds(result.attempt.at)); else update.bind(6);
+  update.bind(7, delivery_id);
+  update.exec();
+  return true;
+}
+
+void dead_letter(SQLite::Database& db, std::int64_t delivery_id, std::string_view reason) {
+  SQLite::Statement update(db, "UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ? AND state = 'pending'");
+  update.bind(1, std::string(reason));
+  update.bind(2, delivery_id);
+  update.exec();
+}
+
+bool redeliver(SQLite::Database& db, std::int64_t delivery_id, model::instant now) {
+  auto found = find_delivery(db, delivery_id);
+  if (!found) return false;
+  SQLite::Statement update(db, "UPDATE outbox SET state = 'pending', next_attempt_at = ?, window_start = ?, "
+                               "delivered_at = NULL WHERE id = ?");
+  update.bind(1, seconds(now));
+  update.bind(2, seconds(now));
+  update.bind(3, delivery_id);
+  update.exec();
+  SQLite::Statement enable(db, "DELETE FROM disabled_subscriptions WHERE subscription = ?");
+  enable.bind(1, found->subscription);
+  enable.exec();
+  return true;
+}
+
+void disable_subscription(SQLite::Database& db, std::string_view subscription, std::string_view reason,
+                          model::instant now) {
+  SQLite::Statement insert(db, "INSERT OR REPLACE INTO disabled_subscriptions (subscription, reason, at) "
+                               "VALUES (?, ?, ?)");
+  insert.bind(1, std::string(subscription));
+  insert.bind(2, std::string(reason));
+  insert.bind(3, seconds(now));
+  insert.exec();
+}
+
+std::vector<disabled_subscription> disabled_subscriptions(SQLite::Database& db) {
+  SQLite::Statement query(db, "SELECT subscription, reason, at FROM disabled_subscriptions ORDER BY subscription");
+  std::vector<disabled_subscription> out;
+  while (query.executeStep())
+    out.push_back({query.getColumn(0).getString(), query.getColumn(1).getString(),
+                   instant_of(query.getColumn(2).getInt64())});
+  return out;
+}
+
+}  // namespace switchboard::store

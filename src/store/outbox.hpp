@@ -1,0 +1,118 @@
+#pragma once
+// The outbound-webhook outbox: one row per (event, subscription), written in the transaction that
+// appends the event, so an acknowledged event is never without its deliveries; and the delivery
+// log (one row per attempt) the notifier writes and the API reads.
+//
+// Writers call these inside a transaction they own (see store::committer); readers may call the
+// queries on any connection. Thread-safety: as the connection passed in.
+
+#include "engine/engine.hpp"
+#include "model/request.hpp"
+#include "store/requests.hpp"
+
+#include <SQLiteCpp/Database.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchboard::store {
+
+// Whether `pattern` takes events of `type`: an exact type, "prefix.*" (any type starting with
+// "prefix."), or "*" (everything).
+bool event_type_matches(std::string_view pattern, std::string_view type);
+bool route_takes(const engine::outbound_route& route, std::string_view type);
+
+// Enqueues one outbox row per (event, matching route) for `events`, which must be the events just
+// appended by append_events on this connection in this transaction (their seqs are the last ones
+// allocated). `changes` hold the requests as saved after them, for the summary in the payload.
+// The payload is the Standard Webhooks envelope {"type","timestamp","data"}.
+void enqueue_outbound(SQLite::Database& db, const std::vector<engine::outbound_route>& routes,
+                      const std::vector<engine::event>& events, const std::vector<change>& changes);
+
+enum class delivery_state { pending, delivered, dead };
+std::string_view to_string(delivery_state state);
+std::optional<delivery_state> parse_delivery_state(std::string_view text);
+
+struct delivery_attempt {
+  int attempt = 0;
+  model::instant at{};
+  std::optional<int> status;  // HTTP status; none when no answer came
+  std::string error;          // empty on success
+  std::int64_t duration_ms = 0;
+};
+
+struct delivery {
+  std::int64_t id = 0;
+  std::string webhook_id;
+  std::string subscription;
+  std::string event_type;
+  std::int64_t event_seq = 0;
+  std::optional<model::request_id> request_id;
+  std::string payload;
+  model::instant created_at{};
+  model::instant window_start{};
+  delivery_state state = delivery_state::pending;
+  int attempts = 0;
+  model::instant next_attempt_at{};
+  std::optional<int> last_status;
+  std::string last_error;
+  std::optional<model::instant> delivered_at;
+};
+
+// Pending deliveries due by `now`, oldest first.
+std::vector<delivery> due_deliveries(SQLite::Database& db, model::instant now, int limit);
+
+// The earliest next_attempt_at of a pending delivery, if any.
+std::optional<model::instant> next_pending_at(SQLite::Database& db);
+
+std::optional<delivery> find_delivery(SQLite::Database& db, std::int64_t id);
+
+struct delivery_filter {
+  std::optional<delivery_state> state;
+  std::optional<std::string> subscription;
+  std::optional<std::string> event_type;
+  std::optional<model::request_id> request_id;
+  std::optional<std::int64_t> before;  // cursor: only ids below this one
+  int limit = 50;
+};
+
+// Deliveries, newest first.
+std::vector<delivery> list_deliveries(SQLite::Database& db, const delivery_filter& filter);
+
+// The attempts of one delivery, oldest first.
+std::vector<delivery_attempt> attempts_of(SQLite::Database& db, std::int64_t delivery_id);
+
+// What the notifier decided after one attempt.
+struct attempt_result {
+  delivery_attempt attempt;
+  delivery_state next_state = delivery_state::pending;
+  model::instant next_attempt_at{};  // when next_state is pending
+  std::string dead_reason;           // when next_state is dead: why it was dead-lettered
+};
+
+// Logs an attempt and moves the delivery on. Does nothing when the delivery is no longer pending
+// or already has that attempt logged (a redelivery or a replayed job raced it); returns whether
+// it applied.
+bool record_attempt(SQLite::Database& db, std::int64_t delivery_id, const attempt_result& result);
+
+// Dead-letters a pending delivery without an attempt (its subscription is disabled or gone).
+void dead_letter(SQLite::Database& db, std::int64_t delivery_id, std::string_view reason);
+
+// Puts a delivery back in the queue to be sent at `now` with the same webhook-id; its retry
+// window starts again. Re-enables its subscription if it was disabled. False when not found.
+bool redeliver(SQLite::Database& db, std::int64_t delivery_id, model::instant now);
+
+// Endpoints that answered 410 Gone: they get nothing until redeliver re-enables them.
+void disable_subscription(SQLite::Database& db, std::string_view subscription, std::string_view reason,
+                          model::instant now);
+struct disabled_subscription {
+  std::string subscription;
+  std::string reason;
+  model::instant at{};
+};
+std::vector<disabled_subscription> disabled_subscriptions(SQLite::Database& db);
+
+}  // namespace switchboard::store

@@ -1,0 +1,95 @@
+// The server with integrations configured, and fixture and signing helpers for webhook tests.
+#include "webhooks/webhook_server.hpp"
+
+#include "http/webhooks/signature.hpp"
+#include "support/configs.hpp"
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace switchboard::testing {
+
+void set_integration_secrets(bool on) {
+  const std::pair<const char*, const char*> secrets[] = {{"SWITCHBOARD_SLACK_SIGNING_SECRET", slack_secret},
+                                                         {"SWITCHBOARD_MAILGUN_SIGNING_KEY", mailgun_key},
+                                                         {"SWITCHBOARD_POSTMARK_PASSWORD", postmark_password},
+                                                         {"SWITCHBOARD_REPLY_ADDRESS_KEY", reply_key}};
+  for (const auto& [name, value] : secrets) {
+    if (on)
+      ::setenv(name, value, 1);
+    else
+      ::unsetenv(name);
+  }
+}
+
+std::string fixture(const std::string& name) {
+  std::ifstream in(source_path("tests/webhooks/fixtures/" + name), std::ios::binary);
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+headers slack_headers(const std::string& body, std::int64_t timestamp, const std::string& secret) {
+  const auto ts = std::to_string(timestamp);
+  return {{"X-Slack-Request-Timestamp", ts},
+          {"X-Slack-Signature", "v0=" + http::webhooks::hmac_sha256_hex(secret, "v0:" + ts + ":" + body)}};
+}
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+webhook_server::webhook_server() {
+  set_integration_secrets(true);
+  const auto path = fast_config(dir);
+  std::ofstream(path, std::ios::app) << R"(
+[integrations]
+support_address = "support@example.com"
+postmark_user = "postmark"
+kind_rules = [{ kind = "feature_request", contains_any = ["feature request", "please add"] }]
+
+[integrations.customers.acme]
+name = "Acme Corp"
+stage = "production"
+tier = "premium"
+domains = ["acme.example", "customer.test"]
+
+[integrations.slack.channels.C0SUPPORT01]
+customer = "acme"
+kind = "troubleshooting"
+
+[integrations.slack.users]
+U04ALICE01 = "ce-person"
+)";
+  server = std::make_unique<server_process>(server_args{path, dir.file("switchboard.db"), {}});
+}
+
+std::vector<boost::json::object> webhook_server::requests() const {
+  auto c = client();
+  const auto res = c.get("/v1/requests?limit=200");
+  std::vector<boost::json::object> out;
+  const auto parsed = boost::json::parse(res.body);
+  for (const auto& r : parsed.at("requests").as_array()) out.push_back(r.as_object());
+  return out;
+}
+
+boost::json::object webhook_server::request(std::int64_t id) const {
+  auto c = client();
+  return boost::json::parse(c.get("/v1/requests/" + std::to_string(id)).body).as_object();
+}
+
+std::vector<std::string> webhook_server::event_types(std::int64_t id) const {
+  auto c = client();
+  std::vector<std::string> out;
+  const auto res = c.get("/v1/requests/" + std::to_string(id) + "/events");
+  const auto parsed = boost::json::parse(res.body);
+  for (const auto& e : parsed.at("events").as_array())
+    out.emplace_back(e.at("type").as_string());
+  return out;
+}
+
+}  // namespace switchboard::testing

@@ -1,0 +1,50 @@
+#pragma once
+// The real server with integrations configured, for the webhook tests: a fast-SLA config with
+// an [integrations] section, the secrets in the environment (the server inherits it), the
+// research fixtures' exact bytes, and Slack signing with OpenSSL HMAC.
+
+#include "http/client.hpp"
+#include "support/server_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace switchboard::testing {
+
+inline constexpr const char* slack_secret = "4f8a1c2e9b7d3a6f0e5c8b2d1a9f7e63";  // the fixtures' secret
+inline constexpr const char* mailgun_key = "mg-signing-key-5f2c9a1e7b3d4f60a8e1c2b3d4e5f6a7";
+inline constexpr const char* postmark_password = "pm-secret-7c1d";
+inline constexpr const char* reply_key = "reply-key-3e9a";
+
+// Sets every integration secret in the environment (or clears them all).
+void set_integration_secrets(bool on);
+
+// A fixture's exact bytes (tests/webhooks/fixtures/<name>).
+std::string fixture(const std::string& name);
+
+using headers = std::vector<std::pair<std::string, std::string>>;
+
+// Slack's headers for `body` signed with `secret` at `timestamp` (Unix seconds).
+headers slack_headers(const std::string& body, std::int64_t timestamp, const std::string& secret = slack_secret);
+
+std::int64_t unix_now();
+
+struct webhook_server {
+  webhook_server();  // sets the secrets, writes the config and starts the server
+  temp_dir dir;
+  std::unique_ptr<server_process> server;
+
+  http::client client(model::role role = model::role::ce) const { return server->client(role); }
+  // Every stored request, newest first.
+  std::vector<boost::json::object> requests() const;
+  boost::json::object request(std::int64_t id) const;
+  std::vector<std::string> event_types(std::int64_t id) const;
+};
+
+}  // namespace switchboard::testing
