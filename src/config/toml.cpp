@@ -32,6 +32,12 @@ std::string_view type_name(const toml::node& node) {
   return "nothing";
 }
 
+void fail_at(const toml::key& key, std::string_view file, std::string message) {
+  const auto& begin = key.source().begin;
+  throw error(position{std::string(file), static_cast<int>(begin.line), static_cast<int>(begin.column)},
+              std::move(message));
+}
+
 toml::table parse_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw error(position{path, 0, 0}, "cannot read the file");

@@ -15,8 +15,9 @@ namespace switchboard::config {
 // The position of a parsed TOML node in `file`.
 position position_of(const toml::node& node, std::string_view file);
 
-// Shorthand for the common case: an error about `node` in `file`.
+// Shorthand for the common case: an error about `node` (or a table's `key`) in `file`.
 [[noreturn]] void fail_at(const toml::node& node, std::string_view file, std::string message);
+[[noreturn]] void fail_at(const toml::key& key, std::string_view file, std::string message);
 
 // "a string", "an integer", ...: what a node is, for "expected X, found Y" messages.
 std::string_view type_name(const toml::node& node);

@@ -63,10 +63,7 @@ class reader {
   }
 
   [[noreturn]] void fail(const toml::key& key, std::string message) const {
-    const auto& begin = key.source().begin;
-    throw config::error(
-        config::position{std::string(file_), static_cast<int>(begin.line), static_cast<int>(begin.column)},
-        std::move(message));
+    config::fail_at(key, file_, std::move(message));
   }
 
   // Refuses any key of `table` not in `allowed`, at the key's own position.

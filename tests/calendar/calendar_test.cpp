@@ -1,5 +1,7 @@
 #include "calendar/calendar.hpp"
 
+#include "model/json.hpp"
+
 #include <doctest/doctest.h>
 
 #include <date/tz.h>
@@ -33,17 +35,7 @@ model::instant at(const std::string& text) {
   return std::chrono::sys_days{date} + std::chrono::hours{h} + std::chrono::minutes{mi} + seconds{s};
 }
 
-std::string iso(model::instant t) {
-  const auto day = std::chrono::floor<std::chrono::days>(t);
-  const std::chrono::year_month_day date{day};
-  const std::chrono::hh_mm_ss time{t - day};
-  char text[64];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02ld:%02ld:%02ldZ", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                static_cast<long>(time.hours().count()), static_cast<long>(time.minutes().count()),
-                static_cast<long>(time.seconds().count()));
-  return text;
-}
+std::string iso(model::instant t) { return model::format_instant(t); }
 
 std::chrono::year_month_day ymd(int y, unsigned m, unsigned d) {
   return std::chrono::year_month_day{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};

@@ -8,6 +8,7 @@
 //                                          answer per line, for the first rows of the workload) with
 //                                          ours, and print each class of difference with its reason
 #include "calendar/loader.hpp"
+#include "model/json.hpp"
 #include "config/toml.hpp"
 
 #include <algorithm>
@@ -55,18 +56,7 @@ std::vector<std::string> read_lines(const std::string& path) {
   return lines;
 }
 
-std::string iso(std::int64_t t) {
-  const model::instant at{seconds{t}};
-  const auto day = std::chrono::floor<std::chrono::days>(at);
-  const std::chrono::year_month_day date{day};
-  const std::chrono::hh_mm_ss time{at - day};
-  char text[64];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02ld:%02ld:%02ldZ", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                static_cast<long>(time.hours().count()), static_cast<long>(time.minutes().count()),
-                static_cast<long>(time.seconds().count()));
-  return text;
-}
+std::string iso(std::int64_t t) { return model::format_instant(model::instant{seconds{t}}); }
 
 bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
 
