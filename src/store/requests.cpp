@@ -1,6 +1,7 @@
 // SQL for the event log and the request read model.
 #include "store/requests.hpp"
 
+#include "escalation/ladder.hpp"
 #include "model/json.hpp"
 #include "sla/clock.hpp"
 #include "store/outbox.hpp"
@@ -173,7 +174,19 @@ namespace {
 // of work, with the team's open requests by time to breach.
 std::vector<engine::event> check_capacity(SQLite::Database& db, const engine::policy& policy,
                                           const model::request& filed, model::instant now) {
+  const auto ladder = policy.ladders.find(escalation::capacity);
+  if (ladder == policy.ladders.end()) return {};
+  const auto threshold = ladder->second.thresholds.find(filed.owner);
+  if (threshold == ladder->second.thresholds.end()) return {};
+
   constexpr std::string_view open_statuses = "('new', 'open', 'pending_customer', 'escalated')";
+  SQLite::Statement count(db, fmt::format("SELECT COUNT(*) FROM requests WHERE owner = ? AND status IN {}", open_statuses));
+  count.bind(1, std::string(model::to_string(filed.owner)));
+  count.executeStep();
+  const auto open_count = count.getColumn(0).getInt();
+  // Only the request that crosses the threshold starts the ladder; the list is built only then.
+  if (open_count != threshold->second + 1) return {};
+
   SQLite::Statement query(db, fmt::format("SELECT r.id FROM requests r"
                                           " LEFT JOIN clocks c ON c.request_id = r.id AND c.open = 1"
                                           " WHERE r.owner = ? AND r.status IN {}"
@@ -182,8 +195,7 @@ std::vector<engine::event> check_capacity(SQLite::Database& db, const engine::po
   query.bind(1, std::string(model::to_string(filed.owner)));
   std::vector<model::request_id> open_by_breach;
   while (query.executeStep()) open_by_breach.push_back(query.getColumn(0).getInt64());
-  const auto count = static_cast<int>(open_by_breach.size());
-  return engine::capacity_crossed(policy, filed, count, std::move(open_by_breach), now);
+  return engine::capacity_crossed(policy, filed, open_count, std::move(open_by_breach), now);
 }
 
 }  // namespace
