@@ -4,6 +4,7 @@
 #include "config/tokens.hpp"
 #include "engine/engine.hpp"
 #include "http/client.hpp"
+#include "http/webhooks/integrations.hpp"
 #include "model/json.hpp"
 #include "policy/load.hpp"
 #include "rules/evaluator.hpp"
@@ -14,6 +15,7 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -208,7 +210,8 @@ int main(int argc, char** argv) {
   std::string request_file;
   auto* explain = rules->add_subcommand("explain", "run the rules on a request JSON file and print the decision");
   explain->add_option("REQUEST.json", request_file, "a request as POST /v1/requests takes it")->required();
-  auto* check = rules->add_subcommand("check", "validate the rules and config; exit 1 with file:line:col");
+  auto* check = rules->add_subcommand(
+      "check", "validate the rules, the config and the tokens file; exit 1 with file:line:col");
 
   auto* sla_command = app.add_subcommand("sla", "business-time arithmetic on the configured calendars, offline");
   sla_command->require_subcommand(1);
@@ -372,6 +375,10 @@ int main(int argc, char** argv) {
     const auto settings = config::load_settings(opts.config);
     const auto policy = policy::load(settings);
     if (*check) {
+      // Everything else the server refuses to start on.
+      http::webhooks::load_integrations(settings.file, settings.tiers);
+      if (!settings.tokens_file.empty() && std::filesystem::exists(settings.tokens_file))
+        config::load_token_file(settings.tokens_file);
       if (opts.json)
         fmt::print("{}\n", json::serialize(json::object{{"ok", true},
                                                         {"config", settings.file},
