@@ -139,6 +139,22 @@ TEST_SUITE("integration::api") {
     CHECK(stored_count(client) == 1);
   }
 
+  TEST_CASE("/metrics counts requests, clocks and commits") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    auto client = server.client(model::role::ce);
+    REQUIRE(client.post_json("/v1/requests", request_json("troubleshooting")).status == 201);
+    REQUIRE(client.post_json("/v1/requests", request_json("how_to")).status == 201);
+    http::client anonymous(server.url());
+    CHECK(anonymous.get("/metrics").status == 401);
+    const auto metrics = client.get("/metrics");
+    REQUIRE(metrics.status == 200);
+    CHECK(metrics.header("Content-Type").starts_with("text/plain"));
+    CHECK(metrics.body.find("switchboard_requests{status=\"open\"} 2\n") != std::string::npos);
+    CHECK(metrics.body.find("switchboard_open_clocks{state=\"running\"} 2\n") != std::string::npos);
+    CHECK(metrics.body.find("switchboard_commit_jobs_total 2\n") != std::string::npos);
+  }
+
   TEST_CASE("a keep-alive connection carries many requests and logs one line each") {
     testing::temp_dir dir;
     testing::server_process server(dir.file("switchboard.db"));

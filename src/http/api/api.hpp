@@ -34,6 +34,9 @@ using authenticated_route = std::function<boost::asio::awaitable<response>(const
                                                                            const model::actor&)>;
 route_handler require_token(context& ctx, authenticated_route handler);
 
+// GET /metrics (part of add_routes): counts for Prometheus, with a bearer token like the API.
+void add_metrics_routes(router& routes, context& ctx);
+
 // The /v1/sla routes (part of add_routes).
 void add_sla_routes(router& routes, context& ctx);
 

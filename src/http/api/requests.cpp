@@ -239,6 +239,7 @@ void add_routes(router& routes, context& ctx) {
   routes.add(verb::get, "/v1/escalations", authenticated(ctx, list_escalations));
   routes.add(verb::post, "/v1/escalations/{id}/events", authenticated(ctx, act_on_escalation));
   add_sla_routes(routes, ctx);
+  add_metrics_routes(routes, ctx);
 }
 
 route_handler require_token(context& ctx, authenticated_route handler) {

@@ -1,0 +1,53 @@
+// /metrics: counts for Prometheus (text exposition format), read from the read models.
+#include "http/api/api.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <fmt/format.h>
+
+namespace switchboard::http::api {
+namespace asio = boost::asio;
+
+namespace {
+
+// One gauge per row of `sql` (label value, count).
+void gauge_by(SQLite::Database& db, std::string& out, std::string_view name, std::string_view help,
+              std::string_view label, const std::string& sql) {
+  out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, help, name);
+  SQLite::Statement query(db, sql);
+  while (query.executeStep())
+    out += fmt::format("{}{{{}=\"{}\"}} {}\n", name, label, query.getColumn(0).getString(),
+                       query.getColumn(1).getInt64());
+}
+
+asio::awaitable<response> metrics(context& ctx) {
+  std::string out;
+  gauge_by(ctx.reader, out, "switchboard_requests", "Requests by status.", "status",
+           "SELECT status, COUNT(*) FROM requests GROUP BY status ORDER BY status");
+  gauge_by(ctx.reader, out, "switchboard_open_clocks", "Open SLA clocks by state.", "state",
+           "SELECT state, COUNT(*) FROM clocks WHERE open = 1 GROUP BY state ORDER BY state");
+  gauge_by(ctx.reader, out, "switchboard_escalations", "Escalations by state.", "state",
+           "SELECT state, COUNT(*) FROM escalations GROUP BY state ORDER BY state");
+  gauge_by(ctx.reader, out, "switchboard_outbound_deliveries", "Outbound webhook deliveries by state.", "state",
+           "SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state");
+  const auto stats = ctx.writer.stats();
+  out += fmt::format(
+      "# HELP switchboard_commit_jobs_total Writes committed through group commit.\n"
+      "# TYPE switchboard_commit_jobs_total counter\nswitchboard_commit_jobs_total {}\n"
+      "# HELP switchboard_commit_transactions_total Transactions those writes shared.\n"
+      "# TYPE switchboard_commit_transactions_total counter\nswitchboard_commit_transactions_total {}\n",
+      stats.jobs, stats.batches);
+  response res{status::ok, 11};
+  res.set(beast_http::field::content_type, "text/plain; version=0.0.4");
+  res.body() = std::move(out);
+  res.prepare_payload();
+  co_return res;
+}
+
+}  // namespace
+
+void add_metrics_routes(router& routes, context& ctx) {
+  routes.add(beast_http::verb::get, "/metrics",
+             require_token(ctx, [&ctx](const request&, const route_match&, const model::actor&) { return metrics(ctx); }));
+}
+
+}  // namespace switchboard::http::api
