@@ -13,15 +13,6 @@
 namespace switchboard::config {
 namespace {
 
-void reject_unknown_keys(const toml::table& table, std::string_view file,
-                         std::initializer_list<std::string_view> known, std::string_view section) {
-  for (const auto& [key, node] : table) {
-    if (std::find(known.begin(), known.end(), key.str()) == known.end())
-      fail_at(node, file, fmt::format("unknown key \"{}\" in {}; expected one of {}", key.str(), section,
-                                      fmt::join(known, ", ")));
-  }
-}
-
 std::string string_value(const toml::node& node, std::string_view file, std::string_view what) {
   const auto* value = node.as_string();
   if (value == nullptr) fail_at(node, file, fmt::format("{} must be a string", what));

@@ -2,6 +2,9 @@
 #define TOML_IMPLEMENTATION
 #include "config/toml.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -36,6 +39,16 @@ void fail_at(const toml::key& key, std::string_view file, std::string message) {
   const auto& begin = key.source().begin;
   throw error(position{std::string(file), static_cast<int>(begin.line), static_cast<int>(begin.column)},
               std::move(message));
+}
+
+void reject_unknown_keys(const toml::table& table, std::string_view file,
+                         std::initializer_list<std::string_view> allowed, std::string_view where) {
+  for (const auto& [key, value] : table) {
+    if (std::find(allowed.begin(), allowed.end(), key.str()) != allowed.end()) continue;
+    fail_at(key, file,
+            fmt::format("unknown key \"{}\" in {}; expected {}{}", key.str(), where, allowed.size() > 1 ? "one of " : "",
+                        fmt::join(allowed, ", ")));
+  }
 }
 
 toml::table parse_file(const std::string& path) {

@@ -7,6 +7,7 @@
 
 #include <toml++/toml.h>
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,11 @@ position position_of(const toml::node& node, std::string_view file);
 // Shorthand for the common case: an error about `node` (or a table's `key`) in `file`.
 [[noreturn]] void fail_at(const toml::node& node, std::string_view file, std::string message);
 [[noreturn]] void fail_at(const toml::key& key, std::string_view file, std::string message);
+
+// Refuses any key of `table` not in `allowed`, at the key's own position:
+// `unknown key "x" in WHERE; expected one of a, b`.
+void reject_unknown_keys(const toml::table& table, std::string_view file,
+                         std::initializer_list<std::string_view> allowed, std::string_view where);
 
 // "a string", "an integer", ...: what a node is, for "expected X, found Y" messages.
 std::string_view type_name(const toml::node& node);

@@ -45,16 +45,10 @@ std::vector<model::role> roles_at(const toml::node& node, std::string_view file)
   return roles;
 }
 
-void reject_unknown(const toml::table& table, std::string_view file, std::initializer_list<std::string_view> known) {
-  for (const auto& [key, node] : table)
-    if (std::find(known.begin(), known.end(), key.str()) == known.end())
-      config::fail_at(node, file, fmt::format("unknown key \"{}\"; expected one of {}", key.str(), fmt::join(known, ", ")));
-}
-
 level level_at(const toml::node& node, std::string_view file) {
   const auto* table = node.as_table();
   if (table == nullptr) config::fail_at(node, file, "a level is a table: { after = \"2h\", notify = [\"...\"] }");
-  reject_unknown(*table, file, {"after", "notify", "when"});
+  config::reject_unknown_keys(*table, file, {"after", "notify", "when"}, "an escalation level");
   level result;
   result.after = duration_at(required_key(*table, "after", file, "business time from the trigger"), file);
   result.notify = roles_at(required_key(*table, "notify", file, "roles to notify"), file);
@@ -82,7 +76,7 @@ std::vector<model::role> ladder::roles() const {
 }
 
 ladder_map load_ladders(const toml::table& escalation, std::string_view file, const sla::calendar_map& calendars) {
-  reject_unknown(escalation, file, {"ladder"});
+  config::reject_unknown_keys(escalation, file, {"ladder"}, "[escalation]");
   ladder_map ladders;
   const auto* list = escalation.get("ladder");
   if (list == nullptr) return ladders;
@@ -91,7 +85,8 @@ ladder_map load_ladders(const toml::table& escalation, std::string_view file, co
   for (const auto& item : *array) {
     const auto* table = item.as_table();
     if (table == nullptr) config::fail_at(item, file, "a ladder is a table");
-    reject_unknown(*table, file, {"name", "calendar", "repeat_every", "trigger_after", "thresholds", "levels"});
+    config::reject_unknown_keys(*table, file, {"name", "calendar", "repeat_every", "trigger_after", "thresholds", "levels"},
+                                "[[escalation.ladder]]");
     ladder result;
     const auto& name_node = required_key(*table, "name", file, "sla_breach, concern or capacity");
     result.name = name_node.value_or(std::string());

@@ -66,14 +66,9 @@ class reader {
     config::fail_at(key, file_, std::move(message));
   }
 
-  // Refuses any key of `table` not in `allowed`, at the key's own position.
   void check_keys(const toml::table& table, std::initializer_list<std::string_view> allowed,
                   std::string_view where) const {
-    for (const auto& [key, value] : table) {
-      if (std::find(allowed.begin(), allowed.end(), key.str()) != allowed.end()) continue;
-      fail(key, fmt::format("unknown key \"{}\" in {}; expected {}{}", key.str(), where,
-                            allowed.size() > 1 ? "one of " : "", fmt::join(allowed, ", ")));
-    }
+    config::reject_unknown_keys(table, file_, allowed, where);
   }
 
   const toml::node& require(const toml::table& table, std::string_view key, std::string_view where,

@@ -39,12 +39,12 @@ TEST_SUITE("config::settings") {
     CHECK(error_of(dir, "[server]\nlisten = \"nowhere\"\n") ==
           file + ":2:10: \"nowhere\" is not HOST:PORT");
     CHECK(error_of(dir, "[server]\nport = 80\n") ==
-          file + ":2:8: unknown key \"port\" in [server]; expected one of listen, database, max_body_bytes, rules");
+          file + ":2:1: unknown key \"port\" in [server]; expected one of listen, database, max_body_bytes, rules");
     CHECK(error_of(dir, "[server]\nmax_body_bytes = -1\n") ==
           file + ":2:18: max_body_bytes must be a positive integer (bytes)");
     CHECK(error_of(dir, "[customers]\ntiers = []\n") == file + ":2:9: tiers must be a non-empty array of strings");
     CHECK(error_of(dir, "[servre]\n") ==
-          file + ":1:1: unknown key \"servre\" in the top level; expected one of server, customers, calendars, sla, auth, workflow, escalation, notify, integrations");
+          file + ":1:2: unknown key \"servre\" in the top level; expected one of server, customers, calendars, sla, auth, workflow, escalation, notify, integrations");
     CHECK(error_of(dir, "[server\n").starts_with(file + ":1:8: "));
   }
 

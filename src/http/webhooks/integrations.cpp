@@ -11,14 +11,6 @@
 namespace switchboard::http::webhooks {
 namespace {
 
-void reject_unknown_keys(const toml::table& table, std::string_view file,
-                         std::initializer_list<std::string_view> known, std::string_view section) {
-  for (const auto& [key, node] : table)
-    if (std::find(known.begin(), known.end(), key.str()) == known.end())
-      config::fail_at(node, file, fmt::format("unknown key \"{}\" in {}; expected one of {}", key.str(), section,
-                                              fmt::join(known, ", ")));
-}
-
 const toml::table& table_at(const toml::node& node, std::string_view file, std::string_view what) {
   const auto* table = node.as_table();
   if (table == nullptr) config::fail_at(node, file, fmt::format("{} must be a table", what));
@@ -69,7 +61,7 @@ void load_customers(integrations& out, const toml::table& table, std::string_vie
                     const std::vector<std::string>& tiers) {
   for (const auto& [key, node] : table) {
     const auto& entry = table_at(node, file, fmt::format("[integrations.customers.{}]", key.str()));
-    reject_unknown_keys(entry, file, {"name", "stage", "tier", "domains"}, "a customer");
+    config::reject_unknown_keys(entry, file, {"name", "stage", "tier", "domains"}, "a customer");
     model::customer customer;
     customer.id = std::string(key.str());
     customer.name = customer.id;
@@ -95,11 +87,11 @@ void load_customers(integrations& out, const toml::table& table, std::string_vie
 }
 
 void load_slack(integrations& out, const toml::table& table, std::string_view file) {
-  reject_unknown_keys(table, file, {"channels", "users"}, "[integrations.slack]");
+  config::reject_unknown_keys(table, file, {"channels", "users"}, "[integrations.slack]");
   if (const auto* channels = table.get("channels")) {
     for (const auto& [key, node] : table_at(*channels, file, "[integrations.slack.channels]")) {
       const auto& entry = table_at(node, file, "a Slack channel");
-      reject_unknown_keys(entry, file, {"customer", "kind"}, "a Slack channel");
+      config::reject_unknown_keys(entry, file, {"customer", "kind"}, "a Slack channel");
       slack_channel channel;
       const auto* customer = entry.get("customer");
       if (customer == nullptr) config::fail_at(node, file, "a Slack channel needs customer = \"<customer id>\"");
@@ -130,7 +122,7 @@ integrations load_integrations(const std::string& path, const std::vector<std::s
   const auto* node = root.get("integrations");
   if (node == nullptr) return out;
   const auto& table = table_at(*node, path, "[integrations]");
-  reject_unknown_keys(table, path,
+  config::reject_unknown_keys(table, path,
                       {"support_address", "postmark_user", "slack_max_body_bytes", "email_max_body_bytes", "email_kind",
                        "kind_rules", "customers", "slack"},
                       "[integrations]");
@@ -150,7 +142,7 @@ integrations load_integrations(const std::string& path, const std::vector<std::s
     if (array == nullptr) config::fail_at(*rules, path, "kind_rules must be an array of { kind, contains_any }");
     for (const auto& item : *array) {
       const auto& entry = table_at(item, path, "a kind rule");
-      reject_unknown_keys(entry, path, {"kind", "contains_any"}, "a kind rule");
+      config::reject_unknown_keys(entry, path, {"kind", "contains_any"}, "a kind rule");
       const auto* kind = entry.get("kind");
       const auto* phrases = entry.get("contains_any");
       if (kind == nullptr || phrases == nullptr) config::fail_at(item, path, "a kind rule needs kind and contains_any");
