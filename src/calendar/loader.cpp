@@ -15,26 +15,6 @@ namespace {
 
 using std::chrono::seconds;
 
-[[noreturn]] void fail_at_key(const toml::key& key, std::string_view file, std::string message) {
-  const auto& begin = key.source().begin;
-  throw config::error(config::position{std::string(file), static_cast<int>(begin.line), static_cast<int>(begin.column)},
-                      std::move(message));
-}
-
-void reject_unknown_keys(const toml::table& table, std::string_view file, std::initializer_list<std::string_view> known,
-                         std::string_view where) {
-  for (const auto& [key, node] : table) {
-    if (std::find(known.begin(), known.end(), key.str()) != known.end()) continue;
-    std::string expected;
-    for (const auto name : known) {
-      if (!expected.empty()) expected += ", ";
-      expected += name;
-    }
-    fail_at_key(key, file, "unknown key \"" + std::string(key.str()) + "\" in " + std::string(where) +
-                               "; expected one of " + expected);
-  }
-}
-
 const std::string& string_at(const toml::node& node, std::string_view file, std::string_view what) {
   const auto* value = node.as_string();
   if (value == nullptr) config::fail_at(node, file, std::string(what) + " must be a string");
@@ -145,7 +125,7 @@ business_calendar load_one(std::string_view name, const toml::node& node, std::s
   const auto* table = node.as_table();
   const std::string where = "calendar \"" + std::string(name) + "\"";
   if (table == nullptr) config::fail_at(node, file, where + " must be a table with zone, shifts and holidays");
-  reject_unknown_keys(*table, file, {"zone", "shifts", "holidays"}, where);
+  config::reject_unknown_keys(*table, file, {"zone", "shifts", "holidays"}, where);
 
   calendar_spec spec;
   spec.name = std::string(name);
@@ -165,7 +145,7 @@ business_calendar load_one(std::string_view name, const toml::node& node, std::s
     const auto* shift = shift_node.as_table();
     if (shift == nullptr)
       config::fail_at(shift_node, file, "a shift must be a table like { days = [\"mon\"], open = \"02:00\", close = \"18:00\" }");
-    reject_unknown_keys(*shift, file, {"days", "open", "close"}, "a shift");
+    config::reject_unknown_keys(*shift, file, {"days", "open", "close"}, "a shift");
     const auto* open = shift->get("open");
     const auto* close = shift->get("close");
     if (open == nullptr || close == nullptr)

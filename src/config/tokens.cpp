@@ -56,9 +56,7 @@ std::optional<model::actor> token_table::find(std::string_view token) const {
 std::vector<token_entry> load_token_file(const std::string& path) {
   const auto root = parse_file(path);
   std::vector<token_entry> entries;
-  for (const auto& [key, node] : root) {
-    if (key.str() != "token") fail_at(node, path, fmt::format("unknown key \"{}\"; expected [[token]] tables", key.str()));
-  }
+  reject_unknown_keys(root, path, {"token"}, "a tokens file");
   const auto* tokens = root.get("token");
   if (tokens == nullptr) return entries;
   const auto* array = tokens->as_array();
@@ -66,12 +64,11 @@ std::vector<token_entry> load_token_file(const std::string& path) {
   for (const auto& item : *array) {
     const auto* table = item.as_table();
     if (table == nullptr) fail_at(item, path, "expected a table with person, role and sha256");
+    reject_unknown_keys(*table, path, {"person", "role", "sha256"}, "[[token]]");
     token_entry entry;
     bool has_person = false, has_role = false, has_hash = false;
     for (const auto& [key, value] : *table) {
       const auto* text = value.as_string();
-      if (key.str() != "person" && key.str() != "role" && key.str() != "sha256")
-        fail_at(value, path, fmt::format("unknown key \"{}\"; expected person, role and sha256", key.str()));
       if (text == nullptr) fail_at(value, path, fmt::format("{} must be a string", key.str()));
       const std::string& s = text->get();
       if (key.str() == "person") {

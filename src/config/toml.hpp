@@ -28,6 +28,25 @@ void reject_unknown_keys(const toml::table& table, std::string_view file,
 // "a string", "an integer", ...: what a node is, for "expected X, found Y" messages.
 std::string_view type_name(const toml::node& node);
 
+// Errors about the nodes of one file being loaded; loaders derive from it so that every check
+// names the file without passing it around.
+class file_errors {
+ public:
+  explicit file_errors(std::string_view file) : file_(file) {}
+
+  [[noreturn]] void fail(const toml::node& node, std::string message) const {
+    fail_at(node, file_, std::move(message));
+  }
+  [[noreturn]] void fail(const toml::key& key, std::string message) const { fail_at(key, file_, std::move(message)); }
+  void check_keys(const toml::table& table, std::initializer_list<std::string_view> allowed,
+                  std::string_view where) const {
+    reject_unknown_keys(table, file_, allowed, where);
+  }
+
+ protected:
+  std::string_view file_;
+};
+
 // Reads and parses a TOML file; syntax errors and unreadable files become config::error.
 toml::table parse_file(const std::string& path);
 

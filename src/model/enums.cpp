@@ -149,7 +149,6 @@ std::string_view request_status_names() { return names_of<status_names>(); }
 std::string_view request_source_names() { return names_of<source_names>(); }
 std::string_view priority_names() { return names_of<priority_table>(); }
 std::string_view sla_metric_names() { return names_of<metric_table>(); }
-std::string_view clock_state_names() { return names_of<clock_state_table>(); }
 std::string_view role_names() { return names_of<role_table>(); }
 std::string_view escalation_state_names() { return names_of<escalation_state_table>(); }
 

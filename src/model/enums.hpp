@@ -65,7 +65,6 @@ std::string_view request_status_names();
 std::string_view request_source_names();
 std::string_view priority_names();
 std::string_view sla_metric_names();
-std::string_view clock_state_names();
 std::string_view role_names();
 std::string_view escalation_state_names();
 

@@ -47,6 +47,9 @@ bool valid_event_pattern(std::string_view p) {
 subscription load_subscription(const toml::table& table, const std::string& file) {
   subscription sub;
   bool has_events = false;
+  config::reject_unknown_keys(table, file,
+                              {"name", "url", "url_env", "events", "secret_env", "format", "allow_private"},
+                              "[[notify.subscription]]");
   for (const auto& [key, node] : table) {
     const auto k = key.str();
     if (k == "name") {
@@ -87,11 +90,6 @@ subscription load_subscription(const toml::table& table, const std::string& file
       const auto* flag = node.as_boolean();
       if (flag == nullptr) config::fail_at(node, file, "allow_private must be true or false");
       sub.allow_private = flag->get();
-    } else {
-      config::fail_at(node, file,
-                      fmt::format("unknown key \"{}\" in [[notify.subscription]]; expected name, url, url_env, "
-                                  "events, secret_env, format or allow_private",
-                                  k));
     }
   }
   if (sub.name.empty()) config::fail_at(table, file, "a [[notify.subscription]] needs a name");
@@ -155,6 +153,9 @@ url_parts parse_url(std::string_view url) {
 
 settings load_settings(const toml::table& notify, const std::string& file) {
   settings out;
+  config::reject_unknown_keys(notify, file,
+                              {"initial_backoff", "max_backoff", "max_age", "timeout", "poll_interval", "subscription"},
+                              "[notify]");
   for (const auto& [key, node] : notify) {
     const auto k = key.str();
     if (k == "initial_backoff") out.initial_backoff = duration_value(node, file, k, false);
@@ -174,11 +175,6 @@ settings load_settings(const toml::table& notify, const std::string& file) {
             config::fail_at(*table, file, fmt::format("a subscription named \"{}\" is already defined", sub.name));
         out.subscriptions.push_back(std::move(sub));
       }
-    } else {
-      config::fail_at(node, file,
-                      fmt::format("unknown key \"{}\" in [notify]; expected initial_backoff, max_backoff, max_age, "
-                                  "timeout, poll_interval or [[notify.subscription]]",
-                                  k));
     }
   }
   if (out.max_backoff < out.initial_backoff) config::fail_at(notify, file, "max_backoff must be at least initial_backoff");

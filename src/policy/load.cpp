@@ -22,6 +22,7 @@ const toml::table* section(const toml::table& root, std::string_view key, const 
 
 engine::workflow_settings load_workflow(const toml::table& table, const std::string& file) {
   engine::workflow_settings workflow;
+  config::reject_unknown_keys(table, file, {"loaded_terms", "suggested_wording", "first_contact_template"}, "[workflow]");
   for (const auto& [key, node] : table) {
     if (key.str() == "loaded_terms") {
       const auto* array = node.as_array();
@@ -36,11 +37,6 @@ engine::workflow_settings load_workflow(const toml::table& table, const std::str
       const auto* text = node.as_string();
       if (text == nullptr || text->get().empty()) config::fail_at(node, file, fmt::format("{} must be a non-empty string", key.str()));
       (key.str() == "suggested_wording" ? workflow.suggested_wording : workflow.first_contact_template) = text->get();
-    } else {
-      config::fail_at(node, file,
-                      fmt::format("unknown key \"{}\" in [workflow]; expected loaded_terms, suggested_wording or "
-                                  "first_contact_template",
-                                  key.str()));
     }
   }
   return workflow;

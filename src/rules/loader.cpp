@@ -85,9 +85,9 @@ std::string lower(std::string_view text) {
 }
 
 // Reads one rules document; `file_` names it in every error.
-class reader {
+class reader : config::file_errors {
  public:
-  reader(std::string_view file, const vocabulary& known) : file_(file), known_(known) {}
+  reader(std::string_view file, const vocabulary& known) : config::file_errors(file), known_(known) {}
 
   std::vector<rule> read_rules(const toml::table& root) {
     check_keys(root, {"rule", "fallback"}, "the rules file");
@@ -126,19 +126,6 @@ class reader {
   }
 
  private:
-  [[noreturn]] void fail(const toml::node& node, std::string message) const {
-    config::fail_at(node, file_, std::move(message));
-  }
-
-  [[noreturn]] void fail(const toml::key& key, std::string message) const {
-    config::fail_at(key, file_, std::move(message));
-  }
-
-  void check_keys(const toml::table& table, std::initializer_list<std::string_view> allowed,
-                  std::string_view where) const {
-    config::reject_unknown_keys(table, file_, allowed, where);
-  }
-
   const toml::node& require(const toml::table& table, std::string_view key, std::string_view where) const {
     const toml::node* node = table.get(key);
     if (node == nullptr) fail(table, fmt::format("missing \"{}\" in {}", key, where));
@@ -348,7 +335,6 @@ class reader {
     return result;
   }
 
-  std::string_view file_;
   const vocabulary& known_;
 };
 

@@ -26,10 +26,10 @@ bool contains(const std::vector<T>& values, const T& value) {
 }
 
 // Reads one [sla] table; `file_` names it in every error.
-class reader {
+class reader : config::file_errors {
  public:
   reader(std::string_view file, const calendar_map& calendars, const std::vector<std::string>& tiers)
-      : file_(file), calendars_(calendars), tiers_(tiers) {}
+      : config::file_errors(file), calendars_(calendars), tiers_(tiers) {}
 
   std::vector<policy> read(const toml::table& sla) const {
     check_keys(sla, {"policy"}, "[sla]");
@@ -58,19 +58,6 @@ class reader {
   }
 
  private:
-  [[noreturn]] void fail(const toml::node& node, std::string message) const {
-    config::fail_at(node, file_, std::move(message));
-  }
-
-  [[noreturn]] void fail(const toml::key& key, std::string message) const {
-    config::fail_at(key, file_, std::move(message));
-  }
-
-  void check_keys(const toml::table& table, std::initializer_list<std::string_view> allowed,
-                  std::string_view where) const {
-    config::reject_unknown_keys(table, file_, allowed, where);
-  }
-
   const toml::node& require(const toml::table& table, std::string_view key, std::string_view where,
                             std::string_view hint) const {
     const toml::node* node = table.get(key);
@@ -218,7 +205,6 @@ class reader {
     return result;
   }
 
-  std::string_view file_;
   const calendar_map& calendars_;
   const std::vector<std::string>& tiers_;
 };
