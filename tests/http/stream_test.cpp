@@ -4,6 +4,7 @@
 
 #include "http/client.hpp"
 #include "http/server.hpp"
+#include "support/configs.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -354,21 +355,13 @@ TEST_SUITE("integration::dashboard") {
     testing::temp_dir dir;
     const auto token = testing::token_for(model::role::viewer);
     // The shipped rules, and a clock on every troubleshooting request.
-    const auto config = testing::write_file(dir.file("switchboard.toml"), fmt::format(R"(
-[server]
-rules = "{}"
-
-[calendars.always]
-zone = "UTC"
-shifts = [{{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "00:00", close = "24:00" }}]
-
+    const auto config = testing::config_on_always_calendar(dir, R"(
 [[sla.policy]]
 name = "any"
 kinds = ["troubleshooting"]
 calendar = "always"
-metrics = [{{ metric = "first_response", target = "1h" }}]
-)",
-                                                                                  testing::source_path("rules/routing.toml")));
+metrics = [{ metric = "first_response", target = "1h" }]
+)");
     testing::server_process server({config, dir.file("switchboard.db"), {}});
     const auto port = static_cast<unsigned short>(std::stoi(server.url().substr(server.url().rfind(':') + 1)));
 

@@ -1,5 +1,6 @@
 // The real server over real sockets: filing, reading back, and every error status.
 #include "http/client.hpp"
+#include "support/api.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -23,24 +24,11 @@ std::string request_json(std::string_view kind, std::string_view title = "Search
       {"use_case", "code-search"}});
 }
 
-json::object parse_object(const std::string& body) { return json::parse(body).as_object(); }
-
-std::int64_t stored_count(http::client& client) {
-  std::int64_t count = 0;
-  std::string target = "/v1/requests?limit=200";
-  for (;;) {
-    const auto page = parse_object(client.get(target).body);
-    count += static_cast<std::int64_t>(page.at("requests").as_array().size());
-    if (page.at("next_cursor").is_null()) return count;
-    target = "/v1/requests?limit=200&cursor=" + std::string(page.at("next_cursor").as_string());
-  }
-}
-
 void check_error(const http::client_response& res, unsigned status, std::string_view code) {
   CAPTURE(res.body);
   CHECK(res.status == status);
   CHECK(res.header("Content-Type") == "application/json");
-  const auto body = parse_object(res.body);
+  const auto body = testing::json_of(res);
   CHECK(body.at("error").at("code").as_string() == code);
   CHECK_FALSE(body.at("error").at("message").as_string().empty());
 }
@@ -63,7 +51,7 @@ TEST_SUITE("integration::api") {
       CAPTURE(kind);
       const auto created = client.post_json("/v1/requests", request_json(kind));
       REQUIRE(created.status == 201);
-      const auto body = parse_object(created.body);
+      const auto body = testing::json_of(created);
       CHECK(body.at("owner").as_string() == owner);
       CHECK(body.at("status").as_string() == "open");
       CHECK(body.at("priority").as_string() == "high");
@@ -75,31 +63,31 @@ TEST_SUITE("integration::api") {
 
       const auto read = client.get("/v1/requests/" + std::to_string(id));
       REQUIRE(read.status == 200);
-      const auto stored = parse_object(read.body);
+      const auto stored = testing::json_of(read);
       CHECK(stored.at("owner") == body.at("owner"));
       CHECK(stored.at("routing") == body.at("routing"));
       CHECK(stored.at("customer").at("tier").as_string() == "premium");
     }
 
     SUBCASE("a request that asks for Engineering is routed by kind, and the decision says so") {
-      const auto created = parse_object(
+      const auto created = testing::json_of(
           client.post_json("/v1/requests", request_json("troubleshooting", "Need an engineer",
                                                         "Please escalate to the engineering team directly"))
-              .body);
+              );
       CHECK(created.at("owner").as_string() == "se");
       CHECK_FALSE(created.at("routing").at("notes").as_array().empty());
     }
 
     SUBCASE("listing filters by team and pages newest first") {
-      const auto se = parse_object(client.get("/v1/requests?team=se").body);
+      const auto se = testing::json_of(client.get("/v1/requests?team=se"));
       CHECK(se.at("requests").as_array().size() == 2);
-      const auto page = parse_object(client.get("/v1/requests?limit=2").body);
+      const auto page = testing::json_of(client.get("/v1/requests?limit=2"));
       REQUIRE(page.at("requests").as_array().size() == 2);
       CHECK(page.at("requests").at(0).at("id").as_int64() == 4);
-      const auto next = parse_object(
-          client.get("/v1/requests?limit=2&cursor=" + std::string(page.at("next_cursor").as_string())).body);
+      const auto next = testing::json_of(
+          client.get("/v1/requests?limit=2&cursor=" + std::string(page.at("next_cursor").as_string())));
       CHECK(next.at("requests").at(0).at("id").as_int64() == 2);
-      const auto acme = parse_object(client.get("/v1/requests?customer=acme&status=open").body);
+      const auto acme = testing::json_of(client.get("/v1/requests?customer=acme&status=open"));
       CHECK(acme.at("requests").as_array().size() == 4);
     }
   }
@@ -125,7 +113,7 @@ TEST_SUITE("integration::api") {
         R"({"kind":"bug","customer":{"id":"acme","name":"Acme","stage":"customer","tier":"gold"},"priority":"p1","colour":"red"})");
     check_error(invalid, 422, "invalid_fields");
     std::vector<std::string> named;
-    const auto invalid_body = parse_object(invalid.body);
+    const auto invalid_body = testing::json_of(invalid);
     for (const auto& f : invalid_body.at("error").at("fields").as_array())
       named.emplace_back(f.at("field").as_string());
     CHECK(named == std::vector<std::string>{"colour", "kind", "title", "priority", "customer.stage", "customer.tier"});
@@ -134,9 +122,9 @@ TEST_SUITE("integration::api") {
     auto big = server.client(model::role::ce);
     check_error(big.post_json("/v1/requests", std::string(1024 * 1024 + 1, 'x')), 413, "payload_too_large");
 
-    CHECK(stored_count(client) == 0);
+    CHECK(testing::all_requests(client).empty());
     CHECK(client.post_json("/v1/requests", request_json("how_to")).status == 201);
-    CHECK(stored_count(client) == 1);
+    CHECK(testing::all_requests(client).size() == 1);
   }
 
   TEST_CASE("/metrics counts requests, clocks and commits") {

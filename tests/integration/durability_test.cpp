@@ -1,5 +1,6 @@
 // Nothing acknowledged is lost: concurrent filing, then a restart.
 #include "http/client.hpp"
+#include "support/api.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -17,13 +18,8 @@ namespace {
 
 std::set<std::int64_t> all_ids(http::client& client) {
   std::set<std::int64_t> ids;
-  std::string target = "/v1/requests?limit=200";
-  for (;;) {
-    const auto page = json::parse(client.get(target).body).as_object();
-    for (const auto& r : page.at("requests").as_array()) ids.insert(r.at("id").as_int64());
-    if (page.at("next_cursor").is_null()) return ids;
-    target = "/v1/requests?limit=200&cursor=" + std::string(page.at("next_cursor").as_string());
-  }
+  for (const auto& request : testing::all_requests(client)) ids.insert(request.at("id").as_int64());
+  return ids;
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // Friday afternoon in Pacific time and runs 600 times faster (a second is ten minutes).
 #include "http/client.hpp"
 #include "model/json.hpp"
+#include "support/api.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -18,8 +19,6 @@ using model::role;
 
 namespace {
 
-json::object parse(const http::client_response& res) { return json::parse(res.body).as_object(); }
-
 model::instant at(std::string_view iso) { return *model::parse_instant(iso); }
 
 struct recorded {
@@ -30,7 +29,7 @@ struct recorded {
 
 std::vector<recorded> events_of(http::client& client, std::int64_t id) {
   std::vector<recorded> out;
-  const auto body = parse(client.get(fmt::format("/v1/requests/{}/events", id)));
+  const auto body = testing::json_of(client.get(fmt::format("/v1/requests/{}/events", id)));
   for (const auto& e : body.at("events").as_array())
     out.push_back({std::string(e.at("type").as_string()), std::string(e.at("actor").as_string()),
                    at(e.at("at").as_string())});
@@ -49,7 +48,7 @@ TEST_SUITE("integration::scenario") {
     auto se = server.client(role::se);
     auto vp = server.client(role::vp_technical_success);
 
-    const auto filed = parse(ce.post_json(
+    const auto filed = testing::json_of(ce.post_json(
         "/v1/requests",
         R"({"kind":"troubleshooting","source":"cli","customer":{"id":"initech","name":"Initech","stage":"trial"},
             "title":"Code search returns nothing after upgrade","body":"Since 5.2 every query is empty."})"));
@@ -63,8 +62,8 @@ TEST_SUITE("integration::scenario") {
         "customer_impact":"40 engineers cannot search","environment":"Docker Compose, 5.2.0",
         "steps_tried":"Reindexed; checked the zoekt logs","customer_told":"Support will follow up"})");
     REQUIRE(handed.status == 200);
-    CHECK(parse(handed).at("warnings").as_array().empty());
-    const auto engaged = parse(se.post_json(fmt::format("/v1/requests/{}/events", id),
+    CHECK(testing::json_of(handed).at("warnings").as_array().empty());
+    const auto engaged = testing::json_of(se.post_json(fmt::format("/v1/requests/{}/events", id),
                                             R"({"type":"engage_engineering","message":"zoekt panics on startup"})"));
     const auto interrupt = engaged.at("created").at("id").as_int64();
     CHECK(engaged.at("created").at("owner").as_string() == "engineering");
@@ -74,7 +73,7 @@ TEST_SUITE("integration::scenario") {
     // Technical Success two business hours later: both before Friday 18:00.
     std::string escalation;
     for (int attempt = 0; attempt < 300 && escalation.empty(); ++attempt) {
-      const auto open = parse(vp.get("/v1/escalations?state=open&role=vp_technical_success"));
+      const auto open = testing::json_of(vp.get("/v1/escalations?state=open&role=vp_technical_success"));
       if (!open.at("escalations").as_array().empty())
         escalation = std::string(open.at("escalations").at(0).at("id").as_string());
       else
@@ -114,7 +113,7 @@ TEST_SUITE("integration::scenario") {
     CHECK(events[10].at == created + 3h);
     CHECK(events[11].at >= created + 3h);
 
-    const auto request = parse(se.get(fmt::format("/v1/requests/{}", id)));
+    const auto request = testing::json_of(se.get(fmt::format("/v1/requests/{}", id)));
     const auto& ladder = request.at("escalations").at(0);
     CHECK(ladder.at("state").as_string() == "acknowledged");
     CHECK(ladder.at("notifications").at(0).at("roles") == json::array{"head_of_cs"});

@@ -3,6 +3,7 @@
 #include "http/client.hpp"
 #include "model/json.hpp"
 #include "support/configs.hpp"
+#include "support/api.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -21,8 +22,6 @@ using model::role;
 
 namespace {
 
-json::object parse(const http::client_response& res) { return json::parse(res.body).as_object(); }
-
 std::string request_body(std::string_view kind, std::string_view stage = "trial") {
   return fmt::format(R"({{"kind":"{}","customer":{{"id":"acme","name":"Acme","stage":"{}"}},"title":"Search is down"}})",
                      kind, stage);
@@ -31,7 +30,7 @@ std::string request_body(std::string_view kind, std::string_view stage = "trial"
 std::int64_t file(http::client& client, std::string_view kind) {
   const auto res = client.post_json("/v1/requests", request_body(kind));
   REQUIRE(res.status == 201);
-  return parse(res).at("id").as_int64();
+  return testing::json_of(res).at("id").as_int64();
 }
 
 http::client_response act(http::client& client, std::int64_t id, json::object body) {
@@ -47,7 +46,7 @@ const json::object handoff_context{{"type", "handoff"},
 // Everything stored: every request's events, as one string to compare before and after.
 std::string everything(http::client& reader) {
   std::string all;
-  const auto page = parse(reader.get("/v1/requests?limit=200"));
+  const auto page = testing::json_of(reader.get("/v1/requests?limit=200"));
   for (const auto& r : page.at("requests").as_array())
     all += reader.get(fmt::format("/v1/requests/{}/events", r.at("id").as_int64())).body;
   return all;
@@ -67,7 +66,7 @@ TEST_SUITE("integration::workflow") {
     http::client anonymous(server.url());
     auto no_token = anonymous.post_json("/v1/requests", request_body("how_to"));
     CHECK(no_token.status == 401);
-    CHECK(parse(no_token).at("error").at("code").as_string() == "unauthenticated");
+    CHECK(testing::json_of(no_token).at("error").at("code").as_string() == "unauthenticated");
     CHECK(anonymous.get("/v1/requests").status == 401);
     http::client forged(server.url());
     forged.set_token("sb_not-a-real-token");
@@ -76,25 +75,25 @@ TEST_SUITE("integration::workflow") {
 
     const auto viewer_files = viewer.post_json("/v1/requests", request_body("how_to"));
     CHECK(viewer_files.status == 403);
-    CHECK(parse(viewer_files).at("error").at("message").as_string().find("may not file") != std::string::npos);
+    CHECK(testing::json_of(viewer_files).at("error").at("message").as_string().find("may not file") != std::string::npos);
 
     auto product = server.client(role::product);
     const auto product_engages = act(product, troubleshooting, {{"type", "engage_engineering"}, {"message", "help"}});
     CHECK(product_engages.status == 403);
-    const std::string reason(parse(product_engages).at("error").at("message").as_string());
+    const std::string reason(testing::json_of(product_engages).at("error").at("message").as_string());
     CHECK(reason.find("only SE engages Engineering") != std::string::npos);
     CHECK(reason.find("route_to_product") != std::string::npos);
 
     const auto ce_responds = act(ce, troubleshooting, {{"type", "respond"}, {"message", "on it"}});
     CHECK(ce_responds.status == 403);
-    CHECK(parse(ce_responds).at("error").at("message").as_string().find("se owns this request") != std::string::npos);
+    CHECK(testing::json_of(ce_responds).at("error").at("message").as_string().find("se owns this request") != std::string::npos);
 
     auto partial = handoff_context;
     partial.erase("environment");
     partial.erase("customer_told");
     const auto missing = act(ce, troubleshooting, partial);
     CHECK(missing.status == 422);
-    const auto missing_body = parse(missing);
+    const auto missing_body = testing::json_of(missing);
     CHECK(missing_body.at("error").at("code").as_string() == "missing_context");
     std::set<std::string> named;
     for (const auto& f : missing_body.at("error").at("fields").as_array()) named.emplace(f.at("field").as_string());
@@ -118,7 +117,7 @@ TEST_SUITE("integration::workflow") {
     context["customer_told"] = "SE will fix this ASAP, guaranteed";
     const auto handed = act(ce, id, context);
     REQUIRE(handed.status == 200);
-    const auto body = parse(handed);
+    const auto body = testing::json_of(handed);
     CHECK(body.at("owner").as_string() == "se");
     CHECK(body.at("handoff").at("environment").as_string() == "Kubernetes, version 5.2.1");
     const std::string draft(body.at("first_contact_draft").as_string());
@@ -131,7 +130,7 @@ TEST_SUITE("integration::workflow") {
     CHECK(std::string(warning.at("suggestion").as_string()).starts_with("Let me chat with members of our engineering"));
 
     // The warning is on the event too.
-    const auto events = parse(ce.get(fmt::format("/v1/requests/{}/events", id))).at("events").as_array();
+    const auto events = testing::json_of(ce.get(fmt::format("/v1/requests/{}/events", id))).at("events").as_array();
     const auto handoff_event = std::find_if(events.begin(), events.end(), [](const json::value& e) {
       return e.at("type").as_string() == "request.handed_off";
     });
@@ -141,7 +140,7 @@ TEST_SUITE("integration::workflow") {
 
     // The best-effort channel takes how-to questions and starts no clock.
     const auto how_to = file(ce, "how_to");
-    const auto asked = parse(act(ce, how_to, {{"type", "ask_engineering_channel"}, {"message", "Anyone?"}}));
+    const auto asked = testing::json_of(act(ce, how_to, {{"type", "ask_engineering_channel"}, {"message", "Anyone?"}}));
     CHECK(asked.at("owner").as_string() == "engineering_discussion");
     CHECK(asked.at("clocks").as_array().empty());
     CHECK(std::string(asked.at("note").as_string()).find("no SLA") != std::string::npos);
@@ -185,7 +184,7 @@ TEST_SUITE("integration::workflow") {
     // A fresh request in the state each command applies to, so an allowed role always succeeds.
     auto raise_concern = [&] {
       const auto about = file(ce, "troubleshooting");
-      const auto raised = parse(act(ce, about, {{"type", "raise_concern"}, {"message", "not in their interest"}}));
+      const auto raised = testing::json_of(act(ce, about, {{"type", "raise_concern"}, {"message", "not in their interest"}}));
       return raised.at("created").at("id").as_int64();
     };
     std::map<std::string, std::function<std::pair<std::string, json::object>()>> fixture{
@@ -213,7 +212,7 @@ TEST_SUITE("integration::workflow") {
         {"agree", [&] { return std::pair{fmt::format("/v1/requests/{}/events", raise_concern()), json::object{}}; }},
         {"bring_in", [&] {
            const auto concern = raise_concern();
-           const auto stuck = parse(act(ce, concern, {{"type", "mark_stuck"}, {"message", "stuck"}}));
+           const auto stuck = testing::json_of(act(ce, concern, {{"type", "mark_stuck"}, {"message", "stuck"}}));
            const std::string escalation(stuck.at("escalations").at(0).at("id").as_string());
            return std::pair{fmt::format("/v1/escalations/{}/events", escalation),
                             json::object{{"roles", json::array{"vp_sales"}}}};
@@ -239,7 +238,7 @@ TEST_SUITE("integration::workflow") {
     auto breached_escalation = [&] {
       const auto id = breaching.at(next_breached++);
       for (int attempt = 0; attempt < 50; ++attempt) {
-        const auto request = parse(se.get(fmt::format("/v1/requests/{}", id)));
+        const auto request = testing::json_of(se.get(fmt::format("/v1/requests/{}", id)));
         if (!request.at("escalations").as_array().empty())
           return std::string(request.at("escalations").at(0).at("id").as_string());
         std::this_thread::sleep_for(100ms);

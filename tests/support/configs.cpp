@@ -5,7 +5,7 @@
 
 namespace switchboard::testing {
 
-std::string fast_config(const temp_dir& dir) {
+std::string config_on_always_calendar(const temp_dir& dir, std::string_view rest) {
   return write_file(dir.file("switchboard.toml"), fmt::format(R"(
 [server]
 rules = "{}"
@@ -13,15 +13,20 @@ rules = "{}"
 [calendars.always]
 zone = "UTC"
 shifts = [{{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "00:00", close = "24:00" }}]
+{})",
+                                                              source_path("rules/routing.toml"), rest));
+}
 
+std::string fast_config(const temp_dir& dir) {
+  return config_on_always_calendar(dir, R"(
 [[sla.policy]]
 name = "fast"
 kinds = ["troubleshooting"]
 calendar = "always"
 metrics = [
-  {{ metric = "first_response", target = "4s", warning = 0.5 }},
-  {{ metric = "next_response", target = "1h" }},
-  {{ metric = "resolution", target = "1h" }},
+  { metric = "first_response", target = "4s", warning = 0.5 },
+  { metric = "next_response", target = "1h" },
+  { metric = "resolution", target = "1h" },
 ]
 
 [[escalation.ladder]]
@@ -29,19 +34,18 @@ name = "sla_breach"
 calendar = "always"
 repeat_every = "1m"
 levels = [
-  {{ after = "0s", notify = ["head_of_cs"] }},
-  {{ after = "2s", notify = ["vp_technical_success"] }},
-  {{ after = "4s", notify = ["head_of_engineering"], when = "engineering_engaged" }},
-  {{ after = "4s", notify = ["vp_sales"], when = "engineering_not_engaged" }},
+  { after = "0s", notify = ["head_of_cs"] },
+  { after = "2s", notify = ["vp_technical_success"] },
+  { after = "4s", notify = ["head_of_engineering"], when = "engineering_engaged" },
+  { after = "4s", notify = ["vp_sales"], when = "engineering_not_engaged" },
 ]
 
 [[escalation.ladder]]
 name = "concern"
 calendar = "always"
 trigger_after = "1h"
-levels = [{{ after = "0s", notify = ["vp_technical_success"] }}]
-)",
-                                                              source_path("rules/routing.toml")));
+levels = [{ after = "0s", notify = ["vp_technical_success"] }]
+)");
 }
 
 }  // namespace switchboard::testing

@@ -4,8 +4,13 @@
 #include "support/temp_dir.hpp"
 
 #include <string>
+#include <string_view>
 
 namespace switchboard::testing {
+
+// Writes a config with the shipped rules, an always-open UTC calendar named "always" and
+// `rest` (SLA policies, ladders, ... in TOML), and returns its path.
+std::string config_on_always_calendar(const temp_dir& dir, std::string_view rest);
 
 // Writes a config using the shipped rules and returns its path. Troubleshooting gets a
 // first_response of 4 s (warning at 2 s), next_response and resolution of 1 h; the sla_breach

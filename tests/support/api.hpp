@@ -1,0 +1,18 @@
+#pragma once
+// Reading the API's JSON answers in integration tests.
+
+#include "http/client.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <vector>
+
+namespace switchboard::testing {
+
+// The answer's body as a JSON object (throws if it is not one).
+boost::json::object json_of(const http::client_response& response);
+
+// Every stored request, newest first, following next_cursor across pages.
+std::vector<boost::json::object> all_requests(http::client& client);
+
+}  // namespace switchboard::testing
