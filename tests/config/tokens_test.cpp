@@ -40,7 +40,7 @@ TEST_SUITE("config::tokens") {
     CHECK_FALSE(tokens.find(config::sha256_hex(token)));  // the stored hash is not a token
   }
 
-  TEST_CASE("a tokens file loads; anything unknown or malformed is refused at its position") {
+  TEST_CASE("a tokens file loads, anything unknown or malformed is refused at its position") {
     testing::temp_dir dir;
     const auto hash = config::sha256_hex("secret");
     const auto path = testing::write_file(

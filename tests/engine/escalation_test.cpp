@@ -172,7 +172,7 @@ TEST_SUITE("engine::escalation") {
     CHECK(engine::due(story::policy(), concern, at("2026-11-24T09:29:59-08:00")).empty());
   }
 
-  TEST_CASE("a stuck concern climbs at once; bring_in notifies whom VP Technical Success names") {
+  TEST_CASE("a stuck concern climbs at once, bring_in notifies whom VP Technical Success names") {
     auto concern_input = testing::make_input(model::request_kind::concern, "acme", model::customer_stage::trial);
     story waiting(concern_input, at("2026-11-23T09:00:00-08:00"));
     // Filed directly here (the API only opens concerns through raise_concern): no deadline was set,

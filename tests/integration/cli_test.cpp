@@ -90,7 +90,7 @@ TEST_SUITE("integration::cli") {
 }
 
 TEST_SUITE("integration::cli") {
-  TEST_CASE("token new appends a hashed entry the server accepts; act and escalations work as their roles") {
+  TEST_CASE("token new appends a hashed entry the server accepts, act and escalations work as their roles") {
     testing::temp_dir dir;
     const auto tokens = dir.file("tokens.toml");
     const auto made = cli({"token", "new", "--person", "dana", "--role", "se", "--append", tokens});

@@ -52,7 +52,7 @@ std::string plus_seconds(const std::string& iso, int seconds) {
 }  // namespace
 
 TEST_SUITE("integration::sla") {
-  TEST_CASE("a request shows its clocks; pend pauses them, a reply resumes, respond meets") {
+  TEST_CASE("a request shows its clocks, pend pauses them, a reply resumes, respond meets") {
     testing::temp_dir dir;
     testing::server_process server({fast_config(dir), dir.file("switchboard.db"), {}});
     auto client = server.client(model::role::se);
@@ -102,7 +102,7 @@ TEST_SUITE("integration::sla") {
     CHECK(act("reopen").status == 200);
   }
 
-  TEST_CASE("the scheduler records the warning and the breach at their instants; timers list by time to breach") {
+  TEST_CASE("the scheduler records the warning and the breach at their instants, timers list by time to breach") {
     testing::temp_dir dir;
     testing::server_process server({fast_config(dir), dir.file("switchboard.db"), {}});
     auto client = server.client(model::role::se);

@@ -190,7 +190,7 @@ then = { owner = "ce" }
           "none held: text: no match in title \"Login fails\" or body \"Since Monday.\"; use_case: (empty)");
   }
 
-  TEST_CASE("text matching ignores case; title and body are separate fields, text is either") {
+  TEST_CASE("text matching ignores case, title and body are separate fields, text is either") {
     const auto set = load(R"(
 [[rule]]
 name = "title-only"
