@@ -67,17 +67,19 @@ int serve(config::settings settings, scheduler::time_source time) {
   http::dashboard::context dashboard{policy, reader, tokens, time.now, hub};
   clocks.on_change([&dashboard](const store::change& changed) { http::dashboard::publish(dashboard, changed); });
 
+  const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
   http::api::context api{policy, writer, reader, settings.tiers, tokens, time.now,
                          [&clocks, &dashboard](const store::change& changed) {
                            clocks.track(changed.request);
                            http::dashboard::publish(dashboard, changed);
-                         }};
+                         },
+                         integrations.customers,
+                         [&integrations](model::request_id id) { return http::webhooks::reply_to(integrations, id); }};
   notify::delivery_worker notifier(io.get_executor(), writer, reader, notify::load_settings_file(settings.file), time.now);
   http::router routes;
   http::api::add_routes(routes, api);
   http::api::add_delivery_routes(routes, api);
   http::dashboard::add_routes(routes, dashboard);
-  const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
   http::webhooks::context webhooks{api, integrations};
   http::webhooks::add_routes(routes, webhooks);
 

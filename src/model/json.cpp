@@ -156,7 +156,8 @@ json::object to_json(const request_input& value) {
           {"body", value.body},
           {"source", to_string(value.source)},
           {"priority", to_string(value.priority)},
-          {"use_case", optional_string(value.use_case)}};
+          {"use_case", optional_string(value.use_case)},
+          {"requester", optional_string(value.requester)}};
 }
 
 json::object to_json(const routing_decision& value) {
@@ -257,7 +258,7 @@ json::object to_json(const request& value) {
 }
 
 std::variant<request_input, std::vector<field_error>> parse_request_input(
-    const json::value& json, const std::vector<std::string>& known_tiers) {
+    const json::value& json, const std::vector<std::string>& known_tiers, const customer_directory& directory) {
   std::vector<field_error> errors;
   if (!json.is_object()) return std::vector<field_error>{{"", "the request must be a JSON object"}};
   const auto& object = json.as_object();
@@ -266,9 +267,9 @@ std::variant<request_input, std::vector<field_error>> parse_request_input(
 
   request_input input;
   if (auto kind = top.choice<request_kind>("kind", true, parse_request_kind, request_kind_names())) input.kind = *kind;
-  input.title = top.text("title", true, 200);
-  input.body = top.text("body", false, 64 * 1024);
-  input.use_case = top.text("use_case", false, 100);
+  input.title = top.text("title", true, input_limits::title_bytes);
+  input.body = top.text("body", false, input_limits::body_bytes);
+  input.use_case = top.text("use_case", false, input_limits::tag_bytes);
   if (auto source = top.choice<request_source>("source", false, parse_request_source, request_source_names()))
     input.source = *source;
   if (auto p = top.choice<priority>("priority", false, parse_priority, priority_names())) input.priority = *p;
@@ -279,17 +280,38 @@ std::variant<request_input, std::vector<field_error>> parse_request_input(
   } else if (!customer_value->is_object()) {
     top.fail("customer", "must be an object with id, name, stage and (post-sales) tier");
   } else {
+    const auto before = errors.size();
     object_reader nested(customer_value->as_object(), "customer.", errors);
     nested.reject_unknown({"id", "name", "stage", "tier"});
-    input.customer.id = nested.text("id", true, 100);
-    input.customer.name = nested.text("name", true, 200);
-    if (auto stage = nested.choice<customer_stage>("stage", true, parse_customer_stage, customer_stage_names()))
-      input.customer.stage = *stage;
-    input.customer.tier = nested.text("tier", false, 100);
+    input.customer.id = nested.text("id", true, input_limits::tag_bytes);
+    // A customer in the directory needs only its id; what the request gives wins.
+    const auto found = directory.find(input.customer.id);
+    const customer* listed = found == directory.end() || input.customer.id.empty() ? nullptr : &found->second;
+    input.customer.name = nested.text("name", listed == nullptr, input_limits::name_bytes);
+    const auto stage = nested.choice<customer_stage>("stage", listed == nullptr, parse_customer_stage,
+                                                     customer_stage_names());
+    input.customer.tier = nested.text("tier", false, input_limits::tag_bytes);
     if (!input.customer.tier.empty() &&
         std::find(known_tiers.begin(), known_tiers.end(), input.customer.tier) == known_tiers.end())
       nested.fail("tier", fmt::format("unknown tier \"{}\"; expected one of {}", input.customer.tier,
                                       fmt::join(known_tiers, ", ")));
+    if (listed != nullptr) {
+      if (input.customer.name.empty()) input.customer.name = listed->name;
+      if (input.customer.tier.empty()) input.customer.tier = listed->tier;
+    }
+    if (stage)
+      input.customer.stage = *stage;
+    else if (listed != nullptr)
+      input.customer.stage = listed->stage;
+    // A production customer's SLA clocks come from its contract tier: without one it would get
+    // none, silently.
+    if (errors.size() == before && input.customer.stage == customer_stage::production &&
+        input.customer.tier.empty())
+      nested.fail("tier", known_tiers.empty()
+                              ? std::string("is required for a production customer, and no contract tiers are "
+                                            "configured ([customers] tiers)")
+                              : fmt::format("is required for a production customer; expected one of {}",
+                                            fmt::join(known_tiers, ", ")));
   }
 
   if (!errors.empty()) return errors;
@@ -391,22 +413,37 @@ handoff_context handoff_context_from_json(const json::value& json) {
 }
 
 request_input request_input_from_json(const json::value& json) {
-  const auto& object = json.as_object();
-  std::vector<std::string> stored_tier;
-  if (const auto* customer = object.if_contains("customer"); customer && customer->is_object())
-    if (const auto* tier = customer->as_object().if_contains("tier"); tier && tier->is_string())
-      stored_tier.emplace_back(tier->as_string());
-  auto input = parse_request_input(json, stored_tier);
-  if (auto* errors = std::get_if<std::vector<field_error>>(&input))
-    throw std::invalid_argument(fmt::format("stored request has a bad {}", errors->front().field));
-  return std::get<request_input>(std::move(input));
+  // What was stored always reads back: no input limits here (they apply once, at the edge, to
+  // what a client sends), and keys this version does not know are ignored.
+  try {
+    const auto& object = json.as_object();
+    const auto& customer_object = object.at("customer").as_object();
+    request_input input;
+    input.kind = required(parse_request_kind(string_at(object, "kind")), "kind");
+    input.customer.id = string_at(customer_object, "id");
+    input.customer.name = string_at(customer_object, "name");
+    input.customer.stage = required(parse_customer_stage(string_at(customer_object, "stage")), "customer.stage");
+    input.customer.tier = string_at(customer_object, "tier");
+    input.title = string_at(object, "title");
+    input.body = string_at(object, "body");
+    if (const auto source = string_at(object, "source"); !source.empty())
+      input.source = required(parse_request_source(source), "source");
+    if (const auto p = string_at(object, "priority"); !p.empty()) input.priority = required(parse_priority(p), "priority");
+    input.use_case = string_at(object, "use_case");
+    input.requester = string_at(object, "requester");
+    return input;
+  } catch (const std::invalid_argument&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(fmt::format("stored request is malformed: {}", e.what()));
+  }
 }
 
 request request_from_json(const json::value& json) {
   try {
     const auto& object = json.as_object();
     json::object input_part;
-    for (std::string_view key : {"kind", "customer", "title", "body", "source", "priority", "use_case"})
+    for (std::string_view key : {"kind", "customer", "title", "body", "source", "priority", "use_case", "requester"})
       if (const auto* value = object.if_contains(key)) input_part[key] = *value;
 
     request out;

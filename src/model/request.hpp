@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +37,10 @@ struct customer {
   std::string tier;  // contract tier, empty when none (pre-sales)
 };
 
+// The known customers by id ([integrations.customers.<id>] in the config): what filing on any
+// channel takes a customer's name, stage and tier from when the filer does not give them.
+using customer_directory = std::map<std::string, customer, std::less<>>;
+
 // What a person asked for, before any decision was made about it.
 struct request_input {
   request_kind kind = request_kind::how_to;
@@ -44,6 +50,10 @@ struct request_input {
   request_source source = request_source::api;
   model::priority priority = model::priority::normal;
   std::string use_case;  // free-form tag, empty when none
+  // Who asked: the API actor's person for API and CLI filings (and the CE of a /support
+  // command), the sender for e-mail ("Name <address>" or the address), "slack:<user id>" for a
+  // Slack message; empty when unknown (requests stored before it was recorded).
+  std::string requester;
 };
 
 // Why a rule did not match: its first failing condition and the value it saw.

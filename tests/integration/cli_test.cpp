@@ -31,7 +31,7 @@ TEST_SUITE("integration::cli") {
     CHECK(filed.out.find("Why: ") != std::string::npos);
 
     const auto json_filed = cli({"--server", server.url(), "--token", testing::token_for(model::role::ce), "--json", "file", "--kind", "feature_request",
-                                 "--customer", "globex", "--stage", "production", "--tier", "enterprise", "--title",
+                                 "--customer", "globex", "--customer-name", "Globex", "--stage", "production", "--tier", "enterprise", "--title",
                                  "SAML groups"});
     CHECK(json_filed.exit_code == 0);
     const auto created = boost::json::parse(json_filed.out).as_object();

@@ -80,6 +80,9 @@ void print_request(const json::object& request) {
   fmt::print("Customer: {} ({}, {}{})\n", text_of(customer.at("name")), text_of(customer.at("id")),
              text_of(customer.at("stage")), customer.at("tier").is_null() ? "" : ", " + text_of(customer.at("tier")));
   fmt::print("Status:   {}\n", text_of(request.at("status")));
+  // Who asked, and where replies go (null: unknown, or no reply address key configured).
+  if (const auto* requester = request.if_contains("requester")) fmt::print("Requester: {}\n", text_of(*requester));
+  if (const auto* reply_to = request.if_contains("reply_to")) fmt::print("Reply-To: {}\n", text_of(*reply_to));
   print_decision(request.at("routing").as_object());
   print_trace(request.at("routing").as_object());
 }
@@ -183,10 +186,12 @@ int main(int argc, char** argv) {
   auto* file = app.add_subcommand("file", "file a request (as a Customer Engineer, source cli)");
   file->add_option("--kind", kind, "how_to, feature_request, troubleshooting, engineering_interrupt or concern")
       ->required();
-  file->add_option("--customer", customer_id, "customer id")->required();
-  file->add_option("--customer-name", customer_name, "customer name (default: the id)");
-  file->add_option("--stage", stage, "prospect, trial or production")->required();
-  file->add_option("--tier", tier, "contract tier (post-sales)");
+  file->add_option("--customer", customer_id, "customer id (name, stage and tier come from the server's "
+                                             "[integrations.customers] when it is listed there)")
+      ->required();
+  file->add_option("--customer-name", customer_name, "customer name (required unless the customer is listed)");
+  file->add_option("--stage", stage, "prospect, trial or production (required unless the customer is listed)");
+  file->add_option("--tier", tier, "contract tier (required for production unless the customer is listed)");
   file->add_option("--title", title, "one-line summary")->required();
   file->add_option("--body", body, "details");
   file->add_option("--priority", priority, "low, normal, high or urgent");
@@ -327,14 +332,13 @@ int main(int argc, char** argv) {
                     opts, [](const json::value& v) { print_escalations(v.at("escalations").as_array()); });
     }
     if (*file) {
-      json::object request{{"kind", kind},
-                           {"customer", json::object{{"id", customer_id},
-                                                     {"name", customer_name.empty() ? customer_id : customer_name},
-                                                     {"stage", stage}}},
-                           {"title", title},
-                           {"body", body},
-                           {"source", "cli"}};
-      if (!tier.empty()) request["customer"].as_object()["tier"] = tier;
+      json::object customer{{"id", customer_id}};
+      // What is not given comes from the server's customer directory (or is refused, naming it).
+      if (!customer_name.empty()) customer["name"] = customer_name;
+      if (!stage.empty()) customer["stage"] = stage;
+      if (!tier.empty()) customer["tier"] = tier;
+      json::object request{
+          {"kind", kind}, {"customer", std::move(customer)}, {"title", title}, {"body", body}, {"source", "cli"}};
       if (!priority.empty()) request["priority"] = priority;
       if (!use_case.empty()) request["use_case"] = use_case;
       auto client = connect(opts);
@@ -431,7 +435,8 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "{}: not valid JSON: {}\n", request_file, ec.message());
         return 1;
       }
-      auto parsed = model::parse_request_input(document, settings.tiers);
+      const auto known = http::webhooks::load_integrations(settings.file, settings.tiers);
+      auto parsed = model::parse_request_input(document, settings.tiers, known.customers);
       if (auto* errors = std::get_if<std::vector<model::field_error>>(&parsed)) {
         for (const auto& e : *errors) fmt::print(stderr, "{}: {}: {}\n", request_file, e.field, e.message);
         return 1;

@@ -24,6 +24,9 @@ struct context {
   const config::token_table& tokens;
   std::function<model::instant()> clock;
   std::function<void(const store::change&)> changed;  // told of every committed change
+  model::customer_directory customers;  // known customers: filing takes name, stage, tier from here
+  // A request's signed reply address ("reply_to"), empty when none is configured.
+  std::function<std::string(model::request_id)> reply_to;
 };
 
 // Adds every API route to `routes`. `ctx` must outlive the router.

@@ -32,6 +32,14 @@ response not_found(std::string_view what, std::string_view id) {
   return error_response(status::not_found, "not_found", fmt::format("no {} with id {}", what, id));
 }
 
+// A request as the API shows it, with its signed reply address (null when none is configured).
+json::object view(const context& ctx, const model::request& request, model::instant now) {
+  auto out = request_view(request, ctx.policy, now);
+  const auto address = ctx.reply_to ? ctx.reply_to(request.id) : std::string{};
+  out["reply_to"] = address.empty() ? json::value(nullptr) : json::value(address);
+  return out;
+}
+
 response refused(const engine::refusal& refusal) {
   if (refusal.code == "forbidden") return forbidden(refusal.message);
   if (refusal.code == "invalid_fields" || refusal.code == "missing_context")
@@ -43,9 +51,10 @@ asio::awaitable<response> create_request(context& ctx, const request& req, const
                                          const model::actor& actor) {
   auto body = read_json_body(req);
   if (auto* bad = std::get_if<response>(&body)) co_return std::move(*bad);
-  auto parsed = model::parse_request_input(std::get<json::value>(body), ctx.tiers);
+  auto parsed = model::parse_request_input(std::get<json::value>(body), ctx.tiers, ctx.customers);
   if (auto* errors = std::get_if<std::vector<model::field_error>>(&parsed)) co_return invalid_fields(*errors);
   engine::file_request command{std::get<model::request_input>(std::move(parsed)), actor};
+  command.input.requester = actor.person;
   if (auto refusal = engine::may_file(actor, command.input)) co_return refused(*refusal);
 
   const auto now = ctx.clock();
@@ -55,7 +64,7 @@ asio::awaitable<response> create_request(context& ctx, const request& req, const
   });
   if (ctx.changed) ctx.changed(created);
 
-  auto res = json_response(status::created, request_view(created.request, ctx.policy, now));
+  auto res = json_response(status::created, view(ctx, created.request, now));
   res.set(beast_http::field::location, fmt::format("/v1/requests/{}", created.request.id));
   co_return res;
 }
@@ -65,7 +74,7 @@ asio::awaitable<response> get_request(context& ctx, const request&, const route_
   const auto id = parse_positive(id_text);
   auto found = id ? store::find_request(ctx.reader, *id) : std::nullopt;
   if (!found) co_return not_found("request", id_text);
-  co_return json_response(status::ok, request_view(*found, ctx.policy, ctx.clock()));
+  co_return json_response(status::ok, view(ctx, *found, ctx.clock()));
 }
 
 asio::awaitable<response> list_events(context& ctx, const request&, const route_match& match, const model::actor&) {
@@ -93,7 +102,7 @@ asio::awaitable<response> run_action(context& ctx, model::request_id id, engine:
   const auto& changes = std::get<std::vector<store::change>>(outcome);
   if (ctx.changed)
     for (const auto& change : changes) ctx.changed(change);
-  auto body = request_view(changes.front().request, ctx.policy, now);
+  auto body = view(ctx, changes.front().request, now);
   json::array warnings;
   for (const auto& e : changes.front().events) {
     if (e.actor != engine::actor_label(command.actor)) continue;
@@ -103,7 +112,7 @@ asio::awaitable<response> run_action(context& ctx, model::request_id id, engine:
     if (const auto* note = e.data.if_contains("note")) body["note"] = *note;
   }
   body["warnings"] = std::move(warnings);
-  if (changes.size() > 1) body["created"] = request_view(changes.back().request, ctx.policy, now);
+  if (changes.size() > 1) body["created"] = view(ctx, changes.back().request, now);
   co_return json_response(status::ok, body);
 }
 
@@ -169,7 +178,7 @@ asio::awaitable<response> list_requests(context& ctx, const request&, const rout
   const auto page = store::list_requests(ctx.reader, filter);
   json::array items;
   const auto now = ctx.clock();
-  for (const auto& r : page.requests) items.push_back(request_view(r, ctx.policy, now));
+  for (const auto& r : page.requests) items.push_back(view(ctx, r, now));
   json::value next = nullptr;
   if (page.next_before) next = std::to_string(*page.next_before);
   co_return json_response(status::ok, json::object{{"requests", std::move(items)}, {"next_cursor", next}});

@@ -113,6 +113,7 @@ asio::awaitable<response> deliver(context& ctx, inbound_email mail, model::actor
       input.title = mail.subject.empty() ? "(no subject)" : mail.subject;
       input.body = mail.text;
       input.source = model::request_source::email;
+      input.requester = mail.from_name.empty() ? mail.from_address : mail.from_name + " <" + mail.from_address + ">";
       auto created = store::record_new_request(db, ctx.api.policy, engine::file_request{std::move(input), actor}, now);
       id = created.request.id;
       outcome = "created";

@@ -145,6 +145,7 @@ asio::awaitable<response> on_message(context& ctx, slack_message m) {
     input.title = title_of(m.text);
     input.body = m.text;
     input.source = model::request_source::slack;
+    input.requester = "slack:" + m.user;
     auto created = store::record_new_request(db, ctx.api.policy, engine::file_request{std::move(input), actor}, now);
     id = created.request.id;
     outcome = "created";
@@ -251,6 +252,7 @@ asio::awaitable<response> on_command(context& ctx, const request& req, const rou
   input.title = title_of(rest);
   input.body = std::string(rest);
   input.source = model::request_source::slack;
+  input.requester = person->second;
   engine::file_request command{std::move(input), model::actor{person->second, model::role::ce}};
   if (auto refusal = engine::may_file(command.actor, command.input)) co_return ephemeral(refusal->message);
 
