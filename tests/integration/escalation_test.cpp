@@ -126,7 +126,8 @@ levels = [{ after = "0s", notify = ["head_of_cs"] }]
     auto head = server.client(role::head_of_cs);
     auto capacity_escalations = [&] {
       std::vector<std::pair<std::int64_t, std::string>> out;  // (request, team), newest first
-      for (const auto& e : testing::json_of(head.get("/v1/escalations?limit=200")).at("escalations").as_array())
+      const auto page = testing::json_of(head.get("/v1/escalations?limit=200"));
+      for (const auto& e : page.at("escalations").as_array())
         if (e.at("ladder") == "capacity")
           out.emplace_back(e.at("request_id").as_int64(), std::string(e.at("team").as_string()));
       return out;
