@@ -305,4 +305,42 @@ TEST_SUITE("store::requests") {
     CHECK_FALSE(store::parse_escalation_cursor("x.12-1"));
     CHECK_FALSE(store::parse_escalation_cursor("1795000000."));
   }
+
+  TEST_CASE("migration 6 counts the open requests and names the team of capacity escalations already stored") {
+    testing::temp_dir dir;
+    const auto path = dir.file("switchboard.db");
+    {
+      auto db = store::open_database(path);
+      const auto& policy = small_capacity_policy();
+      for (int i = 0; i < 3; ++i)
+        store::record_new_request(db, policy, {make_input(model::request_kind::troubleshooting), model::actor{"dana", model::role::ce}},
+                                  filed_at);
+      store::record_new_request(db, policy, {make_input(model::request_kind::how_to), model::actor{"dana", model::role::ce}},
+                                filed_at);
+      // Back to schema 5, as a database written before this migration looks.
+      db.exec("UPDATE escalations SET document = json_remove(document, '$.team');"
+              "UPDATE requests SET document = json_remove(document, '$.escalations[0].team');"
+              "DROP INDEX escalations_by_team; DROP INDEX escalations_by_time; ALTER TABLE escalations DROP COLUMN team;"
+              "DROP TABLE team_load; DELETE FROM schema_migrations WHERE version = 6");
+      CHECK(store::schema_version(db) == 5);
+    }
+    auto db = store::open_database(path);
+    CHECK(store::schema_version(db) == store::latest_schema_version());
+    CHECK(store::open_requests(db, model::team::se) == 3);
+    CHECK(store::open_requests(db, model::team::ce) == 1);
+    CHECK(store::open_requests(db, model::team::product) == 0);
+    CHECK(db.execAndGet("SELECT team FROM escalations WHERE ladder = 'capacity'").getString() == "se");
+    const auto stored = store::find_request(db, 3);
+    REQUIRE(stored);
+    REQUIRE(stored->escalations.size() == 1);
+    CHECK(stored->escalations[0].team == model::team::se);  // read from the reason of an old document
+    // SE back to its threshold and over again: no second escalation while the old one is unresolved.
+    act(db, 1, engine::action_kind::resolve, model::role::se, {}, filed_at + std::chrono::minutes{1});
+    CHECK(store::open_requests(db, model::team::se) == 2);
+    store::record_new_request(db, small_capacity_policy(),
+                              {make_input(model::request_kind::troubleshooting), model::actor{"dana", model::role::ce}},
+                              filed_at + std::chrono::minutes{2});
+    CHECK(store::open_requests(db, model::team::se) == 3);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM escalations WHERE ladder = 'capacity'").getInt() == 1);
+  }
 }
