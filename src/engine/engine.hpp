@@ -133,16 +133,37 @@ std::variant<std::vector<event>, refusal> decide(const policy& policy, const mod
 // breaches (a breach starts the sla_breach ladder), escalation levels, concern deadlines.
 std::vector<event> due(const policy& policy, const model::request& current, model::instant now);
 
-// When `team`'s open load crosses the capacity ladder's threshold with `current`, the events
-// that start that escalation on it; `open_by_breach` is the team's open requests ordered by
-// time to breach. Empty when there is no capacity ladder or threshold for the team.
-std::vector<event> capacity_crossed(const policy& policy, const model::request& current, int open_count,
-                                    std::vector<model::request_id> open_by_breach, model::instant now);
+// How one command changed a team's open load, as the store counts it (kept incrementally, never
+// scanned): requests owned by `team` whose status is new, open, pending_customer or escalated.
+struct team_load {
+  model::team team = model::team::se;
+  int open_before = 0;  // before the command's events
+  int open_after = 0;   // after them
+  // A capacity escalation for `team` is unresolved (open or acknowledged) on some request.
+  bool escalation_unresolved = false;
+};
+
+// Whether the command crossed the capacity ladder's threshold for `load.team`: at or under it
+// before, over it after, and no capacity escalation for the team still unresolved (one crossing,
+// one escalation). Whatever the transition was: filing, route_to_product, handoff, reopen, a
+// customer reply that reopens, an interrupt opened. False without a capacity ladder or threshold.
+bool capacity_crossed(const policy& policy, const team_load& load);
+
+// The events that start the capacity escalation for `load.team` on `current`, the request whose
+// transition took the team over (the escalation lists `open_by_breach`, the team's open requests
+// ordered by time to breach, and notifies its first level if due at `now`).
+std::vector<event> open_capacity_escalation(const policy& policy, const model::request& current, const team_load& load,
+                                            std::vector<model::request_id> open_by_breach, model::instant now);
 
 // The next instant at which `due` would record something for `current`, if any.
 std::optional<model::instant> next_due(const model::request& current);
 
-// Folds one event into the read model of its request.
+// Folds one event into the read model of its request. Escalation events come in two shapes:
+// escalation.notified and escalation.skipped carry only the change ({"escalation": {"id",
+// "ladder", "reason", "next_level", "next_at"}, "level", "notified", "why"}; the instant is the
+// event's), the other escalation events the whole escalation; notified events written before
+// that change (a whole escalation with a "notifications" array) are still read.
+// Throws std::invalid_argument on an event it cannot fold.
 void apply(model::request& state, const event& e);
 
 }  // namespace switchboard::engine

@@ -52,10 +52,11 @@ void recorder::start_clocks(model::instant now) {
 }
 
 void recorder::open_escalation(const escalation::ladder& ladder, std::string reason, model::instant at,
-                               std::vector<model::request_id> related) {
+                               std::vector<model::request_id> related, std::optional<model::team> team) {
   auto opened = escalation::open(ladder, policy_.sla.calendar(ladder.calendar),
                                  fmt::format("{}-{}", state_.id, state_.escalations.size() + 1), std::move(reason), at);
   opened.related = std::move(related);
+  opened.team = team;
   // An open request with a climbing ladder is escalated; one waiting on the customer stays so.
   const bool working = state_.status == model::request_status::new_ || state_.status == model::request_status::open;
   record_escalation("escalation.triggered", opened, at, "system",
@@ -66,16 +67,28 @@ void recorder::climb(const model::escalation& current) {
   const auto& ladder = policy_.ladders.at(current.ladder);
   auto next = current;
   const auto at = *current.next_at;
-  if (auto sent = escalation::climb(next, ladder, policy_.sla.calendar(ladder.calendar), state_.engineering_engaged)) {
-    next.notifications.push_back(*sent);
+  const auto sent = escalation::climb(next, ladder, policy_.sla.calendar(ladder.calendar), state_.engineering_engaged);
+  // Only what changed: the notification and the plan after it, never the earlier notifications
+  // (a repeating ladder would otherwise write ever longer events). id, ladder and reason say which
+  // escalation it is to the webhooks and Slack messages made from the event.
+  json::object change{{"id", next.id},
+                      {"ladder", next.ladder},
+                      {"reason", next.reason},
+                      {"next_level", next.next_level},
+                      {"next_at", next.next_at ? json::value(model::format_instant(*next.next_at)) : nullptr}};
+  if (sent) {
     json::array roles;
     for (auto role : sent->roles) roles.emplace_back(model::to_string(role));
-    record_escalation("escalation.notified", next, at, "system",
-                      json::object{{"notified", std::move(roles)}, {"level", sent->level}, {"why", sent->why}});
+    record("escalation.notified", at, "system",
+           json::object{{"escalation", std::move(change)},
+                        {"level", sent->level},
+                        {"notified", std::move(roles)},
+                        {"why", sent->why}});
   } else {
-    record_escalation("escalation.notified", next, at, "system",
-                      json::object{{"notified", json::array{}}, {"level", static_cast<int>(current.next_level + 1)},
-                                   {"why", "level skipped: its condition does not hold"}});
+    // Every level due then was skipped for its condition: nobody is told, and no notification
+    // is recorded; the log keeps only that the ladder moved on (webhooks take it only when a
+    // subscription asks for escalation.skipped or escalation.*).
+    record("escalation.skipped", at, "system", json::object{{"escalation", std::move(change)}});
   }
 }
 

@@ -221,7 +221,8 @@ json::object to_json(const escalation& value) {
           {"next_at", value.next_at ? json::value(format_instant(*value.next_at)) : nullptr},
           {"notifications", std::move(notifications)},
           {"closed_by", optional_string(value.closed_by)},
-          {"related", std::move(related)}};
+          {"related", std::move(related)},
+          {"team", value.team ? json::value(to_string(*value.team)) : nullptr}};
 }
 
 json::object to_json(const handoff_context& value) {
@@ -398,6 +399,12 @@ escalation escalation_from_json(const json::value& json) {
     }
     out.closed_by = string_at(object, "closed_by");
     for (const auto& id : object.at("related").as_array()) out.related.push_back(id.to_number<request_id>());
+    if (const auto* team = object.if_contains("team"); team && !team->is_null()) {
+      out.team = required(parse_team(team->as_string()), "team");
+    } else if (out.ladder == "capacity") {
+      // Stored before escalations named their team: the reason starts with it ("se has 41 open ...").
+      out.team = parse_team(std::string_view(out.reason).substr(0, out.reason.find(' ')));
+    }
     return out;
   } catch (const std::invalid_argument&) {
     throw;

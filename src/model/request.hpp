@@ -127,6 +127,7 @@ struct escalation {
   std::vector<notification> notifications;
   std::string closed_by;  // who acknowledged or resolved it, "role:person"
   std::vector<request_id> related;  // capacity: the team's open requests by time to breach
+  std::optional<model::team> team;  // capacity: the team whose open load went over its threshold
 };
 
 // The context a CE hands SE with troubleshooting, as the policy asks for it.

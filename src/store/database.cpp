@@ -133,6 +133,28 @@ constexpr std::array migrations{
         PRIMARY KEY (request_id, address)
       );
     )sql"},
+    migration{6, R"sql(
+      -- Each team's open requests (new, open, pending_customer, escalated), kept by save_request
+      -- as requests change owner or status, so the capacity ladder costs the same with a million
+      -- requests stored as with none.
+      CREATE TABLE team_load (
+        team          TEXT    PRIMARY KEY,
+        open_requests INTEGER NOT NULL
+      );
+      INSERT INTO team_load (team, open_requests)
+        SELECT owner, COUNT(*) FROM requests WHERE status IN ('new', 'open', 'pending_customer', 'escalated')
+        GROUP BY owner;
+
+      -- The team a capacity escalation is about (the engine opens one per crossing while none for
+      -- the team is unresolved). Earlier ones name it at the start of their reason.
+      ALTER TABLE escalations ADD COLUMN team TEXT;
+      UPDATE escalations
+        SET team = substr(json_extract(document, '$.reason'), 1, instr(json_extract(document, '$.reason'), ' ') - 1)
+        WHERE ladder = 'capacity';
+      CREATE INDEX escalations_by_team ON escalations (team, state) WHERE team IS NOT NULL;
+      -- GET /v1/escalations pages newest first by (triggered_at, id).
+      CREATE INDEX escalations_by_time ON escalations (triggered_at, id);
+    )sql"},
 };
 
 void migrate(SQLite::Database& db) {

@@ -244,6 +244,9 @@ int main(int argc, char** argv) {
   auto* escalations = app.add_subcommand("escalations", "list escalations, newest first");
   escalations->add_option("--state", escalation_state, "open, acknowledged or resolved");
   escalations->add_option("--role", escalation_role, "only those that notified this role");
+  int escalation_page_size = 200;
+  escalations->add_option("--page-size", escalation_page_size, "escalations fetched per request (1-200); every page is listed")
+      ->check(CLI::Range(1, 200));
   auto* escalation = app.add_subcommand("escalation", "acknowledge or resolve an escalation");
   escalation->require_subcommand(1);
   std::string escalation_id;
@@ -318,10 +321,28 @@ int main(int argc, char** argv) {
                     });
     }
     if (*escalations) {
+      // Every page, following next_cursor, printed as one list (or, with --json, one array).
       auto client = connect(opts);
-      return report(client.get("/v1/escalations" +
-                               query_string({{"state", escalation_state}, {"role", escalation_role}})),
-                    opts, [](const json::value& v) { print_escalations(v.at("escalations").as_array()); });
+      json::array all;
+      std::string cursor_at;
+      for (;;) {
+        const auto res = client.get("/v1/escalations" + query_string({{"state", escalation_state},
+                                                                      {"role", escalation_role},
+                                                                      {"limit", std::to_string(escalation_page_size)},
+                                                                      {"cursor", cursor_at}}));
+        json::error_code ec;
+        const auto page = json::parse(res.body, ec);
+        if (res.status != 200 || ec || !page.is_object() || !page.as_object().contains("next_cursor"))
+          return report(res, opts, [](const json::value&) {});
+        for (const auto& item : page.at("escalations").as_array()) all.push_back(item);
+        if (page.at("next_cursor").is_null()) break;
+        cursor_at = text_of(page.at("next_cursor"));
+      }
+      if (opts.json)
+        fmt::print("{}\n", json::serialize(json::object{{"escalations", std::move(all)}, {"next_cursor", nullptr}}));
+      else
+        print_escalations(all);
+      return 0;
     }
     if (*acknowledge || *close) {
       json::object body{{"type", *acknowledge ? "acknowledge_escalation" : "resolve_escalation"}};

@@ -198,18 +198,30 @@ asio::awaitable<response> list_escalations(context& ctx, const request&, const r
       filter.role = model::parse_role(value);
       if (!filter.role)
         errors.push_back({key, fmt::format("unknown role \"{}\"; expected one of {}", value, model::role_names())});
+    } else if (key == "limit") {
+      const auto limit = parse_positive(value);
+      if (!limit || *limit > 200)
+        errors.push_back({key, "must be a whole number from 1 to 200"});
+      else
+        filter.limit = static_cast<int>(*limit);
+    } else if (key == "cursor") {
+      filter.after = store::parse_escalation_cursor(value);
+      if (!filter.after) errors.push_back({key, "is not a cursor this API returned"});
     } else {
-      errors.push_back({key, "unknown parameter; expected state or role"});
+      errors.push_back({key, "unknown parameter; expected state, role, limit or cursor"});
     }
   }
   if (!errors.empty()) co_return invalid_fields(errors);
+  const auto page = store::list_escalations(ctx.reader, filter);
   json::array items;
-  for (auto& [request_id, escalation] : store::list_escalations(ctx.reader, filter)) {
+  for (const auto& [request_id, escalation] : page.escalations) {
     auto item = model::to_json(escalation);
     item["request_id"] = request_id;
     items.push_back(std::move(item));
   }
-  co_return json_response(status::ok, json::object{{"escalations", std::move(items)}});
+  json::value next = nullptr;
+  if (page.next) next = store::format_cursor(*page.next);
+  co_return json_response(status::ok, json::object{{"escalations", std::move(items)}, {"next_cursor", next}});
 }
 
 // /v1/escalations/{id}/events: acknowledge, resolve or bring_in, on the escalation's request.
