@@ -16,8 +16,8 @@ namespace switchboard::engine {
 namespace json = boost::json;
 namespace {
 
-constexpr std::array<std::string_view, 7> clock_event_types{
-    "sla.started", "sla.paused", "sla.resumed", "sla.met", "sla.warning", "sla.breached", "sla.reopened"};
+constexpr std::array<std::string_view, 8> clock_event_types{
+    "sla.started", "sla.paused", "sla.resumed", "sla.met", "sla.warning", "sla.breached", "sla.reopened", "sla.retimed"};
 constexpr std::array<std::string_view, 5> escalation_event_types{
     "escalation.triggered", "escalation.notified", "escalation.acknowledged", "escalation.resolved",
     "escalation.brought_in"};
@@ -87,6 +87,27 @@ std::vector<event> capacity_crossed(const policy& policy, const model::request& 
                                 model::to_string(current.owner), open_count, threshold->second),
                     now, std::move(open_by_breach));
   r.fire_due(now);
+  return r.take();
+}
+
+std::vector<event> retime(const policy& policy, const model::request& current, model::instant now) {
+  recorder r(policy, current);
+  for (const auto& clock : current.clocks) {
+    auto after = clock;
+    if (!sla::retime(after, policy.sla)) continue;
+    json::object before{{"calendar", clock.calendar},
+                        {"policy", clock.policy},
+                        {"target_seconds", clock.target.count()},
+                        {"warning_at_seconds", clock.warning_at.count()}};
+    if (clock.state == model::clock_state::running) {
+      before["deadline"] = model::format_instant(clock.deadline);
+      if (!clock.warned) before["warning_deadline"] = model::format_instant(clock.warning_deadline);
+    }
+    r.record("sla.retimed", now, "system",
+             json::object{{"clock", model::to_json(after)},
+                          {"before", std::move(before)},
+                          {"reason", "the calendars or SLA policies in the config changed since the clock was planned"}});
+  }
   return r.take();
 }
 
