@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <random>
@@ -328,6 +329,15 @@ class scenario {
 
  private:
   void set_version(const version& v, sys_days from, sys_days to) {
+    // What a failure needs to be reproduced by hand.
+    description_ += fmt::format(" | {} {} shifts", v.spec.name, v.spec.zone);
+    for (const auto& s : v.spec.shifts)
+      description_ += fmt::format(" {}+{}s..{}+{}s", s.open_day.c_encoding(), s.open_time.count(), s.close_day.c_encoding(),
+                                  s.close_time.count());
+    description_ += " holidays";
+    for (const auto& h : v.spec.holidays) description_ += " " + model::format_instant(instant{sys_days{h}}).substr(0, 10);
+    for (const auto& [metric, target] : v.targets)
+      description_ += fmt::format(" {}={}s@{}", name_of(metric), target.first.count(), target.second);
     policy_ = std::make_unique<engine::policy>(policy_of(v));
     calendar_ = std::make_unique<oracle_calendar>(v.spec, from, to);
     targets_ = v.targets;
@@ -452,6 +462,7 @@ class scenario {
         CAPTURE(request_id);
         CAPTURE(metric);
         CAPTURE(when);
+        CAPTURE(description_);
         const auto& o = oracle_.at(id).clocks.at(clock.metric);
         CHECK(clock.completed == o.completed);
         CHECK(clock.breached == o.breached);
@@ -475,6 +486,7 @@ class scenario {
         const auto metric_name = name_of(metric);
         CAPTURE(request_id);
         CAPTURE(metric_name);
+        CAPTURE(description_);
         auto recorded = [&](std::string_view type) {
           std::vector<std::pair<std::string, std::int64_t>> out;
           for (const auto& e : events_)
@@ -504,6 +516,7 @@ class scenario {
   std::map<model::request_id, oracle_request> oracle_;
   std::vector<engine::event> events_;
   int firings_ = 0;
+  std::string description_;
 };
 
 }  // namespace
@@ -511,7 +524,9 @@ class scenario {
 TEST_SUITE("engine::sla property") {
   TEST_CASE("random calendars, actions and config changes: every clock instant equals the oracle's") {
     int firings = 0;
+    const unsigned only = std::getenv("SEED") ? static_cast<unsigned>(std::atoi(std::getenv("SEED"))) : 0;
     for (unsigned seed = 1; seed <= 150; ++seed) {
+      if (only != 0 && seed != only) continue;
       CAPTURE(seed);
       scenario s(seed);
       s.run();

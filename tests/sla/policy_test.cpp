@@ -237,7 +237,7 @@ metrics = [ { metric = "first_response", target = "8h" } ]
           "test.toml:2:11: each SLA policy must be a table ([[sla.policy]]), found a string");
     CHECK(error_of(policy_with("kind = [\"how_to\"]")) ==
           "test.toml:5:1: unknown key \"kind\" in an SLA policy; expected one of name, stages, tiers, kinds, "
-          "calendar, metrics");
+          "calendar, metrics, replaces");
     CHECK(error_of("[sla]\n[[sla.policy]]\ncalendar = \"support\"\n") ==
           "test.toml:2:1: missing \"name\" in SLA policy #1; expected name = \"...\", unique among the policies");
     CHECK(error_of("[sla]\n[[sla.policy]]\nname = 7\n") == "test.toml:3:8: \"name\" must be a string, found an integer");
