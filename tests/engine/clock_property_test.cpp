@@ -524,6 +524,7 @@ class scenario {
 TEST_SUITE("engine::sla property") {
   TEST_CASE("random calendars, actions and config changes: every clock instant equals the oracle's") {
     int firings = 0;
+    // SEED=n runs only scenario n, to reproduce a failure (its description_ is logged).
     const unsigned only = std::getenv("SEED") ? static_cast<unsigned>(std::atoi(std::getenv("SEED"))) : 0;
     for (unsigned seed = 1; seed <= 150; ++seed) {
       if (only != 0 && seed != only) continue;
