@@ -12,12 +12,14 @@
 #include "notify/worker.hpp"
 #include "policy/load.hpp"
 #include "scheduler/scheduler.hpp"
+#include "store/clocks.hpp"
 #include "store/committer.hpp"
 #include "store/database.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <SQLiteCpp/Transaction.h>
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -54,6 +56,18 @@ int serve(config::settings settings, scheduler::time_source time) {
   if (settings.database_path != ":memory:") {
     const auto folder = std::filesystem::path(settings.database_path).parent_path();
     if (!folder.empty()) std::filesystem::create_directories(folder);
+  }
+
+  {
+    // Open clocks against this config, before anything is scheduled: refuse a config that
+    // dropped a calendar or policy they use, and re-time the rest to it.
+    auto db = store::open_database(settings.database_path);
+    store::check_open_clocks(db, policy);
+    SQLite::Transaction transaction(db);
+    const auto retimed = store::retime_open_clocks(db, policy, time.now());
+    transaction.commit();
+    if (retimed > 0)
+      fmt::print(stderr, "switchboard: re-timed {} open SLA clock(s) to the changed config (sla.retimed)\n", retimed);
   }
 
   boost::asio::io_context io{1};

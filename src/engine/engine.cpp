@@ -16,8 +16,8 @@ namespace switchboard::engine {
 namespace json = boost::json;
 namespace {
 
-constexpr std::array<std::string_view, 7> clock_event_types{
-    "sla.started", "sla.paused", "sla.resumed", "sla.met", "sla.warning", "sla.breached", "sla.reopened"};
+constexpr std::array<std::string_view, 8> clock_event_types{
+    "sla.started", "sla.paused", "sla.resumed", "sla.met", "sla.warning", "sla.breached", "sla.reopened", "sla.retimed"};
 constexpr std::array<std::string_view, 6> escalation_event_types{
     "escalation.triggered", "escalation.notified", "escalation.skipped", "escalation.acknowledged",
     "escalation.resolved", "escalation.brought_in"};
@@ -124,6 +124,27 @@ std::vector<event> open_capacity_escalation(const policy& policy, const model::r
                                 model::to_string(load.team), load.open_after, ladder.thresholds.at(load.team)),
                     now, std::move(open_by_breach), load.team);
   r.fire_due(now);
+  return r.take();
+}
+
+std::vector<event> retime(const policy& policy, const model::request& current, model::instant now) {
+  recorder r(policy, current);
+  for (const auto& clock : current.clocks) {
+    auto after = clock;
+    if (!sla::retime(after, policy.sla)) continue;
+    json::object before{{"calendar", clock.calendar},
+                        {"policy", clock.policy},
+                        {"target_seconds", clock.target.count()},
+                        {"warning_at_seconds", clock.warning_at.count()}};
+    if (clock.state == model::clock_state::running) {
+      before["deadline"] = model::format_instant(clock.deadline);
+      if (!clock.warned) before["warning_deadline"] = model::format_instant(clock.warning_deadline);
+    }
+    r.record("sla.retimed", now, "system",
+             json::object{{"clock", model::to_json(after)},
+                          {"before", std::move(before)},
+                          {"reason", "the calendars or SLA policies in the config changed since the clock was planned"}});
+  }
   return r.take();
 }
 

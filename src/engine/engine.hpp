@@ -155,6 +155,13 @@ bool capacity_crossed(const policy& policy, const team_load& load);
 std::vector<event> open_capacity_escalation(const policy& policy, const model::request& current, const team_load& load,
                                             std::vector<model::request_id> open_by_breach, model::instant now);
 
+// After a restart with a changed config: one `sla.retimed` event at `now` for each open clock
+// of `current` that sla::retime changes (see there: renames, the policy's target now, deadline
+// and warning instants recomputed on the calendar as it is now), carrying the clock after and
+// what it was before. Empty when nothing changed. Throws std::out_of_range when a clock's
+// calendar or policy is gone (check sla::missing_names first).
+std::vector<event> retime(const policy& policy, const model::request& current, model::instant now);
+
 // The next instant at which `due` would record something for `current`, if any.
 std::optional<model::instant> next_due(const model::request& current);
 

@@ -116,12 +116,11 @@ void recorder::fire_due(model::instant now) {
         auto clock = state_.clocks[earliest->index];
         // Fire only what falls due at this instant: later firings wait their turn.
         for (const auto& fired : sla::fire_due(clock, earliest->at)) {
+          // Each event carries the clock as it was at that firing, used_seconds included.
           if (fired.kind == sla::firing_kind::warning) {
-            auto warned = state_.clocks[earliest->index];
-            warned.warned = true;
-            record_clock("sla.warning", warned, fired.at);
+            record_clock("sla.warning", fired.clock, fired.at);
           } else {
-            record_clock("sla.breached", clock, fired.at);
+            record_clock("sla.breached", fired.clock, fired.at);
             if (auto ladder = policy_.ladders.find(escalation::sla_breach); ladder != policy_.ladders.end())
               open_escalation(ladder->second,
                               fmt::format("{} breached (SLA policy {})", model::to_string(clock.metric), clock.policy),
@@ -181,8 +180,15 @@ void recorder::update_clocks(action_kind kind, model::instant now) {
     case action_kind::customer_reply:
       if (auto* resolution = find_clock(model::sla_metric::resolution); resolution && resolution->completed) {
         auto copy = *resolution;
-        sla::reopen(copy, policy_.sla.calendar(copy.calendar), now);
-        record_clock("sla.reopened", copy, now);
+        // A met clock is not checked at start-up: if its calendar has since left the config
+        // (without `replaces`), it reopens on its policy's calendar, or the one that applies now.
+        const auto* owner = policy_.sla.find(copy.policy);
+        if (owner == nullptr) owner = policy_.sla.match(state_.input);
+        if (!policy_.sla.calendar_name(copy.calendar) && owner != nullptr) copy.calendar = owner->calendar;
+        if (policy_.sla.calendar_name(copy.calendar)) {
+          sla::reopen(copy, policy_.sla.calendar(copy.calendar), now);
+          record_clock("sla.reopened", copy, now);
+        }
       }
       break;
     default:
@@ -191,6 +197,7 @@ void recorder::update_clocks(action_kind kind, model::instant now) {
 
   // Pauses and resumes follow the status each clock's policy pauses on.
   for (auto clock : state_.clocks) {
+    if (clock.completed) continue;  // nothing to pause; its calendar may be gone
     const auto& calendar = policy_.sla.calendar(clock.calendar);
     if (pauses_now(clock) ? sla::pause(clock, calendar, now) : sla::resume(clock, calendar, now))
       record_clock(clock.state == model::clock_state::paused ? "sla.paused" : "sla.resumed", clock, now);

@@ -196,6 +196,7 @@ json::object to_json(const sla_clock& value) {
                    {"deadline", format_instant(value.deadline)},
                    {"warning_deadline", format_instant(value.warning_deadline)},
                    {"warned", value.warned},
+                   {"breached", value.breached},
                    {"completed", value.completed},
                    {"pause_on", std::move(pause_on)}};
   if (value.completed) out["completed_at"] = format_instant(value.completed_at);
@@ -366,6 +367,9 @@ sla_clock sla_clock_from_json(const json::value& json) {
     clock.deadline = at("deadline");
     clock.warning_deadline = at("warning_deadline");
     clock.warned = object.at("warned").as_bool();
+    // Clocks stored before "breached" existed could only be breached in the breached state.
+    const auto* breached = object.if_contains("breached");
+    clock.breached = breached ? breached->as_bool() : clock.state == clock_state::breached;
     clock.completed = object.at("completed").as_bool();
     if (clock.completed) clock.completed_at = at("completed_at");
     for (const auto& status : object.at("pause_on").as_array())

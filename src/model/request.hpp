@@ -89,7 +89,8 @@ struct routing_decision {
 // `since`. While running, `deadline` is when the target is used up and `warning_deadline`
 // when the warning threshold is; both are recomputed on every pause and resume.
 // A clock is open until the action it waits for happens (`completed`): a met clock is
-// completed; a breached one stays open, and overdue, until then.
+// completed; a breached one stays open, and overdue, until then. A breached clock still
+// pauses: `breached` remembers the breach while `state` is paused.
 struct sla_clock {
   sla_metric metric = sla_metric::first_response;
   std::string policy;    // the SLA policy that started it
@@ -102,6 +103,7 @@ struct sla_clock {
   instant deadline{};                  // meaningful while running
   instant warning_deadline{};          // meaningful while running and not yet warned
   bool warned = false;
+  bool breached = false;  // the target was used up once; never reset
   bool completed = false;
   instant completed_at{};                // meaningful when completed
   std::vector<request_status> pause_on;  // statuses that pause it

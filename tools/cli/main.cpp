@@ -9,6 +9,8 @@
 #include "policy/load.hpp"
 #include "rules/evaluator.hpp"
 #include "sla/policy.hpp"
+#include "store/clocks.hpp"
+#include "store/database.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
@@ -217,6 +219,10 @@ int main(int argc, char** argv) {
   explain->add_option("REQUEST.json", request_file, "a request as POST /v1/requests takes it")->required();
   auto* check = rules->add_subcommand(
       "check", "validate the rules, the config and the tokens file; exit 1 with file:line:col");
+  std::string check_database;
+  check->add_option("--db", check_database,
+                    "also check that every calendar and SLA policy the open clocks of this database use is still "
+                    "configured (or replaced)");
 
   auto* sla_command = app.add_subcommand("sla", "business-time arithmetic on the configured calendars, offline");
   sla_command->require_subcommand(1);
@@ -404,6 +410,12 @@ int main(int argc, char** argv) {
       http::webhooks::load_integrations(settings.file, settings.tiers);
       if (!settings.tokens_file.empty() && std::filesystem::exists(settings.tokens_file))
         config::load_token_file(settings.tokens_file);
+      if (!check_database.empty()) {
+        if (!std::filesystem::exists(check_database))
+          throw std::runtime_error(fmt::format("--db {}: no such database", check_database));
+        auto db = store::open_database(check_database, store::access::read_only);
+        store::check_open_clocks(db, policy);
+      }
       if (opts.json)
         fmt::print("{}\n", json::serialize(json::object{{"ok", true},
                                                         {"config", settings.file},
