@@ -108,17 +108,19 @@ bool health::is_shutting_down() const noexcept { return state_->stopping; }
 asio::awaitable<verdict> health::writable() {
   auto executor = co_await asio::this_coro::executor;
   auto shared = state_;
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(verdict)>(
-      [shared, executor](auto handler) {
-        auto owned = std::make_shared<decltype(handler)>(std::move(handler));
-        asio::post(shared->strand, [shared, executor, owned] {
-          // Resume the caller on its own executor, not on the strand.
-          shared->join([executor, owned](verdict v) {
-            asio::post(executor, [owned, v = std::move(v)]() mutable { std::move(*owned)(std::move(v)); });
-          });
-        });
-      },
-      asio::use_awaitable);
+  // Named, not a temporary inside co_await: GCC 12 destroys such temporaries twice (PR 99576).
+  auto initiation = [shared, executor](auto handler) {
+    auto owned = std::make_shared<decltype(handler)>(std::move(handler));
+    asio::post(shared->strand, [shared, executor, owned] {
+      // Resume the caller on its own executor, not on the strand.
+      shared->join([executor, owned](verdict v) {
+        asio::post(executor, [owned, v = std::move(v)]() mutable { std::move(*owned)(std::move(v)); });
+      });
+    });
+  };
+  auto answer = co_await asio::async_initiate<decltype(asio::use_awaitable), void(verdict)>(initiation,
+                                                                                          asio::use_awaitable);
+  co_return answer;
 }
 
 void add_health_routes(router& routes, health& checks) {
