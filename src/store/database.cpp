@@ -136,7 +136,8 @@ constexpr std::array migrations{
         PRIMARY KEY (request_id, address)
       );
     )sql"},
-    migration{6, R"sql(
+    // 7, not 6: main's migration 6 (escalation) lands first; this branch skips that number.
+    migration{7, R"sql(
       -- One row that /healthz rewrites to prove the database takes writes.
       CREATE TABLE heartbeat (
         id INTEGER PRIMARY KEY CHECK (id = 1),
