@@ -4,6 +4,7 @@
 #include "config/tokens.hpp"
 #include "http/api/api.hpp"
 #include "http/api/deliveries.hpp"
+#include "http/api/health.hpp"
 #include "http/dashboard/dashboard.hpp"
 #include "http/server.hpp"
 #include "http/stream/hub.hpp"
@@ -55,7 +56,9 @@ int serve(config::settings settings, scheduler::time_source time) {
 
   if (settings.database_path != ":memory:") {
     const auto folder = std::filesystem::path(settings.database_path).parent_path();
-    if (!folder.empty()) std::filesystem::create_directories(folder);
+    // A folder made here holds the database alone: only its owner may enter it.
+    if (!folder.empty() && std::filesystem::create_directories(folder))
+      std::filesystem::permissions(folder, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
   }
 
   {
@@ -90,7 +93,9 @@ int serve(config::settings settings, scheduler::time_source time) {
                          integrations.customers,
                          [&integrations](model::request_id id) { return http::webhooks::reply_to(integrations, id); }};
   notify::delivery_worker notifier(io.get_executor(), writer, reader, notify::load_settings_file(settings.file), time.now);
+  http::api::health health(io.get_executor(), writer);
   http::router routes;
+  http::api::add_health_routes(routes, health);
   http::api::add_routes(routes, api);
   http::api::add_delivery_routes(routes, api);
   http::dashboard::add_routes(routes, dashboard);
@@ -112,6 +117,7 @@ int serve(config::settings settings, scheduler::time_source time) {
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     fmt::print(stderr, "switchboard: signal {} received, stopping\n", signal);
+    health.shutting_down();
     server.stop();
     hub.close();
     clocks.stop();

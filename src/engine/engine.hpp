@@ -13,7 +13,10 @@
 
 #include <boost/json/object.hpp>
 
+#include <cstddef>
 #include <optional>
+#include <string_view>
+#include <utility>
 #include <string>
 #include <variant>
 #include <vector>
@@ -37,7 +40,8 @@ struct workflow_settings {
       "situation and I should have a follow-up for you in a few hours at most. Please let me know if anything "
       "comes up in the meantime that I should look into.";
   // SE's first contact after a handoff; {customer}, {ce}, {customer_impact}, {environment},
-  // {steps_tried} and {customer_told} are filled in.
+  // {steps_tried} and {customer_told} are filled in, in one pass over the template: text
+  // substituted is never searched for placeholders again, and other braces stay as written.
   std::string first_contact_template =
       "Hey {customer}, {ce} brought me up to speed on the issue. First off, let me say I'm sorry you ran into "
       "this issue and thanks for working with us to resolve this. My priority from here is to get this resolved "
@@ -104,6 +108,13 @@ struct act_on_request {
   model::actor actor;
 };
 
+// Size limits on an action's text fields, in bytes of UTF-8.
+inline constexpr std::size_t max_message_bytes = 64 * 1024;       // "message", "reason"
+inline constexpr std::size_t max_handoff_field_bytes = 8 * 1024;  // each handoff context field
+// A first-contact draft longer than this is cut (at a character boundary) and ends with "…".
+// Large enough that the shipped template with every handoff field at its limit is never cut.
+inline constexpr std::size_t max_first_contact_draft_bytes = 64 * 1024;
+
 // How an actor is written in events: "role:person", e.g. "ce:dana".
 std::string actor_label(const model::actor& actor);
 
@@ -113,6 +124,18 @@ struct refusal {
   std::string message;
   std::vector<model::field_error> fields;  // for invalid_fields and missing_context
 };
+
+// Checks `fields` against what action `kind` takes: names, types and the size limits above.
+// nullopt when they are acceptable; otherwise an invalid_fields refusal naming every bad field
+// (and, for a field too long, its limit). decide() applies it too; the API calls it first so an
+// oversized body is refused before it reaches the writer.
+std::optional<refusal> check_action_fields(action_kind kind, const boost::json::object& fields);
+
+// Fills `text`'s {name} placeholders from `values` in one left-to-right pass: a value's own
+// braces are copied, never expanded, so the result is at most max_bytes (cut at a UTF-8
+// character boundary and ended with "…" when longer). Unknown {names} stay literal.
+std::string fill_template(std::string_view text, const std::vector<std::pair<std::string_view, std::string_view>>& values,
+                          std::size_t max_bytes);
 
 // Whether `actor` may file `input`; nullopt when allowed.
 std::optional<refusal> may_file(const model::actor& actor, const model::request_input& input);

@@ -3,8 +3,11 @@
 
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <array>
+#include <stdexcept>
 #include <string_view>
 
 namespace switchboard::store {
@@ -155,12 +158,24 @@ constexpr std::array migrations{
       -- GET /v1/escalations pages newest first by (triggered_at, id).
       CREATE INDEX escalations_by_time ON escalations (triggered_at, id);
     )sql"},
+    migration{7, R"sql(
+      -- One row that /healthz rewrites to prove the database takes writes.
+      CREATE TABLE heartbeat (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        at INTEGER NOT NULL               -- UTC seconds of the last probe
+      );
+    )sql"},
 };
 
 void migrate(SQLite::Database& db) {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
           " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL DEFAULT (unixepoch()))");
   const int current = schema_version(db);
+  if (current > latest_schema_version())
+    throw std::runtime_error(fmt::format(
+        "the database {} has schema version {}, newer than this build understands ({}): it was written by a newer "
+        "switchboard; run that version, or restore a backup made for this one",
+        db.getFilename(), current, latest_schema_version()));
   for (const auto& step : migrations) {
     if (step.version <= current) continue;
     SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
@@ -179,6 +194,9 @@ SQLite::Database open_database(const std::string& path, access mode) {
                                                : SQLite::OPEN_READONLY;
   SQLite::Database db(path, flags, 5000);
   if (mode == access::read_write) {
+    // SQLite opens a write-protected file read-only without a word; every write would fail.
+    if (sqlite3_db_readonly(db.getHandle(), "main") == 1)
+      throw std::runtime_error(fmt::format("the database {} is read-only: switchboard needs to write it", path));
     db.exec("PRAGMA journal_mode = WAL");
     // FULL: a commit is on disk before the request is acknowledged, even on power loss.
     db.exec("PRAGMA synchronous = FULL");
@@ -186,6 +204,10 @@ SQLite::Database open_database(const std::string& path, access mode) {
   }
   db.exec("PRAGMA foreign_keys = ON");
   return db;
+}
+
+void touch_heartbeat(SQLite::Database& db) {
+  db.exec("INSERT INTO heartbeat (id, at) VALUES (1, unixepoch()) ON CONFLICT (id) DO UPDATE SET at = excluded.at");
 }
 
 int latest_schema_version() { return migrations.back().version; }

@@ -61,4 +61,14 @@ TEST_SUITE("config::tokens") {
               .starts_with(file + ":4:10: sha256 must be 64 lower-case hex digits"));
     CHECK(error_of(dir, "[[token]]\nperson = \"x\"\nrole = \"se\"\n").starts_with(file + ":1:1: a token needs"));
   }
+
+  TEST_CASE("a directory is refused as a tokens file") {
+    testing::temp_dir dir;
+    try {
+      config::load_token_file(dir.path().string());
+      FAIL("a directory loaded as a tokens file");
+    } catch (const config::error& e) {
+      CHECK(std::string(e.what()).find("is a directory") != std::string::npos);
+    }
+  }
 }

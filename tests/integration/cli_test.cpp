@@ -122,3 +122,37 @@ TEST_SUITE("integration::cli") {
     CHECK(anonymous.err.find("unauthenticated") != std::string::npos);
   }
 }
+
+TEST_SUITE("integration::cli") {
+  TEST_CASE("terminal control characters in stored text are shown escaped, and kept in JSON output") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    // An OSC that retitles the terminal, a CSI (ESC [ and the C1 form U+009B) that clears it,
+    // a carriage return that hides what came before, and DEL; newline and tab are kept.
+    const std::string title = "Search\x1b]0;pwned\x07 is \x1b[2Jdown\r\xc2\x9b" "2J\x7f\tnow";
+    auto ce = server.client(model::role::ce);
+    const auto filed = ce.post_json(
+        "/v1/requests", boost::json::serialize(boost::json::object{
+                            {"kind", "how_to"},
+                            {"customer", boost::json::object{{"id", "acme"}, {"name", "Acme\x1b[31m"}, {"stage", "trial"}}},
+                            {"title", title}}));
+    REQUIRE(filed.status == 201);
+    const std::vector<std::string> server_args{"--server", server.url(), "--token", testing::token_for(model::role::ce)};
+    const std::vector<std::vector<std::string>> commands{{"show", "1"}, {"list"}};
+    for (const auto& command : commands) {
+      auto args = server_args;
+      args.insert(args.end(), command.begin(), command.end());
+      const auto shown = cli(args);
+      CAPTURE(shown.out);
+      REQUIRE(shown.exit_code == 0);
+      for (const char* raw : {"\x1b", "\x07", "\r", "\xc2\x9b", "\x7f"}) CHECK(shown.out.find(raw) == std::string::npos);
+      CHECK(shown.out.find("Search\\x1b]0;pwned\\x07 is \\x1b[2Jdown\\x0d\\u009b2J\\x7f\tnow") != std::string::npos);
+    }
+    auto args = server_args;
+    args.insert(args.begin(), "--json");
+    args.insert(args.end(), {"show", "1"});
+    const auto as_json = cli(args);
+    REQUIRE(as_json.exit_code == 0);
+    CHECK(boost::json::parse(as_json.out).at("title").as_string() == title);
+  }
+}

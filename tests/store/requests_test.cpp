@@ -76,6 +76,39 @@ int counted_open(SQLite::Database& db, model::team team) {
 
 }  // namespace
 
+TEST_SUITE("store::database") {
+  TEST_CASE("a database with a schema newer than this build is refused, and left as it was") {
+    testing::temp_dir dir;
+    const auto path = dir.file("newer.db");
+    { auto db = store::open_database(path); db.exec("INSERT INTO schema_migrations (version) VALUES (999)"); }
+    try {
+      store::open_database(path);
+      FAIL("a newer database was opened");
+    } catch (const std::runtime_error& e) {
+      CHECK(std::string(e.what()).find("schema version 999, newer than this build understands") != std::string::npos);
+    }
+    auto reader = store::open_database(path, store::access::read_only);
+    CHECK(store::schema_version(reader) == 999);
+  }
+
+  TEST_CASE("the heartbeat write goes through, and fails while another connection holds the write lock") {
+    testing::temp_dir dir;
+    const auto path = dir.file("heartbeat.db");
+    auto db = store::open_database(path);
+    store::touch_heartbeat(db);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM heartbeat").getInt() == 1);
+    store::touch_heartbeat(db);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM heartbeat").getInt() == 1);
+
+    SQLite::Database other(path, SQLite::OPEN_READWRITE);
+    other.exec("BEGIN IMMEDIATE");
+    db.setBusyTimeout(0);
+    CHECK_THROWS_AS(store::touch_heartbeat(db), SQLite::Exception);
+    other.exec("ROLLBACK");
+    CHECK_NOTHROW(store::touch_heartbeat(db));
+  }
+}
+
 TEST_SUITE("store::requests") {
   TEST_CASE("migrations bring a new database to the latest schema") {
     auto db = store::open_database(":memory:");

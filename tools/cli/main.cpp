@@ -17,6 +17,8 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <fcntl.h>
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -38,10 +40,44 @@ struct options {
   bool json = false;
 };
 
+// Stored text as a terminal may show it: C0 controls but newline and tab, DEL and C1 controls
+// (U+0080-U+009F, which include CSI) become visible escapes, so a title cannot move the cursor,
+// recolour or retitle the terminal, or hide what it says. Bytes that are not UTF-8 become \xNN.
+std::string terminal_safe(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x80) {
+      if ((byte < 0x20 && byte != '\n' && byte != '\t') || byte == 0x7f)
+        out += fmt::format("\\x{:02x}", byte);
+      else
+        out += static_cast<char>(byte);
+      ++i;
+      continue;
+    }
+    const std::size_t length = byte >= 0xf0 && byte < 0xf5 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc2 && byte < 0xe0 ? 2 : 0;
+    bool valid = length != 0 && i + length <= text.size();
+    for (std::size_t k = 1; valid && k < length; ++k) valid = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
+    if (!valid) {
+      out += fmt::format("\\x{:02x}", byte);
+      ++i;
+      continue;
+    }
+    const auto second = static_cast<unsigned char>(text[i + 1]);
+    if (byte == 0xc2 && second < 0xa0)
+      out += fmt::format("\\u{:04x}", second);  // C1: U+0080-U+009F
+    else
+      out.append(text.substr(i, length));
+    i += length;
+  }
+  return out;
+}
+
 std::string text_of(const json::value& value) {
-  if (value.is_string()) return std::string(value.as_string());
+  if (value.is_string()) return terminal_safe(value.as_string());
   if (value.is_null()) return "-";
-  return json::serialize(value);
+  return terminal_safe(json::serialize(value));
 }
 
 std::string join_strings(const json::value& array) {
@@ -106,7 +142,7 @@ int report(const http::client_response& res, const options& opts, void (*print)(
     const auto& error = body.at("error").as_object();
     fmt::print(stderr, "error ({} {}): {}\n", res.status, text_of(error.at("code")), text_of(error.at("message")));
   } else {
-    fmt::print(stderr, "error: HTTP {}: {}\n", res.status, res.body);
+    fmt::print(stderr, "error: HTTP {}: {}\n", res.status, terminal_safe(res.body));
   }
   return 1;
 }
@@ -285,9 +321,12 @@ int main(int argc, char** argv) {
       const auto entry = fmt::format("[[token]]\nperson = \"{}\"\nrole = \"{}\"\nsha256 = \"{}\"\n", person,
                                      model::to_string(*role), config::sha256_hex(secret));
       if (!append_to.empty()) {
-        std::ofstream out(append_to, std::ios::app);
-        out << entry;
-        if (!out) throw std::runtime_error(fmt::format("cannot append to {}", append_to));
+        // A tokens file this makes is the owner's alone from its first byte (0600).
+        const int fd = ::open(append_to.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        const bool written =
+            fd >= 0 && ::write(fd, entry.data(), entry.size()) == static_cast<ssize_t>(entry.size());
+        if (fd >= 0) ::close(fd);
+        if (!written) throw std::runtime_error(fmt::format("cannot append to {}", append_to));
         fmt::print("{}\n", secret);
       } else if (opts.json) {
         fmt::print("{}\n", json::serialize(json::object{{"token", secret}, {"entry", entry}}));

@@ -1,5 +1,6 @@
 #pragma once
-// The REST API: /healthz, /v1/requests and /v1/sla, on top of the engine and the store.
+// The REST API: /v1/requests and /v1/sla, on top of the engine and the store (/healthz and
+// /readyz: http/api/health.hpp).
 
 #include "config/tokens.hpp"
 #include "engine/engine.hpp"

@@ -117,7 +117,7 @@ asio::awaitable<response> run_action(context& ctx, model::request_id id, engine:
 }
 
 // The JSON body of an action: {"type": ..., more fields}. The type is checked here, the other
-// fields by the engine, which knows what each action takes.
+// fields' names, types and sizes by the engine's rules, before anything reaches the writer.
 std::variant<engine::act_on_request, response> read_action(const request& req, const model::actor& actor) {
   auto parsed = read_json_body(req);
   if (auto* bad = std::get_if<response>(&parsed)) return std::move(*bad);
@@ -132,6 +132,7 @@ std::variant<engine::act_on_request, response> read_action(const request& req, c
                                                        engine::action_kind_names())
                                          : fmt::format("is required; expected one of {}", engine::action_kind_names())}});
   fields.erase("type");
+  if (auto invalid = engine::check_action_fields(*kind, fields)) return invalid_fields(invalid->fields);
   return engine::act_on_request{*kind, std::move(fields), actor};
 }
 
@@ -249,9 +250,6 @@ asio::awaitable<response> act_on_escalation(context& ctx, const request& req, co
 
 void add_routes(router& routes, context& ctx) {
   using verb = beast_http::verb;
-  routes.add(verb::get, "/healthz", [](const request&, const route_match&) -> asio::awaitable<response> {
-    co_return json_response(status::ok, json::object{{"status", "ok"}});
-  });
   routes.add(verb::post, "/v1/requests", authenticated(ctx, create_request));
   routes.add(verb::get, "/v1/requests", authenticated(ctx, list_requests));
   routes.add(verb::get, "/v1/requests/{id}", authenticated(ctx, get_request));
