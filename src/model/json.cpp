@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 namespace switchboard::model {
@@ -92,6 +93,38 @@ std::vector<std::string> strings_at(const json::object& object, std::string_view
   return out;
 }
 
+// "attachments": an optional array of {name, type, id}, each an optional string. No length
+// limit of its own: the body limit of the endpoint that received it bounds it.
+std::vector<attachment> attachments_at(const json::object& object, std::vector<field_error>& errors) {
+  std::vector<attachment> out;
+  const auto* value = object.if_contains("attachments");
+  if (value == nullptr || value->is_null()) return out;
+  if (!value->is_array()) {
+    errors.push_back({"attachments", "must be an array of {name, type, id}"});
+    return out;
+  }
+  for (std::size_t i = 0; i < value->as_array().size(); ++i) {
+    const auto& item = value->as_array()[i];
+    const auto prefix = fmt::format("attachments[{}].", i);
+    if (!item.is_object()) {
+      errors.push_back({prefix.substr(0, prefix.size() - 1), "must be an object {name, type, id}"});
+      continue;
+    }
+    object_reader reader(item.as_object(), prefix, errors);
+    reader.reject_unknown({"name", "type", "id"});
+    constexpr auto unlimited = std::numeric_limits<std::size_t>::max();
+    out.push_back({reader.text("name", false, unlimited), reader.text("type", false, unlimited),
+                   reader.text("id", false, unlimited)});
+  }
+  return out;
+}
+
+json::array to_array(const std::vector<attachment>& attachments) {
+  json::array out;
+  for (const auto& a : attachments) out.push_back(json::object{{"name", a.name}, {"type", a.type}, {"id", a.id}});
+  return out;
+}
+
 template <typename T>
 T required(std::optional<T> value, std::string_view what) {
   if (!value) throw std::invalid_argument(fmt::format("stored value has a bad {}", what));
@@ -156,7 +189,8 @@ json::object to_json(const request_input& value) {
           {"body", value.body},
           {"source", to_string(value.source)},
           {"priority", to_string(value.priority)},
-          {"use_case", optional_string(value.use_case)}};
+          {"use_case", optional_string(value.use_case)},
+          {"attachments", to_array(value.attachments)}};
 }
 
 json::object to_json(const routing_decision& value) {
@@ -262,7 +296,7 @@ std::variant<request_input, std::vector<field_error>> parse_request_input(
   if (!json.is_object()) return std::vector<field_error>{{"", "the request must be a JSON object"}};
   const auto& object = json.as_object();
   object_reader top(object, "", errors);
-  top.reject_unknown({"kind", "customer", "title", "body", "source", "priority", "use_case"});
+  top.reject_unknown({"kind", "customer", "title", "body", "source", "priority", "use_case", "attachments"});
 
   request_input input;
   if (auto kind = top.choice<request_kind>("kind", true, parse_request_kind, request_kind_names())) input.kind = *kind;
@@ -272,6 +306,7 @@ std::variant<request_input, std::vector<field_error>> parse_request_input(
   if (auto source = top.choice<request_source>("source", false, parse_request_source, request_source_names()))
     input.source = *source;
   if (auto p = top.choice<priority>("priority", false, parse_priority, priority_names())) input.priority = *p;
+  input.attachments = attachments_at(object, errors);
 
   const auto* customer_value = object.if_contains("customer");
   if (customer_value == nullptr || customer_value->is_null()) {
@@ -406,7 +441,7 @@ request request_from_json(const json::value& json) {
   try {
     const auto& object = json.as_object();
     json::object input_part;
-    for (std::string_view key : {"kind", "customer", "title", "body", "source", "priority", "use_case"})
+    for (std::string_view key : {"kind", "customer", "title", "body", "source", "priority", "use_case", "attachments"})
       if (const auto* value = object.if_contains(key)) input_part[key] = *value;
 
     request out;

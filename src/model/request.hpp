@@ -35,6 +35,14 @@ struct customer {
   std::string tier;  // contract tier, empty when none (pre-sales)
 };
 
+// A file that came with a request, listed by reference: its bytes stay with the channel that
+// carried it (Slack today; e-mail attachments fit the same shape).
+struct attachment {
+  std::string name;  // file name as sent, may be empty
+  std::string type;  // MIME type when known, else the channel's file type, may be empty
+  std::string id;    // the channel's id for the file (a Slack file id, "F..."), may be empty
+};
+
 // What a person asked for, before any decision was made about it.
 struct request_input {
   request_kind kind = request_kind::how_to;
@@ -44,6 +52,7 @@ struct request_input {
   request_source source = request_source::api;
   model::priority priority = model::priority::normal;
   std::string use_case;  // free-form tag, empty when none
+  std::vector<attachment> attachments;  // files sent with it, in the order sent
 };
 
 // Why a rule did not match: its first failing condition and the value it saw.

@@ -46,6 +46,32 @@ TEST_SUITE("model::json") {
     CHECK(std::holds_alternative<std::vector<field_error>>(parse_request_input(json::parse("[1]"), {})));
   }
 
+  TEST_CASE("attachments are listed by reference, kept in order, and checked field by field") {
+    auto parsed = parse_request_input(
+        json::parse(R"({"kind":"how_to","customer":{"id":"a","name":"A","stage":"trial"},"title":"t",)"
+                    R"("attachments":[{"name":"upload-error.png","type":"image/png","id":"F0FILE0001"},{"id":"F2"}]})"),
+        {});
+    REQUIRE(std::holds_alternative<request_input>(parsed));
+    const auto& input = std::get<request_input>(parsed);
+    REQUIRE(input.attachments.size() == 2);
+    CHECK(input.attachments[0].name == "upload-error.png");
+    CHECK(input.attachments[0].type == "image/png");
+    CHECK(input.attachments[0].id == "F0FILE0001");
+    CHECK(input.attachments[1].name.empty());
+    const auto written = to_json(input);
+    CHECK(request_input_from_json(written).attachments.size() == 2);
+    CHECK(written.at("attachments").as_array()[1].at("id") == "F2");
+
+    auto bad = parse_request_input(
+        json::parse(R"({"kind":"how_to","customer":{"id":"a","name":"A","stage":"trial"},"title":"t",)"
+                    R"("attachments":[{"name":1,"size":3},"x"]})"),
+        {});
+    REQUIRE(std::holds_alternative<std::vector<field_error>>(bad));
+    std::vector<std::string> fields;
+    for (const auto& e : std::get<std::vector<field_error>>(bad)) fields.push_back(e.field);
+    CHECK(fields == std::vector<std::string>{"attachments[0].size", "attachments[0].name", "attachments[1]"});
+  }
+
   TEST_CASE("a request round-trips through its JSON form") {
     request original;
     original.id = 12;
