@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <limits>
 #include <stdexcept>
 
 namespace switchboard::model {
@@ -93,29 +92,14 @@ std::vector<std::string> strings_at(const json::object& object, std::string_view
   return out;
 }
 
-// "attachments": an optional array of {name, type, id}, each an optional string. No length
-// limit of its own: the body limit of the endpoint that received it bounds it.
-std::vector<attachment> attachments_at(const json::object& object, std::vector<field_error>& errors) {
+// A stored "attachments" array (absent in requests stored before there were any).
+std::vector<attachment> attachments_from_json(const json::object& object) {
   std::vector<attachment> out;
-  const auto* value = object.if_contains("attachments");
-  if (value == nullptr || value->is_null()) return out;
-  if (!value->is_array()) {
-    errors.push_back({"attachments", "must be an array of {name, type, id}"});
-    return out;
-  }
-  for (std::size_t i = 0; i < value->as_array().size(); ++i) {
-    const auto& item = value->as_array()[i];
-    const auto prefix = fmt::format("attachments[{}].", i);
-    if (!item.is_object()) {
-      errors.push_back({prefix.substr(0, prefix.size() - 1), "must be an object {name, type, id}"});
-      continue;
+  if (const auto* value = object.if_contains("attachments"); value != nullptr && !value->is_null())
+    for (const auto& item : value->as_array()) {
+      const auto& a = item.as_object();
+      out.push_back({string_at(a, "name"), string_at(a, "type"), string_at(a, "id")});
     }
-    object_reader reader(item.as_object(), prefix, errors);
-    reader.reject_unknown({"name", "type", "id"});
-    constexpr auto unlimited = std::numeric_limits<std::size_t>::max();
-    out.push_back({reader.text("name", false, unlimited), reader.text("type", false, unlimited),
-                   reader.text("id", false, unlimited)});
-  }
   return out;
 }
 
@@ -296,7 +280,7 @@ std::variant<request_input, std::vector<field_error>> parse_request_input(
   if (!json.is_object()) return std::vector<field_error>{{"", "the request must be a JSON object"}};
   const auto& object = json.as_object();
   object_reader top(object, "", errors);
-  top.reject_unknown({"kind", "customer", "title", "body", "source", "priority", "use_case", "attachments"});
+  top.reject_unknown({"kind", "customer", "title", "body", "source", "priority", "use_case"});
 
   request_input input;
   if (auto kind = top.choice<request_kind>("kind", true, parse_request_kind, request_kind_names())) input.kind = *kind;
@@ -306,7 +290,6 @@ std::variant<request_input, std::vector<field_error>> parse_request_input(
   if (auto source = top.choice<request_source>("source", false, parse_request_source, request_source_names()))
     input.source = *source;
   if (auto p = top.choice<priority>("priority", false, parse_priority, priority_names())) input.priority = *p;
-  input.attachments = attachments_at(object, errors);
 
   const auto* customer_value = object.if_contains("customer");
   if (customer_value == nullptr || customer_value->is_null()) {
@@ -431,10 +414,19 @@ request_input request_input_from_json(const json::value& json) {
   if (const auto* customer = object.if_contains("customer"); customer && customer->is_object())
     if (const auto* tier = customer->as_object().if_contains("tier"); tier && tier->is_string())
       stored_tier.emplace_back(tier->as_string());
-  auto input = parse_request_input(json, stored_tier);
+  // Attachments are set by the channel that received the files, never sent by API clients.
+  json::object fields = object;
+  fields.erase("attachments");
+  auto input = parse_request_input(fields, stored_tier);
   if (auto* errors = std::get_if<std::vector<field_error>>(&input))
     throw std::invalid_argument(fmt::format("stored request has a bad {}", errors->front().field));
-  return std::get<request_input>(std::move(input));
+  auto out = std::get<request_input>(std::move(input));
+  try {
+    out.attachments = attachments_from_json(object);
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(fmt::format("stored request has bad attachments: {}", e.what()));
+  }
+  return out;
 }
 
 request request_from_json(const json::value& json) {

@@ -27,8 +27,7 @@ boost::json::object to_json(const request& value);
 
 // Validates and decodes a request as a client submits it. Required: kind, customer.id,
 // customer.name, customer.stage, title. Optional: customer.tier (one of known_tiers),
-// body, source (default api), priority (default normal), use_case, attachments (an array of
-// {name, type, id} strings: files listed by reference). Unknown fields are errors.
+// body, source (default api), priority (default normal), use_case. Unknown fields are errors.
 std::variant<request_input, std::vector<field_error>> parse_request_input(
     const boost::json::value& json, const std::vector<std::string>& known_tiers);
 
