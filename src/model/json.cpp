@@ -92,6 +92,23 @@ std::vector<std::string> strings_at(const json::object& object, std::string_view
   return out;
 }
 
+// A stored "attachments" array (absent in requests stored before there were any).
+std::vector<attachment> attachments_from_json(const json::object& object) {
+  std::vector<attachment> out;
+  if (const auto* value = object.if_contains("attachments"); value != nullptr && !value->is_null())
+    for (const auto& item : value->as_array()) {
+      const auto& a = item.as_object();
+      out.push_back({string_at(a, "name"), string_at(a, "type"), string_at(a, "id")});
+    }
+  return out;
+}
+
+json::array to_array(const std::vector<attachment>& attachments) {
+  json::array out;
+  for (const auto& a : attachments) out.push_back(json::object{{"name", a.name}, {"type", a.type}, {"id", a.id}});
+  return out;
+}
+
 template <typename T>
 T required(std::optional<T> value, std::string_view what) {
   if (!value) throw std::invalid_argument(fmt::format("stored value has a bad {}", what));
@@ -157,7 +174,8 @@ json::object to_json(const request_input& value) {
           {"source", to_string(value.source)},
           {"priority", to_string(value.priority)},
           {"use_case", optional_string(value.use_case)},
-          {"requester", optional_string(value.requester)}};
+          {"requester", optional_string(value.requester)},
+          {"attachments", to_array(value.attachments)}};
 }
 
 json::object to_json(const routing_decision& value) {
@@ -442,6 +460,8 @@ request_input request_input_from_json(const json::value& json) {
     if (const auto p = string_at(object, "priority"); !p.empty()) input.priority = required(parse_priority(p), "priority");
     input.use_case = string_at(object, "use_case");
     input.requester = string_at(object, "requester");
+    // Attachments are set by the channel that received the files, never sent by API clients.
+    input.attachments = attachments_from_json(object);
     return input;
   } catch (const std::invalid_argument&) {
     throw;
@@ -454,7 +474,7 @@ request request_from_json(const json::value& json) {
   try {
     const auto& object = json.as_object();
     json::object input_part;
-    for (std::string_view key : {"kind", "customer", "title", "body", "source", "priority", "use_case", "requester"})
+    for (std::string_view key : {"kind", "customer", "title", "body", "source", "priority", "use_case", "requester", "attachments"})
       if (const auto* value = object.if_contains(key)) input_part[key] = *value;
 
     request out;

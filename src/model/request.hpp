@@ -41,6 +41,14 @@ struct customer {
 // channel takes a customer's name, stage and tier from when the filer does not give them.
 using customer_directory = std::map<std::string, customer, std::less<>>;
 
+// A file that came with a request, listed by reference: its bytes stay with the channel that
+// carried it (Slack today; e-mail attachments fit the same shape).
+struct attachment {
+  std::string name;  // file name as sent, may be empty
+  std::string type;  // MIME type when known, else the channel's file type, may be empty
+  std::string id;    // the channel's id for the file (a Slack file id, "F..."), may be empty
+};
+
 // What a person asked for, before any decision was made about it.
 struct request_input {
   request_kind kind = request_kind::how_to;
@@ -54,6 +62,7 @@ struct request_input {
   // command), the sender for e-mail ("Name <address>" or the address), "slack:<user id>" for a
   // Slack message; empty when unknown (requests stored before it was recorded).
   std::string requester;
+  std::vector<attachment> attachments;  // files sent with it, in the order sent
 };
 
 // Why a rule did not match: its first failing condition and the value it saw.

@@ -51,6 +51,29 @@ TEST_SUITE("model::json") {
     CHECK(std::holds_alternative<std::vector<field_error>>(parse_request_input(json::parse("[1]"), {})));
   }
 
+  TEST_CASE("attachments are written and read back in order, and API clients cannot set them") {
+    request_input input;
+    input.customer = {"acme", "Acme", customer_stage::trial, ""};
+    input.title = "Uploads fail";
+    input.attachments = {{"upload-error.png", "image/png", "F0FILE0001"}, {"", "", "F2"}};
+    const auto written = to_json(input);
+    CHECK(written.at("attachments").as_array()[0].at("name") == "upload-error.png");
+    const auto read = request_input_from_json(written);
+    REQUIRE(read.attachments.size() == 2);
+    CHECK(read.attachments[0].name == "upload-error.png");
+    CHECK(read.attachments[0].type == "image/png");
+    CHECK(read.attachments[0].id == "F0FILE0001");
+    CHECK(read.attachments[1].id == "F2");
+    // Requests stored before attachments existed read back with none.
+    auto older = written;
+    older.erase("attachments");
+    CHECK(request_input_from_json(older).attachments.empty());
+
+    auto sent = parse_request_input(written, {});
+    REQUIRE(std::holds_alternative<std::vector<field_error>>(sent));
+    CHECK(std::get<std::vector<field_error>>(sent).front().field == "attachments");
+  }
+
   TEST_CASE("a request round-trips through its JSON form") {
     request original;
     original.id = 12;

@@ -33,6 +33,44 @@ std::string replace(std::string text, std::string_view from, std::string_view to
   return text.replace(at, from.size(), to);
 }
 
+// The intake case s03 (a customer's file_share in C0SUPPORT01), as the base of other messages.
+std::string s03() { return fixture("slack_s03_file_share.json"); }
+
+// `base` as another delivery: its own event_id, and `changes` applied to its event (a null
+// value removes the field).
+std::string variant_of(const std::string& base, std::string_view event_id, const json::object& changes) {
+  auto body = json::parse(base).as_object();
+  body["event_id"] = event_id;
+  auto& event = body["event"].as_object();
+  for (const auto& [key, value] : changes) {
+    if (value.is_null())
+      event.erase(key);
+    else
+      event[key] = value;
+  }
+  return json::serialize(body);
+}
+
+std::string outcome_of(const http::client_response& res) {
+  REQUIRE(res.status == 200);
+  return std::string(parse(res.body).at("outcome").as_string());
+}
+
+std::int64_t count_of(const std::vector<std::string>& types, std::string_view type) {
+  return std::count(types.begin(), types.end(), type);
+}
+
+http::client_response post_command(http::client& c, const std::string& body) {
+  return c.request("POST", "/v1/webhooks/slack/commands", body, "application/x-www-form-urlencoded",
+                   slack_headers(body, unix_now()));
+}
+
+std::string support_command() {
+  auto body = replace(fixture("slack_slash_command.txt"), "command=%2Fticket", "command=%2Fsupport");
+  body = replace(body, "user_id=U04ALICE01", "user_id=U0CEDANA01");
+  return replace(body, "text=printer+on+3rd+floor", "text=troubleshoot+acme+printer+on+3rd+floor");
+}
+
 }  // namespace
 
 TEST_SUITE("integration::slack") {
@@ -166,6 +204,7 @@ TEST_SUITE("integration::slack") {
     webhook_server s;
     auto c = s.client();
     auto body = replace(fixture("slack_slash_command.txt"), "command=%2Fticket", "command=%2Fsupport");
+    body = replace(body, "user_id=U04ALICE01", "user_id=U0CEDANA01");
     body = replace(body, "text=printer+on+3rd+floor+jams+%26+shows+%22E-52%22",
                    "text=troubleshoot+acme+printer+on+3rd+floor+jams+%26+shows+%22E-52%22");
     const auto res = c.request("POST", "/v1/webhooks/slack/commands", body, "application/x-www-form-urlencoded",
@@ -194,7 +233,7 @@ TEST_SUITE("integration::slack") {
     const auto bad = c.request("POST", "/v1/webhooks/slack/commands", usage, "application/x-www-form-urlencoded",
                                slack_headers(usage, unix_now()));
     CHECK(std::string(parse(bad.body).at("text").as_string()).starts_with("Usage: /support"));
-    auto stranger = replace(body, "user_id=U04ALICE01", "user_id=U0STRANGER");
+    auto stranger = replace(body, "user_id=U0CEDANA01", "user_id=U0STRANGER");
     const auto unmapped = c.request("POST", "/v1/webhooks/slack/commands", stranger,
                                     "application/x-www-form-urlencoded", slack_headers(stranger, unix_now()));
     CHECK(std::string(parse(unmapped.body).at("text").as_string()).find("not mapped") != std::string::npos);
@@ -203,6 +242,219 @@ TEST_SUITE("integration::slack") {
                     slack_headers(body, unix_now()))
               .status == 401);
     CHECK(s.requests().size() == 1);
+  }
+
+  TEST_CASE("intake s03: a customer's message with a screenshot (file_share) is filed with its text and the file") {
+    webhook_server s;
+    auto c = s.client();
+    const auto res = post_event(c, s03(), unix_now());
+    REQUIRE(res.status == 200);
+    const auto answer = parse(res.body);
+    REQUIRE(answer.at("outcome") == "created");
+    const auto stored = s.request(answer.at("request_id").as_int64());
+    CHECK(stored.at("title") == "Uploads fail with HTTP 413 since the upgrade, screenshot attached");
+    CHECK(stored.at("body") == "Uploads fail with HTTP 413 since the upgrade, screenshot attached");
+    CHECK(stored.at("source") == "slack");
+    CHECK(stored.at("customer").at("id") == "acme");
+    const auto& files = stored.at("attachments").as_array();
+    REQUIRE(files.size() == 1);
+    CHECK(files[0].at("name") == "upload-error.png");
+    CHECK(files[0].at("type") == "image/png");
+    CHECK(files[0].at("id") == "F0FILE0001");
+    // Slack's retry of the same delivery files nothing more.
+    CHECK(outcome_of(post_event(c, s03(), unix_now())) == "duplicate");
+    CHECK(s.requests().size() == 1);
+  }
+
+  TEST_CASE("every subtype that carries a person's text is filed or recorded: me_message, thread_broadcast, new ones") {
+    webhook_server s;
+    auto c = s.client();
+    const auto me = post_event(c, variant_of(s03(), "Ev0ME00001", {{"subtype", "me_message"}, {"ts", "1764520400.000100"},
+                                                                 {"text", "is locked out of the admin console"},
+                                                                 {"files", nullptr}}),
+                               unix_now());
+    REQUIRE(outcome_of(me) == "created");
+    CHECK(s.request(parse(me.body).at("request_id").as_int64()).at("title") == "is locked out of the admin console");
+    CHECK(s.request(parse(me.body).at("request_id").as_int64()).at("attachments").as_array().empty());
+
+    // A subtype Slack adds later: a person wrote it, so it is kept.
+    const auto future = post_event(c, variant_of(s03(), "Ev0NEW0001", {{"subtype", "message_with_canvas"},
+                                                                     {"ts", "1764520401.000100"},
+                                                                     {"text", "Our SSO login loops back to the start"}}),
+                                   unix_now());
+    REQUIRE(outcome_of(future) == "created");
+    const auto future_id = parse(future.body).at("request_id").as_int64();
+    CHECK(s.request(future_id).at("title") == "Our SSO login loops back to the start");
+    CHECK(s.request(future_id).at("attachments").as_array().size() == 1);
+
+    // A thread reply also sent to the channel, in a request's thread: the customer's reply on it.
+    const auto filed = post_event(c, s03(), unix_now());
+    REQUIRE(outcome_of(filed) == "created");
+    const auto id = parse(filed.body).at("request_id").as_int64();
+    const auto broadcast =
+        post_event(c, variant_of(s03(), "Ev0BCAST01", {{"subtype", "thread_broadcast"}, {"ts", "1764520500.000100"},
+                                                      {"thread_ts", "1764520300.000400"},
+                                                      {"text", "Any update? This blocks our release"}}),
+                   unix_now());
+    REQUIRE(outcome_of(broadcast) == "replied");
+    CHECK(parse(broadcast.body).at("request_id").as_int64() == id);
+    CHECK(count_of(s.event_types(id), "request.customer_replied") == 1);
+    const auto events = json::parse(s.client().get("/v1/requests/" + std::to_string(id) + "/events").body);
+    const auto& last = events.at("events").as_array().back();
+    CHECK(last.at("type") == "request.customer_replied");
+    CHECK(last.at("data").at("message") ==
+          "Any update? This blocks our release\n\nFiles: upload-error.png (image/png, Slack file F0FILE0001)");
+
+    // In a thread that is no request's, a broadcast reaches the whole channel: filed (this
+    // channel files everything); a plain reply there is conversation, not a request.
+    const auto elsewhere =
+        post_event(c, variant_of(s03(), "Ev0BCAST02", {{"subtype", "thread_broadcast"}, {"ts", "1764520600.000100"},
+                                                      {"thread_ts", "1764510000.000100"},
+                                                      {"text", "Same here: uploads over 10 MB fail"}}),
+                   unix_now());
+    CHECK(outcome_of(elsewhere) == "created");
+    const auto chatter = post_event(c, variant_of(s03(), "Ev0CHAT001", {{"subtype", nullptr}, {"ts", "1764520700.000100"},
+                                                                      {"thread_ts", "1764510000.000100"},
+                                                                      {"text", "thanks!"}, {"files", nullptr}}),
+                                    unix_now());
+    CHECK(outcome_of(chatter) == "ignored");
+    CHECK(s.requests().size() == 4);
+  }
+
+  TEST_CASE("edits, deletions, joins and leaves and bot messages file nothing") {
+    webhook_server s;
+    auto c = s.client();
+    int n = 0;
+    for (const char* subtype : {"message_changed", "message_deleted", "channel_join", "channel_leave", "group_join",
+                                "group_leave", "bot_message"}) {
+      CAPTURE(subtype);
+      ++n;
+      const auto body = variant_of(s03(), "Ev0IGN000" + std::to_string(n),
+                                   {{"subtype", subtype}, {"ts", "1764520800.00010" + std::to_string(n)},
+                                    {"text", "<@U0CUST0001> has joined the channel"}});
+      CHECK(outcome_of(post_event(c, body, unix_now())) == "ignored");
+    }
+    // A bot's post without a subtype, and our own bot's.
+    CHECK(outcome_of(post_event(c, variant_of(s03(), "Ev0BOT0001", {{"subtype", nullptr}, {"bot_id", "B0OTHER001"}}),
+                                unix_now())) == "ignored");
+    CHECK(outcome_of(post_event(c, variant_of(s03(), "Ev0BOT0002", {{"subtype", nullptr}, {"user", "U0BOT00001"}}),
+                                unix_now())) == "ignored");
+    CHECK(s.requests().empty());
+  }
+
+  TEST_CASE("a channel files every message with file = all, and only mentions by default") {
+    webhook_server s;
+    auto c = s.client();
+    const auto lobby = [](std::string_view event_id, std::string_view ts, std::string_view text) {
+      return variant_of(s03(), event_id, {{"subtype", nullptr}, {"files", nullptr}, {"channel", "C0LOBBY0001"},
+                                          {"ts", ts}, {"text", text}});
+    };
+    CHECK(outcome_of(post_event(c, lobby("Ev0LOB0001", "1764521000.000100", "Good morning team!"), unix_now())) ==
+          "ignored");
+    CHECK(s.requests().empty());
+
+    // A mention there files, whether it arrives as `message` or `app_mention` (once).
+    const auto mention = lobby("Ev0LOB0002", "1764521100.000100", "<@U0BOT00001> our nightly exports are failing");
+    const auto filed = post_event(c, mention, unix_now());
+    REQUIRE(outcome_of(filed) == "created");
+    CHECK(s.request(parse(filed.body).at("request_id").as_int64()).at("title") == "our nightly exports are failing");
+    const auto as_app_mention = variant_of(mention, "Ev0LOB0003", {{"type", "app_mention"}});
+    CHECK(outcome_of(post_event(c, as_app_mention, unix_now())) == "duplicate");
+    CHECK(s.requests().size() == 1);
+
+    // The channel with file = "all" files the same greeting, but not our own agents' posts.
+    const auto support = variant_of(lobby("Ev0SUP0001", "1764521200.000100", "Good morning team!"), "Ev0SUP0001",
+                                    {{"channel", "C0SUPPORT01"}});
+    CHECK(outcome_of(post_event(c, support, unix_now())) == "created");
+    const auto announcement = variant_of(support, "Ev0SUP0002", {{"user", "U0CEDANA01"}, {"ts", "1764521300.000100"},
+                                                                 {"text", "Maintenance tonight at 22:00 UTC"}});
+    CHECK(outcome_of(post_event(c, announcement, unix_now())) == "ignored");
+    CHECK(s.requests().size() == 2);
+  }
+
+  TEST_CASE("a thread reply by a mapped SE is that agent's response: it meets first response, no customer reply") {
+    webhook_server s;
+    auto c = s.client();
+    const auto filed = post_event(c, s03(), unix_now());
+    REQUIRE(outcome_of(filed) == "created");
+    const auto id = parse(filed.body).at("request_id").as_int64();
+    const auto first_response = [&] {
+      const auto stored = s.request(id);
+      for (const auto& clock : stored.at("clocks").as_array())
+        if (clock.at("metric") == "first_response") return clock.as_object();
+      FAIL("no first_response clock");
+      return json::object{};
+    };
+    REQUIRE(s.request(id).at("owner") == "se");
+    CHECK(first_response().at("open") == true);
+
+    const auto in_thread = [](std::string_view event_id, std::string_view user, std::string_view ts, std::string_view text) {
+      return variant_of(s03(), event_id, {{"subtype", nullptr}, {"files", nullptr}, {"user", user}, {"ts", ts},
+                                          {"thread_ts", "1764520300.000400"}, {"text", text}});
+    };
+    const auto answer = post_event(c, in_thread("Ev0SE00001", "U0SESAM001", "1764520900.000100",
+                                                "Thanks, which client version are you on?"),
+                                   unix_now());
+    REQUIRE(outcome_of(answer) == "responded");
+    CHECK(parse(answer.body).at("request_id").as_int64() == id);
+    CHECK(first_response().at("open") == false);
+    auto types = s.event_types(id);
+    CHECK(count_of(types, "request.responded") == 1);
+    CHECK(count_of(types, "request.customer_replied") == 0);
+    const auto events = json::parse(s.client().get("/v1/requests/" + std::to_string(id) + "/events").body);
+    bool by_se = false;
+    for (const auto& e : events.at("events").as_array())
+      if (e.at("type") == "request.responded")
+        by_se = e.at("actor") == "se:se-person" && e.at("data").at("message") == "Thanks, which client version are you on?";
+    CHECK(by_se);
+
+    // A CE is an agent too, but SE owns this request: refused like `respond` through the API,
+    // and never taken for the customer.
+    const auto ce = post_event(c, in_thread("Ev0CE00001", "U0CEDANA01", "1764520950.000100", "Looping in SE"),
+                               unix_now());
+    CHECK(outcome_of(ce) == "refused");
+    CHECK(std::string(parse(ce.body).at("reason").as_string()).find("se owns this request") != std::string::npos);
+    // The customer's answer is the customer's reply.
+    CHECK(outcome_of(post_event(c, in_thread("Ev0CU00001", "U0CUST0001", "1764521000.000100", "Version 4.2"),
+                                unix_now())) == "replied");
+    types = s.event_types(id);
+    CHECK(count_of(types, "request.responded") == 1);
+    CHECK(count_of(types, "request.customer_replied") == 1);
+  }
+
+  TEST_CASE("a replayed slash command files once, and a new invocation files again") {
+    webhook_server s;
+    auto c = s.client();
+    const auto body = support_command();
+    const auto first = post_command(c, body);
+    REQUIRE(first.status == 200);
+    REQUIRE(s.requests().size() == 1);
+    const auto id = s.requests().front().at("id").as_int64();
+    // The same signed body again (a replay, or a retry), freshly signed: nothing new.
+    const auto replay = post_command(c, body);
+    REQUIRE(replay.status == 200);
+    CHECK(std::string(parse(replay.body).at("text").as_string()) == "Already filed as request #" + std::to_string(id) + ".");
+    CHECK(s.requests().size() == 1);
+    const auto again = replace(body, "trigger_id=7263310215009", "trigger_id=7263310215010");
+    CHECK(post_command(c, again).status == 200);
+    CHECK(s.requests().size() == 2);
+  }
+
+  TEST_CASE("a Slack message over 64 KiB is stored whole, its title shortened for display") {
+    webhook_server s;
+    auto c = s.client();
+    std::string text = "Export fails with this trace:";
+    while (text.size() < 70 * 1024) text += " at com.acme.export.Writer.flush(Writer.java:42)";
+    const auto res = post_event(c, variant_of(s03(), "Ev0LONG001", {{"text", text}}), unix_now());
+    REQUIRE(outcome_of(res) == "created");
+    const auto stored = s.request(parse(res.body).at("request_id").as_int64());
+    const std::string body(stored.at("body").as_string());
+    CHECK(body.size() == text.size());
+    CHECK((body == text));
+    const std::string title(stored.at("title").as_string());
+    CHECK(title.size() <= 104);
+    CHECK(title.starts_with("Export fails with this trace: at com.acme.export"));
+    CHECK(title.ends_with("…"));
   }
 
   TEST_CASE("per-endpoint body limits: Slack 1 MiB, e-mail 40 MiB") {

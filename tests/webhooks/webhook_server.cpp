@@ -61,9 +61,14 @@ domains = ["acme.example", "customer.test"]
 [integrations.slack.channels.C0SUPPORT01]
 customer = "acme"
 kind = "troubleshooting"
+file = "all"
+
+[integrations.slack.channels.C0LOBBY0001]
+customer = "acme"
 
 [integrations.slack.users]
-U04ALICE01 = "ce-person"
+U0CEDANA01 = "ce-person"
+U0SESAM001 = { person = "se-person", role = "se" }
 )";
   server = std::make_unique<server_process>(server_args{path, dir.file("switchboard.db"), {}});
 }

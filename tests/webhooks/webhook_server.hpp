@@ -35,6 +35,9 @@ headers slack_headers(const std::string& body, std::int64_t timestamp, const std
 
 std::int64_t unix_now();
 
+// The Slack side of webhook_server's config: C0SUPPORT01 (acme) files every message, C0LOBBY0001
+// (acme) only mentions; U0CEDANA01 is a CE ("ce-person"), U0SESAM001 an SE ("se-person"); the
+// fixtures' bot users are U0BOTUSER1 and U0BOT00001, their customers U04ALICE01 and U0CUST0001.
 struct webhook_server {
   webhook_server();  // sets the secrets, writes the config and starts the server
   temp_dir dir;

@@ -87,12 +87,31 @@ void load_customers(integrations& out, const toml::table& table, std::string_vie
   }
 }
 
+// A Slack user's agent: "<CE person>" or { person = "<person>", role = "ce" | "se" }.
+slack_agent agent_at(const toml::node& node, std::string_view file) {
+  if (node.is_string()) return {string_at(node, file, "a Slack user's CE person"), model::role::ce};
+  if (!node.is_table())
+    config::fail_at(node, file, "a Slack user must be \"<CE person>\" or { person = \"<person>\", role = \"ce\" or \"se\" }");
+  const auto& entry = *node.as_table();
+  config::reject_unknown_keys(entry, file, {"person", "role"}, "a Slack user");
+  const auto* person = entry.get("person");
+  const auto* role = entry.get("role");
+  if (person == nullptr || role == nullptr) config::fail_at(node, file, "a Slack user needs person and role");
+  slack_agent agent{string_at(*person, file, "person"), model::role::ce};
+  const auto text = string_at(*role, file, "role");
+  const auto parsed = model::parse_role(text);
+  if (!parsed || (*parsed != model::role::ce && *parsed != model::role::se))
+    config::fail_at(*role, file, fmt::format("unknown role \"{}\" for a Slack user; expected ce or se", text));
+  agent.role = *parsed;
+  return agent;
+}
+
 void load_slack(integrations& out, const toml::table& table, std::string_view file) {
   config::reject_unknown_keys(table, file, {"channels", "users"}, "[integrations.slack]");
   if (const auto* channels = table.get("channels")) {
     for (const auto& [key, node] : table_at(*channels, file, "[integrations.slack.channels]")) {
       const auto& entry = table_at(node, file, "a Slack channel");
-      config::reject_unknown_keys(entry, file, {"customer", "kind"}, "a Slack channel");
+      config::reject_unknown_keys(entry, file, {"customer", "kind", "file"}, "a Slack channel");
       slack_channel channel;
       const auto* customer = entry.get("customer");
       if (customer == nullptr) config::fail_at(node, file, "a Slack channel needs customer = \"<customer id>\"");
@@ -101,12 +120,22 @@ void load_slack(integrations& out, const toml::table& table, std::string_view fi
         config::fail_at(*customer, file, fmt::format("unknown customer \"{}\"; define it in [integrations.customers]",
                                                      channel.customer));
       if (const auto* kind = entry.get("kind")) channel.kind = kind_at(*kind, file);
+      if (const auto* filing = entry.get("file")) {
+        const auto text = string_at(*filing, file, "file");
+        if (text == "mentions")
+          channel.file = slack_filing::mentions;
+        else if (text == "all")
+          channel.file = slack_filing::all;
+        else
+          config::fail_at(*filing, file, fmt::format("unknown file \"{}\"; expected \"mentions\" (only messages "
+                                                     "that mention the app) or \"all\" (every message)", text));
+      }
       out.slack_channels[std::string(key.str())] = std::move(channel);
     }
   }
   if (const auto* users = table.get("users"))
     for (const auto& [key, node] : table_at(*users, file, "[integrations.slack.users]"))
-      out.slack_users[std::string(key.str())] = string_at(node, file, "a Slack user's CE person");
+      out.slack_users[std::string(key.str())] = agent_at(node, file);
 }
 
 }  // namespace

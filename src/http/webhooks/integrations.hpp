@@ -14,9 +14,24 @@
 
 namespace switchboard::http::webhooks {
 
+// Which top-level messages of a support channel become requests. Either way a reply in a
+// request's thread is recorded on that request, and /support files from any channel.
+enum class slack_filing {
+  mentions,  // only messages that mention the app: "Good morning team!" files nothing
+  all,       // every message a person posts (not thread replies, which stay conversation)
+};
+
 struct slack_channel {
   std::string customer;  // a key of integrations::customers
   model::request_kind kind = model::request_kind::troubleshooting;  // when no kind rule matches
+  slack_filing file = slack_filing::mentions;
+};
+
+// A Slack user who is one of our agents. A CE may use /support; a thread reply by a CE or SE is
+// that agent's `respond` on the request (it meets the response clocks), never a customer reply.
+struct slack_agent {
+  std::string person;                  // the person's name, as in the tokens file
+  model::role role = model::role::ce;  // ce or se
 };
 
 // Text that decides a request's kind: the first rule with a phrase in the text wins.
@@ -29,7 +44,7 @@ struct integrations {
   model::customer_directory customers;                               // by customer id
   std::map<std::string, std::string, std::less<>> email_domains;    // sender domain -> customer id
   std::map<std::string, slack_channel, std::less<>> slack_channels;  // channel id -> channel
-  std::map<std::string, std::string, std::less<>> slack_users;      // Slack user id -> CE person
+  std::map<std::string, slack_agent, std::less<>> slack_users;      // Slack user id -> agent
   std::vector<kind_rule> kind_rules;
   model::request_kind email_kind = model::request_kind::troubleshooting;
   std::string support_address = "support@example.com";  // reply addresses are support+<id>.<tag>@…

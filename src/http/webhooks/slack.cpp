@@ -1,15 +1,16 @@
-// Slack: the Events API (new requests from support channels, customer replies from their
-// threads) and the /support slash command.
+// Slack: the Events API (requests from support channels; customer replies and agent responses
+// in their threads) and the /support slash command.
 //
 // Acknowledging: each event is processed in ONE group-commit job that claims its receipts
 // (event_id, and team:channel:ts so a message delivered as both `message` and `app_mention`
-// counts once) and records the request or reply in the same transaction; Slack gets 200 once
-// that job is durable. The engine's work is in memory and a group commit takes milliseconds,
-// so this answers well inside Slack's 3 s while never acknowledging what is not stored, and
-// needs no separate queue to recover after a crash: an event that was not committed was not
-// acknowledged, and Slack retries it.
+// counts once; a command's trigger_id) and records the request or reply in the same
+// transaction; Slack gets 200 once that job is durable. The engine's work is in memory and a
+// group commit takes milliseconds, so this answers well inside Slack's 3 s while never
+// acknowledging what is not stored, and needs no separate queue to recover after a crash: an
+// event that was not committed was not acknowledged, and Slack retries it.
 #include "http/webhooks/webhooks.hpp"
 
+#include "config/tokens.hpp"
 #include "http/api/common.hpp"
 #include "http/json_body.hpp"
 #include "http/webhooks/signature.hpp"
@@ -21,6 +22,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 
 namespace switchboard::http::webhooks {
 namespace asio = boost::asio;
@@ -51,13 +53,18 @@ std::string string_of(const json::object& object, std::string_view key) {
   return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string{};
 }
 
-// Slack text without user mentions (<@U123>), trimmed.
-std::string clean_text(std::string_view text) {
+// Slack text without mentions of the app (<@U123> or <@U123|name>, U123 one of `app_users`),
+// trimmed. Mentions of people stay: they are part of what the person wrote. Without
+// `authorizations` to name the app, every mention goes, as the app's cannot be told apart.
+std::string clean_text(std::string_view text, const std::vector<std::string>& app_users) {
   std::string out;
   for (std::size_t i = 0; i < text.size();) {
     if (text.compare(i, 2, "<@") == 0) {
       const auto close = text.find('>', i);
-      if (close != std::string_view::npos) {
+      const auto user = text.substr(i + 2, close == std::string_view::npos ? 0 : close - i - 2);
+      const auto id = user.substr(0, user.find('|'));
+      if (close != std::string_view::npos &&
+          (app_users.empty() || std::find(app_users.begin(), app_users.end(), id) != app_users.end())) {
         i = close + 1;
         continue;
       }
@@ -80,11 +87,28 @@ std::string title_of(std::string_view text) {
   return line.empty() ? std::string("(Slack message)") : std::string(line);
 }
 
-response outcome_response(std::string_view outcome, std::optional<model::request_id> id) {
+response outcome_response(std::string_view outcome, std::optional<model::request_id> id,
+                          std::string_view reason = {}) {
   json::object body{{"ok", true}, {"outcome", outcome}};
   if (id) body["request_id"] = *id;
+  if (!reason.empty()) body["reason"] = reason;
   return json_response(status::ok, body);
 }
+
+// Message subtypes that are not a person writing to support: edits and deletions (the message
+// itself was handled when it was posted), joins and leaves, the channel housekeeping Slack
+// writes on someone's behalf, and bots (ours included, so no loops). Every other subtype with a
+// user (file_share, thread_broadcast, me_message, whatever Slack adds next) is a person's message.
+// https://api.slack.com/events/message#subtypes
+constexpr auto ignored_subtypes = std::to_array<std::string_view>({
+    "message_changed", "message_deleted", "message_replied",                      // edits, deletions
+    "channel_join", "channel_leave", "group_join", "group_leave",                 // joins, leaves
+    "channel_topic", "channel_purpose", "channel_name", "channel_archive",         // housekeeping
+    "channel_unarchive", "channel_convert_to_private", "group_topic", "group_purpose",
+    "group_name", "group_archive", "group_unarchive", "pinned_item", "unpinned_item",
+    "ekm_access_denied",
+    "bot_message", "bot_add", "bot_remove",                                       // bots
+});
 
 struct slack_message {
   std::string event_id;
@@ -94,13 +118,47 @@ struct slack_message {
   std::string ts;
   std::string thread_ts;
   std::string text;
+  bool mentions_app = false;  // an app_mention, or the text names our bot user
+  bool broadcast = false;     // a thread reply also sent to the channel
+  std::vector<model::attachment> files;
 };
+
+// The files of a message event, by reference. Slack Connect files may come with only an id.
+std::vector<model::attachment> files_of(const json::object& event) {
+  std::vector<model::attachment> out;
+  const auto* files = event.if_contains("files");
+  if (files == nullptr || !files->is_array()) return out;
+  for (const auto& item : files->as_array()) {
+    if (!item.is_object()) continue;
+    const auto& file = item.as_object();
+    model::attachment a{string_of(file, "name"), string_of(file, "mimetype"), string_of(file, "id")};
+    if (a.name.empty()) a.name = string_of(file, "title");
+    if (a.type.empty()) a.type = string_of(file, "filetype");
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+// The files as a line a person reads in the request's history, e.g. for a reply.
+std::string files_line(const std::vector<model::attachment>& files) {
+  std::vector<std::string> items;
+  for (const auto& f : files)
+    items.push_back(fmt::format("{} ({}, Slack file {})", f.name.empty() ? "unnamed" : f.name,
+                                f.type.empty() ? "unknown type" : f.type, f.id.empty() ? "?" : f.id));
+  return fmt::format("Files: {}", fmt::join(items, "; "));
+}
+
+std::string reply_text(const slack_message& m) {
+  if (m.files.empty()) return m.text;
+  if (m.text.empty()) return files_line(m.files);
+  return m.text + "\n\n" + files_line(m.files);
+}
 
 asio::awaitable<response> on_message(context& ctx, slack_message m) {
   const auto now = ctx.api.clock();
   const auto message_key = fmt::format("{}:{}:{}", m.team, m.channel, m.ts);
-  const model::actor actor{"slack", model::role::integration};
   std::string outcome = "ignored";
+  std::string reason;
   std::optional<model::request_id> id;
   std::vector<store::change> changes;
 
@@ -108,34 +166,58 @@ asio::awaitable<response> on_message(context& ctx, slack_message m) {
     const auto found = ctx.config.slack_channels.find(m.channel);
     return found == ctx.config.slack_channels.end() ? nullptr : &found->second;
   }();
+  const auto* agent = [&]() -> const slack_agent* {
+    const auto found = ctx.config.slack_users.find(m.user);
+    return found == ctx.config.slack_users.end() ? nullptr : &found->second;
+  }();
+  const bool in_thread = !m.thread_ts.empty() && m.thread_ts != m.ts;
+  // Whether this message starts a request when it is not in a request's thread. A mention is an
+  // explicit ask, from anyone; in a channel that files everything, so is what a customer posts to
+  // the channel (top level, or a thread reply also sent to the channel), but not our agents'
+  // announcements nor conversation inside other threads.
+  const bool may_file = channel != nullptr &&
+                        (m.mentions_app || (channel->file == slack_filing::all && agent == nullptr &&
+                                            (!in_thread || m.broadcast)));
+  if (!in_thread && !may_file) co_return outcome_response(outcome, id);
 
   co_await api::commit(ctx.api.writer, [&](SQLite::Database& db) {
     if (!store::claim_receipt(db, "slack_event", m.event_id, now)) {
       outcome = "duplicate";
       return;
     }
-    const bool in_thread = !m.thread_ts.empty() && m.thread_ts != m.ts;
     if (in_thread) {
       const auto parent = store::receipt_request(db, "slack_message", fmt::format("{}:{}:{}", m.team, m.channel, m.thread_ts));
-      if (!parent) return;  // a thread that is not a request's
-      if (!store::claim_receipt(db, "slack_message", message_key, now)) {
-        outcome = "duplicate";
-        return;
-      }
-      auto result = store::record_action(
-          db, ctx.api.policy, *parent,
-          engine::act_on_request{engine::action_kind::customer_reply, json::object{{"message", m.text}}, actor}, now);
-      if (auto* done = std::get_if<std::vector<store::change>>(&result)) {
-        changes = std::move(*done);
-        outcome = "replied";
+      if (parent) {
+        if (!store::claim_receipt(db, "slack_message", message_key, now)) {
+          outcome = "duplicate";
+          return;
+        }
+        // Our agent answering in the thread answers the customer, as `respond` through the API
+        // would; anyone else in the thread is the customer's side.
+        const auto action = agent != nullptr
+                                ? engine::act_on_request{engine::action_kind::respond,
+                                                         json::object{{"message", reply_text(m)}},
+                                                         model::actor{agent->person, agent->role}}
+                                : engine::act_on_request{engine::action_kind::customer_reply,
+                                                         json::object{{"message", reply_text(m)}},
+                                                         model::actor{"slack", model::role::integration}};
+        auto result = store::record_action(db, ctx.api.policy, *parent, action, now);
         id = *parent;
         store::link_receipt(db, "slack_message", message_key, *parent);
         store::link_receipt(db, "slack_event", m.event_id, *parent);
-        store::add_participant(db, *parent, "slack:" + m.user);
+        if (auto* done = std::get_if<std::vector<store::change>>(&result)) {
+          changes = std::move(*done);
+          outcome = agent != nullptr ? "responded" : "replied";
+          if (agent == nullptr) store::add_participant(db, *parent, "slack:" + m.user);
+        } else if (auto* refused = std::get_if<engine::refusal>(&result)) {
+          // Slack would retry a non-2xx for nothing: the message stays in Slack's thread.
+          outcome = "refused";
+          reason = refused->message;
+        }
+        return;
       }
-      return;
+      if (!may_file) return;  // conversation in a thread that is not a request's
     }
-    if (channel == nullptr) return;  // not a support channel
     if (!store::claim_receipt(db, "slack_message", message_key, now)) {
       outcome = "duplicate";
       return;
@@ -143,11 +225,15 @@ asio::awaitable<response> on_message(context& ctx, slack_message m) {
     model::request_input input;
     input.customer = ctx.config.customers.at(channel->customer);
     input.kind = kind_for(ctx.config, m.text, channel->kind);
-    input.title = title_of(m.text);
+    // A file posted without a word is still the customer's message; its name is the title.
+    const std::string first_file = m.files.empty() ? std::string() : m.files.front().name;
+    input.title = title_of(m.text.empty() ? "Shared " + (first_file.empty() ? std::string("a file") : first_file) : m.text);
     input.body = m.text;
     input.source = model::request_source::slack;
     input.requester = "slack:" + m.user;
-    auto created = store::record_new_request(db, ctx.api.policy, engine::file_request{std::move(input), actor}, now);
+    input.attachments = m.files;
+    auto created = store::record_new_request(db, ctx.api.policy,
+                                             engine::file_request{std::move(input), {"slack", model::role::integration}}, now);
     id = created.request.id;
     outcome = "created";
     store::link_receipt(db, "slack_message", message_key, *id);
@@ -157,7 +243,7 @@ asio::awaitable<response> on_message(context& ctx, slack_message m) {
   });
   if (ctx.api.changed)
     for (const auto& change : changes) ctx.api.changed(change);
-  co_return outcome_response(outcome, id);
+  co_return outcome_response(outcome, id, reason);
 }
 
 asio::awaitable<response> on_event(context& ctx, const request& req, const route_match&) {
@@ -178,19 +264,35 @@ asio::awaitable<response> on_event(context& ctx, const request& req, const route
     co_return error_response(status::bad_request, "malformed_event", "an event_callback needs event_id and event");
   const auto& event = event_value->as_object();
   const auto event_type = string_of(event, "type");
+  const auto subtype = string_of(event, "subtype");
+  const auto raw_text = string_of(event, "text");
   m.team = string_of(body, "team_id");
   m.channel = string_of(event, "channel");
   m.user = string_of(event, "user");
   m.ts = string_of(event, "ts");
   m.thread_ts = string_of(event, "thread_ts");
-  m.text = clean_text(string_of(event, "text"));
+  m.files = files_of(event);
+  m.broadcast = subtype == "thread_broadcast";
+  m.mentions_app = event_type == "app_mention";
 
-  // Only people's messages: no edits, deletions or bot posts (ours included, so no loops).
-  bool from_bot = event.contains("bot_id") || event.contains("subtype") || m.user.empty();
+  bool from_bot = event.contains("bot_id") || m.user.empty() ||
+                  std::find(ignored_subtypes.begin(), ignored_subtypes.end(), subtype) != ignored_subtypes.end();
+  // `authorizations` names our own bot user: its posts are ignored, mentions of it are asks.
+  std::vector<std::string> app_users;
   if (const auto* authorizations = body.if_contains("authorizations"); authorizations && authorizations->is_array())
-    for (const auto& a : authorizations->as_array())
-      if (a.is_object() && string_of(a.as_object(), "user_id") == m.user) from_bot = true;
-  if ((event_type != "message" && event_type != "app_mention") || from_bot || m.channel.empty() || m.ts.empty())
+    for (const auto& a : authorizations->as_array()) {
+      if (!a.is_object()) continue;
+      auto bot_user = string_of(a.as_object(), "user_id");
+      if (bot_user.empty()) continue;
+      if (bot_user == m.user) from_bot = true;
+      if (raw_text.find("<@" + bot_user + ">") != std::string::npos ||
+          raw_text.find("<@" + bot_user + "|") != std::string::npos)
+        m.mentions_app = true;
+      app_users.push_back(std::move(bot_user));
+    }
+  m.text = clean_text(raw_text, app_users);
+  if ((event_type != "message" && event_type != "app_mention") || from_bot || m.channel.empty() || m.ts.empty() ||
+      (m.text.empty() && m.files.empty()))
     co_return outcome_response("ignored", std::nullopt);
   co_return co_await on_message(ctx, std::move(m));
 }
@@ -225,10 +327,10 @@ asio::awaitable<response> on_command(context& ctx, const request& req, const rou
   constexpr std::string_view usage =
       "Usage: /support how-to|feature|troubleshoot <customer-id> <what the customer needs>";
   const auto user = field(*fields, "user_id");
-  const auto person = ctx.config.slack_users.find(user);
-  if (person == ctx.config.slack_users.end())
-    co_return ephemeral(fmt::format("Your Slack user ({}) is not mapped to a CE in Switchboard: ask an admin to add it "
-                                    "under [integrations.slack.users].", user));
+  const auto agent = ctx.config.slack_users.find(user);
+  if (agent == ctx.config.slack_users.end())
+    co_return ephemeral(fmt::format("Your Slack user ({}) is not mapped to an agent in Switchboard: ask an admin to add "
+                                    "it under [integrations.slack.users].", user));
 
   const auto text = field(*fields, "text");
   std::string_view rest(text);
@@ -253,16 +355,31 @@ asio::awaitable<response> on_command(context& ctx, const request& req, const rou
   input.title = title_of(rest);
   input.body = std::string(rest);
   input.source = model::request_source::slack;
-  input.requester = person->second;
-  engine::file_request command{std::move(input), model::actor{person->second, model::role::ce}};
+  input.requester = agent->second.person;
+  engine::file_request command{std::move(input), model::actor{agent->second.person, agent->second.role}};
   if (auto refusal = engine::may_file(command.actor, command.input)) co_return ephemeral(refusal->message);
 
+  // A command has no event id: Slack's trigger_id is unique per invocation, so a replayed
+  // signed body (or a retry) carries the same one. Without it, the body itself is the key.
+  const auto trigger = field(*fields, "trigger_id");
+  const auto receipt = trigger.empty() ? "sha256:" + config::sha256_hex(req.body()) : trigger;
   const auto now = ctx.api.clock();
   store::change created;
+  std::optional<model::request_id> duplicate_of;
+  bool duplicate = false;
   co_await api::commit(ctx.api.writer, [&](SQLite::Database& db) {
+    if (!store::claim_receipt(db, "slack_command", receipt, now)) {
+      duplicate = true;
+      duplicate_of = store::receipt_request(db, "slack_command", receipt);
+      return;
+    }
     created = store::record_new_request(db, ctx.api.policy, command, now);
+    store::link_receipt(db, "slack_command", receipt, created.request.id);
     store::add_participant(db, created.request.id, "slack:" + user);
   });
+  if (duplicate)
+    co_return ephemeral(duplicate_of ? fmt::format("Already filed as request #{}.", *duplicate_of)
+                                     : std::string("This command was already received."));
   if (ctx.api.changed) ctx.api.changed(created);
   const auto& r = created.request;
   co_return ephemeral(fmt::format("Filed request #{} ({}) for {}: {}\nOwner: {}{}\nWhy: {}\nFirst SLA deadline: {}", r.id,
