@@ -4,6 +4,7 @@
 // Encoding never fails. Decoding a request_input validates every field and reports each bad
 // one, so one function serves the API (422 naming every bad field), the CLI and the store.
 
+#include "model/instant.hpp"  // format_instant and parse_instant, used with these everywhere
 #include "model/request.hpp"
 
 #include <boost/json/value.hpp>
@@ -13,9 +14,6 @@
 #include <vector>
 
 namespace switchboard::model {
-
-// ISO-8601 UTC with a Z suffix, e.g. "2026-11-23T10:30:00Z".
-std::string format_instant(instant at);
 
 boost::json::object to_json(const customer& value);
 boost::json::object to_json(const request_input& value);
@@ -30,9 +28,6 @@ boost::json::object to_json(const request& value);
 // body, source (default api), priority (default normal), use_case. Unknown fields are errors.
 std::variant<request_input, std::vector<field_error>> parse_request_input(
     const boost::json::value& json, const std::vector<std::string>& known_tiers);
-
-// Parses "2026-11-23T10:30:00Z" or any ISO-8601 offset ("2026-11-20T17:30:00-08:00").
-std::optional<instant> parse_instant(std::string_view text);
 
 // Decode what to_json wrote; throw std::invalid_argument on a bad shape.
 // A stored request_input keeps the tier it was filed with, even if config no longer lists it.
