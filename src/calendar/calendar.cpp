@@ -2,7 +2,8 @@
 // difference of two prefix values and add() inverts the prefix, both binary searches.
 #include "calendar/calendar.hpp"
 
-#include <date/tz.h>
+#include <absl/time/civil_time.h>
+#include <absl/time/time.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -125,7 +126,7 @@ std::string shift_text(const weekly_shift& shift) {
 }  // namespace
 
 struct business_calendar::compiled {
-  const date::time_zone* zone = nullptr;
+  absl::TimeZone zone;
   std::vector<rule> rules;       // sorted by open
   std::vector<int64_t> holidays;  // local day numbers, sorted, unique
   int64_t first_week = 0;         // the precomputed table covers local weeks [first_week, last_week)
@@ -134,17 +135,17 @@ struct business_calendar::compiled {
 
   // Local wall time (seconds since 1970-01-01 00:00 local) to UTC: a time in a gap moves
   // forward by the gap, an ambiguous time is its earlier occurrence. Both are "wall time
-  // minus the offset in force just before it".
+  // minus the offset in force just before it", which is what CCTZ's TimeInfo::pre is for
+  // every kind (UNIQUE: the only answer, SKIPPED: pre >= trans, REPEATED: pre < trans).
   int64_t to_utc(int64_t local) const {
-    const auto info = zone->get_info(date::local_seconds{std::chrono::seconds{local}});
-    return local - info.first.offset.count();
+    return absl::ToUnixSeconds(zone.At(absl::CivilSecond(1970, 1, 1) + local).pre);
   }
 
   int64_t week_start(int64_t week) const { return to_utc(monday_of_week(week) * day_seconds); }
 
   // A local week whose start is at or before the UTC instant t and whose next week starts after it.
   int64_t week_of(int64_t t) const {
-    const auto offset = zone->get_info(date::sys_seconds{std::chrono::seconds{t}}).offset.count();
+    const int64_t offset = zone.At(absl::FromUnixSeconds(t)).offset;
     int64_t week = week_of_day(floor_div(t + offset, day_seconds));
     while (week_start(week) > t) --week;
     return week;
@@ -236,9 +237,12 @@ business_calendar business_calendar::make(calendar_spec spec) {
   using problem = invalid_calendar::problem;
   auto compiled_calendar = std::make_shared<compiled>();
 
-  try {
-    compiled_calendar->zone = date::locate_zone(spec.zone);
-  } catch (const std::runtime_error&) {
+  // CCTZ reads the TZif file's POSIX TZ footer, so rules after the last listed transition
+  // (2037 in Debian's files) still apply. It would also open a file path or the machine's
+  // "localtime"; a calendar names a zone of the tz database, the same on every machine.
+  const bool iana_shaped = !spec.zone.empty() && spec.zone.front() != '/' &&
+                           spec.zone.find("..") == std::string::npos && spec.zone != "localtime";
+  if (!iana_shaped || !absl::LoadTimeZone(spec.zone, &compiled_calendar->zone)) {
     throw invalid_calendar(problem::unknown_zone, 0, 0,
                            "unknown time zone \"" + spec.zone + "\"; expected an IANA name like \"America/Los_Angeles\"");
   }

@@ -25,9 +25,11 @@
 //   around its holidays), answering there in O(log n). Outside that range it compiles
 //   whole weeks on the fly, so cost grows with the number of weeks spanned, never with the
 //   number of days, shifts or seconds.
-// - Zone rules come from Howard Hinnant's date/tz over the OS tz database. Version 3.0.1 does
-//   not read the TZif footer, so a zone's offset after its last listed transition (2037 in
-//   Debian's files) stays fixed: US daylight saving time is not applied after 2037.
+// - Zone rules come from Abseil's CCTZ (absl::TimeZone) over the OS tz database (tzdata). It
+//   reads the POSIX TZ string at the end of each TZif file (RFC 8536 section 3.3), so rules
+//   after the last listed transition (2037 in Debian's files) keep applying: US daylight saving
+//   time in 2038 and later is honoured. Local-to-UTC conversion is absl::TimeZone::At(CivilSecond)
+//   taking TimeInfo::pre, which gives both DST conventions above.
 //
 // Thread safety: a business_calendar is immutable after construction; every const member may
 // be called concurrently from any number of threads. Copies share the compiled tables.
@@ -98,7 +100,8 @@ class invalid_calendar : public std::invalid_argument {
 
 class business_calendar {
  public:
-  // Validates and compiles a calendar. Throws invalid_calendar when the zone is unknown, there
+  // Validates and compiles a calendar. Throws invalid_calendar when the zone is unknown (or not
+  // a tz database name: a file path or "localtime" is refused), there
   // are no shifts, a time is outside its range, two shifts overlap in the weekly cycle, or a
   // holiday is not a real date. Compiling costs about a millisecond (one zone lookup per shift
   // boundary for 50 years).

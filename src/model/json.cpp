@@ -2,7 +2,6 @@
 #include "model/json.hpp"
 
 #include <boost/json.hpp>
-#include <date/date.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -116,48 +115,6 @@ T required(std::optional<T> value, std::string_view what) {
 }
 
 }  // namespace
-
-std::string format_instant(instant at) { return date::format("%Y-%m-%dT%H:%M:%SZ", at); }
-
-std::optional<instant> parse_instant(std::string_view text) {
-  // YYYY-MM-DDTHH:MM:SS followed by Z, ±HH:MM, ±HHMM or ±HH.
-  auto digits = [&](std::size_t at, std::size_t count) -> std::optional<int> {
-    if (at + count > text.size()) return std::nullopt;
-    int value = 0;
-    for (std::size_t i = at; i < at + count; ++i) {
-      if (text[i] < '0' || text[i] > '9') return std::nullopt;
-      value = value * 10 + (text[i] - '0');
-    }
-    return value;
-  };
-  auto separator = [&](std::size_t at, char c) { return at < text.size() && text[at] == c; };
-  const auto year = digits(0, 4), month = digits(5, 2), day = digits(8, 2);
-  const auto hour = digits(11, 2), minute = digits(14, 2), second = digits(17, 2);
-  if (!year || !month || !day || !hour || !minute || !second || !separator(4, '-') || !separator(7, '-') ||
-      !(separator(10, 'T') || separator(10, 't')) || !separator(13, ':') || !separator(16, ':'))
-    return std::nullopt;
-  const date::year_month_day date{date::year{*year}, date::month{static_cast<unsigned>(*month)},
-                                  date::day{static_cast<unsigned>(*day)}};
-  if (!date.ok() || *hour > 23 || *minute > 59 || *second > 59) return std::nullopt;
-
-  std::chrono::seconds offset{0};
-  const auto zone = text.substr(19);
-  if (zone != "Z" && zone != "z") {
-    if (zone.empty() || (zone[0] != '+' && zone[0] != '-')) return std::nullopt;
-    std::optional<int> offset_hours = digits(20, 2), offset_minutes = 0;
-    if (zone.size() == 6 && separator(22, ':'))
-      offset_minutes = digits(23, 2);
-    else if (zone.size() == 5)
-      offset_minutes = digits(22, 2);
-    else if (zone.size() != 3)
-      return std::nullopt;
-    if (!offset_hours || !offset_minutes || *offset_hours > 23 || *offset_minutes > 59) return std::nullopt;
-    offset = std::chrono::hours{*offset_hours} + std::chrono::minutes{*offset_minutes};
-    if (zone[0] == '-') offset = -offset;
-  }
-  return instant{date::sys_days{date}} + std::chrono::hours{*hour} + std::chrono::minutes{*minute} +
-         std::chrono::seconds{*second} - offset;
-}
 
 json::object to_json(const customer& value) {
   return {{"id", value.id},

@@ -6,6 +6,7 @@
 // and the CLI); request_input_from_json and the other *_from_json read back what was stored and
 // apply no input limits, so a stored request is always readable, however long its text.
 
+#include "model/instant.hpp"  // format_instant and parse_instant, used with these everywhere
 #include "model/request.hpp"
 
 #include <boost/json/value.hpp>
@@ -16,9 +17,6 @@
 #include <vector>
 
 namespace switchboard::model {
-
-// ISO-8601 UTC with a Z suffix, e.g. "2026-11-23T10:30:00Z".
-std::string format_instant(instant at);
 
 boost::json::object to_json(const customer& value);
 boost::json::object to_json(const request_input& value);
@@ -45,9 +43,6 @@ struct input_limits {
 std::variant<request_input, std::vector<field_error>> parse_request_input(
     const boost::json::value& json, const std::vector<std::string>& known_tiers,
     const customer_directory& directory = {});
-
-// Parses "2026-11-23T10:30:00Z" or any ISO-8601 offset ("2026-11-20T17:30:00-08:00").
-std::optional<instant> parse_instant(std::string_view text);
 
 // Decode what to_json wrote; throw std::invalid_argument on a bad shape (a missing or unknown
 // enum value, a wrong type). No input limits apply: text of any length reads back. A stored

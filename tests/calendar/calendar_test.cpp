@@ -4,12 +4,9 @@
 
 #include <doctest/doctest.h>
 
-#include <date/tz.h>
-
 #include <algorithm>
 #include <map>
 #include <optional>
-#include <cstdio>
 #include <random>
 #include <string>
 #include <thread>
@@ -26,13 +23,11 @@ constexpr std::chrono::weekday sun{0}, mon{1}, tue{2}, wed{3}, thu{4}, fri{5}, s
 const std::vector<std::chrono::weekday> all_days{mon, tue, wed, thu, fri, sat, sun};
 const std::vector<std::chrono::weekday> weekdays{mon, tue, wed, thu, fri};
 
-// "2026-01-17T01:30:00Z" -> instant.
+// "2026-01-17T01:30:00Z" -> instant, through the one instant parser.
 model::instant at(const std::string& text) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  REQUIRE(std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%dZ", &y, &mo, &d, &h, &mi, &s) == 6);
-  const std::chrono::year_month_day date{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(mo)},
-                                         std::chrono::day{static_cast<unsigned>(d)}};
-  return std::chrono::sys_days{date} + std::chrono::hours{h} + std::chrono::minutes{mi} + seconds{s};
+  const auto parsed = model::parse_instant(text);
+  REQUIRE_MESSAGE(parsed, text);
+  return *parsed;
 }
 
 std::string iso(model::instant t) { return model::format_instant(t); }
@@ -172,12 +167,23 @@ struct wall_schedule {
   seconds close;
 };
 
-bool wall_clock_open(const date::time_zone* zone, const std::vector<wall_schedule>& rules,
-                     const std::vector<std::chrono::year_month_day>& holidays, model::instant t) {
-  const auto local = zone->to_local(t);
-  const auto day = date::floor<date::days>(local);
-  const auto since_midnight = std::chrono::duration_cast<seconds>(local - day);
-  const std::chrono::sys_days as_sys{std::chrono::days{day.time_since_epoch().count()}};
+// Pacific time's UTC offset by the US rule in force since 2007 (Energy Policy Act of 2005, the
+// tz database's "US" rule and the POSIX footer "PST8PDT,M3.2.0,M11.1.0"): PDT (UTC-7) from the
+// second Sunday of March 02:00 PST to the first Sunday of November 02:00 PDT, else PST (UTC-8).
+// Written out here so the reference shares no code with the calendar's zone library.
+seconds pacific_offset(model::instant t) {
+  using namespace std::chrono;
+  const year y = year_month_day{floor<days>(t)}.year();
+  const auto dst_start = sys_days{y / March / Sunday[2]} + 10h;   // 02:00 PST
+  const auto dst_end = sys_days{y / November / Sunday[1]} + 9h;   // 02:00 PDT
+  return t >= dst_start && t < dst_end ? -7h : -8h;
+}
+
+bool wall_clock_open(const std::vector<wall_schedule>& rules, const std::vector<std::chrono::year_month_day>& holidays,
+                     model::instant t) {
+  const auto local = t + pacific_offset(t);
+  const auto as_sys = std::chrono::floor<std::chrono::days>(local);
+  const auto since_midnight = std::chrono::duration_cast<seconds>(local - as_sys);
   const std::chrono::year_month_day date{as_sys};
   if (std::find(holidays.begin(), holidays.end(), date) != holidays.end()) return false;
   const std::chrono::weekday today{as_sys};
@@ -478,8 +484,67 @@ TEST_SUITE("calendar::business_calendar") {
     CHECK(e->index() == 1);
   }
 
+  TEST_CASE("after 2037: July deadlines in 2038 and 2040 keep daylight saving time") {
+    // Expected values by hand: July is PDT, UTC-7, so 02:00 local is 09:00Z and 18:00 is 01:00Z
+    // the next UTC day. A zone library that ignores the TZif footer keeps PST (UTC-8) after
+    // 2037 and answers one hour later here, or 56 hours off when that hour crosses a weekend.
+    const auto& s1 = schedule("S1");
+    // Fri 2038-07-16 17:30 PDT + 1h: 30 min on Friday, 30 min from Mon 2038-07-19 02:00 PDT.
+    CHECK(iso(s1.add(at("2038-07-17T00:30:00Z"), 1h)) == "2038-07-19T09:30:00Z");
+    CHECK(s1.between(at("2038-07-17T00:30:00Z"), at("2038-07-19T09:30:00Z")) == 1h);
+    // Mon 2038-07-12 02:00 PDT + 80h (five 16-hour days) = Fri 2038-07-16 18:00 PDT.
+    CHECK(iso(s1.add(at("2038-07-12T09:00:00Z"), 80h)) == "2038-07-17T01:00:00Z");
+    CHECK(s1.between(at("2038-07-12T09:00:00Z"), at("2038-07-17T01:00:00Z")) == 80h);
+    CHECK(s1.is_open(at("2038-07-12T09:00:00Z")));
+    CHECK_FALSE(s1.is_open(at("2038-07-12T08:59:59Z")));
+    CHECK_FALSE(s1.is_open(at("2038-07-17T01:00:00Z")));
+    // The same in 2040: Fri 2040-07-13 17:30 PDT + 1h, Mon 2040-07-09 02:00 PDT + 80h.
+    CHECK(iso(s1.add(at("2040-07-14T00:30:00Z"), 1h)) == "2040-07-16T09:30:00Z");
+    CHECK(iso(s1.add(at("2040-07-09T09:00:00Z"), 80h)) == "2040-07-14T01:00:00Z");
+    CHECK(s1.between(at("2040-07-09T09:00:00Z"), at("2040-07-14T01:00:00Z")) == 80h);
+    // Beyond the precomputed table (2050) too: Mon 2061-07-11 02:00 PDT.
+    CHECK(iso(s1.next_open(at("2061-07-10T12:00:00Z"))) == "2061-07-11T09:00:00Z");
+  }
+
+  TEST_CASE("after 2037: DST transition days in 2038 and 2040") {
+    // Spring forward: Sun 2038-03-14 and 2040-03-11 at 02:00 PST (10:00Z). Fall back: Sun
+    // 2038-11-07 and 2040-11-04 at 02:00 PDT (09:00Z).
+    const auto& overnight = schedule("S2");  // daily 22:00 -> 06:00
+    // Sat 22:00 PST (06:00Z) -> Sun 06:00 PDT (13:00Z): 7 real hours.
+    CHECK(overnight.between(at("2038-03-14T06:00:00Z"), at("2038-03-14T13:00:00Z")) == 7h);
+    CHECK(iso(overnight.add(at("2038-03-14T06:00:00Z"), 7h)) == "2038-03-14T13:00:00Z");
+    CHECK(iso(overnight.add(at("2038-03-14T06:00:00Z"), 7h + 1s)) == "2038-03-15T05:00:01Z");
+    CHECK(overnight.between(at("2040-03-11T06:00:00Z"), at("2040-03-11T13:00:00Z")) == 7h);
+    CHECK_FALSE(overnight.is_open(at("2040-03-11T13:00:00Z")));
+    // Sat 22:00 PDT (05:00Z) -> Sun 06:00 PST (14:00Z): 9 real hours.
+    CHECK(overnight.between(at("2038-11-07T05:00:00Z"), at("2038-11-07T14:00:00Z")) == 9h);
+    CHECK(iso(overnight.add(at("2038-11-07T05:00:00Z"), 9h)) == "2038-11-07T14:00:00Z");
+    CHECK(overnight.between(at("2040-11-04T05:00:00Z"), at("2040-11-04T14:00:00Z")) == 9h);
+
+    // A nonexistent open (Sun 02:30) moves forward by the gap: 03:30 PDT = 10:30Z, to 04:00 PDT.
+    const auto& gap = schedule("S6a");
+    CHECK(iso(gap.next_open(at("2038-03-14T08:00:00Z"))) == "2038-03-14T10:30:00Z");
+    CHECK(gap.between(at("2038-03-14T00:00:00Z"), at("2038-03-15T00:00:00Z")) == 30min);
+    CHECK(iso(gap.next_open(at("2040-03-11T08:00:00Z"))) == "2040-03-11T10:30:00Z");
+    // An ambiguous open (Sun 01:30) is its earlier occurrence, 01:30 PDT = 08:30Z; the close,
+    // 02:30 PST = 10:30Z: two real hours.
+    const auto& repeated = schedule("S6b");
+    CHECK(iso(repeated.next_open(at("2038-11-07T00:00:00Z"))) == "2038-11-07T08:30:00Z");
+    CHECK(repeated.between(at("2038-11-07T00:00:00Z"), at("2038-11-08T00:00:00Z")) == 2h);
+    CHECK(iso(repeated.next_open(at("2040-11-04T00:00:00Z"))) == "2040-11-04T08:30:00Z");
+
+    // A holiday on a transition day closes its 23 or 25 local hours.
+    const auto always = la("24x7", daily(all_days, 0h, 24h), {ymd(2038, 3, 14), ymd(2038, 11, 7)});
+    // Sat 00:00 PST (08:00Z) to Tue 00:00 PDT (07:00Z): 24 + 23 + 24 real hours, 23 of them closed.
+    CHECK(always.between(at("2038-03-13T08:00:00Z"), at("2038-03-16T07:00:00Z")) == 48h);
+    CHECK(always.open_intervals(at("2038-03-14T00:00:00Z"), at("2038-03-15T12:00:00Z")) ==
+          std::vector<interval>{{at("2038-03-14T00:00:00Z"), at("2038-03-14T08:00:00Z")},
+                                {at("2038-03-15T07:00:00Z"), at("2038-03-15T12:00:00Z")}});
+    // Sat 00:00 PDT (07:00Z) to Tue 00:00 PST (08:00Z): 24 + 25 + 24 real hours, 25 closed.
+    CHECK(always.between(at("2038-11-06T07:00:00Z"), at("2038-11-09T08:00:00Z")) == 48h);
+  }
+
   TEST_CASE("is_open agrees with a wall-clock brute force away from DST-gap shift edges") {
-    const auto* zone = date::locate_zone("America/Los_Angeles");
     struct named {
       const char* id;
       std::vector<wall_schedule> rules;
@@ -499,14 +564,24 @@ TEST_SUITE("calendar::business_calendar") {
       int mismatches = 0;
       for (int i = 0; i < 5000; ++i) {
         const model::instant t{seconds{year_start + second_of_year(random)}};
-        if (cal.is_open(t) != wall_clock_open(zone, s.rules, table_holidays, t)) ++mismatches;
+        if (cal.is_open(t) != wall_clock_open(s.rules, table_holidays, t)) ++mismatches;
       }
       CHECK(mismatches == 0);
-      // Minute by minute around both DST weekends and Thanksgiving.
-      for (const char* from : {"2026-03-06T00:00:00Z", "2026-10-30T00:00:00Z", "2026-11-25T00:00:00Z"}) {
+      // And after 2037, where only the zone file's POSIX TZ footer holds the rule.
+      const auto later = at("2038-01-01T00:00:00Z").time_since_epoch().count();
+      std::uniform_int_distribution<long> second_of_decade(0, 10 * 365L * 86400);
+      for (int i = 0; i < 5000; ++i) {
+        const model::instant t{seconds{later + second_of_decade(random)}};
+        if (cal.is_open(t) != wall_clock_open(s.rules, table_holidays, t)) ++mismatches;
+      }
+      CHECK(mismatches == 0);
+      // Minute by minute around both DST weekends (2026, 2038, 2040) and Thanksgiving.
+      for (const char* from : {"2026-03-06T00:00:00Z", "2026-10-30T00:00:00Z", "2026-11-25T00:00:00Z",
+                               "2038-03-12T00:00:00Z", "2038-11-05T00:00:00Z", "2040-03-09T00:00:00Z",
+                               "2040-11-02T00:00:00Z"}) {
         long minutes = 0;
         for (auto t = at(from); t < at(from) + std::chrono::days{4}; t += std::chrono::minutes{1})
-          minutes += wall_clock_open(zone, s.rules, table_holidays, t);
+          minutes += wall_clock_open(s.rules, table_holidays, t);
         CHECK(cal.between(at(from), at(from) + std::chrono::days{4}) == std::chrono::minutes{minutes});
       }
     }

@@ -72,6 +72,45 @@ TEST_SUITE("integration::cli") {
     CHECK(bad.err.find("bug") != std::string::npos);
   }
 
+  TEST_CASE("sla deadline and between read every ISO-8601 form and refuse a backwards interval") {
+    const auto config = testing::source_path("config/switchboard.toml");
+    const auto sla = [&](std::vector<std::string> args) {
+      args.insert(args.begin(), {"--config", config, "sla"});
+      return cli(args);
+    };
+    // Fri 2026-11-20 17:30 PST + 1h = Mon 02:30 PST, whatever the spelling of the start.
+    for (const char* start : {"2026-11-20T17:30:00-08:00", "2026-11-21T01:30:00.000Z", "2026-11-21T01:30:00.999Z",
+                              "2026-11-20 17:30-08:00", "2026-11-21t01:30z", "2026-11-21T02:30:00+0100"}) {
+      INFO(start);
+      const auto result = sla({"deadline", "--calendar", "support", "--start", start, "--duration", "1h"});
+      CAPTURE(result.err);
+      CHECK(result.exit_code == 0);
+      CHECK(result.out == "2026-11-23T10:30:00Z\n");
+    }
+    const auto forwards = sla({"between", "--calendar", "support", "--from", "2026-11-20T17:30-08:00", "--to",
+                               "2026-11-23T10:30:00.000Z"});
+    CHECK(forwards.exit_code == 0);
+    CHECK(forwards.out == "3600\n");
+    const auto empty = sla({"between", "--calendar", "support", "--from", "2026-11-23T10:30:00Z", "--to",
+                            "2026-11-23T02:30:00-08:00"});
+    CHECK(empty.exit_code == 0);
+    CHECK(empty.out == "0\n");
+
+    const auto backwards = sla({"between", "--calendar", "support", "--from", "2026-11-23T10:30:00Z", "--to",
+                                "2026-11-20T17:30:00-08:00"});
+    CHECK(backwards.exit_code == 1);
+    CHECK(backwards.out.empty());
+    CHECK(backwards.err ==
+          "error: --from 2026-11-23T10:30:00Z is after --to 2026-11-21T01:30:00Z; expected --from at or before --to\n");
+    const auto one_second_back = sla({"between", "--calendar", "support", "--from", "2026-11-23T10:30:00Z", "--to",
+                                     "2026-11-23T10:29:59Z"});
+    CHECK(one_second_back.exit_code == 1);
+
+    const auto local = sla({"deadline", "--calendar", "support", "--start", "2026-11-20T17:30", "--duration", "1h"});
+    CHECK(local.exit_code == 1);
+    CHECK(local.err.find("--start \"2026-11-20T17:30\" is not an ISO-8601 instant with an offset") != std::string::npos);
+  }
+
   TEST_CASE("rules explain runs the rules offline and prints the decision and trace") {
     testing::temp_dir dir;
     const auto request = testing::write_file(

@@ -47,11 +47,12 @@ if grep -q calendar_bench "$root/tools/CMakeLists.txt"; then
 else
   # Not wired into tools/CMakeLists.txt yet: compile just what it needs.
   bench=$build/calendar_bench-standalone
-  flags=(-std=c++20 -O2 -DNDEBUG -I"$root/src" -DUSE_OS_TZDB=1 -DHAS_STRING_VIEW=1 -DONLY_C_LOCALE=1
+  flags=(-std=c++20 -O2 -DNDEBUG -I"$root/src" -DHAS_STRING_VIEW=1 -DONLY_C_LOCALE=1
          -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1 -DTOML_EXCEPTIONS=1 -DFMT_SHARED)
   mkdir -p "$build/calendar_bench-objects"
   objects=()
   for source in src/calendar/calendar.cpp src/calendar/loader.cpp src/config/toml.cpp src/config/error.cpp \
+                src/model/instant.cpp \
                 tools/bench/calendar_bench.cpp; do
     object=$build/calendar_bench-objects/$(echo "$source" | tr / _).o
     if [ ! -f "$object" ] || [ "$root/$source" -nt "$object" ]; then
@@ -62,7 +63,7 @@ else
     if [ "$(jobs -r | wc -l)" -ge 2 ]; then wait -n; fi
   done
   wait
-  g++ -o "$bench" "${objects[@]}" -ldate-tz -ltomlplusplus -lfmt -lpthread
+  g++ -o "$bench" "${objects[@]}" $(pkg-config --libs absl_time) -ltomlplusplus -lfmt -lpthread
 fi
 
 # --- 3. runs ----------------------------------------------------------------------------------

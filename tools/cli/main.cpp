@@ -265,7 +265,7 @@ int main(int argc, char** argv) {
   std::string calendar_name, start, duration, from, to;
   auto* deadline = sla_command->add_subcommand("deadline", "the instant a business duration from START ends");
   deadline->add_option("--calendar", calendar_name, "calendar name from the config")->required();
-  deadline->add_option("--start", start, "ISO-8601 instant with an offset, e.g. 2026-11-20T17:30:00-08:00")
+  deadline->add_option("--start", start, "ISO-8601 instant with an offset, e.g. 2026-11-20T17:30:00-08:00 or 2026-11-21T01:30Z")
       ->required();
   deadline->add_option("--duration", duration, "business duration: 1h, 90m, 1h30m, 45s")->required();
   auto* between = sla_command->add_subcommand("between", "business seconds from FROM to TO");
@@ -477,7 +477,8 @@ int main(int argc, char** argv) {
       auto instant_option = [](const std::string& name, const std::string& text) {
         auto parsed = model::parse_instant(text);
         if (!parsed)
-          throw std::runtime_error(fmt::format("{} \"{}\" is not an ISO-8601 instant like 2026-11-20T17:30:00-08:00",
+          throw std::runtime_error(fmt::format("{} \"{}\" is not an ISO-8601 instant with an offset, like 2026-11-20T17:30:00-08:00, "
+                                               "2026-11-20T17:30Z or 2026-11-21 01:30:00.000Z",
                                                name, text));
         return *parsed;
       };
@@ -492,7 +493,14 @@ int main(int argc, char** argv) {
         else
           fmt::print("{}\n", model::format_instant(end));
       } else {
-        const auto seconds = known->second.between(instant_option("--from", from), instant_option("--to", to));
+        const auto from_instant = instant_option("--from", from);
+        const auto to_instant = instant_option("--to", to);
+        // An interval given backwards is a mistake to report, not an empty interval.
+        if (to_instant < from_instant)
+          throw std::runtime_error(fmt::format("--from {} is after --to {}; expected --from at or before --to",
+                                               model::format_instant(from_instant),
+                                               model::format_instant(to_instant)));
+        const auto seconds = known->second.between(from_instant, to_instant);
         if (opts.json)
           fmt::print("{}\n", json::serialize(json::object{{"business_seconds", seconds.count()}}));
         else

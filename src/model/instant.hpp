@@ -1,0 +1,33 @@
+#pragma once
+// Instants as text: the one parser and the one formatter of ISO-8601 / RFC 3339 date-times.
+//
+// Thread safety: both functions are pure; call them from any thread.
+
+#include "model/request.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace switchboard::model {
+
+// ISO-8601 UTC with a Z suffix and whole seconds, e.g. "2026-11-23T10:30:00Z" (RFC 3339 §5.6).
+std::string format_instant(instant at);
+
+// An RFC 3339 date-time (ISO-8601 extended format) with an explicit offset, in every form people
+// and programs write one:
+//   "2026-11-20T17:30:00-08:00"      RFC 3339
+//   "2026-11-21T01:30:00.000Z"        fractional seconds (JavaScript's toISOString, any digits)
+//   "2026-11-20T17:30-08:00"          minutes without seconds
+//   "2026-11-21 01:30:00Z"            a space instead of T (RFC 3339 §5.6 note, SQL)
+//   "2026-11-21t01:30:00z"            lower-case t and z (RFC 3339 §5.6)
+//   offsets Z, ±HH:MM, ±HHMM or ±HH
+// Instants are whole seconds: a fraction is truncated toward the earlier second
+// ("…17:30:59.999Z" is 17:30:59Z). A leap second ("23:59:60Z") is the second after 23:59:59,
+// as in POSIX time. Surrounding white space is ignored.
+// Returns nothing for a local time without an offset (its instant would depend on a zone),
+// an impossible date or time ("2026-02-30", "24:00"), a year outside 0001-9999, or any other
+// text. Parsing is Abseil's absl::ParseTime with the RFC 3339 format; no hand-written grammar.
+std::optional<instant> parse_instant(std::string_view text);
+
+}  // namespace switchboard::model
