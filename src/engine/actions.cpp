@@ -389,6 +389,8 @@ class action_decider {
     input.kind = kind;
     input.title = std::move(title);
     input.body = text_field(command_.fields, "message");
+    // The linked request is asked for by the agent who opened it, not by the customer.
+    input.requester = command_.actor.person;
     auto created = model::to_json(input);
     created["parent"] = current_.id;
     model::routing_decision decision;
