@@ -125,6 +125,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
   std::atomic<std::size_t> open{0};
   std::atomic<std::size_t> large_uploads{0};
   std::atomic<std::uint64_t> refused_busy{0};
+  std::atomic<std::uint64_t> accept_failures{0};
   std::atomic<bool> draining{false};
   std::mutex mutex;  // guards connections and drained
   std::vector<std::weak_ptr<connection>> connections;
@@ -138,6 +139,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
       auto [ec, socket] = co_await acceptor.async_accept(strand, use_tuple);
       if (ec == asio::error::operation_aborted || !acceptor.is_open() || draining) co_return;
       if (out_of_resources(ec)) {
+        ++accept_failures;
         fmt::print(stderr, "switchboard: accept failed ({}), retrying in {} ms\n", ec.message(), accept_backoff.count());
         backoff.expires_after(accept_backoff);
         co_await backoff.async_wait(use_tuple);
@@ -468,6 +470,8 @@ void server::stop() {
 
 void server::shutdown(std::function<void()> drained) { state_->shutdown(std::move(drained)); }
 
-server::statistics server::stats() const { return {state_->open.load(), state_->refused_busy.load()}; }
+server::statistics server::stats() const {
+  return {state_->open.load(), state_->refused_busy.load(), state_->accept_failures.load()};
+}
 
 }  // namespace switchboard::http

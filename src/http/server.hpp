@@ -90,6 +90,7 @@ class server {
   struct statistics {
     std::size_t connections = 0;     // open now
     std::uint64_t refused_busy = 0;  // connections refused with 503 at the cap
+    std::uint64_t accept_failures = 0;  // accepts failed for want of descriptors or memory
   };
   statistics stats() const;
 
