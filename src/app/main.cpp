@@ -26,6 +26,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <thread>
 #include <vector>
@@ -125,7 +126,9 @@ int serve(config::settings settings, scheduler::time_source time) {
   // shutdown_timeout_seconds, stop anyway.
   boost::asio::signal_set signals(app, SIGINT, SIGTERM);
   boost::asio::steady_timer deadline(app);
+  std::atomic<bool> stopped{false};
   const auto stop_everything = [&] {
+    stopped = true;
     clocks.stop();
     notifier.stop();
     io.stop();
@@ -142,6 +145,8 @@ int serve(config::settings settings, scheduler::time_source time) {
       stop_everything();
     });
     server.shutdown([&] {
+      // After a forced stop, the last connections end as the io_context is destroyed.
+      if (stopped) return;
       boost::asio::post(app, [&] {
         deadline.cancel();
         fmt::print(stderr, "switchboard: every request answered, stopping\n");

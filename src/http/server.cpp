@@ -52,6 +52,12 @@ void log_request(std::string_view method, std::string_view target, unsigned code
              static_cast<double>(micros) / 1000.0);
 }
 
+// Whether a request has started to arrive: bytes buffered or waiting in the socket.
+bool has_pending_bytes(beast::tcp_stream& stream, const beast::flat_buffer& buffer) {
+  beast::error_code ec;
+  return buffer.size() > 0 || (stream.socket().available(ec) > 0 && !ec);
+}
+
 bool out_of_resources(const boost::system::error_code& ec) {
   return ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system ||
          ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
@@ -235,10 +241,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
     // has bytes of a request waiting is answered (with Connection: close).
     for (const auto& c : live)
       asio::post(c->executor, [c] {
-        if (!c->idle || c->stream == nullptr) return;
-        beast::error_code ec;
-        const auto waiting = c->stream->socket().available(ec);
-        if (!ec && waiting == 0 && c->buffer->size() == 0) c->stream->cancel();
+        if (c->idle && c->stream != nullptr && !has_pending_bytes(*c->stream, *c->buffer)) c->stream->cancel();
       });
     if (open == 0) finish_drain();
   }
@@ -313,7 +316,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
     } end_guard{this, me};
 
     for (;;) {
-      if (draining && buffer.size() == 0) break;
+      if (draining && !has_pending_bytes(stream, buffer)) break;
       beast_http::request_parser<beast_http::string_body> parser;
       parser.body_limit(boost::none);  // the route's limit applies once it is known
       stream.expires_after(options.header_timeout);
