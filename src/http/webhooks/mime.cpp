@@ -139,6 +139,14 @@ std::vector<std::string> parse_addresses(std::string_view header_value) {
   init_gmime();
   std::vector<std::string> out;
   if (header_value.empty()) return out;
+  // A header this long holds more addresses than are kept, and GMime builds an object for each
+  // one it parses: cut it at the last comma before the bound.
+  constexpr std::size_t max_header_bytes = max_recipients * 512;
+  if (header_value.size() > max_header_bytes) {
+    header_value = header_value.substr(0, max_header_bytes);
+    if (const auto comma = header_value.rfind(','); comma != std::string_view::npos)
+      header_value = header_value.substr(0, comma);
+  }
   const std::string text(header_value);
   ref<InternetAddressList> list(internet_address_list_parse(parser_options(), text.c_str()));
   if (!list) return out;
