@@ -284,7 +284,8 @@ struct server::state : std::enable_shared_from_this<server::state> {
     beast::tcp_stream moved(tcp::socket(options.app_executor, protocol, native));
     unsigned taken = 0;
     try {
-      taken = co_await asio::co_spawn(options.app_executor, takeover(req, moved), asio::use_awaitable);
+      auto streaming = takeover(req, moved);
+      taken = co_await asio::co_spawn(options.app_executor, std::move(streaming), asio::use_awaitable);
     } catch (const std::exception& e) {
       fmt::print(stderr, "error streaming {} {}: {}\n", std::string_view(req.method_string()),
                  std::string_view(req.target()), e.what());
@@ -329,8 +330,8 @@ struct server::state : std::enable_shared_from_this<server::state> {
           header_error == asio::error::operation_aborted)
         break;
       if (header_error) {
-        co_await refuse_unread(stream, error_response(status::bad_request, "malformed_http", header_error.message()),
-                               "-", "-", started);
+        auto malformed = error_response(status::bad_request, "malformed_http", header_error.message());
+        co_await refuse_unread(stream, std::move(malformed), "-", "-", started);
         break;
       }
       const std::string method(parser.get().method_string());
@@ -359,7 +360,8 @@ struct server::state : std::enable_shared_from_this<server::state> {
       const auto limit = route.body_limit != 0 ? route.body_limit : options.max_body_bytes;
       const auto declared = parser.content_length();
       if (declared && *declared > limit) {
-        co_await refuse_unread(stream, too_large(limit), method, target, started);
+        auto refused_size = too_large(limit);
+        co_await refuse_unread(stream, std::move(refused_size), method, target, started);
         break;
       }
       // A chunked body may grow to the route's limit: it counts as large when that may.
@@ -380,7 +382,8 @@ struct server::state : std::enable_shared_from_this<server::state> {
         stream.expires_after(options.body_timeout);
         auto [body_error, body_bytes] = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
         if (body_error == beast_http::error::body_limit) {
-          co_await refuse_unread(stream, too_large(limit), method, target, started);
+          auto refused_size = too_large(limit);
+        co_await refuse_unread(stream, std::move(refused_size), method, target, started);
           break;
         }
         if (body_error) break;

@@ -37,14 +37,16 @@ bool is_json(const request& req) {
 asio::awaitable<void> commit(store::committer& writer, store::committer::job work) {
   auto executor = co_await asio::this_coro::executor;
   // use_awaitable rethrows a completion's leading exception_ptr in the coroutine.
+  // Named, never a temporary in the co_await: GCC 12 destroys those twice (PR 99576), which
+  // for a strand executor drops its reference count twice and frees the strand.
+  auto initiation = [&writer, executor](auto handler, store::committer::job job) {
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    writer.submit(std::move(job), [shared, executor](std::exception_ptr error) {
+      asio::post(executor, [shared, error]() mutable { std::move (*shared)(error); });
+    });
+  };
   co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::exception_ptr)>(
-      [&writer, executor](auto handler, store::committer::job job) {
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        writer.submit(std::move(job), [shared, executor](std::exception_ptr error) {
-          asio::post(executor, [shared, error]() mutable { std::move (*shared)(error); });
-        });
-      },
-      asio::use_awaitable, std::move(work));
+      std::move(initiation), asio::use_awaitable, std::move(work));
 }
 
 asio::awaitable<once_outcome> commit_once(store::committer& writer, const request& req, const model::actor& actor,
@@ -52,10 +54,11 @@ asio::awaitable<once_outcome> commit_once(store::committer& writer, const reques
   once_outcome outcome;
   const std::string_view key = req["Idempotency-Key"];
   if (req.count("Idempotency-Key") == 0) {
-    co_await commit(writer, [&](SQLite::Database& db) {
+    store::committer::job plain = [&](SQLite::Database& db) {
       outcome.res = work(db);
       outcome.ran = true;
-    });
+    };
+    co_await commit(writer, std::move(plain));
     co_return outcome;
   }
   const bool well_formed = req.count("Idempotency-Key") == 1 && !key.empty() && key.size() <= 255 &&
@@ -72,7 +75,7 @@ asio::awaitable<once_outcome> commit_once(store::committer& writer, const reques
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  co_await commit(writer, [&](SQLite::Database& db) {
+  store::committer::job guarded = [&](SQLite::Database& db) {
     if (auto stored = store::find_result(db, who, key, now)) {
       if (stored->fingerprint != fingerprint) {
         outcome.res = error_response(status::conflict, "idempotency_key_reused",
@@ -94,7 +97,8 @@ asio::awaitable<once_outcome> commit_once(store::committer& writer, const reques
                           {fingerprint, outcome.res.result_int(), outcome.res.body(),
                            std::string(outcome.res[beast_http::field::location])},
                           now);
-  });
+  };
+  co_await commit(writer, std::move(guarded));
   co_return outcome;
 }
 

@@ -50,12 +50,14 @@ asio::awaitable<response> create_request(context& ctx, const request& req, const
 
   const auto now = ctx.clock();
   store::change created;
-  auto outcome = co_await commit_once(ctx.writer, req, actor, [&](SQLite::Database& db) {
+  // Named, never a temporary in the co_await: GCC 12 destroys those twice (PR 99576).
+  std::function<response(SQLite::Database&)> work = [&](SQLite::Database& db) {
     created = store::record_new_request(db, ctx.policy, command, now);
     auto res = json_response(status::created, request_view(created.request, ctx.policy, now));
     res.set(beast_http::field::location, fmt::format("/v1/requests/{}", created.request.id));
     return res;
-  });
+  };
+  auto outcome = co_await commit_once(ctx.writer, req, actor, std::move(work));
   if (outcome.ran && ctx.changed && created.request.id != 0) ctx.changed(created);
   co_return std::move(outcome.res);
 }
@@ -86,7 +88,7 @@ asio::awaitable<response> run_action(context& ctx, const request& req, model::re
                                      engine::act_on_request command) {
   const auto now = ctx.clock();
   std::vector<store::change> changes;
-  auto outcome = co_await commit_once(ctx.writer, req, command.actor, [&](SQLite::Database& db) -> response {
+  std::function<response(SQLite::Database&)> work = [&](SQLite::Database& db) -> response {
     auto result = store::record_action(db, ctx.policy, id, command, now);
     if (std::holds_alternative<store::not_found>(result)) return not_found("request", std::to_string(id));
     if (const auto* refusal = std::get_if<engine::refusal>(&result)) return refused(*refusal);
@@ -103,7 +105,8 @@ asio::awaitable<response> run_action(context& ctx, const request& req, model::re
     body["warnings"] = std::move(warnings);
     if (changes.size() > 1) body["created"] = request_view(changes.back().request, ctx.policy, now);
     return json_response(status::ok, body);
-  });
+  };
+  auto outcome = co_await commit_once(ctx.writer, req, command.actor, std::move(work));
   if (outcome.ran && ctx.changed)
     for (const auto& change : changes) ctx.changed(change);
   co_return std::move(outcome.res);
