@@ -30,7 +30,7 @@ std::string code_of(const http::response& res) {
 }  // namespace
 
 TEST_SUITE("http::router") {
-  TEST_CASE("a header resolves to its route, options and parameters, or to 404 and 405 without a body") {
+  TEST_CASE("a header resolves to its route with options and parameters or to 404 and 405 without a body") {
     using verb = http::beast_http::verb;
     http::router routes;
     int checks = 0;
@@ -73,7 +73,7 @@ TEST_SUITE("http::router") {
     CHECK_FALSE(std::get<http::route_target>(one).options->offload);
   }
 
-  TEST_CASE("options can be set on a route added elsewhere, and not on a missing one") {
+  TEST_CASE("options can be set on a route added elsewhere but not on a missing one") {
     using verb = http::beast_http::verb;
     http::router routes;
     routes.add(verb::post, "/v1/webhooks/email/postmark", answer("postmark"));

@@ -64,7 +64,7 @@ bool wait_until(F done, std::chrono::seconds limit) {
 }  // namespace
 
 TEST_SUITE("http::server") {
-  TEST_CASE("out of file descriptors, the accept loop backs off instead of spinning, then serves") {
+  TEST_CASE("out of file descriptors the accept loop backs off instead of spinning and then serves") {
     running_server fixture({}, ok);
     // The client's socket exists before descriptors run out; the server's accept needs a new one.
     const int client = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -323,7 +323,7 @@ TEST_SUITE("integration::server_limits") {
     CHECK(status == 200);
   }
 
-  TEST_CASE("SIGTERM answers every request in flight, then the server exits") {
+  TEST_CASE("SIGTERM answers every request in flight and then the server exits") {
     testing::temp_dir dir;
     const auto database = dir.file("switchboard.db");
     constexpr int connections = 16;
@@ -347,7 +347,7 @@ TEST_SUITE("integration::server_limits") {
     CHECK(testing::all_requests(client).size() == static_cast<std::size_t>(connections));
   }
 
-  TEST_CASE("a POST retried with its Idempotency-Key answers the original, a different body is a conflict") {
+  TEST_CASE("a POST retried with its Idempotency-Key answers the original and a different body is a conflict") {
     testing::temp_dir dir;
     testing::server_process server(dir.file("switchboard.db"));
     auto client = server.client(model::role::ce);
@@ -391,7 +391,7 @@ TEST_SUITE("integration::server_limits") {
     CHECK(bad.status == 400);
   }
 
-  TEST_CASE("the CLI gives up on a server that accepts and never answers, and exits non-zero") {
+  TEST_CASE("the CLI gives up on a server that accepts and never answers and exits non-zero") {
     // A listening socket that never accepts: the kernel completes the handshake, nobody answers.
     const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
     REQUIRE(listener >= 0);
