@@ -19,11 +19,20 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <SQLiteCpp/Transaction.h>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -73,27 +82,40 @@ int serve(config::settings settings, scheduler::time_source time) {
       fmt::print(stderr, "switchboard: re-timed {} open SLA clock(s) to the changed config (sla.retimed)\n", retimed);
   }
 
-  boost::asio::io_context io{1};
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned io_threads = settings.io_threads == 0 ? cores : settings.io_threads;
+  const unsigned worker_threads = settings.worker_threads == 0 ? cores : settings.worker_threads;
+  boost::asio::io_context io{static_cast<int>(io_threads)};
+  // Heavy handlers (MIME parsing, large JSON) run here, never on the I/O threads.
+  boost::asio::thread_pool workers(worker_threads);
+  // Everything that shares state (the read connection, the scheduler, the live hub, the
+  // notifier, non-offloaded handlers) runs on this one strand; connections run on their own
+  // strands on every I/O thread.
+  const boost::asio::any_io_executor app = boost::asio::make_strand(io);
   store::committer writer(store::open_database(settings.database_path));
   auto reader = store::open_database(settings.database_path, store::access::read_only);
 
-  scheduler::scheduler clocks(io.get_executor(), writer, policy, time);
+  scheduler::scheduler clocks(app, writer, policy, time);
   clocks.load(reader);
 
-  http::stream::hub hub(io.get_executor());
+  http::stream::hub hub(app);
   http::dashboard::context dashboard{policy, reader, tokens, time.now, hub};
   clocks.on_change([&dashboard](const store::change& changed) { http::dashboard::publish(dashboard, changed); });
 
   const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
+  // Told of committed changes from any thread (offloaded handlers run on the pool): the
+  // scheduler and the hub are only touched on the app strand.
   http::api::context api{policy, writer, reader, settings.tiers, tokens, time.now,
-                         [&clocks, &dashboard](const store::change& changed) {
-                           clocks.track(changed.request);
-                           http::dashboard::publish(dashboard, changed);
+                         [&clocks, &dashboard, app](const store::change& changed) {
+                           boost::asio::dispatch(app, [&clocks, &dashboard, changed] {
+                             clocks.track(changed.request);
+                             http::dashboard::publish(dashboard, changed);
+                           });
                          },
                          integrations.customers,
                          [&integrations](model::request_id id) { return http::webhooks::reply_to(integrations, id); }};
-  notify::delivery_worker notifier(io.get_executor(), writer, reader, notify::load_settings_file(settings.file), time.now);
-  http::api::health health(io.get_executor(), writer);
+  notify::delivery_worker notifier(app, writer, reader, notify::load_settings_file(settings.file), time.now);
+  http::api::health health(app, writer);
   http::router routes;
   http::api::add_health_routes(routes, health);
   http::api::add_routes(routes, api);
@@ -104,33 +126,68 @@ int serve(config::settings settings, scheduler::time_source time) {
 
   const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(settings.listen.host),
                                                 settings.listen.port);
-  http::server server(io, endpoint, http::server_options{settings.max_body_bytes, std::chrono::seconds{30},
-                                           http::webhooks::body_limits(integrations, settings.max_body_bytes)},
-                      [&routes](http::request req) -> boost::asio::awaitable<http::response> {
-                        co_return co_await routes.dispatch(req);
-                      });
-  server.set_takeover(http::dashboard::stream_handler(dashboard));
+  http::server_options options;
+  options.max_body_bytes = settings.max_body_bytes;
+  options.header_timeout = std::chrono::seconds{settings.header_timeout_seconds};
+  options.body_timeout = std::chrono::seconds{settings.body_timeout_seconds};
+  options.write_timeout = std::chrono::seconds{settings.write_timeout_seconds};
+  options.handler_timeout = std::chrono::seconds{settings.handler_timeout_seconds};
+  options.max_connections = settings.max_connections;
+  options.max_large_uploads = settings.max_large_uploads;
+  options.app_executor = app;
+  options.worker_executor = workers.get_executor();
+  http::server server(io, endpoint, options, routes);
+  server.set_takeover(http::dashboard::stream_handler(dashboard), [](std::string_view target) {
+    return target.substr(0, target.find('?')) == "/v1/dashboard/stream";
+  });
   server.start();
   notifier.start();
 
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
-    if (ec) return;
-    fmt::print(stderr, "switchboard: signal {} received, stopping\n", signal);
-    health.shutting_down();
-    server.stop();
-    hub.close();
+  // SIGTERM or SIGINT: stop accepting, answer what is in flight, then stop; after
+  // shutdown_timeout_seconds, stop anyway.
+  boost::asio::signal_set signals(app, SIGINT, SIGTERM);
+  boost::asio::steady_timer deadline(app);
+  std::atomic<bool> stopped{false};
+  const auto stop_everything = [&] {
+    stopped = true;
     clocks.stop();
     notifier.stop();
     io.stop();
+  };
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    fmt::print(stderr, "switchboard: signal {} received, finishing in-flight requests\n", signal);
+    health.shutting_down();
+    hub.close();
+    deadline.expires_after(std::chrono::seconds{settings.shutdown_timeout_seconds});
+    deadline.async_wait([&](const boost::system::error_code& timer_error) {
+      if (timer_error) return;
+      fmt::print(stderr, "switchboard: in-flight requests still open after {} s, stopping anyway\n",
+                 settings.shutdown_timeout_seconds);
+      stop_everything();
+    });
+    server.shutdown([&] {
+      // After a forced stop, the last connections end as the io_context is destroyed.
+      if (stopped) return;
+      boost::asio::post(app, [&] {
+        deadline.cancel();
+        fmt::print(stderr, "switchboard: every request answered, stopping\n");
+        stop_everything();
+      });
+    });
   });
 
   const auto bound = server.local_endpoint();
   fmt::print("switchboard: listening on http://{}:{}\n", bound.address().to_string(), bound.port());
   std::fflush(stdout);
-  fmt::print(stderr, "switchboard: database {}, rules {}, {} SLA clock(s) pending\n", settings.database_path,
-             settings.rules_path, clocks.size());
+  fmt::print(stderr, "switchboard: database {}, rules {}, {} SLA clock(s) pending, {} I/O and {} worker thread(s)\n",
+             settings.database_path, settings.rules_path, clocks.size(), io_threads, worker_threads);
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
+  for (auto& t : threads) t.join();
+  workers.stop();
+  workers.join();
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <filesystem>
 #include <stdexcept>
+#include <type_traits>
 
 namespace switchboard::config {
 namespace {
@@ -56,7 +57,10 @@ settings load_settings(const std::string& path) {
   if (const auto* server = root.get("server")) {
     const auto* table = server->as_table();
     if (table == nullptr) fail_at(*server, path, "[server] must be a table");
-    reject_unknown_keys(*table, path, {"listen", "database", "max_body_bytes", "rules"}, "[server]");
+    reject_unknown_keys(*table, path, {"listen", "database", "max_body_bytes", "rules", "io_threads", "worker_threads", "max_connections",
+                                         "max_large_uploads", "header_timeout_seconds", "body_timeout_seconds",
+                                         "write_timeout_seconds", "handler_timeout_seconds", "shutdown_timeout_seconds"},
+                       "[server]");
     if (const auto* listen = table->get("listen")) {
       try {
         result.listen = parse_listen_address(string_value(*listen, path, "listen"));
@@ -73,6 +77,25 @@ settings load_settings(const std::string& path) {
         fail_at(*limit, path, "max_body_bytes must be a positive integer (bytes)");
       result.max_body_bytes = static_cast<std::size_t>(value->get());
     }
+    // Counts and seconds: whole numbers, at least `minimum`.
+    const auto whole = [&](std::string_view key, auto& into, std::int64_t minimum) {
+      const auto* node = table->get(key);
+      if (node == nullptr) return;
+      const auto* value = node->as_integer();
+      if (value == nullptr || value->get() < minimum || value->get() > 1'000'000)
+        fail_at(*node, path, std::string(key) + " must be a whole number from " + std::to_string(minimum) +
+                                 " to 1000000");
+      into = static_cast<std::remove_reference_t<decltype(into)>>(value->get());
+    };
+    whole("io_threads", result.io_threads, 0);
+    whole("worker_threads", result.worker_threads, 0);
+    whole("max_connections", result.max_connections, 1);
+    whole("max_large_uploads", result.max_large_uploads, 1);
+    whole("header_timeout_seconds", result.header_timeout_seconds, 1);
+    whole("body_timeout_seconds", result.body_timeout_seconds, 1);
+    whole("write_timeout_seconds", result.write_timeout_seconds, 1);
+    whole("handler_timeout_seconds", result.handler_timeout_seconds, 1);
+    whole("shutdown_timeout_seconds", result.shutdown_timeout_seconds, 1);
   }
 
   if (const auto* customers = root.get("customers")) {

@@ -20,6 +20,16 @@ struct settings {
   std::string database_path;  // relative paths in the file are resolved against its folder
   std::string rules_path;
   std::size_t max_body_bytes = 1024 * 1024;
+  // [server] threads, connection limits and deadlines (README "Server settings").
+  unsigned io_threads = 0;      // threads serving connections; 0: one per hardware core
+  unsigned worker_threads = 0;  // threads for heavy handlers (MIME, large JSON); 0: one per core
+  std::size_t max_connections = 1024;
+  std::size_t max_large_uploads = 4;  // bodies over 1 MiB read or handled at once
+  unsigned header_timeout_seconds = 10;
+  unsigned body_timeout_seconds = 60;
+  unsigned write_timeout_seconds = 30;
+  unsigned handler_timeout_seconds = 30;
+  unsigned shutdown_timeout_seconds = 10;  // SIGTERM: in-flight requests get this long, then exit
   std::vector<std::string> tiers{"standard", "premium", "enterprise"};
   std::string tokens_file;  // [auth] tokens_file: hashed API tokens; empty when none
 };

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <random>
 #include <stdexcept>
 
 namespace switchboard::http {
@@ -38,6 +39,13 @@ struct client::connection {
   std::optional<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
 
+  // Runs the operation just started to completion. Every operation is asynchronous on a
+  // tcp_stream with an expiry: blocking Beast calls would ignore the deadline.
+  void run() {
+    io.restart();
+    io.run();
+  }
+
   void connect() {
     tcp::resolver resolver(io);
     beast::error_code ec;
@@ -45,14 +53,30 @@ struct client::connection {
     if (ec) throw std::runtime_error(fmt::format("cannot resolve {}:{}: {}", host, port, ec.message()));
     stream.emplace(io);
     stream->expires_after(timeout);
-    stream->connect(endpoints, ec);
+    stream->async_connect(endpoints, [&ec](const beast::error_code& error, const tcp::endpoint&) { ec = error; });
+    run();
     if (ec) {
       stream.reset();
-      throw std::runtime_error(fmt::format("cannot connect to {}:{}: {}", host, port, ec.message()));
+      throw std::runtime_error(fmt::format("cannot connect to {}:{}: {}", host, port, describe(ec)));
     }
     buffer.clear();
   }
+
+  std::string describe(const beast::error_code& ec) const {
+    if (ec == beast::error::timeout) return fmt::format("no answer within {} s", timeout.count());
+    return ec.message();
+  }
 };
+
+namespace {
+
+// 128 random bits in hex: a fresh Idempotency-Key.
+std::string random_key() {
+  static thread_local std::mt19937_64 generator{std::random_device{}()};
+  return fmt::format("{:016x}{:016x}", generator(), generator());
+}
+
+}  // namespace
 
 client::client(const std::string& base_url, std::chrono::seconds timeout) : connection_(std::make_unique<connection>()) {
   std::string_view rest = base_url;
@@ -87,21 +111,34 @@ client_response client::request(std::string_view method, std::string_view target
   }
   req.prepare_payload();
 
-  // A reused connection may have been closed by the server; retry once on a fresh one.
+  // A POST carries an Idempotency-Key (a fresh one unless the caller gave one), so resending it
+  // after a lost answer never runs it twice.
+  if (req.method() == bhttp::verb::post && req.count("Idempotency-Key") == 0) {
+    req.set("Idempotency-Key", random_key());
+    req.prepare_payload();
+  }
+
+  // A reused connection may have been closed by the server; retry once on a fresh one (never
+  // after a timeout: the deadline covers the whole request).
   for (int attempt = 0;; ++attempt) {
     const bool fresh = !c.stream;
     if (fresh) c.connect();
     beast::error_code ec;
     c.stream->expires_after(c.timeout);
-    bhttp::write(*c.stream, req, ec);
+    bhttp::async_write(*c.stream, req, [&ec](const beast::error_code& error, std::size_t) { ec = error; });
+    c.run();
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(64 * 1024 * 1024);
-    if (!ec) bhttp::read(*c.stream, c.buffer, parser, ec);
+    if (!ec) {
+      bhttp::async_read(*c.stream, c.buffer, parser, [&ec](const beast::error_code& error, std::size_t) { ec = error; });
+      c.run();
+    }
     if (ec) {
       c.stream.reset();
-      if (!fresh && attempt == 0) continue;
-      throw std::runtime_error(fmt::format("{} {} failed: {}", method, target, ec.message()));
+      if (!fresh && attempt == 0 && ec != beast::error::timeout) continue;
+      throw std::runtime_error(fmt::format("{} {} failed: {}", method, target, c.describe(ec)));
     }
+    c.stream->expires_never();
     auto res = parser.release();
     client_response out;
     out.status = res.result_int();

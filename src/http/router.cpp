@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <stdexcept>
+
 namespace switchboard::http {
 namespace {
 
@@ -60,25 +62,37 @@ bool url_decode(std::string_view in, std::string& out, bool plus_is_space) {
   return true;
 }
 
-void router::add(beast_http::verb method, std::string pattern, route_handler handler) {
+void router::add(beast_http::verb method, std::string pattern, route_handler handler, route_options options) {
   auto segments = split_path(pattern);
   for (auto& existing : routes_) {
     if (existing.segments == segments) {
       existing.handlers[method] = std::move(handler);
+      existing.options[method] = std::move(options);
       return;
     }
   }
-  routes_.push_back({std::move(segments), {{method, std::move(handler)}}});
+  routes_.push_back({std::move(segments), {{method, std::move(handler)}}, {{method, std::move(options)}}});
 }
 
-boost::asio::awaitable<response> router::dispatch(const request& req) const {
-  const std::string_view target = req.target();
+void router::set_options(beast_http::verb method, std::string_view pattern, route_options options) {
+  const auto segments = split_path(pattern);
+  for (auto& existing : routes_)
+    if (existing.segments == segments && existing.handlers.contains(method)) {
+      existing.options[method] = std::move(options);
+      return;
+    }
+  throw std::logic_error(fmt::format("no route {} {} to set options on", std::string_view(beast_http::to_string(method)),
+                                     pattern));
+}
+
+std::variant<route_target, response> router::resolve(const request_header& header) const {
+  const std::string_view target = header.target();
   const auto question = target.find('?');
   const auto path = target.substr(0, question);
 
   route_match match;
   if (question != std::string_view::npos && !parse_query(target.substr(question + 1), match.query))
-    co_return error_response(status::bad_request, "malformed_query", "the query string has a bad percent-escape");
+    return error_response(status::bad_request, "malformed_query", "the query string has a bad percent-escape");
 
   const auto segments = split_path(path);
   for (const auto& candidate : routes_) {
@@ -97,20 +111,30 @@ boost::asio::awaitable<response> router::dispatch(const request& req) const {
     }
     if (!matches) continue;
 
-    auto handler = candidate.handlers.find(req.method());
+    auto handler = candidate.handlers.find(header.method());
     if (handler == candidate.handlers.end()) {
       std::string allow;
       for (const auto& [verb, unused] : candidate.handlers)
         allow += (allow.empty() ? "" : ", ") + std::string(beast_http::to_string(verb));
       auto res = error_response(status::method_not_allowed, "method_not_allowed",
                                 fmt::format("{} is not allowed on {}; allowed: {}",
-                                            std::string_view(req.method_string()), path, allow));
+                                            std::string_view(header.method_string()), path, allow));
       res.set(beast_http::field::allow, allow);
-      co_return res;
+      return res;
     }
-    co_return co_await handler->second(req, attempt);
+    const auto& options = candidate.options.at(header.method());
+    if (options.before_body)
+      if (auto refused = options.before_body(header)) return std::move(*refused);
+    return route_target{&handler->second, std::move(attempt), &options};
   }
-  co_return error_response(status::not_found, "not_found", fmt::format("no such resource: {}", path));
+  return error_response(status::not_found, "not_found", fmt::format("no such resource: {}", path));
+}
+
+boost::asio::awaitable<response> router::dispatch(const request& req) const {
+  auto resolved = resolve(req);
+  if (auto* refused = std::get_if<response>(&resolved)) co_return std::move(*refused);
+  const auto& target = std::get<route_target>(resolved);
+  co_return co_await (*target.handler)(req, target.match);
 }
 
 }  // namespace switchboard::http

@@ -1,14 +1,24 @@
 #pragma once
 // A route table: paths with {name} segments, one handler per method. Tells 404 (no such
 // path) from 405 (path known, method not: with an Allow header).
+//
+// Routes are resolved from the request header alone (resolve()), so the server can refuse an
+// unknown path, a wrong method or missing credentials before it reads a single body byte, and
+// read the body with the route's own limit.
+//
+// Thread-safety: add() and set_options() before serving; resolve() and dispatch() are const and
+// may run on any thread.
 
 #include "http/message.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
+#include <cstddef>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace switchboard::http {
@@ -20,17 +30,48 @@ struct route_match {
 
 using route_handler = std::function<boost::asio::awaitable<response>(const request&, const route_match&)>;
 
+// The header of a request whose body has not been read yet.
+using request_header = beast_http::request_header<>;
+
+// Checks what the header alone can prove (a bearer token, basic auth, that a signature header
+// is present) before the body is read: returns the refusal to send (401, 403, 503...) or
+// nullopt to go on. Runs on an I/O thread: must be quick and must not block.
+using before_body_check = std::function<std::optional<response>(const request_header&)>;
+
+struct route_options {
+  std::size_t body_limit = 0;  // bytes; 0 keeps the server's default (max_body_bytes)
+  bool offload = false;        // the handler runs on the worker pool (MIME parsing, large JSON)
+  before_body_check before_body;
+};
+
+// A resolved route: what to run and how.
+struct route_target {
+  const route_handler* handler = nullptr;  // owned by the router
+  route_match match;
+  const route_options* options = nullptr;  // owned by the router
+};
+
 class router {
  public:
   // pattern: "/v1/requests/{id}"; method: beast_http::verb.
-  void add(beast_http::verb method, std::string pattern, route_handler handler);
+  void add(beast_http::verb method, std::string pattern, route_handler handler, route_options options = {});
 
+  // Replaces the options of a route already added (for routes registered elsewhere); throws
+  // std::logic_error when there is none.
+  void set_options(beast_http::verb method, std::string_view pattern, route_options options);
+
+  // The route a header names, or the response to send at once: 400 (bad query escape), 404,
+  // 405 with Allow, or the route's before_body refusal.
+  std::variant<route_target, response> resolve(const request_header& header) const;
+
+  // resolve() then the handler, in one step (tests and simple servers).
   boost::asio::awaitable<response> dispatch(const request& req) const;
 
  private:
   struct route {
     std::vector<std::string> segments;
     std::map<beast_http::verb, route_handler> handlers;
+    std::map<beast_http::verb, route_options> options;
   };
   std::vector<route> routes_;
 };

@@ -1,9 +1,15 @@
-// Listener and per-connection sessions as coroutines on the io_context.
+// Listener and per-connection sessions as coroutines, each on its own strand of the io_context.
 #include "http/server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -13,7 +19,12 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <atomic>
 #include <cstdio>
+#include <mutex>
+#include <optional>
+#include <variant>
+#include <vector>
 
 namespace switchboard::http {
 namespace asio = boost::asio;
@@ -24,6 +35,15 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
+// How long the accept loop waits when the process is out of file descriptors (or memory): the
+// pending connection stays in the backlog, and retrying at once would only spin.
+constexpr std::chrono::milliseconds accept_backoff{100};
+// How long a refused client may take to read its 503, and how long unread body bytes are
+// drained after an early answer.
+constexpr std::chrono::seconds refusal_timeout{5};
+// What a client whose large upload was refused is told to wait.
+constexpr std::string_view busy_retry_after = "5";
+
 void log_request(std::string_view method, std::string_view target, unsigned code,
                  std::chrono::steady_clock::duration took) {
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
@@ -33,136 +53,149 @@ void log_request(std::string_view method, std::string_view target, unsigned code
              static_cast<double>(micros) / 1000.0);
 }
 
+// Whether a request has started to arrive: bytes buffered or waiting in the socket.
+bool has_pending_bytes(beast::tcp_stream& stream, const beast::flat_buffer& buffer) {
+  beast::error_code ec;
+  return buffer.size() > 0 || (stream.socket().available(ec) > 0 && !ec);
+}
+
+bool out_of_resources(const boost::system::error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system ||
+         ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+}
+
+// What to run for one request, decided from its header.
+struct request_plan {
+  std::size_t body_limit = 0;  // 0: the server's default
+  bool offload = false;
+  std::function<asio::awaitable<response>(request)> run;
+};
+using planner = std::function<std::variant<request_plan, response>(const request_header&)>;
+
+asio::awaitable<response> invoke(const route_handler& handler, request req, route_match match) {
+  co_return co_await handler(req, match);
+}
+
+// A counted slot; released when destroyed.
+class slot {
+ public:
+  slot() = default;
+  explicit slot(std::atomic<std::size_t>* counter) : counter_(counter) {}
+  slot(slot&& other) noexcept : counter_(std::exchange(other.counter_, nullptr)) {}
+  slot& operator=(slot&& other) noexcept {
+    std::swap(counter_, other.counter_);
+    return *this;
+  }
+  ~slot() {
+    if (counter_ != nullptr) counter_->fetch_sub(1);
+  }
+
+ private:
+  std::atomic<std::size_t>* counter_ = nullptr;
+};
+
+slot try_take(std::atomic<std::size_t>& counter, std::size_t max, bool& taken) {
+  if (counter.fetch_add(1) >= max) {
+    counter.fetch_sub(1);
+    taken = false;
+    return slot{};
+  }
+  taken = true;
+  return slot{&counter};
+}
+
 }  // namespace
 
 struct server::state : std::enable_shared_from_this<server::state> {
-  state(asio::io_context& io, const tcp::endpoint& endpoint, server_options opts, request_handler h)
-      : acceptor(io, endpoint), options(opts), handler(std::move(h)) {}
+  state(asio::io_context& io, const tcp::endpoint& endpoint, server_options opts, planner p)
+      : io(io), acceptor(asio::make_strand(io), endpoint), options(std::move(opts)), plan(std::move(p)) {
+    if (!options.app_executor) options.app_executor = asio::make_strand(io);
+    if (!options.worker_executor) options.worker_executor = options.app_executor;
+  }
 
+  // One connection, as the drain on shutdown sees it. Fields are touched on the session's strand.
+  struct connection {
+    explicit connection(asio::any_io_executor ex) : executor(std::move(ex)) {}
+    asio::any_io_executor executor;
+    beast::tcp_stream* stream = nullptr;
+    beast::flat_buffer* buffer = nullptr;
+    bool idle = false;  // waiting for the next request's header
+  };
+
+  asio::io_context& io;
   tcp::acceptor acceptor;
   server_options options;
-  request_handler handler;
+  planner plan;
   takeover_handler takeover;
+  takeover_claim claims;
+
+  std::atomic<std::size_t> open{0};
+  std::atomic<std::size_t> large_uploads{0};
+  std::atomic<std::uint64_t> refused_busy{0};
+  std::atomic<std::uint64_t> accept_failures{0};
+  std::atomic<bool> draining{false};
+  std::mutex mutex;  // guards connections and drained
+  std::vector<std::weak_ptr<connection>> connections;
+  std::function<void()> drained;
 
   asio::awaitable<void> accept_loop() {
     auto self = shared_from_this();
+    asio::steady_timer backoff(acceptor.get_executor());
     for (;;) {
-      auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      auto strand = asio::make_strand(io);
+      auto [ec, socket] = co_await acceptor.async_accept(strand, use_tuple);
+      if (ec == asio::error::operation_aborted || !acceptor.is_open() || draining) co_return;
+      if (out_of_resources(ec)) {
+        ++accept_failures;
+        fmt::print(stderr, "switchboard: accept failed ({}), retrying in {} ms\n", ec.message(), accept_backoff.count());
+        backoff.expires_after(accept_backoff);
+        co_await backoff.async_wait(use_tuple);
+        continue;
+      }
       if (ec) continue;  // a client that gave up before we accepted it
-      asio::co_spawn(acceptor.get_executor(), session(beast::tcp_stream(std::move(socket))), asio::detached);
+      if (open.fetch_add(1) >= options.max_connections) {
+        open.fetch_sub(1);
+        ++refused_busy;
+        asio::co_spawn(strand, refuse_connection(beast::tcp_stream(std::move(socket))), asio::detached);
+        continue;
+      }
+      asio::co_spawn(strand, session(beast::tcp_stream(std::move(socket))), asio::detached);
     }
   }
 
-  // Writes a response and reports whether the connection may carry another request.
+  asio::awaitable<void> refuse_connection(beast::tcp_stream stream) {
+    auto self = shared_from_this();
+    auto res = error_response(status::service_unavailable, "too_many_connections",
+                              "the server has too many open connections; retry shortly");
+    res.set(beast_http::field::retry_after, busy_retry_after);
+    co_await refuse_unread(stream, std::move(res), "-", "-", std::chrono::steady_clock::now());
+  }
+
+  // Writes a response within the write deadline; reports whether the connection may carry
+  // another request.
   asio::awaitable<bool> reply(beast::tcp_stream& stream, response res, bool keep_alive, std::string_view method,
                               std::string_view target, std::chrono::steady_clock::time_point started) {
+    keep_alive = keep_alive && !draining;
     res.keep_alive(keep_alive);
     res.prepare_payload();
     const auto code = res.result_int();
+    stream.expires_after(options.write_timeout);
     auto [ec, written] = co_await beast_http::async_write(stream, res, use_tuple);
-    log_request(method, target, code, std::chrono::steady_clock::now() - started);
+    stream.expires_never();
+    log_request(method, target, ec ? 0 : code, std::chrono::steady_clock::now() - started);
     co_return !ec && keep_alive;
   }
 
-  asio::awaitable<void> session(beast::tcp_stream stream) {
-    auto self = shared_from_this();
-    beast::flat_buffer buffer;
-    for (;;) {
-      beast_http::request_parser<beast_http::string_body> parser;
-      // With per-target limits the header is read without one; the target's applies below.
-      if (options.body_limit)
-        parser.body_limit(boost::none);
-      else
-        parser.body_limit(options.max_body_bytes);
-      stream.expires_after(options.read_timeout);
-
-      auto [header_error, header_bytes] = co_await beast_http::async_read_header(stream, buffer, parser, use_tuple);
-      const auto started = std::chrono::steady_clock::now();
-      if (header_error == beast_http::error::end_of_stream || header_error == beast::error::timeout ||
-          header_error == asio::error::eof || header_error == asio::error::connection_reset)
-        break;
-      // The parser refuses a declared Content-Length over the limit while reading the header.
-      if (header_error == beast_http::error::body_limit) {
-        co_await refuse_too_large(stream, "-", "-", started, options.max_body_bytes);
-        co_return;
-      }
-      if (header_error) {
-        co_await reply(stream, error_response(status::bad_request, "malformed_http", header_error.message()), false,
-                       "-", "-", started);
-        break;
-      }
-      const std::string method(parser.get().method_string());
-      const std::string target(parser.get().target());
-      if (auto refused = refuse_transfer_coding(parser.get())) {
-        co_await reply(stream, std::move(*refused), false, method, target, started);
-        break;
-      }
-      const auto limit = options.body_limit ? options.body_limit(target) : options.max_body_bytes;
-      if (options.body_limit) {
-        const auto declared = parser.content_length();
-        if (declared && *declared > limit) {
-          co_await refuse_too_large(stream, method, target, started, limit);
-          co_return;
-        }
-        parser.body_limit(limit);
-      }
-
-      auto [body_error, body_bytes] = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
-      if (body_error == beast_http::error::body_limit) {
-        co_await refuse_too_large(stream, method, target, started, limit);
-        co_return;
-      }
-      if (body_error) {
-        if (is_malformed_body(body_error))
-          co_await reply(stream,
-                         error_response(status::bad_request, "malformed_http",
-                                        fmt::format("the request body is malformed: {}", body_error.message())),
-                         false, method, target, started);
-        break;
-      }
-
-      stream.expires_never();
-      auto req = parser.release();
-      if (takeover) {
-        unsigned taken = 0;
-        try {
-          taken = co_await takeover(req, stream);
-        } catch (const std::exception& e) {
-          fmt::print(stderr, "error streaming {} {}: {}\n", method, redacted_target(target), e.what());
-          taken = 500;
-        }
-        if (taken != 0) {
-          log_request(method, target, taken, std::chrono::steady_clock::now() - started);
-          break;
-        }
-      }
-      const bool keep_alive = req.keep_alive();
-      response res;
-      try {
-        res = co_await handler(std::move(req));
-      } catch (const std::exception& e) {
-        fmt::print(stderr, "error handling {} {}: {}\n", method, redacted_target(target), e.what());
-        res = error_response(status::internal_server_error, "internal", "the server failed to handle the request");
-      }
-      if (!co_await reply(stream, std::move(res), keep_alive, method, target, started)) break;
-    }
+  // Answers with the body (or the rest of the connection) unread, then ends the connection.
+  // Closing at once would reset it and could destroy the answer in the client's buffers before
+  // it reads it: stop sending, then read and drop what the client still sends, for a few seconds
+  // at most, without keeping any of it.
+  asio::awaitable<void> refuse_unread(beast::tcp_stream& stream, response res, std::string_view method,
+                                      std::string_view target, std::chrono::steady_clock::time_point started) {
+    co_await reply(stream, std::move(res), false, method, target, started);
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  }
-
-  // Answers 413 and ends the connection. Closing at once, with the body unread, would reset
-  // the connection and could destroy the answer in the client's buffers before it reads it:
-  // stop sending, then read and drop what the client still sends, for a few seconds at most.
-  asio::awaitable<void> refuse_too_large(beast::tcp_stream& stream, std::string_view method, std::string_view target,
-                                         std::chrono::steady_clock::time_point started, std::size_t limit) {
-    co_await reply(stream,
-                   error_response(status::payload_too_large, "payload_too_large",
-                                  fmt::format("the request body is larger than the limit of {} bytes", limit)),
-                   false, method, target, started);
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream.expires_after(std::chrono::seconds{5});
+    stream.expires_after(refusal_timeout);
     std::array<char, 16 * 1024> scratch;
     for (;;) {
       auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch), use_tuple);
@@ -170,22 +203,295 @@ struct server::state : std::enable_shared_from_this<server::state> {
     }
   }
 
+  void register_connection(const std::shared_ptr<connection>& c) {
+    std::lock_guard lock(mutex);
+    std::erase_if(connections, [](const auto& weak) { return weak.expired(); });
+    connections.push_back(c);
+  }
+
+  void connection_ended() {
+    if (open.fetch_sub(1) == 1 && draining) finish_drain();
+  }
+
+  void finish_drain() {
+    std::function<void()> done;
+    {
+      std::lock_guard lock(mutex);
+      done = std::exchange(drained, nullptr);
+    }
+    if (done) done();
+  }
+
+  void shutdown(std::function<void()> done) {
+    {
+      std::lock_guard lock(mutex);
+      drained = std::move(done);
+    }
+    draining = true;
+    asio::post(acceptor.get_executor(), [self = shared_from_this()] {
+      beast::error_code ignored;
+      self->acceptor.close(ignored);
+    });
+    std::vector<std::shared_ptr<connection>> live;
+    {
+      std::lock_guard lock(mutex);
+      for (const auto& weak : connections)
+        if (auto c = weak.lock()) live.push_back(std::move(c));
+    }
+    // A connection waiting for a header with nothing received yet is idle: close it. One that
+    // has bytes of a request waiting is answered (with Connection: close).
+    for (const auto& c : live)
+      asio::post(c->executor, [c] {
+        if (c->idle && c->stream != nullptr && !has_pending_bytes(*c->stream, *c->buffer)) c->stream->cancel();
+      });
+    if (open == 0) finish_drain();
+  }
+
+  // Runs the handler on its executor; nullopt when it has not answered within handler_timeout
+  // (it goes on in the background; its answer is dropped).
+  asio::awaitable<std::optional<response>> run_with_deadline(const request_plan& plan, request req) {
+    struct outcome {
+      explicit outcome(asio::any_io_executor ex) : timer(std::move(ex)) {}
+      asio::steady_timer timer;
+      bool done = false;
+      std::exception_ptr error;
+      response res;
+    };
+    auto here = co_await asio::this_coro::executor;
+    auto result = std::make_shared<outcome>(here);
+    result->timer.expires_after(options.handler_timeout);
+    auto work = plan.run(std::move(req));
+    asio::co_spawn(plan.offload ? options.worker_executor : options.app_executor, std::move(work),
+                   asio::bind_executor(here, [result](std::exception_ptr error, response res) {
+                     result->done = true;
+                     result->error = error;
+                     result->res = std::move(res);
+                     result->timer.cancel();
+                   }));
+    co_await result->timer.async_wait(use_tuple);
+    if (!result->done) co_return std::nullopt;
+    if (result->error) std::rethrow_exception(result->error);
+    co_return std::move(result->res);
+  }
+
+  // Moves the connection to the app executor and lets the takeover handler have it; returns the
+  // status it sent, or 0 when it declined.
+  asio::awaitable<unsigned> offer_takeover(beast::tcp_stream& stream, const request& req) {
+    beast::error_code ec;
+    const auto protocol = stream.socket().local_endpoint(ec).protocol();
+    if (ec) co_return 0;
+    const auto native = stream.socket().release(ec);
+    if (ec) co_return 0;
+    beast::tcp_stream moved(tcp::socket(options.app_executor, protocol, native));
+    unsigned taken = 0;
+    try {
+      auto streaming = takeover(req, moved);
+      taken = co_await asio::co_spawn(options.app_executor, std::move(streaming), asio::use_awaitable);
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "error streaming {} {}: {}\n", std::string_view(req.method_string()),
+                 redacted_target(req.target()), e.what());
+      taken = 500;
+    }
+    // A declined request is answered on the moved stream by the caller: hand it back.
+    if (taken == 0) {
+      const auto back = moved.socket().release(ec);
+      if (!ec) stream.socket().assign(protocol, back, ec);
+    }
+    co_return taken;
+  }
+
+  asio::awaitable<void> session(beast::tcp_stream stream) {
+    auto self = shared_from_this();
+    auto executor = co_await asio::this_coro::executor;
+    beast::flat_buffer buffer;
+    auto me = std::make_shared<connection>(executor);
+    me->stream = &stream;
+    me->buffer = &buffer;
+    register_connection(me);
+    struct ending {
+      state* s;
+      std::shared_ptr<connection> c;
+      ~ending() {
+        c->stream = nullptr;
+        s->connection_ended();
+      }
+    } end_guard{this, me};
+
+    for (;;) {
+      if (draining && !has_pending_bytes(stream, buffer)) break;
+      beast_http::request_parser<beast_http::string_body> parser;
+      parser.body_limit(boost::none);  // the route's limit applies once it is known
+      stream.expires_after(options.header_timeout);
+      me->idle = true;
+      auto [header_error, header_bytes] = co_await beast_http::async_read_header(stream, buffer, parser, use_tuple);
+      me->idle = false;
+      const auto started = std::chrono::steady_clock::now();
+      if (header_error == beast_http::error::end_of_stream || header_error == beast::error::timeout ||
+          header_error == asio::error::eof || header_error == asio::error::connection_reset ||
+          header_error == asio::error::operation_aborted)
+        break;
+      if (header_error) {
+        auto malformed = error_response(status::bad_request, "malformed_http", header_error.message());
+        co_await refuse_unread(stream, std::move(malformed), "-", "-", started);
+        break;
+      }
+      const std::string method(parser.get().method_string());
+      const std::string target(parser.get().target());
+      // A transfer coding other than chunked alone: the body's end cannot be found (RFC 9112
+      // section 6.1), so answer and close before reading any of it.
+      if (auto refused_coding = refuse_transfer_coding(parser.get())) {
+        co_await refuse_unread(stream, std::move(*refused_coding), method, target, started);
+        break;
+      }
+      const bool has_body = !parser.is_done();
+
+      if (takeover && !has_body && (!claims || claims(target))) {
+        const auto taken = co_await offer_takeover(stream, parser.get());
+        if (taken != 0) {
+          log_request(method, target, taken, std::chrono::steady_clock::now() - started);
+          co_return;
+        }
+        if (!stream.socket().is_open()) break;
+      }
+
+      auto planned = plan(parser.get());
+      if (auto* refused = std::get_if<response>(&planned)) {
+        if (has_body) {
+          co_await refuse_unread(stream, std::move(*refused), method, target, started);
+          break;
+        }
+        if (!co_await reply(stream, std::move(*refused), parser.get().keep_alive(), method, target, started)) break;
+        continue;
+      }
+      auto& route = std::get<request_plan>(planned);
+      const auto limit = route.body_limit != 0 ? route.body_limit : options.max_body_bytes;
+      const auto declared = parser.content_length();
+      if (declared && *declared > limit) {
+        auto refused_size = too_large(limit);
+        co_await refuse_unread(stream, std::move(refused_size), method, target, started);
+        break;
+      }
+      // A chunked body may grow to the route's limit: it counts as large when that may.
+      bool admitted = true;
+      slot large;
+      if (has_body && (declared ? *declared : limit) > options.large_body_bytes)
+        large = try_take(large_uploads, options.max_large_uploads, admitted);
+      if (!admitted) {
+        auto busy = error_response(status::service_unavailable, "busy",
+                                   "too many large uploads are in progress; retry shortly");
+        busy.set(beast_http::field::retry_after, busy_retry_after);
+        co_await refuse_unread(stream, std::move(busy), method, target, started);
+        break;
+      }
+
+      if (has_body) {
+        parser.body_limit(limit);
+        stream.expires_after(options.body_timeout);
+        auto [body_error, body_bytes] = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
+        if (body_error == beast_http::error::body_limit) {
+          auto refused_size = too_large(limit);
+          co_await refuse_unread(stream, std::move(refused_size), method, target, started);
+          break;
+        }
+        if (body_error) {
+          if (is_malformed_body(body_error)) {
+            auto malformed = error_response(status::bad_request, "malformed_http",
+                                            fmt::format("the request body is malformed: {}", body_error.message()));
+            co_await refuse_unread(stream, std::move(malformed), method, target, started);
+          }
+          break;
+        }
+      }
+      stream.expires_never();
+
+      auto req = parser.release();
+      const bool keep_alive = req.keep_alive();
+      response res;
+      try {
+        auto answered = co_await run_with_deadline(route, std::move(req));
+        if (answered) {
+          res = std::move(*answered);
+        } else {
+          fmt::print(stderr, "handler for {} {} gave no answer within {} s\n", method, redacted_target(target),
+                     options.handler_timeout.count());
+          res = error_response(status::service_unavailable, "handler_timeout",
+                               "the server could not answer in time; retry with the same Idempotency-Key");
+        }
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "error handling {} {}: {}\n", method, redacted_target(target), e.what());
+        res = error_response(status::internal_server_error, "internal", "the server failed to handle the request");
+      }
+      large = slot{};
+      if (!co_await reply(stream, std::move(res), keep_alive, method, target, started)) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  static response too_large(std::size_t limit) {
+    return error_response(status::payload_too_large, "payload_too_large",
+                          fmt::format("the request body is larger than the limit of {} bytes", limit));
+  }
 };
 
-server::server(asio::io_context& io, const tcp::endpoint& endpoint, server_options options, request_handler handler)
-    : state_(std::make_shared<state>(io, endpoint, options, std::move(handler))) {}
+namespace {
 
-server::~server() { stop(); }
+planner route_planner(const router& routes) {
+  return [&routes](const request_header& header) -> std::variant<request_plan, response> {
+    auto resolved = routes.resolve(header);
+    if (auto* refused = std::get_if<response>(&resolved)) return std::move(*refused);
+    auto& target = std::get<route_target>(resolved);
+    request_plan plan;
+    plan.body_limit = target.options->body_limit;
+    plan.offload = target.options->offload;
+    plan.run = [handler = target.handler, match = std::move(target.match)](request req) {
+      return invoke(*handler, std::move(req), match);
+    };
+    return plan;
+  };
+}
+
+planner single_handler(request_handler handler) {
+  return [handler = std::move(handler)](const request_header&) -> std::variant<request_plan, response> {
+    request_plan plan;
+    plan.run = handler;
+    return plan;
+  };
+}
+
+}  // namespace
+
+server::server(asio::io_context& io, const tcp::endpoint& endpoint, server_options options, const router& routes)
+    : state_(std::make_shared<state>(io, endpoint, std::move(options), route_planner(routes))) {}
+
+server::server(asio::io_context& io, const tcp::endpoint& endpoint, server_options options, request_handler handler)
+    : state_(std::make_shared<state>(io, endpoint, std::move(options), single_handler(std::move(handler)))) {}
+
+server::~server() {
+  beast::error_code ignored;
+  state_->acceptor.close(ignored);
+}
 
 tcp::endpoint server::local_endpoint() const { return state_->acceptor.local_endpoint(); }
 
-void server::set_takeover(takeover_handler handler) { state_->takeover = std::move(handler); }
+void server::set_takeover(takeover_handler handler, takeover_claim claims) {
+  state_->takeover = std::move(handler);
+  state_->claims = std::move(claims);
+}
 
 void server::start() { asio::co_spawn(state_->acceptor.get_executor(), state_->accept_loop(), asio::detached); }
 
 void server::stop() {
-  beast::error_code ignored;
-  state_->acceptor.close(ignored);
+  asio::dispatch(state_->acceptor.get_executor(), [s = state_] {
+    beast::error_code ignored;
+    s->acceptor.close(ignored);
+  });
+}
+
+void server::shutdown(std::function<void()> drained) { state_->shutdown(std::move(drained)); }
+
+server::statistics server::stats() const {
+  return {state_->open.load(), state_->refused_busy.load(), state_->accept_failures.load()};
 }
 
 }  // namespace switchboard::http

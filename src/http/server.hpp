@@ -1,12 +1,27 @@
 #pragma once
-// The HTTP/1.1 server: accepts connections and runs one coroutine per connection that reads
-// requests (with a header timeout and a body limit), hands each to the request handler and
-// writes the response, keeping the connection alive when the client asks.
+// The HTTP/1.1 server: accepts connections (at most max_connections; beyond that a 503) and runs
+// one coroutine per connection, on its own strand, that for each request:
+//   1. reads the header within header_timeout (also the idle keep-alive wait);
+//   2. resolves the route from the header alone: 404, 405 or the route's before_body refusal
+//      (credentials) are answered before a single body byte is read;
+//   3. checks the declared length against the route's limit (413), and takes one of
+//      max_large_uploads slots for a body over large_body_bytes (503 + Retry-After when none);
+//   4. reads the body within body_timeout;
+//   5. runs the handler on the app executor (or the worker pool for offloaded routes) with a
+//      handler_timeout (503 after it);
+//   6. writes the response within write_timeout: a client that stops reading is dropped.
+// shutdown() stops accepting, closes idle connections, answers every request already being
+// read or handled (with Connection: close) and reports when the last connection has ended.
 //
-// Thread-safety: construct, start and stop on the io_context's thread.
+// Thread-safety: construct, set_takeover and start before the io_context runs on several
+// threads; stop() and shutdown() may be called from any thread. Handlers and takeovers run on
+// server_options::app_executor (a strand): state they share needs nothing more; offloaded
+// handlers run on worker_executor and may only touch thread-safe state.
 
 #include "http/message.hpp"
+#include "http/router.hpp"
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -14,6 +29,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -21,27 +37,39 @@
 namespace switchboard::http {
 
 struct server_options {
-  std::size_t max_body_bytes = 1024 * 1024;  // larger bodies get 413, read no further
-  std::chrono::seconds read_timeout{30};      // for a whole request, header and body
-  // When set, the body limit for a request target, consulted once its header is read (in place
-  // of max_body_bytes): a declared Content-Length over it gets 413 before the body is read, a
-  // chunked body is cut off at it.
-  std::function<std::size_t(std::string_view target)> body_limit;
+  std::size_t max_body_bytes = 1024 * 1024;    // default body limit; a route may set its own
+  std::chrono::seconds header_timeout{10};     // to read a request header, and to wait for the next one
+  std::chrono::seconds body_timeout{60};       // to read a body once its header is in
+  std::chrono::seconds write_timeout{30};      // to write one response
+  std::chrono::seconds handler_timeout{30};    // for a handler's answer; 503 handler_timeout after it
+  std::size_t max_connections = 1024;          // open at once; more get 503 and are closed
+  std::size_t large_body_bytes = 1024 * 1024;  // a body over this is a large upload
+  std::size_t max_large_uploads = 4;           // large bodies read or handled at once; more get 503
+  // Where handlers and takeovers run; default: one strand of the io_context.
+  boost::asio::any_io_executor app_executor;
+  // Where offloaded routes' handlers run (a thread pool); default: app_executor.
+  boost::asio::any_io_executor worker_executor;
 };
 
 // Produces the response to one request. May throw: the server answers 500 and logs it.
 using request_handler = std::function<boost::asio::awaitable<response>(request)>;
 
 // Takes over a connection for a long-lived answer, such as a Server-Sent Events stream. The
-// server offers it every request before the request handler. It declines by returning 0
-// without touching the stream; otherwise it writes its whole answer itself (an error, or a
-// header and then events for as long as it likes) and returns the status it sent, for the log;
-// the server then closes the connection. Runs on the connection's coroutine: the stream stays
-// valid until it returns. May throw: the connection is closed and the error logged.
+// server offers it every request without a body whose target it claims (every such request
+// when no claim is given) before routing. It declines by returning 0 without touching the
+// stream; otherwise it writes its whole answer itself (an error, or a header and then events for
+// as long as it likes) and returns the status it sent, for the log; the server then closes the
+// connection. Runs on the app executor (the stream is moved there): the stream stays valid
+// until it returns. May throw: the connection is closed and the error logged.
 using takeover_handler = std::function<boost::asio::awaitable<unsigned>(const request&, boost::beast::tcp_stream&)>;
+using takeover_claim = std::function<bool(std::string_view target)>;
 
 class server {
  public:
+  // Routes every request through `routes`, which must outlive the server.
+  server(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint, server_options options,
+         const router& routes);
+  // One handler for every request (no per-route limits or checks).
   server(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint, server_options options,
          request_handler handler);
   ~server();
@@ -50,10 +78,21 @@ class server {
   boost::asio::ip::tcp::endpoint local_endpoint() const;
 
   // Installs the takeover handler; call before start().
-  void set_takeover(takeover_handler handler);
+  void set_takeover(takeover_handler handler, takeover_claim claims = {});
 
   void start();
   void stop();  // stops accepting; open connections end with the io_context
+
+  // Graceful stop: no new connections, idle ones closed, in-flight requests answered (and their
+  // connections closed). `drained` is called once, on some thread, when no connection is left.
+  void shutdown(std::function<void()> drained);
+
+  struct statistics {
+    std::size_t connections = 0;     // open now
+    std::uint64_t refused_busy = 0;  // connections refused with 503 at the cap
+    std::uint64_t accept_failures = 0;  // accepts failed for want of descriptors or memory
+  };
+  statistics stats() const;
 
  private:
   struct state;

@@ -165,6 +165,21 @@ constexpr std::array migrations{
         at INTEGER NOT NULL               -- UTC seconds of the last probe
       );
     )sql"},
+    migration{8, R"sql(
+      -- idempotency_keys: the answer to a POST under its Idempotency-Key, written in the
+      -- command's own transaction; rows older than 24 hours are deleted as new ones arrive.
+      CREATE TABLE idempotency_keys (
+        actor       TEXT    NOT NULL,   -- who sent it (person or integration)
+        key         TEXT    NOT NULL,   -- the Idempotency-Key header
+        fingerprint TEXT    NOT NULL,   -- SHA-256 of method, target and body
+        status      INTEGER NOT NULL,
+        body        TEXT    NOT NULL,
+        location    TEXT    NOT NULL,
+        created_at  INTEGER NOT NULL,   -- Unix seconds, real clock
+        PRIMARY KEY (actor, key)
+      );
+      CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+    )sql"},
 };
 
 void migrate(SQLite::Database& db) {

@@ -144,6 +144,14 @@ int server_process::terminate() {
   return status;
 }
 
+void server_process::send_signal(int signal) const { ::kill(pid_, signal); }
+
+int server_process::wait() {
+  const int status = wait_for(pid_);
+  pid_ = -1;
+  return status;
+}
+
 void server_process::kill() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);

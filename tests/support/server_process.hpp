@@ -38,6 +38,8 @@ class server_process {
   http::client client(model::role role) const;
 
   int terminate();  // SIGTERM, wait; returns the exit status (or 128+signal)
+  void send_signal(int signal) const;  // without waiting
+  int wait();                          // for the exit; returns the exit status (or 128+signal)
   void kill();      // SIGKILL, wait
 
   std::string stderr_text() const;  // what the server logged so far

@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <set>
+
 using namespace switchboard::http::webhooks;
 
 TEST_SUITE("webhooks::mime") {
@@ -65,5 +67,20 @@ TEST_SUITE("webhooks::mime") {
     REQUIRE(fields->size() == 2);
     CHECK((*fields)[0] == std::pair<std::string, std::string>{"a", "one"});
     CHECK((*fields)[1] == std::pair<std::string, std::string>{"b", "two\r\nlines"});
+  }
+}
+
+TEST_SUITE("webhooks::mime") {
+  TEST_CASE("a mail to 200000 recipients keeps the first max_recipients distinct ones") {
+    std::string to = "To: support@example.com";
+    for (int i = 0; i < 200000; ++i) to += ", user" + std::to_string(i % 150000) + "@example.org";
+    const std::string raw = "From: a@acme.example\r\n" + to + "\r\nSubject: many\r\n\r\nhello\r\n";
+    const auto mail = parse_rfc822(raw);
+    REQUIRE(mail);
+    CHECK(mail->recipients.size() == max_recipients);
+    CHECK(mail->recipients.front() == "support@example.com");
+    const std::set<std::string> distinct(mail->recipients.begin(), mail->recipients.end());
+    CHECK(distinct.size() == mail->recipients.size());
+    CHECK(parse_addresses("A <x@y.z>, x@y.z, B <w@y.z>") == std::vector<std::string>{"x@y.z", "w@y.z"});
   }
 }

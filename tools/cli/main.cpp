@@ -38,6 +38,7 @@ struct options {
   std::string token = environment("SWITCHBOARD_TOKEN");
   std::string config = "config/switchboard.toml";
   bool json = false;
+  int timeout_seconds = 30;  // for each API call: no answer by then is an error (exit 1)
 };
 
 // Stored text as a terminal may show it: C0 controls but newline and tab, DEL and C1 controls
@@ -148,7 +149,7 @@ int report(const http::client_response& res, const options& opts, void (*print)(
 }
 
 http::client connect(const options& opts) {
-  http::client client(opts.server);
+  http::client client(opts.server, std::chrono::seconds{opts.timeout_seconds});
   if (!opts.token.empty()) client.set_token(opts.token);
   return client;
 }
@@ -219,6 +220,11 @@ int main(int argc, char** argv) {
   app.add_option("--config", opts.config, "config file, for the offline rules commands")->capture_default_str();
   app.add_flag("--json", opts.json, "print JSON for scripts");
   app.add_option("--token", opts.token, "API token (or SWITCHBOARD_TOKEN)");
+  app.add_option("--timeout", opts.timeout_seconds,
+                 "seconds to wait for the server's answer to each call (POSTs carry an Idempotency-Key, so "
+                 "retrying one after a timeout never files twice)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 
   std::string kind, customer_id, customer_name, stage, tier, title, body, priority, use_case;
   auto* file = app.add_subcommand("file", "file a request (as a Customer Engineer, source cli)");

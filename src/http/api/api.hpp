@@ -38,6 +38,10 @@ using authenticated_route = std::function<boost::asio::awaitable<response>(const
                                                                            const model::actor&)>;
 route_handler require_token(context& ctx, authenticated_route handler);
 
+// A before-body check that refuses (401) a request without a known bearer token, so no body is
+// read for an unauthenticated caller.
+before_body_check bearer_before_body(context& ctx);
+
 // GET /metrics (part of add_routes): counts for Prometheus, with a bearer token like the API.
 void add_metrics_routes(router& routes, context& ctx);
 

@@ -2,6 +2,9 @@
 #include "http/api/common.hpp"
 
 #include "http/json_body.hpp"
+#include "config/tokens.hpp"
+#include "engine/engine.hpp"
+#include "store/idempotency.hpp"
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
@@ -12,6 +15,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <memory>
 
 namespace switchboard::http::api {
@@ -34,14 +38,69 @@ bool is_json(const request& req) {
 asio::awaitable<void> commit(store::committer& writer, store::committer::job work) {
   auto executor = co_await asio::this_coro::executor;
   // use_awaitable rethrows a completion's leading exception_ptr in the coroutine.
+  // Named, never a temporary in the co_await: GCC 12 destroys those twice (PR 99576), which
+  // for a strand executor drops its reference count twice and frees the strand.
+  auto initiation = [&writer, executor](auto handler, store::committer::job job) {
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    writer.submit(std::move(job), [shared, executor](std::exception_ptr error) {
+      asio::post(executor, [shared, error]() mutable { std::move (*shared)(error); });
+    });
+  };
   co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::exception_ptr)>(
-      [&writer, executor](auto handler, store::committer::job job) {
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        writer.submit(std::move(job), [shared, executor](std::exception_ptr error) {
-          asio::post(executor, [shared, error]() mutable { std::move (*shared)(error); });
-        });
-      },
-      asio::use_awaitable, std::move(work));
+      std::move(initiation), asio::use_awaitable, std::move(work));
+}
+
+asio::awaitable<once_outcome> commit_once(store::committer& writer, const request& req, const model::actor& actor,
+                                          std::function<response(SQLite::Database&)> work) {
+  once_outcome outcome;
+  const std::string_view key = req["Idempotency-Key"];
+  if (req.count("Idempotency-Key") == 0) {
+    store::committer::job plain = [&](SQLite::Database& db) {
+      outcome.res = work(db);
+      outcome.ran = true;
+    };
+    co_await commit(writer, std::move(plain));
+    co_return outcome;
+  }
+  const bool well_formed = req.count("Idempotency-Key") == 1 && !key.empty() && key.size() <= 255 &&
+                           std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+  if (!well_formed) {
+    outcome.res = error_response(status::bad_request, "invalid_idempotency_key",
+                                 "send one Idempotency-Key of 1 to 255 visible ASCII characters");
+    co_return outcome;
+  }
+  const auto who = engine::actor_label(actor);
+  const auto fingerprint = config::sha256_hex(fmt::format("{} {}\n{}", std::string_view(req.method_string()),
+                                                          std::string_view(req.target()), req.body()));
+  // Keys expire on the real clock: the engine's may be simulated.
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  store::committer::job guarded = [&](SQLite::Database& db) {
+    if (auto stored = store::find_result(db, who, key, now)) {
+      if (stored->fingerprint != fingerprint) {
+        outcome.res = error_response(status::conflict, "idempotency_key_reused",
+                                     "this Idempotency-Key was already used for a different request");
+        return;
+      }
+      outcome.res = response{static_cast<status>(stored->status), 11};
+      outcome.res.set(beast_http::field::content_type, "application/json");
+      if (!stored->location.empty()) outcome.res.set(beast_http::field::location, stored->location);
+      outcome.res.set("Idempotent-Replayed", "true");
+      outcome.res.body() = std::move(stored->body);
+      outcome.res.prepare_payload();
+      return;
+    }
+    outcome.res = work(db);
+    outcome.ran = true;
+    if (outcome.res.result_int() < 500)
+      store::store_result(db, who, key,
+                          {fingerprint, outcome.res.result_int(), outcome.res.body(),
+                           std::string(outcome.res[beast_http::field::location])},
+                          now);
+  };
+  co_await commit(writer, std::move(guarded));
+  co_return outcome;
 }
 
 std::variant<json::value, response> read_json_body(const request& req) {

@@ -4,12 +4,14 @@
 
 #include "http/message.hpp"
 #include "model/json.hpp"
+#include "model/request.hpp"
 #include "store/committer.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string_view>
 #include <variant>
@@ -20,6 +22,24 @@ namespace switchboard::http::api {
 // Runs `work` on the writer thread and resumes the calling coroutine on its own executor once
 // the batch holding it is committed. Rethrows the job's error.
 boost::asio::awaitable<void> commit(store::committer& writer, store::committer::job work);
+
+// What commit_once did.
+struct once_outcome {
+  response res;      // the answer to send
+  bool ran = false;  // the work ran now (false: a stored answer, a conflict or a bad key)
+};
+
+// Runs `work` (which makes the command's changes and returns its answer) in one committer job,
+// guarded by the request's Idempotency-Key header when it has one (IETF draft "The
+// Idempotency-Key HTTP Header Field"): the first request with a key runs `work` and stores
+// its answer (unless 5xx) in the same transaction; a later one from the same actor with the
+// same method, target and body gets that answer again, with "Idempotent-Replayed: true";
+// with anything different, 409 idempotency_key_reused. A key is 1-255 visible ASCII
+// characters (else 400 invalid_idempotency_key) and is remembered 24 hours. Rethrows
+// `work`'s error (nothing is stored then).
+boost::asio::awaitable<once_outcome> commit_once(store::committer& writer, const request& req,
+                                                 const model::actor& actor,
+                                                 std::function<response(SQLite::Database&)> work);
 
 // The parsed JSON body, or the 415/400 response to send instead.
 std::variant<boost::json::value, response> read_json_body(const request& req);

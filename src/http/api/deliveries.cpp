@@ -137,7 +137,8 @@ void add_delivery_routes(router& routes, context& ctx) {
   routes.add(verb::post, "/v1/webhooks/deliveries/{id}/redeliver",
              require_token(ctx, [&ctx](const request&, const route_match& match, const model::actor& actor) {
                return redeliver(ctx, match, actor);
-             }));
+             }),
+             {0, false, bearer_before_body(ctx)});
 }
 
 }  // namespace switchboard::http::api

@@ -59,14 +59,16 @@ asio::awaitable<response> create_request(context& ctx, const request& req, const
 
   const auto now = ctx.clock();
   store::change created;
-  co_await commit(ctx.writer, [&](SQLite::Database& db) {
+  // Named, never a temporary in the co_await: GCC 12 destroys those twice (PR 99576).
+  std::function<response(SQLite::Database&)> work = [&](SQLite::Database& db) {
     created = store::record_new_request(db, ctx.policy, command, now);
-  });
-  if (ctx.changed) ctx.changed(created);
-
-  auto res = json_response(status::created, view(ctx, created.request, now));
-  res.set(beast_http::field::location, fmt::format("/v1/requests/{}", created.request.id));
-  co_return res;
+    auto res = json_response(status::created, view(ctx, created.request, now));
+    res.set(beast_http::field::location, fmt::format("/v1/requests/{}", created.request.id));
+    return res;
+  };
+  auto outcome = co_await commit_once(ctx.writer, req, actor, std::move(work));
+  if (outcome.ran && ctx.changed && created.request.id != 0) ctx.changed(created);
+  co_return std::move(outcome.res);
 }
 
 asio::awaitable<response> get_request(context& ctx, const request&, const route_match& match, const model::actor&) {
@@ -89,31 +91,34 @@ asio::awaitable<response> list_events(context& ctx, const request&, const route_
 }
 
 // Runs an action through group commit and answers with the request as it now is, plus what the
-// action itself said (warnings, a drafted first contact, a created request).
-asio::awaitable<response> run_action(context& ctx, model::request_id id, engine::act_on_request command) {
+// action itself said (warnings, a drafted first contact, a created request). The answer is made
+// inside the job so that it is stored with the events under the request's Idempotency-Key.
+asio::awaitable<response> run_action(context& ctx, const request& req, model::request_id id,
+                                     engine::act_on_request command) {
   const auto now = ctx.clock();
-  store::action_outcome outcome;
-  co_await commit(ctx.writer, [&](SQLite::Database& db) {
-    outcome = store::record_action(db, ctx.policy, id, command, now);
-  });
-  if (std::holds_alternative<store::not_found>(outcome)) co_return not_found("request", std::to_string(id));
-  if (const auto* refusal = std::get_if<engine::refusal>(&outcome)) co_return refused(*refusal);
-
-  const auto& changes = std::get<std::vector<store::change>>(outcome);
-  if (ctx.changed)
+  std::vector<store::change> changes;
+  std::function<response(SQLite::Database&)> work = [&](SQLite::Database& db) -> response {
+    auto result = store::record_action(db, ctx.policy, id, command, now);
+    if (std::holds_alternative<store::not_found>(result)) return not_found("request", std::to_string(id));
+    if (const auto* refusal = std::get_if<engine::refusal>(&result)) return refused(*refusal);
+    changes = std::get<std::vector<store::change>>(std::move(result));
+    auto body = view(ctx, changes.front().request, now);
+    json::array warnings;
+    for (const auto& e : changes.front().events) {
+      if (e.actor != engine::actor_label(command.actor)) continue;
+      if (const auto* found = e.data.if_contains("warnings"))
+        for (const auto& w : found->as_array()) warnings.push_back(w);
+      if (const auto* draft = e.data.if_contains("first_contact_draft")) body["first_contact_draft"] = *draft;
+      if (const auto* note = e.data.if_contains("note")) body["note"] = *note;
+    }
+    body["warnings"] = std::move(warnings);
+    if (changes.size() > 1) body["created"] = view(ctx, changes.back().request, now);
+    return json_response(status::ok, body);
+  };
+  auto outcome = co_await commit_once(ctx.writer, req, command.actor, std::move(work));
+  if (outcome.ran && ctx.changed)
     for (const auto& change : changes) ctx.changed(change);
-  auto body = view(ctx, changes.front().request, now);
-  json::array warnings;
-  for (const auto& e : changes.front().events) {
-    if (e.actor != engine::actor_label(command.actor)) continue;
-    if (const auto* found = e.data.if_contains("warnings"))
-      for (const auto& w : found->as_array()) warnings.push_back(w);
-    if (const auto* draft = e.data.if_contains("first_contact_draft")) body["first_contact_draft"] = *draft;
-    if (const auto* note = e.data.if_contains("note")) body["note"] = *note;
-  }
-  body["warnings"] = std::move(warnings);
-  if (changes.size() > 1) body["created"] = view(ctx, changes.back().request, now);
-  co_return json_response(status::ok, body);
+  co_return std::move(outcome.res);
 }
 
 // The JSON body of an action: {"type": ..., more fields}. The type is checked here, the other
@@ -143,7 +148,8 @@ asio::awaitable<response> act_on_request(context& ctx, const request& req, const
   if (!id) co_return not_found("request", id_text);
   auto command = read_action(req, actor);
   if (auto* bad = std::get_if<response>(&command)) co_return std::move(*bad);
-  co_return co_await run_action(ctx, *id, std::get<engine::act_on_request>(std::move(command)));
+  auto action = std::get<engine::act_on_request>(std::move(command));
+  co_return co_await run_action(ctx, req, *id, std::move(action));
 }
 
 asio::awaitable<response> list_requests(context& ctx, const request&, const route_match& match, const model::actor&) {
@@ -243,22 +249,36 @@ asio::awaitable<response> act_on_escalation(context& ctx, const request& req, co
   if (!found || std::none_of(found->escalations.begin(), found->escalations.end(),
                              [&](const model::escalation& e) { return e.id == id; }))
     co_return not_found("escalation", id);
-  co_return co_await run_action(ctx, *request_id, std::move(command));
+  co_return co_await run_action(ctx, req, *request_id, std::move(command));
 }
 
 }  // namespace
 
 void add_routes(router& routes, context& ctx) {
   using verb = beast_http::verb;
-  routes.add(verb::post, "/v1/requests", authenticated(ctx, create_request));
+  // The token is checked from the header, before the body is read; filing and acting parse
+  // JSON bodies of up to max_body_bytes and touch no read connection, so they run on the pool.
+  const route_options posted{0, true, bearer_before_body(ctx)};
+  routes.add(verb::post, "/v1/requests", authenticated(ctx, create_request), posted);
   routes.add(verb::get, "/v1/requests", authenticated(ctx, list_requests));
   routes.add(verb::get, "/v1/requests/{id}", authenticated(ctx, get_request));
-  routes.add(verb::post, "/v1/requests/{id}/events", authenticated(ctx, act_on_request));
+  routes.add(verb::post, "/v1/requests/{id}/events", authenticated(ctx, act_on_request), posted);
   routes.add(verb::get, "/v1/requests/{id}/events", authenticated(ctx, list_events));
   routes.add(verb::get, "/v1/escalations", authenticated(ctx, list_escalations));
-  routes.add(verb::post, "/v1/escalations/{id}/events", authenticated(ctx, act_on_escalation));
+  // Reads the escalation through the read connection, which lives on the app strand.
+  routes.add(verb::post, "/v1/escalations/{id}/events", authenticated(ctx, act_on_escalation),
+             {0, false, bearer_before_body(ctx)});
   add_sla_routes(routes, ctx);
   add_metrics_routes(routes, ctx);
+}
+
+before_body_check bearer_before_body(context& ctx) {
+  return [&ctx](const request_header& header) -> std::optional<response> {
+    const request probe(header);
+    auto who = authenticate(probe, ctx.tokens);
+    if (auto* denied = std::get_if<response>(&who)) return std::move(*denied);
+    return std::nullopt;
+  };
 }
 
 route_handler require_token(context& ctx, authenticated_route handler) {

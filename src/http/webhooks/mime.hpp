@@ -6,6 +6,7 @@
 // Thread-safety: GMime is initialised once, on first use; the functions may then run on any
 // thread, each on its own data.
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,13 +15,18 @@
 
 namespace switchboard::http::webhooks {
 
+// At most this many distinct recipients are kept per header and per message; the rest are
+// ignored. Threading needs only the support address among them, and a mail addressed to
+// 200,000 people must not cost more than one addressed to a thousand.
+constexpr std::size_t max_recipients = 1000;
+
 struct inbound_email {
   std::string message_id;               // without angle brackets; empty when the message had none
   std::vector<std::string> in_reply_to;  // Message-IDs without angle brackets
   std::vector<std::string> references;   // oldest first
   std::string from_address;              // lower case
   std::string from_name;
-  std::vector<std::string> recipients;  // lower case; the envelope recipient first when known
+  std::vector<std::string> recipients;  // lower case, distinct, at most max_recipients; the envelope recipient first when known
   std::string subject;                  // UTF-8, encoded words decoded
   std::string text;                     // UTF-8: the reply text when the provider stripped it, else the body
   bool automatic = false;               // an auto-reply, bounce or bulk mail: never recorded
@@ -35,7 +41,7 @@ std::vector<std::string> parse_message_ids(std::string_view header);
 // The first mailbox of an address header ("Name <addr>"): lower-case address and name.
 std::pair<std::string, std::string> parse_mailbox(std::string_view header);
 
-// Every address of an address header, lower case.
+// The distinct addresses of an address header, lower case, in order, at most max_recipients.
 std::vector<std::string> parse_addresses(std::string_view header);
 
 // Whether the Auto-Submitted, Precedence and X-Autoreply values mark an automatic message

@@ -1,24 +1,88 @@
 // Route registration, per-endpoint body limits and the helpers the webhook handlers share.
 #include "http/webhooks/webhooks.hpp"
 
+#include "http/auth.hpp"
+#include "http/webhooks/signature.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <cstdlib>
 
 namespace switchboard::http::webhooks {
+
+namespace {
+
+// Slack signs the body, so only the signature's presence and the timestamp's freshness can be
+// checked from the header; the body is read with Slack's limit and verified by the handler.
+std::optional<response> slack_before_body(const context& ctx, const request_header& header) {
+  if (ctx.config.slack_signing_secret.empty()) return not_configured("Slack (set SWITCHBOARD_SLACK_SIGNING_SECRET)");
+  constexpr std::string_view timestamp = "X-Slack-Request-Timestamp";
+  constexpr std::string_view signature = "X-Slack-Signature";
+  std::int64_t sent = 0;
+  const std::string_view text = header[timestamp];
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), sent);
+  const bool fresh = ec == std::errc{} && end == text.data() + text.size() && std::abs(real_unix_now() - sent) <= 300;
+  if (header.count(timestamp) != 1 || header.count(signature) != 1 || !fresh)
+    return error_response(status::unauthorized, "invalid_signature", "the Slack request signature did not verify");
+  return std::nullopt;
+}
+
+// Mailgun signs inside the form, so the header proves nothing: only the configuration and the
+// media type are checked before the body (with the e-mail limit and a large-upload slot).
+std::optional<response> mailgun_before_body(const context& ctx, const request_header& header) {
+  if (ctx.config.mailgun_signing_key.empty()) return not_configured("Mailgun (set SWITCHBOARD_MAILGUN_SIGNING_KEY)");
+  const auto type = media_type(header[beast_http::field::content_type]);
+  if (type != "application/x-www-form-urlencoded" && type != "multipart/form-data")
+    return error_response(status::unsupported_media_type, "unsupported_media_type",
+                          "Mailgun posts application/x-www-form-urlencoded or multipart/form-data");
+  return std::nullopt;
+}
+
+std::optional<response> postmark_before_body(const context& ctx, const request_header& header) {
+  if (ctx.config.postmark_password.empty()) return not_configured("Postmark (set SWITCHBOARD_POSTMARK_PASSWORD)");
+  if (header.count(beast_http::field::authorization) != 1 ||
+      !verify_basic_auth(header[beast_http::field::authorization], ctx.config.postmark_user,
+                         ctx.config.postmark_password)) {
+    auto res = error_response(status::unauthorized, "unauthorized", "Postmark must send the configured basic-auth credentials");
+    res.set(beast_http::field::www_authenticate, "Basic realm=\"switchboard\"");
+    return res;
+  }
+  return std::nullopt;
+}
+
+std::optional<response> raw_before_body(const context& ctx, const request_header& header) {
+  const request probe(header);
+  auto who = authenticate(probe, ctx.api.tokens);
+  if (auto* denied = std::get_if<response>(&who)) return std::move(*denied);
+  if (std::get<model::actor>(who).role != model::role::integration)
+    return forbidden("only an integration token may post raw e-mail");
+  return std::nullopt;
+}
+
+}  // namespace
 
 void add_routes(router& routes, context& ctx) {
   add_slack_routes(routes, ctx);
   add_email_routes(routes, ctx);
-}
 
-std::function<std::size_t(std::string_view target)> body_limits(const integrations& config, std::size_t other) {
-  return [slack = config.slack_max_body_bytes, email = config.email_max_body_bytes, other](std::string_view target) {
-    if (target.starts_with("/v1/webhooks/slack/")) return slack;
-    if (target.starts_with("/v1/webhooks/email/")) return email;
-    return other;
-  };
+  // Route, limit and credentials come before the body: an unknown path under
+  // /v1/webhooks/email/ is a 404 and a bad credential a 401 without a byte of body read. The
+  // e-mail routes parse MIME and large JSON, so they run on the worker pool.
+  using verb = beast_http::verb;
+  const auto slack = [&ctx](const request_header& header) { return slack_before_body(ctx, header); };
+  routes.set_options(verb::post, "/v1/webhooks/slack/events", {ctx.config.slack_max_body_bytes, false, slack});
+  routes.set_options(verb::post, "/v1/webhooks/slack/commands", {ctx.config.slack_max_body_bytes, false, slack});
+  const auto mailgun = [&ctx](const request_header& header) { return mailgun_before_body(ctx, header); };
+  const auto email_limit = ctx.config.email_max_body_bytes;
+  routes.set_options(verb::post, "/v1/webhooks/email/mailgun", {email_limit, true, mailgun});
+  routes.set_options(verb::post, "/v1/webhooks/email/mailgun/mime", {email_limit, true, mailgun});
+  routes.set_options(verb::post, "/v1/webhooks/email/postmark",
+                     {email_limit, true, [&ctx](const request_header& header) { return postmark_before_body(ctx, header); }});
+  routes.set_options(verb::post, "/v1/webhooks/email/raw",
+                     {email_limit, true, [&ctx](const request_header& header) { return raw_before_body(ctx, header); }});
 }
 
 std::optional<std::vector<std::pair<std::string, std::string>>> parse_form_urlencoded(std::string_view body) {

@@ -29,11 +29,10 @@ struct context {
 
 // Adds POST /v1/webhooks/slack/events, /v1/webhooks/slack/commands, /v1/webhooks/email/mailgun
 // (and .../mailgun/mime for Mailgun's raw-MIME mode), /v1/webhooks/email/postmark and
-// /v1/webhooks/email/raw. `ctx` must outlive the router.
+// /v1/webhooks/email/raw, each with its body limit from the config and the checks its header
+// allows before the body is read (route options); the e-mail routes run on the worker pool.
+// `ctx` must outlive the router.
 void add_routes(router& routes, context& ctx);
-
-// The body limit for a request target: Slack's and e-mail's from the config, `other` elsewhere.
-std::function<std::size_t(std::string_view target)> body_limits(const integrations& config, std::size_t other);
 
 // Slack and e-mail halves of add_routes.
 void add_slack_routes(router& routes, context& ctx);

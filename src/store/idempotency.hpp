@@ -1,0 +1,40 @@
+#pragma once
+// Idempotency keys: the result (status, body, Location) of a POST stored under its client's
+// Idempotency-Key, in the same transaction as the command's events, so a retry after a lost
+// answer gets the original answer and never runs the command twice.
+//
+// Keys are per actor (two callers may use the same key), kept 24 hours (key_lifetime) and then
+// forgotten. Writers call these inside the committer's transaction. Thread-safety: as the
+// connection passed in.
+
+#include <SQLiteCpp/Database.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace switchboard::store {
+
+// How long a key is remembered, from its first use (real time).
+constexpr std::chrono::hours key_lifetime{24};
+
+struct stored_result {
+  std::string fingerprint;  // SHA-256 hex of method, target and body of the first request
+  unsigned status = 0;      // HTTP status of the first answer
+  std::string body;         // its body
+  std::string location;     // its Location header; empty when none
+};
+
+// The result stored under (actor, key), unless none or older than key_lifetime at `now_unix`
+// (Unix seconds, real clock).
+std::optional<stored_result> find_result(SQLite::Database& db, std::string_view actor, std::string_view key,
+                                         std::int64_t now_unix);
+
+// Stores a result (replacing an expired one under the same key) and forgets keys past their
+// lifetime.
+void store_result(SQLite::Database& db, std::string_view actor, std::string_view key, const stored_result& result,
+                  std::int64_t now_unix);
+
+}  // namespace switchboard::store

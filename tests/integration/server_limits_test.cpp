@@ -1,0 +1,440 @@
+// The server under abuse, over real sockets: slow and silent clients, unauthenticated uploads,
+// connection and upload caps, SIGTERM with requests in flight, idempotent retries, and a CLI
+// facing a server that never answers.
+#include "http/client.hpp"
+#include "support/api.hpp"
+#include "support/server_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+using namespace switchboard;
+namespace json = boost::json;
+using clock_type = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The shipped config with `server_lines` added to its [server] table, the rules at their real path.
+std::string config_with(const testing::temp_dir& dir, const std::string& server_lines) {
+  auto text = testing::read_text(testing::source_path("config/switchboard.toml"));
+  const std::string rules = "rules = \"../rules/routing.toml\"";
+  const auto at = text.find(rules);
+  if (at == std::string::npos) throw std::runtime_error("the shipped config has no rules line");
+  text.replace(at, rules.size(), "rules = \"" + testing::source_path("rules/routing.toml") + "\"\n" + server_lines);
+  return testing::write_file(dir.file("switchboard.toml"), text);
+}
+
+unsigned short port_of(const std::string& url) { return static_cast<unsigned short>(std::stoi(url.substr(url.rfind(':') + 1))); }
+
+struct raw_response {
+  unsigned status = 0;  // 0: none came (closed or deadline)
+  std::string head;
+  std::string body;
+};
+
+// A plain TCP connection to the server, so a test can misbehave exactly as it wants.
+class raw_connection {
+ public:
+  explicit raw_connection(unsigned short port, int receive_buffer = 0) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd_ < 0) throw std::runtime_error("socket failed");
+    if (receive_buffer > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+      throw std::runtime_error(std::string("connect failed: ") + std::strerror(errno));
+    ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
+  }
+  ~raw_connection() { close(); }
+  raw_connection(const raw_connection&) = delete;
+  raw_connection& operator=(const raw_connection&) = delete;
+
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  // Sends everything (waiting for room); false when the connection broke.
+  bool send_all(std::string_view bytes, clock_type::duration limit = 10s) {
+    const auto deadline = clock_type::now() + limit;
+    while (!bytes.empty() && clock_type::now() < deadline) {
+      const auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n > 0) {
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        pollfd p{fd_, POLLOUT, 0};
+        ::poll(&p, 1, 100);
+      } else {
+        return false;
+      }
+    }
+    return bytes.empty();
+  }
+
+  // Sends what fits now without waiting; returns how much (0 when full), -1 when broken.
+  long send_some(std::string_view bytes) {
+    const auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n >= 0) return n;
+    return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+  }
+
+  // Waits up to `wait` for the peer to close or reset the connection, without reading.
+  bool closed_by_peer(std::chrono::milliseconds wait) {
+    pollfd p{fd_, POLLRDHUP, 0};
+    if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) return false;
+    return (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+  }
+
+  // Reads until the connection closes or the deadline passes; true when it closed.
+  bool read_until_closed(clock_type::duration limit) {
+    const auto deadline = clock_type::now() + limit;
+    char scratch[4096];
+    while (clock_type::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      const auto n = ::recv(fd_, scratch, sizeof scratch, 0);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return true;
+    }
+    return false;
+  }
+
+  // Reads one response (header and Content-Length body) within `limit`.
+  raw_response read_response(clock_type::duration limit = 10s) {
+    const auto deadline = clock_type::now() + limit;
+    raw_response out;
+    std::size_t header_end = std::string::npos;
+    std::size_t length = 0;
+    char scratch[16384];
+    while (clock_type::now() < deadline) {
+      if (header_end == std::string::npos) {
+        header_end = pending_.find("\r\n\r\n");
+        if (header_end != std::string::npos) {
+          out.head = pending_.substr(0, header_end);
+          out.status = static_cast<unsigned>(std::stoi(out.head.substr(9, 3)));
+          std::string lower = out.head;
+          for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          const auto at = lower.find("content-length:");
+          if (at != std::string::npos) length = std::stoul(lower.substr(at + 15));
+        }
+      }
+      if (header_end != std::string::npos && pending_.size() >= header_end + 4 + length) {
+        out.body = pending_.substr(header_end + 4, length);
+        pending_.erase(0, header_end + 4 + length);
+        return out;
+      }
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      const auto n = ::recv(fd_, scratch, sizeof scratch, 0);
+      if (n > 0) {
+        pending_.append(scratch, static_cast<std::size_t>(n));
+      } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+        break;
+      }
+    }
+    return raw_response{};
+  }
+
+ private:
+  int fd_ = -1;
+  std::string pending_;
+};
+
+std::string error_code_of(const raw_response& res) {
+  const auto body = json::parse(res.body).as_object();
+  return std::string(body.at("error").at("code").as_string());
+}
+
+std::string request_json(std::string_view title) {
+  return json::serialize(json::object{
+      {"kind", "troubleshooting"},
+      {"customer", json::object{{"id", "acme"}, {"name", "Acme Corp"}, {"stage", "production"}, {"tier", "premium"}}},
+      {"title", title},
+      {"body", "Queries take 30 s since Monday."},
+      {"source", "api"},
+      {"priority", "high"}});
+}
+
+std::string post_request(std::string_view title) {
+  const auto body = request_json(title);
+  return fmt::format(
+      "POST /v1/requests HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n"
+      "Content-Length: {}\r\n\r\n{}",
+      testing::token_for(model::role::ce), body.size(), body);
+}
+
+constexpr std::string_view healthz = "GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n";
+
+}  // namespace
+
+TEST_SUITE("integration::server_limits") {
+  TEST_CASE("a header that never completes is closed at the header deadline") {
+    testing::temp_dir dir;
+    testing::server_process server({config_with(dir, "header_timeout_seconds = 1"), dir.file("switchboard.db"), {}});
+    raw_connection loris(port_of(server.url()));
+    REQUIRE(loris.send_all("GET /healthz HTTP/1.1\r\nHost: test\r\n"));
+    // Drip a header line whenever the server stays quiet for a moment, as a slow-loris does.
+    bool closed = false;
+    const auto deadline = clock_type::now() + 20s;
+    while (!closed && clock_type::now() < deadline) {
+      closed = loris.closed_by_peer(200ms);
+      if (!closed && loris.send_some("X-Drip: 1\r\n") < 0) closed = true;
+    }
+    CHECK(closed);
+    CHECK(server.client(model::role::ce).get("/healthz").status == 200);
+  }
+
+  TEST_CASE("a client that never reads is dropped at the write deadline while healthz answers") {
+    testing::temp_dir dir;
+    testing::server_process server({config_with(dir, "write_timeout_seconds = 1"), dir.file("switchboard.db"), {}});
+    raw_connection sink(port_of(server.url()), 4096);
+    // Pipelined requests for a 26 KB file, never read: the answers fill both socket buffers.
+    std::string burst;
+    for (int i = 0; i < 50; ++i) burst += "GET /dashboard/app.js HTTP/1.1\r\nHost: test\r\n\r\n";
+    std::size_t offset = 0;
+    int bursts = 0;
+    bool dropped = false;
+    bool healthy = false;
+    const auto deadline = clock_type::now() + 40s;
+    while (!dropped && clock_type::now() < deadline) {
+      if (bursts < 400) {
+        const auto sent = sink.send_some(std::string_view(burst).substr(offset));
+        if (sent < 0) {
+          dropped = true;
+          break;
+        }
+        offset += static_cast<std::size_t>(sent);
+        if (offset == burst.size()) {
+          offset = 0;
+          ++bursts;
+        }
+        if (bursts >= 20 && !healthy) {
+          // 1,000 answers of 26 KB cannot fit in the socket buffers: the server is stuck writing
+          // to this client, and must still serve others.
+          http::client other(server.url(), std::chrono::seconds{10});
+          healthy = other.get("/healthz").status == 200;
+        }
+      }
+      dropped = sink.closed_by_peer(bursts < 400 ? 10ms : 200ms);
+    }
+    CHECK(healthy);
+    CHECK(dropped);
+    CHECK(server.client(model::role::ce).get("/healthz").status == 200);
+  }
+
+  TEST_CASE("uploads to unknown e-mail paths or without credentials are refused before the body is read") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    // Each declares 40 MiB and sends 64 KiB of it: the answer must come without the rest.
+    const std::string some_body(64 * 1024, 'x');
+    const auto upload = [&](std::string_view target, std::string_view extra) {
+      raw_connection c(port_of(server.url()));
+      REQUIRE(c.send_all(fmt::format("POST {} HTTP/1.1\r\nHost: test\r\nContent-Type: message/rfc822\r\n{}"
+                                     "Content-Length: {}\r\n\r\n",
+                                     target, extra, 40 * 1024 * 1024)));
+      c.send_all(some_body, 2s);
+      return c.read_response(10s);
+    };
+    const auto unknown = upload("/v1/webhooks/email/nonexistent", "");
+    CHECK(unknown.status == 404);
+    CHECK(error_code_of(unknown) == "not_found");
+    const auto anonymous = upload("/v1/webhooks/email/raw", "");
+    CHECK(anonymous.status == 401);
+    const auto wrong_role =
+        upload("/v1/webhooks/email/raw", "Authorization: Bearer " + testing::token_for(model::role::ce) + "\r\n");
+    CHECK(wrong_role.status == 403);
+    const auto filing = upload("/v1/requests", "Authorization: Bearer nobody\r\n");
+    CHECK(filing.status == 401);
+    CHECK(server.client(model::role::ce).get("/healthz").status == 200);
+  }
+
+  TEST_CASE("a second large upload while one is in progress gets 503 with Retry-After") {
+    testing::temp_dir dir;
+    testing::server_process server({config_with(dir, "max_large_uploads = 1"), dir.file("switchboard.db"), {}});
+    const auto header = fmt::format(
+        "POST /v1/webhooks/email/raw HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {}\r\n"
+        "Content-Type: message/rfc822\r\nContent-Length: {}\r\n\r\n",
+        testing::token_for(model::role::integration), 4 * 1024 * 1024);
+    raw_connection first(port_of(server.url()));
+    raw_connection second(port_of(server.url()));
+    REQUIRE(first.send_all(header));
+    REQUIRE(second.send_all(header));
+    first.send_all(std::string(16 * 1024, 'x'));
+    second.send_all(std::string(16 * 1024, 'x'));
+    // Whichever the server took first holds the only slot and waits for its body; the other is
+    // refused at once.
+    auto refused = second.read_response(10s);
+    if (refused.status == 0) refused = first.read_response(10s);
+    CHECK(refused.status == 503);
+    CHECK(refused.head.find("Retry-After") != std::string::npos);
+    CHECK(error_code_of(refused) == "busy");
+  }
+
+  TEST_CASE("connections beyond the cap get 503 until one closes") {
+    testing::temp_dir dir;
+    testing::server_process server({config_with(dir, "max_connections = 2"), dir.file("switchboard.db"), {}});
+    auto one = std::make_unique<raw_connection>(port_of(server.url()));
+    raw_connection two(port_of(server.url()));
+    REQUIRE(one->send_all(healthz));
+    REQUIRE(two.send_all(healthz));
+    REQUIRE(one->read_response().status == 200);
+    REQUIRE(two.read_response().status == 200);
+
+    raw_connection three(port_of(server.url()));
+    three.send_all(healthz);
+    const auto refused = three.read_response();
+    CHECK(refused.status == 503);
+    CHECK(refused.head.find("application/json") != std::string::npos);
+    CHECK(error_code_of(refused) == "too_many_connections");
+
+    one.reset();
+    unsigned status = 0;
+    const auto deadline = clock_type::now() + 10s;
+    while (status != 200 && clock_type::now() < deadline) {
+      raw_connection next(port_of(server.url()));
+      next.send_all(healthz);
+      status = next.read_response().status;
+    }
+    CHECK(status == 200);
+  }
+
+  TEST_CASE("SIGTERM answers every request in flight and then the server exits") {
+    testing::temp_dir dir;
+    const auto database = dir.file("switchboard.db");
+    constexpr int connections = 16;
+    {
+      testing::server_process server(database);
+      std::vector<std::unique_ptr<raw_connection>> clients;
+      for (int i = 0; i < connections; ++i) {
+        clients.push_back(std::make_unique<raw_connection>(port_of(server.url())));
+        REQUIRE(clients.back()->send_all(healthz));
+        REQUIRE(clients.back()->read_response().status == 200);
+      }
+      for (int i = 0; i < connections; ++i) REQUIRE(clients[i]->send_all(post_request(fmt::format("in flight {}", i))));
+      server.send_signal(SIGTERM);
+      int answered = 0;
+      for (auto& c : clients) answered += c->read_response(15s).status == 201 ? 1 : 0;
+      CHECK(answered == connections);
+      CHECK(server.wait() == 0);
+    }
+    testing::server_process restarted(database);
+    auto client = restarted.client(model::role::ce);
+    CHECK(testing::all_requests(client).size() == static_cast<std::size_t>(connections));
+  }
+
+  TEST_CASE("a POST retried with its Idempotency-Key answers the original and a different body is a conflict") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    auto client = server.client(model::role::ce);
+    const std::vector<std::pair<std::string, std::string>> key{{"Idempotency-Key", "file-1"}};
+    const auto first = client.request("POST", "/v1/requests", request_json("Once"), "application/json", key);
+    REQUIRE(first.status == 201);
+    const auto retried = client.request("POST", "/v1/requests", request_json("Once"), "application/json", key);
+    CHECK(retried.status == 201);
+    CHECK(retried.header("Idempotent-Replayed") == "true");
+    CHECK(testing::json_of(retried).at("id").as_int64() == testing::json_of(first).at("id").as_int64());
+    CHECK(retried.header("Location") == first.header("Location"));
+
+    const auto changed = client.request("POST", "/v1/requests", request_json("Twice"), "application/json", key);
+    CHECK(changed.status == 409);
+    CHECK(testing::json_of(changed).at("error").at("code").as_string() == "idempotency_key_reused");
+
+    // Keys belong to their actor: another caller's same key is a new request.
+    auto other = server.client(model::role::se);
+    const auto theirs = other.request("POST", "/v1/requests", request_json("Once"), "application/json", key);
+    CHECK(theirs.status == 201);
+    CHECK(testing::json_of(theirs).at("id").as_int64() != testing::json_of(first).at("id").as_int64());
+
+    // An action, retried, is applied once.
+    const auto id = testing::json_of(first).at("id").as_int64();
+    const std::vector<std::pair<std::string, std::string>> act_key{{"Idempotency-Key", "act-1"}};
+    const std::string respond = R"({"type":"respond","message":"Looking into it."})";
+    auto se = server.client(model::role::se);
+    const auto acted = se.request("POST", fmt::format("/v1/requests/{}/events", id), respond, "application/json", act_key);
+    REQUIRE(acted.status == 200);
+    const auto again = se.request("POST", fmt::format("/v1/requests/{}/events", id), respond, "application/json", act_key);
+    CHECK(again.status == 200);
+    CHECK(again.body == acted.body);
+    const auto events = testing::json_of(client.get(fmt::format("/v1/requests/{}/events", id))).at("events").as_array();
+    int responded = 0;
+    for (const auto& e : events) responded += e.at("type").as_string() == "request.responded" ? 1 : 0;
+    CHECK(responded == 1);
+
+    CHECK(testing::all_requests(client).size() == 2u);
+    const auto bad = client.request("POST", "/v1/requests", request_json("Bad key"), "application/json",
+                                    {{"Idempotency-Key", std::string(300, 'k')}});
+    CHECK(bad.status == 400);
+  }
+
+  TEST_CASE("the CLI gives up on a server that accepts and never answers and exits non-zero") {
+    // A listening socket that never accepts: the kernel completes the handshake, nobody answers.
+    const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(listener >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(listener, 16) == 0);
+    socklen_t length = sizeof address;
+    ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
+    const auto url = fmt::format("http://127.0.0.1:{}", ntohs(address.sin_port));
+
+    for (const std::vector<std::string>& command :
+         {std::vector<std::string>{"show", "1"},
+          std::vector<std::string>{"file", "--kind", "how_to", "--customer", "acme", "--stage", "trial", "--title", "x"}}) {
+      std::vector<std::string> argv{SWITCHBOARD_CLI_PATH, "--server", url, "--token", "t", "--timeout", "2"};
+      argv.insert(argv.end(), command.begin(), command.end());
+      std::vector<char*> args;
+      for (auto& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      posix_spawn_file_actions_t actions;
+      posix_spawn_file_actions_init(&actions);
+      posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+      posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+      pid_t pid = -1;
+      REQUIRE(posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) == 0);
+      posix_spawn_file_actions_destroy(&actions);
+      // Wait for it to exit, well past its 2 s deadline; kill it if it hangs.
+      int status = 0;
+      bool exited = false;
+      const auto deadline = clock_type::now() + 30s;
+      while (!exited && clock_type::now() < deadline) {
+        exited = ::waitpid(pid, &status, WNOHANG) == pid;
+        if (!exited) ::poll(nullptr, 0, 50);
+      }
+      if (!exited) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+      }
+      CHECK(exited);
+      CHECK(WIFEXITED(status));
+      CHECK(WEXITSTATUS(status) != 0);
+    }
+    ::close(listener);
+  }
+}
