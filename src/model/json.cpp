@@ -150,13 +150,22 @@ json::object to_json(const customer& value) {
 }
 
 json::object to_json(const request_input& value) {
-  return {{"kind", to_string(value.kind)},
-          {"customer", to_json(value.customer)},
-          {"title", value.title},
-          {"body", value.body},
-          {"source", to_string(value.source)},
-          {"priority", to_string(value.priority)},
-          {"use_case", optional_string(value.use_case)}};
+  json::object out{{"kind", to_string(value.kind)},
+                   {"customer", to_json(value.customer)},
+                   {"title", value.title},
+                   {"body", value.body},
+                   {"source", to_string(value.source)},
+                   {"priority", to_string(value.priority)},
+                   {"use_case", optional_string(value.use_case)}};
+  if (value.email)
+    out["email"] = json::object{{"from", value.email->from},
+                                {"subject", value.email->subject},
+                                {"message_id", optional_string(value.email->message_id)},
+                                {"authentication", json::object{{"verdict", value.email->authentication},
+                                                                {"method", optional_string(value.email->authenticated_by)},
+                                                                {"detail", value.email->authentication_detail}}},
+                                {"note", optional_string(value.email->note)}};
+  return out;
 }
 
 json::object to_json(const routing_decision& value) {
@@ -390,7 +399,27 @@ handoff_context handoff_context_from_json(const json::value& json) {
           string_at(object, "customer_told")};
 }
 
+// The e-mail intake is stored beside the input; API clients cannot send it.
+email_intake email_intake_from_json(const json::value& json) {
+  const auto& object = json.as_object();
+  const auto& authentication = object.at("authentication").as_object();
+  auto text = [](const json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string{};
+  };
+  return {text(object, "from"),           text(object, "subject"),          text(object, "message_id"),
+          text(authentication, "verdict"), text(authentication, "method"), text(authentication, "detail"),
+          text(object, "note")};
+}
+
 request_input request_input_from_json(const json::value& json) {
+  if (const auto* email = json.as_object().if_contains("email")) {
+    auto rest = json.as_object();
+    rest.erase("email");
+    auto input = request_input_from_json(rest);
+    if (!email->is_null()) input.email = email_intake_from_json(*email);
+    return input;
+  }
   const auto& object = json.as_object();
   std::vector<std::string> stored_tier;
   if (const auto* customer = object.if_contains("customer"); customer && customer->is_object())
@@ -406,7 +435,7 @@ request request_from_json(const json::value& json) {
   try {
     const auto& object = json.as_object();
     json::object input_part;
-    for (std::string_view key : {"kind", "customer", "title", "body", "source", "priority", "use_case"})
+    for (std::string_view key : {"kind", "customer", "title", "body", "source", "priority", "use_case", "email"})
       if (const auto* value = object.if_contains(key)) input_part[key] = *value;
 
     request out;

@@ -35,6 +35,18 @@ struct customer {
   std::string tier;  // contract tier, empty when none (pre-sales)
 };
 
+// How a request filed from an e-mail arrived: the sender, the whole subject (the title may be
+// shortened for display) and whether the sender was authenticated (SPF/DKIM/DMARC).
+struct email_intake {
+  std::string from;            // lower-case address of From:
+  std::string subject;         // UTF-8, in full
+  std::string message_id;      // without angle brackets; empty when none
+  std::string authentication;  // "pass", "fail" or "none"
+  std::string authenticated_by;       // when pass: "dmarc", "dkim" or "spf"
+  std::string authentication_detail;  // the verdicts as reported, for people
+  std::string note;  // how the intake filed it when it did not trust the sender (also a routing note)
+};
+
 // What a person asked for, before any decision was made about it.
 struct request_input {
   request_kind kind = request_kind::how_to;
@@ -44,6 +56,7 @@ struct request_input {
   request_source source = request_source::api;
   model::priority priority = model::priority::normal;
   std::string use_case;  // free-form tag, empty when none
+  std::optional<email_intake> email;  // set by the e-mail intake only, never by API input
 };
 
 // Why a rule did not match: its first failing condition and the value it saw.
