@@ -99,6 +99,17 @@ TEST_SUITE("webhooks::mime") {
     CHECK(decode_header_text("[SB-12] =?utf-8?Q?f=C3=BCr?=") == "[SB-12] f\u00fcr");
   }
 
+  TEST_CASE("RFC 2047 padded words in a display name decode whole") {
+    CHECK(parse_mailbox("=?utf-8?B?TWFyaWE=?= =?utf-8?B?IE3DvGxsZXI=?= <M@X.example>") ==
+          std::pair<std::string, std::string>{"m@x.example", "Maria M\u00fcller"});
+    const auto mail = parse_rfc822("From: =?utf-8?B?TWFyaWE=?=\r\n =?utf-8?B?IE3DvGxsZXI=?= <m@x.example>\r\nSubject: x\r\n\r\nhi\r\n");
+    REQUIRE(mail);
+    CHECK(mail->from_name == "Maria M\u00fcller");
+    CHECK(mail->from_address == "m@x.example");
+    CHECK(parse_addresses("=?utf-8?B?YQ==?= =?utf-8?B?Yg==?= <a@x.example>, b@y.example") ==
+          std::vector<std::string>{"a@x.example", "b@y.example"});
+  }
+
   TEST_CASE("RFC 2047 invalid encoded words are left as written") {
     CHECK(decode_header_text("=?utf-8?B?#not64#?=") == "=?utf-8?B?#not64#?=");
     CHECK(decode_header_text("=?utf-8?Q?bad=ZZ?=") == "=?utf-8?Q?bad=ZZ?=");

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <memory>
 #include <mutex>
+#include <tuple>
 
 namespace switchboard::http::webhooks {
 namespace {
@@ -194,16 +195,14 @@ std::optional<std::string> charset_to_utf8(std::string_view bytes, const std::st
   return std::nullopt;
 }
 
-}  // namespace
+struct segment {
+  bool encoded = false;
+  std::string text;  // plain: as written; encoded: the word as written
+  encoded_word word;
+};
 
-std::string decode_header_text(std::string_view raw) {
-  init_gmime();
-  const auto text = unfold(raw);
-  struct segment {
-    bool encoded = false;
-    std::string text;  // plain: as written; encoded: the word as written
-    encoded_word word;
-  };
+// `text` cut into plain runs and well-formed encoded-words (transfer-decoded).
+std::vector<segment> split_encoded_words(const std::string& text) {
   std::vector<segment> segments;
   std::size_t i = 0;
   while (i < text.size()) {
@@ -223,6 +222,47 @@ std::string decode_header_text(std::string_view raw) {
     segments.push_back({true, text.substr(start, end - start), std::move(*word)});
     i = end;
   }
+  return segments;
+}
+
+bool only_wsp(const std::string& text) { return std::all_of(text.begin(), text.end(), is_wsp); }
+
+// An address header with each run of adjacent encoded-words in one charset (whitespace between
+// them) rewritten as a single base64 word: GMime decodes display names itself, joining such
+// words into one base64 stream that ends at the first padding (3.2.13); one word has none inside.
+std::string rejoin_encoded_words(std::string_view raw) {
+  if (raw.find("=?") == std::string_view::npos) return std::string(raw);
+  const auto segments = split_encoded_words(unfold(raw));
+  std::string out;
+  for (std::size_t k = 0; k < segments.size();) {
+    if (!segments[k].encoded) {
+      out += segments[k].text;
+      ++k;
+      continue;
+    }
+    std::string bytes = segments[k].word.bytes;
+    auto next = k + 1;
+    while (true) {
+      auto candidate = next;
+      if (candidate < segments.size() && !segments[candidate].encoded && only_wsp(segments[candidate].text)) ++candidate;
+      if (candidate >= segments.size() || !segments[candidate].encoded ||
+          g_ascii_strcasecmp(segments[candidate].word.charset.c_str(), segments[k].word.charset.c_str()) != 0)
+        break;
+      bytes += segments[candidate].word.bytes;
+      next = candidate + 1;
+    }
+    gstring encoded(g_base64_encode(reinterpret_cast<const guchar*>(bytes.data()), bytes.size()));
+    out += "=?" + segments[k].word.charset + "?B?" + encoded.get() + "?=";
+    k = next;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string decode_header_text(std::string_view raw) {
+  init_gmime();
+  auto segments = split_encoded_words(unfold(raw));
   // Decode: a run of adjacent words in one charset converts as one byte string; a word that
   // does not convert on its own either becomes plain text as written.
   for (std::size_t k = 0; k < segments.size();) {
@@ -303,7 +343,7 @@ std::vector<std::string> parse_addresses(std::string_view header_value) {
   init_gmime();
   std::vector<std::string> out;
   if (header_value.empty()) return out;
-  const std::string text(header_value);
+  const auto text = rejoin_encoded_words(header_value);
   ref<InternetAddressList> list(internet_address_list_parse(parser_options(), text.c_str()));
   if (!list) return out;
   for (int i = 0; i < internet_address_list_length(list.get()); ++i) {
@@ -327,7 +367,7 @@ std::vector<std::string> parse_addresses(std::string_view header_value) {
 std::pair<std::string, std::string> parse_mailbox(std::string_view header_value) {
   init_gmime();
   if (header_value.empty()) return {};
-  const std::string text(header_value);
+  const auto text = rejoin_encoded_words(header_value);
   ref<InternetAddressList> list(internet_address_list_parse(parser_options(), text.c_str()));
   if (!list || internet_address_list_length(list.get()) == 0) return {};
   auto* address = internet_address_list_get_address(list.get(), 0);
@@ -374,15 +414,11 @@ std::optional<inbound_email> parse_rfc822(std::string_view raw) {
       have_subject = true;
     }
   }
-  auto* from = g_mime_message_get_from(message.get());
-  if (from != nullptr && internet_address_list_length(from) > 0) {
-    auto* address = internet_address_list_get_address(from, 0);
-    if (INTERNET_ADDRESS_IS_MAILBOX(address)) {
-      if (const char* addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(address)))
-        out.from_address = lower(addr);
-      if (const char* name = internet_address_get_name(address)) out.from_name = ensure_utf8(name);
+  for (const auto& [name, value] : out.headers)
+    if (g_ascii_strcasecmp(name.c_str(), "From") == 0) {
+      std::tie(out.from_address, out.from_name) = parse_mailbox(value);
+      break;
     }
-  }
   for (const char* name : {"X-Original-To", "Delivered-To", "To", "Cc"})
     for (auto& address : parse_addresses(header(object, name)))
       if (std::find(out.recipients.begin(), out.recipients.end(), address) == out.recipients.end())
