@@ -536,11 +536,14 @@ TEST_SUITE("integration::email") {
     std::string subject;
     while (subject.size() < 500) subject += "St\u00f6rung \u00fcberall ";
     subject += "Ende";
-    const auto created = deliver_raw(raw, message("From: lee@globex.example\r\nSubject: " + subject +
+    // From a sender domain over 100 characters, too.
+    const auto domain = std::string(60, 'a') + "." + std::string(60, 'b') + ".example";
+    const auto created = deliver_raw(raw, message("From: lee@" + domain + "\r\nSubject: " + subject +
                                                   "\r\nMessage-ID: <long@globex.example>\r\n"));
     REQUIRE(created.at("outcome") == "created");
     const auto stored = s.request(created.at("request_id").as_int64());
     CHECK(text_of(stored.at("email").at("subject")) == subject);
+    CHECK(text_of(stored.at("email").at("from")) == "lee@" + domain);
     const auto title = text_of(stored.at("title"));
     CHECK(title.size() <= 200);
     CHECK(title.ends_with("\u2026"));
