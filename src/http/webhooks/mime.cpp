@@ -95,6 +95,12 @@ std::optional<std::string> find_text(GMimeObject* object, const char* subtype) {
   return ensure_utf8(text.get());
 }
 
+// The header fields sender authentication reads (sender_auth.hpp), plus From; a message may
+// carry any number of others, which are not copied.
+constexpr const char* trace_fields[] = {"From", "Return-Path", "Authentication-Results", "Received-SPF",
+                                        "DKIM-Signature", "X-Spam-Tests", "X-Mailgun-Spf",
+                                        "X-Mailgun-Dkim-Check-Result"};
+
 // --- RFC 2047 ---
 
 bool is_wsp(char c) { return c == ' ' || c == '\t'; }
@@ -408,7 +414,9 @@ std::optional<inbound_email> parse_rfc822(std::string_view raw) {
     const char* name = g_mime_header_get_name(field);
     const char* value = g_mime_header_get_raw_value(field);
     if (name == nullptr) continue;
-    out.headers.emplace_back(name, trim(unfold(value == nullptr ? "" : value)));
+    if (std::any_of(std::begin(trace_fields), std::end(trace_fields),
+                    [name](const char* wanted) { return g_ascii_strcasecmp(name, wanted) == 0; }))
+      out.headers.emplace_back(name, trim(unfold(value == nullptr ? "" : value)));
     if (!have_subject && g_ascii_strcasecmp(name, "Subject") == 0 && value != nullptr) {
       out.subject = decode_header_text(value);
       have_subject = true;

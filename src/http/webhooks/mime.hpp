@@ -24,8 +24,9 @@ struct inbound_email {
   std::string subject;                  // UTF-8, every encoded word decoded (decode_header_text), any length
   std::string text;                     // UTF-8: the reply text when the provider stripped it, else the body
   bool automatic = false;               // an auto-reply, bounce or bulk mail: never recorded
-  // Every header field of the message, top first, as (name, unfolded value): the trace fields
-  // that carry SPF/DKIM/DMARC verdicts (sender_auth.hpp). Empty when the provider sent fields.
+  // The header fields that carry SPF/DKIM/DMARC verdicts (sender_auth.hpp: Authentication-Results,
+  // Received-SPF, DKIM-Signature, Return-Path, X-Spam-Tests, X-Mailgun-*) and From, top first,
+  // as (name, unfolded value). Empty when the provider sent fields rather than the message.
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
