@@ -564,3 +564,22 @@ TEST_SUITE("integration::email") {
     CHECK(reply.at("request_id").as_int64() == id);
   }
 }
+
+TEST_SUITE("integration::email") {
+  TEST_CASE("an authenticated mail from a domain over 100 characters with a body over 64 KiB is stored whole") {
+    webhook_server s;
+    auto raw = s.client(model::role::integration);
+    const auto domain = std::string(60, 'c') + "." + std::string(60, 'd') + ".example";
+    std::string body;
+    while (body.size() < 100 * 1024) body += "Zeile mit \u00c4rger und Logs, immer wieder.\r\n";
+    const auto created = deliver_raw(raw, message(authentication_results(domain) + "From: ops@" + domain +
+                                                      "\r\nSubject: big\r\nMessage-ID: <big@" + domain + ">\r\n",
+                                                  body));
+    REQUIRE(created.at("outcome") == "created");
+    const auto stored = s.request(created.at("request_id").as_int64());
+    CHECK(text_of(stored.at("customer").at("id")) == domain);
+    CHECK(text_of(stored.at("body")).size() >= 100 * 1024);
+    CHECK(text_of(stored.at("body")).starts_with("Zeile mit \u00c4rger"));
+    CHECK(stored.at("email").at("authentication").at("verdict") == "pass");
+  }
+}
