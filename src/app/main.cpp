@@ -4,6 +4,7 @@
 #include "config/tokens.hpp"
 #include "http/api/api.hpp"
 #include "http/api/deliveries.hpp"
+#include "http/api/health.hpp"
 #include "http/dashboard/dashboard.hpp"
 #include "http/server.hpp"
 #include "http/stream/hub.hpp"
@@ -12,12 +13,14 @@
 #include "notify/worker.hpp"
 #include "policy/load.hpp"
 #include "scheduler/scheduler.hpp"
+#include "store/clocks.hpp"
 #include "store/committer.hpp"
 #include "store/database.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <SQLiteCpp/Transaction.h>
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -53,7 +56,21 @@ int serve(config::settings settings, scheduler::time_source time) {
 
   if (settings.database_path != ":memory:") {
     const auto folder = std::filesystem::path(settings.database_path).parent_path();
-    if (!folder.empty()) std::filesystem::create_directories(folder);
+    // A folder made here holds the database alone: only its owner may enter it.
+    if (!folder.empty() && std::filesystem::create_directories(folder))
+      std::filesystem::permissions(folder, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
+  }
+
+  {
+    // Open clocks against this config, before anything is scheduled: refuse a config that
+    // dropped a calendar or policy they use, and re-time the rest to it.
+    auto db = store::open_database(settings.database_path);
+    store::check_open_clocks(db, policy);
+    SQLite::Transaction transaction(db);
+    const auto retimed = store::retime_open_clocks(db, policy, time.now());
+    transaction.commit();
+    if (retimed > 0)
+      fmt::print(stderr, "switchboard: re-timed {} open SLA clock(s) to the changed config (sla.retimed)\n", retimed);
   }
 
   boost::asio::io_context io{1};
@@ -67,17 +84,21 @@ int serve(config::settings settings, scheduler::time_source time) {
   http::dashboard::context dashboard{policy, reader, tokens, time.now, hub};
   clocks.on_change([&dashboard](const store::change& changed) { http::dashboard::publish(dashboard, changed); });
 
+  const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
   http::api::context api{policy, writer, reader, settings.tiers, tokens, time.now,
                          [&clocks, &dashboard](const store::change& changed) {
                            clocks.track(changed.request);
                            http::dashboard::publish(dashboard, changed);
-                         }};
+                         },
+                         integrations.customers,
+                         [&integrations](model::request_id id) { return http::webhooks::reply_to(integrations, id); }};
   notify::delivery_worker notifier(io.get_executor(), writer, reader, notify::load_settings_file(settings.file), time.now);
+  http::api::health health(io.get_executor(), writer);
   http::router routes;
+  http::api::add_health_routes(routes, health);
   http::api::add_routes(routes, api);
   http::api::add_delivery_routes(routes, api);
   http::dashboard::add_routes(routes, dashboard);
-  const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
   http::webhooks::context webhooks{api, integrations};
   http::webhooks::add_routes(routes, webhooks);
 
@@ -96,6 +117,7 @@ int serve(config::settings settings, scheduler::time_source time) {
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     fmt::print(stderr, "switchboard: signal {} received, stopping\n", signal);
+    health.shutting_down();
     server.stop();
     hub.close();
     clocks.stop();

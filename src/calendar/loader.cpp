@@ -125,7 +125,7 @@ business_calendar load_one(std::string_view name, const toml::node& node, std::s
   const auto* table = node.as_table();
   const std::string where = "calendar \"" + std::string(name) + "\"";
   if (table == nullptr) config::fail_at(node, file, where + " must be a table with zone, shifts and holidays");
-  config::reject_unknown_keys(*table, file, {"zone", "shifts", "holidays"}, where);
+  config::reject_unknown_keys(*table, file, {"zone", "shifts", "holidays", "replaces"}, where);  // replaces: see sla::load_calendar_renames
 
   calendar_spec spec;
   spec.name = std::string(name);

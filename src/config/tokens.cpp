@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <filesystem>
 #include <stdexcept>
 
 namespace switchboard::config {
@@ -54,6 +55,9 @@ std::optional<model::actor> token_table::find(std::string_view token) const {
 }
 
 std::vector<token_entry> load_token_file(const std::string& path) {
+  // A directory opens and reads as empty: it would pass as a file with no tokens.
+  if (std::filesystem::is_directory(path))
+    throw error(position{path, 0, 0}, "is a directory; expected a tokens file ([[token]] person, role, sha256)");
   const auto root = parse_file(path);
   std::vector<token_entry> entries;
   reject_unknown_keys(root, path, {"token"}, "a tokens file");

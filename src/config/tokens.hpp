@@ -38,7 +38,7 @@ class token_table {
 };
 
 // Reads a tokens file: [[token]] tables with person, role and sha256. config::error with
-// file:line:col on anything unknown or malformed; a missing file is an error too.
+// file:line:col on anything unknown or malformed; a missing file or a directory is an error too.
 std::vector<token_entry> load_token_file(const std::string& path);
 
 }  // namespace switchboard::config

@@ -89,30 +89,8 @@ std::string text_field(const json::object& fields, std::string_view key) {
 refusal forbidden(std::string message) { return refusal{"forbidden", std::move(message), {}}; }
 refusal conflict(std::string message) { return refusal{"invalid_transition", std::move(message), {}}; }
 
-// The fields each action takes; anything else, or a field of the wrong type, is refused.
-std::optional<refusal> check_fields(action_kind kind, const json::object& fields) {
-  std::vector<std::string_view> allowed{"message"};
-  switch (kind) {
-    case action_kind::handoff:
-      allowed = {"message", "customer_impact", "environment", "steps_tried", "customer_told"};
-      break;
-    case action_kind::decline: allowed = {"message", "reason"}; break;
-    case action_kind::bring_in: allowed = {"message", "escalation", "roles"}; break;
-    case action_kind::acknowledge_escalation:
-    case action_kind::resolve_escalation: allowed = {"message", "escalation"}; break;
-    default: break;
-  }
-  std::vector<model::field_error> errors;
-  for (const auto& [key, value] : fields) {
-    if (std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end()) {
-      errors.push_back({std::string(key), fmt::format("unknown field for {}; expected {}", spec_of(kind).name,
-                                                      fmt::join(allowed, ", "))});
-    } else if (key == "roles" ? !value.is_array() : !value.is_string()) {
-      errors.push_back({std::string(key), key == "roles" ? "must be an array of roles" : "must be a string"});
-    }
-  }
-  if (errors.empty()) return std::nullopt;
-  return refusal{"invalid_fields", "the event has invalid fields", std::move(errors)};
+bool is_handoff_context(std::string_view key) {
+  return key == "customer_impact" || key == "environment" || key == "steps_tried" || key == "customer_told";
 }
 
 // Loaded terms a CE's customer-facing text commits SE with, as the policy warns against.
@@ -130,15 +108,6 @@ json::array loaded_term_warnings(const workflow_settings& workflow, const model:
         {"message", "this commits SE to something it may not be able to honour; the policy suggests other wording"},
         {"suggestion", workflow.suggested_wording}});
   return warnings;
-}
-
-std::string fill_template(std::string text, const std::vector<std::pair<std::string, std::string>>& values) {
-  for (const auto& [key, value] : values) {
-    const auto placeholder = "{" + key + "}";
-    for (auto at = text.find(placeholder); at != std::string::npos; at = text.find(placeholder, at + value.size()))
-      text.replace(at, placeholder.size(), value);
-  }
-  return text;
 }
 
 // The decision for one action, once the actor's role is known to be allowed.
@@ -165,7 +134,7 @@ class action_decider {
     const auto owner = current_.owner;
     const auto request_kind = current_.input.kind;
 
-    if (auto invalid = check_fields(kind, command_.fields)) return invalid;
+    if (auto invalid = check_action_fields(kind, command_.fields)) return invalid;
 
     switch (kind) {
       case action_kind::respond:
@@ -403,7 +372,8 @@ class action_decider {
                                       {"customer_impact", context.customer_impact},
                                       {"environment", context.environment},
                                       {"steps_tried", context.steps_tried},
-                                      {"customer_told", context.customer_told}});
+                                      {"customer_told", context.customer_told}},
+                                     max_first_contact_draft_bytes);
     record_action(json::object{{"owner", model::to_string(model::team::se)},
                                {"assignee", ""},
                                {"context", model::to_json(context)},
@@ -511,6 +481,68 @@ std::optional<action_kind> parse_action_kind(std::string_view text) {
   for (const auto& s : specs())
     if (s.name == text) return s.kind;
   return std::nullopt;
+}
+
+std::optional<refusal> check_action_fields(action_kind kind, const json::object& fields) {
+  std::vector<std::string_view> allowed{"message"};
+  switch (kind) {
+    case action_kind::handoff:
+      allowed = {"message", "customer_impact", "environment", "steps_tried", "customer_told"};
+      break;
+    case action_kind::decline: allowed = {"message", "reason"}; break;
+    case action_kind::bring_in: allowed = {"message", "escalation", "roles"}; break;
+    case action_kind::acknowledge_escalation:
+    case action_kind::resolve_escalation: allowed = {"message", "escalation"}; break;
+    default: break;
+  }
+  std::vector<model::field_error> errors;
+  for (const auto& [key, value] : fields) {
+    if (std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end()) {
+      errors.push_back({std::string(key), fmt::format("unknown field for {}; expected {}", spec_of(kind).name,
+                                                      fmt::join(allowed, ", "))});
+    } else if (key == "roles" ? !value.is_array() : !value.is_string()) {
+      errors.push_back({std::string(key), key == "roles" ? "must be an array of roles" : "must be a string"});
+    } else if (value.is_string()) {
+      const auto limit = is_handoff_context(key) ? max_handoff_field_bytes : max_message_bytes;
+      if (value.get_string().size() > limit)
+        errors.push_back({std::string(key), fmt::format("must be at most {} bytes", limit)});
+    }
+  }
+  if (errors.empty()) return std::nullopt;
+  return refusal{"invalid_fields", "the event has invalid fields", std::move(errors)};
+}
+
+std::string fill_template(std::string_view text, const std::vector<std::pair<std::string_view, std::string_view>>& values,
+                          std::size_t max_bytes) {
+  std::string out;
+  out.reserve(std::min(text.size(), max_bytes));
+  std::size_t at = 0;
+  while (at < text.size() && out.size() <= max_bytes) {
+    const auto open = text.find('{', at);
+    if (open == std::string_view::npos) {
+      out.append(text.substr(at));
+      break;
+    }
+    out.append(text.substr(at, open - at));
+    const auto close = text.find('}', open + 1);
+    const auto name = close == std::string_view::npos ? std::string_view{} : text.substr(open + 1, close - open - 1);
+    const auto found = std::find_if(values.begin(), values.end(), [name](const auto& v) { return v.first == name; });
+    if (close == std::string_view::npos || found == values.end()) {
+      out += '{';  // not a placeholder: keep the brace, look for one after it
+      at = open + 1;
+      continue;
+    }
+    // Copy no more than can be kept: a large value need not be copied whole to be cut.
+    out.append(found->second.substr(0, max_bytes + 1 - std::min(out.size(), max_bytes + 1)));
+    at = close + 1;
+  }
+  if (out.size() <= max_bytes) return out;
+  constexpr std::string_view ellipsis = "\xE2\x80\xA6";  // U+2026 HORIZONTAL ELLIPSIS
+  auto cut = max_bytes - ellipsis.size();
+  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;  // a UTF-8 continuation byte
+  out.resize(cut);
+  out += ellipsis;
+  return out;
 }
 
 std::string_view action_kind_names() {

@@ -16,11 +16,11 @@ namespace switchboard::engine {
 namespace json = boost::json;
 namespace {
 
-constexpr std::array<std::string_view, 7> clock_event_types{
-    "sla.started", "sla.paused", "sla.resumed", "sla.met", "sla.warning", "sla.breached", "sla.reopened"};
-constexpr std::array<std::string_view, 5> escalation_event_types{
-    "escalation.triggered", "escalation.notified", "escalation.acknowledged", "escalation.resolved",
-    "escalation.brought_in"};
+constexpr std::array<std::string_view, 8> clock_event_types{
+    "sla.started", "sla.paused", "sla.resumed", "sla.met", "sla.warning", "sla.breached", "sla.reopened", "sla.retimed"};
+constexpr std::array<std::string_view, 6> escalation_event_types{
+    "escalation.triggered", "escalation.notified", "escalation.skipped", "escalation.acknowledged",
+    "escalation.resolved", "escalation.brought_in"};
 
 template <typename List>
 bool listed(const List& list, std::string_view type) {
@@ -34,6 +34,38 @@ void replace_or_add(std::vector<T>& items, T item, Match matches) {
     items.push_back(std::move(item));
   else
     *existing = std::move(item);
+}
+
+void fold_whole_escalation(model::request& state, const json::object& whole) {
+  auto escalation = model::escalation_from_json(whole);
+  const auto id = escalation.id;
+  replace_or_add<model::escalation>(state.escalations, std::move(escalation),
+                                    [&id](const model::escalation& x) { return x.id == id; });
+}
+
+// A climb: the notification it made (none when every level due was skipped) and the plan after it.
+void fold_climb(model::request& state, const event& e, const json::object& change) {
+  const auto* id = change.if_contains("id");
+  auto found = id && id->is_string() ? std::find_if(state.escalations.begin(), state.escalations.end(),
+                                                    [&](const model::escalation& x) { return x.id == std::string_view(id->as_string()); })
+                                     : state.escalations.end();
+  if (found == state.escalations.end()) throw std::invalid_argument("event " + e.type + " names no escalation of its request");
+  if (e.type == "escalation.notified") {
+    model::notification n;
+    n.level = e.data.at("level").to_number<int>();
+    n.at = e.at;
+    n.why = std::string(e.data.at("why").as_string());
+    for (const auto& r : e.data.at("notified").as_array()) {
+      const auto role = r.is_string() ? model::parse_role(r.as_string()) : std::nullopt;
+      if (!role) throw std::invalid_argument("event " + e.type + " names a bad role");
+      n.roles.push_back(*role);
+    }
+    found->notifications.push_back(std::move(n));
+  }
+  found->next_level = change.at("next_level").to_number<std::size_t>();
+  const auto& next = change.at("next_at");
+  found->next_at = next.is_null() ? std::nullopt : model::parse_instant(next.as_string());
+  if (!next.is_null() && !found->next_at) throw std::invalid_argument("event " + e.type + " has a bad next_at");
 }
 
 }  // namespace
@@ -78,18 +110,44 @@ std::vector<event> due(const policy& policy, const model::request& current, mode
   return r.take();
 }
 
-std::vector<event> capacity_crossed(const policy& policy, const model::request& current, int open_count,
-                                    std::vector<model::request_id> open_by_breach, model::instant now) {
+bool capacity_crossed(const policy& policy, const team_load& load) {
   const auto ladder = policy.ladders.find(escalation::capacity);
-  if (ladder == policy.ladders.end()) return {};
-  const auto threshold = ladder->second.thresholds.find(current.owner);
-  if (threshold == ladder->second.thresholds.end() || open_count != threshold->second + 1) return {};
+  if (ladder == policy.ladders.end()) return false;
+  const auto threshold = ladder->second.thresholds.find(load.team);
+  if (threshold == ladder->second.thresholds.end()) return false;
+  return load.open_before <= threshold->second && load.open_after > threshold->second && !load.escalation_unresolved;
+}
+
+std::vector<event> open_capacity_escalation(const policy& policy, const model::request& current, const team_load& load,
+                                            std::vector<model::request_id> open_by_breach, model::instant now) {
+  const auto& ladder = policy.ladders.at(std::string(escalation::capacity));
   recorder r(policy, current);
-  r.open_escalation(ladder->second,
+  r.open_escalation(ladder,
                     fmt::format("{} has {} open requests, over its threshold of {}: Head of CS sets the order of work",
-                                model::to_string(current.owner), open_count, threshold->second),
-                    now, std::move(open_by_breach));
+                                model::to_string(load.team), load.open_after, ladder.thresholds.at(load.team)),
+                    now, std::move(open_by_breach), load.team);
   r.fire_due(now);
+  return r.take();
+}
+
+std::vector<event> retime(const policy& policy, const model::request& current, model::instant now) {
+  recorder r(policy, current);
+  for (const auto& clock : current.clocks) {
+    auto after = clock;
+    if (!sla::retime(after, policy.sla)) continue;
+    json::object before{{"calendar", clock.calendar},
+                        {"policy", clock.policy},
+                        {"target_seconds", clock.target.count()},
+                        {"warning_at_seconds", clock.warning_at.count()}};
+    if (clock.state == model::clock_state::running) {
+      before["deadline"] = model::format_instant(clock.deadline);
+      if (!clock.warned) before["warning_deadline"] = model::format_instant(clock.warning_deadline);
+    }
+    r.record("sla.retimed", now, "system",
+             json::object{{"clock", model::to_json(after)},
+                          {"before", std::move(before)},
+                          {"reason", "the calendars or SLA policies in the config changed since the clock was planned"}});
+  }
   return r.take();
 }
 
@@ -129,10 +187,15 @@ void apply(model::request& state, const event& e) {
     replace_or_add<model::sla_clock>(
         state.clocks, std::move(clock), [metric](const model::sla_clock& c) { return c.metric == metric; });
   } else if (listed(escalation_event_types, e.type)) {
-    auto escalation = model::escalation_from_json(data.at("escalation"));
-    const auto id = escalation.id;
-    replace_or_add<model::escalation>(state.escalations, std::move(escalation),
-                                                   [&id](const model::escalation& x) { return x.id == id; });
+    const auto& summary = data.at("escalation").as_object();
+    if (e.type == "escalation.notified" || e.type == "escalation.skipped") {
+      if (summary.contains("notifications"))
+        fold_whole_escalation(state, summary);  // written before notified events carried only the change
+      else
+        fold_climb(state, e, summary);
+    } else {
+      fold_whole_escalation(state, summary);
+    }
     if (e.type == "escalation.triggered" && state.concern_escalates_at) state.concern_escalates_at.reset();
     if (const auto* status = data.if_contains("status")) {
       const auto parsed = status->is_string() ? model::parse_request_status(status->as_string()) : std::nullopt;

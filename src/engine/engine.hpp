@@ -13,7 +13,10 @@
 
 #include <boost/json/object.hpp>
 
+#include <cstddef>
 #include <optional>
+#include <string_view>
+#include <utility>
 #include <string>
 #include <variant>
 #include <vector>
@@ -37,7 +40,8 @@ struct workflow_settings {
       "situation and I should have a follow-up for you in a few hours at most. Please let me know if anything "
       "comes up in the meantime that I should look into.";
   // SE's first contact after a handoff; {customer}, {ce}, {customer_impact}, {environment},
-  // {steps_tried} and {customer_told} are filled in.
+  // {steps_tried} and {customer_told} are filled in, in one pass over the template: text
+  // substituted is never searched for placeholders again, and other braces stay as written.
   std::string first_contact_template =
       "Hey {customer}, {ce} brought me up to speed on the issue. First off, let me say I'm sorry you ran into "
       "this issue and thanks for working with us to resolve this. My priority from here is to get this resolved "
@@ -104,6 +108,13 @@ struct act_on_request {
   model::actor actor;
 };
 
+// Size limits on an action's text fields, in bytes of UTF-8.
+inline constexpr std::size_t max_message_bytes = 64 * 1024;       // "message", "reason"
+inline constexpr std::size_t max_handoff_field_bytes = 8 * 1024;  // each handoff context field
+// A first-contact draft longer than this is cut (at a character boundary) and ends with "…".
+// Large enough that the shipped template with every handoff field at its limit is never cut.
+inline constexpr std::size_t max_first_contact_draft_bytes = 64 * 1024;
+
 // How an actor is written in events: "role:person", e.g. "ce:dana".
 std::string actor_label(const model::actor& actor);
 
@@ -113,6 +124,18 @@ struct refusal {
   std::string message;
   std::vector<model::field_error> fields;  // for invalid_fields and missing_context
 };
+
+// Checks `fields` against what action `kind` takes: names, types and the size limits above.
+// nullopt when they are acceptable; otherwise an invalid_fields refusal naming every bad field
+// (and, for a field too long, its limit). decide() applies it too; the API calls it first so an
+// oversized body is refused before it reaches the writer.
+std::optional<refusal> check_action_fields(action_kind kind, const boost::json::object& fields);
+
+// Fills `text`'s {name} placeholders from `values` in one left-to-right pass: a value's own
+// braces are copied, never expanded, so the result is at most max_bytes (cut at a UTF-8
+// character boundary and ended with "…" when longer). Unknown {names} stay literal.
+std::string fill_template(std::string_view text, const std::vector<std::pair<std::string_view, std::string_view>>& values,
+                          std::size_t max_bytes);
 
 // Whether `actor` may file `input`; nullopt when allowed.
 std::optional<refusal> may_file(const model::actor& actor, const model::request_input& input);
@@ -133,16 +156,44 @@ std::variant<std::vector<event>, refusal> decide(const policy& policy, const mod
 // breaches (a breach starts the sla_breach ladder), escalation levels, concern deadlines.
 std::vector<event> due(const policy& policy, const model::request& current, model::instant now);
 
-// When `team`'s open load crosses the capacity ladder's threshold with `current`, the events
-// that start that escalation on it; `open_by_breach` is the team's open requests ordered by
-// time to breach. Empty when there is no capacity ladder or threshold for the team.
-std::vector<event> capacity_crossed(const policy& policy, const model::request& current, int open_count,
-                                    std::vector<model::request_id> open_by_breach, model::instant now);
+// How one command changed a team's open load, as the store counts it (kept incrementally, never
+// scanned): requests owned by `team` whose status is new, open, pending_customer or escalated.
+struct team_load {
+  model::team team = model::team::se;
+  int open_before = 0;  // before the command's events
+  int open_after = 0;   // after them
+  // A capacity escalation for `team` is unresolved (open or acknowledged) on some request.
+  bool escalation_unresolved = false;
+};
+
+// Whether the command crossed the capacity ladder's threshold for `load.team`: at or under it
+// before, over it after, and no capacity escalation for the team still unresolved (one crossing,
+// one escalation). Whatever the transition was: filing, route_to_product, handoff, reopen, a
+// customer reply that reopens, an interrupt opened. False without a capacity ladder or threshold.
+bool capacity_crossed(const policy& policy, const team_load& load);
+
+// The events that start the capacity escalation for `load.team` on `current`, the request whose
+// transition took the team over (the escalation lists `open_by_breach`, the team's open requests
+// ordered by time to breach, and notifies its first level if due at `now`).
+std::vector<event> open_capacity_escalation(const policy& policy, const model::request& current, const team_load& load,
+                                            std::vector<model::request_id> open_by_breach, model::instant now);
+
+// After a restart with a changed config: one `sla.retimed` event at `now` for each open clock
+// of `current` that sla::retime changes (see there: renames, the policy's target now, deadline
+// and warning instants recomputed on the calendar as it is now), carrying the clock after and
+// what it was before. Empty when nothing changed. Throws std::out_of_range when a clock's
+// calendar or policy is gone (check sla::missing_names first).
+std::vector<event> retime(const policy& policy, const model::request& current, model::instant now);
 
 // The next instant at which `due` would record something for `current`, if any.
 std::optional<model::instant> next_due(const model::request& current);
 
-// Folds one event into the read model of its request.
+// Folds one event into the read model of its request. Escalation events come in two shapes:
+// escalation.notified and escalation.skipped carry only the change ({"escalation": {"id",
+// "ladder", "reason", "next_level", "next_at"}, "level", "notified", "why"}; the instant is the
+// event's), the other escalation events the whole escalation; notified events written before
+// that change (a whole escalation with a "notifications" array) are still read.
+// Throws std::invalid_argument on an event it cannot fold.
 void apply(model::request& state, const event& e);
 
 }  // namespace switchboard::engine

@@ -52,10 +52,11 @@ void recorder::start_clocks(model::instant now) {
 }
 
 void recorder::open_escalation(const escalation::ladder& ladder, std::string reason, model::instant at,
-                               std::vector<model::request_id> related) {
+                               std::vector<model::request_id> related, std::optional<model::team> team) {
   auto opened = escalation::open(ladder, policy_.sla.calendar(ladder.calendar),
                                  fmt::format("{}-{}", state_.id, state_.escalations.size() + 1), std::move(reason), at);
   opened.related = std::move(related);
+  opened.team = team;
   // An open request with a climbing ladder is escalated; one waiting on the customer stays so.
   const bool working = state_.status == model::request_status::new_ || state_.status == model::request_status::open;
   record_escalation("escalation.triggered", opened, at, "system",
@@ -66,16 +67,28 @@ void recorder::climb(const model::escalation& current) {
   const auto& ladder = policy_.ladders.at(current.ladder);
   auto next = current;
   const auto at = *current.next_at;
-  if (auto sent = escalation::climb(next, ladder, policy_.sla.calendar(ladder.calendar), state_.engineering_engaged)) {
-    next.notifications.push_back(*sent);
+  const auto sent = escalation::climb(next, ladder, policy_.sla.calendar(ladder.calendar), state_.engineering_engaged);
+  // Only what changed: the notification and the plan after it, never the earlier notifications
+  // (a repeating ladder would otherwise write ever longer events). id, ladder and reason say which
+  // escalation it is to the webhooks and Slack messages made from the event.
+  json::object change{{"id", next.id},
+                      {"ladder", next.ladder},
+                      {"reason", next.reason},
+                      {"next_level", next.next_level},
+                      {"next_at", next.next_at ? json::value(model::format_instant(*next.next_at)) : nullptr}};
+  if (sent) {
     json::array roles;
     for (auto role : sent->roles) roles.emplace_back(model::to_string(role));
-    record_escalation("escalation.notified", next, at, "system",
-                      json::object{{"notified", std::move(roles)}, {"level", sent->level}, {"why", sent->why}});
+    record("escalation.notified", at, "system",
+           json::object{{"escalation", std::move(change)},
+                        {"level", sent->level},
+                        {"notified", std::move(roles)},
+                        {"why", sent->why}});
   } else {
-    record_escalation("escalation.notified", next, at, "system",
-                      json::object{{"notified", json::array{}}, {"level", static_cast<int>(current.next_level + 1)},
-                                   {"why", "level skipped: its condition does not hold"}});
+    // Every level due then was skipped for its condition: nobody is told, and no notification
+    // is recorded; the log keeps only that the ladder moved on (webhooks take it only when a
+    // subscription asks for escalation.skipped or escalation.*).
+    record("escalation.skipped", at, "system", json::object{{"escalation", std::move(change)}});
   }
 }
 
@@ -103,12 +116,11 @@ void recorder::fire_due(model::instant now) {
         auto clock = state_.clocks[earliest->index];
         // Fire only what falls due at this instant: later firings wait their turn.
         for (const auto& fired : sla::fire_due(clock, earliest->at)) {
+          // Each event carries the clock as it was at that firing, used_seconds included.
           if (fired.kind == sla::firing_kind::warning) {
-            auto warned = state_.clocks[earliest->index];
-            warned.warned = true;
-            record_clock("sla.warning", warned, fired.at);
+            record_clock("sla.warning", fired.clock, fired.at);
           } else {
-            record_clock("sla.breached", clock, fired.at);
+            record_clock("sla.breached", fired.clock, fired.at);
             if (auto ladder = policy_.ladders.find(escalation::sla_breach); ladder != policy_.ladders.end())
               open_escalation(ladder->second,
                               fmt::format("{} breached (SLA policy {})", model::to_string(clock.metric), clock.policy),
@@ -168,8 +180,15 @@ void recorder::update_clocks(action_kind kind, model::instant now) {
     case action_kind::customer_reply:
       if (auto* resolution = find_clock(model::sla_metric::resolution); resolution && resolution->completed) {
         auto copy = *resolution;
-        sla::reopen(copy, policy_.sla.calendar(copy.calendar), now);
-        record_clock("sla.reopened", copy, now);
+        // A met clock is not checked at start-up: if its calendar has since left the config
+        // (without `replaces`), it reopens on its policy's calendar, or the one that applies now.
+        const auto* owner = policy_.sla.find(copy.policy);
+        if (owner == nullptr) owner = policy_.sla.match(state_.input);
+        if (!policy_.sla.calendar_name(copy.calendar) && owner != nullptr) copy.calendar = owner->calendar;
+        if (policy_.sla.calendar_name(copy.calendar)) {
+          sla::reopen(copy, policy_.sla.calendar(copy.calendar), now);
+          record_clock("sla.reopened", copy, now);
+        }
       }
       break;
     default:
@@ -178,6 +197,7 @@ void recorder::update_clocks(action_kind kind, model::instant now) {
 
   // Pauses and resumes follow the status each clock's policy pauses on.
   for (auto clock : state_.clocks) {
+    if (clock.completed) continue;  // nothing to pause; its calendar may be gone
     const auto& calendar = policy_.sla.calendar(clock.calendar);
     if (pauses_now(clock) ? sla::pause(clock, calendar, now) : sla::resume(clock, calendar, now))
       record_clock(clock.state == model::clock_state::paused ? "sla.paused" : "sla.resumed", clock, now);

@@ -31,7 +31,7 @@ class recorder {
 
   // Starts an escalation on `ladder` at `at`; its first level is notified by fire_due.
   void open_escalation(const escalation::ladder& ladder, std::string reason, model::instant at,
-                       std::vector<model::request_id> related = {});
+                       std::vector<model::request_id> related = {}, std::optional<model::team> team = {});
 
   // Clocks after an action: which complete, pause, resume, reopen or start.
   void update_clocks(action_kind kind, model::instant now);

@@ -8,9 +8,8 @@
 namespace switchboard::escalation {
 namespace {
 
-std::string why_of(const ladder& ladder, std::size_t index, bool repeat) {
+std::string why_of(const ladder& ladder, std::size_t index) {
   const auto& level = ladder.levels[index];
-  if (repeat) return fmt::format("{}: still unacknowledged, repeating level {}", ladder.name, index + 1);
   return fmt::format("{}: level {} after {} of business time{}", ladder.name, index + 1,
                      sla::format_duration(level.after),
                      level.when == condition::engineering_engaged       ? ", Engineering is engaged"
@@ -132,6 +131,16 @@ ladder_map load_ladders(const toml::table& escalation, std::string_view file, co
   return ladders;
 }
 
+// When a level `after` the trigger falls due. "At once" (0s) is the trigger instant itself, even
+// outside business hours: the calendar's zero-duration convention (the next opening) would hold
+// a breach at Friday 18:00 back until Monday. A positive `after` is that much business time
+// counted from the trigger, which outside business hours means from the next opening: the
+// people on the earlier levels get that much working time to act before the next are told.
+model::instant level_due(const calendar::business_calendar& calendar, model::instant trigger,
+                         std::chrono::seconds after) {
+  return after.count() == 0 ? trigger : calendar.add(trigger, after);
+}
+
 model::escalation open(const ladder& ladder, const calendar::business_calendar& calendar, std::string id,
                        std::string reason, model::instant at) {
   model::escalation e;
@@ -140,7 +149,7 @@ model::escalation open(const ladder& ladder, const calendar::business_calendar& 
   e.reason = std::move(reason);
   e.triggered_at = at;
   e.next_level = 0;
-  e.next_at = calendar.add(at, ladder.levels.front().after);
+  e.next_at = level_due(calendar, at, ladder.levels.front().after);
   return e;
 }
 
@@ -148,27 +157,38 @@ std::optional<model::notification> climb(model::escalation& escalation, const la
                                          const calendar::business_calendar& calendar, bool engineering_engaged) {
   if (!escalation.next_at || escalation.state != model::escalation_state::open) return std::nullopt;
   const auto now = *escalation.next_at;
-  const bool repeat = escalation.next_level >= ladder.levels.size();
-  const auto index = repeat ? ladder.levels.size() - 1 : escalation.next_level;
-  const auto& level = ladder.levels[index];
-  const bool applies = repeat || level.when == condition::always ||
-                       (level.when == condition::engineering_engaged) == engineering_engaged;
+  auto due_at = [&](std::size_t index) { return level_due(calendar, escalation.triggered_at, ladder.levels[index].after); };
 
   std::optional<model::notification> sent;
-  if (applies) sent = model::notification{static_cast<int>(index + 1), level.notify, now, why_of(ladder, index, repeat)};
-  if (repeat) {
-    // Repeats go to whoever was notified last.
-    if (!escalation.notifications.empty()) sent->roles = escalation.notifications.back().roles;
-    escalation.next_at = calendar.add(now, ladder.repeat_every);
-    return sent;
+  if (escalation.next_level >= ladder.levels.size()) {
+    // A repeat goes to whoever was told last, under that level's number.
+    if (!escalation.notifications.empty()) {
+      const auto& last = escalation.notifications.back();
+      sent = model::notification{last.level, last.roles, now,
+                                 fmt::format("{}: still unacknowledged, repeating level {}", ladder.name, last.level)};
+    }
+  } else {
+    // Every level due now is passed in order; those whose condition fails are skipped without a
+    // trace, and the first whose condition holds is notified.
+    while (escalation.next_level < ladder.levels.size() && due_at(escalation.next_level) <= now) {
+      const auto index = escalation.next_level++;
+      const auto& level = ladder.levels[index];
+      const bool holds = level.when == condition::always ||
+                         (level.when == condition::engineering_engaged) == engineering_engaged;
+      if (holds) {
+        sent = model::notification{static_cast<int>(index + 1), level.notify, now, why_of(ladder, index)};
+        break;
+      }
+    }
   }
-  ++escalation.next_level;
+  if (sent) escalation.notifications.push_back(*sent);
+
   if (escalation.next_level < ladder.levels.size())
-    escalation.next_at = calendar.add(escalation.triggered_at, ladder.levels[escalation.next_level].after);
-  else if (ladder.repeat_every.count() > 0)
+    escalation.next_at = due_at(escalation.next_level);
+  else if (ladder.repeat_every.count() > 0 && !escalation.notifications.empty())
     escalation.next_at = calendar.add(now, ladder.repeat_every);
   else
-    escalation.next_at.reset();
+    escalation.next_at.reset();  // nothing left to notify, or nobody to repeat to
   return sent;
 }
 

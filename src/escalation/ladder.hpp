@@ -24,7 +24,10 @@ inline constexpr std::string_view capacity = "capacity";      // a team's open l
 enum class condition { always, engineering_engaged, engineering_not_engaged };
 
 struct level {
-  std::chrono::seconds after{0};  // business time from the trigger
+  // Business time from the trigger. 0s is the trigger instant itself, in or out of business
+  // hours; more is counted in business time from the trigger (from the next opening when the
+  // trigger is outside business hours). See level_due.
+  std::chrono::seconds after{0};
   std::vector<model::role> notify;
   escalation::condition when = condition::always;  // a level whose condition fails is skipped
 };
@@ -57,12 +60,23 @@ using ladder_map = std::map<std::string, ladder, std::less<>>;
 // keys that do not belong to the ladder are config::error at file:line:col.
 ladder_map load_ladders(const toml::table& escalation, std::string_view file, const sla::calendar_map& calendars);
 
-// Starts an escalation on `ladder`, triggered at `at`. Its first level is due at once or later.
+// When a level `after` the trigger `trigger` is due: `trigger` itself for 0s ("at once", even
+// outside business hours), otherwise calendar.add(trigger, after), the instant at which `after`
+// business seconds have elapsed since the trigger (so counted from the next opening when the
+// trigger falls outside business hours). Throws as calendar::add does.
+model::instant level_due(const calendar::business_calendar& calendar, model::instant trigger,
+                         std::chrono::seconds after);
+
+// Starts an escalation on `ladder`, triggered at `at`. Its first level is due at level_due.
 model::escalation open(const ladder& ladder, const calendar::business_calendar& calendar, std::string id,
                        std::string reason, model::instant at);
 
-// Notifies the level due at `escalation.next_at` (or repeats the last one) and plans the next.
-// Returns the notification, or nullopt when the level's condition skipped it.
+// Climbs at `escalation.next_at`: passes every level due then, skipping silently those whose
+// `when` fails, and notifies the first whose condition holds (or, past the last level, repeats
+// the last notification). Appends the notification to `escalation.notifications` and plans
+// `next_at`: the next level's level_due, else now + repeat_every in business time while someone
+// was notified, else none. Returns the notification, or nullopt when every level due then was
+// skipped (the escalation has still moved on).
 std::optional<model::notification> climb(model::escalation& escalation, const ladder& ladder,
                                          const calendar::business_calendar& calendar, bool engineering_engaged);
 

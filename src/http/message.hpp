@@ -8,6 +8,9 @@
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
 
+#include <boost/system/error_code.hpp>
+
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,5 +25,21 @@ response json_response(status code, const boost::json::value& body);
 
 response error_response(status code, std::string_view error_code, std::string_view message,
                         boost::json::array fields = {});
+
+// Message framing (RFC 9112 §6): the only transfer coding this server decodes is "chunked",
+// alone. nullopt when the request has no Transfer-Encoding or exactly that; otherwise the 501
+// (RFC 9112 §6.1: a transfer coding the server does not understand) to send before closing the
+// connection, since the body's end cannot be found.
+std::optional<response> refuse_transfer_coding(const beast_http::request_header<>& header);
+
+// Whether a body read failed because the body itself is malformed (a bad chunk size, extension
+// or trailer, ...), as opposed to the client going away or a timeout: such a request gets 400.
+bool is_malformed_body(const boost::system::error_code& ec);
+
+// The request target as it may be written to a log: the value of every query parameter whose
+// name looks like a credential (token, access_token, key, api_key, signature, sig, password,
+// secret, and names ending in _token, _key or _secret; compared case-insensitively after
+// percent-decoding) is replaced by "REDACTED".
+std::string redacted_target(std::string_view target);
 
 }  // namespace switchboard::http

@@ -28,7 +28,8 @@ void log_request(std::string_view method, std::string_view target, unsigned code
                  std::chrono::steady_clock::duration took) {
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
   fmt::print(stderr, "{:%Y-%m-%dT%H:%M:%SZ} {} {} {} {:.3f}ms\n",
-             std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()), method, target, code,
+             std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()), method,
+             redacted_target(target), code,
              static_cast<double>(micros) / 1000.0);
 }
 
@@ -93,6 +94,10 @@ struct server::state : std::enable_shared_from_this<server::state> {
       }
       const std::string method(parser.get().method_string());
       const std::string target(parser.get().target());
+      if (auto refused = refuse_transfer_coding(parser.get())) {
+        co_await reply(stream, std::move(*refused), false, method, target, started);
+        break;
+      }
       const auto limit = options.body_limit ? options.body_limit(target) : options.max_body_bytes;
       if (options.body_limit) {
         const auto declared = parser.content_length();
@@ -108,7 +113,14 @@ struct server::state : std::enable_shared_from_this<server::state> {
         co_await refuse_too_large(stream, method, target, started, limit);
         co_return;
       }
-      if (body_error) break;
+      if (body_error) {
+        if (is_malformed_body(body_error))
+          co_await reply(stream,
+                         error_response(status::bad_request, "malformed_http",
+                                        fmt::format("the request body is malformed: {}", body_error.message())),
+                         false, method, target, started);
+        break;
+      }
 
       stream.expires_never();
       auto req = parser.release();
@@ -117,7 +129,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
         try {
           taken = co_await takeover(req, stream);
         } catch (const std::exception& e) {
-          fmt::print(stderr, "error streaming {} {}: {}\n", method, target, e.what());
+          fmt::print(stderr, "error streaming {} {}: {}\n", method, redacted_target(target), e.what());
           taken = 500;
         }
         if (taken != 0) {
@@ -130,7 +142,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
       try {
         res = co_await handler(std::move(req));
       } catch (const std::exception& e) {
-        fmt::print(stderr, "error handling {} {}: {}\n", method, target, e.what());
+        fmt::print(stderr, "error handling {} {}: {}\n", method, redacted_target(target), e.what());
         res = error_response(status::internal_server_error, "internal", "the server failed to handle the request");
       }
       if (!co_await reply(stream, std::move(res), keep_alive, method, target, started)) break;

@@ -156,7 +156,8 @@ json::object to_json(const request_input& value) {
                    {"body", value.body},
                    {"source", to_string(value.source)},
                    {"priority", to_string(value.priority)},
-                   {"use_case", optional_string(value.use_case)}};
+                   {"use_case", optional_string(value.use_case)},
+                   {"requester", optional_string(value.requester)}};
   if (value.email)
     out["email"] = json::object{{"from", value.email->from},
                                 {"subject", value.email->subject},
@@ -204,6 +205,7 @@ json::object to_json(const sla_clock& value) {
                    {"deadline", format_instant(value.deadline)},
                    {"warning_deadline", format_instant(value.warning_deadline)},
                    {"warned", value.warned},
+                   {"breached", value.breached},
                    {"completed", value.completed},
                    {"pause_on", std::move(pause_on)}};
   if (value.completed) out["completed_at"] = format_instant(value.completed_at);
@@ -229,7 +231,8 @@ json::object to_json(const escalation& value) {
           {"next_at", value.next_at ? json::value(format_instant(*value.next_at)) : nullptr},
           {"notifications", std::move(notifications)},
           {"closed_by", optional_string(value.closed_by)},
-          {"related", std::move(related)}};
+          {"related", std::move(related)},
+          {"team", value.team ? json::value(to_string(*value.team)) : nullptr}};
 }
 
 json::object to_json(const handoff_context& value) {
@@ -266,7 +269,7 @@ json::object to_json(const request& value) {
 }
 
 std::variant<request_input, std::vector<field_error>> parse_request_input(
-    const json::value& json, const std::vector<std::string>& known_tiers) {
+    const json::value& json, const std::vector<std::string>& known_tiers, const customer_directory& directory) {
   std::vector<field_error> errors;
   if (!json.is_object()) return std::vector<field_error>{{"", "the request must be a JSON object"}};
   const auto& object = json.as_object();
@@ -275,9 +278,9 @@ std::variant<request_input, std::vector<field_error>> parse_request_input(
 
   request_input input;
   if (auto kind = top.choice<request_kind>("kind", true, parse_request_kind, request_kind_names())) input.kind = *kind;
-  input.title = top.text("title", true, 200);
-  input.body = top.text("body", false, 64 * 1024);
-  input.use_case = top.text("use_case", false, 100);
+  input.title = top.text("title", true, input_limits::title_bytes);
+  input.body = top.text("body", false, input_limits::body_bytes);
+  input.use_case = top.text("use_case", false, input_limits::tag_bytes);
   if (auto source = top.choice<request_source>("source", false, parse_request_source, request_source_names()))
     input.source = *source;
   if (auto p = top.choice<priority>("priority", false, parse_priority, priority_names())) input.priority = *p;
@@ -288,17 +291,38 @@ std::variant<request_input, std::vector<field_error>> parse_request_input(
   } else if (!customer_value->is_object()) {
     top.fail("customer", "must be an object with id, name, stage and (post-sales) tier");
   } else {
+    const auto before = errors.size();
     object_reader nested(customer_value->as_object(), "customer.", errors);
     nested.reject_unknown({"id", "name", "stage", "tier"});
-    input.customer.id = nested.text("id", true, 100);
-    input.customer.name = nested.text("name", true, 200);
-    if (auto stage = nested.choice<customer_stage>("stage", true, parse_customer_stage, customer_stage_names()))
-      input.customer.stage = *stage;
-    input.customer.tier = nested.text("tier", false, 100);
+    input.customer.id = nested.text("id", true, input_limits::tag_bytes);
+    // A customer in the directory needs only its id; what the request gives wins.
+    const auto found = directory.find(input.customer.id);
+    const customer* listed = found == directory.end() || input.customer.id.empty() ? nullptr : &found->second;
+    input.customer.name = nested.text("name", listed == nullptr, input_limits::name_bytes);
+    const auto stage = nested.choice<customer_stage>("stage", listed == nullptr, parse_customer_stage,
+                                                     customer_stage_names());
+    input.customer.tier = nested.text("tier", false, input_limits::tag_bytes);
     if (!input.customer.tier.empty() &&
         std::find(known_tiers.begin(), known_tiers.end(), input.customer.tier) == known_tiers.end())
       nested.fail("tier", fmt::format("unknown tier \"{}\"; expected one of {}", input.customer.tier,
                                       fmt::join(known_tiers, ", ")));
+    if (listed != nullptr) {
+      if (input.customer.name.empty()) input.customer.name = listed->name;
+      if (input.customer.tier.empty()) input.customer.tier = listed->tier;
+    }
+    if (stage)
+      input.customer.stage = *stage;
+    else if (listed != nullptr)
+      input.customer.stage = listed->stage;
+    // A production customer's SLA clocks come from its contract tier: without one it would get
+    // none, silently.
+    if (errors.size() == before && input.customer.stage == customer_stage::production &&
+        input.customer.tier.empty())
+      nested.fail("tier", known_tiers.empty()
+                              ? std::string("is required for a production customer, and no contract tiers are "
+                                            "configured ([customers] tiers)")
+                              : fmt::format("is required for a production customer; expected one of {}",
+                                            fmt::join(known_tiers, ", ")));
   }
 
   if (!errors.empty()) return errors;
@@ -352,6 +376,9 @@ sla_clock sla_clock_from_json(const json::value& json) {
     clock.deadline = at("deadline");
     clock.warning_deadline = at("warning_deadline");
     clock.warned = object.at("warned").as_bool();
+    // Clocks stored before "breached" existed could only be breached in the breached state.
+    const auto* breached = object.if_contains("breached");
+    clock.breached = breached ? breached->as_bool() : clock.state == clock_state::breached;
     clock.completed = object.at("completed").as_bool();
     if (clock.completed) clock.completed_at = at("completed_at");
     for (const auto& status : object.at("pause_on").as_array())
@@ -385,6 +412,12 @@ escalation escalation_from_json(const json::value& json) {
     }
     out.closed_by = string_at(object, "closed_by");
     for (const auto& id : object.at("related").as_array()) out.related.push_back(id.to_number<request_id>());
+    if (const auto* team = object.if_contains("team"); team && !team->is_null()) {
+      out.team = required(parse_team(team->as_string()), "team");
+    } else if (out.ladder == "capacity") {
+      // Stored before escalations named their team: the reason starts with it ("se has 41 open ...").
+      out.team = parse_team(std::string_view(out.reason).substr(0, out.reason.find(' ')));
+    }
     return out;
   } catch (const std::invalid_argument&) {
     throw;
@@ -413,29 +446,40 @@ email_intake email_intake_from_json(const json::value& json) {
 }
 
 request_input request_input_from_json(const json::value& json) {
-  if (const auto* email = json.as_object().if_contains("email")) {
-    auto rest = json.as_object();
-    rest.erase("email");
-    auto input = request_input_from_json(rest);
-    if (!email->is_null()) input.email = email_intake_from_json(*email);
+  // What was stored always reads back: no input limits here (they apply once, at the edge, to
+  // what a client sends), and keys this version does not know are ignored.
+  try {
+    const auto& object = json.as_object();
+    const auto& customer_object = object.at("customer").as_object();
+    request_input input;
+    input.kind = required(parse_request_kind(string_at(object, "kind")), "kind");
+    input.customer.id = string_at(customer_object, "id");
+    input.customer.name = string_at(customer_object, "name");
+    input.customer.stage = required(parse_customer_stage(string_at(customer_object, "stage")), "customer.stage");
+    input.customer.tier = string_at(customer_object, "tier");
+    input.title = string_at(object, "title");
+    input.body = string_at(object, "body");
+    if (const auto source = string_at(object, "source"); !source.empty())
+      input.source = required(parse_request_source(source), "source");
+    if (const auto p = string_at(object, "priority"); !p.empty()) input.priority = required(parse_priority(p), "priority");
+    input.use_case = string_at(object, "use_case");
+    input.requester = string_at(object, "requester");
+    // The e-mail intake is stored beside the input; API clients cannot send it.
+    if (const auto* email = object.if_contains("email"); email != nullptr && !email->is_null())
+      input.email = email_intake_from_json(*email);
     return input;
+  } catch (const std::invalid_argument&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(fmt::format("stored request is malformed: {}", e.what()));
   }
-  const auto& object = json.as_object();
-  std::vector<std::string> stored_tier;
-  if (const auto* customer = object.if_contains("customer"); customer && customer->is_object())
-    if (const auto* tier = customer->as_object().if_contains("tier"); tier && tier->is_string())
-      stored_tier.emplace_back(tier->as_string());
-  auto input = parse_request_input(json, stored_tier);
-  if (auto* errors = std::get_if<std::vector<field_error>>(&input))
-    throw std::invalid_argument(fmt::format("stored request has a bad {}", errors->front().field));
-  return std::get<request_input>(std::move(input));
 }
 
 request request_from_json(const json::value& json) {
   try {
     const auto& object = json.as_object();
     json::object input_part;
-    for (std::string_view key : {"kind", "customer", "title", "body", "source", "priority", "use_case", "email"})
+    for (std::string_view key : {"kind", "customer", "title", "body", "source", "priority", "use_case", "requester", "email"})
       if (const auto* value = object.if_contains(key)) input_part[key] = *value;
 
     request out;

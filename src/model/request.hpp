@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +37,10 @@ struct customer {
   std::string tier;  // contract tier, empty when none (pre-sales)
 };
 
+// The known customers by id ([integrations.customers.<id>] in the config): what filing on any
+// channel takes a customer's name, stage and tier from when the filer does not give them.
+using customer_directory = std::map<std::string, customer, std::less<>>;
+
 // How a request filed from an e-mail arrived: the sender, the whole subject (the title may be
 // shortened for display) and whether the sender was authenticated (SPF/DKIM/DMARC).
 struct email_intake {
@@ -56,6 +62,10 @@ struct request_input {
   request_source source = request_source::api;
   model::priority priority = model::priority::normal;
   std::string use_case;  // free-form tag, empty when none
+  // Who asked: the API actor's person for API and CLI filings (and the CE of a /support
+  // command), the sender for e-mail ("Name <address>" or the address), "slack:<user id>" for a
+  // Slack message; empty when unknown (requests stored before it was recorded).
+  std::string requester;
   std::optional<email_intake> email;  // set by the e-mail intake only, never by API input
 };
 
@@ -92,7 +102,8 @@ struct routing_decision {
 // `since`. While running, `deadline` is when the target is used up and `warning_deadline`
 // when the warning threshold is; both are recomputed on every pause and resume.
 // A clock is open until the action it waits for happens (`completed`): a met clock is
-// completed; a breached one stays open, and overdue, until then.
+// completed; a breached one stays open, and overdue, until then. A breached clock still
+// pauses: `breached` remembers the breach while `state` is paused.
 struct sla_clock {
   sla_metric metric = sla_metric::first_response;
   std::string policy;    // the SLA policy that started it
@@ -105,6 +116,7 @@ struct sla_clock {
   instant deadline{};                  // meaningful while running
   instant warning_deadline{};          // meaningful while running and not yet warned
   bool warned = false;
+  bool breached = false;  // the target was used up once; never reset
   bool completed = false;
   instant completed_at{};                // meaningful when completed
   std::vector<request_status> pause_on;  // statuses that pause it
@@ -130,6 +142,7 @@ struct escalation {
   std::vector<notification> notifications;
   std::string closed_by;  // who acknowledged or resolved it, "role:person"
   std::vector<request_id> related;  // capacity: the team's open requests by time to breach
+  std::optional<model::team> team;  // capacity: the team whose open load went over its threshold
 };
 
 // The context a CE hands SE with troubleshooting, as the policy asks for it.

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <optional>
+#include <utility>
 
 namespace switchboard::notify {
 namespace {
@@ -36,22 +38,58 @@ bool public_v4(const boost::asio::ip::address_v4& address) {
   return true;
 }
 
+std::optional<boost::asio::ip::address_v4> embedded_v4(const boost::asio::ip::address_v6& address) {
+  const auto b = address.to_bytes();
+  using v4_bytes = boost::asio::ip::address_v4::bytes_type;
+  auto zero = [&b](std::size_t from, std::size_t to) {
+    return std::all_of(b.begin() + from, b.begin() + to, [](auto x) { return x == 0; });
+  };
+  auto at = [&b](std::size_t i) { return boost::asio::ip::address_v4(v4_bytes{b[i], b[i + 1], b[i + 2], b[i + 3]}); };
+  // ::ffff:a.b.c.d, IPv4-mapped (RFC 4291 §2.5.5.2).
+  if (zero(0, 10) && b[10] == 0xff && b[11] == 0xff) return at(12);
+  // ::ffff:0:a.b.c.d, SIIT's IPv4-translated form (RFC 2765 §2.1).
+  if (zero(0, 8) && b[8] == 0xff && b[9] == 0xff && zero(10, 12)) return at(12);
+  // ::a.b.c.d, IPv4-compatible (RFC 4291 §2.5.5.1, deprecated); :: and ::1 fall in 0.0.0.0/8.
+  if (zero(0, 12)) return at(12);
+  // 64:ff9b::/96, the NAT64 well-known prefix (RFC 6052 §2.1).
+  if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && zero(4, 12)) return at(12);
+  // 64:ff9b:1::/48, NAT64 for local use (RFC 8215), as a /96 or in RFC 6052's /48 layout (bits
+  // 64-71 zero); any other layout cannot be read and gives 0.0.0.0, which is refused.
+  if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b[4] == 0x00 && b[5] == 0x01) {
+    if (zero(6, 12)) return at(12);
+    if (b[8] == 0 && zero(11, 16)) return boost::asio::ip::address_v4(v4_bytes{b[6], b[7], b[9], b[10]});
+    return boost::asio::ip::address_v4::any();
+  }
+  // 2002:a.b.c.d::/48, 6to4 (RFC 3056 §2).
+  if (b[0] == 0x20 && b[1] == 0x02) return at(2);
+  return std::nullopt;
+}
+
+// 2001:0::/32, Teredo (RFC 4380 §4): the server's address in bits 32-63, the client's
+// inverted in the last 32 bits.
+std::optional<std::pair<boost::asio::ip::address_v4, boost::asio::ip::address_v4>> teredo(
+    const boost::asio::ip::address_v6& address) {
+  const auto b = address.to_bytes();
+  if (!(b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] == 0x00)) return std::nullopt;
+  using v4_bytes = boost::asio::ip::address_v4::bytes_type;
+  const boost::asio::ip::address_v4 server(v4_bytes{b[4], b[5], b[6], b[7]});
+  const boost::asio::ip::address_v4 client(v4_bytes{static_cast<unsigned char>(~b[12]), static_cast<unsigned char>(~b[13]),
+                                                    static_cast<unsigned char>(~b[14]), static_cast<unsigned char>(~b[15])});
+  return std::pair{server, client};
+}
+
 }  // namespace
 
 bool is_public(const boost::asio::ip::address& address) {
   if (address.is_v4()) return public_v4(address.to_v4());
   const auto v6 = address.to_v6();
-  if (v6.is_v4_mapped()) return public_v4(boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6));
+  if (const auto v4 = embedded_v4(v6)) return public_v4(*v4);
+  if (const auto ends = teredo(v6)) return public_v4(ends->first) && public_v4(ends->second);
   const auto bytes = v6.to_bytes();
-  // NAT64 well-known prefix 64:ff9b::/96 carries a v4 address in its last 32 bits.
-  static constexpr std::array<unsigned char, 12> nat64{0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
-  if (std::equal(nat64.begin(), nat64.end(), bytes.begin()))
-    return public_v4(boost::asio::ip::address_v4({bytes[12], bytes[13], bytes[14], bytes[15]}));
   if (v6.is_unspecified() || v6.is_loopback() || v6.is_multicast() || v6.is_link_local() || v6.is_site_local())
     return false;
   if ((bytes[0] & 0xfe) == 0xfc) return false;                       // fc00::/7 unique local
   if (bytes[0] == 0x20 && bytes[1] == 0x01 && bytes[2] == 0x0d && bytes[3] == 0xb8) return false;  // 2001:db8::/32
-  if (std::all_of(bytes.begin(), bytes.begin() + 12, [](auto b) { return b == 0; })) return false;  // ::a.b.c.d
   if (bytes[0] == 0x01 && bytes[1] == 0x00 && std::all_of(bytes.begin() + 2, bytes.begin() + 8, [](auto b) { return b == 0; }))
     return false;                                                      // 100::/64 discard
   return true;

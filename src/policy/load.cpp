@@ -42,15 +42,38 @@ engine::workflow_settings load_workflow(const toml::table& table, const std::str
   return workflow;
 }
 
+// Where a section begins. A table opened only through its children ([calendars.support]) has
+// no header of its own: its first child's position stands for it.
+config::position position_of(const toml::node& node, const std::string& file) {
+  auto begin = node.source().begin;
+  if (begin.line == 0) {
+    if (const auto* table = node.as_table(); table != nullptr && !table->empty()) {
+      for (const auto& [key, child] : *table) {
+        begin = child.source().begin;
+        break;
+      }
+    } else if (const auto* array = node.as_array(); array != nullptr && !array->empty())
+      begin = array->get(0)->source().begin;
+  }
+  return config::position{file, static_cast<int>(begin.line), static_cast<int>(begin.column)};
+}
+
 }  // namespace
 
 engine::policy load(const config::settings& settings) {
   const auto root = config::parse_file(settings.file);
   sla::policy_set sla;
-  if (const auto* calendars = section(root, "calendars", settings.file))
+  sla.calendars_at = sla.policies_at = config::position{settings.file, 0, 0};
+  if (const auto* calendars = section(root, "calendars", settings.file)) {
     sla.calendars = calendar::load_calendars(*calendars, settings.file);
-  if (const auto* policies = section(root, "sla", settings.file))
+    sla.calendar_renames = sla::load_calendar_renames(*calendars, settings.file, sla.calendars);
+    sla.calendars_at = position_of(*calendars, settings.file);
+  }
+  if (const auto* policies = section(root, "sla", settings.file)) {
     sla.policies = sla::load_policies(*policies, settings.file, sla.calendars, settings.tiers);
+    sla.policy_renames = sla::policy_renames(sla.policies);
+    sla.policies_at = position_of(policies->contains("policy") ? *policies->get("policy") : *policies, settings.file);
+  }
   escalation::ladder_map ladders;
   if (const auto* escalations = section(root, "escalation", settings.file))
     ladders = escalation::load_ladders(*escalations, settings.file, sla.calendars);

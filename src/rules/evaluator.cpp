@@ -2,6 +2,8 @@
 // and, for each one that did not match, the first condition that failed and the value it saw.
 #include "rules/evaluator.hpp"
 
+#include "util/text.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -11,13 +13,6 @@ namespace switchboard::rules {
 namespace {
 
 constexpr std::size_t excerpt_bytes = 48;
-
-std::string lower(std::string_view text) {
-  std::string result(text);
-  for (auto& c : result)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return result;
-}
 
 // A short, single-line, quoted excerpt of free text, cut on a UTF-8 character boundary.
 std::string excerpt(std::string_view text) {
@@ -45,7 +40,8 @@ std::string join(const std::vector<std::string>& values, std::string_view separa
   return result;
 }
 
-// The request as the conditions see it: text fields lower-cased once per evaluation.
+// The request as the conditions see it: text fields case-folded (NFC + Unicode full case
+// folding, util::fold) once per evaluation, like the rule words were at load.
 struct subject {
   const model::request_input& request;
   std::string title;
@@ -190,7 +186,7 @@ void apply(const action& then, const std::string& reason, model::routing_decisio
 }  // namespace
 
 model::routing_decision evaluate(const rule_set& rules, const model::request_input& request) {
-  const subject in{request, lower(request.title), lower(request.body)};
+  const subject in{request, util::fold(request.title), util::fold(request.body)};
   model::routing_decision decision;
   decision.priority = request.priority;
   decision.trace.reserve(rules.size());

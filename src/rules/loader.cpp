@@ -2,6 +2,8 @@
 // was expected; nothing unknown is accepted, and nothing is routed to Engineering directly.
 #include "rules/loader.hpp"
 
+#include "util/text.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -74,13 +76,6 @@ std::string join(const std::vector<std::string>& values) {
     if (!result.empty()) result += ", ";
     result += each;
   }
-  return result;
-}
-
-std::string lower(std::string_view text) {
-  std::string result(text);
-  for (auto& c : result)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return result;
 }
 
@@ -248,7 +243,8 @@ class reader : config::file_errors {
     return result;
   }
 
-  // Validates one operand against the field's vocabulary; text operands are lower-cased.
+  // Validates one operand against the field's vocabulary; text operands are case-folded
+  // once here (util::fold), so evaluation folds only the request.
   std::string read_value(field subject, const toml::node& node, std::string_view what) const {
     std::string text = string_of(node, what);
     auto unknown = [&](std::string_view noun, std::string_view names) {
@@ -287,7 +283,7 @@ class reader : config::file_errors {
         if (text.empty())
           fail(node, fmt::format("empty text for field \"{}\" would match everything; expected some text",
                                  to_string(subject)));
-        return lower(text);
+        return util::fold(text);
     }
     return text;
   }

@@ -30,8 +30,8 @@ enum class field {
   source,          // model::request_source
   priority,        // model::priority
   use_case,        // exact string, empty when none
-  title,           // free text, matched case-insensitively
-  body,            // free text, matched case-insensitively
+  title,           // free text, matched case-insensitively (all of Unicode, after NFC)
+  body,            // free text, matched case-insensitively (all of Unicode, after NFC)
   text,            // title or body
 };
 
@@ -44,7 +44,8 @@ std::string_view to_string(op value);
 
 // One test of one field, e.g. kind equals feature_request. `values` holds the validated
 // operand(s): one for equals/not_equals/contains, one or more for in/not_in/contains_any, none
-// for present/empty. Text operands are stored lower-cased (matching ignores ASCII case).
+// for present/empty. Text operands are stored case-folded (util::fold: NFC, then Unicode full
+// case folding), and matching folds the request's text the same way.
 struct test {
   rules::field field = field::kind;
   rules::op op = op::equals;

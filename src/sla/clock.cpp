@@ -2,16 +2,32 @@
 #include "sla/clock.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace switchboard::sla {
 namespace {
 
-// Deadlines follow from the time left at the last state change.
+// When `threshold` business seconds are used, counting from the checkpoint (`used` at
+// `since`). A threshold already reached at the checkpoint is due at the checkpoint itself, not
+// at the next opening (the calendar's convention for adding zero): that keeps planning
+// idempotent, so re-planning from a checkpoint taken at a firing, or at a closing instant such
+// as Friday 18:00, gives the same instants again.
+model::instant reached(const model::sla_clock& clock, std::chrono::seconds threshold,
+                       const calendar::business_calendar& calendar) {
+  const auto left = threshold - clock.used;
+  return left > std::chrono::seconds{0} ? calendar.add(clock.since, left) : clock.since;
+}
+
+// Deadlines follow from the time left at the last checkpoint.
 void plan(model::sla_clock& clock, const calendar::business_calendar& calendar) {
-  clock.deadline = calendar.add(clock.since, std::max(clock.target - clock.used, std::chrono::seconds{0}));
-  if (!clock.warned)
-    clock.warning_deadline =
-        calendar.add(clock.since, std::max(clock.warning_at - clock.used, std::chrono::seconds{0}));
+  clock.deadline = reached(clock, clock.target, calendar);
+  if (!clock.warned) clock.warning_deadline = reached(clock, clock.warning_at, calendar);
+}
+
+// A checkpoint: business time used up to `at`, counted from there on.
+void checkpoint(model::sla_clock& clock, model::instant at, std::chrono::seconds used_then) {
+  clock.used = used_then;
+  clock.since = at;
 }
 
 bool counting(const model::sla_clock& clock) {
@@ -29,8 +45,7 @@ model::sla_clock start(const policy& owner, const metric_target& target, const c
   clock.calendar = owner.calendar;
   clock.state = model::clock_state::running;
   clock.target = target.target;
-  clock.warning_at = std::chrono::seconds{
-      static_cast<std::chrono::seconds::rep>(static_cast<double>(target.target.count()) * target.warning_ratio)};
+  clock.warning_at = warning_threshold(target.target, target.warning_millionths);
   clock.since = now;
   clock.pause_on = target.pause_on;
   plan(clock, calendar);
@@ -49,7 +64,7 @@ std::chrono::seconds remaining(const model::sla_clock& clock, const calendar::bu
 }
 
 bool pause(model::sla_clock& clock, const calendar::business_calendar& calendar, model::instant now) {
-  if (clock.completed || clock.state != model::clock_state::running) return false;
+  if (!counting(clock)) return false;
   clock.used = used(clock, calendar, now);
   clock.since = now;
   clock.state = model::clock_state::paused;
@@ -59,7 +74,7 @@ bool pause(model::sla_clock& clock, const calendar::business_calendar& calendar,
 bool resume(model::sla_clock& clock, const calendar::business_calendar& calendar, model::instant now) {
   if (clock.completed || clock.state != model::clock_state::paused) return false;
   clock.since = now;
-  clock.state = model::clock_state::running;
+  clock.state = clock.breached ? model::clock_state::breached : model::clock_state::running;
   plan(clock, calendar);
   return true;
 }
@@ -70,30 +85,56 @@ void complete(model::sla_clock& clock, const calendar::business_calendar& calend
   clock.since = now;
   clock.completed = true;
   clock.completed_at = now;
-  if (clock.state != model::clock_state::breached) clock.state = model::clock_state::met;
+  clock.state = clock.breached ? model::clock_state::breached : model::clock_state::met;
 }
 
 void reopen(model::sla_clock& clock, const calendar::business_calendar& calendar, model::instant now) {
   if (!clock.completed) return;
   clock.completed = false;
   clock.since = now;
-  if (clock.state == model::clock_state::met) clock.state = model::clock_state::running;
+  clock.state = clock.breached ? model::clock_state::breached : model::clock_state::running;
   plan(clock, calendar);
 }
 
 std::vector<firing> fire_due(model::sla_clock& clock, model::instant now) {
   std::vector<firing> fired;
   if (clock.completed || clock.state != model::clock_state::running) return fired;
+  // At a firing instant the clock has used max(used, threshold): the instant is where the
+  // threshold is reached, or the checkpoint itself when it was already reached there.
   if (!clock.warned && clock.warning_deadline <= now) {
     clock.warned = true;
-    fired.push_back({firing_kind::warning, clock.warning_deadline});
+    checkpoint(clock, clock.warning_deadline, std::max(clock.used, clock.warning_at));
+    fired.push_back({firing_kind::warning, clock.warning_deadline, clock});
   }
   if (clock.deadline <= now) {
     // Keep counting the overdue time: a breached clock stays open until its action happens.
     clock.state = model::clock_state::breached;
-    fired.push_back({firing_kind::breach, clock.deadline});
+    clock.breached = true;
+    checkpoint(clock, clock.deadline, std::max(clock.used, clock.target));
+    fired.push_back({firing_kind::breach, clock.deadline, clock});
   }
   return fired;
+}
+
+bool retime(model::sla_clock& clock, const policy_set& set) {
+  if (clock.completed) return false;
+  const auto before = clock;
+  const auto calendar_name = set.calendar_name(clock.calendar);
+  const auto* owner = set.find(clock.policy);
+  if (!calendar_name) throw std::out_of_range("unknown calendar \"" + clock.calendar + "\"");
+  if (owner == nullptr) throw std::out_of_range("unknown SLA policy \"" + clock.policy + "\"");
+  clock.calendar = *calendar_name;
+  clock.policy = owner->name;
+  for (const auto& target : owner->metrics)
+    if (target.metric == clock.metric) {
+      clock.target = target.target;
+      clock.warning_at = warning_threshold(target.target, target.warning_millionths);
+    }
+  // A breached clock keeps its breach instant; a paused one is planned when it resumes.
+  if (clock.state == model::clock_state::running) plan(clock, set.calendar(clock.calendar));
+  return clock.calendar != before.calendar || clock.policy != before.policy || clock.target != before.target ||
+         clock.warning_at != before.warning_at || clock.deadline != before.deadline ||
+         (!clock.warned && clock.warning_deadline != before.warning_deadline);
 }
 
 std::optional<model::instant> next_firing(const model::sla_clock& clock) {

@@ -24,12 +24,13 @@ std::chrono::seconds used(const model::sla_clock& clock, const calendar::busines
 std::chrono::seconds remaining(const model::sla_clock& clock, const calendar::business_calendar& calendar,
                                model::instant now);
 
-// Running -> paused, keeping the business time used. No effect on other states; returns
-// whether the clock changed.
+// Running or breached -> paused, keeping the business time used (a breached clock still stops
+// counting while it waits on the customer; `breached` stays set). No effect on other states;
+// returns whether the clock changed.
 bool pause(model::sla_clock& clock, const calendar::business_calendar& calendar, model::instant now);
 
-// Paused -> running, with deadlines recomputed from the time left. No effect on other states;
-// returns whether the clock changed.
+// Paused -> running (or back to breached), with deadlines recomputed from the time left. No
+// effect on other states; returns whether the clock changed.
 bool resume(model::sla_clock& clock, const calendar::business_calendar& calendar, model::instant now);
 
 // The awaited action happened: an open clock completes; it is met unless already breached.
@@ -42,12 +43,27 @@ void reopen(model::sla_clock& clock, const calendar::business_calendar& calendar
 enum class firing_kind { warning, breach };
 struct firing {
   firing_kind kind;
-  model::instant at;  // the true instant: when the threshold or the target was reached
+  model::instant at;      // the true instant: when the threshold or the target was reached
+  model::sla_clock clock;  // the clock just after this firing: `used` is the business time used
+                           // at `at` and `since` is `at` (a firing is a checkpoint)
 };
 
 // Records on `clock` the warning and breach that fell due at or before `now`, and returns them
 // in order (a breach whose warning was never recorded brings the warning too).
 std::vector<firing> fire_due(model::sla_clock& clock, model::instant now);
+
+// Brings an open clock in line with the config `set` after a restart (a calendar or a policy
+// changed or was renamed):
+// - the calendar and policy names follow `replaces` renames;
+// - the target and warning threshold are those its policy now gives its metric (a metric the
+//   policy no longer has keeps the clock's own);
+// - a running clock's deadline and warning instants are recomputed from the business time it
+//   had used at its last checkpoint (`used` at `since`), counted on the calendar as it is now.
+// What happened stays: a warned clock does not warn again and a breached one stays breached
+// (its breach instant is kept). pause_on keeps the statuses the clock started with.
+// Completed clocks are left alone. Returns whether anything changed. Throws std::out_of_range
+// when the calendar or policy is neither configured nor replaced (see missing_names).
+bool retime(model::sla_clock& clock, const policy_set& set);
 
 // The next instant at which fire_due would record something, if any.
 std::optional<model::instant> next_firing(const model::sla_clock& clock);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
@@ -54,6 +55,7 @@ class reader : config::file_errors {
       first_line.emplace(parsed.name, static_cast<int>(name_node.source().begin.line));
       result.push_back(std::move(parsed));
     }
+    check_replaces(*array, result);
     return result;
   }
 
@@ -94,7 +96,7 @@ class reader : config::file_errors {
   }
 
   policy read_policy(const toml::table& table, std::size_t number) const {
-    check_keys(table, {"name", "stages", "tiers", "kinds", "calendar", "metrics"}, "an SLA policy");
+    check_keys(table, {"name", "stages", "tiers", "kinds", "calendar", "metrics", "replaces"}, "an SLA policy");
     policy result;
     const auto& name_node =
         require(table, "name", fmt::format("SLA policy #{}", number), "name = \"...\", unique among the policies");
@@ -122,6 +124,13 @@ class reader : config::file_errors {
                                       result.calendar, fmt::join(known, ", ")));
     }
 
+    if (const auto* node = table.get("replaces"))
+      for (const auto& element : array_of(*node, "\"replaces\"")) {
+        const auto& old_name = string_of(element, "each element of \"replaces\"");
+        if (old_name.empty()) fail(element, "a replaced policy name must not be empty");
+        result.replaces.push_back(old_name);
+      }
+
     const toml::node* metrics = table.get("metrics");
     constexpr std::string_view metrics_hint = "metrics = [ { metric = \"first_response\", target = \"1h\" }, ... ]";
     if (metrics == nullptr)
@@ -145,6 +154,25 @@ class reader : config::file_errors {
       result.metrics.push_back(std::move(target));
     }
     return result;
+  }
+
+  // A replaced name must be gone (else its clocks would have two policies) and replaced once.
+  void check_replaces(const toml::array& tables, const std::vector<policy>& read) const {
+    std::map<std::string, std::string, std::less<>> seen;
+    for (std::size_t i = 0; i < read.size(); ++i) {
+      for (std::size_t j = 0; j < read[i].replaces.size(); ++j) {
+        const auto& old_name = read[i].replaces[j];
+        const auto& node = *tables[i].as_table()->get("replaces")->as_array()->get(j);
+        if (std::any_of(read.begin(), read.end(), [&](const policy& p) { return p.name == old_name; }))
+          fail(node, fmt::format("policy \"{}\" replaces \"{}\", but a policy of that name still exists; a name "
+                                 "is either current or replaced",
+                                 read[i].name, old_name));
+        if (const auto other = seen.find(old_name); other != seen.end())
+          fail(node, fmt::format("\"{}\" is replaced by both \"{}\" and \"{}\"; each old name maps to one policy",
+                                 old_name, other->second, read[i].name));
+        seen.emplace(old_name, read[i].name);
+      }
+    }
   }
 
   std::vector<std::string> read_tiers(const toml::node& node) const {
@@ -196,7 +224,12 @@ class reader : config::file_errors {
         fail(*node, fmt::format("\"warning\" is {}; expected a fraction of the target strictly between 0 and 1, like "
                                 "0.75",
                                 ratio->get()));
-      result.warning_ratio = ratio->get();
+      // To the millionth: the threshold itself is then integer arithmetic.
+      result.warning_millionths = std::llround(ratio->get() * static_cast<double>(warning_scale));
+      if (result.warning_millionths <= 0 || result.warning_millionths >= warning_scale)
+        fail(*node, fmt::format("\"warning\" is {}; it is read to the millionth and must stay strictly between 0 "
+                                "and 1",
+                                ratio->get()));
     }
 
     if (const auto* node = table.get("pause_on"))
@@ -237,9 +270,30 @@ const policy* policy_set::match(const model::request_input& request) const {
 }
 
 const calendar::business_calendar& policy_set::calendar(std::string_view name) const {
-  const auto found = calendars.find(name);
-  if (found == calendars.end()) throw std::out_of_range(fmt::format("unknown calendar \"{}\"", name));
-  return found->second;
+  const auto resolved = calendar_name(name);
+  if (!resolved) throw std::out_of_range(fmt::format("unknown calendar \"{}\"", name));
+  return calendars.find(*resolved)->second;
+}
+
+std::optional<std::string> policy_set::calendar_name(std::string_view name) const {
+  if (calendars.contains(name)) return std::string(name);
+  if (const auto renamed = calendar_renames.find(name); renamed != calendar_renames.end()) return renamed->second;
+  return std::nullopt;
+}
+
+const policy* policy_set::find(std::string_view name) const {
+  if (const auto renamed = policy_renames.find(name); renamed != policy_renames.end()) name = renamed->second;
+  for (const auto& each : policies)
+    if (each.name == name) return &each;
+  return nullptr;
+}
+
+seconds warning_threshold(seconds target, std::int64_t warning_millionths) {
+  // target * m / scale, rounded up, without overflow: split the target at the scale.
+  const auto whole = target.count() / warning_scale;
+  const auto rest = target.count() % warning_scale;
+  const auto rest_part = (rest * warning_millionths + warning_scale - 1) / warning_scale;
+  return seconds{std::max<std::int64_t>(whole * warning_millionths + rest_part, 1)};
 }
 
 std::optional<seconds> parse_duration(std::string_view text) {
@@ -284,6 +338,72 @@ std::string format_duration(seconds duration) {
 std::vector<policy> load_policies(const toml::table& sla, std::string_view file, const calendar_map& calendars,
                                   const std::vector<std::string>& tiers) {
   return reader(file, calendars, tiers).read(sla);
+}
+
+rename_map policy_renames(const std::vector<policy>& policies) {
+  rename_map renames;
+  for (const auto& each : policies)
+    for (const auto& old_name : each.replaces) renames.emplace(old_name, each.name);
+  return renames;
+}
+
+rename_map load_calendar_renames(const toml::table& calendars, std::string_view file, const calendar_map& loaded) {
+  rename_map renames;
+  for (const auto& [key, node] : calendars) {
+    const auto* table = node.as_table();
+    const toml::node* list = table == nullptr ? nullptr : table->get("replaces");
+    if (list == nullptr) continue;
+    const auto* array = list->as_array();
+    if (array == nullptr)
+      config::fail_at(*list, file, fmt::format("\"replaces\" must be an array of the names calendar \"{}\" had "
+                                               "before, found {}",
+                                               key.str(), config::type_name(*list)));
+    for (const auto& element : *array) {
+      const auto* text = element.as_string();
+      if (text == nullptr || text->get().empty())
+        config::fail_at(element, file, "each element of \"replaces\" must be a non-empty calendar name");
+      const auto& old_name = text->get();
+      if (loaded.contains(old_name))
+        config::fail_at(element, file,
+                        fmt::format("calendar \"{}\" replaces \"{}\", but a calendar of that name still exists; a "
+                                    "name is either current or replaced",
+                                    key.str(), old_name));
+      if (const auto other = renames.find(old_name); other != renames.end())
+        config::fail_at(element, file,
+                        fmt::format("\"{}\" is replaced by both \"{}\" and \"{}\"; each old name maps to one "
+                                    "calendar",
+                                    old_name, other->second, key.str()));
+      renames.emplace(old_name, std::string(key.str()));
+    }
+  }
+  return renames;
+}
+
+std::vector<missing_name> missing_names(const policy_set& set, const std::vector<model::sla_clock>& clocks) {
+  std::map<std::pair<missing_name::what, std::string>, std::size_t> counts;
+  for (const auto& clock : clocks) {
+    if (clock.completed) continue;
+    if (!set.calendar_name(clock.calendar)) ++counts[{missing_name::what::calendar, clock.calendar}];
+    if (set.find(clock.policy) == nullptr) ++counts[{missing_name::what::policy, clock.policy}];
+  }
+  std::vector<missing_name> out;
+  for (const auto& [key, count] : counts) out.push_back({key.first, key.second, count});
+  return out;
+}
+
+void refuse_missing(const policy_set& set, const std::vector<missing_name>& missing) {
+  if (missing.empty()) return;
+  std::vector<std::string> parts;
+  for (const auto& m : missing) {
+    const bool calendar = m.kind == missing_name::what::calendar;
+    parts.push_back(fmt::format(
+        "{} \"{}\" is used by {} open SLA clock{} but is not configured; keep it, or name it in `replaces = "
+        "[\"{}\"]` of the {} that takes its place",
+        calendar ? "calendar" : "SLA policy", m.name, m.open_clocks, m.open_clocks == 1 ? "" : "s", m.name,
+        calendar ? "[calendars.NAME] table" : "[[sla.policy]]"));
+  }
+  const auto& where = missing.front().kind == missing_name::what::calendar ? set.calendars_at : set.policies_at;
+  throw config::error(where, fmt::format("{}", fmt::join(parts, "; ")));
 }
 
 }  // namespace switchboard::sla

@@ -3,10 +3,12 @@
 // targets of its metrics. Loaded from the [sla] section of the config file.
 
 #include "calendar/calendar.hpp"
+#include "config/error.hpp"
 #include "config/toml.hpp"
 #include "model/request.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -17,13 +19,24 @@
 namespace switchboard::sla {
 
 using calendar_map = std::map<std::string, calendar::business_calendar, std::less<>>;
+// Old name -> the name that replaced it (`replaces = [...]` in the config).
+using rename_map = std::map<std::string, std::string, std::less<>>;
+
+// The warning fraction is kept in millionths, so that the threshold is exact integer
+// arithmetic: 0.7 of 180 s is 126 s, not the 125 s that 180 * 0.7 (125.99999...) truncates to.
+inline constexpr std::int64_t warning_scale = 1'000'000;
 
 struct metric_target {
   model::sla_metric metric = model::sla_metric::first_response;
-  std::chrono::seconds target{0};  // business time allowed, > 0
-  double warning_ratio = 0.75;     // warn once this fraction of the target is used, in (0, 1)
+  std::chrono::seconds target{0};         // business time allowed, > 0
+  std::int64_t warning_millionths = 750'000;  // warn once this fraction of the target is used, in (0, 1)
   std::vector<model::request_status> pause_on{model::request_status::pending_customer};
 };
+
+// Business seconds used at which a clock for `target` warns: target * fraction, rounded up to
+// the whole second (the first second at which at least that fraction is used). Exact: no
+// floating point; never 0 and never more than the target.
+std::chrono::seconds warning_threshold(std::chrono::seconds target, std::int64_t warning_millionths);
 
 struct policy {
   std::string name;
@@ -33,6 +46,7 @@ struct policy {
   std::vector<model::request_kind> kinds;
   std::string calendar;  // a key of the calendar_map
   std::vector<metric_target> metrics;  // at most one per metric
+  std::vector<std::string> replaces;   // names this policy had before (open clocks follow it)
 
   bool applies_to(const model::request_input& request) const;
 };
@@ -41,12 +55,25 @@ struct policy {
 struct policy_set {
   calendar_map calendars;
   std::vector<policy> policies;  // checked in order: the first that applies is used
+  rename_map calendar_renames;   // from `replaces` in [calendars.NAME]
+  rename_map policy_renames;     // from `replaces` in [[sla.policy]]
+  // Where [calendars] and [sla] begin, for errors about them as a whole (file only when unknown).
+  config::position calendars_at;
+  config::position policies_at;
 
   // The first policy that applies to `request`, or null when none does (no SLA clock).
   const policy* match(const model::request_input& request) const;
 
-  // The calendar a clock counts on. Throws std::out_of_range for an unknown name.
+  // The calendar a clock counts on, following renames. Throws std::out_of_range for a name
+  // neither configured nor replaced.
   const calendar::business_calendar& calendar(std::string_view name) const;
+
+  // The configured name for `name` (itself, or the calendar that replaces it); nullopt when
+  // neither exists.
+  std::optional<std::string> calendar_name(std::string_view name) const;
+
+  // The policy called `name`, following renames; null when there is none.
+  const policy* find(std::string_view name) const;
 };
 
 // Parses a business duration: whole numbers with units h, m and s, largest first, each at
@@ -70,9 +97,37 @@ std::string format_duration(std::chrono::seconds duration);
 //     { metric = "resolution", target = "40h", warning = 0.8, pause_on = ["pending_customer"] },
 //   ]
 //
+//   replaces = ["old-name"]                  # optional: names this policy had before
+//
+// The warning fraction is read to the millionth (0.7 exactly; 0.1234567 as 0.123457).
 // Unknown keys, calendars, tiers, stages, kinds, metrics, statuses, bad durations, a warning
-// ratio outside (0, 1), a duplicate metric or policy name are config::error at file:line:col.
+// ratio outside (0, 1), a duplicate metric or policy name, a replaced name that is still a
+// policy's name or is replaced twice are config::error at file:line:col.
 std::vector<policy> load_policies(const toml::table& sla, std::string_view file, const calendar_map& calendars,
                                   const std::vector<std::string>& tiers);
+
+// The renames of a loaded policy list: each name in a policy's `replaces` -> that policy's name.
+rename_map policy_renames(const std::vector<policy>& policies);
+
+// Reads `replaces = ["old", ...]` from each [calendars.NAME] table (the calendar loader accepts
+// and ignores the key): old name -> NAME. A replaced name that is still a calendar, or is
+// replaced twice, or a value that is not an array of non-empty strings is config::error at
+// file:line:col.
+rename_map load_calendar_renames(const toml::table& calendars, std::string_view file, const calendar_map& loaded);
+
+// One configured name that open clocks still use but the config no longer has.
+struct missing_name {
+  enum class what { calendar, policy } kind;
+  std::string name;
+  std::size_t open_clocks = 0;
+};
+
+// The calendars and policies named by open (not completed) clocks of `clocks` that `set`
+// neither has nor maps through `replaces`, each with how many open clocks use it, in name order.
+std::vector<missing_name> missing_names(const policy_set& set, const std::vector<model::sla_clock>& clocks);
+
+// Throws config::error at [calendars] (or [sla]) naming the first missing calendar (or policy),
+// how many open clocks use it, and how to keep them; does nothing when `missing` is empty.
+void refuse_missing(const policy_set& set, const std::vector<missing_name>& missing);
 
 }  // namespace switchboard::sla

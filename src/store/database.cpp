@@ -3,8 +3,11 @@
 
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <array>
+#include <stdexcept>
 #include <string_view>
 
 namespace switchboard::store {
@@ -133,12 +136,46 @@ constexpr std::array migrations{
         PRIMARY KEY (request_id, address)
       );
     )sql"},
+    migration{6, R"sql(
+      -- Each team's open requests (new, open, pending_customer, escalated), kept by save_request
+      -- as requests change owner or status, so the capacity ladder costs the same with a million
+      -- requests stored as with none.
+      CREATE TABLE team_load (
+        team          TEXT    PRIMARY KEY,
+        open_requests INTEGER NOT NULL
+      );
+      INSERT INTO team_load (team, open_requests)
+        SELECT owner, COUNT(*) FROM requests WHERE status IN ('new', 'open', 'pending_customer', 'escalated')
+        GROUP BY owner;
+
+      -- The team a capacity escalation is about (the engine opens one per crossing while none for
+      -- the team is unresolved). Earlier ones name it at the start of their reason.
+      ALTER TABLE escalations ADD COLUMN team TEXT;
+      UPDATE escalations
+        SET team = substr(json_extract(document, '$.reason'), 1, instr(json_extract(document, '$.reason'), ' ') - 1)
+        WHERE ladder = 'capacity';
+      CREATE INDEX escalations_by_team ON escalations (team, state) WHERE team IS NOT NULL;
+      -- GET /v1/escalations pages newest first by (triggered_at, id).
+      CREATE INDEX escalations_by_time ON escalations (triggered_at, id);
+    )sql"},
+    migration{7, R"sql(
+      -- One row that /healthz rewrites to prove the database takes writes.
+      CREATE TABLE heartbeat (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        at INTEGER NOT NULL               -- UTC seconds of the last probe
+      );
+    )sql"},
 };
 
 void migrate(SQLite::Database& db) {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
           " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL DEFAULT (unixepoch()))");
   const int current = schema_version(db);
+  if (current > latest_schema_version())
+    throw std::runtime_error(fmt::format(
+        "the database {} has schema version {}, newer than this build understands ({}): it was written by a newer "
+        "switchboard; run that version, or restore a backup made for this one",
+        db.getFilename(), current, latest_schema_version()));
   for (const auto& step : migrations) {
     if (step.version <= current) continue;
     SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
@@ -157,6 +194,9 @@ SQLite::Database open_database(const std::string& path, access mode) {
                                                : SQLite::OPEN_READONLY;
   SQLite::Database db(path, flags, 5000);
   if (mode == access::read_write) {
+    // SQLite opens a write-protected file read-only without a word; every write would fail.
+    if (sqlite3_db_readonly(db.getHandle(), "main") == 1)
+      throw std::runtime_error(fmt::format("the database {} is read-only: switchboard needs to write it", path));
     db.exec("PRAGMA journal_mode = WAL");
     // FULL: a commit is on disk before the request is acknowledged, even on power loss.
     db.exec("PRAGMA synchronous = FULL");
@@ -164,6 +204,10 @@ SQLite::Database open_database(const std::string& path, access mode) {
   }
   db.exec("PRAGMA foreign_keys = ON");
   return db;
+}
+
+void touch_heartbeat(SQLite::Database& db) {
+  db.exec("INSERT INTO heartbeat (id, at) VALUES (1, unixepoch()) ON CONFLICT (id) DO UPDATE SET at = excluded.at");
 }
 
 int latest_schema_version() { return migrations.back().version; }

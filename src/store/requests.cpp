@@ -8,6 +8,8 @@
 
 #include <SQLiteCpp/Statement.h>
 #include <algorithm>
+#include <charconv>
+#include <map>
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
@@ -69,8 +71,8 @@ void save_escalations(SQLite::Database& db, const model::request& request) {
   clear.bind(1, request.id);
   clear.exec();
   SQLite::Statement insert(db,
-                           "INSERT INTO escalations (id, request_id, ladder, state, roles, triggered_at, document)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?)");
+                           "INSERT INTO escalations (id, request_id, ladder, state, roles, triggered_at, document, team)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   for (const auto& e : request.escalations) {
     std::string roles = ",";
     for (const auto& n : e.notifications)
@@ -82,16 +84,64 @@ void save_escalations(SQLite::Database& db, const model::request& request) {
     insert.bind(5, roles);
     insert.bind(6, static_cast<std::int64_t>(e.triggered_at.time_since_epoch().count()));
     insert.bind(7, boost::json::serialize(model::to_json(e)));
+    if (e.team)
+      insert.bind(8, std::string(model::to_string(*e.team)));
+    else
+      insert.bind(8);
     insert.exec();
     insert.reset();
   }
 }
 
+bool counts_as_open(model::request_status status) {
+  return status == model::request_status::new_ || status == model::request_status::open ||
+         status == model::request_status::pending_customer || status == model::request_status::escalated;
+}
+
+void add_open(SQLite::Database& db, model::team team, int delta) {
+  SQLite::Statement update(db,
+                           "INSERT INTO team_load (team, open_requests) VALUES (?1, ?2)"
+                           " ON CONFLICT (team) DO UPDATE SET open_requests = open_requests + ?2");
+  update.bind(1, std::string(model::to_string(team)));
+  update.bind(2, delta);
+  update.exec();
+}
+
+// Every team's open requests: a handful of rows, read before and after a command to see whose
+// load it changed.
+std::map<model::team, int> team_loads(SQLite::Database& db) {
+  SQLite::Statement query(db, "SELECT team, open_requests FROM team_load");
+  std::map<model::team, int> out;
+  while (query.executeStep())
+    if (const auto team = model::parse_team(query.getColumn(0).getString())) out[*team] = query.getColumn(1).getInt();
+  return out;
+}
+
+bool capacity_escalation_unresolved(SQLite::Database& db, model::team team) {
+  SQLite::Statement query(db,
+                          "SELECT 1 FROM escalations WHERE team = ? AND state IN ('open', 'acknowledged')"
+                          " AND ladder = 'capacity' LIMIT 1");
+  query.bind(1, std::string(model::to_string(team)));
+  return query.executeStep();
+}
+
+// The team's open requests by time to breach (the earliest open clock deadline first, those
+// without one last). Built only when a crossing starts the capacity ladder.
+std::vector<model::request_id> open_by_breach(SQLite::Database& db, model::team team) {
+  SQLite::Statement query(db, "SELECT r.id FROM requests r"
+                              " LEFT JOIN clocks c ON c.request_id = r.id AND c.open = 1"
+                              " WHERE r.owner = ? AND r.status IN ('new', 'open', 'pending_customer', 'escalated')"
+                              " GROUP BY r.id ORDER BY MIN(c.deadline) IS NULL, MIN(c.deadline), r.id");
+  query.bind(1, std::string(model::to_string(team)));
+  std::vector<model::request_id> out;
+  while (query.executeStep()) out.push_back(query.getColumn(0).getInt64());
+  return out;
+}
+
 // Appends events and saves what they fold into: `state` for its own events, a new request for
 // events of an id that does not exist yet (a request the command created).
-std::vector<change> record(SQLite::Database& db, const engine::policy& policy, model::request state,
-                           const std::vector<engine::event>& events) {
-  std::vector<change> changes{{std::move(state), {}}};
+std::vector<change> fold_and_save(SQLite::Database& db, const engine::policy& policy, std::vector<change> changes,
+                                  const std::vector<engine::event>& events) {
   for (const auto& e : events) {
     auto target = std::find_if(changes.begin(), changes.end(), [&](const change& c) {
       return c.request.id == e.request || (c.request.id == 0 && c.events.empty());
@@ -110,9 +160,51 @@ std::vector<change> record(SQLite::Database& db, const engine::policy& policy, m
   return changes;
 }
 
+// Records `events` and, when they took a team's open load over its capacity threshold (the
+// engine decides, from the counts), the capacity escalation on the request that took it over.
+std::vector<change> record(SQLite::Database& db, const engine::policy& policy, model::request state,
+                           const std::vector<engine::event>& events) {
+  const auto before = team_loads(db);
+  auto changes = fold_and_save(db, policy, {{std::move(state), {}}}, events);
+  const auto after = team_loads(db);
+
+  for (const auto& [team, open_after] : after) {
+    const auto was = before.find(team);
+    engine::team_load load{team, was == before.end() ? 0 : was->second, open_after, false};
+    if (load.open_after <= load.open_before) continue;
+    load.escalation_unresolved = capacity_escalation_unresolved(db, team);
+    if (!engine::capacity_crossed(policy, load)) continue;
+    // The request this command left open with the team: the one that took it over.
+    auto over = std::find_if(changes.begin(), changes.end(), [&](const change& c) {
+      return c.request.owner == team && counts_as_open(c.request.status) && !c.events.empty();
+    });
+    if (over == changes.end()) continue;
+    const auto now = over->events.back().at;
+    auto capacity = engine::open_capacity_escalation(policy, over->request, load, open_by_breach(db, team), now);
+    auto recorded = fold_and_save(db, policy, {{over->request, {}}}, capacity);
+    over->request = std::move(recorded.front().request);
+    over->events.insert(over->events.end(), recorded.front().events.begin(), recorded.front().events.end());
+  }
+  return changes;
+}
+
 }  // namespace
 
 void save_request(SQLite::Database& db, const model::request& request) {
+  {
+    SQLite::Statement previous(db, "SELECT owner, status FROM requests WHERE id = ?");
+    previous.bind(1, request.id);
+    std::optional<model::team> was_open_with;
+    if (previous.executeStep()) {
+      const auto status = model::parse_request_status(previous.getColumn(1).getString());
+      if (status && counts_as_open(*status)) was_open_with = model::parse_team(previous.getColumn(0).getString());
+    }
+    const auto open_with = counts_as_open(request.status) ? std::optional(request.owner) : std::nullopt;
+    if (was_open_with != open_with) {
+      if (was_open_with) add_open(db, *was_open_with, -1);
+      if (open_with) add_open(db, *open_with, +1);
+    }
+  }
   SQLite::Statement upsert(db,
                            "INSERT OR REPLACE INTO requests"
                            " (id, kind, customer_id, status, owner, created_at, updated_at, document, next_due)"
@@ -168,64 +260,58 @@ request_page list_requests(SQLite::Database& db, const request_filter& filter) {
   return page;
 }
 
-namespace {
-
-// The capacity ladder: a team's open load crossing its threshold asks Head of CS for the order
-// of work, with the team's open requests by time to breach.
-std::vector<engine::event> check_capacity(SQLite::Database& db, const engine::policy& policy,
-                                          const model::request& filed, model::instant now) {
-  const auto ladder = policy.ladders.find(escalation::capacity);
-  if (ladder == policy.ladders.end()) return {};
-  const auto threshold = ladder->second.thresholds.find(filed.owner);
-  if (threshold == ladder->second.thresholds.end()) return {};
-
-  constexpr std::string_view open_statuses = "('new', 'open', 'pending_customer', 'escalated')";
-  SQLite::Statement count(db, fmt::format("SELECT COUNT(*) FROM requests WHERE owner = ? AND status IN {}", open_statuses));
-  count.bind(1, std::string(model::to_string(filed.owner)));
-  count.executeStep();
-  const auto open_count = count.getColumn(0).getInt();
-  // Only the request that crosses the threshold starts the ladder; the list is built only then.
-  if (open_count != threshold->second + 1) return {};
-
-  SQLite::Statement query(db, fmt::format("SELECT r.id FROM requests r"
-                                          " LEFT JOIN clocks c ON c.request_id = r.id AND c.open = 1"
-                                          " WHERE r.owner = ? AND r.status IN {}"
-                                          " GROUP BY r.id ORDER BY MIN(c.deadline) IS NULL, MIN(c.deadline), r.id",
-                                          open_statuses));
-  query.bind(1, std::string(model::to_string(filed.owner)));
-  std::vector<model::request_id> open_by_breach;
-  while (query.executeStep()) open_by_breach.push_back(query.getColumn(0).getInt64());
-  return engine::capacity_crossed(policy, filed, open_count, std::move(open_by_breach), now);
+int open_requests(SQLite::Database& db, model::team team) {
+  SQLite::Statement query(db, "SELECT open_requests FROM team_load WHERE team = ?");
+  query.bind(1, std::string(model::to_string(team)));
+  return query.executeStep() ? query.getColumn(0).getInt() : 0;
 }
-
-}  // namespace
 
 change record_new_request(SQLite::Database& db, const engine::policy& policy, const engine::file_request& command,
                           model::instant now) {
-  auto filed = std::move(record(db, policy, model::request{}, engine::decide(policy, command, next_request_id(db), now)).front());
-  const auto capacity = check_capacity(db, policy, filed.request, now);
-  if (capacity.empty()) return filed;
-  auto escalated = std::move(record(db, policy, filed.request, capacity).front());
-  filed.events.insert(filed.events.end(), escalated.events.begin(), escalated.events.end());
-  filed.request = std::move(escalated.request);
-  return filed;
+  return std::move(record(db, policy, model::request{}, engine::decide(policy, command, next_request_id(db), now)).front());
 }
 
-std::vector<std::pair<model::request_id, model::escalation>> list_escalations(SQLite::Database& db,
-                                                                             const escalation_filter& filter) {
-  std::string sql = "SELECT request_id, document FROM escalations WHERE 1 = 1";
+std::string format_cursor(const escalation_cursor& cursor) {
+  return fmt::format("{}.{}", cursor.triggered_at.time_since_epoch().count(), cursor.id);
+}
+
+std::optional<escalation_cursor> parse_escalation_cursor(std::string_view text) {
+  const auto dot = text.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == text.size()) return std::nullopt;
+  std::int64_t seconds = 0;
+  const auto digits = text.substr(0, dot);
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seconds);
+  if (ec != std::errc{} || end != digits.data() + digits.size()) return std::nullopt;
+  return escalation_cursor{model::instant{std::chrono::seconds{seconds}}, std::string(text.substr(dot + 1))};
+}
+
+escalation_page list_escalations(SQLite::Database& db, const escalation_filter& filter) {
+  std::string sql = "SELECT request_id, document, triggered_at, id FROM escalations WHERE 1 = 1";
   if (filter.state) sql += " AND state = :state";
   if (filter.role) sql += " AND roles LIKE :role";
+  if (filter.after) sql += " AND (triggered_at < :at OR (triggered_at = :at AND id < :id))";
   sql += " ORDER BY triggered_at DESC, id DESC LIMIT :limit";
   SQLite::Statement query(db, sql);
   if (filter.state) query.bind(":state", std::string(model::to_string(*filter.state)));
   if (filter.role) query.bind(":role", fmt::format("%,{},%", model::to_string(*filter.role)));
-  query.bind(":limit", filter.limit);
-  std::vector<std::pair<model::request_id, model::escalation>> out;
-  while (query.executeStep())
-    out.emplace_back(query.getColumn(0).getInt64(),
-                     model::escalation_from_json(boost::json::parse(query.getColumn(1).getString())));
-  return out;
+  if (filter.after) {
+    query.bind(":at", static_cast<std::int64_t>(filter.after->triggered_at.time_since_epoch().count()));
+    query.bind(":id", filter.after->id);
+  }
+  // One extra row tells whether another page follows.
+  query.bind(":limit", filter.limit + 1);
+  escalation_page page;
+  escalation_cursor last;
+  while (query.executeStep()) {
+    if (static_cast<int>(page.escalations.size()) == filter.limit) {
+      page.next = last;
+      break;
+    }
+    last = {model::instant{std::chrono::seconds{query.getColumn(2).getInt64()}}, query.getColumn(3).getString()};
+    page.escalations.emplace_back(query.getColumn(0).getInt64(),
+                                  model::escalation_from_json(boost::json::parse(query.getColumn(1).getString())));
+  }
+  return page;
 }
 
 action_outcome record_action(SQLite::Database& db, const engine::policy& policy, model::request_id id,

@@ -11,6 +11,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -23,7 +24,8 @@ model::request_id next_request_id(SQLite::Database& db);
 // Appends events to the log (append-only: the table refuses updates and deletes).
 void append_events(SQLite::Database& db, const std::vector<engine::event>& events);
 
-// Inserts or replaces the read-model row of a request.
+// Inserts or replaces the read-model row of a request, and keeps the owning teams' open-request
+// counters (see open_requests) in step with its owner and status.
 void save_request(SQLite::Database& db, const model::request& request);
 
 std::optional<model::request> find_request(SQLite::Database& db, model::request_id id);
@@ -51,6 +53,11 @@ struct change {
 
 // Runs the engine on a new request inside the caller's transaction: allocates its id, decides,
 // appends the events and saves the folded read model.
+//
+// Every recording (this, record_action and record_due) then asks the engine whether the change
+// took a team's open requests over the capacity ladder's threshold, and if so records the
+// capacity escalation it decides on the request that took the team over, in the same
+// transaction and change.
 change record_new_request(SQLite::Database& db, const engine::policy& policy, const engine::file_request& command,
                           model::instant now);
 
@@ -68,15 +75,35 @@ action_outcome record_action(SQLite::Database& db, const engine::policy& policy,
 std::optional<change> record_due(SQLite::Database& db, const engine::policy& policy, model::request_id id,
                                  model::instant now);
 
+// Where a page of escalations continues: after this (triggered_at, id), newest first.
+struct escalation_cursor {
+  model::instant triggered_at{};
+  std::string id;
+};
+
 struct escalation_filter {
   std::optional<model::escalation_state> state;
   std::optional<model::role> role;  // only escalations that notified this role
+  std::optional<escalation_cursor> after;
   int limit = 100;
 };
 
-// Escalations, newest first, each with its request's id.
-std::vector<std::pair<model::request_id, model::escalation>> list_escalations(SQLite::Database& db,
-                                                                             const escalation_filter& filter);
+struct escalation_page {
+  std::vector<std::pair<model::request_id, model::escalation>> escalations;  // newest first, with their request
+  std::optional<escalation_cursor> next;                                       // set when more remain
+};
+
+// Escalations, newest first (by triggered_at, then id), a page at a time.
+escalation_page list_escalations(SQLite::Database& db, const escalation_filter& filter);
+
+// The cursor's text form in the API ("<triggered_at seconds>.<id>"), and back; nullopt for text
+// this API did not make.
+std::string format_cursor(const escalation_cursor& cursor);
+std::optional<escalation_cursor> parse_escalation_cursor(std::string_view text);
+
+// `team`'s open requests (new, open, pending_customer, escalated), from the counter kept by
+// save_request: one lookup, no scan.
+int open_requests(SQLite::Database& db, model::team team);
 
 // Every request with a warning or breach still to come, and when the next one falls due.
 std::vector<std::pair<model::request_id, model::instant>> pending_firings(SQLite::Database& db);

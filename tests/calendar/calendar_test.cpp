@@ -294,7 +294,7 @@ TEST_SUITE("calendar::business_calendar") {
     CHECK(nightly.between(at("2026-01-14T06:00:00Z"), at("2026-01-14T14:00:00Z")) == 8h);
   }
 
-  TEST_CASE("a nonexistent open moves forward by the gap; an ambiguous one is its earlier occurrence") {
+  TEST_CASE("a nonexistent open moves forward by the gap, an ambiguous one is its earlier occurrence") {
     const auto gap = schedule("S6a").open_intervals(at("2026-03-08T00:00:00Z"), at("2026-03-09T00:00:00Z"));
     REQUIRE(gap.size() == 1);
     CHECK(iso(gap[0].open) == "2026-03-08T10:30:00Z");  // 02:30 PST does not exist: 03:30 PDT

@@ -116,7 +116,7 @@ shifts = [
 zone = "UTC"
 shifts = [ { days = ["mon"], open = "02:00", close = "18:00" } ]
 holiday = ["2026-01-01"]
-)") == "calendars.toml:4:1: unknown key \"holiday\" in calendar \"support\"; expected one of zone, shifts, holidays");
+)") == "calendars.toml:4:1: unknown key \"holiday\" in calendar \"support\"; expected one of zone, shifts, holidays, replaces");
 
     CHECK(error_of(R"([calendars.support]
 zone = "UTC"

@@ -40,7 +40,7 @@ TEST_SUITE("config::tokens") {
     CHECK_FALSE(tokens.find(config::sha256_hex(token)));  // the stored hash is not a token
   }
 
-  TEST_CASE("a tokens file loads; anything unknown or malformed is refused at its position") {
+  TEST_CASE("a tokens file loads, anything unknown or malformed is refused at its position") {
     testing::temp_dir dir;
     const auto hash = config::sha256_hex("secret");
     const auto path = testing::write_file(
@@ -60,5 +60,15 @@ TEST_SUITE("config::tokens") {
     CHECK(error_of(dir, "[[token]]\nperson = \"x\"\nrole = \"se\"\nsha256 = \"ABC\"\n")
               .starts_with(file + ":4:10: sha256 must be 64 lower-case hex digits"));
     CHECK(error_of(dir, "[[token]]\nperson = \"x\"\nrole = \"se\"\n").starts_with(file + ":1:1: a token needs"));
+  }
+
+  TEST_CASE("a directory is refused as a tokens file") {
+    testing::temp_dir dir;
+    try {
+      config::load_token_file(dir.path().string());
+      FAIL("a directory loaded as a tokens file");
+    } catch (const config::error& e) {
+      CHECK(std::string(e.what()).find("is a directory") != std::string::npos);
+    }
   }
 }

@@ -4,9 +4,14 @@
 
 #include "model/json.hpp"
 #include "support/policy.hpp"
+#include "support/temp_dir.hpp"
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
+
+#include <array>
+#include <fstream>
+#include <sstream>
 
 using namespace switchboard;
 using namespace std::chrono_literals;
@@ -22,11 +27,14 @@ const model::actor se{"sam", model::role::se};
 // One request and its events, driven by the engine at the instants the engine names.
 class story {
  public:
-  explicit story(model::request_input input, model::instant filed) {
-    keep(engine::decide(policy(), {std::move(input), ce}, 1, filed));
+  explicit story(model::request_input input, model::instant filed,
+                 const engine::policy& policy = testing::shipped_policy())
+      : policy_(&policy) {
+    keep(engine::decide(*policy_, {std::move(input), ce}, 1, filed));
   }
 
-  static const engine::policy& policy() { return testing::shipped_policy(); }
+  static const engine::policy& shipped() { return testing::shipped_policy(); }
+  const engine::policy& policy() const { return *policy_; }
 
   // Processes everything due up to `end`, each at its own instant.
   void run_until(model::instant end) {
@@ -54,7 +62,7 @@ class story {
       if (e.type != "escalation.notified" && e.type != "escalation.brought_in") continue;
       std::string roles;
       for (const auto& r : e.data.at("notified").as_array()) roles += (roles.empty() ? "" : ",") + std::string(r.as_string());
-      if (!roles.empty()) out.emplace_back(model::format_instant(e.at), roles);
+      out.emplace_back(model::format_instant(e.at), roles);  // a skipped level would show as ""
     }
     return out;
   }
@@ -70,6 +78,7 @@ class story {
     }
   }
 
+  const engine::policy* policy_;
   model::request request_;
   std::vector<engine::event> events_;
 };
@@ -79,9 +88,155 @@ model::request_input trial_troubleshooting() {
   return input;
 }
 
+std::vector<std::string> split(std::string_view text, std::string_view separator) {
+  std::vector<std::string> out;
+  for (;;) {
+    const auto at = text.find(separator);
+    out.emplace_back(text.substr(0, at));
+    if (at == std::string_view::npos) return out;
+    text.remove_prefix(at + separator.size());
+  }
+}
+
+std::string trim(std::string_view text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  return std::string(text);
+}
+
+// "Fri 2026-11-20 17:00 PST" (the last four words of `words`): the instant, after checking the
+// weekday is that date's, so the README cannot name the wrong day either.
+model::instant pacific(const std::vector<std::string>& words) {
+  REQUIRE(words.size() >= 4);
+  const auto n = words.size();
+  const auto& zone = words[n - 1];
+  REQUIRE((zone == "PST" || zone == "PDT"));
+  const auto parsed = model::parse_instant(words[n - 3] + "T" + words[n - 2] + ":00" + (zone == "PST" ? "-08:00" : "-07:00"));
+  REQUIRE_MESSAGE(parsed, words[n - 3] << " " << words[n - 2]);
+  static const std::array<std::string_view, 7> days{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  const std::chrono::weekday day{std::chrono::floor<std::chrono::days>(*parsed + (zone == "PST" ? -8h : -7h))};
+  CHECK_MESSAGE(days[day.c_encoding()] == words[n - 4], words[n - 3] << " is a " << days[day.c_encoding()]);
+  return *parsed;
+}
+
+std::vector<std::string> words_of(std::string_view text) {
+  std::vector<std::string> out;
+  for (auto& w : split(trim(text), " "))
+    if (!w.empty()) out.push_back(w);
+  return out;
+}
+
+// One worked example of the README: what triggers a ladder when, and who is told when.
+struct example {
+  std::string trigger;  // "SLA breach", "concern stuck", "concern raised", "capacity over threshold"
+  model::instant at;
+  bool engaged = false;
+  std::vector<std::pair<std::string, model::instant>> notified;  // roles (comma-joined), instant
+};
+
+std::vector<example> readme_examples() {
+  std::ifstream in(testing::source_path("README.md"));
+  REQUIRE(in);
+  std::vector<example> out;
+  bool inside = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("<!-- escalation examples")) inside = true;
+    else if (line.starts_with("<!-- end of escalation examples")) inside = false;
+    if (!inside || !line.starts_with("| ") || line.starts_with("| trigger") || line.starts_with("| ---")) continue;
+    const auto cells = split(line, "|");
+    REQUIRE(cells.size() == 5);  // "", trigger, engaged, notified, ""
+    example e;
+    auto trigger = words_of(cells[1]);
+    e.at = pacific(trigger);
+    trigger.resize(trigger.size() - 4);
+    for (const auto& w : trigger) e.trigger += (e.trigger.empty() ? "" : " ") + w;
+    if (e.trigger.ends_with(",")) e.trigger.pop_back();
+    e.engaged = trim(cells[2]) == "yes";
+    for (const auto& item : split(cells[3], "·")) {
+      const auto words = words_of(item);
+      REQUIRE(words.size() == 5);
+      e.notified.emplace_back(words[0], pacific(words));
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// Replays one example through the engine and returns every notification up to its last instant.
+std::vector<std::pair<std::string, model::instant>> replay(const example& e) {
+  const auto& policy = testing::shipped_policy();
+  const auto end = e.notified.back().second;
+  std::vector<engine::event> events;
+  model::request subject;
+  auto keep = [&](const std::vector<engine::event>& recorded) {
+    for (const auto& x : recorded)
+      if (x.request == subject.id || subject.id == 0) {
+        engine::apply(subject, x);
+        events.push_back(x);
+      }
+  };
+  auto run_until = [&](model::instant until) {
+    while (auto due = engine::next_due(subject)) {
+      if (*due > until) break;
+      keep(engine::due(policy, subject, *due));
+    }
+  };
+  auto act = [&](model::instant now, engine::action_kind kind, const model::actor& who, json::object fields) {
+    run_until(now);
+    auto decided = engine::decide(policy, subject, {kind, std::move(fields), who}, now, subject.id + 1);
+    REQUIRE(std::holds_alternative<std::vector<engine::event>>(decided));
+    return std::get<std::vector<engine::event>>(decided);
+  };
+
+  if (e.trigger == "SLA breach") {
+    // A pre-sales request filed an hour of business time earlier breaches its first response then.
+    keep(engine::decide(policy, {trial_troubleshooting(), ce}, 1, e.at - 1h));
+    if (e.engaged) keep(act(e.at - 59min, engine::action_kind::engage_engineering, se, {{"message", "stuck"}}));
+    run_until(end);
+  } else if (e.trigger == "concern stuck") {
+    keep(engine::decide(policy, {testing::make_input(model::request_kind::concern), ce}, 1, e.at - 1min));
+    keep(act(e.at, engine::action_kind::mark_stuck, ce, {{"message", "stuck"}}));
+    run_until(end);
+  } else if (e.trigger == "concern raised") {
+    keep(engine::decide(policy, {testing::make_input(model::request_kind::how_to), ce}, 1, e.at - 1min));
+    const auto raised = act(e.at, engine::action_kind::raise_concern, ce, {{"message", "not in the customer's interest"}});
+    subject = {};
+    for (const auto& x : raised)
+      if (x.request == 2) engine::apply(subject, x);
+    run_until(end);
+  } else if (e.trigger == "capacity over threshold") {
+    keep(engine::decide(policy, {testing::make_input(model::request_kind::how_to), ce}, 1, e.at));
+    keep(engine::open_capacity_escalation(policy, subject, {model::team::se, 40, 41, false}, {1}, e.at));
+    run_until(end);
+  } else {
+    FAIL("unknown trigger in the README: " << e.trigger);
+  }
+  REQUIRE_FALSE(subject.escalations.empty());
+  // A raised concern escalates later, at its deadline; every other trigger starts the ladder then.
+  if (e.trigger != "concern raised") CHECK(subject.escalations.front().triggered_at == e.at);
+  std::vector<std::pair<std::string, model::instant>> out;
+  for (const auto& x : events) {
+    if (x.type != "escalation.notified") continue;
+    std::string roles;
+    for (const auto& r : x.data.at("notified").as_array()) roles += (roles.empty() ? "" : ",") + std::string(r.as_string());
+    out.emplace_back(roles, x.at);
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_SUITE("engine::escalation") {
+  TEST_CASE("every worked example in the README's Escalation ladders section is what the engine does") {
+    const auto examples = readme_examples();
+    REQUIRE(examples.size() >= 6);
+    for (const auto& e : examples) {
+      CAPTURE(e.trigger);
+      CAPTURE(model::format_instant(e.at));
+      CHECK(replay(e) == e.notified);
+    }
+  }
+
   TEST_CASE("an SLA breach climbs to VP Sales when Engineering is not engaged, repeating until acknowledged") {
     // Filed Friday 15:00 Pacific: the 1-hour first response breaches at 16:00.
     story s(trial_troubleshooting(), at("2026-11-20T15:00:00-08:00"));
@@ -164,15 +319,15 @@ TEST_SUITE("engine::escalation") {
     CHECK(about.request().children == std::vector<model::request_id>{2});
 
     // Left unresolved, the concern climbs by itself at that instant.
-    auto unresolved = engine::due(story::policy(), concern, at("2026-11-24T09:30:00-08:00"));
+    auto unresolved = engine::due(story::shipped(), concern, at("2026-11-24T09:30:00-08:00"));
     REQUIRE(unresolved.size() == 2);
     CHECK(unresolved[0].type == "escalation.triggered");
     CHECK(unresolved[0].at == at("2026-11-24T09:30:00-08:00"));
     CHECK(unresolved[1].data.at("notified") == json::array{"vp_technical_success"});
-    CHECK(engine::due(story::policy(), concern, at("2026-11-24T09:29:59-08:00")).empty());
+    CHECK(engine::due(story::shipped(), concern, at("2026-11-24T09:29:59-08:00")).empty());
   }
 
-  TEST_CASE("a stuck concern climbs at once; bring_in notifies whom VP Technical Success names") {
+  TEST_CASE("a stuck concern climbs at once, bring_in notifies whom VP Technical Success names") {
     auto concern_input = testing::make_input(model::request_kind::concern, "acme", model::customer_stage::trial);
     story waiting(concern_input, at("2026-11-23T09:00:00-08:00"));
     // Filed directly here (the API only opens concerns through raise_concern): no deadline was set,
@@ -198,17 +353,181 @@ TEST_SUITE("engine::escalation") {
     CHECK(std::holds_alternative<std::vector<engine::event>>(acknowledged));
   }
 
-  TEST_CASE("the capacity ladder asks Head of CS for the order of work when a team crosses its threshold") {
-    story s(trial_troubleshooting(), at("2026-11-23T09:00:00-08:00"));
-    const auto threshold = story::policy().ladders.at("capacity").thresholds.at(model::team::se);
-    CHECK(engine::capacity_crossed(story::policy(), s.request(), threshold, {1}, at("2026-11-23T09:00:00-08:00")).empty());
-    const auto events =
-        engine::capacity_crossed(story::policy(), s.request(), threshold + 1, {7, 3, 1}, at("2026-11-23T09:00:00-08:00"));
+  TEST_CASE("the capacity ladder starts once per crossing, only while no capacity escalation of the team is unresolved") {
+    const auto& policy = story::shipped();
+    const auto threshold = policy.ladders.at("capacity").thresholds.at(model::team::se);  // 40
+    using load = engine::team_load;
+    CHECK(engine::capacity_crossed(policy, load{model::team::se, threshold, threshold + 1, false}));
+    CHECK(engine::capacity_crossed(policy, load{model::team::se, threshold - 3, threshold + 1, false}));
+    CHECK_FALSE(engine::capacity_crossed(policy, load{model::team::se, threshold + 1, threshold + 2, false}));  // already over
+    CHECK_FALSE(engine::capacity_crossed(policy, load{model::team::se, threshold - 1, threshold, false}));      // not over
+    CHECK_FALSE(engine::capacity_crossed(policy, load{model::team::se, threshold, threshold + 1, true}));       // one is unresolved
+    CHECK_FALSE(engine::capacity_crossed(policy, load{model::team::engineering_discussion, 0, 1000, false}));   // no threshold
+
+    story s(trial_troubleshooting(), at("2026-11-21T10:00:00-08:00"));  // a Saturday
+    const auto events = engine::open_capacity_escalation(policy, s.request(), load{model::team::se, 40, 41, false},
+                                                         {7, 3, 1}, at("2026-11-21T10:00:00-08:00"));
     REQUIRE(events.size() == 2);
     CHECK(events[0].type == "escalation.triggered");
     CHECK(events[0].data.at("escalation").at("related") == json::array{7, 3, 1});
+    CHECK(events[0].data.at("escalation").at("team") == "se");
+    CHECK(events[0].data.at("escalation").at("reason").as_string().starts_with("se has 41 open requests"));
     CHECK(events[1].type == "escalation.notified");
     CHECK(events[1].data.at("notified") == json::array{"head_of_cs"});
-    CHECK(events[1].at == at("2026-11-23T09:00:00-08:00"));
+    // At once means at the trigger instant, even on a Saturday; the 8-hour repeat counts business
+    // time from the next opening: Monday 02:00 + 8 h.
+    CHECK(events[1].at == at("2026-11-21T10:00:00-08:00"));
+    CHECK(events[1].data.at("escalation").at("next_at") == "2026-11-23T18:00:00Z");
+  }
+
+  TEST_CASE("at once is the trigger instant: a breach at Friday 18:00 reaches Head of CS then, the 2h level Monday 04:00") {
+    // A standard-tier request filed on a Sunday has its 80-hour resolution deadline at the very
+    // end of the week: Friday 18:00, a closing instant.
+    auto input = testing::make_input(model::request_kind::troubleshooting, "acme", model::customer_stage::production);
+    input.customer.tier = "standard";
+    story s(input, at("2026-11-15T12:00:00-08:00"));
+    REQUIRE(std::holds_alternative<std::vector<engine::event>>(
+        s.act(at("2026-11-16T03:00:00-08:00"), engine::action_kind::respond, se, {{"message", "Looking"}})));
+    s.run_until(at("2026-11-23T11:00:00-08:00"));
+    CHECK(s.notifications() == std::vector<std::pair<std::string, std::string>>{
+                                   {"2026-11-21T02:00:00Z", "head_of_cs"},            // Fri 18:00, the breach itself
+                                   {"2026-11-23T12:00:00Z", "vp_technical_success"},  // Mon 02:00 + 2 business hours
+                                   {"2026-11-23T14:00:00Z", "vp_sales"},              // Mon 02:00 + 4
+                                   {"2026-11-23T18:00:00Z", "vp_sales"},              // repeated 4 business hours on
+                               });
+    REQUIRE(s.request().escalations.size() == 1);
+    CHECK(s.request().escalations[0].triggered_at == at("2026-11-20T18:00:00-08:00"));
+    CHECK(s.request().escalations[0].reason.starts_with("resolution breached"));
+  }
+
+  TEST_CASE("a concern outside business hours reaches VP Technical Success at once, stuck or unresolved") {
+    // Stuck on a Saturday: told then, not at Monday's opening, and repeated 8 business hours on.
+    auto concern_input = testing::make_input(model::request_kind::concern, "acme", model::customer_stage::trial);
+    story stuck(concern_input, at("2026-11-21T09:00:00-08:00"));
+    REQUIRE(std::holds_alternative<std::vector<engine::event>>(stuck.act(
+        at("2026-11-21T10:00:00-08:00"), engine::action_kind::mark_stuck, ce, {{"message", "SE will not move the fix"}})));
+    stuck.run_until(at("2026-11-23T10:00:00-08:00"));
+    CHECK(stuck.notifications() == std::vector<std::pair<std::string, std::string>>{
+                                       {"2026-11-21T18:00:00Z", "vp_technical_success"},  // Sat 10:00
+                                       {"2026-11-23T18:00:00Z", "vp_technical_success"},  // Mon 02:00 + 8 h
+                                   });
+
+    // Raised on a Saturday, unresolved for 16 business hours: Monday 18:00, a closing instant,
+    // is when it escalates and when VP Technical Success is told, not Tuesday 02:00.
+    story about(trial_troubleshooting(), at("2026-11-20T09:00:00-08:00"));
+    auto raised = about.act(at("2026-11-21T10:00:00-08:00"), engine::action_kind::raise_concern,
+                            model::actor{"avery", model::role::ae}, {{"message", "SE's plan delays the trial"}});
+    REQUIRE(std::holds_alternative<std::vector<engine::event>>(raised));
+    model::request concern;
+    for (const auto& e : std::get<std::vector<engine::event>>(raised))
+      if (e.request == 2) engine::apply(concern, e);
+    REQUIRE(concern.concern_escalates_at);
+    CHECK(*concern.concern_escalates_at == at("2026-11-23T18:00:00-08:00"));
+    const auto climbed = engine::due(story::shipped(), concern, at("2026-11-23T18:00:00-08:00"));
+    REQUIRE(climbed.size() == 2);
+    CHECK(climbed[1].type == "escalation.notified");
+    CHECK(climbed[1].at == at("2026-11-23T18:00:00-08:00"));
+  }
+
+  TEST_CASE("a level whose condition does not hold is skipped without an event beside the real alert") {
+    story s(trial_troubleshooting(), at("2026-11-20T15:00:00-08:00"));
+    s.run_until(at("2026-11-23T04:00:00-08:00"));
+    // At Monday 04:00 both 4-hour levels fall due: VP Sales is told, the Head of Engineering
+    // level (Engineering not engaged) leaves no trace.
+    std::vector<std::string> at_monday;
+    for (const auto& e : s.events())
+      if (e.at == at("2026-11-23T04:00:00-08:00")) at_monday.push_back(e.type);
+    CHECK(at_monday == std::vector<std::string>{"escalation.notified"});
+    for (const auto& e : s.events()) {
+      CHECK(e.type != "escalation.skipped");
+      if (e.type == "escalation.notified") CHECK_FALSE(e.data.at("notified").as_array().empty());
+    }
+    CHECK(s.request().escalations[0].notifications.size() == 3);
+    CHECK(s.request().escalations[0].next_level == 4);
+    CHECK(*s.request().escalations[0].next_at == at("2026-11-23T08:00:00-08:00"));
+  }
+
+  TEST_CASE("a level skipped with nobody else due is recorded as escalation.skipped, never as a notification") {
+    auto policy = story::shipped();
+    auto& levels = policy.ladders.at("sla_breach").levels;
+    levels = {levels[0], levels[2]};  // Head of CS at once, Head of Engineering after 4h if engaged
+    story s(trial_troubleshooting(), at("2026-11-23T09:00:00-08:00"), policy);
+    s.run_until(at("2026-11-24T00:00:00-08:00"));
+    std::vector<std::pair<std::string, std::string>> climbed;
+    for (const auto& e : s.events())
+      if (e.type.starts_with("escalation.")) climbed.emplace_back(e.type, model::format_instant(e.at));
+    CHECK(climbed == std::vector<std::pair<std::string, std::string>>{
+                         {"escalation.triggered", "2026-11-23T18:00:00Z"},
+                         {"escalation.notified", "2026-11-23T18:00:00Z"},
+                         {"escalation.skipped", "2026-11-23T22:00:00Z"},   // 14:00: not engaged
+                         {"escalation.notified", "2026-11-24T02:00:00Z"},  // repeat of Head of CS, 4h after 14:00
+                     });
+    CHECK(s.notifications() == std::vector<std::pair<std::string, std::string>>{
+                                   {"2026-11-23T18:00:00Z", "head_of_cs"}, {"2026-11-24T02:00:00Z", "head_of_cs"}});
+  }
+
+  TEST_CASE("notified events carry only what changed, so a repeating ladder's events stay the same size") {
+    story s(trial_troubleshooting(), at("2026-11-20T15:00:00-08:00"));
+    s.run_until(at("2026-12-18T00:00:00Z"));  // four weeks of 4-hourly repeats
+    std::vector<std::size_t> sizes;
+    for (const auto& e : s.events()) {
+      if (e.type != "escalation.notified") continue;
+      CHECK_FALSE(e.data.at("escalation").as_object().contains("notifications"));
+      sizes.push_back(json::serialize(e.data).size());
+    }
+    REQUIRE(sizes.size() > 40);
+    CHECK(sizes.back() == sizes[4]);  // the 2nd repeat and the last one
+    // The folded escalation still has every notification.
+    CHECK(s.request().escalations[0].notifications.size() == sizes.size());
+    const auto& last = s.events().back();
+    CHECK(last.data.at("level") == 4);
+    CHECK(last.data.at("why") == "sla_breach: still unacknowledged, repeating level 4");
+  }
+
+  TEST_CASE("events written in the old shape, a whole escalation per notification, still fold") {
+    // As PR-era databases hold them: escalation.notified with the whole escalation, and a
+    // skipped level as a notification of nobody.
+    const auto old_escalation = [](int notified, std::size_t next_level, const char* next_at) {
+      json::array notifications;
+      if (notified >= 1)
+        notifications.push_back(json::object{{"level", 1}, {"roles", json::array{"head_of_cs"}},
+                                             {"at", "2026-11-21T00:00:00Z"}, {"why", "sla_breach: level 1 after 0s of business time"}});
+      if (notified >= 2)
+        notifications.push_back(json::object{{"level", 2}, {"roles", json::array{"vp_technical_success"}},
+                                             {"at", "2026-11-21T02:00:00Z"}, {"why", "sla_breach: level 2 after 2h of business time"}});
+      return json::object{{"id", "1-1"},          {"ladder", "sla_breach"},  {"reason", "first_response breached (SLA policy pre-sales)"},
+                          {"state", "open"},      {"triggered_at", "2026-11-21T00:00:00Z"},
+                          {"next_level", next_level}, {"next_at", next_at},  {"notifications", std::move(notifications)},
+                          {"closed_by", nullptr}, {"related", json::array{}}};
+    };
+    // A how-to has no clocks, so only the ladder falls due.
+    story s(testing::make_input(model::request_kind::how_to), at("2026-11-20T15:00:00-08:00"));
+    auto state = s.request();
+    const std::vector<engine::event> old_events{
+        {1, "escalation.triggered", at("2026-11-21T00:00:00Z"), "system",
+         json::object{{"escalation", old_escalation(0, 0, "2026-11-21T00:00:00Z")}, {"status", "escalated"}}},
+        {1, "escalation.notified", at("2026-11-21T00:00:00Z"), "system",
+         json::object{{"escalation", old_escalation(1, 1, "2026-11-21T02:00:00Z")}, {"notified", json::array{"head_of_cs"}},
+                      {"level", 1}, {"why", "sla_breach: level 1 after 0s of business time"}}},
+        {1, "escalation.notified", at("2026-11-21T02:00:00Z"), "system",
+         json::object{{"escalation", old_escalation(2, 2, "2026-11-23T12:00:00Z")},
+                      {"notified", json::array{"vp_technical_success"}}, {"level", 2}, {"why", "sla_breach: level 2"}}},
+        {1, "escalation.notified", at("2026-11-23T12:00:00Z"), "system",
+         json::object{{"escalation", old_escalation(2, 3, "2026-11-23T12:00:00Z")}, {"notified", json::array{}},
+                      {"level", 3}, {"why", "level skipped: its condition does not hold"}}},
+    };
+    for (const auto& e : old_events) engine::apply(state, e);
+    REQUIRE(state.escalations.size() == 1);
+    CHECK(state.escalations[0].notifications.size() == 2);
+    CHECK(state.escalations[0].next_level == 3);
+    CHECK(state.status == model::request_status::escalated);
+    // The engine carries on from the old state in the new shape.
+    const auto next = engine::due(story::shipped(), state, at("2026-11-23T12:00:00Z"));
+    REQUIRE(next.size() == 1);
+    CHECK(next[0].data.at("notified") == json::array{"vp_sales"});
+    for (const auto& e : next) engine::apply(state, e);
+    CHECK(state.escalations[0].notifications.size() == 3);
+    CHECK(state.escalations[0].notifications.back().roles == std::vector{model::role::vp_sales});
+    CHECK(*state.escalations[0].next_at == at("2026-11-23T16:00:00Z"));
   }
 }

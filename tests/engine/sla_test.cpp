@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <optional>
 #include <random>
 
 using namespace switchboard;
@@ -91,9 +92,118 @@ class simulation {
   std::vector<engine::event> events_;
 };
 
+// The shipped rules with one SLA policy, "standard", on "office" (weekdays 09:00-17:00 UTC):
+// a resolution target (and first_response when `first` is set), no escalation ladders.
+engine::policy office_policy(std::chrono::seconds resolution, std::int64_t warning_millionths,
+                             std::vector<std::chrono::year_month_day> holidays = {},
+                             std::optional<std::chrono::seconds> first = std::nullopt) {
+  auto policy = testing::shipped_policy();
+  policy.ladders.clear();
+  std::vector<calendar::weekly_shift> shifts;
+  for (unsigned day = 1; day <= 5; ++day) shifts.push_back(calendar::daily_shift(std::chrono::weekday{day}, 9h, 17h));
+  sla::policy_set set;
+  set.calendars.emplace("office", calendar::business_calendar::make({"office", "UTC", shifts, std::move(holidays)}));
+  sla::policy standard;
+  standard.name = "standard";
+  standard.calendar = "office";
+  if (first)
+    standard.metrics.push_back({model::sla_metric::first_response, *first, 500'000, {model::request_status::pending_customer}});
+  standard.metrics.push_back(
+      {model::sla_metric::resolution, resolution, warning_millionths, {model::request_status::pending_customer}});
+  set.policies.push_back(std::move(standard));
+  policy.sla = std::move(set);
+  return policy;
+}
+
+// The used_seconds each event of `type` carries for `metric`, in order.
+std::vector<std::int64_t> used_in(const std::vector<engine::event>& events, std::string_view type,
+                                  model::sla_metric metric) {
+  std::vector<std::int64_t> out;
+  for (const auto& e : events)
+    if (e.type == type && e.data.at("clock").at("metric").as_string() == model::to_string(metric))
+      out.push_back(e.data.at("clock").at("used_seconds").as_int64());
+  return out;
+}
+
 }  // namespace
 
 TEST_SUITE("engine::sla") {
+  TEST_CASE("0.7 of 3 minutes warns at 126 s, and warning and breach events carry the time used then") {
+    const auto policy = office_policy(3min, 700'000);
+    simulation sim(policy);
+    const auto filed = at("2026-12-01T16:58:00Z");  // Tuesday, 2 minutes before closing
+    const auto id = sim.file(filed, customer_request(model::customer_stage::production, "premium"));
+    sim.run_until(at("2026-12-03T00:00:00Z"));
+    CHECK(sim.instants(id, "sla.warning", model::sla_metric::resolution) == std::vector{at("2026-12-02T09:00:06Z")});
+    CHECK(sim.instants(id, "sla.breached", model::sla_metric::resolution) == std::vector{at("2026-12-02T09:01:00Z")});
+    CHECK(used_in(sim.events(), "sla.warning", model::sla_metric::resolution) == std::vector<std::int64_t>{126});
+    CHECK(used_in(sim.events(), "sla.breached", model::sla_metric::resolution) == std::vector<std::int64_t>{180});
+  }
+
+  TEST_CASE("a breached clock honours pause_on: no time is used while pending on the customer") {
+    const auto policy = office_policy(1h, 750'000);
+    simulation sim(policy);
+    const auto id = sim.file(at("2026-12-01T09:00:00Z"), customer_request(model::customer_stage::production, "premium"));
+    sim.act(at("2026-12-01T10:30:00Z"), id, engine::action_kind::pend);  // 30 minutes overdue
+    CHECK(sim.instants(id, "sla.breached", model::sla_metric::resolution) == std::vector{at("2026-12-01T10:00:00Z")});
+    CHECK(sim.instants(id, "sla.paused", model::sla_metric::resolution) == std::vector{at("2026-12-01T10:30:00Z")});
+    const auto& paused = sim.request(id).clocks[0];
+    CHECK(paused.state == model::clock_state::paused);
+    CHECK(paused.breached);
+    CHECK(sla::used(paused, policy.sla.calendar("office"), at("2026-12-03T16:00:00Z")) == 90min);
+
+    sim.act(at("2026-12-03T16:00:00Z"), id, engine::action_kind::customer_reply);  // two days later
+    const auto& resumed = sim.request(id).clocks[0];
+    CHECK(resumed.state == model::clock_state::breached);
+    CHECK(sla::used(resumed, policy.sla.calendar("office"), at("2026-12-03T16:15:00Z")) == 105min);
+    sim.run_until(at("2026-12-10T00:00:00Z"));
+    CHECK(sim.instants(id, "sla.breached", model::sla_metric::resolution).size() == 1);  // once
+  }
+
+  TEST_CASE("a restart with Christmas Eve added as a holiday moves the breach off the holiday") {
+    const auto before = office_policy(4h, 750'000);
+    simulation sim(before);
+    // Wednesday 15:00: 2 h used by closing, so 2 h more on Thursday the 24th.
+    const auto id = sim.file(at("2026-12-23T15:00:00Z"), customer_request(model::customer_stage::production, "premium"));
+    CHECK(sim.request(id).clocks[0].deadline == at("2026-12-24T11:00:00Z"));
+
+    const auto after = office_policy(4h, 750'000, {2026y / std::chrono::December / 24});
+    auto request = model::request_from_json(model::to_json(sim.request(id)));  // as stored
+    const auto events = engine::retime(after, request, at("2026-12-23T20:00:00Z"));
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].type == "sla.retimed");
+    CHECK(events[0].at == at("2026-12-23T20:00:00Z"));
+    CHECK(events[0].data.at("before").at("deadline").as_string() == "2026-12-24T11:00:00Z");
+    CHECK(events[0].data.at("clock").at("deadline").as_string() == "2026-12-25T11:00:00Z");
+    for (const auto& e : events) engine::apply(request, e);
+    CHECK(engine::next_due(request) == at("2026-12-25T10:00:00Z"));  // the warning, at 3 h
+    CHECK(engine::due(after, request, at("2026-12-24T23:59:59Z")).empty());
+    const auto fired = engine::due(after, request, at("2026-12-25T12:00:00Z"));
+    REQUIRE(fired.size() == 2);
+    CHECK(fired[0].type == "sla.warning");
+    CHECK(fired[0].at == at("2026-12-25T10:00:00Z"));
+    CHECK(fired[1].type == "sla.breached");
+    CHECK(fired[1].at == at("2026-12-25T11:00:00Z"));
+    // Nothing changed: nothing to re-time.
+    CHECK(engine::retime(after, request, at("2026-12-23T20:00:01Z")).empty());
+  }
+
+  TEST_CASE("a restart with a longer policy target re-times the open clock, not the met one") {
+    const auto before = office_policy(4h, 750'000, {}, 1h);
+    simulation sim(before);
+    const auto id = sim.file(at("2026-12-01T09:00:00Z"), customer_request(model::customer_stage::production, "premium"));
+    sim.act(at("2026-12-01T09:30:00Z"), id, engine::action_kind::respond);
+    const auto after = office_policy(8h, 500'000, {}, 2h);
+    const auto events = engine::retime(after, sim.request(id), at("2026-12-01T10:00:00Z"));
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].data.at("clock").at("metric").as_string() == "resolution");
+    CHECK(events[0].data.at("clock").at("target_seconds").as_int64() == 8 * 3600);
+    CHECK(events[0].data.at("clock").at("warning_at_seconds").as_int64() == 4 * 3600);
+    CHECK(events[0].data.at("clock").at("deadline").as_string() == "2026-12-01T17:00:00Z");
+    CHECK(events[0].data.at("clock").at("warning_deadline").as_string() == "2026-12-01T13:00:00Z");
+    CHECK(events[0].data.at("before").at("target_seconds").as_int64() == 4 * 3600);
+  }
+
   TEST_CASE("a pre-sales request filed Friday 17:30 Pacific breaches Monday 02:30, warned at 02:15") {
     simulation sim(testing::shipped_policy());
     const auto id = sim.file(at("2026-11-20T17:30:00-08:00"), customer_request(model::customer_stage::trial, ""));

@@ -31,7 +31,7 @@ TEST_SUITE("integration::cli") {
     CHECK(filed.out.find("Why: ") != std::string::npos);
 
     const auto json_filed = cli({"--server", server.url(), "--token", testing::token_for(model::role::ce), "--json", "file", "--kind", "feature_request",
-                                 "--customer", "globex", "--stage", "production", "--tier", "enterprise", "--title",
+                                 "--customer", "globex", "--customer-name", "Globex", "--stage", "production", "--tier", "enterprise", "--title",
                                  "SAML groups"});
     CHECK(json_filed.exit_code == 0);
     const auto created = boost::json::parse(json_filed.out).as_object();
@@ -90,7 +90,7 @@ TEST_SUITE("integration::cli") {
 }
 
 TEST_SUITE("integration::cli") {
-  TEST_CASE("token new appends a hashed entry the server accepts; act and escalations work as their roles") {
+  TEST_CASE("token new appends a hashed entry the server accepts, act and escalations work as their roles") {
     testing::temp_dir dir;
     const auto tokens = dir.file("tokens.toml");
     const auto made = cli({"token", "new", "--person", "dana", "--role", "se", "--append", tokens});
@@ -120,5 +120,39 @@ TEST_SUITE("integration::cli") {
     const auto anonymous = cli({"--server", server.url(), "list"});
     CHECK(anonymous.exit_code == 1);
     CHECK(anonymous.err.find("unauthenticated") != std::string::npos);
+  }
+}
+
+TEST_SUITE("integration::cli") {
+  TEST_CASE("terminal control characters in stored text are shown escaped, and kept in JSON output") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    // An OSC that retitles the terminal, a CSI (ESC [ and the C1 form U+009B) that clears it,
+    // a carriage return that hides what came before, and DEL; newline and tab are kept.
+    const std::string title = "Search\x1b]0;pwned\x07 is \x1b[2Jdown\r\xc2\x9b" "2J\x7f\tnow";
+    auto ce = server.client(model::role::ce);
+    const auto filed = ce.post_json(
+        "/v1/requests", boost::json::serialize(boost::json::object{
+                            {"kind", "how_to"},
+                            {"customer", boost::json::object{{"id", "acme"}, {"name", "Acme\x1b[31m"}, {"stage", "trial"}}},
+                            {"title", title}}));
+    REQUIRE(filed.status == 201);
+    const std::vector<std::string> server_args{"--server", server.url(), "--token", testing::token_for(model::role::ce)};
+    const std::vector<std::vector<std::string>> commands{{"show", "1"}, {"list"}};
+    for (const auto& command : commands) {
+      auto args = server_args;
+      args.insert(args.end(), command.begin(), command.end());
+      const auto shown = cli(args);
+      CAPTURE(shown.out);
+      REQUIRE(shown.exit_code == 0);
+      for (const char* raw : {"\x1b", "\x07", "\r", "\xc2\x9b", "\x7f"}) CHECK(shown.out.find(raw) == std::string::npos);
+      CHECK(shown.out.find("Search\\x1b]0;pwned\\x07 is \\x1b[2Jdown\\x0d\\u009b2J\\x7f\tnow") != std::string::npos);
+    }
+    auto args = server_args;
+    args.insert(args.begin(), "--json");
+    args.insert(args.end(), {"show", "1"});
+    const auto as_json = cli(args);
+    REQUIRE(as_json.exit_code == 0);
+    CHECK(boost::json::parse(as_json.out).at("title").as_string() == title);
   }
 }

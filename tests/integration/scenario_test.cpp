@@ -39,7 +39,7 @@ std::vector<recorded> events_of(http::client& client, std::int64_t id) {
 }  // namespace
 
 TEST_SUITE("integration::scenario") {
-  TEST_CASE("Friday afternoon: CE files, starts, hands off; SE engages Engineering; the SLA breaches; the ladder "
+  TEST_CASE("Friday afternoon: CE files, starts, hands off, SE engages Engineering, the SLA breaches, the ladder "
             "climbs to VP Technical Success, who acknowledges") {
     testing::temp_dir dir;
     testing::server_process server(

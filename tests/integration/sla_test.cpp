@@ -10,6 +10,8 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <fstream>
 #include <thread>
 
 using namespace switchboard;
@@ -49,10 +51,170 @@ std::string plus_seconds(const std::string& iso, int seconds) {
   return model::format_instant(*model::parse_instant(iso) + std::chrono::seconds{seconds});
 }
 
+// A config with an "office" calendar (weekdays 09:00-17:00 UTC, named `calendar`, with
+// `calendar_extra` lines such as holidays or replaces) and a "standard" policy on it for
+// troubleshooting: resolution in `target`, warning at half of it. No escalation ladders.
+std::string office_config(const testing::temp_dir& dir, std::string_view calendar, std::string_view calendar_extra,
+                          std::string_view target = "1h") {
+  return testing::config_on_always_calendar(dir, fmt::format(R"(
+[calendars.{0}]
+zone = "UTC"
+shifts = [{{ days = ["mon", "tue", "wed", "thu", "fri"], open = "09:00", close = "17:00" }}]
+{1}
+
+[[sla.policy]]
+name = "standard"
+kinds = ["troubleshooting"]
+calendar = "{0}"
+metrics = [{{ metric = "resolution", target = "{2}", warning = 0.5 }}]
+)",
+                                                             calendar, calendar_extra, target));
+}
+
+std::string describe(const std::vector<std::pair<std::string, std::string>>& events) {
+  std::string out;
+  for (const auto& [type, at] : events) out += type + " at " + at + ", ";
+  return out;
+}
+
+// Polls `condition` until it holds or 30 s pass.
+template <typename Condition>
+bool eventually(Condition condition) {
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+// The 1-based line of the first line of `file` that starts with `text`.
+int line_of(const std::string& file, std::string_view text) {
+  std::ifstream in(file);
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number)
+    if (line.starts_with(text)) return number;
+  return 0;
+}
+
 }  // namespace
 
 TEST_SUITE("integration::sla") {
-  TEST_CASE("a request shows its clocks; pend pauses them, a reply resumes, respond meets") {
+  TEST_CASE("a restart with Christmas Eve added as a holiday re-times the open clock and the scheduler follows") {
+    testing::temp_dir dir;
+    const auto database = dir.file("switchboard.db");
+    std::int64_t id = 0;
+    std::chrono::seconds late{0};  // how far past 16:40:00 the simulated clock had moved at filing
+    {
+      const auto config = office_config(dir, "office", "");
+      testing::server_process server({config, database, {"--clock-start", "2026-12-23T16:40:00Z"}});
+      auto client = server.client(model::role::se);
+      const auto created = json::parse(client.post_json("/v1/requests", std::string(troubleshooting)).body).as_object();
+      id = created.at("id").as_int64();
+      late = *model::parse_instant(created.at("created_at").as_string()) - *model::parse_instant("2026-12-23T16:40:00Z");
+      REQUIRE(late < 20min);  // Wednesday: 20 min used by closing, 40 more on Thursday the 24th
+      CHECK(clock_of(created, "resolution").at("deadline").as_string() ==
+            model::format_instant(*model::parse_instant("2026-12-24T09:40:00Z") + late));
+      server.kill();
+    }
+    auto expected_at = [&](std::string_view iso) { return model::format_instant(*model::parse_instant(iso) + late); };
+
+    // Restarted in the evening of the 24th: under the old calendar the breach (09:40 on the
+    // holiday) would be recorded at once. With the holiday it is due Friday the 25th.
+    const auto config = office_config(dir, "office", "holidays = [\"2026-12-24\"]");
+    testing::server_process server({config, database, {"--clock-start", "2026-12-24T20:00:00Z", "--clock-speed", "20000"}});
+    auto client = server.client(model::role::se);
+    const auto request = get_object(client, "/v1/requests/" + std::to_string(id));
+    CHECK(clock_of(request, "resolution").at("deadline").as_string() == expected_at("2026-12-25T09:40:00Z"));
+    const auto events = get_object(client, "/v1/requests/" + std::to_string(id) + "/events").at("events").as_array();
+    const auto retimed = std::find_if(events.begin(), events.end(),
+                                      [](const json::value& e) { return e.at("type").as_string() == "sla.retimed"; });
+    REQUIRE(retimed != events.end());
+    // At start-up (the simulated clock has run on a little by then), before the new warning.
+    const std::string retimed_at(retimed->at("at").as_string());
+    CHECK(retimed_at >= "2026-12-24T20:00:00Z");
+    CHECK(retimed_at < expected_at("2026-12-25T09:10:00Z"));
+    CHECK(retimed->at("data").at("before").at("deadline").as_string() == expected_at("2026-12-24T09:40:00Z"));
+
+    CHECK(eventually([&] { return clock_events(client, id).size() >= 2; }));
+    const auto recorded = clock_events(client, id);
+    CAPTURE(describe(recorded));
+    CHECK(recorded == std::vector<std::pair<std::string, std::string>>{
+                          {"sla.warning", expected_at("2026-12-25T09:10:00Z")},
+                          {"sla.breached", expected_at("2026-12-25T09:40:00Z")}});
+    const auto breached = get_object(client, "/v1/requests/" + std::to_string(id));
+    CHECK(clock_of(breached, "resolution").at("state").as_string() == "breached");
+  }
+
+  TEST_CASE("a restart with a longer policy target re-times the open clock") {
+    testing::temp_dir dir;
+    const auto database = dir.file("switchboard.db");
+    std::int64_t id = 0;
+    std::chrono::seconds late{0};
+    {
+      testing::server_process server({office_config(dir, "office", ""), database, {"--clock-start", "2026-12-01T09:00:00Z"}});
+      auto client = server.client(model::role::se);
+      const auto created = json::parse(client.post_json("/v1/requests", std::string(troubleshooting)).body).as_object();
+      id = created.at("id").as_int64();
+      late = *model::parse_instant(created.at("created_at").as_string()) - *model::parse_instant("2026-12-01T09:00:00Z");
+      server.kill();
+    }
+    testing::server_process server({office_config(dir, "office", "", "3h"), database,
+                                    {"--clock-start", "2026-12-01T09:30:00Z", "--clock-speed", "20000"}});
+    auto client = server.client(model::role::se);
+    const auto request = get_object(client, "/v1/requests/" + std::to_string(id));
+    CHECK(clock_of(request, "resolution").at("target_seconds").as_int64() == 3 * 3600);
+    CHECK(clock_of(request, "resolution").at("deadline").as_string() ==
+          model::format_instant(*model::parse_instant("2026-12-01T12:00:00Z") + late));
+    // Under the old 1 h target the warning was due at 09:30 and the breach at 10:00.
+    CHECK(eventually([&] { return clock_events(client, id).size() >= 2; }));
+    const auto recorded = clock_events(client, id);
+    CAPTURE(describe(recorded));
+    CHECK(recorded == std::vector<std::pair<std::string, std::string>>{
+                                          {"sla.warning", model::format_instant(*model::parse_instant("2026-12-01T10:30:00Z") + late)},
+                                          {"sla.breached", model::format_instant(*model::parse_instant("2026-12-01T12:00:00Z") + late)}});
+  }
+
+  TEST_CASE("a calendar open clocks use cannot be renamed away: start-up and rules check --db refuse, replaces maps it") {
+    testing::temp_dir dir;
+    const auto database = dir.file("switchboard.db");
+    std::int64_t id = 0;
+    {
+      testing::server_process server({office_config(dir, "office", ""), database, {}});
+      auto client = server.client(model::role::se);
+      id = json::parse(client.post_json("/v1/requests", std::string(troubleshooting)).body).at("id").as_int64();
+      REQUIRE(server.terminate() == 0);
+    }
+
+    // Renamed without saying so: one open clock would lose its calendar.
+    const auto renamed = office_config(dir, "office_hours", "");
+    const auto where = fmt::format("{}:{}:1: calendar \"office\" is used by 1 open SLA clock but is not configured",
+                                   renamed, line_of(renamed, "[calendars."));
+    const auto refused = testing::run_program(
+        {SWITCHBOARD_SERVER_PATH, "--config", renamed, "--db", database, "--listen", "127.0.0.1:0"});
+    CHECK(refused.exit_code == 1);
+    CHECK_MESSAGE(refused.err.find(where) != std::string::npos, refused.err);
+    CHECK(refused.err.find("replaces = [\"office\"]") != std::string::npos);
+    const auto checked = testing::run_program({SWITCHBOARD_CLI_PATH, "--config", renamed, "rules", "check", "--db", database});
+    CHECK(checked.exit_code == 1);
+    CHECK_MESSAGE(checked.err.find(where) != std::string::npos, checked.err);
+    // Without --db the config alone is fine.
+    CHECK(testing::run_program({SWITCHBOARD_CLI_PATH, "--config", renamed, "rules", "check"}).exit_code == 0);
+
+    // Renamed, saying so: the clock follows the new name and everything reads and acts.
+    const auto mapped = office_config(dir, "office_hours", "replaces = [\"office\"]");
+    CHECK(testing::run_program({SWITCHBOARD_CLI_PATH, "--config", mapped, "rules", "check", "--db", database}).exit_code ==
+          0);
+    testing::server_process server({mapped, database, {}});
+    auto client = server.client(model::role::se);
+    const auto path = "/v1/requests/" + std::to_string(id);
+    CHECK(clock_of(get_object(client, path), "resolution").at("calendar").as_string() == "office_hours");
+    CHECK(client.get("/v1/sla/timers").status == 200);
+    CHECK(client.post_json(path + "/events", R"({"type":"respond","message":"on it"})").status == 200);
+    CHECK(client.post_json(path + "/events", R"({"type":"resolve","message":"done"})").status == 200);
+  }
+
+  TEST_CASE("a request shows its clocks, pend pauses them, a reply resumes, respond meets") {
     testing::temp_dir dir;
     testing::server_process server({fast_config(dir), dir.file("switchboard.db"), {}});
     auto client = server.client(model::role::se);
@@ -102,7 +264,7 @@ TEST_SUITE("integration::sla") {
     CHECK(act("reopen").status == 200);
   }
 
-  TEST_CASE("the scheduler records the warning and the breach at their instants; timers list by time to breach") {
+  TEST_CASE("the scheduler records the warning and the breach at their instants, timers list by time to breach") {
     testing::temp_dir dir;
     testing::server_process server({fast_config(dir), dir.file("switchboard.db"), {}});
     auto client = server.client(model::role::se);

@@ -108,7 +108,7 @@ TEST_SUITE("integration::workflow") {
     CHECK(everything(viewer) == before);
   }
 
-  TEST_CASE("a handoff drafts SE's first contact; a CE's loaded terms are accepted but flagged") {
+  TEST_CASE("a handoff drafts SE's first contact, a CE's loaded terms are accepted but flagged") {
     testing::temp_dir dir;
     testing::server_process server(dir.file("switchboard.db"));
     auto ce = server.client(role::ce);

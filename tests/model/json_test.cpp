@@ -2,6 +2,11 @@
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 using namespace switchboard::model;
 namespace json = boost::json;
@@ -66,5 +71,113 @@ TEST_SUITE("model::json") {
     CHECK(json::serialize(to_json(decoded)) == json::serialize(to_json(original)));
     CHECK(decoded.input.customer.tier == "legacy-tier");
     CHECK(decoded.routing.trace.at(0).failure->actual == "feature_request");
+  }
+
+  TEST_CASE("a stored request with fields longer than the API accepts reads back whole") {
+    request stored;
+    stored.id = 7;
+    stored.input.kind = request_kind::engineering_interrupt;
+    stored.input.customer = {std::string(300, 'd') + ".example", std::string(500, 'N'), customer_stage::prospect, ""};
+    stored.input.title = "Engineering interrupt for request 6: " + std::string(200, 'T');
+    stored.input.body = std::string(2 * 1024 * 1024, 'b');
+    stored.input.use_case = std::string(150, 'u');
+    stored.input.requester = "Jane Doe <jane@" + std::string(300, 'd') + ".example>";
+    stored.created_at = *parse_instant("2026-11-23T10:00:00Z");
+    stored.updated_at = stored.created_at;
+    stored.parent = 6;
+
+    const auto decoded = request_from_json(json::parse(json::serialize(to_json(stored))));
+    CHECK(decoded.input.title == stored.input.title);
+    CHECK(decoded.input.body.size() == stored.input.body.size());
+    CHECK(decoded.input.customer.id == stored.input.customer.id);
+    CHECK(decoded.input.customer.name == stored.input.customer.name);
+    CHECK(decoded.input.use_case == stored.input.use_case);
+    CHECK(decoded.input.requester == stored.input.requester);
+    CHECK(json::serialize(to_json(decoded)) == json::serialize(to_json(stored)));
+
+    // The same input as a stored event's data (request.created) decodes too.
+    CHECK(request_input_from_json(to_json(stored.input)).title == stored.input.title);
+
+    // A client sending the same is refused at the edge, naming each field over its limit.
+    auto sent = to_json(stored.input);
+    sent.erase("requester");
+    auto parsed = parse_request_input(sent, {});
+    REQUIRE(std::holds_alternative<std::vector<field_error>>(parsed));
+    std::vector<std::string> fields;
+    for (const auto& e : std::get<std::vector<field_error>>(parsed)) fields.push_back(e.field);
+    CHECK(fields == std::vector<std::string>{"title", "body", "use_case", "customer.id", "customer.name"});
+  }
+
+  TEST_CASE("a stored request with a bad shape is refused as malformed, not read wrong") {
+    auto stored = to_json(request_input{});
+    stored["kind"] = "nonsense";
+    CHECK_THROWS_AS(request_input_from_json(stored), std::invalid_argument);
+    stored = to_json(request_input{});
+    stored["title"] = 12;
+    CHECK_THROWS_AS(request_input_from_json(stored), std::invalid_argument);
+    stored = to_json(request_input{});
+    stored.erase("customer");
+    CHECK_THROWS_AS(request_input_from_json(stored), std::invalid_argument);
+  }
+
+  TEST_CASE("a known customer id takes its name, stage and tier from the directory unless given") {
+    const customer_directory directory{{"acme", {"acme", "Acme Corp", customer_stage::production, "premium"}}};
+    const std::vector<std::string> tiers{"standard", "premium"};
+    auto parse = [&](std::string_view customer) {
+      return parse_request_input(
+          json::parse(fmt::format(R"({{"kind":"troubleshooting","customer":{},"title":"t"}})", customer)), tiers,
+          directory);
+    };
+    auto from_directory = parse(R"({"id":"acme"})");
+    REQUIRE(std::holds_alternative<request_input>(from_directory));
+    CHECK(std::get<request_input>(from_directory).customer.name == "Acme Corp");
+    CHECK(std::get<request_input>(from_directory).customer.stage == customer_stage::production);
+    CHECK(std::get<request_input>(from_directory).customer.tier == "premium");
+
+    auto overridden = parse(R"({"id":"acme","name":"ACME","tier":"standard"})");
+    REQUIRE(std::holds_alternative<request_input>(overridden));
+    CHECK(std::get<request_input>(overridden).customer.name == "ACME");
+    CHECK(std::get<request_input>(overridden).customer.stage == customer_stage::production);
+    CHECK(std::get<request_input>(overridden).customer.tier == "standard");
+
+    // An unknown id still needs name and stage.
+    auto unknown = parse(R"({"id":"globex"})");
+    REQUIRE(std::holds_alternative<std::vector<field_error>>(unknown));
+    CHECK(std::get<std::vector<field_error>>(unknown).size() == 2);
+    CHECK(std::get<std::vector<field_error>>(unknown).at(0).field == "customer.name");
+    CHECK(std::get<std::vector<field_error>>(unknown).at(1).field == "customer.stage");
+  }
+
+  TEST_CASE("a production customer without a tier is refused, naming the configured tiers") {
+    auto parsed = parse_request_input(
+        json::parse(R"({"kind":"troubleshooting","customer":{"id":"g","name":"G","stage":"production"},"title":"t"})"),
+        {"standard", "premium"});
+    REQUIRE(std::holds_alternative<std::vector<field_error>>(parsed));
+    const auto& errors = std::get<std::vector<field_error>>(parsed);
+    REQUIRE(errors.size() == 1);
+    CHECK(errors.front().field == "customer.tier");
+    CHECK(errors.front().message == "is required for a production customer; expected one of standard, premium");
+
+    // A directory entry without a tier does not help; one with a tier does.
+    const customer_directory directory{{"g", {"g", "G", customer_stage::production, ""}},
+                                       {"p", {"p", "P", customer_stage::production, "premium"}}};
+    CHECK(std::holds_alternative<std::vector<field_error>>(parse_request_input(
+        json::parse(R"({"kind":"how_to","customer":{"id":"g"},"title":"t"})"), {"premium"}, directory)));
+    CHECK(std::holds_alternative<request_input>(parse_request_input(
+        json::parse(R"({"kind":"how_to","customer":{"id":"p"},"title":"t"})"), {"premium"}, directory)));
+    // Pre-sales needs no tier.
+    CHECK(std::holds_alternative<request_input>(parse_request_input(
+        json::parse(R"({"kind":"how_to","customer":{"id":"t","name":"T","stage":"trial"},"title":"t"})"), {})));
+  }
+
+  TEST_CASE("the requester is stored and read back, and clients cannot set it") {
+    request_input input;
+    input.customer = {"a", "A", customer_stage::trial, ""};
+    input.title = "t";
+    input.requester = "ce-person";
+    CHECK(to_json(input).at("requester").as_string() == "ce-person");
+    CHECK(request_input_from_json(to_json(input)).requester == "ce-person");
+    CHECK(to_json(request_input{}).at("requester").is_null());
+    CHECK(std::holds_alternative<std::vector<field_error>>(parse_request_input(to_json(input), {})));
   }
 }

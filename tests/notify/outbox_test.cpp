@@ -81,7 +81,7 @@ TEST_SUITE("notify::outbox") {
     CHECK(store::list_deliveries(db, {}).empty());
   }
 
-  TEST_CASE("attempts are logged once; redeliver keeps the webhook-id and re-enables the subscription") {
+  TEST_CASE("attempts are logged once, redeliver keeps the webhook-id and re-enables the subscription") {
     auto db = store::open_database(":memory:");
     file(db, policy_with({{"ops", {"request.routed"}}}));
     auto due = store::due_deliveries(db, filed_at, 10);

@@ -6,6 +6,8 @@
 
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 using namespace switchboard;
 using namespace std::literals;
@@ -190,7 +192,7 @@ then = { owner = "ce" }
           "none held: text: no match in title \"Login fails\" or body \"Since Monday.\"; use_case: (empty)");
   }
 
-  TEST_CASE("text matching ignores case; title and body are separate fields, text is either") {
+  TEST_CASE("text matching ignores case, title and body are separate fields, text is either") {
     const auto set = load(R"(
 [[rule]]
 name = "title-only"
@@ -219,6 +221,39 @@ then = { owner = "se" }
     CHECK(decision.trace[0].failure->op == "contains");
     CHECK(decision.trace[0].failure->expected == "sso");
     CHECK(decision.trace[0].failure->actual == "no match in title \"Login\"");
+  }
+
+  TEST_CASE("text matching ignores case for all of Unicode, after NFC, in rule words and request text alike") {
+    // The rule words are written in capitals, decomposed or with ß: they are folded once at load.
+    const auto set = load(R"(
+[[rule]]
+name = "outage"
+reason = "Outage words."
+when = { field = "text", op = "contains_any", value = ["störung", "СБОЙ", "ΣΎΣΤΗΜΑ", "Straße", "cafe\u0301"] }
+then = { owner = "se", priority = "urgent" }
+
+[fallback]
+reason = "Else."
+then = { owner = "ce" }
+)");
+    const auto& words = set.rules().front().when;
+    CHECK(std::get<rules::test>(words.node).values ==
+          std::vector<std::string>{"störung", "сбой", "σύστημα", "strasse", "caf\xC3\xA9"});
+
+    auto rule_for = [&](std::string title, std::string body = "") {
+      return rules::evaluate(set, request(model::request_kind::troubleshooting, std::move(title), std::move(body))).rule;
+    };
+    CHECK(rule_for("STÖRUNG: Anmeldung nicht möglich") == "outage");
+    CHECK(rule_for("Help", "Störung seit 08:00") == "outage");
+    CHECK(rule_for("СБОЙ авторизации") == "outage");
+    CHECK(rule_for("σύστημα εκτός λειτουργίας") == "outage");
+    CHECK(rule_for("ΣΎΣΤΗΜΑ") == "outage");
+    CHECK(rule_for("Lieferung in die STRASSE") == "outage");
+    CHECK(rule_for("Lieferung in die Straße") == "outage");
+    CHECK(rule_for("CAF\xC3\x89 menu") == "outage");        // composed É
+    CHECK(rule_for("Cafe\xCC\x81 menu") == "outage");       // e + combining acute
+    CHECK(rule_for("Storung") == "fallback");                 // a different letter is not a case
+    CHECK(rule_for("Login \xFF\xFE broken") == "fallback");  // invalid UTF-8 is read, not refused
   }
 
   TEST_CASE("long text in the trace is a short single-line excerpt") {

@@ -144,11 +144,11 @@ pause_on = []
     REQUIRE(first.metrics.size() == 2);
     CHECK(first.metrics[0].metric == model::sla_metric::first_response);
     CHECK(first.metrics[0].target == seconds{3600});
-    CHECK(first.metrics[0].warning_ratio == 0.75);
+    CHECK(first.metrics[0].warning_millionths == 750000);
     CHECK(first.metrics[0].pause_on == std::vector{model::request_status::pending_customer});
     CHECK(first.metrics[1].metric == model::sla_metric::resolution);
     CHECK(first.metrics[1].target == seconds{40 * 3600});
-    CHECK(first.metrics[1].warning_ratio == 0.8);
+    CHECK(first.metrics[1].warning_millionths == 800000);
     CHECK(first.metrics[1].pause_on ==
           std::vector{model::request_status::pending_customer, model::request_status::escalated});
 
@@ -237,7 +237,7 @@ metrics = [ { metric = "first_response", target = "8h" } ]
           "test.toml:2:11: each SLA policy must be a table ([[sla.policy]]), found a string");
     CHECK(error_of(policy_with("kind = [\"how_to\"]")) ==
           "test.toml:5:1: unknown key \"kind\" in an SLA policy; expected one of name, stages, tiers, kinds, "
-          "calendar, metrics");
+          "calendar, metrics, replaces");
     CHECK(error_of("[sla]\n[[sla.policy]]\ncalendar = \"support\"\n") ==
           "test.toml:2:1: missing \"name\" in SLA policy #1; expected name = \"...\", unique among the policies");
     CHECK(error_of("[sla]\n[[sla.policy]]\nname = 7\n") == "test.toml:3:8: \"name\" must be a string, found an integer");
@@ -331,8 +331,8 @@ metrics = [ { metric = "first_response", target = "8h" } ]
           "an integer");
     CHECK(error_of(metric_doc("{ metric = \"resolution\", target = \"8h\", warning = nan }")) ==
           "test.toml:5:63: \"warning\" is nan; expected a fraction of the target strictly between 0 and 1, like 0.75");
-    CHECK(load(metric_doc("{ metric = \"resolution\", target = \"8h\", warning = 0.5 }"))[0].metrics[0].warning_ratio ==
-          0.5);
+    CHECK(load(metric_doc("{ metric = \"resolution\", target = \"8h\", warning = 0.5 }"))[0].metrics[0].warning_millionths ==
+          500000);
   }
 
   TEST_CASE("pause_on lists known statuses, each once") {

@@ -15,12 +15,99 @@ namespace {
 
 const model::instant filed_at{std::chrono::seconds{1795000000}};
 
+model::request file_at(SQLite::Database& db, model::request_input input, model::instant at) {
+  return store::record_new_request(db, shipped_policy(), {std::move(input), model::actor{"dana", model::role::ce}}, at)
+      .request;
+}
+
 model::request file(SQLite::Database& db, model::request_input input) {
   return store::record_new_request(db, shipped_policy(), {std::move(input), model::actor{"dana", model::role::ce}}, filed_at)
       .request;
 }
 
+// The shipped policy with small capacity thresholds: SE 2, Product 1, Engineering 1.
+const engine::policy& small_capacity_policy() {
+  static const engine::policy policy = [] {
+    auto p = shipped_policy();
+    p.ladders.at("capacity").thresholds = {
+        {model::team::se, 2}, {model::team::product, 1}, {model::team::engineering, 1}};
+    return p;
+  }();
+  return policy;
+}
+
+// Runs an action as `role`; fails the test if it is refused. Returns the changes.
+std::vector<store::change> act(SQLite::Database& db, model::request_id id, engine::action_kind kind, model::role role,
+                               boost::json::object fields, model::instant now) {
+  auto outcome = store::record_action(db, small_capacity_policy(), id, {kind, std::move(fields), {"someone", role}}, now);
+  if (auto* refused = std::get_if<engine::refusal>(&outcome)) FAIL(refused->code << ": " << refused->message);
+  REQUIRE(std::holds_alternative<std::vector<store::change>>(outcome));
+  return std::get<std::vector<store::change>>(outcome);
+}
+
+// Every capacity escalation: (request id, team, when Head of CS was told), oldest first.
+struct capacity_alert {
+  model::request_id request;
+  model::team team;
+  model::instant notified;
+  bool operator==(const capacity_alert&) const = default;
+};
+std::vector<capacity_alert> capacity_alerts(SQLite::Database& db) {
+  store::escalation_filter all;
+  all.limit = 200;
+  std::vector<capacity_alert> out;
+  for (const auto& [id, e] : store::list_escalations(db, all).escalations)
+    if (e.ladder == "capacity") {
+      REQUIRE(e.team);
+      REQUIRE(e.notifications.size() == 1);
+      CHECK(e.notifications[0].roles == std::vector{model::role::head_of_cs});
+      out.insert(out.begin(), {id, *e.team, e.notifications[0].at});
+    }
+  return out;
+}
+
+int counted_open(SQLite::Database& db, model::team team) {
+  SQLite::Statement count(db, "SELECT COUNT(*) FROM requests WHERE owner = ? AND status IN "
+                              "('new', 'open', 'pending_customer', 'escalated')");
+  count.bind(1, std::string(model::to_string(team)));
+  count.executeStep();
+  return count.getColumn(0).getInt();
+}
+
 }  // namespace
+
+TEST_SUITE("store::database") {
+  TEST_CASE("a database with a schema newer than this build is refused, and left as it was") {
+    testing::temp_dir dir;
+    const auto path = dir.file("newer.db");
+    { auto db = store::open_database(path); db.exec("INSERT INTO schema_migrations (version) VALUES (999)"); }
+    try {
+      store::open_database(path);
+      FAIL("a newer database was opened");
+    } catch (const std::runtime_error& e) {
+      CHECK(std::string(e.what()).find("schema version 999, newer than this build understands") != std::string::npos);
+    }
+    auto reader = store::open_database(path, store::access::read_only);
+    CHECK(store::schema_version(reader) == 999);
+  }
+
+  TEST_CASE("the heartbeat write goes through, and fails while another connection holds the write lock") {
+    testing::temp_dir dir;
+    const auto path = dir.file("heartbeat.db");
+    auto db = store::open_database(path);
+    store::touch_heartbeat(db);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM heartbeat").getInt() == 1);
+    store::touch_heartbeat(db);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM heartbeat").getInt() == 1);
+
+    SQLite::Database other(path, SQLite::OPEN_READWRITE);
+    other.exec("BEGIN IMMEDIATE");
+    db.setBusyTimeout(0);
+    CHECK_THROWS_AS(store::touch_heartbeat(db), SQLite::Exception);
+    other.exec("ROLLBACK");
+    CHECK_NOTHROW(store::touch_heartbeat(db));
+  }
+}
 
 TEST_SUITE("store::requests") {
   TEST_CASE("migrations bring a new database to the latest schema") {
@@ -115,5 +202,178 @@ TEST_SUITE("store::requests") {
     status.status = model::request_status::resolved;
     auto resolved = store::list_requests(db, status);
     CHECK(resolved.requests.empty());
+  }
+
+  TEST_CASE("the capacity ladder fires on every transition that takes a team over its threshold, once per crossing") {
+    using kind = engine::action_kind;
+    using model::role;
+    using model::team;
+    auto db = store::open_database(":memory:");
+    const auto& policy = small_capacity_policy();
+    auto t = filed_at;
+    auto next = [&t] { return t += std::chrono::minutes{7}; };
+    auto file_as_ce = [&](model::request_kind k) {
+      return store::record_new_request(db, policy, {make_input(k), model::actor{"dana", role::ce}}, next()).request.id;
+    };
+    auto resolve_capacity = [&](model::request_id on) {
+      const auto found = store::find_request(db, on);
+      REQUIRE(found);
+      const auto capacity = std::find_if(found->escalations.begin(), found->escalations.end(), [](const model::escalation& e) {
+        return e.ladder == "capacity" && e.state != model::escalation_state::resolved;
+      });
+      REQUIRE(capacity != found->escalations.end());
+      act(db, on, kind::resolve_escalation, role::head_of_cs, {{"escalation", capacity->id}}, next());
+    };
+    std::vector<capacity_alert> expected;
+
+    // Filing: the third open SE request takes SE over 2; a fourth, while that escalation is
+    // unresolved, starts no second one.
+    const auto t1 = file_as_ce(model::request_kind::troubleshooting);
+    const auto t2 = file_as_ce(model::request_kind::troubleshooting);
+    CHECK(capacity_alerts(db).empty());
+    const auto t3 = file_as_ce(model::request_kind::troubleshooting);
+    expected.push_back({t3, team::se, t});
+    CHECK(capacity_alerts(db) == expected);
+    CHECK(store::find_request(db, t3)->status == model::request_status::escalated);
+    const auto t4 = file_as_ce(model::request_kind::troubleshooting);
+    CHECK(store::open_requests(db, team::se) == 4);
+    CHECK(capacity_alerts(db) == expected);
+
+    // Resolved, and the load still over: a request resolved and reopened is not a crossing.
+    resolve_capacity(t3);
+    act(db, t4, kind::resolve, role::se, {}, next());
+    act(db, t4, kind::reopen, role::se, {}, next());
+    CHECK(capacity_alerts(db) == expected);
+
+    // reopen: back down to 2, then a reopen takes SE over again.
+    act(db, t4, kind::resolve, role::se, {}, next());
+    act(db, t3, kind::resolve, role::se, {}, next());
+    CHECK(store::open_requests(db, team::se) == 2);
+    act(db, t3, kind::reopen, role::se, {}, next());
+    expected.push_back({t3, team::se, t});
+    CHECK(capacity_alerts(db) == expected);
+
+    // A customer reply on a resolved request reopens it: another crossing.
+    resolve_capacity(t3);
+    act(db, t3, kind::resolve, role::se, {}, next());
+    act(db, t4, kind::customer_reply, role::integration, {{"message", "Still broken"}}, next());
+    expected.push_back({t4, team::se, t});
+    CHECK(capacity_alerts(db) == expected);
+
+    // An interrupt opened: the second open Engineering request takes Engineering over 1; the
+    // escalation is on the interrupt, the request Engineering now owns.
+    act(db, t1, kind::engage_engineering, role::se, {{"message", "zoekt panics"}}, next());
+    CHECK(store::open_requests(db, team::engineering) == 1);
+    const auto engaged = act(db, t2, kind::engage_engineering, role::se, {{"message", "gitserver OOM"}}, next());
+    REQUIRE(engaged.size() == 2);
+    const auto interrupt = engaged.back().request.id;
+    expected.push_back({interrupt, team::engineering, t});
+    CHECK(capacity_alerts(db) == expected);
+    CHECK(engaged.back().request.status == model::request_status::escalated);
+
+    // route_to_product: a how-to CE sends to Product, which already has a feature request.
+    file_as_ce(model::request_kind::feature_request);
+    const auto how_to = file_as_ce(model::request_kind::how_to);
+    CHECK(capacity_alerts(db) == expected);
+    act(db, how_to, kind::route_to_product, role::ce, {}, next());
+    expected.push_back({how_to, team::product, t});
+    CHECK(capacity_alerts(db) == expected);
+
+    // handoff: a troubleshooting request CE owns (a deployment's rules may route some to CE
+    // first) handed to SE while SE is at its threshold.
+    resolve_capacity(t4);
+    act(db, t4, kind::resolve, role::se, {}, next());
+    CHECK(store::open_requests(db, team::se) == 2);
+    auto with_ce = store::find_request(db, file_as_ce(model::request_kind::how_to));
+    REQUIRE(with_ce);
+    with_ce->input.kind = model::request_kind::troubleshooting;
+    store::save_request(db, *with_ce);
+    act(db, with_ce->id, kind::handoff, role::ce,
+        {{"customer_impact", "all users"}, {"environment", "5.2"}, {"steps_tried", "restart"}, {"customer_told", "SE follows up"}},
+        next());
+    expected.push_back({with_ce->id, team::se, t});
+    CHECK(capacity_alerts(db) == expected);
+
+    // The counters kept along the way agree with a count of the table.
+    for (auto each : {team::ce, team::se, team::product, team::engineering, team::engineering_discussion})
+      CHECK(store::open_requests(db, each) == counted_open(db, each));
+  }
+
+  TEST_CASE("escalations page newest first with a cursor, ties on the instant broken by id") {
+    auto db = store::open_database(":memory:");
+    // Twelve pre-sales requests filed in pairs at the same instant breach in pairs: twelve
+    // sla_breach escalations, two per trigger instant.
+    for (int i = 0; i < 12; ++i)
+      file_at(db, make_input(model::request_kind::troubleshooting), filed_at + std::chrono::minutes{10 * (i / 2)});
+    for (model::request_id id = 1; id <= 12; ++id)
+      REQUIRE(store::record_due(db, shipped_policy(), id, filed_at + std::chrono::hours{24 * 30}));
+
+    store::escalation_filter everything;
+    everything.limit = 200;
+    const auto whole = store::list_escalations(db, everything);
+    REQUIRE(whole.escalations.size() == 12);
+    CHECK_FALSE(whole.next);
+    for (std::size_t i = 1; i < whole.escalations.size(); ++i) {
+      const auto& newer = whole.escalations[i - 1].second;
+      const auto& older = whole.escalations[i].second;
+      CHECK((newer.triggered_at > older.triggered_at || (newer.triggered_at == older.triggered_at && newer.id > older.id)));
+    }
+
+    store::escalation_filter pages;
+    pages.limit = 5;
+    std::vector<std::string> paged;
+    for (int page = 0; page < 10; ++page) {
+      const auto got = store::list_escalations(db, pages);
+      for (const auto& [request, e] : got.escalations) paged.push_back(e.id);
+      if (!got.next) break;
+      // The cursor survives its text form, as the API hands it out.
+      pages.after = store::parse_escalation_cursor(store::format_cursor(*got.next));
+      REQUIRE(pages.after);
+    }
+    std::vector<std::string> expected;
+    for (const auto& [request, e] : whole.escalations) expected.push_back(e.id);
+    CHECK(paged == expected);
+
+    CHECK_FALSE(store::parse_escalation_cursor("12-1"));
+    CHECK_FALSE(store::parse_escalation_cursor("x.12-1"));
+    CHECK_FALSE(store::parse_escalation_cursor("1795000000."));
+  }
+
+  TEST_CASE("migration 6 counts the open requests and names the team of capacity escalations already stored") {
+    testing::temp_dir dir;
+    const auto path = dir.file("switchboard.db");
+    {
+      auto db = store::open_database(path);
+      const auto& policy = small_capacity_policy();
+      for (int i = 0; i < 3; ++i)
+        store::record_new_request(db, policy, {make_input(model::request_kind::troubleshooting), model::actor{"dana", model::role::ce}},
+                                  filed_at);
+      store::record_new_request(db, policy, {make_input(model::request_kind::how_to), model::actor{"dana", model::role::ce}},
+                                filed_at);
+      // Back to schema 5, as a database written before this migration looks.
+      db.exec("UPDATE escalations SET document = json_remove(document, '$.team');"
+              "UPDATE requests SET document = json_remove(document, '$.escalations[0].team');"
+              "DROP INDEX escalations_by_team; DROP INDEX escalations_by_time; ALTER TABLE escalations DROP COLUMN team;"
+              "DROP TABLE team_load; DELETE FROM schema_migrations WHERE version = 6");
+      CHECK(store::schema_version(db) == 5);
+    }
+    auto db = store::open_database(path);
+    CHECK(store::schema_version(db) == store::latest_schema_version());
+    CHECK(store::open_requests(db, model::team::se) == 3);
+    CHECK(store::open_requests(db, model::team::ce) == 1);
+    CHECK(store::open_requests(db, model::team::product) == 0);
+    CHECK(db.execAndGet("SELECT team FROM escalations WHERE ladder = 'capacity'").getString() == "se");
+    const auto stored = store::find_request(db, 3);
+    REQUIRE(stored);
+    REQUIRE(stored->escalations.size() == 1);
+    CHECK(stored->escalations[0].team == model::team::se);  // read from the reason of an old document
+    // SE back to its threshold and over again: no second escalation while the old one is unresolved.
+    act(db, 1, engine::action_kind::resolve, model::role::se, {}, filed_at + std::chrono::minutes{1});
+    CHECK(store::open_requests(db, model::team::se) == 2);
+    store::record_new_request(db, small_capacity_policy(),
+                              {make_input(model::request_kind::troubleshooting), model::actor{"dana", model::role::ce}},
+                              filed_at + std::chrono::minutes{2});
+    CHECK(store::open_requests(db, model::team::se) == 3);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM escalations WHERE ladder = 'capacity'").getInt() == 1);
   }
 }

@@ -187,7 +187,7 @@ TEST_SUITE("integration::email") {
     CHECK(s.requests().size() == 1);
   }
 
-  TEST_CASE("a subject tag threads only from a participant; a stranger's forged tag opens a new request") {
+  TEST_CASE("a subject tag threads only from a participant, a stranger's forged tag opens a new request") {
     webhook_server s;
     auto raw = s.client(model::role::integration);
     const auto alice = authentication_results("acme.example");

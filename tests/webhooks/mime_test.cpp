@@ -33,7 +33,7 @@ TEST_SUITE("webhooks::mime") {
     CHECK(!mail->automatic);
   }
 
-  TEST_CASE("undeclared 8-bit header text is read as Windows-1252; multipart picks text/plain") {
+  TEST_CASE("undeclared 8-bit header text is read as Windows-1252, multipart picks text/plain") {
     const std::string raw =
         "From: a@b.example\r\nSubject: Gr\xfc\xdf" "e\r\nMIME-Version: 1.0\r\n"
         "Content-Type: multipart/alternative; boundary=XX\r\n\r\n"

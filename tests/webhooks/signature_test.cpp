@@ -31,7 +31,7 @@ TEST_SUITE("webhooks::signature") {
                        testing::fixture("slack_slash_command.txt"), 1718049800) == slack_verdict::valid);
   }
 
-  TEST_CASE("Mailgun's worked example verifies; a changed token or an old timestamp does not") {
+  TEST_CASE("Mailgun's worked example verifies, a changed token or an old timestamp does not") {
     const std::string token = "c2f9a0e1d4b37a6f58e9c0b1a2d3e4f5a6b7c8d9e0f1a2b3c4";
     const std::string sig = "b8786df67da41278f52e8c62af227358529e6e8f6ddd092926679484c48dcb7e";
     CHECK(verify_mailgun(testing::mailgun_key, "1718053500", token, sig, 1718053500, 86400));

@@ -44,7 +44,7 @@ TEST_SUITE("integration::slack") {
     CHECK(parse(res.body).at("challenge") == "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
   }
 
-  TEST_CASE("only a valid, fresh signature over the exact bytes is accepted; failures record nothing") {
+  TEST_CASE("only a valid, fresh signature over the exact bytes is accepted, failures record nothing") {
     webhook_server s;
     auto c = s.client();
     const auto body = fixture("slack_app_mention.json");
@@ -95,7 +95,7 @@ TEST_SUITE("integration::slack") {
     REQUIRE(s.requests().size() == 1);
   }
 
-  TEST_CASE("a mention files a request; a retry, a duplicate event_id and the same message as `message` do not") {
+  TEST_CASE("a mention files a request, a retry, a duplicate event_id and the same message as `message` do not") {
     webhook_server s;
     auto c = s.client();
     const auto mention = fixture("slack_app_mention.json");

@@ -9,12 +9,16 @@
 #include "policy/load.hpp"
 #include "rules/evaluator.hpp"
 #include "sla/policy.hpp"
+#include "store/clocks.hpp"
+#include "store/database.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <fcntl.h>
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -36,10 +40,44 @@ struct options {
   bool json = false;
 };
 
+// Stored text as a terminal may show it: C0 controls but newline and tab, DEL and C1 controls
+// (U+0080-U+009F, which include CSI) become visible escapes, so a title cannot move the cursor,
+// recolour or retitle the terminal, or hide what it says. Bytes that are not UTF-8 become \xNN.
+std::string terminal_safe(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x80) {
+      if ((byte < 0x20 && byte != '\n' && byte != '\t') || byte == 0x7f)
+        out += fmt::format("\\x{:02x}", byte);
+      else
+        out += static_cast<char>(byte);
+      ++i;
+      continue;
+    }
+    const std::size_t length = byte >= 0xf0 && byte < 0xf5 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc2 && byte < 0xe0 ? 2 : 0;
+    bool valid = length != 0 && i + length <= text.size();
+    for (std::size_t k = 1; valid && k < length; ++k) valid = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
+    if (!valid) {
+      out += fmt::format("\\x{:02x}", byte);
+      ++i;
+      continue;
+    }
+    const auto second = static_cast<unsigned char>(text[i + 1]);
+    if (byte == 0xc2 && second < 0xa0)
+      out += fmt::format("\\u{:04x}", second);  // C1: U+0080-U+009F
+    else
+      out.append(text.substr(i, length));
+    i += length;
+  }
+  return out;
+}
+
 std::string text_of(const json::value& value) {
-  if (value.is_string()) return std::string(value.as_string());
+  if (value.is_string()) return terminal_safe(value.as_string());
   if (value.is_null()) return "-";
-  return json::serialize(value);
+  return terminal_safe(json::serialize(value));
 }
 
 std::string join_strings(const json::value& array) {
@@ -80,6 +118,9 @@ void print_request(const json::object& request) {
   fmt::print("Customer: {} ({}, {}{})\n", text_of(customer.at("name")), text_of(customer.at("id")),
              text_of(customer.at("stage")), customer.at("tier").is_null() ? "" : ", " + text_of(customer.at("tier")));
   fmt::print("Status:   {}\n", text_of(request.at("status")));
+  // Who asked, and where replies go (null: unknown, or no reply address key configured).
+  if (const auto* requester = request.if_contains("requester")) fmt::print("Requester: {}\n", text_of(*requester));
+  if (const auto* reply_to = request.if_contains("reply_to")) fmt::print("Reply-To: {}\n", text_of(*reply_to));
   print_decision(request.at("routing").as_object());
   print_trace(request.at("routing").as_object());
 }
@@ -101,7 +142,7 @@ int report(const http::client_response& res, const options& opts, void (*print)(
     const auto& error = body.at("error").as_object();
     fmt::print(stderr, "error ({} {}): {}\n", res.status, text_of(error.at("code")), text_of(error.at("message")));
   } else {
-    fmt::print(stderr, "error: HTTP {}: {}\n", res.status, res.body);
+    fmt::print(stderr, "error: HTTP {}: {}\n", res.status, terminal_safe(res.body));
   }
   return 1;
 }
@@ -183,10 +224,12 @@ int main(int argc, char** argv) {
   auto* file = app.add_subcommand("file", "file a request (as a Customer Engineer, source cli)");
   file->add_option("--kind", kind, "how_to, feature_request, troubleshooting, engineering_interrupt or concern")
       ->required();
-  file->add_option("--customer", customer_id, "customer id")->required();
-  file->add_option("--customer-name", customer_name, "customer name (default: the id)");
-  file->add_option("--stage", stage, "prospect, trial or production")->required();
-  file->add_option("--tier", tier, "contract tier (post-sales)");
+  file->add_option("--customer", customer_id, "customer id (name, stage and tier come from the server's "
+                                             "[integrations.customers] when it is listed there)")
+      ->required();
+  file->add_option("--customer-name", customer_name, "customer name (required unless the customer is listed)");
+  file->add_option("--stage", stage, "prospect, trial or production (required unless the customer is listed)");
+  file->add_option("--tier", tier, "contract tier (required for production unless the customer is listed)");
   file->add_option("--title", title, "one-line summary")->required();
   file->add_option("--body", body, "details");
   file->add_option("--priority", priority, "low, normal, high or urgent");
@@ -212,6 +255,10 @@ int main(int argc, char** argv) {
   explain->add_option("REQUEST.json", request_file, "a request as POST /v1/requests takes it")->required();
   auto* check = rules->add_subcommand(
       "check", "validate the rules, the config and the tokens file; exit 1 with file:line:col");
+  std::string check_database;
+  check->add_option("--db", check_database,
+                    "also check that every calendar and SLA policy the open clocks of this database use is still "
+                    "configured (or replaced)");
 
   auto* sla_command = app.add_subcommand("sla", "business-time arithmetic on the configured calendars, offline");
   sla_command->require_subcommand(1);
@@ -239,6 +286,9 @@ int main(int argc, char** argv) {
   auto* escalations = app.add_subcommand("escalations", "list escalations, newest first");
   escalations->add_option("--state", escalation_state, "open, acknowledged or resolved");
   escalations->add_option("--role", escalation_role, "only those that notified this role");
+  int escalation_page_size = 200;
+  escalations->add_option("--page-size", escalation_page_size, "escalations fetched per request (1-200); every page is listed")
+      ->check(CLI::Range(1, 200));
   auto* escalation = app.add_subcommand("escalation", "acknowledge or resolve an escalation");
   escalation->require_subcommand(1);
   std::string escalation_id;
@@ -271,9 +321,12 @@ int main(int argc, char** argv) {
       const auto entry = fmt::format("[[token]]\nperson = \"{}\"\nrole = \"{}\"\nsha256 = \"{}\"\n", person,
                                      model::to_string(*role), config::sha256_hex(secret));
       if (!append_to.empty()) {
-        std::ofstream out(append_to, std::ios::app);
-        out << entry;
-        if (!out) throw std::runtime_error(fmt::format("cannot append to {}", append_to));
+        // A tokens file this makes is the owner's alone from its first byte (0600).
+        const int fd = ::open(append_to.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        const bool written =
+            fd >= 0 && ::write(fd, entry.data(), entry.size()) == static_cast<ssize_t>(entry.size());
+        if (fd >= 0) ::close(fd);
+        if (!written) throw std::runtime_error(fmt::format("cannot append to {}", append_to));
         fmt::print("{}\n", secret);
       } else if (opts.json) {
         fmt::print("{}\n", json::serialize(json::object{{"token", secret}, {"entry", entry}}));
@@ -313,10 +366,28 @@ int main(int argc, char** argv) {
                     });
     }
     if (*escalations) {
+      // Every page, following next_cursor, printed as one list (or, with --json, one array).
       auto client = connect(opts);
-      return report(client.get("/v1/escalations" +
-                               query_string({{"state", escalation_state}, {"role", escalation_role}})),
-                    opts, [](const json::value& v) { print_escalations(v.at("escalations").as_array()); });
+      json::array all;
+      std::string cursor_at;
+      for (;;) {
+        const auto res = client.get("/v1/escalations" + query_string({{"state", escalation_state},
+                                                                      {"role", escalation_role},
+                                                                      {"limit", std::to_string(escalation_page_size)},
+                                                                      {"cursor", cursor_at}}));
+        json::error_code ec;
+        const auto page = json::parse(res.body, ec);
+        if (res.status != 200 || ec || !page.is_object() || !page.as_object().contains("next_cursor"))
+          return report(res, opts, [](const json::value&) {});
+        for (const auto& item : page.at("escalations").as_array()) all.push_back(item);
+        if (page.at("next_cursor").is_null()) break;
+        cursor_at = text_of(page.at("next_cursor"));
+      }
+      if (opts.json)
+        fmt::print("{}\n", json::serialize(json::object{{"escalations", std::move(all)}, {"next_cursor", nullptr}}));
+      else
+        print_escalations(all);
+      return 0;
     }
     if (*acknowledge || *close) {
       json::object body{{"type", *acknowledge ? "acknowledge_escalation" : "resolve_escalation"}};
@@ -327,14 +398,13 @@ int main(int argc, char** argv) {
                     opts, [](const json::value& v) { print_escalations(v.at("escalations").as_array()); });
     }
     if (*file) {
-      json::object request{{"kind", kind},
-                           {"customer", json::object{{"id", customer_id},
-                                                     {"name", customer_name.empty() ? customer_id : customer_name},
-                                                     {"stage", stage}}},
-                           {"title", title},
-                           {"body", body},
-                           {"source", "cli"}};
-      if (!tier.empty()) request["customer"].as_object()["tier"] = tier;
+      json::object customer{{"id", customer_id}};
+      // What is not given comes from the server's customer directory (or is refused, naming it).
+      if (!customer_name.empty()) customer["name"] = customer_name;
+      if (!stage.empty()) customer["stage"] = stage;
+      if (!tier.empty()) customer["tier"] = tier;
+      json::object request{
+          {"kind", kind}, {"customer", std::move(customer)}, {"title", title}, {"body", body}, {"source", "cli"}};
       if (!priority.empty()) request["priority"] = priority;
       if (!use_case.empty()) request["use_case"] = use_case;
       auto client = connect(opts);
@@ -379,6 +449,12 @@ int main(int argc, char** argv) {
       http::webhooks::load_integrations(settings.file, settings.tiers);
       if (!settings.tokens_file.empty() && std::filesystem::exists(settings.tokens_file))
         config::load_token_file(settings.tokens_file);
+      if (!check_database.empty()) {
+        if (!std::filesystem::exists(check_database))
+          throw std::runtime_error(fmt::format("--db {}: no such database", check_database));
+        auto db = store::open_database(check_database, store::access::read_only);
+        store::check_open_clocks(db, policy);
+      }
       if (opts.json)
         fmt::print("{}\n", json::serialize(json::object{{"ok", true},
                                                         {"config", settings.file},
@@ -431,7 +507,8 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "{}: not valid JSON: {}\n", request_file, ec.message());
         return 1;
       }
-      auto parsed = model::parse_request_input(document, settings.tiers);
+      const auto known = http::webhooks::load_integrations(settings.file, settings.tiers);
+      auto parsed = model::parse_request_input(document, settings.tiers, known.customers);
       if (auto* errors = std::get_if<std::vector<model::field_error>>(&parsed)) {
         for (const auto& e : *errors) fmt::print(stderr, "{}: {}: {}\n", request_file, e.field, e.message);
         return 1;

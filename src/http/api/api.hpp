@@ -1,5 +1,6 @@
 #pragma once
-// The REST API: /healthz, /v1/requests and /v1/sla, on top of the engine and the store.
+// The REST API: /v1/requests and /v1/sla, on top of the engine and the store (/healthz and
+// /readyz: http/api/health.hpp).
 
 #include "config/tokens.hpp"
 #include "engine/engine.hpp"
@@ -24,6 +25,9 @@ struct context {
   const config::token_table& tokens;
   std::function<model::instant()> clock;
   std::function<void(const store::change&)> changed;  // told of every committed change
+  model::customer_directory customers;  // known customers: filing takes name, stage, tier from here
+  // A request's signed reply address ("reply_to"), empty when none is configured.
+  std::function<std::string(model::request_id)> reply_to;
 };
 
 // Adds every API route to `routes`. `ctx` must outlive the router.

@@ -1,6 +1,8 @@
 // Helpers shared by the API handlers.
 #include "http/api/common.hpp"
 
+#include "http/json_body.hpp"
+
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -46,12 +48,10 @@ std::variant<json::value, response> read_json_body(const request& req) {
   if (!is_json(req))
     return error_response(status::unsupported_media_type, "unsupported_media_type",
                           "send the body as JSON with Content-Type: application/json");
-  json::error_code parse_error;
-  auto body = json::parse(req.body(), parse_error);
-  if (parse_error)
-    return error_response(status::bad_request, "malformed_json",
-                          fmt::format("the body is not valid JSON: {}", parse_error.message()));
-  return body;
+  auto parsed = parse_json_body(req.body());
+  if (auto* problem = std::get_if<std::string>(&parsed))
+    return error_response(status::bad_request, "malformed_json", fmt::format("the body is not valid JSON: {}", *problem));
+  return std::get<json::value>(std::move(parsed));
 }
 
 response invalid_fields(const std::vector<model::field_error>& errors, std::string_view code,

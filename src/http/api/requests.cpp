@@ -32,6 +32,14 @@ response not_found(std::string_view what, std::string_view id) {
   return error_response(status::not_found, "not_found", fmt::format("no {} with id {}", what, id));
 }
 
+// A request as the API shows it, with its signed reply address (null when none is configured).
+json::object view(const context& ctx, const model::request& request, model::instant now) {
+  auto out = request_view(request, ctx.policy, now);
+  const auto address = ctx.reply_to ? ctx.reply_to(request.id) : std::string{};
+  out["reply_to"] = address.empty() ? json::value(nullptr) : json::value(address);
+  return out;
+}
+
 response refused(const engine::refusal& refusal) {
   if (refusal.code == "forbidden") return forbidden(refusal.message);
   if (refusal.code == "invalid_fields" || refusal.code == "missing_context")
@@ -43,9 +51,10 @@ asio::awaitable<response> create_request(context& ctx, const request& req, const
                                          const model::actor& actor) {
   auto body = read_json_body(req);
   if (auto* bad = std::get_if<response>(&body)) co_return std::move(*bad);
-  auto parsed = model::parse_request_input(std::get<json::value>(body), ctx.tiers);
+  auto parsed = model::parse_request_input(std::get<json::value>(body), ctx.tiers, ctx.customers);
   if (auto* errors = std::get_if<std::vector<model::field_error>>(&parsed)) co_return invalid_fields(*errors);
   engine::file_request command{std::get<model::request_input>(std::move(parsed)), actor};
+  command.input.requester = actor.person;
   if (auto refusal = engine::may_file(actor, command.input)) co_return refused(*refusal);
 
   const auto now = ctx.clock();
@@ -55,7 +64,7 @@ asio::awaitable<response> create_request(context& ctx, const request& req, const
   });
   if (ctx.changed) ctx.changed(created);
 
-  auto res = json_response(status::created, request_view(created.request, ctx.policy, now));
+  auto res = json_response(status::created, view(ctx, created.request, now));
   res.set(beast_http::field::location, fmt::format("/v1/requests/{}", created.request.id));
   co_return res;
 }
@@ -65,7 +74,7 @@ asio::awaitable<response> get_request(context& ctx, const request&, const route_
   const auto id = parse_positive(id_text);
   auto found = id ? store::find_request(ctx.reader, *id) : std::nullopt;
   if (!found) co_return not_found("request", id_text);
-  co_return json_response(status::ok, request_view(*found, ctx.policy, ctx.clock()));
+  co_return json_response(status::ok, view(ctx, *found, ctx.clock()));
 }
 
 asio::awaitable<response> list_events(context& ctx, const request&, const route_match& match, const model::actor&) {
@@ -93,7 +102,7 @@ asio::awaitable<response> run_action(context& ctx, model::request_id id, engine:
   const auto& changes = std::get<std::vector<store::change>>(outcome);
   if (ctx.changed)
     for (const auto& change : changes) ctx.changed(change);
-  auto body = request_view(changes.front().request, ctx.policy, now);
+  auto body = view(ctx, changes.front().request, now);
   json::array warnings;
   for (const auto& e : changes.front().events) {
     if (e.actor != engine::actor_label(command.actor)) continue;
@@ -103,12 +112,12 @@ asio::awaitable<response> run_action(context& ctx, model::request_id id, engine:
     if (const auto* note = e.data.if_contains("note")) body["note"] = *note;
   }
   body["warnings"] = std::move(warnings);
-  if (changes.size() > 1) body["created"] = request_view(changes.back().request, ctx.policy, now);
+  if (changes.size() > 1) body["created"] = view(ctx, changes.back().request, now);
   co_return json_response(status::ok, body);
 }
 
 // The JSON body of an action: {"type": ..., more fields}. The type is checked here, the other
-// fields by the engine, which knows what each action takes.
+// fields' names, types and sizes by the engine's rules, before anything reaches the writer.
 std::variant<engine::act_on_request, response> read_action(const request& req, const model::actor& actor) {
   auto parsed = read_json_body(req);
   if (auto* bad = std::get_if<response>(&parsed)) return std::move(*bad);
@@ -123,6 +132,7 @@ std::variant<engine::act_on_request, response> read_action(const request& req, c
                                                        engine::action_kind_names())
                                          : fmt::format("is required; expected one of {}", engine::action_kind_names())}});
   fields.erase("type");
+  if (auto invalid = engine::check_action_fields(*kind, fields)) return invalid_fields(invalid->fields);
   return engine::act_on_request{*kind, std::move(fields), actor};
 }
 
@@ -169,7 +179,7 @@ asio::awaitable<response> list_requests(context& ctx, const request&, const rout
   const auto page = store::list_requests(ctx.reader, filter);
   json::array items;
   const auto now = ctx.clock();
-  for (const auto& r : page.requests) items.push_back(request_view(r, ctx.policy, now));
+  for (const auto& r : page.requests) items.push_back(view(ctx, r, now));
   json::value next = nullptr;
   if (page.next_before) next = std::to_string(*page.next_before);
   co_return json_response(status::ok, json::object{{"requests", std::move(items)}, {"next_cursor", next}});
@@ -189,18 +199,30 @@ asio::awaitable<response> list_escalations(context& ctx, const request&, const r
       filter.role = model::parse_role(value);
       if (!filter.role)
         errors.push_back({key, fmt::format("unknown role \"{}\"; expected one of {}", value, model::role_names())});
+    } else if (key == "limit") {
+      const auto limit = parse_positive(value);
+      if (!limit || *limit > 200)
+        errors.push_back({key, "must be a whole number from 1 to 200"});
+      else
+        filter.limit = static_cast<int>(*limit);
+    } else if (key == "cursor") {
+      filter.after = store::parse_escalation_cursor(value);
+      if (!filter.after) errors.push_back({key, "is not a cursor this API returned"});
     } else {
-      errors.push_back({key, "unknown parameter; expected state or role"});
+      errors.push_back({key, "unknown parameter; expected state, role, limit or cursor"});
     }
   }
   if (!errors.empty()) co_return invalid_fields(errors);
+  const auto page = store::list_escalations(ctx.reader, filter);
   json::array items;
-  for (auto& [request_id, escalation] : store::list_escalations(ctx.reader, filter)) {
+  for (const auto& [request_id, escalation] : page.escalations) {
     auto item = model::to_json(escalation);
     item["request_id"] = request_id;
     items.push_back(std::move(item));
   }
-  co_return json_response(status::ok, json::object{{"escalations", std::move(items)}});
+  json::value next = nullptr;
+  if (page.next) next = store::format_cursor(*page.next);
+  co_return json_response(status::ok, json::object{{"escalations", std::move(items)}, {"next_cursor", next}});
 }
 
 // /v1/escalations/{id}/events: acknowledge, resolve or bring_in, on the escalation's request.
@@ -228,9 +250,6 @@ asio::awaitable<response> act_on_escalation(context& ctx, const request& req, co
 
 void add_routes(router& routes, context& ctx) {
   using verb = beast_http::verb;
-  routes.add(verb::get, "/healthz", [](const request&, const route_match&) -> asio::awaitable<response> {
-    co_return json_response(status::ok, json::object{{"status", "ok"}});
-  });
   routes.add(verb::post, "/v1/requests", authenticated(ctx, create_request));
   routes.add(verb::get, "/v1/requests", authenticated(ctx, list_requests));
   routes.add(verb::get, "/v1/requests/{id}", authenticated(ctx, get_request));

@@ -16,7 +16,9 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 
 json::object clock_view(const model::sla_clock& clock, const engine::policy& policy, model::instant now) {
-  const auto& calendar = policy.sla.calendar(clock.calendar);
+  // A completed clock needs no calendar (its time is frozen), so one whose calendar was since
+  // removed still reads; open clocks' calendars are checked at start-up.
+  const auto used = clock.completed ? clock.used : sla::used(clock, policy.sla.calendar(clock.calendar), now);
   const bool has_deadline = !clock.completed && clock.state != model::clock_state::paused;
   json::object view{{"metric", model::to_string(clock.metric)},
                     {"state", model::to_string(clock.state)},
@@ -24,9 +26,10 @@ json::object clock_view(const model::sla_clock& clock, const engine::policy& pol
                     {"calendar", clock.calendar},
                     {"open", !clock.completed},
                     {"warned", clock.warned},
+                    {"breached", clock.breached},
                     {"target_seconds", clock.target.count()},
-                    {"used_seconds", sla::used(clock, calendar, now).count()},
-                    {"remaining_seconds", sla::remaining(clock, calendar, now).count()},
+                    {"used_seconds", used.count()},
+                    {"remaining_seconds", (clock.target - used).count()},
                     {"deadline", has_deadline ? json::value(model::format_instant(clock.deadline)) : nullptr}};
   if (!clock.completed && !clock.warned && clock.state == model::clock_state::running)
     view["warning_at"] = model::format_instant(clock.warning_deadline);

@@ -171,7 +171,12 @@ asio::awaitable<void> hub::serve(beast::tcp_stream& stream, std::string_view las
     }
     stream.expires_after(options_.write_timeout);
     auto [ec, written] = co_await asio::async_write(stream, buffers, use_tuple);
-    if (ec) break;
+    if (ec) {
+      // A write that timed out (or failed) while the viewer was still subscribed is a viewer
+      // that fell behind, as much as one whose queue overflowed: count it the same way.
+      if (!v->last && ec == beast::error::timeout) ++dropped_;
+      break;
+    }
   }
   stream.expires_never();
   std::erase(viewers_, v);

@@ -39,7 +39,7 @@ struct hub_options {
 struct hub_stats {
   std::size_t viewers = 0;     // connected now
   std::uint64_t published = 0;  // events since start
-  std::uint64_t dropped = 0;    // viewers dropped for falling behind
+  std::uint64_t dropped = 0;    // viewers dropped for falling behind: queue overflow or a write timeout
 };
 
 class hub {

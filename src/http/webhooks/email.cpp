@@ -207,6 +207,7 @@ asio::awaitable<response> deliver(context& ctx, inbound_email mail, delivery how
       input.title = display_title(mail.subject);
       input.body = mail.text;
       input.source = model::request_source::email;
+      input.requester = mail.from_name.empty() ? mail.from_address : mail.from_name + " <" + mail.from_address + ">";
       model::email_intake intake;
       intake.from = mail.from_address;
       intake.subject = mail.subject;

@@ -2,6 +2,8 @@
 #include "http/webhooks/integrations.hpp"
 
 #include "config/toml.hpp"
+#include "http/webhooks/signature.hpp"
+#include "util/text.hpp"
 
 #include <fmt/format.h>
 
@@ -47,11 +49,6 @@ std::size_t bytes_at(const toml::node& node, std::string_view file, std::string_
   return static_cast<std::size_t>(value->get());
 }
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
-
 std::string env(const char* name) {
   const char* value = std::getenv(name);
   return value == nullptr ? std::string{} : std::string(value);
@@ -80,8 +77,12 @@ void load_customers(integrations& out, const toml::table& table, std::string_vie
         config::fail_at(*tier, file, fmt::format("unknown tier \"{}\"; expected one of {}", customer.tier,
                                                  fmt::join(tiers, ", ")));
     }
+    // Filing on any channel takes the tier from here; a production customer without one would
+    // get no SLA clocks, silently.
+    if (customer.stage == model::customer_stage::production && customer.tier.empty())
+      config::fail_at(node, file, fmt::format("a production customer needs tier = one of {}", fmt::join(tiers, ", ")));
     if (const auto* domains = entry.get("domains"))
-      for (const auto& domain : strings_at(*domains, file, "domains")) out.email_domains[lower(domain)] = customer.id;
+      for (const auto& domain : strings_at(*domains, file, "domains")) out.email_domains[util::ascii_lower(domain)] = customer.id;
     out.customers[customer.id] = std::move(customer);
   }
 }
@@ -128,13 +129,13 @@ integrations load_integrations(const std::string& path, const std::vector<std::s
                        "trusted_authserv_id"},
                       "[integrations]");
   if (const auto* address = table.get("support_address")) {
-    out.support_address = lower(string_at(*address, path, "support_address"));
+    out.support_address = util::ascii_lower(string_at(*address, path, "support_address"));
     if (out.support_address.find('@') == std::string::npos || out.support_address.find('+') != std::string::npos)
       config::fail_at(*address, path, "support_address must be an e-mail address without a +tag");
   }
   if (const auto* user = table.get("postmark_user")) out.postmark_user = string_at(*user, path, "postmark_user");
   if (const auto* id = table.get("trusted_authserv_id")) {
-    out.trusted_authserv_id = lower(string_at(*id, path, "trusted_authserv_id"));
+    out.trusted_authserv_id = util::ascii_lower(string_at(*id, path, "trusted_authserv_id"));
     if (out.trusted_authserv_id.find_first_of(" \t;()\"") != std::string::npos)
       config::fail_at(*id, path, "trusted_authserv_id must be one authserv-id, e.g. \"mx.example.com\" (RFC 8601)");
   }
@@ -153,7 +154,7 @@ integrations load_integrations(const std::string& path, const std::vector<std::s
       const auto* phrases = entry.get("contains_any");
       if (kind == nullptr || phrases == nullptr) config::fail_at(item, path, "a kind rule needs kind and contains_any");
       kind_rule rule{kind_at(*kind, path), strings_at(*phrases, path, "contains_any")};
-      for (auto& phrase : rule.contains_any) phrase = lower(phrase);
+      for (auto& phrase : rule.contains_any) phrase = util::fold(phrase);
       out.kind_rules.push_back(std::move(rule));
     }
   }
@@ -163,8 +164,13 @@ integrations load_integrations(const std::string& path, const std::vector<std::s
   return out;
 }
 
+std::string reply_to(const integrations& config, model::request_id id) {
+  if (config.reply_address_key.empty()) return {};
+  return reply_address(config.reply_address_key, config.support_address, id);
+}
+
 model::request_kind kind_for(const integrations& config, std::string_view text, model::request_kind fallback) {
-  const auto haystack = lower(std::string(text));
+  const auto haystack = util::fold(text);
   for (const auto& rule : config.kind_rules)
     for (const auto& phrase : rule.contains_any)
       if (haystack.find(phrase) != std::string::npos) return rule.kind;

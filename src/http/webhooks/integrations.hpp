@@ -22,11 +22,11 @@ struct slack_channel {
 // Text that decides a request's kind: the first rule with a phrase in the text wins.
 struct kind_rule {
   model::request_kind kind = model::request_kind::troubleshooting;
-  std::vector<std::string> contains_any;  // matched case-insensitively
+  std::vector<std::string> contains_any;  // stored folded; matched case-insensitively (util::fold)
 };
 
 struct integrations {
-  std::map<std::string, model::customer, std::less<>> customers;    // by customer id
+  model::customer_directory customers;                               // by customer id
   std::map<std::string, std::string, std::less<>> email_domains;    // sender domain -> customer id
   std::map<std::string, slack_channel, std::less<>> slack_channels;  // channel id -> channel
   std::map<std::string, std::string, std::less<>> slack_users;      // Slack user id -> CE person
@@ -51,6 +51,10 @@ struct integrations {
 // from the environment. Throws config::error with file:line:col on anything unknown or malformed;
 // `tiers` are the contract tiers a customer may have.
 integrations load_integrations(const std::string& path, const std::vector<std::string>& tiers);
+
+// The signed reply address of request `id` (signature.hpp reply_address: support+<id>.<tag>@…),
+// or empty when SWITCHBOARD_REPLY_ADDRESS_KEY is not set (then no reply address verifies).
+std::string reply_to(const integrations& config, model::request_id id);
 
 // The kind for `text`: the first kind rule that matches, else `fallback`.
 model::request_kind kind_for(const integrations& config, std::string_view text, model::request_kind fallback);

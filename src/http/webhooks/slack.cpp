@@ -11,6 +11,7 @@
 #include "http/webhooks/webhooks.hpp"
 
 #include "http/api/common.hpp"
+#include "http/json_body.hpp"
 #include "http/webhooks/signature.hpp"
 #include "model/json.hpp"
 #include "store/inbound.hpp"
@@ -145,6 +146,7 @@ asio::awaitable<response> on_message(context& ctx, slack_message m) {
     input.title = title_of(m.text);
     input.body = m.text;
     input.source = model::request_source::slack;
+    input.requester = "slack:" + m.user;
     auto created = store::record_new_request(db, ctx.api.policy, engine::file_request{std::move(input), actor}, now);
     id = created.request.id;
     outcome = "created";
@@ -160,11 +162,11 @@ asio::awaitable<response> on_message(context& ctx, slack_message m) {
 
 asio::awaitable<response> on_event(context& ctx, const request& req, const route_match&) {
   if (auto refused = refuse_unsigned(ctx, req)) co_return std::move(*refused);
-  json::error_code parse_error;
-  auto parsed = json::parse(req.body(), parse_error);
-  if (parse_error || !parsed.is_object())
+  auto parsed = parse_json_body(req.body());
+  auto* document = std::get_if<json::value>(&parsed);
+  if (document == nullptr || !document->is_object())
     co_return error_response(status::bad_request, "malformed_json", "the body is not a JSON object");
-  const auto& body = parsed.as_object();
+  const auto& body = document->as_object();
   const auto type = string_of(body, "type");
   if (type == "url_verification") co_return json_response(status::ok, json::object{{"challenge", string_of(body, "challenge")}});
   if (type != "event_callback") co_return outcome_response("ignored", std::nullopt);
@@ -251,6 +253,7 @@ asio::awaitable<response> on_command(context& ctx, const request& req, const rou
   input.title = title_of(rest);
   input.body = std::string(rest);
   input.source = model::request_source::slack;
+  input.requester = person->second;
   engine::file_request command{std::move(input), model::actor{person->second, model::role::ce}};
   if (auto refusal = engine::may_file(command.actor, command.input)) co_return ephemeral(refusal->message);
 

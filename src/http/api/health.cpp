@@ -1,0 +1,146 @@
+// Health and readiness: a write probe through the writer, shared by concurrent callers.
+#include "http/api/health.hpp"
+
+#include "store/database.hpp"
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <atomic>
+#include <functional>
+#include <vector>
+
+namespace switchboard::http::api {
+namespace asio = boost::asio;
+namespace json = boost::json;
+using verdict = std::optional<std::string>;  // nullopt: writable
+
+struct health::state : std::enable_shared_from_this<health::state> {
+  state(asio::any_io_executor executor, store::committer& w, std::chrono::milliseconds d, std::chrono::milliseconds f)
+      : strand(asio::make_strand(executor)), timer(strand), writer(w), deadline(d), fresh(f) {}
+
+  using clock = std::chrono::steady_clock;
+  using waiter = std::function<void(verdict)>;
+
+  // Everything below `stopping` is touched on the strand only.
+  asio::strand<asio::any_io_executor> strand;
+  asio::steady_timer timer;
+  store::committer& writer;
+  const std::chrono::milliseconds deadline;
+  const std::chrono::milliseconds fresh;
+  std::atomic<bool> stopping{false};
+
+  bool probing = false;
+  clock::time_point probe_started;
+  std::uint64_t generation = 0;
+  bool has_last = false;
+  verdict last;
+  clock::time_point last_at;
+  std::vector<waiter> waiters;
+
+  std::string late() const {
+    return fmt::format("no write committed within {} ms (the database may be locked by another process)",
+                       deadline.count());
+  }
+
+  void join(waiter w) {
+    const auto now = clock::now();
+    if (!probing && has_last && now - last_at < fresh) return w(last);
+    if (probing) {
+      if (now - probe_started >= deadline) return w(late());
+      waiters.push_back(std::move(w));
+      return;
+    }
+    probing = true;
+    probe_started = now;
+    const auto id = ++generation;
+    waiters.push_back(std::move(w));
+    timer.expires_after(deadline);
+    timer.async_wait([self = shared_from_this(), id](boost::system::error_code ec) {
+      if (!ec && self->probing && self->generation == id) self->release(self->late());
+    });
+    writer.submit(store::touch_heartbeat, [self = shared_from_this(), id](std::exception_ptr error) {
+      verdict problem;
+      if (error) {
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          problem = e.what();
+        } catch (...) {
+          problem = "unknown error";
+        }
+      }
+      asio::post(self->strand, [self, id, problem] {
+        if (self->generation != id) return;
+        self->probing = false;
+        self->has_last = true;
+        self->last = problem;
+        self->last_at = clock::now();
+        self->timer.cancel();
+        self->release(problem);
+      });
+    });
+  }
+
+  void release(const verdict& v) {
+    auto now_waiting = std::move(waiters);
+    waiters.clear();
+    for (auto& w : now_waiting) w(v);
+  }
+};
+
+health::health(asio::any_io_executor executor, store::committer& writer, std::chrono::milliseconds deadline,
+               std::chrono::milliseconds fresh)
+    : state_(std::make_shared<state>(std::move(executor), writer, deadline, fresh)) {}
+
+health::~health() = default;
+
+void health::shutting_down() noexcept { state_->stopping = true; }
+
+bool health::is_shutting_down() const noexcept { return state_->stopping; }
+
+asio::awaitable<verdict> health::writable() {
+  auto executor = co_await asio::this_coro::executor;
+  auto shared = state_;
+  // Named, not a temporary inside co_await: GCC 12 destroys such temporaries twice (PR 99576).
+  auto initiation = [shared, executor](auto handler) {
+    auto owned = std::make_shared<decltype(handler)>(std::move(handler));
+    asio::post(shared->strand, [shared, executor, owned] {
+      // Resume the caller on its own executor, not on the strand.
+      shared->join([executor, owned](verdict v) {
+        asio::post(executor, [owned, v = std::move(v)]() mutable { std::move(*owned)(std::move(v)); });
+      });
+    });
+  };
+  auto answer = co_await asio::async_initiate<decltype(asio::use_awaitable), void(verdict)>(initiation,
+                                                                                          asio::use_awaitable);
+  co_return answer;
+}
+
+void add_health_routes(router& routes, health& checks) {
+  using verb = beast_http::verb;
+  routes.add(verb::get, "/healthz", [&checks](const request&, const route_match&) -> asio::awaitable<response> {
+    auto problem = co_await checks.writable();
+    if (problem)
+      co_return error_response(status::service_unavailable, "database_unwritable",
+                               fmt::format("the database cannot take writes: {}", *problem));
+    co_return json_response(status::ok, json::object{{"status", "ok"}, {"database", "writable"}});
+  });
+  routes.add(verb::get, "/readyz", [&checks](const request&, const route_match&) -> asio::awaitable<response> {
+    if (checks.is_shutting_down())
+      co_return error_response(status::service_unavailable, "shutting_down", "the server is shutting down");
+    auto problem = co_await checks.writable();
+    if (problem)
+      co_return error_response(status::service_unavailable, "database_unwritable",
+                               fmt::format("the database cannot take writes: {}", *problem));
+    co_return json_response(status::ok, json::object{{"status", "ready"}});
+  });
+}
+
+}  // namespace switchboard::http::api

@@ -1,0 +1,53 @@
+#pragma once
+// GET /healthz and GET /readyz: whether this server can do its job now.
+//
+// /healthz answers 200 only when the database took a real write (the heartbeat row, through
+// the writer thread and group commit, so a locked or read-only database, or a writer stuck
+// behind one, shows) within the probe deadline; otherwise 503 with the JSON error body.
+// /readyz is what a load balancer asks: 200 when the server is started (it answers, so its
+// migrations ran), the database is writable, and it is not shutting down.
+//
+// Thread-safety: writable() and shutting_down() may be called from any thread; probes and their
+// waiters are kept on a strand. At most one probe is queued at a time: callers during a probe
+// wait for it, and a verdict younger than `fresh` is reused, so health checks under load cost
+// at most one commit per `fresh`.
+
+#include "http/router.hpp"
+#include "store/committer.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace switchboard::http::api {
+
+class health {
+ public:
+  health(boost::asio::any_io_executor executor, store::committer& writer,
+         std::chrono::milliseconds deadline = std::chrono::milliseconds{2000},
+         std::chrono::milliseconds fresh = std::chrono::milliseconds{1000});
+  ~health();
+  health(const health&) = delete;
+  health& operator=(const health&) = delete;
+
+  // From now on /readyz answers 503 shutting_down.
+  void shutting_down() noexcept;
+  bool is_shutting_down() const noexcept;
+
+  // nullopt when a write committed within the deadline; otherwise why the database is not
+  // writable, in words. Never throws for the database's sake.
+  boost::asio::awaitable<std::optional<std::string>> writable();
+
+ private:
+  struct state;
+  std::shared_ptr<state> state_;
+};
+
+// Adds GET /healthz and GET /readyz (no token needed). `checks` must outlive the router.
+void add_health_routes(router& routes, health& checks);
+
+}  // namespace switchboard::http::api

@@ -1,0 +1,32 @@
+#pragma once
+// Text helpers shared by every folder: Unicode case folding for case-insensitive matching.
+//
+// Pure functions over UTF-8 strings; no I/O, no global state: safe from any thread.
+
+#include <string>
+#include <string_view>
+
+namespace switchboard::util {
+
+// The form two texts are compared in when case must not matter: Unicode full case folding
+// (Unicode Standard §3.13, CaseFolding.txt statuses C and F) of the NFC normalisation
+// (UAX #15), computed by utf8proc (utf8proc_map with COMPOSE | CASEFOLD | STABLE).
+//
+// So "STÖRUNG" and "störung" fold alike, "ΣΊΣΥΦΟΣ" and "σίσυφος" too (final sigma folds to σ),
+// "Straße" folds to "strasse" (ß → ss), and a decomposed "e" + U+0301 folds like a composed
+// "é". Folding is language-neutral: Turkish dotted İ (U+0130) folds to "i" + U+0307 and dotless
+// ı (U+0131) stays ı, so "ı" does not match "i" or "I" (Turkish-specific folding would need a
+// locale, which rules do not have).
+//
+// Invalid UTF-8 is handled deterministically: each byte that does not start a well-formed
+// sequence (an overlong form, a surrogate, a stray continuation, a truncated sequence) becomes
+// U+FFFD REPLACEMENT CHARACTER, and the rest folds as usual. A substring search on folded text
+// therefore never matches half a character. The result is valid UTF-8, possibly longer than
+// the input (ß → ss); an empty input folds to "".
+std::string fold(std::string_view text);
+
+// ASCII-only lower case, for protocol tokens that are case-insensitive in ASCII only
+// (header names, e-mail domains per RFC 5321 §2.4, hex digests). Other bytes are unchanged.
+std::string ascii_lower(std::string_view text);
+
+}  // namespace switchboard::util

@@ -1,0 +1,210 @@
+// Escalation ladders through the real server: the scheduler notifies "at once" levels at the
+// trigger instant even when it is a closing instant, the capacity ladder fires once per crossing,
+// and GET /v1/escalations (and switchboard-cli escalations) page with a cursor.
+#include "http/client.hpp"
+#include "model/json.hpp"
+#include "support/api.hpp"
+#include "support/configs.hpp"
+#include "support/server_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <functional>
+#include <set>
+#include <thread>
+
+using namespace switchboard;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+using model::role;
+
+namespace {
+
+constexpr std::string_view troubleshooting =
+    R"({"kind":"troubleshooting","customer":{"id":"acme","name":"Acme","stage":"trial"},"title":"Search is down"})";
+
+// Polls `done` until it holds or 60 s pass; the server's clock runs on its own.
+bool eventually(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return done();
+}
+
+// (type, roles notified, instant) of a request's escalation events.
+std::vector<std::tuple<std::string, std::string, std::string>> escalation_events(http::client& client, std::int64_t id) {
+  std::vector<std::tuple<std::string, std::string, std::string>> out;
+  const auto body = testing::json_of(client.get(fmt::format("/v1/requests/{}/events", id)));
+  for (const auto& e : body.at("events").as_array()) {
+    const std::string type(e.at("type").as_string());
+    if (!type.starts_with("escalation.")) continue;
+    std::string roles;
+    if (const auto* notified = e.at("data").as_object().if_contains("notified"))
+      for (const auto& r : notified->as_array()) roles += (roles.empty() ? "" : ",") + std::string(r.as_string());
+    out.emplace_back(type, roles, std::string(e.at("at").as_string()));
+  }
+  return out;
+}
+
+testing::run_result cli(std::vector<std::string> args) {
+  args.insert(args.begin(), SWITCHBOARD_CLI_PATH);
+  return testing::run_program(args);
+}
+
+}  // namespace
+
+TEST_SUITE("integration::escalation") {
+  TEST_CASE("the scheduler notifies an at-once level at a closing instant, and a later level in business time") {
+    // Business time is one minute at 10:00 and one at 12:00 UTC each day. A request filed before
+    // 10:00 breaches its 1-minute first response at 10:01:00, the closing instant: Head of CS is
+    // told then (not at the next opening, 12:00), VP Technical Success 30 business seconds
+    // later, at 12:00:30.
+    testing::temp_dir dir;
+    const auto config = testing::config_on_always_calendar(dir, R"(
+[calendars.short]
+zone = "UTC"
+shifts = [
+  { days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "10:00", close = "10:01" },
+  { days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "12:00", close = "12:01" },
+]
+
+[[sla.policy]]
+name = "short"
+kinds = ["troubleshooting"]
+calendar = "short"
+metrics = [{ metric = "first_response", target = "1m" }]
+
+[[escalation.ladder]]
+name = "sla_breach"
+calendar = "short"
+levels = [
+  { after = "0s", notify = ["head_of_cs"] },
+  { after = "30s", notify = ["vp_technical_success"] },
+]
+)");
+    testing::server_process server(
+        {config, dir.file("switchboard.db"), {"--clock-start", "2026-11-20T05:00:00Z", "--clock-speed", "3600"}});
+    auto ce = server.client(role::ce);
+    const auto filed = testing::json_of(ce.post_json("/v1/requests", std::string(troubleshooting)));
+    const auto id = filed.at("id").as_int64();
+    REQUIRE(std::string(filed.at("created_at").as_string()) < "2026-11-20T10:00:00Z");
+    CHECK(filed.at("clocks").at(0).at("deadline") == "2026-11-20T10:01:00Z");
+
+    REQUIRE(eventually([&] { return escalation_events(ce, id).size() >= 3; }));
+    CHECK(escalation_events(ce, id) == std::vector<std::tuple<std::string, std::string, std::string>>{
+                                           {"escalation.triggered", "", "2026-11-20T10:01:00Z"},
+                                           {"escalation.notified", "head_of_cs", "2026-11-20T10:01:00Z"},
+                                           {"escalation.notified", "vp_technical_success", "2026-11-20T12:00:30Z"},
+                                       });
+    // The notified events carry the change, not the escalation's history.
+    const auto events = testing::json_of(ce.get(fmt::format("/v1/requests/{}/events", id))).at("events").as_array();
+    for (const auto& e : events)
+      if (e.at("type") == "escalation.notified")
+        CHECK_FALSE(e.at("data").at("escalation").as_object().contains("notifications"));
+    const auto request = testing::json_of(ce.get(fmt::format("/v1/requests/{}", id)));
+    CHECK(request.at("escalations").at(0).at("notifications").as_array().size() == 2);
+  }
+
+  TEST_CASE("capacity through the server: filing, reopen and route_to_product take a team over, once per crossing") {
+    testing::temp_dir dir;
+    const auto config = testing::config_on_always_calendar(dir, R"(
+[[escalation.ladder]]
+name = "capacity"
+calendar = "always"
+thresholds = { se = 1, product = 1 }
+levels = [{ after = "0s", notify = ["head_of_cs"] }]
+)");
+    testing::server_process server({config, dir.file("switchboard.db"), {}});
+    auto ce = server.client(role::ce);
+    auto se = server.client(role::se);
+    auto head = server.client(role::head_of_cs);
+    auto capacity_escalations = [&] {
+      std::vector<std::pair<std::int64_t, std::string>> out;  // (request, team), newest first
+      const auto page = testing::json_of(head.get("/v1/escalations?limit=200"));
+      for (const auto& e : page.at("escalations").as_array())
+        if (e.at("ladder") == "capacity")
+          out.emplace_back(e.at("request_id").as_int64(), std::string(e.at("team").as_string()));
+      return out;
+    };
+    auto post = [](http::client& client, const std::string& target, std::string_view body) {
+      const auto answer = client.post_json(target, std::string(body));
+      CAPTURE(answer.body);
+      REQUIRE(answer.status / 100 == 2);
+      return testing::json_of(answer);
+    };
+
+    const auto first = post(ce, "/v1/requests", troubleshooting).at("id").as_int64();
+    CHECK(capacity_escalations().empty());
+    const auto second = post(ce, "/v1/requests", troubleshooting);
+    CHECK(second.at("status") == "escalated");
+    const auto notified = second.at("escalations").at(0).at("notifications").at(0);
+    CHECK(notified.at("roles") == json::array{"head_of_cs"});
+    CHECK(notified.at("at") == second.at("created_at"));  // at once: the filing instant
+    using list = std::vector<std::pair<std::int64_t, std::string>>;
+    CHECK(capacity_escalations() == list{{second.at("id").as_int64(), "se"}});
+    post(ce, "/v1/requests", troubleshooting);  // still over, and unresolved: no second one
+    CHECK(capacity_escalations().size() == 1);
+
+    // Resolved; SE works the load down to 1 and a reopen takes it over again.
+    const auto escalation = std::string(second.at("escalations").at(0).at("id").as_string());
+    post(head, fmt::format("/v1/escalations/{}/events", escalation), R"({"type":"resolve_escalation"})");
+    post(se, fmt::format("/v1/requests/{}/events", second.at("id").as_int64()), R"({"type":"resolve"})");
+    post(se, "/v1/requests/3/events", R"({"type":"resolve"})");
+    post(se, "/v1/requests/3/events", R"({"type":"reopen"})");
+    CHECK(capacity_escalations() == list{{3, "se"}, {second.at("id").as_int64(), "se"}});
+
+    // Product: a feature request, then a how-to CE routes there.
+    post(ce, "/v1/requests", R"({"kind":"feature_request","customer":{"id":"acme","name":"Acme","stage":"trial"},"title":"SSO"})");
+    const auto how_to = post(ce, "/v1/requests",
+                             R"({"kind":"how_to","customer":{"id":"acme","name":"Acme","stage":"trial"},"title":"SAML?"})")
+                            .at("id")
+                            .as_int64();
+    post(ce, fmt::format("/v1/requests/{}/events", how_to), R"({"type":"route_to_product"})");
+    CHECK(capacity_escalations().front() == std::pair<std::int64_t, std::string>{how_to, "product"});
+    CHECK(first == 1);
+  }
+
+  TEST_CASE("GET /v1/escalations pages with a cursor, and switchboard-cli escalations follows it") {
+    testing::temp_dir dir;
+    // Every troubleshooting request breaches its 4-second first response; on a clock running 50
+    // times faster they all breach within moments.
+    testing::server_process server(
+        {testing::fast_config(dir), dir.file("switchboard.db"), {"--clock-start", "2026-11-20T05:00:00Z", "--clock-speed", "50"}});
+    auto ce = server.client(role::ce);
+    for (int i = 0; i < 5; ++i) REQUIRE(ce.post_json("/v1/requests", std::string(troubleshooting)).status == 201);
+    REQUIRE(eventually([&] {
+      return testing::json_of(ce.get("/v1/escalations?limit=200")).at("escalations").as_array().size() == 5;
+    }));
+
+    std::vector<std::string> paged;
+    std::string target = "/v1/escalations?limit=2";
+    int pages = 0;
+    for (; pages < 10; ++pages) {
+      const auto page = testing::json_of(ce.get(target));
+      CHECK(page.at("escalations").as_array().size() <= 2);
+      for (const auto& e : page.at("escalations").as_array()) paged.emplace_back(e.at("id").as_string());
+      if (page.at("next_cursor").is_null()) break;
+      target = "/v1/escalations?limit=2&cursor=" + std::string(page.at("next_cursor").as_string());
+    }
+    CHECK(pages == 2);  // three pages: 2, 2, 1
+    CHECK(paged.size() == 5);
+    CHECK(std::set<std::string>(paged.begin(), paged.end()).size() == 5);
+    CHECK(paged.front() == "5-1");
+
+    const auto bad = ce.get("/v1/escalations?cursor=nonsense");
+    CHECK(bad.status == 422);
+    CHECK(ce.get("/v1/escalations?limit=0").status == 422);
+
+    const auto listed = cli({"--server", server.url(), "--token", testing::token_for(role::head_of_cs), "escalations",
+                             "--page-size", "2"});
+    CAPTURE(listed.err);
+    REQUIRE(listed.exit_code == 0);
+    for (const auto& id : paged) CHECK(listed.out.find(id + " ") != std::string::npos);
+  }
+}

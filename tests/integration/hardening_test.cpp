@@ -1,0 +1,368 @@
+// No client can take the server down or slip past its checks: amplifying handoffs, HTTP framing,
+// duplicate JSON keys, credentials, honest health and start-up refusals, over real sockets
+// against the real server.
+#include "engine/engine.hpp"
+#include "http/client.hpp"
+#include "support/api.hpp"
+#include "support/server_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <arpa/inet.h>
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+
+using namespace switchboard;
+namespace json = boost::json;
+using model::role;
+
+namespace {
+
+// Sends `raw` on a fresh connection and returns all the server sends back until it closes the
+// connection (or 10 s pass).
+std::string raw_exchange(const std::string& url, const std::string& raw) {
+  const auto port = static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+  for (std::size_t sent = 0; sent < raw.size();) {
+    const auto n = ::send(fd, raw.data() + sent, raw.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string answer;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    char chunk[4096];
+    const auto n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n <= 0) break;
+    answer.append(chunk, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return answer;
+}
+
+unsigned status_of(const std::string& answer) {
+  if (!answer.starts_with("HTTP/1.1 ") || answer.size() < 12) return 0;
+  return static_cast<unsigned>(std::stoi(answer.substr(9, 3)));
+}
+
+// The error code of the first response in `answer` (its body is JSON with Content-Length).
+std::string error_code_of(const std::string& answer) {
+  const auto start = answer.find("\r\n\r\n");
+  if (start == std::string::npos) return {};
+  json::error_code ec;
+  const auto body = json::parse(answer.substr(start + 4, answer.find('\n', start + 4) - start - 4), ec);
+  if (ec || !body.is_object() || !body.as_object().contains("error")) return {};
+  return std::string(body.at("error").at("code").as_string());
+}
+
+std::size_t responses_in(const std::string& answer) {
+  std::size_t count = 0;
+  for (auto at = answer.find("HTTP/1.1 "); at != std::string::npos; at = answer.find("HTTP/1.1 ", at + 1)) ++count;
+  return count;
+}
+
+std::string file_troubleshooting(http::client& ce) {
+  const auto res = ce.post_json(
+      "/v1/requests",
+      R"({"kind":"troubleshooting","customer":{"id":"acme","name":"Acme","stage":"trial"},"title":"Search is down"})");
+  REQUIRE(res.status == 201);
+  return std::to_string(testing::json_of(res).at("id").as_int64());
+}
+
+// Waits up to 15 s for `done` to hold.
+bool eventually(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{15};
+  while (std::chrono::steady_clock::now() < deadline)
+    if (done()) return true;
+  return done();
+}
+
+std::string repeat(std::string_view piece, std::size_t times) {
+  std::string out;
+  for (std::size_t i = 0; i < times; ++i) out += piece;
+  return out;
+}
+
+}  // namespace
+
+TEST_SUITE("integration::hardening") {
+  TEST_CASE("a handoff whose fields hold placeholders gets a bounded draft with them kept literally") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    auto ce = server.client(role::ce);
+
+    // Each field names the next one many times: substituting into substituted text multiplied
+    // these (about 30 KB) into gigabytes.
+    const auto limit = engine::max_handoff_field_bytes;
+    const json::object amplifying{{"type", "handoff"},
+                                  {"customer_impact", repeat("{environment}", limit / 13)},
+                                  {"environment", repeat("{steps_tried}", limit / 13)},
+                                  {"steps_tried", repeat("{customer_told}", limit / 15)},
+                                  {"customer_told", repeat("{customer}{ce}", limit / 14)}};
+    const auto id = file_troubleshooting(ce);
+    const auto handed = ce.post_json("/v1/requests/" + id + "/events", json::serialize(amplifying));
+    REQUIRE(handed.status == 200);
+    const std::string draft(testing::json_of(handed).at("first_contact_draft").as_string());
+    CHECK(draft.size() <= engine::max_first_contact_draft_bytes);
+    CHECK(draft.starts_with("Hey Acme, ce-person brought me up to speed"));
+    // Each value appears as sent, placeholders and all.
+    for (const auto& [key, value] : amplifying)
+      if (key != "type") CHECK(draft.find(std::string(value.as_string())) != std::string::npos);
+
+    // The stored event holds the same bounded draft.
+    const auto events = testing::json_of(ce.get("/v1/requests/" + id + "/events")).at("events").as_array();
+    const auto handoff = std::find_if(events.begin(), events.end(), [](const json::value& e) {
+      return e.at("type").as_string() == "request.handed_off";
+    });
+    REQUIRE(handoff != events.end());
+    CHECK(handoff->at("data").at("first_contact_draft").as_string() == draft);
+
+    // A short handoff of the same shape (2.3 KB once stored 27.9 MB) stays short.
+    const json::object small{{"type", "handoff"},
+                             {"customer_impact", repeat("{environment}", 50)},
+                             {"environment", repeat("{steps_tried}", 50)},
+                             {"steps_tried", repeat("{customer_told}", 50)},
+                             {"customer_told", "x"}};
+    const auto second = file_troubleshooting(ce);
+    const auto answer = ce.post_json("/v1/requests/" + second + "/events", json::serialize(small));
+    REQUIRE(answer.status == 200);
+    const std::string short_draft(testing::json_of(answer).at("first_contact_draft").as_string());
+    CHECK(short_draft.size() < 4000);
+    CHECK(short_draft.find(repeat("{environment}", 50)) != std::string::npos);
+  }
+
+  TEST_CASE("a handoff field over its limit is refused with 422 naming the field and the limit") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    auto ce = server.client(role::ce);
+    const auto id = file_troubleshooting(ce);
+    const auto before = ce.get("/v1/requests/" + id + "/events").body;
+    const json::object oversized{{"type", "handoff"},
+                                 {"customer_impact", "Search is down"},
+                                 {"environment", std::string(engine::max_handoff_field_bytes + 1, 'e')},
+                                 {"steps_tried", "Restarted"},
+                                 {"customer_told", "We are on it"}};
+    const auto refused = ce.post_json("/v1/requests/" + id + "/events", json::serialize(oversized));
+    CHECK(refused.status == 422);
+    const auto error = testing::json_of(refused).at("error").as_object();
+    CHECK(error.at("code").as_string() == "invalid_fields");
+    REQUIRE(error.at("fields").as_array().size() == 1);
+    CHECK(error.at("fields").at(0).at("field").as_string() == "environment");
+    CHECK(std::string(error.at("fields").at(0).at("message").as_string()).find("8192 bytes") != std::string::npos);
+    CHECK(ce.get("/v1/requests/" + id + "/events").body == before);
+
+    const json::object long_message{{"type", "start"}, {"message", std::string(engine::max_message_bytes + 1, 'm')}};
+    const auto too_long = ce.post_json("/v1/requests/" + id + "/events", json::serialize(long_message));
+    CHECK(too_long.status == 422);
+    CHECK(ce.get("/v1/requests/" + id + "/events").body == before);
+  }
+
+  TEST_CASE("a malformed chunked body gets 400 and an unsupported Transfer-Encoding gets 501") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    const auto head = fmt::format(
+        "POST /v1/requests HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n",
+        testing::token_for(role::ce));
+
+    const auto bad_chunk = raw_exchange(server.url(), head + "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n");
+    CAPTURE(bad_chunk);
+    CHECK(status_of(bad_chunk) == 400);
+    CHECK(error_code_of(bad_chunk) == "malformed_http");
+
+    // A body in a coding the server cannot read has no end it can find: the bytes after the
+    // header must not be taken for a second request.
+    const auto smuggled = "GET /v1/requests HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (const std::string coding : {"gzip", "gzip, chunked", "chunked, gzip", "identity"}) {
+      CAPTURE(coding);
+      const auto answer =
+          raw_exchange(server.url(), head + "Transfer-Encoding: " + coding + "\r\n\r\n" + std::string(smuggled));
+      CAPTURE(answer);
+      CHECK(status_of(answer) == 501);
+      CHECK(error_code_of(answer) == "unsupported_transfer_encoding");
+      CHECK(responses_in(answer) == 1);
+    }
+
+    // A well-formed chunked body is read as before.
+    const std::string body =
+        R"({"kind":"how_to","customer":{"id":"acme","name":"Acme","stage":"trial"},"title":"Chunked"})";
+    const auto good = raw_exchange(server.url(), head + "Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                                                 fmt::format("{:x}\r\n{}\r\n0\r\n\r\n", body.size(), body));
+    CAPTURE(good);
+    CHECK(status_of(good) == 201);
+    auto viewer = server.client(role::viewer);
+    CHECK(testing::all_requests(viewer).size() == 1);
+  }
+
+  TEST_CASE("duplicate JSON keys are refused with 400 wherever a JSON body is read") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    auto ce = server.client(role::ce);
+    const auto duplicated = ce.post_json(
+        "/v1/requests",
+        R"({"kind":"how_to","customer":{"id":"acme","name":"Acme","stage":"trial","stage":"production"},"title":"x"})");
+    CHECK(duplicated.status == 400);
+    const auto error = testing::json_of(duplicated).at("error").as_object();
+    CHECK(error.at("code").as_string() == "malformed_json");
+    CHECK(std::string(error.at("message").as_string()).find("\"stage\"") != std::string::npos);
+
+    const auto id = file_troubleshooting(ce);
+    const auto before = ce.get("/v1/requests/" + id + "/events").body;
+    const auto action = ce.post_json("/v1/requests/" + id + "/events", R"({"type":"start","type":"handoff"})");
+    CHECK(action.status == 400);
+    CHECK(testing::json_of(action).at("error").at("code").as_string() == "malformed_json");
+    CHECK(ce.get("/v1/requests/" + id + "/events").body == before);
+
+    // The same name in different objects is not a duplicate.
+    const auto nested = ce.post_json(
+        "/v1/requests", R"({"kind":"how_to","customer":{"id":"acme","name":"Acme","stage":"trial"},"title":"id"})");
+    CHECK(nested.status == 201);
+  }
+
+  TEST_CASE("the Bearer scheme is case-insensitive and two Authorization headers get 400") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    http::client anonymous(server.url());
+    for (const std::string scheme : {"Bearer", "bearer", "BEARER", "bEaReR"}) {
+      CAPTURE(scheme);
+      const auto res =
+          anonymous.request("GET", "/v1/requests", {}, "application/json",
+                            {{"Authorization", scheme + " " + testing::token_for(role::viewer)}});
+      CHECK(res.status == 200);
+    }
+    CHECK(anonymous.request("GET", "/v1/requests", {}, "application/json", {{"Authorization", "Basic abc"}}).status ==
+          401);
+
+    const auto twice = raw_exchange(
+        server.url(), fmt::format("GET /v1/requests HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                  "Authorization: Bearer {}\r\nAuthorization: Bearer {}\r\n\r\n",
+                                  testing::token_for(role::viewer), testing::token_for(role::admin)));
+    CAPTURE(twice);
+    CHECK(status_of(twice) == 400);
+    CHECK(error_code_of(twice) == "malformed_http");
+  }
+
+  TEST_CASE("token-like query values are redacted in the access log") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    auto viewer = server.client(role::viewer);
+    viewer.get("/v1/requests?limit=5&token=s3cret-one&access_token=s3cret-two&Signature=s3cret-three&sig=s3cret-4"
+               "&api_key=s3cret-5&ke%79=s3cret-6");
+    REQUIRE(eventually([&] { return server.stderr_text().find("GET /v1/requests?limit=5") != std::string::npos; }));
+    const auto log = server.stderr_text();
+    CAPTURE(log);
+    CHECK(log.find("s3cret") == std::string::npos);
+    CHECK(log.find("GET /v1/requests?limit=5&token=REDACTED&access_token=REDACTED&Signature=REDACTED&sig=REDACTED"
+                   "&api_key=REDACTED&ke%79=REDACTED ") != std::string::npos);
+  }
+
+  TEST_CASE("dashboard pages may not be framed and send no referrer") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    http::client anonymous(server.url());
+    for (const std::string page : {"/", "/dashboard", "/dashboard/app.js"}) {
+      CAPTURE(page);
+      const auto res = anonymous.get(page);
+      REQUIRE(res.status == 200);
+      const auto policy = res.header("Content-Security-Policy");
+      CHECK(policy.find("frame-ancestors 'none'") != std::string::npos);
+      CHECK(policy.find("default-src 'self'") != std::string::npos);
+      CHECK(res.header("Referrer-Policy") == "no-referrer");
+    }
+  }
+
+  TEST_CASE("healthz and readyz answer 503 while the database cannot take writes, 200 when it can") {
+    testing::temp_dir dir;
+    const auto database = dir.file("switchboard.db");
+    testing::server_process server(database);
+    http::client probe(server.url());
+    const auto healthy = probe.get("/healthz");
+    CHECK(healthy.status == 200);
+    CHECK(testing::json_of(healthy).at("database").as_string() == "writable");
+    CHECK(probe.get("/readyz").status == 200);
+
+    {
+      // Another process holds the write lock: every write the server tries now fails.
+      SQLite::Database other(database, SQLite::OPEN_READWRITE);
+      other.exec("BEGIN IMMEDIATE");
+      http::client checker(server.url());
+      REQUIRE(eventually([&] { return checker.get("/healthz").status == 503; }));
+      const auto sick = checker.get("/healthz");
+      CHECK(sick.header("Content-Type") == "application/json");
+      CHECK(testing::json_of(sick).at("error").at("code").as_string() == "database_unwritable");
+      CHECK(checker.get("/readyz").status == 503);
+      other.exec("ROLLBACK");
+    }
+    CHECK(eventually([&] { return probe.get("/healthz").status == 200; }));
+    CHECK(probe.get("/readyz").status == 200);
+  }
+
+  TEST_CASE("the server refuses a database newer than it understands and a tokens path that is a directory") {
+    testing::temp_dir dir;
+    const auto database = dir.file("switchboard.db");
+    { testing::server_process first(database); }
+    {
+      SQLite::Database db(database, SQLite::OPEN_READWRITE);
+      db.exec("INSERT INTO schema_migrations (version) VALUES (999)");
+    }
+    try {
+      testing::server_process newer(database);
+      FAIL("the server started on a database from a newer version");
+    } catch (const std::runtime_error& e) {
+      CHECK(std::string(e.what()).find("schema version 999, newer than this build understands") != std::string::npos);
+    }
+
+    std::filesystem::create_directory(dir.file("tokens"));
+    try {
+      testing::server_process tokens_dir(testing::server_args{"", dir.file("fresh.db"), {"--tokens", dir.file("tokens")}});
+      FAIL("the server started with a directory for its tokens file");
+    } catch (const std::runtime_error& e) {
+      CHECK(std::string(e.what()).find("is a directory") != std::string::npos);
+    }
+  }
+
+  TEST_CASE("tools/dev tokens makes the var folder 0700 and each token file 0600") {
+    testing::temp_dir dir;
+    const auto var = dir.file("var");
+    const auto build = std::filesystem::path(SWITCHBOARD_CLI_PATH).parent_path().parent_path().string();
+    const auto made = testing::run_program(
+        {"/usr/bin/env", "SWITCHBOARD_VAR_DIR=" + var, "SWITCHBOARD_BUILD_DIR=" + build, "/bin/sh", "-c",
+         "umask 022 && exec \"$0\" tokens", testing::source_path("tools/dev")});
+    CAPTURE(made.err);
+    REQUIRE(made.exit_code == 0);
+    auto mode = [](const std::string& path) {
+      struct stat st {};
+      REQUIRE(::stat(path.c_str(), &st) == 0);
+      return st.st_mode & 0777;
+    };
+    CHECK(mode(var) == 0700);
+    CHECK(mode(var + "/tokens.toml") == 0600);
+    CHECK(mode(var + "/dev-tokens.txt") == 0600);
+    CHECK(testing::read_text(var + "/tokens.toml").find("[[token]]") != std::string::npos);
+
+    // The CLI creates a tokens file it appends to as 0600 too.
+    const auto appended = testing::run_program({"/bin/sh", "-c", "umask 000 && exec \"$0\" token new --person p --role ce --append \"$1\"",
+                                                SWITCHBOARD_CLI_PATH, dir.file("new-tokens.toml")});
+    REQUIRE(appended.exit_code == 0);
+    CHECK(mode(dir.file("new-tokens.toml")) == 0600);
+  }
+}

@@ -1,0 +1,99 @@
+#include "store/clocks.hpp"
+
+#include "config/error.hpp"
+#include "model/json.hpp"
+#include "store/database.hpp"
+#include "store/outbox.hpp"
+#include "store/requests.hpp"
+#include "support/policy.hpp"
+
+#include <SQLiteCpp/Transaction.h>
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+
+#include <map>
+
+using namespace switchboard;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+
+model::instant at(std::string_view iso) {
+  auto parsed = model::parse_instant(iso);
+  REQUIRE(parsed);
+  return *parsed;
+}
+
+// A trial troubleshooting request: the shipped pre-sales policy, first response in 1 business
+// hour on "support" (02:00-18:00 Pacific), warning at 45 minutes.
+model::request_id file(SQLite::Database& db, const engine::policy& policy, model::instant now) {
+  SQLite::Transaction transaction(db);
+  const auto changed = store::record_new_request(
+      db, policy, {testing::make_input(model::request_kind::troubleshooting), model::actor{"dana", model::role::ce}},
+      now);
+  transaction.commit();
+  return changed.request.id;
+}
+
+}  // namespace
+
+TEST_SUITE("store::clocks") {
+  TEST_CASE("sla.warning and sla.breached webhooks carry the business time used at their instant") {
+    auto db = store::open_database(":memory:");
+    auto policy = testing::shipped_policy();
+    policy.outbound = {{"ops", {"sla.*"}}};
+    const auto id = file(db, policy, at("2026-12-01T08:50:00-08:00"));
+    {
+      SQLite::Transaction transaction(db);
+      store::record_due(db, policy, id, at("2026-12-01T12:00:00-08:00"));
+      transaction.commit();
+    }
+    std::map<std::string, std::int64_t> used;
+    for (const auto& d : store::list_deliveries(db, {})) {
+      const auto payload = json::parse(d.payload);
+      if (d.event_type == "sla.warning" || d.event_type == "sla.breached")
+        used[d.event_type] = payload.at("data").at("clock").at("used_seconds").as_int64();
+    }
+    CHECK(used == std::map<std::string, std::int64_t>{{"sla.warning", 2700}, {"sla.breached", 3600}});
+  }
+
+  TEST_CASE("open clocks on a calendar the config dropped are counted and refused, and re-timed once renamed") {
+    auto db = store::open_database(":memory:");
+    const auto& shipped = testing::shipped_policy();
+    const auto first = file(db, shipped, at("2026-12-23T16:30:00-08:00"));
+    file(db, shipped, at("2026-12-23T16:45:00-08:00"));
+    CHECK(store::missing_clock_names(db, shipped).empty());
+    CHECK_NOTHROW(store::check_open_clocks(db, shipped));
+
+    auto renamed = shipped;
+    auto support = renamed.sla.calendars.extract("support");
+    support.key() = "support_us";
+    renamed.sla.calendars.insert(std::move(support));
+    for (auto& p : renamed.sla.policies)
+      if (p.calendar == "support") p.calendar = "support_us";
+    renamed.sla.calendars_at = {"switchboard.toml", 25, 1};
+    const auto missing = store::missing_clock_names(db, renamed);
+    REQUIRE(missing.size() == 1);
+    CHECK(missing[0].name == "support");
+    CHECK(missing[0].open_clocks == 2);
+    CHECK_THROWS_AS(store::check_open_clocks(db, renamed), config::error);
+
+    renamed.sla.calendar_renames.emplace("support", "support_us");
+    CHECK_NOTHROW(store::check_open_clocks(db, renamed));
+    {
+      SQLite::Transaction transaction(db);
+      CHECK(store::retime_open_clocks(db, renamed, at("2026-12-24T00:00:00Z")) == 2);
+      transaction.commit();
+    }
+    const auto request = store::find_request(db, first);
+    REQUIRE(request);
+    CHECK(request->clocks[0].calendar == "support_us");
+    const auto events = store::events_of(db, first);
+    CHECK(events.back().type == "sla.retimed");
+    CHECK(events.back().data.at("before").at("calendar").as_string() == "support");
+    // Done once: a second start with the same config changes nothing.
+    SQLite::Transaction transaction(db);
+    CHECK(store::retime_open_clocks(db, renamed, at("2026-12-24T00:05:00Z")) == 0);
+  }
+}
