@@ -96,7 +96,10 @@ std::vector<event> decide(const policy& policy, const file_request& command, mod
   fresh.id = id;
   recorder r(policy, std::move(fresh));
   r.record("request.created", now, actor_label(command.actor), model::to_json(command.input));
-  r.record("request.routed", now, "system", model::to_json(rules::evaluate(policy.routing, command.input)));
+  auto decision = rules::evaluate(policy.routing, command.input);
+  // The e-mail intake's own guard (an unauthenticated sender filed unattributed) is part of why.
+  if (command.input.email && !command.input.email->note.empty()) decision.notes.push_back(command.input.email->note);
+  r.record("request.routed", now, "system", model::to_json(decision));
   r.start_clocks(now);
   return r.take();
 }

@@ -124,15 +124,24 @@ json::object to_json(const customer& value) {
 }
 
 json::object to_json(const request_input& value) {
-  return {{"kind", to_string(value.kind)},
-          {"customer", to_json(value.customer)},
-          {"title", value.title},
-          {"body", value.body},
-          {"source", to_string(value.source)},
-          {"priority", to_string(value.priority)},
-          {"use_case", optional_string(value.use_case)},
-          {"requester", optional_string(value.requester)},
-          {"attachments", to_array(value.attachments)}};
+  json::object out{{"kind", to_string(value.kind)},
+                   {"customer", to_json(value.customer)},
+                   {"title", value.title},
+                   {"body", value.body},
+                   {"source", to_string(value.source)},
+                   {"priority", to_string(value.priority)},
+                   {"use_case", optional_string(value.use_case)},
+                   {"requester", optional_string(value.requester)},
+                   {"attachments", to_array(value.attachments)}};
+  if (value.email)
+    out["email"] = json::object{{"from", value.email->from},
+                                {"subject", value.email->subject},
+                                {"message_id", optional_string(value.email->message_id)},
+                                {"authentication", json::object{{"verdict", value.email->authentication},
+                                                                {"method", optional_string(value.email->authenticated_by)},
+                                                                {"detail", value.email->authentication_detail}}},
+                                {"note", optional_string(value.email->note)}};
+  return out;
 }
 
 json::object to_json(const routing_decision& value) {
@@ -398,6 +407,19 @@ handoff_context handoff_context_from_json(const json::value& json) {
           string_at(object, "customer_told")};
 }
 
+// The e-mail intake is stored beside the input; API clients cannot send it.
+email_intake email_intake_from_json(const json::value& json) {
+  const auto& object = json.as_object();
+  const auto& authentication = object.at("authentication").as_object();
+  auto text = [](const json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string{};
+  };
+  return {text(object, "from"),           text(object, "subject"),          text(object, "message_id"),
+          text(authentication, "verdict"), text(authentication, "method"), text(authentication, "detail"),
+          text(object, "note")};
+}
+
 request_input request_input_from_json(const json::value& json) {
   // What was stored always reads back: no input limits here (they apply once, at the edge, to
   // what a client sends), and keys this version does not know are ignored.
@@ -419,6 +441,9 @@ request_input request_input_from_json(const json::value& json) {
     input.requester = string_at(object, "requester");
     // Attachments are set by the channel that received the files, never sent by API clients.
     input.attachments = attachments_from_json(object);
+    // The e-mail intake is stored beside the input; API clients cannot send it.
+    if (const auto* email = object.if_contains("email"); email != nullptr && !email->is_null())
+      input.email = email_intake_from_json(*email);
     return input;
   } catch (const std::invalid_argument&) {
     throw;
@@ -431,7 +456,7 @@ request request_from_json(const json::value& json) {
   try {
     const auto& object = json.as_object();
     json::object input_part;
-    for (std::string_view key : {"kind", "customer", "title", "body", "source", "priority", "use_case", "requester", "attachments"})
+    for (std::string_view key : {"kind", "customer", "title", "body", "source", "priority", "use_case", "requester", "attachments", "email"})
       if (const auto* value = object.if_contains(key)) input_part[key] = *value;
 
     request out;

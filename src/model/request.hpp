@@ -49,6 +49,18 @@ struct attachment {
   std::string id;    // the channel's id for the file (a Slack file id, "F..."), may be empty
 };
 
+// How a request filed from an e-mail arrived: the sender, the whole subject (the title may be
+// shortened for display) and whether the sender was authenticated (SPF/DKIM/DMARC).
+struct email_intake {
+  std::string from;            // lower-case address of From:
+  std::string subject;         // UTF-8, in full
+  std::string message_id;      // without angle brackets; empty when none
+  std::string authentication;  // "pass", "fail" or "none"
+  std::string authenticated_by;       // when pass: "dmarc", "dkim" or "spf"
+  std::string authentication_detail;  // the verdicts as reported, for people
+  std::string note;  // how the intake filed it when it did not trust the sender (also a routing note)
+};
+
 // What a person asked for, before any decision was made about it.
 struct request_input {
   request_kind kind = request_kind::how_to;
@@ -63,6 +75,7 @@ struct request_input {
   // Slack message; empty when unknown (requests stored before it was recorded).
   std::string requester;
   std::vector<attachment> attachments;  // files sent with it, in the order sent
+  std::optional<email_intake> email;  // set by the e-mail intake only, never by API input
 };
 
 // Why a rule did not match: its first failing condition and the value it saw.

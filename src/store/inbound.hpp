@@ -17,7 +17,8 @@ namespace switchboard::store {
 
 // Records (source, key) unless it is already there. True when this call recorded it (the
 // first delivery); false for a duplicate. Sources: slack_event, slack_message, mailgun_token,
-// email.
+// email (keyed by authenticated sender + Message-ID, else a hash of the mail), email_provider
+// (a provider's own message id, "postmark:<MessageID>").
 bool claim_receipt(SQLite::Database& db, std::string_view source, std::string_view key, model::instant now);
 
 // Links a receipt to the request it created or changed.

@@ -77,13 +77,63 @@ std::int64_t count_of(const std::vector<std::string>& types, std::string_view ty
   return std::count(types.begin(), types.end(), type);
 }
 
+// A copy of a case from ../shared/cases/intake (tests/webhooks/fixtures/intake/).
+std::string intake(const std::string& name) { return fixture("intake/" + name); }
+
+// Posts a raw message and returns its answer, which must be 200.
+json::object deliver_raw(http::client& c, const std::string& mail) {
+  const auto res = post_raw(c, mail);
+  REQUIRE(res.status == 200);
+  return parse(res.body);
+}
+
+std::string text_of(const json::value& value) { return std::string(value.as_string()); }
+
+bool has_note_with(const json::object& request, std::string_view words) {
+  for (const auto& note : request.at("routing").at("notes").as_array())
+    if (text_of(note).find(words) != std::string::npos) return true;
+  return false;
+}
+
+// The Mailgun fixture with its verdict fields set to `spf` and `dkim` ("Pass", "Fail"), fresh
+// token and timestamp `ts`.
+std::string mailgun_with(const std::string& token, std::int64_t ts, std::string_view spf = "Pass",
+                         std::string_view dkim = "Pass") {
+  auto body = fixture("mailgun_route_reply.txt");
+  body = replace(body, "%5B%22X-Mailgun-Spf%22%2C+%22Pass%22%5D", "%5B%22X-Mailgun-Spf%22%2C+%22" + std::string(spf) + "%22%5D");
+  body = replace(body, "%5B%22X-Mailgun-Dkim-Check-Result%22%2C+%22Pass%22%5D",
+                 "%5B%22X-Mailgun-Dkim-Check-Result%22%2C+%22" + std::string(dkim) + "%22%5D");
+  const auto stamp = std::to_string(ts);
+  body = replace(body, "timestamp=1718053500", "timestamp=" + stamp);
+  body = replace(body, "token=c2f9a0e1d4b37a6f58e9c0b1a2d3e4f5a6b7c8d9e0f1a2b3c4", "token=" + token);
+  return replace(body, "signature=b8786df67da41278f52e8c62af227358529e6e8f6ddd092926679484c48dcb7e",
+                 "signature=" + http::webhooks::hmac_sha256_hex(mailgun_key, stamp + token));
+}
+
+http::client_response post_mailgun(http::client& c, const std::string& body) {
+  return c.request("POST", "/v1/webhooks/email/mailgun", body, "application/x-www-form-urlencoded");
+}
+
+// Files the request that the providers' fixtures reply to (their In-Reply-To), from Alice,
+// authenticated; returns its id.
+std::int64_t file_ticket_4821(http::client& raw) {
+  const auto created = deliver_raw(raw, message(authentication_results("customer.test") +
+                                                    "From: Alice Example <alice@customer.test>\r\n"
+                                                    "Subject: VPN keeps dropping every 10 minutes\r\n"
+                                                    "Message-ID: <ticket-4821.msg-2.1718050000@help.acme.test>\r\n",
+                                                "It drops.\r\n"));
+  REQUIRE(created.at("outcome") == "created");
+  return created.at("request_id").as_int64();
+}
+
 }  // namespace
 
 TEST_SUITE("integration::email") {
   TEST_CASE("one customer reply through each of Mailgun, Postmark and raw MIME threads onto the same request") {
     webhook_server s;
     auto raw = s.client(model::role::integration);
-    const auto first = post_raw(raw, message("From: Alice Example <alice@customer.test>\r\n"
+    const auto first = post_raw(raw, message(authentication_results("customer.test") +
+                                             "From: Alice Example <alice@customer.test>\r\n"
                                              "To: support@example.com\r\n"
                                              "Subject: VPN keeps dropping every 10 minutes\r\n"
                                              "Message-ID: <first.1@mail.gmail.com>\r\n",
@@ -114,7 +164,8 @@ TEST_SUITE("integration::email") {
     CHECK(parse(via_postmark.body).at("request_id").as_int64() == id);
 
     // Raw: References naming the reply Mailgun delivered.
-    const auto via_raw = post_raw(raw, message("From: Alice Example <alice@customer.test>\r\n"
+    const auto via_raw = post_raw(raw, message(authentication_results("customer.test") +
+                                               "From: Alice Example <alice@customer.test>\r\n"
                                                "To: support@example.com\r\n"
                                                "Subject: Re: VPN keeps dropping every 10 minutes\r\n"
                                                "Message-ID: <raw.reply.3@mail.gmail.com>\r\n"
@@ -139,25 +190,28 @@ TEST_SUITE("integration::email") {
   TEST_CASE("a subject tag threads only from a participant, a stranger's forged tag opens a new request") {
     webhook_server s;
     auto raw = s.client(model::role::integration);
-    const auto id = parse(post_raw(raw, message("From: alice@acme.example\r\nSubject: Export fails\r\n"
+    const auto alice = authentication_results("acme.example");
+    const auto mallory = authentication_results("evil.example");
+    const auto id = parse(post_raw(raw, message(alice + "From: alice@acme.example\r\nSubject: Export fails\r\n"
                                                 "Message-ID: <t1@acme.example>\r\n"))
                               .body)
                         .at("request_id")
                         .as_int64();
     const auto tag = "[SB-" + std::to_string(id) + "]";
 
-    const auto known = post_raw(raw, message("From: Alice <ALICE@acme.example>\r\nSubject: Re: " + tag +
+    const auto known = post_raw(raw, message(alice + "From: Alice <ALICE@acme.example>\r\nSubject: Re: " + tag +
                                              " Export fails\r\nMessage-ID: <t2@acme.example>\r\n"));
     CHECK(parse(known.body).at("outcome") == "replied");
     CHECK(parse(known.body).at("request_id").as_int64() == id);
 
-    const auto forged = post_raw(raw, message("From: mallory@evil.example\r\nSubject: Re: " + tag +
+    // Mallory is authenticated, as herself: not a participant, not from Acme.
+    const auto forged = post_raw(raw, message(mallory + "From: mallory@evil.example\r\nSubject: Re: " + tag +
                                               " Export fails\r\nMessage-ID: <t3@evil.example>\r\n"));
     CHECK(parse(forged.body).at("outcome") == "created");
     CHECK(parse(forged.body).at("request_id").as_int64() != id);
 
     // A forged reply-address tag falls through too.
-    const auto forged_token = post_raw(raw, message("From: mallory@evil.example\r\nTo: support+" + std::to_string(id) +
+    const auto forged_token = post_raw(raw, message(mallory + "From: mallory@evil.example\r\nTo: support+" + std::to_string(id) +
                                                     ".0123456789ab@example.com\r\nSubject: hi\r\n"
                                                     "Message-ID: <t4@evil.example>\r\n"));
     CHECK(parse(forged_token.body).at("outcome") == "created");
@@ -245,5 +299,287 @@ TEST_SUITE("integration::email") {
     REQUIRE(res.status == 200);
     CHECK(parse(res.body).at("outcome") == "created");
     CHECK(s.request(parse(res.body).at("request_id").as_int64()).at("title") == "Grüße");
+  }
+}
+
+TEST_SUITE("integration::email") {
+  TEST_CASE("e07b: two padded base64 words decode to the whole title, and a tag inside them threads") {
+    webhook_server s;
+    auto raw = s.client(model::role::integration);
+    const auto created = deliver_raw(raw, intake("e07b_padded_words.eml"));
+    REQUIRE(created.at("outcome") == "created");
+    const auto id = created.at("request_id").as_int64();
+    const auto stored = s.request(id);
+    CHECK(stored.at("title") == "Datenbank-Sicherung schl\u00e4gt fehl");
+    CHECK(stored.at("email").at("subject") == "Datenbank-Sicherung schl\u00e4gt fehl");
+
+    // An authenticated participant's reply whose [SB-n] tag sits in the second of two encoded
+    // words (Q then B, different charsets) threads onto it.
+    auto filed = deliver_raw(raw, message(authentication_results("acme.example") +
+                                          "From: alice@acme.example\r\nSubject: Export\r\nMessage-ID: <x1@acme.example>\r\n"));
+    const auto target = filed.at("request_id").as_int64();
+    const auto tag = "[SB-" + std::to_string(target) + "]";
+    std::string b64(4 * ((tag.size() + 2) / 3) + 1, '\0');
+    b64.resize(static_cast<std::size_t>(EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
+                                                        reinterpret_cast<const unsigned char*>(tag.data()),
+                                                        static_cast<int>(tag.size()))));
+    const auto reply = deliver_raw(raw, message(authentication_results("acme.example") +
+                                                "From: alice@acme.example\r\nSubject: =?iso-8859-1?q?Antw=F6rt:?=\r\n"
+                                                " =?utf-8?b?" + b64 + "?=\r\nMessage-ID: <x2@acme.example>\r\n"));
+    CHECK(reply.at("outcome") == "replied");
+    CHECK(reply.at("request_id").as_int64() == target);
+  }
+
+  TEST_CASE("e03a then mail_1: an authenticated customer's mails are filed for the customer, then replies thread") {
+    webhook_server s;
+    auto raw = s.client(model::role::integration);
+    const auto trusted = authentication_results("acme.example");
+    const auto first = deliver_raw(raw, trusted + intake("e03a_acme_new.eml"));
+    REQUIRE(first.at("outcome") == "created");
+    CHECK(first.at("sender_authentication") == "pass");
+    const auto backups = s.request(first.at("request_id").as_int64());
+    CHECK(backups.at("customer").at("id") == "acme");
+    CHECK(backups.at("title") == "Backups fail nightly");
+    CHECK(backups.at("email").at("from") == "pat@acme.example");
+    CHECK(backups.at("email").at("authentication").at("verdict") == "pass");
+    CHECK(backups.at("email").at("authentication").at("method") == "dmarc");
+    CHECK(backups.at("email").at("note").is_null());
+
+    const auto vpn = deliver_raw(raw, trusted + intake("mail_1_customer.eml"));
+    REQUIRE(vpn.at("outcome") == "created");
+    const auto id = vpn.at("request_id").as_int64();
+    CHECK(s.request(id).at("customer").at("id") == "acme");
+    CHECK(text_of(s.request(id).at("body")).starts_with("It drops every 10 minutes"));
+
+    // Alice's own reply, by In-Reply-To; then Bob, also at Acme but not yet a participant.
+    const auto again = deliver_raw(raw, message(trusted + "From: alice@acme.example\r\nSubject: Re: VPN broken\r\n"
+                                                          "Message-ID: <thread-demo-2@acme.example>\r\n"
+                                                          "In-Reply-To: <thread-demo-1@acme.example>\r\n",
+                                                "Still broken.\r\n"));
+    CHECK(again.at("outcome") == "replied");
+    CHECK(again.at("request_id").as_int64() == id);
+    const auto colleague = deliver_raw(raw, message(trusted + "From: bob@acme.example\r\nSubject: Re: VPN broken\r\n"
+                                                              "Message-ID: <thread-demo-3@acme.example>\r\n"
+                                                              "References: <thread-demo-1@acme.example> <thread-demo-2@acme.example>\r\n",
+                                                    "Same here.\r\n"));
+    CHECK(colleague.at("outcome") == "replied");
+    CHECK(colleague.at("request_id").as_int64() == id);
+    CHECK(count_of(s.event_types(id), "request.customer_replied") == 2);
+    CHECK(s.requests().size() == 2);
+  }
+
+  TEST_CASE("mail_4: a forged participant with the request's tag is filed as a new unattributed request") {
+    webhook_server s;
+    auto raw = s.client(model::role::integration);
+    const auto vpn = deliver_raw(raw, authentication_results("acme.example") + intake("mail_1_customer.eml"));
+    const auto id = vpn.at("request_id").as_int64();
+    auto spoof = intake("mail_4_spoofed_participant.tmpl");
+    spoof = replace(spoof, "%ID%", std::to_string(id));
+
+    // No Authentication-Results at all.
+    const auto forged = deliver_raw(raw, spoof);
+    CHECK(forged.at("outcome") == "created");
+    CHECK(forged.at("sender_authentication") == "none");
+    const auto other = forged.at("request_id").as_int64();
+    CHECK(other != id);
+    const auto filed = s.request(other);
+    CHECK(filed.at("customer").at("id") == "unattributed");
+    CHECK(filed.at("email").at("from") == "alice@acme.example");
+    CHECK(filed.at("email").at("authentication").at("verdict") == "none");
+    CHECK(filed.at("email").at("authentication").at("method").is_null());
+    CHECK(text_of(filed.at("email").at("note")).find("names request " + std::to_string(id)) != std::string::npos);
+    CHECK(has_note_with(filed, "sender not authenticated"));
+    CHECK(has_note_with(filed, "POST /v1/requests/" + std::to_string(id) + "/events"));
+    CHECK(count_of(s.event_types(id), "request.customer_replied") == 0);
+
+    // Failing verdicts from the trusted MTA, the sender's own "pass" below them, and a pass
+    // from an MTA that is not trusted: none of them threads.
+    const auto failing = deliver_raw(raw, authentication_results("acme.example", "fail") +
+                                              replace(spoof, "<thread-demo-4@evil.example>", "<thread-demo-4b@evil.example>"));
+    CHECK(failing.at("outcome") == "created");
+    CHECK(failing.at("sender_authentication") == "fail");
+    const auto buried = deliver_raw(raw, authentication_results("acme.example", "fail") +
+                                             authentication_results("acme.example") +
+                                             replace(spoof, "<thread-demo-4@evil.example>", "<thread-demo-4c@evil.example>"));
+    CHECK(buried.at("outcome") == "created");
+    CHECK(buried.at("sender_authentication") == "fail");
+    const auto untrusted = deliver_raw(raw, "Authentication-Results: mx.evil.example; dmarc=pass header.from=acme.example\r\n" +
+                                                replace(spoof, "<thread-demo-4@evil.example>", "<thread-demo-4d@evil.example>"));
+    CHECK(untrusted.at("outcome") == "created");
+    CHECK(untrusted.at("sender_authentication") == "none");
+    // In-Reply-To naming the customer's message does not thread an unauthenticated sender either.
+    const auto by_reference = deliver_raw(raw, message("From: alice@acme.example\r\nSubject: close it\r\n"
+                                                       "Message-ID: <thread-demo-4e@evil.example>\r\n"
+                                                       "In-Reply-To: <thread-demo-1@acme.example>\r\n"));
+    CHECK(by_reference.at("outcome") == "created");
+    CHECK(s.request(by_reference.at("request_id").as_int64()).at("customer").at("id") == "unattributed");
+    CHECK(count_of(s.event_types(id), "request.customer_replied") == 0);
+    CHECK(s.requests().size() == 6);
+  }
+
+  TEST_CASE("mail_5 then mail_6: a stranger's squatted Message-ID does not suppress the customer's real mail") {
+    webhook_server s;
+    auto raw = s.client(model::role::integration);
+    const auto squat = deliver_raw(raw, intake("mail_5_squat.eml"));
+    CHECK(squat.at("outcome") == "created");
+    const auto real = deliver_raw(raw, authentication_results("acme.example") + intake("mail_6_real_after_squat.eml"));
+    REQUIRE(real.at("outcome") == "created");
+    const auto id = real.at("request_id").as_int64();
+    CHECK(id != squat.at("request_id").as_int64());
+    const auto stored = s.request(id);
+    CHECK(text_of(stored.at("body")).starts_with("REAL customer content"));
+    CHECK(stored.at("customer").at("id") == "acme");
+    // The same authenticated sender's retry is a duplicate; a reply to the real mail threads.
+    CHECK(deliver_raw(raw, authentication_results("acme.example") + intake("mail_6_real_after_squat.eml")).at("outcome") ==
+          "duplicate");
+    const auto reply = deliver_raw(raw, message(authentication_results("acme.example") +
+                                                "From: alice@acme.example\r\nSubject: Re: real follow-up\r\n"
+                                                "Message-ID: <thread-demo-next-2@acme.example>\r\n"
+                                                "In-Reply-To: <thread-demo-next@acme.example>\r\n"));
+    CHECK(reply.at("outcome") == "replied");
+    CHECK(reply.at("request_id").as_int64() == id);
+
+    // An authenticated stranger reusing someone's Message-ID suppresses nothing either.
+    const auto id_again = "Message-ID: <shared-id@acme.example>\r\n";
+    const auto first = deliver_raw(raw, message(authentication_results("evil.example") +
+                                                "From: eve@evil.example\r\nSubject: squat 2\r\n" + id_again));
+    const auto second = deliver_raw(raw, message(authentication_results("acme.example") +
+                                                 "From: alice@acme.example\r\nSubject: real 2\r\n" + id_again));
+    CHECK(first.at("outcome") == "created");
+    CHECK(second.at("outcome") == "created");
+    CHECK(s.requests().size() == 4);
+  }
+
+  TEST_CASE("Mailgun and Postmark failing verdicts file a new unattributed request, passing ones thread") {
+    webhook_server s;
+    auto raw = s.client(model::role::integration);
+    const auto id = file_ticket_4821(raw);
+    auto c = s.client();
+
+    const auto failed = post_mailgun(c, mailgun_with(std::string(50, 'e'), unix_now(), "Fail", "Fail"));
+    REQUIRE(failed.status == 200);
+    CHECK(parse(failed.body).at("outcome") == "created");
+    const auto mailgun_request = s.request(parse(failed.body).at("request_id").as_int64());
+    CHECK(mailgun_request.at("customer").at("id") == "unattributed");
+    CHECK(mailgun_request.at("email").at("authentication").at("verdict") == "fail");
+    CHECK(text_of(mailgun_request.at("email").at("authentication").at("detail")).find("Mailgun: spf=fail") !=
+          std::string::npos);
+
+    auto postmark = fixture("postmark_inbound_reply.json");
+    postmark = replace(postmark, "\"Value\": \"pass (customer.test", "\"Value\": \"fail (customer.test");
+    postmark = replace(postmark, "DKIM_SIGNED,DKIM_VALID,DKIM_VALID_AU,SPF_PASS", "DKIM_SIGNED,DKIM_INVALID,SPF_FAIL");
+    const auto pm_failed = post_postmark(c, postmark);
+    REQUIRE(pm_failed.status == 200);
+    CHECK(parse(pm_failed.body).at("outcome") == "created");
+    const auto postmark_request = s.request(parse(pm_failed.body).at("request_id").as_int64());
+    CHECK(postmark_request.at("customer").at("id") == "unattributed");
+    CHECK(postmark_request.at("email").at("authentication").at("verdict") == "fail");
+    CHECK(has_note_with(postmark_request, "names request " + std::to_string(id)));
+    CHECK(count_of(s.event_types(id), "request.customer_replied") == 0);
+
+    // A sender-written second X-Mailgun-Spf makes Mailgun's verdict unreadable: not trusted.
+    auto doubled = mailgun_with(std::string(50, 'g'), unix_now());
+    doubled = replace(doubled, "%5B%22X-Mailgun-Sflag%22", "%5B%22X-Mailgun-Spf%22%2C+%22Pass%22%5D%2C+%5B%22X-Mailgun-Sflag%22");
+    doubled = replace(doubled, "%5B%22X-Mailgun-Dkim-Check-Result%22%2C+%22Pass%22%5D%2C+", "");
+    doubled = replace(doubled, "CAGx7Qh0rE", "CAGx7Qh0rX");  // not the same mail as the failed one
+    const auto ambiguous = post_mailgun(c, doubled);
+    CHECK(parse(ambiguous.body).at("outcome") == "created");
+    CHECK(parse(ambiguous.body).at("sender_authentication") == "none");
+
+    // The fixtures as captured pass (SPF aligned; DKIM_VALID_AU) and thread by In-Reply-To.
+    const auto passed = post_mailgun(c, mailgun_with(std::string(50, 'f'), unix_now()));
+    CHECK(parse(passed.body).at("outcome") == "replied");
+    CHECK(parse(passed.body).at("request_id").as_int64() == id);
+    auto pm_pass = fixture("postmark_inbound_reply.json");
+    pm_pass = replace(pm_pass, "5d8e3b1c-2f4a-4c6e-9b0d-7a1e3f5c9d21", "5d8e3b1c-0000-4c6e-9b0d-7a1e3f5c9d21");
+    pm_pass = replace(pm_pass, "<CAGx7Qh0rE+pLy1=Zk3nV9q@mail.gmail.com>", "<pm.pass@mail.gmail.com>");
+    const auto pm_passed = post_postmark(c, pm_pass);
+    CHECK(parse(pm_passed.body).at("outcome") == "replied");
+    CHECK(parse(pm_passed.body).at("request_id").as_int64() == id);
+    CHECK(count_of(s.event_types(id), "request.customer_replied") == 2);
+    CHECK(s.requests().size() == 4);
+  }
+
+  TEST_CASE("Mailgun refuses a timestamp more than 5 minutes away either way") {
+    webhook_server s;
+    auto c = s.client();
+    const auto future = post_mailgun(c, mailgun_with(std::string(50, 'h'), unix_now() + 600));
+    CHECK(future.status == 401);
+    CHECK(parse(future.body).at("error").at("code") == "invalid_signature");
+    CHECK(post_mailgun(c, mailgun_with(std::string(50, 'i'), unix_now() - 600)).status == 401);
+    CHECK(s.requests().empty());
+    const auto near = post_mailgun(c, mailgun_with(std::string(50, 'j'), unix_now() + 60));
+    CHECK(near.status == 200);
+    CHECK(s.requests().size() == 1);
+  }
+
+  TEST_CASE("a Mailgun token is spent even by a post dropped as an auto-reply") {
+    webhook_server s;
+    auto c = s.client();
+    const std::string token(50, 'k');
+    const auto ts = unix_now();
+    auto auto_reply = mailgun_with(token, ts);
+    auto_reply = replace(auto_reply, "&X-Mailgun-Incoming=Yes", "&X-Mailgun-Incoming=Yes&Auto-Submitted=auto-replied");
+    const auto dropped = post_mailgun(c, auto_reply);
+    REQUIRE(dropped.status == 200);
+    CHECK(parse(dropped.body).at("outcome") == "dropped");
+    // The same signed token and timestamp with other content: refused, nothing filed.
+    const auto replay = post_mailgun(c, mailgun_with(token, ts));
+    CHECK(replay.status == 406);
+    CHECK(parse(replay.body).at("error").at("code") == "token_reused");
+    CHECK(s.requests().empty());
+  }
+
+  TEST_CASE("a subject over 200 bytes is kept whole, the title shortened on a UTF-8 boundary") {
+    webhook_server s;
+    auto raw = s.client(model::role::integration);
+    std::string subject;
+    while (subject.size() < 500) subject += "St\u00f6rung \u00fcberall ";
+    subject += "Ende";
+    // From a sender domain over 100 characters, too.
+    const auto domain = std::string(60, 'a') + "." + std::string(60, 'b') + ".example";
+    const auto created = deliver_raw(raw, message("From: lee@" + domain + "\r\nSubject: " + subject +
+                                                  "\r\nMessage-ID: <long@globex.example>\r\n"));
+    REQUIRE(created.at("outcome") == "created");
+    const auto stored = s.request(created.at("request_id").as_int64());
+    CHECK(text_of(stored.at("email").at("subject")) == subject);
+    CHECK(text_of(stored.at("email").at("from")) == "lee@" + domain);
+    const auto title = text_of(stored.at("title"));
+    CHECK(title.size() <= 200);
+    CHECK(title.ends_with("\u2026"));
+    CHECK(subject.starts_with(title.substr(0, title.size() - 3)));
+  }
+
+  TEST_CASE("a [SB-n] tag anywhere in the subject counts, after a malformed one") {
+    webhook_server s;
+    auto raw = s.client(model::role::integration);
+    const auto trusted = authentication_results("acme.example");
+    const auto id = deliver_raw(raw, message(trusted + "From: alice@acme.example\r\nSubject: Export fails\r\n"
+                                                       "Message-ID: <tag1@acme.example>\r\n"))
+                        .at("request_id")
+                        .as_int64();
+    const auto reply = deliver_raw(raw, message(trusted + "From: alice@acme.example\r\nSubject: Fwd: [SB-x] old [sb-" +
+                                                std::to_string(id) + "] Export fails\r\nMessage-ID: <tag2@acme.example>\r\n"));
+    CHECK(reply.at("outcome") == "replied");
+    CHECK(reply.at("request_id").as_int64() == id);
+  }
+}
+
+TEST_SUITE("integration::email") {
+  TEST_CASE("an authenticated mail from a domain over 100 characters with a body over 64 KiB is stored whole") {
+    webhook_server s;
+    auto raw = s.client(model::role::integration);
+    const auto domain = std::string(60, 'c') + "." + std::string(60, 'd') + ".example";
+    std::string body;
+    while (body.size() < 100 * 1024) body += "Zeile mit \u00c4rger und Logs, immer wieder.\r\n";
+    const auto created = deliver_raw(raw, message(authentication_results(domain) + "From: ops@" + domain +
+                                                      "\r\nSubject: big\r\nMessage-ID: <big@" + domain + ">\r\n",
+                                                  body));
+    REQUIRE(created.at("outcome") == "created");
+    const auto stored = s.request(created.at("request_id").as_int64());
+    CHECK(text_of(stored.at("customer").at("id")) == domain);
+    CHECK(text_of(stored.at("body")).size() >= 100 * 1024);
+    CHECK(text_of(stored.at("body")).starts_with("Zeile mit \u00c4rger"));
+    CHECK(stored.at("email").at("authentication").at("verdict") == "pass");
   }
 }

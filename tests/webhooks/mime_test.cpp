@@ -83,4 +83,57 @@ TEST_SUITE("webhooks::mime") {
     CHECK(distinct.size() == mail->recipients.size());
     CHECK(parse_addresses("A <x@y.z>, x@y.z, B <w@y.z>") == std::vector<std::string>{"x@y.z", "w@y.z"});
   }
+
+  TEST_CASE("RFC 2047 adjacent base64 words with padding each decode on their own") {
+    // e07b: GMime 3.2.13 joins the two words into one base64 stream and stops at the first "=".
+    CHECK(decode_header_text(" =?utf-8?B?RGF0ZW5iYW5rLVNpY2hlcnVuZyA=?=\r\n =?utf-8?B?c2NobMOkZ3QgZmVobA==?=\r\n") ==
+          "Datenbank-Sicherung schl\u00e4gt fehl");
+    CHECK(decode_header_text("=?UTF-8?B?YQ==?= =?UTF-8?B?Yg==?=\t=?UTF-8?B?Yw==?=") == "abc");
+    // Padding dropped by the sender is tolerated.
+    CHECK(decode_header_text("=?utf-8?b?YQ?=") == "a");
+    const auto mail = parse_rfc822(
+        "From: lee@globex.example\r\nSubject: =?utf-8?B?RGF0ZW5iYW5rLVNpY2hlcnVuZyA=?=\r\n =?utf-8?B?c2NobMOkZ3QgZmVobA==?=\r\n"
+        "Message-ID: <e07b.1@mail.globex.example>\r\n\r\nSiehe Betreff.\r\n");
+    REQUIRE(mail);
+    CHECK(mail->subject == "Datenbank-Sicherung schl\u00e4gt fehl");
+  }
+
+  TEST_CASE("RFC 2047 Q words, mixed charsets, and whitespace between words and plain text") {
+    CHECK(decode_header_text("=?utf-8?Q?Gr=C3=BC=C3=9Fe_aus_K=C3=B6ln?=") == "Gr\u00fc\u00dfe aus K\u00f6ln");
+    CHECK(decode_header_text("=?iso-8859-1?q?Caf=E9?= =?UTF-8?B?w6lydXB0aW9u?=") == "Caf\u00e9\u00e9ruption");
+    CHECK(decode_header_text("Re: =?ISO-8859-1?Q?caf=E9?= ok =?utf-8?q?s=C3=BC=C3=9F?= end") ==
+          "Re: caf\u00e9 ok s\u00fc\u00df end");
+    CHECK(decode_header_text("=?koi8-r?B?8NLJ18XU?=") == "\u041f\u0440\u0438\u0432\u0435\u0442");
+    CHECK(decode_header_text("=?windows-1252?Q?=80_5?=") == "\u20ac 5");
+    // RFC 2231 language suffix.
+    CHECK(decode_header_text("=?utf-8*de?Q?Stra=C3=9Fe?=") == "Stra\u00dfe");
+    // A character split across two words of one charset survives.
+    CHECK(decode_header_text("=?utf-8?B?ww==?= =?utf-8?B?qQ==?=") == "\u00e9");
+    // Plain text is untouched, spaces included.
+    CHECK(decode_header_text("  plain   text  ") == "plain   text");
+    CHECK(decode_header_text("[SB-12] =?utf-8?Q?f=C3=BCr?=") == "[SB-12] f\u00fcr");
+  }
+
+  TEST_CASE("RFC 2047 padded words in a display name decode whole") {
+    CHECK(parse_mailbox("=?utf-8?B?TWFyaWE=?= =?utf-8?B?IE3DvGxsZXI=?= <M@X.example>") ==
+          std::pair<std::string, std::string>{"m@x.example", "Maria M\u00fcller"});
+    const auto mail = parse_rfc822("From: =?utf-8?B?TWFyaWE=?=\r\n =?utf-8?B?IE3DvGxsZXI=?= <m@x.example>\r\nSubject: x\r\n\r\nhi\r\n");
+    REQUIRE(mail);
+    CHECK(mail->from_name == "Maria M\u00fcller");
+    CHECK(mail->from_address == "m@x.example");
+    CHECK(parse_addresses("=?utf-8?B?YQ==?= =?utf-8?B?Yg==?= <a@x.example>, b@y.example") ==
+          std::vector<std::string>{"a@x.example", "b@y.example"});
+  }
+
+  TEST_CASE("RFC 2047 invalid encoded words are left as written") {
+    CHECK(decode_header_text("=?utf-8?B?#not64#?=") == "=?utf-8?B?#not64#?=");
+    CHECK(decode_header_text("=?utf-8?Q?bad=ZZ?=") == "=?utf-8?Q?bad=ZZ?=");
+    CHECK(decode_header_text("=?utf-8?X?abc?=") == "=?utf-8?X?abc?=");
+    CHECK(decode_header_text("=?utf-8?B?YQ") == "=?utf-8?B?YQ");
+    CHECK(decode_header_text("=?x-no-such-charset?B?/w==?=") == "=?x-no-such-charset?B?/w==?=");
+    // Declared UTF-8 that is not: that word stays (with the space after it), its valid
+    // neighbour in another charset decodes.
+    CHECK(decode_header_text("=?utf-8?B?/w==?= =?iso-8859-1?Q?=E9?=") == "=?utf-8?B?/w==?= \u00e9");
+    CHECK(decode_header_text("a =?utf-8?B?#?= b =?utf-8?Q?c?=") == "a =?utf-8?B?#?= b c");
+  }
 }

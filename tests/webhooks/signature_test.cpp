@@ -39,6 +39,16 @@ TEST_SUITE("webhooks::signature") {
     CHECK(!verify_mailgun(testing::mailgun_key, "1718053500", token, sig, 1718053500 + 86401, 86400));
   }
 
+  TEST_CASE("Mailgun's 5-minute window holds both ways") {
+    const std::string token = "c2f9a0e1d4b37a6f58e9c0b1a2d3e4f5a6b7c8d9e0f1a2b3c4";
+    const std::string sig = "b8786df67da41278f52e8c62af227358529e6e8f6ddd092926679484c48dcb7e";
+    CHECK(verify_mailgun(testing::mailgun_key, "1718053500", token, sig, 1718053500 + 300, 300));
+    CHECK(verify_mailgun(testing::mailgun_key, "1718053500", token, sig, 1718053500 - 300, 300));
+    CHECK(!verify_mailgun(testing::mailgun_key, "1718053500", token, sig, 1718053500 + 301, 300));
+    // Dated 301 s in the future of the receiver's clock.
+    CHECK(!verify_mailgun(testing::mailgun_key, "1718053500", token, sig, 1718053500 - 301, 300));
+  }
+
   TEST_CASE("a reply address names its request only with the right tag") {
     const auto address = reply_address("k", "support@example.com", 42);
     CHECK(address.starts_with("support+42."));

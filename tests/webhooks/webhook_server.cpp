@@ -50,6 +50,7 @@ webhook_server::webhook_server() {
 [integrations]
 support_address = "support@example.com"
 postmark_user = "postmark"
+trusted_authserv_id = "mx.switchboard.test"
 kind_rules = [{ kind = "feature_request", contains_any = ["feature request", "please add"] }]
 
 [integrations.customers.acme]

@@ -21,6 +21,14 @@ inline constexpr const char* slack_secret = "4f8a1c2e9b7d3a6f0e5c8b2d1a9f7e63"; 
 inline constexpr const char* mailgun_key = "mg-signing-key-5f2c9a1e7b3d4f60a8e1c2b3d4e5f6a7";
 inline constexpr const char* postmark_password = "pm-secret-7c1d";
 inline constexpr const char* reply_key = "reply-key-3e9a";
+inline constexpr const char* trusted_authserv_id = "mx.switchboard.test";  // [integrations] in the test config
+
+// An Authentication-Results header field (CRLF-terminated) from the trusted MTA: `result` for
+// DMARC, DKIM (d=`domain`) and SPF (smtp.mailfrom at `domain`).
+inline std::string authentication_results(const std::string& domain, const std::string& result = "pass") {
+  return std::string("Authentication-Results: ") + trusted_authserv_id + "; dkim=" + result + " header.d=" + domain +
+         "; spf=" + result + " smtp.mailfrom=" + domain + "; dmarc=" + result + " header.from=" + domain + "\r\n";
+}
 
 // Sets every integration secret in the environment (or clears them all).
 void set_integration_secrets(bool on);

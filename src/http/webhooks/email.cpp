@@ -1,12 +1,17 @@
-// Inbound e-mail: Mailgun routes, Postmark inbound JSON and raw RFC 5322 posts, threaded onto
-// requests (reply-address token, then In-Reply-To/References, then a [SB-<id>] subject tag
-// from a known participant) or filed as new ones. Auto-replies are dropped; Message-IDs dedupe.
+// Inbound e-mail: Mailgun routes, Postmark inbound JSON and raw RFC 5322 posts. A sender is
+// trusted only when authenticated (SPF/DKIM/DMARC as the provider or the trusted MTA reported,
+// sender_auth.hpp). A trusted sender's mail threads onto a request (reply-address token, then
+// In-Reply-To/References, then a [SB-<id>] subject tag, the last two only for a participant or
+// someone from the request's customer's domains) or is filed for the customer its domain names;
+// an untrusted sender's mail is always filed as a new, unattributed request. Auto-replies are
+// dropped; Message-IDs dedupe per authenticated sender, provider ids per provider.
 #include "http/webhooks/webhooks.hpp"
 
 #include "config/tokens.hpp"
 #include "http/api/common.hpp"
 #include "http/auth.hpp"
 #include "http/webhooks/mime.hpp"
+#include "http/webhooks/sender_auth.hpp"
 #include "http/webhooks/signature.hpp"
 #include "store/inbound.hpp"
 #include "store/requests.hpp"
@@ -16,6 +21,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <unordered_set>
 
 namespace switchboard::http::webhooks {
 namespace asio = boost::asio;
@@ -23,15 +29,18 @@ namespace json = boost::json;
 
 namespace {
 
-// Mailgun retries for about 8 hours with the original timestamp and token.
-constexpr std::int64_t mailgun_window_seconds = 24 * 60 * 60;
+// Mailgun's timestamp must be within 5 minutes of now, either way (a post dated in the future
+// is as suspect as a stale one); its token, claimed forever, stops replays inside the window.
+constexpr std::int64_t mailgun_window_seconds = 5 * 60;
+
+// Titles are shortened for lists and notifications; the request keeps the whole subject.
+constexpr std::size_t title_bytes = 200;
 
 model::customer customer_for(const integrations& config, std::string_view address) {
-  const auto at = address.rfind('@');
-  const std::string domain(at == std::string_view::npos ? address : address.substr(at + 1));
+  const auto domain = domain_of(address);
   if (const auto found = config.email_domains.find(domain); found != config.email_domains.end())
     return config.customers.at(found->second);
-  // An unknown sender: filed as a prospect under its domain, for a CE to sort out.
+  // An unknown (authenticated) sender: filed as a prospect under its domain, for a CE to sort out.
   model::customer unknown;
   unknown.id = domain.empty() ? "unknown" : domain;
   unknown.name = unknown.id;
@@ -39,20 +48,71 @@ model::customer customer_for(const integrations& config, std::string_view addres
   return unknown;
 }
 
-// The request id in a "[SB-<id>]" subject tag.
-std::optional<model::request_id> subject_tag(std::string_view subject) {
-  const auto open = subject.find("[SB-");
-  if (open == std::string_view::npos) return std::nullopt;
-  const auto digits = subject.substr(open + 4);
-  model::request_id id = 0;
-  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
-  if (ec != std::errc{} || end == digits.data() || *end != ']' || id <= 0) return std::nullopt;
-  return id;
+// Whom an unauthenticated sender's mail is filed for: nobody, whatever its From domain says.
+model::customer unattributed() {
+  model::customer out;
+  out.id = "unattributed";
+  out.name = "Unattributed e-mail (sender not authenticated)";
+  out.stage = model::customer_stage::prospect;
+  return out;
 }
 
-// The request this mail continues, in the threading order, or nullopt for a new one.
+// `subject` cut to at most title_bytes on a UTF-8 character boundary, with an ellipsis.
+std::string display_title(std::string_view subject) {
+  if (subject.empty()) return "(no subject)";
+  if (subject.size() <= title_bytes) return std::string(subject);
+  constexpr std::string_view ellipsis = "\u2026";
+  auto cut = title_bytes - ellipsis.size();
+  while (cut > 0 && (static_cast<unsigned char>(subject[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(subject.substr(0, cut)) + std::string(ellipsis);
+}
+
+// Every request id in a "[SB-<id>]" tag of the subject (case-insensitive), in order.
+std::vector<model::request_id> subject_tags(std::string_view subject) {
+  std::vector<model::request_id> out;
+  std::string folded(subject);
+  std::transform(folded.begin(), folded.end(), folded.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (auto open = folded.find("[sb-"); open != std::string::npos; open = folded.find("[sb-", open + 1)) {
+    const auto digits = std::string_view(folded).substr(open + 4);
+    model::request_id id = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+    if (ec == std::errc{} && end != digits.data() && end != digits.data() + digits.size() && *end == ']' && id > 0)
+      out.push_back(id);
+  }
+  return out;
+}
+
+// Whether an authenticated `address` may continue request `id` by In-Reply-To, References or a
+// subject tag: it is a participant, or its domain belongs to the request's customer.
+bool may_continue(SQLite::Database& db, const integrations& config, std::string_view address, model::request_id id) {
+  if (store::is_participant(db, id, address)) return true;
+  const auto found = config.email_domains.find(domain_of(address));
+  if (found == config.email_domains.end()) return false;
+  const auto request = store::find_request(db, id);
+  return request && request->input.customer.id == found->second;
+}
+
+// The request an authenticated sender's mail continues, in the threading order, or nullopt.
 std::optional<model::request_id> thread_of(SQLite::Database& db, const integrations& config,
                                            const inbound_email& mail) {
+  // The signed reply address is a capability we handed out with the request.
+  for (const auto& recipient : mail.recipients)
+    if (auto id = parse_reply_address(config.reply_address_key, recipient))
+      if (store::find_request(db, *id)) return id;
+  auto allowed = [&](model::request_id id) { return may_continue(db, config, mail.from_address, id); };
+  for (const auto& id : mail.in_reply_to)
+    if (auto found = store::request_of_message(db, id); found && allowed(*found)) return found;
+  for (auto it = mail.references.rbegin(); it != mail.references.rend(); ++it)
+    if (auto found = store::request_of_message(db, *it); found && allowed(*found)) return found;
+  for (const auto id : subject_tags(mail.subject))
+    if (store::find_request(db, id) && allowed(id)) return id;
+  return std::nullopt;
+}
+
+// The existing request an untrusted mail names (reply address, In-Reply-To, References, tag),
+// for the note that tells an agent what it may belong to.
+std::optional<model::request_id> named_request(SQLite::Database& db, const integrations& config,
+                                               const inbound_email& mail) {
   for (const auto& recipient : mail.recipients)
     if (auto id = parse_reply_address(config.reply_address_key, recipient))
       if (store::find_request(db, *id)) return id;
@@ -60,99 +120,165 @@ std::optional<model::request_id> thread_of(SQLite::Database& db, const integrati
     if (auto found = store::request_of_message(db, id)) return found;
   for (auto it = mail.references.rbegin(); it != mail.references.rend(); ++it)
     if (auto found = store::request_of_message(db, *it)) return found;
-  if (auto id = subject_tag(mail.subject))
-    if (!mail.from_address.empty() && store::is_participant(db, *id, mail.from_address)) return id;
+  for (const auto id : subject_tags(mail.subject))
+    if (store::find_request(db, id)) return id;
   return std::nullopt;
 }
 
-response outcome_response(std::string_view outcome, std::optional<model::request_id> id) {
-  json::object body{{"ok", true}, {"outcome", outcome}};
-  if (id) body["request_id"] = *id;
-  return json_response(status::ok, body);
+std::string untrusted_note(const sender_verdict& verdict, std::optional<model::request_id> named) {
+  auto note = fmt::format(
+      "sender not authenticated (verdict {}: {}): filed as a new, unattributed request; it was not threaded onto "
+      "an existing request and not attributed to a customer by its From domain.",
+      verdict.verdict, verdict.detail);
+  if (named)
+    note += fmt::format(
+        " It names request {}: once the sender is confirmed, an agent merges it by posting its text on request {} "
+        "(POST /v1/requests/{}/events, type customer_reply) and resolving this one.",
+        *named, *named, *named);
+  else
+    note += " Once the sender is confirmed, an agent files it for the right customer (POST /v1/requests) and "
+            "resolves this one.";
+  return note;
 }
 
-// Records one mail: drops automatic ones, absorbs duplicates (and a reused Mailgun token), then
-// replies on the request it threads onto or files a new one, all in one committer job.
+// The receipt key that makes a second delivery a duplicate. Anyone can write any Message-ID,
+// so it counts only together with an authenticated sender; an unauthenticated mail is a
+// duplicate only of the same sender, Message-ID, subject and text.
+std::string dedupe_key(const inbound_email& mail, bool authenticated) {
+  if (authenticated && !mail.message_id.empty()) return "from:" + mail.from_address + " id:" + mail.message_id;
+  return "sha256:" + config::sha256_hex(std::string(authenticated ? "authenticated\n" : "unauthenticated\n") +
+                                        mail.from_address + "\n" + mail.message_id + "\n" + mail.subject + "\n" +
+                                        mail.text);
+}
+
+// What one delivery carries besides the mail: who posted it, the verdict on its sender, and
+// the provider's own receipts (Mailgun's token, Postmark's MessageID), either possibly empty.
+struct delivery {
+  model::actor actor;
+  sender_verdict verdict;
+  std::string mailgun_token;
+  std::string provider_key;  // "postmark:<MessageID>"
+};
+
+// Records one mail: claims a Mailgun token first (so a dropped post's token is spent too),
+// drops automatic mail, absorbs duplicates, then replies on the request an authenticated
+// sender's mail threads onto or files a new one, all in one committer job.
 // Callers pass named objects, never temporaries: GCC 12 destroys a temporary argument of a
 // coroutine in a co_await expression twice (PR 99576).
-asio::awaitable<response> deliver(context& ctx, inbound_email mail, model::actor actor, std::string mailgun_token) {
-  if (mail.automatic || mail.from_address.empty()) co_return outcome_response("dropped", std::nullopt);
-  const auto key = !mail.message_id.empty()
-                       ? mail.message_id
-                       : "sha256:" + config::sha256_hex(mail.from_address + "\n" + mail.subject + "\n" + mail.text);
+asio::awaitable<response> deliver(context& ctx, inbound_email mail, delivery how) {
+  const bool trusted = how.verdict.authenticated();
+  const auto key = dedupe_key(mail, trusted);
   const auto now = ctx.api.clock();
   std::string outcome;
   std::optional<model::request_id> id;
   std::vector<store::change> changes;
   co_await api::commit(ctx.api.writer, [&](SQLite::Database& db) {
-    if (!mailgun_token.empty() && !store::claim_receipt(db, "mailgun_token", mailgun_token, now)) {
+    if (!how.mailgun_token.empty() && !store::claim_receipt(db, "mailgun_token", how.mailgun_token, now)) {
       outcome = "token_reused";
       return;
     }
-    if (!store::claim_receipt(db, "email", key, now)) {
+    if (mail.automatic || mail.from_address.empty()) {
+      outcome = "dropped";
+      return;
+    }
+    if ((!how.provider_key.empty() && !store::claim_receipt(db, "email_provider", how.provider_key, now)) ||
+        !store::claim_receipt(db, "email", key, now)) {
       outcome = "duplicate";
       return;
     }
-    if (auto target = thread_of(db, ctx.config, mail)) {
-      auto result = store::record_action(
-          db, ctx.api.policy, *target,
-          engine::act_on_request{engine::action_kind::customer_reply,
-                                 json::object{{"message", mail.text.empty() ? mail.subject : mail.text}}, actor},
-          now);
-      if (auto* done = std::get_if<std::vector<store::change>>(&result)) {
-        changes = std::move(*done);
-        id = *target;
-        outcome = "replied";
+    if (trusted) {
+      if (auto target = thread_of(db, ctx.config, mail)) {
+        auto result = store::record_action(
+            db, ctx.api.policy, *target,
+            engine::act_on_request{engine::action_kind::customer_reply,
+                                   json::object{{"message", mail.text.empty() ? mail.subject : mail.text}}, how.actor},
+            now);
+        if (auto* done = std::get_if<std::vector<store::change>>(&result)) {
+          changes = std::move(*done);
+          id = *target;
+          outcome = "replied";
+        }
+        // A request that takes no reply (closed) gets a new request instead.
       }
-      // A request that takes no reply (closed) gets a new request instead.
     }
     if (!id) {
       model::request_input input;
-      input.customer = customer_for(ctx.config, mail.from_address);
+      input.customer = trusted ? customer_for(ctx.config, mail.from_address) : unattributed();
       input.kind = kind_for(ctx.config, mail.subject + "\n" + mail.text, ctx.config.email_kind);
-      input.title = mail.subject.empty() ? "(no subject)" : mail.subject;
+      input.title = display_title(mail.subject);
       input.body = mail.text;
       input.source = model::request_source::email;
       input.requester = mail.from_name.empty() ? mail.from_address : mail.from_name + " <" + mail.from_address + ">";
-      auto created = store::record_new_request(db, ctx.api.policy, engine::file_request{std::move(input), actor}, now);
+      model::email_intake intake;
+      intake.from = mail.from_address;
+      intake.subject = mail.subject;
+      intake.message_id = mail.message_id;
+      intake.authentication = how.verdict.verdict;
+      intake.authenticated_by = how.verdict.method;
+      intake.authentication_detail = how.verdict.detail;
+      if (!trusted) intake.note = untrusted_note(how.verdict, named_request(db, ctx.config, mail));
+      input.email = std::move(intake);
+      auto created = store::record_new_request(db, ctx.api.policy, engine::file_request{std::move(input), how.actor}, now);
       id = created.request.id;
       outcome = "created";
       changes.push_back(std::move(created));
     }
-    if (!mail.message_id.empty()) store::remember_message(db, mail.message_id, *id);
+    // Only an authenticated sender's Message-ID and address join a thread: a forged one would
+    // squat the id the real mail carries, or let its forger continue the request later.
+    if (trusted) {
+      if (!mail.message_id.empty()) store::remember_message(db, mail.message_id, *id);
+      store::add_participant(db, *id, mail.from_address);
+    }
     store::link_receipt(db, "email", key, *id);
-    if (!mailgun_token.empty()) store::link_receipt(db, "mailgun_token", mailgun_token, *id);
-    store::add_participant(db, *id, mail.from_address);
+    if (!how.provider_key.empty()) store::link_receipt(db, "email_provider", how.provider_key, *id);
+    if (!how.mailgun_token.empty()) store::link_receipt(db, "mailgun_token", how.mailgun_token, *id);
   });
   if (outcome == "token_reused")
     co_return error_response(status::not_acceptable, "token_reused", "this Mailgun token was already used");
   if (ctx.api.changed)
     for (const auto& change : changes) ctx.api.changed(change);
-  co_return outcome_response(outcome, id);
+  json::object body{{"ok", true}, {"outcome", outcome}};
+  if (id) body["request_id"] = *id;
+  if (outcome == "created" || outcome == "replied") body["sender_authentication"] = how.verdict.verdict;
+  co_return json_response(status::ok, body);
 }
 
+// Appends the addresses not yet listed, up to max_recipients in all, in linear time.
 void add_unique(std::vector<std::string>& list, std::vector<std::string> more) {
-  for (auto& item : more)
-    if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(std::move(item));
+  std::unordered_set<std::string> seen(list.begin(), list.end());
+  for (auto& item : more) {
+    if (list.size() >= max_recipients) return;
+    if (seen.insert(item).second) list.push_back(std::move(item));
+  }
 }
 
 // --- Mailgun ---
 
-// A header from Mailgun's message-headers JSON list, or its own form field.
-std::string mailgun_header(const std::vector<std::pair<std::string, std::string>>& fields, const json::value* headers,
-                           std::string_view name) {
-  if (headers != nullptr && headers->is_array())
-    for (const auto& pair : headers->as_array()) {
-      if (!pair.is_array() || pair.as_array().size() != 2 || !pair.as_array()[0].is_string() ||
-          !pair.as_array()[1].is_string())
-        continue;
-      const std::string_view key = pair.as_array()[0].as_string();
-      if (std::equal(key.begin(), key.end(), name.begin(), name.end(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-          }))
-        return std::string(pair.as_array()[1].as_string());
-    }
-  return field(fields, name);
+bool same_name(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+std::string header_in(const header_fields& headers, std::string_view name) {
+  for (const auto& [key, value] : headers)
+    if (same_name(key, name)) return value;
+  return {};
+}
+
+// Mailgun's message-headers JSON list of [name, value] pairs, in order; empty when absent.
+header_fields mailgun_headers(std::string_view text) {
+  header_fields out;
+  json::error_code ec;
+  const auto parsed = json::parse(text, ec);
+  if (ec || !parsed.is_array()) return out;
+  for (const auto& pair : parsed.as_array()) {
+    if (!pair.is_array() || pair.as_array().size() != 2 || !pair.as_array()[0].is_string() ||
+        !pair.as_array()[1].is_string())
+      continue;
+    out.emplace_back(std::string(pair.as_array()[0].as_string()), std::string(pair.as_array()[1].as_string()));
+  }
+  return out;
 }
 
 asio::awaitable<response> on_mailgun(context& ctx, const request& req, const route_match&) {
@@ -172,59 +298,72 @@ asio::awaitable<response> on_mailgun(context& ctx, const request& req, const rou
   const auto token = field(*fields, "token");
   if (!verify_mailgun(ctx.config.mailgun_signing_key, field(*fields, "timestamp"), token, field(*fields, "signature"),
                       real_unix_now(), mailgun_window_seconds))
-    co_return error_response(status::unauthorized, "invalid_signature", "the Mailgun signature did not verify");
+    co_return error_response(status::unauthorized, "invalid_signature",
+                             "the Mailgun signature did not verify, or its timestamp is more than 5 minutes from now");
 
   inbound_email mail;
+  header_fields headers;
   if (const auto mime = field(*fields, "body-mime"); !mime.empty()) {
     auto parsed = parse_rfc822(mime);
     if (!parsed) co_return error_response(status::bad_request, "malformed_message", "body-mime is not a message");
     mail = std::move(*parsed);
+    headers = mail.headers;
   } else {
-    json::error_code ignored;
-    const auto headers = json::parse(field(*fields, "message-headers"), ignored);
-    const auto* list = ignored ? nullptr : &headers;
-    const auto ids = parse_message_ids(mailgun_header(*fields, list, "Message-Id"));
+    headers = mailgun_headers(field(*fields, "message-headers"));
+    // Without message-headers, Mailgun's own fields stand for the headers.
+    auto header = [&](std::string_view name) {
+      auto value = header_in(headers, name);
+      return value.empty() ? field(*fields, name) : value;
+    };
+    const auto ids = parse_message_ids(header("Message-Id"));
     if (!ids.empty()) mail.message_id = ids.front();
-    mail.in_reply_to = parse_message_ids(mailgun_header(*fields, list, "In-Reply-To"));
-    mail.references = parse_message_ids(mailgun_header(*fields, list, "References"));
+    mail.in_reply_to = parse_message_ids(header("In-Reply-To"));
+    mail.references = parse_message_ids(header("References"));
     std::tie(mail.from_address, mail.from_name) = parse_mailbox(field(*fields, "from"));
     if (mail.from_address.empty()) std::tie(mail.from_address, mail.from_name) = parse_mailbox(field(*fields, "sender"));
-    mail.recipients = parse_addresses(mailgun_header(*fields, list, "To"));
+    mail.recipients = parse_addresses(header("To"));
     mail.subject = ensure_utf8(field(*fields, "subject"));
     mail.text = ensure_utf8(field(*fields, "stripped-text"));
     if (mail.text.empty()) mail.text = ensure_utf8(field(*fields, "body-plain"));
-    mail.automatic = is_automatic(mailgun_header(*fields, list, "Auto-Submitted"),
-                                  mailgun_header(*fields, list, "Precedence"), mailgun_header(*fields, list, "X-Autoreply"));
+    mail.automatic = is_automatic(header("Auto-Submitted"), header("Precedence"), header("X-Autoreply"));
   }
+  // Mailgun's verdicts travel as fields too; they count once whichever way they came.
+  for (std::string_view name : {"X-Mailgun-Spf", "X-Mailgun-Dkim-Check-Result"})
+    if (header_in(headers, name).empty())
+      if (auto value = field(*fields, name); !value.empty()) headers.emplace_back(std::string(name), std::move(value));
   auto envelope = parse_addresses(field(*fields, "recipient"));
   add_unique(envelope, std::move(mail.recipients));
   mail.recipients = std::move(envelope);
-  model::actor actor{"mailgun", model::role::integration};
-  co_return co_await deliver(ctx, std::move(mail), std::move(actor), token);
+
+  delivery how;
+  how.actor = model::actor{"mailgun", model::role::integration};
+  how.verdict = judge_sender({evidence_from_mailgun(headers, field(*fields, "sender")),
+                              evidence_from_authentication_results(headers, ctx.config.trusted_authserv_id)},
+                             domain_of(mail.from_address));
+  how.mailgun_token = token;
+  co_return co_await deliver(ctx, std::move(mail), std::move(how));
 }
 
 // --- Postmark ---
 
-std::string postmark_header(const json::object& body, std::string_view name) {
-  const auto* headers = body.if_contains("Headers");
-  if (headers == nullptr || !headers->is_array()) return {};
-  for (const auto& h : headers->as_array()) {
-    if (!h.is_object()) continue;
-    const auto* key = h.as_object().if_contains("Name");
-    const auto* value = h.as_object().if_contains("Value");
-    if (key == nullptr || value == nullptr || !key->is_string() || !value->is_string()) continue;
-    const std::string_view k = key->as_string();
-    if (std::equal(k.begin(), k.end(), name.begin(), name.end(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-        }))
-      return std::string(value->as_string());
-  }
-  return {};
-}
-
 std::string string_of(const json::object& object, std::string_view key) {
   const auto* value = object.if_contains(key);
   return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string{};
+}
+
+// Postmark's Headers array of {Name, Value}, in order.
+header_fields postmark_headers(const json::object& body) {
+  header_fields out;
+  const auto* headers = body.if_contains("Headers");
+  if (headers == nullptr || !headers->is_array()) return out;
+  for (const auto& h : headers->as_array())
+    if (h.is_object()) {
+      const auto* key = h.as_object().if_contains("Name");
+      const auto* value = h.as_object().if_contains("Value");
+      if (key != nullptr && value != nullptr && key->is_string() && value->is_string())
+        out.emplace_back(std::string(key->as_string()), std::string(value->as_string()));
+    }
+  return out;
 }
 
 std::vector<std::string> emails_of(const json::object& body, std::string_view key) {
@@ -249,12 +388,13 @@ asio::awaitable<response> on_postmark(context& ctx, const request& req, const ro
   const auto& value = std::get<json::value>(parsed);
   if (!value.is_object()) co_return error_response(status::bad_request, "malformed_json", "expected a JSON object");
   const auto& body = value.as_object();
+  const auto headers = postmark_headers(body);
 
   inbound_email mail;
-  const auto ids = parse_message_ids(postmark_header(body, "Message-ID"));
+  const auto ids = parse_message_ids(header_in(headers, "Message-ID"));
   if (!ids.empty()) mail.message_id = ids.front();
-  mail.in_reply_to = parse_message_ids(postmark_header(body, "In-Reply-To"));
-  mail.references = parse_message_ids(postmark_header(body, "References"));
+  mail.in_reply_to = parse_message_ids(header_in(headers, "In-Reply-To"));
+  mail.references = parse_message_ids(header_in(headers, "References"));
   if (const auto* from = body.if_contains("FromFull"); from != nullptr && from->is_object()) {
     auto addresses = parse_addresses(string_of(from->as_object(), "Email"));
     if (!addresses.empty()) mail.from_address = addresses.front();
@@ -267,11 +407,19 @@ asio::awaitable<response> on_postmark(context& ctx, const request& req, const ro
   mail.subject = string_of(body, "Subject");
   mail.text = string_of(body, "StrippedTextReply");
   if (mail.text.empty()) mail.text = string_of(body, "TextBody");
-  mail.automatic = is_automatic(postmark_header(body, "Auto-Submitted"), postmark_header(body, "Precedence"),
-                                postmark_header(body, "X-Autoreply"));
-  model::actor actor{"postmark", model::role::integration};
-  std::string no_token;
-  co_return co_await deliver(ctx, std::move(mail), std::move(actor), std::move(no_token));
+  mail.automatic = is_automatic(header_in(headers, "Auto-Submitted"), header_in(headers, "Precedence"),
+                                header_in(headers, "X-Autoreply"));
+
+  delivery how;
+  how.actor = model::actor{"postmark", model::role::integration};
+  const auto from_domain = domain_of(mail.from_address);
+  how.verdict = judge_sender({evidence_from_postmark(headers, from_domain),
+                              evidence_from_authentication_results(headers, ctx.config.trusted_authserv_id)},
+                             from_domain);
+  // Postmark's MessageID is its own id of this inbound message: the same on every retry.
+  if (const auto provider_id = string_of(body, "MessageID"); !provider_id.empty())
+    how.provider_key = "postmark:" + provider_id;
+  co_return co_await deliver(ctx, std::move(mail), std::move(how));
 }
 
 // --- raw RFC 5322 ---
@@ -293,8 +441,13 @@ asio::awaitable<response> on_raw(context& ctx, const request& req, const route_m
     add_unique(envelope, std::move(mail.recipients));
     mail.recipients = std::move(envelope);
   }
-  std::string no_token;
-  co_return co_await deliver(ctx, std::move(mail), std::move(actor), std::move(no_token));
+  // The integration token vouches for the relay, not for the sender: only the trusted MTA's
+  // Authentication-Results does.
+  delivery how;
+  how.actor = std::move(actor);
+  how.verdict = judge_sender({evidence_from_authentication_results(mail.headers, ctx.config.trusted_authserv_id)},
+                             domain_of(mail.from_address));
+  co_return co_await deliver(ctx, std::move(mail), std::move(how));
 }
 
 }  // namespace

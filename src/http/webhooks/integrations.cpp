@@ -154,7 +154,8 @@ integrations load_integrations(const std::string& path, const std::vector<std::s
   const auto& table = table_at(*node, path, "[integrations]");
   config::reject_unknown_keys(table, path,
                       {"support_address", "postmark_user", "slack_max_body_bytes", "email_max_body_bytes", "email_kind",
-                       "kind_rules", "customers", "slack"},
+                       "kind_rules", "customers", "slack",
+                       "trusted_authserv_id"},
                       "[integrations]");
   if (const auto* address = table.get("support_address")) {
     out.support_address = util::ascii_lower(string_at(*address, path, "support_address"));
@@ -162,6 +163,11 @@ integrations load_integrations(const std::string& path, const std::vector<std::s
       config::fail_at(*address, path, "support_address must be an e-mail address without a +tag");
   }
   if (const auto* user = table.get("postmark_user")) out.postmark_user = string_at(*user, path, "postmark_user");
+  if (const auto* id = table.get("trusted_authserv_id")) {
+    out.trusted_authserv_id = util::ascii_lower(string_at(*id, path, "trusted_authserv_id"));
+    if (out.trusted_authserv_id.find_first_of(" \t;()\"") != std::string::npos)
+      config::fail_at(*id, path, "trusted_authserv_id must be one authserv-id, e.g. \"mx.example.com\" (RFC 8601)");
+  }
   if (const auto* limit = table.get("slack_max_body_bytes"))
     out.slack_max_body_bytes = bytes_at(*limit, path, "slack_max_body_bytes");
   if (const auto* limit = table.get("email_max_body_bytes"))

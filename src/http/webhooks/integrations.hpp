@@ -49,6 +49,9 @@ struct integrations {
   model::request_kind email_kind = model::request_kind::troubleshooting;
   std::string support_address = "support@example.com";  // reply addresses are support+<id>.<tag>@…
   std::string postmark_user = "postmark";
+  // The authserv-id (RFC 8601) of the MTA whose Authentication-Results header vouches for the
+  // sender of a raw e-mail (lower case); empty: no raw e-mail sender is authenticated.
+  std::string trusted_authserv_id;
   std::size_t slack_max_body_bytes = 1024 * 1024;
   std::size_t email_max_body_bytes = 40 * 1024 * 1024;
 

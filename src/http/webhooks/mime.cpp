@@ -4,9 +4,11 @@
 #include <gmime/gmime.h>
 
 #include <algorithm>
+#include <cctype>
 #include <memory>
 #include <mutex>
 #include <unordered_set>
+#include <tuple>
 
 namespace switchboard::http::webhooks {
 namespace {
@@ -110,7 +112,232 @@ class distinct_addresses {
   std::unordered_set<std::string> seen_;
 };
 
+// The header fields sender authentication reads (sender_auth.hpp), plus From; a message may
+// carry any number of others, which are not copied.
+constexpr const char* trace_fields[] = {"From", "Return-Path", "Authentication-Results", "Received-SPF",
+                                        "DKIM-Signature", "X-Spam-Tests", "X-Mailgun-Spf",
+                                        "X-Mailgun-Dkim-Check-Result"};
+
+// --- RFC 2047 ---
+
+bool is_wsp(char c) { return c == ' ' || c == '\t'; }
+
+// RFC 5322 §2.2.3: unfolding removes each CRLF (or bare LF/CR) that a folding left.
+std::string unfold(std::string_view raw) {
+  std::string out;
+  out.reserve(raw.size());
+  for (char c : raw)
+    if (c != '\r' && c != '\n') out += c;
+  return out;
+}
+
+struct encoded_word {
+  std::size_t end = 0;  // one past "?="
+  std::string charset;  // as written, without an RFC 2231 "*language"
+  std::string bytes;    // transfer-decoded
+};
+
+std::optional<std::string> decode_base64_word(std::string_view text) {
+  // Strict per word: the alphabet, then at most two '=' at the very end. Missing padding is
+  // tolerated (some mailers drop it); a length of 4n+1 cannot be base64.
+  std::size_t data = text.size();
+  while (data > 0 && text[data - 1] == '=') --data;
+  if (text.size() - data > 2 || data % 4 == 1) return std::nullopt;
+  for (std::size_t i = 0; i < data; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (!std::isalnum(c) && c != '+' && c != '/') return std::nullopt;
+  }
+  if (text.size() % 4 != 0 && text.size() != data) return std::nullopt;  // padding, but wrong
+  std::string padded(text.substr(0, data));
+  padded.append((4 - data % 4) % 4, '=');
+  if (padded.empty()) return std::string{};
+  gsize length = 0;
+  gstring decoded(reinterpret_cast<char*>(g_base64_decode(padded.c_str(), &length)));
+  if (!decoded) return std::nullopt;
+  return std::string(decoded.get(), length);
+}
+
+std::optional<std::string> decode_q_word(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '_') {
+      out += ' ';
+    } else if (c == '=') {
+      if (i + 2 >= text.size() || !std::isxdigit(static_cast<unsigned char>(text[i + 1])) ||
+          !std::isxdigit(static_cast<unsigned char>(text[i + 2])))
+        return std::nullopt;
+      out += static_cast<char>(g_ascii_xdigit_value(text[i + 1]) * 16 + g_ascii_xdigit_value(text[i + 2]));
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// The encoded-word that starts at text[at] ("=?"), or nullopt when none does.
+std::optional<encoded_word> parse_encoded_word(std::string_view text, std::size_t at) {
+  const auto charset_end = text.find('?', at + 2);
+  if (charset_end == std::string_view::npos || charset_end == at + 2) return std::nullopt;
+  if (charset_end + 2 >= text.size() || text[charset_end + 2] != '?') return std::nullopt;
+  const char encoding = static_cast<char>(std::tolower(static_cast<unsigned char>(text[charset_end + 1])));
+  if (encoding != 'b' && encoding != 'q') return std::nullopt;
+  const auto payload_start = charset_end + 3;
+  const auto payload_end = text.find('?', payload_start);
+  if (payload_end == std::string_view::npos || payload_end + 1 >= text.size() || text[payload_end + 1] != '=')
+    return std::nullopt;
+  const auto charset = text.substr(at + 2, charset_end - at - 2);
+  const auto payload = text.substr(payload_start, payload_end - payload_start);
+  auto printable = [](std::string_view part) {
+    return std::all_of(part.begin(), part.end(), [](char c) {
+      const auto u = static_cast<unsigned char>(c);
+      return u > 0x20 && u < 0x7f;
+    });
+  };
+  if (!printable(charset) || !printable(payload)) return std::nullopt;
+  auto bytes = encoding == 'b' ? decode_base64_word(payload) : decode_q_word(payload);
+  if (!bytes) return std::nullopt;
+  return encoded_word{payload_end + 2, std::string(charset.substr(0, charset.find('*'))), std::move(*bytes)};
+}
+
+// `bytes` in `charset` as UTF-8, or nullopt when they are not text in it (or it is unknown).
+std::optional<std::string> charset_to_utf8(std::string_view bytes, const std::string& charset) {
+  const char* name = g_mime_charset_iconv_name(charset.c_str());
+  if (name == nullptr) name = charset.c_str();
+  const bool valid_utf8 = g_utf8_validate(bytes.data(), static_cast<gssize>(bytes.size()), nullptr);
+  if (g_ascii_strcasecmp(name, "UTF-8") == 0 || g_ascii_strcasecmp(name, "utf8") == 0)
+    return valid_utf8 ? std::optional<std::string>(bytes) : std::nullopt;
+  gsize written = 0;
+  GError* error = nullptr;
+  gstring converted(g_convert(bytes.data(), static_cast<gssize>(bytes.size()), "UTF-8", name, nullptr, &written, &error));
+  if (error != nullptr) g_error_free(error);
+  if (converted) return std::string(converted.get(), written);
+  // Mislabelled UTF-8 (often declared us-ascii) is still what the sender meant.
+  if (valid_utf8) return std::string(bytes);
+  return std::nullopt;
+}
+
+struct segment {
+  bool encoded = false;
+  std::string text;  // plain: as written; encoded: the word as written
+  encoded_word word;
+};
+
+// `text` cut into plain runs and well-formed encoded-words (transfer-decoded).
+std::vector<segment> split_encoded_words(const std::string& text) {
+  std::vector<segment> segments;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto start = text.find("=?", i);
+    if (start == std::string::npos) {
+      segments.push_back({false, text.substr(i), {}});
+      break;
+    }
+    auto word = parse_encoded_word(text, start);
+    if (!word) {
+      segments.push_back({false, text.substr(i, start + 2 - i), {}});
+      i = start + 2;
+      continue;
+    }
+    if (start > i) segments.push_back({false, text.substr(i, start - i), {}});
+    const auto end = word->end;
+    segments.push_back({true, text.substr(start, end - start), std::move(*word)});
+    i = end;
+  }
+  return segments;
+}
+
+bool only_wsp(const std::string& text) { return std::all_of(text.begin(), text.end(), is_wsp); }
+
+// An address header with each run of adjacent encoded-words in one charset (whitespace between
+// them) rewritten as a single base64 word: GMime decodes display names itself, joining such
+// words into one base64 stream that ends at the first padding (3.2.13); one word has none inside.
+std::string rejoin_encoded_words(std::string_view raw) {
+  if (raw.find("=?") == std::string_view::npos) return std::string(raw);
+  const auto segments = split_encoded_words(unfold(raw));
+  std::string out;
+  for (std::size_t k = 0; k < segments.size();) {
+    if (!segments[k].encoded) {
+      out += segments[k].text;
+      ++k;
+      continue;
+    }
+    std::string bytes = segments[k].word.bytes;
+    auto next = k + 1;
+    while (true) {
+      auto candidate = next;
+      if (candidate < segments.size() && !segments[candidate].encoded && only_wsp(segments[candidate].text)) ++candidate;
+      if (candidate >= segments.size() || !segments[candidate].encoded ||
+          g_ascii_strcasecmp(segments[candidate].word.charset.c_str(), segments[k].word.charset.c_str()) != 0)
+        break;
+      bytes += segments[candidate].word.bytes;
+      next = candidate + 1;
+    }
+    gstring encoded(g_base64_encode(reinterpret_cast<const guchar*>(bytes.data()), bytes.size()));
+    out += "=?" + segments[k].word.charset + "?B?" + encoded.get() + "?=";
+    k = next;
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string decode_header_text(std::string_view raw) {
+  init_gmime();
+  auto segments = split_encoded_words(unfold(raw));
+  // Decode: a run of adjacent words in one charset converts as one byte string; a word that
+  // does not convert on its own either becomes plain text as written.
+  for (std::size_t k = 0; k < segments.size();) {
+    if (!segments[k].encoded) {
+      segments[k].text = ensure_utf8(segments[k].text);
+      ++k;
+      continue;
+    }
+    std::vector<std::size_t> run{k};
+    std::string bytes = segments[k].word.bytes;
+    auto next = k + 1;
+    while (true) {
+      auto candidate = next;
+      if (candidate < segments.size() && !segments[candidate].encoded &&
+          std::all_of(segments[candidate].text.begin(), segments[candidate].text.end(), is_wsp))
+        ++candidate;
+      if (candidate >= segments.size() || !segments[candidate].encoded ||
+          g_ascii_strcasecmp(segments[candidate].word.charset.c_str(), segments[k].word.charset.c_str()) != 0)
+        break;
+      bytes += segments[candidate].word.bytes;
+      run.push_back(candidate);
+      next = candidate + 1;
+    }
+    if (auto converted = charset_to_utf8(bytes, segments[k].word.charset)) {
+      segments[k].word.bytes = std::move(*converted);
+      for (std::size_t r = 1; r < run.size(); ++r) segments[run[r]].word.bytes.clear();
+    } else {
+      for (const auto w : run) {
+        if (auto one = charset_to_utf8(segments[w].word.bytes, segments[w].word.charset)) {
+          segments[w].word.bytes = std::move(*one);
+        } else {
+          segments[w].encoded = false;
+          segments[w].text = ensure_utf8(segments[w].text);
+        }
+      }
+    }
+    k = next;
+  }
+  // §6.2: whitespace that only separates two encoded-words is not part of the text.
+  std::string out;
+  for (std::size_t k = 0; k < segments.size(); ++k) {
+    const auto& s = segments[k];
+    if (s.encoded) {
+      out += s.word.bytes;
+      continue;
+    }
+    const bool only_space = std::all_of(s.text.begin(), s.text.end(), is_wsp);
+    if (only_space && k > 0 && k + 1 < segments.size() && segments[k - 1].encoded && segments[k + 1].encoded) continue;
+    out += s.text;
+  }
+  return trim(out);
+}
 
 std::string ensure_utf8(std::string_view text) {
   if (g_utf8_validate(text.data(), static_cast<gssize>(text.size()), nullptr)) return std::string(text);
@@ -147,7 +374,7 @@ std::vector<std::string> parse_addresses(std::string_view header_value) {
     if (const auto comma = header_value.rfind(','); comma != std::string_view::npos)
       header_value = header_value.substr(0, comma);
   }
-  const std::string text(header_value);
+  const auto text = rejoin_encoded_words(header_value);
   ref<InternetAddressList> list(internet_address_list_parse(parser_options(), text.c_str()));
   if (!list) return out;
   distinct_addresses seen(out);
@@ -172,7 +399,7 @@ std::vector<std::string> parse_addresses(std::string_view header_value) {
 std::pair<std::string, std::string> parse_mailbox(std::string_view header_value) {
   init_gmime();
   if (header_value.empty()) return {};
-  const std::string text(header_value);
+  const auto text = rejoin_encoded_words(header_value);
   ref<InternetAddressList> list(internet_address_list_parse(parser_options(), text.c_str()));
   if (!list || internet_address_list_length(list.get()) == 0) return {};
   auto* address = internet_address_list_get_address(list.get(), 0);
@@ -204,16 +431,28 @@ std::optional<inbound_email> parse_rfc822(std::string_view raw) {
   if (const char* id = g_mime_message_get_message_id(message.get())) out.message_id = id;
   out.in_reply_to = parse_message_ids(header(object, "In-Reply-To"));
   out.references = parse_message_ids(header(object, "References"));
-  if (const char* subject = g_mime_message_get_subject(message.get())) out.subject = ensure_utf8(subject);
-  auto* from = g_mime_message_get_from(message.get());
-  if (from != nullptr && internet_address_list_length(from) > 0) {
-    auto* address = internet_address_list_get_address(from, 0);
-    if (INTERNET_ADDRESS_IS_MAILBOX(address)) {
-      if (const char* addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(address)))
-        out.from_address = lower(addr);
-      if (const char* name = internet_address_get_name(address)) out.from_name = ensure_utf8(name);
+  // Headers as written: GMime's own decoding of encoded words joins adjacent base64 words into
+  // one stream and stops at the first padding (3.2.13).
+  bool have_subject = false;
+  auto* list = g_mime_object_get_header_list(object);
+  for (int i = 0; i < g_mime_header_list_get_count(list); ++i) {
+    auto* field = g_mime_header_list_get_header_at(list, i);
+    const char* name = g_mime_header_get_name(field);
+    const char* value = g_mime_header_get_raw_value(field);
+    if (name == nullptr) continue;
+    if (std::any_of(std::begin(trace_fields), std::end(trace_fields),
+                    [name](const char* wanted) { return g_ascii_strcasecmp(name, wanted) == 0; }))
+      out.headers.emplace_back(name, trim(unfold(value == nullptr ? "" : value)));
+    if (!have_subject && g_ascii_strcasecmp(name, "Subject") == 0 && value != nullptr) {
+      out.subject = decode_header_text(value);
+      have_subject = true;
     }
   }
+  for (const auto& [name, value] : out.headers)
+    if (g_ascii_strcasecmp(name.c_str(), "From") == 0) {
+      std::tie(out.from_address, out.from_name) = parse_mailbox(value);
+      break;
+    }
   distinct_addresses recipients(out.recipients);
   for (const char* name : {"X-Original-To", "Delivered-To", "To", "Cc"})
     for (auto& address : parse_addresses(header(object, name))) recipients.add(std::move(address));

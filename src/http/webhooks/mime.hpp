@@ -27,10 +27,24 @@ struct inbound_email {
   std::string from_address;              // lower case
   std::string from_name;
   std::vector<std::string> recipients;  // lower case, distinct, at most max_recipients; the envelope recipient first when known
-  std::string subject;                  // UTF-8, encoded words decoded
+  std::string subject;                  // UTF-8, every encoded word decoded (decode_header_text), any length
   std::string text;                     // UTF-8: the reply text when the provider stripped it, else the body
   bool automatic = false;               // an auto-reply, bounce or bulk mail: never recorded
+  // The header fields that carry SPF/DKIM/DMARC verdicts (sender_auth.hpp: Authentication-Results,
+  // Received-SPF, DKIM-Signature, Return-Path, X-Spam-Tests, X-Mailgun-*) and From, top first,
+  // as (name, unfolded value). Empty when the provider sent fields rather than the message.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
+
+// RFC 2047 §6: the UTF-8 text of an unstructured header value (Subject, Comments; folded or
+// not). Each encoded-word ("=?charset?B|Q?text?=") is transfer-decoded on its own, so base64
+// padding in one word never ends the next; words in the same charset that follow each other are
+// joined as bytes before the charset conversion (GLib's iconv, names through GMime's charset
+// map), so a character split across two words survives. Linear whitespace between two
+// encoded-words is dropped (§6.2); whitespace between an encoded-word and plain text is kept. A
+// word that is malformed (bad base64 or Q), or whose bytes are not in its charset, is left as
+// written. Plain text that is not UTF-8 is read as Windows-1252.
+std::string decode_header_text(std::string_view raw);
 
 // Parses a raw RFC 5322 message; nullopt when it is not one (no header at all).
 std::optional<inbound_email> parse_rfc822(std::string_view raw);
