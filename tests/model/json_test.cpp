@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
+
+#include <algorithm>
 #include <fmt/format.h>
 
 #include <stdexcept>
@@ -57,7 +59,8 @@ TEST_SUITE("model::json") {
 
     auto sent = parse_request_input(written, {});
     REQUIRE(std::holds_alternative<std::vector<field_error>>(sent));
-    CHECK(std::get<std::vector<field_error>>(sent).front().field == "attachments");
+    const auto& errors = std::get<std::vector<field_error>>(sent);
+    CHECK(std::any_of(errors.begin(), errors.end(), [](const field_error& e) { return e.field == "attachments"; }));
   }
 
   TEST_CASE("a request round-trips through its JSON form") {
@@ -110,6 +113,7 @@ TEST_SUITE("model::json") {
     // A client sending the same is refused at the edge, naming each field over its limit.
     auto sent = to_json(stored.input);
     sent.erase("requester");
+    sent.erase("attachments");
     auto parsed = parse_request_input(sent, {});
     REQUIRE(std::holds_alternative<std::vector<field_error>>(parsed));
     std::vector<std::string> fields;

@@ -354,7 +354,8 @@ TEST_SUITE("store::requests") {
       db.exec("UPDATE escalations SET document = json_remove(document, '$.team');"
               "UPDATE requests SET document = json_remove(document, '$.escalations[0].team');"
               "DROP INDEX escalations_by_team; DROP INDEX escalations_by_time; ALTER TABLE escalations DROP COLUMN team;"
-              "DROP TABLE team_load; DELETE FROM schema_migrations WHERE version = 6");
+              "DROP TABLE team_load; DROP TABLE heartbeat; DROP TABLE idempotency_keys;"
+              "DELETE FROM schema_migrations WHERE version >= 6");
       CHECK(store::schema_version(db) == 5);
     }
     auto db = store::open_database(path);
