@@ -175,8 +175,10 @@ std::vector<change> record(SQLite::Database& db, const engine::policy& policy, m
     load.escalation_unresolved = capacity_escalation_unresolved(db, team);
     if (!engine::capacity_crossed(policy, load)) continue;
     // The request this command left open with the team: the one that took it over.
+    // A named copy: clang 14 cannot capture a structured binding.
+    const auto owner = team;
     auto over = std::find_if(changes.begin(), changes.end(), [&](const change& c) {
-      return c.request.owner == team && counts_as_open(c.request.status) && !c.events.empty();
+      return c.request.owner == owner && counts_as_open(c.request.status) && !c.events.empty();
     });
     if (over == changes.end()) continue;
     const auto now = over->events.back().at;
