@@ -40,6 +40,16 @@ json::object view(const context& ctx, const model::request& request, model::inst
   return out;
 }
 
+// A list's `limit` query value: a whole number from 1 to 200, else one error naming it.
+void read_page_limit(const std::string& key, const std::string& value, int& limit,
+                     std::vector<model::field_error>& errors) {
+  const auto parsed = parse_positive(value);
+  if (!parsed || *parsed > 200)
+    errors.push_back({key, "must be a whole number from 1 to 200"});
+  else
+    limit = static_cast<int>(*parsed);
+}
+
 response refused(const engine::refusal& refusal) {
   if (refusal.code == "forbidden") return forbidden(refusal.message);
   if (refusal.code == "invalid_fields" || refusal.code == "missing_context")
@@ -168,11 +178,7 @@ asio::awaitable<response> list_requests(context& ctx, const request&, const rout
     } else if (key == "customer") {
       filter.customer_id = value;
     } else if (key == "limit") {
-      const auto limit = parse_positive(value);
-      if (!limit || *limit > 200)
-        errors.push_back({key, "must be a whole number from 1 to 200"});
-      else
-        filter.limit = static_cast<int>(*limit);
+      read_page_limit(key, value, filter.limit, errors);
     } else if (key == "cursor") {
       filter.before = parse_positive(value);
       if (!filter.before) errors.push_back({key, "is not a cursor this API returned"});
@@ -206,11 +212,7 @@ asio::awaitable<response> list_escalations(context& ctx, const request&, const r
       if (!filter.role)
         errors.push_back({key, fmt::format("unknown role \"{}\"; expected one of {}", value, model::role_names())});
     } else if (key == "limit") {
-      const auto limit = parse_positive(value);
-      if (!limit || *limit > 200)
-        errors.push_back({key, "must be a whole number from 1 to 200"});
-      else
-        filter.limit = static_cast<int>(*limit);
+      read_page_limit(key, value, filter.limit, errors);
     } else if (key == "cursor") {
       filter.after = store::parse_escalation_cursor(value);
       if (!filter.after) errors.push_back({key, "is not a cursor this API returned"});
