@@ -270,6 +270,9 @@ std::variant<request_input, std::vector<field_error>> parse_request_input(
     object_reader nested(customer_value->as_object(), "customer.", errors);
     nested.reject_unknown({"id", "name", "stage", "tier"});
     input.customer.id = nested.text("id", true, input_limits::tag_bytes);
+    // Reserved for mail whose sender was not authenticated: no filer may claim it.
+    if (input.customer.id == "unattributed")
+      nested.fail("id", "\"unattributed\" is reserved for e-mail from unauthenticated senders");
     // A customer in the directory needs only its id; what the request gives wins.
     const auto found = directory.find(input.customer.id);
     const customer* listed = found == directory.end() || input.customer.id.empty() ? nullptr : &found->second;

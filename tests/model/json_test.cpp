@@ -183,6 +183,13 @@ TEST_SUITE("model::json") {
         json::parse(R"({"kind":"how_to","customer":{"id":"t","name":"T","stage":"trial"},"title":"t"})"), {})));
   }
 
+  TEST_CASE("no filer may claim the customer reserved for unauthenticated e-mail") {
+    auto parsed = parse_request_input(
+        json::parse(R"({"kind":"how_to","customer":{"id":"unattributed","name":"x","stage":"trial"},"title":"t"})"), {});
+    REQUIRE(std::holds_alternative<std::vector<field_error>>(parsed));
+    CHECK(std::get<std::vector<field_error>>(parsed).front().field == "customer.id");
+  }
+
   TEST_CASE("the requester is stored and read back, and clients cannot set it") {
     request_input input;
     input.customer = {"a", "A", customer_stage::trial, ""};
