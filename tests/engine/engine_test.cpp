@@ -31,7 +31,8 @@ TEST_SUITE("engine") {
                                expectation{model::request_kind::troubleshooting, model::team::se},
                                expectation{model::request_kind::engineering_interrupt, model::team::se},
                                expectation{model::request_kind::concern, model::team::ce}}) {
-      CAPTURE(model::to_string(kind));
+      const auto kind_name = model::to_string(kind);  // named: clang 14 cannot capture a structured binding
+      CAPTURE(kind_name);
       model::request state;
       for (const auto& e : engine::decide(testing::shipped_policy(), {make_input(kind), model::actor{"dana", model::role::ce}}, 7, now))
         engine::apply(state, e);

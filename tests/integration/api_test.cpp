@@ -48,7 +48,8 @@ TEST_SUITE("integration::api") {
                                                                     {"troubleshooting", "se"},
                                                                     {"engineering_interrupt", "se"}};
     for (const auto& [kind, owner] : expected) {
-      CAPTURE(kind);
+      const auto kind_text = kind;  // named: clang 14 cannot capture a structured binding
+      CAPTURE(kind_text);
       const auto created = client.post_json("/v1/requests", request_json(kind));
       REQUIRE(created.status == 201);
       const auto body = testing::json_of(created);

@@ -254,7 +254,8 @@ TEST_SUITE("integration::workflow") {
     int checked = 0;
     for (const auto& [command, allowed_roles] : allowed) {
       for (const auto who : roles) {
-        CAPTURE(command);
+        const auto command_name = command;  // named: clang 14 cannot capture a structured binding
+        CAPTURE(command_name);
         CAPTURE(model::to_string(who));
         auto client = server.client(who);
         http::client_response res;

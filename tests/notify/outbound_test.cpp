@@ -230,7 +230,8 @@ TEST_SUITE("integration::outbound") {
     std::set<std::int64_t> delivered_requests;
     std::set<std::int64_t> event_ids;
     for (const auto& [id, attempts] : by_id) {
-      CAPTURE(id);
+      const auto id_text = id;  // named: clang 14 cannot capture a structured binding
+      CAPTURE(id_text);
       CHECK(id.starts_with("msg_"));
       REQUIRE(attempts.size() >= 3);
       CHECK(std::count_if(attempts.begin(), attempts.end(), [](const hit& h) { return h.answered / 100 == 2; }) == 1);

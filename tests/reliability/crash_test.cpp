@@ -176,7 +176,10 @@ TEST_SUITE("reliability::crash") {
     }
     // Every acknowledged answer is in its request's history exactly once.
     std::map<model::request_id, std::vector<engine::event>> histories;
-    for (const auto& [message, id] : book.responses) {
+    for (const auto& response : book.responses) {
+      // Named, not a structured binding: clang 14 cannot capture one in the lambda below.
+      const std::string& message = response.first;
+      const model::request_id id = response.second;
       auto& events = histories[id];
       if (events.empty()) events = store::events_of(db, id);
       const auto copies = std::count_if(events.begin(), events.end(), [&](const engine::event& e) {
