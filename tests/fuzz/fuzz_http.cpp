@@ -16,6 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto half = text.size() / 2;
   std::size_t used = parser.put(boost::asio::buffer(text.data(), half), ec);
   if (ec && ec != http::error::need_more) return 0;
+  if (parser.is_done()) return 0;  // a done parser takes no more input
   ec = {};
   const auto rest = text.substr(used);
   parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
