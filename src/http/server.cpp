@@ -2,7 +2,9 @@
 #include "http/server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -12,6 +14,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -43,6 +47,9 @@ constexpr std::chrono::milliseconds accept_backoff{100};
 constexpr std::chrono::seconds refusal_timeout{5};
 // What a client whose large upload was refused is told to wait.
 constexpr std::string_view busy_retry_after = "5";
+// How long a cancelled handler may take to end: long enough for a commit already under way to
+// finish (a group-commit batch takes milliseconds; /healthz calls 2 s unhealthy).
+constexpr std::chrono::seconds cancel_grace{10};
 
 void log_request(std::string_view method, std::string_view target, unsigned code,
                  std::chrono::steady_clock::duration took) {
@@ -57,6 +64,24 @@ void log_request(std::string_view method, std::string_view target, unsigned code
 bool has_pending_bytes(beast::tcp_stream& stream, const beast::flat_buffer& buffer) {
   beast::error_code ec;
   return buffer.size() > 0 || (stream.socket().available(ec) > 0 && !ec);
+}
+
+// "Expect: 100-continue" from an HTTP/1.1 client (RFC 9110 section 10.1.1: the token is
+// case-insensitive; HTTP/1.0 clients cannot take a 1xx answer).
+bool expects_continue(const request_header& header) {
+  return header.version() >= 11 && beast::iequals(header[beast_http::field::expect], "100-continue");
+}
+
+// Whether a handler ended because it was cancelled: Asio throws operation_aborted from the
+// awaits of a cancelled coroutine, and api::commit refuses to commit with it.
+bool was_cancelled(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const boost::system::system_error& e) {
+    return e.code() == asio::error::operation_aborted;
+  } catch (...) {
+    return false;
+  }
 }
 
 bool out_of_resources(const boost::system::error_code& ec) {
@@ -133,6 +158,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
   std::atomic<std::size_t> large_uploads{0};
   std::atomic<std::uint64_t> refused_busy{0};
   std::atomic<std::uint64_t> accept_failures{0};
+  std::atomic<std::uint64_t> handler_timeouts{0};
   std::atomic<bool> draining{false};
   std::mutex mutex;  // guards connections and drained
   std::vector<std::weak_ptr<connection>> connections;
@@ -247,12 +273,18 @@ struct server::state : std::enable_shared_from_this<server::state> {
     if (open == 0) finish_drain();
   }
 
-  // Runs the handler on its executor; nullopt when it has not answered within handler_timeout
-  // (it goes on in the background; its answer is dropped).
-  asio::awaitable<std::optional<response>> run_with_deadline(const request_plan& plan, request req) {
+  // Runs the handler with a deadline. At handler_timeout the handler is cancelled (Asio terminal
+  // cancellation, delivered on the handler's own strand) and the server waits, at most
+  // cancel_grace, for it to end: api::commit refuses to begin a commit once cancelled, and a
+  // queued one is withdrawn, so a handler stopped before its commit ends in an error (nothing
+  // stored: 503 handler_timeout), while one whose commit was already under way answers for real.
+  // nullopt: no answer; `late` says how the deadline went.
+  enum class lateness { none, committed_late, cancelled, overdue };
+  asio::awaitable<std::optional<response>> run_with_deadline(const request_plan& plan, request req, lateness& late) {
     struct outcome {
       explicit outcome(asio::any_io_executor ex) : timer(std::move(ex)) {}
       asio::steady_timer timer;
+      asio::cancellation_signal cancel;
       bool done = false;
       std::exception_ptr error;
       response res;
@@ -260,16 +292,44 @@ struct server::state : std::enable_shared_from_this<server::state> {
     auto here = co_await asio::this_coro::executor;
     auto result = std::make_shared<outcome>(here);
     result->timer.expires_after(options.handler_timeout);
+    // A strand of its own on the pool, so that the cancellation is delivered between the
+    // handler's steps, never beside one.
+    const asio::any_io_executor runs_on =
+        plan.offload ? asio::any_io_executor(asio::make_strand(options.worker_executor)) : options.app_executor;
     auto work = plan.run(std::move(req));
-    asio::co_spawn(plan.offload ? options.worker_executor : options.app_executor, std::move(work),
-                   asio::bind_executor(here, [result](std::exception_ptr error, response res) {
-                     result->done = true;
-                     result->error = error;
-                     result->res = std::move(res);
-                     result->timer.cancel();
-                   }));
+    asio::co_spawn(runs_on, std::move(work),
+                   asio::bind_cancellation_slot(
+                       result->cancel.slot(), asio::bind_executor(here, [result](std::exception_ptr error, response res) {
+                         result->done = true;
+                         result->error = error;
+                         result->res = std::move(res);
+                         result->timer.cancel();
+                       })));
     co_await result->timer.async_wait(use_tuple);
-    if (!result->done) co_return std::nullopt;
+    late = lateness::none;
+    if (!result->done) {
+      ++handler_timeouts;
+      // co_spawn delivers the cancellation on the handler's executor, between its steps.
+      result->cancel.emit(asio::cancellation_type::terminal);
+      result->timer.expires_after(cancel_grace);
+      while (!result->done) {
+        auto [wait_error] = co_await result->timer.async_wait(use_tuple);
+        if (!wait_error) break;  // the grace ran out
+      }
+      if (!result->done) {
+        // Cancelled but still busy: stopped before a commit unless one was under way for
+        // cancel_grace, which only a stalled disk explains.
+        late = lateness::overdue;
+        co_return std::nullopt;
+      }
+      // Ended by the cancellation (operation_aborted, thrown before any commit), or answered:
+      // a commit already under way, or the handler's own error.
+      if (result->error && was_cancelled(result->error)) {
+        late = lateness::cancelled;
+        co_return std::nullopt;
+      }
+      late = lateness::committed_late;
+    }
     if (result->error) std::rethrow_exception(result->error);
     co_return std::move(result->res);
   }
@@ -384,6 +444,13 @@ struct server::state : std::enable_shared_from_this<server::state> {
         break;
       }
 
+      if (has_body && expects_continue(parser.get())) {
+        // Route, credentials, size and an upload slot are settled: invite the body.
+        beast_http::response<beast_http::empty_body> go_on{status::continue_, parser.get().version()};
+        stream.expires_after(options.write_timeout);
+        auto [continue_error, continue_bytes] = co_await beast_http::async_write(stream, go_on, use_tuple);
+        if (continue_error) break;
+      }
       if (has_body) {
         parser.body_limit(limit);
         stream.expires_after(options.body_timeout);
@@ -408,14 +475,23 @@ struct server::state : std::enable_shared_from_this<server::state> {
       const bool keep_alive = req.keep_alive();
       response res;
       try {
-        auto answered = co_await run_with_deadline(route, std::move(req));
+        auto late = lateness::none;
+        auto answered = co_await run_with_deadline(route, std::move(req), late);
+        if (late != lateness::none)
+          fmt::print(stderr, "handler for {} {} passed its {} s deadline: {}\n", method, redacted_target(target),
+                     options.handler_timeout.count(),
+                     late == lateness::committed_late ? "its commit was under way, answered late"
+                     : late == lateness::cancelled    ? "cancelled before its commit"
+                                                      : "cancelled, still running");
         if (answered) {
           res = std::move(*answered);
-        } else {
-          fmt::print(stderr, "handler for {} {} gave no answer within {} s\n", method, redacted_target(target),
-                     options.handler_timeout.count());
+        } else if (late == lateness::cancelled) {
           res = error_response(status::service_unavailable, "handler_timeout",
-                               "the server could not answer in time; retry with the same Idempotency-Key");
+                               "the server could not answer in time and cancelled the request: nothing was stored");
+        } else {
+          res = error_response(status::service_unavailable, "handler_timeout",
+                               "the server could not answer in time; the request may still be stored: retry with "
+                               "the same Idempotency-Key");
         }
       } catch (const std::exception& e) {
         fmt::print(stderr, "error handling {} {}: {}\n", method, redacted_target(target), e.what());
@@ -491,7 +567,8 @@ void server::stop() {
 void server::shutdown(std::function<void()> drained) { state_->shutdown(std::move(drained)); }
 
 server::statistics server::stats() const {
-  return {state_->open.load(), state_->refused_busy.load(), state_->accept_failures.load()};
+  return {state_->open.load(), state_->refused_busy.load(), state_->accept_failures.load(),
+          state_->handler_timeouts.load()};
 }
 
 }  // namespace switchboard::http

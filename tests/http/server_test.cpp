@@ -1,7 +1,15 @@
-// The server in-process: an accept loop out of file descriptors, and a handler that never answers.
+// The server in-process: an accept loop out of file descriptors, a handler that never answers,
+// and what a handler that misses its deadline may still commit.
 #include "http/server.hpp"
 
+#include "http/api/common.hpp"
 #include "http/client.hpp"
+#include "store/committer.hpp"
+#include "support/temp_dir.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -16,6 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -100,6 +109,74 @@ TEST_SUITE("http::server") {
     REQUIRE(::recv(client, answer, sizeof answer - 1, 0) > 12);
     CHECK(std::string(answer).starts_with("HTTP/1.1 200"));
     ::close(client);
+  }
+
+  TEST_CASE("a handler cancelled at its deadline before its commit stores nothing and its 503 says so") {
+    testing::temp_dir dir;
+    const auto path = dir.file("work.db");
+    SQLite::Database(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE).exec("CREATE TABLE work(x)");
+    store::committer writer(SQLite::Database(path, SQLite::OPEN_READWRITE));
+    std::atomic<bool> released{false};
+    std::atomic<bool> refused{false};
+    http::server_options options;
+    options.handler_timeout = 1s;
+    running_server fixture(options, [&](http::request) -> asio::awaitable<http::response> {
+      // Busy past the deadline with work that does not notice cancellation (as a parser is),
+      // then it tries to commit.
+      co_await asio::this_coro::throw_if_cancelled(false);
+      asio::steady_timer pause(co_await asio::this_coro::executor);
+      while (!released) {
+        pause.expires_after(5ms);
+        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      }
+      try {
+        co_await http::api::commit(writer, [](SQLite::Database& db) { db.exec("INSERT INTO work VALUES (1)"); });
+      } catch (const boost::system::system_error&) {
+        refused = true;
+        throw;
+      }
+      co_return http::json_response(http::status::created, json::object{});
+    });
+    std::thread releaser([&] {
+      wait_until([&] { return fixture.server.stats().handler_timeouts >= 1; }, 10s);
+      released = true;
+    });
+    http::client client("http://127.0.0.1:" + std::to_string(fixture.port), std::chrono::seconds{30});
+    const auto answer = client.post_json("/work", "{}");
+    releaser.join();
+    CHECK(answer.status == 503);
+    const auto error = json::parse(answer.body).at("error");
+    CHECK(error.at("code").as_string() == "handler_timeout");
+    CHECK(std::string(error.at("message").as_string()).find("nothing was stored") != std::string::npos);
+    CHECK(refused);
+    SQLite::Database check(path, SQLite::OPEN_READONLY);
+    CHECK(check.execAndGet("SELECT COUNT(*) FROM work").getInt() == 0);
+  }
+
+  TEST_CASE("a handler whose commit is under way at its deadline answers for real, late") {
+    testing::temp_dir dir;
+    const auto path = dir.file("work.db");
+    SQLite::Database(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE).exec("CREATE TABLE work(x)");
+    store::committer writer(SQLite::Database(path, SQLite::OPEN_READWRITE));
+    http::server_options options;
+    options.handler_timeout = 1s;
+    std::unique_ptr<running_server> fixture;
+    fixture = std::make_unique<running_server>(options, [&](http::request) -> asio::awaitable<http::response> {
+      // The writer is still on this job when the deadline passes.
+      co_await http::api::commit(writer, [&](SQLite::Database& db) {
+        wait_until([&] { return fixture->server.stats().handler_timeouts >= 1; }, 10s);
+        db.exec("INSERT INTO work VALUES (1)");
+      });
+      // Steps after the commit still run: they answer for it.
+      co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+      co_return http::json_response(http::status::created, json::object{{"stored", true}});
+    });
+    http::client client("http://127.0.0.1:" + std::to_string(fixture->port), std::chrono::seconds{30});
+    const auto answer = client.post_json("/work", "{}");
+    CHECK(answer.status == 201);
+    CHECK(fixture->server.stats().handler_timeouts == 1u);
+    SQLite::Database check(path, SQLite::OPEN_READONLY);
+    CHECK(check.execAndGet("SELECT COUNT(*) FROM work").getInt() == 1);
   }
 
   TEST_CASE("a handler that never answers gets 503 handler_timeout at its deadline") {

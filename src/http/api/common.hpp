@@ -20,7 +20,10 @@
 namespace switchboard::http::api {
 
 // Runs `work` on the writer thread and resumes the calling coroutine on its own executor once
-// the batch holding it is committed. Rethrows the job's error.
+// the batch holding it is committed. Rethrows the job's error. Honours the coroutine's
+// cancellation (the server's handler deadline): once cancelled it throws operation_aborted
+// instead of committing, and a cancellation that arrives while the job waits in the queue
+// withdraws it; a job the writer has started commits, and the caller resumes as usual.
 boost::asio::awaitable<void> commit(store::committer& writer, store::committer::job work);
 
 // What commit_once did.
