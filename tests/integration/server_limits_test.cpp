@@ -3,6 +3,8 @@
 // facing a server that never answers.
 #include "http/client.hpp"
 #include "support/api.hpp"
+#include "support/configs.hpp"
+#include "support/raw_connection.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -38,137 +40,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// The shipped config with `server_lines` added to its [server] table, the rules at their real path.
 std::string config_with(const testing::temp_dir& dir, const std::string& server_lines) {
-  auto text = testing::read_text(testing::source_path("config/switchboard.toml"));
-  const std::string rules = "rules = \"../rules/routing.toml\"";
-  const auto at = text.find(rules);
-  if (at == std::string::npos) throw std::runtime_error("the shipped config has no rules line");
-  text.replace(at, rules.size(), "rules = \"" + testing::source_path("rules/routing.toml") + "\"\n" + server_lines);
-  return testing::write_file(dir.file("switchboard.toml"), text);
+  return testing::shipped_config_with(dir, server_lines);
 }
 
-unsigned short port_of(const std::string& url) { return static_cast<unsigned short>(std::stoi(url.substr(url.rfind(':') + 1))); }
-
-struct raw_response {
-  unsigned status = 0;  // 0: none came (closed or deadline)
-  std::string head;
-  std::string body;
-};
-
-// A plain TCP connection to the server, so a test can misbehave exactly as it wants.
-class raw_connection {
- public:
-  explicit raw_connection(unsigned short port, int receive_buffer = 0) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd_ < 0) throw std::runtime_error("socket failed");
-    if (receive_buffer > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
-      throw std::runtime_error(std::string("connect failed: ") + std::strerror(errno));
-    ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
-  }
-  ~raw_connection() { close(); }
-  raw_connection(const raw_connection&) = delete;
-  raw_connection& operator=(const raw_connection&) = delete;
-
-  void close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
-  // Sends everything (waiting for room); false when the connection broke.
-  bool send_all(std::string_view bytes, clock_type::duration limit = 10s) {
-    const auto deadline = clock_type::now() + limit;
-    while (!bytes.empty() && clock_type::now() < deadline) {
-      const auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n > 0) {
-        bytes.remove_prefix(static_cast<std::size_t>(n));
-      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        pollfd p{fd_, POLLOUT, 0};
-        ::poll(&p, 1, 100);
-      } else {
-        return false;
-      }
-    }
-    return bytes.empty();
-  }
-
-  // Sends what fits now without waiting; returns how much (0 when full), -1 when broken.
-  long send_some(std::string_view bytes) {
-    const auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n >= 0) return n;
-    return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
-  }
-
-  // Waits up to `wait` for the peer to close or reset the connection, without reading.
-  bool closed_by_peer(std::chrono::milliseconds wait) {
-    pollfd p{fd_, POLLRDHUP, 0};
-    if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) return false;
-    return (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
-  }
-
-  // Reads until the connection closes or the deadline passes; true when it closed.
-  bool read_until_closed(clock_type::duration limit) {
-    const auto deadline = clock_type::now() + limit;
-    char scratch[4096];
-    while (clock_type::now() < deadline) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      const auto n = ::recv(fd_, scratch, sizeof scratch, 0);
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return true;
-    }
-    return false;
-  }
-
-  // Reads one response (header and Content-Length body) within `limit`.
-  raw_response read_response(clock_type::duration limit = 10s) {
-    const auto deadline = clock_type::now() + limit;
-    raw_response out;
-    std::size_t header_end = std::string::npos;
-    std::size_t length = 0;
-    char scratch[16384];
-    while (clock_type::now() < deadline) {
-      if (header_end == std::string::npos) {
-        header_end = pending_.find("\r\n\r\n");
-        if (header_end != std::string::npos) {
-          out.head = pending_.substr(0, header_end);
-          out.status = static_cast<unsigned>(std::stoi(out.head.substr(9, 3)));
-          std::string lower = out.head;
-          for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-          const auto at = lower.find("content-length:");
-          if (at != std::string::npos) length = std::stoul(lower.substr(at + 15));
-        }
-      }
-      if (header_end != std::string::npos && pending_.size() >= header_end + 4 + length) {
-        out.body = pending_.substr(header_end + 4, length);
-        pending_.erase(0, header_end + 4 + length);
-        return out;
-      }
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      const auto n = ::recv(fd_, scratch, sizeof scratch, 0);
-      if (n > 0) {
-        pending_.append(scratch, static_cast<std::size_t>(n));
-      } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-        break;
-      }
-    }
-    return raw_response{};
-  }
-
- private:
-  int fd_ = -1;
-  std::string pending_;
-};
-
-std::string error_code_of(const raw_response& res) {
-  const auto body = json::parse(res.body).as_object();
-  return std::string(body.at("error").at("code").as_string());
-}
+using testing::error_code_of;
+using testing::port_of;
+using testing::raw_connection;
 
 std::string request_json(std::string_view title) {
   return json::serialize(json::object{
@@ -271,6 +149,49 @@ TEST_SUITE("integration::server_limits") {
     const auto filing = upload("/v1/requests", "Authorization: Bearer nobody\r\n");
     CHECK(filing.status == 401);
     CHECK(server.client(model::role::ce).get("/healthz").status == 200);
+  }
+
+  TEST_CASE("Expect 100-continue gets 100 Continue before the body only when route, credentials and size pass") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    const auto body = request_json("Sent after 100 Continue");
+    const auto expecting = [&](std::string_view target, std::string_view token, std::size_t length) {
+      return fmt::format(
+          "POST {} HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n"
+          "Expect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+          target, token, length);
+    };
+
+    // Accepted: the interim answer comes while the body is held back, then the real one.
+    raw_connection accepted(port_of(server.url()));
+    REQUIRE(accepted.send_all(expecting("/v1/requests", testing::token_for(model::role::ce), body.size())));
+    const auto go_on = accepted.read_response(10s);
+    CHECK(go_on.status == 100);
+    CHECK(go_on.head.starts_with("HTTP/1.1 100 Continue"));
+    REQUIRE(accepted.send_all(body));
+    const auto filed = accepted.read_response(10s);
+    CHECK(filed.status == 201);
+
+    // Refused: the final answer comes at once, no 100 before it, and the connection ends.
+    const auto refused = [&](std::string_view target, std::string_view token, std::size_t length) {
+      raw_connection c(port_of(server.url()));
+      REQUIRE(c.send_all(expecting(target, token, length)));
+      auto answer = c.read_response(10s);
+      CHECK(c.read_until_closed(10s));
+      return answer;
+    };
+    const auto missing = refused("/v1/webhooks/email/nonexistent", testing::token_for(model::role::integration), 4096);
+    CHECK(missing.status == 404);
+    CHECK(error_code_of(missing) == "not_found");
+    const auto stranger = refused("/v1/requests", "not-a-token", body.size());
+    CHECK(stranger.status == 401);
+    const auto huge = refused("/v1/requests", testing::token_for(model::role::ce), 64 * 1024 * 1024);
+    CHECK(huge.status == 413);
+
+    auto client = server.client(model::role::ce);
+    const auto stored = testing::all_requests(client);
+    REQUIRE(stored.size() == 1u);
+    CHECK(stored.front().at("title").as_string() == "Sent after 100 Continue");
   }
 
   TEST_CASE("a second large upload while one is in progress gets 503 with Retry-After") {

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <stdexcept>
+
 namespace switchboard::testing {
 
 std::string config_on_always_calendar(const temp_dir& dir, std::string_view rest) {
@@ -46,6 +48,15 @@ calendar = "always"
 trigger_after = "1h"
 levels = [{ after = "0s", notify = ["vp_technical_success"] }]
 )");
+}
+
+std::string shipped_config_with(const temp_dir& dir, const std::string& server_lines) {
+  auto text = read_text(source_path("config/switchboard.toml"));
+  const std::string rules = "rules = \"../rules/routing.toml\"";
+  const auto at = text.find(rules);
+  if (at == std::string::npos) throw std::runtime_error("the shipped config has no rules line");
+  text.replace(at, rules.size(), "rules = \"" + source_path("rules/routing.toml") + "\"\n" + server_lines);
+  return write_file(dir.file("switchboard.toml"), text);
 }
 
 }  // namespace switchboard::testing

@@ -19,4 +19,8 @@ std::string config_on_always_calendar(const temp_dir& dir, std::string_view rest
 // vp_technical_success when stuck or after 1 h.
 std::string fast_config(const temp_dir& dir);
 
+// Writes the shipped config/switchboard.toml with `server_lines` (TOML keys) added to its
+// [server] table and the rules at their real path; returns its path.
+std::string shipped_config_with(const temp_dir& dir, const std::string& server_lines);
+
 }  // namespace switchboard::testing
