@@ -33,6 +33,7 @@ class server_process {
   server_process& operator=(const server_process&) = delete;
 
   const std::string& url() const { return url_; }
+  pid_t pid() const { return pid_; }
 
   // A client of this server carrying `role`'s test token.
   http::client client(model::role role) const;

@@ -1,0 +1,370 @@
+// The attacks of issue 11 section 1 against the real release server, each while a probe polls
+// GET /healthz: the server must keep its peak memory within max_growth_mib of what it held
+// before the attack, answer every probe, and answer none slower than max_probe_latency.
+// The MIME part-count and nesting bombs live with the MIME caps (they reuse health_watch).
+#include "engine/engine.hpp"
+#include "http/client.hpp"
+#include "support/api.hpp"
+#include "support/configs.hpp"
+#include "support/health_watch.hpp"
+#include "support/raw_connection.hpp"
+#include "support/server_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace switchboard;
+namespace json = boost::json;
+using model::role;
+using testing::health_watch;
+using testing::port_of;
+using testing::raw_connection;
+using clock_type = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The bounds every attack is held to (the README's "Reliability and limits" states them).
+// Memory: the heaviest attack here, a 38 MiB Mailgun form, is held about four times over (the
+// body, then every part parsed before the signature is checked: 158 MiB measured); the old bugs
+// took 800 MiB to 6.4 GB. Latency: the old bugs stalled /healthz for 19-27 s; 1 s
+// leaves a loaded 2-core CI machine room (tools/bench/healthz_under_load.sh measures the 50 ms
+// p99 target).
+constexpr double max_growth_mib = 200.0;
+constexpr auto max_probe_latency = 1000ms;
+
+void check_bounds(const char* attack, const health_watch::report& r) {
+  fmt::print(stderr, "abuse: {}: memory +{:.1f} MiB (baseline {} KiB, peak {} KiB), {} probes, max {} ms, {} failed{}{}\n",
+             attack, r.growth_mib(), r.baseline_kib, r.peak_kib, r.probes, r.max_latency.count(), r.failures,
+             r.first_failure.empty() ? "" : ": ", r.first_failure);
+  const std::string label = std::string("attack: ") + attack;
+  INFO(label);
+  CHECK(r.probes > 0);
+  CHECK(r.failures == 0);
+  CHECK(r.max_latency <= max_probe_latency);
+  CHECK(r.growth_mib() <= max_growth_mib);
+}
+
+// Runs `count` copies of `attack(i)` on threads of their own and waits for all of them.
+void in_parallel(int count, const std::function<void(int)>& attack) {
+  std::vector<std::thread> threads;
+  for (int i = 0; i < count; ++i) threads.emplace_back(attack, i);
+  for (auto& t : threads) t.join();
+}
+
+std::string repeat(std::string_view piece, std::size_t times) {
+  std::string out;
+  out.reserve(piece.size() * times);
+  for (std::size_t i = 0; i < times; ++i) out += piece;
+  return out;
+}
+
+// The integration secrets in the environment the server inherits, for as long as it lives.
+struct integration_secrets {
+  static constexpr const char* mailgun_key = "abuse-mailgun-key";
+  static constexpr const char* postmark_password = "abuse-postmark-password";
+  integration_secrets() {
+    ::setenv("SWITCHBOARD_MAILGUN_SIGNING_KEY", mailgun_key, 1);
+    ::setenv("SWITCHBOARD_POSTMARK_PASSWORD", postmark_password, 1);
+  }
+  ~integration_secrets() {
+    ::unsetenv("SWITCHBOARD_MAILGUN_SIGNING_KEY");
+    ::unsetenv("SWITCHBOARD_POSTMARK_PASSWORD");
+  }
+};
+
+constexpr std::size_t email_limit = 40 * 1024 * 1024;
+
+}  // namespace
+
+TEST_SUITE("abuse") {
+  TEST_CASE("amplifying handoffs at the field limits and over them keep memory and healthz bounded") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    constexpr int senders = 4;
+    constexpr int rounds = 3;
+    std::vector<std::string> ids;
+    {
+      auto ce = server.client(role::ce);
+      for (int i = 0; i < senders * rounds; ++i) {
+        const auto res = ce.post_json(
+            "/v1/requests",
+            R"({"kind":"troubleshooting","customer":{"id":"acme","name":"Acme","stage":"trial"},"title":"Down"})");
+        REQUIRE(res.status == 201);
+        ids.push_back(std::to_string(testing::json_of(res).at("id").as_int64()));
+      }
+    }
+    // Each field names the next one many times: substitution into substituted text once turned
+    // 100 KB into 6.4 GB. At the limit (8 KiB a field) it must be accepted and bounded; the
+    // 100 KB form must be refused.
+    const auto limit = engine::max_handoff_field_bytes;
+    const auto amplifying = json::serialize(json::object{{"type", "handoff"},
+                                                         {"customer_impact", repeat("{environment}", limit / 13)},
+                                                         {"environment", repeat("{steps_tried}", limit / 13)},
+                                                         {"steps_tried", repeat("{customer_told}", limit / 15)},
+                                                         {"customer_told", repeat("{customer}{ce}", limit / 14)}});
+    const auto oversized = json::serialize(json::object{{"type", "handoff"},
+                                                        {"customer_impact", repeat("{environment}", 25000 / 13)},
+                                                        {"environment", repeat("{steps_tried}", 25000 / 13)},
+                                                        {"steps_tried", repeat("{customer_told}", 25000 / 15)},
+                                                        {"customer_told", repeat("{customer}{ce}", 25000 / 14)}});
+    std::vector<std::vector<unsigned>> statuses(senders);
+    health_watch watch(server.pid(), port_of(server.url()));
+    in_parallel(senders, [&](int sender) {
+      auto ce = server.client(role::ce);
+      for (int round = 0; round < rounds; ++round) {
+        const auto& id = ids[static_cast<std::size_t>(sender * rounds + round)];
+        statuses[sender].push_back(ce.post_json("/v1/requests/" + id + "/events", oversized).status);
+        statuses[sender].push_back(ce.post_json("/v1/requests/" + id + "/events", amplifying).status);
+      }
+    });
+    check_bounds("handoff amplification", watch.finish());
+    for (const auto& per_sender : statuses) {
+      REQUIRE(per_sender.size() == 2u * rounds);
+      for (std::size_t i = 0; i < per_sender.size(); ++i) CHECK(per_sender[i] == (i % 2 == 0 ? 422u : 200u));
+    }
+  }
+
+  TEST_CASE("anonymous 40 MiB uploads to e-mail paths, unknown or with bad credentials, many at once, are refused unread") {
+    integration_secrets secrets;
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    const std::string body(email_limit, 'x');
+    struct target {
+      std::string path;
+      std::string credentials;
+      unsigned expected;
+    };
+    const std::vector<target> targets{
+        {"/v1/webhooks/email/nonexistent", "", 404},
+        {"/v1/webhooks/email/raw", "", 401},
+        {"/v1/webhooks/email/raw", "Authorization: Bearer not-a-token\r\n", 401},
+        {"/v1/webhooks/email/postmark", "Authorization: Basic cG9zdG1hcms6d3Jvbmc=\r\n", 401}};
+    // 24 at once: read into memory before the route and credentials, as they once were, they
+    // would take 960 MiB.
+    constexpr int uploads = 24;
+    std::vector<unsigned> statuses(uploads, 0);
+    health_watch watch(server.pid(), port_of(server.url()));
+    in_parallel(uploads, [&](int i) {
+      const auto& t = targets[static_cast<std::size_t>(i) % targets.size()];
+      try {
+        raw_connection c(port_of(server.url()));
+        if (!c.send_all(fmt::format("POST {} HTTP/1.1\r\nHost: test\r\nContent-Type: message/rfc822\r\n{}"
+                                    "Content-Length: {}\r\n\r\n",
+                                    t.path, t.credentials, body.size())))
+          return;
+        // Push the body until the server stops taking it (it drains a refused one for a while).
+        c.send_all(body, 3s);
+        statuses[static_cast<std::size_t>(i)] = c.read_response(10s).status;
+      } catch (const std::exception&) {
+        statuses[static_cast<std::size_t>(i)] = 0;
+      }
+    });
+    check_bounds("anonymous uploads", watch.finish());
+    for (int i = 0; i < uploads; ++i) {
+      INFO(fmt::format("upload {} to {}", i, targets[static_cast<std::size_t>(i) % targets.size()].path));
+      CHECK(statuses[static_cast<std::size_t>(i)] == targets[static_cast<std::size_t>(i) % targets.size()].expected);
+    }
+  }
+
+  TEST_CASE("a Mailgun multipart post near 40 MiB with a bad signature is refused without parsing its attachments") {
+    integration_secrets secrets;
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    const auto part = [](std::string_view name, std::string_view value) {
+      return fmt::format("--xYzZY\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{}\r\n", name, value);
+    };
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    // A forged signature, then many attachments: 38 MiB of form parts once meant 19 s of CPU on
+    // the only I/O thread and 1.6 GB allocated before the signature was looked at.
+    std::string body = part("recipient", "support@example.com") + part("timestamp", std::to_string(now)) +
+                       part("token", std::string(50, 't')) + part("signature", std::string(64, '0')) +
+                       part("subject", "Forged") + part("body-plain", "Hello.");
+    const std::string attachment = std::string(64 * 1024 - 2, 'a') + "\r\n";
+    for (int i = 0; body.size() + 100 * 1024 < 38u * 1024 * 1024; ++i)
+      body += fmt::format("--xYzZY\r\nContent-Disposition: form-data; name=\"attachment-{}\"; filename=\"f{}.txt\"\r\n"
+                          "Content-Type: text/plain\r\n\r\n{}\r\n",
+                          i + 1, i, attachment);
+    body += "--xYzZY--\r\n";
+    REQUIRE(body.size() < email_limit);
+    std::vector<unsigned> statuses;
+    health_watch watch(server.pid(), port_of(server.url()));
+    for (int i = 0; i < 2; ++i) {
+      http::client mailgun(server.url(), std::chrono::seconds{60});
+      statuses.push_back(
+          mailgun.request("POST", "/v1/webhooks/email/mailgun", body, "multipart/form-data; boundary=xYzZY").status);
+    }
+    check_bounds("Mailgun large multipart, bad signature", watch.finish());
+    for (const auto status : statuses) CHECK(status == 401);
+  }
+
+  TEST_CASE("a mail with 200,000 To addresses is stored with its recipients capped while healthz answers") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    std::string to = "To: ";
+    for (int i = 0; i < 200000; ++i) to += fmt::format("{}r{}@many.example", i == 0 ? "" : ",\r\n ", i);
+    const auto mail = "From: sender@many.example\r\n" + to +
+                      "\r\nSubject: Everyone\r\nMessage-ID: <many-to@many.example>\r\nMIME-Version: 1.0\r\n"
+                      "Content-Type: text/plain; charset=utf-8\r\n\r\nHello all.\r\n";
+    REQUIRE(mail.size() < email_limit);
+    health_watch watch(server.pid(), port_of(server.url()));
+    http::client integration(server.url(), std::chrono::seconds{60});
+    integration.set_token(testing::token_for(role::integration));
+    const auto res = integration.request("POST", "/v1/webhooks/email/raw", mail, "message/rfc822");
+    check_bounds("200,000 To addresses", watch.finish());
+    CHECK(res.status == 200);
+  }
+
+  TEST_CASE("clients that never read their responses are dropped at the write deadline") {
+    testing::temp_dir dir;
+    testing::server_process server(
+        {testing::shipped_config_with(dir, "write_timeout_seconds = 1"), dir.file("switchboard.db"), {}});
+    std::string burst;
+    for (int i = 0; i < 50; ++i) burst += "GET /dashboard/app.js HTTP/1.1\r\nHost: test\r\n\r\n";
+    constexpr int sinks = 4;
+    std::vector<char> dropped(sinks, 0);
+    health_watch watch(server.pid(), port_of(server.url()));
+    in_parallel(sinks, [&](int i) {
+      raw_connection sink(port_of(server.url()), 4096);
+      // Pipelined requests for a 26 KB file, never read: 1,000 answers fill both socket buffers
+      // and the server is left holding an unwritable answer.
+      std::size_t offset = 0;
+      int bursts = 0;
+      const auto deadline = clock_type::now() + 30s;
+      while (!dropped[static_cast<std::size_t>(i)] && clock_type::now() < deadline) {
+        if (bursts < 20) {
+          const auto sent = sink.send_some(std::string_view(burst).substr(offset));
+          if (sent < 0) break;
+          offset += static_cast<std::size_t>(sent);
+          if (offset == burst.size()) {
+            offset = 0;
+            ++bursts;
+          }
+        }
+        dropped[static_cast<std::size_t>(i)] = sink.closed_by_peer(bursts < 20 ? 10ms : 200ms);
+      }
+      if (!dropped[static_cast<std::size_t>(i)]) dropped[static_cast<std::size_t>(i)] = sink.closed_by_peer(0ms);
+    });
+    check_bounds("clients that never read", watch.finish());
+    for (int i = 0; i < sinks; ++i) CHECK(dropped[static_cast<std::size_t>(i)]);
+  }
+
+  TEST_CASE("slowloris headers and bodies are closed at their deadlines while healthz answers") {
+    testing::temp_dir dir;
+    testing::server_process server({testing::shipped_config_with(dir, "header_timeout_seconds = 1\nbody_timeout_seconds = 1"),
+                                    dir.file("switchboard.db"),
+                                    {}});
+    constexpr int header_drips = 40;
+    constexpr int body_drips = 10;
+    health_watch watch(server.pid(), port_of(server.url()));
+    std::vector<std::unique_ptr<raw_connection>> lorises;
+    for (int i = 0; i < header_drips + body_drips; ++i) {
+      lorises.push_back(std::make_unique<raw_connection>(port_of(server.url())));
+      const auto start = i < header_drips
+                             ? std::string("GET /healthz HTTP/1.1\r\nHost: test\r\n")
+                             : fmt::format("POST /v1/requests HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {}\r\n"
+                                           "Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{{",
+                                           testing::token_for(role::ce));
+      REQUIRE(lorises.back()->send_all(start));
+    }
+    // Drip a byte on each open connection whenever the server stays quiet for a moment.
+    std::vector<char> closed(lorises.size(), 0);
+    std::size_t open = lorises.size();
+    const auto deadline = clock_type::now() + 20s;
+    while (open > 0 && clock_type::now() < deadline) {
+      bool paced = false;
+      for (std::size_t i = 0; i < lorises.size(); ++i) {
+        if (closed[i]) continue;
+        const bool gone = lorises[i]->closed_by_peer(paced ? 0ms : 100ms) ||
+                          lorises[i]->send_some(i < static_cast<std::size_t>(header_drips) ? "X-Drip: 1\r\n" : " ") < 0;
+        paced = true;
+        if (gone) {
+          closed[i] = 1;
+          --open;
+        }
+      }
+    }
+    check_bounds("slowloris", watch.finish());
+    CHECK(open == 0u);
+  }
+
+  TEST_CASE("a flood of connections beyond max_connections gets 503 while an open connection keeps being served") {
+    testing::temp_dir dir;
+    testing::server_process server(
+        {testing::shipped_config_with(dir, "max_connections = 64"), dir.file("switchboard.db"), {}});
+    constexpr std::string_view healthz = "GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n";
+    health_watch watch(server.pid(), port_of(server.url()));
+    std::vector<std::unique_ptr<raw_connection>> flood;
+    for (int i = 0; i < 400; ++i) {
+      flood.push_back(std::make_unique<raw_connection>(port_of(server.url())));
+      flood.back()->send_all(healthz);
+    }
+    int served = 0;
+    int refused = 0;
+    for (auto& c : flood) {
+      const auto answer = c->read_response(10s);
+      served += answer.status == 200 ? 1 : 0;
+      refused += answer.status == 503 && testing::error_code_of(answer) == "too_many_connections" ? 1 : 0;
+    }
+    flood.clear();
+    check_bounds("connection flood", watch.finish());
+    // The probe holds one of the 64.
+    CHECK(served <= 63);
+    CHECK(served + refused == 400);
+    CHECK(refused >= 400 - 63);
+  }
+
+  TEST_CASE("out of file descriptors the server backs off, keeps serving its open connections and recovers") {
+    testing::temp_dir dir;
+    const auto config = testing::shipped_config_with(dir, "header_timeout_seconds = 2");
+    // The child inherits a low descriptor limit; this process has its own back at once.
+    rlimit saved{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+    rlimit tight = saved;
+    tight.rlim_cur = 96;
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &tight) == 0);
+    std::unique_ptr<testing::server_process> server;
+    try {
+      server = std::make_unique<testing::server_process>(testing::server_args{config, dir.file("switchboard.db"), {}});
+    } catch (...) {
+      ::setrlimit(RLIMIT_NOFILE, &saved);
+      throw;
+    }
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
+    const auto port = port_of(server->url());
+    health_watch watch(server->pid(), port);
+    std::vector<std::unique_ptr<raw_connection>> flood;
+    for (int i = 0; i < 200; ++i) flood.push_back(std::make_unique<raw_connection>(port));
+    // Wait until the server has run out and said so.
+    const auto deadline = clock_type::now() + 15s;
+    while (server->stderr_text().find("accept failed") == std::string::npos && clock_type::now() < deadline)
+      flood.front()->closed_by_peer(50ms);
+    const bool ran_out = server->stderr_text().find("accept failed") != std::string::npos;
+    flood.clear();
+    // Descriptors come back as the server closes the idle ones: a new client is served again.
+    unsigned status = 0;
+    const auto recovered_by = clock_type::now() + 20s;
+    while (status != 200 && clock_type::now() < recovered_by) {
+      raw_connection next(port);
+      next.send_all("GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n");
+      status = next.read_response(5s).status;
+    }
+    check_bounds("descriptor exhaustion", watch.finish());
+    CHECK(ran_out);
+    CHECK(status == 200);
+  }
+}

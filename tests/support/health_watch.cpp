@@ -1,0 +1,107 @@
+// Memory and /healthz latency of a server under attack.
+#include "support/health_watch.hpp"
+
+#include "support/raw_connection.hpp"
+
+#include <poll.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+namespace switchboard::testing {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+constexpr std::string_view healthz = "GET /healthz HTTP/1.1\r\nHost: probe\r\n\r\n";
+// The pause between probes: about 50 a second, enough to see any stall of a tenth of a second.
+constexpr int probe_interval_ms = 20;
+
+}  // namespace
+
+std::size_t proc_status_kib(pid_t pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) != 0) continue;
+    std::istringstream words(line.substr(field.size() + 1));
+    std::size_t kib = 0;
+    words >> kib;
+    return kib;
+  }
+  return 0;
+}
+
+health_watch::health_watch(pid_t pid, unsigned short port, std::chrono::milliseconds probe_timeout)
+    : pid_(pid), port_(port), probe_timeout_(probe_timeout) {
+  baseline_kib_ = proc_status_kib(pid_, "VmRSS");
+  if (baseline_kib_ == 0) throw std::runtime_error("cannot read the server's /proc status");
+  prober_ = std::thread([this] { probe_loop(); });
+  const auto deadline = clock_type::now() + std::chrono::seconds{10};
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (report_.probes > 0) break;
+      if (report_.failures > 0 || clock_type::now() > deadline) {
+        stop_ = true;
+        prober_.join();
+        throw std::runtime_error("the server did not answer the first /healthz probe: " + report_.first_failure);
+      }
+    }
+    ::poll(nullptr, 0, 5);
+  }
+}
+
+health_watch::~health_watch() {
+  stop_ = true;
+  if (prober_.joinable()) prober_.join();
+}
+
+void health_watch::probe_loop() {
+  std::unique_ptr<raw_connection> connection;
+  while (!stop_) {
+    std::string failure;
+    const auto started = clock_type::now();
+    try {
+      if (!connection) connection = std::make_unique<raw_connection>(port_);
+      if (!connection->send_all(healthz, probe_timeout_)) {
+        failure = "the probe's request could not be sent";
+      } else {
+        const auto answer = connection->read_response(probe_timeout_);
+        if (answer.status != 200)
+          failure = answer.status == 0 ? "no answer within the probe timeout"
+                                       : "status " + std::to_string(answer.status) + " " + answer.body;
+      }
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - started);
+    {
+      std::lock_guard lock(mutex_);
+      if (failure.empty()) {
+        ++report_.probes;
+        if (took > report_.max_latency) report_.max_latency = took;
+      } else {
+        ++report_.failures;
+        if (report_.first_failure.empty()) report_.first_failure = failure;
+      }
+    }
+    // A connection that failed once is replaced: its state is unknown.
+    if (!failure.empty()) connection.reset();
+    ::poll(nullptr, 0, probe_interval_ms);
+  }
+}
+
+health_watch::report health_watch::finish() {
+  stop_ = true;
+  if (prober_.joinable()) prober_.join();
+  std::lock_guard lock(mutex_);
+  auto out = report_;
+  out.baseline_kib = baseline_kib_;
+  out.peak_kib = proc_status_kib(pid_, "VmHWM");
+  return out;
+}
+
+}  // namespace switchboard::testing

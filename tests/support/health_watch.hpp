@@ -1,0 +1,63 @@
+#pragma once
+// What an abuse test asserts about the server while it is attacked: the process's peak
+// resident memory (VmHWM in /proc/PID/status, which the kernel keeps, so no spike between
+// samples is missed) against its resident memory when the watch began, and the latency of
+// GET /healthz polled over one keep-alive connection, opened before the attack (so that a
+// flood of connections does not lock the probe out), from a thread of its own.
+//
+// Thread-safety: construct, then finish() once, from one thread; the probe thread is internal.
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace switchboard::testing {
+
+// A value from /proc/PID/status in KiB ("VmRSS", "VmHWM"); 0 when unreadable.
+std::size_t proc_status_kib(pid_t pid, const std::string& field);
+
+class health_watch {
+ public:
+  struct report {
+    std::size_t baseline_kib = 0;  // VmRSS when the watch began
+    std::size_t peak_kib = 0;      // VmHWM when it finished
+    std::size_t probes = 0;        // answered /healthz probes
+    std::size_t failures = 0;      // probes without a 200 within probe_timeout
+    std::chrono::milliseconds max_latency{0};
+    std::string first_failure;     // what the first failed probe saw
+
+    // How far peak memory rose above the baseline, in MiB.
+    double growth_mib() const {
+      return peak_kib > baseline_kib ? static_cast<double>(peak_kib - baseline_kib) / 1024.0 : 0.0;
+    }
+  };
+
+  // Starts watching the server `pid` listening on 127.0.0.1:`port`; the first probe has been
+  // answered when this returns (throws std::runtime_error if it is not within 10 s).
+  health_watch(pid_t pid, unsigned short port, std::chrono::milliseconds probe_timeout = std::chrono::seconds{5});
+  ~health_watch();
+  health_watch(const health_watch&) = delete;
+  health_watch& operator=(const health_watch&) = delete;
+
+  // Stops probing and reports.
+  report finish();
+
+ private:
+  void probe_loop();
+
+  pid_t pid_;
+  unsigned short port_;
+  std::chrono::milliseconds probe_timeout_;
+  std::size_t baseline_kib_ = 0;
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;  // guards report_
+  report report_;
+  std::thread prober_;
+};
+
+}  // namespace switchboard::testing
