@@ -296,7 +296,10 @@ struct server::state : std::enable_shared_from_this<server::state> {
     // handler's steps, never beside one.
     const asio::any_io_executor runs_on =
         plan.offload ? asio::any_io_executor(asio::make_strand(options.worker_executor)) : options.app_executor;
-    auto work = plan.run(std::move(req));
+    // Whether the handler has ended, known on runs_on: a cancellation delivered after the end
+    // would reach a freed cancellation state.
+    auto finished = std::make_shared<bool>(false);
+    auto work = watched(plan.run(std::move(req)), finished);
     asio::co_spawn(runs_on, std::move(work),
                    asio::bind_cancellation_slot(
                        result->cancel.slot(), asio::bind_executor(here, [result](std::exception_ptr error, response res) {
@@ -309,8 +312,10 @@ struct server::state : std::enable_shared_from_this<server::state> {
     late = lateness::none;
     if (!result->done) {
       ++handler_timeouts;
-      // co_spawn delivers the cancellation on the handler's executor, between its steps.
-      result->cancel.emit(asio::cancellation_type::terminal);
+      // Delivered on the handler's executor, between its steps, and only while it runs.
+      asio::post(runs_on, [result, finished] {
+        if (!*finished) result->cancel.emit(asio::cancellation_type::terminal);
+      });
       result->timer.expires_after(cancel_grace);
       while (!result->done) {
         auto [wait_error] = co_await result->timer.async_wait(use_tuple);
@@ -332,6 +337,15 @@ struct server::state : std::enable_shared_from_this<server::state> {
     }
     if (result->error) std::rethrow_exception(result->error);
     co_return std::move(result->res);
+  }
+
+  // Runs `work`, then marks `finished` (on the executor it ran on, whether it returned or threw).
+  static asio::awaitable<response> watched(asio::awaitable<response> work, std::shared_ptr<bool> finished) {
+    struct on_exit {
+      std::shared_ptr<bool> flag;
+      ~on_exit() { *flag = true; }
+    } mark{std::move(finished)};
+    co_return co_await std::move(work);
   }
 
   // Moves the connection to the app executor and lets the takeover handler have it; returns the
