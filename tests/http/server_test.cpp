@@ -153,7 +153,7 @@ TEST_SUITE("http::server") {
     CHECK(check.execAndGet("SELECT COUNT(*) FROM work").getInt() == 0);
   }
 
-  TEST_CASE("a handler whose commit is under way at its deadline answers for real, late") {
+  TEST_CASE("a handler whose commit is under way at its deadline answers for real and late") {
     testing::temp_dir dir;
     const auto path = dir.file("work.db");
     SQLite::Database(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE).exec("CREATE TABLE work(x)");

@@ -151,7 +151,7 @@ TEST_SUITE("integration::server_limits") {
     CHECK(server.client(model::role::ce).get("/healthz").status == 200);
   }
 
-  TEST_CASE("Expect 100-continue gets 100 Continue before the body only when route, credentials and size pass") {
+  TEST_CASE("Expect 100-continue gets 100 Continue before the body only when route and credentials and size pass") {
     testing::temp_dir dir;
     testing::server_process server(dir.file("switchboard.db"));
     const auto body = request_json("Sent after 100 Continue");
