@@ -45,6 +45,21 @@ namespace {
 constexpr double max_growth_mib = 200.0;
 constexpr auto max_probe_latency = 1000ms;
 
+// In the sanitizer stage the server runs under AddressSanitizer, whose quarantine keeps freed
+// memory resident (256 MiB by default) and whose checks slow every step: the memory bound says
+// nothing there and is only printed, and the latency bound is three times looser.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool sanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool sanitized = true;
+#else
+constexpr bool sanitized = false;
+#endif
+#else
+constexpr bool sanitized = false;
+#endif
+
 void check_bounds(const char* attack, const health_watch::report& r) {
   fmt::print(stderr, "abuse: {}: memory +{:.1f} MiB (baseline {} KiB, peak {} KiB), {} probes, max {} ms, {} failed{}{}\n",
              attack, r.growth_mib(), r.baseline_kib, r.peak_kib, r.probes, r.max_latency.count(), r.failures,
@@ -53,8 +68,8 @@ void check_bounds(const char* attack, const health_watch::report& r) {
   INFO(label);
   CHECK(r.probes > 0);
   CHECK(r.failures == 0);
-  CHECK(r.max_latency <= max_probe_latency);
-  CHECK(r.growth_mib() <= max_growth_mib);
+  CHECK(r.max_latency <= (sanitized ? 3 * max_probe_latency : max_probe_latency));
+  if (!sanitized) CHECK(r.growth_mib() <= max_growth_mib);
 }
 
 // Runs `count` copies of `attack(i)` on threads of their own and waits for all of them.
