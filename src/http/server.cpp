@@ -1,6 +1,8 @@
 // Listener and per-connection sessions as coroutines, each on its own strand of the io_context.
 #include "http/server.hpp"
 
+#include "http/commit_gate.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -68,7 +70,7 @@ bool out_of_resources(const boost::system::error_code& ec) {
 struct request_plan {
   std::size_t body_limit = 0;  // 0: the server's default
   bool offload = false;
-  std::function<asio::awaitable<response>(request)> run;
+  std::function<asio::awaitable<response>(request, std::shared_ptr<commit_gate>)> run;
 };
 using planner = std::function<std::variant<request_plan, response>(const request_header&)>;
 
@@ -133,6 +135,8 @@ struct server::state : std::enable_shared_from_this<server::state> {
   std::atomic<std::size_t> large_uploads{0};
   std::atomic<std::uint64_t> refused_busy{0};
   std::atomic<std::uint64_t> accept_failures{0};
+  std::atomic<std::uint64_t> stats_abandoned{0};
+  std::atomic<std::uint64_t> stats_awaited{0};
   std::atomic<bool> draining{false};
   std::mutex mutex;  // guards connections and drained
   std::vector<std::weak_ptr<connection>> connections;
@@ -248,7 +252,9 @@ struct server::state : std::enable_shared_from_this<server::state> {
   }
 
   // Runs the handler on its executor; nullopt when it has not answered within handler_timeout
-  // (it goes on in the background; its answer is dropped).
+  // and has begun no write (it goes on in the background, its answer dropped, and its writes
+  // refused: commit_gate). A handler whose write began before the deadline is waited for, so
+  // the client hears what happened to it.
   asio::awaitable<std::optional<response>> run_with_deadline(const request_plan& plan, request req) {
     struct outcome {
       explicit outcome(asio::any_io_executor ex) : timer(std::move(ex)) {}
@@ -260,7 +266,8 @@ struct server::state : std::enable_shared_from_this<server::state> {
     auto here = co_await asio::this_coro::executor;
     auto result = std::make_shared<outcome>(here);
     result->timer.expires_after(options.handler_timeout);
-    auto work = plan.run(std::move(req));
+    auto gate = std::make_shared<commit_gate>();
+    auto work = plan.run(std::move(req), gate);
     asio::co_spawn(plan.offload ? options.worker_executor : options.app_executor, std::move(work),
                    asio::bind_executor(here, [result](std::exception_ptr error, response res) {
                      result->done = true;
@@ -269,7 +276,17 @@ struct server::state : std::enable_shared_from_this<server::state> {
                      result->timer.cancel();
                    }));
     co_await result->timer.async_wait(use_tuple);
-    if (!result->done) co_return std::nullopt;
+    if (!result->done) {
+      if (gate->abandon()) {
+        stats_abandoned.fetch_add(1);
+        co_return std::nullopt;
+      }
+      // A write is under way: its commit (or failure) is moments away, and the answer must say
+      // which. The completion, on this executor, cancels the wait.
+      stats_awaited.fetch_add(1);
+      result->timer.expires_at(asio::steady_timer::time_point::max());
+      co_await result->timer.async_wait(use_tuple);
+    }
     if (result->error) std::rethrow_exception(result->error);
     co_return std::move(result->res);
   }
@@ -415,7 +432,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
           fmt::print(stderr, "handler for {} {} gave no answer within {} s\n", method, redacted_target(target),
                      options.handler_timeout.count());
           res = error_response(status::service_unavailable, "handler_timeout",
-                               "the server could not answer in time; retry with the same Idempotency-Key");
+                               "the server could not answer in time and changed nothing; retry");
         }
       } catch (const std::exception& e) {
         fmt::print(stderr, "error handling {} {}: {}\n", method, redacted_target(target), e.what());
@@ -444,8 +461,11 @@ planner route_planner(const router& routes) {
     request_plan plan;
     plan.body_limit = target.options->body_limit;
     plan.offload = target.options->offload;
-    plan.run = [handler = target.handler, match = std::move(target.match)](request req) {
-      return invoke(*handler, std::move(req), match);
+    plan.run = [handler = target.handler, match = std::move(target.match)](request req,
+                                                                          std::shared_ptr<commit_gate> gate) {
+      auto with_gate = match;
+      with_gate.gate = std::move(gate);
+      return invoke(*handler, std::move(req), std::move(with_gate));
     };
     return plan;
   };
@@ -454,7 +474,8 @@ planner route_planner(const router& routes) {
 planner single_handler(request_handler handler) {
   return [handler = std::move(handler)](const request_header&) -> std::variant<request_plan, response> {
     request_plan plan;
-    plan.run = handler;
+    // One handler for everything writes nothing through api::commit: the gate is not needed.
+    plan.run = [handler](request req, std::shared_ptr<commit_gate>) { return handler(std::move(req)); };
     return plan;
   };
 }
@@ -491,7 +512,8 @@ void server::stop() {
 void server::shutdown(std::function<void()> drained) { state_->shutdown(std::move(drained)); }
 
 server::statistics server::stats() const {
-  return {state_->open.load(), state_->refused_busy.load(), state_->accept_failures.load()};
+  return {state_->open.load(), state_->refused_busy.load(), state_->accept_failures.load(),
+          state_->stats_abandoned.load(), state_->stats_awaited.load()};
 }
 
 }  // namespace switchboard::http

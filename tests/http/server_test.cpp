@@ -1,7 +1,12 @@
 // The server in-process: an accept loop out of file descriptors, and a handler that never answers.
 #include "http/server.hpp"
 
+#include "http/api/common.hpp"
 #include "http/client.hpp"
+#include "http/router.hpp"
+#include "store/committer.hpp"
+#include "store/database.hpp"
+#include "support/temp_dir.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -16,7 +21,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -61,9 +68,91 @@ bool wait_until(F done, std::chrono::seconds limit) {
   return true;
 }
 
+// A routed server (one second's handler_timeout) over a real committer and database, for how
+// handler deadlines meet writes.
+struct committing_server {
+  committing_server() : writer(store::open_database(dir.file("gate.db"))) {
+    options.handler_timeout = 1s;
+    server = std::make_unique<http::server>(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), options, routes);
+  }
+  void start() {
+    server->start();
+    port = server->local_endpoint().port();
+    runner = std::thread([this] { io.run(); });
+  }
+  ~committing_server() {
+    io.stop();
+    if (runner.joinable()) runner.join();
+  }
+  int rows() {
+    auto reader = store::open_database(dir.file("gate.db"), store::access::read_only);
+    return reader.execAndGet("SELECT COUNT(*) FROM heartbeat").getInt();
+  }
+  testing::temp_dir dir;
+  store::committer writer;
+  http::server_options options;
+  http::router routes;
+  asio::io_context io{1};
+  std::unique_ptr<http::server> server;
+  unsigned short port = 0;
+  std::thread runner;
+};
+
 }  // namespace
 
 TEST_SUITE("http::server") {
+  TEST_CASE("a handler abandoned at its deadline gets 503 handler_timeout and its later write is refused") {
+    committing_server fixture;
+    std::atomic<int> outcome{0};  // 1 written, 2 refused
+    fixture.routes.add(beast_http::verb::post, "/late",
+                       [&](const http::request&, const http::route_match& match) -> asio::awaitable<http::response> {
+                         // Works past the deadline (until the server has given up on it), then writes.
+                         asio::steady_timer step(co_await asio::this_coro::executor);
+                         const auto limit = std::chrono::steady_clock::now() + 20s;
+                         while (fixture.server->stats().handlers_abandoned == 0 && std::chrono::steady_clock::now() < limit) {
+                           step.expires_after(5ms);
+                           co_await step.async_wait(asio::use_awaitable);
+                         }
+                         try {
+                           store::committer::job write = [](SQLite::Database& db) { store::touch_heartbeat(db); };
+                           co_await http::api::commit(fixture.writer, std::move(write), match.gate);
+                           outcome = 1;
+                         } catch (const http::request_abandoned&) {
+                           outcome = 2;
+                         }
+                         co_return http::json_response(http::status::created, json::object{});
+                       });
+    fixture.start();
+    http::client client("http://127.0.0.1:" + std::to_string(fixture.port), std::chrono::seconds{20});
+    const auto late = client.request("POST", "/late", "{}", "application/json");
+    CHECK(late.status == 503);
+    CHECK(json::parse(late.body).at("error").at("code").as_string() == "handler_timeout");
+    CHECK(wait_until([&] { return outcome != 0; }, 20s));
+    CHECK(outcome == 2);
+    CHECK(fixture.rows() == 0);
+  }
+
+  TEST_CASE("a handler whose write began before its deadline is answered with the write's outcome, not 503") {
+    committing_server fixture;
+    fixture.routes.add(beast_http::verb::post, "/slow-commit",
+                       [&](const http::request&, const http::route_match& match) -> asio::awaitable<http::response> {
+                         // The write has begun and holds the writer until the deadline has passed.
+                         store::committer::job write = [&](SQLite::Database& db) {
+                           wait_until([&] { return fixture.server->stats().commits_awaited > 0; }, 20s);
+                           store::touch_heartbeat(db);
+                         };
+                         co_await http::api::commit(fixture.writer, std::move(write), match.gate);
+                         co_return http::json_response(http::status::created, json::object{{"written", true}});
+                       });
+    fixture.start();
+    http::client client("http://127.0.0.1:" + std::to_string(fixture.port), std::chrono::seconds{20});
+    const auto answered = client.request("POST", "/slow-commit", "{}", "application/json");
+    CHECK(answered.status == 201);
+    CHECK(fixture.server->stats().commits_awaited == 1);
+    CHECK(fixture.server->stats().handlers_abandoned == 0);
+    CHECK(fixture.rows() == 1);
+  }
+
   TEST_CASE("out of file descriptors the accept loop backs off instead of spinning and then serves") {
     running_server fixture({}, ok);
     // The client's socket exists before descriptors run out; the server's accept needs a new one.

@@ -35,8 +35,15 @@ bool is_json(const request& req) {
 
 }  // namespace
 
-asio::awaitable<void> commit(store::committer& writer, store::committer::job work) {
+asio::awaitable<void> commit(store::committer& writer, store::committer::job work, std::shared_ptr<commit_gate> gate) {
   auto executor = co_await asio::this_coro::executor;
+  // Checked on the writer thread, when the job's turn comes: a job queued behind a long batch
+  // may reach it after the deadline.
+  if (gate)
+    work = [gate, inner = std::move(work)](SQLite::Database& db) {
+      if (!gate->begin_commit()) throw request_abandoned{};
+      inner(db);
+    };
   // use_awaitable rethrows a completion's leading exception_ptr in the coroutine.
   // Named, never a temporary in the co_await: GCC 12 destroys those twice (PR 99576), which
   // for a strand executor drops its reference count twice and frees the strand.
@@ -51,7 +58,8 @@ asio::awaitable<void> commit(store::committer& writer, store::committer::job wor
 }
 
 asio::awaitable<once_outcome> commit_once(store::committer& writer, const request& req, const model::actor& actor,
-                                          std::function<response(SQLite::Database&)> work) {
+                                          std::function<response(SQLite::Database&)> work,
+                                          std::shared_ptr<commit_gate> gate) {
   once_outcome outcome;
   const std::string_view key = req["Idempotency-Key"];
   if (req.count("Idempotency-Key") == 0) {
@@ -59,7 +67,7 @@ asio::awaitable<once_outcome> commit_once(store::committer& writer, const reques
       outcome.res = work(db);
       outcome.ran = true;
     };
-    co_await commit(writer, std::move(plain));
+    co_await commit(writer, std::move(plain), gate);
     co_return outcome;
   }
   const bool well_formed = req.count("Idempotency-Key") == 1 && !key.empty() && key.size() <= 255 &&
@@ -99,7 +107,7 @@ asio::awaitable<once_outcome> commit_once(store::committer& writer, const reques
                            std::string(outcome.res[beast_http::field::location])},
                           now);
   };
-  co_await commit(writer, std::move(guarded));
+  co_await commit(writer, std::move(guarded), gate);
   co_return outcome;
 }
 
