@@ -104,7 +104,7 @@ TEST_SUITE("http::server") {
   TEST_CASE("a handler abandoned at its deadline gets 503 handler_timeout and its later write is refused") {
     committing_server fixture;
     std::atomic<int> outcome{0};  // 1 written, 2 refused
-    fixture.routes.add(beast_http::verb::post, "/late",
+    fixture.routes.add(http::beast_http::verb::post, "/late",
                        [&](const http::request&, const http::route_match& match) -> asio::awaitable<http::response> {
                          // Works past the deadline (until the server has given up on it), then writes.
                          asio::steady_timer step(co_await asio::this_coro::executor);
@@ -134,7 +134,7 @@ TEST_SUITE("http::server") {
 
   TEST_CASE("a handler whose write began before its deadline is answered with the write's outcome, not 503") {
     committing_server fixture;
-    fixture.routes.add(beast_http::verb::post, "/slow-commit",
+    fixture.routes.add(http::beast_http::verb::post, "/slow-commit",
                        [&](const http::request&, const http::route_match& match) -> asio::awaitable<http::response> {
                          // The write has begun and holds the writer until the deadline has passed.
                          store::committer::job write = [&](SQLite::Database& db) {

@@ -1,6 +1,7 @@
 #include "store/requests.hpp"
 
 #include "store/database.hpp"
+#include "store/inbound.hpp"
 #include "support/policy.hpp"
 #include "support/temp_dir.hpp"
 
