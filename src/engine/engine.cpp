@@ -110,6 +110,12 @@ std::vector<event> due(const policy& policy, const model::request& current, mode
   return r.take();
 }
 
+bool counts_toward_load(model::request_status status, std::string_view customer_id) {
+  const bool open = status == model::request_status::new_ || status == model::request_status::open ||
+                    status == model::request_status::pending_customer || status == model::request_status::escalated;
+  return open && customer_id != unattributed_customer;
+}
+
 bool capacity_crossed(const policy& policy, const team_load& load) {
   const auto ladder = policy.ladders.find(escalation::capacity);
   if (ladder == policy.ladders.end()) return false;

@@ -156,8 +156,18 @@ std::variant<std::vector<event>, refusal> decide(const policy& policy, const mod
 // breaches (a breach starts the sla_breach ladder), escalation levels, concern deadlines.
 std::vector<event> due(const policy& policy, const model::request& current, model::instant now);
 
+// The customer id under which e-mail from an unauthenticated sender is filed (the API refuses it
+// for anything else). Anyone who can send mail can file such a request, so it is triage work:
+// it does not count toward its team's open load and so can never start the capacity ladder
+// (which pages the Head of CS).
+inline constexpr std::string_view unattributed_customer = "unattributed";
+
+// Whether a request counts toward its owning team's open load: its status is new, open,
+// pending_customer or escalated, and its customer is not unattributed_customer.
+bool counts_toward_load(model::request_status status, std::string_view customer_id);
+
 // How one command changed a team's open load, as the store counts it (kept incrementally, never
-// scanned): requests owned by `team` whose status is new, open, pending_customer or escalated.
+// scanned): requests owned by `team` that count_toward_load.
 struct team_load {
   model::team team = model::team::se;
   int open_before = 0;  // before the command's events

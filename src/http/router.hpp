@@ -9,6 +9,7 @@
 // Thread-safety: add() and set_options() before serving; resolve() and dispatch() are const and
 // may run on any thread.
 
+#include "http/commit_gate.hpp"
 #include "http/message.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -16,6 +17,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -26,6 +28,8 @@ namespace switchboard::http {
 struct route_match {
   std::map<std::string, std::string, std::less<>> params;  // from {name} segments, decoded
   std::map<std::string, std::string, std::less<>> query;   // decoded; a repeated key keeps its last value
+  // Set by the server for each request it runs under handler_timeout; pass it to api::commit.
+  std::shared_ptr<commit_gate> gate;
 };
 
 using route_handler = std::function<boost::asio::awaitable<response>(const request&, const route_match&)>;

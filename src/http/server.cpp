@@ -1,10 +1,10 @@
 // Listener and per-connection sessions as coroutines, each on its own strand of the io_context.
 #include "http/server.hpp"
 
+#include "http/commit_gate.hpp"
+
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
-#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -47,9 +47,6 @@ constexpr std::chrono::milliseconds accept_backoff{100};
 constexpr std::chrono::seconds refusal_timeout{5};
 // What a client whose large upload was refused is told to wait.
 constexpr std::string_view busy_retry_after = "5";
-// How long a cancelled handler may take to end: long enough for a commit already under way to
-// finish (a group-commit batch takes milliseconds; /healthz calls 2 s unhealthy).
-constexpr std::chrono::seconds cancel_grace{10};
 
 void log_request(std::string_view method, std::string_view target, unsigned code,
                  std::chrono::steady_clock::duration took) {
@@ -72,18 +69,6 @@ bool expects_continue(const request_header& header) {
   return header.version() >= 11 && beast::iequals(header[beast_http::field::expect], "100-continue");
 }
 
-// Whether a handler ended because it was cancelled: Asio throws operation_aborted from the
-// awaits of a cancelled coroutine, and api::commit refuses to commit with it.
-bool was_cancelled(const std::exception_ptr& error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const boost::system::system_error& e) {
-    return e.code() == asio::error::operation_aborted;
-  } catch (...) {
-    return false;
-  }
-}
-
 bool out_of_resources(const boost::system::error_code& ec) {
   return ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system ||
          ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
@@ -93,7 +78,7 @@ bool out_of_resources(const boost::system::error_code& ec) {
 struct request_plan {
   std::size_t body_limit = 0;  // 0: the server's default
   bool offload = false;
-  std::function<asio::awaitable<response>(request)> run;
+  std::function<asio::awaitable<response>(request, std::shared_ptr<commit_gate>)> run;
 };
 using planner = std::function<std::variant<request_plan, response>(const request_header&)>;
 
@@ -158,7 +143,8 @@ struct server::state : std::enable_shared_from_this<server::state> {
   std::atomic<std::size_t> large_uploads{0};
   std::atomic<std::uint64_t> refused_busy{0};
   std::atomic<std::uint64_t> accept_failures{0};
-  std::atomic<std::uint64_t> handler_timeouts{0};
+  std::atomic<std::uint64_t> stats_abandoned{0};
+  std::atomic<std::uint64_t> stats_awaited{0};
   std::atomic<bool> draining{false};
   std::mutex mutex;  // guards connections and drained
   std::vector<std::weak_ptr<connection>> connections;
@@ -273,18 +259,14 @@ struct server::state : std::enable_shared_from_this<server::state> {
     if (open == 0) finish_drain();
   }
 
-  // Runs the handler with a deadline. At handler_timeout the handler is cancelled (Asio terminal
-  // cancellation, delivered on the handler's own strand) and the server waits, at most
-  // cancel_grace, for it to end: api::commit refuses to begin a commit once cancelled, and a
-  // queued one is withdrawn, so a handler stopped before its commit ends in an error (nothing
-  // stored: 503 handler_timeout), while one whose commit was already under way answers for real.
-  // nullopt: no answer; `late` says how the deadline went.
-  enum class lateness { none, committed_late, cancelled, overdue };
-  asio::awaitable<std::optional<response>> run_with_deadline(const request_plan& plan, request req, lateness& late) {
+  // Runs the handler on its executor; nullopt when it has not answered within handler_timeout
+  // and has begun no write (it goes on in the background, its answer dropped, and its writes
+  // refused: commit_gate). A handler whose write began before the deadline is waited for, so
+  // the client hears what happened to it.
+  asio::awaitable<std::optional<response>> run_with_deadline(const request_plan& plan, request req) {
     struct outcome {
       explicit outcome(asio::any_io_executor ex) : timer(std::move(ex)) {}
       asio::steady_timer timer;
-      asio::cancellation_signal cancel;
       bool done = false;
       std::exception_ptr error;
       response res;
@@ -292,60 +274,29 @@ struct server::state : std::enable_shared_from_this<server::state> {
     auto here = co_await asio::this_coro::executor;
     auto result = std::make_shared<outcome>(here);
     result->timer.expires_after(options.handler_timeout);
-    // A strand of its own on the pool, so that the cancellation is delivered between the
-    // handler's steps, never beside one.
-    const asio::any_io_executor runs_on =
-        plan.offload ? asio::any_io_executor(asio::make_strand(options.worker_executor)) : options.app_executor;
-    // Whether the handler has ended, known on runs_on: a cancellation delivered after the end
-    // would reach a freed cancellation state.
-    auto finished = std::make_shared<bool>(false);
-    auto work = watched(plan.run(std::move(req)), finished);
-    asio::co_spawn(runs_on, std::move(work),
-                   asio::bind_cancellation_slot(
-                       result->cancel.slot(), asio::bind_executor(here, [result](std::exception_ptr error, response res) {
-                         result->done = true;
-                         result->error = error;
-                         result->res = std::move(res);
-                         result->timer.cancel();
-                       })));
+    auto gate = std::make_shared<commit_gate>();
+    auto work = plan.run(std::move(req), gate);
+    asio::co_spawn(plan.offload ? options.worker_executor : options.app_executor, std::move(work),
+                   asio::bind_executor(here, [result](std::exception_ptr error, response res) {
+                     result->done = true;
+                     result->error = error;
+                     result->res = std::move(res);
+                     result->timer.cancel();
+                   }));
     co_await result->timer.async_wait(use_tuple);
-    late = lateness::none;
     if (!result->done) {
-      ++handler_timeouts;
-      // Delivered on the handler's executor, between its steps, and only while it runs.
-      asio::post(runs_on, [result, finished] {
-        if (!*finished) result->cancel.emit(asio::cancellation_type::terminal);
-      });
-      result->timer.expires_after(cancel_grace);
-      while (!result->done) {
-        auto [wait_error] = co_await result->timer.async_wait(use_tuple);
-        if (!wait_error) break;  // the grace ran out
-      }
-      if (!result->done) {
-        // Cancelled but still busy: stopped before a commit unless one was under way for
-        // cancel_grace, which only a stalled disk explains.
-        late = lateness::overdue;
+      if (gate->abandon()) {
+        stats_abandoned.fetch_add(1);
         co_return std::nullopt;
       }
-      // Ended by the cancellation (operation_aborted, thrown before any commit), or answered:
-      // a commit already under way, or the handler's own error.
-      if (result->error && was_cancelled(result->error)) {
-        late = lateness::cancelled;
-        co_return std::nullopt;
-      }
-      late = lateness::committed_late;
+      // A write is under way: its commit (or failure) is moments away, and the answer must say
+      // which. The completion, on this executor, cancels the wait.
+      stats_awaited.fetch_add(1);
+      result->timer.expires_at(asio::steady_timer::time_point::max());
+      co_await result->timer.async_wait(use_tuple);
     }
     if (result->error) std::rethrow_exception(result->error);
     co_return std::move(result->res);
-  }
-
-  // Runs `work`, then marks `finished` (on the executor it ran on, whether it returned or threw).
-  static asio::awaitable<response> watched(asio::awaitable<response> work, std::shared_ptr<bool> finished) {
-    struct on_exit {
-      std::shared_ptr<bool> flag;
-      ~on_exit() { *flag = true; }
-    } mark{std::move(finished)};
-    co_return co_await std::move(work);
   }
 
   // Moves the connection to the app executor and lets the takeover handler have it; returns the
@@ -489,23 +440,14 @@ struct server::state : std::enable_shared_from_this<server::state> {
       const bool keep_alive = req.keep_alive();
       response res;
       try {
-        auto late = lateness::none;
-        auto answered = co_await run_with_deadline(route, std::move(req), late);
-        if (late != lateness::none)
-          fmt::print(stderr, "handler for {} {} passed its {} s deadline: {}\n", method, redacted_target(target),
-                     options.handler_timeout.count(),
-                     late == lateness::committed_late ? "its commit was under way, answered late"
-                     : late == lateness::cancelled    ? "cancelled before its commit"
-                                                      : "cancelled, still running");
+        auto answered = co_await run_with_deadline(route, std::move(req));
         if (answered) {
           res = std::move(*answered);
-        } else if (late == lateness::cancelled) {
-          res = error_response(status::service_unavailable, "handler_timeout",
-                               "the server could not answer in time and cancelled the request: nothing was stored");
         } else {
+          fmt::print(stderr, "handler for {} {} gave no answer within {} s\n", method, redacted_target(target),
+                     options.handler_timeout.count());
           res = error_response(status::service_unavailable, "handler_timeout",
-                               "the server could not answer in time; the request may still be stored: retry with "
-                               "the same Idempotency-Key");
+                               "the server could not answer in time and changed nothing; retry");
         }
       } catch (const std::exception& e) {
         fmt::print(stderr, "error handling {} {}: {}\n", method, redacted_target(target), e.what());
@@ -534,8 +476,11 @@ planner route_planner(const router& routes) {
     request_plan plan;
     plan.body_limit = target.options->body_limit;
     plan.offload = target.options->offload;
-    plan.run = [handler = target.handler, match = std::move(target.match)](request req) {
-      return invoke(*handler, std::move(req), match);
+    plan.run = [handler = target.handler, match = std::move(target.match)](request req,
+                                                                          std::shared_ptr<commit_gate> gate) {
+      auto with_gate = match;
+      with_gate.gate = std::move(gate);
+      return invoke(*handler, std::move(req), std::move(with_gate));
     };
     return plan;
   };
@@ -544,7 +489,8 @@ planner route_planner(const router& routes) {
 planner single_handler(request_handler handler) {
   return [handler = std::move(handler)](const request_header&) -> std::variant<request_plan, response> {
     request_plan plan;
-    plan.run = handler;
+    // One handler for everything writes nothing through api::commit: the gate is not needed.
+    plan.run = [handler](request req, std::shared_ptr<commit_gate>) { return handler(std::move(req)); };
     return plan;
   };
 }
@@ -582,7 +528,7 @@ void server::shutdown(std::function<void()> drained) { state_->shutdown(std::mov
 
 server::statistics server::stats() const {
   return {state_->open.load(), state_->refused_busy.load(), state_->accept_failures.load(),
-          state_->handler_timeouts.load()};
+          state_->stats_abandoned.load(), state_->stats_awaited.load()};
 }
 
 }  // namespace switchboard::http

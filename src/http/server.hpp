@@ -8,12 +8,9 @@
 //      max_large_uploads slots for a body over large_body_bytes (503 + Retry-After when none);
 //   4. answers "100 Continue" when the client expects it (RFC 9110 section 10.1.1), only once
 //      steps 2 and 3 have passed, then reads the body within body_timeout;
-//   5. runs the handler on the app executor (or a strand of the worker pool for offloaded
-//      routes) with a handler_timeout: then the handler is cancelled (Asio terminal
-//      cancellation); api::commit refuses to start or withdraws a queued commit once cancelled,
-//      and the server waits up to 10 s more for the handler to end, so that a 503
-//      handler_timeout that says "nothing was stored" is true and a commit already under way is
-//      answered for real (late);
+//   5. runs the handler on the app executor (or the worker pool for offloaded routes) with a
+//      handler_timeout (503 handler_timeout after it when the handler has begun no write, and
+//      its writes are then refused; when a write has begun, the answer waits for it: commit_gate);
 //   6. writes the response within write_timeout: a client that stops reading is dropped.
 // shutdown() stops accepting, closes idle connections, answers every request already being
 // read or handled (with Connection: close) and reports when the last connection has ended.
@@ -96,7 +93,8 @@ class server {
     std::size_t connections = 0;     // open now
     std::uint64_t refused_busy = 0;  // connections refused with 503 at the cap
     std::uint64_t accept_failures = 0;  // accepts failed for want of descriptors or memory
-    std::uint64_t handler_timeouts = 0;  // handlers cancelled at handler_timeout
+    std::uint64_t handlers_abandoned = 0;  // answered 503 handler_timeout before any write began
+    std::uint64_t commits_awaited = 0;     // past handler_timeout with a write begun: answered after it
   };
   statistics stats() const;
 

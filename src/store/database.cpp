@@ -180,6 +180,29 @@ constexpr std::array migrations{
       );
       CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
     )sql"},
+    migration{9, R"sql(
+      -- A Message-ID is the sender's claim, not a fact: keyed on it alone, the first
+      -- authenticated sender to use one (a stranger's copy) held it, and the customer's real mail
+      -- with that id was never remembered. Now each authenticated sender's use is a row; rows
+      -- from before have no sender ('').
+      CREATE TABLE email_messages_by_sender (
+        message_id TEXT    NOT NULL,
+        sender     TEXT    NOT NULL,      -- the authenticated From address, lower case
+        request_id INTEGER NOT NULL REFERENCES requests (id),
+        PRIMARY KEY (message_id, sender)
+      );
+      INSERT INTO email_messages_by_sender (message_id, sender, request_id)
+        SELECT message_id, '', request_id FROM email_messages ORDER BY rowid;
+      DROP TABLE email_messages;
+      ALTER TABLE email_messages_by_sender RENAME TO email_messages;
+
+      -- Unattributed e-mail (an unauthenticated sender) no longer counts toward a team's load.
+      DELETE FROM team_load;
+      INSERT INTO team_load (team, open_requests)
+        SELECT owner, COUNT(*) FROM requests
+        WHERE status IN ('new', 'open', 'pending_customer', 'escalated') AND customer_id <> 'unattributed'
+        GROUP BY owner;
+    )sql"},
 };
 
 void migrate(SQLite::Database& db) {

@@ -33,17 +33,21 @@ std::optional<model::request_id> receipt_request(SQLite::Database& db, std::stri
   return query.getColumn(0).getInt64();
 }
 
-std::optional<model::request_id> request_of_message(SQLite::Database& db, std::string_view message_id) {
-  SQLite::Statement query(db, "SELECT request_id FROM email_messages WHERE message_id = ?");
+std::vector<model::request_id> requests_of_message(SQLite::Database& db, std::string_view message_id) {
+  SQLite::Statement query(db, "SELECT request_id FROM email_messages WHERE message_id = ? ORDER BY rowid");
   query.bind(1, std::string(message_id));
-  if (!query.executeStep()) return std::nullopt;
-  return query.getColumn(0).getInt64();
+  std::vector<model::request_id> out;
+  while (query.executeStep()) out.push_back(query.getColumn(0).getInt64());
+  return out;
 }
 
-void remember_message(SQLite::Database& db, std::string_view message_id, model::request_id id) {
-  SQLite::Statement insert(db, "INSERT OR IGNORE INTO email_messages (message_id, request_id) VALUES (?, ?)");
+void remember_message(SQLite::Database& db, std::string_view message_id, std::string_view sender,
+                      model::request_id id) {
+  SQLite::Statement insert(db,
+                           "INSERT OR IGNORE INTO email_messages (message_id, sender, request_id) VALUES (?, ?, ?)");
   insert.bind(1, std::string(message_id));
-  insert.bind(2, id);
+  insert.bind(2, std::string(sender));
+  insert.bind(3, id);
   insert.exec();
 }
 

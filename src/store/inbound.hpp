@@ -12,6 +12,7 @@
 
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace switchboard::store {
 
@@ -27,11 +28,16 @@ void link_receipt(SQLite::Database& db, std::string_view source, std::string_vie
 // The request a receipt was linked to, if any.
 std::optional<model::request_id> receipt_request(SQLite::Database& db, std::string_view source, std::string_view key);
 
-// The request an e-mail Message-ID (without angle brackets) belongs to, if we stored it.
-std::optional<model::request_id> request_of_message(SQLite::Database& db, std::string_view message_id);
+// The requests an e-mail Message-ID (without angle brackets) was stored for, oldest first: one
+// per authenticated sender that used it (anyone can write any Message-ID, so one sender's use
+// never hides another's; the caller picks the one its sender may continue). Rows stored before
+// schema version 9 have no sender and count as one more candidate.
+std::vector<model::request_id> requests_of_message(SQLite::Database& db, std::string_view message_id);
 
-// Stores a Message-ID as part of request `id`'s thread (a second store of the same id is ignored).
-void remember_message(SQLite::Database& db, std::string_view message_id, model::request_id id);
+// Stores a Message-ID, as sent by the authenticated `sender` (lower-case address), as part of
+// request `id`'s thread; a second store for the same id and sender is ignored.
+void remember_message(SQLite::Database& db, std::string_view message_id, std::string_view sender,
+                      model::request_id id);
 
 // Participants: lower-case e-mail addresses or "slack:<user>".
 bool is_participant(SQLite::Database& db, model::request_id id, std::string_view address);

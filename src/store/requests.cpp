@@ -93,11 +93,6 @@ void save_escalations(SQLite::Database& db, const model::request& request) {
   }
 }
 
-bool counts_as_open(model::request_status status) {
-  return status == model::request_status::new_ || status == model::request_status::open ||
-         status == model::request_status::pending_customer || status == model::request_status::escalated;
-}
-
 void add_open(SQLite::Database& db, model::team team, int delta) {
   SQLite::Statement update(db,
                            "INSERT INTO team_load (team, open_requests) VALUES (?1, ?2)"
@@ -131,8 +126,10 @@ std::vector<model::request_id> open_by_breach(SQLite::Database& db, model::team 
   SQLite::Statement query(db, "SELECT r.id FROM requests r"
                               " LEFT JOIN clocks c ON c.request_id = r.id AND c.open = 1"
                               " WHERE r.owner = ? AND r.status IN ('new', 'open', 'pending_customer', 'escalated')"
+                              " AND r.customer_id <> ?"
                               " GROUP BY r.id ORDER BY MIN(c.deadline) IS NULL, MIN(c.deadline), r.id");
   query.bind(1, std::string(model::to_string(team)));
+  query.bind(2, std::string(engine::unattributed_customer));
   std::vector<model::request_id> out;
   while (query.executeStep()) out.push_back(query.getColumn(0).getInt64());
   return out;
@@ -178,7 +175,8 @@ std::vector<change> record(SQLite::Database& db, const engine::policy& policy, m
     // A named copy: clang 14 cannot capture a structured binding.
     const auto owner = team;
     auto over = std::find_if(changes.begin(), changes.end(), [&](const change& c) {
-      return c.request.owner == owner && counts_as_open(c.request.status) && !c.events.empty();
+      return c.request.owner == owner && engine::counts_toward_load(c.request.status, c.request.input.customer.id) &&
+             !c.events.empty();
     });
     if (over == changes.end()) continue;
     const auto now = over->events.back().at;
@@ -194,14 +192,17 @@ std::vector<change> record(SQLite::Database& db, const engine::policy& policy, m
 
 void save_request(SQLite::Database& db, const model::request& request) {
   {
-    SQLite::Statement previous(db, "SELECT owner, status FROM requests WHERE id = ?");
+    SQLite::Statement previous(db, "SELECT owner, status, customer_id FROM requests WHERE id = ?");
     previous.bind(1, request.id);
     std::optional<model::team> was_open_with;
     if (previous.executeStep()) {
       const auto status = model::parse_request_status(previous.getColumn(1).getString());
-      if (status && counts_as_open(*status)) was_open_with = model::parse_team(previous.getColumn(0).getString());
+      if (status && engine::counts_toward_load(*status, previous.getColumn(2).getString()))
+        was_open_with = model::parse_team(previous.getColumn(0).getString());
     }
-    const auto open_with = counts_as_open(request.status) ? std::optional(request.owner) : std::nullopt;
+    const auto open_with = engine::counts_toward_load(request.status, request.input.customer.id)
+                               ? std::optional(request.owner)
+                               : std::nullopt;
     if (was_open_with != open_with) {
       if (was_open_with) add_open(db, *was_open_with, -1);
       if (open_with) add_open(db, *open_with, +1);

@@ -101,7 +101,8 @@ escalation_page list_escalations(SQLite::Database& db, const escalation_filter& 
 std::string format_cursor(const escalation_cursor& cursor);
 std::optional<escalation_cursor> parse_escalation_cursor(std::string_view text);
 
-// `team`'s open requests (new, open, pending_customer, escalated), from the counter kept by
+// `team`'s open requests that count toward its load (engine::counts_toward_load: new, open,
+// pending_customer or escalated, and not unattributed e-mail), from the counter kept by
 // save_request: one lookup, no scan.
 int open_requests(SQLite::Database& db, model::team team);
 

@@ -1,6 +1,7 @@
 #include "store/requests.hpp"
 
 #include "store/database.hpp"
+#include "store/inbound.hpp"
 #include "support/policy.hpp"
 #include "support/temp_dir.hpp"
 
@@ -376,5 +377,89 @@ TEST_SUITE("store::requests") {
                               filed_at + std::chrono::minutes{2});
     CHECK(store::open_requests(db, model::team::se) == 3);
     CHECK(db.execAndGet("SELECT COUNT(*) FROM escalations WHERE ladder = 'capacity'").getInt() == 1);
+  }
+}
+
+TEST_SUITE("store::requests") {
+  TEST_CASE("unattributed e-mail requests do not count toward a team's load and never start the capacity ladder") {
+    auto db = store::open_database(":memory:");
+    const auto& policy = small_capacity_policy();
+    auto t = filed_at;
+    auto file_for = [&](std::string customer) {
+      auto input = make_input(model::request_kind::troubleshooting, std::move(customer));
+      return store::record_new_request(db, policy, {std::move(input), model::actor{"mailgun", model::role::integration}},
+                                       t += std::chrono::minutes{1})
+          .request;
+    };
+    // Ten unauthenticated mails: over SE's threshold of 2 five times over, and nobody is paged.
+    for (int i = 0; i < 10; ++i) {
+      const auto filed = file_for(std::string(engine::unattributed_customer));
+      CHECK(filed.owner == model::team::se);
+      CHECK(filed.status != model::request_status::escalated);
+    }
+    CHECK(store::open_requests(db, model::team::se) == 0);
+    CHECK(capacity_alerts(db).empty());
+    // Customers' requests still count from zero: the third takes SE over 2, and its escalation
+    // lists only the customers' requests.
+    file_for("acme");
+    file_for("acme");
+    CHECK(capacity_alerts(db).empty());
+    const auto third = file_for("acme");
+    CHECK(store::open_requests(db, model::team::se) == 3);
+    REQUIRE(capacity_alerts(db).size() == 1);
+    CHECK(capacity_alerts(db).front().request == third.id);
+    // Resolving an unattributed request leaves the count alone.
+    auto unattributed_id = model::request_id{1};
+    act(db, unattributed_id, engine::action_kind::resolve, model::role::se, {{"message", "spam"}}, t += std::chrono::minutes{1});
+    CHECK(store::open_requests(db, model::team::se) == 3);
+  }
+}
+
+TEST_SUITE("store::inbound") {
+  TEST_CASE("a Message-ID used by two authenticated senders keeps a request for each, oldest first") {
+    auto db = store::open_database(":memory:");
+    const auto stranger = file(db, make_input(model::request_kind::troubleshooting, "evil.test"));
+    const auto customer = file(db, make_input(model::request_kind::troubleshooting, "acme"));
+    store::remember_message(db, "squat@example.com", "mallory@evil.test", stranger.id);
+    store::remember_message(db, "squat@example.com", "alice@customer.test", customer.id);
+    store::remember_message(db, "squat@example.com", "alice@customer.test", stranger.id);  // ignored: same sender
+    CHECK(store::requests_of_message(db, "squat@example.com") == std::vector<model::request_id>{stranger.id, customer.id});
+    CHECK(store::requests_of_message(db, "unknown@example.com").empty());
+  }
+}
+
+TEST_SUITE("store::database") {
+  TEST_CASE("migration 9 keeps a version 8 database's Message-IDs and recounts team load without unattributed mail") {
+    testing::temp_dir dir;
+    const auto path = dir.file("v8.db");
+    {
+      // The tables migration 9 reads, as version 8 left them (src/store/database.cpp).
+      SQLite::Database old(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+      old.exec(R"sql(
+        CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL DEFAULT (unixepoch()));
+        INSERT INTO schema_migrations (version) VALUES (1), (2), (3), (4), (5), (6), (7), (8);
+        CREATE TABLE requests (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, customer_id TEXT NOT NULL,
+          status TEXT NOT NULL, owner TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+          document TEXT NOT NULL, next_due INTEGER);
+        INSERT INTO requests VALUES (1, 'troubleshooting', 'acme', 'open', 'se', 0, 0, '{}', NULL),
+                                    (2, 'troubleshooting', 'unattributed', 'new', 'se', 0, 0, '{}', NULL),
+                                    (3, 'troubleshooting', 'unattributed', 'open', 'se', 0, 0, '{}', NULL),
+                                    (4, 'feature_request', 'acme', 'resolved', 'product', 0, 0, '{}', NULL);
+        CREATE TABLE team_load (team TEXT PRIMARY KEY, open_requests INTEGER NOT NULL);
+        INSERT INTO team_load VALUES ('se', 3);
+        CREATE TABLE email_messages (message_id TEXT PRIMARY KEY, request_id INTEGER NOT NULL REFERENCES requests (id));
+        INSERT INTO email_messages VALUES ('first@customer.test', 1), ('second@customer.test', 3);
+      )sql");
+    }
+    auto db = store::open_database(path);
+    CHECK(store::schema_version(db) == 9);
+    CHECK(store::requests_of_message(db, "first@customer.test") == std::vector<model::request_id>{1});
+    CHECK(store::requests_of_message(db, "second@customer.test") == std::vector<model::request_id>{3});
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM email_messages WHERE sender = ''").getInt() == 2);
+    CHECK(store::open_requests(db, model::team::se) == 1);
+    CHECK(store::open_requests(db, model::team::product) == 0);
+    // New rows are per sender, beside the old ones.
+    store::remember_message(db, "first@customer.test", "alice@customer.test", 3);
+    CHECK(store::requests_of_message(db, "first@customer.test") == std::vector<model::request_id>{1, 3});
   }
 }

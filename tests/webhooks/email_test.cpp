@@ -583,3 +583,125 @@ TEST_SUITE("integration::email") {
     CHECK(stored.at("email").at("authentication").at("verdict") == "pass");
   }
 }
+
+namespace {
+
+// A raw message from Alice (authenticated) whose multipart/mixed body has `parts` text parts.
+std::string many_parts(std::size_t parts) {
+  std::string raw = authentication_results("customer.test") +
+                    "From: alice@customer.test\r\nSubject: parts\r\nMIME-Version: 1.0\r\n"
+                    "Content-Type: multipart/mixed; boundary=p\r\n\r\n";
+  for (std::size_t i = 0; i < parts; ++i) raw += "--p\r\n\r\n.\r\n";
+  return raw + "--p--\r\n";
+}
+
+// A raw message from Alice (authenticated) with `levels` nested multiparts around `innermost`.
+std::string nested_parts(std::size_t levels, std::string_view innermost) {
+  std::string raw = authentication_results("customer.test") +
+                    "From: alice@customer.test\r\nSubject: nested\r\nMIME-Version: 1.0\r\n";
+  for (std::size_t i = 0; i < levels; ++i)
+    raw += "Content-Type: multipart/mixed; boundary=n" + std::to_string(i) + "\r\n\r\n--n" + std::to_string(i) + "\r\n";
+  raw += innermost;
+  for (std::size_t i = levels; i-- > 0;) raw += "--n" + std::to_string(i) + "--\r\n";
+  return raw;
+}
+
+std::string error_code(const http::client_response& res) {
+  return std::string(parse(res.body).at("error").at("code").as_string());
+}
+
+}  // namespace
+
+TEST_SUITE("integration::email") {
+  TEST_CASE("MIME bombs, too many parts or too deep, are refused with 413 before parsing and nothing is stored") {
+    webhook_server s;
+    auto raw = s.client(model::role::integration);
+    // 2.4 M parts took the server to 3.3 GB; the cap answers at the first part over it.
+    const auto bomb = post_raw(raw, many_parts(1'000'000));
+    CHECK(bomb.status == 413);
+    CHECK(error_code(bomb) == "too_many_mime_parts");
+    const auto deep = post_raw(raw, nested_parts(5000, "Content-Type: text/plain\r\n\r\ndeep\r\n"));
+    CHECK(deep.status == 413);
+    CHECK(error_code(deep) == "mime_nesting_too_deep");
+    // Mailgun's form is checked before it is split into fields (and so before its signature).
+    std::string form;
+    for (int i = 0; i < 5000; ++i) form += "--f\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nv\r\n";
+    auto c = s.client();
+    const auto mailgun = c.request("POST", "/v1/webhooks/email/mailgun", form + "--f--\r\n",
+                                   "multipart/form-data; boundary=f");
+    CHECK(mailgun.status == 413);
+    CHECK(error_code(mailgun) == "too_many_mime_parts");
+    CHECK(s.requests().empty());
+    // At the limits, the same shapes are filed.
+    CHECK(deliver_raw(raw, many_parts(1000)).at("outcome") == "created");
+    const auto deepest = deliver_raw(raw, nested_parts(20, "Content-Type: text/plain\r\n\r\ntwenty levels down\r\n"));
+    REQUIRE(deepest.at("outcome") == "created");
+    CHECK(text_of(s.request(deepest.at("request_id").as_int64()).at("body")) == "twenty levels down");
+  }
+
+  TEST_CASE("a mail with no text part is filed with a note saying its body is empty, never silently") {
+    webhook_server s;
+    auto raw = s.client(model::role::integration);
+    const auto filed = deliver_raw(
+        raw, nested_parts(3, "Content-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n"));
+    REQUIRE(filed.at("outcome") == "created");
+    const auto stored = s.request(filed.at("request_id").as_int64());
+    CHECK(text_of(stored.at("body")).empty());
+    CHECK(has_note_with(stored, "no text/plain or text/html part"));
+    CHECK(stored.at("customer").at("id") == "acme");
+    // A message with a text part gets no such note.
+    const auto plain = deliver_raw(raw, nested_parts(3, "Content-Type: text/plain\r\n\r\nhere\r\n"));
+    CHECK_FALSE(has_note_with(s.request(plain.at("request_id").as_int64()), "no text/plain"));
+  }
+
+  TEST_CASE("a From with two mailboxes under DMARC pass is unauthenticated, filed unattributed and not threaded") {
+    webhook_server s;
+    auto raw = s.client(model::role::integration);
+    const auto ticket = file_ticket_4821(raw);
+    const auto two = deliver_raw(raw, message(authentication_results("customer.test") +
+                                              "From: alice@customer.test, mallory@evil.example\r\n"
+                                              "Subject: Re: VPN keeps dropping every 10 minutes [SB-" +
+                                              std::to_string(ticket) +
+                                              "]\r\nMessage-ID: <two-from@customer.test>\r\n"
+                                              "In-Reply-To: <ticket-4821.msg-2.1718050000@help.acme.test>\r\n",
+                                              "Please send the admin password to mallory.\r\n"));
+    CHECK(two.at("outcome") == "created");
+    CHECK(two.at("sender_authentication") == "fail");
+    const auto stored = s.request(two.at("request_id").as_int64());
+    CHECK(stored.at("customer").at("id") == "unattributed");
+    CHECK(has_note_with(stored, "From names 2 mailboxes"));
+    CHECK(count_of(s.event_types(ticket), "request.customer_replied") == 0);
+    // Its Message-ID threads nothing: a reply to it from Alice is a new request, not a reply.
+    const auto follow = deliver_raw(raw, message(authentication_results("customer.test") +
+                                                 "From: alice@customer.test\r\nSubject: follow\r\n"
+                                                 "In-Reply-To: <two-from@customer.test>\r\n"));
+    CHECK(follow.at("outcome") == "created");
+  }
+
+  TEST_CASE("an authenticated stranger's Message-ID squat does not take the thread of the customer's mail with that id") {
+    webhook_server s;
+    auto raw = s.client(model::role::integration);
+    const auto id = "Message-ID: <outage-report@customer.test>\r\n";
+    const auto squat = deliver_raw(raw, message(authentication_results("evil.example") +
+                                                "From: eve@evil.example\r\nSubject: squat\r\n" + id));
+    REQUIRE(squat.at("outcome") == "created");
+    const auto real = deliver_raw(raw, message(authentication_results("customer.test") +
+                                               "From: alice@customer.test\r\nSubject: Outage\r\n" + id));
+    REQUIRE(real.at("outcome") == "created");
+    // Alice's colleague answers Alice's mail: it threads onto Alice's request, not Eve's.
+    const auto reply = deliver_raw(raw, message(authentication_results("customer.test") +
+                                                "From: bob@customer.test\r\nSubject: Re: Outage\r\n"
+                                                "Message-ID: <outage-reply@customer.test>\r\n"
+                                                "In-Reply-To: <outage-report@customer.test>\r\n",
+                                                "Still down here too.\r\n"));
+    CHECK(reply.at("outcome") == "replied");
+    CHECK(reply.at("request_id") == real.at("request_id"));
+    CHECK(count_of(s.event_types(squat.at("request_id").as_int64()), "request.customer_replied") == 0);
+    // Eve answering her own squat still reaches only her own request.
+    const auto eve = deliver_raw(raw, message(authentication_results("evil.example") +
+                                              "From: eve@evil.example\r\nSubject: Re: squat\r\n"
+                                              "In-Reply-To: <outage-report@customer.test>\r\n"));
+    CHECK(eve.at("outcome") == "replied");
+    CHECK(eve.at("request_id") == squat.at("request_id"));
+  }
+}

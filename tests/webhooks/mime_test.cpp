@@ -137,3 +137,99 @@ TEST_SUITE("webhooks::mime") {
     CHECK(decode_header_text("a =?utf-8?B?#?= b =?utf-8?Q?c?=") == "a =?utf-8?B?#?= b c");
   }
 }
+
+namespace {
+
+// A multipart/mixed message with `parts` text parts.
+std::string with_parts(std::size_t parts) {
+  std::string raw = "From: a@acme.example\r\nSubject: parts\r\nMIME-Version: 1.0\r\n"
+                    "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\npreamble\r\n";
+  for (std::size_t i = 0; i < parts; ++i) raw += "--b1\r\nContent-Type: text/plain\r\n\r\npart " + std::to_string(i) + "\r\n";
+  return raw + "--b1--\r\n";
+}
+
+// `levels` multiparts, each inside the last, the innermost holding one text part.
+std::string nested(std::size_t levels, std::string_view innermost = "Content-Type: text/plain\r\n\r\ndeep text\r\n") {
+  std::string raw = "From: a@acme.example\r\nSubject: deep\r\nMIME-Version: 1.0\r\n";
+  for (std::size_t i = 0; i < levels; ++i)
+    raw += "Content-Type: multipart/mixed; boundary=level" + std::to_string(i) + "\r\n\r\n--level" + std::to_string(i) +
+           "\r\n";
+  raw += innermost;
+  for (std::size_t i = levels; i-- > 0;) raw += "--level" + std::to_string(i) + "--\r\n";
+  return raw;
+}
+
+}  // namespace
+
+TEST_SUITE("webhooks::mime") {
+  TEST_CASE("the MIME shape check counts parts at every level and refuses one over max_mime_parts") {
+    CHECK(check_mime_shape(with_parts(max_mime_parts)) == mime_shape::ok);
+    CHECK(check_mime_shape(with_parts(max_mime_parts + 1)) == mime_shape::too_many_parts);
+    CHECK_FALSE(parse_rfc822(with_parts(max_mime_parts + 1)));
+    const auto at_limit = parse_rfc822(with_parts(max_mime_parts));
+    REQUIRE(at_limit);
+    CHECK(at_limit->text == "part 0");
+    // A boundary given apart (multipart/form-data) is read the same way.
+    std::string form;
+    for (std::size_t i = 0; i <= max_mime_parts; ++i)
+      form += "--f\r\nContent-Disposition: form-data; name=\"x" + std::to_string(i) + "\"\r\n\r\nv\r\n";
+    form += "--f--\r\n";
+    CHECK(check_mime_shape(form, "multipart/form-data; boundary=f") == mime_shape::too_many_parts);
+    CHECK_FALSE(parse_form_data("multipart/form-data; boundary=f", form));
+    // Lines that look like delimiters of a boundary nobody declared are text.
+    std::string text = "From: a@acme.example\r\nContent-Type: text/plain\r\n\r\n";
+    for (std::size_t i = 0; i < 3 * max_mime_parts; ++i) text += "--b1\r\n";
+    CHECK(check_mime_shape(text) == mime_shape::ok);
+  }
+
+  TEST_CASE("the MIME shape check refuses nesting deeper than max_mime_depth, attached messages included") {
+    CHECK(check_mime_shape(nested(max_mime_depth)) == mime_shape::ok);
+    const auto deepest = parse_rfc822(nested(max_mime_depth));
+    REQUIRE(deepest);
+    CHECK(deepest->text == "deep text");
+    CHECK(check_mime_shape(nested(max_mime_depth + 1)) == mime_shape::too_deep);
+    CHECK(check_mime_shape(nested(5000)) == mime_shape::too_deep);
+    CHECK_FALSE(parse_rfc822(nested(5000)));
+    // message/rfc822 parts, each holding the next message, count a level each.
+    std::string messages = "From: a@acme.example\r\nSubject: fwd\r\n";
+    for (std::size_t i = 0; i <= max_mime_depth; ++i) messages += "Content-Type: message/rfc822\r\n\r\nSubject: fwd\r\n";
+    messages += "Content-Type: text/plain\r\n\r\ninner\r\n";
+    CHECK(check_mime_shape(messages) == mime_shape::too_deep);
+    // A quoted boundary, folded Content-Type and RFC 2231 boundary* are all recognised.
+    const std::string folded =
+        "From: a@acme.example\r\nContent-Type: multipart/mixed;\r\n\tboundary*=us-ascii'en'a%20b\r\n\r\n"
+        "--a b\r\nContent-Type: multipart/alternative; boundary=\"q\\\"x\"\r\n\r\n--q\"x\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+        "--q\"x--\r\n--a b--\r\n";
+    CHECK(check_mime_shape(folded) == mime_shape::ok);
+    std::string many = folded.substr(0, folded.find("--a b\r\n"));
+    for (std::size_t i = 0; i <= max_mime_parts; ++i) many += "--a b\r\n\r\nx\r\n";
+    CHECK(check_mime_shape(many) == mime_shape::too_many_parts);
+  }
+
+  TEST_CASE("the MIME shape check refuses more than max_mime_header_fields header fields") {
+    std::string raw = "From: a@acme.example\r\n";
+    for (std::size_t i = 0; i < max_mime_header_fields; ++i) raw += "X-Filler: " + std::to_string(i) + "\r\n";
+    CHECK(check_mime_shape(raw + "\r\nbody\r\n") == mime_shape::too_many_header_fields);
+    CHECK(describe(mime_shape::too_many_header_fields).first == "too_many_header_fields");
+    CHECK(describe(mime_shape::too_many_parts).first == "too_many_mime_parts");
+    CHECK(describe(mime_shape::too_deep).first == "mime_nesting_too_deep");
+  }
+
+  TEST_CASE("a message without a text part says so, and From mailboxes are counted") {
+    const std::string image_only =
+        "From: Alice <alice@customer.test>, Bob <bob@customer.test>\r\nSubject: screenshot\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: image/png\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--x--\r\n";
+    const auto mail = parse_rfc822(image_only);
+    REQUIRE(mail);
+    CHECK_FALSE(mail->text_found);
+    CHECK(mail->text.empty());
+    CHECK(mail->from_count == 2);
+    CHECK(mail->from_address == "alice@customer.test");
+    const auto plain = parse_rfc822("From: alice@customer.test\r\nSubject: hi\r\n\r\nhello\r\n");
+    REQUIRE(plain);
+    CHECK(plain->text_found);
+    CHECK(plain->from_count == 1);
+    CHECK(count_mailboxes("team: a@x.example, b@x.example;, c@y.example") == 3);
+  }
+}

@@ -6,9 +6,7 @@
 #include "engine/engine.hpp"
 #include "store/idempotency.hpp"
 
-#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -16,7 +14,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <memory>
@@ -36,81 +33,33 @@ bool is_json(const request& req) {
                     [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
 }
 
-// Whoever moves first wins: the writer starting the job, or a cancellation withdrawing it.
-class commit_gate {
- public:
-  bool start() {
-    int expected = queued;
-    return state_.compare_exchange_strong(expected, started);
-  }
-  void withdraw() {
-    int expected = queued;
-    state_.compare_exchange_strong(expected, withdrawn);
-  }
-
- private:
-  enum : int { queued, started, withdrawn };
-  std::atomic<int> state_{queued};
-};
-
-store::committer::job gated(std::shared_ptr<commit_gate> gate, store::committer::job work) {
-  return [gate = std::move(gate), work = std::move(work)](SQLite::Database& db) {
-    if (!gate->start()) throw boost::system::system_error(asio::error::operation_aborted, "cancelled before its commit");
-    work(db);
-  };
-}
-
-struct withdraw_on_cancel {
-  std::shared_ptr<commit_gate> gate;
-  void operator()(asio::cancellation_type) const { gate->withdraw(); }
-};
-
-// Queues the job; its completion resumes the coroutine on `executor`. A cancellation while the
-// job waits in the queue withdraws it (the slot's handler runs on `executor`, as does the
-// clearing of it).
-struct submit_to_writer {
-  store::committer* writer;
-  asio::any_io_executor executor;
-  std::shared_ptr<commit_gate> gate;
-
-  template <class Handler>
-  void operator()(Handler handler, store::committer::job job) const {
-    auto slot = asio::get_associated_cancellation_slot(handler);
-    if (slot.is_connected()) slot.template emplace<withdraw_on_cancel>(withdraw_on_cancel{gate});
-    auto shared = std::make_shared<Handler>(std::move(handler));
-    writer->submit(std::move(job), [shared, ex = executor, slot](std::exception_ptr error) mutable {
-      asio::post(ex, [shared, slot, error]() mutable {
-        if (slot.is_connected()) slot.clear();
-        std::move(*shared)(error);
-      });
-    });
-  }
-};
-
 }  // namespace
 
-asio::awaitable<void> commit(store::committer& writer, store::committer::job work) {
+asio::awaitable<void> commit(store::committer& writer, store::committer::job work, std::shared_ptr<commit_gate> gate) {
   auto executor = co_await asio::this_coro::executor;
-  // A cancellation already on its way (the server's handler deadline) is delivered between
-  // steps on this executor: let it land before deciding to commit.
-  co_await asio::post(executor, asio::use_awaitable);
-  if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
-    throw boost::system::system_error(asio::error::operation_aborted, "cancelled before its commit");
-  auto gate = std::make_shared<commit_gate>();
-  auto guarded = gated(gate, std::move(work));
+  // Checked on the writer thread, when the job's turn comes: a job queued behind a long batch
+  // may reach it after the deadline.
+  if (gate)
+    work = [gate, inner = std::move(work)](SQLite::Database& db) {
+      if (!gate->begin_commit()) throw request_abandoned{};
+      inner(db);
+    };
   // use_awaitable rethrows a completion's leading exception_ptr in the coroutine.
   // Named, never a temporary in the co_await: GCC 12 destroys those twice (PR 99576), which
   // for a strand executor drops its reference count twice and frees the strand.
-  submit_to_writer initiation{&writer, executor, gate};
+  auto initiation = [&writer, executor](auto handler, store::committer::job job) {
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    writer.submit(std::move(job), [shared, executor](std::exception_ptr error) {
+      asio::post(executor, [shared, error]() mutable { std::move (*shared)(error); });
+    });
+  };
   co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::exception_ptr)>(
-      std::move(initiation), asio::use_awaitable, std::move(guarded));
-  // Committed: a cancellation that came during the commit must not fail the steps that answer
-  // for it (every co_await would throw), or the client would be told nothing was stored.
-  co_await asio::this_coro::reset_cancellation_state();
+      std::move(initiation), asio::use_awaitable, std::move(work));
 }
 
 asio::awaitable<once_outcome> commit_once(store::committer& writer, const request& req, const model::actor& actor,
-                                          std::function<response(SQLite::Database&)> work) {
+                                          std::function<response(SQLite::Database&)> work,
+                                          std::shared_ptr<commit_gate> gate) {
   once_outcome outcome;
   const std::string_view key = req["Idempotency-Key"];
   if (req.count("Idempotency-Key") == 0) {
@@ -118,7 +67,7 @@ asio::awaitable<once_outcome> commit_once(store::committer& writer, const reques
       outcome.res = work(db);
       outcome.ran = true;
     };
-    co_await commit(writer, std::move(plain));
+    co_await commit(writer, std::move(plain), gate);
     co_return outcome;
   }
   const bool well_formed = req.count("Idempotency-Key") == 1 && !key.empty() && key.size() <= 255 &&
@@ -158,7 +107,7 @@ asio::awaitable<once_outcome> commit_once(store::committer& writer, const reques
                            std::string(outcome.res[beast_http::field::location])},
                           now);
   };
-  co_await commit(writer, std::move(guarded));
+  co_await commit(writer, std::move(guarded), gate);
   co_return outcome;
 }
 

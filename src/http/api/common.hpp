@@ -2,6 +2,7 @@
 // What every API handler shares: committing through the writer from a coroutine, reading a
 // JSON body, and the 422 shape.
 
+#include "http/commit_gate.hpp"
 #include "http/message.hpp"
 #include "model/json.hpp"
 #include "model/request.hpp"
@@ -12,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <variant>
@@ -20,11 +22,11 @@
 namespace switchboard::http::api {
 
 // Runs `work` on the writer thread and resumes the calling coroutine on its own executor once
-// the batch holding it is committed. Rethrows the job's error. Honours the coroutine's
-// cancellation (the server's handler deadline): once cancelled it throws operation_aborted
-// instead of committing, and a cancellation that arrives while the job waits in the queue
-// withdraws it; a job the writer has started commits, and the caller resumes as usual.
-boost::asio::awaitable<void> commit(store::committer& writer, store::committer::job work);
+// the batch holding it is committed. Rethrows the job's error. With a `gate` (route_match::gate),
+// the job first begins the request's commit and, when the server already abandoned the request
+// at its deadline, changes nothing and throws request_abandoned.
+boost::asio::awaitable<void> commit(store::committer& writer, store::committer::job work,
+                                    std::shared_ptr<commit_gate> gate);
 
 // What commit_once did.
 struct once_outcome {
@@ -42,7 +44,8 @@ struct once_outcome {
 // `work`'s error (nothing is stored then).
 boost::asio::awaitable<once_outcome> commit_once(store::committer& writer, const request& req,
                                                  const model::actor& actor,
-                                                 std::function<response(SQLite::Database&)> work);
+                                                 std::function<response(SQLite::Database&)> work,
+                                                 std::shared_ptr<commit_gate> gate);
 
 // The parsed JSON body, or the 415/400 response to send instead.
 std::variant<boost::json::value, response> read_json_body(const request& req);

@@ -115,7 +115,7 @@ asio::awaitable<response> redeliver(context& ctx, const route_match& match, cons
   if (!id) co_return delivery_not_found(id_text);
   const auto now = ctx.clock();
   bool found = false;
-  co_await commit(ctx.writer, [&](SQLite::Database& db) { found = store::redeliver(db, *id, now); });
+  co_await commit(ctx.writer, [&](SQLite::Database& db) { found = store::redeliver(db, *id, now); }, match.gate);
   if (!found) co_return delivery_not_found(id_text);
   const auto delivery = store::find_delivery(ctx.reader, *id);
   if (!delivery) co_return delivery_not_found(id_text);

@@ -57,7 +57,7 @@ response refused(const engine::refusal& refusal) {
   return error_response(status::conflict, refusal.code, refusal.message);
 }
 
-asio::awaitable<response> create_request(context& ctx, const request& req, const route_match&,
+asio::awaitable<response> create_request(context& ctx, const request& req, const route_match& match,
                                          const model::actor& actor) {
   auto body = read_json_body(req);
   if (auto* bad = std::get_if<response>(&body)) co_return std::move(*bad);
@@ -76,7 +76,7 @@ asio::awaitable<response> create_request(context& ctx, const request& req, const
     res.set(beast_http::field::location, fmt::format("/v1/requests/{}", created.request.id));
     return res;
   };
-  auto outcome = co_await commit_once(ctx.writer, req, actor, std::move(work));
+  auto outcome = co_await commit_once(ctx.writer, req, actor, std::move(work), match.gate);
   if (outcome.ran && ctx.changed && created.request.id != 0) ctx.changed(created);
   co_return std::move(outcome.res);
 }
@@ -103,8 +103,8 @@ asio::awaitable<response> list_events(context& ctx, const request&, const route_
 // Runs an action through group commit and answers with the request as it now is, plus what the
 // action itself said (warnings, a drafted first contact, a created request). The answer is made
 // inside the job so that it is stored with the events under the request's Idempotency-Key.
-asio::awaitable<response> run_action(context& ctx, const request& req, model::request_id id,
-                                     engine::act_on_request command) {
+asio::awaitable<response> run_action(context& ctx, const request& req, const route_match& match,
+                                     model::request_id id, engine::act_on_request command) {
   const auto now = ctx.clock();
   std::vector<store::change> changes;
   std::function<response(SQLite::Database&)> work = [&](SQLite::Database& db) -> response {
@@ -125,7 +125,7 @@ asio::awaitable<response> run_action(context& ctx, const request& req, model::re
     if (changes.size() > 1) body["created"] = view(ctx, changes.back().request, now);
     return json_response(status::ok, body);
   };
-  auto outcome = co_await commit_once(ctx.writer, req, command.actor, std::move(work));
+  auto outcome = co_await commit_once(ctx.writer, req, command.actor, std::move(work), match.gate);
   if (outcome.ran && ctx.changed)
     for (const auto& change : changes) ctx.changed(change);
   co_return std::move(outcome.res);
@@ -159,7 +159,7 @@ asio::awaitable<response> act_on_request(context& ctx, const request& req, const
   auto command = read_action(req, actor);
   if (auto* bad = std::get_if<response>(&command)) co_return std::move(*bad);
   auto action = std::get<engine::act_on_request>(std::move(command));
-  co_return co_await run_action(ctx, req, *id, std::move(action));
+  co_return co_await run_action(ctx, req, match, *id, std::move(action));
 }
 
 asio::awaitable<response> list_requests(context& ctx, const request&, const route_match& match, const model::actor&) {
@@ -251,7 +251,7 @@ asio::awaitable<response> act_on_escalation(context& ctx, const request& req, co
   if (!found || std::none_of(found->escalations.begin(), found->escalations.end(),
                              [&](const model::escalation& e) { return e.id == id; }))
     co_return not_found("escalation", id);
-  co_return co_await run_action(ctx, req, *request_id, std::move(command));
+  co_return co_await run_action(ctx, req, match, *request_id, std::move(command));
 }
 
 }  // namespace

@@ -51,7 +51,7 @@ model::customer customer_for(const integrations& config, std::string_view addres
 // Whom an unauthenticated sender's mail is filed for: nobody, whatever its From domain says.
 model::customer unattributed() {
   model::customer out;
-  out.id = "unattributed";
+  out.id = std::string(engine::unattributed_customer);
   out.name = "Unattributed e-mail (sender not authenticated)";
   out.stage = model::customer_stage::prospect;
   return out;
@@ -100,10 +100,16 @@ std::optional<model::request_id> thread_of(SQLite::Database& db, const integrati
     if (auto id = parse_reply_address(config.reply_address_key, recipient))
       if (store::find_request(db, *id)) return id;
   auto allowed = [&](model::request_id id) { return may_continue(db, config, mail.from_address, id); };
+  // A Message-ID may have been used by several senders: the first request this one may continue.
+  auto continued = [&](const std::string& message_id) -> std::optional<model::request_id> {
+    for (const auto found : store::requests_of_message(db, message_id))
+      if (allowed(found)) return found;
+    return std::nullopt;
+  };
   for (const auto& id : mail.in_reply_to)
-    if (auto found = store::request_of_message(db, id); found && allowed(*found)) return found;
+    if (auto found = continued(id)) return found;
   for (auto it = mail.references.rbegin(); it != mail.references.rend(); ++it)
-    if (auto found = store::request_of_message(db, *it); found && allowed(*found)) return found;
+    if (auto found = continued(*it)) return found;
   for (const auto id : subject_tags(mail.subject))
     if (store::find_request(db, id) && allowed(id)) return id;
   return std::nullopt;
@@ -117,9 +123,9 @@ std::optional<model::request_id> named_request(SQLite::Database& db, const integ
     if (auto id = parse_reply_address(config.reply_address_key, recipient))
       if (store::find_request(db, *id)) return id;
   for (const auto& id : mail.in_reply_to)
-    if (auto found = store::request_of_message(db, id)) return found;
+    if (auto found = store::requests_of_message(db, id); !found.empty()) return found.front();
   for (auto it = mail.references.rbegin(); it != mail.references.rend(); ++it)
-    if (auto found = store::request_of_message(db, *it)) return found;
+    if (auto found = store::requests_of_message(db, *it); !found.empty()) return found.front();
   for (const auto id : subject_tags(mail.subject))
     if (store::find_request(db, id)) return id;
   return std::nullopt;
@@ -165,7 +171,16 @@ struct delivery {
 // sender's mail threads onto or files a new one, all in one committer job.
 // Callers pass named objects, never temporaries: GCC 12 destroys a temporary argument of a
 // coroutine in a co_await expression twice (PR 99576).
-asio::awaitable<response> deliver(context& ctx, inbound_email mail, delivery how) {
+asio::awaitable<response> deliver(context& ctx, inbound_email mail, delivery how, std::shared_ptr<commit_gate> gate) {
+  // RFC 5322 §3.6.2: several authors in From need a Sender, and a verdict speaks for one domain;
+  // whichever mailbox it was about, the others are unverified, so the mail neither threads nor is
+  // attributed.
+  if (mail.from_count > 1 && how.verdict.authenticated()) {
+    how.verdict.detail = fmt::format("From names {} mailboxes, and a verdict speaks for one sender only ({})",
+                                     mail.from_count, how.verdict.detail);
+    how.verdict.verdict = "fail";
+    how.verdict.method.clear();
+  }
   const bool trusted = how.verdict.authenticated();
   const auto key = dedupe_key(mail, trusted);
   const auto now = ctx.api.clock();
@@ -217,6 +232,13 @@ asio::awaitable<response> deliver(context& ctx, inbound_email mail, delivery how
       intake.authenticated_by = how.verdict.method;
       intake.authentication_detail = how.verdict.detail;
       if (!trusted) intake.note = untrusted_note(how.verdict, named_request(db, ctx.config, mail));
+      if (!mail.text_found) {
+        // Filed rather than refused: the sender (a customer sending only a screenshot, say)
+        // still needs an answer, and the agent must know the body is not lost by us.
+        if (!intake.note.empty()) intake.note += " ";
+        intake.note += "The message has no text/plain or text/html part outside its attachments: the body is empty; "
+                       "read the original mail at the provider.";
+      }
       input.email = std::move(intake);
       auto created = store::record_new_request(db, ctx.api.policy, engine::file_request{std::move(input), how.actor}, now);
       id = created.request.id;
@@ -226,13 +248,13 @@ asio::awaitable<response> deliver(context& ctx, inbound_email mail, delivery how
     // Only an authenticated sender's Message-ID and address join a thread: a forged one would
     // squat the id the real mail carries, or let its forger continue the request later.
     if (trusted) {
-      if (!mail.message_id.empty()) store::remember_message(db, mail.message_id, *id);
+      if (!mail.message_id.empty()) store::remember_message(db, mail.message_id, mail.from_address, *id);
       store::add_participant(db, *id, mail.from_address);
     }
     store::link_receipt(db, "email", key, *id);
     if (!how.provider_key.empty()) store::link_receipt(db, "email_provider", how.provider_key, *id);
     if (!how.mailgun_token.empty()) store::link_receipt(db, "mailgun_token", how.mailgun_token, *id);
-  });
+  }, gate);
   if (outcome == "token_reused")
     co_return error_response(status::not_acceptable, "token_reused", "this Mailgun token was already used");
   if (ctx.api.changed)
@@ -241,6 +263,13 @@ asio::awaitable<response> deliver(context& ctx, inbound_email mail, delivery how
   if (id) body["request_id"] = *id;
   if (outcome == "created" || outcome == "replied") body["sender_authentication"] = how.verdict.verdict;
   co_return json_response(status::ok, body);
+}
+
+// 413 for a message over the MIME shape limits (mime.hpp), checked before GMime parses it.
+std::optional<response> refuse_shape(mime_shape shape) {
+  if (shape == mime_shape::ok) return std::nullopt;
+  auto [code, message] = describe(shape);
+  return error_response(status::payload_too_large, code, message);
 }
 
 // Appends the addresses not yet listed, up to max_recipients in all, in linear time.
@@ -281,7 +310,7 @@ header_fields mailgun_headers(std::string_view text) {
   return out;
 }
 
-asio::awaitable<response> on_mailgun(context& ctx, const request& req, const route_match&) {
+asio::awaitable<response> on_mailgun(context& ctx, const request& req, const route_match& match) {
   if (ctx.config.mailgun_signing_key.empty()) co_return not_configured("Mailgun (set SWITCHBOARD_MAILGUN_SIGNING_KEY)");
   // Mailgun signs timestamp + token, which travel in the form itself: the form is split into
   // fields, and nothing in it is used before the signature verifies.
@@ -289,8 +318,10 @@ asio::awaitable<response> on_mailgun(context& ctx, const request& req, const rou
   std::optional<std::vector<std::pair<std::string, std::string>>> fields;
   if (type == "application/x-www-form-urlencoded")
     fields = parse_form_urlencoded(req.body());
-  else if (type == "multipart/form-data")
+  else if (type == "multipart/form-data") {
+    if (auto refused = refuse_shape(check_mime_shape(req.body(), req[beast_http::field::content_type]))) co_return std::move(*refused);
     fields = parse_form_data(req[beast_http::field::content_type], req.body());
+  }
   else
     co_return error_response(status::unsupported_media_type, "unsupported_media_type",
                              "Mailgun posts application/x-www-form-urlencoded or multipart/form-data");
@@ -304,6 +335,7 @@ asio::awaitable<response> on_mailgun(context& ctx, const request& req, const rou
   inbound_email mail;
   header_fields headers;
   if (const auto mime = field(*fields, "body-mime"); !mime.empty()) {
+    if (auto refused = refuse_shape(check_mime_shape(mime))) co_return std::move(*refused);
     auto parsed = parse_rfc822(mime);
     if (!parsed) co_return error_response(status::bad_request, "malformed_message", "body-mime is not a message");
     mail = std::move(*parsed);
@@ -320,6 +352,7 @@ asio::awaitable<response> on_mailgun(context& ctx, const request& req, const rou
     mail.in_reply_to = parse_message_ids(header("In-Reply-To"));
     mail.references = parse_message_ids(header("References"));
     std::tie(mail.from_address, mail.from_name) = parse_mailbox(field(*fields, "from"));
+    mail.from_count = std::max<std::size_t>(1, count_mailboxes(field(*fields, "from")));
     if (mail.from_address.empty()) std::tie(mail.from_address, mail.from_name) = parse_mailbox(field(*fields, "sender"));
     mail.recipients = parse_addresses(header("To"));
     mail.subject = ensure_utf8(field(*fields, "subject"));
@@ -341,7 +374,7 @@ asio::awaitable<response> on_mailgun(context& ctx, const request& req, const rou
                               evidence_from_authentication_results(headers, ctx.config.trusted_authserv_id)},
                              domain_of(mail.from_address));
   how.mailgun_token = token;
-  co_return co_await deliver(ctx, std::move(mail), std::move(how));
+  co_return co_await deliver(ctx, std::move(mail), std::move(how), match.gate);
 }
 
 // --- Postmark ---
@@ -375,7 +408,7 @@ std::vector<std::string> emails_of(const json::object& body, std::string_view ke
   return out;
 }
 
-asio::awaitable<response> on_postmark(context& ctx, const request& req, const route_match&) {
+asio::awaitable<response> on_postmark(context& ctx, const request& req, const route_match& match) {
   if (ctx.config.postmark_password.empty()) co_return not_configured("Postmark (set SWITCHBOARD_POSTMARK_PASSWORD)");
   if (req.count(beast_http::field::authorization) != 1 ||
       !verify_basic_auth(req[beast_http::field::authorization], ctx.config.postmark_user, ctx.config.postmark_password)) {
@@ -401,6 +434,7 @@ asio::awaitable<response> on_postmark(context& ctx, const request& req, const ro
     mail.from_name = string_of(from->as_object(), "Name");
   }
   if (mail.from_address.empty()) std::tie(mail.from_address, mail.from_name) = parse_mailbox(string_of(body, "From"));
+  mail.from_count = std::max<std::size_t>(1, count_mailboxes(string_of(body, "From")));
   mail.recipients = parse_addresses(string_of(body, "OriginalRecipient"));
   add_unique(mail.recipients, emails_of(body, "ToFull"));
   add_unique(mail.recipients, emails_of(body, "CcFull"));
@@ -419,7 +453,7 @@ asio::awaitable<response> on_postmark(context& ctx, const request& req, const ro
   // Postmark's MessageID is its own id of this inbound message: the same on every retry.
   if (const auto provider_id = string_of(body, "MessageID"); !provider_id.empty())
     how.provider_key = "postmark:" + provider_id;
-  co_return co_await deliver(ctx, std::move(mail), std::move(how));
+  co_return co_await deliver(ctx, std::move(mail), std::move(how), match.gate);
 }
 
 // --- raw RFC 5322 ---
@@ -433,6 +467,7 @@ asio::awaitable<response> on_raw(context& ctx, const request& req, const route_m
   if (media_type(req[beast_http::field::content_type]) != "message/rfc822")
     co_return error_response(status::unsupported_media_type, "unsupported_media_type",
                              "post the message as Content-Type: message/rfc822");
+  if (auto refused = refuse_shape(check_mime_shape(req.body()))) co_return std::move(*refused);
   auto parsed = parse_rfc822(req.body());
   if (!parsed) co_return error_response(status::bad_request, "malformed_message", "the body is not an RFC 5322 message");
   auto mail = std::move(*parsed);
@@ -447,7 +482,7 @@ asio::awaitable<response> on_raw(context& ctx, const request& req, const route_m
   how.actor = std::move(actor);
   how.verdict = judge_sender({evidence_from_authentication_results(mail.headers, ctx.config.trusted_authserv_id)},
                              domain_of(mail.from_address));
-  co_return co_await deliver(ctx, std::move(mail), std::move(how));
+  co_return co_await deliver(ctx, std::move(mail), std::move(how), match.gate);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Parsing inbound e-mail and form bodies with GMime 3.
 #include "http/webhooks/mime.hpp"
 
+#include <fmt/format.h>
 #include <gmime/gmime.h>
 
 #include <algorithm>
@@ -281,6 +282,160 @@ std::string rejoin_encoded_words(std::string_view raw) {
   return out;
 }
 
+// --- MIME shape (check_mime_shape) ---
+
+bool starts_with_nocase(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && g_ascii_strncasecmp(text.data(), prefix.data(), prefix.size()) == 0;
+}
+
+// The boundary parameter of a Content-Type value (RFC 2046 §5.1.1; RFC 2231 "boundary*" with a
+// charset'language' prefix and %-escapes), or empty.
+std::string boundary_of(std::string_view value) {
+  for (auto semicolon = value.find(';'); semicolon != std::string_view::npos; semicolon = value.find(';', semicolon + 1)) {
+    auto rest = value.substr(semicolon + 1);
+    while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
+    if (!starts_with_nocase(rest, "boundary")) continue;
+    rest.remove_prefix(8);
+    const bool extended = !rest.empty() && rest.front() == '*';
+    if (extended) rest.remove_prefix(1);
+    while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
+    if (rest.empty() || rest.front() != '=') continue;
+    rest.remove_prefix(1);
+    while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
+    std::string out;
+    if (!rest.empty() && rest.front() == '"') {
+      for (std::size_t i = 1; i < rest.size() && rest[i] != '"'; ++i) {
+        if (rest[i] == '\\' && i + 1 < rest.size()) ++i;
+        out += rest[i];
+      }
+    } else {
+      out = std::string(rest.substr(0, rest.find_first_of("; \t")));
+    }
+    if (extended) {
+      if (const auto quote = out.find('\''); quote != std::string::npos)
+        if (const auto second = out.find('\'', quote + 1); second != std::string::npos) out.erase(0, second + 1);
+      std::string decoded;
+      for (std::size_t i = 0; i < out.size(); ++i) {
+        if (out[i] == '%' && i + 2 < out.size() && std::isxdigit(static_cast<unsigned char>(out[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(out[i + 2]))) {
+          decoded += static_cast<char>(g_ascii_xdigit_value(out[i + 1]) * 16 + g_ascii_xdigit_value(out[i + 2]));
+          i += 2;
+        } else {
+          decoded += out[i];
+        }
+      }
+      out = std::move(decoded);
+    }
+    if (!out.empty()) return out;
+  }
+  return {};
+}
+
+// One pass over an entity's lines, keeping the open multiparts' boundaries (innermost last; an
+// empty entry is a message/rfc822 body, which has no boundary of its own).
+class shape_scanner {
+ public:
+  mime_shape result = mime_shape::ok;
+
+  void header_line(std::string_view line) {
+    if (!line.empty() && is_wsp(line.front())) {
+      if (in_content_type_) content_type_.append(line);
+      return;
+    }
+    finish_field();
+    if (++header_fields_ > max_mime_header_fields) {
+      result = mime_shape::too_many_header_fields;
+      return;
+    }
+    const auto colon = line.find(':');
+    auto name = line.substr(0, colon);
+    while (!name.empty() && is_wsp(name.back())) name.remove_suffix(1);
+    in_content_type_ = colon != std::string_view::npos && name.size() == 12 &&
+                       g_ascii_strncasecmp(name.data(), "content-type", 12) == 0;
+    if (in_content_type_) content_type_.assign(line.substr(colon + 1));
+  }
+
+  // The blank line after a header: the entity's body starts.
+  // Every boundary declared is opened (a header with two Content-Type fields may be read either
+  // way by the parser; both are watched, each a level).
+  void end_header() {
+    finish_field();
+    in_header_ = false;
+    for (auto& boundary : declared_) push(std::move(boundary));
+    if (declared_.empty() && message_) {
+      push(std::string{});
+      in_header_ = true;  // the enclosed message's own header follows
+    }
+    declared_.clear();
+    message_ = false;
+  }
+
+  void line(std::string_view text) {
+    if (result != mime_shape::ok) return;
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    if (text.size() >= 2 && text[0] == '-' && text[1] == '-' && delimiter(text.substr(2))) return;
+    if (!in_header_) return;
+    if (text.empty()) {
+      end_header();
+      return;
+    }
+    // A line that is not a field stays in the header until the blank line: should a parser take
+    // the fields after it as the header, their Content-Type is still seen (the count can only
+    // come out higher than the parser's, never lower).
+    header_line(text);
+  }
+
+  void start_in_header() { in_header_ = true; }
+
+ private:
+  void finish_field() {
+    if (!in_content_type_) return;
+    in_content_type_ = false;
+    const auto value = trim(unfold(content_type_));
+    const auto type = lower(trim(std::string_view(value).substr(0, value.find(';'))));
+    if (type.rfind("multipart/", 0) == 0) {
+      if (auto boundary = boundary_of(value); !boundary.empty()) declared_.push_back(std::move(boundary));
+    } else if (type == "message/rfc822" || type == "message/global" || type == "message/news") {
+      message_ = true;
+    }
+  }
+
+  void push(std::string boundary) {
+    open_.push_back(std::move(boundary));
+    if (open_.size() > max_mime_depth) result = mime_shape::too_deep;
+  }
+
+  // `rest` is a line after its leading "--": a delimiter of an open multipart or not.
+  bool delimiter(std::string_view rest) {
+    for (auto level = open_.size(); level-- > 0;) {
+      const auto& boundary = open_[level];
+      if (boundary.empty() || rest.substr(0, boundary.size()) != boundary) continue;
+      in_content_type_ = false;
+      declared_.clear();
+      message_ = false;
+      if (rest.substr(boundary.size(), 2) == "--") {  // the close delimiter
+        open_.resize(level);
+        in_header_ = false;
+        return true;
+      }
+      open_.resize(level + 1);
+      in_header_ = true;
+      if (++parts_ > max_mime_parts) result = mime_shape::too_many_parts;
+      return true;
+    }
+    return false;
+  }
+
+  std::vector<std::string> open_;
+  std::size_t parts_ = 0;
+  std::size_t header_fields_ = 0;
+  bool in_header_ = true;
+  bool in_content_type_ = false;
+  std::string content_type_;
+  std::vector<std::string> declared_;  // boundaries of the entity whose header is being read
+  bool message_ = false;               // that entity is message/rfc822
+};
+
 }  // namespace
 
 std::string decode_header_text(std::string_view raw) {
@@ -337,6 +492,39 @@ std::string decode_header_text(std::string_view raw) {
     out += s.text;
   }
   return trim(out);
+}
+
+mime_shape check_mime_shape(std::string_view entity, std::string_view content_type) {
+  shape_scanner scan;
+  if (!content_type.empty()) {
+    std::string field = "Content-Type: ";
+    field.append(content_type);
+    scan.header_line(field);
+    scan.end_header();
+  }
+  while (!entity.empty() && scan.result == mime_shape::ok) {
+    const auto newline = entity.find('\n');
+    scan.line(entity.substr(0, newline));
+    if (newline == std::string_view::npos) break;
+    entity.remove_prefix(newline + 1);
+  }
+  return scan.result;
+}
+
+std::pair<std::string, std::string> describe(mime_shape shape) {
+  switch (shape) {
+    case mime_shape::ok:
+      return {};
+    case mime_shape::too_many_parts:
+      return {"too_many_mime_parts", fmt::format("the message has more than {} MIME parts", max_mime_parts)};
+    case mime_shape::too_deep:
+      return {"mime_nesting_too_deep",
+              fmt::format("the message nests multiparts or attached messages more than {} levels deep", max_mime_depth)};
+    case mime_shape::too_many_header_fields:
+      return {"too_many_header_fields",
+              fmt::format("the message and its parts have more than {} header fields", max_mime_header_fields)};
+  }
+  return {};
 }
 
 std::string ensure_utf8(std::string_view text) {
@@ -396,6 +584,24 @@ std::vector<std::string> parse_addresses(std::string_view header_value) {
   return out;
 }
 
+std::size_t count_mailboxes(std::string_view header_value) {
+  init_gmime();
+  if (header_value.empty()) return 0;
+  const auto text = rejoin_encoded_words(header_value);
+  ref<InternetAddressList> list(internet_address_list_parse(parser_options(), text.c_str()));
+  if (!list) return 0;
+  std::size_t count = 0;
+  for (int i = 0; i < internet_address_list_length(list.get()); ++i) {
+    auto* address = internet_address_list_get_address(list.get(), i);
+    if (INTERNET_ADDRESS_IS_GROUP(address))
+      count += static_cast<std::size_t>(
+          internet_address_list_length(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(address))));
+    else
+      ++count;
+  }
+  return count;
+}
+
 std::pair<std::string, std::string> parse_mailbox(std::string_view header_value) {
   init_gmime();
   if (header_value.empty()) return {};
@@ -420,6 +626,7 @@ bool is_automatic(std::string_view auto_submitted, std::string_view precedence, 
 
 std::optional<inbound_email> parse_rfc822(std::string_view raw) {
   init_gmime();
+  if (check_mime_shape(raw) != mime_shape::ok) return std::nullopt;
   auto stream = memory_stream(raw);
   ref<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
   g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
@@ -451,6 +658,7 @@ std::optional<inbound_email> parse_rfc822(std::string_view raw) {
   for (const auto& [name, value] : out.headers)
     if (g_ascii_strcasecmp(name.c_str(), "From") == 0) {
       std::tie(out.from_address, out.from_name) = parse_mailbox(value);
+      out.from_count = count_mailboxes(value);
       break;
     }
   distinct_addresses recipients(out.recipients);
@@ -463,6 +671,10 @@ std::optional<inbound_email> parse_rfc822(std::string_view raw) {
       out.text = std::move(*text);
     else if (auto html = find_text(body, "html"))
       out.text = std::move(*html);
+    else
+      out.text_found = false;
+  } else {
+    out.text_found = false;
   }
   return out;
 }
@@ -470,6 +682,7 @@ std::optional<inbound_email> parse_rfc822(std::string_view raw) {
 std::optional<std::vector<std::pair<std::string, std::string>>> parse_form_data(std::string_view content_type,
                                                                                 std::string_view body) {
   init_gmime();
+  if (check_mime_shape(body, content_type) != mime_shape::ok) return std::nullopt;
   std::string entity = "Content-Type: ";
   entity.append(content_type).append("\r\n\r\n").append(body);
   auto stream = memory_stream(entity);

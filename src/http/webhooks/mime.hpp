@@ -20,6 +20,28 @@ namespace switchboard::http::webhooks {
 // 200,000 people must not cost more than one addressed to a thousand.
 constexpr std::size_t max_recipients = 1000;
 
+// MIME shape limits, checked by a linear scan of the bytes before GMime builds its tree (GMime
+// allocates an object per part and per header field and recurses per level, so 37 MB of tiny
+// parts took 2.8 GB and 30 s). Real mail stays far below them: a reply with a long quoted thread
+// and a dozen attachments has a few dozen parts, three or four levels and a hundred header fields.
+constexpr std::size_t max_mime_parts = 1000;          // body parts of every multipart, at every level
+constexpr std::size_t max_mime_depth = 20;            // nested multiparts and message/rfc822 parts
+constexpr std::size_t max_mime_header_fields = 10000;  // header fields of the message and all its parts
+
+enum class mime_shape { ok, too_many_parts, too_deep, too_many_header_fields };
+
+// Whether `entity` (a whole RFC 5322 message, or a body whose Content-Type is given apart as
+// `content_type`, as with multipart/form-data) stays within the limits above. It reads each line
+// once: header fields (unfolded, RFC 5322 §2.2.3), each multipart's boundary parameter (RFC 2046
+// §5.1.1), delimiter lines of every open boundary (an outer delimiter closes the inner
+// multiparts, as GMime does) and message/rfc822 bodies, whose header starts a level. Cost: one
+// pass, at most max_mime_depth comparisons per line that starts with "--".
+mime_shape check_mime_shape(std::string_view entity, std::string_view content_type = {});
+
+// The error code and message for a refused shape (code: too_many_mime_parts,
+// mime_nesting_too_deep, too_many_header_fields); empty for ok.
+std::pair<std::string, std::string> describe(mime_shape shape);
+
 struct inbound_email {
   std::string message_id;               // without angle brackets; empty when the message had none
   std::vector<std::string> in_reply_to;  // Message-IDs without angle brackets
@@ -29,6 +51,12 @@ struct inbound_email {
   std::vector<std::string> recipients;  // lower case, distinct, at most max_recipients; the envelope recipient first when known
   std::string subject;                  // UTF-8, every encoded word decoded (decode_header_text), any length
   std::string text;                     // UTF-8: the reply text when the provider stripped it, else the body
+  // False when a parsed message had no text/plain or text/html part outside its attachments
+  // (`text` is then empty): the request is filed with a note saying so, never silently empty.
+  bool text_found = true;
+  // The number of mailboxes in From (RFC 5322 §3.6.2 allows several only with a Sender field).
+  // More than one makes the sender unauthenticated: a verdict is about one domain.
+  std::size_t from_count = 1;
   bool automatic = false;               // an auto-reply, bounce or bulk mail: never recorded
   // The header fields that carry SPF/DKIM/DMARC verdicts (sender_auth.hpp: Authentication-Results,
   // Received-SPF, DKIM-Signature, Return-Path, X-Spam-Tests, X-Mailgun-*) and From, top first,
@@ -46,7 +74,8 @@ struct inbound_email {
 // written. Plain text that is not UTF-8 is read as Windows-1252.
 std::string decode_header_text(std::string_view raw);
 
-// Parses a raw RFC 5322 message; nullopt when it is not one (no header at all).
+// Parses a raw RFC 5322 message; nullopt when it is not one (no header at all) or when its shape
+// is over the limits (check_mime_shape first to tell which).
 std::optional<inbound_email> parse_rfc822(std::string_view raw);
 
 // Message-IDs in an In-Reply-To or References header, without angle brackets, in order.
@@ -54,6 +83,9 @@ std::vector<std::string> parse_message_ids(std::string_view header);
 
 // The first mailbox of an address header ("Name <addr>"): lower-case address and name.
 std::pair<std::string, std::string> parse_mailbox(std::string_view header);
+
+// How many mailboxes an address header names (group members count one each).
+std::size_t count_mailboxes(std::string_view header);
 
 // The distinct addresses of an address header, lower case, in order, at most max_recipients.
 std::vector<std::string> parse_addresses(std::string_view header);
@@ -63,7 +95,7 @@ std::vector<std::string> parse_addresses(std::string_view header);
 bool is_automatic(std::string_view auto_submitted, std::string_view precedence, std::string_view x_autoreply);
 
 // The fields of a multipart/form-data body, in order (name, decoded content); nullopt when it
-// does not parse as one.
+// does not parse as one or its shape is over the limits (check_mime_shape first to tell which).
 std::optional<std::vector<std::pair<std::string, std::string>>> parse_form_data(std::string_view content_type,
                                                                                 std::string_view body);
 

@@ -154,7 +154,7 @@ std::string reply_text(const slack_message& m) {
   return m.text + "\n\n" + files_line(m.files);
 }
 
-asio::awaitable<response> on_message(context& ctx, slack_message m) {
+asio::awaitable<response> on_message(context& ctx, slack_message m, std::shared_ptr<commit_gate> gate) {
   const auto now = ctx.api.clock();
   const auto message_key = fmt::format("{}:{}:{}", m.team, m.channel, m.ts);
   std::string outcome = "ignored";
@@ -240,13 +240,13 @@ asio::awaitable<response> on_message(context& ctx, slack_message m) {
     store::link_receipt(db, "slack_event", m.event_id, *id);
     store::add_participant(db, *id, "slack:" + m.user);
     changes.push_back(std::move(created));
-  });
+  }, gate);
   if (ctx.api.changed)
     for (const auto& change : changes) ctx.api.changed(change);
   co_return outcome_response(outcome, id, reason);
 }
 
-asio::awaitable<response> on_event(context& ctx, const request& req, const route_match&) {
+asio::awaitable<response> on_event(context& ctx, const request& req, const route_match& match) {
   if (auto refused = refuse_unsigned(ctx, req)) co_return std::move(*refused);
   auto parsed = parse_json_body(req.body());
   auto* document = std::get_if<json::value>(&parsed);
@@ -294,7 +294,7 @@ asio::awaitable<response> on_event(context& ctx, const request& req, const route
   if ((event_type != "message" && event_type != "app_mention") || from_bot || m.channel.empty() || m.ts.empty() ||
       (m.text.empty() && m.files.empty()))
     co_return outcome_response("ignored", std::nullopt);
-  co_return co_await on_message(ctx, std::move(m));
+  co_return co_await on_message(ctx, std::move(m), match.gate);
 }
 
 response ephemeral(std::string text) {
@@ -318,7 +318,7 @@ std::string first_deadline(const model::request& r) {
                      first->policy);
 }
 
-asio::awaitable<response> on_command(context& ctx, const request& req, const route_match&) {
+asio::awaitable<response> on_command(context& ctx, const request& req, const route_match& match) {
   if (auto refused = refuse_unsigned(ctx, req)) co_return std::move(*refused);
   const auto fields = parse_form_urlencoded(req.body());
   if (!fields) co_return error_response(status::bad_request, "malformed_form", "the body is not form-encoded");
@@ -376,7 +376,7 @@ asio::awaitable<response> on_command(context& ctx, const request& req, const rou
     created = store::record_new_request(db, ctx.api.policy, command, now);
     store::link_receipt(db, "slack_command", receipt, created.request.id);
     store::add_participant(db, created.request.id, "slack:" + user);
-  });
+  }, match.gate);
   if (duplicate)
     co_return ephemeral(duplicate_of ? fmt::format("Already filed as request #{}.", *duplicate_of)
                                      : std::string("This command was already received."));
