@@ -255,7 +255,8 @@ TEST_SUITE("integration::sla") {
     // The customer replies: running again, and still breached.
     const auto replied = client.post_json(path + "/events", R"({"type":"customer_reply","message":"Here they are"})");
     REQUIRE(replied.status == 200);
-    const auto& resumed = clock_of(json::parse(replied.body).as_object(), "resolution");
+    const auto after_reply = json::parse(replied.body).as_object();
+    const auto& resumed = clock_of(after_reply, "resolution");
     CHECK(resumed.at("state").as_string() == "breached");
     CHECK(resumed.at("breached").as_bool());
   }
