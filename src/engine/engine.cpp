@@ -18,9 +18,9 @@ namespace {
 
 constexpr std::array<std::string_view, 8> clock_event_types{
     "sla.started", "sla.paused", "sla.resumed", "sla.met", "sla.warning", "sla.breached", "sla.reopened", "sla.retimed"};
-constexpr std::array<std::string_view, 6> escalation_event_types{
+constexpr std::array<std::string_view, 7> escalation_event_types{
     "escalation.triggered", "escalation.notified", "escalation.skipped", "escalation.acknowledged",
-    "escalation.resolved", "escalation.brought_in"};
+    "escalation.resolved", "escalation.brought_in", "escalation.retimed"};
 
 template <typename List>
 bool listed(const List& list, std::string_view type) {
@@ -62,6 +62,7 @@ void fold_climb(model::request& state, const event& e, const json::object& chang
     }
     found->notifications.push_back(std::move(n));
   }
+  if (e.type != "escalation.retimed") found->climbed_at = e.at;  // a re-plan is not a climb
   found->next_level = change.at("next_level").to_number<std::size_t>();
   const auto& next = change.at("next_at");
   found->next_at = next.is_null() ? std::nullopt : model::parse_instant(next.as_string());
@@ -154,6 +155,24 @@ std::vector<event> retime(const policy& policy, const model::request& current, m
                           {"before", std::move(before)},
                           {"reason", "the calendars or SLA policies in the config changed since the clock was planned"}});
   }
+  // Open escalations follow the calendar as it is now too: the next level counted again from the
+  // trigger, a repeat from the last climb. A ladder or calendar that is gone keeps its plan.
+  for (const auto& escalation : current.escalations) {
+    if (escalation.state != model::escalation_state::open || !escalation.next_at) continue;
+    const auto ladder = policy.ladders.find(escalation.ladder);
+    if (ladder == policy.ladders.end() || !policy.sla.calendar_name(ladder->second.calendar)) continue;
+    const auto planned = escalation::plan(escalation, ladder->second, policy.sla.calendar(ladder->second.calendar));
+    if (planned == escalation.next_at) continue;
+    r.record("escalation.retimed", now, "system",
+             json::object{{"escalation", json::object{{"id", escalation.id},
+                                                      {"ladder", escalation.ladder},
+                                                      {"reason", escalation.reason},
+                                                      {"next_level", escalation.next_level},
+                                                      {"next_at", planned ? json::value(model::format_instant(*planned))
+                                                                          : json::value(nullptr)}}},
+                          {"before", json::object{{"next_at", model::format_instant(*escalation.next_at)}}},
+                          {"why", "the calendars or ladders in the config changed since the escalation was planned"}});
+  }
   return r.take();
 }
 
@@ -194,7 +213,7 @@ void apply(model::request& state, const event& e) {
         state.clocks, std::move(clock), [metric](const model::sla_clock& c) { return c.metric == metric; });
   } else if (listed(escalation_event_types, e.type)) {
     const auto& summary = data.at("escalation").as_object();
-    if (e.type == "escalation.notified" || e.type == "escalation.skipped") {
+    if (e.type == "escalation.notified" || e.type == "escalation.skipped" || e.type == "escalation.retimed") {
       if (summary.contains("notifications"))
         fold_whole_escalation(state, summary);  // written before notified events carried only the change
       else

@@ -191,7 +191,10 @@ std::vector<event> open_capacity_escalation(const policy& policy, const model::r
 // After a restart with a changed config: one `sla.retimed` event at `now` for each open clock
 // of `current` that sla::retime changes (see there: renames, the policy's target now, deadline
 // and warning instants recomputed on the calendar as it is now), carrying the clock after and
-// what it was before. Empty when nothing changed. Throws std::out_of_range when a clock's
+// what it was before; and one `escalation.retimed` at `now` for each open escalation whose next
+// level or repeat escalation::plan now puts elsewhere ({"escalation": {"id", "ladder", "reason",
+// "next_level", "next_at"}, "before": {"next_at"}, "why"}; an instant now in the past is climbed
+// at that instant). Empty when nothing changed. Throws std::out_of_range when a clock's
 // calendar or policy is gone (check sla::missing_names first).
 std::vector<event> retime(const policy& policy, const model::request& current, model::instant now);
 
@@ -199,7 +202,7 @@ std::vector<event> retime(const policy& policy, const model::request& current, m
 std::optional<model::instant> next_due(const model::request& current);
 
 // Folds one event into the read model of its request. Escalation events come in two shapes:
-// escalation.notified and escalation.skipped carry only the change ({"escalation": {"id",
+// escalation.notified, escalation.skipped and escalation.retimed carry only the change ({"escalation": {"id",
 // "ladder", "reason", "next_level", "next_at"}, "level", "notified", "why"}; the instant is the
 // event's), the other escalation events the whole escalation; notified events written before
 // that change (a whole escalation with a "notifications" array) are still read.

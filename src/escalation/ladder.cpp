@@ -182,14 +182,22 @@ std::optional<model::notification> climb(model::escalation& escalation, const la
     }
   }
   if (sent) escalation.notifications.push_back(*sent);
-
-  if (escalation.next_level < ladder.levels.size())
-    escalation.next_at = due_at(escalation.next_level);
-  else if (ladder.repeat_every.count() > 0 && !escalation.notifications.empty())
-    escalation.next_at = calendar.add(now, ladder.repeat_every);
-  else
-    escalation.next_at.reset();  // nothing left to notify, or nobody to repeat to
+  escalation.climbed_at = now;
+  escalation.next_at = plan(escalation, ladder, calendar);
   return sent;
+}
+
+std::optional<model::instant> plan(const model::escalation& escalation, const ladder& ladder,
+                                   const calendar::business_calendar& calendar) {
+  if (escalation.state != model::escalation_state::open) return std::nullopt;
+  if (escalation.next_level < ladder.levels.size())
+    return level_due(calendar, escalation.triggered_at, ladder.levels[escalation.next_level].after);
+  if (ladder.repeat_every.count() <= 0 || escalation.notifications.empty())
+    return std::nullopt;  // nothing left to notify, or nobody to repeat to
+  // From the last climb: the previous notification, or the last level's instant when it was
+  // skipped. Escalations stored before climbed_at existed fall back to the last notification.
+  const auto from = escalation.climbed_at.value_or(escalation.notifications.back().at);
+  return calendar.add(from, ladder.repeat_every);
 }
 
 }  // namespace switchboard::escalation

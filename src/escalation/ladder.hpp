@@ -71,11 +71,18 @@ model::instant level_due(const calendar::business_calendar& calendar, model::ins
 model::escalation open(const ladder& ladder, const calendar::business_calendar& calendar, std::string id,
                        std::string reason, model::instant at);
 
+// When `escalation` (open) next climbs on `calendar`: the next level's level_due from its
+// trigger, or, past the last level, repeat_every of business time after its last climb
+// (climbed_at: the previous notification, or the last level's instant when that was skipped)
+// while someone was notified; nullopt when nothing is left. climb plans with it, and a restart
+// with a changed calendar re-plans open escalations with it (engine::retime).
+std::optional<model::instant> plan(const model::escalation& escalation, const ladder& ladder,
+                                   const calendar::business_calendar& calendar);
+
 // Climbs at `escalation.next_at`: passes every level due then, skipping silently those whose
 // `when` fails, and notifies the first whose condition holds (or, past the last level, repeats
-// the last notification). Appends the notification to `escalation.notifications` and plans
-// `next_at`: the next level's level_due, else now + repeat_every in business time while someone
-// was notified, else none. Returns the notification, or nullopt when every level due then was
+// the last notification). Appends the notification to `escalation.notifications`, sets
+// climbed_at to now and plans `next_at` (see plan). Returns the notification, or nullopt when every level due then was
 // skipped (the escalation has still moved on).
 std::optional<model::notification> climb(model::escalation& escalation, const ladder& ladder,
                                          const calendar::business_calendar& calendar, bool engineering_engaged);

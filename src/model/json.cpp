@@ -197,7 +197,7 @@ json::object to_json(const escalation& value) {
   }
   json::array related;
   for (auto id : value.related) related.emplace_back(id);
-  return {{"id", value.id},
+  json::object out{{"id", value.id},
           {"ladder", value.ladder},
           {"reason", value.reason},
           {"state", to_string(value.state)},
@@ -208,6 +208,9 @@ json::object to_json(const escalation& value) {
           {"closed_by", optional_string(value.closed_by)},
           {"related", std::move(related)},
           {"team", value.team ? json::value(to_string(*value.team)) : nullptr}};
+  // Only once it has climbed, so escalations stored before the field read and compare the same.
+  if (value.climbed_at) out["climbed_at"] = format_instant(*value.climbed_at);
+  return out;
 }
 
 json::object to_json(const handoff_context& value) {
@@ -381,6 +384,8 @@ escalation escalation_from_json(const json::value& json) {
     out.next_level = object.at("next_level").to_number<std::size_t>();
     if (const auto& next = object.at("next_at"); !next.is_null())
       out.next_at = required(parse_instant(next.as_string()), "next_at");
+    if (const auto* climbed = object.if_contains("climbed_at"); climbed && !climbed->is_null())
+      out.climbed_at = required(parse_instant(climbed->as_string()), "climbed_at");
     for (const auto& item : object.at("notifications").as_array()) {
       const auto& n = item.as_object();
       notification parsed{n.at("level").to_number<int>(), {}, required(parse_instant(string_at(n, "at")), "at"),

@@ -148,6 +148,8 @@ struct escalation {
   instant triggered_at{};
   std::size_t next_level = 0;   // index of the next ladder level to notify
   std::optional<instant> next_at;  // when the next notification is due; none once stopped
+  // When the ladder last climbed (a level notified or skipped, or a repeat): repeats count from it.
+  std::optional<instant> climbed_at;
   std::vector<notification> notifications;
   std::string closed_by;  // who acknowledged or resolved it, "role:person"
   std::vector<request_id> related;  // capacity: the team's open requests by time to breach

@@ -19,7 +19,7 @@ void check_open_clocks(SQLite::Database& db, const engine::policy& policy) {
 
 std::size_t retime_open_clocks(SQLite::Database& db, const engine::policy& policy, model::instant now) {
   std::size_t retimed = 0;
-  for (auto& request : requests_with_open_clocks(db, std::nullopt)) {
+  for (auto& request : requests_with_open_plans(db)) {
     auto events = engine::retime(policy, request, now);
     if (events.empty()) continue;
     retimed += events.size();

@@ -1,13 +1,19 @@
-// A property test of SLA clocks through the engine: random calendars, random policies and
-// random sequences of actions (file, respond, pend, customer reply, resolve, reopen), with
-// restarts in between that change the calendar (holidays, shifts, a rename) and the targets.
-// Every warning and breach must be recorded exactly once at the instant an independent oracle
-// computes, carrying the business time used then, and every open clock's planned deadline and
-// warning instant must match the oracle's after every step.
+// A property test of SLA clocks and escalation ladders through the engine: random calendars,
+// random policies, random ladders and random sequences of actions (file, respond, pend, customer
+// reply, resolve, reopen, engage Engineering, a team going over capacity), with restarts in
+// between that change the calendar (holidays, shifts, a rename) and the targets. Every warning
+// and breach must be recorded exactly once at the instant an independent oracle computes,
+// carrying the business time used then; every ladder level must notify exactly once at the
+// oracle's instant (skipped levels never), repeats included, until acknowledged; and every open
+// clock's and escalation's planned instants must match the oracle's after every step.
 //
-// The oracle shares no arithmetic with src/calendar or src/sla: it builds each calendar's UTC
-// intervals itself, day by day, from the local shift times (through the tz database directly),
-// and counts business time by walking those intervals.
+// The oracle shares no arithmetic with src/calendar, src/sla or src/escalation: it builds each
+// calendar's UTC intervals itself, day by day, from the local shift times (through the tz
+// database directly), counts business time by walking those intervals, and times ladder levels
+// by the README's words ("Escalation ladders": 0s is the trigger instant; more is that much
+// business time since the trigger, counted from the next opening outside business hours; repeats
+// that much after the last climb; a level whose `when` fails is skipped silently; a changed
+// calendar re-plans what is still to come).
 #include "engine/engine.hpp"
 
 #include "model/json.hpp"
@@ -23,6 +29,8 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
+#include <tuple>
 
 using namespace switchboard;
 using namespace std::chrono;
@@ -168,7 +176,48 @@ std::vector<year_month_day> random_holidays(std::mt19937& random, sys_days from,
   return holidays;
 }
 
+// A random ladder: one to four levels, at once or later (sometimes several at one instant), each
+// maybe conditional on Engineering being engaged, maybe repeating.
+escalation::ladder random_ladder(std::mt19937& random, std::string_view name) {
+  static const std::vector<model::role> roles{model::role::head_of_cs, model::role::vp_technical_success,
+                                              model::role::vp_sales, model::role::head_of_engineering};
+  static const std::vector<escalation::condition> conditions{
+      escalation::condition::always, escalation::condition::engineering_engaged,
+      escalation::condition::engineering_not_engaged};
+  escalation::ladder ladder;
+  ladder.name = std::string(name);
+  seconds after{0};
+  for (int i = 0, n = 1 + static_cast<int>(random() % 4); i < n; ++i) {
+    if (i > 0 || random() % 2 == 0) {
+      switch (random() % 4) {
+        case 0: break;  // the same instant as the level before
+        case 1: after += seconds{1 + random() % 600}; break;
+        default: after += seconds{900 * (1 + random() % 48)};
+      }
+    }
+    escalation::level level;
+    level.after = after;
+    level.notify.push_back(roles[random() % roles.size()]);
+    if (random() % 3 == 0) level.notify.push_back(roles[random() % roles.size()]);
+    level.when = random() % 2 == 0 ? escalation::condition::always : conditions[random() % conditions.size()];
+    ladder.levels.push_back(std::move(level));
+  }
+  if (random() % 3 != 0) ladder.repeat_every = seconds{random() % 4 == 0 ? 1800 + random() % 3600 : 3600 * (1 + random() % 16)};
+  if (name == escalation::capacity) ladder.thresholds[model::team::se] = 1;
+  return ladder;
+}
+
+std::string describe(const escalation::ladder& ladder) {
+  auto out = fmt::format(" {}:", ladder.name);
+  for (const auto& level : ladder.levels) {
+    out += fmt::format(" {}s/{}", level.after.count(), static_cast<int>(level.when));
+    for (auto role : level.notify) out += fmt::format("/{}", model::to_string(role));
+  }
+  return out + fmt::format(" repeat {}s", ladder.repeat_every.count());
+}
+
 struct version {
+  std::vector<escalation::ladder> ladders;  // on the version's calendar, whatever its name
   calendar::calendar_spec spec;
   std::map<model::sla_metric, std::pair<seconds, std::int64_t>> targets;  // target, warning millionths
   std::vector<std::string> replaced;                                      // older calendar names
@@ -177,6 +226,7 @@ struct version {
 version first_version(std::mt19937& random, sys_days from) {
   version v;
   v.spec = {"cal", zones[random() % zones.size()], random_shifts(random), random_holidays(random, from, random() % 3)};
+  v.ladders = {random_ladder(random, escalation::sla_breach), random_ladder(random, escalation::capacity)};
   return v;
 }
 
@@ -209,13 +259,18 @@ version changed(std::mt19937& random, const version& old, sys_days now, int numb
 
 engine::policy policy_of(const version& v) {
   auto policy = testing::shipped_policy();
-  policy.ladders.clear();  // ladders are escalation's; here only the clocks
+  policy.ladders.clear();
+  for (auto ladder : v.ladders) {
+    ladder.calendar = v.spec.name;
+    policy.ladders.emplace(ladder.name, std::move(ladder));
+  }
   sla::policy_set set;
   set.calendars.emplace(v.spec.name, calendar::business_calendar::make(v.spec));
   for (const auto& old : v.replaced) set.calendar_renames.emplace(old, v.spec.name);
   sla::policy p;
   p.name = "random";
   p.calendar = v.spec.name;
+  p.kinds = {model::request_kind::troubleshooting};  // not the engineering interrupts SE opens
   for (const auto& [metric, target] : v.targets)
     p.metrics.push_back({metric, target.first, target.second, {model::request_status::pending_customer}});
   set.policies.push_back(std::move(p));
@@ -268,6 +323,53 @@ struct oracle_clock {
 
 struct oracle_request {
   std::map<model::sla_metric, oracle_clock> clocks;
+  bool engineering_engaged = false;
+};
+
+// Which escalation: the request, the ladder and the trigger instant. Two escalations with the
+// same key (two clocks breaching at one instant) are interchangeable: they are compared as a
+// multiset, and acknowledged at the same instant.
+using escalation_key = std::tuple<model::request_id, std::string, std::int64_t>;
+
+// One escalation as the README describes the ladders, on the calendar in force.
+struct oracle_escalation {
+  escalation_key key;
+  const escalation::ladder* ladder = nullptr;
+  instant trigger{};
+  instant acknowledged{};  // the driver acknowledges it then
+  std::size_t next_level = 0;
+  std::optional<instant> climbed;  // the last level passed or repeat sent
+  bool open = true;
+  std::optional<std::pair<int, std::string>> last;  // level and roles of the last notification
+  std::vector<std::string> notified;                // "instant level roles", in order
+
+  std::optional<instant> next(const oracle_calendar& calendar) const {
+    if (!open) return std::nullopt;
+    if (next_level < ladder->levels.size()) {
+      const auto after = ladder->levels[next_level].after;
+      // "at once: the trigger instant itself"; otherwise business time since the trigger.
+      return after == 0s ? trigger : calendar.add(trigger, after);
+    }
+    if (ladder->repeat_every > 0s && last) return calendar.add(*climbed, ladder->repeat_every);
+    return std::nullopt;
+  }
+
+  void fire(instant now, const oracle_calendar& calendar, bool engaged) {
+    for (auto at = next(calendar); at && *at <= now && *at <= acknowledged; at = next(calendar)) {
+      climbed = *at;
+      if (next_level < ladder->levels.size()) {
+        const auto& level = ladder->levels[next_level++];
+        const bool holds = level.when == escalation::condition::always ||
+                           (level.when == escalation::condition::engineering_engaged) == engaged;
+        if (!holds) continue;  // skipped silently
+        std::string roles;
+        for (auto role : level.notify) roles += fmt::format("{},", model::to_string(role));
+        last = std::pair{static_cast<int>(next_level), roles};
+      }
+      notified.push_back(fmt::format("{} {} {}", model::format_instant(*at), last->first, last->second));
+    }
+    if (acknowledged <= now) open = false;
+  }
 };
 
 std::string name_of(model::sla_metric metric) { return std::string(model::to_string(metric)); }
@@ -276,7 +378,7 @@ std::string name_of(model::sla_metric metric) { return std::string(model::to_str
 
 class scenario {
  public:
-  explicit scenario(unsigned seed) : random_(seed) {}
+  explicit scenario(unsigned seed) : seed_(seed), random_(seed) {}
 
   void run() {
     const sys_days start = sys_days{2026y / January / 1} + days{static_cast<int>(random_() % 365)};
@@ -319,13 +421,18 @@ class scenario {
         current = changed(random_, current, floor<days>(when), ++version_number);
         restart(when, current, end);
       }
+      // What the step made due by now (a level at the trigger instant, an instant a restart put
+      // in the past), as the scheduler would at once.
+      run_until(when);
       compare_plans(when);
     }
     run_until(instant{start} + days{300});
     compare_firings();
+    compare_notifications();
   }
 
   int firings() const { return firings_; }
+  int notifications() const { return notifications_; }
 
  private:
   void set_version(const version& v, sys_days from, sys_days to) {
@@ -338,14 +445,18 @@ class scenario {
     for (const auto& h : v.spec.holidays) description_ += " " + model::format_instant(instant{sys_days{h}}).substr(0, 10);
     for (const auto& [metric, target] : v.targets)
       description_ += fmt::format(" {}={}s@{}", name_of(metric), target.first.count(), target.second);
+    if (description_.find(" sla_breach:") == std::string::npos)
+      for (const auto& ladder : v.ladders) description_ += describe(ladder);
     policy_ = std::make_unique<engine::policy>(policy_of(v));
     calendar_ = std::make_unique<oracle_calendar>(v.spec, from, to);
+    for (const auto& ladder : v.ladders) ladders_[ladder.name] = ladder;
     targets_ = v.targets;
   }
 
-  void keep(model::request& state, const std::vector<engine::event>& events) {
+  // Each event folds into its own request: an action may open a linked one.
+  void keep(const std::vector<engine::event>& events) {
     for (const auto& e : events) {
-      engine::apply(state, e);
+      engine::apply(requests_[e.request], e);
       events_.push_back(e);
     }
   }
@@ -354,7 +465,7 @@ class scenario {
     const auto id = static_cast<model::request_id>(requests_.size() + 1);
     ids_[index] = id;
     auto input = testing::make_input(model::request_kind::troubleshooting, "acme", model::customer_stage::production);
-    keep(requests_[id], engine::decide(*policy_, {input, model::actor{"dana", model::role::ce}}, id, now));
+    keep(engine::decide(*policy_, {input, model::actor{"dana", model::role::ce}}, id, now));
     auto& o = oracle_[id];
     for (const auto& [metric, target] : targets_)
       if (metric != model::sla_metric::next_response) start(o.clocks[metric], metric, now);
@@ -370,13 +481,21 @@ class scenario {
   void act(instant now, int index) {
     using engine::action_kind;
     static const std::vector<action_kind> kinds{action_kind::respond, action_kind::pend, action_kind::customer_reply,
-                                                action_kind::resolve, action_kind::reopen};
-    const auto kind = kinds[random_() % kinds.size()];
+                                                action_kind::resolve, action_kind::reopen, action_kind::engage_engineering};
     const auto id = ids_[index];
-    auto decided = engine::decide(*policy_, requests_.at(id), {kind, {}, model::actor{"sam", model::role::se}}, now,
+    if (random_() % 7 == 0) {
+      // The team went over capacity with this request (the store's count; the engine decides).
+      over_capacity(now, id);
+      return;
+    }
+    const auto kind = kinds[random_() % kinds.size()];
+    boost::json::object fields;
+    if (kind == action_kind::engage_engineering) fields["message"] = "zoekt panics on startup";
+    auto decided = engine::decide(*policy_, requests_.at(id), {kind, fields, model::actor{"sam", model::role::se}}, now,
                                   static_cast<model::request_id>(requests_.size() + 1));
     if (std::holds_alternative<engine::refusal>(decided)) return;  // an invalid transition changes nothing
-    keep(requests_.at(id), std::get<std::vector<engine::event>>(decided));
+    keep(std::get<std::vector<engine::event>>(decided));
+    if (kind == action_kind::engage_engineering) oracle_.at(id).engineering_engaged = true;
     // The oracle's side of the same action, as the README describes the clocks.
     auto& clocks = oracle_.at(id).clocks;
     auto complete = [&](model::sla_metric metric) {
@@ -429,7 +548,8 @@ class scenario {
     for (auto& [id, request] : requests_) {
       // What a restart keeps is what the store keeps: the request as JSON.
       request = model::request_from_json(model::to_json(request));
-      keep(request, engine::retime(*policy_, request, now));
+      keep(engine::retime(*policy_, request, now));
+      if (!oracle_.contains(id)) continue;  // an engineering interrupt: no clocks
       for (auto& [metric, clock] : oracle_.at(id).clocks) {
         if (clock.completed) continue;
         clock.target = targets_.at(metric).first;
@@ -438,22 +558,108 @@ class scenario {
     }
   }
 
-  // Both sides process everything due by `end`, each firing at its own instant.
+  void over_capacity(instant now, model::request_id id) {
+    const auto& request = requests_.at(id);
+    for (const auto& e : request.escalations)
+      if (e.ladder == escalation::capacity && e.state != model::escalation_state::resolved) return;
+    keep(engine::open_capacity_escalation(*policy_, request, {model::team::se, 1, 2, false}, {}, now));
+    open_oracle_escalation(id, escalation::capacity, now);
+  }
+
+  // When the driver acknowledges an escalation: a function of its key alone, often within the
+  // ladder's first hours, always within fifteen days, so repeats end.
+  instant acknowledged_at(const escalation_key& key) const {
+    std::uint64_t x = seed_ * 0x9E3779B97F4A7C15ULL ^ static_cast<std::uint64_t>(std::get<0>(key)) * 0xBF58476D1CE4E5B9ULL ^
+                      static_cast<std::uint64_t>(std::get<2>(key)) ^ std::get<1>(key).size() * 0x94D049BB133111EBULL;
+    x ^= x >> 31;
+    x *= 0xD6E8FEB86659FD93ULL;
+    x ^= x >> 32;
+    const auto span = x % 4 == 0 ? 4 * 3600 : x % 4 == 1 ? 15 * 24 * 3600 : 3 * 24 * 3600;
+    return instant{seconds{std::get<2>(key)}} + seconds{1 + static_cast<std::int64_t>((x >> 8) % span)};
+  }
+
+  static escalation_key key_of(const model::request& request, const model::escalation& e) {
+    return {request.id, e.ladder, e.triggered_at.time_since_epoch().count()};
+  }
+
+  void open_oracle_escalation(model::request_id id, std::string_view ladder, instant trigger) {
+    oracle_escalation e;
+    e.key = {id, std::string(ladder), trigger.time_since_epoch().count()};
+    e.ladder = &ladders_.at(std::string(ladder));
+    e.trigger = trigger;
+    e.acknowledged = acknowledged_at(e.key);
+    escalations_.push_back(std::move(e));
+  }
+
+  // The oracle's clocks, then its ladders, up to `end` (a breach starts the sla_breach ladder).
+  void oracle_fire(instant end) {
+    for (auto& [id, request] : oracle_)
+      for (auto& [metric, clock] : request.clocks) {
+        const auto before = clock.breaches.size();
+        clock.fire(end, *calendar_);
+        for (auto i = before; i < clock.breaches.size(); ++i)
+          open_oracle_escalation(id, escalation::sla_breach, clock.breaches[i].first);
+      }
+    for (auto& e : escalations_) e.fire(end, *calendar_, oracle_.at(std::get<0>(e.key)).engineering_engaged);
+  }
+
+  // Both sides process everything due by `end`, each firing at its own instant; the driver
+  // acknowledges each escalation at its instant, as a person on the ladder would.
   void run_until(instant end) {
     for (;;) {
       std::optional<std::pair<instant, model::request_id>> next;
       for (const auto& [id, request] : requests_)
         if (auto due = engine::next_due(request); due && *due <= end && (!next || *due < next->first))
           next = std::pair{*due, id};
+      std::optional<std::tuple<instant, model::request_id, std::string>> ack;
+      for (const auto& [id, request] : requests_)
+        for (const auto& e : request.escalations)
+          if (const auto at = acknowledged_at(key_of(request, e));
+              e.state == model::escalation_state::open && at <= end && (!ack || at < std::get<0>(*ack)))
+            ack = std::tuple{at, id, e.id};
+      if (ack && (!next || std::get<0>(*ack) <= next->first)) {
+        // decide() records what is due by then first, as it does for any action.
+        const auto at = std::get<0>(*ack);
+        const auto& request = requests_.at(std::get<1>(*ack));
+        const std::string escalation_id = std::get<2>(*ack);
+        const auto& ladder = policy_->ladders.at(std::find_if(request.escalations.begin(), request.escalations.end(),
+                                                              [&escalation_id](const model::escalation& e) {
+                                                                return e.id == escalation_id;
+                                                              })
+                                                     ->ladder);
+        boost::json::object fields;
+        fields["escalation"] = escalation_id;
+        fields["message"] = "on it";
+        auto decided = engine::decide(*policy_, request,
+                                      {engine::action_kind::acknowledge_escalation, std::move(fields),
+                                       model::actor{"val", ladder.roles().front()}},
+                                      at, static_cast<model::request_id>(requests_.size() + 1));
+        REQUIRE(std::holds_alternative<std::vector<engine::event>>(decided));
+        keep(std::get<std::vector<engine::event>>(decided));
+        continue;
+      }
       if (!next) break;
-      auto& request = requests_.at(next->second);
-      keep(request, engine::due(*policy_, request, next->first));
+      keep(engine::due(*policy_, requests_.at(next->second), next->first));
     }
-    for (auto& [id, request] : oracle_)
-      for (auto& [metric, clock] : request.clocks) clock.fire(end, *calendar_);
+    oracle_fire(end);
   }
 
   void compare_plans(instant now) {
+    std::map<escalation_key, std::multiset<std::string>> planned, expected;
+    for (const auto& [id, request] : requests_)
+      for (const auto& e : request.escalations)
+        planned[key_of(request, e)].insert(
+            e.state == model::escalation_state::open && e.next_at ? model::format_instant(*e.next_at) : "-");
+    for (const auto& e : escalations_) {
+      const auto at = e.next(*calendar_);
+      expected[e.key].insert(at ? model::format_instant(*at) : "-");
+    }
+    {
+      const auto when = model::format_instant(now);
+      CAPTURE(when);
+      CAPTURE(description_);
+      CHECK(planned == expected);
+    }
     for (const auto& [id, request] : requests_) {
       for (const auto& clock : request.clocks) {
         const auto request_id = id;
@@ -507,6 +713,33 @@ class scenario {
     }
   }
 
+  // Every escalation's notifications, as (instant, level, roles), against the oracle's; none
+  // names nobody.
+  void compare_notifications() {
+    std::map<std::string, std::vector<std::string>> by_id;
+    for (const auto& e : events_) {
+      if (e.type != "escalation.notified") continue;
+      std::string roles;
+      for (const auto& r : e.data.at("notified").as_array()) roles += std::string(r.as_string()) + ",";
+      CHECK(!roles.empty());
+      by_id[std::string(e.data.at("escalation").at("id").as_string())].push_back(
+          fmt::format("{} {} {}", model::format_instant(e.at), e.data.at("level").as_int64(), roles));
+    }
+    std::map<escalation_key, std::multiset<std::vector<std::string>>> recorded, expected;
+    for (const auto& [id, request] : requests_)
+      for (const auto& e : request.escalations) recorded[key_of(request, e)].insert(by_id[e.id]);
+    for (const auto& e : escalations_) {
+      expected[e.key].insert(e.notified);
+      notifications_ += static_cast<int>(e.notified.size());
+    }
+    CAPTURE(description_);
+    CHECK(recorded == expected);
+  }
+
+  unsigned seed_;
+  std::map<std::string, escalation::ladder> ladders_;
+  std::vector<oracle_escalation> escalations_;
+  int notifications_ = 0;
   std::mt19937 random_;
   std::unique_ptr<engine::policy> policy_;
   std::unique_ptr<oracle_calendar> calendar_;
@@ -522,8 +755,8 @@ class scenario {
 }  // namespace
 
 TEST_SUITE("engine::sla property") {
-  TEST_CASE("random calendars, actions and config changes: every clock instant equals the oracle's") {
-    int firings = 0;
+  TEST_CASE("random calendars, ladders, actions and config changes: every clock instant and ladder level equals the oracle's") {
+    int firings = 0, notifications = 0;
     // SEED=n runs only scenario n, to reproduce a failure (its description_ is logged).
     const unsigned only = std::getenv("SEED") ? static_cast<unsigned>(std::atoi(std::getenv("SEED"))) : 0;
     for (unsigned seed = 1; seed <= 150; ++seed) {
@@ -532,8 +765,11 @@ TEST_SUITE("engine::sla property") {
       scenario s(seed);
       s.run();
       firings += s.firings();
+      notifications += s.notifications();
     }
-    // The workload is meant to exercise warnings and breaches, not only met clocks.
+    // The workload is meant to exercise warnings, breaches and ladders, not only met clocks.
     CHECK(firings > 300);
+    if (only == 0) CHECK(notifications > 1000);
+    MESSAGE(fmt::format("{} warnings and breaches, {} notifications", firings, notifications));
   }
 }

@@ -55,6 +55,15 @@ class story {
   // Simulates a restart: the request comes back from its stored JSON form.
   void restart() { request_ = model::request_from_json(model::to_json(request_)); }
 
+  // A restart with a changed config at `now`: what start-up records (engine::retime), kept.
+  std::vector<engine::event> restart(const engine::policy& changed, model::instant now) {
+    restart();
+    policy_ = &changed;
+    auto events = engine::retime(changed, request_, now);
+    keep(events);
+    return events;
+  }
+
   // Every notification so far: (instant, roles).
   std::vector<std::pair<std::string, std::string>> notifications() const {
     std::vector<std::pair<std::string, std::string>> out;
@@ -378,6 +387,56 @@ TEST_SUITE("engine::escalation") {
     // time from the next opening: Monday 02:00 + 8 h.
     CHECK(events[1].at == at("2026-11-21T10:00:00-08:00"));
     CHECK(events[1].data.at("escalation").at("next_at") == "2026-11-23T18:00:00Z");
+  }
+
+  TEST_CASE("a restart with a holiday added re-plans an open escalation: its next level and its repeats") {
+    // The shipped policy with Monday 2026-11-23 a holiday on the support calendar.
+    auto changed = testing::shipped_policy();
+    using namespace std::chrono;
+    changed.sla.calendars.erase("support");
+    changed.sla.calendars.emplace(
+        "support", calendar::business_calendar::make(
+                       {"support",
+                        "America/Los_Angeles",
+                        {calendar::daily_shift(Monday, 2h, 18h), calendar::daily_shift(Tuesday, 2h, 18h),
+                         calendar::daily_shift(Wednesday, 2h, 18h), calendar::daily_shift(Thursday, 2h, 18h),
+                         calendar::daily_shift(Friday, 2h, 18h)},
+                        {2026y / November / 23, 2026y / November / 26, 2026y / November / 27}}));
+
+    // Breach Friday 16:00: Head of CS then, VP Technical Success Friday 18:00, VP Sales planned
+    // for Monday 04:00. Restarted on Saturday with Monday a holiday: VP Sales on Tuesday 04:00.
+    story level(trial_troubleshooting(), at("2026-11-20T15:00:00-08:00"));
+    level.run_until(at("2026-11-21T10:00:00-08:00"));
+    REQUIRE(level.notifications().size() == 2);
+    const auto retimed = level.restart(changed, at("2026-11-21T10:00:00-08:00"));
+    REQUIRE(retimed.size() == 1);
+    CHECK(retimed[0].type == "escalation.retimed");
+    CHECK(retimed[0].data.at("before").at("next_at").as_string() == "2026-11-23T12:00:00Z");
+    CHECK(retimed[0].data.at("escalation").at("next_at").as_string() == "2026-11-24T12:00:00Z");
+    CHECK(level.request().escalations[0].notifications.size() == 2);  // a re-plan notifies nobody
+    level.run_until(at("2026-11-24T09:00:00-08:00"));
+    CHECK(level.notifications() == std::vector<std::pair<std::string, std::string>>{
+                                       {"2026-11-21T00:00:00Z", "head_of_cs"},
+                                       {"2026-11-21T02:00:00Z", "vp_technical_success"},
+                                       {"2026-11-24T12:00:00Z", "vp_sales"},  // Tue 04:00
+                                       {"2026-11-24T16:00:00Z", "vp_sales"},  // Tue 08:00
+                                   });
+
+    // Restarted on Monday 05:00, after VP Sales was told at 04:00 and before the 08:00 repeat:
+    // the repeat counts 4 business hours from 04:00 on the calendar as it is now, Tuesday 06:00.
+    story repeat(trial_troubleshooting(), at("2026-11-20T15:00:00-08:00"));
+    repeat.run_until(at("2026-11-23T05:00:00-08:00"));
+    REQUIRE(repeat.notifications().size() == 3);
+    const auto replanned = repeat.restart(changed, at("2026-11-23T05:00:00-08:00"));
+    REQUIRE(replanned.size() == 1);
+    CHECK(replanned[0].data.at("before").at("next_at").as_string() == "2026-11-23T16:00:00Z");
+    CHECK(replanned[0].data.at("escalation").at("next_at").as_string() == "2026-11-24T14:00:00Z");
+    repeat.run_until(at("2026-11-24T07:00:00-08:00"));
+    CHECK(repeat.notifications().back() == std::pair<std::string, std::string>{"2026-11-24T14:00:00Z", "vp_sales"});
+    CHECK(repeat.notifications().size() == 4);
+
+    // The same config again changes nothing.
+    CHECK(engine::retime(changed, repeat.request(), at("2026-11-24T07:00:00-08:00")).empty());
   }
 
   TEST_CASE("at once is the trigger instant: a breach at Friday 18:00 reaches Head of CS then, the 2h level Monday 04:00") {

@@ -111,6 +111,71 @@ levels = [
     CHECK(request.at("escalations").at(0).at("notifications").as_array().size() == 2);
   }
 
+  TEST_CASE("a restart with a holiday added re-plans the next level, and the scheduler follows") {
+    // Business time is 10:00-10:01 and 12:00-12:01 UTC daily. The breach at 10:01:00 tells Head
+    // of CS then; VP Technical Success is planned 30 business seconds on, at 12:00:30. Restarted
+    // with that day a holiday, the level moves to the next day's 10:00:30.
+    testing::temp_dir dir;
+    auto config_with = [&](std::string_view holidays) {
+      return testing::config_on_always_calendar(dir, fmt::format(R"(
+[calendars.short]
+zone = "UTC"
+shifts = [
+  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "10:00", close = "10:01" }},
+  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "12:00", close = "12:01" }},
+]
+holidays = [{}]
+
+[[sla.policy]]
+name = "short"
+kinds = ["troubleshooting"]
+calendar = "short"
+metrics = [{{ metric = "first_response", target = "1m" }}]
+
+[[escalation.ladder]]
+name = "sla_breach"
+calendar = "short"
+levels = [
+  {{ after = "0s", notify = ["head_of_cs"] }},
+  {{ after = "30s", notify = ["vp_technical_success"] }},
+]
+)",
+                                                                 holidays));
+    };
+    const auto database = dir.file("switchboard.db");
+    std::int64_t id = 0;
+    {
+      testing::server_process server({config_with(""), database, {"--clock-start", "2026-11-20T09:59:00Z", "--clock-speed", "60"}});
+      auto ce = server.client(role::ce);
+      const auto filed = testing::json_of(ce.post_json("/v1/requests", std::string(troubleshooting)));
+      id = filed.at("id").as_int64();
+      REQUIRE(eventually([&] { return escalation_events(ce, id).size() >= 2; }));
+      const auto request = testing::json_of(ce.get(fmt::format("/v1/requests/{}", id)));
+      REQUIRE(request.at("escalations").at(0).at("next_at") == "2026-11-20T12:00:30Z");
+      server.kill();
+    }
+    testing::server_process server(
+        {config_with("\"2026-11-20\""), database, {"--clock-start", "2026-11-20T10:30:00Z", "--clock-speed", "20000"}});
+    auto ce = server.client(role::ce);
+    REQUIRE(eventually([&] { return escalation_events(ce, id).size() >= 4; }));
+    auto events = escalation_events(ce, id);
+    REQUIRE(events.size() == 4);
+    CHECK(std::get<0>(events[2]) == "escalation.retimed");
+    CHECK(std::get<2>(events[2]) >= "2026-11-20T10:30:00Z");
+    events.erase(events.begin() + 2);
+    CHECK(events == std::vector<std::tuple<std::string, std::string, std::string>>{
+                        {"escalation.triggered", "", "2026-11-20T10:01:00Z"},
+                        {"escalation.notified", "head_of_cs", "2026-11-20T10:01:00Z"},
+                        {"escalation.notified", "vp_technical_success", "2026-11-21T10:00:30Z"},
+                    });
+    const auto body = testing::json_of(ce.get(fmt::format("/v1/requests/{}/events", id)));
+    for (const auto& e : body.at("events").as_array())
+      if (e.at("type") == "escalation.retimed") {
+        CHECK(e.at("data").at("before").at("next_at") == "2026-11-20T12:00:30Z");
+        CHECK(e.at("data").at("escalation").at("next_at") == "2026-11-21T10:00:30Z");
+      }
+  }
+
   TEST_CASE("capacity through the server: filing, reopen and route_to_product take a team over, once per crossing") {
     testing::temp_dir dir;
     const auto config = testing::config_on_always_calendar(dir, R"(

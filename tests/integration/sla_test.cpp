@@ -214,6 +214,53 @@ TEST_SUITE("integration::sla") {
     CHECK(client.post_json(path + "/events", R"({"type":"resolve","message":"done"})").status == 200);
   }
 
+  TEST_CASE("a clock paused after it breached still says breached in the API, the timers and the dashboard") {
+    testing::temp_dir dir;
+    // Wednesday 10:00 UTC, inside office hours; a 2-minute resolution target at 60x breaches
+    // about two seconds in.
+    testing::server_process server({office_config(dir, "office", "", "2m"), dir.file("switchboard.db"),
+                                    {"--clock-start", "2026-12-02T10:00:00Z", "--clock-speed", "60"}});
+    auto client = server.client(model::role::se);
+    const auto created = json::parse(client.post_json("/v1/requests", std::string(troubleshooting)).body).as_object();
+    const auto id = created.at("id").as_int64();
+    const auto path = "/v1/requests/" + std::to_string(id);
+    REQUIRE(eventually([&] {
+      const auto events = clock_events(client, id);
+      return std::any_of(events.begin(), events.end(), [](const auto& e) { return e.first == "sla.breached"; });
+    }));
+
+    const auto pended = client.post_json(path + "/events", R"({"type":"pend","message":"Could you send the logs?"})");
+    REQUIRE(pended.status == 200);
+    auto check_paused_and_breached = [](const json::object& clock) {
+      CHECK(clock.at("state").as_string() == "paused");
+      CHECK(clock.at("breached").as_bool());
+      CHECK(clock.at("deadline").is_null());
+      CHECK(clock.at("remaining_seconds").as_int64() <= 0);
+    };
+    check_paused_and_breached(clock_of(json::parse(pended.body).as_object(), "resolution"));
+    check_paused_and_breached(clock_of(get_object(client, path), "resolution"));
+
+    const auto timers = get_object(client, "/v1/sla/timers").at("timers").as_array();
+    REQUIRE(timers.size() == 1);
+    check_paused_and_breached(timers[0].as_object());
+
+    // What the dashboard page reads: the same two facts, so it can say "Breached, paused".
+    const auto rows = get_object(client, "/v1/dashboard/clocks").at("requests").as_array();
+    REQUIRE(rows.size() == 1);
+    const auto& row_clock = rows[0].at("clocks").at(0).as_object();
+    CHECK(row_clock.at("metric").as_string() == "resolution");
+    CHECK(row_clock.at("state").as_string() == "paused");
+    CHECK(row_clock.at("breached").as_bool());
+
+    // The customer replies: running again, and still breached.
+    const auto replied = client.post_json(path + "/events", R"({"type":"customer_reply","message":"Here they are"})");
+    REQUIRE(replied.status == 200);
+    const auto after_reply = json::parse(replied.body).as_object();
+    const auto& resumed = clock_of(after_reply, "resolution");
+    CHECK(resumed.at("state").as_string() == "breached");
+    CHECK(resumed.at("breached").as_bool());
+  }
+
   TEST_CASE("a request shows its clocks, pend pauses them, a reply resumes, respond meets") {
     testing::temp_dir dir;
     testing::server_process server({fast_config(dir), dir.file("switchboard.db"), {}});

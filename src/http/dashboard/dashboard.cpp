@@ -92,6 +92,7 @@ json::object request_row(const model::request& request, const engine::policy& po
         {"metric", model::to_string(clock.metric)},
         {"state", shown_state(clock)},
         {"warned", clock.warned},
+        {"breached", clock.breached},  // stays true while a breached clock is paused
         {"calendar", clock.calendar},
         {"target_seconds", clock.target.count()},
         {"warning_remaining_seconds", (clock.target - clock.warning_at).count()},

@@ -22,6 +22,8 @@ const STATES = {
   running: { icon: '▶', label: 'Running' },
   paused: { icon: '‖', label: 'Paused' },
 };
+// A clock paused after it breached is still breached: both words, both icons.
+const BREACHED_PAUSED = { icon: '✖‖', label: 'Breached, paused' };
 const FILTERS = ['team', 'customer', 'kind', 'state'];
 
 const app = {
@@ -134,9 +136,12 @@ function clockAt(request, clock, t) {
     else state = 'running';
   }
   const ticking = !paused && isOpen(calendar, t);
+  // The API keeps `breached` true on a paused clock that breached before it paused.
+  const breached = state === 'breached' || (paused && clock.breached === true);
   let when = '';
   if (paused) {
-    when = request.status === 'pending_customer' ? 'paused: waiting on the customer' : 'paused';
+    const why = request.status === 'pending_customer' ? 'paused: waiting on the customer' : 'paused';
+    when = breached ? `breached, ${why}` : why;
   } else if (!ticking) {
     const resumes = nextOpen(calendar, t);
     when = resumes ? `resumes ${zoned(resumes, calendar.zone)}` : 'resumes later';
@@ -145,7 +150,7 @@ function clockAt(request, clock, t) {
   } else if (clock.deadline) {
     when = `due ${zoned(clock.deadline, calendar ? calendar.zone : 'UTC')}`;
   }
-  return { remaining, state, ticking, when };
+  return { remaining, state, breached, ticking, when };
 }
 
 // ---- data --------------------------------------------------------------------------------
@@ -172,7 +177,7 @@ function matches(row) {
   return (!f.team || row.request.owner === f.team) &&
     (!f.customer || row.request.customer.id === f.customer) &&
     (!f.kind || row.request.kind === f.kind) &&
-    (!f.state || row.state === f.state);
+    (!f.state || row.state === f.state || (f.state === 'breached' && row.breached));
 }
 
 function applyRequest(request, now) {
@@ -182,8 +187,8 @@ function applyRequest(request, now) {
 
 // ---- rendering ---------------------------------------------------------------------------
 
-function stateBadge(state) {
-  const s = STATES[state] || { icon: '•', label: state };
+function stateBadge(state, breached = false) {
+  const s = state === 'paused' && breached ? BREACHED_PAUSED : STATES[state] || { icon: '•', label: state };
   return el('span', { class: `state state-${state}` }, el('span', { class: 'icon', 'aria-hidden': 'true', text: s.icon }), s.label);
 }
 
@@ -196,6 +201,7 @@ function renderCounts(all) {
     teams.set(row.request.owner, c);
     c.total += 1;
     if (c[row.state] !== undefined) c[row.state] += 1;
+    if (row.breached && row.state !== 'breached') c.breached += 1;  // breached, paused: both counts
   }
   for (const [team, c] of teams) {
     if (!c.total && team !== 'se' && app.filters.team !== team) continue;
@@ -254,9 +260,9 @@ function renderRow(row) {
   open.addEventListener('click', () => openDetail(request.id));
   const tr = el('tr', {
     'data-key': row.key, 'data-request': String(request.id), 'data-metric': clock.metric, 'data-team': request.owner,
-    'data-state': row.state, class: app.fresh.has(request.id) ? 'fresh' : '',
+    'data-state': row.state, 'data-breached': row.breached ? 'true' : undefined, class: app.fresh.has(request.id) ? 'fresh' : '',
   },
-  el('td', { class: 'state-cell' }, stateBadge(row.state)),
+  el('td', { class: 'state-cell' }, stateBadge(row.state, row.breached)),
   el('td', { class: 'countdown', 'data-remaining': String(row.remaining), text: countdownText(row) }),
   el('td', { class: 'request-cell' }, open),
   el('td', { text: request.customer.name || request.customer.id }),
@@ -439,15 +445,33 @@ function handleFrame(frame) {
   return null;
 }
 
+// Every open escalation: the list is paged (at most 200 a page), so follow next_cursor to the
+// end; a page that fails leaves the panel as it was rather than showing a partial list.
+const ESCALATION_PAGE = 200;
+const ESCALATION_PAGES_MAX = 50;  // 10,000 open escalations: a bound, in case a cursor never ends
+
+async function fetchOpenEscalations() {
+  const items = [];
+  let cursor = null;
+  for (let page = 0; page < ESCALATION_PAGES_MAX; page += 1) {
+    const query = new URLSearchParams({ state: 'open', limit: String(ESCALATION_PAGE) });
+    if (cursor) query.set('cursor', cursor);
+    const res = await api(`/v1/escalations?${query}`);
+    if (!res.ok) return null;
+    const body = await res.json();
+    items.push(...(Array.isArray(body) ? body : body.escalations || []));
+    cursor = Array.isArray(body) ? null : body.next_cursor;
+    if (!cursor) break;
+  }
+  return items;
+}
+
 async function loadEscalations() {
   const list = $('escalation-list');
   let items = null;
   try {
-    const res = await api('/v1/escalations?state=open');
-    if (res.ok) {
-      const body = await res.json();
-      items = Array.isArray(body) ? body : body.escalations || [];
-    }
+    items = await fetchOpenEscalations();
+    if (items === null) return;
   } catch (error) {
     if (error instanceof Unauthorized) return;
   }
@@ -521,7 +545,8 @@ function renderDetail(request, events) {
     request.body ? el('p', { text: request.body }) : null,
     el('section', { class: 'detail-section' }, el('h3', { text: 'Clocks' }),
       table(['Metric', 'State', 'Left (business)', 'Target', 'Deadline'], (request.clocks || []).map((c) => [
-        METRICS[c.metric] || c.metric, c.warned && c.state === 'running' ? 'warning' : c.state,
+        METRICS[c.metric] || c.metric,
+        c.state === 'paused' && c.breached ? 'breached, paused' : c.warned && c.state === 'running' ? 'warning' : c.state,
         c.open ? (c.remaining_seconds >= 0 ? duration(c.remaining_seconds) : `−${duration(c.remaining_seconds)} over`) : '—',
         duration(c.target_seconds), c.deadline || (c.completed_at ? `done ${c.completed_at}` : '—')]))),
     el('section', { class: 'detail-section' }, el('h3', { text: 'Routing' }),
