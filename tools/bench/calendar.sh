@@ -8,12 +8,19 @@
 #
 # Environment: RUNS (peer runs, default 3), REPS (passes of ours per run, default 11),
 # MBT_N (moment-business-time pairs per operation, default 100000), BH_ADD / BH_BETWEEN
-# (Business::Hours sample sizes, default 200 / 5000: it is slow), BUILD (default build-bench).
+# (Business::Hours sample sizes, default 200 / 5000: it is slow), BUILD (default build/ when it
+# is a Release build, where only calendar_bench is built; else build-bench/).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-build=${BUILD:-$root/build-bench}
+if [ -n "${BUILD:-}" ]; then
+  build=$BUILD
+elif grep -qs '^CMAKE_BUILD_TYPE:STRING=Release$' "$root/build/CMakeCache.txt"; then
+  build=$root/build
+else
+  build=$root/build-bench
+fi
 work=$build/calendar
 runs=${RUNS:-3}
 reps=${REPS:-11}
@@ -41,7 +48,10 @@ perl -MBusiness::Hours -e 1 2>/dev/null || apt_install libbusiness-hours-perl
 
 # --- 2. build ---------------------------------------------------------------------------------
 if grep -q calendar_bench "$root/tools/CMakeLists.txt"; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSWITCHBOARD_BUILD_TESTS=OFF >/dev/null
+  # Configure only a build folder that has never been configured: re-configuring an existing one
+  # (with other options) would make the next build of it recompile everything.
+  [ -f "$build/CMakeCache.txt" ] ||
+    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSWITCHBOARD_BUILD_TESTS=OFF >/dev/null
   cmake --build "$build" --target calendar_bench -j 2 >/dev/null
   bench=$build/tools/calendar_bench
 else
