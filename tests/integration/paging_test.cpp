@@ -91,7 +91,7 @@ TEST_SUITE("integration::paging") {
   TEST_CASE("a cursor walk of the timer list returns every open clock exactly once, most urgent first") {
     testing::temp_dir dir;
     const auto database = dir.file("switchboard.db");
-    seed(database, 120);
+    seed(database, 150);
     testing::server_process server(database);
     auto client = server.client(model::role::se);
 
