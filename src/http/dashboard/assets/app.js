@@ -493,10 +493,19 @@ function openDetail(id) {
 
 async function loadDetail(id) {
   try {
-    const [requestRes, eventsRes] = await Promise.all([api(`/v1/requests/${id}`), api(`/v1/requests/${id}/events`)]);
+    const [requestRes, eventsRes] = await Promise.all([api(`/v1/requests/${id}`), api(`/v1/requests/${id}/events?limit=200`)]);
     if (!requestRes.ok) throw new Error(`HTTP ${requestRes.status}`);
     const request = await requestRes.json();
-    const events = eventsRes.ok ? (await eventsRes.json()).events : [];
+    const events = [];
+    // Events come 200 a page, oldest first: follow the cursor (a few pages for the longest histories).
+    let page = eventsRes.ok ? await eventsRes.json() : { events: [], next_cursor: null };
+    for (;;) {
+      events.push(...page.events);
+      if (page.next_cursor == null || app.detailId !== id) break;
+      const more = await api(`/v1/requests/${id}/events?limit=200&cursor=${encodeURIComponent(page.next_cursor)}`);
+      if (!more.ok) break;
+      page = await more.json();
+    }
     if (app.detailId !== id) return;
     renderDetail(request, events);
   } catch (error) {
