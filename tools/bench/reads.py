@@ -2,13 +2,13 @@
 """Read latency with a large database: GET /v1/sla/timers?limit=100, filtered GET /v1/requests,
 the dashboard snapshot and /healthz, p50 and p99 over sequential keep-alive requests.
 
-  tools/bench/reads.py [--requests 1000000] [--open-every 5] [--samples 2000]
+  tools/bench/reads.py [--requests 1000000] [--seed 1000] [--open-every 5] [--samples 2000]
                        [--server build/src/switchboard] [--work DIR]
 
 Files --seed requests through the API (real routing, clocks and events), then copies them in SQL
 up to --requests rows (ids, customers and deadlines shifted, so the copies spread over the
 indexes like real ones); one copy in --open-every keeps its clocks open, the rest are resolved
-(their clocks completed). Then starts the server on that database and times each read. Prints
+(their clocks completed). A --work folder that already holds bench.db is reused as it is. Then starts the server on that database and times each read. Prints
 one table; fails (exit 1) when a target is missed (p99 under 10 ms for the timers page and the
 filtered request list)."""
 import argparse, hashlib, http.client, json, os, shutil, signal, sqlite3, statistics, subprocess, sys, tempfile, time
@@ -87,13 +87,13 @@ def grow(db, target, open_every):
     return total, open_clocks
 
 
-def measure(host, port, target, samples, auth=True):
+def measure(host, port, target, samples):
     conn = http.client.HTTPConnection(host, port, timeout=120)
     times = []
     size = 0
     for _ in range(samples):
         began = time.perf_counter()
-        status, data = call(conn, "GET", target) if auth else (None, None)
+        status, data = call(conn, "GET", target)
         times.append((time.perf_counter() - began) * 1000)
         if status != 200:
             sys.exit(f"GET {target}: {status} {data[:300]!r}")
@@ -106,7 +106,7 @@ def measure(host, port, target, samples, auth=True):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=1000, help="requests filed through the API before copying")
     parser.add_argument("--open-every", type=int, default=5)
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--server", default=os.path.join(root, "build/src/switchboard"))
