@@ -16,6 +16,7 @@
 #include "store/clocks.hpp"
 #include "store/committer.hpp"
 #include "store/database.hpp"
+#include "store/reader_pool.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -88,24 +89,26 @@ int serve(config::settings settings, scheduler::time_source time) {
   boost::asio::io_context io{static_cast<int>(io_threads)};
   // Heavy handlers (MIME parsing, large JSON) run here, never on the I/O threads.
   boost::asio::thread_pool workers(worker_threads);
-  // Everything that shares state (the read connection, the scheduler, the live hub, the
-  // notifier, non-offloaded handlers) runs on this one strand; connections run on their own
-  // strands on every I/O thread.
+  // What shares state (the scheduler's and notifier's read connection, the scheduler, the live
+  // hub, the notifier, the few handlers not offloaded) runs on this one strand; connections run
+  // on their own strands on every I/O thread. API reads run on the worker pool, each with a
+  // connection of its own from `readers`: a long read holds up neither.
   const boost::asio::any_io_executor app = boost::asio::make_strand(io);
   store::committer writer(store::open_database(settings.database_path));
   auto reader = store::open_database(settings.database_path, store::access::read_only);
+  store::reader_pool readers(settings.database_path, worker_threads);
 
   scheduler::scheduler clocks(app, writer, policy, time);
   clocks.load(reader);
 
   http::stream::hub hub(app);
-  http::dashboard::context dashboard{policy, reader, tokens, time.now, hub};
+  http::dashboard::context dashboard{policy, readers, tokens, time.now, hub};
   clocks.on_change([&dashboard](const store::change& changed) { http::dashboard::publish(dashboard, changed); });
 
   const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
   // Told of committed changes from any thread (offloaded handlers run on the pool): the
   // scheduler and the hub are only touched on the app strand.
-  http::api::context api{policy, writer, reader, settings.tiers, tokens, time.now,
+  http::api::context api{policy, writer, readers, settings.tiers, tokens, time.now,
                          [&clocks, &dashboard, app](const store::change& changed) {
                            boost::asio::dispatch(app, [&clocks, &dashboard, changed] {
                              clocks.track(changed.request);

@@ -48,13 +48,16 @@ constexpr std::chrono::seconds refusal_timeout{5};
 // What a client whose large upload was refused is told to wait.
 constexpr std::string_view busy_retry_after = "5";
 
-void log_request(std::string_view method, std::string_view target, unsigned code,
-                 std::chrono::steady_clock::duration took) {
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
+// How much a connection reads at once while waiting for a request's first bytes.
+constexpr std::size_t first_read_bytes = 4096;
+
+// The default access log: one line on stderr per request, the duration in milliseconds to the
+// microsecond.
+void print_access(const access_entry& entry) {
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(entry.took).count();
   fmt::print(stderr, "{:%Y-%m-%dT%H:%M:%SZ} {} {} {} {:.3f}ms\n",
-             std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()), method,
-             redacted_target(target), code,
-             static_cast<double>(micros) / 1000.0);
+             std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()), entry.method,
+             redacted_target(entry.target), entry.status, static_cast<double>(micros) / 1000.0);
 }
 
 // Whether a request has started to arrive: bytes buffered or waiting in the socket.
@@ -121,6 +124,16 @@ struct server::state : std::enable_shared_from_this<server::state> {
       : io(io), acceptor(asio::make_strand(io), endpoint), options(std::move(opts)), plan(std::move(p)) {
     if (!options.app_executor) options.app_executor = asio::make_strand(io);
     if (!options.worker_executor) options.worker_executor = options.app_executor;
+    if (!options.access_log) options.access_log = print_access;
+  }
+
+  void log_request(std::string_view method, std::string_view target, unsigned code,
+                   std::chrono::steady_clock::duration took) {
+    try {
+      options.access_log(access_entry{method, target, code, took});
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "switchboard: the access log failed: {}\n", e.what());
+    }
   }
 
   // One connection, as the drain on shutdown sees it. Fields are touched on the session's strand.
@@ -348,9 +361,16 @@ struct server::state : std::enable_shared_from_this<server::state> {
       parser.body_limit(boost::none);  // the route's limit applies once it is known
       stream.expires_after(options.header_timeout);
       me->idle = true;
+      // The request's time starts with its first byte, not once its header is whole: wait for
+      // bytes (or take those already buffered, from a pipelined request) before parsing.
+      if (buffer.size() == 0) {
+        auto [first_error, first_bytes] = co_await stream.async_read_some(buffer.prepare(first_read_bytes), use_tuple);
+        buffer.commit(first_bytes);
+        if (first_error) break;  // closed, reset, timed out or cancelled while idle
+      }
+      const auto started = std::chrono::steady_clock::now();
       auto [header_error, header_bytes] = co_await beast_http::async_read_header(stream, buffer, parser, use_tuple);
       me->idle = false;
-      const auto started = std::chrono::steady_clock::now();
       if (header_error == beast_http::error::end_of_stream || header_error == beast::error::timeout ||
           header_error == asio::error::eof || header_error == asio::error::connection_reset ||
           header_error == asio::error::operation_aborted)

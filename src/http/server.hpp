@@ -38,6 +38,18 @@
 
 namespace switchboard::http {
 
+// One request in the access log.
+struct access_entry {
+  std::string_view method;  // "-" when the request could not be parsed
+  std::string_view target;  // as received: redact it (redacted_target) before writing it out
+  unsigned status = 0;      // the status sent; 0 when the answer could not be written
+  // From the request's first byte read to its answer's last byte written: reading, waiting for
+  // a handler, the handler (on whatever executor it ran) and writing.
+  std::chrono::steady_clock::duration took{};
+};
+// Called once per request, after its answer is written, on the connection's strand.
+using access_logger = std::function<void(const access_entry&)>;
+
 struct server_options {
   std::size_t max_body_bytes = 1024 * 1024;    // default body limit; a route may set its own
   std::chrono::seconds header_timeout{10};     // to read a request header, and to wait for the next one
@@ -51,6 +63,9 @@ struct server_options {
   boost::asio::any_io_executor app_executor;
   // Where offloaded routes' handlers run (a thread pool); default: app_executor.
   boost::asio::any_io_executor worker_executor;
+  // Where each request is logged; default: a line on stderr ("<time> <method> <target>
+  // <status> <milliseconds>ms", the target redacted).
+  access_logger access_log;
 };
 
 // Produces the response to one request. May throw: the server answers 500 and logs it.

@@ -203,6 +203,61 @@ constexpr std::array migrations{
         WHERE status IN ('new', 'open', 'pending_customer', 'escalated') AND customer_id <> 'unattributed'
         GROUP BY owner;
     )sql"},
+    migration{10, R"sql(
+      -- Open clocks by urgency from an index, so GET /v1/sla/timers?limit=100 and the
+      -- dashboard's first screen read ~100 rows with a million clocks open: running and breached
+      -- clocks (paused = 0) by deadline, then paused ones (paused = 1) by business seconds left.
+      ALTER TABLE clocks ADD COLUMN owner TEXT;                         -- the request's owning team
+      ALTER TABLE clocks ADD COLUMN warned INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE clocks ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE clocks ADD COLUMN urgency INTEGER;  -- open clocks: deadline (UTC seconds) or, paused, seconds left
+      UPDATE clocks SET
+        owner = (SELECT owner FROM requests r WHERE r.id = clocks.request_id),
+        paused = (state = 'paused'),
+        warned = COALESCE((SELECT json_extract(c.value, '$.warned') FROM requests r, json_each(r.document, '$.clocks') c
+                           WHERE r.id = clocks.request_id AND json_extract(c.value, '$.metric') = clocks.metric), 0),
+        urgency = CASE WHEN state = 'paused' THEN
+                    (SELECT json_extract(c.value, '$.target_seconds') - json_extract(c.value, '$.used_seconds')
+                     FROM requests r, json_each(r.document, '$.clocks') c
+                     WHERE r.id = clocks.request_id AND json_extract(c.value, '$.metric') = clocks.metric)
+                  ELSE deadline END;
+      CREATE INDEX clocks_by_urgency ON clocks (paused, urgency, request_id, metric) WHERE open = 1;
+      CREATE INDEX clocks_by_owner_urgency ON clocks (owner, paused, urgency, request_id, metric) WHERE open = 1;
+
+      -- Open clocks per team and shown state (running, warning, paused, breached), kept by the
+      -- triggers below in the transaction that writes the clock rows: the dashboard's counts are
+      -- a handful of rows, never a scan. Clock rows must be written with INSERT, UPDATE and
+      -- DELETE: the rows REPLACE deletes fire no trigger (unless recursive_triggers is on).
+      CREATE TABLE open_clock_counts (
+        owner  TEXT    NOT NULL,
+        state  TEXT    NOT NULL,
+        clocks INTEGER NOT NULL,
+        PRIMARY KEY (owner, state)
+      );
+      INSERT INTO open_clock_counts (owner, state, clocks)
+        SELECT COALESCE(owner, ''), CASE WHEN state = 'running' AND warned THEN 'warning' ELSE state END, COUNT(*)
+        FROM clocks WHERE open = 1 GROUP BY 1, 2;
+      CREATE TRIGGER open_clock_counts_insert AFTER INSERT ON clocks WHEN NEW.open = 1 BEGIN
+        INSERT INTO open_clock_counts (owner, state, clocks)
+          VALUES (COALESCE(NEW.owner, ''), CASE WHEN NEW.state = 'running' AND NEW.warned THEN 'warning' ELSE NEW.state END, 1)
+          ON CONFLICT (owner, state) DO UPDATE SET clocks = clocks + 1;
+      END;
+      CREATE TRIGGER open_clock_counts_delete AFTER DELETE ON clocks WHEN OLD.open = 1 BEGIN
+        UPDATE open_clock_counts SET clocks = clocks - 1
+          WHERE owner = COALESCE(OLD.owner, '')
+            AND state = CASE WHEN OLD.state = 'running' AND OLD.warned THEN 'warning' ELSE OLD.state END;
+      END;
+      CREATE TRIGGER open_clock_counts_update_old AFTER UPDATE ON clocks WHEN OLD.open = 1 BEGIN
+        UPDATE open_clock_counts SET clocks = clocks - 1
+          WHERE owner = COALESCE(OLD.owner, '')
+            AND state = CASE WHEN OLD.state = 'running' AND OLD.warned THEN 'warning' ELSE OLD.state END;
+      END;
+      CREATE TRIGGER open_clock_counts_update_new AFTER UPDATE ON clocks WHEN NEW.open = 1 BEGIN
+        INSERT INTO open_clock_counts (owner, state, clocks)
+          VALUES (COALESCE(NEW.owner, ''), CASE WHEN NEW.state = 'running' AND NEW.warned THEN 'warning' ELSE NEW.state END, 1)
+          ON CONFLICT (owner, state) DO UPDATE SET clocks = clocks + 1;
+      END;
+    )sql"},
 };
 
 void migrate(SQLite::Database& db) {

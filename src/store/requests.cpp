@@ -46,8 +46,8 @@ void save_clocks(SQLite::Database& db, const model::request& request) {
   clear.bind(1, request.id);
   clear.exec();
   SQLite::Statement insert(db,
-                           "INSERT INTO clocks (request_id, metric, state, open, deadline, next_due)"
-                           " VALUES (?, ?, ?, ?, ?, ?)");
+                           "INSERT INTO clocks (request_id, metric, state, open, deadline, next_due,"
+                           " owner, warned, paused, urgency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const auto& clock : request.clocks) {
     insert.bind(1, request.id);
     insert.bind(2, std::string(model::to_string(clock.metric)));
@@ -61,6 +61,17 @@ void save_clocks(SQLite::Database& db, const model::request& request) {
       insert.bind(6, static_cast<std::int64_t>(due->time_since_epoch().count()));
     else
       insert.bind(6);
+    // What the timer list sorts open clocks by (clocks_by_urgency): the deadline, or the
+    // business time left while paused (frozen until it resumes).
+    const bool paused = clock.state == model::clock_state::paused;
+    insert.bind(7, std::string(model::to_string(request.owner)));
+    insert.bind(8, clock.warned ? 1 : 0);
+    insert.bind(9, paused ? 1 : 0);
+    if (clock.completed)
+      insert.bind(10);
+    else
+      insert.bind(10, static_cast<std::int64_t>(paused ? (clock.target - clock.used).count()
+                                                       : clock.deadline.time_since_epoch().count()));
     insert.exec();
     insert.reset();
   }

@@ -10,6 +10,7 @@
 #include "support/temp_dir.hpp"
 
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
@@ -24,7 +25,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <fmt/format.h>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -206,5 +209,58 @@ TEST_SUITE("http::server") {
     CHECK(stuck.status == 503);
     CHECK(json::parse(stuck.body).at("error").at("code").as_string() == "handler_timeout");
     CHECK(client.get("/healthz").status == 200);
+  }
+
+  TEST_CASE("the access log records at least the time an offloaded handler took, to the microsecond") {
+    // The handler runs on a worker pool and takes a known minimum (a timer), measuring itself;
+    // the logged duration spans reading, the hand-off to the pool and back, and writing.
+    asio::thread_pool workers(1);
+    std::mutex mutex;
+    std::vector<std::pair<std::string, std::chrono::steady_clock::duration>> logged;
+    std::vector<std::chrono::steady_clock::duration> measured;
+    http::router routes;
+    routes.add(
+        http::beast_http::verb::get, "/slow",
+        [&](const http::request&, const http::route_match&) -> asio::awaitable<http::response> {
+          const auto began = std::chrono::steady_clock::now();
+          asio::steady_timer work(co_await asio::this_coro::executor, 150ms);
+          co_await work.async_wait(asio::use_awaitable);
+          auto res = http::json_response(http::status::ok, json::object{{"body", std::string(256 * 1024, 'x')}});
+          {
+            std::lock_guard lock(mutex);
+            measured.push_back(std::chrono::steady_clock::now() - began);
+          }
+          co_return res;
+        },
+        {0, true, {}});
+    http::server_options options;
+    options.worker_executor = workers.get_executor();
+    options.access_log = [&](const http::access_entry& entry) {
+      std::lock_guard lock(mutex);
+      logged.emplace_back(fmt::format("{} {} {}", entry.method, entry.target, entry.status), entry.took);
+    };
+    asio::io_context io{1};
+    http::server server(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), options, routes);
+    server.start();
+    std::thread runner([&io] { io.run(); });
+    {
+      http::client client("http://127.0.0.1:" + std::to_string(server.local_endpoint().port()), std::chrono::seconds{20});
+      for (int i = 0; i < 3; ++i) CHECK(client.get("/slow?n=" + std::to_string(i)).status == 200);
+      CHECK(client.get("/missing").status == 404);
+    }
+    CHECK(wait_until([&] { std::lock_guard lock(mutex); return logged.size() == 4; }, 10s));
+    io.stop();
+    runner.join();
+    workers.join();
+    std::lock_guard lock(mutex);
+    REQUIRE(logged.size() == 4);
+    REQUIRE(measured.size() == 3);
+    for (int i = 0; i < 3; ++i) {
+      CAPTURE(i);
+      CHECK(logged[i].first == fmt::format("GET /slow?n={} 200", i));
+      CHECK(logged[i].second >= measured[i]);
+      CHECK(measured[i] >= 150ms);
+    }
+    CHECK(logged[3].first == "GET /missing 404");
   }
 }

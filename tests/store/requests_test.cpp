@@ -356,6 +356,11 @@ TEST_SUITE("store::requests") {
               "UPDATE requests SET document = json_remove(document, '$.escalations[0].team');"
               "DROP INDEX escalations_by_team; DROP INDEX escalations_by_time; ALTER TABLE escalations DROP COLUMN team;"
               "DROP TABLE team_load; DROP TABLE heartbeat; DROP TABLE idempotency_keys;"
+              "DROP TRIGGER open_clock_counts_insert; DROP TRIGGER open_clock_counts_delete;"
+              "DROP TRIGGER open_clock_counts_update_old; DROP TRIGGER open_clock_counts_update_new;"
+              "DROP TABLE open_clock_counts; DROP INDEX clocks_by_urgency; DROP INDEX clocks_by_owner_urgency;"
+              "ALTER TABLE clocks DROP COLUMN owner; ALTER TABLE clocks DROP COLUMN warned;"
+              "ALTER TABLE clocks DROP COLUMN paused; ALTER TABLE clocks DROP COLUMN urgency;"
               "DELETE FROM schema_migrations WHERE version >= 6");
       CHECK(store::schema_version(db) == 5);
     }

@@ -1,11 +1,19 @@
 #pragma once
 // The REST API: /v1/requests and /v1/sla, on top of the engine and the store (/healthz and
 // /readyz: http/api/health.hpp).
+//
+// Every list is paged: `limit` (1 to 200, default 100; else 422) and `cursor` (the
+// `next_cursor` of the previous page; null on the last), each page one indexed range read.
+//
+// Thread-safety: handlers may run on any thread, several at once (GET routes and POSTs run on
+// the worker pool): what they share is const (policy, tokens, customers), thread-safe (writer,
+// readers, clock, reply_to), or posted to the app strand (`changed`).
 
 #include "config/tokens.hpp"
 #include "engine/engine.hpp"
 #include "http/router.hpp"
 #include "store/committer.hpp"
+#include "store/reader_pool.hpp"
 #include "store/requests.hpp"
 
 #include <SQLiteCpp/Database.h>
@@ -20,7 +28,9 @@ namespace switchboard::http::api {
 struct context {
   const engine::policy& policy;
   store::committer& writer;       // writes go through group commit
-  SQLite::Database& reader;       // read-only connection owned by the io_context's thread
+  // Read-only connections for handlers on any thread (GET routes run on the worker pool): take
+  // one per request with readers.acquire() and never hold it across a co_await.
+  store::reader_pool& readers;
   std::vector<std::string> tiers;  // known contract tiers, for validating customers
   const config::token_table& tokens;
   std::function<model::instant()> clock;

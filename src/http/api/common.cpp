@@ -140,4 +140,12 @@ std::optional<std::int64_t> parse_positive(std::string_view text) {
   return value;
 }
 
+void read_page_limit(std::string_view key, std::string_view value, int& limit, std::vector<model::field_error>& errors) {
+  const auto parsed = parse_positive(value);
+  if (!parsed || *parsed > max_page_limit)
+    errors.push_back({std::string(key), fmt::format("must be a whole number from 1 to {}", max_page_limit)});
+  else
+    limit = static_cast<int>(*parsed);
+}
+
 }  // namespace switchboard::http::api

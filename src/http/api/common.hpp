@@ -57,4 +57,12 @@ response invalid_fields(const std::vector<model::field_error>& errors, std::stri
 // A positive whole number (ids, limits, cursors), or nullopt.
 std::optional<std::int64_t> parse_positive(std::string_view text);
 
+// Every list's page size: `limit` defaults to this and may be 1 to max_page_limit.
+inline constexpr int default_page_limit = 100;
+inline constexpr int max_page_limit = 200;
+
+// A list's `limit` query value: sets `limit` to a whole number from 1 to max_page_limit, else
+// adds one error naming `key` (the caller answers 422 with every error).
+void read_page_limit(std::string_view key, std::string_view value, int& limit, std::vector<model::field_error>& errors);
+
 }  // namespace switchboard::http::api

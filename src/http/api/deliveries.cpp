@@ -71,9 +71,7 @@ asio::awaitable<response> list(context& ctx, const route_match& match) {
       filter.before = parse_positive(value);
       if (!filter.before) errors.push_back({key, "must be the next_cursor of a previous page"});
     } else if (key == "limit") {
-      const auto limit = parse_positive(value);
-      if (!limit || *limit > 200) errors.push_back({key, "must be a whole number from 1 to 200"});
-      else filter.limit = static_cast<int>(*limit);
+      read_page_limit(key, value, filter.limit, errors);
     } else {
       errors.push_back({key, "unknown parameter; expected state, subscription, event_type, request, limit or cursor"});
     }
@@ -82,16 +80,17 @@ asio::awaitable<response> list(context& ctx, const route_match& match) {
 
   const auto wanted = filter.limit;
   filter.limit = wanted + 1;
-  auto found = store::list_deliveries(ctx.reader, filter);
+  const auto db = ctx.readers.acquire();
+  auto found = store::list_deliveries(*db, filter);
   json::value next_cursor = nullptr;
   if (static_cast<int>(found.size()) > wanted) {
     found.resize(static_cast<std::size_t>(wanted));
     next_cursor = std::to_string(found.back().id);
   }
   json::array deliveries;
-  for (const auto& d : found) deliveries.push_back(delivery_view(ctx.reader, d, false));
+  for (const auto& d : found) deliveries.push_back(delivery_view(*db, d, false));
   json::array disabled;
-  for (const auto& off : store::disabled_subscriptions(ctx.reader))
+  for (const auto& off : store::disabled_subscriptions(*db))
     disabled.push_back(json::object{
         {"subscription", off.subscription}, {"reason", off.reason}, {"at", model::format_instant(off.at)}});
   co_return json_response(status::ok, json::object{{"deliveries", std::move(deliveries)},
@@ -102,9 +101,10 @@ asio::awaitable<response> list(context& ctx, const route_match& match) {
 asio::awaitable<response> get_one(context& ctx, const route_match& match) {
   const auto& id_text = match.params.at("id");
   const auto id = parse_positive(id_text);
-  auto found = id ? store::find_delivery(ctx.reader, *id) : std::nullopt;
+  const auto db = ctx.readers.acquire();
+  auto found = id ? store::find_delivery(*db, *id) : std::nullopt;
   if (!found) co_return delivery_not_found(id_text);
-  co_return json_response(status::ok, delivery_view(ctx.reader, *found, true));
+  co_return json_response(status::ok, delivery_view(*db, *found, true));
 }
 
 asio::awaitable<response> redeliver(context& ctx, const route_match& match, const model::actor& actor) {
@@ -117,9 +117,11 @@ asio::awaitable<response> redeliver(context& ctx, const route_match& match, cons
   bool found = false;
   co_await commit(ctx.writer, [&](SQLite::Database& db) { found = store::redeliver(db, *id, now); }, match.gate);
   if (!found) co_return delivery_not_found(id_text);
-  const auto delivery = store::find_delivery(ctx.reader, *id);
+  // A connection taken after the commit sees it; none is held across the wait.
+  const auto db = ctx.readers.acquire();
+  const auto delivery = store::find_delivery(*db, *id);
   if (!delivery) co_return delivery_not_found(id_text);
-  co_return json_response(status::accepted, delivery_view(ctx.reader, *delivery, false));
+  co_return json_response(status::accepted, delivery_view(*db, *delivery, false));
 }
 
 }  // namespace
@@ -129,16 +131,18 @@ void add_delivery_routes(router& routes, context& ctx) {
   routes.add(verb::get, "/v1/webhooks/deliveries",
              require_token(ctx, [&ctx](const request&, const route_match& match, const model::actor&) {
                return list(ctx, match);
-             }));
+             }),
+             {0, true, {}});
   routes.add(verb::get, "/v1/webhooks/deliveries/{id}",
              require_token(ctx, [&ctx](const request&, const route_match& match, const model::actor&) {
                return get_one(ctx, match);
-             }));
+             }),
+             {0, true, {}});
   routes.add(verb::post, "/v1/webhooks/deliveries/{id}/redeliver",
              require_token(ctx, [&ctx](const request&, const route_match& match, const model::actor& actor) {
                return redeliver(ctx, match, actor);
              }),
-             {0, false, bearer_before_body(ctx)});
+             {0, true, bearer_before_body(ctx)});
 }
 
 }  // namespace switchboard::http::api

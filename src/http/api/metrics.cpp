@@ -21,13 +21,14 @@ void gauge_by(SQLite::Database& db, std::string& out, std::string_view name, std
 
 asio::awaitable<response> metrics(context& ctx) {
   std::string out;
-  gauge_by(ctx.reader, out, "switchboard_requests", "Requests by status.", "status",
+  const auto db = ctx.readers.acquire();
+  gauge_by(*db, out, "switchboard_requests", "Requests by status.", "status",
            "SELECT status, COUNT(*) FROM requests GROUP BY status ORDER BY status");
-  gauge_by(ctx.reader, out, "switchboard_open_clocks", "Open SLA clocks by state.", "state",
+  gauge_by(*db, out, "switchboard_open_clocks", "Open SLA clocks by state.", "state",
            "SELECT state, COUNT(*) FROM clocks WHERE open = 1 GROUP BY state ORDER BY state");
-  gauge_by(ctx.reader, out, "switchboard_escalations", "Escalations by state.", "state",
+  gauge_by(*db, out, "switchboard_escalations", "Escalations by state.", "state",
            "SELECT state, COUNT(*) FROM escalations GROUP BY state ORDER BY state");
-  gauge_by(ctx.reader, out, "switchboard_outbound_deliveries", "Outbound webhook deliveries by state.", "state",
+  gauge_by(*db, out, "switchboard_outbound_deliveries", "Outbound webhook deliveries by state.", "state",
            "SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state");
   const auto stats = ctx.writer.stats();
   out += fmt::format(
@@ -47,7 +48,8 @@ asio::awaitable<response> metrics(context& ctx) {
 
 void add_metrics_routes(router& routes, context& ctx) {
   routes.add(beast_http::verb::get, "/metrics",
-             require_token(ctx, [&ctx](const request&, const route_match&, const model::actor&) { return metrics(ctx); }));
+             require_token(ctx, [&ctx](const request&, const route_match&, const model::actor&) { return metrics(ctx); }),
+             {0, true, {}});
 }
 
 }  // namespace switchboard::http::api

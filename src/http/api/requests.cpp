@@ -4,6 +4,7 @@
 #include "http/api/common.hpp"
 #include "http/auth.hpp"
 #include "model/json.hpp"
+#include "store/pages.hpp"
 #include "store/requests.hpp"
 
 #include <boost/json.hpp>
@@ -40,16 +41,6 @@ json::object view(const context& ctx, const model::request& request, model::inst
   return out;
 }
 
-// A list's `limit` query value: a whole number from 1 to 200, else one error naming it.
-void read_page_limit(const std::string& key, const std::string& value, int& limit,
-                     std::vector<model::field_error>& errors) {
-  const auto parsed = parse_positive(value);
-  if (!parsed || *parsed > 200)
-    errors.push_back({key, "must be a whole number from 1 to 200"});
-  else
-    limit = static_cast<int>(*parsed);
-}
-
 response refused(const engine::refusal& refusal) {
   if (refusal.code == "forbidden") return forbidden(refusal.message);
   if (refusal.code == "invalid_fields" || refusal.code == "missing_context")
@@ -84,20 +75,44 @@ asio::awaitable<response> create_request(context& ctx, const request& req, const
 asio::awaitable<response> get_request(context& ctx, const request&, const route_match& match, const model::actor&) {
   const auto& id_text = match.params.at("id");
   const auto id = parse_positive(id_text);
-  auto found = id ? store::find_request(ctx.reader, *id) : std::nullopt;
+  auto found = id ? store::find_request(*ctx.readers.acquire(), *id) : std::nullopt;
   if (!found) co_return not_found("request", id_text);
   co_return json_response(status::ok, view(ctx, *found, ctx.clock()));
 }
 
+// A request's events, oldest first, a page at a time: the cursor is the log sequence number
+// of the last event sent.
 asio::awaitable<response> list_events(context& ctx, const request&, const route_match& match, const model::actor&) {
   const auto& id_text = match.params.at("id");
   const auto id = parse_positive(id_text);
-  if (!id || !store::find_request(ctx.reader, *id)) co_return not_found("request", id_text);
+  int limit = default_page_limit;
+  std::int64_t after = 0;
+  std::vector<model::field_error> errors;
+  for (const auto& [key, value] : match.query) {
+    if (key == "limit") {
+      read_page_limit(key, value, limit, errors);
+    } else if (key == "cursor") {
+      const auto parsed = parse_positive(value);
+      if (!parsed) errors.push_back({key, "is not a cursor this API returned"});
+      else after = *parsed;
+    } else {
+      errors.push_back({key, "unknown parameter; expected limit or cursor"});
+    }
+  }
+  if (!errors.empty()) co_return invalid_fields(errors);
+  store::event_page page;
+  {
+    const auto db = ctx.readers.acquire();
+    if (!id || !store::find_request(*db, *id)) co_return not_found("request", id_text);
+    page = store::list_events(*db, *id, after, limit);
+  }
   json::array events;
-  for (const auto& e : store::events_of(ctx.reader, *id))
+  for (const auto& e : page.events)
     events.push_back(json::object{
         {"type", e.type}, {"at", model::format_instant(e.at)}, {"actor", e.actor}, {"data", e.data}});
-  co_return json_response(status::ok, json::object{{"events", std::move(events)}});
+  json::value next = nullptr;
+  if (page.next_after) next = std::to_string(*page.next_after);
+  co_return json_response(status::ok, json::object{{"events", std::move(events)}, {"next_cursor", next}});
 }
 
 // Runs an action through group commit and answers with the request as it now is, plus what the
@@ -188,7 +203,7 @@ asio::awaitable<response> list_requests(context& ctx, const request&, const rout
   }
   if (!errors.empty()) co_return invalid_fields(errors);
 
-  const auto page = store::list_requests(ctx.reader, filter);
+  const auto page = store::list_requests(*ctx.readers.acquire(), filter);
   json::array items;
   const auto now = ctx.clock();
   for (const auto& r : page.requests) items.push_back(view(ctx, r, now));
@@ -221,7 +236,7 @@ asio::awaitable<response> list_escalations(context& ctx, const request&, const r
     }
   }
   if (!errors.empty()) co_return invalid_fields(errors);
-  const auto page = store::list_escalations(ctx.reader, filter);
+  const auto page = store::list_escalations(*ctx.readers.acquire(), filter);
   json::array items;
   for (const auto& [request_id, escalation] : page.escalations) {
     auto item = model::to_json(escalation);
@@ -247,7 +262,7 @@ asio::awaitable<response> act_on_escalation(context& ctx, const request& req, co
       command.kind != engine::action_kind::resolve_escalation && command.kind != engine::action_kind::bring_in)
     co_return invalid_fields({{"type", "expected acknowledge_escalation, resolve_escalation or bring_in"}});
   command.fields["escalation"] = id;
-  const auto found = store::find_request(ctx.reader, *request_id);
+  const auto found = store::find_request(*ctx.readers.acquire(), *request_id);
   if (!found || std::none_of(found->escalations.begin(), found->escalations.end(),
                              [&](const model::escalation& e) { return e.id == id; }))
     co_return not_found("escalation", id);
@@ -259,17 +274,18 @@ asio::awaitable<response> act_on_escalation(context& ctx, const request& req, co
 void add_routes(router& routes, context& ctx) {
   using verb = beast_http::verb;
   // The token is checked from the header, before the body is read; filing and acting parse
-  // JSON bodies of up to max_body_bytes and touch no read connection, so they run on the pool.
+  // JSON bodies of up to max_body_bytes, so they run on the worker pool. So do reads: each
+  // takes a connection of its own from ctx.readers, and a long one holds up neither the I/O
+  // threads nor the app strand (the scheduler, the live hub, the notifier).
   const route_options posted{0, true, bearer_before_body(ctx)};
+  const route_options read{0, true, {}};
   routes.add(verb::post, "/v1/requests", authenticated(ctx, create_request), posted);
-  routes.add(verb::get, "/v1/requests", authenticated(ctx, list_requests));
-  routes.add(verb::get, "/v1/requests/{id}", authenticated(ctx, get_request));
+  routes.add(verb::get, "/v1/requests", authenticated(ctx, list_requests), read);
+  routes.add(verb::get, "/v1/requests/{id}", authenticated(ctx, get_request), read);
   routes.add(verb::post, "/v1/requests/{id}/events", authenticated(ctx, act_on_request), posted);
-  routes.add(verb::get, "/v1/requests/{id}/events", authenticated(ctx, list_events));
-  routes.add(verb::get, "/v1/escalations", authenticated(ctx, list_escalations));
-  // Reads the escalation through the read connection, which lives on the app strand.
-  routes.add(verb::post, "/v1/escalations/{id}/events", authenticated(ctx, act_on_escalation),
-             {0, false, bearer_before_body(ctx)});
+  routes.add(verb::get, "/v1/requests/{id}/events", authenticated(ctx, list_events), read);
+  routes.add(verb::get, "/v1/escalations", authenticated(ctx, list_escalations), read);
+  routes.add(verb::post, "/v1/escalations/{id}/events", authenticated(ctx, act_on_escalation), posted);
   add_sla_routes(routes, ctx);
   add_metrics_routes(routes, ctx);
 }

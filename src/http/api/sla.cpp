@@ -1,10 +1,10 @@
-// Clocks as the API shows them, and /v1/sla/timers: every open clock by time to breach.
+// Clocks as the API shows them, and /v1/sla/timers: open clocks by time to breach, paged.
 #include "http/api/api.hpp"
 
 #include "http/api/common.hpp"
 #include "model/json.hpp"
 #include "sla/clock.hpp"
-#include "store/requests.hpp"
+#include "store/pages.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -47,56 +47,48 @@ json::object request_view(const model::request& request, const engine::policy& p
 
 namespace {
 
+// Open clocks, most urgent first, a page at a time: breached and running clocks by deadline
+// (breached ones' have passed), then paused ones by business time left. One indexed range read
+// of `limit` clocks (store::list_open_clocks), whatever the number open.
 asio::awaitable<response> list_timers(context& ctx, const route_match& match) {
-  std::optional<model::team> owner;
+  store::open_clock_filter filter;
+  filter.limit = default_page_limit;
   std::vector<model::field_error> errors;
   for (const auto& [key, value] : match.query) {
     if (key == "team") {
-      owner = model::parse_team(value);
-      if (!owner)
+      filter.owner = model::parse_team(value);
+      if (!filter.owner)
         errors.push_back({key, fmt::format("unknown team \"{}\"; expected one of {}", value, model::team_names())});
+    } else if (key == "limit") {
+      read_page_limit(key, value, filter.limit, errors);
+    } else if (key == "cursor") {
+      filter.after = store::parse_clock_cursor(value);
+      if (!filter.after) errors.push_back({key, "is not a cursor this API returned"});
     } else {
-      errors.push_back({key, "unknown parameter; expected team"});
+      errors.push_back({key, "unknown parameter; expected team, limit or cursor"});
     }
   }
   if (!errors.empty()) co_return invalid_fields(errors);
 
-  struct timer {
-    const model::request* request;
-    const model::sla_clock* clock;
-    bool paused;
-    std::int64_t sort_key;  // running: deadline; paused: business seconds remaining
-  };
   const auto now = ctx.clock();
-  const auto requests = store::requests_with_open_clocks(ctx.reader, owner);
-  std::vector<timer> timers;
-  for (const auto& request : requests) {
-    for (const auto& clock : request.clocks) {
-      if (clock.completed) continue;
-      const bool paused = clock.state == model::clock_state::paused;
-      const auto key = paused ? sla::remaining(clock, ctx.policy.sla.calendar(clock.calendar), now).count()
-                              : clock.deadline.time_since_epoch().count();
-      timers.push_back({&request, &clock, paused, key});
-    }
-  }
-  // Breached first (their deadlines are past), then by deadline; paused clocks, which have no
-  // deadline, after them by time left.
-  std::sort(timers.begin(), timers.end(), [](const timer& a, const timer& b) {
-    return std::tie(a.paused, a.sort_key, a.request->id) < std::tie(b.paused, b.sort_key, b.request->id);
-  });
-
+  const auto page = store::list_open_clocks(*ctx.readers.acquire(), filter);
   json::array items;
-  for (const auto& t : timers) {
-    auto item = clock_view(*t.clock, ctx.policy, now);
-    item["request_id"] = t.request->id;
-    item["title"] = t.request->input.title;
-    item["customer"] = model::to_json(t.request->input.customer);
-    item["kind"] = model::to_string(t.request->input.kind);
-    item["owner"] = model::to_string(t.request->owner);
-    item["status"] = model::to_string(t.request->status);
+  for (const auto& open : page.clocks) {
+    const auto& request = *open.request;
+    auto item = clock_view(*open.clock, ctx.policy, now);
+    item["request_id"] = request.id;
+    item["title"] = request.input.title;
+    item["customer"] = model::to_json(request.input.customer);
+    item["kind"] = model::to_string(request.input.kind);
+    item["owner"] = model::to_string(request.owner);
+    item["status"] = model::to_string(request.status);
     items.push_back(std::move(item));
   }
-  co_return json_response(status::ok, json::object{{"timers", std::move(items)}, {"now", model::format_instant(now)}});
+  json::value next = nullptr;
+  if (page.next) next = store::format_cursor(*page.next);
+  co_return json_response(status::ok, json::object{{"timers", std::move(items)},
+                                                   {"next_cursor", std::move(next)},
+                                                   {"now", model::format_instant(now)}});
 }
 
 }  // namespace
@@ -105,7 +97,8 @@ void add_sla_routes(router& routes, context& ctx) {
   routes.add(beast_http::verb::get, "/v1/sla/timers",
              require_token(ctx, [&ctx](const request&, const route_match& match, const model::actor&) {
                return list_timers(ctx, match);
-             }));
+             }),
+             {0, true, {}});
 }
 
 }  // namespace switchboard::http::api

@@ -1,14 +1,19 @@
 // The SE dashboard's routes: the built-in page, the snapshot of open clocks, the live stream.
 #include "http/dashboard/dashboard.hpp"
 
+#include "http/api/common.hpp"
 #include "http/auth.hpp"
 #include "model/json.hpp"
 #include "sla/clock.hpp"
+#include "store/pages.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <charconv>
 
 namespace switchboard::http::dashboard {
 namespace asio = boost::asio;
@@ -52,24 +57,68 @@ void add_calendars(std::set<std::string, std::less<>>& names, const model::reque
     if (!clock.completed) names.insert(clock.calendar);
 }
 
-asio::awaitable<response> snapshot(context& ctx, const request& req) {
+// The first screen, bounded whatever the number of open clocks: the requests holding the
+// `limit` most urgent open clocks (one indexed range read), the counts per team and state from
+// the maintained counters, and `next_cursor` to page on. Runs on the worker pool.
+asio::awaitable<response> snapshot(context& ctx, const request& req, const route_match& match) {
   auto who = authenticate(req, ctx.tokens);
   if (auto* refused = std::get_if<response>(&who)) co_return std::move(*refused);
 
-  // No suspension from here to the answer: the hub cannot publish in between, so the rows hold
-  // everything up to `id` (and perhaps a little more, which replaying events repeats harmlessly).
-  const auto now = ctx.clock();
-  const auto id = ctx.hub.last_id();
-  json::array rows;
-  std::set<std::string, std::less<>> calendars;
-  for (const auto& request : store::requests_with_open_clocks(ctx.reader, std::nullopt)) {
-    add_calendars(calendars, request);
-    rows.push_back(request_row(request, ctx.policy, now));
+  store::open_clock_filter filter;
+  filter.limit = default_snapshot_clocks;
+  std::vector<model::field_error> errors;
+  for (const auto& [key, value] : match.query) {
+    if (key == "limit") {
+      std::int64_t parsed = 0;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+      if (ec != std::errc{} || end != value.data() + value.size() || parsed < 1 || parsed > max_snapshot_clocks)
+        errors.push_back({key, fmt::format("must be a whole number from 1 to {}", max_snapshot_clocks)});
+      else
+        filter.limit = static_cast<int>(parsed);
+    } else if (key == "cursor") {
+      filter.after = store::parse_clock_cursor(value);
+      if (!filter.after) errors.push_back({key, "is not a cursor this API returned"});
+    } else {
+      errors.push_back({key, "unknown parameter; expected limit or cursor"});
+    }
   }
+  if (!errors.empty()) co_return api::invalid_fields(errors);
+
+  // The stream id first, then the read: every change published up to it was committed before
+  // it was published, so the rows read after hold it (a change published since may be in them
+  // too, which replaying its event repeats harmlessly).
+  const auto id = ctx.hub.last_id();
+  const auto now = ctx.clock();
+  store::open_clock_page page;
+  std::vector<store::open_clock_count> counts;
+  {
+    const auto db = ctx.readers.acquire();
+    page = store::list_open_clocks(*db, filter);
+    counts = store::open_clock_counts(*db);
+  }
+  json::array rows;
+  std::set<model::request_id> seen;
+  std::set<std::string, std::less<>> calendars;
+  for (const auto& open : page.clocks) {
+    if (!seen.insert(open.request->id).second) continue;
+    add_calendars(calendars, *open.request);
+    rows.push_back(request_row(*open.request, ctx.policy, now));
+  }
+  json::array count_rows;
+  std::int64_t total = 0;
+  for (const auto& c : counts) {
+    total += c.clocks;
+    count_rows.push_back(json::object{{"team", c.owner}, {"state", c.state}, {"clocks", c.clocks}});
+  }
+  json::value next = nullptr;
+  if (page.next) next = store::format_cursor(*page.next);
   co_return json_response(status::ok, json::object{{"id", id},
                                                     {"now", unix_seconds(now)},
                                                     {"requests", std::move(rows)},
-                                                    {"calendars", calendars_view(calendars, ctx.policy, now)}});
+                                                    {"calendars", calendars_view(calendars, ctx.policy, now)},
+                                                    {"counts", std::move(count_rows)},
+                                                    {"open_clocks", total},
+                                                    {"next_cursor", std::move(next)}});
 }
 
 asio::awaitable<unsigned> write_refusal(boost::beast::tcp_stream& stream, response res) {
@@ -149,9 +198,9 @@ void add_routes(router& routes, context& ctx) {
   routes.add(verb::get, "/dashboard/{file}", [](const request&, const route_match& match) {
     return page(match.params.at("file"));
   });
-  routes.add(verb::get, "/v1/dashboard/clocks", [&ctx](const request& req, const route_match&) {
-    return snapshot(ctx, req);
-  });
+  routes.add(verb::get, "/v1/dashboard/clocks",
+             [&ctx](const request& req, const route_match& match) { return snapshot(ctx, req, match); },
+             {0, true, {}});
 }
 
 takeover_handler stream_handler(context& ctx) {

@@ -4,20 +4,27 @@
 //
 //   GET /, /dashboard               the page (no token needed: it asks for one)
 //   GET /dashboard/app.js, app.css  its assets
-//   GET /v1/dashboard/clocks        snapshot: every request with an open clock, as rows, with
-//                                   the calendars' open intervals and the stream id it is
-//                                   complete up to (any role; Authorization: Bearer)
+//   GET /v1/dashboard/clocks        snapshot (any role; Authorization: Bearer): the requests
+//                                   holding the `limit` most urgent open clocks (default 200,
+//                                   at most 1000) as rows, with the calendars' open intervals,
+//                                   the open clocks per team and state ("counts", from counters
+//                                   kept with every write) and in all ("open_clocks"), the
+//                                   stream id it is complete up to, and "next_cursor" (null
+//                                   when every open clock is in it) for `cursor` to page on
 //   GET /v1/dashboard/stream        text/event-stream of `change` events after Last-Event-ID
 //                                   (any role; Authorization: Bearer, so the page reads it
 //                                   with fetch(), and the token never appears in a URL or log)
 //
-// Thread-safety: everything here runs on the server's io_context thread.
+// Thread-safety: the snapshot runs on the worker pool (its reads take a connection from
+// `readers`; the hub's last_id may be read from any thread); publish and the stream run on the
+// app strand, the hub's executor.
 
 #include "config/tokens.hpp"
 #include "engine/engine.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "http/stream/hub.hpp"
+#include "store/reader_pool.hpp"
 #include "store/requests.hpp"
 
 #include <SQLiteCpp/Database.h>
@@ -32,11 +39,15 @@ namespace switchboard::http::dashboard {
 
 struct context {
   const engine::policy& policy;
-  SQLite::Database& reader;  // read-only connection owned by the io_context's thread
+  store::reader_pool& readers;  // read-only connections, one per snapshot while it reads
   const config::token_table& tokens;
   std::function<model::instant()> clock;
   stream::hub& hub;
 };
+
+// How many open clocks a snapshot holds by default, and at most.
+inline constexpr int default_snapshot_clocks = 200;
+inline constexpr int max_snapshot_clocks = 1000;
 
 // How far ahead the page is given each calendar's open intervals.
 inline constexpr std::chrono::hours calendar_horizon{24 * 8};

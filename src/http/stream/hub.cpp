@@ -78,13 +78,13 @@ hub::hub(asio::any_io_executor executor, hub_options options)
 
 hub::~hub() { close(); }
 
-std::string hub::last_id() const { return fmt::format("{}-{}", epoch_, seq_); }
+std::string hub::last_id() const { return fmt::format("{}-{}", epoch_, seq_.load()); }
 
 std::string hub::publish(std::string_view event, std::string_view data) {
-  ++seq_;
-  auto id = last_id();
+  const auto seq = ++seq_;
+  const auto id = fmt::format("{}-{}", epoch_, seq);
   auto text = shared_text(format_event(id, event, data));
-  history_.push_back({seq_, text});
+  history_.push_back({seq, text});
   while (history_.size() > options_.history) history_.pop_front();
 
   // Drop those that fell behind; wake the rest. Iterate over a copy: drop() edits viewers_.

@@ -10,13 +10,14 @@
 //   still moves, and its stream ends. Publishing never waits on a viewer.
 // - A `resync` event means: fetch a fresh snapshot, then reconnect with the snapshot's id.
 //
-// Thread-safety: one hub, one owner: construct it, publish and serve on the executor's thread
-// (the server's single-threaded io_context).
+// Thread-safety: one hub, one owner: construct it, publish, serve and close on the executor
+// (a strand); last_id() alone may be read from any thread.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -53,8 +54,9 @@ class hub {
   // queues it for every viewer. Returns its id.
   std::string publish(std::string_view event, std::string_view data);
 
-  // The id of the last event published ("<epoch>-0" before any): a snapshot of the state taken
-  // now, on the hub's thread, already holds everything up to it.
+  // The id of the last event published ("<epoch>-0" before any): a snapshot of the state read
+  // after this call, on any thread, holds everything up to it when events are published after
+  // their changes are committed.
   std::string last_id() const;
 
   // Serves one viewer on `stream` until it leaves, falls behind or the hub closes: writes the
@@ -79,7 +81,7 @@ class hub {
   boost::asio::any_io_executor executor_;
   hub_options options_;
   std::string epoch_;
-  std::uint64_t seq_ = 0;
+  std::atomic<std::uint64_t> seq_{0};
   std::uint64_t dropped_ = 0;
   bool closed_ = false;
   std::deque<message> history_;

@@ -31,6 +31,7 @@ const app = {
   requests: new Map(),   // id -> row from the server, plus now0: the server time its numbers hold at
   calendars: new Map(),  // name -> {zone, intervals: [[open, close], ...]} in Unix seconds
   lastId: '',
+  partial: null,         // {counts, total} when the snapshot holds only the most urgent open clocks
   skew: null,            // server clock minus ours, in ms (a lower bound: the server floors `now`)
   filters: { team: '', customer: '', kind: '', state: '' },
   large: false,
@@ -196,13 +197,17 @@ function renderCounts(all) {
   const box = $('team-counts');
   box.replaceChildren();
   const teams = new Map(TEAMS.map((t) => [t, { total: 0, breached: 0, warning: 0, paused: 0 }]));
-  for (const row of all) {
-    const c = teams.get(row.request.owner) || { total: 0, breached: 0, warning: 0, paused: 0 };
-    teams.set(row.request.owner, c);
-    c.total += 1;
-    if (c[row.state] !== undefined) c[row.state] += 1;
-    if (row.breached && row.state !== 'breached') c.breached += 1;  // breached, paused: both counts
-  }
+  const count = (team, state, n, breached = false) => {
+    const c = teams.get(team) || { total: 0, breached: 0, warning: 0, paused: 0 };
+    teams.set(team, c);
+    c.total += n;
+    if (c[state] !== undefined) c[state] += n;
+    if (breached && state !== 'breached') c.breached += n;  // breached, paused: both counts
+  };
+  // With more open clocks than the snapshot holds, the counts are the server's (as of the
+  // snapshot), not those of the rows loaded.
+  if (app.partial) for (const c of app.partial.counts) count(c.team, c.state, c.clocks);
+  else for (const row of all) count(row.request.owner, row.state, 1, row.breached);
   for (const [team, c] of teams) {
     if (!c.total && team !== 'se' && app.filters.team !== team) continue;
     const button = el('button', {
@@ -248,7 +253,9 @@ function render() {
   const body = $('clock-rows');
   body.replaceChildren(...shown.map(renderRow));
   $('no-clocks').hidden = shown.length > 0;
-  $('shown-count').textContent = `${shown.length} of ${all.length} clocks shown`;
+  $('shown-count').textContent = app.partial
+    ? `${shown.length} of the ${all.length} most urgent clocks shown (${app.partial.total} open in all)`
+    : `${shown.length} of ${all.length} clocks shown`;
   app.shownStates = new Map(all.map((r) => [r.key, r.state]));
   if (focusedKey) body.querySelector(`tr[data-key="${CSS.escape(focusedKey)}"] .open-request`)?.focus();
 }
@@ -354,6 +361,8 @@ async function loadSnapshot() {
   observeServerTime(snapshot.now);
   mergeCalendars(snapshot.calendars);
   for (const request of snapshot.requests) applyRequest(request, snapshot.now);
+  // The snapshot holds the most urgent open clocks only when there are many.
+  app.partial = snapshot.next_cursor == null ? null : { counts: snapshot.counts, total: snapshot.open_clocks };
   app.lastId = snapshot.id;
   render();
 }
@@ -508,10 +517,19 @@ function openDetail(id) {
 
 async function loadDetail(id) {
   try {
-    const [requestRes, eventsRes] = await Promise.all([api(`/v1/requests/${id}`), api(`/v1/requests/${id}/events`)]);
+    const [requestRes, eventsRes] = await Promise.all([api(`/v1/requests/${id}`), api(`/v1/requests/${id}/events?limit=200`)]);
     if (!requestRes.ok) throw new Error(`HTTP ${requestRes.status}`);
     const request = await requestRes.json();
-    const events = eventsRes.ok ? (await eventsRes.json()).events : [];
+    const events = [];
+    // Events come 200 a page, oldest first: follow the cursor (a few pages for the longest histories).
+    let page = eventsRes.ok ? await eventsRes.json() : { events: [], next_cursor: null };
+    for (;;) {
+      events.push(...page.events);
+      if (page.next_cursor == null || app.detailId !== id) break;
+      const more = await api(`/v1/requests/${id}/events?limit=200&cursor=${encodeURIComponent(page.next_cursor)}`);
+      if (!more.ok) break;
+      page = await more.json();
+    }
     if (app.detailId !== id) return;
     renderDetail(request, events);
   } catch (error) {

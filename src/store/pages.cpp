@@ -1,0 +1,139 @@
+// Paged reads: open clocks by urgency, open-clock counts, a request's events.
+#include "store/pages.hpp"
+
+#include "model/json.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+namespace switchboard::store {
+namespace {
+
+std::optional<std::int64_t> whole_number(std::string_view text) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// The read models of `ids`, by primary key.
+std::map<model::request_id, std::shared_ptr<const model::request>> requests_by_id(
+    SQLite::Database& db, const std::vector<model::request_id>& ids) {
+  std::map<model::request_id, std::shared_ptr<const model::request>> out;
+  if (ids.empty()) return out;
+  std::string sql = "SELECT id, document FROM requests WHERE id IN (?";
+  for (std::size_t i = 1; i < ids.size(); ++i) sql += ", ?";
+  sql += ")";
+  SQLite::Statement query(db, sql);
+  for (std::size_t i = 0; i < ids.size(); ++i) query.bind(static_cast<int>(i + 1), ids[i]);
+  while (query.executeStep())
+    out.emplace(query.getColumn(0).getInt64(), std::make_shared<const model::request>(model::request_from_json(
+                                                   boost::json::parse(query.getColumn(1).getString()))));
+  return out;
+}
+
+}  // namespace
+
+std::string format_cursor(const clock_cursor& cursor) {
+  return fmt::format("{}.{}.{}.{}", cursor.paused ? 1 : 0, cursor.urgency, cursor.request, cursor.metric);
+}
+
+std::optional<clock_cursor> parse_clock_cursor(std::string_view text) {
+  std::vector<std::string_view> parts;
+  for (std::size_t start = 0;;) {
+    const auto dot = text.find('.', start);
+    parts.push_back(text.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  if (parts.size() != 4 || (parts[0] != "0" && parts[0] != "1")) return std::nullopt;
+  const auto urgency = whole_number(parts[1]);
+  const auto request = whole_number(parts[2]);
+  if (!urgency || !request || *request <= 0 || !model::parse_sla_metric(parts[3])) return std::nullopt;
+  return clock_cursor{parts[0] == "1", *urgency, *request, std::string(parts[3])};
+}
+
+open_clock_page list_open_clocks(SQLite::Database& db, const open_clock_filter& filter) {
+  // `open = 1` matches the partial indexes' WHERE, and the ORDER BY their columns, so SQLite
+  // walks clocks_by_urgency (or clocks_by_owner_urgency) and stops after limit + 1 rows.
+  std::string sql = "SELECT paused, urgency, request_id, metric FROM clocks WHERE open = 1";
+  if (filter.owner) sql += " AND owner = :owner";
+  if (filter.after) sql += " AND (paused, urgency, request_id, metric) > (:paused, :urgency, :request, :metric)";
+  sql += " ORDER BY paused, urgency, request_id, metric LIMIT :limit";
+  SQLite::Statement query(db, sql);
+  if (filter.owner) query.bind(":owner", std::string(model::to_string(*filter.owner)));
+  if (filter.after) {
+    query.bind(":paused", filter.after->paused ? 1 : 0);
+    query.bind(":urgency", filter.after->urgency);
+    query.bind(":request", filter.after->request);
+    query.bind(":metric", filter.after->metric);
+  }
+  // One extra row tells whether another page follows.
+  query.bind(":limit", filter.limit + 1);
+
+  std::vector<clock_cursor> places;
+  open_clock_page page;
+  while (query.executeStep()) {
+    if (static_cast<int>(places.size()) == filter.limit) {
+      page.next = places.back();
+      break;
+    }
+    places.push_back({query.getColumn(0).getInt() != 0, query.getColumn(1).getInt64(), query.getColumn(2).getInt64(),
+                      query.getColumn(3).getString()});
+  }
+
+  std::vector<model::request_id> ids;
+  for (const auto& place : places) ids.push_back(place.request);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  const auto requests = requests_by_id(db, ids);
+  for (const auto& place : places) {
+    const auto found = requests.find(place.request);
+    if (found == requests.end()) continue;
+    const auto& clocks = found->second->clocks;
+    const auto clock = std::find_if(clocks.begin(), clocks.end(), [&](const model::sla_clock& c) {
+      return model::to_string(c.metric) == place.metric;
+    });
+    if (clock == clocks.end()) continue;
+    page.clocks.push_back({place, found->second, &*clock});
+  }
+  return page;
+}
+
+std::vector<open_clock_count> open_clock_counts(SQLite::Database& db) {
+  SQLite::Statement query(db, "SELECT owner, state, clocks FROM open_clock_counts WHERE clocks > 0 ORDER BY owner, state");
+  std::vector<open_clock_count> out;
+  while (query.executeStep())
+    out.push_back({query.getColumn(0).getString(), query.getColumn(1).getString(), query.getColumn(2).getInt64()});
+  return out;
+}
+
+event_page list_events(SQLite::Database& db, model::request_id id, std::int64_t after, int limit) {
+  SQLite::Statement query(db,
+                          "SELECT seq, type, at, actor, data FROM events WHERE request_id = ? AND seq > ?"
+                          " ORDER BY seq LIMIT ?");
+  query.bind(1, id);
+  query.bind(2, after);
+  query.bind(3, limit + 1);
+  event_page page;
+  std::int64_t last = after;
+  while (query.executeStep()) {
+    if (static_cast<int>(page.events.size()) == limit) {
+      page.next_after = last;
+      break;
+    }
+    last = query.getColumn(0).getInt64();
+    page.events.push_back({id, query.getColumn(1).getString(),
+                           model::instant{std::chrono::seconds{query.getColumn(2).getInt64()}},
+                           query.getColumn(3).getString(),
+                           boost::json::parse(query.getColumn(4).getString()).as_object()});
+  }
+  return page;
+}
+
+}  // namespace switchboard::store

@@ -1,0 +1,78 @@
+#pragma once
+// Paged reads for the API and the dashboard: open SLA clocks by urgency, the dashboard's open-clock
+// counts, and a request's events. Each page is one indexed range scan of `limit` (+1) rows, so
+// its cost does not grow with the number of rows stored.
+//
+// Thread-safety: as the connection passed in (one connection, one thread at a time; see
+// store::reader_pool for a connection per reading thread).
+
+#include "engine/engine.hpp"
+#include "model/request.hpp"
+
+#include <SQLiteCpp/Database.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchboard::store {
+
+// An open clock's place in urgency order: running and breached clocks (paused = false) by
+// deadline, in UTC seconds (breached ones, whose deadline has passed, come first); then paused
+// clocks by business seconds left (negative when overdue; frozen while paused). Ties by
+// request id, then metric name: every open clock has exactly one place, so a cursor is stable.
+struct clock_cursor {
+  bool paused = false;
+  std::int64_t urgency = 0;
+  model::request_id request = 0;
+  std::string metric;
+  auto operator<=>(const clock_cursor&) const = default;
+};
+
+// The cursor's text form in the API: "<paused 0|1>.<urgency>.<request id>.<metric>", and back;
+// nullopt for text this API did not make.
+std::string format_cursor(const clock_cursor& cursor);
+std::optional<clock_cursor> parse_clock_cursor(std::string_view text);
+
+struct open_clock_filter {
+  std::optional<model::team> owner;   // only clocks of requests this team owns
+  std::optional<clock_cursor> after;  // the cursor: only clocks after this place
+  int limit = 100;                    // clocks per page, at least 1
+};
+
+struct open_clock {
+  clock_cursor place;
+  std::shared_ptr<const model::request> request;  // shared by its clocks on the same page
+  const model::sla_clock* clock = nullptr;        // in *request
+};
+
+struct open_clock_page {
+  std::vector<open_clock> clocks;     // most urgent first
+  std::optional<clock_cursor> next;   // set when more remain
+};
+
+// Open clocks in urgency order, a page at a time, from the clocks_by_urgency index (migration 10).
+open_clock_page list_open_clocks(SQLite::Database& db, const open_clock_filter& filter);
+
+// Open clocks per owning team and shown state ("running", "warning" (running and warned),
+// "paused", "breached"), from the counters migration 10's triggers keep: a handful of rows.
+struct open_clock_count {
+  std::string owner;
+  std::string state;
+  std::int64_t clocks = 0;
+};
+std::vector<open_clock_count> open_clock_counts(SQLite::Database& db);
+
+struct event_page {
+  std::vector<engine::event> events;      // oldest first
+  std::optional<std::int64_t> next_after;  // the log sequence number to continue after, when more remain
+};
+
+// The events of request `id` after log sequence number `after` (0: from the first), oldest
+// first, `limit` (at least 1) at a time.
+event_page list_events(SQLite::Database& db, model::request_id id, std::int64_t after, int limit);
+
+}  // namespace switchboard::store

@@ -1,0 +1,263 @@
+#include "store/pages.hpp"
+
+#include "store/database.hpp"
+#include "sla/clock.hpp"
+#include "store/reader_pool.hpp"
+#include "store/requests.hpp"
+#include "support/policy.hpp"
+#include "support/temp_dir.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <thread>
+#include <tuple>
+
+using namespace switchboard;
+using testing::make_input;
+using testing::shipped_policy;
+
+namespace {
+
+const model::instant filed_at{std::chrono::seconds{1795000000}};
+
+model::request file(SQLite::Database& db, model::request_input input, model::instant at) {
+  return store::record_new_request(db, shipped_policy(), {std::move(input), model::actor{"dana", model::role::ce}}, at)
+      .request;
+}
+
+// The role that works requests `team` owns.
+model::role worker_of(model::team team) {
+  switch (team) {
+    case model::team::ce: return model::role::ce;
+    case model::team::product: return model::role::product;
+    case model::team::se: return model::role::se;
+    default: return model::role::engineering;
+  }
+}
+
+void act(SQLite::Database& db, model::request_id id, engine::action_kind kind, model::role role, model::instant at) {
+  auto outcome = store::record_action(db, shipped_policy(), id, {kind, {}, {"someone", role}}, at);
+  if (auto* refused = std::get_if<engine::refusal>(&outcome)) FAIL(refused->code << ": " << refused->message);
+}
+
+// A mix: troubleshooting and how-to requests of trial and production customers filed an hour
+// apart (so deadlines differ and some tie), some answered and waiting on the customer (their
+// clocks paused), some resolved (no open clock).
+void fill(SQLite::Database& db, int count) {
+  for (int i = 0; i < count; ++i) {
+    const auto at = filed_at + std::chrono::minutes{37 * (i % 9)};
+    const auto kind = i % 3 == 0 ? model::request_kind::how_to : model::request_kind::troubleshooting;
+    const auto stage = i % 2 == 0 ? model::customer_stage::trial : model::customer_stage::production;
+    const auto request = file(db, make_input(kind, "customer-" + std::to_string(i % 4), stage), at);
+    const auto role = worker_of(request.owner);
+    if (i % 5 == 1) act(db, request.id, engine::action_kind::pend, role, at + std::chrono::minutes{3 + i});
+    if (i % 7 == 3) act(db, request.id, engine::action_kind::resolve, role, at + std::chrono::minutes{5 + i});
+  }
+}
+
+// Every open clock's place, computed from the stored requests by the definition (not the SQL):
+// running and breached by deadline, then paused by business time left; ties by id and metric.
+std::vector<store::clock_cursor> expected_order(SQLite::Database& db, std::optional<model::team> owner) {
+  std::vector<store::clock_cursor> out;
+  for (const auto& request : store::requests_with_open_clocks(db, owner))
+    for (const auto& clock : request.clocks) {
+      if (clock.completed) continue;
+      const bool paused = clock.state == model::clock_state::paused;
+      const auto& calendar = shipped_policy().sla.calendar(clock.calendar);
+      const auto key = paused ? sla::remaining(clock, calendar, filed_at).count() : clock.deadline.time_since_epoch().count();
+      out.push_back({paused, key, request.id, std::string(model::to_string(clock.metric))});
+    }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<store::clock_cursor> walk(SQLite::Database& db, std::optional<model::team> owner, int limit) {
+  std::vector<store::clock_cursor> seen;
+  store::open_clock_filter filter{owner, std::nullopt, limit};
+  for (int pages = 0; pages < 10000; ++pages) {
+    const auto page = store::list_open_clocks(db, filter);
+    CHECK(static_cast<int>(page.clocks.size()) <= limit);
+    for (const auto& open : page.clocks) {
+      CHECK(open.request->id == open.place.request);
+      CHECK(model::to_string(open.clock->metric) == open.place.metric);
+      CHECK_FALSE(open.clock->completed);
+      seen.push_back(open.place);
+    }
+    if (!page.next) return seen;
+    CHECK(static_cast<int>(page.clocks.size()) == limit);
+    // The cursor goes through its text form, as the API's clients hand it back.
+    filter.after = store::parse_clock_cursor(store::format_cursor(*page.next));
+    REQUIRE(filter.after);
+  }
+  FAIL("the walk did not end");
+  return seen;
+}
+
+std::map<std::pair<std::string, std::string>, std::int64_t> counted_by_scan(SQLite::Database& db) {
+  SQLite::Statement query(db,
+                          "SELECT r.owner, CASE WHEN c.state = 'running' AND c.warned THEN 'warning' ELSE c.state END,"
+                          " COUNT(*) FROM clocks c JOIN requests r ON r.id = c.request_id WHERE c.open = 1"
+                          " GROUP BY 1, 2");
+  std::map<std::pair<std::string, std::string>, std::int64_t> out;
+  while (query.executeStep())
+    out[{query.getColumn(0).getString(), query.getColumn(1).getString()}] = query.getColumn(2).getInt64();
+  return out;
+}
+
+std::map<std::pair<std::string, std::string>, std::int64_t> counted_by_counters(SQLite::Database& db) {
+  std::map<std::pair<std::string, std::string>, std::int64_t> out;
+  for (const auto& c : store::open_clock_counts(db)) out[{c.owner, c.state}] = c.clocks;
+  return out;
+}
+
+std::string query_plan(SQLite::Database& db, const std::string& sql) {
+  SQLite::Statement plan(db, "EXPLAIN QUERY PLAN " + sql);
+  std::string out;
+  while (plan.executeStep()) out += plan.getColumn(3).getString() + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_SUITE("store::pages") {
+  TEST_CASE("a walk over open clocks by cursor returns every open clock once, in urgency order") {
+    auto db = store::open_database(":memory:");
+    fill(db, 60);
+    const auto expected = expected_order(db, std::nullopt);
+    REQUIRE(expected.size() > 40);
+    REQUIRE(std::any_of(expected.begin(), expected.end(), [](const auto& c) { return c.paused; }));
+    for (const int limit : {1, 7, 200}) {
+      CAPTURE(limit);
+      CHECK(walk(db, std::nullopt, limit) == expected);
+    }
+    // Only one team's clocks, in the same order.
+    const auto se = expected_order(db, model::team::se);
+    REQUIRE_FALSE(se.empty());
+    CHECK(walk(db, model::team::se, 4) == se);
+  }
+
+  TEST_CASE("a page of open clocks is an index range read, never a sort of every clock") {
+    auto db = store::open_database(":memory:");
+    const std::string page_sql =
+        "SELECT paused, urgency, request_id, metric FROM clocks WHERE open = 1"
+        " AND (paused, urgency, request_id, metric) > (0, 0, 0, '') ORDER BY paused, urgency, request_id, metric LIMIT 101";
+    const auto plan = query_plan(db, page_sql);
+    CAPTURE(plan);
+    CHECK(plan.find("clocks_by_urgency") != std::string::npos);
+    CHECK(plan.find("TEMP B-TREE") == std::string::npos);
+    const auto team_plan = query_plan(db,
+                                      "SELECT paused, urgency, request_id, metric FROM clocks WHERE open = 1 AND owner = 'se'"
+                                      " ORDER BY paused, urgency, request_id, metric LIMIT 101");
+    CAPTURE(team_plan);
+    CHECK(team_plan.find("clocks_by_owner_urgency") != std::string::npos);
+    CHECK(team_plan.find("TEMP B-TREE") == std::string::npos);
+  }
+
+  TEST_CASE("cursors this store did not make are refused") {
+    CHECK(store::parse_clock_cursor("0.1795000000.12.first_response"));
+    CHECK(store::parse_clock_cursor("1.-300.12.resolution"));
+    for (const auto* bad : {"", "0", "2.1.1.first_response", "0.x.1.first_response", "0.1.0.first_response",
+                            "0.1.1.lunch", "0.1.1.first_response.more", "0.1..first_response"}) {
+      CAPTURE(bad);
+      CHECK_FALSE(store::parse_clock_cursor(bad));
+    }
+  }
+
+  TEST_CASE("open clock counts per team and state equal a count of the clock rows, after every kind of change") {
+    auto db = store::open_database(":memory:");
+    fill(db, 40);
+    CHECK_FALSE(counted_by_counters(db).empty());
+    CHECK(counted_by_counters(db) == counted_by_scan(db));
+    // Warnings and breaches fall due: the scheduler's path.
+    for (model::request_id id = 1; id <= 40; ++id) store::record_due(db, shipped_policy(), id, filed_at + std::chrono::hours{30});
+    CHECK(counted_by_counters(db) == counted_by_scan(db));
+    const auto counts = counted_by_counters(db);
+    CHECK(std::any_of(counts.begin(), counts.end(), [](const auto& c) { return c.first.second == "breached"; }));
+    for (model::request_id id = 1; id <= 40; id += 3)
+      store::record_action(db, shipped_policy(), id, {engine::action_kind::resolve, {}, {"someone", model::role::se}},
+                           filed_at + std::chrono::hours{31});
+    CHECK(counted_by_counters(db) == counted_by_scan(db));
+  }
+
+  TEST_CASE("migration 10 fills the urgency columns and the counters for clocks stored before it") {
+    testing::temp_dir dir;
+    const auto path = dir.file("old.db");
+    std::vector<store::clock_cursor> before;
+    {
+      auto db = store::open_database(path);
+      fill(db, 30);
+      before = expected_order(db, std::nullopt);
+      // Back to the schema before migration 10, keeping the clock rows.
+      db.exec("DROP TRIGGER open_clock_counts_insert; DROP TRIGGER open_clock_counts_delete;"
+              " DROP TRIGGER open_clock_counts_update_old; DROP TRIGGER open_clock_counts_update_new;"
+              " DROP TABLE open_clock_counts; DROP INDEX clocks_by_urgency; DROP INDEX clocks_by_owner_urgency;"
+              " ALTER TABLE clocks DROP COLUMN owner; ALTER TABLE clocks DROP COLUMN warned;"
+              " ALTER TABLE clocks DROP COLUMN paused; ALTER TABLE clocks DROP COLUMN urgency;"
+              " DELETE FROM schema_migrations WHERE version >= 10");
+    }
+    auto db = store::open_database(path);
+    CHECK(store::schema_version(db) == store::latest_schema_version());
+    CHECK(walk(db, std::nullopt, 9) == before);
+    CHECK(counted_by_counters(db) == counted_by_scan(db));
+  }
+
+  TEST_CASE("a request's events page oldest first, by log sequence number") {
+    auto db = store::open_database(":memory:");
+    fill(db, 3);
+    const auto all = store::events_of(db, 2);
+    REQUIRE(all.size() >= 3);
+    std::vector<engine::event> walked;
+    std::int64_t after = 0;
+    for (int pages = 0; pages < 100; ++pages) {
+      auto page = store::list_events(db, 2, after, 2);
+      CHECK(page.events.size() <= 2);
+      walked.insert(walked.end(), page.events.begin(), page.events.end());
+      if (!page.next_after) break;
+      after = *page.next_after;
+    }
+    REQUIRE(walked.size() == all.size());
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      CHECK(walked[i].type == all[i].type);
+      CHECK(walked[i].at == all[i].at);
+    }
+    CHECK(store::list_events(db, 99, 0, 10).events.empty());
+  }
+}
+
+TEST_SUITE("store::reader_pool") {
+  TEST_CASE("each lease has a connection to itself, reused once given back, and sees the last commit") {
+    testing::temp_dir dir;
+    const auto path = dir.file("pool.db");
+    auto writer = store::open_database(path);
+    store::reader_pool pool(path, 2);
+    SQLite::Database* first = nullptr;
+    {
+      auto a = pool.acquire();
+      auto b = pool.acquire();
+      CHECK(&*a != &*b);
+      first = &*a;
+      CHECK(store::list_requests(*a, {}).requests.empty());
+    }
+    file(writer, make_input(model::request_kind::troubleshooting), filed_at);
+    // Several threads at once, more than the pool holds: each waits its turn and reads the commit.
+    std::atomic<int> found{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 6; ++i)
+      threads.emplace_back([&] {
+        for (int j = 0; j < 20; ++j) {
+          auto lease = pool.acquire();
+          if (store::find_request(*lease, 1)) ++found;
+        }
+      });
+    for (auto& t : threads) t.join();
+    CHECK(found == 120);
+    auto again = pool.acquire();
+    auto other = pool.acquire();
+    CHECK((&*again == first || &*other == first));
+  }
+}
