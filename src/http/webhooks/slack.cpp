@@ -34,27 +34,12 @@ constexpr std::string_view timestamp_header = "X-Slack-Request-Timestamp";
 constexpr std::string_view signature_header = "X-Slack-Signature";
 
 // The 503 or 401 to send instead, when the request is not signed by Slack (checked on the raw
-// body, before anything is parsed). A timestamp more than 5 minutes from our clock is refused
-// before the signature is computed, as Slack's "Verifying requests from Slack" asks (a replay
-// guard), and says so: a sender with a skewed clock must not be told its secret is wrong.
+// body, before anything is parsed).
 std::optional<response> refuse_unsigned(const context& ctx, const request& req) {
-  if (ctx.config.slack_signing_secret.empty())
-    return not_configured("Slack (set SWITCHBOARD_SLACK_SIGNING_SECRET)");
-  if (req.count(timestamp_header) != 1 || req.count(signature_header) != 1)
-    return error_response(status::unauthorized, "invalid_signature",
-                          "send exactly one X-Slack-Request-Timestamp and one X-Slack-Signature header");
-  const auto verdict = verify_slack(ctx.config.slack_signing_secret, req[timestamp_header], req[signature_header],
-                                    req.body(), real_unix_now());
-  switch (verdict) {
-    case slack_verdict::valid: return std::nullopt;
-    case slack_verdict::bad_timestamp:
-      return error_response(status::unauthorized, "invalid_signature",
-                            "X-Slack-Request-Timestamp is not a Unix time in seconds");
-    case slack_verdict::stale:
-      return error_response(status::unauthorized, "stale_timestamp",
-                            "X-Slack-Request-Timestamp is more than 5 minutes from the server's clock");
-    case slack_verdict::bad_signature: break;
-  }
+  if (auto refused = refuse_slack_headers(ctx, req)) return refused;
+  if (verify_slack(ctx.config.slack_signing_secret, req[timestamp_header], req[signature_header], req.body(),
+                   real_unix_now()) == slack_verdict::valid)
+    return std::nullopt;
   return error_response(status::unauthorized, "invalid_signature", "the Slack request signature did not verify");
 }
 
@@ -408,6 +393,28 @@ void add_slack_routes(router& routes, context& ctx) {
              [&ctx](const request& req, const route_match& match) { return on_event(ctx, req, match); });
   routes.add(verb::post, "/v1/webhooks/slack/commands",
              [&ctx](const request& req, const route_match& match) { return on_command(ctx, req, match); });
+}
+
+// A timestamp more than 5 minutes from our clock is refused before the signature is computed,
+// as Slack's signing docs ask (a replay guard), and says so: a sender whose clock is off must
+// not be told its secret is wrong.
+std::optional<response> refuse_slack_headers(const context& ctx, const request_header& header) {
+  if (ctx.config.slack_signing_secret.empty())
+    return not_configured("Slack (set SWITCHBOARD_SLACK_SIGNING_SECRET)");
+  if (header.count(timestamp_header) != 1 || header.count(signature_header) != 1)
+    return error_response(status::unauthorized, "invalid_signature",
+                          "send exactly one X-Slack-Request-Timestamp and one X-Slack-Signature header");
+  switch (check_slack_timestamp(header[timestamp_header], real_unix_now())) {
+    case slack_verdict::bad_timestamp:
+      return error_response(status::unauthorized, "invalid_signature",
+                            "X-Slack-Request-Timestamp is not a Unix time in seconds");
+    case slack_verdict::stale:
+      return error_response(status::unauthorized, "stale_timestamp",
+                            "X-Slack-Request-Timestamp is more than 5 minutes from the server's clock");
+    case slack_verdict::valid:
+    case slack_verdict::bad_signature: break;
+  }
+  return std::nullopt;
 }
 
 }  // namespace switchboard::http::webhooks
