@@ -47,7 +47,7 @@ TEST_SUITE("config::toml") {
     CHECK(root["b"].value_or(std::string()) == "\"\xC3\xA9\"\"\xC3\xA9\"");
     CHECK(root["c"].value_or(std::string()) == "\"\xC3\xA9");
     // A byte order mark is not a key.
-    CHECK(config::parse_text("\xEF\xBB\xBFa = 1", "test.toml")["a"].value_or(0) == 1);
+    CHECK(config::parse_text("\xEF\xBB\xBF" "a = 1", "test.toml")["a"].value_or(0) == 1);
   }
 
   TEST_CASE("bytes that are not UTF-8 are refused at their position") {

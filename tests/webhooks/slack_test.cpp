@@ -143,7 +143,7 @@ TEST_SUITE("integration::slack") {
 
     // Correctly signed, but outside Slack's 5-minute window: the clock is the problem, not the secret.
     for (const auto ts : {now - 301, now + 301}) {
-      CAPTURE(ts - now);
+      INFO("offset from now: " << ts - now);
       const auto stale = post_event(c, body, ts);
       CHECK(stale.status == 401);
       const auto error = parse(stale.body).at("error").as_object();
