@@ -81,11 +81,11 @@ TEST_SUITE("integration::cli") {
     const auto config = testing::write_file(dir.file("switchboard.toml"),
                                             fmt::format("[server]\nrules = \"{}\"\n[auth]\ntokens_file = \"absent.toml\"\n",
                                                         testing::source_path("rules/routing.toml")));
-    const auto expected = dir.file("absent.toml") + ":0:0: no such file; expected a tokens file";
+    const std::string expected = "absent.toml:0:0: no such file; expected a tokens file";
 
     const auto checked = cli({"--config", config, "rules", "check"});
     CHECK(checked.exit_code == 1);
-    CHECK_MESSAGE(checked.err.starts_with(expected), checked.err);
+    CHECK_MESSAGE(checked.err.find(expected) != std::string::npos, checked.err);
     CHECK(checked.out.empty());
 
     const auto started = testing::run_program({SWITCHBOARD_SERVER_PATH, "--config", config, "--db", dir.file("s.db"),

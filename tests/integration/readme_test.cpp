@@ -158,7 +158,7 @@ std::set<std::string> error_codes_in_source() {
     if (!entry.is_regular_file() || !(name.ends_with(".cpp") || name.ends_with(".hpp"))) continue;
     const auto text = testing::read_text(name);
     for (const auto* pattern : {&response, &refusal})
-      for (std::sregex_iterator it(text.begin(), text.end(), *pattern), end; it != end; ++it) codes.insert((*it)[1]);
+      for (std::sregex_iterator it(text.begin(), text.end(), *pattern), end; it != end; ++it) codes.insert((*it)[1].str());
   }
   return codes;
 }
@@ -172,7 +172,7 @@ std::set<std::string> error_codes_in_readme() {
     std::smatch cells;
     if (!std::regex_search(line, cells, row)) continue;
     const std::string column = cells[1];
-    for (std::sregex_iterator it(column.begin(), column.end(), code), end; it != end; ++it) codes.insert((*it)[1]);
+    for (std::sregex_iterator it(column.begin(), column.end(), code), end; it != end; ++it) codes.insert((*it)[1].str());
   }
   return codes;
 }
