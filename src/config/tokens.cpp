@@ -58,6 +58,11 @@ std::vector<token_entry> load_token_file(const std::string& path) {
   // A directory opens and reads as empty: it would pass as a file with no tokens.
   if (std::filesystem::is_directory(path))
     throw error(position{path, 0, 0}, "is a directory; expected a tokens file ([[token]] person, role, sha256)");
+  std::error_code missing;
+  if (!std::filesystem::exists(path, missing) && !missing)
+    throw error(position{path, 0, 0},
+                "no such file; expected a tokens file ([[token]] person, role, sha256), which "
+                "`switchboard-cli token new --person NAME --role ROLE --append FILE` makes");
   const auto root = parse_file(path);
   std::vector<token_entry> entries;
   reject_unknown_keys(root, path, {"token"}, "a tokens file");

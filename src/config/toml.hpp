@@ -47,7 +47,13 @@ class file_errors {
   std::string_view file_;
 };
 
-// Reads and parses a TOML file; syntax errors and unreadable files become config::error.
+// Parses TOML 1.0 text named `file` in errors. Syntax errors, bytes that are not UTF-8 (RFC 3629)
+// and non-ASCII outside strings and comments become config::error at file:line:col (columns
+// count code points, as toml++ does). The last two are refused before toml++ sees the text: its
+// 3.3 release has undefined behaviour on them (see check_toml_text in toml.cpp). Reentrant.
+toml::table parse_text(std::string_view text, const std::string& file);
+
+// Reads and parses a TOML file as parse_text does; an unreadable file is a config::error too.
 toml::table parse_file(const std::string& path);
 
 }  // namespace switchboard::config

@@ -44,8 +44,8 @@ struct workflow_settings {
   // substituted is never searched for placeholders again, and other braces stay as written.
   std::string first_contact_template =
       "Hey {customer}, {ce} brought me up to speed on the issue. First off, let me say I'm sorry you ran into "
-      "this issue and thanks for working with us to resolve this. My priority from here is to get this resolved "
-      "ASAP. Here's what I understand is the situation: {customer_impact} (environment: {environment}). So far "
+      "this issue and thanks for working with us to resolve this. My priority from here is getting this resolved, "
+      "and I'll have a follow-up for you in a few hours at most. Here's what I understand is the situation: {customer_impact} (environment: {environment}). So far "
       "we have tried: {steps_tried}.";
 };
 

@@ -76,7 +76,7 @@ json::object slack_message(const json::object& envelope) {
     const auto id = text_of(escalation, "id");
     const auto ladder = text_of(escalation, "ladder");
     const auto reason = text_of(escalation, "reason");
-    const auto who = roles.empty() ? std::string("nobody (level skipped)") : slack_escape(roles);
+    const auto who = slack_escape(roles);
     const auto text = fmt::format(":rotating_light: Escalation {} ({}) level {}: {} notified on request {}",
                                   slack_escape(id), slack_escape(ladder), slack_escape(level), who, request);
     json::array fields{

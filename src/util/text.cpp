@@ -1,4 +1,5 @@
-// Unicode case folding through utf8proc, with a deterministic answer for invalid UTF-8.
+// UTF-8 decoding and Unicode case folding through utf8proc, with a deterministic answer for
+// invalid UTF-8.
 #include "util/text.hpp"
 
 #include <utf8proc.h>
@@ -15,15 +16,11 @@ namespace {
 std::string valid_utf8(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
-  utf8proc_ssize_t at = 0;
-  const auto size = static_cast<utf8proc_ssize_t>(text.size());
-  while (at < size) {
-    utf8proc_int32_t code_point = 0;
-    const auto length = utf8proc_iterate(bytes + at, size - at, &code_point);
-    if (length > 0) {
-      out.append(text.substr(static_cast<std::size_t>(at), static_cast<std::size_t>(length)));
-      at += length;
+  for (std::size_t at = 0; at < text.size();) {
+    const auto decoded = decode_utf8(text, at);
+    if (decoded.length > 0) {
+      out.append(text.substr(at, decoded.length));
+      at += decoded.length;
     } else {
       out += "\xEF\xBF\xBD";  // U+FFFD
       ++at;
@@ -32,24 +29,19 @@ std::string valid_utf8(std::string_view text) {
   return out;
 }
 
-bool is_valid_utf8(std::string_view text) {
-  const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
-  utf8proc_ssize_t at = 0;
-  const auto size = static_cast<utf8proc_ssize_t>(text.size());
-  while (at < size) {
-    utf8proc_int32_t code_point = 0;
-    const auto length = utf8proc_iterate(bytes + at, size - at, &code_point);
-    if (length <= 0) return false;
-    at += length;
-  }
-  return true;
-}
-
 struct free_deleter {
   void operator()(utf8proc_uint8_t* p) const noexcept { std::free(p); }
 };
 
 }  // namespace
+
+decoded_code_point decode_utf8(std::string_view text, std::size_t at) {
+  utf8proc_int32_t code_point = 0;
+  const auto length = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(text.data() + at),
+                                       static_cast<utf8proc_ssize_t>(text.size() - at), &code_point);
+  if (length <= 0) return {};
+  return {static_cast<char32_t>(code_point), static_cast<std::size_t>(length)};
+}
 
 std::string fold(std::string_view text) {
   if (text.empty()) return {};
@@ -62,7 +54,7 @@ std::string fold(std::string_view text) {
     }
   if (ascii) return ascii_lower(text);
 
-  const std::string checked = is_valid_utf8(text) ? std::string(text) : valid_utf8(text);
+  const std::string checked = valid_utf8(text);
   utf8proc_uint8_t* mapped = nullptr;
   const auto length =
       utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(checked.data()),

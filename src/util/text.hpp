@@ -1,12 +1,25 @@
 #pragma once
-// Text helpers shared by every folder: Unicode case folding for case-insensitive matching.
+// Text helpers shared by every folder: UTF-8 decoding and Unicode case folding for
+// case-insensitive matching.
 //
 // Pure functions over UTF-8 strings; no I/O, no global state: safe from any thread.
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 namespace switchboard::util {
+
+// One code point decoded from UTF-8 (RFC 3629) by utf8proc.
+struct decoded_code_point {
+  char32_t value = 0;
+  std::size_t length = 0;  // bytes, 1 to 4; 0 when the bytes are not a well-formed sequence
+};
+
+// The code point that starts at byte `at` of `text` (`at` < text.size()). An overlong form, a
+// surrogate, a stray continuation byte or a sequence cut short by the end of `text` decodes
+// with length 0.
+decoded_code_point decode_utf8(std::string_view text, std::size_t at);
 
 // The form two texts are compared in when case must not matter: Unicode full case folding
 // (Unicode Standard §3.13, CaseFolding.txt statuses C and F) of the NFC normalisation

@@ -1,6 +1,7 @@
 #include "engine/engine.hpp"
 
 #include "support/policy.hpp"
+#include "util/text.hpp"
 
 #include <doctest/doctest.h>
 
@@ -9,6 +10,20 @@ using testing::make_input;
 
 TEST_SUITE("engine") {
   const model::instant now{std::chrono::seconds{1795000000}};
+
+  TEST_CASE("SE's first-contact template, shipped and default, uses none of the loaded terms it would flag in a CE") {
+    const auto& shipped = testing::shipped_policy().workflow;
+    const engine::workflow_settings defaults;
+    REQUIRE(shipped.loaded_terms.size() >= defaults.loaded_terms.size());
+    for (const auto* workflow : {&shipped, &defaults}) {
+      const auto text = util::fold(workflow->first_contact_template);
+      CHECK(text.find("in a few hours at most") != std::string::npos);
+      for (const auto& term : shipped.loaded_terms) {
+        CAPTURE(term);
+        CHECK(text.find(util::fold(term)) == std::string::npos);
+      }
+    }
+  }
 
   TEST_CASE("filing a request yields created then routed, at the command's instant") {
     const auto events = engine::decide(testing::shipped_policy(), {make_input(model::request_kind::how_to), model::actor{"dana", model::role::ce}},

@@ -119,6 +119,11 @@ TEST_SUITE("integration::api") {
       named.emplace_back(f.at("field").as_string());
     CHECK(named == std::vector<std::string>{"colour", "kind", "title", "priority", "customer.stage", "customer.tier"});
 
+    // An error about the whole body names no field, and its message starts with its first word.
+    const auto not_object = client.post_json("/v1/requests", "[1, 2]");
+    check_error(not_object, 422, "invalid_fields");
+    CHECK(testing::json_of(not_object).at("error").at("message") == "the request must be a JSON object");
+
     // Over the 1 MiB default: refused from the declared length, before the body is read.
     auto big = server.client(model::role::ce);
     check_error(big.post_json("/v1/requests", std::string(1024 * 1024 + 1, 'x')), 413, "payload_too_large");

@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 using namespace switchboard;
 using testing::run_program;
@@ -59,17 +60,42 @@ TEST_SUITE("integration::cli") {
   }
 
   TEST_CASE("rules check passes on the shipped files and fails with file:line:col") {
-    const auto ok = cli({"--config", testing::source_path("config/switchboard.toml"), "rules", "check"});
+    testing::temp_dir dir;
+    // The shipped config names var/tokens.toml, which only `tools/dev run` makes: check with
+    // another, as the server would be started with --tokens.
+    const auto tokens = testing::write_file(dir.file("tokens.toml"), "");
+    const auto ok = cli({"--config", testing::source_path("config/switchboard.toml"), "rules", "check", "--tokens", tokens});
     CHECK(ok.exit_code == 0);
     CHECK(ok.out.starts_with("ok: "));
 
-    testing::temp_dir dir;
     testing::write_file(dir.file("routing.toml"), "[[rule]]\nname = \"x\"\nreason = \"y\"\nwhen = { field = \"kind\", op = \"equals\", value = \"bug\" }\nthen = { owner = \"se\" }\n[fallback]\nreason = \"z\"\nthen = { owner = \"se\" }\n");
     const auto config = testing::write_file(dir.file("switchboard.toml"), "[server]\nrules = \"routing.toml\"\n");
     const auto bad = cli({"--config", config, "rules", "check"});
     CHECK(bad.exit_code == 1);
     CHECK(bad.err.starts_with(dir.file("routing.toml") + ":4:"));
     CHECK(bad.err.find("bug") != std::string::npos);
+  }
+
+  TEST_CASE("rules check fails, as the server does, when the tokens file the config names is missing") {
+    testing::temp_dir dir;
+    const auto config = testing::write_file(dir.file("switchboard.toml"),
+                                            fmt::format("[server]\nrules = \"{}\"\n[auth]\ntokens_file = \"absent.toml\"\n",
+                                                        testing::source_path("rules/routing.toml")));
+    const std::string expected = "absent.toml:0:0: no such file; expected a tokens file";
+
+    const auto checked = cli({"--config", config, "rules", "check"});
+    CHECK(checked.exit_code == 1);
+    CHECK_MESSAGE(checked.err.find(expected) != std::string::npos, checked.err);
+    CHECK(checked.out.empty());
+
+    const auto started = testing::run_program({SWITCHBOARD_SERVER_PATH, "--config", config, "--db", dir.file("s.db"),
+                                               "--listen", "127.0.0.1:0"});
+    CHECK(started.exit_code == 1);
+    CHECK_MESSAGE(started.err.find(expected) != std::string::npos, started.err);
+
+    // Once it exists (even with no tokens yet), both accept it.
+    testing::write_file(dir.file("absent.toml"), "");
+    CHECK(cli({"--config", config, "rules", "check"}).exit_code == 0);
   }
 
   TEST_CASE("sla deadline and between read every ISO-8601 form and refuse a backwards interval") {

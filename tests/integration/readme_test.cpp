@@ -13,6 +13,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -144,9 +147,51 @@ shipped_config load_shipped() {
   return out;
 }
 
+// Every error code written as a literal in src/: the second argument of error_response(...) and
+// the code of an engine refusal{...}, which the API maps to its status.
+std::set<std::string> error_codes_in_source() {
+  static const std::regex response(R"re(error_response\(\s*[^,()]*,\s*"([a-z_]+)")re");
+  static const std::regex refusal(R"re(refusal\{"([a-z_]+)")re");
+  std::set<std::string> codes;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(testing::source_path("src"))) {
+    const auto name = entry.path().string();
+    if (!entry.is_regular_file() || !(name.ends_with(".cpp") || name.ends_with(".hpp"))) continue;
+    const auto text = testing::read_text(name);
+    // std::regex is slow: only the few files that build errors are searched.
+    if (text.find("error_response(") == std::string::npos && text.find("refusal{") == std::string::npos) continue;
+    for (const auto* pattern : {&response, &refusal})
+      for (std::sregex_iterator it(text.begin(), text.end(), *pattern), end; it != end; ++it) codes.insert((*it)[1].str());
+  }
+  return codes;
+}
+
+// The codes in the README's error table: the rows "| 4xx | `code`, `code` | when |".
+std::set<std::string> error_codes_in_readme() {
+  static const std::regex row(R"re(^\| [45][0-9][0-9] \| ([^|]*) \|)re");
+  static const std::regex code(R"re(`([a-z_]+)`)re");
+  std::set<std::string> codes;
+  for (const auto& line : lines_of(readme())) {
+    std::smatch cells;
+    if (!std::regex_search(line, cells, row)) continue;
+    const std::string column = cells[1];
+    for (std::sregex_iterator it(column.begin(), column.end(), code), end; it != end; ++it) codes.insert((*it)[1].str());
+  }
+  return codes;
+}
+
 }  // namespace
 
 TEST_SUITE("integration::readme") {
+  TEST_CASE("the error table lists every error code in the source, and only those") {
+    const auto in_source = error_codes_in_source();
+    const auto in_readme = error_codes_in_readme();
+    // The patterns still find the codes: a sample from the API, the webhooks and the engine.
+    for (const char* known : {"malformed_json", "stale_timestamp", "token_reused", "invalid_transition", "missing_context"})
+      CHECK_MESSAGE(in_source.count(known) == 1, known);
+    for (const auto& code : in_source) CHECK_MESSAGE(in_readme.count(code) == 1, "README's error table lacks " << code);
+    for (const auto& code : in_readme) CHECK_MESSAGE(in_source.count(code) == 1, "README's error table has " << code << ", which nothing answers");
+  }
+
   TEST_CASE("every switchboard-cli sla example in README.md prints what the README says") {
     const auto examples = sla_examples(readme());
     // The CLI section's two and the Business calendars section's worked examples.

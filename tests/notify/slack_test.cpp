@@ -34,12 +34,16 @@ TEST_SUITE("notify::slack") {
     CHECK(serialized.find("<drops>") == std::string::npos);  // escaped everywhere
   }
 
-  TEST_CASE("a skipped level says so") {
-    const auto envelope = json::parse(R"json({"type":"escalation.notified","data":{"request_id":3,
-      "escalation":{"id":"3-1","ladder":"sla_breach"},"notified":[],"level":3,
+  TEST_CASE("a skipped level is one line that notifies nobody") {
+    // The engine records a level skipped for its condition as escalation.skipped, never as a
+    // notification of nobody.
+    const auto envelope = json::parse(R"json({"type":"escalation.skipped","data":{"request_id":3,
+      "request":{"title":"Export fails","kind":"troubleshooting"},
+      "escalation":{"id":"3-1","ladder":"sla_breach"},"level":3,
       "why":"level skipped: its condition does not hold"}})json").as_object();
-    CHECK(std::string(notify::slack_message(envelope).at("text").as_string()).find("nobody (level skipped)") !=
-          std::string::npos);
+    const auto message = notify::slack_message(envelope);
+    CHECK(message.at("text") == "escalation.skipped on request #3 “Export fails” (troubleshooting)");
+    CHECK(message.at("blocks").as_array().size() == 1);
   }
 
   TEST_CASE("other events get one line") {

@@ -97,8 +97,10 @@ TEST_SUITE("integration::slack") {
     SUBCASE("timestamp 301 s in the past") { CHECK(post_event(c, body, now - 301).status == 401); }
     SUBCASE("timestamp 301 s in the future") { CHECK(post_event(c, body, now + 301).status == 401); }
     SUBCASE("no signature") {
-      CHECK(c.request("POST", events, body, "application/json", {{"X-Slack-Request-Timestamp", std::to_string(now)}})
-                .status == 401);
+      const auto res =
+          c.request("POST", events, body, "application/json", {{"X-Slack-Request-Timestamp", std::to_string(now)}});
+      CHECK(res.status == 401);
+      CHECK(parse(res.body).at("error").at("code") == "invalid_signature");
     }
     SUBCASE("signature sent twice") {
       // http::client sets each header once, so this request goes out over a raw socket.
@@ -131,6 +133,50 @@ TEST_SUITE("integration::slack") {
     CHECK(ok.status == 200);
     CHECK(parse(ok.body).at("outcome") == "created");
     REQUIRE(s.requests().size() == 1);
+  }
+
+  TEST_CASE("a stale timestamp is reported as stale, a bad signature as a bad signature") {
+    webhook_server s;
+    auto c = s.client();
+    const auto body = fixture("slack_app_mention.json");
+    const auto now = unix_now();
+
+    // Correctly signed, but outside Slack's 5-minute window: the clock is the problem, not the secret.
+    for (const auto ts : {now - 301, now + 301}) {
+      INFO("offset from now: " << ts - now);
+      const auto stale = post_event(c, body, ts);
+      CHECK(stale.status == 401);
+      const auto error = parse(stale.body).at("error").as_object();
+      CHECK(error.at("code") == "stale_timestamp");
+      CHECK(error.at("message") == "X-Slack-Request-Timestamp is more than 5 minutes from the server's clock");
+    }
+
+    const auto wrong = post_event(c, body, now, "0000000000000000000000000000000");
+    CHECK(wrong.status == 401);
+    CHECK(parse(wrong.body).at("error").at("code") == "invalid_signature");
+    CHECK(parse(wrong.body).at("error").at("message") == "the Slack request signature did not verify");
+
+    const auto garbled = c.request("POST", events, body, "application/json",
+                                   {{"X-Slack-Request-Timestamp", "soon"}, {"X-Slack-Signature", "v0=00"}});
+    CHECK(garbled.status == 401);
+    CHECK(parse(garbled.body).at("error").at("message") == "X-Slack-Request-Timestamp is not a Unix time in seconds");
+    CHECK(s.requests().empty());
+  }
+
+  TEST_CASE("a signed event with a duplicate key is refused as invalid JSON naming the key") {
+    webhook_server s;
+    auto c = s.client();
+    const auto body = replace(s03(), "{", "{\"type\": \"event_callback\", ");
+    const auto res = post_event(c, body, unix_now());
+    CHECK(res.status == 400);
+    const auto error = parse(res.body).at("error").as_object();
+    CHECK(error.at("code") == "malformed_json");
+    CHECK(error.at("message") == "the body is not valid JSON: duplicate key \"type\" in an object");
+    CHECK(s.requests().empty());
+
+    const auto array = post_event(c, "[1]", unix_now());
+    CHECK(array.status == 400);
+    CHECK(parse(array.body).at("error").at("message") == "the body is not a JSON object");
   }
 
   TEST_CASE("a mention files a request, a retry, a duplicate event_id and the same message as `message` do not") {

@@ -262,6 +262,8 @@ int main(int argc, char** argv) {
   auto* check = rules->add_subcommand(
       "check", "validate the rules, the config and the tokens file; exit 1 with file:line:col");
   std::string check_database;
+  std::string check_tokens;
+  check->add_option("--tokens", check_tokens, "the tokens file to check instead of [auth] tokens_file, as the server's --tokens");
   check->add_option("--db", check_database,
                     "also check that every calendar and SLA policy the open clocks of this database use is still "
                     "configured (or replaced)");
@@ -453,8 +455,9 @@ int main(int argc, char** argv) {
     if (*check) {
       // Everything else the server refuses to start on.
       http::webhooks::load_integrations(settings.file, settings.tiers);
-      if (!settings.tokens_file.empty() && std::filesystem::exists(settings.tokens_file))
-        config::load_token_file(settings.tokens_file);
+      // A missing tokens file stops the server, so it fails the check too.
+      const auto tokens_file = check_tokens.empty() ? settings.tokens_file : check_tokens;
+      if (!tokens_file.empty()) config::load_token_file(tokens_file);
       if (!check_database.empty()) {
         if (!std::filesystem::exists(check_database))
           throw std::runtime_error(fmt::format("--db {}: no such database", check_database));

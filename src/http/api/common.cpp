@@ -126,7 +126,8 @@ response invalid_fields(const std::vector<model::field_error>& errors, std::stri
   std::string summary;
   json::array fields;
   for (const auto& e : errors) {
-    summary += fmt::format("{}{} {}", summary.empty() ? "" : "; ", e.field, e.message);
+    // An error about the whole body has no field to name.
+    summary += fmt::format("{}{}{}{}", summary.empty() ? "" : "; ", e.field, e.field.empty() ? "" : " ", e.message);
     fields.push_back(json::object{{"field", e.field}, {"message", e.message}});
   }
   return error_response(status::unprocessable_entity, code, message.empty() ? std::string_view(summary) : message,

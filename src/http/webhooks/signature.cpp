@@ -45,11 +45,16 @@ bool equal_constant_time(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-slack_verdict verify_slack(std::string_view secret, std::string_view timestamp, std::string_view signature,
-                           std::string_view body, std::int64_t now_unix) {
+slack_verdict check_slack_timestamp(std::string_view timestamp, std::int64_t now_unix) {
   const auto ts = parse_unix_seconds(timestamp);
   if (!ts) return slack_verdict::bad_timestamp;
   if ((now_unix > *ts ? now_unix - *ts : *ts - now_unix) > 300) return slack_verdict::stale;
+  return slack_verdict::valid;
+}
+
+slack_verdict verify_slack(std::string_view secret, std::string_view timestamp, std::string_view signature,
+                           std::string_view body, std::int64_t now_unix) {
+  if (const auto verdict = check_slack_timestamp(timestamp, now_unix); verdict != slack_verdict::valid) return verdict;
   std::string base = "v0:";
   base.append(timestamp).append(":").append(body);
   return equal_constant_time("v0=" + hmac_sha256_hex(secret, base), signature) ? slack_verdict::valid

@@ -22,6 +22,11 @@ bool equal_constant_time(std::string_view a, std::string_view b);
 
 enum class slack_verdict { valid, bad_timestamp, stale, bad_signature };
 
+// The timestamp half of Slack request signing ("Verifying requests from Slack", api.slack.com/
+// authentication/verifying-requests-from-slack): valid when it is decimal Unix seconds within
+// 300 s (5 minutes) of `now_unix` in either direction, else bad_timestamp or stale.
+slack_verdict check_slack_timestamp(std::string_view timestamp, std::int64_t now_unix);
+
 // Slack request signing: `signature` must be "v0=" + hex HMAC-SHA256 of "v0:<timestamp>:<body>"
 // under `secret`, and `timestamp` (decimal Unix seconds, as sent) within 300 s of `now_unix`
 // in either direction.

@@ -36,16 +36,11 @@ constexpr std::string_view signature_header = "X-Slack-Signature";
 // The 503 or 401 to send instead, when the request is not signed by Slack (checked on the raw
 // body, before anything is parsed).
 std::optional<response> refuse_unsigned(const context& ctx, const request& req) {
-  if (ctx.config.slack_signing_secret.empty())
-    return not_configured("Slack (set SWITCHBOARD_SLACK_SIGNING_SECRET)");
-  const auto unauthorized = [] {
-    return error_response(status::unauthorized, "invalid_signature", "the Slack request signature did not verify");
-  };
-  if (req.count(timestamp_header) != 1 || req.count(signature_header) != 1) return unauthorized();
-  const auto verdict = verify_slack(ctx.config.slack_signing_secret, req[timestamp_header], req[signature_header],
-                                    req.body(), real_unix_now());
-  if (verdict != slack_verdict::valid) return unauthorized();
-  return std::nullopt;
+  if (auto refused = refuse_slack_headers(ctx, req)) return refused;
+  if (verify_slack(ctx.config.slack_signing_secret, req[timestamp_header], req[signature_header], req.body(),
+                   real_unix_now()) == slack_verdict::valid)
+    return std::nullopt;
+  return error_response(status::unauthorized, "invalid_signature", "the Slack request signature did not verify");
 }
 
 std::string string_of(const json::object& object, std::string_view key) {
@@ -249,10 +244,12 @@ asio::awaitable<response> on_message(context& ctx, slack_message m, std::shared_
 asio::awaitable<response> on_event(context& ctx, const request& req, const route_match& match) {
   if (auto refused = refuse_unsigned(ctx, req)) co_return std::move(*refused);
   auto parsed = parse_json_body(req.body());
-  auto* document = std::get_if<json::value>(&parsed);
-  if (document == nullptr || !document->is_object())
+  if (const auto* problem = std::get_if<std::string>(&parsed))
+    co_return error_response(status::bad_request, "malformed_json", fmt::format("the body is not valid JSON: {}", *problem));
+  const auto& document = std::get<json::value>(parsed);
+  if (!document.is_object())
     co_return error_response(status::bad_request, "malformed_json", "the body is not a JSON object");
-  const auto& body = document->as_object();
+  const auto& body = document.as_object();
   const auto type = string_of(body, "type");
   if (type == "url_verification") co_return json_response(status::ok, json::object{{"challenge", string_of(body, "challenge")}});
   if (type != "event_callback") co_return outcome_response("ignored", std::nullopt);
@@ -396,6 +393,28 @@ void add_slack_routes(router& routes, context& ctx) {
              [&ctx](const request& req, const route_match& match) { return on_event(ctx, req, match); });
   routes.add(verb::post, "/v1/webhooks/slack/commands",
              [&ctx](const request& req, const route_match& match) { return on_command(ctx, req, match); });
+}
+
+// A timestamp more than 5 minutes from our clock is refused before the signature is computed,
+// as Slack's signing docs ask (a replay guard), and says so: a sender whose clock is off must
+// not be told its secret is wrong.
+std::optional<response> refuse_slack_headers(const context& ctx, const request_header& header) {
+  if (ctx.config.slack_signing_secret.empty())
+    return not_configured("Slack (set SWITCHBOARD_SLACK_SIGNING_SECRET)");
+  if (header.count(timestamp_header) != 1 || header.count(signature_header) != 1)
+    return error_response(status::unauthorized, "invalid_signature",
+                          "send exactly one X-Slack-Request-Timestamp and one X-Slack-Signature header");
+  switch (check_slack_timestamp(header[timestamp_header], real_unix_now())) {
+    case slack_verdict::bad_timestamp:
+      return error_response(status::unauthorized, "invalid_signature",
+                            "X-Slack-Request-Timestamp is not a Unix time in seconds");
+    case slack_verdict::stale:
+      return error_response(status::unauthorized, "stale_timestamp",
+                            "X-Slack-Request-Timestamp is more than 5 minutes from the server's clock");
+    case slack_verdict::valid:
+    case slack_verdict::bad_signature: break;
+  }
+  return std::nullopt;
 }
 
 }  // namespace switchboard::http::webhooks

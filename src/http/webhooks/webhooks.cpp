@@ -7,28 +7,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
-#include <cstdlib>
 
 namespace switchboard::http::webhooks {
 
 namespace {
-
-// Slack signs the body, so only the signature's presence and the timestamp's freshness can be
-// checked from the header; the body is read with Slack's limit and verified by the handler.
-std::optional<response> slack_before_body(const context& ctx, const request_header& header) {
-  if (ctx.config.slack_signing_secret.empty()) return not_configured("Slack (set SWITCHBOARD_SLACK_SIGNING_SECRET)");
-  constexpr std::string_view timestamp = "X-Slack-Request-Timestamp";
-  constexpr std::string_view signature = "X-Slack-Signature";
-  std::int64_t sent = 0;
-  const std::string_view text = header[timestamp];
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), sent);
-  const bool fresh = ec == std::errc{} && end == text.data() + text.size() && std::abs(real_unix_now() - sent) <= 300;
-  if (header.count(timestamp) != 1 || header.count(signature) != 1 || !fresh)
-    return error_response(status::unauthorized, "invalid_signature", "the Slack request signature did not verify");
-  return std::nullopt;
-}
 
 // Mailgun signs inside the form, so the header proves nothing: only the configuration and the
 // media type are checked before the body (with the e-mail limit and a large-upload slot).
@@ -72,7 +55,9 @@ void add_routes(router& routes, context& ctx) {
   // /v1/webhooks/email/ is a 404 and a bad credential a 401 without a byte of body read. The
   // e-mail routes parse MIME and large JSON, so they run on the worker pool.
   using verb = beast_http::verb;
-  const auto slack = [&ctx](const request_header& header) { return slack_before_body(ctx, header); };
+  // Slack signs the body, so only the headers' presence and the timestamp's freshness can be
+  // checked before it is read (with Slack's limit); the handler verifies the signature.
+  const auto slack = [&ctx](const request_header& header) { return refuse_slack_headers(ctx, header); };
   routes.set_options(verb::post, "/v1/webhooks/slack/events", {ctx.config.slack_max_body_bytes, false, slack});
   routes.set_options(verb::post, "/v1/webhooks/slack/commands", {ctx.config.slack_max_body_bytes, false, slack});
   const auto mailgun = [&ctx](const request_header& header) { return mailgun_before_body(ctx, header); };

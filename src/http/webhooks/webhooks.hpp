@@ -55,6 +55,12 @@ std::string media_type(std::string_view content_type);
 // simulated).
 std::int64_t real_unix_now();
 
+// What Slack's signing headers say before the body is read: 503 not_configured without a
+// signing secret; 401 invalid_signature when X-Slack-Request-Timestamp or X-Slack-Signature is
+// missing or repeated or the timestamp is not Unix seconds; 401 stale_timestamp when it is more
+// than 5 minutes from the real clock; nullopt when the body's signature is worth checking.
+std::optional<response> refuse_slack_headers(const context& ctx, const request_header& header);
+
 // {"error": {"code": "not_configured", ...}} with 503: the endpoint's secret is not set.
 response not_configured(std::string_view what);
 
