@@ -8,6 +8,11 @@
 // rolled back alone and its error passed to its completion; the others still commit.
 // Completions run on the writer thread after the batch is durable (or has failed): they must
 // be quick and must not call back into the committer synchronously.
+//
+// The writer keeps the connection's prepared statements (store::statement_cache, current while
+// jobs run), so store code called from a job prepares each statement once per connection.
+
+#include "store/statements.hpp"
 
 #include <SQLiteCpp/Database.h>
 
@@ -29,6 +34,7 @@ class committer {
   struct statistics {
     std::uint64_t jobs = 0;
     std::uint64_t batches = 0;  // transactions committed
+    std::uint64_t prepared = 0;  // statements prepared for the cache so far (flat once warm)
   };
 
   explicit committer(SQLite::Database connection);
@@ -54,6 +60,7 @@ class committer {
   void commit_batch(std::vector<pending>& batch);
 
   SQLite::Database db_;
+  statement_cache statements_{db_};  // after db_: finalized before the connection closes
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<pending> queue_;

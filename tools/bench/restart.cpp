@@ -1,0 +1,113 @@
+// Restart with many open SLA clocks: seeds N requests (each with open clocks), then times what
+// the server does before it listens (open and migrate, check open clocks against the config,
+// re-time them, load the scheduler's plan) and the memory the plan keeps per open clock.
+//
+//   build/tools/restart_bench [REQUESTS=1000000] [--dir /tmp]
+#include "config/settings.hpp"
+#include "policy/load.hpp"
+#include "scheduler/scheduler.hpp"
+#include "store/clocks.hpp"
+#include "store/committer.hpp"
+#include "store/database.hpp"
+#include "tools/bench/seed.hpp"
+
+#include <SQLiteCpp/Transaction.h>
+#include <boost/asio/io_context.hpp>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+using namespace switchboard;
+
+namespace {
+
+// A field of /proc/self/status in KiB (VmRSS: now, VmHWM: peak).
+long status_kib(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  long value = 0;
+  std::string unit;
+  while (status >> key) {
+    if (key == field + ":") {
+      status >> value;
+      return value;
+    }
+    std::getline(status, unit);
+  }
+  return 0;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::int64_t requests = 1000000;
+  std::string dir = "/tmp";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--dir" && i + 1 < argc)
+      dir = argv[++i];
+    else
+      requests = std::atoll(argv[i]);
+  }
+  const auto policy = policy::load(config::load_settings(std::string(SWITCHBOARD_SOURCE_DIR) + "/config/switchboard.toml"));
+  const auto path = fmt::format("{}/switchboard-restart-{}.db", dir, requests);
+  const auto seeded = bench::seed_database(path, policy, requests);
+  std::int64_t open_clocks = 0;
+  {
+    SQLite::Database count(path, SQLite::OPEN_READONLY);
+    open_clocks = count.execAndGet("SELECT COUNT(*) FROM clocks WHERE open = 1").getInt64();
+  }
+  fmt::print(stderr, "seeded {} requests ({} open clocks) in {:.1f} s\n", requests, open_clocks, seeded);
+
+  const long rss_start = status_kib("VmRSS");
+  const auto started = std::chrono::steady_clock::now();
+  auto step = started;
+  auto db = store::open_database(path);
+  const double open_s = seconds_since(step);
+  step = std::chrono::steady_clock::now();
+  store::check_open_clocks(db, policy);
+  const double check_s = seconds_since(step);
+  step = std::chrono::steady_clock::now();
+  std::size_t retimed = 0;
+  {
+    SQLite::Transaction transaction(db);
+    retimed = store::retime_open_clocks(db, policy, bench::filing_instant(requests + 10));
+    transaction.commit();
+  }
+  const double retime_s = seconds_since(step);
+
+  boost::asio::io_context io;
+  store::committer writer(store::open_database(path));
+  auto reader = store::open_database(path, store::access::read_only);
+  const long rss_before_plan = status_kib("VmRSS");
+  step = std::chrono::steady_clock::now();
+  scheduler::scheduler clocks(io.get_executor(), writer, policy,
+                              {[&] { return bench::filing_instant(requests + 10); },
+                               [](model::instant at) { return std::chrono::system_clock::time_point(at); }});
+  clocks.load(reader);
+  const double load_s = seconds_since(step);
+  const long rss_after_plan = status_kib("VmRSS");
+  const double total_s = seconds_since(started);
+
+  fmt::print("restart with {} requests, {} open clocks, {} planned in the scheduler\n", requests, open_clocks,
+             clocks.size());
+  fmt::print("{:>8} {:>8} {:>8} {:>8} | {:>8} | {:>14} {:>14} {:>12}\n", "open s", "check s", "retime s", "plan s",
+             "total s", "plan B/clock", "peak RSS MiB", "re-timed");
+  fmt::print("{:>8.2f} {:>8.2f} {:>8.2f} {:>8.2f} | {:>8.2f} | {:>14.0f} {:>14.0f} {:>12}\n", open_s, check_s, retime_s,
+             load_s, total_s,
+             open_clocks > 0 ? 1024.0 * static_cast<double>(rss_after_plan - rss_before_plan) / open_clocks : 0.0,
+             static_cast<double>(status_kib("VmHWM") - rss_start) / 1024.0, retimed);
+  fmt::print("targets: total under 10 s ({}), plan under 1024 B per open clock ({})\n",
+             total_s < 10 ? "met" : "NOT met",
+             open_clocks > 0 && 1024.0 * static_cast<double>(rss_after_plan - rss_before_plan) / open_clocks < 1024
+                 ? "met"
+                 : "NOT met");
+  bench::remove_database(path);
+}
