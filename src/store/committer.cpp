@@ -1,6 +1,8 @@
 // The writer thread: batches queued jobs into one transaction each.
 #include "store/committer.hpp"
 
+#include "store/statements.hpp"
+
 #include <future>
 
 namespace switchboard::store {
@@ -42,7 +44,10 @@ committer::statistics committer::stats() const {
 }
 
 void committer::write_loop() {
-  const cache_scope scope(statements_);
+  // The write connection's prepared statements live as long as this thread's loop: they are
+  // finalized when it ends, before the destructor (which joins it) closes the connection.
+  statement_cache statements(db_);
+  const cache_scope scope(statements);
   std::vector<pending> batch;
   for (;;) {
     {
@@ -101,7 +106,6 @@ void committer::commit_batch(std::vector<pending>& batch) {
     std::lock_guard lock(mutex_);
     stats_.jobs += batch.size();
     if (!batch_error) ++stats_.batches;
-    stats_.prepared = statements_.prepares();
   }
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(batch_error ? batch_error : errors[i]);
 }

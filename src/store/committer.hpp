@@ -12,8 +12,6 @@
 // The writer keeps the connection's prepared statements (store::statement_cache, current while
 // jobs run), so store code called from a job prepares each statement once per connection.
 
-#include "store/statements.hpp"
-
 #include <SQLiteCpp/Database.h>
 
 #include <condition_variable>
@@ -34,7 +32,6 @@ class committer {
   struct statistics {
     std::uint64_t jobs = 0;
     std::uint64_t batches = 0;  // transactions committed
-    std::uint64_t prepared = 0;  // statements prepared for the cache so far (flat once warm)
   };
 
   explicit committer(SQLite::Database connection);
@@ -60,7 +57,6 @@ class committer {
   void commit_batch(std::vector<pending>& batch);
 
   SQLite::Database db_;
-  statement_cache statements_{db_};  // after db_: finalized before the connection closes
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<pending> queue_;
