@@ -4,7 +4,11 @@
 // full-table scans, bytes written, C++ allocations and JSON serialisations; then the rate with
 // 32 concurrent filers. With --plans, the EXPLAIN QUERY PLAN of every statement a filing ran.
 //
-//   build/tools/filing_cost_bench [--sizes 0,10000,100000,1000000] [--filings 300] [--dir /tmp] [--plans]
+//   build/tools/filing_cost_bench [--sizes 0,10000,100000,1000000] [--filings 300] [--concurrent 600]
+//                                 [--dir /tmp] [--keep] [--plans]
+//
+// --keep reuses a database of that size left in --dir by an earlier --keep run (seeding a
+// million requests takes minutes) and leaves it there; --concurrent 0 skips the concurrent part.
 #include "config/settings.hpp"
 #include "http/api/api.hpp"
 #include "http/message.hpp"
@@ -23,6 +27,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <new>
@@ -98,12 +103,24 @@ void file_one(SQLite::Database& db, const engine::policy& policy, std::int64_t i
   if (response.body().empty()) std::abort();
 }
 
-measurement measure(const engine::policy& policy, const std::string& dir, std::int64_t seeded, int filings) {
-  const auto path = fmt::format("{}/switchboard-filing-cost-{}.db", dir, seeded);
+struct options {
+  std::string dir = "/tmp";
+  int filings = 300;
+  int concurrent = -1;  // -1: twice the sequential filings, at least 320
+  bool keep = false;
+};
+
+measurement measure(const engine::policy& policy, const options& opt, std::int64_t seeded) {
+  const auto path = fmt::format("{}/switchboard-filing-cost-{}.db", opt.dir, seeded);
+  const int filings = opt.filings;
   measurement m;
   m.seeded = seeded;
-  m.seed_seconds = bench::seed_database(path, policy, seeded);
-  std::int64_t next = seeded;
+  if (!opt.keep || !std::filesystem::exists(path)) m.seed_seconds = bench::seed_database(path, policy, seeded);
+  std::int64_t next = 0;
+  {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    next = db.execAndGet("SELECT COALESCE(MAX(id), 0) FROM requests").getInt64();
+  }
   {
     store::committer writer(store::open_database(path));
     writer.run([](SQLite::Database& db) {
@@ -138,7 +155,7 @@ measurement measure(const engine::policy& policy, const std::string& dir, std::i
 
     // 32 filers at once, each waiting for its filing to be durable (as HTTP clients wait for 201).
     constexpr int senders = 32;
-    const int total = std::max(filings * 2, senders * 10);
+    const int total = opt.concurrent >= 0 ? opt.concurrent : std::max(filings * 2, senders * 10);
     std::atomic<std::int64_t> ticket{next};
     const auto begun = std::chrono::steady_clock::now();
     std::vector<std::thread> threads;
@@ -148,10 +165,11 @@ measurement measure(const engine::policy& policy, const std::string& dir, std::i
           writer.run([&, n = ticket++](SQLite::Database& db) { file_one(db, policy, n); });
       });
     for (auto& t : threads) t.join();
-    m.concurrent_per_second =
-        (total / senders * senders) / std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();
+    if (total >= senders)
+      m.concurrent_per_second =
+          (total / senders * senders) / std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();
   }
-  bench::remove_database(path);
+  if (!opt.keep) bench::remove_database(path);
   return m;
 }
 
@@ -217,28 +235,30 @@ std::string serialize(const string& v) { return forward_serialize<const string&>
 
 int main(int argc, char** argv) {
   std::string sizes = "0,10000,100000,1000000";
-  std::string dir = "/tmp";
-  int filings = 300;
+  options opt;
   bool plans = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--sizes" && i + 1 < argc) sizes = argv[++i];
-    else if (arg == "--filings" && i + 1 < argc) filings = std::atoi(argv[++i]);
-    else if (arg == "--dir" && i + 1 < argc) dir = argv[++i];
+    else if (arg == "--filings" && i + 1 < argc) opt.filings = std::atoi(argv[++i]);
+    else if (arg == "--concurrent" && i + 1 < argc) opt.concurrent = std::atoi(argv[++i]);
+    else if (arg == "--dir" && i + 1 < argc) opt.dir = argv[++i];
+    else if (arg == "--keep") opt.keep = true;
     else if (arg == "--plans") plans = true;
     else {
-      fmt::print(stderr, "usage: filing_cost_bench [--sizes 0,10000,...] [--filings K] [--dir /tmp] [--plans]\n");
+      fmt::print(stderr, "usage: filing_cost_bench [--sizes 0,10000,...] [--filings K] [--concurrent K] [--dir /tmp] "
+                         "[--keep] [--plans]\n");
       return 2;
     }
   }
   const auto policy = policy::load(config::load_settings(std::string(SWITCHBOARD_SOURCE_DIR) + "/config/switchboard.toml"));
   std::vector<measurement> results;
   for (const auto n : parse_sizes(sizes)) {
-    results.push_back(measure(policy, dir, n, filings));
+    results.push_back(measure(policy, opt, n));
     const auto& m = results.back();
     fmt::print(stderr, "seeded {} requests in {:.1f} s, measured\n", m.seeded, m.seed_seconds);
   }
-  fmt::print("filing cost, {} sequential filings per size (medians), then 32 concurrent filers\n", filings);
+  fmt::print("filing cost, {} sequential filings per size (medians), then 32 concurrent filers\n", opt.filings);
   fmt::print("{:>9} | {:>9} {:>8} {:>8} | {:>9} | {:>6} {:>8} {:>9} | {:>8} {:>7} {:>5}\n", "stored", "median ms",
              "p90 ms", "seq /s", "32-conc/s", "SQL", "prepares", "scan rows", "bytes", "allocs", "JSON");
   for (const auto& m : results)
@@ -252,5 +272,5 @@ int main(int argc, char** argv) {
                largest.seeded, empty.seeded, largest.sequential_per_second / empty.sequential_per_second,
                largest.concurrent_per_second / empty.concurrent_per_second);
   }
-  if (plans) print_plans(policy, dir);
+  if (plans) print_plans(policy, opt.dir);
 }

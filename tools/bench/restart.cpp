@@ -3,7 +3,10 @@
 // against the config and re-timed), then a restart (open, align with the unchanged config,
 // load the scheduler's plan), and the memory the plan keeps per open clock.
 //
-//   build/tools/restart_bench [REQUESTS=1000000] [--dir /tmp]
+//   build/tools/restart_bench [REQUESTS=1000000] [--dir /tmp] [--db PATH]
+//
+// --db measures an existing database (e.g. one filing_cost_bench --keep left) instead of
+// seeding one, and leaves it in place.
 #include "config/settings.hpp"
 #include "policy/load.hpp"
 #include "scheduler/scheduler.hpp"
@@ -50,20 +53,24 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 int main(int argc, char** argv) {
   std::int64_t requests = 1000000;
   std::string dir = "/tmp";
+  std::string existing;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--dir" && i + 1 < argc)
       dir = argv[++i];
+    else if (arg == "--db" && i + 1 < argc)
+      existing = argv[++i];
     else
       requests = std::atoll(argv[i]);
   }
   const auto policy = policy::load(config::load_settings(std::string(SWITCHBOARD_SOURCE_DIR) + "/config/switchboard.toml"));
-  const auto path = fmt::format("{}/switchboard-restart-{}.db", dir, requests);
-  const auto seeded = bench::seed_database(path, policy, requests);
+  const auto path = existing.empty() ? fmt::format("{}/switchboard-restart-{}.db", dir, requests) : existing;
+  const auto seeded = existing.empty() ? bench::seed_database(path, policy, requests) : 0.0;
   std::int64_t open_clocks = 0;
   {
     SQLite::Database count(path, SQLite::OPEN_READONLY);
     open_clocks = count.execAndGet("SELECT COUNT(*) FROM clocks WHERE open = 1").getInt64();
+    requests = count.execAndGet("SELECT COUNT(*) FROM requests").getInt64();
   }
   fmt::print(stderr, "seeded {} requests ({} open clocks) in {:.1f} s\n", requests, open_clocks, seeded);
 
@@ -115,5 +122,5 @@ int main(int argc, char** argv) {
              fmt::format("{:.3f}{}", align_s, skipped ? " skip" : ""), load_s, total_s, per_clock);
   fmt::print("targets: restart under 10 s ({}), plan under 1024 B per open clock ({})\n",
              total_s < 10 ? "met" : "NOT met", per_clock < 1024 ? "met" : "NOT met");
-  bench::remove_database(path);
+  if (existing.empty()) bench::remove_database(path);
 }
