@@ -73,14 +73,13 @@ int serve(config::settings settings, scheduler::time_source time) {
 
   {
     // Open clocks against this config, before anything is scheduled: refuse a config that
-    // dropped a calendar or policy they use, and re-time the rest to it.
+    // dropped a calendar or policy they use, and re-time the rest to it (only when the config or
+    // zone data changed since they were last checked).
     auto db = store::open_database(settings.database_path);
-    store::check_open_clocks(db, policy);
-    SQLite::Transaction transaction(db);
-    const auto retimed = store::retime_open_clocks(db, policy, time.now());
-    transaction.commit();
-    if (retimed > 0)
-      fmt::print(stderr, "switchboard: re-timed {} open SLA clock(s) and escalation(s) to the changed config (sla.retimed, escalation.retimed)\n", retimed);
+    const auto retimed = store::align_open_clocks(db, policy, time.now(),
+                                                  store::planning_fingerprint(settings.file, policy));
+    if (retimed && *retimed > 0)
+      fmt::print(stderr, "switchboard: re-timed {} open SLA clock(s) and escalation(s) to the changed config (sla.retimed, escalation.retimed)\n", *retimed);
   }
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());

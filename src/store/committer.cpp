@@ -1,6 +1,8 @@
 // The writer thread: batches queued jobs into one transaction each.
 #include "store/committer.hpp"
 
+#include "store/statements.hpp"
+
 #include <future>
 
 namespace switchboard::store {
@@ -42,6 +44,10 @@ committer::statistics committer::stats() const {
 }
 
 void committer::write_loop() {
+  // The write connection's prepared statements live as long as this thread's loop: they are
+  // finalized when it ends, before the destructor (which joins it) closes the connection.
+  statement_cache statements(db_);
+  const cache_scope scope(statements);
   std::vector<pending> batch;
   for (;;) {
     {
@@ -58,27 +64,43 @@ void committer::write_loop() {
 void committer::commit_batch(std::vector<pending>& batch) {
   std::vector<std::exception_ptr> errors(batch.size());
   std::exception_ptr batch_error;
-  try {
-    db_.exec("BEGIN IMMEDIATE");
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      db_.exec("SAVEPOINT job");
-      try {
-        batch[i].work(db_);
-        db_.exec("RELEASE job");
-      } catch (...) {
-        errors[i] = std::current_exception();
-        db_.exec("ROLLBACK TO job");
-        db_.exec("RELEASE job");
-      }
-    }
-    db_.exec("COMMIT");
-  } catch (...) {
-    batch_error = std::current_exception();
+  auto roll_back = [this] {
     try {
       db_.exec("ROLLBACK");
     } catch (...) {
-      // The transaction may already be gone; the batch error is what callers must see.
+      // The transaction may already be gone (SQLite ends it on some errors).
     }
+  };
+  try {
+    statement(db_, "BEGIN IMMEDIATE")->exec();
+    if (batch.size() == 1) {
+      // A job alone needs no savepoint: when it fails the whole transaction rolls back, the
+      // same outcome, and no statement journal is kept for a savepoint.
+      try {
+        batch[0].work(db_);
+      } catch (...) {
+        errors[0] = std::current_exception();
+      }
+    } else {
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        statement(db_, "SAVEPOINT job")->exec();
+        try {
+          batch[i].work(db_);
+          statement(db_, "RELEASE job")->exec();
+        } catch (...) {
+          errors[i] = std::current_exception();
+          db_.exec("ROLLBACK TO job");
+          db_.exec("RELEASE job");
+        }
+      }
+    }
+    if (batch.size() == 1 && errors[0])
+      roll_back();
+    else
+      statement(db_, "COMMIT")->exec();
+  } catch (...) {
+    batch_error = std::current_exception();
+    roll_back();
   }
   {
     std::lock_guard lock(mutex_);

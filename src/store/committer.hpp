@@ -8,6 +8,9 @@
 // rolled back alone and its error passed to its completion; the others still commit.
 // Completions run on the writer thread after the batch is durable (or has failed): they must
 // be quick and must not call back into the committer synchronously.
+//
+// The writer keeps the connection's prepared statements (store::statement_cache, current while
+// jobs run), so store code called from a job prepares each statement once per connection.
 
 #include <SQLiteCpp/Database.h>
 

@@ -1,39 +1,41 @@
 // The idempotency_keys table (migration 6).
 #include "store/idempotency.hpp"
 
+#include "store/statements.hpp"
+
 #include <SQLiteCpp/Statement.h>
 
 namespace switchboard::store {
 
 std::optional<stored_result> find_result(SQLite::Database& db, std::string_view actor, std::string_view key,
                                          std::int64_t now_unix) {
-  SQLite::Statement query(db,
-                          "SELECT fingerprint, status, body, location FROM idempotency_keys"
-                          " WHERE actor = ? AND key = ? AND created_at > ?");
-  query.bind(1, std::string(actor));
-  query.bind(2, std::string(key));
-  query.bind(3, static_cast<std::int64_t>(now_unix - std::chrono::seconds(key_lifetime).count()));
-  if (!query.executeStep()) return std::nullopt;
-  return stored_result{query.getColumn(0).getString(), static_cast<unsigned>(query.getColumn(1).getInt()),
-                       query.getColumn(2).getString(), query.getColumn(3).getString()};
+  statement query(db,
+                  "SELECT fingerprint, status, body, location FROM idempotency_keys"
+                  " WHERE actor = ? AND key = ? AND created_at > ?");
+  query->bind(1, std::string(actor));
+  query->bind(2, std::string(key));
+  query->bind(3, static_cast<std::int64_t>(now_unix - std::chrono::seconds(key_lifetime).count()));
+  if (!query->executeStep()) return std::nullopt;
+  return stored_result{query->getColumn(0).getString(), static_cast<unsigned>(query->getColumn(1).getInt()),
+                       query->getColumn(2).getString(), query->getColumn(3).getString()};
 }
 
 void store_result(SQLite::Database& db, std::string_view actor, std::string_view key, const stored_result& result,
                   std::int64_t now_unix) {
-  SQLite::Statement forget(db, "DELETE FROM idempotency_keys WHERE created_at <= ?");
-  forget.bind(1, static_cast<std::int64_t>(now_unix - std::chrono::seconds(key_lifetime).count()));
-  forget.exec();
-  SQLite::Statement insert(db,
-                           "INSERT OR REPLACE INTO idempotency_keys"
-                           " (actor, key, fingerprint, status, body, location, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  insert.bind(1, std::string(actor));
-  insert.bind(2, std::string(key));
-  insert.bind(3, result.fingerprint);
-  insert.bind(4, static_cast<int>(result.status));
-  insert.bind(5, result.body);
-  insert.bind(6, result.location);
-  insert.bind(7, now_unix);
-  insert.exec();
+  statement forget(db, "DELETE FROM idempotency_keys WHERE created_at <= ?");
+  forget->bind(1, static_cast<std::int64_t>(now_unix - std::chrono::seconds(key_lifetime).count()));
+  forget->exec();
+  statement insert(db,
+                   "INSERT OR REPLACE INTO idempotency_keys"
+                   " (actor, key, fingerprint, status, body, location, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  insert->bind(1, std::string(actor));
+  insert->bind(2, std::string(key));
+  insert->bind(3, result.fingerprint);
+  insert->bind(4, static_cast<int>(result.status));
+  insert->bind(5, result.body);
+  insert->bind(6, result.location);
+  insert->bind(7, now_unix);
+  insert->exec();
 }
 
 }  // namespace switchboard::store

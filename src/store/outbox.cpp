@@ -2,6 +2,7 @@
 #include "store/outbox.hpp"
 
 #include "model/json.hpp"
+#include "store/statements.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <boost/json.hpp>
@@ -86,10 +87,10 @@ void enqueue_outbound(SQLite::Database& db, const std::vector<engine::outbound_r
   // append_events inserted `events` last, in order, on this connection: their seqs are the
   // last events.size() rowids allocated.
   const std::int64_t first_seq = db.getLastInsertRowid() - static_cast<std::int64_t>(events.size()) + 1;
-  SQLite::Statement insert(db,
-                           "INSERT INTO outbox (webhook_id, subscription, event_type, event_seq, request_id, payload, "
-                           "created_at, window_start, state, next_attempt_at) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)");
+  statement insert(db,
+                   "INSERT INTO outbox (webhook_id, subscription, event_type, event_seq, request_id, payload, "
+                   "created_at, window_start, state, next_attempt_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)");
   for (std::size_t i = 0; i < events.size(); ++i) {
     const auto& e = events[i];
     std::optional<std::string> body;  // built once per event, shared by its subscriptions
@@ -106,17 +107,17 @@ void enqueue_outbound(SQLite::Database& db, const std::vector<engine::outbound_r
         body = json::serialize(json::object{
             {"type", e.type}, {"timestamp", model::format_instant(e.at)}, {"data", std::move(data)}});
       }
-      insert.bind(1, new_webhook_id());
-      insert.bind(2, route.subscription);
-      insert.bind(3, e.type);
-      insert.bind(4, first_seq + static_cast<std::int64_t>(i));
-      insert.bind(5, e.request);
-      insert.bind(6, *body);
-      insert.bind(7, seconds(e.at));
-      insert.bind(8, seconds(e.at));
-      insert.bind(9, seconds(e.at));
-      insert.exec();
-      insert.reset();
+      insert->bind(1, new_webhook_id());
+      insert->bind(2, route.subscription);
+      insert->bind(3, e.type);
+      insert->bind(4, first_seq + static_cast<std::int64_t>(i));
+      insert->bind(5, e.request);
+      insert->bind(6, *body);
+      insert->bind(7, seconds(e.at));
+      insert->bind(8, seconds(e.at));
+      insert->bind(9, seconds(e.at));
+      insert->exec();
+      insert->reset();
     }
   }
 }

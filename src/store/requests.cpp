@@ -5,6 +5,7 @@
 #include "model/json.hpp"
 #include "sla/clock.hpp"
 #include "store/outbox.hpp"
+#include "store/statements.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <algorithm>
@@ -23,126 +24,128 @@ model::request decode_request(const SQLite::Statement& row, int column) {
 }  // namespace
 
 model::request_id next_request_id(SQLite::Database& db) {
-  return db.execAndGet("SELECT COALESCE(MAX(id), 0) + 1 FROM requests").getInt64();
+  statement query(db, "SELECT COALESCE(MAX(id), 0) + 1 FROM requests");
+  query->executeStep();
+  return query->getColumn(0).getInt64();
 }
 
 void append_events(SQLite::Database& db, const std::vector<engine::event>& events) {
-  SQLite::Statement insert(db, "INSERT INTO events (request_id, type, at, actor, data) VALUES (?, ?, ?, ?, ?)");
+  statement insert(db, "INSERT INTO events (request_id, type, at, actor, data) VALUES (?, ?, ?, ?, ?)");
   for (const auto& e : events) {
-    insert.bind(1, e.request);
-    insert.bind(2, e.type);
-    insert.bind(3, static_cast<std::int64_t>(e.at.time_since_epoch().count()));
-    insert.bind(4, e.actor);
-    insert.bind(5, boost::json::serialize(e.data));
-    insert.exec();
-    insert.reset();
+    insert->bind(1, e.request);
+    insert->bind(2, e.type);
+    insert->bind(3, static_cast<std::int64_t>(e.at.time_since_epoch().count()));
+    insert->bind(4, e.actor);
+    insert->bind(5, boost::json::serialize(e.data));
+    insert->exec();
+    insert->reset();
   }
 }
 
 namespace {
 
 void save_clocks(SQLite::Database& db, const model::request& request) {
-  SQLite::Statement clear(db, "DELETE FROM clocks WHERE request_id = ?");
-  clear.bind(1, request.id);
-  clear.exec();
-  SQLite::Statement insert(db,
-                           "INSERT INTO clocks (request_id, metric, state, open, deadline, next_due,"
-                           " owner, warned, paused, urgency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  statement clear(db, "DELETE FROM clocks WHERE request_id = ?");
+  clear->bind(1, request.id);
+  clear->exec();
+  statement insert(db,
+                   "INSERT INTO clocks (request_id, metric, state, open, deadline, next_due,"
+                   " owner, warned, paused, urgency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const auto& clock : request.clocks) {
-    insert.bind(1, request.id);
-    insert.bind(2, std::string(model::to_string(clock.metric)));
-    insert.bind(3, std::string(model::to_string(clock.state)));
-    insert.bind(4, clock.completed ? 0 : 1);
+    insert->bind(1, request.id);
+    insert->bind(2, std::string(model::to_string(clock.metric)));
+    insert->bind(3, std::string(model::to_string(clock.state)));
+    insert->bind(4, clock.completed ? 0 : 1);
     if (!clock.completed && clock.state != model::clock_state::paused)
-      insert.bind(5, static_cast<std::int64_t>(clock.deadline.time_since_epoch().count()));
+      insert->bind(5, static_cast<std::int64_t>(clock.deadline.time_since_epoch().count()));
     else
-      insert.bind(5);
+      insert->bind(5);
     if (auto due = sla::next_firing(clock))
-      insert.bind(6, static_cast<std::int64_t>(due->time_since_epoch().count()));
+      insert->bind(6, static_cast<std::int64_t>(due->time_since_epoch().count()));
     else
-      insert.bind(6);
+      insert->bind(6);
     // What the timer list sorts open clocks by (clocks_by_urgency): the deadline, or the
     // business time left while paused (frozen until it resumes).
     const bool paused = clock.state == model::clock_state::paused;
-    insert.bind(7, std::string(model::to_string(request.owner)));
-    insert.bind(8, clock.warned ? 1 : 0);
-    insert.bind(9, paused ? 1 : 0);
+    insert->bind(7, std::string(model::to_string(request.owner)));
+    insert->bind(8, clock.warned ? 1 : 0);
+    insert->bind(9, paused ? 1 : 0);
     if (clock.completed)
-      insert.bind(10);
+      insert->bind(10);
     else
-      insert.bind(10, static_cast<std::int64_t>(paused ? (clock.target - clock.used).count()
+      insert->bind(10, static_cast<std::int64_t>(paused ? (clock.target - clock.used).count()
                                                        : clock.deadline.time_since_epoch().count()));
-    insert.exec();
-    insert.reset();
+    insert->exec();
+    insert->reset();
   }
 }
 
 void save_escalations(SQLite::Database& db, const model::request& request) {
-  SQLite::Statement clear(db, "DELETE FROM escalations WHERE request_id = ?");
-  clear.bind(1, request.id);
-  clear.exec();
-  SQLite::Statement insert(db,
-                           "INSERT INTO escalations (id, request_id, ladder, state, roles, triggered_at, document, team)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  statement clear(db, "DELETE FROM escalations WHERE request_id = ?");
+  clear->bind(1, request.id);
+  clear->exec();
+  statement insert(db,
+                   "INSERT INTO escalations (id, request_id, ladder, state, roles, triggered_at, document, team)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   for (const auto& e : request.escalations) {
     std::string roles = ",";
     for (const auto& n : e.notifications)
       for (auto role : n.roles) roles += fmt::format("{},", model::to_string(role));
-    insert.bind(1, e.id);
-    insert.bind(2, request.id);
-    insert.bind(3, e.ladder);
-    insert.bind(4, std::string(model::to_string(e.state)));
-    insert.bind(5, roles);
-    insert.bind(6, static_cast<std::int64_t>(e.triggered_at.time_since_epoch().count()));
-    insert.bind(7, boost::json::serialize(model::to_json(e)));
+    insert->bind(1, e.id);
+    insert->bind(2, request.id);
+    insert->bind(3, e.ladder);
+    insert->bind(4, std::string(model::to_string(e.state)));
+    insert->bind(5, roles);
+    insert->bind(6, static_cast<std::int64_t>(e.triggered_at.time_since_epoch().count()));
+    insert->bind(7, boost::json::serialize(model::to_json(e)));
     if (e.team)
-      insert.bind(8, std::string(model::to_string(*e.team)));
+      insert->bind(8, std::string(model::to_string(*e.team)));
     else
-      insert.bind(8);
-    insert.exec();
-    insert.reset();
+      insert->bind(8);
+    insert->exec();
+    insert->reset();
   }
 }
 
 void add_open(SQLite::Database& db, model::team team, int delta) {
-  SQLite::Statement update(db,
-                           "INSERT INTO team_load (team, open_requests) VALUES (?1, ?2)"
-                           " ON CONFLICT (team) DO UPDATE SET open_requests = open_requests + ?2");
-  update.bind(1, std::string(model::to_string(team)));
-  update.bind(2, delta);
-  update.exec();
+  statement update(db,
+                   "INSERT INTO team_load (team, open_requests) VALUES (?1, ?2)"
+                   " ON CONFLICT (team) DO UPDATE SET open_requests = open_requests + ?2");
+  update->bind(1, std::string(model::to_string(team)));
+  update->bind(2, delta);
+  update->exec();
 }
 
 // Every team's open requests: a handful of rows, read before and after a command to see whose
 // load it changed.
 std::map<model::team, int> team_loads(SQLite::Database& db) {
-  SQLite::Statement query(db, "SELECT team, open_requests FROM team_load");
+  statement query(db, "SELECT team, open_requests FROM team_load");
   std::map<model::team, int> out;
-  while (query.executeStep())
-    if (const auto team = model::parse_team(query.getColumn(0).getString())) out[*team] = query.getColumn(1).getInt();
+  while (query->executeStep())
+    if (const auto team = model::parse_team(query->getColumn(0).getString())) out[*team] = query->getColumn(1).getInt();
   return out;
 }
 
 bool capacity_escalation_unresolved(SQLite::Database& db, model::team team) {
-  SQLite::Statement query(db,
-                          "SELECT 1 FROM escalations WHERE team = ? AND state IN ('open', 'acknowledged')"
-                          " AND ladder = 'capacity' LIMIT 1");
-  query.bind(1, std::string(model::to_string(team)));
-  return query.executeStep();
+  statement query(db,
+                  "SELECT 1 FROM escalations WHERE team = ? AND state IN ('open', 'acknowledged')"
+                  " AND ladder = 'capacity' LIMIT 1");
+  query->bind(1, std::string(model::to_string(team)));
+  return query->executeStep();
 }
 
 // The team's open requests by time to breach (the earliest open clock deadline first, those
 // without one last). Built only when a crossing starts the capacity ladder.
 std::vector<model::request_id> open_by_breach(SQLite::Database& db, model::team team) {
-  SQLite::Statement query(db, "SELECT r.id FROM requests r"
-                              " LEFT JOIN clocks c ON c.request_id = r.id AND c.open = 1"
-                              " WHERE r.owner = ? AND r.status IN ('new', 'open', 'pending_customer', 'escalated')"
-                              " AND r.customer_id <> ?"
-                              " GROUP BY r.id ORDER BY MIN(c.deadline) IS NULL, MIN(c.deadline), r.id");
-  query.bind(1, std::string(model::to_string(team)));
-  query.bind(2, std::string(engine::unattributed_customer));
+  statement query(db, "SELECT r.id FROM requests r"
+                      " LEFT JOIN clocks c ON c.request_id = r.id AND c.open = 1"
+                      " WHERE r.owner = ? AND r.status IN ('new', 'open', 'pending_customer', 'escalated')"
+                      " AND r.customer_id <> ?"
+                      " GROUP BY r.id ORDER BY MIN(c.deadline) IS NULL, MIN(c.deadline), r.id");
+  query->bind(1, std::string(model::to_string(team)));
+  query->bind(2, std::string(engine::unattributed_customer));
   std::vector<model::request_id> out;
-  while (query.executeStep()) out.push_back(query.getColumn(0).getInt64());
+  while (query->executeStep()) out.push_back(query->getColumn(0).getInt64());
   return out;
 }
 
@@ -203,13 +206,13 @@ std::vector<change> record(SQLite::Database& db, const engine::policy& policy, m
 
 void save_request(SQLite::Database& db, const model::request& request) {
   {
-    SQLite::Statement previous(db, "SELECT owner, status, customer_id FROM requests WHERE id = ?");
-    previous.bind(1, request.id);
+    statement previous(db, "SELECT owner, status, customer_id FROM requests WHERE id = ?");
+    previous->bind(1, request.id);
     std::optional<model::team> was_open_with;
-    if (previous.executeStep()) {
-      const auto status = model::parse_request_status(previous.getColumn(1).getString());
-      if (status && engine::counts_toward_load(*status, previous.getColumn(2).getString()))
-        was_open_with = model::parse_team(previous.getColumn(0).getString());
+    if (previous->executeStep()) {
+      const auto status = model::parse_request_status(previous->getColumn(1).getString());
+      if (status && engine::counts_toward_load(*status, previous->getColumn(2).getString()))
+        was_open_with = model::parse_team(previous->getColumn(0).getString());
     }
     const auto open_with = engine::counts_toward_load(request.status, request.input.customer.id)
                                ? std::optional(request.owner)
@@ -219,32 +222,37 @@ void save_request(SQLite::Database& db, const model::request& request) {
       if (open_with) add_open(db, *open_with, +1);
     }
   }
-  SQLite::Statement upsert(db,
-                           "INSERT OR REPLACE INTO requests"
-                           " (id, kind, customer_id, status, owner, created_at, updated_at, document, next_due)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  upsert.bind(1, request.id);
-  upsert.bind(2, std::string(model::to_string(request.input.kind)));
-  upsert.bind(3, request.input.customer.id);
-  upsert.bind(4, std::string(model::to_string(request.status)));
-  upsert.bind(5, std::string(model::to_string(request.owner)));
-  upsert.bind(6, static_cast<std::int64_t>(request.created_at.time_since_epoch().count()));
-  upsert.bind(7, static_cast<std::int64_t>(request.updated_at.time_since_epoch().count()));
-  upsert.bind(8, boost::json::serialize(model::to_json(request)));
+  statement upsert(db,
+                   "INSERT INTO requests"
+                   " (id, kind, customer_id, status, owner, created_at, updated_at, document, next_due)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                   // An update in place, not REPLACE's delete and insert: that rewrote every
+                   // index entry and looked up the rows referring to the request.
+                   " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, customer_id = excluded.customer_id,"
+                   " status = excluded.status, owner = excluded.owner, created_at = excluded.created_at,"
+                   " updated_at = excluded.updated_at, document = excluded.document, next_due = excluded.next_due");
+  upsert->bind(1, request.id);
+  upsert->bind(2, std::string(model::to_string(request.input.kind)));
+  upsert->bind(3, request.input.customer.id);
+  upsert->bind(4, std::string(model::to_string(request.status)));
+  upsert->bind(5, std::string(model::to_string(request.owner)));
+  upsert->bind(6, static_cast<std::int64_t>(request.created_at.time_since_epoch().count()));
+  upsert->bind(7, static_cast<std::int64_t>(request.updated_at.time_since_epoch().count()));
+  upsert->bind(8, boost::json::serialize(model::to_json(request)));
   if (const auto due = engine::next_due(request))
-    upsert.bind(9, static_cast<std::int64_t>(due->time_since_epoch().count()));
+    upsert->bind(9, static_cast<std::int64_t>(due->time_since_epoch().count()));
   else
-    upsert.bind(9);
-  upsert.exec();
+    upsert->bind(9);
+  upsert->exec();
   save_clocks(db, request);
   save_escalations(db, request);
 }
 
 std::optional<model::request> find_request(SQLite::Database& db, model::request_id id) {
-  SQLite::Statement query(db, "SELECT document FROM requests WHERE id = ?");
-  query.bind(1, id);
-  if (!query.executeStep()) return std::nullopt;
-  return decode_request(query, 0);
+  statement query(db, "SELECT document FROM requests WHERE id = ?");
+  query->bind(1, id);
+  if (!query->executeStep()) return std::nullopt;
+  return decode_request(*query, 0);
 }
 
 request_page list_requests(SQLite::Database& db, const request_filter& filter) {

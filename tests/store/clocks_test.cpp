@@ -6,11 +6,13 @@
 #include "store/outbox.hpp"
 #include "store/requests.hpp"
 #include "support/policy.hpp"
+#include "support/temp_dir.hpp"
 
 #include <SQLiteCpp/Transaction.h>
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <map>
 
 using namespace switchboard;
@@ -95,5 +97,66 @@ TEST_SUITE("store::clocks") {
     // Done once: a second start with the same config changes nothing.
     SQLite::Transaction transaction(db);
     CHECK(store::retime_open_clocks(db, renamed, at("2026-12-24T00:05:00Z")) == 0);
+  }
+
+  TEST_CASE("a restart with the config the clocks were planned on reads none of them") {
+    auto db = store::open_database(":memory:");
+    const auto& shipped = testing::shipped_policy();
+    const auto first = file(db, shipped, at("2026-12-23T16:30:00-08:00"));
+    CHECK(store::align_open_clocks(db, shipped, at("2026-12-23T17:00:00-08:00"), "planned-on-a") == std::size_t{0});
+    // The same fingerprint: skipped, even with a config that would refuse or re-time them.
+    auto renamed = shipped;
+    auto support = renamed.sla.calendars.extract("support");
+    support.key() = "support_us";
+    renamed.sla.calendars.insert(std::move(support));
+    for (auto& p : renamed.sla.policies)
+      if (p.calendar == "support") p.calendar = "support_us";
+    renamed.sla.calendar_renames.emplace("support", "support_us");
+    CHECK_FALSE(store::align_open_clocks(db, renamed, at("2026-12-24T00:00:00Z"), "planned-on-a").has_value());
+    CHECK(store::find_request(db, first)->clocks[0].calendar == "support");
+    // A new fingerprint: checked and re-timed, once.
+    CHECK(store::align_open_clocks(db, renamed, at("2026-12-24T00:00:00Z"), "planned-on-b") == std::size_t{1});
+    CHECK(store::find_request(db, first)->clocks[0].calendar == "support_us");
+    CHECK_FALSE(store::align_open_clocks(db, renamed, at("2026-12-24T00:05:00Z"), "planned-on-b").has_value());
+  }
+
+  TEST_CASE("the planning fingerprint follows the config file's bytes") {
+    testing::temp_dir dir;
+    const auto path = dir.file("switchboard.toml");
+    const auto& shipped = testing::shipped_policy();
+    std::ofstream(path) << "# one\n";
+    const auto one = store::planning_fingerprint(path, shipped);
+    CHECK(one.size() == 64);
+    CHECK(store::planning_fingerprint(path, shipped) == one);
+    std::ofstream(path) << "# two\n";
+    CHECK(store::planning_fingerprint(path, shipped) != one);
+    CHECK_THROWS_AS(store::planning_fingerprint(dir.file("missing.toml"), shipped), std::runtime_error);
+  }
+
+  TEST_CASE("open clocks are counted and re-timed across many pages of requests") {
+    auto db = store::open_database(":memory:");
+    const auto& shipped = testing::shipped_policy();
+    constexpr int requests = 1001;  // more than two pages of 500
+    {
+      SQLite::Transaction transaction(db);
+      for (int i = 0; i < requests; ++i)
+        store::record_new_request(
+            db, shipped, {testing::make_input(model::request_kind::troubleshooting), model::actor{"dana", model::role::ce}},
+            at("2026-12-23T16:30:00-08:00"));
+      transaction.commit();
+    }
+    auto renamed = shipped;
+    auto support = renamed.sla.calendars.extract("support");
+    support.key() = "support_us";
+    renamed.sla.calendars.insert(std::move(support));
+    for (auto& p : renamed.sla.policies)
+      if (p.calendar == "support") p.calendar = "support_us";
+    const auto missing = store::missing_clock_names(db, renamed);
+    REQUIRE(missing.size() == 1);
+    CHECK(missing[0].open_clocks == requests);
+    renamed.sla.calendar_renames.emplace("support", "support_us");
+    SQLite::Transaction transaction(db);
+    CHECK(store::retime_open_clocks(db, renamed, at("2026-12-24T00:00:00Z")) == requests);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM events WHERE type = 'sla.retimed'").getInt() == requests);
   }
 }

@@ -6,6 +6,7 @@
 #include "support/temp_dir.hpp"
 
 #include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
 #include <doctest/doctest.h>
 
 using namespace switchboard;
@@ -361,6 +362,7 @@ TEST_SUITE("store::requests") {
               "DROP TABLE open_clock_counts; DROP INDEX clocks_by_urgency; DROP INDEX clocks_by_owner_urgency;"
               "ALTER TABLE clocks DROP COLUMN owner; ALTER TABLE clocks DROP COLUMN warned;"
               "ALTER TABLE clocks DROP COLUMN paused; ALTER TABLE clocks DROP COLUMN urgency;"
+              "DROP INDEX escalations_by_request; DROP INDEX email_messages_by_request; DROP TABLE clock_planning;"
               "DELETE FROM schema_migrations WHERE version >= 6");
       CHECK(store::schema_version(db) == 5);
     }
@@ -382,6 +384,41 @@ TEST_SUITE("store::requests") {
                               filed_at + std::chrono::minutes{2});
     CHECK(store::open_requests(db, model::team::se) == 3);
     CHECK(db.execAndGet("SELECT COUNT(*) FROM escalations WHERE ladder = 'capacity'").getInt() == 1);
+  }
+
+  TEST_CASE("migration 11 indexes the rows that refer to a request, so saving one reads no whole table") {
+    testing::temp_dir dir;
+    const auto path = dir.file("switchboard.db");
+    {
+      auto db = store::open_database(path);
+      file_at(db, make_input(model::request_kind::troubleshooting), filed_at);
+      REQUIRE(store::record_due(db, shipped_policy(), 1, filed_at + std::chrono::hours{24 * 30}));
+      db.exec("DROP INDEX escalations_by_request; DROP INDEX email_messages_by_request; DROP TABLE clock_planning;"
+              "DELETE FROM schema_migrations WHERE version >= 11");
+      CHECK(store::schema_version(db) == 10);
+    }
+    auto db = store::open_database(path);
+    CHECK(store::schema_version(db) == store::latest_schema_version());
+    // Every plan step of what saving a request runs, joined: a SCAN is a whole-table read.
+    auto plan = [&](const std::string& sql) {
+      SQLite::Statement query(db, "EXPLAIN QUERY PLAN " + sql);
+      std::string steps;
+      while (query.executeStep()) steps += query.getColumn(3).getString() + "\n";
+      return steps;
+    };
+    CHECK(plan("DELETE FROM escalations WHERE request_id = 1").find("SCAN") == std::string::npos);
+    CHECK(plan("DELETE FROM escalations WHERE request_id = 1").find("escalations_by_request") != std::string::npos);
+    // Foreign keys: deleting a request looks up its children in every referring table.
+    const auto children = plan("DELETE FROM requests WHERE id = 1");
+    CHECK(children.find("SCAN") == std::string::npos);
+    CHECK(children.find("email_messages_by_request") != std::string::npos);
+    // Saving the request again (an update in place) keeps its escalations.
+    auto stored = store::find_request(db, 1);
+    REQUIRE(stored);
+    REQUIRE(stored->escalations.size() == 1);
+    store::save_request(db, *stored);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM escalations WHERE request_id = 1").getInt() == 1);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM requests").getInt() == 1);
   }
 }
 
