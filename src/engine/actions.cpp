@@ -559,7 +559,9 @@ std::string_view action_kind_names() {
 std::vector<model::role> roles_allowed(action_kind kind) { return spec_of(kind).roles; }
 
 bool is_action_event(std::string_view type) {
-  if (type == "request.concern_deadline_set" || type == "request.concern_deadline_passed") return true;
+  if (type == "request.concern_deadline_set" || type == "request.concern_deadline_retimed" ||
+      type == "request.concern_deadline_passed")
+    return true;
   return std::any_of(specs().begin(), specs().end(), [type](const action_spec& s) {
     return s.event_type == type && s.event_type.starts_with("request.");
   });

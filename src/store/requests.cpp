@@ -357,7 +357,8 @@ std::vector<model::request> requests_with_open_clocks(SQLite::Database& db, std:
 std::vector<model::request> requests_with_open_plans(SQLite::Database& db) {
   SQLite::Statement query(db,
                           "SELECT document FROM requests WHERE id IN (SELECT request_id FROM clocks WHERE open = 1)"
-                          " OR id IN (SELECT request_id FROM escalations WHERE state = 'open')");
+                          " OR id IN (SELECT request_id FROM escalations WHERE state = 'open')"
+                          " OR next_due IS NOT NULL");  // an open concern's deadline
   std::vector<model::request> out;
   while (query.executeStep()) out.push_back(decode_request(query, 0));
   return out;
