@@ -317,9 +317,13 @@ class action_decider {
                                                                    : request_status::open)}});
         break;
       case action_kind::resolve:
-      case action_kind::agree:
-        record_action(json::object{{"status", model::to_string(request_status::resolved)}});
+      case action_kind::agree: {
+        json::object data{{"status", model::to_string(request_status::resolved)}};
+        // A concern closed before its deadline no longer escalates at it.
+        if (r_.state().concern_escalates_at) data["concern_escalates_at"] = nullptr;
+        record_action(std::move(data));
         break;
+      }
       case action_kind::start:
         record_action(json::object{{"assignee", command_.actor.person}});
         break;

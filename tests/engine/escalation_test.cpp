@@ -510,6 +510,25 @@ TEST_SUITE("engine::escalation") {
     CHECK(engine::retime(story::shipped(), untouched, at("2026-11-23T12:00:00-08:00")).empty());
   }
 
+  TEST_CASE("a concern agreed before its deadline does not escalate at it") {
+    story about(trial_troubleshooting(), at("2026-11-23T09:00:00-08:00"));
+    auto raised = about.act(at("2026-11-23T09:30:00-08:00"), engine::action_kind::raise_concern,
+                            model::actor{"avery", model::role::ae}, {{"message", "SE's plan delays the trial"}});
+    REQUIRE(std::holds_alternative<std::vector<engine::event>>(raised));
+    model::request concern;
+    for (const auto& e : std::get<std::vector<engine::event>>(raised))
+      if (e.request == 2) engine::apply(concern, e);
+    REQUIRE(concern.concern_escalates_at);
+    auto agreed = engine::decide(story::shipped(), concern, {engine::action_kind::agree, {{"message", "agreed"}}, ce},
+                                 at("2026-11-23T10:00:00-08:00"), 3);
+    REQUIRE(std::holds_alternative<std::vector<engine::event>>(agreed));
+    for (const auto& e : std::get<std::vector<engine::event>>(agreed)) engine::apply(concern, e);
+    CHECK(concern.status == model::request_status::resolved);
+    CHECK_FALSE(concern.concern_escalates_at);
+    CHECK_FALSE(engine::next_due(concern));
+    CHECK(engine::due(story::shipped(), concern, at("2026-11-24T09:30:00-08:00")).empty());
+  }
+
   TEST_CASE("at once is the trigger instant: a breach at Friday 18:00 reaches Head of CS then, the 2h level Monday 04:00") {
     // A standard-tier request filed on a Sunday has its 80-hour resolution deadline at the very
     // end of the week: Friday 18:00, a closing instant.
