@@ -79,7 +79,7 @@ int serve(config::settings settings, scheduler::time_source time) {
     const auto retimed = store::align_open_clocks(db, policy, time.now(),
                                                   store::planning_fingerprint(settings.file, policy));
     if (retimed && *retimed > 0)
-      fmt::print(stderr, "switchboard: re-timed {} open SLA clock(s) and escalation(s) to the changed config (sla.retimed, escalation.retimed)\n", *retimed);
+      fmt::print(stderr, "switchboard: re-timed {} open SLA clock(s), escalation(s) and concern deadline(s) to the changed config (sla.retimed, escalation.retimed, request.concern_deadline_retimed)\n", *retimed);
   }
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());

@@ -317,9 +317,13 @@ class action_decider {
                                                                    : request_status::open)}});
         break;
       case action_kind::resolve:
-      case action_kind::agree:
-        record_action(json::object{{"status", model::to_string(request_status::resolved)}});
+      case action_kind::agree: {
+        json::object data{{"status", model::to_string(request_status::resolved)}};
+        // A concern closed before its deadline no longer escalates at it.
+        if (r_.state().concern_escalates_at) data["concern_escalates_at"] = nullptr;
+        record_action(std::move(data));
         break;
+      }
       case action_kind::start:
         record_action(json::object{{"assignee", command_.actor.person}});
         break;
@@ -559,7 +563,9 @@ std::string_view action_kind_names() {
 std::vector<model::role> roles_allowed(action_kind kind) { return spec_of(kind).roles; }
 
 bool is_action_event(std::string_view type) {
-  if (type == "request.concern_deadline_set" || type == "request.concern_deadline_passed") return true;
+  if (type == "request.concern_deadline_set" || type == "request.concern_deadline_retimed" ||
+      type == "request.concern_deadline_passed")
+    return true;
   return std::any_of(specs().begin(), specs().end(), [type](const action_spec& s) {
     return s.event_type == type && s.event_type.starts_with("request.");
   });

@@ -173,6 +173,24 @@ std::vector<event> retime(const policy& policy, const model::request& current, m
                           {"before", json::object{{"next_at", model::format_instant(*escalation.next_at)}}},
                           {"why", "the calendars or ladders in the config changed since the escalation was planned"}});
   }
+  // A concern not yet escalated escalates trigger_after of business time after it was raised
+  // (its request's creation), on the calendar as it is now. A ladder, trigger or calendar that
+  // is gone keeps the deadline.
+  if (current.concern_escalates_at) {
+    const auto ladder = policy.ladders.find(escalation::concern);
+    if (ladder != policy.ladders.end() && ladder->second.trigger_after &&
+        policy.sla.calendar_name(ladder->second.calendar)) {
+      const auto planned =
+          policy.sla.calendar(ladder->second.calendar).add(current.created_at, *ladder->second.trigger_after);
+      if (planned != *current.concern_escalates_at)
+        r.record("request.concern_deadline_retimed", now, "system",
+                 json::object{{"status", model::to_string(current.status)},
+                              {"concern_escalates_at", model::format_instant(planned)},
+                              {"before", json::object{{"concern_escalates_at",
+                                                       model::format_instant(*current.concern_escalates_at)}}},
+                              {"why", "the calendars or the concern ladder in the config changed since the deadline was set"}});
+    }
+  }
   return r.take();
 }
 

@@ -49,12 +49,14 @@ void for_each_with_open_clocks(SQLite::Database& db, Each each) {
                             each);
 }
 
-// Requests with an open clock or an open escalation: what a config change may re-time.
+// Requests with an open clock, an open escalation or anything else the scheduler still has to
+// fire (a concern's deadline): what a config change may re-time.
 template <class Each>
 void for_each_with_open_plans(SQLite::Database& db, Each each) {
   for_each_request_in_pages(db,
                             "SELECT request_id FROM clocks WHERE open = 1 AND request_id > ?1"
                             " UNION SELECT request_id FROM escalations WHERE state = 'open' AND request_id > ?1"
+                            " UNION SELECT id FROM requests WHERE next_due IS NOT NULL AND id > ?1"  // a concern's deadline
                             " ORDER BY 1 LIMIT ?2",
                             each);
 }

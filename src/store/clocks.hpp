@@ -25,11 +25,11 @@ std::vector<sla::missing_name> missing_clock_names(SQLite::Database& db, const e
 // Throws config::error positioned at [calendars] or [sla] when missing_clock_names finds any.
 void check_open_clocks(SQLite::Database& db, const engine::policy& policy);
 
-// Records `sla.retimed` and `escalation.retimed` (engine::retime) for every open clock and
-// climbing escalation the config now times differently, saves the requests and queues their
-// outbound webhooks. Call inside a write transaction, after check_open_clocks. Returns how many
-// clocks and escalations were re-timed. Reads the requests a page at a time, so memory does not
-// grow with the number of open clocks.
+// Records `sla.retimed`, `escalation.retimed` and `request.concern_deadline_retimed`
+// (engine::retime) for every open clock, climbing escalation and concern deadline the config
+// now times differently, saves the requests and queues their outbound webhooks. Call inside a
+// write transaction, after check_open_clocks. Returns how many were re-timed. Reads the requests a page
+// at a time, so memory does not grow with the number of open clocks.
 std::size_t retime_open_clocks(SQLite::Database& db, const engine::policy& policy, model::instant now);
 
 // What open clocks are planned on, as a SHA-256 hex digest: the bytes of the config file

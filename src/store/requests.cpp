@@ -374,15 +374,6 @@ std::vector<model::request> requests_with_open_clocks(SQLite::Database& db, std:
   return out;
 }
 
-std::vector<model::request> requests_with_open_plans(SQLite::Database& db) {
-  SQLite::Statement query(db,
-                          "SELECT document FROM requests WHERE id IN (SELECT request_id FROM clocks WHERE open = 1)"
-                          " OR id IN (SELECT request_id FROM escalations WHERE state = 'open')");
-  std::vector<model::request> out;
-  while (query.executeStep()) out.push_back(decode_request(query, 0));
-  return out;
-}
-
 std::vector<engine::event> events_of(SQLite::Database& db, model::request_id id) {
   SQLite::Statement query(db, "SELECT type, at, actor, data FROM events WHERE request_id = ? ORDER BY seq");
   query.bind(1, id);

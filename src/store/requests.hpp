@@ -112,10 +112,6 @@ std::vector<std::pair<model::request_id, model::instant>> pending_firings(SQLite
 // Requests with at least one open clock, optionally only those `owner` owns.
 std::vector<model::request> requests_with_open_clocks(SQLite::Database& db, std::optional<model::team> owner);
 
-// Requests with at least one open clock or open (climbing) escalation: what a changed config
-// may re-time.
-std::vector<model::request> requests_with_open_plans(SQLite::Database& db);
-
 // Every event of one request, oldest first.
 std::vector<engine::event> events_of(SQLite::Database& db, model::request_id id);
 

@@ -439,6 +439,96 @@ TEST_SUITE("engine::escalation") {
     CHECK(engine::retime(changed, repeat.request(), at("2026-11-24T07:00:00-08:00")).empty());
   }
 
+  TEST_CASE("a restart with a holiday added moves an open concern's deadline, and it escalates at the new instant") {
+    // The shipped policy with Tuesday 2026-11-24 a holiday on the support calendar (the concern
+    // ladder's calendar).
+    auto changed = testing::shipped_policy();
+    using namespace std::chrono;
+    changed.sla.calendars.erase("support");
+    changed.sla.calendars.emplace(
+        "support", calendar::business_calendar::make(
+                       {"support",
+                        "America/Los_Angeles",
+                        {calendar::daily_shift(Monday, 2h, 18h), calendar::daily_shift(Tuesday, 2h, 18h),
+                         calendar::daily_shift(Wednesday, 2h, 18h), calendar::daily_shift(Thursday, 2h, 18h),
+                         calendar::daily_shift(Friday, 2h, 18h)},
+                        {2026y / November / 24, 2026y / November / 26, 2026y / November / 27}}));
+
+    // Raised Monday 09:30: unresolved, it escalates after 16 business hours, Tuesday 09:30.
+    story about(trial_troubleshooting(), at("2026-11-23T09:00:00-08:00"));
+    auto raised = about.act(at("2026-11-23T09:30:00-08:00"), engine::action_kind::raise_concern,
+                            model::actor{"avery", model::role::ae}, {{"message", "SE's plan delays the trial"}});
+    REQUIRE(std::holds_alternative<std::vector<engine::event>>(raised));
+    std::vector<engine::event> log;
+    model::request concern;
+    for (const auto& e : std::get<std::vector<engine::event>>(raised))
+      if (e.request == 2) {
+        engine::apply(concern, e);
+        log.push_back(e);
+      }
+    REQUIRE(concern.concern_escalates_at);
+    CHECK(*concern.concern_escalates_at == at("2026-11-24T09:30:00-08:00"));
+
+    // Restarted Monday 12:00 with Tuesday a holiday: Tuesday counts for nothing, so Wednesday 09:30.
+    concern = model::request_from_json(model::to_json(concern));
+    const auto retimed = engine::retime(changed, concern, at("2026-11-23T12:00:00-08:00"));
+    REQUIRE(retimed.size() == 1);
+    CHECK(retimed[0].type == "request.concern_deadline_retimed");
+    CHECK(retimed[0].at == at("2026-11-23T12:00:00-08:00"));
+    CHECK(retimed[0].data.at("before").at("concern_escalates_at").as_string() == "2026-11-24T17:30:00Z");
+    CHECK(retimed[0].data.at("concern_escalates_at").as_string() == "2026-11-25T17:30:00Z");
+    for (const auto& e : retimed) {
+      engine::apply(concern, e);
+      log.push_back(e);
+    }
+    REQUIRE(concern.concern_escalates_at);
+    CHECK(*concern.concern_escalates_at == at("2026-11-25T09:30:00-08:00"));
+    CHECK(concern.status == model::request_status::open);  // a re-time changes no status
+
+    // Replaying the stored events gives the same request.
+    model::request replayed;
+    for (const auto& e : log) engine::apply(replayed, e);
+    CHECK(model::to_json(replayed) == model::to_json(concern));
+
+    // The scheduler follows: nothing on the holiday, the escalation at the new instant.
+    CHECK(engine::next_due(concern) == at("2026-11-25T09:30:00-08:00"));
+    CHECK(engine::due(changed, concern, at("2026-11-24T09:30:00-08:00")).empty());
+    CHECK(engine::due(changed, concern, at("2026-11-25T09:29:59-08:00")).empty());
+    const auto climbed = engine::due(changed, concern, at("2026-11-25T09:30:00-08:00"));
+    REQUIRE(climbed.size() == 2);
+    CHECK(climbed[0].type == "escalation.triggered");
+    CHECK(climbed[0].at == at("2026-11-25T09:30:00-08:00"));
+    CHECK(climbed[1].type == "escalation.notified");
+    CHECK(climbed[1].data.at("notified") == json::array{"vp_technical_success"});
+
+    // The same config again changes nothing.
+    CHECK(engine::retime(changed, concern, at("2026-11-23T13:00:00-08:00")).empty());
+    // Nor does the shipped config for a concern that was never re-timed.
+    model::request untouched;
+    for (const auto& e : std::get<std::vector<engine::event>>(raised))
+      if (e.request == 2) engine::apply(untouched, e);
+    CHECK(engine::retime(story::shipped(), untouched, at("2026-11-23T12:00:00-08:00")).empty());
+  }
+
+  TEST_CASE("a concern agreed before its deadline does not escalate at it") {
+    story about(trial_troubleshooting(), at("2026-11-23T09:00:00-08:00"));
+    auto raised = about.act(at("2026-11-23T09:30:00-08:00"), engine::action_kind::raise_concern,
+                            model::actor{"avery", model::role::ae}, {{"message", "SE's plan delays the trial"}});
+    REQUIRE(std::holds_alternative<std::vector<engine::event>>(raised));
+    model::request concern;
+    for (const auto& e : std::get<std::vector<engine::event>>(raised))
+      if (e.request == 2) engine::apply(concern, e);
+    REQUIRE(concern.concern_escalates_at);
+    auto agreed = engine::decide(story::shipped(), concern, {engine::action_kind::agree, {{"message", "agreed"}}, ce},
+                                 at("2026-11-23T10:00:00-08:00"), 3);
+    REQUIRE(std::holds_alternative<std::vector<engine::event>>(agreed));
+    for (const auto& e : std::get<std::vector<engine::event>>(agreed)) engine::apply(concern, e);
+    CHECK(concern.status == model::request_status::resolved);
+    CHECK_FALSE(concern.concern_escalates_at);
+    CHECK_FALSE(engine::next_due(concern));
+    CHECK(engine::due(story::shipped(), concern, at("2026-11-24T09:30:00-08:00")).empty());
+  }
+
   TEST_CASE("at once is the trigger instant: a breach at Friday 18:00 reaches Head of CS then, the 2h level Monday 04:00") {
     // A standard-tier request filed on a Sunday has its 80-hour resolution deadline at the very
     // end of the week: Friday 18:00, a closing instant.

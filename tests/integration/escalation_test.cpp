@@ -176,6 +176,68 @@ levels = [
       }
   }
 
+  TEST_CASE("a restart with a holiday added moves an open concern's deadline, and the scheduler follows") {
+    // Business time is 10:00-10:01 and 12:00-12:01 UTC daily. A concern raised before 10:00
+    // escalates after 90 business seconds: 12:00:30. Restarted with that day a holiday, it
+    // escalates the next day at 12:00:30.
+    testing::temp_dir dir;
+    auto config_with = [&](std::string_view holidays) {
+      return testing::config_on_always_calendar(dir, fmt::format(R"(
+[calendars.short]
+zone = "UTC"
+shifts = [
+  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "10:00", close = "10:01" }},
+  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "12:00", close = "12:01" }},
+]
+holidays = [{}]
+
+[[escalation.ladder]]
+name = "concern"
+calendar = "short"
+trigger_after = "90s"
+levels = [{{ after = "0s", notify = ["vp_technical_success"] }}]
+)",
+                                                                 holidays));
+    };
+    const auto database = dir.file("switchboard.db");
+    std::int64_t concern = 0;
+    {
+      testing::server_process server({config_with(""), database, {"--clock-start", "2026-11-20T09:00:00Z", "--clock-speed", "60"}});
+      auto ce = server.client(role::ce);
+      const auto filed = testing::json_of(ce.post_json("/v1/requests", std::string(troubleshooting)));
+      const auto about = filed.at("id").as_int64();
+      const auto raised = ce.post_json(fmt::format("/v1/requests/{}/events", about),
+                                       R"({"type":"raise_concern","message":"not in the customer's interest"})");
+      CAPTURE(raised.body.substr(0, 500));
+      REQUIRE(raised.status == 200);
+      concern = testing::json_of(raised).at("created").at("id").as_int64();
+      const auto request = testing::json_of(ce.get(fmt::format("/v1/requests/{}", concern)));
+      REQUIRE(std::string(request.at("created_at").as_string()) < "2026-11-20T10:00:00Z");
+      REQUIRE(request.at("concern_escalates_at") == "2026-11-20T12:00:30Z");
+      server.kill();
+    }
+    testing::server_process server(
+        {config_with("\"2026-11-20\""), database, {"--clock-start", "2026-11-20T10:30:00Z", "--clock-speed", "20000"}});
+    auto ce = server.client(role::ce);
+    REQUIRE(eventually([&] { return escalation_events(ce, concern).size() >= 2; }));
+    CHECK(escalation_events(ce, concern) == std::vector<std::tuple<std::string, std::string, std::string>>{
+                                                {"escalation.triggered", "", "2026-11-21T12:00:30Z"},
+                                                {"escalation.notified", "vp_technical_success", "2026-11-21T12:00:30Z"},
+                                            });
+    const auto body = testing::json_of(ce.get(fmt::format("/v1/requests/{}/events", concern)));
+    int retimed = 0;
+    for (const auto& e : body.at("events").as_array())
+      if (e.at("type") == "request.concern_deadline_retimed") {
+        ++retimed;
+        CHECK(std::string(e.at("at").as_string()) >= "2026-11-20T10:30:00Z");
+        CHECK(e.at("data").at("before").at("concern_escalates_at") == "2026-11-20T12:00:30Z");
+        CHECK(e.at("data").at("concern_escalates_at") == "2026-11-21T12:00:30Z");
+      }
+    CHECK(retimed == 1);
+    const auto request = testing::json_of(ce.get(fmt::format("/v1/requests/{}", concern)));
+    CHECK(request.at("concern_escalates_at").is_null());
+  }
+
   TEST_CASE("capacity through the server: filing, reopen and route_to_product take a team over, once per crossing") {
     testing::temp_dir dir;
     const auto config = testing::config_on_always_calendar(dir, R"(
