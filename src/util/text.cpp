@@ -68,10 +68,10 @@ void fold_unicode(std::string_view text, std::string& out) {
 void append_ascii_lower(std::string_view text, std::string& out) {
   const std::size_t from = out.size();
   out.append(text);
-  // Branch-free, so the compiler vectorises it.
-  char* data = out.data();
-  for (std::size_t i = from; i < out.size(); ++i)
-    data[i] = static_cast<char>(data[i] + ((static_cast<unsigned char>(data[i] - 'A') < 26) ? 32 : 0));
+  // Branch-free over a fixed range, so the compiler vectorises it.
+  auto* at = reinterpret_cast<unsigned char*>(out.data()) + from;
+  auto* const end = reinterpret_cast<unsigned char*>(out.data()) + out.size();
+  for (; at != end; ++at) *at = static_cast<unsigned char>(*at + (static_cast<unsigned char>(*at - 'A') < 26 ? 32 : 0));
 }
 
 bool is_ascii(char c) { return static_cast<unsigned char>(c) < 0x80; }
