@@ -4,9 +4,11 @@
 
 #include "util/text.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <utility>
 
 namespace switchboard::rules {
@@ -14,61 +16,73 @@ namespace {
 
 constexpr std::size_t excerpt_bytes = 48;
 
-// A short, single-line, quoted excerpt of free text, cut on a UTF-8 character boundary.
-std::string excerpt(std::string_view text) {
-  if (text.empty()) return "(empty)";
+// Appends a short, single-line, quoted excerpt of free text, cut on a UTF-8 character boundary.
+void append_excerpt(std::string_view text, std::string& out) {
+  if (text.empty()) {
+    out += "(empty)";
+    return;
+  }
   std::size_t cut = text.size();
   if (cut > excerpt_bytes) {
     cut = excerpt_bytes;
     while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
   }
-  std::string result = "\"";
-  for (char c : text.substr(0, cut)) result += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
-  if (cut < text.size()) result += "…";
-  result += '"';
-  return result;
+  out += '"';
+  for (char c : text.substr(0, cut)) out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+  if (cut < text.size()) out += "…";
+  out += '"';
 }
 
-std::string or_empty(std::string_view text) { return text.empty() ? "(empty)" : std::string(text); }
+// The request as the conditions see it. The text fields are case-folded (NFC + Unicode full
+// case folding, util::fold, like the rule words were at load) on first use only, so an
+// evaluation decided before any text test (under the shipped rules, every engineering
+// interrupt) folds nothing, and one that tests only the title folds only the title.
+class subject {
+ public:
+  explicit subject(const model::request_input& request) : request(request) {}
 
-std::string join(const std::vector<std::string>& values, std::string_view separator) {
-  std::string result;
-  for (const auto& each : values) {
-    if (!result.empty()) result += separator;
-    result += each;
-  }
-  return result;
-}
-
-// The request as the conditions see it: text fields case-folded (NFC + Unicode full case
-// folding, util::fold) once per evaluation, like the rule words were at load.
-struct subject {
   const model::request_input& request;
-  std::string title;
-  std::string body;
+
+  const std::string& title() const {
+    if (!title_) title_ = util::fold(request.title);
+    return *title_;
+  }
+  const std::string& body() const {
+    if (!body_) body_ = util::fold(request.body);
+    return *body_;
+  }
+
+ private:
+  mutable std::optional<std::string> title_;
+  mutable std::optional<std::string> body_;
 };
 
-// The exact value of a non-text field, as a string.
-std::string value_of(field which, const model::request_input& request) {
+// The exact value of a non-text field; title and body unfolded (text is never compared whole).
+std::string_view value_of(field which, const model::request_input& request) {
   switch (which) {
-    case field::kind: return std::string(model::to_string(request.kind));
-    case field::customer_stage: return std::string(model::to_string(request.customer.stage));
+    case field::kind: return model::to_string(request.kind);
+    case field::customer_stage: return model::to_string(request.customer.stage);
     case field::customer_tier: return request.customer.tier;
     case field::customer_id: return request.customer.id;
-    case field::source: return std::string(model::to_string(request.source));
-    case field::priority: return std::string(model::to_string(request.priority));
+    case field::source: return model::to_string(request.source);
+    case field::priority: return model::to_string(request.priority);
     case field::use_case: return request.use_case;
     case field::title: return request.title;
     case field::body: return request.body;
-    case field::text: return request.title + "\n" + request.body;
+    case field::text: break;
   }
   return {};
 }
 
+// glibc's memmem (a two-way search, hashed for short needles) skips ahead where
+// std::string::find stops at every occurrence of the needle's first letter.
+bool has(std::string_view haystack, std::string_view needle) {
+  if (needle.empty()) return true;
+  return ::memmem(haystack.data(), haystack.size(), needle.data(), needle.size()) != nullptr;
+}
+
 bool text_has(const subject& in, field which, std::string_view needle) {
-  const bool in_title = which != field::body && in.title.find(needle) != std::string::npos;
-  const bool in_body = which != field::title && in.body.find(needle) != std::string::npos;
-  return in_title || in_body;
+  return (which != field::body && has(in.title(), needle)) || (which != field::title && has(in.body(), needle));
 }
 
 bool is_present(const subject& in, field which) {
@@ -89,7 +103,7 @@ bool holds(const test& check, const subject& in) {
                          [&](const std::string& needle) { return text_has(in, check.field, needle); });
     default: break;
   }
-  const std::string actual = value_of(check.field, in.request);
+  const std::string_view actual = value_of(check.field, in.request);
   const bool listed = std::find(values.begin(), values.end(), actual) != values.end();
   switch (check.op) {
     case op::equals:
@@ -98,60 +112,43 @@ bool holds(const test& check, const subject& in) {
   }
 }
 
-std::string expected_of(const test& check) {
-  switch (check.op) {
-    case op::present: return "non-empty";
-    case op::empty: return "empty";
-    case op::in:
-    case op::not_in:
-    case op::contains_any: return fmt::format("[{}]", join(check.values, ", "));
-    default: return check.values.empty() ? std::string() : check.values.front();
-  }
-}
-
 std::string actual_of(const test& check, const subject& in) {
   const auto& request = in.request;
   const bool searched = check.op == op::contains || check.op == op::contains_any;
-  const std::string prefix = searched ? "no match in " : "";
+  std::string out;
   switch (check.field) {
-    case field::title: return prefix + "title " + excerpt(request.title);
-    case field::body: return prefix + "body " + excerpt(request.body);
-    case field::text:
-      return prefix + "title " + excerpt(request.title) + (searched ? " or " : ", ") + "body " + excerpt(request.body);
-    default: return or_empty(value_of(check.field, request));
+    case field::title:
+    case field::body:
+    case field::text: {
+      out.reserve(2 * excerpt_bytes + 40);
+      if (searched) out += "no match in ";
+      if (check.field != field::body) {
+        out += "title ";
+        append_excerpt(request.title, out);
+      }
+      if (check.field == field::text) out += searched ? " or " : ", ";
+      if (check.field != field::title) {
+        out += "body ";
+        append_excerpt(request.body, out);
+      }
+      return out;
+    }
+    default: {
+      const std::string_view value = value_of(check.field, request);
+      return value.empty() ? std::string("(empty)") : std::string(value);
+    }
   }
-}
-
-// "kind equals feature_request", "any(text contains_any [...]; use_case equals x)".
-std::string describe(const condition& node) {
-  if (const auto* check = std::get_if<test>(&node.node)) {
-    if (check->op == op::present || check->op == op::empty)
-      return fmt::format("{} {}", to_string(check->field), to_string(check->op));
-    return fmt::format("{} {} {}", to_string(check->field), to_string(check->op), expected_of(*check));
-  }
-  const auto& members = std::get<group>(node.node);
-  std::vector<std::string> parts;
-  for (const auto& member : members.members) parts.push_back(describe(member));
-  return std::string(members.any ? "any" : "all") + "(" + join(parts, "; ") + ")";
-}
-
-// The fields a condition looks at, in order of first appearance.
-void collect_fields(const condition& node, std::vector<std::string>& out) {
-  if (const auto* check = std::get_if<test>(&node.node)) {
-    std::string name(to_string(check->field));
-    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
-    return;
-  }
-  for (const auto& member : std::get<group>(node.node).members) collect_fields(member, out);
 }
 
 // nullopt when the condition holds; otherwise the first failing condition. An `all` group
-// reports its first failing member; a failed `any` group reports itself as a whole.
+// reports its first failing member; a failed `any` group reports itself as a whole. The trace
+// texts that depend only on the rules were built at load (rule_set); only what the request
+// shows is built here, and only for conditions that fail.
 std::optional<model::condition_failure> first_failure(const condition& node, const subject& in) {
   if (const auto* check = std::get_if<test>(&node.node)) {
     if (holds(*check, in)) return std::nullopt;
     return model::condition_failure{std::string(to_string(check->field)), std::string(to_string(check->op)),
-                                    expected_of(*check), actual_of(*check, in)};
+                                    check->expected, actual_of(*check, in)};
   }
   const auto& members = std::get<group>(node.node);
   if (!members.any) {
@@ -159,18 +156,18 @@ std::optional<model::condition_failure> first_failure(const condition& node, con
       if (auto failure = first_failure(member, in)) return failure;
     return std::nullopt;
   }
-  std::vector<std::string> seen;
+  std::string seen = "none held: ";
+  bool first = true;
   for (const auto& member : members.members) {
     auto failure = first_failure(member, in);
     if (!failure) return std::nullopt;
-    seen.push_back(failure->field + ": " + failure->actual);
+    if (!first) seen += "; ";
+    first = false;
+    seen += failure->field;
+    seen += ": ";
+    seen += failure->actual;
   }
-  std::vector<std::string> fields;
-  collect_fields(node, fields);
-  std::vector<std::string> parts;
-  for (const auto& member : members.members) parts.push_back(describe(member));
-  return model::condition_failure{join(fields, ", "), "any", "at least one of: " + join(parts, " | "),
-                                  "none held: " + join(seen, "; ")};
+  return model::condition_failure{members.fields, "any", members.expected, std::move(seen)};
 }
 
 void apply(const action& then, const std::string& reason, model::routing_decision& decision) {
@@ -186,7 +183,7 @@ void apply(const action& then, const std::string& reason, model::routing_decisio
 }  // namespace
 
 model::routing_decision evaluate(const rule_set& rules, const model::request_input& request) {
-  const subject in{request, util::fold(request.title), util::fold(request.body)};
+  const subject in(request);
   model::routing_decision decision;
   decision.priority = request.priority;
   decision.trace.reserve(rules.size());

@@ -213,7 +213,9 @@ class reader : config::file_errors {
       fail(op_node, fmt::format("operator \"{}\" does not apply to field \"{}\"; expected one of {}", op_name,
                                 field_name, join_names(valid)));
 
-    test result{*subject, *operation, {}};
+    test result;
+    result.field = *subject;
+    result.op = *operation;
     const toml::node* value = table.get("value");
     switch (arity_of(*operation)) {
       case arity::none:

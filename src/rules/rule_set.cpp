@@ -1,9 +1,66 @@
 // Spellings of condition fields and operators, and the immutable rule_set container.
 #include "rules/rule_set.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <utility>
 
 namespace switchboard::rules {
+namespace {
+
+std::string join(const std::vector<std::string>& values, std::string_view separator) {
+  std::string result;
+  for (const auto& each : values) {
+    if (!result.empty()) result += separator;
+    result += each;
+  }
+  return result;
+}
+
+std::string expected_of(const test& check) {
+  switch (check.op) {
+    case op::present: return "non-empty";
+    case op::empty: return "empty";
+    case op::in:
+    case op::not_in:
+    case op::contains_any: return fmt::format("[{}]", join(check.values, ", "));
+    default: return check.values.empty() ? std::string() : check.values.front();
+  }
+}
+
+// The fields a condition looks at, in order of first appearance.
+void collect_fields(const condition& node, std::vector<std::string>& out) {
+  if (const auto* check = std::get_if<test>(&node.node)) {
+    std::string name(to_string(check->field));
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
+    return;
+  }
+  for (const auto& member : std::get<group>(node.node).members) collect_fields(member, out);
+}
+
+// Fills the trace texts of `node` and its members, bottom-up; returns its description
+// ("kind equals feature_request", "any(text contains_any [...]; use_case equals x)").
+const std::string& prepare(condition& node) {
+  if (auto* check = std::get_if<test>(&node.node)) {
+    check->expected = expected_of(*check);
+    check->description = (check->op == op::present || check->op == op::empty)
+                             ? fmt::format("{} {}", to_string(check->field), to_string(check->op))
+                             : fmt::format("{} {} {}", to_string(check->field), to_string(check->op), check->expected);
+    return check->description;
+  }
+  auto& members = std::get<group>(node.node);
+  std::vector<std::string> parts;
+  for (auto& member : members.members) parts.push_back(prepare(member));
+  std::vector<std::string> fields;
+  collect_fields(node, fields);
+  members.fields = join(fields, ", ");
+  members.expected = "at least one of: " + join(parts, " | ");
+  members.description = std::string(members.any ? "any" : "all") + "(" + join(parts, "; ") + ")";
+  return members.description;
+}
+
+}  // namespace
 
 std::string_view to_string(field value) {
   switch (value) {
@@ -36,7 +93,9 @@ std::string_view to_string(op value) {
 }
 
 rule_set::rule_set(std::vector<rule> rules, rules::fallback fallback, std::string source)
-    : rules_(std::move(rules)), fallback_(std::move(fallback)), source_(std::move(source)) {}
+    : rules_(std::move(rules)), fallback_(std::move(fallback)), source_(std::move(source)) {
+  for (auto& each : rules_) prepare(each.when);
+}
 
 std::vector<std::string> rule_set::names() const {
   std::vector<std::string> result;

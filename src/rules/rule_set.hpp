@@ -50,6 +50,10 @@ struct test {
   rules::field field = field::kind;
   rules::op op = op::equals;
   std::vector<std::string> values;
+  // Derived by rule_set from the above, once, for the trace: what the test expects
+  // ("how_to", "[a, b]", "non-empty") and its description ("kind equals how_to").
+  std::string expected;
+  std::string description;
 };
 
 struct condition;
@@ -59,6 +63,12 @@ struct condition;
 struct group {
   bool any = false;
   std::vector<condition> members;
+  // Derived by rule_set from the members, once, for the trace of a failed `any` group: the
+  // fields looked at in order of first appearance ("kind, text") and the group's expectation
+  // ("at least one of: kind equals x | ..."); and the description ("any(kind equals x; ...)").
+  std::string fields;
+  std::string expected;
+  std::string description;
 };
 
 struct condition {

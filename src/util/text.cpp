@@ -4,7 +4,9 @@
 
 #include <utf8proc.h>
 
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 
@@ -33,6 +35,44 @@ struct free_deleter {
   void operator()(utf8proc_uint8_t* p) const noexcept { std::free(p); }
 };
 
+// Folds `text`, which holds non-ASCII bytes, into `out`: NFC of the valid UTF-8 text, case-folded.
+void fold_unicode(std::string_view text, std::string& out) {
+  const std::string checked = valid_utf8(text);
+  utf8proc_uint8_t* mapped = nullptr;
+  const auto length =
+      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(checked.data()),
+                   static_cast<utf8proc_ssize_t>(checked.size()), &mapped,
+                   static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD));
+  std::unique_ptr<utf8proc_uint8_t, free_deleter> owned(mapped);
+  // Only allocation failure can fail here: the input was made valid above.
+  if (length < 0) throw std::runtime_error(utf8proc_errmsg(length));
+  out.append(reinterpret_cast<const char*>(mapped), static_cast<std::size_t>(length));
+}
+
+void append_ascii_lower(std::string_view text, std::string& out) {
+  const std::size_t from = out.size();
+  out.append(text);
+  // Branch-free over a fixed range, so the compiler vectorises it.
+  auto* at = reinterpret_cast<unsigned char*>(out.data()) + from;
+  auto* const end = reinterpret_cast<unsigned char*>(out.data()) + out.size();
+  for (; at != end; ++at) *at = static_cast<unsigned char>(*at + (static_cast<unsigned char>(*at - 'A') < 26 ? 32 : 0));
+}
+
+bool is_ascii(char c) { return static_cast<unsigned char>(c) < 0x80; }
+
+// The first position at or after `at` that holds a non-ASCII byte (text.size() if none),
+// eight bytes at a time.
+std::size_t ascii_end(std::string_view text, std::size_t at) {
+  while (at + 8 <= text.size()) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, text.data() + at, 8);
+    if ((word & 0x8080808080808080ULL) != 0) break;
+    at += 8;
+  }
+  while (at < text.size() && is_ascii(text[at])) ++at;
+  return at;
+}
+
 }  // namespace
 
 decoded_code_point decode_utf8(std::string_view text, std::size_t at) {
@@ -43,27 +83,32 @@ decoded_code_point decode_utf8(std::string_view text, std::size_t at) {
   return {static_cast<char32_t>(code_point), static_cast<std::size_t>(length)};
 }
 
+// Only the non-ASCII stretches go through utf8proc (which costs a decomposition, a composition
+// and an allocation per call); ASCII is lowered in place. Cutting the text before an ASCII
+// character does not change its NFC or its folding: an ASCII character is a starter (canonical
+// combining class 0) that no composition takes as its second character, so nothing before it
+// reorders or composes with anything after it (UAX #15 §9, "Detecting Normalization Forms").
+// The ASCII character just before a non-ASCII stretch goes with that stretch, because it may
+// compose with a combining mark that follows it ("e" + U+0301 -> "é"). A valid UTF-8 sequence
+// never contains an ASCII byte, so invalid bytes are replaced exactly as on the whole text.
 std::string fold(std::string_view text) {
-  if (text.empty()) return {};
-  // Pure ASCII needs neither normalisation nor more than A–Z folding: the common case, cheaply.
-  bool ascii = true;
-  for (unsigned char c : text)
-    if (c >= 0x80) {
-      ascii = false;
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t ascii_stop = ascii_end(text, at);
+    if (ascii_stop == text.size()) {
+      append_ascii_lower(text.substr(at), out);
       break;
     }
-  if (ascii) return ascii_lower(text);
-
-  const std::string checked = valid_utf8(text);
-  utf8proc_uint8_t* mapped = nullptr;
-  const auto length =
-      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(checked.data()),
-                   static_cast<utf8proc_ssize_t>(checked.size()), &mapped,
-                   static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD));
-  std::unique_ptr<utf8proc_uint8_t, free_deleter> owned(mapped);
-  // Only allocation failure can fail here: the input was made valid above.
-  if (length < 0) throw std::runtime_error(utf8proc_errmsg(length));
-  return std::string(reinterpret_cast<const char*>(mapped), static_cast<std::size_t>(length));
+    const std::size_t stretch = ascii_stop > at ? ascii_stop - 1 : ascii_stop;
+    append_ascii_lower(text.substr(at, stretch - at), out);
+    std::size_t stretch_end = ascii_stop;
+    while (stretch_end < text.size() && !is_ascii(text[stretch_end])) ++stretch_end;
+    fold_unicode(text.substr(stretch, stretch_end - stretch), out);
+    at = stretch_end;
+  }
+  return out;
 }
 
 std::string ascii_lower(std::string_view text) {

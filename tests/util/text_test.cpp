@@ -58,6 +58,20 @@ TEST_SUITE("util::text") {
     CHECK(fold(std::string("A\0Ö", 4)) == std::string("a\0ö", 4));
   }
 
+  TEST_CASE("fold gives the same text when ASCII and non-ASCII stretches alternate") {
+    // fold lowers ASCII itself and hands only the non-ASCII stretches to utf8proc: an accent
+    // after an ASCII letter must still compose with it, and folding must not stop at a stretch.
+    CHECK(fold("Cafe\xCC\x81 AU LAIT, CAFE\xCC\x81!") == "caf\xC3\xA9 au lait, caf\xC3\xA9!");
+    CHECK(fold("\xCC\x81" "ABC") == "\xCC\x81" "abc");  // a mark with nothing before it stays
+    CHECK(fold("X\xE2\x84\xAA" "ELVIN") == "xkelvin");  // U+212A KELVIN SIGN folds to k
+    CHECK(fold("\xC5\xBFSO") == "sso");                   // U+017F long s folds to s
+    CHECK(fold("Gro\xC3\x9F UND STRA\xC3\x9F" "E") == "gross und strasse");
+    CHECK(fold("A\xFF" "B\xC3\x96" "C\x80" "D") == "a\xEF\xBF\xBD" "b\xC3\xB6" "c\xEF\xBF\xBD" "d");
+    CHECK(fold("\xC3\x96") == "\xC3\xB6");
+    const std::string long_text = std::string(1000, 'A') + "\xC3\x96" + std::string(1000, 'B');
+    CHECK(fold(long_text) == std::string(1000, 'a') + "\xC3\xB6" + std::string(1000, 'b'));
+  }
+
   TEST_CASE("ascii_lower folds only A to Z") {
     CHECK(ascii_lower("Support@Example.COM") == "support@example.com");
     CHECK(ascii_lower("ÖL") == "Öl");
