@@ -147,20 +147,25 @@ shipped_config load_shipped() {
   return out;
 }
 
-// Every error code written as a literal in src/: the second argument of error_response(...) and
-// the code of an engine refusal{...}, which the API maps to its status.
+// Every error code written as a literal in src/: the second argument of error_response(...), the
+// code of an engine refusal{...}, which the API maps to its status, and the codes describe() gives
+// a refused MIME shape (the e-mail webhooks answer them with 413).
 std::set<std::string> error_codes_in_source() {
   static const std::regex response(R"re(error_response\(\s*[^,()]*,\s*"([a-z_]+)")re");
   static const std::regex refusal(R"re(refusal\{"([a-z_]+)")re");
+  static const std::regex mime_refusal(R"re(return \{"([a-z_]+)",)re");
   std::set<std::string> codes;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(testing::source_path("src"))) {
     const auto name = entry.path().string();
     if (!entry.is_regular_file() || !(name.ends_with(".cpp") || name.ends_with(".hpp"))) continue;
     const auto text = testing::read_text(name);
     // std::regex is slow: only the few files that build errors are searched.
-    if (text.find("error_response(") == std::string::npos && text.find("refusal{") == std::string::npos) continue;
+    const bool mime = text.find("describe(mime_shape shape)") != std::string::npos;
+    if (text.find("error_response(") == std::string::npos && text.find("refusal{") == std::string::npos && !mime) continue;
     for (const auto* pattern : {&response, &refusal})
       for (std::sregex_iterator it(text.begin(), text.end(), *pattern), end; it != end; ++it) codes.insert((*it)[1].str());
+    if (mime)
+      for (std::sregex_iterator it(text.begin(), text.end(), mime_refusal), end; it != end; ++it) codes.insert((*it)[1].str());
   }
   return codes;
 }
