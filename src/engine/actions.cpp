@@ -257,9 +257,10 @@ class action_decider {
     if (target == nullptr)
       return refusal{"invalid_fields", "no such escalation on this request",
                      {{"escalation", "is required: the id of an escalation of this request"}}};
-    const auto& ladder = policy_.ladders.at(target->ladder);
-    auto roles = ladder.roles();
-    if (target->ladder == escalation::concern)
+    // A ladder since removed from the config leaves its escalations to whoever it notified.
+    const auto ladder = policy_.ladders.find(target->ladder);
+    auto roles = ladder != policy_.ladders.end() ? ladder->second.roles() : std::vector<model::role>{};
+    if (target->ladder == escalation::concern || ladder == policy_.ladders.end())
       for (const auto& n : target->notifications)
         for (auto r : n.roles)
           if (std::find(roles.begin(), roles.end(), r) == roles.end()) roles.push_back(r);

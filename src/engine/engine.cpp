@@ -156,11 +156,26 @@ std::vector<event> retime(const policy& policy, const model::request& current, m
                           {"reason", "the calendars or SLA policies in the config changed since the clock was planned"}});
   }
   // Open escalations follow the calendar as it is now too: the next level counted again from the
-  // trigger, a repeat from the last climb. A ladder or calendar that is gone keeps its plan.
+  // trigger, a repeat from the last climb. One whose ladder is gone from the config climbs no
+  // further (it stays open for people to acknowledge or resolve): its next step is dropped, or
+  // the scheduler would find it due forever with no ladder to climb.
   for (const auto& escalation : current.escalations) {
     if (escalation.state != model::escalation_state::open || !escalation.next_at) continue;
     const auto ladder = policy.ladders.find(escalation.ladder);
-    if (ladder == policy.ladders.end() || !policy.sla.calendar_name(ladder->second.calendar)) continue;
+    if (ladder == policy.ladders.end()) {
+      r.record("escalation.retimed", now, "system",
+               json::object{{"escalation", json::object{{"id", escalation.id},
+                                                        {"ladder", escalation.ladder},
+                                                        {"reason", escalation.reason},
+                                                        {"next_level", escalation.next_level},
+                                                        {"next_at", nullptr}}},
+                            {"before", json::object{{"next_at", model::format_instant(*escalation.next_at)}}},
+                            {"why", fmt::format("the ladder \"{}\" is no longer in the config: the escalation "
+                                                "climbs no further",
+                                                escalation.ladder)}});
+      continue;
+    }
+    if (!policy.sla.calendar_name(ladder->second.calendar)) continue;
     const auto planned = escalation::plan(escalation, ladder->second, policy.sla.calendar(ladder->second.calendar));
     if (planned == escalation.next_at) continue;
     r.record("escalation.retimed", now, "system",

@@ -439,6 +439,34 @@ TEST_SUITE("engine::escalation") {
     CHECK(engine::retime(changed, repeat.request(), at("2026-11-24T07:00:00-08:00")).empty());
   }
 
+  TEST_CASE("a restart with an open escalation's ladder removed stops its climb, and whoever it told may close it") {
+    // Found by a newcomer: the scheduler looked the ladder up at the next level and failed on
+    // every turn, so nothing else on the server fired again.
+    auto changed = testing::shipped_policy();
+    changed.ladders.erase("sla_breach");
+    story s(trial_troubleshooting(), at("2026-11-20T15:00:00-08:00"));
+    s.run_until(at("2026-11-21T10:00:00-08:00"));
+    REQUIRE(s.notifications().size() == 2);
+    REQUIRE(s.request().escalations.size() == 1);
+    const auto id = s.request().escalations[0].id;
+    const auto retimed = s.restart(changed, at("2026-11-21T10:00:00-08:00"));
+    REQUIRE(retimed.size() == 1);
+    CHECK(retimed[0].type == "escalation.retimed");
+    CHECK(retimed[0].data.at("escalation").at("next_at").is_null());
+    CHECK(retimed[0].data.at("before").at("next_at").as_string() == "2026-11-23T12:00:00Z");
+    CHECK_FALSE(s.request().escalations[0].next_at.has_value());
+    CHECK(s.request().escalations[0].state == model::escalation_state::open);
+    // Nothing is due for it any more, and the same config again changes nothing.
+    s.run_until(at("2026-12-31T00:00:00Z"));
+    CHECK(s.notifications().size() == 2);
+    CHECK(engine::retime(changed, s.request(), at("2026-12-31T00:00:00Z")).empty());
+    // Head of CS, whom it told, acknowledges it: no ladder to ask, so the roles it notified may.
+    auto acknowledged = s.act(at("2026-12-31T00:00:00Z"), engine::action_kind::acknowledge_escalation,
+                              model::actor{"hana", model::role::head_of_cs}, {{"escalation", id}});
+    REQUIRE(std::holds_alternative<std::vector<engine::event>>(acknowledged));
+    CHECK(s.request().escalations[0].state == model::escalation_state::acknowledged);
+  }
+
   TEST_CASE("a restart with a holiday added moves an open concern's deadline, and it escalates at the new instant") {
     // The shipped policy with Tuesday 2026-11-24 a holiday on the support calendar (the concern
     // ladder's calendar).
