@@ -229,7 +229,10 @@ TEST_SUITE("abuse") {
 
   TEST_CASE("a mail with 200000 To addresses is stored with its recipients capped while healthz answers") {
     testing::temp_dir dir;
-    testing::server_process server(dir.file("switchboard.db"));
+    // What is checked is memory, /healthz and that the mail is stored, not the handler deadline:
+    // under ASan on a loaded 2-core machine the 4.4 MB header can take longer than the shipped 30 s.
+    testing::server_process server(
+        {testing::shipped_config_with(dir, "handler_timeout_seconds = 300"), dir.file("switchboard.db"), {}});
     std::string to = "To: ";
     for (int i = 0; i < 200000; ++i) to += fmt::format("{}r{}@many.example", i == 0 ? "" : ",\r\n ", i);
     const auto mail = "From: sender@many.example\r\n" + to +
@@ -241,7 +244,7 @@ TEST_SUITE("abuse") {
     integration.set_token(testing::token_for(role::integration));
     const auto res = integration.request("POST", "/v1/webhooks/email/raw", mail, "message/rfc822");
     check_bounds("200,000 To addresses", watch.finish());
-    CHECK(res.status == 200);
+    CHECK_MESSAGE(res.status == 200, res.body);
   }
 
   TEST_CASE("clients that never read their responses are dropped at the write deadline") {
