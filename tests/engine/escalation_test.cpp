@@ -25,6 +25,23 @@ const model::actor ce{"casey", model::role::ce};
 const model::actor se{"sam", model::role::se};
 
 // One request and its events, driven by the engine at the instants the engine names.
+// The shipped policy whose support calendar (02:00-18:00 Pacific, Monday to Friday, with
+// Thanksgiving and the day after off) also has `holiday` off: a config changed before a restart.
+engine::policy shipped_with_holiday(std::chrono::year_month_day holiday) {
+  using namespace std::chrono;
+  auto changed = testing::shipped_policy();
+  changed.sla.calendars.erase("support");
+  changed.sla.calendars.emplace(
+      "support", calendar::business_calendar::make(
+                     {"support",
+                      "America/Los_Angeles",
+                      {calendar::daily_shift(Monday, 2h, 18h), calendar::daily_shift(Tuesday, 2h, 18h),
+                       calendar::daily_shift(Wednesday, 2h, 18h), calendar::daily_shift(Thursday, 2h, 18h),
+                       calendar::daily_shift(Friday, 2h, 18h)},
+                      {holiday, 2026y / November / 26, 2026y / November / 27}}));
+  return changed;
+}
+
 class story {
  public:
   explicit story(model::request_input input, model::instant filed,
@@ -391,17 +408,8 @@ TEST_SUITE("engine::escalation") {
 
   TEST_CASE("a restart with a holiday added re-plans an open escalation: its next level and its repeats") {
     // The shipped policy with Monday 2026-11-23 a holiday on the support calendar.
-    auto changed = testing::shipped_policy();
+    const auto changed = shipped_with_holiday(std::chrono::November / 23 / 2026);
     using namespace std::chrono;
-    changed.sla.calendars.erase("support");
-    changed.sla.calendars.emplace(
-        "support", calendar::business_calendar::make(
-                       {"support",
-                        "America/Los_Angeles",
-                        {calendar::daily_shift(Monday, 2h, 18h), calendar::daily_shift(Tuesday, 2h, 18h),
-                         calendar::daily_shift(Wednesday, 2h, 18h), calendar::daily_shift(Thursday, 2h, 18h),
-                         calendar::daily_shift(Friday, 2h, 18h)},
-                        {2026y / November / 23, 2026y / November / 26, 2026y / November / 27}}));
 
     // Breach Friday 16:00: Head of CS then, VP Technical Success Friday 18:00, VP Sales planned
     // for Monday 04:00. Restarted on Saturday with Monday a holiday: VP Sales on Tuesday 04:00.
@@ -470,17 +478,8 @@ TEST_SUITE("engine::escalation") {
   TEST_CASE("a restart with a holiday added moves an open concern's deadline, and it escalates at the new instant") {
     // The shipped policy with Tuesday 2026-11-24 a holiday on the support calendar (the concern
     // ladder's calendar).
-    auto changed = testing::shipped_policy();
+    const auto changed = shipped_with_holiday(std::chrono::November / 24 / 2026);
     using namespace std::chrono;
-    changed.sla.calendars.erase("support");
-    changed.sla.calendars.emplace(
-        "support", calendar::business_calendar::make(
-                       {"support",
-                        "America/Los_Angeles",
-                        {calendar::daily_shift(Monday, 2h, 18h), calendar::daily_shift(Tuesday, 2h, 18h),
-                         calendar::daily_shift(Wednesday, 2h, 18h), calendar::daily_shift(Thursday, 2h, 18h),
-                         calendar::daily_shift(Friday, 2h, 18h)},
-                        {2026y / November / 24, 2026y / November / 26, 2026y / November / 27}}));
 
     // Raised Monday 09:30: unresolved, it escalates after 16 business hours, Tuesday 09:30.
     story about(trial_troubleshooting(), at("2026-11-23T09:00:00-08:00"));
