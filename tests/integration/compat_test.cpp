@@ -1,0 +1,162 @@
+// Databases written by earlier releases (tests/fixtures/compat/<sha>, made by make.sh there with
+// that release's binaries) are read back unchanged: this build's server migrates a copy forward
+// at start-up and gives every request and every page of its events exactly as that release
+// gave them at the same simulated instant, and each stored read model is still the fold of its
+// events.
+#include "engine/engine.hpp"
+#include "http/client.hpp"
+#include "model/json.hpp"
+#include "store/database.hpp"
+#include "store/requests.hpp"
+#include "support/api.hpp"
+#include "support/server_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+using namespace switchboard;
+namespace json = boost::json;
+
+namespace {
+
+// One folder per release whose database later releases must read; add a release's sha here
+// after running make.sh with its binaries.
+const std::vector<std::string> releases = {"dde1aca"};
+
+std::string fixture(const std::string& relative) { return testing::source_path("tests/fixtures/compat/" + relative); }
+
+// Sets the fixture's integration secrets (config/secrets.env, KEY=VALUE lines) for the servers
+// this test starts, and puts the environment back afterwards: other tests expect them unset.
+class fixture_secrets {
+ public:
+  fixture_secrets() {
+    std::istringstream lines(testing::read_text(fixture("config/secrets.env")));
+    for (std::string line; std::getline(lines, line);) {
+      const auto eq = line.find('=');
+      if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
+      const auto name = line.substr(0, eq);
+      const char* before = std::getenv(name.c_str());
+      saved_.emplace_back(name, before == nullptr ? std::nullopt : std::optional<std::string>(before));
+      ::setenv(name.c_str(), line.substr(eq + 1).c_str(), 1);
+    }
+  }
+  ~fixture_secrets() {
+    for (const auto& [name, value] : saved_) {
+      if (value) ::setenv(name.c_str(), value->c_str(), 1);
+      else ::unsetenv(name.c_str());
+    }
+  }
+  fixture_secrets(const fixture_secrets&) = delete;
+  fixture_secrets& operator=(const fixture_secrets&) = delete;
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+// Where two JSON values first differ, "" exactly when they are equal (boost::json ==, which
+// ignores key order), so a failure names the field instead of printing two whole answers.
+std::string first_difference(const json::value& got, const json::value& want, const std::string& path = "") {
+  if (got == want) return "";
+  if (got.is_object() && want.is_object()) {
+    for (const auto& [key, value] : want.as_object()) {
+      const auto* other = got.as_object().if_contains(key);
+      if (other == nullptr) return path + "." + std::string(key) + " is missing";
+      if (auto found = first_difference(*other, value, path + "." + std::string(key)); !found.empty()) return found;
+    }
+    for (const auto& [key, value] : got.as_object())
+      if (!want.as_object().contains(key)) return path + "." + std::string(key) + " is new";
+  }
+  if (got.is_array() && want.is_array()) {
+    const auto& a = got.as_array();
+    const auto& b = want.as_array();
+    for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+      if (auto found = first_difference(a[i], b[i], path + "[" + std::to_string(i) + "]"); !found.empty())
+        return found;
+    return path + ": " + std::to_string(a.size()) + " elements, expected " + std::to_string(b.size());
+  }
+  return path + ": " + json::serialize(got) + ", expected " + json::serialize(want);
+}
+
+json::array expected(const std::string& sha, const std::string& name) {
+  return json::parse(testing::read_text(fixture(sha + "/expected/" + name))).as_array();
+}
+
+}  // namespace
+
+TEST_SUITE("compat") {
+  TEST_CASE("a database written by an earlier release reads back unchanged, every request and every events page") {
+    const fixture_secrets secrets;
+    for (const auto& sha : releases) {
+      CAPTURE(sha);
+      testing::temp_dir dir;
+      const auto database = dir.file("switchboard.db");
+      std::filesystem::copy_file(fixture(sha + "/switchboard.db"), database);
+      std::string t_end = testing::read_text(fixture(sha + "/t_end"));
+      t_end.erase(t_end.find_last_not_of(" \n") + 1);
+
+      // At the instant the answers were taken, on a clock that moves 0.06 s a wall minute, so
+      // whatever the answers compute from "now" (time left on a clock) is computed at T_end too.
+      testing::server_process server(
+          {fixture("config/final.toml"), database, {"--clock-start", t_end, "--clock-speed", "0.001"}});
+      auto client = server.client(model::role::viewer);
+
+      const auto requests = expected(sha, "requests.json");
+      REQUIRE(requests.size() > 0);
+      CHECK(testing::all_requests(client).size() == requests.size());
+      for (const auto& want : requests) {
+        const auto target = "/v1/requests/" + std::to_string(want.as_object().at("id").as_int64());
+        const auto res = client.get(target);
+        CAPTURE(target);
+        REQUIRE(res.status == 200);
+        const auto got = json::parse(res.body);
+        const auto difference = first_difference(got, want);
+        CHECK_MESSAGE(difference.empty(), difference);
+      }
+
+      std::size_t pages = 0;
+      std::size_t events = 0;
+      for (const auto& item : expected(sha, "events.json")) {
+        const auto& page = item.as_object();
+        const auto& cursor = page.at("cursor").as_string();
+        const auto target = "/v1/requests/" + std::to_string(page.at("request").as_int64()) + "/events?limit=10" +
+                            (cursor.empty() ? "" : "&cursor=" + std::string(cursor));
+        const auto res = client.get(target);
+        CAPTURE(target);
+        REQUIRE(res.status == 200);
+        const auto got = json::parse(res.body);
+        const auto difference = first_difference(got, page.at("page"));
+        CHECK_MESSAGE(difference.empty(), difference);
+        events += page.at("page").as_object().at("events").as_array().size();
+        ++pages;
+      }
+      MESSAGE(sha << ": " << requests.size() << " requests and " << events << " events in " << pages
+                  << " pages compared");
+      CHECK(server.terminate() == 0);
+
+      // The migrated copy's read models are still what their events fold to.
+      auto db = store::open_database(database, store::access::read_only);
+      for (const auto& want : requests) {
+        const auto id = want.as_object().at("id").as_int64();
+        CAPTURE(id);
+        const auto stored = store::find_request(db, id);
+        REQUIRE(stored.has_value());
+        model::request replayed;
+        for (const auto& e : store::events_of(db, id)) engine::apply(replayed, e);
+        const json::value folded = model::to_json(replayed);
+        const json::value read = model::to_json(*stored);
+        const auto difference = first_difference(folded, read);
+        CHECK_MESSAGE(difference.empty(), difference);
+      }
+    }
+  }
+}
