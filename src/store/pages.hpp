@@ -41,6 +41,10 @@ struct open_clock_filter {
   std::optional<model::team> owner;   // only clocks of requests this team owns
   std::optional<clock_cursor> after;  // the cursor: only clocks after this place
   int limit = 100;                    // clocks per page, at least 1
+  // Read each request only as far as a timer row shows it: id, input, status, owner and clocks
+  // (routing, escalations, links and the rest are left empty). The timers list sets it; the
+  // dashboard, which shows whole requests, does not.
+  bool summaries = false;
 };
 
 struct open_clock {
@@ -74,5 +78,12 @@ struct event_page {
 // The events of request `id` after log sequence number `after` (0: from the first), oldest
 // first, `limit` (at least 1) at a time.
 event_page list_events(SQLite::Database& db, model::request_id id, std::int64_t after, int limit);
+
+// A request.routed event read from the events table as it was recorded: since issue 11 its
+// routing trace is stored only in the request's document (the stored event has "trace_in":
+// "request" instead), and this puts it back. Other events, and request.routed events stored
+// with their trace (written before), are left as they are. list_events and events_of call it.
+// Throws std::runtime_error when the request's document is missing.
+void restore_routed_trace(SQLite::Database& db, engine::event& e);
 
 }  // namespace switchboard::store

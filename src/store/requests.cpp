@@ -5,12 +5,14 @@
 #include "model/json.hpp"
 #include "sla/clock.hpp"
 #include "store/outbox.hpp"
+#include "store/pages.hpp"
 #include "store/statements.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <stdexcept>
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
@@ -18,7 +20,15 @@ namespace switchboard::store {
 namespace {
 
 model::request decode_request(const SQLite::Statement& row, int column) {
-  return model::request_from_json(boost::json::parse(row.getColumn(column).getString()));
+  // The parsed tree lives only until the model is built: an arena (on the stack for a usual
+  // document, growing for a large one) spares a malloc and free per JSON node, which were most
+  // of a list's time (issue 11).
+  unsigned char arena[16 * 1024];
+  boost::json::monotonic_resource resource(arena, sizeof arena);
+  const auto column_value = row.getColumn(column);
+  const std::string_view text(static_cast<const char*>(column_value.getBlob()),
+                              static_cast<std::size_t>(column_value.getBytes()));
+  return model::request_from_json(boost::json::parse(text, &resource));
 }
 
 }  // namespace
@@ -29,6 +39,39 @@ model::request_id next_request_id(SQLite::Database& db) {
   return query->getColumn(0).getInt64();
 }
 
+namespace {
+
+// request.routed's trace (every rule tried, with the value each failed test saw: often the
+// request's title or body) is stored once, in the request's document, whose `routing` is made
+// from this event and never changes after it. The stored event names where it is instead;
+// restore_routed_trace puts it back on reading. Events written before this keep their trace.
+constexpr std::string_view routed_type = "request.routed";
+constexpr std::string_view trace_key = "trace";
+constexpr std::string_view trace_in_key = "trace_in";
+
+std::string stored_data(const engine::event& e) {
+  if (e.type != routed_type || !e.data.contains(trace_key)) return boost::json::serialize(e.data);
+  boost::json::object without(e.data.storage());
+  without.reserve(e.data.size());
+  for (const auto& member : e.data)
+    if (member.key() != trace_key) without.emplace(member.key(), member.value());
+  without[trace_in_key] = "request";
+  return boost::json::serialize(without);
+}
+
+}  // namespace
+
+void restore_routed_trace(SQLite::Database& db, engine::event& e) {
+  if (e.type != routed_type || !e.data.contains(trace_in_key)) return;
+  statement query(db, "SELECT document FROM requests WHERE id = ?");
+  query->bind(1, e.request);
+  if (!query->executeStep())
+    throw std::runtime_error(fmt::format("request {}'s routing trace is missing: the request is not stored", e.request));
+  auto document = boost::json::parse(query->getColumn(0).getString());
+  e.data.erase(trace_in_key);
+  e.data[trace_key] = std::move(document.as_object().at("routing").as_object().at(trace_key));
+}
+
 void append_events(SQLite::Database& db, const std::vector<engine::event>& events) {
   statement insert(db, "INSERT INTO events (request_id, type, at, actor, data) VALUES (?, ?, ?, ?, ?)");
   for (const auto& e : events) {
@@ -36,7 +79,7 @@ void append_events(SQLite::Database& db, const std::vector<engine::event>& event
     insert->bind(2, e.type);
     insert->bind(3, static_cast<std::int64_t>(e.at.time_since_epoch().count()));
     insert->bind(4, e.actor);
-    insert->bind(5, boost::json::serialize(e.data));
+    insert->bind(5, stored_data(e));
     insert->exec();
     insert->reset();
   }
@@ -384,6 +427,7 @@ std::vector<engine::event> events_of(SQLite::Database& db, model::request_id id)
                       query.getColumn(2).getString(),
                       boost::json::parse(query.getColumn(3).getString()).as_object()});
   }
+  for (auto& e : events) restore_routed_trace(db, e);
   return events;
 }
 

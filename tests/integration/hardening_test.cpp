@@ -275,6 +275,23 @@ TEST_SUITE("integration::hardening") {
                    "&api_key=REDACTED&ke%79=REDACTED ") != std::string::npos);
   }
 
+  TEST_CASE("the access log, written off the I/O threads, has every request's line once the server stops on SIGTERM") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    auto viewer = server.client(role::viewer);
+    constexpr int requests = 300;
+    for (int i = 1; i <= requests; ++i) REQUIRE(viewer.get(fmt::format("/v1/requests/{}", i)).status == 404);
+    CHECK(server.terminate() == 0);
+    const auto log = server.stderr_text();
+    int lines = 0;
+    for (int i = 1; i <= requests; ++i) {
+      const auto line = fmt::format("GET /v1/requests/{} 404 ", i);
+      const auto at = log.find(line);
+      if (at != std::string::npos && log.find(line, at + 1) == std::string::npos) ++lines;
+    }
+    CHECK(lines == requests);
+  }
+
   TEST_CASE("dashboard pages may not be framed and send no referrer") {
     testing::temp_dir dir;
     testing::server_process server(dir.file("switchboard.db"));

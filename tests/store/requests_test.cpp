@@ -2,11 +2,13 @@
 
 #include "store/database.hpp"
 #include "store/inbound.hpp"
+#include "store/pages.hpp"
 #include "support/policy.hpp"
 #include "support/temp_dir.hpp"
 
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
+#include <boost/json.hpp>
 #include <doctest/doctest.h>
 
 using namespace switchboard;
@@ -148,6 +150,68 @@ TEST_SUITE("store::requests") {
     REQUIRE(replayed.clocks.size() == 1);
     CHECK(replayed.clocks[0].deadline == found->clocks[0].deadline);
     CHECK(found->input.title == "Search results are missing repositories");
+  }
+
+  TEST_CASE("a filing stores its routing trace once, and its events read back as they were recorded") {
+    auto db = store::open_database(":memory:");
+    const auto filed = store::record_new_request(db, shipped_policy(),
+                                                 {make_input(model::request_kind::troubleshooting), {"dana", model::role::ce}},
+                                                 filed_at);
+    REQUIRE(filed.events.size() >= 2);
+    const auto& routed = filed.events[1];
+    REQUIRE(routed.type == "request.routed");
+    REQUIRE(!routed.data.at("trace").as_array().empty());
+
+    // The trace is in the request's document, and not again in the stored event.
+    const auto stored = boost::json::parse(
+        db.execAndGet("SELECT data FROM events WHERE type = 'request.routed'").getString());
+    CHECK_FALSE(stored.as_object().contains("trace"));
+    const auto document = boost::json::parse(db.execAndGet("SELECT document FROM requests").getString());
+    CHECK(document.at("routing").at("trace") == routed.data.at("trace"));
+
+    const auto events = store::events_of(db, filed.request.id);
+    REQUIRE(events.size() == filed.events.size());
+    for (std::size_t i = 0; i < events.size(); ++i) CHECK(events[i].data == filed.events[i].data);
+    const auto page = store::list_events(db, filed.request.id, 0, 10);
+    REQUIRE(page.events.size() == filed.events.size());
+    for (std::size_t i = 0; i < page.events.size(); ++i) CHECK(page.events[i].data == filed.events[i].data);
+    CHECK(boost::json::serialize(page.events[1].data) == boost::json::serialize(routed.data));
+  }
+
+  TEST_CASE("a filing written the old way, its trace in the event too, reads back unchanged") {
+    auto db = store::open_database(":memory:");
+    const auto events = engine::decide(shipped_policy(),
+                                       {make_input(model::request_kind::troubleshooting), {"dana", model::role::ce}},
+                                       7, filed_at);
+    REQUIRE(events.size() >= 2);
+    REQUIRE(events[1].type == "request.routed");
+    // What append_events wrote before issue 11: every event's data in full.
+    SQLite::Statement insert(db, "INSERT INTO events (request_id, type, at, actor, data) VALUES (?, ?, ?, ?, ?)");
+    model::request folded;
+    for (const auto& e : events) {
+      insert.bind(1, e.request);
+      insert.bind(2, e.type);
+      insert.bind(3, static_cast<std::int64_t>(e.at.time_since_epoch().count()));
+      insert.bind(4, e.actor);
+      insert.bind(5, boost::json::serialize(e.data));
+      insert.exec();
+      insert.reset();
+      engine::apply(folded, e);
+    }
+    store::save_request(db, folded);
+
+    const auto read = store::events_of(db, 7);
+    REQUIRE(read.size() == events.size());
+    for (std::size_t i = 0; i < read.size(); ++i) {
+      CHECK(read[i].type == events[i].type);
+      CHECK(boost::json::serialize(read[i].data) == boost::json::serialize(events[i].data));
+    }
+    const auto page = store::list_events(db, 7, 0, 10);
+    REQUIRE(page.events.size() == events.size());
+    CHECK(boost::json::serialize(page.events[1].data) == boost::json::serialize(events[1].data));
+    const auto found = store::find_request(db, 7);
+    REQUIRE(found);
+    CHECK(found->routing.trace.size() == events[1].data.at("trace").as_array().size());
   }
 
   TEST_CASE("the event log refuses updates and deletes") {

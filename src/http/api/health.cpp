@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <functional>
+#include <limits>
 #include <vector>
 
 namespace switchboard::http::api {
@@ -35,6 +36,9 @@ struct health::state : std::enable_shared_from_this<health::state> {
   const std::chrono::milliseconds deadline;
   const std::chrono::milliseconds fresh;
   std::atomic<bool> stopping{false};
+  // Until when (steady clock ticks) the last verdict, a commit, may be reused without a trip to
+  // the strand: under load, probes answer from it on their own thread.
+  std::atomic<clock::rep> writable_until{std::numeric_limits<clock::rep>::min()};
 
   bool probing = false;
   clock::time_point probe_started;
@@ -82,6 +86,8 @@ struct health::state : std::enable_shared_from_this<health::state> {
         self->has_last = true;
         self->last = problem;
         self->last_at = clock::now();
+        self->writable_until = problem ? std::numeric_limits<clock::rep>::min()
+                                       : (self->last_at + self->fresh).time_since_epoch().count();
         self->timer.cancel();
         self->release(problem);
       });
@@ -106,6 +112,8 @@ void health::shutting_down() noexcept { state_->stopping = true; }
 bool health::is_shutting_down() const noexcept { return state_->stopping; }
 
 asio::awaitable<verdict> health::writable() {
+  if (state::clock::now().time_since_epoch().count() < state_->writable_until.load(std::memory_order_relaxed))
+    co_return std::nullopt;
   auto executor = co_await asio::this_coro::executor;
   auto shared = state_;
   // Named, not a temporary inside co_await: GCC 12 destroys such temporaries twice (PR 99576).

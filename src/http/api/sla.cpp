@@ -53,6 +53,7 @@ namespace {
 asio::awaitable<response> list_timers(context& ctx, const route_match& match) {
   store::open_clock_filter filter;
   filter.limit = default_page_limit;
+  filter.summaries = true;  // a row shows the clock, the title, customer, kind, owner and status
   std::vector<model::field_error> errors;
   for (const auto& [key, value] : match.query) {
     if (key == "team") {
