@@ -62,6 +62,9 @@ struct policy {
   escalation::ladder_map ladders;
   workflow_settings workflow;
   std::vector<outbound_route> outbound;
+  // Where [escalation] begins in the config file, for warnings about ladders as a whole (the
+  // file alone, line 0, when it has none).
+  config::position ladders_at;
 };
 
 // A person files a new request, to be known by `id` (allocated by the store).
