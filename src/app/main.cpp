@@ -78,8 +78,16 @@ int serve(config::settings settings, scheduler::time_source time) {
     auto db = store::open_database(settings.database_path);
     const auto retimed = store::align_open_clocks(db, policy, time.now(),
                                                   store::planning_fingerprint(settings.file, policy));
-    if (retimed && *retimed > 0)
-      fmt::print(stderr, "switchboard: re-timed {} open SLA clock(s), escalation(s) and concern deadline(s) to the changed config (sla.retimed, escalation.retimed, request.concern_deadline_retimed)\n", *retimed);
+    if (retimed && retimed->total() > 0)
+      fmt::print(stderr,
+                 "switchboard: re-timed to the changed config: {} open SLA clock(s) (sla.retimed), {} open "
+                 "escalation(s) (escalation.retimed), {} concern deadline(s) (request.concern_deadline_retimed)\n",
+                 retimed->clocks, retimed->escalations, retimed->concern_deadlines);
+    // Not refused (unlike a calendar or policy open clocks use): such escalations are handled,
+    // but whoever removed the ladder should know they no longer climb. `rules check --db` says
+    // the same.
+    for (const auto& removed : store::removed_ladders(db, policy))
+      fmt::print(stderr, "switchboard: warning: {}\n", store::removed_ladder_warning(removed, policy.ladders_at));
   }
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -221,7 +229,9 @@ int main(int argc, char** argv) {
     std::optional<model::instant> start;
     if (!clock_start.empty()) {
       start = model::parse_instant(clock_start);
-      if (!start) throw std::invalid_argument("--clock-start \"" + clock_start + "\" is not an ISO-8601 instant");
+      if (!start) throw std::invalid_argument("--clock-start \"" + clock_start +
+                                    "\" is not an ISO-8601 instant with an offset whose date and time exist "
+                                    "(hours 00-23, minutes and seconds 00-59: no 24:00, no leap second 60)");
     }
     return serve(std::move(settings), make_time(start, clock_speed));
   } catch (const config::error& e) {

@@ -257,13 +257,14 @@ class action_decider {
     if (target == nullptr)
       return refusal{"invalid_fields", "no such escalation on this request",
                      {{"escalation", "is required: the id of an escalation of this request"}}};
-    // A ladder since removed from the config leaves its escalations to whoever it notified.
+    // The roles on the ladder as configured now, and everyone the escalation has notified: a
+    // role brought in on a concern, and whoever a ladder since removed or shortened in the
+    // config told (they must still be able to close what they were told about).
     const auto ladder = policy_.ladders.find(target->ladder);
     auto roles = ladder != policy_.ladders.end() ? ladder->second.roles() : std::vector<model::role>{};
-    if (target->ladder == escalation::concern || ladder == policy_.ladders.end())
-      for (const auto& n : target->notifications)
-        for (auto r : n.roles)
-          if (std::find(roles.begin(), roles.end(), r) == roles.end()) roles.push_back(r);
+    for (const auto& n : target->notifications)
+      for (auto r : n.roles)
+        if (std::find(roles.begin(), roles.end(), r) == roles.end()) roles.push_back(r);
     if (std::find(roles.begin(), roles.end(), command_.actor.role) == roles.end())
       return forbidden(fmt::format("only the roles on the {} ladder ({}) may {} it", target->ladder,
                                    fmt::join(role_names(roles), ", "),
@@ -312,11 +313,14 @@ class action_decider {
         break;
       }
       case action_kind::customer_reply:
-      case action_kind::reopen:
-        record_action(json::object{{"status", model::to_string(r_.state().status == request_status::escalated
-                                                                   ? request_status::escalated
-                                                                   : request_status::open)}});
+      case action_kind::reopen: {
+        json::object data{{"status", model::to_string(r_.state().status == request_status::escalated
+                                                          ? request_status::escalated
+                                                          : request_status::open)}};
+        if (auto deadline = reopened_concern_deadline()) data["concern_escalates_at"] = model::format_instant(*deadline);
+        record_action(std::move(data));
         break;
+      }
       case action_kind::resolve:
       case action_kind::agree: {
         json::object data{{"status", model::to_string(request_status::resolved)}};
@@ -364,6 +368,22 @@ class action_decider {
       case action_kind::resolve_escalation: close_escalation(); break;
     }
     r_.update_clocks(kind, now_);
+  }
+
+  // A concern resolved (or agreed) and then reopened is open again, so it is owed what a newly
+  // raised one gets: it escalates if still unresolved the concern ladder's trigger_after of
+  // business time after the reopening. Not while an escalation of it is still unresolved (that
+  // ladder is already climbing, or someone has acknowledged it), nor without a concern ladder
+  // with a trigger_after on a configured calendar.
+  std::optional<model::instant> reopened_concern_deadline() const {
+    if (current_.input.kind != model::request_kind::concern || active(r_.state().status)) return std::nullopt;
+    const auto ladder = policy_.ladders.find(escalation::concern);
+    if (ladder == policy_.ladders.end() || !ladder->second.trigger_after ||
+        !policy_.sla.calendar_name(ladder->second.calendar))
+      return std::nullopt;
+    for (const auto& e : r_.state().escalations)
+      if (e.ladder == escalation::concern && e.state != model::escalation_state::resolved) return std::nullopt;
+    return policy_.sla.calendar(ladder->second.calendar).add(now_, *ladder->second.trigger_after);
   }
 
   void handoff() {

@@ -158,11 +158,13 @@ std::vector<event> retime(const policy& policy, const model::request& current, m
   // Open escalations follow the calendar as it is now too: the next level counted again from the
   // trigger, a repeat from the last climb. One whose ladder is gone from the config climbs no
   // further (it stays open for people to acknowledge or resolve): its next step is dropped, or
-  // the scheduler would find it due forever with no ladder to climb.
+  // the scheduler would find it due forever with no ladder to climb. One with no next step is
+  // planned too when its ladder is there: a ladder put back (or given a repeat) climbs again.
   for (const auto& escalation : current.escalations) {
-    if (escalation.state != model::escalation_state::open || !escalation.next_at) continue;
+    if (escalation.state != model::escalation_state::open) continue;
     const auto ladder = policy.ladders.find(escalation.ladder);
     if (ladder == policy.ladders.end()) {
+      if (!escalation.next_at) continue;
       r.record("escalation.retimed", now, "system",
                json::object{{"escalation", json::object{{"id", escalation.id},
                                                         {"ladder", escalation.ladder},
@@ -185,18 +187,20 @@ std::vector<event> retime(const policy& policy, const model::request& current, m
                                                       {"next_level", escalation.next_level},
                                                       {"next_at", planned ? json::value(model::format_instant(*planned))
                                                                           : json::value(nullptr)}}},
-                          {"before", json::object{{"next_at", model::format_instant(*escalation.next_at)}}},
+                          {"before", json::object{{"next_at", escalation.next_at
+                                                                  ? json::value(model::format_instant(*escalation.next_at))
+                                                                  : json::value(nullptr)}}},
                           {"why", "the calendars or ladders in the config changed since the escalation was planned"}});
   }
   // A concern not yet escalated escalates trigger_after of business time after it was raised
-  // (its request's creation), on the calendar as it is now. A ladder, trigger or calendar that
-  // is gone keeps the deadline.
+  // (its request's creation) or last reopened, on the calendar as it is now. A ladder, trigger
+  // or calendar that is gone keeps the deadline.
   if (current.concern_escalates_at) {
     const auto ladder = policy.ladders.find(escalation::concern);
     if (ladder != policy.ladders.end() && ladder->second.trigger_after &&
         policy.sla.calendar_name(ladder->second.calendar)) {
-      const auto planned =
-          policy.sla.calendar(ladder->second.calendar).add(current.created_at, *ladder->second.trigger_after);
+      const auto planned = policy.sla.calendar(ladder->second.calendar)
+                               .add(current.concern_counted_from.value_or(current.created_at), *ladder->second.trigger_after);
       if (planned != *current.concern_escalates_at)
         r.record("request.concern_deadline_retimed", now, "system",
                  json::object{{"status", model::to_string(current.status)},
@@ -274,8 +278,12 @@ void apply(model::request& state, const event& e) {
     if (const auto* handoff = data.if_contains("context")) state.handoff = model::handoff_context_from_json(*handoff);
     if (const auto* child = data.if_contains("child")) state.children.push_back(child->to_number<model::request_id>());
     if (e.type == "request.engineering_engaged") state.engineering_engaged = true;
-    if (const auto* at = data.if_contains("concern_escalates_at"))
+    if (const auto* at = data.if_contains("concern_escalates_at")) {
       state.concern_escalates_at = at->is_null() ? std::nullopt : model::parse_instant(at->as_string());
+      // A deadline set (at raising or reopening) counts from its event; a re-timed one keeps
+      // what it counted from.
+      if (state.concern_escalates_at && e.type != "request.concern_deadline_retimed") state.concern_counted_from = e.at;
+    }
   } else {
     throw std::invalid_argument("unknown event type " + e.type);
   }

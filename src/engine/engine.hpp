@@ -62,6 +62,9 @@ struct policy {
   escalation::ladder_map ladders;
   workflow_settings workflow;
   std::vector<outbound_route> outbound;
+  // Where [escalation] begins in the config file, for warnings about ladders as a whole (the
+  // file alone, line 0, when it has none).
+  config::position ladders_at;
 };
 
 // A person files a new request, to be known by `id` (allocated by the store).
@@ -194,9 +197,11 @@ std::vector<event> open_capacity_escalation(const policy& policy, const model::r
 // what it was before; and one `escalation.retimed` at `now` for each open escalation whose next
 // level or repeat escalation::plan now puts elsewhere ({"escalation": {"id", "ladder", "reason",
 // "next_level", "next_at"}, "before": {"next_at"}, "why"}; an instant now in the past is climbed
-// at that instant); and one `request.concern_deadline_retimed` at `now` when the concern's
-// deadline, the concern ladder's trigger_after of business time after `current` was created,
-// falls elsewhere on the ladder's calendar as it is now ({"status", "concern_escalates_at",
+// at that instant; an escalation whose ladder is gone gets "next_at": null and climbs no further,
+// and one with no next step whose ladder is there again is planned again); and one
+// `request.concern_deadline_retimed` at `now` when the concern's deadline, the concern ladder's
+// trigger_after of business time after the concern was raised (`current` created) or last
+// reopened (concern_counted_from), falls elsewhere on the ladder's calendar as it is now ({"status", "concern_escalates_at",
 // "before": {"concern_escalates_at"}, "why"}). Empty when nothing changed. Throws std::out_of_range when a clock's
 // calendar or policy is gone (check sla::missing_names first).
 std::vector<event> retime(const policy& policy, const model::request& current, model::instant now);

@@ -23,11 +23,13 @@ std::string format_instant(instant at);
 //   "2026-11-21t01:30:00z"            lower-case t and z (RFC 3339 §5.6)
 //   offsets Z, ±HH:MM, ±HHMM or ±HH
 // Instants are whole seconds: a fraction is truncated toward the earlier second
-// ("…17:30:59.999Z" is 17:30:59Z). A leap second ("23:59:60Z") is the second after 23:59:59,
-// as in POSIX time. Surrounding white space is ignored.
+// ("…17:30:59.999Z" is 17:30:59Z). Surrounding white space is ignored.
 // Returns nothing for a local time without an offset (its instant would depend on a zone),
-// an impossible date or time ("2026-02-30", "24:00"), a year outside 0001-9999, or any other
-// text. Parsing is Abseil's absl::ParseTime with the RFC 3339 format; no hand-written grammar.
+// an impossible date or time, a year outside 0001-9999, or any other text. Impossible means a
+// day the month does not have ("2026-02-30"), minute 60, hour 24 (ISO 8601 allows "24:00:00"
+// as the end of a day; RFC 3339 §5.6 does not, and one instant should have one spelling), and
+// second 60: leap seconds are not modelled (instants are POSIX seconds), and CCTZ's reading of
+// "17:00:60" as 17:01:00 would silently move what was typed. Parsing is Abseil's absl::ParseTime with the RFC 3339 format; no hand-written grammar.
 std::optional<instant> parse_instant(std::string_view text);
 
 }  // namespace switchboard::model

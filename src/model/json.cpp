@@ -243,6 +243,7 @@ json::object to_json(const request& value) {
   out["handoff"] = value.handoff ? json::value(to_json(*value.handoff)) : nullptr;
   out["concern_escalates_at"] =
       value.concern_escalates_at ? json::value(format_instant(*value.concern_escalates_at)) : nullptr;
+  if (value.concern_counted_from) out["concern_counted_from"] = format_instant(*value.concern_counted_from);
   return out;
 }
 
@@ -489,6 +490,8 @@ request request_from_json(const json::value& json) {
       out.handoff = handoff_context_from_json(*handoff);
     if (const auto* at = object.if_contains("concern_escalates_at"); at && !at->is_null())
       out.concern_escalates_at = required(parse_instant(at->as_string()), "concern_escalates_at");
+    if (const auto* from = object.if_contains("concern_counted_from"); from && !from->is_null())
+      out.concern_counted_from = required(parse_instant(from->as_string()), "concern_counted_from");
     return out;
   } catch (const std::invalid_argument&) {
     throw;

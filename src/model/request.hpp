@@ -179,6 +179,10 @@ struct request {
   bool engineering_engaged = false;
   std::optional<handoff_context> handoff;
   std::optional<instant> concern_escalates_at;  // an open concern climbs its ladder then
+  // What concern_escalates_at counts from: the concern's raising, or its last reopening. A
+  // restart with a changed config re-times the deadline from here. Unset in documents written
+  // before reopening set a deadline (they count from created_at).
+  std::optional<instant> concern_counted_from;
   instant created_at{};
   instant updated_at{};
 };

@@ -75,15 +75,18 @@ engine::policy load(const config::settings& settings) {
     sla.policies_at = position_of(policies->contains("policy") ? *policies->get("policy") : *policies, settings.file);
   }
   escalation::ladder_map ladders;
-  if (const auto* escalations = section(root, "escalation", settings.file))
+  config::position ladders_at{settings.file, 0, 0};
+  if (const auto* escalations = section(root, "escalation", settings.file)) {
     ladders = escalation::load_ladders(*escalations, settings.file, sla.calendars);
+    ladders_at = position_of(escalations->contains("ladder") ? *escalations->get("ladder") : *escalations, settings.file);
+  }
   engine::workflow_settings workflow;
   if (const auto* table = section(root, "workflow", settings.file)) workflow = load_workflow(*table, settings.file);
   std::vector<engine::outbound_route> outbound;
   if (const auto* table = section(root, "notify", settings.file))
     outbound = notify::routes(notify::load_settings(*table, settings.file));
   return engine::policy{rules::load_rules(settings.rules_path, rules::vocabulary{settings.tiers}), std::move(sla),
-                        std::move(ladders), std::move(workflow), std::move(outbound)};
+                        std::move(ladders), std::move(workflow), std::move(outbound), std::move(ladders_at)};
 }
 
 }  // namespace switchboard::policy

@@ -102,6 +102,8 @@ class reader : config::file_errors {
         require(table, "name", fmt::format("SLA policy #{}", number), "name = \"...\", unique among the policies");
     result.name = string_of(name_node, "\"name\"");
     if (result.name.empty()) fail(name_node, "\"name\" must not be empty");
+    result.at = config::position{std::string(file_), static_cast<int>(name_node.source().begin.line),
+                                 static_cast<int>(name_node.source().begin.column)};
     const std::string where = fmt::format("SLA policy \"{}\"", result.name);
 
     if (const auto* node = table.get("stages"))
@@ -379,31 +381,73 @@ rename_map load_calendar_renames(const toml::table& calendars, std::string_view 
   return renames;
 }
 
-std::vector<missing_name> missing_names(const policy_set& set, const std::vector<model::sla_clock>& clocks) {
-  std::map<std::pair<missing_name::what, std::string>, std::size_t> counts;
-  for (const auto& clock : clocks) {
+std::vector<missing_name> missing_names(const policy_set& set, const std::vector<model::sla_clock>& clocks,
+                                        const std::vector<const policy*>& applying_now) {
+  std::map<std::pair<missing_name::what, std::string>, missing_name> found;
+  auto count = [&](missing_name::what kind, const std::string& name) -> missing_name& {
+    auto& entry = found.try_emplace({kind, name}, missing_name{kind, name, 0, {}}).first->second;
+    ++entry.open_clocks;
+    return entry;
+  };
+  for (std::size_t i = 0; i < clocks.size(); ++i) {
+    const auto& clock = clocks[i];
     if (clock.completed) continue;
-    if (!set.calendar_name(clock.calendar)) ++counts[{missing_name::what::calendar, clock.calendar}];
-    if (set.find(clock.policy) == nullptr) ++counts[{missing_name::what::policy, clock.policy}];
+    if (!set.calendar_name(clock.calendar)) count(missing_name::what::calendar, clock.calendar);
+    if (set.find(clock.policy) == nullptr) {
+      auto& entry = count(missing_name::what::policy, clock.policy);
+      if (i < applying_now.size() && applying_now[i] != nullptr) ++entry.applying_now[applying_now[i]->name];
+    }
   }
   std::vector<missing_name> out;
-  for (const auto& [key, count] : counts) out.push_back({key.first, key.second, count});
+  for (auto& [key, entry] : found) out.push_back(std::move(entry));
   return out;
 }
+
+namespace {
+
+// The configured policy that most plausibly took a missing one's place: the one that now applies
+// to most of its clocks' requests (the earlier in the file on a tie); null when none applies.
+const policy* likely_successor(const policy_set& set, const missing_name& missing) {
+  const policy* best = nullptr;
+  std::size_t best_count = 0;
+  for (const auto& candidate : set.policies) {
+    const auto found = missing.applying_now.find(candidate.name);
+    if (found != missing.applying_now.end() && found->second > best_count) {
+      best = &candidate;
+      best_count = found->second;
+    }
+  }
+  return best;
+}
+
+}  // namespace
 
 void refuse_missing(const policy_set& set, const std::vector<missing_name>& missing) {
   if (missing.empty()) return;
   std::vector<std::string> parts;
+  std::optional<config::position> where;
   for (const auto& m : missing) {
-    const bool calendar = m.kind == missing_name::what::calendar;
-    parts.push_back(fmt::format(
-        "{} \"{}\" is used by {} open SLA clock{} but is not configured; keep it, or name it in `replaces = "
-        "[\"{}\"]` of the {} that takes its place",
-        calendar ? "calendar" : "SLA policy", m.name, m.open_clocks, m.open_clocks == 1 ? "" : "s", m.name,
-        calendar ? "[calendars.NAME] table" : "[[sla.policy]]"));
+    const auto used = fmt::format("is used by {} open SLA clock{} but is not configured", m.open_clocks,
+                                  m.open_clocks == 1 ? "" : "s");
+    if (m.kind == missing_name::what::calendar) {
+      parts.push_back(fmt::format("calendar \"{}\" {}; keep it, or name it in `replaces = [\"{}\"]` of the "
+                                  "[calendars.NAME] table that takes its place",
+                                  m.name, used, m.name));
+      if (!where) where = set.calendars_at;
+    } else if (const auto* successor = likely_successor(set, m)) {
+      parts.push_back(fmt::format("SLA policy \"{}\" {}; SLA policy \"{}\" (here) now applies to their requests: if "
+                                  "it is \"{}\" renamed, add `replaces = [\"{}\"]` to it, otherwise keep \"{}\"",
+                                  m.name, used, successor->name, m.name, m.name, m.name));
+      if (!where) where = successor->at.line > 0 ? successor->at : set.policies_at;
+    } else {
+      parts.push_back(fmt::format("SLA policy \"{}\" {}, and no configured policy applies to their requests now; "
+                                  "keep it, or name it in `replaces = [\"{}\"]` of the [[sla.policy]] that takes "
+                                  "its place",
+                                  m.name, used, m.name));
+      if (!where) where = set.policies_at;
+    }
   }
-  const auto& where = missing.front().kind == missing_name::what::calendar ? set.calendars_at : set.policies_at;
-  throw config::error(where, fmt::format("{}", fmt::join(parts, "; ")));
+  throw config::error(*where, fmt::format("{}", fmt::join(parts, "; ")));
 }
 
 }  // namespace switchboard::sla

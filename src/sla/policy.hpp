@@ -47,6 +47,7 @@ struct policy {
   std::string calendar;  // a key of the calendar_map
   std::vector<metric_target> metrics;  // at most one per metric
   std::vector<std::string> replaces;   // names this policy had before (open clocks follow it)
+  config::position at;                 // its `name` in the config file (line 0 when not from a file)
 
   bool applies_to(const model::request_input& request) const;
 };
@@ -120,14 +121,24 @@ struct missing_name {
   enum class what { calendar, policy } kind;
   std::string name;
   std::size_t open_clocks = 0;
+  // A missing policy: the configured policies that now apply (policy_set::match) to the requests
+  // of those clocks, with how many clocks each; the most common is the likeliest new name.
+  std::map<std::string, std::size_t, std::less<>> applying_now;
 };
 
 // The calendars and policies named by open (not completed) clocks of `clocks` that `set`
 // neither has nor maps through `replaces`, each with how many open clocks use it, in name order.
-std::vector<missing_name> missing_names(const policy_set& set, const std::vector<model::sla_clock>& clocks);
+// `applying_now`, when given, is parallel to `clocks`: the policy that applies to each clock's
+// request now (null for none); it fills missing_name::applying_now.
+std::vector<missing_name> missing_names(const policy_set& set, const std::vector<model::sla_clock>& clocks,
+                                        const std::vector<const policy*>& applying_now = {});
 
-// Throws config::error at [calendars] (or [sla]) naming the first missing calendar (or policy),
-// how many open clocks use it, and how to keep them; does nothing when `missing` is empty.
+// Throws config::error naming the first missing calendar (or policy), how many open clocks use
+// it, and how to keep them; does nothing when `missing` is empty. A calendar is reported at
+// [calendars]. A policy is reported at the `name` of the configured policy that most plausibly
+// took its place (the one that now applies to most of its clocks' requests; ties go to the
+// earlier in the file), saying to add `replaces` to it; when none applies, at the first
+// [[sla.policy]] (or the file), saying so.
 void refuse_missing(const policy_set& set, const std::vector<missing_name>& missing);
 
 }  // namespace switchboard::sla

@@ -64,20 +64,29 @@ void for_each_with_open_plans(SQLite::Database& db, Each each) {
 }  // namespace
 
 std::vector<sla::missing_name> missing_clock_names(SQLite::Database& db, const engine::policy& policy) {
-  // Counted page by page, then merged: missing_names counts open clocks per missing name.
-  std::map<std::pair<sla::missing_name::what, std::string>, std::size_t> counts;
+  // Counted page by page, then merged: missing_names counts open clocks per missing name, and
+  // which policy now applies to their requests.
+  std::map<std::pair<sla::missing_name::what, std::string>, sla::missing_name> merged;
   std::vector<model::sla_clock> clocks;
+  std::vector<const sla::policy*> applying_now;
   auto count_page = [&] {
-    for (auto& missing : sla::missing_names(policy.sla, clocks)) counts[{missing.kind, missing.name}] += missing.open_clocks;
+    for (auto& missing : sla::missing_names(policy.sla, clocks, applying_now)) {
+      auto& entry = merged.try_emplace({missing.kind, missing.name}, sla::missing_name{missing.kind, missing.name, 0, {}})
+                        .first->second;
+      entry.open_clocks += missing.open_clocks;
+      for (const auto& [name, count] : missing.applying_now) entry.applying_now[name] += count;
+    }
     clocks.clear();
+    applying_now.clear();
   };
   for_each_with_open_clocks(db, [&](const model::request& request) {
     clocks.insert(clocks.end(), request.clocks.begin(), request.clocks.end());
+    applying_now.insert(applying_now.end(), request.clocks.size(), policy.sla.match(request.input));
     if (clocks.size() >= 1000) count_page();
   });
   count_page();
   std::vector<sla::missing_name> out;
-  for (const auto& [key, open_clocks] : counts) out.push_back({key.first, key.second, open_clocks});
+  for (auto& [key, entry] : merged) out.push_back(std::move(entry));
   return out;
 }
 
@@ -85,18 +94,21 @@ void check_open_clocks(SQLite::Database& db, const engine::policy& policy) {
   sla::refuse_missing(policy.sla, missing_clock_names(db, policy));
 }
 
-std::size_t retime_open_clocks(SQLite::Database& db, const engine::policy& policy, model::instant now) {
-  std::size_t retimed = 0;
+retimed retime_open_clocks(SQLite::Database& db, const engine::policy& policy, model::instant now) {
+  retimed counts;
   for_each_with_open_plans(db, [&](model::request& request) {
     auto events = engine::retime(policy, request, now);
     if (events.empty()) return;
-    retimed += events.size();
+    for (const auto& e : events)
+      ++(e.type == "sla.retimed"          ? counts.clocks
+         : e.type == "escalation.retimed" ? counts.escalations
+                                          : counts.concern_deadlines);
     for (const auto& e : events) engine::apply(request, e);
     append_events(db, events);
     enqueue_outbound(db, policy.outbound, events, {change{request, events}});
     save_request(db, request);
   });
-  return retimed;
+  return counts;
 }
 
 std::string planning_fingerprint(const std::string& config_path, const engine::policy& policy) {
@@ -120,22 +132,45 @@ std::string planning_fingerprint(const std::string& config_path, const engine::p
   return config::sha256_hex(planned_on);
 }
 
-std::optional<std::size_t> align_open_clocks(SQLite::Database& db, const engine::policy& policy, model::instant now,
-                                             std::string_view fingerprint) {
+std::optional<retimed> align_open_clocks(SQLite::Database& db, const engine::policy& policy, model::instant now,
+                                         std::string_view fingerprint) {
   {
     statement last(db, "SELECT fingerprint FROM clock_planning WHERE id = 1");
     if (last->executeStep() && last->getColumn(0).getString() == fingerprint) return std::nullopt;
   }
   check_open_clocks(db, policy);
   SQLite::Transaction transaction(db);
-  const auto retimed = retime_open_clocks(db, policy, now);
+  const auto counts = retime_open_clocks(db, policy, now);
   statement record(db,
                    "INSERT INTO clock_planning (id, fingerprint) VALUES (1, ?)"
                    " ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint");
   record->bind(1, std::string(fingerprint));
   record->exec();
   transaction.commit();
-  return retimed;
+  return counts;
+}
+
+std::vector<removed_ladder> removed_ladders(SQLite::Database& db, const engine::policy& policy) {
+  std::vector<removed_ladder> out;
+  statement query(db, "SELECT ladder, COUNT(*) FROM escalations WHERE state = 'open' GROUP BY ladder ORDER BY ladder");
+  while (query->executeStep()) {
+    auto ladder = query->getColumn(0).getString();
+    if (policy.ladders.contains(ladder)) continue;
+    out.push_back({std::move(ladder), static_cast<std::size_t>(query->getColumn(1).getInt64())});
+  }
+  return out;
+}
+
+std::string removed_ladder_warning(const removed_ladder& removed, const config::position& escalation_at) {
+  const auto n = removed.open_escalations;
+  const auto message = fmt::format(
+      "ladder \"{}\" is used by {} open escalation{} but is not in the config: {} open and climb{} no further "
+      "(no more levels or repeats), and the roles {} notified may still acknowledge or resolve {}; keep its "
+      "[[escalation.ladder]] for {} to go on climbing",
+      removed.ladder, n, n == 1 ? "" : "s", n == 1 ? "it stays" : "they stay", n == 1 ? "s" : "", n == 1 ? "it" : "they",
+      n == 1 ? "it" : "them", n == 1 ? "it" : "them");
+  if (escalation_at.line == 0) return fmt::format("{}: {}", escalation_at.file, message);
+  return config::error(escalation_at, message).what();
 }
 
 }  // namespace switchboard::store

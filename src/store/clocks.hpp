@@ -4,6 +4,7 @@
 //
 // Thread-safety: as the connection passed in.
 
+#include "config/error.hpp"
 #include "engine/engine.hpp"
 #include "sla/policy.hpp"
 
@@ -25,12 +26,23 @@ std::vector<sla::missing_name> missing_clock_names(SQLite::Database& db, const e
 // Throws config::error positioned at [calendars] or [sla] when missing_clock_names finds any.
 void check_open_clocks(SQLite::Database& db, const engine::policy& policy);
 
+// How many of each a start-up re-timed: `sla.retimed`, `escalation.retimed` and
+// `request.concern_deadline_retimed` events.
+struct retimed {
+  std::size_t clocks = 0;
+  std::size_t escalations = 0;
+  std::size_t concern_deadlines = 0;
+
+  std::size_t total() const { return clocks + escalations + concern_deadlines; }
+  bool operator==(const retimed&) const = default;
+};
+
 // Records `sla.retimed`, `escalation.retimed` and `request.concern_deadline_retimed`
 // (engine::retime) for every open clock, climbing escalation and concern deadline the config
 // now times differently, saves the requests and queues their outbound webhooks. Call inside a
-// write transaction, after check_open_clocks. Returns how many were re-timed. Reads the requests a page
-// at a time, so memory does not grow with the number of open clocks.
-std::size_t retime_open_clocks(SQLite::Database& db, const engine::policy& policy, model::instant now);
+// write transaction, after check_open_clocks. Returns how many of each were re-timed. Reads the
+// requests a page at a time, so memory does not grow with the number of open clocks.
+retimed retime_open_clocks(SQLite::Database& db, const engine::policy& policy, model::instant now);
 
 // What open clocks are planned on, as a SHA-256 hex digest: the bytes of the config file
 // `config_path` (its [calendars] and [sla] among them) and of the zone files `policy`'s calendars
@@ -40,9 +52,26 @@ std::string planning_fingerprint(const std::string& config_path, const engine::p
 // At start-up: check_open_clocks, then retime_open_clocks in one transaction that also records
 // `fingerprint` — skipped when the clocks were last checked and re-timed against the same
 // fingerprint, since every clock open now was then planned on this very config (a restart with
-// a million open clocks reads none of them). Returns how many clocks were re-timed, nullopt when
-// skipped. Throws as check_open_clocks.
-std::optional<std::size_t> align_open_clocks(SQLite::Database& db, const engine::policy& policy, model::instant now,
-                                             std::string_view fingerprint);
+// a million open clocks reads none of them). Returns how many of each were re-timed, nullopt
+// when skipped. Throws as check_open_clocks.
+std::optional<retimed> align_open_clocks(SQLite::Database& db, const engine::policy& policy, model::instant now,
+                                         std::string_view fingerprint);
+
+// An escalation ladder that open (unacknowledged) escalations in `db` were triggered on but
+// that `policy` no longer has, with how many: they stay open and climb no further (see
+// engine::retime), and the roles they notified may acknowledge or resolve them.
+struct removed_ladder {
+  std::string ladder;
+  std::size_t open_escalations = 0;
+};
+
+// The removed ladders open escalations still use, in name order: one indexed query (open
+// escalations by state), whatever the number of requests. Not an error: start-up and
+// `rules check --db` report each with removed_ladder_warning and go on.
+std::vector<removed_ladder> removed_ladders(SQLite::Database& db, const engine::policy& policy);
+
+// "FILE:LINE:COL: ladder \"sla_breach\" is used by 2 open escalations but is not in the config:
+// ..." positioned at [escalation] (`escalation_at`; the file alone when the config has none).
+std::string removed_ladder_warning(const removed_ladder& removed, const config::position& escalation_at);
 
 }  // namespace switchboard::store

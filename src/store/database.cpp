@@ -272,6 +272,59 @@ constexpr std::array migrations{
         fingerprint TEXT    NOT NULL
       );
     )sql"},
+    migration{12, R"sql(
+      -- A clock paused after it breached is still breached: the API, the timers and the page say
+      -- so, but the counters put it under plain 'paused', so a dashboard showing only the most
+      -- urgent rows counted it as not breached. Clock rows now carry `breached`, and the counters
+      -- keep such clocks as 'breached_paused' (read back as paused and breached). Clocks stored
+      -- before "breached" existed could only be breached in the breached state. Closed clocks
+      -- are counted nowhere, and saving a request rewrites all its rows, so only open ones are
+      -- filled in here.
+      ALTER TABLE clocks ADD COLUMN breached INTEGER NOT NULL DEFAULT 0;
+      UPDATE clocks SET breached = COALESCE(
+          (SELECT json_extract(c.value, '$.breached') FROM requests r, json_each(r.document, '$.clocks') c
+           WHERE r.id = clocks.request_id AND json_extract(c.value, '$.metric') = clocks.metric),
+          state = 'breached')
+        WHERE open = 1;
+
+      DROP TRIGGER IF EXISTS open_clock_counts_insert;
+      DROP TRIGGER IF EXISTS open_clock_counts_delete;
+      DROP TRIGGER IF EXISTS open_clock_counts_update_old;
+      DROP TRIGGER IF EXISTS open_clock_counts_update_new;
+      DELETE FROM open_clock_counts;
+      INSERT INTO open_clock_counts (owner, state, clocks)
+        SELECT COALESCE(owner, ''),
+               CASE WHEN state = 'running' AND warned THEN 'warning'
+                    WHEN state = 'paused' AND breached THEN 'breached_paused' ELSE state END,
+               COUNT(*)
+        FROM clocks WHERE open = 1 GROUP BY 1, 2;
+      CREATE TRIGGER open_clock_counts_insert AFTER INSERT ON clocks WHEN NEW.open = 1 BEGIN
+        INSERT INTO open_clock_counts (owner, state, clocks)
+          VALUES (COALESCE(NEW.owner, ''),
+                  CASE WHEN NEW.state = 'running' AND NEW.warned THEN 'warning'
+                       WHEN NEW.state = 'paused' AND NEW.breached THEN 'breached_paused' ELSE NEW.state END, 1)
+          ON CONFLICT (owner, state) DO UPDATE SET clocks = clocks + 1;
+      END;
+      CREATE TRIGGER open_clock_counts_delete AFTER DELETE ON clocks WHEN OLD.open = 1 BEGIN
+        UPDATE open_clock_counts SET clocks = clocks - 1
+          WHERE owner = COALESCE(OLD.owner, '')
+            AND state = CASE WHEN OLD.state = 'running' AND OLD.warned THEN 'warning'
+                             WHEN OLD.state = 'paused' AND OLD.breached THEN 'breached_paused' ELSE OLD.state END;
+      END;
+      CREATE TRIGGER open_clock_counts_update_old AFTER UPDATE ON clocks WHEN OLD.open = 1 BEGIN
+        UPDATE open_clock_counts SET clocks = clocks - 1
+          WHERE owner = COALESCE(OLD.owner, '')
+            AND state = CASE WHEN OLD.state = 'running' AND OLD.warned THEN 'warning'
+                             WHEN OLD.state = 'paused' AND OLD.breached THEN 'breached_paused' ELSE OLD.state END;
+      END;
+      CREATE TRIGGER open_clock_counts_update_new AFTER UPDATE ON clocks WHEN NEW.open = 1 BEGIN
+        INSERT INTO open_clock_counts (owner, state, clocks)
+          VALUES (COALESCE(NEW.owner, ''),
+                  CASE WHEN NEW.state = 'running' AND NEW.warned THEN 'warning'
+                       WHEN NEW.state = 'paused' AND NEW.breached THEN 'breached_paused' ELSE NEW.state END, 1)
+          ON CONFLICT (owner, state) DO UPDATE SET clocks = clocks + 1;
+      END;
+    )sql"},
 };
 
 void migrate(SQLite::Database& db) {

@@ -146,8 +146,13 @@ open_clock_page list_open_clocks(SQLite::Database& db, const open_clock_filter& 
 std::vector<open_clock_count> open_clock_counts(SQLite::Database& db) {
   SQLite::Statement query(db, "SELECT owner, state, clocks FROM open_clock_counts WHERE clocks > 0 ORDER BY owner, state");
   std::vector<open_clock_count> out;
-  while (query.executeStep())
-    out.push_back({query.getColumn(0).getString(), query.getColumn(1).getString(), query.getColumn(2).getInt64()});
+  while (query.executeStep()) {
+    auto state = query.getColumn(1).getString();
+    const bool breached_paused = state == "breached_paused";
+    const bool breached = breached_paused || state == "breached";
+    out.push_back({query.getColumn(0).getString(), breached_paused ? "paused" : std::move(state), breached,
+                   query.getColumn(2).getInt64()});
+  }
   return out;
 }
 

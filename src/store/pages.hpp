@@ -65,7 +65,8 @@ open_clock_page list_open_clocks(SQLite::Database& db, const open_clock_filter& 
 // "paused", "breached"), from the counters migration 10's triggers keep: a handful of rows.
 struct open_clock_count {
   std::string owner;
-  std::string state;
+  std::string state;     // running, warning, paused or breached
+  bool breached = false;  // breached clocks, and paused ones that breached before they paused (counted apart)
   std::int64_t clocks = 0;
 };
 std::vector<open_clock_count> open_clock_counts(SQLite::Database& db);

@@ -93,7 +93,7 @@ void save_clocks(SQLite::Database& db, const model::request& request) {
   clear->exec();
   statement insert(db,
                    "INSERT INTO clocks (request_id, metric, state, open, deadline, next_due,"
-                   " owner, warned, paused, urgency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                   " owner, warned, paused, urgency, breached) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const auto& clock : request.clocks) {
     insert->bind(1, request.id);
     insert->bind(2, std::string(model::to_string(clock.metric)));
@@ -118,6 +118,7 @@ void save_clocks(SQLite::Database& db, const model::request& request) {
     else
       insert->bind(10, static_cast<std::int64_t>(paused ? (clock.target - clock.used).count()
                                                        : clock.deadline.time_since_epoch().count()));
+    insert->bind(11, clock.breached ? 1 : 0);  // open_clock_counts tells breached-then-paused apart
     insert->exec();
     insert->reset();
   }

@@ -475,6 +475,136 @@ TEST_SUITE("engine::escalation") {
     CHECK(s.request().escalations[0].state == model::escalation_state::acknowledged);
   }
 
+  TEST_CASE("a restart with an open escalation's ladder shortened keeps repeating to whoever was told last, who may close it") {
+    // Breach Friday 16:00: Head of CS then, VP Technical Success Friday 18:00 (level 2 of 3).
+    // Restarted with the ladder cut to its first level: nothing is left to climb but the repeat,
+    // 4 business hours after the last climb (Monday 06:00), to VP Technical Success, whom the
+    // ladder no longer names but who was told and must be able to acknowledge.
+    auto changed = testing::shipped_policy();
+    auto& ladder = changed.ladders.at("sla_breach");
+    ladder.levels.resize(1);
+    story s(trial_troubleshooting(), at("2026-11-20T15:00:00-08:00"));
+    s.run_until(at("2026-11-21T10:00:00-08:00"));
+    REQUIRE(s.notifications().size() == 2);
+    REQUIRE(s.request().escalations.at(0).next_level == 2);
+    const auto id = s.request().escalations[0].id;
+    const auto retimed = s.restart(changed, at("2026-11-21T10:00:00-08:00"));
+    REQUIRE(retimed.size() == 1);
+    CHECK(retimed[0].data.at("before").at("next_at").as_string() == "2026-11-23T12:00:00Z");
+    CHECK(retimed[0].data.at("escalation").at("next_at").as_string() == "2026-11-23T14:00:00Z");
+    s.run_until(at("2026-11-23T07:00:00-08:00"));
+    CHECK(s.notifications() == std::vector<std::pair<std::string, std::string>>{
+                                   {"2026-11-21T00:00:00Z", "head_of_cs"},
+                                   {"2026-11-21T02:00:00Z", "vp_technical_success"},
+                                   {"2026-11-23T14:00:00Z", "vp_technical_success"},
+                               });
+    // VP Sales was never told and is not on the ladder any more: refused. VP Technical Success may.
+    auto refused = s.act(at("2026-11-23T07:00:00-08:00"), engine::action_kind::acknowledge_escalation,
+                         model::actor{"vic", model::role::vp_sales}, {{"escalation", id}});
+    REQUIRE(std::holds_alternative<engine::refusal>(refused));
+    CHECK(std::get<engine::refusal>(refused).code == "forbidden");
+    auto acknowledged = s.act(at("2026-11-23T07:00:00-08:00"), engine::action_kind::acknowledge_escalation,
+                              model::actor{"tess", model::role::vp_technical_success}, {{"escalation", id}});
+    REQUIRE(std::holds_alternative<std::vector<engine::event>>(acknowledged));
+    CHECK(s.request().escalations[0].state == model::escalation_state::acknowledged);
+    auto resolved = s.act(at("2026-11-23T07:05:00-08:00"), engine::action_kind::resolve_escalation,
+                          model::actor{"tess", model::role::vp_technical_success}, {{"escalation", id}});
+    REQUIRE(std::holds_alternative<std::vector<engine::event>>(resolved));
+    CHECK(s.request().escalations[0].state == model::escalation_state::resolved);
+  }
+
+  TEST_CASE("a ladder removed and then put back: the open escalation stops, then climbs again from where it was") {
+    auto removed = testing::shipped_policy();
+    removed.ladders.erase("sla_breach");
+    story s(trial_troubleshooting(), at("2026-11-20T15:00:00-08:00"));
+    s.run_until(at("2026-11-21T10:00:00-08:00"));
+    REQUIRE(s.notifications().size() == 2);
+    REQUIRE(s.restart(removed, at("2026-11-21T10:00:00-08:00")).size() == 1);
+    REQUIRE_FALSE(s.request().escalations[0].next_at);
+    // Put back on Sunday: level 3 (VP Sales, Engineering not engaged) is planned again for
+    // Monday 04:00, as if it had never gone.
+    const auto back = s.restart(story::shipped(), at("2026-11-22T10:00:00-08:00"));
+    REQUIRE(back.size() == 1);
+    CHECK(back[0].type == "escalation.retimed");
+    CHECK(back[0].data.at("before").at("next_at").is_null());
+    CHECK(back[0].data.at("escalation").at("next_at").as_string() == "2026-11-23T12:00:00Z");
+    s.run_until(at("2026-11-23T05:00:00-08:00"));
+    CHECK(s.notifications().back() == std::pair<std::string, std::string>{"2026-11-23T12:00:00Z", "vp_sales"});
+    CHECK(s.notifications().size() == 3);
+    // A finished escalation (no repeat, nothing left) is not touched by a restart.
+    auto once = story::shipped();
+    once.ladders.at("sla_breach").repeat_every = 0s;
+    story finished(trial_troubleshooting(), at("2026-11-20T15:00:00-08:00"), once);
+    finished.run_until(at("2026-11-24T00:00:00Z"));
+    REQUIRE(finished.notifications().size() == 3);
+    REQUIRE_FALSE(finished.request().escalations[0].next_at);
+    CHECK(engine::retime(once, finished.request(), at("2026-11-24T00:00:00Z")).empty());
+  }
+
+  TEST_CASE("a resolved concern that is reopened gets a fresh deadline from the reopen instant, and a restart re-times it from there") {
+    // Raised Monday 2026-11-23 09:30 Pacific, agreed at 10:00 (no deadline left), reopened
+    // Wednesday 10:00: 16 business hours on, past Thanksgiving and the day after, is Monday
+    // 2026-11-30 10:00 (8 h on Wednesday, 8 h on Monday).
+    story about(trial_troubleshooting(), at("2026-11-23T09:00:00-08:00"));
+    auto raised = about.act(at("2026-11-23T09:30:00-08:00"), engine::action_kind::raise_concern,
+                            model::actor{"avery", model::role::ae}, {{"message", "SE's plan delays the trial"}});
+    REQUIRE(std::holds_alternative<std::vector<engine::event>>(raised));
+    std::vector<engine::event> log;
+    model::request concern;
+    auto keep = [&](const std::vector<engine::event>& events) {
+      for (const auto& e : events)
+        if (e.request == 2) {
+          engine::apply(concern, e);
+          log.push_back(e);
+        }
+    };
+    auto act = [&](engine::action_kind kind, std::string_view when, const engine::policy& policy = story::shipped()) {
+      auto decided = engine::decide(policy, concern, {kind, {{"message", "m"}}, ce}, at(when), 3);
+      REQUIRE(std::holds_alternative<std::vector<engine::event>>(decided));
+      keep(std::get<std::vector<engine::event>>(decided));
+      return std::get<std::vector<engine::event>>(decided);
+    };
+    keep(std::get<std::vector<engine::event>>(raised));
+    act(engine::action_kind::agree, "2026-11-23T10:00:00-08:00");
+    REQUIRE_FALSE(concern.concern_escalates_at);
+    const auto reopened = act(engine::action_kind::reopen, "2026-11-25T10:00:00-08:00");
+    REQUIRE(reopened.size() == 1);
+    CHECK(reopened[0].type == "request.reopened");
+    CHECK(reopened[0].data.at("concern_escalates_at").as_string() == "2026-11-30T18:00:00Z");
+    CHECK(concern.status == model::request_status::open);
+    REQUIRE(concern.concern_escalates_at);
+    CHECK(engine::next_due(concern) == at("2026-11-30T10:00:00-08:00"));
+    // Stored and read back, the shipped config re-times nothing.
+    concern = model::request_from_json(model::to_json(concern));
+    CHECK(engine::retime(story::shipped(), concern, at("2026-11-25T11:00:00-08:00")).empty());
+
+    // Restarted with Monday 30 a holiday: counted from the reopening (not the raising), Tuesday
+    // 2026-12-01 10:00.
+    const auto changed = shipped_with_holiday(std::chrono::November / 30 / 2026);
+    const auto retimed = engine::retime(changed, concern, at("2026-11-25T11:00:00-08:00"));
+    REQUIRE(retimed.size() == 1);
+    CHECK(retimed[0].type == "request.concern_deadline_retimed");
+    CHECK(retimed[0].data.at("concern_escalates_at").as_string() == "2026-12-01T18:00:00Z");
+    keep(retimed);
+    model::request replayed;
+    for (const auto& e : log) engine::apply(replayed, e);
+    CHECK(model::to_json(replayed) == model::to_json(concern));
+    CHECK(engine::due(changed, concern, at("2026-11-30T23:59:59Z")).empty());
+    const auto climbed = engine::due(changed, concern, at("2026-12-01T10:00:00-08:00"));
+    REQUIRE(climbed.size() == 2);
+    CHECK(climbed[0].type == "escalation.triggered");
+    CHECK(climbed[0].at == at("2026-12-01T10:00:00-08:00"));
+    CHECK(climbed[1].data.at("notified") == json::array{"vp_technical_success"});
+
+    // Escalated, agreed with the escalation still open, reopened: the ladder is already
+    // climbing, so no second deadline.
+    keep(climbed);
+    act(engine::action_kind::agree, "2026-12-01T11:00:00-08:00", changed);
+    const auto again = act(engine::action_kind::reopen, "2026-12-01T12:00:00-08:00", changed);
+    CHECK_FALSE(again.at(0).data.contains("concern_escalates_at"));
+    CHECK_FALSE(concern.concern_escalates_at);
+  }
+
   TEST_CASE("a restart with a holiday added moves an open concern's deadline, and it escalates at the new instant") {
     // The shipped policy with Tuesday 2026-11-24 a holiday on the support calendar (the concern
     // ladder's calendar).

@@ -1,5 +1,6 @@
 // switchboard-cli against the real server, and its offline rules commands.
 #include "config/tokens.hpp"
+#include "support/configs.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -135,6 +136,44 @@ TEST_SUITE("integration::cli") {
     const auto local = sla({"deadline", "--calendar", "support", "--start", "2026-11-20T17:30", "--duration", "1h"});
     CHECK(local.exit_code == 1);
     CHECK(local.err.find("--start \"2026-11-20T17:30\" is not an ISO-8601 instant with an offset") != std::string::npos);
+  }
+
+  TEST_CASE("sla between and deadline refuse impossible instants, naming the option, and the server refuses such a --clock-start") {
+    const auto config = testing::source_path("config/switchboard.toml");
+    const auto sla = [&](std::vector<std::string> args) {
+      args.insert(args.begin(), {"--config", config, "sla"});
+      return cli(args);
+    };
+    // Second 60 used to be read as the next minute (17:00:60 as 17:01:00): now refused like
+    // minute 60, hour 24 (ISO 8601's end of day; RFC 3339 has none) and 30 February.
+    for (const char* impossible : {"2026-11-20T17:00:60Z", "2026-11-20T17:00:60.000-08:00", "2026-12-31T23:59:60Z",
+                                   "2026-11-20T17:60:00Z", "2026-11-20T24:00:00Z", "2026-02-30T12:00:00Z"}) {
+      INFO(impossible);
+      const auto from = sla({"between", "--calendar", "support", "--from", impossible, "--to", "2026-12-31T00:00:00Z"});
+      CHECK(from.exit_code == 1);
+      CHECK(from.out.empty());
+      CHECK(from.err.starts_with(fmt::format("error: --from \"{}\" is not an ISO-8601 instant", impossible)));
+      CHECK(from.err.find("no leap second 60") != std::string::npos);
+      const auto to = sla({"between", "--calendar", "support", "--from", "2026-01-01T00:00:00Z", "--to", impossible});
+      CHECK(to.exit_code == 1);
+      CHECK(to.err.starts_with(fmt::format("error: --to \"{}\" is not an ISO-8601 instant", impossible)));
+      const auto start = sla({"deadline", "--calendar", "support", "--start", impossible, "--duration", "1h"});
+      CHECK(start.exit_code == 1);
+      CHECK(start.err.starts_with(fmt::format("error: --start \"{}\" is not an ISO-8601 instant", impossible)));
+    }
+    // Second 59 is fine: Fri 17:00:59 PST to the 18:00 close is 3541 s of business time.
+    const auto fine = sla({"between", "--calendar", "support", "--from", "2026-11-20T17:00:59-08:00", "--to",
+                           "2026-11-23T02:00:00-08:00"});
+    CHECK(fine.exit_code == 0);
+    CHECK(fine.out == "3541\n");
+
+    testing::temp_dir dir;
+    const auto refused = testing::run_program({SWITCHBOARD_SERVER_PATH, "--config", testing::config_on_always_calendar(dir, ""),
+                                               "--db", dir.file("switchboard.db"), "--listen", "127.0.0.1:0",
+                                               "--clock-start", "2026-11-20T17:00:60Z"});
+    CHECK(refused.exit_code == 1);
+    CHECK_MESSAGE(refused.err.find("--clock-start \"2026-11-20T17:00:60Z\" is not an ISO-8601 instant") != std::string::npos,
+                  refused.err);
   }
 
   TEST_CASE("rules explain runs the rules offline and prints the decision and trace") {

@@ -12,7 +12,9 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <set>
 #include <thread>
@@ -174,6 +176,125 @@ levels = [
         CHECK(e.at("data").at("before").at("next_at") == "2026-11-20T12:00:30Z");
         CHECK(e.at("data").at("escalation").at("next_at") == "2026-11-21T10:00:30Z");
       }
+  }
+
+  TEST_CASE("a restart with an open escalation's ladder gone: other timers still fire, and whoever it told may close it") {
+    // Business time is 10:00-10:01 and 12:00-12:01 UTC daily. Request A breaches at 10:01:00:
+    // Head of CS then, VP Technical Success planned for 12:00:30. Request B, filed after 10:01,
+    // is due at 12:01:00. Restarted at 10:30 with sla_breach gone (the one ladder in the file is
+    // now capacity), A's escalation climbs no further, and B still breaches at 12:01:00: before
+    // this was handled the scheduler failed on A's level at every turn and nothing else fired.
+    testing::temp_dir dir;
+    auto config_with = [&](std::string_view ladder) {
+      return testing::config_on_always_calendar(dir, fmt::format(R"(
+[calendars.short]
+zone = "UTC"
+shifts = [
+  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "10:00", close = "10:01" }},
+  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "12:00", close = "12:01" }},
+]
+
+[[sla.policy]]
+name = "short"
+kinds = ["troubleshooting"]
+calendar = "short"
+metrics = [{{ metric = "first_response", target = "1m" }}]
+
+{}
+)",
+                                                                 ladder));
+    };
+    const auto three_levels = R"([[escalation.ladder]]
+name = "sla_breach"
+calendar = "short"
+levels = [
+  { after = "0s", notify = ["head_of_cs"] },
+  { after = "30s", notify = ["vp_technical_success"] },
+  { after = "45s", notify = ["vp_sales"] },
+])";
+    const auto capacity_only = R"([[escalation.ladder]]
+name = "capacity"
+calendar = "short"
+thresholds = { se = 100 }
+levels = [{ after = "0s", notify = ["head_of_cs"] }])";
+    const auto database = dir.file("switchboard.db");
+    std::int64_t a = 0;
+    std::int64_t b = 0;
+    std::string escalation;
+    {
+      testing::server_process server({config_with(three_levels), database, {"--clock-start", "2026-11-20T09:59:00Z", "--clock-speed", "60"}});
+      auto ce = server.client(role::ce);
+      a = testing::json_of(ce.post_json("/v1/requests", std::string(troubleshooting))).at("id").as_int64();
+      REQUIRE(eventually([&] { return escalation_events(ce, a).size() >= 2; }));
+      const auto filed_b = testing::json_of(ce.post_json("/v1/requests", std::string(troubleshooting)));
+      b = filed_b.at("id").as_int64();
+      REQUIRE(filed_b.at("clocks").at(0).at("deadline") == "2026-11-20T12:01:00Z");
+      const auto request = testing::json_of(ce.get(fmt::format("/v1/requests/{}", a)));
+      REQUIRE(request.at("escalations").at(0).at("next_at") == "2026-11-20T12:00:30Z");
+      escalation = std::string(request.at("escalations").at(0).at("id").as_string());
+      REQUIRE(server.terminate() == 0);
+    }
+
+    // rules check --db says what start-up will do, and does not say ok.
+    const auto renamed = config_with(capacity_only);
+    std::ifstream in(renamed);
+    int ladder_line = 0;
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number)
+      if (line.starts_with("[[escalation.ladder]]")) ladder_line = number;
+    REQUIRE(ladder_line > 0);
+    const auto warning = fmt::format(
+        "{}:{}:1: ladder \"sla_breach\" is used by 1 open escalation but is not in the config: it stays open and "
+        "climbs no further",
+        renamed, ladder_line);
+    const auto checked = cli({"--config", renamed, "rules", "check", "--db", database});
+    CHECK(checked.exit_code == 0);
+    CHECK_MESSAGE(checked.err.find("warning: " + warning) != std::string::npos, checked.err);
+    CHECK_MESSAGE(checked.out.starts_with("accepted with 1 warning: "), checked.out);
+    CHECK_FALSE(checked.out.starts_with("ok"));
+
+    testing::server_process server({renamed, database, {"--clock-start", "2026-11-20T10:30:00Z", "--clock-speed", "20000"}});
+    auto ce = server.client(role::ce);
+    // B's breach fires at its instant, after A's dropped 12:00:30 level would have.
+    REQUIRE(eventually([&] {
+      const auto events = testing::json_of(ce.get(fmt::format("/v1/requests/{}/events", b))).at("events").as_array();
+      return std::any_of(events.begin(), events.end(), [](const json::value& e) { return e.at("type") == "sla.breached"; });
+    }));
+    const auto b_events = testing::json_of(ce.get(fmt::format("/v1/requests/{}/events", b)));
+    for (const auto& e : b_events.at("events").as_array())
+      if (e.at("type") == "sla.breached") CHECK(e.at("at") == "2026-11-20T12:01:00Z");
+    CHECK(escalation_events(ce, b).empty());  // no sla_breach ladder to start
+    auto events = escalation_events(ce, a);
+    REQUIRE(events.size() == 3);
+    CHECK(std::get<0>(events[2]) == "escalation.retimed");
+    CHECK(std::get<2>(events[2]) >= "2026-11-20T10:30:00Z");
+    events.pop_back();
+    CHECK(events == std::vector<std::tuple<std::string, std::string, std::string>>{
+                        {"escalation.triggered", "", "2026-11-20T10:01:00Z"},
+                        {"escalation.notified", "head_of_cs", "2026-11-20T10:01:00Z"},
+                    });
+    // The start-up log: the counts apart, and the same warning.
+    const auto log = server.stderr_text();
+    CHECK_MESSAGE(log.find("re-timed to the changed config: 0 open SLA clock(s) (sla.retimed), 1 open escalation(s) "
+                           "(escalation.retimed), 0 concern deadline(s)") != std::string::npos,
+                  log);
+    CHECK_MESSAGE(log.find("warning: " + warning) != std::string::npos, log);
+
+    // It reads, lists, and the role it notified closes it; a role neither on a ladder nor told may not.
+    const auto request = testing::json_of(ce.get(fmt::format("/v1/requests/{}", a)));
+    CHECK(request.at("escalations").at(0).at("state") == "open");
+    CHECK(request.at("escalations").at(0).at("next_at").is_null());
+    const auto listed = testing::json_of(ce.get("/v1/escalations?state=open")).at("escalations").as_array();
+    REQUIRE(listed.size() == 1);
+    CHECK(listed[0].at("id").as_string() == escalation);
+    const auto target = fmt::format("/v1/escalations/{}/events", escalation);
+    CHECK(server.client(role::vp_technical_success).post_json(target, R"({"type":"acknowledge_escalation"})").status == 403);
+    auto head = server.client(role::head_of_cs);
+    const auto acknowledged = head.post_json(target, R"({"type":"acknowledge_escalation","message":"seen"})");
+    CHECK_MESSAGE(acknowledged.status == 200, acknowledged.body);
+    const auto resolved = head.post_json(target, R"({"type":"resolve_escalation","message":"done"})");
+    CHECK_MESSAGE(resolved.status == 200, resolved.body);
+    CHECK(testing::json_of(ce.get(fmt::format("/v1/requests/{}", a))).at("escalations").at(0).at("state") == "resolved");
   }
 
   TEST_CASE("a restart with a holiday added moves an open concern's deadline, and the scheduler follows") {

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <thread>
 
 using namespace switchboard;
@@ -214,6 +215,65 @@ TEST_SUITE("integration::sla") {
     CHECK(client.post_json(path + "/events", R"({"type":"resolve","message":"done"})").status == 200);
   }
 
+  TEST_CASE("a renamed SLA policy open clocks use is refused at the policy that took its place, else at the first policy") {
+    testing::temp_dir dir;
+    const auto database = dir.file("switchboard.db");
+    // Two policies; the one troubleshooting uses is the second, so the first [[sla.policy]] is the
+    // wrong place to point at.
+    auto config_with = [&](std::string_view name, std::string_view kind) {
+      return testing::config_on_always_calendar(dir, fmt::format(R"(
+[calendars.office]
+zone = "UTC"
+shifts = [{{ days = ["mon", "tue", "wed", "thu", "fri"], open = "09:00", close = "17:00" }}]
+
+[[sla.policy]]
+name = "product"
+kinds = ["feature_request"]
+calendar = "office"
+metrics = [{{ metric = "first_response", target = "8h" }}]
+
+[[sla.policy]]
+name = "{}"
+kinds = ["{}"]
+calendar = "office"
+metrics = [{{ metric = "resolution", target = "1h", warning = 0.5 }}]
+)",
+                                                                 name, kind));
+    };
+    {
+      testing::server_process server({config_with("standard", "troubleshooting"), database, {}});
+      auto client = server.client(model::role::se);
+      REQUIRE(client.post_json("/v1/requests", std::string(troubleshooting)).status == 201);
+      REQUIRE(server.terminate() == 0);
+    }
+
+    // Renamed: the policy that now applies to the clock's request is where `replaces` goes.
+    const auto renamed = config_with("standard-2027", "troubleshooting");
+    const auto at_successor = fmt::format(
+        "{}:{}:8: SLA policy \"standard\" is used by 1 open SLA clock but is not configured; SLA policy "
+        "\"standard-2027\" (here) now applies to their requests: if it is \"standard\" renamed, add `replaces = "
+        "[\"standard\"]` to it",
+        renamed, line_of(renamed, "name = \"standard-2027\""));
+    REQUIRE(line_of(renamed, "name = \"standard-2027\"") > line_of(renamed, "[[sla.policy]]"));
+    const auto refused = testing::run_program(
+        {SWITCHBOARD_SERVER_PATH, "--config", renamed, "--db", database, "--listen", "127.0.0.1:0"});
+    CHECK(refused.exit_code == 1);
+    CHECK_MESSAGE(refused.err.find(at_successor) != std::string::npos, refused.err);
+    const auto checked = testing::run_program({SWITCHBOARD_CLI_PATH, "--config", renamed, "rules", "check", "--db", database});
+    CHECK(checked.exit_code == 1);
+    CHECK_MESSAGE(checked.err.find(at_successor) != std::string::npos, checked.err);
+
+    // Gone, with nothing applying to troubleshooting any more: the first [[sla.policy]], saying so.
+    const auto gone = config_with("how-to", "how_to");
+    const auto at_start = fmt::format(
+        "{}:{}:1: SLA policy \"standard\" is used by 1 open SLA clock but is not configured, and no configured "
+        "policy applies to their requests now",
+        gone, line_of(gone, "[[sla.policy]]"));
+    const auto refused_gone = testing::run_program({SWITCHBOARD_CLI_PATH, "--config", gone, "rules", "check", "--db", database});
+    CHECK(refused_gone.exit_code == 1);
+    CHECK_MESSAGE(refused_gone.err.find(at_start) != std::string::npos, refused_gone.err);
+  }
+
   TEST_CASE("a clock paused after it breached still says breached in the API, the timers and the dashboard") {
     testing::temp_dir dir;
     // Wednesday 10:00 UTC, inside office hours; a 2-minute resolution target at 60x breaches
@@ -259,6 +319,53 @@ TEST_SUITE("integration::sla") {
     const auto& resumed = clock_of(after_reply, "resolution");
     CHECK(resumed.at("state").as_string() == "breached");
     CHECK(resumed.at("breached").as_bool());
+  }
+
+  TEST_CASE("the dashboard snapshot's counts tell breached-then-paused clocks apart when the snapshot holds only some rows") {
+    testing::temp_dir dir;
+    // Wednesday 10:00 UTC, office hours; 2-minute resolution targets at 60x breach in about 2 s.
+    testing::server_process server({office_config(dir, "office", "", "2m"), dir.file("switchboard.db"),
+                                    {"--clock-start", "2026-12-02T10:00:00Z", "--clock-speed", "60"}});
+    auto client = server.client(model::role::se);
+    std::vector<std::int64_t> ids;
+    for (int i = 0; i < 3; ++i)
+      ids.push_back(json::parse(client.post_json("/v1/requests", std::string(troubleshooting)).body).at("id").as_int64());
+    for (const auto id : ids)
+      REQUIRE(eventually([&] {
+        const auto events = clock_events(client, id);
+        return std::any_of(events.begin(), events.end(), [](const auto& e) { return e.first == "sla.breached"; });
+      }));
+    // One of the three waits on the customer: breached, then paused.
+    REQUIRE(client.post_json(fmt::format("/v1/requests/{}/events", ids[1]), R"({"type":"pend","message":"Logs?"})").status ==
+            200);
+
+    // Two rows of three: the page must use the server's counts, which must say what the rows say.
+    const auto snapshot = get_object(client, "/v1/dashboard/clocks?limit=2");
+    REQUIRE_FALSE(snapshot.at("next_cursor").is_null());
+    CHECK(snapshot.at("open_clocks").as_int64() == 3);
+    std::map<std::pair<std::string, bool>, std::int64_t> counts;
+    for (const auto& c : snapshot.at("counts").as_array()) {
+      CHECK(c.at("team").as_string() == "se");
+      counts[{std::string(c.at("state").as_string()), c.at("breached").as_bool()}] += c.at("clocks").as_int64();
+    }
+    CHECK(counts == std::map<std::pair<std::string, bool>, std::int64_t>{{{"breached", true}, 2}, {{"paused", true}, 1}});
+    // The whole snapshot agrees row by row.
+    const auto all = get_object(client, "/v1/dashboard/clocks");
+    REQUIRE(all.at("next_cursor").is_null());
+    int breached_paused = 0;
+    for (const auto& row : all.at("requests").as_array())
+      for (const auto& clock : row.at("clocks").as_array())
+        if (clock.at("state") == "paused" && clock.at("breached").as_bool()) ++breached_paused;
+    CHECK(breached_paused == 1);
+
+    // The customer replies: back to breached, and the counts follow.
+    REQUIRE(client.post_json(fmt::format("/v1/requests/{}/events", ids[1]), R"({"type":"customer_reply","message":"Here"})")
+                .status == 200);
+    counts.clear();
+    const auto reply_snapshot = get_object(client, "/v1/dashboard/clocks?limit=2");
+    for (const auto& c : reply_snapshot.at("counts").as_array())
+      counts[{std::string(c.at("state").as_string()), c.at("breached").as_bool()}] += c.at("clocks").as_int64();
+    CHECK(counts == std::map<std::pair<std::string, bool>, std::int64_t>{{{"breached", true}, 3}});
   }
 
   TEST_CASE("a request shows its clocks, pend pauses them, a reply resumes, respond meets") {

@@ -85,7 +85,7 @@ TEST_SUITE("store::clocks") {
     CHECK_NOTHROW(store::check_open_clocks(db, renamed));
     {
       SQLite::Transaction transaction(db);
-      CHECK(store::retime_open_clocks(db, renamed, at("2026-12-24T00:00:00Z")) == 2);
+      CHECK(store::retime_open_clocks(db, renamed, at("2026-12-24T00:00:00Z")) == store::retimed{2, 0, 0});
       transaction.commit();
     }
     const auto request = store::find_request(db, first);
@@ -96,14 +96,14 @@ TEST_SUITE("store::clocks") {
     CHECK(events.back().data.at("before").at("calendar").as_string() == "support");
     // Done once: a second start with the same config changes nothing.
     SQLite::Transaction transaction(db);
-    CHECK(store::retime_open_clocks(db, renamed, at("2026-12-24T00:05:00Z")) == 0);
+    CHECK(store::retime_open_clocks(db, renamed, at("2026-12-24T00:05:00Z")).total() == 0);
   }
 
   TEST_CASE("a restart with the config the clocks were planned on reads none of them") {
     auto db = store::open_database(":memory:");
     const auto& shipped = testing::shipped_policy();
     const auto first = file(db, shipped, at("2026-12-23T16:30:00-08:00"));
-    CHECK(store::align_open_clocks(db, shipped, at("2026-12-23T17:00:00-08:00"), "planned-on-a") == std::size_t{0});
+    CHECK(store::align_open_clocks(db, shipped, at("2026-12-23T17:00:00-08:00"), "planned-on-a") == store::retimed{});
     // The same fingerprint: skipped, even with a config that would refuse or re-time them.
     auto renamed = shipped;
     auto support = renamed.sla.calendars.extract("support");
@@ -115,7 +115,7 @@ TEST_SUITE("store::clocks") {
     CHECK_FALSE(store::align_open_clocks(db, renamed, at("2026-12-24T00:00:00Z"), "planned-on-a").has_value());
     CHECK(store::find_request(db, first)->clocks[0].calendar == "support");
     // A new fingerprint: checked and re-timed, once.
-    CHECK(store::align_open_clocks(db, renamed, at("2026-12-24T00:00:00Z"), "planned-on-b") == std::size_t{1});
+    CHECK(store::align_open_clocks(db, renamed, at("2026-12-24T00:00:00Z"), "planned-on-b") == store::retimed{1, 0, 0});
     CHECK(store::find_request(db, first)->clocks[0].calendar == "support_us");
     CHECK_FALSE(store::align_open_clocks(db, renamed, at("2026-12-24T00:05:00Z"), "planned-on-b").has_value());
   }
@@ -156,7 +156,7 @@ TEST_SUITE("store::clocks") {
     CHECK(missing[0].open_clocks == requests);
     renamed.sla.calendar_renames.emplace("support", "support_us");
     SQLite::Transaction transaction(db);
-    CHECK(store::retime_open_clocks(db, renamed, at("2026-12-24T00:00:00Z")) == requests);
+    CHECK(store::retime_open_clocks(db, renamed, at("2026-12-24T00:00:00Z")).clocks == requests);
     CHECK(db.execAndGet("SELECT COUNT(*) FROM events WHERE type = 'sla.retimed'").getInt() == requests);
   }
 }

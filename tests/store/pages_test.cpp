@@ -100,7 +100,8 @@ std::vector<store::clock_cursor> walk(SQLite::Database& db, std::optional<model:
 
 std::map<std::pair<std::string, std::string>, std::int64_t> counted_by_scan(SQLite::Database& db) {
   SQLite::Statement query(db,
-                          "SELECT r.owner, CASE WHEN c.state = 'running' AND c.warned THEN 'warning' ELSE c.state END,"
+                          "SELECT r.owner, CASE WHEN c.state = 'running' AND c.warned THEN 'warning'"
+                          " WHEN c.state = 'paused' AND c.breached THEN 'breached_paused' ELSE c.state END,"
                           " COUNT(*) FROM clocks c JOIN requests r ON r.id = c.request_id WHERE c.open = 1"
                           " GROUP BY 1, 2");
   std::map<std::pair<std::string, std::string>, std::int64_t> out;
@@ -111,7 +112,10 @@ std::map<std::pair<std::string, std::string>, std::int64_t> counted_by_scan(SQLi
 
 std::map<std::pair<std::string, std::string>, std::int64_t> counted_by_counters(SQLite::Database& db) {
   std::map<std::pair<std::string, std::string>, std::int64_t> out;
-  for (const auto& c : store::open_clock_counts(db)) out[{c.owner, c.state}] = c.clocks;
+  for (const auto& c : store::open_clock_counts(db)) {
+    CHECK(c.breached == (c.state == "breached" || (c.state == "paused" && c.breached)));
+    out[{c.owner, c.breached && c.state == "paused" ? "breached_paused" : c.state}] = c.clocks;
+  }
   return out;
 }
 
@@ -182,6 +186,66 @@ TEST_SUITE("store::pages") {
       store::record_action(db, shipped_policy(), id, {engine::action_kind::resolve, {}, {"someone", model::role::se}},
                            filed_at + std::chrono::hours{31});
     CHECK(counted_by_counters(db) == counted_by_scan(db));
+    // Breached, then paused: counted apart from clocks paused in time, as the API calls them.
+    auto breached_paused = [&] {
+      std::int64_t n = 0;
+      for (const auto& c : store::open_clock_counts(db))
+        if (c.breached && c.state == "paused") n += c.clocks;
+      return n;
+    };
+    CHECK(breached_paused() == 0);
+    int pended = 0;
+    const auto late = filed_at + std::chrono::hours{300};  // past every shipped resolution target
+    for (model::request_id id = 2; id <= 40; id += 3) {
+      store::record_due(db, shipped_policy(), id, late);
+      const auto request = store::find_request(db, id);
+      REQUIRE(request);
+      const bool breached = std::any_of(request->clocks.begin(), request->clocks.end(), [](const model::sla_clock& c) {
+        return !c.completed && c.state == model::clock_state::breached && c.metric == model::sla_metric::resolution;
+      });
+      if (!breached || (request->status != model::request_status::open && request->status != model::request_status::escalated))
+        continue;
+      auto outcome = store::record_action(db, shipped_policy(), id,
+                                          {engine::action_kind::pend, {}, {"someone", worker_of(request->owner)}}, late);
+      if (std::holds_alternative<std::vector<store::change>>(outcome)) ++pended;
+    }
+    REQUIRE(pended > 0);
+    CHECK(breached_paused() > 0);
+    CHECK(counted_by_counters(db) == counted_by_scan(db));
+  }
+
+  TEST_CASE("migration 12 counts clocks breached then paused apart, for clocks stored before it") {
+    testing::temp_dir dir;
+    const auto path = dir.file("old.db");
+    std::map<std::pair<std::string, std::string>, std::int64_t> before;
+    {
+      auto db = store::open_database(path);
+      fill(db, 30);
+      const auto late = filed_at + std::chrono::hours{300};  // past every shipped resolution target
+      for (model::request_id id = 1; id <= 30; ++id) store::record_due(db, shipped_policy(), id, late);
+      // SE's production requests (even ids) wait on the customer: their breached resolution clocks pause.
+      for (model::request_id id = 2; id <= 30; id += 2) {
+        const auto request = store::find_request(db, id);
+        if (request && request->owner == model::team::se &&
+            (request->status == model::request_status::open || request->status == model::request_status::escalated))
+          (void)store::record_action(db, shipped_policy(), id, {engine::action_kind::pend, {}, {"someone", model::role::se}},
+                                     late);
+      }
+      before = counted_by_counters(db);
+      REQUIRE(std::any_of(before.begin(), before.end(), [](const auto& c) { return c.first.second == "breached_paused"; }));
+      // Back to the schema before migration 12: no breached column, every paused clock counted as paused.
+      db.exec("DROP TRIGGER open_clock_counts_insert; DROP TRIGGER open_clock_counts_delete;"
+              " DROP TRIGGER open_clock_counts_update_old; DROP TRIGGER open_clock_counts_update_new;"
+              " ALTER TABLE clocks DROP COLUMN breached;"
+              " DELETE FROM open_clock_counts; INSERT INTO open_clock_counts (owner, state, clocks)"
+              "   SELECT COALESCE(owner, ''), CASE WHEN state = 'running' AND warned THEN 'warning' ELSE state END, COUNT(*)"
+              "   FROM clocks WHERE open = 1 GROUP BY 1, 2;"
+              " DELETE FROM schema_migrations WHERE version >= 12");
+    }
+    auto db = store::open_database(path);
+    CHECK(store::schema_version(db) == store::latest_schema_version());
+    CHECK(counted_by_counters(db) == before);
+    CHECK(counted_by_counters(db) == counted_by_scan(db));
   }
 
   TEST_CASE("migration 10 fills the urgency columns and the counters for clocks stored before it") {
@@ -198,6 +262,7 @@ TEST_SUITE("store::pages") {
               " DROP TABLE open_clock_counts; DROP INDEX clocks_by_urgency; DROP INDEX clocks_by_owner_urgency;"
               " ALTER TABLE clocks DROP COLUMN owner; ALTER TABLE clocks DROP COLUMN warned;"
               " ALTER TABLE clocks DROP COLUMN paused; ALTER TABLE clocks DROP COLUMN urgency;"
+              " ALTER TABLE clocks DROP COLUMN breached;"
               " DROP INDEX escalations_by_request; DROP INDEX email_messages_by_request; DROP TABLE clock_planning;"
               " DELETE FROM schema_migrations WHERE version >= 10");
     }

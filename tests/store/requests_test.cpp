@@ -426,6 +426,7 @@ TEST_SUITE("store::requests") {
               "DROP TABLE open_clock_counts; DROP INDEX clocks_by_urgency; DROP INDEX clocks_by_owner_urgency;"
               "ALTER TABLE clocks DROP COLUMN owner; ALTER TABLE clocks DROP COLUMN warned;"
               "ALTER TABLE clocks DROP COLUMN paused; ALTER TABLE clocks DROP COLUMN urgency;"
+              "ALTER TABLE clocks DROP COLUMN breached;"
               "DROP INDEX escalations_by_request; DROP INDEX email_messages_by_request; DROP TABLE clock_planning;"
               "DELETE FROM schema_migrations WHERE version >= 6");
       CHECK(store::schema_version(db) == 5);
@@ -458,6 +459,9 @@ TEST_SUITE("store::requests") {
       file_at(db, make_input(model::request_kind::troubleshooting), filed_at);
       REQUIRE(store::record_due(db, shipped_policy(), 1, filed_at + std::chrono::hours{24 * 30}));
       db.exec("DROP INDEX escalations_by_request; DROP INDEX email_messages_by_request; DROP TABLE clock_planning;"
+              "DROP TRIGGER open_clock_counts_insert; DROP TRIGGER open_clock_counts_delete;"
+              "DROP TRIGGER open_clock_counts_update_old; DROP TRIGGER open_clock_counts_update_new;"
+              "ALTER TABLE clocks DROP COLUMN breached;"
               "DELETE FROM schema_migrations WHERE version >= 11");
       CHECK(store::schema_version(db) == 10);
     }

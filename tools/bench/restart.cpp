@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
   const auto now = bench::filing_instant(requests + 10);
   // The first start after an upgrade has no fingerprint yet: it checks and re-times every open clock.
   auto step = std::chrono::steady_clock::now();
-  std::optional<std::size_t> retimed;
+  std::optional<store::retimed> retimed;
   {
     auto db = store::open_database(path);
     retimed = store::align_open_clocks(db, policy, now, fingerprint);
@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
              clocks.size());
   fmt::print("first start after the upgrade (check and re-time every open clock): {:.2f} s, {} re-timed, "
              "peak RSS +{:.0f} MiB\n",
-             first_s, retimed.value_or(0), static_cast<double>(peak_first - rss_start) / 1024.0);
+             first_s, retimed ? retimed->total() : std::size_t{0}, static_cast<double>(peak_first - rss_start) / 1024.0);
   fmt::print("{:>8} {:>12} {:>8} | {:>8} | {:>14}\n", "open s", "align s", "plan s", "total s", "plan B/clock");
   fmt::print("{:>8.2f} {:>12} {:>8.2f} | {:>8.2f} | {:>14.0f}\n", open_s,
              fmt::format("{:.3f}{}", align_s, skipped ? " skip" : ""), load_s, total_s, per_clock);

@@ -458,20 +458,35 @@ int main(int argc, char** argv) {
       // A missing tokens file stops the server, so it fails the check too.
       const auto tokens_file = check_tokens.empty() ? settings.tokens_file : check_tokens;
       if (!tokens_file.empty()) config::load_token_file(tokens_file);
+      std::vector<std::string> warnings;
       if (!check_database.empty()) {
         if (!std::filesystem::exists(check_database))
           throw std::runtime_error(fmt::format("--db {}: no such database", check_database));
         auto db = store::open_database(check_database, store::access::read_only);
         store::check_open_clocks(db, policy);
+        // What the server starts with but warns about, as its start-up does.
+        for (const auto& removed : store::removed_ladders(db, policy))
+          warnings.push_back(store::removed_ladder_warning(removed, policy.ladders_at));
       }
-      if (opts.json)
-        fmt::print("{}\n", json::serialize(json::object{{"ok", true},
+      // "ok" only without warnings; the exit status is 0 either way (the server would start).
+      if (opts.json) {
+        json::array listed;
+        for (const auto& w : warnings) listed.emplace_back(w);
+        fmt::print("{}\n", json::serialize(json::object{{"ok", warnings.empty()},
+                                                        {"accepted", true},
+                                                        {"warnings", std::move(listed)},
                                                         {"config", settings.file},
                                                         {"rules", settings.rules_path},
                                                         {"rule_count", policy.routing.size()}}));
-      else
-        fmt::print("ok: {} and {} ({} rules and a fallback)\n", settings.file, settings.rules_path,
-                   policy.routing.size());
+      } else {
+        for (const auto& w : warnings) fmt::print(stderr, "warning: {}\n", w);
+        if (warnings.empty())
+          fmt::print("ok: {} and {} ({} rules and a fallback)\n", settings.file, settings.rules_path,
+                     policy.routing.size());
+        else
+          fmt::print("accepted with {} warning{}: {} and {} ({} rules and a fallback)\n", warnings.size(),
+                     warnings.size() == 1 ? "" : "s", settings.file, settings.rules_path, policy.routing.size());
+      }
       return 0;
     }
     if (*deadline || *between) {
@@ -487,7 +502,9 @@ int main(int argc, char** argv) {
         auto parsed = model::parse_instant(text);
         if (!parsed)
           throw std::runtime_error(fmt::format("{} \"{}\" is not an ISO-8601 instant with an offset, like 2026-11-20T17:30:00-08:00, "
-                                               "2026-11-20T17:30Z or 2026-11-21 01:30:00.000Z",
+                                               "2026-11-20T17:30Z or 2026-11-21 01:30:00.000Z; the date and time must "
+                                               "exist (hours 00-23, minutes and seconds 00-59: no 24:00, no leap "
+                                               "second 60)",
                                                name, text));
         return *parsed;
       };

@@ -108,7 +108,8 @@ asio::awaitable<response> snapshot(context& ctx, const request& req, const route
   std::int64_t total = 0;
   for (const auto& c : counts) {
     total += c.clocks;
-    count_rows.push_back(json::object{{"team", c.owner}, {"state", c.state}, {"clocks", c.clocks}});
+    count_rows.push_back(
+        json::object{{"team", c.owner}, {"state", c.state}, {"breached", c.breached}, {"clocks", c.clocks}});
   }
   json::value next = nullptr;
   if (page.next) next = store::format_cursor(*page.next);

@@ -8,7 +8,10 @@
 //                                   holding the `limit` most urgent open clocks (default 200,
 //                                   at most 1000) as rows, with the calendars' open intervals,
 //                                   the open clocks per team and state ("counts", from counters
-//                                   kept with every write) and in all ("open_clocks"), the
+//                                   kept with every write: {"team", "state", "breached",
+//                                   "clocks"}, a paused clock that breached first counted in
+//                                   its own row, state "paused" with "breached": true) and in
+//                                   all ("open_clocks"), the
 //                                   stream id it is complete up to, and "next_cursor" (null
 //                                   when every open clock is in it) for `cursor` to page on
 //   GET /v1/dashboard/stream        text/event-stream of `change` events after Last-Event-ID

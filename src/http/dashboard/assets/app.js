@@ -206,7 +206,8 @@ function renderCounts(all) {
   };
   // With more open clocks than the snapshot holds, the counts are the server's (as of the
   // snapshot), not those of the rows loaded.
-  if (app.partial) for (const c of app.partial.counts) count(c.team, c.state, c.clocks);
+  // A paused clock that breached first comes as its own row, {state: 'paused', breached: true}.
+  if (app.partial) for (const c of app.partial.counts) count(c.team, c.state, c.clocks, c.breached === true);
   else for (const row of all) count(row.request.owner, row.state, 1, row.breached);
   for (const [team, c] of teams) {
     if (!c.total && team !== 'se' && app.filters.team !== team) continue;
