@@ -51,26 +51,42 @@ struct health::state : std::enable_shared_from_this<health::state> {
   // within `stall`, and is not waiting for a lock) is alive, however large the job: a 40 MiB
   // e-mail takes seconds to store. A writer waiting for another connection's write lock for the
   // deadline, or with no progress for `stall`, is not; a failing one (read-only, full disk)
-  // fails the heartbeat itself, which answers.
-  verdict overdue() const {
+  // fails the heartbeat itself, which answers. nullopt: no verdict yet, wait for the heartbeat's
+  // own -- the writer is idle, so it has just run it (its completion is on the way to the strand)
+  // or is waking up to run it.
+  std::optional<verdict> overdue() const {
     using std::chrono::duration_cast;
     using std::chrono::milliseconds;
     const auto now = writer.current_activity();
     if (now.waiting_for_lock >= deadline)
       return fmt::format("the writer has waited {} ms for the database's write lock (another process holds it)",
                          duration_cast<milliseconds>(now.waiting_for_lock).count());
-    if (now.busy && now.since_progress < stall) return std::nullopt;
-    if (now.busy)
-      return fmt::format("no write committed within {} ms, and the writer has made no progress for {} ms",
-                         deadline.count(), duration_cast<milliseconds>(now.since_progress).count());
-    return fmt::format("no write committed within {} ms", deadline.count());
+    if (!now.busy) return std::nullopt;
+    if (now.since_progress < stall) return verdict{};
+    return fmt::format("no write committed within {} ms, and the writer has made no progress for {} ms",
+                       deadline.count(), duration_cast<milliseconds>(now.since_progress).count());
+  }
+
+  // Judges the probe `id` each `deadline` until its heartbeat answers.
+  void arm(std::uint64_t id) {
+    timer.expires_after(deadline);
+    timer.async_wait([self = shared_from_this(), id](boost::system::error_code ec) {
+      if (ec || !self->probing || self->generation != id) return;
+      if (auto v = self->overdue())
+        self->release(*v);
+      else
+        self->arm(id);
+    });
   }
 
   void join(waiter w) {
     const auto now = clock::now();
     if (!probing && has_last && now - last_at < fresh) return w(last);
     if (probing) {
-      if (now - probe_started >= deadline) return w(overdue());
+      if (now - probe_started >= deadline) {
+        if (auto v = overdue()) return w(*v);
+        arm(generation);  // the timer may have spent itself on an earlier verdict
+      }
       waiters.push_back(std::move(w));
       return;
     }
@@ -78,10 +94,7 @@ struct health::state : std::enable_shared_from_this<health::state> {
     probe_started = now;
     const auto id = ++generation;
     waiters.push_back(std::move(w));
-    timer.expires_after(deadline);
-    timer.async_wait([self = shared_from_this(), id](boost::system::error_code ec) {
-      if (!ec && self->probing && self->generation == id) self->release(self->overdue());
-    });
+    arm(id);
     writer.submit(store::touch_heartbeat, [self = shared_from_this(), id](std::exception_ptr error) {
       verdict problem;
       if (error) {
