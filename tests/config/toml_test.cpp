@@ -90,6 +90,17 @@ TEST_SUITE("config::toml") {
     CHECK(outcome_of("a = 1.5\"\xEF\xAF\x86\"").starts_with("test.toml:1:"));
   }
 
+  TEST_CASE("a broken toml++ check on malformed text is a config error, not a crash") {
+    // fuzz_rules' and fuzz_config's fourth find: after a comma in an array, toml++ assumes a
+    // value follows, not a terminator (TOML_ASSERT_ASSUME in parse_value).
+    CHECK(outcome_of("a = [\"x\",}]") == "test.toml:1:1: toml++ cannot read this text (its check "
+                                          "`!is_value_terminator(*cp)` failed)");
+    CHECK(outcome_of("a = { b = [1, }]}").starts_with("test.toml:1:1: toml++ cannot read this text"));
+    // A trailing comma is valid TOML.
+    CHECK(config::parse_text("a = [1, 2,]", "test.toml")["a"].as_array()->size() == 2);
+    CHECK_THROWS_AS(config::toml_check_failed("x"), config::toml_check_error);
+  }
+
   TEST_CASE("a table header must start with a key") {
     // toml++ assumes it does (TOML_ASSERT_ASSUME in parse_key): `[)` was fuzz_rules' second find.
     CHECK(outcome_of("[)") == "test.toml:1:2: expected a key (bare, or in quotes) as the table's name; found ')'");
@@ -114,6 +125,6 @@ TEST_SUITE("config::toml") {
         ++seen;
       }
     }
-    CHECK(seen >= 4);
+    CHECK(seen >= 6);
   }
 }
