@@ -717,12 +717,24 @@ std::optional<std::vector<std::pair<std::string, std::string>>> scan_form_fields
   // before it belongs to the delimiter, not to the part before.
   const std::string dash = "--" + boundary;
   std::size_t at = 0;
+  const std::string next_delimiter = "\n" + dash;
+  // The next delimiter line at or after `from`: "\n--boundary" then "--", blanks or the line's
+  // end; a line that merely starts with it (--boundaryX) is content.
+  const auto find_delimiter = [&](std::size_t from) {
+    for (auto found = body.find(next_delimiter, from); found != std::string_view::npos;
+         found = body.find(next_delimiter, found + 1)) {
+      const auto after = body.substr(found + next_delimiter.size());
+      if (after.empty() || after.starts_with("--") || after.front() == '\r' || after.front() == '\n' ||
+          after.front() == ' ' || after.front() == '\t')
+        return found;
+    }
+    return std::string_view::npos;
+  };
   if (!body.starts_with(dash)) {
-    const auto first = body.find("\n" + dash);
+    const auto first = find_delimiter(0);
     if (first == std::string_view::npos) return std::nullopt;
     at = first + 1;
   }
-  const std::string next_delimiter = "\n" + dash;
   std::vector<std::pair<std::string, std::string>> out;
   for (;;) {
     // `at` is at a delimiter line: "--boundary--" closes the body.
@@ -746,7 +758,7 @@ std::optional<std::vector<std::pair<std::string, std::string>>> scan_form_fields
       if (starts_with_nocase(line, "content-disposition:")) name = disposition_name(line.substr(20));
     }
     if (!headers_done) break;
-    const auto close = body.find(next_delimiter, at);
+    const auto close = find_delimiter(at);
     const auto content_end = close == std::string_view::npos ? body.size() : close;
     const bool is_wanted = std::find(wanted.begin(), wanted.end(), name) != wanted.end();
     const bool seen = std::any_of(out.begin(), out.end(), [&](const auto& field) { return field.first == name; });
