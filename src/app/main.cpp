@@ -125,7 +125,9 @@ int serve(config::settings settings, scheduler::time_source time) {
                          integrations.customers,
                          [&integrations](model::request_id id) { return http::webhooks::reply_to(integrations, id); }};
   notify::delivery_worker notifier(app, writer, reader, notify::load_settings_file(settings.file), time.now);
-  http::api::health health(app, writer);
+  // A verdict is reused for 1 s, and never longer than the deadline it was judged by.
+  const std::chrono::milliseconds health_deadline{settings.health_deadline_ms};
+  http::api::health health(app, writer, health_deadline, std::min(health_deadline, std::chrono::milliseconds{1000}));
   http::router routes;
   http::api::add_health_routes(routes, health);
   http::api::add_routes(routes, api);

@@ -59,7 +59,8 @@ settings load_settings(const std::string& path) {
     if (table == nullptr) fail_at(*server, path, "[server] must be a table");
     reject_unknown_keys(*table, path, {"listen", "database", "max_body_bytes", "rules", "io_threads", "worker_threads", "max_connections",
                                          "max_large_uploads", "header_timeout_seconds", "body_timeout_seconds",
-                                         "write_timeout_seconds", "handler_timeout_seconds", "shutdown_timeout_seconds"},
+                                         "write_timeout_seconds", "handler_timeout_seconds", "shutdown_timeout_seconds",
+                                         "health_deadline_ms"},
                        "[server]");
     if (const auto* listen = table->get("listen")) {
       try {
@@ -96,6 +97,7 @@ settings load_settings(const std::string& path) {
     whole("write_timeout_seconds", result.write_timeout_seconds, 1);
     whole("handler_timeout_seconds", result.handler_timeout_seconds, 1);
     whole("shutdown_timeout_seconds", result.shutdown_timeout_seconds, 1);
+    whole("health_deadline_ms", result.health_deadline_ms, 1);
   }
 
   if (const auto* customers = root.get("customers")) {

@@ -30,6 +30,7 @@ struct settings {
   unsigned write_timeout_seconds = 30;
   unsigned handler_timeout_seconds = 30;
   unsigned shutdown_timeout_seconds = 10;  // SIGTERM: in-flight requests get this long, then exit
+  unsigned health_deadline_ms = 2000;  // /healthz: a heartbeat write must commit (or the writer progress) within this
   std::vector<std::string> tiers{"standard", "premium", "enterprise"};
   std::string tokens_file;  // [auth] tokens_file: hashed API tokens; empty when none
 };

@@ -46,6 +46,9 @@ struct route_options {
   std::size_t body_limit = 0;  // bytes; 0 keeps the server's default (max_body_bytes)
   bool offload = false;        // the handler runs on the worker pool (MIME parsing, large JSON)
   before_body_check before_body;
+  // The answer to a body over body_limit (with code payload_too_large): 413, or 406 where the
+  // sender retries every other refusal (Mailgun).
+  beast_http::status too_large_status = beast_http::status::payload_too_large;
 };
 
 // A resolved route: what to run and how.

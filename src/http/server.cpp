@@ -164,6 +164,7 @@ bool out_of_resources(const boost::system::error_code& ec) {
 // What to run for one request, decided from its header.
 struct request_plan {
   std::size_t body_limit = 0;  // 0: the server's default
+  beast_http::status too_large_status = beast_http::status::payload_too_large;
   bool offload = false;
   std::function<asio::awaitable<response>(request, std::shared_ptr<commit_gate>)> run;
 };
@@ -496,7 +497,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
       const auto limit = route.body_limit != 0 ? route.body_limit : options.max_body_bytes;
       const auto declared = parser.content_length();
       if (declared && *declared > limit) {
-        auto refused_size = too_large(limit);
+        auto refused_size = too_large(limit, route.too_large_status);
         co_await refuse_unread(stream, std::move(refused_size), method, target, started);
         break;
       }
@@ -525,7 +526,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
         stream.expires_after(options.body_timeout);
         auto [body_error, body_bytes] = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
         if (body_error == beast_http::error::body_limit) {
-          auto refused_size = too_large(limit);
+          auto refused_size = too_large(limit, route.too_large_status);
           co_await refuse_unread(stream, std::move(refused_size), method, target, started);
           break;
         }
@@ -564,8 +565,8 @@ struct server::state : std::enable_shared_from_this<server::state> {
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
-  static response too_large(std::size_t limit) {
-    return error_response(status::payload_too_large, "payload_too_large",
+  static response too_large(std::size_t limit, beast_http::status answer) {
+    return error_response(answer, "payload_too_large",
                           fmt::format("the request body is larger than the limit of {} bytes", limit));
   }
 };
@@ -579,6 +580,7 @@ planner route_planner(const router& routes) {
     auto& target = std::get<route_target>(resolved);
     request_plan plan;
     plan.body_limit = target.options->body_limit;
+    plan.too_large_status = target.options->too_large_status;
     plan.offload = target.options->offload;
     plan.run = [handler = target.handler, match = std::move(target.match)](request req,
                                                                           std::shared_ptr<commit_gate> gate) {

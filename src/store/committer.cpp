@@ -3,12 +3,58 @@
 
 #include "store/statements.hpp"
 
+#include <sqlite3.h>
+
+#include <algorithm>
 #include <future>
 
 namespace switchboard::store {
 
-committer::committer(SQLite::Database connection)
-    : db_(std::move(connection)), writer_([this] { write_loop(); }) {}
+namespace {
+
+std::int64_t ticks_now() noexcept { return std::chrono::steady_clock::now().time_since_epoch().count(); }
+
+// The busy handler sleeps at most this long between tries, so a wait it last saw longer ago
+// than `lock_wait_stale` is over (the lock was taken, or the write gave up).
+constexpr std::chrono::milliseconds busy_nap_max{20};
+constexpr std::chrono::milliseconds lock_wait_stale{250};
+
+}  // namespace
+
+committer::committer(SQLite::Database connection) : db_(std::move(connection)) {
+  sqlite3_busy_handler(db_.getHandle(), &committer::on_busy, this);
+  writer_ = std::thread([this] { write_loop(); });
+}
+
+int committer::on_busy(void* self, int attempts) noexcept {
+  auto& c = *static_cast<committer*>(self);
+  const auto now = ticks_now();
+  if (attempts == 0) c.lock_wait_started_.store(now);
+  const auto waited = std::chrono::steady_clock::duration(now - c.lock_wait_started_.load());
+  if (waited >= lock_timeout) {
+    c.lock_wait_seen_.store(0);
+    return 0;  // give up: the statement fails with SQLITE_BUSY
+  }
+  c.lock_wait_seen_.store(now);
+  // SQLite's own busy timeout naps 1, 2, 5, 10... ms; a short nap keeps the wait visible.
+  std::this_thread::sleep_for(std::min(busy_nap_max, std::chrono::milliseconds{1 << std::min(attempts, 5)}));
+  return 1;
+}
+
+void committer::progressed() noexcept { progress_at_.store(ticks_now()); }
+
+committer::activity committer::current_activity() const {
+  using duration = std::chrono::steady_clock::duration;
+  const auto now = ticks_now();
+  activity a;
+  const auto progress = progress_at_.load();
+  a.busy = progress != 0;
+  if (a.busy) a.since_progress = duration(std::max<std::int64_t>(0, now - progress));
+  const auto seen = lock_wait_seen_.load();
+  if (seen != 0 && duration(now - seen) < lock_wait_stale)
+    a.waiting_for_lock = duration(std::max<std::int64_t>(0, now - lock_wait_started_.load()));
+  return a;
+}
 
 committer::~committer() {
   {
@@ -52,9 +98,11 @@ void committer::write_loop() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
+      if (queue_.empty()) progress_at_.store(0);  // idle
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and nothing left to write
       batch.swap(queue_);
+      progressed();
     }
     commit_batch(batch);
     batch.clear();
@@ -81,6 +129,7 @@ void committer::commit_batch(std::vector<pending>& batch) {
       } catch (...) {
         errors[0] = std::current_exception();
       }
+      progressed();
     } else {
       for (std::size_t i = 0; i < batch.size(); ++i) {
         statement(db_, "SAVEPOINT job")->exec();
@@ -92,6 +141,7 @@ void committer::commit_batch(std::vector<pending>& batch) {
           db_.exec("ROLLBACK TO job");
           db_.exec("RELEASE job");
         }
+        progressed();
       }
     }
     if (batch.size() == 1 && errors[0])

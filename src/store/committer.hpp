@@ -11,9 +11,15 @@
 //
 // The writer keeps the connection's prepared statements (store::statement_cache, current while
 // jobs run), so store code called from a job prepares each statement once per connection.
+//
+// Lock waits: the connection's busy handler is the committer's own (sqlite3_busy_handler), with
+// the 5 s budget open_database's busy timeout gives, so that activity() can tell a writer
+// waiting on another connection's write lock from one busy with a large job.
 
 #include <SQLiteCpp/Database.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -47,6 +53,22 @@ class committer {
 
   statistics stats() const;
 
+  // What the writer thread is doing now (any thread; a snapshot of atomics, so the fields may be
+  // a few microseconds apart). Health checks use it to tell a writer that is slow because its
+  // job is large from one that is stuck.
+  struct activity {
+    bool busy = false;  // on a batch (the queue was not empty when it last looked)
+    // Since it took its current batch or last finished one of the batch's jobs; zero when idle.
+    std::chrono::steady_clock::duration since_progress{};
+    // How long it has been waiting for another connection's write lock (SQLite's busy handler is
+    // running now); zero when it is not waiting.
+    std::chrono::steady_clock::duration waiting_for_lock{};
+  };
+  activity current_activity() const;
+
+  // How long a write waits for another connection's lock before it fails with SQLITE_BUSY.
+  static constexpr std::chrono::milliseconds lock_timeout{5000};
+
  private:
   struct pending {
     job work;
@@ -55,6 +77,8 @@ class committer {
 
   void write_loop();
   void commit_batch(std::vector<pending>& batch);
+  void progressed() noexcept;
+  static int on_busy(void* self, int attempts) noexcept;  // sqlite3_busy_handler's callback
 
   SQLite::Database db_;
   mutable std::mutex mutex_;
@@ -62,6 +86,10 @@ class committer {
   std::vector<pending> queue_;
   bool stopping_ = false;
   statistics stats_;
+  // steady_clock ticks; 0 for "not now". Written by the writer thread, read by any.
+  std::atomic<std::int64_t> progress_at_{0};
+  std::atomic<std::int64_t> lock_wait_started_{0};
+  std::atomic<std::int64_t> lock_wait_seen_{0};
   std::thread writer_;
 };
 

@@ -3,10 +3,13 @@
 // charsets and encoded words.
 #include "webhooks/webhook_server.hpp"
 
+#include "support/raw_connection.hpp"
+
 #include "http/webhooks/signature.hpp"
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <openssl/evp.h>
 
 using namespace switchboard;
@@ -613,6 +616,74 @@ std::string error_code(const http::client_response& res) {
 }  // namespace
 
 TEST_SUITE("integration::email") {
+  TEST_CASE("Mailgun: the signature is checked before the form is parsed, and what is over the limits gets 406") {
+    webhook_server s;
+    auto c = s.client();
+    const auto ts = std::to_string(unix_now());
+    const auto part = [](std::string_view name, std::string_view value) {
+      return "--f\r\nContent-Disposition: form-data; name=\"" + std::string(name) + "\"\r\n\r\n" + std::string(value) +
+             "\r\n";
+    };
+    std::string bomb;
+    for (int i = 0; i < 5000; ++i) bomb += part("x", "v");
+    const auto signed_by = [&](const std::string& token, const std::string& key) {
+      return part("timestamp", ts) + part("token", token) +
+             part("signature", http::webhooks::hmac_sha256_hex(key, ts + token));
+    };
+    const auto post = [&](const std::string& form) {
+      return c.request("POST", "/v1/webhooks/email/mailgun", form + "--f--\r\n", "multipart/form-data; boundary=f");
+    };
+    // Unsigned and forged: 401 before any part is parsed, even a form over the MIME limits (it
+    // got 413 too_many_mime_parts when the whole form was parsed first). The signature fields
+    // may come after the attachments.
+    const auto unsigned_bomb = post(bomb);
+    CHECK(unsigned_bomb.status == 401);
+    CHECK(error_code(unsigned_bomb) == "invalid_signature");
+    const auto forged_bomb = post(bomb + signed_by(std::string(50, 'a'), "not-the-key"));
+    CHECK(forged_bomb.status == 401);
+    CHECK(error_code(forged_bomb) == "invalid_signature");
+    // Signed and over the limits: 406, which Mailgun does not retry.
+    const auto signed_bomb = post(signed_by(std::string(50, 'b'), mailgun_key) + bomb);
+    CHECK(signed_bomb.status == 406);
+    CHECK(error_code(signed_bomb) == "too_many_mime_parts");
+    std::string deep_mime = "From: bob@acme.example\r\nSubject: deep\r\nMIME-Version: 1.0\r\n";
+    for (int i = 0; i < 100; ++i)
+      deep_mime += "Content-Type: multipart/mixed; boundary=n" + std::to_string(i) + "\r\n\r\n--n" + std::to_string(i) + "\r\n";
+    const auto deep = c.request("POST", "/v1/webhooks/email/mailgun/mime",
+                                signed_by(std::string(50, 'c'), mailgun_key) + part("body-mime", deep_mime) + "--f--\r\n",
+                                "multipart/form-data; boundary=f");
+    CHECK(deep.status == 406);
+    CHECK(error_code(deep) == "mime_nesting_too_deep");
+    CHECK(s.requests().empty());
+
+    // A body over the e-mail limit (40 MiB): 406 on the Mailgun routes, before the body is
+    // read; the other e-mail routes keep 413.
+    const auto port = static_cast<unsigned short>(std::stoi(s.server->url().substr(s.server->url().rfind(':') + 1)));
+    const auto too_large = [&](std::string_view target, std::string_view type, std::string_view credentials) {
+      testing::raw_connection over(port);
+      REQUIRE(over.send_all(fmt::format("POST {} HTTP/1.1\r\nHost: test\r\n{}Content-Type: {}\r\n"
+                                        "Expect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+                                        target, credentials, type, 64u * 1024 * 1024)));
+      const auto answer = over.read_response(std::chrono::seconds{10});
+      return std::make_pair(answer.status, std::string(parse(answer.body).at("error").at("code").as_string()));
+    };
+    CHECK(too_large("/v1/webhooks/email/mailgun", "multipart/form-data; boundary=f", "") ==
+          std::make_pair(406u, std::string("payload_too_large")));
+    CHECK(too_large("/v1/webhooks/email/mailgun/mime", "application/x-www-form-urlencoded", "") ==
+          std::make_pair(406u, std::string("payload_too_large")));
+    CHECK(too_large("/v1/webhooks/email/raw", "message/rfc822",
+                    "Authorization: Bearer " + testing::token_for(model::role::integration) + "\r\n") ==
+          std::make_pair(413u, std::string("payload_too_large")));
+
+    // Signed and within the limits, the form is parsed as before: the post is filed.
+    const auto good = c.request("POST", "/v1/webhooks/email/mailgun",
+                                part("recipient", "support@example.com") + signed_by(std::string(50, 'e'), mailgun_key) +
+                                    part("from", "Bob <bob@acme.example>") + part("subject", "Signed first") +
+                                    part("body-plain", "Hello.") + "--f--\r\n",
+                                "multipart/form-data; boundary=f");
+    CHECK_MESSAGE(good.status == 200, good.body);
+  }
+
   TEST_CASE("MIME bombs, too many parts or too deep, are refused with 413 before parsing and nothing is stored") {
     webhook_server s;
     auto raw = s.client(model::role::integration);
@@ -623,14 +694,6 @@ TEST_SUITE("integration::email") {
     const auto deep = post_raw(raw, nested_parts(5000, "Content-Type: text/plain\r\n\r\ndeep\r\n"));
     CHECK(deep.status == 413);
     CHECK(error_code(deep) == "mime_nesting_too_deep");
-    // Mailgun's form is checked before it is split into fields (and so before its signature).
-    std::string form;
-    for (int i = 0; i < 5000; ++i) form += "--f\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nv\r\n";
-    auto c = s.client();
-    const auto mailgun = c.request("POST", "/v1/webhooks/email/mailgun", form + "--f--\r\n",
-                                   "multipart/form-data; boundary=f");
-    CHECK(mailgun.status == 413);
-    CHECK(error_code(mailgun) == "too_many_mime_parts");
     CHECK(s.requests().empty());
     // At the limits, the same shapes are filed.
     CHECK(deliver_raw(raw, many_parts(1000)).at("outcome") == "created");

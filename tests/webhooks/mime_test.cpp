@@ -8,6 +8,26 @@
 using namespace switchboard::http::webhooks;
 
 TEST_SUITE("webhooks::mime") {
+  TEST_CASE("scan_form_fields copies only the wanted fields of a multipart form, first of each name") {
+    using fields = std::vector<std::pair<std::string, std::string>>;
+    const std::string body =
+        "preamble\r\n--b\r\nContent-Disposition: form-data; name=\"attachment-1\"; filename=\"a.txt\"\r\n"
+        "Content-Type: text/plain\r\n\r\nname=\"token\"\r\n--b-not-a-delimiter\r\n\r\n"
+        "--b\r\ncontent-disposition: form-data; name=token\r\n\r\nt1\r\n"
+        "--b\r\nContent-Disposition: form-data;name=\"timestamp\"\r\n\r\n1718053500\r\n"
+        "--b\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\nsecond\r\n"
+        "--b\nContent-Disposition: form-data; name=\"signature\"\n\nabc\n--b--\r\n";
+    const auto found = scan_form_fields("multipart/form-data; boundary=\"b\"", body,
+                                                        {"timestamp", "token", "signature"});
+    REQUIRE(found);
+    CHECK(*found == fields{{"token", "t1"}, {"timestamp", "1718053500"}, {"signature", "abc"}});
+    const auto absent = scan_form_fields("multipart/form-data; boundary=b", "--b--\r\n", {"token"});
+    REQUIRE(absent);
+    CHECK(absent->empty());
+    CHECK_FALSE(scan_form_fields("multipart/form-data", body, {"token"}));
+    CHECK_FALSE(scan_form_fields("multipart/form-data; boundary=zz", body, {"token"}));
+  }
+
   TEST_CASE("an ISO-8859-1 body and RFC 2047 subject come out in UTF-8") {
     const std::string raw =
         "From: =?ISO-8859-1?Q?Ren=E9_Dupr=E9?= <Rene@Acme.Example>\r\n"

@@ -23,8 +23,9 @@ namespace json = boost::json;
 using verdict = std::optional<std::string>;  // nullopt: writable
 
 struct health::state : std::enable_shared_from_this<health::state> {
-  state(asio::any_io_executor executor, store::committer& w, std::chrono::milliseconds d, std::chrono::milliseconds f)
-      : strand(asio::make_strand(executor)), timer(strand), writer(w), deadline(d), fresh(f) {}
+  state(asio::any_io_executor executor, store::committer& w, std::chrono::milliseconds d, std::chrono::milliseconds f,
+        std::chrono::milliseconds s)
+      : strand(asio::make_strand(executor)), timer(strand), writer(w), deadline(d), fresh(f), stall(s) {}
 
   using clock = std::chrono::steady_clock;
   using waiter = std::function<void(verdict)>;
@@ -35,6 +36,7 @@ struct health::state : std::enable_shared_from_this<health::state> {
   store::committer& writer;
   const std::chrono::milliseconds deadline;
   const std::chrono::milliseconds fresh;
+  const std::chrono::milliseconds stall;
   std::atomic<bool> stopping{false};
   // Until when (steady clock ticks) the last verdict, a commit, may be reused without a trip to
   // the strand: under load, probes answer from it on their own thread.
@@ -48,16 +50,47 @@ struct health::state : std::enable_shared_from_this<health::state> {
   clock::time_point last_at;
   std::vector<waiter> waiters;
 
-  std::string late() const {
-    return fmt::format("no write committed within {} ms (the database may be locked by another process)",
-                       deadline.count());
+  // The probe's heartbeat has not committed within the deadline: it waits behind the writer's
+  // current batch. A writer that is working (it took that batch or finished one of its jobs
+  // within `stall`, and is not waiting for a lock) is alive, however large the job: a 40 MiB
+  // e-mail takes seconds to store. A writer waiting for another connection's write lock for the
+  // deadline, or with no progress for `stall`, is not; a failing one (read-only, full disk)
+  // fails the heartbeat itself, which answers. nullopt: no verdict yet, wait for the heartbeat's
+  // own -- the writer is idle, so it has just run it (its completion is on the way to the strand)
+  // or is waking up to run it.
+  std::optional<verdict> overdue() const {
+    using std::chrono::duration_cast;
+    using std::chrono::milliseconds;
+    const auto now = writer.current_activity();
+    if (now.waiting_for_lock >= deadline)
+      return fmt::format("the writer has waited {} ms for the database's write lock (another process holds it)",
+                         duration_cast<milliseconds>(now.waiting_for_lock).count());
+    if (!now.busy) return std::nullopt;
+    if (now.since_progress < stall) return verdict{};
+    return fmt::format("no write committed within {} ms, and the writer has made no progress for {} ms",
+                       deadline.count(), duration_cast<milliseconds>(now.since_progress).count());
+  }
+
+  // Judges the probe `id` each `deadline` until its heartbeat answers.
+  void arm(std::uint64_t id) {
+    timer.expires_after(deadline);
+    timer.async_wait([self = shared_from_this(), id](boost::system::error_code ec) {
+      if (ec || !self->probing || self->generation != id) return;
+      if (auto v = self->overdue())
+        self->release(*v);
+      else
+        self->arm(id);
+    });
   }
 
   void join(waiter w) {
     const auto now = clock::now();
     if (!probing && has_last && now - last_at < fresh) return w(last);
     if (probing) {
-      if (now - probe_started >= deadline) return w(late());
+      if (now - probe_started >= deadline) {
+        if (auto v = overdue()) return w(*v);
+        arm(generation);  // the timer may have spent itself on an earlier verdict
+      }
       waiters.push_back(std::move(w));
       return;
     }
@@ -65,10 +98,7 @@ struct health::state : std::enable_shared_from_this<health::state> {
     probe_started = now;
     const auto id = ++generation;
     waiters.push_back(std::move(w));
-    timer.expires_after(deadline);
-    timer.async_wait([self = shared_from_this(), id](boost::system::error_code ec) {
-      if (!ec && self->probing && self->generation == id) self->release(self->late());
-    });
+    arm(id);
     writer.submit(store::touch_heartbeat, [self = shared_from_this(), id](std::exception_ptr error) {
       verdict problem;
       if (error) {
@@ -102,8 +132,8 @@ struct health::state : std::enable_shared_from_this<health::state> {
 };
 
 health::health(asio::any_io_executor executor, store::committer& writer, std::chrono::milliseconds deadline,
-               std::chrono::milliseconds fresh)
-    : state_(std::make_shared<state>(std::move(executor), writer, deadline, fresh)) {}
+               std::chrono::milliseconds fresh, std::chrono::milliseconds stall)
+    : state_(std::make_shared<state>(std::move(executor), writer, deadline, fresh, stall)) {}
 
 health::~health() = default;
 

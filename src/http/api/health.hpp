@@ -1,9 +1,14 @@
 #pragma once
 // GET /healthz and GET /readyz: whether this server can do its job now.
 //
-// /healthz answers 200 only when the database took a real write (the heartbeat row, through
-// the writer thread and group commit, so a locked or read-only database, or a writer stuck
-// behind one, shows) within the probe deadline; otherwise 503 with the JSON error body.
+// /healthz answers 200 when the database took a real write (the heartbeat row, through the
+// writer thread and group commit, so a locked or read-only database, or a writer stuck behind
+// one, shows) within the probe deadline, or when the heartbeat is only queued behind a writer
+// that is making progress (store::committer::current_activity: it took its batch or finished a
+// job within `stall`, and is not waiting for another connection's lock) -- a large job is not a
+// sick database. Otherwise 503 with the JSON error body: the heartbeat failed (read-only file,
+// full disk, lock timeout), the writer has waited `deadline` for a lock, or it made no progress
+// for `stall`.
 // /readyz is what a load balancer asks: 200 when the server is started (it answers, so its
 // migrations ran), the database is writable, and it is not shutting down.
 //
@@ -29,7 +34,8 @@ class health {
  public:
   health(boost::asio::any_io_executor executor, store::committer& writer,
          std::chrono::milliseconds deadline = std::chrono::milliseconds{2000},
-         std::chrono::milliseconds fresh = std::chrono::milliseconds{1000});
+         std::chrono::milliseconds fresh = std::chrono::milliseconds{1000},
+         std::chrono::milliseconds stall = std::chrono::milliseconds{30000});
   ~health();
   health(const health&) = delete;
   health& operator=(const health&) = delete;
@@ -38,8 +44,8 @@ class health {
   void shutting_down() noexcept;
   bool is_shutting_down() const noexcept;
 
-  // nullopt when a write committed within the deadline; otherwise why the database is not
-  // writable, in words. Never throws for the database's sake.
+  // nullopt when a write committed within the deadline or the writer is busy and progressing;
+  // otherwise why the database is not writable, in words. Never throws for the database's sake.
   boost::asio::awaitable<std::optional<std::string>> writable();
 
  private:

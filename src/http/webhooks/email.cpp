@@ -265,11 +265,13 @@ asio::awaitable<response> deliver(context& ctx, inbound_email mail, delivery how
   co_return json_response(status::ok, body);
 }
 
-// 413 for a message over the MIME shape limits (mime.hpp), checked before GMime parses it.
-std::optional<response> refuse_shape(mime_shape shape) {
+// 413 for a message over the MIME shape limits (mime.hpp), checked before GMime parses it; 406
+// on the Mailgun routes (`over_limits`), where Mailgun retries every other non-2xx answer for 8
+// hours and stops at 406 ("Automatic Retries" in Mailgun's webhook documentation).
+std::optional<response> refuse_shape(mime_shape shape, status over_limits = status::payload_too_large) {
   if (shape == mime_shape::ok) return std::nullopt;
   auto [code, message] = describe(shape);
-  return error_response(status::payload_too_large, code, message);
+  return error_response(over_limits, code, message);
 }
 
 // Appends the addresses not yet listed, up to max_recipients in all, in linear time.
@@ -312,16 +314,17 @@ header_fields mailgun_headers(std::string_view text) {
 
 asio::awaitable<response> on_mailgun(context& ctx, const request& req, const route_match& match) {
   if (ctx.config.mailgun_signing_key.empty()) co_return not_configured("Mailgun (set SWITCHBOARD_MAILGUN_SIGNING_KEY)");
-  // Mailgun signs timestamp + token, which travel in the form itself: the form is split into
-  // fields, and nothing in it is used before the signature verifies.
+  // Mailgun signs timestamp + token, which travel in the form itself. A multipart form (which
+  // carries the attachments, up to the 40 MiB limit) is first scanned for those three fields
+  // alone, and its parts are parsed only once the signature verifies: an unsigned or forged post
+  // costs one pass over its bytes. Nothing in the form is used before the signature verifies.
   const auto type = media_type(req[beast_http::field::content_type]);
+  const auto content_type = req[beast_http::field::content_type];
   std::optional<std::vector<std::pair<std::string, std::string>>> fields;
   if (type == "application/x-www-form-urlencoded")
     fields = parse_form_urlencoded(req.body());
-  else if (type == "multipart/form-data") {
-    if (auto refused = refuse_shape(check_mime_shape(req.body(), req[beast_http::field::content_type]))) co_return std::move(*refused);
-    fields = parse_form_data(req[beast_http::field::content_type], req.body());
-  }
+  else if (type == "multipart/form-data")
+    fields = scan_form_fields(content_type, req.body(), {"timestamp", "token", "signature"});
   else
     co_return error_response(status::unsupported_media_type, "unsupported_media_type",
                              "Mailgun posts application/x-www-form-urlencoded or multipart/form-data");
@@ -331,11 +334,17 @@ asio::awaitable<response> on_mailgun(context& ctx, const request& req, const rou
                       real_unix_now(), mailgun_window_seconds))
     co_return error_response(status::unauthorized, "invalid_signature",
                              "the Mailgun signature did not verify, or its timestamp is more than 5 minutes from now");
+  if (type == "multipart/form-data") {
+    if (auto refused = refuse_shape(check_mime_shape(req.body(), content_type), status::not_acceptable))
+      co_return std::move(*refused);
+    fields = parse_form_data(content_type, req.body());
+    if (!fields) co_return error_response(status::bad_request, "malformed_form", "the form body does not parse");
+  }
 
   inbound_email mail;
   header_fields headers;
   if (const auto mime = field(*fields, "body-mime"); !mime.empty()) {
-    if (auto refused = refuse_shape(check_mime_shape(mime))) co_return std::move(*refused);
+    if (auto refused = refuse_shape(check_mime_shape(mime), status::not_acceptable)) co_return std::move(*refused);
     auto parsed = parse_rfc822(mime);
     if (!parsed) co_return error_response(status::bad_request, "malformed_message", "body-mime is not a message");
     mail = std::move(*parsed);

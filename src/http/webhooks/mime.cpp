@@ -679,6 +679,101 @@ std::optional<inbound_email> parse_rfc822(std::string_view raw) {
   return out;
 }
 
+namespace {
+
+// The value of the `name` parameter of a Content-Disposition value (RFC 7578 section 4.2:
+// `form-data; name="timestamp"`), quoted or not; empty when there is none.
+std::string disposition_name(std::string_view value) {
+  for (auto semicolon = value.find(';'); semicolon != std::string_view::npos; semicolon = value.find(';', semicolon + 1)) {
+    auto rest = value.substr(semicolon + 1);
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+    if (!starts_with_nocase(rest, "name")) continue;
+    rest.remove_prefix(4);
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+    if (rest.empty() || rest.front() != '=') continue;
+    rest.remove_prefix(1);
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+    std::string out;
+    if (!rest.empty() && rest.front() == '"') {
+      for (std::size_t i = 1; i < rest.size() && rest[i] != '"'; ++i) {
+        if (rest[i] == '\\' && i + 1 < rest.size()) ++i;
+        out += rest[i];
+      }
+    } else {
+      out = std::string(rest.substr(0, rest.find_first_of("; \t\r")));
+    }
+    return out;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::optional<std::vector<std::pair<std::string, std::string>>> scan_form_fields(
+    std::string_view content_type, std::string_view body, std::initializer_list<std::string_view> wanted) {
+  const auto boundary = boundary_of(content_type);
+  if (boundary.empty()) return std::nullopt;
+  // A delimiter is "--boundary" at the start of a line (RFC 2046 section 5.1.1); the line break
+  // before it belongs to the delimiter, not to the part before.
+  const std::string dash = "--" + boundary;
+  std::size_t at = 0;
+  const std::string next_delimiter = "\n" + dash;
+  // The next delimiter line at or after `from`: "\n--boundary" then "--", blanks or the line's
+  // end; a line that merely starts with it (--boundaryX) is content.
+  const auto find_delimiter = [&](std::size_t from) {
+    for (auto found = body.find(next_delimiter, from); found != std::string_view::npos;
+         found = body.find(next_delimiter, found + 1)) {
+      const auto after = body.substr(found + next_delimiter.size());
+      if (after.empty() || after.starts_with("--") || after.front() == '\r' || after.front() == '\n' ||
+          after.front() == ' ' || after.front() == '\t')
+        return found;
+    }
+    return std::string_view::npos;
+  };
+  if (!body.starts_with(dash)) {
+    const auto first = find_delimiter(0);
+    if (first == std::string_view::npos) return std::nullopt;
+    at = first + 1;
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (;;) {
+    // `at` is at a delimiter line: "--boundary--" closes the body.
+    at += dash.size();
+    if (body.substr(at).starts_with("--")) break;
+    const auto line_end = body.find('\n', at);
+    if (line_end == std::string_view::npos) break;
+    at = line_end + 1;
+    // The part's header fields, up to the empty line.
+    std::string name;
+    bool headers_done = false;
+    while (at < body.size()) {
+      const auto end = body.find('\n', at);
+      auto line = body.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
+      if (line.ends_with('\r')) line.remove_suffix(1);
+      at = end == std::string_view::npos ? body.size() : end + 1;
+      if (line.empty()) {
+        headers_done = true;
+        break;
+      }
+      if (starts_with_nocase(line, "content-disposition:")) name = disposition_name(line.substr(20));
+    }
+    if (!headers_done) break;
+    const auto close = find_delimiter(at);
+    const auto content_end = close == std::string_view::npos ? body.size() : close;
+    const bool is_wanted = std::find(wanted.begin(), wanted.end(), name) != wanted.end();
+    const bool seen = std::any_of(out.begin(), out.end(), [&](const auto& field) { return field.first == name; });
+    if (is_wanted && !seen) {
+      auto content = body.substr(at, content_end - at);
+      if (content.ends_with('\r')) content.remove_suffix(1);
+      out.emplace_back(name, std::string(content));
+      if (out.size() == wanted.size()) break;
+    }
+    if (close == std::string_view::npos) break;
+    at = close + 1;
+  }
+  return out;
+}
+
 std::optional<std::vector<std::pair<std::string, std::string>>> parse_form_data(std::string_view content_type,
                                                                                 std::string_view body) {
   init_gmime();

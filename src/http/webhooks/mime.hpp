@@ -7,6 +7,7 @@
 // thread, each on its own data.
 
 #include <cstddef>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -98,6 +99,16 @@ bool is_automatic(std::string_view auto_submitted, std::string_view precedence, 
 // does not parse as one or its shape is over the limits (check_mime_shape first to tell which).
 std::optional<std::vector<std::pair<std::string, std::string>>> parse_form_data(std::string_view content_type,
                                                                                 std::string_view body);
+
+// The fields named in `wanted` of a multipart/form-data body (RFC 7578), found by one scan for
+// its boundary lines that reads only the parts' header fields: no part is decoded or parsed as
+// MIME, and only the wanted fields' contents are copied, so it costs one pass over the body
+// whatever its attachments (Mailgun's signature fields are checked with it before the form is
+// parsed). The first part of each name counts; a wanted field absent from the body is absent
+// from the result; contents are as sent (a part with a Content-Transfer-Encoding is not
+// decoded). nullopt when the content type names no boundary or the body has no first boundary.
+std::optional<std::vector<std::pair<std::string, std::string>>> scan_form_fields(
+    std::string_view content_type, std::string_view body, std::initializer_list<std::string_view> wanted);
 
 // `text` as valid UTF-8: unchanged when it is, else read as Windows-1252.
 std::string ensure_utf8(std::string_view text);

@@ -62,8 +62,11 @@ void add_routes(router& routes, context& ctx) {
   routes.set_options(verb::post, "/v1/webhooks/slack/commands", {ctx.config.slack_max_body_bytes, false, slack});
   const auto mailgun = [&ctx](const request_header& header) { return mailgun_before_body(ctx, header); };
   const auto email_limit = ctx.config.email_max_body_bytes;
-  routes.set_options(verb::post, "/v1/webhooks/email/mailgun", {email_limit, true, mailgun});
-  routes.set_options(verb::post, "/v1/webhooks/email/mailgun/mime", {email_limit, true, mailgun});
+  // Mailgun retries any refusal but 406 for 8 hours: a post over the limit gets 406.
+  routes.set_options(verb::post, "/v1/webhooks/email/mailgun",
+                     {email_limit, true, mailgun, beast_http::status::not_acceptable});
+  routes.set_options(verb::post, "/v1/webhooks/email/mailgun/mime",
+                     {email_limit, true, mailgun, beast_http::status::not_acceptable});
   routes.set_options(verb::post, "/v1/webhooks/email/postmark",
                      {email_limit, true, [&ctx](const request_header& header) { return postmark_before_body(ctx, header); }});
   routes.set_options(verb::post, "/v1/webhooks/email/raw",
