@@ -281,8 +281,14 @@ void apply(model::request& state, const event& e) {
     if (const auto* at = data.if_contains("concern_escalates_at")) {
       state.concern_escalates_at = at->is_null() ? std::nullopt : model::parse_instant(at->as_string());
       // A deadline set (at raising or reopening) counts from its event; a re-timed one keeps
-      // what it counted from.
-      if (state.concern_escalates_at && e.type != "request.concern_deadline_retimed") state.concern_counted_from = e.at;
+      // what it counted from. Counting from creation (raising) is left implicit, so documents
+      // stored before concern_counted_from existed still equal their events' fold.
+      if (state.concern_escalates_at && e.type != "request.concern_deadline_retimed") {
+        if (e.at == state.created_at)
+          state.concern_counted_from.reset();
+        else
+          state.concern_counted_from = e.at;
+      }
     }
   } else {
     throw std::invalid_argument("unknown event type " + e.type);
