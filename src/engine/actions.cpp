@@ -299,24 +299,31 @@ class action_decider {
     r_.record(std::string(spec_of(command_.kind).event_type), now_, actor_label(command_.actor), std::move(data));
   }
 
+  // The status of a request being worked: escalated while any of its escalations is unresolved
+  // (open or acknowledged), whatever it passed through since (pending on the customer, resolved
+  // and reopened), else open. README "Escalations".
+  request_status worked_status() const {
+    const auto& escalations = r_.state().escalations;
+    const bool unresolved = std::any_of(escalations.begin(), escalations.end(), [](const model::escalation& e) {
+      return e.state != model::escalation_state::resolved;
+    });
+    return unresolved ? request_status::escalated : request_status::open;
+  }
+
   void act() {
     const auto kind = command_.kind;
     const auto& message = text_field(command_.fields, "message");
     switch (kind) {
       case action_kind::respond:
       case action_kind::pend: {
-        const auto status = kind == action_kind::pend ? request_status::pending_customer
-                            : r_.state().status == request_status::escalated ? request_status::escalated
-                                                                               : request_status::open;
+        const auto status = kind == action_kind::pend ? request_status::pending_customer : worked_status();
         record_action(json::object{{"status", model::to_string(status)},
                                    {"warnings", loaded_term_warnings(policy_.workflow, command_.actor, message)}});
         break;
       }
       case action_kind::customer_reply:
       case action_kind::reopen: {
-        json::object data{{"status", model::to_string(r_.state().status == request_status::escalated
-                                                          ? request_status::escalated
-                                                          : request_status::open)}};
+        json::object data{{"status", model::to_string(worked_status())}};
         if (auto deadline = reopened_concern_deadline()) data["concern_escalates_at"] = model::format_instant(*deadline);
         record_action(std::move(data));
         break;
@@ -335,7 +342,7 @@ class action_decider {
       case action_kind::handoff: handoff(); break;
       case action_kind::route_to_product:
         record_action(json::object{{"owner", model::to_string(model::team::product)},
-                                   {"status", model::to_string(request_status::open)},
+                                   {"status", model::to_string(worked_status())},
                                    {"assignee", ""},
                                    {"note", "CE routes all feature requests to Product for consideration and "
                                             "prioritization"}});

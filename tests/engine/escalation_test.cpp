@@ -301,6 +301,40 @@ TEST_SUITE("engine::escalation") {
     CHECK(s.request().status == model::request_status::open);
   }
 
+  TEST_CASE("a request stays escalated through pending on the customer, a reply, a resolve and a reopen, until its escalations are resolved") {
+    story s(trial_troubleshooting(), at("2026-11-20T15:00:00-08:00"));
+    s.run_until(at("2026-11-20T16:30:00-08:00"));  // breached at 16:00: Head of CS told
+    REQUIRE(s.request().escalations.size() == 1);
+    REQUIRE(s.request().status == model::request_status::escalated);
+    const auto id = s.request().escalations[0].id;
+
+    const auto step = [&](const char* when, engine::action_kind kind, const model::actor& who) {
+      CAPTURE(when);
+      auto decided = s.act(at(when), kind, who, {{"message", "working on it"}});
+      REQUIRE(std::holds_alternative<std::vector<engine::event>>(decided));
+    };
+    step("2026-11-20T16:40:00-08:00", engine::action_kind::pend, se);
+    CHECK(s.request().status == model::request_status::pending_customer);
+    step("2026-11-20T16:50:00-08:00", engine::action_kind::customer_reply, ce);
+    CHECK(s.request().status == model::request_status::escalated);
+    step("2026-11-20T16:55:00-08:00", engine::action_kind::pend, se);
+    step("2026-11-20T16:56:00-08:00", engine::action_kind::respond, se);
+    CHECK(s.request().status == model::request_status::escalated);
+    step("2026-11-20T17:00:00-08:00", engine::action_kind::resolve, se);
+    CHECK(s.request().status == model::request_status::resolved);
+    step("2026-11-20T17:10:00-08:00", engine::action_kind::reopen, ce);
+    CHECK(s.request().status == model::request_status::escalated);
+
+    // An acknowledged escalation is still unresolved; once resolved, the request is open.
+    auto resolved = s.act(at("2026-11-20T17:20:00-08:00"), engine::action_kind::resolve_escalation,
+                          model::actor{"hana", model::role::head_of_cs}, {{"escalation", id}});
+    REQUIRE(std::holds_alternative<std::vector<engine::event>>(resolved));
+    CHECK(s.request().status == model::request_status::open);
+    step("2026-11-20T17:25:00-08:00", engine::action_kind::pend, se);
+    step("2026-11-20T17:30:00-08:00", engine::action_kind::customer_reply, ce);
+    CHECK(s.request().status == model::request_status::open);
+  }
+
   TEST_CASE("with Engineering engaged, the last level is Head of Engineering") {
     story s(trial_troubleshooting(), at("2026-11-20T15:00:00-08:00"));
     auto engaged = s.act(at("2026-11-20T16:30:00-08:00"), engine::action_kind::engage_engineering, se,

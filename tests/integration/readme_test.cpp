@@ -149,7 +149,7 @@ shipped_config load_shipped() {
 
 // Every error code written as a literal in src/: the second argument of error_response(...), the
 // code of an engine refusal{...}, which the API maps to its status, and the codes describe() gives
-// a refused MIME shape (the e-mail webhooks answer them with 413).
+// a refused MIME shape (the e-mail webhooks answer them with 413, the Mailgun routes with 406).
 std::set<std::string> error_codes_in_source() {
   static const std::regex response(R"re(error_response\(\s*[^,()]*,\s*"([a-z_]+)")re");
   static const std::regex refusal(R"re(refusal\{"([a-z_]+)")re");
