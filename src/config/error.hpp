@@ -14,7 +14,7 @@ struct position {
 };
 
 // Thrown while loading a file. what() reads "file:line:col: message", where message says
-// what was found and what was expected.
+// what was found and what was expected; "file: message" when the line is unknown (0).
 class error : public std::runtime_error {
  public:
   error(position where, std::string message);

@@ -1,0 +1,16 @@
+#include "config/error.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace switchboard;
+
+TEST_SUITE("config::error") {
+  TEST_CASE("an error names file, line and column, or the file alone when there is no line to point at") {
+    CHECK(std::string(config::error({"a.toml", 3, 7}, "expected a string").what()) == "a.toml:3:7: expected a string");
+    // A config with no [[sla.policy]] table at all has nothing to point at: never "a.toml:0:0".
+    const config::error nowhere({"a.toml", 0, 0}, "SLA policy \"support\" is used by 2 open SLA clocks");
+    CHECK(std::string(nowhere.what()) == "a.toml: SLA policy \"support\" is used by 2 open SLA clocks");
+    CHECK(nowhere.where().line == 0);
+    CHECK(nowhere.message() == "SLA policy \"support\" is used by 2 open SLA clocks");
+  }
+}
