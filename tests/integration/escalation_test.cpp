@@ -418,6 +418,49 @@ levels = [{ after = "0s", notify = ["head_of_cs"] }]
     CHECK(first == 1);
   }
 
+  TEST_CASE("switchboard-cli escalation ack and resolve print the escalation acted on, with its request") {
+    testing::temp_dir dir;
+    const auto config = testing::config_on_always_calendar(dir, R"(
+[[escalation.ladder]]
+name = "capacity"
+calendar = "always"
+thresholds = { se = 1 }
+levels = [{ after = "0s", notify = ["head_of_cs"] }]
+)");
+    testing::server_process server({config, dir.file("switchboard.db"), {}});
+    auto ce = server.client(role::ce);
+    auto se = server.client(role::se);
+    auto head = server.client(role::head_of_cs);
+    auto post = [](http::client& client, const std::string& target, std::string_view body) {
+      const auto answer = client.post_json(target, std::string(body));
+      CAPTURE(answer.body);
+      REQUIRE(answer.status / 100 == 2);
+    };
+    // Request 2 takes SE over its threshold (2-1); once that is resolved, a reopen does again (2-2).
+    post(ce, "/v1/requests", troubleshooting);
+    post(ce, "/v1/requests", troubleshooting);
+    post(head, "/v1/escalations/2-1/events", R"({"type":"resolve_escalation"})");
+    post(se, "/v1/requests/2/events", R"({"type":"resolve"})");
+    post(ce, "/v1/requests/2/events", R"({"type":"reopen"})");
+    const auto token = testing::token_for(role::head_of_cs);
+
+    const auto acked = cli({"--server", server.url(), "--token", token, "escalation", "ack", "2-2"});
+    CAPTURE(acked.out);
+    CAPTURE(acked.err);
+    REQUIRE(acked.exit_code == 0);
+    CHECK(acked.out.find("2-2 ") != std::string::npos);
+    CHECK(acked.out.find("acknowledged") != std::string::npos);
+    CHECK(acked.out.find("2-1 ") == std::string::npos);
+    CHECK(acked.out.find("      2  capacity") != std::string::npos);  // the REQUEST column
+
+    const auto resolved = cli({"--server", server.url(), "--token", token, "escalation", "resolve", "2-2"});
+    CAPTURE(resolved.out);
+    REQUIRE(resolved.exit_code == 0);
+    CHECK(resolved.out.find("2-2 ") != std::string::npos);
+    CHECK(resolved.out.find("resolved") != std::string::npos);
+    CHECK(resolved.out.find("2-1 ") == std::string::npos);
+  }
+
   TEST_CASE("GET /v1/escalations pages with a cursor, and switchboard-cli escalations follows it") {
     testing::temp_dir dir;
     // Every troubleshooting request breaches its 4-second first response; on a clock running 50

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 namespace {
@@ -127,7 +128,7 @@ void print_request(const json::object& request) {
 }
 
 // Prints an API answer; returns the exit code (0 for 2xx).
-int report(const http::client_response& res, const options& opts, void (*print)(const json::value&)) {
+int report(const http::client_response& res, const options& opts, const std::function<void(const json::value&)>& print) {
   json::error_code ec;
   auto body = json::parse(res.body, ec);
   if (res.status >= 200 && res.status < 300 && !ec) {
@@ -401,9 +402,19 @@ int main(int argc, char** argv) {
       json::object body{{"type", *acknowledge ? "acknowledge_escalation" : "resolve_escalation"}};
       if (!message.empty()) body["message"] = message;
       auto client = connect(opts);
+      // The answer is the whole request: show only the escalation acted on, with its request.
       return report(client.post_json("/v1/escalations/" + percent_encode(escalation_id) + "/events",
                                      json::serialize(body)),
-                    opts, [](const json::value& v) { print_escalations(v.at("escalations").as_array()); });
+                    opts, [&escalation_id](const json::value& v) {
+                      json::array acted;
+                      for (const auto& e : v.at("escalations").as_array())
+                        if (const auto* id = e.at("id").if_string(); id && *id == escalation_id) {
+                          auto row = e.as_object();
+                          row["request_id"] = v.at("id");
+                          acted.push_back(std::move(row));
+                        }
+                      print_escalations(acted);
+                    });
     }
     if (*file) {
       json::object customer{{"id", customer_id}};
