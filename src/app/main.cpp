@@ -214,10 +214,12 @@ int main(int argc, char** argv) {
   std::string clock_start;
   double clock_speed = 1.0;
   app.add_option("--config", config_path, "config file (TOML)")->capture_default_str();
-  app.add_option("--clock-start", clock_start,
-                 "run on a simulated clock starting at this ISO-8601 instant (demos and tests)");
-  app.add_option("--clock-speed", clock_speed, "how many times faster the simulated clock runs")
-      ->check(CLI::PositiveNumber);
+  auto* clock_start_option = app.add_option("--clock-start", clock_start,
+                                            "run on a simulated clock starting at this ISO-8601 instant (demos and tests)");
+  // A speed alone would be silently ignored (real time runs at 1x): refuse it instead.
+  app.add_option("--clock-speed", clock_speed, "how many times faster the simulated clock runs (needs --clock-start)")
+      ->check(CLI::PositiveNumber)
+      ->needs(clock_start_option);
   app.add_option("--tokens", tokens_file, "API tokens file ([[token]] person, role, sha256), overriding the config");
   app.add_option("--listen", listen, "HOST:PORT to listen on, overriding the config; port 0 picks a free one");
   app.add_option("--db", database, "SQLite database path, overriding the config");

@@ -8,6 +8,8 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <filesystem>
+
 using namespace switchboard;
 using testing::run_program;
 
@@ -174,6 +176,14 @@ TEST_SUITE("integration::cli") {
     CHECK(refused.exit_code == 1);
     CHECK_MESSAGE(refused.err.find("--clock-start \"2026-11-20T17:00:60Z\" is not an ISO-8601 instant") != std::string::npos,
                   refused.err);
+
+    // A speed without a start would run on real time, silently: refused before anything opens.
+    const auto speed_alone = testing::run_program({SWITCHBOARD_SERVER_PATH, "--config",
+                                                   testing::config_on_always_calendar(dir, ""), "--db",
+                                                   dir.file("speed.db"), "--listen", "127.0.0.1:0", "--clock-speed", "3600"});
+    CHECK(speed_alone.exit_code != 0);
+    CHECK_MESSAGE(speed_alone.err.find("--clock-speed requires --clock-start") != std::string::npos, speed_alone.err);
+    CHECK_FALSE(std::filesystem::exists(dir.file("speed.db")));
   }
 
   TEST_CASE("rules explain runs the rules offline and prints the decision and trace") {
