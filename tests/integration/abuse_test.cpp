@@ -8,6 +8,7 @@
 #include "support/configs.hpp"
 #include "support/health_watch.hpp"
 #include "support/raw_connection.hpp"
+#include "support/sanitizer.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -48,17 +49,7 @@ constexpr auto max_probe_latency = 1000ms;
 // In the sanitizer stage the server runs under AddressSanitizer, whose quarantine keeps freed
 // memory resident (256 MiB by default) and whose checks slow every step: the memory bound says
 // nothing there and is only printed, and the latency bound is three times looser.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool sanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool sanitized = true;
-#else
-constexpr bool sanitized = false;
-#endif
-#else
-constexpr bool sanitized = false;
-#endif
+constexpr bool sanitized = testing::under_address_sanitizer;
 
 void check_bounds(const char* attack, const health_watch::report& r) {
   fmt::print(stderr, "abuse: {}: memory +{:.1f} MiB (baseline {} KiB, peak {} KiB), {} probes, max {} ms, {} failed{}{}\n",

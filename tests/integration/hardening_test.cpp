@@ -5,6 +5,7 @@
 #include "http/client.hpp"
 #include "support/api.hpp"
 #include "support/configs.hpp"
+#include "support/sanitizer.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -32,17 +33,7 @@ using model::role;
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool sanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool sanitized = true;
-#else
-constexpr bool sanitized = false;
-#endif
-#else
-constexpr bool sanitized = false;
-#endif
+constexpr bool sanitized = testing::under_address_sanitizer;
 
 // Sends `raw` on a fresh connection and returns all the server sends back until it closes the
 // connection (or 10 s pass).

@@ -290,27 +290,43 @@ bool starts_with_nocase(std::string_view text, std::string_view prefix) {
 
 // The boundary parameter of a Content-Type value (RFC 2046 §5.1.1; RFC 2231 "boundary*" with a
 // charset'language' prefix and %-escapes), or empty.
+// The value of parameter `name` when `after_semicolon` (a header value's text after one of its
+// `;`) starts with it (RFC 2045 section 5.1: `name=token` or `name="quoted-string"`, backslash
+// escapes undone); with `allow_extended`, RFC 2231's `name*=` too, which sets `extended`.
+// nullopt when the text holds another parameter.
+std::optional<std::string> parameter_at(std::string_view after_semicolon, std::string_view name, bool allow_extended,
+                                        bool& extended) {
+  auto rest = after_semicolon;
+  const auto skip_space = [&rest] {
+    while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
+  };
+  skip_space();
+  if (!starts_with_nocase(rest, name)) return std::nullopt;
+  rest.remove_prefix(name.size());
+  extended = allow_extended && !rest.empty() && rest.front() == '*';
+  if (extended) rest.remove_prefix(1);
+  skip_space();
+  if (rest.empty() || rest.front() != '=') return std::nullopt;
+  rest.remove_prefix(1);
+  skip_space();
+  std::string out;
+  if (!rest.empty() && rest.front() == '"') {
+    for (std::size_t i = 1; i < rest.size() && rest[i] != '"'; ++i) {
+      if (rest[i] == '\\' && i + 1 < rest.size()) ++i;
+      out += rest[i];
+    }
+  } else {
+    out = std::string(rest.substr(0, rest.find_first_of("; \t\r")));
+  }
+  return out;
+}
+
 std::string boundary_of(std::string_view value) {
   for (auto semicolon = value.find(';'); semicolon != std::string_view::npos; semicolon = value.find(';', semicolon + 1)) {
-    auto rest = value.substr(semicolon + 1);
-    while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
-    if (!starts_with_nocase(rest, "boundary")) continue;
-    rest.remove_prefix(8);
-    const bool extended = !rest.empty() && rest.front() == '*';
-    if (extended) rest.remove_prefix(1);
-    while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
-    if (rest.empty() || rest.front() != '=') continue;
-    rest.remove_prefix(1);
-    while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
-    std::string out;
-    if (!rest.empty() && rest.front() == '"') {
-      for (std::size_t i = 1; i < rest.size() && rest[i] != '"'; ++i) {
-        if (rest[i] == '\\' && i + 1 < rest.size()) ++i;
-        out += rest[i];
-      }
-    } else {
-      out = std::string(rest.substr(0, rest.find_first_of("; \t")));
-    }
+    bool extended = false;
+    auto found = parameter_at(value.substr(semicolon + 1), "boundary", true, extended);
+    if (!found) continue;
+    auto out = std::move(*found);
     if (extended) {
       if (const auto quote = out.find('\''); quote != std::string::npos)
         if (const auto second = out.find('\'', quote + 1); second != std::string::npos) out.erase(0, second + 1);
@@ -685,24 +701,8 @@ namespace {
 // `form-data; name="timestamp"`), quoted or not; empty when there is none.
 std::string disposition_name(std::string_view value) {
   for (auto semicolon = value.find(';'); semicolon != std::string_view::npos; semicolon = value.find(';', semicolon + 1)) {
-    auto rest = value.substr(semicolon + 1);
-    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
-    if (!starts_with_nocase(rest, "name")) continue;
-    rest.remove_prefix(4);
-    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
-    if (rest.empty() || rest.front() != '=') continue;
-    rest.remove_prefix(1);
-    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
-    std::string out;
-    if (!rest.empty() && rest.front() == '"') {
-      for (std::size_t i = 1; i < rest.size() && rest[i] != '"'; ++i) {
-        if (rest[i] == '\\' && i + 1 < rest.size()) ++i;
-        out += rest[i];
-      }
-    } else {
-      out = std::string(rest.substr(0, rest.find_first_of("; \t\r")));
-    }
-    return out;
+    bool extended = false;
+    if (auto found = parameter_at(value.substr(semicolon + 1), "name", false, extended)) return std::move(*found);
   }
   return {};
 }
