@@ -71,6 +71,9 @@ int serve(config::settings settings, scheduler::time_source time) {
       std::filesystem::permissions(folder, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
   }
 
+  // Held until the process ends: a second server on this file refuses to start.
+  const store::exclusive_use sole_server(settings.database_path);
+
   {
     // Open clocks against this config, before anything is scheduled: refuse a config that
     // dropped a calendar or policy they use, and re-time the rest to it (only when the config or

@@ -6,7 +6,13 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 #include <string_view>
 
@@ -378,6 +384,28 @@ int latest_schema_version() { return migrations.back().version; }
 int schema_version(SQLite::Database& db) {
   if (!db.tableExists("schema_migrations")) return 0;
   return db.execAndGet("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").getInt();
+}
+
+exclusive_use::exclusive_use(const std::string& database_path) {
+  if (database_path == ":memory:" || database_path.empty()) return;
+  fd_ = ::open(database_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  // A file this process cannot open for writing is refused by open_database, with its own reason.
+  if (fd_ < 0) return;
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    ::close(fd_);
+    fd_ = -1;
+    if (error == EWOULDBLOCK)
+      throw std::runtime_error(fmt::format(
+          "another Switchboard server is using the database {}: one server per SQLite file (stop it, or give "
+          "this one another --db; several instances need PostgreSQL)",
+          database_path));
+    throw std::runtime_error(fmt::format("cannot lock database {}: {}", database_path, std::strerror(error)));
+  }
+}
+
+exclusive_use::~exclusive_use() {
+  if (fd_ >= 0) ::close(fd_);  // closing the descriptor releases the flock
 }
 
 }  // namespace switchboard::store

@@ -415,6 +415,25 @@ TEST_SUITE("integration::hardening") {
     }
   }
 
+  TEST_CASE("a second server on the same SQLite file refuses to start, and one starts as soon as the first is killed") {
+    testing::temp_dir dir;
+    const auto database = dir.file("switchboard.db");
+    testing::server_process first(database);
+    REQUIRE(first.client(role::ce).get("/healthz").status == 200);
+    try {
+      testing::server_process second(database);
+      FAIL("a second server started on the same database file");
+    } catch (const std::runtime_error& e) {
+      CHECK_MESSAGE(std::string(e.what()).find("another Switchboard server is using the database") != std::string::npos,
+                    e.what());
+    }
+    CHECK(first.client(role::ce).get("/healthz").status == 200);  // the first is untouched
+
+    first.kill();  // SIGKILL: the kernel releases the lock with the process
+    testing::server_process after(database);
+    CHECK(after.client(role::ce).get("/healthz").status == 200);
+  }
+
   TEST_CASE("tools/dev tokens makes the var folder 0700 and each token file 0600") {
     testing::temp_dir dir;
     const auto var = dir.file("var");
