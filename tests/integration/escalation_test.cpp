@@ -59,6 +59,21 @@ testing::run_result cli(std::vector<std::string> args) {
   return testing::run_program(args);
 }
 
+// Business time one minute at 10:00 and one at 12:00 UTC every day, so business instants come
+// within moments on a simulated clock; `holidays` is the content of its holidays list.
+std::string short_calendar(std::string_view holidays = "") {
+  return fmt::format(R"(
+[calendars.short]
+zone = "UTC"
+shifts = [
+  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "10:00", close = "10:01" }},
+  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "12:00", close = "12:01" }},
+]
+holidays = [{}]
+)",
+                     holidays);
+}
+
 }  // namespace
 
 TEST_SUITE("integration::escalation") {
@@ -68,14 +83,7 @@ TEST_SUITE("integration::escalation") {
     // told then (not at the next opening, 12:00), VP Technical Success 30 business seconds
     // later, at 12:00:30.
     testing::temp_dir dir;
-    const auto config = testing::config_on_always_calendar(dir, R"(
-[calendars.short]
-zone = "UTC"
-shifts = [
-  { days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "10:00", close = "10:01" },
-  { days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "12:00", close = "12:01" },
-]
-
+    const auto config = testing::config_on_always_calendar(dir, short_calendar() + R"(
 [[sla.policy]]
 name = "short"
 kinds = ["troubleshooting"]
@@ -119,15 +127,7 @@ levels = [
     // with that day a holiday, the level moves to the next day's 10:00:30.
     testing::temp_dir dir;
     auto config_with = [&](std::string_view holidays) {
-      return testing::config_on_always_calendar(dir, fmt::format(R"(
-[calendars.short]
-zone = "UTC"
-shifts = [
-  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "10:00", close = "10:01" }},
-  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "12:00", close = "12:01" }},
-]
-holidays = [{}]
-
+      return testing::config_on_always_calendar(dir, short_calendar(holidays) + fmt::format(R"(
 [[sla.policy]]
 name = "short"
 kinds = ["troubleshooting"]
@@ -141,8 +141,7 @@ levels = [
   {{ after = "0s", notify = ["head_of_cs"] }},
   {{ after = "30s", notify = ["vp_technical_success"] }},
 ]
-)",
-                                                                 holidays));
+)"));
     };
     const auto database = dir.file("switchboard.db");
     std::int64_t id = 0;
@@ -186,14 +185,7 @@ levels = [
     // this was handled the scheduler failed on A's level at every turn and nothing else fired.
     testing::temp_dir dir;
     auto config_with = [&](std::string_view ladder) {
-      return testing::config_on_always_calendar(dir, fmt::format(R"(
-[calendars.short]
-zone = "UTC"
-shifts = [
-  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "10:00", close = "10:01" }},
-  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "12:00", close = "12:01" }},
-]
-
+      return testing::config_on_always_calendar(dir, short_calendar() + fmt::format(R"(
 [[sla.policy]]
 name = "short"
 kinds = ["troubleshooting"]
@@ -303,22 +295,13 @@ levels = [{ after = "0s", notify = ["head_of_cs"] }])";
     // escalates the next day at 12:00:30.
     testing::temp_dir dir;
     auto config_with = [&](std::string_view holidays) {
-      return testing::config_on_always_calendar(dir, fmt::format(R"(
-[calendars.short]
-zone = "UTC"
-shifts = [
-  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "10:00", close = "10:01" }},
-  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "12:00", close = "12:01" }},
-]
-holidays = [{}]
-
+      return testing::config_on_always_calendar(dir, short_calendar(holidays) + fmt::format(R"(
 [[escalation.ladder]]
 name = "concern"
 calendar = "short"
 trigger_after = "90s"
 levels = [{{ after = "0s", notify = ["vp_technical_success"] }}]
-)",
-                                                                 holidays));
+)"));
     };
     const auto database = dir.file("switchboard.db");
     std::int64_t concern = 0;
