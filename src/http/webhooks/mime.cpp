@@ -12,12 +12,13 @@
 #include <tuple>
 
 namespace switchboard::http::webhooks {
-namespace {
 
 void init_gmime() {
   static std::once_flag once;
   std::call_once(once, [] { g_mime_init(); });
 }
+
+namespace {
 
 struct unref {
   void operator()(void* object) const {
