@@ -11,6 +11,7 @@
 #include "http/webhooks/webhooks.hpp"
 #include "model/json.hpp"
 #include "notify/worker.hpp"
+#include "outbound/config.hpp"
 #include "policy/load.hpp"
 #include "scheduler/scheduler.hpp"
 #include "store/clocks.hpp"
@@ -116,6 +117,13 @@ int serve(config::settings settings, scheduler::time_source time) {
   clocks.on_change([&dashboard](const store::change& changed) { http::dashboard::publish(dashboard, changed); });
 
   const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
+  // Checked at start so a bad [outbound.email] stops the server; replies are not sent through it yet
+  // (issue 13, P5). libcurl's global set-up must run before other threads use it.
+  if (const auto email = outbound::load_email_settings_file(settings.file, integrations.support_address)) {
+    outbound::smtp_global_init();
+    if (!email->smtp.username.empty() && email->smtp.password.empty())
+      fmt::print(stderr, "switchboard: warning: [outbound.email] username is set but SWITCHBOARD_SMTP_PASSWORD is not\n");
+  }
   // Told of committed changes from any thread (offloaded handlers run on the pool): the
   // scheduler and the hub are only touched on the app strand.
   http::api::context api{policy, writer, readers, settings.tiers, tokens, time.now,

@@ -2,8 +2,11 @@
 
 #include "http/webhooks/mime.hpp"
 #include "outbound/email_message.hpp"
+#include "support/configs.hpp"
 #include "support/server_process.hpp"
 #include "support/smtp_sink.hpp"
+
+#include <boost/json.hpp>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -145,5 +148,53 @@ TEST_SUITE("outbound::smtp") {
     CHECK(verdict.outcome == outbound::smtp_outcome::retry);
     CHECK(verdict.code == 0);
     CHECK_FALSE(verdict.text.empty());
+  }
+}
+
+TEST_SUITE("outbound::smtp") {
+  TEST_CASE("switchboard-cli outbound test-email delivers through the configured server, or exits 1 saying why") {
+    testing::smtp_sink_options options;
+    options.reject = {"gone@customer.example"};
+    testing::smtp_sink sink(options);
+    testing::temp_dir dir;
+    const auto config = testing::shipped_config_with(dir, "");
+    testing::write_file(config, testing::read_text(config) + "\n[outbound.email]\nsmtp_url = \"" + sink.url() +
+                                    "\"\nusername = \"switchboard\"\nfrom = \"Acme Support <help@acme.example>\"\n"
+                                    "ca_file = \"" + sink.ca_file() + "\"\ntimeout = \"20s\"\n");
+    auto cli = [&config](const std::string& password, const std::string& to) {
+      return testing::run_program({"/usr/bin/env", "SWITCHBOARD_SMTP_PASSWORD=" + password, SWITCHBOARD_CLI_PATH,
+                                   "--config", config, "--json", "outbound", "test-email", "--to", to});
+    };
+    const auto sent = cli("sink-secret", "ops@acme.example");
+    INFO(sent.out, sent.err);
+    REQUIRE(sent.exit_code == 0);
+    const auto answer = boost::json::parse(sent.out).as_object();
+    CHECK(answer.at("outcome") == "delivered");
+    const auto mail = sink.wait_for(1, 10s);
+    REQUIRE(mail);
+    CHECK(mail->mail_from == "help@acme.example");
+    CHECK(mail->rcpt_tos == std::vector<std::string>{"ops@acme.example"});
+    const auto parsed = http::webhooks::parse_rfc822(mail->raw);
+    REQUIRE(parsed);
+    CHECK(parsed->message_id == answer.at("message_id").as_string());
+    CHECK(parsed->automatic);  // Auto-Submitted: auto-generated
+
+    const auto refused = cli("sink-secret", "gone@customer.example");
+    CHECK(refused.exit_code == 1);
+    CHECK(boost::json::parse(refused.out).at("outcome") == "dead");
+    const auto wrong = cli("wrong", "ops@acme.example");
+    CHECK(wrong.exit_code == 1);
+    CHECK(boost::json::parse(wrong.out).at("code") == 535);
+    CHECK(sink.messages().size() == 1);
+  }
+
+  TEST_CASE("switchboard-cli rules check refuses starttls = false for a host that is not loopback") {
+    testing::temp_dir dir;
+    const auto config = testing::shipped_config_with(dir, "");
+    testing::write_file(config, testing::read_text(config) +
+                                    "\n[outbound.email]\nsmtp_url = \"smtp://smtp.example.com:587\"\nstarttls = false\n");
+    const auto checked = testing::run_program({SWITCHBOARD_CLI_PATH, "--config", config, "rules", "check"});
+    CHECK(checked.exit_code == 1);
+    CHECK(checked.err.find("starttls = false would send mail and the password in clear") != std::string::npos);
   }
 }

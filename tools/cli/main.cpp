@@ -6,6 +6,9 @@
 #include "http/client.hpp"
 #include "http/webhooks/integrations.hpp"
 #include "model/json.hpp"
+#include "outbound/config.hpp"
+#include "outbound/email_message.hpp"
+#include "outbound/smtp.hpp"
 #include "policy/load.hpp"
 #include "rules/evaluator.hpp"
 #include "sla/policy.hpp"
@@ -15,6 +18,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
+#include <openssl/rand.h>
 
 #include <cstdlib>
 #include <fcntl.h>
@@ -212,6 +216,50 @@ std::string query_string(const std::vector<std::pair<std::string, std::string>>&
 
 }  // namespace
 
+// `outbound test-email`: the config's SMTP settings, tried end to end with one message marked
+// Auto-Submitted (RFC 3834), so an intake or auto-responder that loops it back files nothing.
+int send_test_email(const options& opts, const std::string& to) {
+  const auto settings = config::load_settings(opts.config);
+  const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
+  const auto email = outbound::load_email_settings_file(settings.file, integrations.support_address);
+  if (!email) {
+    fmt::print(stderr, "error: {} has no [outbound.email] section (smtp_url, username, from: README \"Sending e-mail "
+                       "(SMTP)\")\n", settings.file);
+    return 1;
+  }
+  if (!email->smtp.username.empty() && email->smtp.password.empty()) {
+    fmt::print(stderr, "error: [outbound.email] username is \"{}\" but SWITCHBOARD_SMTP_PASSWORD is not set\n",
+               email->smtp.username);
+    return 1;
+  }
+  const auto from_address = outbound::address_of(email->from);
+  const auto to_address = outbound::address_of(to);
+  unsigned char random[8];
+  if (RAND_bytes(random, sizeof random) != 1) throw std::runtime_error("no random bytes for the Message-ID");
+  outbound::email_spec spec;
+  spec.from = email->from;
+  spec.to = {to};
+  spec.subject = "Switchboard test e-mail";
+  spec.message_id = fmt::format("sb.test.{:02x}@{}", fmt::join(random, random + sizeof random, ""),
+                                from_address.substr(from_address.find('@') + 1));
+  spec.text = fmt::format("This message checks Switchboard's SMTP settings ({} as {}).\nNothing needs to be done.",
+                          email->smtp.url, email->smtp.username.empty() ? "no AUTH user" : email->smtp.username);
+  spec.kind = outbound::email_kind::notification;
+  const auto verdict = outbound::submit(email->smtp, from_address, {to_address},
+                                        outbound::compose(spec, std::chrono::system_clock::now()));
+  const bool delivered = verdict.outcome == outbound::smtp_outcome::delivered;
+  if (opts.json)
+    fmt::print("{}\n", json::serialize(json::object{{"outcome", outbound::to_string(verdict.outcome)},
+                                                    {"code", verdict.code},
+                                                    {"text", verdict.text},
+                                                    {"message_id", spec.message_id},
+                                                    {"smtp_url", email->smtp.url}}));
+  else
+    fmt::print(delivered ? stdout : stderr, "{}: {} (Message-ID <{}> to {} via {})\n",
+               outbound::to_string(verdict.outcome), verdict.text, spec.message_id, to_address, email->smtp.url);
+  return delivered ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"switchboard-cli: file and inspect support requests, check and explain routing rules"};
   app.require_subcommand(1);
@@ -317,6 +365,14 @@ int main(int argc, char** argv) {
   std::string append_to;
   token_new->add_option("--append", append_to, "append the entry to this tokens file and print only the token");
 
+  std::string test_to;
+  auto* outbound_command = app.add_subcommand("outbound", "check the deployment's outbound channels");
+  outbound_command->require_subcommand(1);
+  auto* test_email = outbound_command->add_subcommand(
+      "test-email", "send one test e-mail through [outbound.email] (SMTP, password from SWITCHBOARD_SMTP_PASSWORD) "
+                    "and print the server's verdict; exit 1 unless it was delivered");
+  test_email->add_option("--to", test_to, "recipient address")->required();
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -344,6 +400,7 @@ int main(int argc, char** argv) {
       }
       return 0;
     }
+    if (*test_email) return send_test_email(opts, test_to);
     if (*act) {
       json::object body{{"type", action}};
       if (!message.empty()) body["message"] = message;
@@ -465,7 +522,8 @@ int main(int argc, char** argv) {
     const auto policy = policy::load(settings);
     if (*check) {
       // Everything else the server refuses to start on.
-      http::webhooks::load_integrations(settings.file, settings.tiers);
+      const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
+      outbound::load_email_settings_file(settings.file, integrations.support_address);
       // A missing tokens file stops the server, so it fails the check too.
       const auto tokens_file = check_tokens.empty() ? settings.tokens_file : check_tokens;
       if (!tokens_file.empty()) config::load_token_file(tokens_file);
