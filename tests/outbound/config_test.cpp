@@ -88,3 +88,20 @@ ca_file = "ca.pem"
     CHECK(error.starts_with(path + ":1:11: unknown key \"mail\" in [outbound]"));
   }
 }
+
+TEST_SUITE("outbound::config") {
+  TEST_CASE("the README's [outbound.email] example loads as it says") {
+    const auto readme = testing::read_text(testing::source_path("README.md"));
+    const auto section = readme.find("### Sending e-mail (SMTP)");
+    REQUIRE(section != std::string::npos);
+    const auto start = readme.find("```toml\n", section) + 8;
+    const auto block = readme.substr(start, readme.find("```", start) - start);
+    testing::temp_dir dir;
+    const auto settings = load_text(dir, block);
+    CHECK(settings.smtp.url == "smtp://smtp.example.com:587");
+    CHECK(settings.smtp.username == "switchboard");
+    CHECK(settings.from == "Acme Support <support@example.com>");
+    CHECK(settings.smtp.timeout == std::chrono::seconds{30});
+    CHECK(settings.smtp.starttls);
+  }
+}
