@@ -2,11 +2,16 @@
 
 #include "http/webhooks/mime.hpp"
 #include "outbound/email_message.hpp"
+#include "outbound/smtp_pool.hpp"
 #include "support/configs.hpp"
 #include "support/server_process.hpp"
 #include "support/smtp_sink.hpp"
 
 #include <boost/json.hpp>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -196,5 +201,38 @@ TEST_SUITE("outbound::smtp") {
     const auto checked = testing::run_program({SWITCHBOARD_CLI_PATH, "--config", config, "rules", "check"});
     CHECK(checked.exit_code == 1);
     CHECK(checked.err.find("starttls = false would send mail and the password in clear") != std::string::npos);
+  }
+}
+
+TEST_SUITE("outbound::smtp") {
+  TEST_CASE("the pool submits in the order posted, off the caller's thread, and reports each verdict") {
+    testing::smtp_sink_options options;
+    options.reject = {"gone@customer.example"};
+    testing::smtp_sink sink(options);
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<std::pair<std::string, outbound::smtp_outcome>> verdicts;
+    std::vector<std::thread::id> threads;
+    {
+      outbound::smtp_pool pool(settings_for(sink));
+      for (const std::string to : {"a@customer.example", "gone@customer.example", "b@customer.example"})
+        pool.post("support@example.com", {to}, message_to(to), [&, to](outbound::smtp_verdict verdict) {
+          const std::lock_guard lock(mutex);
+          verdicts.emplace_back(to, verdict.outcome);
+          threads.push_back(std::this_thread::get_id());
+          changed.notify_all();
+        });
+      std::unique_lock lock(mutex);
+      REQUIRE(changed.wait_for(lock, 30s, [&] { return verdicts.size() == 3; }));
+    }
+    using outcome = outbound::smtp_outcome;
+    CHECK(verdicts == std::vector<std::pair<std::string, outcome>>{{"a@customer.example", outcome::delivered},
+                                                                  {"gone@customer.example", outcome::dead},
+                                                                  {"b@customer.example", outcome::delivered}});
+    CHECK(threads[0] != std::this_thread::get_id());
+    const auto mails = sink.messages();
+    REQUIRE(mails.size() == 2);
+    CHECK(mails[0].rcpt_tos == std::vector<std::string>{"a@customer.example"});
+    CHECK(mails[1].rcpt_tos == std::vector<std::string>{"b@customer.example"});
   }
 }
