@@ -9,7 +9,7 @@
 // - `timeout` bounds the whole exchange: connect, TLS, AUTH, envelope and data.
 //
 // Thread-safety: submit blocks for up to `timeout`; it may run on any thread, several at once,
-// each call with its own libcurl handle. Run it off the I/O threads (a one-thread pool).
+// each call with its own libcurl handle. Run it off the I/O threads (outbound/smtp_pool.hpp).
 // libcurl's global state is initialised on first use (call smtp_global_init from main before
 // other threads start, as libcurl asks).
 
