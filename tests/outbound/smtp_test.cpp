@@ -134,6 +134,40 @@ TEST_SUITE("outbound::smtp") {
     CHECK(sink.messages().empty());
   }
 
+  TEST_CASE("a recipient deferred with 451 is retried, with the server's reply") {
+    testing::smtp_sink_options options;
+    options.defer = {"busy@customer.example"};
+    testing::smtp_sink sink(options);
+    const auto verdict = outbound::submit(settings_for(sink), "support@example.com", {"busy@customer.example"},
+                                          message_to("busy@customer.example"));
+    CHECK(verdict.outcome == outbound::smtp_outcome::retry);
+    CHECK(verdict.code == 451);
+    CHECK(verdict.text.starts_with("451 4.3.0 <busy@customer.example>"));
+    CHECK(sink.messages().empty());
+  }
+
+  TEST_CASE("a server that never greets is retried once the timeout passes") {
+    // Listening without accepting: the kernel completes the connection and nobody speaks.
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(fd, 4) == 0);
+    socklen_t length = sizeof address;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    outbound::smtp_settings settings;
+    settings.url = "smtp://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+    settings.timeout = 1s;
+    const auto verdict =
+        outbound::submit(settings, "support@example.com", {"zoe@customer.example"}, message_to("zoe@customer.example"));
+    ::close(fd);
+    CHECK(verdict.outcome == outbound::smtp_outcome::retry);
+    CHECK(verdict.code == 0);
+    INFO(verdict.text);
+    CHECK(verdict.text.find("timed out") != std::string::npos);
+  }
+
   TEST_CASE("a certificate the CA file does not vouch for is not trusted") {
     testing::smtp_sink sink;
     auto settings = settings_for(sink);

@@ -54,6 +54,7 @@ smtp_sink::smtp_sink(smtp_sink_options options) : options_(std::move(options)) {
     argv.insert(argv.end(), {"--cert", ca_file(), "--key", dir_.file("key.pem")});
   }
   for (const auto& address : options_.reject) argv.insert(argv.end(), {"--reject", address});
+  for (const auto& address : options_.defer) argv.insert(argv.end(), {"--defer", address});
 
   std::vector<std::string> env_text{"SMTP_SINK_PASSWORD=" + options_.password};
   for (char** e = environ; *e != nullptr; ++e)

@@ -17,6 +17,7 @@ struct smtp_sink_options {
   std::string user = "switchboard";
   std::string password = "sink-secret";
   std::vector<std::string> reject;  // RCPT TO these addresses gets 550
+  std::vector<std::string> defer;   // RCPT TO these addresses gets 451 (try again later)
 };
 
 struct received_mail {

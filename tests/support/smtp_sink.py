@@ -10,6 +10,7 @@ N.json appears last and whole (renamed into place), so a reader waits for it.
   (no --cert)    a server that offers no STARTTLS and takes mail without AUTH
   --user U       the AUTH user; the password is SMTP_SINK_PASSWORD's value
   --reject ADDR  answer RCPT TO:<ADDR> with 550 (repeatable)
+  --defer ADDR   answer RCPT TO:<ADDR> with 451, try again later (repeatable)
 """
 import argparse
 import asyncio
@@ -22,14 +23,17 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 class Sink:
-    def __init__(self, directory, reject):
+    def __init__(self, directory, reject, defer):
         self.directory = directory
         self.reject = {address.lower() for address in reject}
+        self.defer = {address.lower() for address in defer}
         self.count = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.reject:
             return "550 5.1.1 <%s>: mailbox unavailable" % address
+        if address.lower() in self.defer:
+            return "451 4.3.0 <%s>: try again later" % address
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -56,7 +60,7 @@ def authenticator(user, password):
 
 
 async def serve(args):
-    handler = Sink(args.dir, args.reject)
+    handler = Sink(args.dir, args.reject, args.defer)
     options = {}
     if args.cert:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -77,6 +81,7 @@ def main():
     parser.add_argument("--key")
     parser.add_argument("--user", default="switchboard")
     parser.add_argument("--reject", action="append", default=[])
+    parser.add_argument("--defer", action="append", default=[])
     args = parser.parse_args()
     try:
         asyncio.run(serve(args))
