@@ -147,6 +147,15 @@ smtp_verdict submit(const smtp_settings& settings, const std::string& envelope_f
                     const std::vector<std::string>& recipients, std::string_view message) {
   smtp_global_init();
   if (recipients.empty()) return {smtp_outcome::dead, 0, "no recipient"};
+  // A CR or LF would end the SMTP command and start another (RFC 5321 §2.3.8); callers pass
+  // address_of's output, and this keeps any other caller from injecting one.
+  auto unsafe = [](const std::string& address) {
+    return address.empty() || std::any_of(address.begin(), address.end(), [](char c) {
+             return static_cast<unsigned char>(c) < 0x21 || c == 0x7f || c == '<' || c == '>';
+           });
+  };
+  if (unsafe(envelope_from) || std::any_of(recipients.begin(), recipients.end(), unsafe))
+    return {smtp_outcome::dead, 0, "an envelope address is empty or holds spaces, controls or angle brackets"};
   std::unique_ptr<CURL, easy_deleter> easy(curl_easy_init());
   if (!easy) return {smtp_outcome::retry, 0, "libcurl could not make a handle"};
   exchange x{message, 0, {}, {}};

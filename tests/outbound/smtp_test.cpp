@@ -178,6 +178,15 @@ TEST_SUITE("outbound::smtp") {
     CHECK(sink.messages().empty());
   }
 
+  TEST_CASE("an envelope address with a line break is dead before any connection") {
+    outbound::smtp_settings settings;
+    settings.url = "smtp://127.0.0.1:" + std::to_string(closed_port());
+    const auto verdict = outbound::submit(settings, "support@example.com", {"a@x.example>\r\nRCPT TO:<b@x.example"},
+                                          message_to("a@x.example"));
+    CHECK(verdict.outcome == outbound::smtp_outcome::dead);
+    CHECK(verdict.code == 0);
+  }
+
   TEST_CASE("a closed port is retried") {
     outbound::smtp_settings settings;
     settings.url = "smtp://127.0.0.1:" + std::to_string(closed_port());
