@@ -366,6 +366,13 @@ metrics = [{{ metric = "resolution", target = "1h", warning = 0.5 }}]
     CHECK(row_clock.at("state").as_string() == "paused");
     CHECK(row_clock.at("breached").as_bool());
 
+    // /metrics tells it from a plain paused clock, read from the counters the clock rows keep.
+    const auto metrics = client.get("/metrics");
+    REQUIRE(metrics.status == 200);
+    CHECK_MESSAGE(metrics.body.find("switchboard_open_clocks{state=\"paused\",breached=\"true\"} 1\n") != std::string::npos,
+                  metrics.body);
+    CHECK(metrics.body.find("breached=\"false\"") == std::string::npos);
+
     // The customer replies: running again, and still breached.
     const auto replied = client.post_json(path + "/events", R"({"type":"customer_reply","message":"Here they are"})");
     REQUIRE(replied.status == 200);
@@ -373,6 +380,8 @@ metrics = [{{ metric = "resolution", target = "1h", warning = 0.5 }}]
     const auto& resumed = clock_of(after_reply, "resolution");
     CHECK(resumed.at("state").as_string() == "breached");
     CHECK(resumed.at("breached").as_bool());
+    CHECK(client.get("/metrics").body.find("switchboard_open_clocks{state=\"breached\",breached=\"true\"} 1\n") !=
+          std::string::npos);
   }
 
   TEST_CASE("the dashboard snapshot's counts tell breached-then-paused clocks apart when the snapshot holds only some rows") {
