@@ -210,6 +210,10 @@ TEST_SUITE("integration::sla") {
     testing::server_process server({office_config(dir, "office", "", "1m"), database,
                                     {"--clock-start", "2026-12-03T10:00:00Z"}});
     auto client = server.client(model::role::se);
+    // The late warning and breach are not counted as re-timings.
+    CHECK_MESSAGE(server.stderr_text().find("re-timed to the changed config: 1 open SLA clock(s) (sla.retimed), 0 open "
+                                            "escalation(s) (escalation.retimed), 0 concern deadline(s)") != std::string::npos,
+                  server.stderr_text());
     const auto recorded = clock_events(client, id);
     CAPTURE(describe(recorded));
     CHECK(recorded == std::vector<std::pair<std::string, std::string>>{{"sla.warning", plus_seconds(created_at, 30)},
