@@ -245,8 +245,9 @@ int main(int argc, char** argv) {
     if (!clock_start.empty()) {
       start = model::parse_instant(clock_start);
       if (!start) throw std::invalid_argument("--clock-start \"" + clock_start +
-                                    "\" is not an ISO-8601 instant with an offset whose date and time exist "
-                                    "(hours 00-23, minutes and seconds 00-59: no 24:00, no leap second 60)");
+                                    "\" is not an ISO-8601 instant with an offset whose date and time exist, like "
+                                    "2026-11-20T17:30:00-08:00 (two digits for month, day, hour, minute and second; "
+                                    "hours 00-23, minutes and seconds 00-59: no 24:00, no leap second 60)");
     }
     return serve(std::move(settings), make_time(start, clock_speed));
   } catch (const config::error& e) {

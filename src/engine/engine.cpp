@@ -154,6 +154,9 @@ std::vector<event> retime(const policy& policy, const model::request& current, m
              json::object{{"clock", model::to_json(after)},
                           {"before", std::move(before)},
                           {"reason", "the calendars or SLA policies in the config changed since the clock was planned"}});
+    // A threshold lowered below the time already used was reached in the past: recorded now, at
+    // that instant (as the scheduler records a late firing), paused clocks included.
+    r.record_firings(sla::fire_reached(after, policy.sla.calendar(after.calendar)), true);
   }
   // Open escalations follow the calendar as it is now too: the next level counted again from the
   // trigger, a repeat from the last climb. One whose ladder is gone from the config climbs no

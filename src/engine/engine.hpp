@@ -194,7 +194,11 @@ std::vector<event> open_capacity_escalation(const policy& policy, const model::r
 // After a restart with a changed config: one `sla.retimed` event at `now` for each open clock
 // of `current` that sla::retime changes (see there: renames, the policy's target now, deadline
 // and warning instants recomputed on the calendar as it is now), carrying the clock after and
-// what it was before; and one `escalation.retimed` at `now` for each open escalation whose next
+// what it was before, followed by the `sla.warning` and `sla.breached` its lowered thresholds
+// had already been reached for (sla::fire_reached: each at the instant in the past it was
+// reached, with "used_seconds" then beside the clock as it is at `now`; a paused clock stays
+// paused; a breach opens the sla_breach ladder at its instant, whose levels already due are
+// then climbed by `due` like any late firing); and one `escalation.retimed` at `now` for each open escalation whose next
 // level or repeat escalation::plan now puts elsewhere ({"escalation": {"id", "ladder", "reason",
 // "next_level", "next_at"}, "before": {"next_at"}, "why"}; an instant now in the past is climbed
 // at that instant; an escalation whose ladder is gone gets "next_at": null and climbs no further,

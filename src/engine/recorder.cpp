@@ -92,6 +92,22 @@ void recorder::climb(const model::escalation& current) {
   }
 }
 
+void recorder::record_firings(const std::vector<sla::firing>& fired, bool reached_before_checkpoint) {
+  for (const auto& firing : fired) {
+    // Each event carries the clock as it was after that firing.
+    json::object data{{"clock", model::to_json(firing.clock)}};
+    if (reached_before_checkpoint) data["used_seconds"] = firing.used.count();
+    const bool breach = firing.kind == sla::firing_kind::breach;
+    record(breach ? "sla.breached" : "sla.warning", firing.at, "system", std::move(data));
+    if (!breach) continue;
+    if (auto ladder = policy_.ladders.find(escalation::sla_breach); ladder != policy_.ladders.end())
+      open_escalation(ladder->second,
+                      fmt::format("{} breached (SLA policy {})", model::to_string(firing.clock.metric),
+                                  firing.clock.policy),
+                      firing.at);
+  }
+}
+
 void recorder::fire_due(model::instant now) {
   enum class kind { clock, escalation, concern };
   for (;;) {
@@ -115,18 +131,7 @@ void recorder::fire_due(model::instant now) {
       case kind::clock: {
         auto clock = state_.clocks[earliest->index];
         // Fire only what falls due at this instant: later firings wait their turn.
-        for (const auto& fired : sla::fire_due(clock, earliest->at)) {
-          // Each event carries the clock as it was at that firing, used_seconds included.
-          if (fired.kind == sla::firing_kind::warning) {
-            record_clock("sla.warning", fired.clock, fired.at);
-          } else {
-            record_clock("sla.breached", fired.clock, fired.at);
-            if (auto ladder = policy_.ladders.find(escalation::sla_breach); ladder != policy_.ladders.end())
-              open_escalation(ladder->second,
-                              fmt::format("{} breached (SLA policy {})", model::to_string(clock.metric), clock.policy),
-                              fired.at);
-          }
-        }
+        record_firings(sla::fire_due(clock, earliest->at), false);
         break;
       }
       case kind::escalation:

@@ -3,6 +3,7 @@
 // later decisions see earlier effects. Not part of the engine's public interface.
 
 #include "engine/engine.hpp"
+#include "sla/clock.hpp"
 
 #include <string>
 #include <string_view>
@@ -28,6 +29,11 @@ class recorder {
   // Records, in time order, everything due by `now`: clock warnings and breaches (a breach
   // opens the sla_breach ladder), escalation levels, the concern deadline.
   void fire_due(model::instant now);
+
+  // Records a clock's warnings and breaches, each at its own instant (a breach opens the
+  // sla_breach ladder there). Those from sla::fire_reached lie before the clock's checkpoint:
+  // their events carry `used_seconds` (the business time used at that instant) beside the clock.
+  void record_firings(const std::vector<sla::firing>& fired, bool reached_before_checkpoint);
 
   // Starts an escalation on `ladder` at `at`; its first level is notified by fire_due.
   void open_escalation(const escalation::ladder& ladder, std::string reason, model::instant at,

@@ -33,6 +33,24 @@ bool leap_second(std::string_view text) {
   return text.substr(second + 1, 2) == "60";
 }
 
+// Whether the date and time fields have the digits RFC 3339 §5.6 gives them (date-fullyear
+// four, date-month, date-mday, time-hour, time-minute and time-second two each). CCTZ's %m, %d,
+// %H, %M and %S also read a single digit, so "2026-1-23T9:5:5Z" would pass the formats; this
+// checks only the digit counts of what they then read, the grammar stays the library's.
+bool padded(std::string_view text) {
+  auto digits = [&](std::size_t at, std::size_t count) {
+    if (text.size() < at + count) return false;
+    for (std::size_t i = at; i < at + count; ++i)
+      if (text[i] < '0' || text[i] > '9') return false;
+    return true;
+  };
+  // YYYY-MM-DDTHH:MM, then :SS when seconds are given.
+  if (!digits(0, 4) || text.size() < 16 || text[4] != '-' || !digits(5, 2) || text[7] != '-' || !digits(8, 2) ||
+      !digits(11, 2) || text[13] != ':' || !digits(14, 2))
+    return false;
+  return text.size() == 16 || text[16] != ':' || digits(17, 2);
+}
+
 }  // namespace
 
 std::string format_instant(instant at) {
@@ -47,6 +65,7 @@ std::optional<instant> parse_instant(std::string_view text) {
   const auto first = normalized.find_first_not_of(" \t\n\r\f\v");
   if (first != std::string::npos && first + 10 < normalized.size() && normalized[first + 10] == ' ')
     normalized[first + 10] = 'T';
+  if (first == std::string::npos || !padded(std::string_view(normalized).substr(first))) return std::nullopt;
   for (const char* format : formats) {
     absl::Time parsed;
     std::string error;

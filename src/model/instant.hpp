@@ -24,6 +24,8 @@ std::string format_instant(instant at);
 //   offsets Z, ±HH:MM, ±HHMM or ±HH
 // Instants are whole seconds: a fraction is truncated toward the earlier second
 // ("…17:30:59.999Z" is 17:30:59Z). Surrounding white space is ignored.
+// Every field has its RFC 3339 digits: a four-digit year, two-digit month, day, hour, minute and
+// second ("2026-1-23T9:5:5Z", which Abseil's parser alone would read, is refused).
 // Returns nothing for a local time without an offset (its instant would depend on a zone),
 // an impossible date or time, a year outside 0001-9999, or any other text. Impossible means a
 // day the month does not have ("2026-02-30"), minute 60, hour 24 (ISO 8601 allows "24:00:00"

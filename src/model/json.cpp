@@ -184,6 +184,16 @@ json::object to_json(const sla_clock& value) {
                    {"completed", value.completed},
                    {"pause_on", std::move(pause_on)}};
   if (value.completed) out["completed_at"] = format_instant(value.completed_at);
+  // Only when kept: clocks stored before runs existed read back and write out the same.
+  if (!value.runs.empty()) {
+    json::array runs;
+    for (const auto& run : value.runs) {
+      json::object item{{"start", format_instant(run.start)}, {"used_seconds", run.used_at_start.count()}};
+      if (run.end) item["end"] = format_instant(*run.end);
+      runs.push_back(std::move(item));
+    }
+    out["runs"] = std::move(runs);
+  }
   return out;
 }
 
@@ -365,6 +375,16 @@ sla_clock sla_clock_from_json(const json::value& json) {
     if (clock.completed) clock.completed_at = at("completed_at");
     for (const auto& status : object.at("pause_on").as_array())
       clock.pause_on.push_back(required(parse_request_status(status.as_string()), "pause_on"));
+    if (const auto* runs = object.if_contains("runs")) {
+      for (const auto& item : runs->as_array()) {
+        const auto& run = item.as_object();
+        model::clock_run parsed{required(parse_instant(string_at(run, "start")), "runs.start"),
+                                std::chrono::seconds{run.at("used_seconds").to_number<std::int64_t>()},
+                                std::nullopt};
+        if (run.contains("end")) parsed.end = required(parse_instant(string_at(run, "end")), "runs.end");
+        clock.runs.push_back(parsed);
+      }
+    }
     return clock;
   } catch (const std::invalid_argument&) {
     throw;

@@ -4,6 +4,7 @@
 #include "model/enums.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -105,6 +106,23 @@ struct routing_decision {
   std::vector<rule_evaluation> trace;
 };
 
+// One stretch during which an SLA clock ran (counted business time), kept so that a threshold
+// lowered later (a restart with a smaller target) can be placed at the instant it was really
+// reached. It began at `start` with `used_at_start` business seconds used; it ended at `end`
+// (a pause or completion); unset while it is the clock's current stretch, which is known up to
+// the clock's `since`. The business time used by its end is the next stretch's `used_at_start`,
+// or the clock's `used` for the last one.
+struct clock_run {
+  instant start{};
+  std::chrono::seconds used_at_start{0};
+  std::optional<instant> end;
+  bool operator==(const clock_run&) const = default;
+};
+
+// How many runs a clock keeps: pauses are few per request; past this the oldest is dropped, and
+// a threshold reached inside a dropped run cannot be placed (see sla::fire_reached).
+inline constexpr std::size_t max_clock_runs = 16;
+
 // One SLA clock of a request: a target in business time on a named calendar.
 //
 // Business time used is `used` plus, while running, the calendar's business time since
@@ -129,6 +147,9 @@ struct sla_clock {
   bool completed = false;
   instant completed_at{};                // meaningful when completed
   std::vector<request_status> pause_on;  // statuses that pause it
+  // Its running stretches, oldest first, at most max_clock_runs; kept until it breaches (a
+  // breached clock has nothing left to place). Empty for clocks stored before they were kept.
+  std::vector<clock_run> runs;
 };
 
 // One notification of an escalation: who was told, when and why.

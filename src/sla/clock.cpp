@@ -35,6 +35,38 @@ bool counting(const model::sla_clock& clock) {
          (clock.state == model::clock_state::running || clock.state == model::clock_state::breached);
 }
 
+// A running stretch begins at `now` with the time used so far. A breached clock keeps none:
+// nothing of it is left to place. Past max_clock_runs the oldest goes.
+void begin_run(model::sla_clock& clock, model::instant now) {
+  if (clock.breached) return;
+  if (clock.runs.size() >= model::max_clock_runs)
+    clock.runs.erase(clock.runs.begin(), clock.runs.end() - (model::max_clock_runs - 1));
+  clock.runs.push_back({now, clock.used, std::nullopt});
+}
+
+void end_run(model::sla_clock& clock, model::instant now) {
+  if (!clock.runs.empty() && !clock.runs.back().end) clock.runs.back().end = now;
+}
+
+// When the clock's used time reached `threshold`, placed inside the run in which it did: the
+// remaining business seconds added from the run's start on `calendar`, no later than the run's
+// end (the calendar may have changed since: what a run used is kept as it was counted, so the
+// threshold is reached in the same run, and the instant within it is the best the calendar of
+// today can say). None when it was reached before the first kept run (runs dropped past
+// max_clock_runs, or none kept: clocks stored before runs were) or not at all.
+std::optional<model::instant> reached_in_runs(const model::sla_clock& clock, std::chrono::seconds threshold,
+                                              const calendar::business_calendar& calendar) {
+  if (clock.runs.empty() || threshold <= clock.runs.front().used_at_start) return std::nullopt;
+  for (std::size_t i = 0; i < clock.runs.size(); ++i) {
+    const auto& run = clock.runs[i];
+    const auto used_by_end = i + 1 < clock.runs.size() ? clock.runs[i + 1].used_at_start : clock.used;
+    if (threshold > used_by_end) continue;
+    const auto end = run.end.value_or(clock.since);
+    return std::min(calendar.add(run.start, threshold - run.used_at_start), end);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 model::sla_clock start(const policy& owner, const metric_target& target, const calendar::business_calendar& calendar,
@@ -48,6 +80,7 @@ model::sla_clock start(const policy& owner, const metric_target& target, const c
   clock.warning_at = warning_threshold(target.target, target.warning_millionths);
   clock.since = now;
   clock.pause_on = target.pause_on;
+  begin_run(clock, now);
   plan(clock, calendar);
   return clock;
 }
@@ -68,6 +101,7 @@ bool pause(model::sla_clock& clock, const calendar::business_calendar& calendar,
   clock.used = used(clock, calendar, now);
   clock.since = now;
   clock.state = model::clock_state::paused;
+  end_run(clock, now);
   return true;
 }
 
@@ -75,6 +109,7 @@ bool resume(model::sla_clock& clock, const calendar::business_calendar& calendar
   if (clock.completed || clock.state != model::clock_state::paused) return false;
   clock.since = now;
   clock.state = clock.breached ? model::clock_state::breached : model::clock_state::running;
+  begin_run(clock, now);
   plan(clock, calendar);
   return true;
 }
@@ -85,6 +120,7 @@ void complete(model::sla_clock& clock, const calendar::business_calendar& calend
   clock.since = now;
   clock.completed = true;
   clock.completed_at = now;
+  end_run(clock, now);
   clock.state = clock.breached ? model::clock_state::breached : model::clock_state::met;
 }
 
@@ -93,6 +129,7 @@ void reopen(model::sla_clock& clock, const calendar::business_calendar& calendar
   clock.completed = false;
   clock.since = now;
   clock.state = clock.breached ? model::clock_state::breached : model::clock_state::running;
+  begin_run(clock, now);
   plan(clock, calendar);
 }
 
@@ -104,14 +141,15 @@ std::vector<firing> fire_due(model::sla_clock& clock, model::instant now) {
   if (!clock.warned && clock.warning_deadline <= now) {
     clock.warned = true;
     checkpoint(clock, clock.warning_deadline, std::max(clock.used, clock.warning_at));
-    fired.push_back({firing_kind::warning, clock.warning_deadline, clock});
+    fired.push_back({firing_kind::warning, clock.warning_deadline, clock, clock.used});
   }
   if (clock.deadline <= now) {
     // Keep counting the overdue time: a breached clock stays open until its action happens.
     clock.state = model::clock_state::breached;
     clock.breached = true;
+    clock.runs.clear();
     checkpoint(clock, clock.deadline, std::max(clock.used, clock.target));
-    fired.push_back({firing_kind::breach, clock.deadline, clock});
+    fired.push_back({firing_kind::breach, clock.deadline, clock, clock.used});
   }
   return fired;
 }
@@ -135,6 +173,29 @@ bool retime(model::sla_clock& clock, const policy_set& set) {
   return clock.calendar != before.calendar || clock.policy != before.policy || clock.target != before.target ||
          clock.warning_at != before.warning_at || clock.deadline != before.deadline ||
          (!clock.warned && clock.warning_deadline != before.warning_deadline);
+}
+
+std::vector<firing> fire_reached(model::sla_clock& clock, const calendar::business_calendar& calendar) {
+  std::vector<firing> fired;
+  if (clock.completed || clock.breached ||
+      (clock.state != model::clock_state::running && clock.state != model::clock_state::paused))
+    return fired;
+  const auto breach = clock.used >= clock.target ? reached_in_runs(clock, clock.target, calendar) : std::nullopt;
+  auto warning = !clock.warned && clock.used >= clock.warning_at ? reached_in_runs(clock, clock.warning_at, calendar)
+                                                                  : std::nullopt;
+  // A breach brings its warning (as fire_due does); one that cannot be placed is no later.
+  if (breach && !clock.warned && (!warning || *warning > *breach)) warning = breach;
+  if (warning) {
+    clock.warned = true;
+    fired.push_back({firing_kind::warning, *warning, clock, clock.warning_at});
+  }
+  if (breach) {
+    clock.breached = true;
+    clock.runs.clear();
+    if (clock.state == model::clock_state::running) clock.state = model::clock_state::breached;
+    fired.push_back({firing_kind::breach, *breach, clock, clock.target});
+  }
+  return fired;
 }
 
 std::optional<model::instant> next_firing(const model::sla_clock& clock) {

@@ -44,8 +44,10 @@ enum class firing_kind { warning, breach };
 struct firing {
   firing_kind kind;
   model::instant at;      // the true instant: when the threshold or the target was reached
-  model::sla_clock clock;  // the clock just after this firing: `used` is the business time used
-                           // at `at` and `since` is `at` (a firing is a checkpoint)
+  model::sla_clock clock;  // the clock just after this firing: from fire_due, `used` is the
+                           // business time used at `at` and `since` is `at` (a firing is a
+                           // checkpoint); from fire_reached, the clock as it is (`at` is earlier)
+  std::chrono::seconds used{0};  // business seconds used at `at`
 };
 
 // Records on `clock` the warning and breach that fell due at or before `now`, and returns them
@@ -64,6 +66,24 @@ std::vector<firing> fire_due(model::sla_clock& clock, model::instant now);
 // Completed clocks are left alone. Returns whether anything changed. Throws std::out_of_range
 // when the calendar or policy is neither configured nor replaced (see missing_names).
 bool retime(model::sla_clock& clock, const policy_set& set);
+
+// After retime: the warning and breach an open, not yet breached clock (running or paused) had
+// already reached at its last checkpoint because their thresholds were lowered, recorded on
+// `clock` and returned in order, each at the instant the threshold was really reached. That
+// instant is found in the clock's runs (model::clock_run): the run in which its used time
+// passed the threshold, and in it the run's start plus the business seconds still missing at
+// the start, on `calendar` (the clock's calendar as configured now), no later than the run's
+// end. When the calendar changed too, the used time of each run stays what was counted then
+// (the old calendar is gone, and used time is history, as retime keeps it); only the instant
+// inside the run is read on the new calendar, and the clamp keeps it inside the run where the
+// threshold was passed, so a breach is never placed in a pause or after the restart.
+// A threshold reached before the first kept run (a clock stored before runs were kept, or one
+// paused more than max_clock_runs times) is not placed: a running clock then has it due at its
+// checkpoint (retime plans it there), a paused one when it resumes. A breach brings its warning
+// if not yet recorded (at the breach instant when the warning's own cannot be placed). A paused
+// clock stays paused (`breached` set); a running one becomes breached. `used` and `since` are
+// unchanged: the firings lie before the checkpoint. Pure; no effect on other clocks.
+std::vector<firing> fire_reached(model::sla_clock& clock, const calendar::business_calendar& calendar);
 
 // The next instant at which fire_due would record something, if any.
 std::optional<model::instant> next_firing(const model::sla_clock& clock);

@@ -226,8 +226,15 @@ class reader : config::file_errors {
         fail(*node, fmt::format("\"warning\" is {}; expected a fraction of the target strictly between 0 and 1, like "
                                 "0.75",
                                 ratio->get()));
-      // To the millionth: the threshold itself is then integer arithmetic.
-      result.warning_millionths = std::llround(ratio->get() * static_cast<double>(warning_scale));
+      // To the millionth: the threshold itself is then integer arithmetic. A fraction with more
+      // decimals would be rounded silently (0.7000001 warns as 0.7 does), so it is refused: six
+      // decimals already name every second of a target up to 277 business hours.
+      const double scaled = ratio->get() * static_cast<double>(warning_scale);
+      result.warning_millionths = std::llround(scaled);
+      if (std::abs(scaled - static_cast<double>(result.warning_millionths)) > 1e-6)
+        fail(*node, fmt::format("\"warning\" is {}; it is read to the millionth: write at most six decimals, like "
+                                "0.75 or 0.333333",
+                                ratio->get()));
       if (result.warning_millionths <= 0 || result.warning_millionths >= warning_scale)
         fail(*node, fmt::format("\"warning\" is {}; it is read to the millionth and must stay strictly between 0 "
                                 "and 1",

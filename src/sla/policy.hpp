@@ -100,7 +100,8 @@ std::string format_duration(std::chrono::seconds duration);
 //
 //   replaces = ["old-name"]                  # optional: names this policy had before
 //
-// The warning fraction is read to the millionth (0.7 exactly; 0.1234567 as 0.123457).
+// The warning fraction is read to the millionth (0.7 exactly); more than six decimals (0.7000001)
+// are refused rather than rounded.
 // Unknown keys, calendars, tiers, stages, kinds, metrics, statuses, bad durations, a warning
 // ratio outside (0, 1), a duplicate metric or policy name, a replaced name that is still a
 // policy's name or is replaced twice are config::error at file:line:col.

@@ -99,10 +99,13 @@ retimed retime_open_clocks(SQLite::Database& db, const engine::policy& policy, m
   for_each_with_open_plans(db, [&](model::request& request) {
     auto events = engine::retime(policy, request, now);
     if (events.empty()) return;
-    for (const auto& e : events)
-      ++(e.type == "sla.retimed"          ? counts.clocks
-         : e.type == "escalation.retimed" ? counts.escalations
-                                          : counts.concern_deadlines);
+    // Only the re-timings: the warnings, breaches and escalations a lowered target records late
+    // come with them.
+    for (const auto& e : events) {
+      if (e.type == "sla.retimed") ++counts.clocks;
+      if (e.type == "escalation.retimed") ++counts.escalations;
+      if (e.type == "request.concern_deadline_retimed") ++counts.concern_deadlines;
+    }
     for (const auto& e : events) engine::apply(request, e);
     append_events(db, events);
     enqueue_outbound(db, policy.outbound, events, {change{request, events}});

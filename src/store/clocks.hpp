@@ -39,8 +39,10 @@ struct retimed {
 
 // Records `sla.retimed`, `escalation.retimed` and `request.concern_deadline_retimed`
 // (engine::retime) for every open clock, climbing escalation and concern deadline the config
-// now times differently, saves the requests and queues their outbound webhooks. Call inside a
-// write transaction, after check_open_clocks. Returns how many of each were re-timed. Reads the
+// now times differently, with the late sla.warning, sla.breached and escalation.triggered of
+// thresholds lowered below the time a clock had used (at their past instants), saves the requests
+// and queues their outbound webhooks. Call inside a write transaction, after check_open_clocks.
+// Returns how many of each were re-timed (the late firings are not counted). Reads the
 // requests a page at a time, so memory does not grow with the number of open clocks.
 retimed retime_open_clocks(SQLite::Database& db, const engine::policy& policy, model::instant now);
 

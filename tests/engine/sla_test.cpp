@@ -3,6 +3,7 @@
 #include "engine/engine.hpp"
 
 #include "model/json.hpp"
+#include "escalation/ladder.hpp"
 #include "sla/clock.hpp"
 #include "support/policy.hpp"
 
@@ -125,6 +126,35 @@ std::vector<std::int64_t> used_in(const std::vector<engine::event>& events, std:
   return out;
 }
 
+// office_policy with an sla_breach ladder on "office": Head of CS at once, VP Technical Success
+// two business hours later.
+engine::policy office_policy_with_ladder(std::chrono::seconds resolution, std::int64_t warning_millionths,
+                                         std::vector<std::chrono::year_month_day> holidays = {}) {
+  auto policy = office_policy(resolution, warning_millionths, std::move(holidays));
+  escalation::ladder ladder;
+  ladder.name = std::string(escalation::sla_breach);
+  ladder.calendar = "office";
+  ladder.levels = {{0s, {model::role::head_of_cs}, escalation::condition::always},
+                   {2h, {model::role::vp_technical_success}, escalation::condition::always}};
+  policy.ladders.emplace(ladder.name, ladder);
+  return policy;
+}
+
+// A restart with `changed` at `now`: the request as stored, re-timed, the events kept.
+std::vector<engine::event> restart(model::request& request, const engine::policy& changed, model::instant now) {
+  request = model::request_from_json(model::to_json(request));
+  auto events = engine::retime(changed, request, now);
+  for (const auto& e : events) engine::apply(request, e);
+  return events;
+}
+
+// "type at" for each event, in order: what a restart recorded.
+std::vector<std::string> described(const std::vector<engine::event>& events) {
+  std::vector<std::string> out;
+  for (const auto& e : events) out.push_back(e.type + " " + model::format_instant(e.at));
+  return out;
+}
+
 }  // namespace
 
 TEST_SUITE("engine::sla") {
@@ -202,6 +232,185 @@ TEST_SUITE("engine::sla") {
     CHECK(events[0].data.at("clock").at("deadline").as_string() == "2026-12-01T17:00:00Z");
     CHECK(events[0].data.at("clock").at("warning_deadline").as_string() == "2026-12-01T13:00:00Z");
     CHECK(events[0].data.at("before").at("target_seconds").as_int64() == 4 * 3600);
+  }
+
+  TEST_CASE("a paused clock over a lowered target breaches at the restart, at the true instant before the pause") {
+    const auto before = office_policy_with_ladder(4h, 750'000);
+    simulation sim(before);  // the simulation keeps a reference
+    // Tuesday 09:00 to 11:00 running (2 h used), then pending on the customer.
+    const auto id = sim.file(at("2026-12-01T09:00:00Z"), customer_request(model::customer_stage::production, "premium"));
+    sim.act(at("2026-12-01T11:00:00Z"), id, engine::action_kind::pend);
+    auto request = sim.request(id);
+    REQUIRE(request.clocks[0].state == model::clock_state::paused);
+
+    // Restarted on Wednesday with a 1 h target: 45 min (0.75) was reached at 09:45, 1 h at 10:00.
+    const auto after = office_policy_with_ladder(1h, 750'000);
+    const auto events = restart(request, after, at("2026-12-02T10:00:00Z"));
+    CHECK(described(events) == std::vector<std::string>{"sla.retimed 2026-12-02T10:00:00Z",
+                                                        "sla.warning 2026-12-01T09:45:00Z",
+                                                        "sla.breached 2026-12-01T10:00:00Z",
+                                                        "escalation.triggered 2026-12-01T10:00:00Z"});
+    REQUIRE(events.size() == 4);
+    CHECK(events[1].data.at("used_seconds").as_int64() == 2700);
+    CHECK(events[2].data.at("used_seconds").as_int64() == 3600);
+    // It stays paused, breached, with the time it had used; the request stays pending.
+    const auto& clock = request.clocks[0];
+    CHECK(clock.state == model::clock_state::paused);
+    CHECK(clock.breached);
+    CHECK(clock.warned);
+    CHECK(clock.used == 2h);
+    CHECK(request.status == model::request_status::pending_customer);
+    CHECK(sla::used(clock, after.sla.calendar("office"), at("2026-12-03T12:00:00Z")) == 2h);
+
+    // The ladder climbs from the breach instant, late like any firing the scheduler finds past.
+    const auto due = engine::due(after, request, at("2026-12-02T10:00:00Z"));
+    CHECK(described(due) == std::vector<std::string>{"escalation.notified 2026-12-01T10:00:00Z",
+                                                     "escalation.notified 2026-12-01T12:00:00Z"});
+    for (const auto& e : due) engine::apply(request, e);
+
+    // Nothing more at the next restart with the same config, and a reply brings it back breached.
+    CHECK(restart(request, after, at("2026-12-02T11:00:00Z")).empty());
+    auto replied = engine::decide(after, request, {engine::action_kind::customer_reply, {}, model::actor{"sam", model::role::se}},
+                                  at("2026-12-03T09:00:00Z"), 2);
+    REQUIRE(std::holds_alternative<std::vector<engine::event>>(replied));
+    for (const auto& e : std::get<std::vector<engine::event>>(replied)) {
+      CHECK(e.type != "sla.breached");
+      engine::apply(request, e);
+    }
+    CHECK(request.clocks[0].state == model::clock_state::breached);
+    CHECK(engine::due(after, request, at("2026-12-10T00:00:00Z")).empty());
+  }
+
+  TEST_CASE("a clock paused twice: each lowered threshold is placed in the stretch where it was passed") {
+    const auto before = office_policy(8h, 750'000);
+    simulation sim(before);  // the simulation keeps a reference
+    // Runs Tuesday 09:00-10:00 (1 h) and 14:00-15:30 (1 h 30 min), paused in between and after.
+    const auto id = sim.file(at("2026-12-01T09:00:00Z"), customer_request(model::customer_stage::production, "premium"));
+    sim.act(at("2026-12-01T10:00:00Z"), id, engine::action_kind::pend);
+    sim.act(at("2026-12-01T14:00:00Z"), id, engine::action_kind::customer_reply);
+    sim.act(at("2026-12-01T15:30:00Z"), id, engine::action_kind::pend);
+    auto request = sim.request(id);
+    CHECK(request.clocks[0].runs.size() == 2);
+    // 2 h, warning at 0.25 (30 min): the warning in the first stretch, the breach 1 h into the second.
+    const auto events = restart(request, office_policy(2h, 250'000), at("2026-12-02T09:00:00Z"));
+    CHECK(described(events) == std::vector<std::string>{"sla.retimed 2026-12-02T09:00:00Z",
+                                                        "sla.warning 2026-12-01T09:30:00Z",
+                                                        "sla.breached 2026-12-01T15:00:00Z"});
+    CHECK(request.clocks[0].state == model::clock_state::paused);
+    CHECK(request.clocks[0].breached);
+    CHECK(request.clocks[0].used == 150min);
+
+    // A threshold reached exactly at a pause is placed at the pause, not in the next stretch.
+    auto exact = sim.request(id);
+    CHECK(described(restart(exact, office_policy(1h, 500'000), at("2026-12-02T09:00:00Z"))) ==
+          std::vector<std::string>{"sla.retimed 2026-12-02T09:00:00Z", "sla.warning 2026-12-01T09:30:00Z",
+                                   "sla.breached 2026-12-01T10:00:00Z"});
+  }
+
+  TEST_CASE("a running clock resumed after its lowered target was passed breaches at the true instant too") {
+    const auto before = office_policy(8h, 750'000);
+    simulation sim(before);  // the simulation keeps a reference
+    const auto id = sim.file(at("2026-12-01T09:00:00Z"), customer_request(model::customer_stage::production, "premium"));
+    sim.act(at("2026-12-01T11:00:00Z"), id, engine::action_kind::pend);
+    sim.act(at("2026-12-02T09:00:00Z"), id, engine::action_kind::customer_reply);  // running again, 2 h used
+    auto request = sim.request(id);
+    const auto events = restart(request, office_policy(1h, 500'000), at("2026-12-02T09:30:00Z"));
+    CHECK(described(events) == std::vector<std::string>{"sla.retimed 2026-12-02T09:30:00Z",
+                                                        "sla.warning 2026-12-01T09:30:00Z",
+                                                        "sla.breached 2026-12-01T10:00:00Z"});
+    CHECK(request.clocks[0].state == model::clock_state::breached);
+    CHECK(sla::used(request.clocks[0], office_policy(1h, 500'000).sla.calendar("office"), at("2026-12-02T09:30:00Z")) ==
+          150min);
+    CHECK(!engine::next_due(request));
+  }
+
+  TEST_CASE("a calendar change with a lowered target: the breach is read on the new calendar, within its stretch") {
+    const auto before = office_policy(8h, 750'000);
+    simulation sim(before);  // the simulation keeps a reference
+    // One stretch, Tuesday 15:00 to Wednesday 11:00: 2 h + 2 h used on the calendar of then.
+    const auto id = sim.file(at("2026-12-01T15:00:00Z"), customer_request(model::customer_stage::production, "premium"));
+    sim.act(at("2026-12-02T11:00:00Z"), id, engine::action_kind::pend);
+    auto request = sim.request(id);
+    REQUIRE(request.clocks[0].used == 4h);
+
+    // Wednesday became a holiday and the target 3 h. Used time is history (4 h stays 4 h), so 3 h
+    // was passed in that stretch; on the calendar of today it would be Thursday 10:00, after the
+    // stretch: placed at the stretch's end, the pause, and not in the pause or after.
+    auto holiday = request;
+    CHECK(described(restart(holiday, office_policy(3h, 500'000, {2026y / std::chrono::December / 2}),
+                            at("2026-12-03T09:00:00Z"))) ==
+          std::vector<std::string>{"sla.retimed 2026-12-03T09:00:00Z", "sla.warning 2026-12-01T16:30:00Z",
+                                   "sla.breached 2026-12-02T11:00:00Z"});
+    CHECK(holiday.clocks[0].used == 4h);
+
+    // With a later opening (10:00) and a 2 h 30 min target, the instant moves inside the stretch:
+    // 2 h on Tuesday (15:00-17:00), the last 30 min Wednesday from 10:00 (09:30 on the old one).
+    auto later = office_policy(150min, 500'000);
+    std::vector<calendar::weekly_shift> shifts;
+    for (unsigned day = 1; day <= 5; ++day) shifts.push_back(calendar::daily_shift(std::chrono::weekday{day}, 10h, 17h));
+    later.sla.calendars.erase("office");
+    later.sla.calendars.emplace("office", calendar::business_calendar::make({"office", "UTC", shifts, {}}));
+    auto moved = request;
+    CHECK(described(restart(moved, later, at("2026-12-03T09:00:00Z"))) ==
+          std::vector<std::string>{"sla.retimed 2026-12-03T09:00:00Z", "sla.warning 2026-12-01T16:15:00Z",
+                                   "sla.breached 2026-12-02T10:30:00Z"});
+  }
+
+  TEST_CASE("a paused clock stored without runs keeps the old behaviour: it breaches when it resumes") {
+    const auto before = office_policy(4h, 750'000);
+    simulation sim(before);  // the simulation keeps a reference
+    const auto id = sim.file(at("2026-12-01T09:00:00Z"), customer_request(model::customer_stage::production, "premium"));
+    sim.act(at("2026-12-01T11:00:00Z"), id, engine::action_kind::pend);
+    // As a database written before runs were kept has it.
+    auto stored = model::to_json(sim.request(id));
+    for (auto& clock : stored.at("clocks").as_array()) {
+      REQUIRE(clock.as_object().contains("runs"));
+      clock.as_object().erase("runs");
+    }
+    auto request = model::request_from_json(stored);
+    CHECK(request.clocks[0].runs.empty());
+    const auto after = office_policy(1h, 750'000);
+    CHECK(described(restart(request, after, at("2026-12-02T10:00:00Z"))) ==
+          std::vector<std::string>{"sla.retimed 2026-12-02T10:00:00Z"});
+    CHECK(!request.clocks[0].breached);
+    CHECK(model::to_json(request).at("clocks").at(0).as_object().contains("runs") == false);
+
+    auto replied = engine::decide(after, request, {engine::action_kind::customer_reply, {}, model::actor{"sam", model::role::se}},
+                                  at("2026-12-03T09:00:00Z"), 2);
+    REQUIRE(std::holds_alternative<std::vector<engine::event>>(replied));
+    for (const auto& e : std::get<std::vector<engine::event>>(replied)) engine::apply(request, e);
+    const auto due = engine::due(after, request, at("2026-12-03T09:00:00Z"));
+    CHECK(described(due) == std::vector<std::string>{"sla.warning 2026-12-03T09:00:00Z", "sla.breached 2026-12-03T09:00:00Z"});
+  }
+
+  TEST_CASE("a clock keeps at most max_clock_runs stretches, and a threshold passed before them is placed at resume") {
+    const auto policy = office_policy(40h, 750'000);
+    simulation sim(policy);
+    const auto id = sim.file(at("2026-12-01T09:00:00Z"), customer_request(model::customer_stage::production, "premium"));
+    // 20 stretches of 30 min a day, each paused, over four weeks of weekdays.
+    auto day = at("2026-12-01T09:00:00Z");
+    for (int i = 0; i < 20; ++i) {
+      if (i > 0) sim.act(day, id, engine::action_kind::customer_reply);
+      sim.act(day + 30min, id, engine::action_kind::pend);
+      day += std::chrono::days{1};
+      while (std::chrono::weekday{std::chrono::floor<std::chrono::days>(day)}.c_encoding() % 6 == 0)
+        day += std::chrono::days{1};
+    }
+    auto request = sim.request(id);
+    const auto& runs = request.clocks[0].runs;
+    REQUIRE(runs.size() == model::max_clock_runs);
+    CHECK(runs.front().used_at_start == 30min * (20 - model::max_clock_runs));
+    CHECK(request.clocks[0].used == 10h);
+    // 1 h was passed in the second stretch, dropped: not placed (recorded at resume, as before);
+    // 9 h in the 18th, kept: placed at its end.
+    auto early = request;
+    CHECK(described(restart(early, office_policy(1h, 500'000), at("2027-01-05T08:00:00Z"))) ==
+          std::vector<std::string>{"sla.retimed 2027-01-05T08:00:00Z"});
+    auto kept = request;
+    const auto events = restart(kept, office_policy(9h, 990'000), at("2027-01-05T08:00:00Z"));
+    REQUIRE(events.size() == 3);
+    CHECK(events[2].type == "sla.breached");
+    CHECK(events[2].at == *runs[17 - (20 - model::max_clock_runs)].end);
   }
 
   TEST_CASE("a pre-sales request filed Friday 17:30 Pacific breaches Monday 02:30, warned at 02:15") {

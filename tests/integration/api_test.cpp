@@ -145,7 +145,7 @@ TEST_SUITE("integration::api") {
     REQUIRE(metrics.status == 200);
     CHECK(metrics.header("Content-Type").starts_with("text/plain"));
     CHECK(metrics.body.find("switchboard_requests{status=\"open\"} 2\n") != std::string::npos);
-    CHECK(metrics.body.find("switchboard_open_clocks{state=\"running\"} 2\n") != std::string::npos);
+    CHECK(metrics.body.find("switchboard_open_clocks{state=\"running\",breached=\"false\"} 2\n") != std::string::npos);
     CHECK(metrics.body.find("switchboard_commit_jobs_total 2\n") != std::string::npos);
   }
 

@@ -177,6 +177,29 @@ TEST_SUITE("integration::cli") {
     CHECK_MESSAGE(refused.err.find("--clock-start \"2026-11-20T17:00:60Z\" is not an ISO-8601 instant") != std::string::npos,
                   refused.err);
 
+    // Fields without their two digits are not RFC 3339: refused, saying the form expected.
+    for (const char* unpadded : {"2026-1-23T9:5:5Z", "2026-01-23T09:05:5Z"}) {
+      INFO(unpadded);
+      const auto from = sla({"between", "--calendar", "support", "--from", unpadded, "--to", "2026-12-31T00:00:00Z"});
+      CHECK(from.exit_code == 1);
+      CHECK(from.out.empty());
+      CHECK(from.err.starts_with(fmt::format("error: --from \"{}\" is not an ISO-8601 instant with an offset, like "
+                                             "2026-11-20T17:30:00-08:00",
+                                             unpadded)));
+      CHECK(from.err.find("two digits for month, day, hour, minute and second") != std::string::npos);
+      const auto server = testing::run_program({SWITCHBOARD_SERVER_PATH, "--config",
+                                                testing::config_on_always_calendar(dir, ""), "--db",
+                                                dir.file("unpadded.db"), "--listen", "127.0.0.1:0", "--clock-start", unpadded});
+      CHECK(server.exit_code == 1);
+      CHECK_MESSAGE(server.err.find(fmt::format("--clock-start \"{}\" is not an ISO-8601 instant with an offset whose date "
+                                                "and time exist, like 2026-11-20T17:30:00-08:00 (two digits",
+                                                unpadded)) != std::string::npos,
+                    server.err);
+    }
+    // The same instant with its digits is fine.
+    CHECK(sla({"between", "--calendar", "support", "--from", "2026-01-23T09:05:05Z", "--to", "2026-01-23T09:05:05Z"})
+              .out == "0\n");
+
     // A speed without a start would run on real time, silently: refused before anything opens.
     const auto speed_alone = testing::run_program({SWITCHBOARD_SERVER_PATH, "--config",
                                                    testing::config_on_always_calendar(dir, ""), "--db",

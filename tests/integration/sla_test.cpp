@@ -176,6 +176,64 @@ TEST_SUITE("integration::sla") {
                                           {"sla.breached", model::format_instant(*model::parse_instant("2026-12-01T12:00:00Z") + late)}});
   }
 
+  TEST_CASE("a restart with a lowered target breaches a paused clock at once, at the true instant before its pause") {
+    testing::temp_dir dir;
+    const auto database = dir.file("switchboard.db");
+    std::int64_t id = 0;
+    std::string created_at, paused_at;
+    {
+      // Wednesday 10:00 UTC, office hours, at 60x: a business minute a second.
+      testing::server_process server({office_config(dir, "office", "", "1h"), database,
+                                      {"--clock-start", "2026-12-02T10:00:00Z", "--clock-speed", "60"}});
+      auto client = server.client(model::role::se);
+      const auto created = json::parse(client.post_json("/v1/requests", std::string(troubleshooting)).body).as_object();
+      id = created.at("id").as_int64();
+      created_at = std::string(created.at("created_at").as_string());
+      const auto path = "/v1/requests/" + std::to_string(id);
+      // Over two business minutes used, then pending on the customer.
+      REQUIRE(eventually([&] { return clock_of(get_object(client, path), "resolution").at("used_seconds").as_int64() > 120; }));
+      const auto pended = client.post_json(path + "/events", R"({"type":"pend","message":"Could you send the logs?"})");
+      REQUIRE(pended.status == 200);
+      const auto after_pend = json::parse(pended.body).as_object();
+      REQUIRE(clock_of(after_pend, "resolution").at("state").as_string() == "paused");
+      const auto history = get_object(client, path + "/events");
+      for (const auto& e : history.at("events").as_array())
+        if (e.at("type").as_string() == "sla.paused") paused_at = std::string(e.at("at").as_string());
+      REQUIRE(!paused_at.empty());
+      REQUIRE(clock_events(client, id).empty());  // 1 h: neither warned nor breached
+      server.kill();
+    }
+    REQUIRE(*model::parse_instant(paused_at) - *model::parse_instant(created_at) > std::chrono::seconds{120});
+
+    // Thursday, the target lowered to 1 minute (warning at 30 s): both were passed on Wednesday,
+    // 30 s and 60 s after filing, before the pause. Recorded at start-up, at those instants.
+    testing::server_process server({office_config(dir, "office", "", "1m"), database,
+                                    {"--clock-start", "2026-12-03T10:00:00Z"}});
+    auto client = server.client(model::role::se);
+    // The late warning and breach are not counted as re-timings.
+    CHECK_MESSAGE(server.stderr_text().find("re-timed to the changed config: 1 open SLA clock(s) (sla.retimed), 0 open "
+                                            "escalation(s) (escalation.retimed), 0 concern deadline(s)") != std::string::npos,
+                  server.stderr_text());
+    const auto recorded = clock_events(client, id);
+    CAPTURE(describe(recorded));
+    CHECK(recorded == std::vector<std::pair<std::string, std::string>>{{"sla.warning", plus_seconds(created_at, 30)},
+                                                                       {"sla.breached", plus_seconds(created_at, 60)}});
+    CHECK(plus_seconds(created_at, 60) < paused_at);
+    const auto events = get_object(client, "/v1/requests/" + std::to_string(id) + "/events").at("events").as_array();
+    const auto breached = std::find_if(events.begin(), events.end(),
+                                       [](const json::value& e) { return e.at("type").as_string() == "sla.breached"; });
+    REQUIRE(breached != events.end());
+    CHECK(breached->at("data").at("used_seconds").as_int64() == 60);
+    // Still paused (time used stays what it was at the pause), now breached; pending on the customer.
+    const auto request = get_object(client, "/v1/requests/" + std::to_string(id));
+    CHECK(request.at("status").as_string() == "pending_customer");
+    const auto& clock = clock_of(request, "resolution");
+    CHECK(clock.at("state").as_string() == "paused");
+    CHECK(clock.at("breached").as_bool());
+    CHECK(clock.at("used_seconds").as_int64() ==
+          (*model::parse_instant(paused_at) - *model::parse_instant(created_at)).count());
+  }
+
   TEST_CASE("a calendar open clocks use cannot be renamed away: start-up and rules check --db refuse, replaces maps it") {
     testing::temp_dir dir;
     const auto database = dir.file("switchboard.db");
@@ -312,6 +370,13 @@ metrics = [{{ metric = "resolution", target = "1h", warning = 0.5 }}]
     CHECK(row_clock.at("state").as_string() == "paused");
     CHECK(row_clock.at("breached").as_bool());
 
+    // /metrics tells it from a plain paused clock, read from the counters the clock rows keep.
+    const auto metrics = client.get("/metrics");
+    REQUIRE(metrics.status == 200);
+    CHECK_MESSAGE(metrics.body.find("switchboard_open_clocks{state=\"paused\",breached=\"true\"} 1\n") != std::string::npos,
+                  metrics.body);
+    CHECK(metrics.body.find("breached=\"false\"") == std::string::npos);
+
     // The customer replies: running again, and still breached.
     const auto replied = client.post_json(path + "/events", R"({"type":"customer_reply","message":"Here they are"})");
     REQUIRE(replied.status == 200);
@@ -319,6 +384,8 @@ metrics = [{{ metric = "resolution", target = "1h", warning = 0.5 }}]
     const auto& resumed = clock_of(after_reply, "resolution");
     CHECK(resumed.at("state").as_string() == "breached");
     CHECK(resumed.at("breached").as_bool());
+    CHECK(client.get("/metrics").body.find("switchboard_open_clocks{state=\"breached\",breached=\"true\"} 1\n") !=
+          std::string::npos);
   }
 
   TEST_CASE("the dashboard snapshot's counts tell breached-then-paused clocks apart when the snapshot holds only some rows") {

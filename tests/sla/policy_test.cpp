@@ -7,8 +7,10 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 using namespace switchboard;
@@ -333,6 +335,26 @@ metrics = [ { metric = "first_response", target = "8h" } ]
           "test.toml:5:63: \"warning\" is nan; expected a fraction of the target strictly between 0 and 1, like 0.75");
     CHECK(load(metric_doc("{ metric = \"resolution\", target = \"8h\", warning = 0.5 }"))[0].metrics[0].warning_millionths ==
           500000);
+  }
+
+  TEST_CASE("a warning ratio has at most six decimals: more are refused at file:line:col, not rounded away") {
+    // 0.7000001 would have warned exactly as 0.7 does, silently.
+    CHECK(error_of(metric_doc("{ metric = \"resolution\", target = \"8h\", warning = 0.7000001 }")) ==
+          "test.toml:5:63: \"warning\" is 0.7000001; it is read to the millionth: write at most six decimals, like 0.75 "
+          "or 0.333333");
+    CHECK(error_of(metric_doc("{ metric = \"resolution\", target = \"8h\", warning = 0.1234567 }")) ==
+          "test.toml:5:63: \"warning\" is 0.1234567; it is read to the millionth: write at most six decimals, like 0.75 "
+          "or 0.333333");
+    CHECK(error_of(metric_doc("{ metric = \"resolution\", target = \"8h\", warning = 0.9999999 }")).find(
+              "write at most six decimals") != std::string::npos);
+    // Six are fine, however the binary fraction rounds them.
+    for (const auto& [text, millionths] : std::vector<std::pair<std::string, std::int64_t>>{
+             {"0.333333", 333333}, {"0.999999", 999999}, {"0.000001", 1}, {"0.7", 700000}, {"0.123457", 123457}}) {
+      INFO(text);
+      CHECK(load(metric_doc("{ metric = \"resolution\", target = \"8h\", warning = " + text + " }"))[0]
+                .metrics[0]
+                .warning_millionths == millionths);
+    }
   }
 
   TEST_CASE("pause_on lists known statuses, each once") {

@@ -571,7 +571,8 @@ int main(int argc, char** argv) {
         auto parsed = model::parse_instant(text);
         if (!parsed)
           throw std::runtime_error(fmt::format("{} \"{}\" is not an ISO-8601 instant with an offset, like 2026-11-20T17:30:00-08:00, "
-                                               "2026-11-20T17:30Z or 2026-11-21 01:30:00.000Z; the date and time must "
+                                               "2026-11-20T17:30Z or 2026-11-21 01:30:00.000Z, with two digits for "
+                                               "month, day, hour, minute and second; the date and time must "
                                                "exist (hours 00-23, minutes and seconds 00-59: no 24:00, no leap "
                                                "second 60)",
                                                name, text));

@@ -24,8 +24,19 @@ asio::awaitable<response> metrics(context& ctx) {
   const auto db = ctx.readers.acquire();
   gauge_by(*db, out, "switchboard_requests", "Requests by status.", "status",
            "SELECT status, COUNT(*) FROM requests GROUP BY status ORDER BY status");
-  gauge_by(*db, out, "switchboard_open_clocks", "Open SLA clocks by state.", "state",
-           "SELECT state, COUNT(*) FROM clocks WHERE open = 1 GROUP BY state ORDER BY state");
+  // From the counters the clock-row triggers keep (a handful of rows, never a scan of clocks),
+  // which tell a clock paused after it breached ('breached_paused') from a plain paused one:
+  // `state` is the clock's state (a warned running clock is running), `breached` whether it
+  // breached, so a paused breached clock is {state="paused",breached="true"}.
+  out += "# HELP switchboard_open_clocks Open SLA clocks by state and whether they breached.\n"
+         "# TYPE switchboard_open_clocks gauge\n";
+  SQLite::Statement clocks(*db,
+                           "SELECT CASE state WHEN 'warning' THEN 'running' WHEN 'breached_paused' THEN 'paused'"
+                           " ELSE state END, state IN ('breached', 'breached_paused'), SUM(clocks)"
+                           " FROM open_clock_counts GROUP BY 1, 2 HAVING SUM(clocks) > 0 ORDER BY 1, 2");
+  while (clocks.executeStep())
+    out += fmt::format("switchboard_open_clocks{{state=\"{}\",breached=\"{}\"}} {}\n", clocks.getColumn(0).getString(),
+                       clocks.getColumn(1).getInt() != 0 ? "true" : "false", clocks.getColumn(2).getInt64());
   gauge_by(*db, out, "switchboard_escalations", "Escalations by state.", "state",
            "SELECT state, COUNT(*) FROM escalations GROUP BY state ORDER BY state");
   gauge_by(*db, out, "switchboard_outbound_deliveries", "Outbound webhook deliveries by state.", "state",
