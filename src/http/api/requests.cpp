@@ -226,7 +226,7 @@ asio::awaitable<response> list_requests(context& ctx, const request&, const rout
     auto& object = row.as_object();
     json::array clocks(storage);
     for (const auto& clock : object.at("clocks").as_array())
-      clocks.push_back(clock_view(model::sla_clock_from_json(clock), ctx.policy, now));
+      clocks.push_back(clock_view(model::sla_clock_from_json(clock), ctx.policy, now, storage));
     object["clocks"] = std::move(clocks);
     const auto address = ctx.reply_to ? ctx.reply_to(id) : std::string{};
     object["reply_to"] = address.empty() ? json::value(nullptr) : json::value(address);
