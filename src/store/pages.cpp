@@ -3,6 +3,7 @@
 
 #include "model/json.hpp"
 #include "store/statements.hpp"
+#include "store/summary.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <boost/json.hpp>
@@ -23,8 +24,9 @@ std::optional<std::int64_t> whole_number(std::string_view text) {
   return value;
 }
 
-// What a timer row shows of a stored request document: its input, status, owner and clocks.
-// Skipping the routing trace and escalations halves the work per row (issue 11).
+// What a list row shows of a stored request document: its input, status, owner, assignee,
+// created_at and clocks; skipping the routing trace and escalations halves the work per row
+// (issue 11). Only for a request without a stored summary (written other than by save_request).
 model::request request_summary(const boost::json::value& json) {
   try {
     const auto& object = json.as_object();
@@ -40,6 +42,11 @@ model::request request_summary(const boost::json::value& json) {
     if (!status || !owner) throw std::invalid_argument("unknown status or owner");
     out.status = *status;
     out.owner = *owner;
+    if (const auto* assignee = object.if_contains("assignee"); assignee && !assignee->is_null())
+      out.assignee = assignee->as_string();
+    const auto created_at = model::parse_instant(object.at("created_at").as_string());
+    if (!created_at) throw std::invalid_argument("created_at is not an instant");
+    out.created_at = *created_at;
     if (const auto* clocks = object.if_contains("clocks"))
       for (const auto& clock : clocks->as_array()) out.clocks.push_back(model::sla_clock_from_json(clock));
     return out;
@@ -50,27 +57,43 @@ model::request request_summary(const boost::json::value& json) {
   }
 }
 
-// The read models of `ids`, by primary key; only their summaries when `summaries`.
+std::string_view text_of(const SQLite::Column& column) {
+  return {static_cast<const char*>(column.getBlob()), static_cast<std::size_t>(column.getBytes())};
+}
+
+// The read models of `ids`, by primary key; only their summaries when `summaries`: from
+// request_summaries (migration 13), or from the document for a request that has none there.
 std::map<model::request_id, std::shared_ptr<const model::request>> requests_by_id(
     SQLite::Database& db, const std::vector<model::request_id>& ids, bool summaries) {
   std::map<model::request_id, std::shared_ptr<const model::request>> out;
   if (ids.empty()) return out;
-  std::string sql = "SELECT id, document FROM requests WHERE id IN (?";
-  for (std::size_t i = 1; i < ids.size(); ++i) sql += ", ?";
-  sql += ")";
-  SQLite::Statement query(db, sql);
-  for (std::size_t i = 0; i < ids.size(); ++i) query.bind(static_cast<int>(i + 1), ids[i]);
+  std::string in = "(?";
+  for (std::size_t i = 1; i < ids.size(); ++i) in += ", ?";
+  in += ")";
+  const auto bind_ids = [&](SQLite::Statement& query) {
+    for (std::size_t i = 0; i < ids.size(); ++i) query.bind(static_cast<int>(i + 1), ids[i]);
+  };
+  if (summaries) {
+    SQLite::Statement query(db, "SELECT request_id, summary FROM request_summaries WHERE request_id IN " + in);
+    bind_ids(query);
+    while (query.executeStep()) {
+      const auto id = query.getColumn(0).getInt64();
+      out.emplace(id, std::make_shared<const model::request>(request_from_summary(id, text_of(query.getColumn(1)))));
+    }
+    if (out.size() == ids.size()) return out;
+  }
+  SQLite::Statement query(db, "SELECT id, document FROM requests WHERE id IN " + in);
+  bind_ids(query);
   // Each parsed tree lives only until its model is built: an arena spares a malloc and free per
   // JSON node, which were most of a page's time (issue 11).
   unsigned char arena[16 * 1024];
   while (query.executeStep()) {
+    const auto id = query.getColumn(0).getInt64();
+    if (out.contains(id)) continue;
     boost::json::monotonic_resource resource(arena, sizeof arena);
-    const auto column = query.getColumn(1);
-    const std::string_view text(static_cast<const char*>(column.getBlob()), static_cast<std::size_t>(column.getBytes()));
-    const auto parsed = boost::json::parse(text, &resource);
-    out.emplace(query.getColumn(0).getInt64(),
-                std::make_shared<const model::request>(summaries ? request_summary(parsed)
-                                                                 : model::request_from_json(parsed)));
+    const auto parsed = boost::json::parse(text_of(query.getColumn(1)), &resource);
+    out.emplace(id, std::make_shared<const model::request>(summaries ? request_summary(parsed)
+                                                                     : model::request_from_json(parsed)));
   }
   return out;
 }

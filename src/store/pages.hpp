@@ -41,9 +41,10 @@ struct open_clock_filter {
   std::optional<model::team> owner;   // only clocks of requests this team owns
   std::optional<clock_cursor> after;  // the cursor: only clocks after this place
   int limit = 100;                    // clocks per page, at least 1
-  // Read each request only as far as a timer row shows it: id, input, status, owner and clocks
-  // (routing, escalations, links and the rest are left empty). The timers list sets it; the
-  // dashboard, which shows whole requests, does not.
+  // Read each request only as far as a list row shows it, from its stored summary (store/summary.hpp:
+  // id, status, owner, the input's kind, customer, title and priority, assignee, created_at and
+  // clocks; body, routing, escalations, links and the rest are left empty). The timers list and
+  // the dashboard's first screen set it.
   bool summaries = false;
 };
 

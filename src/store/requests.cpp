@@ -7,6 +7,7 @@
 #include "store/outbox.hpp"
 #include "store/pages.hpp"
 #include "store/statements.hpp"
+#include "store/summary.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <algorithm>
@@ -288,6 +289,13 @@ void save_request(SQLite::Database& db, const model::request& request) {
   else
     upsert->bind(9);
   upsert->exec();
+  // What the timers list and the dashboard read instead of the document (migration 13).
+  statement summary(db,
+                    "INSERT INTO request_summaries (request_id, summary) VALUES (?, ?)"
+                    " ON CONFLICT (request_id) DO UPDATE SET summary = excluded.summary");
+  summary->bind(1, request.id);
+  summary->bind(2, summary_json(request));
+  summary->exec();
   save_clocks(db, request);
   save_escalations(db, request);
 }
@@ -299,7 +307,13 @@ std::optional<model::request> find_request(SQLite::Database& db, model::request_
   return decode_request(*query, 0);
 }
 
-request_page list_requests(SQLite::Database& db, const request_filter& filter) {
+namespace {
+
+// The page `filter` selects, newest first: calls row(statement) with columns (document, id) for
+// each request on it, and returns the cursor when more remain. With a team and a status it is one
+// range of requests_by_owner_status (migration 13).
+template <typename Row>
+std::optional<model::request_id> for_each_listed(SQLite::Database& db, const request_filter& filter, Row row) {
   std::string sql = "SELECT document, id FROM requests WHERE 1 = 1";
   if (filter.owner) sql += " AND owner = :owner";
   if (filter.status) sql += " AND status = :status";
@@ -315,14 +329,31 @@ request_page list_requests(SQLite::Database& db, const request_filter& filter) {
   // One extra row tells whether another page follows.
   query.bind(":limit", filter.limit + 1);
 
-  request_page page;
+  int rows = 0;
+  model::request_id last = 0;
   while (query.executeStep()) {
-    if (static_cast<int>(page.requests.size()) == filter.limit) {
-      page.next_before = page.requests.back().id;
-      break;
-    }
-    page.requests.push_back(decode_request(query, 0));
+    if (rows == filter.limit) return last;
+    row(query);
+    last = query.getColumn(1).getInt64();
+    ++rows;
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+request_page list_requests(SQLite::Database& db, const request_filter& filter) {
+  request_page page;
+  page.next_before =
+      for_each_listed(db, filter, [&](const SQLite::Statement& row) { page.requests.push_back(decode_request(row, 0)); });
+  return page;
+}
+
+request_document_page list_request_documents(SQLite::Database& db, const request_filter& filter) {
+  request_document_page page;
+  page.next_before = for_each_listed(db, filter, [&](const SQLite::Statement& row) {
+    page.documents.emplace_back(row.getColumn(1).getInt64(), row.getColumn(0).getString());
+  });
   return page;
 }
 

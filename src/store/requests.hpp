@@ -45,6 +45,16 @@ struct request_page {
 
 request_page list_requests(SQLite::Database& db, const request_filter& filter);
 
+// The same page as stored documents, with their ids: each the request as the API shows it (JSON,
+// model::to_json) except its clocks, which the API computes at the reading instant. For
+// GET /v1/requests, which shows whole requests: it reads them without decoding each into a model
+// and encoding it again.
+struct request_document_page {
+  std::vector<std::pair<model::request_id, std::string>> documents;  // newest first
+  std::optional<model::request_id> next_before;                       // set when more remain
+};
+request_document_page list_request_documents(SQLite::Database& db, const request_filter& filter);
+
 // What a command did to one request: the events recorded and the request as saved after them.
 struct change {
   model::request request;

@@ -15,10 +15,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <atomic>
 #include <set>
 #include <thread>
 #include <tuple>
+#include <variant>
 
 using namespace switchboard;
 namespace json = boost::json;
@@ -191,6 +193,92 @@ TEST_SUITE("integration::paging") {
     std::vector<std::int64_t> rows;
     for (const auto& r : snapshot.at("requests").as_array()) rows.push_back(r.at("id").as_int64());
     CHECK(rows == expected);
+  }
+
+  TEST_CASE("a list row, a timer row and a dashboard row show what GET of the same request shows") {
+    testing::temp_dir dir;
+    const auto database = dir.file("switchboard.db");
+    seed(database, 40);
+    const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    {
+      // Some started by a CE, so rows have an assignee to show.
+      auto db = store::open_database(database);
+      for (const model::request_id id : {3, 9, 15}) {
+        const auto started = store::record_action(db, testing::shipped_policy(), id,
+                                                  {engine::action_kind::start, {}, {"dana", model::role::ce}}, now);
+        REQUIRE(std::holds_alternative<std::vector<store::change>>(started));
+      }
+    }
+    // A clock that all but stands still, so every answer is computed at the same instant.
+    testing::server_process server(
+        {"", database, {"--clock-start", model::format_instant(now), "--clock-speed", "0.000001"}});
+    auto client = server.client(model::role::se);
+    std::map<std::int64_t, json::object> by_get;
+    const auto get_request = [&](std::int64_t id) -> const json::object& {
+      auto found = by_get.find(id);
+      if (found == by_get.end()) found = by_get.emplace(id, get_object(client, "/v1/requests/" + std::to_string(id))).first;
+      return found->second;
+    };
+
+    // A list row is the request as GET shows it, byte for byte (key order too).
+    std::size_t assigned = 0;
+    for (const auto* path : {"/v1/requests", "/v1/requests?team=se&status=open", "/v1/requests?status=pending_customer"}) {
+      CAPTURE(path);
+      const auto rows = walk(client, path, "requests", 7);
+      REQUIRE(rows.size() >= 7);
+      for (const auto& row : rows) {
+        const auto id = row.at("id").as_int64();
+        CAPTURE(id);
+        CHECK(json::serialize(row) == json::serialize(get_request(id)));
+        if (!row.at("assignee").is_null()) ++assigned;
+      }
+    }
+    CHECK(assigned >= 3);
+
+    // A timer row: the clock as GET shows it, and the request's title, customer, kind, owner and status.
+    const auto timers = walk(client, "/v1/sla/timers", "timers", 50);
+    REQUIRE(timers.size() > 25);
+    for (const auto& timer : timers) {
+      const auto& request = get_request(timer.at("request_id").as_int64());
+      CAPTURE(json::serialize(timer));
+      for (const auto* key : {"title", "customer", "kind", "owner", "status"}) CHECK(timer.at(key) == request.at(key));
+      const auto& clocks = request.at("clocks").as_array();
+      const auto clock = std::find_if(clocks.begin(), clocks.end(),
+                                      [&](const json::value& c) { return c.at("metric") == timer.at("metric"); });
+      REQUIRE(clock != clocks.end());
+      for (const auto& [key, value] : clock->as_object()) CHECK(timer.at(key) == value);
+      CHECK(timer.size() == clock->as_object().size() + 6);
+    }
+
+    // A dashboard row: the request's fields and its open clocks as GET shows them.
+    const auto snapshot = get_object(client, "/v1/dashboard/clocks?limit=60");
+    const auto& rows = snapshot.at("requests").as_array();
+    REQUIRE(rows.size() > 20);
+    for (const auto& item : rows) {
+      const auto& row = item.as_object();
+      const auto& request = get_request(row.at("id").as_int64());
+      CAPTURE(json::serialize(row));
+      for (const auto* key : {"title", "kind", "priority", "owner", "status", "created_at"}) CHECK(row.at(key) == request.at(key));
+      // The page shows no assignee as "", the API as null.
+      const auto& assignee = request.at("assignee");
+      CHECK(row.at("assignee") == (assignee.is_null() ? json::value("") : assignee));
+      CHECK(row.at("customer").at("id") == request.at("customer").at("id"));
+      CHECK(row.at("customer").at("name") == request.at("customer").at("name"));
+      std::vector<json::object> open;
+      for (const auto& c : request.at("clocks").as_array())
+        if (c.at("open").as_bool()) open.push_back(c.as_object());
+      const auto& shown = row.at("clocks").as_array();
+      REQUIRE(shown.size() == open.size());
+      for (std::size_t i = 0; i < open.size(); ++i) {
+        for (const auto* key : {"metric", "warned", "breached", "calendar", "target_seconds", "remaining_seconds"})
+          CHECK(shown[i].at(key) == open[i].at(key));
+        if (open[i].at("deadline").is_null())
+          CHECK(shown[i].at("deadline").is_null());
+        else
+          CHECK(shown[i].at("deadline").as_int64() ==
+                model::parse_instant(open[i].at("deadline").as_string())->time_since_epoch().count());
+      }
+    }
   }
 
   TEST_CASE("healthz answers while large reads are in flight") {

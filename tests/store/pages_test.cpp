@@ -4,11 +4,14 @@
 #include "sla/clock.hpp"
 #include "store/reader_pool.hpp"
 #include "store/requests.hpp"
+#include "store/summary.hpp"
+#include "model/json.hpp"
 #include "support/policy.hpp"
 #include "support/temp_dir.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
+#include <boost/json.hpp>
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -18,6 +21,7 @@
 #include <tuple>
 
 using namespace switchboard;
+namespace json = boost::json;
 using testing::make_input;
 using testing::shipped_policy;
 
@@ -240,6 +244,7 @@ TEST_SUITE("store::pages") {
               " DELETE FROM open_clock_counts; INSERT INTO open_clock_counts (owner, state, clocks)"
               "   SELECT COALESCE(owner, ''), CASE WHEN state = 'running' AND warned THEN 'warning' ELSE state END, COUNT(*)"
               "   FROM clocks WHERE open = 1 GROUP BY 1, 2;"
+              " DROP INDEX requests_by_owner_status; DROP TABLE request_summaries;"
               " DELETE FROM schema_migrations WHERE version >= 12");
     }
     auto db = store::open_database(path);
@@ -264,6 +269,7 @@ TEST_SUITE("store::pages") {
               " ALTER TABLE clocks DROP COLUMN paused; ALTER TABLE clocks DROP COLUMN urgency;"
               " ALTER TABLE clocks DROP COLUMN breached;"
               " DROP INDEX escalations_by_request; DROP INDEX email_messages_by_request; DROP TABLE clock_planning;"
+              " DROP INDEX requests_by_owner_status; DROP TABLE request_summaries;"
               " DELETE FROM schema_migrations WHERE version >= 10");
     }
     auto db = store::open_database(path);
@@ -292,6 +298,103 @@ TEST_SUITE("store::pages") {
       CHECK(walked[i].at == all[i].at);
     }
     CHECK(store::list_events(db, 99, 0, 10).events.empty());
+  }
+
+  TEST_CASE("timer rows read from the stored summary show what the whole request shows") {
+    auto db = store::open_database(":memory:");
+    fill(db, 40);
+    // An assignee, so the summary's is not always empty.
+    act(db, 3, engine::action_kind::start, model::role::ce, filed_at + std::chrono::hours{6});
+    store::open_clock_filter whole{std::nullopt, std::nullopt, 500, false};
+    store::open_clock_filter summaries = whole;
+    summaries.summaries = true;
+    const auto from_documents = store::list_open_clocks(db, whole);
+    const auto from_summaries = store::list_open_clocks(db, summaries);
+    REQUIRE(from_documents.clocks.size() > 20);
+    REQUIRE(from_summaries.clocks.size() == from_documents.clocks.size());
+    bool assigned = false;
+    for (std::size_t i = 0; i < from_documents.clocks.size(); ++i) {
+      const auto& want = *from_documents.clocks[i].request;
+      const auto& got = *from_summaries.clocks[i].request;
+      CAPTURE(want.id);
+      CHECK(from_summaries.clocks[i].place == from_documents.clocks[i].place);
+      CHECK(got.id == want.id);
+      CHECK(got.status == want.status);
+      CHECK(got.owner == want.owner);
+      CHECK(got.input.kind == want.input.kind);
+      CHECK(json::value(model::to_json(got.input.customer)) == json::value(model::to_json(want.input.customer)));
+      CHECK(got.input.title == want.input.title);
+      CHECK(got.input.priority == want.input.priority);
+      CHECK(got.assignee == want.assignee);
+      CHECK(got.created_at == want.created_at);
+      REQUIRE(got.clocks.size() == want.clocks.size());
+      for (std::size_t c = 0; c < want.clocks.size(); ++c)
+        CHECK(json::value(model::to_json(got.clocks[c])) == json::value(model::to_json(want.clocks[c])));
+      CHECK(json::value(model::to_json(*from_summaries.clocks[i].clock)) ==
+            json::value(model::to_json(*from_documents.clocks[i].clock)));
+      // The summary holds nothing a timer row does not show.
+      CHECK(got.input.body.empty());
+      CHECK(got.routing.trace.empty());
+      assigned = assigned || !got.assignee.empty();
+    }
+    CHECK(assigned);
+  }
+
+  TEST_CASE("migration 13 fills in the summaries of requests stored before it") {
+    testing::temp_dir dir;
+    const auto path = dir.file("old.db");
+    std::vector<store::clock_cursor> before;
+    {
+      auto db = store::open_database(path);
+      fill(db, 30);
+      before = expected_order(db, std::nullopt);
+      // Back to the schema before migration 13, keeping the rows.
+      db.exec("DROP INDEX requests_by_owner_status; DROP TABLE request_summaries;"
+              " DELETE FROM schema_migrations WHERE version >= 13");
+    }
+    auto db = store::open_database(path);
+    CHECK(store::schema_version(db) == store::latest_schema_version());
+    SQLite::Statement rows(db, "SELECT request_id, summary FROM request_summaries ORDER BY request_id");
+    int checked = 0;
+    while (rows.executeStep()) {
+      const auto id = rows.getColumn(0).getInt64();
+      CAPTURE(id);
+      REQUIRE_FALSE(rows.getColumn(1).isNull());
+      const auto stored = store::find_request(db, id);
+      REQUIRE(stored);
+      // What SQL filled in reads as what save_request writes.
+      CHECK(json::parse(rows.getColumn(1).getString()) == json::parse(store::summary_json(*stored)));
+      ++checked;
+    }
+    CHECK(checked == 30);
+    store::open_clock_filter filter{std::nullopt, std::nullopt, 9, true};
+    std::vector<store::clock_cursor> walked;
+    for (;;) {
+      const auto page = store::list_open_clocks(db, filter);
+      for (const auto& open : page.clocks) walked.push_back(open.place);
+      if (!page.next) break;
+      filter.after = page.next;
+    }
+    CHECK(walked == before);
+  }
+
+  TEST_CASE("a filtered page of requests is one index range read, never a sort") {
+    auto db = store::open_database(":memory:");
+    const auto plan = query_plan(db,
+                                 "SELECT document, id FROM requests WHERE 1 = 1 AND owner = 'se' AND status = 'open'"
+                                 " ORDER BY id DESC LIMIT 51");
+    CAPTURE(plan);
+    CHECK(plan.find("requests_by_owner_status (owner=? AND status=?)") != std::string::npos);
+    CHECK(plan.find("TEMP B-TREE") == std::string::npos);
+    const auto cursor_plan = query_plan(db,
+                                        "SELECT document, id FROM requests WHERE 1 = 1 AND owner = 'se' AND status = 'open'"
+                                        " AND id < 1000 ORDER BY id DESC LIMIT 51");
+    CAPTURE(cursor_plan);
+    CHECK(cursor_plan.find("requests_by_owner_status (owner=? AND status=? AND id<?)") != std::string::npos);
+    // The timers page reads its requests by primary key.
+    const auto by_id = query_plan(db, "SELECT request_id, summary FROM request_summaries WHERE request_id IN (?, ?, ?)");
+    CAPTURE(by_id);
+    CHECK(by_id.find("USING INTEGER PRIMARY KEY") != std::string::npos);
   }
 }
 

@@ -428,6 +428,7 @@ TEST_SUITE("store::requests") {
               "ALTER TABLE clocks DROP COLUMN paused; ALTER TABLE clocks DROP COLUMN urgency;"
               "ALTER TABLE clocks DROP COLUMN breached;"
               "DROP INDEX escalations_by_request; DROP INDEX email_messages_by_request; DROP TABLE clock_planning;"
+              "DROP INDEX requests_by_owner_status; DROP TABLE request_summaries;"
               "DELETE FROM schema_migrations WHERE version >= 6");
       CHECK(store::schema_version(db) == 5);
     }
@@ -462,6 +463,7 @@ TEST_SUITE("store::requests") {
               "DROP TRIGGER open_clock_counts_insert; DROP TRIGGER open_clock_counts_delete;"
               "DROP TRIGGER open_clock_counts_update_old; DROP TRIGGER open_clock_counts_update_new;"
               "ALTER TABLE clocks DROP COLUMN breached;"
+              "DROP INDEX requests_by_owner_status; DROP TABLE request_summaries;"
               "DELETE FROM schema_migrations WHERE version >= 11");
       CHECK(store::schema_version(db) == 10);
     }

@@ -31,6 +31,9 @@ void copy_rows(SQLite::Database& db, std::int64_t first, std::int64_t last) {
           "  t.next_due"
           " FROM n CROSS JOIN seed_requests t WHERE t.id = " + template_of);
   db.exec(numbers +
+          "INSERT INTO request_summaries (request_id, summary)"
+          " SELECT n.i, s.summary FROM n CROSS JOIN seed_summaries s WHERE s.request_id = " + template_of);
+  db.exec(numbers +
           "INSERT INTO events (request_id, type, at, actor, data)"
           " SELECT n.i, e.type, e.at, e.actor, replace(e.data, '\"' || e.request_id || '-', '\"' || n.i || '-')"
           " FROM n CROSS JOIN seed_events e WHERE e.request_id = " + template_of);
@@ -89,6 +92,7 @@ double seed_database(const std::string& path, const engine::policy& policy, std:
     db.exec("PRAGMA synchronous = OFF");
     db.exec("PRAGMA cache_size = -262144");
     db.exec("CREATE TEMP TABLE seed_requests AS SELECT * FROM requests");
+    db.exec("CREATE TEMP TABLE seed_summaries AS SELECT * FROM request_summaries");
     db.exec("CREATE TEMP TABLE seed_events AS SELECT * FROM events");
     db.exec("CREATE INDEX temp.seed_events_by_request ON seed_events (request_id, seq)");
     db.exec("CREATE TEMP TABLE seed_clocks AS SELECT * FROM clocks");

@@ -62,7 +62,8 @@ void add_sla_routes(router& routes, context& ctx);
 // remaining as of `now`.
 boost::json::object request_view(const model::request& request, const engine::policy& policy, model::instant now);
 
-// One clock as the API shows it.
-boost::json::object clock_view(const model::sla_clock& clock, const engine::policy& policy, model::instant now);
+// One clock as the API shows it, its nodes allocated from `storage` (default: the heap).
+boost::json::object clock_view(const model::sla_clock& clock, const engine::policy& policy, model::instant now,
+                               boost::json::storage_ptr storage = {});
 
 }  // namespace switchboard::http::api

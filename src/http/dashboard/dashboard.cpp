@@ -66,6 +66,7 @@ asio::awaitable<response> snapshot(context& ctx, const request& req, const route
 
   store::open_clock_filter filter;
   filter.limit = default_snapshot_clocks;
+  filter.summaries = true;  // request_row shows only what a stored summary holds
   std::vector<model::field_error> errors;
   for (const auto& [key, value] : match.query) {
     if (key == "limit") {
