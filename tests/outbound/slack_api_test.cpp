@@ -4,7 +4,9 @@
 
 #include "config/error.hpp"
 #include "http/webhooks/integrations.hpp"
+#include "support/configs.hpp"
 #include "support/fake_slack.hpp"
+#include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -253,5 +255,30 @@ api_base_url = "http://127.0.0.1:8089/api"
     CHECK(error_of(dir, "[integrations.slack]\napi_base_url = \"https://slack.com/api/?x=1\"\n")
               .starts_with(file + ":2:16: api_base_url \"https://slack.com/api/?x=1\" must not carry a query"));
     CHECK(error_of(dir, "[integrations.slack]\napi_base_url = 3\n").starts_with(file + ":2:16: api_base_url must be"));
+  }
+}
+
+TEST_SUITE("outbound::slack_api config") {
+  TEST_CASE("the server and switchboard-cli rules check refuse an http:// api_base_url to a non-loopback host") {
+    testing::temp_dir dir;
+    const auto config = testing::shipped_config_with(dir, "");
+    const auto text = testing::read_text(config);
+    // Into the shipped [integrations.slack] table when there is one, else a new table.
+    const auto at = text.find("[integrations.slack]\n");
+    const std::string line = "api_base_url = \"http://slack.example.com/api/\"\n";
+    testing::write_file(config, at == std::string::npos
+                                    ? text + "\n[integrations.slack]\n" + line
+                                    : text.substr(0, at + 21) + line + text.substr(at + 21));
+    const auto checked = testing::run_program({SWITCHBOARD_CLI_PATH, "--config", config, "rules", "check"});
+    CHECK(checked.exit_code == 1);
+    CHECK(checked.err.find(config + ":") != std::string::npos);
+    CHECK(checked.err.find("would send the bot token in clear") != std::string::npos);
+    std::string refused;
+    try {
+      testing::server_process server({config, dir.file("switchboard.db"), {}});
+    } catch (const std::runtime_error& e) {
+      refused = e.what();
+    }
+    CHECK(refused.find("would send the bot token in clear") != std::string::npos);
   }
 }
