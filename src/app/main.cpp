@@ -12,6 +12,7 @@
 #include "model/json.hpp"
 #include "notify/worker.hpp"
 #include "outbound/config.hpp"
+#include "outbound/slack_api.hpp"
 #include "policy/load.hpp"
 #include "scheduler/scheduler.hpp"
 #include "store/clocks.hpp"
@@ -124,6 +125,8 @@ int serve(config::settings settings, scheduler::time_source time) {
     if (!email->smtp.username.empty() && email->smtp.password.empty())
       fmt::print(stderr, "switchboard: warning: [outbound.email] username is set but SWITCHBOARD_SMTP_PASSWORD is not\n");
   }
+  // Checked at start so a bad api_base_url stops the server; replies are not posted through it yet (P5).
+  outbound::load_slack_api_settings_file(settings.file);
   // Told of committed changes from any thread (offloaded handlers run on the pool): the
   // scheduler and the hub are only touched on the app strand.
   http::api::context api{policy, writer, readers, settings.tiers, tokens, time.now,

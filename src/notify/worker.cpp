@@ -1,22 +1,19 @@
 // The notifier: outbox rows out over HTTP(S), attempts recorded through group commit.
 #include "notify/worker.hpp"
 
-#include "notify/address.hpp"
 #include "notify/retry.hpp"
 #include "notify/signing.hpp"
 #include "notify/slack.hpp"
+#include "outbound/http_post.hpp"
 #include "store/outbox.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
@@ -28,10 +25,8 @@
 
 namespace switchboard::notify {
 namespace asio = boost::asio;
-namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace json = boost::json;
-using tcp = asio::ip::tcp;
 
 namespace {
 
@@ -44,17 +39,6 @@ struct target {
   url_parts url;
   std::vector<std::string> keys;  // HMAC keys, newest first (several during a rotation); none: unsigned
 };
-
-struct send_result {
-  std::optional<int> status;
-  std::string retry_after;
-  std::string error;  // "dns: ...", "refused: ...", "connect: ...", "tls: ...", "timeout", ...
-};
-
-std::string describe(std::string_view step, const boost::system::error_code& ec) {
-  if (ec == beast::error::timeout) return fmt::format("timeout during {}", step);
-  return fmt::format("{}: {}", step, ec.message());
-}
 
 target resolve_target(const subscription& sub) {
   target t{sub, {}, {}};
@@ -91,20 +75,6 @@ target resolve_target(const subscription& sub) {
       throw std::runtime_error(fmt::format("webhook subscription \"{}\": {} holds no secret", sub.name, sub.secret_env));
   }
   return t;
-}
-
-template <class Stream>
-asio::awaitable<send_result> exchange(Stream& stream, bhttp::request<bhttp::string_body>& req) {
-  boost::system::error_code ec;
-  co_await bhttp::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return send_result{{}, {}, describe("send", ec)};
-  beast::flat_buffer buffer;
-  bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(response_body_limit);
-  co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec && ec != bhttp::error::body_limit) co_return send_result{{}, {}, describe("read", ec)};
-  const auto& res = parser.get();
-  co_return send_result{static_cast<int>(res.result_int()), std::string(res[bhttp::field::retry_after]), {}};
 }
 
 }  // namespace
@@ -185,9 +155,7 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
     const auto timestamp = std::to_string(unix_now.time_since_epoch().count());
 
     bhttp::request<bhttp::string_body> req{bhttp::verb::post, t.url.target, 11};
-    const bool default_port = t.url.port == (t.url.https ? 443 : 80);
-    const auto host = t.url.host.find(':') != std::string::npos ? fmt::format("[{}]", t.url.host) : t.url.host;
-    req.set(bhttp::field::host, default_port ? host : fmt::format("{}:{}", host, t.url.port));
+    req.set(bhttp::field::host, outbound::host_header(t.url));
     req.set(bhttp::field::user_agent, "Switchboard-Webhooks/1");
     req.set(bhttp::field::content_type, "application/json");
     req.set(bhttp::field::connection, "close");
@@ -203,7 +171,8 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
     req.prepare_payload();
 
     const auto started = std::chrono::steady_clock::now();
-    const auto sent = co_await send(t, req);
+    const outbound::post_options options{settings_.timeout, t.sub.allow_private, response_body_limit};
+    const auto sent = co_await outbound::http_post(executor_, tls_, t.url, options, req);
     const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
 
     const auto now = clock_();
@@ -242,49 +211,6 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
       if (store::record_attempt(db, id, result) && disable)
         store::disable_subscription(db, sub, "the endpoint answered 410 Gone", now);
     });
-  }
-
-  asio::awaitable<send_result> send(const target& t, bhttp::request<bhttp::string_body>& req) {
-    try {
-      boost::system::error_code ec;
-      tcp::resolver resolver(executor_);
-      const auto results = co_await resolver.async_resolve(t.url.host, std::to_string(t.url.port),
-                                                           asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) co_return send_result{{}, {}, describe("dns", ec)};
-      // The guard checks what the name resolved to, and we connect only to what passed it.
-      std::vector<tcp::endpoint> allowed;
-      std::string refused;
-      for (const auto& entry : results) {
-        const auto endpoint = entry.endpoint();
-        if (t.sub.allow_private || is_public(endpoint.address())) allowed.push_back(endpoint);
-        else refused += (refused.empty() ? "" : ", ") + endpoint.address().to_string();
-      }
-      if (allowed.empty())
-        co_return send_result{{}, {},
-                              fmt::format("refused: {} resolves only to loopback or private addresses ({}); set "
-                                          "allow_private = true on the subscription to allow them",
-                                          t.url.host, refused)};
-      beast::tcp_stream stream(executor_);
-      stream.expires_after(settings_.timeout);  // covers connect, TLS, send and read
-      co_await stream.async_connect(allowed, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) co_return send_result{{}, {}, describe("connect", ec)};
-      if (!t.url.https) {
-        auto result = co_await exchange(stream, req);
-        stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-        co_return result;
-      }
-      beast::ssl_stream<beast::tcp_stream> tls(std::move(stream), tls_);
-      if (!SSL_set_tlsext_host_name(tls.native_handle(), t.url.host.c_str()))
-        co_return send_result{{}, {}, "tls: cannot set SNI"};
-      tls.set_verify_callback(asio::ssl::host_name_verification(t.url.host));
-      co_await tls.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) co_return send_result{{}, {}, describe("tls", ec)};
-      auto result = co_await exchange(tls, req);
-      beast::get_lowest_layer(tls).socket().shutdown(tcp::socket::shutdown_both, ec);
-      co_return result;
-    } catch (const std::exception& e) {
-      co_return send_result{{}, {}, fmt::format("error: {}", e.what())};
-    }
   }
 
   asio::any_io_executor executor_;

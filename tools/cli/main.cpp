@@ -8,6 +8,7 @@
 #include "model/json.hpp"
 #include "outbound/config.hpp"
 #include "outbound/email_message.hpp"
+#include "outbound/slack_api.hpp"
 #include "outbound/smtp.hpp"
 #include "policy/load.hpp"
 #include "rules/evaluator.hpp"
@@ -524,6 +525,7 @@ int main(int argc, char** argv) {
       // Everything else the server refuses to start on.
       const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
       outbound::load_email_settings_file(settings.file, integrations.support_address);
+      outbound::load_slack_api_settings_file(settings.file);
       // A missing tokens file stops the server, so it fails the check too.
       const auto tokens_file = check_tokens.empty() ? settings.tokens_file : check_tokens;
       if (!tokens_file.empty()) config::load_token_file(tokens_file);

@@ -107,7 +107,7 @@ slack_agent agent_at(const toml::node& node, std::string_view file) {
 }
 
 void load_slack(integrations& out, const toml::table& table, std::string_view file) {
-  config::reject_unknown_keys(table, file, {"channels", "users"}, "[integrations.slack]");
+  config::reject_unknown_keys(table, file, {"channels", "users", "api_base_url"}, "[integrations.slack]");
   if (const auto* channels = table.get("channels")) {
     for (const auto& [key, node] : table_at(*channels, file, "[integrations.slack.channels]")) {
       const auto& entry = table_at(node, file, "a Slack channel");
