@@ -3,6 +3,7 @@
 #include "config/error.hpp"
 #include "config/toml.hpp"
 #include "model/json.hpp"
+#include "sla/load.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
