@@ -2,7 +2,7 @@
 #include "engine/engine.hpp"
 
 #include "engine/recorder.hpp"
-#include "model/json.hpp"
+#include "codec/json.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -408,7 +408,7 @@ class action_decider {
                                      max_first_contact_draft_bytes);
     record_action(json::object{{"owner", model::to_string(model::team::se)},
                                {"assignee", ""},
-                               {"context", model::to_json(context)},
+                               {"context", codec::to_json(context)},
                                {"first_contact_draft", draft},
                                {"warnings", loaded_term_warnings(policy_.workflow, command_.actor, context.customer_told)}});
   }
@@ -423,7 +423,7 @@ class action_decider {
     input.body = text_field(command_.fields, "message");
     // The linked request is asked for by the agent who opened it, not by the customer.
     input.requester = command_.actor.person;
-    auto created = model::to_json(input);
+    auto created = codec::to_json(input);
     created["parent"] = current_.id;
     model::routing_decision decision;
     decision.rule = std::move(rule);
@@ -431,7 +431,7 @@ class action_decider {
     decision.priority = current_.input.priority;
     decision.reason = std::move(reason);
     extra_events_.push_back({next_id_, "request.created", now_, actor_label(command_.actor), std::move(created)});
-    extra_events_.push_back({next_id_, "request.routed", now_, "system", model::to_json(decision)});
+    extra_events_.push_back({next_id_, "request.routed", now_, "system", codec::to_json(decision)});
   }
 
   void engage_engineering() {

@@ -2,7 +2,7 @@
 #include "engine/engine.hpp"
 
 #include "engine/recorder.hpp"
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "rules/evaluator.hpp"
 #include "sla/clock.hpp"
 
@@ -37,7 +37,7 @@ void replace_or_add(std::vector<T>& items, T item, Match matches) {
 }
 
 void fold_whole_escalation(model::request& state, const json::object& whole) {
-  auto escalation = model::escalation_from_json(whole);
+  auto escalation = codec::escalation_from_json(whole);
   const auto id = escalation.id;
   replace_or_add<model::escalation>(state.escalations, std::move(escalation),
                                     [&id](const model::escalation& x) { return x.id == id; });
@@ -96,11 +96,11 @@ std::vector<event> decide(const policy& policy, const file_request& command, mod
   model::request fresh;
   fresh.id = id;
   recorder r(policy, std::move(fresh));
-  r.record("request.created", now, actor_label(command.actor), model::to_json(command.input));
+  r.record("request.created", now, actor_label(command.actor), codec::to_json(command.input));
   auto decision = rules::evaluate(policy.routing, command.input);
   // The e-mail intake's own guard (an unauthenticated sender filed unattributed) is part of why.
   if (command.input.email && !command.input.email->note.empty()) decision.notes.push_back(command.input.email->note);
-  r.record("request.routed", now, "system", model::to_json(decision));
+  r.record("request.routed", now, "system", codec::to_json(decision));
   r.start_clocks(now);
   return r.take();
 }
@@ -151,7 +151,7 @@ std::vector<event> retime(const policy& policy, const model::request& current, m
       if (!clock.warned) before["warning_deadline"] = model::format_instant(clock.warning_deadline);
     }
     r.record("sla.retimed", now, "system",
-             json::object{{"clock", model::to_json(after)},
+             json::object{{"clock", codec::to_json(after)},
                           {"before", std::move(before)},
                           {"reason", "the calendars or SLA policies in the config changed since the clock was planned"}});
   }
@@ -235,16 +235,16 @@ void apply(model::request& state, const event& e) {
     if (const auto* parent = data.if_contains("parent"); parent && !parent->is_null())
       state.parent = parent->to_number<model::request_id>();
     input.erase("parent");
-    state.input = model::request_input_from_json(input);
+    state.input = codec::request_input_from_json(input);
     state.created_at = e.at;
     state.status = model::request_status::new_;
   } else if (e.type == "request.routed") {
-    state.routing = model::routing_decision_from_json(data);
+    state.routing = codec::routing_decision_from_json(data);
     state.owner = state.routing.owner;
     state.input.priority = state.routing.priority;
     state.status = model::request_status::open;
   } else if (listed(clock_event_types, e.type)) {
-    auto clock = model::sla_clock_from_json(data.at("clock"));
+    auto clock = codec::sla_clock_from_json(data.at("clock"));
     const auto metric = clock.metric;
     replace_or_add<model::sla_clock>(
         state.clocks, std::move(clock), [metric](const model::sla_clock& c) { return c.metric == metric; });
@@ -275,7 +275,7 @@ void apply(model::request& state, const event& e) {
       state.owner = *team;
     }
     if (const auto* assignee = data.if_contains("assignee")) state.assignee = std::string(assignee->as_string());
-    if (const auto* handoff = data.if_contains("context")) state.handoff = model::handoff_context_from_json(*handoff);
+    if (const auto* handoff = data.if_contains("context")) state.handoff = codec::handoff_context_from_json(*handoff);
     if (const auto* child = data.if_contains("child")) state.children.push_back(child->to_number<model::request_id>());
     if (e.type == "request.engineering_engaged") state.engineering_engaged = true;
     if (const auto* at = data.if_contains("concern_escalates_at")) {

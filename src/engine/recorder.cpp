@@ -1,7 +1,7 @@
 // The engine's working copy of one request, and what falls due on it.
 #include "engine/recorder.hpp"
 
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "sla/clock.hpp"
 
 #include <boost/json.hpp>
@@ -21,12 +21,12 @@ void recorder::record(std::string type, model::instant at, std::string actor, js
 }
 
 void recorder::record_clock(std::string_view type, const model::sla_clock& clock, model::instant at) {
-  record(std::string(type), at, "system", json::object{{"clock", model::to_json(clock)}});
+  record(std::string(type), at, "system", json::object{{"clock", codec::to_json(clock)}});
 }
 
 void recorder::record_escalation(std::string_view type, const model::escalation& escalation, model::instant at,
                                  std::string actor, json::object extra) {
-  extra["escalation"] = model::to_json(escalation);
+  extra["escalation"] = codec::to_json(escalation);
   record(std::string(type), at, std::move(actor), std::move(extra));
 }
 

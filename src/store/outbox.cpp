@@ -1,7 +1,7 @@
 // SQL for the outbound-webhook outbox and its delivery log.
 #include "store/outbox.hpp"
 
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "store/statements.hpp"
 
 #include <SQLiteCpp/Statement.h>

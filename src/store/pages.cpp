@@ -1,7 +1,7 @@
 // Paged reads: open clocks by urgency, open-clock counts, a request's events.
 #include "store/pages.hpp"
 
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "store/statements.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -34,14 +34,14 @@ model::request request_summary(const boost::json::value& json) {
       if (const auto* value = object.if_contains(key)) input_part[key] = *value;
     model::request out;
     out.id = object.at("id").to_number<model::request_id>();
-    out.input = model::request_input_from_json(input_part);
+    out.input = codec::request_input_from_json(input_part);
     const auto status = model::parse_request_status(object.at("status").as_string());
     const auto owner = model::parse_team(object.at("owner").as_string());
     if (!status || !owner) throw std::invalid_argument("unknown status or owner");
     out.status = *status;
     out.owner = *owner;
     if (const auto* clocks = object.if_contains("clocks"))
-      for (const auto& clock : clocks->as_array()) out.clocks.push_back(model::sla_clock_from_json(clock));
+      for (const auto& clock : clocks->as_array()) out.clocks.push_back(codec::sla_clock_from_json(clock));
     return out;
   } catch (const std::invalid_argument&) {
     throw;
@@ -70,7 +70,7 @@ std::map<model::request_id, std::shared_ptr<const model::request>> requests_by_i
     const auto parsed = boost::json::parse(text, &resource);
     out.emplace(query.getColumn(0).getInt64(),
                 std::make_shared<const model::request>(summaries ? request_summary(parsed)
-                                                                 : model::request_from_json(parsed)));
+                                                                 : codec::request_from_json(parsed)));
   }
   return out;
 }

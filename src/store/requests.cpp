@@ -2,7 +2,7 @@
 #include "store/requests.hpp"
 
 #include "escalation/ladder.hpp"
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "sla/clock.hpp"
 #include "store/outbox.hpp"
 #include "store/pages.hpp"
@@ -28,7 +28,7 @@ model::request decode_request(const SQLite::Statement& row, int column) {
   const auto column_value = row.getColumn(column);
   const std::string_view text(static_cast<const char*>(column_value.getBlob()),
                               static_cast<std::size_t>(column_value.getBytes()));
-  return model::request_from_json(boost::json::parse(text, &resource));
+  return codec::request_from_json(boost::json::parse(text, &resource));
 }
 
 }  // namespace
@@ -141,7 +141,7 @@ void save_escalations(SQLite::Database& db, const model::request& request) {
     insert->bind(4, std::string(model::to_string(e.state)));
     insert->bind(5, roles);
     insert->bind(6, static_cast<std::int64_t>(e.triggered_at.time_since_epoch().count()));
-    insert->bind(7, boost::json::serialize(model::to_json(e)));
+    insert->bind(7, boost::json::serialize(codec::to_json(e)));
     if (e.team)
       insert->bind(8, std::string(model::to_string(*e.team)));
     else
@@ -282,7 +282,7 @@ void save_request(SQLite::Database& db, const model::request& request) {
   upsert->bind(5, std::string(model::to_string(request.owner)));
   upsert->bind(6, static_cast<std::int64_t>(request.created_at.time_since_epoch().count()));
   upsert->bind(7, static_cast<std::int64_t>(request.updated_at.time_since_epoch().count()));
-  upsert->bind(8, boost::json::serialize(model::to_json(request)));
+  upsert->bind(8, boost::json::serialize(codec::to_json(request)));
   if (const auto due = engine::next_due(request))
     upsert->bind(9, static_cast<std::int64_t>(due->time_since_epoch().count()));
   else
@@ -375,7 +375,7 @@ escalation_page list_escalations(SQLite::Database& db, const escalation_filter& 
     }
     last = {model::instant{std::chrono::seconds{query.getColumn(2).getInt64()}}, query.getColumn(3).getString()};
     page.escalations.emplace_back(query.getColumn(0).getInt64(),
-                                  model::escalation_from_json(boost::json::parse(query.getColumn(1).getString())));
+                                  codec::escalation_from_json(boost::json::parse(query.getColumn(1).getString())));
   }
   return page;
 }

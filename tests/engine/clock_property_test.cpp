@@ -16,7 +16,7 @@
 // calendar re-plans what is still to come).
 #include "engine/engine.hpp"
 
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "sla/clock.hpp"
 #include "support/policy.hpp"
 
@@ -547,7 +547,7 @@ class scenario {
     set_version(next, floor<days>(now) - days{40}, end);
     for (auto& [id, request] : requests_) {
       // What a restart keeps is what the store keeps: the request as JSON.
-      request = model::request_from_json(model::to_json(request));
+      request = codec::request_from_json(codec::to_json(request));
       keep(engine::retime(*policy_, request, now));
       if (!oracle_.contains(id)) continue;  // an engineering interrupt: no clocks
       for (auto& [metric, clock] : oracle_.at(id).clocks) {

@@ -2,7 +2,7 @@
 // ladder, and a restart in the middle of one.
 #include "engine/engine.hpp"
 
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "support/policy.hpp"
 #include "support/temp_dir.hpp"
 
@@ -70,7 +70,7 @@ class story {
   }
 
   // Simulates a restart: the request comes back from its stored JSON form.
-  void restart() { request_ = model::request_from_json(model::to_json(request_)); }
+  void restart() { request_ = codec::request_from_json(codec::to_json(request_)); }
 
   // A restart with a changed config at `now`: what start-up records (engine::retime), kept.
   std::vector<engine::event> restart(const engine::policy& changed, model::instant now) {
@@ -609,7 +609,7 @@ TEST_SUITE("engine::escalation") {
     REQUIRE(concern.concern_escalates_at);
     CHECK(engine::next_due(concern) == at("2026-11-30T10:00:00-08:00"));
     // Stored and read back, the shipped config re-times nothing.
-    concern = model::request_from_json(model::to_json(concern));
+    concern = codec::request_from_json(codec::to_json(concern));
     CHECK(engine::retime(story::shipped(), concern, at("2026-11-25T11:00:00-08:00")).empty());
 
     // Restarted with Monday 30 a holiday: counted from the reopening (not the raising), Tuesday
@@ -622,7 +622,7 @@ TEST_SUITE("engine::escalation") {
     keep(retimed);
     model::request replayed;
     for (const auto& e : log) engine::apply(replayed, e);
-    CHECK(model::to_json(replayed) == model::to_json(concern));
+    CHECK(codec::to_json(replayed) == codec::to_json(concern));
     CHECK(engine::due(changed, concern, at("2026-11-30T23:59:59Z")).empty());
     const auto climbed = engine::due(changed, concern, at("2026-12-01T10:00:00-08:00"));
     REQUIRE(climbed.size() == 2);
@@ -661,7 +661,7 @@ TEST_SUITE("engine::escalation") {
     CHECK(*concern.concern_escalates_at == at("2026-11-24T09:30:00-08:00"));
 
     // Restarted Monday 12:00 with Tuesday a holiday: Tuesday counts for nothing, so Wednesday 09:30.
-    concern = model::request_from_json(model::to_json(concern));
+    concern = codec::request_from_json(codec::to_json(concern));
     const auto retimed = engine::retime(changed, concern, at("2026-11-23T12:00:00-08:00"));
     REQUIRE(retimed.size() == 1);
     CHECK(retimed[0].type == "request.concern_deadline_retimed");
@@ -679,7 +679,7 @@ TEST_SUITE("engine::escalation") {
     // Replaying the stored events gives the same request.
     model::request replayed;
     for (const auto& e : log) engine::apply(replayed, e);
-    CHECK(model::to_json(replayed) == model::to_json(concern));
+    CHECK(codec::to_json(replayed) == codec::to_json(concern));
 
     // The scheduler follows: nothing on the holiday, the escalation at the new instant.
     CHECK(engine::next_due(concern) == at("2026-11-25T09:30:00-08:00"));

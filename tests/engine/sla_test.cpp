@@ -2,7 +2,7 @@
 // pauses that exclude waiting time, and a simulated week of traffic.
 #include "engine/engine.hpp"
 
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "sla/clock.hpp"
 #include "support/policy.hpp"
 
@@ -168,7 +168,7 @@ TEST_SUITE("engine::sla") {
     CHECK(sim.request(id).clocks[0].deadline == at("2026-12-24T11:00:00Z"));
 
     const auto after = office_policy(4h, 750'000, {2026y / std::chrono::December / 24});
-    auto request = model::request_from_json(model::to_json(sim.request(id)));  // as stored
+    auto request = codec::request_from_json(codec::to_json(sim.request(id)));  // as stored
     const auto events = engine::retime(after, request, at("2026-12-23T20:00:00Z"));
     REQUIRE(events.size() == 1);
     CHECK(events[0].type == "sla.retimed");

@@ -1,7 +1,7 @@
 #include "store/clocks.hpp"
 
 #include "config/error.hpp"
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "store/database.hpp"
 #include "store/outbox.hpp"
 #include "store/requests.hpp"

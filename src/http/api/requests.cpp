@@ -3,7 +3,7 @@
 
 #include "http/api/common.hpp"
 #include "http/auth.hpp"
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "store/pages.hpp"
 #include "store/requests.hpp"
 
@@ -52,7 +52,7 @@ asio::awaitable<response> create_request(context& ctx, const request& req, const
                                          const model::actor& actor) {
   auto body = read_json_body(req);
   if (auto* bad = std::get_if<response>(&body)) co_return std::move(*bad);
-  auto parsed = model::parse_request_input(std::get<json::value>(body), ctx.tiers, ctx.customers);
+  auto parsed = codec::parse_request_input(std::get<json::value>(body), ctx.tiers, ctx.customers);
   if (auto* errors = std::get_if<std::vector<model::field_error>>(&parsed)) co_return invalid_fields(*errors);
   engine::file_request command{std::get<model::request_input>(std::move(parsed)), actor};
   command.input.requester = actor.person;
@@ -247,7 +247,7 @@ asio::awaitable<response> list_escalations(context& ctx, const request&, const r
   const auto page = store::list_escalations(*ctx.readers.acquire(), filter);
   json::array items;
   for (const auto& [request_id, escalation] : page.escalations) {
-    auto item = model::to_json(escalation);
+    auto item = codec::to_json(escalation);
     item["request_id"] = request_id;
     items.push_back(std::move(item));
   }
