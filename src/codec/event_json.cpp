@@ -29,17 +29,6 @@ json::array role_array(const std::vector<model::role>& roles) {
   return out;
 }
 
-json::array warning_array(const std::vector<model::wording_warning>& warnings) {
-  json::array out;
-  for (const auto& w : warnings) {
-    json::array terms;
-    for (const auto& t : w.terms) terms.emplace_back(t);
-    out.push_back(json::object{
-        {"code", w.code}, {"terms", std::move(terms)}, {"message", w.message}, {"suggestion", w.suggestion}});
-  }
-  return out;
-}
-
 json::object step_object(const model::escalation_step& step) {
   return {{"id", step.id},
           {"ladder", step.ladder},
@@ -264,6 +253,17 @@ model::event_data decode_request(std::string_view type, const json::object& data
 
 }  // namespace
 
+json::array to_json(const std::vector<model::wording_warning>& warnings) {
+  json::array out;
+  for (const auto& w : warnings) {
+    json::array terms;
+    for (const auto& t : w.terms) terms.emplace_back(t);
+    out.push_back(json::object{
+        {"code", w.code}, {"terms", std::move(terms)}, {"message", w.message}, {"suggestion", w.suggestion}});
+  }
+  return out;
+}
+
 json::object encode_data(const model::event_data& data) {
   using namespace model;
   return std::visit(
@@ -296,7 +296,7 @@ json::object encode_data(const model::event_data& data) {
           },
           [](const escalation_snapshot& e) { return encode(e); },
           [](const request_answered& e) {
-            json::object out{{"status", to_string(e.common.status)}, {"warnings", warning_array(e.warnings)}};
+            json::object out{{"status", to_string(e.common.status)}, {"warnings", to_json(e.warnings)}};
             finish_action(out, e.common);
             return out;
           },
@@ -322,7 +322,7 @@ json::object encode_data(const model::event_data& data) {
                              {"assignee", e.assignee},
                              {"context", to_json(e.context)},
                              {"first_contact_draft", e.first_contact_draft},
-                             {"warnings", warning_array(e.warnings)}};
+                             {"warnings", to_json(e.warnings)}};
             finish_action(out, e.common);
             return out;
           },

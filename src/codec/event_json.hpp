@@ -12,16 +12,21 @@
 
 #include "model/event.hpp"
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace switchboard::codec {
 
 // The event's data as stored (the type name and header are stored beside it). Never fails.
 boost::json::object encode_data(const model::event_data& data);
 inline boost::json::object encode_data(const model::event& e) { return encode_data(e.data); }
+
+// The warnings an action event carries (request.responded, request.handed_off, ...), as in its data.
+boost::json::array to_json(const std::vector<model::wording_warning>& warnings);
 
 // Reads back the data of an event of type `type`. Throws std::invalid_argument for an unknown
 // type or a shape that type never had (a missing or mistyped key, an unknown enum value).

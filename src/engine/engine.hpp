@@ -7,6 +7,7 @@
 // needs neither the rules nor the calendars as they are today.
 
 #include "escalation/ladder.hpp"
+#include "model/event.hpp"
 #include "model/request.hpp"
 #include "rules/rule_set.hpp"
 #include "sla/policy.hpp"
@@ -23,13 +24,9 @@
 
 namespace switchboard::engine {
 
-struct event {
-  model::request_id request = 0;
-  std::string type;  // "request.created", "request.routed", "sla.breached", ...
-  model::instant at{};
-  std::string actor;  // who caused it: a person, "system" or an integration
-  boost::json::object data;
-};
+// The engine's events are the model's typed events (model/event.hpp); codec/event_json.hpp
+// gives their stored and wire JSON.
+using event = model::event;
 
 // The workflow's wording: what the policy asks people to say and not to say.
 struct workflow_settings {
@@ -209,12 +206,11 @@ std::vector<event> retime(const policy& policy, const model::request& current, m
 // The next instant at which `due` would record something for `current`, if any.
 std::optional<model::instant> next_due(const model::request& current);
 
-// Folds one event into the read model of its request. Escalation events come in two shapes:
-// escalation.notified, escalation.skipped and escalation.retimed carry only the change ({"escalation": {"id",
-// "ladder", "reason", "next_level", "next_at"}, "level", "notified", "why"}; the instant is the
-// event's), the other escalation events the whole escalation; notified events written before
-// that change (a whole escalation with a "notifications" array) are still read.
-// Throws std::invalid_argument on an event it cannot fold.
+// Folds one event into the read model of its request (one std::visit over the event's type).
+// escalation.notified, escalation.skipped and escalation.retimed carry only the change (the
+// instant is the event's); the legacy whole-escalation shape (model::escalation_snapshot)
+// replaces the escalation. Throws std::invalid_argument on an event it cannot fold (a climb
+// naming no escalation of the request).
 void apply(model::request& state, const event& e);
 
 }  // namespace switchboard::engine

@@ -100,9 +100,9 @@ retimed retime_open_clocks(SQLite::Database& db, const engine::policy& policy, m
     auto events = engine::retime(policy, request, now);
     if (events.empty()) return;
     for (const auto& e : events)
-      ++(e.type == "sla.retimed"          ? counts.clocks
-         : e.type == "escalation.retimed" ? counts.escalations
-                                          : counts.concern_deadlines);
+      ++(std::holds_alternative<model::clock_retimed>(e.data)        ? counts.clocks
+         : std::holds_alternative<model::escalation_retimed>(e.data) ? counts.escalations
+                                                                     : counts.concern_deadlines);
     for (const auto& e : events) engine::apply(request, e);
     append_events(db, events);
     enqueue_outbound(db, policy.outbound, events, {change{request, events}});

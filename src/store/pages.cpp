@@ -164,19 +164,18 @@ event_page list_events(SQLite::Database& db, model::request_id id, std::int64_t 
   query.bind(2, after);
   query.bind(3, limit + 1);
   event_page page;
+  std::vector<stored_event> rows;
   std::int64_t last = after;
   while (query.executeStep()) {
-    if (static_cast<int>(page.events.size()) == limit) {
+    if (static_cast<int>(rows.size()) == limit) {
       page.next_after = last;
       break;
     }
     last = query.getColumn(0).getInt64();
-    page.events.push_back({id, query.getColumn(1).getString(),
-                           model::instant{std::chrono::seconds{query.getColumn(2).getInt64()}},
-                           query.getColumn(3).getString(),
-                           boost::json::parse(query.getColumn(4).getString()).as_object()});
+    rows.push_back({query.getColumn(1).getString(), model::instant{std::chrono::seconds{query.getColumn(2).getInt64()}},
+                    query.getColumn(3).getString(), query.getColumn(4).getString()});
   }
-  for (auto& e : page.events) restore_routed_trace(db, e);
+  for (auto& row : rows) page.events.push_back(read_event(db, id, row.type, row.at, std::move(row.actor), row.data));
   return page;
 }
 

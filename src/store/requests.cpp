@@ -2,6 +2,7 @@
 #include "store/requests.hpp"
 
 #include "escalation/ladder.hpp"
+#include "codec/event_json.hpp"
 #include "codec/json.hpp"
 #include "sla/clock.hpp"
 #include "store/outbox.hpp"
@@ -50,10 +51,12 @@ constexpr std::string_view trace_key = "trace";
 constexpr std::string_view trace_in_key = "trace_in";
 
 std::string stored_data(const engine::event& e) {
-  if (e.type != routed_type || !e.data.contains(trace_key)) return boost::json::serialize(e.data);
-  boost::json::object without(e.data.storage());
-  without.reserve(e.data.size());
-  for (const auto& member : e.data)
+  const auto data = codec::encode_data(e);
+  if (!std::holds_alternative<model::request_routed>(e.data) || !data.contains(trace_key))
+    return boost::json::serialize(data);
+  boost::json::object without(data.storage());
+  without.reserve(data.size());
+  for (const auto& member : data)
     if (member.key() != trace_key) without.emplace(member.key(), member.value());
   without[trace_in_key] = "request";
   return boost::json::serialize(without);
@@ -61,22 +64,26 @@ std::string stored_data(const engine::event& e) {
 
 }  // namespace
 
-void restore_routed_trace(SQLite::Database& db, engine::event& e) {
-  if (e.type != routed_type || !e.data.contains(trace_in_key)) return;
-  statement query(db, "SELECT document FROM requests WHERE id = ?");
-  query->bind(1, e.request);
-  if (!query->executeStep())
-    throw std::runtime_error(fmt::format("request {}'s routing trace is missing: the request is not stored", e.request));
-  auto document = boost::json::parse(query->getColumn(0).getString());
-  e.data.erase(trace_in_key);
-  e.data[trace_key] = std::move(document.as_object().at("routing").as_object().at(trace_key));
+engine::event read_event(SQLite::Database& db, model::request_id id, std::string_view type, model::instant at,
+                         std::string actor, std::string_view data) {
+  auto object = boost::json::parse(data).as_object();
+  if (type == routed_type && object.contains(trace_in_key)) {
+    statement query(db, "SELECT document FROM requests WHERE id = ?");
+    query->bind(1, id);
+    if (!query->executeStep())
+      throw std::runtime_error(fmt::format("request {}'s routing trace is missing: the request is not stored", id));
+    auto document = boost::json::parse(query->getColumn(0).getString());
+    object.erase(trace_in_key);
+    object[trace_key] = std::move(document.as_object().at("routing").as_object().at(trace_key));
+  }
+  return codec::decode(id, type, at, std::move(actor), object);
 }
 
 void append_events(SQLite::Database& db, const std::vector<engine::event>& events) {
   statement insert(db, "INSERT INTO events (request_id, type, at, actor, data) VALUES (?, ?, ?, ?, ?)");
   for (const auto& e : events) {
     insert->bind(1, e.request);
-    insert->bind(2, e.type);
+    insert->bind(2, std::string(model::type_name(e)));
     insert->bind(3, static_cast<std::int64_t>(e.at.time_since_epoch().count()));
     insert->bind(4, e.actor);
     insert->bind(5, stored_data(e));
@@ -421,14 +428,13 @@ std::vector<model::request> requests_with_open_clocks(SQLite::Database& db, std:
 std::vector<engine::event> events_of(SQLite::Database& db, model::request_id id) {
   SQLite::Statement query(db, "SELECT type, at, actor, data FROM events WHERE request_id = ? ORDER BY seq");
   query.bind(1, id);
+  std::vector<stored_event> rows;
+  while (query.executeStep())
+    rows.push_back({query.getColumn(0).getString(), model::instant{std::chrono::seconds{query.getColumn(1).getInt64()}},
+                    query.getColumn(2).getString(), query.getColumn(3).getString()});
   std::vector<engine::event> events;
-  while (query.executeStep()) {
-    events.push_back({id, query.getColumn(0).getString(),
-                      model::instant{std::chrono::seconds{query.getColumn(1).getInt64()}},
-                      query.getColumn(2).getString(),
-                      boost::json::parse(query.getColumn(3).getString()).as_object()});
-  }
-  for (auto& e : events) restore_routed_trace(db, e);
+  events.reserve(rows.size());
+  for (auto& row : rows) events.push_back(read_event(db, id, row.type, row.at, std::move(row.actor), row.data));
   return events;
 }
 

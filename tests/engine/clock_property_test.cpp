@@ -18,6 +18,7 @@
 
 #include "codec/json.hpp"
 #include "sla/clock.hpp"
+#include "support/events.hpp"
 #include "support/policy.hpp"
 
 #include <date/tz.h>
@@ -696,9 +697,9 @@ class scenario {
         auto recorded = [&](std::string_view type) {
           std::vector<std::pair<std::string, std::int64_t>> out;
           for (const auto& e : events_)
-            if (e.request == request_id && e.type == type &&
-                e.data.at("clock").at("metric").as_string() == metric_name)
-              out.emplace_back(model::format_instant(e.at), e.data.at("clock").at("used_seconds").as_int64());
+            if (e.request == request_id && testing::type_of(e) == type &&
+                testing::data_of(e).at("clock").at("metric").as_string() == metric_name)
+              out.emplace_back(model::format_instant(e.at), testing::data_of(e).at("clock").at("used_seconds").as_int64());
           return out;
         };
         auto expected = [](const std::vector<std::pair<instant, seconds>>& list) {
@@ -718,12 +719,13 @@ class scenario {
   void compare_notifications() {
     std::map<std::string, std::vector<std::string>> by_id;
     for (const auto& e : events_) {
-      if (e.type != "escalation.notified") continue;
+      if (testing::type_of(e) != "escalation.notified") continue;
       std::string roles;
-      for (const auto& r : e.data.at("notified").as_array()) roles += std::string(r.as_string()) + ",";
+      const auto data = testing::data_of(e);
+      for (const auto& r : data.at("notified").as_array()) roles += std::string(r.as_string()) + ",";
       CHECK(!roles.empty());
-      by_id[std::string(e.data.at("escalation").at("id").as_string())].push_back(
-          fmt::format("{} {} {}", model::format_instant(e.at), e.data.at("level").as_int64(), roles));
+      by_id[std::string(testing::data_of(e).at("escalation").at("id").as_string())].push_back(
+          fmt::format("{} {} {}", model::format_instant(e.at), testing::data_of(e).at("level").as_int64(), roles));
     }
     std::map<escalation_key, std::multiset<std::vector<std::string>>> recorded, expected;
     for (const auto& [id, request] : requests_)

@@ -1,9 +1,12 @@
 #include "engine/engine.hpp"
 
+#include "support/events.hpp"
 #include "support/policy.hpp"
 #include "util/text.hpp"
 
 #include <doctest/doctest.h>
+
+#include <stdexcept>
 
 using namespace switchboard;
 using testing::make_input;
@@ -29,10 +32,10 @@ TEST_SUITE("engine") {
     const auto events = engine::decide(testing::shipped_policy(), {make_input(model::request_kind::how_to), model::actor{"dana", model::role::ce}},
                                        42, now);
     REQUIRE(events.size() == 2);
-    CHECK(events[0].type == "request.created");
+    CHECK(testing::type_of(events[0]) == "request.created");
     CHECK(events[0].request == 42);
     CHECK(events[0].actor == "ce:dana");
-    CHECK(events[1].type == "request.routed");
+    CHECK(testing::type_of(events[1]) == "request.routed");
     CHECK(events[1].at == now);
   }
 
@@ -61,7 +64,12 @@ TEST_SUITE("engine") {
   }
 
   TEST_CASE("an unknown event type is refused, not ignored") {
+    CHECK_THROWS_AS(codec::decode(1, "request.teleported", now, "x", {}), std::invalid_argument);
+  }
+
+  TEST_CASE("a climb naming no escalation of its request is refused") {
     model::request state;
-    CHECK_THROWS(engine::apply(state, engine::event{1, "request.teleported", now, "x", {}}));
+    const engine::event climb{1, now, "system", model::escalation_skipped{{"1-9", "sla_breach", "", 1, std::nullopt}}};
+    CHECK_THROWS_AS(engine::apply(state, climb), std::invalid_argument);
   }
 }

@@ -2,7 +2,9 @@
 // ladder, and a restart in the middle of one.
 #include "engine/engine.hpp"
 
+#include "codec/event_json.hpp"
 #include "codec/json.hpp"
+#include "support/events.hpp"
 #include "support/policy.hpp"
 #include "support/temp_dir.hpp"
 
@@ -85,9 +87,10 @@ class story {
   std::vector<std::pair<std::string, std::string>> notifications() const {
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& e : events_) {
-      if (e.type != "escalation.notified" && e.type != "escalation.brought_in") continue;
+      if (testing::type_of(e) != "escalation.notified" && testing::type_of(e) != "escalation.brought_in") continue;
       std::string roles;
-      for (const auto& r : e.data.at("notified").as_array()) roles += (roles.empty() ? "" : ",") + std::string(r.as_string());
+      const auto data = testing::data_of(e);
+      for (const auto& r : data.at("notified").as_array()) roles += (roles.empty() ? "" : ",") + std::string(r.as_string());
       out.emplace_back(model::format_instant(e.at), roles);  // a skipped level would show as ""
     }
     return out;
@@ -242,9 +245,10 @@ std::vector<std::pair<std::string, model::instant>> replay(const example& e) {
   if (e.trigger != "concern raised") CHECK(subject.escalations.front().triggered_at == e.at);
   std::vector<std::pair<std::string, model::instant>> out;
   for (const auto& x : events) {
-    if (x.type != "escalation.notified") continue;
+    if (testing::type_of(x) != "escalation.notified") continue;
     std::string roles;
-    for (const auto& r : x.data.at("notified").as_array()) roles += (roles.empty() ? "" : ",") + std::string(r.as_string());
+    const auto data = testing::data_of(x);
+    for (const auto& r : data.at("notified").as_array()) roles += (roles.empty() ? "" : ",") + std::string(r.as_string());
     out.emplace_back(roles, x.at);
   }
   return out;
@@ -381,9 +385,9 @@ TEST_SUITE("engine::escalation") {
     // Left unresolved, the concern climbs by itself at that instant.
     auto unresolved = engine::due(story::shipped(), concern, at("2026-11-24T09:30:00-08:00"));
     REQUIRE(unresolved.size() == 2);
-    CHECK(unresolved[0].type == "escalation.triggered");
+    CHECK(testing::type_of(unresolved[0]) == "escalation.triggered");
     CHECK(unresolved[0].at == at("2026-11-24T09:30:00-08:00"));
-    CHECK(unresolved[1].data.at("notified") == json::array{"vp_technical_success"});
+    CHECK(testing::data_of(unresolved[1]).at("notified") == json::array{"vp_technical_success"});
     CHECK(engine::due(story::shipped(), concern, at("2026-11-24T09:29:59-08:00")).empty());
   }
 
@@ -428,16 +432,16 @@ TEST_SUITE("engine::escalation") {
     const auto events = engine::open_capacity_escalation(policy, s.request(), load{model::team::se, 40, 41, false},
                                                          {7, 3, 1}, at("2026-11-21T10:00:00-08:00"));
     REQUIRE(events.size() == 2);
-    CHECK(events[0].type == "escalation.triggered");
-    CHECK(events[0].data.at("escalation").at("related") == json::array{7, 3, 1});
-    CHECK(events[0].data.at("escalation").at("team") == "se");
-    CHECK(events[0].data.at("escalation").at("reason").as_string().starts_with("se has 41 open requests"));
-    CHECK(events[1].type == "escalation.notified");
-    CHECK(events[1].data.at("notified") == json::array{"head_of_cs"});
+    CHECK(testing::type_of(events[0]) == "escalation.triggered");
+    CHECK(testing::data_of(events[0]).at("escalation").at("related") == json::array{7, 3, 1});
+    CHECK(testing::data_of(events[0]).at("escalation").at("team") == "se");
+    CHECK(testing::data_of(events[0]).at("escalation").at("reason").as_string().starts_with("se has 41 open requests"));
+    CHECK(testing::type_of(events[1]) == "escalation.notified");
+    CHECK(testing::data_of(events[1]).at("notified") == json::array{"head_of_cs"});
     // At once means at the trigger instant, even on a Saturday; the 8-hour repeat counts business
     // time from the next opening: Monday 02:00 + 8 h.
     CHECK(events[1].at == at("2026-11-21T10:00:00-08:00"));
-    CHECK(events[1].data.at("escalation").at("next_at") == "2026-11-23T18:00:00Z");
+    CHECK(testing::data_of(events[1]).at("escalation").at("next_at") == "2026-11-23T18:00:00Z");
   }
 
   TEST_CASE("a restart with a holiday added re-plans an open escalation: its next level and its repeats") {
@@ -452,9 +456,9 @@ TEST_SUITE("engine::escalation") {
     REQUIRE(level.notifications().size() == 2);
     const auto retimed = level.restart(changed, at("2026-11-21T10:00:00-08:00"));
     REQUIRE(retimed.size() == 1);
-    CHECK(retimed[0].type == "escalation.retimed");
-    CHECK(retimed[0].data.at("before").at("next_at").as_string() == "2026-11-23T12:00:00Z");
-    CHECK(retimed[0].data.at("escalation").at("next_at").as_string() == "2026-11-24T12:00:00Z");
+    CHECK(testing::type_of(retimed[0]) == "escalation.retimed");
+    CHECK(testing::data_of(retimed[0]).at("before").at("next_at").as_string() == "2026-11-23T12:00:00Z");
+    CHECK(testing::data_of(retimed[0]).at("escalation").at("next_at").as_string() == "2026-11-24T12:00:00Z");
     CHECK(level.request().escalations[0].notifications.size() == 2);  // a re-plan notifies nobody
     level.run_until(at("2026-11-24T09:00:00-08:00"));
     CHECK(level.notifications() == std::vector<std::pair<std::string, std::string>>{
@@ -471,8 +475,8 @@ TEST_SUITE("engine::escalation") {
     REQUIRE(repeat.notifications().size() == 3);
     const auto replanned = repeat.restart(changed, at("2026-11-23T05:00:00-08:00"));
     REQUIRE(replanned.size() == 1);
-    CHECK(replanned[0].data.at("before").at("next_at").as_string() == "2026-11-23T16:00:00Z");
-    CHECK(replanned[0].data.at("escalation").at("next_at").as_string() == "2026-11-24T14:00:00Z");
+    CHECK(testing::data_of(replanned[0]).at("before").at("next_at").as_string() == "2026-11-23T16:00:00Z");
+    CHECK(testing::data_of(replanned[0]).at("escalation").at("next_at").as_string() == "2026-11-24T14:00:00Z");
     repeat.run_until(at("2026-11-24T07:00:00-08:00"));
     CHECK(repeat.notifications().back() == std::pair<std::string, std::string>{"2026-11-24T14:00:00Z", "vp_sales"});
     CHECK(repeat.notifications().size() == 4);
@@ -493,9 +497,9 @@ TEST_SUITE("engine::escalation") {
     const auto id = s.request().escalations[0].id;
     const auto retimed = s.restart(changed, at("2026-11-21T10:00:00-08:00"));
     REQUIRE(retimed.size() == 1);
-    CHECK(retimed[0].type == "escalation.retimed");
-    CHECK(retimed[0].data.at("escalation").at("next_at").is_null());
-    CHECK(retimed[0].data.at("before").at("next_at").as_string() == "2026-11-23T12:00:00Z");
+    CHECK(testing::type_of(retimed[0]) == "escalation.retimed");
+    CHECK(testing::data_of(retimed[0]).at("escalation").at("next_at").is_null());
+    CHECK(testing::data_of(retimed[0]).at("before").at("next_at").as_string() == "2026-11-23T12:00:00Z");
     CHECK_FALSE(s.request().escalations[0].next_at.has_value());
     CHECK(s.request().escalations[0].state == model::escalation_state::open);
     // Nothing is due for it any more, and the same config again changes nothing.
@@ -524,8 +528,8 @@ TEST_SUITE("engine::escalation") {
     const auto id = s.request().escalations[0].id;
     const auto retimed = s.restart(changed, at("2026-11-21T10:00:00-08:00"));
     REQUIRE(retimed.size() == 1);
-    CHECK(retimed[0].data.at("before").at("next_at").as_string() == "2026-11-23T12:00:00Z");
-    CHECK(retimed[0].data.at("escalation").at("next_at").as_string() == "2026-11-23T14:00:00Z");
+    CHECK(testing::data_of(retimed[0]).at("before").at("next_at").as_string() == "2026-11-23T12:00:00Z");
+    CHECK(testing::data_of(retimed[0]).at("escalation").at("next_at").as_string() == "2026-11-23T14:00:00Z");
     s.run_until(at("2026-11-23T07:00:00-08:00"));
     CHECK(s.notifications() == std::vector<std::pair<std::string, std::string>>{
                                    {"2026-11-21T00:00:00Z", "head_of_cs"},
@@ -559,9 +563,9 @@ TEST_SUITE("engine::escalation") {
     // Monday 04:00, as if it had never gone.
     const auto back = s.restart(story::shipped(), at("2026-11-22T10:00:00-08:00"));
     REQUIRE(back.size() == 1);
-    CHECK(back[0].type == "escalation.retimed");
-    CHECK(back[0].data.at("before").at("next_at").is_null());
-    CHECK(back[0].data.at("escalation").at("next_at").as_string() == "2026-11-23T12:00:00Z");
+    CHECK(testing::type_of(back[0]) == "escalation.retimed");
+    CHECK(testing::data_of(back[0]).at("before").at("next_at").is_null());
+    CHECK(testing::data_of(back[0]).at("escalation").at("next_at").as_string() == "2026-11-23T12:00:00Z");
     s.run_until(at("2026-11-23T05:00:00-08:00"));
     CHECK(s.notifications().back() == std::pair<std::string, std::string>{"2026-11-23T12:00:00Z", "vp_sales"});
     CHECK(s.notifications().size() == 3);
@@ -603,8 +607,8 @@ TEST_SUITE("engine::escalation") {
     REQUIRE_FALSE(concern.concern_escalates_at);
     const auto reopened = act(engine::action_kind::reopen, "2026-11-25T10:00:00-08:00");
     REQUIRE(reopened.size() == 1);
-    CHECK(reopened[0].type == "request.reopened");
-    CHECK(reopened[0].data.at("concern_escalates_at").as_string() == "2026-11-30T18:00:00Z");
+    CHECK(testing::type_of(reopened[0]) == "request.reopened");
+    CHECK(testing::data_of(reopened[0]).at("concern_escalates_at").as_string() == "2026-11-30T18:00:00Z");
     CHECK(concern.status == model::request_status::open);
     REQUIRE(concern.concern_escalates_at);
     CHECK(engine::next_due(concern) == at("2026-11-30T10:00:00-08:00"));
@@ -617,8 +621,8 @@ TEST_SUITE("engine::escalation") {
     const auto changed = shipped_with_holiday(std::chrono::November / 30 / 2026);
     const auto retimed = engine::retime(changed, concern, at("2026-11-25T11:00:00-08:00"));
     REQUIRE(retimed.size() == 1);
-    CHECK(retimed[0].type == "request.concern_deadline_retimed");
-    CHECK(retimed[0].data.at("concern_escalates_at").as_string() == "2026-12-01T18:00:00Z");
+    CHECK(testing::type_of(retimed[0]) == "request.concern_deadline_retimed");
+    CHECK(testing::data_of(retimed[0]).at("concern_escalates_at").as_string() == "2026-12-01T18:00:00Z");
     keep(retimed);
     model::request replayed;
     for (const auto& e : log) engine::apply(replayed, e);
@@ -626,16 +630,16 @@ TEST_SUITE("engine::escalation") {
     CHECK(engine::due(changed, concern, at("2026-11-30T23:59:59Z")).empty());
     const auto climbed = engine::due(changed, concern, at("2026-12-01T10:00:00-08:00"));
     REQUIRE(climbed.size() == 2);
-    CHECK(climbed[0].type == "escalation.triggered");
+    CHECK(testing::type_of(climbed[0]) == "escalation.triggered");
     CHECK(climbed[0].at == at("2026-12-01T10:00:00-08:00"));
-    CHECK(climbed[1].data.at("notified") == json::array{"vp_technical_success"});
+    CHECK(testing::data_of(climbed[1]).at("notified") == json::array{"vp_technical_success"});
 
     // Escalated, agreed with the escalation still open, reopened: the ladder is already
     // climbing, so no second deadline.
     keep(climbed);
     act(engine::action_kind::agree, "2026-12-01T11:00:00-08:00", changed);
     const auto again = act(engine::action_kind::reopen, "2026-12-01T12:00:00-08:00", changed);
-    CHECK_FALSE(again.at(0).data.contains("concern_escalates_at"));
+    CHECK_FALSE(testing::data_of(again.at(0)).contains("concern_escalates_at"));
     CHECK_FALSE(concern.concern_escalates_at);
   }
 
@@ -664,10 +668,10 @@ TEST_SUITE("engine::escalation") {
     concern = codec::request_from_json(codec::to_json(concern));
     const auto retimed = engine::retime(changed, concern, at("2026-11-23T12:00:00-08:00"));
     REQUIRE(retimed.size() == 1);
-    CHECK(retimed[0].type == "request.concern_deadline_retimed");
+    CHECK(testing::type_of(retimed[0]) == "request.concern_deadline_retimed");
     CHECK(retimed[0].at == at("2026-11-23T12:00:00-08:00"));
-    CHECK(retimed[0].data.at("before").at("concern_escalates_at").as_string() == "2026-11-24T17:30:00Z");
-    CHECK(retimed[0].data.at("concern_escalates_at").as_string() == "2026-11-25T17:30:00Z");
+    CHECK(testing::data_of(retimed[0]).at("before").at("concern_escalates_at").as_string() == "2026-11-24T17:30:00Z");
+    CHECK(testing::data_of(retimed[0]).at("concern_escalates_at").as_string() == "2026-11-25T17:30:00Z");
     for (const auto& e : retimed) {
       engine::apply(concern, e);
       log.push_back(e);
@@ -687,10 +691,10 @@ TEST_SUITE("engine::escalation") {
     CHECK(engine::due(changed, concern, at("2026-11-25T09:29:59-08:00")).empty());
     const auto climbed = engine::due(changed, concern, at("2026-11-25T09:30:00-08:00"));
     REQUIRE(climbed.size() == 2);
-    CHECK(climbed[0].type == "escalation.triggered");
+    CHECK(testing::type_of(climbed[0]) == "escalation.triggered");
     CHECK(climbed[0].at == at("2026-11-25T09:30:00-08:00"));
-    CHECK(climbed[1].type == "escalation.notified");
-    CHECK(climbed[1].data.at("notified") == json::array{"vp_technical_success"});
+    CHECK(testing::type_of(climbed[1]) == "escalation.notified");
+    CHECK(testing::data_of(climbed[1]).at("notified") == json::array{"vp_technical_success"});
 
     // The same config again changes nothing.
     CHECK(engine::retime(changed, concern, at("2026-11-23T13:00:00-08:00")).empty());
@@ -765,7 +769,7 @@ TEST_SUITE("engine::escalation") {
     CHECK(*concern.concern_escalates_at == at("2026-11-23T18:00:00-08:00"));
     const auto climbed = engine::due(story::shipped(), concern, at("2026-11-23T18:00:00-08:00"));
     REQUIRE(climbed.size() == 2);
-    CHECK(climbed[1].type == "escalation.notified");
+    CHECK(testing::type_of(climbed[1]) == "escalation.notified");
     CHECK(climbed[1].at == at("2026-11-23T18:00:00-08:00"));
   }
 
@@ -776,11 +780,11 @@ TEST_SUITE("engine::escalation") {
     // level (Engineering not engaged) leaves no trace.
     std::vector<std::string> at_monday;
     for (const auto& e : s.events())
-      if (e.at == at("2026-11-23T04:00:00-08:00")) at_monday.push_back(e.type);
+      if (e.at == at("2026-11-23T04:00:00-08:00")) at_monday.push_back(testing::type_of(e));
     CHECK(at_monday == std::vector<std::string>{"escalation.notified"});
     for (const auto& e : s.events()) {
-      CHECK(e.type != "escalation.skipped");
-      if (e.type == "escalation.notified") CHECK_FALSE(e.data.at("notified").as_array().empty());
+      CHECK(testing::type_of(e) != "escalation.skipped");
+      if (testing::type_of(e) == "escalation.notified") CHECK_FALSE(testing::data_of(e).at("notified").as_array().empty());
     }
     CHECK(s.request().escalations[0].notifications.size() == 3);
     CHECK(s.request().escalations[0].next_level == 4);
@@ -795,7 +799,7 @@ TEST_SUITE("engine::escalation") {
     s.run_until(at("2026-11-24T00:00:00-08:00"));
     std::vector<std::pair<std::string, std::string>> climbed;
     for (const auto& e : s.events())
-      if (e.type.starts_with("escalation.")) climbed.emplace_back(e.type, model::format_instant(e.at));
+      if (testing::type_of(e).starts_with("escalation.")) climbed.emplace_back(testing::type_of(e), model::format_instant(e.at));
     CHECK(climbed == std::vector<std::pair<std::string, std::string>>{
                          {"escalation.triggered", "2026-11-23T18:00:00Z"},
                          {"escalation.notified", "2026-11-23T18:00:00Z"},
@@ -811,17 +815,17 @@ TEST_SUITE("engine::escalation") {
     s.run_until(at("2026-12-18T00:00:00Z"));  // four weeks of 4-hourly repeats
     std::vector<std::size_t> sizes;
     for (const auto& e : s.events()) {
-      if (e.type != "escalation.notified") continue;
-      CHECK_FALSE(e.data.at("escalation").as_object().contains("notifications"));
-      sizes.push_back(json::serialize(e.data).size());
+      if (testing::type_of(e) != "escalation.notified") continue;
+      CHECK_FALSE(testing::data_of(e).at("escalation").as_object().contains("notifications"));
+      sizes.push_back(json::serialize(testing::data_of(e)).size());
     }
     REQUIRE(sizes.size() > 40);
     CHECK(sizes.back() == sizes[4]);  // the 2nd repeat and the last one
     // The folded escalation still has every notification.
     CHECK(s.request().escalations[0].notifications.size() == sizes.size());
     const auto& last = s.events().back();
-    CHECK(last.data.at("level") == 4);
-    CHECK(last.data.at("why") == "sla_breach: still unacknowledged, repeating level 4");
+    CHECK(testing::data_of(last).at("level") == 4);
+    CHECK(testing::data_of(last).at("why") == "sla_breach: still unacknowledged, repeating level 4");
   }
 
   TEST_CASE("events written in the old shape, a whole escalation per notification, still fold") {
@@ -844,17 +848,17 @@ TEST_SUITE("engine::escalation") {
     story s(testing::make_input(model::request_kind::how_to), at("2026-11-20T15:00:00-08:00"));
     auto state = s.request();
     const std::vector<engine::event> old_events{
-        {1, "escalation.triggered", at("2026-11-21T00:00:00Z"), "system",
-         json::object{{"escalation", old_escalation(0, 0, "2026-11-21T00:00:00Z")}, {"status", "escalated"}}},
-        {1, "escalation.notified", at("2026-11-21T00:00:00Z"), "system",
+        codec::decode(1, "escalation.triggered", at("2026-11-21T00:00:00Z"), "system",
+         json::object{{"escalation", old_escalation(0, 0, "2026-11-21T00:00:00Z")}, {"status", "escalated"}}),
+        codec::decode(1, "escalation.notified", at("2026-11-21T00:00:00Z"), "system",
          json::object{{"escalation", old_escalation(1, 1, "2026-11-21T02:00:00Z")}, {"notified", json::array{"head_of_cs"}},
-                      {"level", 1}, {"why", "sla_breach: level 1 after 0s of business time"}}},
-        {1, "escalation.notified", at("2026-11-21T02:00:00Z"), "system",
+                      {"level", 1}, {"why", "sla_breach: level 1 after 0s of business time"}}),
+        codec::decode(1, "escalation.notified", at("2026-11-21T02:00:00Z"), "system",
          json::object{{"escalation", old_escalation(2, 2, "2026-11-23T12:00:00Z")},
-                      {"notified", json::array{"vp_technical_success"}}, {"level", 2}, {"why", "sla_breach: level 2"}}},
-        {1, "escalation.notified", at("2026-11-23T12:00:00Z"), "system",
+                      {"notified", json::array{"vp_technical_success"}}, {"level", 2}, {"why", "sla_breach: level 2"}}),
+        codec::decode(1, "escalation.notified", at("2026-11-23T12:00:00Z"), "system",
          json::object{{"escalation", old_escalation(2, 3, "2026-11-23T12:00:00Z")}, {"notified", json::array{}},
-                      {"level", 3}, {"why", "level skipped: its condition does not hold"}}},
+                      {"level", 3}, {"why", "level skipped: its condition does not hold"}}),
     };
     for (const auto& e : old_events) engine::apply(state, e);
     REQUIRE(state.escalations.size() == 1);
@@ -864,7 +868,7 @@ TEST_SUITE("engine::escalation") {
     // The engine carries on from the old state in the new shape.
     const auto next = engine::due(story::shipped(), state, at("2026-11-23T12:00:00Z"));
     REQUIRE(next.size() == 1);
-    CHECK(next[0].data.at("notified") == json::array{"vp_sales"});
+    CHECK(testing::data_of(next[0]).at("notified") == json::array{"vp_sales"});
     for (const auto& e : next) engine::apply(state, e);
     CHECK(state.escalations[0].notifications.size() == 3);
     CHECK(state.escalations[0].notifications.back().roles == std::vector{model::role::vp_sales});

@@ -4,6 +4,7 @@
 
 #include "codec/json.hpp"
 #include "sla/clock.hpp"
+#include "support/events.hpp"
 #include "support/policy.hpp"
 
 #include <doctest/doctest.h>
@@ -73,8 +74,8 @@ class simulation {
   std::vector<model::instant> instants(model::request_id id, std::string_view type, model::sla_metric metric) const {
     std::vector<model::instant> out;
     for (const auto& e : events_)
-      if (e.request == id && e.type == type &&
-          e.data.at("clock").at("metric").as_string() == model::to_string(metric))
+      if (e.request == id && testing::type_of(e) == type &&
+          testing::data_of(e).at("clock").at("metric").as_string() == model::to_string(metric))
         out.push_back(e.at);
     return out;
   }
@@ -120,8 +121,8 @@ std::vector<std::int64_t> used_in(const std::vector<engine::event>& events, std:
                                   model::sla_metric metric) {
   std::vector<std::int64_t> out;
   for (const auto& e : events)
-    if (e.type == type && e.data.at("clock").at("metric").as_string() == model::to_string(metric))
-      out.push_back(e.data.at("clock").at("used_seconds").as_int64());
+    if (testing::type_of(e) == type && testing::data_of(e).at("clock").at("metric").as_string() == model::to_string(metric))
+      out.push_back(testing::data_of(e).at("clock").at("used_seconds").as_int64());
   return out;
 }
 
@@ -171,18 +172,18 @@ TEST_SUITE("engine::sla") {
     auto request = codec::request_from_json(codec::to_json(sim.request(id)));  // as stored
     const auto events = engine::retime(after, request, at("2026-12-23T20:00:00Z"));
     REQUIRE(events.size() == 1);
-    CHECK(events[0].type == "sla.retimed");
+    CHECK(testing::type_of(events[0]) == "sla.retimed");
     CHECK(events[0].at == at("2026-12-23T20:00:00Z"));
-    CHECK(events[0].data.at("before").at("deadline").as_string() == "2026-12-24T11:00:00Z");
-    CHECK(events[0].data.at("clock").at("deadline").as_string() == "2026-12-25T11:00:00Z");
+    CHECK(testing::data_of(events[0]).at("before").at("deadline").as_string() == "2026-12-24T11:00:00Z");
+    CHECK(testing::data_of(events[0]).at("clock").at("deadline").as_string() == "2026-12-25T11:00:00Z");
     for (const auto& e : events) engine::apply(request, e);
     CHECK(engine::next_due(request) == at("2026-12-25T10:00:00Z"));  // the warning, at 3 h
     CHECK(engine::due(after, request, at("2026-12-24T23:59:59Z")).empty());
     const auto fired = engine::due(after, request, at("2026-12-25T12:00:00Z"));
     REQUIRE(fired.size() == 2);
-    CHECK(fired[0].type == "sla.warning");
+    CHECK(testing::type_of(fired[0]) == "sla.warning");
     CHECK(fired[0].at == at("2026-12-25T10:00:00Z"));
-    CHECK(fired[1].type == "sla.breached");
+    CHECK(testing::type_of(fired[1]) == "sla.breached");
     CHECK(fired[1].at == at("2026-12-25T11:00:00Z"));
     // Nothing changed: nothing to re-time.
     CHECK(engine::retime(after, request, at("2026-12-23T20:00:01Z")).empty());
@@ -196,12 +197,12 @@ TEST_SUITE("engine::sla") {
     const auto after = office_policy(8h, 500'000, {}, 2h);
     const auto events = engine::retime(after, sim.request(id), at("2026-12-01T10:00:00Z"));
     REQUIRE(events.size() == 1);
-    CHECK(events[0].data.at("clock").at("metric").as_string() == "resolution");
-    CHECK(events[0].data.at("clock").at("target_seconds").as_int64() == 8 * 3600);
-    CHECK(events[0].data.at("clock").at("warning_at_seconds").as_int64() == 4 * 3600);
-    CHECK(events[0].data.at("clock").at("deadline").as_string() == "2026-12-01T17:00:00Z");
-    CHECK(events[0].data.at("clock").at("warning_deadline").as_string() == "2026-12-01T13:00:00Z");
-    CHECK(events[0].data.at("before").at("target_seconds").as_int64() == 4 * 3600);
+    CHECK(testing::data_of(events[0]).at("clock").at("metric").as_string() == "resolution");
+    CHECK(testing::data_of(events[0]).at("clock").at("target_seconds").as_int64() == 8 * 3600);
+    CHECK(testing::data_of(events[0]).at("clock").at("warning_at_seconds").as_int64() == 4 * 3600);
+    CHECK(testing::data_of(events[0]).at("clock").at("deadline").as_string() == "2026-12-01T17:00:00Z");
+    CHECK(testing::data_of(events[0]).at("clock").at("warning_deadline").as_string() == "2026-12-01T13:00:00Z");
+    CHECK(testing::data_of(events[0]).at("before").at("target_seconds").as_int64() == 4 * 3600);
   }
 
   TEST_CASE("a pre-sales request filed Friday 17:30 Pacific breaches Monday 02:30, warned at 02:15") {

@@ -4,6 +4,7 @@
 #include "sla/clock.hpp"
 #include "store/reader_pool.hpp"
 #include "store/requests.hpp"
+#include "support/events.hpp"
 #include "support/policy.hpp"
 #include "support/temp_dir.hpp"
 
@@ -288,7 +289,7 @@ TEST_SUITE("store::pages") {
     }
     REQUIRE(walked.size() == all.size());
     for (std::size_t i = 0; i < all.size(); ++i) {
-      CHECK(walked[i].type == all[i].type);
+      CHECK(testing::type_of(walked[i]) == testing::type_of(all[i]));
       CHECK(walked[i].at == all[i].at);
     }
     CHECK(store::list_events(db, 99, 0, 10).events.empty());

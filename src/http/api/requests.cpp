@@ -3,6 +3,7 @@
 
 #include "http/api/common.hpp"
 #include "http/auth.hpp"
+#include "codec/event_json.hpp"
 #include "codec/json.hpp"
 #include "store/pages.hpp"
 #include "store/requests.hpp"
@@ -117,7 +118,7 @@ asio::awaitable<response> list_events(context& ctx, const request&, const route_
   json::array events;
   for (const auto& e : page.events)
     events.push_back(json::object{
-        {"type", e.type}, {"at", model::format_instant(e.at)}, {"actor", e.actor}, {"data", e.data}});
+        {"type", model::type_name(e)}, {"at", model::format_instant(e.at)}, {"actor", e.actor}, {"data", codec::encode_data(e)}});
   json::value next = nullptr;
   if (page.next_after) next = std::to_string(*page.next_after);
   co_return json_response(status::ok, json::object{{"events", std::move(events)}, {"next_cursor", next}});
@@ -139,10 +140,14 @@ asio::awaitable<response> run_action(context& ctx, const request& req, const rou
     json::array warnings;
     for (const auto& e : changes.front().events) {
       if (e.actor != engine::actor_label(command.actor)) continue;
-      if (const auto* found = e.data.if_contains("warnings"))
-        for (const auto& w : found->as_array()) warnings.push_back(w);
-      if (const auto* draft = e.data.if_contains("first_contact_draft")) body["first_contact_draft"] = *draft;
-      if (const auto* note = e.data.if_contains("note")) body["note"] = *note;
+      if (const auto* answered = std::get_if<model::request_answered>(&e.data))
+        for (auto& w : codec::to_json(answered->warnings)) warnings.push_back(std::move(w));
+      if (const auto* handed = std::get_if<model::request_handed_off>(&e.data)) {
+        for (auto& w : codec::to_json(handed->warnings)) warnings.push_back(std::move(w));
+        body["first_contact_draft"] = handed->first_contact_draft;
+      }
+      if (const auto* routed = std::get_if<model::request_routed_to_product>(&e.data)) body["note"] = routed->note;
+      if (const auto* asked = std::get_if<model::request_asked_engineering_channel>(&e.data)) body["note"] = asked->note;
     }
     body["warnings"] = std::move(warnings);
     if (changes.size() > 1) body["created"] = view(ctx, changes.back().request, now);
