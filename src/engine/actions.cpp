@@ -115,7 +115,7 @@ class action_decider {
                  model::instant now, model::request_id next_id)
       : policy_(policy), current_(current), command_(command), now_(now), next_id_(next_id), r_(policy, current) {}
 
-  std::variant<std::vector<event>, refusal> run() {
+  std::variant<outcome, refusal> run() {
     if (auto refused = check()) return *refused;
     r_.fire_due(now_);
     act();
@@ -473,11 +473,16 @@ class action_decider {
                                        text_field(command_.fields, "message"), status});
   }
 
-  // This request's events, then those of a request the action created.
-  std::vector<event> merged() {
-    auto events = r_.take();
-    for (auto& e : extra_events_) events.push_back(std::move(e));
-    return events;
+  // This request's events, then those of a request the action created (folded here, once, as the
+  // recorder folds its own).
+  outcome merged() {
+    auto result = r_.take();
+    if (!extra_events_.empty()) {
+      result.created.emplace();
+      for (const auto& e : extra_events_) apply(*result.created, e);
+    }
+    for (auto& e : extra_events_) result.events.push_back(std::move(e));
+    return result;
   }
 
   const policy& policy_;
@@ -572,9 +577,8 @@ std::string_view action_kind_names() {
 
 std::vector<model::role> roles_allowed(action_kind kind) { return spec_of(kind).roles; }
 
-std::variant<std::vector<event>, refusal> decide(const policy& policy, const model::request& current,
-                                                 const act_on_request& command, model::instant now,
-                                                 model::request_id next_id) {
+std::variant<outcome, refusal> decide(const policy& policy, const model::request& current, const act_on_request& command,
+                                      model::instant now, model::request_id next_id) {
   const auto allowed = roles_allowed(command.kind);
   if (std::find(allowed.begin(), allowed.end(), command.actor.role) == allowed.end()) {
     if (command.kind == action_kind::engage_engineering)

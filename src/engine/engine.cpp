@@ -103,8 +103,7 @@ std::optional<refusal> may_file(const model::actor& actor, const model::request_
   return std::nullopt;
 }
 
-std::vector<event> decide(const policy& policy, const file_request& command, model::request_id id,
-                          model::instant now) {
+outcome decide(const policy& policy, const file_request& command, model::request_id id, model::instant now) {
   model::request fresh;
   fresh.id = id;
   recorder r(policy, std::move(fresh));
@@ -117,7 +116,7 @@ std::vector<event> decide(const policy& policy, const file_request& command, mod
   return r.take();
 }
 
-std::vector<event> due(const policy& policy, const model::request& current, model::instant now) {
+outcome due(const policy& policy, const model::request& current, model::instant now) {
   recorder r(policy, current);
   r.fire_due(now);
   return r.take();
@@ -137,8 +136,8 @@ bool capacity_crossed(const policy& policy, const team_load& load) {
   return load.open_before <= threshold->second && load.open_after > threshold->second && !load.escalation_unresolved;
 }
 
-std::vector<event> open_capacity_escalation(const policy& policy, const model::request& current, const team_load& load,
-                                            std::vector<model::request_id> open_by_breach, model::instant now) {
+outcome open_capacity_escalation(const policy& policy, const model::request& current, const team_load& load,
+                                 std::vector<model::request_id> open_by_breach, model::instant now) {
   const auto& ladder = policy.ladders.at(std::string(escalation::capacity));
   recorder r(policy, current);
   r.open_escalation(ladder,
@@ -149,7 +148,7 @@ std::vector<event> open_capacity_escalation(const policy& policy, const model::r
   return r.take();
 }
 
-std::vector<event> retime(const policy& policy, const model::request& current, model::instant now) {
+outcome retime(const policy& policy, const model::request& current, model::instant now) {
   recorder r(policy, current);
   for (const auto& clock : current.clocks) {
     auto after = clock;

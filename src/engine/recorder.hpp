@@ -36,7 +36,8 @@ class recorder {
   model::escalation* find_escalation(std::string_view id);
 
   const model::request& state() const { return state_; }
-  std::vector<event> take() { return std::move(events_); }
+  // The events recorded and the state they folded into.
+  outcome take() { return {std::move(events_), std::move(state_), std::nullopt}; }
 
  private:
   void climb(const model::escalation& escalation);

@@ -97,13 +97,14 @@ void check_open_clocks(SQLite::Database& db, const engine::policy& policy) {
 retimed retime_open_clocks(SQLite::Database& db, const engine::policy& policy, model::instant now) {
   retimed counts;
   for_each_with_open_plans(db, [&](model::request& request) {
-    auto events = engine::retime(policy, request, now);
-    if (events.empty()) return;
+    auto replanned = engine::retime(policy, request, now);
+    if (replanned.events.empty()) return;
+    const auto& events = replanned.events;
     for (const auto& e : events)
       ++(std::holds_alternative<model::clock_retimed>(e.data)        ? counts.clocks
          : std::holds_alternative<model::escalation_retimed>(e.data) ? counts.escalations
                                                                      : counts.concern_deadlines);
-    for (const auto& e : events) engine::apply(request, e);
+    request = std::move(replanned.state);  // folded once, by the engine
     append_events(db, events);
     enqueue_outbound(db, policy.outbound, events, {change{request, events}});
     save_request(db, request);

@@ -200,34 +200,30 @@ std::vector<model::request_id> open_by_breach(SQLite::Database& db, model::team 
   return out;
 }
 
-// Appends events and saves what they fold into: `state` for its own events, a new request for
-// events of an id that does not exist yet (a request the command created).
-std::vector<change> fold_and_save(SQLite::Database& db, const engine::policy& policy, std::vector<change> changes,
-                                  const std::vector<engine::event>& events) {
-  for (const auto& e : events) {
-    auto target = std::find_if(changes.begin(), changes.end(), [&](const change& c) {
-      return c.request.id == e.request || (c.request.id == 0 && c.events.empty());
-    });
-    if (target == changes.end()) {
-      auto existing = find_request(db, e.request);
-      changes.push_back({existing ? std::move(*existing) : model::request{}, {}});
-      target = std::prev(changes.end());
-    }
-    engine::apply(target->request, e);
+// Appends an outcome's events and saves what the engine folded them into: the request the
+// command was about and any request it created. Nothing is folded here: the engine folded each
+// event once, as it recorded it.
+std::vector<change> save_outcome(SQLite::Database& db, const engine::policy& policy, engine::outcome outcome) {
+  std::vector<change> changes;
+  changes.push_back({std::move(outcome.state), {}});
+  if (outcome.created) changes.push_back({std::move(*outcome.created), {}});
+  for (const auto& e : outcome.events) {
+    const auto target = std::find_if(changes.begin(), changes.end(), [&](const change& c) { return c.request.id == e.request; });
+    if (target == changes.end())
+      throw std::logic_error(fmt::format("an event of request {} came with no state for it", e.request));
     target->events.push_back(e);
   }
-  append_events(db, events);
-  enqueue_outbound(db, policy.outbound, events, changes);
+  append_events(db, outcome.events);
+  enqueue_outbound(db, policy.outbound, outcome.events, changes);
   for (const auto& c : changes) save_request(db, c.request);
   return changes;
 }
 
-// Records `events` and, when they took a team's open load over its capacity threshold (the
-// engine decides, from the counts), the capacity escalation on the request that took it over.
-std::vector<change> record(SQLite::Database& db, const engine::policy& policy, model::request state,
-                           const std::vector<engine::event>& events) {
+// Records a command's outcome and, when it took a team's open load over its capacity threshold
+// (the engine decides, from the counts), the capacity escalation on the request that took it over.
+std::vector<change> record(SQLite::Database& db, const engine::policy& policy, engine::outcome outcome) {
   const auto before = team_loads(db);
-  auto changes = fold_and_save(db, policy, {{std::move(state), {}}}, events);
+  auto changes = save_outcome(db, policy, std::move(outcome));
   const auto after = team_loads(db);
 
   for (const auto& [team, open_after] : after) {
@@ -246,7 +242,7 @@ std::vector<change> record(SQLite::Database& db, const engine::policy& policy, m
     if (over == changes.end()) continue;
     const auto now = over->events.back().at;
     auto capacity = engine::open_capacity_escalation(policy, over->request, load, open_by_breach(db, team), now);
-    auto recorded = fold_and_save(db, policy, {{over->request, {}}}, capacity);
+    auto recorded = save_outcome(db, policy, std::move(capacity));
     over->request = std::move(recorded.front().request);
     over->events.insert(over->events.end(), recorded.front().events.begin(), recorded.front().events.end());
   }
@@ -341,7 +337,7 @@ int open_requests(SQLite::Database& db, model::team team) {
 
 change record_new_request(SQLite::Database& db, const engine::policy& policy, const engine::file_request& command,
                           model::instant now) {
-  return std::move(record(db, policy, model::request{}, engine::decide(policy, command, next_request_id(db), now)).front());
+  return std::move(record(db, policy, engine::decide(policy, command, next_request_id(db), now)).front());
 }
 
 std::string format_cursor(const escalation_cursor& cursor) {
@@ -393,16 +389,16 @@ action_outcome record_action(SQLite::Database& db, const engine::policy& policy,
   if (!current) return not_found{};
   auto decided = engine::decide(policy, *current, command, now, next_request_id(db));
   if (auto* refused = std::get_if<engine::refusal>(&decided)) return *refused;
-  return record(db, policy, std::move(*current), std::get<std::vector<engine::event>>(decided));
+  return record(db, policy, std::get<engine::outcome>(std::move(decided)));
 }
 
 std::optional<change> record_due(SQLite::Database& db, const engine::policy& policy, model::request_id id,
                                  model::instant now) {
   auto current = find_request(db, id);
   if (!current) return std::nullopt;
-  const auto events = engine::due(policy, *current, now);
-  if (events.empty()) return change{std::move(*current), {}};
-  return std::move(record(db, policy, std::move(*current), events).front());
+  auto fired = engine::due(policy, *current, now);
+  if (fired.events.empty()) return change{std::move(*current), {}};
+  return std::move(record(db, policy, std::move(fired)).front());
 }
 
 std::vector<std::pair<model::request_id, model::instant>> pending_firings(SQLite::Database& db) {

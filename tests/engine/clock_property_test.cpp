@@ -466,7 +466,7 @@ class scenario {
     const auto id = static_cast<model::request_id>(requests_.size() + 1);
     ids_[index] = id;
     auto input = testing::make_input(model::request_kind::troubleshooting, "acme", model::customer_stage::production);
-    keep(engine::decide(*policy_, {input, model::actor{"dana", model::role::ce}}, id, now));
+    keep(engine::decide(*policy_, {input, model::actor{"dana", model::role::ce}}, id, now).events);
     auto& o = oracle_[id];
     for (const auto& [metric, target] : targets_)
       if (metric != model::sla_metric::next_response) start(o.clocks[metric], metric, now);
@@ -495,7 +495,7 @@ class scenario {
     auto decided = engine::decide(*policy_, requests_.at(id), {kind, fields, model::actor{"sam", model::role::se}}, now,
                                   static_cast<model::request_id>(requests_.size() + 1));
     if (std::holds_alternative<engine::refusal>(decided)) return;  // an invalid transition changes nothing
-    keep(std::get<std::vector<engine::event>>(decided));
+    keep(std::get<engine::outcome>(decided).events);
     if (kind == action_kind::engage_engineering) oracle_.at(id).engineering_engaged = true;
     // The oracle's side of the same action, as the README describes the clocks.
     auto& clocks = oracle_.at(id).clocks;
@@ -549,7 +549,7 @@ class scenario {
     for (auto& [id, request] : requests_) {
       // What a restart keeps is what the store keeps: the request as JSON.
       request = codec::request_from_json(codec::to_json(request));
-      keep(engine::retime(*policy_, request, now));
+      keep(engine::retime(*policy_, request, now).events);
       if (!oracle_.contains(id)) continue;  // an engineering interrupt: no clocks
       for (auto& [metric, clock] : oracle_.at(id).clocks) {
         if (clock.completed) continue;
@@ -563,7 +563,7 @@ class scenario {
     const auto& request = requests_.at(id);
     for (const auto& e : request.escalations)
       if (e.ladder == escalation::capacity && e.state != model::escalation_state::resolved) return;
-    keep(engine::open_capacity_escalation(*policy_, request, {model::team::se, 1, 2, false}, {}, now));
+    keep(engine::open_capacity_escalation(*policy_, request, {model::team::se, 1, 2, false}, {}, now).events);
     open_oracle_escalation(id, escalation::capacity, now);
   }
 
@@ -635,12 +635,12 @@ class scenario {
                                       {engine::action_kind::acknowledge_escalation, std::move(fields),
                                        model::actor{"val", ladder.roles().front()}},
                                       at, static_cast<model::request_id>(requests_.size() + 1));
-        REQUIRE(std::holds_alternative<std::vector<engine::event>>(decided));
-        keep(std::get<std::vector<engine::event>>(decided));
+        REQUIRE(std::holds_alternative<engine::outcome>(decided));
+        keep(std::get<engine::outcome>(decided).events);
         continue;
       }
       if (!next) break;
-      keep(engine::due(*policy_, requests_.at(next->second), next->first));
+      keep(engine::due(*policy_, requests_.at(next->second), next->first).events);
     }
     oracle_fire(end);
   }

@@ -40,15 +40,15 @@ class simulation {
   model::request_id file(model::instant now, model::request_input input) {
     run_until(now);
     const auto id = static_cast<model::request_id>(requests_.size() + 1);
-    keep(requests_[id], engine::decide(policy_, {std::move(input), model::actor{"dana", model::role::ce}}, id, now));
+    keep(requests_[id], engine::decide(policy_, {std::move(input), model::actor{"dana", model::role::ce}}, id, now).events);
     return id;
   }
 
   void act(model::instant now, model::request_id id, engine::action_kind kind) {
     run_until(now);
     auto decided = engine::decide(policy_, requests_.at(id), {kind, {}, model::actor{"sam", model::role::se}}, now, next_id());
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(decided));
-    keep(requests_.at(id), std::get<std::vector<engine::event>>(decided));
+    REQUIRE(std::holds_alternative<engine::outcome>(decided));
+    keep(requests_.at(id), std::get<engine::outcome>(decided).events);
   }
 
   // Processes every firing due up to `end`, each at its own instant.
@@ -61,8 +61,8 @@ class simulation {
       if (!next) return;
       auto& request = requests_.at(next->second);
       // No sooner: a second before its instant, nothing is due.
-      CHECK(engine::due(policy_, request, next->first - 1s).empty());
-      keep(request, engine::due(policy_, request, next->first));
+      CHECK(engine::due(policy_, request, next->first - 1s).events.empty());
+      keep(request, engine::due(policy_, request, next->first).events);
     }
   }
 
@@ -170,7 +170,7 @@ TEST_SUITE("engine::sla") {
 
     const auto after = office_policy(4h, 750'000, {2026y / std::chrono::December / 24});
     auto request = codec::request_from_json(codec::to_json(sim.request(id)));  // as stored
-    const auto events = engine::retime(after, request, at("2026-12-23T20:00:00Z"));
+    const auto events = engine::retime(after, request, at("2026-12-23T20:00:00Z")).events;
     REQUIRE(events.size() == 1);
     CHECK(testing::type_of(events[0]) == "sla.retimed");
     CHECK(events[0].at == at("2026-12-23T20:00:00Z"));
@@ -178,15 +178,15 @@ TEST_SUITE("engine::sla") {
     CHECK(testing::data_of(events[0]).at("clock").at("deadline").as_string() == "2026-12-25T11:00:00Z");
     for (const auto& e : events) engine::apply(request, e);
     CHECK(engine::next_due(request) == at("2026-12-25T10:00:00Z"));  // the warning, at 3 h
-    CHECK(engine::due(after, request, at("2026-12-24T23:59:59Z")).empty());
-    const auto fired = engine::due(after, request, at("2026-12-25T12:00:00Z"));
+    CHECK(engine::due(after, request, at("2026-12-24T23:59:59Z")).events.empty());
+    const auto fired = engine::due(after, request, at("2026-12-25T12:00:00Z")).events;
     REQUIRE(fired.size() == 2);
     CHECK(testing::type_of(fired[0]) == "sla.warning");
     CHECK(fired[0].at == at("2026-12-25T10:00:00Z"));
     CHECK(testing::type_of(fired[1]) == "sla.breached");
     CHECK(fired[1].at == at("2026-12-25T11:00:00Z"));
     // Nothing changed: nothing to re-time.
-    CHECK(engine::retime(after, request, at("2026-12-23T20:00:01Z")).empty());
+    CHECK(engine::retime(after, request, at("2026-12-23T20:00:01Z")).events.empty());
   }
 
   TEST_CASE("a restart with a longer policy target re-times the open clock, not the met one") {
@@ -195,7 +195,7 @@ TEST_SUITE("engine::sla") {
     const auto id = sim.file(at("2026-12-01T09:00:00Z"), customer_request(model::customer_stage::production, "premium"));
     sim.act(at("2026-12-01T09:30:00Z"), id, engine::action_kind::respond);
     const auto after = office_policy(8h, 500'000, {}, 2h);
-    const auto events = engine::retime(after, sim.request(id), at("2026-12-01T10:00:00Z"));
+    const auto events = engine::retime(after, sim.request(id), at("2026-12-01T10:00:00Z")).events;
     REQUIRE(events.size() == 1);
     CHECK(testing::data_of(events[0]).at("clock").at("metric").as_string() == "resolution");
     CHECK(testing::data_of(events[0]).at("clock").at("target_seconds").as_int64() == 8 * 3600);

@@ -183,7 +183,7 @@ TEST_SUITE("store::requests") {
     auto db = store::open_database(":memory:");
     const auto events = engine::decide(shipped_policy(),
                                        {make_input(model::request_kind::troubleshooting), {"dana", model::role::ce}},
-                                       7, filed_at);
+                                       7, filed_at).events;
     REQUIRE(events.size() >= 2);
     REQUIRE(testing::type_of(events[1]) == "request.routed");
     // What append_events wrote before issue 11: every event's data in full.
