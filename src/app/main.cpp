@@ -9,7 +9,7 @@
 #include "http/server.hpp"
 #include "http/stream/hub.hpp"
 #include "http/webhooks/webhooks.hpp"
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "notify/worker.hpp"
 #include "outbound/config.hpp"
 #include "outbound/slack_api.hpp"

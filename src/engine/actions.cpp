@@ -2,7 +2,6 @@
 #include "engine/engine.hpp"
 
 #include "engine/recorder.hpp"
-#include "model/json.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -21,34 +20,33 @@ using model::request_status;
 struct action_spec {
   action_kind kind;
   std::string_view name;
-  std::string_view event_type;
   std::vector<role> roles;
 };
 
 const std::vector<action_spec>& specs() {
   static const std::vector<action_spec> table{
-      {action_kind::respond, "respond", "request.responded", {role::ce, role::se, role::product, role::engineering}},
-      {action_kind::pend, "pend", "request.pended", {role::ce, role::se, role::product, role::engineering}},
-      {action_kind::customer_reply, "customer_reply", "request.customer_replied",
+      {action_kind::respond, "respond", {role::ce, role::se, role::product, role::engineering}},
+      {action_kind::pend, "pend", {role::ce, role::se, role::product, role::engineering}},
+      {action_kind::customer_reply, "customer_reply",
        {role::ae, role::ce, role::se, role::integration}},
-      {action_kind::resolve, "resolve", "request.resolved", {role::ce, role::se, role::product, role::engineering}},
-      {action_kind::reopen, "reopen", "request.reopened", {role::ce, role::se, role::integration}},
-      {action_kind::start, "start", "request.started", {role::ce}},
-      {action_kind::handoff, "handoff", "request.handed_off", {role::ce}},
-      {action_kind::route_to_product, "route_to_product", "request.routed_to_product", {role::ce}},
-      {action_kind::accept, "accept", "request.accepted", {role::product}},
-      {action_kind::decline, "decline", "request.declined", {role::product}},
-      {action_kind::ask_engineering_channel, "ask_engineering_channel", "request.asked_engineering_channel",
+      {action_kind::resolve, "resolve", {role::ce, role::se, role::product, role::engineering}},
+      {action_kind::reopen, "reopen", {role::ce, role::se, role::integration}},
+      {action_kind::start, "start", {role::ce}},
+      {action_kind::handoff, "handoff", {role::ce}},
+      {action_kind::route_to_product, "route_to_product", {role::ce}},
+      {action_kind::accept, "accept", {role::product}},
+      {action_kind::decline, "decline", {role::product}},
+      {action_kind::ask_engineering_channel, "ask_engineering_channel",
        {role::ce}},
-      {action_kind::engage_engineering, "engage_engineering", "request.engineering_engaged", {role::se}},
-      {action_kind::raise_concern, "raise_concern", "request.concern_raised", {role::ae, role::ce}},
-      {action_kind::agree, "agree", "request.concern_agreed", {role::ce}},
-      {action_kind::challenge, "challenge", "request.concern_challenged", {role::ce}},
-      {action_kind::mark_stuck, "mark_stuck", "request.concern_stuck", {role::ce}},
-      {action_kind::bring_in, "bring_in", "escalation.brought_in", {role::vp_technical_success}},
-      {action_kind::acknowledge_escalation, "acknowledge_escalation", "escalation.acknowledged",
+      {action_kind::engage_engineering, "engage_engineering", {role::se}},
+      {action_kind::raise_concern, "raise_concern", {role::ae, role::ce}},
+      {action_kind::agree, "agree", {role::ce}},
+      {action_kind::challenge, "challenge", {role::ce}},
+      {action_kind::mark_stuck, "mark_stuck", {role::ce}},
+      {action_kind::bring_in, "bring_in", {role::vp_technical_success}},
+      {action_kind::acknowledge_escalation, "acknowledge_escalation",
        {role::head_of_cs, role::vp_technical_success, role::vp_sales, role::head_of_engineering}},
-      {action_kind::resolve_escalation, "resolve_escalation", "escalation.resolved",
+      {action_kind::resolve_escalation, "resolve_escalation",
        {role::head_of_cs, role::vp_technical_success, role::vp_sales, role::head_of_engineering}},
   };
   return table;
@@ -94,19 +92,19 @@ bool is_handoff_context(std::string_view key) {
 }
 
 // Loaded terms a CE's customer-facing text commits SE with, as the policy warns against.
-json::array loaded_term_warnings(const workflow_settings& workflow, const model::actor& actor, std::string_view text) {
-  json::array warnings;
+std::vector<model::wording_warning> loaded_term_warnings(const workflow_settings& workflow, const model::actor& actor,
+                                                        std::string_view text) {
+  std::vector<model::wording_warning> warnings;
   if (actor.role != role::ce || text.empty()) return warnings;
   const auto haystack = lower(text);
-  json::array found;
+  std::vector<std::string> found;
   for (const auto& term : workflow.loaded_terms)
-    if (haystack.find(lower(term)) != std::string::npos) found.emplace_back(term);
+    if (haystack.find(lower(term)) != std::string::npos) found.push_back(term);
   if (!found.empty())
-    warnings.push_back(json::object{
-        {"code", "loaded_terms"},
-        {"terms", std::move(found)},
-        {"message", "this commits SE to something it may not be able to honour; the policy suggests other wording"},
-        {"suggestion", workflow.suggested_wording}});
+    warnings.push_back(
+        {"loaded_terms", std::move(found),
+         "this commits SE to something it may not be able to honour; the policy suggests other wording",
+         workflow.suggested_wording});
   return warnings;
 }
 
@@ -117,7 +115,7 @@ class action_decider {
                  model::instant now, model::request_id next_id)
       : policy_(policy), current_(current), command_(command), now_(now), next_id_(next_id), r_(policy, current) {}
 
-  std::variant<std::vector<event>, refusal> run() {
+  std::variant<outcome, refusal> run() {
     if (auto refused = check()) return *refused;
     r_.fire_due(now_);
     act();
@@ -293,11 +291,13 @@ class action_decider {
     return std::nullopt;
   }
 
-  void record_action(json::object data) {
-    data["message"] = text_field(command_.fields, "message");
-    if (!data.contains("status")) data["status"] = model::to_string(r_.state().status);
-    r_.record(std::string(spec_of(command_.kind).event_type), now_, actor_label(command_.actor), std::move(data));
+  // What every action event records: the actor's message and, unless the action sets another,
+  // the status the request is in.
+  model::action_common common(std::optional<request_status> status = std::nullopt) const {
+    return {status.value_or(r_.state().status), text_field(command_.fields, "message")};
   }
+
+  void record_action(model::event_data data) { r_.record(now_, actor_label(command_.actor), std::move(data)); }
 
   // The status of a request being worked: escalated while any of its escalations is unresolved
   // (open or acknowledged), whatever it passed through since (pending on the customer, resolved
@@ -317,55 +317,48 @@ class action_decider {
       case action_kind::respond:
       case action_kind::pend: {
         const auto status = kind == action_kind::pend ? request_status::pending_customer : worked_status();
-        record_action(json::object{{"status", model::to_string(status)},
-                                   {"warnings", loaded_term_warnings(policy_.workflow, command_.actor, message)}});
+        record_action(model::request_answered{kind == action_kind::pend, common(status),
+                                              loaded_term_warnings(policy_.workflow, command_.actor, message)});
         break;
       }
       case action_kind::customer_reply:
-      case action_kind::reopen: {
-        json::object data{{"status", model::to_string(worked_status())}};
-        if (auto deadline = reopened_concern_deadline()) data["concern_escalates_at"] = model::format_instant(*deadline);
-        record_action(std::move(data));
+      case action_kind::reopen:
+        record_action(
+            model::request_returned{kind == action_kind::reopen, common(worked_status()), reopened_concern_deadline()});
         break;
-      }
       case action_kind::resolve:
-      case action_kind::agree: {
-        json::object data{{"status", model::to_string(request_status::resolved)}};
+      case action_kind::agree:
         // A concern closed before its deadline no longer escalates at it.
-        if (r_.state().concern_escalates_at) data["concern_escalates_at"] = nullptr;
-        record_action(std::move(data));
+        record_action(model::request_resolved{kind == action_kind::agree, common(request_status::resolved),
+                                              r_.state().concern_escalates_at.has_value()});
         break;
-      }
       case action_kind::start:
-        record_action(json::object{{"assignee", command_.actor.person}});
+        record_action(model::request_started{common(), command_.actor.person});
         break;
       case action_kind::handoff: handoff(); break;
       case action_kind::route_to_product:
-        record_action(json::object{{"owner", model::to_string(model::team::product)},
-                                   {"status", model::to_string(worked_status())},
-                                   {"assignee", ""},
-                                   {"note", "CE routes all feature requests to Product for consideration and "
-                                            "prioritization"}});
+        record_action(model::request_routed_to_product{
+            common(worked_status()), model::team::product, "",
+            "CE routes all feature requests to Product for consideration and prioritization"});
         break;
       case action_kind::accept:
-        record_action(json::object{{"status", model::to_string(request_status::resolved)}, {"decision", "accepted"}});
+        record_action(model::request_decided{true, common(request_status::resolved), ""});
         break;
       case action_kind::decline:
-        record_action(json::object{{"status", model::to_string(request_status::resolved)},
-                                   {"decision", "declined"},
-                                   {"reason", text_field(command_.fields, "reason")}});
+        record_action(
+            model::request_decided{false, common(request_status::resolved), text_field(command_.fields, "reason")});
         break;
       case action_kind::ask_engineering_channel:
-        record_action(json::object{
-            {"owner", model::to_string(model::team::engineering_discussion)},
-            {"note", "Best effort: the engineering discussion channel, watched by Product, Engineering and SE, has no "
-                     "SLA for answers; no SLA clock starts."}});
+        record_action(model::request_asked_engineering_channel{
+            common(), model::team::engineering_discussion,
+            "Best effort: the engineering discussion channel, watched by Product, Engineering and SE, has no "
+            "SLA for answers; no SLA clock starts."});
         break;
       case action_kind::engage_engineering: engage_engineering(); break;
       case action_kind::raise_concern: raise_concern(); break;
-      case action_kind::challenge: record_action({}); break;
+      case action_kind::challenge: record_action(model::request_concern_moved{false, common()}); break;
       case action_kind::mark_stuck:
-        record_action({});
+        record_action(model::request_concern_moved{true, common()});
         r_.open_escalation(policy_.ladders.at(std::string(escalation::concern)),
                            fmt::format("CE is stuck on the concern: {}", message), now_);
         r_.fire_due(now_);
@@ -406,32 +399,27 @@ class action_decider {
                                       {"steps_tried", context.steps_tried},
                                       {"customer_told", context.customer_told}},
                                      max_first_contact_draft_bytes);
-    record_action(json::object{{"owner", model::to_string(model::team::se)},
-                               {"assignee", ""},
-                               {"context", model::to_json(context)},
-                               {"first_contact_draft", draft},
-                               {"warnings", loaded_term_warnings(policy_.workflow, command_.actor, context.customer_told)}});
+    auto warnings = loaded_term_warnings(policy_.workflow, command_.actor, context.customer_told);
+    record_action(model::request_handed_off{common(), model::team::se, "", std::move(context), draft, std::move(warnings)});
   }
 
   // Opens a request linked to this one (id next_id_), owned by `owner`, decided by `rule`.
   void open_linked(model::request_kind kind, std::string title, model::team owner, std::string rule,
                    std::string reason) {
-    record_action(json::object{{"child", next_id_}});
+    record_action(model::request_linked{kind == model::request_kind::concern, common(), next_id_});
     auto input = current_.input;
     input.kind = kind;
     input.title = std::move(title);
     input.body = text_field(command_.fields, "message");
     // The linked request is asked for by the agent who opened it, not by the customer.
     input.requester = command_.actor.person;
-    auto created = model::to_json(input);
-    created["parent"] = current_.id;
     model::routing_decision decision;
     decision.rule = std::move(rule);
     decision.owner = owner;
     decision.priority = current_.input.priority;
     decision.reason = std::move(reason);
-    extra_events_.push_back({next_id_, "request.created", now_, actor_label(command_.actor), std::move(created)});
-    extra_events_.push_back({next_id_, "request.routed", now_, "system", model::to_json(decision)});
+    extra_events_.push_back({next_id_, now_, actor_label(command_.actor), model::request_created{std::move(input), current_.id}});
+    extra_events_.push_back({next_id_, now_, "system", model::request_routed{std::move(decision)}});
   }
 
   void engage_engineering() {
@@ -451,25 +439,19 @@ class action_decider {
     if (const auto ladder = policy_.ladders.find(escalation::concern);
         ladder != policy_.ladders.end() && ladder->second.trigger_after) {
       const auto at = policy_.sla.calendar(ladder->second.calendar).add(now_, *ladder->second.trigger_after);
-      extra_events_.push_back({next_id_, "request.concern_deadline_set", now_, "system",
-                               json::object{{"status", model::to_string(request_status::open)},
-                                            {"concern_escalates_at", model::format_instant(at)}}});
+      extra_events_.push_back({next_id_, now_, "system", model::concern_deadline_set{request_status::open, at}});
     }
   }
 
   void bring_in() {
     auto target = *named_escalation();
     std::vector<role> roles;
-    json::array names;
-    for (const auto& r : command_.fields.at("roles").as_array()) {
-      roles.push_back(*model::parse_role(r.as_string()));
-      names.emplace_back(r.as_string());
-    }
+    for (const auto& r : command_.fields.at("roles").as_array()) roles.push_back(*model::parse_role(r.as_string()));
     target.notifications.push_back(
         {static_cast<int>(target.next_level), roles, now_,
          fmt::format("brought in by {}: {}", command_.actor.person, text_field(command_.fields, "message"))});
-    r_.record_escalation("escalation.brought_in", target, now_, actor_label(command_.actor),
-                         json::object{{"notified", std::move(names)}, {"status", model::to_string(r_.state().status)}});
+    r_.record(now_, actor_label(command_.actor),
+              model::escalation_brought_in{std::move(target), std::move(roles), r_.state().status});
   }
 
   void close_escalation() {
@@ -486,16 +468,21 @@ class action_decider {
                                            });
     if (status == request_status::escalated && target.state == model::escalation_state::resolved && !others_active)
       status = request_status::open;
-    r_.record_escalation(spec_of(command_.kind).event_type, target, now_, actor_label(command_.actor),
-                         json::object{{"message", text_field(command_.fields, "message")},
-                                      {"status", model::to_string(status)}});
+    r_.record(now_, actor_label(command_.actor),
+              model::escalation_closed{command_.kind == action_kind::resolve_escalation, std::move(target),
+                                       text_field(command_.fields, "message"), status});
   }
 
-  // This request's events, then those of a request the action created.
-  std::vector<event> merged() {
-    auto events = r_.take();
-    for (auto& e : extra_events_) events.push_back(std::move(e));
-    return events;
+  // This request's events, then those of a request the action created (folded here, once, as the
+  // recorder folds its own).
+  outcome merged() {
+    auto result = r_.take();
+    if (!extra_events_.empty()) {
+      result.created.emplace();
+      for (const auto& e : extra_events_) apply(*result.created, e);
+    }
+    for (auto& e : extra_events_) result.events.push_back(std::move(e));
+    return result;
   }
 
   const policy& policy_;
@@ -590,18 +577,8 @@ std::string_view action_kind_names() {
 
 std::vector<model::role> roles_allowed(action_kind kind) { return spec_of(kind).roles; }
 
-bool is_action_event(std::string_view type) {
-  if (type == "request.concern_deadline_set" || type == "request.concern_deadline_retimed" ||
-      type == "request.concern_deadline_passed")
-    return true;
-  return std::any_of(specs().begin(), specs().end(), [type](const action_spec& s) {
-    return s.event_type == type && s.event_type.starts_with("request.");
-  });
-}
-
-std::variant<std::vector<event>, refusal> decide(const policy& policy, const model::request& current,
-                                                 const act_on_request& command, model::instant now,
-                                                 model::request_id next_id) {
+std::variant<outcome, refusal> decide(const policy& policy, const model::request& current, const act_on_request& command,
+                                      model::instant now, model::request_id next_id) {
   const auto allowed = roles_allowed(command.kind);
   if (std::find(allowed.begin(), allowed.end(), command.actor.role) == allowed.end()) {
     if (command.kind == action_kind::engage_engineering)

@@ -2,30 +2,23 @@
 #include "engine/engine.hpp"
 
 #include "engine/recorder.hpp"
-#include "model/json.hpp"
 #include "rules/evaluator.hpp"
 #include "sla/clock.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <stdexcept>
 
 namespace switchboard::engine {
-namespace json = boost::json;
 namespace {
 
-constexpr std::array<std::string_view, 8> clock_event_types{
-    "sla.started", "sla.paused", "sla.resumed", "sla.met", "sla.warning", "sla.breached", "sla.reopened", "sla.retimed"};
-constexpr std::array<std::string_view, 7> escalation_event_types{
-    "escalation.triggered", "escalation.notified", "escalation.skipped", "escalation.acknowledged",
-    "escalation.resolved", "escalation.brought_in", "escalation.retimed"};
-
-template <typename List>
-bool listed(const List& list, std::string_view type) {
-  return std::find(list.begin(), list.end(), type) != list.end();
-}
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
 
 template <typename T, typename Match>
 void replace_or_add(std::vector<T>& items, T item, Match matches) {
@@ -36,37 +29,56 @@ void replace_or_add(std::vector<T>& items, T item, Match matches) {
     *existing = std::move(item);
 }
 
-void fold_whole_escalation(model::request& state, const json::object& whole) {
-  auto escalation = model::escalation_from_json(whole);
+void fold_whole_escalation(model::request& state, model::escalation escalation) {
   const auto id = escalation.id;
   replace_or_add<model::escalation>(state.escalations, std::move(escalation),
                                     [&id](const model::escalation& x) { return x.id == id; });
 }
 
-// A climb: the notification it made (none when every level due was skipped) and the plan after it.
-void fold_climb(model::request& state, const event& e, const json::object& change) {
-  const auto* id = change.if_contains("id");
-  auto found = id && id->is_string() ? std::find_if(state.escalations.begin(), state.escalations.end(),
-                                                    [&](const model::escalation& x) { return x.id == std::string_view(id->as_string()); })
-                                     : state.escalations.end();
-  if (found == state.escalations.end()) throw std::invalid_argument("event " + e.type + " names no escalation of its request");
-  if (e.type == "escalation.notified") {
-    model::notification n;
-    n.level = e.data.at("level").to_number<int>();
-    n.at = e.at;
-    n.why = std::string(e.data.at("why").as_string());
-    for (const auto& r : e.data.at("notified").as_array()) {
-      const auto role = r.is_string() ? model::parse_role(r.as_string()) : std::nullopt;
-      if (!role) throw std::invalid_argument("event " + e.type + " names a bad role");
-      n.roles.push_back(*role);
-    }
-    found->notifications.push_back(std::move(n));
+void fold_clock(model::request& state, const model::sla_clock& clock) {
+  const auto metric = clock.metric;
+  replace_or_add<model::sla_clock>(state.clocks, clock, [metric](const model::sla_clock& c) { return c.metric == metric; });
+}
+
+// A climb or re-plan: the escalation it names moves to the plan after it; a climb (retimed false)
+// also records when it climbed.
+model::escalation& fold_step(model::request& state, const event& e, const model::escalation_step& step, bool climbed) {
+  auto found = std::find_if(state.escalations.begin(), state.escalations.end(),
+                            [&](const model::escalation& x) { return x.id == step.id; });
+  if (found == state.escalations.end())
+    throw std::invalid_argument(fmt::format("event {} names no escalation of its request", model::type_name(e)));
+  if (climbed) found->climbed_at = e.at;  // a re-plan is not a climb
+  found->next_level = step.next_level;
+  found->next_at = step.next_at;
+  return *found;
+}
+
+// A concern deadline set (at raising or reopening) counts from its event; a re-timed one keeps
+// what it counted from. Counting from creation (raising) is left implicit, so documents stored
+// before concern_counted_from existed still equal their events' fold.
+void set_concern_deadline(model::request& state, const event& e, std::optional<model::instant> at, bool retimed) {
+  state.concern_escalates_at = at;
+  if (state.concern_escalates_at && !retimed) {
+    if (e.at == state.created_at)
+      state.concern_counted_from.reset();
+    else
+      state.concern_counted_from = e.at;
   }
-  if (e.type != "escalation.retimed") found->climbed_at = e.at;  // a re-plan is not a climb
-  found->next_level = change.at("next_level").to_number<std::size_t>();
-  const auto& next = change.at("next_at");
-  found->next_at = next.is_null() ? std::nullopt : model::parse_instant(next.as_string());
-  if (!next.is_null() && !found->next_at) throw std::invalid_argument("event " + e.type + " has a bad next_at");
+}
+
+// escalation.retimed for `escalation`, now next at `next_at`. Built member by member: GCC 12 at
+// -O3 warns (maybe-uninitialized, a false positive) on the same struct braced inside the call.
+model::escalation_retimed replanned(const model::escalation& escalation, std::optional<model::instant> next_at,
+                                    std::string why) {
+  model::escalation_retimed out;
+  out.step.id = escalation.id;
+  out.step.ladder = escalation.ladder;
+  out.step.reason = escalation.reason;
+  out.step.next_level = escalation.next_level;
+  out.step.next_at = next_at;
+  out.before_next_at = escalation.next_at;
+  out.why = std::move(why);
+  return out;
 }
 
 }  // namespace
@@ -91,21 +103,20 @@ std::optional<refusal> may_file(const model::actor& actor, const model::request_
   return std::nullopt;
 }
 
-std::vector<event> decide(const policy& policy, const file_request& command, model::request_id id,
-                          model::instant now) {
+outcome decide(const policy& policy, const file_request& command, model::request_id id, model::instant now) {
   model::request fresh;
   fresh.id = id;
   recorder r(policy, std::move(fresh));
-  r.record("request.created", now, actor_label(command.actor), model::to_json(command.input));
+  r.record(now, actor_label(command.actor), model::request_created{command.input, std::nullopt});
   auto decision = rules::evaluate(policy.routing, command.input);
   // The e-mail intake's own guard (an unauthenticated sender filed unattributed) is part of why.
   if (command.input.email && !command.input.email->note.empty()) decision.notes.push_back(command.input.email->note);
-  r.record("request.routed", now, "system", model::to_json(decision));
+  r.record(now, "system", model::request_routed{std::move(decision)});
   r.start_clocks(now);
   return r.take();
 }
 
-std::vector<event> due(const policy& policy, const model::request& current, model::instant now) {
+outcome due(const policy& policy, const model::request& current, model::instant now) {
   recorder r(policy, current);
   r.fire_due(now);
   return r.take();
@@ -125,8 +136,8 @@ bool capacity_crossed(const policy& policy, const team_load& load) {
   return load.open_before <= threshold->second && load.open_after > threshold->second && !load.escalation_unresolved;
 }
 
-std::vector<event> open_capacity_escalation(const policy& policy, const model::request& current, const team_load& load,
-                                            std::vector<model::request_id> open_by_breach, model::instant now) {
+outcome open_capacity_escalation(const policy& policy, const model::request& current, const team_load& load,
+                                 std::vector<model::request_id> open_by_breach, model::instant now) {
   const auto& ladder = policy.ladders.at(std::string(escalation::capacity));
   recorder r(policy, current);
   r.open_escalation(ladder,
@@ -137,23 +148,20 @@ std::vector<event> open_capacity_escalation(const policy& policy, const model::r
   return r.take();
 }
 
-std::vector<event> retime(const policy& policy, const model::request& current, model::instant now) {
+outcome retime(const policy& policy, const model::request& current, model::instant now) {
   recorder r(policy, current);
   for (const auto& clock : current.clocks) {
     auto after = clock;
     if (!sla::retime(after, policy.sla)) continue;
-    json::object before{{"calendar", clock.calendar},
-                        {"policy", clock.policy},
-                        {"target_seconds", clock.target.count()},
-                        {"warning_at_seconds", clock.warning_at.count()}};
+    model::clock_before before{clock.calendar, clock.policy, clock.target, clock.warning_at, std::nullopt, std::nullopt};
     if (clock.state == model::clock_state::running) {
-      before["deadline"] = model::format_instant(clock.deadline);
-      if (!clock.warned) before["warning_deadline"] = model::format_instant(clock.warning_deadline);
+      before.deadline = clock.deadline;
+      if (!clock.warned) before.warning_deadline = clock.warning_deadline;
     }
-    r.record("sla.retimed", now, "system",
-             json::object{{"clock", model::to_json(after)},
-                          {"before", std::move(before)},
-                          {"reason", "the calendars or SLA policies in the config changed since the clock was planned"}});
+    // Copied, not moved: fire_reached goes on from the re-timed clock.
+    r.record(now, "system",
+             model::clock_retimed{after, std::move(before),
+                                  "the calendars or SLA policies in the config changed since the clock was planned"});
     // A threshold lowered below the time already used was reached in the past: recorded now, at
     // that instant (as the scheduler records a late firing), paused clocks included.
     r.record_firings(sla::fire_reached(after, policy.sla.calendar(after.calendar)), true);
@@ -168,32 +176,17 @@ std::vector<event> retime(const policy& policy, const model::request& current, m
     const auto ladder = policy.ladders.find(escalation.ladder);
     if (ladder == policy.ladders.end()) {
       if (!escalation.next_at) continue;
-      r.record("escalation.retimed", now, "system",
-               json::object{{"escalation", json::object{{"id", escalation.id},
-                                                        {"ladder", escalation.ladder},
-                                                        {"reason", escalation.reason},
-                                                        {"next_level", escalation.next_level},
-                                                        {"next_at", nullptr}}},
-                            {"before", json::object{{"next_at", model::format_instant(*escalation.next_at)}}},
-                            {"why", fmt::format("the ladder \"{}\" is no longer in the config: the escalation "
-                                                "climbs no further",
-                                                escalation.ladder)}});
+      r.record(now, "system",
+               replanned(escalation, std::nullopt,
+                         fmt::format("the ladder \"{}\" is no longer in the config: the escalation climbs no further",
+                                     escalation.ladder)));
       continue;
     }
     if (!policy.sla.calendar_name(ladder->second.calendar)) continue;
     const auto planned = escalation::plan(escalation, ladder->second, policy.sla.calendar(ladder->second.calendar));
     if (planned == escalation.next_at) continue;
-    r.record("escalation.retimed", now, "system",
-             json::object{{"escalation", json::object{{"id", escalation.id},
-                                                      {"ladder", escalation.ladder},
-                                                      {"reason", escalation.reason},
-                                                      {"next_level", escalation.next_level},
-                                                      {"next_at", planned ? json::value(model::format_instant(*planned))
-                                                                          : json::value(nullptr)}}},
-                          {"before", json::object{{"next_at", escalation.next_at
-                                                                  ? json::value(model::format_instant(*escalation.next_at))
-                                                                  : json::value(nullptr)}}},
-                          {"why", "the calendars or ladders in the config changed since the escalation was planned"}});
+    r.record(now, "system",
+             replanned(escalation, planned, "the calendars or ladders in the config changed since the escalation was planned"));
   }
   // A concern not yet escalated escalates trigger_after of business time after it was raised
   // (its request's creation) or last reopened, on the calendar as it is now. A ladder, trigger
@@ -205,12 +198,10 @@ std::vector<event> retime(const policy& policy, const model::request& current, m
       const auto planned = policy.sla.calendar(ladder->second.calendar)
                                .add(current.concern_counted_from.value_or(current.created_at), *ladder->second.trigger_after);
       if (planned != *current.concern_escalates_at)
-        r.record("request.concern_deadline_retimed", now, "system",
-                 json::object{{"status", model::to_string(current.status)},
-                              {"concern_escalates_at", model::format_instant(planned)},
-                              {"before", json::object{{"concern_escalates_at",
-                                                       model::format_instant(*current.concern_escalates_at)}}},
-                              {"why", "the calendars or the concern ladder in the config changed since the deadline was set"}});
+        r.record(now, "system",
+                 model::concern_deadline_retimed{
+                     current.status, planned, *current.concern_escalates_at,
+                     "the calendars or the concern ladder in the config changed since the deadline was set"});
     }
   }
   return r.take();
@@ -231,71 +222,92 @@ std::optional<model::instant> next_due(const model::request& current) {
 void apply(model::request& state, const event& e) {
   state.id = e.request;
   state.updated_at = std::max(state.updated_at, e.at);
-  const auto& data = e.data;
-  if (e.type == "request.created") {
-    // A linked request (interrupt, concern) names its parent beside the input.
-    auto input = data;
-    if (const auto* parent = data.if_contains("parent"); parent && !parent->is_null())
-      state.parent = parent->to_number<model::request_id>();
-    input.erase("parent");
-    state.input = model::request_input_from_json(input);
-    state.created_at = e.at;
-    state.status = model::request_status::new_;
-  } else if (e.type == "request.routed") {
-    state.routing = model::routing_decision_from_json(data);
-    state.owner = state.routing.owner;
-    state.input.priority = state.routing.priority;
-    state.status = model::request_status::open;
-  } else if (listed(clock_event_types, e.type)) {
-    auto clock = model::sla_clock_from_json(data.at("clock"));
-    const auto metric = clock.metric;
-    replace_or_add<model::sla_clock>(
-        state.clocks, std::move(clock), [metric](const model::sla_clock& c) { return c.metric == metric; });
-  } else if (listed(escalation_event_types, e.type)) {
-    const auto& summary = data.at("escalation").as_object();
-    if (e.type == "escalation.notified" || e.type == "escalation.skipped" || e.type == "escalation.retimed") {
-      if (summary.contains("notifications"))
-        fold_whole_escalation(state, summary);  // written before notified events carried only the change
-      else
-        fold_climb(state, e, summary);
-    } else {
-      fold_whole_escalation(state, summary);
-    }
-    if (e.type == "escalation.triggered" && state.concern_escalates_at) state.concern_escalates_at.reset();
-    if (const auto* status = data.if_contains("status")) {
-      const auto parsed = status->is_string() ? model::parse_request_status(status->as_string()) : std::nullopt;
-      if (!parsed) throw std::invalid_argument("event " + e.type + " has a bad status");
-      state.status = *parsed;
-    }
-  } else if (is_action_event(e.type)) {
-    const auto* status = data.if_contains("status");
-    const auto parsed = status && status->is_string() ? model::parse_request_status(status->as_string()) : std::nullopt;
-    if (!parsed) throw std::invalid_argument("event " + e.type + " has no valid status");
-    state.status = *parsed;
-    if (const auto* owner = data.if_contains("owner")) {
-      const auto team = owner->is_string() ? model::parse_team(owner->as_string()) : std::nullopt;
-      if (!team) throw std::invalid_argument("event " + e.type + " has a bad owner");
-      state.owner = *team;
-    }
-    if (const auto* assignee = data.if_contains("assignee")) state.assignee = std::string(assignee->as_string());
-    if (const auto* handoff = data.if_contains("context")) state.handoff = model::handoff_context_from_json(*handoff);
-    if (const auto* child = data.if_contains("child")) state.children.push_back(child->to_number<model::request_id>());
-    if (e.type == "request.engineering_engaged") state.engineering_engaged = true;
-    if (const auto* at = data.if_contains("concern_escalates_at")) {
-      state.concern_escalates_at = at->is_null() ? std::nullopt : model::parse_instant(at->as_string());
-      // A deadline set (at raising or reopening) counts from its event; a re-timed one keeps
-      // what it counted from. Counting from creation (raising) is left implicit, so documents
-      // stored before concern_counted_from existed still equal their events' fold.
-      if (state.concern_escalates_at && e.type != "request.concern_deadline_retimed") {
-        if (e.at == state.created_at)
-          state.concern_counted_from.reset();
-        else
-          state.concern_counted_from = e.at;
-      }
-    }
-  } else {
-    throw std::invalid_argument("unknown event type " + e.type);
-  }
+  auto act = [&](const model::action_common& common) { state.status = common.status; };
+  std::visit(
+      overloaded{
+          [&](const model::request_created& x) {
+            state.parent = x.parent;
+            state.input = x.input;
+            state.created_at = e.at;
+            state.status = model::request_status::new_;
+          },
+          [&](const model::request_routed& x) {
+            state.routing = x.decision;
+            state.owner = state.routing.owner;
+            state.input.priority = state.routing.priority;
+            state.status = model::request_status::open;
+          },
+          [&](const model::clock_changed& x) { fold_clock(state, x.clock); },
+          [&](const model::clock_retimed& x) { fold_clock(state, x.clock); },
+          [&](const model::escalation_triggered& x) {
+            fold_whole_escalation(state, x.whole);
+            state.concern_escalates_at.reset();
+            state.status = x.status;
+          },
+          [&](const model::escalation_notified& x) {
+            auto& escalation = fold_step(state, e, x.step, true);
+            escalation.notifications.push_back({x.level, x.notified, e.at, x.why});
+          },
+          [&](const model::escalation_skipped& x) { fold_step(state, e, x.step, true); },
+          [&](const model::escalation_retimed& x) { fold_step(state, e, x.step, false); },
+          [&](const model::escalation_brought_in& x) {
+            fold_whole_escalation(state, x.whole);
+            state.status = x.status;
+          },
+          [&](const model::escalation_closed& x) {
+            fold_whole_escalation(state, x.whole);
+            state.status = x.status;
+          },
+          [&](const model::escalation_snapshot& x) { fold_whole_escalation(state, x.whole); },
+          [&](const model::request_answered& x) { act(x.common); },
+          [&](const model::request_returned& x) {
+            act(x.common);
+            if (x.concern_escalates_at) set_concern_deadline(state, e, x.concern_escalates_at, false);
+          },
+          [&](const model::request_resolved& x) {
+            act(x.common);
+            if (x.clears_concern_deadline) set_concern_deadline(state, e, std::nullopt, false);
+          },
+          [&](const model::request_started& x) {
+            act(x.common);
+            state.assignee = x.assignee;
+          },
+          [&](const model::request_handed_off& x) {
+            act(x.common);
+            state.owner = x.owner;
+            state.assignee = x.assignee;
+            state.handoff = x.context;
+          },
+          [&](const model::request_routed_to_product& x) {
+            act(x.common);
+            state.owner = x.owner;
+            state.assignee = x.assignee;
+          },
+          [&](const model::request_decided& x) { act(x.common); },
+          [&](const model::request_asked_engineering_channel& x) {
+            act(x.common);
+            state.owner = x.owner;
+          },
+          [&](const model::request_linked& x) {
+            act(x.common);
+            state.children.push_back(x.child);
+            if (!x.concern) state.engineering_engaged = true;
+          },
+          [&](const model::request_concern_moved& x) { act(x.common); },
+          [&](const model::concern_deadline_set& x) {
+            state.status = x.status;
+            set_concern_deadline(state, e, x.at, false);
+          },
+          [&](const model::concern_deadline_retimed& x) {
+            state.status = x.status;
+            set_concern_deadline(state, e, x.at, true);
+          },
+          [&](const model::concern_deadline_passed& x) {
+            state.status = x.status;
+            set_concern_deadline(state, e, std::nullopt, false);
+          },
+      },
+      e.data);
 }
 
 }  // namespace switchboard::engine

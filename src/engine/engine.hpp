@@ -7,6 +7,7 @@
 // needs neither the rules nor the calendars as they are today.
 
 #include "escalation/ladder.hpp"
+#include "model/event.hpp"
 #include "model/request.hpp"
 #include "rules/rule_set.hpp"
 #include "sla/policy.hpp"
@@ -23,13 +24,9 @@
 
 namespace switchboard::engine {
 
-struct event {
-  model::request_id request = 0;
-  std::string type;  // "request.created", "request.routed", "sla.breached", ...
-  model::instant at{};
-  std::string actor;  // who caused it: a person, "system" or an integration
-  boost::json::object data;
-};
+// The engine's events are the model's typed events (model/event.hpp); codec/event_json.hpp
+// gives their stored and wire JSON.
+using event = model::event;
 
 // The workflow's wording: what the policy asks people to say and not to say.
 struct workflow_settings {
@@ -143,21 +140,28 @@ std::string fill_template(std::string_view text, const std::vector<std::pair<std
 // Whether `actor` may file `input`; nullopt when allowed.
 std::optional<refusal> may_file(const model::actor& actor, const model::request_input& input);
 
+// What a command produced: its events, in the order they are recorded, and what they fold into.
+// Each event was folded exactly once, by the engine, as it was recorded: the store saves
+// `state` and `created` as they are and never folds `events` again.
+struct outcome {
+  std::vector<event> events;
+  model::request state;                   // the request the command was about, after its events
+  std::optional<model::request> created;  // a request the command opened (interrupt, concern), after its events
+};
+
 // Events for a new request: request.created, request.routed with the decision and trace, then
-// sla.started for each clock its SLA policy starts.
-std::vector<event> decide(const policy& policy, const file_request& command, model::request_id id,
-                          model::instant now);
+// sla.started for each clock its SLA policy starts. `state` is the new request.
+outcome decide(const policy& policy, const file_request& command, model::request_id id, model::instant now);
 
 // Events for an action on `current`: first what was already due by `now` (at its own instant),
 // then the action and its effect on status and clocks. A command that creates a linked request
-// gives it `next_id`.
-std::variant<std::vector<event>, refusal> decide(const policy& policy, const model::request& current,
-                                                 const act_on_request& command, model::instant now,
-                                                 model::request_id next_id);
+// gives it `next_id` (outcome::created).
+std::variant<outcome, refusal> decide(const policy& policy, const model::request& current, const act_on_request& command,
+                                      model::instant now, model::request_id next_id);
 
 // What fell due on `current` by `now`, each at its true instant and in order: SLA warnings and
 // breaches (a breach starts the sla_breach ladder), escalation levels, concern deadlines.
-std::vector<event> due(const policy& policy, const model::request& current, model::instant now);
+outcome due(const policy& policy, const model::request& current, model::instant now);
 
 // The customer id under which e-mail from an unauthenticated sender is filed (the API refuses it
 // for anything else). Anyone who can send mail can file such a request, so it is triage work:
@@ -188,8 +192,8 @@ bool capacity_crossed(const policy& policy, const team_load& load);
 // The events that start the capacity escalation for `load.team` on `current`, the request whose
 // transition took the team over (the escalation lists `open_by_breach`, the team's open requests
 // ordered by time to breach, and notifies its first level if due at `now`).
-std::vector<event> open_capacity_escalation(const policy& policy, const model::request& current, const team_load& load,
-                                            std::vector<model::request_id> open_by_breach, model::instant now);
+outcome open_capacity_escalation(const policy& policy, const model::request& current, const team_load& load,
+                                 std::vector<model::request_id> open_by_breach, model::instant now);
 
 // After a restart with a changed config: one `sla.retimed` event at `now` for each open clock
 // of `current` that sla::retime changes (see there: renames, the policy's target now, deadline
@@ -208,17 +212,16 @@ std::vector<event> open_capacity_escalation(const policy& policy, const model::r
 // reopened (concern_counted_from), falls elsewhere on the ladder's calendar as it is now ({"status", "concern_escalates_at",
 // "before": {"concern_escalates_at"}, "why"}). Empty when nothing changed. Throws std::out_of_range when a clock's
 // calendar or policy is gone (check sla::missing_names first).
-std::vector<event> retime(const policy& policy, const model::request& current, model::instant now);
+outcome retime(const policy& policy, const model::request& current, model::instant now);
 
 // The next instant at which `due` would record something for `current`, if any.
 std::optional<model::instant> next_due(const model::request& current);
 
-// Folds one event into the read model of its request. Escalation events come in two shapes:
-// escalation.notified, escalation.skipped and escalation.retimed carry only the change ({"escalation": {"id",
-// "ladder", "reason", "next_level", "next_at"}, "level", "notified", "why"}; the instant is the
-// event's), the other escalation events the whole escalation; notified events written before
-// that change (a whole escalation with a "notifications" array) are still read.
-// Throws std::invalid_argument on an event it cannot fold.
+// Folds one event into the read model of its request (one std::visit over the event's type).
+// escalation.notified, escalation.skipped and escalation.retimed carry only the change (the
+// instant is the event's); the legacy whole-escalation shape (model::escalation_snapshot)
+// replaces the escalation. Throws std::invalid_argument on an event it cannot fold (a climb
+// naming no escalation of the request).
 void apply(model::request& state, const event& e);
 
 }  // namespace switchboard::engine

@@ -1,33 +1,24 @@
 // The engine's working copy of one request, and what falls due on it.
 #include "engine/recorder.hpp"
 
-#include "model/json.hpp"
 #include "sla/clock.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
 
 namespace switchboard::engine {
-namespace json = boost::json;
 
 recorder::recorder(const engine::policy& policy, model::request state) : policy_(policy), state_(std::move(state)) {}
 
-void recorder::record(std::string type, model::instant at, std::string actor, json::object data) {
-  event e{state_.id, std::move(type), at, std::move(actor), std::move(data)};
+void recorder::record(model::instant at, std::string actor, model::event_data data) {
+  event e{state_.id, at, std::move(actor), std::move(data)};
   apply(state_, e);
   events_.push_back(std::move(e));
 }
 
-void recorder::record_clock(std::string_view type, const model::sla_clock& clock, model::instant at) {
-  record(std::string(type), at, "system", json::object{{"clock", model::to_json(clock)}});
-}
-
-void recorder::record_escalation(std::string_view type, const model::escalation& escalation, model::instant at,
-                                 std::string actor, json::object extra) {
-  extra["escalation"] = model::to_json(escalation);
-  record(std::string(type), at, std::move(actor), std::move(extra));
+void recorder::record_clock(model::clock_change kind, const model::sla_clock& clock, model::instant at) {
+  record(at, "system", model::clock_changed{kind, clock, std::nullopt});
 }
 
 model::sla_clock* recorder::find_clock(model::sla_metric metric) {
@@ -47,7 +38,8 @@ void recorder::start_clocks(model::instant now) {
   if (applied == nullptr) return;
   for (const auto& target : applied->metrics) {
     if (target.metric == model::sla_metric::next_response) continue;  // starts on a customer reply
-    record_clock("sla.started", sla::start(*applied, target, policy_.sla.calendar(applied->calendar), now), now);
+    record_clock(model::clock_change::started, sla::start(*applied, target, policy_.sla.calendar(applied->calendar), now),
+                 now);
   }
 }
 
@@ -59,8 +51,8 @@ void recorder::open_escalation(const escalation::ladder& ladder, std::string rea
   opened.team = team;
   // An open request with a climbing ladder is escalated; one waiting on the customer stays so.
   const bool working = state_.status == model::request_status::new_ || state_.status == model::request_status::open;
-  record_escalation("escalation.triggered", opened, at, "system",
-                    json::object{{"status", model::to_string(working ? model::request_status::escalated : state_.status)}});
+  record(at, "system",
+         model::escalation_triggered{std::move(opened), working ? model::request_status::escalated : state_.status});
 }
 
 void recorder::climb(const model::escalation& current) {
@@ -71,34 +63,25 @@ void recorder::climb(const model::escalation& current) {
   // Only what changed: the notification and the plan after it, never the earlier notifications
   // (a repeating ladder would otherwise write ever longer events). id, ladder and reason say which
   // escalation it is to the webhooks and Slack messages made from the event.
-  json::object change{{"id", next.id},
-                      {"ladder", next.ladder},
-                      {"reason", next.reason},
-                      {"next_level", next.next_level},
-                      {"next_at", next.next_at ? json::value(model::format_instant(*next.next_at)) : nullptr}};
+  model::escalation_step change{next.id, next.ladder, next.reason, next.next_level, next.next_at};
   if (sent) {
-    json::array roles;
-    for (auto role : sent->roles) roles.emplace_back(model::to_string(role));
-    record("escalation.notified", at, "system",
-           json::object{{"escalation", std::move(change)},
-                        {"level", sent->level},
-                        {"notified", std::move(roles)},
-                        {"why", sent->why}});
+    record(at, "system", model::escalation_notified{std::move(change), sent->level, sent->roles, sent->why});
   } else {
     // Every level due then was skipped for its condition: nobody is told, and no notification
     // is recorded; the log keeps only that the ladder moved on (webhooks take it only when a
     // subscription asks for escalation.skipped or escalation.*).
-    record("escalation.skipped", at, "system", json::object{{"escalation", std::move(change)}});
+    record(at, "system", model::escalation_skipped{std::move(change)});
   }
 }
 
 void recorder::record_firings(const std::vector<sla::firing>& fired, bool reached_before_checkpoint) {
   for (const auto& firing : fired) {
     // Each event carries the clock as it was after that firing.
-    json::object data{{"clock", model::to_json(firing.clock)}};
-    if (reached_before_checkpoint) data["used_seconds"] = firing.used.count();
     const bool breach = firing.kind == sla::firing_kind::breach;
-    record(breach ? "sla.breached" : "sla.warning", firing.at, "system", std::move(data));
+    model::clock_changed changed{breach ? model::clock_change::breached : model::clock_change::warning, firing.clock,
+                                 std::nullopt};
+    if (reached_before_checkpoint) changed.used_at = firing.used;
+    record(firing.at, "system", std::move(changed));
     if (!breach) continue;
     if (auto ladder = policy_.ladders.find(escalation::sla_breach); ladder != policy_.ladders.end())
       open_escalation(ladder->second,
@@ -140,8 +123,7 @@ void recorder::fire_due(model::instant now) {
       case kind::concern: {
         const auto ladder = policy_.ladders.find(escalation::concern);
         if (ladder == policy_.ladders.end()) {
-          record(std::string("request.concern_deadline_passed"), earliest->at, "system",
-                 json::object{{"status", model::to_string(state_.status)}, {"concern_escalates_at", nullptr}});
+          record(earliest->at, "system", model::concern_deadline_passed{state_.status});
         } else {
           open_escalation(ladder->second,
                           fmt::format("concern unresolved after {} of business time",
@@ -163,7 +145,7 @@ void recorder::update_clocks(action_kind kind, model::instant now) {
     if (auto* clock = find_clock(metric); clock && !clock->completed) {
       auto copy = *clock;
       sla::complete(copy, policy_.sla.calendar(copy.calendar), now);
-      record_clock("sla.met", copy, now);
+      record_clock(model::clock_change::met, copy, now);
     }
   };
 
@@ -192,7 +174,7 @@ void recorder::update_clocks(action_kind kind, model::instant now) {
         if (!policy_.sla.calendar_name(copy.calendar) && owner != nullptr) copy.calendar = owner->calendar;
         if (policy_.sla.calendar_name(copy.calendar)) {
           sla::reopen(copy, policy_.sla.calendar(copy.calendar), now);
-          record_clock("sla.reopened", copy, now);
+          record_clock(model::clock_change::reopened, copy, now);
         }
       }
       break;
@@ -205,7 +187,8 @@ void recorder::update_clocks(action_kind kind, model::instant now) {
     if (clock.completed) continue;  // nothing to pause; its calendar may be gone
     const auto& calendar = policy_.sla.calendar(clock.calendar);
     if (pauses_now(clock) ? sla::pause(clock, calendar, now) : sla::resume(clock, calendar, now))
-      record_clock(clock.state == model::clock_state::paused ? "sla.paused" : "sla.resumed", clock, now);
+      record_clock(clock.state == model::clock_state::paused ? model::clock_change::paused : model::clock_change::resumed,
+                   clock, now);
   }
 
   // The customer is waiting again: next_response starts once an agent has answered before.
@@ -221,7 +204,7 @@ void recorder::update_clocks(action_kind kind, model::instant now) {
         const auto& calendar = policy_.sla.calendar(applied->calendar);
         auto clock = sla::start(*applied, target, calendar, now);
         if (pauses_now(clock)) sla::pause(clock, calendar, now);
-        record_clock("sla.started", clock, now);
+        record_clock(model::clock_change::started, clock, now);
       }
     }
   }

@@ -11,17 +11,13 @@
 
 namespace switchboard::engine {
 
-// Whether `type` records an action (request.responded, request.handed_off, ...).
-bool is_action_event(std::string_view type);
-
 class recorder {
  public:
   recorder(const engine::policy& policy, model::request state);
 
-  void record(std::string type, model::instant at, std::string actor, boost::json::object data);
-  void record_clock(std::string_view type, const model::sla_clock& clock, model::instant at);
-  void record_escalation(std::string_view type, const model::escalation& escalation, model::instant at,
-                         std::string actor, boost::json::object extra = {});
+  // Folds the event into the working copy and keeps it.
+  void record(model::instant at, std::string actor, model::event_data data);
+  void record_clock(model::clock_change kind, const model::sla_clock& clock, model::instant at);
 
   // Starts the clocks the request's SLA policy gives it at filing (all but next_response).
   void start_clocks(model::instant now);
@@ -46,7 +42,8 @@ class recorder {
   model::escalation* find_escalation(std::string_view id);
 
   const model::request& state() const { return state_; }
-  std::vector<event> take() { return std::move(events_); }
+  // The events recorded and the state they folded into.
+  outcome take() { return {std::move(events_), std::move(state_), std::nullopt}; }
 
  private:
   void climb(const model::escalation& escalation);

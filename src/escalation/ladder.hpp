@@ -1,9 +1,8 @@
 #pragma once
 // Escalation ladders: ordered levels, each "after this much business time from the trigger,
 // notify these roles", stopped by an acknowledgement, repeated while the last level stays
-// unacknowledged. Loaded from the [escalation] section of the config file.
+// unacknowledged. Loaded from the [escalation] section of the config file by escalation/load.hpp.
 
-#include "config/toml.hpp"
 #include "model/request.hpp"
 #include "sla/policy.hpp"
 
@@ -45,20 +44,6 @@ struct ladder {
 };
 
 using ladder_map = std::map<std::string, ladder, std::less<>>;
-
-// Loads [[escalation.ladder]] tables:
-//
-//   [[escalation.ladder]]
-//   name = "sla_breach"             # sla_breach, concern or capacity
-//   calendar = "support"
-//   repeat_every = "4h"             # optional
-//   trigger_after = "8h"            # concern only
-//   thresholds = { se = 25 }        # capacity only
-//   levels = [ { after = "0s", notify = ["head_of_cs"], when = "engineering_engaged" } ]
-//
-// Unknown keys, ladders, calendars, roles, conditions, bad durations, levels out of order and
-// keys that do not belong to the ladder are config::error at file:line:col.
-ladder_map load_ladders(const toml::table& escalation, std::string_view file, const sla::calendar_map& calendars);
 
 // When a level `after` the trigger `trigger` is due: `trigger` itself for 0s ("at once", even
 // outside business hours), otherwise calendar.add(trigger, after), the instant at which `after`

@@ -3,9 +3,10 @@
 
 #include "calendar/loader.hpp"
 #include "config/toml.hpp"
-#include "escalation/ladder.hpp"
+#include "escalation/load.hpp"
 #include "notify/config.hpp"
 #include "rules/loader.hpp"
+#include "sla/load.hpp"
 
 #include <fmt/format.h>
 

@@ -338,6 +338,12 @@ class reader : config::file_errors {
 
 }  // namespace
 
+struct rule_set_builder {
+  static rule_set build(std::vector<rule> rules, rules::fallback fallback, std::string source) {
+    return rule_set(std::move(rules), std::move(fallback), std::move(source));
+  }
+};
+
 rule_set load_rules(const std::string& path, const vocabulary& known) {
   const toml::table root = config::parse_file(path);
   return load_rules(root, path, known);
@@ -347,7 +353,7 @@ rule_set load_rules(const toml::table& root, std::string_view file, const vocabu
   reader in(file, known);
   std::vector<rule> rules = in.read_rules(root);
   rules::fallback fallback = in.read_fallback(root);
-  return rule_set(std::move(rules), std::move(fallback), std::string(file));
+  return rule_set_builder::build(std::move(rules), std::move(fallback), std::string(file));
 }
 
 }  // namespace switchboard::rules

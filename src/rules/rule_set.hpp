@@ -7,7 +7,6 @@
 // (see the Engineering guard there). Once built it is immutable: every member function is
 // const, and any number of threads may read and evaluate the same rule_set concurrently.
 
-#include "config/toml.hpp"
 #include "model/enums.hpp"
 
 #include <cstddef>
@@ -108,7 +107,8 @@ class rule_set {
   std::vector<std::string> names() const;
 
  private:
-  friend rule_set load_rules(const toml::table& root, std::string_view file, const vocabulary& known);
+  // Defined in rules/loader.cpp: only the loader builds a rule_set (after validating it).
+  friend struct rule_set_builder;
 
   rule_set(std::vector<rule> rules, rules::fallback fallback, std::string source);
 

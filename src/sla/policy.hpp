@@ -1,10 +1,9 @@
 #pragma once
 // SLA policies: which requests a policy applies to, on which business calendar, and the
-// targets of its metrics. Loaded from the [sla] section of the config file.
+// targets of its metrics. Loaded from the [sla] section of the config file by sla/load.hpp.
 
 #include "calendar/calendar.hpp"
 #include "config/error.hpp"
-#include "config/toml.hpp"
 #include "model/request.hpp"
 
 #include <chrono>
@@ -85,37 +84,8 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text);
 // Formats a duration the way parse_duration reads it ("1h30m", "0s").
 std::string format_duration(std::chrono::seconds duration);
 
-// Loads the [sla] table of a config file:
-//
-//   [[sla.policy]]
-//   name = "pre-sales"
-//   stages = ["prospect", "trial"]           # optional
-//   tiers = []                               # optional; from [customers] tiers
-//   kinds = ["troubleshooting"]              # optional
-//   calendar = "support"
-//   metrics = [
-//     { metric = "first_response", target = "1h" },
-//     { metric = "resolution", target = "40h", warning = 0.8, pause_on = ["pending_customer"] },
-//   ]
-//
-//   replaces = ["old-name"]                  # optional: names this policy had before
-//
-// The warning fraction is read to the millionth (0.7 exactly); more than six decimals (0.7000001)
-// are refused rather than rounded.
-// Unknown keys, calendars, tiers, stages, kinds, metrics, statuses, bad durations, a warning
-// ratio outside (0, 1), a duplicate metric or policy name, a replaced name that is still a
-// policy's name or is replaced twice are config::error at file:line:col.
-std::vector<policy> load_policies(const toml::table& sla, std::string_view file, const calendar_map& calendars,
-                                  const std::vector<std::string>& tiers);
-
 // The renames of a loaded policy list: each name in a policy's `replaces` -> that policy's name.
 rename_map policy_renames(const std::vector<policy>& policies);
-
-// Reads `replaces = ["old", ...]` from each [calendars.NAME] table (the calendar loader accepts
-// and ignores the key): old name -> NAME. A replaced name that is still a calendar, or is
-// replaced twice, or a value that is not an array of non-empty strings is config::error at
-// file:line:col.
-rename_map load_calendar_renames(const toml::table& calendars, std::string_view file, const calendar_map& loaded);
 
 // One configured name that open clocks still use but the config no longer has.
 struct missing_name {

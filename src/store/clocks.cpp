@@ -97,16 +97,17 @@ void check_open_clocks(SQLite::Database& db, const engine::policy& policy) {
 retimed retime_open_clocks(SQLite::Database& db, const engine::policy& policy, model::instant now) {
   retimed counts;
   for_each_with_open_plans(db, [&](model::request& request) {
-    auto events = engine::retime(policy, request, now);
-    if (events.empty()) return;
+    auto replanned = engine::retime(policy, request, now);
+    if (replanned.events.empty()) return;
+    const auto& events = replanned.events;
     // Only the re-timings: the warnings, breaches and escalations a lowered target records late
     // come with them.
     for (const auto& e : events) {
-      if (e.type == "sla.retimed") ++counts.clocks;
-      if (e.type == "escalation.retimed") ++counts.escalations;
-      if (e.type == "request.concern_deadline_retimed") ++counts.concern_deadlines;
+      if (std::holds_alternative<model::clock_retimed>(e.data)) ++counts.clocks;
+      if (std::holds_alternative<model::escalation_retimed>(e.data)) ++counts.escalations;
+      if (std::holds_alternative<model::concern_deadline_retimed>(e.data)) ++counts.concern_deadlines;
     }
-    for (const auto& e : events) engine::apply(request, e);
+    request = std::move(replanned.state);  // folded once, by the engine
     append_events(db, events);
     enqueue_outbound(db, policy.outbound, events, {change{request, events}});
     save_request(db, request);

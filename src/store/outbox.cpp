@@ -1,7 +1,8 @@
 // SQL for the outbound-webhook outbox and its delivery log.
 #include "store/outbox.hpp"
 
-#include "model/json.hpp"
+#include "codec/event_json.hpp"
+#include "codec/json.hpp"
 #include "store/statements.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -95,21 +96,21 @@ void enqueue_outbound(SQLite::Database& db, const std::vector<engine::outbound_r
     const auto& e = events[i];
     std::optional<std::string> body;  // built once per event, shared by its subscriptions
     for (const auto& route : routes) {
-      if (!route_takes(route, e.type)) continue;
+      if (!route_takes(route, model::type_name(e))) continue;
       if (!body) {
         const auto seq = first_seq + static_cast<std::int64_t>(i);
         json::object data{{"event_id", seq}, {"request_id", e.request}, {"actor", e.actor},
                           {"occurred_at", model::format_instant(e.at)}};
         for (const auto& c : changes)
           if (c.request.id == e.request) data["request"] = request_summary(c.request);
-        for (const auto& [key, value] : e.data)
-          if (!data.contains(key)) data[key] = value;
+        for (auto& [key, value] : codec::encode_data(e))
+          if (!data.contains(key)) data[key] = std::move(value);
         body = json::serialize(json::object{
-            {"type", e.type}, {"timestamp", model::format_instant(e.at)}, {"data", std::move(data)}});
+            {"type", model::type_name(e)}, {"timestamp", model::format_instant(e.at)}, {"data", std::move(data)}});
       }
       insert->bind(1, new_webhook_id());
       insert->bind(2, route.subscription);
-      insert->bind(3, e.type);
+      insert->bind(3, std::string(model::type_name(e)));
       insert->bind(4, first_seq + static_cast<std::int64_t>(i));
       insert->bind(5, e.request);
       insert->bind(6, *body);

@@ -1,7 +1,7 @@
 // Paged reads: open clocks by urgency, open-clock counts, a request's events.
 #include "store/pages.hpp"
 
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "store/statements.hpp"
 #include "store/summary.hpp"
 
@@ -36,7 +36,7 @@ model::request request_summary(const boost::json::value& json) {
       if (const auto* value = object.if_contains(key)) input_part[key] = *value;
     model::request out;
     out.id = object.at("id").to_number<model::request_id>();
-    out.input = model::request_input_from_json(input_part);
+    out.input = codec::request_input_from_json(input_part);
     const auto status = model::parse_request_status(object.at("status").as_string());
     const auto owner = model::parse_team(object.at("owner").as_string());
     if (!status || !owner) throw std::invalid_argument("unknown status or owner");
@@ -48,7 +48,7 @@ model::request request_summary(const boost::json::value& json) {
     if (!created_at) throw std::invalid_argument("created_at is not an instant");
     out.created_at = *created_at;
     if (const auto* clocks = object.if_contains("clocks"))
-      for (const auto& clock : clocks->as_array()) out.clocks.push_back(model::sla_clock_from_json(clock));
+      for (const auto& clock : clocks->as_array()) out.clocks.push_back(codec::sla_clock_from_json(clock));
     return out;
   } catch (const std::invalid_argument&) {
     throw;
@@ -93,7 +93,7 @@ std::map<model::request_id, std::shared_ptr<const model::request>> requests_by_i
     boost::json::monotonic_resource resource(arena, sizeof arena);
     const auto parsed = boost::json::parse(text_of(query.getColumn(1)), &resource);
     out.emplace(id, std::make_shared<const model::request>(summaries ? request_summary(parsed)
-                                                                     : model::request_from_json(parsed)));
+                                                                     : codec::request_from_json(parsed)));
   }
   return out;
 }
@@ -187,19 +187,18 @@ event_page list_events(SQLite::Database& db, model::request_id id, std::int64_t 
   query.bind(2, after);
   query.bind(3, limit + 1);
   event_page page;
+  std::vector<stored_event> rows;
   std::int64_t last = after;
   while (query.executeStep()) {
-    if (static_cast<int>(page.events.size()) == limit) {
+    if (static_cast<int>(rows.size()) == limit) {
       page.next_after = last;
       break;
     }
     last = query.getColumn(0).getInt64();
-    page.events.push_back({id, query.getColumn(1).getString(),
-                           model::instant{std::chrono::seconds{query.getColumn(2).getInt64()}},
-                           query.getColumn(3).getString(),
-                           boost::json::parse(query.getColumn(4).getString()).as_object()});
+    rows.push_back({query.getColumn(1).getString(), model::instant{std::chrono::seconds{query.getColumn(2).getInt64()}},
+                    query.getColumn(3).getString(), query.getColumn(4).getString()});
   }
-  for (auto& e : page.events) restore_routed_trace(db, e);
+  for (auto& row : rows) page.events.push_back(read_event(db, id, row.type, row.at, std::move(row.actor), row.data));
   return page;
 }
 

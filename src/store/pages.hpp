@@ -81,11 +81,21 @@ struct event_page {
 // first, `limit` (at least 1) at a time.
 event_page list_events(SQLite::Database& db, model::request_id id, std::int64_t after, int limit);
 
-// A request.routed event read from the events table as it was recorded: since issue 11 its
-// routing trace is stored only in the request's document (the stored event has "trace_in":
-// "request" instead), and this puts it back. Other events, and request.routed events stored
-// with their trace (written before), are left as they are. list_events and events_of call it.
-// Throws std::runtime_error when the request's document is missing.
-void restore_routed_trace(SQLite::Database& db, engine::event& e);
+// An event row as read from the events table, before it is decoded.
+struct stored_event {
+  std::string type;
+  model::instant at{};
+  std::string actor;
+  std::string data;  // JSON, as codec::encode_data wrote it (or an earlier release did)
+};
+
+// Decodes an event of request `id` as it was recorded (codec::decode). Since issue 11 a
+// request.routed event's routing trace is stored only in the request's document (the stored
+// event has "trace_in": "request" instead), and this puts it back first; request.routed events
+// stored with their trace (written before) are read as they are. list_events and events_of call
+// it. Throws std::runtime_error when the request's document is missing, std::invalid_argument
+// for data its type cannot have.
+engine::event read_event(SQLite::Database& db, model::request_id id, std::string_view type, model::instant at,
+                         std::string actor, std::string_view data);
 
 }  // namespace switchboard::store

@@ -2,7 +2,8 @@
 #include "store/requests.hpp"
 
 #include "escalation/ladder.hpp"
-#include "model/json.hpp"
+#include "codec/event_json.hpp"
+#include "codec/json.hpp"
 #include "sla/clock.hpp"
 #include "store/outbox.hpp"
 #include "store/pages.hpp"
@@ -29,7 +30,7 @@ model::request decode_request(const SQLite::Statement& row, int column) {
   const auto column_value = row.getColumn(column);
   const std::string_view text(static_cast<const char*>(column_value.getBlob()),
                               static_cast<std::size_t>(column_value.getBytes()));
-  return model::request_from_json(boost::json::parse(text, &resource));
+  return codec::request_from_json(boost::json::parse(text, &resource));
 }
 
 }  // namespace
@@ -51,10 +52,12 @@ constexpr std::string_view trace_key = "trace";
 constexpr std::string_view trace_in_key = "trace_in";
 
 std::string stored_data(const engine::event& e) {
-  if (e.type != routed_type || !e.data.contains(trace_key)) return boost::json::serialize(e.data);
-  boost::json::object without(e.data.storage());
-  without.reserve(e.data.size());
-  for (const auto& member : e.data)
+  const auto data = codec::encode_data(e);
+  if (!std::holds_alternative<model::request_routed>(e.data) || !data.contains(trace_key))
+    return boost::json::serialize(data);
+  boost::json::object without(data.storage());
+  without.reserve(data.size());
+  for (const auto& member : data)
     if (member.key() != trace_key) without.emplace(member.key(), member.value());
   without[trace_in_key] = "request";
   return boost::json::serialize(without);
@@ -62,22 +65,26 @@ std::string stored_data(const engine::event& e) {
 
 }  // namespace
 
-void restore_routed_trace(SQLite::Database& db, engine::event& e) {
-  if (e.type != routed_type || !e.data.contains(trace_in_key)) return;
-  statement query(db, "SELECT document FROM requests WHERE id = ?");
-  query->bind(1, e.request);
-  if (!query->executeStep())
-    throw std::runtime_error(fmt::format("request {}'s routing trace is missing: the request is not stored", e.request));
-  auto document = boost::json::parse(query->getColumn(0).getString());
-  e.data.erase(trace_in_key);
-  e.data[trace_key] = std::move(document.as_object().at("routing").as_object().at(trace_key));
+engine::event read_event(SQLite::Database& db, model::request_id id, std::string_view type, model::instant at,
+                         std::string actor, std::string_view data) {
+  auto object = boost::json::parse(data).as_object();
+  if (type == routed_type && object.contains(trace_in_key)) {
+    statement query(db, "SELECT document FROM requests WHERE id = ?");
+    query->bind(1, id);
+    if (!query->executeStep())
+      throw std::runtime_error(fmt::format("request {}'s routing trace is missing: the request is not stored", id));
+    auto document = boost::json::parse(query->getColumn(0).getString());
+    object.erase(trace_in_key);
+    object[trace_key] = std::move(document.as_object().at("routing").as_object().at(trace_key));
+  }
+  return codec::decode(id, type, at, std::move(actor), object);
 }
 
 void append_events(SQLite::Database& db, const std::vector<engine::event>& events) {
   statement insert(db, "INSERT INTO events (request_id, type, at, actor, data) VALUES (?, ?, ?, ?, ?)");
   for (const auto& e : events) {
     insert->bind(1, e.request);
-    insert->bind(2, e.type);
+    insert->bind(2, std::string(model::type_name(e)));
     insert->bind(3, static_cast<std::int64_t>(e.at.time_since_epoch().count()));
     insert->bind(4, e.actor);
     insert->bind(5, stored_data(e));
@@ -142,7 +149,7 @@ void save_escalations(SQLite::Database& db, const model::request& request) {
     insert->bind(4, std::string(model::to_string(e.state)));
     insert->bind(5, roles);
     insert->bind(6, static_cast<std::int64_t>(e.triggered_at.time_since_epoch().count()));
-    insert->bind(7, boost::json::serialize(model::to_json(e)));
+    insert->bind(7, boost::json::serialize(codec::to_json(e)));
     if (e.team)
       insert->bind(8, std::string(model::to_string(*e.team)));
     else
@@ -194,34 +201,30 @@ std::vector<model::request_id> open_by_breach(SQLite::Database& db, model::team 
   return out;
 }
 
-// Appends events and saves what they fold into: `state` for its own events, a new request for
-// events of an id that does not exist yet (a request the command created).
-std::vector<change> fold_and_save(SQLite::Database& db, const engine::policy& policy, std::vector<change> changes,
-                                  const std::vector<engine::event>& events) {
-  for (const auto& e : events) {
-    auto target = std::find_if(changes.begin(), changes.end(), [&](const change& c) {
-      return c.request.id == e.request || (c.request.id == 0 && c.events.empty());
-    });
-    if (target == changes.end()) {
-      auto existing = find_request(db, e.request);
-      changes.push_back({existing ? std::move(*existing) : model::request{}, {}});
-      target = std::prev(changes.end());
-    }
-    engine::apply(target->request, e);
+// Appends an outcome's events and saves what the engine folded them into: the request the
+// command was about and any request it created. Nothing is folded here: the engine folded each
+// event once, as it recorded it.
+std::vector<change> save_outcome(SQLite::Database& db, const engine::policy& policy, engine::outcome outcome) {
+  std::vector<change> changes;
+  changes.push_back({std::move(outcome.state), {}});
+  if (outcome.created) changes.push_back({std::move(*outcome.created), {}});
+  for (const auto& e : outcome.events) {
+    const auto target = std::find_if(changes.begin(), changes.end(), [&](const change& c) { return c.request.id == e.request; });
+    if (target == changes.end())
+      throw std::logic_error(fmt::format("an event of request {} came with no state for it", e.request));
     target->events.push_back(e);
   }
-  append_events(db, events);
-  enqueue_outbound(db, policy.outbound, events, changes);
+  append_events(db, outcome.events);
+  enqueue_outbound(db, policy.outbound, outcome.events, changes);
   for (const auto& c : changes) save_request(db, c.request);
   return changes;
 }
 
-// Records `events` and, when they took a team's open load over its capacity threshold (the
-// engine decides, from the counts), the capacity escalation on the request that took it over.
-std::vector<change> record(SQLite::Database& db, const engine::policy& policy, model::request state,
-                           const std::vector<engine::event>& events) {
+// Records a command's outcome and, when it took a team's open load over its capacity threshold
+// (the engine decides, from the counts), the capacity escalation on the request that took it over.
+std::vector<change> record(SQLite::Database& db, const engine::policy& policy, engine::outcome outcome) {
   const auto before = team_loads(db);
-  auto changes = fold_and_save(db, policy, {{std::move(state), {}}}, events);
+  auto changes = save_outcome(db, policy, std::move(outcome));
   const auto after = team_loads(db);
 
   for (const auto& [team, open_after] : after) {
@@ -240,7 +243,7 @@ std::vector<change> record(SQLite::Database& db, const engine::policy& policy, m
     if (over == changes.end()) continue;
     const auto now = over->events.back().at;
     auto capacity = engine::open_capacity_escalation(policy, over->request, load, open_by_breach(db, team), now);
-    auto recorded = fold_and_save(db, policy, {{over->request, {}}}, capacity);
+    auto recorded = save_outcome(db, policy, std::move(capacity));
     over->request = std::move(recorded.front().request);
     over->events.insert(over->events.end(), recorded.front().events.begin(), recorded.front().events.end());
   }
@@ -283,7 +286,7 @@ void save_request(SQLite::Database& db, const model::request& request) {
   upsert->bind(5, std::string(model::to_string(request.owner)));
   upsert->bind(6, static_cast<std::int64_t>(request.created_at.time_since_epoch().count()));
   upsert->bind(7, static_cast<std::int64_t>(request.updated_at.time_since_epoch().count()));
-  upsert->bind(8, boost::json::serialize(model::to_json(request)));
+  upsert->bind(8, boost::json::serialize(codec::to_json(request)));
   if (const auto due = engine::next_due(request))
     upsert->bind(9, static_cast<std::int64_t>(due->time_since_epoch().count()));
   else
@@ -365,7 +368,7 @@ int open_requests(SQLite::Database& db, model::team team) {
 
 change record_new_request(SQLite::Database& db, const engine::policy& policy, const engine::file_request& command,
                           model::instant now) {
-  return std::move(record(db, policy, model::request{}, engine::decide(policy, command, next_request_id(db), now)).front());
+  return std::move(record(db, policy, engine::decide(policy, command, next_request_id(db), now)).front());
 }
 
 std::string format_cursor(const escalation_cursor& cursor) {
@@ -406,7 +409,7 @@ escalation_page list_escalations(SQLite::Database& db, const escalation_filter& 
     }
     last = {model::instant{std::chrono::seconds{query.getColumn(2).getInt64()}}, query.getColumn(3).getString()};
     page.escalations.emplace_back(query.getColumn(0).getInt64(),
-                                  model::escalation_from_json(boost::json::parse(query.getColumn(1).getString())));
+                                  codec::escalation_from_json(boost::json::parse(query.getColumn(1).getString())));
   }
   return page;
 }
@@ -417,16 +420,16 @@ action_outcome record_action(SQLite::Database& db, const engine::policy& policy,
   if (!current) return not_found{};
   auto decided = engine::decide(policy, *current, command, now, next_request_id(db));
   if (auto* refused = std::get_if<engine::refusal>(&decided)) return *refused;
-  return record(db, policy, std::move(*current), std::get<std::vector<engine::event>>(decided));
+  return record(db, policy, std::get<engine::outcome>(std::move(decided)));
 }
 
 std::optional<change> record_due(SQLite::Database& db, const engine::policy& policy, model::request_id id,
                                  model::instant now) {
   auto current = find_request(db, id);
   if (!current) return std::nullopt;
-  const auto events = engine::due(policy, *current, now);
-  if (events.empty()) return change{std::move(*current), {}};
-  return std::move(record(db, policy, std::move(*current), events).front());
+  auto fired = engine::due(policy, *current, now);
+  if (fired.events.empty()) return change{std::move(*current), {}};
+  return std::move(record(db, policy, std::move(fired)).front());
 }
 
 std::vector<std::pair<model::request_id, model::instant>> pending_firings(SQLite::Database& db) {
@@ -452,14 +455,13 @@ std::vector<model::request> requests_with_open_clocks(SQLite::Database& db, std:
 std::vector<engine::event> events_of(SQLite::Database& db, model::request_id id) {
   SQLite::Statement query(db, "SELECT type, at, actor, data FROM events WHERE request_id = ? ORDER BY seq");
   query.bind(1, id);
+  std::vector<stored_event> rows;
+  while (query.executeStep())
+    rows.push_back({query.getColumn(0).getString(), model::instant{std::chrono::seconds{query.getColumn(1).getInt64()}},
+                    query.getColumn(2).getString(), query.getColumn(3).getString()});
   std::vector<engine::event> events;
-  while (query.executeStep()) {
-    events.push_back({id, query.getColumn(0).getString(),
-                      model::instant{std::chrono::seconds{query.getColumn(1).getInt64()}},
-                      query.getColumn(2).getString(),
-                      boost::json::parse(query.getColumn(3).getString()).as_object()});
-  }
-  for (auto& e : events) restore_routed_trace(db, e);
+  events.reserve(rows.size());
+  for (auto& row : rows) events.push_back(read_event(db, id, row.type, row.at, std::move(row.actor), row.data));
   return events;
 }
 

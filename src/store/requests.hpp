@@ -46,7 +46,7 @@ struct request_page {
 request_page list_requests(SQLite::Database& db, const request_filter& filter);
 
 // The same page as stored documents, with their ids: each the request as the API shows it (JSON,
-// model::to_json) except its clocks, which the API computes at the reading instant. For
+// codec::to_json) except its clocks, which the API computes at the reading instant. For
 // GET /v1/requests, which shows whole requests: it reads them without decoding each into a model
 // and encoding it again.
 struct request_document_page {

@@ -1,7 +1,7 @@
 // Row summaries: written with each saved request, read by the timers list and the dashboard.
 #include "store/summary.hpp"
 
-#include "model/json.hpp"
+#include "codec/json.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -15,13 +15,13 @@ namespace json = boost::json;
 std::string summary_json(const model::request& request) {
   json::array clocks;
   clocks.reserve(request.clocks.size());
-  for (const auto& clock : request.clocks) clocks.push_back(model::to_json(clock));
+  for (const auto& clock : request.clocks) clocks.push_back(codec::to_json(clock));
   const auto& in = request.input;
   return json::serialize(json::object{
       {"status", model::to_string(request.status)},
       {"owner", model::to_string(request.owner)},
       {"kind", model::to_string(in.kind)},
-      {"customer", model::to_json(in.customer)},
+      {"customer", codec::to_json(in.customer)},
       {"title", in.title},
       {"priority", model::to_string(in.priority)},
       {"assignee", request.assignee.empty() ? json::value(nullptr) : json::value(request.assignee)},
@@ -46,13 +46,13 @@ model::request request_from_summary(model::request_id id, std::string_view summa
     out.status = *status;
     out.owner = *owner;
     // kind, customer, title and priority; the input's other keys are absent and read as empty.
-    out.input = model::request_input_from_json(parsed);
+    out.input = codec::request_input_from_json(parsed);
     if (const auto& assignee = object.at("assignee"); !assignee.is_null()) out.assignee = assignee.as_string();
     const auto created_at = model::parse_instant(object.at("created_at").as_string());
     if (!created_at) throw std::invalid_argument("created_at is not an instant");
     out.created_at = *created_at;
     if (const auto& clocks = object.at("clocks"); !clocks.is_null())
-      for (const auto& clock : clocks.as_array()) out.clocks.push_back(model::sla_clock_from_json(clock));
+      for (const auto& clock : clocks.as_array()) out.clocks.push_back(codec::sla_clock_from_json(clock));
     return out;
   } catch (const std::invalid_argument&) {
     throw;

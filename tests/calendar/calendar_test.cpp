@@ -1,6 +1,6 @@
 #include "calendar/calendar.hpp"
 
-#include "model/json.hpp"
+#include "codec/json.hpp"
 
 #include <doctest/doctest.h>
 

@@ -16,8 +16,9 @@
 // calendar re-plans what is still to come).
 #include "engine/engine.hpp"
 
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "sla/clock.hpp"
+#include "support/events.hpp"
 #include "support/policy.hpp"
 
 #include <date/tz.h>
@@ -508,7 +509,7 @@ class scenario {
     const auto id = static_cast<model::request_id>(requests_.size() + 1);
     ids_[index] = id;
     auto input = testing::make_input(model::request_kind::troubleshooting, "acme", model::customer_stage::production);
-    keep(engine::decide(*policy_, {input, model::actor{"dana", model::role::ce}}, id, now));
+    keep(engine::decide(*policy_, {input, model::actor{"dana", model::role::ce}}, id, now).events);
     auto& o = oracle_[id];
     for (const auto& [metric, target] : targets_)
       if (metric != model::sla_metric::next_response) start(o.clocks[metric], metric, now);
@@ -538,7 +539,7 @@ class scenario {
     auto decided = engine::decide(*policy_, requests_.at(id), {kind, fields, model::actor{"sam", model::role::se}}, now,
                                   static_cast<model::request_id>(requests_.size() + 1));
     if (std::holds_alternative<engine::refusal>(decided)) return;  // an invalid transition changes nothing
-    keep(std::get<std::vector<engine::event>>(decided));
+    keep(std::get<engine::outcome>(decided).events);
     if (kind == action_kind::engage_engineering) oracle_.at(id).engineering_engaged = true;
     // The oracle's side of the same action, as the README describes the clocks.
     auto& clocks = oracle_.at(id).clocks;
@@ -596,8 +597,8 @@ class scenario {
     set_version(next, floor<days>(now) - days{40}, end);
     for (auto& [id, request] : requests_) {
       // What a restart keeps is what the store keeps: the request as JSON.
-      request = model::request_from_json(model::to_json(request));
-      keep(engine::retime(*policy_, request, now));
+      request = codec::request_from_json(codec::to_json(request));
+      keep(engine::retime(*policy_, request, now).events);
       if (!oracle_.contains(id)) continue;  // an engineering interrupt: no clocks
       for (auto& [metric, clock] : oracle_.at(id).clocks) {
         if (clock.completed) continue;
@@ -614,7 +615,7 @@ class scenario {
     const auto& request = requests_.at(id);
     for (const auto& e : request.escalations)
       if (e.ladder == escalation::capacity && e.state != model::escalation_state::resolved) return;
-    keep(engine::open_capacity_escalation(*policy_, request, {model::team::se, 1, 2, false}, {}, now));
+    keep(engine::open_capacity_escalation(*policy_, request, {model::team::se, 1, 2, false}, {}, now).events);
     open_oracle_escalation(id, escalation::capacity, now);
   }
 
@@ -686,12 +687,12 @@ class scenario {
                                       {engine::action_kind::acknowledge_escalation, std::move(fields),
                                        model::actor{"val", ladder.roles().front()}},
                                       at, static_cast<model::request_id>(requests_.size() + 1));
-        REQUIRE(std::holds_alternative<std::vector<engine::event>>(decided));
-        keep(std::get<std::vector<engine::event>>(decided));
+        REQUIRE(std::holds_alternative<engine::outcome>(decided));
+        keep(std::get<engine::outcome>(decided).events);
         continue;
       }
       if (!next) break;
-      keep(engine::due(*policy_, requests_.at(next->second), next->first));
+      keep(engine::due(*policy_, requests_.at(next->second), next->first).events);
     }
     oracle_fire(end);
   }
@@ -748,12 +749,12 @@ class scenario {
         auto recorded = [&](std::string_view type) {
           std::vector<std::pair<std::string, std::int64_t>> out;
           for (const auto& e : events_)
-            if (e.request == request_id && e.type == type &&
-                e.data.at("clock").at("metric").as_string() == metric_name)
+            if (e.request == request_id && testing::type_of(e) == type &&
+                testing::data_of(e).at("clock").at("metric").as_string() == metric_name)
               // A firing placed in the past at a restart carries its used time beside the clock.
-              out.emplace_back(model::format_instant(e.at), e.data.contains("used_seconds")
-                                                                ? e.data.at("used_seconds").as_int64()
-                                                                : e.data.at("clock").at("used_seconds").as_int64());
+              out.emplace_back(model::format_instant(e.at), testing::data_of(e).contains("used_seconds")
+                                                                ? testing::data_of(e).at("used_seconds").as_int64()
+                                                                : testing::data_of(e).at("clock").at("used_seconds").as_int64());
           return out;
         };
         auto expected = [](const std::vector<std::pair<instant, seconds>>& list) {
@@ -762,8 +763,8 @@ class scenario {
           return out;
         };
         for (const auto& e : events_)
-          if (e.request == request_id && e.data.contains("used_seconds") &&
-              e.data.at("clock").at("metric").as_string() == metric_name)
+          if (e.request == request_id && testing::data_of(e).contains("used_seconds") &&
+              testing::data_of(e).at("clock").at("metric").as_string() == metric_name)
             ++placed_;
         CHECK(recorded("sla.warning") == expected(clock.warnings));
         CHECK(recorded("sla.breached") == expected(clock.breaches));
@@ -777,12 +778,13 @@ class scenario {
   void compare_notifications() {
     std::map<std::string, std::vector<std::string>> by_id;
     for (const auto& e : events_) {
-      if (e.type != "escalation.notified") continue;
+      if (testing::type_of(e) != "escalation.notified") continue;
       std::string roles;
-      for (const auto& r : e.data.at("notified").as_array()) roles += std::string(r.as_string()) + ",";
+      const auto data = testing::data_of(e);
+      for (const auto& r : data.at("notified").as_array()) roles += std::string(r.as_string()) + ",";
       CHECK(!roles.empty());
-      by_id[std::string(e.data.at("escalation").at("id").as_string())].push_back(
-          fmt::format("{} {} {}", model::format_instant(e.at), e.data.at("level").as_int64(), roles));
+      by_id[std::string(testing::data_of(e).at("escalation").at("id").as_string())].push_back(
+          fmt::format("{} {} {}", model::format_instant(e.at), testing::data_of(e).at("level").as_int64(), roles));
     }
     std::map<escalation_key, std::multiset<std::vector<std::string>>> recorded, expected;
     for (const auto& [id, request] : requests_)

@@ -2,7 +2,9 @@
 // ladder, and a restart in the middle of one.
 #include "engine/engine.hpp"
 
-#include "model/json.hpp"
+#include "codec/event_json.hpp"
+#include "codec/json.hpp"
+#include "support/events.hpp"
 #include "support/policy.hpp"
 #include "support/temp_dir.hpp"
 
@@ -47,7 +49,7 @@ class story {
   explicit story(model::request_input input, model::instant filed,
                  const engine::policy& policy = testing::shipped_policy())
       : policy_(&policy) {
-    keep(engine::decide(*policy_, {std::move(input), ce}, 1, filed));
+    keep(engine::decide(*policy_, {std::move(input), ce}, 1, filed).events);
   }
 
   static const engine::policy& shipped() { return testing::shipped_policy(); }
@@ -57,26 +59,26 @@ class story {
   void run_until(model::instant end) {
     while (auto due = engine::next_due(request_)) {
       if (*due > end) break;
-      keep(engine::due(policy(), request_, *due));
+      keep(engine::due(policy(), request_, *due).events);
     }
   }
 
-  std::variant<std::vector<engine::event>, engine::refusal> act(model::instant now, engine::action_kind kind,
-                                                                const model::actor& who, json::object fields = {}) {
+  std::variant<engine::outcome, engine::refusal> act(model::instant now, engine::action_kind kind,
+                                                     const model::actor& who, json::object fields = {}) {
     run_until(now);
     auto decided = engine::decide(policy(), request_, {kind, std::move(fields), who}, now, 2);
-    if (auto* events = std::get_if<std::vector<engine::event>>(&decided)) keep(*events);
+    if (auto* done = std::get_if<engine::outcome>(&decided)) keep(done->events);
     return decided;
   }
 
   // Simulates a restart: the request comes back from its stored JSON form.
-  void restart() { request_ = model::request_from_json(model::to_json(request_)); }
+  void restart() { request_ = codec::request_from_json(codec::to_json(request_)); }
 
   // A restart with a changed config at `now`: what start-up records (engine::retime), kept.
   std::vector<engine::event> restart(const engine::policy& changed, model::instant now) {
     restart();
     policy_ = &changed;
-    auto events = engine::retime(changed, request_, now);
+    auto events = engine::retime(changed, request_, now).events;
     keep(events);
     return events;
   }
@@ -85,9 +87,10 @@ class story {
   std::vector<std::pair<std::string, std::string>> notifications() const {
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& e : events_) {
-      if (e.type != "escalation.notified" && e.type != "escalation.brought_in") continue;
+      if (testing::type_of(e) != "escalation.notified" && testing::type_of(e) != "escalation.brought_in") continue;
       std::string roles;
-      for (const auto& r : e.data.at("notified").as_array()) roles += (roles.empty() ? "" : ",") + std::string(r.as_string());
+      const auto data = testing::data_of(e);
+      for (const auto& r : data.at("notified").as_array()) roles += (roles.empty() ? "" : ",") + std::string(r.as_string());
       out.emplace_back(model::format_instant(e.at), roles);  // a skipped level would show as ""
     }
     return out;
@@ -204,35 +207,35 @@ std::vector<std::pair<std::string, model::instant>> replay(const example& e) {
   auto run_until = [&](model::instant until) {
     while (auto due = engine::next_due(subject)) {
       if (*due > until) break;
-      keep(engine::due(policy, subject, *due));
+      keep(engine::due(policy, subject, *due).events);
     }
   };
   auto act = [&](model::instant now, engine::action_kind kind, const model::actor& who, json::object fields) {
     run_until(now);
     auto decided = engine::decide(policy, subject, {kind, std::move(fields), who}, now, subject.id + 1);
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(decided));
-    return std::get<std::vector<engine::event>>(decided);
+    REQUIRE(std::holds_alternative<engine::outcome>(decided));
+    return std::get<engine::outcome>(decided).events;
   };
 
   if (e.trigger == "SLA breach") {
     // A pre-sales request filed an hour of business time earlier breaches its first response then.
-    keep(engine::decide(policy, {trial_troubleshooting(), ce}, 1, e.at - 1h));
+    keep(engine::decide(policy, {trial_troubleshooting(), ce}, 1, e.at - 1h).events);
     if (e.engaged) keep(act(e.at - 59min, engine::action_kind::engage_engineering, se, {{"message", "stuck"}}));
     run_until(end);
   } else if (e.trigger == "concern stuck") {
-    keep(engine::decide(policy, {testing::make_input(model::request_kind::concern), ce}, 1, e.at - 1min));
+    keep(engine::decide(policy, {testing::make_input(model::request_kind::concern), ce}, 1, e.at - 1min).events);
     keep(act(e.at, engine::action_kind::mark_stuck, ce, {{"message", "stuck"}}));
     run_until(end);
   } else if (e.trigger == "concern raised") {
-    keep(engine::decide(policy, {testing::make_input(model::request_kind::how_to), ce}, 1, e.at - 1min));
+    keep(engine::decide(policy, {testing::make_input(model::request_kind::how_to), ce}, 1, e.at - 1min).events);
     const auto raised = act(e.at, engine::action_kind::raise_concern, ce, {{"message", "not in the customer's interest"}});
     subject = {};
     for (const auto& x : raised)
       if (x.request == 2) engine::apply(subject, x);
     run_until(end);
   } else if (e.trigger == "capacity over threshold") {
-    keep(engine::decide(policy, {testing::make_input(model::request_kind::how_to), ce}, 1, e.at));
-    keep(engine::open_capacity_escalation(policy, subject, {model::team::se, 40, 41, false}, {1}, e.at));
+    keep(engine::decide(policy, {testing::make_input(model::request_kind::how_to), ce}, 1, e.at).events);
+    keep(engine::open_capacity_escalation(policy, subject, {model::team::se, 40, 41, false}, {1}, e.at).events);
     run_until(end);
   } else {
     FAIL("unknown trigger in the README: " << e.trigger);
@@ -242,9 +245,10 @@ std::vector<std::pair<std::string, model::instant>> replay(const example& e) {
   if (e.trigger != "concern raised") CHECK(subject.escalations.front().triggered_at == e.at);
   std::vector<std::pair<std::string, model::instant>> out;
   for (const auto& x : events) {
-    if (x.type != "escalation.notified") continue;
+    if (testing::type_of(x) != "escalation.notified") continue;
     std::string roles;
-    for (const auto& r : x.data.at("notified").as_array()) roles += (roles.empty() ? "" : ",") + std::string(r.as_string());
+    const auto data = testing::data_of(x);
+    for (const auto& r : data.at("notified").as_array()) roles += (roles.empty() ? "" : ",") + std::string(r.as_string());
     out.emplace_back(roles, x.at);
   }
   return out;
@@ -285,7 +289,7 @@ TEST_SUITE("engine::escalation") {
     CHECK(std::get<engine::refusal>(refused).code == "forbidden");
     auto acknowledged = s.act(at("2026-11-23T09:45:00-08:00"), engine::action_kind::acknowledge_escalation,
                               model::actor{"val", model::role::vp_sales}, {{"escalation", id}});
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(acknowledged));
+    REQUIRE(std::holds_alternative<engine::outcome>(acknowledged));
     CHECK(s.request().escalations[0].state == model::escalation_state::acknowledged);
     CHECK(s.request().escalations[0].closed_by == "vp_sales:val");
     const auto before = s.notifications().size();
@@ -296,7 +300,7 @@ TEST_SUITE("engine::escalation") {
 
     auto resolved = s.act(at("2026-12-31T00:00:00Z"), engine::action_kind::resolve_escalation,
                           model::actor{"hana", model::role::head_of_cs}, {{"escalation", id}});
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(resolved));
+    REQUIRE(std::holds_alternative<engine::outcome>(resolved));
     CHECK(s.request().escalations[0].state == model::escalation_state::resolved);
     CHECK(s.request().status == model::request_status::open);
   }
@@ -311,7 +315,7 @@ TEST_SUITE("engine::escalation") {
     const auto step = [&](const char* when, engine::action_kind kind, const model::actor& who) {
       CAPTURE(when);
       auto decided = s.act(at(when), kind, who, {{"message", "working on it"}});
-      REQUIRE(std::holds_alternative<std::vector<engine::event>>(decided));
+      REQUIRE(std::holds_alternative<engine::outcome>(decided));
     };
     step("2026-11-20T16:40:00-08:00", engine::action_kind::pend, se);
     CHECK(s.request().status == model::request_status::pending_customer);
@@ -328,7 +332,7 @@ TEST_SUITE("engine::escalation") {
     // An acknowledged escalation is still unresolved; once resolved, the request is open.
     auto resolved = s.act(at("2026-11-20T17:20:00-08:00"), engine::action_kind::resolve_escalation,
                           model::actor{"hana", model::role::head_of_cs}, {{"escalation", id}});
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(resolved));
+    REQUIRE(std::holds_alternative<engine::outcome>(resolved));
     CHECK(s.request().status == model::request_status::open);
     step("2026-11-20T17:25:00-08:00", engine::action_kind::pend, se);
     step("2026-11-20T17:30:00-08:00", engine::action_kind::customer_reply, ce);
@@ -339,7 +343,7 @@ TEST_SUITE("engine::escalation") {
     story s(trial_troubleshooting(), at("2026-11-20T15:00:00-08:00"));
     auto engaged = s.act(at("2026-11-20T16:30:00-08:00"), engine::action_kind::engage_engineering, se,
                          {{"message", "Indexer crashes on repo X"}});
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(engaged));
+    REQUIRE(std::holds_alternative<engine::outcome>(engaged));
     CHECK(s.request().engineering_engaged);
     s.run_until(at("2026-11-23T05:00:00-08:00"));
     CHECK(s.notifications() == std::vector<std::pair<std::string, std::string>>{
@@ -365,10 +369,10 @@ TEST_SUITE("engine::escalation") {
     story about(trial_troubleshooting(), at("2026-11-23T09:00:00-08:00"));
     auto raised = about.act(at("2026-11-23T09:30:00-08:00"), engine::action_kind::raise_concern,
                             model::actor{"avery", model::role::ae}, {{"message", "SE's plan delays the trial"}});
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(raised));
+    REQUIRE(std::holds_alternative<engine::outcome>(raised));
     // The concern is a new request (id 2), owned by CE, linked to the first.
     model::request concern;
-    for (const auto& e : std::get<std::vector<engine::event>>(raised))
+    for (const auto& e : std::get<engine::outcome>(raised).events)
       if (e.request == 2) engine::apply(concern, e);
     CHECK(concern.input.kind == model::request_kind::concern);
     CHECK(concern.owner == model::team::ce);
@@ -379,12 +383,12 @@ TEST_SUITE("engine::escalation") {
     CHECK(about.request().children == std::vector<model::request_id>{2});
 
     // Left unresolved, the concern climbs by itself at that instant.
-    auto unresolved = engine::due(story::shipped(), concern, at("2026-11-24T09:30:00-08:00"));
+    auto unresolved = engine::due(story::shipped(), concern, at("2026-11-24T09:30:00-08:00")).events;
     REQUIRE(unresolved.size() == 2);
-    CHECK(unresolved[0].type == "escalation.triggered");
+    CHECK(testing::type_of(unresolved[0]) == "escalation.triggered");
     CHECK(unresolved[0].at == at("2026-11-24T09:30:00-08:00"));
-    CHECK(unresolved[1].data.at("notified") == json::array{"vp_technical_success"});
-    CHECK(engine::due(story::shipped(), concern, at("2026-11-24T09:29:59-08:00")).empty());
+    CHECK(testing::data_of(unresolved[1]).at("notified") == json::array{"vp_technical_success"});
+    CHECK(engine::due(story::shipped(), concern, at("2026-11-24T09:29:59-08:00")).events.empty());
   }
 
   TEST_CASE("a stuck concern climbs at once, bring_in notifies whom VP Technical Success names") {
@@ -394,7 +398,7 @@ TEST_SUITE("engine::escalation") {
     // so mark it stuck.
     auto stuck = waiting.act(at("2026-11-23T10:00:00-08:00"), engine::action_kind::mark_stuck, ce,
                              {{"message", "SE will not move the fix"}});
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(stuck));
+    REQUIRE(std::holds_alternative<engine::outcome>(stuck));
     CHECK(waiting.notifications() ==
           std::vector<std::pair<std::string, std::string>>{{"2026-11-23T18:00:00Z", "vp_technical_success"}});
     const auto id = waiting.request().escalations.at(0).id;
@@ -404,13 +408,13 @@ TEST_SUITE("engine::escalation") {
     auto brought = waiting.act(at("2026-11-23T10:30:00-08:00"), engine::action_kind::bring_in,
                                model::actor{"tess", model::role::vp_technical_success},
                                {{"escalation", id}, {"roles", json::array{"vp_sales", "head_of_engineering"}}});
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(brought));
+    REQUIRE(std::holds_alternative<engine::outcome>(brought));
     CHECK(waiting.notifications().back() ==
           std::pair<std::string, std::string>{"2026-11-23T18:30:00Z", "vp_sales,head_of_engineering"});
     // Those brought in may now acknowledge it.
     auto acknowledged = waiting.act(at("2026-11-23T11:00:00-08:00"), engine::action_kind::acknowledge_escalation,
                                     model::actor{"hal", model::role::head_of_engineering}, {{"escalation", id}});
-    CHECK(std::holds_alternative<std::vector<engine::event>>(acknowledged));
+    CHECK(std::holds_alternative<engine::outcome>(acknowledged));
   }
 
   TEST_CASE("the capacity ladder starts once per crossing, only while no capacity escalation of the team is unresolved") {
@@ -426,18 +430,18 @@ TEST_SUITE("engine::escalation") {
 
     story s(trial_troubleshooting(), at("2026-11-21T10:00:00-08:00"));  // a Saturday
     const auto events = engine::open_capacity_escalation(policy, s.request(), load{model::team::se, 40, 41, false},
-                                                         {7, 3, 1}, at("2026-11-21T10:00:00-08:00"));
+                                                         {7, 3, 1}, at("2026-11-21T10:00:00-08:00")).events;
     REQUIRE(events.size() == 2);
-    CHECK(events[0].type == "escalation.triggered");
-    CHECK(events[0].data.at("escalation").at("related") == json::array{7, 3, 1});
-    CHECK(events[0].data.at("escalation").at("team") == "se");
-    CHECK(events[0].data.at("escalation").at("reason").as_string().starts_with("se has 41 open requests"));
-    CHECK(events[1].type == "escalation.notified");
-    CHECK(events[1].data.at("notified") == json::array{"head_of_cs"});
+    CHECK(testing::type_of(events[0]) == "escalation.triggered");
+    CHECK(testing::data_of(events[0]).at("escalation").at("related") == json::array{7, 3, 1});
+    CHECK(testing::data_of(events[0]).at("escalation").at("team") == "se");
+    CHECK(testing::data_of(events[0]).at("escalation").at("reason").as_string().starts_with("se has 41 open requests"));
+    CHECK(testing::type_of(events[1]) == "escalation.notified");
+    CHECK(testing::data_of(events[1]).at("notified") == json::array{"head_of_cs"});
     // At once means at the trigger instant, even on a Saturday; the 8-hour repeat counts business
     // time from the next opening: Monday 02:00 + 8 h.
     CHECK(events[1].at == at("2026-11-21T10:00:00-08:00"));
-    CHECK(events[1].data.at("escalation").at("next_at") == "2026-11-23T18:00:00Z");
+    CHECK(testing::data_of(events[1]).at("escalation").at("next_at") == "2026-11-23T18:00:00Z");
   }
 
   TEST_CASE("a restart with a holiday added re-plans an open escalation: its next level and its repeats") {
@@ -452,9 +456,9 @@ TEST_SUITE("engine::escalation") {
     REQUIRE(level.notifications().size() == 2);
     const auto retimed = level.restart(changed, at("2026-11-21T10:00:00-08:00"));
     REQUIRE(retimed.size() == 1);
-    CHECK(retimed[0].type == "escalation.retimed");
-    CHECK(retimed[0].data.at("before").at("next_at").as_string() == "2026-11-23T12:00:00Z");
-    CHECK(retimed[0].data.at("escalation").at("next_at").as_string() == "2026-11-24T12:00:00Z");
+    CHECK(testing::type_of(retimed[0]) == "escalation.retimed");
+    CHECK(testing::data_of(retimed[0]).at("before").at("next_at").as_string() == "2026-11-23T12:00:00Z");
+    CHECK(testing::data_of(retimed[0]).at("escalation").at("next_at").as_string() == "2026-11-24T12:00:00Z");
     CHECK(level.request().escalations[0].notifications.size() == 2);  // a re-plan notifies nobody
     level.run_until(at("2026-11-24T09:00:00-08:00"));
     CHECK(level.notifications() == std::vector<std::pair<std::string, std::string>>{
@@ -471,14 +475,14 @@ TEST_SUITE("engine::escalation") {
     REQUIRE(repeat.notifications().size() == 3);
     const auto replanned = repeat.restart(changed, at("2026-11-23T05:00:00-08:00"));
     REQUIRE(replanned.size() == 1);
-    CHECK(replanned[0].data.at("before").at("next_at").as_string() == "2026-11-23T16:00:00Z");
-    CHECK(replanned[0].data.at("escalation").at("next_at").as_string() == "2026-11-24T14:00:00Z");
+    CHECK(testing::data_of(replanned[0]).at("before").at("next_at").as_string() == "2026-11-23T16:00:00Z");
+    CHECK(testing::data_of(replanned[0]).at("escalation").at("next_at").as_string() == "2026-11-24T14:00:00Z");
     repeat.run_until(at("2026-11-24T07:00:00-08:00"));
     CHECK(repeat.notifications().back() == std::pair<std::string, std::string>{"2026-11-24T14:00:00Z", "vp_sales"});
     CHECK(repeat.notifications().size() == 4);
 
     // The same config again changes nothing.
-    CHECK(engine::retime(changed, repeat.request(), at("2026-11-24T07:00:00-08:00")).empty());
+    CHECK(engine::retime(changed, repeat.request(), at("2026-11-24T07:00:00-08:00")).events.empty());
   }
 
   TEST_CASE("a restart with an open escalation's ladder removed stops its climb, and whoever it told may close it") {
@@ -493,19 +497,19 @@ TEST_SUITE("engine::escalation") {
     const auto id = s.request().escalations[0].id;
     const auto retimed = s.restart(changed, at("2026-11-21T10:00:00-08:00"));
     REQUIRE(retimed.size() == 1);
-    CHECK(retimed[0].type == "escalation.retimed");
-    CHECK(retimed[0].data.at("escalation").at("next_at").is_null());
-    CHECK(retimed[0].data.at("before").at("next_at").as_string() == "2026-11-23T12:00:00Z");
+    CHECK(testing::type_of(retimed[0]) == "escalation.retimed");
+    CHECK(testing::data_of(retimed[0]).at("escalation").at("next_at").is_null());
+    CHECK(testing::data_of(retimed[0]).at("before").at("next_at").as_string() == "2026-11-23T12:00:00Z");
     CHECK_FALSE(s.request().escalations[0].next_at.has_value());
     CHECK(s.request().escalations[0].state == model::escalation_state::open);
     // Nothing is due for it any more, and the same config again changes nothing.
     s.run_until(at("2026-12-31T00:00:00Z"));
     CHECK(s.notifications().size() == 2);
-    CHECK(engine::retime(changed, s.request(), at("2026-12-31T00:00:00Z")).empty());
+    CHECK(engine::retime(changed, s.request(), at("2026-12-31T00:00:00Z")).events.empty());
     // Head of CS, whom it told, acknowledges it: no ladder to ask, so the roles it notified may.
     auto acknowledged = s.act(at("2026-12-31T00:00:00Z"), engine::action_kind::acknowledge_escalation,
                               model::actor{"hana", model::role::head_of_cs}, {{"escalation", id}});
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(acknowledged));
+    REQUIRE(std::holds_alternative<engine::outcome>(acknowledged));
     CHECK(s.request().escalations[0].state == model::escalation_state::acknowledged);
   }
 
@@ -524,8 +528,8 @@ TEST_SUITE("engine::escalation") {
     const auto id = s.request().escalations[0].id;
     const auto retimed = s.restart(changed, at("2026-11-21T10:00:00-08:00"));
     REQUIRE(retimed.size() == 1);
-    CHECK(retimed[0].data.at("before").at("next_at").as_string() == "2026-11-23T12:00:00Z");
-    CHECK(retimed[0].data.at("escalation").at("next_at").as_string() == "2026-11-23T14:00:00Z");
+    CHECK(testing::data_of(retimed[0]).at("before").at("next_at").as_string() == "2026-11-23T12:00:00Z");
+    CHECK(testing::data_of(retimed[0]).at("escalation").at("next_at").as_string() == "2026-11-23T14:00:00Z");
     s.run_until(at("2026-11-23T07:00:00-08:00"));
     CHECK(s.notifications() == std::vector<std::pair<std::string, std::string>>{
                                    {"2026-11-21T00:00:00Z", "head_of_cs"},
@@ -539,11 +543,11 @@ TEST_SUITE("engine::escalation") {
     CHECK(std::get<engine::refusal>(refused).code == "forbidden");
     auto acknowledged = s.act(at("2026-11-23T07:00:00-08:00"), engine::action_kind::acknowledge_escalation,
                               model::actor{"tess", model::role::vp_technical_success}, {{"escalation", id}});
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(acknowledged));
+    REQUIRE(std::holds_alternative<engine::outcome>(acknowledged));
     CHECK(s.request().escalations[0].state == model::escalation_state::acknowledged);
     auto resolved = s.act(at("2026-11-23T07:05:00-08:00"), engine::action_kind::resolve_escalation,
                           model::actor{"tess", model::role::vp_technical_success}, {{"escalation", id}});
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(resolved));
+    REQUIRE(std::holds_alternative<engine::outcome>(resolved));
     CHECK(s.request().escalations[0].state == model::escalation_state::resolved);
   }
 
@@ -559,9 +563,9 @@ TEST_SUITE("engine::escalation") {
     // Monday 04:00, as if it had never gone.
     const auto back = s.restart(story::shipped(), at("2026-11-22T10:00:00-08:00"));
     REQUIRE(back.size() == 1);
-    CHECK(back[0].type == "escalation.retimed");
-    CHECK(back[0].data.at("before").at("next_at").is_null());
-    CHECK(back[0].data.at("escalation").at("next_at").as_string() == "2026-11-23T12:00:00Z");
+    CHECK(testing::type_of(back[0]) == "escalation.retimed");
+    CHECK(testing::data_of(back[0]).at("before").at("next_at").is_null());
+    CHECK(testing::data_of(back[0]).at("escalation").at("next_at").as_string() == "2026-11-23T12:00:00Z");
     s.run_until(at("2026-11-23T05:00:00-08:00"));
     CHECK(s.notifications().back() == std::pair<std::string, std::string>{"2026-11-23T12:00:00Z", "vp_sales"});
     CHECK(s.notifications().size() == 3);
@@ -572,7 +576,7 @@ TEST_SUITE("engine::escalation") {
     finished.run_until(at("2026-11-24T00:00:00Z"));
     REQUIRE(finished.notifications().size() == 3);
     REQUIRE_FALSE(finished.request().escalations[0].next_at);
-    CHECK(engine::retime(once, finished.request(), at("2026-11-24T00:00:00Z")).empty());
+    CHECK(engine::retime(once, finished.request(), at("2026-11-24T00:00:00Z")).events.empty());
   }
 
   TEST_CASE("a resolved concern that is reopened gets a fresh deadline from the reopen instant, and a restart re-times it from there") {
@@ -582,7 +586,7 @@ TEST_SUITE("engine::escalation") {
     story about(trial_troubleshooting(), at("2026-11-23T09:00:00-08:00"));
     auto raised = about.act(at("2026-11-23T09:30:00-08:00"), engine::action_kind::raise_concern,
                             model::actor{"avery", model::role::ae}, {{"message", "SE's plan delays the trial"}});
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(raised));
+    REQUIRE(std::holds_alternative<engine::outcome>(raised));
     std::vector<engine::event> log;
     model::request concern;
     auto keep = [&](const std::vector<engine::event>& events) {
@@ -594,48 +598,48 @@ TEST_SUITE("engine::escalation") {
     };
     auto act = [&](engine::action_kind kind, std::string_view when, const engine::policy& policy = story::shipped()) {
       auto decided = engine::decide(policy, concern, {kind, {{"message", "m"}}, ce}, at(when), 3);
-      REQUIRE(std::holds_alternative<std::vector<engine::event>>(decided));
-      keep(std::get<std::vector<engine::event>>(decided));
-      return std::get<std::vector<engine::event>>(decided);
+      REQUIRE(std::holds_alternative<engine::outcome>(decided));
+      keep(std::get<engine::outcome>(decided).events);
+      return std::get<engine::outcome>(decided).events;
     };
-    keep(std::get<std::vector<engine::event>>(raised));
+    keep(std::get<engine::outcome>(raised).events);
     act(engine::action_kind::agree, "2026-11-23T10:00:00-08:00");
     REQUIRE_FALSE(concern.concern_escalates_at);
     const auto reopened = act(engine::action_kind::reopen, "2026-11-25T10:00:00-08:00");
     REQUIRE(reopened.size() == 1);
-    CHECK(reopened[0].type == "request.reopened");
-    CHECK(reopened[0].data.at("concern_escalates_at").as_string() == "2026-11-30T18:00:00Z");
+    CHECK(testing::type_of(reopened[0]) == "request.reopened");
+    CHECK(testing::data_of(reopened[0]).at("concern_escalates_at").as_string() == "2026-11-30T18:00:00Z");
     CHECK(concern.status == model::request_status::open);
     REQUIRE(concern.concern_escalates_at);
     CHECK(engine::next_due(concern) == at("2026-11-30T10:00:00-08:00"));
     // Stored and read back, the shipped config re-times nothing.
-    concern = model::request_from_json(model::to_json(concern));
-    CHECK(engine::retime(story::shipped(), concern, at("2026-11-25T11:00:00-08:00")).empty());
+    concern = codec::request_from_json(codec::to_json(concern));
+    CHECK(engine::retime(story::shipped(), concern, at("2026-11-25T11:00:00-08:00")).events.empty());
 
     // Restarted with Monday 30 a holiday: counted from the reopening (not the raising), Tuesday
     // 2026-12-01 10:00.
     const auto changed = shipped_with_holiday(std::chrono::November / 30 / 2026);
-    const auto retimed = engine::retime(changed, concern, at("2026-11-25T11:00:00-08:00"));
+    const auto retimed = engine::retime(changed, concern, at("2026-11-25T11:00:00-08:00")).events;
     REQUIRE(retimed.size() == 1);
-    CHECK(retimed[0].type == "request.concern_deadline_retimed");
-    CHECK(retimed[0].data.at("concern_escalates_at").as_string() == "2026-12-01T18:00:00Z");
+    CHECK(testing::type_of(retimed[0]) == "request.concern_deadline_retimed");
+    CHECK(testing::data_of(retimed[0]).at("concern_escalates_at").as_string() == "2026-12-01T18:00:00Z");
     keep(retimed);
     model::request replayed;
     for (const auto& e : log) engine::apply(replayed, e);
-    CHECK(model::to_json(replayed) == model::to_json(concern));
-    CHECK(engine::due(changed, concern, at("2026-11-30T23:59:59Z")).empty());
-    const auto climbed = engine::due(changed, concern, at("2026-12-01T10:00:00-08:00"));
+    CHECK(codec::to_json(replayed) == codec::to_json(concern));
+    CHECK(engine::due(changed, concern, at("2026-11-30T23:59:59Z")).events.empty());
+    const auto climbed = engine::due(changed, concern, at("2026-12-01T10:00:00-08:00")).events;
     REQUIRE(climbed.size() == 2);
-    CHECK(climbed[0].type == "escalation.triggered");
+    CHECK(testing::type_of(climbed[0]) == "escalation.triggered");
     CHECK(climbed[0].at == at("2026-12-01T10:00:00-08:00"));
-    CHECK(climbed[1].data.at("notified") == json::array{"vp_technical_success"});
+    CHECK(testing::data_of(climbed[1]).at("notified") == json::array{"vp_technical_success"});
 
     // Escalated, agreed with the escalation still open, reopened: the ladder is already
     // climbing, so no second deadline.
     keep(climbed);
     act(engine::action_kind::agree, "2026-12-01T11:00:00-08:00", changed);
     const auto again = act(engine::action_kind::reopen, "2026-12-01T12:00:00-08:00", changed);
-    CHECK_FALSE(again.at(0).data.contains("concern_escalates_at"));
+    CHECK_FALSE(testing::data_of(again.at(0)).contains("concern_escalates_at"));
     CHECK_FALSE(concern.concern_escalates_at);
   }
 
@@ -649,10 +653,10 @@ TEST_SUITE("engine::escalation") {
     story about(trial_troubleshooting(), at("2026-11-23T09:00:00-08:00"));
     auto raised = about.act(at("2026-11-23T09:30:00-08:00"), engine::action_kind::raise_concern,
                             model::actor{"avery", model::role::ae}, {{"message", "SE's plan delays the trial"}});
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(raised));
+    REQUIRE(std::holds_alternative<engine::outcome>(raised));
     std::vector<engine::event> log;
     model::request concern;
-    for (const auto& e : std::get<std::vector<engine::event>>(raised))
+    for (const auto& e : std::get<engine::outcome>(raised).events)
       if (e.request == 2) {
         engine::apply(concern, e);
         log.push_back(e);
@@ -661,13 +665,13 @@ TEST_SUITE("engine::escalation") {
     CHECK(*concern.concern_escalates_at == at("2026-11-24T09:30:00-08:00"));
 
     // Restarted Monday 12:00 with Tuesday a holiday: Tuesday counts for nothing, so Wednesday 09:30.
-    concern = model::request_from_json(model::to_json(concern));
-    const auto retimed = engine::retime(changed, concern, at("2026-11-23T12:00:00-08:00"));
+    concern = codec::request_from_json(codec::to_json(concern));
+    const auto retimed = engine::retime(changed, concern, at("2026-11-23T12:00:00-08:00")).events;
     REQUIRE(retimed.size() == 1);
-    CHECK(retimed[0].type == "request.concern_deadline_retimed");
+    CHECK(testing::type_of(retimed[0]) == "request.concern_deadline_retimed");
     CHECK(retimed[0].at == at("2026-11-23T12:00:00-08:00"));
-    CHECK(retimed[0].data.at("before").at("concern_escalates_at").as_string() == "2026-11-24T17:30:00Z");
-    CHECK(retimed[0].data.at("concern_escalates_at").as_string() == "2026-11-25T17:30:00Z");
+    CHECK(testing::data_of(retimed[0]).at("before").at("concern_escalates_at").as_string() == "2026-11-24T17:30:00Z");
+    CHECK(testing::data_of(retimed[0]).at("concern_escalates_at").as_string() == "2026-11-25T17:30:00Z");
     for (const auto& e : retimed) {
       engine::apply(concern, e);
       log.push_back(e);
@@ -679,45 +683,45 @@ TEST_SUITE("engine::escalation") {
     // Replaying the stored events gives the same request.
     model::request replayed;
     for (const auto& e : log) engine::apply(replayed, e);
-    CHECK(model::to_json(replayed) == model::to_json(concern));
+    CHECK(codec::to_json(replayed) == codec::to_json(concern));
 
     // The scheduler follows: nothing on the holiday, the escalation at the new instant.
     CHECK(engine::next_due(concern) == at("2026-11-25T09:30:00-08:00"));
-    CHECK(engine::due(changed, concern, at("2026-11-24T09:30:00-08:00")).empty());
-    CHECK(engine::due(changed, concern, at("2026-11-25T09:29:59-08:00")).empty());
-    const auto climbed = engine::due(changed, concern, at("2026-11-25T09:30:00-08:00"));
+    CHECK(engine::due(changed, concern, at("2026-11-24T09:30:00-08:00")).events.empty());
+    CHECK(engine::due(changed, concern, at("2026-11-25T09:29:59-08:00")).events.empty());
+    const auto climbed = engine::due(changed, concern, at("2026-11-25T09:30:00-08:00")).events;
     REQUIRE(climbed.size() == 2);
-    CHECK(climbed[0].type == "escalation.triggered");
+    CHECK(testing::type_of(climbed[0]) == "escalation.triggered");
     CHECK(climbed[0].at == at("2026-11-25T09:30:00-08:00"));
-    CHECK(climbed[1].type == "escalation.notified");
-    CHECK(climbed[1].data.at("notified") == json::array{"vp_technical_success"});
+    CHECK(testing::type_of(climbed[1]) == "escalation.notified");
+    CHECK(testing::data_of(climbed[1]).at("notified") == json::array{"vp_technical_success"});
 
     // The same config again changes nothing.
-    CHECK(engine::retime(changed, concern, at("2026-11-23T13:00:00-08:00")).empty());
+    CHECK(engine::retime(changed, concern, at("2026-11-23T13:00:00-08:00")).events.empty());
     // Nor does the shipped config for a concern that was never re-timed.
     model::request untouched;
-    for (const auto& e : std::get<std::vector<engine::event>>(raised))
+    for (const auto& e : std::get<engine::outcome>(raised).events)
       if (e.request == 2) engine::apply(untouched, e);
-    CHECK(engine::retime(story::shipped(), untouched, at("2026-11-23T12:00:00-08:00")).empty());
+    CHECK(engine::retime(story::shipped(), untouched, at("2026-11-23T12:00:00-08:00")).events.empty());
   }
 
   TEST_CASE("a concern agreed before its deadline does not escalate at it") {
     story about(trial_troubleshooting(), at("2026-11-23T09:00:00-08:00"));
     auto raised = about.act(at("2026-11-23T09:30:00-08:00"), engine::action_kind::raise_concern,
                             model::actor{"avery", model::role::ae}, {{"message", "SE's plan delays the trial"}});
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(raised));
+    REQUIRE(std::holds_alternative<engine::outcome>(raised));
     model::request concern;
-    for (const auto& e : std::get<std::vector<engine::event>>(raised))
+    for (const auto& e : std::get<engine::outcome>(raised).events)
       if (e.request == 2) engine::apply(concern, e);
     REQUIRE(concern.concern_escalates_at);
     auto agreed = engine::decide(story::shipped(), concern, {engine::action_kind::agree, {{"message", "agreed"}}, ce},
                                  at("2026-11-23T10:00:00-08:00"), 3);
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(agreed));
-    for (const auto& e : std::get<std::vector<engine::event>>(agreed)) engine::apply(concern, e);
+    REQUIRE(std::holds_alternative<engine::outcome>(agreed));
+    for (const auto& e : std::get<engine::outcome>(agreed).events) engine::apply(concern, e);
     CHECK(concern.status == model::request_status::resolved);
     CHECK_FALSE(concern.concern_escalates_at);
     CHECK_FALSE(engine::next_due(concern));
-    CHECK(engine::due(story::shipped(), concern, at("2026-11-24T09:30:00-08:00")).empty());
+    CHECK(engine::due(story::shipped(), concern, at("2026-11-24T09:30:00-08:00")).events.empty());
   }
 
   TEST_CASE("at once is the trigger instant: a breach at Friday 18:00 reaches Head of CS then, the 2h level Monday 04:00") {
@@ -726,7 +730,7 @@ TEST_SUITE("engine::escalation") {
     auto input = testing::make_input(model::request_kind::troubleshooting, "acme", model::customer_stage::production);
     input.customer.tier = "standard";
     story s(input, at("2026-11-15T12:00:00-08:00"));
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(
+    REQUIRE(std::holds_alternative<engine::outcome>(
         s.act(at("2026-11-16T03:00:00-08:00"), engine::action_kind::respond, se, {{"message", "Looking"}})));
     s.run_until(at("2026-11-23T11:00:00-08:00"));
     CHECK(s.notifications() == std::vector<std::pair<std::string, std::string>>{
@@ -744,7 +748,7 @@ TEST_SUITE("engine::escalation") {
     // Stuck on a Saturday: told then, not at Monday's opening, and repeated 8 business hours on.
     auto concern_input = testing::make_input(model::request_kind::concern, "acme", model::customer_stage::trial);
     story stuck(concern_input, at("2026-11-21T09:00:00-08:00"));
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(stuck.act(
+    REQUIRE(std::holds_alternative<engine::outcome>(stuck.act(
         at("2026-11-21T10:00:00-08:00"), engine::action_kind::mark_stuck, ce, {{"message", "SE will not move the fix"}})));
     stuck.run_until(at("2026-11-23T10:00:00-08:00"));
     CHECK(stuck.notifications() == std::vector<std::pair<std::string, std::string>>{
@@ -757,15 +761,15 @@ TEST_SUITE("engine::escalation") {
     story about(trial_troubleshooting(), at("2026-11-20T09:00:00-08:00"));
     auto raised = about.act(at("2026-11-21T10:00:00-08:00"), engine::action_kind::raise_concern,
                             model::actor{"avery", model::role::ae}, {{"message", "SE's plan delays the trial"}});
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(raised));
+    REQUIRE(std::holds_alternative<engine::outcome>(raised));
     model::request concern;
-    for (const auto& e : std::get<std::vector<engine::event>>(raised))
+    for (const auto& e : std::get<engine::outcome>(raised).events)
       if (e.request == 2) engine::apply(concern, e);
     REQUIRE(concern.concern_escalates_at);
     CHECK(*concern.concern_escalates_at == at("2026-11-23T18:00:00-08:00"));
-    const auto climbed = engine::due(story::shipped(), concern, at("2026-11-23T18:00:00-08:00"));
+    const auto climbed = engine::due(story::shipped(), concern, at("2026-11-23T18:00:00-08:00")).events;
     REQUIRE(climbed.size() == 2);
-    CHECK(climbed[1].type == "escalation.notified");
+    CHECK(testing::type_of(climbed[1]) == "escalation.notified");
     CHECK(climbed[1].at == at("2026-11-23T18:00:00-08:00"));
   }
 
@@ -776,11 +780,11 @@ TEST_SUITE("engine::escalation") {
     // level (Engineering not engaged) leaves no trace.
     std::vector<std::string> at_monday;
     for (const auto& e : s.events())
-      if (e.at == at("2026-11-23T04:00:00-08:00")) at_monday.push_back(e.type);
+      if (e.at == at("2026-11-23T04:00:00-08:00")) at_monday.push_back(testing::type_of(e));
     CHECK(at_monday == std::vector<std::string>{"escalation.notified"});
     for (const auto& e : s.events()) {
-      CHECK(e.type != "escalation.skipped");
-      if (e.type == "escalation.notified") CHECK_FALSE(e.data.at("notified").as_array().empty());
+      CHECK(testing::type_of(e) != "escalation.skipped");
+      if (testing::type_of(e) == "escalation.notified") CHECK_FALSE(testing::data_of(e).at("notified").as_array().empty());
     }
     CHECK(s.request().escalations[0].notifications.size() == 3);
     CHECK(s.request().escalations[0].next_level == 4);
@@ -795,7 +799,7 @@ TEST_SUITE("engine::escalation") {
     s.run_until(at("2026-11-24T00:00:00-08:00"));
     std::vector<std::pair<std::string, std::string>> climbed;
     for (const auto& e : s.events())
-      if (e.type.starts_with("escalation.")) climbed.emplace_back(e.type, model::format_instant(e.at));
+      if (testing::type_of(e).starts_with("escalation.")) climbed.emplace_back(testing::type_of(e), model::format_instant(e.at));
     CHECK(climbed == std::vector<std::pair<std::string, std::string>>{
                          {"escalation.triggered", "2026-11-23T18:00:00Z"},
                          {"escalation.notified", "2026-11-23T18:00:00Z"},
@@ -811,17 +815,17 @@ TEST_SUITE("engine::escalation") {
     s.run_until(at("2026-12-18T00:00:00Z"));  // four weeks of 4-hourly repeats
     std::vector<std::size_t> sizes;
     for (const auto& e : s.events()) {
-      if (e.type != "escalation.notified") continue;
-      CHECK_FALSE(e.data.at("escalation").as_object().contains("notifications"));
-      sizes.push_back(json::serialize(e.data).size());
+      if (testing::type_of(e) != "escalation.notified") continue;
+      CHECK_FALSE(testing::data_of(e).at("escalation").as_object().contains("notifications"));
+      sizes.push_back(json::serialize(testing::data_of(e)).size());
     }
     REQUIRE(sizes.size() > 40);
     CHECK(sizes.back() == sizes[4]);  // the 2nd repeat and the last one
     // The folded escalation still has every notification.
     CHECK(s.request().escalations[0].notifications.size() == sizes.size());
     const auto& last = s.events().back();
-    CHECK(last.data.at("level") == 4);
-    CHECK(last.data.at("why") == "sla_breach: still unacknowledged, repeating level 4");
+    CHECK(testing::data_of(last).at("level") == 4);
+    CHECK(testing::data_of(last).at("why") == "sla_breach: still unacknowledged, repeating level 4");
   }
 
   TEST_CASE("events written in the old shape, a whole escalation per notification, still fold") {
@@ -844,17 +848,17 @@ TEST_SUITE("engine::escalation") {
     story s(testing::make_input(model::request_kind::how_to), at("2026-11-20T15:00:00-08:00"));
     auto state = s.request();
     const std::vector<engine::event> old_events{
-        {1, "escalation.triggered", at("2026-11-21T00:00:00Z"), "system",
-         json::object{{"escalation", old_escalation(0, 0, "2026-11-21T00:00:00Z")}, {"status", "escalated"}}},
-        {1, "escalation.notified", at("2026-11-21T00:00:00Z"), "system",
+        codec::decode(1, "escalation.triggered", at("2026-11-21T00:00:00Z"), "system",
+         json::object{{"escalation", old_escalation(0, 0, "2026-11-21T00:00:00Z")}, {"status", "escalated"}}),
+        codec::decode(1, "escalation.notified", at("2026-11-21T00:00:00Z"), "system",
          json::object{{"escalation", old_escalation(1, 1, "2026-11-21T02:00:00Z")}, {"notified", json::array{"head_of_cs"}},
-                      {"level", 1}, {"why", "sla_breach: level 1 after 0s of business time"}}},
-        {1, "escalation.notified", at("2026-11-21T02:00:00Z"), "system",
+                      {"level", 1}, {"why", "sla_breach: level 1 after 0s of business time"}}),
+        codec::decode(1, "escalation.notified", at("2026-11-21T02:00:00Z"), "system",
          json::object{{"escalation", old_escalation(2, 2, "2026-11-23T12:00:00Z")},
-                      {"notified", json::array{"vp_technical_success"}}, {"level", 2}, {"why", "sla_breach: level 2"}}},
-        {1, "escalation.notified", at("2026-11-23T12:00:00Z"), "system",
+                      {"notified", json::array{"vp_technical_success"}}, {"level", 2}, {"why", "sla_breach: level 2"}}),
+        codec::decode(1, "escalation.notified", at("2026-11-23T12:00:00Z"), "system",
          json::object{{"escalation", old_escalation(2, 3, "2026-11-23T12:00:00Z")}, {"notified", json::array{}},
-                      {"level", 3}, {"why", "level skipped: its condition does not hold"}}},
+                      {"level", 3}, {"why", "level skipped: its condition does not hold"}}),
     };
     for (const auto& e : old_events) engine::apply(state, e);
     REQUIRE(state.escalations.size() == 1);
@@ -862,9 +866,9 @@ TEST_SUITE("engine::escalation") {
     CHECK(state.escalations[0].next_level == 3);
     CHECK(state.status == model::request_status::escalated);
     // The engine carries on from the old state in the new shape.
-    const auto next = engine::due(story::shipped(), state, at("2026-11-23T12:00:00Z"));
+    const auto next = engine::due(story::shipped(), state, at("2026-11-23T12:00:00Z")).events;
     REQUIRE(next.size() == 1);
-    CHECK(next[0].data.at("notified") == json::array{"vp_sales"});
+    CHECK(testing::data_of(next[0]).at("notified") == json::array{"vp_sales"});
     for (const auto& e : next) engine::apply(state, e);
     CHECK(state.escalations[0].notifications.size() == 3);
     CHECK(state.escalations[0].notifications.back().roles == std::vector{model::role::vp_sales});

@@ -2,9 +2,10 @@
 // pauses that exclude waiting time, and a simulated week of traffic.
 #include "engine/engine.hpp"
 
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "escalation/ladder.hpp"
 #include "sla/clock.hpp"
+#include "support/events.hpp"
 #include "support/policy.hpp"
 
 #include <doctest/doctest.h>
@@ -40,15 +41,15 @@ class simulation {
   model::request_id file(model::instant now, model::request_input input) {
     run_until(now);
     const auto id = static_cast<model::request_id>(requests_.size() + 1);
-    keep(requests_[id], engine::decide(policy_, {std::move(input), model::actor{"dana", model::role::ce}}, id, now));
+    keep(requests_[id], engine::decide(policy_, {std::move(input), model::actor{"dana", model::role::ce}}, id, now).events);
     return id;
   }
 
   void act(model::instant now, model::request_id id, engine::action_kind kind) {
     run_until(now);
     auto decided = engine::decide(policy_, requests_.at(id), {kind, {}, model::actor{"sam", model::role::se}}, now, next_id());
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(decided));
-    keep(requests_.at(id), std::get<std::vector<engine::event>>(decided));
+    REQUIRE(std::holds_alternative<engine::outcome>(decided));
+    keep(requests_.at(id), std::get<engine::outcome>(decided).events);
   }
 
   // Processes every firing due up to `end`, each at its own instant.
@@ -61,8 +62,8 @@ class simulation {
       if (!next) return;
       auto& request = requests_.at(next->second);
       // No sooner: a second before its instant, nothing is due.
-      CHECK(engine::due(policy_, request, next->first - 1s).empty());
-      keep(request, engine::due(policy_, request, next->first));
+      CHECK(engine::due(policy_, request, next->first - 1s).events.empty());
+      keep(request, engine::due(policy_, request, next->first).events);
     }
   }
 
@@ -74,8 +75,8 @@ class simulation {
   std::vector<model::instant> instants(model::request_id id, std::string_view type, model::sla_metric metric) const {
     std::vector<model::instant> out;
     for (const auto& e : events_)
-      if (e.request == id && e.type == type &&
-          e.data.at("clock").at("metric").as_string() == model::to_string(metric))
+      if (e.request == id && testing::type_of(e) == type &&
+          testing::data_of(e).at("clock").at("metric").as_string() == model::to_string(metric))
         out.push_back(e.at);
     return out;
   }
@@ -121,8 +122,8 @@ std::vector<std::int64_t> used_in(const std::vector<engine::event>& events, std:
                                   model::sla_metric metric) {
   std::vector<std::int64_t> out;
   for (const auto& e : events)
-    if (e.type == type && e.data.at("clock").at("metric").as_string() == model::to_string(metric))
-      out.push_back(e.data.at("clock").at("used_seconds").as_int64());
+    if (testing::type_of(e) == type && testing::data_of(e).at("clock").at("metric").as_string() == model::to_string(metric))
+      out.push_back(testing::data_of(e).at("clock").at("used_seconds").as_int64());
   return out;
 }
 
@@ -142,8 +143,8 @@ engine::policy office_policy_with_ladder(std::chrono::seconds resolution, std::i
 
 // A restart with `changed` at `now`: the request as stored, re-timed, the events kept.
 std::vector<engine::event> restart(model::request& request, const engine::policy& changed, model::instant now) {
-  request = model::request_from_json(model::to_json(request));
-  auto events = engine::retime(changed, request, now);
+  request = codec::request_from_json(codec::to_json(request));
+  auto events = engine::retime(changed, request, now).events;
   for (const auto& e : events) engine::apply(request, e);
   return events;
 }
@@ -151,7 +152,7 @@ std::vector<engine::event> restart(model::request& request, const engine::policy
 // "type at" for each event, in order: what a restart recorded.
 std::vector<std::string> described(const std::vector<engine::event>& events) {
   std::vector<std::string> out;
-  for (const auto& e : events) out.push_back(e.type + " " + model::format_instant(e.at));
+  for (const auto& e : events) out.push_back(testing::type_of(e) + " " + model::format_instant(e.at));
   return out;
 }
 
@@ -198,24 +199,24 @@ TEST_SUITE("engine::sla") {
     CHECK(sim.request(id).clocks[0].deadline == at("2026-12-24T11:00:00Z"));
 
     const auto after = office_policy(4h, 750'000, {2026y / std::chrono::December / 24});
-    auto request = model::request_from_json(model::to_json(sim.request(id)));  // as stored
-    const auto events = engine::retime(after, request, at("2026-12-23T20:00:00Z"));
+    auto request = codec::request_from_json(codec::to_json(sim.request(id)));  // as stored
+    const auto events = engine::retime(after, request, at("2026-12-23T20:00:00Z")).events;
     REQUIRE(events.size() == 1);
-    CHECK(events[0].type == "sla.retimed");
+    CHECK(testing::type_of(events[0]) == "sla.retimed");
     CHECK(events[0].at == at("2026-12-23T20:00:00Z"));
-    CHECK(events[0].data.at("before").at("deadline").as_string() == "2026-12-24T11:00:00Z");
-    CHECK(events[0].data.at("clock").at("deadline").as_string() == "2026-12-25T11:00:00Z");
+    CHECK(testing::data_of(events[0]).at("before").at("deadline").as_string() == "2026-12-24T11:00:00Z");
+    CHECK(testing::data_of(events[0]).at("clock").at("deadline").as_string() == "2026-12-25T11:00:00Z");
     for (const auto& e : events) engine::apply(request, e);
     CHECK(engine::next_due(request) == at("2026-12-25T10:00:00Z"));  // the warning, at 3 h
-    CHECK(engine::due(after, request, at("2026-12-24T23:59:59Z")).empty());
-    const auto fired = engine::due(after, request, at("2026-12-25T12:00:00Z"));
+    CHECK(engine::due(after, request, at("2026-12-24T23:59:59Z")).events.empty());
+    const auto fired = engine::due(after, request, at("2026-12-25T12:00:00Z")).events;
     REQUIRE(fired.size() == 2);
-    CHECK(fired[0].type == "sla.warning");
+    CHECK(testing::type_of(fired[0]) == "sla.warning");
     CHECK(fired[0].at == at("2026-12-25T10:00:00Z"));
-    CHECK(fired[1].type == "sla.breached");
+    CHECK(testing::type_of(fired[1]) == "sla.breached");
     CHECK(fired[1].at == at("2026-12-25T11:00:00Z"));
     // Nothing changed: nothing to re-time.
-    CHECK(engine::retime(after, request, at("2026-12-23T20:00:01Z")).empty());
+    CHECK(engine::retime(after, request, at("2026-12-23T20:00:01Z")).events.empty());
   }
 
   TEST_CASE("a restart with a longer policy target re-times the open clock, not the met one") {
@@ -224,14 +225,14 @@ TEST_SUITE("engine::sla") {
     const auto id = sim.file(at("2026-12-01T09:00:00Z"), customer_request(model::customer_stage::production, "premium"));
     sim.act(at("2026-12-01T09:30:00Z"), id, engine::action_kind::respond);
     const auto after = office_policy(8h, 500'000, {}, 2h);
-    const auto events = engine::retime(after, sim.request(id), at("2026-12-01T10:00:00Z"));
+    const auto events = engine::retime(after, sim.request(id), at("2026-12-01T10:00:00Z")).events;
     REQUIRE(events.size() == 1);
-    CHECK(events[0].data.at("clock").at("metric").as_string() == "resolution");
-    CHECK(events[0].data.at("clock").at("target_seconds").as_int64() == 8 * 3600);
-    CHECK(events[0].data.at("clock").at("warning_at_seconds").as_int64() == 4 * 3600);
-    CHECK(events[0].data.at("clock").at("deadline").as_string() == "2026-12-01T17:00:00Z");
-    CHECK(events[0].data.at("clock").at("warning_deadline").as_string() == "2026-12-01T13:00:00Z");
-    CHECK(events[0].data.at("before").at("target_seconds").as_int64() == 4 * 3600);
+    CHECK(testing::data_of(events[0]).at("clock").at("metric").as_string() == "resolution");
+    CHECK(testing::data_of(events[0]).at("clock").at("target_seconds").as_int64() == 8 * 3600);
+    CHECK(testing::data_of(events[0]).at("clock").at("warning_at_seconds").as_int64() == 4 * 3600);
+    CHECK(testing::data_of(events[0]).at("clock").at("deadline").as_string() == "2026-12-01T17:00:00Z");
+    CHECK(testing::data_of(events[0]).at("clock").at("warning_deadline").as_string() == "2026-12-01T13:00:00Z");
+    CHECK(testing::data_of(events[0]).at("before").at("target_seconds").as_int64() == 4 * 3600);
   }
 
   TEST_CASE("a paused clock over a lowered target breaches at the restart, at the true instant before the pause") {
@@ -251,8 +252,8 @@ TEST_SUITE("engine::sla") {
                                                         "sla.breached 2026-12-01T10:00:00Z",
                                                         "escalation.triggered 2026-12-01T10:00:00Z"});
     REQUIRE(events.size() == 4);
-    CHECK(events[1].data.at("used_seconds").as_int64() == 2700);
-    CHECK(events[2].data.at("used_seconds").as_int64() == 3600);
+    CHECK(testing::data_of(events[1]).at("used_seconds").as_int64() == 2700);
+    CHECK(testing::data_of(events[2]).at("used_seconds").as_int64() == 3600);
     // It stays paused, breached, with the time it had used; the request stays pending.
     const auto& clock = request.clocks[0];
     CHECK(clock.state == model::clock_state::paused);
@@ -263,7 +264,7 @@ TEST_SUITE("engine::sla") {
     CHECK(sla::used(clock, after.sla.calendar("office"), at("2026-12-03T12:00:00Z")) == 2h);
 
     // The ladder climbs from the breach instant, late like any firing the scheduler finds past.
-    const auto due = engine::due(after, request, at("2026-12-02T10:00:00Z"));
+    const auto due = engine::due(after, request, at("2026-12-02T10:00:00Z")).events;
     CHECK(described(due) == std::vector<std::string>{"escalation.notified 2026-12-01T10:00:00Z",
                                                      "escalation.notified 2026-12-01T12:00:00Z"});
     for (const auto& e : due) engine::apply(request, e);
@@ -272,13 +273,13 @@ TEST_SUITE("engine::sla") {
     CHECK(restart(request, after, at("2026-12-02T11:00:00Z")).empty());
     auto replied = engine::decide(after, request, {engine::action_kind::customer_reply, {}, model::actor{"sam", model::role::se}},
                                   at("2026-12-03T09:00:00Z"), 2);
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(replied));
-    for (const auto& e : std::get<std::vector<engine::event>>(replied)) {
-      CHECK(e.type != "sla.breached");
+    REQUIRE(std::holds_alternative<engine::outcome>(replied));
+    for (const auto& e : std::get<engine::outcome>(replied).events) {
+      CHECK(testing::type_of(e) != "sla.breached");
       engine::apply(request, e);
     }
     CHECK(request.clocks[0].state == model::clock_state::breached);
-    CHECK(engine::due(after, request, at("2026-12-10T00:00:00Z")).empty());
+    CHECK(engine::due(after, request, at("2026-12-10T00:00:00Z")).events.empty());
   }
 
   TEST_CASE("a clock paused twice: each lowered threshold is placed in the stretch where it was passed") {
@@ -362,24 +363,24 @@ TEST_SUITE("engine::sla") {
     const auto id = sim.file(at("2026-12-01T09:00:00Z"), customer_request(model::customer_stage::production, "premium"));
     sim.act(at("2026-12-01T11:00:00Z"), id, engine::action_kind::pend);
     // As a database written before runs were kept has it.
-    auto stored = model::to_json(sim.request(id));
+    auto stored = codec::to_json(sim.request(id));
     for (auto& clock : stored.at("clocks").as_array()) {
       REQUIRE(clock.as_object().contains("runs"));
       clock.as_object().erase("runs");
     }
-    auto request = model::request_from_json(stored);
+    auto request = codec::request_from_json(stored);
     CHECK(request.clocks[0].runs.empty());
     const auto after = office_policy(1h, 750'000);
     CHECK(described(restart(request, after, at("2026-12-02T10:00:00Z"))) ==
           std::vector<std::string>{"sla.retimed 2026-12-02T10:00:00Z"});
     CHECK(!request.clocks[0].breached);
-    CHECK(model::to_json(request).at("clocks").at(0).as_object().contains("runs") == false);
+    CHECK(codec::to_json(request).at("clocks").at(0).as_object().contains("runs") == false);
 
     auto replied = engine::decide(after, request, {engine::action_kind::customer_reply, {}, model::actor{"sam", model::role::se}},
                                   at("2026-12-03T09:00:00Z"), 2);
-    REQUIRE(std::holds_alternative<std::vector<engine::event>>(replied));
-    for (const auto& e : std::get<std::vector<engine::event>>(replied)) engine::apply(request, e);
-    const auto due = engine::due(after, request, at("2026-12-03T09:00:00Z"));
+    REQUIRE(std::holds_alternative<engine::outcome>(replied));
+    for (const auto& e : std::get<engine::outcome>(replied).events) engine::apply(request, e);
+    const auto due = engine::due(after, request, at("2026-12-03T09:00:00Z")).events;
     CHECK(described(due) == std::vector<std::string>{"sla.warning 2026-12-03T09:00:00Z", "sla.breached 2026-12-03T09:00:00Z"});
   }
 
@@ -409,7 +410,7 @@ TEST_SUITE("engine::sla") {
     auto kept = request;
     const auto events = restart(kept, office_policy(9h, 990'000), at("2027-01-05T08:00:00Z"));
     REQUIRE(events.size() == 3);
-    CHECK(events[2].type == "sla.breached");
+    CHECK(testing::type_of(events[2]) == "sla.breached");
     CHECK(events[2].at == *runs[17 - (20 - model::max_clock_runs)].end);
   }
 

@@ -1,6 +1,6 @@
 // libFuzzer target: the JSON a client sends to file a request, and the stored form read back.
 // Any input may be refused; none may crash, hang or trip a sanitizer.
-#include "model/json.hpp"
+#include "codec/json.hpp"
 
 #include <boost/json.hpp>
 
@@ -15,9 +15,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)switchboard::model::parse_instant(text);
     return 0;
   }
-  (void)switchboard::model::parse_request_input(value, {"standard", "premium"});
+  (void)switchboard::codec::parse_request_input(value, {"standard", "premium"});
   try {
-    (void)switchboard::model::request_from_json(value);
+    (void)switchboard::codec::request_from_json(value);
   } catch (const std::exception&) {
     // A bad stored shape is refused with an exception; only crashes count.
   }

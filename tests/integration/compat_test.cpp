@@ -5,7 +5,7 @@
 // events.
 #include "engine/engine.hpp"
 #include "http/client.hpp"
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "store/database.hpp"
 #include "store/requests.hpp"
 #include "support/api.hpp"
@@ -163,8 +163,8 @@ TEST_SUITE("compat") {
         REQUIRE(stored.has_value());
         model::request replayed;
         for (const auto& e : store::events_of(db, id)) engine::apply(replayed, e);
-        const json::value folded = model::to_json(replayed);
-        const json::value read = model::to_json(*stored);
+        const json::value folded = codec::to_json(replayed);
+        const json::value read = codec::to_json(*stored);
         const auto difference = first_difference(folded, read);
         CHECK_MESSAGE(difference.empty(), difference);
       }

@@ -2,7 +2,7 @@
 // trigger instant even when it is a closing instant, the capacity ladder fires once per crossing,
 // and GET /v1/escalations (and switchboard-cli escalations) page with a cursor.
 #include "http/client.hpp"
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "support/api.hpp"
 #include "support/configs.hpp"
 #include "support/server_process.hpp"

@@ -1,7 +1,7 @@
 // Paged reads on the real server: the timer list walked by cursor, bad limits and cursors,
 // every other list's paging, and /healthz answering while large reads are in flight.
 #include "http/client.hpp"
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "store/database.hpp"
 #include "store/requests.hpp"
 #include "support/api.hpp"

@@ -6,6 +6,7 @@
 #include "config/toml.hpp"
 #include "model/enums.hpp"
 #include "model/instant.hpp"
+#include "sla/load.hpp"
 #include "sla/policy.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"

@@ -1,7 +1,7 @@
 // The policy's whole story through the real server, on a simulated clock that starts on a
 // Friday afternoon in Pacific time and runs 600 times faster (a second is ten minutes).
 #include "http/client.hpp"
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "support/api.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"

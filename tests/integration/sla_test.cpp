@@ -1,7 +1,7 @@
 // SLA clocks on the real server: the API's view of clocks, actions, the timer list, and
 // warnings and breaches recorded by the scheduler, including across kill -9.
 #include "http/client.hpp"
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "support/configs.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"

@@ -1,7 +1,7 @@
 // The customer-first workflow over HTTP: every refusal changes nothing, every role against
 // every command, and the policy's whole story through the real server.
 #include "http/client.hpp"
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "support/configs.hpp"
 #include "support/api.hpp"
 #include "support/server_process.hpp"

@@ -1,6 +1,6 @@
 #include "store/outbox.hpp"
 
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "store/database.hpp"
 #include "store/requests.hpp"
 #include "support/policy.hpp"

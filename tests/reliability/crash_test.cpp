@@ -9,6 +9,7 @@
 #include "store/requests.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/events.hpp"
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
@@ -153,7 +154,7 @@ TEST_SUITE("reliability::crash") {
       const auto stored = store::find_request(db, id);
       REQUIRE_MESSAGE(stored.has_value(), "acknowledged request " << id << " is missing");
       const auto events = store::events_of(db, id);
-      CHECK(std::count_if(events.begin(), events.end(), [](const auto& e) { return e.type == "request.created"; }) == 1);
+      CHECK(std::count_if(events.begin(), events.end(), [](const auto& e) { return testing::type_of(e) == "request.created"; }) == 1);
       // The read model is what its events compute.
       model::request replayed;
       for (const auto& e : events) engine::apply(replayed, e);
@@ -183,7 +184,8 @@ TEST_SUITE("reliability::crash") {
       auto& events = histories[id];
       if (events.empty()) events = store::events_of(db, id);
       const auto copies = std::count_if(events.begin(), events.end(), [&](const engine::event& e) {
-        const auto* text = e.data.if_contains("message");
+        const auto data = testing::data_of(e);
+        const auto* text = data.if_contains("message");
         return text != nullptr && text->is_string() && text->as_string() == message;
       });
       CHECK_MESSAGE(copies == 1, "answer '" << message << "' on request " << id << " is stored " << copies << " times");

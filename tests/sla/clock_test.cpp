@@ -2,7 +2,8 @@
 
 #include "config/error.hpp"
 #include "config/toml.hpp"
-#include "model/json.hpp"
+#include "codec/json.hpp"
+#include "sla/load.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -112,12 +113,12 @@ TEST_SUITE("sla::clock") {
     CHECK(clock.state == model::clock_state::breached);
 
     // The flag survives storage; documents written before it existed read it from the state.
-    CHECK(model::sla_clock_from_json(model::to_json(clock)).breached);
-    auto old = model::to_json(clock);
+    CHECK(codec::sla_clock_from_json(codec::to_json(clock)).breached);
+    auto old = codec::to_json(clock);
     old.erase("breached");
-    CHECK(model::sla_clock_from_json(old).breached);
+    CHECK(codec::sla_clock_from_json(old).breached);
     old["state"] = "paused";
-    CHECK_FALSE(model::sla_clock_from_json(old).breached);
+    CHECK_FALSE(codec::sla_clock_from_json(old).breached);
   }
 
   TEST_CASE("re-timing follows a holiday added and a target changed, from the business time used") {

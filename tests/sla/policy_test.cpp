@@ -1,4 +1,5 @@
 #include "sla/policy.hpp"
+#include "sla/load.hpp"
 
 #include "calendar/loader.hpp"
 #include "config/error.hpp"

@@ -1,10 +1,11 @@
 #include "store/clocks.hpp"
 
+#include "codec/json.hpp"
 #include "config/error.hpp"
-#include "model/json.hpp"
 #include "store/database.hpp"
 #include "store/outbox.hpp"
 #include "store/requests.hpp"
+#include "support/events.hpp"
 #include "support/policy.hpp"
 #include "support/temp_dir.hpp"
 
@@ -92,8 +93,8 @@ TEST_SUITE("store::clocks") {
     REQUIRE(request);
     CHECK(request->clocks[0].calendar == "support_us");
     const auto events = store::events_of(db, first);
-    CHECK(events.back().type == "sla.retimed");
-    CHECK(events.back().data.at("before").at("calendar").as_string() == "support");
+    CHECK(testing::type_of(events.back()) == "sla.retimed");
+    CHECK(testing::data_of(events.back()).at("before").at("calendar").as_string() == "support");
     // Done once: a second start with the same config changes nothing.
     SQLite::Transaction transaction(db);
     CHECK(store::retime_open_clocks(db, renamed, at("2026-12-24T00:05:00Z")).total() == 0);

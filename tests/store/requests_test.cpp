@@ -3,6 +3,7 @@
 #include "store/database.hpp"
 #include "store/inbound.hpp"
 #include "store/pages.hpp"
+#include "support/events.hpp"
 #include "support/policy.hpp"
 #include "support/temp_dir.hpp"
 
@@ -133,11 +134,11 @@ TEST_SUITE("store::requests") {
 
     const auto events = store::events_of(db, saved.id);
     REQUIRE(events.size() == 3);
-    CHECK(events[0].type == "request.created");
+    CHECK(testing::type_of(events[0]) == "request.created");
     CHECK(events[0].actor == "ce:dana");
-    CHECK(events[1].type == "request.routed");
+    CHECK(testing::type_of(events[1]) == "request.routed");
     CHECK(events[1].at == filed_at);
-    CHECK(events[2].type == "sla.started");  // a trial customer's troubleshooting: pre-sales first response
+    CHECK(testing::type_of(events[2]) == "sla.started");  // a trial customer's troubleshooting: pre-sales first response
 
     // Replaying the stored events rebuilds exactly the stored read model.
     model::request replayed;
@@ -159,41 +160,41 @@ TEST_SUITE("store::requests") {
                                                  filed_at);
     REQUIRE(filed.events.size() >= 2);
     const auto& routed = filed.events[1];
-    REQUIRE(routed.type == "request.routed");
-    REQUIRE(!routed.data.at("trace").as_array().empty());
+    REQUIRE(testing::type_of(routed) == "request.routed");
+    REQUIRE(!testing::data_of(routed).at("trace").as_array().empty());
 
     // The trace is in the request's document, and not again in the stored event.
     const auto stored = boost::json::parse(
         db.execAndGet("SELECT data FROM events WHERE type = 'request.routed'").getString());
     CHECK_FALSE(stored.as_object().contains("trace"));
     const auto document = boost::json::parse(db.execAndGet("SELECT document FROM requests").getString());
-    CHECK(document.at("routing").at("trace") == routed.data.at("trace"));
+    CHECK(document.at("routing").at("trace") == testing::data_of(routed).at("trace"));
 
     const auto events = store::events_of(db, filed.request.id);
     REQUIRE(events.size() == filed.events.size());
-    for (std::size_t i = 0; i < events.size(); ++i) CHECK(events[i].data == filed.events[i].data);
+    for (std::size_t i = 0; i < events.size(); ++i) CHECK(testing::data_of(events[i]) == testing::data_of(filed.events[i]));
     const auto page = store::list_events(db, filed.request.id, 0, 10);
     REQUIRE(page.events.size() == filed.events.size());
-    for (std::size_t i = 0; i < page.events.size(); ++i) CHECK(page.events[i].data == filed.events[i].data);
-    CHECK(boost::json::serialize(page.events[1].data) == boost::json::serialize(routed.data));
+    for (std::size_t i = 0; i < page.events.size(); ++i) CHECK(testing::data_of(page.events[i]) == testing::data_of(filed.events[i]));
+    CHECK(boost::json::serialize(testing::data_of(page.events[1])) == boost::json::serialize(testing::data_of(routed)));
   }
 
   TEST_CASE("a filing written the old way, its trace in the event too, reads back unchanged") {
     auto db = store::open_database(":memory:");
     const auto events = engine::decide(shipped_policy(),
                                        {make_input(model::request_kind::troubleshooting), {"dana", model::role::ce}},
-                                       7, filed_at);
+                                       7, filed_at).events;
     REQUIRE(events.size() >= 2);
-    REQUIRE(events[1].type == "request.routed");
+    REQUIRE(testing::type_of(events[1]) == "request.routed");
     // What append_events wrote before issue 11: every event's data in full.
     SQLite::Statement insert(db, "INSERT INTO events (request_id, type, at, actor, data) VALUES (?, ?, ?, ?, ?)");
     model::request folded;
     for (const auto& e : events) {
       insert.bind(1, e.request);
-      insert.bind(2, e.type);
+      insert.bind(2, testing::type_of(e));
       insert.bind(3, static_cast<std::int64_t>(e.at.time_since_epoch().count()));
       insert.bind(4, e.actor);
-      insert.bind(5, boost::json::serialize(e.data));
+      insert.bind(5, boost::json::serialize(testing::data_of(e)));
       insert.exec();
       insert.reset();
       engine::apply(folded, e);
@@ -203,15 +204,15 @@ TEST_SUITE("store::requests") {
     const auto read = store::events_of(db, 7);
     REQUIRE(read.size() == events.size());
     for (std::size_t i = 0; i < read.size(); ++i) {
-      CHECK(read[i].type == events[i].type);
-      CHECK(boost::json::serialize(read[i].data) == boost::json::serialize(events[i].data));
+      CHECK(testing::type_of(read[i]) == testing::type_of(events[i]));
+      CHECK(boost::json::serialize(testing::data_of(read[i])) == boost::json::serialize(testing::data_of(events[i])));
     }
     const auto page = store::list_events(db, 7, 0, 10);
     REQUIRE(page.events.size() == events.size());
-    CHECK(boost::json::serialize(page.events[1].data) == boost::json::serialize(events[1].data));
+    CHECK(boost::json::serialize(testing::data_of(page.events[1])) == boost::json::serialize(testing::data_of(events[1])));
     const auto found = store::find_request(db, 7);
     REQUIRE(found);
-    CHECK(found->routing.trace.size() == events[1].data.at("trace").as_array().size());
+    CHECK(found->routing.trace.size() == testing::data_of(events[1]).at("trace").as_array().size());
   }
 
   TEST_CASE("the event log refuses updates and deletes") {

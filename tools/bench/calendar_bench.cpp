@@ -8,7 +8,7 @@
 //                                          answer per line, for the first rows of the workload) with
 //                                          ours, and print each class of difference with its reason
 #include "calendar/loader.hpp"
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "config/toml.hpp"
 
 #include <algorithm>

@@ -5,7 +5,7 @@
 #include "engine/engine.hpp"
 #include "http/client.hpp"
 #include "http/webhooks/integrations.hpp"
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "outbound/config.hpp"
 #include "outbound/email_message.hpp"
 #include "outbound/slack_api.hpp"
@@ -614,13 +614,13 @@ int main(int argc, char** argv) {
         return 1;
       }
       const auto known = http::webhooks::load_integrations(settings.file, settings.tiers);
-      auto parsed = model::parse_request_input(document, settings.tiers, known.customers);
+      auto parsed = codec::parse_request_input(document, settings.tiers, known.customers);
       if (auto* errors = std::get_if<std::vector<model::field_error>>(&parsed)) {
         for (const auto& e : *errors) fmt::print(stderr, "{}: {}: {}\n", request_file, e.field, e.message);
         return 1;
       }
       const auto decision = rules::evaluate(policy.routing, std::get<model::request_input>(parsed));
-      const auto decision_json = model::to_json(decision);
+      const auto decision_json = codec::to_json(decision);
       if (opts.json) {
         fmt::print("{}\n", json::serialize(decision_json));
       } else {

@@ -4,7 +4,7 @@
 
 #include "http/commit_gate.hpp"
 #include "http/message.hpp"
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "model/request.hpp"
 #include "store/committer.hpp"
 

@@ -3,7 +3,7 @@
 
 #include "http/api/common.hpp"
 #include "http/auth.hpp"
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "store/outbox.hpp"
 
 #include <boost/json.hpp>

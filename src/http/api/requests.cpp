@@ -3,7 +3,8 @@
 
 #include "http/api/common.hpp"
 #include "http/auth.hpp"
-#include "model/json.hpp"
+#include "codec/event_json.hpp"
+#include "codec/json.hpp"
 #include "store/pages.hpp"
 #include "store/requests.hpp"
 
@@ -52,7 +53,7 @@ asio::awaitable<response> create_request(context& ctx, const request& req, const
                                          const model::actor& actor) {
   auto body = read_json_body(req);
   if (auto* bad = std::get_if<response>(&body)) co_return std::move(*bad);
-  auto parsed = model::parse_request_input(std::get<json::value>(body), ctx.tiers, ctx.customers);
+  auto parsed = codec::parse_request_input(std::get<json::value>(body), ctx.tiers, ctx.customers);
   if (auto* errors = std::get_if<std::vector<model::field_error>>(&parsed)) co_return invalid_fields(*errors);
   engine::file_request command{std::get<model::request_input>(std::move(parsed)), actor};
   command.input.requester = actor.person;
@@ -117,7 +118,7 @@ asio::awaitable<response> list_events(context& ctx, const request&, const route_
   json::array events;
   for (const auto& e : page.events)
     events.push_back(json::object{
-        {"type", e.type}, {"at", model::format_instant(e.at)}, {"actor", e.actor}, {"data", e.data}});
+        {"type", model::type_name(e)}, {"at", model::format_instant(e.at)}, {"actor", e.actor}, {"data", codec::encode_data(e)}});
   json::value next = nullptr;
   if (page.next_after) next = std::to_string(*page.next_after);
   co_return json_response(status::ok, json::object{{"events", std::move(events)}, {"next_cursor", next}});
@@ -139,10 +140,14 @@ asio::awaitable<response> run_action(context& ctx, const request& req, const rou
     json::array warnings;
     for (const auto& e : changes.front().events) {
       if (e.actor != engine::actor_label(command.actor)) continue;
-      if (const auto* found = e.data.if_contains("warnings"))
-        for (const auto& w : found->as_array()) warnings.push_back(w);
-      if (const auto* draft = e.data.if_contains("first_contact_draft")) body["first_contact_draft"] = *draft;
-      if (const auto* note = e.data.if_contains("note")) body["note"] = *note;
+      if (const auto* answered = std::get_if<model::request_answered>(&e.data))
+        for (auto& w : codec::to_json(answered->warnings)) warnings.push_back(std::move(w));
+      if (const auto* handed = std::get_if<model::request_handed_off>(&e.data)) {
+        for (auto& w : codec::to_json(handed->warnings)) warnings.push_back(std::move(w));
+        body["first_contact_draft"] = handed->first_contact_draft;
+      }
+      if (const auto* routed = std::get_if<model::request_routed_to_product>(&e.data)) body["note"] = routed->note;
+      if (const auto* asked = std::get_if<model::request_asked_engineering_channel>(&e.data)) body["note"] = asked->note;
     }
     body["warnings"] = std::move(warnings);
     if (changes.size() > 1) body["created"] = view(ctx, changes.back().request, now);
@@ -212,7 +217,7 @@ asio::awaitable<response> list_requests(context& ctx, const request&, const rout
   if (!errors.empty()) co_return invalid_fields(errors);
 
   const auto page = store::list_request_documents(*ctx.readers.acquire(), filter);
-  // Each row is what view() makes of the request: its stored document (model::to_json) with the
+  // Each row is what view() makes of the request: its stored document (codec::to_json) with the
   // clocks computed now and the reply address. The document is parsed into one arena for the
   // whole answer and only its clocks decoded, instead of decoding the request into a model and
   // encoding it again with a malloc per JSON node (issue 11: most of a page's time).
@@ -226,7 +231,7 @@ asio::awaitable<response> list_requests(context& ctx, const request&, const rout
     auto& object = row.as_object();
     json::array clocks(storage);
     for (const auto& clock : object.at("clocks").as_array())
-      clocks.push_back(clock_view(model::sla_clock_from_json(clock), ctx.policy, now, storage));
+      clocks.push_back(clock_view(codec::sla_clock_from_json(clock), ctx.policy, now, storage));
     object["clocks"] = std::move(clocks);
     const auto address = ctx.reply_to ? ctx.reply_to(id) : std::string{};
     object["reply_to"] = address.empty() ? json::value(nullptr) : json::value(address);
@@ -265,7 +270,7 @@ asio::awaitable<response> list_escalations(context& ctx, const request&, const r
   const auto page = store::list_escalations(*ctx.readers.acquire(), filter);
   json::array items;
   for (const auto& [request_id, escalation] : page.escalations) {
-    auto item = model::to_json(escalation);
+    auto item = codec::to_json(escalation);
     item["request_id"] = request_id;
     items.push_back(std::move(item));
   }

@@ -2,7 +2,7 @@
 #include "http/api/api.hpp"
 
 #include "http/api/common.hpp"
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "sla/clock.hpp"
 #include "store/pages.hpp"
 
@@ -40,7 +40,7 @@ json::object clock_view(const model::sla_clock& clock, const engine::policy& pol
 }
 
 json::object request_view(const model::request& request, const engine::policy& policy, model::instant now) {
-  auto view = model::to_json(request);
+  auto view = codec::to_json(request);
   json::array clocks;
   for (const auto& clock : request.clocks) clocks.push_back(clock_view(clock, policy, now));
   view["clocks"] = std::move(clocks);
@@ -85,7 +85,7 @@ asio::awaitable<response> list_timers(context& ctx, const route_match& match) {
     auto item = clock_view(*open.clock, ctx.policy, now, storage);
     item["request_id"] = request.id;
     item["title"] = request.input.title;
-    item["customer"] = model::to_json(request.input.customer);
+    item["customer"] = codec::to_json(request.input.customer);
     item["kind"] = model::to_string(request.input.kind);
     item["owner"] = model::to_string(request.owner);
     item["status"] = model::to_string(request.status);

@@ -3,7 +3,7 @@
 
 #include "http/api/common.hpp"
 #include "http/auth.hpp"
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "sla/clock.hpp"
 #include "store/pages.hpp"
 
@@ -184,7 +184,7 @@ void publish(context& ctx, const store::change& change) {
   add_calendars(calendars, change.request);
   json::array events;
   for (const auto& e : change.events)
-    events.push_back(json::object{{"type", e.type}, {"at", model::format_instant(e.at)}, {"actor", e.actor}});
+    events.push_back(json::object{{"type", model::type_name(e)}, {"at", model::format_instant(e.at)}, {"actor", e.actor}});
   ctx.hub.publish("change", json::serialize(json::object{
                                 {"now", unix_seconds(now)},
                                 {"request", request_row(change.request, ctx.policy, now)},

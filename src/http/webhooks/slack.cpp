@@ -14,7 +14,7 @@
 #include "http/api/common.hpp"
 #include "http/json_body.hpp"
 #include "http/webhooks/signature.hpp"
-#include "model/json.hpp"
+#include "codec/json.hpp"
 #include "store/inbound.hpp"
 #include "store/requests.hpp"
 

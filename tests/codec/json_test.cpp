@@ -1,4 +1,4 @@
-#include "model/json.hpp"
+#include "codec/json.hpp"
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
@@ -11,9 +11,10 @@
 #include <vector>
 
 using namespace switchboard::model;
+using namespace switchboard::codec;
 namespace json = boost::json;
 
-TEST_SUITE("model::json") {
+TEST_SUITE("codec::json") {
   TEST_CASE("a valid request decodes with defaults") {
     auto parsed = parse_request_input(
         json::parse(R"({"kind":"how_to","customer":{"id":"a","name":"A","stage":"trial"},"title":"t"})"), {});

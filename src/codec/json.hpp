@@ -1,5 +1,6 @@
 #pragma once
-// JSON forms of the domain values: the wire format of the API and of stored events.
+// JSON forms of the domain values: the wire format of the API and of stored events (the codec
+// is the edge where JSON meets the domain; the domain itself knows no JSON).
 //
 // Encoding never fails. Two decoders of a request_input, for two jobs: parse_request_input
 // validates what a client sends (every bad field reported, input limits applied: the API edge
@@ -16,15 +17,15 @@
 #include <variant>
 #include <vector>
 
-namespace switchboard::model {
+namespace switchboard::codec {
 
-boost::json::object to_json(const customer& value);
-boost::json::object to_json(const request_input& value);
-boost::json::object to_json(const routing_decision& value);
-boost::json::object to_json(const sla_clock& value);
-boost::json::object to_json(const escalation& value);
-boost::json::object to_json(const handoff_context& value);
-boost::json::object to_json(const request& value);
+boost::json::object to_json(const model::customer& value);
+boost::json::object to_json(const model::request_input& value);
+boost::json::object to_json(const model::routing_decision& value);
+boost::json::object to_json(const model::sla_clock& value);
+boost::json::object to_json(const model::escalation& value);
+boost::json::object to_json(const model::handoff_context& value);
+boost::json::object to_json(const model::request& value);
 
 // The sizes a client may send, in bytes of UTF-8 (checked by parse_request_input only).
 struct input_limits {
@@ -40,18 +41,18 @@ struct input_limits {
 // of known_tiers; required once the stage is production), body, source (default api),
 // priority (default normal), use_case. Unknown fields are errors; `requester` is not read
 // (the caller sets who asked).
-std::variant<request_input, std::vector<field_error>> parse_request_input(
+std::variant<model::request_input, std::vector<model::field_error>> parse_request_input(
     const boost::json::value& json, const std::vector<std::string>& known_tiers,
-    const customer_directory& directory = {});
+    const model::customer_directory& directory = {});
 
 // Decode what to_json wrote; throw std::invalid_argument on a bad shape (a missing or unknown
 // enum value, a wrong type). No input limits apply: text of any length reads back. A stored
 // request_input keeps the tier it was filed with, even if config no longer lists it.
-request_input request_input_from_json(const boost::json::value& json);
-routing_decision routing_decision_from_json(const boost::json::value& json);
-sla_clock sla_clock_from_json(const boost::json::value& json);
-escalation escalation_from_json(const boost::json::value& json);
-handoff_context handoff_context_from_json(const boost::json::value& json);
-request request_from_json(const boost::json::value& json);
+model::request_input request_input_from_json(const boost::json::value& json);
+model::routing_decision routing_decision_from_json(const boost::json::value& json);
+model::sla_clock sla_clock_from_json(const boost::json::value& json);
+model::escalation escalation_from_json(const boost::json::value& json);
+model::handoff_context handoff_context_from_json(const boost::json::value& json);
+model::request request_from_json(const boost::json::value& json);
 
-}  // namespace switchboard::model
+}  // namespace switchboard::codec

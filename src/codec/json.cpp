@@ -1,5 +1,5 @@
 // JSON encoding and validating decoding of requests and routing decisions.
-#include "model/json.hpp"
+#include "codec/json.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -7,8 +7,9 @@
 #include <algorithm>
 #include <stdexcept>
 
-namespace switchboard::model {
+namespace switchboard::codec {
 namespace json = boost::json;
+using namespace model;
 namespace {
 
 json::array to_array(const std::vector<std::string>& strings) {
@@ -520,4 +521,4 @@ request request_from_json(const json::value& json) {
   }
 }
 
-}  // namespace switchboard::model
+}  // namespace switchboard::codec

@@ -1,0 +1,172 @@
+#include "codec/event_json.hpp"
+
+#include "codec/json.hpp"
+#include "model/event.hpp"
+#include "model/instant.hpp"
+#include "support/temp_dir.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+using namespace switchboard;
+namespace json = boost::json;
+
+namespace {
+
+// The releases whose databases tests/fixtures/compat holds (see integration/compat_test.cpp).
+const std::vector<std::string> releases = {"dde1aca"};
+
+model::instant at(const char* text) { return *model::parse_instant(text); }
+
+// An escalation as notified events carried it before they carried only the change.
+json::object old_escalation() {
+  return json::object{{"id", "1-1"},
+                      {"ladder", "sla_breach"},
+                      {"reason", "first_response breached (SLA policy pre-sales)"},
+                      {"state", "open"},
+                      {"triggered_at", "2026-11-21T00:00:00Z"},
+                      {"next_level", 1},
+                      {"next_at", "2026-11-21T02:00:00Z"},
+                      {"notifications", json::array{json::object{{"level", 1},
+                                                                 {"roles", json::array{"head_of_cs"}},
+                                                                 {"at", "2026-11-21T00:00:00Z"},
+                                                                 {"why", "sla_breach: level 1"}}}},
+                      {"closed_by", nullptr},
+                      {"related", json::array{}},
+                      {"team", nullptr}};
+}
+
+}  // namespace
+
+TEST_SUITE("codec::event_json") {
+  TEST_CASE("every event a release stored decodes and encodes back to the same bytes") {
+    for (const auto& release : releases) {
+      CAPTURE(release);
+      SQLite::Database db(testing::source_path("tests/fixtures/compat/" + release + "/switchboard.db"),
+                          SQLite::OPEN_READONLY);
+      SQLite::Statement rows(db, "SELECT e.seq, e.request_id, e.type, e.at, e.actor, e.data, r.document"
+                                 " FROM events e JOIN requests r ON r.id = e.request_id ORDER BY e.seq");
+      std::set<std::string> types;
+      int count = 0;
+      while (rows.executeStep()) {
+        const std::string type = rows.getColumn(2).getString();
+        const std::string stored = rows.getColumn(5).getString();
+        CAPTURE(rows.getColumn(0).getInt64());
+        CAPTURE(type);
+        auto data = json::parse(stored).as_object();
+        // request.routed keeps its trace in the request's document (store/requests.cpp).
+        const bool trace_elsewhere = data.contains("trace_in");
+        if (trace_elsewhere) {
+          data.erase("trace_in");
+          data["trace"] = json::parse(rows.getColumn(6).getString()).at("routing").at("trace");
+        }
+        const auto e = codec::decode(rows.getColumn(1).getInt64(), type,
+                                     model::instant{std::chrono::seconds{rows.getColumn(3).getInt64()}},
+                                     rows.getColumn(4).getString(), data);
+        CHECK(model::type_name(e) == type);
+        CHECK(e.request == rows.getColumn(1).getInt64());
+        const auto encoded = codec::encode_data(e);
+        CHECK(json::value(encoded) == json::value(data));
+        if (!trace_elsewhere) CHECK(json::serialize(encoded) == stored);
+        types.insert(type);
+        ++count;
+      }
+      // The fixture holds every type the engine records (make.sh checks it is so).
+      CHECK(types.size() == 36);
+      CHECK(count == db.execAndGet("SELECT COUNT(*) FROM events").getInt());  // every row, none lost to the join
+    }
+  }
+
+  TEST_CASE("notified and skipped events of the old shape decode to snapshots and encode back") {
+    const json::object notified{{"notified", json::array{"head_of_cs"}},
+                                {"level", 1},
+                                {"why", "sla_breach: level 1"},
+                                {"escalation", old_escalation()}};
+    const auto decoded = codec::decode_data("escalation.notified", notified);
+    REQUIRE(std::holds_alternative<model::escalation_snapshot>(decoded));
+    const auto& snapshot = std::get<model::escalation_snapshot>(decoded);
+    CHECK_FALSE(snapshot.skipped);
+    CHECK(snapshot.level == 1);
+    CHECK(snapshot.notified == std::vector{model::role::head_of_cs});
+    CHECK(snapshot.whole.notifications.size() == 1);
+    CHECK(*snapshot.whole.next_at == at("2026-11-21T02:00:00Z"));
+    CHECK(model::type_name(decoded) == "escalation.notified");
+    CHECK(json::serialize(codec::encode_data(decoded)) == json::serialize(notified));
+
+    const json::object skipped{{"escalation", old_escalation()}};
+    const auto skip = codec::decode_data("escalation.skipped", skipped);
+    REQUIRE(std::holds_alternative<model::escalation_snapshot>(skip));
+    CHECK(std::get<model::escalation_snapshot>(skip).skipped);
+    CHECK_FALSE(std::get<model::escalation_snapshot>(skip).level);
+    CHECK(model::type_name(skip) == "escalation.skipped");
+    CHECK(codec::encode_data(skip) == skipped);
+  }
+
+  TEST_CASE("notified events of the current shape carry only the change") {
+    const json::object data{{"escalation", json::object{{"id", "7-1"},
+                                                        {"ladder", "sla_breach"},
+                                                        {"reason", "resolution breached"},
+                                                        {"next_level", 2},
+                                                        {"next_at", nullptr}}},
+                            {"level", 2},
+                            {"notified", json::array{"vp_technical_success", "head_of_cs"}},
+                            {"why", "sla_breach: level 2"}};
+    const auto decoded = codec::decode_data("escalation.notified", data);
+    REQUIRE(std::holds_alternative<model::escalation_notified>(decoded));
+    const auto& n = std::get<model::escalation_notified>(decoded);
+    CHECK(n.step.id == "7-1");
+    CHECK(n.step.next_level == 2);
+    CHECK_FALSE(n.step.next_at);
+    CHECK(n.notified == std::vector{model::role::vp_technical_success, model::role::head_of_cs});
+    CHECK(json::serialize(codec::encode_data(decoded)) == json::serialize(data));
+  }
+
+  TEST_CASE("one struct for two types keeps each type's name and keys") {
+    const json::object accepted{{"status", "resolved"}, {"decision", "accepted"}, {"message", "ok"}};
+    const json::object declined{{"status", "resolved"}, {"decision", "declined"}, {"reason", "not now"}, {"message", ""}};
+    const auto a = codec::decode_data("request.accepted", accepted);
+    const auto d = codec::decode_data("request.declined", declined);
+    CHECK(model::type_name(a) == "request.accepted");
+    CHECK(model::type_name(d) == "request.declined");
+    CHECK(std::get<model::request_decided>(d).reason == "not now");
+    CHECK(json::serialize(codec::encode_data(a)) == json::serialize(accepted));
+    CHECK(json::serialize(codec::encode_data(d)) == json::serialize(declined));
+
+    const json::object resolved{{"status", "resolved"}, {"concern_escalates_at", nullptr}, {"message", "done"}};
+    const auto r = codec::decode_data("request.concern_agreed", resolved);
+    CHECK(std::get<model::request_resolved>(r).agreed);
+    CHECK(std::get<model::request_resolved>(r).clears_concern_deadline);
+    CHECK(json::serialize(codec::encode_data(r)) == json::serialize(resolved));
+
+    const json::object reopened{{"status", "open"}, {"concern_escalates_at", "2026-11-24T10:00:00Z"}, {"message", ""}};
+    const auto o = codec::decode_data("request.reopened", reopened);
+    CHECK(std::get<model::request_returned>(o).reopened);
+    CHECK(std::get<model::request_returned>(o).concern_escalates_at == at("2026-11-24T10:00:00Z"));
+    CHECK(json::serialize(codec::encode_data(o)) == json::serialize(reopened));
+  }
+
+  TEST_CASE("unknown types and bad shapes are refused") {
+    CHECK_THROWS_AS(codec::decode_data("request.teleported", json::object{{"status", "open"}}), std::invalid_argument);
+    CHECK_THROWS_AS(codec::decode_data("sla.exploded", json::object{}), std::invalid_argument);
+    CHECK_THROWS_AS(codec::decode_data("request.responded", json::object{{"status", "pondering"}}), std::invalid_argument);
+    CHECK_THROWS_AS(codec::decode_data("request.responded", json::object{{"message", "no status"}}), std::invalid_argument);
+    CHECK_THROWS_AS(codec::decode_data("sla.started", json::object{{"clock", 3}}), std::invalid_argument);
+    CHECK_THROWS_AS(codec::decode_data("escalation.notified", json::object{{"level", 1}}), std::invalid_argument);
+    CHECK_THROWS_AS(codec::decode_data("escalation.skipped",
+                                       json::object{{"escalation", json::object{{"next_level", 1}, {"next_at", nullptr}}}}),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(codec::decode_data("request.handed_off", json::object{{"status", "open"}, {"owner", "marketing"}}),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(codec::decode_data("request.concern_deadline_set",
+                                       json::object{{"status", "open"}, {"concern_escalates_at", "soon"}}),
+                    std::invalid_argument);
+  }
+}
