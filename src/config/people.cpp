@@ -172,6 +172,10 @@ model::people_directory load_people(const toml::table& root, const std::string& 
   return out;
 }
 
+model::people_directory load_people_of(const std::string& config_file, const std::vector<std::string>& calendars) {
+  return load_people(parse_file(config_file), config_file, calendars);
+}
+
 void check_person(const model::people_directory& directory, std::string_view person, model::role role,
                   const position& at, std::string_view what) {
   if (directory.empty()) return;
@@ -191,8 +195,21 @@ void check_person(const model::people_directory& directory, std::string_view per
   }
 }
 
-void check_token_people(const model::people_directory& directory, const std::vector<token_entry>& tokens) {
-  for (const auto& token : tokens) check_person(directory, token.person, token.role, token.at, "a token");
+void check_token_file_people(const model::people_directory& directory, const std::string& tokens_path) {
+  if (directory.empty()) return;
+  const auto root = parse_file(tokens_path);
+  const auto* tokens = root.get("token");
+  if (tokens == nullptr || tokens->as_array() == nullptr) return;
+  for (const auto& item : *tokens->as_array()) {
+    const auto* table = item.as_table();
+    if (table == nullptr) continue;
+    const auto* person = table->get("person");
+    const auto* role_node = table->get("role");
+    if (person == nullptr || !person->is_string() || role_node == nullptr || !role_node->is_string()) continue;
+    const auto role = model::parse_role(role_node->as_string()->get());
+    if (!role) continue;
+    check_person(directory, person->as_string()->get(), *role, position_of(*person, tokens_path), "a token");
+  }
 }
 
 bool valid_slack_user_id(std::string_view text) {

@@ -15,7 +15,6 @@
 //   capacity = 8                 # open requests, an integer >= 0 (optional; none: no limit)
 
 #include "config/error.hpp"
-#include "config/tokens.hpp"
 #include "config/toml.hpp"
 #include "model/enums.hpp"
 #include "model/person.hpp"
@@ -35,14 +34,28 @@ namespace switchboard::config {
 model::people_directory load_people(const toml::table& root, const std::string& file,
                                     const std::vector<std::string>& calendars);
 
+// load_people on the config file at `config_file`. Call it after the policy (policy/load.hpp)
+// loaded, with the names of its calendars: people work on them.
+model::people_directory load_people_of(const std::string& config_file, const std::vector<std::string>& calendars);
+
+// The keys of a map (sla::policy_set::calendars), for load_people's `calendars`.
+template <class Map>
+std::vector<std::string> names_of(const Map& map) {
+  std::vector<std::string> names;
+  for (const auto& entry : map) names.emplace_back(entry.first);
+  return names;
+}
+
 // Refuses, with a config::error at `at`, a `person` missing from a non-empty `directory` or not
 // holding `role` there; `what` names the referrer ("a token", "a Slack user"). Nothing is checked
 // when the directory is empty.
 void check_person(const model::people_directory& directory, std::string_view person, model::role role,
                   const position& at, std::string_view what);
 
-// check_person for every token, at the token's `person` in the tokens file.
-void check_token_people(const model::people_directory& directory, const std::vector<token_entry>& tokens);
+// check_person for every [[token]] of the tokens file at `tokens_path`, at the token's `person`
+// there. The file is read again for the positions (token_entry keeps none), so load_token_file
+// it first: its errors come first and this one assumes a well-formed file.
+void check_token_file_people(const model::people_directory& directory, const std::string& tokens_path);
 
 // Whether `text` is a Slack user id (Slack's docs: user ids begin with U, or W on Enterprise
 // Grid, followed by upper-case letters and digits).

@@ -83,7 +83,6 @@ std::vector<token_entry> load_token_file(const std::string& path) {
       if (key.str() == "person") {
         if (s.empty()) fail_at(value, path, "person must not be empty");
         entry.person = s;
-        entry.at = position_of(value, path);
         has_person = true;
       } else if (key.str() == "role") {
         const auto role = model::parse_role(s);

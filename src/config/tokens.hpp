@@ -2,7 +2,6 @@
 // API tokens: the config keeps only the SHA-256 of each token, with the person and role it
 // stands for. Tokens themselves are shown once, by `switchboard-cli token new`.
 
-#include "config/error.hpp"
 #include "model/request.hpp"
 
 #include <map>
@@ -17,7 +16,6 @@ struct token_entry {
   std::string person;
   model::role role = model::role::viewer;
   std::string sha256;  // lower-case hex of the token's SHA-256
-  position at{};       // where `person` is in the tokens file (line 0 when not from a file)
 };
 
 // Lower-case hex SHA-256 of `text`.

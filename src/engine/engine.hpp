@@ -7,7 +7,6 @@
 // needs neither the rules nor the calendars as they are today.
 
 #include "escalation/ladder.hpp"
-#include "model/person.hpp"
 #include "model/request.hpp"
 #include "rules/rule_set.hpp"
 #include "sla/policy.hpp"
@@ -66,8 +65,6 @@ struct policy {
   // Where [escalation] begins in the config file, for warnings about ladders as a whole (the
   // file alone, line 0, when it has none).
   config::position ladders_at;
-  // [[people]]: who holds which role. Empty when the config declares none (config/people.hpp).
-  model::people_directory people{};
 };
 
 // A person files a new request, to be known by `id` (allocated by the store).

@@ -2,7 +2,6 @@
 #include "policy/load.hpp"
 
 #include "calendar/loader.hpp"
-#include "config/people.hpp"
 #include "config/toml.hpp"
 #include "escalation/ladder.hpp"
 #include "notify/config.hpp"
@@ -86,12 +85,8 @@ engine::policy load(const config::settings& settings) {
   std::vector<engine::outbound_route> outbound;
   if (const auto* table = section(root, "notify", settings.file))
     outbound = notify::routes(notify::load_settings(*table, settings.file));
-  std::vector<std::string> calendar_names;  // people work on calendars, so these load first
-  for (const auto& entry : sla.calendars) calendar_names.push_back(entry.first);
-  auto people = config::load_people(root, settings.file, calendar_names);
   return engine::policy{rules::load_rules(settings.rules_path, rules::vocabulary{settings.tiers}), std::move(sla),
-                        std::move(ladders), std::move(workflow), std::move(outbound), std::move(ladders_at),
-                        std::move(people)};
+                        std::move(ladders), std::move(workflow), std::move(outbound), std::move(ladders_at)};
 }
 
 }  // namespace switchboard::policy

@@ -31,7 +31,11 @@ std::string write_config(const testing::temp_dir& dir, const std::string& rest) 
   return testing::write_file(dir.file("switchboard.toml"), head() + rest);
 }
 
-engine::policy load(const std::string& path) { return policy::load(config::load_settings(path)); }
+// The directory of the config at `path`, loaded as the server loads it: after the policy.
+model::people_directory load(const std::string& path) {
+  const auto loaded = policy::load(config::load_settings(path));
+  return config::load_people_of(path, config::names_of(loaded.sla.calendars));
+}
 
 std::string error_of(const std::function<void()>& run) {
   try {
@@ -61,7 +65,7 @@ slack_user = "U0CEDANA01"
 TEST_SUITE("config::people") {
   TEST_CASE("a directory loads every field, with the support calendar by default") {
     testing::temp_dir dir;
-    const auto policy = load(write_config(dir, std::string(dana) + R"([[people]]
+    const auto people = load(write_config(dir, std::string(dana) + R"([[people]]
 id = "se.sam_2"
 name = "Sam"
 roles = ["se", "engineering"]
@@ -69,8 +73,8 @@ calendar = "support"
 skills = ["search", "billing"]
 capacity = 0
 )"));
-    REQUIRE(policy.people.by_id.size() == 2);
-    const auto* d = policy.people.find("dana");
+    REQUIRE(people.by_id.size() == 2);
+    const auto* d = people.find("dana");
     REQUIRE(d != nullptr);
     CHECK(d->name == "Dana Reyes");
     CHECK(d->roles == std::vector{model::role::ce});
@@ -80,7 +84,7 @@ capacity = 0
     CHECK(d->calendar == "support");
     CHECK(d->skills.empty());
     CHECK_FALSE(d->capacity);
-    const auto* s = policy.people.find("se.sam_2");
+    const auto* s = people.find("se.sam_2");
     REQUIRE(s != nullptr);
     CHECK(s->holds(model::role::engineering));
     CHECK_FALSE(s->holds(model::role::ce));
@@ -91,15 +95,15 @@ capacity = 0
 
   TEST_CASE("no people key is an empty directory") {
     testing::temp_dir dir;
-    CHECK(load(write_config(dir, "")).people.empty());
+    CHECK(load(write_config(dir, "")).empty());
   }
 
   TEST_CASE("people load from the file that [people] file names, relative to the config") {
     testing::temp_dir dir;
     testing::write_file(dir.file("people.toml"), std::string(dana));
-    const auto policy = load(write_config(dir, "[people]\nfile = \"people.toml\"\n"));
-    REQUIRE(policy.people.find("dana") != nullptr);
-    CHECK(policy.people.find("dana")->slack_user == "U0CEDANA01");
+    const auto people = load(write_config(dir, "[people]\nfile = \"people.toml\"\n"));
+    REQUIRE(people.find("dana") != nullptr);
+    CHECK(people.find("dana")->slack_user == "U0CEDANA01");
 
     // Errors in that file are at its own lines.
     testing::write_file(dir.file("people.toml"), std::string(dana) + "capacity = -1\n");
@@ -173,27 +177,27 @@ capacity = 0
 
   TEST_CASE("tokens must name a person of a non-empty directory who holds the token's role") {
     testing::temp_dir dir;
-    const auto policy = load(write_config(dir, std::string(dana)));
+    const auto people = load(write_config(dir, std::string(dana)));
     const auto tokens_path = dir.file("tokens.toml");
     const auto hash = std::string(64, 'a');
     const auto tokens_with = [&](const std::string& person, const std::string& role) {
       testing::write_file(tokens_path, fmt::format("[[token]]\nrole = \"{}\"\nperson = \"{}\"\nsha256 = \"{}\"\n", role,
                                                    person, hash));
-      return config::load_token_file(tokens_path);
+      config::load_token_file(tokens_path);
     };
-    CHECK(error_of([&] { config::check_token_people(policy.people, tokens_with("dana", "ce")); }) == "no error");
+    CHECK(error_of([&] { tokens_with("dana", "ce"); config::check_token_file_people(people, tokens_path); }) == "no error");
 
-    const auto unknown = error_of([&] { config::check_token_people(policy.people, tokens_with("pat", "ce")); });
+    const auto unknown = error_of([&] { tokens_with("pat", "ce"); config::check_token_file_people(people, tokens_path); });
     CHECK_MESSAGE(unknown.starts_with(tokens_path + ":3:10: a token names person \"pat\", who is not in the people "
                                                     "directory ([[people]]); expected one of dana"),
                   unknown);
-    const auto role = error_of([&] { config::check_token_people(policy.people, tokens_with("dana", "admin")); });
+    const auto role = error_of([&] { tokens_with("dana", "admin"); config::check_token_file_people(people, tokens_path); });
     CHECK_MESSAGE(role.starts_with(tokens_path + ":3:10: a token gives person \"dana\" the role admin, which they do "
                                                  "not hold in [[people]] (roles: ce)"),
                   role);
 
     // Today's configs have no directory: any person goes, as before.
-    CHECK(error_of([&] { config::check_token_people(model::people_directory{}, tokens_with("pat", "admin")); }) ==
+    CHECK(error_of([&] { tokens_with("pat", "admin"); config::check_token_file_people(model::people_directory{}, tokens_path); }) ==
           "no error");
   }
 
@@ -202,13 +206,13 @@ capacity = 0
     const auto path = write_config(dir, std::string(dana) + R"([integrations.slack.users]
 U0CEDANA01 = "dana"
 )");
-    const auto policy = load(path);
+    const auto people = load(path);
     const auto integrations_with = [&](const std::string& users) {
       testing::write_file(path, head() + std::string(dana) + "[integrations.slack.users]\n" + users);
       return http::webhooks::load_integrations(path, {"standard"});
     };
     const auto check = [&](const std::string& users) {
-      return error_of([&] { http::webhooks::check_slack_people(integrations_with(users), policy.people); });
+      return error_of([&] { http::webhooks::check_slack_people(integrations_with(users), people); });
     };
     CHECK(check("U0CEDANA01 = \"dana\"\n") == "no error");
     CHECK(check("U0PAT00001 = \"pat\"\n")
@@ -223,7 +227,7 @@ U0CEDANA01 = "dana"
 
   TEST_CASE("the shipped config loads, without a directory, and its example people load when uncommented") {
     const auto shipped = testing::source_path("config/switchboard.toml");
-    CHECK(load(shipped).people.empty());
+    CHECK(load(shipped).empty());
 
     // The example block: from "# [[people]]" to the "# --- people (end) ---" marker.
     const auto text = testing::read_text(shipped);
@@ -247,11 +251,12 @@ U0CEDANA01 = "dana"
     auto settings = config::load_settings(copy);
     settings.rules_path = testing::source_path("rules/routing.toml");
     const auto loaded = policy::load(settings);
-    CHECK(loaded.people.by_id.size() == 3);
-    REQUIRE(loaded.people.find("se-sam") != nullptr);
-    CHECK(loaded.people.find("se-sam")->calendar == "24x5");
+    const auto people = config::load_people_of(copy, config::names_of(loaded.sla.calendars));
+    CHECK(people.by_id.size() == 3);
+    REQUIRE(people.find("se-sam") != nullptr);
+    CHECK(people.find("se-sam")->calendar == "24x5");
     const auto integrations = http::webhooks::load_integrations(copy, settings.tiers);
-    CHECK(error_of([&] { http::webhooks::check_slack_people(integrations, loaded.people); }) == "no error");
+    CHECK(error_of([&] { http::webhooks::check_slack_people(integrations, people); }) == "no error");
   }
 
   TEST_CASE("e-mail addresses and Slack user ids") {
