@@ -2,6 +2,7 @@
 
 #include "config/error.hpp"
 #include "config/settings.hpp"
+#include "config/tokens.hpp"
 #include "http/webhooks/integrations.hpp"
 #include "policy/load.hpp"
 #include "support/temp_dir.hpp"
@@ -111,6 +112,9 @@ capacity = 0
     testing::write_file(dir.file("people.toml"), "[[token]]\nperson = \"x\"\n");
     CHECK(people_error(dir, "[people]\nfile = \"people.toml\"\n")
               .starts_with(dir.file("people.toml") + ":1:3: unknown key \"token\" in a people file"));
+    testing::write_file(dir.file("people.toml"), "people = [1]\n");
+    CHECK(people_error(dir, "[people]\nfile = \"people.toml\"\n")
+              .starts_with(dir.file("people.toml") + ":1:10: people must be an array of tables"));
     const auto missing = people_error(dir, "[people]\nfile = \"absent.toml\"\n");
     CHECK_MESSAGE(missing.find("absent.toml: no such file; expected a people file") != std::string::npos, missing);
     CHECK(people_error(dir, "[people]\nfiles = \"people.toml\"\n").starts_with(dir.file("switchboard.toml") + ":7:1: unknown key \"files\""));
@@ -154,7 +158,7 @@ capacity = 0
         {person("capacity = 2.5\n"), ":10:12:", "capacity must be an integer (open requests), found a float"},
         {person("skills = [\"search\", \"\"]\n"), ":10:21:", "skills must not hold an empty string"},
         {"[people]\n", ":6:1:", "[people] needs file = \"<people file>\""},
-        {"people = [1]\n", ":6:10:", "people must be an array of tables"},
+        {"[integrations]\n[people.x]\nid = 1\n", ":7:", "unknown key \"x\" in [people]"},
     };
     for (const auto& r : refusals) {
       const auto error = people_error(dir, r.rest);
