@@ -125,6 +125,17 @@ TEST_SUITE("integration::cli") {
     CHECK(checked.exit_code == 1);
     CHECK_MESSAGE(checked.err.find(expected) != std::string::npos, checked.err);
 
+    // A directory error itself is reported the same way, at the config's file:line:col (the
+    // helper writes the same file: the good config is put back after).
+    const auto good = testing::read_text(config);
+    const auto bad_config = testing::config_on_always_calendar(
+        dir, "[[people]]\nid = \"kim\"\nname = \"Kim\"\nroles = [\"se\"]\nemail = \"kim\"\n");
+    const auto bad = cli({"--config", bad_config, "rules", "check"});
+    CHECK(bad.exit_code == 1);
+    CHECK_MESSAGE(bad.err.find(bad_config + ":") != std::string::npos, bad.err);
+    CHECK_MESSAGE(bad.err.find("email \"kim\" is not an address like name@example.com") != std::string::npos, bad.err);
+    testing::write_file(config, good);
+
     // The person of the directory is accepted by both, and the server serves with that token.
     write_token("ce-person");
     CHECK(cli({"--config", config, "rules", "check"}).exit_code == 0);
