@@ -1,5 +1,6 @@
 // The switchboard server: config to wiring, then serve until SIGINT or SIGTERM.
 #include "config/error.hpp"
+#include "config/people.hpp"
 #include "config/settings.hpp"
 #include "config/tokens.hpp"
 #include "http/api/api.hpp"
@@ -61,8 +62,13 @@ scheduler::time_source make_time(std::optional<model::instant> start, double spe
 
 int serve(config::settings settings, scheduler::time_source time) {
   const auto policy = policy::load(settings);
+  // After the policy: people work on its calendars.
+  const auto people = config::load_people_of(settings.file, config::names_of(policy.sla.calendars));
   const config::token_table tokens(settings.tokens_file.empty() ? std::vector<config::token_entry>{}
                                                                  : config::load_token_file(settings.tokens_file));
+  if (!settings.tokens_file.empty()) config::check_token_file_people(people, settings.tokens_file);
+  if (people.empty())
+    fmt::print(stderr, "switchboard: no people directory ([[people]]): tokens and Slack users name people unchecked\n");
   if (tokens.size() == 0)
     fmt::print(stderr, "switchboard: no API tokens configured ([auth] tokens_file): every API call will get 401\n");
 
@@ -118,6 +124,7 @@ int serve(config::settings settings, scheduler::time_source time) {
   clocks.on_change([&dashboard](const store::change& changed) { http::dashboard::publish(dashboard, changed); });
 
   const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
+  http::webhooks::check_slack_people(integrations, people);
   // Checked at start so a bad [outbound.email] stops the server; replies are not sent through it yet
   // (issue 13, P5). libcurl's global set-up must run before other threads use it.
   if (const auto email = outbound::load_email_settings_file(settings.file, integrations.support_address)) {

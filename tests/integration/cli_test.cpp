@@ -101,6 +101,51 @@ TEST_SUITE("integration::cli") {
     CHECK(cli({"--config", config, "rules", "check"}).exit_code == 0);
   }
 
+  TEST_CASE("with a people directory, the server and rules check refuse a token naming an unknown person") {
+    testing::temp_dir dir;
+    const auto config = testing::config_on_always_calendar(
+        dir, "[auth]\ntokens_file = \"tokens.toml\"\n" + testing::test_people("always"));
+    const auto tokens = dir.file("tokens.toml");
+    const auto write_token = [&](const std::string& person) {
+      testing::write_file(tokens, fmt::format("[[token]]\nperson = \"{}\"\nrole = \"ce\"\nsha256 = \"{}\"\n", person,
+                                              config::sha256_hex("a-token")));
+    };
+    const auto start = [&] {
+      return testing::run_program({SWITCHBOARD_SERVER_PATH, "--config", config, "--db", dir.file("s.db"), "--listen",
+                                   "127.0.0.1:0", "--tokens", tokens});
+    };
+
+    write_token("pat");
+    const std::string expected =
+        tokens + ":2:10: a token names person \"pat\", who is not in the people directory ([[people]])";
+    const auto started = start();
+    CHECK(started.exit_code == 1);
+    CHECK_MESSAGE(started.err.find(expected) != std::string::npos, started.err);
+    const auto checked = cli({"--config", config, "rules", "check"});
+    CHECK(checked.exit_code == 1);
+    CHECK_MESSAGE(checked.err.find(expected) != std::string::npos, checked.err);
+
+    // A directory error itself is reported the same way, at the config's file:line:col (the
+    // helper writes the same file: the good config is put back after).
+    const auto good = testing::read_text(config);
+    const auto bad_config = testing::config_on_always_calendar(
+        dir, "[[people]]\nid = \"kim\"\nname = \"Kim\"\nroles = [\"se\"]\nemail = \"kim\"\n");
+    const auto bad = cli({"--config", bad_config, "rules", "check"});
+    CHECK(bad.exit_code == 1);
+    CHECK_MESSAGE(bad.err.find(bad_config + ":") != std::string::npos, bad.err);
+    CHECK_MESSAGE(bad.err.find("email \"kim\" is not an address like name@example.com") != std::string::npos, bad.err);
+    testing::write_file(config, good);
+
+    // The person of the directory is accepted by both, and the server serves with that token.
+    write_token("ce-person");
+    CHECK(cli({"--config", config, "rules", "check"}).exit_code == 0);
+    testing::server_process server({config, dir.file("s.db"), {"--tokens", tokens}});
+    http::client client(server.url());
+    client.set_token("a-token");
+    const auto listed = client.get("/v1/requests");
+    CHECK(listed.status == 200);
+  }
+
   TEST_CASE("sla deadline and between read every ISO-8601 form and refuse a backwards interval") {
     const auto config = testing::source_path("config/switchboard.toml");
     const auto sla = [&](std::vector<std::string> args) {

@@ -1,6 +1,8 @@
 // Test configurations.
 #include "support/configs.hpp"
 
+#include "support/server_process.hpp"
+
 #include <fmt/format.h>
 
 #include <stdexcept>
@@ -19,8 +21,18 @@ shifts = [{{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "0
                                                               source_path("rules/routing.toml"), rest));
 }
 
+std::string test_people(std::string_view calendar) {
+  std::string people;
+  for (int r = 0; r <= static_cast<int>(model::role::viewer); ++r) {
+    const auto role = static_cast<model::role>(r);
+    people += fmt::format("[[people]]\nid = \"{}\"\nname = \"Test {}\"\nroles = [\"{}\"]\ncalendar = \"{}\"\n",
+                          person_for(role), model::to_string(role), model::to_string(role), calendar);
+  }
+  return people;
+}
+
 std::string fast_config(const temp_dir& dir) {
-  return config_on_always_calendar(dir, R"(
+  return config_on_always_calendar(dir, test_people("always") + R"(
 [[sla.policy]]
 name = "fast"
 kinds = ["troubleshooting"]

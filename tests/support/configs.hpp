@@ -12,7 +12,12 @@ namespace switchboard::testing {
 // `rest` (SLA policies, ladders, ... in TOML), and returns its path.
 std::string config_on_always_calendar(const temp_dir& dir, std::string_view rest);
 
-// Writes a config using the shipped rules and returns its path. Troubleshooting gets a
+// [[people]] tables for the test tokens' people (server_process.hpp person_for): one person per
+// role, holding that role, working on `calendar`.
+std::string test_people(std::string_view calendar);
+
+// Writes a config using the shipped rules and returns its path. Its people directory is
+// test_people("always"), so the test tokens are checked against it as in production. Troubleshooting gets a
 // first_response of 4 s (warning at 2 s), next_response and resolution of 1 h; the sla_breach
 // ladder notifies head_of_cs at once, vp_technical_success after 2 s, then head_of_engineering
 // (Engineering engaged) or vp_sales after 4 s, repeating every minute; concerns escalate to

@@ -1,5 +1,6 @@
 // switchboard-cli: file and read requests through the API, and check or explain the rules offline.
 #include "config/error.hpp"
+#include "config/people.hpp"
 #include "config/settings.hpp"
 #include "config/tokens.hpp"
 #include "engine/engine.hpp"
@@ -523,12 +524,17 @@ int main(int argc, char** argv) {
     const auto policy = policy::load(settings);
     if (*check) {
       // Everything else the server refuses to start on.
+      const auto people = config::load_people_of(settings.file, config::names_of(policy.sla.calendars));
       const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
+      http::webhooks::check_slack_people(integrations, people);
       outbound::load_email_settings_file(settings.file, integrations.support_address);
       outbound::load_slack_api_settings_file(settings.file);
       // A missing tokens file stops the server, so it fails the check too.
       const auto tokens_file = check_tokens.empty() ? settings.tokens_file : check_tokens;
-      if (!tokens_file.empty()) config::load_token_file(tokens_file);
+      if (!tokens_file.empty()) {
+        config::load_token_file(tokens_file);
+        config::check_token_file_people(people, tokens_file);
+      }
       std::vector<std::string> warnings;
       if (!check_database.empty()) {
         if (!std::filesystem::exists(check_database))

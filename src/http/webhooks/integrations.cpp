@@ -1,6 +1,7 @@
 // Loading [integrations] from the config file and the integration secrets from the environment.
 #include "http/webhooks/integrations.hpp"
 
+#include "config/people.hpp"
 #include "config/toml.hpp"
 #include "http/webhooks/signature.hpp"
 #include "util/text.hpp"
@@ -89,7 +90,8 @@ void load_customers(integrations& out, const toml::table& table, std::string_vie
 
 // A Slack user's agent: "<CE person>" or { person = "<person>", role = "ce" | "se" }.
 slack_agent agent_at(const toml::node& node, std::string_view file) {
-  if (node.is_string()) return {string_at(node, file, "a Slack user's CE person"), model::role::ce};
+  if (node.is_string())
+    return {string_at(node, file, "a Slack user's CE person"), model::role::ce, config::position_of(node, file)};
   if (!node.is_table())
     config::fail_at(node, file, "a Slack user must be \"<CE person>\" or { person = \"<person>\", role = \"ce\" or \"se\" }");
   const auto& entry = *node.as_table();
@@ -97,7 +99,7 @@ slack_agent agent_at(const toml::node& node, std::string_view file) {
   const auto* person = entry.get("person");
   const auto* role = entry.get("role");
   if (person == nullptr || role == nullptr) config::fail_at(node, file, "a Slack user needs person and role");
-  slack_agent agent{string_at(*person, file, "person"), model::role::ce};
+  slack_agent agent{string_at(*person, file, "person"), model::role::ce, config::position_of(node, file)};
   const auto text = string_at(*role, file, "role");
   const auto parsed = model::parse_role(text);
   if (!parsed || (*parsed != model::role::ce && *parsed != model::role::se))
@@ -191,6 +193,16 @@ integrations load_integrations(const std::string& path, const std::vector<std::s
     load_customers(out, table_at(*customers, path, "[integrations.customers]"), path, tiers);
   if (const auto* slack = table.get("slack")) load_slack(out, table_at(*slack, path, "[integrations.slack]"), path);
   return out;
+}
+
+void check_slack_people(const integrations& config, const model::people_directory& people) {
+  for (const auto& [user, agent] : config.slack_users) {
+    config::check_person(people, agent.person, agent.role, agent.at, fmt::format("Slack user {}", user));
+    const auto* person = people.find(agent.person);
+    if (person != nullptr && !person->slack_user.empty() && person->slack_user != user)
+      throw config::error(agent.at, fmt::format("Slack user {} names person \"{}\", whose slack_user in [[people]] is {}",
+                                                user, agent.person, person->slack_user));
+  }
 }
 
 std::string reply_to(const integrations& config, model::request_id id) {

@@ -5,6 +5,8 @@
 //
 // Thread-safety: immutable once loaded.
 
+#include "config/error.hpp"
+#include "model/person.hpp"
 #include "model/request.hpp"
 
 #include <cstddef>
@@ -32,6 +34,7 @@ struct slack_channel {
 struct slack_agent {
   std::string person;                  // the person's name, as in the tokens file
   model::role role = model::role::ce;  // ce or se
+  config::position at{};               // where the mapping is in the config, for check_slack_people
 };
 
 // Text that decides a request's kind: the first rule with a phrase in the text wins.
@@ -66,6 +69,11 @@ struct integrations {
 // from the environment. Throws config::error with file:line:col on anything unknown or malformed;
 // `tiers` are the contract tiers a customer may have.
 integrations load_integrations(const std::string& path, const std::vector<std::string>& tiers);
+
+// Refuses, with a config::error at the mapping, a Slack user whose person is not in a non-empty
+// `people` directory, does not hold the mapped role there, or has another slack_user there.
+// Nothing is checked when the directory is empty.
+void check_slack_people(const integrations& config, const model::people_directory& people);
 
 // The signed reply address of request `id` (signature.hpp reply_address: support+<id>.<tag>@…),
 // or empty when SWITCHBOARD_REPLY_ADDRESS_KEY is not set (then no reply address verifies).
