@@ -379,7 +379,8 @@ TEST_SUITE("integration::hardening") {
     CHECK(probe.get("/healthz").status == 200);
 
     {
-      SQLite::Database other(database, SQLite::OPEN_READWRITE);
+      // Waits out a heartbeat the server may be committing at this moment.
+      SQLite::Database other(database, SQLite::OPEN_READWRITE, 10000);
       other.exec("BEGIN IMMEDIATE");
       http::client checker(server.url());
       REQUIRE(eventually([&] { return checker.get("/healthz").status == 503; }));
