@@ -394,7 +394,7 @@ std::optional<escalation_cursor> parse_escalation_cursor(std::string_view text) 
   const auto request = whole(id.substr(0, dash));
   const auto n = whole(id.substr(dash + 1));
   if (!seconds || !request || !n || *seconds < 0 || *request <= 0 || *n <= 0) return std::nullopt;
-  escalation_cursor cursor{model::instant{std::chrono::seconds{*seconds}}, std::string(id)};
+  escalation_cursor cursor{model::instant{std::chrono::seconds{*seconds}}, fmt::format("{}-{}", *request, *n)};
   // Leading zeros or a '+' would name the same numbers in text the API never makes.
   if (format_cursor(cursor) != text) return std::nullopt;
   return cursor;

@@ -406,7 +406,7 @@ TEST_SUITE("store::requests") {
     CHECK_FALSE(store::parse_escalation_cursor("1795000000."));
     using namespace std::string_view_literals;
     for (const auto text : {"1795000000.x-1"sv, "1795000000.31"sv, "1795000000.31-1-1"sv, "1795000000.31-1\0"sv,
-                            "1795000000.31-99999999999999999999"sv, "-1.31-1"sv, "01795000000.31-1"sv, "1795000000.31-0"sv})
+                            "1795000000.31-99999999999999999999"sv, "-1.31-1"sv, "01795000000.31-1"sv, "1795000000.31-0"sv, "1795000000.031-1"sv, "1795000000.31-01"sv})
       CHECK_FALSE(store::parse_escalation_cursor(text));
     const auto good = store::parse_escalation_cursor("1795000000.31-2");
     REQUIRE(good);
