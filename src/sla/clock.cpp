@@ -183,11 +183,24 @@ std::vector<firing> fire_reached(model::sla_clock& clock, const calendar::busine
   const auto breach = clock.used >= clock.target ? reached_in_runs(clock, clock.target, calendar) : std::nullopt;
   auto warning = !clock.warned && clock.used >= clock.warning_at ? reached_in_runs(clock, clock.warning_at, calendar)
                                                                   : std::nullopt;
-  // A breach brings its warning (as fire_due does); one that cannot be placed is no later.
-  if (breach && !clock.warned && (!warning || *warning > *breach)) warning = breach;
+  // A breach brings its warning (as fire_due does). A warning passed in a dropped stretch
+  // cannot be placed: the earliest instant that can be told truthfully is the start of the
+  // first kept stretch (the breach lies in a kept one), with the time the clock had used
+  // there, not the threshold, which it had already passed.
+  auto warning_used = clock.warning_at;
+  if (breach && !clock.warned && !warning) {
+    if (!clock.runs.empty() && clock.warning_at <= clock.runs.front().used_at_start) {
+      warning = clock.runs.front().start;
+      warning_used = clock.runs.front().used_at_start;
+    } else {
+      warning = breach;
+      warning_used = clock.target;
+    }
+  }
+  if (breach && warning && *warning > *breach) warning = breach;
   if (warning) {
     clock.warned = true;
-    fired.push_back({firing_kind::warning, *warning, clock, clock.warning_at});
+    fired.push_back({firing_kind::warning, *warning, clock, warning_used});
   }
   if (breach) {
     clock.breached = true;

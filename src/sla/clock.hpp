@@ -80,7 +80,9 @@ bool retime(model::sla_clock& clock, const policy_set& set);
 // A threshold reached before the first kept run (a clock stored before runs were kept, or one
 // paused more than max_clock_runs times) is not placed: a running clock then has it due at its
 // checkpoint (retime plans it there), a paused one when it resumes. A breach brings its warning
-// if not yet recorded (at the breach instant when the warning's own cannot be placed). A paused
+// if not yet recorded; when the warning's own instant lies in a dropped run, it is recorded at
+// the start of the first kept run, with the business time used there (`used` of the firing:
+// more than the threshold, as it truly was at that instant). A paused
 // clock stays paused (`breached` set); a running one becomes breached. `used` and `since` are
 // unchanged: the firings lie before the checkpoint. Pure; no effect on other clocks.
 std::vector<firing> fire_reached(model::sla_clock& clock, const calendar::business_calendar& calendar);

@@ -376,13 +376,28 @@ std::string format_cursor(const escalation_cursor& cursor) {
 }
 
 std::optional<escalation_cursor> parse_escalation_cursor(std::string_view text) {
+  // Only what format_cursor makes: "<seconds>.<request id>-<n>", each a whole number in
+  // std::int64_t (seconds from 0, the two parts of the id from 1). Anything else, however
+  // close, names no page boundary this API handed out.
+  const auto whole = [](std::string_view digits) -> std::optional<std::int64_t> {
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size()) return std::nullopt;
+    return value;
+  };
   const auto dot = text.find('.');
-  if (dot == std::string_view::npos || dot == 0 || dot + 1 == text.size()) return std::nullopt;
-  std::int64_t seconds = 0;
-  const auto digits = text.substr(0, dot);
-  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seconds);
-  if (ec != std::errc{} || end != digits.data() + digits.size()) return std::nullopt;
-  return escalation_cursor{model::instant{std::chrono::seconds{seconds}}, std::string(text.substr(dot + 1))};
+  if (dot == std::string_view::npos) return std::nullopt;
+  const auto id = text.substr(dot + 1);
+  const auto dash = id.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  const auto seconds = whole(text.substr(0, dot));
+  const auto request = whole(id.substr(0, dash));
+  const auto n = whole(id.substr(dash + 1));
+  if (!seconds || !request || !n || *seconds < 0 || *request <= 0 || *n <= 0) return std::nullopt;
+  escalation_cursor cursor{model::instant{std::chrono::seconds{*seconds}}, fmt::format("{}-{}", *request, *n)};
+  // Leading zeros or a '+' would name the same numbers in text the API never makes.
+  if (format_cursor(cursor) != text) return std::nullopt;
+  return cursor;
 }
 
 escalation_page list_escalations(SQLite::Database& db, const escalation_filter& filter) {

@@ -414,6 +414,41 @@ TEST_SUITE("engine::sla") {
     CHECK(events[2].at == *runs[17 - (20 - model::max_clock_runs)].end);
   }
 
+  TEST_CASE("a warning passed in a dropped stretch is recorded at the first kept one, with the time used there") {
+    const auto policy = office_policy(40h, 750'000);
+    simulation sim(policy);
+    const auto id = sim.file(at("2026-12-01T09:00:00Z"), customer_request(model::customer_stage::production, "premium"));
+    // 19 pauses: 20 stretches of 6 min, one a weekday at 09:00, the last still running.
+    auto day = at("2026-12-01T09:00:00Z");
+    for (int i = 0; i < 20; ++i) {
+      if (i > 0) sim.act(day, id, engine::action_kind::customer_reply);
+      if (i < 19) sim.act(day + 6min, id, engine::action_kind::pend);
+      day += std::chrono::days{1};
+      while (std::chrono::weekday{std::chrono::floor<std::chrono::days>(day)}.c_encoding() % 6 == 0)
+        day += std::chrono::days{1};
+    }
+    auto request = sim.request(id);
+    const auto runs = request.clocks[0].runs;
+    REQUIRE(runs.size() == model::max_clock_runs);
+    // Four stretches dropped: the first kept one starts with 24 min used.
+    REQUIRE(runs.front().used_at_start == 24min);
+    REQUIRE(request.clocks[0].state == model::clock_state::running);
+
+    // 40 min, warning at 0.5 (20 min): passed in the 4th stretch (dropped), the breach 4 min
+    // into the 7th (kept, the third of those kept).
+    const auto events = restart(request, office_policy(40min, 500'000), runs.back().start + 3min);
+    REQUIRE(events.size() == 3);
+    CHECK(testing::type_of(events[1]) == "sla.warning");
+    CHECK(events[1].at == runs.front().start);
+    CHECK(testing::data_of(events[1]).at("used_seconds").as_int64() == 24 * 60);
+    CHECK(testing::type_of(events[2]) == "sla.breached");
+    CHECK(events[2].at == runs[2].start + 4min);
+    CHECK(testing::data_of(events[2]).at("used_seconds").as_int64() == 40 * 60);
+    CHECK(events[1].at < events[2].at);
+    CHECK(request.clocks[0].warned);
+    CHECK(request.clocks[0].breached);
+  }
+
   TEST_CASE("a pre-sales request filed Friday 17:30 Pacific breaches Monday 02:30, warned at 02:15") {
     simulation sim(testing::shipped_policy());
     const auto id = sim.file(at("2026-11-20T17:30:00-08:00"), customer_request(model::customer_stage::trial, ""));

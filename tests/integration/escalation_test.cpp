@@ -473,6 +473,15 @@ levels = [{ after = "0s", notify = ["head_of_cs"] }]
 
     const auto bad = ce.get("/v1/escalations?cursor=nonsense");
     CHECK(bad.status == 422);
+    // Near misses of "<seconds>.<request>-<n>" name no page either: each is 422, not a page.
+    for (const std::string cursor : {"1796752805.x-1", "1796752805.31", "1796752805.31-1-1", "1796752805.31-1%00",
+                                     "1796752805.31-99999999999999999999", "-1.31-1", "1796752805.031-1",
+                                     "1796752805.31-0", "+1796752805.31-1", "1796752805.-1", ".31-1"}) {
+      CAPTURE(cursor);
+      const auto near = ce.get("/v1/escalations?cursor=" + cursor);
+      CHECK(near.status == 422);
+      CHECK(testing::json_of(near).at("error").at("code").as_string() == "invalid_fields");
+    }
     CHECK(ce.get("/v1/escalations?limit=0").status == 422);
 
     const auto listed = cli({"--server", server.url(), "--token", testing::token_for(role::head_of_cs), "escalations",

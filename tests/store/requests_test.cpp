@@ -404,6 +404,14 @@ TEST_SUITE("store::requests") {
     CHECK_FALSE(store::parse_escalation_cursor("12-1"));
     CHECK_FALSE(store::parse_escalation_cursor("x.12-1"));
     CHECK_FALSE(store::parse_escalation_cursor("1795000000."));
+    using namespace std::string_view_literals;
+    for (const auto text : {"1795000000.x-1"sv, "1795000000.31"sv, "1795000000.31-1-1"sv, "1795000000.31-1\0"sv,
+                            "1795000000.31-99999999999999999999"sv, "-1.31-1"sv, "01795000000.31-1"sv, "1795000000.31-0"sv, "1795000000.031-1"sv, "1795000000.31-01"sv})
+      CHECK_FALSE(store::parse_escalation_cursor(text));
+    const auto good = store::parse_escalation_cursor("1795000000.31-2");
+    REQUIRE(good);
+    CHECK(good->id == "31-2");
+    CHECK(good->triggered_at == model::instant{std::chrono::seconds{1795000000}});
   }
 
   TEST_CASE("migration 6 counts the open requests and names the team of capacity escalations already stored") {
