@@ -2,6 +2,7 @@
 #include "codec/event_json.hpp"
 
 #include "codec/json.hpp"
+#include "util/overloaded.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -12,12 +13,7 @@ namespace switchboard::codec {
 namespace json = boost::json;
 namespace {
 
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
+using util::overloaded;
 
 json::value instant_or_null(const std::optional<model::instant>& at) {
   return at ? json::value(model::format_instant(*at)) : json::value(nullptr);

@@ -4,6 +4,7 @@
 #include "engine/recorder.hpp"
 #include "rules/evaluator.hpp"
 #include "sla/clock.hpp"
+#include "util/overloaded.hpp"
 
 #include <fmt/format.h>
 
@@ -13,12 +14,7 @@
 namespace switchboard::engine {
 namespace {
 
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
+using util::overloaded;
 
 template <typename T, typename Match>
 void replace_or_add(std::vector<T>& items, T item, Match matches) {

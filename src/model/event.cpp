@@ -1,15 +1,12 @@
 // The one table from typed events to their stored type names.
 #include "model/event.hpp"
 
+#include "util/overloaded.hpp"
+
 namespace switchboard::model {
 namespace {
 
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
+using util::overloaded;
 
 std::string_view clock_type(clock_change kind) {
   switch (kind) {

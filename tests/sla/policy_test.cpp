@@ -349,12 +349,13 @@ metrics = [ { metric = "first_response", target = "8h" } ]
     CHECK(error_of(metric_doc("{ metric = \"resolution\", target = \"8h\", warning = 0.9999999 }")).find(
               "write at most six decimals") != std::string::npos);
     // Six are fine, however the binary fraction rounds them.
-    for (const auto& [text, millionths] : std::vector<std::pair<std::string, std::int64_t>>{
+    // Not a structured binding: clang 14 cannot capture one in INFO's lambda.
+    for (const auto& expected : std::vector<std::pair<std::string, std::int64_t>>{
              {"0.333333", 333333}, {"0.999999", 999999}, {"0.000001", 1}, {"0.7", 700000}, {"0.123457", 123457}}) {
-      INFO(text);
-      CHECK(load(metric_doc("{ metric = \"resolution\", target = \"8h\", warning = " + text + " }"))[0]
+      INFO(expected.first);
+      CHECK(load(metric_doc("{ metric = \"resolution\", target = \"8h\", warning = " + expected.first + " }"))[0]
                 .metrics[0]
-                .warning_millionths == millionths);
+                .warning_millionths == expected.second);
     }
   }
 
