@@ -1,4 +1,5 @@
 // The switchboard server: config to wiring, then serve until SIGINT or SIGTERM.
+#include "codec/json.hpp"
 #include "config/error.hpp"
 #include "config/people.hpp"
 #include "config/settings.hpp"
@@ -10,7 +11,7 @@
 #include "http/server.hpp"
 #include "http/stream/hub.hpp"
 #include "http/webhooks/webhooks.hpp"
-#include "codec/json.hpp"
+#include "model/instant.hpp"
 #include "notify/worker.hpp"
 #include "outbound/config.hpp"
 #include "outbound/slack_api.hpp"
@@ -20,6 +21,7 @@
 #include "store/committer.hpp"
 #include "store/database.hpp"
 #include "store/reader_pool.hpp"
+#include "store/requests.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -60,7 +62,7 @@ scheduler::time_source make_time(std::optional<model::instant> start, double spe
           }};
 }
 
-int serve(config::settings settings, scheduler::time_source time) {
+int serve(config::settings settings, scheduler::time_source time, std::optional<model::instant> simulated_start) {
   const auto policy = policy::load(settings);
   // After the policy: people work on its calendars.
   const auto people = config::load_people_of(settings.file, config::names_of(policy.sla.calendars));
@@ -87,6 +89,14 @@ int serve(config::settings settings, scheduler::time_source time) {
     // dropped a calendar or policy they use, and re-time the rest to it (only when the config or
     // zone data changed since they were last checked).
     auto db = store::open_database(settings.database_path);
+    // A simulated clock started before what is already recorded would file, meet and breach
+    // clocks before they started (a restart that meant to go on from the last run, mistyped).
+    if (simulated_start)
+      if (const auto newest = store::newest_event_at(db); newest && *simulated_start < *newest)
+        throw std::invalid_argument(fmt::format(
+            "--clock-start {} is before the newest stored event ({}): a simulated clock must not run recorded "
+            "history backwards; start at or after it",
+            model::format_instant(*simulated_start), model::format_instant(*newest)));
     const auto retimed = store::align_open_clocks(db, policy, time.now(),
                                                   store::planning_fingerprint(settings.file, policy));
     if (retimed && retimed->total() > 0)
@@ -259,7 +269,7 @@ int main(int argc, char** argv) {
                                     "2026-11-20T17:30:00-08:00 (two digits for month, day, hour, minute and second; "
                                     "hours 00-23, minutes and seconds 00-59: no 24:00, no leap second 60)");
     }
-    return serve(std::move(settings), make_time(start, clock_speed));
+    return serve(std::move(settings), make_time(start, clock_speed), start);
   } catch (const config::error& e) {
     fmt::print(stderr, "switchboard: cannot start: {}\n", e.what());
   } catch (const std::exception& e) {

@@ -41,6 +41,13 @@ model::request_id next_request_id(SQLite::Database& db) {
   return query->getColumn(0).getInt64();
 }
 
+std::optional<model::instant> newest_event_at(SQLite::Database& db) {
+  statement query(db, "SELECT MAX(at) FROM events");
+  query->executeStep();
+  if (query->getColumn(0).isNull()) return std::nullopt;
+  return model::instant{std::chrono::seconds{query->getColumn(0).getInt64()}};
+}
+
 namespace {
 
 // request.routed's trace (every rule tried, with the value each failed test saw: often the

@@ -21,6 +21,10 @@ namespace switchboard::store {
 // The id the next new request gets. Call inside the writing transaction.
 model::request_id next_request_id(SQLite::Database& db);
 
+// The instant of the latest event stored (whole seconds), or none on an empty log. A server on a
+// simulated clock refuses to start before it, so that recorded history never runs backwards.
+std::optional<model::instant> newest_event_at(SQLite::Database& db);
+
 // Appends events to the log (append-only: the table refuses updates and deletes).
 void append_events(SQLite::Database& db, const std::vector<engine::event>& events);
 

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <stdexcept>
 
 using namespace switchboard;
 using testing::run_program;
@@ -252,6 +253,31 @@ TEST_SUITE("integration::cli") {
     CHECK(speed_alone.exit_code != 0);
     CHECK_MESSAGE(speed_alone.err.find("--clock-speed requires --clock-start") != std::string::npos, speed_alone.err);
     CHECK_FALSE(std::filesystem::exists(dir.file("speed.db")));
+  }
+
+  TEST_CASE("the server refuses a --clock-start before the newest stored event, and starts at or after it") {
+    testing::temp_dir dir;
+    const auto database = dir.file("switchboard.db");
+    {
+      testing::server_process first({"", database, {"--clock-start", "2026-12-07T14:00:00Z"}});
+      auto ce = first.client(model::role::ce);
+      const auto filed = ce.post_json(
+          "/v1/requests",
+          R"({"kind":"troubleshooting","customer":{"id":"acme","name":"Acme","stage":"trial"},"title":"Down"})");
+      REQUIRE(filed.status == 201);
+    }
+    try {
+      testing::server_process earlier({"", database, {"--clock-start", "2026-12-07T09:00:00Z"}});
+      FAIL("the server started on a simulated clock before its stored events");
+    } catch (const std::runtime_error& e) {
+      const std::string err = e.what();
+      CHECK_MESSAGE(err.find("--clock-start 2026-12-07T09:00:00Z is before the newest stored event (2026-12-07T14:00:") !=
+                        std::string::npos,
+                    err);
+    }
+    // Going on from the last run is fine.
+    testing::server_process later({"", database, {"--clock-start", "2026-12-08T09:00:00Z"}});
+    CHECK(later.client(model::role::ce).get("/v1/requests/1").status == 200);
   }
 
   TEST_CASE("rules explain runs the rules offline and prints the decision and trace") {
