@@ -19,7 +19,9 @@ constexpr std::int64_t templates = 16;
 
 void copy_rows(SQLite::Database& db, std::int64_t first, std::int64_t last) {
   // Rows of template t = (i - 1) % templates + 1 become rows of request i. Ids inside the JSON
-  // documents (the request's own, escalation ids "<request>-<n>") follow.
+  // documents (the request's own, escalation ids "<request>-<n>") follow. Every column is
+  // copied: the timers page and the counters read owner, urgency and breached, so a seed that
+  // left them NULL measured an index range the real server never scans.
   const std::string numbers = fmt::format(
       "WITH RECURSIVE n(i) AS (SELECT {} UNION ALL SELECT i + 1 FROM n WHERE i < {}) ", first, last);
   const std::string template_of = fmt::format("(n.i - 1) % {} + 1", templates);
@@ -38,8 +40,10 @@ void copy_rows(SQLite::Database& db, std::int64_t first, std::int64_t last) {
           " SELECT n.i, e.type, e.at, e.actor, replace(e.data, '\"' || e.request_id || '-', '\"' || n.i || '-')"
           " FROM n CROSS JOIN seed_events e WHERE e.request_id = " + template_of);
   db.exec(numbers +
-          "INSERT INTO clocks (request_id, metric, state, open, deadline, next_due)"
-          " SELECT n.i, c.metric, c.state, c.open, c.deadline, c.next_due"
+          "INSERT INTO clocks (request_id, metric, state, open, deadline, next_due, owner, warned, paused,"
+          "  urgency, breached)"
+          " SELECT n.i, c.metric, c.state, c.open, c.deadline, c.next_due, c.owner, c.warned, c.paused,"
+          "  c.urgency, c.breached"
           " FROM n CROSS JOIN seed_clocks c WHERE c.request_id = " + template_of);
   db.exec(numbers +
           "INSERT INTO escalations (id, request_id, ladder, state, roles, triggered_at, document, team)"
