@@ -45,6 +45,12 @@ bool policy::applies_to(const model::request_input& request) const {
          (tiers.empty() || contains(tiers, request.customer.tier)) && (kinds.empty() || contains(kinds, request.kind));
 }
 
+const metric_target* policy::target_of(model::sla_metric metric) const {
+  for (const auto& target : metrics)
+    if (target.metric == metric) return &target;
+  return nullptr;
+}
+
 const policy* policy_set::match(const model::request_input& request) const {
   for (const auto& each : policies)
     if (each.applies_to(request)) return &each;

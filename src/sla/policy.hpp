@@ -50,6 +50,8 @@ struct policy {
 
   bool applies_to(const model::request_input& request) const;
 };
+  // The target it gives `metric`; null when it has none.
+  const metric_target* target_of(model::sla_metric metric) const;
 
 // The loaded SLA configuration. Immutable once built; safe to share between threads.
 struct policy_set {
