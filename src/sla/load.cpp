@@ -127,6 +127,8 @@ class reader : config::file_errors {
         const auto& old_name = string_of(element, "each element of \"replaces\"");
         if (old_name.empty()) fail(element, "a replaced policy name must not be empty");
         result.replaces.push_back(old_name);
+        result.replaces_at.push_back(config::position{std::string(file_), static_cast<int>(element.source().begin.line),
+                                                      static_cast<int>(element.source().begin.column)});
       }
 
     const toml::node* metrics = table.get("metrics");

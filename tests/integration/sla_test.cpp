@@ -408,6 +408,41 @@ metrics = [{{ metric = "resolution", target = "1h", warning = 0.5 }}]
     CHECK(get_object(client, path).at("status").as_string() == "resolved");
   }
 
+  TEST_CASE("a policy that replaces another without a metric its open clocks count is refused at its replaces entry") {
+    testing::temp_dir dir;
+    const auto database = dir.file("switchboard.db");
+    {
+      testing::server_process server({named_config(dir, "office", "standard", "",
+                                                   R"({ metric = "resolution", target = "4h", warning = 0.5 })"),
+                                      database, {}});
+      auto client = server.client(model::role::se);
+      REQUIRE(client.post_json("/v1/requests", std::string(troubleshooting)).status == 201);
+      REQUIRE(server.terminate() == 0);
+    }
+
+    const auto without = named_config(dir, "office", "standard-2027", "replaces = [\"standard\"]",
+                                      R"({ metric = "first_response", target = "1h" })");
+    const auto line = line_of(without, "replaces = [");
+    REQUIRE(line > 0);
+    const auto where = fmt::format(
+        "{}:{}:13: SLA policy \"standard-2027\" replaces \"standard\", whose 1 open SLA clock counts resolution, but has "
+        "no resolution metric",
+        without, line);
+    const auto refused = testing::run_program(
+        {SWITCHBOARD_SERVER_PATH, "--config", without, "--db", database, "--listen", "127.0.0.1:0"});
+    CHECK(refused.exit_code == 1);
+    CHECK_MESSAGE(refused.err.find(where) != std::string::npos, refused.err);
+    const auto checked = testing::run_program({SWITCHBOARD_CLI_PATH, "--config", without, "rules", "check", "--db", database});
+    CHECK(checked.exit_code == 1);
+    CHECK_MESSAGE(checked.err.find(where) != std::string::npos, checked.err);
+
+    // With the metric, the rename is accepted.
+    const auto with = named_config(dir, "office", "standard-2027", "replaces = [\"standard\"]",
+                                   R"({ metric = "resolution", target = "6h" })");
+    const auto accepted = testing::run_program({SWITCHBOARD_CLI_PATH, "--config", with, "rules", "check", "--db", database});
+    CHECK_MESSAGE(accepted.exit_code == 0, accepted.err);
+  }
+
   TEST_CASE("a clock paused after it breached still says breached in the API, the timers and the dashboard") {
     testing::temp_dir dir;
     // Wednesday 10:00 UTC, inside office hours; a 2-minute resolution target at 60x breaches

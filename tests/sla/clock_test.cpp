@@ -240,4 +240,30 @@ TEST_SUITE("sla::clock") {
             "current or replaced");
     }
   }
+  TEST_CASE("a policy that replaces another without a metric its open clocks count is refused at that replaces entry") {
+    auto set = set_with(office(), 4h);
+    auto clock = started(set, at("2026-12-23T15:00:00Z"));
+    clock.policy = "gold";
+    auto first = clock;
+    first.metric = model::sla_metric::first_response;
+    // "standard" replaces "gold" but has only resolution: gold's first_response clocks lose theirs.
+    set.policies.front().replaces = {"gold"};
+    set.policies.front().replaces_at = {{"switchboard.toml", 40, 13}};
+    set.policy_renames = sla::policy_renames(set.policies);
+    const auto missing = sla::missing_names(set, {clock, first, first});
+    REQUIRE(missing.size() == 1);
+    CHECK(missing[0].kind == sla::missing_name::what::metric);
+    CHECK(missing[0].name == "gold");
+    CHECK(missing[0].metric == model::sla_metric::first_response);
+    CHECK(missing[0].open_clocks == 2);
+    try {
+      sla::refuse_missing(set, missing);
+      FAIL("refuse_missing did not throw");
+    } catch (const config::error& e) {
+      CHECK(std::string(e.what()).starts_with(
+          "switchboard.toml:40:13: SLA policy \"standard\" replaces \"gold\", whose 2 open SLA clocks count "
+          "first_response, but has no first_response metric; add { metric = \"first_response\", target = \"...\" } to its "
+          "metrics, or keep \"gold\" for them"));
+    }
+  }
 }
