@@ -443,6 +443,33 @@ metrics = [{{ metric = "resolution", target = "1h", warning = 0.5 }}]
     CHECK_MESSAGE(accepted.exit_code == 0, accepted.err);
   }
 
+  TEST_CASE("a clock met after it breached reads breached, not open, with the instant it was met") {
+    testing::temp_dir dir;
+    // Wednesday 10:00 UTC, office hours; a 2-minute resolution target at 60x breaches in about 2 s.
+    testing::server_process server({office_config(dir, "office", "", "2m"), dir.file("switchboard.db"),
+                                    {"--clock-start", "2026-12-02T10:00:00Z", "--clock-speed", "60"}});
+    auto client = server.client(model::role::se);
+    const auto id = json::parse(client.post_json("/v1/requests", std::string(troubleshooting)).body).at("id").as_int64();
+    const auto path = "/v1/requests/" + std::to_string(id);
+    REQUIRE(eventually([&] {
+      const auto events = clock_events(client, id);
+      return std::any_of(events.begin(), events.end(), [](const auto& e) { return e.first == "sla.breached"; });
+    }));
+    REQUIRE(client.post_json(path + "/events", R"({"type":"resolve","message":"done, late"})").status == 200);
+
+    std::string met_at;
+    const auto events = get_object(client, path + "/events");
+    for (const auto& e : events.at("events").as_array())
+      if (e.at("type").as_string() == "sla.met") met_at = std::string(e.at("at").as_string());
+    REQUIRE(!met_at.empty());
+    const auto clock = clock_of(get_object(client, path), "resolution");
+    CHECK(clock.at("state").as_string() == "breached");
+    CHECK(clock.at("breached").as_bool());
+    CHECK_FALSE(clock.at("open").as_bool());
+    CHECK(clock.at("completed_at").as_string() == met_at);
+    CHECK(clock.at("deadline").is_null());
+  }
+
   TEST_CASE("a clock paused after it breached still says breached in the API, the timers and the dashboard") {
     testing::temp_dir dir;
     // Wednesday 10:00 UTC, inside office hours; a 2-minute resolution target at 60x breaches
