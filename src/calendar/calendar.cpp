@@ -123,6 +123,15 @@ std::string shift_text(const weekly_shift& shift) {
          day_name(shift.close_day) + ' ' + clock_text(shift.close_time);
 }
 
+// An answer as an instant; the last week compiled runs past 9999-12-31, and an answer there
+// is past what an instant can be (and what format_instant can write).
+model::instant within_years(int64_t answer) {
+  if (answer >= (max_day + 1) * day_seconds)
+    throw std::out_of_range(
+        "business calendar: the answer falls after 9999-12-31T23:59:59Z, past the years 0001-9999 instants have");
+  return model::instant{std::chrono::seconds{answer}};
+}
+
 }  // namespace
 
 struct business_calendar::compiled {
@@ -206,7 +215,8 @@ struct business_calendar::compiled {
       if (visit(main)) return;
       week = last_week;
     } else {
-      if (from < min_day * day_seconds || from > max_day * day_seconds)
+      // The last instant is 9999-12-31T23:59:59Z, the end of max_day, not its start.
+      if (from < min_day * day_seconds || from >= (max_day + 1) * day_seconds)
         throw std::out_of_range("business calendar: instant outside the years 0001-9999");
       week = week_of(from);
       if (from < main.lo) {
@@ -220,7 +230,8 @@ struct business_calendar::compiled {
       }
     }
     for (;; week += block_weeks) {
-      if (week > week_of_day(max_day)) throw std::out_of_range("business calendar: no answer before the year 9999");
+      if (week > week_of_day(max_day)) throw std::out_of_range(
+          "business calendar: the answer falls after 9999-12-31T23:59:59Z, past the years 0001-9999 instants have");
       if (visit(compile(week, week + block_weeks))) return;
     }
   }
@@ -323,7 +334,7 @@ model::instant business_calendar::add(model::instant start, std::chrono::seconds
     remaining -= available;
     return false;
   });
-  return model::instant{std::chrono::seconds{deadline}};
+  return within_years(deadline);
 }
 
 std::chrono::seconds business_calendar::between(model::instant from, model::instant to) const {
@@ -382,7 +393,7 @@ model::instant business_calendar::next_open(model::instant t) const {
     if (first) found = *first;
     return first.has_value();
   });
-  return model::instant{std::chrono::seconds{found}};
+  return within_years(found);
 }
 
 }  // namespace switchboard::calendar

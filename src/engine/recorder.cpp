@@ -166,14 +166,16 @@ void recorder::update_clocks(action_kind kind, model::instant now) {
     case action_kind::reopen:
     case action_kind::customer_reply:
       if (auto* resolution = find_clock(model::sla_metric::resolution); resolution && resolution->completed) {
-        auto copy = *resolution;
-        // A met clock is not checked at start-up: if its calendar has since left the config
-        // (without `replaces`), it reopens on its policy's calendar, or the one that applies now.
-        const auto* owner = policy_.sla.find(copy.policy);
-        if (owner == nullptr) owner = policy_.sla.match(state_.input);
-        if (!policy_.sla.calendar_name(copy.calendar) && owner != nullptr) copy.calendar = owner->calendar;
-        if (policy_.sla.calendar_name(copy.calendar)) {
-          sla::reopen(copy, policy_.sla.calendar(copy.calendar), now);
+        // A reopen starts on the policy (and calendar) that applies to the request now, as a
+        // filing would choose it, not on the stored names: a resolved request's policy may have
+        // been renamed without `replaces` (no open clock used it), and a clock reopened on a name
+        // the config no longer has would stop the next start. The action was refused (409) when
+        // none applies (reopen_refusal).
+        const auto* applied = policy_.sla.match(state_.input);
+        const auto* target = applied == nullptr ? nullptr : applied->target_of(model::sla_metric::resolution);
+        if (target != nullptr) {
+          auto copy = *resolution;
+          sla::reopen(copy, *applied, *target, policy_.sla.calendar(applied->calendar), now);
           record_clock(model::clock_change::reopened, copy, now);
         }
       }

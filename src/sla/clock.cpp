@@ -133,6 +133,17 @@ void reopen(model::sla_clock& clock, const calendar::business_calendar& calendar
   plan(clock, calendar);
 }
 
+void reopen(model::sla_clock& clock, const policy& owner, const metric_target& target,
+            const calendar::business_calendar& calendar, model::instant now) {
+  if (!clock.completed) return;
+  clock.policy = owner.name;
+  clock.calendar = owner.calendar;
+  clock.target = target.target;
+  clock.warning_at = warning_threshold(target.target, target.warning_millionths);
+  clock.pause_on = target.pause_on;
+  reopen(clock, calendar, now);
+}
+
 std::vector<firing> fire_due(model::sla_clock& clock, model::instant now) {
   std::vector<firing> fired;
   if (clock.completed || clock.state != model::clock_state::running) return fired;

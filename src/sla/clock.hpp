@@ -40,6 +40,14 @@ void complete(model::sla_clock& clock, const calendar::business_calendar& calend
 // A met clock runs again with the business time it had used; a breached one stays breached.
 void reopen(model::sla_clock& clock, const calendar::business_calendar& calendar, model::instant now);
 
+// reopen() under `owner`, the policy that applies to the request now (policy_set::match, as a
+// filing chooses it), whose `target` is for the clock's metric: the clock takes its name,
+// calendar (`calendar` is that one), target, warning threshold and pause_on, and keeps the
+// business time it had used, its warning and its breach. So a reopen never brings back a
+// policy or calendar the config has since dropped or renamed without `replaces`.
+void reopen(model::sla_clock& clock, const policy& owner, const metric_target& target,
+            const calendar::business_calendar& calendar, model::instant now);
+
 enum class firing_kind { warning, breach };
 struct firing {
   firing_kind kind;

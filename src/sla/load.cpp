@@ -127,6 +127,8 @@ class reader : config::file_errors {
         const auto& old_name = string_of(element, "each element of \"replaces\"");
         if (old_name.empty()) fail(element, "a replaced policy name must not be empty");
         result.replaces.push_back(old_name);
+        result.replaces_at.push_back(config::position{std::string(file_), static_cast<int>(element.source().begin.line),
+                                                      static_cast<int>(element.source().begin.column)});
       }
 
     const toml::node* metrics = table.get("metrics");
@@ -165,6 +167,10 @@ class reader : config::file_errors {
           fail(node, fmt::format("policy \"{}\" replaces \"{}\", but a policy of that name still exists; a name "
                                  "is either current or replaced",
                                  read[i].name, old_name));
+        if (const auto other = seen.find(old_name); other != seen.end() && other->second == read[i].name)
+          fail(node, fmt::format("\"{}\" is listed twice in the \"replaces\" of policy \"{}\"; name each old "
+                                 "policy once",
+                                 old_name, read[i].name));
         if (const auto other = seen.find(old_name); other != seen.end())
           fail(node, fmt::format("\"{}\" is replaced by both \"{}\" and \"{}\"; each old name maps to one policy",
                                  old_name, other->second, read[i].name));
@@ -275,6 +281,11 @@ rename_map load_calendar_renames(const toml::table& calendars, std::string_view 
                         fmt::format("calendar \"{}\" replaces \"{}\", but a calendar of that name still exists; a "
                                     "name is either current or replaced",
                                     key.str(), old_name));
+      if (const auto other = renames.find(old_name); other != renames.end() && other->second == key.str())
+        config::fail_at(element, file,
+                        fmt::format("\"{}\" is listed twice in the \"replaces\" of calendar \"{}\"; name each old "
+                                    "calendar once",
+                                    old_name, key.str()));
       if (const auto other = renames.find(old_name); other != renames.end())
         config::fail_at(element, file,
                         fmt::format("\"{}\" is replaced by both \"{}\" and \"{}\"; each old name maps to one "

@@ -45,6 +45,12 @@ bool policy::applies_to(const model::request_input& request) const {
          (tiers.empty() || contains(tiers, request.customer.tier)) && (kinds.empty() || contains(kinds, request.kind));
 }
 
+const metric_target* policy::target_of(model::sla_metric metric) const {
+  for (const auto& target : metrics)
+    if (target.metric == metric) return &target;
+  return nullptr;
+}
+
 const policy* policy_set::match(const model::request_input& request) const {
   for (const auto& each : policies)
     if (each.applies_to(request)) return &each;
@@ -127,8 +133,10 @@ rename_map policy_renames(const std::vector<policy>& policies) {
 std::vector<missing_name> missing_names(const policy_set& set, const std::vector<model::sla_clock>& clocks,
                                         const std::vector<const policy*>& applying_now) {
   std::map<std::pair<missing_name::what, std::string>, missing_name> found;
-  auto count = [&](missing_name::what kind, const std::string& name) -> missing_name& {
-    auto& entry = found.try_emplace({kind, name}, missing_name{kind, name, 0, {}}).first->second;
+  auto count = [&](missing_name::what kind, const std::string& name,
+                   std::optional<model::sla_metric> metric = std::nullopt) -> missing_name& {
+    missing_name fresh{kind, name, 0, {}, metric};
+    auto& entry = found.try_emplace({kind, fresh.key()}, std::move(fresh)).first->second;
     ++entry.open_clocks;
     return entry;
   };
@@ -136,9 +144,14 @@ std::vector<missing_name> missing_names(const policy_set& set, const std::vector
     const auto& clock = clocks[i];
     if (clock.completed) continue;
     if (!set.calendar_name(clock.calendar)) count(missing_name::what::calendar, clock.calendar);
-    if (set.find(clock.policy) == nullptr) {
+    const auto* owner = set.find(clock.policy);
+    if (owner == nullptr) {
       auto& entry = count(missing_name::what::policy, clock.policy);
       if (i < applying_now.size() && applying_now[i] != nullptr) ++entry.applying_now[applying_now[i]->name];
+    } else if (owner->name != clock.policy && owner->target_of(clock.metric) == nullptr) {
+      // Renamed through `replaces` into a policy without this metric: the clock would keep a
+      // target no policy defines (retime keeps a clock's own for a metric its policy lacks).
+      count(missing_name::what::metric, clock.policy, clock.metric);
     }
   }
   std::vector<missing_name> out;
@@ -146,7 +159,20 @@ std::vector<missing_name> missing_names(const policy_set& set, const std::vector
   return out;
 }
 
+std::string missing_name::key() const {
+  return metric ? fmt::format("{}\n{}", name, model::to_string(*metric)) : name;
+}
+
 namespace {
+
+// The policy that replaces `old_name`, and where its `replaces` names it.
+std::pair<const policy*, config::position> replacing(const policy_set& set, std::string_view old_name) {
+  for (const auto& candidate : set.policies)
+    for (std::size_t i = 0; i < candidate.replaces.size(); ++i)
+      if (candidate.replaces[i] == old_name)
+        return {&candidate, i < candidate.replaces_at.size() ? candidate.replaces_at[i] : candidate.at};
+  return {nullptr, set.policies_at};
+}
 
 // The configured policy that most plausibly took a missing one's place: the one that now applies
 // to most of its clocks' requests (the earlier in the file on a tie); null when none applies.
@@ -172,7 +198,16 @@ void refuse_missing(const policy_set& set, const std::vector<missing_name>& miss
   for (const auto& m : missing) {
     const auto used = fmt::format("is used by {} open SLA clock{} but is not configured", m.open_clocks,
                                   m.open_clocks == 1 ? "" : "s");
-    if (m.kind == missing_name::what::calendar) {
+    if (m.kind == missing_name::what::metric) {
+      const auto [successor, at] = replacing(set, m.name);
+      const auto metric = model::to_string(m.metric.value_or(model::sla_metric::resolution));
+      parts.push_back(fmt::format(
+          "SLA policy \"{}\" replaces \"{}\", whose {} open SLA clock{} count{} {}, but has no {} metric; add "
+          "{{ metric = \"{}\", target = \"...\" }} to its metrics, or keep \"{}\" for them",
+          successor != nullptr ? successor->name : std::string("?"), m.name, m.open_clocks,
+          m.open_clocks == 1 ? "" : "s", m.open_clocks == 1 ? "s" : "", metric, metric, metric, m.name));
+      if (!where) where = at.line > 0 ? at : set.policies_at;
+    } else if (m.kind == missing_name::what::calendar) {
       parts.push_back(fmt::format("calendar \"{}\" {}; keep it, or name it in `replaces = [\"{}\"]` of the "
                                   "[calendars.NAME] table that takes its place",
                                   m.name, used, m.name));

@@ -46,9 +46,12 @@ struct policy {
   std::string calendar;  // a key of the calendar_map
   std::vector<metric_target> metrics;  // at most one per metric
   std::vector<std::string> replaces;   // names this policy had before (open clocks follow it)
+  std::vector<config::position> replaces_at;  // where each of `replaces` is written (parallel; may be empty)
   config::position at;                 // its `name` in the config file (line 0 when not from a file)
 
   bool applies_to(const model::request_input& request) const;
+  // The target it gives `metric`; null when it has none.
+  const metric_target* target_of(model::sla_metric metric) const;
 };
 
 // The loaded SLA configuration. Immutable once built; safe to share between threads.
@@ -87,18 +90,25 @@ std::string format_duration(std::chrono::seconds duration);
 // The renames of a loaded policy list: each name in a policy's `replaces` -> that policy's name.
 rename_map policy_renames(const std::vector<policy>& policies);
 
-// One configured name that open clocks still use but the config no longer has.
+// One configured name that open clocks still use but the config no longer has; or (kind
+// `metric`) a policy renamed through `replaces` whose new policy lacks a metric open clocks of
+// the old name count (they would keep a target no policy defines).
 struct missing_name {
-  enum class what { calendar, policy } kind;
-  std::string name;
+  enum class what { calendar, policy, metric } kind;
+  std::string name;  // the calendar or policy name the clocks have (for `metric`, the old name)
   std::size_t open_clocks = 0;
   // A missing policy: the configured policies that now apply (policy_set::match) to the requests
   // of those clocks, with how many clocks each; the most common is the likeliest new name.
   std::map<std::string, std::size_t, std::less<>> applying_now;
+  std::optional<model::sla_metric> metric;  // kind `metric`: the metric the new policy lacks
+
+  // What tells two entries apart when counts are merged: kind, name and metric.
+  std::string key() const;
 };
 
 // The calendars and policies named by open (not completed) clocks of `clocks` that `set`
-// neither has nor maps through `replaces`, each with how many open clocks use it, in name order.
+// neither has nor maps through `replaces`, each with how many open clocks use it, and the
+// metrics such clocks count that the policy replacing theirs lacks, in kind and name order.
 // `applying_now`, when given, is parallel to `clocks`: the policy that applies to each clock's
 // request now (null for none); it fills missing_name::applying_now.
 std::vector<missing_name> missing_names(const policy_set& set, const std::vector<model::sla_clock>& clocks,
@@ -109,7 +119,8 @@ std::vector<missing_name> missing_names(const policy_set& set, const std::vector
 // [calendars]. A policy is reported at the `name` of the configured policy that most plausibly
 // took its place (the one that now applies to most of its clocks' requests; ties go to the
 // earlier in the file), saying to add `replaces` to it; when none applies, at the first
-// [[sla.policy]] (or the file), saying so.
+// [[sla.policy]] (or the file), saying so. A metric the replacing policy lacks is reported at
+// that policy's `replaces` entry for the old name.
 void refuse_missing(const policy_set& set, const std::vector<missing_name>& missing);
 
 }  // namespace switchboard::sla

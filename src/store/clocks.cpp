@@ -71,8 +71,9 @@ std::vector<sla::missing_name> missing_clock_names(SQLite::Database& db, const e
   std::vector<const sla::policy*> applying_now;
   auto count_page = [&] {
     for (auto& missing : sla::missing_names(policy.sla, clocks, applying_now)) {
-      auto& entry = merged.try_emplace({missing.kind, missing.name}, sla::missing_name{missing.kind, missing.name, 0, {}})
-                        .first->second;
+      auto& entry =
+          merged.try_emplace({missing.kind, missing.key()}, sla::missing_name{missing.kind, missing.name, 0, {}, missing.metric})
+              .first->second;
       entry.open_clocks += missing.open_clocks;
       for (const auto& [name, count] : missing.applying_now) entry.applying_now[name] += count;
     }

@@ -557,6 +557,9 @@ class scenario {
     if (kind == action_kind::resolve) complete(model::sla_metric::resolution);
     if (kind == action_kind::reopen || kind == action_kind::customer_reply) {
       if (auto c = clocks.find(model::sla_metric::resolution); c != clocks.end() && c->second.completed) {
+        // A reopen runs on the policy as configured now (README "Clocks"): its target too.
+        c->second.target = targets_.at(model::sla_metric::resolution).first;
+        c->second.warning_at = sla::warning_threshold(c->second.target, targets_.at(model::sla_metric::resolution).second);
         c->second.completed = false;
         c->second.since = now;
         c->second.begin_run(now);

@@ -156,6 +156,29 @@ std::vector<std::string> described(const std::vector<engine::event>& events) {
   return out;
 }
 
+// office_policy renamed without `replaces`: the policy is "standard-2027" and the calendar
+// "office2" (the same hours), with `resolution` as its target and `kinds` as its selector.
+engine::policy renamed_office_policy(std::chrono::seconds resolution, std::vector<model::request_kind> kinds = {}) {
+  auto policy = office_policy(resolution, 500'000);
+  auto node = policy.sla.calendars.extract("office");
+  node.key() = "office2";
+  policy.sla.calendars.insert(std::move(node));
+  policy.sla.policies.front().name = "standard-2027";
+  policy.sla.policies.front().calendar = "office2";
+  policy.sla.policies.front().kinds = std::move(kinds);
+  return policy;
+}
+
+// A request filed Tuesday 09:00 under office_policy (1 h of its 4 h resolution used) and
+// resolved at 10:00, as stored.
+model::request resolved_after_an_hour() {
+  const auto before = office_policy(4h, 500'000);
+  simulation sim(before);
+  const auto id = sim.file(at("2026-12-01T09:00:00Z"), customer_request(model::customer_stage::production, "premium"));
+  sim.act(at("2026-12-01T10:00:00Z"), id, engine::action_kind::resolve);
+  return codec::request_from_json(codec::to_json(sim.request(id)));
+}
+
 }  // namespace
 
 TEST_SUITE("engine::sla") {
@@ -519,6 +542,59 @@ TEST_SUITE("engine::sla") {
                  customer_request(model::customer_stage::production, "enterprise", model::request_kind::feature_request));
     CHECK(sim.request(how_to).clocks.empty());
     CHECK(sim.request(feature).clocks.empty());
+  }
+
+  TEST_CASE("a reopen after the policy and calendar were renamed without replaces runs on the ones that apply now") {
+    const auto after = renamed_office_policy(8h);
+    for (const auto kind : {engine::action_kind::reopen, engine::action_kind::customer_reply}) {
+      const auto stored = resolved_after_an_hour();
+      const auto decided = engine::decide(after, stored, {kind, {}, model::actor{"sam", model::role::se}},
+                                          at("2026-12-01T11:00:00Z"), 99);
+      REQUIRE(std::holds_alternative<engine::outcome>(decided));
+      const auto& events = std::get<engine::outcome>(decided).events;
+      const auto reopened = std::find_if(events.begin(), events.end(),
+                                         [](const engine::event& e) { return testing::type_of(e) == "sla.reopened"; });
+      REQUIRE(reopened != events.end());
+      const auto clock = testing::data_of(*reopened).at("clock").as_object();
+      CHECK(clock.at("policy").as_string() == "standard-2027");
+      CHECK(clock.at("calendar").as_string() == "office2");
+      CHECK(clock.at("target_seconds").as_int64() == 8 * 3600);
+      CHECK(clock.at("used_seconds").as_int64() == 3600);
+      // 7 business hours left at Tuesday 11:00: 6 on Tuesday, 1 on Wednesday.
+      CHECK(clock.at("deadline").as_string() == "2026-12-02T10:00:00Z");
+      CHECK(clock.at("warning_deadline").as_string() == "2026-12-01T14:00:00Z");
+      // Nothing it names is missing, so the next start has nothing to refuse.
+      const auto state = std::get<engine::outcome>(decided).state;
+      CHECK(sla::missing_names(after.sla, state.clocks).empty());
+    }
+  }
+
+  TEST_CASE("a reopen no configured policy applies to is refused, and one whose policy lacks resolution too") {
+    const auto stored = resolved_after_an_hour();
+    const auto none = renamed_office_policy(8h, {model::request_kind::feature_request});
+    for (const auto kind : {engine::action_kind::reopen, engine::action_kind::customer_reply}) {
+      const auto decided = engine::decide(none, stored, {kind, {}, model::actor{"sam", model::role::se}},
+                                          at("2026-12-01T11:00:00Z"), 99);
+      REQUIRE(std::holds_alternative<engine::refusal>(decided));
+      const auto& refused = std::get<engine::refusal>(decided);
+      CHECK(refused.code == "invalid_transition");
+      CHECK_MESSAGE(refused.message.find("cannot be reopened: its resolution clock ran under SLA policy \"standard\", "
+                                         "and no configured SLA policy applies to it now") != std::string::npos,
+                    refused.message);
+    }
+    auto first_only = renamed_office_policy(8h);
+    first_only.sla.policies.front().metrics = {
+        {model::sla_metric::first_response, 1h, 500'000, {model::request_status::pending_customer}}};
+    const auto decided = engine::decide(first_only, stored, {engine::action_kind::reopen, {}, model::actor{"sam", model::role::se}},
+                                        at("2026-12-01T11:00:00Z"), 99);
+    REQUIRE(std::holds_alternative<engine::refusal>(decided));
+    CHECK_MESSAGE(std::get<engine::refusal>(decided).message.find(
+                      "SLA policy \"standard-2027\", which applies to it now, has no resolution target") != std::string::npos,
+                  std::get<engine::refusal>(decided).message);
+    // The policy as it was still applies: the reopen goes ahead on it.
+    CHECK(std::holds_alternative<engine::outcome>(engine::decide(office_policy(4h, 500'000), stored,
+                                                                 {engine::action_kind::reopen, {}, model::actor{"sam", model::role::se}},
+                                                                 at("2026-12-01T11:00:00Z"), 99)));
   }
 
   TEST_CASE("refused transitions record nothing") {

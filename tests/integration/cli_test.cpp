@@ -186,6 +186,27 @@ TEST_SUITE("integration::cli") {
     CHECK(local.err.find("--start \"2026-11-20T17:30\" is not an ISO-8601 instant with an offset") != std::string::npos);
   }
 
+  TEST_CASE("sla deadline at the last instant answers it for 0s, and a result past 9999 is said to be the result's fault") {
+    const auto config = testing::source_path("config/switchboard.toml");
+    const auto sla = [&](std::vector<std::string> args) {
+      args.insert(args.begin(), {"--config", config, "sla"});
+      return cli(args);
+    };
+    // 9999-12-31T23:59:59Z is Friday 15:59:59 PST, inside support hours: zero duration is itself.
+    const auto zero = sla({"deadline", "--calendar", "support", "--start", "9999-12-31T23:59:59Z", "--duration", "0s"});
+    CHECK_MESSAGE(zero.exit_code == 0, zero.err);
+    CHECK(zero.out == "9999-12-31T23:59:59Z\n");
+    const auto at_end = sla({"between", "--calendar", "24x7", "--from", "9999-12-31T23:00:00Z", "--to", "9999-12-31T23:59:59Z"});
+    CHECK_MESSAGE(at_end.exit_code == 0, at_end.err);
+    CHECK(at_end.out == "3599\n");
+    // An hour later is past the last instant: the start is fine, the result is not.
+    const auto past = sla({"deadline", "--calendar", "support", "--start", "9999-12-31T23:59:59Z", "--duration", "1h"});
+    CHECK(past.exit_code == 1);
+    CHECK(past.out.empty());
+    CHECK(past.err == "error: --start 9999-12-31T23:59:59Z plus --duration 1h of business time on calendar \"support\" ends "
+                      "after 9999-12-31T23:59:59Z, outside the years 0001-9999 an instant can have\n");
+  }
+
   TEST_CASE("sla between and deadline refuse impossible instants, naming the option, and the server refuses such a --clock-start") {
     const auto config = testing::source_path("config/switchboard.toml");
     const auto sla = [&](std::vector<std::string> args) {

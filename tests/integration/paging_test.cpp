@@ -158,6 +158,22 @@ TEST_SUITE("integration::paging") {
     CHECK(client.get("/v1/dashboard/clocks?limit=1000").status == 200);
   }
 
+  TEST_CASE("a well-formed cursor the API never handed out is read as a position, as the README says") {
+    testing::temp_dir dir;
+    const auto database = dir.file("switchboard.db");
+    seed(database, 10);
+    testing::server_process server(database);
+    auto client = server.client(model::role::se);
+    // Pages of 3 hand out 8, 5 and 2, never 7: 7 is still accepted and lists the ids below it.
+    const auto page = get_object(client, "/v1/requests?limit=3&cursor=7").at("requests").as_array();
+    REQUIRE(page.size() == 3);
+    CHECK(page[0].at("id").as_int64() == 6);
+    CHECK(page[2].at("id").as_int64() == 4);
+    // Only the form is checked: a near miss of it is 422.
+    CHECK(client.get("/v1/requests?cursor=7x").status == 422);
+    CHECK(client.get("/v1/requests?cursor=-7").status == 422);
+  }
+
   TEST_CASE("a request's events page by cursor, oldest first") {
     testing::temp_dir dir;
     const auto database = dir.file("switchboard.db");

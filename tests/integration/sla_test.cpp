@@ -98,6 +98,27 @@ int line_of(const std::string& file, std::string_view text) {
   return 0;
 }
 
+// An "office" calendar under the name `calendar` (weekdays 09:00-17:00 UTC) and one policy
+// `policy` on it for requests of `kind`, with `policy_extra` lines (such as `replaces`) and
+// `metrics` (the inside of its metrics list).
+std::string named_config(const testing::temp_dir& dir, std::string_view calendar, std::string_view policy,
+                         std::string_view policy_extra, std::string_view metrics,
+                         std::string_view kind = "troubleshooting") {
+  return testing::config_on_always_calendar(dir, fmt::format(R"(
+[calendars.{0}]
+zone = "UTC"
+shifts = [{{ days = ["mon", "tue", "wed", "thu", "fri"], open = "09:00", close = "17:00" }}]
+
+[[sla.policy]]
+name = "{1}"
+kinds = ["{4}"]
+calendar = "{0}"
+{2}
+metrics = [{3}]
+)",
+                                                             calendar, policy, policy_extra, metrics, kind));
+}
+
 }  // namespace
 
 TEST_SUITE("integration::sla") {
@@ -330,6 +351,123 @@ metrics = [{{ metric = "resolution", target = "1h", warning = 0.5 }}]
     const auto refused_gone = testing::run_program({SWITCHBOARD_CLI_PATH, "--config", gone, "rules", "check", "--db", database});
     CHECK(refused_gone.exit_code == 1);
     CHECK_MESSAGE(refused_gone.err.find(at_start) != std::string::npos, refused_gone.err);
+  }
+
+  TEST_CASE("a request reopened after its policy and calendar were renamed without replaces runs on the new names, and the next start accepts it") {
+    testing::temp_dir dir;
+    const auto database = dir.file("switchboard.db");
+    constexpr std::string_view resolution = R"({ metric = "resolution", target = "4h", warning = 0.5 })";
+    std::int64_t id = 0;
+    std::string path;
+    {
+      testing::server_process server({named_config(dir, "office", "standard", "", resolution), database,
+                                      {"--clock-start", "2026-12-02T10:00:00Z"}});
+      auto client = server.client(model::role::se);
+      id = json::parse(client.post_json("/v1/requests", std::string(troubleshooting)).body).at("id").as_int64();
+      path = "/v1/requests/" + std::to_string(id);
+      REQUIRE(client.post_json(path + "/events", R"({"type":"resolve","message":"done"})").status == 200);
+      REQUIRE(server.terminate() == 0);
+    }
+
+    // Both renamed without `replaces`: allowed, since no open clock uses the old names.
+    const auto renamed = named_config(dir, "office_hours", "standard-2027", "",
+                                      R"({ metric = "resolution", target = "8h", warning = 0.5 })");
+    const auto check = [&] {
+      return testing::run_program({SWITCHBOARD_CLI_PATH, "--config", renamed, "rules", "check", "--db", database});
+    };
+    REQUIRE(check().exit_code == 0);
+    // Each start later than the last run's events (a simulated clock never runs history backwards).
+    for (const auto& [type, start] : {std::pair{"reopen", "2026-12-02T11:00:00Z"}, std::pair{"customer_reply", "2026-12-02T11:30:00Z"}}) {
+      const std::string action = type;
+      CAPTURE(action);
+      {
+        testing::server_process server({renamed, database, {"--clock-start", start}});
+        auto client = server.client(model::role::se);
+        const auto reopened = client.post_json(path + "/events", fmt::format(R"({{"type":"{}","message":"again"}})", action));
+        REQUIRE_MESSAGE(reopened.status == 200, reopened.body);
+        const auto clock = clock_of(get_object(client, path), "resolution");
+        CHECK(clock.at("open").as_bool());
+        CHECK(clock.at("policy").as_string() == "standard-2027");
+        CHECK(clock.at("calendar").as_string() == "office_hours");
+        CHECK(clock.at("target_seconds").as_int64() == 8 * 3600);
+        REQUIRE(client.post_json(path + "/events", R"({"type":"resolve","message":"done again"})").status == 200);
+        REQUIRE(server.terminate() == 0);
+      }
+      // The reopened clock named nothing the config lacks: the offline check (and a start) accept it.
+      const auto checked = check();
+      CHECK_MESSAGE(checked.exit_code == 0, checked.err);
+    }
+
+    // Nothing applies to troubleshooting any more: the reopen is refused, and nothing changes.
+    const auto none = named_config(dir, "office_hours", "how-to", "", R"({ metric = "resolution", target = "8h" })", "how_to");
+    testing::server_process server({none, database, {"--clock-start", "2026-12-02T12:00:00Z"}});
+    auto client = server.client(model::role::se);
+    const auto refused = client.post_json(path + "/events", R"({"type":"reopen","message":"again"})");
+    CHECK(refused.status == 409);
+    CHECK_MESSAGE(refused.body.find("no configured SLA policy applies to it now") != std::string::npos, refused.body);
+    CHECK(get_object(client, path).at("status").as_string() == "resolved");
+  }
+
+  TEST_CASE("a policy that replaces another without a metric its open clocks count is refused at its replaces entry") {
+    testing::temp_dir dir;
+    const auto database = dir.file("switchboard.db");
+    {
+      testing::server_process server({named_config(dir, "office", "standard", "",
+                                                   R"({ metric = "resolution", target = "4h", warning = 0.5 })"),
+                                      database, {}});
+      auto client = server.client(model::role::se);
+      REQUIRE(client.post_json("/v1/requests", std::string(troubleshooting)).status == 201);
+      REQUIRE(server.terminate() == 0);
+    }
+
+    const auto without = named_config(dir, "office", "standard-2027", "replaces = [\"standard\"]",
+                                      R"({ metric = "first_response", target = "1h" })");
+    const auto line = line_of(without, "replaces = [");
+    REQUIRE(line > 0);
+    const auto where = fmt::format(
+        "{}:{}:13: SLA policy \"standard-2027\" replaces \"standard\", whose 1 open SLA clock counts resolution, but has "
+        "no resolution metric",
+        without, line);
+    const auto refused = testing::run_program(
+        {SWITCHBOARD_SERVER_PATH, "--config", without, "--db", database, "--listen", "127.0.0.1:0"});
+    CHECK(refused.exit_code == 1);
+    CHECK_MESSAGE(refused.err.find(where) != std::string::npos, refused.err);
+    const auto checked = testing::run_program({SWITCHBOARD_CLI_PATH, "--config", without, "rules", "check", "--db", database});
+    CHECK(checked.exit_code == 1);
+    CHECK_MESSAGE(checked.err.find(where) != std::string::npos, checked.err);
+
+    // With the metric, the rename is accepted.
+    const auto with = named_config(dir, "office", "standard-2027", "replaces = [\"standard\"]",
+                                   R"({ metric = "resolution", target = "6h" })");
+    const auto accepted = testing::run_program({SWITCHBOARD_CLI_PATH, "--config", with, "rules", "check", "--db", database});
+    CHECK_MESSAGE(accepted.exit_code == 0, accepted.err);
+  }
+
+  TEST_CASE("a clock met after it breached reads breached, not open, with the instant it was met") {
+    testing::temp_dir dir;
+    // Wednesday 10:00 UTC, office hours; a 2-minute resolution target at 60x breaches in about 2 s.
+    testing::server_process server({office_config(dir, "office", "", "2m"), dir.file("switchboard.db"),
+                                    {"--clock-start", "2026-12-02T10:00:00Z", "--clock-speed", "60"}});
+    auto client = server.client(model::role::se);
+    const auto id = json::parse(client.post_json("/v1/requests", std::string(troubleshooting)).body).at("id").as_int64();
+    const auto path = "/v1/requests/" + std::to_string(id);
+    REQUIRE(eventually([&] {
+      const auto events = clock_events(client, id);
+      return std::any_of(events.begin(), events.end(), [](const auto& e) { return e.first == "sla.breached"; });
+    }));
+    REQUIRE(client.post_json(path + "/events", R"({"type":"resolve","message":"done, late"})").status == 200);
+
+    std::string met_at;
+    const auto events = get_object(client, path + "/events");
+    for (const auto& e : events.at("events").as_array())
+      if (e.at("type").as_string() == "sla.met") met_at = std::string(e.at("at").as_string());
+    REQUIRE(!met_at.empty());
+    const auto clock = clock_of(get_object(client, path), "resolution");
+    CHECK(clock.at("state").as_string() == "breached");
+    CHECK(clock.at("breached").as_bool());
+    CHECK_FALSE(clock.at("open").as_bool());
+    CHECK(clock.at("completed_at").as_string() == met_at);
+    CHECK(clock.at("deadline").is_null());
   }
 
   TEST_CASE("a clock paused after it breached still says breached in the API, the timers and the dashboard") {

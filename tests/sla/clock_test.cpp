@@ -240,4 +240,54 @@ TEST_SUITE("sla::clock") {
             "current or replaced");
     }
   }
+  TEST_CASE("replaces: a name listed twice in one list is refused there, not as replaced by the same policy twice") {
+    sla::calendar_map calendars;
+    calendars.emplace("office", office());
+    auto error_of = [&](auto load) -> std::string {
+      try {
+        load();
+      } catch (const config::error& e) {
+        return e.what();
+      }
+      return "no error";
+    };
+    CHECK(error_of([&] {
+      const toml::table root = toml::parse("[calendars.office]\nreplaces = [\"a\", \"a\"]\n"sv, "test.toml"sv);
+      sla::load_calendar_renames(*root["calendars"].as_table(), "test.toml", calendars);
+    }) == "test.toml:2:18: \"a\" is listed twice in the \"replaces\" of calendar \"office\"; name each old calendar once");
+    CHECK(error_of([&] {
+      const toml::table root = toml::parse(
+          "[[sla.policy]]\nname = \"premium\"\ncalendar = \"office\"\n"
+          "metrics = [{ metric = \"resolution\", target = \"1h\" }]\nreplaces = [\"ghost\", \"ghost\"]\n"sv,
+          "test.toml"sv);
+      sla::load_policies(*root["sla"].as_table(), "test.toml", calendars, {});
+    }) == "test.toml:5:22: \"ghost\" is listed twice in the \"replaces\" of policy \"premium\"; name each old policy once");
+  }
+
+  TEST_CASE("a policy that replaces another without a metric its open clocks count is refused at that replaces entry") {
+    auto set = set_with(office(), 4h);
+    auto clock = started(set, at("2026-12-23T15:00:00Z"));
+    clock.policy = "gold";
+    auto first = clock;
+    first.metric = model::sla_metric::first_response;
+    // "standard" replaces "gold" but has only resolution: gold's first_response clocks lose theirs.
+    set.policies.front().replaces = {"gold"};
+    set.policies.front().replaces_at = {{"switchboard.toml", 40, 13}};
+    set.policy_renames = sla::policy_renames(set.policies);
+    const auto missing = sla::missing_names(set, {clock, first, first});
+    REQUIRE(missing.size() == 1);
+    CHECK(missing[0].kind == sla::missing_name::what::metric);
+    CHECK(missing[0].name == "gold");
+    CHECK(missing[0].metric == model::sla_metric::first_response);
+    CHECK(missing[0].open_clocks == 2);
+    try {
+      sla::refuse_missing(set, missing);
+      FAIL("refuse_missing did not throw");
+    } catch (const config::error& e) {
+      CHECK(std::string(e.what()).starts_with(
+          "switchboard.toml:40:13: SLA policy \"standard\" replaces \"gold\", whose 2 open SLA clocks count "
+          "first_response, but has no first_response metric; add { metric = \"first_response\", target = \"...\" } to its "
+          "metrics, or keep \"gold\" for them"));
+    }
+  }
 }

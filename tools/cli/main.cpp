@@ -29,6 +29,7 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <stdexcept>
 
 namespace {
 
@@ -591,7 +592,17 @@ int main(int argc, char** argv) {
         if (!business)
           throw std::runtime_error(
               fmt::format("--duration \"{}\" is not a business duration like 1h, 90m or 1h30m", duration));
-        const auto end = known->second.add(instant_option("--start", start), *business);
+        const auto start_instant = instant_option("--start", start);
+        model::instant end;
+        try {
+          end = known->second.add(start_instant, *business);
+        } catch (const std::out_of_range&) {
+          // The start parsed: it is the result that lies beyond what an instant can be.
+          throw std::runtime_error(fmt::format(
+              "--start {} plus --duration {} of business time on calendar \"{}\" ends after 9999-12-31T23:59:59Z, "
+              "outside the years 0001-9999 an instant can have",
+              model::format_instant(start_instant), duration, calendar_name));
+        }
         if (opts.json)
           fmt::print("{}\n", json::serialize(json::object{{"deadline", model::format_instant(end)}}));
         else
