@@ -5,16 +5,12 @@
 
 namespace switchboard::config {
 
-namespace {
-
 // A position without a line (what the error is about has no table in the file: nothing to
 // point at) names the file alone, never a line 0 an editor cannot go to.
 std::string located(const position& where, const std::string& message) {
   if (where.line == 0) return fmt::format("{}: {}", where.file, message);
   return fmt::format("{}:{}:{}: {}", where.file, where.line, where.column, message);
 }
-
-}  // namespace
 
 error::error(position where, std::string message)
     : std::runtime_error(located(where, message)),

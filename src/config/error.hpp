@@ -13,6 +13,10 @@ struct position {
   int column = 0;  // 1-based; 0 when unknown
 };
 
+// "file:line:col: message", or "file: message" when the line is unknown (0): how every
+// positioned error reads, for messages that list several places.
+std::string located(const position& where, const std::string& message);
+
 // Thrown while loading a file. what() reads "file:line:col: message", where message says
 // what was found and what was expected; "file: message" when the line is unknown (0).
 class error : public std::runtime_error {

@@ -148,9 +148,9 @@ std::vector<missing_name> missing_names(const policy_set& set, const std::vector
     if (owner == nullptr) {
       auto& entry = count(missing_name::what::policy, clock.policy);
       if (i < applying_now.size() && applying_now[i] != nullptr) ++entry.applying_now[applying_now[i]->name];
-    } else if (owner->name != clock.policy && owner->target_of(clock.metric) == nullptr) {
-      // Renamed through `replaces` into a policy without this metric: the clock would keep a
-      // target no policy defines (retime keeps a clock's own for a metric its policy lacks).
+    } else if (owner->target_of(clock.metric) == nullptr) {
+      // Its policy (kept, or renamed through `replaces`) no longer has this metric: the clock
+      // would keep a target no policy defines, which is a metric disappearing silently.
       count(missing_name::what::metric, clock.policy, clock.metric);
     }
   }
@@ -193,39 +193,49 @@ const policy* likely_successor(const policy_set& set, const missing_name& missin
 
 void refuse_missing(const policy_set& set, const std::vector<missing_name>& missing) {
   if (missing.empty()) return;
-  std::vector<std::string> parts;
-  std::optional<config::position> where;
+  // One line per missing name, each at its own place, so an editor can jump to every one.
+  std::vector<std::pair<config::position, std::string>> parts;
   for (const auto& m : missing) {
     const auto used = fmt::format("is used by {} open SLA clock{} but is not configured", m.open_clocks,
                                   m.open_clocks == 1 ? "" : "s");
-    if (m.kind == missing_name::what::metric) {
+    const auto* kept = m.kind == missing_name::what::metric ? set.find(m.name) : nullptr;
+    if (kept != nullptr && kept->name == m.name) {  // the policy kept its name and dropped the metric
+      const auto metric = model::to_string(m.metric.value_or(model::sla_metric::resolution));
+      parts.emplace_back(kept->at.line > 0 ? kept->at : set.policies_at,
+                         fmt::format("SLA policy \"{}\" has no {} metric, but {} open SLA clock{} of it count{} {}; add "
+                                     "{{ metric = \"{}\", target = \"...\" }} back to its metrics until they are met",
+                                     m.name, metric, m.open_clocks, m.open_clocks == 1 ? "" : "s",
+                                     m.open_clocks == 1 ? "s" : "", metric, metric));
+    } else if (m.kind == missing_name::what::metric) {
       const auto [successor, at] = replacing(set, m.name);
       const auto metric = model::to_string(m.metric.value_or(model::sla_metric::resolution));
-      parts.push_back(fmt::format(
-          "SLA policy \"{}\" replaces \"{}\", whose {} open SLA clock{} count{} {}, but has no {} metric; add "
-          "{{ metric = \"{}\", target = \"...\" }} to its metrics, or keep \"{}\" for them",
-          successor != nullptr ? successor->name : std::string("?"), m.name, m.open_clocks,
-          m.open_clocks == 1 ? "" : "s", m.open_clocks == 1 ? "s" : "", metric, metric, metric, m.name));
-      if (!where) where = at.line > 0 ? at : set.policies_at;
+      parts.emplace_back(at.line > 0 ? at : set.policies_at,
+                         fmt::format("SLA policy \"{}\" replaces \"{}\", whose {} open SLA clock{} count{} {}, but has no {} "
+                                     "metric; add {{ metric = \"{}\", target = \"...\" }} to its metrics, or keep \"{}\" for them",
+                                     successor != nullptr ? successor->name : std::string("?"), m.name, m.open_clocks,
+                                     m.open_clocks == 1 ? "" : "s", m.open_clocks == 1 ? "s" : "", metric, metric,
+                                     metric, m.name));
     } else if (m.kind == missing_name::what::calendar) {
-      parts.push_back(fmt::format("calendar \"{}\" {}; keep it, or name it in `replaces = [\"{}\"]` of the "
-                                  "[calendars.NAME] table that takes its place",
-                                  m.name, used, m.name));
-      if (!where) where = set.calendars_at;
+      parts.emplace_back(set.calendars_at,
+                         fmt::format("calendar \"{}\" {}; keep it, or name it in `replaces = [\"{}\"]` of the "
+                                     "[calendars.NAME] table that takes its place",
+                                     m.name, used, m.name));
     } else if (const auto* successor = likely_successor(set, m)) {
-      parts.push_back(fmt::format("SLA policy \"{}\" {}; SLA policy \"{}\" (here) now applies to their requests: if "
-                                  "it is \"{}\" renamed, add `replaces = [\"{}\"]` to it, otherwise keep \"{}\"",
-                                  m.name, used, successor->name, m.name, m.name, m.name));
-      if (!where) where = successor->at.line > 0 ? successor->at : set.policies_at;
+      parts.emplace_back(successor->at.line > 0 ? successor->at : set.policies_at,
+                         fmt::format("SLA policy \"{}\" {}; SLA policy \"{}\" (here) now applies to their requests: if "
+                                     "it is \"{}\" renamed, add `replaces = [\"{}\"]` to it, otherwise keep \"{}\"",
+                                     m.name, used, successor->name, m.name, m.name, m.name));
     } else {
-      parts.push_back(fmt::format("SLA policy \"{}\" {}, and no configured policy applies to their requests now; "
-                                  "keep it, or name it in `replaces = [\"{}\"]` of the [[sla.policy]] that takes "
-                                  "its place",
-                                  m.name, used, m.name));
-      if (!where) where = set.policies_at;
+      parts.emplace_back(set.policies_at,
+                         fmt::format("SLA policy \"{}\" {}, and no configured policy applies to their requests now; "
+                                     "keep it, or name it in `replaces = [\"{}\"]` of the [[sla.policy]] that takes "
+                                     "its place",
+                                     m.name, used, m.name));
     }
   }
-  throw config::error(*where, fmt::format("{}", fmt::join(parts, "; ")));
+  std::string rest;
+  for (std::size_t i = 1; i < parts.size(); ++i) rest += "\n" + config::located(parts[i].first, parts[i].second);
+  throw config::error(parts.front().first, parts.front().second + rest);
 }
 
 }  // namespace switchboard::sla

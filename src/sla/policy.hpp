@@ -91,8 +91,8 @@ std::string format_duration(std::chrono::seconds duration);
 rename_map policy_renames(const std::vector<policy>& policies);
 
 // One configured name that open clocks still use but the config no longer has; or (kind
-// `metric`) a policy renamed through `replaces` whose new policy lacks a metric open clocks of
-// the old name count (they would keep a target no policy defines).
+// `metric`) a metric open clocks count that their policy (kept under its name, or renamed
+// through `replaces`) no longer has (they would keep a target no policy defines).
 struct missing_name {
   enum class what { calendar, policy, metric } kind;
   std::string name;  // the calendar or policy name the clocks have (for `metric`, the old name)
@@ -108,19 +108,22 @@ struct missing_name {
 
 // The calendars and policies named by open (not completed) clocks of `clocks` that `set`
 // neither has nor maps through `replaces`, each with how many open clocks use it, and the
-// metrics such clocks count that the policy replacing theirs lacks, in kind and name order.
+// metrics such clocks count that their policy (or the one replacing it) lacks, in kind and name
+// order.
 // `applying_now`, when given, is parallel to `clocks`: the policy that applies to each clock's
 // request now (null for none); it fills missing_name::applying_now.
 std::vector<missing_name> missing_names(const policy_set& set, const std::vector<model::sla_clock>& clocks,
                                         const std::vector<const policy*>& applying_now = {});
 
-// Throws config::error naming the first missing calendar (or policy), how many open clocks use
-// it, and how to keep them; does nothing when `missing` is empty. A calendar is reported at
+// Throws config::error naming every missing calendar, policy and metric, one line each at its
+// own file:line:col (the error's position is the first's), with how many open clocks use it
+// and how to keep them; does nothing when `missing` is empty. A calendar is reported at
 // [calendars]. A policy is reported at the `name` of the configured policy that most plausibly
 // took its place (the one that now applies to most of its clocks' requests; ties go to the
 // earlier in the file), saying to add `replaces` to it; when none applies, at the first
 // [[sla.policy]] (or the file), saying so. A metric the replacing policy lacks is reported at
-// that policy's `replaces` entry for the old name.
+// that policy's `replaces` entry for the old name; one a policy kept under its name dropped, at
+// that policy's `name`.
 void refuse_missing(const policy_set& set, const std::vector<missing_name>& missing);
 
 }  // namespace switchboard::sla

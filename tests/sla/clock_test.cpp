@@ -182,8 +182,8 @@ TEST_SUITE("sla::clock") {
     } catch (const config::error& e) {
       CHECK(std::string(e.what()).starts_with(
           "switchboard.toml:25:1: calendar \"support\" is used by 2 open SLA clocks but is not configured; keep it, "
-          "or name it in `replaces = [\"support\"]` of the [calendars.NAME] table that takes its place; SLA policy "
-          "\"gold\" is used by 2 open SLA clocks"));
+          "or name it in `replaces = [\"support\"]` of the [calendars.NAME] table that takes its place\n"
+          "switchboard.toml:107:1: SLA policy \"gold\" is used by 2 open SLA clocks"));
     }
 
     set.calendar_renames.emplace("support", "office");
@@ -289,5 +289,52 @@ TEST_SUITE("sla::clock") {
           "first_response, but has no first_response metric; add { metric = \"first_response\", target = \"...\" } to its "
           "metrics, or keep \"gold\" for them"));
     }
+  }
+
+  TEST_CASE("two replaced policies lacking a metric are each refused on their own line, at their own entry") {
+    auto set = set_with(office(), 4h);
+    auto gold = started(set, at("2026-12-23T15:00:00Z"));
+    gold.policy = "gold";
+    gold.metric = model::sla_metric::first_response;
+    auto silver = gold;
+    silver.policy = "silver";
+    set.policies.front().replaces = {"gold", "silver"};
+    set.policies.front().replaces_at = {{"switchboard.toml", 127, 13}, {"switchboard.toml", 127, 21}};
+    set.policy_renames = sla::policy_renames(set.policies);
+    try {
+      sla::refuse_missing(set, sla::missing_names(set, {gold, silver}));
+      FAIL("refuse_missing did not throw");
+    } catch (const config::error& e) {
+      const std::string what = e.what();
+      CHECK_MESSAGE(what.starts_with("switchboard.toml:127:13: SLA policy \"standard\" replaces \"gold\""), what);
+      CHECK_MESSAGE(what.find("\nswitchboard.toml:127:21: SLA policy \"standard\" replaces \"silver\"") != std::string::npos,
+                    what);
+    }
+  }
+
+  TEST_CASE("a policy that keeps its name but drops a metric its open clocks count is refused at its name") {
+    auto set = set_with(office(), 4h);
+    auto clock = started(set, at("2026-12-23T15:00:00Z"));
+    auto first = clock;
+    first.metric = model::sla_metric::first_response;  // "standard" has only resolution now
+    set.policies.front().at = {"switchboard.toml", 31, 8};
+    const auto missing = sla::missing_names(set, {clock, first});
+    REQUIRE(missing.size() == 1);
+    CHECK(missing[0].kind == sla::missing_name::what::metric);
+    CHECK(missing[0].name == "standard");
+    CHECK(missing[0].metric == model::sla_metric::first_response);
+    CHECK(missing[0].open_clocks == 1);
+    try {
+      sla::refuse_missing(set, missing);
+      FAIL("refuse_missing did not throw");
+    } catch (const config::error& e) {
+      CHECK(std::string(e.what()) ==
+            "switchboard.toml:31:8: SLA policy \"standard\" has no first_response metric, but 1 open SLA clock of it "
+            "counts first_response; add { metric = \"first_response\", target = \"...\" } back to its metrics until "
+            "they are met");
+    }
+    // Met clocks need nothing: a policy may drop a metric once no open clock counts it.
+    first.completed = true;
+    CHECK(sla::missing_names(set, {clock, first}).empty());
   }
 }
