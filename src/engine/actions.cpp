@@ -149,11 +149,11 @@ class action_decider {
       }
       case action_kind::customer_reply:
         if (status == request_status::closed) return conflict("cannot add a customer reply to a closed request");
-        return reopen_refusal();
+        break;
       case action_kind::reopen:
         if (status != request_status::resolved)
           return conflict(fmt::format("only a resolved request can be reopened; this one is {}", model::to_string(status)));
-        return reopen_refusal();
+        break;
       case action_kind::start:
       case action_kind::handoff:
         if (request_kind != model::request_kind::troubleshooting)
@@ -211,27 +211,6 @@ class action_decider {
         return check_escalation_command();
     }
     return std::nullopt;
-  }
-
-  // A reopen (or a customer reply that reopens) starts the met resolution clock again on the
-  // policy that applies to the request now (recorder::update_clocks): refused when none does,
-  // or the one that does has no resolution target, rather than bring back a name the config
-  // may have dropped (the next start would refuse it) or leave the request open without a clock
-  // while its history says it had one.
-  std::optional<refusal> reopen_refusal() const {
-    const auto clock = std::find_if(current_.clocks.begin(), current_.clocks.end(), [](const model::sla_clock& c) {
-      return c.metric == model::sla_metric::resolution && c.completed;
-    });
-    if (clock == current_.clocks.end()) return std::nullopt;
-    const auto* applied = policy_.sla.match(current_.input);
-    if (applied != nullptr && applied->target_of(model::sla_metric::resolution) != nullptr) return std::nullopt;
-    const auto why = applied == nullptr
-                         ? std::string("no configured SLA policy applies to it now")
-                         : fmt::format("SLA policy \"{}\", which applies to it now, has no resolution target", applied->name);
-    return conflict(fmt::format("request {} cannot be reopened: its resolution clock ran under SLA policy \"{}\", and {}; "
-                                "a reopened clock runs on the policy that applies now, so configure one with a "
-                                "resolution target that applies to this request",
-                                current_.id, clock->policy, why));
   }
 
   std::vector<std::string_view> role_names(const std::vector<role>& roles) {

@@ -169,8 +169,10 @@ void recorder::update_clocks(action_kind kind, model::instant now) {
         // A reopen starts on the policy (and calendar) that applies to the request now, as a
         // filing would choose it, not on the stored names: a resolved request's policy may have
         // been renamed without `replaces` (no open clock used it), and a clock reopened on a name
-        // the config no longer has would stop the next start. The action was refused (409) when
-        // none applies (reopen_refusal).
+        // the config no longer has would stop the next start. When none applies now (or it has
+        // no resolution target) the request reopens without one, as a filing to which no policy
+        // applies has none: refusing would turn a customer's reply to a resolved request away
+        // (the e-mail path then files it as a new, unlinked request).
         const auto* applied = policy_.sla.match(state_.input);
         const auto* target = applied == nullptr ? nullptr : applied->target_of(model::sla_metric::resolution);
         if (target != nullptr) {
