@@ -85,6 +85,14 @@ std::string string_at(const json::object& object, std::string_view key) {
   return std::string(value->as_string());
 }
 
+// The same without the intermediate std::string: the text is copied once, into its shared buffer.
+shared_text shared_text_at(const json::object& object, std::string_view key) {
+  const auto* value = object.if_contains(key);
+  if (value == nullptr || value->is_null()) return {};
+  const auto& text = value->as_string();
+  return shared_text(std::string_view(text.data(), text.size()));
+}
+
 std::vector<std::string> strings_at(const json::object& object, std::string_view key) {
   std::vector<std::string> out;
   if (const auto* value = object.if_contains(key))
@@ -148,11 +156,11 @@ json::object to_json(const request_input& value) {
 json::object to_json(const routing_decision& value) {
   json::array trace;
   for (const auto& step : value.trace) {
-    json::object item{{"rule", step.rule}, {"matched", step.matched}};
+    json::object item{{"rule", step.rule.view()}, {"matched", step.matched}};
     if (step.failure)
-      item["failed"] = json::object{{"field", step.failure->field},
-                                    {"op", step.failure->op},
-                                    {"expected", step.failure->expected},
+      item["failed"] = json::object{{"field", step.failure->field.view()},
+                                    {"op", step.failure->op.view()},
+                                    {"expected", step.failure->expected.view()},
                                     {"actual", step.failure->actual}};
     trace.push_back(std::move(item));
   }
@@ -336,11 +344,11 @@ routing_decision routing_decision_from_json(const json::value& json) {
     decision.notes = strings_at(object, "notes");
     for (const auto& item : object.at("trace").as_array()) {
       const auto& step = item.as_object();
-      rule_evaluation evaluation{string_at(step, "rule"), step.at("matched").as_bool(), std::nullopt};
+      rule_evaluation evaluation{shared_text_at(step, "rule"), step.at("matched").as_bool(), std::nullopt};
       if (const auto* failed = step.if_contains("failed")) {
         const auto& f = failed->as_object();
-        evaluation.failure = condition_failure{string_at(f, "field"), string_at(f, "op"),
-                                               string_at(f, "expected"), string_at(f, "actual")};
+        evaluation.failure = condition_failure{shared_text_at(f, "field"), shared_text_at(f, "op"),
+                                               shared_text_at(f, "expected"), string_at(f, "actual")};
       }
       decision.trace.push_back(std::move(evaluation));
     }

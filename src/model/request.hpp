@@ -2,6 +2,7 @@
 // Value types for a customer request, the routing decision made about it, and its events.
 
 #include "model/enums.hpp"
+#include "model/shared_text.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -79,16 +80,18 @@ struct request_input {
   std::optional<email_intake> email;  // set by the e-mail intake only, never by API input
 };
 
-// Why a rule did not match: its first failing condition and the value it saw.
+// Why a rule did not match: its first failing condition and the value it saw. Field, op and
+// expected come from the rules and are shared with the loaded rule_set (evaluation copies no
+// text of theirs); actual is what this request showed.
 struct condition_failure {
-  std::string field;
-  std::string op;
-  std::string expected;
+  shared_text field;
+  shared_text op;
+  shared_text expected;
   std::string actual;
 };
 
 struct rule_evaluation {
-  std::string rule;
+  shared_text rule;
   bool matched = false;
   std::optional<condition_failure> failure;  // set when matched is false
 };

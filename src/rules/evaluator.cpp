@@ -76,13 +76,25 @@ std::string_view value_of(field which, const model::request_input& request) {
 
 // glibc's memmem (a two-way search, hashed for short needles) skips ahead where
 // std::string::find stops at every occurrence of the needle's first letter.
-bool has(std::string_view haystack, std::string_view needle) {
-  if (needle.empty()) return true;
-  return ::memmem(haystack.data(), haystack.size(), needle.data(), needle.size()) != nullptr;
+// Whether any value of the groups occurs in `haystack`: one memmem per group for its prefix,
+// then each value compared where the prefix occurs.
+bool has_any(std::string_view haystack, const std::vector<test::search_group>& groups) {
+  const char* const end = haystack.data() + haystack.size();
+  for (const auto& group : groups) {
+    const char* at = haystack.data();
+    while (const void* found = ::memmem(at, static_cast<std::size_t>(end - at), group.prefix.data(), group.prefix.size())) {
+      const char* const start = static_cast<const char*>(found);
+      const auto left = static_cast<std::size_t>(end - start);
+      for (const auto& value : group.values)
+        if (value.size() <= left && std::memcmp(start, value.data(), value.size()) == 0) return true;
+      at = start + 1;
+    }
+  }
+  return false;
 }
 
-bool text_has(const subject& in, field which, std::string_view needle) {
-  return (which != field::body && has(in.title(), needle)) || (which != field::title && has(in.body(), needle));
+bool text_has_any(const subject& in, field which, const std::vector<test::search_group>& groups) {
+  return (which != field::body && has_any(in.title(), groups)) || (which != field::title && has_any(in.body(), groups));
 }
 
 bool is_present(const subject& in, field which) {
@@ -98,9 +110,7 @@ bool holds(const test& check, const subject& in) {
     case op::present: return is_present(in, check.field);
     case op::empty: return !is_present(in, check.field);
     case op::contains:
-    case op::contains_any:
-      return std::any_of(values.begin(), values.end(),
-                         [&](const std::string& needle) { return text_has(in, check.field, needle); });
+    case op::contains_any: return text_has_any(in, check.field, check.search);
     default: break;
   }
   const std::string_view actual = value_of(check.field, in.request);
@@ -147,8 +157,9 @@ std::string actual_of(const test& check, const subject& in) {
 std::optional<model::condition_failure> first_failure(const condition& node, const subject& in) {
   if (const auto* check = std::get_if<test>(&node.node)) {
     if (holds(*check, in)) return std::nullopt;
-    return model::condition_failure{std::string(to_string(check->field)), std::string(to_string(check->op)),
-                                    check->expected, actual_of(*check, in)};
+    return model::condition_failure{model::shared_text::literal(to_string(check->field)),
+                                    model::shared_text::literal(to_string(check->op)), check->expected,
+                                    actual_of(*check, in)};
   }
   const auto& members = std::get<group>(node.node);
   if (!members.any) {
@@ -163,11 +174,12 @@ std::optional<model::condition_failure> first_failure(const condition& node, con
     if (!failure) return std::nullopt;
     if (!first) seen += "; ";
     first = false;
-    seen += failure->field;
+    seen += failure->field.view();
     seen += ": ";
     seen += failure->actual;
   }
-  return model::condition_failure{members.fields, "any", members.expected, std::move(seen)};
+  return model::condition_failure{members.fields, model::shared_text::literal("any"), members.expected,
+                                  std::move(seen)};
 }
 
 void apply(const action& then, const std::string& reason, model::routing_decision& decision) {
@@ -190,7 +202,7 @@ model::routing_decision evaluate(const rule_set& rules, const model::request_inp
   for (const auto& each : rules.rules()) {
     auto failure = first_failure(each.when, in);
     const bool matched = !failure;
-    decision.trace.push_back(model::rule_evaluation{each.name, matched, std::move(failure)});
+    decision.trace.push_back(model::rule_evaluation{each.traced_name, matched, std::move(failure)});
     if (matched) {
       decision.rule = each.name;
       apply(each.then, each.reason, decision);

@@ -29,6 +29,34 @@ std::string expected_of(const test& check) {
   }
 }
 
+// The search groups of a contains or contains_any test (see test::search).
+std::vector<test::search_group> search_groups_of(const test& check) {
+  std::vector<std::string> values;
+  for (const auto& value : check.values) {
+    const bool implied = std::any_of(check.values.begin(), check.values.end(), [&](const std::string& other) {
+      return other.size() < value.size() && value.find(other) != std::string::npos;
+    });
+    if (!implied) values.push_back(value);
+  }
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  std::vector<test::search_group> groups;
+  for (auto& value : values) {
+    if (!groups.empty()) {
+      auto& last = groups.back();
+      const auto shared = std::mismatch(last.prefix.begin(), last.prefix.end(), value.begin(), value.end()).first -
+                          last.prefix.begin();
+      if (static_cast<std::size_t>(shared) >= test::min_shared_prefix) {
+        last.prefix.resize(static_cast<std::size_t>(shared));
+        last.values.push_back(std::move(value));
+        continue;
+      }
+    }
+    groups.push_back({value, {value}});
+  }
+  return groups;
+}
+
 // The fields a condition looks at, in order of first appearance.
 void collect_fields(const condition& node, std::vector<std::string>& out) {
   if (const auto* check = std::get_if<test>(&node.node)) {
@@ -44,9 +72,10 @@ void collect_fields(const condition& node, std::vector<std::string>& out) {
 const std::string& prepare(condition& node) {
   if (auto* check = std::get_if<test>(&node.node)) {
     check->expected = expected_of(*check);
+    if (check->op == op::contains || check->op == op::contains_any) check->search = search_groups_of(*check);
     check->description = (check->op == op::present || check->op == op::empty)
                              ? fmt::format("{} {}", to_string(check->field), to_string(check->op))
-                             : fmt::format("{} {} {}", to_string(check->field), to_string(check->op), check->expected);
+                             : fmt::format("{} {} {}", to_string(check->field), to_string(check->op), check->expected.view());
     return check->description;
   }
   auto& members = std::get<group>(node.node);
@@ -94,7 +123,10 @@ std::string_view to_string(op value) {
 
 rule_set::rule_set(std::vector<rule> rules, rules::fallback fallback, std::string source)
     : rules_(std::move(rules)), fallback_(std::move(fallback)), source_(std::move(source)) {
-  for (auto& each : rules_) prepare(each.when);
+  for (auto& each : rules_) {
+    prepare(each.when);
+    each.traced_name = model::shared_text(each.name);
+  }
 }
 
 std::vector<std::string> rule_set::names() const {

@@ -8,6 +8,7 @@
 // const, and any number of threads may read and evaluate the same rule_set concurrently.
 
 #include "model/enums.hpp"
+#include "model/shared_text.hpp"
 
 #include <cstddef>
 #include <optional>
@@ -50,9 +51,21 @@ struct test {
   rules::op op = op::equals;
   std::vector<std::string> values;
   // Derived by rule_set from the above, once, for the trace: what the test expects
-  // ("how_to", "[a, b]", "non-empty") and its description ("kind equals how_to").
-  std::string expected;
+  // ("how_to", "[a, b]", "non-empty") and its description ("kind equals how_to"). The trace
+  // shares `expected` rather than copying it.
+  model::shared_text expected;
   std::string description;
+  // Derived by rule_set for contains and contains_any, once, for the search: the values grouped
+  // by a common prefix (at least min_shared_prefix bytes), so that a group is found with one
+  // memmem of its prefix and checked only where that occurs; a value that contains another is
+  // left out, since wherever it occurs the other does too. Whether any value occurs is exactly
+  // whether any group's value does.
+  struct search_group {
+    std::string prefix;
+    std::vector<std::string> values;  // each starts with prefix
+  };
+  static constexpr std::size_t min_shared_prefix = 3;
+  std::vector<search_group> search;
 };
 
 struct condition;
@@ -65,8 +78,8 @@ struct group {
   // Derived by rule_set from the members, once, for the trace of a failed `any` group: the
   // fields looked at in order of first appearance ("kind, text") and the group's expectation
   // ("at least one of: kind equals x | ..."); and the description ("any(kind equals x; ...)").
-  std::string fields;
-  std::string expected;
+  model::shared_text fields;
+  model::shared_text expected;
   std::string description;
 };
 
@@ -85,6 +98,7 @@ struct action {
 
 struct rule {
   std::string name;    // unique within the set; never "fallback"
+  model::shared_text traced_name;  // the same, set by rule_set, shared by every trace of it
   std::string reason;  // the human sentence returned with the decision
   condition when;      // a single test or a group
   action then;

@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <mutex>
+#include <unordered_map>
 #include <stdexcept>
 
 namespace switchboard::store {
@@ -22,6 +24,42 @@ std::optional<std::int64_t> whole_number(std::string_view text) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
   return value;
+}
+
+// Decoded summaries, each kept with the exact text it was decoded from. request_from_summary is
+// a function of (id, text) alone, so a row whose stored summary did not change is not decoded
+// again: the timers page and the dashboard are polled, mostly over the same most urgent rows,
+// and decoding was a third of a timers page's CPU (issue 11). A changed request has a changed
+// summary and is decoded afresh. Bounded: emptied when full. Thread-safe (readers run on
+// several worker threads); what it hands out is immutable.
+class decoded_summaries {
+ public:
+  std::shared_ptr<const model::request> get(model::request_id id, std::string_view text) {
+    {
+      std::lock_guard lock(mutex_);
+      if (const auto found = entries_.find(id); found != entries_.end() && found->second.text == text)
+        return found->second.request;
+    }
+    auto decoded = std::make_shared<const model::request>(request_from_summary(id, text));
+    std::lock_guard lock(mutex_);
+    if (entries_.size() >= capacity) entries_.clear();
+    entries_.insert_or_assign(id, entry{std::string(text), decoded});
+    return decoded;
+  }
+
+ private:
+  static constexpr std::size_t capacity = 2048;  // ten timers pages; a few MB
+  struct entry {
+    std::string text;
+    std::shared_ptr<const model::request> request;
+  };
+  std::mutex mutex_;
+  std::unordered_map<model::request_id, entry> entries_;
+};
+
+decoded_summaries& summary_cache() {
+  static decoded_summaries cache;
+  return cache;
 }
 
 // What a list row shows of a stored request document: its input, status, owner, assignee,
@@ -78,7 +116,7 @@ std::map<model::request_id, std::shared_ptr<const model::request>> requests_by_i
     bind_ids(query);
     while (query.executeStep()) {
       const auto id = query.getColumn(0).getInt64();
-      out.emplace(id, std::make_shared<const model::request>(request_from_summary(id, text_of(query.getColumn(1)))));
+      out.emplace(id, summary_cache().get(id, text_of(query.getColumn(1))));
     }
     if (out.size() == ids.size()) return out;
   }
@@ -121,11 +159,16 @@ std::optional<clock_cursor> parse_clock_cursor(std::string_view text) {
 
 open_clock_page list_open_clocks(SQLite::Database& db, const open_clock_filter& filter) {
   // `open = 1` matches the partial indexes' WHERE, and the ORDER BY their columns, so SQLite
-  // walks clocks_by_urgency (or clocks_by_owner_urgency) and stops after limit + 1 rows.
-  std::string sql = "SELECT paused, urgency, request_id, metric FROM clocks WHERE open = 1";
-  if (filter.owner) sql += " AND owner = :owner";
-  if (filter.after) sql += " AND (paused, urgency, request_id, metric) > (:paused, :urgency, :request, :metric)";
-  sql += " ORDER BY paused, urgency, request_id, metric LIMIT :limit";
+  // walks clocks_by_urgency (or clocks_by_owner_urgency) and stops after limit + 1 rows. With
+  // summaries, each row's summary comes in the same statement (a primary-key lookup per row):
+  // one prepare per page instead of two, the second with a parameter per request.
+  std::string sql = filter.summaries
+                        ? "SELECT c.paused, c.urgency, c.request_id, c.metric, s.summary FROM clocks c"
+                          " LEFT JOIN request_summaries s ON s.request_id = c.request_id WHERE c.open = 1"
+                        : "SELECT c.paused, c.urgency, c.request_id, c.metric FROM clocks c WHERE c.open = 1";
+  if (filter.owner) sql += " AND c.owner = :owner";
+  if (filter.after) sql += " AND (c.paused, c.urgency, c.request_id, c.metric) > (:paused, :urgency, :request, :metric)";
+  sql += " ORDER BY c.paused, c.urgency, c.request_id, c.metric LIMIT :limit";
   SQLite::Statement query(db, sql);
   if (filter.owner) query.bind(":owner", std::string(model::to_string(*filter.owner)));
   if (filter.after) {
@@ -139,20 +182,26 @@ open_clock_page list_open_clocks(SQLite::Database& db, const open_clock_filter& 
 
   std::vector<clock_cursor> places;
   open_clock_page page;
+  std::map<model::request_id, std::shared_ptr<const model::request>> requests;
   while (query.executeStep()) {
     if (static_cast<int>(places.size()) == filter.limit) {
       page.next = places.back();
       break;
     }
-    places.push_back({query.getColumn(0).getInt() != 0, query.getColumn(1).getInt64(), query.getColumn(2).getInt64(),
+    const auto id = query.getColumn(2).getInt64();
+    places.push_back({query.getColumn(0).getInt() != 0, query.getColumn(1).getInt64(), id,
                       query.getColumn(3).getString()});
+    if (filter.summaries && !query.getColumn(4).isNull() && !requests.contains(id))
+      requests.emplace(id, summary_cache().get(id, text_of(query.getColumn(4))));
   }
 
+  // The requests not read above: every one without summaries, else those stored without one.
   std::vector<model::request_id> ids;
-  for (const auto& place : places) ids.push_back(place.request);
+  for (const auto& place : places)
+    if (!requests.contains(place.request)) ids.push_back(place.request);
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  const auto requests = requests_by_id(db, ids, filter.summaries);
+  requests.merge(requests_by_id(db, ids, filter.summaries));
   for (const auto& place : places) {
     const auto found = requests.find(place.request);
     if (found == requests.end()) continue;

@@ -3,6 +3,9 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstdint>
+#include <random>
+#include <string>
 
 using namespace switchboard::model;
 using namespace std::chrono_literals;
@@ -49,6 +52,27 @@ TEST_SUITE("model::instant") {
          }) {
       INFO(text);
       CHECK(parse_instant(text) == friday);
+    }
+  }
+
+  TEST_CASE("the stored form reads as the general grammar reads it, over the whole calendar range") {
+    // "...Z" is read by a direct path; the same instant with "+00:00" goes through absl's
+    // grammar. Both must agree on every second, and on refusals (second 60, no such day).
+    std::mt19937_64 rng(20261130);
+    std::uniform_int_distribution<std::int64_t> any_second(-62'135'596'800, 253'402'300'799);
+    for (int i = 0; i < 20000; ++i) {
+      const instant at{std::chrono::seconds{any_second(rng)}};
+      const auto text = format_instant(at);
+      INFO(text);
+      CHECK(parse_instant(text) == at);
+      CHECK(parse_instant(text.substr(0, 19) + "+00:00") == at);
+    }
+    CHECK(parse_instant("0001-01-01T00:00:00Z") == utc(1, 1, 1, 0, 0, 0));
+    CHECK(parse_instant("2028-02-29T23:59:59Z") == utc(2028, 2, 29, 23, 59, 59));
+    for (const char* text : {"2026-02-29T00:00:00Z", "2026-11-21T23:59:60Z", "2026-11-21T24:00:00Z",
+                             "0000-12-31T23:59:59Z", "2026-13-01T00:00:00Z", "2026-11-21T01:3a:00Z"}) {
+      INFO(text);
+      CHECK_FALSE(parse_instant(text));
     }
   }
 

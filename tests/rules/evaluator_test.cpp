@@ -223,6 +223,36 @@ then = { owner = "se" }
     CHECK(decision.trace[0].failure->actual == "no match in title \"Login\"");
   }
 
+  TEST_CASE("contains_any finds values that share a prefix or contain one another, wherever they occur") {
+    // Searched as groups by common prefix ("eng", "dev"), "engineering" left out for "engineer":
+    // the answers must be those of searching each value on its own.
+    const auto set = load(R"(
+[[rule]]
+name = "asks"
+reason = "Asks."
+when = { field = "text", op = "contains_any", value = ["engineering", "engineer", "eng team", "dev team", "developer", "ok"] }
+then = { owner = "product" }
+
+[fallback]
+reason = "Else."
+then = { owner = "se" }
+)");
+    const auto routed = [&](std::string title, std::string body) {
+      return rules::evaluate(set, request(model::request_kind::how_to, std::move(title), std::move(body))).rule;
+    };
+    CHECK(routed("eng eng engi enginee", "dev devel developr dev tea") == "fallback");
+    CHECK(routed("eng eng engi enginee", "the eng team") == "asks");
+    CHECK(routed("our ENGINEERING group", "") == "asks");
+    CHECK(routed("x", "engineer") == "asks");  // at the very end
+    CHECK(routed("dev dev developer", "") == "asks");
+    CHECK(routed("deve", "ask the Dev Team") == "asks");
+    CHECK(routed("o", "k") == "fallback");
+    CHECK(routed("", "book") == "asks");
+    const auto missed = rules::evaluate(set, request(model::request_kind::how_to, "eng", "dev"));
+    REQUIRE(missed.trace.at(0).failure);
+    CHECK(missed.trace[0].failure->expected == "[engineering, engineer, eng team, dev team, developer, ok]");
+  }
+
   TEST_CASE("text matching ignores case for all of Unicode, after NFC, in rule words and request text alike") {
     // The rule words are written in capitals, decomposed or with ß: they are folded once at load.
     const auto set = load(R"(

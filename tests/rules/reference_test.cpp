@@ -168,7 +168,7 @@ std::optional<model::condition_failure> first_failure(const rules::condition& no
   for (const auto& member : members.members) {
     auto failure = first_failure(member, in);
     if (!failure) return std::nullopt;
-    seen.push_back(failure->field + ": " + failure->actual);
+    seen.push_back(failure->field.str() + ": " + failure->actual);
   }
   std::vector<std::string> fields;
   collect_fields(node, fields);

@@ -341,6 +341,44 @@ TEST_SUITE("store::pages") {
     CHECK(assigned);
   }
 
+  TEST_CASE("timer rows read again after their request changed show the change, in any database") {
+    // Decoded summaries are reused while a row's stored text is unchanged; a change, or another
+    // database with the same ids, must never be answered from an earlier read.
+    store::open_clock_filter summaries{std::nullopt, std::nullopt, 500, true};
+    const auto row_of = [&](SQLite::Database& db, model::request_id id) -> std::shared_ptr<const model::request> {
+      for (const auto& open : store::list_open_clocks(db, summaries).clocks)
+        if (open.request->id == id) return open.request;
+      return nullptr;
+    };
+    auto db = store::open_database(":memory:");
+    const auto first = file(
+        db, make_input(model::request_kind::troubleshooting, "customer-1", model::customer_stage::production), filed_at);
+    REQUIRE(row_of(db, first.id));
+    CHECK(row_of(db, first.id)->status != model::request_status::pending_customer);
+    CHECK(row_of(db, first.id)->assignee.empty());
+
+    act(db, first.id, engine::action_kind::start, model::role::ce, filed_at + std::chrono::minutes{5});
+    const auto started = row_of(db, first.id);
+    REQUIRE(started);
+    CHECK_FALSE(started->assignee.empty());
+    act(db, first.id, engine::action_kind::pend, worker_of(first.owner), filed_at + std::chrono::minutes{9});
+    const auto pending = row_of(db, first.id);
+    REQUIRE(pending);
+    CHECK(pending->status == model::request_status::pending_customer);
+    CHECK(std::any_of(pending->clocks.begin(), pending->clocks.end(),
+                      [](const model::sla_clock& c) { return c.state == model::clock_state::paused; }));
+
+    auto other = store::open_database(":memory:");
+    const auto same_id = file(
+        other, make_input(model::request_kind::troubleshooting, "customer-2", model::customer_stage::production), filed_at);
+    REQUIRE(same_id.id == first.id);
+    const auto elsewhere = row_of(other, same_id.id);
+    REQUIRE(elsewhere);
+    CHECK(elsewhere->assignee.empty());
+    CHECK(elsewhere->input.customer.id == "customer-2");
+    CHECK(row_of(db, first.id)->status == model::request_status::pending_customer);
+  }
+
   TEST_CASE("migration 13 fills in the summaries of requests stored before it") {
     testing::temp_dir dir;
     const auto path = dir.file("old.db");

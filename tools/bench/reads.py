@@ -7,7 +7,8 @@ the dashboard snapshot and /healthz, p50 and p99 over sequential keep-alive requ
 
 Files --seed requests through the API (real routing, clocks and events), then copies them in SQL
 up to --requests rows (ids, customers and deadlines shifted, so the copies spread over the
-indexes like real ones); one copy in --open-every keeps its clocks open, the rest are resolved
+indexes like real ones), with their list summaries (request_summaries, migration 13, which the
+timers page reads); one copy in --open-every keeps its clocks open, the rest are resolved
 (their clocks completed). A --work folder that already holds bench.db is reused as it is. Then starts the server on that database and times each read. Prints
 one table; fails (exit 1) when a target is missed (p99 under 10 ms for the timers page and the
 filtered request list)."""
@@ -72,10 +73,16 @@ def grow(db, target, open_every):
                        SELECT id + ?1, kind, customer_id || '-' || ?2, CASE WHEN ?3 THEN status ELSE 'resolved' END, owner,
                               created_at + ?2, updated_at + ?2, json_set(document, '$.id', id + ?1), CASE WHEN ?3 THEN next_due + ?2 END
                        FROM requests WHERE id <= ?4""", (shift, k, keep_open, top))
-        con.execute("""INSERT INTO clocks (request_id, metric, state, open, deadline, next_due, owner, warned, paused, urgency)
+        # Every list row's summary (migration 13): the timers page reads requests from it, and a
+        # copy without one would be read from its whole document, a path real rows never take.
+        con.execute("""INSERT INTO request_summaries (request_id, summary)
+                       SELECT request_id + ?1, CASE WHEN ?3 THEN summary ELSE json_set(summary, '$.status', 'resolved') END
+                       FROM request_summaries WHERE request_id <= ?4""", (shift, k, keep_open, top))
+        con.execute("""INSERT INTO clocks (request_id, metric, state, open, deadline, next_due, owner, warned, paused, urgency,
+                                           breached)
                        SELECT request_id + ?1, metric, CASE WHEN ?3 THEN state ELSE 'met' END, CASE WHEN ?3 THEN open ELSE 0 END,
                               deadline + ?2, CASE WHEN ?3 THEN next_due + ?2 END, owner, warned, paused,
-                              CASE WHEN ?3 THEN urgency + CASE WHEN paused THEN 0 ELSE ?2 END END
+                              CASE WHEN ?3 THEN urgency + CASE WHEN paused THEN 0 ELSE ?2 END END, breached
                        FROM clocks WHERE request_id <= ?4""", (shift, k, keep_open, top))
         if k % 100 == 0:
             con.execute("COMMIT")
