@@ -398,14 +398,19 @@ metrics = [{{ metric = "resolution", target = "1h", warning = 0.5 }}]
       CHECK_MESSAGE(checked.exit_code == 0, checked.err);
     }
 
-    // Nothing applies to troubleshooting any more: the reopen is refused, and nothing changes.
+    // Nothing applies to troubleshooting any more: the request still reopens (a customer's reply
+    // is never turned away for want of an SLA), without a running resolution clock.
     const auto none = named_config(dir, "office_hours", "how-to", "", R"({ metric = "resolution", target = "8h" })", "how_to");
     testing::server_process server({none, database, {"--clock-start", "2026-12-02T12:00:00Z"}});
     auto client = server.client(model::role::se);
-    const auto refused = client.post_json(path + "/events", R"({"type":"reopen","message":"again"})");
-    CHECK(refused.status == 409);
-    CHECK_MESSAGE(refused.body.find("no configured SLA policy applies to it now") != std::string::npos, refused.body);
-    CHECK(get_object(client, path).at("status").as_string() == "resolved");
+    const auto reopened = client.post_json(path + "/events", R"({"type":"reopen","message":"again"})");
+    REQUIRE_MESSAGE(reopened.status == 200, reopened.body);
+    const auto request = get_object(client, path);
+    CHECK(request.at("status").as_string() == "open");
+    const auto clock = clock_of(request, "resolution");
+    CHECK_FALSE(clock.at("open").as_bool());
+    CHECK(clock.at("state").as_string() == "met");
+    CHECK(client.get("/v1/sla/timers").body.find("\"request_id\":1,") == std::string::npos);
   }
 
   TEST_CASE("a policy that replaces another without a metric its open clocks count is refused at its replaces entry") {
