@@ -4,6 +4,7 @@
 #include "config/people.hpp"
 #include "config/settings.hpp"
 #include "config/tokens.hpp"
+#include "config/use_cases.hpp"
 #include "http/api/api.hpp"
 #include "http/api/deliveries.hpp"
 #include "http/api/health.hpp"
@@ -135,6 +136,11 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
 
   const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
   http::webhooks::check_slack_people(integrations, people);
+  http::webhooks::check_account_teams(integrations, people);
+  const auto use_cases = config::load_use_cases_of(settings.file);
+  config::check_use_case_dris(settings.file, people);
+  if (!use_cases.configured)
+    fmt::print(stderr, "switchboard: no use cases ([use_cases.<tag>]): a request's use_case is a free tag\n");
   // Checked at start so a bad [outbound.email] stops the server; replies are not sent through it yet
   // (issue 13, P5). libcurl's global set-up must run before other threads use it.
   if (const auto email = outbound::load_email_settings_file(settings.file, integrations.support_address)) {
@@ -155,6 +161,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
                          },
                          integrations.customers,
                          [&integrations](model::request_id id) { return http::webhooks::reply_to(integrations, id); }};
+  api.use_cases = use_cases;
   notify::delivery_worker notifier(app, writer, reader, notify::load_settings_file(settings.file), time.now);
   // A verdict is reused for 1 s, and never longer than the deadline it was judged by.
   const std::chrono::milliseconds health_deadline{settings.health_deadline_ms};

@@ -1,6 +1,7 @@
 // The real server over real sockets: filing, reading back, and every error status.
 #include "http/client.hpp"
 #include "support/api.hpp"
+#include "support/configs.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -131,6 +132,40 @@ TEST_SUITE("integration::api") {
     CHECK(testing::all_requests(client).empty());
     CHECK(client.post_json("/v1/requests", request_json("how_to")).status == 201);
     CHECK(testing::all_requests(client).size() == 1);
+  }
+
+  TEST_CASE("a use_case outside the configured use cases gets 422 naming them and stores nothing") {
+    testing::temp_dir dir;
+    const auto config = testing::config_on_always_calendar(dir, testing::test_people("always") + R"(
+[use_cases.code-search]
+name = "Code search"
+dri = "product-person"
+[use_cases.sso]
+name = "Single sign-on"
+description = "SAML and OIDC log-in"
+dri = "product-person"
+)");
+    testing::server_process server({config, dir.file("switchboard.db"), {}});
+    auto client = server.client(model::role::ce);
+
+    auto body = json::parse(request_json("how_to")).as_object();
+    body["use_case"] = "nope";
+    const auto refused = client.post_json("/v1/requests", json::serialize(body));
+    check_error(refused, 422, "unknown_use_case");
+    const auto error = testing::json_of(refused).at("error");
+    CHECK(error.at("message") == "unknown use_case \"nope\"; expected one of code-search, sso or none");
+    REQUIRE(error.at("fields").as_array().size() == 1);
+    CHECK(error.at("fields").at(0).at("field") == "use_case");
+    CHECK(testing::all_requests(client).empty());
+
+    // A configured tag and no tag at all are both filed.
+    body["use_case"] = "sso";
+    const auto filed = client.post_json("/v1/requests", json::serialize(body));
+    REQUIRE(filed.status == 201);
+    CHECK(testing::json_of(filed).at("use_case") == "sso");
+    body.erase("use_case");
+    CHECK(client.post_json("/v1/requests", json::serialize(body)).status == 201);
+    CHECK(testing::all_requests(client).size() == 2);
   }
 
   TEST_CASE("/metrics counts requests, clocks and commits") {
