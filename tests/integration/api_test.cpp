@@ -7,6 +7,9 @@
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <cstdlib>
 
 using namespace switchboard;
 namespace json = boost::json;
@@ -166,6 +169,51 @@ dri = "product-person"
     body.erase("use_case");
     CHECK(client.post_json("/v1/requests", json::serialize(body)).status == 201);
     CHECK(testing::all_requests(client).size() == 2);
+  }
+
+  TEST_CASE("a request's deliveries, the log's channel filter and the channel label in /metrics") {
+    testing::temp_dir dir;
+    // Nothing listens on port 9 here: the webhook stays pending, retried.
+    ::setenv("SWITCHBOARD_TEST_API_WEBHOOK_SECRET", "whsec_MDEyMzQ1Njc4OWFiY2RlZg==", 1);
+    const auto config = testing::config_on_always_calendar(dir, testing::test_people("always") + R"(
+[[notify.subscription]]
+name = "ops"
+url = "http://127.0.0.1:9/hook"
+events = ["request.routed"]
+secret_env = "SWITCHBOARD_TEST_API_WEBHOOK_SECRET"
+allow_private = true
+)");
+    testing::server_process server({config, dir.file("switchboard.db"), {}});
+    auto client = server.client(model::role::ce);
+    const auto created = client.post_json("/v1/requests", request_json("how_to"));
+    REQUIRE(created.status == 201);
+    const auto id = testing::json_of(created).at("id").as_int64();
+    CHECK(client.post_json("/v1/requests", request_json("how_to")).status == 201);
+
+    auto viewer = server.client(model::role::viewer);
+    const auto mine = testing::json_of(viewer.get(fmt::format("/v1/requests/{}/deliveries", id)));
+    const auto& rows = mine.at("deliveries").as_array();
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].at("request_id") == id);
+    CHECK(rows[0].at("channel") == "webhook");
+    CHECK(rows[0].at("purpose") == "webhook");
+    CHECK(rows[0].at("recipient").is_null());
+    CHECK(rows[0].at("event_type") == "request.routed");
+    CHECK(testing::json_of(viewer.get(fmt::format("/v1/requests/{}/deliveries?channel=webhook", id)))
+              .at("deliveries").as_array().size() == 1);
+    CHECK(testing::json_of(viewer.get(fmt::format("/v1/requests/{}/deliveries?channel=slack_reply", id)))
+              .at("deliveries").as_array().empty());
+    CHECK(testing::json_of(viewer.get("/v1/webhooks/deliveries?channel=webhook")).at("deliveries").as_array().size() == 2);
+    CHECK(testing::json_of(viewer.get("/v1/webhooks/deliveries?channel=email")).at("deliveries").as_array().empty());
+
+    check_error(viewer.get("/v1/webhooks/deliveries?channel=sms"), 422, "invalid_fields");
+    check_error(viewer.get(fmt::format("/v1/requests/{}/deliveries?request=1", id)), 422, "invalid_fields");
+    check_error(viewer.get("/v1/requests/999/deliveries"), 404, "not_found");
+    check_error(viewer.get("/v1/requests/abc/deliveries"), 404, "not_found");
+
+    const auto metrics = viewer.get("/metrics").body;
+    CAPTURE(metrics);
+    CHECK(metrics.find("switchboard_outbound_deliveries{channel=\"webhook\",state=\"pending\"} 2") != std::string::npos);
   }
 
   TEST_CASE("/metrics counts requests, clocks and commits") {
