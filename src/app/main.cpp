@@ -4,6 +4,7 @@
 #include "config/people.hpp"
 #include "config/settings.hpp"
 #include "config/tokens.hpp"
+#include "config/use_cases.hpp"
 #include "http/api/api.hpp"
 #include "http/api/deliveries.hpp"
 #include "http/api/health.hpp"
@@ -135,15 +136,23 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
 
   const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
   http::webhooks::check_slack_people(integrations, people);
-  // Checked at start so a bad [outbound.email] stops the server; replies are not sent through it yet
-  // (issue 13, P5). libcurl's global set-up must run before other threads use it.
-  if (const auto email = outbound::load_email_settings_file(settings.file, integrations.support_address)) {
+  http::webhooks::check_account_teams(integrations, people);
+  const auto use_cases = config::load_use_cases_of(settings.file);
+  config::check_use_case_dris(settings.file, people);
+  if (!use_cases.configured)
+    fmt::print(stderr, "switchboard: no use cases ([use_cases.<tag>]): a request's use_case is a free tag\n");
+  // The outbox's message channels (store/messages.hpp). Nothing enqueues messages yet: answers
+  // reach customers in a later step of issue 13. libcurl's global set-up must run before other
+  // threads use it.
+  notify::message_channels channels;
+  channels.email = outbound::load_email_settings_file(settings.file, integrations.support_address);
+  if (channels.email) {
     outbound::smtp_global_init();
-    if (!email->smtp.username.empty() && email->smtp.password.empty())
+    if (!channels.email->smtp.username.empty() && channels.email->smtp.password.empty())
       fmt::print(stderr, "switchboard: warning: [outbound.email] username is set but SWITCHBOARD_SMTP_PASSWORD is not\n");
   }
-  // Checked at start so a bad api_base_url stops the server; replies are not posted through it yet (P5).
-  outbound::load_slack_api_settings_file(settings.file);
+  channels.slack = outbound::load_slack_api_settings_file(settings.file);
+  channels.reply_to = [&integrations](model::request_id id) { return http::webhooks::reply_to(integrations, id); };
   // Told of committed changes from any thread (offloaded handlers run on the pool): the
   // scheduler and the hub are only touched on the app strand.
   http::api::context api{policy, writer, readers, settings.tiers, tokens, time.now,
@@ -155,7 +164,9 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
                          },
                          integrations.customers,
                          [&integrations](model::request_id id) { return http::webhooks::reply_to(integrations, id); }};
-  notify::delivery_worker notifier(app, writer, reader, notify::load_settings_file(settings.file), time.now);
+  api.use_cases = use_cases;
+  notify::delivery_worker notifier(app, writer, reader, notify::load_settings_file(settings.file), time.now,
+                                   std::move(channels));
   // A verdict is reused for 1 s, and never longer than the deadline it was judged by.
   const std::chrono::milliseconds health_deadline{settings.health_deadline_ms};
   http::api::health health(app, writer, health_deadline, std::min(health_deadline, std::chrono::milliseconds{1000}));

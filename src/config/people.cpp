@@ -195,6 +195,14 @@ void check_person(const model::people_directory& directory, std::string_view per
   }
 }
 
+void require_person(const model::people_directory& directory, std::string_view person, model::role role,
+                    const position& at, std::string_view what) {
+  if (directory.empty())
+    throw error(at, fmt::format("{} names person \"{}\", but there is no people directory: declare [[people]]", what,
+                                person));
+  check_person(directory, person, role, at, what);
+}
+
 void check_token_file_people(const model::people_directory& directory, const std::string& tokens_path) {
   if (directory.empty()) return;
   const auto root = parse_file(tokens_path);

@@ -52,6 +52,11 @@ std::vector<std::string> names_of(const Map& map) {
 void check_person(const model::people_directory& directory, std::string_view person, model::role role,
                   const position& at, std::string_view what);
 
+// check_person, except that an empty directory refuses too: what names a person only through the
+// directory (account teams, use-case DRIs) has no meaning without one.
+void require_person(const model::people_directory& directory, std::string_view person, model::role role,
+                    const position& at, std::string_view what);
+
 // check_person for every [[token]] of the tokens file at `tokens_path`, at the token's `person`
 // there. The file is read again for the positions (token_entry keeps none), so load_token_file
 // it first: its errors come first and this one assumes a well-formed file.

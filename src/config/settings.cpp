@@ -52,7 +52,7 @@ settings load_settings(const std::string& path) {
   result.rules_path = resolve(path, "../rules/routing.toml");
 
   reject_unknown_keys(root, path, {"server", "customers", "calendars", "sla", "auth", "workflow", "escalation", "notify",
-                                      "integrations", "outbound", "people"}, "the top level");
+                                      "integrations", "outbound", "people", "use_cases"}, "the top level");
 
   if (const auto* server = root.get("server")) {
     const auto* table = server->as_table();

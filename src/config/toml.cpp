@@ -169,6 +169,13 @@ std::string_view type_name(const toml::node& node) {
   return "nothing";
 }
 
+std::string non_empty_string(const toml::node& node, std::string_view file, std::string_view what) {
+  const auto* text = node.as_string();
+  if (text == nullptr || text->get().empty())
+    fail_at(node, file, fmt::format("{} must be a non-empty string, found {}", what, type_name(node)));
+  return text->get();
+}
+
 void fail_at(const toml::key& key, std::string_view file, std::string message) {
   const auto& begin = key.source().begin;
   throw error(position{std::string(file), static_cast<int>(begin.line), static_cast<int>(begin.column)},

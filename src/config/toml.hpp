@@ -71,6 +71,10 @@ void reject_unknown_keys(const toml::table& table, std::string_view file,
 // "a string", "an integer", ...: what a node is, for "expected X, found Y" messages.
 std::string_view type_name(const toml::node& node);
 
+// The text of a string node that is not empty, else a config::error at the node:
+// `WHAT must be a non-empty string, found a TYPE`.
+std::string non_empty_string(const toml::node& node, std::string_view file, std::string_view what);
+
 // Errors about the nodes of one file being loaded; loaders derive from it so that every check
 // names the file without passing it around.
 class file_errors {

@@ -39,7 +39,7 @@ const std::vector<action_spec>& specs() {
       {action_kind::ask_engineering_channel, "ask_engineering_channel",
        {role::ce}},
       {action_kind::engage_engineering, "engage_engineering", {role::se}},
-      {action_kind::raise_concern, "raise_concern", {role::ae, role::ce}},
+      {action_kind::raise_concern, "raise_concern", {role::ae, role::ce, role::ta}},
       {action_kind::agree, "agree", {role::ce}},
       {action_kind::challenge, "challenge", {role::ce}},
       {action_kind::mark_stuck, "mark_stuck", {role::ce}},

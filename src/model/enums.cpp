@@ -61,9 +61,10 @@ constexpr name_table<clock_state, 4> clock_state_table{{
     {clock_state::breached, "breached"},
 }};
 
-constexpr name_table<role, 12> role_table{{
+constexpr name_table<role, 13> role_table{{
     {role::ae, "ae"},
     {role::ce, "ce"},
+    {role::ta, "ta"},
     {role::se, "se"},
     {role::product, "product"},
     {role::engineering, "engineering"},

@@ -23,6 +23,7 @@ enum class escalation_state { open, acknowledged, resolved };
 enum class role {
   ae,
   ce,
+  ta,  // technical account manager: "accountable for long-term success"; reads and raises concerns
   se,
   product,
   engineering,

@@ -32,11 +32,20 @@ struct actor {
   model::role role = model::role::viewer;
 };
 
+// The people who look after a customer: ids from the people directory (model/person.hpp), each
+// holding the matching role there; empty when the config names nobody.
+struct account_team {
+  std::string ae;  // account executive
+  std::string ce;  // customer engineer: concerns about this customer go to them (issue 13, later)
+  std::string ta;  // technical account manager: watches the customer's requests (issue 13, later)
+};
+
 struct customer {
   std::string id;
   std::string name;
   customer_stage stage = customer_stage::prospect;
   std::string tier;  // contract tier, empty when none (pre-sales)
+  struct account_team account_team{};
 };
 
 // The known customers by id ([integrations.customers.<id>] in the config): what filing on any

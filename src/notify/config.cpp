@@ -12,16 +12,11 @@
 namespace switchboard::notify {
 namespace {
 
-std::string string_value(const toml::node& node, const std::string& file, std::string_view key) {
-  const auto* text = node.as_string();
-  if (text == nullptr || text->get().empty())
-    config::fail_at(node, file, fmt::format("{} must be a non-empty string, found {}", key, config::type_name(node)));
-  return text->get();
-}
+using config::non_empty_string;
 
 std::chrono::seconds duration_value(const toml::node& node, const std::string& file, std::string_view key,
                                     bool allow_zero) {
-  const auto text = string_value(node, file, key);
+  const auto text = non_empty_string(node, file, key);
   const auto parsed = sla::parse_duration(text);
   if (!parsed || (!allow_zero && parsed->count() == 0))
     config::fail_at(node, file, fmt::format("{} must be a {}duration like \"30s\", \"5m\" or \"24h\", found \"{}\"", key,
@@ -53,26 +48,26 @@ subscription load_subscription(const toml::table& table, const std::string& file
   for (const auto& [key, node] : table) {
     const auto k = key.str();
     if (k == "name") {
-      sub.name = string_value(node, file, k);
+      sub.name = non_empty_string(node, file, k);
       if (!valid_name(sub.name))
         config::fail_at(node, file, fmt::format("subscription name \"{}\" must match [a-z0-9_-]+", sub.name));
     } else if (k == "url") {
-      sub.url = string_value(node, file, k);
+      sub.url = non_empty_string(node, file, k);
       try {
         parse_url(sub.url);
       } catch (const std::invalid_argument& e) {
         config::fail_at(node, file, e.what());
       }
     } else if (k == "url_env") {
-      sub.url_env = string_value(node, file, k);
+      sub.url_env = non_empty_string(node, file, k);
     } else if (k == "secret_env") {
-      sub.secret_env = string_value(node, file, k);
+      sub.secret_env = non_empty_string(node, file, k);
     } else if (k == "events") {
       const auto* array = node.as_array();
       if (array == nullptr || array->empty())
         config::fail_at(node, file, "events must be a non-empty array of event types (\"sla.breached\", \"sla.*\")");
       for (const auto& item : *array) {
-        const auto type = string_value(item, file, "an event type");
+        const auto type = non_empty_string(item, file, "an event type");
         if (!valid_event_pattern(type))
           config::fail_at(item, file,
                           fmt::format("\"{}\" is not an event type: expected an exact type (\"sla.breached\"), a "
@@ -82,7 +77,7 @@ subscription load_subscription(const toml::table& table, const std::string& file
       }
       has_events = true;
     } else if (k == "format") {
-      const auto text = string_value(node, file, k);
+      const auto text = non_empty_string(node, file, k);
       if (text == "standard") sub.format = body_format::standard;
       else if (text == "slack") sub.format = body_format::slack;
       else config::fail_at(node, file, fmt::format("format must be \"standard\" or \"slack\", found \"{}\"", text));

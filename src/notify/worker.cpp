@@ -4,7 +4,10 @@
 #include "notify/retry.hpp"
 #include "notify/signing.hpp"
 #include "notify/slack.hpp"
+#include "outbound/email_message.hpp"
 #include "outbound/http_post.hpp"
+#include "outbound/smtp_pool.hpp"
+#include "store/messages.hpp"
 #include "store/outbox.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -81,10 +84,12 @@ target resolve_target(const subscription& sub) {
 
 struct delivery_worker::impl : std::enable_shared_from_this<impl> {
   impl(asio::any_io_executor executor, store::committer& writer, SQLite::Database& reader, settings config,
-       std::function<model::instant()> clock)
+       std::function<model::instant()> clock, message_channels channels)
       : executor_(executor), writer_(writer), reader_(reader), settings_(std::move(config)), clock_(std::move(clock)),
-        timer_(executor) {
+        channels_(std::move(channels)), timer_(executor) {
     for (const auto& sub : settings_.subscriptions) targets_.emplace(sub.name, resolve_target(sub));
+    if (channels_.slack) slack_ = std::make_unique<outbound::slack_api>(executor, *channels_.slack);
+    if (channels_.email) smtp_ = std::make_unique<outbound::smtp_pool>(channels_.email->smtp);
     tls_.set_default_verify_paths();
     tls_.set_verify_mode(asio::ssl::verify_peer);
   }
@@ -104,6 +109,20 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
   }
 
   void poll() {
+    poll_webhooks();
+    poll_messages();
+  }
+
+  void poll_messages() {
+    if (in_flight_.size() >= max_in_flight) return;
+    for (auto& d : store::due_messages(reader_, clock_(), due_batch)) {
+      if (in_flight_.size() >= max_in_flight) break;
+      if (!in_flight_.insert(d.id).second) continue;
+      asio::co_spawn(executor_, deliver_message(std::move(d)), asio::detached);
+    }
+  }
+
+  void poll_webhooks() {
     if (in_flight_.size() >= max_in_flight) return;
     auto due = store::due_deliveries(reader_, clock_(), due_batch);
     if (due.empty()) return;
@@ -213,11 +232,144 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
     });
   }
 
+  // One message row: sent on its channel, then the attempt recorded like a webhook's.
+  asio::awaitable<void> deliver_message(store::delivery d) {
+    auto self = shared_from_this();
+    const auto started = std::chrono::steady_clock::now();
+    sent_message sent;
+    try {
+      const auto payload = json::parse(d.payload).as_object();
+      if (d.channel == "slack_reply" || d.channel == "slack_dm")
+        sent = co_await send_slack(d, payload);
+      else if (d.channel == "email")
+        sent = co_await send_email(d, payload);
+      else
+        sent = dead(fmt::format("unknown channel \"{}\"", d.channel));
+    } catch (const std::exception& e) {
+      // A payload that does not read can never be sent: enqueue writes it, so this is a bug.
+      sent = dead(fmt::format("unreadable message spec: {}", e.what()));
+    }
+    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    const auto now = clock_();
+    store::attempt_result result;
+    result.attempt = store::delivery_attempt{d.attempts + 1, now, sent.status, sent.error, elapsed.count()};
+    if (sent.outcome == outbound::slack_outcome::delivered) {
+      result.next_state = store::delivery_state::delivered;
+      result.external_id = sent.external_id;
+    } else if (sent.outcome == outbound::slack_outcome::dead) {
+      result.next_state = store::delivery_state::dead;
+    } else {
+      const auto delay = next_delay(
+          backoff_delay(backoff{settings_.initial_backoff, settings_.max_backoff}, result.attempt.attempt, unit_(rng_)),
+          sent.retry_after, settings_.max_age);
+      // The server clock is in whole seconds: a second more keeps Retry-After a lower bound.
+      result.next_attempt_at =
+          now + delay + (sent.retry_after && delay == *sent.retry_after ? std::chrono::seconds{1} : std::chrono::seconds{0});
+      if (result.next_attempt_at > d.window_start + settings_.max_age) {
+        result.next_state = store::delivery_state::dead;
+        result.dead_reason = fmt::format("gave up after {} attempts over {}s", result.attempt.attempt,
+                                         (now - d.window_start).count());
+      }
+    }
+    if (result.next_state != store::delivery_state::delivered)
+      fmt::print(stderr, "switchboard: {} message {} (request {}, attempt {}) failed: {}{}\n", d.channel, d.webhook_id,
+                 d.request_id.value_or(0), result.attempt.attempt, result.attempt.error,
+                 result.next_state == store::delivery_state::dead
+                     ? (result.dead_reason.empty() ? std::string(" — dead") : fmt::format(" — dead: {}", result.dead_reason))
+                     : "");
+    finish(d.id, [id = d.id, result](SQLite::Database& db) { store::record_attempt(db, id, result); });
+  }
+
+  struct sent_message {
+    outbound::slack_outcome outcome = outbound::slack_outcome::dead;  // delivered, retry or dead, any channel
+    std::optional<int> status;                       // HTTP status or SMTP reply code, when one came
+    std::string error;                               // why not delivered
+    std::string external_id;                         // delivered: Slack's ts, the e-mail's Message-ID
+    std::optional<std::chrono::seconds> retry_after;  // Slack's Retry-After
+  };
+  static sent_message dead(std::string why) { return {outbound::slack_outcome::dead, std::nullopt, std::move(why), {}, {}}; }
+
+  static std::string text_at(const json::object& payload, std::string_view key) {
+    const auto* value = payload.if_contains(key);
+    return value != nullptr && value->is_string() ? std::string(value->get_string()) : std::string();
+  }
+
+  asio::awaitable<sent_message> send_slack(const store::delivery& d, const json::object& payload) {
+    if (!slack_ || slack_->settings().bot_token.empty()) co_return dead("SWITCHBOARD_SLACK_BOT_TOKEN is not set");
+    std::string channel = text_at(payload, "channel");
+    const std::string text = slack_escape(text_at(payload, "text"));
+    if (d.channel == "slack_dm") {
+      std::string user = text_at(payload, "user");
+      auto opening = slack_->open_dm(user);
+      const auto opened = co_await std::move(opening);
+      if (opened.outcome != outbound::slack_outcome::delivered) co_return from_slack(opened);
+      channel = opened.channel;
+    }
+    std::string thread_ts = text_at(payload, "thread_ts");
+    auto posting = slack_->post_message(channel, text, thread_ts);
+    const auto posted = co_await std::move(posting);
+    co_return from_slack(posted);
+  }
+
+  static sent_message from_slack(const outbound::slack_verdict& v) {
+    if (v.token_refused) fmt::print(stderr, "switchboard: {}\n", v.error);
+    return {v.outcome, std::nullopt, v.outcome == outbound::slack_outcome::delivered ? std::string() : v.error, v.ts,
+            v.retry_after};
+  }
+
+  asio::awaitable<sent_message> send_email(const store::delivery& d, const json::object& payload) {
+    if (!smtp_) co_return dead("[outbound.email] is not configured");
+    outbound::email_spec spec;
+    spec.from = channels_.email->from;
+    if (const auto* to = payload.if_contains("to"); to != nullptr && to->is_array())
+      for (const auto& address : to->get_array())
+        if (address.is_string()) spec.to.emplace_back(address.get_string());
+    if (channels_.reply_to && d.request_id) spec.reply_to = channels_.reply_to(*d.request_id);
+    spec.subject = text_at(payload, "subject");
+    spec.message_id = text_at(payload, "message_id");
+    spec.in_reply_to = text_at(payload, "in_reply_to");
+    if (const auto* refs = payload.if_contains("references"); refs != nullptr && refs->is_array())
+      for (const auto& id : refs->get_array())
+        if (id.is_string()) spec.references.emplace_back(id.get_string());
+    spec.text = text_at(payload, "text");
+    spec.kind = text_at(payload, "kind") == "notification" ? outbound::email_kind::notification : outbound::email_kind::reply;
+    std::string message;
+    std::string envelope_from;
+    std::vector<std::string> recipients;
+    try {
+      message = outbound::compose(spec, std::chrono::system_clock::now());
+      envelope_from = outbound::address_of(spec.from);
+      for (const auto& to : spec.to) recipients.push_back(outbound::address_of(to));
+    } catch (const outbound::invalid_email& e) {
+      co_return dead(e.what());
+    }
+    // The pool calls back on its own thread; the verdict comes back to this executor.
+    auto verdict = co_await asio::async_initiate<decltype(asio::use_awaitable), void(outbound::smtp_verdict)>(
+        [this, &envelope_from, &recipients, &message](auto handler) {
+          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+          smtp_->post(envelope_from, recipients, message, [shared, executor = executor_](outbound::smtp_verdict v) {
+            asio::post(executor, [shared, v = std::move(v)]() mutable { (*shared)(std::move(v)); });
+          });
+        },
+        asio::use_awaitable);
+    sent_message out{verdict.outcome == outbound::smtp_outcome::delivered ? outbound::slack_outcome::delivered
+                     : verdict.outcome == outbound::smtp_outcome::dead    ? outbound::slack_outcome::dead
+                                                                          : outbound::slack_outcome::retry,
+                     verdict.code == 0 ? std::nullopt : std::optional<int>(verdict.code),
+                     verdict.outcome == outbound::smtp_outcome::delivered ? std::string() : verdict.text,
+                     verdict.outcome == outbound::smtp_outcome::delivered ? spec.message_id : std::string(),
+                     std::nullopt};
+    co_return out;
+  }
+
   asio::any_io_executor executor_;
   store::committer& writer_;
   SQLite::Database& reader_;
   settings settings_;
   std::function<model::instant()> clock_;
+  message_channels channels_;
+  std::unique_ptr<outbound::slack_api> slack_;
+  std::unique_ptr<outbound::smtp_pool> smtp_;
   std::map<std::string, target, std::less<>> targets_;
   asio::steady_timer timer_;
   asio::ssl::context tls_{asio::ssl::context::tls_client};
@@ -228,8 +380,8 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
 };
 
 delivery_worker::delivery_worker(asio::any_io_executor executor, store::committer& writer, SQLite::Database& reader,
-                                 settings settings, std::function<model::instant()> clock)
-    : impl_(std::make_shared<impl>(executor, writer, reader, std::move(settings), std::move(clock))) {}
+                                 settings settings, std::function<model::instant()> clock, message_channels channels)
+    : impl_(std::make_shared<impl>(executor, writer, reader, std::move(settings), std::move(clock), std::move(channels))) {}
 
 delivery_worker::~delivery_worker() { stop(); }
 

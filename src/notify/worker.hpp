@@ -1,6 +1,14 @@
 #pragma once
-// The notifier: sends due outbox rows to their subscriptions over HTTP(S) with Standard Webhooks
-// signatures, and records each attempt through the group-commit writer.
+// The notifier: sends due outbox rows, webhooks to their subscriptions over HTTP(S) with Standard
+// Webhooks signatures, and messages (store/messages.hpp) through the Slack Web API
+// (outbound/slack_api) or SMTP (outbound/smtp_pool), and records each attempt through the
+// group-commit writer.
+//
+// Messages go out in conversation order (store::due_messages): the next message of a request on
+// a channel waits until the one before it is delivered or dead. They are retried like webhooks
+// ([notify] backoff and max_age), never sooner than Slack's Retry-After; Slack's and the SMTP
+// server's refusals are dead at once (outbound::judge, smtp_verdict). A channel without its
+// settings (no [outbound.email], no SWITCHBOARD_SLACK_BOT_TOKEN) dead-letters its rows, saying so.
 //
 // Delivery is at least once: a row stays pending until an attempt's outcome is committed, so a
 // crash between sending and recording means the receiver sees the same webhook-id again (it
@@ -16,6 +24,8 @@
 
 #include "model/request.hpp"
 #include "notify/config.hpp"
+#include "outbound/config.hpp"
+#include "outbound/slack_api.hpp"
 #include "store/committer.hpp"
 
 #include <SQLiteCpp/Database.h>
@@ -23,8 +33,17 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 
 namespace switchboard::notify {
+
+// Where message rows go.
+struct message_channels {
+  std::optional<outbound::slack_api_settings> slack;       // slack_reply and slack_dm rows
+  std::optional<outbound::email_settings> email;           // email rows
+  std::function<std::string(model::request_id)> reply_to;  // a request's Reply-To; empty or null: none
+};
 
 class delivery_worker {
  public:
@@ -32,7 +51,7 @@ class delivery_worker {
   // naming the variable when one is missing or malformed. `clock` is the server's time (for the
   // outbox's schedule); signatures always carry the real Unix time.
   delivery_worker(boost::asio::any_io_executor executor, store::committer& writer, SQLite::Database& reader,
-                  settings settings, std::function<model::instant()> clock);
+                  settings settings, std::function<model::instant()> clock, message_channels channels = {});
   ~delivery_worker();
   delivery_worker(const delivery_worker&) = delete;
   delivery_worker& operator=(const delivery_worker&) = delete;

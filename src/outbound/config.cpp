@@ -10,16 +10,8 @@
 #include <filesystem>
 
 namespace switchboard::outbound {
-namespace {
 
-std::string string_value(const toml::node& node, const std::string& file, std::string_view key) {
-  const auto* text = node.as_string();
-  if (text == nullptr || text->get().empty())
-    config::fail_at(node, file, fmt::format("{} must be a non-empty string, found {}", key, config::type_name(node)));
-  return text->get();
-}
-
-}  // namespace
+using config::non_empty_string;
 
 email_settings load_email_settings(const toml::table& email, const std::string& file, const std::string& default_from,
                                    const std::string& password) {
@@ -34,22 +26,22 @@ email_settings load_email_settings(const toml::table& email, const std::string& 
     const auto k = key.str();
     if (k == "smtp_url") {
       try {
-        url = parse_smtp_url(string_value(node, file, k));
+        url = parse_smtp_url(non_empty_string(node, file, k));
       } catch (const std::invalid_argument& e) {
         config::fail_at(node, file, e.what());
       }
       out.smtp.url = url->url;
     } else if (k == "username") {
-      out.smtp.username = string_value(node, file, k);
+      out.smtp.username = non_empty_string(node, file, k);
     } else if (k == "from") {
-      out.from = string_value(node, file, k);
+      out.from = non_empty_string(node, file, k);
       try {
         address_of(out.from);
       } catch (const invalid_email& e) {
         config::fail_at(node, file, fmt::format("from: {}", e.what()));
       }
     } else if (k == "ca_file") {
-      const std::filesystem::path path(string_value(node, file, k));
+      const std::filesystem::path path(non_empty_string(node, file, k));
       out.smtp.ca_file = path.is_absolute()
                              ? path.string()
                              : (std::filesystem::path(file).parent_path() / path).lexically_normal().string();
@@ -57,7 +49,7 @@ email_settings load_email_settings(const toml::table& email, const std::string& 
       if (!std::filesystem::is_regular_file(out.smtp.ca_file, ec))
         config::fail_at(node, file, fmt::format("ca_file {} is not a readable file", out.smtp.ca_file));
     } else if (k == "timeout") {
-      const auto text = string_value(node, file, k);
+      const auto text = non_empty_string(node, file, k);
       const auto parsed = sla::parse_duration(text);
       if (!parsed || parsed->count() == 0 || parsed->count() > 600)
         config::fail_at(node, file,

@@ -9,7 +9,8 @@
 // timeout = "30s"                           # one submission, connect to the final reply
 // starttls = false                          # only for a loopback smtp_url (a local relay); default true
 //
-// Without [outbound.email] nothing is sent by e-mail. Replies do not go through it yet (issue 13, P5).
+// Without [outbound.email] nothing is sent by e-mail (the outbox's e-mail rows are dead-lettered).
+// The notifier sends the outbox's e-mail rows with it; nothing enqueues replies yet (issue 13, E3).
 
 #include "outbound/smtp.hpp"
 

@@ -1,10 +1,9 @@
 // Composing outgoing e-mail with GMime 3: headers, threading fields and a text/plain body.
 #include "outbound/email_message.hpp"
 
-#include "http/webhooks/mime.hpp"
+#include "mime/gmime.hpp"
 
 #include <fmt/format.h>
-#include <gmime/gmime.h>
 
 #include <algorithm>
 #include <memory>
@@ -13,17 +12,8 @@
 namespace switchboard::outbound {
 namespace {
 
-struct unref {
-  void operator()(void* object) const {
-    if (object != nullptr) g_object_unref(object);
-  }
-};
-template <class T>
-using ref = std::unique_ptr<T, unref>;
-
-struct gfree {
-  void operator()(void* p) const { g_free(p); }
-};
+using mime::gfree;
+using mime::ref;
 
 // One mailbox parsed by GMime (RFC 5322 §3.4), or invalid_email naming `what`.
 ref<InternetAddressList> one_mailbox(const std::string& text, std::string_view what) {
@@ -89,13 +79,13 @@ std::vector<std::string> cap_references(const std::vector<std::string>& ids) {
 }
 
 std::string address_of(const std::string& mailbox) {
-  http::webhooks::init_gmime();
+  mime::init_gmime();
   auto list = one_mailbox(mailbox, "address");
   return internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(internet_address_list_get_address(list.get(), 0)));
 }
 
 std::string compose(const email_spec& spec, std::chrono::system_clock::time_point date) {
-  http::webhooks::init_gmime();
+  mime::init_gmime();
   if (!valid_message_id(spec.message_id))
     throw invalid_email(fmt::format("Message-ID \"{}\" is not left@right in printable ASCII", spec.message_id));
   if (spec.to.empty()) throw invalid_email("an e-mail needs at least one To address");

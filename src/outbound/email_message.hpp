@@ -11,7 +11,7 @@
 //   and our own intake (mime.hpp is_automatic), never answers them.
 //
 // Thread-safety: compose may run on any thread, each call on its own data (GMime is initialised
-// once, http/webhooks/mime.hpp init_gmime).
+// once, mime/gmime.hpp init_gmime).
 
 #include <chrono>
 #include <cstddef>

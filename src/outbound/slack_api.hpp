@@ -17,7 +17,8 @@
 // bot token (xoxb-…) comes only from SWITCHBOARD_SLACK_BOT_TOKEN. Text is sent as given: the
 // caller escapes it (notify::slack_escape) so no <!channel> can be injected.
 //
-// Nothing sends replies through this yet (issue 13, P5 adds the outbox channels).
+// The notifier (notify/worker) sends the outbox's Slack rows through it; nothing enqueues replies
+// yet (issue 13, E2).
 //
 // Thread-safety: slack_api's coroutines run on its executor; judge and retry_delay are pure.
 

@@ -3,6 +3,7 @@
 
 #include "calendar/loader.hpp"
 #include "config/toml.hpp"
+#include "config/use_cases.hpp"
 #include "escalation/load.hpp"
 #include "notify/config.hpp"
 #include "rules/loader.hpp"
@@ -86,7 +87,10 @@ engine::policy load(const config::settings& settings) {
   std::vector<engine::outbound_route> outbound;
   if (const auto* table = section(root, "notify", settings.file))
     outbound = notify::routes(notify::load_settings(*table, settings.file));
-  return engine::policy{rules::load_rules(settings.rules_path, rules::vocabulary{settings.tiers}), std::move(sla),
+  rules::vocabulary known{settings.tiers};
+  if (const auto use_cases = config::load_use_cases(root, settings.file); use_cases.configured)
+    known.use_cases = use_cases.tags();
+  return engine::policy{rules::load_rules(settings.rules_path, known), std::move(sla),
                         std::move(ladders), std::move(workflow), std::move(outbound), std::move(ladders_at)};
 }
 

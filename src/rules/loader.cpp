@@ -278,6 +278,12 @@ class reader : config::file_errors {
         if (text.empty())
           fail(node, fmt::format("empty value for field \"{}\"; to test for no value use op = \"empty\"",
                                  to_string(subject)));
+        if (subject == field::use_case && known_.use_cases &&
+            std::find(known_.use_cases->begin(), known_.use_cases->end(), text) == known_.use_cases->end()) {
+          if (known_.use_cases->empty()) fail(node, fmt::format("unknown use case \"{}\"; [use_cases] is empty", text));
+          fail(node, fmt::format("unknown use case \"{}\"; expected one of {} (the configured [use_cases])", text,
+                                 join(*known_.use_cases)));
+        }
         return text;
       case field::title:
       case field::body:

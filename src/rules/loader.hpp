@@ -15,6 +15,7 @@
 #include "config/toml.hpp"
 #include "rules/rule_set.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,9 @@ namespace switchboard::rules {
 // Values that come from configuration rather than from the code.
 struct vocabulary {
   std::vector<std::string> tiers;  // known contract tiers ([customers] tiers in the config)
+  // The configured use-case tags ([use_cases.<tag>]); nullopt when none are configured, and
+  // use_case is then a free tag.
+  std::optional<std::vector<std::string>> use_cases = std::nullopt;
 };
 
 // Reads, parses and validates the rules file at `path`; positions in errors name `path` as

@@ -357,6 +357,19 @@ constexpr std::array migrations{
       -- rather than walking a team's requests by id and skipping the other statuses.
       CREATE INDEX requests_by_owner_status ON requests (owner, status, id);
     )sql"},
+    migration{14, R"sql(
+      -- One outbox, several channels (issue 13, M-a): besides webhooks, messages to a person or
+      -- customer through Slack (a thread reply, a direct message) or e-mail. Existing rows are
+      -- webhooks. For a message row, subscription is "slack" or "email" (so the delivery log's
+      -- filters keep working) and payload is the channel's message spec, fixed at enqueue.
+      ALTER TABLE outbox ADD COLUMN channel TEXT NOT NULL DEFAULT 'webhook';  -- webhook, slack_reply, slack_dm, email
+      ALTER TABLE outbox ADD COLUMN purpose TEXT NOT NULL DEFAULT 'webhook';  -- webhook, reply, notification
+      ALTER TABLE outbox ADD COLUMN recipient TEXT;    -- Slack channel or user, e-mail address; NULL for webhooks
+      ALTER TABLE outbox ADD COLUMN external_id TEXT;  -- once delivered: Slack's ts, the e-mail's Message-ID
+      -- Conversation order: a message is not started while an earlier one of the same request and
+      -- channel is pending (store/messages.hpp due_messages); this finds that earlier one.
+      CREATE INDEX outbox_conversation ON outbox (request_id, channel, id) WHERE state = 'pending';
+    )sql"},
 };
 
 void migrate(SQLite::Database& db) {

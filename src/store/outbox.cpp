@@ -17,16 +17,6 @@ namespace switchboard::store {
 namespace json = boost::json;
 namespace {
 
-// "msg_" + 32 lower-case hex digits of randomness: unique per (event, subscription), no '.'.
-std::string new_webhook_id() {
-  std::array<unsigned char, 16> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
-    throw std::runtime_error("RAND_bytes failed while making a webhook id");
-  std::string id = "msg_";
-  for (auto b : bytes) id += fmt::format("{:02x}", b);
-  return id;
-}
-
 std::int64_t seconds(model::instant at) { return at.time_since_epoch().count(); }
 model::instant instant_of(std::int64_t s) { return model::instant{std::chrono::seconds{s}}; }
 
@@ -41,9 +31,23 @@ json::object request_summary(const model::request& r) {
                       {"owner", model::to_string(r.owner)}};
 }
 
-constexpr std::string_view delivery_columns =
+constexpr std::string_view columns =
     "id, webhook_id, subscription, event_type, event_seq, request_id, payload, created_at, window_start, state, "
-    "attempts, next_attempt_at, last_status, last_error, delivered_at";
+    "attempts, next_attempt_at, last_status, last_error, delivered_at, channel, purpose, recipient, external_id";
+
+}  // namespace
+
+// "msg_" + 32 lower-case hex digits of randomness: unique per (event, subscription), no '.'.
+std::string new_webhook_id() {
+  std::array<unsigned char, 16> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
+    throw std::runtime_error("RAND_bytes failed while making a webhook id");
+  std::string id = "msg_";
+  for (auto b : bytes) id += fmt::format("{:02x}", b);
+  return id;
+}
+
+std::string_view delivery_columns() { return columns; }
 
 delivery decode_delivery(SQLite::Statement& row) {
   delivery d;
@@ -62,10 +66,12 @@ delivery decode_delivery(SQLite::Statement& row) {
   if (!row.getColumn(12).isNull()) d.last_status = row.getColumn(12).getInt();
   if (!row.getColumn(13).isNull()) d.last_error = row.getColumn(13).getString();
   if (!row.getColumn(14).isNull()) d.delivered_at = instant_of(row.getColumn(14).getInt64());
+  d.channel = row.getColumn(15).getString();
+  d.purpose = row.getColumn(16).getString();
+  if (!row.getColumn(17).isNull()) d.recipient = row.getColumn(17).getString();
+  if (!row.getColumn(18).isNull()) d.external_id = row.getColumn(18).getString();
   return d;
 }
-
-}  // namespace
 
 bool event_type_matches(std::string_view pattern, std::string_view type) {
   if (pattern == "*") return true;
@@ -140,8 +146,8 @@ std::optional<delivery_state> parse_delivery_state(std::string_view text) {
 
 std::vector<delivery> due_deliveries(SQLite::Database& db, model::instant now, int limit) {
   SQLite::Statement query(db, fmt::format("SELECT {} FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? "
-                                          "ORDER BY next_attempt_at, id LIMIT ?",
-                                          delivery_columns));
+                                          "AND channel = 'webhook' ORDER BY next_attempt_at, id LIMIT ?",
+                                          delivery_columns()));
   query.bind(1, seconds(now));
   query.bind(2, limit);
   std::vector<delivery> out;
@@ -156,18 +162,19 @@ std::optional<model::instant> next_pending_at(SQLite::Database& db) {
 }
 
 std::optional<delivery> find_delivery(SQLite::Database& db, std::int64_t id) {
-  SQLite::Statement query(db, fmt::format("SELECT {} FROM outbox WHERE id = ?", delivery_columns));
+  SQLite::Statement query(db, fmt::format("SELECT {} FROM outbox WHERE id = ?", delivery_columns()));
   query.bind(1, id);
   if (!query.executeStep()) return std::nullopt;
   return decode_delivery(query);
 }
 
 std::vector<delivery> list_deliveries(SQLite::Database& db, const delivery_filter& filter) {
-  std::string sql = fmt::format("SELECT {} FROM outbox WHERE 1 = 1", delivery_columns);
+  std::string sql = fmt::format("SELECT {} FROM outbox WHERE 1 = 1", delivery_columns());
   if (filter.state) sql += " AND state = :state";
   if (filter.subscription) sql += " AND subscription = :subscription";
   if (filter.event_type) sql += " AND event_type = :event_type";
   if (filter.request_id) sql += " AND request_id = :request_id";
+  if (filter.channel) sql += " AND channel = :channel";
   if (filter.before) sql += " AND id < :before";
   sql += " ORDER BY id DESC LIMIT :limit";
   SQLite::Statement query(db, sql);
@@ -175,6 +182,7 @@ std::vector<delivery> list_deliveries(SQLite::Database& db, const delivery_filte
   if (filter.subscription) query.bind(":subscription", *filter.subscription);
   if (filter.event_type) query.bind(":event_type", *filter.event_type);
   if (filter.request_id) query.bind(":request_id", *filter.request_id);
+  if (filter.channel) query.bind(":channel", *filter.channel);
   if (filter.before) query.bind(":before", *filter.before);
   query.bind(":limit", filter.limit);
   std::vector<delivery> out;
@@ -220,14 +228,15 @@ bool record_attempt(SQLite::Database& db, std::int64_t delivery_id, const attemp
   if (result.next_state == delivery_state::dead && !result.dead_reason.empty())
     error = error.empty() ? result.dead_reason : fmt::format("{}; {}", error, result.dead_reason);
   SQLite::Statement update(db, "UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?, "
-                               "last_error = ?, delivered_at = ? WHERE id = ?");
+                               "last_error = ?, delivered_at = ?, external_id = COALESCE(?, external_id) WHERE id = ?");
   update.bind(1, std::string(to_string(result.next_state)));
   update.bind(2, result.attempt.attempt);
   update.bind(3, seconds(result.next_state == delivery_state::pending ? result.next_attempt_at : result.attempt.at));
   if (result.attempt.status) update.bind(4, *result.attempt.status); else update.bind(4);
   if (!error.empty()) update.bind(5, error); else update.bind(5);
   if (result.next_state == delivery_state::delivered) update.bind(6, seconds(result.attempt.at)); else update.bind(6);
-  update.bind(7, delivery_id);
+  if (!result.external_id.empty()) update.bind(7, result.external_id); else update.bind(7);
+  update.bind(8, delivery_id);
   update.exec();
   return true;
 }

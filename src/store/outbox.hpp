@@ -11,6 +11,7 @@
 #include "store/requests.hpp"
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 
 #include <cstdint>
 #include <optional>
@@ -46,7 +47,7 @@ struct delivery_attempt {
 
 struct delivery {
   std::int64_t id = 0;
-  std::string webhook_id;
+  std::string webhook_id;  // for message rows too: the row's stable id
   std::string subscription;
   std::string event_type;
   std::int64_t event_seq = 0;
@@ -60,9 +61,15 @@ struct delivery {
   std::optional<int> last_status;
   std::string last_error;
   std::optional<model::instant> delivered_at;
+  // Since migration 14: which channel carries it (store/messages.hpp), why, to whom, and what the
+  // channel called it once delivered. Webhook rows: "webhook", "webhook", empty, empty.
+  std::string channel = "webhook";
+  std::string purpose = "webhook";
+  std::string recipient;
+  std::string external_id;
 };
 
-// Pending deliveries due by `now`, oldest first.
+// Pending webhook deliveries due by `now`, oldest first (message rows: store/messages.hpp).
 std::vector<delivery> due_deliveries(SQLite::Database& db, model::instant now, int limit);
 
 // The earliest next_attempt_at of a pending delivery, if any.
@@ -75,6 +82,7 @@ struct delivery_filter {
   std::optional<std::string> subscription;
   std::optional<std::string> event_type;
   std::optional<model::request_id> request_id;
+  std::optional<std::string> channel;  // webhook, slack_reply, slack_dm, email
   std::optional<std::int64_t> before;  // cursor: only ids below this one
   int limit = 50;
 };
@@ -91,6 +99,7 @@ struct attempt_result {
   delivery_state next_state = delivery_state::pending;
   model::instant next_attempt_at{};  // when next_state is pending
   std::string dead_reason;           // when next_state is dead: why it was dead-lettered
+  std::string external_id;           // when delivered, for message rows: Slack's ts, the Message-ID
 };
 
 // Logs an attempt and moves the delivery on. Does nothing when the delivery is no longer pending
@@ -114,5 +123,11 @@ struct disabled_subscription {
   model::instant at{};
 };
 std::vector<disabled_subscription> disabled_subscriptions(SQLite::Database& db);
+
+// For the other writers and readers of outbox rows (store/messages.cpp): a fresh random row id
+// ("msg_" + 32 hex digits), the columns a delivery is read from, and the row read back.
+std::string new_webhook_id();
+std::string_view delivery_columns();
+delivery decode_delivery(SQLite::Statement& row);
 
 }  // namespace switchboard::store

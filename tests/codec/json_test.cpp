@@ -135,7 +135,7 @@ TEST_SUITE("codec::json") {
   }
 
   TEST_CASE("a known customer id takes its name, stage and tier from the directory unless given") {
-    const customer_directory directory{{"acme", {"acme", "Acme Corp", customer_stage::production, "premium"}}};
+    const customer_directory directory{{"acme", {"acme", "Acme Corp", customer_stage::production, "premium", {}}}};
     const std::vector<std::string> tiers{"standard", "premium"};
     auto parse = [&](std::string_view customer) {
       return parse_request_input(
@@ -174,7 +174,7 @@ TEST_SUITE("codec::json") {
 
     // A directory entry without a tier does not help; one with a tier does.
     const customer_directory directory{{"g", {"g", "G", customer_stage::production, ""}},
-                                       {"p", {"p", "P", customer_stage::production, "premium"}}};
+                                       {"p", {"p", "P", customer_stage::production, "premium", {}}}};
     CHECK(std::holds_alternative<std::vector<field_error>>(parse_request_input(
         json::parse(R"({"kind":"how_to","customer":{"id":"g"},"title":"t"})"), {"premium"}, directory)));
     CHECK(std::holds_alternative<request_input>(parse_request_input(

@@ -141,7 +141,7 @@ capacity = 0
          "duplicate person id \"kim\"; it is first declared at " + dir.file("switchboard.toml") + ":7:6"},
         {"[[people]]\nid = \"kim\"\nname = \"\"\nroles = [\"se\"]\n", ":8:8:", "name must not be empty"},
         {"[[people]]\nid = \"kim\"\nname = \"Kim\"\nroles = []\n", ":9:9:", "roles must name at least one of ae, ce"},
-        {"[[people]]\nid = \"kim\"\nname = \"Kim\"\nroles = [\"se\", \"ta\"]\n", ":9:16:", "unknown role \"ta\"; expected one of ae, ce"},
+        {"[[people]]\nid = \"kim\"\nname = \"Kim\"\nroles = [\"se\", \"tam\"]\n", ":9:16:", "unknown role \"tam\"; expected one of ae, ce, ta, se"},
         {"[[people]]\nid = \"kim\"\nname = \"Kim\"\nroles = [\"se\", \"se\"]\n", ":9:16:", "\"se\" is repeated in roles"},
         {"[[people]]\nid = \"kim\"\nname = \"Kim\"\nroles = \"se\"\n", ":9:9:", "roles must be an array of strings, found a string"},
         {person("team = \"sales\"\n"), ":10:8:", "unknown team \"sales\"; expected one of ce, se"},
@@ -227,6 +227,55 @@ U0CEDANA01 = "dana"
               .starts_with(path + ":14:14: Slack user U0OTHER001 names person \"dana\", whose slack_user in [[people]] is U0CEDANA01"));
     CHECK(error_of([&] { http::webhooks::check_slack_people(integrations_with("U0PAT00001 = \"pat\"\n"), {}); }) ==
           "no error");
+  }
+
+  TEST_CASE("account teams name people of the directory who hold the role of their key") {
+    testing::temp_dir dir;
+    const std::string people_text = std::string(dana) + R"([[people]]
+id = "ann"
+name = "Ann"
+roles = ["ae"]
+[[people]]
+id = "tom"
+name = "Tom"
+roles = ["ta"]
+)";
+    // dana (lines 6-12), ann and tom (13-20): the customer's table is line 21, account_team line 24,
+    // its first value at column 23.
+    const auto path = write_config(dir, people_text);
+    const auto people = load(path);
+    const auto with_team = [&](const std::string& team) {
+      testing::write_file(path, head() + people_text + "[integrations.customers.acme]\nname = \"Acme\"\nstage = \"trial\"\n" +
+                                    "account_team = " + team + "\n");
+      return http::webhooks::load_integrations(path, {"standard"});
+    };
+    const auto check = [&](const std::string& team) {
+      return error_of([&] { http::webhooks::check_account_teams(with_team(team), people); });
+    };
+    CHECK(check(R"({ ae = "ann", ce = "dana", ta = "tom" })") == "no error");
+    const auto team = with_team(R"({ ae = "ann", ce = "dana", ta = "tom" })").customers.at("acme").account_team;
+    CHECK(team.ae == "ann");
+    CHECK(team.ce == "dana");
+    CHECK(team.ta == "tom");
+    CHECK(with_team(R"({ ce = "dana" })").customers.at("acme").account_team.ta.empty());
+
+    const auto unknown = check(R"({ ce = "dana", ta = "tim" })");
+    CHECK_MESSAGE(unknown.starts_with(path + ":24:36: the account_team of customer acme names person \"tim\", who is "
+                                             "not in the people directory ([[people]]); expected one of ann, dana, tom"),
+                  unknown);
+    const auto role = check(R"({ ta = "dana" })");
+    CHECK_MESSAGE(role.starts_with(path + ":24:23: the account_team of customer acme gives person \"dana\" the role ta, "
+                                          "which they do not hold in [[people]] (roles: ce)"),
+                  role);
+    const auto key = error_of([&] { with_team(R"({ se = "dana" })"); });
+    CHECK_MESSAGE(key.starts_with(path + ":24:18: unknown key \"se\" in account_team; expected one of ae, ce, ta"), key);
+    const auto empty = error_of([&] { with_team(R"({ ce = "" })"); });
+    CHECK_MESSAGE(empty.starts_with(path + ":24:23: account_team.ce must be a non-empty string"), empty);
+    // Unlike tokens, an account team means nothing without the directory it names people from.
+    const auto no_directory = error_of([&] { http::webhooks::check_account_teams(with_team(R"({ ce = "dana" })"), {}); });
+    CHECK_MESSAGE(no_directory.starts_with(path + ":24:23: the account_team of customer acme names person \"dana\", but "
+                                                  "there is no people directory: declare [[people]]"),
+                  no_directory);
   }
 
   TEST_CASE("the shipped config loads, without a directory, and its example people load when uncommented") {

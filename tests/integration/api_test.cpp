@@ -1,11 +1,15 @@
 // The real server over real sockets: filing, reading back, and every error status.
 #include "http/client.hpp"
 #include "support/api.hpp"
+#include "support/configs.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <cstdlib>
 
 using namespace switchboard;
 namespace json = boost::json;
@@ -131,6 +135,85 @@ TEST_SUITE("integration::api") {
     CHECK(testing::all_requests(client).empty());
     CHECK(client.post_json("/v1/requests", request_json("how_to")).status == 201);
     CHECK(testing::all_requests(client).size() == 1);
+  }
+
+  TEST_CASE("a use_case outside the configured use cases gets 422 naming them and stores nothing") {
+    testing::temp_dir dir;
+    const auto config = testing::config_on_always_calendar(dir, testing::test_people("always") + R"(
+[use_cases.code-search]
+name = "Code search"
+dri = "product-person"
+[use_cases.sso]
+name = "Single sign-on"
+description = "SAML and OIDC log-in"
+dri = "product-person"
+)");
+    testing::server_process server({config, dir.file("switchboard.db"), {}});
+    auto client = server.client(model::role::ce);
+
+    auto body = json::parse(request_json("how_to")).as_object();
+    body["use_case"] = "nope";
+    const auto refused = client.post_json("/v1/requests", json::serialize(body));
+    check_error(refused, 422, "unknown_use_case");
+    const auto error = testing::json_of(refused).at("error");
+    CHECK(error.at("message") == "unknown use_case \"nope\"; expected one of code-search, sso or none");
+    REQUIRE(error.at("fields").as_array().size() == 1);
+    CHECK(error.at("fields").at(0).at("field") == "use_case");
+    CHECK(testing::all_requests(client).empty());
+
+    // A configured tag and no tag at all are both filed.
+    body["use_case"] = "sso";
+    const auto filed = client.post_json("/v1/requests", json::serialize(body));
+    REQUIRE(filed.status == 201);
+    CHECK(testing::json_of(filed).at("use_case") == "sso");
+    body.erase("use_case");
+    CHECK(client.post_json("/v1/requests", json::serialize(body)).status == 201);
+    CHECK(testing::all_requests(client).size() == 2);
+  }
+
+  TEST_CASE("a request's deliveries, the log's channel filter and the channel label in /metrics") {
+    testing::temp_dir dir;
+    // Nothing listens on port 9 here: the webhook stays pending, retried.
+    ::setenv("SWITCHBOARD_TEST_API_WEBHOOK_SECRET", "whsec_MDEyMzQ1Njc4OWFiY2RlZg==", 1);
+    const auto config = testing::config_on_always_calendar(dir, testing::test_people("always") + R"(
+[[notify.subscription]]
+name = "ops"
+url = "http://127.0.0.1:9/hook"
+events = ["request.routed"]
+secret_env = "SWITCHBOARD_TEST_API_WEBHOOK_SECRET"
+allow_private = true
+)");
+    testing::server_process server({config, dir.file("switchboard.db"), {}});
+    auto client = server.client(model::role::ce);
+    const auto created = client.post_json("/v1/requests", request_json("how_to"));
+    REQUIRE(created.status == 201);
+    const auto id = testing::json_of(created).at("id").as_int64();
+    CHECK(client.post_json("/v1/requests", request_json("how_to")).status == 201);
+
+    auto viewer = server.client(model::role::viewer);
+    const auto mine = testing::json_of(viewer.get(fmt::format("/v1/requests/{}/deliveries", id)));
+    const auto& rows = mine.at("deliveries").as_array();
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].at("request_id") == id);
+    CHECK(rows[0].at("channel") == "webhook");
+    CHECK(rows[0].at("purpose") == "webhook");
+    CHECK(rows[0].at("recipient").is_null());
+    CHECK(rows[0].at("event_type") == "request.routed");
+    CHECK(testing::json_of(viewer.get(fmt::format("/v1/requests/{}/deliveries?channel=webhook", id)))
+              .at("deliveries").as_array().size() == 1);
+    CHECK(testing::json_of(viewer.get(fmt::format("/v1/requests/{}/deliveries?channel=slack_reply", id)))
+              .at("deliveries").as_array().empty());
+    CHECK(testing::json_of(viewer.get("/v1/webhooks/deliveries?channel=webhook")).at("deliveries").as_array().size() == 2);
+    CHECK(testing::json_of(viewer.get("/v1/webhooks/deliveries?channel=email")).at("deliveries").as_array().empty());
+
+    check_error(viewer.get("/v1/webhooks/deliveries?channel=sms"), 422, "invalid_fields");
+    check_error(viewer.get(fmt::format("/v1/requests/{}/deliveries?request=1", id)), 422, "invalid_fields");
+    check_error(viewer.get("/v1/requests/999/deliveries"), 404, "not_found");
+    check_error(viewer.get("/v1/requests/abc/deliveries"), 404, "not_found");
+
+    const auto metrics = viewer.get("/metrics").body;
+    CAPTURE(metrics);
+    CHECK(metrics.find("switchboard_outbound_deliveries{channel=\"webhook\",state=\"pending\"} 2") != std::string::npos);
   }
 
   TEST_CASE("/metrics counts requests, clocks and commits") {

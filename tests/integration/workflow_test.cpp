@@ -152,7 +152,7 @@ TEST_SUITE("integration::workflow") {
     auto ce = server.client(role::ce);
     auto se = server.client(role::se);
 
-    const std::vector<role> roles{role::ae,         role::ce,          role::se,
+    const std::vector<role> roles{role::ae,         role::ce,          role::ta,          role::se,
                                   role::product,    role::engineering, role::head_of_cs,
                                   role::vp_technical_success, role::vp_sales, role::head_of_engineering,
                                   role::admin,      role::integration, role::viewer};
@@ -171,7 +171,7 @@ TEST_SUITE("integration::workflow") {
         {"decline", {role::product}},
         {"ask_engineering_channel", {role::ce}},
         {"engage_engineering", {role::se}},
-        {"raise_concern", {role::ae, role::ce}},
+        {"raise_concern", {role::ae, role::ce, role::ta}},
         {"agree", {role::ce}},
         {"challenge", {role::ce}},
         {"mark_stuck", {role::ce}},
@@ -275,6 +275,6 @@ TEST_SUITE("integration::workflow") {
         ++checked;
       }
     }
-    CHECK(checked == 20 * 12);
+    CHECK(checked == 20 * 13);
   }
 }

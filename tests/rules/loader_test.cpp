@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <optional>
+#include <vector>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -237,6 +239,29 @@ then = { owner = "se", tags = ["unrouted"] }
           "test.toml:4:54: operator \"present\" takes no value");
     CHECK(error_of(rule_doc(R"({ field = "kind", op = "in", value = [] })")) ==
           "test.toml:4:45: \"value\" of operator \"in\" must not be an empty array");
+  }
+
+  TEST_CASE("use_case values must be configured use cases once [use_cases] exists") {
+    const auto load_with = [](std::string_view text, std::optional<std::vector<std::string>> use_cases) {
+      rules::vocabulary known{{"standard"}};
+      known.use_cases = std::move(use_cases);
+      try {
+        rules::load_rules(toml::parse(text, "test.toml"sv), "test.toml", known);
+      } catch (const config::error& e) {
+        return std::string(e.what());
+      }
+      return std::string("no error");
+    };
+    const auto equals_nope = rule_doc(R"({ field = "use_case", op = "equals", value = "nope" })");
+    CHECK(load_with(equals_nope, std::vector<std::string>{"search", "sso"}) ==
+          "test.toml:4:53: unknown use case \"nope\"; expected one of search, sso (the configured [use_cases])");
+    CHECK(load_with(rule_doc(R"({ field = "use_case", op = "in", value = ["sso", "nope"] })"),
+                    std::vector<std::string>{"search", "sso"}) ==
+          "test.toml:4:57: unknown use case \"nope\"; expected one of search, sso (the configured [use_cases])");
+    CHECK(load_with(rule_doc(R"({ field = "use_case", op = "equals", value = "sso" })"), std::vector<std::string>{"sso"}) ==
+          "no error");
+    // No [use_cases]: a free tag, as before.
+    CHECK(load_with(equals_nope, std::nullopt) == "no error");
   }
 
   TEST_CASE("a duplicate rule name is refused at the second name, citing the first") {

@@ -246,6 +246,8 @@ TEST_SUITE("store::pages") {
               "   SELECT COALESCE(owner, ''), CASE WHEN state = 'running' AND warned THEN 'warning' ELSE state END, COUNT(*)"
               "   FROM clocks WHERE open = 1 GROUP BY 1, 2;"
               " DROP INDEX requests_by_owner_status; DROP TABLE request_summaries;"
+              " DROP INDEX outbox_conversation; ALTER TABLE outbox DROP COLUMN channel; ALTER TABLE outbox DROP COLUMN purpose;"
+              " ALTER TABLE outbox DROP COLUMN recipient; ALTER TABLE outbox DROP COLUMN external_id;"
               " DELETE FROM schema_migrations WHERE version >= 12");
     }
     auto db = store::open_database(path);
@@ -271,6 +273,8 @@ TEST_SUITE("store::pages") {
               " ALTER TABLE clocks DROP COLUMN breached;"
               " DROP INDEX escalations_by_request; DROP INDEX email_messages_by_request; DROP TABLE clock_planning;"
               " DROP INDEX requests_by_owner_status; DROP TABLE request_summaries;"
+              " DROP INDEX outbox_conversation; ALTER TABLE outbox DROP COLUMN channel; ALTER TABLE outbox DROP COLUMN purpose;"
+              " ALTER TABLE outbox DROP COLUMN recipient; ALTER TABLE outbox DROP COLUMN external_id;"
               " DELETE FROM schema_migrations WHERE version >= 10");
     }
     auto db = store::open_database(path);
@@ -389,6 +393,8 @@ TEST_SUITE("store::pages") {
       before = expected_order(db, std::nullopt);
       // Back to the schema before migration 13, keeping the rows.
       db.exec("DROP INDEX requests_by_owner_status; DROP TABLE request_summaries;"
+              " DROP INDEX outbox_conversation; ALTER TABLE outbox DROP COLUMN channel; ALTER TABLE outbox DROP COLUMN purpose;"
+              " ALTER TABLE outbox DROP COLUMN recipient; ALTER TABLE outbox DROP COLUMN external_id;"
               " DELETE FROM schema_migrations WHERE version >= 13");
     }
     auto db = store::open_database(path);

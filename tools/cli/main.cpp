@@ -3,6 +3,7 @@
 #include "config/people.hpp"
 #include "config/settings.hpp"
 #include "config/tokens.hpp"
+#include "config/use_cases.hpp"
 #include "engine/engine.hpp"
 #include "http/client.hpp"
 #include "http/webhooks/integrations.hpp"
@@ -528,6 +529,8 @@ int main(int argc, char** argv) {
       const auto people = config::load_people_of(settings.file, config::names_of(policy.sla.calendars));
       const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
       http::webhooks::check_slack_people(integrations, people);
+      http::webhooks::check_account_teams(integrations, people);
+      config::check_use_case_dris(settings.file, people);
       outbound::load_email_settings_file(settings.file, integrations.support_address);
       outbound::load_slack_api_settings_file(settings.file);
       // A missing tokens file stops the server, so it fails the check too.

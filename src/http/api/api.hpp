@@ -11,6 +11,7 @@
 
 #include "config/tokens.hpp"
 #include "engine/engine.hpp"
+#include "model/use_case.hpp"
 #include "http/router.hpp"
 #include "store/committer.hpp"
 #include "store/reader_pool.hpp"
@@ -38,6 +39,8 @@ struct context {
   model::customer_directory customers;  // known customers: filing takes name, stage, tier from here
   // A request's signed reply address ("reply_to"), empty when none is configured.
   std::function<std::string(model::request_id)> reply_to;
+  // The configured use cases: a filing's use_case must be one of them (or empty) when configured.
+  model::use_case_directory use_cases{};
 };
 
 // Adds every API route to `routes`. `ctx` must outlive the router.

@@ -1,10 +1,13 @@
-// The outbound-webhook delivery log (any role may read it) and redelivery (admin, head_of_cs).
+// The delivery log of the outbox, webhooks and messages (any role may read it), per request too,
+// and redelivery (admin, head_of_cs).
 #include "http/api/deliveries.hpp"
 
 #include "http/api/common.hpp"
 #include "http/auth.hpp"
 #include "codec/json.hpp"
+#include "store/messages.hpp"
 #include "store/outbox.hpp"
+#include "store/requests.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -40,6 +43,10 @@ json::object delivery_view(SQLite::Database& db, const store::delivery& d, bool 
       {"last_status", optional_int(d.last_status)},
       {"last_error", d.last_error.empty() ? json::value(nullptr) : json::value(d.last_error)},
       {"delivered_at", d.delivered_at ? json::value(model::format_instant(*d.delivered_at)) : nullptr},
+      {"channel", d.channel},
+      {"purpose", d.purpose},
+      {"recipient", d.recipient.empty() ? json::value(nullptr) : json::value(d.recipient)},
+      {"external_id", d.external_id.empty() ? json::value(nullptr) : json::value(d.external_id)},
       {"attempt_log", std::move(attempts)}};
   if (with_payload) {
     json::error_code ec;
@@ -53,8 +60,11 @@ response delivery_not_found(std::string_view id) {
   return error_response(status::not_found, "not_found", fmt::format("no webhook delivery with id {}", id));
 }
 
-asio::awaitable<response> list(context& ctx, const route_match& match) {
+// One page of the log; `of_request` (GET /v1/requests/{id}/deliveries) fixes the request, which
+// must exist (else 404), and takes the place of the `request` parameter.
+asio::awaitable<response> list(context& ctx, const route_match& match, std::optional<model::request_id> of_request) {
   store::delivery_filter filter;
+  filter.request_id = of_request;
   std::vector<model::field_error> errors;
   for (const auto& [key, value] : match.query) {
     if (key == "state") {
@@ -64,7 +74,11 @@ asio::awaitable<response> list(context& ctx, const route_match& match) {
       filter.subscription = value;
     } else if (key == "event_type") {
       filter.event_type = value;
-    } else if (key == "request") {
+    } else if (key == "channel") {
+      if (!store::parse_channel(value))
+        errors.push_back({key, fmt::format("unknown channel \"{}\"; expected one of {}", value, store::channel_names())});
+      filter.channel = value;
+    } else if (key == "request" && !of_request) {
       filter.request_id = parse_positive(value);
       if (!filter.request_id) errors.push_back({key, "must be a request id (a positive whole number)"});
     } else if (key == "cursor") {
@@ -73,7 +87,9 @@ asio::awaitable<response> list(context& ctx, const route_match& match) {
     } else if (key == "limit") {
       read_page_limit(key, value, filter.limit, errors);
     } else {
-      errors.push_back({key, "unknown parameter; expected state, subscription, event_type, request, limit or cursor"});
+      errors.push_back({key, of_request ? "unknown parameter; expected state, channel, subscription, event_type, limit or cursor"
+                                        : "unknown parameter; expected state, channel, subscription, event_type, request, "
+                                          "limit or cursor"});
     }
   }
   if (!errors.empty()) co_return invalid_fields(errors);
@@ -81,6 +97,8 @@ asio::awaitable<response> list(context& ctx, const route_match& match) {
   const auto wanted = filter.limit;
   filter.limit = wanted + 1;
   const auto db = ctx.readers.acquire();
+  if (of_request && !store::find_request(*db, *of_request))
+    co_return error_response(status::not_found, "not_found", fmt::format("no request with id {}", *of_request));
   auto found = store::list_deliveries(*db, filter);
   json::value next_cursor = nullptr;
   if (static_cast<int>(found.size()) > wanted) {
@@ -96,6 +114,13 @@ asio::awaitable<response> list(context& ctx, const route_match& match) {
   co_return json_response(status::ok, json::object{{"deliveries", std::move(deliveries)},
                                                    {"next_cursor", std::move(next_cursor)},
                                                    {"disabled_subscriptions", std::move(disabled)}});
+}
+
+asio::awaitable<response> list_of_request(context& ctx, const route_match& match) {
+  const auto& id_text = match.params.at("id");
+  const std::optional<model::request_id> id = parse_positive(id_text);
+  if (!id) co_return error_response(status::not_found, "not_found", fmt::format("no request with id {}", id_text));
+  co_return co_await list(ctx, match, id);
 }
 
 asio::awaitable<response> get_one(context& ctx, const route_match& match) {
@@ -130,7 +155,12 @@ void add_delivery_routes(router& routes, context& ctx) {
   using verb = beast_http::verb;
   routes.add(verb::get, "/v1/webhooks/deliveries",
              require_token(ctx, [&ctx](const request&, const route_match& match, const model::actor&) {
-               return list(ctx, match);
+               return list(ctx, match, std::nullopt);
+             }),
+             {0, true, {}});
+  routes.add(verb::get, "/v1/requests/{id}/deliveries",
+             require_token(ctx, [&ctx](const request&, const route_match& match, const model::actor&) {
+               return list_of_request(ctx, match);
              }),
              {0, true, {}});
   routes.add(verb::get, "/v1/webhooks/deliveries/{id}",

@@ -39,8 +39,14 @@ asio::awaitable<response> metrics(context& ctx) {
                        clocks.getColumn(1).getInt() != 0 ? "true" : "false", clocks.getColumn(2).getInt64());
   gauge_by(*db, out, "switchboard_escalations", "Escalations by state.", "state",
            "SELECT state, COUNT(*) FROM escalations GROUP BY state ORDER BY state");
-  gauge_by(*db, out, "switchboard_outbound_deliveries", "Outbound webhook deliveries by state.", "state",
-           "SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state");
+  // By channel too: webhook, slack_reply, slack_dm, email (store/messages.hpp).
+  out += "# HELP switchboard_outbound_deliveries Outbox rows (webhooks and messages) by channel and state.\n"
+         "# TYPE switchboard_outbound_deliveries gauge\n";
+  SQLite::Statement deliveries(*db, "SELECT channel, state, COUNT(*) FROM outbox GROUP BY channel, state ORDER BY 1, 2");
+  while (deliveries.executeStep())
+    out += fmt::format("switchboard_outbound_deliveries{{channel=\"{}\",state=\"{}\"}} {}\n",
+                       deliveries.getColumn(0).getString(), deliveries.getColumn(1).getString(),
+                       deliveries.getColumn(2).getInt64());
   const auto stats = ctx.writer.stats();
   out += fmt::format(
       "# HELP switchboard_commit_jobs_total Writes committed through group commit.\n"

@@ -55,6 +55,13 @@ asio::awaitable<response> create_request(context& ctx, const request& req, const
   if (auto* bad = std::get_if<response>(&body)) co_return std::move(*bad);
   auto parsed = codec::parse_request_input(std::get<json::value>(body), ctx.tiers, ctx.customers);
   if (auto* errors = std::get_if<std::vector<model::field_error>>(&parsed)) co_return invalid_fields(*errors);
+  if (const auto& tag = std::get<model::request_input>(parsed).use_case; !ctx.use_cases.accepts(tag)) {
+    const auto known = ctx.use_cases.tags();
+    const auto message =
+        known.empty() ? fmt::format("unknown use_case \"{}\"; no use cases are configured ([use_cases]): leave it empty", tag)
+                      : fmt::format("unknown use_case \"{}\"; expected one of {} or none", tag, fmt::join(known, ", "));
+    co_return invalid_fields({{"use_case", message}}, "unknown_use_case", message);
+  }
   engine::file_request command{std::get<model::request_input>(std::move(parsed)), actor};
   command.input.requester = actor.person;
   if (auto refusal = engine::may_file(actor, command.input)) co_return refused(*refusal);

@@ -59,7 +59,7 @@ void load_customers(integrations& out, const toml::table& table, std::string_vie
                     const std::vector<std::string>& tiers) {
   for (const auto& [key, node] : table) {
     const auto& entry = table_at(node, file, fmt::format("[integrations.customers.{}]", key.str()));
-    config::reject_unknown_keys(entry, file, {"name", "stage", "tier", "domains"}, "a customer");
+    config::reject_unknown_keys(entry, file, {"name", "stage", "tier", "domains", "account_team"}, "a customer");
     model::customer customer;
     customer.id = std::string(key.str());
     customer.name = customer.id;
@@ -82,6 +82,17 @@ void load_customers(integrations& out, const toml::table& table, std::string_vie
     // get no SLA clocks, silently.
     if (customer.stage == model::customer_stage::production && customer.tier.empty())
       config::fail_at(node, file, fmt::format("a production customer needs tier = one of {}", fmt::join(tiers, ", ")));
+    if (const auto* team = entry.get("account_team")) {
+      const auto& members = table_at(*team, file, "account_team (like { ae = \"ann\", ce = \"dana\", ta = \"tom\" })");
+      config::reject_unknown_keys(members, file, {"ae", "ce", "ta"}, "account_team");
+      for (const auto& [role_key, person] : members) {
+        const auto role = *model::parse_role(role_key.str());
+        const auto id = string_at(person, file, fmt::format("account_team.{}", role_key.str()));
+        (role == model::role::ae ? customer.account_team.ae
+                                 : role == model::role::ce ? customer.account_team.ce : customer.account_team.ta) = id;
+        out.account_members.push_back({customer.id, id, role, config::position_of(person, file)});
+      }
+    }
     if (const auto* domains = entry.get("domains"))
       for (const auto& domain : strings_at(*domains, file, "domains")) out.email_domains[util::ascii_lower(domain)] = customer.id;
     out.customers[customer.id] = std::move(customer);
@@ -203,6 +214,12 @@ void check_slack_people(const integrations& config, const model::people_director
       throw config::error(agent.at, fmt::format("Slack user {} names person \"{}\", whose slack_user in [[people]] is {}",
                                                 user, agent.person, person->slack_user));
   }
+}
+
+void check_account_teams(const integrations& config, const model::people_directory& people) {
+  for (const auto& member : config.account_members)
+    config::require_person(people, member.person, member.role, member.at,
+                           fmt::format("the account_team of customer {}", member.customer));
 }
 
 std::string reply_to(const integrations& config, model::request_id id) {

@@ -43,8 +43,17 @@ struct kind_rule {
   std::vector<std::string> contains_any;  // stored folded; matched case-insensitively (util::fold)
 };
 
+// One member of a customer's account team, where the config names them, for check_account_teams.
+struct account_member {
+  std::string customer;
+  std::string person;
+  model::role role = model::role::ce;  // ae, ce or ta: the key in account_team
+  config::position at{};
+};
+
 struct integrations {
   model::customer_directory customers;                               // by customer id
+  std::vector<account_member> account_members;  // every account_team entry of the customers
   std::map<std::string, std::string, std::less<>> email_domains;    // sender domain -> customer id
   std::map<std::string, slack_channel, std::less<>> slack_channels;  // channel id -> channel
   std::map<std::string, slack_agent, std::less<>> slack_users;      // Slack user id -> agent
@@ -74,6 +83,11 @@ integrations load_integrations(const std::string& path, const std::vector<std::s
 // `people` directory, does not hold the mapped role there, or has another slack_user there.
 // Nothing is checked when the directory is empty.
 void check_slack_people(const integrations& config, const model::people_directory& people);
+
+// Refuses, with a config::error at the entry, an account_team member who is not in `people` (an
+// empty directory included: an account team names people from it) or does not hold the role
+// of their key there (ae, ce, ta).
+void check_account_teams(const integrations& config, const model::people_directory& people);
 
 // The signed reply address of request `id` (signature.hpp reply_address: support+<id>.<tag>@…),
 // or empty when SWITCHBOARD_REPLY_ADDRESS_KEY is not set (then no reply address verifies).

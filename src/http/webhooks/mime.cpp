@@ -1,37 +1,23 @@
 // Parsing inbound e-mail and form bodies with GMime 3.
 #include "http/webhooks/mime.hpp"
 
+#include "mime/gmime.hpp"
+
 #include <fmt/format.h>
-#include <gmime/gmime.h>
 
 #include <algorithm>
 #include <cctype>
 #include <memory>
-#include <mutex>
 #include <unordered_set>
 #include <tuple>
 
 namespace switchboard::http::webhooks {
 
-void init_gmime() {
-  static std::once_flag once;
-  std::call_once(once, [] { g_mime_init(); });
-}
-
 namespace {
 
-struct unref {
-  void operator()(void* object) const {
-    if (object != nullptr) g_object_unref(object);
-  }
-};
-template <class T>
-using ref = std::unique_ptr<T, unref>;
-
-struct gfree {
-  void operator()(void* p) const { g_free(p); }
-};
-using gstring = std::unique_ptr<char, gfree>;
+using mime::gstring;
+using mime::init_gmime;
+using mime::ref;
 
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });

@@ -16,10 +16,6 @@
 
 namespace switchboard::http::webhooks {
 
-// Initialises GMime once per process; safe from any thread. Every user of GMime outside this file
-// (outbound/email_message) calls it first: g_mime_init's own guard is a plain counter.
-void init_gmime();
-
 // At most this many distinct recipients are kept per header and per message; the rest are
 // ignored. Threading needs only the support address among them, and a mail addressed to
 // 200,000 people must not cost more than one addressed to a thousand.

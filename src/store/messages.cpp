@@ -1,0 +1,83 @@
+// SQL for message rows of the outbox: enqueueing and conversation-ordered reading.
+#include "store/messages.hpp"
+
+#include "store/statements.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <fmt/format.h>
+
+#include <array>
+#include <stdexcept>
+
+namespace switchboard::store {
+namespace {
+
+constexpr std::array<std::pair<channel, std::string_view>, 4> channel_table{{
+    {channel::webhook, "webhook"},
+    {channel::slack_reply, "slack_reply"},
+    {channel::slack_dm, "slack_dm"},
+    {channel::email, "email"},
+}};
+
+std::int64_t seconds(model::instant at) { return at.time_since_epoch().count(); }
+
+}  // namespace
+
+std::string_view to_string(channel value) {
+  for (const auto& [c, name] : channel_table)
+    if (c == value) return name;
+  return "webhook";
+}
+
+std::optional<channel> parse_channel(std::string_view text) {
+  for (const auto& [c, name] : channel_table)
+    if (name == text) return c;
+  return std::nullopt;
+}
+
+std::string_view channel_names() { return "webhook, slack_reply, slack_dm, email"; }
+
+std::string_view to_string(message_purpose value) {
+  return value == message_purpose::reply ? "reply" : "notification";
+}
+
+std::int64_t enqueue_message(SQLite::Database& db, const message& m, model::instant now) {
+  if (m.channel == channel::webhook) throw std::invalid_argument("enqueue_message: webhooks are enqueue_outbound's");
+  statement insert(db,
+                   "INSERT INTO outbox (webhook_id, subscription, event_type, event_seq, request_id, payload, "
+                   "created_at, window_start, state, next_attempt_at, channel, purpose, recipient) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)");
+  insert->bind(1, new_webhook_id());
+  insert->bind(2, m.channel == channel::email ? "email" : "slack");
+  insert->bind(3, m.event_type);
+  insert->bind(4, m.event_seq);
+  if (m.request_id) insert->bind(5, *m.request_id); else insert->bind(5);
+  insert->bind(6, m.payload);
+  insert->bind(7, seconds(now));
+  insert->bind(8, seconds(now));
+  insert->bind(9, seconds(now));
+  insert->bind(10, std::string(to_string(m.channel)));
+  insert->bind(11, std::string(to_string(m.purpose)));
+  insert->bind(12, m.recipient);
+  insert->exec();
+  insert->reset();
+  return db.getLastInsertRowid();
+}
+
+std::vector<delivery> due_messages(SQLite::Database& db, model::instant now, int limit) {
+  // The NOT EXISTS is one probe of outbox_conversation per candidate.
+  statement query(db, fmt::format("SELECT {} FROM outbox AS o WHERE o.state = 'pending' AND o.channel != 'webhook' "
+                                  "AND o.next_attempt_at <= ? AND NOT (o.request_id IS NOT NULL AND EXISTS ("
+                                  "SELECT 1 FROM outbox AS e WHERE e.request_id = o.request_id AND "
+                                  "e.channel = o.channel AND e.state = 'pending' AND e.id < o.id)) "
+                                  "ORDER BY o.next_attempt_at, o.id LIMIT ?",
+                                  delivery_columns()));
+  query->bind(1, seconds(now));
+  query->bind(2, limit);
+  std::vector<delivery> out;
+  while (query->executeStep()) out.push_back(decode_delivery(*query));
+  query->reset();
+  return out;
+}
+
+}  // namespace switchboard::store

@@ -1,0 +1,61 @@
+#pragma once
+// Messages in the outbox (issue 13, M-a): besides webhooks, replies and notifications carried by
+// Slack (a thread reply, a direct message) or e-mail, in the same table, with the same retries,
+// dead letters, redelivery and delivery log (store/outbox.hpp). Each row's payload is the
+// channel's message spec, fixed when it is enqueued and the same bytes on every retry:
+//   slack_reply  {"channel": "C…", "thread_ts": "…", "text": "…"}
+//   slack_dm     {"user": "U…", "text": "…"}
+//   email        {"to": ["…"], "subject": "…", "message_id": "…", "in_reply_to": "…",
+//                 "references": ["…"], "text": "…", "kind": "reply" | "notification"}
+// What the config holds (the bot token, From, Reply-To) is added when sending.
+//
+// Conversation order: the messages of one request on one channel go out in the order they were
+// enqueued; a message is not due while an earlier one of its conversation is still pending (being
+// sent, or waiting out a retry such as Slack's 429), so two quick answers are never swapped.
+//
+// Writers call enqueue_message inside a transaction they own (see store::committer); readers may
+// call due_messages on any connection. Thread-safety: as the connection passed in.
+
+#include "model/instant.hpp"
+#include "model/request.hpp"
+#include "store/outbox.hpp"
+
+#include <SQLiteCpp/Database.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchboard::store {
+
+enum class channel { webhook, slack_reply, slack_dm, email };
+std::string_view to_string(channel value);
+std::optional<channel> parse_channel(std::string_view text);
+std::string_view channel_names();  // "webhook, slack_reply, slack_dm, email"
+
+enum class message_purpose { reply, notification };
+std::string_view to_string(message_purpose value);
+
+struct message {
+  store::channel channel = store::channel::slack_reply;  // not webhook: enqueue_outbound writes those
+  message_purpose purpose = message_purpose::reply;
+  std::optional<model::request_id> request_id;  // the conversation, with the channel
+  std::int64_t event_seq = 0;                   // events.seq of the event it carries; 0 when none
+  std::string event_type;                       // that event's type, for the log's filter
+  std::string recipient;                        // Slack channel or user id, or e-mail address
+  std::string payload;                          // the message spec (above), JSON
+};
+
+// Appends `m` as a pending row due at `now`, its subscription "slack" or "email"; returns its id.
+// Throws std::invalid_argument for a webhook channel.
+std::int64_t enqueue_message(SQLite::Database& db, const message& m, model::instant now);
+
+// Pending message rows due by `now`, at most `limit`, oldest due first, each the earliest pending
+// row of its conversation (request, channel): a later row waits until the earlier one is
+// delivered or dead, whenever it is due. Rows without a request are conversations of their own.
+// Webhook rows are never returned (due_deliveries has them).
+std::vector<delivery> due_messages(SQLite::Database& db, model::instant now, int limit);
+
+}  // namespace switchboard::store

@@ -1,0 +1,117 @@
+#include "store/messages.hpp"
+
+#include "store/database.hpp"
+#include "store/outbox.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+using namespace switchboard;
+
+namespace {
+
+const model::instant t0{std::chrono::seconds{1795000000}};
+
+store::message reply(model::request_id request, const std::string& text,
+                     store::channel channel = store::channel::slack_reply) {
+  store::message m;
+  m.channel = channel;
+  m.request_id = request;
+  m.event_type = "request.responded";
+  m.recipient = channel == store::channel::email ? "ann@acme.example" : "C0SUPPORT01";
+  m.payload = R"({"channel":"C0SUPPORT01","thread_ts":"1.2","text":")" + text + "\"}";
+  return m;
+}
+
+std::vector<std::string> texts(const std::vector<store::delivery>& rows) {
+  std::vector<std::string> out;
+  for (const auto& d : rows) {
+    const auto at = d.payload.find(R"("text":")") + 8;
+    out.push_back(d.payload.substr(at, d.payload.find('"', at) - at));
+  }
+  return out;
+}
+
+store::attempt_result outcome(store::delivery_state state, model::instant at, model::instant next = {}) {
+  store::attempt_result r;
+  r.attempt = store::delivery_attempt{1, at, 200, state == store::delivery_state::delivered ? "" : "HTTP 429", 5};
+  r.next_state = state;
+  r.next_attempt_at = next;
+  if (state == store::delivery_state::delivered) r.external_id = "1700000000.000100";
+  return r;
+}
+
+}  // namespace
+
+TEST_SUITE("store::messages") {
+  TEST_CASE("due messages come in conversation order, one at a time per request and channel") {
+    auto db = store::open_database(":memory:");
+    const auto a1 = store::enqueue_message(db, reply(1, "a1"), t0);
+    const auto a2 = store::enqueue_message(db, reply(1, "a2"), t0);
+    store::enqueue_message(db, reply(2, "b1"), t0);
+    store::enqueue_message(db, reply(1, "a-mail", store::channel::email), t0);
+    const auto a3 = store::enqueue_message(db, reply(1, "a3"), t0);
+
+    // Request 1's second and third Slack messages wait for its first; its e-mail and request 2
+    // are conversations of their own.
+    CHECK(texts(store::due_messages(db, t0, 10)) == std::vector<std::string>{"a1", "b1", "a-mail"});
+
+    // A retry keeps the first pending, later: the next ones still wait, even once due.
+    REQUIRE(store::record_attempt(db, a1, outcome(store::delivery_state::pending, t0, t0 + std::chrono::seconds{2})));
+    CHECK(texts(store::due_messages(db, t0 + std::chrono::seconds{1}, 10)) == std::vector<std::string>{"b1", "a-mail"});
+    // Due first, oldest first: the retried one is due last.
+    CHECK(texts(store::due_messages(db, t0 + std::chrono::seconds{2}, 10)) ==
+          std::vector<std::string>{"b1", "a-mail", "a1"});
+
+    // Delivered: the second is next, with the external id kept on the first.
+    auto delivered = outcome(store::delivery_state::delivered, t0 + std::chrono::seconds{2});
+    delivered.attempt.attempt = 2;
+    REQUIRE(store::record_attempt(db, a1, delivered));
+    CHECK(store::find_delivery(db, a1)->external_id == "1700000000.000100");
+    CHECK(texts(store::due_messages(db, t0 + std::chrono::seconds{2}, 10)) ==
+          std::vector<std::string>{"a2", "b1", "a-mail"});
+
+    // Dead counts as done too: the conversation goes on.
+    auto dead = outcome(store::delivery_state::dead, t0 + std::chrono::seconds{3});
+    dead.attempt.error = "channel_not_found";
+    REQUIRE(store::record_attempt(db, a2, dead));
+    const auto due = store::due_messages(db, t0 + std::chrono::seconds{3}, 10);
+    CHECK(texts(due) == std::vector<std::string>{"b1", "a-mail", "a3"});
+    CHECK(due.back().id == a3);
+    // The limit counts rows handed out.
+    CHECK(store::due_messages(db, t0 + std::chrono::seconds{3}, 1).size() == 1);
+  }
+
+  TEST_CASE("message rows carry their channel, purpose and recipient, and stay out of the webhook queue") {
+    auto db = store::open_database(":memory:");
+    const auto id = store::enqueue_message(db, reply(7, "hello", store::channel::email), t0);
+    const auto row = store::find_delivery(db, id);
+    REQUIRE(row);
+    CHECK(row->channel == "email");
+    CHECK(row->purpose == "reply");
+    CHECK(row->subscription == "email");
+    CHECK(row->recipient == "ann@acme.example");
+    CHECK(row->request_id == 7);
+    CHECK(row->webhook_id.starts_with("msg_"));
+    CHECK(row->state == store::delivery_state::pending);
+    CHECK(store::due_deliveries(db, t0, 10).empty());
+
+    store::delivery_filter by_channel;
+    by_channel.channel = "email";
+    CHECK(store::list_deliveries(db, by_channel).size() == 1);
+    by_channel.channel = "webhook";
+    CHECK(store::list_deliveries(db, by_channel).empty());
+
+    store::message webhook;
+    webhook.channel = store::channel::webhook;
+    CHECK_THROWS_AS(store::enqueue_message(db, webhook, t0), std::invalid_argument);
+  }
+
+  TEST_CASE("channel names") {
+    for (const auto c : {store::channel::webhook, store::channel::slack_reply, store::channel::slack_dm, store::channel::email})
+      CHECK(store::parse_channel(store::to_string(c)) == c);
+    CHECK_FALSE(store::parse_channel("sms"));
+  }
+}
