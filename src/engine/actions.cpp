@@ -3,7 +3,6 @@
 
 #include "engine/recorder.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -11,7 +10,6 @@
 #include <cctype>
 
 namespace switchboard::engine {
-namespace json = boost::json;
 namespace {
 
 using model::role;
@@ -79,17 +77,8 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-std::string text_field(const json::object& fields, std::string_view key) {
-  const auto* value = fields.if_contains(key);
-  return value && value->is_string() ? std::string(value->as_string()) : std::string();
-}
-
 refusal forbidden(std::string message) { return refusal{"forbidden", std::move(message), {}}; }
 refusal conflict(std::string message) { return refusal{"invalid_transition", std::move(message), {}}; }
-
-bool is_handoff_context(std::string_view key) {
-  return key == "customer_impact" || key == "environment" || key == "steps_tried" || key == "customer_told";
-}
 
 // Loaded terms a CE's customer-facing text commits SE with, as the policy warns against.
 std::vector<model::wording_warning> loaded_term_warnings(const workflow_settings& workflow, const model::actor& actor,
@@ -132,8 +121,6 @@ class action_decider {
     const auto owner = current_.owner;
     const auto request_kind = current_.input.kind;
 
-    if (auto invalid = check_action_fields(kind, command_.fields)) return invalid;
-
     switch (kind) {
       case action_kind::respond:
       case action_kind::pend:
@@ -172,7 +159,7 @@ class action_decider {
       case action_kind::decline:
         if (owner != model::team::product) return conflict("only a request with Product can be accepted or declined");
         if (!active(status)) return conflict(fmt::format("cannot {} a request that is {}", name, model::to_string(status)));
-        if (kind == action_kind::decline && text_field(command_.fields, "reason").empty())
+        if (kind == action_kind::decline && command_.input.reason.empty())
           return refusal{"invalid_fields", "a decline needs a reason", {{"reason", "is required: why Product declines"}}};
         break;
       case action_kind::ask_engineering_channel:
@@ -185,13 +172,13 @@ class action_decider {
       case action_kind::engage_engineering:
         if (request_kind != model::request_kind::troubleshooting || owner != model::team::se || !active(status))
           return conflict("SE engages Engineering on an open troubleshooting request it owns");
-        if (text_field(command_.fields, "message").empty())
+        if (command_.input.message.empty())
           return refusal{"invalid_fields", "say what Engineering is asked to do",
                          {{"message", "is required: what Engineering is asked to do"}}};
         break;
       case action_kind::raise_concern:
         if (request_kind == model::request_kind::concern) return conflict("raise the concern on the request it is about");
-        if (text_field(command_.fields, "message").empty())
+        if (command_.input.message.empty())
           return refusal{"invalid_fields", "say what the concern is", {{"message", "is required: the concern"}}};
         break;
       case action_kind::agree:
@@ -227,8 +214,12 @@ class action_decider {
         {"steps_tried", "the steps already tried"},
         {"customer_told", "what the customer has been told"},
     }};
-    for (const auto& [key, what] : required)
-      if (text_field(command_.fields, key).empty()) missing.push_back({std::string(key), fmt::format("is required: {}", what)});
+    const auto context = command_.input.handoff.value_or(model::handoff_context{});
+    const std::array<const std::string*, 4> given{&context.customer_impact, &context.environment, &context.steps_tried,
+                                                  &context.customer_told};
+    for (std::size_t i = 0; i < required.size(); ++i)
+      if (given[i]->empty())
+        missing.push_back({std::string(required[i].first), fmt::format("is required: {}", required[i].second)});
     if (missing.empty()) return std::nullopt;
     std::vector<std::string_view> names;
     for (const auto& m : missing) names.push_back(m.field);
@@ -244,7 +235,7 @@ class action_decider {
   }
 
   const model::escalation* named_escalation() const {
-    const auto id = text_field(command_.fields, "escalation");
+    const auto& id = command_.input.escalation;
     for (const auto& e : current_.escalations)
       if (e.id == id) return &e;
     return nullptr;
@@ -278,15 +269,12 @@ class action_decider {
     if (target == nullptr || target->ladder != escalation::concern || target->state == model::escalation_state::resolved)
       return refusal{"invalid_fields", "name an unresolved concern escalation of this request",
                      {{"escalation", "is required: the id of this concern's escalation"}}};
-    const auto* roles = command_.fields.if_contains("roles");
+    const auto& roles = command_.input.roles;
     std::vector<model::field_error> errors;
-    if (roles == nullptr || roles->as_array().empty()) errors.push_back({"roles", "is required: vp_sales and/or head_of_engineering"});
-    else
-      for (const auto& r : roles->as_array()) {
-        const auto parsed = r.is_string() ? model::parse_role(r.as_string()) : std::nullopt;
-        if (parsed != role::vp_sales && parsed != role::head_of_engineering)
-          errors.push_back({"roles", "VP Technical Success may bring in vp_sales or head_of_engineering"});
-      }
+    if (roles.empty()) errors.push_back({"roles", "is required: vp_sales and/or head_of_engineering"});
+    for (const auto r : roles)
+      if (r != role::vp_sales && r != role::head_of_engineering)
+        errors.push_back({"roles", "VP Technical Success may bring in vp_sales or head_of_engineering"});
     if (!errors.empty()) return refusal{"invalid_fields", "bring in whom?", std::move(errors)};
     return std::nullopt;
   }
@@ -294,7 +282,7 @@ class action_decider {
   // What every action event records: the actor's message and, unless the action sets another,
   // the status the request is in.
   model::action_common common(std::optional<request_status> status = std::nullopt) const {
-    return {status.value_or(r_.state().status), text_field(command_.fields, "message")};
+    return {status.value_or(r_.state().status), command_.input.message};
   }
 
   void record_action(model::event_data data) { r_.record(now_, actor_label(command_.actor), std::move(data)); }
@@ -312,13 +300,13 @@ class action_decider {
 
   void act() {
     const auto kind = command_.kind;
-    const auto& message = text_field(command_.fields, "message");
+    const auto& message = command_.input.message;
     switch (kind) {
       case action_kind::respond:
       case action_kind::pend: {
         const auto status = kind == action_kind::pend ? request_status::pending_customer : worked_status();
-        record_action(model::request_answered{kind == action_kind::pend, common(status),
-                                              loaded_term_warnings(policy_.workflow, command_.actor, message)});
+        said_.warnings = loaded_term_warnings(policy_.workflow, command_.actor, message);
+        record_action(model::request_answered{kind == action_kind::pend, common(status), said_.warnings});
         break;
       }
       case action_kind::customer_reply:
@@ -337,22 +325,21 @@ class action_decider {
         break;
       case action_kind::handoff: handoff(); break;
       case action_kind::route_to_product:
-        record_action(model::request_routed_to_product{
-            common(worked_status()), model::team::product, "",
-            "CE routes all feature requests to Product for consideration and prioritization"});
+        said_.note = "CE routes all feature requests to Product for consideration and prioritization";
+        record_action(model::request_routed_to_product{common(worked_status()), model::team::product, "", *said_.note});
         break;
       case action_kind::accept:
         record_action(model::request_decided{true, common(request_status::resolved), ""});
         break;
       case action_kind::decline:
         record_action(
-            model::request_decided{false, common(request_status::resolved), text_field(command_.fields, "reason")});
+            model::request_decided{false, common(request_status::resolved), command_.input.reason});
         break;
       case action_kind::ask_engineering_channel:
-        record_action(model::request_asked_engineering_channel{
-            common(), model::team::engineering_discussion,
+        said_.note =
             "Best effort: the engineering discussion channel, watched by Product, Engineering and SE, has no "
-            "SLA for answers; no SLA clock starts."});
+            "SLA for answers; no SLA clock starts.";
+        record_action(model::request_asked_engineering_channel{common(), model::team::engineering_discussion, *said_.note});
         break;
       case action_kind::engage_engineering: engage_engineering(); break;
       case action_kind::raise_concern: raise_concern(); break;
@@ -387,10 +374,7 @@ class action_decider {
   }
 
   void handoff() {
-    model::handoff_context context{text_field(command_.fields, "customer_impact"),
-                                   text_field(command_.fields, "environment"),
-                                   text_field(command_.fields, "steps_tried"),
-                                   text_field(command_.fields, "customer_told")};
+    auto context = command_.input.handoff.value_or(model::handoff_context{});
     const auto draft = fill_template(policy_.workflow.first_contact_template,
                                      {{"customer", current_.input.customer.name},
                                       {"ce", command_.actor.person},
@@ -399,8 +383,9 @@ class action_decider {
                                       {"steps_tried", context.steps_tried},
                                       {"customer_told", context.customer_told}},
                                      max_first_contact_draft_bytes);
-    auto warnings = loaded_term_warnings(policy_.workflow, command_.actor, context.customer_told);
-    record_action(model::request_handed_off{common(), model::team::se, "", std::move(context), draft, std::move(warnings)});
+    said_.warnings = loaded_term_warnings(policy_.workflow, command_.actor, context.customer_told);
+    said_.first_contact_draft = draft;
+    record_action(model::request_handed_off{common(), model::team::se, "", std::move(context), draft, said_.warnings});
   }
 
   // Opens a request linked to this one (id next_id_), owned by `owner`, decided by `rule`.
@@ -410,7 +395,7 @@ class action_decider {
     auto input = current_.input;
     input.kind = kind;
     input.title = std::move(title);
-    input.body = text_field(command_.fields, "message");
+    input.body = command_.input.message;
     // The linked request is asked for by the agent who opened it, not by the customer.
     input.requester = command_.actor.person;
     model::routing_decision decision;
@@ -445,11 +430,10 @@ class action_decider {
 
   void bring_in() {
     auto target = *named_escalation();
-    std::vector<role> roles;
-    for (const auto& r : command_.fields.at("roles").as_array()) roles.push_back(*model::parse_role(r.as_string()));
+    auto roles = command_.input.roles;
     target.notifications.push_back(
         {static_cast<int>(target.next_level), roles, now_,
-         fmt::format("brought in by {}: {}", command_.actor.person, text_field(command_.fields, "message"))});
+         fmt::format("brought in by {}: {}", command_.actor.person, command_.input.message)});
     r_.record(now_, actor_label(command_.actor),
               model::escalation_brought_in{std::move(target), std::move(roles), r_.state().status});
   }
@@ -470,13 +454,14 @@ class action_decider {
       status = request_status::open;
     r_.record(now_, actor_label(command_.actor),
               model::escalation_closed{command_.kind == action_kind::resolve_escalation, std::move(target),
-                                       text_field(command_.fields, "message"), status});
+                                       command_.input.message, status});
   }
 
   // This request's events, then those of a request the action created (folded here, once, as the
   // recorder folds its own).
   outcome merged() {
     auto result = r_.take();
+    result.said = std::move(said_);
     if (!extra_events_.empty()) {
       result.created.emplace();
       for (const auto& e : extra_events_) apply(*result.created, e);
@@ -492,6 +477,7 @@ class action_decider {
   model::request_id next_id_;
   recorder r_;
   std::vector<event> extra_events_;  // events of a request this action creates
+  feedback said_;                    // what the action says back to its actor
 };
 
 }  // namespace
@@ -504,31 +490,20 @@ std::optional<action_kind> parse_action_kind(std::string_view text) {
   return std::nullopt;
 }
 
-std::optional<refusal> check_action_fields(action_kind kind, const json::object& fields) {
-  std::vector<std::string_view> allowed{"message"};
-  switch (kind) {
-    case action_kind::handoff:
-      allowed = {"message", "customer_impact", "environment", "steps_tried", "customer_told"};
-      break;
-    case action_kind::decline: allowed = {"message", "reason"}; break;
-    case action_kind::bring_in: allowed = {"message", "escalation", "roles"}; break;
-    case action_kind::acknowledge_escalation:
-    case action_kind::resolve_escalation: allowed = {"message", "escalation"}; break;
-    default: break;
-  }
+std::optional<refusal> check_sizes(const action_input& input) {
   std::vector<model::field_error> errors;
-  for (const auto& [key, value] : fields) {
-    if (std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end()) {
-      errors.push_back({std::string(key), fmt::format("unknown field for {}; expected {}", spec_of(kind).name,
-                                                      fmt::join(allowed, ", "))});
-    } else if (key == "roles" ? !value.is_array() : !value.is_string()) {
-      errors.push_back({std::string(key), key == "roles" ? "must be an array of roles" : "must be a string"});
-    } else if (value.is_string()) {
-      const auto limit = is_handoff_context(key) ? max_handoff_field_bytes : max_message_bytes;
-      if (value.get_string().size() > limit)
-        errors.push_back({std::string(key), fmt::format("must be at most {} bytes", limit)});
-    }
+  const auto check = [&](std::string_view name, const std::string& value, std::size_t limit) {
+    if (value.size() > limit) errors.push_back({std::string(name), fmt::format("must be at most {} bytes", limit)});
+  };
+  check("message", input.message, max_message_bytes);
+  if (input.handoff) {
+    check("customer_impact", input.handoff->customer_impact, max_handoff_field_bytes);
+    check("environment", input.handoff->environment, max_handoff_field_bytes);
+    check("steps_tried", input.handoff->steps_tried, max_handoff_field_bytes);
+    check("customer_told", input.handoff->customer_told, max_handoff_field_bytes);
   }
+  check("reason", input.reason, max_message_bytes);
+  check("escalation", input.escalation, max_message_bytes);
   if (errors.empty()) return std::nullopt;
   return refusal{"invalid_fields", "the event has invalid fields", std::move(errors)};
 }

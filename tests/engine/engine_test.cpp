@@ -78,7 +78,7 @@ TEST_SUITE("engine") {
 
     const auto later = now + std::chrono::minutes{5};
     const auto raised = engine::decide(policy, filed.state,
-                                       {engine::action_kind::raise_concern, {{"message", "not in the customer's interest"}},
+                                       {engine::action_kind::raise_concern, {.message = "not in the customer's interest"},
                                         {"avery", model::role::ae}},
                                        later, 8);
     REQUIRE(std::holds_alternative<engine::outcome>(raised));
