@@ -1,6 +1,8 @@
 // Actions as the API receives them: JSON in, engine::action_input out, every bad field named.
 #include "codec/action_json.hpp"
 
+#include "engine/actions.hpp"
+
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
@@ -11,27 +13,11 @@ namespace switchboard::codec {
 namespace json = boost::json;
 namespace {
 
-using engine::action_kind;
-
-// The fields each action takes besides "type".
-std::vector<std::string_view> fields_of(action_kind kind) {
-  switch (kind) {
-    case action_kind::handoff: return {"message", "customer_impact", "environment", "steps_tried", "customer_told"};
-    case action_kind::decline: return {"message", "reason"};
-    case action_kind::bring_in: return {"message", "escalation", "roles"};
-    case action_kind::acknowledge_escalation:
-    case action_kind::resolve_escalation: return {"message", "escalation"};
-    default: return {"message"};
-  }
-}
-
-// Where a text field's value goes, and its limit in bytes.
-std::string* text_target(engine::action_input& input, std::string_view key, std::size_t& limit) {
-  limit = engine::max_message_bytes;
+// Where a text field's value goes in the typed input.
+std::string* text_target(engine::action_input& input, std::string_view key) {
   if (key == "message") return &input.message;
   if (key == "reason") return &input.reason;
   if (key == "escalation") return &input.escalation;
-  limit = engine::max_handoff_field_bytes;
   if (!input.handoff) input.handoff.emplace();
   if (key == "customer_impact") return &input.handoff->customer_impact;
   if (key == "environment") return &input.handoff->environment;
@@ -54,14 +40,18 @@ std::variant<parsed_action, std::vector<model::field_error>> parse_action(const 
                       : fmt::format("is required; expected one of {}", engine::action_kind_names())}};
 
   parsed_action out{*kind, {}};
-  const auto allowed = fields_of(*kind);
+  const auto& allowed = engine::definition_of(*kind).fields;
   std::vector<model::field_error> errors;
   for (const auto& [key, value] : fields) {
     if (key == "type") continue;
-    if (std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end()) {
+    const auto spec = std::find_if(allowed.begin(), allowed.end(),
+                                   [&key](const engine::field_spec& f) { return f.name == std::string_view(key); });
+    if (spec == allowed.end()) {
+      std::vector<std::string_view> names;
+      for (const auto& f : allowed) names.push_back(f.name);
       errors.push_back({std::string(key), fmt::format("unknown field for {}; expected {}", engine::to_string(*kind),
-                                                      fmt::join(allowed, ", "))});
-    } else if (key == "roles") {
+                                                      fmt::join(names, ", "))});
+    } else if (spec->type == engine::field_type::roles) {
       if (!value.is_array()) {
         errors.push_back({std::string(key), "must be an array of roles"});
         continue;
@@ -74,13 +64,10 @@ std::variant<parsed_action, std::vector<model::field_error>> parse_action(const 
       }
     } else if (!value.is_string()) {
       errors.push_back({std::string(key), "must be a string"});
-    } else {
-      std::size_t limit = 0;
-      auto* target = text_target(out.input, key, limit);
-      if (value.get_string().size() > limit)
-        errors.push_back({std::string(key), fmt::format("must be at most {} bytes", limit)});
-      else if (target != nullptr)
-        *target = std::string(value.get_string());
+    } else if (value.get_string().size() > spec->max_bytes) {
+      errors.push_back({std::string(key), fmt::format("must be at most {} bytes", spec->max_bytes)});
+    } else if (auto* target = text_target(out.input, key)) {
+      *target = std::string(value.get_string());
     }
   }
   if (!errors.empty()) return errors;

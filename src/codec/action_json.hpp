@@ -1,7 +1,8 @@
 #pragma once
 // An action's JSON body as the API receives it ({"type": ..., fields}), decoded into the engine's
 // typed command. The one place an action's fields are checked for shape: names, JSON types and
-// size limits; the engine then checks only the domain's rules (required fields, statuses, roles).
+// size limits, as the action table gives them (engine/actions.hpp: field_spec); the engine then
+// checks only the domain's rules (required fields, statuses, roles).
 
 #include "engine/engine.hpp"
 #include "model/request.hpp"
@@ -21,7 +22,7 @@ struct parsed_action {
 // Decodes `body`. Errors, in the order found: a body that is not an object, or a missing or
 // unknown "type" (then the other fields are not read), else every field the type does not take,
 // every field of the wrong JSON type (text fields are strings, "roles" an array of role names)
-// and every text over its limit (engine::max_message_bytes, engine::max_handoff_field_bytes).
+// and every text over its field_spec::max_bytes.
 std::variant<parsed_action, std::vector<model::field_error>> parse_action(const boost::json::value& body);
 
 }  // namespace switchboard::codec

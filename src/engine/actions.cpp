@@ -1,5 +1,5 @@
 // The customer-first workflow: who may do what to a request, and what each action records.
-#include "engine/engine.hpp"
+#include "engine/actions.hpp"
 
 #include "engine/recorder.hpp"
 
@@ -14,45 +14,6 @@ namespace {
 
 using model::role;
 using model::request_status;
-
-struct action_spec {
-  action_kind kind;
-  std::string_view name;
-  std::vector<role> roles;
-};
-
-const std::vector<action_spec>& specs() {
-  static const std::vector<action_spec> table{
-      {action_kind::respond, "respond", {role::ce, role::se, role::product, role::engineering}},
-      {action_kind::pend, "pend", {role::ce, role::se, role::product, role::engineering}},
-      {action_kind::customer_reply, "customer_reply",
-       {role::ae, role::ce, role::se, role::integration}},
-      {action_kind::resolve, "resolve", {role::ce, role::se, role::product, role::engineering}},
-      {action_kind::reopen, "reopen", {role::ce, role::se, role::integration}},
-      {action_kind::start, "start", {role::ce}},
-      {action_kind::handoff, "handoff", {role::ce}},
-      {action_kind::route_to_product, "route_to_product", {role::ce}},
-      {action_kind::accept, "accept", {role::product}},
-      {action_kind::decline, "decline", {role::product}},
-      {action_kind::ask_engineering_channel, "ask_engineering_channel",
-       {role::ce}},
-      {action_kind::engage_engineering, "engage_engineering", {role::se}},
-      {action_kind::raise_concern, "raise_concern", {role::ae, role::ce}},
-      {action_kind::agree, "agree", {role::ce}},
-      {action_kind::challenge, "challenge", {role::ce}},
-      {action_kind::mark_stuck, "mark_stuck", {role::ce}},
-      {action_kind::bring_in, "bring_in", {role::vp_technical_success}},
-      {action_kind::acknowledge_escalation, "acknowledge_escalation",
-       {role::head_of_cs, role::vp_technical_success, role::vp_sales, role::head_of_engineering}},
-      {action_kind::resolve_escalation, "resolve_escalation",
-       {role::head_of_cs, role::vp_technical_success, role::vp_sales, role::head_of_engineering}},
-  };
-  return table;
-}
-
-const action_spec& spec_of(action_kind kind) {
-  return *std::find_if(specs().begin(), specs().end(), [kind](const action_spec& s) { return s.kind == kind; });
-}
 
 bool active(request_status status) {
   return status == request_status::new_ || status == request_status::open ||
@@ -97,116 +58,35 @@ std::vector<model::wording_warning> loaded_term_warnings(const workflow_settings
   return warnings;
 }
 
-// The decision for one action, once the actor's role is known to be allowed.
-class action_decider {
+}  // namespace
+
+// One action being decided, once the actor's role is known to be allowed: what its definition's
+// check and act (action_table) read and record through. Lives for one decide() call.
+class action_context {
  public:
-  action_decider(const policy& policy, const model::request& current, const act_on_request& command,
+  action_context(const policy& policy, const model::request& current, const act_on_request& command,
                  model::instant now, model::request_id next_id)
       : policy_(policy), current_(current), command_(command), now_(now), next_id_(next_id), r_(policy, current) {}
 
   std::variant<outcome, refusal> run() {
-    if (auto refused = check()) return *refused;
+    const auto& definition = definition_of(command_.kind);
+    if (auto refused = definition.check(*this)) return *refused;
     r_.fire_due(now_);
-    act();
+    definition.act(*this);
+    r_.update_clocks(command_.kind, now_);
     return merged();
   }
 
- private:
-  // Refusals that depend on the request: roles, statuses, kinds, required fields.
-  std::optional<refusal> check() {
-    const auto kind = command_.kind;
-    const auto& who = command_.actor;
-    const auto& name = spec_of(kind).name;
-    const auto status = current_.status;
-    const auto owner = current_.owner;
-    const auto request_kind = current_.input.kind;
+  // The action's name as the API spells it, for messages.
+  std::string_view name() const { return definition_of(command_.kind).name; }
 
-    switch (kind) {
-      case action_kind::respond:
-      case action_kind::pend:
-      case action_kind::resolve: {
-        const auto workers = working_roles(owner);
-        if (std::find(workers.begin(), workers.end(), who.role) == workers.end())
-          return forbidden(fmt::format("{} owns this request, so only {} may {} it; a {} may not",
-                                       model::to_string(owner), fmt::join(role_names(workers), " or "), name,
-                                       model::to_string(who.role)));
-        if (!active(status) || (kind == action_kind::pend && status == request_status::pending_customer))
-          return conflict(fmt::format("cannot {} a request that is {}", name, model::to_string(status)));
-        break;
-      }
-      case action_kind::customer_reply:
-        if (status == request_status::closed) return conflict("cannot add a customer reply to a closed request");
-        break;
-      case action_kind::reopen:
-        if (status != request_status::resolved)
-          return conflict(fmt::format("only a resolved request can be reopened; this one is {}", model::to_string(status)));
-        break;
-      case action_kind::start:
-      case action_kind::handoff:
-        if (request_kind != model::request_kind::troubleshooting)
-          return conflict(fmt::format("{} is for troubleshooting; this is a {}", name, model::to_string(request_kind)));
-        if (!active(status)) return conflict(fmt::format("cannot {} a request that is {}", name, model::to_string(status)));
-        if (current_.handoff) return conflict("this request was already handed off to SE");
-        if (kind == action_kind::handoff) return missing_context();
-        break;
-      case action_kind::route_to_product:
-        if (request_kind != model::request_kind::feature_request && request_kind != model::request_kind::how_to)
-          return conflict(fmt::format("only feature requests go to Product; this is a {}", model::to_string(request_kind)));
-        if (owner == model::team::product) return conflict("this request is already with Product");
-        if (!active(status)) return conflict(fmt::format("cannot route a request that is {}", model::to_string(status)));
-        break;
-      case action_kind::accept:
-      case action_kind::decline:
-        if (owner != model::team::product) return conflict("only a request with Product can be accepted or declined");
-        if (!active(status)) return conflict(fmt::format("cannot {} a request that is {}", name, model::to_string(status)));
-        if (kind == action_kind::decline && command_.input.reason.empty())
-          return refusal{"invalid_fields", "a decline needs a reason", {{"reason", "is required: why Product declines"}}};
-        break;
-      case action_kind::ask_engineering_channel:
-        if (request_kind != model::request_kind::how_to)
-          return conflict("the engineering discussion channel is for how-to questions CE cannot answer; troubleshooting "
-                          "goes to SE and feature requests to Product");
-        if (owner != model::team::ce || !active(status))
-          return conflict("only an open how-to question with CE can go to the engineering discussion channel");
-        break;
-      case action_kind::engage_engineering:
-        if (request_kind != model::request_kind::troubleshooting || owner != model::team::se || !active(status))
-          return conflict("SE engages Engineering on an open troubleshooting request it owns");
-        if (command_.input.message.empty())
-          return refusal{"invalid_fields", "say what Engineering is asked to do",
-                         {{"message", "is required: what Engineering is asked to do"}}};
-        break;
-      case action_kind::raise_concern:
-        if (request_kind == model::request_kind::concern) return conflict("raise the concern on the request it is about");
-        if (command_.input.message.empty())
-          return refusal{"invalid_fields", "say what the concern is", {{"message", "is required: the concern"}}};
-        break;
-      case action_kind::agree:
-      case action_kind::challenge:
-      case action_kind::mark_stuck:
-        if (request_kind != model::request_kind::concern || !active(status))
-          return conflict(fmt::format("{} applies to an open concern", name));
-        if (kind == action_kind::mark_stuck && open_escalation(escalation::concern))
-          return conflict("this concern is already escalated");
-        if (kind == action_kind::mark_stuck && !policy_.ladders.contains(escalation::concern))
-          return conflict("no concern ladder is configured");
-        break;
-      case action_kind::bring_in:
-        return check_bring_in();
-      case action_kind::acknowledge_escalation:
-      case action_kind::resolve_escalation:
-        return check_escalation_command();
-    }
-    return std::nullopt;
-  }
-
-  std::vector<std::string_view> role_names(const std::vector<role>& roles) {
+  static std::vector<std::string_view> role_names(const std::vector<role>& roles) {
     std::vector<std::string_view> names;
     for (auto r : roles) names.push_back(model::to_string(r));
     return names;
   }
 
-  std::optional<refusal> missing_context() {
+  std::optional<refusal> missing_context() const {
     std::vector<model::field_error> missing;
     const std::array<std::pair<std::string_view, std::string_view>, 4> required{{
         {"customer_impact", "how the customer is affected"},
@@ -241,7 +121,7 @@ class action_decider {
     return nullptr;
   }
 
-  std::optional<refusal> check_escalation_command() {
+  std::optional<refusal> check_escalation_command() const {
     const auto* target = named_escalation();
     if (target == nullptr)
       return refusal{"invalid_fields", "no such escalation on this request",
@@ -264,7 +144,7 @@ class action_decider {
     return std::nullopt;
   }
 
-  std::optional<refusal> check_bring_in() {
+  std::optional<refusal> check_bring_in() const {
     const auto* target = named_escalation();
     if (target == nullptr || target->ladder != escalation::concern || target->state == model::escalation_state::resolved)
       return refusal{"invalid_fields", "name an unresolved concern escalation of this request",
@@ -296,65 +176,6 @@ class action_decider {
       return e.state != model::escalation_state::resolved;
     });
     return unresolved ? request_status::escalated : request_status::open;
-  }
-
-  void act() {
-    const auto kind = command_.kind;
-    const auto& message = command_.input.message;
-    switch (kind) {
-      case action_kind::respond:
-      case action_kind::pend: {
-        const auto status = kind == action_kind::pend ? request_status::pending_customer : worked_status();
-        said_.warnings = loaded_term_warnings(policy_.workflow, command_.actor, message);
-        record_action(model::request_answered{kind == action_kind::pend, common(status), said_.warnings});
-        break;
-      }
-      case action_kind::customer_reply:
-      case action_kind::reopen:
-        record_action(
-            model::request_returned{kind == action_kind::reopen, common(worked_status()), reopened_concern_deadline()});
-        break;
-      case action_kind::resolve:
-      case action_kind::agree:
-        // A concern closed before its deadline no longer escalates at it.
-        record_action(model::request_resolved{kind == action_kind::agree, common(request_status::resolved),
-                                              r_.state().concern_escalates_at.has_value()});
-        break;
-      case action_kind::start:
-        record_action(model::request_started{common(), command_.actor.person});
-        break;
-      case action_kind::handoff: handoff(); break;
-      case action_kind::route_to_product:
-        said_.note = "CE routes all feature requests to Product for consideration and prioritization";
-        record_action(model::request_routed_to_product{common(worked_status()), model::team::product, "", *said_.note});
-        break;
-      case action_kind::accept:
-        record_action(model::request_decided{true, common(request_status::resolved), ""});
-        break;
-      case action_kind::decline:
-        record_action(
-            model::request_decided{false, common(request_status::resolved), command_.input.reason});
-        break;
-      case action_kind::ask_engineering_channel:
-        said_.note =
-            "Best effort: the engineering discussion channel, watched by Product, Engineering and SE, has no "
-            "SLA for answers; no SLA clock starts.";
-        record_action(model::request_asked_engineering_channel{common(), model::team::engineering_discussion, *said_.note});
-        break;
-      case action_kind::engage_engineering: engage_engineering(); break;
-      case action_kind::raise_concern: raise_concern(); break;
-      case action_kind::challenge: record_action(model::request_concern_moved{false, common()}); break;
-      case action_kind::mark_stuck:
-        record_action(model::request_concern_moved{true, common()});
-        r_.open_escalation(policy_.ladders.at(std::string(escalation::concern)),
-                           fmt::format("CE is stuck on the concern: {}", message), now_);
-        r_.fire_due(now_);
-        break;
-      case action_kind::bring_in: bring_in(); break;
-      case action_kind::acknowledge_escalation:
-      case action_kind::resolve_escalation: close_escalation(); break;
-    }
-    r_.update_clocks(kind, now_);
   }
 
   // A concern resolved (or agreed) and then reopened is open again, so it is owed what a newly
@@ -480,13 +301,216 @@ class action_decider {
   feedback said_;                    // what the action says back to its actor
 };
 
+namespace {
+
+using check_result = std::optional<refusal>;
+
+// Refusals of respond, pend and resolve: only the team that owns the request works it.
+check_result check_worked(const action_context& c) {
+  const auto& current = c.current_;
+  const auto workers = working_roles(current.owner);
+  if (std::find(workers.begin(), workers.end(), c.command_.actor.role) == workers.end())
+    return forbidden(fmt::format("{} owns this request, so only {} may {} it; a {} may not",
+                                 model::to_string(current.owner), fmt::join(action_context::role_names(workers), " or "),
+                                 c.name(), model::to_string(c.command_.actor.role)));
+  if (!active(current.status) ||
+      (c.command_.kind == action_kind::pend && current.status == request_status::pending_customer))
+    return conflict(fmt::format("cannot {} a request that is {}", c.name(), model::to_string(current.status)));
+  return std::nullopt;
+}
+
+// start and handoff: troubleshooting not yet with SE; a handoff carries SE's context.
+check_result check_troubleshooting_with_ce(const action_context& c) {
+  const auto& current = c.current_;
+  if (current.input.kind != model::request_kind::troubleshooting)
+    return conflict(fmt::format("{} is for troubleshooting; this is a {}", c.name(), model::to_string(current.input.kind)));
+  if (!active(current.status))
+    return conflict(fmt::format("cannot {} a request that is {}", c.name(), model::to_string(current.status)));
+  if (current.handoff) return conflict("this request was already handed off to SE");
+  if (c.command_.kind == action_kind::handoff) return c.missing_context();
+  return std::nullopt;
+}
+
+// accept and decline: a request with Product; a decline says why.
+check_result check_with_product(const action_context& c) {
+  const auto& current = c.current_;
+  if (current.owner != model::team::product) return conflict("only a request with Product can be accepted or declined");
+  if (!active(current.status))
+    return conflict(fmt::format("cannot {} a request that is {}", c.name(), model::to_string(current.status)));
+  if (c.command_.kind == action_kind::decline && c.command_.input.reason.empty())
+    return refusal{"invalid_fields", "a decline needs a reason", {{"reason", "is required: why Product declines"}}};
+  return std::nullopt;
+}
+
+// agree, challenge and mark_stuck: an open concern; stuck once, on a configured ladder.
+check_result check_open_concern(const action_context& c) {
+  const auto& current = c.current_;
+  const auto kind = c.command_.kind;
+  if (current.input.kind != model::request_kind::concern || !active(current.status))
+    return conflict(fmt::format("{} applies to an open concern", c.name()));
+  if (kind == action_kind::mark_stuck && c.open_escalation(escalation::concern))
+    return conflict("this concern is already escalated");
+  if (kind == action_kind::mark_stuck && !c.policy_.ladders.contains(escalation::concern))
+    return conflict("no concern ladder is configured");
+  return std::nullopt;
+}
+
+void act_answer(action_context& c) {
+  const auto pended = c.command_.kind == action_kind::pend;
+  const auto status = pended ? request_status::pending_customer : c.worked_status();
+  c.said_.warnings = loaded_term_warnings(c.policy_.workflow, c.command_.actor, c.command_.input.message);
+  c.record_action(model::request_answered{pended, c.common(status), c.said_.warnings});
+}
+
+void act_return(action_context& c) {
+  c.record_action(model::request_returned{c.command_.kind == action_kind::reopen, c.common(c.worked_status()),
+                                          c.reopened_concern_deadline()});
+}
+
+// A concern closed before its deadline no longer escalates at it.
+void act_resolve(action_context& c) {
+  c.record_action(model::request_resolved{c.command_.kind == action_kind::agree, c.common(request_status::resolved),
+                                          c.r_.state().concern_escalates_at.has_value()});
+}
+
+void act_decide(action_context& c) {
+  const bool accepted = c.command_.kind == action_kind::accept;
+  c.record_action(
+      model::request_decided{accepted, c.common(request_status::resolved), accepted ? "" : c.command_.input.reason});
+}
+
+void act_close_escalation(action_context& c) { c.close_escalation(); }
+
+// Functions, not globals: the table may be first read during another file's static initialisation.
+std::vector<model::role> workers() { return {role::ce, role::se, role::product, role::engineering}; }
+std::vector<model::role> ladder_roles() {
+  return {role::head_of_cs, role::vp_technical_success, role::vp_sales, role::head_of_engineering};
+}
+constexpr field_spec message{"message", field_type::text, max_message_bytes, false};
+constexpr field_spec required_message{"message", field_type::text, max_message_bytes, true};
+constexpr field_spec escalation_id{"escalation", field_type::text, max_message_bytes, true};
+
 }  // namespace
 
-std::string_view to_string(action_kind kind) { return spec_of(kind).name; }
+const std::vector<action_definition>& action_table() {
+  static const std::vector<action_definition> table{
+      {action_kind::respond, "respond", "request.responded", workers(), {message}, check_worked, act_answer},
+      {action_kind::pend, "pend", "request.pended", workers(), {message}, check_worked, act_answer},
+      {action_kind::customer_reply, "customer_reply", "request.customer_replied",
+       {role::ae, role::ce, role::se, role::integration}, {message},
+       [](const action_context& c) -> check_result {
+         if (c.current_.status == request_status::closed) return conflict("cannot add a customer reply to a closed request");
+         return std::nullopt;
+       },
+       act_return},
+      {action_kind::resolve, "resolve", "request.resolved", workers(), {message}, check_worked, act_resolve},
+      {action_kind::reopen, "reopen", "request.reopened", {role::ce, role::se, role::integration}, {message},
+       [](const action_context& c) -> check_result {
+         if (c.current_.status != request_status::resolved)
+           return conflict(
+               fmt::format("only a resolved request can be reopened; this one is {}", model::to_string(c.current_.status)));
+         return std::nullopt;
+       },
+       act_return},
+      {action_kind::start, "start", "request.started", {role::ce}, {message}, check_troubleshooting_with_ce,
+       [](action_context& c) { c.record_action(model::request_started{c.common(), c.command_.actor.person}); }},
+      {action_kind::handoff, "handoff", "request.handed_off", {role::ce},
+       {message,
+        {"customer_impact", field_type::text, max_handoff_field_bytes, true},
+        {"environment", field_type::text, max_handoff_field_bytes, true},
+        {"steps_tried", field_type::text, max_handoff_field_bytes, true},
+        {"customer_told", field_type::text, max_handoff_field_bytes, true}},
+       check_troubleshooting_with_ce, [](action_context& c) { c.handoff(); }},
+      {action_kind::route_to_product, "route_to_product", "request.routed_to_product", {role::ce}, {message},
+       [](const action_context& c) -> check_result {
+         const auto& current = c.current_;
+         if (current.input.kind != model::request_kind::feature_request && current.input.kind != model::request_kind::how_to)
+           return conflict(
+               fmt::format("only feature requests go to Product; this is a {}", model::to_string(current.input.kind)));
+         if (current.owner == model::team::product) return conflict("this request is already with Product");
+         if (!active(current.status))
+           return conflict(fmt::format("cannot route a request that is {}", model::to_string(current.status)));
+         return std::nullopt;
+       },
+       [](action_context& c) {
+         c.said_.note = "CE routes all feature requests to Product for consideration and prioritization";
+         c.record_action(
+             model::request_routed_to_product{c.common(c.worked_status()), model::team::product, "", *c.said_.note});
+       }},
+      {action_kind::accept, "accept", "request.accepted", {role::product}, {message}, check_with_product, act_decide},
+      {action_kind::decline, "decline", "request.declined", {role::product},
+       {message, {"reason", field_type::text, max_message_bytes, true}}, check_with_product, act_decide},
+      {action_kind::ask_engineering_channel, "ask_engineering_channel", "request.asked_engineering_channel", {role::ce},
+       {message},
+       [](const action_context& c) -> check_result {
+         if (c.current_.input.kind != model::request_kind::how_to)
+           return conflict("the engineering discussion channel is for how-to questions CE cannot answer; troubleshooting "
+                           "goes to SE and feature requests to Product");
+         if (c.current_.owner != model::team::ce || !active(c.current_.status))
+           return conflict("only an open how-to question with CE can go to the engineering discussion channel");
+         return std::nullopt;
+       },
+       [](action_context& c) {
+         c.said_.note =
+             "Best effort: the engineering discussion channel, watched by Product, Engineering and SE, has no "
+             "SLA for answers; no SLA clock starts.";
+         c.record_action(
+             model::request_asked_engineering_channel{c.common(), model::team::engineering_discussion, *c.said_.note});
+       }},
+      {action_kind::engage_engineering, "engage_engineering", "request.engineering_engaged", {role::se}, {required_message},
+       [](const action_context& c) -> check_result {
+         const auto& current = c.current_;
+         if (current.input.kind != model::request_kind::troubleshooting || current.owner != model::team::se ||
+             !active(current.status))
+           return conflict("SE engages Engineering on an open troubleshooting request it owns");
+         if (c.command_.input.message.empty())
+           return refusal{"invalid_fields", "say what Engineering is asked to do",
+                          {{"message", "is required: what Engineering is asked to do"}}};
+         return std::nullopt;
+       },
+       [](action_context& c) { c.engage_engineering(); }},
+      {action_kind::raise_concern, "raise_concern", "request.concern_raised", {role::ae, role::ce}, {required_message},
+       [](const action_context& c) -> check_result {
+         if (c.current_.input.kind == model::request_kind::concern)
+           return conflict("raise the concern on the request it is about");
+         if (c.command_.input.message.empty())
+           return refusal{"invalid_fields", "say what the concern is", {{"message", "is required: the concern"}}};
+         return std::nullopt;
+       },
+       [](action_context& c) { c.raise_concern(); }},
+      {action_kind::agree, "agree", "request.concern_agreed", {role::ce}, {message}, check_open_concern, act_resolve},
+      {action_kind::challenge, "challenge", "request.concern_challenged", {role::ce}, {message}, check_open_concern,
+       [](action_context& c) { c.record_action(model::request_concern_moved{false, c.common()}); }},
+      {action_kind::mark_stuck, "mark_stuck", "request.concern_stuck", {role::ce}, {message}, check_open_concern,
+       [](action_context& c) {
+         c.record_action(model::request_concern_moved{true, c.common()});
+         c.r_.open_escalation(c.policy_.ladders.at(std::string(escalation::concern)),
+                              fmt::format("CE is stuck on the concern: {}", c.command_.input.message), c.now_);
+         c.r_.fire_due(c.now_);
+       }},
+      {action_kind::bring_in, "bring_in", "escalation.brought_in", {role::vp_technical_success},
+       {message, escalation_id, {"roles", field_type::roles, 0, true}},
+       [](const action_context& c) { return c.check_bring_in(); }, [](action_context& c) { c.bring_in(); }},
+      {action_kind::acknowledge_escalation, "acknowledge_escalation", "escalation.acknowledged", ladder_roles(),
+       {message, escalation_id}, [](const action_context& c) { return c.check_escalation_command(); },
+       act_close_escalation},
+      {action_kind::resolve_escalation, "resolve_escalation", "escalation.resolved", ladder_roles(),
+       {message, escalation_id}, [](const action_context& c) { return c.check_escalation_command(); },
+       act_close_escalation},
+  };
+  return table;
+}
+
+const action_definition& definition_of(action_kind kind) {
+  const auto& table = action_table();
+  return *std::find_if(table.begin(), table.end(), [kind](const action_definition& d) { return d.kind == kind; });
+}
+
+std::string_view to_string(action_kind kind) { return definition_of(kind).name; }
 
 std::optional<action_kind> parse_action_kind(std::string_view text) {
-  for (const auto& s : specs())
-    if (s.name == text) return s.kind;
+  for (const auto& d : action_table())
+    if (d.name == text) return d.kind;
   return std::nullopt;
 }
 
@@ -544,13 +568,13 @@ std::string fill_template(std::string_view text, const std::vector<std::pair<std
 std::string_view action_kind_names() {
   static const std::string names = [] {
     std::string out;
-    for (const auto& s : specs()) out += fmt::format("{}{}", out.empty() ? "" : ", ", s.name);
+    for (const auto& d : action_table()) out += fmt::format("{}{}", out.empty() ? "" : ", ", d.name);
     return out;
   }();
   return names;
 }
 
-std::vector<model::role> roles_allowed(action_kind kind) { return spec_of(kind).roles; }
+std::vector<model::role> roles_allowed(action_kind kind) { return definition_of(kind).roles; }
 
 std::variant<outcome, refusal> decide(const policy& policy, const model::request& current, const act_on_request& command,
                                       model::instant now, model::request_id next_id) {
@@ -565,7 +589,7 @@ std::variant<outcome, refusal> decide(const policy& policy, const model::request
     return forbidden(fmt::format("a {} may not {}; it is for {}", model::to_string(command.actor.role),
                                  to_string(command.kind), fmt::join(names, ", ")));
   }
-  return action_decider(policy, current, command, now, next_id).run();
+  return action_context(policy, current, command, now, next_id).run();
 }
 
 }  // namespace switchboard::engine
