@@ -1,9 +1,8 @@
 // The customer-first workflow: who may do what to a request, and what each action records.
-#include "engine/engine.hpp"
+#include "engine/actions.hpp"
 
 #include "engine/recorder.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -11,50 +10,10 @@
 #include <cctype>
 
 namespace switchboard::engine {
-namespace json = boost::json;
 namespace {
 
 using model::role;
 using model::request_status;
-
-struct action_spec {
-  action_kind kind;
-  std::string_view name;
-  std::vector<role> roles;
-};
-
-const std::vector<action_spec>& specs() {
-  static const std::vector<action_spec> table{
-      {action_kind::respond, "respond", {role::ce, role::se, role::product, role::engineering}},
-      {action_kind::pend, "pend", {role::ce, role::se, role::product, role::engineering}},
-      {action_kind::customer_reply, "customer_reply",
-       {role::ae, role::ce, role::se, role::integration}},
-      {action_kind::resolve, "resolve", {role::ce, role::se, role::product, role::engineering}},
-      {action_kind::reopen, "reopen", {role::ce, role::se, role::integration}},
-      {action_kind::start, "start", {role::ce}},
-      {action_kind::handoff, "handoff", {role::ce}},
-      {action_kind::route_to_product, "route_to_product", {role::ce}},
-      {action_kind::accept, "accept", {role::product}},
-      {action_kind::decline, "decline", {role::product}},
-      {action_kind::ask_engineering_channel, "ask_engineering_channel",
-       {role::ce}},
-      {action_kind::engage_engineering, "engage_engineering", {role::se}},
-      {action_kind::raise_concern, "raise_concern", {role::ae, role::ce, role::ta}},
-      {action_kind::agree, "agree", {role::ce}},
-      {action_kind::challenge, "challenge", {role::ce}},
-      {action_kind::mark_stuck, "mark_stuck", {role::ce}},
-      {action_kind::bring_in, "bring_in", {role::vp_technical_success}},
-      {action_kind::acknowledge_escalation, "acknowledge_escalation",
-       {role::head_of_cs, role::vp_technical_success, role::vp_sales, role::head_of_engineering}},
-      {action_kind::resolve_escalation, "resolve_escalation",
-       {role::head_of_cs, role::vp_technical_success, role::vp_sales, role::head_of_engineering}},
-  };
-  return table;
-}
-
-const action_spec& spec_of(action_kind kind) {
-  return *std::find_if(specs().begin(), specs().end(), [kind](const action_spec& s) { return s.kind == kind; });
-}
 
 bool active(request_status status) {
   return status == request_status::new_ || status == request_status::open ||
@@ -79,17 +38,8 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-std::string text_field(const json::object& fields, std::string_view key) {
-  const auto* value = fields.if_contains(key);
-  return value && value->is_string() ? std::string(value->as_string()) : std::string();
-}
-
 refusal forbidden(std::string message) { return refusal{"forbidden", std::move(message), {}}; }
 refusal conflict(std::string message) { return refusal{"invalid_transition", std::move(message), {}}; }
-
-bool is_handoff_context(std::string_view key) {
-  return key == "customer_impact" || key == "environment" || key == "steps_tried" || key == "customer_told";
-}
 
 // Loaded terms a CE's customer-facing text commits SE with, as the policy warns against.
 std::vector<model::wording_warning> loaded_term_warnings(const workflow_settings& workflow, const model::actor& actor,
@@ -108,118 +58,35 @@ std::vector<model::wording_warning> loaded_term_warnings(const workflow_settings
   return warnings;
 }
 
-// The decision for one action, once the actor's role is known to be allowed.
-class action_decider {
+}  // namespace
+
+// One action being decided, once the actor's role is known to be allowed: what its definition's
+// check and act (action_table) read and record through. Lives for one decide() call.
+class action_context {
  public:
-  action_decider(const policy& policy, const model::request& current, const act_on_request& command,
+  action_context(const policy& policy, const model::request& current, const act_on_request& command,
                  model::instant now, model::request_id next_id)
       : policy_(policy), current_(current), command_(command), now_(now), next_id_(next_id), r_(policy, current) {}
 
   std::variant<outcome, refusal> run() {
-    if (auto refused = check()) return *refused;
+    const auto& definition = definition_of(command_.kind);
+    if (auto refused = definition.check(*this)) return *refused;
     r_.fire_due(now_);
-    act();
+    definition.act(*this);
+    r_.update_clocks(command_.kind, now_);
     return merged();
   }
 
- private:
-  // Refusals that depend on the request: roles, statuses, kinds, required fields.
-  std::optional<refusal> check() {
-    const auto kind = command_.kind;
-    const auto& who = command_.actor;
-    const auto& name = spec_of(kind).name;
-    const auto status = current_.status;
-    const auto owner = current_.owner;
-    const auto request_kind = current_.input.kind;
+  // The action's name as the API spells it, for messages.
+  std::string_view name() const { return definition_of(command_.kind).name; }
 
-    if (auto invalid = check_action_fields(kind, command_.fields)) return invalid;
-
-    switch (kind) {
-      case action_kind::respond:
-      case action_kind::pend:
-      case action_kind::resolve: {
-        const auto workers = working_roles(owner);
-        if (std::find(workers.begin(), workers.end(), who.role) == workers.end())
-          return forbidden(fmt::format("{} owns this request, so only {} may {} it; a {} may not",
-                                       model::to_string(owner), fmt::join(role_names(workers), " or "), name,
-                                       model::to_string(who.role)));
-        if (!active(status) || (kind == action_kind::pend && status == request_status::pending_customer))
-          return conflict(fmt::format("cannot {} a request that is {}", name, model::to_string(status)));
-        break;
-      }
-      case action_kind::customer_reply:
-        if (status == request_status::closed) return conflict("cannot add a customer reply to a closed request");
-        break;
-      case action_kind::reopen:
-        if (status != request_status::resolved)
-          return conflict(fmt::format("only a resolved request can be reopened; this one is {}", model::to_string(status)));
-        break;
-      case action_kind::start:
-      case action_kind::handoff:
-        if (request_kind != model::request_kind::troubleshooting)
-          return conflict(fmt::format("{} is for troubleshooting; this is a {}", name, model::to_string(request_kind)));
-        if (!active(status)) return conflict(fmt::format("cannot {} a request that is {}", name, model::to_string(status)));
-        if (current_.handoff) return conflict("this request was already handed off to SE");
-        if (kind == action_kind::handoff) return missing_context();
-        break;
-      case action_kind::route_to_product:
-        if (request_kind != model::request_kind::feature_request && request_kind != model::request_kind::how_to)
-          return conflict(fmt::format("only feature requests go to Product; this is a {}", model::to_string(request_kind)));
-        if (owner == model::team::product) return conflict("this request is already with Product");
-        if (!active(status)) return conflict(fmt::format("cannot route a request that is {}", model::to_string(status)));
-        break;
-      case action_kind::accept:
-      case action_kind::decline:
-        if (owner != model::team::product) return conflict("only a request with Product can be accepted or declined");
-        if (!active(status)) return conflict(fmt::format("cannot {} a request that is {}", name, model::to_string(status)));
-        if (kind == action_kind::decline && text_field(command_.fields, "reason").empty())
-          return refusal{"invalid_fields", "a decline needs a reason", {{"reason", "is required: why Product declines"}}};
-        break;
-      case action_kind::ask_engineering_channel:
-        if (request_kind != model::request_kind::how_to)
-          return conflict("the engineering discussion channel is for how-to questions CE cannot answer; troubleshooting "
-                          "goes to SE and feature requests to Product");
-        if (owner != model::team::ce || !active(status))
-          return conflict("only an open how-to question with CE can go to the engineering discussion channel");
-        break;
-      case action_kind::engage_engineering:
-        if (request_kind != model::request_kind::troubleshooting || owner != model::team::se || !active(status))
-          return conflict("SE engages Engineering on an open troubleshooting request it owns");
-        if (text_field(command_.fields, "message").empty())
-          return refusal{"invalid_fields", "say what Engineering is asked to do",
-                         {{"message", "is required: what Engineering is asked to do"}}};
-        break;
-      case action_kind::raise_concern:
-        if (request_kind == model::request_kind::concern) return conflict("raise the concern on the request it is about");
-        if (text_field(command_.fields, "message").empty())
-          return refusal{"invalid_fields", "say what the concern is", {{"message", "is required: the concern"}}};
-        break;
-      case action_kind::agree:
-      case action_kind::challenge:
-      case action_kind::mark_stuck:
-        if (request_kind != model::request_kind::concern || !active(status))
-          return conflict(fmt::format("{} applies to an open concern", name));
-        if (kind == action_kind::mark_stuck && open_escalation(escalation::concern))
-          return conflict("this concern is already escalated");
-        if (kind == action_kind::mark_stuck && !policy_.ladders.contains(escalation::concern))
-          return conflict("no concern ladder is configured");
-        break;
-      case action_kind::bring_in:
-        return check_bring_in();
-      case action_kind::acknowledge_escalation:
-      case action_kind::resolve_escalation:
-        return check_escalation_command();
-    }
-    return std::nullopt;
-  }
-
-  std::vector<std::string_view> role_names(const std::vector<role>& roles) {
+  static std::vector<std::string_view> role_names(const std::vector<role>& roles) {
     std::vector<std::string_view> names;
     for (auto r : roles) names.push_back(model::to_string(r));
     return names;
   }
 
-  std::optional<refusal> missing_context() {
+  std::optional<refusal> missing_context() const {
     std::vector<model::field_error> missing;
     const std::array<std::pair<std::string_view, std::string_view>, 4> required{{
         {"customer_impact", "how the customer is affected"},
@@ -227,8 +94,12 @@ class action_decider {
         {"steps_tried", "the steps already tried"},
         {"customer_told", "what the customer has been told"},
     }};
-    for (const auto& [key, what] : required)
-      if (text_field(command_.fields, key).empty()) missing.push_back({std::string(key), fmt::format("is required: {}", what)});
+    const auto context = command_.input.handoff.value_or(model::handoff_context{});
+    const std::array<const std::string*, 4> given{&context.customer_impact, &context.environment, &context.steps_tried,
+                                                  &context.customer_told};
+    for (std::size_t i = 0; i < required.size(); ++i)
+      if (given[i]->empty())
+        missing.push_back({std::string(required[i].first), fmt::format("is required: {}", required[i].second)});
     if (missing.empty()) return std::nullopt;
     std::vector<std::string_view> names;
     for (const auto& m : missing) names.push_back(m.field);
@@ -244,13 +115,13 @@ class action_decider {
   }
 
   const model::escalation* named_escalation() const {
-    const auto id = text_field(command_.fields, "escalation");
+    const auto& id = command_.input.escalation;
     for (const auto& e : current_.escalations)
       if (e.id == id) return &e;
     return nullptr;
   }
 
-  std::optional<refusal> check_escalation_command() {
+  std::optional<refusal> check_escalation_command() const {
     const auto* target = named_escalation();
     if (target == nullptr)
       return refusal{"invalid_fields", "no such escalation on this request",
@@ -273,20 +144,17 @@ class action_decider {
     return std::nullopt;
   }
 
-  std::optional<refusal> check_bring_in() {
+  std::optional<refusal> check_bring_in() const {
     const auto* target = named_escalation();
     if (target == nullptr || target->ladder != escalation::concern || target->state == model::escalation_state::resolved)
       return refusal{"invalid_fields", "name an unresolved concern escalation of this request",
                      {{"escalation", "is required: the id of this concern's escalation"}}};
-    const auto* roles = command_.fields.if_contains("roles");
+    const auto& roles = command_.input.roles;
     std::vector<model::field_error> errors;
-    if (roles == nullptr || roles->as_array().empty()) errors.push_back({"roles", "is required: vp_sales and/or head_of_engineering"});
-    else
-      for (const auto& r : roles->as_array()) {
-        const auto parsed = r.is_string() ? model::parse_role(r.as_string()) : std::nullopt;
-        if (parsed != role::vp_sales && parsed != role::head_of_engineering)
-          errors.push_back({"roles", "VP Technical Success may bring in vp_sales or head_of_engineering"});
-      }
+    if (roles.empty()) errors.push_back({"roles", "is required: vp_sales and/or head_of_engineering"});
+    for (const auto r : roles)
+      if (r != role::vp_sales && r != role::head_of_engineering)
+        errors.push_back({"roles", "VP Technical Success may bring in vp_sales or head_of_engineering"});
     if (!errors.empty()) return refusal{"invalid_fields", "bring in whom?", std::move(errors)};
     return std::nullopt;
   }
@@ -294,7 +162,7 @@ class action_decider {
   // What every action event records: the actor's message and, unless the action sets another,
   // the status the request is in.
   model::action_common common(std::optional<request_status> status = std::nullopt) const {
-    return {status.value_or(r_.state().status), text_field(command_.fields, "message")};
+    return {status.value_or(r_.state().status), command_.input.message};
   }
 
   void record_action(model::event_data data) { r_.record(now_, actor_label(command_.actor), std::move(data)); }
@@ -308,66 +176,6 @@ class action_decider {
       return e.state != model::escalation_state::resolved;
     });
     return unresolved ? request_status::escalated : request_status::open;
-  }
-
-  void act() {
-    const auto kind = command_.kind;
-    const auto& message = text_field(command_.fields, "message");
-    switch (kind) {
-      case action_kind::respond:
-      case action_kind::pend: {
-        const auto status = kind == action_kind::pend ? request_status::pending_customer : worked_status();
-        record_action(model::request_answered{kind == action_kind::pend, common(status),
-                                              loaded_term_warnings(policy_.workflow, command_.actor, message)});
-        break;
-      }
-      case action_kind::customer_reply:
-      case action_kind::reopen:
-        record_action(
-            model::request_returned{kind == action_kind::reopen, common(worked_status()), reopened_concern_deadline()});
-        break;
-      case action_kind::resolve:
-      case action_kind::agree:
-        // A concern closed before its deadline no longer escalates at it.
-        record_action(model::request_resolved{kind == action_kind::agree, common(request_status::resolved),
-                                              r_.state().concern_escalates_at.has_value()});
-        break;
-      case action_kind::start:
-        record_action(model::request_started{common(), command_.actor.person});
-        break;
-      case action_kind::handoff: handoff(); break;
-      case action_kind::route_to_product:
-        record_action(model::request_routed_to_product{
-            common(worked_status()), model::team::product, "",
-            "CE routes all feature requests to Product for consideration and prioritization"});
-        break;
-      case action_kind::accept:
-        record_action(model::request_decided{true, common(request_status::resolved), ""});
-        break;
-      case action_kind::decline:
-        record_action(
-            model::request_decided{false, common(request_status::resolved), text_field(command_.fields, "reason")});
-        break;
-      case action_kind::ask_engineering_channel:
-        record_action(model::request_asked_engineering_channel{
-            common(), model::team::engineering_discussion,
-            "Best effort: the engineering discussion channel, watched by Product, Engineering and SE, has no "
-            "SLA for answers; no SLA clock starts."});
-        break;
-      case action_kind::engage_engineering: engage_engineering(); break;
-      case action_kind::raise_concern: raise_concern(); break;
-      case action_kind::challenge: record_action(model::request_concern_moved{false, common()}); break;
-      case action_kind::mark_stuck:
-        record_action(model::request_concern_moved{true, common()});
-        r_.open_escalation(policy_.ladders.at(std::string(escalation::concern)),
-                           fmt::format("CE is stuck on the concern: {}", message), now_);
-        r_.fire_due(now_);
-        break;
-      case action_kind::bring_in: bring_in(); break;
-      case action_kind::acknowledge_escalation:
-      case action_kind::resolve_escalation: close_escalation(); break;
-    }
-    r_.update_clocks(kind, now_);
   }
 
   // A concern resolved (or agreed) and then reopened is open again, so it is owed what a newly
@@ -387,10 +195,7 @@ class action_decider {
   }
 
   void handoff() {
-    model::handoff_context context{text_field(command_.fields, "customer_impact"),
-                                   text_field(command_.fields, "environment"),
-                                   text_field(command_.fields, "steps_tried"),
-                                   text_field(command_.fields, "customer_told")};
+    auto context = command_.input.handoff.value_or(model::handoff_context{});
     const auto draft = fill_template(policy_.workflow.first_contact_template,
                                      {{"customer", current_.input.customer.name},
                                       {"ce", command_.actor.person},
@@ -399,8 +204,9 @@ class action_decider {
                                       {"steps_tried", context.steps_tried},
                                       {"customer_told", context.customer_told}},
                                      max_first_contact_draft_bytes);
-    auto warnings = loaded_term_warnings(policy_.workflow, command_.actor, context.customer_told);
-    record_action(model::request_handed_off{common(), model::team::se, "", std::move(context), draft, std::move(warnings)});
+    said_.warnings = loaded_term_warnings(policy_.workflow, command_.actor, context.customer_told);
+    said_.first_contact_draft = draft;
+    record_action(model::request_handed_off{common(), model::team::se, "", std::move(context), draft, said_.warnings});
   }
 
   // Opens a request linked to this one (id next_id_), owned by `owner`, decided by `rule`.
@@ -410,7 +216,7 @@ class action_decider {
     auto input = current_.input;
     input.kind = kind;
     input.title = std::move(title);
-    input.body = text_field(command_.fields, "message");
+    input.body = command_.input.message;
     // The linked request is asked for by the agent who opened it, not by the customer.
     input.requester = command_.actor.person;
     model::routing_decision decision;
@@ -445,11 +251,10 @@ class action_decider {
 
   void bring_in() {
     auto target = *named_escalation();
-    std::vector<role> roles;
-    for (const auto& r : command_.fields.at("roles").as_array()) roles.push_back(*model::parse_role(r.as_string()));
+    auto roles = command_.input.roles;
     target.notifications.push_back(
         {static_cast<int>(target.next_level), roles, now_,
-         fmt::format("brought in by {}: {}", command_.actor.person, text_field(command_.fields, "message"))});
+         fmt::format("brought in by {}: {}", command_.actor.person, command_.input.message)});
     r_.record(now_, actor_label(command_.actor),
               model::escalation_brought_in{std::move(target), std::move(roles), r_.state().status});
   }
@@ -470,13 +275,14 @@ class action_decider {
       status = request_status::open;
     r_.record(now_, actor_label(command_.actor),
               model::escalation_closed{command_.kind == action_kind::resolve_escalation, std::move(target),
-                                       text_field(command_.fields, "message"), status});
+                                       command_.input.message, status});
   }
 
   // This request's events, then those of a request the action created (folded here, once, as the
   // recorder folds its own).
   outcome merged() {
     auto result = r_.take();
+    result.said = std::move(said_);
     if (!extra_events_.empty()) {
       result.created.emplace();
       for (const auto& e : extra_events_) apply(*result.created, e);
@@ -492,43 +298,236 @@ class action_decider {
   model::request_id next_id_;
   recorder r_;
   std::vector<event> extra_events_;  // events of a request this action creates
+  feedback said_;                    // what the action says back to its actor
 };
 
-}  // namespace
+namespace {
 
-std::string_view to_string(action_kind kind) { return spec_of(kind).name; }
+using check_result = std::optional<refusal>;
 
-std::optional<action_kind> parse_action_kind(std::string_view text) {
-  for (const auto& s : specs())
-    if (s.name == text) return s.kind;
+// Refusals of respond, pend and resolve: only the team that owns the request works it.
+check_result check_worked(const action_context& c) {
+  const auto& current = c.current_;
+  const auto workers = working_roles(current.owner);
+  if (std::find(workers.begin(), workers.end(), c.command_.actor.role) == workers.end())
+    return forbidden(fmt::format("{} owns this request, so only {} may {} it; a {} may not",
+                                 model::to_string(current.owner), fmt::join(action_context::role_names(workers), " or "),
+                                 c.name(), model::to_string(c.command_.actor.role)));
+  if (!active(current.status) ||
+      (c.command_.kind == action_kind::pend && current.status == request_status::pending_customer))
+    return conflict(fmt::format("cannot {} a request that is {}", c.name(), model::to_string(current.status)));
   return std::nullopt;
 }
 
-std::optional<refusal> check_action_fields(action_kind kind, const json::object& fields) {
-  std::vector<std::string_view> allowed{"message"};
-  switch (kind) {
-    case action_kind::handoff:
-      allowed = {"message", "customer_impact", "environment", "steps_tried", "customer_told"};
-      break;
-    case action_kind::decline: allowed = {"message", "reason"}; break;
-    case action_kind::bring_in: allowed = {"message", "escalation", "roles"}; break;
-    case action_kind::acknowledge_escalation:
-    case action_kind::resolve_escalation: allowed = {"message", "escalation"}; break;
-    default: break;
-  }
+// start and handoff: troubleshooting not yet with SE; a handoff carries SE's context.
+check_result check_troubleshooting_with_ce(const action_context& c) {
+  const auto& current = c.current_;
+  if (current.input.kind != model::request_kind::troubleshooting)
+    return conflict(fmt::format("{} is for troubleshooting; this is a {}", c.name(), model::to_string(current.input.kind)));
+  if (!active(current.status))
+    return conflict(fmt::format("cannot {} a request that is {}", c.name(), model::to_string(current.status)));
+  if (current.handoff) return conflict("this request was already handed off to SE");
+  if (c.command_.kind == action_kind::handoff) return c.missing_context();
+  return std::nullopt;
+}
+
+// accept and decline: a request with Product; a decline says why.
+check_result check_with_product(const action_context& c) {
+  const auto& current = c.current_;
+  if (current.owner != model::team::product) return conflict("only a request with Product can be accepted or declined");
+  if (!active(current.status))
+    return conflict(fmt::format("cannot {} a request that is {}", c.name(), model::to_string(current.status)));
+  if (c.command_.kind == action_kind::decline && c.command_.input.reason.empty())
+    return refusal{"invalid_fields", "a decline needs a reason", {{"reason", "is required: why Product declines"}}};
+  return std::nullopt;
+}
+
+// agree, challenge and mark_stuck: an open concern; stuck once, on a configured ladder.
+check_result check_open_concern(const action_context& c) {
+  const auto& current = c.current_;
+  const auto kind = c.command_.kind;
+  if (current.input.kind != model::request_kind::concern || !active(current.status))
+    return conflict(fmt::format("{} applies to an open concern", c.name()));
+  if (kind == action_kind::mark_stuck && c.open_escalation(escalation::concern))
+    return conflict("this concern is already escalated");
+  if (kind == action_kind::mark_stuck && !c.policy_.ladders.contains(escalation::concern))
+    return conflict("no concern ladder is configured");
+  return std::nullopt;
+}
+
+void act_answer(action_context& c) {
+  const auto pended = c.command_.kind == action_kind::pend;
+  const auto status = pended ? request_status::pending_customer : c.worked_status();
+  c.said_.warnings = loaded_term_warnings(c.policy_.workflow, c.command_.actor, c.command_.input.message);
+  c.record_action(model::request_answered{pended, c.common(status), c.said_.warnings});
+}
+
+void act_return(action_context& c) {
+  c.record_action(model::request_returned{c.command_.kind == action_kind::reopen, c.common(c.worked_status()),
+                                          c.reopened_concern_deadline()});
+}
+
+// A concern closed before its deadline no longer escalates at it.
+void act_resolve(action_context& c) {
+  c.record_action(model::request_resolved{c.command_.kind == action_kind::agree, c.common(request_status::resolved),
+                                          c.r_.state().concern_escalates_at.has_value()});
+}
+
+void act_decide(action_context& c) {
+  const bool accepted = c.command_.kind == action_kind::accept;
+  c.record_action(
+      model::request_decided{accepted, c.common(request_status::resolved), accepted ? "" : c.command_.input.reason});
+}
+
+void act_close_escalation(action_context& c) { c.close_escalation(); }
+
+// Functions, not globals: the table may be first read during another file's static initialisation.
+std::vector<model::role> workers() { return {role::ce, role::se, role::product, role::engineering}; }
+std::vector<model::role> ladder_roles() {
+  return {role::head_of_cs, role::vp_technical_success, role::vp_sales, role::head_of_engineering};
+}
+constexpr field_spec message{"message", field_type::text, max_message_bytes, false};
+constexpr field_spec required_message{"message", field_type::text, max_message_bytes, true};
+constexpr field_spec escalation_id{"escalation", field_type::text, max_message_bytes, true};
+
+}  // namespace
+
+const std::vector<action_definition>& action_table() {
+  static const std::vector<action_definition> table{
+      {action_kind::respond, "respond", "request.responded", workers(), {message}, check_worked, act_answer},
+      {action_kind::pend, "pend", "request.pended", workers(), {message}, check_worked, act_answer},
+      {action_kind::customer_reply, "customer_reply", "request.customer_replied",
+       {role::ae, role::ce, role::se, role::integration}, {message},
+       [](const action_context& c) -> check_result {
+         if (c.current_.status == request_status::closed) return conflict("cannot add a customer reply to a closed request");
+         return std::nullopt;
+       },
+       act_return},
+      {action_kind::resolve, "resolve", "request.resolved", workers(), {message}, check_worked, act_resolve},
+      {action_kind::reopen, "reopen", "request.reopened", {role::ce, role::se, role::integration}, {message},
+       [](const action_context& c) -> check_result {
+         if (c.current_.status != request_status::resolved)
+           return conflict(
+               fmt::format("only a resolved request can be reopened; this one is {}", model::to_string(c.current_.status)));
+         return std::nullopt;
+       },
+       act_return},
+      {action_kind::start, "start", "request.started", {role::ce}, {message}, check_troubleshooting_with_ce,
+       [](action_context& c) { c.record_action(model::request_started{c.common(), c.command_.actor.person}); }},
+      {action_kind::handoff, "handoff", "request.handed_off", {role::ce},
+       {message,
+        {"customer_impact", field_type::text, max_handoff_field_bytes, true},
+        {"environment", field_type::text, max_handoff_field_bytes, true},
+        {"steps_tried", field_type::text, max_handoff_field_bytes, true},
+        {"customer_told", field_type::text, max_handoff_field_bytes, true}},
+       check_troubleshooting_with_ce, [](action_context& c) { c.handoff(); }},
+      {action_kind::route_to_product, "route_to_product", "request.routed_to_product", {role::ce}, {message},
+       [](const action_context& c) -> check_result {
+         const auto& current = c.current_;
+         if (current.input.kind != model::request_kind::feature_request && current.input.kind != model::request_kind::how_to)
+           return conflict(
+               fmt::format("only feature requests go to Product; this is a {}", model::to_string(current.input.kind)));
+         if (current.owner == model::team::product) return conflict("this request is already with Product");
+         if (!active(current.status))
+           return conflict(fmt::format("cannot route a request that is {}", model::to_string(current.status)));
+         return std::nullopt;
+       },
+       [](action_context& c) {
+         c.said_.note = "CE routes all feature requests to Product for consideration and prioritization";
+         c.record_action(
+             model::request_routed_to_product{c.common(c.worked_status()), model::team::product, "", *c.said_.note});
+       }},
+      {action_kind::accept, "accept", "request.accepted", {role::product}, {message}, check_with_product, act_decide},
+      {action_kind::decline, "decline", "request.declined", {role::product},
+       {message, {"reason", field_type::text, max_message_bytes, true}}, check_with_product, act_decide},
+      {action_kind::ask_engineering_channel, "ask_engineering_channel", "request.asked_engineering_channel", {role::ce},
+       {message},
+       [](const action_context& c) -> check_result {
+         if (c.current_.input.kind != model::request_kind::how_to)
+           return conflict("the engineering discussion channel is for how-to questions CE cannot answer; troubleshooting "
+                           "goes to SE and feature requests to Product");
+         if (c.current_.owner != model::team::ce || !active(c.current_.status))
+           return conflict("only an open how-to question with CE can go to the engineering discussion channel");
+         return std::nullopt;
+       },
+       [](action_context& c) {
+         c.said_.note =
+             "Best effort: the engineering discussion channel, watched by Product, Engineering and SE, has no "
+             "SLA for answers; no SLA clock starts.";
+         c.record_action(
+             model::request_asked_engineering_channel{c.common(), model::team::engineering_discussion, *c.said_.note});
+       }},
+      {action_kind::engage_engineering, "engage_engineering", "request.engineering_engaged", {role::se}, {required_message},
+       [](const action_context& c) -> check_result {
+         const auto& current = c.current_;
+         if (current.input.kind != model::request_kind::troubleshooting || current.owner != model::team::se ||
+             !active(current.status))
+           return conflict("SE engages Engineering on an open troubleshooting request it owns");
+         if (c.command_.input.message.empty())
+           return refusal{"invalid_fields", "say what Engineering is asked to do",
+                          {{"message", "is required: what Engineering is asked to do"}}};
+         return std::nullopt;
+       },
+       [](action_context& c) { c.engage_engineering(); }},
+      {action_kind::raise_concern, "raise_concern", "request.concern_raised", {role::ae, role::ce, role::ta}, {required_message},
+       [](const action_context& c) -> check_result {
+         if (c.current_.input.kind == model::request_kind::concern)
+           return conflict("raise the concern on the request it is about");
+         if (c.command_.input.message.empty())
+           return refusal{"invalid_fields", "say what the concern is", {{"message", "is required: the concern"}}};
+         return std::nullopt;
+       },
+       [](action_context& c) { c.raise_concern(); }},
+      {action_kind::agree, "agree", "request.concern_agreed", {role::ce}, {message}, check_open_concern, act_resolve},
+      {action_kind::challenge, "challenge", "request.concern_challenged", {role::ce}, {message}, check_open_concern,
+       [](action_context& c) { c.record_action(model::request_concern_moved{false, c.common()}); }},
+      {action_kind::mark_stuck, "mark_stuck", "request.concern_stuck", {role::ce}, {message}, check_open_concern,
+       [](action_context& c) {
+         c.record_action(model::request_concern_moved{true, c.common()});
+         c.r_.open_escalation(c.policy_.ladders.at(std::string(escalation::concern)),
+                              fmt::format("CE is stuck on the concern: {}", c.command_.input.message), c.now_);
+         c.r_.fire_due(c.now_);
+       }},
+      {action_kind::bring_in, "bring_in", "escalation.brought_in", {role::vp_technical_success},
+       {message, escalation_id, {"roles", field_type::roles, 0, true}},
+       [](const action_context& c) { return c.check_bring_in(); }, [](action_context& c) { c.bring_in(); }},
+      {action_kind::acknowledge_escalation, "acknowledge_escalation", "escalation.acknowledged", ladder_roles(),
+       {message, escalation_id}, [](const action_context& c) { return c.check_escalation_command(); },
+       act_close_escalation},
+      {action_kind::resolve_escalation, "resolve_escalation", "escalation.resolved", ladder_roles(),
+       {message, escalation_id}, [](const action_context& c) { return c.check_escalation_command(); },
+       act_close_escalation},
+  };
+  return table;
+}
+
+const action_definition& definition_of(action_kind kind) {
+  const auto& table = action_table();
+  return *std::find_if(table.begin(), table.end(), [kind](const action_definition& d) { return d.kind == kind; });
+}
+
+std::string_view to_string(action_kind kind) { return definition_of(kind).name; }
+
+std::optional<action_kind> parse_action_kind(std::string_view text) {
+  for (const auto& d : action_table())
+    if (d.name == text) return d.kind;
+  return std::nullopt;
+}
+
+std::optional<refusal> check_sizes(const action_input& input) {
   std::vector<model::field_error> errors;
-  for (const auto& [key, value] : fields) {
-    if (std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end()) {
-      errors.push_back({std::string(key), fmt::format("unknown field for {}; expected {}", spec_of(kind).name,
-                                                      fmt::join(allowed, ", "))});
-    } else if (key == "roles" ? !value.is_array() : !value.is_string()) {
-      errors.push_back({std::string(key), key == "roles" ? "must be an array of roles" : "must be a string"});
-    } else if (value.is_string()) {
-      const auto limit = is_handoff_context(key) ? max_handoff_field_bytes : max_message_bytes;
-      if (value.get_string().size() > limit)
-        errors.push_back({std::string(key), fmt::format("must be at most {} bytes", limit)});
-    }
+  const auto check = [&](std::string_view name, const std::string& value, std::size_t limit) {
+    if (value.size() > limit) errors.push_back({std::string(name), fmt::format("must be at most {} bytes", limit)});
+  };
+  check("message", input.message, max_message_bytes);
+  if (input.handoff) {
+    check("customer_impact", input.handoff->customer_impact, max_handoff_field_bytes);
+    check("environment", input.handoff->environment, max_handoff_field_bytes);
+    check("steps_tried", input.handoff->steps_tried, max_handoff_field_bytes);
+    check("customer_told", input.handoff->customer_told, max_handoff_field_bytes);
   }
+  check("reason", input.reason, max_message_bytes);
+  check("escalation", input.escalation, max_message_bytes);
   if (errors.empty()) return std::nullopt;
   return refusal{"invalid_fields", "the event has invalid fields", std::move(errors)};
 }
@@ -569,13 +568,13 @@ std::string fill_template(std::string_view text, const std::vector<std::pair<std
 std::string_view action_kind_names() {
   static const std::string names = [] {
     std::string out;
-    for (const auto& s : specs()) out += fmt::format("{}{}", out.empty() ? "" : ", ", s.name);
+    for (const auto& d : action_table()) out += fmt::format("{}{}", out.empty() ? "" : ", ", d.name);
     return out;
   }();
   return names;
 }
 
-std::vector<model::role> roles_allowed(action_kind kind) { return spec_of(kind).roles; }
+std::vector<model::role> roles_allowed(action_kind kind) { return definition_of(kind).roles; }
 
 std::variant<outcome, refusal> decide(const policy& policy, const model::request& current, const act_on_request& command,
                                       model::instant now, model::request_id next_id) {
@@ -590,7 +589,7 @@ std::variant<outcome, refusal> decide(const policy& policy, const model::request
     return forbidden(fmt::format("a {} may not {}; it is for {}", model::to_string(command.actor.role),
                                  to_string(command.kind), fmt::join(names, ", ")));
   }
-  return action_decider(policy, current, command, now, next_id).run();
+  return action_context(policy, current, command, now, next_id).run();
 }
 
 }  // namespace switchboard::engine

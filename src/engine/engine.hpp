@@ -12,8 +12,6 @@
 #include "rules/rule_set.hpp"
 #include "sla/policy.hpp"
 
-#include <boost/json/object.hpp>
-
 #include <cstddef>
 #include <optional>
 #include <string_view>
@@ -99,12 +97,22 @@ std::string_view to_string(action_kind kind);
 std::optional<action_kind> parse_action_kind(std::string_view text);
 std::string_view action_kind_names();
 
-// An action and its fields, as the API received them: "message", handoff context
-// ("customer_impact", "environment", "steps_tried", "customer_told"), "reason",
-// "escalation" (an id), "roles". The engine validates them per action.
+// An action's fields, typed. The edges build it: the API from its JSON body
+// (codec::parse_action, which checks names, types and sizes), Slack and e-mail from a message.
+// The engine checks only the domain's rules on it (required fields, whom bring_in may bring in).
+// Every member has a default, so a designated initializer names only what it sets.
+struct action_input {
+  std::string message{};                           // "message": what the actor says
+  std::optional<model::handoff_context> handoff{};  // handoff: set when any of its four fields was given
+  std::string reason{};                            // "reason": why Product declines
+  std::string escalation{};                        // "escalation": an escalation id of the request
+  std::vector<model::role> roles{};                // "roles": whom bring_in brings in
+};
+
+// An action on a request by `actor`.
 struct act_on_request {
   action_kind kind = action_kind::respond;
-  boost::json::object fields;
+  action_input input;
   model::actor actor;
 };
 
@@ -125,11 +133,11 @@ struct refusal {
   std::vector<model::field_error> fields;  // for invalid_fields and missing_context
 };
 
-// Checks `fields` against what action `kind` takes: names, types and the size limits above.
-// nullopt when they are acceptable; otherwise an invalid_fields refusal naming every bad field
-// (and, for a field too long, its limit). decide() applies it too; the API calls it first so an
-// oversized body is refused before it reaches the writer.
-std::optional<refusal> check_action_fields(action_kind kind, const boost::json::object& fields);
+// Checks an action's text against the size limits above. nullopt when every field fits;
+// otherwise an invalid_fields refusal naming every field too long, with its limit. The API's
+// parser (codec::parse_action) applies the same limits; Slack and e-mail, which build
+// action_input from a message, call this before recording.
+std::optional<refusal> check_sizes(const action_input& input);
 
 // Fills `text`'s {name} placeholders from `values` in one left-to-right pass: a value's own
 // braces are copied, never expanded, so the result is at most max_bytes (cut at a UTF-8
@@ -143,10 +151,18 @@ std::optional<refusal> may_file(const model::actor& actor, const model::request_
 // What a command produced: its events, in the order they are recorded, and what they fold into.
 // Each event was folded exactly once, by the engine, as it was recorded: the store saves
 // `state` and `created` as they are and never folds `events` again.
+// What an action says back to its actor beside the request (its events carry the same).
+struct feedback {
+  std::vector<model::wording_warning> warnings;     // respond, pend, handoff: loaded terms
+  std::optional<std::string> first_contact_draft;  // handoff: SE's drafted first contact
+  std::optional<std::string> note;                 // route_to_product, ask_engineering_channel
+};
+
 struct outcome {
   std::vector<event> events;
   model::request state;                   // the request the command was about, after its events
   std::optional<model::request> created;  // a request the command opened (interrupt, concern), after its events
+  feedback said;                          // for an action: what it says back (empty otherwise)
 };
 
 // Events for a new request: request.created, request.routed with the decision and trace, then

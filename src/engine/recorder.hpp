@@ -43,7 +43,7 @@ class recorder {
 
   const model::request& state() const { return state_; }
   // The events recorded and the state they folded into.
-  outcome take() { return {std::move(events_), std::move(state_), std::nullopt}; }
+  outcome take() { return {std::move(events_), std::move(state_), std::nullopt, {}}; }
 
  private:
   void climb(const model::escalation& escalation);

@@ -110,7 +110,7 @@ retimed retime_open_clocks(SQLite::Database& db, const engine::policy& policy, m
     }
     request = std::move(replanned.state);  // folded once, by the engine
     append_events(db, events);
-    enqueue_outbound(db, policy.outbound, events, {change{request, events}});
+    enqueue_outbound(db, policy.outbound, events, {change{request, events, {}}});
     save_request(db, request);
   });
   return counts;

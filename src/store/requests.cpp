@@ -213,8 +213,8 @@ std::vector<model::request_id> open_by_breach(SQLite::Database& db, model::team 
 // event once, as it recorded it.
 std::vector<change> save_outcome(SQLite::Database& db, const engine::policy& policy, engine::outcome outcome) {
   std::vector<change> changes;
-  changes.push_back({std::move(outcome.state), {}});
-  if (outcome.created) changes.push_back({std::move(*outcome.created), {}});
+  changes.push_back({std::move(outcome.state), {}, std::move(outcome.said)});
+  if (outcome.created) changes.push_back({std::move(*outcome.created), {}, {}});
   for (const auto& e : outcome.events) {
     const auto target = std::find_if(changes.begin(), changes.end(), [&](const change& c) { return c.request.id == e.request; });
     if (target == changes.end())
@@ -450,7 +450,7 @@ std::optional<change> record_due(SQLite::Database& db, const engine::policy& pol
   auto current = find_request(db, id);
   if (!current) return std::nullopt;
   auto fired = engine::due(policy, *current, now);
-  if (fired.events.empty()) return change{std::move(*current), {}};
+  if (fired.events.empty()) return change{std::move(*current), {}, {}};
   return std::move(record(db, policy, std::move(fired)).front());
 }
 

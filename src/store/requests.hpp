@@ -63,6 +63,7 @@ request_document_page list_request_documents(SQLite::Database& db, const request
 struct change {
   model::request request;
   std::vector<engine::event> events;
+  engine::feedback said;  // what an action said back to its actor (on the acted-on request's change)
 };
 
 // Runs the engine on a new request inside the caller's transaction: allocates its id, decides,

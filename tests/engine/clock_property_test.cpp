@@ -534,8 +534,8 @@ class scenario {
       return;
     }
     const auto kind = kinds[random_() % kinds.size()];
-    boost::json::object fields;
-    if (kind == action_kind::engage_engineering) fields["message"] = "zoekt panics on startup";
+    engine::action_input fields;
+    if (kind == action_kind::engage_engineering) fields.message = "zoekt panics on startup";
     auto decided = engine::decide(*policy_, requests_.at(id), {kind, fields, model::actor{"sam", model::role::se}}, now,
                                   static_cast<model::request_id>(requests_.size() + 1));
     if (std::holds_alternative<engine::refusal>(decided)) return;  // an invalid transition changes nothing
@@ -683,9 +683,9 @@ class scenario {
                                                                 return e.id == escalation_id;
                                                               })
                                                      ->ladder);
-        boost::json::object fields;
-        fields["escalation"] = escalation_id;
-        fields["message"] = "on it";
+        engine::action_input fields;
+        fields.escalation = escalation_id;
+        fields.message = "on it";
         auto decided = engine::decide(*policy_, request,
                                       {engine::action_kind::acknowledge_escalation, std::move(fields),
                                        model::actor{"val", ladder.roles().front()}},

@@ -3,12 +3,10 @@
 #include "codec/json.hpp"
 #include "support/events.hpp"
 #include "support/policy.hpp"
-#include "support/temp_dir.hpp"
 #include "util/text.hpp"
 
 #include <doctest/doctest.h>
 
-#include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -78,7 +76,7 @@ TEST_SUITE("engine") {
 
     const auto later = now + std::chrono::minutes{5};
     const auto raised = engine::decide(policy, filed.state,
-                                       {engine::action_kind::raise_concern, {{"message", "not in the customer's interest"}},
+                                       {engine::action_kind::raise_concern, {.message = "not in the customer's interest"},
                                         {"avery", model::role::ae}},
                                        later, 8);
     REQUIRE(std::holds_alternative<engine::outcome>(raised));
@@ -91,16 +89,6 @@ TEST_SUITE("engine") {
     CHECK(outcome.created->id == 8);
     CHECK(outcome.created->parent == 7);
     CHECK(outcome.state.children == std::vector<model::request_id>{8});
-  }
-
-  TEST_CASE("the store and the HTTP layer never fold events: the engine folds each once") {
-    for (const auto* folder : {"src/store", "src/http"}) {
-      for (const auto& entry : std::filesystem::recursive_directory_iterator(testing::source_path(folder))) {
-        if (!entry.is_regular_file()) continue;
-        CAPTURE(entry.path().string());
-        CHECK(testing::read_text(entry.path().string()).find("engine::apply(") == std::string::npos);
-      }
-    }
   }
 
   TEST_CASE("an unknown event type is refused, not ignored") {

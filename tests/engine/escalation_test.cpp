@@ -64,7 +64,7 @@ class story {
   }
 
   std::variant<engine::outcome, engine::refusal> act(model::instant now, engine::action_kind kind,
-                                                     const model::actor& who, json::object fields = {}) {
+                                                     const model::actor& who, engine::action_input fields = {}) {
     run_until(now);
     auto decided = engine::decide(policy(), request_, {kind, std::move(fields), who}, now, 2);
     if (auto* done = std::get_if<engine::outcome>(&decided)) keep(done->events);
@@ -210,7 +210,7 @@ std::vector<std::pair<std::string, model::instant>> replay(const example& e) {
       keep(engine::due(policy, subject, *due).events);
     }
   };
-  auto act = [&](model::instant now, engine::action_kind kind, const model::actor& who, json::object fields) {
+  auto act = [&](model::instant now, engine::action_kind kind, const model::actor& who, engine::action_input fields) {
     run_until(now);
     auto decided = engine::decide(policy, subject, {kind, std::move(fields), who}, now, subject.id + 1);
     REQUIRE(std::holds_alternative<engine::outcome>(decided));
@@ -220,15 +220,15 @@ std::vector<std::pair<std::string, model::instant>> replay(const example& e) {
   if (e.trigger == "SLA breach") {
     // A pre-sales request filed an hour of business time earlier breaches its first response then.
     keep(engine::decide(policy, {trial_troubleshooting(), ce}, 1, e.at - 1h).events);
-    if (e.engaged) keep(act(e.at - 59min, engine::action_kind::engage_engineering, se, {{"message", "stuck"}}));
+    if (e.engaged) keep(act(e.at - 59min, engine::action_kind::engage_engineering, se, {.message = "stuck"}));
     run_until(end);
   } else if (e.trigger == "concern stuck") {
     keep(engine::decide(policy, {testing::make_input(model::request_kind::concern), ce}, 1, e.at - 1min).events);
-    keep(act(e.at, engine::action_kind::mark_stuck, ce, {{"message", "stuck"}}));
+    keep(act(e.at, engine::action_kind::mark_stuck, ce, {.message = "stuck"}));
     run_until(end);
   } else if (e.trigger == "concern raised") {
     keep(engine::decide(policy, {testing::make_input(model::request_kind::how_to), ce}, 1, e.at - 1min).events);
-    const auto raised = act(e.at, engine::action_kind::raise_concern, ce, {{"message", "not in the customer's interest"}});
+    const auto raised = act(e.at, engine::action_kind::raise_concern, ce, {.message = "not in the customer's interest"});
     subject = {};
     for (const auto& x : raised)
       if (x.request == 2) engine::apply(subject, x);
@@ -284,11 +284,11 @@ TEST_SUITE("engine::escalation") {
 
     // Only roles on the ladder may acknowledge it; VP Sales does, and the ladder stops.
     auto refused = s.act(at("2026-11-23T09:40:00-08:00"), engine::action_kind::acknowledge_escalation, se,
-                         {{"escalation", id}});
+                         {.escalation = id});
     REQUIRE(std::holds_alternative<engine::refusal>(refused));
     CHECK(std::get<engine::refusal>(refused).code == "forbidden");
     auto acknowledged = s.act(at("2026-11-23T09:45:00-08:00"), engine::action_kind::acknowledge_escalation,
-                              model::actor{"val", model::role::vp_sales}, {{"escalation", id}});
+                              model::actor{"val", model::role::vp_sales}, {.escalation = id});
     REQUIRE(std::holds_alternative<engine::outcome>(acknowledged));
     CHECK(s.request().escalations[0].state == model::escalation_state::acknowledged);
     CHECK(s.request().escalations[0].closed_by == "vp_sales:val");
@@ -299,7 +299,7 @@ TEST_SUITE("engine::escalation") {
     CHECK(s.request().status == model::request_status::escalated);  // acknowledged, not yet resolved
 
     auto resolved = s.act(at("2026-12-31T00:00:00Z"), engine::action_kind::resolve_escalation,
-                          model::actor{"hana", model::role::head_of_cs}, {{"escalation", id}});
+                          model::actor{"hana", model::role::head_of_cs}, {.escalation = id});
     REQUIRE(std::holds_alternative<engine::outcome>(resolved));
     CHECK(s.request().escalations[0].state == model::escalation_state::resolved);
     CHECK(s.request().status == model::request_status::open);
@@ -314,7 +314,7 @@ TEST_SUITE("engine::escalation") {
 
     const auto step = [&](const char* when, engine::action_kind kind, const model::actor& who) {
       CAPTURE(when);
-      auto decided = s.act(at(when), kind, who, {{"message", "working on it"}});
+      auto decided = s.act(at(when), kind, who, {.message = "working on it"});
       REQUIRE(std::holds_alternative<engine::outcome>(decided));
     };
     step("2026-11-20T16:40:00-08:00", engine::action_kind::pend, se);
@@ -331,7 +331,7 @@ TEST_SUITE("engine::escalation") {
 
     // An acknowledged escalation is still unresolved; once resolved, the request is open.
     auto resolved = s.act(at("2026-11-20T17:20:00-08:00"), engine::action_kind::resolve_escalation,
-                          model::actor{"hana", model::role::head_of_cs}, {{"escalation", id}});
+                          model::actor{"hana", model::role::head_of_cs}, {.escalation = id});
     REQUIRE(std::holds_alternative<engine::outcome>(resolved));
     CHECK(s.request().status == model::request_status::open);
     step("2026-11-20T17:25:00-08:00", engine::action_kind::pend, se);
@@ -342,7 +342,7 @@ TEST_SUITE("engine::escalation") {
   TEST_CASE("with Engineering engaged, the last level is Head of Engineering") {
     story s(trial_troubleshooting(), at("2026-11-20T15:00:00-08:00"));
     auto engaged = s.act(at("2026-11-20T16:30:00-08:00"), engine::action_kind::engage_engineering, se,
-                         {{"message", "Indexer crashes on repo X"}});
+                         {.message = "Indexer crashes on repo X"});
     REQUIRE(std::holds_alternative<engine::outcome>(engaged));
     CHECK(s.request().engineering_engaged);
     s.run_until(at("2026-11-23T05:00:00-08:00"));
@@ -368,7 +368,7 @@ TEST_SUITE("engine::escalation") {
   TEST_CASE("a concern: CE owns it, marks it stuck, VP Technical Success is told and brings in VP Sales") {
     story about(trial_troubleshooting(), at("2026-11-23T09:00:00-08:00"));
     auto raised = about.act(at("2026-11-23T09:30:00-08:00"), engine::action_kind::raise_concern,
-                            model::actor{"avery", model::role::ae}, {{"message", "SE's plan delays the trial"}});
+                            model::actor{"avery", model::role::ae}, {.message = "SE's plan delays the trial"});
     REQUIRE(std::holds_alternative<engine::outcome>(raised));
     // The concern is a new request (id 2), owned by CE, linked to the first.
     model::request concern;
@@ -397,23 +397,23 @@ TEST_SUITE("engine::escalation") {
     // Filed directly here (the API only opens concerns through raise_concern): no deadline was set,
     // so mark it stuck.
     auto stuck = waiting.act(at("2026-11-23T10:00:00-08:00"), engine::action_kind::mark_stuck, ce,
-                             {{"message", "SE will not move the fix"}});
+                             {.message = "SE will not move the fix"});
     REQUIRE(std::holds_alternative<engine::outcome>(stuck));
     CHECK(waiting.notifications() ==
           std::vector<std::pair<std::string, std::string>>{{"2026-11-23T18:00:00Z", "vp_technical_success"}});
     const auto id = waiting.request().escalations.at(0).id;
     auto refused = waiting.act(at("2026-11-23T10:30:00-08:00"), engine::action_kind::bring_in, ce,
-                               {{"escalation", id}, {"roles", json::array{"vp_sales"}}});
+                               {.escalation = id, .roles = {model::role::vp_sales}});
     CHECK(std::get<engine::refusal>(refused).code == "forbidden");
     auto brought = waiting.act(at("2026-11-23T10:30:00-08:00"), engine::action_kind::bring_in,
                                model::actor{"tess", model::role::vp_technical_success},
-                               {{"escalation", id}, {"roles", json::array{"vp_sales", "head_of_engineering"}}});
+                               {.escalation = id, .roles = {model::role::vp_sales, model::role::head_of_engineering}});
     REQUIRE(std::holds_alternative<engine::outcome>(brought));
     CHECK(waiting.notifications().back() ==
           std::pair<std::string, std::string>{"2026-11-23T18:30:00Z", "vp_sales,head_of_engineering"});
     // Those brought in may now acknowledge it.
     auto acknowledged = waiting.act(at("2026-11-23T11:00:00-08:00"), engine::action_kind::acknowledge_escalation,
-                                    model::actor{"hal", model::role::head_of_engineering}, {{"escalation", id}});
+                                    model::actor{"hal", model::role::head_of_engineering}, {.escalation = id});
     CHECK(std::holds_alternative<engine::outcome>(acknowledged));
   }
 
@@ -508,7 +508,7 @@ TEST_SUITE("engine::escalation") {
     CHECK(engine::retime(changed, s.request(), at("2026-12-31T00:00:00Z")).events.empty());
     // Head of CS, whom it told, acknowledges it: no ladder to ask, so the roles it notified may.
     auto acknowledged = s.act(at("2026-12-31T00:00:00Z"), engine::action_kind::acknowledge_escalation,
-                              model::actor{"hana", model::role::head_of_cs}, {{"escalation", id}});
+                              model::actor{"hana", model::role::head_of_cs}, {.escalation = id});
     REQUIRE(std::holds_alternative<engine::outcome>(acknowledged));
     CHECK(s.request().escalations[0].state == model::escalation_state::acknowledged);
   }
@@ -538,15 +538,15 @@ TEST_SUITE("engine::escalation") {
                                });
     // VP Sales was never told and is not on the ladder any more: refused. VP Technical Success may.
     auto refused = s.act(at("2026-11-23T07:00:00-08:00"), engine::action_kind::acknowledge_escalation,
-                         model::actor{"vic", model::role::vp_sales}, {{"escalation", id}});
+                         model::actor{"vic", model::role::vp_sales}, {.escalation = id});
     REQUIRE(std::holds_alternative<engine::refusal>(refused));
     CHECK(std::get<engine::refusal>(refused).code == "forbidden");
     auto acknowledged = s.act(at("2026-11-23T07:00:00-08:00"), engine::action_kind::acknowledge_escalation,
-                              model::actor{"tess", model::role::vp_technical_success}, {{"escalation", id}});
+                              model::actor{"tess", model::role::vp_technical_success}, {.escalation = id});
     REQUIRE(std::holds_alternative<engine::outcome>(acknowledged));
     CHECK(s.request().escalations[0].state == model::escalation_state::acknowledged);
     auto resolved = s.act(at("2026-11-23T07:05:00-08:00"), engine::action_kind::resolve_escalation,
-                          model::actor{"tess", model::role::vp_technical_success}, {{"escalation", id}});
+                          model::actor{"tess", model::role::vp_technical_success}, {.escalation = id});
     REQUIRE(std::holds_alternative<engine::outcome>(resolved));
     CHECK(s.request().escalations[0].state == model::escalation_state::resolved);
   }
@@ -585,7 +585,7 @@ TEST_SUITE("engine::escalation") {
     // 2026-11-30 10:00 (8 h on Wednesday, 8 h on Monday).
     story about(trial_troubleshooting(), at("2026-11-23T09:00:00-08:00"));
     auto raised = about.act(at("2026-11-23T09:30:00-08:00"), engine::action_kind::raise_concern,
-                            model::actor{"avery", model::role::ae}, {{"message", "SE's plan delays the trial"}});
+                            model::actor{"avery", model::role::ae}, {.message = "SE's plan delays the trial"});
     REQUIRE(std::holds_alternative<engine::outcome>(raised));
     std::vector<engine::event> log;
     model::request concern;
@@ -597,7 +597,7 @@ TEST_SUITE("engine::escalation") {
         }
     };
     auto act = [&](engine::action_kind kind, std::string_view when, const engine::policy& policy = story::shipped()) {
-      auto decided = engine::decide(policy, concern, {kind, {{"message", "m"}}, ce}, at(when), 3);
+      auto decided = engine::decide(policy, concern, {kind, {.message = "m"}, ce}, at(when), 3);
       REQUIRE(std::holds_alternative<engine::outcome>(decided));
       keep(std::get<engine::outcome>(decided).events);
       return std::get<engine::outcome>(decided).events;
@@ -652,7 +652,7 @@ TEST_SUITE("engine::escalation") {
     // Raised Monday 09:30: unresolved, it escalates after 16 business hours, Tuesday 09:30.
     story about(trial_troubleshooting(), at("2026-11-23T09:00:00-08:00"));
     auto raised = about.act(at("2026-11-23T09:30:00-08:00"), engine::action_kind::raise_concern,
-                            model::actor{"avery", model::role::ae}, {{"message", "SE's plan delays the trial"}});
+                            model::actor{"avery", model::role::ae}, {.message = "SE's plan delays the trial"});
     REQUIRE(std::holds_alternative<engine::outcome>(raised));
     std::vector<engine::event> log;
     model::request concern;
@@ -708,13 +708,13 @@ TEST_SUITE("engine::escalation") {
   TEST_CASE("a concern agreed before its deadline does not escalate at it") {
     story about(trial_troubleshooting(), at("2026-11-23T09:00:00-08:00"));
     auto raised = about.act(at("2026-11-23T09:30:00-08:00"), engine::action_kind::raise_concern,
-                            model::actor{"avery", model::role::ae}, {{"message", "SE's plan delays the trial"}});
+                            model::actor{"avery", model::role::ae}, {.message = "SE's plan delays the trial"});
     REQUIRE(std::holds_alternative<engine::outcome>(raised));
     model::request concern;
     for (const auto& e : std::get<engine::outcome>(raised).events)
       if (e.request == 2) engine::apply(concern, e);
     REQUIRE(concern.concern_escalates_at);
-    auto agreed = engine::decide(story::shipped(), concern, {engine::action_kind::agree, {{"message", "agreed"}}, ce},
+    auto agreed = engine::decide(story::shipped(), concern, {engine::action_kind::agree, {.message = "agreed"}, ce},
                                  at("2026-11-23T10:00:00-08:00"), 3);
     REQUIRE(std::holds_alternative<engine::outcome>(agreed));
     for (const auto& e : std::get<engine::outcome>(agreed).events) engine::apply(concern, e);
@@ -731,7 +731,7 @@ TEST_SUITE("engine::escalation") {
     input.customer.tier = "standard";
     story s(input, at("2026-11-15T12:00:00-08:00"));
     REQUIRE(std::holds_alternative<engine::outcome>(
-        s.act(at("2026-11-16T03:00:00-08:00"), engine::action_kind::respond, se, {{"message", "Looking"}})));
+        s.act(at("2026-11-16T03:00:00-08:00"), engine::action_kind::respond, se, {.message = "Looking"})));
     s.run_until(at("2026-11-23T11:00:00-08:00"));
     CHECK(s.notifications() == std::vector<std::pair<std::string, std::string>>{
                                    {"2026-11-21T02:00:00Z", "head_of_cs"},            // Fri 18:00, the breach itself
@@ -749,7 +749,7 @@ TEST_SUITE("engine::escalation") {
     auto concern_input = testing::make_input(model::request_kind::concern, "acme", model::customer_stage::trial);
     story stuck(concern_input, at("2026-11-21T09:00:00-08:00"));
     REQUIRE(std::holds_alternative<engine::outcome>(stuck.act(
-        at("2026-11-21T10:00:00-08:00"), engine::action_kind::mark_stuck, ce, {{"message", "SE will not move the fix"}})));
+        at("2026-11-21T10:00:00-08:00"), engine::action_kind::mark_stuck, ce, {.message = "SE will not move the fix"})));
     stuck.run_until(at("2026-11-23T10:00:00-08:00"));
     CHECK(stuck.notifications() == std::vector<std::pair<std::string, std::string>>{
                                        {"2026-11-21T18:00:00Z", "vp_technical_success"},  // Sat 10:00
@@ -760,7 +760,7 @@ TEST_SUITE("engine::escalation") {
     // is when it escalates and when VP Technical Success is told, not Tuesday 02:00.
     story about(trial_troubleshooting(), at("2026-11-20T09:00:00-08:00"));
     auto raised = about.act(at("2026-11-21T10:00:00-08:00"), engine::action_kind::raise_concern,
-                            model::actor{"avery", model::role::ae}, {{"message", "SE's plan delays the trial"}});
+                            model::actor{"avery", model::role::ae}, {.message = "SE's plan delays the trial"});
     REQUIRE(std::holds_alternative<engine::outcome>(raised));
     model::request concern;
     for (const auto& e : std::get<engine::outcome>(raised).events)

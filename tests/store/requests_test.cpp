@@ -43,7 +43,7 @@ const engine::policy& small_capacity_policy() {
 
 // Runs an action as `role`; fails the test if it is refused. Returns the changes.
 std::vector<store::change> act(SQLite::Database& db, model::request_id id, engine::action_kind kind, model::role role,
-                               boost::json::object fields, model::instant now) {
+                               engine::action_input fields, model::instant now) {
   auto outcome = store::record_action(db, small_capacity_policy(), id, {kind, std::move(fields), {"someone", role}}, now);
   if (auto* refused = std::get_if<engine::refusal>(&outcome)) FAIL(refused->code << ": " << refused->message);
   REQUIRE(std::holds_alternative<std::vector<store::change>>(outcome));
@@ -289,7 +289,7 @@ TEST_SUITE("store::requests") {
         return e.ladder == "capacity" && e.state != model::escalation_state::resolved;
       });
       REQUIRE(capacity != found->escalations.end());
-      act(db, on, kind::resolve_escalation, role::head_of_cs, {{"escalation", capacity->id}}, next());
+      act(db, on, kind::resolve_escalation, role::head_of_cs, {.escalation = capacity->id}, next());
     };
     std::vector<capacity_alert> expected;
 
@@ -323,15 +323,15 @@ TEST_SUITE("store::requests") {
     // A customer reply on a resolved request reopens it: another crossing.
     resolve_capacity(t3);
     act(db, t3, kind::resolve, role::se, {}, next());
-    act(db, t4, kind::customer_reply, role::integration, {{"message", "Still broken"}}, next());
+    act(db, t4, kind::customer_reply, role::integration, {.message = "Still broken"}, next());
     expected.push_back({t4, team::se, t});
     CHECK(capacity_alerts(db) == expected);
 
     // An interrupt opened: the second open Engineering request takes Engineering over 1; the
     // escalation is on the interrupt, the request Engineering now owns.
-    act(db, t1, kind::engage_engineering, role::se, {{"message", "zoekt panics"}}, next());
+    act(db, t1, kind::engage_engineering, role::se, {.message = "zoekt panics"}, next());
     CHECK(store::open_requests(db, team::engineering) == 1);
-    const auto engaged = act(db, t2, kind::engage_engineering, role::se, {{"message", "gitserver OOM"}}, next());
+    const auto engaged = act(db, t2, kind::engage_engineering, role::se, {.message = "gitserver OOM"}, next());
     REQUIRE(engaged.size() == 2);
     const auto interrupt = engaged.back().request.id;
     expected.push_back({interrupt, team::engineering, t});
@@ -356,7 +356,7 @@ TEST_SUITE("store::requests") {
     with_ce->input.kind = model::request_kind::troubleshooting;
     store::save_request(db, *with_ce);
     act(db, with_ce->id, kind::handoff, role::ce,
-        {{"customer_impact", "all users"}, {"environment", "5.2"}, {"steps_tried", "restart"}, {"customer_told", "SE follows up"}},
+        {.handoff = model::handoff_context{"all users", "5.2", "restart", "SE follows up"}},
         next());
     expected.push_back({with_ce->id, team::se, t});
     CHECK(capacity_alerts(db) == expected);
@@ -535,7 +535,7 @@ TEST_SUITE("store::requests") {
     CHECK(capacity_alerts(db).front().request == third.id);
     // Resolving an unattributed request leaves the count alone.
     auto unattributed_id = model::request_id{1};
-    act(db, unattributed_id, engine::action_kind::resolve, model::role::se, {{"message", "spam"}}, t += std::chrono::minutes{1});
+    act(db, unattributed_id, engine::action_kind::resolve, model::role::se, {.message = "spam"}, t += std::chrono::minutes{1});
     CHECK(store::open_requests(db, model::team::se) == 3);
   }
 }

@@ -3,6 +3,7 @@
 
 #include "http/api/common.hpp"
 #include "http/auth.hpp"
+#include "codec/action_json.hpp"
 #include "codec/event_json.hpp"
 #include "codec/json.hpp"
 #include "store/pages.hpp"
@@ -144,18 +145,11 @@ asio::awaitable<response> run_action(context& ctx, const request& req, const rou
     if (const auto* refusal = std::get_if<engine::refusal>(&result)) return refused(*refusal);
     changes = std::get<std::vector<store::change>>(std::move(result));
     auto body = view(ctx, changes.front().request, now);
+    const auto& said = changes.front().said;
+    if (said.first_contact_draft) body["first_contact_draft"] = *said.first_contact_draft;
+    if (said.note) body["note"] = *said.note;
     json::array warnings;
-    for (const auto& e : changes.front().events) {
-      if (e.actor != engine::actor_label(command.actor)) continue;
-      if (const auto* answered = std::get_if<model::request_answered>(&e.data))
-        for (auto& w : codec::to_json(answered->warnings)) warnings.push_back(std::move(w));
-      if (const auto* handed = std::get_if<model::request_handed_off>(&e.data)) {
-        for (auto& w : codec::to_json(handed->warnings)) warnings.push_back(std::move(w));
-        body["first_contact_draft"] = handed->first_contact_draft;
-      }
-      if (const auto* routed = std::get_if<model::request_routed_to_product>(&e.data)) body["note"] = routed->note;
-      if (const auto* asked = std::get_if<model::request_asked_engineering_channel>(&e.data)) body["note"] = asked->note;
-    }
+    for (auto& w : codec::to_json(said.warnings)) warnings.push_back(std::move(w));
     body["warnings"] = std::move(warnings);
     if (changes.size() > 1) body["created"] = view(ctx, changes.back().request, now);
     return json_response(status::ok, body);
@@ -166,24 +160,15 @@ asio::awaitable<response> run_action(context& ctx, const request& req, const rou
   co_return std::move(outcome.res);
 }
 
-// The JSON body of an action: {"type": ..., more fields}. The type is checked here, the other
-// fields' names, types and sizes by the engine's rules, before anything reaches the writer.
+// The JSON body of an action: {"type": ..., more fields}, decoded and checked (every bad field
+// named) before anything reaches the writer.
 std::variant<engine::act_on_request, response> read_action(const request& req, const model::actor& actor) {
   auto parsed = read_json_body(req);
   if (auto* bad = std::get_if<response>(&parsed)) return std::move(*bad);
-  auto& body = std::get<json::value>(parsed);
-  if (!body.is_object())
-    return invalid_fields({{"", "the event must be a JSON object with a type and that type's fields"}});
-  auto fields = std::move(body.as_object());
-  const auto* type = fields.if_contains("type");
-  const auto kind = type && type->is_string() ? engine::parse_action_kind(type->as_string()) : std::nullopt;
-  if (!kind)
-    return invalid_fields({{"type", type ? fmt::format("unknown event type {}; expected one of {}", json::serialize(*type),
-                                                       engine::action_kind_names())
-                                         : fmt::format("is required; expected one of {}", engine::action_kind_names())}});
-  fields.erase("type");
-  if (auto invalid = engine::check_action_fields(*kind, fields)) return invalid_fields(invalid->fields);
-  return engine::act_on_request{*kind, std::move(fields), actor};
+  auto action = codec::parse_action(std::get<json::value>(parsed));
+  if (auto* errors = std::get_if<std::vector<model::field_error>>(&action)) return invalid_fields(*errors);
+  auto& typed = std::get<codec::parsed_action>(action);
+  return engine::act_on_request{typed.kind, std::move(typed.input), actor};
 }
 
 asio::awaitable<response> act_on_request(context& ctx, const request& req, const route_match& match,
@@ -299,7 +284,7 @@ asio::awaitable<response> act_on_escalation(context& ctx, const request& req, co
   if (command.kind != engine::action_kind::acknowledge_escalation &&
       command.kind != engine::action_kind::resolve_escalation && command.kind != engine::action_kind::bring_in)
     co_return invalid_fields({{"type", "expected acknowledge_escalation, resolve_escalation or bring_in"}});
-  command.fields["escalation"] = id;
+  command.input.escalation = id;
   const auto found = store::find_request(*ctx.readers.acquire(), *request_id);
   if (!found || std::none_of(found->escalations.begin(), found->escalations.end(),
                              [&](const model::escalation& e) { return e.id == id; }))

@@ -203,11 +203,13 @@ asio::awaitable<response> deliver(context& ctx, inbound_email mail, delivery how
     }
     if (trusted) {
       if (auto target = thread_of(db, ctx.config, mail)) {
-        auto result = store::record_action(
-            db, ctx.api.policy, *target,
-            engine::act_on_request{engine::action_kind::customer_reply,
-                                   json::object{{"message", mail.text.empty() ? mail.subject : mail.text}}, how.actor},
-            now);
+        engine::act_on_request reply{engine::action_kind::customer_reply, {}, how.actor};
+        reply.input.message = mail.text.empty() ? mail.subject : mail.text;
+        // The API's size limits hold for a reply by mail too: one too long is not recorded as a
+        // reply (and is filed as a new request below, as a refused reply is).
+        const auto too_long = engine::check_sizes(reply.input);
+        auto result = too_long ? store::action_outcome{*too_long}
+                               : store::record_action(db, ctx.api.policy, *target, reply, now);
         if (auto* done = std::get_if<std::vector<store::change>>(&result)) {
           changes = std::move(*done);
           id = *target;

@@ -189,14 +189,17 @@ asio::awaitable<response> on_message(context& ctx, slack_message m, std::shared_
         }
         // Our agent answering in the thread answers the customer, as `respond` through the API
         // would; anyone else in the thread is the customer's side.
+        engine::action_input said;
+        said.message = reply_text(m);
         const auto action = agent != nullptr
-                                ? engine::act_on_request{engine::action_kind::respond,
-                                                         json::object{{"message", reply_text(m)}},
+                                ? engine::act_on_request{engine::action_kind::respond, std::move(said),
                                                          model::actor{agent->person, agent->role}}
-                                : engine::act_on_request{engine::action_kind::customer_reply,
-                                                         json::object{{"message", reply_text(m)}},
+                                : engine::act_on_request{engine::action_kind::customer_reply, std::move(said),
                                                          model::actor{"slack", model::role::integration}};
-        auto result = store::record_action(db, ctx.api.policy, *parent, action, now);
+        // The API's size limits hold for a thread reply too: one too long is refused, not recorded.
+        const auto too_long = engine::check_sizes(action.input);
+        auto result = too_long ? store::action_outcome{*too_long}
+                               : store::record_action(db, ctx.api.policy, *parent, action, now);
         id = *parent;
         store::link_receipt(db, "slack_message", message_key, *parent);
         store::link_receipt(db, "slack_event", m.event_id, *parent);

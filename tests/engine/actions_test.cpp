@@ -1,0 +1,385 @@
+#include "engine/actions.hpp"
+
+#include "codec/action_json.hpp"
+#include "model/instant.hpp"
+#include "support/events.hpp"
+#include "support/policy.hpp"
+#include "support/test_policy.hpp"
+
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+
+namespace switchboard {
+namespace {
+
+using namespace std::chrono_literals;
+using engine::action_kind;
+using model::role;
+
+const model::instant filed_at = *model::parse_instant("2026-12-01T10:00:00Z");
+const model::instant acted_at = filed_at + 10min;
+
+// Every role a token can carry, written here rather than read from the code.
+const std::vector<role> every_role{role::ae,         role::ce,      role::se,
+                                   role::product,    role::engineering, role::head_of_cs,
+                                   role::vp_technical_success, role::vp_sales, role::head_of_engineering,
+                                   role::admin,      role::integration, role::viewer};
+
+// Who may do what, as the policy says it (README "Roles"): the matrix the table must match.
+const std::map<action_kind, std::vector<role>> who_may{
+    {action_kind::respond, {role::ce, role::se, role::product, role::engineering}},
+    {action_kind::pend, {role::ce, role::se, role::product, role::engineering}},
+    {action_kind::customer_reply, {role::ae, role::ce, role::se, role::integration}},
+    {action_kind::resolve, {role::ce, role::se, role::product, role::engineering}},
+    {action_kind::reopen, {role::ce, role::se, role::integration}},
+    {action_kind::start, {role::ce}},
+    {action_kind::handoff, {role::ce}},
+    {action_kind::route_to_product, {role::ce}},
+    {action_kind::accept, {role::product}},
+    {action_kind::decline, {role::product}},
+    {action_kind::ask_engineering_channel, {role::ce}},
+    {action_kind::engage_engineering, {role::se}},
+    {action_kind::raise_concern, {role::ae, role::ce, role::ta}},
+    {action_kind::agree, {role::ce}},
+    {action_kind::challenge, {role::ce}},
+    {action_kind::mark_stuck, {role::ce}},
+    {action_kind::bring_in, {role::vp_technical_success}},
+    {action_kind::acknowledge_escalation,
+     {role::head_of_cs, role::vp_technical_success, role::vp_sales, role::head_of_engineering}},
+    {action_kind::resolve_escalation,
+     {role::head_of_cs, role::vp_technical_success, role::vp_sales, role::head_of_engineering}},
+};
+
+model::actor person(role r) { return {std::string("p-") + std::string(model::to_string(r)), r}; }
+
+// A request of `kind` filed by a CE on the test policy (how_to, feature_request: CE owns it;
+// troubleshooting: SE).
+model::request filed(model::request_kind kind, model::request_id id = 1) {
+  auto input = testing::make_input(kind);
+  input.requester = "dana";
+  return engine::decide(testing::test_policy(), engine::file_request{input, {"dana", role::ce}}, id, filed_at).state;
+}
+
+std::variant<engine::outcome, engine::refusal> act(const model::request& current, action_kind kind, role who,
+                                                    engine::action_input input = {}, model::instant at = acted_at) {
+  return engine::decide(testing::test_policy(), current, {kind, std::move(input), person(who)}, at, current.id + 1);
+}
+
+engine::outcome done(const std::variant<engine::outcome, engine::refusal>& decided) {
+  if (const auto* refused = std::get_if<engine::refusal>(&decided)) FAIL(refused->code << ": " << refused->message);
+  return std::get<engine::outcome>(decided);
+}
+
+engine::refusal refused(const std::variant<engine::outcome, engine::refusal>& decided) {
+  REQUIRE(std::holds_alternative<engine::refusal>(decided));
+  return std::get<engine::refusal>(decided);
+}
+
+// The one event the action itself recorded on the request (by its actor), checked against the
+// table's event type.
+template <typename T>
+T own_event(const engine::outcome& out, action_kind kind, role who) {
+  const auto label = engine::actor_label(person(who));
+  std::vector<engine::event> own;
+  for (const auto& e : out.events)
+    if (e.actor == label && e.request == out.state.id) own.push_back(e);
+  REQUIRE(own.size() == 1);
+  CHECK(testing::type_of(own.front()) == engine::definition_of(kind).event_type);
+  const auto* data = std::get_if<T>(&own.front().data);
+  REQUIRE(data != nullptr);
+  return *data;
+}
+
+std::vector<std::string> types_of(const engine::outcome& out) {
+  std::vector<std::string> types;
+  for (const auto& e : out.events) types.push_back(testing::type_of(e));
+  return types;
+}
+
+TEST_SUITE("engine::actions") {
+  TEST_CASE("the table holds every action once, and the role matrix is the policy's") {
+    REQUIRE(engine::action_table().size() == who_may.size());
+    for (const auto& definition : engine::action_table()) {
+      CAPTURE(definition.name);
+      REQUIRE(who_may.contains(definition.kind));
+      CHECK(engine::parse_action_kind(definition.name) == definition.kind);
+      CHECK(engine::to_string(definition.kind) == definition.name);
+      CHECK(engine::roles_allowed(definition.kind) == who_may.at(definition.kind));
+      CHECK(std::string(engine::action_kind_names()).find(definition.name) != std::string::npos);
+      CHECK(static_cast<bool>(definition.check));
+      CHECK(static_cast<bool>(definition.act));
+    }
+  }
+
+  TEST_CASE("a role the action is not open to is refused before anything else, and nothing is recorded") {
+    const auto request = filed(model::request_kind::how_to);
+    for (const auto& [kind, allowed] : who_may) {
+      for (const auto r : every_role) {
+        const auto decided = act(request, kind, r);
+        const bool may = std::find(allowed.begin(), allowed.end(), r) != allowed.end();
+        const auto name = std::string(engine::to_string(kind)) + " by " + std::string(model::to_string(r));
+        CAPTURE(name);
+        const auto* refusal = std::get_if<engine::refusal>(&decided);
+        const bool gate = refusal != nullptr && refusal->code == "forbidden" &&
+                          (refusal->message.starts_with("a " + std::string(model::to_string(r)) + " may not") ||
+                           refusal->message.starts_with("only SE engages Engineering"));
+        CHECK(gate == !may);
+      }
+    }
+  }
+
+  TEST_CASE("respond, pend, customer_reply, resolve and reopen record their events and move the status") {
+    auto request = filed(model::request_kind::troubleshooting);
+    REQUIRE(request.owner == model::team::se);
+
+    auto out = done(act(request, action_kind::respond, role::se, {.message = "Looking into it"}));
+    const auto responded = own_event<model::request_answered>(out, action_kind::respond, role::se);
+    CHECK_FALSE(responded.pended);
+    CHECK(responded.common.status == model::request_status::open);
+    CHECK(responded.common.message == "Looking into it");
+    CHECK(responded.warnings.empty());
+    CHECK(types_of(out) == std::vector<std::string>{"request.responded", "sla.met"});
+
+    out = done(act(out.state, action_kind::pend, role::se, {.message = "Can you send logs?"}, acted_at + 1min));
+    const auto pended = own_event<model::request_answered>(out, action_kind::pend, role::se);
+    CHECK(pended.pended);
+    CHECK(pended.common.status == model::request_status::pending_customer);
+    CHECK(out.state.status == model::request_status::pending_customer);
+
+    out = done(act(out.state, action_kind::customer_reply, role::integration, {.message = "Here they are"}, acted_at + 2min));
+    const auto replied = own_event<model::request_returned>(out, action_kind::customer_reply, role::integration);
+    CHECK_FALSE(replied.reopened);
+    CHECK(replied.common.status == model::request_status::open);
+    CHECK(replied.common.message == "Here they are");
+
+    out = done(act(out.state, action_kind::resolve, role::se, {.message = "Fixed in 5.2.1"}, acted_at + 3min));
+    const auto resolved = own_event<model::request_resolved>(out, action_kind::resolve, role::se);
+    CHECK_FALSE(resolved.agreed);
+    CHECK(resolved.common.status == model::request_status::resolved);
+    CHECK_FALSE(resolved.clears_concern_deadline);
+
+    out = done(act(out.state, action_kind::reopen, role::ce, {.message = "Still broken"}, acted_at + 4min));
+    const auto reopened = own_event<model::request_returned>(out, action_kind::reopen, role::ce);
+    CHECK(reopened.reopened);
+    CHECK(reopened.common.status == model::request_status::open);
+    CHECK_FALSE(reopened.concern_escalates_at);
+  }
+
+  TEST_CASE("start and handoff: SE gets the context, a drafted first contact and the wording warnings") {
+    const auto request = filed(model::request_kind::troubleshooting);
+    const auto started = done(act(request, action_kind::start, role::ce));
+    CHECK(own_event<model::request_started>(started, action_kind::start, role::ce).assignee == "p-ce");
+
+    const model::handoff_context context{"all users", "5.2", "restart", "we will fix it ASAP"};
+    const auto out = done(act(request, action_kind::handoff, role::ce, {.message = "over to you", .handoff = context}));
+    const auto handed = own_event<model::request_handed_off>(out, action_kind::handoff, role::ce);
+    CHECK(handed.owner == model::team::se);
+    CHECK(handed.context.customer_impact == "all users");
+    CHECK(handed.context.customer_told == "we will fix it ASAP");
+    CHECK(handed.first_contact_draft.starts_with("Hey Acme Corp, p-ce brought me up to speed"));
+    REQUIRE(handed.warnings.size() == 1);
+    CHECK(handed.warnings[0].terms == std::vector<std::string>{"ASAP"});
+    // What the action says back is what it recorded.
+    CHECK(out.said.first_contact_draft == handed.first_contact_draft);
+    REQUIRE(out.said.warnings.size() == 1);
+    CHECK(out.said.warnings[0].terms == handed.warnings[0].terms);
+    CHECK_FALSE(out.said.note);
+    REQUIRE(out.state.handoff);
+    CHECK(out.state.handoff->environment == "5.2");
+  }
+
+  TEST_CASE("route_to_product, accept, decline and ask_engineering_channel hand the request on") {
+    const auto idea = filed(model::request_kind::feature_request);
+    REQUIRE(idea.owner == model::team::ce);
+    const auto routed = done(act(idea, action_kind::route_to_product, role::ce));
+    const auto to_product = own_event<model::request_routed_to_product>(routed, action_kind::route_to_product, role::ce);
+    CHECK(to_product.owner == model::team::product);
+    CHECK(routed.state.owner == model::team::product);
+    REQUIRE(routed.said.note);
+    CHECK(*routed.said.note == to_product.note);
+
+    const auto accepted = done(act(routed.state, action_kind::accept, role::product, {}, acted_at + 1min));
+    const auto yes = own_event<model::request_decided>(accepted, action_kind::accept, role::product);
+    CHECK(yes.accepted);
+    CHECK(yes.common.status == model::request_status::resolved);
+
+    const auto declined =
+        done(act(routed.state, action_kind::decline, role::product, {.reason = "not on the roadmap"}, acted_at + 1min));
+    const auto no = own_event<model::request_decided>(declined, action_kind::decline, role::product);
+    CHECK_FALSE(no.accepted);
+    CHECK(no.reason == "not on the roadmap");
+
+    const auto question = filed(model::request_kind::how_to);
+    const auto asked = done(act(question, action_kind::ask_engineering_channel, role::ce));
+    const auto channel =
+        own_event<model::request_asked_engineering_channel>(asked, action_kind::ask_engineering_channel, role::ce);
+    CHECK(channel.owner == model::team::engineering_discussion);
+    CHECK(asked.said.note == channel.note);
+  }
+
+  TEST_CASE("engage_engineering and raise_concern open a linked request, folded once into created") {
+    const auto request = filed(model::request_kind::troubleshooting, 7);
+    const auto engaged = done(act(request, action_kind::engage_engineering, role::se, {.message = "indexer panics"}));
+    const auto link = own_event<model::request_linked>(engaged, action_kind::engage_engineering, role::se);
+    CHECK_FALSE(link.concern);
+    CHECK(link.child == 8);
+    REQUIRE(engaged.created);
+    CHECK(engaged.created->id == 8);
+    CHECK(engaged.created->parent == 7);
+    CHECK(engaged.created->input.kind == model::request_kind::engineering_interrupt);
+    CHECK(engaged.created->owner == model::team::engineering);
+    CHECK(engaged.created->input.body == "indexer panics");
+
+    const auto raised = done(act(request, action_kind::raise_concern, role::ae, {.message = "not in the customer's interest"}));
+    CHECK(own_event<model::request_linked>(raised, action_kind::raise_concern, role::ae).concern);
+    REQUIRE(raised.created);
+    CHECK(raised.created->input.kind == model::request_kind::concern);
+    CHECK(raised.created->owner == model::team::ce);
+    // The test policy's concern ladder: unresolved 4 hours (24x7) escalates.
+    CHECK(raised.created->concern_escalates_at == acted_at + testing::test_concern_after);
+  }
+
+  TEST_CASE("agree, challenge, mark_stuck, bring_in, acknowledge and resolve an escalation on a concern") {
+    const auto about = filed(model::request_kind::how_to, 7);
+    const auto concern = *done(act(about, action_kind::raise_concern, role::ce, {.message = "wrong call"})).created;
+
+    const auto agreed = done(act(concern, action_kind::agree, role::ce, {.message = "fair enough"}, acted_at + 1min));
+    const auto agree = own_event<model::request_resolved>(agreed, action_kind::agree, role::ce);
+    CHECK(agree.agreed);
+    CHECK(agree.clears_concern_deadline);
+    CHECK_FALSE(agreed.state.concern_escalates_at);
+
+    const auto challenged = done(act(concern, action_kind::challenge, role::ce, {}, acted_at + 1min));
+    CHECK_FALSE(own_event<model::request_concern_moved>(challenged, action_kind::challenge, role::ce).stuck);
+
+    const auto stuck = done(act(concern, action_kind::mark_stuck, role::ce, {.message = "no answer"}, acted_at + 1min));
+    CHECK(own_event<model::request_concern_moved>(stuck, action_kind::mark_stuck, role::ce).stuck);
+    CHECK(types_of(stuck) ==
+          std::vector<std::string>{"request.concern_stuck", "escalation.triggered", "escalation.notified"});
+    REQUIRE(stuck.state.escalations.size() == 1);
+    const auto id = stuck.state.escalations.front().id;
+
+    const auto brought = done(act(stuck.state, action_kind::bring_in, role::vp_technical_success,
+                                  {.escalation = id, .roles = {role::vp_sales}}, acted_at + 2min));
+    const auto in = own_event<model::escalation_brought_in>(brought, action_kind::bring_in, role::vp_technical_success);
+    CHECK(in.notified == std::vector<role>{role::vp_sales});
+    CHECK(in.whole.id == id);
+
+    // vp_sales was told, so may now close it too.
+    const auto acknowledged =
+        done(act(brought.state, action_kind::acknowledge_escalation, role::vp_sales, {.escalation = id}, acted_at + 3min));
+    const auto ack =
+        own_event<model::escalation_closed>(acknowledged, action_kind::acknowledge_escalation, role::vp_sales);
+    CHECK_FALSE(ack.resolved);
+    CHECK(ack.whole.state == model::escalation_state::acknowledged);
+    CHECK(ack.whole.closed_by == "vp_sales:p-vp_sales");
+
+    const auto resolved = done(act(acknowledged.state, action_kind::resolve_escalation, role::head_of_cs,
+                                   {.message = "done", .escalation = id}, acted_at + 4min));
+    const auto closed = own_event<model::escalation_closed>(resolved, action_kind::resolve_escalation, role::head_of_cs);
+    CHECK(closed.resolved);
+    CHECK(closed.message == "done");
+    CHECK(closed.status == model::request_status::open);
+    CHECK(resolved.state.status == model::request_status::open);
+  }
+
+  TEST_CASE("every required field of the table is refused when empty, naming the field") {
+    const auto troubleshooting = filed(model::request_kind::troubleshooting);
+    const auto about = filed(model::request_kind::how_to, 7);
+    const auto concern = *done(act(about, action_kind::raise_concern, role::ce, {.message = "wrong call"})).created;
+    const auto stuck = done(act(concern, action_kind::mark_stuck, role::ce, {.message = "no answer"})).state;
+    const auto product = done(act(filed(model::request_kind::feature_request), action_kind::route_to_product, role::ce)).state;
+    const std::map<action_kind, std::pair<model::request, role>> subject{
+        {action_kind::handoff, {troubleshooting, role::ce}},
+        {action_kind::decline, {product, role::product}},
+        {action_kind::engage_engineering, {troubleshooting, role::se}},
+        {action_kind::raise_concern, {about, role::ae}},
+        {action_kind::bring_in, {stuck, role::vp_technical_success}},
+        {action_kind::acknowledge_escalation, {stuck, role::vp_technical_success}},
+        {action_kind::resolve_escalation, {stuck, role::vp_technical_success}},
+    };
+    int checked = 0;
+    for (const auto& definition : engine::action_table()) {
+      for (const auto& field : definition.fields) {
+        if (!field.required) continue;
+        const auto name = std::string(definition.name) + "." + std::string(field.name);
+        CAPTURE(name);
+        REQUIRE(subject.contains(definition.kind));
+        const auto& [request, who] = subject.at(definition.kind);
+        // Every other field given: bring_in's roles are checked once its escalation is found.
+        engine::action_input input;
+        if (field.name == "roles") input.escalation = stuck.escalations.front().id;
+        const auto refusal = refused(act(request, definition.kind, who, input));
+        CHECK((refusal.code == "invalid_fields" || refusal.code == "missing_context"));
+        const auto field_name = std::string(field.name);
+        CHECK(std::any_of(refusal.fields.begin(), refusal.fields.end(),
+                          [&](const model::field_error& e) { return e.field == field_name; }));
+        ++checked;
+      }
+    }
+    CHECK(checked == 11);  // 4 handoff context fields, reason, 2 messages, 3 escalations, roles
+  }
+
+  TEST_CASE("refusals that depend on the request: owner, status, kind and whom bring_in brings in") {
+    const auto request = filed(model::request_kind::troubleshooting);
+    auto refusal = refused(act(request, action_kind::respond, role::ce));
+    CHECK(refusal.code == "forbidden");
+    CHECK(refusal.message == "se owns this request, so only se may respond it; a ce may not");
+
+    const auto pended = done(act(request, action_kind::pend, role::se)).state;
+    refusal = refused(act(pended, action_kind::pend, role::se));
+    CHECK(refusal.code == "invalid_transition");
+    CHECK(refusal.message == "cannot pend a request that is pending_customer");
+
+    refusal = refused(act(request, action_kind::reopen, role::se));
+    CHECK(refusal.message == "only a resolved request can be reopened; this one is open");
+    refusal = refused(act(request, action_kind::route_to_product, role::ce));
+    CHECK(refusal.message == "only feature requests go to Product; this is a troubleshooting");
+    refusal = refused(act(request, action_kind::accept, role::product));
+    CHECK(refusal.message == "only a request with Product can be accepted or declined");
+    refusal = refused(act(request, action_kind::agree, role::ce));
+    CHECK(refusal.message == "agree applies to an open concern");
+
+    const auto about = filed(model::request_kind::how_to, 7);
+    const auto concern = *done(act(about, action_kind::raise_concern, role::ce, {.message = "wrong call"})).created;
+    const auto stuck = done(act(concern, action_kind::mark_stuck, role::ce, {.message = "no answer"})).state;
+    refusal = refused(act(stuck, action_kind::mark_stuck, role::ce));
+    CHECK(refusal.message == "this concern is already escalated");
+    const auto id = stuck.escalations.front().id;
+    refusal = refused(act(stuck, action_kind::bring_in, role::vp_technical_success, {.escalation = id, .roles = {role::se}}));
+    CHECK(refusal.code == "invalid_fields");
+    CHECK(refusal.message == "bring in whom?");
+    refusal = refused(act(stuck, action_kind::acknowledge_escalation, role::vp_sales, {.escalation = id}));
+    CHECK(refusal.code == "forbidden");
+    CHECK(refusal.message == "only the roles on the concern ladder (vp_technical_success, head_of_cs) may acknowledge it");
+  }
+
+  TEST_CASE("the API's parser takes each action's fields from the table") {
+    for (const auto& definition : engine::action_table()) {
+      CAPTURE(definition.name);
+      boost::json::object body{{"type", definition.name}};
+      std::string names;
+      for (const auto& field : definition.fields) {
+        if (field.type == engine::field_type::roles) body[field.name] = boost::json::array{"vp_sales"};
+        else body[field.name] = "x";
+        names += (names.empty() ? "" : ", ") + std::string(field.name);
+      }
+      const auto parsed = codec::parse_action(body);
+      REQUIRE(std::holds_alternative<codec::parsed_action>(parsed));
+      CHECK(std::get<codec::parsed_action>(parsed).kind == definition.kind);
+
+      body["colour"] = "red";
+      const auto refused = codec::parse_action(body);
+      REQUIRE(std::holds_alternative<std::vector<model::field_error>>(refused));
+      const auto errors = std::get<std::vector<model::field_error>>(refused);
+      REQUIRE(errors.size() == 1);
+      CHECK(errors[0].message == "unknown field for " + std::string(definition.name) + "; expected " + names);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace switchboard
