@@ -429,7 +429,7 @@ TEST_SUITE("engine::sla") {
   }
 
   TEST_CASE("a paused clock carries no deadline, and late firings carry the time used at their instant beside the clock") {
-    const auto before = office_policy(4h, 500'000);
+    const auto before = office_policy(8h, 750'000);
     simulation sim(before);  // the simulation keeps a reference
     // Tuesday 15:00 to Wednesday 11:00 running: 2 h + 2 h used, then pending on the customer.
     const auto id = sim.file(at("2026-12-01T15:00:00Z"), customer_request(model::customer_stage::production, "premium"));
