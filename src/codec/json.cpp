@@ -185,13 +185,16 @@ json::object to_json(const sla_clock& value) {
                    {"target_seconds", value.target.count()},
                    {"warning_at_seconds", value.warning_at.count()},
                    {"used_seconds", value.used.count()},
-                   {"since", format_instant(value.since)},
-                   {"deadline", format_instant(value.deadline)},
-                   {"warning_deadline", format_instant(value.warning_deadline)},
-                   {"warned", value.warned},
-                   {"breached", value.breached},
-                   {"completed", value.completed},
-                   {"pause_on", std::move(pause_on)}};
+                   {"since", format_instant(value.since)}};
+  // A paused clock that has not breached has none (sla::pause drops them; they are planned again
+  // when it resumes); clocks written before that keep theirs and write out the same bytes (the
+  // keys in their old order).
+  if (value.deadline != instant{}) out["deadline"] = format_instant(value.deadline);
+  if (value.warning_deadline != instant{}) out["warning_deadline"] = format_instant(value.warning_deadline);
+  out["warned"] = value.warned;
+  out["breached"] = value.breached;
+  out["completed"] = value.completed;
+  out["pause_on"] = std::move(pause_on);
   if (value.completed) out["completed_at"] = format_instant(value.completed_at);
   // Only when kept: clocks stored before runs existed read back and write out the same.
   if (!value.runs.empty()) {
@@ -374,8 +377,8 @@ sla_clock sla_clock_from_json(const json::value& json) {
     clock.warning_at = seconds("warning_at_seconds");
     clock.used = seconds("used_seconds");
     clock.since = at("since");
-    clock.deadline = at("deadline");
-    clock.warning_deadline = at("warning_deadline");
+    if (object.contains("deadline")) clock.deadline = at("deadline");
+    if (object.contains("warning_deadline")) clock.warning_deadline = at("warning_deadline");
     clock.warned = object.at("warned").as_bool();
     // Clocks stored before "breached" existed could only be breached in the breached state.
     const auto* breached = object.if_contains("breached");

@@ -160,7 +160,7 @@ outcome retime(const policy& policy, const model::request& current, model::insta
                                   "the calendars or SLA policies in the config changed since the clock was planned"});
     // A threshold lowered below the time already used was reached in the past: recorded now, at
     // that instant (as the scheduler records a late firing), paused clocks included.
-    r.record_firings(sla::fire_reached(after, policy.sla.calendar(after.calendar)), true);
+    r.record_firings(sla::fire_reached(after, policy.sla.calendar(after.calendar)));
   }
   // Open escalations follow the calendar as it is now too: the next level counted again from the
   // trigger, a repeat from the last climb. One whose ladder is gone from the config climbs no

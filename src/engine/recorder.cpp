@@ -74,13 +74,14 @@ void recorder::climb(const model::escalation& current) {
   }
 }
 
-void recorder::record_firings(const std::vector<sla::firing>& fired, bool reached_before_checkpoint) {
+void recorder::record_firings(const std::vector<sla::firing>& fired) {
   for (const auto& firing : fired) {
-    // Each event carries the clock as it was after that firing.
+    // Each event carries the clock as it was after that firing and, beside it, the business time
+    // used at its instant: the same place whether the clock is at that instant (fire_due, a
+    // checkpoint) or at a restart after it (fire_reached), so a reader need not tell them apart.
     const bool breach = firing.kind == sla::firing_kind::breach;
     model::clock_changed changed{breach ? model::clock_change::breached : model::clock_change::warning, firing.clock,
-                                 std::nullopt};
-    if (reached_before_checkpoint) changed.used_at = firing.used;
+                                 firing.used};
     record(firing.at, "system", std::move(changed));
     if (!breach) continue;
     if (auto ladder = policy_.ladders.find(escalation::sla_breach); ladder != policy_.ladders.end())
@@ -114,7 +115,7 @@ void recorder::fire_due(model::instant now) {
       case kind::clock: {
         auto clock = state_.clocks[earliest->index];
         // Fire only what falls due at this instant: later firings wait their turn.
-        record_firings(sla::fire_due(clock, earliest->at), false);
+        record_firings(sla::fire_due(clock, earliest->at));
         break;
       }
       case kind::escalation:

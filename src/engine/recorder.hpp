@@ -27,9 +27,10 @@ class recorder {
   void fire_due(model::instant now);
 
   // Records a clock's warnings and breaches, each at its own instant (a breach opens the
-  // sla_breach ladder there). Those from sla::fire_reached lie before the clock's checkpoint:
-  // their events carry `used_seconds` (the business time used at that instant) beside the clock.
-  void record_firings(const std::vector<sla::firing>& fired, bool reached_before_checkpoint);
+  // sla_breach ladder there). Every event carries `used_seconds` (the business time used at that
+  // instant) beside the clock: those from sla::fire_reached lie before the clock's checkpoint,
+  // those from sla::fire_due at it.
+  void record_firings(const std::vector<sla::firing>& fired);
 
   // Starts an escalation on `ladder` at `at`; its first level is notified by fire_due.
   void open_escalation(const escalation::ladder& ladder, std::string reason, model::instant at,

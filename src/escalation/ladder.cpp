@@ -66,16 +66,18 @@ std::optional<model::notification> climb(model::escalation& escalation, const la
     }
   } else {
     // Every level due now is passed in order; those whose condition fails are skipped without a
-    // trace, and the first whose condition holds is notified.
+    // trace, and the first whose condition holds is notified. The failing levels due at the same
+    // instant after it are passed in this climb too, whatever their order: left for a climb of
+    // their own they would record an escalation.skipped beside the real alert. A second level
+    // that holds stays for the next climb, at this same instant (a notification of its own).
     while (escalation.next_level < ladder.levels.size() && due_at(escalation.next_level) <= now) {
-      const auto index = escalation.next_level++;
+      const auto index = escalation.next_level;
       const auto& level = ladder.levels[index];
       const bool holds = level.when == condition::always ||
                          (level.when == condition::engineering_engaged) == engineering_engaged;
-      if (holds) {
-        sent = model::notification{static_cast<int>(index + 1), level.notify, now, why_of(ladder, index)};
-        break;
-      }
+      if (holds && sent) break;
+      ++escalation.next_level;
+      if (holds) sent = model::notification{static_cast<int>(index + 1), level.notify, now, why_of(ladder, index)};
     }
   }
   if (sent) escalation.notifications.push_back(*sent);

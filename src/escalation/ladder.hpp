@@ -66,7 +66,8 @@ std::optional<model::instant> plan(const model::escalation& escalation, const la
 
 // Climbs at `escalation.next_at`: passes every level due then, skipping silently those whose
 // `when` fails, and notifies the first whose condition holds (or, past the last level, repeats
-// the last notification). Appends the notification to `escalation.notifications`, sets
+// the last notification); the failing levels due then after it are passed with it, and a second
+// level that holds then is left for the next climb (at the same instant). Appends the notification to `escalation.notifications`, sets
 // climbed_at to now and plans `next_at` (see plan). Returns the notification, or nullopt when every level due then was
 // skipped (the escalation has still moved on).
 std::optional<model::notification> climb(model::escalation& escalation, const ladder& ladder,

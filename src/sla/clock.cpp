@@ -18,10 +18,21 @@ model::instant reached(const model::sla_clock& clock, std::chrono::seconds thres
   return left > std::chrono::seconds{0} ? calendar.add(clock.since, left) : clock.since;
 }
 
-// Deadlines follow from the time left at the last checkpoint.
+// Deadlines follow from the time left at the last checkpoint. A breached clock's deadline is the
+// instant it breached, whatever target it has now (a reopen or a re-time may have raised it):
+// it is overdue, and its deadline, remaining time and place in the timers list say so.
 void plan(model::sla_clock& clock, const calendar::business_calendar& calendar) {
-  clock.deadline = reached(clock, clock.target, calendar);
+  if (!clock.breached) clock.deadline = reached(clock, clock.target, calendar);
   if (!clock.warned) clock.warning_deadline = reached(clock, clock.warning_at, calendar);
+}
+
+// A paused clock that has not breached has no deadline (nor warning instant): they are planned
+// again when it resumes. Kept, they would be those from before the pause, stale once a re-time
+// changes the target or the calendar. A breached one keeps its breach instant.
+void drop_deadlines(model::sla_clock& clock) {
+  if (clock.breached) return;
+  clock.deadline = {};
+  clock.warning_deadline = {};
 }
 
 // A checkpoint: business time used up to `at`, counted from there on.
@@ -53,8 +64,14 @@ void end_run(model::sla_clock& clock, model::instant now) {
 // end (the calendar may have changed since: what a run used is kept as it was counted, so the
 // threshold is reached in the same run, and the instant within it is the best the calendar of
 // today can say). None when it was reached before the first kept run (runs dropped past
-// max_clock_runs, or none kept: clocks stored before runs were) or not at all.
-std::optional<model::instant> reached_in_runs(const model::sla_clock& clock, std::chrono::seconds threshold,
+// max_clock_runs, or none kept: clocks stored before runs were) or not at all. With the instant,
+// the business time used then: the threshold, or, clamped to the run's end, what the run had
+// used by its end (more).
+struct reached_at {
+  model::instant at;
+  std::chrono::seconds used;
+};
+std::optional<reached_at> reached_in_runs(const model::sla_clock& clock, std::chrono::seconds threshold,
                                               const calendar::business_calendar& calendar) {
   if (clock.runs.empty() || threshold <= clock.runs.front().used_at_start) return std::nullopt;
   for (std::size_t i = 0; i < clock.runs.size(); ++i) {
@@ -62,7 +79,8 @@ std::optional<model::instant> reached_in_runs(const model::sla_clock& clock, std
     const auto used_by_end = i + 1 < clock.runs.size() ? clock.runs[i + 1].used_at_start : clock.used;
     if (threshold > used_by_end) continue;
     const auto end = run.end.value_or(clock.since);
-    return std::min(calendar.add(run.start, threshold - run.used_at_start), end);
+    const auto at = calendar.add(run.start, threshold - run.used_at_start);
+    return at <= end ? reached_at{at, threshold} : reached_at{end, used_by_end};
   }
   return std::nullopt;
 }
@@ -93,7 +111,9 @@ std::chrono::seconds used(const model::sla_clock& clock, const calendar::busines
 
 std::chrono::seconds remaining(const model::sla_clock& clock, const calendar::business_calendar& calendar,
                                model::instant now) {
-  return clock.target - used(clock, calendar, now);
+  const auto left = clock.target - used(clock, calendar, now);
+  // A breached clock is overdue even when a larger target now leaves time in hand.
+  return clock.breached ? std::min(left, std::chrono::seconds{0}) : left;
 }
 
 bool pause(model::sla_clock& clock, const calendar::business_calendar& calendar, model::instant now) {
@@ -102,6 +122,7 @@ bool pause(model::sla_clock& clock, const calendar::business_calendar& calendar,
   clock.since = now;
   clock.state = model::clock_state::paused;
   end_run(clock, now);
+  drop_deadlines(clock);
   return true;
 }
 
@@ -179,11 +200,15 @@ bool retime(model::sla_clock& clock, const policy_set& set) {
       clock.target = target.target;
       clock.warning_at = warning_threshold(target.target, target.warning_millionths);
     }
-  // A breached clock keeps its breach instant; a paused one is planned when it resumes.
-  if (clock.state == model::clock_state::running) plan(clock, set.calendar(clock.calendar));
+  // A breached clock keeps its breach instant; a paused one is planned when it resumes (it has
+  // none until then: clocks paused before pauses dropped them still carry the old ones).
+  const bool running = clock.state == model::clock_state::running;
+  if (running) plan(clock, set.calendar(clock.calendar));
+  if (clock.state == model::clock_state::paused) drop_deadlines(clock);
   return clock.calendar != before.calendar || clock.policy != before.policy || clock.target != before.target ||
-         clock.warning_at != before.warning_at || clock.deadline != before.deadline ||
-         (!clock.warned && clock.warning_deadline != before.warning_deadline);
+         clock.warning_at != before.warning_at ||
+         (running && (clock.deadline != before.deadline ||
+                      (!clock.warned && clock.warning_deadline != before.warning_deadline)));
 }
 
 std::vector<firing> fire_reached(model::sla_clock& clock, const calendar::business_calendar& calendar) {
@@ -198,26 +223,23 @@ std::vector<firing> fire_reached(model::sla_clock& clock, const calendar::busine
   // cannot be placed: the earliest instant that can be told truthfully is the start of the
   // first kept stretch (the breach lies in a kept one), with the time the clock had used
   // there, not the threshold, which it had already passed.
-  auto warning_used = clock.warning_at;
   if (breach && !clock.warned && !warning) {
-    if (!clock.runs.empty() && clock.warning_at <= clock.runs.front().used_at_start) {
-      warning = clock.runs.front().start;
-      warning_used = clock.runs.front().used_at_start;
-    } else {
+    if (!clock.runs.empty() && clock.warning_at <= clock.runs.front().used_at_start)
+      warning = reached_at{clock.runs.front().start, clock.runs.front().used_at_start};
+    else
       warning = breach;
-      warning_used = clock.target;
-    }
   }
-  if (breach && warning && *warning > *breach) warning = breach;
+  if (breach && warning && warning->at > breach->at) warning = breach;
   if (warning) {
     clock.warned = true;
-    fired.push_back({firing_kind::warning, *warning, clock, warning_used});
+    fired.push_back({firing_kind::warning, warning->at, clock, warning->used});
   }
   if (breach) {
     clock.breached = true;
     clock.runs.clear();
+    clock.deadline = breach->at;  // a breached clock's deadline is its breach instant (see plan)
     if (clock.state == model::clock_state::running) clock.state = model::clock_state::breached;
-    fired.push_back({firing_kind::breach, *breach, clock, clock.target});
+    fired.push_back({firing_kind::breach, breach->at, clock, breach->used});
   }
   return fired;
 }

@@ -20,24 +20,29 @@ model::sla_clock start(const policy& owner, const metric_target& target, const c
 std::chrono::seconds used(const model::sla_clock& clock, const calendar::business_calendar& calendar,
                           model::instant now);
 
-// Target minus used: negative once overdue.
+// Target minus used: negative once overdue. Never more than 0 for a breached clock, which is
+// overdue whatever target it has now (a reopen or a re-time may have raised it).
 std::chrono::seconds remaining(const model::sla_clock& clock, const calendar::business_calendar& calendar,
                                model::instant now);
 
 // Running or breached -> paused, keeping the business time used (a breached clock still stops
-// counting while it waits on the customer; `breached` stays set). No effect on other states;
+// counting while it waits on the customer; `breached` stays set). A clock that has not breached
+// drops its deadline and warning instant (both become model::instant{}: none; resume plans them
+// again); a breached one keeps its deadline, the breach instant. No effect on other states;
 // returns whether the clock changed.
 bool pause(model::sla_clock& clock, const calendar::business_calendar& calendar, model::instant now);
 
-// Paused -> running (or back to breached), with deadlines recomputed from the time left. No
-// effect on other states; returns whether the clock changed.
+// Paused -> running (or back to breached), with deadlines recomputed from the time left (a
+// breached clock's deadline stays its breach instant). No effect on other states; returns
+// whether the clock changed.
 bool resume(model::sla_clock& clock, const calendar::business_calendar& calendar, model::instant now);
 
 // The awaited action happened: an open clock completes; it is met unless already breached.
 void complete(model::sla_clock& clock, const calendar::business_calendar& calendar, model::instant now);
 
 // A completed clock starts again from where it stopped (a reopened request's resolution).
-// A met clock runs again with the business time it had used; a breached one stays breached.
+// A met clock runs again with the business time it had used; a breached one stays breached,
+// its deadline the instant it breached.
 void reopen(model::sla_clock& clock, const calendar::business_calendar& calendar, model::instant now);
 
 // reopen() under `owner`, the policy that applies to the request now (policy_set::match, as a
@@ -70,7 +75,8 @@ std::vector<firing> fire_due(model::sla_clock& clock, model::instant now);
 // - a running clock's deadline and warning instants are recomputed from the business time it
 //   had used at its last checkpoint (`used` at `since`), counted on the calendar as it is now.
 // What happened stays: a warned clock does not warn again and a breached one stays breached
-// (its breach instant is kept). pause_on keeps the statuses the clock started with.
+// (its breach instant is kept). A paused clock that has not breached is left with no deadline
+// nor warning instant (as sla::pause leaves it). pause_on keeps the statuses the clock started with.
 // Completed clocks are left alone. Returns whether anything changed. Throws std::out_of_range
 // when the calendar or policy is neither configured nor replaced (see missing_names).
 bool retime(model::sla_clock& clock, const policy_set& set);
@@ -90,7 +96,8 @@ bool retime(model::sla_clock& clock, const policy_set& set);
 // checkpoint (retime plans it there), a paused one when it resumes. A breach brings its warning
 // if not yet recorded; when the warning's own instant lies in a dropped run, it is recorded at
 // the start of the first kept run, with the business time used there (`used` of the firing:
-// more than the threshold, as it truly was at that instant). A paused
+// more than the threshold, as it truly was at that instant); one clamped to its run's end has the
+// business time the run had used by its end. A breach sets the deadline to its instant. A paused
 // clock stays paused (`breached` set); a running one becomes breached. `used` and `since` are
 // unchanged: the firings lie before the checkpoint. Pure; no effect on other clocks.
 std::vector<firing> fire_reached(model::sla_clock& clock, const calendar::business_calendar& calendar);

@@ -122,16 +122,19 @@ void save_clocks(SQLite::Database& db, const model::request& request) {
       insert->bind(6, static_cast<std::int64_t>(due->time_since_epoch().count()));
     else
       insert->bind(6);
-    // What the timer list sorts open clocks by (clocks_by_urgency): the deadline, or the
-    // business time left while paused (frozen until it resumes).
+    // What the timer list sorts open clocks by (clocks_by_urgency): the deadline (a breached
+    // clock's is its breach instant), or the business time left while paused (frozen until it
+    // resumes; none, 0, for a breached one, which sorts with the overdue).
     const bool paused = clock.state == model::clock_state::paused;
+    const auto left = clock.breached ? std::min(clock.target - clock.used, std::chrono::seconds{0})
+                                     : clock.target - clock.used;
     insert->bind(7, std::string(model::to_string(request.owner)));
     insert->bind(8, clock.warned ? 1 : 0);
     insert->bind(9, paused ? 1 : 0);
     if (clock.completed)
       insert->bind(10);
     else
-      insert->bind(10, static_cast<std::int64_t>(paused ? (clock.target - clock.used).count()
+      insert->bind(10, static_cast<std::int64_t>(paused ? left.count()
                                                        : clock.deadline.time_since_epoch().count()));
     insert->bind(11, clock.breached ? 1 : 0);  // open_clock_counts tells breached-then-paused apart
     insert->exec();

@@ -810,6 +810,49 @@ TEST_SUITE("engine::escalation") {
                                    {"2026-11-23T18:00:00Z", "head_of_cs"}, {"2026-11-24T02:00:00Z", "head_of_cs"}});
   }
 
+  TEST_CASE("a skipped level due with the real alert, after it on the ladder, leaves no escalation.skipped beside it") {
+    // Head of CS at once, VP Sales at once if Engineering is engaged, VP Technical Success 2h on
+    // if engaged; Engineering is not. The VP Sales level comes after the notified one at the same
+    // instant: it is passed with it, not in a climb of its own that would record a skip.
+    auto policy = story::shipped();
+    auto& ladder = policy.ladders.at("sla_breach");
+    ladder.levels = {{0s, {model::role::head_of_cs}, escalation::condition::always},
+                     {0s, {model::role::vp_sales}, escalation::condition::engineering_engaged},
+                     {2h, {model::role::vp_technical_success}, escalation::condition::engineering_engaged}};
+    ladder.repeat_every = 4h;
+    // Filed Monday 09:00 PST: the 1-hour first response breaches at 10:00.
+    story s(trial_troubleshooting(), at("2026-11-23T09:00:00-08:00"), policy);
+    s.run_until(at("2026-11-23T20:00:00-08:00"));
+    std::vector<std::pair<std::string, std::string>> climbed;
+    for (const auto& e : s.events())
+      if (testing::type_of(e).starts_with("escalation.")) climbed.emplace_back(testing::type_of(e), model::format_instant(e.at));
+    CHECK(climbed == std::vector<std::pair<std::string, std::string>>{
+                         {"escalation.triggered", "2026-11-23T18:00:00Z"},
+                         {"escalation.notified", "2026-11-23T18:00:00Z"},  // 10:00 Head of CS, and nothing else
+                         {"escalation.skipped", "2026-11-23T20:00:00Z"},   // 12:00 VP Technical Success: not engaged
+                         {"escalation.notified", "2026-11-24T00:00:00Z"},  // 16:00 repeat, 4h after 12:00
+                     });
+    CHECK(s.notifications() == std::vector<std::pair<std::string, std::string>>{
+                                   {"2026-11-23T18:00:00Z", "head_of_cs"}, {"2026-11-24T00:00:00Z", "head_of_cs"}});
+
+    // Two levels that hold at the same instant around a skipped one: two notifications, no skip.
+    auto three = story::shipped();
+    three.ladders.at("sla_breach").levels = {
+        {0s, {model::role::head_of_cs}, escalation::condition::always},
+        {0s, {model::role::vp_sales}, escalation::condition::engineering_engaged},
+        {0s, {model::role::vp_technical_success}, escalation::condition::engineering_not_engaged}};
+    story t(trial_troubleshooting(), at("2026-11-23T09:00:00-08:00"), three);
+    t.run_until(at("2026-11-23T10:00:00-08:00"));
+    std::vector<std::string> types;
+    for (const auto& e : t.events())
+      if (testing::type_of(e).starts_with("escalation.")) types.push_back(testing::type_of(e));
+    CHECK(types == std::vector<std::string>{"escalation.triggered", "escalation.notified", "escalation.notified"});
+    CHECK(t.notifications() == std::vector<std::pair<std::string, std::string>>{
+                                   {"2026-11-23T18:00:00Z", "head_of_cs"}, {"2026-11-23T18:00:00Z", "vp_technical_success"}});
+    REQUIRE(t.request().escalations.size() == 1);
+    CHECK(t.request().escalations[0].next_level == 3);
+  }
+
   TEST_CASE("notified events carry only what changed, so a repeating ladder's events stay the same size") {
     story s(trial_troubleshooting(), at("2026-11-20T15:00:00-08:00"));
     s.run_until(at("2026-12-18T00:00:00Z"));  // four weeks of 4-hourly repeats

@@ -10,6 +10,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <random>
@@ -378,6 +379,102 @@ TEST_SUITE("engine::sla") {
     CHECK(described(restart(moved, later, at("2026-12-03T09:00:00Z"))) ==
           std::vector<std::string>{"sla.retimed 2026-12-03T09:00:00Z", "sla.warning 2026-12-01T16:15:00Z",
                                    "sla.breached 2026-12-02T10:30:00Z"});
+  }
+
+  TEST_CASE("a breached clock under a larger target stays overdue: reopened, re-timed running, or resumed") {
+    const auto before = office_policy(1h, 500'000);
+    const auto larger = office_policy(8h, 500'000);
+    const auto& office = larger.sla.calendar("office");
+    const model::actor sam{"sam", model::role::se};
+    auto overdue = [&](const model::sla_clock& clock, model::instant now) {
+      CHECK(clock.breached);
+      CHECK(clock.state == model::clock_state::breached);
+      CHECK(clock.deadline == at("2026-12-01T10:00:00Z"));  // the breach instant, not a later one
+      CHECK(sla::remaining(clock, office, now) <= 0s);
+      CHECK_FALSE(sla::next_firing(clock));
+    };
+
+    // Filed Tuesday 09:00 with a 1 h target: breached at 10:00, resolved late at 11:00.
+    simulation sim(before);
+    const auto id = sim.file(at("2026-12-01T09:00:00Z"), customer_request(model::customer_stage::production, "premium"));
+    sim.run_until(at("2026-12-01T10:30:00Z"));
+    REQUIRE(sim.request(id).clocks[0].breached);
+    auto running = sim.request(id);
+    sim.act(at("2026-12-01T11:00:00Z"), id, engine::action_kind::resolve);
+
+    // Reopened at 12:00 under an 8 h target (3 h used): overdue, not due at 17:00.
+    auto reopened = codec::request_from_json(codec::to_json(sim.request(id)));
+    const auto decided = engine::decide(larger, reopened, {engine::action_kind::reopen, {}, sam}, at("2026-12-01T12:00:00Z"), 99);
+    REQUIRE(std::holds_alternative<engine::outcome>(decided));
+    for (const auto& e : std::get<engine::outcome>(decided).events) engine::apply(reopened, e);
+    REQUIRE(reopened.clocks.size() == 1);
+    overdue(reopened.clocks[0], at("2026-12-01T13:00:00Z"));
+    CHECK(sla::remaining(reopened.clocks[0], office, at("2026-12-01T13:00:00Z")) == 0s);
+
+    // Still running (breached) at 10:30, restarted with an 8 h target.
+    restart(running, larger, at("2026-12-01T10:30:00Z"));
+    overdue(running.clocks[0], at("2026-12-01T11:00:00Z"));
+
+    // Breached, paused at 11:00, restarted with 8 h, resumed by a reply at 12:00.
+    simulation paused(before);
+    const auto other = paused.file(at("2026-12-01T09:00:00Z"), customer_request(model::customer_stage::production, "premium"));
+    paused.act(at("2026-12-01T11:00:00Z"), other, engine::action_kind::pend);
+    auto request = paused.request(other);
+    CHECK(request.clocks[0].deadline == at("2026-12-01T10:00:00Z"));  // kept while paused: it breached
+    restart(request, larger, at("2026-12-01T11:30:00Z"));
+    const auto replied = engine::decide(larger, request, {engine::action_kind::customer_reply, {}, sam}, at("2026-12-01T12:00:00Z"), 99);
+    REQUIRE(std::holds_alternative<engine::outcome>(replied));
+    for (const auto& e : std::get<engine::outcome>(replied).events) engine::apply(request, e);
+    overdue(request.clocks[0], at("2026-12-01T13:00:00Z"));
+  }
+
+  TEST_CASE("a paused clock carries no deadline, and late firings carry the time used at their instant beside the clock") {
+    const auto before = office_policy(8h, 750'000);
+    simulation sim(before);  // the simulation keeps a reference
+    // Tuesday 15:00 to Wednesday 11:00 running: 2 h + 2 h used, then pending on the customer.
+    const auto id = sim.file(at("2026-12-01T15:00:00Z"), customer_request(model::customer_stage::production, "premium"));
+    sim.act(at("2026-12-02T11:00:00Z"), id, engine::action_kind::pend);
+    const auto& events = sim.events();
+    const auto paused_event = std::find_if(events.begin(), events.end(),
+                                           [](const engine::event& e) { return testing::type_of(e) == "sla.paused"; });
+    REQUIRE(paused_event != events.end());
+    CHECK_FALSE(testing::data_of(*paused_event).at("clock").as_object().contains("deadline"));
+    CHECK_FALSE(testing::data_of(*paused_event).at("clock").as_object().contains("warning_deadline"));
+    auto request = sim.request(id);
+    REQUIRE(request.clocks[0].used == 4h);
+
+    // Wednesday became a holiday and the target 3 h (warning at 1 h 30 min). The breach is placed
+    // at the stretch's end (on today's calendar 3 h would fall after it), where 4 h had been used.
+    const auto late = restart(request, office_policy(3h, 500'000, {2026y / std::chrono::December / 2}),
+                              at("2026-12-03T09:00:00Z"));
+    REQUIRE(described(late) == std::vector<std::string>{"sla.retimed 2026-12-03T09:00:00Z", "sla.warning 2026-12-01T16:30:00Z",
+                                                        "sla.breached 2026-12-02T11:00:00Z"});
+    // The re-timed clock and the warning: paused, no deadline from before the pause.
+    for (std::size_t i = 0; i < 2; ++i) {
+      const auto clock = testing::data_of(late[i]).at("clock").as_object();
+      CHECK(clock.at("target_seconds").as_int64() == 3 * 3600);
+      CHECK_FALSE(clock.contains("deadline"));
+      CHECK_FALSE(clock.contains("warning_deadline"));
+    }
+    CHECK(testing::data_of(late[1]).at("used_seconds").as_int64() == 5400);
+    CHECK(testing::data_of(late[2]).at("used_seconds").as_int64() == 4 * 3600);  // what was used at 11:00
+    // Breached: its deadline is the breach instant.
+    CHECK(testing::data_of(late[2]).at("clock").at("deadline").as_string() == "2026-12-02T11:00:00Z");
+
+    // A running clock whose lowered thresholds fall after its checkpoint fires late through the
+    // scheduler: the same used_seconds beside the clock.
+    simulation again(before);
+    const auto other = again.file(at("2026-12-01T09:00:00Z"), customer_request(model::customer_stage::production, "premium"));
+    again.act(at("2026-12-01T09:10:00Z"), other, engine::action_kind::pend);
+    again.act(at("2026-12-01T09:20:00Z"), other, engine::action_kind::customer_reply);  // 10 min used
+    auto running = again.request(other);
+    REQUIRE(running.clocks[0].state == model::clock_state::running);
+    const auto lowered = office_policy(30min, 500'000);
+    restart(running, lowered, at("2026-12-01T11:00:00Z"));
+    const auto fired = engine::due(lowered, running, at("2026-12-01T11:00:00Z")).events;
+    REQUIRE(described(fired) == std::vector<std::string>{"sla.warning 2026-12-01T09:25:00Z", "sla.breached 2026-12-01T09:40:00Z"});
+    CHECK(testing::data_of(fired[0]).at("used_seconds").as_int64() == 900);
+    CHECK(testing::data_of(fired[1]).at("used_seconds").as_int64() == 1800);
   }
 
   TEST_CASE("a paused clock stored without runs keeps the old behaviour: it breaches when it resumes") {

@@ -150,6 +150,45 @@ TEST_SUITE("store::pages") {
     CHECK(walk(db, model::team::se, 4) == se);
   }
 
+  TEST_CASE("a breached clock sorts with the overdue, even paused under a target that leaves time in hand") {
+    using namespace std::chrono_literals;
+    auto db = store::open_database(":memory:");
+    auto production = make_input(model::request_kind::troubleshooting, "acme", model::customer_stage::production);
+    production.customer.tier = "premium";
+    auto breached = file(db, production, filed_at);
+    auto on_time = file(db, production, filed_at);
+    auto resolution = [](model::request& request) -> model::sla_clock& {
+      auto it = std::find_if(request.clocks.begin(), request.clocks.end(),
+                             [](const auto& c) { return c.metric == model::sla_metric::resolution; });
+      REQUIRE(it != request.clocks.end());
+      return *it;
+    };
+    // Breached at a 1 h target, then re-timed (or reopened) to 40 h with 3 h used, and paused:
+    // 37 h "left" on paper, but it is overdue.
+    auto& late = resolution(breached);
+    late.state = model::clock_state::paused;
+    late.breached = late.warned = true;
+    late.target = 40h;
+    late.used = 3h;
+    late.deadline = filed_at + 1h;
+    late.runs.clear();
+    // Paused in time with 1 h left.
+    auto& close = resolution(on_time);
+    close.state = model::clock_state::paused;
+    close.target = 40h;
+    close.used = 39h;
+    close.deadline = close.warning_deadline = {};
+    store::save_request(db, breached);
+    store::save_request(db, on_time);
+
+    const auto seen = walk(db, std::nullopt, 100);
+    CHECK(seen == expected_order(db, std::nullopt));
+    std::vector<store::clock_cursor> paused;
+    std::copy_if(seen.begin(), seen.end(), std::back_inserter(paused), [](const auto& c) { return c.paused; });
+    CHECK(paused == std::vector<store::clock_cursor>{{true, 0, breached.id, "resolution"},
+                                                     {true, 3600, on_time.id, "resolution"}});
+  }
+
   TEST_CASE("a page of open clocks is an index range read, never a sort of every clock") {
     auto db = store::open_database(":memory:");
     const std::string page_sql =

@@ -21,6 +21,8 @@ json::object clock_view(const model::sla_clock& clock, const engine::policy& pol
   // removed still reads; open clocks' calendars are checked at start-up.
   const auto used = clock.completed ? clock.used : sla::used(clock, policy.sla.calendar(clock.calendar), now);
   const bool has_deadline = !clock.completed && clock.state != model::clock_state::paused;
+  // A breached clock is overdue, whatever target it has now (sla::remaining).
+  const auto remaining = clock.breached ? std::min(clock.target - used, std::chrono::seconds{0}) : clock.target - used;
   json::object view({{"metric", model::to_string(clock.metric)},
                      {"state", model::to_string(clock.state)},
                      {"policy", clock.policy},
@@ -30,7 +32,7 @@ json::object clock_view(const model::sla_clock& clock, const engine::policy& pol
                      {"breached", clock.breached},
                      {"target_seconds", clock.target.count()},
                      {"used_seconds", used.count()},
-                     {"remaining_seconds", (clock.target - used).count()},
+                     {"remaining_seconds", remaining.count()},
                      {"deadline", has_deadline ? json::value(model::format_instant(clock.deadline)) : nullptr}},
                     std::move(storage));
   if (!clock.completed && !clock.warned && clock.state == model::clock_state::running)
