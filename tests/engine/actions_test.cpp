@@ -23,7 +23,7 @@ const model::instant filed_at = *model::parse_instant("2026-12-01T10:00:00Z");
 const model::instant acted_at = filed_at + 10min;
 
 // Every role a token can carry, written here rather than read from the code.
-const std::vector<role> every_role{role::ae,         role::ce,      role::se,
+const std::vector<role> every_role{role::ae,         role::ce,      role::ta,      role::se,
                                    role::product,    role::engineering, role::head_of_cs,
                                    role::vp_technical_success, role::vp_sales, role::head_of_engineering,
                                    role::admin,      role::integration, role::viewer};
