@@ -22,8 +22,8 @@ bool valid_id(std::string_view id) {
 
 class people_loader : file_errors {
  public:
-  people_loader(std::string_view file, const std::vector<std::string>& calendars)
-      : file_errors(file), calendars_(calendars) {}
+  people_loader(std::string_view file, const std::vector<std::string>& calendars, std::string_view default_calendar)
+      : file_errors(file), calendars_(calendars), default_calendar_(default_calendar) {}
 
   void load_array(const toml::node& node, model::people_directory& out) {
     const auto* array = node.as_array();
@@ -105,15 +105,15 @@ class people_loader : file_errors {
       slack_at_.emplace(person.slack_user, std::pair{person.id, position_of(*slack, file_)});
     }
 
-    person.calendar = "support";
+    person.calendar = default_calendar_;
     const auto* calendar = table.get("calendar");
     if (calendar != nullptr) person.calendar = string_of(*calendar, "calendar");
     if (std::find(calendars_.begin(), calendars_.end(), person.calendar) == calendars_.end()) {
       const auto known = calendars_.empty() ? std::string("none is configured")
                                             : fmt::format("expected one of {}", fmt::join(calendars_, ", "));
       if (calendar != nullptr) fail(*calendar, fmt::format("unknown calendar \"{}\"; {}", person.calendar, known));
-      fail(*id, fmt::format("person \"{}\" has no calendar and the default, \"support\", is not a [calendars.NAME]; "
-                            "give calendar = ... ({})", person.id, known));
+      fail(*id, fmt::format("person \"{}\" has no calendar and the default, \"{}\", is not a [calendars.NAME]; "
+                            "give calendar = ... ({})", person.id, default_calendar_, known));
     }
 
     if (const auto* skills = table.get("skills")) person.skills = strings_of(*skills, "skills");
@@ -132,11 +132,13 @@ class people_loader : file_errors {
   }
 
   const std::vector<std::string>& calendars_;
+  std::string default_calendar_;
   std::map<std::string, position, std::less<>> first_at_;
   std::map<std::string, std::pair<std::string, position>, std::less<>> slack_at_;
 };
 
-model::people_directory load_people_file(const std::string& path, const std::vector<std::string>& calendars) {
+model::people_directory load_people_file(const std::string& path, const std::vector<std::string>& calendars,
+                                         std::string_view default_calendar) {
   if (std::filesystem::is_directory(path))
     throw error(position{path, 0, 0}, "is a directory; expected a people file ([[people]] tables)");
   std::error_code missing;
@@ -145,14 +147,14 @@ model::people_directory load_people_file(const std::string& path, const std::vec
   const auto root = parse_file(path);
   reject_unknown_keys(root, path, {"people"}, "a people file");
   model::people_directory out;
-  if (const auto* people = root.get("people")) people_loader(path, calendars).load_array(*people, out);
+  if (const auto* people = root.get("people")) people_loader(path, calendars, default_calendar).load_array(*people, out);
   return out;
 }
 
 }  // namespace
 
 model::people_directory load_people(const toml::table& root, const std::string& file,
-                                    const std::vector<std::string>& calendars) {
+                                    const std::vector<std::string>& calendars, std::string_view default_calendar) {
   model::people_directory out;
   const auto* people = root.get("people");
   if (people == nullptr) return out;
@@ -166,14 +168,15 @@ model::people_directory load_people(const toml::table& root, const std::string& 
     if (text == nullptr || text->get().empty()) fail_at(*named, file, "file must be a non-empty string (a people file)");
     std::filesystem::path path(text->get());
     if (path.is_relative()) path = std::filesystem::path(file).parent_path() / path;
-    return load_people_file(path.lexically_normal().string(), calendars);
+    return load_people_file(path.lexically_normal().string(), calendars, default_calendar);
   }
-  people_loader(file, calendars).load_array(*people, out);
+  people_loader(file, calendars, default_calendar).load_array(*people, out);
   return out;
 }
 
-model::people_directory load_people_of(const std::string& config_file, const std::vector<std::string>& calendars) {
-  return load_people(parse_file(config_file), config_file, calendars);
+model::people_directory load_people_of(const std::string& config_file, const std::vector<std::string>& calendars,
+                                       std::string_view default_calendar) {
+  return load_people(parse_file(config_file), config_file, calendars, default_calendar);
 }
 
 void check_person(const model::people_directory& directory, std::string_view person, model::role role,

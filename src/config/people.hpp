@@ -26,17 +26,20 @@
 namespace switchboard::config {
 
 // Reads the directory from the config file's parsed top level `root` (read from `file`);
-// `calendars` are the names of its [calendars.NAME]. An empty directory when there is no
+// `calendars` are the names of its [calendars.NAME]; a person without `calendar` works on
+// `default_calendar` ("support", or the calendar that replaces it). An empty directory when there is no
 // `people` key. Throws config::error at file:line:col, saying what was expected, on unknown keys,
 // missing or mistyped fields, a bad id, a repeated id or Slack user, an unknown role, team or
 // calendar, a bad e-mail or Slack user id, a negative capacity, a missing or unreadable people
 // file, or both [[people]] and a people file.
 model::people_directory load_people(const toml::table& root, const std::string& file,
-                                    const std::vector<std::string>& calendars);
+                                    const std::vector<std::string>& calendars,
+                                    std::string_view default_calendar = "support");
 
 // load_people on the config file at `config_file`. Call it after the policy (policy/load.hpp)
 // loaded, with the names of its calendars: people work on them.
-model::people_directory load_people_of(const std::string& config_file, const std::vector<std::string>& calendars);
+model::people_directory load_people_of(const std::string& config_file, const std::vector<std::string>& calendars,
+                                       std::string_view default_calendar = "support");
 
 // The keys of a map (sla::policy_set::calendars), for load_people's `calendars`.
 template <class Map>

@@ -35,7 +35,8 @@ std::string write_config(const testing::temp_dir& dir, const std::string& rest) 
 // The directory of the config at `path`, loaded as the server loads it: after the policy.
 model::people_directory load(const std::string& path) {
   const auto loaded = policy::load(config::load_settings(path));
-  return config::load_people_of(path, config::names_of(loaded.sla.calendars));
+  return config::load_people_of(path, config::names_of(loaded.sla.calendars),
+                                loaded.sla.calendar_name("support").value_or("support"));
 }
 
 std::string error_of(const std::function<void()>& run) {
@@ -177,6 +178,19 @@ capacity = 0
     const auto error = error_of([&] { load(path); });
     CHECK_MESSAGE(error.starts_with(path + ":4:6: person \"kim\" has no calendar and the default, \"support\""), error);
     CHECK(error.find("none is configured") != std::string::npos);
+  }
+
+  TEST_CASE("a person without a calendar works on the calendar that replaces support") {
+    testing::temp_dir dir;
+    const auto path = testing::write_file(
+        dir.file("switchboard.toml"),
+        fmt::format("[server]\nrules = \"{}\"\n[calendars.support_us]\nreplaces = [\"support\"]\nzone = "
+                    "\"America/Los_Angeles\"\nshifts = [{{ days = [\"mon\"], open = \"09:00\", close = \"17:00\" }}]\n"
+                    "[[people]]\nid = \"kim\"\nname = \"Kim\"\nroles = [\"se\"]\n",
+                    testing::source_path("rules/routing.toml")));
+    const auto people = load(path);
+    REQUIRE(people.find("kim") != nullptr);
+    CHECK(people.find("kim")->calendar == "support_us");
   }
 
   TEST_CASE("tokens must name a person of a non-empty directory who holds the token's role") {

@@ -526,7 +526,8 @@ int main(int argc, char** argv) {
     const auto policy = policy::load(settings);
     if (*check) {
       // Everything else the server refuses to start on.
-      const auto people = config::load_people_of(settings.file, config::names_of(policy.sla.calendars));
+      const auto people = config::load_people_of(settings.file, config::names_of(policy.sla.calendars),
+                                                 policy.sla.calendar_name("support").value_or("support"));
       const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
       http::webhooks::check_slack_people(integrations, people);
       http::webhooks::check_account_teams(integrations, people);
