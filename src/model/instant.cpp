@@ -79,6 +79,34 @@ std::optional<instant> parse_stored_form(std::string_view text) {
          std::chrono::seconds{second};
 }
 
+// ISO 8601 also writes instants in its basic format, without separators
+// (`20261121T013000Z`, as iCalendar does), and a decimal comma before a fraction of a second
+// (`…01:30:00,5Z`). Both are rewritten to the extended form the formats read, digits untouched;
+// anything else is returned as it came. `first` is the first character that is not white space.
+std::string to_extended(std::string text, std::size_t first) {
+  auto digits = [&](std::size_t at, std::size_t count) {
+    if (text.size() < at + count) return false;
+    for (std::size_t i = at; i < at + count; ++i)
+      if (text[i] < '0' || text[i] > '9') return false;
+    return true;
+  };
+  // YYYYMMDDTHHMM[SS], followed by a fraction, an offset or nothing digit-like.
+  if (digits(first, 8) && text.size() > first + 8 && (text[first + 8] == 'T' || text[first + 8] == 't') &&
+      digits(first + 9, 4) && !(text.size() > first + 13 && text[first + 13] == ':')) {
+    const bool seconds = digits(first + 13, 2);
+    if (digits(first + 13 + (seconds ? 2 : 0), 1)) return text;  // more digits than a basic time has
+    std::string extended = text.substr(0, first);
+    extended += text.substr(first, 4) + "-" + text.substr(first + 4, 2) + "-" + text.substr(first + 6, 2);
+    extended += text.substr(first + 8, 1) + text.substr(first + 9, 2) + ":" + text.substr(first + 11, 2);
+    if (seconds) extended += ":" + text.substr(first + 13, 2);
+    extended += text.substr(first + 13 + (seconds ? 2 : 0));
+    text = std::move(extended);
+  }
+  // YYYY-MM-DDTHH:MM:SS,fff: the decimal comma ISO 8601 prefers.
+  if (text.size() > first + 20 && text[first + 19] == ',' && digits(first + 20, 1)) text[first + 19] = '.';
+  return text;
+}
+
 }  // namespace
 
 std::string format_instant(instant at) {
@@ -110,6 +138,7 @@ std::optional<instant> parse_instant(std::string_view text) {
   // even none, so it is replaced here rather than written into the formats.
   std::string normalized(text);
   const auto first = normalized.find_first_not_of(" \t\n\r\f\v");
+  if (first != std::string::npos) normalized = to_extended(std::move(normalized), first);
   if (first != std::string::npos && first + 10 < normalized.size() && normalized[first + 10] == ' ')
     normalized[first + 10] = 'T';
   if (first == std::string::npos || !padded(std::string_view(normalized).substr(first))) return std::nullopt;

@@ -49,6 +49,11 @@ TEST_SUITE("model::instant") {
              "2026-11-21T07:00:00+05:30",      // India
              "2026-11-20T14:00:00-11:30",
              "  2026-11-21T01:30:00Z\n",        // pasted with white space around it
+             "2026-11-21T01:30:00,000Z",       // ISO 8601's decimal comma
+             "20261121T013000Z",               // ISO 8601 basic format, as iCalendar writes it
+             "20261120T173000-0800",
+             "20261121T0130Z",
+             "20261121t013000,5z",
          }) {
       INFO(text);
       CHECK(parse_instant(text) == friday);
@@ -106,7 +111,11 @@ TEST_SUITE("model::instant") {
              "2026-11-2101:30:00Z",       // no separator
              "2026-11-21_01:30:00Z",
              "+2026-11-21T01:30:00Z",
-             "20261121T013000Z",          // ISO-8601 basic format: not what people type here
+             "20261121T01300Z",           // basic format with a digit too few or too many
+             "20261121T0130000Z",
+             "20261121T01:30:00Z",        // half basic, half extended
+             "2026-11-21T013000Z",
+             "2026-11-21T01:30:00,Z",     // a comma without digits
              "infinite-future",           // absl::ParseTime's special words
              "infinite-past",
              "0000-12-31T23:59:59Z",      // outside the years 0001-9999
