@@ -5,6 +5,7 @@
 #include "config/tokens.hpp"
 #include "http/webhooks/integrations.hpp"
 #include "policy/load.hpp"
+#include "support/configs.hpp"
 #include "support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
@@ -39,14 +40,7 @@ model::people_directory load(const std::string& path) {
                                 loaded.sla.calendar_name("support").value_or("support"));
 }
 
-std::string error_of(const std::function<void()>& run) {
-  try {
-    run();
-  } catch (const config::error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+std::string error_of(const std::function<void()>& run) { return testing::config_error_of(run); }
 
 std::string people_error(const testing::temp_dir& dir, const std::string& rest) {
   const auto path = write_config(dir, rest);

@@ -29,14 +29,7 @@ roles = ["ce"]
 calendar = "always"
 )";
 
-std::string error_of(const std::function<void()>& run) {
-  try {
-    run();
-  } catch (const config::error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+std::string error_of(const std::function<void()>& run) { return testing::config_error_of(run); }
 
 }  // namespace
 

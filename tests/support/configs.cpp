@@ -1,6 +1,8 @@
 // Test configurations.
 #include "support/configs.hpp"
 
+#include "config/error.hpp"
+
 #include "support/server_process.hpp"
 
 #include <fmt/format.h>
@@ -69,6 +71,15 @@ std::string shipped_config_with(const temp_dir& dir, const std::string& server_l
   if (at == std::string::npos) throw std::runtime_error("the shipped config has no rules line");
   text.replace(at, rules.size(), "rules = \"" + source_path("rules/routing.toml") + "\"\n" + server_lines);
   return write_file(dir.file("switchboard.toml"), text);
+}
+
+std::string config_error_of(const std::function<void()>& load) {
+  try {
+    load();
+  } catch (const config::error& e) {
+    return e.what();
+  }
+  return "no error";
 }
 
 }  // namespace switchboard::testing

@@ -3,6 +3,7 @@
 
 #include "support/temp_dir.hpp"
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -27,5 +28,8 @@ std::string fast_config(const temp_dir& dir);
 // Writes the shipped config/switchboard.toml with `server_lines` (TOML keys) added to its
 // [server] table and the rules at their real path; returns its path.
 std::string shipped_config_with(const temp_dir& dir, const std::string& server_lines);
+
+// What `load` threw as a config::error (its what(): "file:line:col: ..."), or "no error".
+std::string config_error_of(const std::function<void()>& load);
 
 }  // namespace switchboard::testing
