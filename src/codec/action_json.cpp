@@ -45,7 +45,7 @@ std::variant<parsed_action, std::vector<model::field_error>> parse_action(const 
   for (const auto& [key, value] : fields) {
     if (key == "type") continue;
     const auto spec = std::find_if(allowed.begin(), allowed.end(),
-                                   [&key](const engine::field_spec& f) { return f.name == std::string_view(key); });
+                                   [name = std::string_view(key)](const engine::field_spec& f) { return f.name == name; });
     if (spec == allowed.end()) {
       std::vector<std::string_view> names;
       for (const auto& f : allowed) names.push_back(f.name);

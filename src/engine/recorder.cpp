@@ -53,6 +53,10 @@ void recorder::open_escalation(const escalation::ladder& ladder, std::string rea
   const bool working = state_.status == model::request_status::new_ || state_.status == model::request_status::open;
   record(at, "system",
          model::escalation_triggered{std::move(opened), working ? model::request_status::escalated : state_.status});
+  // The request is escalated now: clocks whose policy pauses on `escalated` stop here, as they
+  // would after an action that escalated it (a breach's own clock too: breached clocks honour
+  // pause_on).
+  follow_status(at);
 }
 
 void recorder::climb(const model::escalation& current) {
@@ -137,6 +141,18 @@ void recorder::fire_due(model::instant now) {
   }
 }
 
+void recorder::follow_status(model::instant now) {
+  // Pauses and resumes follow the status each clock's policy pauses on.
+  for (auto clock : state_.clocks) {
+    if (clock.completed) continue;  // nothing to pause; its calendar may be gone
+    const auto& calendar = policy_.sla.calendar(clock.calendar);
+    const bool pauses = std::find(clock.pause_on.begin(), clock.pause_on.end(), state_.status) != clock.pause_on.end();
+    if (pauses ? sla::pause(clock, calendar, now) : sla::resume(clock, calendar, now))
+      record_clock(clock.state == model::clock_state::paused ? model::clock_change::paused : model::clock_change::resumed,
+                   clock, now);
+  }
+}
+
 void recorder::update_clocks(action_kind kind, model::instant now) {
   const auto status = state_.status;
   auto pauses_now = [&](const model::sla_clock& clock) {
@@ -187,14 +203,7 @@ void recorder::update_clocks(action_kind kind, model::instant now) {
       break;
   }
 
-  // Pauses and resumes follow the status each clock's policy pauses on.
-  for (auto clock : state_.clocks) {
-    if (clock.completed) continue;  // nothing to pause; its calendar may be gone
-    const auto& calendar = policy_.sla.calendar(clock.calendar);
-    if (pauses_now(clock) ? sla::pause(clock, calendar, now) : sla::resume(clock, calendar, now))
-      record_clock(clock.state == model::clock_state::paused ? model::clock_change::paused : model::clock_change::resumed,
-                   clock, now);
-  }
+  follow_status(now);
 
   // The customer is waiting again: next_response starts once an agent has answered before.
   if (kind == action_kind::customer_reply || kind == action_kind::reopen) {

@@ -39,6 +39,10 @@ class recorder {
   // Clocks after an action: which complete, pause, resume, reopen or start.
   void update_clocks(action_kind kind, model::instant now);
 
+  // Pauses and resumes open clocks to follow the request's status at `now` (each clock's
+  // pause_on): after an action, and after a ladder opening escalates the request.
+  void follow_status(model::instant now);
+
   model::sla_clock* find_clock(model::sla_metric metric);
   model::escalation* find_escalation(std::string_view id);
 

@@ -215,6 +215,30 @@ TEST_SUITE("engine::sla") {
     CHECK(sim.instants(id, "sla.breached", model::sla_metric::resolution).size() == 1);  // once
   }
 
+  TEST_CASE("a breach that escalates the request pauses the clocks whose policy pauses on escalated, at that instant") {
+    auto policy = office_policy_with_ladder(1h, 750'000);
+    auto& metrics = policy.sla.policies.front().metrics;
+    metrics.insert(metrics.begin(), sla::metric_target{model::sla_metric::first_response, 4h, 500'000,
+                                                       {model::request_status::pending_customer}});
+    for (auto& target : metrics) target.pause_on.push_back(model::request_status::escalated);
+    simulation sim(policy);
+    const auto id = sim.file(at("2026-12-01T09:00:00Z"), customer_request(model::customer_stage::production, "premium"));
+    sim.run_until(at("2026-12-01T12:00:00Z"));
+    CHECK(sim.instants(id, "sla.breached", model::sla_metric::resolution) == std::vector{at("2026-12-01T10:00:00Z")});
+    CHECK(sim.request(id).status == model::request_status::escalated);
+    // Both clocks stop at the breach instant: the breached one (pause_on holds after a breach)
+    // and the first response, which has used one of its four hours.
+    CHECK(sim.instants(id, "sla.paused", model::sla_metric::resolution) == std::vector{at("2026-12-01T10:00:00Z")});
+    CHECK(sim.instants(id, "sla.paused", model::sla_metric::first_response) == std::vector{at("2026-12-01T10:00:00Z")});
+    for (const auto& clock : sim.request(id).clocks) {
+      CHECK(clock.state == model::clock_state::paused);
+      CHECK(sla::used(clock, policy.sla.calendar("office"), at("2026-12-01T12:00:00Z")) == 1h);
+    }
+    // No warning or breach of the first response falls due while it is paused.
+    sim.run_until(at("2026-12-08T00:00:00Z"));
+    CHECK(sim.instants(id, "sla.breached", model::sla_metric::first_response).empty());
+  }
+
   TEST_CASE("a restart with Christmas Eve added as a holiday moves the breach off the holiday") {
     const auto before = office_policy(4h, 750'000);
     simulation sim(before);
