@@ -12,9 +12,20 @@ std::string located(const position& where, const std::string& message) {
   return fmt::format("{}:{}:{}: {}", where.file, where.line, where.column, message);
 }
 
-error::error(position where, std::string message)
-    : std::runtime_error(located(where, message)),
+namespace {
+
+std::string all_located(const position& where, const std::string& message, const std::vector<error::entry>& further) {
+  auto text = located(where, message);
+  for (const auto& each : further) text += "\n" + located(each.where, each.message);
+  return text;
+}
+
+}  // namespace
+
+error::error(position where, std::string message, std::vector<entry> further)
+    : std::runtime_error(all_located(where, message, further)),
       where_(std::move(where)),
-      message_(std::move(message)) {}
+      message_(std::move(message)),
+      further_(std::move(further)) {}
 
 }  // namespace switchboard::config

@@ -233,9 +233,9 @@ void refuse_missing(const policy_set& set, const std::vector<missing_name>& miss
                                      m.name, used, m.name));
     }
   }
-  std::string rest;
-  for (std::size_t i = 1; i < parts.size(); ++i) rest += "\n" + config::located(parts[i].first, parts[i].second);
-  throw config::error(parts.front().first, parts.front().second + rest);
+  std::vector<config::error::entry> further;
+  for (std::size_t i = 1; i < parts.size(); ++i) further.push_back({parts[i].first, parts[i].second});
+  throw config::error(parts.front().first, parts.front().second, std::move(further));
 }
 
 }  // namespace switchboard::sla

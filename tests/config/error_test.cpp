@@ -13,4 +13,13 @@ TEST_SUITE("config::error") {
     CHECK(nowhere.where().line == 0);
     CHECK(nowhere.message() == "SLA policy \"support\" is used by 2 open SLA clocks");
   }
+
+  TEST_CASE("several errors found at once are listed one per line, each at its own place") {
+    const config::error both({"a.toml", 127, 13}, "first", {{{"a.toml", 127, 24}, "second"}, {{"a.toml", 0, 0}, "third"}});
+    CHECK(std::string(both.what()) == "a.toml:127:13: first\na.toml:127:24: second\na.toml: third");
+    CHECK(both.message() == "first");
+    REQUIRE(both.further().size() == 2);
+    CHECK(both.further()[0].where.column == 24);
+    CHECK(both.further()[1].message == "third");
+  }
 }

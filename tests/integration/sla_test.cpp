@@ -441,6 +441,19 @@ metrics = [{{ metric = "resolution", target = "1h", warning = 0.5 }}]
     CHECK(checked.exit_code == 1);
     CHECK_MESSAGE(checked.err.find(where) != std::string::npos, checked.err);
 
+    // --json lists every error at its own place: with the calendar gone too, there are two.
+    const auto both = named_config(dir, "office2", "standard-2027", "replaces = [\"standard\"]",
+                                   R"({ metric = "first_response", target = "1h" })");
+    const auto as_json =
+        testing::run_program({SWITCHBOARD_CLI_PATH, "--config", both, "--json", "rules", "check", "--db", database});
+    CHECK(as_json.exit_code == 1);
+    const auto errors = boost::json::parse(as_json.out).at("errors").as_array();
+    REQUIRE_MESSAGE(errors.size() == 2, as_json.out);
+    CHECK(std::string(errors[0].at("message").as_string()).starts_with("calendar \"office\" is used by 1 open SLA clock"));
+    CHECK(errors[1].at("line").as_int64() == line_of(both, "replaces = ["));
+    CHECK(errors[1].at("column").as_int64() == 13);
+    CHECK(std::string(errors[1].at("message").as_string()).starts_with("SLA policy \"standard-2027\" replaces \"standard\""));
+
     // With the metric, the rename is accepted.
     const auto with = named_config(dir, "office", "standard-2027", "replaces = [\"standard\"]",
                                    R"({ metric = "resolution", target = "6h" })");

@@ -651,13 +651,16 @@ int main(int argc, char** argv) {
       return 0;
     }
   } catch (const config::error& e) {
-    if (opts.json)
+    if (opts.json) {
+      // "error" is the first; "errors" lists every one, each at its own place.
+      auto located = [](const config::position& where, const std::string& message) {
+        return json::object{{"file", where.file}, {"line", where.line}, {"column", where.column}, {"message", message}};
+      };
+      json::array errors{located(e.where(), e.message())};
+      for (const auto& each : e.further()) errors.push_back(located(each.where, each.message));
       fmt::print("{}\n", json::serialize(json::object{
-                             {"ok", false},
-                             {"error", json::object{{"file", e.where().file},
-                                                    {"line", e.where().line},
-                                                    {"column", e.where().column},
-                                                    {"message", e.message()}}}}));
+                             {"ok", false}, {"error", located(e.where(), e.message())}, {"errors", std::move(errors)}}));
+    }
     fmt::print(stderr, "{}\n", e.what());
     return 1;
   } catch (const std::exception& e) {
