@@ -147,9 +147,13 @@ void recorder::follow_status(model::instant now) {
     if (clock.completed) continue;  // nothing to pause; its calendar may be gone
     const auto& calendar = policy_.sla.calendar(clock.calendar);
     const bool pauses = std::find(clock.pause_on.begin(), clock.pause_on.end(), state_.status) != clock.pause_on.end();
-    if (pauses ? sla::pause(clock, calendar, now) : sla::resume(clock, calendar, now))
+    // Never before the clock's checkpoint: a breach a restart places in the past escalates the
+    // request then, but a clock that has run since (a later stretch) cannot be stopped earlier
+    // than its last checkpoint without moving `since` backwards; it stops there.
+    const auto at = std::max(now, clock.since);
+    if (pauses ? sla::pause(clock, calendar, at) : sla::resume(clock, calendar, at))
       record_clock(clock.state == model::clock_state::paused ? model::clock_change::paused : model::clock_change::resumed,
-                   clock, now);
+                   clock, at);
   }
 }
 

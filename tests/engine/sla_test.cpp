@@ -239,6 +239,39 @@ TEST_SUITE("engine::sla") {
     CHECK(sim.instants(id, "sla.breached", model::sla_metric::first_response).empty());
   }
 
+  TEST_CASE("a breach a restart places in the past pauses clocks that pause on escalated, never before their checkpoint") {
+    const auto before = office_policy(4h, 750'000);
+    auto after = office_policy_with_ladder(1h, 750'000);
+    for (auto& target : after.sla.policies.front().metrics) target.pause_on.push_back(model::request_status::escalated);
+
+    {  // Running since its start: it stops at the breach instant, with the hour it had used then.
+      simulation sim(before);
+      const auto id = sim.file(at("2026-12-01T09:00:00Z"), customer_request(model::customer_stage::production, "premium"));
+      auto request = sim.request(id);
+      const auto events = restart(request, after, at("2026-12-01T12:00:00Z"));
+      CHECK(request.status == model::request_status::escalated);
+      const auto& clock = request.clocks[0];
+      CHECK(clock.state == model::clock_state::paused);
+      CHECK(clock.since == at("2026-12-01T10:00:00Z"));
+      CHECK(clock.used == 1h);
+    }
+    {  // Resumed after the breach instant (pending Tue 11:00 to Wed 09:00): it stops at that
+       // checkpoint, with the time used by then, and `since` never moves backwards.
+      simulation sim(before);
+      const auto id = sim.file(at("2026-12-01T09:00:00Z"), customer_request(model::customer_stage::production, "premium"));
+      sim.act(at("2026-12-01T11:00:00Z"), id, engine::action_kind::pend);
+      sim.act(at("2026-12-02T09:00:00Z"), id, engine::action_kind::customer_reply);
+      auto request = sim.request(id);
+      const auto events = restart(request, after, at("2026-12-02T10:00:00Z"));
+      CHECK(request.status == model::request_status::escalated);
+      const auto& clock = request.clocks[0];
+      CHECK(clock.state == model::clock_state::paused);
+      CHECK(clock.since == at("2026-12-02T09:00:00Z"));
+      CHECK(clock.used == 2h);
+      for (const auto& run : clock.runs) CHECK((!run.end || *run.end >= run.start));
+    }
+  }
+
   TEST_CASE("a restart with Christmas Eve added as a holiday moves the breach off the holiday") {
     const auto before = office_policy(4h, 750'000);
     simulation sim(before);
