@@ -240,15 +240,19 @@ TEST_SUITE("engine::sla") {
   }
 
   TEST_CASE("a breach a restart places in the past pauses clocks that pause on escalated, never before their checkpoint") {
-    const auto before = office_policy(4h, 750'000);
+    // pause_on is what a clock started with, so both configs pause on escalated.
+    auto before = office_policy_with_ladder(4h, 750'000);
     auto after = office_policy_with_ladder(1h, 750'000);
-    for (auto& target : after.sla.policies.front().metrics) target.pause_on.push_back(model::request_status::escalated);
+    for (auto* policy : {&before, &after})
+      for (auto& target : policy->sla.policies.front().metrics) target.pause_on.push_back(model::request_status::escalated);
 
-    {  // Running since its start: it stops at the breach instant, with the hour it had used then.
+    {  // Running since its start: the breach falls due at once, at its instant, and the clock
+       // stops there with the hour it had used then.
       simulation sim(before);
       const auto id = sim.file(at("2026-12-01T09:00:00Z"), customer_request(model::customer_stage::production, "premium"));
       auto request = sim.request(id);
-      const auto events = restart(request, after, at("2026-12-01T12:00:00Z"));
+      restart(request, after, at("2026-12-01T12:00:00Z"));
+      for (const auto& e : engine::due(after, request, at("2026-12-01T12:00:00Z")).events) engine::apply(request, e);
       CHECK(request.status == model::request_status::escalated);
       const auto& clock = request.clocks[0];
       CHECK(clock.state == model::clock_state::paused);
@@ -262,7 +266,7 @@ TEST_SUITE("engine::sla") {
       sim.act(at("2026-12-01T11:00:00Z"), id, engine::action_kind::pend);
       sim.act(at("2026-12-02T09:00:00Z"), id, engine::action_kind::customer_reply);
       auto request = sim.request(id);
-      const auto events = restart(request, after, at("2026-12-02T10:00:00Z"));
+      restart(request, after, at("2026-12-02T10:00:00Z"));
       CHECK(request.status == model::request_status::escalated);
       const auto& clock = request.clocks[0];
       CHECK(clock.state == model::clock_state::paused);
