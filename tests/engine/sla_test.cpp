@@ -180,6 +180,20 @@ model::request resolved_after_an_hour() {
   return codec::request_from_json(codec::to_json(sim.request(id)));
 }
 
+// `count` stretches of the request's clock, one each weekday from Tue 2026-12-01 09:00: each
+// begins with a customer reply (the first with the filing) and the first `pauses` of them end
+// `length` later with a pend.
+void daily_stretches(simulation& sim, model::request_id id, int count, std::chrono::minutes length, int pauses) {
+  auto day = at("2026-12-01T09:00:00Z");
+  for (int i = 0; i < count; ++i) {
+    if (i > 0) sim.act(day, id, engine::action_kind::customer_reply);
+    if (i < pauses) sim.act(day + length, id, engine::action_kind::pend);
+    day += std::chrono::days{1};
+    while (std::chrono::weekday{std::chrono::floor<std::chrono::days>(day)}.c_encoding() % 6 == 0)
+      day += std::chrono::days{1};
+  }
+}
+
 }  // namespace
 
 TEST_SUITE("engine::sla") {
@@ -570,14 +584,7 @@ TEST_SUITE("engine::sla") {
     simulation sim(policy);
     const auto id = sim.file(at("2026-12-01T09:00:00Z"), customer_request(model::customer_stage::production, "premium"));
     // 20 stretches of 30 min a day, each paused, over four weeks of weekdays.
-    auto day = at("2026-12-01T09:00:00Z");
-    for (int i = 0; i < 20; ++i) {
-      if (i > 0) sim.act(day, id, engine::action_kind::customer_reply);
-      sim.act(day + 30min, id, engine::action_kind::pend);
-      day += std::chrono::days{1};
-      while (std::chrono::weekday{std::chrono::floor<std::chrono::days>(day)}.c_encoding() % 6 == 0)
-        day += std::chrono::days{1};
-    }
+    daily_stretches(sim, id, 20, 30min, 20);
     auto request = sim.request(id);
     const auto& runs = request.clocks[0].runs;
     REQUIRE(runs.size() == model::max_clock_runs);
@@ -600,14 +607,7 @@ TEST_SUITE("engine::sla") {
     simulation sim(policy);
     const auto id = sim.file(at("2026-12-01T09:00:00Z"), customer_request(model::customer_stage::production, "premium"));
     // 19 pauses: 20 stretches of 6 min, one a weekday at 09:00, the last still running.
-    auto day = at("2026-12-01T09:00:00Z");
-    for (int i = 0; i < 20; ++i) {
-      if (i > 0) sim.act(day, id, engine::action_kind::customer_reply);
-      if (i < 19) sim.act(day + 6min, id, engine::action_kind::pend);
-      day += std::chrono::days{1};
-      while (std::chrono::weekday{std::chrono::floor<std::chrono::days>(day)}.c_encoding() % 6 == 0)
-        day += std::chrono::days{1};
-    }
+    daily_stretches(sim, id, 20, 6min, 19);
     auto request = sim.request(id);
     const auto runs = request.clocks[0].runs;
     REQUIRE(runs.size() == model::max_clock_runs);
