@@ -1,4 +1,5 @@
 // The switchboard server: config to wiring, then serve until SIGINT or SIGTERM.
+#include "app/version.hpp"
 #include "codec/json.hpp"
 #include "config/error.hpp"
 #include "config/people.hpp"
@@ -250,6 +251,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
 
 int main(int argc, char** argv) {
   CLI::App app{"switchboard: the customer-support request routing server"};
+  app.set_version_flag("--version", build_info::version_text("switchboard"), "print the version and the commit built from");
   std::string config_path = "config/switchboard.toml";
   std::string listen;
   std::string database;

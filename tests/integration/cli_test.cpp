@@ -9,6 +9,9 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <stdexcept>
 
 using namespace switchboard;
@@ -21,9 +24,113 @@ testing::run_result cli(std::vector<std::string> args) {
   return run_program(args);
 }
 
+
+// The words a `--help` lists: each subcommand's name and each long option (`-h,--help`, `--json`).
+std::set<std::string> help_words(const std::string& help) {
+  std::set<std::string> words;
+  std::istringstream lines(help);
+  std::string line, section;
+  while (std::getline(lines, line)) {
+    if (!line.empty() && line.back() == ':' && line.front() != ' ') {
+      section = line;
+      continue;
+    }
+    if (!line.starts_with("  ") || line.starts_with("   ")) continue;  // continuation lines are indented further
+    const auto name = line.substr(2, line.find(' ', 2) - 2);
+    if (section == "Subcommands:") {
+      words.insert(name);
+    } else if (section == "Options:") {
+      for (std::size_t at = name.find("--"); at != std::string::npos; at = name.find("--", at + 2)) {
+        words.insert(name.substr(at, name.find_first_of(",= ", at) - at));
+      }
+    }
+  }
+  return words;
+}
+
+// COMPREPLY of the generated script for the words typed so far, the last one being completed.
+std::set<std::string> completed(const std::string& script, const std::string& typed) {
+  const auto result = run_program(
+      {"/bin/bash", "-c",
+       fmt::format("source '{}' && COMP_WORDS=({}) && COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)) && "
+                   "_switchboard_cli && printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                   script, typed)});
+  REQUIRE(result.exit_code == 0);
+  std::set<std::string> words;
+  std::istringstream lines(result.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty()) words.insert(line);
+  }
+  return words;
+}
 }  // namespace
 
 TEST_SUITE("integration::cli") {
+  TEST_CASE("completion bash offers every subcommand and option each level's help lists") {
+    const testing::temp_dir dir;
+    const auto script = dir.file("switchboard-cli.bash");
+    const auto generated = cli({"completion", "bash"});
+    REQUIRE(generated.exit_code == 0);
+    {
+      std::ofstream out(script);
+      out << generated.out;
+    }
+    CHECK(completed(script, "switchboard-cli ru") == std::set<std::string>{"rules"});
+    CHECK(completed(script, "switchboard-cli rules ''") == std::set<std::string>{"check", "explain", "--help"});
+    CHECK(completed(script, "switchboard-cli --json file --cu") ==
+          std::set<std::string>{"--customer", "--customer-name"});
+    // Options and their values between subcommands do not change the level.
+    CHECK(completed(script, "switchboard-cli --server http://x escalation a") == std::set<std::string>{"ack"});
+    // Every level, down the tree the top-level help starts: what its --help lists is offered.
+    std::vector<std::vector<std::string>> pending{{}};
+    int levels = 0;
+    while (!pending.empty()) {
+      auto path = pending.back();
+      pending.pop_back();
+      auto args = path;
+      args.push_back("--help");
+      const auto help = cli(args);
+      REQUIRE(help.exit_code == 0);
+      const auto listed = help_words(help.out);
+      std::string typed = "switchboard-cli";
+      for (const auto& word : path) typed += " " + word;
+      INFO(typed);
+      CHECK(completed(script, typed + " ''") == listed);
+      for (const auto& word : listed) {
+        if (!word.starts_with("-")) {
+          auto deeper = path;
+          deeper.push_back(word);
+          pending.push_back(deeper);
+        }
+      }
+      ++levels;
+    }
+    CHECK(levels >= 17);
+  }
+
+  TEST_CASE("both binaries print their version and the commit they were built from") {
+    // The commit is the checkout's when the source is a git checkout (a clean clone in CI, a
+    // worktree here), with -dirty after it when the tree had uncommitted changes at build time.
+    const auto head = run_program({"/usr/bin/git", "-C", testing::source_path(""), "rev-parse", "--short=12", "HEAD"});
+    for (const char* program : {SWITCHBOARD_SERVER_PATH, SWITCHBOARD_CLI_PATH}) {
+      const auto result = run_program({program, "--version"});
+      INFO(program);
+      CAPTURE(result.out);
+      CHECK(result.exit_code == 0);
+      const std::string name = std::filesystem::path(program).filename().string();
+      const std::string prefix = name + " 0.1.0 (commit ";
+      REQUIRE(result.out.starts_with(prefix));
+      REQUIRE(result.out.ends_with(")\n"));
+      const std::string commit = result.out.substr(prefix.size(), result.out.size() - prefix.size() - 2);
+      if (head.exit_code == 0 && head.out.size() == 13) {
+        const std::string expected = head.out.substr(0, 12);
+        CHECK((commit == expected || commit == expected + "-dirty"));
+      } else {
+        CHECK(!commit.empty());
+      }
+    }
+  }
+
   TEST_CASE("a CE files, shows and lists requests through the API") {
     testing::temp_dir dir;
     testing::server_process server(dir.file("switchboard.db"));

@@ -1,4 +1,6 @@
 // switchboard-cli: file and read requests through the API, and check or explain the rules offline.
+#include "app/version.hpp"
+#include "cli/completion.hpp"
 #include "config/error.hpp"
 #include "config/people.hpp"
 #include "config/settings.hpp"
@@ -266,6 +268,7 @@ int send_test_email(const options& opts, const std::string& to) {
 
 int main(int argc, char** argv) {
   CLI::App app{"switchboard-cli: file and inspect support requests, check and explain routing rules"};
+  app.set_version_flag("--version", build_info::version_text("switchboard-cli"), "print the version and the commit built from");
   app.require_subcommand(1);
   app.fallthrough();
   options opts;
@@ -377,9 +380,17 @@ int main(int argc, char** argv) {
                     "and print the server's verdict; exit 1 unless it was delivered");
   test_email->add_option("--to", test_to, "recipient address")->required();
 
+  std::string shell;
+  auto* completion = app.add_subcommand("completion", "print a shell completion script (bash) made from these commands");
+  completion->add_option("shell", shell, "the shell: bash")->required()->check(CLI::IsMember({"bash"}));
+
   CLI11_PARSE(app, argc, argv);
 
   try {
+    if (*completion) {
+      fmt::print("{}", cli::bash_completion(app, "switchboard-cli"));
+      return 0;
+    }
     if (*token_new) {
       const auto role = model::parse_role(role_name);
       if (!role) {
