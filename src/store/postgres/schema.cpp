@@ -1,0 +1,272 @@
+// The PostgreSQL schema: SQLite's migrations 1-14 as one baseline, translated (see
+// docs/plans/issue-12.md §3.3 for the table of translations), and the migration runner.
+#include "store/postgres/schema.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <stdexcept>
+#include <string_view>
+
+namespace switchboard::store::postgres {
+namespace {
+
+constexpr int baseline = 14;
+
+// SQLite's schema at migration 14, written for PostgreSQL 15. Differences, each on purpose:
+// - INTEGER PRIMARY KEY AUTOINCREMENT (events.seq, outbox.id) is an identity column; appends
+//   learn their seq from INSERT ... RETURNING, not last_insert_rowid().
+// - Integers are BIGINT where they hold ids or Unix seconds, INTEGER for flags and small counts.
+// - events: SQLite's two RAISE(ABORT) triggers are one plpgsql trigger (and one for TRUNCATE,
+//   which SQLite lacks), and the owner gives up UPDATE, DELETE and TRUNCATE on the table, so
+//   the log is append-only twice over.
+// - open_clock_counts: SQLite's four triggers with WHEN clauses are one plpgsql row trigger
+//   doing the same arithmetic (the old row's state out, the new row's state in).
+// - email_messages gets `seq` (an identity): SQLite reads a Message-ID's requests in rowid
+//   order, which PostgreSQL rows do not have.
+// - requests_id_seq hands out request ids: MAX(id)+1 would race between instances.
+// The data backfills of SQLite's migrations (json_extract, renames) have nothing to fill here.
+constexpr std::string_view baseline_sql = R"sql(
+CREATE TABLE events (
+  seq        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  request_id BIGINT NOT NULL,
+  type       TEXT   NOT NULL,
+  at         BIGINT NOT NULL,   -- UTC seconds since the epoch
+  actor      TEXT   NOT NULL,
+  data       TEXT   NOT NULL    -- JSON, as SQLite stores it
+);
+CREATE INDEX events_by_request ON events (request_id, seq);
+CREATE FUNCTION events_are_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'events are append-only' USING ERRCODE = 'restrict_violation';
+END
+$$;
+CREATE TRIGGER events_are_append_only BEFORE UPDATE OR DELETE ON events
+  FOR EACH ROW EXECUTE FUNCTION events_are_append_only();
+CREATE TRIGGER events_are_append_only_truncate BEFORE TRUNCATE ON events
+  FOR EACH STATEMENT EXECUTE FUNCTION events_are_append_only();
+REVOKE UPDATE, DELETE, TRUNCATE ON events FROM PUBLIC, CURRENT_USER;
+
+CREATE SEQUENCE requests_id_seq AS BIGINT;
+CREATE TABLE requests (
+  id          BIGINT PRIMARY KEY,
+  kind        TEXT   NOT NULL,
+  customer_id TEXT   NOT NULL,
+  status      TEXT   NOT NULL,
+  owner       TEXT   NOT NULL,
+  created_at  BIGINT NOT NULL,
+  updated_at  BIGINT NOT NULL,
+  document    TEXT   NOT NULL,   -- the request as the API shows it, JSON
+  next_due    BIGINT             -- the next instant anything falls due on it, for the scheduler
+);
+CREATE INDEX requests_by_owner ON requests (owner, id);
+CREATE INDEX requests_by_status ON requests (status, id);
+CREATE INDEX requests_by_customer ON requests (customer_id, id);
+CREATE INDEX requests_by_next_due ON requests (next_due) WHERE next_due IS NOT NULL;
+CREATE INDEX requests_by_owner_status ON requests (owner, status, id);
+
+CREATE TABLE clocks (
+  request_id BIGINT  NOT NULL REFERENCES requests (id),
+  metric     TEXT    NOT NULL,
+  state      TEXT    NOT NULL,
+  open       INTEGER NOT NULL,   -- 1 until the awaited action happens
+  deadline   BIGINT,             -- UTC seconds, while running or breached
+  next_due   BIGINT,             -- the next warning or breach, while one is pending
+  owner      TEXT,               -- the request's owning team
+  warned     INTEGER NOT NULL DEFAULT 0,
+  paused     INTEGER NOT NULL DEFAULT 0,
+  urgency    BIGINT,             -- open clocks: deadline (UTC seconds) or, paused, seconds left
+  breached   INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (request_id, metric)
+);
+CREATE INDEX clocks_by_next_due ON clocks (next_due) WHERE next_due IS NOT NULL;
+CREATE INDEX clocks_by_urgency ON clocks (paused, urgency, request_id, metric) WHERE open = 1;
+CREATE INDEX clocks_by_owner_urgency ON clocks (owner, paused, urgency, request_id, metric) WHERE open = 1;
+
+CREATE TABLE open_clock_counts (
+  owner  TEXT   NOT NULL,
+  state  TEXT   NOT NULL,
+  clocks BIGINT NOT NULL,
+  PRIMARY KEY (owner, state)
+);
+CREATE FUNCTION open_clock_counts_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.open = 1 THEN
+    UPDATE open_clock_counts SET clocks = clocks - 1
+      WHERE owner = COALESCE(OLD.owner, '')
+        AND state = CASE WHEN OLD.state = 'running' AND OLD.warned <> 0 THEN 'warning'
+                         WHEN OLD.state = 'paused' AND OLD.breached <> 0 THEN 'breached_paused' ELSE OLD.state END;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.open = 1 THEN
+    INSERT INTO open_clock_counts AS c (owner, state, clocks)
+      VALUES (COALESCE(NEW.owner, ''),
+              CASE WHEN NEW.state = 'running' AND NEW.warned <> 0 THEN 'warning'
+                   WHEN NEW.state = 'paused' AND NEW.breached <> 0 THEN 'breached_paused' ELSE NEW.state END, 1)
+      ON CONFLICT (owner, state) DO UPDATE SET clocks = c.clocks + 1;
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER open_clock_counts AFTER INSERT OR UPDATE OR DELETE ON clocks
+  FOR EACH ROW EXECUTE FUNCTION open_clock_counts_keep();
+
+CREATE TABLE escalations (
+  id           TEXT   PRIMARY KEY,
+  request_id   BIGINT NOT NULL REFERENCES requests (id),
+  ladder       TEXT   NOT NULL,
+  state        TEXT   NOT NULL,
+  roles        TEXT   NOT NULL,   -- ",role,role," of everyone notified
+  triggered_at BIGINT NOT NULL,
+  document     TEXT   NOT NULL,   -- JSON
+  team         TEXT               -- the team a capacity escalation is about
+);
+CREATE INDEX escalations_by_state ON escalations (state, triggered_at);
+CREATE INDEX escalations_by_team ON escalations (team, state) WHERE team IS NOT NULL;
+CREATE INDEX escalations_by_time ON escalations (triggered_at, id);
+CREATE INDEX escalations_by_request ON escalations (request_id);
+
+CREATE TABLE outbox (
+  id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  webhook_id      TEXT    NOT NULL UNIQUE,  -- stable across retries
+  subscription    TEXT    NOT NULL,
+  event_type      TEXT    NOT NULL,
+  event_seq       BIGINT  NOT NULL,         -- events.seq of the event it carries
+  request_id      BIGINT,
+  payload         TEXT    NOT NULL,         -- the Standard Webhooks envelope or message spec, JSON
+  created_at      BIGINT  NOT NULL,
+  window_start    BIGINT  NOT NULL,         -- retries stop max_age after this (reset by redeliver)
+  state           TEXT    NOT NULL,         -- pending, delivered, dead
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at BIGINT  NOT NULL,
+  last_status     INTEGER,
+  last_error      TEXT,
+  delivered_at    BIGINT,
+  channel         TEXT    NOT NULL DEFAULT 'webhook',  -- webhook, slack_reply, slack_dm, email
+  purpose         TEXT    NOT NULL DEFAULT 'webhook',  -- webhook, reply, notification
+  recipient       TEXT,
+  external_id     TEXT
+);
+CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+CREATE INDEX outbox_by_subscription ON outbox (subscription, id);
+CREATE INDEX outbox_conversation ON outbox (request_id, channel, id) WHERE state = 'pending';
+CREATE TABLE delivery_attempts (
+  outbox_id   BIGINT  NOT NULL REFERENCES outbox (id),
+  attempt     INTEGER NOT NULL,
+  at          BIGINT  NOT NULL,
+  status      INTEGER,                      -- HTTP status, NULL when no answer
+  error       TEXT,
+  duration_ms BIGINT  NOT NULL,
+  PRIMARY KEY (outbox_id, attempt)
+);
+CREATE TABLE disabled_subscriptions (
+  subscription TEXT   PRIMARY KEY,
+  reason       TEXT   NOT NULL,
+  at           BIGINT NOT NULL
+);
+
+CREATE TABLE inbound_receipts (
+  source      TEXT   NOT NULL,
+  key         TEXT   NOT NULL,
+  request_id  BIGINT,
+  received_at BIGINT NOT NULL,
+  PRIMARY KEY (source, key)
+);
+CREATE TABLE email_messages (
+  message_id TEXT   NOT NULL,
+  sender     TEXT   NOT NULL,      -- the authenticated From address, lower case ('' before it was kept)
+  request_id BIGINT NOT NULL REFERENCES requests (id),
+  seq        BIGINT GENERATED ALWAYS AS IDENTITY,  -- first use first, as SQLite's rowid
+  PRIMARY KEY (message_id, sender)
+);
+CREATE INDEX email_messages_by_request ON email_messages (request_id);
+CREATE TABLE request_participants (
+  request_id BIGINT NOT NULL REFERENCES requests (id),
+  address    TEXT   NOT NULL,       -- lower-case e-mail address or slack:<user>
+  PRIMARY KEY (request_id, address)
+);
+
+CREATE TABLE team_load (
+  team          TEXT   PRIMARY KEY,
+  open_requests BIGINT NOT NULL
+);
+
+CREATE TABLE heartbeat (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  at BIGINT  NOT NULL               -- UTC seconds of the last probe
+);
+
+CREATE TABLE idempotency_keys (
+  actor       TEXT    NOT NULL,
+  key         TEXT    NOT NULL,
+  fingerprint TEXT    NOT NULL,     -- SHA-256 of method, target and body
+  status      INTEGER NOT NULL,
+  body        TEXT    NOT NULL,
+  location    TEXT    NOT NULL,
+  created_at  BIGINT  NOT NULL,     -- Unix seconds, real clock
+  PRIMARY KEY (actor, key)
+);
+CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+
+CREATE TABLE clock_planning (
+  id          INTEGER PRIMARY KEY CHECK (id = 1),
+  fingerprint TEXT    NOT NULL
+);
+
+CREATE TABLE request_summaries (
+  request_id BIGINT PRIMARY KEY,    -- requests.id
+  summary    TEXT   NOT NULL        -- JSON (store/summary.hpp)
+);
+)sql";
+
+struct migration {
+  int version;
+  std::string_view sql;
+};
+
+// SQLite's migrations after the baseline, by the same numbers; append, never edit one that
+// has shipped. Empty while SQLite's latest is the baseline.
+constexpr std::array<migration, 0> later{};
+
+}  // namespace
+
+int baseline_version() { return baseline; }
+
+int latest_schema_version() { return later.empty() ? baseline : later.back().version; }
+
+int schema_version(pq::connection& db) {
+  if (db.exec("SELECT to_regclass('schema_migrations') IS NULL").text(0, 0) == "t") return 0;
+  return static_cast<int>(db.exec("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").integer(0, 0));
+}
+
+void migrate(pq::connection& db) {
+  pq::transaction transaction(db);
+  // Held until commit; taken before anything is read, so a second instance waits here and then
+  // finds the schema the first one made. Keyed on the schema so tests in their own schemas do
+  // not wait for each other.
+  db.exec("SELECT pg_advisory_xact_lock(hashtext('switchboard-migrate:' || current_schema()))");
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+          " version INTEGER PRIMARY KEY,"
+          " applied_at BIGINT NOT NULL DEFAULT extract(epoch FROM now())::bigint)");
+  const int current = schema_version(db);
+  if (current > latest_schema_version())
+    throw std::runtime_error(fmt::format(
+        "the PostgreSQL schema at {} has version {}, newer than this build understands ({}): it was written by a "
+        "newer switchboard; run that version",
+        db.describe(), current, latest_schema_version()));
+  if (current < baseline) {
+    // The baseline is all or nothing (one transaction), so a database is at 0 or at least at it.
+    if (current != 0)
+      throw std::runtime_error(fmt::format("the PostgreSQL schema at {} has version {}, inside the baseline (1-{})",
+                                           db.describe(), current, baseline));
+    db.exec(baseline_sql);
+    db.exec("INSERT INTO schema_migrations (version) SELECT generate_series(1, $1::int)", {baseline});
+  }
+  for (const auto& step : later) {
+    if (step.version <= current) continue;
+    db.exec(step.sql);
+    db.exec("INSERT INTO schema_migrations (version) VALUES ($1::int)", {step.version});
+  }
+  transaction.commit();
+}
+
+}  // namespace switchboard::store::postgres

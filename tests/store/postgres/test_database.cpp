@@ -1,0 +1,47 @@
+// A schema per test case in the test cluster.
+#include "store/postgres/test_database.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+
+namespace switchboard::testing::postgres {
+
+std::optional<std::string> test_url() {
+  const char* url = std::getenv("SWITCHBOARD_TEST_DATABASE_URL");
+  if (url == nullptr || *url == '\0') return std::nullopt;
+  return std::string(url);
+}
+
+namespace {
+std::string next_schema_name() {
+  static std::atomic<int> counter{0};
+  return fmt::format("t_{}_{}", ::getpid(), ++counter);
+}
+}  // namespace
+
+test_schema::test_schema(const std::string& url) : url_(url), name_(next_schema_name()), db_(url) {
+  db_.exec(fmt::format("DROP SCHEMA IF EXISTS {0} CASCADE; CREATE SCHEMA {0}", name_));
+  enter(db_);
+}
+
+test_schema::~test_schema() {
+  try {
+    if (db_.broken()) db_.reconnect();
+    db_.exec(fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", name_));
+  } catch (...) {
+    // Cleanup only: see the header.
+  }
+}
+
+store::pq::connection test_schema::connect() const {
+  store::pq::connection db(url_);
+  enter(db);
+  return db;
+}
+
+void test_schema::enter(store::pq::connection& db) const { db.exec(fmt::format("SET search_path TO {}", name_)); }
+
+}  // namespace switchboard::testing::postgres

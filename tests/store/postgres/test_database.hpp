@@ -1,0 +1,52 @@
+#pragma once
+// The PostgreSQL half of the store tests: the cluster is named by SWITCHBOARD_TEST_DATABASE_URL
+// (tools/pg start or tools/pg run make one; tools/dev test passes it), and each test case works
+// in a schema of its own, so cases running in parallel (ctest -j) never see each other's rows.
+// Without the variable a case says "postgres skipped" and passes: the ledger still counts it run.
+
+#include "store/postgres/pq.hpp"
+
+#include <doctest/doctest.h>
+
+#include <optional>
+#include <string>
+
+namespace switchboard::testing::postgres {
+
+// SWITCHBOARD_TEST_DATABASE_URL when set and not empty.
+std::optional<std::string> test_url();
+
+// CREATE SCHEMA t_<pid>_<n> on construction, DROP SCHEMA ... CASCADE on destruction (errors
+// there are ignored: a cluster the test broke is thrown away by tools/pg anyway).
+class test_schema {
+ public:
+  explicit test_schema(const std::string& url);
+  ~test_schema();
+  test_schema(const test_schema&) = delete;
+  test_schema& operator=(const test_schema&) = delete;
+
+  const std::string& name() const { return name_; }
+  // A connection of the schema's own, already in it (search_path).
+  store::pq::connection& db() { return db_; }
+  // Another connection in the schema.
+  store::pq::connection connect() const;
+  // Puts `db` into the schema (after a reconnect, which forgets session settings).
+  void enter(store::pq::connection& db) const;
+
+ private:
+  std::string url_;
+  std::string name_;
+  store::pq::connection db_;
+};
+
+}  // namespace switchboard::testing::postgres
+
+// Opens a test case that needs PostgreSQL: binds `url` to the cluster's URL, or says why the
+// case is skipped and returns.
+#define SWITCHBOARD_POSTGRES_OR_SKIP(url)                                          \
+  const auto url##_optional = ::switchboard::testing::postgres::test_url();        \
+  if (!url##_optional) {                                                           \
+    MESSAGE("postgres skipped: SWITCHBOARD_TEST_DATABASE_URL is not set");         \
+    return;                                                                        \
+  }                                                                                \
+  const std::string url = *url##_optional
