@@ -68,6 +68,7 @@ void scheduler::fire() {
   auto changed = std::make_shared<std::vector<store::change>>();
   writer_.submit(
       [this, ids, now, changed](SQLite::Database& db) {
+        changed->clear();  // a job may run again (store/committer.hpp): nothing from an earlier run
         for (auto id : ids)
           if (auto change = store::record_due(db, policy_, id, now)) changed->push_back(std::move(*change));
       },

@@ -120,34 +120,42 @@ void committer::commit_batch(std::vector<pending>& batch) {
     }
   };
   try {
-    statement(db_, "BEGIN IMMEDIATE")->exec();
-    if (batch.size() == 1) {
-      // A job alone needs no savepoint: when it fails the whole transaction rolls back, the
-      // same outcome, and no statement journal is kept for a savepoint.
-      try {
-        batch[0].work(db_);
-      } catch (...) {
-        errors[0] = std::current_exception();
-      }
-      progressed();
-    } else {
-      for (std::size_t i = 0; i < batch.size(); ++i) {
-        statement(db_, "SAVEPOINT job")->exec();
+    for (int runs = 0;; ++runs) {
+      std::fill(errors.begin(), errors.end(), nullptr);
+      statement(db_, "BEGIN IMMEDIATE")->exec();
+      if (batch.size() == 1) {
+        // A job alone needs no savepoint: when it fails the whole transaction rolls back, the
+        // same outcome, and no statement journal is kept for a savepoint.
         try {
-          batch[i].work(db_);
-          statement(db_, "RELEASE job")->exec();
+          batch[0].work(db_);
         } catch (...) {
-          errors[i] = std::current_exception();
-          db_.exec("ROLLBACK TO job");
-          db_.exec("RELEASE job");
+          errors[0] = std::current_exception();
         }
         progressed();
+      } else {
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          statement(db_, "SAVEPOINT job")->exec();
+          try {
+            batch[i].work(db_);
+            statement(db_, "RELEASE job")->exec();
+          } catch (...) {
+            errors[i] = std::current_exception();
+            db_.exec("ROLLBACK TO job");
+            db_.exec("RELEASE job");
+          }
+          progressed();
+        }
       }
+      if (commit_hook_ && commit_hook_(runs) == before_commit::rerun) {
+        roll_back();
+        continue;
+      }
+      if (batch.size() == 1 && errors[0])
+        roll_back();
+      else
+        statement(db_, "COMMIT")->exec();
+      break;
     }
-    if (batch.size() == 1 && errors[0])
-      roll_back();
-    else
-      statement(db_, "COMMIT")->exec();
   } catch (...) {
     batch_error = std::current_exception();
     roll_back();

@@ -6,9 +6,13 @@
 #include "support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
+#include <array>
 #include <atomic>
+#include <future>
 #include <latch>
+#include <memory>
 #include <stdexcept>
 #include <thread>
 
@@ -77,5 +81,65 @@ TEST_SUITE("store::committer") {
   TEST_CASE("run rethrows the job's error") {
     store::committer writer(store::open_database(":memory:"));
     CHECK_THROWS_WITH(writer.run([](SQLite::Database&) { throw std::runtime_error("refused"); }), "refused");
+  }
+
+  TEST_CASE("a batch run again commits once and each job reports the run that committed") {
+    testing::temp_dir dir;
+    const auto path = dir.file("rerun.db");
+    std::atomic<int> hook_calls{0};
+    std::array<int, 3> runs{};
+    std::array<model::request_id, 3> ids{};
+    {
+      store::committer writer(store::open_database(path));
+      // Every batch is rolled back once and run again, as a retryable failure would have it.
+      writer.set_commit_hook_for_testing([&](int runs_before) {
+        ++hook_calls;
+        return runs_before == 0 ? store::committer::before_commit::rerun : store::committer::before_commit::commit;
+      });
+      // The first job holds the writer until the three filings are queued, so they share a batch.
+      std::promise<void> queued;
+      std::shared_future<void> all_queued = queued.get_future().share();
+      std::atomic<bool> holding{false};
+      writer.submit(
+          [all_queued, &holding](SQLite::Database&) {
+            holding = true;
+            holding.notify_one();
+            all_queued.wait();
+          },
+          [](std::exception_ptr) {});
+      holding.wait(false);
+      std::vector<std::future<void>> done;
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        auto finished = std::make_shared<std::promise<void>>();
+        done.push_back(finished->get_future());
+        writer.submit(
+            [&, i](SQLite::Database& db) {
+              ++runs[i];
+              const auto created = store::record_new_request(
+                  db, testing::shipped_policy(),
+                  {testing::make_input(model::request_kind::how_to), model::actor{"dana", model::role::ce}},
+                  model::instant{std::chrono::seconds{1795000000}});
+              ids[i] = created.request.id;  // assigned, never appended: the committed run's id
+            },
+            [finished](std::exception_ptr error) {
+              if (error) finished->set_exception(error);
+              else finished->set_value();
+            });
+      }
+      queued.set_value();
+      for (auto& f : done) f.get();
+    }
+    CHECK(hook_calls == 4);  // two batches, each run twice
+    for (const auto r : runs) CHECK(r == 2);
+    auto db = store::open_database(path);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM requests").getInt() == 3);
+    for (const auto id : ids) {
+      CAPTURE(id);
+      CHECK(db.execAndGet(fmt::format("SELECT COUNT(*) FROM requests WHERE id = {}", id)).getInt() == 1);
+    }
+    CHECK(ids[0] != ids[1]);
+    CHECK(ids[1] != ids[2]);
+    // One filing's events each, not two.
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM events WHERE type = 'request.created'").getInt() == 3);
   }
 }

@@ -64,6 +64,7 @@ asio::awaitable<once_outcome> commit_once(store::committer& writer, const reques
   const std::string_view key = req["Idempotency-Key"];
   if (req.count("Idempotency-Key") == 0) {
     store::committer::job plain = [&](SQLite::Database& db) {
+      outcome = once_outcome{};  // a job may run again (committer.hpp): nothing from an earlier run
       outcome.res = work(db);
       outcome.ran = true;
     };
@@ -85,6 +86,7 @@ asio::awaitable<once_outcome> commit_once(store::committer& writer, const reques
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
   store::committer::job guarded = [&](SQLite::Database& db) {
+    outcome = once_outcome{};  // a job may run again (committer.hpp): nothing from an earlier run
     if (auto stored = store::find_result(db, who, key, now)) {
       if (stored->fingerprint != fingerprint) {
         outcome.res = error_response(status::conflict, "idempotency_key_reused",

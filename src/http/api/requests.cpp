@@ -140,6 +140,7 @@ asio::awaitable<response> run_action(context& ctx, const request& req, const rou
   const auto now = ctx.clock();
   std::vector<store::change> changes;
   std::function<response(SQLite::Database&)> work = [&](SQLite::Database& db) -> response {
+    changes.clear();  // a job may run again (store/committer.hpp): nothing from an earlier run
     auto result = store::record_action(db, ctx.policy, id, command, now);
     if (std::holds_alternative<store::not_found>(result)) return not_found("request", std::to_string(id));
     if (const auto* refusal = std::get_if<engine::refusal>(&result)) return refused(*refusal);

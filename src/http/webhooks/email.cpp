@@ -188,6 +188,10 @@ asio::awaitable<response> deliver(context& ctx, inbound_email mail, delivery how
   std::optional<model::request_id> id;
   std::vector<store::change> changes;
   co_await api::commit(ctx.api.writer, [&](SQLite::Database& db) {
+    // A job may run again (store/committer.hpp): it starts from nothing an earlier run set.
+    outcome.clear();
+    id.reset();
+    changes.clear();
     if (!how.mailgun_token.empty() && !store::claim_receipt(db, "mailgun_token", how.mailgun_token, now)) {
       outcome = "token_reused";
       return;
