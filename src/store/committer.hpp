@@ -5,7 +5,10 @@
 //
 // Thread-safety: submit() may be called from any thread. Jobs run on the writer thread, in
 // submission order, each inside a savepoint of the batch transaction: a job that throws is
-// rolled back alone and its error passed to its completion; the others still commit.
+// rolled back alone and its error passed to its completion; the others still commit. The
+// storage's own failures (SQLITE_BUSY past lock_timeout, SQLITE_IOERR, SQLITE_FULL,
+// SQLITE_READONLY), in a job or in the batch's BEGIN/COMMIT, reach completions as
+// store::storage_unavailable (store/port.hpp): nothing of that job (or batch) was committed.
 // Completions run on the writer thread after the batch is durable (or has failed): they must
 // be quick and must not call back into the committer synchronously.
 //

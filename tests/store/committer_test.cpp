@@ -1,6 +1,7 @@
 #include "store/committer.hpp"
 
 #include "store/database.hpp"
+#include "store/port.hpp"
 #include "store/requests.hpp"
 #include "support/policy.hpp"
 #include "support/temp_dir.hpp"
@@ -141,5 +142,32 @@ TEST_SUITE("store::committer") {
     CHECK(ids[1] != ids[2]);
     // One filing's events each, not two.
     CHECK(db.execAndGet("SELECT COUNT(*) FROM events WHERE type = 'request.created'").getInt() == 3);
+  }
+
+  TEST_CASE("a full database reaches the caller as storage_unavailable, a constraint stays the job's own error") {
+    testing::temp_dir dir;
+    auto connection = store::open_database(dir.file("full.db"));
+    // The file may not grow past the pages it has: a megabyte needs hundreds more (SQLITE_FULL).
+    connection.exec(fmt::format("PRAGMA max_page_count = {}", connection.execAndGet("PRAGMA page_count").getInt()));
+    store::committer writer(std::move(connection));
+    CHECK_THROWS_AS(writer.run([](SQLite::Database& db) { db.exec("CREATE TABLE filler AS SELECT randomblob(1000000) AS x"); }),
+                    store::storage_unavailable);
+    writer.run([](SQLite::Database& db) { db.exec("INSERT INTO schema_migrations (version) VALUES (100)"); });
+    CHECK_THROWS_AS(writer.run([](SQLite::Database& db) { db.exec("INSERT INTO schema_migrations (version) VALUES (100)"); }),
+                    SQLite::Exception);
+  }
+
+  TEST_CASE("a failed commit fails every job of the batch and writes nothing") {
+    testing::temp_dir dir;
+    const auto path = dir.file("unavailable.db");
+    {
+      store::committer writer(store::open_database(path));
+      writer.set_commit_hook_for_testing([](int) -> store::committer::before_commit {
+        throw store::storage_unavailable("the test's fault");
+      });
+      CHECK_THROWS_AS(writer.run([](SQLite::Database& db) { store::touch_heartbeat(db); }), store::storage_unavailable);
+    }
+    auto db = store::open_database(path);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM heartbeat").getInt() == 0);
   }
 }
