@@ -101,7 +101,7 @@ settings load_settings(const std::string& path) {
     whole("health_deadline_ms", result.health_deadline_ms, 1);
   }
 
-  // [storage]: which store adapter, and (SQLite) its file. `path` is [server] database's newer
+  // [storage]: which store adapter, and the embedded database's file. `path` is [server] database's newer
   // name; the old one is still read, and giving both is refused rather than one silently winning.
   if (const auto* storage = root.get("storage")) {
     const auto* table = storage->as_table();
