@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,7 +31,7 @@ std::string filing(std::string_view title) {
 }
 
 std::int64_t count(const std::string& database, const char* table) {
-  SQLite::Database db(database, SQLite::OPEN_READONLY);
+  SQLite::Database db(database, SQLite::OPEN_READWRITE);  // reads only; WAL readers want the -shm writable
   return db.execAndGet(std::string("SELECT COUNT(*) FROM ") + table).getInt64();
 }
 

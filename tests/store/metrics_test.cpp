@@ -8,6 +8,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <string>
 
 using namespace switchboard;
 
@@ -31,7 +33,7 @@ TEST_SUITE("store::metrics") {
                    .request.status;
     const auto counts = store::read_counts(db);
     REQUIRE(counts.requests_by_status.size() == 1);
-    CHECK(counts.requests_by_status[0].label == model::to_string(status));
+    CHECK(counts.requests_by_status[0].label == std::string(model::to_string(status)));
     CHECK(counts.requests_by_status[0].count == 3);
     // Each troubleshooting request starts running clocks, none breached yet.
     REQUIRE_FALSE(counts.open_clocks.empty());
