@@ -144,6 +144,7 @@ void committer::commit_batch(std::vector<pending>& batch) {
       // The transaction may already be gone (SQLite ends it on some errors).
     }
   };
+  unit_of_work work(db_);
   try {
     for (int runs = 0;; ++runs) {
       std::fill(errors.begin(), errors.end(), nullptr);
@@ -152,7 +153,7 @@ void committer::commit_batch(std::vector<pending>& batch) {
         // A job alone needs no savepoint: when it fails the whole transaction rolls back, the
         // same outcome, and no statement journal is kept for a savepoint.
         try {
-          batch[0].work(db_);
+          batch[0].work(work);
         } catch (...) {
           errors[0] = std::current_exception();
         }
@@ -161,7 +162,7 @@ void committer::commit_batch(std::vector<pending>& batch) {
         for (std::size_t i = 0; i < batch.size(); ++i) {
           statement(db_, "SAVEPOINT job")->exec();
           try {
-            batch[i].work(db_);
+            batch[i].work(work);
             statement(db_, "RELEASE job")->exec();
           } catch (...) {
             errors[i] = std::current_exception();

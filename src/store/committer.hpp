@@ -25,6 +25,8 @@
 // the 5 s budget open_database's busy timeout gives, so that activity() can tell a writer
 // waiting on another connection's write lock from one busy with a large job.
 
+#include "store/session.hpp"
+
 #include <SQLiteCpp/Database.h>
 
 #include <atomic>
@@ -41,7 +43,7 @@ namespace switchboard::store {
 
 class committer {
  public:
-  using job = std::function<void(SQLite::Database&)>;
+  using job = std::function<void(unit_of_work&)>;  // the batch's transaction, inside the job's savepoint
   using completion = std::function<void(std::exception_ptr)>;  // null on success
 
   struct statistics {

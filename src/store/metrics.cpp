@@ -17,7 +17,8 @@ std::vector<counts::by_label> labelled(SQLite::Database& db, const char* sql) {
 
 }  // namespace
 
-counts read_counts(SQLite::Database& db) {
+counts read_counts(read_session session) {
+  SQLite::Database& db = session.connection();
   counts out;
   // A deferred read transaction: the four reads see one snapshot (WAL), never a commit between.
   SQLite::Transaction snapshot(db, SQLite::TransactionBehavior::DEFERRED);

@@ -6,6 +6,7 @@
 //
 // Thread-safety: one connection, one owner: call it on a connection the caller alone uses.
 
+#include "store/session.hpp"
 #include <SQLiteCpp/Database.h>
 
 #include <cstdint>
@@ -38,6 +39,6 @@ struct counts {
 };
 
 // One consistent read of every count (one read transaction). Throws SQLite::Exception.
-counts read_counts(SQLite::Database& db);
+counts read_counts(read_session session);
 
 }  // namespace switchboard::store
