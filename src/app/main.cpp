@@ -30,7 +30,6 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <SQLiteCpp/Transaction.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -267,7 +266,7 @@ int main(int argc, char** argv) {
       ->needs(clock_start_option);
   app.add_option("--tokens", tokens_file, "API tokens file ([[token]] person, role, sha256), overriding the config");
   app.add_option("--listen", listen, "HOST:PORT to listen on, overriding the config; port 0 picks a free one");
-  app.add_option("--db", database, "SQLite database path, overriding the config");
+  app.add_option("--db", database, "database file path, overriding the config");
   CLI11_PARSE(app, argc, argv);
 
   try {

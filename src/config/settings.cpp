@@ -1,4 +1,4 @@
-// Loading and validating the [server] and [customers] sections of the config file.
+// Loading and validating the [server], [storage], [customers] and [auth] sections of the config file.
 #include "config/settings.hpp"
 
 #include "config/toml.hpp"
@@ -52,7 +52,8 @@ settings load_settings(const std::string& path) {
   result.rules_path = resolve(path, "../rules/routing.toml");
 
   reject_unknown_keys(root, path, {"server", "customers", "calendars", "sla", "auth", "workflow", "escalation", "notify",
-                                      "integrations", "outbound", "people", "use_cases"}, "the top level");
+                                      "integrations", "outbound", "people", "use_cases", "storage"},
+                    "the top level");
 
   if (const auto* server = root.get("server")) {
     const auto* table = server->as_table();
@@ -98,6 +99,33 @@ settings load_settings(const std::string& path) {
     whole("handler_timeout_seconds", result.handler_timeout_seconds, 1);
     whole("shutdown_timeout_seconds", result.shutdown_timeout_seconds, 1);
     whole("health_deadline_ms", result.health_deadline_ms, 1);
+  }
+
+  // [storage]: which store adapter, and the embedded database's file. `path` is [server] database's newer
+  // name; the old one is still read, and giving both is refused rather than one silently winning.
+  if (const auto* storage = root.get("storage")) {
+    const auto* table = storage->as_table();
+    if (table == nullptr) fail_at(*storage, path, "[storage] must be a table");
+    // A URL holds the PostgreSQL password: it stays out of files that get committed and copied.
+    if (const auto* url = table->get("url"))
+      fail_at(*url, path,
+              "url is not read from the file: the PostgreSQL URL comes from SWITCHBOARD_DATABASE_URL");
+    reject_unknown_keys(*table, path, {"backend", "path"}, "[storage]");
+    if (const auto* backend = table->get("backend")) {
+      const auto name = string_value(*backend, path, "backend");
+      if (name == "postgres")
+        fail_at(*backend, path,
+                "backend \"postgres\" is not built yet (issue 12); use \"sqlite\", the default, for now");
+      if (name != "sqlite") fail_at(*backend, path, fmt::format("unknown backend \"{}\"; expected \"sqlite\"", name));
+    }
+    if (const auto* file = table->get("path")) {
+      const auto* server = root.get("server");
+      const auto* old_name = server != nullptr && server->as_table() != nullptr ? server->as_table()->get("database")
+                                                                                 : nullptr;
+      if (old_name != nullptr)
+        fail_at(*file, path, "give the database file once: [storage] path, or its older name [server] database");
+      result.database_path = resolve(path, string_value(*file, path, "path"));
+    }
   }
 
   if (const auto* customers = root.get("customers")) {

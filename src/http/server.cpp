@@ -2,6 +2,7 @@
 #include "http/server.hpp"
 
 #include "http/commit_gate.hpp"
+#include "store/port.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -554,6 +555,13 @@ struct server::state : std::enable_shared_from_this<server::state> {
           res = error_response(status::service_unavailable, "handler_timeout",
                                "the server could not answer in time and changed nothing; retry");
         }
+      } catch (const store::storage_unavailable& e) {
+        res = storage_unavailable(method, target, e.what(),
+                                  "the database could not take the change now and nothing was changed; retry");
+      } catch (const store::storage_outcome_unknown& e) {
+        res = storage_unavailable(method, target, e.what(),
+                                  "the database lost the answer to this change, which may or may not have been made; "
+                                  "retry with the same Idempotency-Key to find out");
       } catch (const std::exception& e) {
         fmt::print(stderr, "error handling {} {}: {}\n", method, redacted_target(target), e.what());
         res = error_response(status::internal_server_error, "internal", "the server failed to handle the request");
@@ -563,6 +571,17 @@ struct server::state : std::enable_shared_from_this<server::state> {
     }
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  // A command the store did not commit (store/port.hpp): the client may send it again, with its
+  // Idempotency-Key, after a second. An outcome the store cannot know is answered the same way:
+  // never 2xx, and the retry finds the stored answer if it did commit.
+  static response storage_unavailable(std::string_view method, std::string_view target, std::string_view why,
+                                      std::string_view message) {
+    fmt::print(stderr, "storage unavailable for {} {}: {}\n", method, redacted_target(target), why);
+    auto res = error_response(status::service_unavailable, "storage_unavailable", message);
+    res.set(beast_http::field::retry_after, "1");
+    return res;
   }
 
   static response too_large(std::size_t limit, beast_http::status answer) {

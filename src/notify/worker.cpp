@@ -83,7 +83,7 @@ target resolve_target(const subscription& sub) {
 }  // namespace
 
 struct delivery_worker::impl : std::enable_shared_from_this<impl> {
-  impl(asio::any_io_executor executor, store::committer& writer, SQLite::Database& reader, settings config,
+  impl(asio::any_io_executor executor, store::committer& writer, store::read_session reader, settings config,
        std::function<model::instant()> clock, message_channels channels)
       : executor_(executor), writer_(writer), reader_(reader), settings_(std::move(config)), clock_(std::move(clock)),
         channels_(std::move(channels)), timer_(executor) {
@@ -137,7 +137,7 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
         if (off.subscription == d.subscription) reason = fmt::format("subscription disabled: {}", off.reason);
       if (!reason.empty()) {
         fmt::print(stderr, "switchboard: webhook {} ({}) dead-lettered: {}\n", d.webhook_id, d.subscription, reason);
-        finish(d.id, [id = d.id, reason](SQLite::Database& db) { store::dead_letter(db, id, reason); });
+        finish(d.id, [id = d.id, reason](store::unit_of_work& db) { store::dead_letter(db, id, reason); });
         continue;
       }
       asio::co_spawn(executor_, deliver(std::move(d), found->second), asio::detached);
@@ -226,7 +226,7 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
                  result.attempt.attempt, result.attempt.error,
                  result.next_state == store::delivery_state::dead ? fmt::format(" — dead-lettered: {}", result.dead_reason)
                                                                   : "");
-    finish(d.id, [id = d.id, result, disable, sub = d.subscription, now](SQLite::Database& db) {
+    finish(d.id, [id = d.id, result, disable, sub = d.subscription, now](store::unit_of_work& db) {
       if (store::record_attempt(db, id, result) && disable)
         store::disable_subscription(db, sub, "the endpoint answered 410 Gone", now);
     });
@@ -277,7 +277,7 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
                  result.next_state == store::delivery_state::dead
                      ? (result.dead_reason.empty() ? std::string(" — dead") : fmt::format(" — dead: {}", result.dead_reason))
                      : "");
-    finish(d.id, [id = d.id, result](SQLite::Database& db) { store::record_attempt(db, id, result); });
+    finish(d.id, [id = d.id, result](store::unit_of_work& db) { store::record_attempt(db, id, result); });
   }
 
   struct sent_message {
@@ -364,7 +364,7 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
 
   asio::any_io_executor executor_;
   store::committer& writer_;
-  SQLite::Database& reader_;
+  store::read_session reader_;
   settings settings_;
   std::function<model::instant()> clock_;
   message_channels channels_;
@@ -379,7 +379,7 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
   bool stopped_ = false;
 };
 
-delivery_worker::delivery_worker(asio::any_io_executor executor, store::committer& writer, SQLite::Database& reader,
+delivery_worker::delivery_worker(asio::any_io_executor executor, store::committer& writer, store::read_session reader,
                                  settings settings, std::function<model::instant()> clock, message_channels channels)
     : impl_(std::make_shared<impl>(executor, writer, reader, std::move(settings), std::move(clock), std::move(channels))) {}
 

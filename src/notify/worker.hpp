@@ -20,7 +20,7 @@
 // refused unless the subscription has allow_private.
 //
 // Thread-safety: everything runs on the executor passed in, which must be the thread that owns
-// `reader` (a single-threaded io_context). SQLite writes go through the committer, never on it.
+// `reader` (a single-threaded io_context). Writes go through the committer, never on it.
 
 #include "model/request.hpp"
 #include "notify/config.hpp"
@@ -28,7 +28,6 @@
 #include "outbound/slack_api.hpp"
 #include "store/committer.hpp"
 
-#include <SQLiteCpp/Database.h>
 #include <boost/asio/any_io_executor.hpp>
 
 #include <functional>
@@ -50,7 +49,7 @@ class delivery_worker {
   // Resolves each subscription's URL and secret from the environment; throws std::runtime_error
   // naming the variable when one is missing or malformed. `clock` is the server's time (for the
   // outbox's schedule); signatures always carry the real Unix time.
-  delivery_worker(boost::asio::any_io_executor executor, store::committer& writer, SQLite::Database& reader,
+  delivery_worker(boost::asio::any_io_executor executor, store::committer& writer, store::read_session reader,
                   settings settings, std::function<model::instant()> clock, message_channels channels = {});
   ~delivery_worker();
   delivery_worker(const delivery_worker&) = delete;

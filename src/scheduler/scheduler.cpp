@@ -20,7 +20,7 @@ scheduler::scheduler(asio::any_io_executor executor, store::committer& writer, c
                      time_source time)
     : executor_(executor), writer_(writer), policy_(policy), time_(std::move(time)), timer_(executor) {}
 
-void scheduler::load(SQLite::Database& reader) {
+void scheduler::load(store::read_session reader) {
   for (const auto& [id, at] : store::pending_firings(reader)) plan(id, at);
   arm();
 }
@@ -67,7 +67,8 @@ void scheduler::fire() {
   }
   auto changed = std::make_shared<std::vector<store::change>>();
   writer_.submit(
-      [this, ids, now, changed](SQLite::Database& db) {
+      [this, ids, now, changed](store::unit_of_work& db) {
+        changed->clear();  // a job may run again (store/committer.hpp): nothing from an earlier run
         for (auto id : ids)
           if (auto change = store::record_due(db, policy_, id, now)) changed->push_back(std::move(*change));
       },

@@ -12,8 +12,6 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/system_timer.hpp>
 
-#include <SQLiteCpp/Database.h>
-
 #include <functional>
 #include <map>
 #include <set>
@@ -36,7 +34,7 @@ class scheduler {
 
   // Queues every request with a pending warning or breach, as the read model has them; those
   // whose instant passed while the server was down fire at once.
-  void load(SQLite::Database& reader);
+  void load(store::read_session reader);
 
   // Re-plans one request after anything changed it.
   void track(const model::request& request);

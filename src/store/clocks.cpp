@@ -63,7 +63,8 @@ void for_each_with_open_plans(SQLite::Database& db, Each each) {
 
 }  // namespace
 
-std::vector<sla::missing_name> missing_clock_names(SQLite::Database& db, const engine::policy& policy) {
+std::vector<sla::missing_name> missing_clock_names(read_session session, const engine::policy& policy) {
+  SQLite::Database& db = session.connection();
   // Counted page by page, then merged: missing_names counts open clocks per missing name, and
   // which policy now applies to their requests.
   std::map<std::pair<sla::missing_name::what, std::string>, sla::missing_name> merged;
@@ -91,11 +92,13 @@ std::vector<sla::missing_name> missing_clock_names(SQLite::Database& db, const e
   return out;
 }
 
-void check_open_clocks(SQLite::Database& db, const engine::policy& policy) {
+void check_open_clocks(read_session session, const engine::policy& policy) {
+  SQLite::Database& db = session.connection();
   sla::refuse_missing(policy.sla, missing_clock_names(db, policy));
 }
 
-retimed retime_open_clocks(SQLite::Database& db, const engine::policy& policy, model::instant now) {
+retimed retime_open_clocks(unit_of_work work, const engine::policy& policy, model::instant now) {
+  SQLite::Database& db = work.connection();
   retimed counts;
   for_each_with_open_plans(db, [&](model::request& request) {
     auto replanned = engine::retime(policy, request, now);
@@ -137,8 +140,9 @@ std::string planning_fingerprint(const std::string& config_path, const engine::p
   return config::sha256_hex(planned_on);
 }
 
-std::optional<retimed> align_open_clocks(SQLite::Database& db, const engine::policy& policy, model::instant now,
+std::optional<retimed> align_open_clocks(unit_of_work work, const engine::policy& policy, model::instant now,
                                          std::string_view fingerprint) {
+  SQLite::Database& db = work.connection();
   {
     statement last(db, "SELECT fingerprint FROM clock_planning WHERE id = 1");
     if (last->executeStep() && last->getColumn(0).getString() == fingerprint) return std::nullopt;
@@ -155,7 +159,8 @@ std::optional<retimed> align_open_clocks(SQLite::Database& db, const engine::pol
   return counts;
 }
 
-std::vector<removed_ladder> removed_ladders(SQLite::Database& db, const engine::policy& policy) {
+std::vector<removed_ladder> removed_ladders(read_session session, const engine::policy& policy) {
+  SQLite::Database& db = session.connection();
   std::vector<removed_ladder> out;
   statement query(db, "SELECT ladder, COUNT(*) FROM escalations WHERE state = 'open' GROUP BY ladder ORDER BY ladder");
   while (query->executeStep()) {

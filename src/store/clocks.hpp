@@ -4,6 +4,7 @@
 //
 // Thread-safety: as the connection passed in.
 
+#include "store/session.hpp"
 #include "config/error.hpp"
 #include "engine/engine.hpp"
 #include "sla/policy.hpp"
@@ -21,10 +22,10 @@ namespace switchboard::store {
 // The calendars and policies open clocks in `db` use that `policy` neither has nor maps
 // through `replaces`, with how many open clocks use each. Reads every request with an open
 // clock (the same set the scheduler plans), not the whole history, a page at a time.
-std::vector<sla::missing_name> missing_clock_names(SQLite::Database& db, const engine::policy& policy);
+std::vector<sla::missing_name> missing_clock_names(read_session session, const engine::policy& policy);
 
 // Throws config::error positioned at [calendars] or [sla] when missing_clock_names finds any.
-void check_open_clocks(SQLite::Database& db, const engine::policy& policy);
+void check_open_clocks(read_session session, const engine::policy& policy);
 
 // How many of each a start-up re-timed: `sla.retimed`, `escalation.retimed` and
 // `request.concern_deadline_retimed` events.
@@ -44,7 +45,7 @@ struct retimed {
 // and queues their outbound webhooks. Call inside a write transaction, after check_open_clocks.
 // Returns how many of each were re-timed (the late firings are not counted). Reads the
 // requests a page at a time, so memory does not grow with the number of open clocks.
-retimed retime_open_clocks(SQLite::Database& db, const engine::policy& policy, model::instant now);
+retimed retime_open_clocks(unit_of_work work, const engine::policy& policy, model::instant now);
 
 // What open clocks are planned on, as a SHA-256 hex digest: the bytes of the config file
 // `config_path` (its [calendars] and [sla] among them) and of the zone files `policy`'s calendars
@@ -56,7 +57,7 @@ std::string planning_fingerprint(const std::string& config_path, const engine::p
 // fingerprint, since every clock open now was then planned on this very config (a restart with
 // a million open clocks reads none of them). Returns how many of each were re-timed, nullopt
 // when skipped. Throws as check_open_clocks.
-std::optional<retimed> align_open_clocks(SQLite::Database& db, const engine::policy& policy, model::instant now,
+std::optional<retimed> align_open_clocks(unit_of_work work, const engine::policy& policy, model::instant now,
                                          std::string_view fingerprint);
 
 // An escalation ladder that open (unacknowledged) escalations in `db` were triggered on but
@@ -70,7 +71,7 @@ struct removed_ladder {
 // The removed ladders open escalations still use, in name order: one indexed query (open
 // escalations by state), whatever the number of requests. Not an error: start-up and
 // `rules check --db` report each with removed_ladder_warning and go on.
-std::vector<removed_ladder> removed_ladders(SQLite::Database& db, const engine::policy& policy);
+std::vector<removed_ladder> removed_ladders(read_session session, const engine::policy& policy);
 
 // "FILE:LINE:COL: ladder \"sla_breach\" is used by 2 open escalations but is not in the config:
 // ..." positioned at [escalation] (`escalation_at`; the file alone when the config has none).

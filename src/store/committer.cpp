@@ -1,8 +1,11 @@
 // The writer thread: batches queued jobs into one transaction each.
 #include "store/committer.hpp"
 
+#include "store/port.hpp"
 #include "store/statements.hpp"
 
+#include <SQLiteCpp/Exception.h>
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -18,6 +21,28 @@ std::int64_t ticks_now() noexcept { return std::chrono::steady_clock::now().time
 // than `lock_wait_stale` is over (the lock was taken, or the write gave up).
 constexpr std::chrono::milliseconds busy_nap_max{20};
 constexpr std::chrono::milliseconds lock_wait_stale{250};
+
+// The storage's own failures become storage_unavailable (store/port.hpp, answered 503): the
+// database locked past lock_timeout, full, read-only or failing I/O. Anything else (a
+// constraint, a job's own error) stays as it is.
+std::exception_ptr as_storage_error(std::exception_ptr error) {
+  if (!error) return error;
+  try {
+    std::rethrow_exception(error);
+  } catch (const SQLite::Exception& e) {
+    switch (e.getErrorCode() & 0xff) {
+      case SQLITE_BUSY:
+      case SQLITE_IOERR:
+      case SQLITE_FULL:
+      case SQLITE_READONLY:
+        return std::make_exception_ptr(storage_unavailable(fmt::format("the database cannot take writes now: {}", e.what())));
+      default:
+        return error;
+    }
+  } catch (...) {
+    return error;
+  }
+}
 
 }  // namespace
 
@@ -119,37 +144,46 @@ void committer::commit_batch(std::vector<pending>& batch) {
       // The transaction may already be gone (SQLite ends it on some errors).
     }
   };
+  unit_of_work work(db_);
   try {
-    statement(db_, "BEGIN IMMEDIATE")->exec();
-    if (batch.size() == 1) {
-      // A job alone needs no savepoint: when it fails the whole transaction rolls back, the
-      // same outcome, and no statement journal is kept for a savepoint.
-      try {
-        batch[0].work(db_);
-      } catch (...) {
-        errors[0] = std::current_exception();
-      }
-      progressed();
-    } else {
-      for (std::size_t i = 0; i < batch.size(); ++i) {
-        statement(db_, "SAVEPOINT job")->exec();
+    for (int runs = 0;; ++runs) {
+      std::fill(errors.begin(), errors.end(), nullptr);
+      statement(db_, "BEGIN IMMEDIATE")->exec();
+      if (batch.size() == 1) {
+        // A job alone needs no savepoint: when it fails the whole transaction rolls back, the
+        // same outcome, and no statement journal is kept for a savepoint.
         try {
-          batch[i].work(db_);
-          statement(db_, "RELEASE job")->exec();
+          batch[0].work(work);
         } catch (...) {
-          errors[i] = std::current_exception();
-          db_.exec("ROLLBACK TO job");
-          db_.exec("RELEASE job");
+          errors[0] = std::current_exception();
         }
         progressed();
+      } else {
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          statement(db_, "SAVEPOINT job")->exec();
+          try {
+            batch[i].work(work);
+            statement(db_, "RELEASE job")->exec();
+          } catch (...) {
+            errors[i] = std::current_exception();
+            db_.exec("ROLLBACK TO job");
+            db_.exec("RELEASE job");
+          }
+          progressed();
+        }
       }
+      if (commit_hook_ && commit_hook_(runs) == before_commit::rerun) {
+        roll_back();
+        continue;
+      }
+      if (batch.size() == 1 && errors[0])
+        roll_back();
+      else
+        statement(db_, "COMMIT")->exec();
+      break;
     }
-    if (batch.size() == 1 && errors[0])
-      roll_back();
-    else
-      statement(db_, "COMMIT")->exec();
   } catch (...) {
-    batch_error = std::current_exception();
+    batch_error = as_storage_error(std::current_exception());
     roll_back();
   }
   {
@@ -157,7 +191,7 @@ void committer::commit_batch(std::vector<pending>& batch) {
     stats_.jobs += batch.size();
     if (!batch_error) ++stats_.batches;
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(batch_error ? batch_error : errors[i]);
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(batch_error ? batch_error : as_storage_error(errors[i]));
 }
 
 }  // namespace switchboard::store

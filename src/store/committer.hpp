@@ -5,16 +5,27 @@
 //
 // Thread-safety: submit() may be called from any thread. Jobs run on the writer thread, in
 // submission order, each inside a savepoint of the batch transaction: a job that throws is
-// rolled back alone and its error passed to its completion; the others still commit.
+// rolled back alone and its error passed to its completion; the others still commit. The
+// storage's own failures (SQLITE_BUSY past lock_timeout, SQLITE_IOERR, SQLITE_FULL,
+// SQLITE_READONLY), in a job or in the batch's BEGIN/COMMIT, reach completions as
+// store::storage_unavailable (store/port.hpp): nothing of that job (or batch) was committed.
 // Completions run on the writer thread after the batch is durable (or has failed): they must
 // be quick and must not call back into the committer synchronously.
 //
 // The writer keeps the connection's prepared statements (store::statement_cache, current while
 // jobs run), so store code called from a job prepares each statement once per connection.
 //
+// Jobs are re-runnable: the committer may roll a batch back and run every job in it again (a
+// retryable failure: PostgreSQL's serialization failure and deadlock, issue 12 phase C; today only
+// the test seam below). A job therefore assigns what it reports to its caller and never appends
+// to an output captured from outside (clear it first), so the run that commits is the one its
+// caller sees.
+//
 // Lock waits: the connection's busy handler is the committer's own (sqlite3_busy_handler), with
 // the 5 s budget open_database's busy timeout gives, so that activity() can tell a writer
 // waiting on another connection's write lock from one busy with a large job.
+
+#include "store/session.hpp"
 
 #include <SQLiteCpp/Database.h>
 
@@ -32,7 +43,7 @@ namespace switchboard::store {
 
 class committer {
  public:
-  using job = std::function<void(SQLite::Database&)>;
+  using job = std::function<void(unit_of_work&)>;  // the batch's transaction, inside the job's savepoint
   using completion = std::function<void(std::exception_ptr)>;  // null on success
 
   struct statistics {
@@ -69,6 +80,14 @@ class committer {
   // How long a write waits for another connection's lock before it fails with SQLITE_BUSY.
   static constexpr std::chrono::milliseconds lock_timeout{5000};
 
+  // Test seam: called on the writer thread after a batch's jobs ran, just before its COMMIT,
+  // with how many times that batch ran before (0 the first time). `rerun` rolls the batch back
+  // and runs all its jobs again; throwing fails the whole batch as a failed COMMIT would (every
+  // job gets that error, nothing is written). Set it before the first submit().
+  enum class before_commit { commit, rerun };
+  using commit_hook = std::function<before_commit(int runs_before)>;
+  void set_commit_hook_for_testing(commit_hook hook) { commit_hook_ = std::move(hook); }
+
  private:
   struct pending {
     job work;
@@ -81,6 +100,7 @@ class committer {
   static int on_busy(void* self, int attempts) noexcept;  // sqlite3_busy_handler's callback
 
   SQLite::Database db_;
+  commit_hook commit_hook_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<pending> queue_;

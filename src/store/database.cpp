@@ -414,7 +414,8 @@ SQLite::Database open_database(const std::string& path, access mode) {
   return db;
 }
 
-void touch_heartbeat(SQLite::Database& db) {
+void touch_heartbeat(unit_of_work work) {
+  SQLite::Database& db = work.connection();
   db.exec("INSERT INTO heartbeat (id, at) VALUES (1, unixepoch()) ON CONFLICT (id) DO UPDATE SET at = excluded.at");
 }
 

@@ -3,6 +3,7 @@
 //
 // Thread-safety: one connection, one owner. Open a connection per thread that needs one.
 
+#include "store/session.hpp"
 #include <SQLiteCpp/Database.h>
 
 #include <string>
@@ -43,6 +44,6 @@ int latest_schema_version();
 
 // A small real write (the heartbeat row), for health checks: run it in a write transaction;
 // it throws when the database cannot take writes (locked, read-only, disk full).
-void touch_heartbeat(SQLite::Database& db);
+void touch_heartbeat(unit_of_work work);
 
 }  // namespace switchboard::store

@@ -7,8 +7,9 @@
 
 namespace switchboard::store {
 
-std::optional<stored_result> find_result(SQLite::Database& db, std::string_view actor, std::string_view key,
+std::optional<stored_result> find_result(read_session session, std::string_view actor, std::string_view key,
                                          std::int64_t now_unix) {
+  SQLite::Database& db = session.connection();
   statement query(db,
                   "SELECT fingerprint, status, body, location FROM idempotency_keys"
                   " WHERE actor = ? AND key = ? AND created_at > ?");
@@ -20,8 +21,9 @@ std::optional<stored_result> find_result(SQLite::Database& db, std::string_view 
                        query->getColumn(2).getString(), query->getColumn(3).getString()};
 }
 
-void store_result(SQLite::Database& db, std::string_view actor, std::string_view key, const stored_result& result,
+void store_result(unit_of_work work, std::string_view actor, std::string_view key, const stored_result& result,
                   std::int64_t now_unix) {
+  SQLite::Database& db = work.connection();
   statement forget(db, "DELETE FROM idempotency_keys WHERE created_at <= ?");
   forget->bind(1, static_cast<std::int64_t>(now_unix - std::chrono::seconds(key_lifetime).count()));
   forget->exec();

@@ -7,6 +7,7 @@
 // forgotten. Writers call these inside the committer's transaction. Thread-safety: as the
 // connection passed in.
 
+#include "store/session.hpp"
 #include <SQLiteCpp/Database.h>
 
 #include <chrono>
@@ -29,12 +30,12 @@ struct stored_result {
 
 // The result stored under (actor, key), unless none or older than key_lifetime at `now_unix`
 // (Unix seconds, real clock).
-std::optional<stored_result> find_result(SQLite::Database& db, std::string_view actor, std::string_view key,
+std::optional<stored_result> find_result(read_session session, std::string_view actor, std::string_view key,
                                          std::int64_t now_unix);
 
 // Stores a result (replacing an expired one under the same key) and forgets keys past their
 // lifetime.
-void store_result(SQLite::Database& db, std::string_view actor, std::string_view key, const stored_result& result,
+void store_result(unit_of_work work, std::string_view actor, std::string_view key, const stored_result& result,
                   std::int64_t now_unix);
 
 }  // namespace switchboard::store

@@ -7,7 +7,8 @@
 
 namespace switchboard::store {
 
-bool claim_receipt(SQLite::Database& db, std::string_view source, std::string_view key, model::instant now) {
+bool claim_receipt(unit_of_work work, std::string_view source, std::string_view key, model::instant now) {
+  SQLite::Database& db = work.connection();
   SQLite::Statement insert(db,
                            "INSERT OR IGNORE INTO inbound_receipts (source, key, received_at) VALUES (?, ?, ?)");
   insert.bind(1, std::string(source));
@@ -16,7 +17,8 @@ bool claim_receipt(SQLite::Database& db, std::string_view source, std::string_vi
   return insert.exec() == 1;
 }
 
-void link_receipt(SQLite::Database& db, std::string_view source, std::string_view key, model::request_id id) {
+void link_receipt(unit_of_work work, std::string_view source, std::string_view key, model::request_id id) {
+  SQLite::Database& db = work.connection();
   SQLite::Statement update(db, "UPDATE inbound_receipts SET request_id = ? WHERE source = ? AND key = ?");
   update.bind(1, id);
   update.bind(2, std::string(source));
@@ -24,8 +26,9 @@ void link_receipt(SQLite::Database& db, std::string_view source, std::string_vie
   update.exec();
 }
 
-std::optional<model::request_id> receipt_request(SQLite::Database& db, std::string_view source,
+std::optional<model::request_id> receipt_request(read_session session, std::string_view source,
                                                  std::string_view key) {
+  SQLite::Database& db = session.connection();
   SQLite::Statement query(db, "SELECT request_id FROM inbound_receipts WHERE source = ? AND key = ?");
   query.bind(1, std::string(source));
   query.bind(2, std::string(key));
@@ -33,7 +36,8 @@ std::optional<model::request_id> receipt_request(SQLite::Database& db, std::stri
   return query.getColumn(0).getInt64();
 }
 
-std::vector<model::request_id> requests_of_message(SQLite::Database& db, std::string_view message_id) {
+std::vector<model::request_id> requests_of_message(read_session session, std::string_view message_id) {
+  SQLite::Database& db = session.connection();
   SQLite::Statement query(db, "SELECT request_id FROM email_messages WHERE message_id = ? ORDER BY rowid");
   query.bind(1, std::string(message_id));
   std::vector<model::request_id> out;
@@ -41,8 +45,9 @@ std::vector<model::request_id> requests_of_message(SQLite::Database& db, std::st
   return out;
 }
 
-void remember_message(SQLite::Database& db, std::string_view message_id, std::string_view sender,
+void remember_message(unit_of_work work, std::string_view message_id, std::string_view sender,
                       model::request_id id) {
+  SQLite::Database& db = work.connection();
   SQLite::Statement insert(db,
                            "INSERT OR IGNORE INTO email_messages (message_id, sender, request_id) VALUES (?, ?, ?)");
   insert.bind(1, std::string(message_id));
@@ -51,14 +56,16 @@ void remember_message(SQLite::Database& db, std::string_view message_id, std::st
   insert.exec();
 }
 
-bool is_participant(SQLite::Database& db, model::request_id id, std::string_view address) {
+bool is_participant(read_session session, model::request_id id, std::string_view address) {
+  SQLite::Database& db = session.connection();
   SQLite::Statement query(db, "SELECT 1 FROM request_participants WHERE request_id = ? AND address = ?");
   query.bind(1, id);
   query.bind(2, std::string(address));
   return query.executeStep();
 }
 
-void add_participant(SQLite::Database& db, model::request_id id, std::string_view address) {
+void add_participant(unit_of_work work, model::request_id id, std::string_view address) {
+  SQLite::Database& db = work.connection();
   SQLite::Statement insert(db, "INSERT OR IGNORE INTO request_participants (request_id, address) VALUES (?, ?)");
   insert.bind(1, id);
   insert.bind(2, std::string(address));

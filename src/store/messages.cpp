@@ -41,7 +41,8 @@ std::string_view to_string(message_purpose value) {
   return value == message_purpose::reply ? "reply" : "notification";
 }
 
-std::int64_t enqueue_message(SQLite::Database& db, const message& m, model::instant now) {
+std::int64_t enqueue_message(unit_of_work work, const message& m, model::instant now) {
+  SQLite::Database& db = work.connection();
   if (m.channel == channel::webhook) throw std::invalid_argument("enqueue_message: webhooks are enqueue_outbound's");
   statement insert(db,
                    "INSERT INTO outbox (webhook_id, subscription, event_type, event_seq, request_id, payload, "
@@ -64,7 +65,8 @@ std::int64_t enqueue_message(SQLite::Database& db, const message& m, model::inst
   return db.getLastInsertRowid();
 }
 
-std::vector<delivery> due_messages(SQLite::Database& db, model::instant now, int limit) {
+std::vector<delivery> due_messages(read_session session, model::instant now, int limit) {
+  SQLite::Database& db = session.connection();
   // The NOT EXISTS is one probe of outbox_conversation per candidate.
   statement query(db, fmt::format("SELECT {} FROM outbox AS o WHERE o.state = 'pending' AND o.channel != 'webhook' "
                                   "AND o.next_attempt_at <= ? AND NOT (o.request_id IS NOT NULL AND EXISTS ("

@@ -16,6 +16,7 @@
 // Writers call enqueue_message inside a transaction they own (see store::committer); readers may
 // call due_messages on any connection. Thread-safety: as the connection passed in.
 
+#include "store/session.hpp"
 #include "model/instant.hpp"
 #include "model/request.hpp"
 #include "store/outbox.hpp"
@@ -50,12 +51,12 @@ struct message {
 
 // Appends `m` as a pending row due at `now`, its subscription "slack" or "email"; returns its id.
 // Throws std::invalid_argument for a webhook channel.
-std::int64_t enqueue_message(SQLite::Database& db, const message& m, model::instant now);
+std::int64_t enqueue_message(unit_of_work work, const message& m, model::instant now);
 
 // Pending message rows due by `now`, at most `limit`, oldest due first, each the earliest pending
 // row of its conversation (request, channel): a later row waits until the earlier one is
 // delivered or dead, whenever it is due. Rows without a request are conversations of their own.
 // Webhook rows are never returned (due_deliveries has them).
-std::vector<delivery> due_messages(SQLite::Database& db, model::instant now, int limit);
+std::vector<delivery> due_messages(read_session session, model::instant now, int limit);
 
 }  // namespace switchboard::store

@@ -88,8 +88,9 @@ bool route_takes(const engine::outbound_route& route, std::string_view type) {
   return false;
 }
 
-void enqueue_outbound(SQLite::Database& db, const std::vector<engine::outbound_route>& routes,
+void enqueue_outbound(unit_of_work work, const std::vector<engine::outbound_route>& routes,
                       const std::vector<engine::event>& events, const std::vector<change>& changes) {
+  SQLite::Database& db = work.connection();
   if (routes.empty() || events.empty()) return;
   // append_events inserted `events` last, in order, on this connection: their seqs are the
   // last events.size() rowids allocated.
@@ -144,7 +145,8 @@ std::optional<delivery_state> parse_delivery_state(std::string_view text) {
   return std::nullopt;
 }
 
-std::vector<delivery> due_deliveries(SQLite::Database& db, model::instant now, int limit) {
+std::vector<delivery> due_deliveries(read_session session, model::instant now, int limit) {
+  SQLite::Database& db = session.connection();
   SQLite::Statement query(db, fmt::format("SELECT {} FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? "
                                           "AND channel = 'webhook' ORDER BY next_attempt_at, id LIMIT ?",
                                           delivery_columns()));
@@ -155,20 +157,23 @@ std::vector<delivery> due_deliveries(SQLite::Database& db, model::instant now, i
   return out;
 }
 
-std::optional<model::instant> next_pending_at(SQLite::Database& db) {
+std::optional<model::instant> next_pending_at(read_session session) {
+  SQLite::Database& db = session.connection();
   SQLite::Statement query(db, "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'");
   if (!query.executeStep() || query.getColumn(0).isNull()) return std::nullopt;
   return instant_of(query.getColumn(0).getInt64());
 }
 
-std::optional<delivery> find_delivery(SQLite::Database& db, std::int64_t id) {
+std::optional<delivery> find_delivery(read_session session, std::int64_t id) {
+  SQLite::Database& db = session.connection();
   SQLite::Statement query(db, fmt::format("SELECT {} FROM outbox WHERE id = ?", delivery_columns()));
   query.bind(1, id);
   if (!query.executeStep()) return std::nullopt;
   return decode_delivery(query);
 }
 
-std::vector<delivery> list_deliveries(SQLite::Database& db, const delivery_filter& filter) {
+std::vector<delivery> list_deliveries(read_session session, const delivery_filter& filter) {
+  SQLite::Database& db = session.connection();
   std::string sql = fmt::format("SELECT {} FROM outbox WHERE 1 = 1", delivery_columns());
   if (filter.state) sql += " AND state = :state";
   if (filter.subscription) sql += " AND subscription = :subscription";
@@ -190,7 +195,8 @@ std::vector<delivery> list_deliveries(SQLite::Database& db, const delivery_filte
   return out;
 }
 
-std::vector<delivery_attempt> attempts_of(SQLite::Database& db, std::int64_t delivery_id) {
+std::vector<delivery_attempt> attempts_of(read_session session, std::int64_t delivery_id) {
+  SQLite::Database& db = session.connection();
   SQLite::Statement query(db, "SELECT attempt, at, status, error, duration_ms FROM delivery_attempts "
                               "WHERE outbox_id = ? ORDER BY attempt");
   query.bind(1, delivery_id);
@@ -207,7 +213,8 @@ std::vector<delivery_attempt> attempts_of(SQLite::Database& db, std::int64_t del
   return out;
 }
 
-bool record_attempt(SQLite::Database& db, std::int64_t delivery_id, const attempt_result& result) {
+bool record_attempt(unit_of_work work, std::int64_t delivery_id, const attempt_result& result) {
+  SQLite::Database& db = work.connection();
   SQLite::Statement current(db, "SELECT state, attempts FROM outbox WHERE id = ?");
   current.bind(1, delivery_id);
   if (!current.executeStep() || current.getColumn(0).getString() != "pending" ||
@@ -241,14 +248,16 @@ bool record_attempt(SQLite::Database& db, std::int64_t delivery_id, const attemp
   return true;
 }
 
-void dead_letter(SQLite::Database& db, std::int64_t delivery_id, std::string_view reason) {
+void dead_letter(unit_of_work work, std::int64_t delivery_id, std::string_view reason) {
+  SQLite::Database& db = work.connection();
   SQLite::Statement update(db, "UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ? AND state = 'pending'");
   update.bind(1, std::string(reason));
   update.bind(2, delivery_id);
   update.exec();
 }
 
-bool redeliver(SQLite::Database& db, std::int64_t delivery_id, model::instant now) {
+bool redeliver(unit_of_work work, std::int64_t delivery_id, model::instant now) {
+  SQLite::Database& db = work.connection();
   auto found = find_delivery(db, delivery_id);
   if (!found) return false;
   SQLite::Statement update(db, "UPDATE outbox SET state = 'pending', next_attempt_at = ?, window_start = ?, "
@@ -263,8 +272,9 @@ bool redeliver(SQLite::Database& db, std::int64_t delivery_id, model::instant no
   return true;
 }
 
-void disable_subscription(SQLite::Database& db, std::string_view subscription, std::string_view reason,
+void disable_subscription(unit_of_work work, std::string_view subscription, std::string_view reason,
                           model::instant now) {
+  SQLite::Database& db = work.connection();
   SQLite::Statement insert(db, "INSERT OR REPLACE INTO disabled_subscriptions (subscription, reason, at) "
                                "VALUES (?, ?, ?)");
   insert.bind(1, std::string(subscription));
@@ -273,7 +283,8 @@ void disable_subscription(SQLite::Database& db, std::string_view subscription, s
   insert.exec();
 }
 
-std::vector<disabled_subscription> disabled_subscriptions(SQLite::Database& db) {
+std::vector<disabled_subscription> disabled_subscriptions(read_session session) {
+  SQLite::Database& db = session.connection();
   SQLite::Statement query(db, "SELECT subscription, reason, at FROM disabled_subscriptions ORDER BY subscription");
   std::vector<disabled_subscription> out;
   while (query.executeStep())

@@ -6,6 +6,7 @@
 // Writers call these inside a transaction they own (see store::committer); readers may call the
 // queries on any connection. Thread-safety: as the connection passed in.
 
+#include "store/session.hpp"
 #include "engine/engine.hpp"
 #include "model/request.hpp"
 #include "store/requests.hpp"
@@ -30,7 +31,7 @@ bool route_takes(const engine::outbound_route& route, std::string_view type);
 // appended by append_events on this connection in this transaction (their seqs are the last ones
 // allocated). `changes` hold the requests as saved after them, for the summary in the payload.
 // The payload is the Standard Webhooks envelope {"type","timestamp","data"}.
-void enqueue_outbound(SQLite::Database& db, const std::vector<engine::outbound_route>& routes,
+void enqueue_outbound(unit_of_work work, const std::vector<engine::outbound_route>& routes,
                       const std::vector<engine::event>& events, const std::vector<change>& changes);
 
 enum class delivery_state { pending, delivered, dead };
@@ -70,12 +71,12 @@ struct delivery {
 };
 
 // Pending webhook deliveries due by `now`, oldest first (message rows: store/messages.hpp).
-std::vector<delivery> due_deliveries(SQLite::Database& db, model::instant now, int limit);
+std::vector<delivery> due_deliveries(read_session session, model::instant now, int limit);
 
 // The earliest next_attempt_at of a pending delivery, if any.
-std::optional<model::instant> next_pending_at(SQLite::Database& db);
+std::optional<model::instant> next_pending_at(read_session session);
 
-std::optional<delivery> find_delivery(SQLite::Database& db, std::int64_t id);
+std::optional<delivery> find_delivery(read_session session, std::int64_t id);
 
 struct delivery_filter {
   std::optional<delivery_state> state;
@@ -88,10 +89,10 @@ struct delivery_filter {
 };
 
 // Deliveries, newest first.
-std::vector<delivery> list_deliveries(SQLite::Database& db, const delivery_filter& filter);
+std::vector<delivery> list_deliveries(read_session session, const delivery_filter& filter);
 
 // The attempts of one delivery, oldest first.
-std::vector<delivery_attempt> attempts_of(SQLite::Database& db, std::int64_t delivery_id);
+std::vector<delivery_attempt> attempts_of(read_session session, std::int64_t delivery_id);
 
 // What the notifier decided after one attempt.
 struct attempt_result {
@@ -105,24 +106,24 @@ struct attempt_result {
 // Logs an attempt and moves the delivery on. Does nothing when the delivery is no longer pending
 // or already has that attempt logged (a redelivery or a replayed job raced it); returns whether
 // it applied.
-bool record_attempt(SQLite::Database& db, std::int64_t delivery_id, const attempt_result& result);
+bool record_attempt(unit_of_work work, std::int64_t delivery_id, const attempt_result& result);
 
 // Dead-letters a pending delivery without an attempt (its subscription is disabled or gone).
-void dead_letter(SQLite::Database& db, std::int64_t delivery_id, std::string_view reason);
+void dead_letter(unit_of_work work, std::int64_t delivery_id, std::string_view reason);
 
 // Puts a delivery back in the queue to be sent at `now` with the same webhook-id; its retry
 // window starts again. Re-enables its subscription if it was disabled. False when not found.
-bool redeliver(SQLite::Database& db, std::int64_t delivery_id, model::instant now);
+bool redeliver(unit_of_work work, std::int64_t delivery_id, model::instant now);
 
 // Endpoints that answered 410 Gone: they get nothing until redeliver re-enables them.
-void disable_subscription(SQLite::Database& db, std::string_view subscription, std::string_view reason,
+void disable_subscription(unit_of_work work, std::string_view subscription, std::string_view reason,
                           model::instant now);
 struct disabled_subscription {
   std::string subscription;
   std::string reason;
   model::instant at{};
 };
-std::vector<disabled_subscription> disabled_subscriptions(SQLite::Database& db);
+std::vector<disabled_subscription> disabled_subscriptions(read_session session);
 
 // For the other writers and readers of outbox rows (store/messages.cpp): a fresh random row id
 // ("msg_" + 32 hex digits), the columns a delivery is read from, and the row read back.

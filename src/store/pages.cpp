@@ -157,7 +157,8 @@ std::optional<clock_cursor> parse_clock_cursor(std::string_view text) {
   return clock_cursor{parts[0] == "1", *urgency, *request, std::string(parts[3])};
 }
 
-open_clock_page list_open_clocks(SQLite::Database& db, const open_clock_filter& filter) {
+open_clock_page list_open_clocks(read_session session, const open_clock_filter& filter) {
+  SQLite::Database& db = session.connection();
   // `open = 1` matches the partial indexes' WHERE, and the ORDER BY their columns, so SQLite
   // walks clocks_by_urgency (or clocks_by_owner_urgency) and stops after limit + 1 rows. With
   // summaries, each row's summary comes in the same statement (a primary-key lookup per row):
@@ -215,7 +216,8 @@ open_clock_page list_open_clocks(SQLite::Database& db, const open_clock_filter& 
   return page;
 }
 
-std::vector<open_clock_count> open_clock_counts(SQLite::Database& db) {
+std::vector<open_clock_count> open_clock_counts(read_session session) {
+  SQLite::Database& db = session.connection();
   SQLite::Statement query(db, "SELECT owner, state, clocks FROM open_clock_counts WHERE clocks > 0 ORDER BY owner, state");
   std::vector<open_clock_count> out;
   while (query.executeStep()) {
@@ -228,7 +230,8 @@ std::vector<open_clock_count> open_clock_counts(SQLite::Database& db) {
   return out;
 }
 
-event_page list_events(SQLite::Database& db, model::request_id id, std::int64_t after, int limit) {
+event_page list_events(read_session session, model::request_id id, std::int64_t after, int limit) {
+  SQLite::Database& db = session.connection();
   SQLite::Statement query(db,
                           "SELECT seq, type, at, actor, data FROM events WHERE request_id = ? AND seq > ?"
                           " ORDER BY seq LIMIT ?");

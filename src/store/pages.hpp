@@ -6,6 +6,7 @@
 // Thread-safety: as the connection passed in (one connection, one thread at a time; see
 // store::reader_pool for a connection per reading thread).
 
+#include "store/session.hpp"
 #include "engine/engine.hpp"
 #include "model/request.hpp"
 
@@ -60,7 +61,7 @@ struct open_clock_page {
 };
 
 // Open clocks in urgency order, a page at a time, from the clocks_by_urgency index (migration 10).
-open_clock_page list_open_clocks(SQLite::Database& db, const open_clock_filter& filter);
+open_clock_page list_open_clocks(read_session session, const open_clock_filter& filter);
 
 // Open clocks per owning team and shown state ("running", "warning" (running and warned),
 // "paused", "breached"), from the counters migration 10's triggers keep: a handful of rows.
@@ -70,7 +71,7 @@ struct open_clock_count {
   bool breached = false;  // breached clocks, and paused ones that breached before they paused (counted apart)
   std::int64_t clocks = 0;
 };
-std::vector<open_clock_count> open_clock_counts(SQLite::Database& db);
+std::vector<open_clock_count> open_clock_counts(read_session session);
 
 struct event_page {
   std::vector<engine::event> events;      // oldest first
@@ -79,7 +80,7 @@ struct event_page {
 
 // The events of request `id` after log sequence number `after` (0: from the first), oldest
 // first, `limit` (at least 1) at a time.
-event_page list_events(SQLite::Database& db, model::request_id id, std::int64_t after, int limit);
+event_page list_events(read_session session, model::request_id id, std::int64_t after, int limit);
 
 // An event row as read from the events table, before it is decoded.
 struct stored_event {
@@ -95,7 +96,7 @@ struct stored_event {
 // stored with their trace (written before) are read as they are. list_events and events_of call
 // it. Throws std::runtime_error when the request's document is missing, std::invalid_argument
 // for data its type cannot have.
-engine::event read_event(SQLite::Database& db, model::request_id id, std::string_view type, model::instant at,
+engine::event read_event(read_session session, model::request_id id, std::string_view type, model::instant at,
                          std::string actor, std::string_view data);
 
 }  // namespace switchboard::store

@@ -35,13 +35,15 @@ model::request decode_request(const SQLite::Statement& row, int column) {
 
 }  // namespace
 
-model::request_id next_request_id(SQLite::Database& db) {
+model::request_id next_request_id(unit_of_work work) {
+  SQLite::Database& db = work.connection();
   statement query(db, "SELECT COALESCE(MAX(id), 0) + 1 FROM requests");
   query->executeStep();
   return query->getColumn(0).getInt64();
 }
 
-std::optional<model::instant> newest_event_at(SQLite::Database& db) {
+std::optional<model::instant> newest_event_at(read_session session) {
+  SQLite::Database& db = session.connection();
   statement query(db, "SELECT MAX(at) FROM events");
   query->executeStep();
   if (query->getColumn(0).isNull()) return std::nullopt;
@@ -72,8 +74,9 @@ std::string stored_data(const engine::event& e) {
 
 }  // namespace
 
-engine::event read_event(SQLite::Database& db, model::request_id id, std::string_view type, model::instant at,
+engine::event read_event(read_session session, model::request_id id, std::string_view type, model::instant at,
                          std::string actor, std::string_view data) {
+  SQLite::Database& db = session.connection();
   auto object = boost::json::parse(data).as_object();
   if (type == routed_type && object.contains(trace_in_key)) {
     statement query(db, "SELECT document FROM requests WHERE id = ?");
@@ -87,7 +90,8 @@ engine::event read_event(SQLite::Database& db, model::request_id id, std::string
   return codec::decode(id, type, at, std::move(actor), object);
 }
 
-void append_events(SQLite::Database& db, const std::vector<engine::event>& events) {
+void append_events(unit_of_work work, const std::vector<engine::event>& events) {
+  SQLite::Database& db = work.connection();
   statement insert(db, "INSERT INTO events (request_id, type, at, actor, data) VALUES (?, ?, ?, ?, ?)");
   for (const auto& e : events) {
     insert->bind(1, e.request);
@@ -262,7 +266,8 @@ std::vector<change> record(SQLite::Database& db, const engine::policy& policy, e
 
 }  // namespace
 
-void save_request(SQLite::Database& db, const model::request& request) {
+void save_request(unit_of_work work, const model::request& request) {
+  SQLite::Database& db = work.connection();
   {
     statement previous(db, "SELECT owner, status, customer_id FROM requests WHERE id = ?");
     previous->bind(1, request.id);
@@ -313,7 +318,8 @@ void save_request(SQLite::Database& db, const model::request& request) {
   save_escalations(db, request);
 }
 
-std::optional<model::request> find_request(SQLite::Database& db, model::request_id id) {
+std::optional<model::request> find_request(read_session session, model::request_id id) {
+  SQLite::Database& db = session.connection();
   statement query(db, "SELECT document FROM requests WHERE id = ?");
   query->bind(1, id);
   if (!query->executeStep()) return std::nullopt;
@@ -355,14 +361,16 @@ std::optional<model::request_id> for_each_listed(SQLite::Database& db, const req
 
 }  // namespace
 
-request_page list_requests(SQLite::Database& db, const request_filter& filter) {
+request_page list_requests(read_session session, const request_filter& filter) {
+  SQLite::Database& db = session.connection();
   request_page page;
   page.next_before =
       for_each_listed(db, filter, [&](const SQLite::Statement& row) { page.requests.push_back(decode_request(row, 0)); });
   return page;
 }
 
-request_document_page list_request_documents(SQLite::Database& db, const request_filter& filter) {
+request_document_page list_request_documents(read_session session, const request_filter& filter) {
+  SQLite::Database& db = session.connection();
   request_document_page page;
   page.next_before = for_each_listed(db, filter, [&](const SQLite::Statement& row) {
     page.documents.emplace_back(row.getColumn(1).getInt64(), row.getColumn(0).getString());
@@ -370,14 +378,16 @@ request_document_page list_request_documents(SQLite::Database& db, const request
   return page;
 }
 
-int open_requests(SQLite::Database& db, model::team team) {
+int open_requests(read_session session, model::team team) {
+  SQLite::Database& db = session.connection();
   SQLite::Statement query(db, "SELECT open_requests FROM team_load WHERE team = ?");
   query.bind(1, std::string(model::to_string(team)));
   return query.executeStep() ? query.getColumn(0).getInt() : 0;
 }
 
-change record_new_request(SQLite::Database& db, const engine::policy& policy, const engine::file_request& command,
+change record_new_request(unit_of_work work, const engine::policy& policy, const engine::file_request& command,
                           model::instant now) {
+  SQLite::Database& db = work.connection();
   return std::move(record(db, policy, engine::decide(policy, command, next_request_id(db), now)).front());
 }
 
@@ -410,7 +420,8 @@ std::optional<escalation_cursor> parse_escalation_cursor(std::string_view text) 
   return cursor;
 }
 
-escalation_page list_escalations(SQLite::Database& db, const escalation_filter& filter) {
+escalation_page list_escalations(read_session session, const escalation_filter& filter) {
+  SQLite::Database& db = session.connection();
   std::string sql = "SELECT request_id, document, triggered_at, id FROM escalations WHERE 1 = 1";
   if (filter.state) sql += " AND state = :state";
   if (filter.role) sql += " AND roles LIKE :role";
@@ -439,8 +450,9 @@ escalation_page list_escalations(SQLite::Database& db, const escalation_filter& 
   return page;
 }
 
-action_outcome record_action(SQLite::Database& db, const engine::policy& policy, model::request_id id,
+action_outcome record_action(unit_of_work work, const engine::policy& policy, model::request_id id,
                              const engine::act_on_request& command, model::instant now) {
+  SQLite::Database& db = work.connection();
   auto current = find_request(db, id);
   if (!current) return not_found{};
   auto decided = engine::decide(policy, *current, command, now, next_request_id(db));
@@ -448,8 +460,9 @@ action_outcome record_action(SQLite::Database& db, const engine::policy& policy,
   return record(db, policy, std::get<engine::outcome>(std::move(decided)));
 }
 
-std::optional<change> record_due(SQLite::Database& db, const engine::policy& policy, model::request_id id,
+std::optional<change> record_due(unit_of_work work, const engine::policy& policy, model::request_id id,
                                  model::instant now) {
+  SQLite::Database& db = work.connection();
   auto current = find_request(db, id);
   if (!current) return std::nullopt;
   auto fired = engine::due(policy, *current, now);
@@ -457,7 +470,8 @@ std::optional<change> record_due(SQLite::Database& db, const engine::policy& pol
   return std::move(record(db, policy, std::move(fired)).front());
 }
 
-std::vector<std::pair<model::request_id, model::instant>> pending_firings(SQLite::Database& db) {
+std::vector<std::pair<model::request_id, model::instant>> pending_firings(read_session session) {
+  SQLite::Database& db = session.connection();
   SQLite::Statement query(db, "SELECT id, next_due FROM requests WHERE next_due IS NOT NULL");
   std::vector<std::pair<model::request_id, model::instant>> out;
   while (query.executeStep())
@@ -466,7 +480,8 @@ std::vector<std::pair<model::request_id, model::instant>> pending_firings(SQLite
   return out;
 }
 
-std::vector<model::request> requests_with_open_clocks(SQLite::Database& db, std::optional<model::team> owner) {
+std::vector<model::request> requests_with_open_clocks(read_session session, std::optional<model::team> owner) {
+  SQLite::Database& db = session.connection();
   std::string sql =
       "SELECT document FROM requests WHERE id IN (SELECT request_id FROM clocks WHERE open = 1)";
   if (owner) sql += " AND owner = ?";
@@ -477,7 +492,8 @@ std::vector<model::request> requests_with_open_clocks(SQLite::Database& db, std:
   return out;
 }
 
-std::vector<engine::event> events_of(SQLite::Database& db, model::request_id id) {
+std::vector<engine::event> events_of(read_session session, model::request_id id) {
+  SQLite::Database& db = session.connection();
   SQLite::Statement query(db, "SELECT type, at, actor, data FROM events WHERE request_id = ? ORDER BY seq");
   query.bind(1, id);
   std::vector<stored_event> rows;

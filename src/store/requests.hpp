@@ -4,6 +4,7 @@
 // Writers call these inside a transaction they own (see store::committer); readers may call
 // the queries on any connection. Thread-safety: as the connection passed in.
 
+#include "store/session.hpp"
 #include "engine/engine.hpp"
 #include "model/request.hpp"
 
@@ -19,20 +20,20 @@
 namespace switchboard::store {
 
 // The id the next new request gets. Call inside the writing transaction.
-model::request_id next_request_id(SQLite::Database& db);
+model::request_id next_request_id(unit_of_work work);
 
 // The instant of the latest event stored (whole seconds), or none on an empty log. A server on a
 // simulated clock refuses to start before it, so that recorded history never runs backwards.
-std::optional<model::instant> newest_event_at(SQLite::Database& db);
+std::optional<model::instant> newest_event_at(read_session session);
 
 // Appends events to the log (append-only: the table refuses updates and deletes).
-void append_events(SQLite::Database& db, const std::vector<engine::event>& events);
+void append_events(unit_of_work work, const std::vector<engine::event>& events);
 
 // Inserts or replaces the read-model row of a request, and keeps the owning teams' open-request
 // counters (see open_requests) in step with its owner and status.
-void save_request(SQLite::Database& db, const model::request& request);
+void save_request(unit_of_work work, const model::request& request);
 
-std::optional<model::request> find_request(SQLite::Database& db, model::request_id id);
+std::optional<model::request> find_request(read_session session, model::request_id id);
 
 struct request_filter {
   std::optional<model::team> owner;
@@ -47,7 +48,7 @@ struct request_page {
   std::optional<model::request_id> next_before;  // set when more remain
 };
 
-request_page list_requests(SQLite::Database& db, const request_filter& filter);
+request_page list_requests(read_session session, const request_filter& filter);
 
 // The same page as stored documents, with their ids: each the request as the API shows it (JSON,
 // codec::to_json) except its clocks, which the API computes at the reading instant. For
@@ -57,7 +58,7 @@ struct request_document_page {
   std::vector<std::pair<model::request_id, std::string>> documents;  // newest first
   std::optional<model::request_id> next_before;                       // set when more remain
 };
-request_document_page list_request_documents(SQLite::Database& db, const request_filter& filter);
+request_document_page list_request_documents(read_session session, const request_filter& filter);
 
 // What a command did to one request: the events recorded and the request as saved after them.
 struct change {
@@ -73,7 +74,7 @@ struct change {
 // took a team's open requests over the capacity ladder's threshold, and if so records the
 // capacity escalation it decides on the request that took the team over, in the same
 // transaction and change.
-change record_new_request(SQLite::Database& db, const engine::policy& policy, const engine::file_request& command,
+change record_new_request(unit_of_work work, const engine::policy& policy, const engine::file_request& command,
                           model::instant now);
 
 struct not_found {};
@@ -82,12 +83,12 @@ using action_outcome = std::variant<std::vector<change>, engine::refusal, not_fo
 
 // Runs an action on request `id` inside the caller's transaction. Nothing is written when the
 // engine refuses it or the request does not exist.
-action_outcome record_action(SQLite::Database& db, const engine::policy& policy, model::request_id id,
+action_outcome record_action(unit_of_work work, const engine::policy& policy, model::request_id id,
                              const engine::act_on_request& command, model::instant now);
 
 // Records what fell due on request `id` by `now` (SLA warnings and breaches, escalation
 // levels). nullopt when the request does not exist; a change without events when nothing was due.
-std::optional<change> record_due(SQLite::Database& db, const engine::policy& policy, model::request_id id,
+std::optional<change> record_due(unit_of_work work, const engine::policy& policy, model::request_id id,
                                  model::instant now);
 
 // Where a page of escalations continues: after this (triggered_at, id), newest first.
@@ -109,7 +110,7 @@ struct escalation_page {
 };
 
 // Escalations, newest first (by triggered_at, then id), a page at a time.
-escalation_page list_escalations(SQLite::Database& db, const escalation_filter& filter);
+escalation_page list_escalations(read_session session, const escalation_filter& filter);
 
 // The cursor's text form in the API ("<triggered_at seconds>.<id>"), and back; nullopt for text
 // this API did not make.
@@ -119,15 +120,15 @@ std::optional<escalation_cursor> parse_escalation_cursor(std::string_view text);
 // `team`'s open requests that count toward its load (engine::counts_toward_load: new, open,
 // pending_customer or escalated, and not unattributed e-mail), from the counter kept by
 // save_request: one lookup, no scan.
-int open_requests(SQLite::Database& db, model::team team);
+int open_requests(read_session session, model::team team);
 
 // Every request with a warning or breach still to come, and when the next one falls due.
-std::vector<std::pair<model::request_id, model::instant>> pending_firings(SQLite::Database& db);
+std::vector<std::pair<model::request_id, model::instant>> pending_firings(read_session session);
 
 // Requests with at least one open clock, optionally only those `owner` owns.
-std::vector<model::request> requests_with_open_clocks(SQLite::Database& db, std::optional<model::team> owner);
+std::vector<model::request> requests_with_open_clocks(read_session session, std::optional<model::team> owner);
 
 // Every event of one request, oldest first.
-std::vector<engine::event> events_of(SQLite::Database& db, model::request_id id);
+std::vector<engine::event> events_of(read_session session, model::request_id id);
 
 }  // namespace switchboard::store

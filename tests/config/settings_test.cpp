@@ -47,8 +47,31 @@ TEST_SUITE("config::settings") {
           file + ":2:18: max_body_bytes must be a positive integer (bytes)");
     CHECK(error_of(dir, "[customers]\ntiers = []\n") == file + ":2:9: tiers must be a non-empty array of strings");
     CHECK(error_of(dir, "[servre]\n") ==
-          file + ":1:2: unknown key \"servre\" in the top level; expected one of server, customers, calendars, sla, auth, workflow, escalation, notify, integrations, outbound, people, use_cases");
+          file + ":1:2: unknown key \"servre\" in the top level; expected one of server, customers, calendars, sla, auth, workflow, escalation, notify, integrations, outbound, people, use_cases, storage");
     CHECK(error_of(dir, "[server\n").starts_with(file + ":1:8: "));
+  }
+
+  TEST_CASE("[storage] names the SQLite file, [server] database is still read, and only sqlite is built") {
+    testing::temp_dir dir;
+    const auto file = dir.file("switchboard.toml");
+    {
+      const auto path = testing::write_file(file, "[storage]\nbackend = \"sqlite\"\npath = \"data/sb.db\"\n");
+      CHECK(config::load_settings(path).database_path == dir.file("data/sb.db"));
+    }
+    {
+      const auto path = testing::write_file(file, "[server]\ndatabase = \"old/sb.db\"\n");
+      CHECK(config::load_settings(path).database_path == dir.file("old/sb.db"));
+    }
+    CHECK(error_of(dir, "[server]\ndatabase = \"a.db\"\n[storage]\npath = \"b.db\"\n") ==
+          file + ":4:8: give the database file once: [storage] path, or its older name [server] database");
+    CHECK(error_of(dir, "[storage]\nurl = \"postgresql://sb:secret@db1/switchboard\"\n") ==
+          file + ":2:7: url is not read from the file: the PostgreSQL URL comes from SWITCHBOARD_DATABASE_URL");
+    CHECK(error_of(dir, "[storage]\nbackend = \"postgres\"\n") ==
+          file + ":2:11: backend \"postgres\" is not built yet (issue 12); use \"sqlite\", the default, for now");
+    CHECK(error_of(dir, "[storage]\nbackend = \"mysql\"\n") ==
+          file + ":2:11: unknown backend \"mysql\"; expected \"sqlite\"");
+    CHECK(error_of(dir, "[storage]\nfile = \"x.db\"\n") ==
+          file + ":2:1: unknown key \"file\" in [storage]; expected one of backend, path");
   }
 
   TEST_CASE("listen addresses") {

@@ -1,14 +1,19 @@
 #include "store/committer.hpp"
 
 #include "store/database.hpp"
+#include "store/port.hpp"
 #include "store/requests.hpp"
 #include "support/policy.hpp"
 #include "support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
+#include <array>
 #include <atomic>
+#include <future>
 #include <latch>
+#include <memory>
 #include <stdexcept>
 #include <thread>
 
@@ -77,5 +82,92 @@ TEST_SUITE("store::committer") {
   TEST_CASE("run rethrows the job's error") {
     store::committer writer(store::open_database(":memory:"));
     CHECK_THROWS_WITH(writer.run([](SQLite::Database&) { throw std::runtime_error("refused"); }), "refused");
+  }
+
+  TEST_CASE("a batch run again commits once and each job reports the run that committed") {
+    testing::temp_dir dir;
+    const auto path = dir.file("rerun.db");
+    std::atomic<int> hook_calls{0};
+    std::array<int, 3> runs{};
+    std::array<model::request_id, 3> ids{};
+    {
+      store::committer writer(store::open_database(path));
+      // Every batch is rolled back once and run again, as a retryable failure would have it.
+      writer.set_commit_hook_for_testing([&](int runs_before) {
+        ++hook_calls;
+        return runs_before == 0 ? store::committer::before_commit::rerun : store::committer::before_commit::commit;
+      });
+      // The first job holds the writer until the three filings are queued, so they share a batch.
+      std::promise<void> queued;
+      std::shared_future<void> all_queued = queued.get_future().share();
+      std::atomic<bool> holding{false};
+      writer.submit(
+          [all_queued, &holding](SQLite::Database&) {
+            holding = true;
+            holding.notify_one();
+            all_queued.wait();
+          },
+          [](std::exception_ptr) {});
+      holding.wait(false);
+      std::vector<std::future<void>> done;
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        auto finished = std::make_shared<std::promise<void>>();
+        done.push_back(finished->get_future());
+        writer.submit(
+            [&, i](SQLite::Database& db) {
+              ++runs[i];
+              const auto created = store::record_new_request(
+                  db, testing::shipped_policy(),
+                  {testing::make_input(model::request_kind::how_to), model::actor{"dana", model::role::ce}},
+                  model::instant{std::chrono::seconds{1795000000}});
+              ids[i] = created.request.id;  // assigned, never appended: the committed run's id
+            },
+            [finished](std::exception_ptr error) {
+              if (error) finished->set_exception(error);
+              else finished->set_value();
+            });
+      }
+      queued.set_value();
+      for (auto& f : done) f.get();
+    }
+    CHECK(hook_calls == 4);  // two batches, each run twice
+    for (const auto r : runs) CHECK(r == 2);
+    auto db = store::open_database(path);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM requests").getInt() == 3);
+    for (const auto id : ids) {
+      CAPTURE(id);
+      CHECK(db.execAndGet(fmt::format("SELECT COUNT(*) FROM requests WHERE id = {}", id)).getInt() == 1);
+    }
+    CHECK(ids[0] != ids[1]);
+    CHECK(ids[1] != ids[2]);
+    // One filing's events each, not two.
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM events WHERE type = 'request.created'").getInt() == 3);
+  }
+
+  TEST_CASE("a full database reaches the caller as storage_unavailable, a constraint stays the job's own error") {
+    testing::temp_dir dir;
+    auto connection = store::open_database(dir.file("full.db"));
+    // The file may not grow past the pages it has: a megabyte needs hundreds more (SQLITE_FULL).
+    connection.exec(fmt::format("PRAGMA max_page_count = {}", connection.execAndGet("PRAGMA page_count").getInt()));
+    store::committer writer(std::move(connection));
+    CHECK_THROWS_AS(writer.run([](SQLite::Database& db) { db.exec("CREATE TABLE filler AS SELECT randomblob(1000000) AS x"); }),
+                    store::storage_unavailable);
+    writer.run([](SQLite::Database& db) { db.exec("INSERT INTO schema_migrations (version) VALUES (100)"); });
+    CHECK_THROWS_AS(writer.run([](SQLite::Database& db) { db.exec("INSERT INTO schema_migrations (version) VALUES (100)"); }),
+                    SQLite::Exception);
+  }
+
+  TEST_CASE("a failed commit fails every job of the batch and writes nothing") {
+    testing::temp_dir dir;
+    const auto path = dir.file("unavailable.db");
+    {
+      store::committer writer(store::open_database(path));
+      writer.set_commit_hook_for_testing([](int) -> store::committer::before_commit {
+        throw store::storage_unavailable("the test's fault");
+      });
+      CHECK_THROWS_AS(writer.run([](SQLite::Database& db) { store::touch_heartbeat(db); }), store::storage_unavailable);
+    }
+    auto db = store::open_database(path);
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM heartbeat").getInt() == 0);
   }
 }

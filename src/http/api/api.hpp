@@ -17,7 +17,6 @@
 #include "store/reader_pool.hpp"
 #include "store/requests.hpp"
 
-#include <SQLiteCpp/Database.h>
 #include <boost/json/object.hpp>
 
 #include <functional>

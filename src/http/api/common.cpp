@@ -40,7 +40,7 @@ asio::awaitable<void> commit(store::committer& writer, store::committer::job wor
   // Checked on the writer thread, when the job's turn comes: a job queued behind a long batch
   // may reach it after the deadline.
   if (gate)
-    work = [gate, inner = std::move(work)](SQLite::Database& db) {
+    work = [gate, inner = std::move(work)](store::unit_of_work& db) {
       if (!gate->begin_commit()) throw request_abandoned{};
       inner(db);
     };
@@ -58,12 +58,13 @@ asio::awaitable<void> commit(store::committer& writer, store::committer::job wor
 }
 
 asio::awaitable<once_outcome> commit_once(store::committer& writer, const request& req, const model::actor& actor,
-                                          std::function<response(SQLite::Database&)> work,
+                                          std::function<response(store::unit_of_work&)> work,
                                           std::shared_ptr<commit_gate> gate) {
   once_outcome outcome;
   const std::string_view key = req["Idempotency-Key"];
   if (req.count("Idempotency-Key") == 0) {
-    store::committer::job plain = [&](SQLite::Database& db) {
+    store::committer::job plain = [&](store::unit_of_work& db) {
+      outcome = once_outcome{};  // a job may run again (committer.hpp): nothing from an earlier run
       outcome.res = work(db);
       outcome.ran = true;
     };
@@ -84,7 +85,8 @@ asio::awaitable<once_outcome> commit_once(store::committer& writer, const reques
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  store::committer::job guarded = [&](SQLite::Database& db) {
+  store::committer::job guarded = [&](store::unit_of_work& db) {
+    outcome = once_outcome{};  // a job may run again (committer.hpp): nothing from an earlier run
     if (auto stored = store::find_result(db, who, key, now)) {
       if (stored->fingerprint != fingerprint) {
         outcome.res = error_response(status::conflict, "idempotency_key_reused",

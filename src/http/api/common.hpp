@@ -44,7 +44,7 @@ struct once_outcome {
 // `work`'s error (nothing is stored then).
 boost::asio::awaitable<once_outcome> commit_once(store::committer& writer, const request& req,
                                                  const model::actor& actor,
-                                                 std::function<response(SQLite::Database&)> work,
+                                                 std::function<response(store::unit_of_work&)> work,
                                                  std::shared_ptr<commit_gate> gate);
 
 // The parsed JSON body, or the 415/400 response to send instead.

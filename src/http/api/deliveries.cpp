@@ -20,7 +20,7 @@ namespace {
 
 json::value optional_int(const std::optional<int>& value) { return value ? json::value(*value) : json::value(nullptr); }
 
-json::object delivery_view(SQLite::Database& db, const store::delivery& d, bool with_payload) {
+json::object delivery_view(store::read_session db, const store::delivery& d, bool with_payload) {
   json::array attempts;
   for (const auto& a : store::attempts_of(db, d.id))
     attempts.push_back(json::object{{"attempt", a.attempt},
@@ -140,7 +140,7 @@ asio::awaitable<response> redeliver(context& ctx, const route_match& match, cons
   if (!id) co_return delivery_not_found(id_text);
   const auto now = ctx.clock();
   bool found = false;
-  co_await commit(ctx.writer, [&](SQLite::Database& db) { found = store::redeliver(db, *id, now); }, match.gate);
+  co_await commit(ctx.writer, [&](store::unit_of_work& db) { found = store::redeliver(db, *id, now); }, match.gate);
   if (!found) co_return delivery_not_found(id_text);
   // A connection taken after the commit sees it; none is held across the wait.
   const auto db = ctx.readers.acquire();

@@ -79,7 +79,7 @@ asio::awaitable<response> create_request(context& ctx, const request& req, const
   // built after the commit, here on the worker pool.
   const bool answer_is_stored = req.count("Idempotency-Key") != 0;
   // Named, never a temporary in the co_await: GCC 12 destroys those twice (PR 99576).
-  std::function<response(SQLite::Database&)> work = [&](SQLite::Database& db) {
+  std::function<response(store::unit_of_work&)> work = [&](store::unit_of_work& db) {
     created = store::record_new_request(db, ctx.policy, command, now);
     return answer_is_stored ? answer() : response{status::created, 11};
   };
@@ -139,7 +139,8 @@ asio::awaitable<response> run_action(context& ctx, const request& req, const rou
                                      model::request_id id, engine::act_on_request command) {
   const auto now = ctx.clock();
   std::vector<store::change> changes;
-  std::function<response(SQLite::Database&)> work = [&](SQLite::Database& db) -> response {
+  std::function<response(store::unit_of_work&)> work = [&](store::unit_of_work& db) -> response {
+    changes.clear();  // a job may run again (store/committer.hpp): nothing from an earlier run
     auto result = store::record_action(db, ctx.policy, id, command, now);
     if (std::holds_alternative<store::not_found>(result)) return not_found("request", std::to_string(id));
     if (const auto* refusal = std::get_if<engine::refusal>(&result)) return refused(*refusal);

@@ -84,7 +84,7 @@ std::vector<model::request_id> subject_tags(std::string_view subject) {
 
 // Whether an authenticated `address` may continue request `id` by In-Reply-To, References or a
 // subject tag: it is a participant, or its domain belongs to the request's customer.
-bool may_continue(SQLite::Database& db, const integrations& config, std::string_view address, model::request_id id) {
+bool may_continue(store::read_session db, const integrations& config, std::string_view address, model::request_id id) {
   if (store::is_participant(db, id, address)) return true;
   const auto found = config.email_domains.find(domain_of(address));
   if (found == config.email_domains.end()) return false;
@@ -93,7 +93,7 @@ bool may_continue(SQLite::Database& db, const integrations& config, std::string_
 }
 
 // The request an authenticated sender's mail continues, in the threading order, or nullopt.
-std::optional<model::request_id> thread_of(SQLite::Database& db, const integrations& config,
+std::optional<model::request_id> thread_of(store::read_session db, const integrations& config,
                                            const inbound_email& mail) {
   // The signed reply address is a capability we handed out with the request.
   for (const auto& recipient : mail.recipients)
@@ -117,7 +117,7 @@ std::optional<model::request_id> thread_of(SQLite::Database& db, const integrati
 
 // The existing request an untrusted mail names (reply address, In-Reply-To, References, tag),
 // for the note that tells an agent what it may belong to.
-std::optional<model::request_id> named_request(SQLite::Database& db, const integrations& config,
+std::optional<model::request_id> named_request(store::read_session db, const integrations& config,
                                                const inbound_email& mail) {
   for (const auto& recipient : mail.recipients)
     if (auto id = parse_reply_address(config.reply_address_key, recipient))
@@ -187,7 +187,11 @@ asio::awaitable<response> deliver(context& ctx, inbound_email mail, delivery how
   std::string outcome;
   std::optional<model::request_id> id;
   std::vector<store::change> changes;
-  co_await api::commit(ctx.api.writer, [&](SQLite::Database& db) {
+  co_await api::commit(ctx.api.writer, [&](store::unit_of_work& db) {
+    // A job may run again (store/committer.hpp): it starts from nothing an earlier run set.
+    outcome.clear();
+    id.reset();
+    changes.clear();
     if (!how.mailgun_token.empty() && !store::claim_receipt(db, "mailgun_token", how.mailgun_token, now)) {
       outcome = "token_reused";
       return;

@@ -175,7 +175,12 @@ asio::awaitable<response> on_message(context& ctx, slack_message m, std::shared_
                                             (!in_thread || m.broadcast)));
   if (!in_thread && !may_file) co_return outcome_response(outcome, id);
 
-  co_await api::commit(ctx.api.writer, [&](SQLite::Database& db) {
+  co_await api::commit(ctx.api.writer, [&](store::unit_of_work& db) {
+    // A job may run again (store/committer.hpp): it starts from nothing an earlier run set.
+    outcome = "ignored";
+    reason.clear();
+    id.reset();
+    changes.clear();
     if (!store::claim_receipt(db, "slack_event", m.event_id, now)) {
       outcome = "duplicate";
       return;
@@ -367,7 +372,11 @@ asio::awaitable<response> on_command(context& ctx, const request& req, const rou
   store::change created;
   std::optional<model::request_id> duplicate_of;
   bool duplicate = false;
-  co_await api::commit(ctx.api.writer, [&](SQLite::Database& db) {
+  co_await api::commit(ctx.api.writer, [&](store::unit_of_work& db) {
+    // A job may run again (store/committer.hpp): it starts from nothing an earlier run set.
+    created = store::change{};
+    duplicate_of.reset();
+    duplicate = false;
     if (!store::claim_receipt(db, "slack_command", receipt, now)) {
       duplicate = true;
       duplicate_of = store::receipt_request(db, "slack_command", receipt);
