@@ -23,6 +23,13 @@ using status = beast_http::status;
 
 response json_response(status code, const boost::json::value& body);
 
+// A JSON response whose body text is already made (`body`, a JSON text without the final
+// newline every JSON response ends with).
+response json_text_response(status code, std::string body);
+
+// Appends boost::json::serialize(value) to `out`, without a temporary string.
+void append_json(std::string& out, const boost::json::value& value);
+
 response error_response(status code, std::string_view error_code, std::string_view message,
                         boost::json::array fields = {});
 
