@@ -13,6 +13,12 @@ namespace switchboard::codec {
 namespace json = boost::json;
 namespace {
 
+// Where a true/false field's value goes in the typed input.
+void set_flag(engine::action_input& input, std::string_view key, bool value) {
+  if (key == "public") input.is_public = value;
+  else if (key == "confirm_unverified") input.confirm_unverified = value;
+}
+
 // Where a text field's value goes in the typed input.
 std::string* text_target(engine::action_input& input, std::string_view key) {
   if (key == "message") return &input.message;
@@ -62,6 +68,9 @@ std::variant<parsed_action, std::vector<model::field_error>> parse_action(const 
         else errors.push_back({std::string(key), fmt::format("unknown role {}; expected one of {}", json::serialize(r),
                                                              model::role_names())});
       }
+    } else if (spec->type == engine::field_type::flag) {
+      if (!value.is_bool()) errors.push_back({std::string(key), "must be true or false"});
+      else set_flag(out.input, key, value.get_bool());
     } else if (!value.is_string()) {
       errors.push_back({std::string(key), "must be a string"});
     } else if (value.get_string().size() > spec->max_bytes) {

@@ -40,6 +40,13 @@ void finish_action(json::object& out, const model::action_common& common) {
   if (!out.contains("status")) out["status"] = model::to_string(common.status);
 }
 
+// A delivery target: the channel's object with "seen" beside it.
+json::object delivery_object(const model::delivery& d) {
+  auto out = to_json(d.to);
+  out["seen"] = d.seen;
+  return out;
+}
+
 json::object encode(const model::request_created& e) {
   auto out = to_json(e.input);
   if (e.parent) out["parent"] = *e.parent;
@@ -202,12 +209,25 @@ model::event_data decode_request(std::string_view type, const json::object& data
     return out;
   }
   if (type == "request.routed") return model::request_routed{routing_decision_from_json(data)};
-  if (type == "request.responded" || type == "request.pended")
-    return model::request_answered{type == "request.pended", common_of(type, data), warnings_of(data)};
+  if (type == "request.responded" || type == "request.pended") {
+    std::optional<bool> is_public;
+    if (const auto* flag = data.if_contains("public"); flag && !flag->is_null()) {
+      if (!flag->is_bool()) bad(type, "has a public that is not true or false");
+      is_public = flag->get_bool();
+    }
+    std::optional<model::delivery> delivery;
+    if (const auto* target = data.if_contains("delivery"); target && !target->is_null()) {
+      const auto* seen = target->is_object() ? target->get_object().if_contains("seen") : nullptr;
+      delivery = model::delivery{customer_channel_from_json(*target), seen != nullptr && seen->is_bool() && seen->get_bool()};
+    }
+    return model::request_answered{type == "request.pended", common_of(type, data), warnings_of(data), is_public,
+                                   std::move(delivery)};
+  }
   if (type == "request.customer_replied" || type == "request.reopened") {
     const auto* at = data.if_contains("concern_escalates_at");
     return model::request_returned{type == "request.reopened", common_of(type, data),
-                                   at ? optional_instant(type, *at, "concern_escalates_at") : std::nullopt};
+                                   at ? optional_instant(type, *at, "concern_escalates_at") : std::nullopt,
+                                   text(data, "reference")};
   }
   if (type == "request.resolved" || type == "request.concern_agreed")
     return model::request_resolved{type == "request.concern_agreed", common_of(type, data),
@@ -297,12 +317,18 @@ json::object encode_data(const model::event_data& data) {
           [](const escalation_snapshot& e) { return encode(e); },
           [](const request_answered& e) {
             json::object out{{"status", to_string(e.common.status)}, {"warnings", to_json(e.warnings)}};
+            // Answers recorded before the flag existed have neither key, and keep their bytes.
+            if (e.is_public) {
+              out["public"] = *e.is_public;
+              out["delivery"] = e.delivery ? json::value(delivery_object(*e.delivery)) : json::value(nullptr);
+            }
             finish_action(out, e.common);
             return out;
           },
           [](const request_returned& e) {
             json::object out{{"status", to_string(e.common.status)}};
             if (e.concern_escalates_at) out["concern_escalates_at"] = format_instant(*e.concern_escalates_at);
+            if (!e.reference.empty()) out["reference"] = e.reference;
             finish_action(out, e.common);
             return out;
           },

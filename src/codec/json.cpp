@@ -150,7 +150,25 @@ json::object to_json(const request_input& value) {
                                                                 {"method", optional_string(value.email->authenticated_by)},
                                                                 {"detail", value.email->authentication_detail}}},
                                 {"note", optional_string(value.email->note)}};
+  if (value.email && !value.email->reply_to.empty()) out["email"].as_object()["reply_to"] = value.email->reply_to;
+  // Only when set, so that inputs stored before Slack threads were kept encode as they were.
+  if (value.slack)
+    out["slack"] = json::object{
+        {"team", value.slack->team}, {"channel", value.slack->channel}, {"thread_ts", value.slack->thread_ts}};
   return out;
+}
+
+json::object to_json(const customer_channel& value) {
+  if (const auto* slack = std::get_if<slack_thread>(&value))
+    return {{"via", "slack"}, {"team", slack->team}, {"channel", slack->channel}, {"thread_ts", slack->thread_ts}};
+  const auto& email = std::get<email_thread>(value);
+  json::array references;
+  for (const auto& id : email.references) references.emplace_back(id);
+  return {{"via", "email"},
+          {"to", email.to},
+          {"subject", email.subject},
+          {"last_message_id", optional_string(email.last_message_id)},
+          {"references", std::move(references)}};
 }
 
 json::object to_json(const routing_decision& value) {
@@ -263,6 +281,8 @@ json::object to_json(const request& value) {
   out["children"] = std::move(children);
   out["engineering_engaged"] = value.engineering_engaged;
   out["handoff"] = value.handoff ? json::value(to_json(*value.handoff)) : nullptr;
+  // Only when set, so that documents stored before requests kept a channel encode as they were.
+  if (value.channel) out["channel"] = to_json(*value.channel);
   out["concern_escalates_at"] =
       value.concern_escalates_at ? json::value(format_instant(*value.concern_escalates_at)) : nullptr;
   if (value.concern_counted_from) out["concern_counted_from"] = format_instant(*value.concern_counted_from);
@@ -458,7 +478,7 @@ email_intake email_intake_from_json(const json::value& json) {
   };
   return {text(object, "from"),           text(object, "subject"),          text(object, "message_id"),
           text(authentication, "verdict"), text(authentication, "method"), text(authentication, "detail"),
-          text(object, "note")};
+          text(object, "note"),           text(object, "reply_to")};
 }
 
 request_input request_input_from_json(const json::value& json) {
@@ -485,6 +505,10 @@ request_input request_input_from_json(const json::value& json) {
     // The e-mail intake is stored beside the input; API clients cannot send it.
     if (const auto* email = object.if_contains("email"); email != nullptr && !email->is_null())
       input.email = email_intake_from_json(*email);
+    if (const auto* slack = object.if_contains("slack"); slack != nullptr && !slack->is_null()) {
+      const auto& thread = slack->as_object();
+      input.slack = slack_thread{string_at(thread, "team"), string_at(thread, "channel"), string_at(thread, "thread_ts")};
+    }
     return input;
   } catch (const std::invalid_argument&) {
     throw;
@@ -493,11 +517,27 @@ request_input request_input_from_json(const json::value& json) {
   }
 }
 
+customer_channel customer_channel_from_json(const json::value& json) {
+  try {
+    const auto& object = json.as_object();
+    const auto via = string_at(object, "via");
+    if (via == "slack")
+      return slack_thread{string_at(object, "team"), string_at(object, "channel"), string_at(object, "thread_ts")};
+    if (via != "email") throw std::invalid_argument(fmt::format("stored channel has an unknown via \"{}\"", via));
+    return email_thread{string_at(object, "to"), string_at(object, "subject"), string_at(object, "last_message_id"),
+                        strings_at(object, "references")};
+  } catch (const std::invalid_argument&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(fmt::format("stored channel is malformed: {}", e.what()));
+  }
+}
+
 request request_from_json(const json::value& json) {
   try {
     const auto& object = json.as_object();
     json::object input_part;
-    for (std::string_view key : {"kind", "customer", "title", "body", "source", "priority", "use_case", "requester", "attachments", "email"})
+    for (std::string_view key : {"kind", "customer", "title", "body", "source", "priority", "use_case", "requester", "attachments", "email", "slack"})
       if (const auto* value = object.if_contains(key)) input_part[key] = *value;
 
     request out;
@@ -520,6 +560,8 @@ request request_from_json(const json::value& json) {
     if (const auto* engaged = object.if_contains("engineering_engaged")) out.engineering_engaged = engaged->as_bool();
     if (const auto* handoff = object.if_contains("handoff"); handoff && !handoff->is_null())
       out.handoff = handoff_context_from_json(*handoff);
+    if (const auto* channel = object.if_contains("channel"); channel && !channel->is_null())
+      out.channel = customer_channel_from_json(*channel);
     if (const auto* at = object.if_contains("concern_escalates_at"); at && !at->is_null())
       out.concern_escalates_at = required(parse_instant(at->as_string()), "concern_escalates_at");
     if (const auto* from = object.if_contains("concern_counted_from"); from && !from->is_null())

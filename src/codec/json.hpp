@@ -26,6 +26,9 @@ boost::json::object to_json(const model::sla_clock& value);
 boost::json::object to_json(const model::escalation& value);
 boost::json::object to_json(const model::handoff_context& value);
 boost::json::object to_json(const model::request& value);
+// {"via": "slack", "team", "channel", "thread_ts"} or
+// {"via": "email", "to", "subject", "last_message_id", "references": [...]}.
+boost::json::object to_json(const model::customer_channel& value);
 
 // The sizes a client may send, in bytes of UTF-8 (checked by parse_request_input only).
 struct input_limits {
@@ -54,5 +57,6 @@ model::sla_clock sla_clock_from_json(const boost::json::value& json);
 model::escalation escalation_from_json(const boost::json::value& json);
 model::handoff_context handoff_context_from_json(const boost::json::value& json);
 model::request request_from_json(const boost::json::value& json);
+model::customer_channel customer_channel_from_json(const boost::json::value& json);
 
 }  // namespace switchboard::codec

@@ -217,8 +217,11 @@ class action_context {
     input.kind = kind;
     input.title = std::move(title);
     input.body = command_.input.message;
-    // The linked request is asked for by the agent who opened it, not by the customer.
+    // The linked request is asked for by the agent who opened it, not by the customer, and is
+    // answered internally: the customer's conversation stays on this request.
     input.requester = command_.actor.person;
+    input.slack.reset();
+    if (input.email) input.email->reply_to.clear();
     model::routing_decision decision;
     decision.rule = std::move(rule);
     decision.owner = owner;
@@ -319,6 +322,45 @@ check_result check_worked(const action_context& c) {
   return std::nullopt;
 }
 
+// Whether respond or pend `c` answers the customer: as asked, else when there is a channel.
+bool answers_publicly(const action_context& c) {
+  return c.command_.input.is_public.value_or(answer_channel(c.current_).has_value());
+}
+
+std::size_t code_points(std::string_view utf8) {
+  return static_cast<std::size_t>(
+      std::count_if(utf8.begin(), utf8.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
+}
+
+// respond and pend: check_worked, then what a public answer needs (issue 13 plan 2.2 and Q1, Q2):
+// a channel to go through, text Slack would not truncate, and, for a sender whose mail was not
+// authenticated, the agent's confirmation (a forged From would otherwise receive our answer).
+check_result check_answer(const action_context& c) {
+  if (auto refused = check_worked(c)) return refused;
+  if (!answers_publicly(c)) return std::nullopt;
+  const auto& current = c.current_;
+  const auto& input = c.command_.input;
+  const auto channel = answer_channel(current);
+  if (!channel)
+    return refusal{"no_customer_channel",
+                   fmt::format("request {} was filed through the {} with no conversation to answer in; answer the "
+                               "customer yourself and record it with \"public\": false",
+                               current.id, model::to_string(current.input.source)),
+                   {{"public", "must be false: this request has no customer channel"}}};
+  // What an agent wrote in the thread is there already, whatever its length.
+  if (std::holds_alternative<model::slack_thread>(*channel) && !input.seen_in_channel &&
+      code_points(input.message) > max_slack_text_chars)
+    return refusal{"message_too_long_for_slack",
+                   fmt::format("Slack cuts messages longer than {} characters; shorten the answer", max_slack_text_chars),
+                   {{"message", fmt::format("must be at most {} characters for Slack", max_slack_text_chars)}}};
+  if (current.input.customer.id == unattributed_customer && !input.confirm_unverified)
+    return refusal{"unverified_sender",
+                   "the mail that filed this request was not authenticated, so its From may be forged; send "
+                   "\"confirm_unverified\": true to answer it anyway, or \"public\": false for a note",
+                   {{"confirm_unverified", "must be true to answer an unauthenticated sender"}}};
+  return std::nullopt;
+}
+
 // start and handoff: troubleshooting not yet with SE; a handoff carries SE's context.
 check_result check_troubleshooting_with_ce(const action_context& c) {
   const auto& current = c.current_;
@@ -359,12 +401,16 @@ void act_answer(action_context& c) {
   const auto pended = c.command_.kind == action_kind::pend;
   const auto status = pended ? request_status::pending_customer : c.worked_status();
   c.said_.warnings = loaded_term_warnings(c.policy_.workflow, c.command_.actor, c.command_.input.message);
-  c.record_action(model::request_answered{pended, c.common(status), c.said_.warnings});
+  const bool publicly = answers_publicly(c);
+  // The target as folded now, kept on the event: a later change of channel leaves it as sent.
+  std::optional<model::delivery> delivery;
+  if (publicly) delivery = model::delivery{*answer_channel(c.current_), c.command_.input.seen_in_channel};
+  c.record_action(model::request_answered{pended, c.common(status), c.said_.warnings, publicly, std::move(delivery)});
 }
 
 void act_return(action_context& c) {
   c.record_action(model::request_returned{c.command_.kind == action_kind::reopen, c.common(c.worked_status()),
-                                          c.reopened_concern_deadline()});
+                                          c.reopened_concern_deadline(), c.command_.input.reference});
 }
 
 // A concern closed before its deadline no longer escalates at it.
@@ -389,13 +435,17 @@ std::vector<model::role> ladder_roles() {
 constexpr field_spec message{"message", field_type::text, max_message_bytes, false};
 constexpr field_spec required_message{"message", field_type::text, max_message_bytes, true};
 constexpr field_spec escalation_id{"escalation", field_type::text, max_message_bytes, true};
+constexpr field_spec public_flag{"public", field_type::flag, 0, false};
+constexpr field_spec confirm_unverified{"confirm_unverified", field_type::flag, 0, false};
 
 }  // namespace
 
 const std::vector<action_definition>& action_table() {
   static const std::vector<action_definition> table{
-      {action_kind::respond, "respond", "request.responded", workers(), {message}, check_worked, act_answer},
-      {action_kind::pend, "pend", "request.pended", workers(), {message}, check_worked, act_answer},
+      {action_kind::respond, "respond", "request.responded", workers(), {message, public_flag, confirm_unverified},
+       check_answer, act_answer},
+      {action_kind::pend, "pend", "request.pended", workers(), {message, public_flag, confirm_unverified},
+       check_answer, act_answer},
       {action_kind::customer_reply, "customer_reply", "request.customer_replied",
        {role::ae, role::ce, role::se, role::integration}, {message},
        [](const action_context& c) -> check_result {

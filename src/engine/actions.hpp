@@ -13,8 +13,8 @@
 
 namespace switchboard::engine {
 
-// The JSON type of an action field: a string, or an array of role names.
-enum class field_type { text, roles };
+// The JSON type of an action field: a string, an array of role names, or true/false.
+enum class field_type { text, roles, flag };
 
 struct field_spec {
   std::string_view name;

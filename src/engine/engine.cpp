@@ -215,6 +215,31 @@ std::optional<model::instant> next_due(const model::request& current) {
   return earliest;
 }
 
+namespace {
+
+// The customer's reply `message_id` is what the next answer replies to; References keeps the
+// thread's first id and the latest ones, at most model::max_email_references.
+void continue_thread(model::email_thread& thread, const std::string& message_id) {
+  thread.last_message_id = message_id;
+  auto& ids = thread.references;
+  if (std::find(ids.begin(), ids.end(), message_id) != ids.end()) return;
+  ids.push_back(message_id);
+  if (ids.size() > model::max_email_references) ids.erase(ids.begin() + 1);
+}
+
+}  // namespace
+
+std::optional<model::customer_channel> answer_channel(const model::request& current) {
+  if (current.channel || current.parent) return current.channel;
+  if (auto email = current.input.email; email && email->reply_to.empty() && !email->from.empty()) {
+    email->reply_to = email->from;
+    auto input = current.input;
+    input.email = std::move(email);
+    return model::channel_of(input);
+  }
+  return std::nullopt;
+}
+
 void apply(model::request& state, const event& e) {
   state.id = e.request;
   state.updated_at = std::max(state.updated_at, e.at);
@@ -224,6 +249,9 @@ void apply(model::request& state, const event& e) {
           [&](const model::request_created& x) {
             state.parent = x.parent;
             state.input = x.input;
+            // A linked request (interrupt, concern) is internal work: the customer is answered on
+            // the request it came from.
+            state.channel = x.parent ? std::nullopt : model::channel_of(x.input);
             state.created_at = e.at;
             state.status = model::request_status::new_;
           },
@@ -258,6 +286,10 @@ void apply(model::request& state, const event& e) {
           [&](const model::request_answered& x) { act(x.common); },
           [&](const model::request_returned& x) {
             act(x.common);
+            if (!x.reference.empty() && !state.channel) state.channel = answer_channel(state);
+            if (auto* thread = state.channel ? std::get_if<model::email_thread>(&*state.channel) : nullptr;
+                thread && !x.reference.empty())
+              continue_thread(*thread, x.reference);
             if (x.concern_escalates_at) set_concern_deadline(state, e, x.concern_escalates_at, false);
           },
           [&](const model::request_resolved& x) {

@@ -107,6 +107,19 @@ struct action_input {
   std::string reason{};                            // "reason": why Product declines
   std::string escalation{};                        // "escalation": an escalation id of the request
   std::vector<model::role> roles{};                // "roles": whom bring_in brings in
+  // "public" (respond, pend): the answer is for the customer, through the request's channel;
+  // false makes it an internal note that never leaves. Unset: public when the request has a
+  // channel (it was filed from a Slack channel message or an e-mail), a note otherwise.
+  std::optional<bool> is_public{};
+  // "confirm_unverified" (respond, pend): answer a sender whose mail was not authenticated
+  // (SPF/DKIM/DMARC), knowing the From may be forged.
+  bool confirm_unverified{};
+  // Set by the Slack intake only, never from JSON: the answer is already in the request's
+  // thread (an agent wrote it there), so its delivery is `seen` and nothing is sent.
+  bool seen_in_channel{};
+  // Set by the e-mail intake only, never from JSON: customer_reply's Message-ID (no angle
+  // brackets), which the request's e-mail thread continues from.
+  std::string reference{};
 };
 
 // An action on a request by `actor`.
@@ -122,13 +135,20 @@ inline constexpr std::size_t max_handoff_field_bytes = 8 * 1024;  // each handof
 // A first-contact draft longer than this is cut (at a character boundary) and ends with "…".
 // Large enough that the shipped template with every handoff field at its limit is never cut.
 inline constexpr std::size_t max_first_contact_draft_bytes = 64 * 1024;
+// The longest public answer to a Slack thread, in characters (code points): Slack truncates a
+// message's text past 40,000 (https://api.slack.com/methods/chat.postMessage, "Truncating content").
+inline constexpr std::size_t max_slack_text_chars = 40000;
 
 // How an actor is written in events: "role:person", e.g. "ce:dana".
 std::string actor_label(const model::actor& actor);
 
 // Why a command was refused; nothing is recorded.
 struct refusal {
-  std::string code;  // "forbidden", "invalid_transition", "invalid_fields", "missing_context"
+  // "forbidden", "invalid_transition", "invalid_fields", "missing_context"; respond and pend
+  // also "no_customer_channel", "message_too_long_for_slack", "unverified_sender". A refusal
+  // naming `fields` is about the command's input (the API answers 422), else about the request
+  // (409) or the actor (forbidden, 403).
+  std::string code;
   std::string message;
   std::vector<model::field_error> fields;  // for invalid_fields and missing_context
 };
@@ -232,6 +252,11 @@ outcome retime(const policy& policy, const model::request& current, model::insta
 
 // The next instant at which `due` would record something for `current`, if any.
 std::optional<model::instant> next_due(const model::request& current);
+
+// Where an answer to `current`'s customer goes: its folded channel; for an e-mail request stored
+// before the intake recorded reply_to, the sender and its Message-ID (issue 13 plan 2.2). None
+// for an older Slack request (its thread is known only to the intake's receipts).
+std::optional<model::customer_channel> answer_channel(const model::request& current);
 
 // Folds one event into the read model of its request (one std::visit over the event's type).
 // escalation.notified, escalation.skipped and escalation.retimed carry only the change (the

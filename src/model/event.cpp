@@ -23,6 +23,16 @@ std::string_view clock_type(clock_change kind) {
 
 }  // namespace
 
+std::optional<customer_channel> channel_of(const request_input& input) {
+  if (input.slack) return *input.slack;
+  if (input.email && !input.email->reply_to.empty()) {
+    email_thread thread{input.email->reply_to, input.email->subject, input.email->message_id, {}};
+    if (!thread.last_message_id.empty()) thread.references.push_back(thread.last_message_id);
+    return thread;
+  }
+  return std::nullopt;
+}
+
 std::string_view type_name(const event_data& data) {
   return std::visit(
       overloaded{

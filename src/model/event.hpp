@@ -136,19 +136,35 @@ struct escalation_snapshot {
   std::string why;               // notified only
 };
 
-// request.responded (pended false) or request.pended (true).
+// Where a public answer goes: the request's channel as folded when it was given. `seen`: the
+// answer was written in that channel already (an agent's reply in the Slack thread), so it is
+// recorded and must never be sent again.
+struct delivery {
+  customer_channel to;
+  bool seen = false;
+  bool operator==(const delivery&) const = default;
+};
+
+// request.responded (pended false) or request.pended (true). `is_public` is unset for answers
+// recorded before answers had a public flag; a public answer carries its delivery, an internal
+// note (is_public false) never does.
 struct request_answered {
   bool pended = false;
   action_common common;
   std::vector<wording_warning> warnings;
+  std::optional<bool> is_public;
+  std::optional<model::delivery> delivery;
 };
 
 // request.customer_replied (reopened false) or request.reopened (true). A reopened concern is
 // owed a new deadline.
+// `reference`: the Message-ID (no angle brackets) of the customer's mail that replied, when the
+// e-mail intake recorded it; the request's e-mail thread continues from it.
 struct request_returned {
   bool reopened = false;
   action_common common;
   std::optional<instant> concern_escalates_at;
+  std::string reference;
 };
 
 // request.resolved (agreed false) or request.concern_agreed (true).

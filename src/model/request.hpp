@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace switchboard::model {
@@ -70,7 +71,36 @@ struct email_intake {
   std::string authenticated_by;       // when pass: "dmarc", "dkim" or "spf"
   std::string authentication_detail;  // the verdicts as reported, for people
   std::string note;  // how the intake filed it when it did not trust the sender (also a routing note)
+  // Where answers go: the sender's address, lower case. Empty in requests filed before answers
+  // were delivered (their channel is then nowhere; see model::channel_of).
+  std::string reply_to;
 };
+
+// Where a request's customer conversation lives, so that an answer can go back through it
+// (issue 13). A Slack thread, with Slack's ids as the Events API gives them; an answer is a reply
+// in it (chat.postMessage's `thread_ts` is the thread's parent message, never a reply's).
+struct slack_thread {
+  std::string team;       // workspace id, "T..."
+  std::string channel;    // channel id, "C..."
+  std::string thread_ts;  // the parent message's ts, "1700000000.000100"
+  bool operator==(const slack_thread&) const = default;
+};
+
+// An e-mail conversation, threaded as RFC 5322 section 3.6.4 says: an answer goes to `to`, with
+// In-Reply-To the customer's last Message-ID and References the conversation's ids.
+struct email_thread {
+  std::string to;               // the customer's address, lower case
+  std::string subject;          // the customer's subject, in full (UTF-8)
+  std::string last_message_id;  // the customer's latest Message-ID, no angle brackets; may be empty
+  std::vector<std::string> references;  // Message-IDs, oldest first, no angle brackets
+  bool operator==(const email_thread&) const = default;
+};
+
+using customer_channel = std::variant<slack_thread, email_thread>;
+
+// How many Message-IDs an e-mail thread keeps in `references`: the first and the latest ones
+// (RFC 5322 section 3.6.4 lets a long References drop ids in the middle).
+inline constexpr std::size_t max_email_references = 20;
 
 // What a person asked for, before any decision was made about it.
 struct request_input {
@@ -87,7 +117,14 @@ struct request_input {
   std::string requester;
   std::vector<attachment> attachments;  // files sent with it, in the order sent
   std::optional<email_intake> email;  // set by the e-mail intake only, never by API input
+  std::optional<slack_thread> slack;  // set by the Slack intake for a channel message only, never by API input
 };
+
+// Where an answer to a request filed with `input` goes: its Slack thread, or the e-mail intake's
+// reply_to address (the mail's Message-ID threading the answer); none for API, CLI and /support
+// filings, which have no conversation with the customer to answer in, and none for requests
+// stored before the intakes recorded these (their documents and replays stay as they were).
+std::optional<customer_channel> channel_of(const request_input& input);
 
 // Why a rule did not match: its first failing condition and the value it saw. Field, op and
 // expected come from the rules and are shared with the loaded rule_set (evaluation copies no
@@ -211,6 +248,8 @@ struct request {
   std::vector<request_id> children;  // interrupts and concerns opened from this request
   bool engineering_engaged = false;
   std::optional<handoff_context> handoff;
+  // Where an answer to the customer goes (channel_of the input at filing); none when nowhere.
+  std::optional<customer_channel> channel;
   std::optional<instant> concern_escalates_at;  // an open concern climbs its ladder then
   // What concern_escalates_at counts from: the concern's raising, or its last reopening. A
   // restart with a changed config re-times the deadline from here. Unset in documents written

@@ -51,6 +51,26 @@ TEST_SUITE("codec::parse_action") {
     CHECK(bring_in.input.roles == std::vector<model::role>{model::role::vp_sales, model::role::head_of_engineering});
   }
 
+  TEST_CASE("respond and pend take public and confirm_unverified as booleans, and never what only intakes set") {
+    const auto unset = action_of(R"({"type": "respond", "message": "m"})");
+    CHECK_FALSE(unset.input.is_public.has_value());
+    CHECK_FALSE(unset.input.confirm_unverified);
+    const auto note = action_of(R"({"type": "pend", "message": "m", "public": false, "confirm_unverified": true})");
+    CHECK(note.input.is_public == false);
+    CHECK(note.input.confirm_unverified);
+    CHECK(action_of(R"({"type": "respond", "public": true})").input.is_public == true);
+
+    const auto errors = errors_of(R"({"type": "respond", "public": "false", "confirm_unverified": 1})");
+    REQUIRE(errors.size() == 2);
+    CHECK(errors[0].field == "public");
+    CHECK(errors[0].message == "must be true or false");
+    CHECK(errors[1].field == "confirm_unverified");
+    // Only respond and pend answer the customer; the intakes' own fields are not the API's.
+    CHECK(errors_of(R"({"type": "resolve", "public": false})").at(0).field == "public");
+    CHECK(errors_of(R"({"type": "respond", "seen_in_channel": true})").at(0).field == "seen_in_channel");
+    CHECK(errors_of(R"({"type": "customer_reply", "reference": "m@x"})").at(0).field == "reference");
+  }
+
   TEST_CASE("names every bad field, in body order") {
     const auto errors = errors_of(
         R"({"type": "decline", "colour": "red", "reason": 7, "message": ")" + std::string(engine::max_message_bytes + 1, 'x') + R"("})");

@@ -86,6 +86,52 @@ TEST_SUITE("codec::json") {
     CHECK(decoded.routing.trace.at(0).failure->actual == "feature_request");
   }
 
+  TEST_CASE("a request's channel and its input's Slack thread and reply address round-trip, and API clients cannot set them") {
+    request original;
+    original.id = 3;
+    original.input.customer = {"acme", "Acme", customer_stage::trial, ""};
+    original.input.title = "Search down";
+    original.input.source = request_source::slack;
+    original.input.slack = slack_thread{"T0TEAM0001", "C0SUPPORT01", "1764520300.000400"};
+    original.channel = *original.input.slack;
+    const auto slack = request_from_json(to_json(original));
+    CHECK(slack.input.slack == original.input.slack);
+    REQUIRE(slack.channel.has_value());
+    CHECK(std::get<slack_thread>(*slack.channel) == *original.input.slack);
+    CHECK(to_json(original).at("channel").at("via") == "slack");
+
+    email_intake intake;
+    intake.from = "pat@acme.example";
+    intake.subject = "Hi";
+    intake.message_id = "m1@acme.example";
+    intake.authentication = "pass";
+    intake.reply_to = "pat@acme.example";
+    original.input.slack.reset();
+    original.input.email = intake;
+    original.channel = email_thread{"pat@acme.example", "Hi", "m2@acme.example", {"m1@acme.example", "m2@acme.example"}};
+    const auto email = request_from_json(to_json(original));
+    CHECK(email.input.email->reply_to == "pat@acme.example");
+    REQUIRE(email.channel.has_value());
+    CHECK(std::get<email_thread>(*email.channel) == std::get<email_thread>(*original.channel));
+    CHECK(json::serialize(to_json(email)) == json::serialize(to_json(original)));
+
+    // Documents and inputs without them (stored before) write no new keys.
+    original.channel.reset();
+    original.input.email.reset();
+    const auto none = to_json(original);
+    CHECK_FALSE(none.contains("channel"));
+    CHECK_FALSE(none.contains("slack"));
+    CHECK_FALSE(request_from_json(none).channel.has_value());
+
+    auto sent = parse_request_input(json::object{{"kind", "how_to"},
+                                                 {"customer", {{"id", "acme"}, {"name", "Acme"}, {"stage", "trial"}}},
+                                                 {"title", "t"},
+                                                 {"slack", {{"team", "T"}, {"channel", "C"}, {"thread_ts", "1.2"}}}},
+                                    {});
+    REQUIRE(std::holds_alternative<std::vector<field_error>>(sent));
+    CHECK(std::get<std::vector<field_error>>(sent).at(0).field == "slack");
+  }
+
   TEST_CASE("a stored request with fields longer than the API accepts reads back whole") {
     request stored;
     stored.id = 7;

@@ -364,6 +364,7 @@ TEST_SUITE("engine::actions") {
       std::string names;
       for (const auto& field : definition.fields) {
         if (field.type == engine::field_type::roles) body[field.name] = boost::json::array{"vp_sales"};
+        else if (field.type == engine::field_type::flag) body[field.name] = true;
         else body[field.name] = "x";
         names += (names.empty() ? "" : ", ") + std::string(field.name);
       }
@@ -378,6 +379,177 @@ TEST_SUITE("engine::actions") {
       REQUIRE(errors.size() == 1);
       CHECK(errors[0].message == "unknown field for " + std::string(definition.name) + "; expected " + names);
     }
+  }
+}
+
+// A troubleshooting request (SE owns it) filed from a Slack channel message in thread `ts`.
+model::request filed_from_slack(std::string ts = "1764520300.000400") {
+  auto input = testing::make_input(model::request_kind::troubleshooting);
+  input.source = model::request_source::slack;
+  input.requester = "slack:U0CUST0001";
+  input.slack = model::slack_thread{"T0TEAM0001", "C0SUPPORT01", std::move(ts)};
+  return engine::decide(testing::test_policy(), engine::file_request{input, {"slack", role::integration}}, 1, filed_at)
+      .state;
+}
+
+// A troubleshooting request filed from an e-mail; `verified` false files it as the intake files
+// an unauthenticated sender's (the unattributed customer).
+model::request filed_from_email(bool verified = true) {
+  auto input = testing::make_input(model::request_kind::troubleshooting,
+                                   verified ? "acme" : std::string(engine::unattributed_customer));
+  input.source = model::request_source::email;
+  model::email_intake intake;
+  intake.from = "pat@acme.example";
+  intake.subject = "Indexing stuck";
+  intake.message_id = "m1@acme.example";
+  intake.authentication = verified ? "pass" : "none";
+  intake.reply_to = "pat@acme.example";
+  input.email = intake;
+  return engine::decide(testing::test_policy(), engine::file_request{input, {"email", role::integration}}, 1, filed_at)
+      .state;
+}
+
+model::request_answered answered(const engine::outcome& out, action_kind kind = action_kind::respond) {
+  return own_event<model::request_answered>(out, kind, role::se);
+}
+
+TEST_SUITE("engine::actions") {
+  TEST_CASE("respond and pend are public by default for Slack and e-mail requests, notes for API requests") {
+    const model::slack_thread thread{"T0TEAM0001", "C0SUPPORT01", "1764520300.000400"};
+    const auto slack = filed_from_slack();
+    REQUIRE(slack.channel.has_value());
+    CHECK(std::get<model::slack_thread>(*slack.channel) == thread);
+    for (const auto kind : {action_kind::respond, action_kind::pend}) {
+      CAPTURE(engine::to_string(kind));
+      const auto e = answered(done(act(slack, kind, role::se, {.message = "Which version?"})), kind);
+      CHECK(e.is_public == true);
+      REQUIRE(e.delivery.has_value());
+      CHECK(e.delivery->to == model::customer_channel{thread});
+      CHECK_FALSE(e.delivery->seen);
+    }
+
+    const auto email = answered(done(act(filed_from_email(), action_kind::respond, role::se, {.message = "Hi Pat"})));
+    CHECK(email.is_public == true);
+    REQUIRE(email.delivery.has_value());
+    const auto& to = std::get<model::email_thread>(email.delivery->to);
+    CHECK(to.to == "pat@acme.example");
+    CHECK(to.subject == "Indexing stuck");
+    CHECK(to.last_message_id == "m1@acme.example");
+    CHECK(to.references == std::vector<std::string>{"m1@acme.example"});
+
+    // Filed through the API (and a /support command, which has no customer thread): no channel.
+    auto support = testing::make_input(model::request_kind::troubleshooting);
+    support.source = model::request_source::slack;
+    for (const auto& request :
+         {filed(model::request_kind::troubleshooting),
+          engine::decide(testing::test_policy(), engine::file_request{support, {"dana", role::ce}}, 1, filed_at).state}) {
+      CHECK_FALSE(request.channel.has_value());
+      const auto note = answered(done(act(request, action_kind::respond, role::se, {.message = "Checked the logs"})));
+      CHECK(note.is_public == false);
+      CHECK_FALSE(note.delivery.has_value());
+    }
+  }
+
+  TEST_CASE("an internal note never carries a delivery, whatever the channel") {
+    for (const auto& request : {filed_from_slack(), filed_from_email(), filed_from_email(false)}) {
+      for (const auto kind : {action_kind::respond, action_kind::pend}) {
+        const auto decided = act(request, kind, role::se, {.message = "internal: customer is on 4.2", .is_public = false});
+        const auto note = answered(done(decided), kind);
+        CHECK(note.is_public == false);
+        CHECK_FALSE(note.delivery.has_value());
+      }
+    }
+  }
+
+  TEST_CASE("impossible public answers are refused with their codes, naming the field, and record nothing") {
+    // Public on a request with no customer channel.
+    const auto api = filed(model::request_kind::troubleshooting);
+    auto refusal = refused(act(api, action_kind::respond, role::se, {.message = "Fixed", .is_public = true}));
+    CHECK(refusal.code == "no_customer_channel");
+    REQUIRE(refusal.fields.size() == 1);
+    CHECK(refusal.fields[0].field == "public");
+    refusal = refused(act(api, action_kind::pend, role::se, {.message = "Logs?", .is_public = true}));
+    CHECK(refusal.code == "no_customer_channel");
+
+    // Longer than Slack keeps, counted in characters: 40,000 of them pass, as multi-byte ones do.
+    const auto slack = filed_from_slack();
+    refusal = refused(act(slack, action_kind::respond, role::se, {.message = std::string(40001, 'a')}));
+    CHECK(refusal.code == "message_too_long_for_slack");
+    REQUIRE(refusal.fields.size() == 1);
+    CHECK(refusal.fields[0].field == "message");
+    done(act(slack, action_kind::respond, role::se, {.message = std::string(40000, 'a')}));
+    std::string accents;
+    for (int i = 0; i < 30000; ++i) accents += "\xC3\xA9";  // é: 60,000 bytes, 30,000 characters
+    done(act(slack, action_kind::respond, role::se, {.message = accents}));
+    // A note is not posted, and what an agent wrote in the thread is there already.
+    done(act(slack, action_kind::respond, role::se, {.message = std::string(40001, 'a'), .is_public = false}));
+    done(act(slack, action_kind::respond, role::se, {.message = std::string(40001, 'a'), .seen_in_channel = true}));
+
+    // An unauthenticated sender is answered only when the agent confirms it.
+    const auto unverified = filed_from_email(false);
+    refusal = refused(act(unverified, action_kind::respond, role::se, {.message = "Hello"}));
+    CHECK(refusal.code == "unverified_sender");
+    REQUIRE(refusal.fields.size() == 1);
+    CHECK(refusal.fields[0].field == "confirm_unverified");
+    const auto confirmed =
+        answered(done(act(unverified, action_kind::respond, role::se, {.message = "Hello", .confirm_unverified = true})));
+    CHECK(confirmed.is_public == true);
+    CHECK(confirmed.delivery.has_value());
+
+    // The owner check still comes first: a CE may not answer SE's request, public or not.
+    CHECK(refused(act(slack, action_kind::respond, role::ce, {.message = "hi"})).code == "forbidden");
+  }
+
+  TEST_CASE("an agent's reply in the Slack thread is delivered as seen, never to be sent") {
+    const auto e = answered(done(act(filed_from_slack(), action_kind::respond, role::se,
+                                     {.message = "Which version?", .seen_in_channel = true})));
+    CHECK(e.is_public == true);
+    REQUIRE(e.delivery.has_value());
+    CHECK(e.delivery->seen);
+  }
+
+  TEST_CASE("a customer's e-mail reply moves the thread, so the next answer replies to it") {
+    auto request = filed_from_email();
+    for (int i = 2; i <= 25; ++i) {
+      const auto reply = done(act(request, action_kind::customer_reply, role::integration,
+                                  {.message = "more", .reference = "m" + std::to_string(i) + "@acme.example"}));
+      request = reply.state;
+    }
+    const auto e = answered(done(act(request, action_kind::respond, role::se, {.message = "Thanks"})));
+    REQUIRE(e.delivery.has_value());
+    const auto& thread = std::get<model::email_thread>(e.delivery->to);
+    CHECK(thread.last_message_id == "m25@acme.example");
+    // The first id and the latest ones, at most max_email_references.
+    REQUIRE(thread.references.size() == model::max_email_references);
+    CHECK(thread.references.front() == "m1@acme.example");
+    CHECK(thread.references.back() == "m25@acme.example");
+    CHECK(thread.references[1] == "m7@acme.example");
+  }
+
+  TEST_CASE("an e-mail request stored before reply_to was recorded is answered to its sender") {
+    auto input = testing::make_input(model::request_kind::troubleshooting);
+    input.source = model::request_source::email;
+    model::email_intake intake;
+    intake.from = "pat@acme.example";
+    intake.subject = "Old";
+    intake.message_id = "old@acme.example";
+    intake.authentication = "pass";
+    input.email = intake;
+    const auto old = engine::decide(testing::test_policy(), engine::file_request{input, {"email", role::integration}}, 1,
+                                    filed_at)
+                         .state;
+    CHECK_FALSE(old.channel.has_value());  // its document and replay stay as they were
+    const auto e = answered(done(act(old, action_kind::respond, role::se, {.message = "Hi"})));
+    REQUIRE(e.delivery.has_value());
+    CHECK(std::get<model::email_thread>(e.delivery->to).to == "pat@acme.example");
+    CHECK(std::get<model::email_thread>(e.delivery->to).last_message_id == "old@acme.example");
+  }
+
+  TEST_CASE("an interrupt opened from a Slack request has no customer channel") {
+    const auto out = done(act(filed_from_slack(), action_kind::engage_engineering, role::se, {.message = "Look at shard 3"}));
+    REQUIRE(out.created.has_value());
+    CHECK_FALSE(out.created->channel.has_value());
+    CHECK_FALSE(out.created->input.slack.has_value());
   }
 }
 

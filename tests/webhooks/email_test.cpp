@@ -369,6 +369,14 @@ TEST_SUITE("integration::email") {
     CHECK(colleague.at("request_id").as_int64() == id);
     CHECK(count_of(s.event_types(id), "request.customer_replied") == 2);
     CHECK(s.requests().size() == 2);
+
+    // Where an answer goes: the sender, threaded on the latest customer mail (issue 13 E1).
+    const auto channel = s.request(id).at("channel");
+    CHECK(channel.at("via") == "email");
+    CHECK(channel.at("to") == "alice@acme.example");
+    CHECK(channel.at("last_message_id") == "thread-demo-3@acme.example");
+    CHECK(channel.at("references") ==
+          json::value(json::array{"thread-demo-1@acme.example", "thread-demo-2@acme.example", "thread-demo-3@acme.example"}));
   }
 
   TEST_CASE("mail_4: a forged participant with the request's tag is filed as a new unattributed request") {

@@ -469,6 +469,54 @@ TEST_SUITE("integration::slack") {
     CHECK(count_of(types, "request.customer_replied") == 1);
   }
 
+  TEST_CASE("a Slack request's answer carries its thread as delivery target, a CLI --internal note none, and public on an API request is 422") {
+    webhook_server s;
+    auto c = s.client();
+    const auto filed = post_event(c, s03(), unix_now());
+    REQUIRE(outcome_of(filed) == "created");
+    const auto id = parse(filed.body).at("request_id").as_int64();
+    const json::value thread = json::object{
+        {"via", "slack"}, {"team", "T0TEAM0001"}, {"channel", "C0SUPPORT01"}, {"thread_ts", "1764520300.000400"}};
+    CHECK(s.request(id).at("channel") == thread);
+
+    const auto note = run_program({SWITCHBOARD_CLI_PATH, "--server", s.server->url(), "--token", token_for(model::role::se),
+                                   "act", std::to_string(id), "respond", "--internal", "-m", "Customer is on 4.2"});
+    CAPTURE(note.err);
+    CHECK(note.exit_code == 0);
+    auto se = s.client(model::role::se);
+    const auto events_path = "/v1/requests/" + std::to_string(id) + "/events";
+    const auto answered = se.post_json(events_path, R"({"type": "respond", "message": "Which client version are you on?"})");
+    CAPTURE(answered.body);
+    REQUIRE(answered.status == 200);
+
+    std::vector<json::object> responded;
+    const auto history = json::parse(se.get(events_path).body);
+    for (const auto& e : history.at("events").as_array())
+      if (e.at("type") == "request.responded") responded.push_back(e.at("data").as_object());
+    REQUIRE(responded.size() == 2);
+    CHECK(responded[0].at("message") == "Customer is on 4.2");
+    CHECK(responded[0].at("public") == false);
+    CHECK(responded[0].at("delivery").is_null());
+    CHECK(responded[1].at("public") == true);
+    auto target = thread.as_object();
+    target["seen"] = false;
+    CHECK(responded[1].at("delivery") == json::value(target));
+
+    // Filed through the API: no conversation to answer in, so public is refused and nothing is recorded.
+    const auto api = c.post_json(
+        "/v1/requests", R"({"kind":"troubleshooting","customer":{"id":"acme"},"title":"Indexing stuck"})");
+    REQUIRE(api.status == 201);
+    const auto api_events = "/v1/requests/" + std::to_string(parse(api.body).at("id").as_int64()) + "/events";
+    const auto count = json::parse(se.get(api_events).body).at("events").as_array().size();
+    const auto refused = se.post_json(api_events, R"({"type": "respond", "message": "Fixed", "public": true})");
+    CHECK(refused.status == 422);
+    CHECK(parse(refused.body).at("error").at("code") == "no_customer_channel");
+    CHECK(json::parse(se.get(api_events).body).at("events").as_array().size() == count);
+    const auto bad = se.post_json(api_events, R"({"type": "respond", "public": "yes"})");
+    CHECK(bad.status == 422);
+    CHECK(parse(bad.body).at("error").at("code") == "invalid_fields");
+  }
+
   TEST_CASE("a replayed slash command files once, and a new invocation files again") {
     webhook_server s;
     auto c = s.client();

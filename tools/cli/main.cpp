@@ -345,6 +345,11 @@ int main(int argc, char** argv) {
   act->add_option("--message,-m", message, "the message (customer-facing for respond and pend)");
   act->add_option("--field,-f", fields, "another field as key=value, e.g. -f customer_impact=\"...\" "
                                         "(roles=a,b for bring_in)");
+  bool internal = false, confirm_unverified = false;
+  act->add_flag("--internal", internal,
+                "respond, pend: an internal note (\"public\": false), never sent to the customer");
+  act->add_flag("--confirm-unverified", confirm_unverified,
+                "respond, pend: answer an e-mail sender who was not authenticated (\"confirm_unverified\": true)");
 
   std::string escalation_state, escalation_role;
   auto* escalations = app.add_subcommand("escalations", "list escalations, newest first");
@@ -419,6 +424,8 @@ int main(int argc, char** argv) {
     if (*act) {
       json::object body{{"type", action}};
       if (!message.empty()) body["message"] = message;
+      if (internal) body["public"] = false;
+      if (confirm_unverified) body["confirm_unverified"] = true;
       for (const auto& field : fields) {
         const auto eq = field.find('=');
         if (eq == std::string::npos) {

@@ -46,7 +46,8 @@ json::object view(const context& ctx, const model::request& request, model::inst
 
 response refused(const engine::refusal& refusal) {
   if (refusal.code == "forbidden") return forbidden(refusal.message);
-  if (refusal.code == "invalid_fields" || refusal.code == "missing_context")
+  // A refusal naming fields is about what was sent (respond's no_customer_channel, ...): 422.
+  if (refusal.code == "invalid_fields" || refusal.code == "missing_context" || !refusal.fields.empty())
     return invalid_fields(refusal.fields, refusal.code, refusal.message);
   return error_response(status::conflict, refusal.code, refusal.message);
 }

@@ -209,6 +209,7 @@ asio::awaitable<response> deliver(context& ctx, inbound_email mail, delivery how
       if (auto target = thread_of(db, ctx.config, mail)) {
         engine::act_on_request reply{engine::action_kind::customer_reply, {}, how.actor};
         reply.input.message = mail.text.empty() ? mail.subject : mail.text;
+        reply.input.reference = mail.message_id;  // the next answer replies to this mail
         // The API's size limits hold for a reply by mail too: one too long is not recorded as a
         // reply (and is filed as a new request below, as a refused reply is).
         const auto too_long = engine::check_sizes(reply.input);
@@ -234,6 +235,7 @@ asio::awaitable<response> deliver(context& ctx, inbound_email mail, delivery how
       intake.from = mail.from_address;
       intake.subject = mail.subject;
       intake.message_id = mail.message_id;
+      intake.reply_to = mail.from_address;  // answers go back to the sender, threaded on its Message-ID
       intake.authentication = how.verdict.verdict;
       intake.authenticated_by = how.verdict.method;
       intake.authentication_detail = how.verdict.detail;

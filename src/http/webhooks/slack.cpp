@@ -196,6 +196,7 @@ asio::awaitable<response> on_message(context& ctx, slack_message m, std::shared_
         // would; anyone else in the thread is the customer's side.
         engine::action_input said;
         said.message = reply_text(m);
+        said.seen_in_channel = agent != nullptr;  // the customer has already seen it in the thread
         const auto action = agent != nullptr
                                 ? engine::act_on_request{engine::action_kind::respond, std::move(said),
                                                          model::actor{agent->person, agent->role}}
@@ -235,6 +236,9 @@ asio::awaitable<response> on_message(context& ctx, slack_message m, std::shared_
     input.source = model::request_source::slack;
     input.requester = "slack:" + m.user;
     input.attachments = m.files;
+    // Answers go to the message's thread: its own, or the one it was posted in (Slack threads
+    // on the parent's ts only).
+    input.slack = model::slack_thread{m.team, m.channel, in_thread ? m.thread_ts : m.ts};
     auto created = store::record_new_request(db, ctx.api.policy,
                                              engine::file_request{std::move(input), {"slack", model::role::integration}}, now);
     id = created.request.id;
