@@ -228,7 +228,8 @@ std::vector<open_clock_count> open_clock_counts(SQLite::Database& db) {
   return out;
 }
 
-event_page list_events(SQLite::Database& db, model::request_id id, std::int64_t after, int limit) {
+event_page list_events(SQLite::Database& db, model::request_id id, std::int64_t after, int limit,
+                       std::size_t max_bytes) {
   SQLite::Statement query(db,
                           "SELECT seq, type, at, actor, data FROM events WHERE request_id = ? AND seq > ?"
                           " ORDER BY seq LIMIT ?");
@@ -238,11 +239,14 @@ event_page list_events(SQLite::Database& db, model::request_id id, std::int64_t 
   event_page page;
   std::vector<stored_event> rows;
   std::int64_t last = after;
+  std::size_t bytes = 0;
   while (query.executeStep()) {
-    if (static_cast<int>(rows.size()) == limit) {
+    const auto size = static_cast<std::size_t>(query.getColumn(4).getBytes());
+    if (static_cast<int>(rows.size()) == limit || (max_bytes != 0 && !rows.empty() && bytes + size > max_bytes)) {
       page.next_after = last;
       break;
     }
+    bytes += size;
     last = query.getColumn(0).getInt64();
     rows.push_back({query.getColumn(1).getString(), model::instant{std::chrono::seconds{query.getColumn(2).getInt64()}},
                     query.getColumn(3).getString(), query.getColumn(4).getString()});

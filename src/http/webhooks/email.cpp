@@ -7,6 +7,7 @@
 // dropped; Message-IDs dedupe per authenticated sender, provider ids per provider.
 #include "http/webhooks/webhooks.hpp"
 
+#include "codec/json.hpp"
 #include "config/tokens.hpp"
 #include "http/api/common.hpp"
 #include "http/auth.hpp"
@@ -33,8 +34,10 @@ namespace {
 // is as suspect as a stale one); its token, claimed forever, stops replays inside the window.
 constexpr std::int64_t mailgun_window_seconds = 5 * 60;
 
-// Titles are shortened for lists and notifications; the request keeps the whole subject.
-constexpr std::size_t title_bytes = 200;
+// A subject is filed as the title the API allows (codec::input_limits): longer ones are cut,
+// and the whole subject opens the body, where the mail's text is kept, so that a 10 MiB subject
+// costs every list and notification 200 bytes, not 10 MiB.
+constexpr std::size_t title_bytes = codec::input_limits::title_bytes;
 
 model::customer customer_for(const integrations& config, std::string_view address) {
   const auto domain = domain_of(address);
@@ -223,12 +226,13 @@ asio::awaitable<response> deliver(context& ctx, inbound_email mail, delivery how
       input.customer = trusted ? customer_for(ctx.config, mail.from_address) : unattributed();
       input.kind = kind_for(ctx.config, mail.subject + "\n" + mail.text, ctx.config.email_kind);
       input.title = display_title(mail.subject);
-      input.body = mail.text;
+      const bool subject_cut = mail.subject.size() > title_bytes;
+      input.body = subject_cut ? "Subject: " + mail.subject + "\n\n" + mail.text : mail.text;
       input.source = model::request_source::email;
       input.requester = mail.from_name.empty() ? mail.from_address : mail.from_name + " <" + mail.from_address + ">";
       model::email_intake intake;
       intake.from = mail.from_address;
-      intake.subject = mail.subject;
+      intake.subject = subject_cut ? input.title : mail.subject;
       intake.message_id = mail.message_id;
       intake.authentication = how.verdict.verdict;
       intake.authenticated_by = how.verdict.method;
