@@ -4,6 +4,7 @@
 // The MIME part-count and nesting bombs live with the MIME caps (they reuse health_watch).
 #include "engine/engine.hpp"
 #include "http/client.hpp"
+#include "http/webhooks/signature.hpp"
 #include "support/api.hpp"
 #include "support/configs.hpp"
 #include "support/health_watch.hpp"
@@ -18,6 +19,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
@@ -216,6 +218,52 @@ TEST_SUITE("abuse") {
     }
     check_bounds("Mailgun large multipart, bad signature", watch.finish());
     for (const auto status : statuses) CHECK(status == 401);
+  }
+
+  TEST_CASE("a forged URL-encoded Mailgun form of 3 million fields is refused after a scan for its signature fields") {
+    integration_secrets secrets;
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    // breaker11's repro_mailgun_urlencoded.sh: 32 MB of fields, the forged signature last. Each
+    // post was split into all its fields first: +295 MiB and 3 s of CPU per post.
+    std::string body;
+    body.reserve(33u * 1024 * 1024);
+    for (int i = 0; i < 3000000; ++i) fmt::format_to(std::back_inserter(body), "{}f{}=v", i == 0 ? "" : "&", i);
+    body += fmt::format("&timestamp={}&token={}&signature={}", now, std::string(50, 't'), std::string(64, '0'));
+    REQUIRE(body.size() < email_limit);
+    // Two at once: both fit the 64 MiB budget for unauthenticated bodies (a third would be 503).
+    std::vector<unsigned> statuses(2);
+    health_watch watch(server.pid(), port_of(server.url()), std::chrono::seconds{5}, testing::probe_mode::new_connection);
+    in_parallel(2, [&](int i) {
+      http::client mailgun(server.url(), std::chrono::seconds{60});
+      statuses[static_cast<std::size_t>(i)] =
+          mailgun.request("POST", "/v1/webhooks/email/mailgun", body, "application/x-www-form-urlencoded").status;
+    });
+    check_bounds("Mailgun URL-encoded 3 million fields, bad signature", watch.finish());
+    for (const auto status : statuses) CHECK(status == 401);
+  }
+
+  TEST_CASE("a signed URL-encoded Mailgun form with more fields than the cap is refused with 406 and files nothing") {
+    integration_secrets secrets;
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    const auto now = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+    const std::string token(50, 'k');
+    const auto signature = http::webhooks::hmac_sha256_hex(integration_secrets::mailgun_key, now + token);
+    std::string body = "timestamp=" + now + "&token=" + token + "&signature=" + signature +
+                       "&from=alice%40acme.example&subject=Many&body-plain=hello";
+    for (int i = 0; i < 1000; ++i) body += fmt::format("&x{}=y", i);
+    http::client mailgun(server.url(), std::chrono::seconds{30});
+    const auto res = mailgun.request("POST", "/v1/webhooks/email/mailgun", body, "application/x-www-form-urlencoded");
+    CHECK(res.status == 406);
+    CHECK(res.body.find("too_many_fields") != std::string::npos);
+    auto viewer = server.client(model::role::viewer);
+    CHECK(testing::all_requests(viewer).empty());
   }
 
   TEST_CASE("a mail with 200000 To addresses is stored with its recipients capped while healthz answers") {
