@@ -190,6 +190,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   options.handler_timeout = std::chrono::seconds{settings.handler_timeout_seconds};
   options.max_connections = settings.max_connections;
   options.max_large_uploads = settings.max_large_uploads;
+  options.max_connections_per_client = settings.max_connections_per_client;
   options.app_executor = app;
   options.worker_executor = workers.get_executor();
   http::server server(io, endpoint, options, routes);

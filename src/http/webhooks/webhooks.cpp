@@ -58,15 +58,15 @@ void add_routes(router& routes, context& ctx) {
   // Slack signs the body, so only the headers' presence and the timestamp's freshness can be
   // checked before it is read (with Slack's limit); the handler verifies the signature.
   const auto slack = [&ctx](const request_header& header) { return refuse_slack_headers(ctx, header); };
-  routes.set_options(verb::post, "/v1/webhooks/slack/events", {ctx.config.slack_max_body_bytes, false, slack});
-  routes.set_options(verb::post, "/v1/webhooks/slack/commands", {ctx.config.slack_max_body_bytes, false, slack});
+  routes.set_options(verb::post, "/v1/webhooks/slack/events", {ctx.config.slack_max_body_bytes, false, slack, beast_http::status::payload_too_large, true});
+  routes.set_options(verb::post, "/v1/webhooks/slack/commands", {ctx.config.slack_max_body_bytes, false, slack, beast_http::status::payload_too_large, true});
   const auto mailgun = [&ctx](const request_header& header) { return mailgun_before_body(ctx, header); };
   const auto email_limit = ctx.config.email_max_body_bytes;
   // Mailgun retries any refusal but 406 for 8 hours: a post over the limit gets 406.
   routes.set_options(verb::post, "/v1/webhooks/email/mailgun",
-                     {email_limit, true, mailgun, beast_http::status::not_acceptable});
+                     {email_limit, true, mailgun, beast_http::status::not_acceptable, true});
   routes.set_options(verb::post, "/v1/webhooks/email/mailgun/mime",
-                     {email_limit, true, mailgun, beast_http::status::not_acceptable});
+                     {email_limit, true, mailgun, beast_http::status::not_acceptable, true});
   routes.set_options(verb::post, "/v1/webhooks/email/postmark",
                      {email_limit, true, [&ctx](const request_header& header) { return postmark_before_body(ctx, header); }});
   routes.set_options(verb::post, "/v1/webhooks/email/raw",
