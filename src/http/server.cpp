@@ -312,8 +312,9 @@ struct server::state : std::enable_shared_from_this<server::state> {
       if (!take_client(peer)) {
         ++refused_busy;
         asio::co_spawn(strand,
-                       refuse_connection(beast::tcp_stream(std::move(socket)), "too_many_client_connections",
-                                         "this client address has too many open connections; retry shortly"),
+                       refuse_connection(beast::tcp_stream(std::move(socket)),
+                                         error_response(status::service_unavailable, "too_many_client_connections",
+                                                        "this client address has too many open connections; retry shortly")),
                        asio::detached);
         continue;
       }
@@ -324,8 +325,9 @@ struct server::state : std::enable_shared_from_this<server::state> {
         release_client(peer);
         ++refused_busy;
         asio::co_spawn(strand,
-                       refuse_connection(beast::tcp_stream(std::move(socket)), "too_many_connections",
-                                         "the server has too many open connections; retry shortly"),
+                       refuse_connection(beast::tcp_stream(std::move(socket)),
+                                         error_response(status::service_unavailable, "too_many_connections",
+                                                        "the server has too many open connections; retry shortly")),
                        asio::detached);
         continue;
       }
@@ -374,9 +376,8 @@ struct server::state : std::enable_shared_from_this<server::state> {
     return chosen.size();
   }
 
-  asio::awaitable<void> refuse_connection(beast::tcp_stream stream, std::string_view code, std::string_view message) {
+  asio::awaitable<void> refuse_connection(beast::tcp_stream stream, response res) {
     auto self = shared_from_this();
-    auto res = error_response(status::service_unavailable, code, message);
     res.set(beast_http::field::retry_after, busy_retry_after);
     co_await refuse_unread(stream, std::move(res), "-", "-", std::chrono::steady_clock::now());
   }
