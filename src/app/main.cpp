@@ -77,10 +77,17 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
     fmt::print(stderr, "switchboard: no API tokens configured ([auth] tokens_file): every API call will get 401\n");
 
   if (settings.database_path != ":memory:") {
-    const auto folder = std::filesystem::path(settings.database_path).parent_path();
-    // A folder made here holds the database alone: only its owner may enter it.
-    if (!folder.empty() && std::filesystem::create_directories(folder))
-      std::filesystem::permissions(folder, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
+    // Folders made here hold the database alone: only their owner may enter them, whatever the
+    // umask (each missing one, not only the last, which create_directories would make 0777 & ~umask).
+    std::vector<std::filesystem::path> missing;
+    for (auto folder = std::filesystem::path(settings.database_path).parent_path();
+         !folder.empty() && !std::filesystem::exists(folder); folder = folder.parent_path()) {
+      missing.push_back(folder);
+      if (folder == folder.parent_path()) break;
+    }
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it)
+      if (std::filesystem::create_directory(*it))
+        std::filesystem::permissions(*it, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
   }
 
   // Held until the process ends: a second server on this file refuses to start.
@@ -189,6 +196,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   options.handler_timeout = std::chrono::seconds{settings.handler_timeout_seconds};
   options.max_connections = settings.max_connections;
   options.max_large_uploads = settings.max_large_uploads;
+  options.max_connections_per_client = settings.max_connections_per_client;
   options.app_executor = app;
   options.worker_executor = workers.get_executor();
   http::server server(io, endpoint, options, routes);

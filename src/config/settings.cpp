@@ -61,7 +61,7 @@ settings load_settings(const std::string& path) {
     reject_unknown_keys(*table, path, {"listen", "database", "max_body_bytes", "rules", "io_threads", "worker_threads", "max_connections",
                                          "max_large_uploads", "header_timeout_seconds", "body_timeout_seconds",
                                          "write_timeout_seconds", "handler_timeout_seconds", "shutdown_timeout_seconds",
-                                         "health_deadline_ms"},
+                                         "health_deadline_ms", "max_connections_per_client"},
                        "[server]");
     if (const auto* listen = table->get("listen")) {
       try {
@@ -93,6 +93,7 @@ settings load_settings(const std::string& path) {
     whole("worker_threads", result.worker_threads, 0);
     whole("max_connections", result.max_connections, 1);
     whole("max_large_uploads", result.max_large_uploads, 1);
+    whole("max_connections_per_client", result.max_connections_per_client, 0);
     whole("header_timeout_seconds", result.header_timeout_seconds, 1);
     whole("body_timeout_seconds", result.body_timeout_seconds, 1);
     whole("write_timeout_seconds", result.write_timeout_seconds, 1);

@@ -25,6 +25,9 @@ struct settings {
   unsigned worker_threads = 0;  // threads for heavy handlers (MIME, large JSON); 0: one per core
   std::size_t max_connections = 1024;
   std::size_t max_large_uploads = 4;  // bodies over 1 MiB read or handled at once
+  // Connections one client address may hold open; 0: no limit (behind a proxy, where every
+  // client shares the proxy's address).
+  std::size_t max_connections_per_client = 64;
   unsigned header_timeout_seconds = 10;
   unsigned body_timeout_seconds = 60;
   unsigned write_timeout_seconds = 30;

@@ -63,6 +63,10 @@ std::vector<token_entry> load_token_file(const std::string& path) {
     throw error(position{path, 0, 0},
                 "no such file; expected a tokens file ([[token]] person, role, sha256), which "
                 "`switchboard-cli token new --person NAME --role ROLE --append FILE` makes");
+  // A device or a FIFO would be read without end (/dev/zero) or block start-up (a FIFO).
+  std::error_code kind_error;
+  if (!std::filesystem::is_regular_file(path, kind_error) && !kind_error)
+    throw error(position{path, 0, 0}, "is not a regular file; expected a tokens file ([[token]] person, role, sha256)");
   const auto root = parse_file(path);
   std::vector<token_entry> entries;
   reject_unknown_keys(root, path, {"token"}, "a tokens file");

@@ -74,27 +74,91 @@ bool is_malformed_body(const boost::system::error_code& ec) {
          ec != beast_http::error::body_limit;
 }
 
-std::string redacted_target(std::string_view target) {
-  const auto question = target.find('?');
-  if (question == std::string_view::npos) return std::string(target);
+namespace {
+
+bool is_url_safe(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_'; }
+
+// Whether one run of URL-safe characters looks like a credential: our API tokens ("sb_" and 43
+// characters, config/tokens.hpp), Slack tokens ("xoxb-", "xoxp-", ... per Slack's token types),
+// Standard Webhooks secrets ("whsec_"), or any 32 or more characters that mix letters and
+// digits with few separators, as hex digests and base64url keys do (a slug such as
+// "vpn-drops-2026-11-30-after-upgrade" has a separator every few characters, and stays).
+bool secret_run(std::string_view run) {
+  if (run.starts_with("sb_") && run.size() >= 3 + 20) return true;
+  if (run.starts_with("whsec_") && run.size() >= 6 + 8) return true;
+  if (run.size() >= 5 + 8 && run.starts_with("xox") && std::isalpha(static_cast<unsigned char>(run[3])) != 0 &&
+      run[4] == '-')
+    return true;
+  if (run.size() < 32) return false;
+  const auto digits = std::count_if(run.begin(), run.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+  const auto letters = std::count_if(run.begin(), run.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; });
+  const auto separators = static_cast<std::ptrdiff_t>(run.size()) - digits - letters;
+  return digits > 0 && letters > 0 && separators * 8 <= static_cast<std::ptrdiff_t>(run.size());
+}
+
+// Whether `raw` (percent-decoded first, so that encoding hides nothing) holds a credential-like run.
+bool looks_secret(std::string_view raw) {
+  std::string text;
+  if (!url_decode(raw, text, true)) text = raw;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const auto begin = std::find_if(rest.begin(), rest.end(), is_url_safe);
+    if (begin == rest.end()) break;
+    const auto end = std::find_if_not(begin, rest.end(), is_url_safe);
+    if (secret_run(rest.substr(static_cast<std::size_t>(begin - rest.begin()), static_cast<std::size_t>(end - begin))))
+      return true;
+    rest.remove_prefix(static_cast<std::size_t>(end - rest.begin()));
+  }
+  return false;
+}
+
+// Whether a query parameter's name says its value is a credential.
+bool sensitive_name(std::string_view raw) {
   static constexpr std::array<std::string_view, 10> names{
       "token", "access_token", "key", "api_key", "apikey", "signature", "sig", "password", "secret", "auth"};
   static constexpr std::array<std::string_view, 3> suffixes{"_token", "_key", "_secret"};
-  auto sensitive = [](std::string_view raw) {
-    std::string name;
-    if (!url_decode(raw, name, true)) name = raw;
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return std::find(names.begin(), names.end(), name) != names.end() ||
-           std::any_of(suffixes.begin(), suffixes.end(), [&](std::string_view s) { return name.ends_with(s); });
-  };
-  std::string out(target.substr(0, question + 1));
+  std::string name;
+  if (!url_decode(raw, name, true)) name = raw;
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // PHP and Rails style array names ("key[]", "auth[token]") name the same thing.
+  if (const auto bracket = name.find('['); bracket != std::string::npos) {
+    const auto inner = name.substr(bracket + 1, name.find(']', bracket) - bracket - 1);
+    name.resize(bracket);
+    if (!inner.empty() && (std::find(names.begin(), names.end(), inner) != names.end() ||
+                           std::any_of(suffixes.begin(), suffixes.end(), [&](std::string_view s) { return inner.ends_with(s); })))
+      return true;
+  }
+  return std::find(names.begin(), names.end(), name) != names.end() ||
+         std::any_of(suffixes.begin(), suffixes.end(), [&](std::string_view s) { return name.ends_with(s); });
+}
+
+}  // namespace
+
+std::string redacted_target(std::string_view target) {
+  const auto question = target.find('?');
+  std::string out;
+  out.reserve(target.size());
+  auto path = target.substr(0, question);
+  for (bool first = true;; first = false) {
+    const auto slash = path.find('/');
+    const auto segment = path.substr(0, slash);
+    if (!first) out += '/';
+    out.append(looks_secret(segment) ? std::string_view("REDACTED") : segment);
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  if (question == std::string_view::npos) return out;
+  out += '?';
   auto query = target.substr(question + 1);
-  for (bool first = true; ; first = false) {
+  for (bool first = true;; first = false) {
     const auto amp = query.find('&');
     const auto pair = query.substr(0, amp);
     if (!first) out += '&';
     const auto eq = pair.find('=');
-    if (eq != std::string_view::npos && sensitive(pair.substr(0, eq)))
+    const auto name = pair.substr(0, eq);
+    if (looks_secret(name))
+      out.append("REDACTED");
+    else if (eq != std::string_view::npos && (sensitive_name(name) || looks_secret(pair.substr(eq + 1))))
       out.append(pair.substr(0, eq + 1)).append("REDACTED");
     else
       out.append(pair);

@@ -43,10 +43,17 @@ std::optional<response> refuse_transfer_coding(const beast_http::request_header<
 // or trailer, ...), as opposed to the client going away or a timeout: such a request gets 400.
 bool is_malformed_body(const boost::system::error_code& ec);
 
-// The request target as it may be written to a log: the value of every query parameter whose
-// name looks like a credential (token, access_token, key, api_key, signature, sig, password,
-// secret, and names ending in _token, _key or _secret; compared case-insensitively after
-// percent-decoding) is replaced by "REDACTED".
+// The request target as it may be written to a log, with "REDACTED" in place of:
+// - the value of every query parameter whose name looks like a credential (token,
+//   access_token, key, api_key, apikey, signature, sig, password, secret, auth, and names
+//   ending in _token, _key or _secret, alone or as "name[]" or "x[name]"; compared
+//   case-insensitively after percent-decoding);
+// - every path segment, query name or query value that, percent-decoded, holds something that
+//   looks like a credential wherever it appears: an API token ("sb_..."), a Slack token
+//   ("xoxb-...", "xoxp-", ...), a Standard Webhooks secret ("whsec_..."), or a run of 32 or more
+//   letters and digits (hex or base64url, at most one '-' or '_' in eight characters).
+// Ordinary values (?q=vpn, ?limit=50, request ids, slugs) are kept. Redaction is by shape: a
+// secret shorter than these, under an ordinary name, is not recognised.
 std::string redacted_target(std::string_view target);
 
 }  // namespace switchboard::http

@@ -49,6 +49,10 @@ struct route_options {
   // The answer to a body over body_limit (with code payload_too_large): 413, or 406 where the
   // sender retries every other refusal (Mailgun).
   beast_http::status too_large_status = beast_http::status::payload_too_large;
+  // The sender is known only once the body is read and its signature checked (Slack, Mailgun):
+  // the body counts against the server's budget for unauthenticated bodies. A route without a
+  // before_body check counts too; one whose check proves a credential (bearer, basic) does not.
+  bool signed_body = false;
 };
 
 // A resolved route: what to run and how.

@@ -25,12 +25,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
 #include <iterator>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <optional>
@@ -167,6 +169,7 @@ struct request_plan {
   std::size_t body_limit = 0;  // 0: the server's default
   beast_http::status too_large_status = beast_http::status::payload_too_large;
   bool offload = false;
+  bool unauthenticated_body = false;  // the sender is unknown until the body is read
   std::function<asio::awaitable<response>(request, std::shared_ptr<commit_gate>)> run;
 };
 using planner = std::function<std::variant<request_plan, response>(const request_header&)>;
@@ -203,6 +206,37 @@ slot try_take(std::atomic<std::size_t>& counter, std::size_t max, bool& taken) {
   return slot{&counter};
 }
 
+// Bytes reserved from a shared budget; returned when destroyed.
+class reservation {
+ public:
+  reservation() = default;
+  reservation(std::atomic<std::size_t>* counter, std::size_t bytes) : counter_(counter), bytes_(bytes) {}
+  reservation(reservation&& other) noexcept
+      : counter_(std::exchange(other.counter_, nullptr)), bytes_(std::exchange(other.bytes_, 0)) {}
+  reservation& operator=(reservation&& other) noexcept {
+    std::swap(counter_, other.counter_);
+    std::swap(bytes_, other.bytes_);
+    return *this;
+  }
+  ~reservation() {
+    if (counter_ != nullptr) counter_->fetch_sub(bytes_);
+  }
+
+ private:
+  std::atomic<std::size_t>* counter_ = nullptr;
+  std::size_t bytes_ = 0;
+};
+
+// Reserves `bytes` of `max` from `counter`; false (nothing reserved) when they do not fit.
+bool try_reserve(std::atomic<std::size_t>& counter, std::size_t bytes, std::size_t max, reservation& out) {
+  auto held = counter.load();
+  do {
+    if (held > max || bytes > max - held) return false;
+  } while (!counter.compare_exchange_weak(held, held + bytes));
+  out = reservation(&counter, bytes);
+  return true;
+}
+
 }  // namespace
 
 struct server::state : std::enable_shared_from_this<server::state> {
@@ -228,7 +262,10 @@ struct server::state : std::enable_shared_from_this<server::state> {
     asio::any_io_executor executor;
     beast::tcp_stream* stream = nullptr;
     beast::flat_buffer* buffer = nullptr;
-    bool idle = false;  // waiting for the next request's header
+    // Waiting for the next request's header (none or part of it received). Written on the
+    // connection's strand, read by the acceptor's when it looks for connections to close.
+    std::atomic<bool> idle{false};
+    std::atomic<bool> reaped{false};  // chosen to be closed at the connection cap
   };
 
   asio::io_context& io;
@@ -239,14 +276,20 @@ struct server::state : std::enable_shared_from_this<server::state> {
   takeover_claim claims;
 
   std::atomic<std::size_t> open{0};
-  std::atomic<std::size_t> large_uploads{0};
+  std::atomic<std::size_t> large_uploads{0};                // unauthenticated senders
+  std::atomic<std::size_t> large_uploads_authenticated{0};
+  std::atomic<std::size_t> unauthenticated_bytes{0};
+  std::atomic<std::uint64_t> reaped_idle{0};
+  std::atomic<std::uint64_t> refused_unauthenticated{0};
+  std::atomic<std::uint64_t> bodies_too_slow{0};
   std::atomic<std::uint64_t> refused_busy{0};
   std::atomic<std::uint64_t> accept_failures{0};
   std::atomic<std::uint64_t> stats_abandoned{0};
   std::atomic<std::uint64_t> stats_awaited{0};
   std::atomic<bool> draining{false};
-  std::mutex mutex;  // guards connections and drained
-  std::vector<std::weak_ptr<connection>> connections;
+  std::mutex mutex;  // guards connections, drained and per_client
+  std::vector<std::weak_ptr<connection>> connections;  // oldest first
+  std::map<asio::ip::address, std::size_t> per_client;  // open connections per client address
   std::function<void()> drained;
 
   asio::awaitable<void> accept_loop() {
@@ -264,20 +307,78 @@ struct server::state : std::enable_shared_from_this<server::state> {
         continue;
       }
       if (ec) continue;  // a client that gave up before we accepted it
-      if (open.fetch_add(1) >= options.max_connections) {
-        open.fetch_sub(1);
+      beast::error_code peer_error;
+      const auto peer = socket.remote_endpoint(peer_error).address();
+      if (peer_error) continue;  // already gone
+      if (!take_client(peer)) {
         ++refused_busy;
-        asio::co_spawn(strand, refuse_connection(beast::tcp_stream(std::move(socket))), asio::detached);
+        asio::co_spawn(strand,
+                       refuse_connection(beast::tcp_stream(std::move(socket)),
+                                         error_response(status::service_unavailable, "too_many_client_connections",
+                                                        "this client address has too many open connections; retry shortly")),
+                       asio::detached);
         continue;
       }
-      asio::co_spawn(strand, session(beast::tcp_stream(std::move(socket))), asio::detached);
+      // At the cap, connections waiting for a request make room before anyone is refused: one
+      // client's idle sockets must not lock out everyone (issue 11: 1030 of them took /healthz).
+      if (open.fetch_add(1) >= options.max_connections && reap_waiting() == 0) {
+        open.fetch_sub(1);
+        release_client(peer);
+        ++refused_busy;
+        asio::co_spawn(strand,
+                       refuse_connection(beast::tcp_stream(std::move(socket)),
+                                         error_response(status::service_unavailable, "too_many_connections",
+                                                        "the server has too many open connections; retry shortly")),
+                       asio::detached);
+        continue;
+      }
+      asio::co_spawn(strand, session(beast::tcp_stream(std::move(socket)), peer), asio::detached);
     }
   }
 
-  asio::awaitable<void> refuse_connection(beast::tcp_stream stream) {
+  // Whether one more connection from `peer` is within max_connections_per_client (counted if so).
+  bool take_client(const asio::ip::address& peer) {
+    if (options.max_connections_per_client == 0) return true;
+    std::lock_guard lock(mutex);
+    auto& count = per_client[peer];
+    if (count >= options.max_connections_per_client) return false;
+    ++count;
+    return true;
+  }
+
+  void release_client(const asio::ip::address& peer) {
+    if (options.max_connections_per_client == 0) return;
+    std::lock_guard lock(mutex);
+    const auto found = per_client.find(peer);
+    if (found != per_client.end() && --found->second == 0) per_client.erase(found);
+  }
+
+  // Closes the oldest connections waiting for a request, up to a sixteenth of the cap at once
+  // (so that a burst of new ones does not take a lock per connection each); returns how many
+  // were chosen. They end moments later, each on its own strand: until then the count may stand
+  // above the cap by as many.
+  std::size_t reap_waiting() {
+    const std::size_t batch = std::max<std::size_t>(1, options.max_connections / 16);
+    std::vector<std::shared_ptr<connection>> chosen;
+    {
+      std::lock_guard lock(mutex);
+      for (const auto& weak : connections) {
+        if (chosen.size() == batch) break;
+        auto c = weak.lock();
+        if (c && c->idle && !c->reaped.exchange(true)) chosen.push_back(std::move(c));
+      }
+    }
+    for (const auto& c : chosen)
+      asio::post(c->executor, [c] {
+        if (c->idle && c->stream != nullptr) c->stream->cancel();
+        else c->reaped = false;  // it began a request meanwhile: it may be chosen another time
+      });
+    reaped_idle.fetch_add(chosen.size());
+    return chosen.size();
+  }
+
+  asio::awaitable<void> refuse_connection(beast::tcp_stream stream, response res) {
     auto self = shared_from_this();
-    auto res = error_response(status::service_unavailable, "too_many_connections",
-                              "the server has too many open connections; retry shortly");
     res.set(beast_http::field::retry_after, busy_retry_after);
     co_await refuse_unread(stream, std::move(res), "-", "-", std::chrono::steady_clock::now());
   }
@@ -424,7 +525,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
     co_return taken;
   }
 
-  asio::awaitable<void> session(beast::tcp_stream stream) {
+  asio::awaitable<void> session(beast::tcp_stream stream, asio::ip::address peer) {
     auto self = shared_from_this();
     auto executor = co_await asio::this_coro::executor;
     beast::flat_buffer buffer;
@@ -435,11 +536,13 @@ struct server::state : std::enable_shared_from_this<server::state> {
     struct ending {
       state* s;
       std::shared_ptr<connection> c;
+      asio::ip::address peer;
       ~ending() {
         c->stream = nullptr;
+        s->release_client(peer);
         s->connection_ended();
       }
-    } end_guard{this, me};
+    } end_guard{this, me, peer};
 
     for (;;) {
       if (draining && !has_pending_bytes(stream, buffer)) break;
@@ -502,11 +605,25 @@ struct server::state : std::enable_shared_from_this<server::state> {
         co_await refuse_unread(stream, std::move(refused_size), method, target, started);
         break;
       }
-      // A chunked body may grow to the route's limit: it counts as large when that may.
+      // A chunked body may grow to the route's limit: it counts as that much.
+      const std::size_t expected = has_body ? (declared ? static_cast<std::size_t>(*declared) : limit) : 0;
+      // Bodies read before their sender is known are held to one budget across connections
+      // (issue 11: a thousand 1 MiB bodies held a GiB and stalled new connections for 30 s).
+      reservation unauthenticated;
+      if (has_body && route.unauthenticated_body &&
+          !try_reserve(unauthenticated_bytes, expected, options.max_unauthenticated_body_bytes, unauthenticated)) {
+        refused_unauthenticated.fetch_add(1);
+        auto busy = error_response(status::service_unavailable, "busy",
+                                   "too many unauthenticated bodies are being received; retry shortly");
+        busy.set(beast_http::field::retry_after, busy_retry_after);
+        co_await refuse_unread(stream, std::move(busy), method, target, started);
+        break;
+      }
       bool admitted = true;
       slot large;
-      if (has_body && (declared ? *declared : limit) > options.large_body_bytes)
-        large = try_take(large_uploads, options.max_large_uploads, admitted);
+      if (has_body && expected > options.large_body_bytes)
+        large = try_take(route.unauthenticated_body ? large_uploads : large_uploads_authenticated,
+                         options.max_large_uploads, admitted);
       if (!admitted) {
         auto busy = error_response(status::service_unavailable, "busy",
                                    "too many large uploads are in progress; retry shortly");
@@ -524,8 +641,16 @@ struct server::state : std::enable_shared_from_this<server::state> {
       }
       if (has_body) {
         parser.body_limit(limit);
-        stream.expires_after(options.body_timeout);
-        auto [body_error, body_bytes] = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
+        bool too_slow = false;
+        const auto body_error = co_await read_body(stream, buffer, parser, too_slow);
+        if (too_slow) {
+          bodies_too_slow.fetch_add(1);
+          auto slow = error_response(status::request_timeout, "body_too_slow",
+                                     fmt::format("the request body arrived slower than {} bytes a second",
+                                                 options.min_body_rate));
+          co_await refuse_unread(stream, std::move(slow), method, target, started);
+          break;
+        }
         if (body_error == beast_http::error::body_limit) {
           auto refused_size = too_large(limit, route.too_large_status);
           co_await refuse_unread(stream, std::move(refused_size), method, target, started);
@@ -567,6 +692,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
         res = error_response(status::internal_server_error, "internal", "the server failed to handle the request");
       }
       large = slot{};
+      unauthenticated = reservation{};
       if (!co_await reply(stream, std::move(res), keep_alive, method, target, started)) break;
     }
     beast::error_code ignored;
@@ -582,6 +708,55 @@ struct server::state : std::enable_shared_from_this<server::state> {
     auto res = error_response(status::service_unavailable, "storage_unavailable", message);
     res.set(beast_http::field::retry_after, "1");
     return res;
+  }
+
+  // Reads the rest of a body within body_timeout (beast::error::timeout, the connection closed),
+  // and no slower than min_body_rate after body_rate_grace (too_slow set, the read cancelled
+  // with the connection still open, so that it can be answered 408): each read's deadline is
+  // the grace plus the time the bytes received so far earn, as Apache mod_reqtimeout's MinRate
+  // (nginx's client_body_timeout bounds only the gaps between reads, which a drip defeats).
+  asio::awaitable<beast::error_code> read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                               beast_http::request_parser<beast_http::string_body>& parser,
+                                               bool& too_slow) {
+    const auto begun = std::chrono::steady_clock::now();
+    stream.expires_at(begun + options.body_timeout);
+    // A rate timer's handler may run after the read it watched has completed (queued just
+    // before its cancel): it acts only while that same read, by number, is still pending. All
+    // of it runs on this strand.
+    struct watch {
+      beast::tcp_stream* stream;
+      std::uint64_t read = 0;  // the pending read's number; 0 when none is pending
+      bool fired = false;
+    };
+    auto watching = std::make_shared<watch>(watch{&stream, 0, false});
+    std::uint64_t reads = 0;
+    asio::steady_timer rate_timer(co_await asio::this_coro::executor);
+    std::uint64_t received = 0;
+    too_slow = false;
+    while (!parser.is_done()) {
+      if (options.min_body_rate != 0) {
+        const auto earned = std::chrono::microseconds(received * 1000000 / options.min_body_rate);
+        rate_timer.expires_at(begun + options.body_rate_grace +
+                              std::chrono::duration_cast<std::chrono::steady_clock::duration>(earned));
+        watching->read = ++reads;
+        rate_timer.async_wait([watching, read = reads](const boost::system::error_code& ec) {
+          if (ec || watching->read != read) return;
+          watching->fired = true;
+          beast::error_code ignored;
+          watching->stream->socket().cancel(ignored);
+        });
+      }
+      auto [ec, n] = co_await beast_http::async_read_some(stream, buffer, parser, use_tuple);
+      watching->read = 0;
+      rate_timer.cancel();
+      received += n;
+      if (watching->fired) {
+        too_slow = true;
+        co_return ec ? ec : beast::error_code(asio::error::operation_aborted);
+      }
+      if (ec) co_return ec;
+    }
+    co_return beast::error_code{};
   }
 
   static response too_large(std::size_t limit, beast_http::status answer) {
@@ -601,6 +776,7 @@ planner route_planner(const router& routes) {
     plan.body_limit = target.options->body_limit;
     plan.too_large_status = target.options->too_large_status;
     plan.offload = target.options->offload;
+    plan.unauthenticated_body = target.options->signed_body || !target.options->before_body;
     plan.run = [handler = target.handler, match = std::move(target.match)](request req,
                                                                           std::shared_ptr<commit_gate> gate) {
       auto with_gate = match;
@@ -614,6 +790,7 @@ planner route_planner(const router& routes) {
 planner single_handler(request_handler handler) {
   return [handler = std::move(handler)](const request_header&) -> std::variant<request_plan, response> {
     request_plan plan;
+    plan.unauthenticated_body = true;
     // One handler for everything writes nothing through api::commit: the gate is not needed.
     plan.run = [handler](request req, std::shared_ptr<commit_gate>) { return handler(std::move(req)); };
     return plan;
@@ -652,8 +829,9 @@ void server::stop() {
 void server::shutdown(std::function<void()> drained) { state_->shutdown(std::move(drained)); }
 
 server::statistics server::stats() const {
-  return {state_->open.load(), state_->refused_busy.load(), state_->accept_failures.load(),
-          state_->stats_abandoned.load(), state_->stats_awaited.load()};
+  return {state_->open.load(),           state_->refused_busy.load(),  state_->accept_failures.load(),
+          state_->stats_abandoned.load(), state_->stats_awaited.load(), state_->reaped_idle.load(),
+          state_->refused_unauthenticated.load(), state_->bodies_too_slow.load()};
 }
 
 }  // namespace switchboard::http

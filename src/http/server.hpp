@@ -4,14 +4,26 @@
 //   1. reads the header within header_timeout (also the idle keep-alive wait);
 //   2. resolves the route from the header alone: 404, 405 or the route's before_body refusal
 //      (credentials) are answered before a single body byte is read;
-//   3. checks the declared length against the route's limit (413), and takes one of
-//      max_large_uploads slots for a body over large_body_bytes (503 + Retry-After when none);
+//   3. checks the declared length against the route's limit (413); for a body whose sender is
+//      not yet authenticated (route_options::signed_body, or a route with no before_body check)
+//      reserves its declared length (the route's limit when chunked) from
+//      max_unauthenticated_body_bytes across all connections (503 + Retry-After at once when
+//      it does not fit); and takes one of max_large_uploads slots for a body over
+//      large_body_bytes (503 + Retry-After when none), authenticated and unauthenticated
+//      senders each from a pool of their own, so that anonymous uploads never hold up
+//      authenticated ones;
 //   4. answers "100 Continue" when the client expects it (RFC 9110 section 10.1.1), only once
-//      steps 2 and 3 have passed, then reads the body within body_timeout;
+//      steps 2 and 3 have passed, then reads the body within body_timeout, and at no less than
+//      min_body_rate bytes a second after body_rate_grace (as Apache's mod_reqtimeout MinRate:
+//      each byte received extends the deadline by 1/min_body_rate s); a body slower than that
+//      is dropped with its connection;
 //   5. runs the handler on the app executor (or the worker pool for offloaded routes) with a
 //      handler_timeout (503 handler_timeout after it when the handler has begun no write, and
 //      its writes are then refused; when a write has begun, the answer waits for it: commit_gate);
 //   6. writes the response within write_timeout: a client that stops reading is dropped.
+// At max_connections, before refusing a new connection, the server closes the oldest
+// connections waiting for a request (idle between requests, or with no whole header yet); and
+// one client address may hold at most max_connections_per_client connections (0: no limit).
 // shutdown() stops accepting, closes idle connections, answers every request already being
 // read or handled (with Connection: close) and reports when the last connection has ended.
 //
@@ -57,8 +69,16 @@ struct server_options {
   std::chrono::seconds write_timeout{30};      // to write one response
   std::chrono::seconds handler_timeout{30};    // for a handler's answer; 503 handler_timeout after it
   std::size_t max_connections = 1024;          // open at once; more get 503 and are closed
+  // Open at once from one client IP address; more get 503 too_many_client_connections. 0: no
+  // limit (behind a proxy, where every client shares the proxy's address).
+  std::size_t max_connections_per_client = 64;
   std::size_t large_body_bytes = 1024 * 1024;  // a body over this is a large upload
-  std::size_t max_large_uploads = 4;           // large bodies read or handled at once; more get 503
+  std::size_t max_large_uploads = 4;           // large bodies read or handled at once, per pool; more get 503
+  // Bytes of bodies from senders not yet authenticated, read or handled at once across all
+  // connections (declared lengths; a chunked body counts as its route's limit); more get 503.
+  std::size_t max_unauthenticated_body_bytes = 64 * 1024 * 1024;
+  std::size_t min_body_rate = 8 * 1024;        // bytes a second a body must keep to after the grace; 0: off
+  std::chrono::seconds body_rate_grace{5};
   // Where handlers and takeovers run; default: one strand of the io_context.
   boost::asio::any_io_executor app_executor;
   // Where offloaded routes' handlers run (a thread pool); default: app_executor.
@@ -106,10 +126,13 @@ class server {
 
   struct statistics {
     std::size_t connections = 0;     // open now
-    std::uint64_t refused_busy = 0;  // connections refused with 503 at the cap
+    std::uint64_t refused_busy = 0;  // connections refused with 503 at the cap or the per-client cap
     std::uint64_t accept_failures = 0;  // accepts failed for want of descriptors or memory
     std::uint64_t handlers_abandoned = 0;  // answered 503 handler_timeout before any write began
     std::uint64_t commits_awaited = 0;     // past handler_timeout with a write begun: answered after it
+    std::uint64_t reaped_idle = 0;         // waiting connections closed at the cap to make room
+    std::uint64_t refused_unauthenticated = 0;  // bodies refused 503 for the unauthenticated budget
+    std::uint64_t bodies_too_slow = 0;     // bodies dropped under min_body_rate
   };
   statistics stats() const;
 

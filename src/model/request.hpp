@@ -61,11 +61,11 @@ struct attachment {
   std::string id;    // the channel's id for the file (a Slack file id, "F..."), may be empty
 };
 
-// How a request filed from an e-mail arrived: the sender, the whole subject (the title may be
-// shortened for display) and whether the sender was authenticated (SPF/DKIM/DMARC).
+// How a request filed from an e-mail arrived: the sender, the subject (one over the title limit
+// is cut here, and kept whole atop the body) and whether the sender was authenticated (SPF/DKIM/DMARC).
 struct email_intake {
   std::string from;            // lower-case address of From:
-  std::string subject;         // UTF-8, in full
+  std::string subject;         // UTF-8, cut like the title when longer than the title limit
   std::string message_id;      // without angle brackets; empty when none
   std::string authentication;  // "pass", "fail" or "none"
   std::string authenticated_by;       // when pass: "dmarc", "dkim" or "spf"

@@ -230,7 +230,8 @@ std::vector<open_clock_count> open_clock_counts(read_session session) {
   return out;
 }
 
-event_page list_events(read_session session, model::request_id id, std::int64_t after, int limit) {
+event_page list_events(read_session session, model::request_id id, std::int64_t after, int limit,
+                       std::size_t max_bytes) {
   SQLite::Database& db = session.connection();
   SQLite::Statement query(db,
                           "SELECT seq, type, at, actor, data FROM events WHERE request_id = ? AND seq > ?"
@@ -241,11 +242,14 @@ event_page list_events(read_session session, model::request_id id, std::int64_t 
   event_page page;
   std::vector<stored_event> rows;
   std::int64_t last = after;
+  std::size_t bytes = 0;
   while (query.executeStep()) {
-    if (static_cast<int>(rows.size()) == limit) {
+    const auto size = static_cast<std::size_t>(query.getColumn(4).getBytes());
+    if (static_cast<int>(rows.size()) == limit || (max_bytes != 0 && !rows.empty() && bytes + size > max_bytes)) {
       page.next_after = last;
       break;
     }
+    bytes += size;
     last = query.getColumn(0).getInt64();
     rows.push_back({query.getColumn(1).getString(), model::instant{std::chrono::seconds{query.getColumn(2).getInt64()}},
                     query.getColumn(3).getString(), query.getColumn(4).getString()});

@@ -12,6 +12,7 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -79,8 +80,10 @@ struct event_page {
 };
 
 // The events of request `id` after log sequence number `after` (0: from the first), oldest
-// first, `limit` (at least 1) at a time.
-event_page list_events(read_session session, model::request_id id, std::int64_t after, int limit);
+// first, `limit` (at least 1) at a time, and, when `max_bytes` is not 0, no more events than fit
+// in that many bytes of stored data (but at least one).
+event_page list_events(read_session session, model::request_id id, std::int64_t after, int limit,
+                       std::size_t max_bytes = 0);
 
 // An event row as read from the events table, before it is decoded.
 struct stored_event {

@@ -349,9 +349,15 @@ std::optional<model::request_id> for_each_listed(SQLite::Database& db, const req
   query.bind(":limit", filter.limit + 1);
 
   int rows = 0;
+  std::size_t bytes = 0;
   model::request_id last = 0;
   while (query.executeStep()) {
     if (rows == filter.limit) return last;
+    // The size of the stored document, read without copying it: one row of e-mail text may be
+    // tens of MiB (issue 11: a 200-row page was once a 200 MB answer).
+    const auto size = static_cast<std::size_t>(query.getColumn(0).getBytes());
+    if (filter.max_bytes != 0 && rows > 0 && bytes + size > filter.max_bytes) return last;
+    bytes += size;
     row(query);
     last = query.getColumn(1).getInt64();
     ++rows;

@@ -10,6 +10,7 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,9 @@ struct request_filter {
   std::optional<std::string> customer_id;
   std::optional<model::request_id> before;  // the cursor: only ids below this one
   int limit = 50;
+  // A page's budget of stored document bytes (0: none): rows stop before the one that would pass
+  // it, but a page holds at least one row, and next_before then says where to go on.
+  std::size_t max_bytes = 0;
 };
 
 struct request_page {

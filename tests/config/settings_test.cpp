@@ -42,7 +42,8 @@ TEST_SUITE("config::settings") {
           file + ":2:1: unknown key \"port\" in [server]; expected one of listen, database, max_body_bytes, rules, io_threads, "
                                                      "worker_threads, max_connections, max_large_uploads, "
                                                      "header_timeout_seconds, body_timeout_seconds, write_timeout_seconds, "
-                                                     "handler_timeout_seconds, shutdown_timeout_seconds, health_deadline_ms");
+                                                     "handler_timeout_seconds, shutdown_timeout_seconds, health_deadline_ms, "
+                                                     "max_connections_per_client");
     CHECK(error_of(dir, "[server]\nmax_body_bytes = -1\n") ==
           file + ":2:18: max_body_bytes must be a positive integer (bytes)");
     CHECK(error_of(dir, "[customers]\ntiers = []\n") == file + ":2:9: tiers must be a non-empty array of strings");

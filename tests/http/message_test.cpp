@@ -24,6 +24,32 @@ TEST_SUITE("http::message") {
     CHECK(http::redacted_target("/x?token&&=&keyring=1") == "/x?token&&=&keyring=1");
   }
 
+  TEST_CASE("secret-looking values are redacted wherever they are in the target, ordinary ones kept") {
+    const std::string sb = "sb_" + std::string("Xq3v9K_LmN0pQr-StUvWxYz0123456789abcdefgh").substr(0, 43);
+    const std::string digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    // breaker11's repro_token_log.sh: a real token under an ordinary name and in the path.
+    CHECK(http::redacted_target("/healthz?q=" + sb) == "/healthz?q=REDACTED");
+    CHECK(http::redacted_target("/v1/requests/" + sb) == "/v1/requests/REDACTED");
+    CHECK(http::redacted_target("/v1/requests/" + sb + "/events?limit=5") == "/v1/requests/REDACTED/events?limit=5");
+    CHECK(http::redacted_target("/healthz?key[]=SECRET") == "/healthz?key[]=REDACTED");
+    CHECK(http::redacted_target("/x?auth%5Btoken%5D=abc") == "/x?auth%5Btoken%5D=REDACTED");
+    CHECK(http::redacted_target("/x?note=xoxb-123456789-abcdefgh") == "/x?note=REDACTED");
+    CHECK(http::redacted_target("/x?q=hello%20xoxp-1234-5678-abcd") == "/x?q=REDACTED");
+    CHECK(http::redacted_target("/hooks/whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") == "/hooks/REDACTED");
+    CHECK(http::redacted_target("/x?id=" + digest) == "/x?id=REDACTED");
+    CHECK(http::redacted_target("/x?c=" + std::string("dGhpcyBpcyBhIHNlY3JldCBrZXkgb2YgMzIgYnl0ZXM")) == "/x?c=REDACTED");
+    CHECK(http::redacted_target("/x?" + sb) == "/x?REDACTED");
+    // Percent-encoding hides nothing.
+    CHECK(http::redacted_target("/x?q=%73b_" + sb.substr(3)) == "/x?q=REDACTED");
+    // Ordinary values stay readable.
+    for (const std::string plain :
+         {"/v1/requests?q=vpn", "/v1/requests?limit=50&cursor=1234", "/v1/requests/12345/events",
+          "/v1/escalations/12-3/events", "/v1/requests?customer=acme-corporation-international-holdings",
+          "/x?q=vpn-drops-2026-11-30-after-the-upgrade-of-the-client", "/x?q=sb_short",
+          "/dashboard/app.js", "/x?team=se&status=open"})
+      CHECK(http::redacted_target(plain) == plain);
+  }
+
   TEST_CASE("only a lone chunked transfer coding is accepted") {
     auto with = [](const std::vector<std::string>& values) {
       http::beast_http::request_header<> header;

@@ -90,11 +90,18 @@ auto on(asio::io_context& io, F work) {
   return done.get_future().get();
 }
 
+// The server's options here: every viewer connects from 127.0.0.1, so no per-client cap.
+http::server_options one_address_options() {
+  http::server_options options;
+  options.max_connections_per_client = 0;
+  return options;
+}
+
 // An in-process server whose only answer is the hub's stream.
 struct hub_server {
   explicit hub_server(http::stream::hub_options options)
       : hub(io.get_executor(), options),
-        server(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), {},
+        server(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), one_address_options(),
                [](http::request) -> asio::awaitable<http::response> {
                  co_return http::error_response(http::status::not_found, "not_found", "only the stream here");
                }) {

@@ -465,7 +465,10 @@ TEST_SUITE("integration::cli") {
     testing::server_process server(dir.file("switchboard.db"));
     // An OSC that retitles the terminal, a CSI (ESC [ and the C1 form U+009B) that clears it,
     // a carriage return that hides what came before, and DEL; newline and tab are kept.
-    const std::string title = "Search\x1b]0;pwned\x07 is \x1b[2Jdown\r\xc2\x9b" "2J\x7f\tnow";
+    // Also bidi overrides and isolates (U+202E, U+2066) and a line separator (U+2028), which
+    // reorder or break the line a terminal shows.
+    const std::string title = "Search\x1b]0;pwned\x07 is \x1b[2Jdown\r\xc2\x9b" "2J\x7f\tnow"
+                              " \xe2\x80\xae" "evil\xe2\x81\xa6x\xe2\x80\xa8y";
     auto ce = server.client(model::role::ce);
     const auto filed = ce.post_json(
         "/v1/requests", boost::json::serialize(boost::json::object{
@@ -481,8 +484,10 @@ TEST_SUITE("integration::cli") {
       const auto shown = cli(args);
       CAPTURE(shown.out);
       REQUIRE(shown.exit_code == 0);
-      for (const char* raw : {"\x1b", "\x07", "\r", "\xc2\x9b", "\x7f"}) CHECK(shown.out.find(raw) == std::string::npos);
-      CHECK(shown.out.find("Search\\x1b]0;pwned\\x07 is \\x1b[2Jdown\\x0d\\u009b2J\\x7f\tnow") != std::string::npos);
+      for (const char* raw : {"\x1b", "\x07", "\r", "\xc2\x9b", "\x7f", "\xe2\x80\xae", "\xe2\x81\xa6", "\xe2\x80\xa8"})
+        CHECK(shown.out.find(raw) == std::string::npos);
+      CHECK(shown.out.find("Search\\x1b]0;pwned\\x07 is \\x1b[2Jdown\\x0d\\u009b2J\\x7f\tnow \\u202eevil\\u2066x\\u2028y") !=
+            std::string::npos);
     }
     auto args = server_args;
     args.insert(args.begin(), "--json");

@@ -90,6 +90,71 @@ std::string error_code(const http::client_response& res) {
 }  // namespace
 
 TEST_SUITE("integration::paging") {
+  TEST_CASE("pages of requests and of events stop at the byte budget, with at least one row, and the cursor walks them all") {
+    testing::temp_dir dir;
+    const auto database = dir.file("switchboard.db");
+    // Six requests with 1.5 MiB bodies (e-mail text is stored whole), one with 6 MiB, and a
+    // request with 100 replies of 60 KiB: a 200-row page of each would once be sent whole.
+    constexpr std::size_t mib = 1024 * 1024;
+    const std::vector<std::size_t> bodies{3 * mib / 2, 3 * mib / 2, 6 * mib, 3 * mib / 2, 3 * mib / 2, 3 * mib / 2, 3 * mib / 2};
+    {
+      auto db = store::open_database(database);
+      const auto& policy = testing::shipped_policy();
+      const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+      SQLite::Transaction transaction(db);
+      for (std::size_t i = 0; i < bodies.size(); ++i) {
+        auto input = testing::make_input(model::request_kind::troubleshooting, "acme");
+        input.body = std::string(bodies[i], static_cast<char>('a' + i));
+        store::record_new_request(db, policy, {std::move(input), {"dana", model::role::ce}}, now);
+      }
+      const auto talky = store::record_new_request(
+          db, policy, {testing::make_input(model::request_kind::troubleshooting, "acme"), {"dana", model::role::ce}}, now);
+      for (int i = 0; i < 100; ++i) {
+        engine::act_on_request reply{engine::action_kind::customer_reply, {}, {"dana", model::role::ce}};
+        reply.input.message = std::string(60 * 1024, static_cast<char>('0' + i % 10));
+        const auto done = store::record_action(db, policy, talky.request.id, reply, now);
+        REQUIRE(std::holds_alternative<std::vector<store::change>>(done));
+      }
+      transaction.commit();
+    }
+    testing::server_process server(database);
+    auto client = server.client(model::role::viewer);
+
+    std::set<std::int64_t> seen;
+    std::string target = "/v1/requests?limit=200";
+    int pages = 0;
+    for (; pages < 20; ++pages) {
+      const auto res = client.get(target);
+      REQUIRE(res.status == 200);
+      const auto page = json::parse(res.body).as_object();
+      const auto& rows = page.at("requests").as_array();
+      REQUIRE(!rows.empty());
+      // The budget (4 MiB) plus at most one row, and the 6 MiB row alone on its page.
+      CHECK((rows.size() == 1 || res.body.size() <= 4 * mib + 64 * 1024));
+      for (const auto& row : rows) CHECK(seen.insert(row.at("id").as_int64()).second);
+      if (page.at("next_cursor").is_null()) break;
+      target = "/v1/requests?limit=200&cursor=" + std::string(page.at("next_cursor").as_string());
+    }
+    CHECK(seen.size() == bodies.size() + 1);
+    CHECK(pages >= 3);
+
+    const auto events_path = fmt::format("/v1/requests/{}/events", bodies.size() + 1);
+    std::size_t events = 0;
+    target = events_path + "?limit=200";
+    for (pages = 0; pages < 20; ++pages) {
+      const auto res = client.get(target);
+      REQUIRE(res.status == 200);
+      CHECK(res.body.size() <= 4 * mib + 128 * 1024);
+      const auto page = json::parse(res.body).as_object();
+      REQUIRE(!page.at("events").as_array().empty());
+      events += page.at("events").as_array().size();
+      if (page.at("next_cursor").is_null()) break;
+      target = events_path + "?limit=200&cursor=" + std::string(page.at("next_cursor").as_string());
+    }
+    CHECK(pages >= 1);
+    CHECK(events >= 101);
+  }
+
   TEST_CASE("a cursor walk of the timer list returns every open clock exactly once, most urgent first") {
     testing::temp_dir dir;
     const auto database = dir.file("switchboard.db");

@@ -225,6 +225,17 @@ TEST_SUITE("integration::server_limits") {
     REQUIRE(two.send_all(healthz));
     REQUIRE(one->read_response().status == 200);
     REQUIRE(two.read_response().status == 200);
+    // Both busy, each in a request's body (the 100 Continue says the server is reading it): an
+    // idle one would be closed to make room.
+    const auto busy = fmt::format("POST /v1/requests HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {}\r\n"
+                                  "Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 100\r\n\r\n",
+                                  testing::token_for(model::role::ce));
+    REQUIRE(one->send_all(busy));
+    REQUIRE(two.send_all(busy));
+    REQUIRE(one->read_response().status == 100);
+    REQUIRE(two.read_response().status == 100);
+    REQUIRE(one->send_all("{"));
+    REQUIRE(two.send_all("{"));
 
     raw_connection three(port_of(server.url()));
     three.send_all(healthz);

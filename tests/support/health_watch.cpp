@@ -34,8 +34,8 @@ std::size_t proc_status_kib(pid_t pid, const std::string& field) {
   return 0;
 }
 
-health_watch::health_watch(pid_t pid, unsigned short port, std::chrono::milliseconds probe_timeout)
-    : pid_(pid), port_(port), probe_timeout_(probe_timeout) {
+health_watch::health_watch(pid_t pid, unsigned short port, std::chrono::milliseconds probe_timeout, probe_mode mode)
+    : pid_(pid), port_(port), probe_timeout_(probe_timeout), mode_(mode) {
   baseline_kib_ = proc_status_kib(pid_, "VmRSS");
   if (baseline_kib_ == 0) throw std::runtime_error("cannot read the server's /proc status");
   prober_ = std::thread([this] { probe_loop(); });
@@ -89,7 +89,7 @@ void health_watch::probe_loop() {
       }
     }
     // A connection that failed once is replaced: its state is unknown.
-    if (!failure.empty()) connection.reset();
+    if (!failure.empty() || mode_ == probe_mode::new_connection) connection.reset();
     ::poll(nullptr, 0, probe_interval_ms);
   }
 }

@@ -2,8 +2,10 @@
 // What an abuse test asserts about the server while it is attacked: the process's peak
 // resident memory (VmHWM in /proc/PID/status, which the kernel keeps, so no spike between
 // samples is missed) against its resident memory when the watch began, and the latency of
-// GET /healthz polled over one keep-alive connection, opened before the attack (so that a
-// flood of connections does not lock the probe out), from a thread of its own.
+// GET /healthz polled from a thread of its own, either over one keep-alive connection opened
+// before the attack (probe_mode::keep_alive), or on a new connection per probe, as a load
+// balancer's health check does (probe_mode::new_connection: the time includes connecting, so
+// a full accept queue or connection cap shows).
 //
 // Thread-safety: construct, then finish() once, from one thread; the probe thread is internal.
 
@@ -20,6 +22,8 @@ namespace switchboard::testing {
 
 // A value from /proc/PID/status in KiB ("VmRSS", "VmHWM"); 0 when unreadable.
 std::size_t proc_status_kib(pid_t pid, const std::string& field);
+
+enum class probe_mode { keep_alive, new_connection };
 
 class health_watch {
  public:
@@ -39,7 +43,8 @@ class health_watch {
 
   // Starts watching the server `pid` listening on 127.0.0.1:`port`; the first probe has been
   // answered when this returns (throws std::runtime_error if it is not within 10 s).
-  health_watch(pid_t pid, unsigned short port, std::chrono::milliseconds probe_timeout = std::chrono::seconds{5});
+  health_watch(pid_t pid, unsigned short port, std::chrono::milliseconds probe_timeout = std::chrono::seconds{5},
+               probe_mode mode = probe_mode::keep_alive);
   ~health_watch();
   health_watch(const health_watch&) = delete;
   health_watch& operator=(const health_watch&) = delete;
@@ -53,6 +58,7 @@ class health_watch {
   pid_t pid_;
   unsigned short port_;
   std::chrono::milliseconds probe_timeout_;
+  probe_mode mode_;
   std::size_t baseline_kib_ = 0;
   std::atomic<bool> stop_{false};
   std::mutex mutex_;  // guards report_

@@ -34,10 +34,20 @@ std::string error_code_of(const raw_response& res) {
   return code != nullptr && code->is_string() ? std::string(code->as_string()) : std::string{};
 }
 
-raw_connection::raw_connection(unsigned short port, int receive_buffer) {
+raw_connection::raw_connection(unsigned short port, int receive_buffer, const char* source) {
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd_ < 0) throw std::runtime_error(std::string("socket failed: ") + std::strerror(errno));
   if (receive_buffer > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  if (source != nullptr) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, source, &local.sin_addr) != 1 ||
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+      const int error = errno;
+      close();
+      throw std::runtime_error(std::string("bind to ") + source + " failed: " + std::strerror(error));
+    }
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);

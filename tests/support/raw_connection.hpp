@@ -25,9 +25,11 @@ std::string error_code_of(const raw_response& res);
 
 class raw_connection {
  public:
-  // Connects to 127.0.0.1:port; `receive_buffer` > 0 sets SO_RCVBUF (bytes) first. Throws
-  // std::runtime_error when the connection cannot be made.
-  explicit raw_connection(unsigned short port, int receive_buffer = 0);
+  // Connects to 127.0.0.1:port; `receive_buffer` > 0 sets SO_RCVBUF (bytes) first; `source`
+  // (an IPv4 address such as "127.0.0.2": all of 127/8 is the loopback) binds the client's end
+  // first, to be another client to the server. Throws std::runtime_error when the connection
+  // cannot be made.
+  explicit raw_connection(unsigned short port, int receive_buffer = 0, const char* source = nullptr);
   ~raw_connection();
   raw_connection(const raw_connection&) = delete;
   raw_connection& operator=(const raw_connection&) = delete;

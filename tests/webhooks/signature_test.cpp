@@ -1,6 +1,8 @@
 // Slack and Mailgun signatures against the research's verified vectors; reply addresses; basic auth.
+// Also the URL-encoded form scan that finds the Mailgun signature fields before any parsing.
 #include "http/webhooks/signature.hpp"
 
+#include "http/webhooks/webhooks.hpp"
 #include "webhooks/webhook_server.hpp"
 
 #include <doctest/doctest.h>
@@ -63,5 +65,25 @@ TEST_SUITE("webhooks::signature") {
     CHECK(verify_basic_auth("Basic cG9zdG1hcms6cHc=", "postmark", "pw"));  // postmark:pw
     CHECK(!verify_basic_auth("Basic cG9zdG1hcms6cHg=", "postmark", "pw"));
     CHECK(!verify_basic_auth("Bearer x", "postmark", "pw"));
+  }
+}
+
+TEST_SUITE("webhooks::form") {
+  TEST_CASE("scan_form_urlencoded returns the wanted fields only, decoded, the first of each name") {
+    const std::string body = "f1=v&Timestamp=17&token=a%2Bb&x=1&signature=s+t&token=second&" + std::string(100, 'n') + "=v";
+    const auto fields = http::webhooks::scan_form_urlencoded(body, {"timestamp", "token", "signature"});
+    REQUIRE(fields.has_value());
+    REQUIRE(fields->size() == 3);
+    CHECK(http::webhooks::field(*fields, "timestamp") == "17");
+    CHECK(http::webhooks::field(*fields, "token") == "a+b");
+    CHECK(http::webhooks::field(*fields, "signature") == "s t");
+    // A percent-encoded wanted name counts; a bad escape in a wanted value is malformed; one in
+    // another field is never decoded.
+    CHECK(http::webhooks::field(*http::webhooks::scan_form_urlencoded("%74oken=x", {"token"}), "token") == "x");
+    CHECK_FALSE(http::webhooks::scan_form_urlencoded("token=%zz", {"token"}).has_value());
+    CHECK(http::webhooks::scan_form_urlencoded("other=%zz&token=y", {"token"})->size() == 1);
+    CHECK(http::webhooks::scan_form_urlencoded("", {"token"})->empty());
+    CHECK(http::webhooks::count_form_fields("a=1&&b=2&c") == 3);
+    CHECK(http::webhooks::count_form_fields("") == 0);
   }
 }

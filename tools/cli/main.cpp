@@ -77,8 +77,16 @@ std::string terminal_safe(std::string_view text) {
       continue;
     }
     const auto second = static_cast<unsigned char>(text[i + 1]);
+    const auto third = length > 2 ? static_cast<unsigned char>(text[i + 2]) : 0;
+    // U+2028/U+2029 (line and paragraph separators: E2 80 A8/A9), the bidi embeddings and
+    // overrides U+202A-U+202E (E2 80 AA-AE) and isolates U+2066-U+2069 (E2 81 A6-A9) reorder
+    // or break what a terminal shows (CVE-2021-42574, "Trojan Source").
+    const bool invisible_control = byte == 0xe2 && ((second == 0x80 && third >= 0xa8 && third <= 0xae) ||
+                                                     (second == 0x81 && third >= 0xa6 && third <= 0xa9));
     if (byte == 0xc2 && second < 0xa0)
       out += fmt::format("\\u{:04x}", second);  // C1: U+0080-U+009F
+    else if (invisible_control)
+      out += fmt::format("\\u{:04x}", ((byte & 0x0f) << 12) | ((second & 0x3f) << 6) | (third & 0x3f));
     else
       out.append(text.substr(i, length));
     i += length;

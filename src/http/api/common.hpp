@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -60,6 +61,10 @@ std::optional<std::int64_t> parse_positive(std::string_view text);
 // Every list's page size: `limit` defaults to this and may be 1 to max_page_limit.
 inline constexpr int default_page_limit = 100;
 inline constexpr int max_page_limit = 200;
+// And every list whose rows hold free text (requests, a request's events) stops before the row
+// that would take its stored bytes past this, returning the cursor of the last row sent; a page
+// holds at least one row, however large. An answer is then about this size plus one row.
+inline constexpr std::size_t max_page_bytes = 4 * 1024 * 1024;
 
 // A list's `limit` query value: sets `limit` to a whole number from 1 to max_page_limit, else
 // adds one error naming `key` (the caller answers 422 with every error).

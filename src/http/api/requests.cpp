@@ -123,7 +123,7 @@ asio::awaitable<response> list_events(context& ctx, const request&, const route_
   {
     const auto db = ctx.readers.acquire();
     if (!id || !store::find_request(*db, *id)) co_return not_found("request", id_text);
-    page = store::list_events(*db, *id, after, limit);
+    page = store::list_events(*db, *id, after, limit, max_page_bytes);
   }
   json::array events;
   for (const auto& e : page.events)
@@ -210,6 +210,7 @@ asio::awaitable<response> list_requests(context& ctx, const request&, const rout
     }
   }
   if (!errors.empty()) co_return invalid_fields(errors);
+  filter.max_bytes = max_page_bytes;
 
   const auto page = store::list_request_documents(*ctx.readers.acquire(), filter);
   // Each row is what view() makes of the request: its stored document (codec::to_json) with the

@@ -7,6 +7,7 @@
 // dropped; Message-IDs dedupe per authenticated sender, provider ids per provider.
 #include "http/webhooks/webhooks.hpp"
 
+#include "codec/json.hpp"
 #include "config/tokens.hpp"
 #include "http/api/common.hpp"
 #include "http/auth.hpp"
@@ -32,9 +33,13 @@ namespace {
 // Mailgun's timestamp must be within 5 minutes of now, either way (a post dated in the future
 // is as suspect as a stale one); its token, claimed forever, stops replays inside the window.
 constexpr std::int64_t mailgun_window_seconds = 5 * 60;
+// The most fields a URL-encoded Mailgun form may have (a multipart one is held to the MIME part cap).
+constexpr std::size_t max_form_fields = 1000;
 
-// Titles are shortened for lists and notifications; the request keeps the whole subject.
-constexpr std::size_t title_bytes = 200;
+// A subject is filed as the title the API allows (codec::input_limits): longer ones are cut,
+// and the whole subject opens the body, where the mail's text is kept, so that a 10 MiB subject
+// costs every list and notification 200 bytes, not 10 MiB.
+constexpr std::size_t title_bytes = codec::input_limits::title_bytes;
 
 model::customer customer_for(const integrations& config, std::string_view address) {
   const auto domain = domain_of(address);
@@ -228,12 +233,13 @@ asio::awaitable<response> deliver(context& ctx, inbound_email mail, delivery how
       input.customer = trusted ? customer_for(ctx.config, mail.from_address) : unattributed();
       input.kind = kind_for(ctx.config, mail.subject + "\n" + mail.text, ctx.config.email_kind);
       input.title = display_title(mail.subject);
-      input.body = mail.text;
+      const bool subject_cut = mail.subject.size() > title_bytes;
+      input.body = subject_cut ? "Subject: " + mail.subject + "\n\n" + mail.text : mail.text;
       input.source = model::request_source::email;
       input.requester = mail.from_name.empty() ? mail.from_address : mail.from_name + " <" + mail.from_address + ">";
       model::email_intake intake;
       intake.from = mail.from_address;
-      intake.subject = mail.subject;
+      intake.subject = subject_cut ? input.title : mail.subject;
       intake.message_id = mail.message_id;
       intake.reply_to = mail.from_address;  // answers go back to the sender, threaded on its Message-ID
       intake.authentication = how.verdict.verdict;
@@ -330,7 +336,7 @@ asio::awaitable<response> on_mailgun(context& ctx, const request& req, const rou
   const auto content_type = req[beast_http::field::content_type];
   std::optional<std::vector<std::pair<std::string, std::string>>> fields;
   if (type == "application/x-www-form-urlencoded")
-    fields = parse_form_urlencoded(req.body());
+    fields = scan_form_urlencoded(req.body(), {"timestamp", "token", "signature"});
   else if (type == "multipart/form-data")
     fields = scan_form_fields(content_type, req.body(), {"timestamp", "token", "signature"});
   else
@@ -346,8 +352,15 @@ asio::awaitable<response> on_mailgun(context& ctx, const request& req, const rou
     if (auto refused = refuse_shape(check_mime_shape(req.body(), content_type), status::not_acceptable))
       co_return std::move(*refused);
     fields = parse_form_data(content_type, req.body());
-    if (!fields) co_return error_response(status::bad_request, "malformed_form", "the form body does not parse");
+  } else {
+    // Mailgun sends a few dozen fields; millions (issue 11: 3,000,000 in 32 MB) are refused
+    // uncounted by anything but this pass, even when signed.
+    if (count_form_fields(req.body()) > max_form_fields)
+      co_return error_response(status::not_acceptable, "too_many_fields",
+                               fmt::format("the form has more than {} fields", max_form_fields));
+    fields = parse_form_urlencoded(req.body());
   }
+  if (!fields) co_return error_response(status::bad_request, "malformed_form", "the form body does not parse");
 
   inbound_email mail;
   header_fields headers;

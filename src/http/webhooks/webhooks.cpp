@@ -58,15 +58,15 @@ void add_routes(router& routes, context& ctx) {
   // Slack signs the body, so only the headers' presence and the timestamp's freshness can be
   // checked before it is read (with Slack's limit); the handler verifies the signature.
   const auto slack = [&ctx](const request_header& header) { return refuse_slack_headers(ctx, header); };
-  routes.set_options(verb::post, "/v1/webhooks/slack/events", {ctx.config.slack_max_body_bytes, false, slack});
-  routes.set_options(verb::post, "/v1/webhooks/slack/commands", {ctx.config.slack_max_body_bytes, false, slack});
+  routes.set_options(verb::post, "/v1/webhooks/slack/events", {ctx.config.slack_max_body_bytes, false, slack, beast_http::status::payload_too_large, true});
+  routes.set_options(verb::post, "/v1/webhooks/slack/commands", {ctx.config.slack_max_body_bytes, false, slack, beast_http::status::payload_too_large, true});
   const auto mailgun = [&ctx](const request_header& header) { return mailgun_before_body(ctx, header); };
   const auto email_limit = ctx.config.email_max_body_bytes;
   // Mailgun retries any refusal but 406 for 8 hours: a post over the limit gets 406.
   routes.set_options(verb::post, "/v1/webhooks/email/mailgun",
-                     {email_limit, true, mailgun, beast_http::status::not_acceptable});
+                     {email_limit, true, mailgun, beast_http::status::not_acceptable, true});
   routes.set_options(verb::post, "/v1/webhooks/email/mailgun/mime",
-                     {email_limit, true, mailgun, beast_http::status::not_acceptable});
+                     {email_limit, true, mailgun, beast_http::status::not_acceptable, true});
   routes.set_options(verb::post, "/v1/webhooks/email/postmark",
                      {email_limit, true, [&ctx](const request_header& header) { return postmark_before_body(ctx, header); }});
   routes.set_options(verb::post, "/v1/webhooks/email/raw",
@@ -87,6 +87,51 @@ std::optional<std::vector<std::pair<std::string, std::string>>> parse_form_urlen
     fields.emplace_back(std::move(name), std::move(value));
   }
   return fields;
+}
+
+std::optional<std::vector<std::pair<std::string, std::string>>> scan_form_urlencoded(
+    std::string_view body, std::initializer_list<std::string_view> wanted) {
+  std::size_t longest = 0;
+  for (auto name : wanted) longest = std::max(longest, name.size());
+  std::vector<std::pair<std::string, std::string>> fields;
+  std::vector<bool> found(wanted.size(), false);
+  std::string name;
+  while (!body.empty() && fields.size() < wanted.size()) {
+    const auto amp = body.find('&');
+    const auto pair = body.substr(0, amp);
+    body = amp == std::string_view::npos ? std::string_view{} : body.substr(amp + 1);
+    const auto raw_name = pair.substr(0, pair.find('='));
+    // Every byte of a wanted name may be percent-encoded (three bytes): anything longer is not one.
+    if (raw_name.empty() || raw_name.size() > 3 * longest) continue;
+    name.clear();
+    if (!url_decode(raw_name, name, true)) continue;  // not a wanted name either way
+    std::size_t i = 0;
+    for (auto it = wanted.begin(); it != wanted.end(); ++it, ++i) {
+      if (found[i] || !std::equal(name.begin(), name.end(), it->begin(), it->end(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+          }))
+        continue;
+      found[i] = true;
+      std::string value;
+      if (raw_name.size() < pair.size() && !url_decode(pair.substr(raw_name.size() + 1), value, true))
+        return std::nullopt;
+      fields.emplace_back(std::move(name), std::move(value));
+      name = std::string{};
+      break;
+    }
+  }
+  return fields;
+}
+
+std::size_t count_form_fields(std::string_view body) {
+  std::size_t count = 0;
+  while (!body.empty()) {
+    const auto amp = body.find('&');
+    if (amp != 0) ++count;
+    if (amp == std::string_view::npos) break;
+    body.remove_prefix(amp + 1);
+  }
+  return count;
 }
 
 std::string field(const std::vector<std::pair<std::string, std::string>>& fields, std::string_view name) {

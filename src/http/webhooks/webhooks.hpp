@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +45,18 @@ namespace switchboard::http::webhooks {
 
 // The fields of an application/x-www-form-urlencoded body, in order; nullopt on a bad escape.
 std::optional<std::vector<std::pair<std::string, std::string>>> parse_form_urlencoded(std::string_view body);
+
+// The fields named in `wanted` (ASCII case-insensitive; the first of each name counts) of an
+// application/x-www-form-urlencoded body, decoded, in body order, for checking a signature
+// before the form is parsed: one pass that decodes no other field's name or value (a name
+// longer than `wanted`'s longest, percent-encoded, is skipped unread). nullopt on a bad escape
+// in a wanted field.
+std::optional<std::vector<std::pair<std::string, std::string>>> scan_form_urlencoded(
+    std::string_view body, std::initializer_list<std::string_view> wanted);
+
+// How many fields an application/x-www-form-urlencoded body holds (its '&'-separated non-empty
+// pieces), counted without decoding any.
+std::size_t count_form_fields(std::string_view body);
 
 // The value of the first field named `name` (ASCII case-insensitive), or empty.
 std::string field(const std::vector<std::pair<std::string, std::string>>& fields, std::string_view name);
