@@ -17,18 +17,9 @@
 
 using namespace switchboard;
 namespace json = boost::json;
+using testing::troubleshooting_filing;
 
 namespace {
-
-std::string filing(std::string_view title) {
-  return json::serialize(json::object{
-      {"kind", "troubleshooting"},
-      {"customer", json::object{{"id", "acme"}, {"name", "Acme Corp"}, {"stage", "production"}, {"tier", "premium"}}},
-      {"title", title},
-      {"body", "Queries take 30 s since Monday."},
-      {"source", "api"},
-      {"priority", "high"}});
-}
 
 std::int64_t count(const std::string& database, const char* table) {
   SQLite::Database db(database, SQLite::OPEN_READWRITE);  // reads only; WAL readers want the -shm writable
@@ -50,7 +41,7 @@ TEST_SUITE("integration::storage") {
       SQLite::Database holder(database, SQLite::OPEN_READWRITE);
       holder.setBusyTimeout(10000);  // the server may be writing (its heartbeat) just now
       holder.exec("BEGIN IMMEDIATE");
-      const auto refused = client.request("POST", "/v1/requests", filing("Locked out"), "application/json", key);
+      const auto refused = client.request("POST", "/v1/requests", troubleshooting_filing("Locked out"), "application/json", key);
       CHECK(refused.status == 503);
       CHECK(refused.header("Retry-After") == "1");
       CHECK(refused.header("Content-Type") == "application/json");
@@ -64,7 +55,7 @@ TEST_SUITE("integration::storage") {
     CHECK(count(database, "idempotency_keys") == 0);
 
     // Nothing was stored under the key either: the same request again files it, once.
-    const auto retried = client.request("POST", "/v1/requests", filing("Locked out"), "application/json", key);
+    const auto retried = client.request("POST", "/v1/requests", troubleshooting_filing("Locked out"), "application/json", key);
     CHECK(retried.status == 201);
     CHECK(retried.header("Idempotent-Replayed").empty());
     CHECK(count(database, "requests") == 1);
