@@ -3,7 +3,8 @@
 // /readyz: http/api/health.hpp).
 //
 // Every list is paged: `limit` (1 to 200, default 100; else 422) and `cursor` (the
-// `next_cursor` of the previous page; null on the last), each page one indexed range read.
+// `next_cursor` of the previous page; null on the last), each page one indexed range read and
+// at most max_page_bytes (http/api/common.hpp: at least one row, the cursor where it stops).
 //
 // Thread-safety: handlers may run on any thread, several at once (GET routes and POSTs run on
 // the worker pool): what they share is const (policy, tokens, customers), thread-safe (writer,
