@@ -516,4 +516,52 @@ TEST_SUITE("integration::hardening") {
     REQUIRE(appended.exit_code == 0);
     CHECK(mode(dir.file("new-tokens.toml")) == 0600);
   }
+
+  TEST_CASE("a tokens path that is a FIFO or a device is refused at start by the server and by rules check") {
+    testing::temp_dir dir;
+    const auto fifo = dir.file("tokens.fifo");
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    for (const std::string& tokens : {fifo, std::string("/dev/zero")}) {
+      CAPTURE(tokens);
+      // A FIFO nobody writes would block start-up for ever, /dev/zero would be read without end.
+      const auto started = std::chrono::steady_clock::now();
+      try {
+        testing::server_process refused(testing::server_args{"", dir.file("fresh.db"), {"--tokens", tokens}});
+        FAIL("the server started with a tokens file that is not a regular file");
+      } catch (const std::runtime_error& e) {
+        CHECK(std::string(e.what()).find(tokens + ": is not a regular file") != std::string::npos);
+      }
+      CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds{20});
+
+      const auto checked = testing::run_program({SWITCHBOARD_CLI_PATH, "--config", testing::source_path("config/switchboard.toml"),
+                                                 "rules", "check", "--tokens", tokens});
+      CAPTURE(checked.err);
+      CHECK(checked.exit_code == 1);
+      CHECK(checked.err.find(tokens + ": is not a regular file") != std::string::npos);
+    }
+  }
+
+  TEST_CASE("the server makes each missing folder of its database path 0700, whatever the umask") {
+    testing::temp_dir dir;
+    const auto top = dir.file("a");
+    const auto database = top + "/b/c/switchboard.db";
+    {
+      // The child inherits the umask: 000 would make folders 0777 with create_directories.
+      struct umask_guard {
+        mode_t saved = ::umask(0);
+        ~umask_guard() { ::umask(saved); }
+      } open_umask;
+      testing::server_process server(database);
+      REQUIRE(server.client(role::ce).get("/healthz").status == 200);
+    }
+    auto mode = [](const std::string& path) {
+      struct stat st {};
+      REQUIRE(::stat(path.c_str(), &st) == 0);
+      return st.st_mode & 07777;
+    };
+    CHECK(mode(top) == 0700);
+    CHECK(mode(top + "/b") == 0700);
+    CHECK(mode(top + "/b/c") == 0700);
+    CHECK(std::filesystem::exists(database));
+  }
 }
