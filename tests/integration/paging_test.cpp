@@ -5,6 +5,7 @@
 #include "store/database.hpp"
 #include "store/requests.hpp"
 #include "support/api.hpp"
+#include "support/configs.hpp"
 #include "support/policy.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
@@ -207,6 +208,67 @@ TEST_SUITE("integration::paging") {
     }
     CHECK(pages >= 1);  // the 200-row page was cut at least once
     CHECK(seen == expected);  // every escalation once, in the same order
+  }
+
+  TEST_CASE("a lower max_page_bytes in the config cuts pages sooner, and the cursor still walks every row once") {
+    testing::temp_dir dir;
+    const auto database = dir.file("switchboard.db");
+    seed(database, 60);
+    // 8 KiB: a dozen timer rows, a request or two (their stored documents are a few KB each).
+    constexpr std::size_t budget = 8 * 1024;
+    testing::server_process server(
+        {testing::shipped_config_with(dir, fmt::format("max_page_bytes = {}", budget)), database, {}});
+    auto client = server.client(model::role::se);
+
+    struct list {
+      std::string path, items, id, key;  // the row's request id and what else names it
+    };
+    for (const auto& each : {list{"/v1/requests", "requests", "id", "title"},
+                             list{"/v1/sla/timers", "timers", "request_id", "metric"}}) {
+      const auto& path = each.path;
+      const auto& items = each.items;
+      CAPTURE(path);
+      // The list as pages of one row each (a page always holds one, whatever the budget).
+      std::vector<json::object> expected;
+      std::string target = path + "?limit=1";
+      for (int pages = 0; pages < 1000; ++pages) {
+        const auto page = get_object(client, target);
+        for (const auto& row : page.at(items).as_array()) expected.push_back(row.as_object());
+        if (page.at("next_cursor").is_null()) break;
+        target = path + "?limit=1&cursor=" + std::string(page.at("next_cursor").as_string());
+      }
+      REQUIRE(expected.size() >= 40);
+
+      std::vector<json::object> seen;
+      int pages = 0;
+      target = path + "?limit=200";
+      for (; pages < 1000; ++pages) {
+        const auto res = client.get(target);
+        REQUIRE(res.status == 200);
+        const auto page = json::parse(res.body).as_object();
+        const auto& rows = page.at(items).as_array();
+        REQUIRE(!rows.empty());
+        // Cut by the 8 KiB budget, not by the limit of 200.
+        if (!page.at("next_cursor").is_null()) CHECK(rows.size() < 40);
+        if (path == "/v1/sla/timers") CHECK((rows.size() == 1 || res.body.size() <= budget + 256));
+        for (const auto& row : rows) seen.push_back(row.as_object());
+        if (page.at("next_cursor").is_null()) break;
+        target = path + "?limit=200&cursor=" + std::string(page.at("next_cursor").as_string());
+      }
+      CHECK(pages >= 2);  // three pages at least, where the limit of 200 makes one
+      REQUIRE(seen.size() == expected.size());
+      // The same rows in the same order (the timers' used and remaining seconds move with the
+      // clock: compare what names a row).
+      for (std::size_t i = 0; i < seen.size(); ++i) {
+        CHECK(seen[i].at(each.id) == expected[i].at(each.id));
+        CHECK(seen[i].at(each.key) == expected[i].at(each.key));
+      }
+    }
+
+    // The dashboard's snapshot is cut the same way, and says where to go on.
+    const auto snapshot = get_object(client, "/v1/dashboard/clocks?limit=1000");
+    CHECK(snapshot.at("requests").as_array().size() < 40);
+    CHECK(snapshot.at("next_cursor").is_string());
   }
 
   TEST_CASE("a cursor walk of the timer list returns every open clock exactly once, most urgent first") {

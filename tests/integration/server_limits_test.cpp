@@ -502,4 +502,33 @@ TEST_SUITE("integration::server_limits") {
       CHECK(ran.took < 3s + 2s);
     }
   }
+
+  TEST_CASE("the unauthenticated body budget is max_unauthenticated_body_bytes from the config") {
+    // Mailgun's routes take bodies before their sender is known (it signs inside the form).
+    ::setenv("SWITCHBOARD_MAILGUN_SIGNING_KEY", "limits-mailgun-key", 1);
+    struct unset_key {
+      ~unset_key() { ::unsetenv("SWITCHBOARD_MAILGUN_SIGNING_KEY"); }
+    } unset;
+    testing::temp_dir dir;
+    // Room for one 1 MB body where the default (64 MiB) has room for 64.
+    testing::server_process server({config_with(dir, "max_unauthenticated_body_bytes = 1500000"), dir.file("switchboard.db"), {}});
+    const auto port = port_of(server.url());
+    const auto header = [](std::string_view extra) {
+      return fmt::format("POST /v1/webhooks/email/mailgun HTTP/1.1\r\nHost: test\r\n{}"
+                         "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+                         extra, 1000000);
+    };
+    // The first's 100 Continue says its body fits the budget and is held against it.
+    raw_connection first(port);
+    REQUIRE(first.send_all(header("Expect: 100-continue\r\n")));
+    const auto go_on = first.read_response(10s);
+    REQUIRE(go_on.status == 100);
+    REQUIRE(first.send_all(std::string(1024, 'a')));
+    raw_connection second(port);
+    REQUIRE(second.send_all(header("")));
+    const auto busy = second.read_response(10s);
+    CHECK(busy.status == 503);
+    CHECK(error_code_of(busy) == "busy");
+    CHECK(busy.head.find("Retry-After: 5") != std::string::npos);
+  }
 }

@@ -62,12 +62,12 @@ std::optional<std::int64_t> parse_positive(std::string_view text);
 // Every list's page size: `limit` defaults to this and may be 1 to max_page_limit.
 inline constexpr int default_page_limit = 100;
 inline constexpr int max_page_limit = 200;
-// And every list stops before the row that would take the page past this many bytes, returning
+// And every list stops before the row that would take the page past context::max_page_bytes
+// ([server] max_page_bytes, 4 MiB by default), returning
 // the cursor of the last row sent; a page holds at least one row, however large. Requests and
 // a request's events count their rows' stored text (in the store, before reading the rest);
 // the other lists count each row as written in the answer (page_rows). An answer is then about
 // this size plus one row.
-inline constexpr std::size_t max_page_bytes = 4 * 1024 * 1024;
 
 // A list's rows written into `out` as the elements of a JSON array (the caller writes the
 // brackets), within a budget of `max_bytes` for all of them (0: none). Not thread-safe; one

@@ -107,7 +107,7 @@ asio::awaitable<response> list(context& ctx, const route_match& match, std::opti
   }
   // Within the page budget, as every list (a row's attempt log holds each attempt's error).
   std::string body = R"({"deliveries":[)";
-  page_rows rows(body, max_page_bytes);
+  page_rows rows(body, ctx.max_page_bytes);
   for (std::size_t i = 0; i < found.size(); ++i) {
     if (!rows.add(delivery_view(*db, found[i], false))) {
       next = found[i - 1].id;

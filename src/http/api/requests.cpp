@@ -123,7 +123,7 @@ asio::awaitable<response> list_events(context& ctx, const request&, const route_
   {
     const auto db = ctx.readers.acquire();
     if (!id || !store::find_request(*db, *id)) co_return not_found("request", id_text);
-    page = store::list_events(*db, *id, after, limit, max_page_bytes);
+    page = store::list_events(*db, *id, after, limit, ctx.max_page_bytes);
   }
   json::array events;
   for (const auto& e : page.events)
@@ -210,7 +210,7 @@ asio::awaitable<response> list_requests(context& ctx, const request&, const rout
     }
   }
   if (!errors.empty()) co_return invalid_fields(errors);
-  filter.max_bytes = max_page_bytes;
+  filter.max_bytes = ctx.max_page_bytes;
 
   const auto page = store::list_request_documents(*ctx.readers.acquire(), filter);
   // Each row is what view() makes of the request: its stored document (codec::to_json) with the
@@ -323,7 +323,7 @@ asio::awaitable<response> list_escalations(context& ctx, const request&, const r
   const auto page = store::list_escalations(*ctx.readers.acquire(), filter);
   // Within the page budget: 200 escalations with 64 KiB reasons once made a 13 MiB page.
   std::string body = R"({"escalations":[)";
-  page_rows rows(body, max_page_bytes);
+  page_rows rows(body, ctx.max_page_bytes);
   auto next = page.next;
   const model::escalation* last = nullptr;
   for (const auto& [request_id, escalation] : page.escalations) {

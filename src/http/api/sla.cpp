@@ -84,7 +84,7 @@ asio::awaitable<response> list_timers(context& ctx, const route_match& match) {
   std::string body;
   body.reserve(page.clocks.size() * 700 + 128);
   body += R"({"timers":[)";
-  page_rows rows(body, max_page_bytes);
+  page_rows rows(body, ctx.max_page_bytes);
   auto next = page.next;
   for (std::size_t i = 0; i < page.clocks.size(); ++i) {
     const auto& open = page.clocks[i];
