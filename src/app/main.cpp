@@ -140,6 +140,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
 
   http::stream::hub hub(app);
   http::dashboard::context dashboard{policy, readers, tokens, time.now, hub};
+  dashboard.max_page_bytes = settings.max_page_bytes;
   clocks.on_change([&dashboard](const store::change& changed) { http::dashboard::publish(dashboard, changed); });
 
   const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
@@ -173,6 +174,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
                          integrations.customers,
                          [&integrations](model::request_id id) { return http::webhooks::reply_to(integrations, id); }};
   api.use_cases = use_cases;
+  api.max_page_bytes = settings.max_page_bytes;
   notify::delivery_worker notifier(app, writer, reader, notify::load_settings_file(settings.file), time.now,
                                    std::move(channels));
   // A verdict is reused for 1 s, and never longer than the deadline it was judged by.
@@ -197,6 +199,10 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   options.max_connections = settings.max_connections;
   options.max_large_uploads = settings.max_large_uploads;
   options.max_connections_per_client = settings.max_connections_per_client;
+  options.min_body_rate = settings.min_body_bytes_per_second;
+  options.body_rate_grace = std::chrono::seconds{settings.body_rate_grace_seconds};
+  options.large_body_bytes = settings.large_body_bytes;
+  options.max_unauthenticated_body_bytes = settings.max_unauthenticated_body_bytes;
   options.app_executor = app;
   options.worker_executor = workers.get_executor();
   http::server server(io, endpoint, options, routes);

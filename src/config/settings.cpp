@@ -61,7 +61,9 @@ settings load_settings(const std::string& path) {
     reject_unknown_keys(*table, path, {"listen", "database", "max_body_bytes", "rules", "io_threads", "worker_threads", "max_connections",
                                          "max_large_uploads", "header_timeout_seconds", "body_timeout_seconds",
                                          "write_timeout_seconds", "handler_timeout_seconds", "shutdown_timeout_seconds",
-                                         "health_deadline_ms", "max_connections_per_client"},
+                                         "health_deadline_ms", "max_connections_per_client", "min_body_bytes_per_second",
+                                         "body_rate_grace_seconds", "large_body_bytes", "max_unauthenticated_body_bytes",
+                                         "max_page_bytes"},
                        "[server]");
     if (const auto* listen = table->get("listen")) {
       try {
@@ -100,6 +102,22 @@ settings load_settings(const std::string& path) {
     whole("handler_timeout_seconds", result.handler_timeout_seconds, 1);
     whole("shutdown_timeout_seconds", result.shutdown_timeout_seconds, 1);
     whole("health_deadline_ms", result.health_deadline_ms, 1);
+    whole("body_rate_grace_seconds", result.body_rate_grace_seconds, 1);
+    // Bytes: whole numbers from `minimum` to 1 TiB (a bound that keeps sums of them from
+    // overflowing, far above any sensible limit).
+    const auto bytes = [&](std::string_view key, std::size_t& into, std::int64_t minimum) {
+      constexpr std::int64_t most = std::int64_t{1} << 40;
+      const auto* node = table->get(key);
+      if (node == nullptr) return;
+      const auto* value = node->as_integer();
+      if (value == nullptr || value->get() < minimum || value->get() > most)
+        fail_at(*node, path, fmt::format("{} must be a whole number of bytes from {} to {}", key, minimum, most));
+      into = static_cast<std::size_t>(value->get());
+    };
+    bytes("min_body_bytes_per_second", result.min_body_bytes_per_second, 0);
+    bytes("large_body_bytes", result.large_body_bytes, 1);
+    bytes("max_unauthenticated_body_bytes", result.max_unauthenticated_body_bytes, 1);
+    bytes("max_page_bytes", result.max_page_bytes, 1);
   }
 
   // [storage]: which store adapter, and the embedded database's file. `path` is [server] database's newer

@@ -34,6 +34,16 @@ struct settings {
   unsigned handler_timeout_seconds = 30;
   unsigned shutdown_timeout_seconds = 10;  // SIGTERM: in-flight requests get this long, then exit
   unsigned health_deadline_ms = 2000;  // /healthz: a heartbeat write must commit (or the writer progress) within this
+  // Request bodies: after body_rate_grace_seconds, at least this many bytes a second on
+  // average (0: no minimum); a body over large_body_bytes is a large upload (max_large_uploads
+  // at once per pool); bodies of senders not yet authenticated hold at most
+  // max_unauthenticated_body_bytes at once across all connections.
+  std::size_t min_body_bytes_per_second = 8 * 1024;
+  unsigned body_rate_grace_seconds = 5;
+  std::size_t large_body_bytes = 1024 * 1024;
+  std::size_t max_unauthenticated_body_bytes = 64 * 1024 * 1024;
+  // Every list page stops before the row that would take it past this many bytes (at least one row).
+  std::size_t max_page_bytes = 4 * 1024 * 1024;
   std::vector<std::string> tiers{"standard", "premium", "enterprise"};
   std::string tokens_file;  // [auth] tokens_file: hashed API tokens; empty when none
 };

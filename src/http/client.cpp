@@ -4,6 +4,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -36,39 +37,66 @@ struct client::connection {
   std::string port;
   std::string token;
   std::chrono::seconds timeout;
+  std::optional<tcp::resolver> resolver;
   std::optional<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
+  bool timed_out = false;  // the call's deadline passed; set by its timer
 
-  // Runs the operation just started to completion. Every operation is asynchronous on a
-  // tcp_stream with an expiry: blocking Beast calls would ignore the deadline.
-  void run() {
-    io.restart();
-    io.run();
+  // Runs the io_context until `done`. The call's deadline is a timer of its own on the same
+  // io_context, which closes the stream (and cancels a resolve) when it fires, so that the
+  // pending operation ends. A tcp_stream's expiry is not used: its per-operation timer is lost
+  // when a read completes in the same turn as the expiry, which a server that keeps sending
+  // (an endless chunked body) makes happen every time, so a 3 s timeout once ran until the
+  // 64 MiB body limit.
+  void run_until(const bool& done) {
+    while (!done) {
+      if (io.stopped()) io.restart();
+      io.run_one();
+    }
+  }
+
+  void abort() {
+    beast::error_code ignored;
+    if (resolver) resolver->cancel();
+    if (stream) stream->socket().close(ignored);
   }
 
   void connect() {
-    tcp::resolver resolver(io);
+    resolver.emplace(io);
     beast::error_code ec;
-    auto endpoints = resolver.resolve(host, port, ec);
+    tcp::resolver::results_type endpoints;
+    bool done = false;
+    resolver->async_resolve(host, port, [&](const beast::error_code& error, tcp::resolver::results_type found) {
+      ec = error;
+      endpoints = std::move(found);
+      done = true;
+    });
+    run_until(done);
+    resolver.reset();
+    if (timed_out) throw std::runtime_error(fmt::format("cannot resolve {}: {}", host, timed_out_text()));
     if (ec) throw std::runtime_error(fmt::format("cannot resolve {}:{}: {}", host, port, ec.message()));
     stream.emplace(io);
-    stream->expires_after(timeout);
-    stream->async_connect(endpoints, [&ec](const beast::error_code& error, const tcp::endpoint&) { ec = error; });
-    run();
-    if (ec) {
+    done = false;
+    stream->async_connect(endpoints, [&](const beast::error_code& error, const tcp::endpoint&) {
+      ec = error;
+      done = true;
+    });
+    run_until(done);
+    if (ec || timed_out) {
       stream.reset();
-      throw std::runtime_error(fmt::format("cannot connect to {}:{}: {}", host, port, describe(ec)));
+      throw std::runtime_error(
+          fmt::format("cannot connect to {}:{}: {}", host, port, timed_out ? timed_out_text() : ec.message()));
     }
     buffer.clear();
   }
 
-  std::string describe(const beast::error_code& ec) const {
-    if (ec == beast::error::timeout) return fmt::format("no answer within {} s", timeout.count());
-    return ec.message();
-  }
+  std::string timed_out_text() const { return fmt::format("timed out after {} s", timeout.count()); }
 };
 
 namespace {
+
+// The largest answer read; a longer one is an error.
+constexpr std::size_t max_answer_bytes = 64 * 1024 * 1024;
 
 // 128 random bits in hex: a fresh Idempotency-Key.
 std::string random_key() {
@@ -118,27 +146,60 @@ client_response client::request(std::string_view method, std::string_view target
     req.prepare_payload();
   }
 
+  // The deadline covers the whole call: connecting, writing, the header and the whole body.
+  c.timed_out = false;
+  asio::steady_timer deadline(c.io);
+  deadline.expires_after(c.timeout);
+  deadline.async_wait([&c](const beast::error_code& ec) {
+    if (ec) return;
+    c.timed_out = true;
+    c.abort();
+  });
+  struct disarm {
+    connection& c;
+    asio::steady_timer& timer;
+    // Its handler must run before the timer and `c` are left: it is queued as aborted now.
+    ~disarm() {
+      timer.cancel();
+      c.io.restart();
+      c.io.poll();
+    }
+  } disarmed{c, deadline};
+
   // A reused connection may have been closed by the server; retry once on a fresh one (never
   // after a timeout: the deadline covers the whole request).
   for (int attempt = 0;; ++attempt) {
     const bool fresh = !c.stream;
     if (fresh) c.connect();
     beast::error_code ec;
-    c.stream->expires_after(c.timeout);
-    bhttp::async_write(*c.stream, req, [&ec](const beast::error_code& error, std::size_t) { ec = error; });
-    c.run();
+    bool done = false;
+    bhttp::async_write(*c.stream, req, [&](const beast::error_code& error, std::size_t) {
+      ec = error;
+      done = true;
+    });
+    c.run_until(done);
     bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(64 * 1024 * 1024);
-    if (!ec) {
-      bhttp::async_read(*c.stream, c.buffer, parser, [&ec](const beast::error_code& error, std::size_t) { ec = error; });
-      c.run();
+    parser.body_limit(max_answer_bytes);
+    if (!ec && !c.timed_out) {
+      done = false;
+      bhttp::async_read(*c.stream, c.buffer, parser, [&](const beast::error_code& error, std::size_t) {
+        ec = error;
+        done = true;
+      });
+      c.run_until(done);
+    }
+    if (c.timed_out) {
+      c.stream.reset();
+      throw std::runtime_error(fmt::format("{} {} {}", method, target, c.timed_out_text()));
     }
     if (ec) {
       c.stream.reset();
-      if (!fresh && attempt == 0 && ec != beast::error::timeout) continue;
-      throw std::runtime_error(fmt::format("{} {} failed: {}", method, target, c.describe(ec)));
+      if (!fresh && attempt == 0) continue;
+      if (ec == bhttp::error::body_limit)
+        throw std::runtime_error(fmt::format("{} {} failed: the answer is larger than {} MiB", method, target,
+                                             max_answer_bytes / (1024 * 1024)));
+      throw std::runtime_error(fmt::format("{} {} failed: {}", method, target, ec.message()));
     }
-    c.stream->expires_never();
     auto res = parser.release();
     client_response out;
     out.status = res.result_int();

@@ -1,7 +1,8 @@
 #pragma once
 // A small blocking HTTP/1.1 client over one keep-alive connection, for the CLI and tests.
-// Every request has a deadline (connect, write and read together): a server that accepts and
-// never answers makes request() throw once it passes. Every POST carries an Idempotency-Key
+// Every request has one deadline for the whole call (resolve, connect, write, the answer's header
+// and its whole body): a server that accepts and never answers, or sends an endless body, makes
+// request() throw "... timed out after N s" once it passes. Every POST carries an Idempotency-Key
 // (a fresh random one unless the caller sets its own), and only then is it ever resent.
 //
 // Thread-safety: one client, one thread.
@@ -25,8 +26,9 @@ struct client_response {
 class client {
  public:
   // base_url: "http://HOST:PORT" (no path). Connects lazily; reconnects once if the server closed
-  // an idle keep-alive connection. `timeout` bounds each request. Throws std::runtime_error
-  // when it cannot connect, or no answer came within the timeout.
+  // an idle keep-alive connection. `timeout` bounds each request() call in all. Throws
+  // std::runtime_error when it cannot connect, the call passed its timeout, or the answer is
+  // over 64 MiB.
   explicit client(const std::string& base_url, std::chrono::seconds timeout = std::chrono::seconds{30});
   ~client();
   client(client&&) noexcept;

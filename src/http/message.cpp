@@ -67,6 +67,17 @@ std::optional<response> refuse_transfer_coding(const beast_http::request_header<
                                     listed));
 }
 
+std::optional<response> refuse_host(const beast_http::request_header<>& header) {
+  const auto hosts = header.count(beast_http::field::host);
+  if (hosts > 1)
+    return error_response(status::bad_request, "duplicate_host",
+                          fmt::format("the request has {} Host headers; send exactly one (RFC 9112 section 3.2)", hosts));
+  if (hosts == 0 && header.version() >= 11)
+    return error_response(status::bad_request, "missing_host",
+                          "an HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)");
+  return std::nullopt;
+}
+
 bool is_malformed_body(const boost::system::error_code& ec) {
   // Beast's parse errors share one category; of them, these two mean the stream ended early.
   return ec && ec.category() == make_error_code(beast_http::error::bad_chunk).category() &&

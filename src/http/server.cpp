@@ -577,6 +577,11 @@ struct server::state : std::enable_shared_from_this<server::state> {
         co_await refuse_unread(stream, std::move(*refused_coding), method, target, started);
         break;
       }
+      // No Host, or two (RFC 9112 section 3.2): 400, before any route or takeover sees it.
+      if (auto refused_host = refuse_host(parser.get())) {
+        co_await refuse_unread(stream, std::move(*refused_host), method, target, started);
+        break;
+      }
       const bool has_body = !parser.is_done();
 
       if (takeover && !has_body && (!claims || claims(target))) {

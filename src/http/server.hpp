@@ -1,7 +1,9 @@
 #pragma once
 // The HTTP/1.1 server: accepts connections (at most max_connections; beyond that a 503) and runs
 // one coroutine per connection, on its own strand, that for each request:
-//   1. reads the header within header_timeout (also the idle keep-alive wait);
+//   1. reads the header within header_timeout (also the idle keep-alive wait); a transfer
+//      coding other than chunked is 501, no Host (HTTP/1.1) or two Host headers 400 (RFC 9112
+//      section 3.2), each answered before the body and closing the connection;
 //   2. resolves the route from the header alone: 404, 405 or the route's before_body refusal
 //      (credentials) are answered before a single body byte is read;
 //   3. checks the declared length against the route's limit (413); for a body whose sender is

@@ -43,13 +43,46 @@ TEST_SUITE("config::settings") {
                                                      "worker_threads, max_connections, max_large_uploads, "
                                                      "header_timeout_seconds, body_timeout_seconds, write_timeout_seconds, "
                                                      "handler_timeout_seconds, shutdown_timeout_seconds, health_deadline_ms, "
-                                                     "max_connections_per_client");
+                                                     "max_connections_per_client, min_body_bytes_per_second, "
+                                                     "body_rate_grace_seconds, large_body_bytes, max_unauthenticated_body_bytes, "
+                                                     "max_page_bytes");
     CHECK(error_of(dir, "[server]\nmax_body_bytes = -1\n") ==
           file + ":2:18: max_body_bytes must be a positive integer (bytes)");
     CHECK(error_of(dir, "[customers]\ntiers = []\n") == file + ":2:9: tiers must be a non-empty array of strings");
     CHECK(error_of(dir, "[servre]\n") ==
           file + ":1:2: unknown key \"servre\" in the top level; expected one of server, customers, calendars, sla, auth, workflow, escalation, notify, integrations, outbound, people, use_cases, storage");
     CHECK(error_of(dir, "[server\n").starts_with(file + ":1:8: "));
+  }
+
+  TEST_CASE("the body, upload and page limits are [server] keys with their defaults, and a bad value is refused at its place") {
+    const auto shipped = config::load_settings(testing::source_path("config/switchboard.toml"));
+    CHECK(shipped.min_body_bytes_per_second == 8 * 1024);
+    CHECK(shipped.body_rate_grace_seconds == 5);
+    CHECK(shipped.large_body_bytes == 1024 * 1024);
+    CHECK(shipped.max_unauthenticated_body_bytes == 64 * 1024 * 1024);
+    CHECK(shipped.max_page_bytes == 4 * 1024 * 1024);
+
+    testing::temp_dir dir;
+    const auto file = dir.file("switchboard.toml");
+    const auto set = config::load_settings(testing::write_file(
+        file, "[server]\nmin_body_bytes_per_second = 0\nbody_rate_grace_seconds = 2\nlarge_body_bytes = 65536\n"
+              "max_unauthenticated_body_bytes = 1048576\nmax_page_bytes = 16384\n"));
+    CHECK(set.min_body_bytes_per_second == 0);  // no minimum rate
+    CHECK(set.body_rate_grace_seconds == 2);
+    CHECK(set.large_body_bytes == 65536);
+    CHECK(set.max_unauthenticated_body_bytes == 1048576);
+    CHECK(set.max_page_bytes == 16384);
+
+    CHECK(error_of(dir, "[server]\nmax_page_bytes = 0\n") ==
+          file + ":2:18: max_page_bytes must be a whole number of bytes from 1 to 1099511627776");
+    CHECK(error_of(dir, "[server]\nlisten = \"127.0.0.1:0\"\nmin_body_bytes_per_second = \"8 KiB\"\n") ==
+          file + ":3:29: min_body_bytes_per_second must be a whole number of bytes from 0 to 1099511627776");
+    CHECK(error_of(dir, "[server]\nmax_unauthenticated_body_bytes = -1\n") ==
+          file + ":2:34: max_unauthenticated_body_bytes must be a whole number of bytes from 1 to 1099511627776");
+    CHECK(error_of(dir, "[server]\nlarge_body_bytes = 1.5\n") ==
+          file + ":2:20: large_body_bytes must be a whole number of bytes from 1 to 1099511627776");
+    CHECK(error_of(dir, "[server]\nbody_rate_grace_seconds = 0\n") ==
+          file + ":2:27: body_rate_grace_seconds must be a whole number from 1 to 1000000");
   }
 
   TEST_CASE("[storage] names the SQLite file, [server] database is still read, and only sqlite is built") {

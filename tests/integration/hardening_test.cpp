@@ -82,9 +82,12 @@ std::string error_code_of(const std::string& answer) {
   return std::string(body.at("error").at("code").as_string());
 }
 
+// Status lines: "HTTP/1.1 " at the start of a line (a JSON body has no raw newline, and may
+// name the protocol).
 std::size_t responses_in(const std::string& answer) {
   std::size_t count = 0;
-  for (auto at = answer.find("HTTP/1.1 "); at != std::string::npos; at = answer.find("HTTP/1.1 ", at + 1)) ++count;
+  for (auto at = answer.find("HTTP/1.1 "); at != std::string::npos; at = answer.find("HTTP/1.1 ", at + 1))
+    if (at == 0 || answer[at - 1] == '\n') ++count;
   return count;
 }
 
@@ -218,6 +221,59 @@ TEST_SUITE("integration::hardening") {
     CHECK(status_of(good) == 201);
     auto viewer = server.client(role::viewer);
     CHECK(testing::all_requests(viewer).size() == 1);
+  }
+
+  TEST_CASE("an HTTP/1.1 request without Host or any request with two Host headers gets 400 and the connection closes") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    const auto token = testing::token_for(role::ce);
+    const std::string body =
+        R"({"kind":"how_to","customer":{"id":"acme","name":"Acme","stage":"trial"},"title":"Which host?"})";
+    // A second request after the first on the same connection: closing means it is never read.
+    const std::string follower = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    const auto filing = [&](const std::string& version, const std::string& hosts) {
+      return fmt::format("POST /v1/requests HTTP/{}\r\n{}Authorization: Bearer {}\r\nContent-Type: application/json\r\n"
+                         "Content-Length: {}\r\n\r\n{}",
+                         version, hosts, token, body.size(), body);
+    };
+
+    const auto missing = raw_exchange(server.url(), filing("1.1", "") + follower);
+    CAPTURE(missing);
+    CHECK(status_of(missing) == 400);
+    CHECK(error_code_of(missing) == "missing_host");
+    CHECK(responses_in(missing) == 1);
+
+    for (const std::string hosts : {"Host: a.example\r\nHost: b.example\r\n", "Host: x\r\nhost: x\r\n"}) {
+      CAPTURE(hosts);
+      const auto twice = raw_exchange(server.url(), filing("1.1", hosts) + follower);
+      CAPTURE(twice);
+      CHECK(status_of(twice) == 400);
+      CHECK(error_code_of(twice) == "duplicate_host");
+      CHECK(responses_in(twice) == 1);
+      // Two Host headers are refused in HTTP/1.0 too.
+      const auto old_twice = raw_exchange(server.url(), filing("1.0", hosts));
+      CHECK(old_twice.find(" 400 ") != std::string::npos);
+      CHECK(error_code_of(old_twice) == "duplicate_host");
+    }
+    // The dashboard stream (a takeover, before routing) is held to it as well.
+    const auto stream = raw_exchange(server.url(), fmt::format("GET /v1/dashboard/stream HTTP/1.1\r\n"
+                                                               "Authorization: Bearer {}\r\n\r\n",
+                                                               token));
+    CHECK(status_of(stream) == 400);
+    CHECK(error_code_of(stream) == "missing_host");
+
+    // Nothing refused was filed.
+    auto viewer = server.client(role::viewer);
+    CHECK(testing::all_requests(viewer).empty());
+
+    // HTTP/1.0 may leave Host out, and one Host is fine.
+    const auto old = raw_exchange(server.url(), filing("1.0", ""));
+    CAPTURE(old);
+    CHECK(old.find(" 201 ") != std::string::npos);
+    const auto good = raw_exchange(server.url(), filing("1.1", "Host: x\r\nConnection: close\r\n"));
+    CAPTURE(good);
+    CHECK(status_of(good) == 201);
+    CHECK(testing::all_requests(viewer).size() == 2);
   }
 
   TEST_CASE("duplicate JSON keys are refused with 400 wherever a JSON body is read") {
@@ -459,5 +515,53 @@ TEST_SUITE("integration::hardening") {
                                                 SWITCHBOARD_CLI_PATH, dir.file("new-tokens.toml")});
     REQUIRE(appended.exit_code == 0);
     CHECK(mode(dir.file("new-tokens.toml")) == 0600);
+  }
+
+  TEST_CASE("a tokens path that is a FIFO or a device is refused at start by the server and by rules check") {
+    testing::temp_dir dir;
+    const auto fifo = dir.file("tokens.fifo");
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    for (const std::string& tokens : {fifo, std::string("/dev/zero")}) {
+      CAPTURE(tokens);
+      // A FIFO nobody writes would block start-up for ever, /dev/zero would be read without end.
+      const auto started = std::chrono::steady_clock::now();
+      try {
+        testing::server_process refused(testing::server_args{"", dir.file("fresh.db"), {"--tokens", tokens}});
+        FAIL("the server started with a tokens file that is not a regular file");
+      } catch (const std::runtime_error& e) {
+        CHECK(std::string(e.what()).find(tokens + ": is not a regular file") != std::string::npos);
+      }
+      CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds{20});
+
+      const auto checked = testing::run_program({SWITCHBOARD_CLI_PATH, "--config", testing::source_path("config/switchboard.toml"),
+                                                 "rules", "check", "--tokens", tokens});
+      CAPTURE(checked.err);
+      CHECK(checked.exit_code == 1);
+      CHECK(checked.err.find(tokens + ": is not a regular file") != std::string::npos);
+    }
+  }
+
+  TEST_CASE("the server makes each missing folder of its database path 0700, whatever the umask") {
+    testing::temp_dir dir;
+    const auto top = dir.file("a");
+    const auto database = top + "/b/c/switchboard.db";
+    {
+      // The child inherits the umask: 000 would make folders 0777 with create_directories.
+      struct umask_guard {
+        mode_t saved = ::umask(0);
+        ~umask_guard() { ::umask(saved); }
+      } open_umask;
+      testing::server_process server(database);
+      REQUIRE(server.client(role::ce).get("/healthz").status == 200);
+    }
+    auto mode = [](const std::string& path) {
+      struct stat st {};
+      REQUIRE(::stat(path.c_str(), &st) == 0);
+      return st.st_mode & 07777;
+    };
+    CHECK(mode(top) == 0700);
+    CHECK(mode(top + "/b") == 0700);
+    CHECK(mode(top + "/b/c") == 0700);
+    CHECK(std::filesystem::exists(database));
   }
 }

@@ -5,6 +5,7 @@
 #include "store/database.hpp"
 #include "store/requests.hpp"
 #include "support/api.hpp"
+#include "support/configs.hpp"
 #include "support/policy.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
@@ -153,6 +154,121 @@ TEST_SUITE("integration::paging") {
     }
     CHECK(pages >= 1);
     CHECK(events >= 101);
+  }
+
+  TEST_CASE("a page of escalations stops at the byte budget, with at least one row, and the cursor walks them all") {
+    testing::temp_dir dir;
+    const auto database = dir.file("switchboard.db");
+    // 100 concerns marked stuck, each with a 60 KiB message in its escalation's reason: a
+    // 200-row page of them (about 6 MiB) would once be sent whole (a tester got 13 MiB pages).
+    constexpr std::size_t kib = 1024;
+    {
+      auto db = store::open_database(database);
+      const auto& policy = testing::shipped_policy();
+      const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+      SQLite::Transaction transaction(db);
+      const model::actor ce{"dana", model::role::ce};
+      const auto about = store::record_new_request(
+          db, policy, {testing::make_input(model::request_kind::troubleshooting, "acme"), ce}, now);
+      for (int i = 0; i < 100; ++i) {
+        engine::act_on_request raise{engine::action_kind::raise_concern, {}, ce};
+        raise.input.message = fmt::format("Concern {}", i);
+        const auto raised = store::record_action(db, policy, about.request.id, raise, now);
+        REQUIRE(std::holds_alternative<std::vector<store::change>>(raised));
+        const auto concern = std::get<std::vector<store::change>>(raised).back().request.id;
+        engine::act_on_request stuck{engine::action_kind::mark_stuck, {}, ce};
+        stuck.input.message = std::string(60 * kib, static_cast<char>('a' + i % 26));
+        REQUIRE(std::holds_alternative<std::vector<store::change>>(store::record_action(db, policy, concern, stuck, now)));
+      }
+      transaction.commit();
+    }
+    testing::server_process server(database);
+    auto client = server.client(model::role::head_of_cs);
+
+    // Every escalation, from pages of 10 (600 KiB: well within the budget).
+    std::vector<std::string> expected;
+    for (const auto& e : walk(client, "/v1/escalations", "escalations", 10))
+      expected.emplace_back(e.at("id").as_string());
+    REQUIRE(expected.size() >= 100);
+
+    std::vector<std::string> seen;
+    std::string target = "/v1/escalations?limit=200";
+    int pages = 0;
+    for (; pages < 20; ++pages) {
+      const auto res = client.get(target);
+      REQUIRE(res.status == 200);
+      // The budget (4 MiB) plus at most one row.
+      CHECK(res.body.size() <= 4 * kib * kib + 64 * kib);
+      const auto page = json::parse(res.body).as_object();
+      const auto& rows = page.at("escalations").as_array();
+      REQUIRE(!rows.empty());
+      for (const auto& row : rows) seen.emplace_back(row.at("id").as_string());
+      if (page.at("next_cursor").is_null()) break;
+      target = "/v1/escalations?limit=200&cursor=" + std::string(page.at("next_cursor").as_string());
+    }
+    CHECK(pages >= 1);  // the 200-row page was cut at least once
+    CHECK(seen == expected);  // every escalation once, in the same order
+  }
+
+  TEST_CASE("a lower max_page_bytes in the config cuts pages sooner, and the cursor still walks every row once") {
+    testing::temp_dir dir;
+    const auto database = dir.file("switchboard.db");
+    seed(database, 60);
+    // 8 KiB: a dozen timer rows, a request or two (their stored documents are a few KB each).
+    constexpr std::size_t budget = 8 * 1024;
+    testing::server_process server(
+        {testing::shipped_config_with(dir, fmt::format("max_page_bytes = {}", budget)), database, {}});
+    auto client = server.client(model::role::se);
+
+    struct list {
+      std::string path, items, id, key;  // the row's request id and what else names it
+    };
+    for (const auto& each : {list{"/v1/requests", "requests", "id", "title"},
+                             list{"/v1/sla/timers", "timers", "request_id", "metric"}}) {
+      const auto& path = each.path;
+      const auto& items = each.items;
+      CAPTURE(path);
+      // The list as pages of one row each (a page always holds one, whatever the budget).
+      std::vector<json::object> expected;
+      std::string target = path + "?limit=1";
+      for (int pages = 0; pages < 1000; ++pages) {
+        const auto page = get_object(client, target);
+        for (const auto& row : page.at(items).as_array()) expected.push_back(row.as_object());
+        if (page.at("next_cursor").is_null()) break;
+        target = path + "?limit=1&cursor=" + std::string(page.at("next_cursor").as_string());
+      }
+      REQUIRE(expected.size() >= 40);
+
+      std::vector<json::object> seen;
+      int pages = 0;
+      target = path + "?limit=200";
+      for (; pages < 1000; ++pages) {
+        const auto res = client.get(target);
+        REQUIRE(res.status == 200);
+        const auto page = json::parse(res.body).as_object();
+        const auto& rows = page.at(items).as_array();
+        REQUIRE(!rows.empty());
+        // Cut by the 8 KiB budget, not by the limit of 200.
+        if (!page.at("next_cursor").is_null()) CHECK(rows.size() < 40);
+        if (path == "/v1/sla/timers") CHECK((rows.size() == 1 || res.body.size() <= budget + 256));
+        for (const auto& row : rows) seen.push_back(row.as_object());
+        if (page.at("next_cursor").is_null()) break;
+        target = path + "?limit=200&cursor=" + std::string(page.at("next_cursor").as_string());
+      }
+      CHECK(pages >= 2);  // three pages at least, where the limit of 200 makes one
+      REQUIRE(seen.size() == expected.size());
+      // The same rows in the same order (the timers' used and remaining seconds move with the
+      // clock: compare what names a row).
+      for (std::size_t i = 0; i < seen.size(); ++i) {
+        CHECK(seen[i].at(each.id) == expected[i].at(each.id));
+        CHECK(seen[i].at(each.key) == expected[i].at(each.key));
+      }
+    }
+
+    // The dashboard's snapshot is cut the same way, and says where to go on.
+    const auto snapshot = get_object(client, "/v1/dashboard/clocks?limit=1000");
+    CHECK(snapshot.at("requests").as_array().size() < 40);
+    CHECK(snapshot.at("next_cursor").is_string());
   }
 
   TEST_CASE("a cursor walk of the timer list returns every open clock exactly once, most urgent first") {

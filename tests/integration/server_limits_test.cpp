@@ -29,6 +29,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <atomic>
 #include <vector>
 
 extern char** environ;
@@ -58,6 +60,120 @@ std::string post_request(std::string_view title) {
 }
 
 constexpr std::string_view healthz = "GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n";
+
+// A fake server on 127.0.0.1 that answers every request with a 200 whose chunked body never
+// ends: one 1 KiB chunk every 100 ms, until the client goes away or the fake is destroyed.
+class endless_chunked_server {
+ public:
+  endless_chunked_server() {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(listener_ >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(listener_, 16) == 0);
+    socklen_t length = sizeof address;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+    url_ = fmt::format("http://127.0.0.1:{}", ntohs(address.sin_port));
+    thread_ = std::thread([this] { run(); });
+  }
+  ~endless_chunked_server() {
+    stop_ = true;
+    thread_.join();
+    ::close(listener_);
+  }
+  endless_chunked_server(const endless_chunked_server&) = delete;
+  endless_chunked_server& operator=(const endless_chunked_server&) = delete;
+
+  const std::string& url() const { return url_; }
+  int answered() const { return answered_; }  // requests it began to answer
+
+ private:
+  void run() {
+    while (!stop_) {
+      pollfd waiting{listener_, POLLIN, 0};
+      if (::poll(&waiting, 1, 100) <= 0) continue;
+      const int fd = ::accept(listener_, nullptr, nullptr);
+      if (fd < 0) continue;
+      serve(fd);
+      ::close(fd);
+    }
+  }
+
+  void serve(int fd) {
+    std::string received;
+    while (received.find("\r\n\r\n") == std::string::npos) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) {
+        if (stop_) return;
+        continue;
+      }
+      char buffer[4096];
+      const auto n = ::recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) return;
+      received.append(buffer, static_cast<std::size_t>(n));
+    }
+    const std::string_view header =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+    if (::send(fd, header.data(), header.size(), MSG_NOSIGNAL) <= 0) return;
+    ++answered_;
+    const std::string chunk = "400\r\n" + std::string(1024, ' ') + "\r\n";
+    while (!stop_) {
+      if (::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) <= 0) return;
+      // The next chunk in 100 ms; the client closing (readable, then 0 bytes) ends it sooner.
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 100) > 0) {
+        char ignored[4096];
+        if (::recv(fd, ignored, sizeof ignored, 0) <= 0) return;
+      }
+    }
+  }
+
+  int listener_ = -1;
+  std::string url_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> answered_{0};
+  std::thread thread_;
+};
+
+struct finished_program {
+  bool exited = false;
+  int exit_code = -1;
+  std::string err;
+  clock_type::duration took{};
+};
+
+// Runs `argv` with stderr to a file, killing it if it has not exited after `limit`.
+finished_program run_bounded(std::vector<std::string> argv, const testing::temp_dir& dir, clock_type::duration limit) {
+  const auto err_path = dir.file("stderr.txt");
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  finished_program out;
+  const auto started = clock_type::now();
+  pid_t pid = -1;
+  const int spawned = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  REQUIRE(spawned == 0);
+  int status = 0;
+  while (!out.exited && clock_type::now() - started < limit) {
+    out.exited = ::waitpid(pid, &status, WNOHANG) == pid;
+    if (!out.exited) ::poll(nullptr, 0, 20);
+  }
+  out.took = clock_type::now() - started;
+  if (!out.exited) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  out.err = testing::read_text(err_path);
+  return out;
+}
 
 }  // namespace
 
@@ -364,5 +480,55 @@ TEST_SUITE("integration::server_limits") {
       CHECK(WEXITSTATUS(status) != 0);
     }
     ::close(listener);
+  }
+
+  TEST_CASE("the CLI's --timeout is one deadline for the whole call, an endless chunked answer included") {
+    testing::temp_dir dir;
+    endless_chunked_server endless;
+    for (const std::vector<std::string>& command :
+         {std::vector<std::string>{"show", "1"}, std::vector<std::string>{"list", "--team", "se"}}) {
+      std::vector<std::string> argv{SWITCHBOARD_CLI_PATH, "--server", endless.url(), "--token", "t", "--timeout", "3"};
+      argv.insert(argv.end(), command.begin(), command.end());
+      const auto before = endless.answered();
+      const auto ran = run_bounded(argv, dir, 30s);
+      CAPTURE(ran.err);
+      CAPTURE(std::chrono::duration<double>(ran.took).count());
+      REQUIRE(ran.exited);
+      CHECK(endless.answered() == before + 1);  // it was answered, and the answer never ended
+      CHECK(ran.exit_code == 1);
+      CHECK(ran.err.find("timed out after 3 s") != std::string::npos);
+      // A ceiling, not a target: the deadline plus room for a loaded machine (it once ran to
+      // 5.4-7 s and the 64 MiB body limit).
+      CHECK(ran.took < 3s + 2s);
+    }
+  }
+
+  TEST_CASE("the unauthenticated body budget is max_unauthenticated_body_bytes from the config") {
+    // Mailgun's routes take bodies before their sender is known (it signs inside the form).
+    ::setenv("SWITCHBOARD_MAILGUN_SIGNING_KEY", "limits-mailgun-key", 1);
+    struct unset_key {
+      ~unset_key() { ::unsetenv("SWITCHBOARD_MAILGUN_SIGNING_KEY"); }
+    } unset;
+    testing::temp_dir dir;
+    // Room for one 1 MB body where the default (64 MiB) has room for 64.
+    testing::server_process server({config_with(dir, "max_unauthenticated_body_bytes = 1500000"), dir.file("switchboard.db"), {}});
+    const auto port = port_of(server.url());
+    const auto header = [](std::string_view extra) {
+      return fmt::format("POST /v1/webhooks/email/mailgun HTTP/1.1\r\nHost: test\r\n{}"
+                         "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+                         extra, 1000000);
+    };
+    // The first's 100 Continue says its body fits the budget and is held against it.
+    raw_connection first(port);
+    REQUIRE(first.send_all(header("Expect: 100-continue\r\n")));
+    const auto go_on = first.read_response(10s);
+    REQUIRE(go_on.status == 100);
+    REQUIRE(first.send_all(std::string(1024, 'a')));
+    raw_connection second(port);
+    REQUIRE(second.send_all(header("")));
+    const auto busy = second.read_response(10s);
+    CHECK(busy.status == 503);
+    CHECK(error_code_of(busy) == "busy");
+    CHECK(busy.head.find("Retry-After: 5") != std::string::npos);
   }
 }

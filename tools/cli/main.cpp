@@ -285,8 +285,8 @@ int main(int argc, char** argv) {
   app.add_flag("--json", opts.json, "print JSON for scripts");
   app.add_option("--token", opts.token, "API token (or SWITCHBOARD_TOKEN)");
   app.add_option("--timeout", opts.timeout_seconds,
-                 "seconds to wait for the server's answer to each call (POSTs carry an Idempotency-Key, so "
-                 "retrying one after a timeout never files twice)")
+                 "seconds each call may take in all (connect, send, the whole answer); then exit 1, \"timed out\" "
+                 "(POSTs carry an Idempotency-Key, so retrying one after a timeout never files twice)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
 

@@ -3,7 +3,8 @@
 // /readyz: http/api/health.hpp).
 //
 // Every list is paged: `limit` (1 to 200, default 100; else 422) and `cursor` (the
-// `next_cursor` of the previous page; null on the last), each page one indexed range read.
+// `next_cursor` of the previous page; null on the last), each page one indexed range read and
+// at most context::max_page_bytes (http/api/common.hpp: at least one row, the cursor where it stops).
 //
 // Thread-safety: handlers may run on any thread, several at once (GET routes and POSTs run on
 // the worker pool): what they share is const (policy, tokens, customers), thread-safe (writer,
@@ -40,6 +41,9 @@ struct context {
   std::function<std::string(model::request_id)> reply_to;
   // The configured use cases: a filing's use_case must be one of them (or empty) when configured.
   model::use_case_directory use_cases{};
+  // Every list page stops before the row that would take it past this many bytes ([server]
+  // max_page_bytes; http/api/common.hpp).
+  std::size_t max_page_bytes = 4 * 1024 * 1024;
 };
 
 // Adds every API route to `routes`. `ctx` must outlive the router.

@@ -151,4 +151,16 @@ void read_page_limit(std::string_view key, std::string_view value, int& limit, s
     limit = static_cast<int>(*parsed);
 }
 
+bool page_rows::add(const json::value& row) {
+  const auto before = out_.size();
+  if (count_ > 0) out_ += ',';
+  append_json(out_, row);
+  if (count_ > 0 && max_bytes_ != 0 && out_.size() - start_ > max_bytes_) {
+    out_.resize(before);
+    return false;
+  }
+  ++count_;
+  return true;
+}
+
 }  // namespace switchboard::http::api

@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
@@ -61,10 +62,33 @@ std::optional<std::int64_t> parse_positive(std::string_view text);
 // Every list's page size: `limit` defaults to this and may be 1 to max_page_limit.
 inline constexpr int default_page_limit = 100;
 inline constexpr int max_page_limit = 200;
-// And every list whose rows hold free text (requests, a request's events) stops before the row
-// that would take its stored bytes past this, returning the cursor of the last row sent; a page
-// holds at least one row, however large. An answer is then about this size plus one row.
-inline constexpr std::size_t max_page_bytes = 4 * 1024 * 1024;
+// And every list stops before the row that would take the page past context::max_page_bytes
+// ([server] max_page_bytes, 4 MiB by default), returning
+// the cursor of the last row sent; a page holds at least one row, however large. Requests and
+// a request's events count their rows' stored text (in the store, before reading the rest);
+// the other lists count each row as written in the answer (page_rows). An answer is then about
+// this size plus one row.
+
+// A list's rows written into `out` as the elements of a JSON array (the caller writes the
+// brackets), within a budget of `max_bytes` for all of them (0: none). Not thread-safe; one
+// per answer.
+class page_rows {
+ public:
+  page_rows(std::string& out, std::size_t max_bytes) : out_(out), start_(out.size()), max_bytes_(max_bytes) {}
+
+  // Appends `row`, with a comma before all but the first; returns false, with `out` as it was,
+  // when the row would take the rows past the budget: the page ends before it. The first row
+  // is always appended.
+  bool add(const boost::json::value& row);
+
+  std::size_t count() const { return count_; }
+
+ private:
+  std::string& out_;
+  std::size_t start_;
+  std::size_t max_bytes_;
+  std::size_t count_ = 0;
+};
 
 // A list's `limit` query value: sets `limit` to a whole number from 1 to max_page_limit, else
 // adds one error naming `key` (the caller answers 422 with every error).

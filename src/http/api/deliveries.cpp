@@ -100,20 +100,30 @@ asio::awaitable<response> list(context& ctx, const route_match& match, std::opti
   if (of_request && !store::find_request(*db, *of_request))
     co_return error_response(status::not_found, "not_found", fmt::format("no request with id {}", *of_request));
   auto found = store::list_deliveries(*db, filter);
-  json::value next_cursor = nullptr;
+  std::optional<std::int64_t> next;
   if (static_cast<int>(found.size()) > wanted) {
     found.resize(static_cast<std::size_t>(wanted));
-    next_cursor = std::to_string(found.back().id);
+    next = found.back().id;
   }
-  json::array deliveries;
-  for (const auto& d : found) deliveries.push_back(delivery_view(*db, d, false));
+  // Within the page budget, as every list (a row's attempt log holds each attempt's error).
+  std::string body = R"({"deliveries":[)";
+  page_rows rows(body, ctx.max_page_bytes);
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    if (!rows.add(delivery_view(*db, found[i], false))) {
+      next = found[i - 1].id;
+      break;
+    }
+  }
   json::array disabled;
   for (const auto& off : store::disabled_subscriptions(*db))
     disabled.push_back(json::object{
         {"subscription", off.subscription}, {"reason", off.reason}, {"at", model::format_instant(off.at)}});
-  co_return json_response(status::ok, json::object{{"deliveries", std::move(deliveries)},
-                                                   {"next_cursor", std::move(next_cursor)},
-                                                   {"disabled_subscriptions", std::move(disabled)}});
+  body += R"(],"next_cursor":)";
+  append_json(body, next ? json::value(std::to_string(*next)) : json::value(nullptr));
+  body += R"(,"disabled_subscriptions":)";
+  append_json(body, disabled);
+  body += '}';
+  co_return json_text_response(status::ok, std::move(body));
 }
 
 asio::awaitable<response> list_of_request(context& ctx, const route_match& match) {

@@ -97,13 +97,22 @@ asio::awaitable<response> snapshot(context& ctx, const request& req, const route
     page = store::list_open_clocks(*db, filter);
     counts = store::open_clock_counts(*db);
   }
-  json::array rows;
+  // The rows within the page budget, as every list: a clock whose row does not fit ends the
+  // page, and the cursor is the clock before it (whose request is then on this page).
+  std::string rows_text;
+  api::page_rows rows(rows_text, ctx.max_page_bytes);
+  auto next_place = page.next;
   std::set<model::request_id> seen;
   std::set<std::string, std::less<>> calendars;
-  for (const auto& open : page.clocks) {
-    if (!seen.insert(open.request->id).second) continue;
+  for (std::size_t i = 0; i < page.clocks.size(); ++i) {
+    const auto& open = page.clocks[i];
+    if (seen.contains(open.request->id)) continue;
+    if (!rows.add(request_row(*open.request, ctx.policy, now))) {
+      next_place = page.clocks[i - 1].place;
+      break;
+    }
+    seen.insert(open.request->id);
     add_calendars(calendars, *open.request);
-    rows.push_back(request_row(*open.request, ctx.policy, now));
   }
   json::array count_rows;
   std::int64_t total = 0;
@@ -113,14 +122,19 @@ asio::awaitable<response> snapshot(context& ctx, const request& req, const route
         json::object{{"team", c.owner}, {"state", c.state}, {"breached", c.breached}, {"clocks", c.clocks}});
   }
   json::value next = nullptr;
-  if (page.next) next = store::format_cursor(*page.next);
-  co_return json_response(status::ok, json::object{{"id", id},
-                                                    {"now", unix_seconds(now)},
-                                                    {"requests", std::move(rows)},
-                                                    {"calendars", calendars_view(calendars, ctx.policy, now)},
-                                                    {"counts", std::move(count_rows)},
-                                                    {"open_clocks", total},
-                                                    {"next_cursor", std::move(next)}});
+  if (next_place) next = store::format_cursor(*next_place);
+  std::string body = R"({"id":)";
+  append_json(body, json::value(id));
+  body += fmt::format(R"(,"now":{},"requests":[)", unix_seconds(now));
+  body += rows_text;
+  body += R"(],"calendars":)";
+  append_json(body, calendars_view(calendars, ctx.policy, now));
+  body += R"(,"counts":)";
+  append_json(body, count_rows);
+  body += fmt::format(R"(,"open_clocks":{},"next_cursor":)", total);
+  append_json(body, next);
+  body += '}';
+  co_return json_text_response(status::ok, std::move(body));
 }
 
 asio::awaitable<unsigned> write_refusal(boost::beast::tcp_stream& stream, response res) {

@@ -45,6 +45,8 @@ struct context {
   const config::token_table& tokens;
   std::function<model::instant()> clock;
   stream::hub& hub;
+  // The snapshot's budget for its rows, in bytes ([server] max_page_bytes, 4 MiB by default).
+  std::size_t max_page_bytes = 4 * 1024 * 1024;
 };
 
 // How many open clocks a snapshot holds by default, and at most.
