@@ -275,6 +275,9 @@ TEST_SUITE("store::requests") {
 
   TEST_CASE("the capacity ladder fires on every transition that takes a team over its threshold, once per crossing") {
     testing::for_each_backend([](testing::backend& db) {
+      using kind = engine::action_kind;
+      using model::role;
+      using model::team;
       const auto& policy = small_capacity_policy();
       auto t = filed_at;
       auto next = [&t] { return t += std::chrono::minutes{7}; };
