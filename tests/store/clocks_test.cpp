@@ -5,6 +5,7 @@
 #include "store/database.hpp"
 #include "store/outbox.hpp"
 #include "store/requests.hpp"
+#include "support/backends.hpp"
 #include "support/events.hpp"
 #include "support/policy.hpp"
 #include "support/temp_dir.hpp"
@@ -43,22 +44,26 @@ model::request_id file(SQLite::Database& db, const engine::policy& policy, model
 
 TEST_SUITE("store::clocks") {
   TEST_CASE("sla.warning and sla.breached webhooks carry the business time used at their instant") {
-    auto db = store::open_database(":memory:");
-    auto policy = testing::shipped_policy();
-    policy.outbound = {{"ops", {"sla.*"}}};
-    const auto id = file(db, policy, at("2026-12-01T08:50:00-08:00"));
-    {
-      SQLite::Transaction transaction(db);
+    testing::for_each_backend([](testing::backend& db) {
+      auto policy = testing::shipped_policy();
+      policy.outbound = {{"ops", {"sla.*"}}};
+      const auto id = store::record_new_request(db, policy,
+                                                {testing::make_input(model::request_kind::troubleshooting),
+                                                 model::actor{"dana", model::role::ce}},
+                                                at("2026-12-01T08:50:00-08:00"))
+                          .request.id;
       store::record_due(db, policy, id, at("2026-12-01T12:00:00-08:00"));
-      transaction.commit();
-    }
-    std::map<std::string, std::int64_t> used;
-    for (const auto& d : store::list_deliveries(db, {})) {
-      const auto payload = json::parse(d.payload);
-      if (d.event_type == "sla.warning" || d.event_type == "sla.breached")
-        used[d.event_type] = payload.at("data").at("clock").at("used_seconds").as_int64();
-    }
-    CHECK(used == std::map<std::string, std::int64_t>{{"sla.warning", 2700}, {"sla.breached", 3600}});
+      std::map<std::string, std::int64_t> used;
+      for (const auto& row : db.rows("SELECT event_type, payload FROM outbox ORDER BY id")) {
+        const auto payload = json::parse(row.at(1));
+        const auto& type = row.at(0);
+        if (type != "sla.warning" && type != "sla.breached") continue;
+        used[type] = payload.at("data").at("clock").at("used_seconds").as_int64();
+        // The payload names the event by its place in the log.
+        CHECK(payload.at("data").at("event_id").as_int64() == db.integer("SELECT seq FROM events WHERE type = '" + type + "'"));
+      }
+      CHECK(used == std::map<std::string, std::int64_t>{{"sla.warning", 2700}, {"sla.breached", 3600}});
+    });
   }
 
   TEST_CASE("open clocks on a calendar the config dropped are counted and refused, and re-timed once renamed") {

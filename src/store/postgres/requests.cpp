@@ -6,6 +6,7 @@
 #include "codec/event_json.hpp"
 #include "codec/json.hpp"
 #include "sla/clock.hpp"
+#include "store/postgres/outbox.hpp"
 #include "store/summary.hpp"
 
 #include <boost/json.hpp>
@@ -129,9 +130,8 @@ std::vector<change> save_outcome(pq::connection& db, const engine::policy& polic
       throw std::logic_error(fmt::format("an event of request {} came with no state for it", e.request));
     target->events.push_back(e);
   }
-  append_events(db, outcome.events);
-  if (!policy.outbound.empty() && !outcome.events.empty())
-    throw std::logic_error("outbound webhooks are not ported to PostgreSQL yet (issue 12, step C3)");
+  const auto seqs = append_events(db, outcome.events);
+  enqueue_outbound(db, policy.outbound, outcome.events, seqs, changes);
   for (const auto& c : changes) save_request(db, c.request);
   return changes;
 }

@@ -7,8 +7,7 @@
 // team_load counters are upserted with ON CONFLICT ... excluded.*, and an action reads its
 // request with SELECT ... FOR UPDATE, so two instances acting on one request take turns.
 //
-// Not ported yet: outbound webhooks (a recording under a policy with outbound routes throws
-// std::logic_error) and the rest of the store (store/session.hpp says how that fails).
+// A recording enqueues its outbound webhooks as on SQLite (store/postgres/outbox.hpp).
 //
 // Thread-safety: as the connection passed in (one connection, one owner).
 
