@@ -353,43 +353,44 @@ TEST_SUITE("store::pages") {
   }
 
   TEST_CASE("timer rows read from the stored summary show what the whole request shows") {
-    auto db = store::open_database(":memory:");
-    fill(db, 40);
-    // An assignee, so the summary's is not always empty.
-    act(db, 3, engine::action_kind::start, model::role::ce, filed_at + std::chrono::hours{6});
-    store::open_clock_filter whole{std::nullopt, std::nullopt, 500, false};
-    store::open_clock_filter summaries = whole;
-    summaries.summaries = true;
-    const auto from_documents = store::list_open_clocks(db, whole);
-    const auto from_summaries = store::list_open_clocks(db, summaries);
-    REQUIRE(from_documents.clocks.size() > 20);
-    REQUIRE(from_summaries.clocks.size() == from_documents.clocks.size());
-    bool assigned = false;
-    for (std::size_t i = 0; i < from_documents.clocks.size(); ++i) {
-      const auto& want = *from_documents.clocks[i].request;
-      const auto& got = *from_summaries.clocks[i].request;
-      CAPTURE(want.id);
-      CHECK(from_summaries.clocks[i].place == from_documents.clocks[i].place);
-      CHECK(got.id == want.id);
-      CHECK(got.status == want.status);
-      CHECK(got.owner == want.owner);
-      CHECK(got.input.kind == want.input.kind);
-      CHECK(json::value(codec::to_json(got.input.customer)) == json::value(codec::to_json(want.input.customer)));
-      CHECK(got.input.title == want.input.title);
-      CHECK(got.input.priority == want.input.priority);
-      CHECK(got.assignee == want.assignee);
-      CHECK(got.created_at == want.created_at);
-      REQUIRE(got.clocks.size() == want.clocks.size());
-      for (std::size_t c = 0; c < want.clocks.size(); ++c)
-        CHECK(json::value(codec::to_json(got.clocks[c])) == json::value(codec::to_json(want.clocks[c])));
-      CHECK(json::value(codec::to_json(*from_summaries.clocks[i].clock)) ==
-            json::value(codec::to_json(*from_documents.clocks[i].clock)));
-      // The summary holds nothing a timer row does not show.
-      CHECK(got.input.body.empty());
-      CHECK(got.routing.trace.empty());
-      assigned = assigned || !got.assignee.empty();
-    }
-    CHECK(assigned);
+    testing::for_each_backend([](testing::backend& db) {
+      fill(db, 40);
+      // An assignee, so the summary's is not always empty.
+      act(db, 3, engine::action_kind::start, model::role::ce, filed_at + std::chrono::hours{6});
+      store::open_clock_filter whole{std::nullopt, std::nullopt, 500, false};
+      store::open_clock_filter summaries = whole;
+      summaries.summaries = true;
+      const auto from_documents = store::list_open_clocks(db, whole);
+      const auto from_summaries = store::list_open_clocks(db, summaries);
+      REQUIRE(from_documents.clocks.size() > 20);
+      REQUIRE(from_summaries.clocks.size() == from_documents.clocks.size());
+      bool assigned = false;
+      for (std::size_t i = 0; i < from_documents.clocks.size(); ++i) {
+        const auto& want = *from_documents.clocks[i].request;
+        const auto& got = *from_summaries.clocks[i].request;
+        CAPTURE(want.id);
+        CHECK(from_summaries.clocks[i].place == from_documents.clocks[i].place);
+        CHECK(got.id == want.id);
+        CHECK(got.status == want.status);
+        CHECK(got.owner == want.owner);
+        CHECK(got.input.kind == want.input.kind);
+        CHECK(json::value(codec::to_json(got.input.customer)) == json::value(codec::to_json(want.input.customer)));
+        CHECK(got.input.title == want.input.title);
+        CHECK(got.input.priority == want.input.priority);
+        CHECK(got.assignee == want.assignee);
+        CHECK(got.created_at == want.created_at);
+        REQUIRE(got.clocks.size() == want.clocks.size());
+        for (std::size_t c = 0; c < want.clocks.size(); ++c)
+          CHECK(json::value(codec::to_json(got.clocks[c])) == json::value(codec::to_json(want.clocks[c])));
+        CHECK(json::value(codec::to_json(*from_summaries.clocks[i].clock)) ==
+              json::value(codec::to_json(*from_documents.clocks[i].clock)));
+        // The summary holds nothing a timer row does not show.
+        CHECK(got.input.body.empty());
+        CHECK(got.routing.trace.empty());
+        assigned = assigned || !got.assignee.empty();
+      }
+      CHECK(assigned);
+    });
   }
 
   TEST_CASE("timer rows read again after their request changed show the change, in any database") {

@@ -178,10 +178,13 @@ std::optional<model::request> find_for_update(pq::connection& db, model::request
 }
 
 // The page `filter` selects, newest first: row(document, id) for each request on it; returns
-// the cursor when more remain. The twin of requests.cpp's for_each_listed.
+// the cursor when more remain. The twin of requests.cpp's for_each_listed. libpq holds a whole
+// result in memory, so the page is cut by its byte budget from the documents' sizes first
+// (octet_length reads a stored value's size without reading the value), and only the documents
+// on the page are read then: one row of e-mail text may be tens of MiB (issue 11).
 template <typename Row>
 std::optional<model::request_id> for_each_listed(pq::connection& db, const request_filter& filter, Row row) {
-  std::string sql = "SELECT document, id, octet_length(document) FROM requests WHERE true";
+  std::string sql = "SELECT id, octet_length(document) FROM requests WHERE true";
   pq::params values;
   const auto add = [&](std::string_view condition, pq::param value) {
     values.push_back(std::move(value));
@@ -193,18 +196,27 @@ std::optional<model::request_id> for_each_listed(pq::connection& db, const reque
   if (filter.before) add("id <", *filter.before);
   values.push_back(filter.limit + 1);  // one extra row tells whether another page follows
   sql += fmt::format(" ORDER BY id DESC LIMIT ${}", values.size());
-  const auto rows = db.prepared(sql, values);
+  const auto sizes = db.prepared(sql, values);
+  std::optional<model::request_id> next;
+  std::string ids = "{";
   std::size_t bytes = 0;
   model::request_id last = 0;
-  for (int i = 0; i < rows.rows(); ++i) {
-    if (i == filter.limit) return last;
-    const auto size = static_cast<std::size_t>(rows.integer(i, 2));
-    if (filter.max_bytes != 0 && i > 0 && bytes + size > filter.max_bytes) return last;
+  for (int i = 0; i < sizes.rows(); ++i) {
+    const auto size = static_cast<std::size_t>(sizes.integer(i, 1));
+    if (i == filter.limit || (filter.max_bytes != 0 && i > 0 && bytes + size > filter.max_bytes)) {
+      next = last;
+      break;
+    }
     bytes += size;
-    last = rows.integer(i, 1);
-    row(rows.text(i, 0), last);
+    last = sizes.integer(i, 0);
+    ids += fmt::format("{}{}", i == 0 ? "" : ",", last);
   }
-  return std::nullopt;
+  if (ids.size() == 1) return next;
+  ids += "}";
+  const auto rows =
+      db.prepared("SELECT document, id FROM requests WHERE id = ANY($1::bigint[]) ORDER BY id DESC", {ids});
+  for (int i = 0; i < rows.rows(); ++i) row(rows.text(i, 0), rows.integer(i, 1));
+  return next;
 }
 
 }  // namespace
