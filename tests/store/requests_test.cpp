@@ -547,14 +547,15 @@ TEST_SUITE("store::requests") {
 
 TEST_SUITE("store::inbound") {
   TEST_CASE("a Message-ID used by two authenticated senders keeps a request for each, oldest first") {
-    auto db = store::open_database(":memory:");
-    const auto stranger = file(db, make_input(model::request_kind::troubleshooting, "evil.test"));
-    const auto customer = file(db, make_input(model::request_kind::troubleshooting, "acme"));
-    store::remember_message(db, "squat@example.com", "mallory@evil.test", stranger.id);
-    store::remember_message(db, "squat@example.com", "alice@customer.test", customer.id);
-    store::remember_message(db, "squat@example.com", "alice@customer.test", stranger.id);  // ignored: same sender
-    CHECK(store::requests_of_message(db, "squat@example.com") == std::vector<model::request_id>{stranger.id, customer.id});
-    CHECK(store::requests_of_message(db, "unknown@example.com").empty());
+    testing::for_each_backend([](testing::backend& db) {
+      const auto stranger = file(db, make_input(model::request_kind::troubleshooting, "evil.test"));
+      const auto customer = file(db, make_input(model::request_kind::troubleshooting, "acme"));
+      store::remember_message(db, "squat@example.com", "mallory@evil.test", stranger.id);
+      store::remember_message(db, "squat@example.com", "alice@customer.test", customer.id);
+      store::remember_message(db, "squat@example.com", "alice@customer.test", stranger.id);  // ignored: same sender
+      CHECK(store::requests_of_message(db, "squat@example.com") == std::vector<model::request_id>{stranger.id, customer.id});
+      CHECK(store::requests_of_message(db, "unknown@example.com").empty());
+    });
   }
 }
 
