@@ -2,6 +2,8 @@
 
 #include "store/postgres/schema.hpp"
 #include "store/postgres/test_database.hpp"
+#include "store/database.hpp"
+#include "support/backends.hpp"
 #include "support/policy.hpp"
 
 #include <doctest/doctest.h>
@@ -10,6 +12,7 @@
 #include <exception>
 #include <optional>
 #include <thread>
+#include <vector>
 
 using namespace switchboard;
 using testing::make_input;
@@ -83,5 +86,48 @@ TEST_SUITE("store::postgres::requests") {
     // A sequence is not transactional: the next filing gets a new id (a gap, never a reuse).
     CHECK(store::record_new_request(work, shipped_policy(), filing, filed_at).request.id == 2);
     CHECK(store::open_requests(work, model::team::se) == 1);
+  }
+
+  TEST_CASE("both adapters store the same text for the same commands") {
+    SWITCHBOARD_POSTGRES_OR_SKIP(url);
+    testing::postgres::test_schema schema(url);
+    store::postgres::migrate(schema.db());
+    auto sqlite = store::open_database(":memory:");
+    testing::backend on_sqlite(sqlite);
+    testing::backend on_postgres(schema.db());
+    auto policy = shipped_policy();
+    policy.outbound = {{"ops", {"*"}}};
+    for (testing::backend* db : {&on_sqlite, &on_postgres}) {
+      CAPTURE(db->name());
+      auto t = filed_at;
+      const auto next = [&t] { return t += std::chrono::minutes{7}; };
+      for (auto kind : {model::request_kind::troubleshooting, model::request_kind::how_to, model::request_kind::feature_request,
+                        model::request_kind::troubleshooting})
+        store::record_new_request(*db, policy, {make_input(kind), {"dana", model::role::ce}}, next());
+      const auto act = [&](model::request_id id, engine::action_kind kind, model::role role, engine::action_input input) {
+        const auto outcome = store::record_action(*db, policy, id, {kind, std::move(input), {"sam", role}}, next());
+        REQUIRE(std::holds_alternative<std::vector<store::change>>(outcome));
+      };
+      act(1, engine::action_kind::respond, model::role::se, {.message = "Looking"});
+      act(1, engine::action_kind::engage_engineering, model::role::se, {.message = "zoekt panics"});
+      act(2, engine::action_kind::route_to_product, model::role::ce, {});
+      // Request 4, never answered, breaches and escalates; 5 is the interrupt.
+      for (model::request_id id = 1; id <= 5; ++id) store::record_due(*db, policy, id, filed_at + std::chrono::hours{24 * 30});
+    }
+    // Every stored column but the outbox's random webhook ids, in the same order on both.
+    for (const std::string sql :
+         {"SELECT id, kind, customer_id, status, owner, created_at, updated_at, document, next_due FROM requests ORDER BY id",
+          "SELECT request_id, summary FROM request_summaries ORDER BY request_id",
+          "SELECT seq, request_id, type, at, actor, data FROM events ORDER BY seq",
+          "SELECT request_id, metric, state, open, deadline, next_due, owner, warned, paused, urgency, breached FROM clocks"
+          " ORDER BY request_id, metric",
+          "SELECT id, request_id, ladder, state, roles, triggered_at, document, team FROM escalations ORDER BY request_id, triggered_at",
+          "SELECT team, open_requests FROM team_load WHERE open_requests <> 0 ORDER BY team",
+          "SELECT subscription, event_type, event_seq, request_id, payload, created_at, state FROM outbox ORDER BY id"}) {
+      CAPTURE(sql);
+      const auto expected = on_sqlite.rows(sql);
+      CHECK_FALSE(expected.empty());
+      CHECK(on_postgres.rows(sql) == expected);
+    }
   }
 }
