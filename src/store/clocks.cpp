@@ -5,6 +5,9 @@
 #include "store/outbox.hpp"
 #include "store/requests.hpp"
 #include "store/statements.hpp"
+#if SWITCHBOARD_POSTGRES
+#include "store/postgres/clocks.hpp"
+#endif
 
 #include <SQLiteCpp/Transaction.h>
 #include <fmt/format.h>
@@ -64,6 +67,9 @@ void for_each_with_open_plans(SQLite::Database& db, Each each) {
 }  // namespace
 
 std::vector<sla::missing_name> missing_clock_names(read_session session, const engine::policy& policy) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::missing_clock_names(*pg, policy);
+#endif
   SQLite::Database& db = session.connection();
   // Counted page by page, then merged: missing_names counts open clocks per missing name, and
   // which policy now applies to their requests.
@@ -93,11 +99,17 @@ std::vector<sla::missing_name> missing_clock_names(read_session session, const e
 }
 
 void check_open_clocks(read_session session, const engine::policy& policy) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::check_open_clocks(*pg, policy);
+#endif
   SQLite::Database& db = session.connection();
   sla::refuse_missing(policy.sla, missing_clock_names(db, policy));
 }
 
 retimed retime_open_clocks(unit_of_work work, const engine::policy& policy, model::instant now) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::retime_open_clocks(*pg, policy, now);
+#endif
   SQLite::Database& db = work.connection();
   retimed counts;
   for_each_with_open_plans(db, [&](model::request& request) {
@@ -142,6 +154,9 @@ std::string planning_fingerprint(const std::string& config_path, const engine::p
 
 std::optional<retimed> align_open_clocks(unit_of_work work, const engine::policy& policy, model::instant now,
                                          std::string_view fingerprint) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::align_open_clocks(*pg, policy, now, fingerprint);
+#endif
   SQLite::Database& db = work.connection();
   {
     statement last(db, "SELECT fingerprint FROM clock_planning WHERE id = 1");
@@ -160,6 +175,9 @@ std::optional<retimed> align_open_clocks(unit_of_work work, const engine::policy
 }
 
 std::vector<removed_ladder> removed_ladders(read_session session, const engine::policy& policy) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::removed_ladders(*pg, policy);
+#endif
   SQLite::Database& db = session.connection();
   std::vector<removed_ladder> out;
   statement query(db, "SELECT ladder, COUNT(*) FROM escalations WHERE state = 'open' GROUP BY ladder ORDER BY ladder");

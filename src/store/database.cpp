@@ -1,6 +1,9 @@
 // Connection set-up and schema migrations, applied in order at start-up.
 #include "store/database.hpp"
 
+#if SWITCHBOARD_POSTGRES
+#include "store/postgres/metrics.hpp"
+#endif
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 #include <fmt/format.h>
@@ -415,6 +418,9 @@ SQLite::Database open_database(const std::string& path, access mode) {
 }
 
 void touch_heartbeat(unit_of_work work) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::touch_heartbeat(*pg);
+#endif
   SQLite::Database& db = work.connection();
   db.exec("INSERT INTO heartbeat (id, at) VALUES (1, unixepoch()) ON CONFLICT (id) DO UPDATE SET at = excluded.at");
 }

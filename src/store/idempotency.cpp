@@ -2,6 +2,9 @@
 #include "store/idempotency.hpp"
 
 #include "store/statements.hpp"
+#if SWITCHBOARD_POSTGRES
+#include "store/postgres/idempotency.hpp"
+#endif
 
 #include <SQLiteCpp/Statement.h>
 
@@ -9,6 +12,9 @@ namespace switchboard::store {
 
 std::optional<stored_result> find_result(read_session session, std::string_view actor, std::string_view key,
                                          std::int64_t now_unix) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::find_result(*pg, actor, key, now_unix);
+#endif
   SQLite::Database& db = session.connection();
   statement query(db,
                   "SELECT fingerprint, status, body, location FROM idempotency_keys"
@@ -23,6 +29,9 @@ std::optional<stored_result> find_result(read_session session, std::string_view 
 
 void store_result(unit_of_work work, std::string_view actor, std::string_view key, const stored_result& result,
                   std::int64_t now_unix) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::store_result(*pg, actor, key, result, now_unix);
+#endif
   SQLite::Database& db = work.connection();
   statement forget(db, "DELETE FROM idempotency_keys WHERE created_at <= ?");
   forget->bind(1, static_cast<std::int64_t>(now_unix - std::chrono::seconds(key_lifetime).count()));

@@ -1,6 +1,10 @@
 // Receipts, e-mail Message-IDs and participants of inbound integrations.
 #include "store/inbound.hpp"
 
+#if SWITCHBOARD_POSTGRES
+#include "store/postgres/inbound.hpp"
+#endif
+
 #include <SQLiteCpp/Statement.h>
 
 #include <string>
@@ -8,6 +12,9 @@
 namespace switchboard::store {
 
 bool claim_receipt(unit_of_work work, std::string_view source, std::string_view key, model::instant now) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::claim_receipt(*pg, source, key, now);
+#endif
   SQLite::Database& db = work.connection();
   SQLite::Statement insert(db,
                            "INSERT OR IGNORE INTO inbound_receipts (source, key, received_at) VALUES (?, ?, ?)");
@@ -18,6 +25,9 @@ bool claim_receipt(unit_of_work work, std::string_view source, std::string_view 
 }
 
 void link_receipt(unit_of_work work, std::string_view source, std::string_view key, model::request_id id) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::link_receipt(*pg, source, key, id);
+#endif
   SQLite::Database& db = work.connection();
   SQLite::Statement update(db, "UPDATE inbound_receipts SET request_id = ? WHERE source = ? AND key = ?");
   update.bind(1, id);
@@ -28,6 +38,9 @@ void link_receipt(unit_of_work work, std::string_view source, std::string_view k
 
 std::optional<model::request_id> receipt_request(read_session session, std::string_view source,
                                                  std::string_view key) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::receipt_request(*pg, source, key);
+#endif
   SQLite::Database& db = session.connection();
   SQLite::Statement query(db, "SELECT request_id FROM inbound_receipts WHERE source = ? AND key = ?");
   query.bind(1, std::string(source));
@@ -37,6 +50,9 @@ std::optional<model::request_id> receipt_request(read_session session, std::stri
 }
 
 std::vector<model::request_id> requests_of_message(read_session session, std::string_view message_id) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::requests_of_message(*pg, message_id);
+#endif
   SQLite::Database& db = session.connection();
   SQLite::Statement query(db, "SELECT request_id FROM email_messages WHERE message_id = ? ORDER BY rowid");
   query.bind(1, std::string(message_id));
@@ -47,6 +63,9 @@ std::vector<model::request_id> requests_of_message(read_session session, std::st
 
 void remember_message(unit_of_work work, std::string_view message_id, std::string_view sender,
                       model::request_id id) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::remember_message(*pg, message_id, sender, id);
+#endif
   SQLite::Database& db = work.connection();
   SQLite::Statement insert(db,
                            "INSERT OR IGNORE INTO email_messages (message_id, sender, request_id) VALUES (?, ?, ?)");
@@ -57,6 +76,9 @@ void remember_message(unit_of_work work, std::string_view message_id, std::strin
 }
 
 bool is_participant(read_session session, model::request_id id, std::string_view address) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::is_participant(*pg, id, address);
+#endif
   SQLite::Database& db = session.connection();
   SQLite::Statement query(db, "SELECT 1 FROM request_participants WHERE request_id = ? AND address = ?");
   query.bind(1, id);
@@ -65,6 +87,9 @@ bool is_participant(read_session session, model::request_id id, std::string_view
 }
 
 void add_participant(unit_of_work work, model::request_id id, std::string_view address) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::add_participant(*pg, id, address);
+#endif
   SQLite::Database& db = work.connection();
   SQLite::Statement insert(db, "INSERT OR IGNORE INTO request_participants (request_id, address) VALUES (?, ?)");
   insert.bind(1, id);

@@ -1,6 +1,9 @@
 // The counts /metrics shows, read in one transaction so that they agree with each other.
 #include "store/metrics.hpp"
 
+#if SWITCHBOARD_POSTGRES
+#include "store/postgres/metrics.hpp"
+#endif
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
@@ -18,6 +21,9 @@ std::vector<counts::by_label> labelled(SQLite::Database& db, const char* sql) {
 }  // namespace
 
 counts read_counts(read_session session) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::read_counts(*pg);
+#endif
   SQLite::Database& db = session.connection();
   counts out;
   // A deferred read transaction: the four reads see one snapshot (WAL), never a commit between.

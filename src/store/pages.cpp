@@ -4,6 +4,9 @@
 #include "codec/json.hpp"
 #include "store/statements.hpp"
 #include "store/summary.hpp"
+#if SWITCHBOARD_POSTGRES
+#include "store/postgres/pages.hpp"
+#endif
 
 #include <SQLiteCpp/Statement.h>
 #include <boost/json.hpp>
@@ -158,6 +161,9 @@ std::optional<clock_cursor> parse_clock_cursor(std::string_view text) {
 }
 
 open_clock_page list_open_clocks(read_session session, const open_clock_filter& filter) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::list_open_clocks(*pg, filter);
+#endif
   SQLite::Database& db = session.connection();
   // `open = 1` matches the partial indexes' WHERE, and the ORDER BY their columns, so SQLite
   // walks clocks_by_urgency (or clocks_by_owner_urgency) and stops after limit + 1 rows. With
@@ -217,6 +223,9 @@ open_clock_page list_open_clocks(read_session session, const open_clock_filter& 
 }
 
 std::vector<open_clock_count> open_clock_counts(read_session session) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::open_clock_counts(*pg);
+#endif
   SQLite::Database& db = session.connection();
   SQLite::Statement query(db, "SELECT owner, state, clocks FROM open_clock_counts WHERE clocks > 0 ORDER BY owner, state");
   std::vector<open_clock_count> out;
@@ -232,6 +241,9 @@ std::vector<open_clock_count> open_clock_counts(read_session session) {
 
 event_page list_events(read_session session, model::request_id id, std::int64_t after, int limit,
                        std::size_t max_bytes) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::list_events(*pg, id, after, limit, max_bytes);
+#endif
   SQLite::Database& db = session.connection();
   SQLite::Statement query(db,
                           "SELECT seq, type, at, actor, data FROM events WHERE request_id = ? AND seq > ?"

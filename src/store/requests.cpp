@@ -9,6 +9,9 @@
 #include "store/pages.hpp"
 #include "store/statements.hpp"
 #include "store/summary.hpp"
+#if SWITCHBOARD_POSTGRES
+#include "store/postgres/requests.hpp"
+#endif
 
 #include <SQLiteCpp/Statement.h>
 #include <algorithm>
@@ -36,6 +39,9 @@ model::request decode_request(const SQLite::Statement& row, int column) {
 }  // namespace
 
 model::request_id next_request_id(unit_of_work work) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::next_request_id(*pg);
+#endif
   SQLite::Database& db = work.connection();
   statement query(db, "SELECT COALESCE(MAX(id), 0) + 1 FROM requests");
   query->executeStep();
@@ -43,6 +49,9 @@ model::request_id next_request_id(unit_of_work work) {
 }
 
 std::optional<model::instant> newest_event_at(read_session session) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::newest_event_at(*pg);
+#endif
   SQLite::Database& db = session.connection();
   statement query(db, "SELECT MAX(at) FROM events");
   query->executeStep();
@@ -76,6 +85,9 @@ std::string stored_data(const engine::event& e) {
 
 engine::event read_event(read_session session, model::request_id id, std::string_view type, model::instant at,
                          std::string actor, std::string_view data) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::read_event(*pg, id, type, at, std::move(actor), data);
+#endif
   SQLite::Database& db = session.connection();
   auto object = boost::json::parse(data).as_object();
   if (type == routed_type && object.contains(trace_in_key)) {
@@ -91,6 +103,9 @@ engine::event read_event(read_session session, model::request_id id, std::string
 }
 
 void append_events(unit_of_work work, const std::vector<engine::event>& events) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return static_cast<void>(postgres::append_events(*pg, events));
+#endif
   SQLite::Database& db = work.connection();
   statement insert(db, "INSERT INTO events (request_id, type, at, actor, data) VALUES (?, ?, ?, ?, ?)");
   for (const auto& e : events) {
@@ -267,6 +282,9 @@ std::vector<change> record(SQLite::Database& db, const engine::policy& policy, e
 }  // namespace
 
 void save_request(unit_of_work work, const model::request& request) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::save_request(*pg, request);
+#endif
   SQLite::Database& db = work.connection();
   {
     statement previous(db, "SELECT owner, status, customer_id FROM requests WHERE id = ?");
@@ -319,6 +337,9 @@ void save_request(unit_of_work work, const model::request& request) {
 }
 
 std::optional<model::request> find_request(read_session session, model::request_id id) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::find_request(*pg, id);
+#endif
   SQLite::Database& db = session.connection();
   statement query(db, "SELECT document FROM requests WHERE id = ?");
   query->bind(1, id);
@@ -368,6 +389,9 @@ std::optional<model::request_id> for_each_listed(SQLite::Database& db, const req
 }  // namespace
 
 request_page list_requests(read_session session, const request_filter& filter) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::list_requests(*pg, filter);
+#endif
   SQLite::Database& db = session.connection();
   request_page page;
   page.next_before =
@@ -376,6 +400,9 @@ request_page list_requests(read_session session, const request_filter& filter) {
 }
 
 request_document_page list_request_documents(read_session session, const request_filter& filter) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::list_request_documents(*pg, filter);
+#endif
   SQLite::Database& db = session.connection();
   request_document_page page;
   page.next_before = for_each_listed(db, filter, [&](const SQLite::Statement& row) {
@@ -385,6 +412,9 @@ request_document_page list_request_documents(read_session session, const request
 }
 
 int open_requests(read_session session, model::team team) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::open_requests(*pg, team);
+#endif
   SQLite::Database& db = session.connection();
   SQLite::Statement query(db, "SELECT open_requests FROM team_load WHERE team = ?");
   query.bind(1, std::string(model::to_string(team)));
@@ -393,6 +423,9 @@ int open_requests(read_session session, model::team team) {
 
 change record_new_request(unit_of_work work, const engine::policy& policy, const engine::file_request& command,
                           model::instant now) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::record_new_request(*pg, policy, command, now);
+#endif
   SQLite::Database& db = work.connection();
   return std::move(record(db, policy, engine::decide(policy, command, next_request_id(db), now)).front());
 }
@@ -427,6 +460,9 @@ std::optional<escalation_cursor> parse_escalation_cursor(std::string_view text) 
 }
 
 escalation_page list_escalations(read_session session, const escalation_filter& filter) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::list_escalations(*pg, filter);
+#endif
   SQLite::Database& db = session.connection();
   std::string sql = "SELECT request_id, document, triggered_at, id FROM escalations WHERE 1 = 1";
   if (filter.state) sql += " AND state = :state";
@@ -458,6 +494,9 @@ escalation_page list_escalations(read_session session, const escalation_filter& 
 
 action_outcome record_action(unit_of_work work, const engine::policy& policy, model::request_id id,
                              const engine::act_on_request& command, model::instant now) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::record_action(*pg, policy, id, command, now);
+#endif
   SQLite::Database& db = work.connection();
   auto current = find_request(db, id);
   if (!current) return not_found{};
@@ -468,6 +507,9 @@ action_outcome record_action(unit_of_work work, const engine::policy& policy, mo
 
 std::optional<change> record_due(unit_of_work work, const engine::policy& policy, model::request_id id,
                                  model::instant now) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::record_due(*pg, policy, id, now);
+#endif
   SQLite::Database& db = work.connection();
   auto current = find_request(db, id);
   if (!current) return std::nullopt;
@@ -477,6 +519,9 @@ std::optional<change> record_due(unit_of_work work, const engine::policy& policy
 }
 
 std::vector<std::pair<model::request_id, model::instant>> pending_firings(read_session session) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::pending_firings(*pg);
+#endif
   SQLite::Database& db = session.connection();
   SQLite::Statement query(db, "SELECT id, next_due FROM requests WHERE next_due IS NOT NULL");
   std::vector<std::pair<model::request_id, model::instant>> out;
@@ -487,6 +532,9 @@ std::vector<std::pair<model::request_id, model::instant>> pending_firings(read_s
 }
 
 std::vector<model::request> requests_with_open_clocks(read_session session, std::optional<model::team> owner) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::requests_with_open_clocks(*pg, owner);
+#endif
   SQLite::Database& db = session.connection();
   std::string sql =
       "SELECT document FROM requests WHERE id IN (SELECT request_id FROM clocks WHERE open = 1)";
@@ -499,6 +547,9 @@ std::vector<model::request> requests_with_open_clocks(read_session session, std:
 }
 
 std::vector<engine::event> events_of(read_session session, model::request_id id) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::events_of(*pg, id);
+#endif
   SQLite::Database& db = session.connection();
   SQLite::Statement query(db, "SELECT type, at, actor, data FROM events WHERE request_id = ? ORDER BY seq");
   query.bind(1, id);

@@ -6,6 +6,7 @@
 #include "store/requests.hpp"
 #include "codec/json.hpp"
 #include "store/summary.hpp"
+#include "support/backends.hpp"
 #include "support/events.hpp"
 #include "support/policy.hpp"
 #include "support/temp_dir.hpp"
@@ -30,7 +31,7 @@ namespace {
 
 const model::instant filed_at{std::chrono::seconds{1795000000}};
 
-model::request file(SQLite::Database& db, model::request_input input, model::instant at) {
+model::request file(store::unit_of_work db, model::request_input input, model::instant at) {
   return store::record_new_request(db, shipped_policy(), {std::move(input), model::actor{"dana", model::role::ce}}, at)
       .request;
 }
@@ -45,7 +46,7 @@ model::role worker_of(model::team team) {
   }
 }
 
-void act(SQLite::Database& db, model::request_id id, engine::action_kind kind, model::role role, model::instant at) {
+void act(store::unit_of_work db, model::request_id id, engine::action_kind kind, model::role role, model::instant at) {
   auto outcome = store::record_action(db, shipped_policy(), id, {kind, {}, {"someone", role}}, at);
   if (auto* refused = std::get_if<engine::refusal>(&outcome)) FAIL(refused->code << ": " << refused->message);
 }
@@ -53,7 +54,7 @@ void act(SQLite::Database& db, model::request_id id, engine::action_kind kind, m
 // A mix: troubleshooting and how-to requests of trial and production customers filed an hour
 // apart (so deadlines differ and some tie), some answered and waiting on the customer (their
 // clocks paused), some resolved (no open clock).
-void fill(SQLite::Database& db, int count) {
+void fill(store::unit_of_work db, int count) {
   for (int i = 0; i < count; ++i) {
     const auto at = filed_at + std::chrono::minutes{37 * (i % 9)};
     const auto kind = i % 3 == 0 ? model::request_kind::how_to : model::request_kind::troubleshooting;
@@ -67,7 +68,7 @@ void fill(SQLite::Database& db, int count) {
 
 // Every open clock's place, computed from the stored requests by the definition (not the SQL):
 // running and breached by deadline, then paused by business time left; ties by id and metric.
-std::vector<store::clock_cursor> expected_order(SQLite::Database& db, std::optional<model::team> owner) {
+std::vector<store::clock_cursor> expected_order(store::read_session db, std::optional<model::team> owner) {
   std::vector<store::clock_cursor> out;
   for (const auto& request : store::requests_with_open_clocks(db, owner))
     for (const auto& clock : request.clocks) {
@@ -81,7 +82,7 @@ std::vector<store::clock_cursor> expected_order(SQLite::Database& db, std::optio
   return out;
 }
 
-std::vector<store::clock_cursor> walk(SQLite::Database& db, std::optional<model::team> owner, int limit) {
+std::vector<store::clock_cursor> walk(store::read_session db, std::optional<model::team> owner, int limit) {
   std::vector<store::clock_cursor> seen;
   store::open_clock_filter filter{owner, std::nullopt, limit};
   for (int pages = 0; pages < 10000; ++pages) {
@@ -103,19 +104,22 @@ std::vector<store::clock_cursor> walk(SQLite::Database& db, std::optional<model:
   return seen;
 }
 
-std::map<std::pair<std::string, std::string>, std::int64_t> counted_by_scan(SQLite::Database& db) {
-  SQLite::Statement query(db,
-                          "SELECT r.owner, CASE WHEN c.state = 'running' AND c.warned THEN 'warning'"
-                          " WHEN c.state = 'paused' AND c.breached THEN 'breached_paused' ELSE c.state END,"
-                          " COUNT(*) FROM clocks c JOIN requests r ON r.id = c.request_id WHERE c.open = 1"
-                          " GROUP BY 1, 2");
+std::map<std::pair<std::string, std::string>, std::int64_t> counted_by_scan(testing::backend& db) {
   std::map<std::pair<std::string, std::string>, std::int64_t> out;
-  while (query.executeStep())
-    out[{query.getColumn(0).getString(), query.getColumn(1).getString()}] = query.getColumn(2).getInt64();
+  for (const auto& row : db.rows("SELECT r.owner, CASE WHEN c.state = 'running' AND c.warned <> 0 THEN 'warning'"
+                                 " WHEN c.state = 'paused' AND c.breached <> 0 THEN 'breached_paused' ELSE c.state END,"
+                                 " COUNT(*) FROM clocks c JOIN requests r ON r.id = c.request_id WHERE c.open = 1"
+                                 " GROUP BY 1, 2"))
+    out[{row.at(0), row.at(1)}] = std::stoll(row.at(2));
   return out;
 }
 
-std::map<std::pair<std::string, std::string>, std::int64_t> counted_by_counters(SQLite::Database& db) {
+std::map<std::pair<std::string, std::string>, std::int64_t> counted_by_scan(SQLite::Database& db) {
+  testing::backend sqlite(db);
+  return counted_by_scan(sqlite);
+}
+
+std::map<std::pair<std::string, std::string>, std::int64_t> counted_by_counters(store::read_session db) {
   std::map<std::pair<std::string, std::string>, std::int64_t> out;
   for (const auto& c : store::open_clock_counts(db)) {
     CHECK(c.breached == (c.state == "breached" || (c.state == "paused" && c.breached)));
@@ -135,58 +139,60 @@ std::string query_plan(SQLite::Database& db, const std::string& sql) {
 
 TEST_SUITE("store::pages") {
   TEST_CASE("a walk over open clocks by cursor returns every open clock once, in urgency order") {
-    auto db = store::open_database(":memory:");
-    fill(db, 60);
-    const auto expected = expected_order(db, std::nullopt);
-    REQUIRE(expected.size() > 40);
-    REQUIRE(std::any_of(expected.begin(), expected.end(), [](const auto& c) { return c.paused; }));
-    for (const int limit : {1, 7, 200}) {
-      CAPTURE(limit);
-      CHECK(walk(db, std::nullopt, limit) == expected);
-    }
-    // Only one team's clocks, in the same order.
-    const auto se = expected_order(db, model::team::se);
-    REQUIRE_FALSE(se.empty());
-    CHECK(walk(db, model::team::se, 4) == se);
+    testing::for_each_backend([](testing::backend& db) {
+      fill(db, 60);
+      const auto expected = expected_order(db, std::nullopt);
+      REQUIRE(expected.size() > 40);
+      REQUIRE(std::any_of(expected.begin(), expected.end(), [](const auto& c) { return c.paused; }));
+      for (const int limit : {1, 7, 200}) {
+        CAPTURE(limit);
+        CHECK(walk(db, std::nullopt, limit) == expected);
+      }
+      // Only one team's clocks, in the same order.
+      const auto se = expected_order(db, model::team::se);
+      REQUIRE_FALSE(se.empty());
+      CHECK(walk(db, model::team::se, 4) == se);
+    });
   }
 
   TEST_CASE("a breached clock sorts with the overdue, even paused under a target that leaves time in hand") {
     using namespace std::chrono_literals;
-    auto db = store::open_database(":memory:");
-    auto production = make_input(model::request_kind::troubleshooting, "acme", model::customer_stage::production);
-    production.customer.tier = "premium";
-    auto breached = file(db, production, filed_at);
-    auto on_time = file(db, production, filed_at);
-    auto resolution = [](model::request& request) -> model::sla_clock& {
-      auto it = std::find_if(request.clocks.begin(), request.clocks.end(),
-                             [](const auto& c) { return c.metric == model::sla_metric::resolution; });
-      REQUIRE(it != request.clocks.end());
-      return *it;
-    };
-    // Breached at a 1 h target, then re-timed (or reopened) to 40 h with 3 h used, and paused:
-    // 37 h "left" on paper, but it is overdue.
-    auto& late = resolution(breached);
-    late.state = model::clock_state::paused;
-    late.breached = late.warned = true;
-    late.target = 40h;
-    late.used = 3h;
-    late.deadline = filed_at + 1h;
-    late.runs.clear();
-    // Paused in time with 1 h left.
-    auto& close = resolution(on_time);
-    close.state = model::clock_state::paused;
-    close.target = 40h;
-    close.used = 39h;
-    close.deadline = close.warning_deadline = {};
-    store::save_request(db, breached);
-    store::save_request(db, on_time);
+    testing::for_each_backend([](testing::backend& db) {
+      auto production = make_input(model::request_kind::troubleshooting, "acme", model::customer_stage::production);
+      production.customer.tier = "premium";
+      auto breached = file(db, production, filed_at);
+      auto on_time = file(db, production, filed_at);
+      auto resolution = [](model::request& request) -> model::sla_clock& {
+        auto it = std::find_if(request.clocks.begin(), request.clocks.end(),
+                               [](const auto& c) { return c.metric == model::sla_metric::resolution; });
+        REQUIRE(it != request.clocks.end());
+        return *it;
+      };
+      // Breached at a 1 h target, then re-timed (or reopened) to 40 h with 3 h used, and paused:
+      // 37 h "left" on paper, but it is overdue.
+      auto& late = resolution(breached);
+      late.state = model::clock_state::paused;
+      late.breached = late.warned = true;
+      late.target = 40h;
+      late.used = 3h;
+      late.deadline = filed_at + 1h;
+      late.runs.clear();
+      // Paused in time with 1 h left.
+      auto& close = resolution(on_time);
+      close.state = model::clock_state::paused;
+      close.target = 40h;
+      close.used = 39h;
+      close.deadline = close.warning_deadline = {};
+      store::save_request(db, breached);
+      store::save_request(db, on_time);
 
-    const auto seen = walk(db, std::nullopt, 100);
-    CHECK(seen == expected_order(db, std::nullopt));
-    std::vector<store::clock_cursor> paused;
-    std::copy_if(seen.begin(), seen.end(), std::back_inserter(paused), [](const auto& c) { return c.paused; });
-    CHECK(paused == std::vector<store::clock_cursor>{{true, 0, breached.id, "resolution"},
-                                                     {true, 3600, on_time.id, "resolution"}});
+      const auto seen = walk(db, std::nullopt, 100);
+      CHECK(seen == expected_order(db, std::nullopt));
+      std::vector<store::clock_cursor> paused;
+      std::copy_if(seen.begin(), seen.end(), std::back_inserter(paused), [](const auto& c) { return c.paused; });
+      CHECK(paused == std::vector<store::clock_cursor>{{true, 0, breached.id, "resolution"},
+                                                       {true, 3600, on_time.id, "resolution"}});
+    });
   }
 
   TEST_CASE("a page of open clocks is an index range read, never a sort of every clock") {
@@ -217,45 +223,46 @@ TEST_SUITE("store::pages") {
   }
 
   TEST_CASE("open clock counts per team and state equal a count of the clock rows, after every kind of change") {
-    auto db = store::open_database(":memory:");
-    fill(db, 40);
-    CHECK_FALSE(counted_by_counters(db).empty());
-    CHECK(counted_by_counters(db) == counted_by_scan(db));
-    // Warnings and breaches fall due: the scheduler's path.
-    for (model::request_id id = 1; id <= 40; ++id) store::record_due(db, shipped_policy(), id, filed_at + std::chrono::hours{30});
-    CHECK(counted_by_counters(db) == counted_by_scan(db));
-    const auto counts = counted_by_counters(db);
-    CHECK(std::any_of(counts.begin(), counts.end(), [](const auto& c) { return c.first.second == "breached"; }));
-    for (model::request_id id = 1; id <= 40; id += 3)
-      store::record_action(db, shipped_policy(), id, {engine::action_kind::resolve, {}, {"someone", model::role::se}},
-                           filed_at + std::chrono::hours{31});
-    CHECK(counted_by_counters(db) == counted_by_scan(db));
-    // Breached, then paused: counted apart from clocks paused in time, as the API calls them.
-    auto breached_paused = [&] {
-      std::int64_t n = 0;
-      for (const auto& c : store::open_clock_counts(db))
-        if (c.breached && c.state == "paused") n += c.clocks;
-      return n;
-    };
-    CHECK(breached_paused() == 0);
-    int pended = 0;
-    const auto late = filed_at + std::chrono::hours{300};  // past every shipped resolution target
-    for (model::request_id id = 2; id <= 40; id += 3) {
-      store::record_due(db, shipped_policy(), id, late);
-      const auto request = store::find_request(db, id);
-      REQUIRE(request);
-      const bool breached = std::any_of(request->clocks.begin(), request->clocks.end(), [](const model::sla_clock& c) {
-        return !c.completed && c.state == model::clock_state::breached && c.metric == model::sla_metric::resolution;
-      });
-      if (!breached || (request->status != model::request_status::open && request->status != model::request_status::escalated))
-        continue;
-      auto outcome = store::record_action(db, shipped_policy(), id,
-                                          {engine::action_kind::pend, {}, {"someone", worker_of(request->owner)}}, late);
-      if (std::holds_alternative<std::vector<store::change>>(outcome)) ++pended;
-    }
-    REQUIRE(pended > 0);
-    CHECK(breached_paused() > 0);
-    CHECK(counted_by_counters(db) == counted_by_scan(db));
+    testing::for_each_backend([](testing::backend& db) {
+      fill(db, 40);
+      CHECK_FALSE(counted_by_counters(db).empty());
+      CHECK(counted_by_counters(db) == counted_by_scan(db));
+      // Warnings and breaches fall due: the scheduler's path.
+      for (model::request_id id = 1; id <= 40; ++id) store::record_due(db, shipped_policy(), id, filed_at + std::chrono::hours{30});
+      CHECK(counted_by_counters(db) == counted_by_scan(db));
+      const auto counts = counted_by_counters(db);
+      CHECK(std::any_of(counts.begin(), counts.end(), [](const auto& c) { return c.first.second == "breached"; }));
+      for (model::request_id id = 1; id <= 40; id += 3)
+        store::record_action(db, shipped_policy(), id, {engine::action_kind::resolve, {}, {"someone", model::role::se}},
+                             filed_at + std::chrono::hours{31});
+      CHECK(counted_by_counters(db) == counted_by_scan(db));
+      // Breached, then paused: counted apart from clocks paused in time, as the API calls them.
+      auto breached_paused = [&] {
+        std::int64_t n = 0;
+        for (const auto& c : store::open_clock_counts(db))
+          if (c.breached && c.state == "paused") n += c.clocks;
+        return n;
+      };
+      CHECK(breached_paused() == 0);
+      int pended = 0;
+      const auto late = filed_at + std::chrono::hours{300};  // past every shipped resolution target
+      for (model::request_id id = 2; id <= 40; id += 3) {
+        store::record_due(db, shipped_policy(), id, late);
+        const auto request = store::find_request(db, id);
+        REQUIRE(request);
+        const bool breached = std::any_of(request->clocks.begin(), request->clocks.end(), [](const model::sla_clock& c) {
+          return !c.completed && c.state == model::clock_state::breached && c.metric == model::sla_metric::resolution;
+        });
+        if (!breached || (request->status != model::request_status::open && request->status != model::request_status::escalated))
+          continue;
+        auto outcome = store::record_action(db, shipped_policy(), id,
+                                            {engine::action_kind::pend, {}, {"someone", worker_of(request->owner)}}, late);
+        if (std::holds_alternative<std::vector<store::change>>(outcome)) ++pended;
+      }
+      REQUIRE(pended > 0);
+      CHECK(breached_paused() > 0);
+      CHECK(counted_by_counters(db) == counted_by_scan(db));
+    });
   }
 
   TEST_CASE("migration 12 counts clocks breached then paused apart, for clocks stored before it") {
@@ -323,65 +330,67 @@ TEST_SUITE("store::pages") {
   }
 
   TEST_CASE("a request's events page oldest first, by log sequence number") {
-    auto db = store::open_database(":memory:");
-    fill(db, 3);
-    const auto all = store::events_of(db, 2);
-    REQUIRE(all.size() >= 3);
-    std::vector<engine::event> walked;
-    std::int64_t after = 0;
-    for (int pages = 0; pages < 100; ++pages) {
-      auto page = store::list_events(db, 2, after, 2);
-      CHECK(page.events.size() <= 2);
-      walked.insert(walked.end(), page.events.begin(), page.events.end());
-      if (!page.next_after) break;
-      after = *page.next_after;
-    }
-    REQUIRE(walked.size() == all.size());
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      CHECK(testing::type_of(walked[i]) == testing::type_of(all[i]));
-      CHECK(walked[i].at == all[i].at);
-    }
-    CHECK(store::list_events(db, 99, 0, 10).events.empty());
+    testing::for_each_backend([](testing::backend& db) {
+      fill(db, 3);
+      const auto all = store::events_of(db, 2);
+      REQUIRE(all.size() >= 3);
+      std::vector<engine::event> walked;
+      std::int64_t after = 0;
+      for (int pages = 0; pages < 100; ++pages) {
+        auto page = store::list_events(db, 2, after, 2);
+        CHECK(page.events.size() <= 2);
+        walked.insert(walked.end(), page.events.begin(), page.events.end());
+        if (!page.next_after) break;
+        after = *page.next_after;
+      }
+      REQUIRE(walked.size() == all.size());
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        CHECK(testing::type_of(walked[i]) == testing::type_of(all[i]));
+        CHECK(walked[i].at == all[i].at);
+      }
+      CHECK(store::list_events(db, 99, 0, 10).events.empty());
+    });
   }
 
   TEST_CASE("timer rows read from the stored summary show what the whole request shows") {
-    auto db = store::open_database(":memory:");
-    fill(db, 40);
-    // An assignee, so the summary's is not always empty.
-    act(db, 3, engine::action_kind::start, model::role::ce, filed_at + std::chrono::hours{6});
-    store::open_clock_filter whole{std::nullopt, std::nullopt, 500, false};
-    store::open_clock_filter summaries = whole;
-    summaries.summaries = true;
-    const auto from_documents = store::list_open_clocks(db, whole);
-    const auto from_summaries = store::list_open_clocks(db, summaries);
-    REQUIRE(from_documents.clocks.size() > 20);
-    REQUIRE(from_summaries.clocks.size() == from_documents.clocks.size());
-    bool assigned = false;
-    for (std::size_t i = 0; i < from_documents.clocks.size(); ++i) {
-      const auto& want = *from_documents.clocks[i].request;
-      const auto& got = *from_summaries.clocks[i].request;
-      CAPTURE(want.id);
-      CHECK(from_summaries.clocks[i].place == from_documents.clocks[i].place);
-      CHECK(got.id == want.id);
-      CHECK(got.status == want.status);
-      CHECK(got.owner == want.owner);
-      CHECK(got.input.kind == want.input.kind);
-      CHECK(json::value(codec::to_json(got.input.customer)) == json::value(codec::to_json(want.input.customer)));
-      CHECK(got.input.title == want.input.title);
-      CHECK(got.input.priority == want.input.priority);
-      CHECK(got.assignee == want.assignee);
-      CHECK(got.created_at == want.created_at);
-      REQUIRE(got.clocks.size() == want.clocks.size());
-      for (std::size_t c = 0; c < want.clocks.size(); ++c)
-        CHECK(json::value(codec::to_json(got.clocks[c])) == json::value(codec::to_json(want.clocks[c])));
-      CHECK(json::value(codec::to_json(*from_summaries.clocks[i].clock)) ==
-            json::value(codec::to_json(*from_documents.clocks[i].clock)));
-      // The summary holds nothing a timer row does not show.
-      CHECK(got.input.body.empty());
-      CHECK(got.routing.trace.empty());
-      assigned = assigned || !got.assignee.empty();
-    }
-    CHECK(assigned);
+    testing::for_each_backend([](testing::backend& db) {
+      fill(db, 40);
+      // An assignee, so the summary's is not always empty.
+      act(db, 3, engine::action_kind::start, model::role::ce, filed_at + std::chrono::hours{6});
+      store::open_clock_filter whole{std::nullopt, std::nullopt, 500, false};
+      store::open_clock_filter summaries = whole;
+      summaries.summaries = true;
+      const auto from_documents = store::list_open_clocks(db, whole);
+      const auto from_summaries = store::list_open_clocks(db, summaries);
+      REQUIRE(from_documents.clocks.size() > 20);
+      REQUIRE(from_summaries.clocks.size() == from_documents.clocks.size());
+      bool assigned = false;
+      for (std::size_t i = 0; i < from_documents.clocks.size(); ++i) {
+        const auto& want = *from_documents.clocks[i].request;
+        const auto& got = *from_summaries.clocks[i].request;
+        CAPTURE(want.id);
+        CHECK(from_summaries.clocks[i].place == from_documents.clocks[i].place);
+        CHECK(got.id == want.id);
+        CHECK(got.status == want.status);
+        CHECK(got.owner == want.owner);
+        CHECK(got.input.kind == want.input.kind);
+        CHECK(json::value(codec::to_json(got.input.customer)) == json::value(codec::to_json(want.input.customer)));
+        CHECK(got.input.title == want.input.title);
+        CHECK(got.input.priority == want.input.priority);
+        CHECK(got.assignee == want.assignee);
+        CHECK(got.created_at == want.created_at);
+        REQUIRE(got.clocks.size() == want.clocks.size());
+        for (std::size_t c = 0; c < want.clocks.size(); ++c)
+          CHECK(json::value(codec::to_json(got.clocks[c])) == json::value(codec::to_json(want.clocks[c])));
+        CHECK(json::value(codec::to_json(*from_summaries.clocks[i].clock)) ==
+              json::value(codec::to_json(*from_documents.clocks[i].clock)));
+        // The summary holds nothing a timer row does not show.
+        CHECK(got.input.body.empty());
+        CHECK(got.routing.trace.empty());
+        assigned = assigned || !got.assignee.empty();
+      }
+      CHECK(assigned);
+    });
   }
 
   TEST_CASE("timer rows read again after their request changed show the change, in any database") {

@@ -3,6 +3,7 @@
 #include "store/database.hpp"
 #include "store/inbound.hpp"
 #include "store/pages.hpp"
+#include "support/backends.hpp"
 #include "support/events.hpp"
 #include "support/policy.hpp"
 #include "support/temp_dir.hpp"
@@ -20,12 +21,12 @@ namespace {
 
 const model::instant filed_at{std::chrono::seconds{1795000000}};
 
-model::request file_at(SQLite::Database& db, model::request_input input, model::instant at) {
+model::request file_at(store::unit_of_work db, model::request_input input, model::instant at) {
   return store::record_new_request(db, shipped_policy(), {std::move(input), model::actor{"dana", model::role::ce}}, at)
       .request;
 }
 
-model::request file(SQLite::Database& db, model::request_input input) {
+model::request file(store::unit_of_work db, model::request_input input) {
   return store::record_new_request(db, shipped_policy(), {std::move(input), model::actor{"dana", model::role::ce}}, filed_at)
       .request;
 }
@@ -42,7 +43,7 @@ const engine::policy& small_capacity_policy() {
 }
 
 // Runs an action as `role`; fails the test if it is refused. Returns the changes.
-std::vector<store::change> act(SQLite::Database& db, model::request_id id, engine::action_kind kind, model::role role,
+std::vector<store::change> act(store::unit_of_work db, model::request_id id, engine::action_kind kind, model::role role,
                                engine::action_input fields, model::instant now) {
   auto outcome = store::record_action(db, small_capacity_policy(), id, {kind, std::move(fields), {"someone", role}}, now);
   if (auto* refused = std::get_if<engine::refusal>(&outcome)) FAIL(refused->code << ": " << refused->message);
@@ -57,7 +58,7 @@ struct capacity_alert {
   model::instant notified;
   bool operator==(const capacity_alert&) const = default;
 };
-std::vector<capacity_alert> capacity_alerts(SQLite::Database& db) {
+std::vector<capacity_alert> capacity_alerts(store::read_session db) {
   store::escalation_filter all;
   all.limit = 200;
   std::vector<capacity_alert> out;
@@ -71,12 +72,9 @@ std::vector<capacity_alert> capacity_alerts(SQLite::Database& db) {
   return out;
 }
 
-int counted_open(SQLite::Database& db, model::team team) {
-  SQLite::Statement count(db, "SELECT COUNT(*) FROM requests WHERE owner = ? AND status IN "
-                              "('new', 'open', 'pending_customer', 'escalated')");
-  count.bind(1, std::string(model::to_string(team)));
-  count.executeStep();
-  return count.getColumn(0).getInt();
+int counted_open(testing::backend& db, model::team team) {
+  return static_cast<int>(db.integer("SELECT COUNT(*) FROM requests WHERE owner = '" + std::string(model::to_string(team)) +
+                                     "' AND status IN ('new', 'open', 'pending_customer', 'escalated')"));
 }
 
 }  // namespace
@@ -126,57 +124,59 @@ TEST_SUITE("store::requests") {
   }
 
   TEST_CASE("a recorded request has both events and a routed read model") {
-    auto db = store::open_database(":memory:");
-    const auto saved = file(db, make_input(model::request_kind::troubleshooting));
-    CHECK(saved.id == 1);
-    CHECK(saved.owner == model::team::se);
-    CHECK(saved.status == model::request_status::open);
+    testing::for_each_backend([](testing::backend& db) {
+      const auto saved = file(db, make_input(model::request_kind::troubleshooting));
+      CHECK(saved.id == 1);
+      CHECK(saved.owner == model::team::se);
+      CHECK(saved.status == model::request_status::open);
 
-    const auto events = store::events_of(db, saved.id);
-    REQUIRE(events.size() == 3);
-    CHECK(testing::type_of(events[0]) == "request.created");
-    CHECK(events[0].actor == "ce:dana");
-    CHECK(testing::type_of(events[1]) == "request.routed");
-    CHECK(events[1].at == filed_at);
-    CHECK(testing::type_of(events[2]) == "sla.started");  // a trial customer's troubleshooting: pre-sales first response
+      const auto events = store::events_of(db, saved.id);
+      REQUIRE(events.size() == 3);
+      CHECK(testing::type_of(events[0]) == "request.created");
+      CHECK(events[0].actor == "ce:dana");
+      CHECK(testing::type_of(events[1]) == "request.routed");
+      CHECK(events[1].at == filed_at);
+      CHECK(testing::type_of(events[2]) == "sla.started");  // a trial customer's troubleshooting: pre-sales first response
 
-    // Replaying the stored events rebuilds exactly the stored read model.
-    model::request replayed;
-    for (const auto& e : events) engine::apply(replayed, e);
-    const auto found = store::find_request(db, saved.id);
-    REQUIRE(found);
-    CHECK(replayed.owner == found->owner);
-    CHECK(replayed.routing.rule == found->routing.rule);
-    CHECK(replayed.routing.trace.size() == found->routing.trace.size());
-    REQUIRE(replayed.clocks.size() == 1);
-    CHECK(replayed.clocks[0].deadline == found->clocks[0].deadline);
-    CHECK(found->input.title == "Search results are missing repositories");
+      // Replaying the stored events rebuilds exactly the stored read model.
+      model::request replayed;
+      for (const auto& e : events) engine::apply(replayed, e);
+      const auto found = store::find_request(db, saved.id);
+      REQUIRE(found);
+      CHECK(replayed.owner == found->owner);
+      CHECK(replayed.routing.rule == found->routing.rule);
+      CHECK(replayed.routing.trace.size() == found->routing.trace.size());
+      REQUIRE(replayed.clocks.size() == 1);
+      CHECK(replayed.clocks[0].deadline == found->clocks[0].deadline);
+      CHECK(found->input.title == "Search results are missing repositories");
+    });
   }
 
   TEST_CASE("a filing stores its routing trace once, and its events read back as they were recorded") {
-    auto db = store::open_database(":memory:");
-    const auto filed = store::record_new_request(db, shipped_policy(),
-                                                 {make_input(model::request_kind::troubleshooting), {"dana", model::role::ce}},
-                                                 filed_at);
-    REQUIRE(filed.events.size() >= 2);
-    const auto& routed = filed.events[1];
-    REQUIRE(testing::type_of(routed) == "request.routed");
-    REQUIRE(!testing::data_of(routed).at("trace").as_array().empty());
+    testing::for_each_backend([](testing::backend& db) {
+      const auto filed = store::record_new_request(db, shipped_policy(),
+                                                   {make_input(model::request_kind::troubleshooting), {"dana", model::role::ce}},
+                                                   filed_at);
+      REQUIRE(filed.events.size() >= 2);
+      const auto& routed = filed.events[1];
+      REQUIRE(testing::type_of(routed) == "request.routed");
+      REQUIRE(!testing::data_of(routed).at("trace").as_array().empty());
 
-    // The trace is in the request's document, and not again in the stored event.
-    const auto stored = boost::json::parse(
-        db.execAndGet("SELECT data FROM events WHERE type = 'request.routed'").getString());
-    CHECK_FALSE(stored.as_object().contains("trace"));
-    const auto document = boost::json::parse(db.execAndGet("SELECT document FROM requests").getString());
-    CHECK(document.at("routing").at("trace") == testing::data_of(routed).at("trace"));
+      // The trace is in the request's document, and not again in the stored event.
+      const auto stored = boost::json::parse(
+          db.text("SELECT data FROM events WHERE type = 'request.routed'"));
+      CHECK_FALSE(stored.as_object().contains("trace"));
+      const auto document = boost::json::parse(db.text("SELECT document FROM requests"));
+      CHECK(document.at("routing").at("trace") == testing::data_of(routed).at("trace"));
 
-    const auto events = store::events_of(db, filed.request.id);
-    REQUIRE(events.size() == filed.events.size());
-    for (std::size_t i = 0; i < events.size(); ++i) CHECK(testing::data_of(events[i]) == testing::data_of(filed.events[i]));
-    const auto page = store::list_events(db, filed.request.id, 0, 10);
-    REQUIRE(page.events.size() == filed.events.size());
-    for (std::size_t i = 0; i < page.events.size(); ++i) CHECK(testing::data_of(page.events[i]) == testing::data_of(filed.events[i]));
-    CHECK(boost::json::serialize(testing::data_of(page.events[1])) == boost::json::serialize(testing::data_of(routed)));
+      const auto events = store::events_of(db, filed.request.id);
+      REQUIRE(events.size() == filed.events.size());
+      for (std::size_t i = 0; i < events.size(); ++i) CHECK(testing::data_of(events[i]) == testing::data_of(filed.events[i]));
+      const auto page = store::list_events(db, filed.request.id, 0, 10);
+      REQUIRE(page.events.size() == filed.events.size());
+      for (std::size_t i = 0; i < page.events.size(); ++i) CHECK(testing::data_of(page.events[i]) == testing::data_of(filed.events[i]));
+      CHECK(boost::json::serialize(testing::data_of(page.events[1])) == boost::json::serialize(testing::data_of(routed)));
+    });
   }
 
   TEST_CASE("a filing written the old way, its trace in the event too, reads back unchanged") {
@@ -216,11 +216,12 @@ TEST_SUITE("store::requests") {
   }
 
   TEST_CASE("the event log refuses updates and deletes") {
-    auto db = store::open_database(":memory:");
-    file(db, make_input(model::request_kind::how_to));
-    CHECK_THROWS_AS(db.exec("UPDATE events SET actor = 'someone else'"), SQLite::Exception);
-    CHECK_THROWS_AS(db.exec("DELETE FROM events"), SQLite::Exception);
-    CHECK(db.execAndGet("SELECT COUNT(*) FROM events").getInt() == 2);
+    testing::for_each_backend([](testing::backend& db) {
+      file(db, make_input(model::request_kind::how_to));
+      CHECK_THROWS(db.exec("UPDATE events SET actor = 'someone else'"));
+      CHECK_THROWS(db.exec("DELETE FROM events"));
+      CHECK(db.integer("SELECT COUNT(*) FROM events") == 2);
+    });
   }
 
   TEST_CASE("a request survives closing and reopening the database") {
@@ -241,177 +242,180 @@ TEST_SUITE("store::requests") {
   }
 
   TEST_CASE("listing is newest first, filtered, and paginated by cursor") {
-    auto db = store::open_database(":memory:");
-    for (int i = 0; i < 5; ++i) file(db, make_input(model::request_kind::troubleshooting, "acme"));
-    for (int i = 0; i < 3; ++i) file(db, make_input(model::request_kind::feature_request, "globex"));
+    testing::for_each_backend([](testing::backend& db) {
+      for (int i = 0; i < 5; ++i) file(db, make_input(model::request_kind::troubleshooting, "acme"));
+      for (int i = 0; i < 3; ++i) file(db, make_input(model::request_kind::feature_request, "globex"));
 
-    store::request_filter three;
-    three.limit = 3;
-    auto first = store::list_requests(db, three);
-    REQUIRE(first.requests.size() == 3);
-    CHECK(first.requests[0].id == 8);
-    CHECK(first.requests[2].id == 6);
-    REQUIRE(first.next_before);
-    three.before = first.next_before;
-    auto second = store::list_requests(db, three);
-    CHECK(second.requests.front().id == 5);
+      store::request_filter three;
+      three.limit = 3;
+      auto first = store::list_requests(db, three);
+      REQUIRE(first.requests.size() == 3);
+      CHECK(first.requests[0].id == 8);
+      CHECK(first.requests[2].id == 6);
+      REQUIRE(first.next_before);
+      three.before = first.next_before;
+      auto second = store::list_requests(db, three);
+      CHECK(second.requests.front().id == 5);
 
-    store::request_filter se;
-    se.owner = model::team::se;
-    auto se_only = store::list_requests(db, se);
-    CHECK(se_only.requests.size() == 5);
-    CHECK_FALSE(se_only.next_before);
-    store::request_filter customer;
-    customer.customer_id = "globex";
-    auto globex = store::list_requests(db, customer);
-    CHECK(globex.requests.size() == 3);
-    store::request_filter status;
-    status.status = model::request_status::resolved;
-    auto resolved = store::list_requests(db, status);
-    CHECK(resolved.requests.empty());
+      store::request_filter se;
+      se.owner = model::team::se;
+      auto se_only = store::list_requests(db, se);
+      CHECK(se_only.requests.size() == 5);
+      CHECK_FALSE(se_only.next_before);
+      store::request_filter customer;
+      customer.customer_id = "globex";
+      auto globex = store::list_requests(db, customer);
+      CHECK(globex.requests.size() == 3);
+      store::request_filter status;
+      status.status = model::request_status::resolved;
+      auto resolved = store::list_requests(db, status);
+      CHECK(resolved.requests.empty());
+    });
   }
 
   TEST_CASE("the capacity ladder fires on every transition that takes a team over its threshold, once per crossing") {
-    using kind = engine::action_kind;
-    using model::role;
-    using model::team;
-    auto db = store::open_database(":memory:");
-    const auto& policy = small_capacity_policy();
-    auto t = filed_at;
-    auto next = [&t] { return t += std::chrono::minutes{7}; };
-    auto file_as_ce = [&](model::request_kind k) {
-      return store::record_new_request(db, policy, {make_input(k), model::actor{"dana", role::ce}}, next()).request.id;
-    };
-    auto resolve_capacity = [&](model::request_id on) {
-      const auto found = store::find_request(db, on);
-      REQUIRE(found);
-      const auto capacity = std::find_if(found->escalations.begin(), found->escalations.end(), [](const model::escalation& e) {
-        return e.ladder == "capacity" && e.state != model::escalation_state::resolved;
-      });
-      REQUIRE(capacity != found->escalations.end());
-      act(db, on, kind::resolve_escalation, role::head_of_cs, {.escalation = capacity->id}, next());
-    };
-    std::vector<capacity_alert> expected;
+    testing::for_each_backend([](testing::backend& db) {
+      using kind = engine::action_kind;
+      using model::role;
+      using model::team;
+      const auto& policy = small_capacity_policy();
+      auto t = filed_at;
+      auto next = [&t] { return t += std::chrono::minutes{7}; };
+      auto file_as_ce = [&](model::request_kind k) {
+        return store::record_new_request(db, policy, {make_input(k), model::actor{"dana", role::ce}}, next()).request.id;
+      };
+      auto resolve_capacity = [&](model::request_id on) {
+        const auto found = store::find_request(db, on);
+        REQUIRE(found);
+        const auto capacity = std::find_if(found->escalations.begin(), found->escalations.end(), [](const model::escalation& e) {
+          return e.ladder == "capacity" && e.state != model::escalation_state::resolved;
+        });
+        REQUIRE(capacity != found->escalations.end());
+        act(db, on, kind::resolve_escalation, role::head_of_cs, {.escalation = capacity->id}, next());
+      };
+      std::vector<capacity_alert> expected;
 
-    // Filing: the third open SE request takes SE over 2; a fourth, while that escalation is
-    // unresolved, starts no second one.
-    const auto t1 = file_as_ce(model::request_kind::troubleshooting);
-    const auto t2 = file_as_ce(model::request_kind::troubleshooting);
-    CHECK(capacity_alerts(db).empty());
-    const auto t3 = file_as_ce(model::request_kind::troubleshooting);
-    expected.push_back({t3, team::se, t});
-    CHECK(capacity_alerts(db) == expected);
-    CHECK(store::find_request(db, t3)->status == model::request_status::escalated);
-    const auto t4 = file_as_ce(model::request_kind::troubleshooting);
-    CHECK(store::open_requests(db, team::se) == 4);
-    CHECK(capacity_alerts(db) == expected);
+      // Filing: the third open SE request takes SE over 2; a fourth, while that escalation is
+      // unresolved, starts no second one.
+      const auto t1 = file_as_ce(model::request_kind::troubleshooting);
+      const auto t2 = file_as_ce(model::request_kind::troubleshooting);
+      CHECK(capacity_alerts(db).empty());
+      const auto t3 = file_as_ce(model::request_kind::troubleshooting);
+      expected.push_back({t3, team::se, t});
+      CHECK(capacity_alerts(db) == expected);
+      CHECK(store::find_request(db, t3)->status == model::request_status::escalated);
+      const auto t4 = file_as_ce(model::request_kind::troubleshooting);
+      CHECK(store::open_requests(db, team::se) == 4);
+      CHECK(capacity_alerts(db) == expected);
 
-    // Resolved, and the load still over: a request resolved and reopened is not a crossing.
-    resolve_capacity(t3);
-    act(db, t4, kind::resolve, role::se, {}, next());
-    act(db, t4, kind::reopen, role::se, {}, next());
-    CHECK(capacity_alerts(db) == expected);
+      // Resolved, and the load still over: a request resolved and reopened is not a crossing.
+      resolve_capacity(t3);
+      act(db, t4, kind::resolve, role::se, {}, next());
+      act(db, t4, kind::reopen, role::se, {}, next());
+      CHECK(capacity_alerts(db) == expected);
 
-    // reopen: back down to 2, then a reopen takes SE over again.
-    act(db, t4, kind::resolve, role::se, {}, next());
-    act(db, t3, kind::resolve, role::se, {}, next());
-    CHECK(store::open_requests(db, team::se) == 2);
-    act(db, t3, kind::reopen, role::se, {}, next());
-    expected.push_back({t3, team::se, t});
-    CHECK(capacity_alerts(db) == expected);
+      // reopen: back down to 2, then a reopen takes SE over again.
+      act(db, t4, kind::resolve, role::se, {}, next());
+      act(db, t3, kind::resolve, role::se, {}, next());
+      CHECK(store::open_requests(db, team::se) == 2);
+      act(db, t3, kind::reopen, role::se, {}, next());
+      expected.push_back({t3, team::se, t});
+      CHECK(capacity_alerts(db) == expected);
 
-    // A customer reply on a resolved request reopens it: another crossing.
-    resolve_capacity(t3);
-    act(db, t3, kind::resolve, role::se, {}, next());
-    act(db, t4, kind::customer_reply, role::integration, {.message = "Still broken"}, next());
-    expected.push_back({t4, team::se, t});
-    CHECK(capacity_alerts(db) == expected);
+      // A customer reply on a resolved request reopens it: another crossing.
+      resolve_capacity(t3);
+      act(db, t3, kind::resolve, role::se, {}, next());
+      act(db, t4, kind::customer_reply, role::integration, {.message = "Still broken"}, next());
+      expected.push_back({t4, team::se, t});
+      CHECK(capacity_alerts(db) == expected);
 
-    // An interrupt opened: the second open Engineering request takes Engineering over 1; the
-    // escalation is on the interrupt, the request Engineering now owns.
-    act(db, t1, kind::engage_engineering, role::se, {.message = "zoekt panics"}, next());
-    CHECK(store::open_requests(db, team::engineering) == 1);
-    const auto engaged = act(db, t2, kind::engage_engineering, role::se, {.message = "gitserver OOM"}, next());
-    REQUIRE(engaged.size() == 2);
-    const auto interrupt = engaged.back().request.id;
-    expected.push_back({interrupt, team::engineering, t});
-    CHECK(capacity_alerts(db) == expected);
-    CHECK(engaged.back().request.status == model::request_status::escalated);
+      // An interrupt opened: the second open Engineering request takes Engineering over 1; the
+      // escalation is on the interrupt, the request Engineering now owns.
+      act(db, t1, kind::engage_engineering, role::se, {.message = "zoekt panics"}, next());
+      CHECK(store::open_requests(db, team::engineering) == 1);
+      const auto engaged = act(db, t2, kind::engage_engineering, role::se, {.message = "gitserver OOM"}, next());
+      REQUIRE(engaged.size() == 2);
+      const auto interrupt = engaged.back().request.id;
+      expected.push_back({interrupt, team::engineering, t});
+      CHECK(capacity_alerts(db) == expected);
+      CHECK(engaged.back().request.status == model::request_status::escalated);
 
-    // route_to_product: a how-to CE sends to Product, which already has a feature request.
-    file_as_ce(model::request_kind::feature_request);
-    const auto how_to = file_as_ce(model::request_kind::how_to);
-    CHECK(capacity_alerts(db) == expected);
-    act(db, how_to, kind::route_to_product, role::ce, {}, next());
-    expected.push_back({how_to, team::product, t});
-    CHECK(capacity_alerts(db) == expected);
+      // route_to_product: a how-to CE sends to Product, which already has a feature request.
+      file_as_ce(model::request_kind::feature_request);
+      const auto how_to = file_as_ce(model::request_kind::how_to);
+      CHECK(capacity_alerts(db) == expected);
+      act(db, how_to, kind::route_to_product, role::ce, {}, next());
+      expected.push_back({how_to, team::product, t});
+      CHECK(capacity_alerts(db) == expected);
 
-    // handoff: a troubleshooting request CE owns (a deployment's rules may route some to CE
-    // first) handed to SE while SE is at its threshold.
-    resolve_capacity(t4);
-    act(db, t4, kind::resolve, role::se, {}, next());
-    CHECK(store::open_requests(db, team::se) == 2);
-    auto with_ce = store::find_request(db, file_as_ce(model::request_kind::how_to));
-    REQUIRE(with_ce);
-    with_ce->input.kind = model::request_kind::troubleshooting;
-    store::save_request(db, *with_ce);
-    act(db, with_ce->id, kind::handoff, role::ce,
-        {.handoff = model::handoff_context{"all users", "5.2", "restart", "SE follows up"}},
-        next());
-    expected.push_back({with_ce->id, team::se, t});
-    CHECK(capacity_alerts(db) == expected);
+      // handoff: a troubleshooting request CE owns (a deployment's rules may route some to CE
+      // first) handed to SE while SE is at its threshold.
+      resolve_capacity(t4);
+      act(db, t4, kind::resolve, role::se, {}, next());
+      CHECK(store::open_requests(db, team::se) == 2);
+      auto with_ce = store::find_request(db, file_as_ce(model::request_kind::how_to));
+      REQUIRE(with_ce);
+      with_ce->input.kind = model::request_kind::troubleshooting;
+      store::save_request(db, *with_ce);
+      act(db, with_ce->id, kind::handoff, role::ce,
+          {.handoff = model::handoff_context{"all users", "5.2", "restart", "SE follows up"}},
+          next());
+      expected.push_back({with_ce->id, team::se, t});
+      CHECK(capacity_alerts(db) == expected);
 
-    // The counters kept along the way agree with a count of the table.
-    for (auto each : {team::ce, team::se, team::product, team::engineering, team::engineering_discussion})
-      CHECK(store::open_requests(db, each) == counted_open(db, each));
+      // The counters kept along the way agree with a count of the table.
+      for (auto each : {team::ce, team::se, team::product, team::engineering, team::engineering_discussion})
+        CHECK(store::open_requests(db, each) == counted_open(db, each));
+    });
   }
 
   TEST_CASE("escalations page newest first with a cursor, ties on the instant broken by id") {
-    auto db = store::open_database(":memory:");
-    // Twelve pre-sales requests filed in pairs at the same instant breach in pairs: twelve
-    // sla_breach escalations, two per trigger instant.
-    for (int i = 0; i < 12; ++i)
-      file_at(db, make_input(model::request_kind::troubleshooting), filed_at + std::chrono::minutes{10 * (i / 2)});
-    for (model::request_id id = 1; id <= 12; ++id)
-      REQUIRE(store::record_due(db, shipped_policy(), id, filed_at + std::chrono::hours{24 * 30}));
+    testing::for_each_backend([](testing::backend& db) {
+      // Twelve pre-sales requests filed in pairs at the same instant breach in pairs: twelve
+      // sla_breach escalations, two per trigger instant.
+      for (int i = 0; i < 12; ++i)
+        file_at(db, make_input(model::request_kind::troubleshooting), filed_at + std::chrono::minutes{10 * (i / 2)});
+      for (model::request_id id = 1; id <= 12; ++id)
+        REQUIRE(store::record_due(db, shipped_policy(), id, filed_at + std::chrono::hours{24 * 30}));
 
-    store::escalation_filter everything;
-    everything.limit = 200;
-    const auto whole = store::list_escalations(db, everything);
-    REQUIRE(whole.escalations.size() == 12);
-    CHECK_FALSE(whole.next);
-    for (std::size_t i = 1; i < whole.escalations.size(); ++i) {
-      const auto& newer = whole.escalations[i - 1].second;
-      const auto& older = whole.escalations[i].second;
-      CHECK((newer.triggered_at > older.triggered_at || (newer.triggered_at == older.triggered_at && newer.id > older.id)));
-    }
+      store::escalation_filter everything;
+      everything.limit = 200;
+      const auto whole = store::list_escalations(db, everything);
+      REQUIRE(whole.escalations.size() == 12);
+      CHECK_FALSE(whole.next);
+      for (std::size_t i = 1; i < whole.escalations.size(); ++i) {
+        const auto& newer = whole.escalations[i - 1].second;
+        const auto& older = whole.escalations[i].second;
+        CHECK((newer.triggered_at > older.triggered_at || (newer.triggered_at == older.triggered_at && newer.id > older.id)));
+      }
 
-    store::escalation_filter pages;
-    pages.limit = 5;
-    std::vector<std::string> paged;
-    for (int page = 0; page < 10; ++page) {
-      const auto got = store::list_escalations(db, pages);
-      for (const auto& [request, e] : got.escalations) paged.push_back(e.id);
-      if (!got.next) break;
-      // The cursor survives its text form, as the API hands it out.
-      pages.after = store::parse_escalation_cursor(store::format_cursor(*got.next));
-      REQUIRE(pages.after);
-    }
-    std::vector<std::string> expected;
-    for (const auto& [request, e] : whole.escalations) expected.push_back(e.id);
-    CHECK(paged == expected);
+      store::escalation_filter pages;
+      pages.limit = 5;
+      std::vector<std::string> paged;
+      for (int page = 0; page < 10; ++page) {
+        const auto got = store::list_escalations(db, pages);
+        for (const auto& [request, e] : got.escalations) paged.push_back(e.id);
+        if (!got.next) break;
+        // The cursor survives its text form, as the API hands it out.
+        pages.after = store::parse_escalation_cursor(store::format_cursor(*got.next));
+        REQUIRE(pages.after);
+      }
+      std::vector<std::string> expected;
+      for (const auto& [request, e] : whole.escalations) expected.push_back(e.id);
+      CHECK(paged == expected);
 
-    CHECK_FALSE(store::parse_escalation_cursor("12-1"));
-    CHECK_FALSE(store::parse_escalation_cursor("x.12-1"));
-    CHECK_FALSE(store::parse_escalation_cursor("1795000000."));
-    using namespace std::string_view_literals;
-    for (const auto text : {"1795000000.x-1"sv, "1795000000.31"sv, "1795000000.31-1-1"sv, "1795000000.31-1\0"sv,
-                            "1795000000.31-99999999999999999999"sv, "-1.31-1"sv, "01795000000.31-1"sv, "1795000000.31-0"sv, "1795000000.031-1"sv, "1795000000.31-01"sv})
-      CHECK_FALSE(store::parse_escalation_cursor(text));
-    const auto good = store::parse_escalation_cursor("1795000000.31-2");
-    REQUIRE(good);
-    CHECK(good->id == "31-2");
-    CHECK(good->triggered_at == model::instant{std::chrono::seconds{1795000000}});
+      CHECK_FALSE(store::parse_escalation_cursor("12-1"));
+      CHECK_FALSE(store::parse_escalation_cursor("x.12-1"));
+      CHECK_FALSE(store::parse_escalation_cursor("1795000000."));
+      using namespace std::string_view_literals;
+      for (const auto text : {"1795000000.x-1"sv, "1795000000.31"sv, "1795000000.31-1-1"sv, "1795000000.31-1\0"sv,
+                              "1795000000.31-99999999999999999999"sv, "-1.31-1"sv, "01795000000.31-1"sv, "1795000000.31-0"sv, "1795000000.031-1"sv, "1795000000.31-01"sv})
+        CHECK_FALSE(store::parse_escalation_cursor(text));
+      const auto good = store::parse_escalation_cursor("1795000000.31-2");
+      REQUIRE(good);
+      CHECK(good->id == "31-2");
+      CHECK(good->triggered_at == model::instant{std::chrono::seconds{1795000000}});
+    });
   }
 
   TEST_CASE("migration 6 counts the open requests and names the team of capacity escalations already stored") {
@@ -507,49 +511,51 @@ TEST_SUITE("store::requests") {
 
 TEST_SUITE("store::requests") {
   TEST_CASE("unattributed e-mail requests do not count toward a team's load and never start the capacity ladder") {
-    auto db = store::open_database(":memory:");
-    const auto& policy = small_capacity_policy();
-    auto t = filed_at;
-    auto file_for = [&](std::string customer) {
-      auto input = make_input(model::request_kind::troubleshooting, std::move(customer));
-      return store::record_new_request(db, policy, {std::move(input), model::actor{"mailgun", model::role::integration}},
-                                       t += std::chrono::minutes{1})
-          .request;
-    };
-    // Ten unauthenticated mails: over SE's threshold of 2 five times over, and nobody is paged.
-    for (int i = 0; i < 10; ++i) {
-      const auto filed = file_for(std::string(engine::unattributed_customer));
-      CHECK(filed.owner == model::team::se);
-      CHECK(filed.status != model::request_status::escalated);
-    }
-    CHECK(store::open_requests(db, model::team::se) == 0);
-    CHECK(capacity_alerts(db).empty());
-    // Customers' requests still count from zero: the third takes SE over 2, and its escalation
-    // lists only the customers' requests.
-    file_for("acme");
-    file_for("acme");
-    CHECK(capacity_alerts(db).empty());
-    const auto third = file_for("acme");
-    CHECK(store::open_requests(db, model::team::se) == 3);
-    REQUIRE(capacity_alerts(db).size() == 1);
-    CHECK(capacity_alerts(db).front().request == third.id);
-    // Resolving an unattributed request leaves the count alone.
-    auto unattributed_id = model::request_id{1};
-    act(db, unattributed_id, engine::action_kind::resolve, model::role::se, {.message = "spam"}, t += std::chrono::minutes{1});
-    CHECK(store::open_requests(db, model::team::se) == 3);
+    testing::for_each_backend([](testing::backend& db) {
+      const auto& policy = small_capacity_policy();
+      auto t = filed_at;
+      auto file_for = [&](std::string customer) {
+        auto input = make_input(model::request_kind::troubleshooting, std::move(customer));
+        return store::record_new_request(db, policy, {std::move(input), model::actor{"mailgun", model::role::integration}},
+                                         t += std::chrono::minutes{1})
+            .request;
+      };
+      // Ten unauthenticated mails: over SE's threshold of 2 five times over, and nobody is paged.
+      for (int i = 0; i < 10; ++i) {
+        const auto filed = file_for(std::string(engine::unattributed_customer));
+        CHECK(filed.owner == model::team::se);
+        CHECK(filed.status != model::request_status::escalated);
+      }
+      CHECK(store::open_requests(db, model::team::se) == 0);
+      CHECK(capacity_alerts(db).empty());
+      // Customers' requests still count from zero: the third takes SE over 2, and its escalation
+      // lists only the customers' requests.
+      file_for("acme");
+      file_for("acme");
+      CHECK(capacity_alerts(db).empty());
+      const auto third = file_for("acme");
+      CHECK(store::open_requests(db, model::team::se) == 3);
+      REQUIRE(capacity_alerts(db).size() == 1);
+      CHECK(capacity_alerts(db).front().request == third.id);
+      // Resolving an unattributed request leaves the count alone.
+      auto unattributed_id = model::request_id{1};
+      act(db, unattributed_id, engine::action_kind::resolve, model::role::se, {.message = "spam"}, t += std::chrono::minutes{1});
+      CHECK(store::open_requests(db, model::team::se) == 3);
+    });
   }
 }
 
 TEST_SUITE("store::inbound") {
   TEST_CASE("a Message-ID used by two authenticated senders keeps a request for each, oldest first") {
-    auto db = store::open_database(":memory:");
-    const auto stranger = file(db, make_input(model::request_kind::troubleshooting, "evil.test"));
-    const auto customer = file(db, make_input(model::request_kind::troubleshooting, "acme"));
-    store::remember_message(db, "squat@example.com", "mallory@evil.test", stranger.id);
-    store::remember_message(db, "squat@example.com", "alice@customer.test", customer.id);
-    store::remember_message(db, "squat@example.com", "alice@customer.test", stranger.id);  // ignored: same sender
-    CHECK(store::requests_of_message(db, "squat@example.com") == std::vector<model::request_id>{stranger.id, customer.id});
-    CHECK(store::requests_of_message(db, "unknown@example.com").empty());
+    testing::for_each_backend([](testing::backend& db) {
+      const auto stranger = file(db, make_input(model::request_kind::troubleshooting, "evil.test"));
+      const auto customer = file(db, make_input(model::request_kind::troubleshooting, "acme"));
+      store::remember_message(db, "squat@example.com", "mallory@evil.test", stranger.id);
+      store::remember_message(db, "squat@example.com", "alice@customer.test", customer.id);
+      store::remember_message(db, "squat@example.com", "alice@customer.test", stranger.id);  // ignored: same sender
+      CHECK(store::requests_of_message(db, "squat@example.com") == std::vector<model::request_id>{stranger.id, customer.id});
+      CHECK(store::requests_of_message(db, "unknown@example.com").empty());
+    });
   }
 }
 

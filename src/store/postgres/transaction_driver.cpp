@@ -1,0 +1,113 @@
+// The committer's transactions on PostgreSQL, and what a lost COMMIT became.
+#include "store/postgres/transaction_driver.hpp"
+
+#include "store/port.hpp"
+
+#include <fmt/format.h>
+
+namespace switchboard::store::postgres {
+
+transaction_driver::transaction_driver(pq::connection& db, std::function<void(pq::connection&)> on_session)
+    : db_(db), on_session_(std::move(on_session)) {}
+
+void transaction_driver::reopen() {
+  try {
+    db_.reconnect();
+    if (on_session_) on_session_(db_);
+  } catch (const pq::error& e) {
+    throw storage_unavailable(fmt::format("the PostgreSQL database cannot be reached: {}", e.what()));
+  }
+}
+
+// A statement of the driver's own: a lost session means the batch cannot go on.
+void transaction_driver::run(const char* sql) {
+  try {
+    db_.exec(sql);
+  } catch (const pq::error& e) {
+    if (e.kind() == pq::error_class::connection_lost)
+      throw storage_unavailable(fmt::format("the PostgreSQL session was lost: {}", e.what()));
+    throw;
+  }
+}
+
+void transaction_driver::begin() {
+  if (db_.broken()) reopen();
+  run("BEGIN");
+  try {
+    xid_ = std::string(db_.prepared("SELECT pg_current_xact_id()::text").text(0, 0));
+  } catch (const pq::error& e) {
+    if (e.kind() == pq::error_class::connection_lost)
+      throw storage_unavailable(fmt::format("the PostgreSQL session was lost: {}", e.what()));
+    throw;
+  }
+}
+
+void transaction_driver::savepoint() { run("SAVEPOINT job"); }
+
+void transaction_driver::release() { run("RELEASE SAVEPOINT job"); }
+
+void transaction_driver::rollback_to() {
+  run("ROLLBACK TO SAVEPOINT job");
+  run("RELEASE SAVEPOINT job");
+}
+
+void transaction_driver::commit() {
+  // A session lost before COMMIT took the transaction with it: nothing to ask.
+  if (db_.broken()) throw storage_unavailable("the PostgreSQL session was lost before COMMIT");
+  try {
+    const auto answer = db_.exec("COMMIT");
+    // A transaction in which a statement failed (outside a rolled-back savepoint) answers COMMIT
+    // with ROLLBACK: nothing was written.
+    if (answer.command_status() == "ROLLBACK")
+      throw pq::error(pq::error_class::other, "25P02", "PostgreSQL: COMMIT rolled back: a statement in the batch failed");
+    return;
+  } catch (const pq::error& e) {
+    if (e.kind() != pq::error_class::connection_lost) throw;
+  }
+  // COMMIT went out and its answer was lost: ask a new session what became of the transaction.
+  std::string status;
+  try {
+    reopen();
+    status = std::string(db_.exec("SELECT pg_xact_status($1::xid8)", {xid_}).text(0, 0));
+  } catch (const std::exception& e) {
+    throw storage_outcome_unknown(
+        fmt::format("the PostgreSQL session was lost at COMMIT and the outcome of transaction {} cannot be read: {}", xid_,
+                    e.what()));
+  }
+  if (status == "committed") return;
+  if (status == "aborted")
+    throw storage_unavailable(fmt::format("the PostgreSQL session was lost at COMMIT; transaction {} aborted", xid_));
+  // NULL (a new primary that never saw it, or too old) or "in progress".
+  throw storage_outcome_unknown(
+      fmt::format("the PostgreSQL session was lost at COMMIT; transaction {} is {}", xid_, status.empty() ? "unknown" : status));
+}
+
+void transaction_driver::rollback() noexcept {
+  if (db_.broken()) return;
+  try {
+    db_.exec("ROLLBACK");
+  } catch (...) {
+    // A session that cannot roll back is lost, and the server rolls back what it left open.
+  }
+}
+
+store::transaction_driver::failure transaction_driver::classify(const std::exception_ptr& error) const {
+  try {
+    std::rethrow_exception(error);
+  } catch (const storage_unavailable&) {
+    return failure::unavailable;
+  } catch (const storage_outcome_unknown&) {
+    return failure::unavailable;
+  } catch (const pq::error& e) {
+    switch (e.kind()) {
+      case pq::error_class::connection_lost: return failure::unavailable;
+      case pq::error_class::retryable: return failure::retry;
+      case pq::error_class::other: return failure::job;
+    }
+    return failure::job;
+  } catch (...) {
+    return failure::job;
+  }
+}
+
+}  // namespace switchboard::store::postgres
