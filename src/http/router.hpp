@@ -53,6 +53,13 @@ struct route_options {
   // the body counts against the server's budget for unauthenticated bodies. A route without a
   // before_body check counts too; one whose check proves a credential (bearer, basic) does not.
   bool signed_body = false;
+  // The handler is quick and touches only thread-safe state: for a body of at most
+  // inline_body_bytes (0: no body) it runs on the connection's own strand, where the request was
+  // read, instead of on the app strand or the worker pool (set `offload` too for larger bodies).
+  // Each hop there and back wakes another thread, which on a 2-core machine cost more than
+  // /healthz's or a filing's own work (issue 11's targets).
+  bool run_inline = false;
+  std::size_t inline_body_bytes = 0;
 };
 
 // A resolved route: what to run and how.

@@ -21,6 +21,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <fmt/chrono.h>
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -136,13 +137,27 @@ stderr_writer& access_writer() {
   return writer;
 }
 
+// The access log's time of day (UTC, to the second), formatted once a second on each thread:
+// formatting it per request was about a tenth of /healthz's own work (issue 11, by perf).
+std::string_view access_stamp() {
+  thread_local std::chrono::sys_seconds formatted{};
+  thread_local std::array<char, 40> text{};
+  thread_local std::size_t size = 0;
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  if (size == 0 || now != formatted) {
+    const auto out = fmt::format_to_n(text.data(), text.size(), "{:%Y-%m-%dT%H:%M:%SZ}", now);
+    size = std::min(out.size, text.size());
+    formatted = now;
+  }
+  return {text.data(), size};
+}
+
 // The default access log: one line on stderr per request, the duration in milliseconds to the
 // microsecond.
 void print_access(const access_entry& entry) {
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(entry.took).count();
   fmt::memory_buffer line;
-  fmt::format_to(std::back_inserter(line), "{:%Y-%m-%dT%H:%M:%SZ} {} {} {} {:.3f}ms\n",
-                 std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()), entry.method,
+  fmt::format_to(std::back_inserter(line), FMT_COMPILE("{} {} {} {} {:.3f}ms\n"), access_stamp(), entry.method,
                  redacted_target(entry.target), entry.status, static_cast<double>(micros) / 1000.0);
   access_writer().append(std::string_view(line.data(), line.size()));
 }
@@ -169,6 +184,8 @@ struct request_plan {
   std::size_t body_limit = 0;  // 0: the server's default
   beast_http::status too_large_status = beast_http::status::payload_too_large;
   bool offload = false;
+  bool run_inline = false;            // route_options::run_inline
+  std::size_t inline_body_bytes = 0;
   bool unauthenticated_body = false;  // the sender is unknown until the body is read
   std::function<asio::awaitable<response>(request, std::shared_ptr<commit_gate>)> run;
 };
@@ -475,8 +492,9 @@ struct server::state : std::enable_shared_from_this<server::state> {
     auto result = std::make_shared<outcome>(here);
     result->timer.expires_after(options.handler_timeout);
     auto gate = std::make_shared<commit_gate>();
+    const bool on_connection = plan.run_inline && req.body().size() <= plan.inline_body_bytes;
     auto work = plan.run(std::move(req), gate);
-    asio::co_spawn(plan.offload ? options.worker_executor : options.app_executor, std::move(work),
+    asio::co_spawn(on_connection ? here : plan.offload ? options.worker_executor : options.app_executor, std::move(work),
                    asio::bind_executor(here, [result](std::exception_ptr error, response res) {
                      result->done = true;
                      result->error = error;
@@ -558,7 +576,15 @@ struct server::state : std::enable_shared_from_this<server::state> {
         if (first_error) break;  // closed, reset, timed out or cancelled while idle
       }
       const auto started = std::chrono::steady_clock::now();
-      auto [header_error, header_bytes] = co_await beast_http::async_read_header(stream, buffer, parser, use_tuple);
+      // The bytes at hand nearly always hold the whole header: parse them here. An asynchronous
+      // read with nothing to read still completes through the scheduler (a post, which either
+      // I/O thread may take), once per request.
+      beast::error_code header_error;
+      buffer.consume(parser.put(buffer.data(), header_error));
+      if (header_error == beast_http::error::need_more) {
+        auto [read_error, header_bytes] = co_await beast_http::async_read_header(stream, buffer, parser, use_tuple);
+        header_error = read_error;
+      }
       me->idle = false;
       if (header_error == beast_http::error::end_of_stream || header_error == beast::error::timeout ||
           header_error == asio::error::eof || header_error == asio::error::connection_reset ||
@@ -781,6 +807,8 @@ planner route_planner(const router& routes) {
     plan.body_limit = target.options->body_limit;
     plan.too_large_status = target.options->too_large_status;
     plan.offload = target.options->offload;
+    plan.run_inline = target.options->run_inline;
+    plan.inline_body_bytes = target.options->inline_body_bytes;
     plan.unauthenticated_body = target.options->signed_body || !target.options->before_body;
     plan.run = [handler = target.handler, match = std::move(target.match)](request req,
                                                                           std::shared_ptr<commit_gate> gate) {

@@ -19,7 +19,8 @@
 //      min_body_rate bytes a second after body_rate_grace (as Apache's mod_reqtimeout MinRate:
 //      each byte received extends the deadline by 1/min_body_rate s); a body slower than that
 //      is dropped with its connection;
-//   5. runs the handler on the app executor (or the worker pool for offloaded routes) with a
+//   5. runs the handler on the app executor (or the worker pool for offloaded routes, or the
+//      connection's own strand for route_options::run_inline within its body size) with a
 //      handler_timeout (503 handler_timeout after it when the handler has begun no write, and
 //      its writes are then refused; when a write has begun, the answer waits for it: commit_gate);
 //   6. writes the response within write_timeout: a client that stops reading is dropped.

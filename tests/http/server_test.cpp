@@ -9,7 +9,9 @@
 #include "store/database.hpp"
 #include "support/temp_dir.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -209,6 +211,66 @@ TEST_SUITE("http::server") {
     CHECK(stuck.status == 503);
     CHECK(json::parse(stuck.body).at("error").at("code").as_string() == "handler_timeout");
     CHECK(client.get("/healthz").status == 200);
+  }
+
+  TEST_CASE("a run_inline route runs on the connection's thread up to its body size, elsewhere beyond it") {
+    // The connections run on `io`'s one thread; the app strand and the worker pool each have a
+    // thread of their own, so where a handler ran tells which executor ran it.
+    asio::thread_pool app(1);
+    asio::thread_pool workers(1);
+    std::mutex mutex;
+    std::vector<std::pair<std::string, std::thread::id>> ran;
+    const auto recorder = [&](std::string name) {
+      return [&, name](const http::request&, const http::route_match&) -> asio::awaitable<http::response> {
+        {
+          std::lock_guard lock(mutex);
+          ran.emplace_back(name, std::this_thread::get_id());
+        }
+        co_return http::json_response(http::status::ok, json::object{{"ran", name}});
+      };
+    };
+    http::router routes;
+    http::route_options small_inline;
+    small_inline.offload = true;
+    small_inline.run_inline = true;
+    small_inline.inline_body_bytes = 16;
+    routes.add(http::beast_http::verb::post, "/small", recorder("small"), small_inline);
+    http::route_options probe;
+    probe.run_inline = true;
+    routes.add(http::beast_http::verb::get, "/probe", recorder("probe"), probe);
+    routes.add(http::beast_http::verb::get, "/plain", recorder("plain"));
+    http::server_options options;
+    options.app_executor = asio::make_strand(app);
+    options.worker_executor = workers.get_executor();
+    asio::io_context io{1};
+    http::server server(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), options, routes);
+    server.start();
+    std::thread runner([&io] { io.run(); });
+    std::thread::id app_thread, worker_thread;
+    asio::post(app, [&] { std::lock_guard lock(mutex); app_thread = std::this_thread::get_id(); });
+    asio::post(workers, [&] { std::lock_guard lock(mutex); worker_thread = std::this_thread::get_id(); });
+    {
+      http::client client("http://127.0.0.1:" + std::to_string(server.local_endpoint().port()), std::chrono::seconds{20});
+      CHECK(client.post_json("/small", R"({"a":1})").status == 200);                      // 7 bytes: inline
+      CHECK(client.post_json("/small", R"({"a":"more than sixteen"})").status == 200);  // 25 bytes: the pool
+      CHECK(client.get("/probe").status == 200);
+      CHECK(client.get("/plain").status == 200);
+    }
+    const auto io_thread = runner.get_id();
+    io.stop();
+    runner.join();
+    app.join();
+    workers.join();
+    std::lock_guard lock(mutex);
+    REQUIRE(ran.size() == 4);
+    CHECK(app_thread != worker_thread);
+    CHECK(ran[0].first == "small");
+    CHECK(ran[0].second == io_thread);
+    CHECK(ran[1].second == worker_thread);
+    CHECK(ran[2].first == "probe");
+    CHECK(ran[2].second == io_thread);
+    CHECK(ran[3].first == "plain");
+    CHECK(ran[3].second == app_thread);
   }
 
   TEST_CASE("the access log records at least the time an offloaded handler took, to the microsecond") {

@@ -54,16 +54,43 @@ make_token() {
     "$(printf '%s' "$SWITCHBOARD_BENCH_TOKEN" | sha256sum | cut -d' ' -f1)" >"$dir/tokens.toml"
 }
 
-# start_server NAME DB [ARGS...]: starts the server on DB (port picked by the kernel) and waits
-# until it listens (deadline SERVER_START_TIMEOUT, default 900 s). Sets server_pid, server_url
-# and server_started_ns (when it was launched).
+# server_config DIR: writes DIR/switchboard.toml, the shipped config with no per-client
+# connection cap ([server] max_connections_per_client = 0), and prints its path. Every wrk
+# connection comes from 127.0.0.1: under the default cap (64) the 128-connection runs were
+# mostly 503s. The paths the config names relative to its own folder (database, rules,
+# tokens_file) are made absolute in the copy, so it names the same files from DIR.
+server_config() {
+  local dir=$1 base
+  base=$(cd "$(dirname "$config")" && pwd)
+  awk -v base="$base" '
+    /^[[:space:]]*\[/ { in_server = ($0 ~ /^[[:space:]]*\[server\][[:space:]]*(#.*)?$/); if (in_server) seen = 1 }
+    in_server && /^[[:space:]]*max_connections_per_client[[:space:]]*=/ { next }
+    {
+      line = $0
+      if (match(line, /^[[:space:]]*(database|rules|tokens_file)[[:space:]]*=[[:space:]]*"/)) {
+        rest = substr(line, RLENGTH + 1)
+        if (rest !~ /^[\/:]/) line = substr(line, 1, RLENGTH) base "/" rest
+      }
+      print line
+      if (in_server && $0 ~ /^[[:space:]]*\[server\]/) print "max_connections_per_client = 0"
+    }
+    END { if (!seen) print "[server]\nmax_connections_per_client = 0" }
+  ' "$config" >"$dir/switchboard.toml"
+  echo "$dir/switchboard.toml"
+}
+
+# start_server NAME DB [ARGS...]: starts the server on DB (port picked by the kernel) with
+# server_config's copy of the config, and waits until it listens (deadline
+# SERVER_START_TIMEOUT, default 900 s). Sets server_pid, server_url and server_started_ns (when
+# it was launched).
 start_server() {
-  local name=$1 db=$2
+  local name=$1 db=$2 server_toml
   shift 2
   local out=$work/$name.out
   : >"$out"
+  server_toml=$(server_config "$work")
   server_started_ns=$(date +%s%N)
-  "$(server_bin)" --config "$config" --db "$db" --listen 127.0.0.1:0 --tokens "$work/tokens.toml" "$@" \
+  "$(server_bin)" --config "$server_toml" --db "$db" --listen 127.0.0.1:0 --tokens "$work/tokens.toml" "$@" \
     >"$out" 2>"$work/$name.err" &
   server_pid=$!
   wait_listening "$out" "$server_pid" "${SERVER_START_TIMEOUT:-900}"
