@@ -9,6 +9,7 @@
 #include "outbound/smtp_pool.hpp"
 #include "store/messages.hpp"
 #include "store/outbox.hpp"
+#include "store/requests.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -277,7 +278,45 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
                  result.next_state == store::delivery_state::dead
                      ? (result.dead_reason.empty() ? std::string(" — dead") : fmt::format(" — dead: {}", result.dead_reason))
                      : "");
-    finish(d.id, [id = d.id, result](store::unit_of_work& db) { store::record_attempt(db, id, result); });
+    auto settled = settled_reply(d, result);
+    finish(d.id, [id = d.id, result, request = d.request_id, settled = std::move(settled),
+                  policy = channels_.policy](store::unit_of_work& db) {
+      // Only the job that moved the row on records its outcome, so a replayed job records nothing twice.
+      if (store::record_attempt(db, id, result) && settled && policy != nullptr)
+        store::record_delivery(db, *policy, *request, *settled, result.attempt.at);
+    });
+  }
+
+  // What a reply row's last attempt settles on its request (issue 13 plan 2.1): delivered with
+  // Slack's ts and the text as sent, or failed with the reason the log shows; nothing while it is
+  // retried, for notifications, or for a row without its answer's number.
+  static std::optional<model::reply_settled> settled_reply(const store::delivery& d, const store::attempt_result& result) {
+    if (d.purpose != "reply" || !d.request_id || result.next_state == store::delivery_state::pending) return std::nullopt;
+    json::object payload;
+    try {
+      payload = json::parse(d.payload).as_object();
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+    const auto* number = payload.if_contains("reply");
+    if (number == nullptr || !number->is_int64()) return std::nullopt;
+    model::reply_settled out;
+    out.delivered = result.next_state == store::delivery_state::delivered;
+    out.reply = static_cast<int>(number->get_int64());
+    out.reply_seq = d.event_seq;
+    out.channel = d.channel;
+    out.to = d.recipient;
+    out.attempts = result.attempt.attempt;
+    if (out.delivered) {
+      out.external_id = result.external_id;
+      out.text = text_at(payload, "text");
+    } else {
+      const auto& error = result.attempt.error;
+      out.reason = result.dead_reason.empty() ? error
+                   : error.empty()            ? result.dead_reason
+                                              : fmt::format("{}; {}", error, result.dead_reason);
+    }
+    return out;
   }
 
   struct sent_message {

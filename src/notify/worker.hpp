@@ -22,6 +22,7 @@
 // Thread-safety: everything runs on the executor passed in, which must be the thread that owns
 // `reader` (a single-threaded io_context). Writes go through the committer, never on it.
 
+#include "engine/engine.hpp"
 #include "model/request.hpp"
 #include "notify/config.hpp"
 #include "outbound/config.hpp"
@@ -42,6 +43,10 @@ struct message_channels {
   std::optional<outbound::slack_api_settings> slack;       // slack_reply and slack_dm rows
   std::optional<outbound::email_settings> email;           // email rows
   std::function<std::string(model::request_id)> reply_to;  // a request's Reply-To; empty or null: none
+  // When set, a reply row's outcome (delivered or dead) is recorded on its request as
+  // request.reply_delivered or request.reply_failed (store::record_delivery) in the job that
+  // records the attempt. Must outlive the worker.
+  const engine::policy* policy = nullptr;
 };
 
 class delivery_worker {

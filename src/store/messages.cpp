@@ -4,9 +4,12 @@
 #include "store/statements.hpp"
 
 #include <SQLiteCpp/Statement.h>
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <map>
 #include <stdexcept>
 
 namespace switchboard::store {
@@ -63,6 +66,37 @@ std::int64_t enqueue_message(unit_of_work work, const message& m, model::instant
   insert->exec();
   insert->reset();
   return db.getLastInsertRowid();
+}
+
+void enqueue_replies(unit_of_work work, const std::vector<engine::event>& events, std::int64_t first_seq,
+                     const std::vector<change>& changes) {
+  // An answer's number: its request's public answers counted back from the last one folded.
+  std::map<model::request_id, int> public_answers;
+  for (const auto& e : events)
+    if (const auto* a = std::get_if<model::request_answered>(&e.data); a && a->is_public.value_or(false) && a->delivery)
+      ++public_answers[e.request];
+  std::map<model::request_id, int> seen_so_far;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
+    const auto* answer = std::get_if<model::request_answered>(&e.data);
+    if (answer == nullptr || !answer->is_public.value_or(false) || !answer->delivery) continue;
+    const auto ordinal = ++seen_so_far[e.request];
+    const auto* thread = std::get_if<model::slack_thread>(&answer->delivery->to);
+    if (thread == nullptr || answer->delivery->seen) continue;
+    const auto state = std::find_if(changes.begin(), changes.end(), [&](const change& c) { return c.request.id == e.request; });
+    if (state == changes.end()) throw std::logic_error(fmt::format("an answer of request {} came with no state for it", e.request));
+    const auto number = static_cast<int>(state->request.replies.size()) - public_answers[e.request] + ordinal;
+    message m;
+    m.channel = channel::slack_reply;
+    m.purpose = message_purpose::reply;
+    m.request_id = e.request;
+    m.event_seq = first_seq + static_cast<std::int64_t>(i);
+    m.event_type = std::string(model::type_name(e));
+    m.recipient = thread->channel;
+    m.payload = boost::json::serialize(boost::json::object{
+        {"channel", thread->channel}, {"thread_ts", thread->thread_ts}, {"text", answer->common.message}, {"reply", number}});
+    enqueue_message(work, m, e.at);
+  }
 }
 
 std::vector<delivery> due_messages(read_session session, model::instant now, int limit) {

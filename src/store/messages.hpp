@@ -53,6 +53,15 @@ struct message {
 // Throws std::invalid_argument for a webhook channel.
 std::int64_t enqueue_message(unit_of_work work, const message& m, model::instant now);
 
+// Enqueues what `events` (just appended on this connection in this transaction, the first at
+// events.seq `first_seq`) send to customers: one slack_reply row per public answer through a Slack
+// thread that is not `seen` there already; internal notes and seen answers get none (issue 13
+// plan 2.2). The payload is {"channel", "thread_ts", "text", "reply"}, where "reply" is the
+// answer's number among its request's replies (model::reply::number, from `changes`). E-mail
+// answers are not enqueued yet (issue 13 E3).
+void enqueue_replies(unit_of_work work, const std::vector<engine::event>& events, std::int64_t first_seq,
+                     const std::vector<change>& changes);
+
 // Pending message rows due by `now`, at most `limit`, oldest due first, each the earliest pending
 // row of its conversation (request, channel): a later row waits until the earlier one is
 // delivered or dead, whenever it is due. Rows without a request are conversations of their own.
