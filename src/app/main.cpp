@@ -149,9 +149,9 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   config::check_use_case_dris(settings.file, people);
   if (!use_cases.configured)
     fmt::print(stderr, "switchboard: no use cases ([use_cases.<tag>]): a request's use_case is a free tag\n");
-  // The outbox's message channels (store/messages.hpp): public answers to Slack requests are
-  // enqueued with their events (e-mail answers are not yet, issue 13 E3), and what became of each
-  // is recorded on its request. libcurl's global set-up must run before other threads use it.
+  // The outbox's message channels (store/messages.hpp): public answers to Slack and e-mail
+  // requests are enqueued with their events, and what became of each is recorded on its request.
+  // libcurl's global set-up must run before other threads use it.
   notify::message_channels channels;
   channels.email = outbound::load_email_settings_file(settings.file, integrations.support_address);
   if (channels.email) {

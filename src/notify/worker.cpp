@@ -7,6 +7,7 @@
 #include "outbound/email_message.hpp"
 #include "outbound/http_post.hpp"
 #include "outbound/smtp_pool.hpp"
+#include "store/inbound.hpp"
 #include "store/messages.hpp"
 #include "store/outbox.hpp"
 #include "store/requests.hpp"
@@ -279,11 +280,21 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
                      ? (result.dead_reason.empty() ? std::string(" — dead") : fmt::format(" — dead: {}", result.dead_reason))
                      : "");
     auto settled = settled_reply(d, result);
-    finish(d.id, [id = d.id, result, request = d.request_id, settled = std::move(settled),
+    // A delivered answer's Message-ID threads the customer's reply to it back onto the request.
+    std::string sender;
+    if (d.channel == "email" && d.request_id && result.next_state == store::delivery_state::delivered &&
+        !result.external_id.empty() && channels_.email) {
+      try {
+        sender = outbound::address_of(channels_.email->from);
+      } catch (const outbound::invalid_email&) {
+      }
+    }
+    finish(d.id, [id = d.id, result, request = d.request_id, settled = std::move(settled), sender,
                   policy = channels_.policy](store::unit_of_work& db) {
       // Only the job that moved the row on records its outcome, so a replayed job records nothing twice.
-      if (store::record_attempt(db, id, result) && settled && policy != nullptr)
-        store::record_delivery(db, *policy, *request, *settled, result.attempt.at);
+      if (!store::record_attempt(db, id, result)) return;
+      if (!sender.empty()) store::remember_message(db, result.external_id, sender, *request);
+      if (settled && policy != nullptr) store::record_delivery(db, *policy, *request, *settled, result.attempt.at);
     });
   }
 
@@ -311,7 +322,10 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
       out.external_id = result.external_id;
       out.text = text_at(payload, "text");
     } else {
-      const auto& error = result.attempt.error;
+      // An SMTP refusal reads with its code ("550 …"), as a person would quote it.
+      auto error = result.attempt.error;
+      if (d.channel == "email" && result.attempt.status && !error.starts_with(std::to_string(*result.attempt.status)))
+        error = fmt::format("{} {}", *result.attempt.status, error);
       out.reason = result.dead_reason.empty() ? error
                    : error.empty()            ? result.dead_reason
                                               : fmt::format("{}; {}", error, result.dead_reason);
@@ -366,6 +380,19 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
     if (channels_.reply_to && d.request_id) spec.reply_to = channels_.reply_to(*d.request_id);
     spec.subject = text_at(payload, "subject");
     spec.message_id = text_at(payload, "message_id");
+    if (spec.message_id.empty()) {
+      // Made from the row, so every retry of it sends the same id (RFC 5322 section 3.6.4: unique,
+      // the right side our domain).
+      std::string from_address;
+      try {
+        from_address = outbound::address_of(spec.from);
+      } catch (const outbound::invalid_email& e) {
+        co_return dead(e.what());
+      }
+      spec.message_id = fmt::format("sb.{}.{}.{}{}", d.request_id.value_or(0), d.event_seq,
+                                    std::string_view(d.webhook_id).substr(d.webhook_id.starts_with("msg_") ? 4 : 0, 16),
+                                    from_address.substr(from_address.rfind('@')));
+    }
     spec.in_reply_to = text_at(payload, "in_reply_to");
     if (const auto* refs = payload.if_contains("references"); refs != nullptr && refs->is_array())
       for (const auto& id : refs->get_array())

@@ -9,6 +9,9 @@
 // ([notify] backoff and max_age), never sooner than Slack's Retry-After; Slack's and the SMTP
 // server's refusals are dead at once (outbound::judge, smtp_verdict). A channel without its
 // settings (no [outbound.email], no SWITCHBOARD_SLACK_BOT_TOKEN) dead-letters its rows, saying so.
+// An e-mail row without a Message-ID gets "sb.<request>.<event seq>.<16 hex of the row id>@<the
+// From's domain>", the same on every retry; once delivered it is remembered for its request
+// (store::remember_message) in the attempt's job, so the customer's reply threads back.
 //
 // Delivery is at least once: a row stays pending until an attempt's outcome is committed, so a
 // crash between sending and recording means the receiver sees the same webhook-id again (it

@@ -154,4 +154,37 @@ TEST_SUITE("store::messages") {
     // The second public answer (the seen one was the first): reply number 2 of the request.
     CHECK(boost::json::parse(row.payload) == boost::json::parse(R"({"channel":"C0SUPPORT01","thread_ts":"1764520300.000400","text":"Which version?","reply":2})"));
   }
+
+  TEST_CASE("a public answer on an e-mail request enqueues an email row threaded on the customer's mail, with the request's tag") {
+    auto db = store::open_database(":memory:");
+    auto input = testing::make_input(model::request_kind::troubleshooting);
+    input.source = model::request_source::email;
+    model::email_intake intake;
+    intake.from = "pat@acme.example";
+    intake.subject = "Indexing stuck";
+    intake.message_id = "m1@acme.example";
+    intake.authentication = "pass";
+    intake.reply_to = "pat@acme.example";
+    input.email = intake;
+    const auto id =
+        store::record_new_request(db, testing::shipped_policy(), {input, {"email", model::role::integration}}, t0).request.id;
+    const auto out = store::record_action(db, testing::shipped_policy(), id,
+                                          {engine::action_kind::pend, {.message = "Logs?"}, {"sam", model::role::se}}, t0);
+    REQUIRE(std::holds_alternative<std::vector<store::change>>(out));
+    const auto due = store::due_messages(db, t0, 10);
+    REQUIRE(due.size() == 1);
+    CHECK(due[0].channel == "email");
+    CHECK(due[0].subscription == "email");
+    CHECK(due[0].recipient == "pat@acme.example");
+    CHECK(due[0].event_type == "request.pended");
+    const auto expected = boost::json::object{{"to", boost::json::array{"pat@acme.example"}},
+                                              {"subject", "Re: Indexing stuck [SB-" + std::to_string(id) + "]"},
+                                              {"message_id", ""},
+                                              {"in_reply_to", "m1@acme.example"},
+                                              {"references", boost::json::array{"m1@acme.example"}},
+                                              {"text", "Logs?"},
+                                              {"kind", "reply"},
+                                              {"reply", 1}};
+    CHECK(boost::json::parse(due[0].payload) == boost::json::value(expected));
+  }
 }
