@@ -150,9 +150,9 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   config::check_use_case_dris(settings.file, people);
   if (!use_cases.configured)
     fmt::print(stderr, "switchboard: no use cases ([use_cases.<tag>]): a request's use_case is a free tag\n");
-  // The outbox's message channels (store/messages.hpp). Nothing enqueues messages yet: answers
-  // reach customers in a later step of issue 13. libcurl's global set-up must run before other
-  // threads use it.
+  // The outbox's message channels (store/messages.hpp): public answers to Slack and e-mail
+  // requests are enqueued with their events, and what became of each is recorded on its request.
+  // libcurl's global set-up must run before other threads use it.
   notify::message_channels channels;
   channels.email = outbound::load_email_settings_file(settings.file, integrations.support_address);
   if (channels.email) {
@@ -162,6 +162,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   }
   channels.slack = outbound::load_slack_api_settings_file(settings.file);
   channels.reply_to = [&integrations](model::request_id id) { return http::webhooks::reply_to(integrations, id); };
+  channels.policy = &policy;
   // Told of committed changes from any thread (offloaded handlers run on the pool): the
   // scheduler and the hub are only touched on the app strand.
   http::api::context api{policy, writer, readers, settings.tiers, tokens, time.now,

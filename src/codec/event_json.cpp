@@ -264,6 +264,16 @@ model::event_data decode_request(std::string_view type, const json::object& data
         instant_of(type, data.at("before").as_object().at("concern_escalates_at"), "before.concern_escalates_at"),
         text(data, "why")};
   if (type == "request.concern_deadline_passed") return model::concern_deadline_passed{status_of(type, data)};
+  if (type == "request.reply_delivered" || type == "request.reply_failed")
+    return model::reply_settled{type == "request.reply_delivered",
+                                data.at("reply").to_number<int>(),
+                                data.at("reply_seq").to_number<std::int64_t>(),
+                                text(data, "channel"),
+                                text(data, "to"),
+                                text(data, "external_id"),
+                                text(data, "text"),
+                                text(data, "reason"),
+                                data.at("attempts").to_number<int>()};
   bad(type, "is not a known type");
 }
 
@@ -392,6 +402,17 @@ json::object encode_data(const model::event_data& data) {
           },
           [](const concern_deadline_passed& e) {
             return json::object{{"status", to_string(e.status)}, {"concern_escalates_at", nullptr}};
+          },
+          [](const reply_settled& e) {
+            json::object out{{"reply", e.reply}, {"reply_seq", e.reply_seq}, {"channel", e.channel}, {"to", e.to}};
+            if (e.delivered) {
+              out["external_id"] = e.external_id;
+              out["text"] = e.text;
+            } else {
+              out["reason"] = e.reason;
+            }
+            out["attempts"] = e.attempts;
+            return out;
           },
       },
       data);

@@ -260,6 +260,38 @@ json::object to_json(const handoff_context& value) {
           {"customer_told", value.customer_told}};
 }
 
+json::object to_json(const reply& value) {
+  return {{"number", value.number},
+          {"via", value.via},
+          {"text", value.text},
+          {"at", format_instant(value.at)},
+          {"state", to_string(value.state)},
+          {"seen", value.seen},
+          {"settled_at", value.settled_at ? json::value(format_instant(*value.settled_at)) : nullptr},
+          {"external_id", optional_string(value.external_id)},
+          {"reason", optional_string(value.reason)},
+          {"attempts", value.attempts}};
+}
+
+reply reply_from_json(const json::value& json) {
+  const auto& object = json.as_object();
+  reply out;
+  out.number = object.at("number").to_number<int>();
+  out.via = string_at(object, "via");
+  out.text = string_at(object, "text");
+  out.at = required(parse_instant(object.at("at").as_string()), "replies[].at");
+  const auto state = parse_reply_state(object.at("state").as_string());
+  if (!state) throw std::invalid_argument(fmt::format("stored reply has an unknown state {}", json::serialize(object.at("state"))));
+  out.state = *state;
+  out.seen = object.at("seen").as_bool();
+  if (const auto* at = object.if_contains("settled_at"); at && !at->is_null())
+    out.settled_at = required(parse_instant(at->as_string()), "replies[].settled_at");
+  out.external_id = string_at(object, "external_id");
+  out.reason = string_at(object, "reason");
+  out.attempts = object.at("attempts").to_number<int>();
+  return out;
+}
+
 json::object to_json(const request& value) {
   json::object out{{"id", value.id}};
   for (auto& [key, field] : to_json(value.input)) out[key] = std::move(field);
@@ -283,6 +315,12 @@ json::object to_json(const request& value) {
   out["handoff"] = value.handoff ? json::value(to_json(*value.handoff)) : nullptr;
   // Only when set, so that documents stored before requests kept a channel encode as they were.
   if (value.channel) out["channel"] = to_json(*value.channel);
+  // Only once there is one, for the same reason.
+  if (!value.replies.empty()) {
+    json::array replies;
+    for (const auto& r : value.replies) replies.push_back(to_json(r));
+    out["replies"] = std::move(replies);
+  }
   out["concern_escalates_at"] =
       value.concern_escalates_at ? json::value(format_instant(*value.concern_escalates_at)) : nullptr;
   if (value.concern_counted_from) out["concern_counted_from"] = format_instant(*value.concern_counted_from);
@@ -562,6 +600,8 @@ request request_from_json(const json::value& json) {
       out.handoff = handoff_context_from_json(*handoff);
     if (const auto* channel = object.if_contains("channel"); channel && !channel->is_null())
       out.channel = customer_channel_from_json(*channel);
+    if (const auto* replies = object.if_contains("replies"); replies && !replies->is_null())
+      for (const auto& r : replies->as_array()) out.replies.push_back(reply_from_json(r));
     if (const auto* at = object.if_contains("concern_escalates_at"); at && !at->is_null())
       out.concern_escalates_at = required(parse_instant(at->as_string()), "concern_escalates_at");
     if (const auto* from = object.if_contains("concern_counted_from"); from && !from->is_null())

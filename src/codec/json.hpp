@@ -29,6 +29,8 @@ boost::json::object to_json(const model::request& value);
 // {"via": "slack", "team", "channel", "thread_ts"} or
 // {"via": "email", "to", "subject", "last_message_id", "references": [...]}.
 boost::json::object to_json(const model::customer_channel& value);
+// {"number", "via", "text", "at", "state", "seen", "settled_at", "external_id", "reason", "attempts"}.
+boost::json::object to_json(const model::reply& value);
 
 // The sizes a client may send, in bytes of UTF-8 (checked by parse_request_input only).
 struct input_limits {
@@ -58,5 +60,6 @@ model::escalation escalation_from_json(const boost::json::value& json);
 model::handoff_context handoff_context_from_json(const boost::json::value& json);
 model::request request_from_json(const boost::json::value& json);
 model::customer_channel customer_channel_from_json(const boost::json::value& json);
+model::reply reply_from_json(const boost::json::value& json);
 
 }  // namespace switchboard::codec

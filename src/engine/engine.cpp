@@ -229,6 +229,15 @@ void continue_thread(model::email_thread& thread, const std::string& message_id)
 
 }  // namespace
 
+outcome record_delivery(const policy& policy, const model::request& current, model::reply_settled settled,
+                        model::instant now) {
+  recorder r(policy, current);
+  const auto& replies = current.replies;
+  if (std::any_of(replies.begin(), replies.end(), [&](const model::reply& x) { return x.number == settled.reply; }))
+    r.record(now, "system", std::move(settled));
+  return r.take();
+}
+
 std::optional<model::customer_channel> answer_channel(const model::request& current) {
   if (current.channel || current.parent) return current.channel;
   if (auto email = current.input.email; email && email->reply_to.empty() && !email->from.empty()) {
@@ -283,7 +292,22 @@ void apply(model::request& state, const event& e) {
             state.status = x.status;
           },
           [&](const model::escalation_snapshot& x) { fold_whole_escalation(state, x.whole); },
-          [&](const model::request_answered& x) { act(x.common); },
+          [&](const model::request_answered& x) {
+            act(x.common);
+            if (!x.is_public.value_or(false) || !x.delivery) return;
+            model::reply r;
+            r.number = static_cast<int>(state.replies.size()) + 1;
+            r.via = std::holds_alternative<model::slack_thread>(x.delivery->to) ? "slack" : "email";
+            r.text = x.common.message;
+            r.at = e.at;
+            r.seen = x.delivery->seen;
+            // Already in the thread: the customer saw it when it was written.
+            if (r.seen) {
+              r.state = model::reply_state::delivered;
+              r.settled_at = e.at;
+            }
+            state.replies.push_back(std::move(r));
+          },
           [&](const model::request_returned& x) {
             act(x.common);
             if (!x.reference.empty() && !state.channel) state.channel = answer_channel(state);
@@ -333,6 +357,17 @@ void apply(model::request& state, const event& e) {
           [&](const model::concern_deadline_passed& x) {
             state.status = x.status;
             set_concern_deadline(state, e, std::nullopt, false);
+          },
+          [&](const model::reply_settled& x) {
+            const auto found = std::find_if(state.replies.begin(), state.replies.end(),
+                                            [&](const model::reply& r) { return r.number == x.reply; });
+            if (found == state.replies.end()) return;
+            // A failed reply redelivered by hand can still be delivered later: the last word wins.
+            found->state = x.delivered ? model::reply_state::delivered : model::reply_state::failed;
+            found->settled_at = e.at;
+            found->external_id = x.external_id;
+            found->reason = x.reason;
+            found->attempts = x.attempts;
           },
       },
       e.data);

@@ -253,6 +253,14 @@ outcome retime(const policy& policy, const model::request& current, model::insta
 // The next instant at which `due` would record something for `current`, if any.
 std::optional<model::instant> next_due(const model::request& current);
 
+// What became of public answer `settled.reply` of `current` once the outbox row carrying it was
+// delivered or given up on (the notifier's attempt job, issue 13 plan 2.1): one
+// request.reply_delivered or request.reply_failed event at `now`, which changes no status and no
+// clock. No event when `current` has no such answer (a row enqueued by hand, or for a request
+// that is gone).
+outcome record_delivery(const policy& policy, const model::request& current, model::reply_settled settled,
+                        model::instant now);
+
 // Where an answer to `current`'s customer goes: its folded channel; for an e-mail request stored
 // before the intake recorded reply_to, the sender and its Message-ID (issue 13 plan 2.2). None
 // for an older Slack request (its thread is known only to the intake's receipts).

@@ -82,6 +82,11 @@ constexpr name_table<escalation_state, 3> escalation_state_table{{
     {escalation_state::acknowledged, "acknowledged"},
     {escalation_state::resolved, "resolved"},
 }};
+constexpr name_table<reply_state, 3> reply_state_table{{
+    {reply_state::pending, "pending"},
+    {reply_state::delivered, "delivered"},
+    {reply_state::failed, "failed"},
+}};
 
 template <typename Enum, std::size_t N>
 std::string_view name_of(const name_table<Enum, N>& table, Enum value) {
@@ -129,6 +134,7 @@ std::string_view to_string(sla_metric value) { return name_of(metric_table, valu
 std::string_view to_string(clock_state value) { return name_of(clock_state_table, value); }
 std::string_view to_string(role value) { return name_of(role_table, value); }
 std::string_view to_string(escalation_state value) { return name_of(escalation_state_table, value); }
+std::string_view to_string(reply_state value) { return name_of(reply_state_table, value); }
 
 std::optional<request_kind> parse_request_kind(std::string_view text) { return value_of(kind_names, text); }
 std::optional<customer_stage> parse_customer_stage(std::string_view text) { return value_of(stage_names, text); }
@@ -142,6 +148,7 @@ std::optional<role> parse_role(std::string_view text) { return value_of(role_tab
 std::optional<escalation_state> parse_escalation_state(std::string_view text) {
   return value_of(escalation_state_table, text);
 }
+std::optional<reply_state> parse_reply_state(std::string_view text) { return value_of(reply_state_table, text); }
 
 std::string_view request_kind_names() { return names_of<kind_names>(); }
 std::string_view customer_stage_names() { return names_of<stage_names>(); }

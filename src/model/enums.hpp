@@ -20,6 +20,8 @@ enum class priority { low, normal, high, urgent };
 enum class sla_metric { first_response, next_response, resolution };
 enum class clock_state { running, paused, met, breached };
 enum class escalation_state { open, acknowledged, resolved };
+// A public answer's delivery (model::reply): being sent or retried, delivered, or given up on.
+enum class reply_state { pending, delivered, failed };
 enum class role {
   ae,
   ce,
@@ -46,6 +48,7 @@ std::string_view to_string(sla_metric value);
 std::string_view to_string(clock_state value);
 std::string_view to_string(role value);
 std::string_view to_string(escalation_state value);
+std::string_view to_string(reply_state value);
 
 std::optional<request_kind> parse_request_kind(std::string_view text);
 std::optional<customer_stage> parse_customer_stage(std::string_view text);
@@ -57,6 +60,7 @@ std::optional<sla_metric> parse_sla_metric(std::string_view text);
 std::optional<clock_state> parse_clock_state(std::string_view text);
 std::optional<role> parse_role(std::string_view text);
 std::optional<escalation_state> parse_escalation_state(std::string_view text);
+std::optional<reply_state> parse_reply_state(std::string_view text);
 
 // The accepted spellings, comma-separated, for "expected one of ..." messages.
 std::string_view request_kind_names();

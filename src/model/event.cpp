@@ -78,6 +78,9 @@ std::string_view type_name(const event_data& data) {
           [](const concern_deadline_set&) -> std::string_view { return "request.concern_deadline_set"; },
           [](const concern_deadline_retimed&) -> std::string_view { return "request.concern_deadline_retimed"; },
           [](const concern_deadline_passed&) -> std::string_view { return "request.concern_deadline_passed"; },
+          [](const reply_settled& e) -> std::string_view {
+            return e.delivered ? "request.reply_delivered" : "request.reply_failed";
+          },
       },
       data);
 }
@@ -88,7 +91,7 @@ bool is_action_event(const event_data& data) {
          !std::holds_alternative<escalation_triggered>(data) && !std::holds_alternative<escalation_notified>(data) &&
          !std::holds_alternative<escalation_skipped>(data) && !std::holds_alternative<escalation_retimed>(data) &&
          !std::holds_alternative<escalation_brought_in>(data) && !std::holds_alternative<escalation_closed>(data) &&
-         !std::holds_alternative<escalation_snapshot>(data);
+         !std::holds_alternative<escalation_snapshot>(data) && !std::holds_alternative<reply_settled>(data);
 }
 
 }  // namespace switchboard::model

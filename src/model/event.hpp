@@ -13,6 +13,7 @@
 #include "model/request.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -156,6 +157,22 @@ struct request_answered {
   std::optional<model::delivery> delivery;
 };
 
+// request.reply_delivered (delivered true) or request.reply_failed (false): what became of public
+// answer number `reply` (model::reply::number) once the outbox row carrying it was delivered or
+// dead-lettered (issue 13 plan 2.1). Recorded by the notifier's attempt job, after the fact: it
+// changes no status and no clock.
+struct reply_settled {
+  bool delivered = false;
+  int reply = 0;
+  std::int64_t reply_seq = 0;  // events.seq of the answer it settles (the outbox row's event_seq)
+  std::string channel;         // the outbox channel: "slack_reply" (or "email")
+  std::string to;              // the Slack channel id (or e-mail address) it went to
+  std::string external_id;     // delivered: Slack's ts of the posted message
+  std::string text;            // delivered: the text as sent
+  std::string reason;          // failed: the channel's own words ("channel_not_found", ...)
+  int attempts = 0;            // sends tried
+};
+
 // request.customer_replied (reopened false) or request.reopened (true). A reopened concern is
 // owed a new deadline.
 // `reference`: the Message-ID (no angle brackets) of the customer's mail that replied, when the
@@ -251,7 +268,7 @@ using event_data =
                  escalation_closed, escalation_snapshot, request_answered, request_returned, request_resolved,
                  request_started, request_handed_off, request_routed_to_product, request_decided,
                  request_asked_engineering_channel, request_linked, request_concern_moved, concern_deadline_set,
-                 concern_deadline_retimed, concern_deadline_passed>;
+                 concern_deadline_retimed, concern_deadline_passed, reply_settled>;
 
 struct event {
   request_id request = 0;

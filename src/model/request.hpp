@@ -234,6 +234,22 @@ struct handoff_context {
   std::string customer_told;
 };
 
+// A public answer as the customer sees it (issue 13 plan 2.1): folded from request.responded or
+// request.pended with a delivery target, then from request.reply_delivered or request.reply_failed.
+struct reply {
+  int number = 0;            // 1-based, in the order the answers were given: the outbox row names it
+  std::string via;           // "slack" or "email": the channel it goes through
+  std::string text;          // what the agent wrote
+  instant at{};              // when it was given
+  reply_state state = reply_state::pending;
+  bool seen = false;         // written in the channel already (an agent's Slack thread reply): never sent
+  std::optional<instant> settled_at;  // when it was delivered (seen: when given) or given up on
+  std::string external_id;   // delivered: Slack's ts of the posted message
+  std::string reason;        // failed: why, as the channel said it
+  int attempts = 0;          // sends tried (0 when seen)
+  bool operator==(const reply&) const = default;
+};
+
 // The read model of one request: its current state, folded from its events.
 struct request {
   request_id id = 0;
@@ -250,6 +266,9 @@ struct request {
   std::optional<handoff_context> handoff;
   // Where an answer to the customer goes (channel_of the input at filing); none when nowhere.
   std::optional<customer_channel> channel;
+  // The public answers, oldest first, and what became of each. Empty for requests without any
+  // (their documents then have no "replies", as before answers were delivered).
+  std::vector<reply> replies;
   std::optional<instant> concern_escalates_at;  // an open concern climbs its ladder then
   // What concern_escalates_at counts from: the concern's raising, or its last reopening. A
   // restart with a changed config re-times the deadline from here. Unset in documents written

@@ -7,8 +7,10 @@
 #include "outbound/email_message.hpp"
 #include "outbound/http_post.hpp"
 #include "outbound/smtp_pool.hpp"
+#include "store/inbound.hpp"
 #include "store/messages.hpp"
 #include "store/outbox.hpp"
+#include "store/requests.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -277,7 +279,58 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
                  result.next_state == store::delivery_state::dead
                      ? (result.dead_reason.empty() ? std::string(" — dead") : fmt::format(" — dead: {}", result.dead_reason))
                      : "");
-    finish(d.id, [id = d.id, result](store::unit_of_work& db) { store::record_attempt(db, id, result); });
+    auto settled = settled_reply(d, result);
+    // A delivered answer's Message-ID threads the customer's reply to it back onto the request.
+    std::string sender;
+    if (d.channel == "email" && d.request_id && result.next_state == store::delivery_state::delivered &&
+        !result.external_id.empty() && channels_.email) {
+      try {
+        sender = outbound::address_of(channels_.email->from);
+      } catch (const outbound::invalid_email&) {
+      }
+    }
+    finish(d.id, [id = d.id, result, request = d.request_id, settled = std::move(settled), sender,
+                  policy = channels_.policy](store::unit_of_work& db) {
+      // Only the job that moved the row on records its outcome, so a replayed job records nothing twice.
+      if (!store::record_attempt(db, id, result)) return;
+      if (!sender.empty()) store::remember_message(db, result.external_id, sender, *request);
+      if (settled && policy != nullptr) store::record_delivery(db, *policy, *request, *settled, result.attempt.at);
+    });
+  }
+
+  // What a reply row's last attempt settles on its request (issue 13 plan 2.1): delivered with
+  // Slack's ts and the text as sent, or failed with the reason the log shows; nothing while it is
+  // retried, for notifications, or for a row without its answer's number.
+  static std::optional<model::reply_settled> settled_reply(const store::delivery& d, const store::attempt_result& result) {
+    if (d.purpose != "reply" || !d.request_id || result.next_state == store::delivery_state::pending) return std::nullopt;
+    json::object payload;
+    try {
+      payload = json::parse(d.payload).as_object();
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+    const auto* number = payload.if_contains("reply");
+    if (number == nullptr || !number->is_int64()) return std::nullopt;
+    model::reply_settled out;
+    out.delivered = result.next_state == store::delivery_state::delivered;
+    out.reply = static_cast<int>(number->get_int64());
+    out.reply_seq = d.event_seq;
+    out.channel = d.channel;
+    out.to = d.recipient;
+    out.attempts = result.attempt.attempt;
+    if (out.delivered) {
+      out.external_id = result.external_id;
+      out.text = text_at(payload, "text");
+    } else {
+      // An SMTP refusal reads with its code ("550 …"), as a person would quote it.
+      auto error = result.attempt.error;
+      if (d.channel == "email" && result.attempt.status && !error.starts_with(std::to_string(*result.attempt.status)))
+        error = fmt::format("{} {}", *result.attempt.status, error);
+      out.reason = result.dead_reason.empty() ? error
+                   : error.empty()            ? result.dead_reason
+                                              : fmt::format("{}; {}", error, result.dead_reason);
+    }
+    return out;
   }
 
   struct sent_message {
@@ -327,6 +380,19 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
     if (channels_.reply_to && d.request_id) spec.reply_to = channels_.reply_to(*d.request_id);
     spec.subject = text_at(payload, "subject");
     spec.message_id = text_at(payload, "message_id");
+    if (spec.message_id.empty()) {
+      // Made from the row, so every retry of it sends the same id (RFC 5322 section 3.6.4: unique,
+      // the right side our domain).
+      std::string from_address;
+      try {
+        from_address = outbound::address_of(spec.from);
+      } catch (const outbound::invalid_email& e) {
+        co_return dead(e.what());
+      }
+      spec.message_id = fmt::format("sb.{}.{}.{}{}", d.request_id.value_or(0), d.event_seq,
+                                    std::string_view(d.webhook_id).substr(d.webhook_id.starts_with("msg_") ? 4 : 0, 16),
+                                    from_address.substr(from_address.rfind('@')));
+    }
     spec.in_reply_to = text_at(payload, "in_reply_to");
     if (const auto* refs = payload.if_contains("references"); refs != nullptr && refs->is_array())
       for (const auto& id : refs->get_array())

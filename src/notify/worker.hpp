@@ -9,6 +9,9 @@
 // ([notify] backoff and max_age), never sooner than Slack's Retry-After; Slack's and the SMTP
 // server's refusals are dead at once (outbound::judge, smtp_verdict). A channel without its
 // settings (no [outbound.email], no SWITCHBOARD_SLACK_BOT_TOKEN) dead-letters its rows, saying so.
+// An e-mail row without a Message-ID gets "sb.<request>.<event seq>.<16 hex of the row id>@<the
+// From's domain>", the same on every retry; once delivered it is remembered for its request
+// (store::remember_message) in the attempt's job, so the customer's reply threads back.
 //
 // Delivery is at least once: a row stays pending until an attempt's outcome is committed, so a
 // crash between sending and recording means the receiver sees the same webhook-id again (it
@@ -22,6 +25,7 @@
 // Thread-safety: everything runs on the executor passed in, which must be the thread that owns
 // `reader` (a single-threaded io_context). Writes go through the committer, never on it.
 
+#include "engine/engine.hpp"
 #include "model/request.hpp"
 #include "notify/config.hpp"
 #include "outbound/config.hpp"
@@ -42,6 +46,10 @@ struct message_channels {
   std::optional<outbound::slack_api_settings> slack;       // slack_reply and slack_dm rows
   std::optional<outbound::email_settings> email;           // email rows
   std::function<std::string(model::request_id)> reply_to;  // a request's Reply-To; empty or null: none
+  // When set, a reply row's outcome (delivered or dead) is recorded on its request as
+  // request.reply_delivered or request.reply_failed (store::record_delivery) in the job that
+  // records the attempt. Must outlive the worker.
+  const engine::policy* policy = nullptr;
 };
 
 class delivery_worker {

@@ -10,7 +10,7 @@
 // starttls = false                          # only for a loopback smtp_url (a local relay); default true
 //
 // Without [outbound.email] nothing is sent by e-mail (the outbox's e-mail rows are dead-lettered).
-// The notifier sends the outbox's e-mail rows with it; nothing enqueues replies yet (issue 13, E3).
+// The notifier sends the outbox's e-mail rows with it: public answers to e-mail requests.
 
 #include "outbound/smtp.hpp"
 

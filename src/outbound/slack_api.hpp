@@ -17,8 +17,8 @@
 // bot token (xoxb-…) comes only from SWITCHBOARD_SLACK_BOT_TOKEN. Text is sent as given: the
 // caller escapes it (notify::slack_escape) so no <!channel> can be injected.
 //
-// The notifier (notify/worker) sends the outbox's Slack rows through it; nothing enqueues replies
-// yet (issue 13, E2).
+// The notifier (notify/worker) sends the outbox's Slack rows through it: public answers to Slack
+// requests (store::enqueue_replies) are the rows written so far.
 //
 // Thread-safety: slack_api's coroutines run on its executor; judge and retry_delay are pure.
 

@@ -4,9 +4,12 @@
 #include "store/statements.hpp"
 
 #include <SQLiteCpp/Statement.h>
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <map>
 #include <stdexcept>
 
 namespace switchboard::store {
@@ -20,6 +23,17 @@ constexpr std::array<std::pair<channel, std::string_view>, 4> channel_table{{
 }};
 
 std::int64_t seconds(model::instant at) { return at.time_since_epoch().count(); }
+
+// "Re: <subject> [SB-<id>]": one "Re:" (RFC 5322 section 3.6.5), and the request's tag, which the
+// e-mail intake threads a reply on when its Message-IDs are lost.
+std::string reply_subject(std::string_view subject, model::request_id id) {
+  std::string out(subject);
+  const bool has_re = out.size() >= 3 && (out[0] == 'R' || out[0] == 'r') && (out[1] == 'E' || out[1] == 'e') && out[2] == ':';
+  if (!has_re) out = "Re: " + out;
+  const auto tag = fmt::format("[SB-{}]", id);
+  if (out.find(tag) == std::string::npos) out += " " + tag;
+  return out;
+}
 
 }  // namespace
 
@@ -63,6 +77,53 @@ std::int64_t enqueue_message(unit_of_work work, const message& m, model::instant
   insert->exec();
   insert->reset();
   return db.getLastInsertRowid();
+}
+
+void enqueue_replies(unit_of_work work, const std::vector<engine::event>& events, std::int64_t first_seq,
+                     const std::vector<change>& changes) {
+  // An answer's number: its request's public answers counted back from the last one folded.
+  std::map<model::request_id, int> public_answers;
+  for (const auto& e : events)
+    if (const auto* a = std::get_if<model::request_answered>(&e.data); a && a->is_public.value_or(false) && a->delivery)
+      ++public_answers[e.request];
+  std::map<model::request_id, int> seen_so_far;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
+    const auto* answer = std::get_if<model::request_answered>(&e.data);
+    if (answer == nullptr || !answer->is_public.value_or(false) || !answer->delivery) continue;
+    const auto ordinal = ++seen_so_far[e.request];
+    if (answer->delivery->seen) continue;
+    const auto state = std::find_if(changes.begin(), changes.end(), [&](const change& c) { return c.request.id == e.request; });
+    if (state == changes.end()) throw std::logic_error(fmt::format("an answer of request {} came with no state for it", e.request));
+    const auto number = static_cast<int>(state->request.replies.size()) - public_answers[e.request] + ordinal;
+    message m;
+    m.purpose = message_purpose::reply;
+    m.request_id = e.request;
+    m.event_seq = first_seq + static_cast<std::int64_t>(i);
+    m.event_type = std::string(model::type_name(e));
+    if (const auto* thread = std::get_if<model::slack_thread>(&answer->delivery->to)) {
+      m.channel = channel::slack_reply;
+      m.recipient = thread->channel;
+      m.payload = boost::json::serialize(boost::json::object{
+          {"channel", thread->channel}, {"thread_ts", thread->thread_ts}, {"text", answer->common.message}, {"reply", number}});
+    } else {
+      const auto& mail = std::get<model::email_thread>(answer->delivery->to);
+      m.channel = channel::email;
+      m.recipient = mail.to;
+      boost::json::array references;
+      for (const auto& id : mail.references) references.emplace_back(id);
+      // The Message-ID is the worker's to make (it knows our domain), the same on every retry.
+      m.payload = boost::json::serialize(boost::json::object{{"to", boost::json::array{boost::json::value(mail.to)}},
+                                                             {"subject", reply_subject(mail.subject, e.request)},
+                                                             {"message_id", ""},
+                                                             {"in_reply_to", mail.last_message_id},
+                                                             {"references", std::move(references)},
+                                                             {"text", answer->common.message},
+                                                             {"kind", "reply"},
+                                                             {"reply", number}});
+    }
+    enqueue_message(work, m, e.at);
+  }
 }
 
 std::vector<delivery> due_messages(read_session session, model::instant now, int limit) {

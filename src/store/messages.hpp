@@ -5,7 +5,7 @@
 // channel's message spec, fixed when it is enqueued and the same bytes on every retry:
 //   slack_reply  {"channel": "C…", "thread_ts": "…", "text": "…"}
 //   slack_dm     {"user": "U…", "text": "…"}
-//   email        {"to": ["…"], "subject": "…", "message_id": "…", "in_reply_to": "…",
+//   email        {"to": ["…"], "subject": "…", "message_id": "…" or "", "in_reply_to": "…",
 //                 "references": ["…"], "text": "…", "kind": "reply" | "notification"}
 // What the config holds (the bot token, From, Reply-To) is added when sending.
 //
@@ -52,6 +52,17 @@ struct message {
 // Appends `m` as a pending row due at `now`, its subscription "slack" or "email"; returns its id.
 // Throws std::invalid_argument for a webhook channel.
 std::int64_t enqueue_message(unit_of_work work, const message& m, model::instant now);
+
+// Enqueues what `events` (just appended on this connection in this transaction, the first at
+// events.seq `first_seq`) send to customers: one row per public answer that is not `seen` in its
+// channel already; internal notes and seen answers get none (issue 13 plan 2.2). A Slack thread
+// gets a slack_reply row {"channel", "thread_ts", "text", "reply"}; an e-mail conversation an
+// email row {"to": [address], "subject": "Re: <subject> [SB-<id>]", "message_id": "" (the
+// notifier makes it from the row, the same on every retry, and remembers it once delivered so the
+// customer's reply threads back), "in_reply_to", "references", "text", "kind": "reply", "reply"}.
+// "reply" is the answer's number among its request's replies (model::reply::number, from `changes`).
+void enqueue_replies(unit_of_work work, const std::vector<engine::event>& events, std::int64_t first_seq,
+                     const std::vector<change>& changes);
 
 // Pending message rows due by `now`, at most `limit`, oldest due first, each the earliest pending
 // row of its conversation (request, channel): a later row waits until the earlier one is

@@ -5,6 +5,7 @@
 #include "codec/event_json.hpp"
 #include "codec/json.hpp"
 #include "sla/clock.hpp"
+#include "store/messages.hpp"
 #include "store/outbox.hpp"
 #include "store/pages.hpp"
 #include "store/statements.hpp"
@@ -244,7 +245,10 @@ std::vector<change> save_outcome(SQLite::Database& db, const engine::policy& pol
     target->events.push_back(e);
   }
   append_events(db, outcome.events);
+  // The events' seqs, taken before the outbox's own rows move the last rowid on.
+  const auto first_seq = db.getLastInsertRowid() - static_cast<std::int64_t>(outcome.events.size()) + 1;
   enqueue_outbound(db, policy.outbound, outcome.events, changes);
+  enqueue_replies(db, outcome.events, first_seq, changes);
   for (const auto& c : changes) save_request(db, c.request);
   return changes;
 }
@@ -516,6 +520,16 @@ std::optional<change> record_due(unit_of_work work, const engine::policy& policy
   auto fired = engine::due(policy, *current, now);
   if (fired.events.empty()) return change{std::move(*current), {}, {}};
   return std::move(record(db, policy, std::move(fired)).front());
+}
+
+std::optional<change> record_delivery(unit_of_work work, const engine::policy& policy, model::request_id id,
+                                      model::reply_settled settled, model::instant now) {
+  SQLite::Database& db = work.connection();
+  auto current = find_request(db, id);
+  if (!current) return std::nullopt;
+  auto recorded = engine::record_delivery(policy, *current, std::move(settled), now);
+  if (recorded.events.empty()) return change{std::move(*current), {}, {}};
+  return std::move(record(db, policy, std::move(recorded)).front());
 }
 
 std::vector<std::pair<model::request_id, model::instant>> pending_firings(read_session session) {

@@ -90,6 +90,12 @@ using action_outcome = std::variant<std::vector<change>, engine::refusal, not_fo
 action_outcome record_action(unit_of_work work, const engine::policy& policy, model::request_id id,
                              const engine::act_on_request& command, model::instant now);
 
+// Records what became of a public answer of request `id` once its outbox row was delivered or
+// given up on (engine::record_delivery), inside the caller's transaction. nullopt when the request
+// does not exist; a change without events when it has no such answer.
+std::optional<change> record_delivery(unit_of_work work, const engine::policy& policy, model::request_id id,
+                                      model::reply_settled settled, model::instant now);
+
 // Records what fell due on request `id` by `now` (SLA warnings and breaches, escalation
 // levels). nullopt when the request does not exist; a change without events when nothing was due.
 std::optional<change> record_due(unit_of_work work, const engine::policy& policy, model::request_id id,

@@ -208,6 +208,60 @@ TEST_SUITE("codec::event_json") {
     CHECK(json::serialize(codec::encode_data(r)) == json::serialize(replied));
   }
 
+  TEST_CASE("reply_delivered and reply_failed keep their keys and decode back, and a request's replies round-trip") {
+    model::reply_settled delivered;
+    delivered.delivered = true;
+    delivered.reply = 1;
+    delivered.reply_seq = 41;
+    delivered.channel = "slack_reply";
+    delivered.to = "C0SUPPORT01";
+    delivered.external_id = "1718049700.000100";
+    delivered.text = "Which version?";
+    delivered.attempts = 2;
+    const auto delivered_json = codec::encode_data(delivered);
+    CHECK(model::type_name(delivered) == "request.reply_delivered");
+    CHECK(json::serialize(delivered_json) ==
+          R"({"reply":1,"reply_seq":41,"channel":"slack_reply","to":"C0SUPPORT01","external_id":"1718049700.000100","text":"Which version?","attempts":2})");
+    const auto delivered_back = std::get<model::reply_settled>(codec::decode_data("request.reply_delivered", delivered_json));
+    CHECK(delivered_back.delivered);
+    CHECK(delivered_back.external_id == "1718049700.000100");
+    CHECK(json::serialize(codec::encode_data(delivered_back)) == json::serialize(delivered_json));
+
+    model::reply_settled failed;
+    failed.reply = 2;
+    failed.reply_seq = 45;
+    failed.channel = "slack_reply";
+    failed.to = "C0SUPPORT01";
+    failed.reason = "channel_not_found";
+    failed.attempts = 1;
+    const auto failed_json = codec::encode_data(failed);
+    CHECK(model::type_name(failed) == "request.reply_failed");
+    CHECK(json::serialize(failed_json) ==
+          R"({"reply":2,"reply_seq":45,"channel":"slack_reply","to":"C0SUPPORT01","reason":"channel_not_found","attempts":1})");
+    const auto failed_back = std::get<model::reply_settled>(codec::decode_data("request.reply_failed", failed_json));
+    CHECK_FALSE(failed_back.delivered);
+    CHECK(failed_back.reason == "channel_not_found");
+    CHECK_THROWS_AS(codec::decode_data("request.reply_failed", json::object{{"reason", "x"}}), std::invalid_argument);
+
+    model::request request;
+    request.id = 3;
+    CHECK_FALSE(codec::to_json(request).contains("replies"));  // documents without replies keep their bytes
+    model::reply r;
+    r.number = 1;
+    r.via = "slack";
+    r.text = "Which version?";
+    r.at = at("2026-12-01T10:10:00Z");
+    r.state = model::reply_state::failed;
+    r.settled_at = at("2026-12-01T10:11:00Z");
+    r.reason = "channel_not_found";
+    r.attempts = 1;
+    request.replies.push_back(r);
+    const auto document = codec::to_json(request);
+    CHECK(document.at("replies").at(0).at("state") == "failed");
+    CHECK(document.at("replies").at(0).at("external_id").is_null());
+    CHECK(codec::request_from_json(document).replies == request.replies);
+  }
+
   TEST_CASE("unknown types and bad shapes are refused") {
     CHECK_THROWS_AS(codec::decode_data("request.teleported", json::object{{"status", "open"}}), std::invalid_argument);
     CHECK_THROWS_AS(codec::decode_data("sla.exploded", json::object{}), std::invalid_argument);

@@ -555,3 +555,77 @@ TEST_SUITE("engine::actions") {
 
 }  // namespace
 }  // namespace switchboard
+
+namespace switchboard {
+namespace {
+
+model::reply_settled settled(bool delivered, int reply, std::string external_id, std::string reason = {}) {
+  return model::reply_settled{delivered, reply, 41, "slack_reply", "C0SUPPORT01", std::move(external_id),
+                              delivered ? "Which version?" : "", std::move(reason), 2};
+}
+
+}  // namespace
+
+TEST_SUITE("engine::record_delivery") {
+  TEST_CASE("public answers fold into replies, a note and a seen answer do not wait, and outcomes settle them") {
+    auto state = filed_from_slack();
+    state = done(act(state, action_kind::respond, role::se, {.message = "internal: on 4.2", .is_public = false})).state;
+    state = done(act(state, action_kind::respond, role::se, {.message = "Which version?"})).state;
+    state = done(act(state, action_kind::pend, role::se, {.message = "Restarted it for you", .seen_in_channel = true},
+                     acted_at + 1min))
+                .state;
+    REQUIRE(state.replies.size() == 2);
+    CHECK(state.replies[0].number == 1);
+    CHECK(state.replies[0].via == "slack");
+    CHECK(state.replies[0].text == "Which version?");
+    CHECK(state.replies[0].state == model::reply_state::pending);
+    CHECK_FALSE(state.replies[0].settled_at.has_value());
+    // Written in the thread by the agent: the customer saw it then.
+    CHECK(state.replies[1].number == 2);
+    CHECK(state.replies[1].seen);
+    CHECK(state.replies[1].state == model::reply_state::delivered);
+    CHECK(state.replies[1].settled_at == acted_at + 1min);
+
+    const auto status = state.status;
+    const auto clocks = state.clocks;
+    const auto at = acted_at + 5min;
+    auto out = engine::record_delivery(testing::test_policy(), state, settled(true, 1, "1700000001.000200"), at);
+    REQUIRE(out.events.size() == 1);
+    CHECK(testing::type_of(out.events[0]) == "request.reply_delivered");
+    CHECK(out.events[0].actor == "system");
+    CHECK(out.events[0].at == at);
+    const auto& delivered = out.state.replies[0];
+    CHECK(delivered.state == model::reply_state::delivered);
+    CHECK(delivered.external_id == "1700000001.000200");
+    CHECK(delivered.settled_at == at);
+    CHECK(delivered.attempts == 2);
+    // An outcome after the fact changes neither status nor clocks.
+    CHECK(out.state.status == status);
+    REQUIRE(out.state.clocks.size() == clocks.size());
+    for (std::size_t i = 0; i < clocks.size(); ++i) {
+      CHECK(out.state.clocks[i].state == clocks[i].state);
+      CHECK(out.state.clocks[i].since == clocks[i].since);
+      CHECK(out.state.clocks[i].used == clocks[i].used);
+    }
+
+    // No such answer: nothing is recorded.
+    CHECK(engine::record_delivery(testing::test_policy(), state, settled(true, 9, "1.2"), at).events.empty());
+  }
+
+  TEST_CASE("a failed reply shows its reason, and a later delivery after a redeliver wins") {
+    auto state = done(act(filed_from_slack(), action_kind::respond, role::se, {.message = "Which version?"})).state;
+    auto failed = engine::record_delivery(testing::test_policy(), state, settled(false, 1, "", "channel_not_found"),
+                                          acted_at + 1min);
+    REQUIRE(failed.events.size() == 1);
+    CHECK(testing::type_of(failed.events[0]) == "request.reply_failed");
+    CHECK(failed.state.replies[0].state == model::reply_state::failed);
+    CHECK(failed.state.replies[0].reason == "channel_not_found");
+    auto later = engine::record_delivery(testing::test_policy(), failed.state, settled(true, 1, "1700000009.000100"),
+                                         acted_at + 2min);
+    CHECK(later.state.replies[0].state == model::reply_state::delivered);
+    CHECK(later.state.replies[0].reason.empty());
+    CHECK(later.state.replies[0].external_id == "1700000009.000100");
+  }
+}
+
+}  // namespace switchboard

@@ -2,7 +2,10 @@
 
 #include "store/database.hpp"
 #include "store/outbox.hpp"
+#include "store/requests.hpp"
+#include "support/policy.hpp"
 
+#include <boost/json.hpp>
 #include <doctest/doctest.h>
 
 #include <string>
@@ -113,5 +116,75 @@ TEST_SUITE("store::messages") {
     for (const auto c : {store::channel::webhook, store::channel::slack_reply, store::channel::slack_dm, store::channel::email})
       CHECK(store::parse_channel(store::to_string(c)) == c);
     CHECK_FALSE(store::parse_channel("sms"));
+  }
+
+  TEST_CASE("a public answer on a Slack request enqueues its thread reply with the answer's event, a note or a seen answer nothing") {
+    auto db = store::open_database(":memory:");
+    auto input = testing::make_input(model::request_kind::troubleshooting);
+    input.source = model::request_source::slack;
+    input.slack = model::slack_thread{"T0TEAM0001", "C0SUPPORT01", "1764520300.000400"};
+    const auto id =
+        store::record_new_request(db, testing::shipped_policy(), {input, {"slack", model::role::integration}}, t0).request.id;
+    const auto answer = [&](engine::action_input fields, model::instant at) {
+      const auto out = store::record_action(db, testing::shipped_policy(), id,
+                                            {engine::action_kind::respond, std::move(fields), {"sam", model::role::se}}, at);
+      REQUIRE(std::holds_alternative<std::vector<store::change>>(out));
+    };
+    answer({.message = "internal: on 4.2", .is_public = false}, t0 + std::chrono::seconds{10});
+    answer({.message = "Restarted it for you", .seen_in_channel = true}, t0 + std::chrono::seconds{20});
+    CHECK(store::due_messages(db, t0 + std::chrono::hours{1}, 10).empty());
+    answer({.message = "Which version?"}, t0 + std::chrono::seconds{30});
+
+    const auto due = store::due_messages(db, t0 + std::chrono::hours{1}, 10);
+    REQUIRE(due.size() == 1);
+    const auto& row = due[0];
+    CHECK(row.channel == "slack_reply");
+    CHECK(row.purpose == "reply");
+    CHECK(row.subscription == "slack");
+    CHECK(row.request_id == id);
+    CHECK(row.recipient == "C0SUPPORT01");
+    CHECK(row.event_type == "request.responded");
+    CHECK(row.created_at == t0 + std::chrono::seconds{30});
+    // Its event_seq is the answer's own event.
+    SQLite::Statement event(db, "SELECT type, json_extract(data, '$.message') FROM events WHERE seq = ?");
+    event.bind(1, row.event_seq);
+    REQUIRE(event.executeStep());
+    CHECK(event.getColumn(0).getString() == "request.responded");
+    CHECK(event.getColumn(1).getString() == "Which version?");
+    // The second public answer (the seen one was the first): reply number 2 of the request.
+    CHECK(boost::json::parse(row.payload) == boost::json::parse(R"({"channel":"C0SUPPORT01","thread_ts":"1764520300.000400","text":"Which version?","reply":2})"));
+  }
+
+  TEST_CASE("a public answer on an e-mail request enqueues an email row threaded on the customer's mail, with the request's tag") {
+    auto db = store::open_database(":memory:");
+    auto input = testing::make_input(model::request_kind::troubleshooting);
+    input.source = model::request_source::email;
+    model::email_intake intake;
+    intake.from = "pat@acme.example";
+    intake.subject = "Indexing stuck";
+    intake.message_id = "m1@acme.example";
+    intake.authentication = "pass";
+    intake.reply_to = "pat@acme.example";
+    input.email = intake;
+    const auto id =
+        store::record_new_request(db, testing::shipped_policy(), {input, {"email", model::role::integration}}, t0).request.id;
+    const auto out = store::record_action(db, testing::shipped_policy(), id,
+                                          {engine::action_kind::pend, {.message = "Logs?"}, {"sam", model::role::se}}, t0);
+    REQUIRE(std::holds_alternative<std::vector<store::change>>(out));
+    const auto due = store::due_messages(db, t0, 10);
+    REQUIRE(due.size() == 1);
+    CHECK(due[0].channel == "email");
+    CHECK(due[0].subscription == "email");
+    CHECK(due[0].recipient == "pat@acme.example");
+    CHECK(due[0].event_type == "request.pended");
+    const auto expected = boost::json::object{{"to", boost::json::array{"pat@acme.example"}},
+                                              {"subject", "Re: Indexing stuck [SB-" + std::to_string(id) + "]"},
+                                              {"message_id", ""},
+                                              {"in_reply_to", "m1@acme.example"},
+                                              {"references", boost::json::array{"m1@acme.example"}},
+                                              {"text", "Logs?"},
+                                              {"kind", "reply"},
+                                              {"reply", 1}};
+    CHECK(boost::json::parse(due[0].payload) == boost::json::value(expected));
   }
 }
