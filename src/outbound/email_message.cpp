@@ -39,12 +39,23 @@ std::string one_line(std::string_view text) {
   return out;
 }
 
-// LF line ends; GMime's writer turns every LF into CRLF (a CR left in would double).
+// LF line ends; GMime's writer turns every LF into CRLF (a CR left in would double). A bare CR
+// is a line break too: RFC 5321 §2.3.8 allows CR and LF only together, and a bare one passed
+// through is what SMTP smuggling (`\r.\r\n`) rides on. NUL is dropped: no line of a text body
+// may hold it (RFC 2045 §2.7-2.8), and an agent's answer never means one.
 std::string lf_lines(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i)
-    if (!(text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) out += text[i];
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\0') continue;
+    if (c == '\r') {
+      if (i + 1 < text.size() && text[i + 1] == '\n') continue;
+      out += '\n';
+      continue;
+    }
+    out += c;
+  }
   if (out.empty() || out.back() != '\n') out += '\n';
   return out;
 }
@@ -89,8 +100,9 @@ std::string compose(const email_spec& spec, std::chrono::system_clock::time_poin
   if (!valid_message_id(spec.message_id))
     throw invalid_email(fmt::format("Message-ID \"{}\" is not left@right in printable ASCII", spec.message_id));
   if (spec.to.empty()) throw invalid_email("an e-mail needs at least one To address");
-  for (const auto* text : {&spec.subject, &spec.text})
-    if (!g_utf8_validate(text->data(), static_cast<gssize>(text->size()), nullptr))
+  const auto text = lf_lines(spec.text);
+  for (const auto* checked : {&spec.subject, &text})
+    if (!g_utf8_validate(checked->data(), static_cast<gssize>(checked->size()), nullptr))
       throw invalid_email("the subject and text must be UTF-8");
 
   ref<GMimeMessage> message(g_mime_message_new(TRUE));
@@ -121,7 +133,6 @@ std::string compose(const email_spec& spec, std::chrono::system_clock::time_poin
 
   // The text stays UTF-8 (g_mime_text_part_set_text would convert it to the smallest charset
   // that holds it, ISO-8859-1 for most European text).
-  const auto text = lf_lines(spec.text);
   ref<GMimeTextPart> body(g_mime_text_part_new_with_subtype("plain"));
   ref<GMimeStream> content(g_mime_stream_mem_new_with_buffer(text.data(), text.size()));
   ref<GMimeDataWrapper> wrapper(g_mime_data_wrapper_new_with_stream(content.get(), GMIME_CONTENT_ENCODING_DEFAULT));

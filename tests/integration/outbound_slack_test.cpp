@@ -12,6 +12,7 @@
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -234,6 +235,18 @@ TEST_SUITE("integration::outbound_slack") {
     CHECK(s.events_of(id).size() == before);
     CHECK(testing::all_requests(se).size() == 1);
     CHECK(slack.calls().size() == 2);
+
+    // The customer has the answer: redelivering its row is refused and leaves it delivered (a
+    // row is sent only while pending), where a webhook's delivered row may be sent again.
+    const auto redeliver = fmt::format("/v1/webhooks/deliveries/{}/redeliver", row.at("id").as_int64());
+    const auto again = s.client(model::role::head_of_cs).post_json(redeliver, "");
+    CHECK(again.status == 409);
+    CHECK(json::parse(again.body).at("error").at("code") == "already_delivered");
+    const auto after = s.deliveries_of(id);
+    REQUIRE(after.size() == 1);
+    CHECK(after[0].at("state") == "delivered");
+    CHECK(after[0].at("attempt_log").as_array().size() == 2);
+    CHECK(s.events_of_type(id, "request.reply_delivered").size() == 1);
   }
 
   TEST_CASE("Slack's channel_not_found leaves reply_failed on the request and a dead row in the delivery log") {

@@ -102,6 +102,22 @@ TEST_SUITE("outbound::email_message") {
     CHECK(parsed->recipients == std::vector<std::string>{"zoe@customer.example"});
   }
 
+  TEST_CASE("a bare CR in an answer is a line break and a NUL is dropped, so no smuggled end of data leaves") {
+    auto spec = reply_spec();
+    // SMTP smuggling's shape: a bare CR, a dot, CRLF. Every CR on the wire must start a CRLF.
+    spec.text = std::string("first line\r.\r\nMAIL FROM:<x@evil.example>\rlast\0 line", 51);
+    const auto raw = outbound::compose(spec, date);
+    for (std::size_t at = raw.find('\r'); at != std::string::npos; at = raw.find('\r', at + 1)) {
+      INFO("at byte " << at);
+      REQUIRE(at + 1 < raw.size());
+      CHECK(raw[at + 1] == '\n');
+    }
+    CHECK(raw.find('\0') == std::string::npos);
+    const auto parsed = http::webhooks::parse_rfc822(raw);
+    REQUIRE(parsed);
+    CHECK(parsed->text.find("first line\r\n.\r\nMAIL FROM:<x@evil.example>\r\nlast line") != std::string::npos);
+  }
+
   TEST_CASE("a spec that cannot be a message is refused, naming the field") {
     auto spec = reply_spec();
     spec.message_id = "no brackets <here>";

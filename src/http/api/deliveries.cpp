@@ -150,7 +150,24 @@ asio::awaitable<response> redeliver(context& ctx, const route_match& match, cons
   if (!id) co_return delivery_not_found(id_text);
   const auto now = ctx.clock();
   bool found = false;
-  co_await commit(ctx.writer, [&](store::unit_of_work& db) { found = store::redeliver(db, *id, now); }, match.gate);
+  bool already_received = false;
+  co_await commit(ctx.writer, [&](store::unit_of_work& db) {
+    found = false;
+    already_received = false;
+    // A message a person already received (a customer's answer, a Slack DM, an e-mail) is never
+    // sent again: a second copy of an answer is not a retry to its reader, as a webhook's
+    // duplicate is to a receiver that dedupes on webhook-id. Dead and pending ones may be.
+    const auto row = store::find_delivery(db, *id);
+    if (row && row->channel != "webhook" && row->state == store::delivery_state::delivered) {
+      already_received = true;
+      return;
+    }
+    found = store::redeliver(db, *id, now);
+  }, match.gate);
+  if (already_received)
+    co_return error_response(status::conflict, "already_delivered",
+                             fmt::format("delivery {} is a message its recipient already received; it is not sent again",
+                                         id_text));
   if (!found) co_return delivery_not_found(id_text);
   // A connection taken after the commit sees it; none is held across the wait.
   const auto db = ctx.readers.acquire();
