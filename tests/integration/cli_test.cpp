@@ -464,7 +464,7 @@ TEST_SUITE("integration::cli") {
     testing::temp_dir dir;
     testing::server_process server(dir.file("switchboard.db"));
     // An OSC that retitles the terminal, a CSI (ESC [ and the C1 form U+009B) that clears it,
-    // a carriage return that hides what came before, and DEL; newline and tab are kept.
+    // a carriage return that hides what came before, and DEL; tab is kept.
     // Also bidi overrides and isolates (U+202E, U+2066) and a line separator (U+2028), which
     // reorder or break the line a terminal shows.
     const std::string title = "Search\x1b]0;pwned\x07 is \x1b[2Jdown\r\xc2\x9b" "2J\x7f\tnow"
@@ -495,5 +495,23 @@ TEST_SUITE("integration::cli") {
     const auto as_json = cli(args);
     REQUIRE(as_json.exit_code == 0);
     CHECK(boost::json::parse(as_json.out).at("title").as_string() == title);
+
+    // A line break in a one-line field (an e-mail subject may carry one, RFC 2047-encoded)
+    // cannot start a line that passes for the CLI's own.
+    const auto forged = ce.post_json(
+        "/v1/requests", boost::json::serialize(boost::json::object{
+                            {"kind", "how_to"},
+                            {"customer", boost::json::object{{"id", "acme"}}},
+                            {"title", "Login fails\nStatus:   resolved"}}));
+    REQUIRE(forged.status == 201);
+    for (const auto& command : std::vector<std::vector<std::string>>{{"show", "2"}, {"list"}}) {
+      auto shown_args = server_args;
+      shown_args.insert(shown_args.end(), command.begin(), command.end());
+      const auto shown = cli(shown_args);
+      CAPTURE(shown.out);
+      REQUIRE(shown.exit_code == 0);
+      CHECK(shown.out.find("Login fails\\x0aStatus:   resolved") != std::string::npos);
+      CHECK(shown.out.find("\nStatus:   resolved") == std::string::npos);
+    }
   }
 }

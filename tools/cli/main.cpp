@@ -52,16 +52,18 @@ struct options {
   int timeout_seconds = 30;  // for each API call: no answer by then is an error (exit 1)
 };
 
-// Stored text as a terminal may show it: C0 controls but newline and tab, DEL and C1 controls
-// (U+0080-U+009F, which include CSI) become visible escapes, so a title cannot move the cursor,
-// recolour or retitle the terminal, or hide what it says. Bytes that are not UTF-8 become \xNN.
-std::string terminal_safe(std::string_view text) {
+// Stored text as a terminal may show it: C0 controls but tab (and newline, when the text may
+// span lines), DEL and C1 controls (U+0080-U+009F, which include CSI) become visible escapes, so
+// a title cannot move the cursor, recolour or retitle the terminal, hide what it says, or start
+// a line of its own that passes for one of ours ("Status:   resolved"). Bytes that are not UTF-8
+// become \xNN.
+std::string terminal_safe(std::string_view text, bool keep_line_breaks = false) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
     const auto byte = static_cast<unsigned char>(text[i]);
     if (byte < 0x80) {
-      if ((byte < 0x20 && byte != '\n' && byte != '\t') || byte == 0x7f)
+      if ((byte < 0x20 && byte != '\t' && !(byte == '\n' && keep_line_breaks)) || byte == 0x7f)
         out += fmt::format("\\x{:02x}", byte);
       else
         out += static_cast<char>(byte);
@@ -162,7 +164,7 @@ int report(const http::client_response& res, const options& opts, const std::fun
     const auto& error = body.at("error").as_object();
     fmt::print(stderr, "error ({} {}): {}\n", res.status, text_of(error.at("code")), text_of(error.at("message")));
   } else {
-    fmt::print(stderr, "error: HTTP {}: {}\n", res.status, terminal_safe(res.body));
+    fmt::print(stderr, "error: HTTP {}: {}\n", res.status, terminal_safe(res.body, true));
   }
   return 1;
 }
@@ -175,8 +177,12 @@ http::client connect(const options& opts) {
 
 void print_action_notes(const json::object& answer) {
   if (const auto* note = answer.if_contains("note")) fmt::print("Note:     {}\n", text_of(*note));
-  if (const auto* draft = answer.if_contains("first_contact_draft"))
-    fmt::print("\nSE's first contact, drafted:\n  {}\n", text_of(*draft));
+  if (const auto* draft = answer.if_contains("first_contact_draft")) {
+    // The draft spans lines: each is shown indented, every other control escaped.
+    std::string shown = draft->is_string() ? terminal_safe(draft->as_string(), true) : text_of(*draft);
+    for (auto at = shown.find('\n'); at != std::string::npos; at = shown.find('\n', at + 3)) shown.replace(at, 1, "\n  ");
+    fmt::print("\nSE's first contact, drafted:\n  {}\n", shown);
+  }
   if (const auto* created = answer.if_contains("created"))
     fmt::print("\nCreated request {} ({}, owner {})\n", text_of(created->at("id")), text_of(created->at("kind")),
                text_of(created->at("owner")));
