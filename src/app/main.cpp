@@ -150,6 +150,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
   http::webhooks::check_slack_people(integrations, people);
   http::webhooks::check_account_teams(integrations, people);
+  http::webhooks::check_body_budget(integrations, settings.file, settings.max_unauthenticated_body_bytes);
   const auto use_cases = config::load_use_cases_of(settings.file);
   config::check_use_case_dris(settings.file, people);
   if (!use_cases.configured)

@@ -510,8 +510,25 @@ TEST_SUITE("integration::server_limits") {
       ~unset_key() { ::unsetenv("SWITCHBOARD_MAILGUN_SIGNING_KEY"); }
     } unset;
     testing::temp_dir dir;
-    // Room for one 1 MB body where the default (64 MiB) has room for 64.
-    testing::server_process server({config_with(dir, "max_unauthenticated_body_bytes = 1500000"), dir.file("switchboard.db"), {}});
+    // Room for one 1 MB body where the default (64 MiB) has room for 64. With Mailgun's own
+    // limit (40 MiB) above it the config is refused at its place, by `rules check` as by the
+    // server: a body over the budget could never be read, and each would get 503 busy.
+    const auto config = config_with(dir, "max_unauthenticated_body_bytes = 1500000");
+    const auto refused = testing::run_program({SWITCHBOARD_CLI_PATH, "rules", "check", "--config", config});
+    CAPTURE(refused.err);
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.err.find(config + ":") != std::string::npos);
+    CHECK(refused.err.find("max_unauthenticated_body_bytes (1500000 bytes) is below [integrations] email_max_body_bytes") !=
+          std::string::npos);
+    {
+      auto text = testing::read_text(config);
+      const std::string limit = "email_max_body_bytes = 41943040";
+      const auto at = text.find(limit);
+      REQUIRE(at != std::string::npos);
+      text.replace(at, limit.size(), "email_max_body_bytes = 1500000");
+      testing::write_file(config, text);
+    }
+    testing::server_process server({config, dir.file("switchboard.db"), {}});
     const auto port = port_of(server.url());
     const auto header = [](std::string_view extra) {
       return fmt::format("POST /v1/webhooks/email/mailgun HTTP/1.1\r\nHost: test\r\n{}"

@@ -563,6 +563,7 @@ int main(int argc, char** argv) {
       const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
       http::webhooks::check_slack_people(integrations, people);
       http::webhooks::check_account_teams(integrations, people);
+      http::webhooks::check_body_budget(integrations, settings.file, settings.max_unauthenticated_body_bytes);
       config::check_use_case_dris(settings.file, people);
       outbound::load_email_settings_file(settings.file, integrations.support_address);
       outbound::load_slack_api_settings_file(settings.file);

@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <string_view>
+#include <utility>
 
 namespace switchboard::http::webhooks {
 namespace {
@@ -220,6 +222,26 @@ void check_account_teams(const integrations& config, const model::people_directo
   for (const auto& member : config.account_members)
     config::require_person(people, member.person, member.role, member.at,
                            fmt::format("the account_team of customer {}", member.customer));
+}
+
+void check_body_budget(const integrations& config, const std::string& path, std::size_t budget) {
+  for (const auto& [key, limit] : {std::pair<std::string_view, std::size_t>{"slack_max_body_bytes", config.slack_max_body_bytes},
+                                   std::pair<std::string_view, std::size_t>{"email_max_body_bytes", config.email_max_body_bytes}}) {
+    if (limit <= budget) continue;
+    const auto message = fmt::format(
+        "[server] max_unauthenticated_body_bytes ({} bytes) is below [integrations] {} ({} bytes): a signed "
+        "webhook body that large could never be read, and each would be answered 503 busy; expected at least {}",
+        budget, key, limit, limit);
+    if (path.empty()) throw config::error({path, 0, 0}, message);
+    const auto root = config::parse_file(path);
+    const toml::node* at = nullptr;
+    if (const auto* server = root.get("server"); server != nullptr && server->is_table())
+      at = server->as_table()->get("max_unauthenticated_body_bytes");
+    if (at == nullptr)
+      if (const auto* own = root.get("integrations"); own != nullptr && own->is_table()) at = own->as_table()->get(key);
+    if (at != nullptr) config::fail_at(*at, path, message);
+    throw config::error({path, 0, 0}, message);
+  }
 }
 
 std::string reply_to(const integrations& config, model::request_id id) {

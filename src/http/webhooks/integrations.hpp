@@ -89,6 +89,13 @@ void check_slack_people(const integrations& config, const model::people_director
 // of their key there (ae, ce, ta).
 void check_account_teams(const integrations& config, const model::people_directory& people);
 
+// Refuses, with a config::error at `[server] max_unauthenticated_body_bytes` in the file at
+// `path` (or at the webhook's own limit when that key is not set there), a budget for bodies
+// not yet authenticated (`budget`, bytes) below a signed webhook's body limit
+// (slack_max_body_bytes, email_max_body_bytes for Mailgun): such a body could never be read,
+// and every one would be answered 503 busy, a permanent fault reported as a passing one.
+void check_body_budget(const integrations& config, const std::string& path, std::size_t budget);
+
 // The signed reply address of request `id` (signature.hpp reply_address: support+<id>.<tag>@…),
 // or empty when SWITCHBOARD_REPLY_ADDRESS_KEY is not set (then no reply address verifies).
 std::string reply_to(const integrations& config, model::request_id id);
