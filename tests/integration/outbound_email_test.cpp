@@ -52,22 +52,7 @@ struct email_server {
   explicit email_server(const testing::smtp_sink& sink) : password(sink.options().password) {
     testing::set_integration_secrets(true);
     const auto path = testing::fast_config(dir);
-    std::ofstream(path, std::ios::app) << R"(
-[notify]
-poll_interval = "1s"
-initial_backoff = "1s"
-max_backoff = "2s"
-
-[integrations]
-support_address = "support@example.com"
-trusted_authserv_id = "mx.switchboard.test"
-
-[integrations.customers.acme]
-name = "Acme Corp"
-stage = "production"
-tier = "premium"
-domains = ["acme.example"]
-
+    std::ofstream(path, std::ios::app) << testing::outbound_notify_and_acme_toml() << R"(
 [outbound.email]
 smtp_url = ")" << sink.url() << R"("
 username = ")" << sink.options().user << R"("

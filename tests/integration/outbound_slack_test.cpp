@@ -58,22 +58,7 @@ struct slack_server {
   explicit slack_server(const std::string& api_base_url) {
     testing::set_integration_secrets(true);
     const auto path = testing::fast_config(dir);
-    std::ofstream(path, std::ios::app) << R"(
-[notify]
-poll_interval = "1s"
-initial_backoff = "1s"
-max_backoff = "2s"
-
-[integrations]
-support_address = "support@example.com"
-trusted_authserv_id = "mx.switchboard.test"
-
-[integrations.customers.acme]
-name = "Acme Corp"
-stage = "production"
-tier = "premium"
-domains = ["acme.example"]
-
+    std::ofstream(path, std::ios::app) << testing::outbound_notify_and_acme_toml() << R"(
 [integrations.slack]
 api_base_url = ")" << api_base_url << R"("
 

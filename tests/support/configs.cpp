@@ -64,6 +64,25 @@ levels = [{ after = "0s", notify = ["vp_technical_success"] }]
 )");
 }
 
+std::string outbound_notify_and_acme_toml() {
+  return R"(
+[notify]
+poll_interval = "1s"
+initial_backoff = "1s"
+max_backoff = "2s"
+
+[integrations]
+support_address = "support@example.com"
+trusted_authserv_id = "mx.switchboard.test"
+
+[integrations.customers.acme]
+name = "Acme Corp"
+stage = "production"
+tier = "premium"
+domains = ["acme.example"]
+)";
+}
+
 std::string shipped_config_with(const temp_dir& dir, const std::string& server_lines) {
   auto text = read_text(source_path("config/switchboard.toml"));
   const std::string rules = "rules = \"../rules/routing.toml\"";

@@ -25,6 +25,11 @@ std::string test_people(std::string_view calendar);
 // vp_technical_success when stuck or after 1 h.
 std::string fast_config(const temp_dir& dir);
 
+// TOML to append to a fast_config for the outbound tests: the notifier polling every second
+// with 1-2 s backoff, support@example.com, mail from the MTA "mx.switchboard.test" trusted,
+// and customer acme (production, premium) at acme.example. Starts and ends with a newline.
+std::string outbound_notify_and_acme_toml();
+
 // Writes the shipped config/switchboard.toml with `server_lines` (TOML keys) added to its
 // [server] table and the rules at their real path; returns its path.
 std::string shipped_config_with(const temp_dir& dir, const std::string& server_lines);
