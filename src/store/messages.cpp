@@ -143,4 +143,16 @@ std::vector<delivery> due_messages(read_session session, model::instant now, int
   return out;
 }
 
+std::map<int, int> pending_reply_attempts(read_session session, model::request_id id) {
+  SQLite::Database& db = session.connection();
+  statement query(db, "SELECT json_extract(payload, '$.reply'), attempts FROM outbox "
+                      "WHERE request_id = ? AND state = 'pending' AND purpose = 'reply' AND attempts > 0");
+  query->bind(1, id);
+  std::map<int, int> out;
+  while (query->executeStep())
+    if (!query->getColumn(0).isNull()) out[query->getColumn(0).getInt()] = query->getColumn(1).getInt();
+  query->reset();
+  return out;
+}
+
 }  // namespace switchboard::store

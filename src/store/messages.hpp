@@ -24,6 +24,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,5 +70,11 @@ void enqueue_replies(unit_of_work work, const std::vector<engine::event>& events
 // delivered or dead, whenever it is due. Rows without a request are conversations of their own.
 // Webhook rows are never returned (due_deliveries has them).
 std::vector<delivery> due_messages(read_session session, model::instant now, int limit);
+
+// The sends tried so far of `id`'s answers still being retried: reply number (the row's "reply")
+// -> the outbox row's attempts, for rows with at least one attempt. A request's document learns
+// an answer's attempts only when it settles (request.reply_delivered or request.reply_failed);
+// readers fold these in meanwhile. One probe of outbox_conversation.
+std::map<int, int> pending_reply_attempts(read_session session, model::request_id id);
 
 }  // namespace switchboard::store

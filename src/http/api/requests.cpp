@@ -7,11 +7,14 @@
 #include "codec/event_json.hpp"
 #include "codec/json.hpp"
 #include "codec/stored_text.hpp"
+#include "store/messages.hpp"
 #include "store/pages.hpp"
 #include "store/requests.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace switchboard::http::api {
 namespace asio = boost::asio;
@@ -94,7 +97,22 @@ asio::awaitable<response> create_request(context& ctx, const request& req, const
 asio::awaitable<response> get_request(context& ctx, const request&, const route_match& match, const model::actor&) {
   const auto& id_text = match.params.at("id");
   const auto id = parse_positive(id_text);
-  auto found = id ? store::find_request(*ctx.readers.acquire(), *id) : std::nullopt;
+  std::optional<model::request> found;
+  {
+    const auto db = ctx.readers.acquire();
+    if (id) found = store::find_request(*db, *id);
+    // An answer being retried shows the sends tried so far, read from its outbox row: the
+    // document learns them only when the answer settles, and an event per failed attempt would
+    // fill the request's log with retries the delivery log already keeps.
+    if (found && std::any_of(found->replies.begin(), found->replies.end(), [](const model::reply& r) {
+          return r.state == model::reply_state::pending && !r.seen;
+        })) {
+      const auto attempts = store::pending_reply_attempts(*db, *id);
+      for (auto& reply : found->replies)
+        if (const auto at = attempts.find(reply.number); at != attempts.end() && reply.state == model::reply_state::pending)
+          reply.attempts = std::max(reply.attempts, at->second);
+    }
+  }
   if (!found) co_return not_found("request", id_text);
   co_return json_response(status::ok, view(ctx, *found, ctx.clock()));
 }
