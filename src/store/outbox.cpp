@@ -174,7 +174,9 @@ std::optional<delivery> find_delivery(read_session session, std::int64_t id) {
 
 std::vector<delivery> list_deliveries(read_session session, const delivery_filter& filter) {
   SQLite::Database& db = session.connection();
-  std::string sql = fmt::format("SELECT {} FROM outbox WHERE 1 = 1", delivery_columns());
+  std::string selected(delivery_columns());
+  if (!filter.payloads) selected.replace(selected.find("payload"), std::string_view("payload").size(), "'' AS payload");
+  std::string sql = fmt::format("SELECT {} FROM outbox WHERE 1 = 1", selected);
   if (filter.state) sql += " AND state = :state";
   if (filter.subscription) sql += " AND subscription = :subscription";
   if (filter.event_type) sql += " AND event_type = :event_type";
@@ -191,7 +193,13 @@ std::vector<delivery> list_deliveries(read_session session, const delivery_filte
   if (filter.before) query.bind(":before", *filter.before);
   query.bind(":limit", filter.limit);
   std::vector<delivery> out;
-  while (query.executeStep()) out.push_back(decode_delivery(query));
+  std::size_t bytes = 0;
+  while (query.executeStep()) {
+    auto& d = out.emplace_back(decode_delivery(query));
+    bytes += d.webhook_id.size() + d.subscription.size() + d.event_type.size() + d.channel.size() + d.purpose.size() +
+             d.recipient.size() + d.external_id.size() + d.last_error.size();
+    if (filter.max_bytes != 0 && bytes > filter.max_bytes && out.size() >= 2) break;
+  }
   return out;
 }
 

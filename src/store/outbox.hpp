@@ -14,6 +14,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -86,6 +87,15 @@ struct delivery_filter {
   std::optional<std::string> channel;  // webhook, slack_reply, slack_dm, email
   std::optional<std::int64_t> before;  // cursor: only ids below this one
   int limit = 50;
+  // false: each row's payload is left empty (the API's list does not show it, and a message's
+  // payload holds its whole text).
+  bool payloads = true;
+  // A page's budget in bytes (0: none) of the text a listed row shows as it is stored (webhook
+  // id, subscription, event type, channel, purpose, recipient, external id, last error), a lower
+  // bound of the row as the API writes it: reading stops after the row that takes the page past
+  // it, once there are two (a list has no cursor of its own: the caller's budget,
+  // http::api::page_rows, then ends the page at a row it holds, where it did before).
+  std::size_t max_bytes = 0;
 };
 
 // Deliveries, newest first.

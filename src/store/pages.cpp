@@ -190,16 +190,25 @@ open_clock_page list_open_clocks(read_session session, const open_clock_filter& 
   std::vector<clock_cursor> places;
   open_clock_page page;
   std::map<model::request_id, std::shared_ptr<const model::request>> requests;
+  std::size_t bytes = 0;
+  const bool budgeted = filter.summaries && filter.max_bytes != 0;
   while (query.executeStep()) {
     if (static_cast<int>(places.size()) == filter.limit) {
       page.next = places.back();
       break;
     }
     const auto id = query.getColumn(2).getInt64();
+    if (budgeted && bytes > filter.max_bytes && !requests.contains(id)) {
+      page.next = places.back();
+      break;
+    }
     places.push_back({query.getColumn(0).getInt() != 0, query.getColumn(1).getInt64(), id,
                       query.getColumn(3).getString()});
-    if (filter.summaries && !query.getColumn(4).isNull() && !requests.contains(id))
-      requests.emplace(id, summary_cache().get(id, text_of(query.getColumn(4))));
+    if (filter.summaries && !query.getColumn(4).isNull() && !requests.contains(id)) {
+      const auto& summary = requests.emplace(id, summary_cache().get(id, text_of(query.getColumn(4)))).first->second;
+      const auto& input = summary->input;
+      bytes += input.title.size() + input.customer.id.size() + input.customer.name.size();
+    }
   }
 
   // The requests not read above: every one without summaries, else those stored without one.

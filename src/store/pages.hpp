@@ -48,6 +48,13 @@ struct open_clock_filter {
   // clocks; body, routing, escalations, links and the rest are left empty). The timers list and
   // the dashboard's first screen set it.
   bool summaries = false;
+  // With summaries, a page's budget in bytes (0: none) of what every row of the timers list and
+  // the dashboard shows of a request: its title and customer id and name, counted once per
+  // request on the page, a lower bound of either answer's rows. Reading stops at the first clock
+  // of another request once the page is past it (the clocks of requests already read still
+  // come, as the dashboard pages by request): no more than the budget and one request is read,
+  // and the caller's own budget (http::api::page_rows) ends the page where it did before.
+  std::size_t max_bytes = 0;
 };
 
 struct open_clock {

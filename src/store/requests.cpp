@@ -484,14 +484,21 @@ escalation_page list_escalations(read_session session, const escalation_filter& 
   query.bind(":limit", filter.limit + 1);
   escalation_page page;
   escalation_cursor last;
+  std::size_t bytes = 0;
   while (query.executeStep()) {
     if (static_cast<int>(page.escalations.size()) == filter.limit) {
       page.next = last;
       break;
     }
+    // Sized before it is copied: 200 rows of 64 KiB reasons were 13 MiB read for a 4 MiB page.
+    bytes += static_cast<std::size_t>(query.getColumn(1).getBytes());
     last = {model::instant{std::chrono::seconds{query.getColumn(2).getInt64()}}, query.getColumn(3).getString()};
     page.escalations.emplace_back(query.getColumn(0).getInt64(),
                                   codec::escalation_from_json(boost::json::parse(query.getColumn(1).getString())));
+    if (filter.max_bytes != 0 && bytes > filter.max_bytes) {
+      if (query.executeStep()) page.next = last;
+      break;
+    }
   }
   return page;
 }

@@ -112,6 +112,12 @@ struct escalation_filter {
   std::optional<model::role> role;  // only escalations that notified this role
   std::optional<escalation_cursor> after;
   int limit = 100;
+  // A page's budget in bytes of stored escalation documents (0: none), a lower bound of the rows
+  // as the API writes them (the same JSON and its request id): reading stops after the row that
+  // takes the page past it, so no more than the budget and one row is read, and the caller's own
+  // budget (http::api::page_rows) ends the page at the row it did before. `next` is then set
+  // when more remain.
+  std::size_t max_bytes = 0;
 };
 
 struct escalation_page {

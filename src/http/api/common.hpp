@@ -66,8 +66,9 @@ inline constexpr int max_page_limit = 200;
 // ([server] max_page_bytes, 4 MiB by default), returning
 // the cursor of the last row sent; a page holds at least one row, however large. Requests and
 // a request's events count their rows' stored text (in the store, before reading the rest);
-// the other lists count each row as written in the answer (page_rows). An answer is then about
-// this size plus one row.
+// the other lists count each row as written in the answer (page_rows), and their store reads
+// stop once a lower bound of that (the rows' shown text as stored) passes the budget, so the
+// page ends where page_rows alone would end it. An answer is then about this size plus one row.
 
 // A list's rows written into `out` as the elements of a JSON array (the caller writes the
 // brackets), within a budget of `max_bytes` for all of them (0: none). Not thread-safe; one

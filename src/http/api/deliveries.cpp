@@ -96,6 +96,8 @@ asio::awaitable<response> list(context& ctx, const route_match& match, std::opti
 
   const auto wanted = filter.limit;
   filter.limit = wanted + 1;
+  filter.payloads = false;
+  filter.max_bytes = ctx.max_page_bytes;
   const auto db = ctx.readers.acquire();
   if (of_request && !store::find_request(*db, *of_request))
     co_return error_response(status::not_found, "not_found", fmt::format("no request with id {}", *of_request));

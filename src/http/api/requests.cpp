@@ -338,6 +338,7 @@ asio::awaitable<response> list_escalations(context& ctx, const request&, const r
     }
   }
   if (!errors.empty()) co_return invalid_fields(errors);
+  filter.max_bytes = ctx.max_page_bytes;
   const auto page = store::list_escalations(*ctx.readers.acquire(), filter);
   // Within the page budget: 200 escalations with 64 KiB reasons once made a 13 MiB page.
   std::string body = R"({"escalations":[)";

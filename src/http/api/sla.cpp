@@ -76,6 +76,7 @@ asio::awaitable<response> list_timers(context& ctx, const route_match& match) {
   if (!errors.empty()) co_return invalid_fields(errors);
 
   const auto now = ctx.clock();
+  filter.max_bytes = ctx.max_page_bytes;
   const auto page = store::list_open_clocks(*ctx.readers.acquire(), filter);
   // The whole answer in one arena: a malloc and free per JSON node were a large part of a page.
   json::monotonic_resource arena;

@@ -84,6 +84,7 @@ asio::awaitable<response> snapshot(context& ctx, const request& req, const route
     }
   }
   if (!errors.empty()) co_return api::invalid_fields(errors);
+  filter.max_bytes = ctx.max_page_bytes;
 
   // The stream id first, then the read: every change published up to it was committed before
   // it was published, so the rows read after hold it (a change published since may be in them
