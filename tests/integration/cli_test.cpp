@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -74,6 +75,13 @@ TEST_SUITE("integration::cli") {
     {
       std::ofstream out(script);
       out << generated.out;
+    }
+    // The build writes the same script beside the binary (a POST_BUILD step).
+    {
+      std::ifstream beside(std::string(SWITCHBOARD_CLI_PATH) + ".bash", std::ios::binary);
+      REQUIRE(beside.good());
+      const std::string written((std::istreambuf_iterator<char>(beside)), std::istreambuf_iterator<char>());
+      CHECK(written == generated.out);
     }
     CHECK(completed(script, "switchboard-cli ru") == std::set<std::string>{"rules"});
     CHECK(completed(script, "switchboard-cli rules ''") == std::set<std::string>{"check", "explain", "--help"});
