@@ -74,7 +74,8 @@ std::vector<delivery> due_messages(read_session session, model::instant now, int
 // The sends tried so far of `id`'s answers still being retried: reply number (the row's "reply")
 // -> the outbox row's attempts, for rows with at least one attempt. A request's document learns
 // an answer's attempts only when it settles (request.reply_delivered or request.reply_failed);
-// readers fold these in meanwhile. One probe of outbox_conversation.
+// readers fold these in meanwhile. One probe of outbox_conversation. Empty on PostgreSQL, where
+// no message rows are written yet.
 std::map<int, int> pending_reply_attempts(read_session session, model::request_id id);
 
 }  // namespace switchboard::store

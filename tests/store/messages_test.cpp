@@ -3,11 +3,13 @@
 #include "store/database.hpp"
 #include "store/outbox.hpp"
 #include "store/requests.hpp"
+#include "support/backends.hpp"
 #include "support/policy.hpp"
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -110,6 +112,39 @@ TEST_SUITE("store::messages") {
     store::message webhook;
     webhook.channel = store::channel::webhook;
     CHECK_THROWS_AS(store::enqueue_message(db, webhook, t0), std::invalid_argument);
+  }
+
+  TEST_CASE("pending reply attempts are the outbox rows' attempts by reply number, while the rows are pending") {
+    testing::for_each_backend([](testing::backend& db) {
+      if (db.postgres() != nullptr) {
+        // No message rows there yet: nothing to show, and no throw (GET /v1/requests/{id} asks).
+        CHECK(store::pending_reply_attempts(db, 1).empty());
+        return;
+      }
+      auto numbered = [](model::request_id request, int number) {
+        auto m = reply(request, "n" + std::to_string(number));
+        m.payload = R"({"channel":"C0SUPPORT01","thread_ts":"1.2","text":"t","reply":)" + std::to_string(number) + "}";
+        return m;
+      };
+      const auto first = store::enqueue_message(db, numbered(1, 1), t0);
+      const auto second = store::enqueue_message(db, numbered(1, 2), t0);
+      store::enqueue_message(db, numbered(2, 1), t0);
+      CHECK(store::pending_reply_attempts(db, 1).empty());  // no attempt yet
+
+      REQUIRE(store::record_attempt(db, first, outcome(store::delivery_state::pending, t0, t0 + std::chrono::seconds{2})));
+      auto again = outcome(store::delivery_state::pending, t0 + std::chrono::seconds{2}, t0 + std::chrono::seconds{4});
+      again.attempt.attempt = 2;
+      REQUIRE(store::record_attempt(db, first, again));
+      REQUIRE(store::record_attempt(db, second, outcome(store::delivery_state::pending, t0, t0 + std::chrono::seconds{2})));
+      CHECK(store::pending_reply_attempts(db, 1) == std::map<int, int>{{1, 2}, {2, 1}});
+      CHECK(store::pending_reply_attempts(db, 2).empty());
+
+      // Settled rows are the document's to show.
+      auto delivered = outcome(store::delivery_state::delivered, t0 + std::chrono::seconds{4});
+      delivered.attempt.attempt = 3;
+      REQUIRE(store::record_attempt(db, first, delivered));
+      CHECK(store::pending_reply_attempts(db, 1) == std::map<int, int>{{2, 1}});
+    });
   }
 
   TEST_CASE("channel names") {
