@@ -186,6 +186,8 @@ struct request_plan {
   bool offload = false;
   bool run_inline = false;            // route_options::run_inline
   std::size_t inline_body_bytes = 0;
+  // route_options::immediate (owned by the router), for a run_inline route; null when none.
+  const std::function<std::optional<response>(const request&)>* immediate = nullptr;
   bool unauthenticated_body = false;  // the sender is unknown until the body is read
   std::function<asio::awaitable<response>(request, std::shared_ptr<commit_gate>)> run;
 };
@@ -702,7 +704,11 @@ struct server::state : std::enable_shared_from_this<server::state> {
       const bool keep_alive = req.keep_alive();
       response res;
       try {
-        auto answered = co_await run_with_deadline(route, std::move(req));
+        // An answer at hand needs no coroutine of its own nor a deadline (route_options::immediate).
+        std::optional<response> answered;
+        if (route.immediate != nullptr && req.body().size() <= route.inline_body_bytes)
+          answered = (*route.immediate)(req);
+        if (!answered) answered = co_await run_with_deadline(route, std::move(req));
         if (answered) {
           res = std::move(*answered);
         } else {
@@ -809,6 +815,7 @@ planner route_planner(const router& routes) {
     plan.offload = target.options->offload;
     plan.run_inline = target.options->run_inline;
     plan.inline_body_bytes = target.options->inline_body_bytes;
+    if (target.options->run_inline && target.options->immediate) plan.immediate = &target.options->immediate;
     plan.unauthenticated_body = target.options->signed_body || !target.options->before_body;
     plan.run = [handler = target.handler, match = std::move(target.match)](request req,
                                                                           std::shared_ptr<commit_gate> gate) {

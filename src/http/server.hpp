@@ -23,6 +23,8 @@
 //      connection's own strand for route_options::run_inline within its body size) with a
 //      handler_timeout (503 handler_timeout after it when the handler has begun no write, and
 //      its writes are then refused; when a write has begun, the answer waits for it: commit_gate);
+//      a run_inline route's route_options::immediate answer, which cannot suspend, is taken
+//      first when it gives one, with no coroutine or timer;
 //   6. writes the response within write_timeout: a client that stops reading is dropped.
 // At max_connections, before refusing a new connection, the server closes the oldest
 // connections waiting for a request (idle between requests, or with no whole header yet); and

@@ -30,6 +30,7 @@
 #include <fmt/format.h>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -324,5 +325,47 @@ TEST_SUITE("http::server") {
       CHECK(measured[i] >= 150ms);
     }
     CHECK(logged[3].first == "GET /missing 404");
+  }
+
+  TEST_CASE("an immediate answer skips the handler, and an inline handler that suspends still meets handler_timeout") {
+    std::atomic<bool> answer_now{true};
+    std::atomic<int> handler_runs{0};
+    http::router routes;
+    http::route_options probe;
+    probe.run_inline = true;
+    probe.immediate = [&](const http::request&) -> std::optional<http::response> {
+      if (!answer_now) return std::nullopt;
+      return http::json_response(http::status::ok, json::object{{"answered", "immediately"}});
+    };
+    // When the immediate answer declines, the handler runs and never answers: its deadline holds.
+    routes.add(
+        http::beast_http::verb::get, "/probe",
+        [&](const http::request&, const http::route_match&) -> asio::awaitable<http::response> {
+          ++handler_runs;
+          asio::steady_timer forever(co_await asio::this_coro::executor, std::chrono::hours{1});
+          co_await forever.async_wait(asio::use_awaitable);
+          co_return http::json_response(http::status::ok, json::object{});
+        },
+        probe);
+    http::server_options options;
+    options.handler_timeout = 1s;
+    asio::io_context io{1};
+    http::server server(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), options, routes);
+    server.start();
+    std::thread runner([&io] { io.run(); });
+    {
+      http::client client("http://127.0.0.1:" + std::to_string(server.local_endpoint().port()), std::chrono::seconds{20});
+      const auto immediate = client.get("/probe");
+      CHECK(immediate.status == 200);
+      CHECK(json::parse(immediate.body).at("answered").as_string() == "immediately");
+      CHECK(handler_runs == 0);
+      answer_now = false;
+      const auto stuck = client.get("/probe");
+      CHECK(stuck.status == 503);
+      CHECK(json::parse(stuck.body).at("error").at("code").as_string() == "handler_timeout");
+      CHECK(handler_runs == 1);
+    }
+    io.stop();
+    runner.join();
   }
 }
