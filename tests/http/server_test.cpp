@@ -368,4 +368,57 @@ TEST_SUITE("http::server") {
     io.stop();
     runner.join();
   }
+
+  TEST_CASE("a keep-alive connection busy for several header deadlines stays open and is closed once idle that long") {
+    // The read and write deadlines are kept by one timer per connection that re-arms as they
+    // move: requests back to back for over three header deadlines must all be answered on the
+    // one connection, and once it is idle the header deadline must still close it.
+    http::server_options options;
+    options.header_timeout = 1s;
+    running_server fixture(options, ok);
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(fixture.port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+    const std::string request = "GET /ok HTTP/1.1\r\nHost: test\r\n\r\n";
+    // Reads one whole answer (they are small and end with the JSON's newline); "" if closed.
+    std::string pending;
+    const auto next_answer = [&]() -> std::string {
+      const auto deadline = std::chrono::steady_clock::now() + 10s;
+      for (;;) {
+        const auto end = pending.find("}\n");
+        if (end != std::string::npos) {
+          auto answer = pending.substr(0, end + 2);
+          pending.erase(0, end + 2);
+          return answer;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return {};
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return {};
+        char chunk[4096];
+        const auto n = ::recv(fd, chunk, sizeof chunk, 0);
+        if (n <= 0) return {};
+        pending.append(chunk, static_cast<std::size_t>(n));
+      }
+    };
+    const auto began = std::chrono::steady_clock::now();
+    int answered = 0;
+    while (std::chrono::steady_clock::now() - began < 3500ms) {
+      REQUIRE(::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()));
+      const auto answer = next_answer();
+      REQUIRE_MESSAGE(answer.starts_with("HTTP/1.1 200 "), "answer ", answered + 1, " on the connection: ", answer);
+      ++answered;
+    }
+    CHECK(answered > 3);
+    // Idle now: closed at the header deadline (recv sees the end; waited for up to 10 s).
+    pollfd p{fd, POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 10000) == 1);
+    char byte;
+    CHECK(::recv(fd, &byte, 1, 0) == 0);
+    ::close(fd);
+  }
 }
