@@ -157,8 +157,11 @@ std::string_view access_stamp() {
 void print_access(const access_entry& entry) {
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(entry.took).count();
   fmt::memory_buffer line;
-  fmt::format_to(std::back_inserter(line), FMT_COMPILE("{} {} {} {} {:.3f}ms\n"), access_stamp(), entry.method,
-                 redacted_target(entry.target), entry.status, static_cast<double>(micros) / 1000.0);
+  // Milliseconds to three places from whole microseconds, in integers: the same text as
+  // {:.3f} of micros / 1000.0, without formatting a double (a tenth of the line's cost, by perf).
+  const auto whole = static_cast<std::uint64_t>(std::max<std::int64_t>(micros, 0));
+  fmt::format_to(std::back_inserter(line), FMT_COMPILE("{} {} {} {} {}.{:03}ms\n"), access_stamp(), entry.method,
+                 redacted_target(entry.target), entry.status, whole / 1000, whole % 1000);
   access_writer().append(std::string_view(line.data(), line.size()));
 }
 
@@ -179,6 +182,10 @@ bool out_of_resources(const boost::system::error_code& ec) {
          ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
 }
 
+asio::awaitable<response> invoke(const route_handler& handler, request req, route_match match) {
+  co_return co_await handler(req, match);
+}
+
 // What to run for one request, decided from its header.
 struct request_plan {
   std::size_t body_limit = 0;  // 0: the server's default
@@ -189,13 +196,21 @@ struct request_plan {
   // route_options::immediate (owned by the router), for a run_inline route; null when none.
   const std::function<std::optional<response>(const request&)>* immediate = nullptr;
   bool unauthenticated_body = false;  // the sender is unknown until the body is read
-  std::function<asio::awaitable<response>(request, std::shared_ptr<commit_gate>)> run;
+  // What runs: a route's handler (owned by the router) with its match, or the one handler of a
+  // server without routes (owned by its planner). Pointers and a match, not a std::function
+  // holding them, which took an allocation per request.
+  const route_handler* handler = nullptr;
+  route_match match;
+  const request_handler* single = nullptr;
+
+  asio::awaitable<response> run(request req, std::shared_ptr<commit_gate> gate) {
+    if (single != nullptr) return (*single)(std::move(req));  // writes nothing through api::commit: no gate
+    match.gate = std::move(gate);
+    return invoke(*handler, std::move(req), std::move(match));
+  }
 };
 using planner = std::function<std::variant<request_plan, response>(const request_header&)>;
 
-asio::awaitable<response> invoke(const route_handler& handler, request req, route_match match) {
-  co_return co_await handler(req, match);
-}
 
 // A counted slot; released when destroyed.
 class slot {
@@ -558,7 +573,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
   // and has begun no write (it goes on in the background, its answer dropped, and its writes
   // refused: commit_gate). A handler whose write began before the deadline is waited for, so
   // the client hears what happened to it.
-  asio::awaitable<std::optional<response>> run_with_deadline(const request_plan& plan, request req) {
+  asio::awaitable<std::optional<response>> run_with_deadline(request_plan& plan, request req) {
     struct outcome {
       explicit outcome(asio::any_io_executor ex) : timer(std::move(ex)) {}
       asio::steady_timer timer;
@@ -896,12 +911,8 @@ planner route_planner(const router& routes) {
     plan.inline_body_bytes = target.options->inline_body_bytes;
     if (target.options->run_inline && target.options->immediate) plan.immediate = &target.options->immediate;
     plan.unauthenticated_body = target.options->signed_body || !target.options->before_body;
-    plan.run = [handler = target.handler, match = std::move(target.match)](request req,
-                                                                          std::shared_ptr<commit_gate> gate) {
-      auto with_gate = match;
-      with_gate.gate = std::move(gate);
-      return invoke(*handler, std::move(req), std::move(with_gate));
-    };
+    plan.handler = target.handler;
+    plan.match = std::move(target.match);
     return plan;
   };
 }
@@ -910,8 +921,7 @@ planner single_handler(request_handler handler) {
   return [handler = std::move(handler)](const request_header&) -> std::variant<request_plan, response> {
     request_plan plan;
     plan.unauthenticated_body = true;
-    // One handler for everything writes nothing through api::commit: the gate is not needed.
-    plan.run = [handler](request req, std::shared_ptr<commit_gate>) { return handler(std::move(req)); };
+    plan.single = &handler;
     return plan;
   };
 }
