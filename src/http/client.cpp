@@ -178,15 +178,24 @@ client_response client::request(std::string_view method, std::string_view target
       done = true;
     });
     c.run_until(done);
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(max_answer_bytes);
-    if (!ec && !c.timed_out) {
+    // Interim 1xx answers (RFC 9110 section 15.2; a 100 Continue the request did not ask for,
+    // a 103 Early Hints) come before the final one: each is read whole and skipped, within the
+    // same deadline. 101 would switch protocols, which no request here asks for: it is final.
+    std::optional<bhttp::response_parser<bhttp::string_body>> parser;
+    bool interim_seen = false;
+    while (!ec && !c.timed_out) {
+      parser.emplace();
+      parser->body_limit(max_answer_bytes);
       done = false;
-      bhttp::async_read(*c.stream, c.buffer, parser, [&](const beast::error_code& error, std::size_t) {
+      bhttp::async_read(*c.stream, c.buffer, *parser, [&](const beast::error_code& error, std::size_t) {
         ec = error;
         done = true;
       });
       c.run_until(done);
+      if (ec || c.timed_out) break;
+      const auto code = parser->get().result_int();
+      if (code < 100 || code >= 200 || code == 101) break;
+      interim_seen = true;
     }
     if (c.timed_out) {
       c.stream.reset();
@@ -194,13 +203,14 @@ client_response client::request(std::string_view method, std::string_view target
     }
     if (ec) {
       c.stream.reset();
-      if (!fresh && attempt == 0) continue;
+      // A closed keep-alive connection is retried once; not one that has begun to answer.
+      if (!fresh && attempt == 0 && !interim_seen) continue;
       if (ec == bhttp::error::body_limit)
         throw std::runtime_error(fmt::format("{} {} failed: the answer is larger than {} MiB", method, target,
                                              max_answer_bytes / (1024 * 1024)));
       throw std::runtime_error(fmt::format("{} {} failed: {}", method, target, ec.message()));
     }
-    auto res = parser.release();
+    auto res = parser->release();
     client_response out;
     out.status = res.result_int();
     out.body = std::move(res.body());

@@ -2,7 +2,9 @@
 // A small blocking HTTP/1.1 client over one keep-alive connection, for the CLI and tests.
 // Every request has one deadline for the whole call (resolve, connect, write, the answer's header
 // and its whole body): a server that accepts and never answers, or sends an endless body, makes
-// request() throw "... timed out after N s" once it passes. Every POST carries an Idempotency-Key
+// request() throw "... timed out after N s" once it passes. Interim 1xx answers (RFC 9110
+// section 15.2, such as an unrequested 100 Continue) are skipped: request() returns the final
+// answer, under the same deadline. Every POST carries an Idempotency-Key
 // (a fresh random one unless the caller sets its own), and only then is it ever resent.
 //
 // Thread-safety: one client, one thread.

@@ -1,6 +1,7 @@
 // JSON responses, the one error body shape, and what the server checks of a message's framing and logs of its target.
 #include "http/message.hpp"
 
+#include "http/host_check.hpp"
 #include "http/router.hpp"
 
 #include <boost/beast/core/string.hpp>
@@ -75,6 +76,11 @@ std::optional<response> refuse_host(const beast_http::request_header<>& header) 
   if (hosts == 0 && header.version() >= 11)
     return error_response(status::bad_request, "missing_host",
                           "an HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)");
+  // The value is not echoed: it may hold bytes that are not UTF-8, which a JSON string cannot.
+  if (hosts == 1 && !is_valid_host(header[beast_http::field::host]))
+    return error_response(status::bad_request, "invalid_host",
+                          "the Host header is not a valid host with an optional port, such as example.com:8080, "
+                          "192.0.2.1 or [2001:db8::1]:443 (RFC 9112 section 3.2, RFC 3986 section 3.2.2)");
   return std::nullopt;
 }
 

@@ -39,10 +39,12 @@ response error_response(status code, std::string_view error_code, std::string_vi
 // connection, since the body's end cannot be found.
 std::optional<response> refuse_transfer_coding(const beast_http::request_header<>& header);
 
-// The Host header (RFC 9112 §3.2): nullopt when the request has exactly one, or none and is
-// HTTP/1.0; otherwise the 400 to send before closing the connection: `missing_host` for an
-// HTTP/1.1 request without one, `duplicate_host` for any request with two or more (which one
-// names the target would be a guess, and proxies and caches may guess differently).
+// The Host header (RFC 9112 §3.2): nullopt when the request has exactly one with a valid value
+// (is_valid_host, http/host_check.hpp), or none and is HTTP/1.0; otherwise the 400 to send
+// before closing the connection: `missing_host` for an HTTP/1.1 request without one,
+// `duplicate_host` for any request with two or more (which one names the target would be a
+// guess, and proxies and caches may guess differently), `invalid_host` for a value that is no
+// `host[:port]` (spaces, userinfo, an unclosed bracket, a port over 65535, bytes outside ASCII).
 std::optional<response> refuse_host(const beast_http::request_header<>& header);
 
 // Whether a body read failed because the body itself is malformed (a bad chunk size, extension

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace switchboard::http {
@@ -94,19 +95,26 @@ std::variant<route_target, response> router::resolve(const request_header& heade
   if (question != std::string_view::npos && !parse_query(target.substr(question + 1), match.query))
     return error_response(status::bad_request, "malformed_query", "the query string has a bad percent-escape");
 
-  const auto segments = split_path(path);
+  // The path's segments as split_path makes them, walked in place: resolving runs for every
+  // request, and a vector of strings per request was an allocation for nothing (issue 11).
+  const std::size_t segment_count = path.empty() ? 0 : 1 + std::count(path.begin() + 1, path.end(), '/');
   for (const auto& candidate : routes_) {
-    if (candidate.segments.size() != segments.size()) continue;
+    if (candidate.segments.size() != segment_count) continue;
     route_match attempt = match;
     bool matches = true;
-    for (std::size_t i = 0; i < segments.size() && matches; ++i) {
+    std::size_t start = 1;
+    for (std::size_t i = 0; i < segment_count && matches; ++i) {
+      auto end = path.find('/', start);
+      if (end == std::string_view::npos) end = path.size();
+      const auto segment = path.substr(start, end - start);
+      start = end + 1;
       const auto& expected = candidate.segments[i];
       if (expected.size() > 2 && expected.front() == '{' && expected.back() == '}') {
         std::string decoded;
-        matches = url_decode(segments[i], decoded, false) && !decoded.empty();
+        matches = url_decode(segment, decoded, false) && !decoded.empty();
         attempt.params[expected.substr(1, expected.size() - 2)] = decoded;
       } else {
-        matches = expected == segments[i];
+        matches = expected == segment;
       }
     }
     if (!matches) continue;

@@ -60,6 +60,12 @@ struct route_options {
   // /healthz's or a filing's own work (issue 11's targets).
   bool run_inline = false;
   std::size_t inline_body_bytes = 0;
+  // For a run_inline route: answers from what is at hand, without suspending (a cached verdict),
+  // or returns nullopt to run the handler. An answer given here skips the handler's coroutine
+  // and its handler_timeout timer, which a call that cannot suspend does not need: nothing else
+  // runs on the connection's strand meanwhile. Runs on an I/O thread, like before_body: must be
+  // quick, must not block, and may touch only thread-safe state. May throw (500, as a handler).
+  std::function<std::optional<response>(const request&)> immediate{};
 };
 
 // A resolved route: what to run and how.

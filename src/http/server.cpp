@@ -157,8 +157,11 @@ std::string_view access_stamp() {
 void print_access(const access_entry& entry) {
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(entry.took).count();
   fmt::memory_buffer line;
-  fmt::format_to(std::back_inserter(line), FMT_COMPILE("{} {} {} {} {:.3f}ms\n"), access_stamp(), entry.method,
-                 redacted_target(entry.target), entry.status, static_cast<double>(micros) / 1000.0);
+  // Milliseconds to three places from whole microseconds, in integers: the same text as
+  // {:.3f} of micros / 1000.0, without formatting a double (a tenth of the line's cost, by perf).
+  const auto whole = static_cast<std::uint64_t>(std::max<std::int64_t>(micros, 0));
+  fmt::format_to(std::back_inserter(line), FMT_COMPILE("{} {} {} {} {}.{:03}ms\n"), access_stamp(), entry.method,
+                 redacted_target(entry.target), entry.status, whole / 1000, whole % 1000);
   access_writer().append(std::string_view(line.data(), line.size()));
 }
 
@@ -179,6 +182,10 @@ bool out_of_resources(const boost::system::error_code& ec) {
          ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
 }
 
+asio::awaitable<response> invoke(const route_handler& handler, request req, route_match match) {
+  co_return co_await handler(req, match);
+}
+
 // What to run for one request, decided from its header.
 struct request_plan {
   std::size_t body_limit = 0;  // 0: the server's default
@@ -186,14 +193,24 @@ struct request_plan {
   bool offload = false;
   bool run_inline = false;            // route_options::run_inline
   std::size_t inline_body_bytes = 0;
+  // route_options::immediate (owned by the router), for a run_inline route; null when none.
+  const std::function<std::optional<response>(const request&)>* immediate = nullptr;
   bool unauthenticated_body = false;  // the sender is unknown until the body is read
-  std::function<asio::awaitable<response>(request, std::shared_ptr<commit_gate>)> run;
+  // What runs: a route's handler (owned by the router) with its match, or the one handler of a
+  // server without routes (owned by its planner). Pointers and a match, not a std::function
+  // holding them, which took an allocation per request.
+  const route_handler* handler = nullptr;
+  route_match match;
+  const request_handler* single = nullptr;
+
+  asio::awaitable<response> run(request req, std::shared_ptr<commit_gate> gate) {
+    if (single != nullptr) return (*single)(std::move(req));  // writes nothing through api::commit: no gate
+    match.gate = std::move(gate);
+    return invoke(*handler, std::move(req), std::move(match));
+  }
 };
 using planner = std::function<std::variant<request_plan, response>(const request_header&)>;
 
-asio::awaitable<response> invoke(const route_handler& handler, request req, route_match match) {
-  co_return co_await handler(req, match);
-}
 
 // A counted slot; released when destroyed.
 class slot {
@@ -253,6 +270,71 @@ bool try_reserve(std::atomic<std::size_t>& counter, std::size_t bytes, std::size
   out = reservation(&counter, bytes);
   return true;
 }
+
+// A connection's read and write deadline, kept by one timer that is re-armed rarely. Beast's
+// tcp_stream arms and cancels a timer around every read and write, and each cancel posts a
+// completion through the scheduler (a lock, often a thread woken): two per request, a large
+// part of what /healthz cost beyond a bare Beast server (issue 11, by perf). Here setting a
+// deadline only stores it; the timer is armed at most `shortest` ahead (the shortest timeout the
+// connection ever sets), and when it fires before the deadline it re-arms for the rest, so a
+// deadline set at least `shortest` ahead never needs the timer moved, and every deadline is
+// still kept to the moment: at it, the socket is closed (as tcp_stream does), which ends any
+// read or write pending on it. A busy keep-alive connection costs one timer wake-up every
+// `shortest`. Unlike tcp_stream's, the deadline holds between operations too: clear it
+// (expires_never) before waiting on anything but the socket. On the connection's strand only.
+class connection_deadline {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  connection_deadline(asio::any_io_executor executor, beast::tcp_stream& stream, clock::duration shortest)
+      : state_(std::make_shared<shared>(std::move(executor), stream, shortest)) {}
+  ~connection_deadline() {
+    state_->stream = nullptr;
+    state_->timer.cancel();
+  }
+  connection_deadline(const connection_deadline&) = delete;
+  connection_deadline& operator=(const connection_deadline&) = delete;
+
+  void expires_after(clock::duration timeout) { expires_at(clock::now() + timeout); }
+  void expires_at(clock::time_point deadline) {
+    auto& s = *state_;
+    s.deadline = deadline;
+    // Armed no later than `shortest` after it was armed: only a deadline nearer than that (a
+    // timeout shorter than `shortest`) needs the timer moved.
+    if (!s.armed || deadline < s.timer.expiry()) arm(state_, std::min(deadline, clock::now() + s.shortest));
+  }
+  void expires_never() { state_->deadline = clock::time_point::max(); }
+
+ private:
+  struct shared {
+    shared(asio::any_io_executor executor, beast::tcp_stream& s, clock::duration d)
+        : timer(std::move(executor)), stream(&s), shortest(d) {}
+    asio::steady_timer timer;
+    beast::tcp_stream* stream;  // null once the connection has ended
+    clock::duration shortest;
+    clock::time_point deadline = clock::time_point::max();
+    std::uint64_t generation = 0;  // of the wait pending now; an earlier one's completion is stale
+    bool armed = false;
+  };
+
+  static void arm(const std::shared_ptr<shared>& s, clock::time_point at) {
+    const auto generation = ++s->generation;
+    s->armed = true;
+    s->timer.expires_at(at);
+    s->timer.async_wait([s, generation](const boost::system::error_code& ec) {
+      if (generation != s->generation) return;  // superseded by a nearer deadline
+      s->armed = false;
+      if (ec || s->stream == nullptr || s->deadline == clock::time_point::max()) return;
+      const auto now = clock::now();
+      if (now < s->deadline) return arm(s, std::min(s->deadline, now + s->shortest));
+      s->deadline = clock::time_point::max();
+      beast::error_code ignored;
+      s->stream->socket().close(ignored);
+    });
+  }
+
+  std::shared_ptr<shared> state_;
+};
 
 }  // namespace
 
@@ -396,21 +478,31 @@ struct server::state : std::enable_shared_from_this<server::state> {
 
   asio::awaitable<void> refuse_connection(beast::tcp_stream stream, response res) {
     auto self = shared_from_this();
+    connection_deadline deadline(co_await asio::this_coro::executor, stream, shortest_timeout());
     res.set(beast_http::field::retry_after, busy_retry_after);
-    co_await refuse_unread(stream, std::move(res), "-", "-", std::chrono::steady_clock::now());
+    co_await refuse_unread(stream, deadline, std::move(res), "-", "-", std::chrono::steady_clock::now());
+  }
+
+  // The shortest read or write timeout a connection sets (connection_deadline), at least 1 s.
+  std::chrono::steady_clock::duration shortest_timeout() const {
+    const std::chrono::seconds shortest =
+        std::min({options.header_timeout, options.body_timeout, options.write_timeout,
+                  std::chrono::duration_cast<std::chrono::seconds>(refusal_timeout)});
+    return std::max<std::chrono::steady_clock::duration>(shortest, std::chrono::seconds{1});
   }
 
   // Writes a response within the write deadline; reports whether the connection may carry
   // another request.
-  asio::awaitable<bool> reply(beast::tcp_stream& stream, response res, bool keep_alive, std::string_view method,
-                              std::string_view target, std::chrono::steady_clock::time_point started) {
+  asio::awaitable<bool> reply(beast::tcp_stream& stream, connection_deadline& deadline, response res, bool keep_alive,
+                              std::string_view method, std::string_view target,
+                              std::chrono::steady_clock::time_point started) {
     keep_alive = keep_alive && !draining;
     res.keep_alive(keep_alive);
     res.prepare_payload();
     const auto code = res.result_int();
-    stream.expires_after(options.write_timeout);
+    deadline.expires_after(options.write_timeout);
     auto [ec, written] = co_await beast_http::async_write(stream, res, use_tuple);
-    stream.expires_never();
+    deadline.expires_never();
     log_request(method, target, ec ? 0 : code, std::chrono::steady_clock::now() - started);
     co_return !ec && keep_alive;
   }
@@ -419,12 +511,13 @@ struct server::state : std::enable_shared_from_this<server::state> {
   // Closing at once would reset it and could destroy the answer in the client's buffers before
   // it reads it: stop sending, then read and drop what the client still sends, for a few seconds
   // at most, without keeping any of it.
-  asio::awaitable<void> refuse_unread(beast::tcp_stream& stream, response res, std::string_view method,
-                                      std::string_view target, std::chrono::steady_clock::time_point started) {
-    co_await reply(stream, std::move(res), false, method, target, started);
+  asio::awaitable<void> refuse_unread(beast::tcp_stream& stream, connection_deadline& deadline, response res,
+                                      std::string_view method, std::string_view target,
+                                      std::chrono::steady_clock::time_point started) {
+    co_await reply(stream, deadline, std::move(res), false, method, target, started);
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream.expires_after(refusal_timeout);
+    deadline.expires_after(refusal_timeout);
     std::array<char, 16 * 1024> scratch;
     for (;;) {
       auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch), use_tuple);
@@ -480,7 +573,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
   // and has begun no write (it goes on in the background, its answer dropped, and its writes
   // refused: commit_gate). A handler whose write began before the deadline is waited for, so
   // the client hears what happened to it.
-  asio::awaitable<std::optional<response>> run_with_deadline(const request_plan& plan, request req) {
+  asio::awaitable<std::optional<response>> run_with_deadline(request_plan& plan, request req) {
     struct outcome {
       explicit outcome(asio::any_io_executor ex) : timer(std::move(ex)) {}
       asio::steady_timer timer;
@@ -547,6 +640,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
     auto self = shared_from_this();
     auto executor = co_await asio::this_coro::executor;
     beast::flat_buffer buffer;
+    connection_deadline deadline(executor, stream, shortest_timeout());
     auto me = std::make_shared<connection>(executor);
     me->stream = &stream;
     me->buffer = &buffer;
@@ -566,7 +660,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
       if (draining && !has_pending_bytes(stream, buffer)) break;
       beast_http::request_parser<beast_http::string_body> parser;
       parser.body_limit(boost::none);  // the route's limit applies once it is known
-      stream.expires_after(options.header_timeout);
+      deadline.expires_after(options.header_timeout);
       me->idle = true;
       // The request's time starts with its first byte, not once its header is whole: wait for
       // bytes (or take those already buffered, from a pipelined request) before parsing.
@@ -588,11 +682,11 @@ struct server::state : std::enable_shared_from_this<server::state> {
       me->idle = false;
       if (header_error == beast_http::error::end_of_stream || header_error == beast::error::timeout ||
           header_error == asio::error::eof || header_error == asio::error::connection_reset ||
-          header_error == asio::error::operation_aborted)
+          header_error == asio::error::operation_aborted || header_error == asio::error::bad_descriptor)
         break;
       if (header_error) {
         auto malformed = error_response(status::bad_request, "malformed_http", header_error.message());
-        co_await refuse_unread(stream, std::move(malformed), "-", "-", started);
+        co_await refuse_unread(stream, deadline, std::move(malformed), "-", "-", started);
         break;
       }
       const std::string method(parser.get().method_string());
@@ -600,17 +694,18 @@ struct server::state : std::enable_shared_from_this<server::state> {
       // A transfer coding other than chunked alone: the body's end cannot be found (RFC 9112
       // section 6.1), so answer and close before reading any of it.
       if (auto refused_coding = refuse_transfer_coding(parser.get())) {
-        co_await refuse_unread(stream, std::move(*refused_coding), method, target, started);
+        co_await refuse_unread(stream, deadline, std::move(*refused_coding), method, target, started);
         break;
       }
       // No Host, or two (RFC 9112 section 3.2): 400, before any route or takeover sees it.
       if (auto refused_host = refuse_host(parser.get())) {
-        co_await refuse_unread(stream, std::move(*refused_host), method, target, started);
+        co_await refuse_unread(stream, deadline, std::move(*refused_host), method, target, started);
         break;
       }
       const bool has_body = !parser.is_done();
 
       if (takeover && !has_body && (!claims || claims(target))) {
+        deadline.expires_never();  // the socket leaves this connection's strand for the takeover
         const auto taken = co_await offer_takeover(stream, parser.get());
         if (taken != 0) {
           log_request(method, target, taken, std::chrono::steady_clock::now() - started);
@@ -622,10 +717,10 @@ struct server::state : std::enable_shared_from_this<server::state> {
       auto planned = plan(parser.get());
       if (auto* refused = std::get_if<response>(&planned)) {
         if (has_body) {
-          co_await refuse_unread(stream, std::move(*refused), method, target, started);
+          co_await refuse_unread(stream, deadline, std::move(*refused), method, target, started);
           break;
         }
-        if (!co_await reply(stream, std::move(*refused), parser.get().keep_alive(), method, target, started)) break;
+        if (!co_await reply(stream, deadline, std::move(*refused), parser.get().keep_alive(), method, target, started)) break;
         continue;
       }
       auto& route = std::get<request_plan>(planned);
@@ -633,7 +728,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
       const auto declared = parser.content_length();
       if (declared && *declared > limit) {
         auto refused_size = too_large(limit, route.too_large_status);
-        co_await refuse_unread(stream, std::move(refused_size), method, target, started);
+        co_await refuse_unread(stream, deadline, std::move(refused_size), method, target, started);
         break;
       }
       // A chunked body may grow to the route's limit: it counts as that much.
@@ -647,7 +742,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
         auto busy = error_response(status::service_unavailable, "busy",
                                    "too many unauthenticated bodies are being received; retry shortly");
         busy.set(beast_http::field::retry_after, busy_retry_after);
-        co_await refuse_unread(stream, std::move(busy), method, target, started);
+        co_await refuse_unread(stream, deadline, std::move(busy), method, target, started);
         break;
       }
       bool admitted = true;
@@ -659,50 +754,54 @@ struct server::state : std::enable_shared_from_this<server::state> {
         auto busy = error_response(status::service_unavailable, "busy",
                                    "too many large uploads are in progress; retry shortly");
         busy.set(beast_http::field::retry_after, busy_retry_after);
-        co_await refuse_unread(stream, std::move(busy), method, target, started);
+        co_await refuse_unread(stream, deadline, std::move(busy), method, target, started);
         break;
       }
 
       if (has_body && expects_continue(parser.get())) {
         // Route, credentials, size and an upload slot are settled: invite the body.
         beast_http::response<beast_http::empty_body> go_on{status::continue_, parser.get().version()};
-        stream.expires_after(options.write_timeout);
+        deadline.expires_after(options.write_timeout);
         auto [continue_error, continue_bytes] = co_await beast_http::async_write(stream, go_on, use_tuple);
         if (continue_error) break;
       }
       if (has_body) {
         parser.body_limit(limit);
         bool too_slow = false;
-        const auto body_error = co_await read_body(stream, buffer, parser, too_slow);
+        const auto body_error = co_await read_body(stream, deadline, buffer, parser, too_slow);
         if (too_slow) {
           bodies_too_slow.fetch_add(1);
           auto slow = error_response(status::request_timeout, "body_too_slow",
                                      fmt::format("the request body arrived slower than {} bytes a second",
                                                  options.min_body_rate));
-          co_await refuse_unread(stream, std::move(slow), method, target, started);
+          co_await refuse_unread(stream, deadline, std::move(slow), method, target, started);
           break;
         }
         if (body_error == beast_http::error::body_limit) {
           auto refused_size = too_large(limit, route.too_large_status);
-          co_await refuse_unread(stream, std::move(refused_size), method, target, started);
+          co_await refuse_unread(stream, deadline, std::move(refused_size), method, target, started);
           break;
         }
         if (body_error) {
           if (is_malformed_body(body_error)) {
             auto malformed = error_response(status::bad_request, "malformed_http",
                                             fmt::format("the request body is malformed: {}", body_error.message()));
-            co_await refuse_unread(stream, std::move(malformed), method, target, started);
+            co_await refuse_unread(stream, deadline, std::move(malformed), method, target, started);
           }
           break;
         }
       }
-      stream.expires_never();
+      deadline.expires_never();
 
       auto req = parser.release();
       const bool keep_alive = req.keep_alive();
       response res;
       try {
-        auto answered = co_await run_with_deadline(route, std::move(req));
+        // An answer at hand needs no coroutine of its own nor a deadline (route_options::immediate).
+        std::optional<response> answered;
+        if (route.immediate != nullptr && req.body().size() <= route.inline_body_bytes)
+          answered = (*route.immediate)(req);
+        if (!answered) answered = co_await run_with_deadline(route, std::move(req));
         if (answered) {
           res = std::move(*answered);
         } else {
@@ -724,7 +823,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
       }
       large = slot{};
       unauthenticated = reservation{};
-      if (!co_await reply(stream, std::move(res), keep_alive, method, target, started)) break;
+      if (!co_await reply(stream, deadline, std::move(res), keep_alive, method, target, started)) break;
     }
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -741,16 +840,17 @@ struct server::state : std::enable_shared_from_this<server::state> {
     return res;
   }
 
-  // Reads the rest of a body within body_timeout (beast::error::timeout, the connection closed),
+  // Reads the rest of a body within body_timeout (past it the deadline closes the connection),
   // and no slower than min_body_rate after body_rate_grace (too_slow set, the read cancelled
   // with the connection still open, so that it can be answered 408): each read's deadline is
   // the grace plus the time the bytes received so far earn, as Apache mod_reqtimeout's MinRate
   // (nginx's client_body_timeout bounds only the gaps between reads, which a drip defeats).
-  asio::awaitable<beast::error_code> read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+  asio::awaitable<beast::error_code> read_body(beast::tcp_stream& stream, connection_deadline& deadline,
+                                               beast::flat_buffer& buffer,
                                                beast_http::request_parser<beast_http::string_body>& parser,
                                                bool& too_slow) {
     const auto begun = std::chrono::steady_clock::now();
-    stream.expires_at(begun + options.body_timeout);
+    deadline.expires_at(begun + options.body_timeout);
     // A rate timer's handler may run after the read it watched has completed (queued just
     // before its cancel): it acts only while that same read, by number, is still pending. All
     // of it runs on this strand.
@@ -809,13 +909,10 @@ planner route_planner(const router& routes) {
     plan.offload = target.options->offload;
     plan.run_inline = target.options->run_inline;
     plan.inline_body_bytes = target.options->inline_body_bytes;
+    if (target.options->run_inline && target.options->immediate) plan.immediate = &target.options->immediate;
     plan.unauthenticated_body = target.options->signed_body || !target.options->before_body;
-    plan.run = [handler = target.handler, match = std::move(target.match)](request req,
-                                                                          std::shared_ptr<commit_gate> gate) {
-      auto with_gate = match;
-      with_gate.gate = std::move(gate);
-      return invoke(*handler, std::move(req), std::move(with_gate));
-    };
+    plan.handler = target.handler;
+    plan.match = std::move(target.match);
     return plan;
   };
 }
@@ -824,8 +921,7 @@ planner single_handler(request_handler handler) {
   return [handler = std::move(handler)](const request_header&) -> std::variant<request_plan, response> {
     request_plan plan;
     plan.unauthenticated_body = true;
-    // One handler for everything writes nothing through api::commit: the gate is not needed.
-    plan.run = [handler](request req, std::shared_ptr<commit_gate>) { return handler(std::move(req)); };
+    plan.single = &handler;
     return plan;
   };
 }

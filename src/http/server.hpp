@@ -23,7 +23,11 @@
 //      connection's own strand for route_options::run_inline within its body size) with a
 //      handler_timeout (503 handler_timeout after it when the handler has begun no write, and
 //      its writes are then refused; when a write has begun, the answer waits for it: commit_gate);
+//      a run_inline route's route_options::immediate answer, which cannot suspend, is taken
+//      first when it gives one, with no coroutine or timer;
 //   6. writes the response within write_timeout: a client that stops reading is dropped.
+// The header, body and write deadlines of a connection are kept by one timer of its own, which
+// re-arms only as often as the shortest of them (not Beast's timer per read and write).
 // At max_connections, before refusing a new connection, the server closes the oldest
 // connections waiting for a request (idle between requests, or with no whole header yet); and
 // one client address may hold at most max_connections_per_client connections (0: no limit).

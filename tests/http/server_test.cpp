@@ -30,6 +30,7 @@
 #include <fmt/format.h>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -324,5 +325,100 @@ TEST_SUITE("http::server") {
       CHECK(measured[i] >= 150ms);
     }
     CHECK(logged[3].first == "GET /missing 404");
+  }
+
+  TEST_CASE("an immediate answer skips the handler, and an inline handler that suspends still meets handler_timeout") {
+    std::atomic<bool> answer_now{true};
+    std::atomic<int> handler_runs{0};
+    http::router routes;
+    http::route_options probe;
+    probe.run_inline = true;
+    probe.immediate = [&](const http::request&) -> std::optional<http::response> {
+      if (!answer_now) return std::nullopt;
+      return http::json_response(http::status::ok, json::object{{"answered", "immediately"}});
+    };
+    // When the immediate answer declines, the handler runs and never answers: its deadline holds.
+    routes.add(
+        http::beast_http::verb::get, "/probe",
+        [&](const http::request&, const http::route_match&) -> asio::awaitable<http::response> {
+          ++handler_runs;
+          asio::steady_timer forever(co_await asio::this_coro::executor, std::chrono::hours{1});
+          co_await forever.async_wait(asio::use_awaitable);
+          co_return http::json_response(http::status::ok, json::object{});
+        },
+        probe);
+    http::server_options options;
+    options.handler_timeout = 1s;
+    asio::io_context io{1};
+    http::server server(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), options, routes);
+    server.start();
+    std::thread runner([&io] { io.run(); });
+    {
+      http::client client("http://127.0.0.1:" + std::to_string(server.local_endpoint().port()), std::chrono::seconds{20});
+      const auto immediate = client.get("/probe");
+      CHECK(immediate.status == 200);
+      CHECK(json::parse(immediate.body).at("answered").as_string() == "immediately");
+      CHECK(handler_runs == 0);
+      answer_now = false;
+      const auto stuck = client.get("/probe");
+      CHECK(stuck.status == 503);
+      CHECK(json::parse(stuck.body).at("error").at("code").as_string() == "handler_timeout");
+      CHECK(handler_runs == 1);
+    }
+    io.stop();
+    runner.join();
+  }
+
+  TEST_CASE("a keep-alive connection busy for several header deadlines stays open and is closed once idle that long") {
+    // The read and write deadlines are kept by one timer per connection that re-arms as they
+    // move: requests back to back for over three header deadlines must all be answered on the
+    // one connection, and once it is idle the header deadline must still close it.
+    http::server_options options;
+    options.header_timeout = 1s;
+    running_server fixture(options, ok);
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(fixture.port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+    const std::string request = "GET /ok HTTP/1.1\r\nHost: test\r\n\r\n";
+    // Reads one whole answer (they are small and end with the JSON's newline); "" if closed.
+    std::string pending;
+    const auto next_answer = [&]() -> std::string {
+      const auto deadline = std::chrono::steady_clock::now() + 10s;
+      for (;;) {
+        const auto end = pending.find("}\n");
+        if (end != std::string::npos) {
+          auto answer = pending.substr(0, end + 2);
+          pending.erase(0, end + 2);
+          return answer;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return {};
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return {};
+        char chunk[4096];
+        const auto n = ::recv(fd, chunk, sizeof chunk, 0);
+        if (n <= 0) return {};
+        pending.append(chunk, static_cast<std::size_t>(n));
+      }
+    };
+    const auto began = std::chrono::steady_clock::now();
+    int answered = 0;
+    while (std::chrono::steady_clock::now() - began < 3500ms) {
+      REQUIRE(::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()));
+      const auto answer = next_answer();
+      REQUIRE_MESSAGE(answer.starts_with("HTTP/1.1 200 "), "answer ", answered + 1, " on the connection: ", answer);
+      ++answered;
+    }
+    CHECK(answered > 3);
+    // Idle now: closed at the header deadline (recv sees the end; waited for up to 10 s).
+    pollfd p{fd, POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 10000) == 1);
+    char byte;
+    CHECK(::recv(fd, &byte, 1, 0) == 0);
+    ::close(fd);
   }
 }

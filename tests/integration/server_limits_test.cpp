@@ -137,9 +137,85 @@ class endless_chunked_server {
   std::thread thread_;
 };
 
+// Answers each request on a connection with "100 Continue" first, unasked (the request has no
+// Expect), then, unless told to stay silent, a final 200 with a small JSON body: a client must
+// skip the interim answer (RFC 9110 section 15.2) and take the final one.
+class interim_answer_server {
+ public:
+  static constexpr std::string_view final_body = R"({"answer":"final, after 100 Continue"})";
+
+  explicit interim_answer_server(bool answers_after_interim) : answers_(answers_after_interim) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(listener_ >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(listener_, 16) == 0);
+    socklen_t length = sizeof address;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+    url_ = fmt::format("http://127.0.0.1:{}", ntohs(address.sin_port));
+    thread_ = std::thread([this] { run(); });
+  }
+  ~interim_answer_server() {
+    stop_ = true;
+    thread_.join();
+    ::close(listener_);
+  }
+  interim_answer_server(const interim_answer_server&) = delete;
+  interim_answer_server& operator=(const interim_answer_server&) = delete;
+
+  const std::string& url() const { return url_; }
+  int interims_sent() const { return interims_; }
+
+ private:
+  void run() {
+    while (!stop_) {
+      pollfd waiting{listener_, POLLIN, 0};
+      if (::poll(&waiting, 1, 100) <= 0) continue;
+      const int fd = ::accept(listener_, nullptr, nullptr);
+      if (fd < 0) continue;
+      serve(fd);
+      ::close(fd);
+    }
+  }
+
+  // One request (the CLI sends one per run), then the connection is held until the client closes.
+  void serve(int fd) {
+    std::string received;
+    bool answered = false;
+    while (!stop_) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      char buffer[4096];
+      const auto n = ::recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) return;
+      received.append(buffer, static_cast<std::size_t>(n));
+      if (answered || received.find("\r\n\r\n") == std::string::npos) continue;
+      answered = true;
+      const std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
+      if (::send(fd, interim.data(), interim.size(), MSG_NOSIGNAL) <= 0) return;
+      ++interims_;
+      if (!answers_) continue;
+      const auto final_answer = fmt::format(
+          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}", final_body.size(),
+          final_body);
+      if (::send(fd, final_answer.data(), final_answer.size(), MSG_NOSIGNAL) <= 0) return;
+    }
+  }
+
+  bool answers_;
+  int listener_ = -1;
+  std::string url_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> interims_{0};
+  std::thread thread_;
+};
+
 struct finished_program {
   bool exited = false;
   int exit_code = -1;
+  std::string out;
   std::string err;
   clock_type::duration took{};
 };
@@ -147,12 +223,13 @@ struct finished_program {
 // Runs `argv` with stderr to a file, killing it if it has not exited after `limit`.
 finished_program run_bounded(std::vector<std::string> argv, const testing::temp_dir& dir, clock_type::duration limit) {
   const auto err_path = dir.file("stderr.txt");
+  const auto out_path = dir.file("stdout.txt");
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   finished_program out;
   const auto started = clock_type::now();
@@ -171,6 +248,7 @@ finished_program run_bounded(std::vector<std::string> argv, const testing::temp_
     ::waitpid(pid, &status, 0);
   }
   out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  out.out = testing::read_text(out_path);
   out.err = testing::read_text(err_path);
   return out;
 }
@@ -501,6 +579,46 @@ TEST_SUITE("integration::server_limits") {
       // 5.4-7 s and the 64 MiB body limit).
       CHECK(ran.took < 3s + 2s);
     }
+  }
+
+  TEST_CASE("the CLI skips an unrequested 100 Continue and reads the final answer") {
+    testing::temp_dir dir;
+    interim_answer_server server(true);
+    for (const std::vector<std::string>& command :
+         {std::vector<std::string>{"show", "1"},
+          std::vector<std::string>{"file", "--kind", "how_to", "--customer", "acme", "--stage", "trial", "--title", "x"}}) {
+      CAPTURE(command.front());
+      std::vector<std::string> argv{SWITCHBOARD_CLI_PATH, "--server", server.url(), "--token", "t", "--timeout", "10",
+                                    "--json"};
+      argv.insert(argv.end(), command.begin(), command.end());
+      const auto before = server.interims_sent();
+      const auto ran = run_bounded(argv, dir, 30s);
+      CAPTURE(ran.out);
+      CAPTURE(ran.err);
+      REQUIRE(ran.exited);
+      CHECK(server.interims_sent() == before + 1);
+      CHECK(ran.exit_code == 0);
+      CHECK(ran.out.find(interim_answer_server::final_body) != std::string::npos);
+    }
+    // The client library the CLI is built on, directly: the final status and body.
+    http::client direct(server.url(), 10s);
+    const auto answer = direct.get("/v1/requests/1");
+    CHECK(answer.status == 200);
+    CHECK(answer.body == interim_answer_server::final_body);
+  }
+
+  TEST_CASE("the CLI times out on a server that sends 100 Continue and then nothing") {
+    testing::temp_dir dir;
+    interim_answer_server server(false);
+    std::vector<std::string> argv{SWITCHBOARD_CLI_PATH, "--server", server.url(), "--token", "t", "--timeout", "2",
+                                  "show", "1"};
+    const auto ran = run_bounded(argv, dir, 30s);
+    CAPTURE(ran.out);
+    CAPTURE(ran.err);
+    REQUIRE(ran.exited);
+    CHECK(server.interims_sent() == 1);
+    CHECK(ran.exit_code == 1);
+    CHECK(ran.err.find("timed out after 2 s") != std::string::npos);
   }
 
   TEST_CASE("the unauthenticated body budget is max_unauthenticated_body_bytes from the config") {

@@ -9,7 +9,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include <atomic>
@@ -19,7 +18,6 @@
 
 namespace switchboard::http::api {
 namespace asio = boost::asio;
-namespace json = boost::json;
 using verdict = std::optional<std::string>;  // nullopt: writable
 
 struct health::state : std::enable_shared_from_this<health::state> {
@@ -141,9 +139,12 @@ void health::shutting_down() noexcept { state_->stopping = true; }
 
 bool health::is_shutting_down() const noexcept { return state_->stopping; }
 
+bool health::recently_writable() const noexcept {
+  return state::clock::now().time_since_epoch().count() < state_->writable_until.load(std::memory_order_relaxed);
+}
+
 asio::awaitable<verdict> health::writable() {
-  if (state::clock::now().time_since_epoch().count() < state_->writable_until.load(std::memory_order_relaxed))
-    co_return std::nullopt;
+  if (recently_writable()) co_return std::nullopt;
   auto executor = co_await asio::this_coro::executor;
   auto shared = state_;
   // Named, not a temporary inside co_await: GCC 12 destroys such temporaries twice (PR 99576).
@@ -161,12 +162,25 @@ asio::awaitable<verdict> health::writable() {
   co_return answer;
 }
 
+namespace {
+
+// What json_response would serialise from {"status": "ok", "database": "writable"}.
+response healthy() { return json_text_response(status::ok, R"({"status":"ok","database":"writable"})"); }
+response ready() { return json_text_response(status::ok, R"({"status":"ready"})"); }
+
+}  // namespace
+
 void add_health_routes(router& routes, health& checks) {
   using verb = beast_http::verb;
   // writable() may be called from any thread, and answers from the last verdict without a hop
-  // while it is fresh: the probes run on their connections' strands.
+  // while it is fresh: the probes run on their connections' strands, and while the verdict is
+  // fresh they answer at once, with no coroutine and no deadline timer (route_options::immediate).
   route_options probe;
   probe.run_inline = true;
+  probe.immediate = [&checks](const request&) -> std::optional<response> {
+    if (checks.recently_writable()) return healthy();
+    return std::nullopt;
+  };
   routes.add(
       verb::get, "/healthz",
       [&checks](const request&, const route_match&) -> asio::awaitable<response> {
@@ -174,10 +188,15 @@ void add_health_routes(router& routes, health& checks) {
         if (problem)
           co_return error_response(status::service_unavailable, "database_unwritable",
                                    fmt::format("the database cannot take writes: {}", *problem));
-        // What json_response would serialise from {"status": "ok", "database": "writable"}.
-        co_return json_text_response(status::ok, R"({"status":"ok","database":"writable"})");
+        co_return healthy();
       },
       probe);
+  route_options readiness;
+  readiness.run_inline = true;
+  readiness.immediate = [&checks](const request&) -> std::optional<response> {
+    if (!checks.is_shutting_down() && checks.recently_writable()) return ready();
+    return std::nullopt;
+  };
   routes.add(verb::get, "/readyz", [&checks](const request&, const route_match&) -> asio::awaitable<response> {
     if (checks.is_shutting_down())
       co_return error_response(status::service_unavailable, "shutting_down", "the server is shutting down");
@@ -185,8 +204,8 @@ void add_health_routes(router& routes, health& checks) {
     if (problem)
       co_return error_response(status::service_unavailable, "database_unwritable",
                                fmt::format("the database cannot take writes: {}", *problem));
-    co_return json_response(status::ok, json::object{{"status", "ready"}});
-  }, probe);
+    co_return ready();
+  }, readiness);
 }
 
 }  // namespace switchboard::http::api

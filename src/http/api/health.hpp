@@ -48,6 +48,10 @@ class health {
   // otherwise why the database is not writable, in words. Never throws for the database's sake.
   boost::asio::awaitable<std::optional<std::string>> writable();
 
+  // Whether a write committed within `fresh` (writable() would answer nullopt at once, without
+  // suspending). False says nothing: ask writable().
+  bool recently_writable() const noexcept;
+
  private:
   struct state;
   std::shared_ptr<state> state_;
