@@ -124,7 +124,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
           "(postgresql://user:password@host:5432/dbname; several hosts with ?target_session_attrs=read-write)");
     storage_options.url = url;
   }
-  // On SQLite, held until the process ends: a second server on this file refuses to start.
+  // With backend "sqlite", the file is held until the process ends: a second server on it refuses to start.
   store::server_storage storage(std::move(storage_options));
 
   {

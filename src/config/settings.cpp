@@ -150,7 +150,7 @@ settings load_settings(const std::string& path) {
     if (const auto wait = whole("connect_wait_ms", 0, 600000)) result.storage_connect_wait_ms = static_cast<unsigned>(*wait);
     if (const auto* file = table->get("path");
         file != nullptr && result.storage_kind == storage_backend::postgres)
-      fail_at(*file, path, "path is the SQLite file; with backend \"postgres\" the database is SWITCHBOARD_DATABASE_URL's");
+      fail_at(*file, path, "path is the embedded database's file; with backend \"postgres\" the database is SWITCHBOARD_DATABASE_URL's");
     if (const auto* file = table->get("path")) {
       const auto* server = root.get("server");
       const auto* old_name = server != nullptr && server->as_table() != nullptr ? server->as_table()->get("database")

@@ -109,7 +109,7 @@ TEST_SUITE("config::settings") {
     }
     CHECK(config::load_settings(testing::write_file(file, "[storage]\n")).storage_kind == config::storage_backend::sqlite);
     CHECK(error_of(dir, "[storage]\nbackend = \"postgres\"\npath = \"x.db\"\n") ==
-          file + ":3:8: path is the SQLite file; with backend \"postgres\" the database is SWITCHBOARD_DATABASE_URL's");
+          file + ":3:8: path is the embedded database's file; with backend \"postgres\" the database is SWITCHBOARD_DATABASE_URL's");
     CHECK(error_of(dir, "[storage]\nbackend = \"mysql\"\n") ==
           file + ":2:11: unknown backend \"mysql\"; expected \"sqlite\" or \"postgres\"");
     CHECK(error_of(dir, "[storage]\nreaders = -1\n") == file + ":2:11: readers must be a whole number from 0 to 1024");

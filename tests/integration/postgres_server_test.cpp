@@ -88,7 +88,8 @@ TEST_SUITE("integration::postgres") {
     const auto unused = dir.file("not-used.db");
     testing::server_process server({postgres_config(dir), unused, {}});
     ::unsetenv("SWITCHBOARD_DATABASE_URL");
-    CHECK(server.stderr_text().find("PostgreSQL postgresql://") != std::string::npos);
+    // The start-up line (written just after the port) names the database.
+    CHECK(eventually([&] { return server.stderr_text().find("PostgreSQL postgresql://") != std::string::npos; }));
     // The password never reaches the log.
     const auto at = url.find('@');
     const auto colon = url.rfind(':', at);
