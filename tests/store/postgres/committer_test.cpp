@@ -218,3 +218,30 @@ TEST_SUITE("store::postgres::committer") {
     CHECK(run(c.writer, [](store::unit_of_work& work) { file(work); }) == answer::ok);
   }
 }
+
+TEST_SUITE("store::postgres::committer") {
+  TEST_CASE("a multi-host URL whose first host is down, with target_session_attrs=read-write, commits on the live one") {
+    SWITCHBOARD_POSTGRES_OR_SKIP(url);
+    // postgresql://user:password@host:port/db as tools/pg writes it: put a dead host first.
+    const auto at = url.find('@');
+    const auto slash = at == std::string::npos ? std::string::npos : url.find('/', at);
+    if (!url.starts_with("postgresql://") || slash == std::string::npos) {
+      MESSAGE("multi-host case skipped: SWITCHBOARD_TEST_DATABASE_URL is not a postgresql:// URL with one host");
+      return;
+    }
+    const auto path = url.substr(slash);
+    const auto multi = url.substr(0, at + 1) + "127.0.0.1:1," + url.substr(at + 1, slash - at - 1) + path +
+                       (path.find('?') == std::string::npos ? "?" : "&") + "target_session_attrs=read-write";
+    testing::postgres::test_schema schema(url);
+    store::postgres::migrate(schema.db());
+    store::pq::connection writer(multi);
+    schema.enter(writer);
+    store::committer committer(std::make_unique<store::postgres::transaction_driver>(
+        writer, [&schema](store::pq::connection& db) { schema.enter(db); }, 2000ms));
+    CHECK(run(committer, [](store::unit_of_work& work) { file(work); }) == answer::ok);
+    terminate(schema.db(), writer.backend_pid());
+    // The reconnect walks the hosts again, past the dead one.
+    CHECK(run(committer, [](store::unit_of_work& work) { file(work); }) == answer::ok);
+    CHECK(requests(schema.db()) == 2);
+  }
+}
