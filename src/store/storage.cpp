@@ -71,13 +71,20 @@ void server_storage::start() {
     return;
   }
 #if SWITCHBOARD_POSTGRES
+  // The writer waits for another session's lock as long as SQLite's writer does
+  // (committer::lock_timeout), then that job fails with storage_unavailable (55P03, 503), rather
+  // than hold every write behind it; set again on every new session.
+  const auto session_settings = [](pq::connection& db) {
+    db.exec(fmt::format("SET lock_timeout = {}", committer::lock_timeout.count()));
+  };
   try {
     s.writer_pg = std::make_unique<pq::connection>(s.options.url);
+    session_settings(*s.writer_pg);
   } catch (const pq::error& e) {
     throw std::runtime_error(fmt::format("PostgreSQL at {}: {}", describe(), e.what()));
   }
   s.writer = std::make_unique<committer>(
-      std::make_unique<postgres::transaction_driver>(*s.writer_pg, nullptr, s.options.connect_wait));
+      std::make_unique<postgres::transaction_driver>(*s.writer_pg, session_settings, s.options.connect_wait));
   // From here on it only reads, outside transactions: a lost session is simply reopened.
   s.reader_pg->reopen_lost_sessions(true);
   s.readers = std::make_unique<reader_pool>(reader_pool::postgres_url{s.options.url}, s.options.readers);

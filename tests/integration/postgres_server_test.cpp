@@ -138,6 +138,32 @@ TEST_SUITE("integration::postgres") {
     CHECK(server.terminate() == 0);
   }
 
+  TEST_CASE("on PostgreSQL, healthz is 503 while the heartbeat cannot be written and 200 once it can") {
+    SWITCHBOARD_POSTGRES_OR_SKIP(url);
+    testing::postgres::test_schema schema(url);
+    testing::temp_dir dir;
+    ::setenv("SWITCHBOARD_DATABASE_URL", server_url(url, schema.name(), "sb_" + schema.name()).c_str(), 1);
+    testing::server_process server({postgres_config(dir), dir.file("not-used.db"), {}});
+    ::unsetenv("SWITCHBOARD_DATABASE_URL");
+    auto ce = server.client(role::ce);
+    http::client probe(server.url());
+    CHECK(probe.get("/healthz").status == 200);
+    {
+      // Another session locks the heartbeat (as a long migration or a stuck transaction would):
+      // the server's heartbeat write waits for it until the writer's lock_timeout (5 s, as
+      // SQLite's busy wait), fails, and /healthz says so. The writer's wait is not visible to
+      // the health check before that on PostgreSQL (SQLite's busy handler shows it at 2 s).
+      auto holder = schema.connect();
+      store::pq::transaction hold(holder);
+      holder.exec("LOCK TABLE heartbeat IN ACCESS EXCLUSIVE MODE");
+      CHECK(eventually([&] { return probe.get("/healthz").status == 503; }));
+      hold.rollback();
+    }
+    CHECK(eventually([&] { return probe.get("/healthz").status == 200; }));
+    file(ce, "Filed once the lock is gone");
+    CHECK(schema.db().exec("SELECT COUNT(*) FROM requests").integer(0, 0) == 1);
+  }
+
   TEST_CASE("backend postgres without SWITCHBOARD_DATABASE_URL is refused at start, naming the variable") {
     testing::temp_dir dir;
     ::unsetenv("SWITCHBOARD_DATABASE_URL");

@@ -134,6 +134,9 @@ std::exception_ptr transaction_driver::reported(std::exception_ptr error) const 
   } catch (const pq::error& e) {
     if (e.kind() == pq::error_class::connection_lost)
       return std::make_exception_ptr(storage_unavailable(fmt::format("the PostgreSQL session was lost: {}", e.what())));
+    // A lock held past lock_timeout: as SQLite's SQLITE_BUSY, the storage's failure, not the job's.
+    if (e.sqlstate() == "55P03")
+      return std::make_exception_ptr(storage_unavailable(fmt::format("the database cannot take writes now: {}", e.what())));
     if (e.kind() == pq::error_class::retryable)
       return std::make_exception_ptr(
           storage_unavailable(fmt::format("PostgreSQL rolled the batch back on every try: {}", e.what())));

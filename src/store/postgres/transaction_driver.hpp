@@ -44,7 +44,8 @@ class transaction_driver final : public store::transaction_driver {
   void commit() override;
   void rollback() noexcept override;
   failure classify(const std::exception_ptr& error) const override;
-  // Lost sessions and rolled-back transactions past their retries: storage_unavailable.
+  // Lost sessions, rolled-back transactions past their retries and a lock waited for past the
+  // session's lock_timeout (55P03): storage_unavailable.
   std::exception_ptr reported(std::exception_ptr error) const override;
 
   // The open (or last) batch's transaction id, as text; empty before the first begin().

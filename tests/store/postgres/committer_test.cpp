@@ -245,3 +245,25 @@ TEST_SUITE("store::postgres::committer") {
     CHECK(requests(schema.db()) == 2);
   }
 }
+
+TEST_SUITE("store::postgres::committer") {
+  TEST_CASE("a write waiting for another session's lock past lock_timeout fails alone with storage_unavailable") {
+    SWITCHBOARD_POSTGRES_OR_SKIP(url);
+    testing::postgres::test_schema schema(url);
+    store::postgres::migrate(schema.db());
+    // The server sets committer::lock_timeout (5 s) on its writer's sessions; 100 ms here.
+    auto writer = schema.connect();
+    writer.exec("SET lock_timeout = 100");
+    store::committer committer(std::make_unique<store::postgres::transaction_driver>(writer));
+    auto holder = schema.connect();
+    {
+      store::pq::transaction hold(holder);
+      holder.exec("LOCK TABLE requests IN ACCESS EXCLUSIVE MODE");
+      CHECK(run(committer, [](store::unit_of_work& work) { file(work); }) == answer::unavailable);
+      hold.rollback();
+    }
+    CHECK(requests(schema.db()) == 0);
+    CHECK(run(committer, [](store::unit_of_work& work) { file(work); }) == answer::ok);
+    CHECK(requests(schema.db()) == 1);
+  }
+}
