@@ -24,6 +24,7 @@
 #include "store/database.hpp"
 #include "store/reader_pool.hpp"
 #include "store/requests.hpp"
+#include "store/storage.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -37,6 +38,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 #include <vector>
@@ -80,7 +82,8 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   if (tokens.size() == 0)
     fmt::print(stderr, "switchboard: no API tokens configured ([auth] tokens_file): every API call will get 401\n");
 
-  if (settings.database_path != ":memory:") {
+  const bool on_sqlite = settings.storage_kind == config::storage_backend::sqlite;
+  if (on_sqlite && settings.database_path != ":memory:") {
     // Folders made here hold the database alone: only their owner may enter them, whatever the
     // umask (each missing one, not only the last, which create_directories would make 0777 & ~umask).
     std::vector<std::filesystem::path> missing;
@@ -94,14 +97,41 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
         std::filesystem::permissions(*it, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
   }
 
-  // Held until the process ends: a second server on this file refuses to start.
-  const store::exclusive_use sole_server(settings.database_path);
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned io_threads = settings.io_threads == 0 ? cores : settings.io_threads;
+  const unsigned worker_threads = settings.worker_threads == 0 ? cores : settings.worker_threads;
+  boost::asio::io_context io{static_cast<int>(io_threads)};
+  // Heavy handlers (MIME parsing, large JSON) run here, never on the I/O threads.
+  boost::asio::thread_pool workers(worker_threads);
+  // What shares state (the scheduler's and notifier's read connection, the scheduler, the live
+  // hub, the notifier, the few handlers not offloaded) runs on this one strand; connections run
+  // on their own strands on every I/O thread. API reads run on the worker pool, each with a
+  // connection of its own from the read pool: a long read holds up neither.
+  const boost::asio::any_io_executor app = boost::asio::make_strand(io);
+
+  // After the io_context: the committer's last completions may still post to it.
+  store::storage_options storage_options;
+  storage_options.path = settings.database_path;
+  storage_options.readers = settings.storage_readers == 0 ? worker_threads : settings.storage_readers;
+  storage_options.connect_wait = std::chrono::milliseconds{settings.storage_connect_wait_ms};
+  if (!on_sqlite) {
+    storage_options.kind = store::storage_options::backend::postgres;
+    // Never from the file: the URL holds the password.
+    const char* url = std::getenv("SWITCHBOARD_DATABASE_URL");
+    if (url == nullptr || *url == '\0')
+      throw std::invalid_argument(
+          "[storage] backend = \"postgres\" needs the database's URL in the environment variable SWITCHBOARD_DATABASE_URL "
+          "(postgresql://user:password@host:5432/dbname; several hosts with ?target_session_attrs=read-write)");
+    storage_options.url = url;
+  }
+  // With backend "sqlite", the file is held until the process ends: a second server on it refuses to start.
+  store::server_storage storage(std::move(storage_options));
 
   {
     // Open clocks against this config, before anything is scheduled: refuse a config that
     // dropped a calendar or policy they use, and re-time the rest to it (only when the config or
     // zone data changed since they were last checked).
-    auto db = store::open_database(settings.database_path);
+    auto db = storage.setup();
     // A simulated clock started before what is already recorded would file, meet and breach
     // clocks before they started (a restart that meant to go on from the last run, mistyped).
     if (simulated_start)
@@ -124,20 +154,10 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
       fmt::print(stderr, "switchboard: warning: {}\n", store::removed_ladder_warning(removed, policy.ladders_at));
   }
 
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const unsigned io_threads = settings.io_threads == 0 ? cores : settings.io_threads;
-  const unsigned worker_threads = settings.worker_threads == 0 ? cores : settings.worker_threads;
-  boost::asio::io_context io{static_cast<int>(io_threads)};
-  // Heavy handlers (MIME parsing, large JSON) run here, never on the I/O threads.
-  boost::asio::thread_pool workers(worker_threads);
-  // What shares state (the scheduler's and notifier's read connection, the scheduler, the live
-  // hub, the notifier, the few handlers not offloaded) runs on this one strand; connections run
-  // on their own strands on every I/O thread. API reads run on the worker pool, each with a
-  // connection of its own from `readers`: a long read holds up neither.
-  const boost::asio::any_io_executor app = boost::asio::make_strand(io);
-  store::committer writer(store::open_database(settings.database_path));
-  auto reader = store::open_database(settings.database_path, store::access::read_only);
-  store::reader_pool readers(settings.database_path, worker_threads);
+  storage.start();
+  store::committer& writer = storage.writer();
+  const store::read_session reader = storage.reader();
+  store::reader_pool& readers = storage.readers();
 
   scheduler::scheduler clocks(app, writer, policy, time);
   clocks.load(reader);
@@ -255,8 +275,8 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   const auto bound = server.local_endpoint();
   fmt::print("switchboard: listening on http://{}:{}\n", bound.address().to_string(), bound.port());
   std::fflush(stdout);
-  fmt::print(stderr, "switchboard: database {}, rules {}, {} SLA clock(s) pending, {} I/O and {} worker thread(s)\n",
-             settings.database_path, settings.rules_path, clocks.size(), io_threads, worker_threads);
+  fmt::print(stderr, "switchboard: {}, rules {}, {} SLA clock(s) pending, {} I/O and {} worker thread(s)\n",
+             storage.describe(), settings.rules_path, clocks.size(), io_threads, worker_threads);
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <type_traits>
 
@@ -129,14 +130,27 @@ settings load_settings(const std::string& path) {
     if (const auto* url = table->get("url"))
       fail_at(*url, path,
               "url is not read from the file: the PostgreSQL URL comes from SWITCHBOARD_DATABASE_URL");
-    reject_unknown_keys(*table, path, {"backend", "path"}, "[storage]");
+    reject_unknown_keys(*table, path, {"backend", "path", "readers", "connect_wait_ms"}, "[storage]");
     if (const auto* backend = table->get("backend")) {
       const auto name = string_value(*backend, path, "backend");
       if (name == "postgres")
-        fail_at(*backend, path,
-                "backend \"postgres\" is not built yet (issue 12); use \"sqlite\", the default, for now");
-      if (name != "sqlite") fail_at(*backend, path, fmt::format("unknown backend \"{}\"; expected \"sqlite\"", name));
+        result.storage_kind = storage_backend::postgres;
+      else if (name != "sqlite")
+        fail_at(*backend, path, fmt::format("unknown backend \"{}\"; expected \"sqlite\" or \"postgres\"", name));
     }
+    const auto whole = [&](const char* key, std::int64_t minimum, std::int64_t most) -> std::optional<std::int64_t> {
+      const auto* node = table->get(key);
+      if (node == nullptr) return std::nullopt;
+      const auto* value = node->as_integer();
+      if (value == nullptr || value->get() < minimum || value->get() > most)
+        fail_at(*node, path, fmt::format("{} must be a whole number from {} to {}", key, minimum, most));
+      return value->get();
+    };
+    if (const auto readers = whole("readers", 0, 1024)) result.storage_readers = static_cast<std::size_t>(*readers);
+    if (const auto wait = whole("connect_wait_ms", 0, 600000)) result.storage_connect_wait_ms = static_cast<unsigned>(*wait);
+    if (const auto* file = table->get("path");
+        file != nullptr && result.storage_kind == storage_backend::postgres)
+      fail_at(*file, path, "path is the embedded database's file; with backend \"postgres\" the database is SWITCHBOARD_DATABASE_URL's");
     if (const auto* file = table->get("path")) {
       const auto* server = root.get("server");
       const auto* old_name = server != nullptr && server->as_table() != nullptr ? server->as_table()->get("database")

@@ -14,10 +14,17 @@ struct listen_address {
   std::uint16_t port = 8080;
 };
 
+// [storage] backend: the store adapter (README "Storage").
+enum class storage_backend { sqlite, postgres };
+
 struct settings {
   std::string file;  // the config file these came from
   listen_address listen;
   std::string database_path;  // relative paths in the file are resolved against its folder
+  // [storage]: PostgreSQL's URL is never read from the file (SWITCHBOARD_DATABASE_URL).
+  storage_backend storage_kind = storage_backend::sqlite;
+  std::size_t storage_readers = 0;           // read connections; 0: one per worker thread
+  unsigned storage_connect_wait_ms = 2000;   // PostgreSQL: a batch waits this long for a lost database
   std::string rules_path;
   std::size_t max_body_bytes = 1024 * 1024;
   // [server] threads, connection limits and deadlines (README "Server settings").

@@ -44,10 +44,58 @@ std::exception_ptr as_storage_error(std::exception_ptr error) {
   }
 }
 
+// SQLite's transactions: BEGIN IMMEDIATE (the write lock up front, so a batch never fails
+// half-way on a lock another connection took), SAVEPOINT job around each job, and the
+// connection's prepared statements cached for the writer thread. Every error is the job's own
+// (SQLite has no retryable class here and no lost session); the storage's are reported as
+// storage_unavailable.
+class sqlite_driver final : public transaction_driver {
+ public:
+  explicit sqlite_driver(SQLite::Database connection) : db_(std::move(connection)) {}
+
+  SQLite::Database& db() { return db_; }
+
+  unit_of_work work() override { return unit_of_work(db_); }
+  void begin() override { statement(db_, "BEGIN IMMEDIATE")->exec(); }
+  void savepoint() override { statement(db_, "SAVEPOINT job")->exec(); }
+  void release() override { statement(db_, "RELEASE job")->exec(); }
+  void rollback_to() override {
+    db_.exec("ROLLBACK TO job");
+    db_.exec("RELEASE job");
+  }
+  void commit() override { statement(db_, "COMMIT")->exec(); }
+  void rollback() noexcept override {
+    try {
+      db_.exec("ROLLBACK");
+    } catch (...) {
+      // The transaction may already be gone (SQLite ends it on some errors).
+    }
+  }
+  failure classify(const std::exception_ptr&) const override { return failure::job; }
+  std::exception_ptr reported(std::exception_ptr error) const override { return as_storage_error(std::move(error)); }
+  void serve(const std::function<void()>& loop) override {
+    // The write connection's prepared statements live as long as the writer's loop: they are
+    // finalized when it ends, before the committer's destructor (which joins it) closes the
+    // connection.
+    statement_cache statements(db_);
+    const cache_scope scope(statements);
+    loop();
+  }
+
+ private:
+  SQLite::Database db_;
+};
+
 }  // namespace
 
-committer::committer(SQLite::Database connection) : db_(std::move(connection)) {
-  sqlite3_busy_handler(db_.getHandle(), &committer::on_busy, this);
+committer::committer(SQLite::Database connection) {
+  auto driver = std::make_unique<sqlite_driver>(std::move(connection));
+  sqlite3_busy_handler(driver->db().getHandle(), &committer::on_busy, this);
+  driver_ = std::move(driver);
+  writer_ = std::thread([this] { write_loop(); });
+}
+
+committer::committer(std::unique_ptr<transaction_driver> driver) : driver_(std::move(driver)) {
   writer_ = std::thread([this] { write_loop(); });
 }
 
@@ -115,40 +163,34 @@ committer::statistics committer::stats() const {
 }
 
 void committer::write_loop() {
-  // The write connection's prepared statements live as long as this thread's loop: they are
-  // finalized when it ends, before the destructor (which joins it) closes the connection.
-  statement_cache statements(db_);
-  const cache_scope scope(statements);
-  std::vector<pending> batch;
-  for (;;) {
-    {
-      std::unique_lock lock(mutex_);
-      if (queue_.empty()) progress_at_.store(0);  // idle
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and nothing left to write
-      batch.swap(queue_);
-      progressed();
+  driver_->serve([this] {
+    std::vector<pending> batch;
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        if (queue_.empty()) progress_at_.store(0);  // idle
+        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, and nothing left to write
+        batch.swap(queue_);
+        progressed();
+      }
+      commit_batch(batch);
+      batch.clear();
     }
-    commit_batch(batch);
-    batch.clear();
-  }
+  });
 }
 
 void committer::commit_batch(std::vector<pending>& batch) {
+  auto& driver = *driver_;
+  using failure = transaction_driver::failure;
   std::vector<std::exception_ptr> errors(batch.size());
   std::exception_ptr batch_error;
-  auto roll_back = [this] {
+  unit_of_work work = driver.work();
+  int retries = 0;
+  for (int runs = 0;; ++runs) {
     try {
-      db_.exec("ROLLBACK");
-    } catch (...) {
-      // The transaction may already be gone (SQLite ends it on some errors).
-    }
-  };
-  unit_of_work work(db_);
-  try {
-    for (int runs = 0;; ++runs) {
       std::fill(errors.begin(), errors.end(), nullptr);
-      statement(db_, "BEGIN IMMEDIATE")->exec();
+      driver.begin();
       if (batch.size() == 1) {
         // A job alone needs no savepoint: when it fails the whole transaction rolls back, the
         // same outcome, and no statement journal is kept for a savepoint.
@@ -158,40 +200,48 @@ void committer::commit_batch(std::vector<pending>& batch) {
           errors[0] = std::current_exception();
         }
         progressed();
+        if (errors[0] && driver.classify(errors[0]) != failure::job) std::rethrow_exception(errors[0]);
       } else {
         for (std::size_t i = 0; i < batch.size(); ++i) {
-          statement(db_, "SAVEPOINT job")->exec();
+          driver.savepoint();
           try {
             batch[i].work(work);
-            statement(db_, "RELEASE job")->exec();
+            driver.release();
           } catch (...) {
             errors[i] = std::current_exception();
-            db_.exec("ROLLBACK TO job");
-            db_.exec("RELEASE job");
+            // A lost session or a rolled-back transaction is the batch's failure, not the job's.
+            if (driver.classify(errors[i]) != failure::job) std::rethrow_exception(errors[i]);
+            driver.rollback_to();
           }
           progressed();
         }
       }
       if (commit_hook_ && commit_hook_(runs) == before_commit::rerun) {
-        roll_back();
+        driver.rollback();
         continue;
       }
       if (batch.size() == 1 && errors[0])
-        roll_back();
+        driver.rollback();
       else
-        statement(db_, "COMMIT")->exec();
+        driver.commit();
+      break;
+    } catch (...) {
+      auto error = std::current_exception();
+      driver.rollback();
+      if (retries < max_retries && driver.classify(error) == failure::retry) {
+        ++retries;
+        continue;
+      }
+      batch_error = driver.reported(std::move(error));
       break;
     }
-  } catch (...) {
-    batch_error = as_storage_error(std::current_exception());
-    roll_back();
   }
   {
     std::lock_guard lock(mutex_);
     stats_.jobs += batch.size();
     if (!batch_error) ++stats_.batches;
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(batch_error ? batch_error : as_storage_error(errors[i]));
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(batch_error ? batch_error : driver.reported(errors[i]));
 }
 
 }  // namespace switchboard::store

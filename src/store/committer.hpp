@@ -21,11 +21,18 @@
 // to an output captured from outside (clear it first), so the run that commits is the one its
 // caller sees.
 //
-// Lock waits: the connection's busy handler is the committer's own (sqlite3_busy_handler), with
+// The transactions are an adapter's transaction_driver (store/transaction_driver.hpp): SQLite's
+// (BEGIN IMMEDIATE, SAVEPOINT job) when built from a SQLite connection, or the one passed in
+// (PostgreSQL's). A job error the driver classifies as the batch's fails every job of the batch
+// (a lost PostgreSQL session: storage_unavailable), and a batch the database rolled back (a
+// deadlock, a serialization failure) runs again, at most max_retries times.
+//
+// Lock waits (SQLite): the connection's busy handler is the committer's own (sqlite3_busy_handler), with
 // the 5 s budget open_database's busy timeout gives, so that activity() can tell a writer
 // waiting on another connection's write lock from one busy with a large job.
 
 #include "store/session.hpp"
+#include "store/transaction_driver.hpp"
 
 #include <SQLiteCpp/Database.h>
 
@@ -35,6 +42,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -51,7 +59,10 @@ class committer {
     std::uint64_t batches = 0;  // transactions committed
   };
 
+  // SQLite: the committer owns the write connection.
   explicit committer(SQLite::Database connection);
+  // Any adapter: the committer owns the driver and drives it from its writer thread alone.
+  explicit committer(std::unique_ptr<transaction_driver> driver);
   ~committer();  // finishes every queued job, then joins the writer thread
 
   committer(const committer&) = delete;
@@ -80,6 +91,10 @@ class committer {
   // How long a write waits for another connection's lock before it fails with SQLITE_BUSY.
   static constexpr std::chrono::milliseconds lock_timeout{5000};
 
+  // How many times a batch the database rolled back (transaction_driver::failure::retry) runs
+  // again before its jobs fail with that error (answered 503).
+  static constexpr int max_retries = 3;
+
   // Test seam: called on the writer thread after a batch's jobs ran, just before its COMMIT,
   // with how many times that batch ran before (0 the first time). `rerun` rolls the batch back
   // and runs all its jobs again; throwing fails the whole batch as a failed COMMIT would (every
@@ -99,7 +114,7 @@ class committer {
   void progressed() noexcept;
   static int on_busy(void* self, int attempts) noexcept;  // sqlite3_busy_handler's callback
 
-  SQLite::Database db_;
+  std::unique_ptr<transaction_driver> driver_;
   commit_hook commit_hook_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -1,6 +1,9 @@
 // SQL for message rows of the outbox: enqueueing and conversation-ordered reading.
 #include "store/messages.hpp"
 
+#if SWITCHBOARD_POSTGRES
+#include "store/postgres/outbox.hpp"
+#endif
 #include "store/statements.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -56,6 +59,9 @@ std::string_view to_string(message_purpose value) {
 }
 
 std::int64_t enqueue_message(unit_of_work work, const message& m, model::instant now) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::enqueue_message(*pg, m, now);
+#endif
   SQLite::Database& db = work.connection();
   if (m.channel == channel::webhook) throw std::invalid_argument("enqueue_message: webhooks are enqueue_outbound's");
   statement insert(db,
@@ -127,6 +133,9 @@ void enqueue_replies(unit_of_work work, const std::vector<engine::event>& events
 }
 
 std::vector<delivery> due_messages(read_session session, model::instant now, int limit) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::due_messages(*pg, now, limit);
+#endif
   SQLite::Database& db = session.connection();
   // The NOT EXISTS is one probe of outbox_conversation per candidate.
   statement query(db, fmt::format("SELECT {} FROM outbox AS o WHERE o.state = 'pending' AND o.channel != 'webhook' "

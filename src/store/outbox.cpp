@@ -3,6 +3,9 @@
 
 #include "codec/event_json.hpp"
 #include "codec/json.hpp"
+#if SWITCHBOARD_POSTGRES
+#include "store/postgres/outbox.hpp"
+#endif
 #include "store/statements.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -146,6 +149,9 @@ std::optional<delivery_state> parse_delivery_state(std::string_view text) {
 }
 
 std::vector<delivery> due_deliveries(read_session session, model::instant now, int limit) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::due_deliveries(*pg, now, limit);
+#endif
   SQLite::Database& db = session.connection();
   SQLite::Statement query(db, fmt::format("SELECT {} FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? "
                                           "AND channel = 'webhook' ORDER BY next_attempt_at, id LIMIT ?",
@@ -158,6 +164,9 @@ std::vector<delivery> due_deliveries(read_session session, model::instant now, i
 }
 
 std::optional<model::instant> next_pending_at(read_session session) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::next_pending_at(*pg);
+#endif
   SQLite::Database& db = session.connection();
   SQLite::Statement query(db, "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'");
   if (!query.executeStep() || query.getColumn(0).isNull()) return std::nullopt;
@@ -165,6 +174,9 @@ std::optional<model::instant> next_pending_at(read_session session) {
 }
 
 std::optional<delivery> find_delivery(read_session session, std::int64_t id) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::find_delivery(*pg, id);
+#endif
   SQLite::Database& db = session.connection();
   SQLite::Statement query(db, fmt::format("SELECT {} FROM outbox WHERE id = ?", delivery_columns()));
   query.bind(1, id);
@@ -173,6 +185,9 @@ std::optional<delivery> find_delivery(read_session session, std::int64_t id) {
 }
 
 std::vector<delivery> list_deliveries(read_session session, const delivery_filter& filter) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::list_deliveries(*pg, filter);
+#endif
   SQLite::Database& db = session.connection();
   std::string selected(delivery_columns());
   if (!filter.payloads) selected.replace(selected.find("payload"), std::string_view("payload").size(), "'' AS payload");
@@ -204,6 +219,9 @@ std::vector<delivery> list_deliveries(read_session session, const delivery_filte
 }
 
 std::vector<delivery_attempt> attempts_of(read_session session, std::int64_t delivery_id) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::attempts_of(*pg, delivery_id);
+#endif
   SQLite::Database& db = session.connection();
   SQLite::Statement query(db, "SELECT attempt, at, status, error, duration_ms FROM delivery_attempts "
                               "WHERE outbox_id = ? ORDER BY attempt");
@@ -222,6 +240,9 @@ std::vector<delivery_attempt> attempts_of(read_session session, std::int64_t del
 }
 
 bool record_attempt(unit_of_work work, std::int64_t delivery_id, const attempt_result& result) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::record_attempt(*pg, delivery_id, result);
+#endif
   SQLite::Database& db = work.connection();
   SQLite::Statement current(db, "SELECT state, attempts FROM outbox WHERE id = ?");
   current.bind(1, delivery_id);
@@ -257,6 +278,9 @@ bool record_attempt(unit_of_work work, std::int64_t delivery_id, const attempt_r
 }
 
 void dead_letter(unit_of_work work, std::int64_t delivery_id, std::string_view reason) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::dead_letter(*pg, delivery_id, reason);
+#endif
   SQLite::Database& db = work.connection();
   SQLite::Statement update(db, "UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ? AND state = 'pending'");
   update.bind(1, std::string(reason));
@@ -265,6 +289,9 @@ void dead_letter(unit_of_work work, std::int64_t delivery_id, std::string_view r
 }
 
 bool redeliver(unit_of_work work, std::int64_t delivery_id, model::instant now) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::redeliver(*pg, delivery_id, now);
+#endif
   SQLite::Database& db = work.connection();
   auto found = find_delivery(db, delivery_id);
   if (!found) return false;
@@ -282,6 +309,9 @@ bool redeliver(unit_of_work work, std::int64_t delivery_id, model::instant now) 
 
 void disable_subscription(unit_of_work work, std::string_view subscription, std::string_view reason,
                           model::instant now) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::disable_subscription(*pg, subscription, reason, now);
+#endif
   SQLite::Database& db = work.connection();
   SQLite::Statement insert(db, "INSERT OR REPLACE INTO disabled_subscriptions (subscription, reason, at) "
                                "VALUES (?, ?, ?)");
@@ -292,6 +322,9 @@ void disable_subscription(unit_of_work work, std::string_view subscription, std:
 }
 
 std::vector<disabled_subscription> disabled_subscriptions(read_session session) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::disabled_subscriptions(*pg);
+#endif
   SQLite::Database& db = session.connection();
   SQLite::Statement query(db, "SELECT subscription, reason, at FROM disabled_subscriptions ORDER BY subscription");
   std::vector<disabled_subscription> out;

@@ -8,11 +8,11 @@
 #include "store/messages.hpp"
 #include "store/outbox.hpp"
 #include "store/pages.hpp"
-#include "store/statements.hpp"
-#include "store/summary.hpp"
 #if SWITCHBOARD_POSTGRES
 #include "store/postgres/requests.hpp"
 #endif
+#include "store/statements.hpp"
+#include "store/summary.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <algorithm>
@@ -531,6 +531,9 @@ std::optional<change> record_due(unit_of_work work, const engine::policy& policy
 
 std::optional<change> record_delivery(unit_of_work work, const engine::policy& policy, model::request_id id,
                                       model::reply_settled settled, model::instant now) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::record_delivery(*pg, policy, id, std::move(settled), now);
+#endif
   SQLite::Database& db = work.connection();
   auto current = find_request(db, id);
   if (!current) return std::nullopt;

@@ -5,14 +5,15 @@
 // threw), then commit(); a batch of one job may skip the savepoint and rollback() on failure.
 // When a job or the driver throws, classify() says what that means for the batch.
 //
-// Status: store/postgres/transaction_driver.hpp implements it; the committer (store/committer.cpp)
-// still drives SQLite directly and moves onto this interface in step C4.
+// Implementations: SQLite's (store/committer.cpp, BEGIN IMMEDIATE and SAVEPOINT job on the
+// committer's own connection) and PostgreSQL's (store/postgres/transaction_driver.hpp).
 //
 // Thread-safety: one driver, one owner (the committer's writer thread).
 
 #include "store/session.hpp"
 
 #include <exception>
+#include <functional>
 
 namespace switchboard::store {
 
@@ -43,6 +44,14 @@ class transaction_driver {
   };
   // What `error`, thrown inside the transaction by a job or by the driver, means for the batch.
   virtual failure classify(const std::exception_ptr& error) const = 0;
+
+  // What a job's caller is told of `error` (a job's own error, or the batch's): the storage's
+  // failures as store::storage_unavailable (store/port.hpp), anything else as it is.
+  virtual std::exception_ptr reported(std::exception_ptr error) const { return error; }
+
+  // Runs the committer's write loop on its writer thread, inside whatever the driver keeps per
+  // thread (SQLite's prepared-statement cache); returns when the loop does.
+  virtual void serve(const std::function<void()>& loop) { loop(); }
 };
 
 }  // namespace switchboard::store

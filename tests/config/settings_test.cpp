@@ -85,7 +85,7 @@ TEST_SUITE("config::settings") {
           file + ":2:27: body_rate_grace_seconds must be a whole number from 1 to 1000000");
   }
 
-  TEST_CASE("[storage] names the SQLite file, [server] database is still read, and only sqlite is built") {
+  TEST_CASE("[storage] names the SQLite file or postgres, [server] database is still read") {
     testing::temp_dir dir;
     const auto file = dir.file("switchboard.toml");
     {
@@ -100,12 +100,21 @@ TEST_SUITE("config::settings") {
           file + ":4:8: give the database file once: [storage] path, or its older name [server] database");
     CHECK(error_of(dir, "[storage]\nurl = \"postgresql://sb:secret@db1/switchboard\"\n") ==
           file + ":2:7: url is not read from the file: the PostgreSQL URL comes from SWITCHBOARD_DATABASE_URL");
-    CHECK(error_of(dir, "[storage]\nbackend = \"postgres\"\n") ==
-          file + ":2:11: backend \"postgres\" is not built yet (issue 12); use \"sqlite\", the default, for now");
+    {
+      const auto path = testing::write_file(file, "[storage]\nbackend = \"postgres\"\nreaders = 3\nconnect_wait_ms = 500\n");
+      const auto settings = config::load_settings(path);
+      CHECK(settings.storage_kind == config::storage_backend::postgres);
+      CHECK(settings.storage_readers == 3);
+      CHECK(settings.storage_connect_wait_ms == 500);
+    }
+    CHECK(config::load_settings(testing::write_file(file, "[storage]\n")).storage_kind == config::storage_backend::sqlite);
+    CHECK(error_of(dir, "[storage]\nbackend = \"postgres\"\npath = \"x.db\"\n") ==
+          file + ":3:8: path is the embedded database's file; with backend \"postgres\" the database is SWITCHBOARD_DATABASE_URL's");
     CHECK(error_of(dir, "[storage]\nbackend = \"mysql\"\n") ==
-          file + ":2:11: unknown backend \"mysql\"; expected \"sqlite\"");
+          file + ":2:11: unknown backend \"mysql\"; expected \"sqlite\" or \"postgres\"");
+    CHECK(error_of(dir, "[storage]\nreaders = -1\n") == file + ":2:11: readers must be a whole number from 0 to 1024");
     CHECK(error_of(dir, "[storage]\nfile = \"x.db\"\n") ==
-          file + ":2:1: unknown key \"file\" in [storage]; expected one of backend, path");
+          file + ":2:1: unknown key \"file\" in [storage]; expected one of backend, path, readers, connect_wait_ms");
   }
 
   TEST_CASE("listen addresses") {

@@ -501,8 +501,8 @@ TEST_SUITE("store::reader_pool") {
     {
       auto a = pool.acquire();
       auto b = pool.acquire();
-      CHECK(&*a != &*b);
-      first = &*a;
+      CHECK(&(*a).connection() != &(*b).connection());
+      first = &(*a).connection();
       CHECK(store::list_requests(*a, {}).requests.empty());
     }
     file(writer, make_input(model::request_kind::troubleshooting), filed_at);
@@ -520,6 +520,6 @@ TEST_SUITE("store::reader_pool") {
     CHECK(found == 120);
     auto again = pool.acquire();
     auto other = pool.acquire();
-    CHECK((&*again == first || &*other == first));
+    CHECK((&(*again).connection() == first || &(*other).connection() == first));
   }
 }

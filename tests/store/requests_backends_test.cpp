@@ -137,12 +137,13 @@ TEST_SUITE("store::requests") {
     });
   }
 
-  TEST_CASE("a store function without a PostgreSQL version refuses a PostgreSQL session") {
+  TEST_CASE("a PostgreSQL session refuses to hand out a SQLite connection") {
     testing::for_each_backend([](testing::backend& db) {
       if (db.postgres() == nullptr) return;  // nothing to refuse on SQLite
       file(db, model::request_kind::troubleshooting);
-      // The outbox's delivery side is not ported yet: a logic_error, never SQLite's SQL on PostgreSQL.
-      CHECK_THROWS_AS(store::due_deliveries(db, filed_at, 10), std::logic_error);
+      // What a store function without a PostgreSQL version would reach for: a logic_error, never
+      // SQLite's SQL on PostgreSQL (every function the server calls has one now).
+      CHECK_THROWS_AS(db.connection(), std::logic_error);
     });
   }
 }

@@ -1,9 +1,12 @@
 #pragma once
-// The outbox on PostgreSQL, as far as a recording writes it: the twin of store/outbox.hpp's
-// enqueue_outbound. The delivery side (due deliveries, attempts, leases) is not ported yet.
+// The outbox on PostgreSQL: the twins of store/outbox.hpp's and store/messages.hpp's functions
+// of the same names (a recording's webhook and message rows, and the delivery side: due rows,
+// attempts, dead letters, redelivery, disabled subscriptions). One instance drains it; leased
+// rows for several (issue 12 plan D4) are not here yet.
 //
 // Thread-safety: as the connection passed in.
 
+#include "store/messages.hpp"
 #include "store/outbox.hpp"
 #include "store/postgres/pq.hpp"
 
@@ -18,5 +21,19 @@ namespace switchboard::store::postgres {
 void enqueue_outbound(pq::connection& db, const std::vector<engine::outbound_route>& routes,
                       const std::vector<engine::event>& events, const std::vector<std::int64_t>& seqs,
                       const std::vector<change>& changes);
+
+std::int64_t enqueue_message(pq::connection& db, const message& m, model::instant now);
+std::vector<delivery> due_messages(pq::connection& db, model::instant now, int limit);
+std::vector<delivery> due_deliveries(pq::connection& db, model::instant now, int limit);
+std::optional<model::instant> next_pending_at(pq::connection& db);
+std::optional<delivery> find_delivery(pq::connection& db, std::int64_t id);
+std::vector<delivery> list_deliveries(pq::connection& db, const delivery_filter& filter);
+std::vector<delivery_attempt> attempts_of(pq::connection& db, std::int64_t delivery_id);
+bool record_attempt(pq::connection& db, std::int64_t delivery_id, const attempt_result& result);
+void dead_letter(pq::connection& db, std::int64_t delivery_id, std::string_view reason);
+bool redeliver(pq::connection& db, std::int64_t delivery_id, model::instant now);
+void disable_subscription(pq::connection& db, std::string_view subscription, std::string_view reason,
+                          model::instant now);
+std::vector<disabled_subscription> disabled_subscriptions(pq::connection& db);
 
 }  // namespace switchboard::store::postgres

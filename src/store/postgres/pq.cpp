@@ -150,7 +150,8 @@ connection::~connection() {
 connection::connection(connection&& other) noexcept
     : conn_(std::exchange(other.conn_, nullptr)),
       prepared_(std::move(other.prepared_)),
-      next_statement_(other.next_statement_) {}
+      next_statement_(other.next_statement_),
+      reopen_lost_(other.reopen_lost_) {}
 
 connection& connection::operator=(connection&& other) noexcept {
   if (this != &other) {
@@ -158,6 +159,7 @@ connection& connection::operator=(connection&& other) noexcept {
     conn_ = std::exchange(other.conn_, nullptr);
     prepared_ = std::move(other.prepared_);
     next_statement_ = other.next_statement_;
+    reopen_lost_ = other.reopen_lost_;
   }
   return *this;
 }
@@ -179,25 +181,43 @@ result connection::check(pg_result* raw, std::string_view what) {
   throw error(kind, std::move(sqlstate), fmt::format("{}: {}", what, message));
 }
 
+template <typename Send>
+result connection::send(Send&& send_once) {
+  if (!reopen_lost_) return send_once();
+  if (conn_ != nullptr && broken()) reconnect();
+  const bool outside_transaction = conn_ != nullptr && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+  try {
+    return send_once();
+  } catch (const error& e) {
+    if (e.kind() != error_class::connection_lost || !outside_transaction || !broken()) throw;
+  }
+  reconnect();
+  return send_once();
+}
+
 result connection::exec(std::string_view sql, const params& values) {
   const std::string text(sql);
-  if (values.empty()) return check(PQexec(conn_, text.c_str()), "PostgreSQL");
-  const auto raw = pointers(values);
-  return check(PQexecParams(conn_, text.c_str(), static_cast<int>(raw.size()), nullptr, raw.data(), nullptr, nullptr, 0),
-               "PostgreSQL");
+  return send([&] {
+    if (values.empty()) return check(PQexec(conn_, text.c_str()), "PostgreSQL");
+    const auto raw = pointers(values);
+    return check(PQexecParams(conn_, text.c_str(), static_cast<int>(raw.size()), nullptr, raw.data(), nullptr, nullptr, 0),
+                 "PostgreSQL");
+  });
 }
 
 result connection::prepared(std::string_view sql, const params& values) {
-  std::string text(sql);
-  auto found = prepared_.find(text);
-  if (found == prepared_.end()) {
-    std::string name = fmt::format("sb_{}", ++next_statement_);
-    check(PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr), "PostgreSQL (prepare)");
-    found = prepared_.emplace(std::move(text), std::move(name)).first;
-  }
-  const auto raw = pointers(values);
-  return check(PQexecPrepared(conn_, found->second.c_str(), static_cast<int>(raw.size()), raw.data(), nullptr, nullptr, 0),
-               "PostgreSQL");
+  return send([&] {
+    std::string text(sql);
+    auto found = prepared_.find(text);
+    if (found == prepared_.end()) {
+      std::string name = fmt::format("sb_{}", ++next_statement_);
+      check(PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr), "PostgreSQL (prepare)");
+      found = prepared_.emplace(std::move(text), std::move(name)).first;
+    }
+    const auto raw = pointers(values);
+    return check(PQexecPrepared(conn_, found->second.c_str(), static_cast<int>(raw.size()), raw.data(), nullptr, nullptr, 0),
+                 "PostgreSQL");
+  });
 }
 
 void connection::reconnect() {

@@ -144,11 +144,22 @@ class connection {
   // How many statements the cache holds (prepared on this session).
   std::size_t prepared_count() const { return prepared_.size(); }
 
+  // For a connection that only reads outside transactions (the server's readers): a statement
+  // sent while no transaction was open on a session found lost (a restarted server, a failover,
+  // pg_terminate_backend: libpq learns of it only when it next sends) opens a new session and
+  // is sent once more, so the loss costs the caller nothing. Off by default: on a connection in
+  // a transaction, a new session would silently run the rest of it outside the transaction.
+  // The new session has only what the URL sets (put a search_path in its `options`).
+  void reopen_lost_sessions(bool on) { reopen_lost_ = on; }
+
  private:
   result check(pg_result* raw, std::string_view what);
+  template <typename Send>
+  result send(Send&& send_once);
   pg_conn* conn_ = nullptr;
   std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
   std::uint64_t next_statement_ = 0;
+  bool reopen_lost_ = false;
 };
 
 // A connection string or URL without its password, for logs, parsed without connecting

@@ -6,6 +6,7 @@
 #include "codec/event_json.hpp"
 #include "codec/json.hpp"
 #include "sla/clock.hpp"
+#include "store/messages.hpp"
 #include "store/postgres/outbox.hpp"
 #include "store/summary.hpp"
 
@@ -132,6 +133,15 @@ std::vector<change> save_outcome(pq::connection& db, const engine::policy& polic
   }
   const auto seqs = append_events(db, outcome.events);
   enqueue_outbound(db, policy.outbound, outcome.events, seqs, changes);
+  if (!seqs.empty()) {
+    // enqueue_replies counts the events' seqs on from the first: one writer (the committer's
+    // session) appends events, so one outcome's are consecutive. Several instances (phase D)
+    // need it to take the seqs themselves.
+    if (seqs.back() - seqs.front() + 1 != static_cast<std::int64_t>(seqs.size()))
+      throw std::logic_error("an outcome's events got sequence numbers that are not consecutive");
+    unit_of_work work(db);
+    store::enqueue_replies(work, outcome.events, seqs.front(), changes);
+  }
   for (const auto& c : changes) save_request(db, c.request);
   return changes;
 }
@@ -335,6 +345,15 @@ std::optional<change> record_due(pq::connection& db, const engine::policy& polic
   auto fired = engine::due(policy, *current, now);
   if (fired.events.empty()) return change{std::move(*current), {}, {}};
   return std::move(record(db, policy, std::move(fired)).front());
+}
+
+std::optional<change> record_delivery(pq::connection& db, const engine::policy& policy, model::request_id id,
+                                      model::reply_settled settled, model::instant now) {
+  auto current = find_for_update(db, id);
+  if (!current) return std::nullopt;
+  auto recorded = engine::record_delivery(policy, *current, std::move(settled), now);
+  if (recorded.events.empty()) return change{std::move(*current), {}, {}};
+  return std::move(record(db, policy, std::move(recorded)).front());
 }
 
 escalation_page list_escalations(pq::connection& db, const escalation_filter& filter) {

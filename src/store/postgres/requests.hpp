@@ -35,6 +35,8 @@ action_outcome record_action(pq::connection& db, const engine::policy& policy, m
                              const engine::act_on_request& command, model::instant now);
 std::optional<change> record_due(pq::connection& db, const engine::policy& policy, model::request_id id,
                                  model::instant now);
+std::optional<change> record_delivery(pq::connection& db, const engine::policy& policy, model::request_id id,
+                                      model::reply_settled settled, model::instant now);
 escalation_page list_escalations(pq::connection& db, const escalation_filter& filter);
 std::vector<std::pair<model::request_id, model::instant>> pending_firings(pq::connection& db);
 std::vector<engine::event> events_of(pq::connection& db, model::request_id id);

@@ -5,10 +5,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <random>
+#include <thread>
+
 namespace switchboard::store::postgres {
 
-transaction_driver::transaction_driver(pq::connection& db, std::function<void(pq::connection&)> on_session)
-    : db_(db), on_session_(std::move(on_session)) {}
+transaction_driver::transaction_driver(pq::connection& db, std::function<void(pq::connection&)> on_session,
+                                       std::chrono::milliseconds connect_wait)
+    : db_(db), on_session_(std::move(on_session)), connect_wait_(connect_wait) {}
 
 void transaction_driver::reopen() {
   try {
@@ -30,9 +35,40 @@ void transaction_driver::run(const char* sql) {
   }
 }
 
+void transaction_driver::reopen_with_backoff() {
+  using namespace std::chrono;
+  if (!lost_logged_) {
+    fmt::print(stderr, "switchboard: the PostgreSQL session to {} was lost, reconnecting\n", db_.describe());
+    lost_logged_ = true;
+  }
+  const auto deadline = steady_clock::now() + connect_wait_;
+  thread_local std::minstd_rand jitter(std::random_device{}());
+  milliseconds backoff{50};
+  for (;;) {
+    try {
+      reopen();
+      fmt::print(stderr, "switchboard: reconnected to PostgreSQL at {}\n", db_.describe());
+      lost_logged_ = false;
+      return;
+    } catch (const storage_unavailable&) {
+      const auto nap = duration_cast<milliseconds>(backoff * std::uniform_real_distribution<double>(0.8, 1.2)(jitter));
+      if (steady_clock::now() + nap > deadline) throw;
+      std::this_thread::sleep_for(nap);
+      backoff = std::min(backoff * 2, milliseconds{2000});
+    }
+  }
+}
+
 void transaction_driver::begin() {
-  if (db_.broken()) reopen();
-  run("BEGIN");
+  if (db_.broken()) reopen_with_backoff();
+  try {
+    db_.exec("BEGIN");
+  } catch (const pq::error& e) {
+    if (e.kind() != pq::error_class::connection_lost) throw;
+    // Found lost only now: nothing of this batch was sent, so a new session may simply begin it.
+    reopen_with_backoff();
+    run("BEGIN");
+  }
   try {
     xid_ = std::string(db_.prepared("SELECT pg_current_xact_id()::text").text(0, 0));
   } catch (const pq::error& e) {
@@ -89,6 +125,24 @@ void transaction_driver::rollback() noexcept {
   } catch (...) {
     // A session that cannot roll back is lost, and the server rolls back what it left open.
   }
+}
+
+std::exception_ptr transaction_driver::reported(std::exception_ptr error) const {
+  if (!error) return error;
+  try {
+    std::rethrow_exception(error);
+  } catch (const pq::error& e) {
+    if (e.kind() == pq::error_class::connection_lost)
+      return std::make_exception_ptr(storage_unavailable(fmt::format("the PostgreSQL session was lost: {}", e.what())));
+    // A lock held past lock_timeout: as SQLite's SQLITE_BUSY, the storage's failure, not the job's.
+    if (e.sqlstate() == "55P03")
+      return std::make_exception_ptr(storage_unavailable(fmt::format("the database cannot take writes now: {}", e.what())));
+    if (e.kind() == pq::error_class::retryable)
+      return std::make_exception_ptr(
+          storage_unavailable(fmt::format("PostgreSQL rolled the batch back on every try: {}", e.what())));
+  } catch (...) {
+  }
+  return error;
 }
 
 store::transaction_driver::failure transaction_driver::classify(const std::exception_ptr& error) const {

@@ -1,0 +1,174 @@
+// The real server on PostgreSQL (issue 12 plan §3.4, C5's first case): `[storage] backend =
+// "postgres"` with SWITCHBOARD_DATABASE_URL, filing, acting, listing and an SLA clock firing
+// through it, its sessions killed mid-run, and the refusal to start without the URL. The
+// PostgreSQL cases need SWITCHBOARD_TEST_DATABASE_URL (tools/dev test and tools/pg run set it)
+// and say "postgres skipped" without it.
+#include "codec/json.hpp"
+#include "http/client.hpp"
+#include "store/postgres/test_database.hpp"
+#include "support/api.hpp"
+#include "support/configs.hpp"
+#include "support/server_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+using namespace switchboard;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+using model::role;
+
+namespace {
+
+std::string request_body(std::string_view title) {
+  return fmt::format(R"({{"kind":"troubleshooting","customer":{{"id":"acme","name":"Acme","stage":"trial"}},"title":"{}"}})",
+                     title);
+}
+
+std::int64_t file(http::client& client, std::string_view title) {
+  const auto res = client.post_json("/v1/requests", request_body(title));
+  REQUIRE(res.status == 201);
+  return testing::json_of(res).at("id").as_int64();
+}
+
+template <typename Condition>
+bool eventually(Condition condition) {
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+std::vector<std::string> event_types(http::client& client, std::int64_t id) {
+  std::vector<std::string> out;
+  const auto page = testing::json_of(client.get(fmt::format("/v1/requests/{}/events", id)));
+  for (const auto& e : page.at("events").as_array()) out.emplace_back(e.at("type").as_string());
+  return out;
+}
+
+bool has(const std::vector<std::string>& types, std::string_view type) {
+  return std::find(types.begin(), types.end(), type) != types.end();
+}
+
+// The test cluster's URL, in `schema` (search_path, so that every session the server opens, and
+// reopens, is in it) and named `application` (so the test can find and kill the server's sessions
+// without touching other tests').
+std::string server_url(const std::string& url, const std::string& schema, const std::string& application) {
+  const char separator = url.find('?') == std::string::npos ? '?' : '&';
+  return fmt::format("{}{}options=-csearch_path%3D{}&application_name={}", url, separator, schema, application);
+}
+
+// fast_config's SLA (first response in 4 s, a warning at 2 s) on PostgreSQL.
+std::string postgres_config(const testing::temp_dir& dir) {
+  const auto path = testing::fast_config(dir);
+  std::ofstream(path, std::ios::app) << "\n[storage]\nbackend = \"postgres\"\nreaders = 2\n";
+  return path;
+}
+
+}  // namespace
+
+TEST_SUITE("integration::postgres") {
+  TEST_CASE("the server runs on PostgreSQL: files, acts, lists, fires an SLA clock, and rides out killed sessions") {
+    SWITCHBOARD_POSTGRES_OR_SKIP(url);
+    testing::postgres::test_schema schema(url);
+    testing::temp_dir dir;
+    const auto application = "sb_" + schema.name();
+    ::setenv("SWITCHBOARD_DATABASE_URL", server_url(url, schema.name(), application).c_str(), 1);
+    // The file named here must never be made: the server is on PostgreSQL.
+    const auto unused = dir.file("not-used.db");
+    testing::server_process server({postgres_config(dir), unused, {}});
+    ::unsetenv("SWITCHBOARD_DATABASE_URL");
+    // The start-up line (written just after the port) names the database.
+    CHECK(eventually([&] { return server.stderr_text().find("PostgreSQL postgresql://") != std::string::npos; }));
+    // The password never reaches the log.
+    const auto at = url.find('@');
+    const auto colon = url.rfind(':', at);
+    if (at != std::string::npos && colon != std::string::npos && colon > url.find("://") + 3)
+      CHECK(server.stderr_text().find(url.substr(colon, at - colon)) == std::string::npos);
+
+    auto ce = server.client(role::ce);
+    auto se = server.client(role::se);
+    auto viewer = server.client(role::viewer);
+    CHECK(viewer.get("/healthz").status == 200);
+    const auto answered = file(ce, "Builds fail");
+    const auto left = file(ce, "Search is down");
+    CHECK(answered != left);
+    // An action on the first stops its first-response clock; the second's runs on.
+    const auto respond = se.post_json(fmt::format("/v1/requests/{}/events", answered),
+                                      json::serialize(json::object{{"type", "respond"}, {"message", "Looking now"}}));
+    CHECK(respond.status == 200);
+
+    const auto listed = testing::all_requests(viewer);
+    REQUIRE(listed.size() == 2);
+    CHECK(listed[0].at("id").as_int64() == left);
+    CHECK(listed[1].at("id").as_int64() == answered);
+
+    // The scheduler fires on PostgreSQL: the warning at 2 s and the breach at 4 s are recorded.
+    CHECK(eventually([&] { return has(event_types(viewer, left), "sla.breached"); }));
+    CHECK(has(event_types(viewer, left), "sla.warning"));
+    CHECK_FALSE(has(event_types(viewer, answered), "sla.breached"));
+
+    // It is all in PostgreSQL, and no SQLite file was made.
+    CHECK(schema.db().exec("SELECT COUNT(*) FROM requests").integer(0, 0) == 2);
+    CHECK(schema.db().exec("SELECT COUNT(*) FROM events WHERE type = 'sla.breached'").integer(0, 0) == 1);
+    CHECK_FALSE(std::filesystem::exists(unused));
+
+    // Every session the server holds is killed (a failover, an administrator): the next filing,
+    // read and health check open new ones.
+    const auto killed = schema.db()
+                            .exec("SELECT COUNT(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity"
+                                  " WHERE application_name = $1",
+                                  {application})
+                            .integer(0, 0);
+    CHECK(killed >= 2);
+    const auto after = file(ce, "Filed after the failover");
+    CHECK(testing::json_of(viewer.get(fmt::format("/v1/requests/{}", after))).at("id").as_int64() == after);
+    CHECK(testing::all_requests(viewer).size() == 3);
+    CHECK(viewer.get("/healthz").status == 200);
+    CHECK(server.terminate() == 0);
+  }
+
+  TEST_CASE("on PostgreSQL, healthz is 503 while the heartbeat cannot be written and 200 once it can") {
+    SWITCHBOARD_POSTGRES_OR_SKIP(url);
+    testing::postgres::test_schema schema(url);
+    testing::temp_dir dir;
+    ::setenv("SWITCHBOARD_DATABASE_URL", server_url(url, schema.name(), "sb_" + schema.name()).c_str(), 1);
+    testing::server_process server({postgres_config(dir), dir.file("not-used.db"), {}});
+    ::unsetenv("SWITCHBOARD_DATABASE_URL");
+    auto ce = server.client(role::ce);
+    http::client probe(server.url());
+    CHECK(probe.get("/healthz").status == 200);
+    {
+      // Another session locks the heartbeat (as a long migration or a stuck transaction would):
+      // the server's heartbeat write waits for it until the writer's lock_timeout (5 s, as
+      // SQLite's busy wait), fails, and /healthz says so. The writer's wait is not visible to
+      // the health check before that on PostgreSQL (SQLite's busy handler shows it at 2 s).
+      auto holder = schema.connect();
+      store::pq::transaction hold(holder);
+      holder.exec("LOCK TABLE heartbeat IN ACCESS EXCLUSIVE MODE");
+      CHECK(eventually([&] { return probe.get("/healthz").status == 503; }));
+      hold.rollback();
+    }
+    CHECK(eventually([&] { return probe.get("/healthz").status == 200; }));
+    file(ce, "Filed once the lock is gone");
+    CHECK(schema.db().exec("SELECT COUNT(*) FROM requests").integer(0, 0) == 1);
+  }
+
+  TEST_CASE("backend postgres without SWITCHBOARD_DATABASE_URL is refused at start, naming the variable") {
+    testing::temp_dir dir;
+    ::unsetenv("SWITCHBOARD_DATABASE_URL");
+    const auto started = testing::run_program({SWITCHBOARD_SERVER_PATH, "--config", postgres_config(dir)});
+    CHECK(started.exit_code == 1);
+    CHECK(started.err.find("SWITCHBOARD_DATABASE_URL") != std::string::npos);
+  }
+}
