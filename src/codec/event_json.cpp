@@ -233,6 +233,9 @@ model::event_data decode_request(std::string_view type, const json::object& data
     return model::request_resolved{type == "request.concern_agreed", common_of(type, data),
                                    data.contains("concern_escalates_at")};
   if (type == "request.started") return model::request_started{common_of(type, data), text(data, "assignee")};
+  if (type == "request.assigned")
+    return model::request_assigned{common_of(type, data), text(data, "assignee"), text(data, "previous"),
+                                   text(data, "how"), text(data, "reason")};
   if (type == "request.handed_off") {
     const auto* context = data.if_contains("context");
     return model::request_handed_off{common_of(type, data),
@@ -350,6 +353,12 @@ json::object encode_data(const model::event_data& data) {
           },
           [](const request_started& e) {
             json::object out{{"assignee", e.assignee}};
+            finish_action(out, e.common);
+            return out;
+          },
+          [](const request_assigned& e) {
+            json::object out{
+                {"assignee", e.assignee}, {"previous", e.previous}, {"how", e.how}, {"reason", e.reason}};
             finish_action(out, e.common);
             return out;
           },

@@ -129,6 +129,25 @@ TEST_SUITE("codec::event_json") {
     CHECK(json::serialize(codec::encode_data(decoded)) == json::serialize(data));
   }
 
+  TEST_CASE("request.assigned keeps its keys and decodes back") {
+    const json::object assigned{{"assignee", "sam"},
+                                {"previous", "lee"},
+                                {"how", "assign"},
+                                {"reason", "lee is on leave"},
+                                {"message", ""},
+                                {"status", "open"}};
+    const auto a = codec::decode_data("request.assigned", assigned);
+    REQUIRE(std::holds_alternative<model::request_assigned>(a));
+    const auto& data = std::get<model::request_assigned>(a);
+    CHECK(data.assignee == "sam");
+    CHECK(data.previous == "lee");
+    CHECK(data.how == "assign");
+    CHECK(data.reason == "lee is on leave");
+    CHECK(data.common.status == model::request_status::open);
+    CHECK(model::type_name(a) == "request.assigned");
+    CHECK(json::serialize(codec::encode_data(a)) == json::serialize(assigned));
+  }
+
   TEST_CASE("one struct for two types keeps each type's name and keys") {
     const json::object accepted{{"status", "resolved"}, {"decision", "accepted"}, {"message", "ok"}};
     const json::object declined{{"status", "resolved"}, {"decision", "declined"}, {"reason", "not now"}, {"message", ""}};
