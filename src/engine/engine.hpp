@@ -62,8 +62,8 @@ struct policy {
   // file alone, line 0, when it has none).
   config::position ladders_at;
   // Who works here ([[people]], config/people.hpp): take and assign check membership and leads
-  // against it. Empty without a directory (then take goes by role alone, and assign has nobody
-  // to name).
+  // against it, and escalation.notified names the people holding the notified roles. Empty
+  // without a directory (then take goes by role alone, and assign has nobody to name).
   model::people_directory people{};
 };
 

@@ -92,12 +92,15 @@ struct escalation_triggered {
   request_status status = request_status::escalated;
 };
 
-// escalation.notified: a level (or a repeat) notified `notified`.
+// escalation.notified: a level (or a repeat) notified `notified`, and through them `people`:
+// the ids of the people directory's people holding any of those roles, sorted (issue 13 E6);
+// empty without a directory, and in events recorded before people were notified.
 struct escalation_notified {
   escalation_step step;
   int level = 0;
   std::vector<role> notified;
   std::string why;
+  std::vector<std::string> people;
 };
 
 // escalation.skipped: every level due then was skipped for its condition.

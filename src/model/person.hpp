@@ -1,8 +1,8 @@
 #pragma once
 // The people directory: who works in support, with the roles they hold and how to reach them.
 // Loaded from [[people]] in the config (config/people.hpp); immutable once loaded, so safe to
-// share between threads. take and assign check membership and leads here (issue 13 E4); `notify`
-// is how escalations are to reach a person (E6).
+// share between threads. take/assign check membership and leads here; escalations reach the
+// people who hold a ladder's roles through their `notify` channels (issue 13 E4, E6).
 
 #include "model/enums.hpp"
 

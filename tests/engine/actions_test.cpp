@@ -762,6 +762,27 @@ TEST_SUITE("engine::assignment") {
   }
 }
 
+TEST_SUITE("engine::escalation_people") {
+  TEST_CASE("a level's notification names the people who hold its roles, and none without a directory") {
+    auto policy = staffed_policy();
+    auto hugo = member("hugo", {role::head_of_cs, role::vp_sales}, std::nullopt);
+    policy.people.by_id.emplace(hugo.id, hugo);
+    auto request = filed(model::request_kind::troubleshooting);
+    // Past the first response target: the breach opens sla_breach, whose level 1 is head_of_cs.
+    const auto fired = engine::due(policy, request, filed_at + testing::test_first_response + 1s);
+    std::vector<model::escalation_notified> notified;
+    for (const auto& e : fired.events)
+      if (const auto* n = std::get_if<model::escalation_notified>(&e.data)) notified.push_back(*n);
+    REQUIRE(notified.size() == 1);
+    CHECK(notified[0].notified == std::vector<role>{role::head_of_cs});
+    CHECK(notified[0].people == std::vector<std::string>{"hana", "hugo"});
+
+    const auto bare = engine::due(testing::test_policy(), request, filed_at + testing::test_first_response + 1s);
+    for (const auto& e : bare.events)
+      if (const auto* n = std::get_if<model::escalation_notified>(&e.data)) CHECK(n->people.empty());
+  }
+}
+
 namespace {
 
 model::reply_settled settled(bool delivered, int reply, std::string external_id, std::string reason = {}) {
