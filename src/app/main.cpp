@@ -70,10 +70,13 @@ scheduler::time_source make_time(std::optional<model::instant> start, double spe
 }
 
 int serve(config::settings settings, scheduler::time_source time, std::optional<model::instant> simulated_start) {
-  const auto policy = policy::load(settings);
-  // After the policy: people work on its calendars.
-  const auto people = config::load_people_of(settings.file, config::names_of(policy.sla.calendars),
-                                                 policy.sla.calendar_name("support").value_or("support"));
+  auto loaded_policy = policy::load(settings);
+  // After the policy: people work on its calendars. The engine reads them from the policy (take,
+  // assign, and the people an escalation reaches).
+  loaded_policy.people = config::load_people_of(settings.file, config::names_of(loaded_policy.sla.calendars),
+                                                loaded_policy.sla.calendar_name("support").value_or("support"));
+  const auto& policy = loaded_policy;
+  const auto& people = policy.people;
   const config::token_table tokens(settings.tokens_file.empty() ? std::vector<config::token_entry>{}
                                                                  : config::load_token_file(settings.tokens_file));
   if (!settings.tokens_file.empty()) config::check_token_file_people(people, settings.tokens_file);

@@ -24,6 +24,7 @@ std::string* text_target(engine::action_input& input, std::string_view key) {
   if (key == "message") return &input.message;
   if (key == "reason") return &input.reason;
   if (key == "escalation") return &input.escalation;
+  if (key == "assignee") return &input.assignee;
   if (!input.handoff) input.handoff.emplace();
   if (key == "customer_impact") return &input.handoff->customer_impact;
   if (key == "environment") return &input.handoff->environment;

@@ -176,9 +176,14 @@ model::event_data decode_escalation(std::string_view type, const json::object& d
     }
     return out;
   }
-  if (notified)
+  if (notified) {
+    // "people" came with issue 13 E6; a notification recorded before it has none.
+    std::vector<std::string> people;
+    if (const auto* ids = data.if_contains("people"))
+      for (const auto& id : ids->as_array()) people.emplace_back(id.as_string());
     return model::escalation_notified{step_of(type, summary), data.at("level").to_number<int>(),
-                                      roles_of(type, data.at("notified")), text(data, "why")};
+                                      roles_of(type, data.at("notified")), text(data, "why"), std::move(people)};
+  }
   if (type == "escalation.skipped") return model::escalation_skipped{step_of(type, summary)};
   if (type == "escalation.retimed") {
     const auto* before = data.if_contains("before");
@@ -233,6 +238,9 @@ model::event_data decode_request(std::string_view type, const json::object& data
     return model::request_resolved{type == "request.concern_agreed", common_of(type, data),
                                    data.contains("concern_escalates_at")};
   if (type == "request.started") return model::request_started{common_of(type, data), text(data, "assignee")};
+  if (type == "request.assigned")
+    return model::request_assigned{common_of(type, data), text(data, "assignee"), text(data, "previous"),
+                                   text(data, "how"), text(data, "reason")};
   if (type == "request.handed_off") {
     const auto* context = data.if_contains("context");
     return model::request_handed_off{common_of(type, data),
@@ -306,10 +314,17 @@ json::object encode_data(const model::event_data& data) {
             return json::object{{"status", to_string(e.status)}, {"escalation", to_json(e.whole)}};
           },
           [](const escalation_notified& e) {
-            return json::object{{"escalation", step_object(e.step)},
-                                {"level", e.level},
-                                {"notified", role_array(e.notified)},
-                                {"why", e.why}};
+            json::object out{{"escalation", step_object(e.step)},
+                             {"level", e.level},
+                             {"notified", role_array(e.notified)},
+                             {"why", e.why}};
+            // Only when someone was reached: notifications without a directory keep their bytes.
+            if (!e.people.empty()) {
+              json::array people;
+              for (const auto& id : e.people) people.emplace_back(id);
+              out["people"] = std::move(people);
+            }
+            return out;
           },
           [](const escalation_skipped& e) { return json::object{{"escalation", step_object(e.step)}}; },
           [](const escalation_retimed& e) {
@@ -350,6 +365,12 @@ json::object encode_data(const model::event_data& data) {
           },
           [](const request_started& e) {
             json::object out{{"assignee", e.assignee}};
+            finish_action(out, e.common);
+            return out;
+          },
+          [](const request_assigned& e) {
+            json::object out{
+                {"assignee", e.assignee}, {"previous", e.previous}, {"how", e.how}, {"reason", e.reason}};
             finish_action(out, e.common);
             return out;
           },

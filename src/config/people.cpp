@@ -11,7 +11,7 @@ namespace switchboard::config {
 namespace {
 
 constexpr std::string_view person_keys_help =
-    "id, name, roles, team, email, slack_user, calendar, skills, capacity";
+    "id, name, roles, team, email, slack_user, calendar, skills, capacity, leads, notify";
 
 std::string where(const position& at) { return fmt::format("{}:{}:{}", at.file, at.line, at.column); }
 
@@ -54,14 +54,15 @@ class people_loader : file_errors {
   }
 
   void load_person(const toml::table& table, model::people_directory& out) {
-    check_keys(table, {"id", "name", "roles", "team", "email", "slack_user", "calendar", "skills", "capacity"},
+    check_keys(table, {"id", "name", "roles", "team", "email", "slack_user", "calendar", "skills", "capacity",
+                       "leads", "notify"},
                "[[people]]");
     model::person person;
     const auto* id = table.get("id");
     const auto* name = table.get("name");
     const auto* roles = table.get("roles");
     if (id == nullptr || name == nullptr || roles == nullptr)
-      fail(table, "a person needs id, name and roles (and may have team, email, slack_user, calendar, skills, capacity)");
+      fail(table, "a person needs id, name and roles (and may have team, email, slack_user, calendar, skills, capacity, leads, notify)");
 
     person.id = string_of(*id, "id");
     if (!valid_id(person.id))
@@ -125,6 +126,36 @@ class people_loader : file_errors {
       if (number->get() < 0 || number->get() > 100000)
         fail(*capacity, fmt::format("capacity {} must be from 0 to 100000 open requests", number->get()));
       person.capacity = static_cast<int>(number->get());
+    }
+
+    if (const auto* leads = table.get("leads")) {
+      const auto names = strings_of(*leads, "leads");
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        const auto team = model::parse_team(names[i]);
+        if (!team)
+          fail(*leads->as_array()->get(i),
+               fmt::format("unknown team \"{}\" in leads; expected one of {}", names[i], model::team_names()));
+        person.leads.push_back(*team);
+      }
+    }
+
+    // Escalations reach a person only through a contact they have: a channel named without its
+    // contact would drop every notification to them.
+    if (const auto* notify = table.get("notify")) {
+      person.notify = strings_of(*notify, "notify");
+      for (std::size_t i = 0; i < person.notify.size(); ++i) {
+        const auto& channel = person.notify[i];
+        const auto* at = notify->as_array()->get(i);
+        if (channel != "slack" && channel != "email")
+          fail(*at, fmt::format("unknown notify channel \"{}\"; expected slack or email", channel));
+        if (channel == "slack" && person.slack_user.empty())
+          fail(*at, fmt::format("notify names slack but person \"{}\" has no slack_user", person.id));
+        if (channel == "email" && person.email.empty())
+          fail(*at, fmt::format("notify names email but person \"{}\" has no email", person.id));
+      }
+    } else {
+      if (!person.slack_user.empty()) person.notify.emplace_back("slack");
+      if (!person.email.empty()) person.notify.emplace_back("email");
     }
 
     first_at_.emplace(person.id, position_of(*id, file_));

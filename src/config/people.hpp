@@ -13,6 +13,8 @@
 //   calendar = "support"         # a [calendars.NAME]; default "support"
 //   skills = ["search"]          # use-case tags (optional)
 //   capacity = 8                 # open requests, an integer >= 0 (optional; none: no limit)
+//   leads = ["se"]               # teams the person leads: may assign their requests (optional)
+//   notify = ["slack", "email"]  # how escalations reach them (default: every contact they have)
 
 #include "config/error.hpp"
 #include "config/toml.hpp"
@@ -30,7 +32,8 @@ namespace switchboard::config {
 // `default_calendar` ("support", or the calendar that replaces it). An empty directory when there is no
 // `people` key. Throws config::error at file:line:col, saying what was expected, on unknown keys,
 // missing or mistyped fields, a bad id, a repeated id or Slack user, an unknown role, team or
-// calendar, a bad e-mail or Slack user id, a negative capacity, a missing or unreadable people
+// calendar, a bad e-mail or Slack user id, a negative capacity, an unknown team in leads, a notify channel
+// other than slack or email or one without its contact, a missing or unreadable people
 // file, or both [[people]] and a people file.
 model::people_directory load_people(const toml::table& root, const std::string& file,
                                     const std::vector<std::string>& calendars,

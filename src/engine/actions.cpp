@@ -32,6 +32,16 @@ std::vector<role> working_roles(model::team owner) {
   return {};
 }
 
+// Whether `person` works in `owner`: their team is it; the best-effort channel counts everyone of
+// the three teams that watch it.
+bool member_of(const model::person& person, model::team owner) {
+  if (!person.team_of) return false;
+  if (owner == model::team::engineering_discussion)
+    return *person.team_of == model::team::se || *person.team_of == model::team::product ||
+           *person.team_of == model::team::engineering;
+  return *person.team_of == owner;
+}
+
 std::string lower(std::string_view text) {
   std::string out(text);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -397,6 +407,95 @@ check_result check_open_concern(const action_context& c) {
   return std::nullopt;
 }
 
+// Whether the request's holder is off shift at the action's instant (issue 13 Q10: only then may
+// someone else take it over): a person of the directory whose calendar is closed now. A holder
+// not in the directory (an assignment from before it, a CE's start) is never off shift.
+bool holder_off_shift(const action_context& c) {
+  const auto* holder = c.policy_.people.find(c.current_.assignee);
+  if (holder == nullptr || !c.policy_.sla.calendar_name(holder->calendar)) return false;
+  return !c.policy_.sla.calendar(holder->calendar).is_open(c.now_);
+}
+
+refusal already_assigned(const action_context& c, std::string_view to_whom) {
+  return refusal{"already_assigned", fmt::format("request {} is already assigned to {}", c.current_.id, to_whom), {}};
+}
+
+// take: an active request, taken by a member of the team that owns it (their token's role works
+// it, and, with a people directory, their team is it); unassigned, or held by someone off shift.
+check_result check_take(const action_context& c) {
+  const auto& current = c.current_;
+  const auto& actor = c.command_.actor;
+  if (!active(current.status))
+    return conflict(fmt::format("cannot take a request that is {}", model::to_string(current.status)));
+  const auto workers = working_roles(current.owner);
+  if (std::find(workers.begin(), workers.end(), actor.role) == workers.end())
+    return forbidden(fmt::format("{} owns this request, so only {} may take it; a {} may not",
+                                 model::to_string(current.owner), fmt::join(action_context::role_names(workers), " or "),
+                                 model::to_string(actor.role)));
+  if (!c.policy_.people.empty()) {
+    const auto* person = c.policy_.people.find(actor.person);
+    if (person == nullptr || !member_of(*person, current.owner))
+      return forbidden(fmt::format("only a member of the {} team may take this request; {} is not one (their team in "
+                                   "[[people]] is {})",
+                                   model::to_string(current.owner), actor.person,
+                                   person && person->team_of ? model::to_string(*person->team_of) : "none"));
+  }
+  if (current.assignee == actor.person) return already_assigned(c, "you");
+  if (!current.assignee.empty() && !holder_off_shift(c))
+    return refusal{"already_assigned",
+                   fmt::format("request {} is already assigned to {}, who is on shift; a lead of the {} team, "
+                               "head_of_cs or admin may reassign it (type assign)",
+                               current.id, current.assignee, model::to_string(current.owner)),
+                   {}};
+  return std::nullopt;
+}
+
+// assign: an active request, assigned by a lead of its team, head_of_cs or admin, with a reason,
+// to a person of the directory who is a member of that team.
+check_result check_assign(const action_context& c) {
+  const auto& current = c.current_;
+  const auto& actor = c.command_.actor;
+  const auto& input = c.command_.input;
+  if (!active(current.status))
+    return conflict(fmt::format("cannot assign a request that is {}", model::to_string(current.status)));
+  if (actor.role != role::head_of_cs && actor.role != role::admin) {
+    const auto* person = c.policy_.people.find(actor.person);
+    if (person == nullptr || !person->leads_team(current.owner))
+      return forbidden(fmt::format("only a lead of the {} team (leads in [[people]]), head_of_cs or admin may assign "
+                                   "this request; {} does not lead it",
+                                   model::to_string(current.owner), actor.person));
+  }
+  std::vector<model::field_error> missing;
+  if (input.assignee.empty()) missing.push_back({"assignee", "is required: the id of the person to assign it to"});
+  if (input.reason.empty()) missing.push_back({"reason", "is required: why it goes to them"});
+  if (!missing.empty()) return refusal{"invalid_fields", "assign to whom, and why?", std::move(missing)};
+  const auto* assignee = c.policy_.people.find(input.assignee);
+  if (assignee == nullptr)
+    return refusal{"not_a_member",
+                   c.policy_.people.empty()
+                       ? std::string("there is no people directory ([[people]]) to assign from")
+                       : fmt::format("there is no person \"{}\" in the people directory", input.assignee),
+                   {{"assignee", "must be the id of a person ([[people]]) in the team that owns the request"}}};
+  if (!member_of(*assignee, current.owner))
+    return refusal{"not_a_member",
+                   fmt::format("{} is not a member of the {} team, which owns request {} (their team is {})",
+                               input.assignee, model::to_string(current.owner), current.id,
+                               assignee->team_of ? model::to_string(*assignee->team_of) : "none"),
+                   {{"assignee", fmt::format("must be a member of the {} team", model::to_string(current.owner))}}};
+  if (current.assignee == input.assignee) return already_assigned(c, input.assignee);
+  return std::nullopt;
+}
+
+void act_assign(action_context& c) {
+  const bool take = c.command_.kind == action_kind::take;
+  auto reason = c.command_.input.reason;
+  // Taken over from someone off shift: the history says so even when the taker gave no reason.
+  if (take && reason.empty() && !c.current_.assignee.empty())
+    reason = fmt::format("{} is off shift", c.current_.assignee);
+  c.record_action(model::request_assigned{c.common(), take ? c.command_.actor.person : c.command_.input.assignee,
+                                          c.current_.assignee, take ? "take" : "assign", std::move(reason)});
+}
+
 void act_answer(action_context& c) {
   const auto pended = c.command_.kind == action_kind::pend;
   const auto status = pended ? request_status::pending_customer : c.worked_status();
@@ -437,6 +536,13 @@ constexpr field_spec required_message{"message", field_type::text, max_message_b
 constexpr field_spec escalation_id{"escalation", field_type::text, max_message_bytes, true};
 constexpr field_spec public_flag{"public", field_type::flag, 0, false};
 constexpr field_spec confirm_unverified{"confirm_unverified", field_type::flag, 0, false};
+constexpr field_spec optional_reason{"reason", field_type::text, max_message_bytes, false};
+// A person id: [a-z0-9._-]{1,100} in the directory (config/people.hpp).
+constexpr field_spec assignee{"assignee", field_type::text, 100, true};
+constexpr field_spec required_reason{"reason", field_type::text, max_message_bytes, true};
+std::vector<model::role> assigners() {
+  return {role::ce, role::se, role::product, role::engineering, role::head_of_cs, role::admin};
+}
 
 }  // namespace
 
@@ -547,6 +653,9 @@ const std::vector<action_definition>& action_table() {
       {action_kind::resolve_escalation, "resolve_escalation", "escalation.resolved", ladder_roles(),
        {message, escalation_id}, [](const action_context& c) { return c.check_escalation_command(); },
        act_close_escalation},
+      {action_kind::take, "take", "request.assigned", workers(), {message, optional_reason}, check_take, act_assign},
+      {action_kind::assign, "assign", "request.assigned", assigners(), {message, assignee, required_reason},
+       check_assign, act_assign},
   };
   return table;
 }
@@ -578,6 +687,7 @@ std::optional<refusal> check_sizes(const action_input& input) {
   }
   check("reason", input.reason, max_message_bytes);
   check("escalation", input.escalation, max_message_bytes);
+  check("assignee", input.assignee, 100);
   if (errors.empty()) return std::nullopt;
   return refusal{"invalid_fields", "the event has invalid fields", std::move(errors)};
 }

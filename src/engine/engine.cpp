@@ -324,6 +324,10 @@ void apply(model::request& state, const event& e) {
             act(x.common);
             state.assignee = x.assignee;
           },
+          [&](const model::request_assigned& x) {
+            act(x.common);
+            state.assignee = x.assignee;
+          },
           [&](const model::request_handed_off& x) {
             act(x.common);
             state.owner = x.owner;

@@ -8,6 +8,7 @@
 
 #include "escalation/ladder.hpp"
 #include "model/event.hpp"
+#include "model/person.hpp"
 #include "model/request.hpp"
 #include "rules/rule_set.hpp"
 #include "sla/policy.hpp"
@@ -60,6 +61,10 @@ struct policy {
   // Where [escalation] begins in the config file, for warnings about ladders as a whole (the
   // file alone, line 0, when it has none).
   config::position ladders_at;
+  // Who works here ([[people]], config/people.hpp): take and assign check membership and leads
+  // against it, and escalation.notified names the people holding the notified roles. Empty
+  // without a directory (then take goes by role alone, and assign has nobody to name).
+  model::people_directory people{};
 };
 
 // A person files a new request, to be known by `id` (allocated by the store).
@@ -89,6 +94,8 @@ enum class action_kind {
   bring_in,                 // VP Technical Success brings in VP Sales or Head of Engineering
   acknowledge_escalation,   // a role on the ladder stops the climb
   resolve_escalation,       // a role on the ladder closes the escalation
+  take,                     // a member of the owning team assigns the request to themself
+  assign,                   // a team lead, Head of CS or admin assigns it to a member of the team
 };
 
 // Who may do what: the roles each action is open to (before checks on the request itself).
@@ -104,9 +111,10 @@ std::string_view action_kind_names();
 struct action_input {
   std::string message{};                           // "message": what the actor says
   std::optional<model::handoff_context> handoff{};  // handoff: set when any of its four fields was given
-  std::string reason{};                            // "reason": why Product declines
+  std::string reason{};                            // "reason": why Product declines, why it is assigned
   std::string escalation{};                        // "escalation": an escalation id of the request
   std::vector<model::role> roles{};                // "roles": whom bring_in brings in
+  std::string assignee{};                          // "assignee" (assign): a person id of the directory
   // "public" (respond, pend): the answer is for the customer, through the request's channel;
   // false makes it an internal note that never leaves. Unset: public when the request has a
   // channel (it was filed from a Slack channel message or an e-mail), a note otherwise.
@@ -145,7 +153,8 @@ std::string actor_label(const model::actor& actor);
 // Why a command was refused; nothing is recorded.
 struct refusal {
   // "forbidden", "invalid_transition", "invalid_fields", "missing_context"; respond and pend
-  // also "no_customer_channel", "message_too_long_for_slack", "unverified_sender". A refusal
+  // also "no_customer_channel", "message_too_long_for_slack", "unverified_sender"; take and
+  // assign "already_assigned" (409, naming the holder) and "not_a_member" (422). A refusal
   // naming `fields` is about the command's input (the API answers 422), else about the request
   // (409) or the actor (forbidden, 403).
   std::string code;

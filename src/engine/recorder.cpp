@@ -8,6 +8,18 @@
 #include <algorithm>
 
 namespace switchboard::engine {
+namespace {
+
+// The people who hold any of `roles`, by id (the directory's order): whom a level reaches.
+std::vector<std::string> holders_of(const model::people_directory& people, const std::vector<model::role>& roles) {
+  std::vector<std::string> out;
+  for (const auto& [id, person] : people.by_id)
+    if (std::any_of(roles.begin(), roles.end(), [&person](model::role r) { return person.holds(r); }))
+      out.push_back(id);
+  return out;
+}
+
+}  // namespace
 
 recorder::recorder(const engine::policy& policy, model::request state) : policy_(policy), state_(std::move(state)) {}
 
@@ -69,7 +81,8 @@ void recorder::climb(const model::escalation& current) {
   // escalation it is to the webhooks and Slack messages made from the event.
   model::escalation_step change{next.id, next.ladder, next.reason, next.next_level, next.next_at};
   if (sent) {
-    record(at, "system", model::escalation_notified{std::move(change), sent->level, sent->roles, sent->why});
+    record(at, "system", model::escalation_notified{std::move(change), sent->level, sent->roles, sent->why,
+                                                    holders_of(policy_.people, sent->roles)});
   } else {
     // Every level due then was skipped for its condition: nobody is told, and no notification
     // is recorded; the log keeps only that the ladder moved on (webhooks take it only when a

@@ -61,6 +61,7 @@ std::string_view type_name(const event_data& data) {
             return e.agreed ? "request.concern_agreed" : "request.resolved";
           },
           [](const request_started&) -> std::string_view { return "request.started"; },
+          [](const request_assigned&) -> std::string_view { return "request.assigned"; },
           [](const request_handed_off&) -> std::string_view { return "request.handed_off"; },
           [](const request_routed_to_product&) -> std::string_view { return "request.routed_to_product"; },
           [](const request_decided& e) -> std::string_view {

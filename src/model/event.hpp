@@ -92,12 +92,15 @@ struct escalation_triggered {
   request_status status = request_status::escalated;
 };
 
-// escalation.notified: a level (or a repeat) notified `notified`.
+// escalation.notified: a level (or a repeat) notified `notified`, and through them `people`:
+// the ids of the people directory's people holding any of those roles, sorted (issue 13 E6);
+// empty without a directory, and in events recorded before people were notified.
 struct escalation_notified {
   escalation_step step;
   int level = 0;
   std::vector<role> notified;
   std::string why;
+  std::vector<std::string> people;
 };
 
 // escalation.skipped: every level due then was skipped for its condition.
@@ -197,6 +200,17 @@ struct request_started {
   std::string assignee;
 };
 
+// request.assigned: who now holds the request (issue 13 E4). `how` is "take" (the actor took it)
+// or "assign" (a lead, Head of CS or admin gave it); `previous` is the holder before ("" when
+// none); `reason` says why, for the history.
+struct request_assigned {
+  action_common common;
+  std::string assignee;
+  std::string previous;
+  std::string how;
+  std::string reason;
+};
+
 // request.handed_off: troubleshooting handed to SE with its context.
 struct request_handed_off {
   action_common common;
@@ -268,7 +282,7 @@ using event_data =
                  escalation_closed, escalation_snapshot, request_answered, request_returned, request_resolved,
                  request_started, request_handed_off, request_routed_to_product, request_decided,
                  request_asked_engineering_channel, request_linked, request_concern_moved, concern_deadline_set,
-                 concern_deadline_retimed, concern_deadline_passed, reply_settled>;
+                 concern_deadline_retimed, concern_deadline_passed, reply_settled, request_assigned>;
 
 struct event {
   request_id request = 0;

@@ -1,7 +1,8 @@
 #pragma once
 // The people directory: who works in support, with the roles they hold and how to reach them.
 // Loaded from [[people]] in the config (config/people.hpp); immutable once loaded, so safe to
-// share between threads. Nothing here notifies or assigns anyone yet (issue 13, later steps).
+// share between threads. take/assign check membership and leads here; escalations reach the
+// people who hold a ladder's roles through their `notify` channels (issue 13 E4, E6).
 
 #include "model/enums.hpp"
 
@@ -9,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace switchboard::model {
@@ -23,6 +25,15 @@ struct person {
   std::string calendar;          // a calendar of the config ([calendars.NAME]): working hours
   std::vector<std::string> skills;     // use-case tags, not yet checked against configured use cases
   std::optional<int> capacity;         // open requests the person may hold (>= 0); none: no limit
+  std::vector<team> leads;             // teams the person leads: they may assign its requests
+  // How escalations reach the person: "slack" (a direct message to slack_user) and/or "email".
+  // Defaults to every contact the person has; each named channel needs its contact.
+  std::vector<std::string> notify;
+
+  bool leads_team(team t) const { return std::find(leads.begin(), leads.end(), t) != leads.end(); }
+  bool notified_by(std::string_view channel) const {
+    return std::find(notify.begin(), notify.end(), channel) != notify.end();
+  }
 
   bool holds(role r) const { return std::find(roles.begin(), roles.end(), r) != roles.end(); }
 };

@@ -377,7 +377,9 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
     if (const auto* to = payload.if_contains("to"); to != nullptr && to->is_array())
       for (const auto& address : to->get_array())
         if (address.is_string()) spec.to.emplace_back(address.get_string());
-    if (channels_.reply_to && d.request_id) spec.reply_to = channels_.reply_to(*d.request_id);
+    // Only an answer is replied to on the customer's thread: a reply to a notification would
+    // otherwise be filed as the customer's.
+    if (channels_.reply_to && d.request_id && d.purpose == "reply") spec.reply_to = channels_.reply_to(*d.request_id);
     spec.subject = text_at(payload, "subject");
     spec.message_id = text_at(payload, "message_id");
     if (spec.message_id.empty()) {

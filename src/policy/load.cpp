@@ -91,7 +91,8 @@ engine::policy load(const config::settings& settings) {
   if (const auto use_cases = config::load_use_cases(root, settings.file); use_cases.configured)
     known.use_cases = use_cases.tags();
   return engine::policy{rules::load_rules(settings.rules_path, known), std::move(sla),
-                        std::move(ladders), std::move(workflow), std::move(outbound), std::move(ladders_at)};
+                        std::move(ladders), std::move(workflow), std::move(outbound), std::move(ladders_at),
+                        {}};
 }
 
 }  // namespace switchboard::policy

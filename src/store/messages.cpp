@@ -1,6 +1,7 @@
 // SQL for message rows of the outbox: enqueueing and conversation-ordered reading.
 #include "store/messages.hpp"
 
+#include "engine/notice.hpp"
 #if SWITCHBOARD_POSTGRES
 #include "store/postgres/outbox.hpp"
 #endif
@@ -129,6 +130,49 @@ void enqueue_replies(unit_of_work work, const std::vector<engine::event>& events
                                                              {"reply", number}});
     }
     enqueue_message(work, m, e.at);
+  }
+}
+
+void enqueue_notifications(unit_of_work work, const model::people_directory& directory,
+                           const std::vector<engine::event>& events, std::int64_t first_seq,
+                           const std::vector<change>& changes) {
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
+    const auto* notified = std::get_if<model::escalation_notified>(&e.data);
+    if (notified == nullptr || notified->people.empty()) continue;
+    const auto state = std::find_if(changes.begin(), changes.end(), [&](const change& c) { return c.request.id == e.request; });
+    if (state == changes.end())
+      throw std::logic_error(fmt::format("a notification of request {} came with no state for it", e.request));
+    for (const auto& id : notified->people) {
+      const auto* person = directory.find(id);
+      if (person == nullptr) continue;
+      const auto said = engine::escalation_notice(state->request, *notified, *person, e.at);
+      message m;
+      m.purpose = message_purpose::notification;
+      m.request_id = e.request;
+      m.event_seq = first_seq + static_cast<std::int64_t>(i);
+      m.event_type = std::string(model::type_name(e));
+      if (person->notified_by("slack") && !person->slack_user.empty()) {
+        m.channel = channel::slack_dm;
+        m.recipient = person->slack_user;
+        m.payload = boost::json::serialize(
+            boost::json::object{{"user", person->slack_user}, {"text", said.text}, {"person", person->id}});
+        enqueue_message(work, m, e.at);
+      }
+      if (person->notified_by("email") && !person->email.empty()) {
+        m.channel = channel::email;
+        m.recipient = person->email;
+        m.payload = boost::json::serialize(boost::json::object{{"to", boost::json::array{boost::json::value(person->email)}},
+                                                               {"subject", said.subject},
+                                                               {"message_id", ""},
+                                                               {"in_reply_to", ""},
+                                                               {"references", boost::json::array{}},
+                                                               {"text", said.text},
+                                                               {"kind", "notification"},
+                                                               {"person", person->id}});
+        enqueue_message(work, m, e.at);
+      }
+    }
   }
 }
 

@@ -18,6 +18,7 @@
 
 #include "store/session.hpp"
 #include "model/instant.hpp"
+#include "model/person.hpp"
 #include "model/request.hpp"
 #include "store/outbox.hpp"
 
@@ -64,6 +65,17 @@ std::int64_t enqueue_message(unit_of_work work, const message& m, model::instant
 // "reply" is the answer's number among its request's replies (model::reply::number, from `changes`).
 void enqueue_replies(unit_of_work work, const std::vector<engine::event>& events, std::int64_t first_seq,
                      const std::vector<change>& changes);
+
+// Enqueues the notices `events` send to people (issue 13 E6): for each escalation.notified naming
+// `people`, one slack_dm row {"user", "text", "person"} per person who is notified by Slack and
+// one email row {"to": [address], "subject", "message_id": "", "in_reply_to": "", "references":
+// [], "text", "kind": "notification", "person"} per person notified by e-mail (model::person's
+// notify), purpose notification, with engine::escalation_notice's words on the request as
+// `changes` hold it. People no longer in `directory` get nothing. SQLite only: the PostgreSQL
+// adapter's twin is store12d's to write.
+void enqueue_notifications(unit_of_work work, const model::people_directory& directory,
+                           const std::vector<engine::event>& events, std::int64_t first_seq,
+                           const std::vector<change>& changes);
 
 // Pending message rows due by `now`, at most `limit`, oldest due first, each the earliest pending
 // row of its conversation (request, channel): a later row waits until the earlier one is

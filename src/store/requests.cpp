@@ -249,6 +249,7 @@ std::vector<change> save_outcome(SQLite::Database& db, const engine::policy& pol
   const auto first_seq = db.getLastInsertRowid() - static_cast<std::int64_t>(outcome.events.size()) + 1;
   enqueue_outbound(db, policy.outbound, outcome.events, changes);
   enqueue_replies(db, outcome.events, first_seq, changes);
+  enqueue_notifications(db, policy.people, outcome.events, first_seq, changes);
   for (const auto& c : changes) save_request(db, c.request);
   return changes;
 }

@@ -129,6 +129,40 @@ TEST_SUITE("codec::event_json") {
     CHECK(json::serialize(codec::encode_data(decoded)) == json::serialize(data));
   }
 
+  TEST_CASE("request.assigned keeps its keys, and a notification names people only when it reached some") {
+    const json::object assigned{{"assignee", "sam"},
+                                {"previous", "lee"},
+                                {"how", "assign"},
+                                {"reason", "lee is on leave"},
+                                {"message", ""},
+                                {"status", "open"}};
+    const auto a = codec::decode_data("request.assigned", assigned);
+    REQUIRE(std::holds_alternative<model::request_assigned>(a));
+    const auto& data = std::get<model::request_assigned>(a);
+    CHECK(data.assignee == "sam");
+    CHECK(data.previous == "lee");
+    CHECK(data.how == "assign");
+    CHECK(data.reason == "lee is on leave");
+    CHECK(data.common.status == model::request_status::open);
+    CHECK(model::type_name(a) == "request.assigned");
+    CHECK(json::serialize(codec::encode_data(a)) == json::serialize(assigned));
+
+    // The people a level reached follow "why"; a notification without them keeps the old bytes
+    // (the current-shape test above).
+    const json::object notified{{"escalation", json::object{{"id", "3-1"},
+                                                            {"ladder", "sla_breach"},
+                                                            {"reason", "first_response breached"},
+                                                            {"next_level", 1},
+                                                            {"next_at", "2026-12-01T11:00:00Z"}}},
+                                {"level", 1},
+                                {"notified", json::array{"head_of_cs"}},
+                                {"why", "sla_breach: level 1"},
+                                {"people", json::array{"hana", "hugo"}}};
+    const auto n = codec::decode_data("escalation.notified", notified);
+    CHECK(std::get<model::escalation_notified>(n).people == std::vector<std::string>{"hana", "hugo"});
+    CHECK(json::serialize(codec::encode_data(n)) == json::serialize(notified));
+  }
+
   TEST_CASE("one struct for two types keeps each type's name and keys") {
     const json::object accepted{{"status", "resolved"}, {"decision", "accepted"}, {"message", "ok"}};
     const json::object declined{{"status", "resolved"}, {"decision", "declined"}, {"reason", "not now"}, {"message", ""}};

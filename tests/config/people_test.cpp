@@ -89,6 +89,37 @@ capacity = 0
     CHECK(s->capacity == 0);
   }
 
+  TEST_CASE("leads name teams, and notify defaults to every contact a person has") {
+    testing::temp_dir dir;
+    const auto people = load(write_config(dir, std::string(dana) + R"(leads = ["ce", "engineering_discussion"]
+[[people]]
+id = "hana"
+name = "Hana"
+roles = ["head_of_cs"]
+email = "hana@example.com"
+[[people]]
+id = "vic"
+name = "Vic"
+roles = ["vp_technical_success"]
+email = "vic@example.com"
+slack_user = "U0VPTS0001"
+notify = ["email"]
+[[people]]
+id = "nobody"
+name = "No Contact"
+roles = ["viewer"]
+)"));
+    const auto* d = people.find("dana");
+    REQUIRE(d != nullptr);
+    CHECK(d->leads == std::vector{model::team::ce, model::team::engineering_discussion});
+    CHECK(d->leads_team(model::team::ce));
+    CHECK_FALSE(d->leads_team(model::team::se));
+    CHECK(d->notify == std::vector<std::string>{"slack", "email"});
+    CHECK(people.find("hana")->notify == std::vector<std::string>{"email"});
+    CHECK(people.find("vic")->notify == std::vector<std::string>{"email"});
+    CHECK(people.find("nobody")->notify.empty());
+  }
+
   TEST_CASE("no people key is an empty directory") {
     testing::temp_dir dir;
     CHECK(load(write_config(dir, "")).empty());
@@ -152,6 +183,13 @@ capacity = 0
         {person("capacity = -1\n"), ":10:12:", "capacity -1 must be from 0 to 100000 open requests"},
         {person("capacity = 2.5\n"), ":10:12:", "capacity must be an integer (open requests), found a float"},
         {person("skills = [\"search\", \"\"]\n"), ":10:21:", "skills must not hold an empty string"},
+        {person("leads = [\"se\", \"sales\"]\n"), ":10:16:", "unknown team \"sales\" in leads; expected one of ce, se"},
+        {person("notify = [\"pager\"]\n"), ":10:11:", "unknown notify channel \"pager\"; expected slack or email"},
+        {person("notify = [\"slack\"]\n"), ":10:11:", "notify names slack but person \"kim\" has no slack_user"},
+        {person("email = \"kim@example.com\"\nnotify = [\"email\", \"slack\"]\n"), ":11:20:",
+         "notify names slack but person \"kim\" has no slack_user"},
+        {person("slack_user = \"U0SEKIM001\"\nnotify = [\"email\"]\n"), ":11:11:",
+         "notify names email but person \"kim\" has no email"},
         {"[people]\n", ":6:1:", "[people] needs file = \"<people file>\""},
         {"[integrations]\n[people.x]\nid = 1\n", ":7:", "unknown key \"x\" in [people]"},
     };

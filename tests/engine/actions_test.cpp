@@ -1,6 +1,7 @@
 #include "engine/actions.hpp"
 
 #include "codec/action_json.hpp"
+#include "calendar/calendar.hpp"
 #include "model/instant.hpp"
 #include "support/events.hpp"
 #include "support/policy.hpp"
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 namespace switchboard {
 namespace {
@@ -51,6 +53,10 @@ const std::map<action_kind, std::vector<role>> who_may{
      {role::head_of_cs, role::vp_technical_success, role::vp_sales, role::head_of_engineering}},
     {action_kind::resolve_escalation,
      {role::head_of_cs, role::vp_technical_success, role::vp_sales, role::head_of_engineering}},
+    // Anyone who works a team may take; leads hold their team's working role, and Head of CS and
+    // admin assign in any team (issue 13 section 3).
+    {action_kind::take, {role::ce, role::se, role::product, role::engineering}},
+    {action_kind::assign, {role::ce, role::se, role::product, role::engineering, role::head_of_cs, role::admin}},
 };
 
 model::actor person(role r) { return {std::string("p-") + std::string(model::to_string(r)), r}; }
@@ -300,6 +306,7 @@ TEST_SUITE("engine::actions") {
         {action_kind::bring_in, {stuck, role::vp_technical_success}},
         {action_kind::acknowledge_escalation, {stuck, role::vp_technical_success}},
         {action_kind::resolve_escalation, {stuck, role::vp_technical_success}},
+        {action_kind::assign, {troubleshooting, role::head_of_cs}},
     };
     int checked = 0;
     for (const auto& definition : engine::action_table()) {
@@ -320,7 +327,7 @@ TEST_SUITE("engine::actions") {
         ++checked;
       }
     }
-    CHECK(checked == 11);  // 4 handoff context fields, reason, 2 messages, 3 escalations, roles
+    CHECK(checked == 13);  // 4 handoff context fields, 2 reasons, 2 messages, 3 escalations, roles, assignee
   }
 
   TEST_CASE("refusals that depend on the request: owner, status, kind and whom bring_in brings in") {
@@ -557,6 +564,225 @@ TEST_SUITE("engine::actions") {
 }  // namespace switchboard
 
 namespace switchboard {
+namespace {
+
+model::person member(std::string id, std::vector<role> roles, std::optional<model::team> team,
+                     std::vector<model::team> leads = {}, std::string calendar = "24x7") {
+  model::person p;
+  p.id = std::move(id);
+  p.name = p.id;
+  p.roles = std::move(roles);
+  p.team_of = team;
+  p.leads = std::move(leads);
+  p.calendar = std::move(calendar);
+  return p;
+}
+
+// The test policy with a people directory: sam and ana (who leads SE) work SE on 24x7, lee works
+// SE on "night" (20:00-24:00 UTC, so off shift at acted_at), carl and cleo (who leads CE) work
+// CE, pat Product; hana is Head of CS and ada admin, in no team.
+const engine::policy& staffed_policy() {
+  static const engine::policy staffed = [] {
+    auto p = testing::test_policy();
+    calendar::calendar_spec night{"night", "UTC", {}, {}};
+    for (unsigned day = 0; day < 7; ++day)
+      night.shifts.push_back(calendar::daily_shift(std::chrono::weekday{day}, 20h, 24h));
+    p.sla.calendars.emplace("night", calendar::business_calendar::make(std::move(night)));
+    for (auto person : {member("sam", {role::se}, model::team::se), member("ana", {role::se}, model::team::se, {model::team::se}),
+                        member("lee", {role::se}, model::team::se, {}, "night"), member("carl", {role::ce}, model::team::ce),
+                        member("cleo", {role::ce}, model::team::ce, {model::team::ce}),
+                        member("pat", {role::product}, model::team::product), member("hana", {role::head_of_cs}, std::nullopt),
+                        member("ada", {role::admin}, std::nullopt)})
+      p.people.by_id.emplace(person.id, person);
+    return p;
+  }();
+  return staffed;
+}
+
+std::variant<engine::outcome, engine::refusal> staffed_act(const model::request& current, action_kind kind,
+                                                           model::actor who, engine::action_input input = {}) {
+  return engine::decide(staffed_policy(), current, {kind, std::move(input), std::move(who)}, acted_at, current.id + 1);
+}
+
+// What the API answers for a decision: 200, or the refusal's status (http/api/requests.cpp
+// refused: forbidden 403, a refusal naming fields 422, any other 409) and code.
+std::string verdict(const std::variant<engine::outcome, engine::refusal>& decided) {
+  const auto* refusal = std::get_if<engine::refusal>(&decided);
+  if (refusal == nullptr) return "200";
+  const auto status = refusal->code == "forbidden" ? "403" : !refusal->fields.empty() ? "422" : "409";
+  return std::string(status) + " " + refusal->code;
+}
+
+// An SE troubleshooting request (test policy routing), assigned to `holder` by Head of CS.
+model::request held_by(const std::string& holder) {
+  auto request = filed(model::request_kind::troubleshooting);
+  if (holder.empty()) return request;
+  return std::get<engine::outcome>(staffed_act(request, action_kind::assign, {"hana", role::head_of_cs},
+                                               {.reason = "set up", .assignee = holder}))
+      .state;
+}
+
+}  // namespace
+
+TEST_SUITE("engine::assignment") {
+  TEST_CASE("take: a person by role matrix, written here, over an unassigned SE request") {
+    const auto request = held_by("");
+    REQUIRE(request.owner == model::team::se);
+    REQUIRE(request.assignee.empty());
+    // person, token role -> what the API answers.
+    const std::vector<std::tuple<std::string, role, std::string>> matrix{
+        {"sam", role::se, "200"},                 // a member of SE
+        {"ana", role::se, "200"},                 // a member who leads SE
+        {"lee", role::se, "200"},                 // a member, off shift: may still take work
+        {"carl", role::ce, "403 forbidden"},      // CE does not work SE's requests
+        {"pat", role::product, "403 forbidden"},  // nor Product
+        {"ghost", role::se, "403 forbidden"},     // an SE token naming nobody in the directory
+        {"hana", role::head_of_cs, "403 forbidden"},  // Head of CS assigns, does not take
+        {"ada", role::admin, "403 forbidden"},
+        {"viewer", role::viewer, "403 forbidden"},
+    };
+    for (const auto& row : matrix) {
+      const auto& [who_, r_, expected_] = row;
+      const std::string who = who_, expected = expected_;
+      const role r = r_;
+      const auto name = who + " as " + std::string(model::to_string(r));
+      CAPTURE(name);
+      const auto decided = staffed_act(request, action_kind::take, {who, r}, {.reason = "mine"});
+      CHECK(verdict(decided) == expected);
+      if (const auto* out = std::get_if<engine::outcome>(&decided)) {
+        CHECK(out->state.assignee == who);
+        REQUIRE(out->events.size() == 1);  // no clock moves, nothing else falls due
+        const auto& assigned = std::get<model::request_assigned>(out->events[0].data);
+        CHECK(assigned.assignee == who);
+        CHECK(assigned.previous.empty());
+        CHECK(assigned.how == "take");
+        CHECK(assigned.reason == "mine");
+        CHECK(out->events[0].actor == "se:" + who);
+      }
+    }
+    const auto by_carl = staffed_act(request, action_kind::take, {"carl", role::ce});
+    const auto* refusal = std::get_if<engine::refusal>(&by_carl);
+    REQUIRE(refusal != nullptr);
+    CHECK(refusal->message == "se owns this request, so only se may take it; a ce may not");
+  }
+
+  TEST_CASE("take: someone else's request is 409 naming the holder, unless the holder is off shift") {
+    const auto sams = held_by("sam");
+    REQUIRE(sams.assignee == "sam");
+    auto decided = staffed_act(sams, action_kind::take, {"ana", role::se});
+    CHECK(verdict(decided) == "409 already_assigned");
+    CHECK(std::get<engine::refusal>(decided).message.starts_with("request 1 is already assigned to sam, who is on shift"));
+    decided = staffed_act(sams, action_kind::take, {"sam", role::se});
+    CHECK(verdict(decided) == "409 already_assigned");
+    CHECK(std::get<engine::refusal>(decided).message == "request 1 is already assigned to you");
+
+    // lee works nights: at 10:10 UTC sam may take lee's request, and the history says why.
+    const auto lees = held_by("lee");
+    const auto taken = done(staffed_act(lees, action_kind::take, {"sam", role::se}));
+    CHECK(taken.state.assignee == "sam");
+    const auto& assigned = std::get<model::request_assigned>(taken.events.back().data);
+    CHECK(assigned.previous == "lee");
+    CHECK(assigned.reason == "lee is off shift");
+
+    auto resolved = done(staffed_act(sams, action_kind::resolve, {"sam", role::se})).state;
+    CHECK(verdict(staffed_act(resolved, action_kind::take, {"ana", role::se})) == "409 invalid_transition");
+  }
+
+  TEST_CASE("assign: who may, and to whom, as a matrix written here") {
+    const auto request = held_by("");
+    const std::vector<std::tuple<std::string, role, std::string>> assigners{
+        {"ana", role::se, "200"},                   // leads SE
+        {"hana", role::head_of_cs, "200"},
+        {"ada", role::admin, "200"},
+        {"sam", role::se, "403 forbidden"},         // a member, not a lead
+        {"cleo", role::ce, "403 forbidden"},        // leads CE, not SE
+        {"pat", role::product, "403 forbidden"},
+        {"ghost", role::se, "403 forbidden"},
+        {"vp", role::vp_technical_success, "403 forbidden"},
+        {"viewer", role::viewer, "403 forbidden"},
+    };
+    for (const auto& row : assigners) {
+      const auto& [who_, r_, expected_] = row;
+      const std::string who = who_, expected = expected_;
+      const role r = r_;
+      const auto name = who + " as " + std::string(model::to_string(r));
+      CAPTURE(name);
+      const auto decided =
+          staffed_act(request, action_kind::assign, {who, r}, {.reason = "knows the customer", .assignee = "sam"});
+      CHECK(verdict(decided) == expected);
+      if (const auto* out = std::get_if<engine::outcome>(&decided)) {
+        CHECK(out->state.assignee == "sam");
+        const auto& assigned = std::get<model::request_assigned>(out->events.back().data);
+        CHECK(assigned.how == "assign");
+        CHECK(assigned.reason == "knows the customer");
+        CHECK(out->events.back().actor == std::string(model::to_string(r)) + ":" + who);
+      }
+    }
+
+    const std::vector<std::tuple<std::string, std::string, std::string>> assignees{
+        {"sam", "because", "200"},
+        {"lee", "nights need cover", "200"},  // a member off shift may be given work
+        {"carl", "because", "422 not_a_member"},    // CE, not SE
+        {"hana", "because", "422 not_a_member"},    // in no team
+        {"nobody", "because", "422 not_a_member"},  // not in the directory
+        {"", "because", "422 invalid_fields"},
+        {"sam", "", "422 invalid_fields"},          // a reason is required
+    };
+    for (const auto& row : assignees) {
+      const auto& [to_, why_, expected_] = row;
+      const std::string to = to_, why = why_, expected = expected_;
+      const auto name = "to " + to + " because " + why;
+      CAPTURE(name);
+      CHECK(verdict(staffed_act(request, action_kind::assign, {"ana", role::se}, {.reason = why, .assignee = to})) ==
+            expected);
+    }
+    const auto to_carl = staffed_act(request, action_kind::assign, {"ana", role::se}, {.reason = "x", .assignee = "carl"});
+    const auto* refusal = std::get_if<engine::refusal>(&to_carl);
+    REQUIRE(refusal != nullptr);
+    CHECK(refusal->message == "carl is not a member of the se team, which owns request 1 (their team is ce)");
+
+    // Reassigning: the previous holder is in the history; the same holder again is 409.
+    const auto sams = held_by("sam");
+    const auto moved = done(staffed_act(sams, action_kind::assign, {"ana", role::se}, {.reason = "cover", .assignee = "lee"}));
+    CHECK(moved.state.assignee == "lee");
+    CHECK(std::get<model::request_assigned>(moved.events.back().data).previous == "sam");
+    const auto again = staffed_act(sams, action_kind::assign, {"ana", role::se}, {.reason = "x", .assignee = "sam"});
+    CHECK(verdict(again) == "409 already_assigned");
+    CHECK(std::get<engine::refusal>(again).message == "request 1 is already assigned to sam");
+  }
+
+  TEST_CASE("without a people directory take goes by role and assign has nobody to name") {
+    const auto request = filed(model::request_kind::troubleshooting);
+    const auto taken = done(act(request, action_kind::take, role::se));
+    CHECK(taken.state.assignee == "p-se");
+    CHECK(verdict(act(request, action_kind::take, role::ce)) == "403 forbidden");
+    const auto decided = act(request, action_kind::assign, role::head_of_cs, {.reason = "x", .assignee = "sam"});
+    CHECK(verdict(decided) == "422 not_a_member");
+    CHECK(std::get<engine::refusal>(decided).message == "there is no people directory ([[people]]) to assign from");
+  }
+}
+
+TEST_SUITE("engine::escalation_people") {
+  TEST_CASE("a level's notification names the people who hold its roles, and none without a directory") {
+    auto policy = staffed_policy();
+    auto hugo = member("hugo", {role::head_of_cs, role::vp_sales}, std::nullopt);
+    policy.people.by_id.emplace(hugo.id, hugo);
+    auto request = filed(model::request_kind::troubleshooting);
+    // Past the first response target: the breach opens sla_breach, whose level 1 is head_of_cs.
+    const auto fired = engine::due(policy, request, filed_at + testing::test_first_response + 1s);
+    std::vector<model::escalation_notified> notified;
+    for (const auto& e : fired.events)
+      if (const auto* n = std::get_if<model::escalation_notified>(&e.data)) notified.push_back(*n);
+    REQUIRE(notified.size() == 1);
+    CHECK(notified[0].notified == std::vector<role>{role::head_of_cs});
+    CHECK(notified[0].people == std::vector<std::string>{"hana", "hugo"});
+
+    const auto bare = engine::due(testing::test_policy(), request, filed_at + testing::test_first_response + 1s);
+    for (const auto& e : bare.events)
+      if (const auto* n = std::get_if<model::escalation_notified>(&e.data)) CHECK(n->people.empty());
+  }
+}
+
 namespace {
 
 model::reply_settled settled(bool delivered, int reply, std::string external_id, std::string reason = {}) {

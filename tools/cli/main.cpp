@@ -365,6 +365,16 @@ int main(int argc, char** argv) {
   act->add_flag("--confirm-unverified", confirm_unverified,
                 "respond, pend: answer an e-mail sender who was not authenticated (\"confirm_unverified\": true)");
 
+  std::string assign_to, assign_reason;
+  auto* take_command = app.add_subcommand("take", "take a request: assign it to yourself (a member of its owning team)");
+  take_command->add_option("ID", id, "request id")->required();
+  take_command->add_option("--reason,-r", assign_reason, "why, for the request's history");
+  auto* assign_command = app.add_subcommand(
+      "assign", "assign a request to a member of its owning team (as a lead of that team, head_of_cs or admin)");
+  assign_command->add_option("ID", id, "request id")->required();
+  assign_command->add_option("--to", assign_to, "the person's id in [[people]]")->required();
+  assign_command->add_option("--reason,-r", assign_reason, "why it goes to them, for the request's history")->required();
+
   std::string escalation_state, escalation_role;
   auto* escalations = app.add_subcommand("escalations", "list escalations, newest first");
   escalations->add_option("--state", escalation_state, "open, acknowledged or resolved");
@@ -435,6 +445,17 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*test_email) return send_test_email(opts, test_to);
+    if (*take_command || *assign_command) {
+      json::object body{{"type", *take_command ? "take" : "assign"}};
+      if (*assign_command) body["assignee"] = assign_to;
+      if (!assign_reason.empty()) body["reason"] = assign_reason;
+      auto client = connect(opts);
+      return report(client.post_json("/v1/requests/" + percent_encode(id) + "/events", json::serialize(body)), opts,
+                    [](const json::value& v) {
+                      print_request(v.as_object());
+                      fmt::print("Assignee: {}\n", text_of(v.at("assignee")));
+                    });
+    }
     if (*act) {
       json::object body{{"type", action}};
       if (!message.empty()) body["message"] = message;
