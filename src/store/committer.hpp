@@ -16,7 +16,7 @@
 // jobs run), so store code called from a job prepares each statement once per connection.
 //
 // Jobs are re-runnable: the committer may roll a batch back and run every job in it again (a
-// retryable failure: PostgreSQL's serialization failure and deadlock, issue 12 phase C; today only
+// retryable failure: PostgreSQL's serialization failure and deadlock, up to max_retries; and
 // the test seam below). A job therefore assigns what it reports to its caller and never appends
 // to an output captured from outside (clear it first), so the run that commits is the one its
 // caller sees.
