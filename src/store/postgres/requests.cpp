@@ -141,6 +141,7 @@ std::vector<change> save_outcome(pq::connection& db, const engine::policy& polic
       throw std::logic_error("an outcome's events got sequence numbers that are not consecutive");
     unit_of_work work(db);
     store::enqueue_replies(work, outcome.events, seqs.front(), changes);
+    store::enqueue_notifications(work, policy.people, outcome.events, seqs.front(), changes);
   }
   for (const auto& c : changes) save_request(db, c.request);
   return changes;
