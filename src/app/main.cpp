@@ -9,6 +9,7 @@
 #include "http/api/api.hpp"
 #include "http/api/deliveries.hpp"
 #include "http/api/health.hpp"
+#include "http/api/openapi.hpp"
 #include "http/dashboard/dashboard.hpp"
 #include "http/server.hpp"
 #include "http/stream/hub.hpp"
@@ -37,7 +38,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 #include <vector>
 
@@ -67,7 +71,25 @@ scheduler::time_source make_time(std::optional<model::instant> start, double spe
           }};
 }
 
-int serve(config::settings settings, scheduler::time_source time, std::optional<model::instant> simulated_start) {
+// The path the server hands to the dashboard's stream before the router (server::set_takeover):
+// a GET route like the others for clients and for the OpenAPI check.
+constexpr std::string_view stream_path = "/v1/dashboard/stream";
+
+// `switchboard --check-openapi`: the wiring's route table against the embedded document.
+int check_openapi(const http::router& routes, std::string_view document) {
+  auto patterns = routes.patterns();
+  patterns.emplace_back(http::beast_http::verb::get, std::string(stream_path));
+  const auto differences = http::openapi::compare(patterns, document);
+  for (const auto& line : differences) fmt::print("{}\n", line);
+  if (!differences.empty()) return 1;
+  fmt::print("openapi: {} operations, the router and the document agree\n", patterns.size());
+  return 0;
+}
+
+// check_document: build the route table as serving would, compare it with this OpenAPI
+// document (check_openapi), and stop before listening.
+int serve(config::settings settings, scheduler::time_source time, std::optional<model::instant> simulated_start,
+          const std::optional<std::string>& check_document = std::nullopt) {
   const auto policy = policy::load(settings);
   // After the policy: people work on its calendars.
   const auto people = config::load_people_of(settings.file, config::names_of(policy.sla.calendars),
@@ -193,6 +215,8 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   http::dashboard::add_routes(routes, dashboard);
   http::webhooks::context webhooks{api, integrations};
   http::webhooks::add_routes(routes, webhooks);
+  http::openapi::add_routes(routes);
+  if (check_document) return check_openapi(routes, *check_document);
 
   const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(settings.listen.host),
                                                 settings.listen.port);
@@ -213,7 +237,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   options.worker_executor = workers.get_executor();
   http::server server(io, endpoint, options, routes);
   server.set_takeover(http::dashboard::stream_handler(dashboard), [](std::string_view target) {
-    return target.substr(0, target.find('?')) == "/v1/dashboard/stream";
+    return target.substr(0, target.find('?')) == stream_path;
   });
   server.start();
   notifier.start();
@@ -287,6 +311,14 @@ int main(int argc, char** argv) {
   app.add_option("--tokens", tokens_file, "API tokens file ([[token]] person, role, sha256), overriding the config");
   app.add_option("--listen", listen, "HOST:PORT to listen on, overriding the config; port 0 picks a free one");
   app.add_option("--db", database, "database file path, overriding the config");
+  bool check = false;
+  std::string check_document_path;
+  app.add_flag("--check-openapi", check,
+               "compare the route table with the OpenAPI document (GET /openapi.json), print the differences, "
+               "exit 1 on any; listens on nothing and uses a throwaway database");
+  app.add_option("--openapi-document", check_document_path,
+                 "with --check-openapi: check this document file instead of the embedded one")
+      ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -301,6 +333,28 @@ int main(int argc, char** argv) {
                                     "\" is not an ISO-8601 instant with an offset whose date and time exist, like "
                                     "2026-11-20T17:30:00-08:00 (two digits for month, day, hour, minute and second; "
                                     "hours 00-23, minutes and seconds 00-59: no 24:00, no leap second 60)");
+    }
+    if (!check_document_path.empty() && !check)
+      throw std::invalid_argument("--openapi-document needs --check-openapi");
+    if (check) {
+      std::string document(http::openapi::document());
+      if (!check_document_path.empty()) {
+        std::ifstream in(check_document_path, std::ios::binary);
+        document.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      }
+      // The real wiring needs a database: a fresh one in a folder of its own, removed after.
+      std::string folder = (std::filesystem::temp_directory_path() / "switchboard-openapi.XXXXXX").string();
+      if (!mkdtemp(folder.data())) throw std::runtime_error("--check-openapi: cannot make a temporary folder");
+      settings.database_path = (std::filesystem::path(folder) / "check.db").string();
+      int status = 1;
+      try {
+        status = serve(std::move(settings), make_time(start, clock_speed), start, document);
+      } catch (...) {
+        std::filesystem::remove_all(folder);
+        throw;
+      }
+      std::filesystem::remove_all(folder);
+      return status;
     }
     return serve(std::move(settings), make_time(start, clock_speed), start);
   } catch (const config::error& e) {
