@@ -3,6 +3,7 @@
 #include "codec/json.hpp"
 #include "config/error.hpp"
 #include "config/people.hpp"
+#include "config/reload.hpp"
 #include "config/settings.hpp"
 #include "config/tokens.hpp"
 #include "config/use_cases.hpp"
@@ -40,6 +41,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iterator>
 #include <thread>
@@ -88,13 +90,15 @@ int check_openapi(const http::router& routes, std::string_view document) {
 
 // check_document: build the route table as serving would, compare it with this OpenAPI
 // document (check_openapi), and stop before listening.
+// tokens_override: the --tokens path, which SIGHUP's reload reads again instead of the config's.
 int serve(config::settings settings, scheduler::time_source time, std::optional<model::instant> simulated_start,
-          const std::optional<std::string>& check_document = std::nullopt) {
+          const std::string& tokens_override, const std::optional<std::string>& check_document = std::nullopt) {
   const auto policy = policy::load(settings);
   // After the policy: people work on its calendars.
   const auto people = config::load_people_of(settings.file, config::names_of(policy.sla.calendars),
                                                  policy.sla.calendar_name("support").value_or("support"));
-  const config::token_table tokens(settings.tokens_file.empty() ? std::vector<config::token_entry>{}
+  // Not const: SIGHUP puts a re-read tokens file in force (token_table::replace).
+  config::token_table tokens(settings.tokens_file.empty() ? std::vector<config::token_entry>{}
                                                                  : config::load_token_file(settings.tokens_file));
   if (!settings.tokens_file.empty()) config::check_token_file_people(people, settings.tokens_file);
   if (people.empty())
@@ -242,6 +246,25 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   server.start();
   notifier.start();
 
+  // SIGHUP: the tokens file and the people directory again (config/reload.hpp); what else
+  // changed is reported as needing a restart. An invalid file changes nothing.
+  config::config_watch watch(settings, tokens_override, config::names_of(policy.sla.calendars),
+                             std::string(policy.sla.calendar_name("support").value_or("support")));
+  boost::asio::signal_set reload_signals(app, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_reload = [&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    try {
+      const auto outcome = watch.reload(tokens);
+      fmt::print(stderr, "switchboard: SIGHUP: reloaded tokens ({} \u2192 {})\n", outcome.tokens_before, outcome.tokens_after);
+      if (!outcome.needs_restart.empty())
+        fmt::print(stderr, "switchboard: SIGHUP: needs a restart: {}\n", fmt::join(outcome.needs_restart, ", "));
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "switchboard: SIGHUP: reload refused, the old tokens stay in force: {}\n", e.what());
+    }
+    reload_signals.async_wait(on_reload);
+  };
+  reload_signals.async_wait(on_reload);
+
   // SIGTERM or SIGINT: stop accepting, answer what is in flight, then stop; after
   // shutdown_timeout_seconds, stop anyway.
   boost::asio::signal_set signals(app, SIGINT, SIGTERM);
@@ -251,6 +274,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
     stopped = true;
     clocks.stop();
     notifier.stop();
+    reload_signals.cancel();
     io.stop();
   };
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -348,7 +372,7 @@ int main(int argc, char** argv) {
       settings.database_path = (std::filesystem::path(folder) / "check.db").string();
       int status = 1;
       try {
-        status = serve(std::move(settings), make_time(start, clock_speed), start, document);
+        status = serve(std::move(settings), make_time(start, clock_speed), start, tokens_file, document);
       } catch (...) {
         std::filesystem::remove_all(folder);
         throw;
@@ -356,7 +380,7 @@ int main(int argc, char** argv) {
       std::filesystem::remove_all(folder);
       return status;
     }
-    return serve(std::move(settings), make_time(start, clock_speed), start);
+    return serve(std::move(settings), make_time(start, clock_speed), start, tokens_file);
   } catch (const config::error& e) {
     fmt::print(stderr, "switchboard: cannot start: {}\n", e.what());
   } catch (const std::exception& e) {
