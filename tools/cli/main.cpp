@@ -26,6 +26,7 @@
 #include <fmt/format.h>
 #include <openssl/rand.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <fcntl.h>
 #include <unistd.h>
