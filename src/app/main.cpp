@@ -3,12 +3,14 @@
 #include "codec/json.hpp"
 #include "config/error.hpp"
 #include "config/people.hpp"
+#include "config/reload.hpp"
 #include "config/settings.hpp"
 #include "config/tokens.hpp"
 #include "config/use_cases.hpp"
 #include "http/api/api.hpp"
 #include "http/api/deliveries.hpp"
 #include "http/api/health.hpp"
+#include "http/api/openapi.hpp"
 #include "http/dashboard/dashboard.hpp"
 #include "http/server.hpp"
 #include "http/stream/hub.hpp"
@@ -40,6 +42,9 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <fstream>
+#include <iterator>
 #include <thread>
 #include <vector>
 
@@ -69,7 +74,26 @@ scheduler::time_source make_time(std::optional<model::instant> start, double spe
           }};
 }
 
-int serve(config::settings settings, scheduler::time_source time, std::optional<model::instant> simulated_start) {
+// The path the server hands to the dashboard's stream before the router (server::set_takeover):
+// a GET route like the others for clients and for the OpenAPI check.
+constexpr std::string_view stream_path = "/v1/dashboard/stream";
+
+// `switchboard --check-openapi`: the wiring's route table against the embedded document.
+int check_openapi(const http::router& routes, std::string_view document) {
+  auto patterns = routes.patterns();
+  patterns.emplace_back(http::beast_http::verb::get, std::string(stream_path));
+  const auto differences = http::openapi::compare(patterns, document);
+  for (const auto& line : differences) fmt::print("{}\n", line);
+  if (!differences.empty()) return 1;
+  fmt::print("openapi: {} operations, the router and the document agree\n", patterns.size());
+  return 0;
+}
+
+// check_document: build the route table as serving would, compare it with this OpenAPI
+// document (check_openapi), and stop before listening.
+// tokens_override: the --tokens path, which SIGHUP's reload reads again instead of the config's.
+int serve(config::settings settings, scheduler::time_source time, std::optional<model::instant> simulated_start,
+          const std::string& tokens_override, const std::optional<std::string>& check_document = std::nullopt) {
   auto loaded_policy = policy::load(settings);
   // After the policy: people work on its calendars. The engine reads them from the policy (take,
   // assign, and the people an escalation reaches).
@@ -77,7 +101,8 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
                                                 loaded_policy.sla.calendar_name("support").value_or("support"));
   const auto& policy = loaded_policy;
   const auto& people = policy.people;
-  const config::token_table tokens(settings.tokens_file.empty() ? std::vector<config::token_entry>{}
+  // Not const: SIGHUP puts a re-read tokens file in force (token_table::replace).
+  config::token_table tokens(settings.tokens_file.empty() ? std::vector<config::token_entry>{}
                                                                  : config::load_token_file(settings.tokens_file));
   if (!settings.tokens_file.empty()) config::check_token_file_people(people, settings.tokens_file);
   if (people.empty())
@@ -216,6 +241,8 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   http::dashboard::add_routes(routes, dashboard);
   http::webhooks::context webhooks{api, integrations};
   http::webhooks::add_routes(routes, webhooks);
+  http::openapi::add_routes(routes);
+  if (check_document) return check_openapi(routes, *check_document);
 
   const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(settings.listen.host),
                                                 settings.listen.port);
@@ -236,10 +263,29 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   options.worker_executor = workers.get_executor();
   http::server server(io, endpoint, options, routes);
   server.set_takeover(http::dashboard::stream_handler(dashboard), [](std::string_view target) {
-    return target.substr(0, target.find('?')) == "/v1/dashboard/stream";
+    return target.substr(0, target.find('?')) == stream_path;
   });
   server.start();
   notifier.start();
+
+  // SIGHUP: the tokens file and the people directory again (config/reload.hpp); what else
+  // changed is reported as needing a restart. An invalid file changes nothing.
+  config::config_watch watch(settings, tokens_override, config::names_of(policy.sla.calendars),
+                             std::string(policy.sla.calendar_name("support").value_or("support")));
+  boost::asio::signal_set reload_signals(app, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_reload = [&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    try {
+      const auto outcome = watch.reload(tokens);
+      fmt::print(stderr, "switchboard: SIGHUP: reloaded tokens ({} \u2192 {})\n", outcome.tokens_before, outcome.tokens_after);
+      if (!outcome.needs_restart.empty())
+        fmt::print(stderr, "switchboard: SIGHUP: needs a restart: {}\n", fmt::join(outcome.needs_restart, ", "));
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "switchboard: SIGHUP: reload refused, the old tokens stay in force: {}\n", e.what());
+    }
+    reload_signals.async_wait(on_reload);
+  };
+  reload_signals.async_wait(on_reload);
 
   // SIGTERM or SIGINT: stop accepting, answer what is in flight, then stop; after
   // shutdown_timeout_seconds, stop anyway.
@@ -250,6 +296,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
     stopped = true;
     clocks.stop();
     notifier.stop();
+    reload_signals.cancel();
     io.stop();
   };
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -310,6 +357,14 @@ int main(int argc, char** argv) {
   app.add_option("--tokens", tokens_file, "API tokens file ([[token]] person, role, sha256), overriding the config");
   app.add_option("--listen", listen, "HOST:PORT to listen on, overriding the config; port 0 picks a free one");
   app.add_option("--db", database, "database file path, overriding the config");
+  bool check = false;
+  std::string check_document_path;
+  app.add_flag("--check-openapi", check,
+               "compare the route table with the OpenAPI document (GET /openapi.json), print the differences, "
+               "exit 1 on any; listens on nothing and uses a throwaway database");
+  app.add_option("--openapi-document", check_document_path,
+                 "with --check-openapi: check this document file instead of the embedded one")
+      ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -325,7 +380,29 @@ int main(int argc, char** argv) {
                                     "2026-11-20T17:30:00-08:00 (two digits for month, day, hour, minute and second; "
                                     "hours 00-23, minutes and seconds 00-59: no 24:00, no leap second 60)");
     }
-    return serve(std::move(settings), make_time(start, clock_speed), start);
+    if (!check_document_path.empty() && !check)
+      throw std::invalid_argument("--openapi-document needs --check-openapi");
+    if (check) {
+      std::string document(http::openapi::document());
+      if (!check_document_path.empty()) {
+        std::ifstream in(check_document_path, std::ios::binary);
+        document.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      }
+      // The real wiring needs a database: a fresh one in a folder of its own, removed after.
+      std::string folder = (std::filesystem::temp_directory_path() / "switchboard-openapi.XXXXXX").string();
+      if (!mkdtemp(folder.data())) throw std::runtime_error("--check-openapi: cannot make a temporary folder");
+      settings.database_path = (std::filesystem::path(folder) / "check.db").string();
+      int status = 1;
+      try {
+        status = serve(std::move(settings), make_time(start, clock_speed), start, tokens_file, document);
+      } catch (...) {
+        std::filesystem::remove_all(folder);
+        throw;
+      }
+      std::filesystem::remove_all(folder);
+      return status;
+    }
+    return serve(std::move(settings), make_time(start, clock_speed), start, tokens_file);
   } catch (const config::error& e) {
     fmt::print(stderr, "switchboard: cannot start: {}\n", e.what());
   } catch (const std::exception& e) {

@@ -50,14 +50,31 @@ std::string new_token() {
   return token;
 }
 
-token_table::token_table(const std::vector<token_entry>& entries) {
-  for (const auto& entry : entries) by_hash_[entry.sha256] = model::actor{entry.person, entry.role};
+namespace {
+
+std::shared_ptr<const std::map<std::string, model::actor, std::less<>>> index_of(const std::vector<token_entry>& entries) {
+  auto out = std::make_shared<std::map<std::string, model::actor, std::less<>>>();
+  for (const auto& entry : entries) (*out)[entry.sha256] = model::actor{entry.person, entry.role};
+  return out;
 }
 
+}  // namespace
+
+token_table::token_table() : by_hash_(index_of({})) {}
+
+token_table::token_table(const std::vector<token_entry>& entries) : by_hash_(index_of(entries)) {}
+
 std::optional<model::actor> token_table::find(std::string_view token) const {
-  auto found = by_hash_.find(sha256_hex(token));
-  if (found == by_hash_.end()) return std::nullopt;
+  const auto snapshot = by_hash_.load();
+  auto found = snapshot->find(sha256_hex(token));
+  if (found == snapshot->end()) return std::nullopt;
   return found->second;
+}
+
+std::size_t token_table::size() const { return by_hash_.load()->size(); }
+
+std::size_t token_table::replace(const std::vector<token_entry>& entries) {
+  return by_hash_.exchange(index_of(entries))->size();
 }
 
 std::vector<token_entry> load_token_file(const std::string& path) {

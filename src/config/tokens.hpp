@@ -4,7 +4,9 @@
 
 #include "model/request.hpp"
 
+#include <atomic>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,17 +26,25 @@ std::string sha256_hex(std::string_view text);
 // A new random token ("sb_" and 43 URL-safe characters, 256 bits).
 std::string new_token();
 
-// Looks tokens up by their hash. Immutable once built; safe to share between threads.
+// Looks tokens up by their hash. Safe to share between threads: find() and size() read one
+// immutable snapshot, which replace() swaps atomically (SIGHUP's reload of the tokens file), so
+// a lookup sees the old entries or the new ones, never a mix.
 class token_table {
  public:
-  token_table() = default;
+  token_table();
   explicit token_table(const std::vector<token_entry>& entries);
+  token_table(const token_table&) = delete;
+  token_table& operator=(const token_table&) = delete;
 
   std::optional<model::actor> find(std::string_view token) const;
-  std::size_t size() const { return by_hash_.size(); }
+  std::size_t size() const;
+
+  // Puts `entries` in force for every later find(); returns how many tokens there were before.
+  std::size_t replace(const std::vector<token_entry>& entries);
 
  private:
-  std::map<std::string, model::actor, std::less<>> by_hash_;
+  using map = std::map<std::string, model::actor, std::less<>>;
+  std::atomic<std::shared_ptr<const map>> by_hash_;
 };
 
 // Reads a tokens file: [[token]] tables with person, role and sha256. config::error with

@@ -86,6 +86,16 @@ void router::set_options(beast_http::verb method, std::string_view pattern, rout
                                      pattern));
 }
 
+std::vector<std::pair<beast_http::verb, std::string>> router::patterns() const {
+  std::vector<std::pair<beast_http::verb, std::string>> out;
+  for (const auto& candidate : routes_) {
+    std::string pattern;
+    for (const auto& segment : candidate.segments) pattern += "/" + segment;
+    for (const auto& entry : candidate.handlers) out.emplace_back(entry.first, pattern);
+  }
+  return out;
+}
+
 std::variant<route_target, response> router::resolve(const request_header& header) const {
   const std::string_view target = header.target();
   const auto question = target.find('?');

@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -90,6 +91,10 @@ class router {
 
   // resolve() then the handler, in one step (tests and simple servers).
   boost::asio::awaitable<response> dispatch(const request& req) const;
+
+  // Every (method, pattern) in the table, in the order added, the pattern as given to add()
+  // ("/v1/requests/{id}"): what `switchboard --check-openapi` compares with the document.
+  std::vector<std::pair<beast_http::verb, std::string>> patterns() const;
 
  private:
   struct route {

@@ -6,8 +6,11 @@
 #include "config/tokens.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
+#include <filesystem>
 #include <cstdio>
 #include <fcntl.h>
 #include <fstream>
@@ -81,7 +84,22 @@ const std::string& tokens_file() {
   return path;
 }
 
+// SWITCHBOARD_TEST_ROUTE_LOG=DIR (set by tools/dev test): a copy of the server's stderr as it
+// stops, DIR/<test pid>-<n>.log, whose access lines tools/check-openapi-coverage matches with the
+// OpenAPI document's operations and statuses.
+void keep_route_log(const std::string& stderr_path) {
+  const char* dir = std::getenv("SWITCHBOARD_TEST_ROUTE_LOG");
+  if (!dir || !*dir) return;
+  static std::atomic<int> count{0};
+  std::error_code ignored;  // a missing copy shrinks the coverage, which the check reports
+  std::filesystem::copy_file(stderr_path,
+                             std::filesystem::path(dir) / (std::to_string(::getpid()) + "-" + std::to_string(count++) + ".log"),
+                             ignored);
+}
+
 }  // namespace
+
+const std::string& test_tokens_path() { return tokens_file(); }
 
 std::string token_for(model::role role) { return "test-token-" + std::string(model::to_string(role)); }
 std::string person_for(model::role role) { return std::string(model::to_string(role)) + "-person"; }
@@ -128,6 +146,7 @@ server_process::server_process(server_args args) {
 
 server_process::~server_process() {
   if (pid_ > 0) kill();
+  keep_route_log(stderr_path_);
   std::remove(stderr_path_.c_str());
 }
 

@@ -15,6 +15,8 @@ namespace switchboard::testing {
 // accepts them.
 std::string token_for(model::role role);
 std::string person_for(model::role role);
+// The tokens file holding every role's test token (made once per test process).
+const std::string& test_tokens_path();
 
 struct server_args {
   std::string config;    // default: the shipped config/switchboard.toml

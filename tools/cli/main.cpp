@@ -1,6 +1,7 @@
 // switchboard-cli: file and read requests through the API, and check or explain the rules offline.
 #include "app/version.hpp"
 #include "cli/completion.hpp"
+#include "cli/token.hpp"
 #include "config/error.hpp"
 #include "config/people.hpp"
 #include "config/settings.hpp"
@@ -25,10 +26,12 @@
 #include <fmt/format.h>
 #include <openssl/rand.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <fcntl.h>
 #include <unistd.h>
 #include <filesystem>
+#include <iostream>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -400,6 +403,15 @@ int main(int argc, char** argv) {
   token_new->add_option("--role", role_name, std::string("one of ") + std::string(model::role_names()))->required();
   std::string append_to;
   token_new->add_option("--append", append_to, "append the entry to this tokens file and print only the token");
+  std::string revoke_token, revoke_sha256, revoke_person, revoke_file;
+  auto* token_revoke = token->add_subcommand(
+      "revoke", "remove a token's [[token]] entries from the tokens file (then SIGHUP the server to apply)");
+  auto* revoke_by_token = token_revoke->add_option("--token", revoke_token, "the token; - reads it from stdin");
+  auto* revoke_by_hash = token_revoke->add_option("--sha256", revoke_sha256, "the token's SHA-256 (hex), as in the file");
+  auto* revoke_by_person = token_revoke->add_option("--person", revoke_person, "every token of this person");
+  revoke_by_token->excludes(revoke_by_hash)->excludes(revoke_by_person);
+  revoke_by_hash->excludes(revoke_by_person);
+  token_revoke->add_option("--file", revoke_file, "the tokens file (default: [auth] tokens_file of --config)");
 
   std::string test_to;
   auto* outbound_command = app.add_subcommand("outbound", "check the deployment's outbound channels");
@@ -443,6 +455,28 @@ int main(int argc, char** argv) {
         fmt::print("token: {}\n\nAdd to the tokens file ([auth] tokens_file):\n{}", secret, entry);
       }
       return 0;
+    }
+    if (*token_revoke) {
+      cli::token_match match;
+      if (revoke_token == "-") std::getline(std::cin, revoke_token);
+      while (!revoke_token.empty() && (revoke_token.back() == '\r' || revoke_token.back() == ' ')) revoke_token.pop_back();
+      if (!revoke_token.empty()) match.sha256 = config::sha256_hex(revoke_token);
+      for (auto& c : revoke_sha256) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (!revoke_sha256.empty()) match.sha256 = revoke_sha256;
+      match.person = revoke_person;
+      if (match.sha256.empty() && match.person.empty()) {
+        fmt::print(stderr, "error: give --token, --sha256 or --person\n");
+        return 2;
+      }
+      const auto file = revoke_file.empty() ? config::load_settings(opts.config).tokens_file : revoke_file;
+      if (file.empty()) {
+        fmt::print(stderr, "error: no tokens file: give --file, or a --config whose [auth] names one\n");
+        return 2;
+      }
+      const auto removed = cli::revoke_tokens(file, match);
+      fmt::print("removed {} from {}\n", removed, file);
+      if (removed > 0) fmt::print("send SIGHUP to apply (systemctl reload switchboard, or kill -HUP <pid>)\n");
+      return removed > 0 ? 0 : 1;
     }
     if (*test_email) return send_test_email(opts, test_to);
     if (*take_command || *assign_command) {

@@ -1,0 +1,60 @@
+#pragma once
+// What SIGHUP reloads while the server runs: the API tokens, checked against the people
+// directory as the file now has it. Everything else the config (or a file it names, such as the rules) sets is
+// compared with what the server started with and reported as needing a restart, not applied:
+// those tables feed the engine's policy and the scheduler's plan, which start-up re-times under
+// exclusive access to the database.
+//
+// Thread-safety: a config_watch is used from one thread (the signal handler's strand); the
+// token_table it updates may be read from any thread meanwhile (token_table::replace).
+
+#include "config/settings.hpp"
+#include "config/tokens.hpp"
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace switchboard::config {
+
+struct reload_outcome {
+  std::size_t tokens_before = 0;
+  std::size_t tokens_after = 0;
+  // What changed but needs a restart, in file order: "[server] listen", "[[sla.policy]]",
+  // "rules file rules/routing.toml" (paths as the config gives them).
+  std::vector<std::string> needs_restart;
+};
+
+class config_watch {
+ public:
+  // Remembers the config file's tables and the content of the rules file as the server started
+  // with them. `tokens_override`: the --tokens path when given (it wins over [auth] tokens_file,
+  // on every reload too). `calendars` and `default_calendar`: as given to load_people_of.
+  config_watch(const settings& started, std::string tokens_override, std::vector<std::string> calendars,
+               std::string default_calendar);
+
+  // Reads the config file and the files it names again. Tokens are loaded and checked against
+  // the (re-read) people directory as at start-up, and only then put in force in `tokens`.
+  // Throws config::error (with file:line:col) or std::exception on an invalid file, having
+  // changed nothing: the old tokens stay in force.
+  reload_outcome reload(token_table& tokens);
+
+ private:
+  std::string file_;
+  std::string tokens_override_;
+  std::vector<std::string> calendars_;
+  std::string default_calendar_;
+  std::string started_config_;  // the config file's text at start-up
+  std::string started_rules_;   // the rules file's text at start-up
+  std::string rules_path_;
+};
+
+// The differences between two configs' tables that need a restart, ignoring [auth] (a changed
+// [[people]] is one: the engine keeps the directory it started with):
+// "[table] key" for a changed key of a table, "[[table.key]]" for a changed array of tables,
+// "key" for a changed top-level value, each once, in the order of `before` then of `after`.
+// Throws config::error when either text is not TOML.
+std::vector<std::string> restart_differences(const std::string& before, const std::string& after,
+                                             const std::string& file);
+
+}  // namespace switchboard::config
