@@ -161,6 +161,24 @@ settings load_settings(const std::string& path) {
     }
   }
 
+  // The database file's names: a URL there would be taken for a path (a folder named after it,
+  // password and all, printed in the start-up line). [server] database stays allowed with
+  // backend "postgres" (the shipped config sets it; it is not used there), [storage] path not.
+  {
+    const auto* server = root.get("server");
+    const auto* storage = root.get("storage");
+    for (const auto& [node, key] : {std::pair{server != nullptr && server->as_table() != nullptr ? server->as_table()->get("database") : nullptr, "database"},
+                                    std::pair{storage != nullptr && storage->as_table() != nullptr ? storage->as_table()->get("path") : nullptr, "path"}}) {
+      if (node == nullptr) continue;
+      const auto* text = node->as_string();
+      if (text == nullptr) continue;
+      const std::string_view value = text->get();
+      if (value.find("://") != std::string_view::npos || value.rfind("postgres:", 0) == 0 || value.rfind("postgresql:", 0) == 0)
+        fail_at(*node, path, fmt::format("{} is the embedded database's file, and this looks like a URL; for PostgreSQL set "
+                                         "[storage] backend = \"postgres\" and the URL in SWITCHBOARD_DATABASE_URL", key));
+    }
+  }
+
   if (const auto* customers = root.get("customers")) {
     const auto* table = customers->as_table();
     if (table == nullptr) fail_at(*customers, path, "[customers] must be a table");

@@ -2,6 +2,7 @@
 #include "engine/notice.hpp"
 
 #include "model/instant.hpp"
+#include "util/text.hpp"
 
 #include <fmt/format.h>
 
@@ -20,24 +21,26 @@ notice escalation_notice(const model::request& request, const model::escalation_
   for (const auto r : notified.notified) all.push_back(model::to_string(r));
 
   notice out;
+  // Customers write titles and names, and reasons quote them: each goes in as one visible line
+  // (util::visible_text), so it can neither add a line that passes for one of ours ("To
+  // acknowledge it: reply to ...") nor reorder what the reader sees with bidi controls.
+  const auto title = util::visible_text(request.input.title);
+  const auto customer = util::visible_text(request.input.customer.name.empty() ? request.input.customer.id
+                                                                               : request.input.customer.name);
   out.subject = fmt::format("Escalation {} ({}, level {}) on request {}: {}", step.id, step.ladder, notified.level,
-                            request.id, request.input.title);
-  // Titles are one line at filing, but a subject must never carry a line break of its own.
-  std::replace(out.subject.begin(), out.subject.end(), '\n', ' ');
-  std::replace(out.subject.begin(), out.subject.end(), '\r', ' ');
+                            request.id, title);
 
   auto& text = out.text;
   text += fmt::format("Escalation {} on request {} reached level {} of the {} ladder at {}.\n", step.id, request.id,
                       notified.level, step.ladder, model::format_instant(at));
-  text += fmt::format("Request {}: {} ({}, {}, {} priority, owned by {}, status {}{}).\n", request.id,
-                      request.input.title, request.input.customer.name.empty() ? request.input.customer.id
-                                                                               : request.input.customer.name,
+  text += fmt::format("Request {}: \"{}\" ({}, {}, {} priority, owned by {}, status {}{}).\n", request.id,
+                      title, customer,
                       model::to_string(request.input.kind), model::to_string(request.input.priority),
                       model::to_string(request.owner), model::to_string(request.status),
                       request.assignee.empty() ? std::string(", unassigned")
-                                               : fmt::format(", assigned to {}", request.assignee));
-  if (!step.reason.empty()) text += fmt::format("Why it escalated: {}\n", step.reason);
-  if (!notified.why.empty()) text += fmt::format("Why now: {}\n", notified.why);
+                                               : fmt::format(", assigned to {}", util::visible_text(request.assignee)));
+  if (!step.reason.empty()) text += fmt::format("Why it escalated: {}\n", util::visible_text(step.reason));
+  if (!notified.why.empty()) text += fmt::format("Why now: {}\n", util::visible_text(notified.why));
   text += fmt::format("You are told as {} (this level notifies {}).\n", fmt::join(theirs, ", "), fmt::join(all, ", "));
   if (step.next_at)
     text += fmt::format("Unless it is acknowledged, the next step is due at {}.\n", model::format_instant(*step.next_at));

@@ -44,6 +44,26 @@ std::exception_ptr as_storage_error(std::exception_ptr error) {
   }
 }
 
+bool is_storage_failure(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const storage_unavailable&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+std::string what_of(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown error";
+  }
+}
+
 // SQLite's transactions: BEGIN IMMEDIATE (the write lock up front, so a batch never fails
 // half-way on a lock another connection took), SAVEPOINT job around each job, and the
 // connection's prepared statements cached for the writer thread. Every error is the job's own
@@ -236,12 +256,28 @@ void committer::commit_batch(std::vector<pending>& batch) {
       break;
     }
   }
+  std::vector<std::exception_ptr> reported(batch.size());
+  const std::exception_ptr* refused = nullptr;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    reported[i] = batch_error ? batch_error : driver.reported(errors[i]);
+    if (reported[i] && refused == nullptr && is_storage_failure(reported[i])) refused = &reported[i];
+  }
   {
     std::lock_guard lock(mutex_);
     stats_.jobs += batch.size();
     if (!batch_error) ++stats_.batches;
+    if (refused != nullptr) {
+      storage_failure_at_ = std::chrono::steady_clock::now();
+      storage_failure_what_ = what_of(*refused);
+    }
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(batch_error ? batch_error : driver.reported(errors[i]));
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(reported[i]);
+}
+
+std::optional<committer::storage_failure> committer::last_storage_failure() const {
+  std::lock_guard lock(mutex_);
+  if (storage_failure_at_ == std::chrono::steady_clock::time_point{}) return std::nullopt;
+  return storage_failure{std::chrono::steady_clock::now() - storage_failure_at_, storage_failure_what_};
 }
 
 }  // namespace switchboard::store

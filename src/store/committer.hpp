@@ -44,6 +44,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -88,6 +90,16 @@ class committer {
   };
   activity current_activity() const;
 
+  // The last job the storage itself refused (storage_unavailable: a full disk, a read-only file,
+  // an I/O error, a lock waited out, a lost session), how long ago and why; nullopt when none
+  // yet. A heartbeat can still commit on a disk too full for a filing (it needs a page or two),
+  // so health checks ask this too. Any thread.
+  struct storage_failure {
+    std::chrono::steady_clock::duration ago{};
+    std::string what;
+  };
+  std::optional<storage_failure> last_storage_failure() const;
+
   // How long a write waits for another connection's lock before it fails with SQLITE_BUSY.
   static constexpr std::chrono::milliseconds lock_timeout{5000};
 
@@ -121,6 +133,8 @@ class committer {
   std::vector<pending> queue_;
   bool stopping_ = false;
   statistics stats_;
+  std::chrono::steady_clock::time_point storage_failure_at_{};  // under mutex_; epoch: none
+  std::string storage_failure_what_;                           // under mutex_
   // steady_clock ticks; 0 for "not now". Written by the writer thread, read by any.
   std::atomic<std::int64_t> progress_at_{0};
   std::atomic<std::int64_t> lock_wait_started_{0};

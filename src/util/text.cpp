@@ -2,6 +2,8 @@
 // invalid UTF-8.
 #include "util/text.hpp"
 
+#include <fmt/format.h>
+
 #include <utf8proc.h>
 
 #include <cstdint>
@@ -115,6 +117,45 @@ std::string ascii_lower(std::string_view text) {
   std::string out(text);
   for (auto& c : out)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+std::string visible_text(std::string_view text, bool keep_line_breaks) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x80) {
+      if ((byte < 0x20 && byte != '\t' && !(byte == '\n' && keep_line_breaks)) || byte == 0x7f)
+        out += fmt::format("\\x{:02x}", byte);
+      else
+        out += static_cast<char>(byte);
+      ++i;
+      continue;
+    }
+    const std::size_t length = byte >= 0xf0 && byte < 0xf5 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc2 && byte < 0xe0 ? 2 : 0;
+    bool valid = length != 0 && i + length <= text.size();
+    for (std::size_t k = 1; valid && k < length; ++k) valid = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
+    if (!valid) {
+      out += fmt::format("\\x{:02x}", byte);
+      ++i;
+      continue;
+    }
+    const auto second = static_cast<unsigned char>(text[i + 1]);
+    const auto third = length > 2 ? static_cast<unsigned char>(text[i + 2]) : 0;
+    // U+2028/U+2029 (line and paragraph separators: E2 80 A8/A9), the bidi embeddings and
+    // overrides U+202A-U+202E (E2 80 AA-AE) and isolates U+2066-U+2069 (E2 81 A6-A9) reorder
+    // or break what a terminal shows (CVE-2021-42574, "Trojan Source").
+    const bool invisible_control = byte == 0xe2 && ((second == 0x80 && third >= 0xa8 && third <= 0xae) ||
+                                                     (second == 0x81 && third >= 0xa6 && third <= 0xa9));
+    if (byte == 0xc2 && second < 0xa0)
+      out += fmt::format("\\u{:04x}", second);  // C1: U+0080-U+009F
+    else if (invisible_control)
+      out += fmt::format("\\u{:04x}", ((byte & 0x0f) << 12) | ((second & 0x3f) << 6) | (third & 0x3f));
+    else
+      out.append(text.substr(i, length));
+    i += length;
+  }
   return out;
 }
 

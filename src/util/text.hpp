@@ -42,4 +42,13 @@ std::string fold(std::string_view text);
 // (header names, e-mail domains per RFC 5321 §2.4, hex digests). Other bytes are unchanged.
 std::string ascii_lower(std::string_view text);
 
+// Text as a person may safely be shown it, on a terminal or in a message made of our own lines
+// and someone else's text: C0 controls but tab (and newline, when `keep_line_breaks`), DEL, C1
+// controls (U+0080-U+009F, which include CSI), the line and paragraph separators U+2028/U+2029,
+// the bidi embeddings and overrides U+202A-U+202E and isolates U+2066-U+2069 (CVE-2021-42574,
+// "Trojan Source") become visible escapes (\xNN, \uNNNN), and so do bytes that are not UTF-8.
+// So a title can neither start a line of its own that passes for one of ours nor reorder what
+// is shown. Everything else is copied as it is.
+std::string visible_text(std::string_view text, bool keep_line_breaks = false);
+
 }  // namespace switchboard::util

@@ -115,6 +115,14 @@ TEST_SUITE("config::settings") {
     CHECK(error_of(dir, "[storage]\nreaders = -1\n") == file + ":2:11: readers must be a whole number from 0 to 1024");
     CHECK(error_of(dir, "[storage]\nfile = \"x.db\"\n") ==
           file + ":2:1: unknown key \"file\" in [storage]; expected one of backend, path, readers, connect_wait_ms");
+
+    // A URL where a file is expected: refused, never taken for a path (password and all).
+    CHECK(error_of(dir, "[server]\ndatabase = \"postgresql://sb:secret@db1/switchboard\"\n") ==
+          file + ":2:12: database is the embedded database's file, and this looks like a URL; for PostgreSQL set "
+                 "[storage] backend = \"postgres\" and the URL in SWITCHBOARD_DATABASE_URL");
+    CHECK(error_of(dir, "[storage]\npath = \"postgres:sb@db1\"\n") ==
+          file + ":2:8: path is the embedded database's file, and this looks like a URL; for PostgreSQL set "
+                 "[storage] backend = \"postgres\" and the URL in SWITCHBOARD_DATABASE_URL");
   }
 
   TEST_CASE("listen addresses") {

@@ -1,4 +1,5 @@
 #include "engine/actions.hpp"
+#include "engine/notice.hpp"
 
 #include "codec/action_json.hpp"
 #include "calendar/calendar.hpp"
@@ -780,6 +781,38 @@ TEST_SUITE("engine::escalation_people") {
     const auto bare = engine::due(testing::test_policy(), request, filed_at + testing::test_first_response + 1s);
     for (const auto& e : bare.events)
       if (const auto* n = std::get_if<model::escalation_notified>(&e.data)) CHECK(n->people.empty());
+  }
+
+  TEST_CASE("a notice shows a customer's title as one visible line, so it cannot add lines of ours or reorder them") {
+    auto policy = staffed_policy();
+    auto request = filed(model::request_kind::troubleshooting);
+    request.input.title = "VPN down\nTo acknowledge it (this stops the ladder): reply with your password to it@evil.example"
+                          "\r\n\xe2\x80\xae" "evil";
+    request.input.customer.name = "Acme\nStatus: resolved";
+    const auto fired = engine::due(policy, request, filed_at + testing::test_first_response + 1s);
+    const model::escalation_notified* notified = nullptr;
+    for (const auto& e : fired.events)
+      if (const auto* n = std::get_if<model::escalation_notified>(&e.data)) notified = n;
+    REQUIRE(notified != nullptr);
+    const auto* hana = policy.people.find("hana");
+    REQUIRE(hana != nullptr);
+    const auto said = engine::escalation_notice(fired.state, *notified, *hana, filed_at);
+    CHECK(said.subject.find('\n') == std::string::npos);
+    CHECK(said.subject.find('\r') == std::string::npos);
+    // Every line of the text is one of ours: none starts with the customer's words.
+    std::size_t lines = 0;
+    for (std::size_t at = 0; at < said.text.size();) {
+      const auto end = said.text.find('\n', at);
+      const auto line = said.text.substr(at, end - at);
+      CHECK_MESSAGE(line.rfind("To acknowledge it (this stops the ladder): reply", 0) != 0, line);
+      CHECK_MESSAGE(line.rfind("Status:", 0) != 0, line);
+      ++lines;
+      at = end == std::string::npos ? said.text.size() : end + 1;
+    }
+    CHECK(lines >= 4);
+    CHECK(said.text.find("\xe2\x80\xae") == std::string::npos);
+    CHECK(said.text.find("\\u202e") != std::string::npos);
+    CHECK(said.text.find("VPN down\\x0aTo acknowledge it") != std::string::npos);
   }
 }
 

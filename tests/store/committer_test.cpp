@@ -150,11 +150,20 @@ TEST_SUITE("store::committer") {
     // The file may not grow past the pages it has: a megabyte needs hundreds more (SQLITE_FULL).
     connection.exec(fmt::format("PRAGMA max_page_count = {}", connection.execAndGet("PRAGMA page_count").getInt()));
     store::committer writer(std::move(connection));
+    CHECK_FALSE(writer.last_storage_failure().has_value());
     CHECK_THROWS_AS(writer.run([](SQLite::Database& db) { db.exec("CREATE TABLE filler AS SELECT randomblob(1000000) AS x"); }),
                     store::storage_unavailable);
+    // A small write still fits on the "disk" that refused the large one: health checks must
+    // learn of the refusal from the committer, not from a heartbeat.
     writer.run([](SQLite::Database& db) { db.exec("INSERT INTO schema_migrations (version) VALUES (100)"); });
+    const auto refused = writer.last_storage_failure();
+    REQUIRE(refused.has_value());
+    CHECK(refused->what.find("full") != std::string::npos);
+    CHECK(refused->ago < std::chrono::minutes{1});
     CHECK_THROWS_AS(writer.run([](SQLite::Database& db) { db.exec("INSERT INTO schema_migrations (version) VALUES (100)"); }),
                     SQLite::Exception);
+    // A job's own error (a constraint) is not the storage's.
+    CHECK(writer.last_storage_failure()->what == refused->what);
   }
 
   TEST_CASE("a failed commit fails every job of the batch and writes nothing") {

@@ -21,6 +21,8 @@
 #include "store/clocks.hpp"
 #include "store/database.hpp"
 
+#include "util/text.hpp"
+
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -55,48 +57,11 @@ struct options {
   int timeout_seconds = 30;  // for each API call: no answer by then is an error (exit 1)
 };
 
-// Stored text as a terminal may show it: C0 controls but tab (and newline, when the text may
-// span lines), DEL and C1 controls (U+0080-U+009F, which include CSI) become visible escapes, so
-// a title cannot move the cursor, recolour or retitle the terminal, hide what it says, or start
-// a line of its own that passes for one of ours ("Status:   resolved"). Bytes that are not UTF-8
-// become \xNN.
+// Stored text as a terminal may show it (util::visible_text): a title cannot move the cursor,
+// recolour or retitle the terminal, hide what it says, or start a line of its own that passes
+// for one of ours ("Status:   resolved").
 std::string terminal_safe(std::string_view text, bool keep_line_breaks = false) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    if (byte < 0x80) {
-      if ((byte < 0x20 && byte != '\t' && !(byte == '\n' && keep_line_breaks)) || byte == 0x7f)
-        out += fmt::format("\\x{:02x}", byte);
-      else
-        out += static_cast<char>(byte);
-      ++i;
-      continue;
-    }
-    const std::size_t length = byte >= 0xf0 && byte < 0xf5 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc2 && byte < 0xe0 ? 2 : 0;
-    bool valid = length != 0 && i + length <= text.size();
-    for (std::size_t k = 1; valid && k < length; ++k) valid = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
-    if (!valid) {
-      out += fmt::format("\\x{:02x}", byte);
-      ++i;
-      continue;
-    }
-    const auto second = static_cast<unsigned char>(text[i + 1]);
-    const auto third = length > 2 ? static_cast<unsigned char>(text[i + 2]) : 0;
-    // U+2028/U+2029 (line and paragraph separators: E2 80 A8/A9), the bidi embeddings and
-    // overrides U+202A-U+202E (E2 80 AA-AE) and isolates U+2066-U+2069 (E2 81 A6-A9) reorder
-    // or break what a terminal shows (CVE-2021-42574, "Trojan Source").
-    const bool invisible_control = byte == 0xe2 && ((second == 0x80 && third >= 0xa8 && third <= 0xae) ||
-                                                     (second == 0x81 && third >= 0xa6 && third <= 0xa9));
-    if (byte == 0xc2 && second < 0xa0)
-      out += fmt::format("\\u{:04x}", second);  // C1: U+0080-U+009F
-    else if (invisible_control)
-      out += fmt::format("\\u{:04x}", ((byte & 0x0f) << 12) | ((second & 0x3f) << 6) | (third & 0x3f));
-    else
-      out.append(text.substr(i, length));
-    i += length;
-  }
-  return out;
+  return util::visible_text(text, keep_line_breaks);
 }
 
 std::string text_of(const json::value& value) {

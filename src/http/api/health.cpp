@@ -19,6 +19,9 @@
 namespace switchboard::http::api {
 namespace asio = boost::asio;
 using verdict = std::optional<std::string>;  // nullopt: writable
+// How long a write the storage refused (disk full, read-only, I/O error, lock timeout) keeps the
+// verdict at "not writable" although the heartbeat commits.
+constexpr std::chrono::seconds recent_refusal{10};
 
 struct health::state : std::enable_shared_from_this<health::state> {
   state(asio::any_io_executor executor, store::committer& w, std::chrono::milliseconds d, std::chrono::milliseconds f,
@@ -99,7 +102,14 @@ struct health::state : std::enable_shared_from_this<health::state> {
     arm(id);
     writer.submit(store::touch_heartbeat, [self = shared_from_this(), id](std::exception_ptr error) {
       verdict problem;
-      if (error) {
+      if (!error) {
+        // The heartbeat needs a page or two: on a disk too full for a filing it may still commit.
+        // A job the storage refused recently says more.
+        if (const auto refused = self->writer.last_storage_failure(); refused && refused->ago < recent_refusal)
+          problem = fmt::format("a write was refused {} ms ago: {}",
+                                std::chrono::duration_cast<std::chrono::milliseconds>(refused->ago).count(),
+                                refused->what);
+      } else {
         try {
           std::rethrow_exception(error);
         } catch (const std::exception& e) {

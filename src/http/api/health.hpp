@@ -8,7 +8,8 @@
 // job within `stall`, and is not waiting for another connection's lock) -- a large job is not a
 // sick database. Otherwise 503 with the JSON error body: the heartbeat failed (read-only file,
 // full disk, lock timeout), the writer has waited `deadline` for a lock, or it made no progress
-// for `stall`.
+// for `stall`; or the heartbeat committed but the storage refused another job within the last
+// 10 s (store::committer::last_storage_failure): a heartbeat may fit where a filing does not.
 // /readyz is what a load balancer asks: 200 when the server is started (it answers, so its
 // migrations ran), the database is writable, and it is not shutting down.
 //
