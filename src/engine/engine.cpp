@@ -1,6 +1,7 @@
 // Filing requests, things falling due, and folding events into request state.
 #include "engine/engine.hpp"
 
+#include "engine/commands.hpp"
 #include "engine/recorder.hpp"
 #include "rules/evaluator.hpp"
 #include "sla/clock.hpp"
@@ -81,6 +82,14 @@ model::escalation_retimed replanned(const model::escalation& escalation, std::op
 
 std::string actor_label(const model::actor& actor) {
   return fmt::format("{}:{}", model::to_string(actor.role), actor.person);
+}
+
+std::optional<model::actor> parse_actor_label(std::string_view label) {
+  const auto colon = label.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  const auto role = model::parse_role(label.substr(0, colon));
+  if (!role) return std::nullopt;
+  return model::actor{std::string(label.substr(colon + 1)), *role};
 }
 
 std::optional<refusal> may_file(const model::actor& actor, const model::request_input& input) {
