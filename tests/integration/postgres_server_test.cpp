@@ -19,7 +19,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <array>
+#include <atomic>
 #include <thread>
+#include <vector>
 
 using namespace switchboard;
 using namespace std::chrono_literals;
@@ -73,6 +76,14 @@ std::string postgres_config(const testing::temp_dir& dir) {
   const auto path = testing::fast_config(dir);
   std::ofstream(path, std::ios::app) << "\n[storage]\nbackend = \"postgres\"\nreaders = 2\n";
   return path;
+}
+
+// A read's answer as the API promises it: 200, or 503 storage_unavailable JSON with Retry-After.
+bool answered_or_unavailable(const http::client_response& res) {
+  if (res.status == 200) return true;
+  if (res.status != 503 || res.header("Retry-After") != "1") return false;
+  const auto body = json::parse(res.body);
+  return body.at("error").at("code").as_string() == "storage_unavailable";
 }
 
 }  // namespace
@@ -170,5 +181,84 @@ TEST_SUITE("integration::postgres") {
     const auto started = testing::run_program({SWITCHBOARD_SERVER_PATH, "--config", postgres_config(dir)});
     CHECK(started.exit_code == 1);
     CHECK(started.err.find("SWITCHBOARD_DATABASE_URL") != std::string::npos);
+  }
+
+  TEST_CASE("on PostgreSQL, a read whose session is killed inside its read transaction answers 503, never 500") {
+    SWITCHBOARD_POSTGRES_OR_SKIP(url);
+    testing::postgres::test_schema schema(url);
+    testing::temp_dir dir;
+    const auto application = "sb_" + schema.name();
+    ::setenv("SWITCHBOARD_DATABASE_URL", server_url(url, schema.name(), application).c_str(), 1);
+    testing::server_process server({postgres_config(dir), dir.file("not-used.db"), {}});
+    ::unsetenv("SWITCHBOARD_DATABASE_URL");
+    auto viewer = server.client(role::viewer);
+    REQUIRE(viewer.get("/metrics").status == 200);
+
+    // /metrics reads four counts in one REPEATABLE READ transaction; with the outbox locked by
+    // another session, the last of them waits inside that transaction, where the session is killed.
+    {
+      auto holder = schema.connect();
+      store::pq::transaction hold(holder);
+      holder.exec("LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE");
+      http::client_response waited;
+      std::thread reader([&] {
+        auto own = server.client(role::viewer);
+        waited = own.get("/metrics");
+      });
+      std::int64_t killed = 0;
+      const bool found = eventually([&] {
+        killed = schema.db()
+                     .exec("SELECT COUNT(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity"
+                           " WHERE application_name = $1 AND wait_event_type = 'Lock'",
+                           {application})
+                     .integer(0, 0);
+        return killed > 0;
+      });
+      hold.rollback();
+      reader.join();
+      REQUIRE(found);
+      CHECK(killed == 1);
+      CHECK(waited.status == 503);
+      CHECK(waited.header("Retry-After") == "1");
+      CHECK(testing::json_of(waited).at("error").at("code").as_string() == "storage_unavailable");
+    }
+    // The pool's session is reopened at its next read.
+    CHECK(viewer.get("/metrics").status == 200);
+
+    // Reads of every kind while the server's sessions are killed again and again: each answer
+    // is 200 or 503 JSON.
+    std::atomic<bool> reading{true};
+    std::atomic<int> kills{0};
+    std::thread killer([&] {
+      auto db = schema.connect();
+      while (reading) {
+        kills += static_cast<int>(db.exec("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                          " WHERE application_name = $1",
+                                          {application})
+                                      .integer(0, 0));
+      }
+    });
+    std::vector<std::vector<http::client_response>> answers(3);
+    std::vector<std::thread> readers;
+    for (std::size_t r = 0; r < answers.size(); ++r)
+      readers.emplace_back([&, r] {
+        auto own = server.client(role::viewer);
+        static constexpr std::array<const char*, 3> targets{"/metrics", "/v1/requests", "/v1/sla/timers"};
+        for (std::size_t i = 0; i < 150; ++i) answers[r].push_back(own.get(targets[(i + r) % targets.size()]));
+      });
+    for (auto& t : readers) t.join();
+    reading = false;
+    killer.join();
+    CHECK(kills > 0);
+    int unavailable = 0;
+    for (const auto& some : answers)
+      for (const auto& res : some) {
+        INFO(res.status, " ", res.body);
+        CHECK(answered_or_unavailable(res));
+        if (res.status == 503) ++unavailable;
+      }
+    MESSAGE(kills.load(), " sessions killed, ", unavailable, " of 450 reads answered 503");
+    CHECK(viewer.get("/metrics").status == 200);
+    CHECK(server.stderr_text().find("error handling") == std::string::npos);
   }
 }
