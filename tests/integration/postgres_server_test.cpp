@@ -95,9 +95,10 @@ TEST_SUITE("integration::postgres") {
     testing::temp_dir dir;
     const auto application = "sb_" + schema.name();
     ::setenv("SWITCHBOARD_DATABASE_URL", server_url(url, schema.name(), application).c_str(), 1);
-    // The file named here must never be made: the server is on PostgreSQL.
-    const auto unused = dir.file("not-used.db");
-    testing::server_process server({postgres_config(dir), unused, {}});
+    const auto config = postgres_config(dir);
+    // The config's SQLite file (the default, beside the config) must never be made.
+    const auto unused = std::filesystem::path(config).parent_path() / "../var/switchboard.db";
+    testing::server_process server(testing::server_args{config, "", {}});
     ::unsetenv("SWITCHBOARD_DATABASE_URL");
     // The start-up line (written just after the port) names the database.
     CHECK(eventually([&] { return server.stderr_text().find("PostgreSQL postgresql://") != std::string::npos; }));
@@ -154,7 +155,7 @@ TEST_SUITE("integration::postgres") {
     testing::postgres::test_schema schema(url);
     testing::temp_dir dir;
     ::setenv("SWITCHBOARD_DATABASE_URL", server_url(url, schema.name(), "sb_" + schema.name()).c_str(), 1);
-    testing::server_process server({postgres_config(dir), dir.file("not-used.db"), {}});
+    testing::server_process server(testing::server_args{postgres_config(dir), "", {}});
     ::unsetenv("SWITCHBOARD_DATABASE_URL");
     auto ce = server.client(role::ce);
     http::client probe(server.url());
@@ -183,13 +184,28 @@ TEST_SUITE("integration::postgres") {
     CHECK(started.err.find("SWITCHBOARD_DATABASE_URL") != std::string::npos);
   }
 
+  TEST_CASE("backend postgres with --db is refused at start, naming --db and SWITCHBOARD_DATABASE_URL") {
+    testing::temp_dir dir;
+    const auto file = dir.file("meant-for-sqlite.db");
+    ::setenv("SWITCHBOARD_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none", 1);
+    const auto started = testing::run_program({SWITCHBOARD_SERVER_PATH, "--config", postgres_config(dir), "--db", file,
+                                               "--listen", "127.0.0.1:0"});
+    ::unsetenv("SWITCHBOARD_DATABASE_URL");
+    CHECK(started.exit_code == 1);
+    INFO(started.err);
+    CHECK(started.err.find("--db") != std::string::npos);
+    CHECK(started.err.find("SWITCHBOARD_DATABASE_URL") != std::string::npos);
+    CHECK(started.err.find("backend = \"postgres\"") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(file));
+  }
+
   TEST_CASE("on PostgreSQL, a read whose session is killed inside its read transaction answers 503, never 500") {
     SWITCHBOARD_POSTGRES_OR_SKIP(url);
     testing::postgres::test_schema schema(url);
     testing::temp_dir dir;
     const auto application = "sb_" + schema.name();
     ::setenv("SWITCHBOARD_DATABASE_URL", server_url(url, schema.name(), application).c_str(), 1);
-    testing::server_process server({postgres_config(dir), dir.file("not-used.db"), {}});
+    testing::server_process server(testing::server_args{postgres_config(dir), "", {}});
     ::unsetenv("SWITCHBOARD_DATABASE_URL");
     auto viewer = server.client(role::viewer);
     REQUIRE(viewer.get("/metrics").status == 200);

@@ -18,7 +18,7 @@ std::string person_for(model::role role);
 
 struct server_args {
   std::string config;    // default: the shipped config/switchboard.toml
-  std::string database;  // required
+  std::string database;  // passed as --db; empty: no --db (the config's database, e.g. PostgreSQL)
   std::vector<std::string> extra;
 };
 
