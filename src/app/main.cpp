@@ -370,6 +370,12 @@ int main(int argc, char** argv) {
   try {
     auto settings = config::load_settings(config_path);
     if (!listen.empty()) settings.listen = config::parse_listen_address(listen);
+    // A file named on the command line and then not used would let its user believe the data
+    // is there: on PostgreSQL the database is SWITCHBOARD_DATABASE_URL's.
+    if (!database.empty() && settings.storage_kind == config::storage_backend::postgres)
+      throw std::invalid_argument("--db \"" + database + "\" names a SQLite database file, but " + config_path +
+                                  " sets [storage] backend = \"postgres\", whose database is SWITCHBOARD_DATABASE_URL's; "
+                                  "drop --db, or use backend = \"sqlite\"");
     if (!database.empty()) settings.database_path = database;
     if (!tokens_file.empty()) settings.tokens_file = tokens_file;
     std::optional<model::instant> start;

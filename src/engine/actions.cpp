@@ -1,6 +1,7 @@
 // The customer-first workflow: who may do what to a request, and what each action records.
 #include "engine/actions.hpp"
 
+#include "engine/commands.hpp"
 #include "engine/recorder.hpp"
 
 #include <fmt/format.h>
@@ -526,6 +527,107 @@ void act_decide(action_context& c) {
 
 void act_close_escalation(action_context& c) { c.close_escalation(); }
 
+// from_event, one per shape of event (command_of): the input as far as the event keeps it.
+// What it does not keep is what cannot change the events: confirm_unverified only lets a check
+// pass, and a recorded public answer passed it.
+using from_event_result = std::optional<action_input>;
+
+template <typename T>
+const T* data_as(const model::event& e) {
+  return std::get_if<T>(&e.data);
+}
+
+from_event_result message_of(const model::action_common& common) { return action_input{.message = common.message}; }
+
+from_event_result answer_from(const model::event& e) {
+  const auto* d = data_as<model::request_answered>(e);
+  if (d == nullptr) return std::nullopt;
+  return action_input{.message = d->common.message,
+                      .is_public = d->is_public,
+                      .confirm_unverified = d->delivery.has_value(),
+                      .seen_in_channel = d->delivery && d->delivery->seen};
+}
+
+from_event_result return_from(const model::event& e) {
+  const auto* d = data_as<model::request_returned>(e);
+  if (d == nullptr) return std::nullopt;
+  return action_input{.message = d->common.message, .reference = d->reference};
+}
+
+from_event_result resolve_from(const model::event& e) {
+  const auto* d = data_as<model::request_resolved>(e);
+  return d ? message_of(d->common) : std::nullopt;
+}
+
+from_event_result decide_from(const model::event& e) {
+  const auto* d = data_as<model::request_decided>(e);
+  if (d == nullptr) return std::nullopt;
+  return action_input{.message = d->common.message, .reason = d->reason};
+}
+
+from_event_result linked_from(const model::event& e) {
+  const auto* d = data_as<model::request_linked>(e);
+  return d ? message_of(d->common) : std::nullopt;
+}
+
+from_event_result moved_from(const model::event& e) {
+  const auto* d = data_as<model::request_concern_moved>(e);
+  return d ? message_of(d->common) : std::nullopt;
+}
+
+// bring_in keeps its message only in the notification it adds: "brought in by <person>: <message>"
+// (action_context::bring_in), the person being the event's actor's.
+from_event_result started_from(const model::event& e) {
+  const auto* d = data_as<model::request_started>(e);
+  return d ? message_of(d->common) : std::nullopt;
+}
+
+from_event_result handoff_from(const model::event& e) {
+  const auto* d = data_as<model::request_handed_off>(e);
+  if (d == nullptr) return std::nullopt;
+  return action_input{.message = d->common.message, .handoff = d->context};
+}
+
+from_event_result routed_to_product_from(const model::event& e) {
+  const auto* d = data_as<model::request_routed_to_product>(e);
+  return d ? message_of(d->common) : std::nullopt;
+}
+
+from_event_result asked_channel_from(const model::event& e) {
+  const auto* d = data_as<model::request_asked_engineering_channel>(e);
+  return d ? message_of(d->common) : std::nullopt;
+}
+
+from_event_result bring_in_from(const model::event& e) {
+  const auto* d = data_as<model::escalation_brought_in>(e);
+  const auto actor = parse_actor_label(e.actor);
+  if (d == nullptr || !actor || d->whole.notifications.empty()) return std::nullopt;
+  const auto prefix = fmt::format("brought in by {}: ", actor->person);
+  std::string_view why = d->whole.notifications.back().why;
+  if (why.starts_with(prefix)) why.remove_prefix(prefix.size());
+  return action_input{.message = std::string(why), .escalation = d->whole.id, .roles = d->notified};
+}
+
+from_event_result close_from(const model::event& e) {
+  const auto* d = data_as<model::escalation_closed>(e);
+  if (d == nullptr) return std::nullopt;
+  return action_input{.message = d->message, .escalation = d->whole.id};
+}
+
+// take and assign both record request.assigned; `how` tells them apart. A take over from someone
+// off shift recorded the reason it was given ("<holder> is off shift"), which decides the same.
+from_event_result take_from(const model::event& e) {
+  const auto* d = data_as<model::request_assigned>(e);
+  if (d == nullptr || d->how != "take") return std::nullopt;
+  return action_input{.message = d->common.message, .reason = d->reason};
+}
+
+from_event_result assign_from(const model::event& e) {
+  const auto* d = data_as<model::request_assigned>(e);
+  if (d == nullptr || d->how != "assign") return std::nullopt;
+  return action_input{.message = d->common.message, .reason = d->reason, .assignee = d->assignee};
+}
+
 // Functions, not globals: the table may be first read during another file's static initialisation.
 std::vector<model::role> workers() { return {role::ce, role::se, role::product, role::engineering}; }
 std::vector<model::role> ladder_roles() {
@@ -549,17 +651,18 @@ std::vector<model::role> assigners() {
 const std::vector<action_definition>& action_table() {
   static const std::vector<action_definition> table{
       {action_kind::respond, "respond", "request.responded", workers(), {message, public_flag, confirm_unverified},
-       check_answer, act_answer},
+       check_answer, act_answer, answer_from},
       {action_kind::pend, "pend", "request.pended", workers(), {message, public_flag, confirm_unverified},
-       check_answer, act_answer},
+       check_answer, act_answer, answer_from},
       {action_kind::customer_reply, "customer_reply", "request.customer_replied",
        {role::ae, role::ce, role::se, role::integration}, {message},
        [](const action_context& c) -> check_result {
          if (c.current_.status == request_status::closed) return conflict("cannot add a customer reply to a closed request");
          return std::nullopt;
        },
-       act_return},
-      {action_kind::resolve, "resolve", "request.resolved", workers(), {message}, check_worked, act_resolve},
+       act_return, return_from},
+      {action_kind::resolve, "resolve", "request.resolved", workers(), {message}, check_worked, act_resolve,
+       resolve_from},
       {action_kind::reopen, "reopen", "request.reopened", {role::ce, role::se, role::integration}, {message},
        [](const action_context& c) -> check_result {
          if (c.current_.status != request_status::resolved)
@@ -567,16 +670,17 @@ const std::vector<action_definition>& action_table() {
                fmt::format("only a resolved request can be reopened; this one is {}", model::to_string(c.current_.status)));
          return std::nullopt;
        },
-       act_return},
+       act_return, return_from},
       {action_kind::start, "start", "request.started", {role::ce}, {message}, check_troubleshooting_with_ce,
-       [](action_context& c) { c.record_action(model::request_started{c.common(), c.command_.actor.person}); }},
+       [](action_context& c) { c.record_action(model::request_started{c.common(), c.command_.actor.person}); },
+       started_from},
       {action_kind::handoff, "handoff", "request.handed_off", {role::ce},
        {message,
         {"customer_impact", field_type::text, max_handoff_field_bytes, true},
         {"environment", field_type::text, max_handoff_field_bytes, true},
         {"steps_tried", field_type::text, max_handoff_field_bytes, true},
         {"customer_told", field_type::text, max_handoff_field_bytes, true}},
-       check_troubleshooting_with_ce, [](action_context& c) { c.handoff(); }},
+       check_troubleshooting_with_ce, [](action_context& c) { c.handoff(); }, handoff_from},
       {action_kind::route_to_product, "route_to_product", "request.routed_to_product", {role::ce}, {message},
        [](const action_context& c) -> check_result {
          const auto& current = c.current_;
@@ -592,10 +696,12 @@ const std::vector<action_definition>& action_table() {
          c.said_.note = "CE routes all feature requests to Product for consideration and prioritization";
          c.record_action(
              model::request_routed_to_product{c.common(c.worked_status()), model::team::product, "", *c.said_.note});
-       }},
-      {action_kind::accept, "accept", "request.accepted", {role::product}, {message}, check_with_product, act_decide},
+       },
+       routed_to_product_from},
+      {action_kind::accept, "accept", "request.accepted", {role::product}, {message}, check_with_product, act_decide,
+       decide_from},
       {action_kind::decline, "decline", "request.declined", {role::product},
-       {message, {"reason", field_type::text, max_message_bytes, true}}, check_with_product, act_decide},
+       {message, {"reason", field_type::text, max_message_bytes, true}}, check_with_product, act_decide, decide_from},
       {action_kind::ask_engineering_channel, "ask_engineering_channel", "request.asked_engineering_channel", {role::ce},
        {message},
        [](const action_context& c) -> check_result {
@@ -612,7 +718,8 @@ const std::vector<action_definition>& action_table() {
              "SLA for answers; no SLA clock starts.";
          c.record_action(
              model::request_asked_engineering_channel{c.common(), model::team::engineering_discussion, *c.said_.note});
-       }},
+       },
+       asked_channel_from},
       {action_kind::engage_engineering, "engage_engineering", "request.engineering_engaged", {role::se}, {required_message},
        [](const action_context& c) -> check_result {
          const auto& current = c.current_;
@@ -624,7 +731,7 @@ const std::vector<action_definition>& action_table() {
                           {{"message", "is required: what Engineering is asked to do"}}};
          return std::nullopt;
        },
-       [](action_context& c) { c.engage_engineering(); }},
+       [](action_context& c) { c.engage_engineering(); }, linked_from},
       {action_kind::raise_concern, "raise_concern", "request.concern_raised", {role::ae, role::ce, role::ta}, {required_message},
        [](const action_context& c) -> check_result {
          if (c.current_.input.kind == model::request_kind::concern)
@@ -633,29 +740,32 @@ const std::vector<action_definition>& action_table() {
            return refusal{"invalid_fields", "say what the concern is", {{"message", "is required: the concern"}}};
          return std::nullopt;
        },
-       [](action_context& c) { c.raise_concern(); }},
-      {action_kind::agree, "agree", "request.concern_agreed", {role::ce}, {message}, check_open_concern, act_resolve},
+       [](action_context& c) { c.raise_concern(); }, linked_from},
+      {action_kind::agree, "agree", "request.concern_agreed", {role::ce}, {message}, check_open_concern, act_resolve,
+       resolve_from},
       {action_kind::challenge, "challenge", "request.concern_challenged", {role::ce}, {message}, check_open_concern,
-       [](action_context& c) { c.record_action(model::request_concern_moved{false, c.common()}); }},
+       [](action_context& c) { c.record_action(model::request_concern_moved{false, c.common()}); }, moved_from},
       {action_kind::mark_stuck, "mark_stuck", "request.concern_stuck", {role::ce}, {message}, check_open_concern,
        [](action_context& c) {
          c.record_action(model::request_concern_moved{true, c.common()});
          c.r_.open_escalation(c.policy_.ladders.at(std::string(escalation::concern)),
                               fmt::format("CE is stuck on the concern: {}", c.command_.input.message), c.now_);
          c.r_.fire_due(c.now_);
-       }},
+       },
+       moved_from},
       {action_kind::bring_in, "bring_in", "escalation.brought_in", {role::vp_technical_success},
        {message, escalation_id, {"roles", field_type::roles, 0, true}},
-       [](const action_context& c) { return c.check_bring_in(); }, [](action_context& c) { c.bring_in(); }},
+       [](const action_context& c) { return c.check_bring_in(); }, [](action_context& c) { c.bring_in(); }, bring_in_from},
       {action_kind::acknowledge_escalation, "acknowledge_escalation", "escalation.acknowledged", ladder_roles(),
        {message, escalation_id}, [](const action_context& c) { return c.check_escalation_command(); },
-       act_close_escalation},
+       act_close_escalation, close_from},
       {action_kind::resolve_escalation, "resolve_escalation", "escalation.resolved", ladder_roles(),
        {message, escalation_id}, [](const action_context& c) { return c.check_escalation_command(); },
-       act_close_escalation},
-      {action_kind::take, "take", "request.assigned", workers(), {message, optional_reason}, check_take, act_assign},
+       act_close_escalation, close_from},
+      {action_kind::take, "take", "request.assigned", workers(), {message, optional_reason}, check_take, act_assign,
+       take_from},
       {action_kind::assign, "assign", "request.assigned", assigners(), {message, assignee, required_reason},
-       check_assign, act_assign},
+       check_assign, act_assign, assign_from},
   };
   return table;
 }
@@ -735,6 +845,21 @@ std::string_view action_kind_names() {
 }
 
 std::vector<model::role> roles_allowed(action_kind kind) { return definition_of(kind).roles; }
+
+std::optional<command> command_of(const model::event& e) {
+  auto actor = parse_actor_label(e.actor);
+  if (!actor) return std::nullopt;
+  if (const auto* created = std::get_if<model::request_created>(&e.data)) {
+    if (created->parent) return std::nullopt;
+    return command{file_request{created->input, std::move(*actor)}};
+  }
+  const auto type = model::type_name(e);
+  for (const auto& d : action_table()) {
+    if (d.event_type != type || d.from_event == nullptr) continue;
+    if (auto input = d.from_event(e)) return command{act_on_request{d.kind, std::move(*input), std::move(*actor)}};
+  }
+  return std::nullopt;
+}
 
 std::variant<outcome, refusal> decide(const policy& policy, const model::request& current, const act_on_request& command,
                                       model::instant now, model::request_id next_id) {

@@ -39,6 +39,10 @@ struct action_definition {
   std::optional<refusal> (*check)(const action_context&) = nullptr;
   // Records the action's events (after what fell due by now); the clocks follow from `kind`.
   void (*act)(action_context&) = nullptr;
+  // The input that recorded `e`, an event of type event_type by a person, for command_of: what
+  // the event keeps of it (what it does not keep cannot change what is recorded). nullopt when
+  // `e` is another row's (take and assign both record request.assigned).
+  std::optional<action_input> (*from_event)(const model::event& e) = nullptr;
 };
 
 // Every action, in the order action_kind_names lists them. Immutable; safe to share.

@@ -1,6 +1,8 @@
 // Filing requests, things falling due, and folding events into request state.
 #include "engine/engine.hpp"
 
+#include "engine/capacity.hpp"
+#include "engine/commands.hpp"
 #include "engine/recorder.hpp"
 #include "rules/evaluator.hpp"
 #include "sla/clock.hpp"
@@ -83,6 +85,14 @@ std::string actor_label(const model::actor& actor) {
   return fmt::format("{}:{}", model::to_string(actor.role), actor.person);
 }
 
+std::optional<model::actor> parse_actor_label(std::string_view label) {
+  const auto colon = label.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  const auto role = model::parse_role(label.substr(0, colon));
+  if (!role) return std::nullopt;
+  return model::actor{std::string(label.substr(colon + 1)), *role};
+}
+
 std::optional<refusal> may_file(const model::actor& actor, const model::request_input& input) {
   using model::role;
   static constexpr std::array filers{role::ae, role::ce, role::se, role::integration, role::admin};
@@ -142,6 +152,28 @@ outcome open_capacity_escalation(const policy& policy, const model::request& cur
                     now, std::move(open_by_breach), load.team);
   r.fire_due(now);
   return r.take();
+}
+
+std::vector<capacity_escalation> after_recording(const policy& policy, const std::vector<recorded>& changes,
+                                                 load_view& loads) {
+  std::vector<capacity_escalation> out;
+  for (const auto team : {model::team::ce, model::team::se, model::team::product, model::team::engineering,
+                          model::team::engineering_discussion}) {
+    team_load load{team, loads.open_before(team), loads.open_after(team), false};
+    if (load.open_after <= load.open_before) continue;
+    load.escalation_unresolved = loads.capacity_unresolved(team);
+    if (!capacity_crossed(policy, load)) continue;
+    // The request this recording left open with the team: the one that took it over.
+    const auto over = std::find_if(changes.begin(), changes.end(), [team](const recorded& c) {
+      return c.request.owner == team && counts_toward_load(c.request.status, c.request.input.customer.id) &&
+             !c.events.empty();
+    });
+    if (over == changes.end()) continue;
+    out.push_back({static_cast<std::size_t>(over - changes.begin()),
+                   open_capacity_escalation(policy, over->request, load, loads.breach_order(team),
+                                            over->events.back().at)});
+  }
+  return out;
 }
 
 outcome retime(const policy& policy, const model::request& current, model::instant now) {

@@ -2,7 +2,7 @@
 #include "http/server.hpp"
 
 #include "http/commit_gate.hpp"
-#include "store/port.hpp"
+#include "store/failure.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -818,8 +818,15 @@ struct server::state : std::enable_shared_from_this<server::state> {
                                   "the database lost the answer to this change, which may or may not have been made; "
                                   "retry with the same Idempotency-Key to find out");
       } catch (const std::exception& e) {
-        fmt::print(stderr, "error handling {} {}: {}\n", method, redacted_target(target), e.what());
-        res = error_response(status::internal_server_error, "internal", "the server failed to handle the request");
+        // A read that lost its database part-way (a PostgreSQL session killed inside a read
+        // transaction, SQLite locked) changed nothing, and is retried as a write that could
+        // not be taken is.
+        if (store::is_storage_failure(e)) {
+          res = storage_unavailable(method, target, e.what(), "the database cannot answer now and nothing was changed; retry");
+        } else {
+          fmt::print(stderr, "error handling {} {}: {}\n", method, redacted_target(target), e.what());
+          res = error_response(status::internal_server_error, "internal", "the server failed to handle the request");
+        }
       }
       large = slot{};
       unauthenticated = reservation{};

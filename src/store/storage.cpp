@@ -2,18 +2,35 @@
 #include "store/storage.hpp"
 
 #include "store/database.hpp"
+#include "store/failure.hpp"
 #if SWITCHBOARD_POSTGRES
 #include "store/postgres/pq.hpp"
 #include "store/postgres/schema.hpp"
 #include "store/postgres/transaction_driver.hpp"
 #endif
 
+#include <SQLiteCpp/Exception.h>
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <optional>
 #include <stdexcept>
 
 namespace switchboard::store {
+
+bool is_storage_failure(const std::exception& e) {
+  if (dynamic_cast<const storage_unavailable*>(&e) != nullptr) return true;
+  if (dynamic_cast<const storage_outcome_unknown*>(&e) != nullptr) return true;
+  if (const auto* sqlite = dynamic_cast<const SQLite::Exception*>(&e)) {
+    const int primary = sqlite->getErrorCode() & 0xff;
+    return primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_IOERR;
+  }
+#if SWITCHBOARD_POSTGRES
+  if (const auto* pg = dynamic_cast<const pq::error*>(&e))
+    return pg->kind() == pq::error_class::connection_lost || pg->kind() == pq::error_class::retryable;
+#endif
+  return false;
+}
 
 struct server_storage::impl {
   storage_options options;

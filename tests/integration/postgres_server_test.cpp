@@ -19,7 +19,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <array>
+#include <atomic>
 #include <thread>
+#include <vector>
 
 using namespace switchboard;
 using namespace std::chrono_literals;
@@ -75,6 +78,14 @@ std::string postgres_config(const testing::temp_dir& dir) {
   return path;
 }
 
+// A read's answer as the API promises it: 200, or 503 storage_unavailable JSON with Retry-After.
+bool answered_or_unavailable(const http::client_response& res) {
+  if (res.status == 200) return true;
+  if (res.status != 503 || res.header("Retry-After") != "1") return false;
+  const auto body = json::parse(res.body);
+  return body.at("error").at("code").as_string() == "storage_unavailable";
+}
+
 }  // namespace
 
 TEST_SUITE("integration::postgres") {
@@ -84,9 +95,10 @@ TEST_SUITE("integration::postgres") {
     testing::temp_dir dir;
     const auto application = "sb_" + schema.name();
     ::setenv("SWITCHBOARD_DATABASE_URL", server_url(url, schema.name(), application).c_str(), 1);
-    // The file named here must never be made: the server is on PostgreSQL.
-    const auto unused = dir.file("not-used.db");
-    testing::server_process server({postgres_config(dir), unused, {}});
+    const auto config = postgres_config(dir);
+    // The config's SQLite file (the default, beside the config) must never be made.
+    const auto unused = std::filesystem::path(config).parent_path() / "../var/switchboard.db";
+    testing::server_process server(testing::server_args{config, "", {}});
     ::unsetenv("SWITCHBOARD_DATABASE_URL");
     // The start-up line (written just after the port) names the database.
     CHECK(eventually([&] { return server.stderr_text().find("PostgreSQL postgresql://") != std::string::npos; }));
@@ -143,7 +155,7 @@ TEST_SUITE("integration::postgres") {
     testing::postgres::test_schema schema(url);
     testing::temp_dir dir;
     ::setenv("SWITCHBOARD_DATABASE_URL", server_url(url, schema.name(), "sb_" + schema.name()).c_str(), 1);
-    testing::server_process server({postgres_config(dir), dir.file("not-used.db"), {}});
+    testing::server_process server(testing::server_args{postgres_config(dir), "", {}});
     ::unsetenv("SWITCHBOARD_DATABASE_URL");
     auto ce = server.client(role::ce);
     http::client probe(server.url());
@@ -170,5 +182,99 @@ TEST_SUITE("integration::postgres") {
     const auto started = testing::run_program({SWITCHBOARD_SERVER_PATH, "--config", postgres_config(dir)});
     CHECK(started.exit_code == 1);
     CHECK(started.err.find("SWITCHBOARD_DATABASE_URL") != std::string::npos);
+  }
+
+  TEST_CASE("backend postgres with --db is refused at start, naming --db and SWITCHBOARD_DATABASE_URL") {
+    testing::temp_dir dir;
+    const auto file = dir.file("meant-for-sqlite.db");
+    ::setenv("SWITCHBOARD_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none", 1);
+    const auto started = testing::run_program({SWITCHBOARD_SERVER_PATH, "--config", postgres_config(dir), "--db", file,
+                                               "--listen", "127.0.0.1:0"});
+    ::unsetenv("SWITCHBOARD_DATABASE_URL");
+    CHECK(started.exit_code == 1);
+    INFO(started.err);
+    CHECK(started.err.find("--db") != std::string::npos);
+    CHECK(started.err.find("SWITCHBOARD_DATABASE_URL") != std::string::npos);
+    CHECK(started.err.find("backend = \"postgres\"") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(file));
+  }
+
+  TEST_CASE("on PostgreSQL, a read whose session is killed inside its read transaction answers 503, never 500") {
+    SWITCHBOARD_POSTGRES_OR_SKIP(url);
+    testing::postgres::test_schema schema(url);
+    testing::temp_dir dir;
+    const auto application = "sb_" + schema.name();
+    ::setenv("SWITCHBOARD_DATABASE_URL", server_url(url, schema.name(), application).c_str(), 1);
+    testing::server_process server(testing::server_args{postgres_config(dir), "", {}});
+    ::unsetenv("SWITCHBOARD_DATABASE_URL");
+    auto viewer = server.client(role::viewer);
+    REQUIRE(viewer.get("/metrics").status == 200);
+
+    // /metrics reads four counts in one REPEATABLE READ transaction; with the outbox locked by
+    // another session, the last of them waits inside that transaction, where the session is killed.
+    {
+      auto holder = schema.connect();
+      store::pq::transaction hold(holder);
+      holder.exec("LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE");
+      http::client_response waited;
+      std::thread reader([&] {
+        auto own = server.client(role::viewer);
+        waited = own.get("/metrics");
+      });
+      std::int64_t killed = 0;
+      const bool found = eventually([&] {
+        killed = schema.db()
+                     .exec("SELECT COUNT(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity"
+                           " WHERE application_name = $1 AND wait_event_type = 'Lock'",
+                           {application})
+                     .integer(0, 0);
+        return killed > 0;
+      });
+      hold.rollback();
+      reader.join();
+      REQUIRE(found);
+      CHECK(killed == 1);
+      CHECK(waited.status == 503);
+      CHECK(waited.header("Retry-After") == "1");
+      CHECK(testing::json_of(waited).at("error").at("code").as_string() == "storage_unavailable");
+    }
+    // The pool's session is reopened at its next read.
+    CHECK(viewer.get("/metrics").status == 200);
+
+    // Reads of every kind while the server's sessions are killed again and again: each answer
+    // is 200 or 503 JSON.
+    std::atomic<bool> reading{true};
+    std::atomic<int> kills{0};
+    std::thread killer([&] {
+      auto db = schema.connect();
+      while (reading) {
+        kills += static_cast<int>(db.exec("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                          " WHERE application_name = $1",
+                                          {application})
+                                      .integer(0, 0));
+      }
+    });
+    std::vector<std::vector<http::client_response>> answers(3);
+    std::vector<std::thread> readers;
+    for (std::size_t r = 0; r < answers.size(); ++r)
+      readers.emplace_back([&, r] {
+        auto own = server.client(role::viewer);
+        static constexpr std::array<const char*, 3> targets{"/metrics", "/v1/requests", "/v1/sla/timers"};
+        for (std::size_t i = 0; i < 150; ++i) answers[r].push_back(own.get(targets[(i + r) % targets.size()]));
+      });
+    for (auto& t : readers) t.join();
+    reading = false;
+    killer.join();
+    CHECK(kills > 0);
+    int unavailable = 0;
+    for (const auto& some : answers)
+      for (const auto& res : some) {
+        INFO(res.status, " ", res.body);
+        CHECK(answered_or_unavailable(res));
+        if (res.status == 503) ++unavailable;
+      }
+    MESSAGE(kills.load(), " sessions killed, ", unavailable, " of 450 reads answered 503");
+    CHECK(viewer.get("/metrics").status == 200);
+    CHECK(server.stderr_text().find("error handling") == std::string::npos);
   }
 }

@@ -107,7 +107,8 @@ std::string person_for(model::role role) { return std::string(model::to_string(r
 server_process::server_process(server_args args) {
   std::vector<std::string> argv{SWITCHBOARD_SERVER_PATH, "--config",
                                 args.config.empty() ? source_path("config/switchboard.toml") : args.config,
-                                "--db", args.database, "--listen", "127.0.0.1:0"};
+                                "--listen", "127.0.0.1:0"};
+  if (!args.database.empty()) argv.insert(argv.end(), {"--db", args.database});
   if (std::find(args.extra.begin(), args.extra.end(), "--tokens") == args.extra.end())
     argv.insert(argv.end(), {"--tokens", tokens_file()});
   argv.insert(argv.end(), args.extra.begin(), args.extra.end());

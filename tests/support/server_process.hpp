@@ -20,7 +20,7 @@ const std::string& test_tokens_path();
 
 struct server_args {
   std::string config;    // default: the shipped config/switchboard.toml
-  std::string database;  // required
+  std::string database;  // passed as --db; empty: no --db (the config's database, e.g. PostgreSQL)
   std::vector<std::string> extra;
 };
 

@@ -53,6 +53,12 @@ args=$(server_line --tokens=/tmp/t.toml --db=/tmp/y.db) || fail "tools/dev run -
   || fail "run --tokens=T --db=D: the caller's forms only, and the default config: $args"
 echo "checked run --tokens=T --db=D"
 
+# A config on PostgreSQL gets no default --db (the server refuses one with backend = "postgres").
+printf '[storage]\nbackend = "postgres"\n' >"$tmp/pg.toml"
+args=$(server_line --config "$tmp/pg.toml") || fail "tools/dev run --config pg.toml printed no dry run"
+[ "$(count --db "$args")" = 0 ] || fail "run --config pg.toml: no --db: $args"
+echo "checked run --config with backend postgres: no --db"
+
 # CI=true and a local build configure alike (-Werror in both), so neither rebuilds the other's objects.
 flags() { env -u CI "$@" SWITCHBOARD_DEV_DRY_RUN=1 "$dev" build | sed -n 1p | tr ' ' '\n' | grep '^-D' | sort; }
 local_flags=$(flags)
