@@ -1,5 +1,6 @@
 // The customer-first workflow: who may do what to a request, and what each action records.
 #include "engine/actions.hpp"
+#include "engine/article.hpp"
 
 #include "engine/commands.hpp"
 #include "engine/recorder.hpp"
@@ -324,9 +325,9 @@ check_result check_worked(const action_context& c) {
   const auto& current = c.current_;
   const auto workers = working_roles(current.owner);
   if (std::find(workers.begin(), workers.end(), c.command_.actor.role) == workers.end())
-    return forbidden(fmt::format("{} owns this request, so only {} may {} it; a {} may not",
+    return forbidden(fmt::format("{} owns this request, so only {} may {} it; {} may not",
                                  model::to_string(current.owner), fmt::join(action_context::role_names(workers), " or "),
-                                 c.name(), model::to_string(c.command_.actor.role)));
+                                 c.name(), with_article(c.command_.actor.role)));
   if (!active(current.status) ||
       (c.command_.kind == action_kind::pend && current.status == request_status::pending_customer))
     return conflict(fmt::format("cannot {} a request that is {}", c.name(), model::to_string(current.status)));
@@ -430,9 +431,9 @@ check_result check_take(const action_context& c) {
     return conflict(fmt::format("cannot take a request that is {}", model::to_string(current.status)));
   const auto workers = working_roles(current.owner);
   if (std::find(workers.begin(), workers.end(), actor.role) == workers.end())
-    return forbidden(fmt::format("{} owns this request, so only {} may take it; a {} may not",
+    return forbidden(fmt::format("{} owns this request, so only {} may take it; {} may not",
                                  model::to_string(current.owner), fmt::join(action_context::role_names(workers), " or "),
-                                 model::to_string(actor.role)));
+                                 with_article(actor.role)));
   if (!c.policy_.people.empty()) {
     const auto* person = c.policy_.people.find(actor.person);
     if (person == nullptr || !member_of(*person, current.owner))
@@ -871,7 +872,7 @@ std::variant<outcome, refusal> decide(const policy& policy, const model::request
           "requests go to Product (type route_to_product)");
     std::vector<std::string_view> names;
     for (auto r : allowed) names.push_back(model::to_string(r));
-    return forbidden(fmt::format("a {} may not {}; it is for {}", model::to_string(command.actor.role),
+    return forbidden(fmt::format("{} may not {}; it is for {}", with_article(command.actor.role),
                                  to_string(command.kind), fmt::join(names, ", ")));
   }
   return action_context(policy, current, command, now, next_id).run();

@@ -1,5 +1,6 @@
 // Filing requests, things falling due, and folding events into request state.
 #include "engine/engine.hpp"
+#include "engine/article.hpp"
 
 #include "engine/capacity.hpp"
 #include "engine/commands.hpp"
@@ -98,8 +99,8 @@ std::optional<refusal> may_file(const model::actor& actor, const model::request_
   static constexpr std::array filers{role::ae, role::ce, role::se, role::integration, role::admin};
   if (std::find(filers.begin(), filers.end(), actor.role) == filers.end())
     return refusal{"forbidden",
-                   fmt::format("a {} may not file requests: CEs, AEs, SE and integrations file them",
-                               model::to_string(actor.role)),
+                   fmt::format("{} may not file requests: CEs, AEs, SE and integrations file them",
+                               with_article(actor.role)),
                    {}};
   if (input.kind == model::request_kind::concern)
     return refusal{"forbidden",

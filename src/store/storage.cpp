@@ -61,7 +61,7 @@ server_storage::server_storage(storage_options options) : impl_(std::make_unique
     s.reader_pg.emplace(s.options.url);
     postgres::migrate(*s.reader_pg);
   } catch (const pq::error& e) {
-    throw std::runtime_error(fmt::format("PostgreSQL at {}: {}", describe(), e.what()));
+    throw std::runtime_error(fmt::format("{}: {}", describe(), e.what()));
   }
 #else
   throw std::runtime_error("[storage] backend = \"postgres\": this build has no PostgreSQL adapter (SWITCHBOARD_POSTGRES=OFF)");
@@ -98,7 +98,7 @@ void server_storage::start() {
     s.writer_pg = std::make_unique<pq::connection>(s.options.url);
     session_settings(*s.writer_pg);
   } catch (const pq::error& e) {
-    throw std::runtime_error(fmt::format("PostgreSQL at {}: {}", describe(), e.what()));
+    throw std::runtime_error(fmt::format("{}: {}", describe(), e.what()));
   }
   s.writer = std::make_unique<committer>(
       std::make_unique<postgres::transaction_driver>(*s.writer_pg, session_settings, s.options.connect_wait));

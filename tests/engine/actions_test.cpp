@@ -336,6 +336,9 @@ TEST_SUITE("engine::actions") {
     auto refusal = refused(act(request, action_kind::respond, role::ce));
     CHECK(refusal.code == "forbidden");
     CHECK(refusal.message == "se owns this request, so only se may respond it; a ce may not");
+    // The article follows the role's name (breaker15: "a engineering may not").
+    CHECK(refused(act(request, action_kind::respond, role::engineering)).message ==
+          "se owns this request, so only se may respond it; an engineering may not");
 
     const auto pended = done(act(request, action_kind::pend, role::se)).state;
     refusal = refused(act(pended, action_kind::pend, role::se));
