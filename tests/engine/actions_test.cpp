@@ -1,4 +1,5 @@
 #include "engine/actions.hpp"
+#include "engine/article.hpp"
 #include "engine/notice.hpp"
 
 #include "codec/action_json.hpp"
@@ -131,7 +132,7 @@ TEST_SUITE("engine::actions") {
         CAPTURE(name);
         const auto* refusal = std::get_if<engine::refusal>(&decided);
         const bool gate = refusal != nullptr && refusal->code == "forbidden" &&
-                          (refusal->message.starts_with("a " + std::string(model::to_string(r)) + " may not") ||
+                          (refusal->message.starts_with(engine::with_article(r) + " may not") ||
                            refusal->message.starts_with("only SE engages Engineering"));
         CHECK(gate == !may);
       }
