@@ -373,7 +373,7 @@ int main(int argc, char** argv) {
     // A file named on the command line and then not used would let its user believe the data
     // is there: on PostgreSQL the database is SWITCHBOARD_DATABASE_URL's.
     if (!database.empty() && settings.storage_kind == config::storage_backend::postgres)
-      throw std::invalid_argument("--db \"" + database + "\" names a SQLite database file, but " + config_path +
+      throw std::invalid_argument("--db \"" + database + "\" names an embedded database file, but " + config_path +
                                   " sets [storage] backend = \"postgres\", whose database is SWITCHBOARD_DATABASE_URL's; "
                                   "drop --db, or use backend = \"sqlite\"");
     if (!database.empty()) settings.database_path = database;

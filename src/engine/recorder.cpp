@@ -13,9 +13,12 @@ namespace {
 // The people who hold any of `roles`, by id (the directory's order): whom a level reaches.
 std::vector<std::string> holders_of(const model::people_directory& people, const std::vector<model::role>& roles) {
   std::vector<std::string> out;
-  for (const auto& [id, person] : people.by_id)
+  for (const auto& entry : people.by_id) {
+    // Not a structured binding: clang 14 (the sanitizer build) cannot capture one.
+    const auto& person = entry.second;
     if (std::any_of(roles.begin(), roles.end(), [&person](model::role r) { return person.holds(r); }))
-      out.push_back(id);
+      out.push_back(entry.first);
+  }
   return out;
 }
 

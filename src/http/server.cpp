@@ -819,7 +819,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
                                   "retry with the same Idempotency-Key to find out");
       } catch (const std::exception& e) {
         // A read that lost its database part-way (a PostgreSQL session killed inside a read
-        // transaction, SQLite locked) changed nothing, and is retried as a write that could
+        // transaction, the embedded database locked) changed nothing, and is retried as a write that could
         // not be taken is.
         if (store::is_storage_failure(e)) {
           res = storage_unavailable(method, target, e.what(), "the database cannot answer now and nothing was changed; retry");
