@@ -93,5 +93,8 @@ std::string_view document() {
 ")
 configure_file(${openapi_generated}.new ${openapi_generated} COPYONLY)
 target_sources(switchboard_core PRIVATE ${openapi_generated})
+# The document is one literal of about 100 KB, past the 65,536 characters the standard asks
+# compilers to support; GCC and clang both take it, but clang's -Wpedantic says so (an error
+# under -Werror in the sanitizer build).
 set_source_files_properties(${openapi_generated} TARGET_DIRECTORY switchboard_core
-  PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
+  PROPERTIES SKIP_PRECOMPILE_HEADERS ON COMPILE_OPTIONS "-Wno-overlength-strings")
