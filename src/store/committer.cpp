@@ -1,6 +1,7 @@
 // The writer thread: batches queued jobs into one transaction each.
 #include "store/committer.hpp"
 
+#include "store/failure.hpp"
 #include "store/port.hpp"
 #include "store/statements.hpp"
 
@@ -44,24 +45,16 @@ std::exception_ptr as_storage_error(std::exception_ptr error) {
   }
 }
 
-bool is_storage_failure(const std::exception_ptr& error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const storage_unavailable&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-
-std::string what_of(const std::exception_ptr& error) {
+// The storage's refusal in `error` (store::is_storage_failure), in words; nullopt for a job's own
+// error or a bug.
+std::optional<std::string> refusal_of(const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
   } catch (const std::exception& e) {
-    return e.what();
+    if (is_storage_failure(e)) return e.what();
   } catch (...) {
-    return "unknown error";
   }
+  return std::nullopt;
 }
 
 // SQLite's transactions: BEGIN IMMEDIATE (the write lock up front, so a batch never fails
@@ -257,18 +250,18 @@ void committer::commit_batch(std::vector<pending>& batch) {
     }
   }
   std::vector<std::exception_ptr> reported(batch.size());
-  const std::exception_ptr* refused = nullptr;
+  std::optional<std::string> refused;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     reported[i] = batch_error ? batch_error : driver.reported(errors[i]);
-    if (reported[i] && refused == nullptr && is_storage_failure(reported[i])) refused = &reported[i];
+    if (reported[i] && !refused) refused = refusal_of(reported[i]);
   }
   {
     std::lock_guard lock(mutex_);
     stats_.jobs += batch.size();
     if (!batch_error) ++stats_.batches;
-    if (refused != nullptr) {
+    if (refused) {
       storage_failure_at_ = std::chrono::steady_clock::now();
-      storage_failure_what_ = what_of(*refused);
+      storage_failure_what_ = std::move(*refused);
     }
   }
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(reported[i]);
