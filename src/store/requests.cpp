@@ -4,9 +4,9 @@
 #include "escalation/ladder.hpp"
 #include "codec/event_json.hpp"
 #include "codec/json.hpp"
-#include "engine/capacity.hpp"
 #include "sla/clock.hpp"
 #include "store/messages.hpp"
+#include "store/recording.hpp"
 #include "store/outbox.hpp"
 #include "store/pages.hpp"
 #if SWITCHBOARD_POSTGRES
@@ -255,43 +255,14 @@ std::vector<change> save_outcome(SQLite::Database& db, const engine::policy& pol
   return changes;
 }
 
-// The capacity pass's questions (engine::after_recording), answered from the team_load counts
-// read before and after the recording, and from the escalations and requests tables.
-class sql_loads final : public engine::load_view {
- public:
-  sql_loads(SQLite::Database& db, std::map<model::team, int> before, std::map<model::team, int> after)
-      : db_(db), before_(std::move(before)), after_(std::move(after)) {}
-  int open_before(model::team team) override { return count(before_, team); }
-  int open_after(model::team team) override { return count(after_, team); }
-  bool capacity_unresolved(model::team team) override { return capacity_escalation_unresolved(db_, team); }
-  std::vector<model::request_id> breach_order(model::team team) override { return open_by_breach(db_, team); }
-
- private:
-  static int count(const std::map<model::team, int>& loads, model::team team) {
-    const auto found = loads.find(team);
-    return found == loads.end() ? 0 : found->second;
-  }
-  SQLite::Database& db_;
-  std::map<model::team, int> before_;
-  std::map<model::team, int> after_;
-};
-
 // Records a command's outcome and, when it took a team's open load over its capacity threshold
 // (the engine decides, from the counts), the capacity escalation on the request that took it over.
 std::vector<change> record(SQLite::Database& db, const engine::policy& policy, engine::outcome outcome) {
-  auto before = team_loads(db);
-  auto changes = save_outcome(db, policy, std::move(outcome));
-  sql_loads loads(db, std::move(before), team_loads(db));
-  std::vector<engine::recorded> recorded;
-  recorded.reserve(changes.size());
-  for (const auto& c : changes) recorded.push_back({c.request, c.events});
-  for (auto& capacity : engine::after_recording(policy, recorded, loads)) {
-    auto& over = changes[capacity.change];
-    auto saved = save_outcome(db, policy, std::move(capacity.escalation));
-    over.request = std::move(saved.front().request);
-    over.events.insert(over.events.end(), saved.front().events.begin(), saved.front().events.end());
-  }
-  return changes;
+  return record_with_capacity(policy, std::move(outcome),
+                              {[&] { return team_loads(db); },
+                               [&](engine::outcome o) { return save_outcome(db, policy, std::move(o)); },
+                               [&](model::team team) { return capacity_escalation_unresolved(db, team); },
+                               [&](model::team team) { return open_by_breach(db, team); }});
 }
 
 }  // namespace

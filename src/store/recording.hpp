@@ -1,0 +1,33 @@
+#pragma once
+// The recording both adapters run after a command (store-internal): save its outcome, then the
+// capacity pass (engine::after_recording) and the capacity escalations it decides, merged into
+// the change they belong to. Each adapter gives its own SQL as the steps, so the order of the
+// steps is written once.
+//
+// Thread-safety: on the writer's session only, inside its transaction.
+
+#include "engine/engine.hpp"
+#include "store/requests.hpp"
+
+#include <functional>
+#include <map>
+#include <vector>
+
+namespace switchboard::store {
+
+struct recording_steps {
+  // Open requests per team as the transaction sees them now (the team_load counters).
+  std::function<std::map<model::team, int>()> team_loads;
+  // Appends an outcome's events, enqueues what they send and saves the requests they changed.
+  std::function<std::vector<change>(engine::outcome)> save_outcome;
+  // engine::load_view's two questions, answered by the adapter's SQL.
+  std::function<bool(model::team)> capacity_unresolved;
+  std::function<std::vector<model::request_id>(model::team)> breach_order;
+};
+
+// The changes of `outcome` (the acted-on request first, then any it created), each with the
+// capacity escalation the command caused, if any, merged in.
+std::vector<change> record_with_capacity(const engine::policy& policy, engine::outcome outcome,
+                                         const recording_steps& steps);
+
+}  // namespace switchboard::store
