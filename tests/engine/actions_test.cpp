@@ -571,17 +571,7 @@ TEST_SUITE("engine::actions") {
 namespace switchboard {
 namespace {
 
-model::person member(std::string id, std::vector<role> roles, std::optional<model::team> team,
-                     std::vector<model::team> leads = {}, std::string calendar = "24x7") {
-  model::person p;
-  p.id = std::move(id);
-  p.name = p.id;
-  p.roles = std::move(roles);
-  p.team_of = team;
-  p.leads = std::move(leads);
-  p.calendar = std::move(calendar);
-  return p;
-}
+using testing::person_of;
 
 // The test policy with a people directory: sam and ana (who leads SE) work SE on 24x7, lee works
 // SE on "night" (20:00-24:00 UTC, so off shift at acted_at), carl and cleo (who leads CE) work
@@ -593,11 +583,11 @@ const engine::policy& staffed_policy() {
     for (unsigned day = 0; day < 7; ++day)
       night.shifts.push_back(calendar::daily_shift(std::chrono::weekday{day}, 20h, 24h));
     p.sla.calendars.emplace("night", calendar::business_calendar::make(std::move(night)));
-    for (auto person : {member("sam", {role::se}, model::team::se), member("ana", {role::se}, model::team::se, {model::team::se}),
-                        member("lee", {role::se}, model::team::se, {}, "night"), member("carl", {role::ce}, model::team::ce),
-                        member("cleo", {role::ce}, model::team::ce, {model::team::ce}),
-                        member("pat", {role::product}, model::team::product), member("hana", {role::head_of_cs}, std::nullopt),
-                        member("ada", {role::admin}, std::nullopt)})
+    for (auto person : {person_of("sam", {role::se}, model::team::se), person_of("ana", {role::se}, model::team::se, {model::team::se}),
+                        person_of("lee", {role::se}, model::team::se, {}, "night"), person_of("carl", {role::ce}, model::team::ce),
+                        person_of("cleo", {role::ce}, model::team::ce, {model::team::ce}),
+                        person_of("pat", {role::product}, model::team::product), person_of("hana", {role::head_of_cs}, std::nullopt),
+                        person_of("ada", {role::admin}, std::nullopt)})
       p.people.by_id.emplace(person.id, person);
     return p;
   }();
@@ -770,7 +760,7 @@ TEST_SUITE("engine::assignment") {
 TEST_SUITE("engine::escalation_people") {
   TEST_CASE("a level's notification names the people who hold its roles, and none without a directory") {
     auto policy = staffed_policy();
-    auto hugo = member("hugo", {role::head_of_cs, role::vp_sales}, std::nullopt);
+    auto hugo = person_of("hugo", {role::head_of_cs, role::vp_sales}, std::nullopt);
     policy.people.by_id.emplace(hugo.id, hugo);
     auto request = filed(model::request_kind::troubleshooting);
     // Past the first response target: the breach opens sla_breach, whose level 1 is head_of_cs.

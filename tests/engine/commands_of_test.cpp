@@ -19,6 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using engine::action_kind;
 using model::role;
+using testing::person_of;
 
 const model::instant filed_at = *model::parse_instant("2026-12-01T10:00:00Z");
 const model::instant acted_at = filed_at + 10min;
@@ -85,21 +86,10 @@ const engine::policy& staffed_policy() {
     for (unsigned day = 0; day < 7; ++day)
       night.shifts.push_back(calendar::daily_shift(std::chrono::weekday{day}, 20h, 24h));
     p.sla.calendars.emplace("night", calendar::business_calendar::make(std::move(night)));
-    const auto member = [](std::string id, std::vector<role> roles, std::optional<model::team> team,
-                           std::vector<model::team> leads, std::string calendar) {
-      model::person m;
-      m.id = std::move(id);
-      m.name = m.id;
-      m.roles = std::move(roles);
-      m.team_of = team;
-      m.leads = std::move(leads);
-      m.calendar = std::move(calendar);
-      return m;
-    };
-    for (auto m : {member("sam", {role::se}, model::team::se, {}, "24x7"),
-                   member("ana", {role::se}, model::team::se, {model::team::se}, "24x7"),
-                   member("lee", {role::se}, model::team::se, {}, "night"),
-                   member("hana", {role::head_of_cs}, std::nullopt, {}, "24x7")})
+    for (auto m : {person_of("sam", {role::se}, model::team::se, {}, "24x7"),
+                   person_of("ana", {role::se}, model::team::se, {model::team::se}, "24x7"),
+                   person_of("lee", {role::se}, model::team::se, {}, "night"),
+                   person_of("hana", {role::head_of_cs}, std::nullopt, {}, "24x7")})
       p.people.by_id.emplace(m.id, m);
     return p;
   }();

@@ -90,4 +90,16 @@ const engine::policy& test_policy() {
   return policy;
 }
 
+model::person person_of(std::string id, std::vector<model::role> roles, std::optional<model::team> team,
+                        std::vector<model::team> leads, std::string calendar) {
+  model::person p;
+  p.id = std::move(id);
+  p.name = p.id;
+  p.roles = std::move(roles);
+  p.team_of = team;
+  p.leads = std::move(leads);
+  p.calendar = std::move(calendar);
+  return p;
+}
+
 }  // namespace switchboard::testing

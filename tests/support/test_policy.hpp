@@ -13,6 +13,9 @@
 #include "engine/engine.hpp"
 
 #include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace switchboard::testing {
 
@@ -21,5 +24,10 @@ const engine::policy& test_policy();
 // Targets of the test policy's SLA (see above).
 inline constexpr std::chrono::seconds test_first_response{3600};
 inline constexpr std::chrono::seconds test_concern_after{4 * 3600};
+
+// A person for a test's people directory: named by its id, in `team` (none for roles without
+// one), leading `leads`, working on `calendar`.
+model::person person_of(std::string id, std::vector<model::role> roles, std::optional<model::team> team,
+                        std::vector<model::team> leads = {}, std::string calendar = "24x7");
 
 }  // namespace switchboard::testing
