@@ -97,7 +97,7 @@ struct filing {
 
 TEST_SUITE("integration::postgres") {
   TEST_CASE("on PostgreSQL, a database crash and restart under filings: every 201 stored once, the rest 503, serving resumes") {
-    SWITCHBOARD_POSTGRES_OR_SKIP(test_url);
+    SWITCHBOARD_POSTGRES_SERVERS_OR_SKIP(test_url);
     (void)test_url;
     own_cluster cluster;
     testing::temp_dir dir;

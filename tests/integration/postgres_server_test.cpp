@@ -90,7 +90,7 @@ bool answered_or_unavailable(const http::client_response& res) {
 
 TEST_SUITE("integration::postgres") {
   TEST_CASE("the server runs on PostgreSQL: files, acts, lists, fires an SLA clock, and rides out killed sessions") {
-    SWITCHBOARD_POSTGRES_OR_SKIP(url);
+    SWITCHBOARD_POSTGRES_SERVERS_OR_SKIP(url);
     testing::postgres::test_schema schema(url);
     testing::temp_dir dir;
     const auto application = "sb_" + schema.name();
@@ -151,7 +151,7 @@ TEST_SUITE("integration::postgres") {
   }
 
   TEST_CASE("on PostgreSQL, healthz is 503 while the heartbeat cannot be written and 200 once it can") {
-    SWITCHBOARD_POSTGRES_OR_SKIP(url);
+    SWITCHBOARD_POSTGRES_SERVERS_OR_SKIP(url);
     testing::postgres::test_schema schema(url);
     testing::temp_dir dir;
     ::setenv("SWITCHBOARD_DATABASE_URL", server_url(url, schema.name(), "sb_" + schema.name()).c_str(), 1);
@@ -200,7 +200,7 @@ TEST_SUITE("integration::postgres") {
   }
 
   TEST_CASE("on PostgreSQL, a read whose session is killed inside its read transaction answers 503, never 500") {
-    SWITCHBOARD_POSTGRES_OR_SKIP(url);
+    SWITCHBOARD_POSTGRES_SERVERS_OR_SKIP(url);
     testing::postgres::test_schema schema(url);
     testing::temp_dir dir;
     const auto application = "sb_" + schema.name();

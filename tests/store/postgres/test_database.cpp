@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <string_view>
 
 namespace switchboard::testing::postgres {
 
@@ -13,6 +14,11 @@ std::optional<std::string> test_url() {
   const char* url = std::getenv("SWITCHBOARD_TEST_DATABASE_URL");
   if (url == nullptr || *url == '\0') return std::nullopt;
   return std::string(url);
+}
+
+bool postgres_servers_skipped() {
+  const char* value = std::getenv("SWITCHBOARD_TEST_POSTGRES_SERVERS");
+  return value != nullptr && std::string_view(value) == "0";
 }
 
 namespace {

@@ -16,6 +16,11 @@ namespace switchboard::testing::postgres {
 // SWITCHBOARD_TEST_DATABASE_URL when set and not empty.
 std::optional<std::string> test_url();
 
+// True when SWITCHBOARD_TEST_POSTGRES_SERVERS is "0": tools/dev's sanitizer stage sets it, so
+// the cases that run real servers on PostgreSQL (seconds each, several times that under ASan)
+// run once, in the release stage, while the store's PostgreSQL cases run in both.
+bool postgres_servers_skipped();
+
 // CREATE SCHEMA t_<pid>_<n> on construction, DROP SCHEMA ... CASCADE on destruction (errors
 // there are ignored: a cluster the test broke is thrown away by tools/pg anyway).
 class test_schema {
@@ -50,3 +55,12 @@ class test_schema {
     return;                                                                        \
   }                                                                                \
   const std::string url = *url##_optional
+
+// Opens a test case that runs real servers on PostgreSQL: as SWITCHBOARD_POSTGRES_OR_SKIP, and
+// also skipped (and counted run) where postgres_servers_skipped() says so.
+#define SWITCHBOARD_POSTGRES_SERVERS_OR_SKIP(url)                                  \
+  if (::switchboard::testing::postgres::postgres_servers_skipped()) {              \
+    MESSAGE("postgres servers skipped: SWITCHBOARD_TEST_POSTGRES_SERVERS=0");      \
+    return;                                                                        \
+  }                                                                                \
+  SWITCHBOARD_POSTGRES_OR_SKIP(url)
