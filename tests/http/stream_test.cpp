@@ -351,6 +351,48 @@ TEST_SUITE("http::stream") {
       CHECK(first.ends_with("-0"));
     }
   }
+
+  TEST_CASE("resync tells every viewer to reload, and no id from before it resumes") {
+    hub_server fixture(http::stream::hub_options{});
+    const auto before = on(fixture.io, [&] { return fixture.hub.publish("change", payload(1)); });
+    blocking_viewer first(fixture.port, "");
+    blocking_viewer second(fixture.port, before);
+    // Both subscribed (the header is written when the hub takes a viewer).
+    first.read([&](const auto&) { return !first.header.empty(); });
+    second.read([&](const auto&) { return !second.header.empty(); });
+    const auto dropped_before = on(fixture.io, [&] { return fixture.hub.stats().dropped; });
+    on(fixture.io, [&] {
+      fixture.hub.resync("gap", "changes from other instances may be missing; reload the snapshot");
+      return 0;
+    });
+    for (auto* viewer : {&first, &second}) {
+      const auto frames = events(viewer->read([](const auto& f) { return !events(f).empty(); }));
+      REQUIRE(frames.size() == 1);
+      CHECK(frames[0].event == "resync");
+      CHECK(json::parse(frames[0].data).at("reason").as_string() == "gap");
+      viewer->read([](const auto&) { return false; }, 2000ms);
+      CHECK(viewer->closed);
+    }
+    // Told to reload, not fallen behind; and nobody is left subscribed.
+    CHECK(on(fixture.io, [&] { return fixture.hub.stats().dropped; }) == dropped_before);
+    CHECK(on(fixture.io, [&] { return fixture.hub.stats().viewers; }) == 0u);
+
+    // An id from before the resync (still in the history's range) is not resumed.
+    blocking_viewer stale(fixture.port, before);
+    const auto refused = events(stale.read([](const auto& f) { return !events(f).empty(); }));
+    REQUIRE(refused.size() == 1);
+    CHECK(refused[0].event == "resync");
+
+    // The id read after it (a reloaded snapshot's) resumes, and live events follow.
+    const auto now = on(fixture.io, [&] { return fixture.hub.last_id(); });
+    CHECK(now.substr(0, now.find('-')) != before.substr(0, before.find('-')));
+    blocking_viewer fresh(fixture.port, now);
+    fresh.read([&](const auto&) { return !fresh.header.empty(); });
+    const auto next = on(fixture.io, [&] { return fixture.hub.publish("change", payload(2)); });
+    const auto frames = changes(fresh.read([](const auto& f) { return !changes(f).empty(); }));
+    REQUIRE(frames.size() == 1);
+    CHECK(frames[0].id == next);
+  }
 }
 
 TEST_SUITE("integration::dashboard") {
