@@ -361,8 +361,9 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   const auto bound = server.local_endpoint();
   fmt::print("switchboard: listening on http://{}:{}\n", bound.address().to_string(), bound.port());
   std::fflush(stdout);
-  fmt::print(stderr, "switchboard: {}, rules {}, {} SLA clock(s) pending, {} I/O and {} worker thread(s)\n",
-             storage.describe(), settings.rules_path, clocks.size(), io_threads, worker_threads);
+  fmt::print(stderr, "switchboard: {}{}, rules {}, {} SLA clock(s) pending, {} I/O and {} worker thread(s)\n",
+             storage.describe(), peers ? fmt::format(" as instance {}", instance) : std::string(), settings.rules_path,
+             clocks.size(), io_threads, worker_threads);
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();

@@ -125,6 +125,21 @@ TEST_SUITE("integration::postgres_dashboard") {
   TEST_CASE("a viewer on one instance sees each event committed through another within a second, once") {
     SWITCHBOARD_POSTGRES_OR_SKIP(url);
     two_instances cluster(url);
+    // Each names itself at start (hostname:pid:random), and the two differ.
+    // (The start-up line follows the port the server prints: wait for it.)
+    const auto instance_of = [](const testing::server_process& server) {
+      const auto deadline = std::chrono::steady_clock::now() + 10s;
+      auto text = server.stderr_text();
+      while (text.find(" as instance ") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(10ms);
+        text = server.stderr_text();
+      }
+      const auto at = text.find(" as instance ");
+      return at == std::string::npos ? std::string() : text.substr(at + 13, text.find(',', at) - at - 13);
+    };
+    CHECK_FALSE(instance_of(cluster.a()).empty());
+    CHECK(instance_of(cluster.a()).find(fmt::format(":{}:", cluster.a().pid())) != std::string::npos);
+    CHECK(instance_of(cluster.a()) != instance_of(cluster.b()));
     auto on_a = subscribe(cluster.a());
     auto on_b = subscribe(cluster.b());
     auto ce = cluster.a().client(role::ce);
