@@ -6,6 +6,7 @@
 #include "http/server.hpp"
 #include "support/configs.hpp"
 #include "support/server_process.hpp"
+#include "support/sse_viewer.hpp"
 #include "support/temp_dir.hpp"
 
 #include <boost/asio.hpp>
@@ -28,42 +29,9 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-// One SSE frame as a viewer sees it.
-struct frame {
-  std::string id;
-  std::string event;
-  std::string data;
-};
-
-// Splits complete frames off the front of `buffer`.
-std::vector<frame> take_frames(std::string& buffer) {
-  std::vector<frame> out;
-  for (;;) {
-    const auto end = buffer.find("\n\n");
-    if (end == std::string::npos) break;
-    const auto text = buffer.substr(0, end);
-    buffer.erase(0, end + 2);
-    frame f;
-    std::size_t start = 0;
-    bool any = false;
-    while (start <= text.size()) {
-      auto stop = text.find('\n', start);
-      if (stop == std::string::npos) stop = text.size();
-      const auto line = std::string_view(text).substr(start, stop - start);
-      start = stop + 1;
-      if (line.empty() || line.front() == ':') continue;
-      const auto colon = line.find(": ");
-      const auto field = line.substr(0, colon);
-      const auto value = colon == std::string_view::npos ? std::string_view{} : line.substr(colon + 2);
-      any = true;
-      if (field == "id") f.id = value;
-      else if (field == "event") f.event = value;
-      else if (field == "data") f.data += value;
-    }
-    if (any) out.push_back(std::move(f));
-  }
-  return out;
-}
+// One SSE frame as a viewer sees it, and the frames split off a buffer (tests/support).
+using frame = testing::sse_frame;
+constexpr auto take_frames = testing::take_sse_frames;
 
 // The frames that carry an event (not the stream's opening retry: line).
 std::vector<frame> events(const std::vector<frame>& frames) {

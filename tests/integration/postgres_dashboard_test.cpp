@@ -35,11 +35,6 @@ namespace {
 // The bound, and the same stretched for the sanitizer build's slower servers.
 constexpr auto within = testing::under_address_sanitizer ? 5000ms : 1000ms;
 
-std::string server_url(const std::string& url, const std::string& schema, const std::string& application) {
-  const char separator = url.find('?') == std::string::npos ? '?' : '&';
-  return fmt::format("{}{}options=-csearch_path%3D{}&application_name={}", url, separator, schema, application);
-}
-
 std::string postgres_config(const testing::temp_dir& dir) {
   const auto path = testing::fast_config(dir);
   std::ofstream(path, std::ios::app) << "\n[storage]\nbackend = \"postgres\"\nreaders = 2\n";
@@ -53,7 +48,7 @@ struct two_instances {
     const auto config = postgres_config(dir);
     for (const char* name : {"a", "b"}) {
       application[name] = schema.name() + "_" + name;
-      ::setenv("SWITCHBOARD_DATABASE_URL", server_url(url, schema.name(), application[name]).c_str(), 1);
+      ::setenv("SWITCHBOARD_DATABASE_URL", testing::postgres::url_in_schema(url, schema.name(), application[name]).c_str(), 1);
       servers[name] = std::make_unique<testing::server_process>(testing::server_args{config, "", {}});
     }
     ::unsetenv("SWITCHBOARD_DATABASE_URL");

@@ -27,11 +27,6 @@ engine::event event_of(model::request_id id) {
   return e;
 }
 
-std::string in_schema(const std::string& url, const std::string& schema) {
-  const char separator = url.find('?') == std::string::npos ? '?' : '&';
-  return fmt::format("{}{}options=-csearch_path%3D{}", url, separator, schema);
-}
-
 // Takes from `feed` until `wanted` says it has enough, for at most 10 s; everything taken.
 template <typename Wanted>
 std::vector<store::announcement> take_until(store::change_feed& feed, Wanted wanted) {
@@ -93,7 +88,7 @@ TEST_SUITE("store::postgres::announce") {
     testing::postgres::test_schema elsewhere(url);
     store::postgres::migrate(schema.db());
     store::postgres::migrate(elsewhere.db());
-    auto feed = store::postgres::open_listen_session(in_schema(url, schema.name()));
+    auto feed = store::postgres::open_listen_session(testing::postgres::url_in_schema(url, schema.name()));
     CHECK(feed->native_handle() >= 0);
     CHECK(feed->backend_pid() > 0);
     auto writer = schema.connect();
