@@ -217,7 +217,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   // its own do (store/change_feed.hpp); the embedded database has no other instance.
   std::optional<http::dashboard::relay> peers;
   if (auto* feed = storage.changes())
-    peers.emplace(app, workers.get_executor(), *feed, reader, instance,
+    peers.emplace(app, workers.get_executor(), *feed, readers, instance,
                   http::dashboard::relay::handlers{
                       [&clocks, &dashboard](const store::change& changed) {
                         clocks.track(changed.request);

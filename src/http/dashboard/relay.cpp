@@ -15,11 +15,11 @@ namespace switchboard::http::dashboard {
 namespace asio = boost::asio;
 
 relay::relay(asio::any_io_executor app, asio::any_io_executor workers, store::change_feed& feed,
-             store::read_session reader, std::string instance, handlers on)
+             store::reader_pool& readers, std::string instance, handlers on)
     : app_(std::move(app)),
       workers_(std::move(workers)),
       feed_(feed),
-      reader_(reader),
+      readers_(readers),
       instance_(std::move(instance)),
       on_(std::move(on)),
       socket_(app_),
@@ -61,24 +61,42 @@ void relay::on_readable() {
   } catch (const std::exception& e) {
     return lost(e.what());
   }
-  bool gap = false;
   for (const auto& announced : heard) {
     if (!instance_.empty() && announced.origin == instance_) continue;
-    for (const auto& range : announced.ranges) {
-      try {
-        if (auto changed = store::read_announced(reader_, range)) {
-          ++relayed_;
-          if (on_.changed) on_.changed(*changed);
-        }
-      } catch (const std::exception& e) {
-        fmt::print(stderr, "switchboard: another instance's change to request {} cannot be read ({}); viewers resync\n",
-                   range.request, e.what());
-        gap = true;
-      }
-    }
+    pending_.insert(pending_.end(), announced.ranges.begin(), announced.ranges.end());
   }
-  if (gap && on_.resync) on_.resync();
+  if (!reading_ && !pending_.empty()) read_next();
   watch();
+}
+
+void relay::read_next() {
+  reading_ = true;
+  std::vector<store::announced_range> batch(pending_.begin(), pending_.end());
+  pending_.clear();
+  asio::post(workers_, [this, alive = alive_, batch = std::move(batch)] {
+    std::vector<store::change> changes;
+    std::string failure;
+    try {
+      const auto db = readers_.acquire();
+      for (const auto& range : batch)
+        if (auto changed = store::read_announced(*db, range)) changes.push_back(std::move(*changed));
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    asio::dispatch(app_, [this, alive, changes = std::move(changes), failure = std::move(failure)] {
+      if (!*alive || stopped_) return;
+      reading_ = false;
+      for (const auto& changed : changes) {
+        ++relayed_;
+        if (on_.changed) on_.changed(changed);
+      }
+      if (!failure.empty()) {
+        fmt::print(stderr, "switchboard: other instances' changes cannot be read ({}); viewers resync\n", failure);
+        if (on_.resync) on_.resync();
+      }
+      if (!pending_.empty()) read_next();
+    });
+  });
 }
 
 void relay::lost(const std::string& why) {
