@@ -12,6 +12,7 @@
 #include "http/api/health.hpp"
 #include "http/api/openapi.hpp"
 #include "http/dashboard/dashboard.hpp"
+#include "http/dashboard/relay.hpp"
 #include "http/server.hpp"
 #include "http/stream/hub.hpp"
 #include "http/webhooks/webhooks.hpp"
@@ -40,13 +41,17 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 namespace {
 
@@ -72,6 +77,18 @@ scheduler::time_source make_time(std::optional<model::instant> start, double spe
             const auto simulated = std::clamp((at - *start).count() / speed, -year, year);
             return started + std::chrono::ceil<clock::duration>(std::chrono::duration<double>(simulated));
           }};
+}
+
+// This process among the instances on one database: hostname:pid:random, random so that a
+// restarted process that gets the same pid is another instance.
+std::string make_instance_id() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::snprintf(host, sizeof host, "localhost");
+  std::string name;
+  for (const char* c = host; *c != '\0' && name.size() < 200; ++c)
+    name += (*c > 0x20 && *c < 0x7f && *c != '"' && *c != '\\') ? *c : '_';
+  std::random_device random;
+  return fmt::format("{}:{}:{:08x}", name, ::getpid(), random());
 }
 
 // The path the server hands to the dashboard's stream before the router (server::set_takeover):
@@ -142,6 +159,8 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   storage_options.path = settings.database_path;
   storage_options.readers = settings.storage_readers == 0 ? worker_threads : settings.storage_readers;
   storage_options.connect_wait = std::chrono::milliseconds{settings.storage_connect_wait_ms};
+  const std::string instance = make_instance_id();
+  storage_options.instance = instance;
   if (!on_sqlite) {
     storage_options.kind = store::storage_options::backend::postgres;
     // Never from the file: the URL holds the password.
@@ -194,6 +213,21 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   http::dashboard::context dashboard{policy, readers, tokens, time.now, hub};
   dashboard.max_page_bytes = settings.max_page_bytes;
   clocks.on_change([&dashboard](const store::change& changed) { http::dashboard::publish(dashboard, changed); });
+  // PostgreSQL: the other instances' committed changes reach this one's viewers and scheduler as
+  // its own do (store/change_feed.hpp); the embedded database has no other instance.
+  std::optional<http::dashboard::relay> peers;
+  if (auto* feed = storage.changes())
+    peers.emplace(app, workers.get_executor(), *feed, readers, instance,
+                  http::dashboard::relay::handlers{
+                      [&clocks, &dashboard](const store::change& changed) {
+                        clocks.track(changed.request);
+                        http::dashboard::publish(dashboard, changed);
+                      },
+                      [&clocks, &hub, reader] {
+                        hub.resync("gap", "changes from other instances may be missing; reload the snapshot");
+                        // Requests changed while nobody listened are planned again too.
+                        clocks.load(reader);
+                      }});
 
   const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
   http::webhooks::check_slack_people(integrations, people);
@@ -267,6 +301,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   });
   server.start();
   notifier.start();
+  if (peers) boost::asio::post(app, [&peers] { peers->start(); });
 
   // SIGHUP: the tokens file and the people directory again (config/reload.hpp); what else
   // changed is reported as needing a restart. An invalid file changes nothing.
@@ -294,6 +329,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   std::atomic<bool> stopped{false};
   const auto stop_everything = [&] {
     stopped = true;
+    if (peers) peers->stop();
     clocks.stop();
     notifier.stop();
     reload_signals.cancel();
@@ -325,8 +361,9 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   const auto bound = server.local_endpoint();
   fmt::print("switchboard: listening on http://{}:{}\n", bound.address().to_string(), bound.port());
   std::fflush(stdout);
-  fmt::print(stderr, "switchboard: {}, rules {}, {} SLA clock(s) pending, {} I/O and {} worker thread(s)\n",
-             storage.describe(), settings.rules_path, clocks.size(), io_threads, worker_threads);
+  fmt::print(stderr, "switchboard: {}{}, rules {}, {} SLA clock(s) pending, {} I/O and {} worker thread(s)\n",
+             storage.describe(), peers ? fmt::format(" as instance {}", instance) : std::string(), settings.rules_path,
+             clocks.size(), io_threads, worker_threads);
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();

@@ -4,6 +4,7 @@
 #include "store/database.hpp"
 #include "store/failure.hpp"
 #if SWITCHBOARD_POSTGRES
+#include "store/postgres/announce.hpp"
 #include "store/postgres/pq.hpp"
 #include "store/postgres/schema.hpp"
 #include "store/postgres/transaction_driver.hpp"
@@ -42,6 +43,7 @@ struct server_storage::impl {
   // PostgreSQL: the app strand's session (also the start-up checks'), and the writer's.
   std::optional<pq::connection> reader_pg;
   std::unique_ptr<pq::connection> writer_pg;
+  std::unique_ptr<change_feed> listener;
 #endif
   std::unique_ptr<committer> writer;
   std::unique_ptr<reader_pool> readers;
@@ -91,12 +93,16 @@ void server_storage::start() {
   // The writer waits for another session's lock as long as SQLite's writer does
   // (committer::lock_timeout), then that job fails with storage_unavailable (55P03, 503), rather
   // than hold every write behind it; set again on every new session.
-  const auto session_settings = [](pq::connection& db) {
+  // Its changes are announced with this instance's id (store/postgres/announce.hpp).
+  postgres::check_instance(s.options.instance);
+  const auto session_settings = [instance = s.options.instance](pq::connection& db) {
     db.exec(fmt::format("SET lock_timeout = {}", committer::lock_timeout.count()));
+    postgres::set_instance(db, instance);
   };
   try {
     s.writer_pg = std::make_unique<pq::connection>(s.options.url);
     session_settings(*s.writer_pg);
+    s.listener = postgres::open_listen_session(s.options.url);
   } catch (const pq::error& e) {
     throw std::runtime_error(fmt::format("{}: {}", describe(), e.what()));
   }
@@ -111,6 +117,14 @@ void server_storage::start() {
 committer& server_storage::writer() { return *impl_->writer; }
 
 reader_pool& server_storage::readers() { return *impl_->readers; }
+
+change_feed* server_storage::changes() {
+#if SWITCHBOARD_POSTGRES
+  return impl_->listener.get();
+#else
+  return nullptr;
+#endif
+}
 
 read_session server_storage::reader() {
 #if SWITCHBOARD_POSTGRES

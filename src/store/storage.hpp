@@ -9,12 +9,14 @@
 // hosts with target_session_attrs=read-write find the primary), migrated at start under an
 // advisory lock (store/postgres/schema.hpp); a lost session is reopened: the writer's at its next
 // batch, with backoff for at most `connect_wait` (store/postgres/transaction_driver.hpp), the
-// readers' at their next statement. One server instance per PostgreSQL database for now: timer
-// and outbox leases for several (issue 12 phase D) are not built, and nothing refuses a second.
+// readers' at their next statement. Every change the writer commits is announced (NOTIFY) with
+// `instance`, and changes() listens for the other instances' (issue 12 phase D, D5). Timer and
+// outbox leases for several instances are other steps of phase D.
 //
 // Thread-safety: construct, use setup(), then start() on one thread; after start() writer(),
 // readers() and reader() follow their own classes' rules (reader(): the app strand alone).
 
+#include "store/change_feed.hpp"
 #include "store/committer.hpp"
 #include "store/reader_pool.hpp"
 #include "store/session.hpp"
@@ -33,6 +35,10 @@ struct storage_options {
   std::string url;   // PostgreSQL: the connection URL, password and all; never logged
   std::size_t readers = 1;  // connections in the read pool
   std::chrono::milliseconds connect_wait{2000};  // PostgreSQL: how long a batch waits for a lost database
+  // PostgreSQL: this instance's id (hostname:pid:random), announced with every change it commits
+  // so that its own listen session skips them (store/change_feed.hpp); at most 255 bytes of
+  // printable ASCII without '"' or '\'. Empty: announced as "".
+  std::string instance;
 };
 
 class server_storage {
@@ -54,6 +60,10 @@ class server_storage {
   committer& writer();
   reader_pool& readers();
   read_session reader();
+
+  // PostgreSQL: the session listening for other instances' changes, opened by start(); null on
+  // SQLite (one process: it publishes its own changes alone).
+  change_feed* changes();
 
   // What the server is running on, for its start-up line: the file, or the URL without its
   // password.

@@ -6,6 +6,7 @@
 #include "http/server.hpp"
 #include "support/configs.hpp"
 #include "support/server_process.hpp"
+#include "support/sse_viewer.hpp"
 #include "support/temp_dir.hpp"
 
 #include <boost/asio.hpp>
@@ -28,42 +29,9 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-// One SSE frame as a viewer sees it.
-struct frame {
-  std::string id;
-  std::string event;
-  std::string data;
-};
-
-// Splits complete frames off the front of `buffer`.
-std::vector<frame> take_frames(std::string& buffer) {
-  std::vector<frame> out;
-  for (;;) {
-    const auto end = buffer.find("\n\n");
-    if (end == std::string::npos) break;
-    const auto text = buffer.substr(0, end);
-    buffer.erase(0, end + 2);
-    frame f;
-    std::size_t start = 0;
-    bool any = false;
-    while (start <= text.size()) {
-      auto stop = text.find('\n', start);
-      if (stop == std::string::npos) stop = text.size();
-      const auto line = std::string_view(text).substr(start, stop - start);
-      start = stop + 1;
-      if (line.empty() || line.front() == ':') continue;
-      const auto colon = line.find(": ");
-      const auto field = line.substr(0, colon);
-      const auto value = colon == std::string_view::npos ? std::string_view{} : line.substr(colon + 2);
-      any = true;
-      if (field == "id") f.id = value;
-      else if (field == "event") f.event = value;
-      else if (field == "data") f.data += value;
-    }
-    if (any) out.push_back(std::move(f));
-  }
-  return out;
-}
+// One SSE frame as a viewer sees it, and the frames split off a buffer (tests/support).
+using frame = testing::sse_frame;
+constexpr auto take_frames = testing::take_sse_frames;
 
 // The frames that carry an event (not the stream's opening retry: line).
 std::vector<frame> events(const std::vector<frame>& frames) {
@@ -350,6 +318,48 @@ TEST_SUITE("http::stream") {
     SUBCASE("the snapshot id before any event, when the history still holds everything") {
       CHECK(first.ends_with("-0"));
     }
+  }
+
+  TEST_CASE("resync tells every viewer to reload, and no id from before it resumes") {
+    hub_server fixture(http::stream::hub_options{});
+    const auto before = on(fixture.io, [&] { return fixture.hub.publish("change", payload(1)); });
+    blocking_viewer first(fixture.port, "");
+    blocking_viewer second(fixture.port, before);
+    // Both subscribed (the header is written when the hub takes a viewer).
+    first.read([&](const auto&) { return !first.header.empty(); });
+    second.read([&](const auto&) { return !second.header.empty(); });
+    const auto dropped_before = on(fixture.io, [&] { return fixture.hub.stats().dropped; });
+    on(fixture.io, [&] {
+      fixture.hub.resync("gap", "changes from other instances may be missing; reload the snapshot");
+      return 0;
+    });
+    for (auto* viewer : {&first, &second}) {
+      const auto frames = events(viewer->read([](const auto& f) { return !events(f).empty(); }));
+      REQUIRE(frames.size() == 1);
+      CHECK(frames[0].event == "resync");
+      CHECK(json::parse(frames[0].data).at("reason").as_string() == "gap");
+      viewer->read([](const auto&) { return false; }, 2000ms);
+      CHECK(viewer->closed);
+    }
+    // Told to reload, not fallen behind; and nobody is left subscribed.
+    CHECK(on(fixture.io, [&] { return fixture.hub.stats().dropped; }) == dropped_before);
+    CHECK(on(fixture.io, [&] { return fixture.hub.stats().viewers; }) == 0u);
+
+    // An id from before the resync (still in the history's range) is not resumed.
+    blocking_viewer stale(fixture.port, before);
+    const auto refused = events(stale.read([](const auto& f) { return !events(f).empty(); }));
+    REQUIRE(refused.size() == 1);
+    CHECK(refused[0].event == "resync");
+
+    // The id read after it (a reloaded snapshot's) resumes, and live events follow.
+    const auto now = on(fixture.io, [&] { return fixture.hub.last_id(); });
+    CHECK(now.substr(0, now.find('-')) != before.substr(0, before.find('-')));
+    blocking_viewer fresh(fixture.port, now);
+    fresh.read([&](const auto&) { return !fresh.header.empty(); });
+    const auto next = on(fixture.io, [&] { return fixture.hub.publish("change", payload(2)); });
+    const auto frames = changes(fresh.read([](const auto& f) { return !changes(f).empty(); }));
+    REQUIRE(frames.size() == 1);
+    CHECK(frames[0].id == next);
   }
 }
 

@@ -63,14 +63,6 @@ bool has(const std::vector<std::string>& types, std::string_view type) {
   return std::find(types.begin(), types.end(), type) != types.end();
 }
 
-// The test cluster's URL, in `schema` (search_path, so that every session the server opens, and
-// reopens, is in it) and named `application` (so the test can find and kill the server's sessions
-// without touching other tests').
-std::string server_url(const std::string& url, const std::string& schema, const std::string& application) {
-  const char separator = url.find('?') == std::string::npos ? '?' : '&';
-  return fmt::format("{}{}options=-csearch_path%3D{}&application_name={}", url, separator, schema, application);
-}
-
 // fast_config's SLA (first response in 4 s, a warning at 2 s) on PostgreSQL.
 std::string postgres_config(const testing::temp_dir& dir) {
   const auto path = testing::fast_config(dir);
@@ -94,7 +86,7 @@ TEST_SUITE("integration::postgres") {
     testing::postgres::test_schema schema(url);
     testing::temp_dir dir;
     const auto application = "sb_" + schema.name();
-    ::setenv("SWITCHBOARD_DATABASE_URL", server_url(url, schema.name(), application).c_str(), 1);
+    ::setenv("SWITCHBOARD_DATABASE_URL", testing::postgres::url_in_schema(url, schema.name(), application).c_str(), 1);
     const auto config = postgres_config(dir);
     // The config's SQLite file (the default, beside the config) must never be made.
     const auto unused = std::filesystem::path(config).parent_path() / "../var/switchboard.db";
@@ -154,7 +146,7 @@ TEST_SUITE("integration::postgres") {
     SWITCHBOARD_POSTGRES_SERVERS_OR_SKIP(url);
     testing::postgres::test_schema schema(url);
     testing::temp_dir dir;
-    ::setenv("SWITCHBOARD_DATABASE_URL", server_url(url, schema.name(), "sb_" + schema.name()).c_str(), 1);
+    ::setenv("SWITCHBOARD_DATABASE_URL", testing::postgres::url_in_schema(url, schema.name(), "sb_" + schema.name()).c_str(), 1);
     testing::server_process server(testing::server_args{postgres_config(dir), "", {}});
     ::unsetenv("SWITCHBOARD_DATABASE_URL");
     auto ce = server.client(role::ce);
@@ -204,7 +196,7 @@ TEST_SUITE("integration::postgres") {
     testing::postgres::test_schema schema(url);
     testing::temp_dir dir;
     const auto application = "sb_" + schema.name();
-    ::setenv("SWITCHBOARD_DATABASE_URL", server_url(url, schema.name(), application).c_str(), 1);
+    ::setenv("SWITCHBOARD_DATABASE_URL", testing::postgres::url_in_schema(url, schema.name(), application).c_str(), 1);
     testing::server_process server(testing::server_args{postgres_config(dir), "", {}});
     ::unsetenv("SWITCHBOARD_DATABASE_URL");
     auto viewer = server.client(role::viewer);

@@ -28,6 +28,11 @@ constexpr std::string_view stream_header =
     "\r\n"
     "retry: 2000\n\n";
 
+std::uint64_t microseconds_now() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
 std::shared_ptr<const std::string> shared_text(std::string text) {
   return std::make_shared<const std::string>(std::move(text));
 }
@@ -70,19 +75,28 @@ std::string format_event(std::string_view id, std::string_view event, std::strin
 }
 
 hub::hub(asio::any_io_executor executor, hub_options options)
-    : executor_(std::move(executor)),
-      options_(options),
-      epoch_(fmt::format("{:x}", std::chrono::duration_cast<std::chrono::microseconds>(
-                                     std::chrono::system_clock::now().time_since_epoch())
-                                     .count())) {}
+    : executor_(std::move(executor)), options_(options), epoch_(microseconds_now()) {}
 
 hub::~hub() { close(); }
 
-std::string hub::last_id() const { return fmt::format("{}-{}", epoch_, seq_.load()); }
+// The epoch first: an id read across a resync() has the old epoch (resumed, it resyncs) or the
+// new one with a seq at least the epoch's first.
+std::string hub::last_id() const {
+  const auto epoch = epoch_.load();
+  return fmt::format("{:x}-{}", epoch, seq_.load());
+}
+
+void hub::resync(std::string_view reason, std::string_view message) {
+  epoch_ = std::max(epoch_.load() + 1, microseconds_now());
+  history_.clear();
+  const auto text = shared_text(format_event("", "resync", fmt::format(R"({{"reason":"{}","message":"{}"}})", reason, message)));
+  const auto viewers = viewers_;
+  for (const auto& v : viewers) drop(v, text, false);  // being told to reload is not falling behind
+}
 
 std::string hub::publish(std::string_view event, std::string_view data) {
   const auto seq = ++seq_;
-  const auto id = fmt::format("{}-{}", epoch_, seq);
+  const auto id = fmt::format("{:x}-{}", epoch_.load(), seq);
   auto text = shared_text(format_event(id, event, data));
   history_.push_back({seq, text});
   while (history_.size() > options_.history) history_.pop_front();
@@ -101,13 +115,13 @@ std::string hub::publish(std::string_view event, std::string_view data) {
   return id;
 }
 
-void hub::drop(const std::shared_ptr<viewer>& v, std::shared_ptr<const std::string> last) {
+void hub::drop(const std::shared_ptr<viewer>& v, std::shared_ptr<const std::string> last, bool behind) {
   std::erase(viewers_, v);
   v->queue.clear();
   v->queue.push_back(std::move(last));
   v->last = true;
   v->wake.cancel();
-  ++dropped_;
+  if (behind) ++dropped_;
 }
 
 void hub::close() {
@@ -139,7 +153,7 @@ asio::awaitable<void> hub::serve(beast::tcp_stream& stream, std::string_view las
   } else if (!last_event_id.empty()) {
     std::string_view epoch;
     std::uint64_t seen = 0;
-    const bool known = parse_id(last_event_id, epoch, seen) && epoch == epoch_ && seen <= seq_ &&
+    const bool known = parse_id(last_event_id, epoch, seen) && epoch == fmt::format("{:x}", epoch_.load()) && seen <= seq_ &&
                        (seen == seq_ || (!history_.empty() && history_.front().seq <= seen + 1));
     if (!known) {
       v->queue.push_back(shared_text(format_event(

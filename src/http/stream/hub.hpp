@@ -2,9 +2,9 @@
 // A Server-Sent Events broadcaster: each event is serialised once, kept in a short history for
 // resuming, and queued (as a shared buffer) for every viewer.
 //
-// - Ids are "<epoch>-<seq>": the epoch changes with every hub (every server start), so a
-//   viewer that resumes with an id from another run, or one older than the history, is told to
-//   resync instead of silently missing events.
+// - Ids are "<epoch>-<seq>": the epoch changes with every hub (every server start) and with
+//   every resync(), so a viewer that resumes with an id from another run or from before a gap,
+//   or one older than the history, is told to resync instead of silently missing events.
 // - Each viewer has a bounded queue. A viewer whose queue is full (it reads slower than events
 //   arrive) is dropped: its queue is replaced by one `resync` event, written if the connection
 //   still moves, and its stream ends. Publishing never waits on a viewer.
@@ -64,6 +64,13 @@ class hub {
   // they are no longer known), then live events and heartbeats.
   boost::asio::awaitable<void> serve(boost::beast::tcp_stream& stream, std::string_view last_event_id);
 
+  // Tells every viewer to reload: each gets a `resync` event ({"reason": reason, "message":
+  // message}; both plain text without quotes or backslashes) and its stream ends. The hub takes
+  // a new epoch, so an id published before is no longer resumable either (a viewer resuming with
+  // one gets resync): events may be missing after it. For a gap the hub cannot see, such as
+  // other instances' changes announced while this one was not listening.
+  void resync(std::string_view reason, std::string_view message);
+
   // Ends every stream (each gets a final `bye` event if it can take it) and refuses new ones.
   void close();
 
@@ -76,11 +83,12 @@ class hub {
     std::uint64_t seq;
     std::shared_ptr<const std::string> text;
   };
-  void drop(const std::shared_ptr<viewer>& v, std::shared_ptr<const std::string> last);
+  // `behind`: counted in hub_stats::dropped (it fell behind).
+  void drop(const std::shared_ptr<viewer>& v, std::shared_ptr<const std::string> last, bool behind = true);
 
   boost::asio::any_io_executor executor_;
   hub_options options_;
-  std::string epoch_;
+  std::atomic<std::uint64_t> epoch_;  // shown in hex; a new one on resync()
   std::atomic<std::uint64_t> seq_{0};
   std::uint64_t dropped_ = 0;
   bool closed_ = false;

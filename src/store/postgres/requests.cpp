@@ -8,6 +8,7 @@
 #include "sla/clock.hpp"
 #include "store/messages.hpp"
 #include "store/recording.hpp"
+#include "store/postgres/announce.hpp"
 #include "store/postgres/outbox.hpp"
 #include "store/summary.hpp"
 
@@ -133,6 +134,8 @@ std::vector<change> save_outcome(pq::connection& db, const engine::policy& polic
     target->events.push_back(e);
   }
   const auto seqs = append_events(db, outcome.events);
+  // Delivered to the other instances' dashboards when this transaction commits (phase D, D5).
+  announce(db, ranges_of(outcome.events, seqs));
   enqueue_outbound(db, policy.outbound, outcome.events, seqs, changes);
   if (!seqs.empty()) {
     // enqueue_replies counts the events' seqs on from the first: one writer (the committer's

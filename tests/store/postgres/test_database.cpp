@@ -50,4 +50,11 @@ store::pq::connection test_schema::connect() const {
 
 void test_schema::enter(store::pq::connection& db) const { db.exec(fmt::format("SET search_path TO {}", name_)); }
 
+std::string url_in_schema(const std::string& url, const std::string& schema, const std::string& application) {
+  const char separator = url.find('?') == std::string::npos ? '?' : '&';
+  auto out = url + separator + "options=-csearch_path%3D" + schema;
+  if (!application.empty()) out += "&application_name=" + application;
+  return out;
+}
+
 }  // namespace switchboard::testing::postgres

@@ -23,6 +23,11 @@ bool postgres_servers_skipped();
 
 // CREATE SCHEMA t_<pid>_<n> on construction, DROP SCHEMA ... CASCADE on destruction (errors
 // there are ignored: a cluster the test broke is thrown away by tools/pg anyway).
+// `url` in `schema` (search_path, so that every session opened from it, and reopened, is in it)
+// and, when not empty, named `application` (so a test can find and kill those sessions in
+// pg_stat_activity without touching other tests'): what a server under test is given.
+std::string url_in_schema(const std::string& url, const std::string& schema, const std::string& application = "");
+
 class test_schema {
  public:
   explicit test_schema(const std::string& url);
