@@ -118,7 +118,7 @@ std::chrono::milliseconds file_and_see(http::client& filer, testing::sse_viewer&
 
 TEST_SUITE("integration::postgres_dashboard") {
   TEST_CASE("a viewer on one instance sees each event committed through another within a second, once") {
-    SWITCHBOARD_POSTGRES_OR_SKIP(url);
+    SWITCHBOARD_POSTGRES_SERVERS_OR_SKIP(url);
     two_instances cluster(url);
     // Each names itself at start (hostname:pid:random), and the two differ.
     // (The start-up line follows the port the server prints: wait for it.)
@@ -181,7 +181,7 @@ TEST_SUITE("integration::postgres_dashboard") {
   }
 
   TEST_CASE("a killed listen session sends its viewers resync, and later events arrive again") {
-    SWITCHBOARD_POSTGRES_OR_SKIP(url);
+    SWITCHBOARD_POSTGRES_SERVERS_OR_SKIP(url);
     two_instances cluster(url);
     auto on_b = subscribe(cluster.b());
     auto ce = cluster.a().client(role::ce);
