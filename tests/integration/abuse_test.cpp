@@ -50,7 +50,7 @@ constexpr double max_growth_mib = 200.0;
 // (19-27 s). A fixed bound of 1 s failed on a saturated 2-core machine (load 6-10: 1.0-2.0 s,
 // mostly attacks that move a lot of bytes, which the I/O threads must do), while work put back on
 // the I/O thread stalls a probe for only 0.6-2 s now that parsing is linear (the 200,000 To
-// addresses: 1.9 s at load 7). So two bounds, each a failure:
+// addresses: 1.9-2.3 s at load 7). So two bounds, each a failure:
 //  - no probe takes longer than max_probe_latency, on any machine: a stall of the old bugs' size;
 //  - no probe is a stall of the attack: longer than the stall floor and than half the attack's
 //    duration (from the baseline's end to finish()), i.e. /healthz held up for most of the
