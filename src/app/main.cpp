@@ -41,6 +41,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -376,6 +377,10 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A file size limit (RLIMIT_FSIZE: `ulimit -f`, systemd's LimitFSIZE) reached by the database
+  // would otherwise kill the server with SIGXFSZ; ignored, the write fails with EFBIG, the
+  // storage refuses the batch and the server answers 503 storage_unavailable as on a full disk.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"switchboard: the customer-support request routing server"};
   app.set_version_flag("--version", build_info::version_text("switchboard"), "print the version and the commit built from");
   std::string config_path = "config/switchboard.toml";

@@ -4,7 +4,11 @@
 #include "support/raw_connection.hpp"
 
 #include <poll.h>
+#include <time.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -18,6 +22,22 @@ using clock_type = std::chrono::steady_clock;
 constexpr std::string_view healthz = "GET /healthz HTTP/1.1\r\nHost: probe\r\n\r\n";
 // The pause between probes: about 50 a second, enough to see any stall of a tenth of a second.
 constexpr int probe_interval_ms = 20;
+
+// The share of a core this thread gets now: CPU time over wall time while it spins for 100 ms.
+double measure_cpu_share() {
+  const auto thread_cpu = [] {
+    timespec t{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return std::chrono::seconds{t.tv_sec} + std::chrono::nanoseconds{t.tv_nsec};
+  };
+  const auto wall_start = clock_type::now();
+  const auto cpu_start = thread_cpu();
+  volatile std::uint64_t spin = 0;
+  while (clock_type::now() - wall_start < std::chrono::milliseconds{100}) spin = spin + 1;
+  const auto cpu = std::chrono::duration<double>(thread_cpu() - cpu_start).count();
+  const auto wall = std::chrono::duration<double>(clock_type::now() - wall_start).count();
+  return wall > 0 ? std::clamp(cpu / wall, 0.01, 1.0) : 1.0;
+}
 
 }  // namespace
 
@@ -38,16 +58,26 @@ health_watch::health_watch(pid_t pid, unsigned short port, std::chrono::millisec
     : pid_(pid), port_(port), probe_timeout_(probe_timeout), mode_(mode) {
   baseline_kib_ = proc_status_kib(pid_, "VmRSS");
   if (baseline_kib_ == 0) throw std::runtime_error("cannot read the server's /proc status");
+  cpu_share_ = measure_cpu_share();
   prober_ = std::thread([this] { probe_loop(); });
-  const auto deadline = clock_type::now() + std::chrono::seconds{10};
+  const auto deadline = clock_type::now() + std::chrono::seconds{20};
   for (;;) {
     {
       std::lock_guard lock(mutex_);
-      if (report_.probes > 0) break;
+      if (report_.probes >= baseline_probes) {
+        // The attack's probes start now.
+        report_.baseline = std::move(report_.latencies);
+        report_.latencies.clear();
+        report_.probes = 0;
+        report_.max_latency = {};
+        attack_started_ = clock_type::now();
+        break;
+      }
       if (report_.failures > 0 || clock_type::now() > deadline) {
         stop_ = true;
         prober_.join();
-        throw std::runtime_error("the server did not answer the first /healthz probe: " + report_.first_failure);
+        throw std::runtime_error("the server did not answer the baseline's /healthz probes: " +
+                                 (report_.first_failure.empty() ? "too slow" : report_.first_failure));
       }
     }
     ::poll(nullptr, 0, 5);
@@ -82,6 +112,7 @@ void health_watch::probe_loop() {
       std::lock_guard lock(mutex_);
       if (failure.empty()) {
         ++report_.probes;
+        report_.latencies.push_back(took);
         if (took > report_.max_latency) report_.max_latency = took;
       } else {
         ++report_.failures;
@@ -94,12 +125,23 @@ void health_watch::probe_loop() {
   }
 }
 
+std::chrono::milliseconds health_watch::report::quantile(std::vector<std::chrono::milliseconds> of, double fraction) {
+  if (of.empty()) return std::chrono::milliseconds{0};
+  const auto rank = static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(of.size())));
+  const auto at = std::min(of.size() - 1, rank == 0 ? 0 : rank - 1);
+  std::nth_element(of.begin(), of.begin() + static_cast<std::ptrdiff_t>(at), of.end());
+  return of[at];
+}
+
 health_watch::report health_watch::finish() {
+  const auto attack_ended = clock_type::now();
   stop_ = true;
   if (prober_.joinable()) prober_.join();
   std::lock_guard lock(mutex_);
   auto out = report_;
   out.baseline_kib = baseline_kib_;
+  out.cpu_share = cpu_share_;
+  out.duration = std::chrono::duration_cast<std::chrono::milliseconds>(attack_ended - attack_started_);
   out.peak_kib = proc_status_kib(pid_, "VmHWM");
   return out;
 }
