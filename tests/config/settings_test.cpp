@@ -114,7 +114,7 @@ TEST_SUITE("config::settings") {
           file + ":2:11: unknown backend \"mysql\"; expected \"sqlite\" or \"postgres\"");
     CHECK(error_of(dir, "[storage]\nreaders = -1\n") == file + ":2:11: readers must be a whole number from 0 to 1024");
     CHECK(error_of(dir, "[storage]\nfile = \"x.db\"\n") ==
-          file + ":2:1: unknown key \"file\" in [storage]; expected one of backend, path, readers, connect_wait_ms");
+          file + ":2:1: unknown key \"file\" in [storage]; expected one of backend, path, readers, connect_wait_ms, lease_seconds");
 
     // A URL where a file is expected: refused, never taken for a path (password and all).
     CHECK(error_of(dir, "[server]\ndatabase = \"postgresql://sb:secret@db1/switchboard\"\n") ==
