@@ -184,13 +184,15 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
     // clocks before they started (a restart that meant to go on from the last run, mistyped).
     // With --clock-origin the clock is already past its start (another instance of the same
     // timeline recorded since): what must not be behind the stored events is its current reading.
+    const auto reading = time.now();
     if (simulated_start)
-      if (const auto newest = store::newest_event_at(db); newest && time.now() < *newest)
+      if (const auto newest = store::newest_event_at(db); newest && reading < *newest)
         throw std::invalid_argument(fmt::format(
-            "--clock-start {} (now {} on the simulated clock) is before the newest stored event ({}): a simulated "
-            "clock must not run recorded history backwards; start at or after it",
-            model::format_instant(*simulated_start), model::format_instant(time.now()),
-            model::format_instant(*newest)));
+            "--clock-start {} is before the newest stored event ({}){}: a simulated clock must not run recorded "
+            "history backwards; start at or after it",
+            model::format_instant(*simulated_start), model::format_instant(*newest),
+            reading == *simulated_start ? ""
+                                        : fmt::format(" and so is its reading now, {}", model::format_instant(reading))));
     const auto retimed = store::align_open_clocks(db, policy, time.now(),
                                                   store::planning_fingerprint(settings.file, policy));
     if (retimed && retimed->total() > 0)
@@ -210,9 +212,9 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   const store::read_session reader = storage.reader();
   store::reader_pool& readers = storage.readers();
 
-  // Timers: this instance plans and fires the shards it holds (store/timer_leases.hpp). On
-  // SQLite one local lease holds them all; on PostgreSQL a thread renews the leases every
-  // lease/10 and claims this instance's fair share.
+  // Timers: this instance plans and fires the shards it holds (store/timer_leases.hpp). With the
+  // embedded database one local lease holds them all; on PostgreSQL a thread renews the leases
+  // every lease/10 and claims this instance's fair share.
   scheduler::scheduler clocks(app, writer, policy, time, instance);
   auto leases = on_sqlite ? store::lease_keeper::local(instance)
                           : store::lease_keeper::postgres(database_url, instance,

@@ -6,8 +6,8 @@
 // With several instances (issue 12 D3) it plans only the requests of the timer shards its
 // instance holds (store/timer_leases.hpp, kept by store/lease_keeper.hpp and passed to hold()),
 // and each firing job first checks in its transaction that the instance still holds the shard
-// with the same token (store::holds_lease): a deposed holder records nothing. On SQLite the one
-// local lease holds every shard, and this is the same code.
+// with the same token (store::holds_lease): a deposed holder records nothing. On the embedded
+// database one local lease holds every shard, and this is the same code.
 //
 // Thread-safety: construct and call on the io_context's thread.
 
