@@ -52,6 +52,13 @@ void scheduler::hold(const std::vector<store::shard_lease>& held, store::read_se
   arm();
 }
 
+void scheduler::reload(store::read_session reader) {
+  std::vector<int> shards;
+  for (const auto& entry : held_) shards.push_back(entry.first);
+  load(reader, shards);
+  arm();
+}
+
 void scheduler::load(store::read_session reader, const std::vector<int>& shards) {
   for (const auto& [id, at] : store::pending_firings(reader, shards)) plan(id, at);
 }

@@ -47,6 +47,10 @@ class scheduler {
   // whose instant passed (the server was down, or the shard's last holder died) fire at once.
   void hold(const std::vector<store::shard_lease>& held, store::read_session reader, bool reload = false);
 
+  // Queues again every pending timer of the shards held, from `reader` (after missing other
+  // instances' changes, e.g. a lost notification channel).
+  void reload(store::read_session reader);
+
   // Re-plans one request after anything changed it (nothing when its shard is not held).
   void track(const model::request& request);
 

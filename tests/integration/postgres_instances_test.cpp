@@ -18,9 +18,11 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 using namespace switchboard;
 using namespace std::chrono_literals;
