@@ -25,6 +25,7 @@
 #include "store/clocks.hpp"
 #include "store/committer.hpp"
 #include "store/database.hpp"
+#include "store/lease_keeper.hpp"
 #include "store/reader_pool.hpp"
 #include "store/requests.hpp"
 #include "store/storage.hpp"
@@ -40,6 +41,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -50,6 +52,7 @@
 #include <iterator>
 #include <random>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <unistd.h>
@@ -59,13 +62,17 @@ namespace {
 using namespace switchboard;
 
 // The engine's time: the system clock, or a simulated one that starts at `start` and runs
-// `speed` times faster (for demos and tests of business-time behaviour).
-scheduler::time_source make_time(std::optional<model::instant> start, double speed) {
+// `speed` times faster (for demos and tests of business-time behaviour). The simulated clock
+// reads `start` at wall time `origin` (--clock-origin, Unix seconds), or at this process's start
+// without one: several instances given the same start, speed and origin share one simulated
+// timeline, simulated = start + (wall - origin) * speed.
+scheduler::time_source make_time(std::optional<model::instant> start, double speed,
+                                 std::optional<std::int64_t> origin = std::nullopt) {
   using clock = std::chrono::system_clock;
   if (!start)
     return {[] { return std::chrono::floor<std::chrono::seconds>(clock::now()); },
             [](model::instant at) { return clock::time_point(at); }};
-  const auto started = clock::now();
+  const auto started = origin ? clock::time_point(std::chrono::seconds{*origin}) : clock::now();
   return {[=] {
             const auto elapsed = std::chrono::duration<double>(clock::now() - started) * speed;
             return *start + std::chrono::floor<std::chrono::seconds>(elapsed);
@@ -112,6 +119,7 @@ int check_openapi(const http::router& routes, std::string_view document) {
 // tokens_override: the --tokens path, which SIGHUP's reload reads again instead of the config's.
 int serve(config::settings settings, scheduler::time_source time, std::optional<model::instant> simulated_start,
           const std::string& tokens_override, const std::optional<std::string>& check_document = std::nullopt) {
+  const std::string instance = make_instance_id();
   auto loaded_policy = policy::load(settings);
   // After the policy: people work on its calendars. The engine reads them from the policy (take,
   // assign, and the people an escalation reaches).
@@ -160,7 +168,6 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   storage_options.path = settings.database_path;
   storage_options.readers = settings.storage_readers == 0 ? worker_threads : settings.storage_readers;
   storage_options.connect_wait = std::chrono::milliseconds{settings.storage_connect_wait_ms};
-  const std::string instance = make_instance_id();
   storage_options.instance = instance;
   if (!on_sqlite) {
     storage_options.kind = store::storage_options::backend::postgres;
@@ -172,6 +179,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
           "(postgresql://user:password@host:5432/dbname; several hosts with ?target_session_attrs=read-write)");
     storage_options.url = url;
   }
+  const std::string database_url = storage_options.url;
   // With backend "sqlite", the file is held until the process ends: a second server on it refuses to start.
   store::server_storage storage(std::move(storage_options));
 
@@ -182,12 +190,17 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
     auto db = storage.setup();
     // A simulated clock started before what is already recorded would file, meet and breach
     // clocks before they started (a restart that meant to go on from the last run, mistyped).
+    // With --clock-origin the clock is already past its start (another instance of the same
+    // timeline recorded since): what must not be behind the stored events is its current reading.
+    const auto reading = time.now();
     if (simulated_start)
-      if (const auto newest = store::newest_event_at(db); newest && *simulated_start < *newest)
+      if (const auto newest = store::newest_event_at(db); newest && reading < *newest)
         throw std::invalid_argument(fmt::format(
-            "--clock-start {} is before the newest stored event ({}): a simulated clock must not run recorded "
+            "--clock-start {} is before the newest stored event ({}){}: a simulated clock must not run recorded "
             "history backwards; start at or after it",
-            model::format_instant(*simulated_start), model::format_instant(*newest)));
+            model::format_instant(*simulated_start), model::format_instant(*newest),
+            reading == *simulated_start ? ""
+                                        : fmt::format(" and so is its reading now, {}", model::format_instant(reading))));
     const auto retimed = store::align_open_clocks(db, policy, time.now(),
                                                   store::planning_fingerprint(settings.file, policy));
     if (retimed && retimed->total() > 0)
@@ -207,8 +220,41 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   const store::read_session reader = storage.reader();
   store::reader_pool& readers = storage.readers();
 
-  scheduler::scheduler clocks(app, writer, policy, time);
-  clocks.load(reader);
+  // Timers: this instance plans and fires the shards it holds (store/timer_leases.hpp). With the
+  // embedded database one local lease holds them all; on PostgreSQL a thread renews the leases
+  // every lease/10 and claims this instance's fair share.
+  scheduler::scheduler clocks(app, writer, policy, time, instance);
+  auto leases = on_sqlite ? store::lease_keeper::local(instance)
+                          : store::lease_keeper::postgres(database_url, instance,
+                                                          std::chrono::milliseconds{settings.storage_lease_seconds * 1000});
+  // Set on the app strand when loading timers failed (the read session was lost, the database is
+  // restarting): the next lease round loads every held shard again. A failure there must not
+  // escape the strand's handler, which would stop the server.
+  auto reload_next = std::make_shared<bool>(false);
+  {
+    // The first round runs here, before the io_context: its shards load at once (a failure
+    // there fails the start). Later rounds come from the keeper's thread and are handed to the
+    // app strand. Every lease period, with other instances live, every held shard is loaded
+    // again: timers their changes started reach this one only through the change feed.
+    auto serving = std::make_shared<std::atomic<bool>>(false);
+    auto rounds = std::make_shared<std::uint64_t>(0);
+    leases->start([&clocks, &reader, app, serving, rounds, reload_next](const std::vector<store::shard_lease>& held,
+                                                                        int live) {
+      const bool periodic = live > 1 && ++*rounds % 10 == 0;
+      if (!serving->load()) return clocks.hold(held, reader);
+      boost::asio::post(app, [&clocks, &reader, held, periodic, reload_next] {
+        const bool reload = periodic || std::exchange(*reload_next, false);
+        try {
+          clocks.hold(held, reader, reload);
+        } catch (const std::exception& e) {
+          *reload_next = true;
+          fmt::print(stderr, "scheduler: loading the held shards' timers failed, again at the next lease round: {}\n",
+                     e.what());
+        }
+      });
+    });
+    serving->store(true);
+  }
 
   http::stream::hub hub(app);
   http::dashboard::context dashboard{policy, readers, tokens, time.now, hub};
@@ -224,10 +270,17 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
                         clocks.track(changed.request);
                         http::dashboard::publish(dashboard, changed);
                       },
-                      [&clocks, &hub, reader] {
+                      [&clocks, &hub, reader, reload_next] {
                         hub.resync("gap", "changes from other instances may be missing; reload the snapshot");
-                        // Requests changed while nobody listened are planned again too.
-                        clocks.load(reader);
+                        // Requests changed while nobody listened are planned again too; if the
+                        // database cannot be read now, at the next lease round.
+                        try {
+                          clocks.reload(reader);
+                        } catch (const std::exception& e) {
+                          *reload_next = true;
+                          fmt::print(stderr, "scheduler: reloading timers after the gap failed, again at the next lease round: {}\n",
+                                     e.what());
+                        }
                       }});
 
   const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
@@ -332,6 +385,8 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
     stopped = true;
     if (peers) peers->stop();
     clocks.stop();
+    // A clean stop frees this instance's timer shards: the others claim them at their next round.
+    leases->stop(true);
     notifier.stop();
     reload_signals.cancel();
     io.stop();
@@ -362,9 +417,11 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   const auto bound = server.local_endpoint();
   fmt::print("switchboard: listening on http://{}:{}\n", bound.address().to_string(), bound.port());
   std::fflush(stdout);
-  fmt::print(stderr, "switchboard: {}{}, rules {}, {} SLA clock(s) pending, {} I/O and {} worker thread(s)\n",
-             storage.describe(), peers ? fmt::format(" as instance {}", instance) : std::string(), settings.rules_path,
-             clocks.size(), io_threads, worker_threads);
+  fmt::print(stderr,
+             "switchboard: {} as instance {}, rules {}, {} SLA clock(s) pending in {} timer shard(s) held, {} I/O and "
+             "{} worker thread(s)\n",
+             storage.describe(), instance, settings.rules_path, clocks.size(), clocks.shards_held(), io_threads,
+             worker_threads);
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
@@ -389,12 +446,17 @@ int main(int argc, char** argv) {
   std::string tokens_file;
   std::string clock_start;
   double clock_speed = 1.0;
+  std::int64_t clock_origin = 0;
   app.add_option("--config", config_path, "config file (TOML)")->capture_default_str();
   auto* clock_start_option = app.add_option("--clock-start", clock_start,
                                             "run on a simulated clock starting at this ISO-8601 instant (demos and tests)");
   // A speed alone would be silently ignored (real time runs at 1x): refuse it instead.
   app.add_option("--clock-speed", clock_speed, "how many times faster the simulated clock runs (needs --clock-start)")
       ->check(CLI::PositiveNumber)
+      ->needs(clock_start_option);
+  app.add_option("--clock-origin", clock_origin,
+                 "Unix seconds at which the simulated clock reads --clock-start (default: this process's start); "
+                 "instances given the same start, speed and origin share one simulated clock")
       ->needs(clock_start_option);
   app.add_option("--tokens", tokens_file, "API tokens file ([[token]] person, role, sha256), overriding the config");
   app.add_option("--listen", listen, "HOST:PORT to listen on, overriding the config; port 0 picks a free one");
@@ -428,6 +490,8 @@ int main(int argc, char** argv) {
                                     "2026-11-20T17:30:00-08:00 (two digits for month, day, hour, minute and second; "
                                     "hours 00-23, minutes and seconds 00-59: no 24:00, no leap second 60)");
     }
+    std::optional<std::int64_t> origin;
+    if (app.count("--clock-origin") > 0) origin = clock_origin;
     if (!check_document_path.empty() && !check)
       throw std::invalid_argument("--openapi-document needs --check-openapi");
     if (check) {
@@ -442,7 +506,7 @@ int main(int argc, char** argv) {
       settings.database_path = (std::filesystem::path(folder) / "check.db").string();
       int status = 1;
       try {
-        status = serve(std::move(settings), make_time(start, clock_speed), start, tokens_file, document);
+        status = serve(std::move(settings), make_time(start, clock_speed, origin), start, tokens_file, document);
       } catch (...) {
         std::filesystem::remove_all(folder);
         throw;
@@ -450,7 +514,7 @@ int main(int argc, char** argv) {
       std::filesystem::remove_all(folder);
       return status;
     }
-    return serve(std::move(settings), make_time(start, clock_speed), start, tokens_file);
+    return serve(std::move(settings), make_time(start, clock_speed, origin), start, tokens_file);
   } catch (const config::error& e) {
     fmt::print(stderr, "switchboard: cannot start: {}\n", e.what());
   } catch (const std::exception& e) {

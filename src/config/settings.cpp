@@ -130,7 +130,7 @@ settings load_settings(const std::string& path) {
     if (const auto* url = table->get("url"))
       fail_at(*url, path,
               "url is not read from the file: the PostgreSQL URL comes from SWITCHBOARD_DATABASE_URL");
-    reject_unknown_keys(*table, path, {"backend", "path", "readers", "connect_wait_ms"}, "[storage]");
+    reject_unknown_keys(*table, path, {"backend", "path", "readers", "connect_wait_ms", "lease_seconds"}, "[storage]");
     if (const auto* backend = table->get("backend")) {
       const auto name = string_value(*backend, path, "backend");
       if (name == "postgres")
@@ -148,6 +148,7 @@ settings load_settings(const std::string& path) {
     };
     if (const auto readers = whole("readers", 0, 1024)) result.storage_readers = static_cast<std::size_t>(*readers);
     if (const auto wait = whole("connect_wait_ms", 0, 600000)) result.storage_connect_wait_ms = static_cast<unsigned>(*wait);
+    if (const auto lease = whole("lease_seconds", 1, 3600)) result.storage_lease_seconds = static_cast<unsigned>(*lease);
     if (const auto* file = table->get("path");
         file != nullptr && result.storage_kind == storage_backend::postgres)
       fail_at(*file, path, "path is the embedded database's file; with backend \"postgres\" the database is SWITCHBOARD_DATABASE_URL's");

@@ -25,6 +25,9 @@ struct settings {
   storage_backend storage_kind = storage_backend::sqlite;
   std::size_t storage_readers = 0;           // read connections; 0: one per worker thread
   unsigned storage_connect_wait_ms = 2000;   // PostgreSQL: a batch waits this long for a lost database
+  // PostgreSQL: how long an instance holds its timer shards without renewing them (renewed every
+  // lease/10): a killed instance's timers are taken over within about this long.
+  unsigned storage_lease_seconds = 10;
   std::string rules_path;
   std::size_t max_body_bytes = 1024 * 1024;
   // [server] threads, connection limits and deadlines (README "Server settings").

@@ -373,6 +373,30 @@ constexpr std::array migrations{
       -- channel is pending (store/messages.hpp due_messages); this finds that earlier one.
       CREATE INDEX outbox_conversation ON outbox (request_id, channel, id) WHERE state = 'pending';
     )sql"},
+    migration{15, R"sql(
+      -- Several instances (issue 12 D3). A request's timers belong to shard id % 64, and each
+      -- shard to one instance at a time through a lease it renews (store/timer_leases.hpp). On
+      -- this database one process holds the file, so its one local lease covers every shard and
+      -- these rows stay as made; the table exists so both databases have one schema.
+      CREATE TABLE timer_leases (
+        shard      INTEGER PRIMARY KEY,        -- 0-63: requests.id % 64
+        holder     TEXT,                       -- the instance id (hostname:pid:random), NULL when free
+        token      INTEGER NOT NULL DEFAULT 0, -- raised at each claim: a deposed holder's token is stale
+        expires_at INTEGER                     -- Unix milliseconds on the database's clock
+      );
+      WITH RECURSIVE n(shard) AS (SELECT 0 UNION ALL SELECT shard + 1 FROM n WHERE shard < 63)
+        INSERT INTO timer_leases (shard) SELECT shard FROM n;
+      -- Which instances are alive, for the fair share of shards (and for people looking).
+      CREATE TABLE instances (
+        id           TEXT    PRIMARY KEY,      -- hostname:pid:random
+        started_at   INTEGER NOT NULL,         -- Unix milliseconds, database clock
+        heartbeat_at INTEGER NOT NULL
+      );
+      -- A firing (a warning, a breach, an escalation level, a concern deadline) is recorded once:
+      -- its key names the firing (store/firing_key.hpp) and a second recording is refused.
+      ALTER TABLE events ADD COLUMN firing_key TEXT;
+      CREATE UNIQUE INDEX events_by_firing_key ON events (firing_key) WHERE firing_key IS NOT NULL;
+    )sql"},
 };
 
 void migrate(SQLite::Database& db) {

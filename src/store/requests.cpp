@@ -5,6 +5,7 @@
 #include "codec/event_json.hpp"
 #include "codec/json.hpp"
 #include "sla/clock.hpp"
+#include "store/firing_key.hpp"
 #include "store/messages.hpp"
 #include "store/recording.hpp"
 #include "store/outbox.hpp"
@@ -15,7 +16,9 @@
 #include "store/statements.hpp"
 #include "store/summary.hpp"
 
+#include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
 #include <algorithm>
 #include <charconv>
 #include <map>
@@ -109,14 +112,27 @@ void append_events(unit_of_work work, const std::vector<engine::event>& events) 
   if (auto* pg = work.postgres()) return static_cast<void>(postgres::append_events(*pg, events));
 #endif
   SQLite::Database& db = work.connection();
-  statement insert(db, "INSERT INTO events (request_id, type, at, actor, data) VALUES (?, ?, ?, ?, ?)");
+  statement insert(db, "INSERT INTO events (request_id, type, at, actor, data, firing_key) VALUES (?, ?, ?, ?, ?, ?)");
   for (const auto& e : events) {
+    const auto key = firing_key(e);
     insert->bind(1, e.request);
     insert->bind(2, std::string(model::type_name(e)));
     insert->bind(3, static_cast<std::int64_t>(e.at.time_since_epoch().count()));
     insert->bind(4, e.actor);
     insert->bind(5, stored_data(e));
-    insert->exec();
+    if (key)
+      insert->bind(6, *key);
+    else
+      insert->bind(6);
+    try {
+      insert->exec();
+    } catch (const SQLite::Exception& error) {
+      insert->tryReset();  // returns the step's error again: reset() would throw it
+      // The only UNIQUE constraint on events besides seq is the firing key's.
+      if (key && error.getErrorCode() == SQLITE_CONSTRAINT && std::string_view(error.what()).find("firing_key") != std::string_view::npos)
+        throw firing_recorded_twice(*key);
+      throw;
+    }
     insert->reset();
   }
 }

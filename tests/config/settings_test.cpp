@@ -101,12 +101,16 @@ TEST_SUITE("config::settings") {
     CHECK(error_of(dir, "[storage]\nurl = \"postgresql://sb:secret@db1/switchboard\"\n") ==
           file + ":2:7: url is not read from the file: the PostgreSQL URL comes from SWITCHBOARD_DATABASE_URL");
     {
-      const auto path = testing::write_file(file, "[storage]\nbackend = \"postgres\"\nreaders = 3\nconnect_wait_ms = 500\n");
+      const auto path = testing::write_file(file, "[storage]\nbackend = \"postgres\"\nreaders = 3\nconnect_wait_ms = 500\nlease_seconds = 2\n");
       const auto settings = config::load_settings(path);
       CHECK(settings.storage_kind == config::storage_backend::postgres);
       CHECK(settings.storage_readers == 3);
       CHECK(settings.storage_connect_wait_ms == 500);
+      CHECK(settings.storage_lease_seconds == 2);
     }
+    CHECK(config::load_settings(testing::write_file(file, "[storage]\n")).storage_lease_seconds == 10);
+    CHECK(error_of(dir, "[storage]\nlease_seconds = 0\n") ==
+          file + ":2:17: lease_seconds must be a whole number from 1 to 3600");
     CHECK(config::load_settings(testing::write_file(file, "[storage]\n")).storage_kind == config::storage_backend::sqlite);
     CHECK(error_of(dir, "[storage]\nbackend = \"postgres\"\npath = \"x.db\"\n") ==
           file + ":3:8: path is the embedded database's file; with backend \"postgres\" the database is SWITCHBOARD_DATABASE_URL's");
@@ -114,7 +118,7 @@ TEST_SUITE("config::settings") {
           file + ":2:11: unknown backend \"mysql\"; expected \"sqlite\" or \"postgres\"");
     CHECK(error_of(dir, "[storage]\nreaders = -1\n") == file + ":2:11: readers must be a whole number from 0 to 1024");
     CHECK(error_of(dir, "[storage]\nfile = \"x.db\"\n") ==
-          file + ":2:1: unknown key \"file\" in [storage]; expected one of backend, path, readers, connect_wait_ms");
+          file + ":2:1: unknown key \"file\" in [storage]; expected one of backend, path, readers, connect_wait_ms, lease_seconds");
 
     // A URL where a file is expected: refused, never taken for a path (password and all).
     CHECK(error_of(dir, "[server]\ndatabase = \"postgresql://sb:secret@db1/switchboard\"\n") ==

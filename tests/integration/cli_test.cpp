@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -414,6 +415,26 @@ TEST_SUITE("integration::cli") {
     // Going on from the last run is fine.
     testing::server_process later({"", database, {"--clock-start", "2026-12-08T09:00:00Z"}});
     CHECK(later.client(model::role::ce).get("/v1/requests/1").status == 200);
+  }
+
+  TEST_CASE("--clock-origin: the simulated clock reads --clock-start at that wall instant, not at the server's start") {
+    testing::temp_dir dir;
+    // An hour of wall time since the origin, at speed 2: two simulated hours past the start.
+    const auto origin = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) - std::chrono::hours{1};
+    testing::server_process server(
+        {"", dir.file("switchboard.db"),
+         {"--clock-start", "2026-12-07T14:00:00Z", "--clock-speed", "2", "--clock-origin",
+          std::to_string(origin.time_since_epoch().count())}});
+    const auto filed = server.client(model::role::ce)
+                           .post_json("/v1/requests",
+                                      R"({"kind":"how_to","customer":{"id":"acme","name":"Acme","stage":"trial"},"title":"Q"})");
+    REQUIRE(filed.status == 201);
+    const std::string created(boost::json::parse(filed.body).at("created_at").as_string());
+    // 16:00:00 and a few simulated seconds for the start-up and the filing.
+    CHECK_MESSAGE(created.starts_with("2026-12-07T16:00:"), created);
+    // Without --clock-start it means nothing: refused.
+    const auto alone = run_program({SWITCHBOARD_SERVER_PATH, "--clock-origin", "1"});
+    CHECK(alone.exit_code != 0);
   }
 
   TEST_CASE("rules explain runs the rules offline and prints the decision and trace") {

@@ -246,6 +246,8 @@ TEST_SUITE("integration::postgres") {
                                       .integer(0, 0));
       }
     });
+    // The reads start once the killer is at work (its connection can take longer than 450 reads).
+    const bool killing = eventually([&] { return kills.load() > 0; });
     std::vector<std::vector<http::client_response>> answers(3);
     std::vector<std::thread> readers;
     for (std::size_t r = 0; r < answers.size(); ++r)
@@ -257,7 +259,7 @@ TEST_SUITE("integration::postgres") {
     for (auto& t : readers) t.join();
     reading = false;
     killer.join();
-    CHECK(kills > 0);
+    CHECK(killing);
     int unavailable = 0;
     for (const auto& some : answers)
       for (const auto& res : some) {

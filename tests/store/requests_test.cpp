@@ -444,6 +444,8 @@ TEST_SUITE("store::requests") {
               "DROP INDEX requests_by_owner_status; DROP TABLE request_summaries;"
               "DROP INDEX outbox_conversation; ALTER TABLE outbox DROP COLUMN channel; ALTER TABLE outbox DROP COLUMN purpose;"
               "ALTER TABLE outbox DROP COLUMN recipient; ALTER TABLE outbox DROP COLUMN external_id;"
+              " DROP INDEX events_by_firing_key; ALTER TABLE events DROP COLUMN firing_key; DROP TABLE timer_leases;"
+              " DROP TABLE instances;"
               "DELETE FROM schema_migrations WHERE version >= 6");
       CHECK(store::schema_version(db) == 5);
     }
@@ -481,6 +483,8 @@ TEST_SUITE("store::requests") {
               "DROP INDEX requests_by_owner_status; DROP TABLE request_summaries;"
               "DROP INDEX outbox_conversation; ALTER TABLE outbox DROP COLUMN channel; ALTER TABLE outbox DROP COLUMN purpose;"
               "ALTER TABLE outbox DROP COLUMN recipient; ALTER TABLE outbox DROP COLUMN external_id;"
+              " DROP INDEX events_by_firing_key; ALTER TABLE events DROP COLUMN firing_key; DROP TABLE timer_leases;"
+              " DROP TABLE instances;"
               "DELETE FROM schema_migrations WHERE version >= 11");
       CHECK(store::schema_version(db) == 10);
     }
@@ -580,7 +584,8 @@ TEST_SUITE("store::database") {
         INSERT INTO team_load VALUES ('se', 3);
         CREATE TABLE email_messages (message_id TEXT PRIMARY KEY, request_id INTEGER NOT NULL REFERENCES requests (id));
         INSERT INTO email_messages VALUES ('first@customer.test', 1), ('second@customer.test', 3);
-        -- What the later migrations (10, 11, 14) read, empty.
+        -- What the later migrations (10, 11, 14, 15) read, empty.
+        CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, request_id INTEGER NOT NULL);
         CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, request_id INTEGER, state TEXT NOT NULL);
         CREATE TABLE clocks (request_id INTEGER NOT NULL REFERENCES requests (id), metric TEXT NOT NULL,
           state TEXT NOT NULL, open INTEGER NOT NULL, deadline INTEGER, next_due INTEGER, PRIMARY KEY (request_id, metric));

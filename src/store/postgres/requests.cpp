@@ -6,6 +6,7 @@
 #include "codec/event_json.hpp"
 #include "codec/json.hpp"
 #include "sla/clock.hpp"
+#include "store/firing_key.hpp"
 #include "store/messages.hpp"
 #include "store/recording.hpp"
 #include "store/postgres/announce.hpp"
@@ -232,11 +233,20 @@ std::optional<model::instant> newest_event_at(pq::connection& db) {
 std::vector<std::int64_t> append_events(pq::connection& db, const std::vector<engine::event>& events) {
   std::vector<std::int64_t> seqs;
   seqs.reserve(events.size());
-  for (const auto& e : events)
-    seqs.push_back(db.prepared("INSERT INTO events (request_id, type, at, actor, data) VALUES ($1, $2, $3, $4, $5)"
-                               " RETURNING seq",
-                               {e.request, std::string(model::type_name(e)), seconds(e.at), e.actor, stored_data(e)})
-                       .integer(0, 0));
+  for (const auto& e : events) {
+    const auto key = firing_key(e);
+    try {
+      seqs.push_back(db.prepared("INSERT INTO events (request_id, type, at, actor, data, firing_key)"
+                                 " VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
+                                 {e.request, std::string(model::type_name(e)), seconds(e.at), e.actor, stored_data(e),
+                                  key})
+                         .integer(0, 0));
+    } catch (const pq::error& error) {
+      // 23505 unique_violation: the only UNIQUE constraint on events besides seq is the firing key's.
+      if (key && error.sqlstate() == "23505") throw firing_recorded_twice(*key);
+      throw;
+    }
+  }
   return seqs;
 }
 

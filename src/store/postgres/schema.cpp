@@ -224,8 +224,29 @@ struct migration {
 };
 
 // SQLite's migrations after the baseline, by the same numbers; append, never edit one that
-// has shipped. Empty while SQLite's latest is the baseline.
-constexpr std::array<migration, 0> later{};
+// has shipped.
+constexpr std::array later{
+    migration{15, R"sql(
+-- Several instances (issue 12 D3): a request's timers belong to shard id % 64, each shard to one
+-- instance at a time through a lease it renews (store/timer_leases.hpp). Times are the
+-- database's clock (clock_timestamp()), never the engine's simulated one.
+CREATE TABLE timer_leases (
+  shard      INTEGER PRIMARY KEY,        -- 0-63: requests.id % 64
+  holder     TEXT,                       -- the instance id (hostname:pid:random), NULL when free
+  token      BIGINT  NOT NULL DEFAULT 0, -- raised at each claim: a deposed holder's token is stale
+  expires_at BIGINT                      -- Unix milliseconds
+);
+INSERT INTO timer_leases (shard) SELECT generate_series(0, 63);
+CREATE TABLE instances (
+  id           TEXT   PRIMARY KEY,       -- hostname:pid:random
+  started_at   BIGINT NOT NULL,          -- Unix milliseconds
+  heartbeat_at BIGINT NOT NULL
+);
+-- A firing is recorded once across instances: its key names it (store/firing_key.hpp).
+ALTER TABLE events ADD COLUMN firing_key TEXT;
+CREATE UNIQUE INDEX events_by_firing_key ON events (firing_key) WHERE firing_key IS NOT NULL;
+)sql"},
+};
 
 }  // namespace
 
