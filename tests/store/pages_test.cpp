@@ -294,6 +294,8 @@ TEST_SUITE("store::pages") {
               " DROP INDEX requests_by_owner_status; DROP TABLE request_summaries;"
               " DROP INDEX outbox_conversation; ALTER TABLE outbox DROP COLUMN channel; ALTER TABLE outbox DROP COLUMN purpose;"
               " ALTER TABLE outbox DROP COLUMN recipient; ALTER TABLE outbox DROP COLUMN external_id;"
+              " ALTER TABLE outbox DROP COLUMN lease_holder; ALTER TABLE outbox DROP COLUMN lease_token;"
+              " ALTER TABLE outbox DROP COLUMN lease_until;"
               " DELETE FROM schema_migrations WHERE version >= 12");
     }
     auto db = store::open_database(path);
@@ -321,6 +323,8 @@ TEST_SUITE("store::pages") {
               " DROP INDEX requests_by_owner_status; DROP TABLE request_summaries;"
               " DROP INDEX outbox_conversation; ALTER TABLE outbox DROP COLUMN channel; ALTER TABLE outbox DROP COLUMN purpose;"
               " ALTER TABLE outbox DROP COLUMN recipient; ALTER TABLE outbox DROP COLUMN external_id;"
+              " ALTER TABLE outbox DROP COLUMN lease_holder; ALTER TABLE outbox DROP COLUMN lease_token;"
+              " ALTER TABLE outbox DROP COLUMN lease_until;"
               " DELETE FROM schema_migrations WHERE version >= 10");
     }
     auto db = store::open_database(path);
@@ -443,6 +447,8 @@ TEST_SUITE("store::pages") {
       db.exec("DROP INDEX requests_by_owner_status; DROP TABLE request_summaries;"
               " DROP INDEX outbox_conversation; ALTER TABLE outbox DROP COLUMN channel; ALTER TABLE outbox DROP COLUMN purpose;"
               " ALTER TABLE outbox DROP COLUMN recipient; ALTER TABLE outbox DROP COLUMN external_id;"
+              " ALTER TABLE outbox DROP COLUMN lease_holder; ALTER TABLE outbox DROP COLUMN lease_token;"
+              " ALTER TABLE outbox DROP COLUMN lease_until;"
               " DELETE FROM schema_migrations WHERE version >= 13");
     }
     auto db = store::open_database(path);

@@ -444,6 +444,8 @@ TEST_SUITE("store::requests") {
               "DROP INDEX requests_by_owner_status; DROP TABLE request_summaries;"
               "DROP INDEX outbox_conversation; ALTER TABLE outbox DROP COLUMN channel; ALTER TABLE outbox DROP COLUMN purpose;"
               "ALTER TABLE outbox DROP COLUMN recipient; ALTER TABLE outbox DROP COLUMN external_id;"
+              " ALTER TABLE outbox DROP COLUMN lease_holder; ALTER TABLE outbox DROP COLUMN lease_token;"
+              " ALTER TABLE outbox DROP COLUMN lease_until;"
               "DELETE FROM schema_migrations WHERE version >= 6");
       CHECK(store::schema_version(db) == 5);
     }
@@ -481,6 +483,8 @@ TEST_SUITE("store::requests") {
               "DROP INDEX requests_by_owner_status; DROP TABLE request_summaries;"
               "DROP INDEX outbox_conversation; ALTER TABLE outbox DROP COLUMN channel; ALTER TABLE outbox DROP COLUMN purpose;"
               "ALTER TABLE outbox DROP COLUMN recipient; ALTER TABLE outbox DROP COLUMN external_id;"
+              " ALTER TABLE outbox DROP COLUMN lease_holder; ALTER TABLE outbox DROP COLUMN lease_token;"
+              " ALTER TABLE outbox DROP COLUMN lease_until;"
               "DELETE FROM schema_migrations WHERE version >= 11");
       CHECK(store::schema_version(db) == 10);
     }
