@@ -57,7 +57,8 @@ struct settings {
   std::chrono::seconds timeout{15};
   std::chrono::seconds poll_interval{1};
   // How long a row claimed for sending is this instance's (store::claim_due); must be longer than
-  // `timeout`. The worker lengthens it to twice the Slack or SMTP timeout when those are longer.
+  // `timeout`. The worker lengthens it to twice the send's timeout (webhooks: `timeout`; Slack
+  // and e-mail rows: theirs) when that is longer.
   // An instance that dies holding rows leaves them to the others after this long.
   std::chrono::seconds lease{60};
 };

@@ -105,24 +105,19 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
     for (const auto& sub : settings_.subscriptions) targets_.emplace(sub.name, resolve_target(sub));
     if (channels_.slack) slack_ = std::make_unique<outbound::slack_api>(executor, *channels_.slack);
     if (channels_.email) smtp_ = std::make_unique<outbound::smtp_pool>(channels_.email->smtp);
-    // A claim outlasts the longest send it covers (and its record): twice the slowest channel's
-    // timeout when that is longer than [notify] lease.
-    std::chrono::seconds slowest = settings_.timeout;
-    if (channels_.slack) slowest = std::max(slowest, channels_.slack->timeout);
-    if (channels_.email) slowest = std::max(slowest, channels_.email->smtp.timeout);
-    lease_ = std::max<std::chrono::milliseconds>(settings_.lease, 2 * slowest);
+    // A claim outlasts the send it covers (and its record): [notify] lease, or twice the send's
+    // timeout when that is longer (Slack's and SMTP's timeouts are their own settings).
+    lease_ = std::max<std::chrono::milliseconds>(settings_.lease, 2 * settings_.timeout);
+    std::chrono::seconds slowest_message{0};
+    if (channels_.slack && !channels_.slack->bot_token.empty()) slowest_message = channels_.slack->timeout;
+    if (channels_.email) slowest_message = std::max(slowest_message, channels_.email->smtp.timeout);
+    message_lease_ = std::max<std::chrono::milliseconds>(settings_.lease, 2 * slowest_message);
     tls_.set_default_verify_paths();
     tls_.set_verify_mode(asio::ssl::verify_peer);
   }
 
   asio::awaitable<void> run() {
     auto self = shared_from_this();
-    // One process writes a SQLite file: a lease found in it is a dead process's (a kill -9 while
-    // it sent), and its rows are due again now rather than after the lease. Queued before the
-    // first claim, so the committer runs it first.
-    if (reader_.postgres() == nullptr)
-      writer_.submit([](store::unit_of_work& db) { store::release_leases(db, std::nullopt); },
-                     [](std::exception_ptr) {});
     while (!stopped_) {
       try {
         poll();
@@ -149,11 +144,16 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
     auto claimed = std::make_shared<std::pair<std::vector<store::delivery>, std::vector<store::delivery>>>();
     std::weak_ptr<impl> weak = shared_from_this();
     writer_.submit(
-        [claimed, claim, webhooks, messages](store::unit_of_work& db) {
+        [claimed, claim, webhooks, messages, free_all = !leases_checked_, message_lease = message_lease_](store::unit_of_work& db) {
+          // One process writes the embedded database: a lease found in it is a dead process's (a
+          // kill -9 while it sent), so the first claim frees them all and takes those rows now
+          // rather than after their lease. (Only then: no job of its own at start.)
+          if (free_all) store::release_leases(db, std::nullopt);
           // A job may run again (store/committer.hpp): it assigns, never appends.
           claimed->first = webhooks ? store::claim_due(db, store::outbox_queue::webhooks, claim)
                                     : std::vector<store::delivery>{};
           auto rest = claim;
+          rest.length = message_lease;
           rest.limit -= static_cast<int>(claimed->first.size());
           claimed->second = messages && rest.limit > 0 ? store::claim_due(db, store::outbox_queue::messages, rest)
                                                        : std::vector<store::delivery>{};
@@ -163,6 +163,7 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
             auto self = weak.lock();
             if (!self) return;
             self->claiming_ = false;
+            if (!error) self->leases_checked_ = true;
             if (error) {
               try {
                 std::rethrow_exception(error);
@@ -500,8 +501,12 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
   std::function<model::instant()> clock_;
   message_channels channels_;
   std::string instance_;
-  std::chrono::milliseconds lease_{0};
+  std::chrono::milliseconds lease_{0};          // a webhook row's claim
+  std::chrono::milliseconds message_lease_{0};  // a Slack or e-mail row's claim
   bool claiming_ = false;  // a claim is queued at the writer: the next poll waits for it
+  // PostgreSQL: other instances' leases are theirs. The embedded database: none committed a
+  // claim yet, so the first one frees a dead process's leases.
+  bool leases_checked_ = reader_.postgres() != nullptr;
   std::unique_ptr<outbound::slack_api> slack_;
   std::unique_ptr<outbound::smtp_pool> smtp_;
   std::map<std::string, target, std::less<>> targets_;
@@ -519,15 +524,25 @@ delivery_worker::delivery_worker(asio::any_io_executor executor, store::committe
     : impl_(std::make_shared<impl>(executor, writer, reader, std::move(settings), std::move(clock), std::move(channels),
                                    std::move(instance))) {}
 
-delivery_worker::~delivery_worker() { stop(); }
+delivery_worker::~delivery_worker() {
+  impl_->stopped_ = true;
+  impl_->timer_.cancel();
+}
 
 void delivery_worker::start() {
   asio::co_spawn(impl_->executor_, impl_->run(), asio::detached);
 }
 
 void delivery_worker::stop() {
+  if (impl_->stopped_) return;
   impl_->stopped_ = true;
   impl_->timer_.cancel();
+  // The rows this instance claimed are free for the others now rather than after the lease. A
+  // send still in flight records its attempt if nobody has claimed the row since (the token is
+  // unchanged); otherwise the row goes out again, with the same webhook-id.
+  impl_->writer_.submit(
+      [holder = impl_->instance_](store::unit_of_work& db) { store::release_leases(db, std::string_view(holder)); },
+      [](std::exception_ptr) {});
 }
 
 std::size_t delivery_worker::subscriptions() const { return impl_->targets_.size(); }

@@ -17,8 +17,8 @@
 // [notify] lease through the writer (store::claim_due; FOR UPDATE SKIP LOCKED on PostgreSQL), so
 // a row is sent by one instance at a time, and records each attempt with its claim's token (a
 // holder whose lease ran out and was taken over records nothing). Rows an instance held when it
-// died are claimed by any instance once their lease has run out; on SQLite (one process) the
-// worker frees every lease when it starts.
+// died are claimed by any instance once their lease has run out; on the embedded database (one
+// process, store/database.hpp exclusive_use) the worker frees every lease when it starts.
 //
 // Delivery is at least once: a row stays pending until an attempt's outcome is committed, so a
 // crash between sending and recording means the receiver sees the same webhook-id again (it
@@ -76,11 +76,14 @@ class delivery_worker {
 
   void start();  // polls the outbox every poll_interval (also without subscriptions: rows left
                  // for a subscription no longer configured are dead-lettered, and can be redelivered)
-  void stop();   // cancels the poll timer and in-flight attempts (they are retried after restart)
+  // Cancels the poll timer and frees this instance's leases through the writer (so other
+  // instances send its claimed rows at once); attempts still in flight may finish and record.
+  // The destructor stops polling without freeing anything (the writer may be gone by then).
+  void stop();
 
   std::size_t subscriptions() const;
   const std::string& instance() const;  // the lease holder's name it claims rows as
-  std::chrono::milliseconds lease() const;  // how long its claims last
+  std::chrono::milliseconds lease() const;  // how long its claims of webhook rows last
 
  private:
   struct impl;

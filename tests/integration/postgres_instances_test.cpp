@@ -21,6 +21,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <csignal>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -55,12 +57,15 @@ bool eventually(Condition condition, std::chrono::seconds limit = 30s) {
 }
 
 // A webhook receiver on 127.0.0.1:0 that answers 204 to everything and counts each webhook-id.
+// With `hold_first`, the first request is counted and then left unanswered until release().
 class receiver {
  public:
-  receiver() : acceptor_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+  explicit receiver(bool hold_first = false)
+      : acceptor_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), holding_(hold_first) {
     thread_ = std::thread([this] { serve(); });
   }
   ~receiver() {
+    release();
     stopping_ = true;
     boost::system::error_code ec;
     asio::ip::tcp::socket poke(io_);
@@ -71,6 +76,13 @@ class receiver {
   std::map<std::string, int> received() const {
     std::lock_guard lock(mutex_);
     return received_;
+  }
+  void release() {
+    {
+      std::lock_guard lock(mutex_);
+      holding_ = false;
+    }
+    released_.notify_all();
   }
 
  private:
@@ -85,8 +97,9 @@ class receiver {
       bhttp::read(socket, buffer, req, ec);
       if (ec) continue;
       {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
         ++received_[std::string(req["webhook-id"])];
+        released_.wait(lock, [this] { return !holding_; });
       }
       bhttp::response<bhttp::string_body> res{bhttp::status::no_content, 11};
       res.keep_alive(false);
@@ -99,6 +112,8 @@ class receiver {
   asio::ip::tcp::acceptor acceptor_;
   std::atomic<bool> stopping_{false};
   mutable std::mutex mutex_;
+  std::condition_variable released_;
+  bool holding_ = false;
   std::map<std::string, int> received_;
   std::thread thread_;
 };
@@ -106,7 +121,9 @@ class receiver {
 // Two servers, A and B, on one schema of the test cluster, with webhook_server's integrations
 // and, when `hooks_port` is set, a subscription to request.routed at that receiver.
 struct two_instances {
-  two_instances(const std::string& url, std::optional<std::uint16_t> hooks_port) : schema(url) {
+  two_instances(const std::string& url, std::optional<std::uint16_t> hooks_port, std::string_view timeout = "5s",
+                std::string_view lease = "30s")
+      : schema(url) {
     testing::set_integration_secrets(true);
     ::setenv(hook_secret_env, hook_secret, 1);
     const auto config = testing::fast_config(dir);
@@ -136,18 +153,18 @@ file = "all"
       out << fmt::format(R"(
 [notify]
 initial_backoff = "1s"
-timeout = "5s"
+timeout = "{2}"
 poll_interval = "1s"
-lease = "30s"
+lease = "{3}"
 
 [[notify.subscription]]
 name = "receiver"
-url = "http://127.0.0.1:{}/hooks"
+url = "http://127.0.0.1:{0}/hooks"
 events = ["request.routed"]
-secret_env = "{}"
+secret_env = "{1}"
 allow_private = true
 )",
-                         *hooks_port, hook_secret_env);
+                         *hooks_port, hook_secret_env, timeout, lease);
     out.close();
     const char separator = url.find('?') == std::string::npos ? '?' : '&';
     ::setenv("SWITCHBOARD_DATABASE_URL",
@@ -322,5 +339,46 @@ TEST_SUITE("integration::postgres_instances") {
     // Each claim adds one to its row's token: a sum above the row count means a row was claimed twice.
     MESSAGE(fmt::format("{} rows, tokens {} (one claim each)", rows,
                         cluster.count("SELECT COALESCE(SUM(lease_token), 0) FROM outbox")));
+  }
+
+  TEST_CASE("a row whose sender was killed mid-send is taken over after its lease, with the same webhook-id") {
+    SWITCHBOARD_POSTGRES_OR_SKIP(url);
+    receiver hooks(true);  // the first attempt gets no answer: its sender is killed while it waits
+    two_instances cluster(url, hooks.port(), "3s", "6s");
+    auto ce = cluster.a->client(role::ce);
+    REQUIRE(ce.post_json("/v1/requests", R"({"kind":"troubleshooting","customer":{"id":"acme","name":"Acme","stage":"trial"},"title":"Taken over"})")
+                .status == 201);
+    REQUIRE(eventually([&] { return hooks.received().size() == 1; }));
+    const auto webhook_id = hooks.received().begin()->first;
+    // The holder names its process ("<host>:<pid>:<random>"): kill that server, before its send's
+    // 3 s timeout lets it record anything.
+    const auto holder = std::string(
+        cluster.schema.db().exec("SELECT lease_holder FROM outbox WHERE webhook_id = $1", {webhook_id}).text(0, 0));
+    const auto pid_of = [](const std::string& name) {
+      const auto first = name.find(':');
+      return std::stoi(name.substr(first + 1, name.find(':', first + 1) - first - 1));
+    };
+    REQUIRE_FALSE(holder.empty());
+    const bool a_holds = pid_of(holder) == cluster.a->pid();
+    CHECK((a_holds || pid_of(holder) == cluster.b->pid()));
+    auto& killed = a_holds ? *cluster.a : *cluster.b;
+    auto& survivor = a_holds ? *cluster.b : *cluster.a;
+    killed.kill();
+    hooks.release();
+    // The survivor claims the row once the 6 s lease has run out and sends it again: the same
+    // webhook-id, so a receiver that de-duplicates on it sees the event once.
+    const auto killed_at = std::chrono::steady_clock::now();
+    CHECK(eventually([&] { return hooks.received()[webhook_id] >= 2; }));
+    MESSAGE(fmt::format("sent again {} ms after the kill (lease 6 s, poll 1 s)",
+                        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed_at)
+                            .count()));
+    CHECK(hooks.received()[webhook_id] == 2);
+    CHECK(eventually([&] {
+      return cluster.count("SELECT COUNT(*) FROM outbox WHERE state = 'delivered'") == 1;
+    }));
+    CHECK(hooks.received().size() == 1);
+    CHECK(cluster.count("SELECT COUNT(*) FROM delivery_attempts") == 1);  // the dead sender recorded nothing
+    CHECK(cluster.count("SELECT lease_token FROM outbox") == 2);          // two claims
+    CHECK(survivor.client(role::viewer).get("/healthz").status == 200);
   }
 }
