@@ -312,16 +312,25 @@ TEST_SUITE("integration::postgres_instances") {
     auto ce_a = cluster.a->client(role::ce);
     auto ce_b = cluster.b->client(role::ce);
     constexpr int filings = 30;
-    // Alternately on A and B, one at a time: concurrent filings on two instances are not this
-    // test's subject (they are the filing path's, issue 12 phase D).
-    for (int i = 0; i < filings; ++i) {
-      auto& client = i % 2 == 0 ? ce_a : ce_b;
-      const auto res = client.post_json("/v1/requests", fmt::format(R"({{"kind":"troubleshooting","customer":{{"id":)"
-                                                                    R"("acme","name":"Acme","stage":"trial"}},"title":"{}"}})",
-                                                                    i));
-      INFO(res.body);
-      REQUIRE(res.status == 201);
-    }
+    // Half on A and half on B, at the same time: each outcome's outbox rows carry its events'
+    // seqs as appended, which interleave between the two instances.
+    const auto file_on = [](http::client& client, char name) {
+      for (int i = 0; i < filings / 2; ++i) {
+        const auto res = client.post_json("/v1/requests", fmt::format(R"({{"kind":"troubleshooting","customer":{{"id":)"
+                                                                      R"("acme","name":"Acme","stage":"trial"}},"title":"{} {}"}})",
+                                                                      name, i));
+        INFO(res.body);
+        CHECK(res.status == 201);
+      }
+    };
+    std::thread on_b([&] { file_on(ce_b, 'B'); });
+    file_on(ce_a, 'A');
+    on_b.join();
+    CHECK(cluster.count("SELECT COUNT(*) FROM requests") == filings);
+    // Every outbox row names an event of its own request.
+    CHECK(cluster.count("SELECT COUNT(*) FROM outbox AS o JOIN events AS e ON e.seq = o.event_seq"
+                        " AND e.request_id = o.request_id AND e.type = o.event_type") ==
+          cluster.count("SELECT COUNT(*) FROM outbox"));
     const auto rows = cluster.count("SELECT COUNT(*) FROM outbox");
     CHECK(rows >= filings);  // one request.routed each
     CHECK(eventually([&] { return cluster.count("SELECT COUNT(*) FROM outbox WHERE state = 'delivered'") == rows; }));
