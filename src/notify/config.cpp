@@ -149,7 +149,7 @@ url_parts parse_url(std::string_view url) {
 settings load_settings(const toml::table& notify, const std::string& file) {
   settings out;
   config::reject_unknown_keys(notify, file,
-                              {"initial_backoff", "max_backoff", "max_age", "timeout", "poll_interval", "subscription"},
+                              {"initial_backoff", "max_backoff", "max_age", "timeout", "poll_interval", "lease", "subscription"},
                               "[notify]");
   for (const auto& [key, node] : notify) {
     const auto k = key.str();
@@ -158,6 +158,7 @@ settings load_settings(const toml::table& notify, const std::string& file) {
     else if (k == "max_age") out.max_age = duration_value(node, file, k, false);
     else if (k == "timeout") out.timeout = duration_value(node, file, k, false);
     else if (k == "poll_interval") out.poll_interval = duration_value(node, file, k, false);
+    else if (k == "lease") out.lease = duration_value(node, file, k, false);
     else if (k == "subscription") {
       const auto* array = node.as_array();
       if (array == nullptr) config::fail_at(node, file, "notify.subscription must be an array of tables ([[notify.subscription]])");
@@ -173,6 +174,10 @@ settings load_settings(const toml::table& notify, const std::string& file) {
     }
   }
   if (out.max_backoff < out.initial_backoff) config::fail_at(notify, file, "max_backoff must be at least initial_backoff");
+  // A lease shorter than a send would let another instance send the row again while this one
+  // still waits for the answer.
+  if (out.lease <= out.timeout)
+    config::fail_at(notify, file, "lease must be longer than timeout (a claimed row's lease covers one send and its record)");
   return out;
 }
 

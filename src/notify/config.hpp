@@ -7,6 +7,8 @@
 // max_age = "24h"            # then the delivery is dead-lettered
 // timeout = "15s"            # per attempt: resolve, connect, TLS, send, read
 // poll_interval = "1s"       # how often the outbox is checked for due deliveries
+// lease = "60s"              # a claimed row is this instance's for this long (longer than timeout):
+//                            # every instance drains the one outbox (store::claim_due)
 //
 // [[notify.subscription]]
 // name = "ops"                              # [a-z0-9_-]+
@@ -54,6 +56,11 @@ struct settings {
   std::chrono::seconds max_age{24 * 3600};
   std::chrono::seconds timeout{15};
   std::chrono::seconds poll_interval{1};
+  // How long a row claimed for sending is this instance's (store::claim_due); must be longer than
+  // `timeout`. The worker lengthens it to twice the send's timeout (webhooks: `timeout`; Slack
+  // and e-mail rows: theirs) when that is longer.
+  // An instance that dies holding rows leaves them to the others after this long.
+  std::chrono::seconds lease{60};
 };
 
 // Reads a [notify] table; throws config::error with file:line:col on anything unknown or malformed.

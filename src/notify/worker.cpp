@@ -22,11 +22,16 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <map>
 #include <random>
 #include <set>
 #include <sstream>
+#include <utility>
+
+#include <unistd.h>
 
 namespace switchboard::notify {
 namespace asio = boost::asio;
@@ -36,7 +41,6 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t max_in_flight = 8;
-constexpr int due_batch = 64;
 constexpr std::uint64_t response_body_limit = 64 * 1024;
 
 struct target {
@@ -82,16 +86,32 @@ target resolve_target(const subscription& sub) {
   return t;
 }
 
+// "<hostname>:<pid>:<8 random hex>": unique enough among the instances of one database.
+std::string local_instance_id() {
+  std::array<char, 256> host{};
+  if (::gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+  std::random_device random;
+  return fmt::format("{}:{}:{:08x}", host.data(), ::getpid(), random());
+}
+
 }  // namespace
 
 struct delivery_worker::impl : std::enable_shared_from_this<impl> {
   impl(asio::any_io_executor executor, store::committer& writer, store::read_session reader, settings config,
-       std::function<model::instant()> clock, message_channels channels)
+       std::function<model::instant()> clock, message_channels channels, std::string instance)
       : executor_(executor), writer_(writer), reader_(reader), settings_(std::move(config)), clock_(std::move(clock)),
-        channels_(std::move(channels)), timer_(executor) {
+        channels_(std::move(channels)), instance_(instance.empty() ? local_instance_id() : std::move(instance)),
+        timer_(executor) {
     for (const auto& sub : settings_.subscriptions) targets_.emplace(sub.name, resolve_target(sub));
     if (channels_.slack) slack_ = std::make_unique<outbound::slack_api>(executor, *channels_.slack);
     if (channels_.email) smtp_ = std::make_unique<outbound::smtp_pool>(channels_.email->smtp);
+    // A claim outlasts the send it covers (and its record): [notify] lease, or twice the send's
+    // timeout when that is longer (Slack's and SMTP's timeouts are their own settings).
+    lease_ = std::max<std::chrono::milliseconds>(settings_.lease, 2 * settings_.timeout);
+    std::chrono::seconds slowest_message{0};
+    if (channels_.slack && !channels_.slack->bot_token.empty()) slowest_message = channels_.slack->timeout;
+    if (channels_.email) slowest_message = std::max(slowest_message, channels_.email->smtp.timeout);
+    message_lease_ = std::max<std::chrono::milliseconds>(settings_.lease, 2 * slowest_message);
     tls_.set_default_verify_paths();
     tls_.set_verify_mode(asio::ssl::verify_peer);
   }
@@ -110,27 +130,67 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
     }
   }
 
+  // Claims what is due (as many rows as there is room in flight for) through the writer, and
+  // sends what it got once the claim is committed. A read first, so that an idle outbox costs no
+  // write transaction; it also sees rows other instances hold, whose claim then takes nothing.
   void poll() {
-    poll_webhooks();
-    poll_messages();
+    if (claiming_ || in_flight_.size() >= max_in_flight) return;
+    const auto now = clock_();
+    const bool webhooks = !store::due_deliveries(reader_, now, 1).empty();
+    const bool messages = !store::due_messages(reader_, now, 1).empty();
+    if (!webhooks && !messages) return;
+    claiming_ = true;
+    const store::lease_claim claim{instance_, lease_, now, static_cast<int>(max_in_flight - in_flight_.size())};
+    auto claimed = std::make_shared<std::pair<std::vector<store::delivery>, std::vector<store::delivery>>>();
+    std::weak_ptr<impl> weak = shared_from_this();
+    writer_.submit(
+        [claimed, claim, webhooks, messages, free_all = !leases_checked_, message_lease = message_lease_](store::unit_of_work& db) {
+          // One process writes the embedded database: a lease found in it is a dead process's (a
+          // kill -9 while it sent), so the first claim frees them all and takes those rows now
+          // rather than after their lease. (Only then: no job of its own at start.)
+          if (free_all) store::release_leases(db, std::nullopt);
+          // A job may run again (store/committer.hpp): it assigns, never appends.
+          claimed->first = webhooks ? store::claim_due(db, store::outbox_queue::webhooks, claim)
+                                    : std::vector<store::delivery>{};
+          auto rest = claim;
+          rest.length = message_lease;
+          rest.limit -= static_cast<int>(claimed->first.size());
+          claimed->second = messages && rest.limit > 0 ? store::claim_due(db, store::outbox_queue::messages, rest)
+                                                       : std::vector<store::delivery>{};
+        },
+        [weak, executor = executor_, claimed](std::exception_ptr error) {
+          asio::post(executor, [weak, claimed, error] {
+            auto self = weak.lock();
+            if (!self) return;
+            self->claiming_ = false;
+            if (!error) self->leases_checked_ = true;
+            if (error) {
+              try {
+                std::rethrow_exception(error);
+              } catch (const std::exception& e) {
+                fmt::print(stderr, "switchboard: claiming due outbox rows failed: {}\n", e.what());
+              }
+              return;
+            }
+            // Stopped meanwhile: the rows' leases run out and any instance sends them.
+            if (self->stopped_) return;
+            self->send_webhooks(std::move(claimed->first));
+            self->send_messages(std::move(claimed->second));
+          });
+        });
   }
 
-  void poll_messages() {
-    if (in_flight_.size() >= max_in_flight) return;
-    for (auto& d : store::due_messages(reader_, clock_(), due_batch)) {
-      if (in_flight_.size() >= max_in_flight) break;
+  void send_messages(std::vector<store::delivery> claimed) {
+    for (auto& d : claimed) {
       if (!in_flight_.insert(d.id).second) continue;
       asio::co_spawn(executor_, deliver_message(std::move(d)), asio::detached);
     }
   }
 
-  void poll_webhooks() {
-    if (in_flight_.size() >= max_in_flight) return;
-    auto due = store::due_deliveries(reader_, clock_(), due_batch);
-    if (due.empty()) return;
+  void send_webhooks(std::vector<store::delivery> claimed) {
+    if (claimed.empty()) return;
     const auto disabled = store::disabled_subscriptions(reader_);
-    for (auto& d : due) {
-      if (in_flight_.size() >= max_in_flight) break;
+    for (auto& d : claimed) {
       if (!in_flight_.insert(d.id).second) continue;
       const auto found = targets_.find(d.subscription);
       std::string reason;
@@ -139,7 +199,9 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
         if (off.subscription == d.subscription) reason = fmt::format("subscription disabled: {}", off.reason);
       if (!reason.empty()) {
         fmt::print(stderr, "switchboard: webhook {} ({}) dead-lettered: {}\n", d.webhook_id, d.subscription, reason);
-        finish(d.id, [id = d.id, reason](store::unit_of_work& db) { store::dead_letter(db, id, reason); });
+        finish(d.id, [id = d.id, reason, token = d.lease_token](store::unit_of_work& db) {
+          store::dead_letter(db, id, reason, token);
+        });
         continue;
       }
       asio::co_spawn(executor_, deliver(std::move(d), found->second), asio::detached);
@@ -199,6 +261,7 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
     const auto now = clock_();
     store::attempt_result result;
     result.attempt = store::delivery_attempt{d.attempts + 1, now, sent.status, sent.error, elapsed.count()};
+    result.lease_token = d.lease_token;
     bool disable = false;
     const auto outcome = sent.status ? classify(*sent.status) : verdict::retry;
     if (sent.status && outcome != verdict::delivered && result.attempt.error.empty())
@@ -255,6 +318,7 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
     const auto now = clock_();
     store::attempt_result result;
     result.attempt = store::delivery_attempt{d.attempts + 1, now, sent.status, sent.error, elapsed.count()};
+    result.lease_token = d.lease_token;
     if (sent.outcome == outbound::slack_outcome::delivered) {
       result.next_state = store::delivery_state::delivered;
       result.external_id = sent.external_id;
@@ -436,6 +500,13 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
   settings settings_;
   std::function<model::instant()> clock_;
   message_channels channels_;
+  std::string instance_;
+  std::chrono::milliseconds lease_{0};          // a webhook row's claim
+  std::chrono::milliseconds message_lease_{0};  // a Slack or e-mail row's claim
+  bool claiming_ = false;  // a claim is queued at the writer: the next poll waits for it
+  // PostgreSQL: other instances' leases are theirs. The embedded database: none committed a
+  // claim yet, so the first one frees a dead process's leases.
+  bool leases_checked_ = reader_.postgres() != nullptr;
   std::unique_ptr<outbound::slack_api> slack_;
   std::unique_ptr<outbound::smtp_pool> smtp_;
   std::map<std::string, target, std::less<>> targets_;
@@ -448,20 +519,34 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
 };
 
 delivery_worker::delivery_worker(asio::any_io_executor executor, store::committer& writer, store::read_session reader,
-                                 settings settings, std::function<model::instant()> clock, message_channels channels)
-    : impl_(std::make_shared<impl>(executor, writer, reader, std::move(settings), std::move(clock), std::move(channels))) {}
+                                 settings settings, std::function<model::instant()> clock, message_channels channels,
+                                 std::string instance)
+    : impl_(std::make_shared<impl>(executor, writer, reader, std::move(settings), std::move(clock), std::move(channels),
+                                   std::move(instance))) {}
 
-delivery_worker::~delivery_worker() { stop(); }
+delivery_worker::~delivery_worker() {
+  impl_->stopped_ = true;
+  impl_->timer_.cancel();
+}
 
 void delivery_worker::start() {
   asio::co_spawn(impl_->executor_, impl_->run(), asio::detached);
 }
 
 void delivery_worker::stop() {
+  if (impl_->stopped_) return;
   impl_->stopped_ = true;
   impl_->timer_.cancel();
+  // The rows this instance claimed are free for the others now rather than after the lease. A
+  // send still in flight records its attempt if nobody has claimed the row since (the token is
+  // unchanged); otherwise the row goes out again, with the same webhook-id.
+  impl_->writer_.submit(
+      [holder = impl_->instance_](store::unit_of_work& db) { store::release_leases(db, std::string_view(holder)); },
+      [](std::exception_ptr) {});
 }
 
 std::size_t delivery_worker::subscriptions() const { return impl_->targets_.size(); }
+const std::string& delivery_worker::instance() const { return impl_->instance_; }
+std::chrono::milliseconds delivery_worker::lease() const { return impl_->lease_; }
 
 }  // namespace switchboard::notify

@@ -13,6 +13,13 @@
 // From's domain>", the same on every retry; once delivered it is remembered for its request
 // (store::remember_message) in the attempt's job, so the customer's reply threads back.
 //
+// Several instances drain one outbox (issue 12 plan D4): each poll claims due rows for
+// [notify] lease through the writer (store::claim_due; FOR UPDATE SKIP LOCKED on PostgreSQL), so
+// a row is sent by one instance at a time, and records each attempt with its claim's token (a
+// holder whose lease ran out and was taken over records nothing). Rows an instance held when it
+// died are claimed by any instance once their lease has run out; on the embedded database (one
+// process, store/database.hpp exclusive_use) the worker frees every lease when it starts.
+//
 // Delivery is at least once: a row stays pending until an attempt's outcome is committed, so a
 // crash between sending and recording means the receiver sees the same webhook-id again (it
 // dedupes on it). Only 2xx delivers; 410 disables the subscription (its pending rows are
@@ -33,6 +40,8 @@
 #include "store/committer.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
 
 #include <functional>
 #include <memory>
@@ -56,18 +65,25 @@ class delivery_worker {
  public:
   // Resolves each subscription's URL and secret from the environment; throws std::runtime_error
   // naming the variable when one is missing or malformed. `clock` is the server's time (for the
-  // outbox's schedule); signatures always carry the real Unix time.
+  // outbox's schedule); signatures always carry the real Unix time. `instance` names this
+  // process in the rows it claims (lease_holder); empty: "<hostname>:<pid>:<8 random hex>".
   delivery_worker(boost::asio::any_io_executor executor, store::committer& writer, store::read_session reader,
-                  settings settings, std::function<model::instant()> clock, message_channels channels = {});
+                  settings settings, std::function<model::instant()> clock, message_channels channels = {},
+                  std::string instance = {});
   ~delivery_worker();
   delivery_worker(const delivery_worker&) = delete;
   delivery_worker& operator=(const delivery_worker&) = delete;
 
   void start();  // polls the outbox every poll_interval (also without subscriptions: rows left
                  // for a subscription no longer configured are dead-lettered, and can be redelivered)
-  void stop();   // cancels the poll timer and in-flight attempts (they are retried after restart)
+  // Cancels the poll timer and frees this instance's leases through the writer (so other
+  // instances send its claimed rows at once); attempts still in flight may finish and record.
+  // The destructor stops polling without freeing anything (the writer may be gone by then).
+  void stop();
 
   std::size_t subscriptions() const;
+  const std::string& instance() const;  // the lease holder's name it claims rows as
+  std::chrono::milliseconds lease() const;  // how long its claims of webhook rows last
 
  private:
   struct impl;

@@ -33,8 +33,22 @@ struct stored_result {
 std::optional<stored_result> find_result(read_session session, std::string_view actor, std::string_view key,
                                          std::int64_t now_unix);
 
-// Stores a result (replacing an expired one under the same key) and forgets keys past their
-// lifetime.
+// Claims (actor, key) for a request about to run, before its work (issue 12 plan D2): inserts a
+// pending row (status 0, replacing an expired one) unless a live one is there. nullopt: this
+// call claimed it, the caller runs the work and then store_result (or release_key for an answer
+// not to keep) in the same transaction. Otherwise the result stored under the key, for a replay
+// or a 409. Across instances on PostgreSQL this is INSERT ... ON CONFLICT DO NOTHING: a second
+// claim of a key another transaction has claimed but not committed waits for that commit and
+// then reads its answer (or claims the key, if that transaction rolled back), so two instances
+// never both run the work; it never sees a pending row of another transaction.
+std::optional<stored_result> claim_key(unit_of_work work, std::string_view actor, std::string_view key,
+                                       std::string_view fingerprint, std::int64_t now_unix);
+
+// Forgets a key claimed in this transaction (its answer is a 5xx: a retry should run again).
+void release_key(unit_of_work work, std::string_view actor, std::string_view key);
+
+// Stores a result (the claimed row's answer, or replacing an expired one under the same key) and
+// forgets keys past their lifetime.
 void store_result(unit_of_work work, std::string_view actor, std::string_view key, const stored_result& result,
                   std::int64_t now_unix);
 

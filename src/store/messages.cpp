@@ -86,8 +86,8 @@ std::int64_t enqueue_message(unit_of_work work, const message& m, model::instant
   return db.getLastInsertRowid();
 }
 
-void enqueue_replies(unit_of_work work, const std::vector<engine::event>& events, std::int64_t first_seq,
-                     const std::vector<change>& changes) {
+void enqueue_replies(unit_of_work work, const std::vector<engine::event>& events,
+                     const std::vector<std::int64_t>& seqs, const std::vector<change>& changes) {
   // An answer's number: its request's public answers counted back from the last one folded.
   std::map<model::request_id, int> public_answers;
   for (const auto& e : events)
@@ -106,7 +106,7 @@ void enqueue_replies(unit_of_work work, const std::vector<engine::event>& events
     message m;
     m.purpose = message_purpose::reply;
     m.request_id = e.request;
-    m.event_seq = first_seq + static_cast<std::int64_t>(i);
+    m.event_seq = seqs.at(i);
     m.event_type = std::string(model::type_name(e));
     if (const auto* thread = std::get_if<model::slack_thread>(&answer->delivery->to)) {
       m.channel = channel::slack_reply;
@@ -134,7 +134,7 @@ void enqueue_replies(unit_of_work work, const std::vector<engine::event>& events
 }
 
 void enqueue_notifications(unit_of_work work, const model::people_directory& directory,
-                           const std::vector<engine::event>& events, std::int64_t first_seq,
+                           const std::vector<engine::event>& events, const std::vector<std::int64_t>& seqs,
                            const std::vector<change>& changes) {
   for (std::size_t i = 0; i < events.size(); ++i) {
     const auto& e = events[i];
@@ -150,7 +150,7 @@ void enqueue_notifications(unit_of_work work, const model::people_directory& dir
       message m;
       m.purpose = message_purpose::notification;
       m.request_id = e.request;
-      m.event_seq = first_seq + static_cast<std::int64_t>(i);
+      m.event_seq = seqs.at(i);
       m.event_type = std::string(model::type_name(e));
       if (person->notified_by("slack") && !person->slack_user.empty()) {
         m.channel = channel::slack_dm;

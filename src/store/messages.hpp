@@ -55,18 +55,20 @@ struct message {
 // Throws std::invalid_argument for a webhook channel.
 std::int64_t enqueue_message(unit_of_work work, const message& m, model::instant now);
 
-// Enqueues what `events` (just appended on this connection in this transaction, the first at
-// events.seq `first_seq`) send to customers: one row per public answer that is not `seen` in its
+// Enqueues what `events` (just appended on this connection in this transaction; `seqs` are
+// their events.seq, one each, as appended: with several instances on PostgreSQL one outcome's
+// seqs need not be consecutive) send to customers: one row per public answer that is not `seen` in its
 // channel already; internal notes and seen answers get none (issue 13 plan 2.2). A Slack thread
 // gets a slack_reply row {"channel", "thread_ts", "text", "reply"}; an e-mail conversation an
 // email row {"to": [address], "subject": "Re: <subject> [SB-<id>]", "message_id": "" (the
 // notifier makes it from the row, the same on every retry, and remembers it once delivered so the
 // customer's reply threads back), "in_reply_to", "references", "text", "kind": "reply", "reply"}.
 // "reply" is the answer's number among its request's replies (model::reply::number, from `changes`).
-void enqueue_replies(unit_of_work work, const std::vector<engine::event>& events, std::int64_t first_seq,
-                     const std::vector<change>& changes);
+void enqueue_replies(unit_of_work work, const std::vector<engine::event>& events,
+                     const std::vector<std::int64_t>& seqs, const std::vector<change>& changes);
 
-// Enqueues the notices `events` send to people (issue 13 E6): for each escalation.notified naming
+// Enqueues the notices `events` (with their `seqs`, as enqueue_replies) send to people (issue 13
+// E6): for each escalation.notified naming
 // `people`, one slack_dm row {"user", "text", "person"} per person who is notified by Slack and
 // one email row {"to": [address], "subject", "message_id": "", "in_reply_to": "", "references":
 // [], "text", "kind": "notification", "person"} per person notified by e-mail (model::person's
@@ -74,7 +76,7 @@ void enqueue_replies(unit_of_work work, const std::vector<engine::event>& events
 // `changes` hold it. People no longer in `directory` get nothing. SQLite only: the PostgreSQL
 // adapter's twin is store12d's to write.
 void enqueue_notifications(unit_of_work work, const model::people_directory& directory,
-                           const std::vector<engine::event>& events, std::int64_t first_seq,
+                           const std::vector<engine::event>& events, const std::vector<std::int64_t>& seqs,
                            const std::vector<change>& changes);
 
 // Pending message rows due by `now`, at most `limit`, oldest due first, each the earliest pending

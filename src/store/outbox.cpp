@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -36,7 +37,28 @@ json::object request_summary(const model::request& r) {
 
 constexpr std::string_view columns =
     "id, webhook_id, subscription, event_type, event_seq, request_id, payload, created_at, window_start, state, "
-    "attempts, next_attempt_at, last_status, last_error, delivered_at, channel, purpose, recipient, external_id";
+    "attempts, next_attempt_at, last_status, last_error, delivered_at, channel, purpose, recipient, external_id, "
+    "lease_holder, lease_token, lease_until";
+
+// Unix milliseconds on SQLite's clock ('now' is the same all through one statement).
+constexpr std::string_view database_now_ms = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
+
+// The due rows of a queue (outbox AS o), as due_deliveries and due_messages choose them.
+std::string queue_condition(outbox_queue queue) {
+  if (queue == outbox_queue::webhooks) return "o.channel = 'webhook'";
+  // Conversation order (store/messages.hpp): not while an earlier row of the same request and
+  // channel is pending, claimed or not.
+  return "o.channel != 'webhook' AND NOT (o.request_id IS NOT NULL AND EXISTS ("
+         "SELECT 1 FROM outbox AS e WHERE e.request_id = o.request_id AND "
+         "e.channel = o.channel AND e.state = 'pending' AND e.id < o.id))";
+}
+
+void by_due_order(std::vector<delivery>& rows) {
+  // RETURNING gives rows in no particular order.
+  std::sort(rows.begin(), rows.end(), [](const delivery& a, const delivery& b) {
+    return a.next_attempt_at != b.next_attempt_at ? a.next_attempt_at < b.next_attempt_at : a.id < b.id;
+  });
+}
 
 }  // namespace
 
@@ -73,6 +95,9 @@ delivery decode_delivery(SQLite::Statement& row) {
   d.purpose = row.getColumn(16).getString();
   if (!row.getColumn(17).isNull()) d.recipient = row.getColumn(17).getString();
   if (!row.getColumn(18).isNull()) d.external_id = row.getColumn(18).getString();
+  if (!row.getColumn(19).isNull()) d.lease_holder = row.getColumn(19).getString();
+  if (!row.getColumn(20).isNull()) d.lease_token = row.getColumn(20).getInt64();
+  if (!row.getColumn(21).isNull()) d.lease_until_ms = row.getColumn(21).getInt64();
   return d;
 }
 
@@ -244,11 +269,14 @@ bool record_attempt(unit_of_work work, std::int64_t delivery_id, const attempt_r
   if (auto* pg = work.postgres()) return postgres::record_attempt(*pg, delivery_id, result);
 #endif
   SQLite::Database& db = work.connection();
-  SQLite::Statement current(db, "SELECT state, attempts FROM outbox WHERE id = ?");
+  SQLite::Statement current(db, "SELECT state, attempts, lease_token FROM outbox WHERE id = ?");
   current.bind(1, delivery_id);
   if (!current.executeStep() || current.getColumn(0).getString() != "pending" ||
       current.getColumn(1).getInt() + 1 != result.attempt.attempt)
     return false;
+  const auto token = current.getColumn(2).isNull() ? std::nullopt
+                                                   : std::optional<std::int64_t>(current.getColumn(2).getInt64());
+  if (token != result.lease_token) return false;  // taken over: the new holder records its own attempt
 
   SQLite::Statement log(db, "INSERT INTO delivery_attempts (outbox_id, attempt, at, status, error, duration_ms) "
                             "VALUES (?, ?, ?, ?, ?, ?)");
@@ -264,7 +292,8 @@ bool record_attempt(unit_of_work work, std::int64_t delivery_id, const attempt_r
   if (result.next_state == delivery_state::dead && !result.dead_reason.empty())
     error = error.empty() ? result.dead_reason : fmt::format("{}; {}", error, result.dead_reason);
   SQLite::Statement update(db, "UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?, "
-                               "last_error = ?, delivered_at = ?, external_id = COALESCE(?, external_id) WHERE id = ?");
+                               "last_error = ?, delivered_at = ?, external_id = COALESCE(?, external_id), "
+                               "lease_holder = NULL, lease_until = NULL WHERE id = ?");
   update.bind(1, std::string(to_string(result.next_state)));
   update.bind(2, result.attempt.attempt);
   update.bind(3, seconds(result.next_state == delivery_state::pending ? result.next_attempt_at : result.attempt.at));
@@ -277,15 +306,59 @@ bool record_attempt(unit_of_work work, std::int64_t delivery_id, const attempt_r
   return true;
 }
 
-void dead_letter(unit_of_work work, std::int64_t delivery_id, std::string_view reason) {
+void dead_letter(unit_of_work work, std::int64_t delivery_id, std::string_view reason,
+                 std::optional<std::int64_t> lease_token) {
 #if SWITCHBOARD_POSTGRES
-  if (auto* pg = work.postgres()) return postgres::dead_letter(*pg, delivery_id, reason);
+  if (auto* pg = work.postgres()) return postgres::dead_letter(*pg, delivery_id, reason, lease_token);
 #endif
   SQLite::Database& db = work.connection();
-  SQLite::Statement update(db, "UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ? AND state = 'pending'");
+  SQLite::Statement update(db, "UPDATE outbox SET state = 'dead', last_error = ?, lease_holder = NULL, lease_until = NULL"
+                               " WHERE id = ? AND state = 'pending' AND lease_token IS ?");
   update.bind(1, std::string(reason));
   update.bind(2, delivery_id);
+  if (lease_token) update.bind(3, *lease_token); else update.bind(3);
   update.exec();
+}
+
+std::vector<delivery> claim_due(unit_of_work work, outbox_queue queue, const lease_claim& claim) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::claim_due(*pg, queue, claim);
+#endif
+  SQLite::Database& db = work.connection();
+  // One process writes a SQLite file (database.hpp's exclusive_use), so nothing is skipped here:
+  // the lease only keeps a row from being sent again while its attempt is in flight, and its
+  // token makes the SQL path the one PostgreSQL's instances take.
+  SQLite::Statement update(
+      db, fmt::format("UPDATE outbox SET lease_holder = ?, lease_token = COALESCE(lease_token, 0) + 1, "
+                      "lease_until = {0} + ? WHERE id IN (SELECT o.id FROM outbox AS o WHERE o.state = 'pending' "
+                      "AND {1} AND o.next_attempt_at <= ? AND (o.lease_until IS NULL OR o.lease_until < {0}) "
+                      "ORDER BY o.next_attempt_at, o.id LIMIT ?) RETURNING {2}",
+                      database_now_ms, queue_condition(queue), delivery_columns()));
+  update.bind(1, claim.holder);
+  update.bind(2, static_cast<std::int64_t>(claim.length.count()));
+  update.bind(3, seconds(claim.now));
+  update.bind(4, claim.limit);
+  std::vector<delivery> out;
+  while (update.executeStep()) out.push_back(decode_delivery(update));
+  by_due_order(out);
+  return out;
+}
+
+std::size_t release_leases(unit_of_work work, std::optional<std::string_view> holder) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::release_leases(*pg, holder);
+#endif
+  SQLite::Database& db = work.connection();
+  SQLite::Statement update(db, "UPDATE outbox SET lease_holder = NULL, lease_until = NULL"
+                               " WHERE lease_holder IS NOT NULL AND (? IS NULL OR lease_holder = ?)");
+  if (holder) {
+    update.bind(1, std::string(*holder));
+    update.bind(2, std::string(*holder));
+  } else {
+    update.bind(1);
+    update.bind(2);
+  }
+  return static_cast<std::size_t>(update.exec());
 }
 
 bool redeliver(unit_of_work work, std::int64_t delivery_id, model::instant now) {

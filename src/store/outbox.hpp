@@ -14,6 +14,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -69,6 +70,10 @@ struct delivery {
   std::string purpose = "webhook";
   std::string recipient;
   std::string external_id;
+  // Since migration 16: the notifier's lease (claim_due). Empty/none when free or never claimed.
+  std::string lease_holder;
+  std::optional<std::int64_t> lease_token;
+  std::optional<std::int64_t> lease_until_ms;  // Unix milliseconds, the database's clock
 };
 
 // Pending webhook deliveries due by `now`, oldest first (message rows: store/messages.hpp).
@@ -111,15 +116,52 @@ struct attempt_result {
   model::instant next_attempt_at{};  // when next_state is pending
   std::string dead_reason;           // when next_state is dead: why it was dead-lettered
   std::string external_id;           // when delivered, for message rows: Slack's ts, the Message-ID
+  // The token of the claim that sent it (delivery::lease_token as claim_due returned it); none
+  // for a row never claimed. The attempt is recorded only while the row still has this token.
+  std::optional<std::int64_t> lease_token;
 };
 
-// Logs an attempt and moves the delivery on. Does nothing when the delivery is no longer pending
-// or already has that attempt logged (a redelivery or a replayed job raced it); returns whether
-// it applied.
+// Logs an attempt, moves the delivery on and frees its lease. Does nothing when the delivery is
+// no longer pending, already has that attempt logged (a redelivery or a replayed job raced it),
+// or no longer has result.lease_token (its lease ran out and another instance claimed it: that
+// one's attempt is the one recorded); returns whether it applied.
 bool record_attempt(unit_of_work work, std::int64_t delivery_id, const attempt_result& result);
 
-// Dead-letters a pending delivery without an attempt (its subscription is disabled or gone).
-void dead_letter(unit_of_work work, std::int64_t delivery_id, std::string_view reason);
+// Dead-letters a pending delivery without an attempt (its subscription is disabled or gone), if
+// it still has `lease_token` (none: a row never claimed).
+void dead_letter(unit_of_work work, std::int64_t delivery_id, std::string_view reason,
+                 std::optional<std::int64_t> lease_token = std::nullopt);
+
+// Outbox leases (issue 12 plan D4; migration 16). Every instance's notifier drains the one
+// outbox: it claims due rows for `length` before sending them, and records each attempt with the
+// claim's token. A claimed row is nobody else's until its lease runs out, so two instances never
+// send it at once; an instance that dies holding rows leaves them to whoever claims after the
+// lease. The lease must outlast one send and its record (notify::settings::lease). Delivery stays
+// at least once: a crash after a send and before its record sends the row again, with the same
+// webhook-id. Lease times are the database's clock (PostgreSQL's clock_timestamp(), SQLite's
+// 'now'), never the server's simulated one.
+enum class outbox_queue {
+  webhooks,  // channel 'webhook', as due_deliveries
+  messages,  // Slack and e-mail rows, in conversation order, as due_messages (store/messages.hpp)
+};
+struct lease_claim {
+  std::string holder;                   // the claiming instance's id
+  std::chrono::milliseconds length{0};  // how long the claimed rows are its own
+  model::instant now{};                 // the server's clock: rows due by it (next_attempt_at)
+  int limit = 0;                        // at most this many rows
+};
+// Claims up to claim.limit due pending rows of `queue` that are free (never claimed, recorded
+// since, or whose lease ran out), oldest due first: each gets the holder, lease_until = database
+// now + length and its token plus one, returned in the rows. On PostgreSQL the rows are chosen
+// FOR UPDATE SKIP LOCKED, so concurrent claims from other instances take other rows and never
+// wait for each other. Call it in a transaction of its own or the committer's; the claim holds
+// once committed.
+std::vector<delivery> claim_due(unit_of_work work, outbox_queue queue, const lease_claim& claim);
+
+// Frees the leases `holder` holds (a graceful stop), or every lease when `holder` is nullopt (a
+// SQLite database at start: it has one process, so any lease in it is a dead process's). Returns
+// how many rows it freed. Tokens stay, so a late record from the old holder is still refused.
+std::size_t release_leases(unit_of_work work, std::optional<std::string_view> holder);
 
 // Puts a delivery back in the queue to be sent at `now` with the same webhook-id; its retry
 // window starts again. Re-enables its subscription if it was disabled. False when not found.

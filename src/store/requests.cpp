@@ -264,9 +264,11 @@ std::vector<change> save_outcome(SQLite::Database& db, const engine::policy& pol
   append_events(db, outcome.events);
   // The events' seqs, taken before the outbox's own rows move the last rowid on.
   const auto first_seq = db.getLastInsertRowid() - static_cast<std::int64_t>(outcome.events.size()) + 1;
+  std::vector<std::int64_t> seqs(outcome.events.size());
+  for (std::size_t i = 0; i < seqs.size(); ++i) seqs[i] = first_seq + static_cast<std::int64_t>(i);
   enqueue_outbound(db, policy.outbound, outcome.events, changes);
-  enqueue_replies(db, outcome.events, first_seq, changes);
-  enqueue_notifications(db, policy.people, outcome.events, first_seq, changes);
+  enqueue_replies(db, outcome.events, seqs, changes);
+  enqueue_notifications(db, policy.people, outcome.events, seqs, changes);
   for (const auto& c : changes) save_request(db, c.request);
   return changes;
 }

@@ -47,9 +47,9 @@ bool eventually(Condition condition, std::chrono::seconds within = 30s) {
 
 }  // namespace
 
-TEST_SUITE("integration::postgres") {
+TEST_SUITE("integration::postgres_instances") {
   TEST_CASE("two instances split the timers, and the survivor of a SIGKILL fires the dead one's exactly once") {
-    SWITCHBOARD_POSTGRES_OR_SKIP(url);
+    SWITCHBOARD_POSTGRES_SERVERS_OR_SKIP(url);
     testing::postgres::test_schema schema(url);
     testing::temp_dir dir;
     // fast_config: first response in 4 s (warning at 2 s) on a 24x7 calendar, then a ladder at

@@ -296,6 +296,8 @@ TEST_SUITE("store::pages") {
               " ALTER TABLE outbox DROP COLUMN recipient; ALTER TABLE outbox DROP COLUMN external_id;"
               " DROP INDEX events_by_firing_key; ALTER TABLE events DROP COLUMN firing_key; DROP TABLE timer_leases;"
               " DROP TABLE instances;"
+              " ALTER TABLE outbox DROP COLUMN lease_holder; ALTER TABLE outbox DROP COLUMN lease_token;"
+              " ALTER TABLE outbox DROP COLUMN lease_until;"
               " DELETE FROM schema_migrations WHERE version >= 12");
     }
     auto db = store::open_database(path);
@@ -325,6 +327,8 @@ TEST_SUITE("store::pages") {
               " ALTER TABLE outbox DROP COLUMN recipient; ALTER TABLE outbox DROP COLUMN external_id;"
               " DROP INDEX events_by_firing_key; ALTER TABLE events DROP COLUMN firing_key; DROP TABLE timer_leases;"
               " DROP TABLE instances;"
+              " ALTER TABLE outbox DROP COLUMN lease_holder; ALTER TABLE outbox DROP COLUMN lease_token;"
+              " ALTER TABLE outbox DROP COLUMN lease_until;"
               " DELETE FROM schema_migrations WHERE version >= 10");
     }
     auto db = store::open_database(path);
@@ -449,6 +453,8 @@ TEST_SUITE("store::pages") {
               " ALTER TABLE outbox DROP COLUMN recipient; ALTER TABLE outbox DROP COLUMN external_id;"
               " DROP INDEX events_by_firing_key; ALTER TABLE events DROP COLUMN firing_key; DROP TABLE timer_leases;"
               " DROP TABLE instances;"
+              " ALTER TABLE outbox DROP COLUMN lease_holder; ALTER TABLE outbox DROP COLUMN lease_token;"
+              " ALTER TABLE outbox DROP COLUMN lease_until;"
               " DELETE FROM schema_migrations WHERE version >= 13");
     }
     auto db = store::open_database(path);

@@ -446,6 +446,8 @@ TEST_SUITE("store::requests") {
               "ALTER TABLE outbox DROP COLUMN recipient; ALTER TABLE outbox DROP COLUMN external_id;"
               " DROP INDEX events_by_firing_key; ALTER TABLE events DROP COLUMN firing_key; DROP TABLE timer_leases;"
               " DROP TABLE instances;"
+              " ALTER TABLE outbox DROP COLUMN lease_holder; ALTER TABLE outbox DROP COLUMN lease_token;"
+              " ALTER TABLE outbox DROP COLUMN lease_until;"
               "DELETE FROM schema_migrations WHERE version >= 6");
       CHECK(store::schema_version(db) == 5);
     }
@@ -485,6 +487,8 @@ TEST_SUITE("store::requests") {
               "ALTER TABLE outbox DROP COLUMN recipient; ALTER TABLE outbox DROP COLUMN external_id;"
               " DROP INDEX events_by_firing_key; ALTER TABLE events DROP COLUMN firing_key; DROP TABLE timer_leases;"
               " DROP TABLE instances;"
+              " ALTER TABLE outbox DROP COLUMN lease_holder; ALTER TABLE outbox DROP COLUMN lease_token;"
+              " ALTER TABLE outbox DROP COLUMN lease_until;"
               "DELETE FROM schema_migrations WHERE version >= 11");
       CHECK(store::schema_version(db) == 10);
     }

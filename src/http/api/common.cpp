@@ -87,7 +87,9 @@ asio::awaitable<once_outcome> commit_once(store::committer& writer, const reques
                        .count();
   store::committer::job guarded = [&](store::unit_of_work& db) {
     outcome = once_outcome{};  // a job may run again (committer.hpp): nothing from an earlier run
-    if (auto stored = store::find_result(db, who, key, now)) {
+    // The key is claimed before the work, in the work's transaction: a second request with it,
+    // on this instance or another, waits for this one's commit and then replays its answer.
+    if (auto stored = store::claim_key(db, who, key, fingerprint, now)) {
       if (stored->fingerprint != fingerprint) {
         outcome.res = error_response(status::conflict, "idempotency_key_reused",
                                      "this Idempotency-Key was already used for a different request");
@@ -108,6 +110,8 @@ asio::awaitable<once_outcome> commit_once(store::committer& writer, const reques
                           {fingerprint, outcome.res.result_int(), outcome.res.body(),
                            std::string(outcome.res[beast_http::field::location])},
                           now);
+    else
+      store::release_key(db, who, key);
   };
   co_await commit(writer, std::move(guarded), gate);
   co_return outcome;

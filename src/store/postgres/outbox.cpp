@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace switchboard::store::postgres {
@@ -19,7 +20,12 @@ model::instant instant_of(std::int64_t s) { return model::instant{std::chrono::s
 // store/outbox.cpp's column list, in its order; decode() reads it.
 constexpr std::string_view columns =
     "id, webhook_id, subscription, event_type, event_seq, request_id, payload, created_at, window_start, state, "
-    "attempts, next_attempt_at, last_status, last_error, delivered_at, channel, purpose, recipient, external_id";
+    "attempts, next_attempt_at, last_status, last_error, delivered_at, channel, purpose, recipient, external_id, "
+    "lease_holder, lease_token, lease_until";
+
+// Unix milliseconds on the database's clock: clock_timestamp(), not now() (the transaction's
+// start), since a claim may run late in a group-commit batch.
+constexpr std::string_view database_now_ms = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
 
 delivery decode(const pq::result& rows, int i) {
   delivery d;
@@ -42,6 +48,9 @@ delivery decode(const pq::result& rows, int i) {
   d.purpose = std::string(rows.text(i, 16));
   d.recipient = std::string(rows.text(i, 17));
   d.external_id = std::string(rows.text(i, 18));
+  d.lease_holder = std::string(rows.text(i, 19));
+  d.lease_token = rows.optional_integer(i, 20);
+  d.lease_until_ms = rows.optional_integer(i, 21);
   return d;
 }
 
@@ -174,9 +183,13 @@ std::vector<delivery_attempt> attempts_of(pq::connection& db, std::int64_t deliv
 
 bool record_attempt(pq::connection& db, std::int64_t delivery_id, const attempt_result& result) {
   // FOR UPDATE: the attempt count read here is the one the UPDATE below replaces.
-  const auto current = db.prepared("SELECT state, attempts FROM outbox WHERE id = $1 FOR UPDATE", {delivery_id});
+  // FOR UPDATE also waits for a claim of the row by another instance that is not committed yet,
+  // and then reads its token.
+  const auto current =
+      db.prepared("SELECT state, attempts, lease_token FROM outbox WHERE id = $1 FOR UPDATE", {delivery_id});
   if (current.rows() == 0 || current.text(0, 0) != "pending" || current.integer(0, 1) + 1 != result.attempt.attempt)
     return false;
+  if (current.optional_integer(0, 2) != result.lease_token) return false;  // taken over: not this holder's to record
   const auto optional_text = [](const std::string& text) -> pq::param {
     return text.empty() ? pq::param(std::nullopt) : pq::param(text);
   };
@@ -191,15 +204,51 @@ bool record_attempt(pq::connection& db, std::int64_t delivery_id, const attempt_
   const pq::param delivered_at =
       result.next_state == delivery_state::delivered ? pq::param(seconds(result.attempt.at)) : pq::param(std::nullopt);
   db.prepared("UPDATE outbox SET state = $1, attempts = $2, next_attempt_at = $3, last_status = $4,"
-              " last_error = $5, delivered_at = $6, external_id = COALESCE($7, external_id) WHERE id = $8",
+              " last_error = $5, delivered_at = $6, external_id = COALESCE($7, external_id),"
+              " lease_holder = NULL, lease_until = NULL WHERE id = $8",
               {std::string(to_string(result.next_state)), result.attempt.attempt, next_at, result.attempt.status,
                optional_text(error), delivered_at, optional_text(result.external_id), delivery_id});
   return true;
 }
 
-void dead_letter(pq::connection& db, std::int64_t delivery_id, std::string_view reason) {
-  db.prepared("UPDATE outbox SET state = 'dead', last_error = $1 WHERE id = $2 AND state = 'pending'",
-              {reason, delivery_id});
+void dead_letter(pq::connection& db, std::int64_t delivery_id, std::string_view reason,
+                 std::optional<std::int64_t> lease_token) {
+  db.prepared("UPDATE outbox SET state = 'dead', last_error = $1, lease_holder = NULL, lease_until = NULL"
+              " WHERE id = $2 AND state = 'pending' AND lease_token IS NOT DISTINCT FROM $3",
+              {reason, delivery_id, lease_token});
+}
+
+std::vector<delivery> claim_due(pq::connection& db, outbox_queue queue, const lease_claim& claim) {
+  // The subquery picks and locks the rows; SKIP LOCKED passes over rows another instance's claim
+  // (or record) holds right now, so claims never wait for each other, and the outer UPDATE
+  // re-checks nothing: the rows are locked. Conversation order for messages reads committed rows
+  // (an earlier pending row blocks a later one whoever holds it).
+  const std::string_view condition =
+      queue == outbox_queue::webhooks
+          ? std::string_view("o.channel = 'webhook'")
+          : std::string_view("o.channel <> 'webhook' AND NOT (o.request_id IS NOT NULL AND EXISTS ("
+                             "SELECT 1 FROM outbox AS e WHERE e.request_id = o.request_id AND"
+                             " e.channel = o.channel AND e.state = 'pending' AND e.id < o.id))");
+  auto rows = decode_all(db.prepared(
+      fmt::format("UPDATE outbox SET lease_holder = $1, lease_token = COALESCE(lease_token, 0) + 1,"
+                  " lease_until = {0} + $2 WHERE id IN (SELECT o.id FROM outbox AS o WHERE o.state = 'pending'"
+                  " AND {1} AND o.next_attempt_at <= $3 AND (o.lease_until IS NULL OR o.lease_until < {0})"
+                  " ORDER BY o.next_attempt_at, o.id LIMIT $4 FOR UPDATE OF o SKIP LOCKED) RETURNING {2}",
+                  database_now_ms, condition, columns),
+      {claim.holder, static_cast<std::int64_t>(claim.length.count()), seconds(claim.now), claim.limit}));
+  // RETURNING gives rows in no particular order.
+  std::sort(rows.begin(), rows.end(), [](const delivery& a, const delivery& b) {
+    return a.next_attempt_at != b.next_attempt_at ? a.next_attempt_at < b.next_attempt_at : a.id < b.id;
+  });
+  return rows;
+}
+
+std::size_t release_leases(pq::connection& db, std::optional<std::string_view> holder) {
+  const pq::param who = holder ? pq::param(*holder) : pq::param(std::nullopt);
+  return static_cast<std::size_t>(db.prepared("UPDATE outbox SET lease_holder = NULL, lease_until = NULL"
+                                              " WHERE lease_holder IS NOT NULL AND ($1::text IS NULL OR lease_holder = $1)",
+                                              {who})
+                                      .affected_rows());
 }
 
 bool redeliver(pq::connection& db, std::int64_t delivery_id, model::instant now) {

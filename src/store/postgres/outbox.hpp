@@ -1,8 +1,8 @@
 #pragma once
 // The outbox on PostgreSQL: the twins of store/outbox.hpp's and store/messages.hpp's functions
 // of the same names (a recording's webhook and message rows, and the delivery side: due rows,
-// attempts, dead letters, redelivery, disabled subscriptions). One instance drains it; leased
-// rows for several (issue 12 plan D4) are not here yet.
+// attempts, dead letters, redelivery, disabled subscriptions) and the leases through which
+// every instance drains it (claim_due: FOR UPDATE SKIP LOCKED; issue 12 plan D4).
 //
 // Thread-safety: as the connection passed in.
 
@@ -30,7 +30,10 @@ std::optional<delivery> find_delivery(pq::connection& db, std::int64_t id);
 std::vector<delivery> list_deliveries(pq::connection& db, const delivery_filter& filter);
 std::vector<delivery_attempt> attempts_of(pq::connection& db, std::int64_t delivery_id);
 bool record_attempt(pq::connection& db, std::int64_t delivery_id, const attempt_result& result);
-void dead_letter(pq::connection& db, std::int64_t delivery_id, std::string_view reason);
+void dead_letter(pq::connection& db, std::int64_t delivery_id, std::string_view reason,
+                 std::optional<std::int64_t> lease_token);
+std::vector<delivery> claim_due(pq::connection& db, outbox_queue queue, const lease_claim& claim);
+std::size_t release_leases(pq::connection& db, std::optional<std::string_view> holder);
 bool redeliver(pq::connection& db, std::int64_t delivery_id, model::instant now);
 void disable_subscription(pq::connection& db, std::string_view subscription, std::string_view reason,
                           model::instant now);

@@ -138,16 +138,11 @@ std::vector<change> save_outcome(pq::connection& db, const engine::policy& polic
   // Delivered to the other instances' dashboards when this transaction commits (phase D, D5).
   announce(db, ranges_of(outcome.events, seqs));
   enqueue_outbound(db, policy.outbound, outcome.events, seqs, changes);
-  if (!seqs.empty()) {
-    // enqueue_replies counts the events' seqs on from the first: one writer (the committer's
-    // session) appends events, so one outcome's are consecutive. Several instances (phase D)
-    // need it to take the seqs themselves.
-    if (seqs.back() - seqs.front() + 1 != static_cast<std::int64_t>(seqs.size()))
-      throw std::logic_error("an outcome's events got sequence numbers that are not consecutive");
-    unit_of_work work(db);
-    store::enqueue_replies(work, outcome.events, seqs.front(), changes);
-    store::enqueue_notifications(work, policy.people, outcome.events, seqs.front(), changes);
-  }
+  // The seqs as returned: with several instances appending at once, one outcome's events need
+  // not get consecutive ones.
+  unit_of_work work(db);
+  store::enqueue_replies(work, outcome.events, seqs, changes);
+  store::enqueue_notifications(work, policy.people, outcome.events, seqs, changes);
   for (const auto& c : changes) save_request(db, c.request);
   return changes;
 }

@@ -4,7 +4,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
+#include <set>
 #include <stdexcept>
 #include <string_view>
 
@@ -224,7 +227,7 @@ struct migration {
 };
 
 // SQLite's migrations after the baseline, by the same numbers; append, never edit one that
-// has shipped.
+// has shipped. Each is applied when not recorded yet, in this order.
 constexpr std::array later{
     migration{15, R"sql(
 -- Several instances (issue 12 D3): a request's timers belong to shard id % 64, each shard to one
@@ -246,13 +249,22 @@ CREATE TABLE instances (
 ALTER TABLE events ADD COLUMN firing_key TEXT;
 CREATE UNIQUE INDEX events_by_firing_key ON events (firing_key) WHERE firing_key IS NOT NULL;
 )sql"},
+    migration{16, R"sql(
+-- Outbox leases (store/database.cpp's migration 16): claimed with FOR UPDATE SKIP LOCKED by
+-- any instance's notifier; lease_until is Unix milliseconds on the database's clock.
+ALTER TABLE outbox ADD COLUMN lease_holder TEXT, ADD COLUMN lease_token BIGINT, ADD COLUMN lease_until BIGINT;
+)sql"},
 };
 
 }  // namespace
 
 int baseline_version() { return baseline; }
 
-int latest_schema_version() { return later.empty() ? baseline : later.back().version; }
+int latest_schema_version() {
+  int latest = baseline;
+  for (const auto& step : later) latest = std::max(latest, step.version);
+  return latest;
+}
 
 int schema_version(pq::connection& db) {
   if (db.exec("SELECT to_regclass('schema_migrations') IS NULL").text(0, 0) == "t") return 0;
@@ -282,8 +294,18 @@ void migrate(pq::connection& db) {
     db.exec(baseline_sql);
     db.exec("INSERT INTO schema_migrations (version) SELECT generate_series(1, $1::int)", {baseline});
   }
+  std::set<std::int64_t> applied;
+  const auto recorded = db.exec("SELECT version FROM schema_migrations");
+  for (int i = 0; i < recorded.rows(); ++i) applied.insert(recorded.integer(i, 0));
+  for (const auto version : applied)
+    if (version > baseline &&
+        std::none_of(later.begin(), later.end(), [version](const migration& m) { return m.version == version; }))
+      throw std::runtime_error(fmt::format(
+          "the PostgreSQL schema at {} has migration {}, which this build does not know: it was written by another "
+          "switchboard build; run that one",
+          db.describe(), version));
   for (const auto& step : later) {
-    if (step.version <= current) continue;
+    if (applied.count(step.version) != 0) continue;
     db.exec(step.sql);
     db.exec("INSERT INTO schema_migrations (version) VALUES ($1::int)", {step.version});
   }

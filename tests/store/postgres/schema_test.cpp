@@ -215,10 +215,14 @@ TEST_SUITE("store::postgres::schema") {
     store::postgres::migrate(schema.db());  // and once more, later: nothing to do
     const int latest = store::postgres::latest_schema_version();
     CHECK(store::postgres::schema_version(schema.db()) == latest);
-    auto versions = schema.db().exec("SELECT count(*), count(DISTINCT version), min(version) FROM schema_migrations");
-    CHECK(versions.integer(0, 0) == latest);
-    CHECK(versions.integer(0, 1) == latest);
+    // Each version once; not necessarily every number up to the latest (15 and 16 were written on
+    // separate branches, and a build may have either).
+    auto versions =
+        schema.db().exec("SELECT count(*), count(DISTINCT version), min(version), max(version) FROM schema_migrations");
+    CHECK(versions.integer(0, 0) == versions.integer(0, 1));
+    CHECK(versions.integer(0, 0) >= store::postgres::baseline_version());
     CHECK(versions.integer(0, 2) == 1);
+    CHECK(versions.integer(0, 3) == latest);
   }
 
   TEST_CASE("a schema newer than this build is refused") {
