@@ -10,6 +10,7 @@
 #include "config/settings.hpp"
 #include "policy/load.hpp"
 #include "scheduler/scheduler.hpp"
+#include "store/lease_keeper.hpp"
 #include "store/clocks.hpp"
 #include "store/committer.hpp"
 #include "store/database.hpp"
@@ -103,8 +104,11 @@ int main(int argc, char** argv) {
   step = std::chrono::steady_clock::now();
   scheduler::scheduler clocks(io.get_executor(), writer, policy,
                               {[&] { return now; },
-                               [](model::instant at) { return std::chrono::system_clock::time_point(at); }});
-  clocks.load(reader);
+                               [](model::instant at) { return std::chrono::system_clock::time_point(at); }},
+                              "restart_bench");
+  // As the server does on SQLite: one local lease over every shard, loaded at once.
+  auto leases = store::lease_keeper::local("restart_bench");
+  leases->start([&](const std::vector<store::shard_lease>& held, int) { clocks.hold(held, reader); });
   const double load_s = seconds_since(step);
   const long rss_after_plan = status_kib("VmRSS");
   const double total_s = seconds_since(started);
