@@ -153,7 +153,7 @@ for run in $(seq 1 "$runs"); do
       echo "bench: schema $schema stores $stored requests but wrk counted $answered 201s" >&2
       echo 1 >>"$work/lost.result"
     fi
-    psql "$pg_url" -qc "DROP SCHEMA $schema CASCADE"
+    PGOPTIONS="-c client_min_messages=warning" psql "$pg_url" -qc "DROP SCHEMA $schema CASCADE"
   done
 done
 
