@@ -8,7 +8,7 @@
 #     fsync, full_page_writes and synchronous_commit on, so each 201 is on disk as on SQLite
 #     (tools/pg's test clusters turn them off).
 # With three instances, three wrk processes run at once with the connections split between them
-# (32 = 11 + 11 + 10; with fewer connections than instances, only as many instances get one):
+# (32 = 11 + 11 + 10; with fewer connections than instances, only as many get one: 1 = 1 + 0 + 0):
 # the row gives their summed req/s and the worst p50 and p99. The configurations are interleaved
 # in every run (SQLite, PostgreSQL x1, PostgreSQL x3, ...) and the table gives medians of RUNS
 # runs, each row's ratio to SQLite at the same connections (the ratio of the medians, and the
@@ -94,10 +94,10 @@ run_split() {
   rm -f "$work"/part-*
   for i in $(seq 0 $((n - 1))); do
     share=$((c / n + (i < c % n ? 1 : 0)))
+    echo "$share" >"$work/part-$i.share"
     [ "$share" -gt 0 ] || continue
     run_wrk file_request.lua "$share" "${urls[i]}" >"$work/part-$i" &
     waits+=($!)
-    echo "$share" >"$work/part-$i.share"
   done
   for i in "${waits[@]}"; do wait "$i"; done
   cat "$work"/part-? | awk -v shares="$(cat "$work"/part-?.share | paste -sd+)" '
