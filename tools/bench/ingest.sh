@@ -17,7 +17,8 @@
 # server runs with max_connections_per_client = 0 (common.sh's server_config), since every wrk
 # connection comes from 127.0.0.1.
 #
-# Environment: CONNECTIONS (default "1 32 128"), HEALTH_CONNECTIONS (default 32), and those of
+# Environment: CONNECTIONS (default "1 32 128"), HEALTH_CONNECTIONS (default 32), POSTGRES=1 (then
+# run ingest_postgres.sh: PostgreSQL beside SQLite, one and three instances), and those of
 # common.sh: RUNS, DURATION, BUILD, SWITCHBOARD_BENCH_REPORT_ONLY=1 (exit 0 on a miss).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -127,4 +128,6 @@ verdict "$ok"
 printf '| GET /healthz vs bare Beast | %s | %.0f req/s%s | %.0f req/s | %s | %s (%s) | >= 80 %% | %s |\n' \
   "$health_connections" "$server" "$note" "$bare" "$(pct "$server" "$bare")" "$(pct "$paired" 1)" "$(pairs health-pair)" "$mark"
 echo
+# POSTGRES=1: PostgreSQL's rows (one and three instances) beside SQLite's, a table of their own.
+if [ "${POSTGRES:-0}" = 1 ]; then "$here/ingest_postgres.sh" || missed=1; fi
 finish
