@@ -73,8 +73,8 @@ void enqueue_replies(unit_of_work work, const std::vector<engine::event>& events
 // one email row {"to": [address], "subject", "message_id": "", "in_reply_to": "", "references":
 // [], "text", "kind": "notification", "person"} per person notified by e-mail (model::person's
 // notify), purpose notification, with engine::escalation_notice's words on the request as
-// `changes` hold it. People no longer in `directory` get nothing. SQLite only: the PostgreSQL
-// adapter's twin is store12d's to write.
+// `changes` hold it. People no longer in `directory` get nothing. Both databases: rows are
+// written through enqueue_message.
 void enqueue_notifications(unit_of_work work, const model::people_directory& directory,
                            const std::vector<engine::event>& events, const std::vector<std::int64_t>& seqs,
                            const std::vector<change>& changes);

@@ -166,12 +166,8 @@ allow_private = true
 )",
                          *hooks_port, hook_secret_env, timeout, lease);
     out.close();
-    const char separator = url.find('?') == std::string::npos ? '?' : '&';
     ::setenv("SWITCHBOARD_DATABASE_URL",
-             fmt::format("{}{}options=-csearch_path%3D{}&application_name=sb_{}", url, separator, schema.name(),
-                         schema.name())
-                 .c_str(),
-             1);
+             testing::postgres::url_in_schema(url, schema.name(), "sb_" + schema.name()).c_str(), 1);
     a = std::make_unique<testing::server_process>(testing::server_args{config, "", {}});
     b = std::make_unique<testing::server_process>(testing::server_args{config, "", {}});
     ::unsetenv("SWITCHBOARD_DATABASE_URL");

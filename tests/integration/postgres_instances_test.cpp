@@ -30,11 +30,6 @@ using model::role;
 
 namespace {
 
-std::string server_url(const std::string& url, const std::string& schema, const std::string& application) {
-  const char separator = url.find('?') == std::string::npos ? '?' : '&';
-  return fmt::format("{}{}options=-csearch_path%3D{}&application_name={}", url, separator, schema, application);
-}
-
 template <typename Condition>
 bool eventually(Condition condition, std::chrono::seconds within = 30s) {
   const auto deadline = std::chrono::steady_clock::now() + within;
@@ -60,9 +55,9 @@ TEST_SUITE("integration::postgres_instances") {
     const auto origin = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
     const std::vector<std::string> clock = {"--clock-start", model::format_instant(origin), "--clock-origin",
                                             std::to_string(origin.time_since_epoch().count())};
-    ::setenv("SWITCHBOARD_DATABASE_URL", server_url(url, schema.name(), "sb_a_" + schema.name()).c_str(), 1);
+    ::setenv("SWITCHBOARD_DATABASE_URL", testing::postgres::url_in_schema(url, schema.name(), "sb_a_" + schema.name()).c_str(), 1);
     auto first = std::make_unique<testing::server_process>(testing::server_args{config, "", clock});
-    ::setenv("SWITCHBOARD_DATABASE_URL", server_url(url, schema.name(), "sb_b_" + schema.name()).c_str(), 1);
+    ::setenv("SWITCHBOARD_DATABASE_URL", testing::postgres::url_in_schema(url, schema.name(), "sb_b_" + schema.name()).c_str(), 1);
     testing::server_process second(testing::server_args{config, "", clock});
     ::unsetenv("SWITCHBOARD_DATABASE_URL");
     auto& db = schema.db();

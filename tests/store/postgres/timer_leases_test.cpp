@@ -33,12 +33,6 @@ std::set<int> shards_of(const std::vector<store::shard_lease>& held) {
   return out;
 }
 
-// The test cluster's URL with every session in `schema`.
-std::string schema_url(const std::string& url, const std::string& schema) {
-  const char separator = url.find('?') == std::string::npos ? '?' : '&';
-  return fmt::format("{}{}options=-csearch_path%3D{}", url, separator, schema);
-}
-
 template <typename Condition>
 bool eventually(Condition condition, std::chrono::milliseconds within = 30s) {
   const auto deadline = std::chrono::steady_clock::now() + within;
@@ -122,8 +116,8 @@ TEST_SUITE("store::postgres::timer_leases") {
     pg::migrate(schema.db());
     const auto lease = 1000ms;
     watched seen_a, seen_b;
-    auto a = store::lease_keeper::postgres(schema_url(url, schema.name()), "A", lease);
-    auto b = store::lease_keeper::postgres(schema_url(url, schema.name()), "B", lease);
+    auto a = store::lease_keeper::postgres(testing::postgres::url_in_schema(url, schema.name()), "A", lease);
+    auto b = store::lease_keeper::postgres(testing::postgres::url_in_schema(url, schema.name()), "B", lease);
     a->start(seen_a.listener());
     CHECK(seen_a.count() == 64);  // the first round runs in start()
     b->start(seen_b.listener());
@@ -146,7 +140,7 @@ TEST_SUITE("store::postgres::timer_leases") {
     testing::postgres::test_schema schema(url);
     pg::migrate(schema.db());
     watched seen;
-    auto a = store::lease_keeper::postgres(schema_url(url, schema.name()), "A", 60s);
+    auto a = store::lease_keeper::postgres(testing::postgres::url_in_schema(url, schema.name()), "A", 60s);
     a->start(seen.listener());
     CHECK(seen.count() == 64);
     a->stop(true);
