@@ -197,10 +197,9 @@ std::vector<delivery> due_messages(read_session session, model::instant now, int
 }
 
 std::map<int, int> pending_reply_attempts(read_session session, model::request_id id) {
-  // PostgreSQL's recordings enqueue no message rows yet (issue 12): no answer has a row there,
-  // so none has attempts to show. Not a throw: GET /v1/requests/{id} asks whenever a reply is
-  // pending.
-  if (session.postgres() != nullptr) return {};
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::pending_reply_attempts(*pg, id);
+#endif
   SQLite::Database& db = session.connection();
   statement query(db, "SELECT json_extract(payload, '$.reply'), attempts FROM outbox "
                       "WHERE request_id = ? AND state = 'pending' AND purpose = 'reply' AND attempts > 0");

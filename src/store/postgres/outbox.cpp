@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <stdexcept>
 
 namespace switchboard::store::postgres {
@@ -125,6 +126,18 @@ std::vector<delivery> due_messages(pq::connection& db, model::instant now, int l
                   " ORDER BY o.next_attempt_at, o.id LIMIT $2",
                   columns),
       {seconds(now), limit}));
+}
+
+std::map<int, int> pending_reply_attempts(pq::connection& db, model::request_id id) {
+  // payload is TEXT holding JSON (as on SQLite); `reply` is the answer's number on its request.
+  const auto rows = db.prepared(
+      "SELECT (payload::jsonb ->> 'reply')::int, attempts FROM outbox WHERE request_id = $1 AND state = 'pending'"
+      " AND purpose = 'reply' AND attempts > 0 AND payload::jsonb ? 'reply'",
+      {id});
+  std::map<int, int> out;
+  for (int r = 0; r < rows.rows(); ++r)
+    out[static_cast<int>(rows.integer(r, 0))] = static_cast<int>(rows.integer(r, 1));
+  return out;
 }
 
 std::vector<delivery> due_deliveries(pq::connection& db, model::instant now, int limit) {

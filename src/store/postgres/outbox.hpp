@@ -11,6 +11,7 @@
 #include "store/postgres/pq.hpp"
 
 #include <cstdint>
+#include <map>
 #include <vector>
 
 namespace switchboard::store::postgres {
@@ -24,6 +25,7 @@ void enqueue_outbound(pq::connection& db, const std::vector<engine::outbound_rou
 
 std::int64_t enqueue_message(pq::connection& db, const message& m, model::instant now);
 std::vector<delivery> due_messages(pq::connection& db, model::instant now, int limit);
+std::map<int, int> pending_reply_attempts(pq::connection& db, model::request_id id);
 std::vector<delivery> due_deliveries(pq::connection& db, model::instant now, int limit);
 std::optional<model::instant> next_pending_at(pq::connection& db);
 std::optional<delivery> find_delivery(pq::connection& db, std::int64_t id);
