@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <array>
 #include <atomic>
 #include <thread>
@@ -270,5 +271,51 @@ TEST_SUITE("integration::postgres") {
     MESSAGE(kills.load(), " sessions killed, ", unavailable, " of 450 reads answered 503");
     CHECK(viewer.get("/metrics").status == 200);
     CHECK(server.stderr_text().find("error handling") == std::string::npos);
+  }
+  TEST_CASE("rules check --db reads a PostgreSQL database: a calendar its open clocks use is refused, read only") {
+    SWITCHBOARD_POSTGRES_SERVERS_OR_SKIP(url);
+    testing::postgres::test_schema schema(url);
+    testing::temp_dir dir;
+    const auto in_schema = testing::postgres::url_in_schema(url, schema.name(), "sb_" + schema.name());
+    ::setenv("SWITCHBOARD_DATABASE_URL", in_schema.c_str(), 1);
+    const auto config = postgres_config(dir);
+    {
+      testing::server_process server(testing::server_args{config, "", {}});
+      auto ce = server.client(role::ce);
+      file(ce, "An open clock on the always calendar");
+      REQUIRE(server.terminate() == 0);
+    }
+    ::unsetenv("SWITCHBOARD_DATABASE_URL");
+    const auto events_before = schema.db().exec("SELECT COUNT(*) FROM events").integer(0, 0);
+
+    // The same config accepts it.
+    const auto same = testing::run_program({SWITCHBOARD_CLI_PATH, "--config", config, "rules", "check", "--db", in_schema});
+    CHECK_MESSAGE(same.exit_code == 0, same.err);
+    CHECK(same.out.find("ok: ") == 0);
+
+    // The calendar renamed away: its open clock would lose it, as on SQLite (integration::sla).
+    std::ifstream in(config);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (auto at = text.find("always"); at != std::string::npos; at = text.find("always", at)) text.replace(at, 6, "office");
+    const auto renamed = dir.file("renamed.toml");
+    std::ofstream(renamed) << text;
+    const auto refused = testing::run_program({SWITCHBOARD_CLI_PATH, "--config", renamed, "rules", "check", "--db", in_schema});
+    CHECK(refused.exit_code == 1);
+    CHECK_MESSAGE(refused.err.find("calendar \"always\" is used by 2 open SLA clocks but is not configured") != std::string::npos,
+                  refused.err);
+    // The password never reaches the output.
+    const auto at = url.find('@');
+    const auto colon = url.rfind(':', at);
+    if (at != std::string::npos && colon != std::string::npos && colon > url.find("://") + 3)
+      CHECK(refused.err.find(url.substr(colon, at - colon)) == std::string::npos);
+
+    // Nothing was written; an empty schema is named as such.
+    CHECK(schema.db().exec("SELECT COUNT(*) FROM events").integer(0, 0) == events_before);
+    testing::postgres::test_schema empty(url);
+    const auto missing = testing::run_program(
+        {SWITCHBOARD_CLI_PATH, "--config", config, "rules", "check", "--db",
+         testing::postgres::url_in_schema(url, empty.name(), "sb_" + empty.name())});
+    CHECK(missing.exit_code == 1);
+    CHECK_MESSAGE(missing.err.find("no Switchboard schema") != std::string::npos, missing.err);
   }
 }

@@ -19,7 +19,7 @@
 #include "rules/evaluator.hpp"
 #include "sla/policy.hpp"
 #include "store/clocks.hpp"
-#include "store/database.hpp"
+#include "store/inspect.hpp"
 
 #include "util/text.hpp"
 
@@ -36,6 +36,7 @@
 #include <iostream>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -304,7 +305,8 @@ int main(int argc, char** argv) {
   check->add_option("--tokens", check_tokens, "the tokens file to check instead of [auth] tokens_file, as the server's --tokens");
   check->add_option("--db", check_database,
                     "also check that every calendar and SLA policy the open clocks of this database use is still "
-                    "configured (or replaced)");
+                    "configured (or replaced): a SQLite file, or a PostgreSQL URL such as \"$SWITCHBOARD_DATABASE_URL\" "
+                    "(read only)");
 
   auto* sla_command = app.add_subcommand("sla", "business-time arithmetic on the configured calendars, offline");
   sla_command->require_subcommand(1);
@@ -595,12 +597,16 @@ int main(int argc, char** argv) {
       }
       std::vector<std::string> warnings;
       if (!check_database.empty()) {
-        if (!std::filesystem::exists(check_database))
-          throw std::runtime_error(fmt::format("--db {}: no such database", check_database));
-        auto db = store::open_database(check_database, store::access::read_only);
-        store::check_open_clocks(db, policy);
+        std::optional<store::inspected_database> db;
+        try {
+          db.emplace(check_database);
+        } catch (const std::runtime_error& e) {
+          // The message names the location (without a password), not the option's raw text.
+          throw std::runtime_error(fmt::format("--db: {}", e.what()));
+        }
+        store::check_open_clocks(db->session(), policy);
         // What the server starts with but warns about, as its start-up does.
-        for (const auto& removed : store::removed_ladders(db, policy))
+        for (const auto& removed : store::removed_ladders(db->session(), policy))
           warnings.push_back(store::removed_ladder_warning(removed, policy.ladders_at));
       }
       // "ok" only without warnings; the exit status is 0 either way (the server would start).
