@@ -19,6 +19,7 @@
 #include "rules/evaluator.hpp"
 #include "sla/policy.hpp"
 #include "store/clocks.hpp"
+#include "store/copy.hpp"
 #include "store/inspect.hpp"
 
 #include "util/text.hpp"
@@ -29,6 +30,7 @@
 #include <openssl/rand.h>
 
 #include <cctype>
+#include <chrono>
 #include <cstdlib>
 #include <fcntl.h>
 #include <unistd.h>
@@ -388,6 +390,14 @@ int main(int argc, char** argv) {
                     "and print the server's verdict; exit 1 unless it was delivered");
   test_email->add_option("--to", test_to, "recipient address")->required();
 
+  std::string copy_from;
+  auto* store_command = app.add_subcommand("store", "the database, offline");
+  store_command->require_subcommand(1);
+  auto* store_copy = store_command->add_subcommand(
+      "copy", "copy a SQLite database into the PostgreSQL database SWITCHBOARD_DATABASE_URL names (empty; migrated "
+              "first), all or nothing; stop the server first");
+  store_copy->add_option("--from", copy_from, "the SQLite file (default: [server] database of --config)");
+
   std::string shell;
   auto* completion = app.add_subcommand("completion", "print a shell completion script (bash) made from these commands");
   completion->add_option("shell", shell, "the shell: bash")->required()->check(CLI::IsMember({"bash"}));
@@ -420,6 +430,35 @@ int main(int argc, char** argv) {
         fmt::print("{}\n", json::serialize(json::object{{"token", secret}, {"entry", entry}}));
       } else {
         fmt::print("token: {}\n\nAdd to the tokens file ([auth] tokens_file):\n{}", secret, entry);
+      }
+      return 0;
+    }
+    if (*store_copy) {
+      const char* url = std::getenv("SWITCHBOARD_DATABASE_URL");
+      if (url == nullptr || *url == '\0') {
+        fmt::print(stderr, "error: set SWITCHBOARD_DATABASE_URL to the PostgreSQL database to copy into (the URL is "
+                           "never read from a file or the command line)\n");
+        return 2;
+      }
+      const auto from = copy_from.empty() ? config::load_settings(opts.config).database_path : copy_from;
+      const auto started = std::chrono::steady_clock::now();
+      const auto report = store::copy_sqlite_to_postgres(from, url, [&](const store::copied_table& table) {
+        if (!opts.json) fmt::print(stderr, "  {:<24} {:>10} rows\n", table.name, table.rows);
+      });
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+      std::int64_t rows = 0;
+      for (const auto& t : report.tables) rows += t.rows;
+      if (opts.json) {
+        json::object tables;
+        for (const auto& t : report.tables) tables[t.name] = t.rows;
+        fmt::print("{}\n", json::serialize(json::object{{"from", report.from},
+                                                        {"to", report.to},
+                                                        {"schema_version", report.schema_version},
+                                                        {"tables", std::move(tables)},
+                                                        {"seconds", took.count()}}));
+      } else {
+        fmt::print("copied {} rows of {} tables (schema version {}) from {} to {} in {:.1f} s\n", rows,
+                   report.tables.size(), report.schema_version, report.from, report.to, took.count());
       }
       return 0;
     }
