@@ -23,6 +23,8 @@
 namespace switchboard::store::postgres {
 namespace {
 
+void save_request_rows(pq::connection& db, const model::request& request, bool fresh);
+
 std::int64_t seconds(model::instant at) { return static_cast<std::int64_t>(at.time_since_epoch().count()); }
 
 model::request decode_request(std::string_view text) {
@@ -50,9 +52,10 @@ std::string stored_data(const engine::event& e) {
   return boost::json::serialize(without);
 }
 
-void save_clocks(pq::connection& db, const model::request& request) {
+// `fresh`: created in this transaction, so it has no rows to replace (requests.cpp's twin).
+void save_clocks(pq::connection& db, const model::request& request, bool fresh) {
   // Deleted and inserted again, as on SQLite; the open_clock_counts trigger keeps the counters.
-  db.prepared("DELETE FROM clocks WHERE request_id = $1", {request.id});
+  if (!fresh) db.prepared("DELETE FROM clocks WHERE request_id = $1", {request.id});
   for (const auto& clock : request.clocks) {
     const bool paused = clock.state == model::clock_state::paused;
     const auto left = clock.breached ? std::min(clock.target - clock.used, std::chrono::seconds{0})
@@ -72,8 +75,8 @@ void save_clocks(pq::connection& db, const model::request& request) {
   }
 }
 
-void save_escalations(pq::connection& db, const model::request& request) {
-  db.prepared("DELETE FROM escalations WHERE request_id = $1", {request.id});
+void save_escalations(pq::connection& db, const model::request& request, bool fresh) {
+  if (!fresh) db.prepared("DELETE FROM escalations WHERE request_id = $1", {request.id});
   for (const auto& e : request.escalations) {
     std::string roles = ",";
     for (const auto& n : e.notifications)
@@ -143,7 +146,12 @@ std::vector<change> save_outcome(pq::connection& db, const engine::policy& polic
   unit_of_work work(db);
   store::enqueue_replies(work, outcome.events, seqs, changes);
   store::enqueue_notifications(work, policy.people, outcome.events, seqs, changes);
-  for (const auto& c : changes) save_request(db, c.request);
+  for (const auto& c : changes) {
+    const bool fresh = std::any_of(c.events.begin(), c.events.end(), [](const engine::event& e) {
+      return std::holds_alternative<model::request_created>(e.data);
+    });
+    save_request_rows(db, c.request, fresh);
+  }
   return changes;
 }
 
@@ -226,33 +234,57 @@ std::optional<model::instant> newest_event_at(pq::connection& db) {
 }
 
 std::vector<std::int64_t> append_events(pq::connection& db, const std::vector<engine::event>& events) {
-  std::vector<std::int64_t> seqs;
-  seqs.reserve(events.size());
-  for (const auto& e : events) {
+  if (events.empty()) return {};
+  // One statement for the outcome's events (a filing appends four or five): every statement is
+  // a round trip to the database, and the writer's batch waits for each one.
+  std::string sql = "INSERT INTO events (request_id, type, at, actor, data, firing_key) VALUES ";
+  pq::params values;
+  values.reserve(events.size() * 6);
+  std::vector<std::string> keys;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
     const auto key = firing_key(e);
-    try {
-      seqs.push_back(db.prepared("INSERT INTO events (request_id, type, at, actor, data, firing_key)"
-                                 " VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
-                                 {e.request, std::string(model::type_name(e)), seconds(e.at), e.actor, stored_data(e),
-                                  key})
-                         .integer(0, 0));
-    } catch (const pq::error& error) {
-      // 23505 unique_violation: the only UNIQUE constraint on events besides seq is the firing key's.
-      if (key && error.sqlstate() == "23505") throw firing_recorded_twice(*key);
-      throw;
-    }
+    if (key) keys.push_back(*key);
+    sql += fmt::format("{}(${}, ${}, ${}, ${}, ${}, ${})", i == 0 ? "" : ", ", 6 * i + 1, 6 * i + 2, 6 * i + 3,
+                       6 * i + 4, 6 * i + 5, 6 * i + 6);
+    values.insert(values.end(), {e.request, std::string(model::type_name(e)), seconds(e.at), e.actor, stored_data(e), key});
   }
-  return seqs;
+  sql += " RETURNING seq";
+  try {
+    const auto rows = db.prepared(sql, values);
+    std::vector<std::int64_t> seqs;
+    seqs.reserve(events.size());
+    for (int i = 0; i < rows.rows(); ++i) seqs.push_back(rows.integer(i, 0));
+    // The rows are inserted in the order listed, each taking the identity's next value, so the
+    // seqs ascending are the events' in order (another session's may fall between them).
+    std::sort(seqs.begin(), seqs.end());
+    return seqs;
+  } catch (const pq::error& error) {
+    // 23505 unique_violation: the only UNIQUE constraint on events besides seq is the firing
+    // key's; its detail names the key.
+    if (!keys.empty() && error.sqlstate() == "23505") {
+      const std::string_view what = error.what();
+      const auto named = std::find_if(keys.begin(), keys.end(), [&](const std::string& k) { return what.find(k) != std::string_view::npos; });
+      throw firing_recorded_twice(named != keys.end() ? *named : keys.front());
+    }
+    throw;
+  }
 }
 
-void save_request(pq::connection& db, const model::request& request) {
+void save_request(pq::connection& db, const model::request& request) { save_request_rows(db, request, false); }
+
+namespace {
+
+void save_request_rows(pq::connection& db, const model::request& request, bool fresh) {
   {
-    const auto previous = db.prepared("SELECT owner, status, customer_id FROM requests WHERE id = $1", {request.id});
     std::optional<model::team> was_open_with;
-    if (previous.rows() > 0) {
-      const auto status = model::parse_request_status(previous.text(0, 1));
-      if (status && engine::counts_toward_load(*status, previous.text(0, 2)))
-        was_open_with = model::parse_team(previous.text(0, 0));
+    if (!fresh) {
+      const auto previous = db.prepared("SELECT owner, status, customer_id FROM requests WHERE id = $1", {request.id});
+      if (previous.rows() > 0) {
+        const auto status = model::parse_request_status(previous.text(0, 1));
+        if (status && engine::counts_toward_load(*status, previous.text(0, 2)))
+          was_open_with = model::parse_team(previous.text(0, 0));
+      }
     }
     const auto open_with = engine::counts_toward_load(request.status, request.input.customer.id)
                                ? std::optional(request.owner)
@@ -276,9 +308,11 @@ void save_request(pq::connection& db, const model::request& request) {
   db.prepared("INSERT INTO request_summaries (request_id, summary) VALUES ($1, $2)"
               " ON CONFLICT (request_id) DO UPDATE SET summary = excluded.summary",
               {request.id, summary_json(request)});
-  save_clocks(db, request);
-  save_escalations(db, request);
+  save_clocks(db, request, fresh);
+  save_escalations(db, request, fresh);
 }
+
+}  // namespace
 
 std::optional<model::request> find_request(pq::connection& db, model::request_id id) {
   const auto row = db.prepared("SELECT document FROM requests WHERE id = $1", {id});
