@@ -162,6 +162,9 @@ std::vector<capacity_escalation> after_recording(const policy& policy, const std
                           model::team::engineering_discussion}) {
     team_load load{team, loads.open_before(team), loads.open_after(team), false};
     if (load.open_after <= load.open_before) continue;
+    // Whether one is unresolved is a query of the store: asked only when the counts cross (not
+    // on every filing; each question is a round trip on PostgreSQL).
+    if (!capacity_crossed(policy, load)) continue;
     load.escalation_unresolved = loads.capacity_unresolved(team);
     if (!capacity_crossed(policy, load)) continue;
     // The request this recording left open with the team: the one that took it over.
