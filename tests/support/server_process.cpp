@@ -18,6 +18,7 @@
 #include <spawn.h>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -34,7 +35,22 @@ std::string slurp(const std::string& path) {
   return content.str();
 }
 
-pid_t spawn(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd) {
+// The test's environment with `overrides` set on top (a variable named there replaces the test's).
+std::vector<std::string> environment_with(const std::vector<std::pair<std::string, std::string>>& overrides) {
+  std::vector<std::string> out;
+  for (char** at = environ; *at != nullptr; ++at) {
+    const std::string_view entry(*at);
+    const auto name = entry.substr(0, entry.find('='));
+    const bool replaced = std::any_of(overrides.begin(), overrides.end(),
+                                      [&](const auto& pair) { return pair.first == name; });
+    if (!replaced) out.emplace_back(entry);
+  }
+  for (const auto& [name, value] : overrides) out.push_back(name + "=" + value);
+  return out;
+}
+
+pid_t spawn(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd,
+            const std::vector<std::pair<std::string, std::string>>& environment = {}) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
@@ -43,8 +59,15 @@ pid_t spawn(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd) 
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<std::string> variables;
+  std::vector<char*> envp;
+  if (!environment.empty()) {
+    variables = environment_with(environment);
+    for (auto& v : variables) envp.push_back(v.data());
+    envp.push_back(nullptr);
+  }
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.empty() ? environ : envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot start " + argv[0]);
   return pid;
@@ -116,7 +139,7 @@ server_process::server_process(server_args args) {
   int out_pipe[2];
   if (::pipe(out_pipe) != 0) throw std::runtime_error("pipe failed");
   const int err_fd = temp_file_fd(stderr_path_);
-  pid_ = spawn(argv, out_pipe[1], err_fd);
+  pid_ = spawn(argv, out_pipe[1], err_fd, args.environment);
   ::close(out_pipe[1]);
   ::close(err_fd);
 

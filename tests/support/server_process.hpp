@@ -7,6 +7,7 @@
 
 #include <string>
 #include <sys/types.h>
+#include <utility>
 #include <vector>
 
 namespace switchboard::testing {
@@ -22,6 +23,10 @@ struct server_args {
   std::string config;    // default: the shipped config/switchboard.toml
   std::string database;  // passed as --db; empty: no --db (the config's database, e.g. PostgreSQL)
   std::vector<std::string> extra;
+  // Variables set (or replaced) in the server's environment on top of the test's own, e.g.
+  // SWITCHBOARD_DATABASE_URL; the test's environment is left as it is. Defaulted, so that
+  // server_args{config, database, extra} still compiles under -Wmissing-field-initializers.
+  std::vector<std::pair<std::string, std::string>> environment = {};
 };
 
 class server_process {
