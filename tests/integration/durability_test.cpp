@@ -1,6 +1,8 @@
-// Nothing acknowledged is lost: concurrent filing, then a restart.
+// Nothing acknowledged is lost: concurrent filing, then a restart or a SIGKILL, on both store
+// adapters (support/server_backends.hpp).
 #include "http/client.hpp"
 #include "support/api.hpp"
+#include "support/server_backends.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -26,63 +28,63 @@ std::set<std::int64_t> all_ids(http::client& client) {
 
 TEST_SUITE("integration::durability") {
   TEST_CASE("1,000 requests over concurrent connections are all there after a restart") {
-    testing::temp_dir dir;
-    const auto database = dir.file("switchboard.db");
-    constexpr int connections = 8;
-    constexpr int per_connection = 125;
-    std::set<std::int64_t> acknowledged;
-    {
-      testing::server_process server(database);
-      std::mutex mutex;
-      std::atomic<int> failures{0};
-      std::vector<std::thread> clients;
-      for (int c = 0; c < connections; ++c) {
-        clients.emplace_back([&, c] {
-          auto client = server.client(model::role::ce);
-          for (int i = 0; i < per_connection; ++i) {
-            const auto body = json::serialize(json::object{
-                {"kind", i % 2 ? "troubleshooting" : "how_to"},
-                {"customer", json::object{{"id", "customer-" + std::to_string(c)}, {"name", "C"}, {"stage", "trial"}}},
-                {"title", "request " + std::to_string(i)}});
-            const auto res = client.post_json("/v1/requests", body);
-            if (res.status != 201) {
-              ++failures;
-              continue;
+    testing::for_each_server_backend([&](testing::server_backend& backend) {
+      constexpr int connections = 8;
+      constexpr int per_connection = 125;
+      std::set<std::int64_t> acknowledged;
+      {
+        testing::server_process server(backend.args());
+        std::mutex mutex;
+        std::atomic<int> failures{0};
+        std::vector<std::thread> clients;
+        for (int c = 0; c < connections; ++c) {
+          clients.emplace_back([&, c] {
+            auto client = server.client(model::role::ce);
+            for (int i = 0; i < per_connection; ++i) {
+              const auto body = json::serialize(json::object{
+                  {"kind", i % 2 ? "troubleshooting" : "how_to"},
+                  {"customer", json::object{{"id", "customer-" + std::to_string(c)}, {"name", "C"}, {"stage", "trial"}}},
+                  {"title", "request " + std::to_string(i)}});
+              const auto res = client.post_json("/v1/requests", body);
+              if (res.status != 201) {
+                ++failures;
+                continue;
+              }
+              std::lock_guard lock(mutex);
+              acknowledged.insert(json::parse(res.body).at("id").as_int64());
             }
-            std::lock_guard lock(mutex);
-            acknowledged.insert(json::parse(res.body).at("id").as_int64());
-          }
-        });
+          });
+        }
+        for (auto& t : clients) t.join();
+        CHECK(failures == 0);
+        CHECK(acknowledged.size() == connections * per_connection);
+        CHECK(server.terminate() == 0);
       }
-      for (auto& t : clients) t.join();
-      CHECK(failures == 0);
-      CHECK(acknowledged.size() == connections * per_connection);
-      CHECK(server.terminate() == 0);
-    }
-    testing::server_process restarted(database);
-    auto client = restarted.client(model::role::ce);
-    CHECK(all_ids(client) == acknowledged);
+      testing::server_process restarted(backend.args());
+      auto client = restarted.client(model::role::ce);
+      CHECK(all_ids(client) == acknowledged);
+    });
   }
 
   TEST_CASE("acknowledged requests survive kill -9") {
-    testing::temp_dir dir;
-    const auto database = dir.file("switchboard.db");
-    std::set<std::int64_t> acknowledged;
-    {
-      testing::server_process server(database);
-      auto client = server.client(model::role::ce);
-      for (int i = 0; i < 50; ++i) {
-        const auto res = client.post_json(
-            "/v1/requests",
-            R"({"kind":"troubleshooting","customer":{"id":"acme","name":"Acme","stage":"prospect"},"title":"t"})");
-        REQUIRE(res.status == 201);
-        acknowledged.insert(json::parse(res.body).at("id").as_int64());
+    testing::for_each_server_backend([&](testing::server_backend& backend) {
+      std::set<std::int64_t> acknowledged;
+      {
+        testing::server_process server(backend.args());
+        auto client = server.client(model::role::ce);
+        for (int i = 0; i < 50; ++i) {
+          const auto res = client.post_json(
+              "/v1/requests",
+              R"({"kind":"troubleshooting","customer":{"id":"acme","name":"Acme","stage":"prospect"},"title":"t"})");
+          REQUIRE(res.status == 201);
+          acknowledged.insert(json::parse(res.body).at("id").as_int64());
+        }
+        server.kill();
       }
-      server.kill();
-    }
-    testing::server_process restarted(database);
-    auto client = restarted.client(model::role::ce);
-    CHECK(all_ids(client) == acknowledged);
+      testing::server_process restarted(backend.args());
+      auto client = restarted.client(model::role::ce);
+      CHECK(all_ids(client) == acknowledged);
+    });
   }
 
   TEST_CASE("a server whose rules do not load does not start, and says where") {
