@@ -5,6 +5,7 @@
 #include "support/api.hpp"
 #include "support/configs.hpp"
 #include "support/raw_connection.hpp"
+#include "support/server_backends.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -470,47 +471,69 @@ TEST_SUITE("integration::server_limits") {
   }
 
   TEST_CASE("a POST retried with its Idempotency-Key answers the original and a different body is a conflict") {
-    testing::temp_dir dir;
-    testing::server_process server(dir.file("switchboard.db"));
-    auto client = server.client(model::role::ce);
-    const std::vector<std::pair<std::string, std::string>> key{{"Idempotency-Key", "file-1"}};
-    const auto first = client.request("POST", "/v1/requests", troubleshooting_filing("Once"), "application/json", key);
-    REQUIRE(first.status == 201);
-    const auto retried = client.request("POST", "/v1/requests", troubleshooting_filing("Once"), "application/json", key);
-    CHECK(retried.status == 201);
-    CHECK(retried.header("Idempotent-Replayed") == "true");
-    CHECK(testing::json_of(retried).at("id").as_int64() == testing::json_of(first).at("id").as_int64());
-    CHECK(retried.header("Location") == first.header("Location"));
+    testing::for_each_server_backend([&](testing::server_backend& backend) {
+      testing::server_process server(backend.args());
+      auto client = server.client(model::role::ce);
+      const std::vector<std::pair<std::string, std::string>> key{{"Idempotency-Key", "file-1"}};
+      const auto first = client.request("POST", "/v1/requests", troubleshooting_filing("Once"), "application/json", key);
+      REQUIRE(first.status == 201);
+      const auto retried = client.request("POST", "/v1/requests", troubleshooting_filing("Once"), "application/json", key);
+      CHECK(retried.status == 201);
+      CHECK(retried.header("Idempotent-Replayed") == "true");
+      CHECK(testing::json_of(retried).at("id").as_int64() == testing::json_of(first).at("id").as_int64());
+      CHECK(retried.header("Location") == first.header("Location"));
 
-    const auto changed = client.request("POST", "/v1/requests", troubleshooting_filing("Twice"), "application/json", key);
-    CHECK(changed.status == 409);
-    CHECK(testing::json_of(changed).at("error").at("code").as_string() == "idempotency_key_reused");
+      const auto changed = client.request("POST", "/v1/requests", troubleshooting_filing("Twice"), "application/json", key);
+      CHECK(changed.status == 409);
+      CHECK(testing::json_of(changed).at("error").at("code").as_string() == "idempotency_key_reused");
 
-    // Keys belong to their actor: another caller's same key is a new request.
-    auto other = server.client(model::role::se);
-    const auto theirs = other.request("POST", "/v1/requests", troubleshooting_filing("Once"), "application/json", key);
-    CHECK(theirs.status == 201);
-    CHECK(testing::json_of(theirs).at("id").as_int64() != testing::json_of(first).at("id").as_int64());
+      // Keys belong to their actor: another caller's same key is a new request.
+      auto other = server.client(model::role::se);
+      const auto theirs = other.request("POST", "/v1/requests", troubleshooting_filing("Once"), "application/json", key);
+      CHECK(theirs.status == 201);
+      CHECK(testing::json_of(theirs).at("id").as_int64() != testing::json_of(first).at("id").as_int64());
 
-    // An action, retried, is applied once.
-    const auto id = testing::json_of(first).at("id").as_int64();
-    const std::vector<std::pair<std::string, std::string>> act_key{{"Idempotency-Key", "act-1"}};
-    const std::string respond = R"({"type":"respond","message":"Looking into it."})";
-    auto se = server.client(model::role::se);
-    const auto acted = se.request("POST", fmt::format("/v1/requests/{}/events", id), respond, "application/json", act_key);
-    REQUIRE(acted.status == 200);
-    const auto again = se.request("POST", fmt::format("/v1/requests/{}/events", id), respond, "application/json", act_key);
-    CHECK(again.status == 200);
-    CHECK(again.body == acted.body);
-    const auto events = testing::json_of(client.get(fmt::format("/v1/requests/{}/events", id))).at("events").as_array();
-    int responded = 0;
-    for (const auto& e : events) responded += e.at("type").as_string() == "request.responded" ? 1 : 0;
-    CHECK(responded == 1);
+      // An action, retried, is applied once.
+      const auto id = testing::json_of(first).at("id").as_int64();
+      const std::vector<std::pair<std::string, std::string>> act_key{{"Idempotency-Key", "act-1"}};
+      const std::string respond = R"({"type":"respond","message":"Looking into it."})";
+      auto se = server.client(model::role::se);
+      const auto acted = se.request("POST", fmt::format("/v1/requests/{}/events", id), respond, "application/json", act_key);
+      REQUIRE(acted.status == 200);
+      const auto again = se.request("POST", fmt::format("/v1/requests/{}/events", id), respond, "application/json", act_key);
+      CHECK(again.status == 200);
+      CHECK(again.body == acted.body);
+      const auto events = testing::json_of(client.get(fmt::format("/v1/requests/{}/events", id))).at("events").as_array();
+      int responded = 0;
+      for (const auto& e : events) responded += e.at("type").as_string() == "request.responded" ? 1 : 0;
+      CHECK(responded == 1);
 
-    CHECK(testing::all_requests(client).size() == 2u);
-    const auto bad = client.request("POST", "/v1/requests", troubleshooting_filing("Bad key"), "application/json",
-                                    {{"Idempotency-Key", std::string(300, 'k')}});
-    CHECK(bad.status == 400);
+      CHECK(testing::all_requests(client).size() == 2u);
+      const auto bad = client.request("POST", "/v1/requests", troubleshooting_filing("Bad key"), "application/json",
+                                      {{"Idempotency-Key", std::string(300, 'k')}});
+      CHECK(bad.status == 400);
+
+      // Retried after a SIGKILL and a restart: the keys are the database's, so the original is
+      // answered again and the action is still applied once.
+      server.kill();
+      testing::server_process restarted(backend.args());
+      auto again_client = restarted.client(model::role::ce);
+      const auto after = again_client.request("POST", "/v1/requests", troubleshooting_filing("Once"), "application/json", key);
+      CHECK(after.status == 201);
+      CHECK(after.header("Idempotent-Replayed") == "true");
+      CHECK(testing::json_of(after).at("id").as_int64() == id);
+      auto se_again = restarted.client(model::role::se);
+      const auto acted_after =
+          se_again.request("POST", fmt::format("/v1/requests/{}/events", id), respond, "application/json", act_key);
+      CHECK(acted_after.status == 200);
+      CHECK(acted_after.body == acted.body);
+      const auto history = testing::json_of(again_client.get(fmt::format("/v1/requests/{}/events", id)));
+      int responded_after = 0;
+      for (const auto& e : history.at("events").as_array())
+        responded_after += e.at("type").as_string() == "request.responded" ? 1 : 0;
+      CHECK(responded_after == 1);
+      CHECK(testing::all_requests(again_client).size() == 2u);
+    });
   }
 
   TEST_CASE("the CLI gives up on a server that accepts and never answers and exits non-zero") {
