@@ -1,7 +1,9 @@
 // Outbound webhooks end to end: the real server, a local receiver that fails the first attempts,
-// a SIGKILL between attempts, and signatures checked independently of src/notify.
+// a SIGKILL between attempts, and signatures checked independently of src/notify. The SIGKILL
+// case runs on both store adapters (support/server_backends.hpp): the outbox is the database's.
 #include "http/client.hpp"
 #include "support/configs.hpp"
+#include "support/server_backends.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -202,132 +204,133 @@ std::set<std::string> ids_answered(const std::vector<hit>& hits, unsigned status
 
 TEST_SUITE("integration::outbound") {
   TEST_CASE("every event is delivered once, signed, through failures, Retry-After and a SIGKILL") {
-    ::setenv(secret_env, rotating_secrets, 1);
-    testing::temp_dir dir;
-    receiver hooks;
-    const auto config = config_with_receiver(dir, hooks.port());
-    const auto database = dir.file("switchboard.db");
-    std::set<std::int64_t> filed;
+    testing::for_each_server_backend([&](testing::server_backend& backend) {
+      ::setenv(secret_env, rotating_secrets, 1);
+      testing::temp_dir dir;
+      receiver hooks;
+      const auto config = config_with_receiver(dir, hooks.port());
+      std::set<std::int64_t> filed;
 
-    {
-      testing::server_process server({config, database, {}});
-      auto client = server.client(model::role::ce);
-      for (int i = 1; i <= 3; ++i) filed.insert(file_request(client, i));
-      // Each delivery's first attempt fails with 500; kill the server before the next one.
-      REQUIRE(hooks.wait_for([](const auto& hits) { return ids_answered(hits, 5).size() >= 3; }, std::chrono::seconds{20}));
-      server.kill();
-    }
-    CHECK(ids_answered(hooks.hits(), 2).empty());
-
-    testing::server_process server({config, database, {}});
-    REQUIRE(hooks.wait_for([](const auto& hits) { return ids_answered(hits, 2).size() >= 3; }, std::chrono::seconds{30}));
-
-    // One delivery per event: three webhook-ids, each answered 2xx exactly once.
-    const auto hits = hooks.hits();
-    std::map<std::string, std::vector<hit>> by_id;
-    for (const auto& h : hits) by_id[h.id].push_back(h);
-    REQUIRE(by_id.size() == 3);
-    std::set<std::int64_t> delivered_requests;
-    std::set<std::int64_t> event_ids;
-    for (const auto& [id, attempts] : by_id) {
-      const auto id_text = id;  // named: clang 14 cannot capture a structured binding
-      CAPTURE(id_text);
-      CHECK(id.starts_with("msg_"));
-      REQUIRE(attempts.size() >= 3);
-      CHECK(std::count_if(attempts.begin(), attempts.end(), [](const hit& h) { return h.answered / 100 == 2; }) == 1);
-      for (const auto& h : attempts) {
-        CHECK(h.signature.find(' ') != std::string::npos);  // two v1 entries: the rotation
-        CHECK(h.body == attempts.front().body);  // the same bytes on every retry
-        CHECK(h.content_type == "application/json");
-        CHECK(standard_webhooks_verify(h));
+      {
+        testing::server_process server(backend.args(config));
+        auto client = server.client(model::role::ce);
+        for (int i = 1; i <= 3; ++i) filed.insert(file_request(client, i));
+        // Each delivery's first attempt fails with 500; kill the server before the next one.
+        REQUIRE(hooks.wait_for([](const auto& hits) { return ids_answered(hits, 5).size() >= 3; }, std::chrono::seconds{20}));
+        server.kill();
       }
-      // Retry-After: 3 from the 503 was honoured (the backoff alone would be ~2 s).
-      for (std::size_t i = 0; i + 1 < attempts.size(); ++i)
-        if (attempts[i].answered == 503)
-          CHECK(attempts[i + 1].at - attempts[i].at >= std::chrono::milliseconds(2900));
-      const auto envelope = json::parse(attempts.front().body).as_object();
-      CHECK(envelope.at("type") == "request.routed");
-      delivered_requests.insert(envelope.at("data").at("request_id").as_int64());
-      event_ids.insert(envelope.at("data").at("event_id").as_int64());
-    }
-    CHECK(delivered_requests == filed);
-    CHECK(event_ids.size() == 3);
+      CHECK(ids_answered(hooks.hits(), 2).empty());
 
-    // A tampered body fails the same verifier.
-    auto tampered = hits.back();
-    tampered.body[tampered.body.size() / 2] ^= 1;
-    CHECK_FALSE(standard_webhooks_verify(tampered));
+      testing::server_process server(backend.args(config));
+      REQUIRE(hooks.wait_for([](const auto& hits) { return ids_answered(hits, 2).size() >= 3; }, std::chrono::seconds{30}));
 
-    // Cross-check with the reference library when it is installed (npm i standardwebhooks@1.1.1 in
-    // the folder SWITCHBOARD_STANDARDWEBHOOKS_NODE_PATH names).
-    if (const char* node_path = std::getenv("SWITCHBOARD_STANDARDWEBHOOKS_NODE_PATH")) {
-      const auto& sample = by_id.begin()->second.back();
-      const auto body_file = testing::write_file(dir.file("body.json"), sample.body);
-      const auto script = testing::write_file(dir.file("verify.js"), fmt::format(R"(
-const {{ Webhook }} = require('standardwebhooks');
-const body = require('fs').readFileSync({}, 'utf8');
-new Webhook({}).verify(body, {{ 'webhook-id': {}, 'webhook-timestamp': {}, 'webhook-signature': {} }});
-console.log('ACCEPT');
-)",
-                                                                                 json::serialize(json::string(body_file)),
-                                                                                 json::serialize(json::string(secret)),
-                                                                                 json::serialize(json::string(sample.id)),
-                                                                                 json::serialize(json::string(sample.timestamp)),
-                                                                                 json::serialize(json::string(sample.signature))));
-      ::setenv("NODE_PATH", node_path, 1);
-      const auto result = testing::run_program({"/usr/bin/env", "node", script});
-      CAPTURE(result.err);
-      CHECK(result.exit_code == 0);
-      CHECK(result.out == "ACCEPT\n");
-    } else {
-      MESSAGE("standardwebhooks (npm) not found: set SWITCHBOARD_STANDARDWEBHOOKS_NODE_PATH to cross-check with it");
-    }
+      // One delivery per event: three webhook-ids, each answered 2xx exactly once.
+      const auto hits = hooks.hits();
+      std::map<std::string, std::vector<hit>> by_id;
+      for (const auto& h : hits) by_id[h.id].push_back(h);
+      REQUIRE(by_id.size() == 3);
+      std::set<std::int64_t> delivered_requests;
+      std::set<std::int64_t> event_ids;
+      for (const auto& [id, attempts] : by_id) {
+        const auto id_text = id;  // named: clang 14 cannot capture a structured binding
+        CAPTURE(id_text);
+        CHECK(id.starts_with("msg_"));
+        REQUIRE(attempts.size() >= 3);
+        CHECK(std::count_if(attempts.begin(), attempts.end(), [](const hit& h) { return h.answered / 100 == 2; }) == 1);
+        for (const auto& h : attempts) {
+          CHECK(h.signature.find(' ') != std::string::npos);  // two v1 entries: the rotation
+          CHECK(h.body == attempts.front().body);  // the same bytes on every retry
+          CHECK(h.content_type == "application/json");
+          CHECK(standard_webhooks_verify(h));
+        }
+        // Retry-After: 3 from the 503 was honoured (the backoff alone would be ~2 s).
+        for (std::size_t i = 0; i + 1 < attempts.size(); ++i)
+          if (attempts[i].answered == 503)
+            CHECK(attempts[i + 1].at - attempts[i].at >= std::chrono::milliseconds(2900));
+        const auto envelope = json::parse(attempts.front().body).as_object();
+        CHECK(envelope.at("type") == "request.routed");
+        delivered_requests.insert(envelope.at("data").at("request_id").as_int64());
+        event_ids.insert(envelope.at("data").at("event_id").as_int64());
+      }
+      CHECK(delivered_requests == filed);
+      CHECK(event_ids.size() == 3);
 
-    // The delivery log shows it all; the guarded subscription never reached 127.0.0.1.
-    auto reader = server.client(model::role::viewer);
-    json::value log;
-    REQUIRE(hooks.wait_for(  // the receiver answers before the server has recorded the answer
-        [&](const auto&) {
-          log = json::parse(reader.get("/v1/webhooks/deliveries?subscription=receiver&state=delivered").body);
-          return log.at("deliveries").as_array().size() == 3;
-        },
-        std::chrono::seconds{10}));
-    const auto& deliveries = log.at("deliveries").as_array();
-    REQUIRE(deliveries.size() == 3);
-    for (const auto& d : deliveries) {
-      CHECK(d.at("last_status") == 204);
-      const auto& attempts = d.at("attempt_log").as_array();
-      REQUIRE(attempts.size() >= 2);
-      CHECK(attempts.back().at("status") == 204);
-      CHECK(attempts[attempts.size() - 2].at("status") == 503);
-    }
-    const auto guarded = json::parse(reader.get("/v1/webhooks/deliveries?subscription=guarded").body);
-    REQUIRE(guarded.at("deliveries").as_array().size() == 3);
-    REQUIRE(hooks.wait_for(
-        [&](const auto&) {
-          const auto page = json::parse(reader.get("/v1/webhooks/deliveries?subscription=guarded").body);
-          const auto& first = page.at("deliveries").as_array().front().at("attempt_log").as_array();
-          return !first.empty();
-        },
-        std::chrono::seconds{10}));
-    const auto refused = json::parse(reader.get("/v1/webhooks/deliveries?subscription=guarded").body);
-    const auto error = std::string(
-        refused.at("deliveries").as_array().front().at("attempt_log").as_array().front().at("error").as_string());
-    CHECK(error.find("refused") != std::string::npos);
-    CHECK(reader.get("/v1/webhooks/deliveries?state=lost").status == 422);
-    CHECK(reader.get("/v1/webhooks/deliveries/99999").status == 404);
+      // A tampered body fails the same verifier.
+      auto tampered = hits.back();
+      tampered.body[tampered.body.size() / 2] ^= 1;
+      CHECK_FALSE(standard_webhooks_verify(tampered));
 
-    // Redeliver: only admin or head_of_cs; the same webhook-id goes out again.
-    const auto target = deliveries.front();
-    const auto path = fmt::format("/v1/webhooks/deliveries/{}/redeliver", target.at("id").as_int64());
-    CHECK(server.client(model::role::ce).post_json(path, "").status == 403);
-    const auto before = hooks.hits().size();
-    const auto redelivered = server.client(model::role::head_of_cs).post_json(path, "");
-    CHECK(redelivered.status == 202);
-    const auto webhook_id = std::string(target.at("webhook_id").as_string());
-    REQUIRE(hooks.wait_for([&](const auto& now) { return now.size() > before && now.back().id == webhook_id; },
-                           std::chrono::seconds{10}));
-    CHECK(hooks.hits().back().answered == 204);
+      // Cross-check with the reference library when it is installed (npm i standardwebhooks@1.1.1 in
+      // the folder SWITCHBOARD_STANDARDWEBHOOKS_NODE_PATH names).
+      if (const char* node_path = std::getenv("SWITCHBOARD_STANDARDWEBHOOKS_NODE_PATH")) {
+        const auto& sample = by_id.begin()->second.back();
+        const auto body_file = testing::write_file(dir.file("body.json"), sample.body);
+        const auto script = testing::write_file(dir.file("verify.js"), fmt::format(R"(
+  const {{ Webhook }} = require('standardwebhooks');
+  const body = require('fs').readFileSync({}, 'utf8');
+  new Webhook({}).verify(body, {{ 'webhook-id': {}, 'webhook-timestamp': {}, 'webhook-signature': {} }});
+  console.log('ACCEPT');
+  )",
+                                                                                   json::serialize(json::string(body_file)),
+                                                                                   json::serialize(json::string(secret)),
+                                                                                   json::serialize(json::string(sample.id)),
+                                                                                   json::serialize(json::string(sample.timestamp)),
+                                                                                   json::serialize(json::string(sample.signature))));
+        ::setenv("NODE_PATH", node_path, 1);
+        const auto result = testing::run_program({"/usr/bin/env", "node", script});
+        CAPTURE(result.err);
+        CHECK(result.exit_code == 0);
+        CHECK(result.out == "ACCEPT\n");
+      } else {
+        MESSAGE("standardwebhooks (npm) not found: set SWITCHBOARD_STANDARDWEBHOOKS_NODE_PATH to cross-check with it");
+      }
+
+      // The delivery log shows it all; the guarded subscription never reached 127.0.0.1.
+      auto reader = server.client(model::role::viewer);
+      json::value log;
+      REQUIRE(hooks.wait_for(  // the receiver answers before the server has recorded the answer
+          [&](const auto&) {
+            log = json::parse(reader.get("/v1/webhooks/deliveries?subscription=receiver&state=delivered").body);
+            return log.at("deliveries").as_array().size() == 3;
+          },
+          std::chrono::seconds{10}));
+      const auto& deliveries = log.at("deliveries").as_array();
+      REQUIRE(deliveries.size() == 3);
+      for (const auto& d : deliveries) {
+        CHECK(d.at("last_status") == 204);
+        const auto& attempts = d.at("attempt_log").as_array();
+        REQUIRE(attempts.size() >= 2);
+        CHECK(attempts.back().at("status") == 204);
+        CHECK(attempts[attempts.size() - 2].at("status") == 503);
+      }
+      const auto guarded = json::parse(reader.get("/v1/webhooks/deliveries?subscription=guarded").body);
+      REQUIRE(guarded.at("deliveries").as_array().size() == 3);
+      REQUIRE(hooks.wait_for(
+          [&](const auto&) {
+            const auto page = json::parse(reader.get("/v1/webhooks/deliveries?subscription=guarded").body);
+            const auto& first = page.at("deliveries").as_array().front().at("attempt_log").as_array();
+            return !first.empty();
+          },
+          std::chrono::seconds{10}));
+      const auto refused = json::parse(reader.get("/v1/webhooks/deliveries?subscription=guarded").body);
+      const auto error = std::string(
+          refused.at("deliveries").as_array().front().at("attempt_log").as_array().front().at("error").as_string());
+      CHECK(error.find("refused") != std::string::npos);
+      CHECK(reader.get("/v1/webhooks/deliveries?state=lost").status == 422);
+      CHECK(reader.get("/v1/webhooks/deliveries/99999").status == 404);
+
+      // Redeliver: only admin or head_of_cs; the same webhook-id goes out again.
+      const auto target = deliveries.front();
+      const auto path = fmt::format("/v1/webhooks/deliveries/{}/redeliver", target.at("id").as_int64());
+      CHECK(server.client(model::role::ce).post_json(path, "").status == 403);
+      const auto before = hooks.hits().size();
+      const auto redelivered = server.client(model::role::head_of_cs).post_json(path, "");
+      CHECK(redelivered.status == 202);
+      const auto webhook_id = std::string(target.at("webhook_id").as_string());
+      REQUIRE(hooks.wait_for([&](const auto& now) { return now.size() > before && now.back().id == webhook_id; },
+                             std::chrono::seconds{10}));
+      CHECK(hooks.hits().back().answered == 204);
+    });
   }
 }
 

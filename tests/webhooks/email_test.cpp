@@ -3,6 +3,8 @@
 // charsets and encoded words.
 #include "webhooks/webhook_server.hpp"
 
+#include "support/server_backends.hpp"
+
 #include "support/raw_connection.hpp"
 
 #include "http/webhooks/signature.hpp"
@@ -133,61 +135,63 @@ std::int64_t file_ticket_4821(http::client& raw) {
 
 TEST_SUITE("integration::email") {
   TEST_CASE("one customer reply through each of Mailgun, Postmark and raw MIME threads onto the same request") {
-    webhook_server s;
-    auto raw = s.client(model::role::integration);
-    const auto first = post_raw(raw, message(authentication_results("customer.test") +
-                                             "From: Alice Example <alice@customer.test>\r\n"
-                                             "To: support@example.com\r\n"
-                                             "Subject: VPN keeps dropping every 10 minutes\r\n"
-                                             "Message-ID: <first.1@mail.gmail.com>\r\n",
-                                             "My VPN drops every 10 minutes.\r\n"));
-    REQUIRE(first.status == 200);
-    CHECK(parse(first.body).at("outcome") == "created");
-    const auto id = parse(first.body).at("request_id").as_int64();
-    CHECK(s.request(id).at("source") == "email");
-    CHECK(s.request(id).at("customer").at("id") == "acme");
-
-    // Mailgun: the reply-address token in the envelope recipient.
-    auto c = s.client();
-    const auto reply_to = http::webhooks::reply_address(reply_key, "support@example.com", id);
-    const auto via_mailgun = c.request("POST", "/v1/webhooks/email/mailgun", mailgun_body(reply_to, std::string(50, 'a')),
-                                       "application/x-www-form-urlencoded");
-    REQUIRE(via_mailgun.status == 200);
-    CHECK(parse(via_mailgun.body).at("outcome") == "replied");
-    CHECK(parse(via_mailgun.body).at("request_id").as_int64() == id);
-
-    // Postmark: the fixture's forged token (t4821.9f3a2c) fails, In-Reply-To our first message.
-    auto postmark = fixture("postmark_inbound_reply.json");
-    postmark = replace(postmark, "<CAGx7Qh0rE+pLy1=Zk3nV9q@mail.gmail.com>", "<pm.reply.2@mail.gmail.com>");
-    postmark = replace(postmark, "\"Value\": \"<ticket-4821.msg-2.1718050000@help.acme.test>\"",
-                       "\"Value\": \"<first.1@mail.gmail.com>\"");
-    const auto via_postmark = post_postmark(c, postmark);
-    REQUIRE(via_postmark.status == 200);
-    CHECK(parse(via_postmark.body).at("outcome") == "replied");
-    CHECK(parse(via_postmark.body).at("request_id").as_int64() == id);
-
-    // Raw: References naming the reply Mailgun delivered.
-    const auto via_raw = post_raw(raw, message(authentication_results("customer.test") +
+    testing::for_each_server_backend([&](testing::server_backend& backend) {
+      webhook_server s(backend);
+      auto raw = s.client(model::role::integration);
+      const auto first = post_raw(raw, message(authentication_results("customer.test") +
                                                "From: Alice Example <alice@customer.test>\r\n"
                                                "To: support@example.com\r\n"
-                                               "Subject: Re: VPN keeps dropping every 10 minutes\r\n"
-                                               "Message-ID: <raw.reply.3@mail.gmail.com>\r\n"
-                                               "References: <unknown@x> <CAGx7Qh0rE+pLy1=Zk3nV9q@mail.gmail.com>\r\n",
-                                               "Third reply.\r\n"));
-    REQUIRE(via_raw.status == 200);
-    CHECK(parse(via_raw.body).at("outcome") == "replied");
-    CHECK(parse(via_raw.body).at("request_id").as_int64() == id);
+                                               "Subject: VPN keeps dropping every 10 minutes\r\n"
+                                               "Message-ID: <first.1@mail.gmail.com>\r\n",
+                                               "My VPN drops every 10 minutes.\r\n"));
+      REQUIRE(first.status == 200);
+      CHECK(parse(first.body).at("outcome") == "created");
+      const auto id = parse(first.body).at("request_id").as_int64();
+      CHECK(s.request(id).at("source") == "email");
+      CHECK(s.request(id).at("customer").at("id") == "acme");
 
-    CHECK(s.requests().size() == 1);
-    CHECK(count_of(s.event_types(id), "request.customer_replied") == 3);
+      // Mailgun: the reply-address token in the envelope recipient.
+      auto c = s.client();
+      const auto reply_to = http::webhooks::reply_address(reply_key, "support@example.com", id);
+      const auto via_mailgun = c.request("POST", "/v1/webhooks/email/mailgun", mailgun_body(reply_to, std::string(50, 'a')),
+                                         "application/x-www-form-urlencoded");
+      REQUIRE(via_mailgun.status == 200);
+      CHECK(parse(via_mailgun.body).at("outcome") == "replied");
+      CHECK(parse(via_mailgun.body).at("request_id").as_int64() == id);
 
-    // Every provider's retry is absorbed: the same Message-ID again, and Mailgun's token again.
-    CHECK(parse(post_postmark(c, postmark).body).at("outcome") == "duplicate");
-    const auto replayed = c.request("POST", "/v1/webhooks/email/mailgun", mailgun_body(reply_to, std::string(50, 'a')),
-                                    "application/x-www-form-urlencoded");
-    CHECK(replayed.status == 406);
-    CHECK(count_of(s.event_types(id), "request.customer_replied") == 3);
-    CHECK(s.requests().size() == 1);
+      // Postmark: the fixture's forged token (t4821.9f3a2c) fails, In-Reply-To our first message.
+      auto postmark = fixture("postmark_inbound_reply.json");
+      postmark = replace(postmark, "<CAGx7Qh0rE+pLy1=Zk3nV9q@mail.gmail.com>", "<pm.reply.2@mail.gmail.com>");
+      postmark = replace(postmark, "\"Value\": \"<ticket-4821.msg-2.1718050000@help.acme.test>\"",
+                         "\"Value\": \"<first.1@mail.gmail.com>\"");
+      const auto via_postmark = post_postmark(c, postmark);
+      REQUIRE(via_postmark.status == 200);
+      CHECK(parse(via_postmark.body).at("outcome") == "replied");
+      CHECK(parse(via_postmark.body).at("request_id").as_int64() == id);
+
+      // Raw: References naming the reply Mailgun delivered.
+      const auto via_raw = post_raw(raw, message(authentication_results("customer.test") +
+                                                 "From: Alice Example <alice@customer.test>\r\n"
+                                                 "To: support@example.com\r\n"
+                                                 "Subject: Re: VPN keeps dropping every 10 minutes\r\n"
+                                                 "Message-ID: <raw.reply.3@mail.gmail.com>\r\n"
+                                                 "References: <unknown@x> <CAGx7Qh0rE+pLy1=Zk3nV9q@mail.gmail.com>\r\n",
+                                                 "Third reply.\r\n"));
+      REQUIRE(via_raw.status == 200);
+      CHECK(parse(via_raw.body).at("outcome") == "replied");
+      CHECK(parse(via_raw.body).at("request_id").as_int64() == id);
+
+      CHECK(s.requests().size() == 1);
+      CHECK(count_of(s.event_types(id), "request.customer_replied") == 3);
+
+      // Every provider's retry is absorbed: the same Message-ID again, and Mailgun's token again.
+      CHECK(parse(post_postmark(c, postmark).body).at("outcome") == "duplicate");
+      const auto replayed = c.request("POST", "/v1/webhooks/email/mailgun", mailgun_body(reply_to, std::string(50, 'a')),
+                                      "application/x-www-form-urlencoded");
+      CHECK(replayed.status == 406);
+      CHECK(count_of(s.event_types(id), "request.customer_replied") == 3);
+      CHECK(s.requests().size() == 1);
+    });
   }
 
   TEST_CASE("a subject tag threads only from a participant, a stranger's forged tag opens a new request") {
@@ -429,36 +433,43 @@ TEST_SUITE("integration::email") {
   }
 
   TEST_CASE("mail_5 then mail_6: a stranger's squatted Message-ID does not suppress the customer's real mail") {
-    webhook_server s;
-    auto raw = s.client(model::role::integration);
-    const auto squat = deliver_raw(raw, intake("mail_5_squat.eml"));
-    CHECK(squat.at("outcome") == "created");
-    const auto real = deliver_raw(raw, authentication_results("acme.example") + intake("mail_6_real_after_squat.eml"));
-    REQUIRE(real.at("outcome") == "created");
-    const auto id = real.at("request_id").as_int64();
-    CHECK(id != squat.at("request_id").as_int64());
-    const auto stored = s.request(id);
-    CHECK(text_of(stored.at("body")).starts_with("REAL customer content"));
-    CHECK(stored.at("customer").at("id") == "acme");
-    // The same authenticated sender's retry is a duplicate; a reply to the real mail threads.
-    CHECK(deliver_raw(raw, authentication_results("acme.example") + intake("mail_6_real_after_squat.eml")).at("outcome") ==
-          "duplicate");
-    const auto reply = deliver_raw(raw, message(authentication_results("acme.example") +
-                                                "From: alice@acme.example\r\nSubject: Re: real follow-up\r\n"
-                                                "Message-ID: <thread-demo-next-2@acme.example>\r\n"
-                                                "In-Reply-To: <thread-demo-next@acme.example>\r\n"));
-    CHECK(reply.at("outcome") == "replied");
-    CHECK(reply.at("request_id").as_int64() == id);
+    testing::for_each_server_backend([&](testing::server_backend& backend) {
+      webhook_server s(backend);
+      auto raw = s.client(model::role::integration);
+      const auto squat = deliver_raw(raw, intake("mail_5_squat.eml"));
+      CHECK(squat.at("outcome") == "created");
+      const auto real = deliver_raw(raw, authentication_results("acme.example") + intake("mail_6_real_after_squat.eml"));
+      REQUIRE(real.at("outcome") == "created");
+      const auto id = real.at("request_id").as_int64();
+      CHECK(id != squat.at("request_id").as_int64());
+      const auto stored = s.request(id);
+      CHECK(text_of(stored.at("body")).starts_with("REAL customer content"));
+      CHECK(stored.at("customer").at("id") == "acme");
+      // The same authenticated sender's retry is a duplicate; a reply to the real mail threads.
+      CHECK(deliver_raw(raw, authentication_results("acme.example") + intake("mail_6_real_after_squat.eml")).at("outcome") ==
+            "duplicate");
+      // And after a SIGKILL and a restart (the Message-ID is the database's, not the process's).
+      s.restart();
+      raw = s.client(model::role::integration);
+      CHECK(deliver_raw(raw, authentication_results("acme.example") + intake("mail_6_real_after_squat.eml")).at("outcome") ==
+            "duplicate");
+      const auto reply = deliver_raw(raw, message(authentication_results("acme.example") +
+                                                  "From: alice@acme.example\r\nSubject: Re: real follow-up\r\n"
+                                                  "Message-ID: <thread-demo-next-2@acme.example>\r\n"
+                                                  "In-Reply-To: <thread-demo-next@acme.example>\r\n"));
+      CHECK(reply.at("outcome") == "replied");
+      CHECK(reply.at("request_id").as_int64() == id);
 
-    // An authenticated stranger reusing someone's Message-ID suppresses nothing either.
-    const auto id_again = "Message-ID: <shared-id@acme.example>\r\n";
-    const auto first = deliver_raw(raw, message(authentication_results("evil.example") +
-                                                "From: eve@evil.example\r\nSubject: squat 2\r\n" + id_again));
-    const auto second = deliver_raw(raw, message(authentication_results("acme.example") +
-                                                 "From: alice@acme.example\r\nSubject: real 2\r\n" + id_again));
-    CHECK(first.at("outcome") == "created");
-    CHECK(second.at("outcome") == "created");
-    CHECK(s.requests().size() == 4);
+      // An authenticated stranger reusing someone's Message-ID suppresses nothing either.
+      const auto id_again = "Message-ID: <shared-id@acme.example>\r\n";
+      const auto first = deliver_raw(raw, message(authentication_results("evil.example") +
+                                                  "From: eve@evil.example\r\nSubject: squat 2\r\n" + id_again));
+      const auto second = deliver_raw(raw, message(authentication_results("acme.example") +
+                                                   "From: alice@acme.example\r\nSubject: real 2\r\n" + id_again));
+      CHECK(first.at("outcome") == "created");
+      CHECK(second.at("outcome") == "created");
+      CHECK(s.requests().size() == 4);
+    });
   }
 
   TEST_CASE("Mailgun and Postmark failing verdicts file a new unattributed request, passing ones thread") {

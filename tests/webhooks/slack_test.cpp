@@ -2,6 +2,8 @@
 // signature fails, retries and duplicates, thread replies and the /support slash command.
 #include "webhooks/webhook_server.hpp"
 
+#include "support/server_backends.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -181,59 +183,71 @@ TEST_SUITE("integration::slack") {
   }
 
   TEST_CASE("a mention files a request, a retry, a duplicate event_id and the same message as `message` do not") {
-    webhook_server s;
-    auto c = s.client();
-    const auto mention = fixture("slack_app_mention.json");
-    const auto first = post_event(c, mention, unix_now());
-    REQUIRE(first.status == 200);
-    const auto created = parse(first.body);
-    CHECK(created.at("outcome") == "created");
-    const auto id = created.at("request_id").as_int64();
+    testing::for_each_server_backend([&](testing::server_backend& backend) {
+      webhook_server s(backend);
+      auto c = s.client();
+      const auto mention = fixture("slack_app_mention.json");
+      const auto first = post_event(c, mention, unix_now());
+      REQUIRE(first.status == 200);
+      const auto created = parse(first.body);
+      CHECK(created.at("outcome") == "created");
+      const auto id = created.at("request_id").as_int64();
 
-    const auto stored = s.request(id);
-    CHECK(stored.at("source") == "slack");
-    CHECK(stored.at("kind") == "troubleshooting");
-    CHECK(stored.at("customer").at("id") == "acme");
-    CHECK(stored.at("title") == "my VPN keeps dropping every 10 minutes, can someone help?");
+      const auto stored = s.request(id);
+      CHECK(stored.at("source") == "slack");
+      CHECK(stored.at("kind") == "troubleshooting");
+      CHECK(stored.at("customer").at("id") == "acme");
+      CHECK(stored.at("title") == "my VPN keeps dropping every 10 minutes, can someone help?");
 
-    // Slack's retry of the same delivery, then the same event_id again.
-    const auto retry = post_event(c, mention, unix_now(), slack_secret,
-                                  {{"X-Slack-Retry-Num", "1"}, {"X-Slack-Retry-Reason", "http_timeout"}});
-    CHECK(retry.status == 200);
-    CHECK(parse(retry.body).at("outcome") == "duplicate");
-    CHECK(parse(post_event(c, mention, unix_now()).body).at("outcome") == "duplicate");
+      // Slack's retry of the same delivery, then the same event_id again.
+      const auto retry = post_event(c, mention, unix_now(), slack_secret,
+                                    {{"X-Slack-Retry-Num", "1"}, {"X-Slack-Retry-Reason", "http_timeout"}});
+      CHECK(retry.status == 200);
+      CHECK(parse(retry.body).at("outcome") == "duplicate");
+      CHECK(parse(post_event(c, mention, unix_now()).body).at("outcome") == "duplicate");
 
-    // The same human message delivered as a `message` event with its own event_id.
-    auto as_message = replace(mention, "\"type\":\"app_mention\"", "\"type\":\"message\"");
-    as_message = replace(as_message, "Ev07ABCD1234", "Ev07ABCD9999");
-    const auto second = post_event(c, as_message, unix_now());
-    CHECK(second.status == 200);
-    CHECK(parse(second.body).at("outcome") == "duplicate");
-    CHECK(s.requests().size() == 1);
+      // The same human message delivered as a `message` event with its own event_id.
+      auto as_message = replace(mention, "\"type\":\"app_mention\"", "\"type\":\"message\"");
+      as_message = replace(as_message, "Ev07ABCD1234", "Ev07ABCD9999");
+      const auto second = post_event(c, as_message, unix_now());
+      CHECK(second.status == 200);
+      CHECK(parse(second.body).at("outcome") == "duplicate");
+      CHECK(s.requests().size() == 1);
+
+      // After a SIGKILL and a restart the event and the message are still known: the database
+      // remembers them, not the process.
+      s.restart();
+      auto after = s.client();
+      CHECK(parse(post_event(after, mention, unix_now()).body).at("outcome") == "duplicate");
+      CHECK(parse(post_event(after, as_message, unix_now()).body).at("outcome") == "duplicate");
+      CHECK(s.requests().size() == 1);
+    });
   }
 
   TEST_CASE("a message in the request's thread is a customer reply on it") {
-    webhook_server s;
-    auto c = s.client();
-    const auto id = parse(post_event(c, fixture("slack_app_mention.json"), unix_now()).body).at("request_id").as_int64();
-    // SE answers and waits on the customer: the clocks pause until the customer writes.
-    auto se = s.client(model::role::se);
-    const auto pended = se.post_json("/v1/requests/" + std::to_string(id) + "/events",
-                                     R"({"type": "pend", "message": "Could you restart the VPN client?"})");
-    REQUIRE(pended.status == 200);
-    CHECK(s.request(id).at("status") == "pending_customer");
-    const auto reply = post_event(c, fixture("slack_thread_message.json"), unix_now());
-    REQUIRE(reply.status == 200);
-    CHECK(parse(reply.body).at("outcome") == "replied");
-    CHECK(parse(reply.body).at("request_id").as_int64() == id);
-    CHECK(s.requests().size() == 1);
-    CHECK(s.request(id).at("status") == "open");
-    const auto types = s.event_types(id);
-    CHECK(std::count(types.begin(), types.end(), "request.customer_replied") == 1);
-    // Delivered again: nothing twice.
-    CHECK(parse(post_event(c, fixture("slack_thread_message.json"), unix_now()).body).at("outcome") == "duplicate");
-    const auto again = s.event_types(id);
-    CHECK(std::count(again.begin(), again.end(), "request.customer_replied") == 1);
+    testing::for_each_server_backend([&](testing::server_backend& backend) {
+      webhook_server s(backend);
+      auto c = s.client();
+      const auto id = parse(post_event(c, fixture("slack_app_mention.json"), unix_now()).body).at("request_id").as_int64();
+      // SE answers and waits on the customer: the clocks pause until the customer writes.
+      auto se = s.client(model::role::se);
+      const auto pended = se.post_json("/v1/requests/" + std::to_string(id) + "/events",
+                                       R"({"type": "pend", "message": "Could you restart the VPN client?"})");
+      REQUIRE(pended.status == 200);
+      CHECK(s.request(id).at("status") == "pending_customer");
+      const auto reply = post_event(c, fixture("slack_thread_message.json"), unix_now());
+      REQUIRE(reply.status == 200);
+      CHECK(parse(reply.body).at("outcome") == "replied");
+      CHECK(parse(reply.body).at("request_id").as_int64() == id);
+      CHECK(s.requests().size() == 1);
+      CHECK(s.request(id).at("status") == "open");
+      const auto types = s.event_types(id);
+      CHECK(std::count(types.begin(), types.end(), "request.customer_replied") == 1);
+      // Delivered again: nothing twice.
+      CHECK(parse(post_event(c, fixture("slack_thread_message.json"), unix_now()).body).at("outcome") == "duplicate");
+      const auto again = s.event_types(id);
+      CHECK(std::count(again.begin(), again.end(), "request.customer_replied") == 1);
+    });
   }
 
   TEST_CASE("messages from bots, edits and unknown channels file nothing") {
@@ -518,21 +532,23 @@ TEST_SUITE("integration::slack") {
   }
 
   TEST_CASE("a replayed slash command files once, and a new invocation files again") {
-    webhook_server s;
-    auto c = s.client();
-    const auto body = support_command();
-    const auto first = post_command(c, body);
-    REQUIRE(first.status == 200);
-    REQUIRE(s.requests().size() == 1);
-    const auto id = s.requests().front().at("id").as_int64();
-    // The same signed body again (a replay, or a retry), freshly signed: nothing new.
-    const auto replay = post_command(c, body);
-    REQUIRE(replay.status == 200);
-    CHECK(std::string(parse(replay.body).at("text").as_string()) == "Already filed as request #" + std::to_string(id) + ".");
-    CHECK(s.requests().size() == 1);
-    const auto again = replace(body, "trigger_id=7263310215009", "trigger_id=7263310215010");
-    CHECK(post_command(c, again).status == 200);
-    CHECK(s.requests().size() == 2);
+    testing::for_each_server_backend([&](testing::server_backend& backend) {
+      webhook_server s(backend);
+      auto c = s.client();
+      const auto body = support_command();
+      const auto first = post_command(c, body);
+      REQUIRE(first.status == 200);
+      REQUIRE(s.requests().size() == 1);
+      const auto id = s.requests().front().at("id").as_int64();
+      // The same signed body again (a replay, or a retry), freshly signed: nothing new.
+      const auto replay = post_command(c, body);
+      REQUIRE(replay.status == 200);
+      CHECK(std::string(parse(replay.body).at("text").as_string()) == "Already filed as request #" + std::to_string(id) + ".");
+      CHECK(s.requests().size() == 1);
+      const auto again = replace(body, "trigger_id=7263310215009", "trigger_id=7263310215010");
+      CHECK(post_command(c, again).status == 200);
+      CHECK(s.requests().size() == 2);
+    });
   }
 
   TEST_CASE("a Slack message over 64 KiB is stored whole, its title shortened for display") {

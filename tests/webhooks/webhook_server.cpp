@@ -3,6 +3,7 @@
 
 #include "http/webhooks/signature.hpp"
 #include "support/configs.hpp"
+#include "support/server_backends.hpp"
 
 #include <boost/json.hpp>
 
@@ -43,7 +44,10 @@ std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-webhook_server::webhook_server() {
+namespace {
+
+// fast_config with the integrations above, in `dir`; returns its path.
+std::string integrations_config(const temp_dir& dir) {
   set_integration_secrets(true);
   const auto path = fast_config(dir);
   std::ofstream(path, std::ios::app) << R"(
@@ -71,7 +75,23 @@ customer = "acme"
 U0CEDANA01 = "ce-person"
 U0SESAM001 = { person = "se-person", role = "se" }
 )";
-  server = std::make_unique<server_process>(server_args{path, dir.file("switchboard.db"), {}});
+  return path;
+}
+
+}  // namespace
+
+webhook_server::webhook_server() : args{integrations_config(dir), dir.file("switchboard.db"), {}} {
+  server = std::make_unique<server_process>(args);
+}
+
+webhook_server::webhook_server(const server_backend& backend) : args(backend.args(integrations_config(dir))) {
+  server = std::make_unique<server_process>(args);
+}
+
+void webhook_server::restart() {
+  server->kill();
+  server.reset();
+  server = std::make_unique<server_process>(args);
 }
 
 std::vector<boost::json::object> webhook_server::requests() const {

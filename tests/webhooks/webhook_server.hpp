@@ -17,6 +17,8 @@
 
 namespace switchboard::testing {
 
+class server_backend;
+
 inline constexpr const char* slack_secret = "4f8a1c2e9b7d3a6f0e5c8b2d1a9f7e63";  // the fixtures' secret
 inline constexpr const char* mailgun_key = "mg-signing-key-5f2c9a1e7b3d4f60a8e1c2b3d4e5f6a7";
 inline constexpr const char* postmark_password = "pm-secret-7c1d";
@@ -47,9 +49,15 @@ std::int64_t unix_now();
 // (acme) only mentions; U0CEDANA01 is a CE ("ce-person"), U0SESAM001 an SE ("se-person"); the
 // fixtures' bot users are U0BOTUSER1 and U0BOT00001, their customers U04ALICE01 and U0CUST0001.
 struct webhook_server {
-  webhook_server();  // sets the secrets, writes the config and starts the server
+  webhook_server();  // sets the secrets, writes the config and starts the server (on SQLite)
+  // The same on `backend`'s database (support/server_backends.hpp), which must outlive this.
+  explicit webhook_server(const server_backend& backend);
   temp_dir dir;
+  server_args args;  // what the server was started with, for restart()
   std::unique_ptr<server_process> server;
+
+  // SIGKILLs the server and starts it again on the same database and config.
+  void restart();
 
   http::client client(model::role role = model::role::ce) const { return server->client(role); }
   // Every stored request, newest first.
