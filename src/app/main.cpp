@@ -13,6 +13,7 @@
 #include "http/api/openapi.hpp"
 #include "http/dashboard/dashboard.hpp"
 #include "http/dashboard/relay.hpp"
+#include "http/descriptors.hpp"
 #include "http/server.hpp"
 #include "http/stream/hub.hpp"
 #include "http/webhooks/webhooks.hpp"
@@ -156,6 +157,8 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   boost::asio::io_context io{static_cast<int>(io_threads)};
   // Heavy handlers (MIME parsing, large JSON) run here, never on the I/O threads.
   boost::asio::thread_pool workers(worker_threads);
+  // Inbound mail is parsed here: a burst of it waits its turn without holding up the API.
+  boost::asio::thread_pool intake(settings.intake_threads);
   // What shares state (the scheduler's and notifier's read connection, the scheduler, the live
   // hub, the notifier, the few handlers not offloaded) runs on this one strand; connections run
   // on their own strands on every I/O thread. API reads run on the worker pool, each with a
@@ -343,15 +346,22 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   options.body_timeout = std::chrono::seconds{settings.body_timeout_seconds};
   options.write_timeout = std::chrono::seconds{settings.write_timeout_seconds};
   options.handler_timeout = std::chrono::seconds{settings.handler_timeout_seconds};
-  options.max_connections = settings.max_connections;
+  // Descriptors for everything but client connections: the database's files or sessions (up to
+  // three per embedded connection), outbound sockets, temporary files, epoll and timers.
+  const auto budget = http::budget_connections(settings.max_connections, 64 + 8 * worker_threads);
+  if (!budget.warning.empty()) fmt::print(stderr, "switchboard: warning: {}\n", budget.warning);
+  options.max_connections = budget.max_connections;
   options.max_large_uploads = settings.max_large_uploads;
   options.max_connections_per_client = settings.max_connections_per_client;
   options.min_body_rate = settings.min_body_bytes_per_second;
   options.body_rate_grace = std::chrono::seconds{settings.body_rate_grace_seconds};
   options.large_body_bytes = settings.large_body_bytes;
   options.max_unauthenticated_body_bytes = settings.max_unauthenticated_body_bytes;
+  options.max_buffered_response_bytes = settings.max_buffered_response_bytes;
   options.app_executor = app;
   options.worker_executor = workers.get_executor();
+  options.intake_executor = intake.get_executor();
+  options.max_intake_jobs = settings.max_intake_jobs;
   http::server server(io, endpoint, options, routes);
   server.set_takeover(http::dashboard::stream_handler(dashboard), [](std::string_view target) {
     return target.substr(0, target.find('?')) == stream_path;
@@ -422,13 +432,15 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   std::fflush(stdout);
   fmt::print(stderr,
              "switchboard: {} as instance {}, rules {}, {} SLA clock(s) pending in {} timer shard(s) held, {} I/O and "
-             "{} worker thread(s)\n",
+             "{} worker and {} intake thread(s)\n",
              storage.describe(), instance, settings.rules_path, clocks.size(), clocks.shards_held(), io_threads,
-             worker_threads);
+             worker_threads, settings.intake_threads);
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : threads) t.join();
+  intake.stop();
+  intake.join();
   workers.stop();
   workers.join();
   return 0;

@@ -59,12 +59,12 @@ settings load_settings(const std::string& path) {
   if (const auto* server = root.get("server")) {
     const auto* table = server->as_table();
     if (table == nullptr) fail_at(*server, path, "[server] must be a table");
-    reject_unknown_keys(*table, path, {"listen", "database", "max_body_bytes", "rules", "io_threads", "worker_threads", "max_connections",
+    reject_unknown_keys(*table, path, {"listen", "database", "max_body_bytes", "rules", "io_threads", "worker_threads", "intake_threads", "max_intake_jobs", "max_connections",
                                          "max_large_uploads", "header_timeout_seconds", "body_timeout_seconds",
                                          "write_timeout_seconds", "handler_timeout_seconds", "shutdown_timeout_seconds",
                                          "health_deadline_ms", "max_connections_per_client", "min_body_bytes_per_second",
                                          "body_rate_grace_seconds", "large_body_bytes", "max_unauthenticated_body_bytes",
-                                         "max_page_bytes"},
+                                         "max_page_bytes", "max_buffered_response_bytes"},
                        "[server]");
     if (const auto* listen = table->get("listen")) {
       try {
@@ -94,6 +94,8 @@ settings load_settings(const std::string& path) {
     };
     whole("io_threads", result.io_threads, 0);
     whole("worker_threads", result.worker_threads, 0);
+    whole("intake_threads", result.intake_threads, 1);
+    whole("max_intake_jobs", result.max_intake_jobs, 0);
     whole("max_connections", result.max_connections, 1);
     whole("max_large_uploads", result.max_large_uploads, 1);
     whole("max_connections_per_client", result.max_connections_per_client, 0);
@@ -119,6 +121,7 @@ settings load_settings(const std::string& path) {
     bytes("large_body_bytes", result.large_body_bytes, 1);
     bytes("max_unauthenticated_body_bytes", result.max_unauthenticated_body_bytes, 1);
     bytes("max_page_bytes", result.max_page_bytes, 1);
+    bytes("max_buffered_response_bytes", result.max_buffered_response_bytes, 0);
   }
 
   // [storage]: which store adapter, and the embedded database's file. `path` is [server] database's newer

@@ -33,6 +33,10 @@ struct settings {
   // [server] threads, connection limits and deadlines (README "Server settings").
   unsigned io_threads = 0;      // threads serving connections; 0: one per hardware core
   unsigned worker_threads = 0;  // threads for heavy handlers (MIME, large JSON); 0: one per core
+  // Inbound e-mail is parsed on a pool of its own, so a burst of heavy mail cannot queue ahead
+  // of the API; at most max_intake_jobs mails are handled at once, more get 503 busy (0: no limit).
+  unsigned intake_threads = 1;
+  std::size_t max_intake_jobs = 16;
   std::size_t max_connections = 1024;
   std::size_t max_large_uploads = 4;  // bodies over 1 MiB read or handled at once
   // Connections one client address may hold open; 0: no limit (behind a proxy, where every
@@ -52,6 +56,8 @@ struct settings {
   unsigned body_rate_grace_seconds = 5;
   std::size_t large_body_bytes = 1024 * 1024;
   std::size_t max_unauthenticated_body_bytes = 64 * 1024 * 1024;
+  // Answers over large_body_bytes being written at once hold at most this many bytes (0: no limit).
+  std::size_t max_buffered_response_bytes = 128 * 1024 * 1024;
   // Every list page stops before the row that would take it past this many bytes (at least one row).
   std::size_t max_page_bytes = 4 * 1024 * 1024;
   std::vector<std::string> tiers{"standard", "premium", "enterprise"};

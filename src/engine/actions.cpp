@@ -847,6 +847,18 @@ std::string_view action_kind_names() {
 
 std::vector<model::role> roles_allowed(action_kind kind) { return definition_of(kind).roles; }
 
+std::optional<refusal> refuse_role(action_kind kind, model::role role) {
+  const auto allowed = roles_allowed(kind);
+  if (std::find(allowed.begin(), allowed.end(), role) != allowed.end()) return std::nullopt;
+  if (kind == action_kind::engage_engineering)
+    return forbidden(
+        "only SE engages Engineering. Troubleshooting goes to SE (hand it off with context: type handoff); feature "
+        "requests go to Product (type route_to_product)");
+  std::vector<std::string_view> names;
+  for (auto r : allowed) names.push_back(model::to_string(r));
+  return forbidden(fmt::format("{} may not {}; it is for {}", with_article(role), to_string(kind), fmt::join(names, ", ")));
+}
+
 std::optional<command> command_of(const model::event& e) {
   auto actor = parse_actor_label(e.actor);
   if (!actor) return std::nullopt;
@@ -864,17 +876,7 @@ std::optional<command> command_of(const model::event& e) {
 
 std::variant<outcome, refusal> decide(const policy& policy, const model::request& current, const act_on_request& command,
                                       model::instant now, model::request_id next_id) {
-  const auto allowed = roles_allowed(command.kind);
-  if (std::find(allowed.begin(), allowed.end(), command.actor.role) == allowed.end()) {
-    if (command.kind == action_kind::engage_engineering)
-      return forbidden(
-          "only SE engages Engineering. Troubleshooting goes to SE (hand it off with context: type handoff); feature "
-          "requests go to Product (type route_to_product)");
-    std::vector<std::string_view> names;
-    for (auto r : allowed) names.push_back(model::to_string(r));
-    return forbidden(fmt::format("{} may not {}; it is for {}", with_article(command.actor.role),
-                                 to_string(command.kind), fmt::join(names, ", ")));
-  }
+  if (auto refused = refuse_role(command.kind, command.actor.role)) return std::move(*refused);
   return action_context(policy, current, command, now, next_id).run();
 }
 

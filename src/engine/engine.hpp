@@ -198,6 +198,12 @@ struct outcome {
 // sla.started for each clock its SLA policy starts. `state` is the new request.
 outcome decide(const policy& policy, const file_request& command, model::request_id id, model::instant now);
 
+// The refusal (forbidden) when `role` may not do `kind` on any request, as decide() answers it;
+// nothing when it may (checks on the request itself come later, in decide). The API asks this
+// before it validates the body's fields, so a role that may not act learns that, not what is
+// wrong with a body it could never send.
+std::optional<refusal> refuse_role(action_kind kind, model::role role);
+
 // Events for an action on `current`: first what was already due by `now` (at its own instant),
 // then the action and its effect on status and clocks. A command that creates a linked request
 // gives it `next_id` (outcome::created).

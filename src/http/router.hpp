@@ -67,6 +67,12 @@ struct route_options {
   // runs on the connection's strand meanwhile. Runs on an I/O thread, like before_body: must be
   // quick, must not block, and may touch only thread-safe state. May throw (500, as a handler).
   std::function<std::optional<response>(const request&)> immediate{};
+  // Inbound mail (MIME parsing): the handler runs on the intake pool, apart from the worker pool
+  // that answers the API, and at most server_options::max_intake_jobs such requests are handled
+  // at once; more get 503 busy with Retry-After once their body is read (mail providers retry;
+  // holding a place while a body arrives would let slow senders take every place). A burst of heavy mail then cannot queue ahead of API reads (issue 11, break11: 60
+  // mails of 90,000 addresses each held API reads 23-30 s, until 503 handler_timeout).
+  bool intake = false;
 };
 
 // A resolved route: what to run and how.

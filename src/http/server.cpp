@@ -191,6 +191,7 @@ struct request_plan {
   std::size_t body_limit = 0;  // 0: the server's default
   beast_http::status too_large_status = beast_http::status::payload_too_large;
   bool offload = false;
+  bool intake = false;                // route_options::intake
   bool run_inline = false;            // route_options::run_inline
   std::size_t inline_body_bytes = 0;
   // route_options::immediate (owned by the router), for a run_inline route; null when none.
@@ -343,6 +344,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
       : io(io), acceptor(asio::make_strand(io), endpoint), options(std::move(opts)), plan(std::move(p)) {
     if (!options.app_executor) options.app_executor = asio::make_strand(io);
     if (!options.worker_executor) options.worker_executor = options.app_executor;
+    if (!options.intake_executor) options.intake_executor = options.worker_executor;
     if (!options.access_log) options.access_log = print_access;
   }
 
@@ -377,18 +379,24 @@ struct server::state : std::enable_shared_from_this<server::state> {
   std::atomic<std::size_t> open{0};
   std::atomic<std::size_t> large_uploads{0};                // unauthenticated senders
   std::atomic<std::size_t> large_uploads_authenticated{0};
+  std::atomic<std::size_t> intake_jobs{0};
+  std::atomic<std::size_t> buffered_response_bytes{0};
+  std::atomic<std::uint64_t> refused_responses{0};
   std::atomic<std::size_t> unauthenticated_bytes{0};
   std::atomic<std::uint64_t> reaped_idle{0};
   std::atomic<std::uint64_t> refused_unauthenticated{0};
+  std::atomic<std::uint64_t> refused_intake{0};
   std::atomic<std::uint64_t> bodies_too_slow{0};
   std::atomic<std::uint64_t> refused_busy{0};
   std::atomic<std::uint64_t> accept_failures{0};
   std::atomic<std::uint64_t> stats_abandoned{0};
   std::atomic<std::uint64_t> stats_awaited{0};
   std::atomic<bool> draining{false};
-  std::mutex mutex;  // guards connections, drained and per_client
+  std::mutex mutex;  // guards connections, drained, per_client and unauthenticated_per_client
   std::vector<std::weak_ptr<connection>> connections;  // oldest first
   std::map<asio::ip::address, std::size_t> per_client;  // open connections per client address
+  // Unauthenticated body bytes reserved per client address (guarded by mutex).
+  std::map<asio::ip::address, std::size_t> unauthenticated_per_client;
   std::function<void()> drained;
 
   asio::awaitable<void> accept_loop() {
@@ -445,6 +453,50 @@ struct server::state : std::enable_shared_from_this<server::state> {
     return true;
   }
 
+  // Whether `peer` may reserve `bytes` more of the unauthenticated budget (counted if so): one
+  // address holds at most half of it, so that one client's slow bodies leave the other half to
+  // everyone else (break11: 64 slow Slack bodies from one address took all 64 MiB). A client
+  // holding nothing may always try one body, of any size the route allows, against the budget.
+  // Off with max_connections_per_client = 0 (behind a proxy every client has its address).
+  bool take_unauthenticated_share(const asio::ip::address& peer, std::size_t bytes) {
+    if (options.max_connections_per_client == 0) return true;
+    std::lock_guard lock(mutex);
+    auto& held = unauthenticated_per_client[peer];
+    if (held != 0 && (held > options.max_unauthenticated_body_bytes / 2 ||
+                      bytes > options.max_unauthenticated_body_bytes / 2 - held))
+      return false;
+    held += bytes;
+    return true;
+  }
+
+  void release_unauthenticated_share(const asio::ip::address& peer, std::size_t bytes) {
+    std::lock_guard lock(mutex);
+    const auto found = unauthenticated_per_client.find(peer);
+    if (found == unauthenticated_per_client.end()) return;
+    found->second -= std::min(found->second, bytes);
+    if (found->second == 0) unauthenticated_per_client.erase(found);
+  }
+
+  // A client's share reserved by take_unauthenticated_share; returned when destroyed.
+  struct unauthenticated_share {
+    state* s = nullptr;
+    asio::ip::address peer;
+    std::size_t bytes = 0;
+    unauthenticated_share() = default;
+    unauthenticated_share(state* owner, asio::ip::address address, std::size_t n) : s(owner), peer(address), bytes(n) {}
+    unauthenticated_share(unauthenticated_share&& other) noexcept
+        : s(std::exchange(other.s, nullptr)), peer(other.peer), bytes(std::exchange(other.bytes, 0)) {}
+    unauthenticated_share& operator=(unauthenticated_share&& other) noexcept {
+      std::swap(s, other.s);
+      std::swap(peer, other.peer);
+      std::swap(bytes, other.bytes);
+      return *this;
+    }
+    ~unauthenticated_share() {
+      if (s != nullptr) s->release_unauthenticated_share(peer, bytes);
+    }
+  };
+
   void release_client(const asio::ip::address& peer) {
     if (options.max_connections_per_client == 0) return;
     std::lock_guard lock(mutex);
@@ -497,6 +549,19 @@ struct server::state : std::enable_shared_from_this<server::state> {
                               std::string_view method, std::string_view target,
                               std::chrono::steady_clock::time_point started) {
     keep_alive = keep_alive && !draining;
+    // A large answer is held until its client has taken it (up to write_timeout): together they
+    // stay within max_buffered_response_bytes, or the next one is 503 busy and freed at once
+    // (break11: 63 clients that never read, each sent a 16.8 MB page, held 470 MiB).
+    reservation buffered;
+    if (options.max_buffered_response_bytes != 0 && res.body().size() > options.large_body_bytes &&
+        // An answer larger than the whole budget still goes out when nothing else is held.
+        !try_reserve(buffered_response_bytes, res.body().size(),
+                     std::max(options.max_buffered_response_bytes, res.body().size()), buffered)) {
+      refused_responses.fetch_add(1);
+      res = error_response(status::service_unavailable, "busy",
+                           "too many large answers are waiting for their clients to read them; retry shortly");
+      res.set(beast_http::field::retry_after, busy_retry_after);
+    }
     res.keep_alive(keep_alive);
     res.prepare_payload();
     const auto code = res.result_int();
@@ -573,7 +638,9 @@ struct server::state : std::enable_shared_from_this<server::state> {
   // and has begun no write (it goes on in the background, its answer dropped, and its writes
   // refused: commit_gate). A handler whose write began before the deadline is waited for, so
   // the client hears what happened to it.
-  asio::awaitable<std::optional<response>> run_with_deadline(request_plan& plan, request req) {
+  // `held` (an intake slot) is released when the handler ends, not at its deadline: a handler
+  // still running after the answer went out still takes its place.
+  asio::awaitable<std::optional<response>> run_with_deadline(request_plan& plan, request req, slot held = {}) {
     struct outcome {
       explicit outcome(asio::any_io_executor ex) : timer(std::move(ex)) {}
       asio::steady_timer timer;
@@ -587,8 +654,14 @@ struct server::state : std::enable_shared_from_this<server::state> {
     auto gate = std::make_shared<commit_gate>();
     const bool on_connection = plan.run_inline && req.body().size() <= plan.inline_body_bytes;
     auto work = plan.run(std::move(req), gate);
-    asio::co_spawn(on_connection ? here : plan.offload ? options.worker_executor : options.app_executor, std::move(work),
-                   asio::bind_executor(here, [result](std::exception_ptr error, response res) {
+    const auto& runs_on = on_connection  ? here
+                          : plan.intake  ? options.intake_executor
+                          : plan.offload ? options.worker_executor
+                                         : options.app_executor;
+    asio::co_spawn(runs_on, std::move(work),
+                   asio::bind_executor(here, [result, held = std::make_shared<slot>(std::move(held))](
+                                                 std::exception_ptr error, response res) {
+                     *held = slot{};
                      result->done = true;
                      result->error = error;
                      result->res = std::move(res);
@@ -736,11 +809,18 @@ struct server::state : std::enable_shared_from_this<server::state> {
       // Bodies read before their sender is known are held to one budget across connections
       // (issue 11: a thousand 1 MiB bodies held a GiB and stalled new connections for 30 s).
       reservation unauthenticated;
-      if (has_body && route.unauthenticated_body &&
-          !try_reserve(unauthenticated_bytes, expected, options.max_unauthenticated_body_bytes, unauthenticated)) {
+      unauthenticated_share share;
+      const bool within_share = !(has_body && route.unauthenticated_body) || take_unauthenticated_share(peer, expected);
+      if (within_share && has_body && route.unauthenticated_body && options.max_connections_per_client != 0)
+        share = unauthenticated_share(this, peer, expected);
+      if (!within_share || (has_body && route.unauthenticated_body &&
+                            !try_reserve(unauthenticated_bytes, expected, options.max_unauthenticated_body_bytes,
+                                         unauthenticated))) {
         refused_unauthenticated.fetch_add(1);
         auto busy = error_response(status::service_unavailable, "busy",
-                                   "too many unauthenticated bodies are being received; retry shortly");
+                                   within_share ? "too many unauthenticated bodies are being received; retry shortly"
+                                                : "this client address is sending too many unauthenticated bodies at "
+                                                  "once; retry shortly");
         busy.set(beast_http::field::retry_after, busy_retry_after);
         co_await refuse_unread(stream, deadline, std::move(busy), method, target, started);
         break;
@@ -795,13 +875,27 @@ struct server::state : std::enable_shared_from_this<server::state> {
 
       auto req = parser.release();
       const bool keep_alive = req.keep_alive();
+      // Mail waits for a place among the intake jobs, or is refused now (its sender retries).
+      slot intake;
+      if (route.intake && options.max_intake_jobs != 0) {
+        bool taken = true;
+        intake = try_take(intake_jobs, options.max_intake_jobs, taken);
+        if (!taken) {
+          refused_intake.fetch_add(1);
+          auto busy = error_response(status::service_unavailable, "busy",
+                                     "too many inbound messages are being processed; retry shortly");
+          busy.set(beast_http::field::retry_after, busy_retry_after);
+          if (!co_await reply(stream, deadline, std::move(busy), keep_alive, method, target, started)) break;
+          continue;
+        }
+      }
       response res;
       try {
         // An answer at hand needs no coroutine of its own nor a deadline (route_options::immediate).
         std::optional<response> answered;
         if (route.immediate != nullptr && req.body().size() <= route.inline_body_bytes)
           answered = (*route.immediate)(req);
-        if (!answered) answered = co_await run_with_deadline(route, std::move(req));
+        if (!answered) answered = co_await run_with_deadline(route, std::move(req), std::move(intake));
         if (answered) {
           res = std::move(*answered);
         } else {
@@ -830,6 +924,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
       }
       large = slot{};
       unauthenticated = reservation{};
+      share = unauthenticated_share{};
       if (!co_await reply(stream, deadline, std::move(res), keep_alive, method, target, started)) break;
     }
     beast::error_code ignored;
@@ -914,6 +1009,7 @@ planner route_planner(const router& routes) {
     plan.body_limit = target.options->body_limit;
     plan.too_large_status = target.options->too_large_status;
     plan.offload = target.options->offload;
+    plan.intake = target.options->intake;
     plan.run_inline = target.options->run_inline;
     plan.inline_body_bytes = target.options->inline_body_bytes;
     if (target.options->run_inline && target.options->immediate) plan.immediate = &target.options->immediate;
@@ -967,7 +1063,8 @@ void server::shutdown(std::function<void()> drained) { state_->shutdown(std::mov
 server::statistics server::stats() const {
   return {state_->open.load(),           state_->refused_busy.load(),  state_->accept_failures.load(),
           state_->stats_abandoned.load(), state_->stats_awaited.load(), state_->reaped_idle.load(),
-          state_->refused_unauthenticated.load(), state_->bodies_too_slow.load()};
+          state_->refused_unauthenticated.load(), state_->bodies_too_slow.load(), state_->refused_intake.load(),
+          state_->refused_responses.load()};
 }
 
 }  // namespace switchboard::http

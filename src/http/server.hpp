@@ -10,7 +10,8 @@
 //      not yet authenticated (route_options::signed_body, or a route with no before_body check)
 //      reserves its declared length (the route's limit when chunked) from
 //      max_unauthenticated_body_bytes across all connections (503 + Retry-After at once when
-//      it does not fit); and takes one of max_large_uploads slots for a body over
+//      it does not fit, and when one client address would hold more than half of it); and
+//      takes one of max_large_uploads slots for a body over
 //      large_body_bytes (503 + Retry-After when none), authenticated and unauthenticated
 //      senders each from a pool of their own, so that anonymous uploads never hold up
 //      authenticated ones;
@@ -19,13 +20,17 @@
 //      min_body_rate bytes a second after body_rate_grace (as Apache's mod_reqtimeout MinRate:
 //      each byte received extends the deadline by 1/min_body_rate s); a body slower than that
 //      is dropped with its connection;
-//   5. runs the handler on the app executor (or the worker pool for offloaded routes, or the
+//   5. runs the handler on the app executor (or the worker pool for offloaded routes, the intake
+//      pool for intake routes once one of max_intake_jobs places is free (else 503 busy with
+//      Retry-After, held until the handler ends even past its deadline), or the
 //      connection's own strand for route_options::run_inline within its body size) with a
 //      handler_timeout (503 handler_timeout after it when the handler has begun no write, and
 //      its writes are then refused; when a write has begun, the answer waits for it: commit_gate);
 //      a run_inline route's route_options::immediate answer, which cannot suspend, is taken
 //      first when it gives one, with no coroutine or timer;
-//   6. writes the response within write_timeout: a client that stops reading is dropped.
+//   6. writes the response within write_timeout: a client that stops reading is dropped; an
+//      answer over large_body_bytes holds its size of max_buffered_response_bytes while it is
+//      written (when it does not fit, 503 busy with Retry-After is sent instead).
 // The header, body and write deadlines of a connection are kept by one timer of its own, which
 // re-arms only as often as the shortest of them (not Beast's timer per read and write).
 // At max_connections, before refusing a new connection, the server closes the oldest
@@ -90,6 +95,12 @@ struct server_options {
   boost::asio::any_io_executor app_executor;
   // Where offloaded routes' handlers run (a thread pool); default: app_executor.
   boost::asio::any_io_executor worker_executor;
+  // Where intake routes' handlers run (a thread pool of its own); default: worker_executor.
+  boost::asio::any_io_executor intake_executor;
+  std::size_t max_intake_jobs = 16;  // intake requests handled at once; more get 503 busy; 0: no limit
+  // Bytes of answers over large_body_bytes being written at once, across all connections; an
+  // answer that does not fit is replaced by 503 busy with Retry-After (0: no limit).
+  std::size_t max_buffered_response_bytes = 128 * 1024 * 1024;
   // Where each request is logged; default: a line on stderr ("<time> <method> <target>
   // <status> <milliseconds>ms", the target redacted).
   access_logger access_log;
@@ -140,6 +151,8 @@ class server {
     std::uint64_t reaped_idle = 0;         // waiting connections closed at the cap to make room
     std::uint64_t refused_unauthenticated = 0;  // bodies refused 503 for the unauthenticated budget
     std::uint64_t bodies_too_slow = 0;     // bodies dropped under min_body_rate
+    std::uint64_t refused_intake = 0;      // intake requests refused 503 at max_intake_jobs
+    std::uint64_t refused_responses = 0;   // large answers replaced by 503 at max_buffered_response_bytes
   };
   statistics stats() const;
 

@@ -40,12 +40,12 @@ TEST_SUITE("config::settings") {
           file + ":2:10: \"nowhere\" is not HOST:PORT");
     CHECK(error_of(dir, "[server]\nport = 80\n") ==
           file + ":2:1: unknown key \"port\" in [server]; expected one of listen, database, max_body_bytes, rules, io_threads, "
-                                                     "worker_threads, max_connections, max_large_uploads, "
+                                                     "worker_threads, intake_threads, max_intake_jobs, max_connections, max_large_uploads, "
                                                      "header_timeout_seconds, body_timeout_seconds, write_timeout_seconds, "
                                                      "handler_timeout_seconds, shutdown_timeout_seconds, health_deadline_ms, "
                                                      "max_connections_per_client, min_body_bytes_per_second, "
                                                      "body_rate_grace_seconds, large_body_bytes, max_unauthenticated_body_bytes, "
-                                                     "max_page_bytes");
+                                                     "max_page_bytes, max_buffered_response_bytes");
     CHECK(error_of(dir, "[server]\nmax_body_bytes = -1\n") ==
           file + ":2:18: max_body_bytes must be a positive integer (bytes)");
     CHECK(error_of(dir, "[customers]\ntiers = []\n") == file + ":2:9: tiers must be a non-empty array of strings");

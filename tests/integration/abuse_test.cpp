@@ -270,13 +270,18 @@ TEST_SUITE("abuse") {
     for (int i = 0; i < 3000000; ++i) fmt::format_to(std::back_inserter(body), "{}f{}=v", i == 0 ? "" : "&", i);
     body += fmt::format("&timestamp={}&token={}&signature={}", now, std::string(50, 't'), std::string(64, '0'));
     REQUIRE(body.size() < email_limit);
-    // Two at once: both fit the 64 MiB budget for unauthenticated bodies (a third would be 503).
+    // Two at once, from two addresses: both fit the 64 MiB budget for unauthenticated bodies (a
+    // third would be 503), each within its address's half.
     std::vector<unsigned> statuses(2);
     health_watch watch(server.pid(), port_of(server.url()), std::chrono::seconds{5}, testing::probe_mode::new_connection);
     in_parallel(2, [&](int i) {
-      http::client mailgun(server.url(), std::chrono::seconds{60});
-      statuses[static_cast<std::size_t>(i)] =
-          mailgun.request("POST", "/v1/webhooks/email/mailgun", body, "application/x-www-form-urlencoded").status;
+      const auto source = fmt::format("127.0.0.{}", 2 + i);
+      raw_connection mailgun(port_of(server.url()), 0, source.c_str());
+      const auto header = fmt::format("POST /v1/webhooks/email/mailgun HTTP/1.1\r\nHost: test\r\nContent-Type: "
+                                      "application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+                                      body.size());
+      if (mailgun.send_all(header) && mailgun.send_all(body, 60s))
+        statuses[static_cast<std::size_t>(i)] = mailgun.read_response(60s).status;
     });
     check_bounds("Mailgun URL-encoded 3 million fields, bad signature", watch.finish());
     for (const auto status : statuses) CHECK(status == 401);
@@ -358,6 +363,50 @@ TEST_SUITE("abuse") {
     for (int i = 0; i < sinks; ++i) CHECK(dropped[static_cast<std::size_t>(i)]);
   }
 
+  TEST_CASE("large answers held for clients that never read stay within max_buffered_response_bytes") {
+    testing::temp_dir dir;
+    testing::server_process server({testing::shipped_config_with(
+                                        dir, "max_page_bytes = 16777216\nmax_buffered_response_bytes = 12000000"),
+                                    dir.file("switchboard.db"), {}});
+    // A page of 130 requests with 60 KB bodies: about 8 MB, more than the socket buffers take.
+    auto ce = server.client(role::ce);
+    for (int i = 0; i < 130; ++i) {
+      auto filing = json::parse(testing::troubleshooting_filing(fmt::format("Big {}", i))).as_object();
+      filing["body"] = std::string(60000, 'x');
+      REQUIRE(ce.post_json("/v1/requests", json::serialize(filing)).status == 201);
+    }
+    const std::string page = "/v1/requests?limit=200";
+    auto reader = server.client(role::se);
+    const auto whole = reader.get(page);
+    REQUIRE(whole.status == 200);
+    REQUIRE(whole.body.size() > 7'000'000);
+
+    // break11: 63 such clients held 470 MiB of answers until their write deadlines.
+    auto sink = std::make_unique<raw_connection>(port_of(server.url()), 4096);
+    REQUIRE(sink->send_all(fmt::format("GET {} HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {}\r\n\r\n", page,
+                                       testing::token_for(role::se))));
+    // Its answer is being written (more than the socket buffers take, so the write waits for a
+    // reader that never comes): the next large one does not fit beside it, and is 503 busy.
+    REQUIRE(sink->peek(12, 10s) == "HTTP/1.1 200");
+    const auto refused = reader.get(page);
+    CHECK(refused.status == 503);
+    CHECK(refused.header("Retry-After") == "5");
+    CHECK(testing::json_of(refused).at("error").at("code") == "busy");
+    // Small answers do not count.
+    CHECK(reader.get("/v1/requests?limit=5").status == 200);
+    CHECK(reader.get("/healthz").status == 200);
+    // The client goes: its answer is freed, and the page is served again.
+    sink.reset();
+    http::client_response again;
+    const auto deadline = clock_type::now() + 20s;
+    while (clock_type::now() < deadline) {
+      again = reader.get(page);
+      if (again.status == 200) break;
+    }
+    CHECK(again.status == 200);
+    CHECK(again.body.size() > 7'000'000);
+  }
+
   TEST_CASE("slowloris headers and bodies are closed at their deadlines while healthz answers") {
     testing::temp_dir dir;
     testing::server_process server({testing::shipped_config_with(dir, "header_timeout_seconds = 1\nbody_timeout_seconds = 1"),
@@ -430,20 +479,13 @@ TEST_SUITE("abuse") {
   TEST_CASE("out of file descriptors the server backs off and keeps serving its open connections and recovers") {
     testing::temp_dir dir;
     const auto config = testing::shipped_config_with(dir, "header_timeout_seconds = 2\nmax_connections_per_client = 0");
-    // The child inherits a low descriptor limit; this process has its own back at once.
-    rlimit saved{};
-    REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
-    rlimit tight = saved;
+    auto server = std::make_unique<testing::server_process>(testing::server_args{config, dir.file("switchboard.db"), {}});
+    // Lowered under the running server, after it sized its connection cap to the limit it
+    // started with (the next case): something else took the descriptors, and accept() fails.
+    rlimit tight{};
+    REQUIRE(::prlimit(server->pid(), RLIMIT_NOFILE, nullptr, &tight) == 0);
     tight.rlim_cur = 96;
-    REQUIRE(::setrlimit(RLIMIT_NOFILE, &tight) == 0);
-    std::unique_ptr<testing::server_process> server;
-    try {
-      server = std::make_unique<testing::server_process>(testing::server_args{config, dir.file("switchboard.db"), {}});
-    } catch (...) {
-      ::setrlimit(RLIMIT_NOFILE, &saved);
-      throw;
-    }
-    REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
+    REQUIRE(::prlimit(server->pid(), RLIMIT_NOFILE, &tight, nullptr) == 0);
     const auto port = port_of(server->url());
     health_watch watch(server->pid(), port);
     std::vector<std::unique_ptr<raw_connection>> flood;
@@ -465,6 +507,33 @@ TEST_SUITE("abuse") {
     check_bounds("descriptor exhaustion", watch.finish());
     CHECK(ran_out);
     CHECK(status == 200);
+  }
+
+  TEST_CASE("the connection cap fits the file descriptor limit: a flood of idle connections never runs the server out") {
+    testing::temp_dir dir;
+    const auto config = testing::shipped_config_with(dir, "header_timeout_seconds = 30\nmax_connections_per_client = 0");
+    // break11's case: the shipped max_connections (1024) above what the descriptors allow.
+    testing::server_process server(
+        testing::server_args{config, dir.file("switchboard.db"), {}}, {"/usr/bin/prlimit", "--nofile=300:300", "--"});
+    CHECK_MESSAGE(server.stderr_text().find("serving at most") != std::string::npos, server.stderr_text());
+    const auto port = port_of(server.url());
+    // A new connection per probe, as a load balancer's check: a kept-alive probe connection is
+    // itself idle between probes, and the oldest idle connection is the one closed for room.
+    health_watch watch(server.pid(), port, 5s, testing::probe_mode::new_connection);
+    std::vector<std::unique_ptr<raw_connection>> flood;
+    for (int i = 0; i < 400; ++i) flood.push_back(std::make_unique<raw_connection>(port));
+    // Idle connections are closed to make room (well before header_timeout), so a new client is
+    // served at once, and accept() never fails.
+    raw_connection next(port);
+    const auto asked = clock_type::now();
+    next.send_all("GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n");
+    const auto answer = next.read_response(10s);
+    const auto waited = clock_type::now() - asked;
+    CHECK(answer.status == 200);
+    CHECK(waited < 5s);
+    CHECK(server.stderr_text().find("accept failed") == std::string::npos);
+    flood.clear();
+    check_bounds("idle flood within the descriptor limit", watch.finish());
   }
 }
 
@@ -558,6 +627,42 @@ TEST_SUITE("abuse") {
     check_bounds("held unauthenticated bodies", watch.finish());
     // 64 MiB of budget holds 64 of them; the rest are refused.
     CHECK(refused >= 160 - 64);
+  }
+
+  TEST_CASE("one client address holds at most half of the unauthenticated budget, so another still gets its body read") {
+    integration_secrets secrets;
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    const auto port = port_of(server.url());
+    // break11: 64 slow bodies from one address took the whole 64 MiB, and every other sender got 503.
+    constexpr std::size_t size = 1024 * 1024 - 1;
+    const auto header = fmt::format("POST /v1/webhooks/email/mailgun HTTP/1.1\r\nHost: test\r\n"
+                                    "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+                                    size);
+    const std::string body(size - 1, 'a');
+    std::vector<std::unique_ptr<raw_connection>> held;
+    for (int i = 0; i < 60; ++i) {
+      held.push_back(std::make_unique<raw_connection>(port, 0, "127.0.0.2"));
+      REQUIRE(held.back()->send_all(header));
+      held.back()->send_all(body, 2s);
+    }
+    int refused = 0;
+    const auto deadline = clock_type::now() + 5s;
+    for (auto& c : held) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
+      const auto answer = c->read_response(std::max(left, 1ms));
+      if (answer.status == 503 && testing::error_code_of(answer) == "busy") ++refused;
+    }
+    // 32 MiB is half: 32 bodies of just under 1 MiB fit, the other 28 are refused at once.
+    CHECK(refused == 60 - 32);
+    // Another address's whole body is read and judged (a bad signature), not refused for room.
+    raw_connection other(port, 0, "127.0.0.3");
+    REQUIRE(other.send_all(header));
+    REQUIRE(other.send_all(body + "a", 10s));
+    const auto answer = other.read_response(10s);
+    CHECK_MESSAGE(answer.status != 503, answer.head);
+    CHECK(answer.status >= 400);
+    CHECK(answer.status < 500);
   }
 
   TEST_CASE("at the connection cap idle connections are closed to make room, and one client address is capped") {

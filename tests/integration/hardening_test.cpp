@@ -20,12 +20,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <future>
 #include <set>
+#include <thread>
 
 using namespace switchboard;
 namespace json = boost::json;
@@ -399,6 +401,61 @@ TEST_SUITE("integration::hardening") {
       CHECK(policy.find("frame-ancestors 'none'") != std::string::npos);
       CHECK(policy.find("default-src 'self'") != std::string::npos);
       CHECK(res.header("Referrer-Policy") == "no-referrer");
+    }
+  }
+
+  TEST_CASE("inbound mail beyond max_intake_jobs gets 503 busy with Retry-After while API reads answer") {
+    // break11: 60 heavy mails at once queued on the pool that answers the API, and reads waited
+    // 23-30 s until 503 handler_timeout. Mail has a pool and a bound of its own now.
+    testing::temp_dir dir;
+    const auto database = dir.file("switchboard.db");
+    testing::server_process server(
+        {testing::shipped_config_with(dir, "intake_threads = 1\nmax_intake_jobs = 1"), database, {}});
+    const auto mail = [](int i) {
+      return fmt::format("From: Alice <alice@acme.example>\r\nTo: support@example.com\r\nSubject: Mail {}\r\n"
+                         "Message-ID: <intake-{}@acme.example>\r\nContent-Type: text/plain\r\n\r\nHello {}.\r\n",
+                         i, i, i);
+    };
+    struct sent {
+      std::atomic<bool> done{false};
+      http::client_response response;
+    };
+    std::array<sent, 2> mails;
+    std::vector<std::thread> senders;
+    {
+      // Another process holds the write lock: an admitted mail waits in its handler for the commit.
+      SQLite::Database other(database, SQLite::OPEN_READWRITE);
+      other.exec("BEGIN IMMEDIATE");
+      for (int i = 0; i < 2; ++i)
+        senders.emplace_back([&, i] {
+          http::client integration(server.url(), std::chrono::seconds{60});
+          integration.set_token(testing::token_for(model::role::integration));
+          mails[i].response = integration.request("POST", "/v1/webhooks/email/raw", mail(i), "message/rfc822");
+          mails[i].done = true;
+        });
+      // One holds the only place; the other is refused at once.
+      REQUIRE(eventually([&] { return mails[0].done || mails[1].done; }));
+      const int refused = mails[0].done ? 0 : 1;
+      const int admitted = 1 - refused;
+      CHECK_FALSE(mails[admitted].done);
+      CHECK(mails[refused].response.status == 503);
+      CHECK(mails[refused].response.header("Retry-After") == "5");
+      CHECK(testing::json_of(mails[refused].response).at("error").at("code") == "busy");
+      // The API does not wait behind the mail.
+      auto reader = server.client(model::role::se);
+      CHECK(reader.get("/v1/requests").status == 200);
+      CHECK_FALSE(mails[admitted].done);
+      other.exec("ROLLBACK");
+      for (auto& t : senders) t.join();
+      // The admitted mail was stored once the lock went (or, past the 5 s lock wait on a slow
+      // machine, refused as a write that could not be taken); never refused for its place.
+      const auto& answer = mails[admitted].response;
+      CAPTURE(answer.body);
+      CHECK((answer.status == 200 || testing::json_of(answer).at("error").at("code") == "storage_unavailable"));
+      // The refused one is taken when its sender retries.
+      http::client retry(server.url(), std::chrono::seconds{60});
+      retry.set_token(testing::token_for(model::role::integration));
+      CHECK(retry.request("POST", "/v1/webhooks/email/raw", mail(refused), "message/rfc822").status == 200);
     }
   }
 

@@ -95,6 +95,15 @@ bool raw_connection::closed_by_peer(std::chrono::milliseconds wait) {
   return (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
+std::string raw_connection::peek(std::size_t bytes, std::chrono::milliseconds wait) {
+  pollfd p{fd_, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) return {};
+  std::string out(bytes, '\0');
+  const auto n = ::recv(fd_, out.data(), out.size(), MSG_PEEK);
+  out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  return out;
+}
+
 bool raw_connection::read_until_closed(clock_type::duration limit) {
   const auto deadline = clock_type::now() + limit;
   char scratch[4096];

@@ -46,6 +46,10 @@ class raw_connection {
   // Waits up to `wait` for the peer to close or reset the connection, without reading.
   bool closed_by_peer(std::chrono::milliseconds wait);
 
+  // Waits up to `wait` for something to read and returns up to `bytes` of it without taking it
+  // (MSG_PEEK); "" when nothing came.
+  std::string peek(std::size_t bytes, std::chrono::milliseconds wait);
+
   // Reads (and drops) until the connection closes or `limit` passes; true when it closed.
   bool read_until_closed(std::chrono::steady_clock::duration limit);
 

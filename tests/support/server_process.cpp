@@ -127,7 +127,7 @@ const std::string& test_tokens_path() { return tokens_file(); }
 std::string token_for(model::role role) { return "test-token-" + std::string(model::to_string(role)); }
 std::string person_for(model::role role) { return std::string(model::to_string(role)) + "-person"; }
 
-server_process::server_process(server_args args) {
+server_process::server_process(server_args args, std::vector<std::string> launcher) {
   std::vector<std::string> argv{SWITCHBOARD_SERVER_PATH, "--config",
                                 args.config.empty() ? source_path("config/switchboard.toml") : args.config,
                                 "--listen", "127.0.0.1:0"};
@@ -135,6 +135,7 @@ server_process::server_process(server_args args) {
   if (std::find(args.extra.begin(), args.extra.end(), "--tokens") == args.extra.end())
     argv.insert(argv.end(), {"--tokens", tokens_file()});
   argv.insert(argv.end(), args.extra.begin(), args.extra.end());
+  argv.insert(argv.begin(), launcher.begin(), launcher.end());
 
   int out_pipe[2];
   if (::pipe(out_pipe) != 0) throw std::runtime_error("pipe failed");

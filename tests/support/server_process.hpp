@@ -33,7 +33,10 @@ class server_process {
  public:
   // Starts the server and waits (up to 30 s) for it to print the port it bound.
   // Throws std::runtime_error, with the server's stderr, if it exits or never listens.
-  explicit server_process(server_args args);
+  explicit server_process(server_args args) : server_process(std::move(args), {}) {}
+  // `launcher`: a program that execs the server with its own arguments appended (the same
+  // process id), e.g. {"/usr/bin/prlimit", "--nofile=300:300", "--"} for a resource limit.
+  server_process(server_args args, std::vector<std::string> launcher);
   explicit server_process(const std::string& database) : server_process(server_args{"", database, {}}) {}
   ~server_process();  // SIGKILL if still running
   server_process(const server_process&) = delete;

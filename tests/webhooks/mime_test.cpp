@@ -104,6 +104,42 @@ TEST_SUITE("webhooks::mime") {
     CHECK(parse_addresses("A <x@y.z>, x@y.z, B <w@y.z>") == std::vector<std::string>{"x@y.z", "w@y.z"});
   }
 
+  TEST_CASE("header fields over max_header_field_bytes are cut, an address field at its last whole address") {
+    // A folded To field of 20,000 addresses (about 560 KB), a 300 KB Subject, a field under the limit.
+    std::string to = "To: support@example.com";
+    for (int i = 0; i < 20000; ++i) to += ",\r\n user" + std::to_string(i) + "@example.org";
+    const std::string subject = "Subject: " + std::string(300 * 1024, 's');
+    const std::string small = "X-Small: " + std::string(1000, 'x');
+    const std::string body = "\r\nTo: not-a-header@example.org, " + std::string(200 * 1024, 'b') + "\r\n";
+    const std::string raw = "From: a@acme.example\r\n" + to + "\r\n" + subject + "\r\n" + small + "\r\n" + body;
+
+    const auto capped = cap_header_fields(raw);
+    REQUIRE(capped);
+    // Each long field is within the limit and ends its line; the short one and the body are as they were.
+    const auto to_end = capped->find("\r\nSubject: ");
+    REQUIRE(to_end != std::string::npos);
+    const auto to_field = capped->substr(std::string("From: a@acme.example\r\n").size(),
+                                         to_end - std::string("From: a@acme.example\r\n").size());
+    CHECK(to_field.size() <= max_header_field_bytes);
+    CHECK(to_field.size() > max_header_field_bytes - 40);
+    CHECK(to_field.substr(to_field.size() - 12) == "@example.org");  // a whole address last
+    CHECK(capped->find(std::string(max_header_field_bytes - 9, 's') + "\r\n") != std::string::npos);
+    CHECK(capped->find(std::string(max_header_field_bytes - 8, 's')) == std::string::npos);
+    CHECK(capped->find(small + "\r\n") != std::string::npos);
+    CHECK(capped->substr(capped->size() - body.size()) == body);
+
+    const auto mail = parse_rfc822(raw);
+    REQUIRE(mail);
+    CHECK(mail->recipients.size() == max_recipients);
+    CHECK(mail->recipients.front() == "support@example.com");
+    CHECK(mail->subject == std::string(max_header_field_bytes - 9, 's'));
+    CHECK(mail->text.find(std::string(200 * 1024, 'b')) != std::string::npos);
+
+    // Nothing over the limit: no copy.
+    CHECK_FALSE(cap_header_fields("From: a@acme.example\r\nSubject: hi\r\n\r\nhello\r\n"));
+    CHECK_FALSE(cap_header_fields("From: a@acme.example\r\n\r\n" + std::string(300 * 1024, 'b')));
+  }
+
   TEST_CASE("RFC 2047 adjacent base64 words with padding each decode on their own") {
     // e07b: GMime 3.2.13 joins the two words into one base64 stream and stops at the first "=".
     CHECK(decode_header_text(" =?utf-8?B?RGF0ZW5iYW5rLVNpY2hlcnVuZyA=?=\r\n =?utf-8?B?c2NobMOkZ3QgZmVobA==?=\r\n") ==

@@ -127,15 +127,37 @@ std::variant<json::value, response> read_json_body(const request& req) {
   return std::get<json::value>(std::move(parsed));
 }
 
+namespace {
+
+// Bounds on a 422's size whatever was sent: the fields listed, and the bytes of a field's name
+// (a client's key, so any length the body limit allows).
+constexpr std::size_t max_listed_field_errors = 20;
+constexpr std::size_t max_listed_field_bytes = 200;
+
+// `text` cut to at most `limit` bytes on a UTF-8 character boundary, with "…" when cut.
+std::string shortened(const std::string& text, std::size_t limit) {
+  if (text.size() <= limit) return text;
+  std::size_t end = limit;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end) + "\u2026";
+}
+
+}  // namespace
+
 response invalid_fields(const std::vector<model::field_error>& errors, std::string_view code,
                         std::string_view message) {
   std::string summary;
   json::array fields;
-  for (const auto& e : errors) {
+  const auto listed = std::min(errors.size(), max_listed_field_errors);
+  for (std::size_t i = 0; i < listed; ++i) {
+    const auto& e = errors[i];
+    const auto field = shortened(e.field, max_listed_field_bytes);
     // An error about the whole body has no field to name.
-    summary += fmt::format("{}{}{}{}", summary.empty() ? "" : "; ", e.field, e.field.empty() ? "" : " ", e.message);
-    fields.push_back(json::object{{"field", e.field}, {"message", e.message}});
+    summary += fmt::format("{}{}{}{}", summary.empty() ? "" : "; ", field, field.empty() ? "" : " ", e.message);
+    fields.push_back(json::object{{"field", field}, {"message", e.message}});
   }
+  // A body of 90,000 unknown keys answered with all of them was a 6 MB error (issue 11).
+  if (errors.size() > listed) summary += fmt::format("; and {} more problems (the first {} are listed)", errors.size() - listed, listed);
   return error_response(status::unprocessable_entity, code, message.empty() ? std::string_view(summary) : message,
                         std::move(fields));
 }

@@ -186,6 +186,12 @@ asio::awaitable<response> run_action(context& ctx, const request& req, const rou
 std::variant<engine::act_on_request, response> read_action(const request& req, const model::actor& actor) {
   auto parsed = read_json_body(req);
   if (auto* bad = std::get_if<response>(&parsed)) return std::move(*bad);
+  // Who may act before what was sent: a role that may not take this action is told so (403),
+  // not what is wrong with the rest of the body.
+  if (const auto* object = std::get<json::value>(parsed).if_object())
+    if (const auto* type = object->if_contains("type"); type && type->is_string())
+      if (const auto kind = engine::parse_action_kind(type->get_string()))
+        if (auto refusal = engine::refuse_role(*kind, actor.role)) return refused(*refusal);
   auto action = codec::parse_action(std::get<json::value>(parsed));
   if (auto* errors = std::get_if<std::vector<model::field_error>>(&action)) return invalid_fields(*errors);
   auto& typed = std::get<codec::parsed_action>(action);

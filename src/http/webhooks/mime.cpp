@@ -627,8 +627,44 @@ bool is_automatic(std::string_view auto_submitted, std::string_view precedence, 
   return !autoreply.empty() && autoreply != "no";
 }
 
-std::optional<inbound_email> parse_rfc822(std::string_view raw) {
+std::optional<std::string> cap_header_fields(std::string_view message) {
+  // The fields whose value is a list of addresses, cut at a comma so no address is left half.
+  static constexpr std::string_view address_fields[] = {
+      "from", "sender", "reply-to", "to", "cc", "bcc", "resent-from", "resent-sender", "resent-to",
+      "resent-cc", "resent-bcc", "delivered-to", "x-original-to", "return-path"};
+  std::optional<std::string> out;
+  std::size_t copied = 0;  // of `message`, into `out`
+  std::size_t at = 0;
+  const auto line_end = [&](std::size_t from) {
+    const auto nl = message.find('\n', from);
+    return nl == std::string_view::npos ? message.size() : nl + 1;
+  };
+  while (at < message.size()) {
+    auto end = line_end(at);
+    const auto first_line = message.substr(at, end - at);
+    if (first_line == "\n" || first_line == "\r\n") break;  // the blank line: the body follows
+    while (end < message.size() && is_wsp(message[end])) end = line_end(end);
+    if (end - at > max_header_field_bytes) {
+      if (!out) out.emplace();
+      out->append(message.substr(copied, at - copied));
+      auto kept = message.substr(at, max_header_field_bytes);
+      const auto name = lower(trim(first_line.substr(0, first_line.find(':'))));
+      if (std::find(std::begin(address_fields), std::end(address_fields), name) != std::end(address_fields))
+        if (const auto comma = kept.rfind(','); comma != std::string_view::npos) kept = kept.substr(0, comma);
+      while (!kept.empty() && (kept.back() == '\r' || kept.back() == '\n')) kept.remove_suffix(1);
+      out->append(kept).append("\r\n");
+      copied = end;
+    }
+    at = end;
+  }
+  if (out) out->append(message.substr(copied));
+  return out;
+}
+
+std::optional<inbound_email> parse_rfc822(std::string_view mail) {
   init_gmime();
+  const auto capped = cap_header_fields(mail);
+  const std::string_view raw = capped ? std::string_view(*capped) : mail;
   if (check_mime_shape(raw) != mime_shape::ok) return std::nullopt;
   auto stream = memory_stream(raw);
   ref<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));

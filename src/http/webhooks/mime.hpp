@@ -29,6 +29,18 @@ constexpr std::size_t max_mime_parts = 1000;          // body parts of every mul
 constexpr std::size_t max_mime_depth = 20;            // nested multiparts and message/rfc822 parts
 constexpr std::size_t max_mime_header_fields = 10000;  // header fields of the message and all its parts
 
+// A header field of the message (name, value and folded lines) longer than this keeps only its
+// first max_header_field_bytes, an address field (To, Cc, From, ...) up to its last whole
+// address before that: Postfix's header_size_limit (postconf(5), default 102400) discards the
+// excess the same way. GMime parses every address of To and Cc into an object as it builds the
+// message, so a 20 MB To field (1.5 million addresses) took 489 MiB before any cap applied, and
+// a 32 MiB Subject 384 MiB.
+constexpr std::size_t max_header_field_bytes = 102400;
+
+// `message` with every top-level header field over max_header_field_bytes cut as above; nothing
+// (no copy) when no field is over. Linear in the header's size; the body is not read.
+std::optional<std::string> cap_header_fields(std::string_view message);
+
 enum class mime_shape { ok, too_many_parts, too_deep, too_many_header_fields };
 
 // Whether `entity` (a whole RFC 5322 message, or a body whose Content-Type is given apart as
@@ -50,7 +62,7 @@ struct inbound_email {
   std::string from_address;              // lower case
   std::string from_name;
   std::vector<std::string> recipients;  // lower case, distinct, at most max_recipients; the envelope recipient first when known
-  std::string subject;                  // UTF-8, every encoded word decoded (decode_header_text), any length
+  std::string subject;                  // UTF-8, every encoded word decoded (decode_header_text); from at most max_header_field_bytes
   std::string text;                     // UTF-8: the reply text when the provider stripped it, else the body
   // False when a parsed message had no text/plain or text/html part outside its attachments
   // (`text` is then empty): the request is filed with a note saying so, never silently empty.

@@ -63,14 +63,19 @@ void add_routes(router& routes, context& ctx) {
   const auto mailgun = [&ctx](const request_header& header) { return mailgun_before_body(ctx, header); };
   const auto email_limit = ctx.config.email_max_body_bytes;
   // Mailgun retries any refusal but 406 for 8 hours: a post over the limit gets 406.
+  // Each e-mail route is an intake route: its own pool and a bound on how many run at once.
+  const auto intake = [](route_options options) {
+    options.intake = true;
+    return options;
+  };
   routes.set_options(verb::post, "/v1/webhooks/email/mailgun",
-                     {email_limit, true, mailgun, beast_http::status::not_acceptable, true});
+                     intake({email_limit, true, mailgun, beast_http::status::not_acceptable, true}));
   routes.set_options(verb::post, "/v1/webhooks/email/mailgun/mime",
-                     {email_limit, true, mailgun, beast_http::status::not_acceptable, true});
+                     intake({email_limit, true, mailgun, beast_http::status::not_acceptable, true}));
   routes.set_options(verb::post, "/v1/webhooks/email/postmark",
-                     {email_limit, true, [&ctx](const request_header& header) { return postmark_before_body(ctx, header); }});
+                     intake({email_limit, true, [&ctx](const request_header& header) { return postmark_before_body(ctx, header); }}));
   routes.set_options(verb::post, "/v1/webhooks/email/raw",
-                     {email_limit, true, [&ctx](const request_header& header) { return raw_before_body(ctx, header); }});
+                     intake({email_limit, true, [&ctx](const request_header& header) { return raw_before_body(ctx, header); }}));
 }
 
 std::optional<std::vector<std::pair<std::string, std::string>>> parse_form_urlencoded(std::string_view body) {
