@@ -1,12 +1,14 @@
 // Crash test: clients file and act over many connections while a driver SIGKILLs and restarts
 // the server at random moments. Afterwards everything acknowledged is there exactly once, and
-// every request's read model equals what folding its event log computes.
+// every request's read model equals what folding its event log computes. On both store adapters
+// (support/server_backends.hpp): SQLite's file and a PostgreSQL schema.
 //
 // SWITCHBOARD_CRASH_ROUNDS (default 20) and SWITCHBOARD_CRASH_SEED (default: random, printed)
 // make the long run and a reproduction: see README "Reliability".
 #include "engine/engine.hpp"
 #include "store/database.hpp"
 #include "store/requests.hpp"
+#include "support/server_backends.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 #include "support/events.hpp"
@@ -105,94 +107,97 @@ void run_client(ledger& book, int number) {
 
 TEST_SUITE("reliability::crash") {
   TEST_CASE("SIGKILL at random moments under load loses nothing acknowledged and duplicates nothing") {
-    const int rounds = env_int("SWITCHBOARD_CRASH_ROUNDS", 20);
-    const auto seed = static_cast<unsigned>(env_int("SWITCHBOARD_CRASH_SEED", static_cast<int>(std::random_device{}() & 0x7fffffff)));
-    MESSAGE("crash test: " << rounds << " rounds, SWITCHBOARD_CRASH_SEED=" << seed);
-    std::mt19937 random(seed);
-    constexpr int connections = 16;
+    testing::for_each_server_backend([&](testing::server_backend& backend) {
+      const int rounds = env_int("SWITCHBOARD_CRASH_ROUNDS", 20);
+      const auto seed = static_cast<unsigned>(env_int("SWITCHBOARD_CRASH_SEED", static_cast<int>(std::random_device{}() & 0x7fffffff)));
+      MESSAGE("crash test on " << backend.name() << ": " << rounds << " rounds, SWITCHBOARD_CRASH_SEED=" << seed);
+      std::mt19937 random(seed);
+      constexpr int connections = 16;
 
-    testing::temp_dir dir;
-    const auto database = dir.file("switchboard.db");
-    ledger book;
-    std::vector<std::thread> clients;
-    for (int c = 0; c < connections; ++c) clients.emplace_back(run_client, std::ref(book), c);
+      ledger book;
+      std::vector<std::thread> clients;
+      for (int c = 0; c < connections; ++c) clients.emplace_back(run_client, std::ref(book), c);
 
-    for (int round = 0; round < rounds; ++round) {
-      testing::server_process server(database);
-      std::uint64_t target = 0;
+      for (int round = 0; round < rounds; ++round) {
+        testing::server_process server(backend.args());
+        std::uint64_t target = 0;
+        {
+          std::lock_guard lock(book.mutex);
+          book.url = server.url();
+          ++book.generation;
+          // Kill after a random number of further acknowledgements: a moment in the middle of
+          // the traffic, chosen by progress rather than by the wall clock.
+          target = book.acknowledgements + std::uniform_int_distribution<std::uint64_t>(5, 120)(random);
+          book.changed.notify_all();
+        }
+        {
+          std::unique_lock lock(book.mutex);
+          const bool reached = book.changed.wait_for(lock, 60s, [&] { return book.acknowledgements >= target; });
+          REQUIRE_MESSAGE(reached, "round " << round << ": the clients made no progress\n" << server.stderr_text());
+          book.url.clear();
+        }
+        server.kill();
+      }
       {
         std::lock_guard lock(book.mutex);
-        book.url = server.url();
-        ++book.generation;
-        // Kill after a random number of further acknowledgements: a moment in the middle of
-        // the traffic, chosen by progress rather than by the wall clock.
-        target = book.acknowledgements + std::uniform_int_distribution<std::uint64_t>(5, 120)(random);
+        book.stop = true;
         book.changed.notify_all();
       }
-      {
-        std::unique_lock lock(book.mutex);
-        const bool reached = book.changed.wait_for(lock, 60s, [&] { return book.acknowledgements >= target; });
-        REQUIRE_MESSAGE(reached, "round " << round << ": the clients made no progress\n" << server.stderr_text());
-        book.url.clear();
-      }
-      server.kill();
-    }
-    {
-      std::lock_guard lock(book.mutex);
-      book.stop = true;
-      book.changed.notify_all();
-    }
-    for (auto& t : clients) t.join();
+      for (auto& t : clients) t.join();
 
-    // One clean start after the last kill: migrations and recovery run, then it stops.
-    { testing::server_process last(database); CHECK(last.terminate() == 0); }
+      // One clean start after the last kill: migrations and recovery run, then it stops.
+      { testing::server_process last(backend.args()); CHECK(last.terminate() == 0); }
 
-    auto db = store::open_database(database, store::access::read_only);
-    std::size_t requests_checked = 0;
-    std::size_t clocks_checked = 0;
-    for (const auto id : book.filed) {
-      const auto stored = store::find_request(db, id);
-      REQUIRE_MESSAGE(stored.has_value(), "acknowledged request " << id << " is missing");
-      const auto events = store::events_of(db, id);
-      CHECK(std::count_if(events.begin(), events.end(), [](const auto& e) { return testing::type_of(e) == "request.created"; }) == 1);
-      // The read model is what its events compute.
-      model::request replayed;
-      for (const auto& e : events) engine::apply(replayed, e);
-      CHECK(replayed.status == stored->status);
-      REQUIRE(replayed.clocks.size() == stored->clocks.size());
-      for (std::size_t i = 0; i < stored->clocks.size(); ++i) {
-        const auto& want = replayed.clocks[i];
-        const auto& got = stored->clocks[i];
-        INFO("request " << id << " clock " << i);
-        CHECK(got.state == want.state);
-        CHECK(got.used == want.used);
-        CHECK(got.completed == want.completed);
-        if (!got.completed) {
-          CHECK(got.deadline == want.deadline);
-          CHECK(got.warning_deadline == want.warning_deadline);
+      // What is stored, read through the store (the events, which the API shows only as JSON), on
+      // a session of the backend's own with no server running.
+      backend.inspect([&](store::read_session db) {
+        std::size_t requests_checked = 0;
+        std::size_t clocks_checked = 0;
+        for (const auto id : book.filed) {
+          const auto stored = store::find_request(db, id);
+          REQUIRE_MESSAGE(stored.has_value(), "acknowledged request " << id << " is missing");
+          const auto events = store::events_of(db, id);
+          CHECK(std::count_if(events.begin(), events.end(), [](const auto& e) { return testing::type_of(e) == "request.created"; }) == 1);
+          // The read model is what its events compute.
+          model::request replayed;
+          for (const auto& e : events) engine::apply(replayed, e);
+          CHECK(replayed.status == stored->status);
+          REQUIRE(replayed.clocks.size() == stored->clocks.size());
+          for (std::size_t i = 0; i < stored->clocks.size(); ++i) {
+            const auto& want = replayed.clocks[i];
+            const auto& got = stored->clocks[i];
+            INFO("request " << id << " clock " << i);
+            CHECK(got.state == want.state);
+            CHECK(got.used == want.used);
+            CHECK(got.completed == want.completed);
+            if (!got.completed) {
+              CHECK(got.deadline == want.deadline);
+              CHECK(got.warning_deadline == want.warning_deadline);
+            }
+            ++clocks_checked;
+          }
+          ++requests_checked;
         }
-        ++clocks_checked;
-      }
-      ++requests_checked;
-    }
-    // Every acknowledged answer is in its request's history exactly once.
-    std::map<model::request_id, std::vector<engine::event>> histories;
-    for (const auto& response : book.responses) {
-      // Named, not a structured binding: clang 14 cannot capture one in the lambda below.
-      const std::string& message = response.first;
-      const model::request_id id = response.second;
-      auto& events = histories[id];
-      if (events.empty()) events = store::events_of(db, id);
-      const auto copies = std::count_if(events.begin(), events.end(), [&](const engine::event& e) {
-        const auto data = testing::data_of(e);
-        const auto* text = data.if_contains("message");
-        return text != nullptr && text->is_string() && text->as_string() == message;
+        // Every acknowledged answer is in its request's history exactly once.
+        std::map<model::request_id, std::vector<engine::event>> histories;
+        for (const auto& response : book.responses) {
+          // Named, not a structured binding: clang 14 cannot capture one in the lambda below.
+          const std::string& message = response.first;
+          const model::request_id id = response.second;
+          auto& events = histories[id];
+          if (events.empty()) events = store::events_of(db, id);
+          const auto copies = std::count_if(events.begin(), events.end(), [&](const engine::event& e) {
+            const auto data = testing::data_of(e);
+            const auto* text = data.if_contains("message");
+            return text != nullptr && text->is_string() && text->as_string() == message;
+          });
+          CHECK_MESSAGE(copies == 1, "answer '" << message << "' on request " << id << " is stored " << copies << " times");
+        }
+        MESSAGE("checked " << requests_checked << " requests, " << clocks_checked << " clocks, " << book.responses.size()
+                           << " answers after " << rounds << " kills");
+        CHECK(requests_checked > 0);
+        CHECK(book.responses.size() > 0);
       });
-      CHECK_MESSAGE(copies == 1, "answer '" << message << "' on request " << id << " is stored " << copies << " times");
-    }
-    MESSAGE("checked " << requests_checked << " requests, " << clocks_checked << " clocks, " << book.responses.size()
-                       << " answers after " << rounds << " kills");
-    CHECK(requests_checked > 0);
-    CHECK(book.responses.size() > 0);
+    });
   }
 }
