@@ -142,37 +142,38 @@ TEST_SUITE("integration::api") {
   }
 
   TEST_CASE("a 422 lists at most 20 problems however many were sent, and a role that may not act gets 403 first") {
-    testing::temp_dir dir;
-    testing::server_process server(dir.file("switchboard.db"));
-    auto ce = server.client(model::role::ce);
-    const auto filed = testing::json_of(ce.post_json("/v1/requests", request_json("how_to")));
-    const auto events = fmt::format("/v1/requests/{}/events", filed.at("id").as_int64());
-    const auto before = testing::json_of(ce.get(events));
+    testing::for_each_server_backend([&](testing::server_backend& backend) {
+      testing::server_process server(backend.args());
+      auto ce = server.client(model::role::ce);
+      const auto filed = testing::json_of(ce.post_json("/v1/requests", request_json("how_to")));
+      const auto events = fmt::format("/v1/requests/{}/events", filed.at("id").as_int64());
+      const auto before = testing::json_of(ce.get(events));
 
-    // break11: 90,000 unknown keys in one action came back as a 6 MB error listing each.
-    json::object many{{"type", "respond"}, {"message", "hello"}};
-    many[std::string(5000, 'z')] = 1;  // a key's name is cut when shown
-    for (int i = 0; i < 30000; ++i) many[fmt::format("k{:05}", i)] = 1;
-    const auto refused = ce.post_json(events, json::serialize(many));
-    check_error(refused, 422, "invalid_fields");
-    CHECK(refused.body.size() < 16 * 1024);
-    const auto error = testing::json_of(refused).at("error");
-    CHECK(error.at("fields").as_array().size() == 20);
-    const std::string cut(error.at("fields").as_array()[0].at("field").as_string());
-    CHECK(cut == std::string(200, 'z') + "\u2026");
-    CHECK(error.at("fields").as_array()[1].at("field") == "k00000");
-    const std::string message(error.at("message").as_string());
-    CHECK(message.find("and 29981 more problems (the first 20 are listed)") != std::string::npos);
+      // break11: 90,000 unknown keys in one action came back as a 6 MB error listing each.
+      json::object many{{"type", "respond"}, {"message", "hello"}};
+      many[std::string(5000, 'z')] = 1;  // a key's name is cut when shown
+      for (int i = 0; i < 30000; ++i) many[fmt::format("k{:05}", i)] = 1;
+      const auto refused = ce.post_json(events, json::serialize(many));
+      check_error(refused, 422, "invalid_fields");
+      CHECK(refused.body.size() < 16 * 1024);
+      const auto error = testing::json_of(refused).at("error");
+      CHECK(error.at("fields").as_array().size() == 20);
+      const std::string cut(error.at("fields").as_array()[0].at("field").as_string());
+      CHECK(cut == std::string(200, 'z') + "\u2026");
+      CHECK(error.at("fields").as_array()[1].at("field") == "k00000");
+      const std::string message(error.at("message").as_string());
+      CHECK(message.find("and 29981 more problems (the first 20 are listed)") != std::string::npos);
 
-    // Authorization before validation: a viewer's respond with bad fields is refused for the role.
-    auto viewer = server.client(model::role::viewer);
-    const auto viewed = viewer.post_json(events, R"({"type": "respond", "colour": "red", "message": 7})");
-    check_error(viewed, 403, "forbidden");
-    CHECK(std::string(testing::json_of(viewed).at("error").at("message").as_string()).find("may not respond") !=
-          std::string::npos);
-    // A role that may act still hears about its fields.
-    check_error(ce.post_json(events, R"({"type": "respond", "colour": "red"})"), 422, "invalid_fields");
-    CHECK(testing::json_of(ce.get(events)) == before);
+      // Authorization before validation: a viewer's respond with bad fields is refused for the role.
+      auto viewer = server.client(model::role::viewer);
+      const auto viewed = viewer.post_json(events, R"({"type": "respond", "colour": "red", "message": 7})");
+      check_error(viewed, 403, "forbidden");
+      CHECK(std::string(testing::json_of(viewed).at("error").at("message").as_string()).find("may not respond") !=
+            std::string::npos);
+      // A role that may act still hears about its fields.
+      check_error(ce.post_json(events, R"({"type": "respond", "colour": "red"})"), 422, "invalid_fields");
+      CHECK(testing::json_of(ce.get(events)) == before);
+    });
   }
 
   TEST_CASE("a use_case outside the configured use cases gets 422 naming them and stores nothing") {
