@@ -87,6 +87,8 @@ TEST_SUITE("integration::durability") {
     });
   }
 
+  // SQLite only: it checks that the --db file is never made, which has no PostgreSQL counterpart
+  // (the server on PostgreSQL refusing to start is integration::postgres').
   TEST_CASE("a server whose rules do not load does not start, and says where") {
     testing::temp_dir dir;
     testing::write_file(dir.file("routing.toml"), "[[rule]]\nname = \"x\"\nreason = \"y\"\nwhen = { field = \"severity\", op = \"equals\", value = \"1\" }\nthen = { owner = \"se\" }\n[fallback]\nreason = \"z\"\nthen = { owner = \"se\" }\n");

@@ -335,6 +335,8 @@ TEST_SUITE("integration::outbound") {
 }
 
 TEST_SUITE("integration::outbound") {
+  // SQLite only, for time (it waits for max_age and an SLA breach, ~10 s): the outbox's rows are
+  // the store's on both adapters, and the case above runs it through a SIGKILL on both.
   TEST_CASE("410 disables a subscription, max_age dead-letters, and the Slack formatter goes out") {
     ::setenv(secret_env, secret, 1);
     testing::temp_dir dir;
