@@ -131,6 +131,41 @@ testing::server_args one_io_thread(const testing::temp_dir& dir, const std::stri
 
 constexpr std::size_t email_limit = 40 * 1024 * 1024;
 
+// `count` Mailgun posts of just under the large-upload size, each sent but its last byte and
+// held, from the client address `source(i)` (breaker11's repro_prebody_hold.sh).
+std::vector<std::unique_ptr<raw_connection>> held_bodies(unsigned short port, int count,
+                                                         const std::function<std::string(int)>& source) {
+  constexpr std::size_t size = 1024 * 1024 - 1;
+  const auto header = fmt::format("POST /v1/webhooks/email/mailgun HTTP/1.1\r\nHost: test\r\n"
+                                  "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+                                  size);
+  const std::string body(size - 1, 'a');
+  std::vector<std::unique_ptr<raw_connection>> held;
+  for (int i = 0; i < count; ++i) {
+    const auto from = source(i);
+    held.push_back(std::make_unique<raw_connection>(port, 0, from.c_str()));
+    REQUIRE(held.back()->send_all(header));
+    held.back()->send_all(body, 2s);
+  }
+  return held;
+}
+
+// How many of `held` were answered 503 busy with Retry-After within 5 s (the admitted are held
+// by their clients, so they answer nothing).
+int refused_busy(std::vector<std::unique_ptr<raw_connection>>& held) {
+  int refused = 0;
+  const auto deadline = clock_type::now() + 5s;
+  for (auto& c : held) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
+    const auto answer = c->read_response(std::max(left, 1ms));
+    if (answer.status == 503 && answer.head.find("Retry-After") != std::string::npos &&
+        testing::error_code_of(answer) == "busy")
+      ++refused;
+  }
+  return refused;
+}
+
+
 }  // namespace
 
 TEST_SUITE("abuse") {
@@ -598,31 +633,10 @@ TEST_SUITE("abuse") {
     testing::temp_dir dir;
     testing::server_process server(dir.file("switchboard.db"));
     const auto port = port_of(server.url());
-    // breaker11's repro_prebody_hold.sh: bodies 1 byte under the large-upload size, all sent but
-    // their last byte and held, from four client addresses (each within the per-client cap).
-    constexpr std::size_t size = 1024 * 1024 - 1;
-    const auto header = fmt::format("POST /v1/webhooks/email/mailgun HTTP/1.1\r\nHost: test\r\n"
-                                    "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
-                                    size);
-    const std::string body(size - 1, 'a');
+    // breaker11's repro_prebody_hold.sh, from four client addresses (each within the per-client cap).
     health_watch watch(server.pid(), port, 5s, testing::probe_mode::new_connection);
-    std::vector<std::unique_ptr<raw_connection>> held;
-    int refused = 0;
-    for (int i = 0; i < 160; ++i) {
-      const auto source = fmt::format("127.0.0.{}", 2 + i % 4);
-      held.push_back(std::make_unique<raw_connection>(port, 0, source.c_str()));
-      REQUIRE(held.back()->send_all(header));
-      held.back()->send_all(body, 2s);
-    }
-    // The refused were answered at once; the admitted are held by their clients.
-    const auto deadline = clock_type::now() + 5s;
-    for (auto& c : held) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
-      const auto answer = c->read_response(std::max(left, 1ms));
-      if (answer.status == 503 && answer.head.find("Retry-After") != std::string::npos &&
-          testing::error_code_of(answer) == "busy")
-        ++refused;
-    }
+    auto held = held_bodies(port, 160, [](int i) { return fmt::format("127.0.0.{}", 2 + i % 4); });
+    const int refused = refused_busy(held);
     held.clear();
     check_bounds("held unauthenticated bodies", watch.finish());
     // 64 MiB of budget holds 64 of them; the rest are refused.
@@ -635,30 +649,17 @@ TEST_SUITE("abuse") {
     testing::server_process server(dir.file("switchboard.db"));
     const auto port = port_of(server.url());
     // break11: 64 slow bodies from one address took the whole 64 MiB, and every other sender got 503.
-    constexpr std::size_t size = 1024 * 1024 - 1;
-    const auto header = fmt::format("POST /v1/webhooks/email/mailgun HTTP/1.1\r\nHost: test\r\n"
-                                    "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
-                                    size);
-    const std::string body(size - 1, 'a');
-    std::vector<std::unique_ptr<raw_connection>> held;
-    for (int i = 0; i < 60; ++i) {
-      held.push_back(std::make_unique<raw_connection>(port, 0, "127.0.0.2"));
-      REQUIRE(held.back()->send_all(header));
-      held.back()->send_all(body, 2s);
-    }
-    int refused = 0;
-    const auto deadline = clock_type::now() + 5s;
-    for (auto& c : held) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
-      const auto answer = c->read_response(std::max(left, 1ms));
-      if (answer.status == 503 && testing::error_code_of(answer) == "busy") ++refused;
-    }
+    auto held = held_bodies(port, 60, [](int) { return std::string("127.0.0.2"); });
+    const int refused = refused_busy(held);
     // 32 MiB is half: 32 bodies of just under 1 MiB fit, the other 28 are refused at once.
     CHECK(refused == 60 - 32);
     // Another address's whole body is read and judged (a bad signature), not refused for room.
     raw_connection other(port, 0, "127.0.0.3");
-    REQUIRE(other.send_all(header));
-    REQUIRE(other.send_all(body + "a", 10s));
+    const std::string whole(1024 * 1024 - 1, 'a');
+    REQUIRE(other.send_all(fmt::format("POST /v1/webhooks/email/mailgun HTTP/1.1\r\nHost: test\r\nContent-Type: "
+                                       "application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{}",
+                                       whole.size(), whole),
+                           10s));
     const auto answer = other.read_response(10s);
     CHECK_MESSAGE(answer.status != 503, answer.head);
     CHECK(answer.status >= 400);
