@@ -638,6 +638,14 @@ struct server::state : std::enable_shared_from_this<server::state> {
   // and has begun no write (it goes on in the background, its answer dropped, and its writes
   // refused: commit_gate). A handler whose write began before the deadline is waited for, so
   // the client hears what happened to it.
+  // A slot kept by a handler's completion, with the state its counter lives in: a completion
+  // destroyed unrun (its pool stopped at shutdown) may outlive the server object.
+  struct kept_slot {
+    kept_slot(std::shared_ptr<state> s, slot p) : owner(std::move(s)), place(std::move(p)) {}
+    std::shared_ptr<state> owner;  // declared first: destroyed after `place`
+    slot place;
+  };
+
   // `held` (an intake slot) is released when the handler ends, not at its deadline: a handler
   // still running after the answer went out still takes its place.
   asio::awaitable<std::optional<response>> run_with_deadline(request_plan& plan, request req, slot held = {}) {
@@ -659,9 +667,9 @@ struct server::state : std::enable_shared_from_this<server::state> {
                           : plan.offload ? options.worker_executor
                                          : options.app_executor;
     asio::co_spawn(runs_on, std::move(work),
-                   asio::bind_executor(here, [result, held = std::make_shared<slot>(std::move(held))](
+                   asio::bind_executor(here, [result, held = std::make_shared<kept_slot>(shared_from_this(), std::move(held))](
                                                  std::exception_ptr error, response res) {
-                     *held = slot{};
+                     held->place = slot{};
                      result->done = true;
                      result->error = error;
                      result->res = std::move(res);
