@@ -586,10 +586,11 @@ TEST_SUITE("abuse") {
                                     2 * 1024 * 1024);
     // Five anonymous posts for four anonymous slots: whichever of them the server reads last
     // (its two I/O threads may take them in any order) is refused at once, and the four others
-    // hold the slots.
+    // hold the slots. From three addresses: one address takes at most two (the next case).
     std::vector<std::unique_ptr<raw_connection>> slow;
     for (int i = 0; i < 5; ++i) {
-      slow.push_back(std::make_unique<raw_connection>(port));
+      const auto source = fmt::format("127.0.0.{}", 2 + i % 3);
+      slow.push_back(std::make_unique<raw_connection>(port, 0, source.c_str()));
       REQUIRE(slow.back()->send_all(header));
       REQUIRE(slow.back()->send_all(std::string(1024, 'a')));
     }
@@ -626,6 +627,46 @@ TEST_SUITE("abuse") {
       CHECK(testing::error_code_of(answer) == "body_too_slow");
     }
     CHECK(clock_type::now() - started < 40s);
+  }
+
+  TEST_CASE("one client address takes at most half of the anonymous large-upload slots") {
+    integration_secrets secrets;
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    const auto port = port_of(server.url());
+    // break11b: four slow 2 MiB Mailgun bodies from one address took every anonymous slot, and
+    // every other sender's large post got 503 for as long as they dripped.
+    const std::string body(2 * 1024 * 1024, 'a');
+    const auto header = fmt::format("POST /v1/webhooks/email/mailgun HTTP/1.1\r\nHost: test\r\n"
+                                    "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+                                    body.size());
+    std::vector<std::unique_ptr<raw_connection>> slow;
+    for (int i = 0; i < 3; ++i) {
+      slow.push_back(std::make_unique<raw_connection>(port, 0, "127.0.0.2"));
+      REQUIRE(slow.back()->send_all(header));
+      REQUIRE(slow.back()->send_all(std::string_view(body).substr(0, 1024)));
+    }
+    // Whichever the server reads last (its I/O threads take them in any order) is over the
+    // address's two and refused at once; the other two hold their slots and answer nothing.
+    std::optional<testing::raw_response> busy;
+    const auto refused_by = clock_type::now() + 10s;
+    while (!busy && clock_type::now() < refused_by)
+      for (auto& c : slow)
+        if (auto answer = c->read_response(20ms); answer.status != 0) {
+          busy = std::move(answer);
+          break;
+        }
+    REQUIRE(busy.has_value());
+    CHECK(busy->status == 503);
+    CHECK(testing::error_code_of(*busy) == "busy");
+    // Another address still has the other two slots: its whole post is read and judged.
+    raw_connection other(port, 0, "127.0.0.3");
+    REQUIRE(other.send_all(header));
+    REQUIRE(other.send_all(body, 20s));
+    const auto answer = other.read_response(20s);
+    CHECK_MESSAGE(answer.status != 503, answer.head);
+    CHECK(answer.status >= 400);
+    CHECK(answer.status < 500);
   }
 
   TEST_CASE("unauthenticated bodies beyond the shared budget get 503 with Retry-After at once while new connections get healthz") {
