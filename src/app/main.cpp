@@ -347,8 +347,9 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   options.write_timeout = std::chrono::seconds{settings.write_timeout_seconds};
   options.handler_timeout = std::chrono::seconds{settings.handler_timeout_seconds};
   // Descriptors for everything but client connections: the database's files or sessions (up to
-  // three per embedded connection), outbound sockets, temporary files, epoll and timers.
-  const auto budget = http::budget_connections(settings.max_connections, 64 + 8 * worker_threads);
+  // three per embedded connection), outbound sockets, temporary files, epoll and timers, and
+  // the 64 refused connections the server may be answering at once.
+  const auto budget = http::budget_connections(settings.max_connections, 128 + 8 * worker_threads);
   if (!budget.warning.empty()) fmt::print(stderr, "switchboard: warning: {}\n", budget.warning);
   options.max_connections = budget.max_connections;
   options.max_large_uploads = settings.max_large_uploads;

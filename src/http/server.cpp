@@ -380,6 +380,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
   std::atomic<std::size_t> large_uploads{0};                // unauthenticated senders
   std::atomic<std::size_t> large_uploads_authenticated{0};
   std::atomic<std::size_t> intake_jobs{0};
+  std::atomic<std::size_t> lingering_refusals{0};
   std::atomic<std::size_t> buffered_response_bytes{0};
   std::atomic<std::uint64_t> refused_responses{0};
   std::atomic<std::size_t> unauthenticated_bytes{0};
@@ -392,11 +393,13 @@ struct server::state : std::enable_shared_from_this<server::state> {
   std::atomic<std::uint64_t> stats_abandoned{0};
   std::atomic<std::uint64_t> stats_awaited{0};
   std::atomic<bool> draining{false};
-  std::mutex mutex;  // guards connections, drained, per_client and unauthenticated_per_client
+  std::mutex mutex;  // guards connections, drained and the per-client maps
   std::vector<std::weak_ptr<connection>> connections;  // oldest first
   std::map<asio::ip::address, std::size_t> per_client;  // open connections per client address
   // Unauthenticated body bytes reserved per client address (guarded by mutex).
   std::map<asio::ip::address, std::size_t> unauthenticated_per_client;
+  // Anonymous large uploads per client address (guarded by mutex).
+  std::map<asio::ip::address, std::size_t> large_per_client;
   std::function<void()> drained;
 
   asio::awaitable<void> accept_loop() {
@@ -453,49 +456,62 @@ struct server::state : std::enable_shared_from_this<server::state> {
     return true;
   }
 
-  // Whether `peer` may reserve `bytes` more of the unauthenticated budget (counted if so): one
-  // address holds at most half of it, so that one client's slow bodies leave the other half to
-  // everyone else (break11: 64 slow Slack bodies from one address took all 64 MiB). A client
-  // holding nothing may always try one body, of any size the route allows, against the budget.
-  // Off with max_connections_per_client = 0 (behind a proxy every client has its address).
-  bool take_unauthenticated_share(const asio::ip::address& peer, std::size_t bytes) {
+  // Whether `peer` may hold `amount` more of a resource shared by every client (counted in
+  // `counts` if so): one address holds at most `share` of it, so that one client's slow bodies
+  // leave the rest to everyone else (break11: 64 slow Slack bodies from one address took all
+  // 64 MiB of the unauthenticated budget; break11b: four slow 2 MiB bodies from one address took
+  // every anonymous large-upload slot). A client holding nothing may always try once, whatever
+  // the amount, against the resource's own limit. Off with max_connections_per_client = 0
+  // (behind a proxy every client has its address).
+  bool take_client_share(std::map<asio::ip::address, std::size_t>& counts, const asio::ip::address& peer,
+                         std::size_t amount, std::size_t share) {
     if (options.max_connections_per_client == 0) return true;
     std::lock_guard lock(mutex);
-    auto& held = unauthenticated_per_client[peer];
-    if (held != 0 && (held > options.max_unauthenticated_body_bytes / 2 ||
-                      bytes > options.max_unauthenticated_body_bytes / 2 - held))
-      return false;
-    held += bytes;
+    auto& held = counts[peer];
+    if (held != 0 && (held > share || amount > share - held)) return false;
+    held += amount;
     return true;
   }
 
-  void release_unauthenticated_share(const asio::ip::address& peer, std::size_t bytes) {
+  void release_client_share(std::map<asio::ip::address, std::size_t>& counts, const asio::ip::address& peer,
+                            std::size_t amount) {
     std::lock_guard lock(mutex);
-    const auto found = unauthenticated_per_client.find(peer);
-    if (found == unauthenticated_per_client.end()) return;
-    found->second -= std::min(found->second, bytes);
-    if (found->second == 0) unauthenticated_per_client.erase(found);
+    const auto found = counts.find(peer);
+    if (found == counts.end()) return;
+    found->second -= std::min(found->second, amount);
+    if (found->second == 0) counts.erase(found);
   }
 
-  // A client's share reserved by take_unauthenticated_share; returned when destroyed.
-  struct unauthenticated_share {
+  // A client's share taken by take_client_share; returned when destroyed.
+  struct client_share {
     state* s = nullptr;
+    std::map<asio::ip::address, std::size_t>* counts = nullptr;
     asio::ip::address peer;
-    std::size_t bytes = 0;
-    unauthenticated_share() = default;
-    unauthenticated_share(state* owner, asio::ip::address address, std::size_t n) : s(owner), peer(address), bytes(n) {}
-    unauthenticated_share(unauthenticated_share&& other) noexcept
-        : s(std::exchange(other.s, nullptr)), peer(other.peer), bytes(std::exchange(other.bytes, 0)) {}
-    unauthenticated_share& operator=(unauthenticated_share&& other) noexcept {
+    std::size_t amount = 0;
+    client_share() = default;
+    client_share(state* owner, std::map<asio::ip::address, std::size_t>& in, asio::ip::address address, std::size_t n)
+        : s(owner), counts(&in), peer(address), amount(n) {}
+    client_share(client_share&& other) noexcept
+        : s(std::exchange(other.s, nullptr)), counts(other.counts), peer(other.peer), amount(std::exchange(other.amount, 0)) {}
+    client_share& operator=(client_share&& other) noexcept {
       std::swap(s, other.s);
+      std::swap(counts, other.counts);
       std::swap(peer, other.peer);
-      std::swap(bytes, other.bytes);
+      std::swap(amount, other.amount);
       return *this;
     }
-    ~unauthenticated_share() {
-      if (s != nullptr) s->release_unauthenticated_share(peer, bytes);
+    ~client_share() {
+      if (s != nullptr) s->release_client_share(*counts, peer, amount);
     }
   };
+
+  // Takes `peer`'s share of `amount` in `counts` into `out`; false when it is over `share`.
+  bool hold_client_share(std::map<asio::ip::address, std::size_t>& counts, const asio::ip::address& peer,
+                         std::size_t amount, std::size_t share, client_share& out) {
+    if (!take_client_share(counts, peer, amount, share)) return false;
+    if (options.max_connections_per_client != 0) out = client_share(this, counts, peer, amount);
+    return true;
+  }
 
   void release_client(const asio::ip::address& peer) {
     if (options.max_connections_per_client == 0) return;
@@ -528,8 +544,24 @@ struct server::state : std::enable_shared_from_this<server::state> {
     return chosen.size();
   }
 
+  // A refused connection is answered and drained for a few seconds so that the client reads
+  // its 503; at most max_lingering_refusals at once, beyond which one is closed at once: under a
+  // flood of new connections the lingering ones ran the process out of descriptors (break11b:
+  // 4,200 refused connections in 8 s filled a 256-descriptor limit, and accept failed).
+  static constexpr std::size_t max_lingering_refusals = 64;
+
   asio::awaitable<void> refuse_connection(beast::tcp_stream stream, response res) {
     auto self = shared_from_this();
+    if (lingering_refusals.fetch_add(1) >= max_lingering_refusals) {
+      lingering_refusals.fetch_sub(1);
+      beast::error_code ignored;
+      stream.socket().close(ignored);
+      co_return;
+    }
+    struct release {
+      std::atomic<std::size_t>& count;
+      ~release() { count.fetch_sub(1); }
+    } counted{lingering_refusals};
     connection_deadline deadline(co_await asio::this_coro::executor, stream, shortest_timeout());
     res.set(beast_http::field::retry_after, busy_retry_after);
     co_await refuse_unread(stream, deadline, std::move(res), "-", "-", std::chrono::steady_clock::now());
@@ -638,6 +670,14 @@ struct server::state : std::enable_shared_from_this<server::state> {
   // and has begun no write (it goes on in the background, its answer dropped, and its writes
   // refused: commit_gate). A handler whose write began before the deadline is waited for, so
   // the client hears what happened to it.
+  // A slot kept by a handler's completion, with the state its counter lives in: a completion
+  // destroyed unrun (its pool stopped at shutdown) may outlive the server object.
+  struct kept_slot {
+    kept_slot(std::shared_ptr<state> s, slot p) : owner(std::move(s)), place(std::move(p)) {}
+    std::shared_ptr<state> owner;  // declared first: destroyed after `place`
+    slot place;
+  };
+
   // `held` (an intake slot) is released when the handler ends, not at its deadline: a handler
   // still running after the answer went out still takes its place.
   asio::awaitable<std::optional<response>> run_with_deadline(request_plan& plan, request req, slot held = {}) {
@@ -659,9 +699,9 @@ struct server::state : std::enable_shared_from_this<server::state> {
                           : plan.offload ? options.worker_executor
                                          : options.app_executor;
     asio::co_spawn(runs_on, std::move(work),
-                   asio::bind_executor(here, [result, held = std::make_shared<slot>(std::move(held))](
+                   asio::bind_executor(here, [result, held = std::make_shared<kept_slot>(shared_from_this(), std::move(held))](
                                                  std::exception_ptr error, response res) {
-                     *held = slot{};
+                     held->place = slot{};
                      result->done = true;
                      result->error = error;
                      result->res = std::move(res);
@@ -809,10 +849,10 @@ struct server::state : std::enable_shared_from_this<server::state> {
       // Bodies read before their sender is known are held to one budget across connections
       // (issue 11: a thousand 1 MiB bodies held a GiB and stalled new connections for 30 s).
       reservation unauthenticated;
-      unauthenticated_share share;
-      const bool within_share = !(has_body && route.unauthenticated_body) || take_unauthenticated_share(peer, expected);
-      if (within_share && has_body && route.unauthenticated_body && options.max_connections_per_client != 0)
-        share = unauthenticated_share(this, peer, expected);
+      client_share share;
+      const bool within_share =
+          !(has_body && route.unauthenticated_body) ||
+          hold_client_share(unauthenticated_per_client, peer, expected, options.max_unauthenticated_body_bytes / 2, share);
       if (!within_share || (has_body && route.unauthenticated_body &&
                             !try_reserve(unauthenticated_bytes, expected, options.max_unauthenticated_body_bytes,
                                          unauthenticated))) {
@@ -827,9 +867,16 @@ struct server::state : std::enable_shared_from_this<server::state> {
       }
       bool admitted = true;
       slot large;
-      if (has_body && expected > options.large_body_bytes)
-        large = try_take(route.unauthenticated_body ? large_uploads : large_uploads_authenticated,
-                         options.max_large_uploads, admitted);
+      client_share large_share;
+      if (has_body && expected > options.large_body_bytes) {
+        // An anonymous sender's address takes at most half of its pool's slots.
+        admitted = !route.unauthenticated_body ||
+                   hold_client_share(large_per_client, peer, 1, std::max<std::size_t>(1, options.max_large_uploads / 2),
+                                     large_share);
+        if (admitted)
+          large = try_take(route.unauthenticated_body ? large_uploads : large_uploads_authenticated,
+                           options.max_large_uploads, admitted);
+      }
       if (!admitted) {
         auto busy = error_response(status::service_unavailable, "busy",
                                    "too many large uploads are in progress; retry shortly");
@@ -924,7 +971,8 @@ struct server::state : std::enable_shared_from_this<server::state> {
       }
       large = slot{};
       unauthenticated = reservation{};
-      share = unauthenticated_share{};
+      share = client_share{};
+      large_share = client_share{};
       if (!co_await reply(stream, deadline, std::move(res), keep_alive, method, target, started)) break;
     }
     beast::error_code ignored;

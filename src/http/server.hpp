@@ -14,7 +14,7 @@
 //      takes one of max_large_uploads slots for a body over
 //      large_body_bytes (503 + Retry-After when none), authenticated and unauthenticated
 //      senders each from a pool of their own, so that anonymous uploads never hold up
-//      authenticated ones;
+//      authenticated ones (one client address takes at most half of the anonymous slots);
 //   4. answers "100 Continue" when the client expects it (RFC 9110 section 10.1.1), only once
 //      steps 2 and 3 have passed, then reads the body within body_timeout, and at no less than
 //      min_body_rate bytes a second after body_rate_grace (as Apache's mod_reqtimeout MinRate:

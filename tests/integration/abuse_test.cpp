@@ -131,6 +131,41 @@ testing::server_args one_io_thread(const testing::temp_dir& dir, const std::stri
 
 constexpr std::size_t email_limit = 40 * 1024 * 1024;
 
+// `count` Mailgun posts of just under the large-upload size, each sent but its last byte and
+// held, from the client address `source(i)` (breaker11's repro_prebody_hold.sh).
+std::vector<std::unique_ptr<raw_connection>> held_bodies(unsigned short port, int count,
+                                                         const std::function<std::string(int)>& source) {
+  constexpr std::size_t size = 1024 * 1024 - 1;
+  const auto header = fmt::format("POST /v1/webhooks/email/mailgun HTTP/1.1\r\nHost: test\r\n"
+                                  "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+                                  size);
+  const std::string body(size - 1, 'a');
+  std::vector<std::unique_ptr<raw_connection>> held;
+  for (int i = 0; i < count; ++i) {
+    const auto from = source(i);
+    held.push_back(std::make_unique<raw_connection>(port, 0, from.c_str()));
+    REQUIRE(held.back()->send_all(header));
+    held.back()->send_all(body, 2s);
+  }
+  return held;
+}
+
+// How many of `held` were answered 503 busy with Retry-After within 5 s (the admitted are held
+// by their clients, so they answer nothing).
+int refused_busy(std::vector<std::unique_ptr<raw_connection>>& held) {
+  int refused = 0;
+  const auto deadline = clock_type::now() + 5s;
+  for (auto& c : held) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
+    const auto answer = c->read_response(std::max(left, 1ms));
+    if (answer.status == 503 && answer.head.find("Retry-After") != std::string::npos &&
+        testing::error_code_of(answer) == "busy")
+      ++refused;
+  }
+  return refused;
+}
+
+
 }  // namespace
 
 TEST_SUITE("abuse") {
@@ -540,6 +575,43 @@ TEST_SUITE("abuse") {
 // Issue 11's second round (breaker11): what one client's open connections and slow or
 // unauthenticated bodies may take from everyone else.
 TEST_SUITE("abuse") {
+  TEST_CASE("a flood of refused connections never runs the server out of descriptors") {
+    testing::temp_dir dir;
+    const auto config = testing::shipped_config_with(
+        dir, "max_connections = 16\nmax_connections_per_client = 0\nmin_body_bytes_per_second = 0");
+    testing::server_process server(
+        testing::server_args{config, dir.file("switchboard.db"), {}}, {"/usr/bin/prlimit", "--nofile=220:220", "--"});
+    const auto port = port_of(server.url());
+    // break11b: connections in the middle of a body cannot be closed for room, so at the cap
+    // every new one is refused; each refusal lingered 5 s, and 4,200 of them in 8 s filled the
+    // descriptor limit.
+    std::vector<std::unique_ptr<raw_connection>> busy;
+    for (int i = 0; i < 16; ++i) {
+      busy.push_back(std::make_unique<raw_connection>(port));
+      REQUIRE(busy.back()->send_all(fmt::format("POST /v1/requests HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer "
+                                                "{}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{",
+                                                testing::token_for(role::ce))));
+    }
+    std::vector<std::unique_ptr<raw_connection>> flood;
+    int refused = 0;
+    for (int i = 0; i < 600; ++i) flood.push_back(std::make_unique<raw_connection>(port));
+    for (auto& c : flood) {
+      const auto answer = c->read_response(5s);
+      if (answer.status == 503) ++refused;
+    }
+    // Some were answered 503 (at most 64 linger at once), the rest closed unanswered; the
+    // process never ran out of descriptors to accept with.
+    CHECK(refused >= 1);
+    CHECK(server.stderr_text().find("accept failed") == std::string::npos);
+    flood.clear();
+    busy.clear();
+    http::client probe(server.url());
+    const auto deadline = clock_type::now() + 20s;
+    auto status = probe.get("/healthz").status;
+    while (status != 200 && clock_type::now() < deadline) status = probe.get("/healthz").status;
+    CHECK(status == 200);
+  }
+
   TEST_CASE("slow anonymous Mailgun bodies take no slot from authenticated raw e-mail and are answered 408") {
     integration_secrets secrets;
     testing::temp_dir dir;
@@ -551,10 +623,11 @@ TEST_SUITE("abuse") {
                                     2 * 1024 * 1024);
     // Five anonymous posts for four anonymous slots: whichever of them the server reads last
     // (its two I/O threads may take them in any order) is refused at once, and the four others
-    // hold the slots.
+    // hold the slots. From three addresses: one address takes at most two (the next case).
     std::vector<std::unique_ptr<raw_connection>> slow;
     for (int i = 0; i < 5; ++i) {
-      slow.push_back(std::make_unique<raw_connection>(port));
+      const auto source = fmt::format("127.0.0.{}", 2 + i % 3);
+      slow.push_back(std::make_unique<raw_connection>(port, 0, source.c_str()));
       REQUIRE(slow.back()->send_all(header));
       REQUIRE(slow.back()->send_all(std::string(1024, 'a')));
     }
@@ -593,36 +666,55 @@ TEST_SUITE("abuse") {
     CHECK(clock_type::now() - started < 40s);
   }
 
+  TEST_CASE("one client address takes at most half of the anonymous large-upload slots") {
+    integration_secrets secrets;
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    const auto port = port_of(server.url());
+    // break11b: four slow 2 MiB Mailgun bodies from one address took every anonymous slot, and
+    // every other sender's large post got 503 for as long as they dripped.
+    const std::string body(2 * 1024 * 1024, 'a');
+    const auto header = fmt::format("POST /v1/webhooks/email/mailgun HTTP/1.1\r\nHost: test\r\n"
+                                    "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+                                    body.size());
+    std::vector<std::unique_ptr<raw_connection>> slow;
+    for (int i = 0; i < 3; ++i) {
+      slow.push_back(std::make_unique<raw_connection>(port, 0, "127.0.0.2"));
+      REQUIRE(slow.back()->send_all(header));
+      REQUIRE(slow.back()->send_all(std::string_view(body).substr(0, 1024)));
+    }
+    // Whichever the server reads last (its I/O threads take them in any order) is over the
+    // address's two and refused at once; the other two hold their slots and answer nothing.
+    std::optional<testing::raw_response> busy;
+    const auto refused_by = clock_type::now() + 10s;
+    while (!busy && clock_type::now() < refused_by)
+      for (auto& c : slow)
+        if (auto answer = c->read_response(20ms); answer.status != 0) {
+          busy = std::move(answer);
+          break;
+        }
+    REQUIRE(busy.has_value());
+    CHECK(busy->status == 503);
+    CHECK(testing::error_code_of(*busy) == "busy");
+    // Another address still has the other two slots: its whole post is read and judged.
+    raw_connection other(port, 0, "127.0.0.3");
+    REQUIRE(other.send_all(header));
+    REQUIRE(other.send_all(body, 20s));
+    const auto answer = other.read_response(20s);
+    CHECK_MESSAGE(answer.status != 503, answer.head);
+    CHECK(answer.status >= 400);
+    CHECK(answer.status < 500);
+  }
+
   TEST_CASE("unauthenticated bodies beyond the shared budget get 503 with Retry-After at once while new connections get healthz") {
     integration_secrets secrets;
     testing::temp_dir dir;
     testing::server_process server(dir.file("switchboard.db"));
     const auto port = port_of(server.url());
-    // breaker11's repro_prebody_hold.sh: bodies 1 byte under the large-upload size, all sent but
-    // their last byte and held, from four client addresses (each within the per-client cap).
-    constexpr std::size_t size = 1024 * 1024 - 1;
-    const auto header = fmt::format("POST /v1/webhooks/email/mailgun HTTP/1.1\r\nHost: test\r\n"
-                                    "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
-                                    size);
-    const std::string body(size - 1, 'a');
+    // breaker11's repro_prebody_hold.sh, from four client addresses (each within the per-client cap).
     health_watch watch(server.pid(), port, 5s, testing::probe_mode::new_connection);
-    std::vector<std::unique_ptr<raw_connection>> held;
-    int refused = 0;
-    for (int i = 0; i < 160; ++i) {
-      const auto source = fmt::format("127.0.0.{}", 2 + i % 4);
-      held.push_back(std::make_unique<raw_connection>(port, 0, source.c_str()));
-      REQUIRE(held.back()->send_all(header));
-      held.back()->send_all(body, 2s);
-    }
-    // The refused were answered at once; the admitted are held by their clients.
-    const auto deadline = clock_type::now() + 5s;
-    for (auto& c : held) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
-      const auto answer = c->read_response(std::max(left, 1ms));
-      if (answer.status == 503 && answer.head.find("Retry-After") != std::string::npos &&
-          testing::error_code_of(answer) == "busy")
-        ++refused;
-    }
+    auto held = held_bodies(port, 160, [](int i) { return fmt::format("127.0.0.{}", 2 + i % 4); });
+    const int refused = refused_busy(held);
     held.clear();
     check_bounds("held unauthenticated bodies", watch.finish());
     // 64 MiB of budget holds 64 of them; the rest are refused.
@@ -635,30 +727,17 @@ TEST_SUITE("abuse") {
     testing::server_process server(dir.file("switchboard.db"));
     const auto port = port_of(server.url());
     // break11: 64 slow bodies from one address took the whole 64 MiB, and every other sender got 503.
-    constexpr std::size_t size = 1024 * 1024 - 1;
-    const auto header = fmt::format("POST /v1/webhooks/email/mailgun HTTP/1.1\r\nHost: test\r\n"
-                                    "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
-                                    size);
-    const std::string body(size - 1, 'a');
-    std::vector<std::unique_ptr<raw_connection>> held;
-    for (int i = 0; i < 60; ++i) {
-      held.push_back(std::make_unique<raw_connection>(port, 0, "127.0.0.2"));
-      REQUIRE(held.back()->send_all(header));
-      held.back()->send_all(body, 2s);
-    }
-    int refused = 0;
-    const auto deadline = clock_type::now() + 5s;
-    for (auto& c : held) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
-      const auto answer = c->read_response(std::max(left, 1ms));
-      if (answer.status == 503 && testing::error_code_of(answer) == "busy") ++refused;
-    }
+    auto held = held_bodies(port, 60, [](int) { return std::string("127.0.0.2"); });
+    const int refused = refused_busy(held);
     // 32 MiB is half: 32 bodies of just under 1 MiB fit, the other 28 are refused at once.
     CHECK(refused == 60 - 32);
     // Another address's whole body is read and judged (a bad signature), not refused for room.
     raw_connection other(port, 0, "127.0.0.3");
-    REQUIRE(other.send_all(header));
-    REQUIRE(other.send_all(body + "a", 10s));
+    const std::string whole(1024 * 1024 - 1, 'a');
+    REQUIRE(other.send_all(fmt::format("POST /v1/webhooks/email/mailgun HTTP/1.1\r\nHost: test\r\nContent-Type: "
+                                       "application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{}",
+                                       whole.size(), whole),
+                           10s));
     const auto answer = other.read_response(10s);
     CHECK_MESSAGE(answer.status != 503, answer.head);
     CHECK(answer.status >= 400);

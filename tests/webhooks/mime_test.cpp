@@ -140,6 +140,33 @@ TEST_SUITE("webhooks::mime") {
     CHECK_FALSE(cap_header_fields("From: a@acme.example\r\n\r\n" + std::string(300 * 1024, 'b')));
   }
 
+  TEST_CASE("past the header budgets fields are left out: 400 To fields of 100 KB keep 256 KiB of addresses") {
+    // break11b: 400 To fields of about 100 KB each (40.8 MB) took 2.3 GiB, each field within its own cut.
+    std::string to = "To: first@example.org";
+    while (to.size() < 100000) to += ", a@b.example";
+    std::string raw = "From: a@acme.example\r\nSubject: many\r\n";
+    for (int i = 0; i < 400; ++i) raw += to + "\r\n";
+    raw += "X-After: kept\r\n\r\nhello\r\n";
+    const auto capped = cap_header_fields(raw);
+    REQUIRE(capped);
+    std::size_t to_fields = 0;
+    for (auto at = capped->find("\r\nTo: "); at != std::string::npos; at = capped->find("\r\nTo: ", at + 1)) ++to_fields;
+    CHECK(to_fields == max_address_header_bytes / (to.size() + 2));
+    CHECK(capped->find("From: a@acme.example\r\nSubject: many\r\n") == 0);
+    CHECK(capped->find("\r\nX-After: kept\r\n\r\nhello\r\n") != std::string::npos);
+    // A header over the whole budget keeps its first fields only.
+    std::string fields = "From: a@acme.example\r\n";
+    for (int i = 0; i < 100; ++i) fields += "X-Pad-" + std::to_string(i) + ": " + std::string(20000, 'p') + "\r\n";
+    const auto padded = cap_header_fields(fields + "\r\nbody\r\n");
+    REQUIRE(padded);
+    CHECK(padded->size() <= max_header_bytes + 10);
+    CHECK(padded->find("X-Pad-0: ") != std::string::npos);
+    CHECK(padded->find("X-Pad-99: ") == std::string::npos);
+    const auto mail = parse_rfc822(raw);
+    REQUIRE(mail);
+    CHECK(mail->recipients.size() == 2);  // first@example.org and a@b.example
+  }
+
   TEST_CASE("RFC 2047 adjacent base64 words with padding each decode on their own") {
     // e07b: GMime 3.2.13 joins the two words into one base64 stream and stops at the first "=".
     CHECK(decode_header_text(" =?utf-8?B?RGF0ZW5iYW5rLVNpY2hlcnVuZyA=?=\r\n =?utf-8?B?c2NobMOkZ3QgZmVobA==?=\r\n") ==

@@ -133,6 +133,7 @@ namespace {
 // (a client's key, so any length the body limit allows).
 constexpr std::size_t max_listed_field_errors = 20;
 constexpr std::size_t max_listed_field_bytes = 200;
+constexpr std::size_t max_listed_message_bytes = 1000;
 
 // `text` cut to at most `limit` bytes on a UTF-8 character boundary, with "…" when cut.
 std::string shortened(const std::string& text, std::size_t limit) {
@@ -152,13 +153,16 @@ response invalid_fields(const std::vector<model::field_error>& errors, std::stri
   for (std::size_t i = 0; i < listed; ++i) {
     const auto& e = errors[i];
     const auto field = shortened(e.field, max_listed_field_bytes);
+    // A message may quote what was sent (an unknown value of 1 MB): cut like a name.
+    const auto said = shortened(e.message, max_listed_message_bytes);
     // An error about the whole body has no field to name.
-    summary += fmt::format("{}{}{}{}", summary.empty() ? "" : "; ", field, field.empty() ? "" : " ", e.message);
-    fields.push_back(json::object{{"field", field}, {"message", e.message}});
+    summary += fmt::format("{}{}{}{}", summary.empty() ? "" : "; ", field, field.empty() ? "" : " ", said);
+    fields.push_back(json::object{{"field", field}, {"message", said}});
   }
   // A body of 90,000 unknown keys answered with all of them was a 6 MB error (issue 11).
   if (errors.size() > listed) summary += fmt::format("; and {} more problems (the first {} are listed)", errors.size() - listed, listed);
-  return error_response(status::unprocessable_entity, code, message.empty() ? std::string_view(summary) : message,
+  return error_response(status::unprocessable_entity, code,
+                        message.empty() ? summary : shortened(std::string(message), 20 * max_listed_message_bytes),
                         std::move(fields));
 }
 

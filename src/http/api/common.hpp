@@ -52,8 +52,8 @@ boost::asio::awaitable<once_outcome> commit_once(store::committer& writer, const
 // The parsed JSON body, or the 415/400 response to send instead.
 std::variant<boost::json::value, response> read_json_body(const request& req);
 
-// 422 naming the bad fields (the first 20, each name cut to 200 bytes; the message counts the
-// rest); `code` and `message` default to invalid_fields and a summary.
+// 422 naming the bad fields (the first 20, each name cut to 200 bytes and each message to 1000;
+// the summary counts the rest); `code` and `message` default to invalid_fields and a summary.
 response invalid_fields(const std::vector<model::field_error>& errors, std::string_view code = "invalid_fields",
                         std::string_view message = {});
 

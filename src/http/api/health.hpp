@@ -16,7 +16,10 @@
 // Thread-safety: writable() and shutting_down() may be called from any thread; probes and their
 // waiters are kept on a strand. At most one probe is queued at a time: callers during a probe
 // wait for it, and a verdict younger than `fresh` is reused, so health checks under load cost
-// at most one commit per `fresh`.
+// at most one commit per `fresh`. While a probe is on its way, a "writable" verdict younger
+// than `deadline` (with no job refused by the storage since) answers at once, and an older one
+// too while the writer is busy on a batch, progressing within `stall` and not waiting for a
+// lock: what the deadline's judgement would say, said without waiting for it.
 
 #include "http/router.hpp"
 #include "store/committer.hpp"

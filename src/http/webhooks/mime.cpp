@@ -635,6 +635,8 @@ std::optional<std::string> cap_header_fields(std::string_view message) {
   std::optional<std::string> out;
   std::size_t copied = 0;  // of `message`, into `out`
   std::size_t at = 0;
+  std::size_t header_bytes = 0;   // kept so far, all fields
+  std::size_t address_bytes = 0;  // kept so far, address fields
   const auto line_end = [&](std::size_t from) {
     const auto nl = message.find('\n', from);
     return nl == std::string_view::npos ? message.size() : nl + 1;
@@ -644,16 +646,32 @@ std::optional<std::string> cap_header_fields(std::string_view message) {
     const auto first_line = message.substr(at, end - at);
     if (first_line == "\n" || first_line == "\r\n") break;  // the blank line: the body follows
     while (end < message.size() && is_wsp(message[end])) end = line_end(end);
-    if (end - at > max_header_field_bytes) {
+    const auto name = lower(trim(first_line.substr(0, first_line.find(':'))));
+    const bool addresses =
+        std::find(std::begin(address_fields), std::end(address_fields), name) != std::end(address_fields);
+    auto kept = message.substr(at, end - at);
+    bool changed = false;
+    if (kept.size() > max_header_field_bytes) {
+      kept = kept.substr(0, max_header_field_bytes);
+      if (addresses)
+        if (const auto comma = kept.rfind(','); comma != std::string_view::npos) kept = kept.substr(0, comma);
+      changed = true;
+    }
+    // Past a budget the field is left out: GMime parses every address of every To and Cc.
+    const bool dropped = header_bytes + kept.size() > max_header_bytes ||
+                         (addresses && address_bytes + kept.size() > max_address_header_bytes);
+    if (changed || dropped) {
       if (!out) out.emplace();
       out->append(message.substr(copied, at - copied));
-      auto kept = message.substr(at, max_header_field_bytes);
-      const auto name = lower(trim(first_line.substr(0, first_line.find(':'))));
-      if (std::find(std::begin(address_fields), std::end(address_fields), name) != std::end(address_fields))
-        if (const auto comma = kept.rfind(','); comma != std::string_view::npos) kept = kept.substr(0, comma);
-      while (!kept.empty() && (kept.back() == '\r' || kept.back() == '\n')) kept.remove_suffix(1);
-      out->append(kept).append("\r\n");
+      if (!dropped) {
+        while (!kept.empty() && (kept.back() == '\r' || kept.back() == '\n')) kept.remove_suffix(1);
+        out->append(kept).append("\r\n");
+      }
       copied = end;
+    }
+    if (!dropped) {
+      header_bytes += kept.size();
+      if (addresses) address_bytes += kept.size();
     }
     at = end;
   }
