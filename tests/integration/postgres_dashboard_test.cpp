@@ -62,28 +62,8 @@ struct two_instances {
   std::map<std::string, std::unique_ptr<testing::server_process>> servers;
 };
 
-// A viewer subscribed before it returns (the stream's header is the hub's answer).
-std::unique_ptr<testing::sse_viewer> subscribe(const testing::server_process& server, const std::string& last_id = "") {
-  auto viewer = std::make_unique<testing::sse_viewer>(server.url(), testing::token_for(role::viewer), last_id);
-  viewer->read_until([&](const auto&) { return !viewer->header().empty(); });
-  REQUIRE(viewer->header().starts_with("HTTP/1.1 200"));
-  return viewer;
-}
-
-// The event types of request `id` in the viewer's change frames so far, in order.
-std::vector<std::string> seen_types(const std::vector<testing::sse_frame>& frames, std::int64_t id) {
-  std::vector<std::string> out;
-  for (const auto& f : frames) {
-    if (f.event != "change") continue;
-    const auto change = json::parse(f.data).as_object();
-    if (change.at("request").at("id").as_int64() != id) continue;
-    for (const auto& e : change.at("events").as_array()) out.emplace_back(e.at("type").as_string());
-  }
-  return out;
-}
-
 bool saw(const std::vector<testing::sse_frame>& frames, std::int64_t id, std::string_view type) {
-  const auto types = seen_types(frames, id);
+  const auto types = testing::change_types(frames, id);
   return std::find(types.begin(), types.end(), type) != types.end();
 }
 
@@ -135,8 +115,8 @@ TEST_SUITE("integration::postgres_dashboard") {
     CHECK_FALSE(instance_of(cluster.a()).empty());
     CHECK(instance_of(cluster.a()).find(fmt::format(":{}:", cluster.a().pid())) != std::string::npos);
     CHECK(instance_of(cluster.a()) != instance_of(cluster.b()));
-    auto on_a = subscribe(cluster.a());
-    auto on_b = subscribe(cluster.b());
+    auto on_a = testing::subscribe(cluster.a());
+    auto on_b = testing::subscribe(cluster.b());
     auto ce = cluster.a().client(role::ce);
     auto se = cluster.a().client(role::se);
     auto reader = cluster.a().client(role::viewer);
@@ -167,7 +147,7 @@ TEST_SUITE("integration::postgres_dashboard") {
       return viewer.read_until(
           [&](const auto& frames) {
             return std::all_of(ids.begin(), ids.end(),
-                               [&](std::int64_t id) { return seen_types(frames, id) == stored_types(reader, id); });
+                               [&](std::int64_t id) { return testing::change_types(frames, id) == stored_types(reader, id); });
           },
           20s);
     };
@@ -175,15 +155,15 @@ TEST_SUITE("integration::postgres_dashboard") {
     CHECK(each_viewer_has_all(*on_a));
     for (const auto id : ids) {
       CAPTURE(id);
-      CHECK(seen_types(on_a->frames(), id) == stored_types(reader, id));
-      CHECK(seen_types(on_b->frames(), id) == stored_types(reader, id));
+      CHECK(testing::change_types(on_a->frames(), id) == stored_types(reader, id));
+      CHECK(testing::change_types(on_b->frames(), id) == stored_types(reader, id));
     }
   }
 
   TEST_CASE("a killed listen session sends its viewers resync, and later events arrive again") {
     SWITCHBOARD_POSTGRES_SERVERS_OR_SKIP(url);
     two_instances cluster(url);
-    auto on_b = subscribe(cluster.b());
+    auto on_b = testing::subscribe(cluster.b());
     auto ce = cluster.a().client(role::ce);
     std::int64_t before = 0;
     file_and_see(ce, *on_b, "Before the loss", before);
@@ -215,7 +195,7 @@ TEST_SUITE("integration::postgres_dashboard") {
     const auto snapshot_body = json::parse(snapshot.body).as_object();
     const auto& rows = snapshot_body.at("requests").as_array();
     CHECK(std::any_of(rows.begin(), rows.end(), [&](const json::value& r) { return r.at("id").as_int64() == before; }));
-    auto again = subscribe(cluster.b(), std::string(snapshot_body.at("id").as_string()));
+    auto again = testing::subscribe(cluster.b(), std::string(snapshot_body.at("id").as_string()));
     for (int i = 0; i < 3; ++i) {
       std::int64_t id = 0;
       const auto took = file_and_see(ce, *again, fmt::format("After the loss {}", i), id);

@@ -7,27 +7,24 @@
 #include "http/client.hpp"
 #include "http/webhooks/signature.hpp"
 #include "store/postgres/test_database.hpp"
+#include "support/at_once.hpp"
 #include "support/configs.hpp"
+#include "support/eventually.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/webhook_receiver.hpp"
 #include "webhooks/webhook_server.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <csignal>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
@@ -37,86 +34,12 @@
 using namespace switchboard;
 using namespace std::chrono_literals;
 namespace json = boost::json;
-namespace asio = boost::asio;
-namespace bhttp = boost::beast::http;
 using model::role;
 
 namespace {
 
 constexpr const char* hook_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 constexpr const char* hook_secret_env = "SWITCHBOARD_TEST_INSTANCES_SECRET";
-
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::seconds limit = 30s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
-
-// A webhook receiver on 127.0.0.1:0 that answers 204 to everything and counts each webhook-id.
-// With `hold_first`, the first request is counted and then left unanswered until release().
-class receiver {
- public:
-  explicit receiver(bool hold_first = false)
-      : acceptor_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), holding_(hold_first) {
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~receiver() {
-    release();
-    stopping_ = true;
-    boost::system::error_code ec;
-    asio::ip::tcp::socket poke(io_);
-    poke.connect(acceptor_.local_endpoint(), ec);  // unblocks accept()
-    thread_.join();
-  }
-  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
-  std::map<std::string, int> received() const {
-    std::lock_guard lock(mutex_);
-    return received_;
-  }
-  void release() {
-    {
-      std::lock_guard lock(mutex_);
-      holding_ = false;
-    }
-    released_.notify_all();
-  }
-
- private:
-  void serve() {
-    while (!stopping_) {
-      asio::ip::tcp::socket socket(io_);
-      boost::system::error_code ec;
-      acceptor_.accept(socket, ec);
-      if (ec || stopping_) continue;
-      boost::beast::flat_buffer buffer;
-      bhttp::request<bhttp::string_body> req;
-      bhttp::read(socket, buffer, req, ec);
-      if (ec) continue;
-      {
-        std::unique_lock lock(mutex_);
-        ++received_[std::string(req["webhook-id"])];
-        released_.wait(lock, [this] { return !holding_; });
-      }
-      bhttp::response<bhttp::string_body> res{bhttp::status::no_content, 11};
-      res.keep_alive(false);
-      res.prepare_payload();
-      bhttp::write(socket, res, ec);
-      socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    }
-  }
-  asio::io_context io_;
-  asio::ip::tcp::acceptor acceptor_;
-  std::atomic<bool> stopping_{false};
-  mutable std::mutex mutex_;
-  std::condition_variable released_;
-  bool holding_ = false;
-  std::map<std::string, int> received_;
-  std::thread thread_;
-};
 
 // Two servers, A and B, on one schema of the test cluster, with webhook_server's integrations
 // and, when `hooks_port` is set, a subscription to request.routed at that receiver.
@@ -180,25 +103,6 @@ allow_private = true
   std::unique_ptr<testing::server_process> b;
 };
 
-// Sends one request to each server at the same moment (two threads, released together) and
-// returns both answers, A's first.
-std::pair<http::client_response, http::client_response> at_once(
-    const std::function<http::client_response(http::client&)>& send, http::client& to_a, http::client& to_b) {
-  std::atomic<int> ready{0};
-  http::client_response from_a;
-  http::client_response from_b;
-  const auto go = [&](http::client& c, http::client_response& answer) {
-    ++ready;
-    while (ready.load() < 2) std::this_thread::yield();
-    answer = send(c);
-  };
-  std::thread first([&] { go(to_a, from_a); });
-  std::thread second([&] { go(to_b, from_b); });
-  first.join();
-  second.join();
-  return {from_a, from_b};
-}
-
 std::string outcome_of(const http::client_response& res) {
   return std::string(json::parse(res.body).at("outcome").as_string());
 }
@@ -225,7 +129,7 @@ TEST_SUITE("integration::postgres_dedupe") {
       const auto key = fmt::format("same-key-{}", i);
       const auto body = fmt::format(
           R"({{"kind":"troubleshooting","customer":{{"id":"acme","name":"Acme","stage":"trial"}},"title":"Twice {}"}})", i);
-      const auto [first, second] = at_once(
+      const auto [first, second] = testing::at_once(
           [&](http::client& c) {
             return c.request("POST", "/v1/requests", body, "application/json", {{"Idempotency-Key", key}});
           },
@@ -243,7 +147,7 @@ TEST_SUITE("integration::postgres_dedupe") {
       CAPTURE(i);
       auto event = replaced(mention, "Ev07ABCD1234", fmt::format("Ev07SAME{:04}", i));
       event = replaced(event, "\"ts\":\"1718049598.123459\"", fmt::format("\"ts\":\"1718049598.{:06}\"", i));
-      const auto [first, second] = at_once(
+      const auto [first, second] = testing::at_once(
           [&](http::client& c) {
             return c.request("POST", "/v1/webhooks/slack/events", event, "application/json",
                              testing::slack_headers(event, testing::unix_now()));
@@ -267,7 +171,7 @@ TEST_SUITE("integration::postgres_dedupe") {
                                     "Subject: Export fails {0}\r\nMessage-ID: <same-{0}@acme.example>\r\n"
                                     "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHelp.\r\n",
                                     i);
-      const auto [first, second] = at_once(
+      const auto [first, second] = testing::at_once(
           [&](http::client& c) { return c.request("POST", "/v1/webhooks/email/raw", mail, "message/rfc822"); },
           mail_a, mail_b);
       REQUIRE(first.status == 200);
@@ -288,7 +192,7 @@ TEST_SUITE("integration::postgres_dedupe") {
       body = replaced(body, "token=c2f9a0e1d4b37a6f58e9c0b1a2d3e4f5a6b7c8d9e0f1a2b3c4", "token=" + token);
       body = replaced(body, "signature=b8786df67da41278f52e8c62af227358529e6e8f6ddd092926679484c48dcb7e",
                       "signature=" + http::webhooks::hmac_sha256_hex(testing::mailgun_key, ts + token));
-      const auto [first, second] = at_once(
+      const auto [first, second] = testing::at_once(
           [&](http::client& c) {
             return c.request("POST", "/v1/webhooks/email/mailgun", body, "application/x-www-form-urlencoded");
           },
@@ -303,7 +207,7 @@ TEST_SUITE("integration::postgres_dedupe") {
 
   TEST_CASE("two instances drain one outbox: every webhook delivered once") {
     SWITCHBOARD_POSTGRES_SERVERS_OR_SKIP(url);
-    receiver hooks;
+    testing::webhook_receiver hooks;
     two_instances cluster(url, hooks.port());
     auto ce_a = cluster.a->client(role::ce);
     auto ce_b = cluster.b->client(role::ce);
@@ -329,7 +233,7 @@ TEST_SUITE("integration::postgres_dedupe") {
           cluster.count("SELECT COUNT(*) FROM outbox"));
     const auto rows = cluster.count("SELECT COUNT(*) FROM outbox");
     CHECK(rows >= filings);  // one request.routed each
-    CHECK(eventually([&] { return cluster.count("SELECT COUNT(*) FROM outbox WHERE state = 'delivered'") == rows; }));
+    CHECK(testing::eventually([&] { return cluster.count("SELECT COUNT(*) FROM outbox WHERE state = 'delivered'") == rows; }));
     // Every row's webhook-id reached the receiver exactly once, with one attempt recorded.
     const auto received = hooks.received();
     CHECK(static_cast<std::int64_t>(received.size()) == rows);
@@ -348,12 +252,12 @@ TEST_SUITE("integration::postgres_dedupe") {
 
   TEST_CASE("a row whose sender was killed mid-send is taken over after its lease, with the same webhook-id") {
     SWITCHBOARD_POSTGRES_SERVERS_OR_SKIP(url);
-    receiver hooks(true);  // the first attempt gets no answer: its sender is killed while it waits
+    testing::webhook_receiver hooks(true);  // the first attempt gets no answer: its sender is killed while it waits
     two_instances cluster(url, hooks.port(), "3s", "6s");
     auto ce = cluster.a->client(role::ce);
     REQUIRE(ce.post_json("/v1/requests", R"({"kind":"troubleshooting","customer":{"id":"acme","name":"Acme","stage":"trial"},"title":"Taken over"})")
                 .status == 201);
-    REQUIRE(eventually([&] { return hooks.received().size() == 1; }));
+    REQUIRE(testing::eventually([&] { return hooks.received().size() == 1; }));
     const auto webhook_id = hooks.received().begin()->first;
     // The holder names its process ("<host>:<pid>:<random>"): kill that server, before its send's
     // 3 s timeout lets it record anything.
@@ -373,12 +277,12 @@ TEST_SUITE("integration::postgres_dedupe") {
     // The survivor claims the row once the 6 s lease has run out and sends it again: the same
     // webhook-id, so a receiver that de-duplicates on it sees the event once.
     const auto killed_at = std::chrono::steady_clock::now();
-    CHECK(eventually([&] { return hooks.received()[webhook_id] >= 2; }));
+    CHECK(testing::eventually([&] { return hooks.received()[webhook_id] >= 2; }));
     MESSAGE(fmt::format("sent again {} ms after the kill (lease 6 s, poll 1 s)",
                         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed_at)
                             .count()));
     CHECK(hooks.received()[webhook_id] == 2);
-    CHECK(eventually([&] {
+    CHECK(testing::eventually([&] {
       return cluster.count("SELECT COUNT(*) FROM outbox WHERE state = 'delivered'") == 1;
     }));
     CHECK(hooks.received().size() == 1);

@@ -9,6 +9,7 @@
 #include "store/timer_leases.hpp"
 #include "support/api.hpp"
 #include "support/configs.hpp"
+#include "support/eventually.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -21,26 +22,11 @@
 #include <memory>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 using namespace switchboard;
 using namespace std::chrono_literals;
 using model::role;
-
-namespace {
-
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::seconds within = 30s) {
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
-
-}  // namespace
 
 TEST_SUITE("integration::postgres_instances") {
   TEST_CASE("two instances split the timers, and the survivor of a SIGKILL fires the dead one's exactly once") {
@@ -63,7 +49,7 @@ TEST_SUITE("integration::postgres_instances") {
     auto& db = schema.db();
 
     // Both live: 32 shards each, every shard held once.
-    REQUIRE(eventually([&] {
+    REQUIRE(testing::eventually([&] {
       return db.exec("SELECT COUNT(DISTINCT holder) = 2 AND COUNT(*) FILTER (WHERE holder IS NULL) = 0"
                      " AND MAX(n) = 32 FROM (SELECT holder, COUNT(*) OVER (PARTITION BY holder) AS n FROM timer_leases) l")
                  .text(0, 0) == "t";
@@ -96,7 +82,7 @@ TEST_SUITE("integration::postgres_instances") {
             .integer(0, 0) == 0;
 
     // The survivor takes the shards over and fires the warning, the breach and three ladder steps.
-    REQUIRE(eventually([&] {
+    REQUIRE(testing::eventually([&] {
       return db.exec(fmt::format("SELECT COUNT(*) FROM events WHERE request_id = {} AND type = 'escalation.notified'",
                                  id))
                  .integer(0, 0) >= 3;

@@ -1,15 +1,20 @@
 // A blocking SSE reader over a real socket, for the dashboard's stream.
 #include "support/sse_viewer.hpp"
 
+#include "support/server_process.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <stdexcept>
 #include <string_view>
 
 namespace switchboard::testing {
@@ -73,6 +78,10 @@ bool sse_viewer::read_until(const std::function<bool(const std::vector<sse_frame
   const auto until = std::chrono::steady_clock::now() + limit;
   while (!enough(frames_)) {
     if (closed_ || std::chrono::steady_clock::now() >= until) return false;
+    // Waits for data here, at most 100 ms: asio's blocking read_some would wait past
+    // SO_RCVTIMEO (it polls again on EAGAIN), and so past the deadline on a quiet stream.
+    pollfd ready{impl_->socket.native_handle(), POLLIN, 0};
+    if (::poll(&ready, 1, 100) == 0) continue;
     char chunk[16 * 1024];
     boost::system::error_code ec;
     const auto n = impl_->socket.read_some(asio::buffer(chunk), ec);
@@ -92,6 +101,31 @@ bool sse_viewer::read_until(const std::function<bool(const std::vector<sse_frame
     for (auto& f : take_sse_frames(buffer_)) frames_.push_back(std::move(f));
   }
   return true;
+}
+
+std::unique_ptr<sse_viewer> subscribe(const server_process& server, const std::string& last_event_id) {
+  auto viewer = std::make_unique<sse_viewer>(server.url(), token_for(model::role::viewer), last_event_id);
+  viewer->read_until([&](const auto&) { return !viewer->header().empty(); });
+  if (!viewer->header().starts_with("HTTP/1.1 200"))
+    throw std::runtime_error("the dashboard stream answered: " + viewer->header());
+  return viewer;
+}
+
+std::map<std::int64_t, std::vector<std::string>> change_types_by_request(const std::vector<sse_frame>& frames) {
+  namespace json = boost::json;
+  std::map<std::int64_t, std::vector<std::string>> out;
+  for (const auto& f : frames) {
+    if (f.event != "change") continue;
+    const auto change = json::parse(f.data).as_object();
+    auto& types = out[change.at("request").at("id").as_int64()];
+    for (const auto& e : change.at("events").as_array()) types.emplace_back(e.at("type").as_string());
+  }
+  return out;
+}
+
+std::vector<std::string> change_types(const std::vector<sse_frame>& frames, std::int64_t id) {
+  auto all = change_types_by_request(frames);
+  return std::move(all[id]);
 }
 
 }  // namespace switchboard::testing

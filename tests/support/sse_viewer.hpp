@@ -3,7 +3,9 @@
 // real socket with a token, and reads Server-Sent Events frames with a deadline.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,5 +49,17 @@ class sse_viewer {
   bool header_done_ = false;
   bool closed_ = false;
 };
+
+class server_process;
+
+// A viewer of `server` with the viewer role's test token, subscribed before it returns (the
+// stream's header, the hub's answer, has arrived). Throws std::runtime_error when the answer is
+// not 200.
+std::unique_ptr<sse_viewer> subscribe(const server_process& server, const std::string& last_event_id = "");
+
+// The event types of request `id` in the `change` frames among `frames`, in order.
+std::vector<std::string> change_types(const std::vector<sse_frame>& frames, std::int64_t id);
+// The same for every request at once (each frame parsed once): request id -> event types.
+std::map<std::int64_t, std::vector<std::string>> change_types_by_request(const std::vector<sse_frame>& frames);
 
 }  // namespace switchboard::testing
