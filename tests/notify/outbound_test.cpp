@@ -164,6 +164,9 @@ max_backoff = "10s"
 max_age = "24h"
 timeout = "5s"
 poll_interval = "1s"
+# On PostgreSQL a killed instance's claimed rows wait out their lease (at least twice the timeout):
+# the shortest, so that the restarted server sends them within the test's wait.
+lease = "10s"
 
 [[notify.subscription]]
 name = "receiver"
