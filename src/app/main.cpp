@@ -364,6 +364,14 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   options.intake_executor = intake.get_executor();
   options.max_intake_jobs = settings.max_intake_jobs;
   http::server server(io, endpoint, options, routes);
+  api.server_refusals = [&server] {
+    const auto s = server.stats();
+    return std::vector<std::pair<std::string, std::uint64_t>>{
+        {"connections", s.refused_busy},           {"accept_failed", s.accept_failures},
+        {"handler_timeout", s.handlers_abandoned}, {"unauthenticated_budget", s.refused_unauthenticated},
+        {"body_too_slow", s.bodies_too_slow},      {"intake", s.refused_intake},
+        {"buffered_answers", s.refused_responses}};
+  };
   server.set_takeover(http::dashboard::stream_handler(dashboard), [](std::string_view target) {
     return target.substr(0, target.find('?')) == stream_path;
   });

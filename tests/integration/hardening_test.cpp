@@ -441,9 +441,12 @@ TEST_SUITE("integration::hardening") {
       CHECK(mails[refused].response.status == 503);
       CHECK(mails[refused].response.header("Retry-After") == "5");
       CHECK(testing::json_of(mails[refused].response).at("error").at("code") == "busy");
-      // The API does not wait behind the mail.
+      // The API does not wait behind the mail, and /metrics counts the refusal.
       auto reader = server.client(model::role::se);
       CHECK(reader.get("/v1/requests").status == 200);
+      const auto metrics = reader.get("/metrics");
+      CHECK(metrics.body.find("switchboard_http_refused_total{reason=\"intake\"} 1\n") != std::string::npos);
+      CHECK(metrics.body.find("switchboard_http_refused_total{reason=\"buffered_answers\"} 0\n") != std::string::npos);
       CHECK_FALSE(mails[admitted].done);
       other.exec("ROLLBACK");
       for (auto& t : senders) t.join();

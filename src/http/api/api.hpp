@@ -20,8 +20,10 @@
 
 #include <boost/json/object.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace switchboard::http::api {
@@ -44,6 +46,9 @@ struct context {
   // Every list page stops before the row that would take it past this many bytes ([server]
   // max_page_bytes; http/api/common.hpp).
   std::size_t max_page_bytes = 4 * 1024 * 1024;
+  // The HTTP server's refusals so far, by reason (counters for /metrics); unset: none shown. Set
+  // once the server exists (it is made after the routes). Any thread.
+  std::function<std::vector<std::pair<std::string, std::uint64_t>>()> server_refusals{};
 };
 
 // Adds every API route to `routes`. `ctx` must outlive the router.

@@ -42,6 +42,12 @@ asio::awaitable<response> metrics(context& ctx) {
       "# HELP switchboard_commit_transactions_total Transactions those writes shared.\n"
       "# TYPE switchboard_commit_transactions_total counter\nswitchboard_commit_transactions_total {}\n",
       stats.jobs, stats.batches);
+  if (ctx.server_refusals) {
+    out += "# HELP switchboard_http_refused_total Requests and connections the server refused or dropped, by reason.\n"
+           "# TYPE switchboard_http_refused_total counter\n";
+    for (const auto& [reason, count] : ctx.server_refusals())
+      out += fmt::format("switchboard_http_refused_total{{reason=\"{}\"}} {}\n", reason, count);
+  }
   response res{status::ok, 11};
   res.set(beast_http::field::content_type, "text/plain; version=0.0.4");
   res.body() = std::move(out);
