@@ -171,6 +171,12 @@ bool has_pending_bytes(beast::tcp_stream& stream, const beast::flat_buffer& buff
   return buffer.size() > 0 || (stream.socket().available(ec) > 0 && !ec);
 }
 
+// Whether a request's first bytes wait in the socket, none of them read yet.
+bool first_bytes_waiting(beast::tcp_stream& stream, const beast::flat_buffer& buffer) {
+  beast::error_code ec;
+  return buffer.size() == 0 && stream.socket().available(ec) > 0 && !ec;
+}
+
 // "Expect: 100-continue" from an HTTP/1.1 client (RFC 9110 section 10.1.1: the token is
 // case-insensitive; HTTP/1.0 clients cannot take a 1xx answer).
 bool expects_continue(const request_header& header) {
@@ -431,7 +437,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
       }
       // At the cap, connections waiting for a request make room before anyone is refused: one
       // client's idle sockets must not lock out everyone (issue 11: 1030 of them took /healthz).
-      if (open.fetch_add(1) >= options.max_connections && reap_waiting() == 0) {
+      if (open.fetch_add(1) >= options.max_connections && co_await reap_waiting() == 0) {
         open.fetch_sub(1);
         release_client(peer);
         ++refused_busy;
@@ -521,10 +527,13 @@ struct server::state : std::enable_shared_from_this<server::state> {
   }
 
   // Closes the oldest connections waiting for a request, up to a sixteenth of the cap at once
-  // (so that a burst of new ones does not take a lock per connection each); returns how many
-  // were chosen. They end moments later, each on its own strand: until then the count may stand
-  // above the cap by as many.
-  std::size_t reap_waiting() {
+  // (so that a burst of new ones does not take a lock per connection each); returns how many it
+  // closed. Each is looked at on its own strand, where its state is settled, before it counts:
+  // one chosen while idle may have begun a request meanwhile, and counting it anyway let a
+  // newcomer in above the cap, after which every idle newcomer made room for the next and no
+  // one was ever refused (a flood against 16 connections mid-body, in the sanitizer build). They
+  // end moments later: until then the count may stand above the cap by as many.
+  asio::awaitable<std::size_t> reap_waiting() {
     const std::size_t batch = std::max<std::size_t>(1, options.max_connections / 16);
     std::vector<std::shared_ptr<connection>> chosen;
     {
@@ -535,13 +544,27 @@ struct server::state : std::enable_shared_from_this<server::state> {
         if (c && c->idle && !c->reaped.exchange(true)) chosen.push_back(std::move(c));
       }
     }
-    for (const auto& c : chosen)
-      asio::post(c->executor, [c] {
-        if (c->idle && c->stream != nullptr) c->stream->cancel();
-        else c->reaped = false;  // it began a request meanwhile: it may be chosen another time
-      });
-    reaped_idle.fetch_add(chosen.size());
-    return chosen.size();
+    std::size_t closed = 0;
+    for (const auto& c : chosen) {
+      const bool cancelled = co_await asio::co_spawn(
+          c->executor,
+          [c]() -> asio::awaitable<bool> {
+            // A request's first bytes waiting in the socket (their read not yet completed on
+            // this strand) make it no longer idle: closing it would drop a request the client
+            // has sent. Part of a header held in the buffer still counts as idle: slow headers
+            // make room.
+            if (c->idle && c->stream != nullptr && !first_bytes_waiting(*c->stream, *c->buffer)) {
+              c->stream->cancel();
+              co_return true;
+            }
+            c->reaped = false;  // it began a request: it may be chosen another time
+            co_return false;
+          },
+          asio::use_awaitable);
+      if (cancelled) ++closed;
+    }
+    reaped_idle.fetch_add(closed);
+    co_return closed;
   }
 
   // A refused connection is answered and drained for a few seconds so that the client reads
