@@ -721,16 +721,37 @@ struct server::state : std::enable_shared_from_this<server::state> {
                           : plan.intake  ? options.intake_executor
                           : plan.offload ? options.worker_executor
                                          : options.app_executor;
-    asio::co_spawn(runs_on, std::move(work),
-                   asio::bind_executor(here, [result, held = std::make_shared<kept_slot>(shared_from_this(), std::move(held))](
-                                                 std::exception_ptr error, response res) {
-                     held->place = slot{};
-                     result->done = true;
-                     result->error = error;
-                     result->res = std::move(res);
-                     result->timer.cancel();
-                   }));
-    co_await result->timer.async_wait(use_tuple);
+    // The answer is handed to the connection the moment the handler returns. co_spawn's own
+    // completion would first post back to the handler's executor and queue behind every handler
+    // waiting there, each finished answer held meanwhile: 256 clients asking at once for 4 MiB
+    // pages held all 256 (1 GiB) until the last was built, since the answer budget
+    // (max_buffered_response_bytes) sees an answer only when it reaches its connection.
+    auto deliver = [here, result, held = std::make_shared<kept_slot>(shared_from_this(), std::move(held))](
+                       std::exception_ptr error, response res) mutable {
+      asio::dispatch(here, [result, held = std::move(held), error, res = std::move(res)]() mutable {
+        held->place = slot{};
+        result->done = true;
+        result->error = error;
+        result->res = std::move(res);
+        result->timer.cancel();
+      });
+    };
+    asio::co_spawn(
+        runs_on,
+        [work = std::move(work), deliver = std::move(deliver)]() mutable -> asio::awaitable<void> {
+          std::exception_ptr error;
+          response res;
+          try {
+            res = co_await std::move(work);
+          } catch (...) {
+            error = std::current_exception();
+          }
+          deliver(error, std::move(res));
+        },
+        asio::detached);
+    // A handler on this connection's strand may have run to its end inside co_spawn (dispatch):
+    // its timer was cancelled before anyone waited on it.
+    if (!result->done) co_await result->timer.async_wait(use_tuple);
     if (!result->done) {
       if (gate->abandon()) {
         stats_abandoned.fetch_add(1);
