@@ -178,6 +178,15 @@ TEST_SUITE("integration::assignment") {
       CHECK(listed(se, "mine") == 50);
       CHECK(listed(se, "lee") == 0);
       CHECK(listed(se, "none") == 0);
+      // The CLI's list --assignee: a row per request, with its ASSIGNEE column.
+      const auto mine = testing::run_program({SWITCHBOARD_CLI_PATH, "--server", server.url(), "--token",
+                                              testing::token_for(role::se), "list", "--assignee", "mine", "--limit", "200"});
+      CHECK(mine.exit_code == 0);
+      CHECK(mine.out.find("ASSIGNEE") != std::string::npos);
+      int rows = 0;
+      for (std::size_t at = mine.out.find(se_person); at != std::string::npos; at = mine.out.find(se_person, at + 1)) ++rows;
+      CHECK(rows == 50);
+      CHECK(mine.out.find("sam") == std::string::npos);
 
       // The decision's trace, as a routing decision's: every SE and why.
       const auto page = testing::json_of(se.get("/v1/requests/1/events"));
