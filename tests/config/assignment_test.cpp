@@ -33,14 +33,8 @@ strategy = "round_robin"
 
   TEST_CASE("every refusal is at file:line:col and says what was expected") {
     testing::temp_dir dir;
-    const auto file = dir.file("switchboard.toml");
-    struct refusal {
-      std::string rest;
-      std::string at;
-      std::string says;
-    };
     // `rest` starts at line 8.
-    const std::vector<refusal> refusals{
+    testing::check_config_refusals(dir, {
         {"[[assignment]]\nstrategy = \"round_robin\"\n", ":8:", "assignment must be a table of [assignment.<team>] tables, found an array"},
         {"[assignment.sales]\nstrategy = \"round_robin\"\n", ":8:13:",
          "unknown team \"sales\" in [assignment]; expected one of ce, se, product, engineering, engineering_discussion"},
@@ -52,13 +46,6 @@ strategy = "round_robin"
          "unknown strategy \"random\"; expected \"round_robin\" or \"least_loaded\""},
         {"[assignment.se]\nstrategy = 3\n", ":9:12:", "strategy must be \"round_robin\" or \"least_loaded\", found an integer"},
         {"[assignment.se]\nstrategy = \"round_robin\"\nskills = \"yes\"\n", ":10:10:", "skills must be true or false, found a string"},
-    };
-    for (const auto& r : refusals) {
-      testing::config_on_always_calendar(dir, r.rest);
-      const auto error = testing::config_error_of([&] { policy::load(config::load_settings(file)); });
-      CAPTURE(r.rest);
-      CHECK_MESSAGE(error.starts_with(file + r.at), error);
-      CHECK_MESSAGE(error.find(r.says) != std::string::npos, error);
-    }
+    }, [](const std::string& file) { policy::load(config::load_settings(file)); });
   }
 }
