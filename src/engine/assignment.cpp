@@ -56,9 +56,10 @@ bool wants_auto_assignment(const policy& policy, const model::request& request, 
   if (!request.assignee.empty() || policy.assignment.count(request.owner) == 0) return false;
   if (!counts_toward_load(request.status, request.input.customer.id)) return false;
   return std::any_of(events.begin(), events.end(), [](const event& e) {
+    const auto* returned = std::get_if<model::request_returned>(&e.data);
     return std::holds_alternative<model::request_created>(e.data) ||
            std::holds_alternative<model::request_handed_off>(e.data) ||
-           std::holds_alternative<model::request_routed_to_product>(e.data);
+           std::holds_alternative<model::request_routed_to_product>(e.data) || (returned && returned->reopened);
   });
 }
 

@@ -22,8 +22,8 @@ bool member_of(const model::person& person, model::team owner);
 std::vector<const model::person*> members_of(const policy& policy, model::team team);
 
 // Whether a recording of `events` on `request` should be followed by auto_assign: the request was
-// filed or moved to another team by them, is unassigned, counts toward load (open, not
-// unattributed), and its team has [assignment.<team>].
+// filed, moved to another team (handoff, route_to_product) or reopened by them, is unassigned,
+// counts toward load (open, not unattributed), and its team has [assignment.<team>].
 bool wants_auto_assignment(const policy& policy, const model::request& request, const std::vector<event>& events);
 
 // What auto_assign needs from whoever keeps the counts (the store, a replay).

@@ -166,6 +166,18 @@ TEST_SUITE("engine::auto_assign") {
     CHECK_FALSE(engine::wants_auto_assignment(policy, request, events));
     request.assignee.clear();
     CHECK_FALSE(engine::wants_auto_assignment(policy, request, {}));  // nothing filed or moved
+    // A reopening asks again (a request left unassigned when resolved); a customer's reply does not.
+    const auto returned = [&](bool reopened) {
+      model::request_returned data;
+      data.reopened = reopened;
+      engine::event e;
+      e.request = request.id;
+      e.at = now;
+      e.data = std::move(data);
+      return std::vector<engine::event>{std::move(e)};
+    };
+    CHECK(engine::wants_auto_assignment(policy, request, returned(true)));
+    CHECK_FALSE(engine::wants_auto_assignment(policy, request, returned(false)));
     policy.assignment.clear();
     CHECK_FALSE(engine::wants_auto_assignment(policy, request, events));
     CHECK_FALSE(engine::auto_assign(policy, request, {}, now).has_value());
