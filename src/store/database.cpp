@@ -415,8 +415,9 @@ constexpr std::array migrations{
       -- so ?assignee=<person> and ?assignee=none read an index range rather than every document.
       ALTER TABLE requests ADD COLUMN assignee TEXT;
       UPDATE requests SET assignee = NULLIF(json_extract(document, '$.assignee'), '');
-      CREATE INDEX requests_by_assignee ON requests (assignee, status, id) WHERE assignee IS NOT NULL;
-      CREATE INDEX requests_unassigned ON requests (owner, status, id) WHERE assignee IS NULL;
+      -- Pages newest first read straight from these: a person's by (assignee, id), the unassigned by id.
+      CREATE INDEX requests_by_assignee ON requests (assignee, id) WHERE assignee IS NOT NULL;
+      CREATE INDEX requests_unassigned ON requests (id) WHERE assignee IS NULL;
       -- Each person's open assigned requests (those counting toward a team's load), kept by
       -- save_request in the events' transaction like team_load: least_loaded and capacity read
       -- it instead of counting.

@@ -259,8 +259,8 @@ ALTER TABLE outbox ADD COLUMN lease_holder TEXT, ADD COLUMN lease_token BIGINT, 
 -- person's open assigned requests, and round_robin's last choice per team.
 ALTER TABLE requests ADD COLUMN assignee TEXT;
 UPDATE requests SET assignee = NULLIF(document::jsonb ->> 'assignee', '');
-CREATE INDEX requests_by_assignee ON requests (assignee, status, id) WHERE assignee IS NOT NULL;
-CREATE INDEX requests_unassigned ON requests (owner, status, id) WHERE assignee IS NULL;
+CREATE INDEX requests_by_assignee ON requests (assignee, id) WHERE assignee IS NOT NULL;
+CREATE INDEX requests_unassigned ON requests (id) WHERE assignee IS NULL;
 CREATE TABLE person_load (
   person        TEXT    PRIMARY KEY,
   open_assigned INTEGER NOT NULL
