@@ -178,6 +178,9 @@ TEST_SUITE("integration::assignment") {
       CHECK(listed(se, "mine") == 50);
       CHECK(listed(se, "lee") == 0);
       CHECK(listed(se, "none") == 0);
+      const auto empty = se.get("/v1/requests?assignee=");
+      CHECK(empty.status == 422);
+      CHECK(testing::json_of(empty).at("error").at("code") == "invalid_fields");
       // The CLI's list --assignee: a row per request, with its ASSIGNEE column.
       const auto mine = testing::run_program({SWITCHBOARD_CLI_PATH, "--server", server.url(), "--token",
                                               testing::token_for(role::se), "list", "--assignee", "mine", "--limit", "200"});
