@@ -119,7 +119,7 @@ namespace {
 // (20:00-24:00 UTC), so off shift at the simulated clock's 10:00 UTC start; SE assigned by
 // `assignment` (a TOML table body). The other tokens' people as in staffed_people, in no team.
 std::string three_ses(const testing::temp_dir& dir, std::string_view assignment, int se_capacity = 0,
-                      int sam_capacity = 0) {
+                      int sam_capacity = 0, std::string_view sam_skills = "") {
   std::string people;
   for (int r = 0; r <= static_cast<int>(role::viewer); ++r) {
     const auto each = static_cast<role>(r);
@@ -128,8 +128,9 @@ std::string three_ses(const testing::temp_dir& dir, std::string_view assignment,
                           each == role::se ? "team = \"se\"\n" : "",
                           each == role::se && se_capacity > 0 ? fmt::format("capacity = {}\n", se_capacity) : "");
   }
-  people += fmt::format("[[people]]\nid = \"sam\"\nname = \"Sam Ortiz\"\nroles = [\"se\"]\nteam = \"se\"\ncalendar = \"always\"\n{}",
-                        sam_capacity > 0 ? fmt::format("capacity = {}\n", sam_capacity) : "");
+  people += fmt::format("[[people]]\nid = \"sam\"\nname = \"Sam Ortiz\"\nroles = [\"se\"]\nteam = \"se\"\ncalendar = \"always\"\n{}{}",
+                        sam_capacity > 0 ? fmt::format("capacity = {}\n", sam_capacity) : "",
+                        sam_skills.empty() ? std::string() : fmt::format("skills = [\"{}\"]\n", sam_skills));
   people += "[[people]]\nid = \"lee\"\nname = \"Lee Park\"\nroles = [\"se\"]\nteam = \"se\"\ncalendar = \"night\"\n";
   return testing::config_on_always_calendar(
       dir, fmt::format("\n[calendars.night]\nzone = \"UTC\"\nshifts = [{{ days = [\"mon\", \"tue\", \"wed\", \"thu\", "
@@ -137,13 +138,15 @@ std::string three_ses(const testing::temp_dir& dir, std::string_view assignment,
                        assignment, people));
 }
 
-std::string troubleshooting_json() {
-  return json::serialize(json::object{
+std::string troubleshooting_json(std::string_view use_case = "") {
+  json::object request{
       {"kind", "troubleshooting"},
       {"customer", json::object{{"id", "acme"}, {"name", "Acme Corp"}, {"stage", "production"}, {"tier", "premium"}}},
       {"title", "Search is slow"},
       {"body", "Queries take 30 s since Monday."},
-      {"source", "api"}});
+      {"source", "api"}};
+  if (!use_case.empty()) request["use_case"] = use_case;
+  return json::serialize(request);
 }
 
 std::size_t listed(http::client& client, const std::string& assignee) {
@@ -237,6 +240,32 @@ TEST_SUITE("integration::assignment") {
       const auto unassigned = testing::json_of(se.get("/v1/requests?assignee=none"));
       REQUIRE_FALSE(unassigned.at("requests").as_array().empty());
       CHECK(unassigned.at("requests").as_array().at(0).at("id") == over.at("id"));
+    });
+  }
+
+  TEST_CASE("with skills the search requests go to the SE who has the skill, and the others by round_robin") {
+    testing::for_each_server_backend([&](testing::server_backend& backend) {
+      testing::temp_dir dir;
+      testing::server_process server(
+          backend.args(three_ses(dir, "strategy = \"round_robin\"\nskills = true", 0, 0, "search"), clock_start));
+      auto ce = server.client(role::ce);
+      auto se = server.client(role::se);
+      for (int i = 0; i < 10; ++i) {
+        const auto body = testing::json_of(ce.post_json("/v1/requests", troubleshooting_json("search")));
+        CHECK(body.at("assignee") == "sam");
+      }
+      std::map<std::string, int> others;
+      for (int i = 0; i < 10; ++i)
+        ++others[std::string(testing::json_of(ce.post_json("/v1/requests", troubleshooting_json("sso"))).at("assignee").as_string())];
+      CHECK(others == std::map<std::string, int>{{"sam", 5}, {testing::person_for(role::se), 5}});
+      CHECK(listed(se, "sam") == 15);
+      const auto page = testing::json_of(se.get("/v1/requests/1/events"));
+      bool traced = false;
+      for (const auto& e : page.at("events").as_array())
+        if (e.at("type") == "request.assigned")
+          for (const auto& line : e.at("data").at("considered").as_array())
+            if (line.at("person").as_string() == testing::person_for(role::se)) traced = line.at("why") == "lacks skill search";
+      CHECK(traced);
     });
   }
 }
