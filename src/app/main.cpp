@@ -7,6 +7,7 @@
 #include "config/settings.hpp"
 #include "config/tokens.hpp"
 #include "config/use_cases.hpp"
+#include "engine/assignment.hpp"
 #include "http/api/api.hpp"
 #include "http/api/deliveries.hpp"
 #include "http/api/health.hpp"
@@ -135,6 +136,12 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
     fmt::print(stderr, "switchboard: no people directory ([[people]]): tokens and Slack users name people unchecked\n");
   if (tokens.size() == 0)
     fmt::print(stderr, "switchboard: no API tokens configured ([auth] tokens_file): every API call will get 401\n");
+  // A strategy with nobody to choose from leaves every request of the team unassigned: say so once.
+  for (const auto& entry : policy.assignment)
+    if (engine::members_of(policy, entry.first).empty())
+      fmt::print(stderr, "switchboard: [assignment.{0}] has no members in [[people]] (team = \"{0}\"): its requests stay "
+                         "unassigned\n",
+                 model::to_string(entry.first));
 
   const bool on_sqlite = settings.storage_kind == config::storage_backend::sqlite;
   if (on_sqlite && settings.database_path != ":memory:") {

@@ -135,6 +135,19 @@ std::vector<model::wording_warning> warnings_of(const json::object& o) {
   return out;
 }
 
+// request.assigned's `considered` (automatic assignment only; absent on take and assign).
+std::vector<model::assignment_consideration> considered_of(const json::object& o) {
+  std::vector<model::assignment_consideration> out;
+  const auto* list = o.if_contains("considered");
+  if (list == nullptr || list->is_null()) return out;
+  for (const auto& item : list->as_array()) {
+    const auto& c = item.as_object();
+    const auto* chosen = c.if_contains("chosen");
+    out.push_back({text(c, "person"), chosen != nullptr && chosen->is_bool() && chosen->as_bool(), text(c, "why")});
+  }
+  return out;
+}
+
 model::action_common common_of(std::string_view type, const json::object& o) {
   return {status_of(type, o), text(o, "message")};
 }
@@ -240,7 +253,7 @@ model::event_data decode_request(std::string_view type, const json::object& data
   if (type == "request.started") return model::request_started{common_of(type, data), text(data, "assignee")};
   if (type == "request.assigned")
     return model::request_assigned{common_of(type, data), text(data, "assignee"), text(data, "previous"),
-                                   text(data, "how"), text(data, "reason")};
+                                   text(data, "how"),         text(data, "reason"),   considered_of(data)};
   if (type == "request.handed_off") {
     const auto* context = data.if_contains("context");
     return model::request_handed_off{common_of(type, data),
@@ -371,6 +384,13 @@ json::object encode_data(const model::event_data& data) {
           [](const request_assigned& e) {
             json::object out{
                 {"assignee", e.assignee}, {"previous", e.previous}, {"how", e.how}, {"reason", e.reason}};
+            // Only an automatic choice has a trace: take and assign keep their bytes.
+            if (!e.considered.empty()) {
+              json::array considered;
+              for (const auto& c : e.considered)
+                considered.push_back(json::object{{"person", c.person}, {"chosen", c.chosen}, {"why", c.why}});
+              out["considered"] = std::move(considered);
+            }
             finish_action(out, e.common);
             return out;
           },

@@ -53,7 +53,7 @@ settings load_settings(const std::string& path) {
   result.rules_path = resolve(path, "../rules/routing.toml");
 
   reject_unknown_keys(root, path, {"server", "customers", "calendars", "sla", "auth", "workflow", "escalation", "notify",
-                                      "integrations", "outbound", "people", "use_cases", "storage"},
+                                      "integrations", "outbound", "people", "use_cases", "assignment", "storage"},
                     "the top level");
 
   if (const auto* server = root.get("server")) {

@@ -1,6 +1,7 @@
 // The customer-first workflow: who may do what to a request, and what each action records.
 #include "engine/actions.hpp"
 #include "engine/article.hpp"
+#include "engine/assignment.hpp"
 
 #include "engine/commands.hpp"
 #include "engine/recorder.hpp"
@@ -36,14 +37,6 @@ std::vector<role> working_roles(model::team owner) {
 
 // Whether `person` works in `owner`: their team is it; the best-effort channel counts everyone of
 // the three teams that watch it.
-bool member_of(const model::person& person, model::team owner) {
-  if (!person.team_of) return false;
-  if (owner == model::team::engineering_discussion)
-    return *person.team_of == model::team::se || *person.team_of == model::team::product ||
-           *person.team_of == model::team::engineering;
-  return *person.team_of == owner;
-}
-
 std::string lower(std::string_view text) {
   std::string out(text);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -7,6 +7,7 @@
 // needs neither the rules nor the calendars as they are today.
 
 #include "escalation/ladder.hpp"
+#include "model/assignment.hpp"
 #include "model/event.hpp"
 #include "model/person.hpp"
 #include "model/request.hpp"
@@ -65,6 +66,8 @@ struct policy {
   // against it, and escalation.notified names the people holding the notified roles. Empty
   // without a directory (then take goes by role alone, and assign has nobody to name).
   model::people_directory people{};
+  // [assignment.<team>]: teams whose requests are assigned automatically (engine/assignment.hpp).
+  model::assignment_map assignment{};
 };
 
 // A person files a new request, to be known by `id` (allocated by the store).

@@ -10,6 +10,7 @@
 // reopened, agreed, accepted, concern, stuck, resolved, skipped), which keeps the set small.
 // Plain values: safe to copy and to share read-only between threads.
 
+#include "model/assignment.hpp"
 #include "model/request.hpp"
 
 #include <cstddef>
@@ -200,15 +201,18 @@ struct request_started {
   std::string assignee;
 };
 
-// request.assigned: who now holds the request (issue 13 E4). `how` is "take" (the actor took it)
-// or "assign" (a lead, Head of CS or admin gave it); `previous` is the holder before ("" when
-// none); `reason` says why, for the history.
+// request.assigned: who now holds the request (issue 13 E4, E5). `how` is "take" (the actor took
+// it), "assign" (a lead, Head of CS or admin gave it) or "auto" ([assignment.<team>] chose);
+// `previous` is the holder before ("" when none); `reason` says why, for the history;
+// `considered` (auto only, else empty) is each member of the team and why they were or were not
+// chosen, as a routing decision keeps its trace.
 struct request_assigned {
   action_common common;
   std::string assignee;
   std::string previous;
   std::string how;
   std::string reason;
+  std::vector<assignment_consideration> considered{};
 };
 
 // request.handed_off: troubleshooting handed to SE with its context.

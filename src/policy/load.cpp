@@ -2,6 +2,7 @@
 #include "policy/load.hpp"
 
 #include "calendar/loader.hpp"
+#include "config/assignment.hpp"
 #include "config/toml.hpp"
 #include "config/use_cases.hpp"
 #include "escalation/load.hpp"
@@ -92,7 +93,7 @@ engine::policy load(const config::settings& settings) {
     known.use_cases = use_cases.tags();
   return engine::policy{rules::load_rules(settings.rules_path, known), std::move(sla),
                         std::move(ladders), std::move(workflow), std::move(outbound), std::move(ladders_at),
-                        {}};
+                        {}, config::load_assignment(root, settings.file)};
 }
 
 }  // namespace switchboard::policy

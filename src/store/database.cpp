@@ -409,6 +409,33 @@ constexpr std::array migrations{
       ALTER TABLE outbox ADD COLUMN lease_token INTEGER;    -- NULL until first claimed
       ALTER TABLE outbox ADD COLUMN lease_until INTEGER;    -- NULL: free
     )sql"},
+    migration{17, R"sql(
+      -- Assignment inside a team (issue 13 M-b, E5). requests.assignee is the person holding the
+      -- request (folded from request.assigned, request.started, handoffs), NULL when nobody does,
+      -- so ?assignee=<person> and ?assignee=none read an index range rather than every document.
+      ALTER TABLE requests ADD COLUMN assignee TEXT;
+      UPDATE requests SET assignee = NULLIF(json_extract(document, '$.assignee'), '');
+      -- Pages newest first read straight from these: a person's by (assignee, id), the unassigned by id.
+      CREATE INDEX requests_by_assignee ON requests (assignee, id) WHERE assignee IS NOT NULL;
+      CREATE INDEX requests_unassigned ON requests (id) WHERE assignee IS NULL;
+      -- Each person's open assigned requests (those counting toward a team's load), kept by
+      -- save_request in the events' transaction like team_load: least_loaded and capacity read
+      -- it instead of counting.
+      CREATE TABLE person_load (
+        person        TEXT    PRIMARY KEY,
+        open_assigned INTEGER NOT NULL
+      );
+      INSERT INTO person_load (person, open_assigned)
+        SELECT assignee, COUNT(*) FROM requests
+        WHERE assignee IS NOT NULL AND status IN ('new', 'open', 'pending_customer', 'escalated')
+          AND customer_id <> 'unattributed'
+        GROUP BY assignee;
+      -- round_robin: the person each team's automatic assignment chose last.
+      CREATE TABLE assignment_cursor (
+        team        TEXT PRIMARY KEY,
+        last_person TEXT NOT NULL
+      );
+    )sql"},
 };
 
 void migrate(SQLite::Database& db) {

@@ -42,6 +42,19 @@ std::vector<change> record_with_capacity(const engine::policy& policy, engine::o
     over.request = std::move(saved.front().request);
     over.events.insert(over.events.end(), saved.front().events.begin(), saved.front().events.end());
   }
+  // The assignment pass: after the capacity pass, so it sees the request as finally saved.
+  for (auto& c : changes) {
+    if (!engine::wants_auto_assignment(policy, c.request, c.events)) continue;
+    std::vector<std::string> people;
+    for (const auto* person : engine::members_of(policy, c.request.owner)) people.push_back(person->id);
+    const auto inputs = steps.assignment_inputs(c.request.owner, people);
+    auto decided = engine::auto_assign(policy, c.request, inputs, c.events.back().at);
+    if (!decided) continue;  // nobody qualifies: it stays unassigned (?assignee=none)
+    steps.advance_cursor(c.request.owner, decided->person);
+    auto saved = steps.save_outcome(std::move(decided->assigned));
+    c.request = std::move(saved.front().request);
+    c.events.insert(c.events.end(), saved.front().events.begin(), saved.front().events.end());
+  }
   return changes;
 }
 

@@ -6,11 +6,13 @@
 //
 // Thread-safety: on the writer's session only, inside its transaction.
 
+#include "engine/assignment.hpp"
 #include "engine/engine.hpp"
 #include "store/requests.hpp"
 
 #include <functional>
 #include <map>
+#include <string>
 #include <vector>
 
 namespace switchboard::store {
@@ -23,10 +25,16 @@ struct recording_steps {
   // engine::load_view's two questions, answered by the adapter's SQL.
   std::function<bool(model::team)> capacity_unresolved;
   std::function<std::vector<model::request_id>(model::team)> breach_order;
+  // engine::auto_assign's counts: person_load for `people` and the team's assignment_cursor.
+  std::function<engine::assignment_inputs(model::team, const std::vector<std::string>& people)> assignment_inputs;
+  // Remembers whom the team's automatic assignment chose last (assignment_cursor).
+  std::function<void(model::team, const std::string& person)> advance_cursor;
 };
 
 // The changes of `outcome` (the acted-on request first, then any it created), each with the
-// capacity escalation the command caused, if any, merged in.
+// capacity escalation the command caused, if any, merged in, and then its automatic assignment
+// (engine::auto_assign) when the recording filed it or moved it to a team with
+// [assignment.<team>].
 std::vector<change> record_with_capacity(const engine::policy& policy, engine::outcome outcome,
                                          const recording_steps& steps);
 

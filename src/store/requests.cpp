@@ -222,6 +222,40 @@ void add_open(SQLite::Database& db, model::team team, int delta) {
   update->exec();
 }
 
+void add_person_open(SQLite::Database& db, const std::string& person, int delta) {
+  statement update(db,
+                   "INSERT INTO person_load (person, open_assigned) VALUES (?1, ?2)"
+                   " ON CONFLICT (person) DO UPDATE SET open_assigned = open_assigned + ?2");
+  update->bind(1, person);
+  update->bind(2, delta);
+  update->exec();
+}
+
+// person_load for the team's members and its round_robin cursor: a row each, by primary key.
+engine::assignment_inputs assignment_inputs(SQLite::Database& db, model::team team,
+                                            const std::vector<std::string>& people) {
+  engine::assignment_inputs out;
+  statement load(db, "SELECT open_assigned FROM person_load WHERE person = ?");
+  for (const auto& person : people) {
+    load->bind(1, person);
+    if (load->executeStep()) out.open_assigned[person] = load->getColumn(0).getInt();
+    load->reset();
+  }
+  statement cursor(db, "SELECT last_person FROM assignment_cursor WHERE team = ?");
+  cursor->bind(1, std::string(model::to_string(team)));
+  if (cursor->executeStep()) out.last_chosen = cursor->getColumn(0).getString();
+  return out;
+}
+
+void advance_cursor(SQLite::Database& db, model::team team, const std::string& person) {
+  statement update(db,
+                   "INSERT INTO assignment_cursor (team, last_person) VALUES (?, ?)"
+                   " ON CONFLICT (team) DO UPDATE SET last_person = excluded.last_person");
+  update->bind(1, std::string(model::to_string(team)));
+  update->bind(2, person);
+  update->exec();
+}
+
 // Every team's open requests: a handful of rows, read before and after a command to see whose
 // load it changed.
 std::map<model::team, int> team_loads(SQLite::Database& db) {
@@ -294,7 +328,11 @@ std::vector<change> record(SQLite::Database& db, const engine::policy& policy, e
                               {[&] { return team_loads(db); },
                                [&](engine::outcome o) { return save_outcome(db, policy, std::move(o)); },
                                [&](model::team team) { return capacity_escalation_unresolved(db, team); },
-                               [&](model::team team) { return open_by_breach(db, team); }});
+                               [&](model::team team) { return open_by_breach(db, team); },
+                               [&](model::team team, const std::vector<std::string>& people) {
+                                 return assignment_inputs(db, team, people);
+                               },
+                               [&](model::team team, const std::string& person) { advance_cursor(db, team, person); }});
 }
 
 }  // namespace
@@ -311,30 +349,38 @@ namespace {
 void save_request_rows(SQLite::Database& db, const model::request& request, bool fresh) {
   {
     std::optional<model::team> was_open_with;
-    statement previous(db, "SELECT owner, status, customer_id FROM requests WHERE id = ?");
+    std::optional<std::string> was_held_by;  // person_load: who held it while it counted
+    statement previous(db, "SELECT owner, status, customer_id, assignee FROM requests WHERE id = ?");
     previous->bind(1, request.id);
     if (!fresh && previous->executeStep()) {
       const auto status = model::parse_request_status(previous->getColumn(1).getString());
-      if (status && engine::counts_toward_load(*status, previous->getColumn(2).getString()))
+      if (status && engine::counts_toward_load(*status, previous->getColumn(2).getString())) {
         was_open_with = model::parse_team(previous->getColumn(0).getString());
+        if (!previous->getColumn(3).isNull()) was_held_by = previous->getColumn(3).getString();
+      }
     }
-    const auto open_with = engine::counts_toward_load(request.status, request.input.customer.id)
-                               ? std::optional(request.owner)
-                               : std::nullopt;
+    const bool counts = engine::counts_toward_load(request.status, request.input.customer.id);
+    const auto open_with = counts ? std::optional(request.owner) : std::nullopt;
     if (was_open_with != open_with) {
       if (was_open_with) add_open(db, *was_open_with, -1);
       if (open_with) add_open(db, *open_with, +1);
     }
+    const auto held_by = counts && !request.assignee.empty() ? std::optional(request.assignee) : std::nullopt;
+    if (was_held_by != held_by) {
+      if (was_held_by) add_person_open(db, *was_held_by, -1);
+      if (held_by) add_person_open(db, *held_by, +1);
+    }
   }
   statement upsert(db,
                    "INSERT INTO requests"
-                   " (id, kind, customer_id, status, owner, created_at, updated_at, document, next_due)"
-                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                   " (id, kind, customer_id, status, owner, created_at, updated_at, document, next_due, assignee)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                    // An update in place, not REPLACE's delete and insert: that rewrote every
                    // index entry and looked up the rows referring to the request.
                    " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, customer_id = excluded.customer_id,"
                    " status = excluded.status, owner = excluded.owner, created_at = excluded.created_at,"
-                   " updated_at = excluded.updated_at, document = excluded.document, next_due = excluded.next_due");
+                   " updated_at = excluded.updated_at, document = excluded.document, next_due = excluded.next_due,"
+                   " assignee = excluded.assignee");
   upsert->bind(1, request.id);
   upsert->bind(2, std::string(model::to_string(request.input.kind)));
   upsert->bind(3, request.input.customer.id);
@@ -347,6 +393,10 @@ void save_request_rows(SQLite::Database& db, const model::request& request, bool
     upsert->bind(9, static_cast<std::int64_t>(due->time_since_epoch().count()));
   else
     upsert->bind(9);
+  if (request.assignee.empty())
+    upsert->bind(10);
+  else
+    upsert->bind(10, request.assignee);
   upsert->exec();
   // What the timers list and the dashboard read instead of the document (migration 13).
   statement summary(db,
@@ -383,6 +433,7 @@ std::optional<model::request_id> for_each_listed(SQLite::Database& db, const req
   if (filter.owner) sql += " AND owner = :owner";
   if (filter.status) sql += " AND status = :status";
   if (filter.customer_id) sql += " AND customer_id = :customer";
+  if (filter.assignee) sql += filter.assignee->empty() ? " AND assignee IS NULL" : " AND assignee = :assignee";
   if (filter.before) sql += " AND id < :before";
   sql += " ORDER BY id DESC LIMIT :limit";
 
@@ -390,6 +441,7 @@ std::optional<model::request_id> for_each_listed(SQLite::Database& db, const req
   if (filter.owner) query.bind(":owner", std::string(model::to_string(*filter.owner)));
   if (filter.status) query.bind(":status", std::string(model::to_string(*filter.status)));
   if (filter.customer_id) query.bind(":customer", *filter.customer_id);
+  if (filter.assignee && !filter.assignee->empty()) query.bind(":assignee", *filter.assignee);
   if (filter.before) query.bind(":before", *filter.before);
   // One extra row tells whether another page follows.
   query.bind(":limit", filter.limit + 1);

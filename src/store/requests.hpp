@@ -40,6 +40,8 @@ struct request_filter {
   std::optional<model::team> owner;
   std::optional<model::request_status> status;
   std::optional<std::string> customer_id;
+  // Requests held by this person (requests.assignee); "" selects those nobody holds.
+  std::optional<std::string> assignee;
   std::optional<model::request_id> before;  // the cursor: only ids below this one
   int limit = 50;
   // A page's budget of stored document bytes (0: none): rows stop before the one that would pass
@@ -77,7 +79,9 @@ struct change {
 // Every recording (this, record_action and record_due) then asks the engine whether the change
 // took a team's open requests over the capacity ladder's threshold, and if so records the
 // capacity escalation it decides on the request that took the team over, in the same
-// transaction and change.
+// transaction and change; then, for a request it filed or moved to a team with
+// [assignment.<team>], the automatic assignment engine::auto_assign decides (person_load and
+// assignment_cursor are its counts, kept in the same transaction).
 change record_new_request(unit_of_work work, const engine::policy& policy, const engine::file_request& command,
                           model::instant now);
 

@@ -147,6 +147,26 @@ TEST_SUITE("codec::event_json") {
     CHECK(model::type_name(a) == "request.assigned");
     CHECK(json::serialize(codec::encode_data(a)) == json::serialize(assigned));
 
+    // An automatic assignment carries its considered trace after reason (take and assign none).
+    const json::object automatic{{"assignee", "sam"},
+                                 {"previous", ""},
+                                 {"how", "auto"},
+                                 {"reason", "[assignment.se] strategy round_robin"},
+                                 {"considered", json::array{json::object{{"person", "lee"}, {"chosen", false},
+                                                                         {"why", "off shift until 2026-12-01T20:00:00Z"}},
+                                                            json::object{{"person", "sam"}, {"chosen", true},
+                                                                         {"why", "chosen: round_robin, first in turn"}}}},
+                                 {"message", ""},
+                                 {"status", "open"}};
+    const auto chosen = codec::decode_data("request.assigned", automatic);
+    const auto& by_auto = std::get<model::request_assigned>(chosen);
+    REQUIRE(by_auto.considered.size() == 2);
+    CHECK(by_auto.considered[0].person == "lee");
+    CHECK_FALSE(by_auto.considered[0].chosen);
+    CHECK(by_auto.considered[1].chosen);
+    CHECK(by_auto.considered[1].why == "chosen: round_robin, first in turn");
+    CHECK(json::serialize(codec::encode_data(chosen)) == json::serialize(automatic));
+
     // The people a level reached follow "why"; a notification without them keeps the old bytes
     // (the current-shape test above).
     const json::object notified{{"escalation", json::object{{"id", "3-1"},

@@ -50,7 +50,7 @@ TEST_SUITE("config::settings") {
           file + ":2:18: max_body_bytes must be a positive integer (bytes)");
     CHECK(error_of(dir, "[customers]\ntiers = []\n") == file + ":2:9: tiers must be a non-empty array of strings");
     CHECK(error_of(dir, "[servre]\n") ==
-          file + ":1:2: unknown key \"servre\" in the top level; expected one of server, customers, calendars, sla, auth, workflow, escalation, notify, integrations, outbound, people, use_cases, storage");
+          file + ":1:2: unknown key \"servre\" in the top level; expected one of server, customers, calendars, sla, auth, workflow, escalation, notify, integrations, outbound, people, use_cases, assignment, storage");
     CHECK(error_of(dir, "[server\n").starts_with(file + ":1:8: "));
   }
 

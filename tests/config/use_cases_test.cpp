@@ -71,14 +71,8 @@ dri = "pat"
 
   TEST_CASE("every refusal is at file:line:col and says what was expected") {
     testing::temp_dir dir;
-    const auto file = dir.file("switchboard.toml");
-    struct refusal {
-      std::string rest;
-      std::string at;
-      std::string says;
-    };
     // `rest` starts at line 8.
-    const std::vector<refusal> refusals{
+    testing::check_config_refusals(dir, {
         {"[[use_cases]]\nname = \"S\"\n", ":8:", "use_cases must be a table of [use_cases.<tag>] tables, found an array"},
         {"[use_cases]\nSearch = { name = \"S\", dri = \"pat\" }\n", ":9:1:", "use case tag \"Search\" must match [a-z0-9._-]+"},
         {"[use_cases]\nsearch = 1\n", ":9:10:", "[use_cases.search] must be a table with name, description and dri, found an integer"},
@@ -89,14 +83,7 @@ dri = "pat"
         {"[use_cases.search]\nname = \"S\"\n", ":8:1:", "[use_cases.search] needs dri = \"<person id>\", a person from Product"},
         {"[use_cases.search]\nname = \"S\"\ndri = [\"pat\"]\n", ":10:7:", "dri must be a non-empty string, found an array"},
         {"[use_cases.search]\nname = \"S\"\ndescription = 2\ndri = \"pat\"\n", ":10:15:", "description must be a string, found an integer"},
-    };
-    for (const auto& r : refusals) {
-      testing::config_on_always_calendar(dir, r.rest);
-      const auto error = error_of([&] { config::load_use_cases_of(file); });
-      CAPTURE(r.rest);
-      CHECK_MESSAGE(error.starts_with(file + r.at), error);
-      CHECK_MESSAGE(error.find(r.says) != std::string::npos, error);
-    }
+    }, [](const std::string& file) { config::load_use_cases_of(file); });
   }
 
   TEST_CASE("a DRI is a person of the directory who holds the role product") {

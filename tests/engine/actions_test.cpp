@@ -579,10 +579,7 @@ using testing::person_of;
 const engine::policy& staffed_policy() {
   static const engine::policy staffed = [] {
     auto p = testing::test_policy();
-    calendar::calendar_spec night{"night", "UTC", {}, {}};
-    for (unsigned day = 0; day < 7; ++day)
-      night.shifts.push_back(calendar::daily_shift(std::chrono::weekday{day}, 20h, 24h));
-    p.sla.calendars.emplace("night", calendar::business_calendar::make(std::move(night)));
+    testing::add_night_calendar(p);
     for (auto person : {person_of("sam", {role::se}, model::team::se), person_of("ana", {role::se}, model::team::se, {model::team::se}),
                         person_of("lee", {role::se}, model::team::se, {}, "night"), person_of("carl", {role::ce}, model::team::ce),
                         person_of("cleo", {role::ce}, model::team::ce, {model::team::ce}),

@@ -51,6 +51,15 @@ TEST_SUITE("integration::postgres_copy") {
         SQLite::Statement count(source, "SELECT COUNT(*) FROM events");
         REQUIRE(count.executeStep());
         CHECK(events == count.getColumn(0).getInt64());
+        // Migration 17's column and counters come along (filled from the stored requests).
+        for (const std::string sql : {"SELECT COUNT(*) FROM requests WHERE assignee IS NOT NULL",
+                                      "SELECT COALESCE(SUM(open_assigned), 0) FROM person_load",
+                                      "SELECT COUNT(*) FROM assignment_cursor"}) {
+          CAPTURE(sql);
+          SQLite::Statement held(source, sql);
+          REQUIRE(held.executeStep());
+          CHECK(schema.db().exec(sql).integer(0, 0) == held.getColumn(0).getInt64());
+        }
       }
 
       testing::server_process server({config, "", {"--clock-start", t_end, "--clock-speed", "0.001"}});

@@ -298,6 +298,8 @@ TEST_SUITE("store::pages") {
               " DROP TABLE instances;"
               " ALTER TABLE outbox DROP COLUMN lease_holder; ALTER TABLE outbox DROP COLUMN lease_token;"
               " ALTER TABLE outbox DROP COLUMN lease_until;"
+              " DROP INDEX requests_by_assignee; DROP INDEX requests_unassigned;"
+              " ALTER TABLE requests DROP COLUMN assignee; DROP TABLE person_load; DROP TABLE assignment_cursor;"
               " DELETE FROM schema_migrations WHERE version >= 12");
     }
     auto db = store::open_database(path);
@@ -329,6 +331,8 @@ TEST_SUITE("store::pages") {
               " DROP TABLE instances;"
               " ALTER TABLE outbox DROP COLUMN lease_holder; ALTER TABLE outbox DROP COLUMN lease_token;"
               " ALTER TABLE outbox DROP COLUMN lease_until;"
+              " DROP INDEX requests_by_assignee; DROP INDEX requests_unassigned;"
+              " ALTER TABLE requests DROP COLUMN assignee; DROP TABLE person_load; DROP TABLE assignment_cursor;"
               " DELETE FROM schema_migrations WHERE version >= 10");
     }
     auto db = store::open_database(path);
@@ -455,6 +459,8 @@ TEST_SUITE("store::pages") {
               " DROP TABLE instances;"
               " ALTER TABLE outbox DROP COLUMN lease_holder; ALTER TABLE outbox DROP COLUMN lease_token;"
               " ALTER TABLE outbox DROP COLUMN lease_until;"
+              " DROP INDEX requests_by_assignee; DROP INDEX requests_unassigned;"
+              " ALTER TABLE requests DROP COLUMN assignee; DROP TABLE person_load; DROP TABLE assignment_cursor;"
               " DELETE FROM schema_migrations WHERE version >= 13");
     }
     auto db = store::open_database(path);

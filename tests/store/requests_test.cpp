@@ -448,6 +448,8 @@ TEST_SUITE("store::requests") {
               " DROP TABLE instances;"
               " ALTER TABLE outbox DROP COLUMN lease_holder; ALTER TABLE outbox DROP COLUMN lease_token;"
               " ALTER TABLE outbox DROP COLUMN lease_until;"
+              " DROP INDEX requests_by_assignee; DROP INDEX requests_unassigned;"
+              " ALTER TABLE requests DROP COLUMN assignee; DROP TABLE person_load; DROP TABLE assignment_cursor;"
               "DELETE FROM schema_migrations WHERE version >= 6");
       CHECK(store::schema_version(db) == 5);
     }
@@ -489,6 +491,8 @@ TEST_SUITE("store::requests") {
               " DROP TABLE instances;"
               " ALTER TABLE outbox DROP COLUMN lease_holder; ALTER TABLE outbox DROP COLUMN lease_token;"
               " ALTER TABLE outbox DROP COLUMN lease_until;"
+              " DROP INDEX requests_by_assignee; DROP INDEX requests_unassigned;"
+              " ALTER TABLE requests DROP COLUMN assignee; DROP TABLE person_load; DROP TABLE assignment_cursor;"
               "DELETE FROM schema_migrations WHERE version >= 11");
       CHECK(store::schema_version(db) == 10);
     }

@@ -5,6 +5,7 @@
 
 #include "support/server_process.hpp"
 
+#include <doctest/doctest.h>
 #include <fmt/format.h>
 
 #include <stdexcept>
@@ -99,6 +100,17 @@ std::string config_error_of(const std::function<void()>& load) {
     return e.what();
   }
   return "no error";
+}
+
+void check_config_refusals(const temp_dir& dir, const std::vector<config_refusal>& refusals,
+                           const std::function<void(const std::string& file)>& load) {
+  for (const auto& r : refusals) {
+    const auto file = config_on_always_calendar(dir, r.rest);
+    const auto error = config_error_of([&] { load(file); });
+    CAPTURE(r.rest);
+    CHECK_MESSAGE(error.starts_with(file + r.at), error);
+    CHECK_MESSAGE(error.find(r.says) != std::string::npos, error);
+  }
 }
 
 }  // namespace switchboard::testing

@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace switchboard::testing {
 
@@ -36,5 +37,18 @@ std::string shipped_config_with(const temp_dir& dir, const std::string& server_l
 
 // What `load` threw as a config::error (its what(): "file:line:col: ..."), or "no error".
 std::string config_error_of(const std::function<void()>& load);
+
+// A config that must be refused: `rest` (TOML from line 8 of a config_on_always_calendar
+// config), where the error must be (":line:col:" after the file) and what it must say.
+struct config_refusal {
+  std::string rest;
+  std::string at;
+  std::string says;
+};
+
+// For each refusal, writes config_on_always_calendar(dir, rest) and checks (doctest CHECKs) that
+// load(file) throws a config::error at file + at that contains says.
+void check_config_refusals(const temp_dir& dir, const std::vector<config_refusal>& refusals,
+                           const std::function<void(const std::string& file)>& load);
 
 }  // namespace switchboard::testing

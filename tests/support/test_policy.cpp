@@ -102,4 +102,11 @@ model::person person_of(std::string id, std::vector<model::role> roles, std::opt
   return p;
 }
 
+void add_night_calendar(engine::policy& policy) {
+  calendar::calendar_spec night{"night", "UTC", {}, {}};
+  for (unsigned day = 0; day < 7; ++day)
+    night.shifts.push_back(calendar::daily_shift(std::chrono::weekday{day}, std::chrono::hours{20}, std::chrono::hours{24}));
+  policy.sla.calendars.emplace("night", calendar::business_calendar::make(std::move(night)));
+}
+
 }  // namespace switchboard::testing

@@ -30,4 +30,7 @@ inline constexpr std::chrono::seconds test_concern_after{4 * 3600};
 model::person person_of(std::string id, std::vector<model::role> roles, std::optional<model::team> team,
                         std::vector<model::team> leads = {}, std::string calendar = "24x7");
 
+// Adds calendar "night" to `policy`: open 20:00-24:00 UTC every day, so closed at 10:00 UTC.
+void add_night_calendar(engine::policy& policy);
+
 }  // namespace switchboard::testing

@@ -286,12 +286,13 @@ int main(int argc, char** argv) {
   auto* show = app.add_subcommand("show", "show a request with its routing decision and trace");
   show->add_option("ID", id, "request id")->required();
 
-  std::string team, status, cursor;
+  std::string team, status, cursor, assignee;
   int limit = 0;
   auto* list = app.add_subcommand("list", "list requests, newest first");
   list->add_option("--team", team, "owning team: ce, se, product, engineering, engineering_discussion");
   list->add_option("--status", status, "status");
   list->add_option("--customer", customer_id, "customer id");
+  list->add_option("--assignee", assignee, "held by this person (a [[people]] id), none (nobody) or mine (you)");
   list->add_option("--limit", limit, "at most this many (1-200)");
   list->add_option("--cursor", cursor, "continue from a previous page's next_cursor");
 
@@ -599,16 +600,19 @@ int main(int argc, char** argv) {
       const auto target = "/v1/requests" + query_string({{"team", team},
                                                           {"status", status},
                                                           {"customer", customer_id},
+                                                          {"assignee", assignee},
                                                           {"limit", limit > 0 ? std::to_string(limit) : ""},
                                                           {"cursor", cursor}});
       return report(client.get(target), opts, [](const json::value& v) {
         const auto& page = v.as_object();
-        fmt::print("{:>6}  {:<16} {:<12} {:<17} {:<20} {}\n", "ID", "KIND", "OWNER", "STATUS", "CUSTOMER", "TITLE");
+        fmt::print("{:>6}  {:<16} {:<12} {:<17} {:<20} {:<12} {}\n", "ID", "KIND", "OWNER", "STATUS", "CUSTOMER",
+                   "ASSIGNEE", "TITLE");
         for (const auto& item : page.at("requests").as_array()) {
           const auto& r = item.as_object();
-          fmt::print("{:>6}  {:<16} {:<12} {:<17} {:<20} {}\n", text_of(r.at("id")), text_of(r.at("kind")),
+          const auto* held = r.if_contains("assignee");
+          fmt::print("{:>6}  {:<16} {:<12} {:<17} {:<20} {:<12} {}\n", text_of(r.at("id")), text_of(r.at("kind")),
                      text_of(r.at("owner")), text_of(r.at("status")), text_of(r.at("customer").at("id")),
-                     text_of(r.at("title")));
+                     held ? text_of(*held) : std::string("-"), text_of(r.at("title")));
         }
         if (!page.at("next_cursor").is_null())
           fmt::print("more: --cursor {}\n", text_of(page.at("next_cursor")));

@@ -209,7 +209,8 @@ asio::awaitable<response> act_on_request(context& ctx, const request& req, const
   co_return co_await run_action(ctx, req, match, *id, std::move(action));
 }
 
-asio::awaitable<response> list_requests(context& ctx, const request&, const route_match& match, const model::actor&) {
+asio::awaitable<response> list_requests(context& ctx, const request&, const route_match& match,
+                                        const model::actor& actor) {
   store::request_filter filter;
   std::vector<model::field_error> errors;
   for (const auto& [key, value] : match.query) {
@@ -224,13 +225,25 @@ asio::awaitable<response> list_requests(context& ctx, const request&, const rout
             {key, fmt::format("unknown status \"{}\"; expected one of {}", value, model::request_status_names())});
     } else if (key == "customer") {
       filter.customer_id = value;
+    } else if (key == "assignee") {
+      // A person's id, "none" (nobody holds it) or "mine" (the token's person).
+      if (value == "none")
+        filter.assignee = std::string();
+      else if (value == "mine" && !actor.person.empty())
+        filter.assignee = actor.person;
+      else if (value == "mine")
+        errors.push_back({key, "mine needs a token that names a person"});
+      else if (!value.empty())
+        filter.assignee = value;
+      else
+        errors.push_back({key, "must be a person's id, none or mine"});
     } else if (key == "limit") {
       read_page_limit(key, value, filter.limit, errors);
     } else if (key == "cursor") {
       filter.before = parse_positive(value);
       if (!filter.before) errors.push_back({key, "is not a cursor this API returned"});
     } else {
-      errors.push_back({key, "unknown parameter; expected team, status, customer, limit or cursor"});
+      errors.push_back({key, "unknown parameter; expected team, status, customer, assignee, limit or cursor"});
     }
   }
   if (!errors.empty()) co_return invalid_fields(errors);

@@ -108,6 +108,35 @@ void add_open(pq::connection& db, model::team team, int delta) {
               {std::string(model::to_string(team)), delta});
 }
 
+void add_person_open(pq::connection& db, const std::string& person, int delta) {
+  db.prepared("INSERT INTO person_load (person, open_assigned) VALUES ($1, $2)"
+              " ON CONFLICT (person) DO UPDATE SET open_assigned = person_load.open_assigned + excluded.open_assigned",
+              {person, delta});
+}
+
+// requests.cpp's assignment_inputs in one round trip for the loads: person ids are
+// [a-z0-9._-]+ (config/people.hpp), so the array literal needs no quoting.
+engine::assignment_inputs assignment_inputs(pq::connection& db, model::team team, const std::vector<std::string>& people) {
+  engine::assignment_inputs out;
+  if (!people.empty()) {
+    std::string ids = "{";
+    for (const auto& person : people) ids += (ids.size() == 1 ? "" : ",") + person;
+    ids += "}";
+    const auto rows = db.prepared("SELECT person, open_assigned FROM person_load WHERE person = ANY($1::text[])", {ids});
+    for (int i = 0; i < rows.rows(); ++i) out.open_assigned[std::string(rows.text(i, 0))] = static_cast<int>(rows.integer(i, 1));
+  }
+  const auto cursor =
+      db.prepared("SELECT last_person FROM assignment_cursor WHERE team = $1", {std::string(model::to_string(team))});
+  if (cursor.rows() > 0) out.last_chosen = std::string(cursor.text(0, 0));
+  return out;
+}
+
+void advance_cursor(pq::connection& db, model::team team, const std::string& person) {
+  db.prepared("INSERT INTO assignment_cursor (team, last_person) VALUES ($1, $2)"
+              " ON CONFLICT (team) DO UPDATE SET last_person = excluded.last_person",
+              {std::string(model::to_string(team)), person});
+}
+
 std::map<model::team, int> team_loads(pq::connection& db) {
   const auto rows = db.prepared("SELECT team, open_requests FROM team_load");
   std::map<model::team, int> out;
@@ -172,7 +201,11 @@ std::vector<change> record(pq::connection& db, const engine::policy& policy, eng
                               {[&] { return team_loads(db); },
                                [&](engine::outcome o) { return save_outcome(db, policy, std::move(o)); },
                                [&](model::team team) { return capacity_escalation_unresolved(db, team); },
-                               [&](model::team team) { return open_by_breach(db, team); }});
+                               [&](model::team team) { return open_by_breach(db, team); },
+                               [&](model::team team, const std::vector<std::string>& people) {
+                                 return assignment_inputs(db, team, people);
+                               },
+                               [&](model::team team, const std::string& person) { advance_cursor(db, team, person); }});
 }
 
 // The id nextval would give, without taking it: an action creates a request only sometimes, and
@@ -205,6 +238,10 @@ std::optional<model::request_id> for_each_listed(pq::connection& db, const reque
   if (filter.owner) add("owner =", std::string(model::to_string(*filter.owner)));
   if (filter.status) add("status =", std::string(model::to_string(*filter.status)));
   if (filter.customer_id) add("customer_id =", *filter.customer_id);
+  if (filter.assignee && filter.assignee->empty())
+    sql += " AND assignee IS NULL";
+  else if (filter.assignee)
+    add("assignee =", *filter.assignee);
   if (filter.before) add("id <", *filter.before);
   values.push_back(filter.limit + 1);  // one extra row tells whether another page follows
   sql += fmt::format(" ORDER BY id DESC LIMIT ${}", values.size());
@@ -288,33 +325,44 @@ namespace {
 void save_request_rows(pq::connection& db, const model::request& request, bool fresh) {
   {
     std::optional<model::team> was_open_with;
+    std::optional<std::string> was_held_by;  // person_load: who held it while it counted
     if (!fresh) {
-      const auto previous = db.prepared("SELECT owner, status, customer_id FROM requests WHERE id = $1", {request.id});
+      const auto previous =
+          db.prepared("SELECT owner, status, customer_id, assignee FROM requests WHERE id = $1", {request.id});
       if (previous.rows() > 0) {
         const auto status = model::parse_request_status(previous.text(0, 1));
-        if (status && engine::counts_toward_load(*status, previous.text(0, 2)))
+        if (status && engine::counts_toward_load(*status, previous.text(0, 2))) {
           was_open_with = model::parse_team(previous.text(0, 0));
+          if (!previous.is_null(0, 3)) was_held_by = std::string(previous.text(0, 3));
+        }
       }
     }
-    const auto open_with = engine::counts_toward_load(request.status, request.input.customer.id)
-                               ? std::optional(request.owner)
-                               : std::nullopt;
+    const bool counts = engine::counts_toward_load(request.status, request.input.customer.id);
+    const auto open_with = counts ? std::optional(request.owner) : std::nullopt;
     if (was_open_with != open_with) {
       if (was_open_with) add_open(db, *was_open_with, -1);
       if (open_with) add_open(db, *open_with, +1);
     }
+    const auto held_by = counts && !request.assignee.empty() ? std::optional(request.assignee) : std::nullopt;
+    if (was_held_by != held_by) {
+      if (was_held_by) add_person_open(db, *was_held_by, -1);
+      if (held_by) add_person_open(db, *held_by, +1);
+    }
   }
   std::optional<std::int64_t> next_due;
   if (const auto due = engine::next_due(request)) next_due = seconds(*due);
-  db.prepared("INSERT INTO requests (id, kind, customer_id, status, owner, created_at, updated_at, document, next_due)"
-              " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+  std::optional<std::string> assignee;
+  if (!request.assignee.empty()) assignee = request.assignee;
+  db.prepared("INSERT INTO requests (id, kind, customer_id, status, owner, created_at, updated_at, document, next_due,"
+              " assignee) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
               " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, customer_id = excluded.customer_id,"
               " status = excluded.status, owner = excluded.owner, created_at = excluded.created_at,"
-              " updated_at = excluded.updated_at, document = excluded.document, next_due = excluded.next_due",
+              " updated_at = excluded.updated_at, document = excluded.document, next_due = excluded.next_due,"
+              " assignee = excluded.assignee",
               {request.id, std::string(model::to_string(request.input.kind)), request.input.customer.id,
                std::string(model::to_string(request.status)), std::string(model::to_string(request.owner)),
                seconds(request.created_at), seconds(request.updated_at),
-               boost::json::serialize(codec::to_json(request)), next_due});
+               boost::json::serialize(codec::to_json(request)), next_due, assignee});
   db.prepared("INSERT INTO request_summaries (request_id, summary) VALUES ($1, $2)"
               " ON CONFLICT (request_id) DO UPDATE SET summary = excluded.summary",
               {request.id, summary_json(request)});

@@ -254,6 +254,27 @@ CREATE UNIQUE INDEX events_by_firing_key ON events (firing_key) WHERE firing_key
 -- any instance's notifier; lease_until is Unix milliseconds on the database's clock.
 ALTER TABLE outbox ADD COLUMN lease_holder TEXT, ADD COLUMN lease_token BIGINT, ADD COLUMN lease_until BIGINT;
 )sql"},
+    migration{17, R"sql(
+-- Assignment inside a team (store/database.cpp's migration 17): the holder as a column, each
+-- person's open assigned requests, and round_robin's last choice per team.
+ALTER TABLE requests ADD COLUMN assignee TEXT;
+UPDATE requests SET assignee = NULLIF(document::jsonb ->> 'assignee', '');
+CREATE INDEX requests_by_assignee ON requests (assignee, id) WHERE assignee IS NOT NULL;
+CREATE INDEX requests_unassigned ON requests (id) WHERE assignee IS NULL;
+CREATE TABLE person_load (
+  person        TEXT    PRIMARY KEY,
+  open_assigned INTEGER NOT NULL
+);
+INSERT INTO person_load (person, open_assigned)
+  SELECT assignee, COUNT(*) FROM requests
+  WHERE assignee IS NOT NULL AND status IN ('new', 'open', 'pending_customer', 'escalated')
+    AND customer_id <> 'unattributed'
+  GROUP BY assignee;
+CREATE TABLE assignment_cursor (
+  team        TEXT PRIMARY KEY,
+  last_person TEXT NOT NULL
+);
+)sql"},
 };
 
 }  // namespace
