@@ -651,39 +651,40 @@ metrics = [{{ metric = "resolution", target = "1h", warning = 0.5 }}]
     });
   }
 
+  // SQLite only, for time (it waits out a 4 s breach): on PostgreSQL the same firings at their
+  // instants are checked by the kill -9 case below, /v1/sla/timers by the paused-after-breach
+  // case, and the team filter by store::pages' cases on both adapters.
   TEST_CASE("the scheduler records the warning and the breach at their instants, timers list by time to breach") {
-    testing::for_each_server_backend([&](testing::server_backend& backend) {
-      testing::temp_dir dir;
-      testing::server_process server(backend.args(fast_config(dir)));
-      auto client = server.client(model::role::se);
+    testing::temp_dir dir;
+    testing::server_process server({fast_config(dir), dir.file("switchboard.db"), {}});
+    auto client = server.client(model::role::se);
 
-      const auto slow = json::parse(client.post_json("/v1/requests", std::string(troubleshooting)).body).as_object();
-      const auto id = slow.at("id").as_int64();
-      const std::string created_at(slow.at("created_at").as_string());
-      const auto how_to = client.post_json(
-          "/v1/requests", R"({"kind":"how_to","customer":{"id":"acme","name":"Acme","stage":"trial"},"title":"How?"})");
-      REQUIRE(how_to.status == 201);
+    const auto slow = json::parse(client.post_json("/v1/requests", std::string(troubleshooting)).body).as_object();
+    const auto id = slow.at("id").as_int64();
+    const std::string created_at(slow.at("created_at").as_string());
+    const auto how_to = client.post_json(
+        "/v1/requests", R"({"kind":"how_to","customer":{"id":"acme","name":"Acme","stage":"trial"},"title":"How?"})");
+    REQUIRE(how_to.status == 201);
 
-      const auto timers = get_object(client, "/v1/sla/timers?team=se").at("timers").as_array();
-      REQUIRE(timers.size() == 2);  // first_response, then resolution: by deadline
-      CHECK(timers[0].at("metric").as_string() == "first_response");
-      CHECK(timers[0].at("request_id").as_int64() == id);
-      CHECK(timers[1].at("metric").as_string() == "resolution");
-      CHECK(get_object(client, "/v1/sla/timers?team=product").at("timers").as_array().empty());
-      CHECK(client.get("/v1/sla/timers?team=sales").status == 422);
+    const auto timers = get_object(client, "/v1/sla/timers?team=se").at("timers").as_array();
+    REQUIRE(timers.size() == 2);  // first_response, then resolution: by deadline
+    CHECK(timers[0].at("metric").as_string() == "first_response");
+    CHECK(timers[0].at("request_id").as_int64() == id);
+    CHECK(timers[1].at("metric").as_string() == "resolution");
+    CHECK(get_object(client, "/v1/sla/timers?team=product").at("timers").as_array().empty());
+    CHECK(client.get("/v1/sla/timers?team=sales").status == 422);
 
-      CHECK(eventually([&] { return clock_events(client, id).size() >= 2; }));
-      CHECK(clock_events(client, id) == std::vector<std::pair<std::string, std::string>>{
-                                            {"sla.warning", plus_seconds(created_at, 2)},
-                                            {"sla.breached", plus_seconds(created_at, 4)}});
-      const auto breached = get_object(client, "/v1/requests/" + std::to_string(id));
-      CHECK(clock_of(breached, "first_response").at("state").as_string() == "breached");
-      // 0 at the breach's instant, below once the server's clock has moved past it.
-      CHECK(eventually([&] {
-        const auto now = get_object(client, "/v1/requests/" + std::to_string(id));
-        return clock_of(now, "first_response").at("remaining_seconds").as_int64() < 0;
-      }));
-    });
+    CHECK(eventually([&] { return clock_events(client, id).size() >= 2; }));
+    CHECK(clock_events(client, id) == std::vector<std::pair<std::string, std::string>>{
+                                          {"sla.warning", plus_seconds(created_at, 2)},
+                                          {"sla.breached", plus_seconds(created_at, 4)}});
+    const auto breached = get_object(client, "/v1/requests/" + std::to_string(id));
+    CHECK(clock_of(breached, "first_response").at("state").as_string() == "breached");
+    // 0 at the breach's instant, below once the server's clock has moved past it.
+    CHECK(eventually([&] {
+      const auto now = get_object(client, "/v1/requests/" + std::to_string(id));
+      return clock_of(now, "first_response").at("remaining_seconds").as_int64() < 0;
+    }));
   }
 
   TEST_CASE("after kill -9 the clocks are back, and a breach that fell due while down is recorded once") {
