@@ -84,8 +84,8 @@ TEST_SUITE("integration::escalation") {
       // Business time is one minute at 10:00 and one at 12:00 UTC each day. A request filed before
       // 10:00 breaches its 1-minute first response at 10:01:00, the closing instant: Head of CS is
       // told then (not at the next opening, 12:00), VP Technical Success 30 business seconds
-      // later, at 12:00:30. On PostgreSQL at twice the speed, for time (the store's part is the
-      // same; filing still comes hours of simulated time before 10:00).
+      // later, at 12:00:30. On PostgreSQL at twice the speed from 03:00, for time (3.5 s to file
+      // before 10:00, 4.75 s in all instead of 7).
       testing::temp_dir dir;
       const auto config = testing::config_on_always_calendar(dir, short_calendar() + R"(
 [[sla.policy]]
@@ -102,9 +102,9 @@ levels = [
   { after = "30s", notify = ["vp_technical_success"] },
 ]
 )");
+      const auto start = backend.postgres() ? "2026-11-20T03:00:00Z" : "2026-11-20T05:00:00Z";
       const auto speed = backend.postgres() ? "7200" : "3600";
-      testing::server_process server(
-          backend.args(config, {"--clock-start", "2026-11-20T05:00:00Z", "--clock-speed", speed}));
+      testing::server_process server(backend.args(config, {"--clock-start", start, "--clock-speed", speed}));
       auto ce = server.client(role::ce);
       const auto filed = testing::json_of(ce.post_json("/v1/requests", std::string(troubleshooting)));
       const auto id = filed.at("id").as_int64();
@@ -153,13 +153,17 @@ levels = [
       };
       std::int64_t id = 0;
       {
+        // Three simulated minutes (3 s) before 10:00: the filing must come before it, and a
+        // server's start (PostgreSQL's migrates a new schema) is on the simulated clock.
         testing::server_process server(
             backend.args(config_with(""),
-                         {"--clock-start", "2026-11-20T09:59:00Z", "--clock-speed", "60"}));
+                         {"--clock-start", "2026-11-20T09:57:00Z", "--clock-speed", "60"}));
         auto ce = server.client(role::ce);
         const auto filed = testing::json_of(ce.post_json("/v1/requests", std::string(troubleshooting)));
         id = filed.at("id").as_int64();
-        REQUIRE(eventually([&] { return escalation_events(ce, id).size() >= 2; }));
+        REQUIRE(std::string(filed.at("created_at").as_string()) < "2026-11-20T10:00:00Z");
+        REQUIRE_MESSAGE(eventually([&] { return escalation_events(ce, id).size() >= 2; }),
+                        ce.get(fmt::format("/v1/requests/{}/events", id)).body << "\n" << server.stderr_text());
         const auto request = testing::json_of(ce.get(fmt::format("/v1/requests/{}", id)));
         REQUIRE(request.at("escalations").at(0).at("next_at") == "2026-11-20T12:00:30Z");
         server.kill();
@@ -225,11 +229,14 @@ levels = [{ after = "0s", notify = ["head_of_cs"] }])";
       std::int64_t b = 0;
       std::string escalation;
       {
+        // As above: the filing before 10:00, with room for the server's start.
         testing::server_process server(
             backend.args(config_with(three_levels),
-                         {"--clock-start", "2026-11-20T09:59:00Z", "--clock-speed", "60"}));
+                         {"--clock-start", "2026-11-20T09:57:00Z", "--clock-speed", "60"}));
         auto ce = server.client(role::ce);
-        a = testing::json_of(ce.post_json("/v1/requests", std::string(troubleshooting))).at("id").as_int64();
+        const auto filed_a = testing::json_of(ce.post_json("/v1/requests", std::string(troubleshooting)));
+        a = filed_a.at("id").as_int64();
+        REQUIRE(std::string(filed_a.at("created_at").as_string()) < "2026-11-20T10:00:00Z");
         REQUIRE_MESSAGE(eventually([&] { return escalation_events(ce, a).size() >= 2; }),
                         ce.get(fmt::format("/v1/requests/{}/events", a)).body << "\n" << server.stderr_text());
         const auto filed_b = testing::json_of(ce.post_json("/v1/requests", std::string(troubleshooting)));
