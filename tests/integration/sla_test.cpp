@@ -296,13 +296,15 @@ TEST_SUITE("integration::sla") {
     });
   }
 
+  // SQLite only, for time: where the refusal points is the config's; the open clocks' policies are
+  // read as in the calendar case, which runs on both store adapters.
   TEST_CASE("a renamed SLA policy open clocks use is refused at the policy that took its place, else at the first policy") {
-    testing::for_each_server_backend([&](testing::server_backend& backend) {
-      testing::temp_dir dir;
-      // Two policies; the one troubleshooting uses is the second, so the first [[sla.policy]] is the
-      // wrong place to point at.
-      auto config_with = [&](std::string_view name, std::string_view kind) {
-        return testing::config_on_always_calendar(dir, fmt::format(R"(
+    const testing::server_backend backend;  // SQLite
+    testing::temp_dir dir;
+    // Two policies; the one troubleshooting uses is the second, so the first [[sla.policy]] is the
+    // wrong place to point at.
+    auto config_with = [&](std::string_view name, std::string_view kind) {
+      return testing::config_on_always_calendar(dir, fmt::format(R"(
 [calendars.office]
 zone = "UTC"
 shifts = [{{ days = ["mon", "tue", "wed", "thu", "fri"], open = "09:00", close = "17:00" }}]
@@ -319,101 +321,102 @@ kinds = ["{}"]
 calendar = "office"
 metrics = [{{ metric = "resolution", target = "1h", warning = 0.5 }}]
 )",
-                                                                   name, kind));
-      };
-      {
-        testing::server_process server(backend.args(config_with("standard", "troubleshooting")));
-        auto client = server.client(model::role::se);
-        REQUIRE(client.post_json("/v1/requests", std::string(troubleshooting)).status == 201);
-        REQUIRE(server.terminate() == 0);
-      }
+                                                                 name, kind));
+    };
+    {
+      testing::server_process server(backend.args(config_with("standard", "troubleshooting")));
+      auto client = server.client(model::role::se);
+      REQUIRE(client.post_json("/v1/requests", std::string(troubleshooting)).status == 201);
+      REQUIRE(server.terminate() == 0);
+    }
 
-      // Renamed: the policy that now applies to the clock's request is where `replaces` goes.
-      const auto renamed = config_with("standard-2027", "troubleshooting");
-      const auto at_successor = fmt::format(
-          "{}:{}:8: SLA policy \"standard\" is used by 1 open SLA clock but is not configured; SLA policy "
-          "\"standard-2027\" (here) now applies to their requests: if it is \"standard\" renamed, add `replaces = "
-          "[\"standard\"]` to it",
-          renamed, line_of(renamed, "name = \"standard-2027\""));
-      REQUIRE(line_of(renamed, "name = \"standard-2027\"") > line_of(renamed, "[[sla.policy]]"));
-      const auto refused = backend.refused_start(renamed);
-      CHECK(refused.exit_code == 1);
-      CHECK_MESSAGE(refused.err.find(at_successor) != std::string::npos, refused.err);
-      const auto checked = testing::run_program({SWITCHBOARD_CLI_PATH, "--config", renamed, "rules", "check", "--db", backend.database()});
-      CHECK(checked.exit_code == 1);
-      CHECK_MESSAGE(checked.err.find(at_successor) != std::string::npos, checked.err);
+    // Renamed: the policy that now applies to the clock's request is where `replaces` goes.
+    const auto renamed = config_with("standard-2027", "troubleshooting");
+    const auto at_successor = fmt::format(
+        "{}:{}:8: SLA policy \"standard\" is used by 1 open SLA clock but is not configured; SLA policy "
+        "\"standard-2027\" (here) now applies to their requests: if it is \"standard\" renamed, add `replaces = "
+        "[\"standard\"]` to it",
+        renamed, line_of(renamed, "name = \"standard-2027\""));
+    REQUIRE(line_of(renamed, "name = \"standard-2027\"") > line_of(renamed, "[[sla.policy]]"));
+    const auto refused = backend.refused_start(renamed);
+    CHECK(refused.exit_code == 1);
+    CHECK_MESSAGE(refused.err.find(at_successor) != std::string::npos, refused.err);
+    const auto checked = testing::run_program({SWITCHBOARD_CLI_PATH, "--config", renamed, "rules", "check", "--db", backend.database()});
+    CHECK(checked.exit_code == 1);
+    CHECK_MESSAGE(checked.err.find(at_successor) != std::string::npos, checked.err);
 
-      // Gone, with nothing applying to troubleshooting any more: the first [[sla.policy]], saying so.
-      const auto gone = config_with("how-to", "how_to");
-      const auto at_start = fmt::format(
-          "{}:{}:1: SLA policy \"standard\" is used by 1 open SLA clock but is not configured, and no configured "
-          "policy applies to their requests now",
-          gone, line_of(gone, "[[sla.policy]]"));
-      const auto refused_gone = testing::run_program({SWITCHBOARD_CLI_PATH, "--config", gone, "rules", "check", "--db", backend.database()});
-      CHECK(refused_gone.exit_code == 1);
-      CHECK_MESSAGE(refused_gone.err.find(at_start) != std::string::npos, refused_gone.err);
-    });
+    // Gone, with nothing applying to troubleshooting any more: the first [[sla.policy]], saying so.
+    const auto gone = config_with("how-to", "how_to");
+    const auto at_start = fmt::format(
+        "{}:{}:1: SLA policy \"standard\" is used by 1 open SLA clock but is not configured, and no configured "
+        "policy applies to their requests now",
+        gone, line_of(gone, "[[sla.policy]]"));
+    const auto refused_gone = testing::run_program({SWITCHBOARD_CLI_PATH, "--config", gone, "rules", "check", "--db", backend.database()});
+    CHECK(refused_gone.exit_code == 1);
+    CHECK_MESSAGE(refused_gone.err.find(at_start) != std::string::npos, refused_gone.err);
   }
 
+  // SQLite only, for time (four starts): the renamed names are the engine's; the store's part, the
+  // open clocks' calendars and policies checked at start and by rules check --db, runs on PostgreSQL
+  // in the calendar and replaces-without-a-metric cases.
   TEST_CASE("a request reopened after its policy and calendar were renamed without replaces runs on the new names, and the next start accepts it") {
-    testing::for_each_server_backend([&](testing::server_backend& backend) {
-      testing::temp_dir dir;
-      constexpr std::string_view resolution = R"({ metric = "resolution", target = "4h", warning = 0.5 })";
-      std::int64_t id = 0;
-      std::string path;
+    const testing::server_backend backend;  // SQLite
+    testing::temp_dir dir;
+    constexpr std::string_view resolution = R"({ metric = "resolution", target = "4h", warning = 0.5 })";
+    std::int64_t id = 0;
+    std::string path;
+    {
+      testing::server_process server(backend.args(named_config(dir, "office", "standard", "", resolution),
+                                                  {"--clock-start", "2026-12-02T10:00:00Z"}));
+      auto client = server.client(model::role::se);
+      id = json::parse(client.post_json("/v1/requests", std::string(troubleshooting)).body).at("id").as_int64();
+      path = "/v1/requests/" + std::to_string(id);
+      REQUIRE(client.post_json(path + "/events", R"({"type":"resolve","message":"done"})").status == 200);
+      REQUIRE(server.terminate() == 0);
+    }
+
+    // Both renamed without `replaces`: allowed, since no open clock uses the old names.
+    const auto renamed = named_config(dir, "office_hours", "standard-2027", "",
+                                      R"({ metric = "resolution", target = "8h", warning = 0.5 })");
+    const auto check = [&] {
+      return testing::run_program({SWITCHBOARD_CLI_PATH, "--config", renamed, "rules", "check", "--db", backend.database()});
+    };
+    REQUIRE(check().exit_code == 0);
+    // Each start later than the last run's events (a simulated clock never runs history backwards).
+    for (const auto& [type, start] : {std::pair{"reopen", "2026-12-02T11:00:00Z"}, std::pair{"customer_reply", "2026-12-02T11:30:00Z"}}) {
+      const std::string action = type;
+      CAPTURE(action);
       {
-        testing::server_process server(backend.args(named_config(dir, "office", "standard", "", resolution),
-                                                    {"--clock-start", "2026-12-02T10:00:00Z"}));
+        testing::server_process server(backend.args(renamed, {"--clock-start", start}));
         auto client = server.client(model::role::se);
-        id = json::parse(client.post_json("/v1/requests", std::string(troubleshooting)).body).at("id").as_int64();
-        path = "/v1/requests/" + std::to_string(id);
-        REQUIRE(client.post_json(path + "/events", R"({"type":"resolve","message":"done"})").status == 200);
+        const auto reopened = client.post_json(path + "/events", fmt::format(R"({{"type":"{}","message":"again"}})", action));
+        REQUIRE_MESSAGE(reopened.status == 200, reopened.body);
+        const auto clock = clock_of(get_object(client, path), "resolution");
+        CHECK(clock.at("open").as_bool());
+        CHECK(clock.at("policy").as_string() == "standard-2027");
+        CHECK(clock.at("calendar").as_string() == "office_hours");
+        CHECK(clock.at("target_seconds").as_int64() == 8 * 3600);
+        REQUIRE(client.post_json(path + "/events", R"({"type":"resolve","message":"done again"})").status == 200);
         REQUIRE(server.terminate() == 0);
       }
+      // The reopened clock named nothing the config lacks: the offline check (and a start) accept it.
+      const auto checked = check();
+      CHECK_MESSAGE(checked.exit_code == 0, checked.err);
+    }
 
-      // Both renamed without `replaces`: allowed, since no open clock uses the old names.
-      const auto renamed = named_config(dir, "office_hours", "standard-2027", "",
-                                        R"({ metric = "resolution", target = "8h", warning = 0.5 })");
-      const auto check = [&] {
-        return testing::run_program({SWITCHBOARD_CLI_PATH, "--config", renamed, "rules", "check", "--db", backend.database()});
-      };
-      REQUIRE(check().exit_code == 0);
-      // Each start later than the last run's events (a simulated clock never runs history backwards).
-      for (const auto& [type, start] : {std::pair{"reopen", "2026-12-02T11:00:00Z"}, std::pair{"customer_reply", "2026-12-02T11:30:00Z"}}) {
-        const std::string action = type;
-        CAPTURE(action);
-        {
-          testing::server_process server(backend.args(renamed, {"--clock-start", start}));
-          auto client = server.client(model::role::se);
-          const auto reopened = client.post_json(path + "/events", fmt::format(R"({{"type":"{}","message":"again"}})", action));
-          REQUIRE_MESSAGE(reopened.status == 200, reopened.body);
-          const auto clock = clock_of(get_object(client, path), "resolution");
-          CHECK(clock.at("open").as_bool());
-          CHECK(clock.at("policy").as_string() == "standard-2027");
-          CHECK(clock.at("calendar").as_string() == "office_hours");
-          CHECK(clock.at("target_seconds").as_int64() == 8 * 3600);
-          REQUIRE(client.post_json(path + "/events", R"({"type":"resolve","message":"done again"})").status == 200);
-          REQUIRE(server.terminate() == 0);
-        }
-        // The reopened clock named nothing the config lacks: the offline check (and a start) accept it.
-        const auto checked = check();
-        CHECK_MESSAGE(checked.exit_code == 0, checked.err);
-      }
-
-      // Nothing applies to troubleshooting any more: the request still reopens (a customer's reply
-      // is never turned away for want of an SLA), without a running resolution clock.
-      const auto none = named_config(dir, "office_hours", "how-to", "", R"({ metric = "resolution", target = "8h" })", "how_to");
-      testing::server_process server(backend.args(none, {"--clock-start", "2026-12-02T12:00:00Z"}));
-      auto client = server.client(model::role::se);
-      const auto reopened = client.post_json(path + "/events", R"({"type":"reopen","message":"again"})");
-      REQUIRE_MESSAGE(reopened.status == 200, reopened.body);
-      const auto request = get_object(client, path);
-      CHECK(request.at("status").as_string() == "open");
-      const auto clock = clock_of(request, "resolution");
-      CHECK_FALSE(clock.at("open").as_bool());
-      CHECK(clock.at("state").as_string() == "met");
-      CHECK(client.get("/v1/sla/timers").body.find("\"request_id\":1,") == std::string::npos);
-    });
+    // Nothing applies to troubleshooting any more: the request still reopens (a customer's reply
+    // is never turned away for want of an SLA), without a running resolution clock.
+    const auto none = named_config(dir, "office_hours", "how-to", "", R"({ metric = "resolution", target = "8h" })", "how_to");
+    testing::server_process server(backend.args(none, {"--clock-start", "2026-12-02T12:00:00Z"}));
+    auto client = server.client(model::role::se);
+    const auto reopened = client.post_json(path + "/events", R"({"type":"reopen","message":"again"})");
+    REQUIRE_MESSAGE(reopened.status == 200, reopened.body);
+    const auto request = get_object(client, path);
+    CHECK(request.at("status").as_string() == "open");
+    const auto clock = clock_of(request, "resolution");
+    CHECK_FALSE(clock.at("open").as_bool());
+    CHECK(clock.at("state").as_string() == "met");
+    CHECK(client.get("/v1/sla/timers").body.find("\"request_id\":1,") == std::string::npos);
   }
 
   TEST_CASE("a policy that replaces another without a metric its open clocks count is refused at its replaces entry") {
@@ -463,33 +466,34 @@ metrics = [{{ metric = "resolution", target = "1h", warning = 0.5 }}]
     });
   }
 
+  // SQLite only, for time: the clock's state is the stored document's, read back the same on
+  // PostgreSQL by the two breached-then-paused cases below.
   TEST_CASE("a clock met after it breached reads breached, not open, with the instant it was met") {
-    testing::for_each_server_backend([&](testing::server_backend& backend) {
-      testing::temp_dir dir;
-      // Wednesday 10:00 UTC, office hours; a 2-minute resolution target at 60x breaches in about 2 s.
-      testing::server_process server(backend.args(office_config(dir, "office", "", "2m"),
-                                                  {"--clock-start", "2026-12-02T10:00:00Z", "--clock-speed", "60"}));
-      auto client = server.client(model::role::se);
-      const auto id = json::parse(client.post_json("/v1/requests", std::string(troubleshooting)).body).at("id").as_int64();
-      const auto path = "/v1/requests/" + std::to_string(id);
-      REQUIRE(eventually([&] {
-        const auto events = clock_events(client, id);
-        return std::any_of(events.begin(), events.end(), [](const auto& e) { return e.first == "sla.breached"; });
-      }));
-      REQUIRE(client.post_json(path + "/events", R"({"type":"resolve","message":"done, late"})").status == 200);
+    const testing::server_backend backend;  // SQLite
+    testing::temp_dir dir;
+    // Wednesday 10:00 UTC, office hours; a 2-minute resolution target at 60x breaches in about 2 s.
+    testing::server_process server(backend.args(office_config(dir, "office", "", "2m"),
+                                                {"--clock-start", "2026-12-02T10:00:00Z", "--clock-speed", "60"}));
+    auto client = server.client(model::role::se);
+    const auto id = json::parse(client.post_json("/v1/requests", std::string(troubleshooting)).body).at("id").as_int64();
+    const auto path = "/v1/requests/" + std::to_string(id);
+    REQUIRE(eventually([&] {
+      const auto events = clock_events(client, id);
+      return std::any_of(events.begin(), events.end(), [](const auto& e) { return e.first == "sla.breached"; });
+    }));
+    REQUIRE(client.post_json(path + "/events", R"({"type":"resolve","message":"done, late"})").status == 200);
 
-      std::string met_at;
-      const auto events = get_object(client, path + "/events");
-      for (const auto& e : events.at("events").as_array())
-        if (e.at("type").as_string() == "sla.met") met_at = std::string(e.at("at").as_string());
-      REQUIRE(!met_at.empty());
-      const auto clock = clock_of(get_object(client, path), "resolution");
-      CHECK(clock.at("state").as_string() == "breached");
-      CHECK(clock.at("breached").as_bool());
-      CHECK_FALSE(clock.at("open").as_bool());
-      CHECK(clock.at("completed_at").as_string() == met_at);
-      CHECK(clock.at("deadline").is_null());
-    });
+    std::string met_at;
+    const auto events = get_object(client, path + "/events");
+    for (const auto& e : events.at("events").as_array())
+      if (e.at("type").as_string() == "sla.met") met_at = std::string(e.at("at").as_string());
+    REQUIRE(!met_at.empty());
+    const auto clock = clock_of(get_object(client, path), "resolution");
+    CHECK(clock.at("state").as_string() == "breached");
+    CHECK(clock.at("breached").as_bool());
+    CHECK_FALSE(clock.at("open").as_bool());
+    CHECK(clock.at("completed_at").as_string() == met_at);
+    CHECK(clock.at("deadline").is_null());
   }
 
   TEST_CASE("a clock paused after it breached still says breached in the API, the timers and the dashboard") {
