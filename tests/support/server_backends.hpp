@@ -66,8 +66,8 @@ class server_backend {
   // PostgreSQL URL in the schema.
   std::string database() const;
 
-  // Runs the server on this backend's database with `config` to completion, for a test that
-  // expects it to refuse to start (it listens on 127.0.0.1:0 if it does start; do not).
+  // Runs the server on this backend's database with `config` (listening on 127.0.0.1:0) to
+  // completion, for a test that expects it to refuse to start: one that starts runs on.
   run_result refused_start(const std::string& config) const;
 
  private:
