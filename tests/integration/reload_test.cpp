@@ -1,8 +1,10 @@
 // SIGHUP through the real server: the tokens file and people again, without a restart;
 // `switchboard-cli token revoke`; what else changed is reported as needing a restart; an invalid
-// file leaves the old tokens in force.
+// file leaves the old tokens in force. The server's cases run on both store adapters
+// (support/server_backends.hpp); token revoke's has no server.
 #include "config/tokens.hpp"
 #include "support/configs.hpp"
+#include "support/server_backends.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -54,38 +56,40 @@ const std::string second_token = "sb_reload_test_second_token_0123456789abcdefgh
 
 TEST_SUITE("integration::reload") {
   TEST_CASE("SIGHUP puts an appended token in force and token revoke takes it out again") {
-    testing::temp_dir dir;
-    const auto config = testing::fast_config(dir);
-    const auto first = testing::token_for(model::role::ce);
-    const auto tokens = testing::write_file(dir.file("tokens.toml"),
-                                            "# the CE on duty\n" + entry("ce-person", "ce", first) + "\n# kept\n");
-    ::chmod(tokens.c_str(), 0600);
-    testing::server_process server({config, dir.file("s.db"), {"--tokens", tokens}});
-    CHECK(status_with(server, first) == 200);
-    CHECK(status_with(server, second_token) == 401);
+    testing::for_each_server_backend([&](testing::server_backend& backend) {
+      testing::temp_dir dir;
+      const auto config = testing::fast_config(dir);
+      const auto first = testing::token_for(model::role::ce);
+      const auto tokens = testing::write_file(dir.file("tokens.toml"),
+                                              "# the CE on duty\n" + entry("ce-person", "ce", first) + "\n# kept\n");
+      ::chmod(tokens.c_str(), 0600);
+      testing::server_process server(backend.args(config, {"--tokens", tokens}));
+      CHECK(status_with(server, first) == 200);
+      CHECK(status_with(server, second_token) == 401);
 
-    testing::write_file(tokens, testing::read_text(tokens) + entry("se-person", "se", second_token));
-    server.send_signal(SIGHUP);
-    CHECK(eventually([&] { return status_with(server, second_token) == 200; }));
-    CHECK(eventually([&] { return server.stderr_text().find("reloaded tokens (1 \u2192 2)") != std::string::npos; }));
+      testing::write_file(tokens, testing::read_text(tokens) + entry("se-person", "se", second_token));
+      server.send_signal(SIGHUP);
+      CHECK(eventually([&] { return status_with(server, second_token) == 200; }));
+      CHECK(eventually([&] { return server.stderr_text().find("reloaded tokens (1 \u2192 2)") != std::string::npos; }));
 
-    // The token from stdin, so that it stays out of the shell's history.
-    const auto revoked = testing::run_program(
-        {"/bin/sh", "-c", "printf '%s\\n' \"$1\" | \"$2\" token revoke --token - --file \"$3\"", "sh", second_token,
-         SWITCHBOARD_CLI_PATH, tokens});
-    INFO(revoked.out << revoked.err);
-    CHECK(revoked.exit_code == 0);
-    CHECK(revoked.out.find("removed 1") != std::string::npos);
-    const auto left = testing::read_text(tokens);
-    CHECK(left == "# the CE on duty\n" + entry("ce-person", "ce", first) + "\n# kept\n");
-    struct stat info{};
-    REQUIRE(::stat(tokens.c_str(), &info) == 0);
-    CHECK((info.st_mode & 0777) == 0600);
+      // The token from stdin, so that it stays out of the shell's history.
+      const auto revoked = testing::run_program(
+          {"/bin/sh", "-c", "printf '%s\\n' \"$1\" | \"$2\" token revoke --token - --file \"$3\"", "sh", second_token,
+           SWITCHBOARD_CLI_PATH, tokens});
+      INFO(revoked.out << revoked.err);
+      CHECK(revoked.exit_code == 0);
+      CHECK(revoked.out.find("removed 1") != std::string::npos);
+      const auto left = testing::read_text(tokens);
+      CHECK(left == "# the CE on duty\n" + entry("ce-person", "ce", first) + "\n# kept\n");
+      struct stat info{};
+      REQUIRE(::stat(tokens.c_str(), &info) == 0);
+      CHECK((info.st_mode & 0777) == 0600);
 
-    server.send_signal(SIGHUP);
-    CHECK(eventually([&] { return status_with(server, second_token) == 401; }));
-    CHECK(status_with(server, first) == 200);
-    CHECK(eventually([&] { return server.stderr_text().find("reloaded tokens (2 \u2192 1)") != std::string::npos; }));
+      server.send_signal(SIGHUP);
+      CHECK(eventually([&] { return status_with(server, second_token) == 401; }));
+      CHECK(status_with(server, first) == 200);
+      CHECK(eventually([&] { return server.stderr_text().find("reloaded tokens (2 \u2192 1)") != std::string::npos; }));
+    });
   }
 
   TEST_CASE("token revoke by person removes each of their entries and exits 1 when none matches") {
@@ -104,47 +108,51 @@ TEST_SUITE("integration::reload") {
   }
 
   TEST_CASE("SIGHUP reports a changed listen address and SLA policy as needing a restart and keeps serving") {
-    testing::temp_dir dir;
-    const auto config = testing::fast_config(dir);
-    testing::server_process server({config, dir.file("s.db"), {}});
-    const auto token = testing::token_for(model::role::ce);
-    CHECK(status_with(server, token) == 200);
+    testing::for_each_server_backend([&](testing::server_backend& backend) {
+      testing::temp_dir dir;
+      const auto config = testing::fast_config(dir);
+      testing::server_process server(backend.args(config));
+      const auto token = testing::token_for(model::role::ce);
+      CHECK(status_with(server, token) == 200);
 
-    auto text = testing::read_text(config);
-    const auto server_table = text.find("[server]\n");
-    REQUIRE(server_table != std::string::npos);
-    text.insert(server_table + 9, "listen = \"127.0.0.1:1\"\n");
-    const auto target = text.find("target = \"4s\"");
-    REQUIRE(target != std::string::npos);
-    text.replace(target, 13, "target = \"5s\"");
-    testing::write_file(config, text);
-    server.send_signal(SIGHUP);
-    CHECK(eventually([&] {
-      return server.stderr_text().find("needs a restart: [server] listen, [[sla.policy]]\n") != std::string::npos;
-    }));
-    CHECK(status_with(server, token) == 200);  // on the port it started on
+      auto text = testing::read_text(config);
+      const auto server_table = text.find("[server]\n");
+      REQUIRE(server_table != std::string::npos);
+      text.insert(server_table + 9, "listen = \"127.0.0.1:1\"\n");
+      const auto target = text.find("target = \"4s\"");
+      REQUIRE(target != std::string::npos);
+      text.replace(target, 13, "target = \"5s\"");
+      testing::write_file(config, text);
+      server.send_signal(SIGHUP);
+      CHECK(eventually([&] {
+        return server.stderr_text().find("needs a restart: [server] listen, [[sla.policy]]\n") != std::string::npos;
+      }));
+      CHECK(status_with(server, token) == 200);  // on the port it started on
+    });
   }
 
   TEST_CASE("SIGHUP with a broken tokens file or an unknown person refuses and keeps the old tokens") {
-    testing::temp_dir dir;
-    const auto config = testing::fast_config(dir);  // with a people directory
-    const auto token = testing::token_for(model::role::ce);
-    const auto tokens = testing::write_file(dir.file("tokens.toml"), entry("ce-person", "ce", token));
-    testing::server_process server({config, dir.file("s.db"), {"--tokens", tokens}});
-    CHECK(status_with(server, token) == 200);
+    testing::for_each_server_backend([&](testing::server_backend& backend) {
+      testing::temp_dir dir;
+      const auto config = testing::fast_config(dir);  // with a people directory
+      const auto token = testing::token_for(model::role::ce);
+      const auto tokens = testing::write_file(dir.file("tokens.toml"), entry("ce-person", "ce", token));
+      testing::server_process server(backend.args(config, {"--tokens", tokens}));
+      CHECK(status_with(server, token) == 200);
 
-    testing::write_file(tokens, entry("ce-person", "ce", token) + "[[token]\nperson = \"x\"\n");
-    server.send_signal(SIGHUP);
-    CHECK(eventually([&] { return count_of(server.stderr_text(), "reload refused") == 1; }));
-    const auto log = server.stderr_text();
-    CHECK(log.find("tokens.toml:5:") != std::string::npos);
-    CHECK(status_with(server, token) == 200);
+      testing::write_file(tokens, entry("ce-person", "ce", token) + "[[token]\nperson = \"x\"\n");
+      server.send_signal(SIGHUP);
+      CHECK(eventually([&] { return count_of(server.stderr_text(), "reload refused") == 1; }));
+      const auto log = server.stderr_text();
+      CHECK(log.find("tokens.toml:5:") != std::string::npos);
+      CHECK(status_with(server, token) == 200);
 
-    testing::write_file(tokens, entry("ce-person", "ce", token) + entry("nobody-at-all", "se", second_token));
-    server.send_signal(SIGHUP);
-    CHECK(eventually([&] { return count_of(server.stderr_text(), "reload refused") == 2; }));
-    CHECK(server.stderr_text().find("nobody-at-all") != std::string::npos);
-    CHECK(status_with(server, token) == 200);
-    CHECK(status_with(server, second_token) == 401);
+      testing::write_file(tokens, entry("ce-person", "ce", token) + entry("nobody-at-all", "se", second_token));
+      server.send_signal(SIGHUP);
+      CHECK(eventually([&] { return count_of(server.stderr_text(), "reload refused") == 2; }));
+      CHECK(server.stderr_text().find("nobody-at-all") != std::string::npos);
+      CHECK(status_with(server, token) == 200);
+      CHECK(status_with(server, second_token) == 401);
+    });
   }
 }

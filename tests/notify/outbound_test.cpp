@@ -1,6 +1,6 @@
 // Outbound webhooks end to end: the real server, a local receiver that fails the first attempts,
 // a SIGKILL between attempts, and signatures checked independently of src/notify. The SIGKILL
-// case runs on both store adapters (support/server_backends.hpp): the outbox is the database's.
+// case and the 410/max_age case run on both store adapters (support/server_backends.hpp): the
 #include "http/client.hpp"
 #include "support/configs.hpp"
 #include "support/server_backends.hpp"
@@ -338,20 +338,19 @@ TEST_SUITE("integration::outbound") {
 }
 
 TEST_SUITE("integration::outbound") {
-  // SQLite only, for time (it waits for max_age and an SLA breach, ~10 s): the outbox's rows are
-  // the store's on both adapters, and the case above runs it through a SIGKILL on both.
   TEST_CASE("410 disables a subscription, max_age dead-letters, and the Slack formatter goes out") {
-    ::setenv(secret_env, secret, 1);
-    testing::temp_dir dir;
-    receiver hooks;
-    std::uint16_t closed_port = 0;
-    {
-      asio::io_context io;
-      tcp::acceptor probe(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-      closed_port = probe.local_endpoint().port();
-    }
-    const auto config = testing::fast_config(dir);
-    std::ofstream(config, std::ios::app) << fmt::format(R"(
+    testing::for_each_server_backend([&](testing::server_backend& backend) {
+      ::setenv(secret_env, secret, 1);
+      testing::temp_dir dir;
+      receiver hooks;
+      std::uint16_t closed_port = 0;
+      {
+        asio::io_context io;
+        tcp::acceptor probe(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+        closed_port = probe.local_endpoint().port();
+      }
+      const auto config = testing::fast_config(dir);
+      std::ofstream(config, std::ios::app) << fmt::format(R"(
 [notify]
 initial_backoff = "1s"
 max_backoff = "1s"
@@ -379,47 +378,48 @@ events = ["escalation.notified"]
 format = "slack"
 allow_private = true
 )",
-                                                        hooks.port(), secret_env, closed_port);
-    testing::server_process server({config, dir.file("switchboard.db"), {}});
-    auto client = server.client(model::role::ce);
-    const auto first = file_request(client, 1);
-    auto reader = server.client(model::role::viewer);
-    auto page = [&](const std::string& query) {
-      return json::parse(reader.get("/v1/webhooks/deliveries?" + query).body).as_object();
-    };
+                                                          hooks.port(), secret_env, closed_port);
+      testing::server_process server(backend.args(config));
+      auto client = server.client(model::role::ce);
+      const auto first = file_request(client, 1);
+      auto reader = server.client(model::role::viewer);
+      auto page = [&](const std::string& query) {
+        return json::parse(reader.get("/v1/webhooks/deliveries?" + query).body).as_object();
+      };
 
-    // 410: dead at once, and the subscription is disabled; later events for it are dead-lettered
-    // without a call.
-    REQUIRE(hooks.wait_for([&](const auto&) { return page("subscription=gone&state=dead").at("deliveries").as_array().size() == 1; },
-                           std::chrono::seconds{10}));
-    const auto disabled = page("").at("disabled_subscriptions").as_array();
-    REQUIRE(disabled.size() == 1);
-    CHECK(disabled.front().at("subscription") == "gone");
-    file_request(client, 2);
-    REQUIRE(hooks.wait_for([&](const auto&) { return page("subscription=gone&state=dead").at("deliveries").as_array().size() == 2; },
-                           std::chrono::seconds{10}));
-    const auto so_far = hooks.hits();
-    CHECK(std::count_if(so_far.begin(), so_far.end(), [](const hit& h) { return h.target == "/gone"; }) == 1);
+      // 410: dead at once, and the subscription is disabled; later events for it are dead-lettered
+      // without a call.
+      REQUIRE(hooks.wait_for([&](const auto&) { return page("subscription=gone&state=dead").at("deliveries").as_array().size() == 1; },
+                             std::chrono::seconds{10}));
+      const auto disabled = page("").at("disabled_subscriptions").as_array();
+      REQUIRE(disabled.size() == 1);
+      CHECK(disabled.front().at("subscription") == "gone");
+      file_request(client, 2);
+      REQUIRE(hooks.wait_for([&](const auto&) { return page("subscription=gone&state=dead").at("deliveries").as_array().size() == 2; },
+                             std::chrono::seconds{10}));
+      const auto so_far = hooks.hits();
+      CHECK(std::count_if(so_far.begin(), so_far.end(), [](const hit& h) { return h.target == "/gone"; }) == 1);
 
-    // Nobody listening: retried until max_age, then dead-lettered and visible.
-    REQUIRE(hooks.wait_for([&](const auto&) { return page("subscription=down&state=dead").at("deliveries").as_array().size() == 2; },
-                           std::chrono::seconds{15}));
-    const auto dead = page("subscription=down&state=dead&request=" + std::to_string(first)).at("deliveries").as_array();
-    REQUIRE(dead.size() == 1);
-    CHECK(dead.front().at("attempts").as_int64() >= 2);
-    CHECK(std::string(dead.front().at("last_error").as_string()).find("gave up") != std::string::npos);
-    CHECK(dead.front().at("attempt_log").as_array().front().at("status").is_null());
+      // Nobody listening: retried until max_age, then dead-lettered and visible.
+      REQUIRE(hooks.wait_for([&](const auto&) { return page("subscription=down&state=dead").at("deliveries").as_array().size() == 2; },
+                             std::chrono::seconds{15}));
+      const auto dead = page("subscription=down&state=dead&request=" + std::to_string(first)).at("deliveries").as_array();
+      REQUIRE(dead.size() == 1);
+      CHECK(dead.front().at("attempts").as_int64() >= 2);
+      CHECK(std::string(dead.front().at("last_error").as_string()).find("gave up") != std::string::npos);
+      CHECK(dead.front().at("attempt_log").as_array().front().at("status").is_null());
 
-    // The troubleshooting request breaches its 4 s first response: escalation.notified goes to Slack.
-    REQUIRE(hooks.wait_for([](const auto& hits) {
-      return std::any_of(hits.begin(), hits.end(), [](const hit& h) { return h.target == "/slack"; });
-    }, std::chrono::seconds{20}));
-    const auto hits = hooks.hits();
-    const auto slack = *std::find_if(hits.begin(), hits.end(), [](const hit& h) { return h.target == "/slack"; });
-    CHECK(slack.signature.empty());  // no secret configured: Slack checks nothing
-    const auto message = json::parse(slack.body).as_object();
-    CHECK(std::string(message.at("text").as_string()).find("Escalation") != std::string::npos);
-    CHECK(std::string(message.at("text").as_string()).find("head_of_cs notified") != std::string::npos);
-    CHECK(message.at("blocks").as_array().size() == 4);
+      // The troubleshooting request breaches its 4 s first response: escalation.notified goes to Slack.
+      REQUIRE(hooks.wait_for([](const auto& hits) {
+        return std::any_of(hits.begin(), hits.end(), [](const hit& h) { return h.target == "/slack"; });
+      }, std::chrono::seconds{20}));
+      const auto hits = hooks.hits();
+      const auto slack = *std::find_if(hits.begin(), hits.end(), [](const hit& h) { return h.target == "/slack"; });
+      CHECK(slack.signature.empty());  // no secret configured: Slack checks nothing
+      const auto message = json::parse(slack.body).as_object();
+      CHECK(std::string(message.at("text").as_string()).find("Escalation") != std::string::npos);
+      CHECK(std::string(message.at("text").as_string()).find("head_of_cs notified") != std::string::npos);
+      CHECK(message.at("blocks").as_array().size() == 4);
+    });
   }
 }

@@ -27,17 +27,20 @@ namespace {
 
 constexpr std::string_view postgres_line = "backend = \"postgres\"";
 
-// `config` with [storage] backend = "postgres": added to its [storage] table when it has one,
-// else a table of that name appended. Done once: a restart's args() find it there.
-void use_postgres(const std::string& config) {
+// `config` with [storage] backend = "postgres" (and lease_seconds = `lease_seconds` unless 0):
+// added to its [storage] table when it has one, else a table of that name appended. Done once: a
+// restart's args() find it there.
+void use_postgres(const std::string& config, unsigned lease_seconds) {
   auto text = read_text(config);
   // A line of its own: the shipped config mentions it in a comment.
   if (text.starts_with(postgres_line) || text.find("\n" + std::string(postgres_line)) != std::string::npos) return;
+  auto lines = std::string(postgres_line) + "\n";
+  if (lease_seconds > 0) lines += "lease_seconds = " + std::to_string(lease_seconds) + "\n";
   const auto table = text.find("\n[storage]\n");
   if (table != std::string::npos)
-    text.insert(table + std::string_view("\n[storage]\n").size(), std::string(postgres_line) + "\n");
+    text.insert(table + std::string_view("\n[storage]\n").size(), lines);
   else
-    text += "\n[storage]\n" + std::string(postgres_line) + "\n";
+    text += "\n[storage]\n" + lines;
   write_file(config, text);
 }
 
@@ -62,8 +65,22 @@ server_args server_backend::args(const std::string& config, std::vector<std::str
     file = dir_.file("switchboard.toml");
     if (!std::filesystem::exists(file)) file = shipped_config_with(dir_, "");
   }
-  use_postgres(file);
+  use_postgres(file, lease_seconds_);
   return server_args{file, "", std::move(extra), {{"SWITCHBOARD_DATABASE_URL", url_}}};
+}
+
+std::string server_backend::database() const { return postgres() ? url_ : dir_.file("switchboard.db"); }
+
+run_result server_backend::refused_start(const std::string& config) const {
+  const auto server = args(config);
+  std::vector<std::string> argv{SWITCHBOARD_SERVER_PATH, "--config", server.config};
+  if (!server.database.empty()) {
+    argv.emplace_back("--db");
+    argv.push_back(server.database);
+  }
+  argv.emplace_back("--listen");
+  argv.emplace_back("127.0.0.1:0");
+  return run_program(argv, server.environment);
 }
 
 void server_backend::inspect(const std::function<void(store::read_session)>& read) const {

@@ -55,10 +55,26 @@ class server_backend {
   // read-only, or a connection in the schema. Call it with no server writing.
   void inspect(const std::function<void(store::read_session)>& read) const;
 
+  // PostgreSQL: the servers' `[storage] lease_seconds` (default: the server's own, 10 s), written
+  // beside the backend line. A server restarted after a SIGKILL fires no timers of the shards
+  // the dead instance held until its leases lapse, so a test that kills a server and expects
+  // timers after the restart sets a short lease. Call it before the first args(). SQLite: no
+  // effect (its one server holds every timer).
+  void set_lease_seconds(unsigned seconds) { lease_seconds_ = seconds; }
+
+  // The database as `switchboard-cli rules check --db` takes it: the SQLite file, or the
+  // PostgreSQL URL in the schema.
+  std::string database() const;
+
+  // Runs the server on this backend's database with `config` (listening on 127.0.0.1:0) to
+  // completion, for a test that expects it to refuse to start: one that starts runs on.
+  run_result refused_start(const std::string& config) const;
+
  private:
   temp_dir dir_;
   std::string url_;  // PostgreSQL: the server's URL, in the schema
   std::unique_ptr<postgres::test_schema> schema_;
+  unsigned lease_seconds_ = 0;  // 0: the server's default
 };
 
 // Runs `fn` once per backend, each in its own SUBCASE: call it once per TEST_CASE, at its top,

@@ -205,11 +205,12 @@ void server_process::kill() {
 
 std::string server_process::stderr_text() const { return slurp(stderr_path_); }
 
-run_result run_program(const std::vector<std::string>& argv) {
+run_result run_program(const std::vector<std::string>& argv,
+                       const std::vector<std::pair<std::string, std::string>>& environment) {
   std::string out_path, err_path;
   const int out_fd = temp_file_fd(out_path);
   const int err_fd = temp_file_fd(err_path);
-  const pid_t pid = spawn(argv, out_fd, err_fd);
+  const pid_t pid = spawn(argv, out_fd, err_fd, environment);
   ::close(out_fd);
   ::close(err_fd);
   run_result result;

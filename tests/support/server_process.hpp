@@ -67,6 +67,8 @@ struct run_result {
   std::string out;
   std::string err;
 };
-run_result run_program(const std::vector<std::string>& argv);
+// `environment`: variables set (or replaced) on top of the test's own, as server_args'.
+run_result run_program(const std::vector<std::string>& argv,
+                       const std::vector<std::pair<std::string, std::string>>& environment = {});
 
 }  // namespace switchboard::testing
