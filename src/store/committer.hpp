@@ -25,7 +25,9 @@
 // (BEGIN IMMEDIATE, SAVEPOINT job) when built from a SQLite connection, or the one passed in
 // (PostgreSQL's). A job error the driver classifies as the batch's fails every job of the batch
 // (a lost PostgreSQL session: storage_unavailable), and a batch the database rolled back (a
-// deadlock, a serialization failure) runs again, at most max_retries times.
+// deadlock, a serialization failure) runs again: a batch of several jobs as one transaction per
+// job (batches of several instances can deadlock on every rerun; jobs alone do not), a job
+// alone at most max_retries times.
 //
 // Lock waits (SQLite): the connection's busy handler is the committer's own (sqlite3_busy_handler), with
 // the 5 s budget open_database's busy timeout gives, so that activity() can tell a writer
@@ -103,8 +105,8 @@ class committer {
   // How long a write waits for another connection's lock before it fails with SQLITE_BUSY.
   static constexpr std::chrono::milliseconds lock_timeout{5000};
 
-  // How many times a batch the database rolled back (transaction_driver::failure::retry) runs
-  // again before its jobs fail with that error (answered 503).
+  // How many times a job alone the database rolled back (transaction_driver::failure::retry)
+  // runs again before it fails with that error (answered 503).
   static constexpr int max_retries = 3;
 
   // Test seam: called on the writer thread after a batch's jobs ran, just before its COMMIT,

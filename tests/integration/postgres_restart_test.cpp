@@ -143,6 +143,15 @@ TEST_SUITE("integration::postgres") {
     cluster.crash();
     // Filings fail while the database is down (after connect_wait_ms each)...
     const bool refused = eventually([&] { return unavailable >= 3; });
+    // ...and health says so while clients keep filing (break12: a writer taking batch after
+    // batch only to have each refused was judged at work, and /healthz answered 200 3-7 s into
+    // an outage). Probes for 4 s, one after another.
+    std::map<unsigned, int> health;
+    {
+      http::client probe(server.url());
+      const auto until = std::chrono::steady_clock::now() + 4s;
+      while (std::chrono::steady_clock::now() < until) ++health[probe.get("/healthz").status];
+    }
     cluster.restart();
     // ...and succeed again once it is back, with no restart of the server.
     const int before = created;
@@ -151,6 +160,8 @@ TEST_SUITE("integration::postgres") {
     for (auto& t : clients) t.join();
     CHECK(refused);
     CHECK(resumed);
+    CHECK(health[200] == 0);
+    CHECK(health[503] > 0);
 
     store::pq::connection db(cluster.url());
     std::map<std::string, std::int64_t> stored;  // title -> id

@@ -67,6 +67,12 @@ struct health::state : std::enable_shared_from_this<health::state> {
       return fmt::format("the writer has waited {} ms for the database's write lock (another process holds it)",
                          duration_cast<milliseconds>(now.waiting_for_lock).count());
     if (!now.busy) return std::nullopt;
+    // A writer taking batch after batch only to have each refused (PostgreSQL unreachable while
+    // clients keep filing) is busy and "progressing", and was judged writable (break12: 200
+    // from /healthz and /readyz 3-7 s into an outage).
+    if (const auto refused = writer.last_storage_failure(); refused && refused->ago < recent_refusal)
+      return fmt::format("a write was refused {} ms ago: {}", duration_cast<milliseconds>(refused->ago).count(),
+                         refused->what);
     if (now.since_progress < stall) return verdict{};
     return fmt::format("no write committed within {} ms, and the writer has made no progress for {} ms",
                        deadline.count(), duration_cast<milliseconds>(now.since_progress).count());

@@ -9,6 +9,7 @@
 #include "store/postgres/test_database.hpp"
 #include "store/postgres/transaction_driver.hpp"
 #include "store/requests.hpp"
+#include "support/eventually.hpp"
 #include "support/policy.hpp"
 
 #include <doctest/doctest.h>
@@ -16,7 +17,9 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <map>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -161,6 +164,48 @@ TEST_SUITE("store::postgres::committer") {
       work.postgres()->exec("SELECT no_such_column FROM requests");
     }) == answer::other);
     CHECK(runs == 1);
+  }
+
+  TEST_CASE("a batch rolled back as a deadlock on every run commits its jobs one transaction each") {
+    SWITCHBOARD_POSTGRES_OR_SKIP(url);
+    testing::postgres::test_schema schema(url);
+    store::postgres::migrate(schema.db());
+    pg_committer c(schema);
+    // The writer is held by a first job while three more queue, so that they make one batch.
+    std::promise<void> release;
+    auto released = release.get_future().share();
+    std::promise<void> holding;
+    std::atomic<int> done{0};
+    std::vector<answer> answers(3, answer::other);
+    c.writer.submit([&holding, released](store::unit_of_work&) {
+      holding.set_value();
+      released.wait();
+    }, [](std::exception_ptr) {});
+    holding.get_future().wait();
+    // Each job deadlocks whenever another job shares its transaction, as batches of several
+    // instances did under load (idempotency_keys against team_load): jobs alone commit.
+    std::mutex seen_mutex;
+    std::map<std::string, int> jobs_in_transaction;
+    for (int i = 0; i < 3; ++i)
+      c.writer.submit(
+          [&](store::unit_of_work& work) {
+            file(work);
+            const auto xid = std::string(work.postgres()->exec("SELECT txid_current()::text").text(0, 0));
+            int before = 0;
+            {
+              std::lock_guard lock(seen_mutex);
+              before = jobs_in_transaction[xid]++;
+            }
+            if (before > 0) work.postgres()->exec("DO $$BEGIN RAISE SQLSTATE '40P01'; END$$");
+          },
+          [&answers, &done, i](std::exception_ptr error) {
+            answers[static_cast<std::size_t>(i)] = error ? answer::unavailable : answer::ok;
+            ++done;
+          });
+    release.set_value();
+    REQUIRE(testing::eventually([&done] { return done == 3; }));
+    for (const auto a : answers) CHECK(a == answer::ok);
+    CHECK(requests(schema.db()) == 3);
   }
 
   TEST_CASE("filings while the writer's session is killed again and again: every answer is stored or 503, never a lost success") {
