@@ -68,6 +68,16 @@ constexpr auto quiet_stall_floor = 400ms;
 // nothing there and is only printed, and the latency bounds are three times looser.
 constexpr bool sanitized = testing::under_address_sanitizer;
 
+// Files `count` requests with 60 KB bodies, for pages of many megabytes.
+void file_large_requests(testing::server_process& server, int count) {
+  auto ce = server.client(role::ce);
+  for (int i = 0; i < count; ++i) {
+    auto filing = json::parse(testing::troubleshooting_filing(fmt::format("Big {}", i))).as_object();
+    filing["body"] = std::string(60000, 'x');
+    REQUIRE(ce.post_json("/v1/requests", json::serialize(filing)).status == 201);
+  }
+}
+
 void check_bounds(const char* attack, const health_watch::report& r) {
   using report = health_watch::report;
   using std::chrono::milliseconds;
@@ -404,12 +414,7 @@ TEST_SUITE("abuse") {
                                         dir, "max_page_bytes = 16777216\nmax_buffered_response_bytes = 12000000"),
                                     dir.file("switchboard.db"), {}});
     // A page of 130 requests with 60 KB bodies: about 8 MB, more than the socket buffers take.
-    auto ce = server.client(role::ce);
-    for (int i = 0; i < 130; ++i) {
-      auto filing = json::parse(testing::troubleshooting_filing(fmt::format("Big {}", i))).as_object();
-      filing["body"] = std::string(60000, 'x');
-      REQUIRE(ce.post_json("/v1/requests", json::serialize(filing)).status == 201);
-    }
+    file_large_requests(server, 130);
     const std::string page = "/v1/requests?limit=200";
     auto reader = server.client(role::se);
     const auto whole = reader.get(page);
@@ -447,12 +452,7 @@ TEST_SUITE("abuse") {
     testing::server_process server(
         {testing::shipped_config_with(dir, "max_connections_per_client = 0\nmax_buffered_response_bytes = 67108864"), dir.file("switchboard.db"), {}});
     // A page of 80 requests with 60 KB bodies stops at max_page_bytes (4 MiB).
-    auto ce = server.client(role::ce);
-    for (int i = 0; i < 80; ++i) {
-      auto filing = json::parse(testing::troubleshooting_filing(fmt::format("Big {}", i))).as_object();
-      filing["body"] = std::string(60000, 'x');
-      REQUIRE(ce.post_json("/v1/requests", json::serialize(filing)).status == 201);
-    }
+    file_large_requests(server, 80);
     const std::string page = "/v1/requests?limit=200";
     REQUIRE(server.client(role::se).get(page).body.size() > 4'000'000);
     // break11b: 256 clients asking at once peaked at about 1 GiB before refusals began: each
