@@ -3,9 +3,11 @@
 // case and the 410/max_age case run on both store adapters (support/server_backends.hpp): the
 #include "http/client.hpp"
 #include "support/configs.hpp"
+#include "support/eventually.hpp"
 #include "support/server_backends.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/webhook_receiver.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -40,93 +42,26 @@ constexpr const char* secret_env = "SWITCHBOARD_TEST_OUTBOUND_SECRET";
 // During a rotation the variable holds the new secret and the old one: both sign every attempt.
 constexpr const char* rotating_secrets = "whsec_cm90YXRpb24tc2VjcmV0LTI0LWJ5dGVz whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-struct hit {
-  std::string target;
-  std::string id;
-  std::string timestamp;
-  std::string signature;
-  std::string body;
-  std::string content_type;
-  unsigned answered = 0;
-  steady_clock::time_point at;
-};
+using hit = testing::webhook_hit;
 
 // A Standard Webhooks receiver on 127.0.0.1:0. /gone answers 410 and /slack 200; elsewhere, per
 // webhook-id: the 1st attempt gets 500, the 2nd 503 with Retry-After: 3, every later one 204.
-class receiver {
+class receiver : public testing::webhook_receiver {
  public:
-  receiver() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~receiver() {
-    stopping_ = true;
-    boost::system::error_code ec;
-    tcp::socket poke(io_);
-    poke.connect(acceptor_.local_endpoint(), ec);  // unblocks accept()
-    thread_.join();
-  }
-
-  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
-
-  std::vector<hit> hits() const {
-    std::lock_guard lock(mutex_);
-    return hits_;
-  }
+  receiver()
+      : webhook_receiver(false, [](const hit& h, int attempt) -> testing::webhook_answer {
+          if (h.target == "/gone") return {410, {}};
+          if (h.target == "/slack") return {200, {}};
+          if (attempt == 1) return {500, {}};
+          if (attempt == 2) return {503, "3"};
+          return {204, {}};
+        }) {}
 
   // Waits until `done` holds for the hits so far; false after `limit`.
   template <class Predicate>
   bool wait_for(Predicate done, std::chrono::seconds limit) const {
-    const auto until = steady_clock::now() + limit;
-    while (steady_clock::now() < until) {
-      if (done(hits())) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return done(hits());
+    return testing::eventually([&] { return done(hits()); }, limit) || done(hits());
   }
-
- private:
-  void serve() {
-    while (!stopping_) {
-      tcp::socket socket(io_);
-      boost::system::error_code ec;
-      acceptor_.accept(socket, ec);
-      if (ec || stopping_) continue;
-      boost::beast::flat_buffer buffer;
-      bhttp::request<bhttp::string_body> req;
-      bhttp::read(socket, buffer, req, ec);
-      if (ec) continue;
-      hit h{std::string(req.target()), std::string(req["webhook-id"]), std::string(req["webhook-timestamp"]), std::string(req["webhook-signature"]),
-            req.body(), std::string(req[bhttp::field::content_type]), 0, steady_clock::now()};
-      bhttp::response<bhttp::string_body> res;
-      {
-        std::lock_guard lock(mutex_);
-        const int seen = ++attempts_[h.id];
-        if (h.target == "/gone") {
-          res.result(410);
-        } else if (h.target == "/slack") {
-          res.result(200);
-        } else {
-          res.result(seen == 1 ? 500 : seen == 2 ? 503 : 204);
-          if (seen == 2) res.set(bhttp::field::retry_after, "3");
-        }
-        h.answered = res.result_int();
-        hits_.push_back(h);
-      }
-      res.version(11);
-      res.keep_alive(false);
-      res.prepare_payload();
-      bhttp::write(socket, res, ec);
-      socket.shutdown(tcp::socket::shutdown_both, ec);
-    }
-  }
-
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  std::atomic<bool> stopping_{false};
-  mutable std::mutex mutex_;
-  std::vector<hit> hits_;
-  std::map<std::string, int> attempts_;
-  std::thread thread_;
 };
 
 // Standard Webhooks verification written from the spec with OpenSSL, independent of src/notify.

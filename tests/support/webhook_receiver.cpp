@@ -8,8 +8,10 @@ namespace switchboard::testing {
 namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
 
-webhook_receiver::webhook_receiver(bool hold_first)
-    : acceptor_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), holding_(hold_first) {
+webhook_receiver::webhook_receiver(bool hold_first, webhook_script script)
+    : acceptor_(io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+      script_(std::move(script)),
+      holding_(hold_first) {
   thread_ = std::thread([this] { serve(); });
 }
 
@@ -25,6 +27,11 @@ webhook_receiver::~webhook_receiver() {
 std::map<std::string, int> webhook_receiver::received() const {
   std::lock_guard lock(mutex_);
   return received_;
+}
+
+std::vector<webhook_hit> webhook_receiver::hits() const {
+  std::lock_guard lock(mutex_);
+  return hits_;
 }
 
 void webhook_receiver::release() {
@@ -45,12 +52,27 @@ void webhook_receiver::serve() {
     bhttp::request<bhttp::string_body> req;
     bhttp::read(socket, buffer, req, ec);
     if (ec) continue;
+    webhook_hit hit{std::string(req.target()),
+                    std::string(req["webhook-id"]),
+                    std::string(req["webhook-timestamp"]),
+                    std::string(req["webhook-signature"]),
+                    req.body(),
+                    std::string(req[bhttp::field::content_type]),
+                    0,
+                    std::chrono::steady_clock::now()};
+    webhook_answer answer;
     {
       std::unique_lock lock(mutex_);
-      ++received_[std::string(req["webhook-id"])];
+      const int attempt = ++received_[hit.id];
+      if (script_) answer = script_(hit, attempt);
+      hit.answered = answer.status;
+      hits_.push_back(std::move(hit));
       released_.wait(lock, [this] { return !holding_; });
     }
-    bhttp::response<bhttp::string_body> res{bhttp::status::no_content, 11};
+    bhttp::response<bhttp::string_body> res;
+    res.version(11);
+    res.result(answer.status);
+    if (!answer.retry_after.empty()) res.set(bhttp::field::retry_after, answer.retry_after);
     res.keep_alive(false);
     res.prepare_payload();
     bhttp::write(socket, res, ec);
