@@ -394,6 +394,10 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   std::function<void(const boost::system::error_code&, int)> on_reload = [&](const boost::system::error_code& ec, int) {
     if (ec) return;
     try {
+      // Every table is checked as at start-up, also those that only take effect at a restart:
+      // an invalid one would make that restart fail, so it is refused now, at its file:line:col
+      // (a bad [assignment] strategy was reported as "needs a restart").
+      (void)policy::load(config::load_settings(settings.file));
       const auto outcome = watch.reload(tokens);
       fmt::print(stderr, "switchboard: SIGHUP: reloaded tokens ({} \u2192 {})\n", outcome.tokens_before, outcome.tokens_after);
       if (!outcome.needs_restart.empty())

@@ -131,6 +131,22 @@ TEST_SUITE("integration::reload") {
     });
   }
 
+  TEST_CASE("SIGHUP with an invalid table that needs a restart refuses it at its file line and column") {
+    testing::temp_dir dir;
+    const auto config = testing::fast_config(dir);
+    testing::server_process server(testing::server_args{config, dir.file("switchboard.db"), {}});
+    const auto token = testing::token_for(model::role::ce);
+    CHECK(status_with(server, token) == 200);
+    testing::write_file(config, testing::read_text(config) + "\n[assignment.se]\nstrategy = \"bogus\"\n");
+    server.send_signal(SIGHUP);
+    CHECK(eventually([&] { return count_of(server.stderr_text(), "reload refused") == 1; }));
+    const auto log = server.stderr_text();
+    CHECK(log.find("unknown strategy \"bogus\"") != std::string::npos);
+    CHECK(log.find("switchboard.toml:") != std::string::npos);
+    CHECK(log.find("needs a restart") == std::string::npos);
+    CHECK(status_with(server, token) == 200);
+  }
+
   TEST_CASE("SIGHUP with a broken tokens file or an unknown person refuses and keeps the old tokens") {
     testing::for_each_server_backend([&](testing::server_backend& backend) {
       testing::temp_dir dir;
