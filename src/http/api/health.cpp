@@ -51,6 +51,14 @@ struct health::state : std::enable_shared_from_this<health::state> {
   clock::time_point last_at;
   std::vector<waiter> waiters;
 
+  // What the storage refused within recent_refusal, said as a verdict; nullopt when nothing was.
+  std::optional<std::string> recently_refused() const {
+    const auto refused = writer.last_storage_failure();
+    if (!refused || refused->ago >= recent_refusal) return std::nullopt;
+    return fmt::format("a write was refused {} ms ago: {}",
+                       std::chrono::duration_cast<std::chrono::milliseconds>(refused->ago).count(), refused->what);
+  }
+
   // The probe's heartbeat has not committed within the deadline: it waits behind the writer's
   // current batch. A writer that is working (it took that batch or finished one of its jobs
   // within `stall`, and is not waiting for a lock) is alive, however large the job: a 40 MiB
@@ -70,9 +78,7 @@ struct health::state : std::enable_shared_from_this<health::state> {
     // A writer taking batch after batch only to have each refused (PostgreSQL unreachable while
     // clients keep filing) is busy and "progressing", and was judged writable (break12: 200
     // from /healthz and /readyz 3-7 s into an outage).
-    if (const auto refused = writer.last_storage_failure(); refused && refused->ago < recent_refusal)
-      return fmt::format("a write was refused {} ms ago: {}", duration_cast<milliseconds>(refused->ago).count(),
-                         refused->what);
+    if (auto refused = recently_refused()) return verdict{std::move(*refused)};
     if (now.since_progress < stall) return verdict{};
     return fmt::format("no write committed within {} ms, and the writer has made no progress for {} ms",
                        deadline.count(), duration_cast<milliseconds>(now.since_progress).count());
@@ -131,10 +137,7 @@ struct health::state : std::enable_shared_from_this<health::state> {
       if (!error) {
         // The heartbeat needs a page or two: on a disk too full for a filing it may still commit.
         // A job the storage refused recently says more.
-        if (const auto refused = self->writer.last_storage_failure(); refused && refused->ago < recent_refusal)
-          problem = fmt::format("a write was refused {} ms ago: {}",
-                                std::chrono::duration_cast<std::chrono::milliseconds>(refused->ago).count(),
-                                refused->what);
+        if (auto refused = self->recently_refused()) problem = std::move(*refused);
       } else {
         try {
           std::rethrow_exception(error);
