@@ -396,4 +396,28 @@ model::instant business_calendar::next_open(model::instant t) const {
   return within_years(found);
 }
 
+model::instant business_calendar::close_of_business_days(model::instant from, int days) const {
+  if (days < 1) throw std::invalid_argument("a number of business days is at least 1");
+  const auto& c = *compiled_;
+  const auto as_instant = [](int64_t t) { return model::instant{std::chrono::seconds{t}}; };
+  const auto local_day = [&c](int64_t t) {
+    return floor_div(t + c.zone.At(absl::FromUnixSeconds(t)).offset, day_seconds);
+  };
+  int64_t day = local_day(from.time_since_epoch().count());
+  int counted = 0;
+  for (;;) {
+    const auto start = as_instant(c.to_utc(day * day_seconds));
+    const auto end = as_instant(c.to_utc((day + 1) * day_seconds));
+    const auto open = open_intervals(start, end);
+    if (open.empty()) {
+      // A closed day (a weekend, a holiday, a long closure): go straight to the day of the next
+      // opening, so a closure of any length costs one lookup.
+      day = std::max(day + 1, local_day(next_open(end).time_since_epoch().count()));
+      continue;
+    }
+    if (from <= open.front().open && ++counted == days) return within_years(open.back().close.time_since_epoch().count());
+    ++day;
+  }
+}
+
 }  // namespace switchboard::calendar

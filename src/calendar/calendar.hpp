@@ -131,6 +131,18 @@ class business_calendar {
   // if there is none before the year 9999.
   model::instant next_open(model::instant t) const;
 
+  // The close of the `days`-th full business day after `from`: the end of business time on the
+  // local date (in the calendar's zone) of the `days`-th day with business hours none of which
+  // lie before `from` (so `from`'s own date counts when `from` is at or before its first
+  // opening: a request that arrives Tuesday 10:00 on 02:00-18:00 has its 3rd full business day
+  // end Friday 18:00, one that arrives Tuesday 01:00 Thursday 18:00). A day is its local
+  // [00:00, next 00:00): a shift crossing midnight gives business time to both dates, and a
+  // holiday none. "Within N business days" in the sense of Zendesk's and Jira's business-day
+  // targets, counted in whole days rather than hours, as the customer-first policy's review and
+  // closing periods are. Throws std::invalid_argument when `days` < 1, std::out_of_range when
+  // the answer lies beyond the year 9999.
+  model::instant close_of_business_days(model::instant from, int days) const;
+
   struct compiled;  // the zone and the precomputed UTC table; defined in calendar.cpp
 
  private:

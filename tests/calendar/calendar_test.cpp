@@ -2,6 +2,7 @@
 
 #include "codec/json.hpp"
 
+#include <date/tz.h>
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -631,5 +632,74 @@ TEST_SUITE("calendar::business_calendar") {
       });
     for (auto& thread : threads) thread.join();
     CHECK(failures == std::vector<int>(4, 0));
+  }
+
+  TEST_CASE("close of business days: the policy's examples on the support calendar") {
+    const auto& s1 = schedule("S1");  // 02:00-18:00 Pacific, Monday to Friday; Thanksgiving off
+    // Tuesday 10:00: Tuesday has begun, so Wednesday, Thursday and Friday are the three full days.
+    CHECK(iso(s1.close_of_business_days(at("2026-11-17T10:00:00-08:00"), 3)) == "2026-11-21T02:00:00Z");
+    // Before Tuesday's opening, and exactly at it, Tuesday is a full day.
+    CHECK(iso(s1.close_of_business_days(at("2026-11-17T01:00:00-08:00"), 3)) == "2026-11-20T02:00:00Z");
+    CHECK(iso(s1.close_of_business_days(at("2026-11-17T02:00:00-08:00"), 3)) == "2026-11-20T02:00:00Z");
+    CHECK(iso(s1.close_of_business_days(at("2026-11-17T02:00:01-08:00"), 3)) == "2026-11-21T02:00:00Z");
+    // At Tuesday's close, Tuesday is over.
+    CHECK(iso(s1.close_of_business_days(at("2026-11-17T18:00:00-08:00"), 1)) == "2026-11-19T02:00:00Z");
+    // Wednesday before Thanksgiving: Thursday is a holiday, Friday 27th is a business day here
+    // (table_holidays), then Monday and Tuesday.
+    CHECK(iso(s1.close_of_business_days(at("2026-11-25T10:00:00-08:00"), 3)) == "2026-12-02T02:00:00Z");
+    // Friday evening: Monday, Tuesday, Wednesday, then (Thanksgiving off) Friday.
+    CHECK(iso(s1.close_of_business_days(at("2026-11-20T19:00:00-08:00"), 4)) == "2026-11-28T02:00:00Z");
+    // Over the spring-forward weekend (8 March 2026): Monday 18:00 PDT is 01:00Z.
+    CHECK(iso(s1.close_of_business_days(at("2026-03-06T12:00:00-08:00"), 1)) == "2026-03-10T01:00:00Z");
+    CHECK_THROWS_AS(s1.close_of_business_days(at("2026-11-17T10:00:00-08:00"), 0), std::invalid_argument);
+  }
+
+  TEST_CASE("close of business days: a shift across midnight gives business time to both days") {
+    const auto& s3 = schedule("S3");  // Sunday 14:00 to Friday 14:00 Pacific
+    // Sunday 20:00 is inside Sunday's business time: Monday (00:00-24:00) is the first full day.
+    CHECK(iso(s3.close_of_business_days(at("2026-11-15T20:00:00-08:00"), 1)) == "2026-11-17T08:00:00Z");
+    // Thursday 10:00: Friday (until 14:00) is the first full day, then Sunday (from 14:00).
+    CHECK(iso(s3.close_of_business_days(at("2026-11-19T10:00:00-08:00"), 1)) == "2026-11-20T22:00:00Z");
+    CHECK(iso(s3.close_of_business_days(at("2026-11-19T10:00:00-08:00"), 2)) == "2026-11-23T08:00:00Z");
+  }
+
+  TEST_CASE("close of business days agrees with a day-by-day oracle sampling is_open (600 seeded cases)") {
+    // The oracle finds each local day's business hours by sampling is_open every 15 minutes from
+    // the day's local midnight (tz database through Howard Hinnant's date, not the calendar's
+    // CCTZ) and counts full days itself; every schedule opens and closes on quarter hours.
+    const auto* zone = date::locate_zone("America/Los_Angeles");
+    const auto midnight = [zone](date::local_days day) {
+      const auto local = date::local_seconds{day};
+      return model::instant{local.time_since_epoch() - zone->get_info(local).first.offset};
+    };
+    std::mt19937 random(20261202);
+    int failures = 0;
+    for (const char* id : {"S1", "S2", "S3", "S4", "S5"}) {
+      const auto& cal = schedule(id);
+      for (int i = 0; i < 120; ++i) {
+        const auto from = at("2026-01-01T00:00:00Z") + std::chrono::seconds{random() % (366u * 24 * 3600)};
+        const int days = 1 + static_cast<int>(random() % 8);
+        const auto local_from = zone->to_local(std::chrono::time_point_cast<std::chrono::seconds>(from));
+        auto day = date::floor<date::days>(local_from);
+        std::optional<model::instant> want;
+        for (int counted = 0, guard = 0; !want && guard < 60; ++guard, day += date::days{1}) {
+          const auto start = midnight(day), end = midnight(day + date::days{1});
+          std::optional<model::instant> first, last;
+          for (auto t = start; t < end; t += 15min)
+            if (cal.is_open(t)) {
+              if (!first) first = t;
+              last = t + 15min;
+            }
+          if (first && from <= *first && ++counted == days) want = last;
+        }
+        const auto got = cal.close_of_business_days(from, days);
+        if (!want || got != *want) {
+          ++failures;
+          MESSAGE(id << " from " << iso(from) << " days " << days << ": got " << iso(got) << ", oracle "
+                     << (want ? iso(*want) : std::string("none")));
+        }
+      }
+    }
+    CHECK(failures == 0);
   }
 }
