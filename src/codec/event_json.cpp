@@ -50,6 +50,7 @@ json::object delivery_object(const model::delivery& d) {
 json::object encode(const model::request_created& e) {
   auto out = to_json(e.input);
   if (e.parent) out["parent"] = *e.parent;
+  if (e.follows) out["follows"] = *e.follows;
   return out;
 }
 
@@ -222,7 +223,10 @@ model::event_data decode_request(std::string_view type, const json::object& data
     auto input = data;
     if (const auto* parent = data.if_contains("parent"); parent && !parent->is_null())
       out.parent = parent->to_number<model::request_id>();
+    if (const auto* follows = data.if_contains("follows"); follows && !follows->is_null())
+      out.follows = follows->to_number<model::request_id>();
     input.erase("parent");
+    input.erase("follows");
     out.input = request_input_from_json(input);
     return out;
   }
@@ -267,8 +271,11 @@ model::event_data decode_request(std::string_view type, const json::object& data
   if (type == "request.routed_to_product")
     return model::request_routed_to_product{common_of(type, data), team_of(type, data), text(data, "assignee"),
                                             text(data, "note")};
-  if (type == "request.accepted" || type == "request.declined")
-    return model::request_decided{type == "request.accepted", common_of(type, data), text(data, "reason")};
+  if (type == "request.accepted" || type == "request.declined") {
+    const auto* executive = data.if_contains("executive");
+    return model::request_decided{type == "request.accepted", common_of(type, data), text(data, "reason"),
+                                  executive != nullptr && executive->is_bool() && executive->get_bool()};
+  }
   if (type == "request.asked_engineering_channel")
     return model::request_asked_engineering_channel{common_of(type, data), team_of(type, data), text(data, "note")};
   if (type == "request.engineering_engaged" || type == "request.concern_raised")
@@ -295,6 +302,13 @@ model::event_data decode_request(std::string_view type, const json::object& data
                                 text(data, "text"),
                                 text(data, "reason"),
                                 data.at("attempts").to_number<int>()};
+  if (type == "request.review_due_set")
+    return model::review_due_set{instant_of(type, data.at("review_due_at"), "review_due_at")};
+  if (type == "request.review_overdue") return model::review_overdue{instant_of(type, data.at("due"), "due")};
+  if (type == "request.close_due_set") return model::close_due_set{instant_of(type, data.at("closes_at"), "closes_at")};
+  if (type == "request.closed") return model::request_closed{status_of(type, data)};
+  if (type == "request.followed_up")
+    return model::request_followed_up{common_of(type, data), data.at("follow_up").to_number<model::request_id>()};
   bad(type, "is not a known type");
 }
 
@@ -413,7 +427,9 @@ json::object encode_data(const model::event_data& data) {
           },
           [](const request_decided& e) {
             json::object out{{"status", to_string(e.common.status)}, {"decision", e.accepted ? "accepted" : "declined"}};
-            if (!e.accepted) out["reason"] = e.reason;
+            if (!e.accepted || e.executive) out["reason"] = e.reason;
+            // Only an executive decision says so: Product's own keep their bytes.
+            if (e.executive) out["executive"] = true;
             finish_action(out, e.common);
             return out;
           },
@@ -443,6 +459,15 @@ json::object encode_data(const model::event_data& data) {
           },
           [](const concern_deadline_passed& e) {
             return json::object{{"status", to_string(e.status)}, {"concern_escalates_at", nullptr}};
+          },
+          [](const review_due_set& e) { return json::object{{"review_due_at", format_instant(e.at)}}; },
+          [](const review_overdue& e) { return json::object{{"due", format_instant(e.due)}}; },
+          [](const close_due_set& e) { return json::object{{"closes_at", format_instant(e.at)}}; },
+          [](const request_closed& e) { return json::object{{"status", to_string(e.status)}}; },
+          [](const request_followed_up& e) {
+            json::object out{{"follow_up", e.follow_up}};
+            finish_action(out, e.common);
+            return out;
           },
           [](const reply_settled& e) {
             json::object out{{"reply", e.reply}, {"reply_seq", e.reply_seq}, {"channel", e.channel}, {"to", e.to}};

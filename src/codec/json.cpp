@@ -324,6 +324,12 @@ json::object to_json(const request& value) {
   out["concern_escalates_at"] =
       value.concern_escalates_at ? json::value(format_instant(*value.concern_escalates_at)) : nullptr;
   if (value.concern_counted_from) out["concern_counted_from"] = format_instant(*value.concern_counted_from);
+  // Each only when set: documents stored before requests had them encode as they were.
+  if (value.review_due_at) out["review_due_at"] = format_instant(*value.review_due_at);
+  if (value.review_overdue) out["review_overdue"] = true;
+  if (value.closes_at) out["closes_at"] = format_instant(*value.closes_at);
+  if (value.follows) out["follows"] = *value.follows;
+  if (value.followed_up_by) out["followed_up_by"] = *value.followed_up_by;
   return out;
 }
 
@@ -606,6 +612,15 @@ request request_from_json(const json::value& json) {
       out.concern_escalates_at = required(parse_instant(at->as_string()), "concern_escalates_at");
     if (const auto* from = object.if_contains("concern_counted_from"); from && !from->is_null())
       out.concern_counted_from = required(parse_instant(from->as_string()), "concern_counted_from");
+    if (const auto* at = object.if_contains("review_due_at"); at && !at->is_null())
+      out.review_due_at = required(parse_instant(at->as_string()), "review_due_at");
+    if (const auto* overdue = object.if_contains("review_overdue")) out.review_overdue = overdue->as_bool();
+    if (const auto* at = object.if_contains("closes_at"); at && !at->is_null())
+      out.closes_at = required(parse_instant(at->as_string()), "closes_at");
+    if (const auto* follows = object.if_contains("follows"); follows && !follows->is_null())
+      out.follows = follows->to_number<request_id>();
+    if (const auto* by = object.if_contains("followed_up_by"); by && !by->is_null())
+      out.followed_up_by = by->to_number<request_id>();
     return out;
   } catch (const std::invalid_argument&) {
     throw;

@@ -79,6 +79,7 @@ class action_context {
     r_.fire_due(now_);
     definition.act(*this);
     r_.update_clocks(command_.kind, now_);
+    r_.follow_lifecycle(now_);
     return merged();
   }
 
@@ -126,19 +127,31 @@ class action_context {
     return nullptr;
   }
 
+  // The roles on `target`'s ladder as configured now, and everyone it has notified: a role
+  // brought in on a concern, and whoever a ladder since removed or shortened in the config told
+  // (they must still be able to close, or decide, what they were told about).
+  std::vector<model::role> roles_of(const model::escalation& target) const {
+    const auto ladder = policy_.ladders.find(target.ladder);
+    auto roles = ladder != policy_.ladders.end() ? ladder->second.roles() : std::vector<model::role>{};
+    for (const auto& n : target.notifications)
+      for (auto r : n.roles)
+        if (std::find(roles.begin(), roles.end(), r) == roles.end()) roles.push_back(r);
+    return roles;
+  }
+
+  // The request's product_review escalation not yet resolved, if any.
+  const model::escalation* unresolved_review() const {
+    for (const auto& e : current_.escalations)
+      if (e.ladder == escalation::product_review && e.state != model::escalation_state::resolved) return &e;
+    return nullptr;
+  }
+
   std::optional<refusal> check_escalation_command() const {
     const auto* target = named_escalation();
     if (target == nullptr)
       return refusal{"invalid_fields", "no such escalation on this request",
                      {{"escalation", "is required: the id of an escalation of this request"}}};
-    // The roles on the ladder as configured now, and everyone the escalation has notified: a
-    // role brought in on a concern, and whoever a ladder since removed or shortened in the
-    // config told (they must still be able to close what they were told about).
-    const auto ladder = policy_.ladders.find(target->ladder);
-    auto roles = ladder != policy_.ladders.end() ? ladder->second.roles() : std::vector<model::role>{};
-    for (const auto& n : target->notifications)
-      for (auto r : n.roles)
-        if (std::find(roles.begin(), roles.end(), r) == roles.end()) roles.push_back(r);
+    const auto roles = roles_of(*target);
     if (std::find(roles.begin(), roles.end(), command_.actor.role) == roles.end())
       return forbidden(fmt::format("only the roles on the {} ladder ({}) may {} it", target->ladder,
                                    fmt::join(role_names(roles), ", "),
@@ -234,6 +247,39 @@ class action_context {
     decision.reason = std::move(reason);
     extra_events_.push_back({next_id_, now_, actor_label(command_.actor), model::request_created{std::move(input), current_.id}});
     extra_events_.push_back({next_id_, now_, "system", model::request_routed{std::move(decision)}});
+  }
+
+  // The customer wrote to a closed request: a new request follows it up, filed as the customer's
+  // message would be now (routed by today's rules, clocks by today's SLA policies) in the same
+  // conversation (Slack thread, e-mail thread), so the answer reaches them where they wrote.
+  void follow_up() {
+    auto input = current_.input;
+    const auto closed = fmt::format("{}", current_.id);
+    input.title = fill_template("Follow-up to request {id}: {title}", {{"id", closed}, {"title", current_.input.title}},
+                                follow_up_title_bytes);
+    input.body = command_.input.message;
+    // Answers on the follow-up reply to the customer's latest mail.
+    if (input.email && !command_.input.reference.empty()) input.email->message_id = command_.input.reference;
+    auto filed = decide(policy_, file_request{std::move(input), command_.actor}, next_id_, now_);
+    std::get<model::request_created>(filed.events.front().data).follows = current_.id;
+    record_action(model::request_followed_up{common(), next_id_});
+    for (auto& e : filed.events) extra_events_.push_back(std::move(e));
+  }
+
+  // A decision on a feature request ends the wait for it: its product_review escalations are
+  // resolved by whoever decided.
+  void resolve_reviews(bool accepted) {
+    const auto escalations = r_.state().escalations;
+    for (auto e : escalations) {
+      if (e.ladder != escalation::product_review || e.state == model::escalation_state::resolved) continue;
+      e.state = model::escalation_state::resolved;
+      e.next_at.reset();
+      e.closed_by = actor_label(command_.actor);
+      r_.record(now_, actor_label(command_.actor),
+                model::escalation_closed{true, std::move(e),
+                                         fmt::format("the request was {}", accepted ? "accepted" : "declined"),
+                                         r_.state().status});
+    }
   }
 
   void engage_engineering() {
@@ -378,12 +424,29 @@ check_result check_troubleshooting_with_ce(const action_context& c) {
   return std::nullopt;
 }
 
-// accept and decline: a request with Product; a decline says why.
+// accept and decline: a request with Product; a decline says why. Product decides; once the review
+// is overdue (an unresolved product_review escalation), so may the roles on that ladder: the
+// executive decision (issue 13 §4), which gives its reason either way.
 check_result check_with_product(const action_context& c) {
   const auto& current = c.current_;
+  const auto& actor = c.command_.actor;
   if (current.owner != model::team::product) return conflict("only a request with Product can be accepted or declined");
   if (!active(current.status))
     return conflict(fmt::format("cannot {} a request that is {}", c.name(), model::to_string(current.status)));
+  if (actor.role != role::product) {
+    const auto* review = c.unresolved_review();
+    if (review == nullptr)
+      return forbidden(fmt::format("Product decides on this request; {} may {} it only once Product's review is overdue "
+                                   "and its product_review escalation is unresolved",
+                                   with_article(actor.role), c.name()));
+    const auto roles = c.roles_of(*review);
+    if (std::find(roles.begin(), roles.end(), actor.role) == roles.end())
+      return forbidden(fmt::format("only Product or the roles on the product_review ladder ({}) may {} it",
+                                   fmt::join(action_context::role_names(roles), ", "), c.name()));
+    if (c.command_.input.reason.empty())
+      return refusal{"invalid_fields", "an executive decision gives its reason",
+                     {{"reason", "is required: why, since Product did not decide"}}};
+  }
   if (c.command_.kind == action_kind::decline && c.command_.input.reason.empty())
     return refusal{"invalid_fields", "a decline needs a reason", {{"reason", "is required: why Product declines"}}};
   return std::nullopt;
@@ -515,8 +578,10 @@ void act_resolve(action_context& c) {
 
 void act_decide(action_context& c) {
   const bool accepted = c.command_.kind == action_kind::accept;
-  c.record_action(
-      model::request_decided{accepted, c.common(request_status::resolved), accepted ? "" : c.command_.input.reason});
+  const bool executive = c.command_.actor.role != role::product;
+  c.record_action(model::request_decided{accepted, c.common(request_status::resolved),
+                                         accepted && !executive ? "" : c.command_.input.reason, executive});
+  c.resolve_reviews(accepted);
 }
 
 void act_close_escalation(action_context& c) { c.close_escalation(); }
@@ -636,6 +701,10 @@ constexpr field_spec optional_reason{"reason", field_type::text, max_message_byt
 // A person id: [a-z0-9._-]{1,100} in the directory (config/people.hpp).
 constexpr field_spec assignee{"assignee", field_type::text, 100, true};
 constexpr field_spec required_reason{"reason", field_type::text, max_message_bytes, true};
+// Product, and the roles a product_review ladder may name, who decide once the review is overdue.
+std::vector<model::role> deciders() {
+  return {role::product, role::head_of_cs, role::vp_technical_success, role::vp_sales, role::head_of_engineering};
+}
 std::vector<model::role> assigners() {
   return {role::ce, role::se, role::product, role::engineering, role::head_of_cs, role::admin};
 }
@@ -651,10 +720,25 @@ const std::vector<action_definition>& action_table() {
       {action_kind::customer_reply, "customer_reply", "request.customer_replied",
        {role::ae, role::ce, role::se, role::integration}, {message},
        [](const action_context& c) -> check_result {
-         if (c.current_.status == request_status::closed) return conflict("cannot add a customer reply to a closed request");
+         const auto& current = c.current_;
+         if (current.status != request_status::closed) return std::nullopt;
+         // Interrupts and concerns are internal: no customer writes to them.
+         if (current.parent) return conflict("cannot add a customer reply to a closed request");
+         if (current.followed_up_by)
+           return refusal{"followed_up",
+                          fmt::format("request {} is closed; the customer's conversation continues on request {}",
+                                      current.id, *current.followed_up_by),
+                          {},
+                          current.followed_up_by};
          return std::nullopt;
        },
-       act_return, return_from},
+       [](action_context& c) {
+         if (c.current_.status == request_status::closed)
+           c.follow_up();
+         else
+           act_return(c);
+       },
+       return_from},
       {action_kind::resolve, "resolve", "request.resolved", workers(), {message}, check_worked, act_resolve,
        resolve_from},
       {action_kind::reopen, "reopen", "request.reopened", {role::ce, role::se, role::integration}, {message},
@@ -692,9 +776,9 @@ const std::vector<action_definition>& action_table() {
              model::request_routed_to_product{c.common(c.worked_status()), model::team::product, "", *c.said_.note});
        },
        routed_to_product_from},
-      {action_kind::accept, "accept", "request.accepted", {role::product}, {message}, check_with_product, act_decide,
-       decide_from},
-      {action_kind::decline, "decline", "request.declined", {role::product},
+      {action_kind::accept, "accept", "request.accepted", deciders(), {message, optional_reason}, check_with_product,
+       act_decide, decide_from},
+      {action_kind::decline, "decline", "request.declined", deciders(),
        {message, {"reason", field_type::text, max_message_bytes, true}}, check_with_product, act_decide, decide_from},
       {action_kind::ask_engineering_channel, "ask_engineering_channel", "request.asked_engineering_channel", {role::ce},
        {message},

@@ -120,6 +120,7 @@ outcome decide(const policy& policy, const file_request& command, model::request
   if (command.input.email && !command.input.email->note.empty()) decision.notes.push_back(command.input.email->note);
   r.record(now, "system", model::request_routed{std::move(decision)});
   r.start_clocks(now);
+  r.follow_lifecycle(now);
   return r.take();
 }
 
@@ -248,6 +249,8 @@ std::optional<model::instant> next_due(const model::request& current) {
   for (const auto& e : current.escalations)
     if (e.state == model::escalation_state::open) consider(e.next_at);
   consider(current.concern_escalates_at);
+  consider(current.review_due_at);
+  consider(current.closes_at);
   return earliest;
 }
 
@@ -293,6 +296,7 @@ void apply(model::request& state, const event& e) {
       overloaded{
           [&](const model::request_created& x) {
             state.parent = x.parent;
+            state.follows = x.follows;
             state.input = x.input;
             // A linked request (interrupt, concern) is internal work: the customer is answered on
             // the request it came from.
@@ -409,8 +413,26 @@ void apply(model::request& state, const event& e) {
             found->reason = x.reason;
             found->attempts = x.attempts;
           },
+          [&](const model::review_due_set& x) { state.review_due_at = x.at; },
+          [&](const model::review_overdue&) {
+            state.review_due_at.reset();
+            state.review_overdue = true;
+          },
+          [&](const model::close_due_set& x) { state.closes_at = x.at; },
+          [&](const model::request_closed& x) { state.status = x.status; },
+          [&](const model::request_followed_up& x) {
+            act(x.common);
+            state.followed_up_by = x.follow_up;
+          },
       },
       e.data);
+  // A decided or finished request awaits no review; only a resolved one awaits closing (a
+  // customer's reply, a reopening, the closing itself end that wait).
+  if (state.status == model::request_status::resolved || state.status == model::request_status::closed) {
+    state.review_due_at.reset();
+    state.review_overdue = false;
+  }
+  if (state.status != model::request_status::resolved) state.closes_at.reset();
 }
 
 }  // namespace switchboard::engine

@@ -11,6 +11,7 @@
 #include "model/event.hpp"
 #include "model/person.hpp"
 #include "model/request.hpp"
+#include "model/use_case.hpp"
 #include "rules/rule_set.hpp"
 #include "sla/policy.hpp"
 
@@ -44,6 +45,11 @@ struct workflow_settings {
       "this issue and thanks for working with us to resolve this. My priority from here is getting this resolved, "
       "and I'll have a follow-up for you in a few hours at most. Here's what I understand is the situation: {customer_impact} (environment: {environment}). So far "
       "we have tried: {steps_tried}.";
+  // A resolved request closes after this many full business days on `close_calendar` without a
+  // customer reply (calendar::business_calendar::close_of_business_days); 0 never closes one.
+  // After that a customer's reply opens a follow-up request linked to it instead of reopening it.
+  int close_after_days = 4;
+  std::string close_calendar = "support";
 };
 
 // Which events leave Switchboard, and to which outbound webhook subscription.
@@ -68,6 +74,9 @@ struct policy {
   model::people_directory people{};
   // [assignment.<team>]: teams whose requests are assigned automatically (engine/assignment.hpp).
   model::assignment_map assignment{};
+  // [use_cases.<tag>]: a request routed to Product is assigned to its use case's DRI when it has
+  // no assignee, and the product_review ladder's `product` level reaches the DRI.
+  model::use_case_directory use_cases{};
 };
 
 // A person files a new request, to be known by `id` (allocated by the store).
@@ -146,6 +155,8 @@ inline constexpr std::size_t max_handoff_field_bytes = 8 * 1024;  // each handof
 // A first-contact draft longer than this is cut (at a character boundary) and ends with "…".
 // Large enough that the shipped template with every handoff field at its limit is never cut.
 inline constexpr std::size_t max_first_contact_draft_bytes = 64 * 1024;
+// A follow-up's title ("Follow-up to request N: <title>") is cut to the API's limit on a title.
+inline constexpr std::size_t follow_up_title_bytes = 200;
 // The longest public answer to a Slack thread, in characters (code points): Slack truncates a
 // message's text past 40,000 (https://api.slack.com/methods/chat.postMessage, "Truncating content").
 inline constexpr std::size_t max_slack_text_chars = 40000;
@@ -163,6 +174,9 @@ struct refusal {
   std::string code;
   std::string message;
   std::vector<model::field_error> fields;  // for invalid_fields and missing_context
+  // "followed_up" (customer_reply on a closed request that a follow-up continues): that request.
+  // The store records the reply there instead (store::record_action).
+  std::optional<model::request_id> follow_up{};
 };
 
 // Checks an action's text against the size limits above. nullopt when every field fits;

@@ -22,6 +22,11 @@ std::vector<std::string> holders_of(const model::people_directory& people, const
   return out;
 }
 
+bool active(model::request_status status) {
+  return status == model::request_status::new_ || status == model::request_status::open ||
+         status == model::request_status::pending_customer || status == model::request_status::escalated;
+}
+
 }  // namespace
 
 recorder::recorder(const engine::policy& policy, model::request state) : policy_(policy), state_(std::move(state)) {}
@@ -85,13 +90,31 @@ void recorder::climb(const model::escalation& current) {
   model::escalation_step change{next.id, next.ladder, next.reason, next.next_level, next.next_at};
   if (sent) {
     record(at, "system", model::escalation_notified{std::move(change), sent->level, sent->roles, sent->why,
-                                                    holders_of(policy_.people, sent->roles)});
+                                                    people_reached(current.ladder, sent->roles)});
   } else {
     // Every level due then was skipped for its condition: nobody is told, and no notification
     // is recorded; the log keeps only that the ladder moved on (webhooks take it only when a
     // subscription asks for escalation.skipped or escalation.*).
     record(at, "system", model::escalation_skipped{std::move(change)});
   }
+}
+
+std::vector<std::string> recorder::people_reached(std::string_view ladder, const std::vector<model::role>& roles) const {
+  auto people = holders_of(policy_.people, roles);
+  if (ladder != escalation::product_review ||
+      std::find(roles.begin(), roles.end(), model::role::product) == roles.end())
+    return people;
+  const auto use_case = policy_.use_cases.by_tag.find(state_.input.use_case);
+  if (use_case == policy_.use_cases.by_tag.end() || policy_.people.find(use_case->second.dri) == nullptr) return people;
+  // Product's share of the review is the DRI's: the other product people hold the role but not
+  // this decision. A DRI who also holds another role notified here stays once.
+  std::vector<model::role> others;
+  for (auto r : roles)
+    if (r != model::role::product) others.push_back(r);
+  people = holders_of(policy_.people, others);
+  if (std::find(people.begin(), people.end(), use_case->second.dri) == people.end()) people.push_back(use_case->second.dri);
+  std::sort(people.begin(), people.end());
+  return people;
 }
 
 void recorder::record_firings(const std::vector<sla::firing>& fired) {
@@ -113,7 +136,7 @@ void recorder::record_firings(const std::vector<sla::firing>& fired) {
 }
 
 void recorder::fire_due(model::instant now) {
-  enum class kind { clock, escalation, concern };
+  enum class kind { clock, escalation, concern, review, close };
   for (;;) {
     struct candidate {
       model::instant at;
@@ -129,6 +152,8 @@ void recorder::fire_due(model::instant now) {
       if (state_.escalations[i].state == model::escalation_state::open)
         consider(state_.escalations[i].next_at, kind::escalation, i);
     consider(state_.concern_escalates_at, kind::concern, 0);
+    consider(state_.review_due_at, kind::review, 0);
+    consider(state_.closes_at, kind::close, 0);
     if (!earliest) return;
 
     switch (earliest->what) {
@@ -153,8 +178,50 @@ void recorder::fire_due(model::instant now) {
         }
         break;
       }
+      case kind::review: {
+        record(earliest->at, "system", model::review_overdue{earliest->at});
+        if (const auto ladder = policy_.ladders.find(escalation::product_review); ladder != policy_.ladders.end())
+          open_escalation(ladder->second,
+                          fmt::format("Product has not decided on this {} within {} full business days of receiving it",
+                                      model::to_string(state_.input.kind), ladder->second.review_after_days),
+                          earliest->at);
+        break;
+      }
+      case kind::close:
+        record(earliest->at, "system", model::request_closed{model::request_status::closed});
+        break;
     }
   }
+}
+
+void recorder::follow_lifecycle(model::instant now) {
+  if (state_.owner == model::team::product && active(state_.status)) {
+    // The DRI owns the use case's decisions, so a request reaching Product unassigned is theirs;
+    // one already assigned (taken, assigned by a lead) keeps its holder.
+    if (state_.assignee.empty() && !state_.input.use_case.empty()) {
+      const auto use_case = policy_.use_cases.by_tag.find(state_.input.use_case);
+      if (use_case != policy_.use_cases.by_tag.end() && policy_.people.find(use_case->second.dri) != nullptr)
+        record(now, "system",
+               model::request_assigned{{state_.status, ""},
+                                       use_case->second.dri,
+                                       "",
+                                       "dri",
+                                       fmt::format("the DRI of use case {} ({})", use_case->first, use_case->second.name)});
+    }
+    if (!state_.review_due_at && !state_.review_overdue) {
+      const auto ladder = policy_.ladders.find(escalation::product_review);
+      if (ladder != policy_.ladders.end() && policy_.sla.calendar_name(ladder->second.calendar))
+        record(now, "system",
+               model::review_due_set{policy_.sla.calendar(ladder->second.calendar)
+                                         .close_of_business_days(now, ladder->second.review_after_days)});
+    }
+  }
+  const auto& workflow = policy_.workflow;
+  if (state_.status == model::request_status::resolved && !state_.closes_at && workflow.close_after_days > 0 &&
+      policy_.sla.calendar_name(workflow.close_calendar))
+    record(now, "system",
+           model::close_due_set{
+               policy_.sla.calendar(workflow.close_calendar).close_of_business_days(now, workflow.close_after_days)});
 }
 
 void recorder::follow_status(model::instant now) {
@@ -175,6 +242,7 @@ void recorder::follow_status(model::instant now) {
 
 void recorder::update_clocks(action_kind kind, model::instant now) {
   const auto status = state_.status;
+  if (status == model::request_status::closed) return;
   auto pauses_now = [&](const model::sla_clock& clock) {
     return std::find(clock.pause_on.begin(), clock.pause_on.end(), status) != clock.pause_on.end();
   };

@@ -36,8 +36,15 @@ class recorder {
   void open_escalation(const escalation::ladder& ladder, std::string reason, model::instant at,
                        std::vector<model::request_id> related = {}, std::optional<model::team> team = {});
 
-  // Clocks after an action: which complete, pause, resume, reopen or start.
+  // Clocks after an action: which complete, pause, resume, reopen or start. Nothing on a closed
+  // request (a customer's reply to one opens a follow-up instead).
   void update_clocks(action_kind kind, model::instant now);
+
+  // After a filing or an action, what the request's state now owes (issue 13 §4, §5): a request
+  // with Product and no assignee goes to its use case's DRI (request.assigned, how "dri"), and is
+  // owed Product's decision by the product_review ladder's deadline (request.review_due_set); a
+  // resolved one closes after [workflow] close_after_days (request.close_due_set).
+  void follow_lifecycle(model::instant now);
 
   // Pauses and resumes open clocks to follow the request's status at `now` (each clock's
   // pause_on): after an action, and after a ladder opening escalates the request.
@@ -52,6 +59,9 @@ class recorder {
 
  private:
   void climb(const model::escalation& escalation);
+  // Whom a notification of `roles` on `ladder` reaches: the people holding them; on the
+  // product_review ladder, Product is the use case's DRI alone when it has one. Sorted ids.
+  std::vector<std::string> people_reached(std::string_view ladder, const std::vector<model::role>& roles) const;
 
   const engine::policy& policy_;
   model::request state_;

@@ -19,6 +19,10 @@ namespace switchboard::escalation {
 inline constexpr std::string_view sla_breach = "sla_breach";  // a clock breached
 inline constexpr std::string_view concern = "concern";        // a concern is stuck or unresolved
 inline constexpr std::string_view capacity = "capacity";      // a team's open load crossed its threshold
+// Product did not decide on a feature request within review_after_days full business days
+// (issue 13 §4): the level notifying `product` reaches the request's use-case DRI (every person
+// holding product when it has none), and the ladder's roles may decide in Product's stead.
+inline constexpr std::string_view product_review = "product_review";
 
 enum class condition { always, engineering_engaged, engineering_not_engaged };
 
@@ -38,6 +42,9 @@ struct ladder {
   std::chrono::seconds repeat_every{0};  // 0: the last level is notified once
   std::optional<std::chrono::seconds> trigger_after;  // concern: unresolved this long escalates
   std::map<model::team, int> thresholds;              // capacity: open requests per team
+  // product_review: Product's decision is due at the close of this many full business days on
+  // the ladder's calendar after the request reached Product (calendar::close_of_business_days).
+  int review_after_days = 3;
 
   // Every role on the ladder: those who may acknowledge or resolve its escalations.
   std::vector<model::role> roles() const;

@@ -69,13 +69,14 @@ ladder_map load_ladders(const toml::table& escalation, std::string_view file, co
   for (const auto& item : *array) {
     const auto* table = item.as_table();
     if (table == nullptr) config::fail_at(item, file, "a ladder is a table");
-    config::reject_unknown_keys(*table, file, {"name", "calendar", "repeat_every", "trigger_after", "thresholds", "levels"},
+    config::reject_unknown_keys(*table, file, {"name", "calendar", "repeat_every", "trigger_after", "thresholds", "review_after_days",
+                                                   "levels"},
                                 "[[escalation.ladder]]");
     ladder result;
-    const auto& name_node = required_key(*table, "name", file, "sla_breach, concern or capacity");
+    const auto& name_node = required_key(*table, "name", file, "sla_breach, concern, capacity or product_review");
     result.name = name_node.value_or(std::string());
-    if (result.name != sla_breach && result.name != concern && result.name != capacity)
-      config::fail_at(name_node, file, "unknown ladder; expected sla_breach, concern or capacity");
+    if (result.name != sla_breach && result.name != concern && result.name != capacity && result.name != product_review)
+      config::fail_at(name_node, file, "unknown ladder; expected sla_breach, concern, capacity or product_review");
     if (ladders.contains(result.name)) config::fail_at(name_node, file, fmt::format("ladder {} is defined twice", result.name));
     const auto& calendar_node = required_key(*table, "calendar", file, "a calendar from [calendars]");
     result.calendar = calendar_node.value_or(std::string());
@@ -102,11 +103,29 @@ ladder_map load_ladders(const toml::table& escalation, std::string_view file, co
         result.thresholds[*team] = static_cast<int>(count->get());
       }
     }
+    if (const auto* days = table->get("review_after_days")) {
+      if (result.name != product_review)
+        config::fail_at(*days, file, "review_after_days belongs to the product_review ladder only");
+      const auto* count = days->as_integer();
+      if (count == nullptr || count->get() < 1 || count->get() > 365)
+        config::fail_at(*days, file, "review_after_days is a whole number of business days from 1 to 365");
+      result.review_after_days = static_cast<int>(count->get());
+    }
     const auto& levels_node = required_key(*table, "levels", file, "at least one level");
     const auto* levels = levels_node.as_array();
     if (levels == nullptr || levels->empty()) config::fail_at(levels_node, file, "levels must be a non-empty array");
     for (const auto& level_node : *levels) {
       auto parsed = level_at(level_node, file);
+      // Those who may decide in Product's stead (engine/actions.cpp, accept and decline): a level
+      // naming anyone else would notify people who could not act on it.
+      if (result.name == product_review)
+        for (auto r : parsed.notify)
+          if (r != model::role::product && r != model::role::head_of_cs && r != model::role::vp_technical_success &&
+              r != model::role::vp_sales && r != model::role::head_of_engineering)
+            config::fail_at(level_node, file,
+                            fmt::format("the product_review ladder may notify product, head_of_cs, vp_technical_success, "
+                                        "vp_sales or head_of_engineering, not {}",
+                                        model::to_string(r)));
       if (!result.levels.empty() && parsed.after < result.levels.back().after)
         config::fail_at(level_node, file, "levels must be in order of their after time");
       result.levels.push_back(std::move(parsed));

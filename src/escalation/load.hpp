@@ -13,11 +13,12 @@ namespace switchboard::escalation {
 // Loads [[escalation.ladder]] tables:
 //
 //   [[escalation.ladder]]
-//   name = "sla_breach"             # sla_breach, concern or capacity
+//   name = "sla_breach"             # sla_breach, concern, capacity or product_review
 //   calendar = "support"
 //   repeat_every = "4h"             # optional
 //   trigger_after = "8h"            # concern only
 //   thresholds = { se = 25 }        # capacity only
+//   review_after_days = 3           # product_review only: whole business days, 1-365 (default 3)
 //   levels = [ { after = "0s", notify = ["head_of_cs"], when = "engineering_engaged" } ]
 //
 // Unknown keys, ladders, calendars, roles, conditions, bad durations, levels out of order and

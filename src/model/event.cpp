@@ -82,6 +82,11 @@ std::string_view type_name(const event_data& data) {
           [](const reply_settled& e) -> std::string_view {
             return e.delivered ? "request.reply_delivered" : "request.reply_failed";
           },
+          [](const review_due_set&) -> std::string_view { return "request.review_due_set"; },
+          [](const review_overdue&) -> std::string_view { return "request.review_overdue"; },
+          [](const close_due_set&) -> std::string_view { return "request.close_due_set"; },
+          [](const request_closed&) -> std::string_view { return "request.closed"; },
+          [](const request_followed_up&) -> std::string_view { return "request.followed_up"; },
       },
       data);
 }
@@ -92,7 +97,9 @@ bool is_action_event(const event_data& data) {
          !std::holds_alternative<escalation_triggered>(data) && !std::holds_alternative<escalation_notified>(data) &&
          !std::holds_alternative<escalation_skipped>(data) && !std::holds_alternative<escalation_retimed>(data) &&
          !std::holds_alternative<escalation_brought_in>(data) && !std::holds_alternative<escalation_closed>(data) &&
-         !std::holds_alternative<escalation_snapshot>(data) && !std::holds_alternative<reply_settled>(data);
+         !std::holds_alternative<escalation_snapshot>(data) && !std::holds_alternative<reply_settled>(data) &&
+         !std::holds_alternative<review_due_set>(data) && !std::holds_alternative<review_overdue>(data) &&
+         !std::holds_alternative<close_due_set>(data);
 }
 
 }  // namespace switchboard::model

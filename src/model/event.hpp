@@ -47,10 +47,12 @@ struct action_common {
   std::string message;
 };
 
-// request.created: what was asked for; a linked request (interrupt, concern) names its parent.
+// request.created: what was asked for; a linked request (interrupt, concern) names its parent,
+// and a follow-up the closed request whose customer wrote again (`follows`).
 struct request_created {
   request_input input;
   std::optional<request_id> parent;
+  std::optional<request_id> follows{};
 };
 
 // request.routed: the routing decision with its trace.
@@ -233,11 +235,14 @@ struct request_routed_to_product {
   std::string note;
 };
 
-// request.accepted (accepted true, no reason) or request.declined (with its reason).
+// request.accepted (accepted true; a reason only when executive) or request.declined (with its reason).
 struct request_decided {
   bool accepted = false;
   action_common common;
   std::string reason;
+  // Decided by a role of the product_review ladder, not by Product, once the review was overdue
+  // (issue 13 §4): the executive decision, which gives its reason either way.
+  bool executive = false;
 };
 
 // request.asked_engineering_channel.
@@ -280,13 +285,43 @@ struct concern_deadline_passed {
   request_status status = request_status::open;
 };
 
+// request.review_due_set: a feature request reached Product, whose decision is due at `at`
+// (the product_review ladder's review_after_days full business days later).
+struct review_due_set {
+  instant at{};
+};
+
+// request.review_overdue: Product had not decided by the review deadline; the product_review
+// ladder opens at the same instant (when configured).
+struct review_overdue {
+  instant due{};  // the deadline that passed (the event's instant)
+};
+
+// request.close_due_set: a resolved request closes at `at` unless the customer writes first.
+struct close_due_set {
+  instant at{};
+};
+
+// request.closed: the resolved request closed after close_after_days quiet business days.
+struct request_closed {
+  request_status status = request_status::closed;
+};
+
+// request.followed_up: the customer wrote to this closed request, and `follow_up` was opened for
+// it (the reply is that request's body); later replies go there.
+struct request_followed_up {
+  action_common common;
+  request_id follow_up = 0;
+};
+
 using event_data =
     std::variant<request_created, request_routed, clock_changed, clock_retimed, escalation_triggered,
                  escalation_notified, escalation_skipped, escalation_retimed, escalation_brought_in,
                  escalation_closed, escalation_snapshot, request_answered, request_returned, request_resolved,
                  request_started, request_handed_off, request_routed_to_product, request_decided,
                  request_asked_engineering_channel, request_linked, request_concern_moved, concern_deadline_set,
-                 concern_deadline_retimed, concern_deadline_passed, reply_settled, request_assigned>;
+                 concern_deadline_retimed, concern_deadline_passed, reply_settled, request_assigned,
+                 review_due_set, review_overdue, close_due_set, request_closed, request_followed_up>;
 
 struct event {
   request_id request = 0;

@@ -274,6 +274,18 @@ struct request {
   // restart with a changed config re-times the deadline from here. Unset in documents written
   // before reopening set a deadline (they count from created_at).
   std::optional<instant> concern_counted_from;
+  // A feature request with Product: Product's decision is due by then (the close of the
+  // product_review ladder's review_after_days-th full business day after it reached Product);
+  // past it the request is review_overdue and the ladder climbs. Unset once decided or overdue.
+  std::optional<instant> review_due_at;
+  bool review_overdue = false;
+  // A resolved request closes then unless the customer writes first ([workflow]
+  // close_after_days); unset in any other status.
+  std::optional<instant> closes_at;
+  // A customer's reply to a closed request opened a follow-up: this request follows `follows`,
+  // and a closed one names the request that follows it up (a later reply goes there).
+  std::optional<request_id> follows;
+  std::optional<request_id> followed_up_by;
   instant created_at{};
   instant updated_at{};
 };

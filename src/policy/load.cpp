@@ -25,7 +25,10 @@ const toml::table* section(const toml::table& root, std::string_view key, const 
 
 engine::workflow_settings load_workflow(const toml::table& table, const std::string& file) {
   engine::workflow_settings workflow;
-  config::reject_unknown_keys(table, file, {"loaded_terms", "suggested_wording", "first_contact_template"}, "[workflow]");
+  config::reject_unknown_keys(table, file,
+                              {"loaded_terms", "suggested_wording", "first_contact_template", "close_after_days",
+                               "close_calendar"},
+                              "[workflow]");
   for (const auto& [key, node] : table) {
     if (key.str() == "loaded_terms") {
       const auto* array = node.as_array();
@@ -40,6 +43,15 @@ engine::workflow_settings load_workflow(const toml::table& table, const std::str
       const auto* text = node.as_string();
       if (text == nullptr || text->get().empty()) config::fail_at(node, file, fmt::format("{} must be a non-empty string", key.str()));
       (key.str() == "suggested_wording" ? workflow.suggested_wording : workflow.first_contact_template) = text->get();
+    } else if (key.str() == "close_after_days") {
+      const auto* count = node.as_integer();
+      if (count == nullptr || count->get() < 0 || count->get() > 365)
+        config::fail_at(node, file, "close_after_days is a whole number of business days from 0 (never close) to 365");
+      workflow.close_after_days = static_cast<int>(count->get());
+    } else if (key.str() == "close_calendar") {
+      const auto* text = node.as_string();
+      if (text == nullptr || text->get().empty()) config::fail_at(node, file, "close_calendar must be a calendar's name");
+      workflow.close_calendar = text->get();
     }
   }
   return workflow;
@@ -84,16 +96,33 @@ engine::policy load(const config::settings& settings) {
     ladders_at = position_of(escalations->contains("ladder") ? *escalations->get("ladder") : *escalations, settings.file);
   }
   engine::workflow_settings workflow;
-  if (const auto* table = section(root, "workflow", settings.file)) workflow = load_workflow(*table, settings.file);
+  const auto* workflow_table = section(root, "workflow", settings.file);
+  if (workflow_table != nullptr) workflow = load_workflow(*workflow_table, settings.file);
+  if (!sla.calendars.contains(workflow.close_calendar)) {
+    // A calendar named on purpose must exist; the default ("support") is only used when it does,
+    // so a config without one closes nothing rather than failing to load.
+    if (const auto* named = workflow_table ? workflow_table->get("close_calendar") : nullptr) {
+      std::vector<std::string> known;
+      for (const auto& entry : sla.calendars) known.push_back(entry.first);
+      config::fail_at(*named, settings.file, fmt::format("unknown calendar; expected one of {}", fmt::join(known, ", ")));
+    }
+    workflow.close_after_days = 0;
+  }
   std::vector<engine::outbound_route> outbound;
   if (const auto* table = section(root, "notify", settings.file))
     outbound = notify::routes(notify::load_settings(*table, settings.file));
   rules::vocabulary known{settings.tiers};
-  if (const auto use_cases = config::load_use_cases(root, settings.file); use_cases.configured)
-    known.use_cases = use_cases.tags();
-  return engine::policy{rules::load_rules(settings.rules_path, known), std::move(sla),
-                        std::move(ladders), std::move(workflow), std::move(outbound), std::move(ladders_at),
-                        {}, config::load_assignment(root, settings.file)};
+  auto use_cases = config::load_use_cases(root, settings.file);
+  if (use_cases.configured) known.use_cases = use_cases.tags();
+  return engine::policy{rules::load_rules(settings.rules_path, known),
+                        std::move(sla),
+                        std::move(ladders),
+                        std::move(workflow),
+                        std::move(outbound),
+                        std::move(ladders_at),
+                        {},
+                        config::load_assignment(root, settings.file),
+                        std::move(use_cases)};
 }
 
 }  // namespace switchboard::policy

@@ -576,8 +576,10 @@ escalation_page list_escalations(read_session session, const escalation_filter& 
   return page;
 }
 
-action_outcome record_action(unit_of_work work, const engine::policy& policy, model::request_id id,
-                             const engine::act_on_request& command, model::instant now) {
+namespace {
+
+action_outcome record_action_on(unit_of_work& work, const engine::policy& policy, model::request_id id,
+                                const engine::act_on_request& command, model::instant now) {
 #if SWITCHBOARD_POSTGRES
   if (auto* pg = work.postgres()) return postgres::record_action(*pg, policy, id, command, now);
 #endif
@@ -587,6 +589,26 @@ action_outcome record_action(unit_of_work work, const engine::policy& policy, mo
   auto decided = engine::decide(policy, *current, command, now, next_request_id(db));
   if (auto* refused = std::get_if<engine::refusal>(&decided)) return *refused;
   return record(db, policy, std::get<engine::outcome>(std::move(decided)));
+}
+
+}  // namespace
+
+model::request_id conversation_request(const std::vector<change>& changes) {
+  const auto& acted = changes.front().request;
+  return acted.followed_up_by.value_or(acted.id);
+}
+
+action_outcome record_action(unit_of_work work, const engine::policy& policy, model::request_id id,
+                             const engine::act_on_request& command, model::instant now) {
+  // A customer's reply to a closed request that a follow-up continues goes to that follow-up (and
+  // on along the chain), so every channel's reply lands where the conversation is. Bounded, in
+  // case a chain were ever circular.
+  for (int hop = 0;; ++hop) {
+    auto result = record_action_on(work, policy, id, command, now);
+    const auto* refused = std::get_if<engine::refusal>(&result);
+    if (refused == nullptr || refused->code != "followed_up" || !refused->follow_up || hop == 64) return result;
+    id = *refused->follow_up;
+  }
 }
 
 std::optional<change> record_due(unit_of_work work, const engine::policy& policy, model::request_id id,

@@ -90,9 +90,17 @@ struct not_found {};
 using action_outcome = std::variant<std::vector<change>, engine::refusal, not_found>;
 
 // Runs an action on request `id` inside the caller's transaction. Nothing is written when the
-// engine refuses it or the request does not exist.
+// engine refuses it or the request does not exist. A customer_reply to a closed request that a
+// follow-up continues (engine refusal "followed_up") is recorded on the follow-up instead, and on
+// along the chain: the acted-on request, first in the changes, is then the follow-up. One to a
+// closed request with none opens the follow-up: the changes are the closed request, then it.
 action_outcome record_action(unit_of_work work, const engine::policy& policy, model::request_id id,
                              const engine::act_on_request& command, model::instant now);
+
+// Where the customer's conversation goes on after record_action's `changes` (not empty): the
+// follow-up a reply to a closed request opened, else the acted-on request. The intakes point the
+// conversation's thread (Slack) and Message-ID (e-mail) there.
+model::request_id conversation_request(const std::vector<change>& changes);
 
 // Records what became of a public answer of request `id` once its outbox row was delivered or
 // given up on (engine::record_delivery), inside the caller's transaction. nullopt when the request

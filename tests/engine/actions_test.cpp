@@ -42,8 +42,11 @@ const std::map<action_kind, std::vector<role>> who_may{
     {action_kind::start, {role::ce}},
     {action_kind::handoff, {role::ce}},
     {action_kind::route_to_product, {role::ce}},
-    {action_kind::accept, {role::product}},
-    {action_kind::decline, {role::product}},
+    // Product; the executive roles only once the review is overdue (checked on the request).
+    {action_kind::accept, {role::product, role::head_of_cs, role::vp_technical_success, role::vp_sales,
+                           role::head_of_engineering}},
+    {action_kind::decline, {role::product, role::head_of_cs, role::vp_technical_success, role::vp_sales,
+                            role::head_of_engineering}},
     {action_kind::ask_engineering_channel, {role::ce}},
     {action_kind::engage_engineering, {role::se}},
     {action_kind::raise_concern, {role::ae, role::ce, role::ta}},

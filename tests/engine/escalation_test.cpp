@@ -720,7 +720,9 @@ TEST_SUITE("engine::escalation") {
     for (const auto& e : std::get<engine::outcome>(agreed).events) engine::apply(concern, e);
     CHECK(concern.status == model::request_status::resolved);
     CHECK_FALSE(concern.concern_escalates_at);
-    CHECK_FALSE(engine::next_due(concern));
+    // What is due now is its closing ([workflow] close_after_days), not the concern's deadline.
+    REQUIRE(concern.closes_at);
+    CHECK(engine::next_due(concern) == concern.closes_at);
     CHECK(engine::due(story::shipped(), concern, at("2026-11-24T09:30:00-08:00")).events.empty());
   }
 

@@ -12,6 +12,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <stdexcept>
 #include <string>
 
@@ -83,16 +85,26 @@ TEST_SUITE("store::requests") {
       file(db, model::request_kind::troubleshooting, filed_at);
       file(db, model::request_kind::feature_request, filed_at + std::chrono::minutes{5});
       CHECK(store::newest_event_at(db) == filed_at + std::chrono::minutes{5});
-      const auto firings = store::pending_firings(db);
-      REQUIRE(firings.size() == 1);  // the troubleshooting request's first-response clock
+      auto firings = store::pending_firings(db);
+      std::sort(firings.begin(), firings.end());
+      // The troubleshooting request's first-response clock, and Product's review deadline on the
+      // feature request (the shipped product_review ladder).
+      REQUIRE(firings.size() == 2);
       CHECK(firings[0].first == 1);
       CHECK(firings[0].second > filed_at);
+      CHECK(firings[1].first == 2);
+      CHECK(firings[1].second == store::find_request(db, 2)->review_due_at);
       CHECK(store::open_requests(db, model::team::se) == 1);
       CHECK(store::open_requests(db, model::team::product) == 1);
       CHECK(store::open_requests(db, model::team::engineering) == 0);
       act(db, 1, engine::action_kind::resolve, model::role::se, {}, filed_at + std::chrono::minutes{9});
       CHECK(store::open_requests(db, model::team::se) == 0);
-      CHECK(store::pending_firings(db).empty());
+      // Resolved, the first request now waits only for its closing ([workflow] close_after_days).
+      firings = store::pending_firings(db);
+      std::sort(firings.begin(), firings.end());
+      REQUIRE(firings.size() == 2);
+      CHECK(firings[0].first == 1);
+      CHECK(firings[0].second == store::find_request(db, 1)->closes_at);
     });
   }
 

@@ -238,7 +238,7 @@ TEST_SUITE("store::requests") {
     REQUIRE(found);
     CHECK(found->input.customer.id == "globex");
     CHECK(found->owner == model::team::product);
-    CHECK(store::events_of(reopened, id).size() == 2);
+    CHECK(store::events_of(reopened, id).size() == 3);  // created, routed, Product's review deadline
   }
 
   TEST_CASE("listing is newest first, filtered, and paginated by cursor") {

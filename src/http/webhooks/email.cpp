@@ -222,10 +222,11 @@ asio::awaitable<response> deliver(context& ctx, inbound_email mail, delivery how
                                : store::record_action(db, ctx.api.policy, *target, reply, now);
         if (auto* done = std::get_if<std::vector<store::change>>(&result)) {
           changes = std::move(*done);
-          id = *target;
+          // A reply to a closed request opened a follow-up, or went on to the one that continues it.
+          id = store::conversation_request(changes);
           outcome = "replied";
         }
-        // A request that takes no reply (closed) gets a new request instead.
+        // A reply refused (an internal request closed, a reply too long) files a new request.
       }
     }
     if (!id) {

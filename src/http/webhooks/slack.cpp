@@ -186,7 +186,8 @@ asio::awaitable<response> on_message(context& ctx, slack_message m, std::shared_
       return;
     }
     if (in_thread) {
-      const auto parent = store::receipt_request(db, "slack_message", fmt::format("{}:{}:{}", m.team, m.channel, m.thread_ts));
+      const auto thread_key = fmt::format("{}:{}:{}", m.team, m.channel, m.thread_ts);
+      const auto parent = store::receipt_request(db, "slack_message", thread_key);
       if (parent) {
         if (!store::claim_receipt(db, "slack_message", message_key, now)) {
           outcome = "duplicate";
@@ -207,13 +208,19 @@ asio::awaitable<response> on_message(context& ctx, slack_message m, std::shared_
         auto result = too_long ? store::action_outcome{*too_long}
                                : store::record_action(db, ctx.api.policy, *parent, action, now);
         id = *parent;
-        store::link_receipt(db, "slack_message", message_key, *parent);
-        store::link_receipt(db, "slack_event", m.event_id, *parent);
         if (auto* done = std::get_if<std::vector<store::change>>(&result)) {
           changes = std::move(*done);
+          // A reply to a closed request opened a follow-up (or went on to one): the thread is that
+          // request's now, so the agents' and the customer's next messages land there too.
+          id = store::conversation_request(changes);
+          if (*id != *parent)
+            store::link_receipt(db, "slack_message", thread_key, *id);
           outcome = agent != nullptr ? "responded" : "replied";
-          if (agent == nullptr) store::add_participant(db, *parent, "slack:" + m.user);
-        } else if (auto* refused = std::get_if<engine::refusal>(&result)) {
+          if (agent == nullptr) store::add_participant(db, *id, "slack:" + m.user);
+        }
+        store::link_receipt(db, "slack_message", message_key, *id);
+        store::link_receipt(db, "slack_event", m.event_id, *id);
+        if (auto* refused = std::get_if<engine::refusal>(&result)) {
           // Slack would retry a non-2xx for nothing: the message stays in Slack's thread.
           outcome = "refused";
           reason = refused->message;
