@@ -126,10 +126,21 @@ T required(std::optional<T> value, std::string_view what) {
 }  // namespace
 
 json::object to_json(const customer& value) {
-  return {{"id", value.id},
-          {"name", value.name},
-          {"stage", to_string(value.stage)},
-          {"tier", optional_string(value.tier)}};
+  json::object out{{"id", value.id},
+                   {"name", value.name},
+                   {"stage", to_string(value.stage)},
+                   {"tier", optional_string(value.tier)}};
+  // The account team as the directory gave it at filing (the request's concern goes to its CE,
+  // its TA watches it), only when it names someone: other documents keep their bytes.
+  const auto& team = value.account_team;
+  if (!team.ae.empty() || !team.ce.empty() || !team.ta.empty()) {
+    json::object members;
+    if (!team.ae.empty()) members["ae"] = team.ae;
+    if (!team.ce.empty()) members["ce"] = team.ce;
+    if (!team.ta.empty()) members["ta"] = team.ta;
+    out["account_team"] = std::move(members);
+  }
+  return out;
 }
 
 json::object to_json(const request_input& value) {
@@ -377,6 +388,8 @@ std::variant<request_input, std::vector<field_error>> parse_request_input(
     if (listed != nullptr) {
       if (input.customer.name.empty()) input.customer.name = listed->name;
       if (input.customer.tier.empty()) input.customer.tier = listed->tier;
+      // Who looks after the customer comes from the directory only, never from the filer.
+      input.customer.account_team = listed->account_team;
     }
     if (stage)
       input.customer.stage = *stage;
@@ -537,6 +550,11 @@ request_input request_input_from_json(const json::value& json) {
     input.customer.name = string_at(customer_object, "name");
     input.customer.stage = required(parse_customer_stage(string_at(customer_object, "stage")), "customer.stage");
     input.customer.tier = string_at(customer_object, "tier");
+    if (const auto* team = customer_object.if_contains("account_team"); team && team->is_object()) {
+      input.customer.account_team.ae = string_at(team->as_object(), "ae");
+      input.customer.account_team.ce = string_at(team->as_object(), "ce");
+      input.customer.account_team.ta = string_at(team->as_object(), "ta");
+    }
     input.title = string_at(object, "title");
     input.body = string_at(object, "body");
     if (const auto source = string_at(object, "source"); !source.empty())

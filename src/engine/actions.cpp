@@ -296,6 +296,18 @@ class action_context {
                 fmt::format("Concern about request {}: {}", current_.id, current_.input.title), model::team::ce,
                 "concern-to-ce",
                 "\"The CE should then dig in and either agree with or challenge the AE\": CE owns a concern first.");
+    // The customer's own CE digs in: the account team names them (issue 13 §2).
+    const auto& account_ce = current_.input.customer.account_team.ce;
+    if (!account_ce.empty() && policy_.people.find(account_ce) != nullptr) {
+      // Member by member: GCC 12 at -O3 warns (maybe-uninitialized, a false positive) on the
+      // struct braced inside the push_back.
+      model::request_assigned assigned;
+      assigned.common.status = request_status::open;
+      assigned.assignee = account_ce;
+      assigned.how = "account_team";
+      assigned.reason = fmt::format("the CE of {}'s account team", current_.input.customer.name);
+      extra_events_.push_back({next_id_, now_, "system", std::move(assigned)});
+    }
     if (const auto ladder = policy_.ladders.find(escalation::concern);
         ladder != policy_.ladders.end() && ladder->second.trigger_after) {
       const auto at = policy_.sla.calendar(ladder->second.calendar).add(now_, *ladder->second.trigger_after);

@@ -51,4 +51,50 @@ notice escalation_notice(const model::request& request, const model::escalation_
   return out;
 }
 
+namespace {
+
+// "Request 12: "Search is down" (Acme Corp, troubleshooting, normal priority, owned by se, status open)."
+std::string request_line(const model::request& request) {
+  const auto customer = util::visible_text(request.input.customer.name.empty() ? request.input.customer.id
+                                                                               : request.input.customer.name);
+  return fmt::format("Request {}: \"{}\" ({}, {}, {} priority, owned by {}, status {}).\n", request.id,
+                     util::visible_text(request.input.title), customer, model::to_string(request.input.kind),
+                     model::to_string(request.input.priority), model::to_string(request.owner),
+                     model::to_string(request.status));
+}
+
+}  // namespace
+
+notice assignment_notice(const model::request& request, const model::request_assigned& assigned, model::instant at) {
+  notice out;
+  const auto title = util::visible_text(request.input.title);
+  out.subject = fmt::format("Request {} is yours: {}", request.id, title);
+  auto& text = out.text;
+  text += fmt::format("Request {} was assigned to you at {}.\n", request.id, model::format_instant(at));
+  text += request_line(request);
+  if (!assigned.reason.empty()) text += fmt::format("Why you: {}\n", util::visible_text(assigned.reason));
+  if (request.review_due_at)
+    text += fmt::format("Product's decision (accept or decline) is due by {}; past it, the product_review ladder "
+                        "escalates.\n",
+                        model::format_instant(*request.review_due_at));
+  if (request.concern_escalates_at)
+    text += fmt::format("Agree with or challenge the decision it is about; unresolved, it escalates at {}.\n",
+                        model::format_instant(*request.concern_escalates_at));
+  text += fmt::format("See it: switchboard-cli show {} or GET /v1/requests/{}\n", request.id, request.id);
+  return out;
+}
+
+notice watch_notice(const model::request& request, const std::string& what, model::instant at) {
+  notice out;
+  const auto title = util::visible_text(request.input.title);
+  out.subject = fmt::format("Request {} of an account you watch: {}", request.id, title);
+  auto& text = out.text;
+  text += fmt::format("On request {} at {}: {}.\n", request.id, model::format_instant(at), util::visible_text(what));
+  text += request_line(request);
+  text += "You are told as the account's technical account manager (TA), who watches its requests; nothing is asked "
+          "of you here: the escalation's roles act on it.\n";
+  text += fmt::format("See it: switchboard-cli show {} or GET /v1/requests/{}\n", request.id, request.id);
+  return out;
+}
+
 }  // namespace switchboard::engine

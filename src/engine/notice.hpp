@@ -23,4 +23,15 @@ struct notice {
 notice escalation_notice(const model::request& request, const model::escalation_notified& notified,
                          const model::person& person, model::instant at);
 
+// The notice to the person `assigned` names when the system gave them the request (issue 13 §2,
+// §4): how "dri" (a request reached Product for their use case) or "account_team" (a concern
+// about their account): which request, why it is theirs, and what it waits for. Never throws.
+notice assignment_notice(const model::request& request, const model::request_assigned& assigned, model::instant at);
+
+// The notice to the customer's TA, who watches its requests (issue 13 §2), about `what` recorded
+// at `at` on `request`: an SLA breach ("first_response breached (SLA policy premium)") or an
+// escalation opened ("escalation 12-1 opened on the capacity ladder: …"). Nothing is asked of
+// them: the notice says who acts. Never throws.
+notice watch_notice(const model::request& request, const std::string& what, model::instant at);
+
 }  // namespace switchboard::engine

@@ -37,8 +37,8 @@ struct actor {
 // holding the matching role there; empty when the config names nobody.
 struct account_team {
   std::string ae;  // account executive
-  std::string ce;  // customer engineer: concerns about this customer go to them (issue 13, later)
-  std::string ta;  // technical account manager: watches the customer's requests (issue 13, later)
+  std::string ce;  // customer engineer: a concern raised about this customer is assigned to them
+  std::string ta;  // technical account manager: watches the customer's requests (told of escalations)
 };
 
 struct customer {

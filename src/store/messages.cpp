@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <optional>
 #include <stdexcept>
 
 namespace switchboard::store {
@@ -133,46 +134,80 @@ void enqueue_replies(unit_of_work work, const std::vector<engine::event>& events
   }
 }
 
+namespace {
+
+// One notice to `person` about event `e` (its `seq`), by each of their channels (model::person's
+// notify): a slack_dm row and/or an email row, purpose notification.
+void notify_person(unit_of_work& work, const model::person& person, const engine::notice& said, const engine::event& e,
+                   std::int64_t seq) {
+  message m;
+  m.purpose = message_purpose::notification;
+  m.request_id = e.request;
+  m.event_seq = seq;
+  m.event_type = std::string(model::type_name(e));
+  if (person.notified_by("slack") && !person.slack_user.empty()) {
+    m.channel = channel::slack_dm;
+    m.recipient = person.slack_user;
+    m.payload = boost::json::serialize(
+        boost::json::object{{"user", person.slack_user}, {"text", said.text}, {"person", person.id}});
+    enqueue_message(work, m, e.at);
+  }
+  if (person.notified_by("email") && !person.email.empty()) {
+    m.channel = channel::email;
+    m.recipient = person.email;
+    m.payload = boost::json::serialize(boost::json::object{{"to", boost::json::array{boost::json::value(person.email)}},
+                                                           {"subject", said.subject},
+                                                           {"message_id", ""},
+                                                           {"in_reply_to", ""},
+                                                           {"references", boost::json::array{}},
+                                                           {"text", said.text},
+                                                           {"kind", "notification"},
+                                                           {"person", person.id}});
+    enqueue_message(work, m, e.at);
+  }
+}
+
+// What the customer's TA is told of `e`, if anything: an escalation opened, or a breach that opened
+// none (with an sla_breach ladder the breach's own escalation.triggered says it, once).
+std::optional<std::string> watched(const std::vector<engine::event>& events, const engine::event& e) {
+  if (const auto* opened = std::get_if<model::escalation_triggered>(&e.data))
+    return fmt::format("escalation {} opened on the {} ladder: {}", opened->whole.id, opened->whole.ladder,
+                       opened->whole.reason);
+  const auto* clock = std::get_if<model::clock_changed>(&e.data);
+  if (clock == nullptr || clock->kind != model::clock_change::breached) return std::nullopt;
+  const bool escalated = std::any_of(events.begin(), events.end(), [&](const engine::event& other) {
+    return other.request == e.request && other.at == e.at && std::holds_alternative<model::escalation_triggered>(other.data);
+  });
+  if (escalated) return std::nullopt;
+  return fmt::format("{} breached (SLA policy {})", model::to_string(clock->clock.metric), clock->clock.policy);
+}
+
+}  // namespace
+
 void enqueue_notifications(unit_of_work work, const model::people_directory& directory,
                            const std::vector<engine::event>& events, const std::vector<std::int64_t>& seqs,
                            const std::vector<change>& changes) {
   for (std::size_t i = 0; i < events.size(); ++i) {
     const auto& e = events[i];
     const auto* notified = std::get_if<model::escalation_notified>(&e.data);
-    if (notified == nullptr || notified->people.empty()) continue;
+    const auto* assigned = std::get_if<model::request_assigned>(&e.data);
+    const bool system_assigned = assigned != nullptr && (assigned->how == "dri" || assigned->how == "account_team");
+    const auto watch = watched(events, e);
+    if ((notified == nullptr || notified->people.empty()) && !system_assigned && !watch) continue;
     const auto state = std::find_if(changes.begin(), changes.end(), [&](const change& c) { return c.request.id == e.request; });
     if (state == changes.end())
       throw std::logic_error(fmt::format("a notification of request {} came with no state for it", e.request));
-    for (const auto& id : notified->people) {
-      const auto* person = directory.find(id);
-      if (person == nullptr) continue;
-      const auto said = engine::escalation_notice(state->request, *notified, *person, e.at);
-      message m;
-      m.purpose = message_purpose::notification;
-      m.request_id = e.request;
-      m.event_seq = seqs.at(i);
-      m.event_type = std::string(model::type_name(e));
-      if (person->notified_by("slack") && !person->slack_user.empty()) {
-        m.channel = channel::slack_dm;
-        m.recipient = person->slack_user;
-        m.payload = boost::json::serialize(
-            boost::json::object{{"user", person->slack_user}, {"text", said.text}, {"person", person->id}});
-        enqueue_message(work, m, e.at);
-      }
-      if (person->notified_by("email") && !person->email.empty()) {
-        m.channel = channel::email;
-        m.recipient = person->email;
-        m.payload = boost::json::serialize(boost::json::object{{"to", boost::json::array{boost::json::value(person->email)}},
-                                                               {"subject", said.subject},
-                                                               {"message_id", ""},
-                                                               {"in_reply_to", ""},
-                                                               {"references", boost::json::array{}},
-                                                               {"text", said.text},
-                                                               {"kind", "notification"},
-                                                               {"person", person->id}});
-        enqueue_message(work, m, e.at);
-      }
-    }
+    const auto& request = state->request;
+    if (notified != nullptr)
+      for (const auto& id : notified->people)
+        if (const auto* person = directory.find(id))
+          notify_person(work, *person, engine::escalation_notice(request, *notified, *person, e.at), e, seqs.at(i));
+    if (system_assigned)
+      if (const auto* person = directory.find(assigned->assignee))
+        notify_person(work, *person, engine::assignment_notice(request, *assigned, e.at), e, seqs.at(i));
+    if (watch)
+      if (const auto* ta = directory.find(request.input.customer.account_team.ta))
+        notify_person(work, *ta, engine::watch_notice(request, *watch, e.at), e, seqs.at(i));
   }
 }
 

@@ -68,8 +68,11 @@ void enqueue_replies(unit_of_work work, const std::vector<engine::event>& events
                      const std::vector<std::int64_t>& seqs, const std::vector<change>& changes);
 
 // Enqueues the notices `events` (with their `seqs`, as enqueue_replies) send to people (issue 13
-// E6): for each escalation.notified naming
-// `people`, one slack_dm row {"user", "text", "person"} per person who is notified by Slack and
+// E6, E7): for each escalation.notified naming `people`, each of them (engine::escalation_notice);
+// for each request.assigned the system made (how "dri" or "account_team"), the assignee
+// (engine::assignment_notice); for each escalation.triggered, and each sla.breached that opened
+// no escalation, the customer's TA (account_team.ta on the request; engine::watch_notice). Each
+// person gets one slack_dm row {"user", "text", "person"} if notified by Slack and
 // one email row {"to": [address], "subject", "message_id": "", "in_reply_to": "", "references":
 // [], "text", "kind": "notification", "person"} per person notified by e-mail (model::person's
 // notify), purpose notification, with engine::escalation_notice's words on the request as

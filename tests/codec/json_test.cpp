@@ -208,6 +208,34 @@ TEST_SUITE("codec::json") {
     CHECK(std::get<std::vector<field_error>>(unknown).at(1).field == "customer.stage");
   }
 
+  TEST_CASE("a customer's account team comes from the directory only, and round-trips in the stored request") {
+    const customer_directory directory{
+        {"acme", {"acme", "Acme Corp", customer_stage::production, "premium", {"ann", "dana", "tom"}}}};
+    const auto parsed = parse_request_input(json::parse(R"({"kind":"troubleshooting","customer":{"id":"acme"},"title":"t"})"),
+                                            {"premium"}, directory);
+    REQUIRE(std::holds_alternative<request_input>(parsed));
+    CHECK(std::get<request_input>(parsed).customer.account_team.ce == "dana");
+    // A filer cannot name one.
+    const auto claimed = parse_request_input(
+        json::parse(R"({"kind":"troubleshooting","customer":{"id":"acme","account_team":{"ce":"eve"}},"title":"t"})"),
+        {"premium"}, directory);
+    REQUIRE(std::holds_alternative<std::vector<field_error>>(claimed));
+    CHECK(std::get<std::vector<field_error>>(claimed).at(0).field == "customer.account_team");
+
+    request stored;
+    stored.id = 3;
+    stored.input = std::get<request_input>(parsed);
+    const auto encoded = to_json(stored);
+    CHECK(encoded.at("customer").at("account_team") == json::parse(R"({"ae":"ann","ce":"dana","ta":"tom"})"));
+    const auto decoded = request_from_json(encoded);
+    CHECK(decoded.input.customer.account_team.ae == "ann");
+    CHECK(decoded.input.customer.account_team.ce == "dana");
+    CHECK(decoded.input.customer.account_team.ta == "tom");
+    // Without one the document has no key, as before account teams were stored.
+    stored.input.customer.account_team = {};
+    CHECK_FALSE(to_json(stored).at("customer").as_object().contains("account_team"));
+  }
+
   TEST_CASE("a production customer without a tier is refused, naming the configured tiers") {
     auto parsed = parse_request_input(
         json::parse(R"({"kind":"troubleshooting","customer":{"id":"g","name":"G","stage":"production"},"title":"t"})"),

@@ -319,3 +319,34 @@ TEST_SUITE("engine::lifecycle") {
     CHECK(s.request().status == model::request_status::resolved);
   }
 }
+
+TEST_SUITE("engine::account_team") {
+  TEST_CASE("a concern goes to the CE of the customer's account team, when the directory holds them") {
+    auto policy = with_use_cases();
+    policy.people.by_id.emplace("dana", testing::person_of("dana", {role::ce}, model::team::ce, {}, "support"));
+    auto input = slack_troubleshooting();
+    input.customer.account_team = {"", "dana", "tom"};
+    story s(policy, input, at("2026-11-23T09:00:00-08:00"));
+    auto raised = s.act(at("2026-11-23T09:30:00-08:00"), action_kind::raise_concern, {"avery", role::ae},
+                        {.message = "SE's plan delays the trial"});
+    REQUIRE(std::holds_alternative<engine::outcome>(raised));
+    const auto& out = std::get<engine::outcome>(raised);
+    REQUIRE(out.created);
+    CHECK(out.created->input.kind == model::request_kind::concern);
+    CHECK(out.created->owner == model::team::ce);
+    CHECK(out.created->assignee == "dana");
+    const auto assigned = testing::data_of(only(out.events, "request.assigned"));
+    CHECK(assigned.at("how") == "account_team");
+    CHECK(assigned.at("reason") == "the CE of Acme Corp's account team");
+    // The account team travels with the request: a concern raised later still finds it.
+    CHECK(out.created->input.customer.account_team.ta == "tom");
+
+    // Someone not in the directory is not assigned.
+    auto unknown = with_use_cases();
+    story other(unknown, input, at("2026-11-23T09:00:00-08:00"));
+    auto raised_again = other.act(at("2026-11-23T09:30:00-08:00"), action_kind::raise_concern, {"avery", role::ae},
+                                  {.message = "again"});
+    REQUIRE(std::holds_alternative<engine::outcome>(raised_again));
+    CHECK(std::get<engine::outcome>(raised_again).created->assignee.empty());
+  }
+}

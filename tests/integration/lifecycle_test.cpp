@@ -63,11 +63,45 @@ std::string thread_reply(std::string_view event_id, std::string_view text, std::
 }
 
 // Test people on the always-open calendar, acme, Slack on C0SUPPORT01, one use case ("search",
-// whose DRI is the test product person), a business day of 00:00-24:00 UTC for closing (1 day)
-// and the review (1 day), and no SLA policy (no clock fires while the simulated days pass).
+// whose DRI is the test product person; acme's account team names the test CE and TA), a
+// business day of 00:00-24:00 UTC for closing (1 day) and the review (1 day), and no SLA policy
+// (no clock fires while the simulated days pass).
+// A person per test token on the always-open calendar; Product's (the DRI) and the TA have Slack
+// users, so what they are told arrives at the fake Slack as direct messages.
+std::string people() {
+  std::string out;
+  for (int r = 0; r <= static_cast<int>(role::viewer); ++r) {
+    const auto each = static_cast<role>(r);
+    std::string contact;
+    if (each == role::product) contact = "slack_user = \"U0PRODUCT1\"\n";
+    if (each == role::ta) contact = "slack_user = \"U0TAPERSN1\"\n";
+    out += fmt::format("[[people]]\nid = \"{}\"\nname = \"Test {}\"\nroles = [\"{}\"]\ncalendar = \"always\"\n{}",
+                       testing::person_for(each), model::to_string(each), model::to_string(each), contact);
+  }
+  return out;
+}
+
 std::string lifecycle_config(const testing::temp_dir& dir, const std::string& api_base_url) {
   return testing::config_on_always_calendar(
-      dir, testing::test_people("always") + testing::outbound_notify_and_acme_toml() +
+      dir, people() +
+               fmt::format(R"(
+[notify]
+poll_interval = "1s"
+initial_backoff = "1s"
+max_backoff = "2s"
+
+[integrations]
+support_address = "support@example.com"
+trusted_authserv_id = "mx.switchboard.test"
+
+[integrations.customers.acme]
+name = "Acme Corp"
+stage = "production"
+tier = "premium"
+domains = ["acme.example"]
+account_team = {{ ce = "{}", ta = "{}" }}
+)",
+                           testing::person_for(role::ce), testing::person_for(role::ta)) +
                fmt::format(R"(
 [workflow]
 close_after_days = 1
@@ -202,9 +236,10 @@ TEST_SUITE("integration::lifecycle") {
     });
   }
 
-  TEST_CASE("a feature request goes to its use case's DRI, its overdue review reaches the DRI, and VP Technical Success decides") {
+  TEST_CASE("a feature request goes to its use case's DRI, its overdue review reaches the DRI and the TA, and VP Technical Success decides") {
     testing::for_each_server_backend([&](testing::server_backend& backend) {
       testing::fake_slack slack(bot_token);
+      const bot_token_set token;
       lifecycle_server s(backend, slack.base_url());
       auto ce = s.client(role::ce);
       const auto filed = testing::json_of(ce.post_json("/v1/requests", json::serialize(json::object{
@@ -219,6 +254,28 @@ TEST_SUITE("integration::lifecycle") {
       CHECK(filed.at("owner") == "product");
       CHECK(filed.at("assignee") == json::value(dri));
       CHECK(filed.at("review_due_at") == "2026-12-04T00:00:00Z");
+      // The DRI is told the request is theirs, by Slack DM.
+      const auto dm_to = [&](std::string_view user, std::string_view says) {
+        for (const auto& call : slack.calls())
+          if (call.method == "chat.postMessage" && call.body.at("channel") == json::value(fmt::format("D0{}", user)) &&
+              std::string(call.body.at("text").as_string()).find(says) != std::string::npos)
+            return true;
+        return false;
+      };
+      CHECK(eventually([&] { return dm_to("U0PRODUCT1", fmt::format("Request {} was assigned to you", id)); }));
+      CHECK(dm_to("U0PRODUCT1", "the DRI of use case search"));
+
+      // An AE's concern about it goes to the CE of acme's account team.
+      auto ae = s.client(role::ae);
+      const auto raised = ae.post_json(fmt::format("/v1/requests/{}/events", id),
+                                       R"({"type": "raise_concern", "message": "Renewal depends on this"})");
+      REQUIRE(raised.status == 200);
+      const auto children = s.request(id).at("children").as_array();
+      REQUIRE(children.size() == 1);
+      const auto concern = s.request(children[0].as_int64());
+      CHECK(concern.at("kind") == "concern");
+      CHECK(concern.at("assignee") == json::value(testing::person_for(role::ce)));
+      CHECK(s.events_of_type(children[0].as_int64(), "request.assigned").at(0).at("how") == "account_team");
 
       REQUIRE(eventually([&] { return !s.events_of_type(id, "escalation.notified").empty(); }));
       const auto overdue = s.events_of_type(id, "request.review_overdue");
@@ -227,6 +284,10 @@ TEST_SUITE("integration::lifecycle") {
       const auto notified = s.events_of_type(id, "escalation.notified").front();
       CHECK(notified.at("escalation").at("ladder") == "product_review");
       CHECK(notified.at("people") == json::array{json::value(dri)});
+      // The DRI by the ladder; the account's TA, who watches acme's requests, of the escalation.
+      CHECK(eventually([&] { return dm_to("U0PRODUCT1", "level 1 of the product_review ladder"); }));
+      CHECK(eventually(
+          [&] { return dm_to("U0TAPERSN1", fmt::format("escalation {}-1 opened on the product_review ladder", id)); }));
       const auto request = s.request(id);
       CHECK(request.at("review_overdue") == true);
       CHECK(request.at("status") == "escalated");
