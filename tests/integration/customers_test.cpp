@@ -1,7 +1,7 @@
 // Customers as data through the real server (issue 13 §5, E12), on both store adapters: a
 // customer's stage and tier change by PUT /v1/customers/{id} (an admin token, or the CRM's
-// Standard Webhooks signature); requests filed after the change, through the API and by e-mail,
-// take the new stage's clocks, while a request filed before keeps its own; unsigned, stale and
+// Standard Webhooks signature); requests filed after the change, through the API, by e-mail and
+// in Slack, take the new stage's clocks, while a request filed before keeps its own; unsigned, stale and
 // wrongly signed CRM posts and a viewer's token change nothing; every change is recorded with
 // its before and after; and a restart keeps the change in force over the config, saying so.
 #include "http/client.hpp"
@@ -29,7 +29,8 @@ namespace {
 const std::string crm_secret = "whsec_" + notify::base64_encode("crm-secret-for-the-customers-test");
 
 // The shipped config (pre-sales: 1 business hour to first response; premium: 4) with Globex, a
-// trial customer at globex.example, and mail from the test MTA trusted.
+// trial customer at globex.example and in Slack channel C0GLOBEX01, and mail from the test MTA
+// trusted.
 std::string globex_config(const testing::temp_dir& dir) {
   auto text = testing::read_text(testing::shipped_config_with(dir, ""));
   const std::string section = "\n[integrations]\n";
@@ -41,6 +42,10 @@ std::string globex_config(const testing::temp_dir& dir) {
 name = "Globex"
 stage = "trial"
 domains = ["globex.example"]
+
+[integrations.slack.channels.C0GLOBEX01]
+customer = "globex"
+kind = "troubleshooting"
 )";
   return testing::write_file(dir.file("switchboard.toml"), text);
 }
@@ -72,10 +77,6 @@ http::client_response crm_put(const testing::server_process& server, const std::
                            {{"webhook-id", id}, {"webhook-timestamp", ts}, {"webhook-signature", signature}});
 }
 
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 json::object globex(const testing::server_process& server) {
   auto viewer = server.client(model::role::viewer);
   return testing::json_of(viewer.get("/v1/customers/globex"));
@@ -90,6 +91,7 @@ TEST_SUITE("integration::customers") {
       const auto config = globex_config(dir);
       auto args = backend.args(config);
       args.environment.emplace_back("SWITCHBOARD_CRM_WEBHOOK_SECRET", crm_secret);
+      args.environment.emplace_back("SWITCHBOARD_SLACK_SIGNING_SECRET", testing::slack_secret);
       {
         testing::server_process server(args);
         auto ce = server.client(model::role::ce);
@@ -116,10 +118,10 @@ TEST_SUITE("integration::customers") {
         const auto unsigned_put = anonymous.request("PUT", "/v1/customers/globex", premium);
         CHECK(unsigned_put.status == 401);
         CHECK(testing::json_of(unsigned_put).at("error").at("code") == "invalid_signature");
-        const auto stale = crm_put(server, premium, unix_now() - 600, "msg_stale");
+        const auto stale = crm_put(server, premium, testing::unix_now() - 600, "msg_stale");
         CHECK(stale.status == 401);
         CHECK(testing::json_of(stale).at("error").at("code") == "stale_timestamp");
-        CHECK(crm_put(server, premium, unix_now(), "msg_forged", false).status == 401);
+        CHECK(crm_put(server, premium, testing::unix_now(), "msg_forged", false).status == 401);
         CHECK(admin.request("PUT", "/v1/customers/globex", R"({"stage": "production"})").status == 422);
         CHECK(admin.request("PUT", "/v1/customers/globex", R"({"stage": "trial", "colour": "red"})").status == 422);
         CHECK(globex(server).at("stage") == "trial");
@@ -158,6 +160,21 @@ TEST_SUITE("integration::customers") {
         CHECK(by_mail.at("customer").at("stage") == "production");
         CHECK(first_response(by_mail).at("policy") == "premium");
 
+        // And in Slack: a mention in Globex's channel.
+        auto event = json::parse(testing::fixture("slack_app_mention.json")).as_object();
+        event["event"].as_object()["channel"] = "C0GLOBEX01";
+        const auto slack_body = json::serialize(event);
+        const auto posted = integration.request("POST", "/v1/webhooks/slack/events", slack_body, "application/json",
+                                                testing::slack_headers(slack_body, testing::unix_now()));
+        CAPTURE(posted.body);
+        REQUIRE(posted.status == 200);
+        REQUIRE(testing::json_of(posted).at("outcome") == "created");
+        const auto by_slack = testing::json_of(
+            ce.get("/v1/requests/" + std::to_string(testing::json_of(posted).at("request_id").as_int64())));
+        CHECK(by_slack.at("customer").at("id") == "globex");
+        CHECK(by_slack.at("customer").at("tier") == "premium");
+        CHECK(first_response(by_slack).at("policy") == "premium");
+
         // The same PUT again changes nothing and records nothing.
         const auto again = admin.request("PUT", "/v1/customers/globex", premium);
         CHECK(again.status == 200);
@@ -165,12 +182,12 @@ TEST_SUITE("integration::customers") {
 
         // The CRM, signed: in force, recorded as the CRM's; its redelivery changes nothing.
         const std::string enterprise = R"({"stage": "production", "tier": "enterprise"})";
-        const auto signed_put = crm_put(server, enterprise, unix_now(), "msg_2aQ1");
+        const auto signed_put = crm_put(server, enterprise, testing::unix_now(), "msg_2aQ1");
         CAPTURE(signed_put.body);
         REQUIRE(signed_put.status == 200);
         CHECK(testing::json_of(signed_put).at("source") == "crm");
         CHECK(testing::json_of(signed_put).at("updated_by") == "crm");
-        const auto redelivered = crm_put(server, R"({"stage": "trial"})", unix_now(), "msg_2aQ1");
+        const auto redelivered = crm_put(server, R"({"stage": "trial"})", testing::unix_now(), "msg_2aQ1");
         CHECK(redelivered.status == 200);
         CHECK(testing::json_of(redelivered).at("changed") == false);
         CHECK(testing::json_of(redelivered).at("tier") == "enterprise");
