@@ -9,6 +9,7 @@
 #include "support/api.hpp"
 #include "support/configs.hpp"
 #include "support/eventually.hpp"
+#include "support/raw_connection.hpp"
 #include "support/server_backends.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
@@ -16,6 +17,8 @@
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
+
+#include <fmt/format.h>
 
 #include <chrono>
 #include <string>
@@ -298,5 +301,18 @@ TEST_SUITE("integration::customers") {
       CHECK(client.get("/v1/customers/acme").status == 200);
     }
     CHECK(anonymous.get("/v1/customers").status == 401);
+
+    // Route and credentials before the body: a refused caller's 10 MB is never waited for.
+    for (const auto& [credentials, expected] : std::vector<std::pair<std::string, unsigned>>{
+             {"", 503},
+             {"Authorization: Bearer not-a-token\r\n", 401},
+             {"Authorization: Bearer " + testing::token_for(model::role::viewer) + "\r\n", 403}}) {
+      CAPTURE(expected);
+      testing::raw_connection raw(testing::port_of(server.url()));
+      REQUIRE(raw.send_all(fmt::format("PUT /v1/customers/acme HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                                       "{}Content-Length: 10000000\r\n\r\n",
+                                       credentials)));
+      CHECK(raw.read_response(std::chrono::seconds{10}).status == expected);
+    }
   }
 }
