@@ -6,6 +6,7 @@
 #include "http/api/common.hpp"
 #include "http/auth.hpp"
 #include "http/webhooks/signature.hpp"
+#include "http/webhooks/webhooks.hpp"
 #include "notify/signing.hpp"
 #include "store/customers.hpp"
 #include "store/inbound.hpp"
@@ -13,7 +14,6 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include <chrono>
 
 namespace switchboard::http::api {
 namespace asio = boost::asio;
@@ -28,10 +28,6 @@ constexpr std::string_view webhook_signature = "webhook-signature";
 constexpr std::size_t max_put_bytes = 64 * 1024;
 // The changes GET /v1/customers/{id} shows by default (and at most max_page_limit).
 constexpr int default_changes = 20;
-
-std::int64_t real_unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 response customer_not_found(std::string_view id) {
   return error_response(status::not_found, "not_found", fmt::format("no customer with id {}", id));
@@ -75,7 +71,8 @@ std::optional<response> refuse_put_header(const context& ctx, const request_head
     return error_response(status::unauthorized, "invalid_signature",
                           "send an admin or integration bearer token, or exactly one webhook-id, webhook-timestamp "
                           "and webhook-signature header (Standard Webhooks)");
-  switch (webhooks::check_slack_timestamp(header[webhook_timestamp], real_unix_now())) {
+  // Slack's freshness rule is Standard Webhooks' too: decimal Unix seconds within 300 s, either way.
+  switch (webhooks::check_slack_timestamp(header[webhook_timestamp], webhooks::real_unix_now())) {
     case webhooks::slack_verdict::valid: return std::nullopt;
     case webhooks::slack_verdict::stale:
       return error_response(status::unauthorized, "stale_timestamp",
