@@ -66,6 +66,15 @@ std::vector<customer_override> seed_customers(store::unit_of_work work, const mo
   return overrides;
 }
 
+std::vector<customer_override> customer_overrides(store::read_session session, const model::customer_directory& config) {
+  std::vector<customer_override> out;
+  for (const auto& [id, configured] : config)
+    if (const auto stored = store::find_customer(session, id);
+        stored && stored->source != store::customer_source::config && !same_customer(stored->customer, configured))
+      out.push_back({configured, *stored});
+  return out;
+}
+
 std::string override_warning(const customer_override& found) {
   const auto& row = found.in_force;
   return fmt::format(

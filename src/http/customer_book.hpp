@@ -75,6 +75,10 @@ struct customer_override {
 std::vector<customer_override> seed_customers(store::unit_of_work work, const model::customer_directory& config,
                                               model::instant now);
 
+// What seed_customers would report, read only (`switchboard-cli rules check --db`): each customer
+// of `config` stored as set through the API or the CRM, and different.
+std::vector<customer_override> customer_overrides(store::read_session session, const model::customer_directory& config);
+
 // The warning for one override, naming the values in force and why (one line, no newline).
 std::string override_warning(const customer_override& found);
 

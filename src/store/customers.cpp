@@ -108,6 +108,13 @@ customer_table read_customer_table(read_session session) {
   return out;
 }
 
+bool has_customer_tables(read_session session) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::has_customer_tables(*pg);
+#endif
+  return session.connection().tableExists("customers");
+}
+
 std::int64_t customers_version(read_session session) {
 #if SWITCHBOARD_POSTGRES
   if (auto* pg = session.postgres()) return postgres::customers_version(*pg);

@@ -56,6 +56,10 @@ struct customer_table {
 };
 customer_table read_customer_table(read_session session);
 
+// Whether the session's database has the customer tables (migration 18): a tool may read a
+// database an older server wrote, which has none.
+bool has_customer_tables(read_session session);
+
 // The directory's version alone (one index lookup): what a poll compares.
 std::int64_t customers_version(read_session session);
 

@@ -246,6 +246,16 @@ TEST_SUITE("integration::customers") {
       auto ce = restarted.client(model::role::ce);
       const auto later = testing::json_of(ce.get("/v1/requests/" + std::to_string(file_for_globex(ce, "After restart"))));
       CHECK(later.at("customer").at("tier") == "enterprise");
+      restarted.terminate();
+
+      // `rules check --db` says the same, read only, and the config is still accepted.
+      const auto checked = testing::run_program(
+          {SWITCHBOARD_CLI_PATH, "--config", config, "rules", "check", "--tokens", testing::test_tokens_path(), "--db",
+           backend.database()});
+      CAPTURE(checked.err);
+      CHECK(checked.exit_code == 0);
+      CHECK(checked.err.find("warning: customer globex:") != std::string::npos);
+      CHECK(checked.out.find("accepted with 1 warning") != std::string::npos);
     });
   }
 

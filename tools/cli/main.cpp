@@ -9,6 +9,7 @@
 #include "config/use_cases.hpp"
 #include "engine/engine.hpp"
 #include "http/client.hpp"
+#include "http/customer_book.hpp"
 #include "http/webhooks/integrations.hpp"
 #include "codec/json.hpp"
 #include "outbound/config.hpp"
@@ -20,6 +21,7 @@
 #include "sla/policy.hpp"
 #include "store/clocks.hpp"
 #include "store/copy.hpp"
+#include "store/customers.hpp"
 #include "store/inspect.hpp"
 
 #include "util/text.hpp"
@@ -722,6 +724,11 @@ int main(int argc, char** argv) {
         // What the server starts with but warns about, as its start-up does.
         for (const auto& removed : store::removed_ladders(db->session(), policy))
           warnings.push_back(store::removed_ladder_warning(removed, policy.ladders_at));
+        // Customers changed through the API or the CRM that the config disagrees with: the
+        // database wins, and the server says so at start-up.
+        if (store::has_customer_tables(db->session()))
+          for (const auto& found : http::customer_overrides(db->session(), integrations.customers))
+            warnings.push_back(http::override_warning(found));
       }
       // "ok" only without warnings; the exit status is 0 either way (the server would start).
       if (opts.json) {

@@ -69,6 +69,10 @@ customer_table read_customer_table(pq::connection& db) {
   return out;
 }
 
+bool has_customer_tables(pq::connection& db) {
+  return db.exec("SELECT to_regclass('customers') IS NOT NULL").text(0, 0) == "t";
+}
+
 std::int64_t customers_version(pq::connection& db) {
   return db.prepared("SELECT COALESCE(MAX(seq), 0) FROM customer_changes").integer(0, 0);
 }

@@ -12,6 +12,7 @@
 namespace switchboard::store::postgres {
 
 customer_table read_customer_table(pq::connection& db);
+bool has_customer_tables(pq::connection& db);
 std::int64_t customers_version(pq::connection& db);
 std::optional<stored_customer> find_customer(pq::connection& db, std::string_view id, bool for_update);
 std::vector<stored_customer> list_customers(pq::connection& db, std::string_view after, int limit);
