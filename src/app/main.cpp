@@ -10,10 +10,10 @@
 #include "engine/assignment.hpp"
 #include "http/api/api.hpp"
 #include "http/api/customers.hpp"
-#include "http/customer_book.hpp"
 #include "http/api/deliveries.hpp"
 #include "http/api/health.hpp"
 #include "http/api/openapi.hpp"
+#include "http/customer_book.hpp"
 #include "http/dashboard/dashboard.hpp"
 #include "http/dashboard/relay.hpp"
 #include "http/descriptors.hpp"
@@ -200,6 +200,14 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   http::webhooks::check_slack_people(integrations, people);
   http::webhooks::check_account_teams(integrations, people);
   http::webhooks::check_body_budget(integrations, settings.file, settings.max_unauthenticated_body_bytes);
+  std::string crm_webhook_key;
+  if (!integrations.crm_webhook_secret.empty()) {
+    const auto key = notify::decode_secret(integrations.crm_webhook_secret);
+    if (!key)
+      throw std::invalid_argument("SWITCHBOARD_CRM_WEBHOOK_SECRET is not a Standard Webhooks secret: expected whsec_ "
+                                  "followed by the base64 of at least 16 random bytes");
+    crm_webhook_key = *key;
+  }
   // Customers as data (issue 13 §5): the directory every channel files with is the customers
   // table, seeded below from the config and read once the storage has started.
   http::customer_book customers(integrations.customers);
@@ -312,14 +320,6 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
                       }});
 
   customers.replace(store::read_customer_table(*readers.acquire()));
-  std::string crm_webhook_key;
-  if (!integrations.crm_webhook_secret.empty()) {
-    const auto key = notify::decode_secret(integrations.crm_webhook_secret);
-    if (!key)
-      throw std::invalid_argument("SWITCHBOARD_CRM_WEBHOOK_SECRET is not a Standard Webhooks secret: expected whsec_ "
-                                  "followed by the base64 of at least 16 random bytes");
-    crm_webhook_key = *key;
-  }
   const auto use_cases = config::load_use_cases_of(settings.file);
   config::check_use_case_dris(settings.file, people);
   if (!use_cases.configured)
