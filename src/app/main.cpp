@@ -9,9 +9,11 @@
 #include "config/use_cases.hpp"
 #include "engine/assignment.hpp"
 #include "http/api/api.hpp"
+#include "http/api/customers.hpp"
 #include "http/api/deliveries.hpp"
 #include "http/api/health.hpp"
 #include "http/api/openapi.hpp"
+#include "http/customer_book.hpp"
 #include "http/dashboard/dashboard.hpp"
 #include "http/dashboard/relay.hpp"
 #include "http/descriptors.hpp"
@@ -19,6 +21,7 @@
 #include "http/stream/hub.hpp"
 #include "http/webhooks/webhooks.hpp"
 #include "model/instant.hpp"
+#include "notify/signing.hpp"
 #include "notify/worker.hpp"
 #include "outbound/config.hpp"
 #include "outbound/slack_api.hpp"
@@ -26,6 +29,7 @@
 #include "scheduler/scheduler.hpp"
 #include "store/clocks.hpp"
 #include "store/committer.hpp"
+#include "store/customers.hpp"
 #include "store/database.hpp"
 #include "store/lease_keeper.hpp"
 #include "store/reader_pool.hpp"
@@ -192,6 +196,22 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   // With backend "sqlite", the file is held until the process ends: a second server on it refuses to start.
   store::server_storage storage(std::move(storage_options));
 
+  const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
+  http::webhooks::check_slack_people(integrations, people);
+  http::webhooks::check_account_teams(integrations, people);
+  http::webhooks::check_body_budget(integrations, settings.file, settings.max_unauthenticated_body_bytes);
+  std::string crm_webhook_key;
+  if (!integrations.crm_webhook_secret.empty()) {
+    const auto key = notify::decode_secret(integrations.crm_webhook_secret);
+    if (!key)
+      throw std::invalid_argument("SWITCHBOARD_CRM_WEBHOOK_SECRET is not a Standard Webhooks secret: expected whsec_ "
+                                  "followed by the base64 of at least 16 random bytes");
+    crm_webhook_key = *key;
+  }
+  // Customers as data (issue 13 §5): the directory every channel files with is the customers
+  // table, seeded below from the config and read once the storage has started.
+  http::customer_book customers(integrations.customers);
+
   {
     // Open clocks against this config, before anything is scheduled: refuse a config that
     // dropped a calendar or policy they use, and re-time the rest to it (only when the config or
@@ -222,6 +242,13 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
     // the same.
     for (const auto& removed : store::removed_ladders(db, policy))
       fmt::print(stderr, "switchboard: warning: {}\n", store::removed_ladder_warning(removed, policy.ladders_at));
+    // The config's customers the table lacks are inserted; one changed through the API or the
+    // CRM stays as it is, and each such disagreement with the config is reported once, here.
+    std::vector<http::customer_override> overrides;
+    store::in_transaction(db, [&](store::unit_of_work work) {
+      overrides = http::seed_customers(work, integrations.customers, time.now());
+    });
+    for (const auto& found : overrides) fmt::print(stderr, "switchboard: warning: {}\n", http::override_warning(found));
   }
 
   storage.start();
@@ -292,10 +319,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
                         }
                       }});
 
-  const auto integrations = http::webhooks::load_integrations(settings.file, settings.tiers);
-  http::webhooks::check_slack_people(integrations, people);
-  http::webhooks::check_account_teams(integrations, people);
-  http::webhooks::check_body_budget(integrations, settings.file, settings.max_unauthenticated_body_bytes);
+  customers.replace(store::read_customer_table(*readers.acquire()));
   const auto use_cases = config::load_use_cases_of(settings.file);
   config::check_use_case_dris(settings.file, people);
   if (!use_cases.configured)
@@ -326,9 +350,10 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
                              http::dashboard::publish(dashboard, changed);
                            });
                          },
-                         integrations.customers,
+                         customers,
                          [&integrations](model::request_id id) { return http::webhooks::reply_to(integrations, id); }};
   api.use_cases = use_cases;
+  api.crm_webhook_key = crm_webhook_key;
   api.max_page_bytes = settings.max_page_bytes;
   notify::delivery_worker notifier(app, writer, reader, notify::load_settings_file(settings.file), time.now,
                                    std::move(channels));
@@ -339,6 +364,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   http::api::add_health_routes(routes, health);
   http::api::add_routes(routes, api);
   http::api::add_delivery_routes(routes, api);
+  http::api::add_customer_routes(routes, api);
   http::dashboard::add_routes(routes, dashboard);
   http::webhooks::context webhooks{api, integrations};
   http::webhooks::add_routes(routes, webhooks);
@@ -414,8 +440,33 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   boost::asio::signal_set signals(app, SIGINT, SIGTERM);
   boost::asio::steady_timer deadline(app);
   std::atomic<bool> stopped{false};
+  // PostgreSQL: another instance's change to a customer is in force here within about a second:
+  // the table's version is polled every second on the worker pool, and the table re-read when it
+  // moved (http/customer_book.hpp). The embedded database has one server, whose own PUTs
+  // replace the directory.
+  boost::asio::steady_timer customer_poll(app);
+  bool customer_poll_failing = false;  // one poll at a time: the next is armed after this one ends
+  std::function<void()> poll_customers = [&] {
+    customer_poll.expires_after(std::chrono::seconds{1});
+    customer_poll.async_wait([&](const boost::system::error_code& ec) {
+      if (ec || stopped) return;
+      boost::asio::post(workers, [&] {
+        try {
+          customers.refresh(*readers.acquire());
+          customer_poll_failing = false;
+        } catch (const std::exception& e) {
+          if (!std::exchange(customer_poll_failing, true))
+            fmt::print(stderr, "switchboard: reading the customers table failed, the directory in force stays as it "
+                               "was until a read succeeds: {}\n", e.what());
+        }
+        boost::asio::post(app, poll_customers);
+      });
+    });
+  };
+  if (!on_sqlite) boost::asio::post(app, poll_customers);
   const auto stop_everything = [&] {
     stopped = true;
+    customer_poll.cancel();
     if (peers) peers->stop();
     clocks.stop();
     // A clean stop frees this instance's timer shards: the others claim them at their next round.

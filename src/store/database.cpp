@@ -436,6 +436,38 @@ constexpr std::array migrations{
         last_person TEXT NOT NULL
       );
     )sql"},
+    migration{18, R"sql(
+      -- Customers as data (issue 13 §5, E12): the customer directory filing reads, seeded from
+      -- [integrations.customers] and changed by PUT /v1/customers/{id} (a person or a CRM).
+      -- document is the customer as the API shows it (JSON: id, name, stage, tier,
+      -- account_team); source says who last set it: "config" (seeded or re-seeded from the
+      -- config file), "api" (a token) or "crm" (the signed CRM webhook). A row last set by the API
+      -- or the CRM wins over the config at start-up.
+      CREATE TABLE customers (
+        id         TEXT    PRIMARY KEY,
+        document   TEXT    NOT NULL,   -- JSON
+        updated_at INTEGER NOT NULL,   -- UTC seconds since the epoch
+        updated_by TEXT    NOT NULL,   -- the actor's person, "crm" or "config"
+        source     TEXT    NOT NULL    -- config, api or crm
+      );
+      -- Every change of a customers row, append-only: before is NULL when the change created the
+      -- customer. Its highest seq is the directory's version, which instances on one database
+      -- compare to learn of each other's changes.
+      CREATE TABLE customer_changes (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        customer_id TEXT    NOT NULL,
+        at          INTEGER NOT NULL,   -- UTC seconds since the epoch
+        actor       TEXT    NOT NULL,
+        source      TEXT    NOT NULL,   -- config, api or crm
+        before_document TEXT,           -- JSON; NULL: created
+        after_document  TEXT    NOT NULL
+      );
+      CREATE INDEX customer_changes_by_customer ON customer_changes (customer_id, seq);
+      CREATE TRIGGER customer_changes_are_append_only_update BEFORE UPDATE ON customer_changes
+        BEGIN SELECT RAISE(ABORT, 'customer changes are append-only'); END;
+      CREATE TRIGGER customer_changes_are_append_only_delete BEFORE DELETE ON customer_changes
+        BEGIN SELECT RAISE(ABORT, 'customer changes are append-only'); END;
+    )sql"},
 };
 
 void migrate(SQLite::Database& db) {

@@ -51,10 +51,13 @@ TEST_SUITE("integration::postgres_copy") {
         SQLite::Statement count(source, "SELECT COUNT(*) FROM events");
         REQUIRE(count.executeStep());
         CHECK(events == count.getColumn(0).getInt64());
-        // Migration 17's column and counters come along (filled from the stored requests).
+        // Migration 17's column and counters come along (filled from the stored requests), and
+        // migration 18's customers (seeded from the config) with their changes.
         for (const std::string sql : {"SELECT COUNT(*) FROM requests WHERE assignee IS NOT NULL",
                                       "SELECT COALESCE(SUM(open_assigned), 0) FROM person_load",
-                                      "SELECT COUNT(*) FROM assignment_cursor"}) {
+                                      "SELECT COUNT(*) FROM assignment_cursor",
+                                      "SELECT COUNT(*) FROM customers WHERE source = 'config'",
+                                      "SELECT COUNT(*) FROM customer_changes"}) {
           CAPTURE(sql);
           SQLite::Statement held(source, sql);
           REQUIRE(held.executeStep());

@@ -139,6 +139,7 @@ TEST_SUITE("store::assignment") {
       // Back to schema 16, as a database written before this migration looks.
       db.exec("DROP INDEX requests_by_assignee; DROP INDEX requests_unassigned;"
               " ALTER TABLE requests DROP COLUMN assignee; DROP TABLE person_load; DROP TABLE assignment_cursor;"
+              " DROP TABLE customer_changes; DROP TABLE customers;"
               " DELETE FROM schema_migrations WHERE version >= 17");
       CHECK(store::schema_version(db) == 16);
     }

@@ -300,6 +300,7 @@ TEST_SUITE("store::pages") {
               " ALTER TABLE outbox DROP COLUMN lease_until;"
               " DROP INDEX requests_by_assignee; DROP INDEX requests_unassigned;"
               " ALTER TABLE requests DROP COLUMN assignee; DROP TABLE person_load; DROP TABLE assignment_cursor;"
+              " DROP TABLE customer_changes; DROP TABLE customers;"
               " DELETE FROM schema_migrations WHERE version >= 12");
     }
     auto db = store::open_database(path);
@@ -333,6 +334,7 @@ TEST_SUITE("store::pages") {
               " ALTER TABLE outbox DROP COLUMN lease_until;"
               " DROP INDEX requests_by_assignee; DROP INDEX requests_unassigned;"
               " ALTER TABLE requests DROP COLUMN assignee; DROP TABLE person_load; DROP TABLE assignment_cursor;"
+              " DROP TABLE customer_changes; DROP TABLE customers;"
               " DELETE FROM schema_migrations WHERE version >= 10");
     }
     auto db = store::open_database(path);
@@ -461,6 +463,7 @@ TEST_SUITE("store::pages") {
               " ALTER TABLE outbox DROP COLUMN lease_until;"
               " DROP INDEX requests_by_assignee; DROP INDEX requests_unassigned;"
               " ALTER TABLE requests DROP COLUMN assignee; DROP TABLE person_load; DROP TABLE assignment_cursor;"
+              " DROP TABLE customer_changes; DROP TABLE customers;"
               " DELETE FROM schema_migrations WHERE version >= 13");
     }
     auto db = store::open_database(path);

@@ -450,6 +450,7 @@ TEST_SUITE("store::requests") {
               " ALTER TABLE outbox DROP COLUMN lease_until;"
               " DROP INDEX requests_by_assignee; DROP INDEX requests_unassigned;"
               " ALTER TABLE requests DROP COLUMN assignee; DROP TABLE person_load; DROP TABLE assignment_cursor;"
+              " DROP TABLE customer_changes; DROP TABLE customers;"
               "DELETE FROM schema_migrations WHERE version >= 6");
       CHECK(store::schema_version(db) == 5);
     }
@@ -493,6 +494,7 @@ TEST_SUITE("store::requests") {
               " ALTER TABLE outbox DROP COLUMN lease_until;"
               " DROP INDEX requests_by_assignee; DROP INDEX requests_unassigned;"
               " ALTER TABLE requests DROP COLUMN assignee; DROP TABLE person_load; DROP TABLE assignment_cursor;"
+              " DROP TABLE customer_changes; DROP TABLE customers;"
               "DELETE FROM schema_migrations WHERE version >= 11");
       CHECK(store::schema_version(db) == 10);
     }

@@ -9,6 +9,7 @@
 #include "config/use_cases.hpp"
 #include "engine/engine.hpp"
 #include "http/client.hpp"
+#include "http/customer_book.hpp"
 #include "http/webhooks/integrations.hpp"
 #include "codec/json.hpp"
 #include "outbound/config.hpp"
@@ -20,6 +21,7 @@
 #include "sla/policy.hpp"
 #include "store/clocks.hpp"
 #include "store/copy.hpp"
+#include "store/customers.hpp"
 #include "store/inspect.hpp"
 
 #include "util/text.hpp"
@@ -175,6 +177,50 @@ void print_escalations(const json::array& escalations) {
     fmt::print("{:<8} {:>7}  {:<11} {:<13} {}\n", text_of(e.at("id")),
                e.contains("request_id") ? text_of(e.at("request_id")) : "-", text_of(e.at("ladder")),
                text_of(e.at("state")), last);
+  }
+}
+
+// A customer document's fields: "stage production, tier premium, name Acme, account team ...".
+std::string customer_fields(const json::object& customer) {
+  const auto& team = customer.at("account_team").as_object();
+  return fmt::format("stage {}, tier {}, name {}, account team ae {} ce {} ta {}", text_of(customer.at("stage")),
+                     text_of(customer.at("tier")), text_of(customer.at("name")), text_of(team.at("ae")),
+                     text_of(team.at("ce")), text_of(team.at("ta")));
+}
+
+// What a recorded change changed, field by field ("stage trial -> production, tier - -> premium").
+std::string customer_diff(const json::value& before, const json::object& after) {
+  if (before.is_null()) return "created: " + customer_fields(after);
+  std::string out;
+  const auto add = [&](std::string_view name, const json::value& was, const json::value& now) {
+    if (was != now) out += fmt::format("{}{} {} -> {}", out.empty() ? "" : ", ", name, text_of(was), text_of(now));
+  };
+  const auto& was = before.as_object();
+  for (const auto* key : {"name", "stage", "tier"}) add(key, was.at(key), after.at(key));
+  for (const auto* key : {"ae", "ce", "ta"})
+    add(fmt::format("account_team.{}", key), was.at("account_team").at(key), after.at("account_team").at(key));
+  return out.empty() ? "no change" : out;
+}
+
+void print_customer(const json::object& customer) {
+  fmt::print("Customer {}: {}\n", text_of(customer.at("id")), text_of(customer.at("name")));
+  fmt::print("Stage:    {}\n", text_of(customer.at("stage")));
+  fmt::print("Tier:     {}\n", text_of(customer.at("tier")));
+  const auto& team = customer.at("account_team").as_object();
+  fmt::print("Account:  ae {}, ce {}, ta {}\n", text_of(team.at("ae")), text_of(team.at("ce")), text_of(team.at("ta")));
+  fmt::print("Updated:  {} by {} ({})\n", text_of(customer.at("updated_at")), text_of(customer.at("updated_by")),
+             text_of(customer.at("source")));
+  if (const auto* changed = customer.if_contains("changed"))
+    fmt::print("{}\n", changed->as_bool() ? "Changed: requests filed from now on take it; those filed before keep theirs"
+                                          : "Unchanged: it already held these values");
+  if (const auto* changes = customer.if_contains("changes")) {
+    fmt::print("Changes, newest first:\n");
+    for (const auto& item : changes->as_array()) {
+      const auto& change = item.as_object();
+      fmt::print("  {} {} ({}): {}\n", text_of(change.at("at")), text_of(change.at("actor")), text_of(change.at("source")),
+                 customer_diff(change.at("before"), change.at("after").as_object()));
+    }
+    if (customer.at("more_changes").as_bool()) fmt::print("  ... older changes: --json with ?limit, or the API\n");
   }
 }
 
@@ -347,6 +393,19 @@ int main(int argc, char** argv) {
   assign_command->add_option("ID", id, "request id")->required();
   assign_command->add_option("--to", assign_to, "the person's id in [[people]]")->required();
   assign_command->add_option("--reason,-r", assign_reason, "why it goes to them, for the request's history")->required();
+
+  std::string customer_ref, customer_stage, customer_tier, customer_name_to_set;
+  auto* customer_command = app.add_subcommand("customer", "a customer's stage, tier and recorded changes");
+  customer_command->require_subcommand(1);
+  auto* customer_show = customer_command->add_subcommand("show", "show a customer as stored, with its newest changes");
+  customer_show->add_option("ID", customer_ref, "customer id")->required();
+  auto* customer_set = customer_command->add_subcommand(
+      "set", "set a customer's stage and tier (admin or integration token): requests filed after it take them, those "
+             "filed before keep theirs and their clocks");
+  customer_set->add_option("ID", customer_ref, "customer id (a new one is created; give --name)")->required();
+  customer_set->add_option("--stage", customer_stage, "prospect, trial or production")->required();
+  customer_set->add_option("--tier", customer_tier, "contract tier (required for production; none when not given)");
+  customer_set->add_option("--name", customer_name_to_set, "the customer's name (required to create one; kept when not given)");
 
   std::string escalation_state, escalation_role;
   auto* escalations = app.add_subcommand("escalations", "list escalations, newest first");
@@ -529,6 +588,20 @@ int main(int argc, char** argv) {
                       print_action_notes(v.as_object());
                     });
     }
+    if (*customer_show) {
+      auto client = connect(opts);
+      return report(client.get("/v1/customers/" + percent_encode(customer_ref)), opts,
+                    [](const json::value& v) { print_customer(v.as_object()); });
+    }
+    if (*customer_set) {
+      // A PUT says the whole state: sending it twice changes nothing the second time.
+      json::object body{{"stage", customer_stage}};
+      if (!customer_tier.empty()) body["tier"] = customer_tier;
+      if (!customer_name_to_set.empty()) body["name"] = customer_name_to_set;
+      auto client = connect(opts);
+      return report(client.request("PUT", "/v1/customers/" + percent_encode(customer_ref), json::serialize(body)), opts,
+                    [](const json::value& v) { print_customer(v.as_object()); });
+    }
     if (*escalations) {
       // Every page, following next_cursor, printed as one list (or, with --json, one array).
       auto client = connect(opts);
@@ -651,6 +724,11 @@ int main(int argc, char** argv) {
         // What the server starts with but warns about, as its start-up does.
         for (const auto& removed : store::removed_ladders(db->session(), policy))
           warnings.push_back(store::removed_ladder_warning(removed, policy.ladders_at));
+        // Customers changed through the API or the CRM that the config disagrees with: the
+        // database wins, and the server says so at start-up.
+        if (store::has_customer_tables(db->session()))
+          for (const auto& found : http::customer_overrides(db->session(), integrations.customers))
+            warnings.push_back(http::override_warning(found));
       }
       // "ok" only without warnings; the exit status is 0 either way (the server would start).
       if (opts.json) {

@@ -7,11 +7,12 @@
 // at most context::max_page_bytes (http/api/common.hpp: at least one row, the cursor where it stops).
 //
 // Thread-safety: handlers may run on any thread, several at once (GET routes and POSTs run on
-// the worker pool): what they share is const (policy, tokens, customers), thread-safe (writer,
-// readers, clock, reply_to), or posted to the app strand (`changed`).
+// the worker pool): what they share is const (policy, tokens), thread-safe (writer, readers,
+// clock, reply_to, customers), or posted to the app strand (`changed`).
 
 #include "config/tokens.hpp"
 #include "engine/engine.hpp"
+#include "http/customer_book.hpp"
 #include "model/use_case.hpp"
 #include "http/router.hpp"
 #include "store/committer.hpp"
@@ -38,7 +39,9 @@ struct context {
   const config::token_table& tokens;
   std::function<model::instant()> clock;
   std::function<void(const store::change&)> changed;  // told of every committed change
-  model::customer_directory customers;  // known customers: filing takes name, stage, tier from here
+  // The customer directory in force (PUT /v1/customers/{id} replaces it): filing on every channel
+  // takes a known customer's name, stage and tier from here.
+  customer_book& customers;
   // A request's signed reply address ("reply_to"), empty when none is configured.
   std::function<std::string(model::request_id)> reply_to;
   // The configured use cases: a filing's use_case must be one of them (or empty) when configured.
@@ -49,6 +52,9 @@ struct context {
   // The HTTP server's refusals so far, by reason (counters for /metrics); unset: none shown. Set
   // once the server exists (it is made after the routes). Any thread.
   std::function<std::vector<std::pair<std::string, std::uint64_t>>()> server_refusals{};
+  // The HMAC key of the CRM's Standard Webhooks signature (SWITCHBOARD_CRM_WEBHOOK_SECRET decoded,
+  // notify/signing.hpp); empty: PUT /v1/customers/{id} without a token answers 503.
+  std::string crm_webhook_key{};
 };
 
 // Adds every API route to `routes`. `ctx` must outlive the router.

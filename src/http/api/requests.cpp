@@ -59,7 +59,9 @@ asio::awaitable<response> create_request(context& ctx, const request& req, const
                                          const model::actor& actor) {
   auto body = read_json_body(req);
   if (auto* bad = std::get_if<response>(&body)) co_return std::move(*bad);
-  auto parsed = codec::parse_request_input(std::get<json::value>(body), ctx.tiers, ctx.customers);
+  // The directory in force as this filing starts: a PUT answered before it is in it.
+  const auto customers = ctx.customers.current();
+  auto parsed = codec::parse_request_input(std::get<json::value>(body), ctx.tiers, customers->customers);
   if (auto* errors = std::get_if<std::vector<model::field_error>>(&parsed)) co_return invalid_fields(*errors);
   if (const auto& tag = std::get<model::request_input>(parsed).use_case; !ctx.use_cases.accepts(tag)) {
     const auto known = ctx.use_cases.tags();

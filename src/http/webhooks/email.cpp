@@ -41,10 +41,11 @@ constexpr std::size_t max_form_fields = 1000;
 // costs every list and notification 200 bytes, not 10 MiB.
 constexpr std::size_t title_bytes = codec::input_limits::title_bytes;
 
-model::customer customer_for(const integrations& config, std::string_view address) {
+// The customer a sender's domain names, as the directory in force holds it when the mail is filed.
+model::customer customer_for(const context& ctx, std::string_view address) {
   const auto domain = domain_of(address);
-  if (const auto found = config.email_domains.find(domain); found != config.email_domains.end())
-    return config.customers.at(found->second);
+  if (const auto found = ctx.config.email_domains.find(domain); found != ctx.config.email_domains.end())
+    return customer_in_force(ctx, found->second).value();
   // An unknown (authenticated) sender: filed as a prospect under its domain, for a CE to sort out.
   model::customer unknown;
   unknown.id = domain.empty() ? "unknown" : domain;
@@ -231,7 +232,7 @@ asio::awaitable<response> deliver(context& ctx, inbound_email mail, delivery how
     }
     if (!id) {
       model::request_input input;
-      input.customer = trusted ? customer_for(ctx.config, mail.from_address) : unattributed();
+      input.customer = trusted ? customer_for(ctx, mail.from_address) : unattributed();
       input.kind = kind_for(ctx.config, mail.subject + "\n" + mail.text, ctx.config.email_kind);
       input.title = display_title(mail.subject);
       const bool subject_cut = mail.subject.size() > title_bytes;

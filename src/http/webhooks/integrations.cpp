@@ -161,6 +161,7 @@ integrations load_integrations(const std::string& path, const std::vector<std::s
   out.mailgun_signing_key = env("SWITCHBOARD_MAILGUN_SIGNING_KEY");
   out.postmark_password = env("SWITCHBOARD_POSTMARK_PASSWORD");
   out.reply_address_key = env("SWITCHBOARD_REPLY_ADDRESS_KEY");
+  out.crm_webhook_secret = env("SWITCHBOARD_CRM_WEBHOOK_SECRET");
   if (path.empty()) return out;
 
   const auto root = config::parse_file(path);

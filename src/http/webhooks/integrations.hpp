@@ -72,6 +72,9 @@ struct integrations {
   std::string mailgun_signing_key;   // SWITCHBOARD_MAILGUN_SIGNING_KEY
   std::string postmark_password;     // SWITCHBOARD_POSTMARK_PASSWORD
   std::string reply_address_key;     // SWITCHBOARD_REPLY_ADDRESS_KEY
+  // SWITCHBOARD_CRM_WEBHOOK_SECRET: a Standard Webhooks secret ("whsec_" + base64 of at least 16
+  // bytes) that signs the CRM's PUT /v1/customers/{id}; empty: that path answers 503.
+  std::string crm_webhook_secret;
 };
 
 // Reads [integrations] from the config file at `path` (defaults when absent) and the secrets

@@ -234,7 +234,9 @@ asio::awaitable<response> on_message(context& ctx, slack_message m, std::shared_
       return;
     }
     model::request_input input;
-    input.customer = ctx.config.customers.at(channel->customer);
+    // The config checked at start-up that the channel's customer is configured, and the table
+    // seeded from the config keeps every customer, so one is always in force.
+    input.customer = customer_in_force(ctx, channel->customer).value();
     input.kind = kind_for(ctx.config, m.text, channel->kind);
     // A file posted without a word is still the customer's message; its name is the title.
     const std::string first_file = m.files.empty() ? std::string() : m.files.front().name;
@@ -360,14 +362,15 @@ asio::awaitable<response> on_command(context& ctx, const request& req, const rou
   const auto customer_id = next_word();
   while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
   if (!kind || customer_id.empty() || rest.empty()) co_return ephemeral(std::string(usage));
-  const auto customer = ctx.config.customers.find(customer_id);
-  if (customer == ctx.config.customers.end())
-    co_return ephemeral(fmt::format("Unknown customer \"{}\": customers are listed under [integrations.customers].",
+  const auto customer = customer_in_force(ctx, customer_id);
+  if (!customer)
+    co_return ephemeral(fmt::format("Unknown customer \"{}\": customers are listed under [integrations.customers] or "
+                                    "created with PUT /v1/customers/{{id}}.",
                                     customer_id));
 
   model::request_input input;
   input.kind = *kind;
-  input.customer = customer->second;
+  input.customer = *customer;
   input.title = title_of(rest);
   input.body = std::string(rest);
   input.source = model::request_source::slack;

@@ -161,6 +161,13 @@ std::int64_t real_unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+std::optional<model::customer> customer_in_force(const context& ctx, std::string_view id) {
+  const auto snapshot = ctx.api.customers.current();
+  if (const auto found = snapshot->customers.find(id); found != snapshot->customers.end()) return found->second;
+  if (const auto found = ctx.config.customers.find(id); found != ctx.config.customers.end()) return found->second;
+  return std::nullopt;
+}
+
 response not_configured(std::string_view what) {
   return error_response(status::service_unavailable, "not_configured",
                         fmt::format("{} is not configured on this server", what));

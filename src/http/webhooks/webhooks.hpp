@@ -74,6 +74,11 @@ std::int64_t real_unix_now();
 // than 5 minutes from the real clock; nullopt when the body's signature is worth checking.
 std::optional<response> refuse_slack_headers(const context& ctx, const request_header& header);
 
+// Customer `id` as the directory in force holds it (api::context::customers, which a PUT
+// /v1/customers/{id} replaces), else as the config names it; nullopt when neither knows it. Read
+// when a request is filed, so a filing after a change takes the new stage and tier.
+std::optional<model::customer> customer_in_force(const context& ctx, std::string_view id);
+
 // {"error": {"code": "not_configured", ...}} with 503: the endpoint's secret is not set.
 response not_configured(std::string_view what);
 

@@ -275,6 +275,38 @@ CREATE TABLE assignment_cursor (
   last_person TEXT NOT NULL
 );
 )sql"},
+    migration{18, R"sql(
+-- Customers as data (store/database.cpp's migration 18): the directory filing reads, and every
+-- change of it, append-only as events are (a trigger, and the owner gives up UPDATE, DELETE and
+-- TRUNCATE). max(customer_changes.seq) is the directory's version, which every instance polls.
+CREATE TABLE customers (
+  id         TEXT   PRIMARY KEY,
+  document   TEXT   NOT NULL,   -- JSON
+  updated_at BIGINT NOT NULL,   -- UTC seconds since the epoch
+  updated_by TEXT   NOT NULL,
+  source     TEXT   NOT NULL    -- config, api or crm
+);
+CREATE TABLE customer_changes (
+  seq             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  customer_id     TEXT   NOT NULL,
+  at              BIGINT NOT NULL,
+  actor           TEXT   NOT NULL,
+  source          TEXT   NOT NULL,
+  before_document TEXT,            -- NULL: created
+  after_document  TEXT   NOT NULL
+);
+CREATE INDEX customer_changes_by_customer ON customer_changes (customer_id, seq);
+CREATE FUNCTION customer_changes_are_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'customer changes are append-only' USING ERRCODE = 'restrict_violation';
+END
+$$;
+CREATE TRIGGER customer_changes_are_append_only BEFORE UPDATE OR DELETE ON customer_changes
+  FOR EACH ROW EXECUTE FUNCTION customer_changes_are_append_only();
+CREATE TRIGGER customer_changes_are_append_only_truncate BEFORE TRUNCATE ON customer_changes
+  FOR EACH STATEMENT EXECUTE FUNCTION customer_changes_are_append_only();
+REVOKE UPDATE, DELETE, TRUNCATE ON customer_changes FROM PUBLIC, CURRENT_USER;
+)sql"},
 };
 
 }  // namespace
