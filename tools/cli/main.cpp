@@ -113,6 +113,16 @@ void print_request(const json::object& request) {
   fmt::print("Customer: {} ({}, {}{})\n", text_of(customer.at("name")), text_of(customer.at("id")),
              text_of(customer.at("stage")), customer.at("tier").is_null() ? "" : ", " + text_of(customer.at("tier")));
   fmt::print("Status:   {}\n", text_of(request.at("status")));
+  if (const auto* assignee = request.if_contains("assignee"))
+    fmt::print("Assignee: {}\n", assignee->is_null() ? std::string("unassigned") : text_of(*assignee));
+  // What the request waits for, and where its conversation went (each only when it has one).
+  if (const auto* due = request.if_contains("review_due_at")) fmt::print("Review:   Product's decision due {}\n", text_of(*due));
+  if (request.contains("review_overdue"))
+    fmt::print("Review:   overdue: the product_review ladder escalates; its roles may decide\n");
+  if (const auto* closes = request.if_contains("closes_at")) fmt::print("Closes:   {}\n", text_of(*closes));
+  if (const auto* follows = request.if_contains("follows")) fmt::print("Follows:  request {}\n", text_of(*follows));
+  if (const auto* by = request.if_contains("followed_up_by"))
+    fmt::print("Followed up by: request {}\n", text_of(*by));
   // Who asked, and where replies go (null: unknown, or no reply address key configured).
   if (const auto* requester = request.if_contains("requester")) fmt::print("Requester: {}\n", text_of(*requester));
   if (const auto* reply_to = request.if_contains("reply_to")) fmt::print("Reply-To: {}\n", text_of(*reply_to));
@@ -551,10 +561,7 @@ int main(int argc, char** argv) {
       if (!assign_reason.empty()) body["reason"] = assign_reason;
       auto client = connect(opts);
       return report(client.post_json("/v1/requests/" + percent_encode(id) + "/events", json::serialize(body)), opts,
-                    [](const json::value& v) {
-                      print_request(v.as_object());
-                      fmt::print("Assignee: {}\n", text_of(v.at("assignee")));
-                    });
+                    [](const json::value& v) { print_request(v.as_object()); });
     }
     if (*act) {
       json::object body{{"type", action}};
@@ -658,7 +665,9 @@ int main(int argc, char** argv) {
       return report(client.post_json("/v1/requests", json::serialize(request)), opts, [](const json::value& v) {
         const auto& r = v.as_object();
         const auto& routing = r.at("routing").as_object();
-        fmt::print("Filed request {}: owner {}\n", text_of(r.at("id")), text_of(r.at("owner")));
+        const auto* assignee = r.if_contains("assignee");
+        fmt::print("Filed request {}: owner {}{}\n", text_of(r.at("id")), text_of(r.at("owner")),
+                   assignee && !assignee->is_null() ? ", assigned to " + text_of(*assignee) : std::string());
         fmt::print("Why: {} (rule {})\n", text_of(routing.at("reason")), text_of(routing.at("rule")));
         for (const auto& note : routing.at("notes").as_array()) fmt::print("Note: {}\n", text_of(note));
       });
