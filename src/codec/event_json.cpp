@@ -254,7 +254,8 @@ model::event_data decode_request(std::string_view type, const json::object& data
   if (type == "request.resolved" || type == "request.concern_agreed")
     return model::request_resolved{type == "request.concern_agreed", common_of(type, data),
                                    data.contains("concern_escalates_at")};
-  if (type == "request.started") return model::request_started{common_of(type, data), text(data, "assignee")};
+  if (type == "request.started")
+    return model::request_started{common_of(type, data), text(data, "assignee"), text(data, "previous")};
   if (type == "request.assigned")
     return model::request_assigned{common_of(type, data), text(data, "assignee"), text(data, "previous"),
                                    text(data, "how"),         text(data, "reason"),   considered_of(data)};
@@ -307,6 +308,12 @@ model::event_data decode_request(std::string_view type, const json::object& data
   if (type == "request.review_overdue") return model::review_overdue{instant_of(type, data.at("due"), "due")};
   if (type == "request.close_due_set") return model::close_due_set{instant_of(type, data.at("closes_at"), "closes_at")};
   if (type == "request.closed") return model::request_closed{status_of(type, data)};
+  if (type == "request.left_unassigned") {
+    model::request_left_unassigned out{text(data, "reason"), {}};
+    for (const auto& c : data.at("considered").as_array())
+      out.considered.push_back({text(c.as_object(), "person"), c.at("chosen").as_bool(), text(c.as_object(), "why")});
+    return out;
+  }
   if (type == "request.followed_up")
     return model::request_followed_up{common_of(type, data), data.at("follow_up").to_number<model::request_id>()};
   bad(type, "is not a known type");
@@ -392,6 +399,8 @@ json::object encode_data(const model::event_data& data) {
           },
           [](const request_started& e) {
             json::object out{{"assignee", e.assignee}};
+            // Only when someone held it: starts recorded before keep their bytes.
+            if (!e.previous.empty()) out["previous"] = e.previous;
             finish_action(out, e.common);
             return out;
           },
@@ -459,6 +468,12 @@ json::object encode_data(const model::event_data& data) {
           },
           [](const concern_deadline_passed& e) {
             return json::object{{"status", to_string(e.status)}, {"concern_escalates_at", nullptr}};
+          },
+          [](const request_left_unassigned& e) {
+            json::array considered;
+            for (const auto& c : e.considered)
+              considered.push_back(json::object{{"person", c.person}, {"chosen", c.chosen}, {"why", c.why}});
+            return json::object{{"reason", e.reason}, {"considered", std::move(considered)}};
           },
           [](const review_due_set& e) { return json::object{{"review_due_at", format_instant(e.at)}}; },
           [](const review_overdue& e) { return json::object{{"due", format_instant(e.due)}}; },

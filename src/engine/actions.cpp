@@ -762,7 +762,9 @@ const std::vector<action_definition>& action_table() {
        },
        act_return, return_from},
       {action_kind::start, "start", "request.started", {role::ce}, {message}, check_troubleshooting_with_ce,
-       [](action_context& c) { c.record_action(model::request_started{c.common(), c.command_.actor.person}); },
+       [](action_context& c) {
+         c.record_action(model::request_started{c.common(), c.command_.actor.person, c.current_.assignee});
+       },
        started_from},
       {action_kind::handoff, "handoff", "request.handed_off", {role::ce},
        {message,

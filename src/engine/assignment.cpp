@@ -116,7 +116,21 @@ std::optional<auto_assignment> auto_assign(const policy& policy, const model::re
         chosen = &c;
     }
   }
-  if (chosen == nullptr) return std::nullopt;
+  if (chosen == nullptr) {
+    // Nobody qualifies: the decision is traced all the same, so the history says why the request
+    // waits unassigned and for whom (an empty team is said as such).
+    std::vector<model::assignment_consideration> considered;
+    for (const auto& c : members) considered.push_back({c.person->id, false, c.off});
+    const auto team = model::to_string(request.owner);
+    recorder r(policy, request);
+    r.record(now, "system",
+             model::request_left_unassigned{
+                 members.empty() ? fmt::format("[assignment.{}]: the {} team has no members in [[people]]", team, team)
+                                 : fmt::format("[assignment.{}]: nobody of the {} team is on shift and under capacity",
+                                               team, team),
+                 std::move(considered)});
+    return auto_assignment{"", r.take()};
+  }
 
   const std::string skill_note =
       !by_skill ? std::string()

@@ -35,7 +35,9 @@ struct assignment_inputs {
 };
 
 // An automatic assignment decided: `outcome` holds one request.assigned (how "auto", actor
-// "system", at `now`, the request's status unchanged) with its `considered` trace.
+// "system", at `now`, the request's status unchanged) with its `considered` trace; or, when
+// nobody qualified, `person` is empty and it holds one request.left_unassigned with the trace of
+// why each member was not chosen.
 struct auto_assignment {
   std::string person;
   outcome assigned;
@@ -48,7 +50,8 @@ struct auto_assignment {
 // lines say "lacks skill X" only when a skilled one was chosen. round_robin takes the first
 // qualifying member after `last_chosen` in id order, wrapping around; least_loaded the lowest
 // open_assigned / capacity (a member without capacity counts as 0), then the fewest open, then the
-// lowest id. nullopt when the team has no strategy or nobody qualifies: the request stays
+// lowest id. nullopt when the team has no strategy; when nobody qualifies (or the team has no
+// members), an auto_assignment without a person whose event says so: the request stays
 // unassigned (GET /v1/requests?assignee=none lists it).
 std::optional<auto_assignment> auto_assign(const policy& policy, const model::request& request,
                                            const assignment_inputs& inputs, model::instant now);

@@ -419,6 +419,7 @@ void apply(model::request& state, const event& e) {
             state.review_overdue = true;
           },
           [&](const model::close_due_set& x) { state.closes_at = x.at; },
+          [&](const model::request_left_unassigned&) {},
           [&](const model::request_closed& x) { state.status = x.status; },
           [&](const model::request_followed_up& x) {
             act(x.common);

@@ -197,10 +197,12 @@ struct request_resolved {
   bool clears_concern_deadline = false;  // a concern closed before its deadline
 };
 
-// request.started: a CE started troubleshooting.
+// request.started: a CE started troubleshooting. `previous`: whom it was assigned to before
+// ("" when nobody; absent from events recorded before it was kept).
 struct request_started {
   action_common common;
   std::string assignee;
+  std::string previous{};
 };
 
 // request.assigned: who now holds the request (issue 13 E4, E5). `how` is "take" (the actor took
@@ -215,6 +217,14 @@ struct request_assigned {
   std::string how;
   std::string reason;
   std::vector<assignment_consideration> considered{};
+};
+
+// request.left_unassigned: the team's automatic assignment ([assignment.<team>]) found nobody to
+// give the request to: `reason` says why in one line, `considered` each member and why not, as a
+// choice's trace does. The request stays unassigned (GET /v1/requests?assignee=none).
+struct request_left_unassigned {
+  std::string reason;
+  std::vector<assignment_consideration> considered;
 };
 
 // request.handed_off: troubleshooting handed to SE with its context.
@@ -321,7 +331,8 @@ using event_data =
                  request_started, request_handed_off, request_routed_to_product, request_decided,
                  request_asked_engineering_channel, request_linked, request_concern_moved, concern_deadline_set,
                  concern_deadline_retimed, concern_deadline_passed, reply_settled, request_assigned,
-                 review_due_set, review_overdue, close_due_set, request_closed, request_followed_up>;
+                 review_due_set, review_overdue, close_due_set, request_closed, request_followed_up,
+                 request_left_unassigned>;
 
 struct event {
   request_id request = 0;

@@ -49,8 +49,9 @@ std::vector<change> record_with_capacity(const engine::policy& policy, engine::o
     for (const auto* person : engine::members_of(policy, c.request.owner)) people.push_back(person->id);
     const auto inputs = steps.assignment_inputs(c.request.owner, people);
     auto decided = engine::auto_assign(policy, c.request, inputs, c.events.back().at);
-    if (!decided) continue;  // nobody qualifies: it stays unassigned (?assignee=none)
-    steps.advance_cursor(c.request.owner, decided->person);
+    if (!decided) continue;
+    // Nobody qualified: request.left_unassigned is recorded, and round_robin's turn stays where it is.
+    if (!decided->person.empty()) steps.advance_cursor(c.request.owner, decided->person);
     auto saved = steps.save_outcome(std::move(decided->assigned));
     c.request = std::move(saved.front().request);
     c.events.insert(c.events.end(), saved.front().events.begin(), saved.front().events.end());

@@ -127,7 +127,21 @@ TEST_SUITE("engine::auto_assign") {
   TEST_CASE("nobody qualifies: off shift or at capacity, the request stays unassigned") {
     const auto policy = policy_with(model::assignment_strategy::least_loaded, false, {{"ana", 1}, {"sam", 0}});
     const auto request = filed(policy);
-    CHECK_FALSE(engine::auto_assign(policy, request, {{{"ana", 1}}, ""}, now).has_value());
+    const auto nobody = engine::auto_assign(policy, request, {{{"ana", 1}}, ""}, now);
+    REQUIRE(nobody.has_value());
+    CHECK(nobody->person.empty());
+    // Traced all the same: the history says why it waits, member by member.
+    REQUIRE(nobody->assigned.events.size() == 1);
+    const auto* left = std::get_if<model::request_left_unassigned>(&nobody->assigned.events.front().data);
+    REQUIRE(left != nullptr);
+    CHECK(left->reason == "[assignment.se]: nobody of the se team is on shift and under capacity");
+    REQUIRE(left->considered.size() == 3);
+    for (const auto& line : left->considered) {
+      CAPTURE(line.person);
+      CHECK_FALSE(line.chosen);
+      CHECK_FALSE(line.why.empty());
+    }
+    CHECK(nobody->assigned.state.assignee.empty());
     // At 20:00 lee's shift opens, and lee qualifies.
     const auto evening = engine::auto_assign(policy, request, {{{"ana", 1}}, ""}, now + 10h);
     REQUIRE(evening.has_value());

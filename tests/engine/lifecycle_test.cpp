@@ -350,3 +350,21 @@ TEST_SUITE("engine::account_team") {
     CHECK(std::get<engine::outcome>(raised_again).created->assignee.empty());
   }
 }
+
+TEST_SUITE("engine::assignment") {
+  TEST_CASE("a CE's start records whom the request was assigned to before it") {
+    auto policy = with_use_cases();
+    for (auto person : {testing::person_of("sam", {role::se}, model::team::se, {}, "support"),
+                        testing::person_of("casey", {role::ce}, model::team::ce, {}, "support")})
+      policy.people.by_id.emplace(person.id, person);
+    story s(policy, slack_troubleshooting(), at("2026-11-23T09:00:00-08:00"));
+    REQUIRE(std::holds_alternative<engine::outcome>(s.act(at("2026-11-23T09:10:00-08:00"), action_kind::take, se)));
+    REQUIRE(s.request().assignee == "sam");
+    auto started = s.act(at("2026-11-23T09:20:00-08:00"), action_kind::start, ce, {.message = "Looking at the logs"});
+    REQUIRE(std::holds_alternative<engine::outcome>(started));
+    const auto data = testing::data_of(only(std::get<engine::outcome>(started).events, "request.started"));
+    CHECK(data.at("assignee") == "casey");
+    CHECK(data.at("previous") == "sam");
+    CHECK(s.request().assignee == "casey");
+  }
+}

@@ -234,6 +234,16 @@ TEST_SUITE("integration::assignment") {
       // Both at capacity, lee off shift: the 101st stays unassigned, and is listed as such.
       const auto over = testing::json_of(ce.post_json("/v1/requests", troubleshooting_json()));
       CHECK(over.at("assignee").is_null());
+      // Why, in its history: the automatic assignment's trace of everyone it could not choose.
+      bool traced = false;
+      const auto history = testing::json_of(se.get(fmt::format("/v1/requests/{}/events", over.at("id").as_int64())));
+      for (const auto& e : history.at("events").as_array())
+        if (e.at("type") == "request.left_unassigned") {
+          traced = true;
+          CHECK(e.at("data").at("reason") == "[assignment.se]: nobody of the se team is on shift and under capacity");
+          CHECK(e.at("data").at("considered").as_array().size() == 3);
+        }
+      CHECK(traced);
       CHECK(listed(se, "none") == 1);
       CHECK(listed(se, "mine") == 60);
       CHECK(listed(se, "sam") == 40);
