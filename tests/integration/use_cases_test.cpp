@@ -228,6 +228,7 @@ TEST_SUITE("integration::use_cases") {
       REQUIRE(detail.exit_code == 0);
       CHECK(detail.out.find("Use case: search (Code search)") != std::string::npos);
       CHECK(detail.out.find("Not on this year's roadmap") != std::string::npos);
+      CHECK(later.terminate() == 0);  // a clean stop, which also flushes its access log
     });
   }
 
@@ -245,5 +246,6 @@ TEST_SUITE("integration::use_cases") {
     const auto table = cli({"--server", server.url(), "--token", testing::token_for(role::viewer), "use-cases"});
     CHECK(table.exit_code == 0);
     CHECK(table.out.find("No use cases are configured") != std::string::npos);
+    CHECK(server.terminate() == 0);
   }
 }
