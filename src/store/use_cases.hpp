@@ -5,6 +5,7 @@
 // request.declined event appended by a recorded command. A request with no use case is counted
 // nowhere; a decision on one is kept under the use case "".
 //
+// Errors: a storage failure throws, as every store read does (the API answers it 500/503).
 // Thread-safety: as the session passed in (one connection, one owner).
 
 #include "store/session.hpp"

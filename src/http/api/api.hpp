@@ -79,7 +79,7 @@ void add_sla_routes(router& routes, context& ctx);
 // case (ctx.use_cases) with its DRI, its open requests (total, by_kind, by_team: those counting
 // toward a team's load; kinds and teams with none are left out) and Product's decisions of the
 // last 90 days of ctx.clock(), newest first, at most 200 each. Without [use_cases] the list is
-// empty and says "configured": false; an unknown tag is 404 not_found.
+// empty and says "configured": false; an unknown tag is 404 not_found, any query parameter 422.
 void add_use_case_routes(router& routes, context& ctx);
 
 // A request as the API shows it: the stored form, with each clock's business seconds used and
