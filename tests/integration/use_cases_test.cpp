@@ -232,7 +232,7 @@ TEST_SUITE("integration::use_cases") {
     });
   }
 
-  TEST_CASE("without [use_cases] the list is empty and says so, and every tag is unknown") {
+  TEST_CASE("without [use_cases] the list is empty and says so, every tag is unknown, and a query parameter is refused") {
     testing::temp_dir dir;
     testing::server_process server(testing::server_args{
         testing::config_on_always_calendar(dir, testing::test_people("always")), dir.file("switchboard.db"), {}});
@@ -243,6 +243,9 @@ TEST_SUITE("integration::use_cases") {
     const auto unknown = viewer.get("/v1/use_cases/search");
     CHECK(unknown.status == 404);
     CHECK(json::parse(unknown.body).at("error").at("code") == "not_found");
+    const auto paged = viewer.get("/v1/use_cases?limit=5");  // not a paged list: nothing to ask for
+    CHECK(paged.status == 422);
+    CHECK(json::parse(paged.body).at("error").at("code") == "invalid_fields");
     const auto table = cli({"--server", server.url(), "--token", testing::token_for(role::viewer), "use-cases"});
     CHECK(table.exit_code == 0);
     CHECK(table.out.find("No use cases are configured") != std::string::npos);
