@@ -468,6 +468,45 @@ constexpr std::array migrations{
       CREATE TRIGGER customer_changes_are_append_only_delete BEFORE DELETE ON customer_changes
         BEGIN SELECT RAISE(ABORT, 'customer changes are append-only'); END;
     )sql"},
+    migration{19, R"sql(
+      -- Use cases (issue 13 M-c, E10). Each use case's open requests by kind and owning team, kept
+      -- by save_request in the events' transaction like team_load (the same statuses count), so
+      -- GET /v1/use_cases reads a few rows instead of counting requests. A request without a use
+      -- case is not counted. Its use case and kind are fixed at filing (request.created).
+      CREATE TABLE use_case_load (
+        use_case TEXT    NOT NULL,
+        kind     TEXT    NOT NULL,
+        owner    TEXT    NOT NULL,
+        open     INTEGER NOT NULL,
+        PRIMARY KEY (use_case, kind, owner)
+      );
+      INSERT INTO use_case_load (use_case, kind, owner, open)
+        SELECT json_extract(document, '$.use_case'), kind, owner, COUNT(*) FROM requests
+        WHERE json_extract(document, '$.use_case') IS NOT NULL AND json_extract(document, '$.use_case') <> ''
+          AND status IN ('new', 'open', 'pending_customer', 'escalated') AND customer_id <> 'unattributed'
+        GROUP BY 1, 2, 3;
+      -- Product's decisions (request.accepted, request.declined), a row per event, written with the
+      -- event; a use case's decisions of the last 90 days are one range of decisions_by_use_case.
+      -- seq is the event's: it orders two decisions of one second and ties the row to the log.
+      CREATE TABLE decisions (
+        seq        INTEGER PRIMARY KEY,   -- events.seq of the request.accepted/declined event
+        request_id INTEGER NOT NULL,
+        use_case   TEXT    NOT NULL,      -- the request's, '' when it has none
+        decision   TEXT    NOT NULL,      -- accepted, declined
+        reason     TEXT    NOT NULL,      -- as the event stores it: '' for Product's own acceptance
+        actor      TEXT    NOT NULL,      -- the event's actor, role:person
+        executive  INTEGER NOT NULL,      -- 1: decided in Product's stead once its review was overdue
+        at         INTEGER NOT NULL       -- UTC seconds since the epoch, the event's
+      );
+      CREATE INDEX decisions_by_use_case ON decisions (use_case, at);
+      INSERT INTO decisions (seq, request_id, use_case, decision, reason, actor, executive, at)
+        SELECT e.seq, e.request_id, COALESCE(json_extract(r.document, '$.use_case'), ''),
+               CASE e.type WHEN 'request.accepted' THEN 'accepted' ELSE 'declined' END,
+               COALESCE(json_extract(e.data, '$.reason'), ''), e.actor,
+               CASE WHEN json_extract(e.data, '$.executive') THEN 1 ELSE 0 END, e.at
+        FROM events e LEFT JOIN requests r ON r.id = e.request_id
+        WHERE e.type IN ('request.accepted', 'request.declined');
+    )sql"},
 };
 
 void migrate(SQLite::Database& db) {

@@ -15,6 +15,7 @@
 #endif
 #include "store/statements.hpp"
 #include "store/summary.hpp"
+#include "store/use_cases.hpp"
 
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
@@ -231,6 +232,44 @@ void add_person_open(SQLite::Database& db, const std::string& person, int delta)
   update->exec();
 }
 
+// use_case_load (migration 19): a request counted under its use case, kind and owner, or no
+// longer counted there.
+void add_use_case_open(SQLite::Database& db, const std::string& use_case, const std::string& kind,
+                       model::team owner, int delta) {
+  statement update(db,
+                   "INSERT INTO use_case_load (use_case, kind, owner, open) VALUES (?1, ?2, ?3, ?4)"
+                   " ON CONFLICT (use_case, kind, owner) DO UPDATE SET open = open + ?4");
+  update->bind(1, use_case);
+  update->bind(2, kind);
+  update->bind(3, std::string(model::to_string(owner)));
+  update->bind(4, delta);
+  update->exec();
+}
+
+// A decisions row (migration 19) for each request.accepted or request.declined among `events`,
+// whose seqs are `seqs`, under the use case of its request in `changes`.
+void record_decisions(SQLite::Database& db, const std::vector<engine::event>& events,
+                      const std::vector<std::int64_t>& seqs, const std::vector<change>& changes) {
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (!std::holds_alternative<model::request_decided>(events[i].data)) continue;
+    const auto of = std::find_if(changes.begin(), changes.end(),
+                                 [&](const change& c) { return c.request.id == events[i].request; });
+    const auto row = decision_of(events[i], of == changes.end() ? std::string{} : of->request.input.use_case);
+    statement insert(db,
+                     "INSERT INTO decisions (seq, request_id, use_case, decision, reason, actor, executive, at)"
+                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    insert->bind(1, seqs[i]);
+    insert->bind(2, row->request_id);
+    insert->bind(3, row->use_case);
+    insert->bind(4, row->accepted ? "accepted" : "declined");
+    insert->bind(5, row->reason);
+    insert->bind(6, row->actor);
+    insert->bind(7, row->executive ? 1 : 0);
+    insert->bind(8, static_cast<std::int64_t>(row->at.time_since_epoch().count()));
+    insert->exec();
+  }
+}
+
 // person_load for the team's members and its round_robin cursor: a row each, by primary key.
 engine::assignment_inputs assignment_inputs(SQLite::Database& db, model::team team,
                                             const std::vector<std::string>& people) {
@@ -308,6 +347,7 @@ std::vector<change> save_outcome(SQLite::Database& db, const engine::policy& pol
   std::vector<std::int64_t> seqs(outcome.events.size());
   for (std::size_t i = 0; i < seqs.size(); ++i) seqs[i] = first_seq + static_cast<std::int64_t>(i);
   enqueue_outbound(db, policy.outbound, outcome.events, changes);
+  record_decisions(db, outcome.events, seqs, changes);
   enqueue_replies(db, outcome.events, seqs, changes);
   enqueue_notifications(db, policy.people, outcome.events, seqs, changes);
   // A request whose request.created is among these events has no stored rows yet: its save
@@ -350,13 +390,15 @@ void save_request_rows(SQLite::Database& db, const model::request& request, bool
   {
     std::optional<model::team> was_open_with;
     std::optional<std::string> was_held_by;  // person_load: who held it while it counted
-    statement previous(db, "SELECT owner, status, customer_id, assignee FROM requests WHERE id = ?");
+    std::string was_kind;                    // use_case_load: its kind while it counted
+    statement previous(db, "SELECT owner, status, customer_id, assignee, kind FROM requests WHERE id = ?");
     previous->bind(1, request.id);
     if (!fresh && previous->executeStep()) {
       const auto status = model::parse_request_status(previous->getColumn(1).getString());
       if (status && engine::counts_toward_load(*status, previous->getColumn(2).getString())) {
         was_open_with = model::parse_team(previous->getColumn(0).getString());
         if (!previous->getColumn(3).isNull()) was_held_by = previous->getColumn(3).getString();
+        was_kind = previous->getColumn(4).getString();
       }
     }
     const bool counts = engine::counts_toward_load(request.status, request.input.customer.id);
@@ -369,6 +411,17 @@ void save_request_rows(SQLite::Database& db, const model::request& request, bool
     if (was_held_by != held_by) {
       if (was_held_by) add_person_open(db, *was_held_by, -1);
       if (held_by) add_person_open(db, *held_by, +1);
+    }
+    // The use case is the request's from its filing (only request.created sets the input), so
+    // the stored row's use case is this one; its kind is read back like the owner all the same.
+    const auto& use_case = request.input.use_case;
+    const std::string kind(model::to_string(request.input.kind));
+    // Compared without open_with: GCC 12 -O3 then warns of an optional maybe used uninitialized.
+    const bool same = was_open_with.has_value() == counts &&
+                      (!counts || (*was_open_with == request.owner && was_kind == kind));
+    if (!use_case.empty() && !same) {
+      if (was_open_with) add_use_case_open(db, use_case, was_kind, *was_open_with, -1);
+      if (counts) add_use_case_open(db, use_case, kind, request.owner, +1);
     }
   }
   statement upsert(db,

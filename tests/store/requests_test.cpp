@@ -451,6 +451,7 @@ TEST_SUITE("store::requests") {
               " DROP INDEX requests_by_assignee; DROP INDEX requests_unassigned;"
               " ALTER TABLE requests DROP COLUMN assignee; DROP TABLE person_load; DROP TABLE assignment_cursor;"
               " DROP TABLE customer_changes; DROP TABLE customers;"
+              " DROP TABLE use_case_load; DROP TABLE decisions;"
               "DELETE FROM schema_migrations WHERE version >= 6");
       CHECK(store::schema_version(db) == 5);
     }
@@ -495,6 +496,7 @@ TEST_SUITE("store::requests") {
               " DROP INDEX requests_by_assignee; DROP INDEX requests_unassigned;"
               " ALTER TABLE requests DROP COLUMN assignee; DROP TABLE person_load; DROP TABLE assignment_cursor;"
               " DROP TABLE customer_changes; DROP TABLE customers;"
+              " DROP TABLE use_case_load; DROP TABLE decisions;"
               "DELETE FROM schema_migrations WHERE version >= 11");
       CHECK(store::schema_version(db) == 10);
     }
@@ -594,8 +596,9 @@ TEST_SUITE("store::database") {
         INSERT INTO team_load VALUES ('se', 3);
         CREATE TABLE email_messages (message_id TEXT PRIMARY KEY, request_id INTEGER NOT NULL REFERENCES requests (id));
         INSERT INTO email_messages VALUES ('first@customer.test', 1), ('second@customer.test', 3);
-        -- What the later migrations (10, 11, 14, 15) read, empty.
-        CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, request_id INTEGER NOT NULL);
+        -- What the later migrations (10, 11, 14, 15, 19) read, empty.
+        CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, request_id INTEGER NOT NULL, type TEXT NOT NULL,
+          at INTEGER NOT NULL, actor TEXT NOT NULL, data TEXT NOT NULL);
         CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, request_id INTEGER, state TEXT NOT NULL);
         CREATE TABLE clocks (request_id INTEGER NOT NULL REFERENCES requests (id), metric TEXT NOT NULL,
           state TEXT NOT NULL, open INTEGER NOT NULL, deadline INTEGER, next_due INTEGER, PRIMARY KEY (request_id, metric));

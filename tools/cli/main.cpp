@@ -31,6 +31,7 @@
 #include <fmt/format.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
@@ -174,6 +175,52 @@ void print_action_notes(const json::object& answer) {
       fmt::print(stderr, "warning: {}: {}\n", text_of(w.at("message")), join_strings(w.at("terms")));
       fmt::print(stderr, "  suggested: {}\n", text_of(w.at("suggestion")));
     }
+}
+
+// How many of a use case's listed decisions (the last 90 days) were `decision`.
+std::size_t decided(const json::object& use_case, std::string_view decision) {
+  const auto& all = use_case.at("decisions").as_array();
+  return static_cast<std::size_t>(std::count_if(all.begin(), all.end(), [&](const json::value& d) {
+    return d.at("decision").as_string() == decision;
+  }));
+}
+
+void print_use_cases(const json::object& answer) {
+  if (!answer.at("configured").as_bool()) {
+    fmt::print("No use cases are configured ([use_cases.<tag>] in the config): use_case is a free tag.\n");
+    return;
+  }
+  fmt::print("{:<20} {:<16} {:>5} {:>9} {:>9}   (decisions since {})\n", "TAG", "DRI", "OPEN", "ACCEPTED", "DECLINED",
+             text_of(answer.at("decisions_since")));
+  for (const auto& item : answer.at("use_cases").as_array()) {
+    const auto& u = item.as_object();
+    fmt::print("{:<20} {:<16} {:>5} {:>9} {:>9}\n", text_of(u.at("tag")), text_of(u.at("dri")),
+               text_of(u.at("open").at("total")), decided(u, "accepted"), decided(u, "declined"));
+  }
+}
+
+void print_use_case(const json::object& answer) {
+  const auto& u = answer.at("use_case").as_object();
+  fmt::print("Use case: {} ({})\n", text_of(u.at("tag")), text_of(u.at("name")));
+  if (const auto& description = u.at("description").as_string(); !description.empty())
+    fmt::print("About:    {}\n", text_of(u.at("description")));
+  fmt::print("DRI:      {}\n", text_of(u.at("dri")));
+  const auto& open = u.at("open").as_object();
+  const auto counts = [](const json::value& by) {
+    std::string out;
+    for (const auto& [key, value] : by.as_object()) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", key, text_of(value));
+    return out.empty() ? std::string("-") : out;
+  };
+  fmt::print("Open:     {} (by kind: {}; by team: {})\n", text_of(open.at("total")), counts(open.at("by_kind")),
+             counts(open.at("by_team")));
+  fmt::print("Decisions since {}: {} accepted, {} declined\n", text_of(answer.at("decisions_since")),
+             decided(u, "accepted"), decided(u, "declined"));
+  for (const auto& item : u.at("decisions").as_array()) {
+    const auto& d = item.as_object();
+    fmt::print("  {}  request {:<6} {:<8} by {}{}{}\n", text_of(d.at("at")), text_of(d.at("request_id")),
+               text_of(d.at("decision")), text_of(d.at("actor")), d.at("executive").as_bool() ? " (executive)" : "",
+               d.at("reason").as_string().empty() ? "" : ": " + text_of(d.at("reason")));
+  }
 }
 
 void print_escalations(const json::array& escalations) {
@@ -417,6 +464,11 @@ int main(int argc, char** argv) {
   customer_set->add_option("--tier", customer_tier, "contract tier (required for production; none when not given)");
   customer_set->add_option("--name", customer_name_to_set, "the customer's name (required to create one; kept when not given)");
 
+  std::string use_case_tag;
+  auto* use_cases = app.add_subcommand(
+      "use-cases", "the configured use cases: DRI, open requests, Product's decisions of the last 90 days");
+  use_cases->add_option("TAG", use_case_tag, "one use case, with its open requests by kind and team and its decisions");
+
   std::string escalation_state, escalation_role;
   auto* escalations = app.add_subcommand("escalations", "list escalations, newest first");
   escalations->add_option("--state", escalation_state, "open, acknowledged or resolved");
@@ -632,6 +684,13 @@ int main(int argc, char** argv) {
       else
         print_escalations(all);
       return 0;
+    }
+    if (*use_cases) {
+      auto client = connect(opts);
+      if (!use_case_tag.empty())
+        return report(client.get("/v1/use_cases/" + percent_encode(use_case_tag)), opts,
+                      [](const json::value& v) { print_use_case(v.as_object()); });
+      return report(client.get("/v1/use_cases"), opts, [](const json::value& v) { print_use_cases(v.as_object()); });
     }
     if (*acknowledge || *close) {
       json::object body{{"type", *acknowledge ? "acknowledge_escalation" : "resolve_escalation"}};

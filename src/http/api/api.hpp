@@ -1,6 +1,6 @@
 #pragma once
-// The REST API: /v1/requests and /v1/sla, on top of the engine and the store (/healthz and
-// /readyz: http/api/health.hpp).
+// The REST API: /v1/requests, /v1/sla and /v1/use_cases, on top of the engine and the store
+// (/healthz and /readyz: http/api/health.hpp).
 //
 // Every list is paged: `limit` (1 to 200, default 100; else 422) and `cursor` (the
 // `next_cursor` of the previous page; null on the last), each page one indexed range read and
@@ -74,6 +74,13 @@ void add_metrics_routes(router& routes, context& ctx);
 
 // The /v1/sla routes (part of add_routes).
 void add_sla_routes(router& routes, context& ctx);
+
+// GET /v1/use_cases and /v1/use_cases/{tag} (part of add_routes; any role): each configured use
+// case (ctx.use_cases) with its DRI, its open requests (total, by_kind, by_team: those counting
+// toward a team's load; kinds and teams with none are left out) and Product's decisions of the
+// last 90 days of ctx.clock(), newest first, at most 200 each. Without [use_cases] the list is
+// empty and says "configured": false; an unknown tag is 404 not_found, any query parameter 422.
+void add_use_case_routes(router& routes, context& ctx);
 
 // A request as the API shows it: the stored form, with each clock's business seconds used and
 // remaining as of `now`.

@@ -12,6 +12,7 @@
 #include "store/postgres/announce.hpp"
 #include "store/postgres/outbox.hpp"
 #include "store/summary.hpp"
+#include "store/use_cases.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -114,6 +115,28 @@ void add_person_open(pq::connection& db, const std::string& person, int delta) {
               {person, delta});
 }
 
+void add_use_case_open(pq::connection& db, const std::string& use_case, const std::string& kind, model::team owner,
+                       int delta) {
+  db.prepared("INSERT INTO use_case_load (use_case, kind, owner, open) VALUES ($1, $2, $3, $4)"
+              " ON CONFLICT (use_case, kind, owner) DO UPDATE SET open = use_case_load.open + excluded.open",
+              {use_case, kind, std::string(model::to_string(owner)), delta});
+}
+
+// requests.cpp's record_decisions: a decisions row per request.accepted or request.declined.
+void record_decisions(pq::connection& db, const std::vector<engine::event>& events,
+                      const std::vector<std::int64_t>& seqs, const std::vector<change>& changes) {
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (!std::holds_alternative<model::request_decided>(events[i].data)) continue;
+    const auto of = std::find_if(changes.begin(), changes.end(),
+                                 [&](const change& c) { return c.request.id == events[i].request; });
+    const auto row = decision_of(events[i], of == changes.end() ? std::string{} : of->request.input.use_case);
+    db.prepared("INSERT INTO decisions (seq, request_id, use_case, decision, reason, actor, executive, at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                {seqs[i], row->request_id, row->use_case, row->accepted ? "accepted" : "declined", row->reason,
+                 row->actor, row->executive ? 1 : 0, seconds(row->at)});
+  }
+}
+
 // requests.cpp's assignment_inputs in one round trip for the loads: person ids are
 // [a-z0-9._-]+ (config/people.hpp), so the array literal needs no quoting.
 engine::assignment_inputs assignment_inputs(pq::connection& db, model::team team, const std::vector<std::string>& people) {
@@ -180,6 +203,7 @@ std::vector<change> save_outcome(pq::connection& db, const engine::policy& polic
   // Delivered to the other instances' dashboards when this transaction commits (phase D, D5).
   announce(db, ranges_of(outcome.events, seqs));
   enqueue_outbound(db, policy.outbound, outcome.events, seqs, changes);
+  record_decisions(db, outcome.events, seqs, changes);
   // The seqs as returned: with several instances appending at once, one outcome's events need
   // not get consecutive ones.
   unit_of_work work(db);
@@ -326,14 +350,16 @@ void save_request_rows(pq::connection& db, const model::request& request, bool f
   {
     std::optional<model::team> was_open_with;
     std::optional<std::string> was_held_by;  // person_load: who held it while it counted
+    std::string was_kind;                    // use_case_load: its kind while it counted
     if (!fresh) {
       const auto previous =
-          db.prepared("SELECT owner, status, customer_id, assignee FROM requests WHERE id = $1", {request.id});
+          db.prepared("SELECT owner, status, customer_id, assignee, kind FROM requests WHERE id = $1", {request.id});
       if (previous.rows() > 0) {
         const auto status = model::parse_request_status(previous.text(0, 1));
         if (status && engine::counts_toward_load(*status, previous.text(0, 2))) {
           was_open_with = model::parse_team(previous.text(0, 0));
           if (!previous.is_null(0, 3)) was_held_by = std::string(previous.text(0, 3));
+          was_kind = std::string(previous.text(0, 4));
         }
       }
     }
@@ -347,6 +373,16 @@ void save_request_rows(pq::connection& db, const model::request& request, bool f
     if (was_held_by != held_by) {
       if (was_held_by) add_person_open(db, *was_held_by, -1);
       if (held_by) add_person_open(db, *held_by, +1);
+    }
+    // As requests.cpp: the use case is the request's from its filing.
+    const auto& use_case = request.input.use_case;
+    const std::string kind(model::to_string(request.input.kind));
+    // Compared without open_with: GCC 12 -O3 then warns of an optional maybe used uninitialized.
+    const bool same = was_open_with.has_value() == counts &&
+                      (!counts || (*was_open_with == request.owner && was_kind == kind));
+    if (!use_case.empty() && !same) {
+      if (was_open_with) add_use_case_open(db, use_case, was_kind, *was_open_with, -1);
+      if (counts) add_use_case_open(db, use_case, kind, request.owner, +1);
     }
   }
   std::optional<std::int64_t> next_due;

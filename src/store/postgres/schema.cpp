@@ -306,6 +306,40 @@ CREATE TRIGGER customer_changes_are_append_only BEFORE UPDATE OR DELETE ON custo
 CREATE TRIGGER customer_changes_are_append_only_truncate BEFORE TRUNCATE ON customer_changes
   FOR EACH STATEMENT EXECUTE FUNCTION customer_changes_are_append_only();
 REVOKE UPDATE, DELETE, TRUNCATE ON customer_changes FROM PUBLIC, CURRENT_USER;
+    )sql"},
+    migration{19, R"sql(
+-- Use cases (store/database.cpp's migration 19): open requests per (use case, kind, owner), kept
+-- by save_request, and a row per Product decision, written with its event.
+CREATE TABLE use_case_load (
+  use_case TEXT    NOT NULL,
+  kind     TEXT    NOT NULL,
+  owner    TEXT    NOT NULL,
+  open     INTEGER NOT NULL,
+  PRIMARY KEY (use_case, kind, owner)
+);
+INSERT INTO use_case_load (use_case, kind, owner, open)
+  SELECT document::jsonb ->> 'use_case', kind, owner, COUNT(*) FROM requests
+  WHERE COALESCE(document::jsonb ->> 'use_case', '') <> ''
+    AND status IN ('new', 'open', 'pending_customer', 'escalated') AND customer_id <> 'unattributed'
+  GROUP BY 1, 2, 3;
+CREATE TABLE decisions (
+  seq        BIGINT  PRIMARY KEY,   -- events.seq
+  request_id BIGINT  NOT NULL,
+  use_case   TEXT    NOT NULL,
+  decision   TEXT    NOT NULL,
+  reason     TEXT    NOT NULL,
+  actor      TEXT    NOT NULL,
+  executive  INTEGER NOT NULL,
+  at         BIGINT  NOT NULL
+);
+CREATE INDEX decisions_by_use_case ON decisions (use_case, at);
+INSERT INTO decisions (seq, request_id, use_case, decision, reason, actor, executive, at)
+  SELECT e.seq, e.request_id, COALESCE(r.document::jsonb ->> 'use_case', ''),
+         CASE e.type WHEN 'request.accepted' THEN 'accepted' ELSE 'declined' END,
+         COALESCE(e.data::jsonb ->> 'reason', ''), e.actor,
+         CASE WHEN (e.data::jsonb ->> 'executive') = 'true' THEN 1 ELSE 0 END, e.at
+  FROM events e LEFT JOIN requests r ON r.id = e.request_id
+  WHERE e.type IN ('request.accepted', 'request.declined');
 )sql"},
 };
 
