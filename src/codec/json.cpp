@@ -387,7 +387,10 @@ std::variant<request_input, std::vector<field_error>> parse_request_input(
                                       fmt::join(known_tiers, ", ")));
     if (listed != nullptr) {
       if (input.customer.name.empty()) input.customer.name = listed->name;
-      if (input.customer.tier.empty()) input.customer.tier = listed->tier;
+      // The contract tier goes with the directory's stage: a filer who gives another stage than
+      // production gets no tier from it (a trial is not on a premium contract).
+      if (input.customer.tier.empty() && (!stage || *stage == customer_stage::production))
+        input.customer.tier = listed->tier;
       // Who looks after the customer comes from the directory only, never from the filer.
       input.customer.account_team = listed->account_team;
     }

@@ -79,7 +79,7 @@ class action_context {
     r_.fire_due(now_);
     definition.act(*this);
     r_.update_clocks(command_.kind, now_);
-    r_.follow_lifecycle(now_);
+    r_.follow_lifecycle(now_, command_.kind != action_kind::customer_reply);
     return merged();
   }
 
@@ -254,9 +254,18 @@ class action_context {
   // conversation (Slack thread, e-mail thread), so the answer reaches them where they wrote.
   void follow_up() {
     auto input = current_.input;
+    if (const auto& directory = command_.input.customers) {
+      if (const auto listed = directory->find(input.customer.id); listed != directory->end()) input.customer = listed->second;
+    }
     const auto closed = fmt::format("{}", current_.id);
-    input.title = fill_template("Follow-up to request {id}: {title}", {{"id", closed}, {"title", current_.input.title}},
-                                follow_up_title_bytes);
+    // A follow-up of a follow-up names the request it follows, not the whole chain.
+    std::string_view title = current_.input.title;
+    if (current_.follows) {
+      const auto prefix = fmt::format("Follow-up to request {}: ", *current_.follows);
+      if (title.starts_with(prefix)) title.remove_prefix(prefix.size());
+    }
+    input.title =
+        fill_template("Follow-up to request {id}: {title}", {{"id", closed}, {"title", title}}, follow_up_title_bytes);
     input.body = command_.input.message;
     // Answers on the follow-up reply to the customer's latest mail.
     if (input.email && !command_.input.reference.empty()) input.email->message_id = command_.input.reference;
@@ -446,15 +455,27 @@ check_result check_with_product(const action_context& c) {
   if (!active(current.status))
     return conflict(fmt::format("cannot {} a request that is {}", c.name(), model::to_string(current.status)));
   if (actor.role != role::product) {
+    // Who may decide in Product's stead: the product_review ladder's roles as configured, and
+    // whoever its escalation on this request notified.
     const auto* review = c.unresolved_review();
+    std::vector<model::role> executives;
+    if (review != nullptr) {
+      executives = c.roles_of(*review);
+    } else if (const auto ladder = c.policy_.ladders.find(escalation::product_review); ladder != c.policy_.ladders.end()) {
+      executives = ladder->second.roles();
+    }
+    std::erase(executives, role::product);
+    if (std::find(executives.begin(), executives.end(), actor.role) == executives.end())
+      return forbidden(executives.empty()
+                           ? fmt::format("only Product may {} this request", c.name())
+                           : fmt::format("only Product may {} this request, and once Product's review is overdue the "
+                                         "product_review ladder's roles ({}); {} may not",
+                                         c.name(), fmt::join(action_context::role_names(executives), ", "),
+                                         with_article(actor.role)));
     if (review == nullptr)
       return forbidden(fmt::format("Product decides on this request; {} may {} it only once Product's review is overdue "
                                    "and its product_review escalation is unresolved",
                                    with_article(actor.role), c.name()));
-    const auto roles = c.roles_of(*review);
-    if (std::find(roles.begin(), roles.end(), actor.role) == roles.end())
-      return forbidden(fmt::format("only Product or the roles on the product_review ladder ({}) may {} it",
-                                   fmt::join(action_context::role_names(roles), ", "), c.name()));
     if (c.command_.input.reason.empty())
       return refusal{"invalid_fields", "an executive decision gives its reason",
                      {{"reason", "is required: why, since Product did not decide"}}};
@@ -828,6 +849,9 @@ const std::vector<action_definition>& action_table() {
        [](const action_context& c) -> check_result {
          if (c.current_.input.kind == model::request_kind::concern)
            return conflict("raise the concern on the request it is about");
+         if (c.current_.status == request_status::closed)
+           return conflict("cannot raise a concern on a closed request; raise it on the request that follows it up, or "
+                           "file a new one");
          if (c.command_.input.message.empty())
            return refusal{"invalid_fields", "say what the concern is", {{"message", "is required: the concern"}}};
          return std::nullopt;

@@ -16,6 +16,7 @@
 #include "sla/policy.hpp"
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -140,6 +141,11 @@ struct action_input {
   // Set by the e-mail intake only, never from JSON: customer_reply's Message-ID (no angle
   // brackets), which the request's e-mail thread continues from.
   std::string reference{};
+  // Set by the edges (API, Slack, e-mail), never from JSON: the customer directory in force. A
+  // customer_reply to a closed request files its follow-up with the customer as the directory
+  // has it now (stage, tier, account team), not as the closed request had it; without it, or for
+  // a customer the directory does not list, as the closed request had it.
+  std::shared_ptr<const model::customer_directory> customers{};
 };
 
 // An action on a request by `actor`.

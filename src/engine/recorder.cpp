@@ -187,14 +187,25 @@ void recorder::fire_due(model::instant now) {
                           earliest->at);
         break;
       }
-      case kind::close:
+      case kind::close: {
         record(earliest->at, "system", model::request_closed{model::request_status::closed});
+        // The end of its life ends its escalations too: a closed request pages nobody.
+        const auto escalations = state_.escalations;
+        for (auto e : escalations) {
+          if (e.state == model::escalation_state::resolved) continue;
+          e.state = model::escalation_state::resolved;
+          e.next_at.reset();
+          e.closed_by = "system";
+          record(earliest->at, "system",
+                 model::escalation_closed{true, std::move(e), "the request closed", model::request_status::closed});
+        }
         break;
+      }
     }
   }
 }
 
-void recorder::follow_lifecycle(model::instant now) {
+void recorder::follow_lifecycle(model::instant now, bool review_may_start) {
   if (state_.owner == model::team::product && active(state_.status)) {
     // The DRI owns the use case's decisions, so a request reaching Product unassigned is theirs;
     // one already assigned (taken, assigned by a lead) keeps its holder.
@@ -208,7 +219,7 @@ void recorder::follow_lifecycle(model::instant now) {
                                        "dri",
                                        fmt::format("the DRI of use case {} ({})", use_case->first, use_case->second.name)});
     }
-    if (!state_.review_due_at && !state_.review_overdue) {
+    if (review_may_start && !state_.review_due_at && !state_.review_overdue) {
       const auto ladder = policy_.ladders.find(escalation::product_review);
       if (ladder != policy_.ladders.end() && policy_.sla.calendar_name(ladder->second.calendar))
         record(now, "system",

@@ -44,7 +44,9 @@ class recorder {
   // with Product and no assignee goes to its use case's DRI (request.assigned, how "dri"), and is
   // owed Product's decision by the product_review ladder's deadline (request.review_due_set); a
   // resolved one closes after [workflow] close_after_days (request.close_due_set).
-  void follow_lifecycle(model::instant now);
+  // `review_may_start` false (a customer's reply): the reply reopens the request for an answer,
+  // not for a new decision, so no review deadline starts.
+  void follow_lifecycle(model::instant now, bool review_may_start = true);
 
   // Pauses and resumes open clocks to follow the request's status at `now` (each clock's
   // pause_on): after an action, and after a ladder opening escalates the request.

@@ -35,6 +35,11 @@ bool customer_book::replace(const store::customer_table& table) {
   return true;
 }
 
+std::shared_ptr<const model::customer_directory> customer_book::directory() const {
+  auto snapshot = current();
+  return {snapshot, &snapshot->customers};
+}
+
 bool customer_book::refresh(store::read_session session) {
   if (store::customers_version(session) == current()->version) return false;
   return replace(store::read_customer_table(session));

@@ -44,6 +44,9 @@ class customer_book {
 
   // The snapshot in force; never null. Hold it for the whole of one filing.
   std::shared_ptr<const customer_snapshot> current() const;
+  // The directory of the snapshot in force, sharing its ownership (what engine::action_input's
+  // `customers` takes); never null.
+  std::shared_ptr<const model::customer_directory> directory() const;
 
   // Puts `table` in force unless the snapshot in force was read at a newer version; true when
   // it did.

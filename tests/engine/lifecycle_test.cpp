@@ -368,3 +368,90 @@ TEST_SUITE("engine::assignment") {
     CHECK(s.request().assignee == "casey");
   }
 }
+
+TEST_SUITE("engine::lifecycle") {
+  TEST_CASE("a follow-up is filed with the customer as the directory has it now, and its title does not nest") {
+    story s(with_use_cases(), slack_troubleshooting(), at("2026-11-23T09:00:00-08:00"));
+    REQUIRE(std::holds_alternative<engine::outcome>(
+        s.act(at("2026-11-23T10:00:00-08:00"), action_kind::resolve, se, {.message = "Fixed"})));
+    s.run_until(at("2026-12-03T00:00:00-08:00"));
+    REQUIRE(s.request().status == model::request_status::closed);
+    // acme went from trial to production/premium since; the directory says so.
+    auto directory = std::make_shared<model::customer_directory>();
+    directory->emplace("acme", model::customer{"acme", "Acme Corp", model::customer_stage::production, "premium",
+                                               {"", "dana", "tom"}});
+    auto replied = s.act(at("2026-12-03T09:00:00-08:00"), action_kind::customer_reply, customer,
+                         {.message = "Broken again", .customers = directory});
+    REQUIRE(std::holds_alternative<engine::outcome>(replied));
+    const auto& follow_up = *std::get<engine::outcome>(replied).created;
+    CHECK(follow_up.input.customer.stage == model::customer_stage::production);
+    CHECK(follow_up.input.customer.tier == "premium");
+    CHECK(follow_up.input.customer.account_team.ta == "tom");
+    // Its clocks are the premium policy's (4 h first response), not pre-sales' 1 h.
+    REQUIRE_FALSE(follow_up.clocks.empty());
+    CHECK(follow_up.clocks.front().policy == "premium");
+
+    // A follow-up of the follow-up names the one it follows, not the chain.
+    model::request closed_follow_up = follow_up;
+    closed_follow_up.status = model::request_status::closed;
+    auto again = engine::decide(with_use_cases(), closed_follow_up,
+                                {action_kind::customer_reply, {.message = "And again"}, customer},
+                                at("2026-12-20T09:00:00-08:00"), 3);
+    REQUIRE(std::holds_alternative<engine::outcome>(again));
+    CHECK(std::get<engine::outcome>(again).created->input.title ==
+          "Follow-up to request 2: Search results are missing repositories");
+  }
+
+  TEST_CASE("closing resolves the escalations still open, and a closed request takes no concern") {
+    story s(with_use_cases(), slack_troubleshooting(), at("2026-11-23T09:00:00-08:00"));
+    // Unanswered for its business hour: the pre-sales first response breaches, the ladder opens.
+    s.run_until(at("2026-11-23T11:00:00-08:00"));
+    REQUIRE_FALSE(s.request().escalations.empty());
+    REQUIRE(std::holds_alternative<engine::outcome>(
+        s.act(at("2026-11-23T12:00:00-08:00"), action_kind::resolve, se, {.message = "Fixed"})));
+    CHECK(s.request().escalations.front().state == model::escalation_state::open);
+    const auto fired = s.run_until(at("2026-12-02T00:00:00-08:00"));
+    const auto closed =
+        std::find_if(fired.begin(), fired.end(), [](const engine::event& e) { return testing::type_of(e) == "request.closed"; });
+    REQUIRE(closed != fired.end());
+    // Right after it, at the same instant, the open escalation is resolved by the system.
+    REQUIRE(closed + 1 != fired.end());
+    CHECK(testing::type_of(*(closed + 1)) == "escalation.resolved");
+    CHECK((closed + 1)->at == closed->at);
+    CHECK(testing::data_of(*(closed + 1)).at("message") == "the request closed");
+    CHECK(s.request().status == model::request_status::closed);
+    CHECK(s.request().escalations.front().state == model::escalation_state::resolved);
+    CHECK_FALSE(engine::next_due(s.request()));
+    auto concern = s.act(at("2026-12-03T09:00:00-08:00"), action_kind::raise_concern, {"avery", role::ae},
+                         {.message = "Why was this closed?"});
+    REQUIRE(std::holds_alternative<engine::refusal>(concern));
+    CHECK(std::get<engine::refusal>(concern).code == "invalid_transition");
+  }
+
+  TEST_CASE("a customer's reply to a decided feature request reopens it for an answer, not for a new review") {
+    story s(with_use_cases(), feature_request(), at("2026-11-17T10:00:00-08:00"));
+    REQUIRE(std::holds_alternative<engine::outcome>(s.act(at("2026-11-18T10:00:00-08:00"), action_kind::accept, product)));
+    auto replied = s.act(at("2026-11-19T10:00:00-08:00"), action_kind::customer_reply, customer, {.message = "Any news?"});
+    REQUIRE(std::holds_alternative<engine::outcome>(replied));
+    CHECK(s.request().status == model::request_status::open);
+    CHECK_FALSE(s.request().review_due_at);
+    // A CE reopening it asks Product again: a new review.
+    story t(with_use_cases(), feature_request(), at("2026-11-17T10:00:00-08:00"));
+    REQUIRE(std::holds_alternative<engine::outcome>(
+        t.act(at("2026-11-18T10:00:00-08:00"), action_kind::decline, product, {.reason = "not now"})));
+    REQUIRE(std::holds_alternative<engine::outcome>(
+        t.act(at("2026-11-19T10:00:00-08:00"), action_kind::reopen, ce, {.message = "They have a new use for it"})));
+    CHECK(t.request().review_due_at);
+  }
+
+  TEST_CASE("a role the product_review ladder does not name is told who may decide") {
+    story s(with_use_cases(), feature_request(), at("2026-11-17T10:00:00-08:00"));
+    auto by_head = s.act(at("2026-11-18T10:00:00-08:00"), action_kind::accept, {"hal", role::head_of_cs},
+                         {.reason = "yes"});
+    REQUIRE(std::holds_alternative<engine::refusal>(by_head));
+    CHECK(std::get<engine::refusal>(by_head).code == "forbidden");
+    CHECK(std::get<engine::refusal>(by_head).message ==
+          "only Product may accept this request, and once Product's review is overdue the product_review ladder's "
+          "roles (vp_technical_success); a head_of_cs may not");
+  }
+}

@@ -7,6 +7,8 @@
 #include "support/configs.hpp"
 #include "support/fake_slack.hpp"
 #include "support/server_backends.hpp"
+#include "support/environment.hpp"
+#include "support/eventually.hpp"
 #include "support/server_process.hpp"
 #include "support/smtp_sink.hpp"
 #include "support/temp_dir.hpp"
@@ -33,42 +35,9 @@ namespace {
 
 constexpr const char* bot_token = "xoxb-test-escalation-people";
 
-bool eventually(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return done();
-}
+// The server's notifier and scheduler run on their own: wait up to a minute.
+bool eventually(const std::function<bool()>& done) { return testing::eventually(done, 60s); }
 
-// The server inherits these for this test only.
-struct environment_set {
-  environment_set(std::vector<std::pair<std::string, std::string>> values) : values_(std::move(values)) {
-    for (const auto& [name, value] : values_) ::setenv(name.c_str(), value.c_str(), 1);
-  }
-  ~environment_set() {
-    for (const auto& [name, value] : values_) ::unsetenv(name.c_str());
-  }
-  environment_set(const environment_set&) = delete;
-  environment_set& operator=(const environment_set&) = delete;
-  std::vector<std::pair<std::string, std::string>> values_;
-};
-
-// A person per test token; the Head of CS has a Slack user and an address (both channels by
-// default), VP Technical Success only an address and notify = ["email"].
-std::string people() {
-  std::string out;
-  for (int r = 0; r <= static_cast<int>(role::viewer); ++r) {
-    const auto each = static_cast<role>(r);
-    std::string contact;
-    if (each == role::head_of_cs) contact = "slack_user = \"U0HEADCS01\"\nemail = \"hana@example.com\"\n";
-    if (each == role::vp_technical_success) contact = "email = \"vic@example.com\"\nnotify = [\"email\"]\n";
-    out += fmt::format("[[people]]\nid = \"{}\"\nname = \"Test {}\"\nroles = [\"{}\"]\ncalendar = \"always\"\n{}",
-                       testing::person_for(each), model::to_string(each), model::to_string(each), contact);
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -77,14 +46,19 @@ TEST_SUITE("integration::escalation_people") {
     testing::for_each_server_backend([&](testing::server_backend& backend) {
       testing::fake_slack slack(bot_token);
       testing::smtp_sink sink;
-      const environment_set env{{{"SWITCHBOARD_SLACK_BOT_TOKEN", bot_token},
+      const testing::scoped_environment env{{{"SWITCHBOARD_SLACK_BOT_TOKEN", bot_token},
                                  {"SWITCHBOARD_SMTP_PASSWORD", sink.options().password},
                                  {"SWITCHBOARD_TEST_PEOPLE_WEBHOOK_SECRET", "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXQ="}}};
       testing::set_integration_secrets(true);
       testing::temp_dir dir;
+      // The Head of CS has a Slack user and an address (both channels by default), VP Technical
+      // Success only an address and notify = ["email"].
+      const auto people = testing::test_people(
+          "always", {{role::head_of_cs, "slack_user = \"U0HEADCS01\"\nemail = \"hana@example.com\"\n"},
+                     {role::vp_technical_success, "email = \"vic@example.com\"\nnotify = [\"email\"]\n"}});
       // Business time is one minute at 10:00 and one at 12:00 UTC each day (integration::escalation's
       // short calendar): filed at 05:00, the 1-minute first response breaches at 10:01:00.
-      const auto config = testing::config_on_always_calendar(dir, people() + testing::outbound_notify_and_acme_toml() +
+      const auto config = testing::config_on_always_calendar(dir, people + testing::outbound_notify_and_acme_toml() +
                                                                       fmt::format(R"(
 [integrations.slack]
 api_base_url = "{}"

@@ -8,6 +8,8 @@
 #include "support/configs.hpp"
 #include "support/fake_slack.hpp"
 #include "support/server_backends.hpp"
+#include "support/environment.hpp"
+#include "support/eventually.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 #include "webhooks/webhook_server.hpp"
@@ -35,22 +37,9 @@ constexpr std::string_view events_path = "/v1/webhooks/slack/events";
 // slack_app_mention.json: a customer's message in C0SUPPORT01, the parent of its thread.
 constexpr std::string_view mention_ts = "1718049598.123459";
 
-// Polls `done` until it holds or 60 s pass: the server's scheduler and notifier run on their own.
-bool eventually(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return done();
-}
+// The server's notifier and scheduler run on their own: wait up to a minute.
+bool eventually(const std::function<bool()>& done) { return testing::eventually(done, 60s); }
 
-struct bot_token_set {
-  bot_token_set() { ::setenv("SWITCHBOARD_SLACK_BOT_TOKEN", bot_token, 1); }
-  ~bot_token_set() { ::unsetenv("SWITCHBOARD_SLACK_BOT_TOKEN"); }
-  bot_token_set(const bot_token_set&) = delete;
-  bot_token_set& operator=(const bot_token_set&) = delete;
-};
 
 // The customer's message in the mention's thread, as Slack's Events API delivers it.
 std::string thread_reply(std::string_view event_id, std::string_view text, std::string_view ts) {
@@ -66,42 +55,15 @@ std::string thread_reply(std::string_view event_id, std::string_view text, std::
 // whose DRI is the test product person; acme's account team names the test CE and TA), a
 // business day of 00:00-24:00 UTC for closing (1 day) and the review (1 day), and no SLA policy
 // (no clock fires while the simulated days pass).
-// A person per test token on the always-open calendar; Product's (the DRI) and the TA have Slack
-// users, so what they are told arrives at the fake Slack as direct messages.
-std::string people() {
-  std::string out;
-  for (int r = 0; r <= static_cast<int>(role::viewer); ++r) {
-    const auto each = static_cast<role>(r);
-    std::string contact;
-    if (each == role::product) contact = "slack_user = \"U0PRODUCT1\"\n";
-    if (each == role::ta) contact = "slack_user = \"U0TAPERSN1\"\n";
-    out += fmt::format("[[people]]\nid = \"{}\"\nname = \"Test {}\"\nroles = [\"{}\"]\ncalendar = \"always\"\n{}",
-                       testing::person_for(each), model::to_string(each), model::to_string(each), contact);
-  }
-  return out;
-}
-
 std::string lifecycle_config(const testing::temp_dir& dir, const std::string& api_base_url) {
   return testing::config_on_always_calendar(
-      dir, people() +
-               fmt::format(R"(
-[notify]
-poll_interval = "1s"
-initial_backoff = "1s"
-max_backoff = "2s"
-
-[integrations]
-support_address = "support@example.com"
-trusted_authserv_id = "mx.switchboard.test"
-
-[integrations.customers.acme]
-name = "Acme Corp"
-stage = "production"
-tier = "premium"
-domains = ["acme.example"]
-account_team = {{ ce = "{}", ta = "{}" }}
-)",
-                           testing::person_for(role::ce), testing::person_for(role::ta)) +
+      // Product's person (the DRI) and the TA have Slack users, so what they are told arrives at
+      // the fake Slack as direct messages.
+      dir, testing::test_people("always", {{role::product, "slack_user = \"U0PRODUCT1\"\n"},
+                                           {role::ta, "slack_user = \"U0TAPERSN1\"\n"}}) +
+               testing::outbound_notify_and_acme_toml(fmt::format("account_team = {{ ce = \"{}\", ta = \"{}\" }}\n",
+                                                                   testing::person_for(role::ce),
+                                                                   testing::person_for(role::ta))) +
                fmt::format(R"(
 [workflow]
 close_after_days = 1
@@ -178,7 +140,7 @@ TEST_SUITE("integration::lifecycle") {
   TEST_CASE("a resolved Slack request closes, and the customer's next message opens a follow-up in the same thread") {
     testing::for_each_server_backend([&](testing::server_backend& backend) {
       testing::fake_slack slack(bot_token);
-      const bot_token_set token;
+      const testing::scoped_environment token{{{"SWITCHBOARD_SLACK_BOT_TOKEN", bot_token}}};
       lifecycle_server s(backend, slack.base_url());
 
       const auto filed = s.post_event(testing::fixture("slack_app_mention.json"));
@@ -239,7 +201,7 @@ TEST_SUITE("integration::lifecycle") {
   TEST_CASE("a feature request goes to its use case's DRI, its overdue review reaches the DRI and the TA, and VP Technical Success decides") {
     testing::for_each_server_backend([&](testing::server_backend& backend) {
       testing::fake_slack slack(bot_token);
-      const bot_token_set token;
+      const testing::scoped_environment token{{{"SWITCHBOARD_SLACK_BOT_TOKEN", bot_token}}};
       lifecycle_server s(backend, slack.base_url());
       auto ce = s.client(role::ce);
       const auto filed = testing::json_of(ce.post_json("/v1/requests", json::serialize(json::object{

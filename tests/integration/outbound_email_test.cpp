@@ -7,6 +7,8 @@
 #include "support/api.hpp"
 #include "support/configs.hpp"
 #include "support/server_backends.hpp"
+#include "support/environment.hpp"
+#include "support/eventually.hpp"
 #include "support/server_process.hpp"
 #include "support/smtp_sink.hpp"
 #include "support/temp_dir.hpp"
@@ -30,23 +32,9 @@ namespace json = boost::json;
 
 namespace {
 
-// Polls `done` until it holds or 60 s pass; the server's notifier runs on its own.
-bool eventually(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return done();
-}
+// The server's notifier and scheduler run on their own: wait up to a minute.
+bool eventually(const std::function<bool()>& done) { return testing::eventually(done, 60s); }
 
-// The SMTP password in the environment the server inherits, for this test only.
-struct smtp_password_set {
-  explicit smtp_password_set(const std::string& password) { ::setenv("SWITCHBOARD_SMTP_PASSWORD", password.c_str(), 1); }
-  ~smtp_password_set() { ::unsetenv("SWITCHBOARD_SMTP_PASSWORD"); }
-  smtp_password_set(const smtp_password_set&) = delete;
-  smtp_password_set& operator=(const smtp_password_set&) = delete;
-};
 
 // Mail from acme.example is trusted (the MTA's Authentication-Results), answers go out through
 // `sink` as support@example.com; on `backend`'s database.
@@ -93,7 +81,8 @@ timeout = "20s"
   }
 
   std::string password;
-  smtp_password_set password_env{password};
+  // The SMTP password in the environment the server inherits, for this test only.
+  testing::scoped_environment password_env{{{"SWITCHBOARD_SMTP_PASSWORD", password}}};
   testing::temp_dir dir;
   std::unique_ptr<testing::server_process> server;
 };

@@ -7,6 +7,8 @@
 #include "support/configs.hpp"
 #include "support/fake_slack.hpp"
 #include "support/server_backends.hpp"
+#include "support/environment.hpp"
+#include "support/eventually.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 #include "webhooks/webhook_server.hpp"
@@ -36,23 +38,9 @@ constexpr std::string_view events_path = "/v1/webhooks/slack/events";
 // slack_app_mention.json: a customer's message in C0SUPPORT01, the parent of its thread.
 constexpr std::string_view mention_ts = "1718049598.123459";
 
-// Polls `done` until it holds or 60 s pass; the server's notifier runs on its own.
-bool eventually(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return done();
-}
+// The server's notifier and scheduler run on their own: wait up to a minute.
+bool eventually(const std::function<bool()>& done) { return testing::eventually(done, 60s); }
 
-// The bot token in the environment the server inherits, for this test only.
-struct bot_token_set {
-  bot_token_set() { ::setenv("SWITCHBOARD_SLACK_BOT_TOKEN", bot_token, 1); }
-  ~bot_token_set() { ::unsetenv("SWITCHBOARD_SLACK_BOT_TOKEN"); }
-  bot_token_set(const bot_token_set&) = delete;
-  bot_token_set& operator=(const bot_token_set&) = delete;
-};
 
 // webhook_server's Slack set-up (C0SUPPORT01 files every message for acme, U0SESAM001 is an SE)
 // with the Web API at `api_base_url` and the notifier polling every second, on `backend`'s
@@ -152,7 +140,7 @@ TEST_SUITE("integration::outbound_slack") {
       // The first call is rate limited for a second; the retry gets Slack's ok with this ts.
       slack.script(testing::fake_slack_answer::ratelimited(1));
       slack.script(testing::fake_slack_answer::ok_ts("1718049700.000100"));
-      const bot_token_set token;
+      const testing::scoped_environment token{{{"SWITCHBOARD_SLACK_BOT_TOKEN", bot_token}}};
       slack_server s(backend, slack.base_url());
 
       const auto filed = s.post_event(testing::fixture("slack_app_mention.json"));
@@ -243,7 +231,7 @@ TEST_SUITE("integration::outbound_slack") {
     testing::for_each_server_backend([&](testing::server_backend& backend) {
       testing::fake_slack slack(bot_token);
       slack.script(testing::fake_slack_answer::error("channel_not_found"));
-      const bot_token_set token;
+      const testing::scoped_environment token{{{"SWITCHBOARD_SLACK_BOT_TOKEN", bot_token}}};
       slack_server s(backend, slack.base_url());
 
       const auto filed = s.post_event(mention_as("Ev0NOTFOUND1", "1718049800.000300"));
@@ -292,7 +280,7 @@ TEST_SUITE("integration::outbound_slack") {
     // so the answer is pending with two or more failed sends for a second or more.
     for (int i = 0; i < 3; ++i) slack.script(testing::fake_slack_answer::server_error());
     slack.script(testing::fake_slack_answer::ok_ts("1718049900.000400"));
-    const bot_token_set token;
+    const testing::scoped_environment token{{{"SWITCHBOARD_SLACK_BOT_TOKEN", bot_token}}};
     slack_server s(sqlite, slack.base_url());
 
     const auto filed = s.post_event(mention_as("Ev0RETRIED01", "1718049900.000300"));

@@ -24,12 +24,14 @@ shifts = [{{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "0
                                                               source_path("rules/routing.toml"), rest));
 }
 
-std::string test_people(std::string_view calendar) {
+std::string test_people(std::string_view calendar, const std::map<model::role, std::string>& contacts) {
   std::string people;
   for (int r = 0; r <= static_cast<int>(model::role::viewer); ++r) {
     const auto role = static_cast<model::role>(r);
-    people += fmt::format("[[people]]\nid = \"{}\"\nname = \"Test {}\"\nroles = [\"{}\"]\ncalendar = \"{}\"\n",
-                          person_for(role), model::to_string(role), model::to_string(role), calendar);
+    const auto extra = contacts.find(role);
+    people += fmt::format("[[people]]\nid = \"{}\"\nname = \"Test {}\"\nroles = [\"{}\"]\ncalendar = \"{}\"\n{}",
+                          person_for(role), model::to_string(role), model::to_string(role), calendar,
+                          extra == contacts.end() ? std::string() : extra->second);
   }
   return people;
 }
@@ -65,8 +67,8 @@ levels = [{ after = "0s", notify = ["vp_technical_success"] }]
 )");
 }
 
-std::string outbound_notify_and_acme_toml() {
-  return R"(
+std::string outbound_notify_and_acme_toml(std::string_view acme_lines) {
+  return std::string(R"(
 [notify]
 poll_interval = "1s"
 initial_backoff = "1s"
@@ -81,7 +83,7 @@ name = "Acme Corp"
 stage = "production"
 tier = "premium"
 domains = ["acme.example"]
-)";
+)") + std::string(acme_lines);
 }
 
 std::string shipped_config_with(const temp_dir& dir, const std::string& server_lines) {

@@ -1,9 +1,11 @@
 #pragma once
 // Config files for tests that need short SLA targets and ladders on an always-open calendar.
 
+#include "model/enums.hpp"
 #include "support/temp_dir.hpp"
 
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,7 +18,8 @@ std::string config_on_always_calendar(const temp_dir& dir, std::string_view rest
 
 // [[people]] tables for the test tokens' people (server_process.hpp person_for): one person per
 // role, holding that role, working on `calendar`.
-std::string test_people(std::string_view calendar);
+// `contacts` adds TOML lines to some roles' people (slack_user, email, notify).
+std::string test_people(std::string_view calendar, const std::map<model::role, std::string>& contacts = {});
 
 // Writes a config using the shipped rules and returns its path. Its people directory is
 // test_people("always"), so the test tokens are checked against it as in production. Troubleshooting gets a
@@ -29,7 +32,8 @@ std::string fast_config(const temp_dir& dir);
 // TOML to append to a fast_config for the outbound tests: the notifier polling every second
 // with 1-2 s backoff, support@example.com, mail from the MTA "mx.switchboard.test" trusted,
 // and customer acme (production, premium) at acme.example. Starts and ends with a newline.
-std::string outbound_notify_and_acme_toml();
+// `acme_lines` are more keys of [integrations.customers.acme], its last table (account_team, ...).
+std::string outbound_notify_and_acme_toml(std::string_view acme_lines = "");
 
 // Writes the shipped config/switchboard.toml with `server_lines` (TOML keys) added to its
 // [server] table and the rules at their real path; returns its path.

@@ -68,7 +68,9 @@ class health_watch {
   health_watch(const health_watch&) = delete;
   health_watch& operator=(const health_watch&) = delete;
 
-  // Stops probing and reports.
+  // Stops probing and reports, once at least one probe of the attack has answered or failed (an
+  // attack shorter than the probes' pace is probed at its end; waits at most the probe timeout
+  // and a second for it).
   report finish();
 
  private:

@@ -208,6 +208,8 @@ asio::awaitable<response> act_on_request(context& ctx, const request& req, const
   auto command = read_action(req, actor);
   if (auto* bad = std::get_if<response>(&command)) co_return std::move(*bad);
   auto action = std::get<engine::act_on_request>(std::move(command));
+  // A reply to a closed request files its follow-up with the customer as it is now.
+  action.input.customers = ctx.customers.directory();
   co_return co_await run_action(ctx, req, match, *id, std::move(action));
 }
 

@@ -216,6 +216,7 @@ asio::awaitable<response> deliver(context& ctx, inbound_email mail, delivery how
         engine::act_on_request reply{engine::action_kind::customer_reply, {}, how.actor};
         reply.input.message = mail.text.empty() ? mail.subject : mail.text;
         reply.input.reference = mail.message_id;  // the next answer replies to this mail
+        reply.input.customers = ctx.api.customers.directory();  // a follow-up takes the customer as it is now
         // The API's size limits hold for a reply by mail too: one too long is not recorded as a
         // reply (and is filed as a new request below, as a refused reply is).
         const auto too_long = engine::check_sizes(reply.input);

@@ -198,6 +198,7 @@ asio::awaitable<response> on_message(context& ctx, slack_message m, std::shared_
         engine::action_input said;
         said.message = reply_text(m);
         said.seen_in_channel = agent != nullptr;  // the customer has already seen it in the thread
+        said.customers = ctx.api.customers.directory();  // a follow-up takes the customer as it is now
         const auto action = agent != nullptr
                                 ? engine::act_on_request{engine::action_kind::respond, std::move(said),
                                                          model::actor{agent->person, agent->role}}
