@@ -3,16 +3,19 @@
 // route's pattern, the status, the duration and the person who asked.
 #include "http/client.hpp"
 #include "support/api.hpp"
+#include "support/configs.hpp"
 #include "support/eventually.hpp"
 #include "support/raw_connection.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
+#include "webhooks/webhook_server.hpp"
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -148,6 +151,43 @@ TEST_SUITE("integration::logs") {
     CHECK(not_found.at("route") == "unmatched");
     CHECK(not_found.at("target") == "/v1/no/such/thing?q=REDACTED");
     CHECK(log.find("sb_Xq3v9K") == std::string::npos);
+  }
+
+  TEST_CASE(
+      "[server] log_format = \"json\" in the config; a signed Slack request's actor is its mapped person or "
+      "slack:<user>") {
+    testing::temp_dir dir;
+    const auto config = testing::fast_config(dir);
+    std::ofstream(config, std::ios::app) << R"(
+[integrations.slack.users]
+U0SESAM001 = { person = "se-person", role = "se" }
+)";
+    // [server] is the config's first table: log_format goes under its header.
+    auto text = testing::read_text(config);
+    const auto server_table = text.find("[server]\n");
+    REQUIRE(server_table != std::string::npos);
+    text.insert(server_table + 9, "log_format = \"json\"\n");
+    testing::write_file(config, text);
+    testing::server_process server(testing::server_args{
+        config, dir.file("switchboard.db"), {}, {{"SWITCHBOARD_SLACK_SIGNING_SECRET", testing::slack_secret}}});
+    http::client slack(server.url());
+    for (const std::string user : {"U0SESAM001", "U0NOBODY01"}) {
+      const auto body = "command=%2Fsupport&text=&user_id=" + user;
+      auto headers = testing::slack_headers(body, testing::unix_now());
+      headers.emplace_back("X-Request-Id", "slack-" + user);
+      const auto answer =
+          slack.request("POST", "/v1/webhooks/slack/commands", body, "application/x-www-form-urlencoded", headers);
+      CHECK(answer.status == 200);
+    }
+    REQUIRE(eventually([&] { return server.stderr_text().find("slack-U0NOBODY01") != std::string::npos; }));
+    const auto log = server.stderr_text();
+    CAPTURE(log);
+    const auto lines = json_lines(log);
+    const auto mapped = access_line(lines, "slack-U0SESAM001");
+    REQUIRE_FALSE(mapped.empty());
+    CHECK(mapped.at("route") == "/v1/webhooks/slack/commands");
+    CHECK(mapped.at("actor") == "se-person");
+    CHECK(access_line(lines, "slack-U0NOBODY01").at("actor") == "slack:U0NOBODY01");
   }
 
   TEST_CASE("text stays the default: the access line as before, the id on the answer") {
