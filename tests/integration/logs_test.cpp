@@ -197,6 +197,16 @@ U0SESAM001 = { person = "se-person", role = "se" }
     const auto listed =
         viewer.request("GET", "/v1/requests?limit=5", {}, "application/json", {{"X-Request-Id", "t-1"}});
     CHECK(listed.header("X-Request-Id") == "t-1");
+    // The dashboard's stream writes its own header (server::set_takeover): the id is on it too.
+    testing::raw_connection stream(testing::port_of(server.url()));
+    REQUIRE(
+        stream.send_all(fmt::format("GET /v1/dashboard/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n"
+                                    "X-Request-Id: stream-1\r\n\r\n",
+                                    testing::token_for(role::viewer))));
+    const auto streaming = stream.read_response();
+    CHECK(streaming.status == 200);
+    CHECK(streaming.head.find("\r\nX-Request-Id: stream-1") != std::string::npos);
+    stream.close();
     REQUIRE(
         eventually([&] { return server.stderr_text().find(" GET /v1/requests?limit=5 200 ") != std::string::npos; }));
     const auto log = server.stderr_text();
