@@ -24,16 +24,25 @@ bool acceptable_request_id(std::string_view id) {
 }
 
 std::string new_request_id() {
-  std::array<unsigned char, 16> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
-    throw std::runtime_error("RAND_bytes failed while making a request id");
-  constexpr std::string_view hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (const auto b : bytes) {
-    out += hex[b >> 4];
-    out += hex[b & 0x0f];
+  // A RAND_bytes call costs about half a microsecond whatever its size (measured here): drawing
+  // 256 ids' bytes at once makes it a couple of nanoseconds an id, on the hot path of every request
+  // without an id of its own. Each id is still 16 bytes of OpenSSL's DRBG, used once.
+  constexpr std::size_t id_bytes = 16;
+  thread_local std::array<unsigned char, id_bytes * 256> pool{};
+  thread_local std::size_t used = pool.size();
+  if (used == pool.size()) {
+    if (RAND_bytes(pool.data(), static_cast<int>(pool.size())) != 1)
+      throw std::runtime_error("RAND_bytes failed while making a request id");
+    used = 0;
   }
+  constexpr std::string_view hex = "0123456789abcdef";
+  std::string out(id_bytes * 2, '0');
+  for (std::size_t i = 0; i < id_bytes; ++i) {
+    const auto b = pool[used + i];
+    out[2 * i] = hex[b >> 4];
+    out[2 * i + 1] = hex[b & 0x0f];
+  }
+  used += id_bytes;
   return out;
 }
 
