@@ -23,6 +23,7 @@
 #include "model/instant.hpp"
 #include "notify/signing.hpp"
 #include "notify/worker.hpp"
+#include "observe/log.hpp"
 #include "outbound/config.hpp"
 #include "outbound/slack_api.hpp"
 #include "policy/load.hpp"
@@ -137,15 +138,18 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
                                                                  : config::load_token_file(settings.tokens_file));
   if (!settings.tokens_file.empty()) config::check_token_file_people(people, settings.tokens_file);
   if (people.empty())
-    fmt::print(stderr, "switchboard: no people directory ([[people]]): tokens and Slack users name people unchecked\n");
+    observe::log(observe::log_level::warning,
+                 "no people directory ([[people]]): tokens and Slack users name people unchecked");
   if (tokens.size() == 0)
-    fmt::print(stderr, "switchboard: no API tokens configured ([auth] tokens_file): every API call will get 401\n");
+    observe::log(observe::log_level::warning,
+                 "no API tokens configured ([auth] tokens_file): every API call will get 401");
   // A strategy with nobody to choose from leaves every request of the team unassigned: say so once.
   for (const auto& entry : policy.assignment)
     if (engine::members_of(policy, entry.first).empty())
-      fmt::print(stderr, "switchboard: [assignment.{0}] has no members in [[people]] (team = \"{0}\"): its requests stay "
-                         "unassigned\n",
-                 model::to_string(entry.first));
+      observe::log(observe::log_level::warning,
+                   fmt::format("[assignment.{0}] has no members in [[people]] (team = \"{0}\"): its requests stay "
+                               "unassigned",
+                               model::to_string(entry.first)));
 
   const bool on_sqlite = settings.storage_kind == config::storage_backend::sqlite;
   if (on_sqlite && settings.database_path != ":memory:") {
@@ -233,22 +237,25 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
     const auto retimed = store::align_open_clocks(db, policy, time.now(),
                                                   store::planning_fingerprint(settings.file, policy));
     if (retimed && retimed->total() > 0)
-      fmt::print(stderr,
-                 "switchboard: re-timed to the changed config: {} open SLA clock(s) (sla.retimed), {} open "
-                 "escalation(s) (escalation.retimed), {} concern deadline(s) (request.concern_deadline_retimed)\n",
-                 retimed->clocks, retimed->escalations, retimed->concern_deadlines);
+      observe::log(
+          observe::log_level::info,
+          fmt::format("re-timed to the changed config: {} open SLA clock(s) (sla.retimed), {} open "
+                      "escalation(s) (escalation.retimed), {} concern deadline(s) (request.concern_deadline_retimed)",
+                      retimed->clocks, retimed->escalations, retimed->concern_deadlines));
     // Not refused (unlike a calendar or policy open clocks use): such escalations are handled,
     // but whoever removed the ladder should know they no longer climb. `rules check --db` says
     // the same.
     for (const auto& removed : store::removed_ladders(db, policy))
-      fmt::print(stderr, "switchboard: warning: {}\n", store::removed_ladder_warning(removed, policy.ladders_at));
+      observe::log(observe::log_level::warning, store::removed_ladder_warning(removed, policy.ladders_at),
+                   observe::warning_prefix);
     // The config's customers the table lacks are inserted; one changed through the API or the
     // CRM stays as it is, and each such disagreement with the config is reported once, here.
     std::vector<http::customer_override> overrides;
     store::in_transaction(db, [&](store::unit_of_work work) {
       overrides = http::seed_customers(work, integrations.customers, time.now());
     });
-    for (const auto& found : overrides) fmt::print(stderr, "switchboard: warning: {}\n", http::override_warning(found));
+    for (const auto& found : overrides)
+      observe::log(observe::log_level::warning, http::override_warning(found), observe::warning_prefix);
   }
 
   storage.start();
@@ -284,8 +291,10 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
           clocks.hold(held, reader, reload);
         } catch (const std::exception& e) {
           *reload_next = true;
-          fmt::print(stderr, "scheduler: loading the held shards' timers failed, again at the next lease round: {}\n",
-                     e.what());
+          observe::log(
+              observe::log_level::error,
+              fmt::format("loading the held shards' timers failed, again at the next lease round: {}", e.what()),
+              "scheduler: ");
         }
       });
     });
@@ -314,8 +323,11 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
                           clocks.reload(reader);
                         } catch (const std::exception& e) {
                           *reload_next = true;
-                          fmt::print(stderr, "scheduler: reloading timers after the gap failed, again at the next lease round: {}\n",
-                                     e.what());
+                          observe::log(
+                              observe::log_level::error,
+                              fmt::format("reloading timers after the gap failed, again at the next lease round: {}",
+                                          e.what()),
+                              "scheduler: ");
                         }
                       }});
 
@@ -323,7 +335,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   const auto use_cases = config::load_use_cases_of(settings.file);
   config::check_use_case_dris(settings.file, people);
   if (!use_cases.configured)
-    fmt::print(stderr, "switchboard: no use cases ([use_cases.<tag>]): a request's use_case is a free tag\n");
+    observe::log(observe::log_level::warning, "no use cases ([use_cases.<tag>]): a request's use_case is a free tag");
   // The outbox's message channels (store/messages.hpp): public answers to Slack and e-mail
   // requests are enqueued with their events, and what became of each is recorded on its request.
   // libcurl's global set-up must run before other threads use it.
@@ -332,7 +344,8 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   if (channels.email) {
     outbound::smtp_global_init();
     if (!channels.email->smtp.username.empty() && channels.email->smtp.password.empty())
-      fmt::print(stderr, "switchboard: warning: [outbound.email] username is set but SWITCHBOARD_SMTP_PASSWORD is not\n");
+      observe::log(observe::log_level::warning, "[outbound.email] username is set but SWITCHBOARD_SMTP_PASSWORD is not",
+                   observe::warning_prefix);
   }
   channels.slack = outbound::load_slack_api_settings_file(settings.file);
   channels.reply_to = [&integrations](model::request_id id) { return http::webhooks::reply_to(integrations, id); };
@@ -383,7 +396,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   // three per embedded connection), outbound sockets, temporary files, epoll and timers, and
   // the 64 refused connections the server may be answering at once.
   const auto budget = http::budget_connections(settings.max_connections, 128 + 8 * worker_threads);
-  if (!budget.warning.empty()) fmt::print(stderr, "switchboard: warning: {}\n", budget.warning);
+  if (!budget.warning.empty()) observe::log(observe::log_level::warning, budget.warning, observe::warning_prefix);
   options.max_connections = budget.max_connections;
   options.max_large_uploads = settings.max_large_uploads;
   options.max_connections_per_client = settings.max_connections_per_client;
@@ -425,11 +438,14 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
       // (a bad [assignment] strategy was reported as "needs a restart").
       (void)policy::load(config::load_settings(settings.file));
       const auto outcome = watch.reload(tokens);
-      fmt::print(stderr, "switchboard: SIGHUP: reloaded tokens ({} \u2192 {})\n", outcome.tokens_before, outcome.tokens_after);
+      observe::log(observe::log_level::info,
+                   fmt::format("SIGHUP: reloaded tokens ({} \u2192 {})", outcome.tokens_before, outcome.tokens_after));
       if (!outcome.needs_restart.empty())
-        fmt::print(stderr, "switchboard: SIGHUP: needs a restart: {}\n", fmt::join(outcome.needs_restart, ", "));
+        observe::log(observe::log_level::info,
+                     fmt::format("SIGHUP: needs a restart: {}", fmt::join(outcome.needs_restart, ", ")));
     } catch (const std::exception& e) {
-      fmt::print(stderr, "switchboard: SIGHUP: reload refused, the old tokens stay in force: {}\n", e.what());
+      observe::log(observe::log_level::error,
+                   fmt::format("SIGHUP: reload refused, the old tokens stay in force: {}", e.what()));
     }
     reload_signals.async_wait(on_reload);
   };
@@ -456,8 +472,10 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
           customer_poll_failing = false;
         } catch (const std::exception& e) {
           if (!std::exchange(customer_poll_failing, true))
-            fmt::print(stderr, "switchboard: reading the customers table failed, the directory in force stays as it "
-                               "was until a read succeeds: {}\n", e.what());
+            observe::log(observe::log_level::error,
+                         fmt::format("reading the customers table failed, the directory in force stays as it "
+                                     "was until a read succeeds: {}",
+                                     e.what()));
         }
         boost::asio::post(app, poll_customers);
       });
@@ -477,14 +495,14 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   };
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
-    fmt::print(stderr, "switchboard: signal {} received, finishing in-flight requests\n", signal);
+    observe::log(observe::log_level::info, fmt::format("signal {} received, finishing in-flight requests", signal));
     health.shutting_down();
     hub.close();
     deadline.expires_after(std::chrono::seconds{settings.shutdown_timeout_seconds});
     deadline.async_wait([&](const boost::system::error_code& timer_error) {
       if (timer_error) return;
-      fmt::print(stderr, "switchboard: in-flight requests still open after {} s, stopping anyway\n",
-                 settings.shutdown_timeout_seconds);
+      observe::log(observe::log_level::warning, fmt::format("in-flight requests still open after {} s, stopping anyway",
+                                                            settings.shutdown_timeout_seconds));
       stop_everything();
     });
     server.shutdown([&] {
@@ -492,20 +510,25 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
       if (stopped) return;
       boost::asio::post(app, [&] {
         deadline.cancel();
-        fmt::print(stderr, "switchboard: every request answered, stopping\n");
+        observe::log(observe::log_level::info, "every request answered, stopping");
         stop_everything();
       });
     });
   });
 
   const auto bound = server.local_endpoint();
+  // stdout's one line is for scripts that wait for the port (the tests, tools/bench); in json
+  // format the log on stderr says it too, so that a log reader needs only stderr.
   fmt::print("switchboard: listening on http://{}:{}\n", bound.address().to_string(), bound.port());
   std::fflush(stdout);
-  fmt::print(stderr,
-             "switchboard: {} as instance {}, rules {}, {} SLA clock(s) pending in {} timer shard(s) held, {} I/O and "
-             "{} worker and {} intake thread(s)\n",
-             storage.describe(), instance, settings.rules_path, clocks.size(), clocks.shards_held(), io_threads,
-             worker_threads, settings.intake_threads);
+  if (observe::current_log_format() == observe::log_format::json)
+    observe::log(observe::log_level::info,
+                 fmt::format("listening on http://{}:{}", bound.address().to_string(), bound.port()));
+  observe::log(observe::log_level::info,
+               fmt::format("{} as instance {}, rules {}, {} SLA clock(s) pending in {} timer shard(s) held, {} I/O and "
+                           "{} worker and {} intake thread(s)",
+                           storage.describe(), instance, settings.rules_path, clocks.size(), clocks.shards_held(),
+                           io_threads, worker_threads, settings.intake_threads));
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
@@ -547,6 +570,10 @@ int main(int argc, char** argv) {
   app.add_option("--tokens", tokens_file, "API tokens file ([[token]] person, role, sha256), overriding the config");
   app.add_option("--listen", listen, "HOST:PORT to listen on, overriding the config; port 0 picks a free one");
   app.add_option("--db", database, "database file path, overriding the config");
+  std::string log_format;
+  app.add_option("--log-format", log_format,
+                 "stderr log lines as text (the default) or json (one object a line), overriding [server] log_format")
+      ->check(CLI::IsMember({"text", "json"}));
   bool check = false;
   std::string check_document_path;
   app.add_flag("--check-openapi", check,
@@ -556,9 +583,12 @@ int main(int argc, char** argv) {
                  "with --check-openapi: check this document file instead of the embedded one")
       ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
+  // At once, so that a config that cannot be read is reported in the format asked for.
+  if (!log_format.empty()) observe::set_log_format(*observe::parse_log_format(log_format));
 
   try {
     auto settings = config::load_settings(config_path);
+    if (log_format.empty()) observe::set_log_format(*observe::parse_log_format(settings.log_format));
     if (!listen.empty()) settings.listen = config::parse_listen_address(listen);
     // A file named on the command line and then not used would let its user believe the data
     // is there: on PostgreSQL the database is SWITCHBOARD_DATABASE_URL's.
@@ -602,9 +632,9 @@ int main(int argc, char** argv) {
     }
     return serve(std::move(settings), make_time(start, clock_speed, origin), start, tokens_file);
   } catch (const config::error& e) {
-    fmt::print(stderr, "switchboard: cannot start: {}\n", e.what());
+    observe::log(observe::log_level::error, fmt::format("cannot start: {}", e.what()));
   } catch (const std::exception& e) {
-    fmt::print(stderr, "switchboard: cannot start: {}\n", e.what());
+    observe::log(observe::log_level::error, fmt::format("cannot start: {}", e.what()));
   }
   return 1;
 }

@@ -59,13 +59,32 @@ settings load_settings(const std::string& path) {
   if (const auto* server = root.get("server")) {
     const auto* table = server->as_table();
     if (table == nullptr) fail_at(*server, path, "[server] must be a table");
-    reject_unknown_keys(*table, path, {"listen", "database", "max_body_bytes", "rules", "io_threads", "worker_threads", "intake_threads", "max_intake_jobs", "max_connections",
-                                         "max_large_uploads", "header_timeout_seconds", "body_timeout_seconds",
-                                         "write_timeout_seconds", "handler_timeout_seconds", "shutdown_timeout_seconds",
-                                         "health_deadline_ms", "max_connections_per_client", "min_body_bytes_per_second",
-                                         "body_rate_grace_seconds", "large_body_bytes", "max_unauthenticated_body_bytes",
-                                         "max_page_bytes", "max_buffered_response_bytes"},
-                       "[server]");
+    reject_unknown_keys(*table, path,
+                        {"listen",
+                         "database",
+                         "max_body_bytes",
+                         "rules",
+                         "io_threads",
+                         "worker_threads",
+                         "intake_threads",
+                         "max_intake_jobs",
+                         "max_connections",
+                         "max_large_uploads",
+                         "header_timeout_seconds",
+                         "body_timeout_seconds",
+                         "write_timeout_seconds",
+                         "handler_timeout_seconds",
+                         "shutdown_timeout_seconds",
+                         "health_deadline_ms",
+                         "max_connections_per_client",
+                         "min_body_bytes_per_second",
+                         "body_rate_grace_seconds",
+                         "large_body_bytes",
+                         "max_unauthenticated_body_bytes",
+                         "max_page_bytes",
+                         "max_buffered_response_bytes",
+                         "log_format"},
+                        "[server]");
     if (const auto* listen = table->get("listen")) {
       try {
         result.listen = parse_listen_address(string_value(*listen, path, "listen"));
@@ -76,6 +95,11 @@ settings load_settings(const std::string& path) {
     if (const auto* database = table->get("database"))
       result.database_path = resolve(path, string_value(*database, path, "database"));
     if (const auto* rules = table->get("rules")) result.rules_path = resolve(path, string_value(*rules, path, "rules"));
+    if (const auto* format = table->get("log_format")) {
+      result.log_format = string_value(*format, path, "log_format");
+      if (result.log_format != "text" && result.log_format != "json")
+        fail_at(*format, path, "log_format must be \"text\" or \"json\"");
+    }
     if (const auto* limit = table->get("max_body_bytes")) {
       const auto* value = limit->as_integer();
       if (value == nullptr || value->get() <= 0)

@@ -62,6 +62,9 @@ struct settings {
   std::size_t max_page_bytes = 4 * 1024 * 1024;
   std::vector<std::string> tiers{"standard", "premium", "enterprise"};
   std::string tokens_file;  // [auth] tokens_file: hashed API tokens; empty when none
+  // [server] log_format: "text" (lines for people) or "json" (one object a line); the
+  // --log-format flag wins (observe/log.hpp).
+  std::string log_format = "text";
 };
 
 // Reads the config file; throws config::error with file:line:col on anything unknown or malformed.

@@ -96,37 +96,75 @@ namespace {
 bool is_url_safe(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_'; }
 
 // Whether one run of URL-safe characters looks like a credential: our API tokens ("sb_" and 43
-// characters, config/tokens.hpp), Slack tokens ("xoxb-", "xoxp-", ... per Slack's token types),
-// Standard Webhooks secrets ("whsec_"), or any 32 or more characters that mix letters and
-// digits with few separators, as hex digests and base64url keys do (a slug such as
-// "vpn-drops-2026-11-30-after-upgrade" has a separator every few characters, and stays).
+// characters, config/tokens.hpp), Slack tokens ("xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-" per
+// Slack's token types; not "xoxo-", which is a word), Standard Webhooks secrets ("whsec_"), or any 32 or more
+// characters that are all hex digits or mix letters and digits with few separators, as hex
+// digests and base64url keys do (a slug such as "vpn-drops-2026-11-30-after-upgrade" has a
+// separator every few characters, and stays).
 bool secret_run(std::string_view run) {
   if (run.starts_with("sb_") && run.size() >= 3 + 20) return true;
   if (run.starts_with("whsec_") && run.size() >= 6 + 8) return true;
-  if (run.size() >= 5 + 8 && run.starts_with("xox") && std::isalpha(static_cast<unsigned char>(run[3])) != 0 &&
-      run[4] == '-')
+  // "xoxb-1-2-abc": the shortest shape Slack's docs show; a real one is far longer.
+  if (run.size() >= 5 + 4 && run.starts_with("xox") &&
+      std::string_view("abprs").find(run[3]) != std::string_view::npos && run[4] == '-')
     return true;
   if (run.size() < 32) return false;
+  if (std::all_of(run.begin(), run.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }))
+    return true;
   const auto digits = std::count_if(run.begin(), run.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
   const auto letters = std::count_if(run.begin(), run.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; });
   const auto separators = static_cast<std::ptrdiff_t>(run.size()) - digits - letters;
   return digits > 0 && letters > 0 && separators * 8 <= static_cast<std::ptrdiff_t>(run.size());
 }
 
-// Whether `raw` (percent-decoded first, so that encoding hides nothing) holds a credential-like run.
-bool looks_secret(std::string_view raw) {
-  std::string text;
-  if (!url_decode(raw, text, true)) text = raw;
+// Whether some maximal run of characters for which `in_run` holds, in `text`, passes `secret`.
+template <class InRun, class Secret>
+bool any_run(std::string_view text, InRun in_run, Secret secret) {
   std::string_view rest = text;
   while (!rest.empty()) {
-    const auto begin = std::find_if(rest.begin(), rest.end(), is_url_safe);
+    const auto begin = std::find_if(rest.begin(), rest.end(), in_run);
     if (begin == rest.end()) break;
-    const auto end = std::find_if_not(begin, rest.end(), is_url_safe);
-    if (secret_run(rest.substr(static_cast<std::size_t>(begin - rest.begin()), static_cast<std::size_t>(end - begin))))
+    const auto end = std::find_if_not(begin, rest.end(), in_run);
+    if (secret(rest.substr(static_cast<std::size_t>(begin - rest.begin()), static_cast<std::size_t>(end - begin))))
       return true;
     rest.remove_prefix(static_cast<std::size_t>(end - rest.begin()));
   }
   return false;
+}
+
+// The standard base64 alphabet ('+', '/' and '=' besides the URL-safe characters): a key in it
+// is split by '+' and '/' into runs too short for secret_run, so it is judged whole here.
+bool is_base64(char c) { return is_url_safe(c) || c == '+' || c == '/' || c == '='; }
+
+// A credential sent as an Authorization value ("Bearer <token>") in a query string.
+bool bearer_credential(std::string_view text) {
+  constexpr std::string_view scheme = "bearer ";
+  for (std::size_t at = 0; at + scheme.size() < text.size(); ++at) {
+    if (!std::equal(scheme.begin(), scheme.end(), text.begin() + static_cast<std::ptrdiff_t>(at),
+                    [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); }))
+      continue;
+    const auto token = text.substr(at + scheme.size());
+    if (std::find_if_not(token.begin(), token.end(), is_base64) - token.begin() >= 8) return true;
+  }
+  return false;
+}
+
+// Whether `raw` (percent-decoded first, so that encoding hides nothing) holds a credential-like run.
+bool looks_secret(std::string_view raw) {
+  std::string text;
+  if (!url_decode(raw, text, true)) text = raw;
+  if (any_run(text, is_url_safe, secret_run) || bearer_credential(text)) return true;
+  // Decoded again with '+' kept: in a query '+' means a space, but in a base64 key it is a digit.
+  std::string kept;
+  if (!url_decode(raw, kept, false)) kept = raw;
+  // Both cases and digits, as random bytes in base64 have and a path such as
+  // "/dashboard/requests/12345/events/history" has not.
+  return any_run(kept, is_base64, [](std::string_view run) {
+    const auto has = [&](auto test) {
+      return std::any_of(run.begin(), run.end(), [&](char c) { return test(static_cast<unsigned char>(c)) != 0; });
+    };
+    return run.size() >= 32 && has(::isupper) && has(::islower) && has(::isdigit) && secret_run(run);
+  });
 }
 
 // Whether a query parameter's name says its value is a credential.

@@ -58,8 +58,9 @@ bool is_malformed_body(const boost::system::error_code& ec);
 //   case-insensitively after percent-decoding);
 // - every path segment, query name or query value that, percent-decoded, holds something that
 //   looks like a credential wherever it appears: an API token ("sb_..."), a Slack token
-//   ("xoxb-...", "xoxp-", ...), a Standard Webhooks secret ("whsec_..."), or a run of 32 or more
-//   letters and digits (hex or base64url, at most one '-' or '_' in eight characters).
+//   ("xoxb-...", "xoxp-", ...), a Standard Webhooks secret ("whsec_..."), "Bearer <token>", or a
+//   run of 32 or more hex digits, or of letters and digits (hex, base64url, or standard base64
+//   with both cases; at most one separator in eight characters).
 // Ordinary values (?q=vpn, ?limit=50, request ids, slugs) are kept. Redaction is by shape: a
 // secret shorter than these, under an ordinary name, is not recognised.
 std::string redacted_target(std::string_view target);

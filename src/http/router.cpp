@@ -72,7 +72,8 @@ void router::add(beast_http::verb method, std::string pattern, route_handler han
       return;
     }
   }
-  routes_.push_back({std::move(segments), {{method, std::move(handler)}}, {{method, std::move(options)}}});
+  routes_.push_back(
+      {std::move(pattern), std::move(segments), {{method, std::move(handler)}}, {{method, std::move(options)}}});
 }
 
 void router::set_options(beast_http::verb method, std::string_view pattern, route_options options) {
@@ -96,7 +97,7 @@ std::vector<std::pair<beast_http::verb, std::string>> router::patterns() const {
   return out;
 }
 
-std::variant<route_target, response> router::resolve(const request_header& header) const {
+std::variant<route_target, response> router::resolve(const request_header& header, std::string_view* pattern) const {
   const std::string_view target = header.target();
   const auto question = target.find('?');
   const auto path = target.substr(0, question);
@@ -128,6 +129,7 @@ std::variant<route_target, response> router::resolve(const request_header& heade
       }
     }
     if (!matches) continue;
+    if (pattern != nullptr) *pattern = candidate.pattern;
 
     auto handler = candidate.handlers.find(header.method());
     if (handler == candidate.handlers.end()) {
@@ -143,7 +145,7 @@ std::variant<route_target, response> router::resolve(const request_header& heade
     const auto& options = candidate.options.at(header.method());
     if (options.before_body)
       if (auto refused = options.before_body(header)) return std::move(*refused);
-    return route_target{&handler->second, std::move(attempt), &options};
+    return route_target{&handler->second, std::move(attempt), &options, candidate.pattern};
   }
   return error_response(status::not_found, "not_found", fmt::format("no such resource: {}", path));
 }

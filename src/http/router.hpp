@@ -11,6 +11,7 @@
 
 #include "http/commit_gate.hpp"
 #include "http/message.hpp"
+#include "observe/request_id.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -31,6 +32,10 @@ struct route_match {
   std::map<std::string, std::string, std::less<>> query;   // decoded; a repeated key keeps its last value
   // Set by the server for each request it runs under handler_timeout; pass it to api::commit.
   std::shared_ptr<commit_gate> gate;
+  // Set by the server for each routed request: its id, and where a handler that checks the
+  // caller's credentials records who it is (set_actor) for the access log. Null when the route
+  // is run without a server (router::dispatch, tests).
+  std::shared_ptr<observe::request_info> info;
 };
 
 using route_handler = std::function<boost::asio::awaitable<response>(const request&, const route_match&)>;
@@ -80,6 +85,7 @@ struct route_target {
   const route_handler* handler = nullptr;  // owned by the router
   route_match match;
   const route_options* options = nullptr;  // owned by the router
+  std::string_view pattern;                // as given to add() ("/v1/requests/{id}"); owned by the router
 };
 
 class router {
@@ -92,8 +98,10 @@ class router {
   void set_options(beast_http::verb method, std::string_view pattern, route_options options);
 
   // The route a header names, or the response to send at once: 400 (bad query escape), 404,
-  // 405 with Allow, or the route's before_body refusal.
-  std::variant<route_target, response> resolve(const request_header& header) const;
+  // 405 with Allow, or the route's before_body refusal. When `pattern` is given, it is set to
+  // the matched path's pattern (owned by the router), the refusals 405 and before_body
+  // included, and left as it was when no path matched (400, 404): the access log's route label.
+  std::variant<route_target, response> resolve(const request_header& header, std::string_view* pattern = nullptr) const;
 
   // resolve() then the handler, in one step (tests and simple servers).
   boost::asio::awaitable<response> dispatch(const request& req) const;
@@ -104,6 +112,7 @@ class router {
 
  private:
   struct route {
+    std::string pattern;
     std::vector<std::string> segments;
     std::map<beast_http::verb, route_handler> handlers;
     std::map<beast_http::verb, route_options> options;

@@ -2,6 +2,8 @@
 #include "http/server.hpp"
 
 #include "http/commit_gate.hpp"
+#include "observe/log.hpp"
+#include "observe/request_id.hpp"
 #include "store/failure.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -61,108 +63,11 @@ constexpr std::string_view busy_retry_after = "5";
 // How much a connection reads at once while waiting for a request's first bytes.
 constexpr std::size_t first_read_bytes = 4096;
 
-// Writes the default access log's lines to stderr from a thread of its own. A write(2) per
-// request on the I/O thread, serialised by stderr's lock, held /healthz at about 60 % of a bare
-// Beast server (issue 11); waking a writer thread per line cost two futex calls a request. Now
-// an I/O thread only appends to a buffer under a mutex, and the writer writes what gathered
-// `flush_interval` after the first, or at once when `flush_bytes` have. Nothing is dropped: an I/O
-// thread waits only when the buffer is full (stderr blocked), and what is buffered is written
-// before the process exits (the destructor runs at exit, after main returns from a SIGTERM's
-// graceful shutdown); a crash loses at most the last `flush_interval` of lines.
-class stderr_writer {
- public:
-  stderr_writer() : thread_([this] { run(); }) {}
-  ~stderr_writer() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_one();
-    thread_.join();
-  }
-  stderr_writer(const stderr_writer&) = delete;
-  stderr_writer& operator=(const stderr_writer&) = delete;
-
-  void append(std::string_view line) {
-    std::unique_lock lock(mutex_);
-    room_.wait(lock, [this] { return pending_.size() < max_pending_bytes; });
-    const bool was_empty = pending_.empty();
-    const bool was_below = pending_.size() < flush_bytes;
-    pending_.append(line);
-    const bool now_above = pending_.size() >= flush_bytes;
-    lock.unlock();
-    // The writer sleeps until a batch's first line, then gathers for flush_interval: under load
-    // this wakes it once per batch, not per line.
-    if (was_empty || (was_below && now_above)) wake_.notify_one();
-  }
-
- private:
-  static constexpr std::chrono::milliseconds flush_interval{50};
-  static constexpr std::size_t flush_bytes = 64 * 1024;
-  // Beyond this, a blocked stderr holds up requests rather than growing memory without bound.
-  static constexpr std::size_t max_pending_bytes = 4 * 1024 * 1024;
-
-  void run() {
-    std::string writing;
-    for (;;) {
-      {
-        std::unique_lock lock(mutex_);
-        wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
-        if (pending_.empty()) return;  // stopping, and everything written
-        wake_.wait_for(lock, flush_interval, [this] { return stopping_ || pending_.size() >= flush_bytes; });
-        writing.swap(pending_);
-      }
-      room_.notify_all();
-      std::string_view rest = writing;
-      while (!rest.empty()) {
-        const auto n = ::write(STDERR_FILENO, rest.data(), rest.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;  // stderr closed or failing: nowhere left to write
-        rest.remove_prefix(static_cast<std::size_t>(n));
-      }
-      writing.clear();
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::condition_variable room_;
-  std::string pending_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
-
-stderr_writer& access_writer() {
-  static stderr_writer writer;
-  return writer;
-}
-
-// The access log's time of day (UTC, to the second), formatted once a second on each thread:
-// formatting it per request was about a tenth of /healthz's own work (issue 11, by perf).
-std::string_view access_stamp() {
-  thread_local std::chrono::sys_seconds formatted{};
-  thread_local std::array<char, 40> text{};
-  thread_local std::size_t size = 0;
-  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  if (size == 0 || now != formatted) {
-    const auto out = fmt::format_to_n(text.data(), text.size(), "{:%Y-%m-%dT%H:%M:%SZ}", now);
-    size = std::min(out.size, text.size());
-    formatted = now;
-  }
-  return {text.data(), size};
-}
-
-// The default access log: one line on stderr per request, the duration in milliseconds to the
-// microsecond.
+// The default access log: one line per request through observe's batched stderr writer, the
+// target redacted.
 void print_access(const access_entry& entry) {
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(entry.took).count();
-  fmt::memory_buffer line;
-  // Milliseconds to three places from whole microseconds, in integers: the same text as
-  // {:.3f} of micros / 1000.0, without formatting a double (a tenth of the line's cost, by perf).
-  const auto whole = static_cast<std::uint64_t>(std::max<std::int64_t>(micros, 0));
-  fmt::format_to(std::back_inserter(line), FMT_COMPILE("{} {} {} {} {}.{:03}ms\n"), access_stamp(), entry.method,
-                 redacted_target(entry.target), entry.status, whole / 1000, whole % 1000);
-  access_writer().append(std::string_view(line.data(), line.size()));
+  observe::log_access({entry.request_id, entry.method, entry.route, redacted_target(entry.target), entry.status,
+                       std::chrono::duration_cast<std::chrono::microseconds>(entry.took), entry.actor});
 }
 
 // Whether a request has started to arrive: bytes buffered or waiting in the socket.
@@ -216,8 +121,38 @@ struct request_plan {
     return invoke(*handler, std::move(req), std::move(match));
   }
 };
-using planner = std::function<std::variant<request_plan, response>(const request_header&)>;
+// Plans a request from its header; sets `route` to the route's pattern when a path matched (the
+// access log's label), refusals included.
+using planner = std::function<std::variant<request_plan, response>(const request_header&, std::string_view& route)>;
 
+// The access log's route label when no route's path matched (or the request never reached the
+// router): one label, never the raw path, so that the set of labels stays bounded.
+constexpr std::string_view unmatched_route = "unmatched";
+
+// What one request's answer and access-log line need besides the response: gathered as the
+// request is read. `method` and `target` view the session's own strings.
+struct exchange {
+  std::string_view method = "-";
+  std::string_view target = "-";
+  std::string_view route = unmatched_route;
+  // Never null: the request id (X-Request-Id on the answer) and the actor a handler found.
+  std::shared_ptr<observe::request_info> info;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+// An exchange for a request whose header could not be read, or a connection refused before
+// any: a fresh id, no method or target.
+exchange anonymous_exchange(std::chrono::steady_clock::time_point started) {
+  return exchange{"-", "-", unmatched_route, std::make_shared<observe::request_info>(observe::new_request_id()),
+                  started};
+}
+
+// The id the client sent in X-Request-Id when there is exactly one acceptable one, else a new one.
+std::string request_id_of(const request_header& header) {
+  constexpr std::string_view name = "X-Request-Id";
+  if (header.count(name) != 1) return observe::new_request_id();
+  return observe::request_id_for(header.find(name)->value());
+}
 
 // A counted slot; released when destroyed.
 class slot {
@@ -354,12 +289,13 @@ struct server::state : std::enable_shared_from_this<server::state> {
     if (!options.access_log) options.access_log = print_access;
   }
 
-  void log_request(std::string_view method, std::string_view target, unsigned code,
-                   std::chrono::steady_clock::duration took) {
+  void log_request(const exchange& ex, unsigned code) {
     try {
-      options.access_log(access_entry{method, target, code, took});
+      const auto actor = ex.info->actor();
+      options.access_log(access_entry{ex.method, ex.target, code, std::chrono::steady_clock::now() - ex.started,
+                                      ex.info->id(), ex.route, actor});
     } catch (const std::exception& e) {
-      fmt::print(stderr, "switchboard: the access log failed: {}\n", e.what());
+      observe::log(observe::log_level::error, fmt::format("the access log failed: {}", e.what()));
     }
   }
 
@@ -381,6 +317,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
   planner plan;
   takeover_handler takeover;
   takeover_claim claims;
+  std::string takeover_route = "takeover";  // the access log's route label for a taken-over request
 
   std::atomic<std::size_t> open{0};
   std::atomic<std::size_t> large_uploads{0};                // unauthenticated senders
@@ -417,7 +354,8 @@ struct server::state : std::enable_shared_from_this<server::state> {
       if (ec == asio::error::operation_aborted || !acceptor.is_open() || draining) co_return;
       if (out_of_resources(ec)) {
         ++accept_failures;
-        fmt::print(stderr, "switchboard: accept failed ({}), retrying in {} ms\n", ec.message(), accept_backoff.count());
+        observe::log(observe::log_level::warning,
+                     fmt::format("accept failed ({}), retrying in {} ms", ec.message(), accept_backoff.count()));
         backoff.expires_after(accept_backoff);
         co_await backoff.async_wait(use_tuple);
         continue;
@@ -587,7 +525,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
     } counted{lingering_refusals};
     connection_deadline deadline(co_await asio::this_coro::executor, stream, shortest_timeout());
     res.set(beast_http::field::retry_after, busy_retry_after);
-    co_await refuse_unread(stream, deadline, std::move(res), "-", "-", std::chrono::steady_clock::now());
+    co_await refuse_unread(stream, deadline, std::move(res), anonymous_exchange(std::chrono::steady_clock::now()));
   }
 
   // The shortest read or write timeout a connection sets (connection_deadline), at least 1 s.
@@ -600,9 +538,9 @@ struct server::state : std::enable_shared_from_this<server::state> {
 
   // Writes a response within the write deadline; reports whether the connection may carry
   // another request.
+  // Every answer carries the request's id in X-Request-Id.
   asio::awaitable<bool> reply(beast::tcp_stream& stream, connection_deadline& deadline, response res, bool keep_alive,
-                              std::string_view method, std::string_view target,
-                              std::chrono::steady_clock::time_point started) {
+                              const exchange& ex) {
     keep_alive = keep_alive && !draining;
     // A large answer is held until its client has taken it (up to write_timeout): together they
     // stay within max_buffered_response_bytes, or the next one is 503 busy and freed at once
@@ -617,13 +555,14 @@ struct server::state : std::enable_shared_from_this<server::state> {
                            "too many large answers are waiting for their clients to read them; retry shortly");
       res.set(beast_http::field::retry_after, busy_retry_after);
     }
+    res.set("X-Request-Id", ex.info->id());
     res.keep_alive(keep_alive);
     res.prepare_payload();
     const auto code = res.result_int();
     deadline.expires_after(options.write_timeout);
     auto [ec, written] = co_await beast_http::async_write(stream, res, use_tuple);
     deadline.expires_never();
-    log_request(method, target, ec ? 0 : code, std::chrono::steady_clock::now() - started);
+    log_request(ex, ec ? 0 : code);
     co_return !ec && keep_alive;
   }
 
@@ -632,9 +571,8 @@ struct server::state : std::enable_shared_from_this<server::state> {
   // it reads it: stop sending, then read and drop what the client still sends, for a few seconds
   // at most, without keeping any of it.
   asio::awaitable<void> refuse_unread(beast::tcp_stream& stream, connection_deadline& deadline, response res,
-                                      std::string_view method, std::string_view target,
-                                      std::chrono::steady_clock::time_point started) {
-    co_await reply(stream, deadline, std::move(res), false, method, target, started);
+                                      const exchange& ex) {
+    co_await reply(stream, deadline, std::move(res), false, ex);
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     deadline.expires_after(refusal_timeout);
@@ -781,8 +719,10 @@ struct server::state : std::enable_shared_from_this<server::state> {
       auto streaming = takeover(req, moved);
       taken = co_await asio::co_spawn(options.app_executor, std::move(streaming), asio::use_awaitable);
     } catch (const std::exception& e) {
-      fmt::print(stderr, "error streaming {} {}: {}\n", std::string_view(req.method_string()),
-                 redacted_target(req.target()), e.what());
+      observe::log(observe::log_level::error,
+                   fmt::format("error streaming {} {}: {}", std::string_view(req.method_string()),
+                               redacted_target(req.target()), e.what()),
+                   "");
       taken = 500;
     }
     // A declined request is answered on the moved stream by the caller: hand it back.
@@ -843,49 +783,54 @@ struct server::state : std::enable_shared_from_this<server::state> {
         break;
       if (header_error) {
         auto malformed = error_response(status::bad_request, "malformed_http", header_error.message());
-        co_await refuse_unread(stream, deadline, std::move(malformed), "-", "-", started);
+        co_await refuse_unread(stream, deadline, std::move(malformed), anonymous_exchange(started));
         break;
       }
       const std::string method(parser.get().method_string());
       const std::string target(parser.get().target());
+      exchange ex{method, target, unmatched_route, std::make_shared<observe::request_info>(request_id_of(parser.get())),
+                  started};
       // A transfer coding other than chunked alone: the body's end cannot be found (RFC 9112
       // section 6.1), so answer and close before reading any of it.
       if (auto refused_coding = refuse_transfer_coding(parser.get())) {
-        co_await refuse_unread(stream, deadline, std::move(*refused_coding), method, target, started);
+        co_await refuse_unread(stream, deadline, std::move(*refused_coding), ex);
         break;
       }
       // No Host, or two (RFC 9112 section 3.2): 400, before any route or takeover sees it.
       if (auto refused_host = refuse_host(parser.get())) {
-        co_await refuse_unread(stream, deadline, std::move(*refused_host), method, target, started);
+        co_await refuse_unread(stream, deadline, std::move(*refused_host), ex);
         break;
       }
       const bool has_body = !parser.is_done();
 
       if (takeover && !has_body && (!claims || claims(target))) {
         deadline.expires_never();  // the socket leaves this connection's strand for the takeover
+        parser.get().set("X-Request-Id", ex.info->id());
         const auto taken = co_await offer_takeover(stream, parser.get());
         if (taken != 0) {
-          log_request(method, target, taken, std::chrono::steady_clock::now() - started);
+          ex.route = takeover_route;
+          log_request(ex, taken);
           co_return;
         }
         if (!stream.socket().is_open()) break;
       }
 
-      auto planned = plan(parser.get());
+      auto planned = plan(parser.get(), ex.route);
       if (auto* refused = std::get_if<response>(&planned)) {
         if (has_body) {
-          co_await refuse_unread(stream, deadline, std::move(*refused), method, target, started);
+          co_await refuse_unread(stream, deadline, std::move(*refused), ex);
           break;
         }
-        if (!co_await reply(stream, deadline, std::move(*refused), parser.get().keep_alive(), method, target, started)) break;
+        if (!co_await reply(stream, deadline, std::move(*refused), parser.get().keep_alive(), ex)) break;
         continue;
       }
       auto& route = std::get<request_plan>(planned);
+      route.match.info = ex.info;
       const auto limit = route.body_limit != 0 ? route.body_limit : options.max_body_bytes;
       const auto declared = parser.content_length();
       if (declared && *declared > limit) {
         auto refused_size = too_large(limit, route.too_large_status);
-        co_await refuse_unread(stream, deadline, std::move(refused_size), method, target, started);
+        co_await refuse_unread(stream, deadline, std::move(refused_size), ex);
         break;
       }
       // A chunked body may grow to the route's limit: it counts as that much.
@@ -906,7 +851,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
                                                 : "this client address is sending too many unauthenticated bodies at "
                                                   "once; retry shortly");
         busy.set(beast_http::field::retry_after, busy_retry_after);
-        co_await refuse_unread(stream, deadline, std::move(busy), method, target, started);
+        co_await refuse_unread(stream, deadline, std::move(busy), ex);
         break;
       }
       bool admitted = true;
@@ -925,7 +870,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
         auto busy = error_response(status::service_unavailable, "busy",
                                    "too many large uploads are in progress; retry shortly");
         busy.set(beast_http::field::retry_after, busy_retry_after);
-        co_await refuse_unread(stream, deadline, std::move(busy), method, target, started);
+        co_await refuse_unread(stream, deadline, std::move(busy), ex);
         break;
       }
 
@@ -945,19 +890,19 @@ struct server::state : std::enable_shared_from_this<server::state> {
           auto slow = error_response(status::request_timeout, "body_too_slow",
                                      fmt::format("the request body arrived slower than {} bytes a second",
                                                  options.min_body_rate));
-          co_await refuse_unread(stream, deadline, std::move(slow), method, target, started);
+          co_await refuse_unread(stream, deadline, std::move(slow), ex);
           break;
         }
         if (body_error == beast_http::error::body_limit) {
           auto refused_size = too_large(limit, route.too_large_status);
-          co_await refuse_unread(stream, deadline, std::move(refused_size), method, target, started);
+          co_await refuse_unread(stream, deadline, std::move(refused_size), ex);
           break;
         }
         if (body_error) {
           if (is_malformed_body(body_error)) {
             auto malformed = error_response(status::bad_request, "malformed_http",
                                             fmt::format("the request body is malformed: {}", body_error.message()));
-            co_await refuse_unread(stream, deadline, std::move(malformed), method, target, started);
+            co_await refuse_unread(stream, deadline, std::move(malformed), ex);
           }
           break;
         }
@@ -976,7 +921,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
           auto busy = error_response(status::service_unavailable, "busy",
                                      "too many inbound messages are being processed; retry shortly");
           busy.set(beast_http::field::retry_after, busy_retry_after);
-          if (!co_await reply(stream, deadline, std::move(busy), keep_alive, method, target, started)) break;
+          if (!co_await reply(stream, deadline, std::move(busy), keep_alive, ex)) break;
           continue;
         }
       }
@@ -990,8 +935,10 @@ struct server::state : std::enable_shared_from_this<server::state> {
         if (answered) {
           res = std::move(*answered);
         } else {
-          fmt::print(stderr, "handler for {} {} gave no answer within {} s\n", method, redacted_target(target),
-                     options.handler_timeout.count());
+          observe::log(observe::log_level::error,
+                       fmt::format("handler for {} {} gave no answer within {} s", method, redacted_target(target),
+                                   options.handler_timeout.count()),
+                       "");
           res = error_response(status::service_unavailable, "handler_timeout",
                                "the server could not answer in time and changed nothing; retry");
         }
@@ -1009,7 +956,8 @@ struct server::state : std::enable_shared_from_this<server::state> {
         if (store::is_storage_failure(e)) {
           res = storage_unavailable(method, target, e.what(), "the database cannot answer now and nothing was changed; retry");
         } else {
-          fmt::print(stderr, "error handling {} {}: {}\n", method, redacted_target(target), e.what());
+          observe::log(observe::log_level::error,
+                       fmt::format("error handling {} {}: {}", method, redacted_target(target), e.what()), "");
           res = error_response(status::internal_server_error, "internal", "the server failed to handle the request");
         }
       }
@@ -1017,7 +965,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
       unauthenticated = reservation{};
       share = client_share{};
       large_share = client_share{};
-      if (!co_await reply(stream, deadline, std::move(res), keep_alive, method, target, started)) break;
+      if (!co_await reply(stream, deadline, std::move(res), keep_alive, ex)) break;
     }
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -1028,7 +976,8 @@ struct server::state : std::enable_shared_from_this<server::state> {
   // never 2xx, and the retry finds the stored answer if it did commit.
   static response storage_unavailable(std::string_view method, std::string_view target, std::string_view why,
                                       std::string_view message) {
-    fmt::print(stderr, "storage unavailable for {} {}: {}\n", method, redacted_target(target), why);
+    observe::log(observe::log_level::error,
+                 fmt::format("storage unavailable for {} {}: {}", method, redacted_target(target), why), "");
     auto res = error_response(status::service_unavailable, "storage_unavailable", message);
     res.set(beast_http::field::retry_after, "1");
     return res;
@@ -1093,8 +1042,8 @@ struct server::state : std::enable_shared_from_this<server::state> {
 namespace {
 
 planner route_planner(const router& routes) {
-  return [&routes](const request_header& header) -> std::variant<request_plan, response> {
-    auto resolved = routes.resolve(header);
+  return [&routes](const request_header& header, std::string_view& route) -> std::variant<request_plan, response> {
+    auto resolved = routes.resolve(header, &route);
     if (auto* refused = std::get_if<response>(&resolved)) return std::move(*refused);
     auto& target = std::get<route_target>(resolved);
     request_plan plan;
@@ -1113,7 +1062,9 @@ planner route_planner(const router& routes) {
 }
 
 planner single_handler(request_handler handler) {
-  return [handler = std::move(handler)](const request_header&) -> std::variant<request_plan, response> {
+  return [handler = std::move(handler)](const request_header&,
+                                        std::string_view& route) -> std::variant<request_plan, response> {
+    route = "*";  // one handler for every path
     request_plan plan;
     plan.unauthenticated_body = true;
     plan.single = &handler;
@@ -1136,9 +1087,10 @@ server::~server() {
 
 tcp::endpoint server::local_endpoint() const { return state_->acceptor.local_endpoint(); }
 
-void server::set_takeover(takeover_handler handler, takeover_claim claims) {
+void server::set_takeover(takeover_handler handler, takeover_claim claims, std::string route) {
   state_->takeover = std::move(handler);
   state_->claims = std::move(claims);
+  state_->takeover_route = std::move(route);
 }
 
 void server::start() { asio::co_spawn(state_->acceptor.get_executor(), state_->accept_loop(), asio::detached); }

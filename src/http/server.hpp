@@ -28,7 +28,9 @@
 //      its writes are then refused; when a write has begun, the answer waits for it: commit_gate);
 //      a run_inline route's route_options::immediate answer, which cannot suspend, is taken
 //      first when it gives one, with no coroutine or timer;
-//   6. writes the response within write_timeout: a client that stops reading is dropped; an
+//   6. writes the response, with the request's id in X-Request-Id (the client's own when it is
+//      1-128 token characters, observe::acceptable_request_id; else a new one), refusals and
+//      errors included, within write_timeout: a client that stops reading is dropped; an
 //      answer over large_body_bytes holds its size of max_buffered_response_bytes while it is
 //      written (when it does not fit, 503 busy with Retry-After is sent instead).
 // The header, body and write deadlines of a connection are kept by one timer of its own, which
@@ -58,6 +60,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 namespace switchboard::http {
@@ -70,6 +73,11 @@ struct access_entry {
   // From the request's first byte read to its answer's last byte written: reading, waiting for
   // a handler, the handler (on whatever executor it ran) and writing.
   std::chrono::steady_clock::duration took{};
+  std::string_view request_id;  // as sent in X-Request-Id on the answer
+  // The matched route's pattern ("/v1/requests/{id}"); "unmatched" when no route's path matched
+  // or the request was refused before routing; the takeover's label for a taken-over request.
+  std::string_view route;
+  std::string_view actor;  // the person a handler authenticated (observe::request_info); empty when none
 };
 // Called once per request, after its answer is written, on the connection's strand.
 using access_logger = std::function<void(const access_entry&)>;
@@ -101,8 +109,8 @@ struct server_options {
   // Bytes of answers over large_body_bytes being written at once, across all connections; an
   // answer that does not fit is replaced by 503 busy with Retry-After (0: no limit).
   std::size_t max_buffered_response_bytes = 128 * 1024 * 1024;
-  // Where each request is logged; default: a line on stderr ("<time> <method> <target>
-  // <status> <milliseconds>ms", the target redacted).
+  // Where each request is logged; default: observe::log_access (a line on stderr in the
+  // --log-format chosen, the target redacted).
   access_logger access_log;
 };
 
@@ -132,8 +140,10 @@ class server {
   // The bound address (the real port when asked for port 0).
   boost::asio::ip::tcp::endpoint local_endpoint() const;
 
-  // Installs the takeover handler; call before start().
-  void set_takeover(takeover_handler handler, takeover_claim claims = {});
+  // Installs the takeover handler; call before start(). `route` labels its requests in the access
+  // log. The request it is offered carries the request's id in X-Request-Id (the client's when
+  // acceptable, else a new one): echo it on the answer.
+  void set_takeover(takeover_handler handler, takeover_claim claims = {}, std::string route = "takeover");
 
   void start();
   void stop();  // stops accepting; open connections end with the io_context

@@ -4,6 +4,7 @@
 #include "notify/retry.hpp"
 #include "notify/signing.hpp"
 #include "notify/slack.hpp"
+#include "observe/log.hpp"
 #include "outbound/email_message.hpp"
 #include "outbound/http_post.hpp"
 #include "outbound/smtp_pool.hpp"
@@ -122,7 +123,7 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
       try {
         poll();
       } catch (const std::exception& e) {
-        fmt::print(stderr, "switchboard: webhook outbox poll failed: {}\n", e.what());
+        observe::log(observe::log_level::error, fmt::format("webhook outbox poll failed: {}", e.what()));
       }
       timer_.expires_after(settings_.poll_interval);
       boost::system::error_code ec;
@@ -168,7 +169,7 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
               try {
                 std::rethrow_exception(error);
               } catch (const std::exception& e) {
-                fmt::print(stderr, "switchboard: claiming due outbox rows failed: {}\n", e.what());
+                observe::log(observe::log_level::error, fmt::format("claiming due outbox rows failed: {}", e.what()));
               }
               return;
             }
@@ -198,7 +199,8 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
       for (const auto& off : disabled)
         if (off.subscription == d.subscription) reason = fmt::format("subscription disabled: {}", off.reason);
       if (!reason.empty()) {
-        fmt::print(stderr, "switchboard: webhook {} ({}) dead-lettered: {}\n", d.webhook_id, d.subscription, reason);
+        observe::log(observe::log_level::warning,
+                     fmt::format("webhook {} ({}) dead-lettered: {}", d.webhook_id, d.subscription, reason));
         finish(d.id, [id = d.id, reason, token = d.lease_token](store::unit_of_work& db) {
           store::dead_letter(db, id, reason, token);
         });
@@ -217,7 +219,8 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
           try {
             std::rethrow_exception(error);
           } catch (const std::exception& e) {
-            fmt::print(stderr, "switchboard: recording webhook delivery {} failed: {}\n", id, e.what());
+            observe::log(observe::log_level::error,
+                         fmt::format("recording webhook delivery {} failed: {}", id, e.what()));
           }
         }
         if (auto self = weak.lock()) self->in_flight_.erase(id);
@@ -287,10 +290,12 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
       }
     }
     if (result.next_state != store::delivery_state::delivered)
-      fmt::print(stderr, "switchboard: webhook {} ({} attempt {}) failed: {}{}\n", d.webhook_id, d.subscription,
-                 result.attempt.attempt, result.attempt.error,
-                 result.next_state == store::delivery_state::dead ? fmt::format(" — dead-lettered: {}", result.dead_reason)
-                                                                  : "");
+      observe::log(observe::log_level::warning,
+                   fmt::format("webhook {} ({} attempt {}) failed: {}{}", d.webhook_id, d.subscription,
+                               result.attempt.attempt, result.attempt.error,
+                               result.next_state == store::delivery_state::dead
+                                   ? fmt::format(" — dead-lettered: {}", result.dead_reason)
+                                   : ""));
     finish(d.id, [id = d.id, result, disable, sub = d.subscription, now](store::unit_of_work& db) {
       if (store::record_attempt(db, id, result) && disable)
         store::disable_subscription(db, sub, "the endpoint answered 410 Gone", now);
@@ -338,11 +343,13 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
       }
     }
     if (result.next_state != store::delivery_state::delivered)
-      fmt::print(stderr, "switchboard: {} message {} (request {}, attempt {}) failed: {}{}\n", d.channel, d.webhook_id,
-                 d.request_id.value_or(0), result.attempt.attempt, result.attempt.error,
-                 result.next_state == store::delivery_state::dead
-                     ? (result.dead_reason.empty() ? std::string(" — dead") : fmt::format(" — dead: {}", result.dead_reason))
-                     : "");
+      observe::log(observe::log_level::warning,
+                   fmt::format("{} message {} (request {}, attempt {}) failed: {}{}", d.channel, d.webhook_id,
+                               d.request_id.value_or(0), result.attempt.attempt, result.attempt.error,
+                               result.next_state == store::delivery_state::dead
+                                   ? (result.dead_reason.empty() ? std::string(" — dead")
+                                                                 : fmt::format(" — dead: {}", result.dead_reason))
+                                   : ""));
     auto settled = settled_reply(d, result);
     // A delivered answer's Message-ID threads the customer's reply to it back onto the request.
     std::string sender;
@@ -429,7 +436,7 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
   }
 
   static sent_message from_slack(const outbound::slack_verdict& v) {
-    if (v.token_refused) fmt::print(stderr, "switchboard: {}\n", v.error);
+    if (v.token_refused) observe::log(observe::log_level::error, v.error);
     return {v.outcome, std::nullopt, v.outcome == outbound::slack_outcome::delivered ? std::string() : v.error, v.ts,
             v.retry_after};
   }

@@ -2,6 +2,7 @@
 // breach arms it.
 #include "scheduler/scheduler.hpp"
 
+#include "observe/log.hpp"
 #include "store/firing_key.hpp"
 #include "store/requests.hpp"
 
@@ -134,17 +135,21 @@ void scheduler::fire() {
             } catch (const store::firing_recorded_twice& e) {
               // Timers are fenced by their lease, so this is a bug; the database refused it, and the
               // requests are planned again from what is stored.
-              fmt::print(stderr, "scheduler: BUG: a firing was recorded twice and refused, nothing recorded: {}\n",
-                         e.what());
+              observe::log(observe::log_level::error,
+                           fmt::format("BUG: a firing was recorded twice and refused, nothing recorded: {}", e.what()),
+                           "scheduler: ");
             } catch (const std::exception& e) {
-              fmt::print(stderr, "scheduler: recording due SLA events failed, retrying: {}\n", e.what());
+              observe::log(observe::log_level::warning,
+                           fmt::format("recording due SLA events failed, retrying: {}", e.what()), "scheduler: ");
             }
             for (const auto& entry : due)
               if (held_.contains(entry.second.shard)) plan(entry.first, time_.now() + retry_after);
           } else {
             if (!deposed->empty())
-              fmt::print(stderr, "scheduler: {} due request(s) not fired here: their timer shard is no longer held\n",
-                         deposed->size());
+              observe::log(
+                  observe::log_level::warning,
+                  fmt::format("{} due request(s) not fired here: their timer shard is no longer held", deposed->size()),
+                  "scheduler: ");
             for (const auto& change : *changed) {
               if (held_.contains(store::shard_of(change.request.id)))
                 plan(change.request.id, engine::next_due(change.request));

@@ -1,6 +1,8 @@
 // Keeping this instance's timer leases: one local lease on SQLite, a renewing thread on PostgreSQL.
 #include "store/lease_keeper.hpp"
 
+#include "observe/log.hpp"
+
 #if SWITCHBOARD_POSTGRES
 #include "store/postgres/pq.hpp"
 #include "store/postgres/timer_leases.hpp"
@@ -54,8 +56,8 @@ class postgres_keeper final : public lease_keeper {
         if (db_->broken()) db_->reconnect();
         postgres::release_leases(*db_, holder());
       } catch (const std::exception& e) {
-        fmt::print(stderr, "switchboard: releasing timer leases failed, they expire in {} ms: {}\n", lease_.count(),
-                   e.what());
+        observe::log(observe::log_level::error,
+                     fmt::format("releasing timer leases failed, they expire in {} ms: {}", lease_.count(), e.what()));
       }
     }
   }
@@ -80,7 +82,8 @@ class postgres_keeper final : public lease_keeper {
       failing_ = false;
       on_round_(result.held, result.live_instances);
     } catch (const std::exception& e) {
-      if (!failing_) fmt::print(stderr, "switchboard: renewing timer leases failed, retrying: {}\n", e.what());
+      if (!failing_)
+        observe::log(observe::log_level::warning, fmt::format("renewing timer leases failed, retrying: {}", e.what()));
       failing_ = true;
       // Measured from the round's start: the database may have renewed the lease at any point before.
       if (!last_success_ || now - *last_success_ >= lease_) on_round_({}, 1);

@@ -39,13 +39,15 @@ TEST_SUITE("config::settings") {
     CHECK(error_of(dir, "[server]\nlisten = \"nowhere\"\n") ==
           file + ":2:10: \"nowhere\" is not HOST:PORT");
     CHECK(error_of(dir, "[server]\nport = 80\n") ==
-          file + ":2:1: unknown key \"port\" in [server]; expected one of listen, database, max_body_bytes, rules, io_threads, "
-                                                     "worker_threads, intake_threads, max_intake_jobs, max_connections, max_large_uploads, "
-                                                     "header_timeout_seconds, body_timeout_seconds, write_timeout_seconds, "
-                                                     "handler_timeout_seconds, shutdown_timeout_seconds, health_deadline_ms, "
-                                                     "max_connections_per_client, min_body_bytes_per_second, "
-                                                     "body_rate_grace_seconds, large_body_bytes, max_unauthenticated_body_bytes, "
-                                                     "max_page_bytes, max_buffered_response_bytes");
+          file +
+              ":2:1: unknown key \"port\" in [server]; expected one of listen, database, max_body_bytes, rules, "
+              "io_threads, "
+              "worker_threads, intake_threads, max_intake_jobs, max_connections, max_large_uploads, "
+              "header_timeout_seconds, body_timeout_seconds, write_timeout_seconds, "
+              "handler_timeout_seconds, shutdown_timeout_seconds, health_deadline_ms, "
+              "max_connections_per_client, min_body_bytes_per_second, "
+              "body_rate_grace_seconds, large_body_bytes, max_unauthenticated_body_bytes, "
+              "max_page_bytes, max_buffered_response_bytes, log_format");
     CHECK(error_of(dir, "[server]\nmax_body_bytes = -1\n") ==
           file + ":2:18: max_body_bytes must be a positive integer (bytes)");
     CHECK(error_of(dir, "[customers]\ntiers = []\n") == file + ":2:9: tiers must be a non-empty array of strings");
@@ -83,6 +85,16 @@ TEST_SUITE("config::settings") {
           file + ":2:20: large_body_bytes must be a whole number of bytes from 1 to 1099511627776");
     CHECK(error_of(dir, "[server]\nbody_rate_grace_seconds = 0\n") ==
           file + ":2:27: body_rate_grace_seconds must be a whole number from 1 to 1000000");
+  }
+
+  TEST_CASE("[server] log_format is text by default, json when asked, and nothing else") {
+    CHECK(config::load_settings(testing::source_path("config/switchboard.toml")).log_format == "text");
+    testing::temp_dir dir;
+    const auto file = dir.file("switchboard.toml");
+    CHECK(config::load_settings(testing::write_file(file, "[server]\nlog_format = \"json\"\n")).log_format == "json");
+    CHECK(error_of(dir, "[server]\nlog_format = \"yaml\"\n") ==
+          file + ":2:14: log_format must be \"text\" or \"json\"");
+    CHECK(error_of(dir, "[server]\nlog_format = 1\n").starts_with(file + ":2:14: "));
   }
 
   TEST_CASE("[storage] names the SQLite file or postgres, [server] database is still read") {

@@ -50,6 +50,27 @@ TEST_SUITE("http::message") {
       CHECK(http::redacted_target(plain) == plain);
   }
 
+  TEST_CASE("a value that looks like a token is redacted by its shape, whatever its parameter's name") {
+    const std::string sb = "sb_" + std::string("Xq3v9K_LmN0pQr-StUvWxYz0123456789abcdefghij").substr(0, 43);
+    REQUIRE(sb.size() == 46);
+    CHECK(http::redacted_target("/v1/requests?q=" + sb) == "/v1/requests?q=REDACTED");
+    CHECK(http::redacted_target("/x?u=xoxb-1-2-abc") == "/x?u=REDACTED");
+    CHECK(http::redacted_target("/x?u=xoxa-2-abcd&team=se") == "/x?u=REDACTED&team=se");
+    CHECK(http::redacted_target("/x?x=whsec_MfKQ9r8GKYqrTwjUPD8I") == "/x?x=REDACTED");
+    CHECK(http::redacted_target("/x?h=" + std::string(40, 'a').replace(0, 10, "0123456789")) == "/x?h=REDACTED");
+    CHECK(http::redacted_target("/x?n=12345678901234567890123456789012") == "/x?n=REDACTED");  // 32 hex digits
+    CHECK(http::redacted_target("/x?a=Bearer%20abcdefgh12") == "/x?a=REDACTED");
+    CHECK(http::redacted_target("/x?header=bearer+Zm9vYmFyYmF6") == "/x?header=REDACTED");
+    // Standard base64 ('+' and '/' kept, percent-encoded or not).
+    CHECK(http::redacted_target("/x?k=q8Wn+2Lr/Zt5Yc0Pa3Sd9Jf7Hg1Kb4Xv6Mm0Nq2=") == "/x?k=REDACTED");
+    CHECK(http::redacted_target("/x?k=q8Wn%2B2Lr%2FZt5Yc0Pa3Sd9Jf7Hg1Kb4Xv6Mm0Nq2%3D") == "/x?k=REDACTED");
+    for (const std::string plain :
+         {"/v1/requests?q=vpn", "/v1/requests?limit=50", "/x?u=xoxb-1", "/x?q=bearer", "/x?q=the+bearer+of+bad+news",
+          "/x?next=%2Fdashboard%2Frequests%2F12345%2Fevents%2Fhistory", "/x?n=1234567890123456789012345678901",
+          "/x?q=xoxo-gossip"})
+      CHECK(http::redacted_target(plain) == plain);
+  }
+
   TEST_CASE("only a lone chunked transfer coding is accepted") {
     auto with = [](const std::vector<std::string>& values) {
       http::beast_http::request_header<> header;

@@ -55,6 +55,23 @@ const std::string second_token = "sb_reload_test_second_token_0123456789abcdefgh
 }  // namespace
 
 TEST_SUITE("integration::reload") {
+  TEST_CASE("token revoke keeps the tokens file's mode: an installed 0644 file stays readable to the service") {
+    testing::temp_dir dir;
+    const auto first = testing::token_for(model::role::ce);
+    const auto tokens = testing::write_file(dir.file("tokens.toml"),
+                                            entry("ce-person", "ce", first) + entry("se-person", "se", second_token));
+    REQUIRE(::chmod(tokens.c_str(), 0644) == 0);
+    const auto revoked = testing::run_program(
+        {"/bin/sh", "-c", "printf '%s\\n' \"$1\" | \"$2\" token revoke --token - --file \"$3\"", "sh", second_token,
+         SWITCHBOARD_CLI_PATH, tokens});
+    INFO(revoked.out << revoked.err);
+    CHECK(revoked.exit_code == 0);
+    CHECK(testing::read_text(tokens) == entry("ce-person", "ce", first));
+    struct stat info{};
+    REQUIRE(::stat(tokens.c_str(), &info) == 0);
+    CHECK((info.st_mode & 0777) == 0644);
+  }
+
   TEST_CASE("SIGHUP puts an appended token in force and token revoke takes it out again") {
     testing::for_each_server_backend([&](testing::server_backend& backend) {
       testing::temp_dir dir;

@@ -434,6 +434,7 @@ TEST_SUITE("integration::server_limits") {
     CHECK(refused.status == 503);
     CHECK(refused.head.find("application/json") != std::string::npos);
     CHECK(error_code_of(refused) == "too_many_connections");
+    CHECK(refused.head.find("\r\nX-Request-Id: ") != std::string::npos);  // refused before any request, still one
 
     one.reset();
     unsigned status = 0;

@@ -86,6 +86,10 @@ std::size_t revoke_tokens(const std::string& path, const token_match& match) {
     text += lines[i];
     if (i + 1 < lines.size() || ends_with_newline) text += '\n';
   }
+  // The replacement keeps the file's mode and owner: /etc/switchboard/tokens.toml is root's and
+  // 0644 (hashes only) so that the service's dynamic user can read it (README "Deploying").
+  struct stat before {};
+  if (::stat(path.c_str(), &before) != 0) throw std::runtime_error(fmt::format("cannot read {}", path));
   const std::string temporary = path + ".revoke-XXXXXX";
   std::vector<char> name(temporary.begin(), temporary.end());
   name.push_back('\0');
@@ -93,7 +97,12 @@ std::size_t revoke_tokens(const std::string& path, const token_match& match) {
   if (fd < 0) throw std::runtime_error(fmt::format("cannot write beside {}", path));
   try {
     write_all(fd, text, path);
-    if (::fchmod(fd, 0600) != 0 || ::fsync(fd) != 0) throw std::runtime_error(fmt::format("cannot write {}", path));
+    // fchown first: it may clear set-id bits that fchmod then sets as they were.
+    if ((before.st_uid != ::geteuid() || before.st_gid != ::getegid()) &&
+        ::fchown(fd, before.st_uid, before.st_gid) != 0)
+      throw std::runtime_error(fmt::format("cannot give the new {} its owner", path));
+    if (::fchmod(fd, before.st_mode & 07777) != 0 || ::fsync(fd) != 0)
+      throw std::runtime_error(fmt::format("cannot write {}", path));
   } catch (...) {
     ::close(fd);
     std::remove(name.data());

@@ -139,6 +139,7 @@ asio::awaitable<response> put_customer(context& ctx, const request& req, const r
   auto caller = caller_of(ctx, req);
   if (auto* refused = std::get_if<response>(&caller)) co_return std::move(*refused);
   const auto who = std::get<put_caller>(std::move(caller));
+  if (match.info && !who.actor.person.empty()) match.info->set_actor(who.actor.person);  // for the access log
   const auto& id = match.params.at("id");
   if (auto bad = check_id(id)) co_return invalid_fields({*bad});
   auto body = read_json_body(req);

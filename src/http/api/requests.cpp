@@ -31,7 +31,9 @@ route_handler authenticated(context& ctx, authenticated_handler handler) {
                                               const route_match& match) -> asio::awaitable<response> {
     auto who = authenticate(req, ctx.tokens);
     if (auto* denied = std::get_if<response>(&who)) co_return std::move(*denied);
-    co_return co_await handler(ctx, req, match, std::get<model::actor>(who));
+    const auto& actor = std::get<model::actor>(who);
+    if (match.info) match.info->set_actor(actor.person);  // for the access log
+    co_return co_await handler(ctx, req, match, actor);
   };
 }
 

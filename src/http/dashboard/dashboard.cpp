@@ -63,6 +63,7 @@ void add_calendars(std::set<std::string, std::less<>>& names, const model::reque
 asio::awaitable<response> snapshot(context& ctx, const request& req, const route_match& match) {
   auto who = authenticate(req, ctx.tokens);
   if (auto* refused = std::get_if<response>(&who)) co_return std::move(*refused);
+  if (match.info) match.info->set_actor(std::get<model::actor>(who).person);  // for the access log
 
   store::open_clock_filter filter;
   filter.limit = default_snapshot_clocks;
@@ -138,7 +139,9 @@ asio::awaitable<response> snapshot(context& ctx, const request& req, const route
   co_return json_text_response(status::ok, std::move(body));
 }
 
-asio::awaitable<unsigned> write_refusal(boost::beast::tcp_stream& stream, response res) {
+// `request_id`: the X-Request-Id the server put on the request it offered (server::set_takeover).
+asio::awaitable<unsigned> write_refusal(boost::beast::tcp_stream& stream, response res, std::string_view request_id) {
+  if (!request_id.empty()) res.set("X-Request-Id", request_id);
   res.keep_alive(false);
   res.prepare_payload();
   const auto code = res.result_int();
@@ -228,11 +231,12 @@ takeover_handler stream_handler(context& ctx) {
       auto res = error_response(status::method_not_allowed, "method_not_allowed",
                                 "only GET is allowed on /v1/dashboard/stream");
       res.set(beast_http::field::allow, "GET");
-      co_return co_await write_refusal(stream, std::move(res));
+      co_return co_await write_refusal(stream, std::move(res), req["X-Request-Id"]);
     }
     auto who = authenticate(req, ctx.tokens);
-    if (auto* refused = std::get_if<response>(&who)) co_return co_await write_refusal(stream, std::move(*refused));
-    co_await ctx.hub.serve(stream, req["Last-Event-ID"]);
+    if (auto* refused = std::get_if<response>(&who))
+      co_return co_await write_refusal(stream, std::move(*refused), req["X-Request-Id"]);
+    co_await ctx.hub.serve(stream, req["Last-Event-ID"], req["X-Request-Id"]);
     co_return 200;
   };
 }

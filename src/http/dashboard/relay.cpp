@@ -1,6 +1,7 @@
 // Other instances' committed changes, from the store's change feed to this instance's dashboard.
 #include "http/dashboard/relay.hpp"
 
+#include "observe/log.hpp"
 #include "store/port.hpp"
 
 #include <boost/asio/bind_executor.hpp>
@@ -91,7 +92,8 @@ void relay::read_next() {
         if (on_.changed) on_.changed(changed);
       }
       if (!failure.empty()) {
-        fmt::print(stderr, "switchboard: other instances' changes cannot be read ({}); viewers resync\n", failure);
+        observe::log(observe::log_level::warning,
+                     fmt::format("other instances' changes cannot be read ({}); viewers resync", failure));
         if (on_.resync) on_.resync();
       }
       if (!pending_.empty()) read_next();
@@ -101,8 +103,8 @@ void relay::read_next() {
 
 void relay::lost(const std::string& why) {
   if (stopped_) return;
-  fmt::print(stderr, "switchboard: the session listening for other instances' changes was lost ({}); reconnecting\n",
-             why);
+  observe::log(observe::log_level::error,
+               fmt::format("the session listening for other instances' changes was lost ({}); reconnecting", why));
   if (socket_.is_open()) socket_.release();
   backoff_ = std::chrono::milliseconds{50};
   try_reopen();
@@ -139,8 +141,9 @@ void relay::on_reopened(bool ok) {
     return;
   }
   ++reopened_;
-  fmt::print(stderr, "switchboard: listening for other instances' changes again (backend {}); viewers resync\n",
-             feed_.backend_pid());
+  observe::log(
+      observe::log_level::info,
+      fmt::format("listening for other instances' changes again (backend {}); viewers resync", feed_.backend_pid()));
   socket_.assign(feed_.native_handle());
   // What was committed while nobody listened was announced to nobody: every viewer reloads.
   if (on_.resync) on_.resync();

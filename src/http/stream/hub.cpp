@@ -24,7 +24,8 @@ constexpr std::string_view stream_header =
     "Content-Type: text/event-stream; charset=utf-8\r\n"
     "Cache-Control: no-store\r\n"
     "Connection: close\r\n"
-    "X-Accel-Buffering: no\r\n"
+    "X-Accel-Buffering: no\r\n";
+constexpr std::string_view stream_header_end =
     "\r\n"
     "retry: 2000\n\n";
 
@@ -138,13 +139,16 @@ void hub::close() {
 
 hub_stats hub::stats() const { return {viewers_.size(), seq_, dropped_}; }
 
-asio::awaitable<void> hub::serve(beast::tcp_stream& stream, std::string_view last_event_id) {
+asio::awaitable<void> hub::serve(beast::tcp_stream& stream, std::string_view last_event_id,
+                                 std::string_view request_id) {
   if (options_.send_buffer_bytes > 0) {
     beast::error_code ignored;
     stream.socket().set_option(asio::socket_base::send_buffer_size(options_.send_buffer_bytes), ignored);
   }
   auto v = std::make_shared<viewer>(executor_);
-  v->queue.push_back(shared_text(std::string(stream_header)));
+  v->queue.push_back(shared_text(
+      request_id.empty() ? fmt::format("{}{}", stream_header, stream_header_end)
+                         : fmt::format("{}X-Request-Id: {}\r\n{}", stream_header, request_id, stream_header_end)));
 
   // Where to start: after `last_event_id` if the history still holds what follows it.
   if (closed_) {

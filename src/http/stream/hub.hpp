@@ -61,8 +61,11 @@ class hub {
 
   // Serves one viewer on `stream` until it leaves, falls behind or the hub closes: writes the
   // response header, the events after `last_event_id` (all new ones when empty; a resync when
-  // they are no longer known), then live events and heartbeats.
-  boost::asio::awaitable<void> serve(boost::beast::tcp_stream& stream, std::string_view last_event_id);
+  // they are no longer known), then live events and heartbeats. `request_id`, when not empty, is
+  // sent as X-Request-Id; it must hold only header-safe token characters
+  // (observe::acceptable_request_id: the server's ids do).
+  boost::asio::awaitable<void> serve(boost::beast::tcp_stream& stream, std::string_view last_event_id,
+                                     std::string_view request_id = {});
 
   // Tells every viewer to reload: each gets a `resync` event ({"reason": reason, "message":
   // message}; both plain text without quotes or backslashes) and its stream ends. The hub takes

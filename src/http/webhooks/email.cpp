@@ -495,6 +495,7 @@ asio::awaitable<response> on_raw(context& ctx, const request& req, const route_m
   auto who = authenticate(req, ctx.api.tokens);
   if (auto* denied = std::get_if<response>(&who)) co_return std::move(*denied);
   auto actor = std::get<model::actor>(who);
+  if (match.info) match.info->set_actor(actor.person);  // for the access log
   if (actor.role != model::role::integration)
     co_return forbidden("only an integration token may post raw e-mail");
   if (media_type(req[beast_http::field::content_type]) != "message/rfc822")

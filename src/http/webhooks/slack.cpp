@@ -263,6 +263,14 @@ asio::awaitable<response> on_message(context& ctx, slack_message m, std::shared_
   co_return outcome_response(outcome, id, reason);
 }
 
+// Names the signed request's sender for the access log: the person a mapped Slack user is, else
+// "slack:<user id>".
+void note_slack_actor(const context& ctx, const route_match& match, std::string_view user) {
+  if (!match.info || user.empty()) return;
+  const auto agent = ctx.config.slack_users.find(user);
+  match.info->set_actor(agent != ctx.config.slack_users.end() ? agent->second.person : fmt::format("slack:{}", user));
+}
+
 asio::awaitable<response> on_event(context& ctx, const request& req, const route_match& match) {
   if (auto refused = refuse_unsigned(ctx, req)) co_return std::move(*refused);
   auto parsed = parse_json_body(req.body());
@@ -288,6 +296,7 @@ asio::awaitable<response> on_event(context& ctx, const request& req, const route
   m.team = string_of(body, "team_id");
   m.channel = string_of(event, "channel");
   m.user = string_of(event, "user");
+  note_slack_actor(ctx, match, m.user);
   m.ts = string_of(event, "ts");
   m.thread_ts = string_of(event, "thread_ts");
   m.files = files_of(event);
@@ -346,6 +355,7 @@ asio::awaitable<response> on_command(context& ctx, const request& req, const rou
   constexpr std::string_view usage =
       "Usage: /support how-to|feature|troubleshoot <customer-id> <what the customer needs>";
   const auto user = field(*fields, "user_id");
+  note_slack_actor(ctx, match, user);
   const auto agent = ctx.config.slack_users.find(user);
   if (agent == ctx.config.slack_users.end())
     co_return ephemeral(fmt::format("Your Slack user ({}) is not mapped to an agent in Switchboard: ask an admin to add "

@@ -1,6 +1,7 @@
 // The committer's transactions on PostgreSQL, and what a lost COMMIT became.
 #include "store/postgres/transaction_driver.hpp"
 
+#include "observe/log.hpp"
 #include "store/port.hpp"
 
 #include <fmt/format.h>
@@ -38,7 +39,8 @@ void transaction_driver::run(const char* sql) {
 void transaction_driver::reopen_with_backoff() {
   using namespace std::chrono;
   if (!lost_logged_) {
-    fmt::print(stderr, "switchboard: the PostgreSQL session to {} was lost, reconnecting\n", db_.describe());
+    observe::log(observe::log_level::error,
+                 fmt::format("the PostgreSQL session to {} was lost, reconnecting", db_.describe()));
     lost_logged_ = true;
   }
   const auto deadline = steady_clock::now() + connect_wait_;
@@ -47,7 +49,7 @@ void transaction_driver::reopen_with_backoff() {
   for (;;) {
     try {
       reopen();
-      fmt::print(stderr, "switchboard: reconnected to PostgreSQL at {}\n", db_.describe());
+      observe::log(observe::log_level::info, fmt::format("reconnected to PostgreSQL at {}", db_.describe()));
       lost_logged_ = false;
       return;
     } catch (const storage_unavailable&) {
