@@ -18,11 +18,6 @@ namespace {
 using model::role;
 using model::request_status;
 
-bool active(request_status status) {
-  return status == request_status::new_ || status == request_status::open ||
-         status == request_status::pending_customer || status == request_status::escalated;
-}
-
 // The role that works requests owned by `owner`; the best-effort channel is watched by three.
 std::vector<role> working_roles(model::team owner) {
   switch (owner) {

@@ -22,12 +22,12 @@ std::vector<std::string> holders_of(const model::people_directory& people, const
   return out;
 }
 
+}  // namespace
+
 bool active(model::request_status status) {
   return status == model::request_status::new_ || status == model::request_status::open ||
          status == model::request_status::pending_customer || status == model::request_status::escalated;
 }
-
-}  // namespace
 
 recorder::recorder(const engine::policy& policy, model::request state) : policy_(policy), state_(std::move(state)) {}
 

@@ -11,6 +11,10 @@
 
 namespace switchboard::engine {
 
+// Whether a request in `status` is being worked (new, open, pending_customer or escalated): what
+// most actions, the review deadline and the DRI's assignment need.
+bool active(model::request_status status);
+
 class recorder {
  public:
   recorder(const engine::policy& policy, model::request state);

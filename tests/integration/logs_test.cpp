@@ -154,7 +154,7 @@ TEST_SUITE("integration::logs") {
   }
 
   TEST_CASE(
-      "[server] log_format = \"json\" in the config; a signed Slack request's actor is its mapped person or "
+      "[server] log_format = \"json\" in the config, and a signed Slack request's actor is its mapped person or "
       "slack:<user>") {
     testing::temp_dir dir;
     const auto config = testing::fast_config(dir);
