@@ -256,6 +256,23 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
     });
     for (const auto& found : overrides)
       observe::log(observe::log_level::warning, http::override_warning(found), observe::warning_prefix);
+    // A stored account team (set through the API or the CRM) may name someone who has since left
+    // the directory: their concerns would go unassigned and their notices nowhere, so say so.
+    if (!people.empty())
+      for (const auto& stored : store::read_customer_table(db).customers) {
+        const auto& team = stored.customer.account_team;
+        for (const auto& [member, role] : {std::pair{team.ae, "ae"}, std::pair{team.ce, "ce"}, std::pair{team.ta, "ta"}})
+          if (!member.empty() && people.find(member) == nullptr)
+            observe::log(observe::log_level::warning,
+                         fmt::format("customer {}'s account team (last set by {}, source {}) names {} \"{}\", who is "
+                                     "not in the people directory: {}; change it with PUT /v1/customers/{}",
+                                     stored.customer.id, stored.updated_by, store::to_string(stored.source), role,
+                                     member,
+                                     std::string_view(role) == "ce" ? "a concern about its requests goes unassigned"
+                                                                    : "nobody is told in their place",
+                                     stored.customer.id),
+                         observe::warning_prefix);
+      }
   }
 
   storage.start();

@@ -325,4 +325,29 @@ TEST_SUITE("integration::customers") {
       CHECK(raw.read_response(std::chrono::seconds{10}).status == expected);
     }
   }
+
+  TEST_CASE("a stored account team naming someone who left the directory is said at start-up") {
+    testing::temp_dir dir;
+    const auto people = testing::test_people("always");
+    const std::string leaver = "[[people]]\nid = \"ce-gone\"\nname = \"Gone\"\nroles = [\"ce\"]\ncalendar = \"always\"\n";
+    const auto database = dir.file("switchboard.db");
+    {
+      const auto config = testing::config_on_always_calendar(dir, people + leaver + testing::outbound_notify_and_acme_toml());
+      testing::server_process server(testing::server_args{config, database, {}});
+      auto admin = server.client(model::role::admin);
+      const auto put = admin.request("PUT", "/v1/customers/acme",
+                                     R"({"stage": "production", "tier": "premium", "account_team": {"ce": "ce-gone"}})");
+      CAPTURE(put.body);
+      REQUIRE(put.status == 200);
+      CHECK(server.terminate() == 0);
+    }
+    // ce-gone has left: the next start says whose account team names them and what follows.
+    const auto config = testing::config_on_always_calendar(dir, people + testing::outbound_notify_and_acme_toml());
+    testing::server_process restarted(testing::server_args{config, database, {}});
+    const auto log = restarted.stderr_text();
+    CAPTURE(log);
+    CHECK(log.find("customer acme's account team (last set by " + testing::person_for(model::role::admin) +
+                   ", source api) names ce \"ce-gone\", who is not in the people directory: a concern about its "
+                   "requests goes unassigned; change it with PUT /v1/customers/acme") != std::string::npos);
+  }
 }
