@@ -240,8 +240,9 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
       observe::log(
           observe::log_level::info,
           fmt::format("re-timed to the changed config: {} open SLA clock(s) (sla.retimed), {} open "
-                      "escalation(s) (escalation.retimed), {} concern deadline(s) (request.concern_deadline_retimed)",
-                      retimed->clocks, retimed->escalations, retimed->concern_deadlines));
+                      "escalation(s) (escalation.retimed), {} concern deadline(s) (request.concern_deadline_retimed), {} "
+                      "review deadline(s) and closing(s) (request.review_due_retimed, request.close_due_retimed)",
+                      retimed->clocks, retimed->escalations, retimed->concern_deadlines, retimed->lifecycle_deadlines));
     // Not refused (unlike a calendar or policy open clocks use): such escalations are handled,
     // but whoever removed the ladder should know they no longer climb. `rules check --db` says
     // the same.

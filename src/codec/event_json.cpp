@@ -307,6 +307,14 @@ model::event_data decode_request(std::string_view type, const json::object& data
     return model::review_due_set{instant_of(type, data.at("review_due_at"), "review_due_at")};
   if (type == "request.review_overdue") return model::review_overdue{instant_of(type, data.at("due"), "due")};
   if (type == "request.close_due_set") return model::close_due_set{instant_of(type, data.at("closes_at"), "closes_at")};
+  if (type == "request.review_due_retimed")
+    return model::review_due_retimed{
+        instant_of(type, data.at("review_due_at"), "review_due_at"),
+        instant_of(type, data.at("before").as_object().at("review_due_at"), "before.review_due_at"), text(data, "why")};
+  if (type == "request.close_due_retimed")
+    return model::close_due_retimed{
+        optional_instant(type, data.at("closes_at"), "closes_at"),
+        instant_of(type, data.at("before").as_object().at("closes_at"), "before.closes_at"), text(data, "why")};
   if (type == "request.closed") return model::request_closed{status_of(type, data)};
   if (type == "request.left_unassigned") {
     model::request_left_unassigned out{text(data, "reason"), {}};
@@ -478,6 +486,16 @@ json::object encode_data(const model::event_data& data) {
           [](const review_due_set& e) { return json::object{{"review_due_at", format_instant(e.at)}}; },
           [](const review_overdue& e) { return json::object{{"due", format_instant(e.due)}}; },
           [](const close_due_set& e) { return json::object{{"closes_at", format_instant(e.at)}}; },
+          [](const review_due_retimed& e) {
+            return json::object{{"review_due_at", format_instant(e.at)},
+                                {"before", json::object{{"review_due_at", format_instant(e.before)}}},
+                                {"why", e.why}};
+          },
+          [](const close_due_retimed& e) {
+            return json::object{{"closes_at", instant_or_null(e.at)},
+                                {"before", json::object{{"closes_at", format_instant(e.before)}}},
+                                {"why", e.why}};
+          },
           [](const request_closed& e) { return json::object{{"status", to_string(e.status)}}; },
           [](const request_followed_up& e) {
             json::object out{{"follow_up", e.follow_up}};

@@ -337,8 +337,10 @@ json::object to_json(const request& value) {
   if (value.concern_counted_from) out["concern_counted_from"] = format_instant(*value.concern_counted_from);
   // Each only when set: documents stored before requests had them encode as they were.
   if (value.review_due_at) out["review_due_at"] = format_instant(*value.review_due_at);
+  if (value.review_counted_from) out["review_counted_from"] = format_instant(*value.review_counted_from);
   if (value.review_overdue) out["review_overdue"] = true;
   if (value.closes_at) out["closes_at"] = format_instant(*value.closes_at);
+  if (value.close_counted_from) out["close_counted_from"] = format_instant(*value.close_counted_from);
   if (value.follows) out["follows"] = *value.follows;
   if (value.followed_up_by) out["followed_up_by"] = *value.followed_up_by;
   return out;
@@ -635,7 +637,11 @@ request request_from_json(const json::value& json) {
       out.concern_counted_from = required(parse_instant(from->as_string()), "concern_counted_from");
     if (const auto* at = object.if_contains("review_due_at"); at && !at->is_null())
       out.review_due_at = required(parse_instant(at->as_string()), "review_due_at");
+    if (const auto* from = object.if_contains("review_counted_from"); from && !from->is_null())
+      out.review_counted_from = required(parse_instant(from->as_string()), "review_counted_from");
     if (const auto* overdue = object.if_contains("review_overdue")) out.review_overdue = overdue->as_bool();
+    if (const auto* from = object.if_contains("close_counted_from"); from && !from->is_null())
+      out.close_counted_from = required(parse_instant(from->as_string()), "close_counted_from");
     if (const auto* at = object.if_contains("closes_at"); at && !at->is_null())
       out.closes_at = required(parse_instant(at->as_string()), "closes_at");
     if (const auto* follows = object.if_contains("follows"); follows && !follows->is_null())

@@ -237,6 +237,36 @@ outcome retime(const policy& policy, const model::request& current, model::insta
                      "the calendars or the concern ladder in the config changed since the deadline was set"});
     }
   }
+  // Product's review deadline and a resolved request's closing follow it too, counted again
+  // from when they were set. A product_review ladder or calendar that is gone keeps the review
+  // deadline, as a concern's; a closing whose close_after_days is now 0, or whose calendar is
+  // gone, is cancelled (the config now closes nothing).
+  if (current.review_due_at && current.review_counted_from) {
+    const auto ladder = policy.ladders.find(escalation::product_review);
+    if (ladder != policy.ladders.end() && policy.sla.calendar_name(ladder->second.calendar)) {
+      const auto planned = policy.sla.calendar(ladder->second.calendar)
+                               .close_of_business_days(*current.review_counted_from, ladder->second.review_after_days);
+      if (planned != *current.review_due_at)
+        r.record(now, "system",
+                 model::review_due_retimed{
+                     planned, *current.review_due_at,
+                     "the calendars or the product_review ladder in the config changed since the deadline was set"});
+    }
+  }
+  if (current.closes_at && current.close_counted_from) {
+    const auto& workflow = policy.workflow;
+    std::optional<model::instant> planned;
+    if (workflow.close_after_days > 0 && policy.sla.calendar_name(workflow.close_calendar))
+      planned = policy.sla.calendar(workflow.close_calendar)
+                    .close_of_business_days(*current.close_counted_from, workflow.close_after_days);
+    if (planned != current.closes_at)
+      r.record(now, "system",
+               model::close_due_retimed{planned, *current.closes_at,
+                                        planned ? "the calendars or [workflow] close_after_days in the config changed "
+                                                  "since the closing was set"
+                                                : "[workflow] close_after_days is 0 now, or its calendar is gone: the "
+                                                  "request no longer closes by itself"});
+  }
   return r.take();
 }
 
@@ -413,12 +443,20 @@ void apply(model::request& state, const event& e) {
             found->reason = x.reason;
             found->attempts = x.attempts;
           },
-          [&](const model::review_due_set& x) { state.review_due_at = x.at; },
+          [&](const model::review_due_set& x) {
+            state.review_due_at = x.at;
+            state.review_counted_from = e.at;
+          },
+          [&](const model::review_due_retimed& x) { state.review_due_at = x.at; },
           [&](const model::review_overdue&) {
             state.review_due_at.reset();
             state.review_overdue = true;
           },
-          [&](const model::close_due_set& x) { state.closes_at = x.at; },
+          [&](const model::close_due_set& x) {
+            state.closes_at = x.at;
+            state.close_counted_from = e.at;
+          },
+          [&](const model::close_due_retimed& x) { state.closes_at = x.at; },
           [&](const model::request_left_unassigned&) {},
           [&](const model::request_closed& x) { state.status = x.status; },
           [&](const model::request_followed_up& x) {
@@ -434,6 +472,8 @@ void apply(model::request& state, const event& e) {
     state.review_overdue = false;
   }
   if (state.status != model::request_status::resolved) state.closes_at.reset();
+  if (!state.review_due_at) state.review_counted_from.reset();
+  if (!state.closes_at) state.close_counted_from.reset();
 }
 
 }  // namespace switchboard::engine

@@ -284,7 +284,12 @@ outcome open_capacity_escalation(const policy& policy, const model::request& cur
 // `request.concern_deadline_retimed` at `now` when the concern's deadline, the concern ladder's
 // trigger_after of business time after the concern was raised (`current` created) or last
 // reopened (concern_counted_from), falls elsewhere on the ladder's calendar as it is now ({"status", "concern_escalates_at",
-// "before": {"concern_escalates_at"}, "why"}). Empty when nothing changed. Throws std::out_of_range when a clock's
+// "before": {"concern_escalates_at"}, "why"}); and one `request.review_due_retimed` when
+// Product's review deadline, review_after_days full business days from when it was set
+// (review_counted_from) on the product_review ladder's calendar as it is now, falls elsewhere, and
+// one `request.close_due_retimed` when a resolved request's closing does ([workflow]
+// close_after_days from close_counted_from; "closes_at": null when the config now closes
+// nothing). Empty when nothing changed. Throws std::out_of_range when a clock's
 // calendar or policy is gone (check sla::missing_names first).
 outcome retime(const policy& policy, const model::request& current, model::instant now);
 

@@ -88,6 +88,8 @@ std::string_view type_name(const event_data& data) {
           [](const request_closed&) -> std::string_view { return "request.closed"; },
           [](const request_followed_up&) -> std::string_view { return "request.followed_up"; },
           [](const request_left_unassigned&) -> std::string_view { return "request.left_unassigned"; },
+          [](const review_due_retimed&) -> std::string_view { return "request.review_due_retimed"; },
+          [](const close_due_retimed&) -> std::string_view { return "request.close_due_retimed"; },
       },
       data);
 }
@@ -100,7 +102,8 @@ bool is_action_event(const event_data& data) {
          !std::holds_alternative<escalation_brought_in>(data) && !std::holds_alternative<escalation_closed>(data) &&
          !std::holds_alternative<escalation_snapshot>(data) && !std::holds_alternative<reply_settled>(data) &&
          !std::holds_alternative<review_due_set>(data) && !std::holds_alternative<review_overdue>(data) &&
-         !std::holds_alternative<close_due_set>(data) && !std::holds_alternative<request_left_unassigned>(data);
+         !std::holds_alternative<close_due_set>(data) && !std::holds_alternative<request_left_unassigned>(data) &&
+         !std::holds_alternative<review_due_retimed>(data) && !std::holds_alternative<close_due_retimed>(data);
 }
 
 }  // namespace switchboard::model

@@ -301,6 +301,13 @@ struct review_due_set {
   instant at{};
 };
 
+// request.review_due_retimed: a restart with a changed config moved the review deadline.
+struct review_due_retimed {
+  instant at{};
+  instant before{};
+  std::string why;
+};
+
 // request.review_overdue: Product had not decided by the review deadline; the product_review
 // ladder opens at the same instant (when configured).
 struct review_overdue {
@@ -310,6 +317,14 @@ struct review_overdue {
 // request.close_due_set: a resolved request closes at `at` unless the customer writes first.
 struct close_due_set {
   instant at{};
+};
+
+// request.close_due_retimed: a restart with a changed config moved the closing (`at`), or
+// cancelled it (none: close_after_days is 0 now, or its calendar is gone).
+struct close_due_retimed {
+  std::optional<instant> at;
+  instant before{};
+  std::string why;
 };
 
 // request.closed: the resolved request closed after close_after_days quiet business days.
@@ -332,7 +347,7 @@ using event_data =
                  request_asked_engineering_channel, request_linked, request_concern_moved, concern_deadline_set,
                  concern_deadline_retimed, concern_deadline_passed, reply_settled, request_assigned,
                  review_due_set, review_overdue, close_due_set, request_closed, request_followed_up,
-                 request_left_unassigned>;
+                 request_left_unassigned, review_due_retimed, close_due_retimed>;
 
 struct event {
   request_id request = 0;

@@ -278,10 +278,14 @@ struct request {
   // product_review ladder's review_after_days-th full business day after it reached Product);
   // past it the request is review_overdue and the ladder climbs. Unset once decided or overdue.
   std::optional<instant> review_due_at;
+  // When the review deadline was set (the request reached Product): a restart with a changed
+  // calendar counts the deadline again from here (engine::retime).
+  std::optional<instant> review_counted_from;
   bool review_overdue = false;
   // A resolved request closes then unless the customer writes first ([workflow]
   // close_after_days); unset in any other status.
   std::optional<instant> closes_at;
+  std::optional<instant> close_counted_from;  // when closes_at was set (the request resolved), for retime
   // A customer's reply to a closed request opened a follow-up: this request follows `follows`,
   // and a closed one names the request that follows it up (a later reply goes there).
   std::optional<request_id> follows;

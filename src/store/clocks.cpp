@@ -122,6 +122,9 @@ retimed retime_open_clocks(unit_of_work work, const engine::policy& policy, mode
       if (std::holds_alternative<model::clock_retimed>(e.data)) ++counts.clocks;
       if (std::holds_alternative<model::escalation_retimed>(e.data)) ++counts.escalations;
       if (std::holds_alternative<model::concern_deadline_retimed>(e.data)) ++counts.concern_deadlines;
+      if (std::holds_alternative<model::review_due_retimed>(e.data) ||
+          std::holds_alternative<model::close_due_retimed>(e.data))
+        ++counts.lifecycle_deadlines;
     }
     request = std::move(replanned.state);  // folded once, by the engine
     append_events(db, events);

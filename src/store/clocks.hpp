@@ -33,8 +33,9 @@ struct retimed {
   std::size_t clocks = 0;
   std::size_t escalations = 0;
   std::size_t concern_deadlines = 0;
+  std::size_t lifecycle_deadlines = 0;  // Product's review deadlines and closings moved or cancelled
 
-  std::size_t total() const { return clocks + escalations + concern_deadlines; }
+  std::size_t total() const { return clocks + escalations + concern_deadlines + lifecycle_deadlines; }
   bool operator==(const retimed&) const = default;
 };
 

@@ -455,3 +455,61 @@ TEST_SUITE("engine::lifecycle") {
           "roles (vp_technical_success); a head_of_cs may not");
   }
 }
+
+namespace {
+
+// with_use_cases() whose support calendar also has `holiday` off: a config changed before a restart.
+engine::policy with_holiday(std::chrono::year_month_day holiday) {
+  using namespace std::chrono;
+  auto changed = with_use_cases();
+  changed.sla.calendars.erase("support");
+  changed.sla.calendars.emplace(
+      "support", calendar::business_calendar::make(
+                     {"support",
+                      "America/Los_Angeles",
+                      {calendar::daily_shift(Monday, 2h, 18h), calendar::daily_shift(Tuesday, 2h, 18h),
+                       calendar::daily_shift(Wednesday, 2h, 18h), calendar::daily_shift(Thursday, 2h, 18h),
+                       calendar::daily_shift(Friday, 2h, 18h)},
+                      {holiday, 2026y / November / 26, 2026y / November / 27}}));
+  return changed;
+}
+
+}  // namespace
+
+TEST_SUITE("engine::lifecycle") {
+  TEST_CASE("a restart with a changed calendar moves Product's review deadline and a closing, counted from when they were set") {
+    using namespace std::chrono;
+    // Reached Product Tuesday 17 November 10:00: due Friday 20 November 18:00.
+    story review(with_use_cases(), feature_request(), at("2026-11-17T10:00:00-08:00"));
+    REQUIRE(review.request().review_counted_from == at("2026-11-17T10:00:00-08:00"));
+    const auto thursday_off = with_holiday(2026y / November / 19);
+    const auto moved = engine::retime(thursday_off, review.request(), at("2026-11-18T12:00:00-08:00"));
+    REQUIRE(moved.events.size() == 1);
+    const auto data = testing::data_of(moved.events.front());
+    CHECK(testing::type_of(moved.events.front()) == "request.review_due_retimed");
+    CHECK(data.at("review_due_at") == "2026-11-24T02:00:00Z");  // Monday 23 November 18:00
+    CHECK(data.at("before").at("review_due_at") == "2026-11-21T02:00:00Z");
+    CHECK(moved.state.review_due_at == at("2026-11-23T18:00:00-08:00"));
+    // The config as it was: nothing moves.
+    CHECK(engine::retime(with_use_cases(), review.request(), at("2026-11-18T12:00:00-08:00")).events.empty());
+
+    // Resolved Monday 23 November 09:30 (before its first response breached): closes Tuesday 1
+    // December 18:00; with Monday 30 off, Wednesday 2 December 18:00.
+    story closing(with_use_cases(), slack_troubleshooting(), at("2026-11-23T09:00:00-08:00"));
+    REQUIRE(std::holds_alternative<engine::outcome>(
+        closing.act(at("2026-11-23T09:30:00-08:00"), action_kind::resolve, se, {.message = "Fixed"})));
+    REQUIRE(closing.request().closes_at == at("2026-12-01T18:00:00-08:00"));
+    const auto later = engine::retime(with_holiday(2026y / November / 30), closing.request(), at("2026-11-24T12:00:00-08:00"));
+    REQUIRE(later.events.size() == 1);
+    CHECK(testing::type_of(later.events.front()) == "request.close_due_retimed");
+    CHECK(later.state.closes_at == at("2026-12-02T18:00:00-08:00"));
+    // close_after_days = 0 now: the closing is cancelled, and nothing is due any more.
+    auto never = with_use_cases();
+    never.workflow.close_after_days = 0;
+    const auto cancelled = engine::retime(never, closing.request(), at("2026-11-24T12:00:00-08:00"));
+    REQUIRE(cancelled.events.size() == 1);
+    CHECK(testing::data_of(cancelled.events.front()).at("closes_at").is_null());
+    CHECK_FALSE(cancelled.state.closes_at);
+    CHECK_FALSE(engine::next_due(cancelled.state));
+  }
+}

@@ -224,14 +224,14 @@ void print_use_case(const json::object& answer) {
 }
 
 void print_escalations(const json::array& escalations) {
-  fmt::print("{:<8} {:>7}  {:<11} {:<13} {}\n", "ID", "REQUEST", "LADDER", "STATE", "LAST NOTIFIED");
+  fmt::print("{:<8} {:>7}  {:<14} {:<13} {}\n", "ID", "REQUEST", "LADDER", "STATE", "LAST NOTIFIED");
   for (const auto& item : escalations) {
     const auto& e = item.as_object();
     std::string last = "-";
     if (const auto& notifications = e.at("notifications").as_array(); !notifications.empty())
       last = fmt::format("{} at {}", join_strings(notifications.back().at("roles")),
                          text_of(notifications.back().at("at")));
-    fmt::print("{:<8} {:>7}  {:<11} {:<13} {}\n", text_of(e.at("id")),
+    fmt::print("{:<8} {:>7}  {:<14} {:<13} {}\n", text_of(e.at("id")),
                e.contains("request_id") ? text_of(e.at("request_id")) : "-", text_of(e.at("ladder")),
                text_of(e.at("state")), last);
   }

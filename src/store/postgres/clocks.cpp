@@ -89,6 +89,9 @@ retimed retime_open_clocks(pq::connection& db, const engine::policy& policy, mod
       if (std::holds_alternative<model::clock_retimed>(e.data)) ++counts.clocks;
       if (std::holds_alternative<model::escalation_retimed>(e.data)) ++counts.escalations;
       if (std::holds_alternative<model::concern_deadline_retimed>(e.data)) ++counts.concern_deadlines;
+      if (std::holds_alternative<model::review_due_retimed>(e.data) ||
+          std::holds_alternative<model::close_due_retimed>(e.data))
+        ++counts.lifecycle_deadlines;
     }
     request = std::move(replanned.state);  // folded once, by the engine
     const auto seqs = append_events(db, events);
