@@ -1,6 +1,7 @@
 // /metrics through the real server (issue 14 §4): the HTTP counters by route pattern, a breach
 // by its policy and metric, the escalation it notified, webhook attempts by outcome and the
 // group-commit batch sizes, each counted once, with no label holding a request id or a raw path.
+// With SWITCHBOARD_TEST_METRICS_BODY set, the /metrics body is written there for promtool.
 #include "support/api.hpp"
 #include "support/configs.hpp"
 #include "support/eventually.hpp"
@@ -14,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
 #include <regex>
 #include <set>
@@ -132,12 +134,18 @@ levels = [{{ after = "0s", notify = ["head_of_cs"] }}]
     CHECK(sample(body, R"(switchboard_http_requests_total{route="unmatched",method="GET",status="404"})") == 1.0);
     CHECK(sample(body, R"(switchboard_http_request_duration_seconds_count{route="/v1/requests",method="POST"})") == 3.0);
     CHECK(sample(body, breaches) == 1.0);
+    // The policy's default warning comes before its breach, once.
+    CHECK(sample(body, R"(switchboard_sla_warnings_total{policy="short",metric="first_response"})") == 1.0);
     CHECK(sample(body, R"(switchboard_escalation_notifications_total{ladder="sla_breach",level="1"})") == 1.0);
     CHECK(sample(body, retried) == 1.0);
     CHECK(!sample(body, R"(switchboard_webhook_deliveries_total{subscription="ops",outcome="dead"})"));
     const auto batches = sample(body, "switchboard_commit_batch_size_count");
     REQUIRE(batches);
     CHECK(*batches >= 1.0);
+    // For tests/tools/promtool_metrics.sh (CTest promtool_metrics): `promtool check metrics` on
+    // this body, which has samples of every family.
+    if (const char* out = std::getenv("SWITCHBOARD_TEST_METRICS_BODY"); out != nullptr && *out != '\0')
+      testing::write_file(out, body);
     // The gauges read from the store are still there.
     CHECK(body.find("# TYPE switchboard_open_clocks gauge\n") != std::string::npos);
 
