@@ -24,6 +24,7 @@
 #include "notify/signing.hpp"
 #include "notify/worker.hpp"
 #include "observe/log.hpp"
+#include "observe/metrics.hpp"
 #include "outbound/config.hpp"
 #include "outbound/slack_api.hpp"
 #include "policy/load.hpp"
@@ -59,6 +60,7 @@
 #include <random>
 #include <thread>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <unistd.h>
@@ -66,6 +68,23 @@
 namespace {
 
 using namespace switchboard;
+
+// Counts what one committed change recorded: SLA warnings and breaches by policy and metric,
+// escalation notifications by ladder and level. Called only with this instance's own changes
+// (the API's and the scheduler's, not the change feed's from other instances), so a fleet's
+// sum counts each event once.
+void count_recorded(observe::service_metrics& metrics, const store::change& changed) {
+  for (const auto& e : changed.events) {
+    if (const auto* clock = std::get_if<model::clock_changed>(&e.data)) {
+      if (clock->kind == model::clock_change::warning)
+        metrics.sla_warnings.add({clock->clock.policy, model::to_string(clock->clock.metric)});
+      else if (clock->kind == model::clock_change::breached)
+        metrics.sla_breaches.add({clock->clock.policy, model::to_string(clock->clock.metric)});
+    } else if (const auto* notified = std::get_if<model::escalation_notified>(&e.data)) {
+      metrics.escalation_notifications.add({notified->step.ladder, std::to_string(notified->level)});
+    }
+  }
+}
 
 // The engine's time: the system clock, or a simulated one that starts at `start` and runs
 // `speed` times faster (for demos and tests of business-time behaviour). The simulated clock
@@ -180,6 +199,8 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   // connection of its own from the read pool: a long read holds up neither.
   const boost::asio::any_io_executor app = boost::asio::make_strand(io);
 
+  // Before the storage: its committer observes batch sizes until it is gone.
+  observe::service_metrics metrics;
   // After the io_context: the committer's last completions may still post to it.
   store::storage_options storage_options;
   storage_options.path = settings.database_path;
@@ -278,6 +299,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
 
   storage.start();
   store::committer& writer = storage.writer();
+  writer.observe_batch_sizes(&metrics.commit_batch_size);
   const store::read_session reader = storage.reader();
   store::reader_pool& readers = storage.readers();
 
@@ -322,7 +344,10 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   http::stream::hub hub(app);
   http::dashboard::context dashboard{policy, readers, tokens, time.now, hub};
   dashboard.max_page_bytes = settings.max_page_bytes;
-  clocks.on_change([&dashboard](const store::change& changed) { http::dashboard::publish(dashboard, changed); });
+  clocks.on_change([&dashboard, &metrics](const store::change& changed) {
+    count_recorded(metrics, changed);
+    http::dashboard::publish(dashboard, changed);
+  });
   // PostgreSQL: the other instances' committed changes reach this one's viewers and scheduler as
   // its own do (store/change_feed.hpp); the embedded database has no other instance.
   std::optional<http::dashboard::relay> peers;
@@ -375,7 +400,8 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   // work on this machine's paravirtualised scheduler: issue 11, filing at one connection).
   const auto app_continuation = boost::asio::prefer(app, boost::asio::execution::relationship.continuation);
   http::api::context api{policy, writer, readers, settings.tiers, tokens, time.now,
-                         [&clocks, &dashboard, app_continuation](const store::change& changed) {
+                         [&clocks, &dashboard, &metrics, app_continuation](const store::change& changed) {
+                           count_recorded(metrics, changed);  // thread-safe: counted where it was told
                            boost::asio::dispatch(app_continuation, [&clocks, &dashboard, changed] {
                              clocks.track(changed.request);
                              http::dashboard::publish(dashboard, changed);
@@ -386,8 +412,10 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   api.use_cases = use_cases;
   api.crm_webhook_key = crm_webhook_key;
   api.max_page_bytes = settings.max_page_bytes;
+  api.metrics = &metrics;
   notify::delivery_worker notifier(app, writer, reader, notify::load_settings_file(settings.file), time.now,
                                    std::move(channels));
+  notifier.count_deliveries(&metrics.webhook_deliveries);
   // A verdict is reused for 1 s, and never longer than the deadline it was judged by.
   const std::chrono::milliseconds health_deadline{settings.health_deadline_ms};
   http::api::health health(app, writer, health_deadline, std::min(health_deadline, std::chrono::milliseconds{1000}));
@@ -427,6 +455,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   options.worker_executor = workers.get_executor();
   options.intake_executor = intake.get_executor();
   options.max_intake_jobs = settings.max_intake_jobs;
+  options.metrics = &metrics;
   http::server server(io, endpoint, options, routes);
   api.server_refusals = [&server] {
     const auto s = server.stats();

@@ -3,6 +3,7 @@
 
 #include "http/commit_gate.hpp"
 #include "observe/log.hpp"
+#include "observe/metrics.hpp"
 #include "observe/request_id.hpp"
 #include "store/failure.hpp"
 
@@ -292,8 +293,13 @@ struct server::state : std::enable_shared_from_this<server::state> {
   void log_request(const exchange& ex, unsigned code) {
     try {
       const auto actor = ex.info->actor();
-      options.access_log(access_entry{ex.method, ex.target, code, std::chrono::steady_clock::now() - ex.started,
-                                      ex.info->id(), ex.route, actor});
+      const auto took = std::chrono::steady_clock::now() - ex.started;
+      options.access_log(access_entry{ex.method, ex.target, code, took, ex.info->id(), ex.route, actor});
+      if (options.metrics != nullptr) {
+        options.metrics->http_requests.add({ex.route, ex.method, std::to_string(code)});
+        options.metrics->http_request_duration.observe({ex.route, ex.method},
+                                                       std::chrono::duration<double>(took).count());
+      }
     } catch (const std::exception& e) {
       observe::log(observe::log_level::error, fmt::format("the access log failed: {}", e.what()));
     }

@@ -63,6 +63,10 @@
 #include <string>
 #include <string_view>
 
+namespace switchboard::observe {
+struct service_metrics;
+}
+
 namespace switchboard::http {
 
 // One request in the access log.
@@ -112,6 +116,10 @@ struct server_options {
   // Where each request is logged; default: observe::log_access (a line on stderr in the
   // --log-format chosen, the target redacted).
   access_logger access_log;
+  // When set, every request logged is counted in switchboard_http_requests_total and
+  // switchboard_http_request_duration_seconds by its route label (never the raw path), method
+  // and status. Must outlive the server.
+  observe::service_metrics* metrics = nullptr;
 };
 
 // Produces the response to one request. May throw: the server answers 500 and logs it.

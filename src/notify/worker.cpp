@@ -5,6 +5,7 @@
 #include "notify/signing.hpp"
 #include "notify/slack.hpp"
 #include "observe/log.hpp"
+#include "observe/metrics.hpp"
 #include "outbound/email_message.hpp"
 #include "outbound/http_post.hpp"
 #include "outbound/smtp_pool.hpp"
@@ -211,10 +212,13 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
   }
 
   // Records an outcome through the writer; the row leaves in_flight_ once that is committed.
-  void finish(std::int64_t id, store::committer::job job) {
+  // `committed` (if any) runs on the worker's executor once the job is durable, while the worker lives.
+  void finish(std::int64_t id, store::committer::job job, std::function<void()> committed = {}) {
     std::weak_ptr<impl> weak = shared_from_this();
-    writer_.submit(std::move(job), [weak, executor = executor_, id](std::exception_ptr error) {
-      asio::post(executor, [weak, id, error] {
+    writer_.submit(std::move(job), [weak, executor = executor_, id, committed = std::move(committed)](std::exception_ptr error) {
+      asio::post(executor, [weak, id, error, committed] {
+        auto self = weak.lock();
+        if (!error && committed && self) committed();
         if (error) {
           try {
             std::rethrow_exception(error);
@@ -223,7 +227,7 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
                          fmt::format("recording webhook delivery {} failed: {}", id, e.what()));
           }
         }
-        if (auto self = weak.lock()) self->in_flight_.erase(id);
+        if (self) self->in_flight_.erase(id);
       });
     });
   }
@@ -296,10 +300,21 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
                                result.next_state == store::delivery_state::dead
                                    ? fmt::format(" — dead-lettered: {}", result.dead_reason)
                                    : ""));
-    finish(d.id, [id = d.id, result, disable, sub = d.subscription, now](store::unit_of_work& db) {
-      if (store::record_attempt(db, id, result) && disable)
-        store::disable_subscription(db, sub, "the endpoint answered 410 Gone", now);
-    });
+    // Set by the job's last run (a batch may run its jobs again), read once it is committed.
+    auto recorded = std::make_shared<bool>(false);
+    finish(
+        d.id,
+        [id = d.id, result, disable, sub = d.subscription, now, recorded](store::unit_of_work& db) {
+          *recorded = store::record_attempt(db, id, result);
+          if (*recorded && disable) store::disable_subscription(db, sub, "the endpoint answered 410 Gone", now);
+        },
+        [this, recorded, sub = d.subscription, state = result.next_state] {
+          if (deliveries_ == nullptr || !*recorded) return;
+          const std::string_view outcome = state == store::delivery_state::delivered ? "delivered"
+                                           : state == store::delivery_state::dead    ? "dead"
+                                                                                     : "retry";
+          deliveries_->add({sub, outcome});
+        });
   }
 
   // One message row: sent on its channel, then the attempt recorded like a webhook's.
@@ -503,6 +518,7 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
 
   asio::any_io_executor executor_;
   store::committer& writer_;
+  observe::counter_family* deliveries_ = nullptr;  // set before start(); null: not counted
   store::read_session reader_;
   settings settings_;
   std::function<model::instant()> clock_;
@@ -535,6 +551,8 @@ delivery_worker::~delivery_worker() {
   impl_->stopped_ = true;
   impl_->timer_.cancel();
 }
+
+void delivery_worker::count_deliveries(observe::counter_family* deliveries) { impl_->deliveries_ = deliveries; }
 
 void delivery_worker::start() {
   asio::co_spawn(impl_->executor_, impl_->run(), asio::detached);

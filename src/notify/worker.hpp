@@ -48,6 +48,10 @@
 #include <optional>
 #include <string>
 
+namespace switchboard::observe {
+class counter_family;
+}
+
 namespace switchboard::notify {
 
 // Where message rows go.
@@ -80,6 +84,11 @@ class delivery_worker {
   // instances send its claimed rows at once); attempts still in flight may finish and record.
   // The destructor stops polling without freeing anything (the writer may be gone by then).
   void stop();
+
+  // Counts each webhook attempt once it is committed as recorded in `deliveries` (labels
+  // subscription and outcome: delivered, retry or dead); an attempt another instance's lease
+  // took over is not counted. Call before start(); the family must outlive the worker.
+  void count_deliveries(observe::counter_family* deliveries);
 
   std::size_t subscriptions() const;
   const std::string& instance() const;  // the lease holder's name it claims rows as

@@ -1,6 +1,7 @@
 // The writer thread: batches queued jobs into one transaction each.
 #include "store/committer.hpp"
 
+#include "observe/metrics.hpp"
 #include "store/failure.hpp"
 #include "store/port.hpp"
 #include "store/statements.hpp"
@@ -279,6 +280,8 @@ void committer::commit_batch(std::vector<pending>& batch) {
       storage_failure_what_ = std::move(*refused);
     }
   }
+  if (auto* sizes = batch_sizes_.load(); sizes != nullptr && !batch_error)
+    sizes->observe({}, static_cast<double>(batch.size()));
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(reported[i]);
 }
 

@@ -51,6 +51,10 @@
 #include <thread>
 #include <vector>
 
+namespace switchboard::observe {
+class histogram_family;
+}
+
 namespace switchboard::store {
 
 class committer {
@@ -78,6 +82,11 @@ class committer {
   void run(job work);
 
   statistics stats() const;
+
+  // Records each committed transaction's number of jobs in `batch_sizes` (no labels; a batch
+  // rolled back and run again one job at a time counts as those one-job transactions). Null
+  // stops it. Any thread, any time; the family must outlive the committer or be unset first.
+  void observe_batch_sizes(observe::histogram_family* batch_sizes) { batch_sizes_.store(batch_sizes); }
 
   // What the writer thread is doing now (any thread; a snapshot of atomics, so the fields may be
   // a few microseconds apart). Health checks use it to tell a writer that is slow because its
@@ -135,6 +144,7 @@ class committer {
   std::vector<pending> queue_;
   bool stopping_ = false;
   statistics stats_;
+  std::atomic<observe::histogram_family*> batch_sizes_{nullptr};
   std::chrono::steady_clock::time_point storage_failure_at_{};  // under mutex_; epoch: none
   std::string storage_failure_what_;                           // under mutex_
   // steady_clock ticks; 0 for "not now". Written by the writer thread, read by any.

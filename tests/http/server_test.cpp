@@ -5,6 +5,7 @@
 #include "http/api/common.hpp"
 #include "http/client.hpp"
 #include "http/router.hpp"
+#include "observe/metrics.hpp"
 #include "store/committer.hpp"
 #include "store/database.hpp"
 #include "support/temp_dir.hpp"
@@ -325,6 +326,36 @@ TEST_SUITE("http::server") {
       CHECK(measured[i] >= 150ms);
     }
     CHECK(logged[3].first == "GET /missing 404");
+  }
+
+  TEST_CASE("answers are counted by route pattern, method and status, never by path") {
+    observe::service_metrics metrics;
+    http::router routes;
+    routes.add(http::beast_http::verb::get, "/items/{id}",
+               [](const http::request&, const http::route_match&) -> asio::awaitable<http::response> {
+                 co_return http::json_response(http::status::ok, json::object{});
+               });
+    http::server_options options;
+    options.metrics = &metrics;
+    asio::io_context io{1};
+    http::server server(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), options, routes);
+    server.start();
+    std::thread runner([&io] { io.run(); });
+    {
+      http::client client("http://127.0.0.1:" + std::to_string(server.local_endpoint().port()), std::chrono::seconds{20});
+      CHECK(client.get("/items/41").status == 200);
+      CHECK(client.get("/items/42?x=1").status == 200);
+      CHECK(client.get("/missing/43").status == 404);
+    }
+    // Counted after the answer is written: the client may have it a moment before.
+    CHECK(wait_until([&] { return metrics.http_requests.value({"unmatched", "GET", "404"}) == 1; }, 10s));
+    CHECK(wait_until([&] { return metrics.http_requests.value({"/items/{id}", "GET", "200"}) == 2; }, 10s));
+    io.stop();
+    runner.join();
+    CHECK(metrics.http_request_duration.count({"/items/{id}", "GET"}) == 2);
+    const auto text = metrics.families.expose();
+    CHECK(text.find("/items/4") == std::string::npos);  // not "41": a duration's digits may hold it
+    CHECK(text.find("/missing") == std::string::npos);
   }
 
   TEST_CASE("an immediate answer skips the handler, and an inline handler that suspends still meets handler_timeout") {

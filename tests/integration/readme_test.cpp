@@ -6,6 +6,7 @@
 #include "config/toml.hpp"
 #include "model/enums.hpp"
 #include "model/instant.hpp"
+#include "observe/metrics.hpp"
 #include "sla/load.hpp"
 #include "sla/policy.hpp"
 #include "support/server_process.hpp"
@@ -188,6 +189,21 @@ std::set<std::string> error_codes_in_readme() {
 }  // namespace
 
 TEST_SUITE("integration::readme") {
+  TEST_CASE("the Metrics table names every family the process keeps") {
+    const auto text = readme();
+    const auto section = text.find("### Metrics\n");
+    REQUIRE(section != std::string::npos);
+    const auto table = text.substr(section, text.find("\n### ", section + 1) - section);
+    const auto exposed = observe::service_metrics{}.families.expose();
+    int families = 0;
+    for (auto at = exposed.find("# TYPE "); at != std::string::npos; at = exposed.find("# TYPE ", at + 1)) {
+      const auto name = exposed.substr(at + 7, exposed.find(' ', at + 7) - (at + 7));
+      ++families;
+      CHECK_MESSAGE(table.find("`" + name + "`") != std::string::npos, "README's Metrics table lacks " << name);
+    }
+    CHECK(families == 7);
+  }
+
   TEST_CASE("the error table lists every error code in the source, and only those") {
     const auto in_source = error_codes_in_source();
     const auto in_readme = error_codes_in_readme();

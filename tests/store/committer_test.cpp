@@ -1,5 +1,6 @@
 #include "store/committer.hpp"
 
+#include "observe/metrics.hpp"
 #include "store/database.hpp"
 #include "store/port.hpp"
 #include "store/requests.hpp"
@@ -178,5 +179,36 @@ TEST_SUITE("store::committer") {
     }
     auto db = store::open_database(path);
     CHECK(db.execAndGet("SELECT COUNT(*) FROM heartbeat").getInt() == 0);
+  }
+
+  TEST_CASE("each committed transaction's number of jobs is observed, a failed commit's is not") {
+    observe::registry metrics;
+    auto& sizes = metrics.histogram("batch", "Jobs per batch.", {}, {1, 2, 4});
+    {
+      store::committer writer(store::open_database(":memory:"));
+      writer.observe_batch_sizes(&sizes);
+      // The first job, once running alone, holds the writer until three more are queued: those
+      // commit together.
+      std::promise<void> running, queued;
+      auto held = queued.get_future().share();
+      writer.submit([&running, held](SQLite::Database&) { running.set_value(); held.wait(); }, [](std::exception_ptr) {});
+      running.get_future().wait();
+      std::array<std::promise<void>, 3> done;
+      for (auto& d : done)
+        writer.submit([](SQLite::Database& db) { store::touch_heartbeat(db); },
+                      [&d](std::exception_ptr) { d.set_value(); });
+      queued.set_value();
+      for (auto& d : done) d.get_future().wait();
+      CHECK(sizes.count({}) == 2);
+      CHECK(metrics.expose().find("batch_bucket{le=\"1\"} 1\nbatch_bucket{le=\"2\"} 1\nbatch_bucket{le=\"4\"} 2\n") !=
+            std::string::npos);
+    }
+    store::committer failing(store::open_database(":memory:"));
+    failing.observe_batch_sizes(&sizes);
+    failing.set_commit_hook_for_testing([](int) -> store::committer::before_commit {
+      throw store::storage_unavailable("the test's fault");
+    });
+    CHECK_THROWS_AS(failing.run([](SQLite::Database& db) { store::touch_heartbeat(db); }), store::storage_unavailable);
+    CHECK(sizes.count({}) == 2);
   }
 }

@@ -14,6 +14,7 @@
 #include "engine/engine.hpp"
 #include "http/customer_book.hpp"
 #include "model/use_case.hpp"
+#include "observe/metrics.hpp"
 #include "http/router.hpp"
 #include "store/committer.hpp"
 #include "store/reader_pool.hpp"
@@ -55,6 +56,9 @@ struct context {
   // The HMAC key of the CRM's Standard Webhooks signature (SWITCHBOARD_CRM_WEBHOOK_SECRET decoded,
   // notify/signing.hpp); empty: PUT /v1/customers/{id} without a token answers 503.
   std::string crm_webhook_key{};
+  // The process's counters and histograms (observe/metrics.hpp), appended to /metrics; null:
+  // only the gauges read from the store.
+  const observe::service_metrics* metrics = nullptr;
 };
 
 // Adds every API route to `routes`. `ctx` must outlive the router.

@@ -1,4 +1,5 @@
-// /metrics: counts for Prometheus (text exposition format), read from the read models.
+// /metrics: counts for Prometheus (text exposition format): gauges read from the read models,
+// then the counters and histograms the process keeps (observe/metrics.hpp).
 #include "http/api/api.hpp"
 
 #include "store/metrics.hpp"
@@ -48,6 +49,7 @@ asio::awaitable<response> metrics(context& ctx) {
     for (const auto& [reason, count] : ctx.server_refusals())
       out += fmt::format("switchboard_http_refused_total{{reason=\"{}\"}} {}\n", reason, count);
   }
+  if (ctx.metrics != nullptr) out += ctx.metrics->families.expose();
   response res{status::ok, 11};
   res.set(beast_http::field::content_type, "text/plain; version=0.0.4");
   res.body() = std::move(out);
