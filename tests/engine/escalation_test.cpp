@@ -26,24 +26,12 @@ model::instant at(std::string_view iso) { return *model::parse_instant(iso); }
 const model::actor ce{"casey", model::role::ce};
 const model::actor se{"sam", model::role::se};
 
-// One request and its events, driven by the engine at the instants the engine names.
-// The shipped policy whose support calendar (02:00-18:00 Pacific, Monday to Friday, with
-// Thanksgiving and the day after off) also has `holiday` off: a config changed before a restart.
+// The shipped policy with `holiday` off too (support/policy.hpp).
 engine::policy shipped_with_holiday(std::chrono::year_month_day holiday) {
-  using namespace std::chrono;
-  auto changed = testing::shipped_policy();
-  changed.sla.calendars.erase("support");
-  changed.sla.calendars.emplace(
-      "support", calendar::business_calendar::make(
-                     {"support",
-                      "America/Los_Angeles",
-                      {calendar::daily_shift(Monday, 2h, 18h), calendar::daily_shift(Tuesday, 2h, 18h),
-                       calendar::daily_shift(Wednesday, 2h, 18h), calendar::daily_shift(Thursday, 2h, 18h),
-                       calendar::daily_shift(Friday, 2h, 18h)},
-                      {holiday, 2026y / November / 26, 2026y / November / 27}}));
-  return changed;
+  return testing::with_support_holiday(testing::shipped_policy(), holiday);
 }
 
+// One request and its events, driven by the engine at the instants the engine names.
 class story {
  public:
   explicit story(model::request_input input, model::instant filed,

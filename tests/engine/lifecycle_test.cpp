@@ -458,20 +458,9 @@ TEST_SUITE("engine::lifecycle") {
 
 namespace {
 
-// with_use_cases() whose support calendar also has `holiday` off: a config changed before a restart.
+// with_use_cases() with `holiday` off too: a config changed before a restart.
 engine::policy with_holiday(std::chrono::year_month_day holiday) {
-  using namespace std::chrono;
-  auto changed = with_use_cases();
-  changed.sla.calendars.erase("support");
-  changed.sla.calendars.emplace(
-      "support", calendar::business_calendar::make(
-                     {"support",
-                      "America/Los_Angeles",
-                      {calendar::daily_shift(Monday, 2h, 18h), calendar::daily_shift(Tuesday, 2h, 18h),
-                       calendar::daily_shift(Wednesday, 2h, 18h), calendar::daily_shift(Thursday, 2h, 18h),
-                       calendar::daily_shift(Friday, 2h, 18h)},
-                      {holiday, 2026y / November / 26, 2026y / November / 27}}));
-  return changed;
+  return testing::with_support_holiday(with_use_cases(), holiday);
 }
 
 }  // namespace

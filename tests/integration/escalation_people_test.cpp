@@ -58,7 +58,7 @@ TEST_SUITE("integration::escalation_people") {
                      {role::vp_technical_success, "email = \"vic@example.com\"\nnotify = [\"email\"]\n"}});
       // Business time is one minute at 10:00 and one at 12:00 UTC each day (integration::escalation's
       // short calendar): filed at 05:00, the 1-minute first response breaches at 10:01:00.
-      const auto config = testing::config_on_always_calendar(dir, people + testing::outbound_notify_and_acme_toml() +
+      const auto config = testing::config_on_always_calendar(dir, people + testing::outbound_notify_and_acme_toml() + testing::short_calendar_toml() +
                                                                       fmt::format(R"(
 [integrations.slack]
 api_base_url = "{}"
@@ -77,18 +77,6 @@ events = ["escalation.notified"]
 secret_env = "SWITCHBOARD_TEST_PEOPLE_WEBHOOK_SECRET"
 allow_private = true
 
-[calendars.short]
-zone = "UTC"
-shifts = [
-  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "10:00", close = "10:01" }},
-  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "12:00", close = "12:01" }},
-]
-
-[[sla.policy]]
-name = "short"
-kinds = ["troubleshooting"]
-calendar = "short"
-metrics = [{{ metric = "first_response", target = "1m" }}]
 
 [[escalation.ladder]]
 name = "sla_breach"

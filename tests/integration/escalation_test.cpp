@@ -63,18 +63,6 @@ testing::run_result cli(std::vector<std::string> args) {
 
 // Business time one minute at 10:00 and one at 12:00 UTC every day, so business instants come
 // within moments on a simulated clock; `holidays` is the content of its holidays list.
-std::string short_calendar(std::string_view holidays = "") {
-  return fmt::format(R"(
-[calendars.short]
-zone = "UTC"
-shifts = [
-  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "10:00", close = "10:01" }},
-  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "12:00", close = "12:01" }},
-]
-holidays = [{}]
-)",
-                     holidays);
-}
 
 }  // namespace
 
@@ -87,12 +75,7 @@ TEST_SUITE("integration::escalation") {
       // later, at 12:00:30. On PostgreSQL at twice the speed from 03:00, for time (3.5 s to file
       // before 10:00, 4.75 s in all instead of 7).
       testing::temp_dir dir;
-      const auto config = testing::config_on_always_calendar(dir, short_calendar() + R"(
-[[sla.policy]]
-name = "short"
-kinds = ["troubleshooting"]
-calendar = "short"
-metrics = [{ metric = "first_response", target = "1m" }]
+      const auto config = testing::config_on_always_calendar(dir, testing::short_calendar_toml() + R"(
 
 [[escalation.ladder]]
 name = "sla_breach"
@@ -135,12 +118,7 @@ levels = [
       // with that day a holiday, the level moves to the next day's 10:00:30.
       testing::temp_dir dir;
       auto config_with = [&](std::string_view holidays) {
-        return testing::config_on_always_calendar(dir, short_calendar(holidays) + fmt::format(R"(
-[[sla.policy]]
-name = "short"
-kinds = ["troubleshooting"]
-calendar = "short"
-metrics = [{{ metric = "first_response", target = "1m" }}]
+        return testing::config_on_always_calendar(dir, testing::short_calendar_toml(holidays) + fmt::format(R"(
 
 [[escalation.ladder]]
 name = "sla_breach"
@@ -201,12 +179,7 @@ levels = [
       // this was handled the scheduler failed on A's level at every turn and nothing else fired.
       testing::temp_dir dir;
       auto config_with = [&](std::string_view ladder) {
-        return testing::config_on_always_calendar(dir, short_calendar() + fmt::format(R"(
-[[sla.policy]]
-name = "short"
-kinds = ["troubleshooting"]
-calendar = "short"
-metrics = [{{ metric = "first_response", target = "1m" }}]
+        return testing::config_on_always_calendar(dir, testing::short_calendar_toml() + fmt::format(R"(
 
 {}
 )",
@@ -321,7 +294,7 @@ levels = [{ after = "0s", notify = ["head_of_cs"] }])";
       // escalates the next day at 12:00:30.
       testing::temp_dir dir;
       auto config_with = [&](std::string_view holidays) {
-        return testing::config_on_always_calendar(dir, short_calendar(holidays) + fmt::format(R"(
+        return testing::config_on_always_calendar(dir, testing::short_calendar_toml(holidays) + fmt::format(R"(
 [[escalation.ladder]]
 name = "concern"
 calendar = "short"

@@ -70,7 +70,7 @@ TEST_SUITE("integration::metrics") {
     // 1-minute first response breaches at 10:01:00, about 5 s on; the how-to requests have no
     // SLA policy, so exactly one breach.
     const auto config = testing::config_on_always_calendar(
-        dir, testing::test_people("always") + testing::outbound_notify_and_acme_toml() + fmt::format(R"(
+        dir, testing::test_people("always") + testing::outbound_notify_and_acme_toml() + testing::short_calendar_toml() + fmt::format(R"(
 [[notify.subscription]]
 name = "ops"
 url = "http://127.0.0.1:{}/hook"
@@ -78,18 +78,6 @@ events = ["request.created"]
 secret_env = "SWITCHBOARD_TEST_METRICS_WEBHOOK_SECRET"
 allow_private = true
 
-[calendars.short]
-zone = "UTC"
-shifts = [
-  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "10:00", close = "10:01" }},
-  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "12:00", close = "12:01" }},
-]
-
-[[sla.policy]]
-name = "short"
-kinds = ["troubleshooting"]
-calendar = "short"
-metrics = [{{ metric = "first_response", target = "1m" }}]
 
 [[escalation.ladder]]
 name = "sla_breach"

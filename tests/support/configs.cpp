@@ -67,6 +67,25 @@ levels = [{ after = "0s", notify = ["vp_technical_success"] }]
 )");
 }
 
+std::string short_calendar_toml(std::string_view holidays) {
+  return fmt::format(R"(
+[calendars.short]
+zone = "UTC"
+shifts = [
+  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "10:00", close = "10:01" }},
+  {{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "12:00", close = "12:01" }},
+]
+holidays = [{}]
+
+[[sla.policy]]
+name = "short"
+kinds = ["troubleshooting"]
+calendar = "short"
+metrics = [{{ metric = "first_response", target = "1m" }}]
+)",
+                     holidays);
+}
+
 std::string outbound_notify_and_acme_toml(std::string_view acme_lines) {
   return std::string(R"(
 [notify]

@@ -29,6 +29,12 @@ std::string test_people(std::string_view calendar, const std::map<model::role, s
 // vp_technical_success when stuck or after 1 h.
 std::string fast_config(const temp_dir& dir);
 
+// [calendars.short]: business time 10:00-10:01 and 12:00-12:01 UTC every day, with `holidays`
+// (the items of a TOML list: "\"2026-11-21\""), then [[sla.policy]] "short": troubleshooting's
+// first response within 1 business minute on it. Filed before 10:00, a request breaches at
+// 10:01:00; a level 30 business seconds later is due at 12:00:30.
+std::string short_calendar_toml(std::string_view holidays = "");
+
 // TOML to append to a fast_config for the outbound tests: the notifier polling every second
 // with 1-2 s backoff, support@example.com, mail from the MTA "mx.switchboard.test" trusted,
 // and customer acme (production, premium) at acme.example. Starts and ends with a newline.

@@ -1,6 +1,7 @@
 // The shipped policy and request builders for tests.
 #include "support/policy.hpp"
 
+#include "calendar/calendar.hpp"
 #include "config/settings.hpp"
 #include "policy/load.hpp"
 #include "support/temp_dir.hpp"
@@ -10,6 +11,20 @@ namespace switchboard::testing {
 const engine::policy& shipped_policy() {
   static const engine::policy policy = policy::load(config::load_settings(source_path("config/switchboard.toml")));
   return policy;
+}
+
+engine::policy with_support_holiday(engine::policy base, std::chrono::year_month_day holiday) {
+  using namespace std::chrono;
+  base.sla.calendars.erase("support");
+  base.sla.calendars.emplace(
+      "support", calendar::business_calendar::make(
+                     {"support",
+                      "America/Los_Angeles",
+                      {calendar::daily_shift(Monday, 2h, 18h), calendar::daily_shift(Tuesday, 2h, 18h),
+                       calendar::daily_shift(Wednesday, 2h, 18h), calendar::daily_shift(Thursday, 2h, 18h),
+                       calendar::daily_shift(Friday, 2h, 18h)},
+                      {holiday, 2026y / November / 26, 2026y / November / 27}}));
+  return base;
 }
 
 model::request_input make_input(model::request_kind kind, std::string customer_id, model::customer_stage stage) {

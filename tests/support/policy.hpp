@@ -3,9 +3,15 @@
 
 #include "engine/engine.hpp"
 
+#include <chrono>
+
 namespace switchboard::testing {
 
 const engine::policy& shipped_policy();
+
+// `base` whose "support" calendar (02:00-18:00 Pacific, Monday to Friday, with Thanksgiving and
+// the day after off, as shipped) also has `holiday` off: a config changed before a restart.
+engine::policy with_support_holiday(engine::policy base, std::chrono::year_month_day holiday);
 
 // A request as a CE would file it.
 model::request_input make_input(model::request_kind kind, std::string customer_id = "acme",
