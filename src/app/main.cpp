@@ -389,6 +389,21 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
     if (!channels.email->smtp.username.empty() && channels.email->smtp.password.empty())
       observe::log(observe::log_level::warning, "[outbound.email] username is set but SWITCHBOARD_SMTP_PASSWORD is not",
                    observe::warning_prefix);
+  } else {
+    // People to be told by e-mail with nowhere to send it from: each notice would go dead at
+    // once (visible in the delivery log only), so say it once here.
+    std::vector<std::string> by_email;
+    for (const auto& entry : people.by_id)
+      if (entry.second.notified_by("email") && !entry.second.email.empty()) by_email.push_back(entry.first);
+    if (!by_email.empty())
+      observe::log(observe::log_level::warning,
+                   fmt::format("{} {} notified by e-mail ({}{}), but there is no [outbound.email]: their notices go "
+                               "dead, unsent, until it is configured",
+                               by_email.size(), by_email.size() == 1 ? "person is" : "people are",
+                               fmt::join(by_email.begin(), by_email.begin() + std::min<std::size_t>(by_email.size(), 5),
+                                         ", "),
+                               by_email.size() > 5 ? ", ..." : ""),
+                   observe::warning_prefix);
   }
   channels.slack = outbound::load_slack_api_settings_file(settings.file);
   channels.reply_to = [&integrations](model::request_id id) { return http::webhooks::reply_to(integrations, id); };

@@ -85,7 +85,8 @@ std::vector<token_entry> load_token_file(const std::string& path) {
   if (!std::filesystem::exists(path, missing) && !missing)
     throw error(position{path, 0, 0},
                 "no such file; expected a tokens file ([[token]] person, role, sha256), which "
-                "`switchboard-cli token new --person NAME --role ROLE --append FILE` makes");
+                "`switchboard-cli token new --person NAME --role ROLE --append FILE` makes (`tools/dev tokens` "
+                "makes the development ones)");
   // A device or a FIFO would be read without end (/dev/zero) or block start-up (a FIFO).
   std::error_code kind_error;
   if (!std::filesystem::is_regular_file(path, kind_error) && !kind_error)

@@ -58,9 +58,9 @@ std::string thread_reply(std::string_view event_id, std::string_view text, std::
 std::string lifecycle_config(const testing::temp_dir& dir, const std::string& api_base_url) {
   return testing::config_on_always_calendar(
       // Product's person (the DRI) and the TA have Slack users, so what they are told arrives at
-      // the fake Slack as direct messages.
+      // the fake Slack as direct messages; the TA an address too, with no [outbound.email].
       dir, testing::test_people("always", {{role::product, "slack_user = \"U0PRODUCT1\"\n"},
-                                           {role::ta, "slack_user = \"U0TAPERSN1\"\n"}}) +
+                                           {role::ta, "slack_user = \"U0TAPERSN1\"\nemail = \"ta@example.com\"\n"}}) +
                testing::outbound_notify_and_acme_toml(fmt::format("account_team = {{ ce = \"{}\", ta = \"{}\" }}\n",
                                                                    testing::person_for(role::ce),
                                                                    testing::person_for(role::ta))) +
@@ -143,6 +143,9 @@ TEST_SUITE("integration::lifecycle") {
       const testing::scoped_environment token{{{"SWITCHBOARD_SLACK_BOT_TOKEN", bot_token}}};
       lifecycle_server s(backend, slack.base_url());
 
+      // The TA has an address and there is no [outbound.email]: said once at start-up.
+      CHECK(s.server->stderr_text().find("1 person is notified by e-mail (" + testing::person_for(role::ta) +
+                                         "), but there is no [outbound.email]") != std::string::npos);
       const auto filed = s.post_event(testing::fixture("slack_app_mention.json"));
       REQUIRE(filed.at("outcome") == "created");
       const auto id = filed.at("request_id").as_int64();
