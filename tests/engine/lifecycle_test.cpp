@@ -29,20 +29,8 @@ const model::actor product{"pia", role::product};
 const model::actor vp_ts{"vic", role::vp_technical_success};
 const model::actor customer{"slack", role::integration};
 
-// The shipped config with a people directory and one use case, "search", whose DRI is pat.
-const engine::policy& with_use_cases() {
-  static const engine::policy policy = [] {
-    auto p = testing::shipped_policy();
-    for (auto person : {testing::person_of("pat", {role::product}, model::team::product, {}, "support"),
-                        testing::person_of("pia", {role::product}, model::team::product, {}, "support"),
-                        testing::person_of("vic", {role::vp_technical_success}, std::nullopt, {}, "support")})
-      p.people.by_id.emplace(person.id, person);
-    p.use_cases.configured = true;
-    p.use_cases.by_tag.emplace("search", model::use_case{"search", "Code search", "", "pat"});
-    return p;
-  }();
-  return policy;
-}
+// The shipped config with people and use cases (support/policy.hpp).
+const engine::policy& with_use_cases() { return testing::shipped_with_use_cases(); }
 
 // One request driven through the engine: filed, then everything due as it falls due.
 class story {

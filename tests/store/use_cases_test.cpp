@@ -37,20 +37,8 @@ const model::actor ce{"casey", role::ce};
 const model::actor se{"sam", role::se};
 const model::actor product{"pia", role::product};
 
-// The shipped config with Product people and two use cases, "search" (DRI pat) and "billing".
-const engine::policy& with_use_cases() {
-  static const engine::policy policy = [] {
-    auto p = testing::shipped_policy();
-    for (auto person : {testing::person_of("pat", {role::product}, model::team::product, {}, "support"),
-                        testing::person_of("pia", {role::product}, model::team::product, {}, "support")})
-      p.people.by_id.emplace(person.id, person);
-    p.use_cases.configured = true;
-    p.use_cases.by_tag.emplace("search", model::use_case{"search", "Code search", "", "pat"});
-    p.use_cases.by_tag.emplace("billing", model::use_case{"billing", "Billing", "Invoices", "pia"});
-    return p;
-  }();
-  return policy;
-}
+// The shipped config with people and use cases (support/policy.hpp).
+const engine::policy& with_use_cases() { return testing::shipped_with_use_cases(); }
 
 using counts = std::map<std::tuple<std::string, model::request_kind, model::team>, int>;
 

@@ -5,11 +5,27 @@
 #include "config/settings.hpp"
 #include "policy/load.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_policy.hpp"
 
 namespace switchboard::testing {
 
 const engine::policy& shipped_policy() {
   static const engine::policy policy = policy::load(config::load_settings(source_path("config/switchboard.toml")));
+  return policy;
+}
+
+const engine::policy& shipped_with_use_cases() {
+  static const engine::policy policy = [] {
+    auto p = shipped_policy();
+    for (auto each : {person_of("pat", {model::role::product}, model::team::product, {}, "support"),
+                      person_of("pia", {model::role::product}, model::team::product, {}, "support"),
+                      person_of("vic", {model::role::vp_technical_success}, std::nullopt, {}, "support")})
+      p.people.by_id.emplace(each.id, each);
+    p.use_cases.configured = true;
+    p.use_cases.by_tag.emplace("search", model::use_case{"search", "Code search", "", "pat"});
+    p.use_cases.by_tag.emplace("billing", model::use_case{"billing", "Billing", "Invoices", "pia"});
+    return p;
+  }();
   return policy;
 }
 
