@@ -40,6 +40,20 @@ const model::actor product{"pia", role::product};
 // The shipped config with people and use cases (support/policy.hpp).
 const engine::policy& with_use_cases() { return testing::shipped_with_use_cases(); }
 
+// The decisions a migration filled in equal those recorded live, field by field and in order.
+void check_same_decisions(const std::vector<store::decision>& filled, const std::vector<store::decision>& recorded) {
+  REQUIRE(filled.size() == recorded.size());
+  for (std::size_t i = 0; i < filled.size(); ++i) {
+    CAPTURE(i);
+    CHECK(filled[i].request_id == recorded[i].request_id);
+    CHECK(filled[i].accepted == recorded[i].accepted);
+    CHECK(filled[i].reason == recorded[i].reason);
+    CHECK(filled[i].actor == recorded[i].actor);
+    CHECK(filled[i].executive == recorded[i].executive);
+    CHECK(filled[i].at == recorded[i].at);
+  }
+}
+
 using counts = std::map<std::tuple<std::string, model::request_kind, model::team>, int>;
 
 counts kept(store::read_session db) {
@@ -173,15 +187,7 @@ TEST_SUITE("store::use_cases") {
     CHECK(kept(db) == before);
     CHECK(kept(db) == recounted(db));
     const auto filled = store::recent_decisions(db, "search", start, 200);
-    REQUIRE(filled.size() == decided.size());
-    for (std::size_t i = 0; i < filled.size(); ++i) {
-      CHECK(filled[i].request_id == decided[i].request_id);
-      CHECK(filled[i].accepted == decided[i].accepted);
-      CHECK(filled[i].reason == decided[i].reason);
-      CHECK(filled[i].actor == decided[i].actor);
-      CHECK(filled[i].executive == decided[i].executive);
-      CHECK(filled[i].at == decided[i].at);
-    }
+    check_same_decisions(filled, decided);
   }
 
   TEST_CASE("migration 19 on PostgreSQL fills the same in") {
@@ -195,14 +201,7 @@ TEST_SUITE("store::use_cases") {
       store::postgres::migrate(*db.postgres());
       CHECK(kept(db) == before);
       const auto filled = store::recent_decisions(db, "search", start, 200);
-      REQUIRE(filled.size() == decided.size());
-      for (std::size_t i = 0; i < filled.size(); ++i) {
-        CHECK(filled[i].request_id == decided[i].request_id);
-        CHECK(filled[i].accepted == decided[i].accepted);
-        CHECK(filled[i].reason == decided[i].reason);
-        CHECK(filled[i].actor == decided[i].actor);
-        CHECK(filled[i].at == decided[i].at);
-      }
+      check_same_decisions(filled, decided);
 #else
       static_cast<void>(db);
 #endif
