@@ -65,6 +65,7 @@ void recorder::start_clocks(model::instant now) {
 
 void recorder::open_escalation(const escalation::ladder& ladder, std::string reason, model::instant at,
                                std::vector<model::request_id> related, std::optional<model::team> team) {
+  if (quiet_before_ && at < *quiet_before_) return;
   auto opened = escalation::open(ladder, policy_.sla.calendar(ladder.calendar),
                                  fmt::format("{}-{}", state_.id, state_.escalations.size() + 1), std::move(reason), at);
   opened.related = std::move(related);
@@ -168,7 +169,7 @@ void recorder::fire_due(model::instant now) {
         break;
       case kind::concern: {
         const auto ladder = policy_.ladders.find(escalation::concern);
-        if (ladder == policy_.ladders.end()) {
+        if (ladder == policy_.ladders.end() || (quiet_before_ && earliest->at < *quiet_before_)) {
           record(earliest->at, "system", model::concern_deadline_passed{state_.status});
         } else {
           open_escalation(ladder->second,

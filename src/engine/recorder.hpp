@@ -5,6 +5,7 @@
 #include "engine/engine.hpp"
 #include "sla/clock.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,11 @@ class recorder {
   // pause_on): after an action, and after a ladder opening escalates the request.
   void follow_status(model::instant now);
 
+  // An import replaying history (engine/import.hpp): from here on, no ladder opens for anything
+  // that falls due before `instant` (a breach is still recorded at its instant; a concern
+  // deadline passes as it does without a concern ladder), so the past pages nobody.
+  void open_no_ladders_before(model::instant instant) { quiet_before_ = instant; }
+
   model::sla_clock* find_clock(model::sla_metric metric);
   model::escalation* find_escalation(std::string_view id);
 
@@ -72,6 +78,7 @@ class recorder {
   const engine::policy& policy_;
   model::request state_;
   std::vector<event> events_;
+  std::optional<model::instant> quiet_before_;  // see open_no_ladders_before
 };
 
 }  // namespace switchboard::engine
