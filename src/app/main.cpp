@@ -11,6 +11,7 @@
 #include "http/api/api.hpp"
 #include "http/api/customers.hpp"
 #include "http/api/deliveries.hpp"
+#include "http/api/imports.hpp"
 #include "http/api/health.hpp"
 #include "http/api/openapi.hpp"
 #include "http/customer_book.hpp"
@@ -439,6 +440,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   http::api::add_routes(routes, api);
   http::api::add_delivery_routes(routes, api);
   http::api::add_customer_routes(routes, api);
+  http::api::add_import_routes(routes, api);
   http::dashboard::add_routes(routes, dashboard);
   http::webhooks::context webhooks{api, integrations};
   http::webhooks::add_routes(routes, webhooks);

@@ -507,6 +507,18 @@ constexpr std::array migrations{
         FROM events e LEFT JOIN requests r ON r.id = e.request_id
         WHERE e.type IN ('request.accepted', 'request.declined');
     )sql"},
+    migration{25, R"sql(
+      -- Imported tickets (issue 14 §4, POST /v1/import): the ticket system's id of each request
+      -- an import brought in, so that importing the same line again answers "exists" with the
+      -- request it made instead of making another. IF NOT EXISTS: tests that take a database back
+      -- to an older schema (DELETE FROM schema_migrations WHERE version >= n) keep this table.
+      CREATE TABLE IF NOT EXISTS external_ids (
+        external_id TEXT    PRIMARY KEY,   -- as the import line gave it, e.g. "zendesk:4711"
+        request_id  INTEGER NOT NULL UNIQUE,
+        imported_at INTEGER NOT NULL,      -- UTC seconds since the epoch
+        importer    TEXT    NOT NULL       -- the importing token's person
+      );
+    )sql"},
 };
 
 void migrate(SQLite::Database& db) {

@@ -38,4 +38,10 @@ struct recording_steps {
 std::vector<change> record_with_capacity(const engine::policy& policy, engine::outcome outcome,
                                          const recording_steps& steps);
 
+// Saves an import's outcome (store/imports.hpp): its events and read model as every recording
+// saves them (the dashboards of other instances are told on PostgreSQL), but nothing is enqueued
+// (no outbound webhook, message or notification), and neither the capacity pass nor the
+// automatic assignment runs. Defined beside each adapter's save_outcome (store/requests.cpp).
+change save_quietly(unit_of_work work, const engine::policy& policy, engine::outcome outcome);
+
 }  // namespace switchboard::store

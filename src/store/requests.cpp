@@ -331,7 +331,8 @@ std::vector<model::request_id> open_by_breach(SQLite::Database& db, model::team 
 // Appends an outcome's events and saves what the engine folded them into: the request the
 // command was about and any request it created. Nothing is folded here: the engine folded each
 // event once, as it recorded it.
-std::vector<change> save_outcome(SQLite::Database& db, const engine::policy& policy, engine::outcome outcome) {
+std::vector<change> save_outcome(SQLite::Database& db, const engine::policy& policy, engine::outcome outcome,
+                                 bool enqueue = true) {
   std::vector<change> changes;
   changes.push_back({std::move(outcome.state), {}, std::move(outcome.said)});
   if (outcome.created) changes.push_back({std::move(*outcome.created), {}, {}});
@@ -346,10 +347,13 @@ std::vector<change> save_outcome(SQLite::Database& db, const engine::policy& pol
   const auto first_seq = db.getLastInsertRowid() - static_cast<std::int64_t>(outcome.events.size()) + 1;
   std::vector<std::int64_t> seqs(outcome.events.size());
   for (std::size_t i = 0; i < seqs.size(); ++i) seqs[i] = first_seq + static_cast<std::int64_t>(i);
-  enqueue_outbound(db, policy.outbound, outcome.events, changes);
+  // An import (enqueue false) records the past without sending anything about it.
+  if (enqueue) enqueue_outbound(db, policy.outbound, outcome.events, changes);
   record_decisions(db, outcome.events, seqs, changes);
-  enqueue_replies(db, outcome.events, seqs, changes);
-  enqueue_notifications(db, policy.people, outcome.events, seqs, changes);
+  if (enqueue) {
+    enqueue_replies(db, outcome.events, seqs, changes);
+    enqueue_notifications(db, policy.people, outcome.events, seqs, changes);
+  }
   // A request whose request.created is among these events has no stored rows yet: its save
   // skips the lookups and deletes an update needs (a third of a filing's statements).
   for (const auto& c : changes) {
@@ -558,6 +562,13 @@ change record_new_request(unit_of_work work, const engine::policy& policy, const
 #endif
   SQLite::Database& db = work.connection();
   return std::move(record(db, policy, engine::decide(policy, command, next_request_id(db), now)).front());
+}
+
+change save_quietly(unit_of_work work, const engine::policy& policy, engine::outcome outcome) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = work.postgres()) return postgres::save_quietly(*pg, policy, std::move(outcome));
+#endif
+  return std::move(save_outcome(work.connection(), policy, std::move(outcome), false).front());
 }
 
 std::string format_cursor(const escalation_cursor& cursor) {

@@ -7,6 +7,7 @@
 #include "codec/event_json.hpp"
 #include "codec/json.hpp"
 #include "codec/stored_text.hpp"
+#include "store/imports.hpp"
 #include "store/messages.hpp"
 #include "store/pages.hpp"
 #include "store/requests.hpp"
@@ -102,9 +103,12 @@ asio::awaitable<response> get_request(context& ctx, const request&, const route_
   const auto& id_text = match.params.at("id");
   const auto id = parse_positive(id_text);
   std::optional<model::request> found;
+  std::optional<std::string> external_id;
   {
     const auto db = ctx.readers.acquire();
     if (id) found = store::find_request(*db, *id);
+    // An imported request shows the id it had in the system it came from (POST /v1/import).
+    if (found) external_id = store::external_id_of(*db, *id);
     // An answer being retried shows the sends tried so far, read from its outbox row: the
     // document learns them only when the answer settles, and an event per failed attempt would
     // fill the request's log with retries the delivery log already keeps.
@@ -118,7 +122,9 @@ asio::awaitable<response> get_request(context& ctx, const request&, const route_
     }
   }
   if (!found) co_return not_found("request", id_text);
-  co_return json_response(status::ok, view(ctx, *found, ctx.clock()));
+  auto shown = view(ctx, *found, ctx.clock());
+  if (external_id) shown["external_id"] = *external_id;
+  co_return json_response(status::ok, shown);
 }
 
 // A request's events, oldest first, a page at a time: the cursor is the log sequence number

@@ -189,7 +189,8 @@ std::vector<model::request_id> open_by_breach(pq::connection& db, model::team te
   return out;
 }
 
-std::vector<change> save_outcome(pq::connection& db, const engine::policy& policy, engine::outcome outcome) {
+std::vector<change> save_outcome(pq::connection& db, const engine::policy& policy, engine::outcome outcome,
+                                 bool enqueue = true) {
   std::vector<change> changes;
   changes.push_back({std::move(outcome.state), {}, std::move(outcome.said)});
   if (outcome.created) changes.push_back({std::move(*outcome.created), {}, {}});
@@ -202,13 +203,16 @@ std::vector<change> save_outcome(pq::connection& db, const engine::policy& polic
   const auto seqs = append_events(db, outcome.events);
   // Delivered to the other instances' dashboards when this transaction commits (phase D, D5).
   announce(db, ranges_of(outcome.events, seqs));
-  enqueue_outbound(db, policy.outbound, outcome.events, seqs, changes);
+  // An import (enqueue false) records the past without sending anything about it.
+  if (enqueue) enqueue_outbound(db, policy.outbound, outcome.events, seqs, changes);
   record_decisions(db, outcome.events, seqs, changes);
   // The seqs as returned: with several instances appending at once, one outcome's events need
   // not get consecutive ones.
   unit_of_work work(db);
-  store::enqueue_replies(work, outcome.events, seqs, changes);
-  store::enqueue_notifications(work, policy.people, outcome.events, seqs, changes);
+  if (enqueue) {
+    store::enqueue_replies(work, outcome.events, seqs, changes);
+    store::enqueue_notifications(work, policy.people, outcome.events, seqs, changes);
+  }
   for (const auto& c : changes) {
     const bool fresh = std::any_of(c.events.begin(), c.events.end(), [](const engine::event& e) {
       return std::holds_alternative<model::request_created>(e.data);
@@ -433,6 +437,10 @@ request_document_page list_request_documents(pq::connection& db, const request_f
 int open_requests(pq::connection& db, model::team team) {
   const auto row = db.prepared("SELECT open_requests FROM team_load WHERE team = $1", {std::string(model::to_string(team))});
   return row.rows() > 0 ? static_cast<int>(row.integer(0, 0)) : 0;
+}
+
+change save_quietly(pq::connection& db, const engine::policy& policy, engine::outcome outcome) {
+  return std::move(save_outcome(db, policy, std::move(outcome), false).front());
 }
 
 change record_new_request(pq::connection& db, const engine::policy& policy, const engine::file_request& command,

@@ -31,6 +31,8 @@ request_document_page list_request_documents(pq::connection& db, const request_f
 int open_requests(pq::connection& db, model::team team);
 change record_new_request(pq::connection& db, const engine::policy& policy, const engine::file_request& command,
                           model::instant now);
+// store::save_quietly (store/recording.hpp) on PostgreSQL.
+change save_quietly(pq::connection& db, const engine::policy& policy, engine::outcome outcome);
 action_outcome record_action(pq::connection& db, const engine::policy& policy, model::request_id id,
                              const engine::act_on_request& command, model::instant now);
 std::optional<change> record_due(pq::connection& db, const engine::policy& policy, model::request_id id,

@@ -341,6 +341,15 @@ INSERT INTO decisions (seq, request_id, use_case, decision, reason, actor, execu
   FROM events e LEFT JOIN requests r ON r.id = e.request_id
   WHERE e.type IN ('request.accepted', 'request.declined');
 )sql"},
+    migration{25, R"sql(
+-- Imported tickets (store/database.cpp's migration 25): each imported request's external id.
+CREATE TABLE IF NOT EXISTS external_ids (
+  external_id TEXT   PRIMARY KEY,
+  request_id  BIGINT NOT NULL UNIQUE,
+  imported_at BIGINT NOT NULL,
+  importer    TEXT   NOT NULL
+);
+)sql"},
 };
 
 }  // namespace

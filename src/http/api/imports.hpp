@@ -1,0 +1,25 @@
+#pragma once
+// POST /v1/import (admin only): existing tickets from another system, one JSON object per line
+// (application/x-ndjson, README "Importing tickets", codec/import_json.hpp), each imported with
+// its history (engine/import.hpp) and answered line by line:
+//
+//   200 {"results": [{"line", "external_id", "outcome": "imported"|"exists"|"refused",
+//                     "id", "error": {"code", "message", "fields"}}],
+//        "imported": n, "exists": n, "refused": n}
+//
+// A refused line stores nothing and the others go on. The body is at most max_import_body_bytes
+// (413 payload_too_large), checked with the token (401, or 403 for a role other than admin)
+// before it is read; an Idempotency-Key makes a retried body answer the same results.
+
+#include "http/api/api.hpp"
+
+#include <cstddef>
+
+namespace switchboard::http::api {
+
+inline constexpr std::size_t max_import_body_bytes = 8 * 1024 * 1024;
+
+// Adds POST /v1/import to `routes`. `ctx` must outlive the router.
+void add_import_routes(router& routes, context& ctx);
+
+}  // namespace switchboard::http::api
