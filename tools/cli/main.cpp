@@ -1,6 +1,7 @@
 // switchboard-cli: file and read requests through the API, and check or explain the rules offline.
 #include "app/version.hpp"
 #include "cli/completion.hpp"
+#include "cli/import.hpp"
 #include "cli/token.hpp"
 #include "config/error.hpp"
 #include "config/people.hpp"
@@ -520,6 +521,16 @@ int main(int argc, char** argv) {
               "first), all or nothing; stop the server first");
   store_copy->add_option("--from", copy_from, "the SQLite file (default: [server] database of --config)");
 
+  std::string import_path;
+  cli::import_options import_opts;
+  auto* import_command = app.add_subcommand(
+      "import", "import existing tickets with their history from a JSON-lines file (an admin token; README \"Importing "
+                "tickets\"); exit 1 when a line was refused");
+  import_command->add_option("FILE", import_path, "the .jsonl file: one ticket per line")->required();
+  import_command->add_option("--batch", import_opts.batch_lines, "lines per request (1-500)")
+      ->check(CLI::Range(1, 500))
+      ->capture_default_str();
+
   std::string shell;
   auto* completion = app.add_subcommand("completion", "print a shell completion script (bash) made from these commands");
   completion->add_option("shell", shell, "the shell: bash")->required()->check(CLI::IsMember({"bash"}));
@@ -607,6 +618,11 @@ int main(int argc, char** argv) {
       return removed > 0 ? 0 : 1;
     }
     if (*test_email) return send_test_email(opts, test_to);
+    if (*import_command) {
+      import_opts.json = opts.json;
+      auto client = connect(opts);
+      return cli::import_file(client, import_path, import_opts);
+    }
     if (*take_command || *assign_command) {
       json::object body{{"type", *take_command ? "take" : "assign"}};
       if (*assign_command) body["assignee"] = assign_to;
