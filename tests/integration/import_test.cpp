@@ -246,7 +246,7 @@ levels = [{{ after = "0s", notify = ["head_of_cs"] }}]
     });
   }
 
-  TEST_CASE("a retried import body with its Idempotency-Key is answered as before") {
+  TEST_CASE("a retried import body with its Idempotency-Key is answered as before, and a body of too many lines is refused") {
     testing::temp_dir dir;
     testing::server_process server(testing::server_args{testing::fast_config(dir), dir.file("switchboard.db"), {}});
     auto admin = server.client(role::admin);
@@ -260,6 +260,12 @@ levels = [{{ after = "0s", notify = ["head_of_cs"] }}]
     CHECK(second.body == first.body);
     CHECK(second.header("Idempotent-Replayed") == "true");
     CHECK(testing::json_of(second).at("results").at(0).at("outcome") == "imported");
+    // More lines than a request may hold are refused before any is read.
+    std::string many;
+    for (int i = 0; i < 1001; ++i) many += "{}\n";
+    const auto refused = send_import(admin, many);
+    CHECK(refused.status == 413);
+    CHECK(testing::json_of(refused).at("error").at("code") == "too_many_lines");
   }
 
   TEST_CASE("the lines the Zendesk and Jira mappings give import cleanly") {

@@ -51,10 +51,18 @@ asio::awaitable<response> import_tickets(context& ctx, const request& req, const
   if (!is_ndjson(req))
     co_return error_response(status::unsupported_media_type, "unsupported_media_type",
                              "send one JSON object per line with Content-Type: application/x-ndjson");
+  const std::string_view body(req.body());
+  // Counted before any is parsed: the limit bounds the writer's time, and the work spent here.
+  if (const auto count = static_cast<std::size_t>(std::count(body.begin(), body.end(), '\n')) +
+                         (!body.empty() && body.back() != '\n' ? 1 : 0);
+      count > max_import_lines)
+    co_return error_response(status::payload_too_large, "too_many_lines",
+                             fmt::format("the body has {} lines; at most {} a request (switchboard-cli import sends "
+                                         "batches of 500)",
+                                         count, max_import_lines));
   // Every line is decoded and checked here, on the worker pool: the writer only replays and saves.
   const auto customers = ctx.customers.current();
   std::vector<line_in> lines;
-  const std::string_view body(req.body());
   std::size_t start = 0;
   for (std::size_t number = 1; start < body.size(); ++number) {
     auto end = body.find('\n', start);

@@ -8,7 +8,7 @@
 //        "imported": n, "exists": n, "refused": n}
 //
 // A refused line stores nothing and the others go on. The body is at most max_import_body_bytes
-// (413 payload_too_large), checked with the token (401, or 403 for a role other than admin)
+// (413 payload_too_large) and max_import_lines lines (413 too_many_lines), checked with the token (401, or 403 for a role other than admin)
 // before it is read; an Idempotency-Key makes a retried body answer the same results.
 
 #include "http/api/api.hpp"
@@ -18,6 +18,10 @@
 namespace switchboard::http::api {
 
 inline constexpr std::size_t max_import_body_bytes = 8 * 1024 * 1024;
+// Lines a body may hold (413 too_many_lines past it): every line is replayed in the writer's one
+// transaction, which other writes wait for; 500 tickets with a few actions each take about a
+// second there. switchboard-cli import sends at most 500 lines a request.
+inline constexpr std::size_t max_import_lines = 1000;
 
 // Adds POST /v1/import to `routes`. `ctx` must outlive the router.
 void add_import_routes(router& routes, context& ctx);
