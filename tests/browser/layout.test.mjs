@@ -227,6 +227,62 @@ describe('the first screen', () => {
   });
 });
 
+describe('search, sort and filters', () => {
+  test('a word only in one request\'s body finds that request alone; #id finds by id; the URL keeps it', async () => {
+    const r = await api.file('Trial Search', 'Cannot open the repository page', { stage: 'trial', body: 'The zeppelin mirror times out.' });
+    const { context, page } = await openPage({ width: 1440, height: 900 });
+    try {
+      await page.locator(`#clock-rows tr[data-request="${r.id}"]`).first().waitFor();
+      await page.fill('#filter-q', 'zeppelin');
+      await page.waitForFunction((id) => {
+        const rows = [...document.querySelectorAll('#clock-rows tr')];
+        return rows.length > 0 && rows.every((row) => row.dataset.request === String(id));
+      }, r.id, { timeout: 3000 });
+      assert.match(page.url(), /[?&]q=zeppelin\b/);
+      await page.fill('#filter-q', `#${filed[3].id}`);
+      await page.waitForFunction((id) => {
+        const rows = [...document.querySelectorAll('#clock-rows tr')];
+        return rows.length > 0 && rows.every((row) => row.dataset.request === String(id));
+      }, filed[3].id, { timeout: 3000 });
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('priority sorts urgent first, then reversed; customer sorts alphabetically; filters narrow', async () => {
+    const { context, page } = await openPage({ width: 1440, height: 900 });
+    try {
+      const rank = { urgent: 3, high: 2, normal: 1, low: 0 };
+      const priorities = () => page.locator('#clock-rows tr').evaluateAll((rows) => rows.map((r) => r.dataset.priority));
+      await page.click('#clocks th[data-sort="priority"] button');
+      assert.equal(await page.getAttribute('#clocks th[data-sort="priority"]', 'aria-sort'), 'descending');
+      let seen = (await priorities()).map((p) => rank[p]);
+      assert.deepEqual(seen, [...seen].sort((a, b) => b - a));
+      assert.match(page.url(), /sort=priority%3Adesc|sort=priority:desc/);
+      await page.click('#clocks th[data-sort="priority"] button');
+      assert.equal(await page.getAttribute('#clocks th[data-sort="priority"]', 'aria-sort'), 'ascending');
+      seen = (await priorities()).map((p) => rank[p]);
+      assert.deepEqual(seen, [...seen].sort((a, b) => a - b));
+      await page.click('#clocks th[data-sort="customer"] button');
+      const customers = await page.locator('#clock-rows .customer-cell').allTextContents();
+      assert.deepEqual(customers, [...customers].sort((a, b) => a.localeCompare(b)));
+      // Filters: priority, and assignee none and me (se took three).
+      await page.selectOption('#filter-priority', 'urgent');
+      assert.deepEqual([...new Set(await priorities())], ['urgent']);
+      await page.selectOption('#filter-priority', '');
+      await page.selectOption('#filter-assignee', 'me');
+      const mine = await page.locator('#clock-rows tr').evaluateAll((rows) => [...new Set(rows.map((r) => r.dataset.assignee))]);
+      assert.deepEqual(mine, ['se-person']);
+      await page.selectOption('#filter-assignee', 'none');
+      const none = await page.locator('#clock-rows tr').evaluateAll((rows) => [...new Set(rows.map((r) => r.dataset.assignee))]);
+      assert.deepEqual(none, ['']);
+      assert.ok((await page.locator('#clock-rows .assignee-cell').allTextContents()).every((t) => t === '—'));
+    } finally {
+      await context.close();
+    }
+  });
+});
+
 describe('under --clock-speed 60', () => {
   let fast;
   before(async () => {

@@ -252,3 +252,65 @@ TEST_SUITE("integration::dashboard_api") {
     CHECK(get(viewer, "/v1/dashboard/clocks").at("clock_speed").to_number<double>() == 60.0);
   }
 }
+
+TEST_SUITE("integration::dashboard_api") {
+  TEST_CASE("search finds requests by title, body, customer and id, and reads no syntax in the words") {
+    testing::for_each_server_backend([&](testing::server_backend& backend) {
+      testing::temp_dir dir;
+      testing::server_process server(backend.args(board_config(dir)));
+      auto ce = server.client(role::ce);
+      const auto filed = [&](std::string_view title, std::string_view body, std::string_view customer) {
+        const auto res = ce.post_json("/v1/requests", json::serialize(json::object{
+                                                          {"kind", "how_to"},
+                                                          {"title", title},
+                                                          {"body", body},
+                                                          {"customer", json::object{{"id", customer}, {"name", std::string(customer) + " Corp"}, {"stage", "trial"}}},
+                                                      }));
+        REQUIRE(res.status == 201);
+        return testing::json_of(res).at("id").as_int64();
+      };
+      // A word deep in a 60 KiB body.
+      std::string long_body(60 * 1024, 'x');
+      for (std::size_t i = 0; i < long_body.size(); i += 8) long_body[i] = ' ';
+      long_body += " kerberos ticket expired";
+      const auto vpn = filed("VPN drops every hour", "Since Monday.", "initech");
+      const auto deep = filed("Login problem", long_body, "globex");
+      const auto sso = filed("SSO certificate rotation", "How do we rotate it?", "umbrella");
+      const auto ids = [&](const std::string& q) {
+        std::vector<std::int64_t> out;
+        const auto res = ce.get("/v1/dashboard/search?q=" + q);
+        CAPTURE(q);
+        CAPTURE(res.body);
+        REQUIRE(res.status == 200);
+        const auto body = testing::json_of(res);
+        for (const auto& id : body.at("ids").as_array()) out.push_back(id.as_int64());
+        return out;
+      };
+      CHECK(ids("vpn") == std::vector<std::int64_t>{vpn});
+      CHECK(ids("kerberos") == std::vector<std::int64_t>{deep});
+      CHECK(ids("kerb") == std::vector<std::int64_t>{deep});           // a prefix
+      CHECK(ids("GLOBEX") == std::vector<std::int64_t>{deep});         // the customer's id, any case
+      CHECK(ids("umbrella%20corp") == std::vector<std::int64_t>{sso});  // and name: every word
+      CHECK(ids("rotate%20certificate") == std::vector<std::int64_t>{sso});
+      CHECK(ids("vpn%20kerberos").empty());
+      CHECK(ids(fmt::format("%23{}", sso)) == std::vector<std::int64_t>{sso});  // #id: that one alone
+      CHECK(ids("%23999").empty());
+      CHECK(ids(std::to_string(vpn)).front() == vpn);
+      // Search syntax in the words is never read: no error, no wider match.
+      CHECK(ids("vpn%22%20OR%20%22x") == std::vector<std::int64_t>{});  // vpn" OR "x: every word, none has "or x"
+      CHECK(ids("NEAR(vpn%20hour)") == std::vector<std::int64_t>{});    // "near" is not in it
+      CHECK(ids("*").empty());
+      CHECK(ids("-vpn") == std::vector<std::int64_t>{vpn});
+      CHECK(ids("vpn:*") == std::vector<std::int64_t>{vpn});
+      // Newest first.
+      CHECK(ids("corp") == std::vector<std::int64_t>{sso, deep, vpn});
+      CHECK(ids("corp&limit=1") == std::vector<std::int64_t>{sso});
+
+      CHECK(ce.get("/v1/dashboard/search").status == 422);
+      CHECK(ce.get("/v1/dashboard/search?q=").status == 422);
+      CHECK(ce.get("/v1/dashboard/search?q=" + std::string(201, 'a')).status == 422);
+      CHECK(ce.get("/v1/dashboard/search?q=a&limit=0").status == 422);
+      CHECK(ce.get("/v1/dashboard/search?q=a&team=se").status == 422);
+    });
+  }
+}

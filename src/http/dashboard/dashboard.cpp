@@ -6,6 +6,7 @@
 #include "codec/json.hpp"
 #include "sla/clock.hpp"
 #include "store/pages.hpp"
+#include "store/search.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -330,6 +331,42 @@ asio::awaitable<response> escalation_strip(context& ctx, const request& req, con
   co_return json_text_response(status::ok, std::move(body));
 }
 
+// GET /v1/dashboard/search: the ids of the requests whose title, body or customer hold every
+// word of `q` (1 to 200 bytes), newest first, `limit` of them (default 200, at most 1000), the
+// request `q` names by id ("12" or "#12") first. Runs on the worker pool.
+asio::awaitable<response> search(context& ctx, const request& req, const route_match& match) {
+  auto who = authenticate(req, ctx.tokens);
+  if (auto* refused = std::get_if<response>(&who)) co_return std::move(*refused);
+  if (match.info) match.info->set_actor(std::get<model::actor>(who).person);
+  std::string q;
+  bool asked = false;
+  int limit = 200;
+  std::vector<model::field_error> errors;
+  for (const auto& [key, value] : match.query) {
+    if (key == "q") {
+      asked = true;
+      if (value.empty() || value.size() > max_search_bytes)
+        errors.push_back({key, fmt::format("must be 1 to {} bytes", max_search_bytes)});
+      q = value;
+    } else if (key == "limit") {
+      std::int64_t parsed = 0;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+      if (ec != std::errc{} || end != value.data() + value.size() || parsed < 1 || parsed > max_snapshot_clocks)
+        errors.push_back({key, fmt::format("must be a whole number from 1 to {}", max_snapshot_clocks)});
+      else
+        limit = static_cast<int>(parsed);
+    } else {
+      errors.push_back({key, "unknown parameter; expected q or limit"});
+    }
+  }
+  if (!asked) errors.push_back({"q", "is required: the words to search for"});
+  if (!errors.empty()) co_return api::invalid_fields(errors);
+  const auto ids = store::search_requests(*ctx.readers.acquire(), q, limit);
+  json::array out;
+  for (const auto id : ids) out.push_back(id);
+  co_return json_response(status::ok, json::object{{"ids", std::move(out)}});
+}
+
 json::value person_team(const model::person* person) {
   if (!person || !person->team_of) return nullptr;
   return json::value(model::to_string(*person->team_of));
@@ -467,6 +504,8 @@ void add_routes(router& routes, context& ctx) {
              {0, true, {}});
   routes.add(verb::get, "/v1/dashboard/counts",
              [&ctx](const request& req, const route_match& match) { return counts(ctx, req, match); }, {0, true, {}});
+  routes.add(verb::get, "/v1/dashboard/search",
+             [&ctx](const request& req, const route_match& match) { return search(ctx, req, match); }, {0, true, {}});
   routes.add(verb::get, "/v1/me", [&ctx](const request& req, const route_match& match) { return me(ctx, req, match); },
              {0, true, {}});
   routes.add(verb::get, "/v1/people",

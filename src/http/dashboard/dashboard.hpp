@@ -31,6 +31,10 @@
 //                                   grows with those, not with the requests stored
 //   GET /v1/dashboard/counts        the snapshot's "request_counts", "counts" and "open_clocks"
 //                                   alone, for the team cards between snapshots (any role)
+//   GET /v1/dashboard/search        ?q= (1 to 200 bytes): {"ids": [...]} of the requests whose
+//                                   title, body or customer hold every word of q (as prefixes),
+//                                   newest first, `limit` (default 200, at most 1000), the one q
+//                                   names by id first (store/search.hpp; any role)
 //   GET /v1/me                      the token's person and role, and from the people directory
 //                                   (when there is one) name, team and teams led (any role)
 //   GET /v1/people                  the people directory without contacts: id, name, team,
@@ -75,6 +79,9 @@ struct context {
 // How many open clocks a snapshot holds by default, and at most.
 inline constexpr int default_snapshot_clocks = 200;
 inline constexpr int max_snapshot_clocks = 1000;
+
+// The longest search (`q` of GET /v1/dashboard/search), in bytes.
+inline constexpr std::size_t max_search_bytes = 200;
 
 // How far ahead the page is given each calendar's open intervals.
 inline constexpr std::chrono::hours calendar_horizon{24 * 8};

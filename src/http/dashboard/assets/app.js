@@ -65,6 +65,7 @@ const app = {
   me: null,              // GET /v1/me: {person, role, name, team, leads}
   people: [],            // GET /v1/people
   escalationLimit: ESCALATIONS_FIRST,
+  search: null,          // {q, ids: Set}: the server's matches for the search box (bodies too)
   rowAlerts: new Map(),  // request id -> the server's refusal of an action on its row, shown 15 s
   large: false,
   detailId: null,
@@ -241,13 +242,17 @@ function parseSort(value) {
 }
 
 // The search box's text matches a request by id ("12" or "#12"), title or customer: every
-// word somewhere, case and accents aside.
+// word somewhere, case and accents aside; or the server found it (bodies too:
+// GET /v1/dashboard/search).
 const fold = (s) => text(s).normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
 function matchesQuery(request, q) {
   const words = fold(q).split(/\s+/).filter(Boolean);
   if (!words.length) return true;
-  const id = /^#?(\d+)$/.exec(q.trim());
-  if (id && Number(id[1]) === request.id) return true;
+  // "#12" is request 12 alone; "12" is it, and any text with the word.
+  const id = /^(#?)(\d+)$/.exec(q.trim());
+  if (id && Number(id[2]) === request.id) return true;
+  if (id && id[1]) return false;
+  if (app.search && app.search.q === q && app.search.ids.has(request.id)) return true;
   const haystack = fold(`#${request.id} ${request.title} ${text(request.customer?.name)} ${text(request.customer?.id)}`);
   return words.every((w) => haystack.includes(w));
 }
@@ -503,7 +508,20 @@ function setFilter(name, value) {
   app.filters[name] = value;
   writeUrl();
   render();
-  loadEscalations();
+  if (name === 'q') loadSearch();
+  else loadEscalations();
+}
+
+// The server's matches for the search box, bodies included; the rows follow when they come.
+async function loadSearch() {
+  const q = app.filters.q;
+  if (!q) { app.search = null; return; }
+  try {
+    const res = await api(`/v1/dashboard/search?${new URLSearchParams({ q: q.slice(0, 200) })}`);
+    if (!res.ok || app.filters.q !== q) return;
+    app.search = { q, ids: new Set((await res.json()).ids || []) };
+    render();
+  } catch (error) { /* the local match stands */ }
 }
 
 function setLarge(on) {
@@ -963,6 +981,7 @@ async function start() {
   }
   connect();
   loadEscalations();
+  loadSearch();
   if (app.detailId) openDetail(app.detailId);
 }
 
