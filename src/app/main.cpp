@@ -97,7 +97,7 @@ scheduler::time_source make_time(std::optional<model::instant> start, double spe
   using clock = std::chrono::system_clock;
   if (!start)
     return {[] { return std::chrono::floor<std::chrono::seconds>(clock::now()); },
-            [](model::instant at) { return clock::time_point(at); }};
+            [](model::instant at) { return clock::time_point(at); }, 1.0};
   const auto started = origin ? clock::time_point(std::chrono::seconds{*origin}) : clock::now();
   return {[=] {
             const auto elapsed = std::chrono::duration<double>(clock::now() - started) * speed;
@@ -110,7 +110,8 @@ scheduler::time_source make_time(std::optional<model::instant> start, double spe
             constexpr double year = 365.0 * 24 * 3600;
             const auto simulated = std::clamp((at - *start).count() / speed, -year, year);
             return started + std::chrono::ceil<clock::duration>(std::chrono::duration<double>(simulated));
-          }};
+          },
+          speed};
 }
 
 // This process among the instances on one database: hostname:pid:random, random so that a
@@ -345,6 +346,7 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   http::stream::hub hub(app);
   http::dashboard::context dashboard{policy, readers, tokens, time.now, hub};
   dashboard.max_page_bytes = settings.max_page_bytes;
+  dashboard.clock_speed = time.speed;
   clocks.on_change([&dashboard, &metrics](const store::change& changed) {
     count_recorded(metrics, changed);
     http::dashboard::publish(dashboard, changed);

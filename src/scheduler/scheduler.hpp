@@ -30,6 +30,9 @@ namespace switchboard::scheduler {
 struct time_source {
   std::function<model::instant()> now;
   std::function<std::chrono::system_clock::time_point(model::instant)> wall_time_of;
+  // Seconds of `now` per second of the system clock: 1, or --clock-speed's (told to the
+  // dashboard, which counts down between snapshots at that pace).
+  double speed = 1.0;
 };
 
 class scheduler {

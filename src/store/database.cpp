@@ -507,6 +507,28 @@ constexpr std::array migrations{
         FROM events e LEFT JOIN requests r ON r.id = e.request_id
         WHERE e.type IN ('request.accepted', 'request.declined');
     )sql"},
+    migration{21, R"sql(
+      -- Search (issue 14 §1, store/search.hpp): the words of every request's title, body and
+      -- customer (id and name). FTS5, contentless (the text stays in requests.document), case and
+      -- diacritics folded. Written by the trigger when the request's row is first inserted (its
+      -- filing), in the events' transaction: title, body and customer do not change afterwards,
+      -- and an upsert's update path fires no INSERT trigger. Not copied to PostgreSQL (copy.cpp),
+      -- which keeps its own. Run again (tests replay migrations), it rebuilds the index whole.
+      DROP TRIGGER IF EXISTS request_search_insert;
+      DROP TABLE IF EXISTS request_search;
+      CREATE VIRTUAL TABLE request_search USING fts5(title, body, customer, content = '',
+                                                     tokenize = 'unicode61 remove_diacritics 2');
+      INSERT INTO request_search (rowid, title, body, customer)
+        SELECT id, COALESCE(json_extract(document, '$.title'), ''), COALESCE(json_extract(document, '$.body'), ''),
+               customer_id || ' ' || COALESCE(json_extract(document, '$.customer.name'), '')
+        FROM requests;
+      CREATE TRIGGER request_search_insert AFTER INSERT ON requests BEGIN
+        INSERT INTO request_search (rowid, title, body, customer)
+          VALUES (NEW.id, COALESCE(json_extract(NEW.document, '$.title'), ''),
+                  COALESCE(json_extract(NEW.document, '$.body'), ''),
+                  NEW.customer_id || ' ' || COALESCE(json_extract(NEW.document, '$.customer.name'), ''));
+      END;
+    )sql"},
     migration{25, R"sql(
       -- Imported tickets (issue 14 §4, POST /v1/import): the ticket system's id of each request
       -- an import brought in, so that importing the same line again answers "exists" with the

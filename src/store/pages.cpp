@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <map>
 #include <mutex>
@@ -244,6 +245,34 @@ std::vector<open_clock_count> open_clock_counts(read_session session) {
     const bool breached = breached_paused || state == "breached";
     out.push_back({query.getColumn(0).getString(), breached_paused ? "paused" : std::move(state), breached,
                    query.getColumn(2).getInt64()});
+  }
+  return out;
+}
+
+std::vector<open_request_count> open_request_counts(read_session session) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::open_request_counts(*pg);
+#endif
+  SQLite::Database& db = session.connection();
+  // worst: 3 breached (also paused after a breach), 2 warning, 1 running, 0 paused.
+  SQLite::Statement query(db, R"sql(
+    SELECT w.owner, w.worst, json_extract(s.summary, '$.assignee') IS NULL, COUNT(*)
+    FROM (SELECT request_id, COALESCE(MAX(owner), '') AS owner,
+                 MAX(CASE WHEN breached = 1 OR state = 'breached' THEN 3
+                          WHEN state = 'running' AND warned = 1 THEN 2
+                          WHEN state = 'running' THEN 1 ELSE 0 END) AS worst
+          FROM clocks WHERE open = 1 GROUP BY request_id) w
+    LEFT JOIN request_summaries s ON s.request_id = w.request_id
+    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3)sql");
+  std::vector<open_request_count> out;
+  static constexpr std::array<std::string_view, 4> names{"paused", "running", "warning", "breached"};
+  while (query.executeStep()) {
+    open_request_count row;
+    row.owner = query.getColumn(0).getString();
+    row.state = std::string(names.at(static_cast<std::size_t>(query.getColumn(1).getInt())));
+    row.unassigned = query.getColumn(2).getInt() != 0;
+    row.requests = query.getColumn(3).getInt64();
+    out.push_back(std::move(row));
   }
   return out;
 }

@@ -81,6 +81,19 @@ struct open_clock_count {
 };
 std::vector<open_clock_count> open_clock_counts(read_session session);
 
+// Requests with an open clock, per owning team, by their worst open clock ("breached", also when
+// paused after it breached; then "warning", "running", "paused"), and whether they have no
+// assignee: the dashboard's team cards count requests, not clocks. One pass over the open clocks
+// (the partial index of migration 10) and each one's summary: the cost grows with open clocks,
+// never with the requests stored. A request without an open clock is not counted.
+struct open_request_count {
+  std::string owner;
+  std::string state;  // breached, warning, running or paused
+  bool unassigned = false;
+  std::int64_t requests = 0;
+};
+std::vector<open_request_count> open_request_counts(read_session session);
+
 struct event_page {
   std::vector<engine::event> events;      // oldest first
   std::optional<std::int64_t> next_after;  // the log sequence number to continue after, when more remain

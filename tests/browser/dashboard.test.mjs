@@ -5,38 +5,18 @@
 //
 // Environment (CTest sets the first three): SWITCHBOARD_SERVER (the server binary),
 // SWITCHBOARD_SOURCE_DIR (the repository), SWITCHBOARD_SCREENSHOT (where the screenshot of a
-// realistic set of requests goes); SWITCHBOARD_DOCS_SCREENSHOT, when set, wins over it (to
-// refresh docs/dashboard.png). CHROMIUM overrides /usr/bin/chromium.
+// realistic set of requests goes; docs/dashboard.png comes from layout.test.mjs). CHROMIUM
+// overrides /usr/bin/chromium.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { client, launchBrowser, sourceDir, startServer, tokenOf, writeTokens } from './support.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const sourceDir = process.env.SWITCHBOARD_SOURCE_DIR || resolve(here, '../..');
-const serverPath = process.env.SWITCHBOARD_SERVER || join(sourceDir, 'build/src/switchboard');
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-const screenshotPath = process.env.SWITCHBOARD_DOCS_SCREENSHOT || process.env.SWITCHBOARD_SCREENSHOT ||
-  join(sourceDir, 'build/tests/browser/dashboard.png');
-
-let chromium;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch (error) {
-  console.error('playwright-core is not installed in tests/browser/node_modules: run tools/browser-setup');
-  throw error;
-}
-for (const [what, path] of [['Chromium', chromiumPath], ['the switchboard server', serverPath]]) {
-  if (!existsSync(path)) throw new Error(`${what} is missing at ${path} (tools/browser-setup installs Chromium; build the server first)`);
-}
+const screenshotPath = process.env.SWITCHBOARD_SCREENSHOT || join(sourceDir, 'build/tests/browser/dashboard.png');
 
 const ROLES = ['viewer', 'ce', 'se', 'head_of_cs'];
-const tokenOf = (role) => `browser-test-token-${role}`;
-const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 
 // The shipped rules; a few-second policy for prospects on an always-open calendar (to watch
 // warnings and breaches), the shipped support-hours policies for the rest, and an SLA-breach
@@ -118,45 +98,10 @@ levels = [
   { after = "2h", notify = ["vp_technical_success"] },
 ]
 `);
-  writeFileSync(join(dir, 'tokens.toml'), ROLES.map((role) =>
-    `[[token]]\nperson = "${role}-person"\nrole = "${role}"\nsha256 = "${sha256(tokenOf(role))}"\n`).join('\n'));
+  writeTokens(dir, ROLES);
 }
 
-function startServer(dir) {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(serverPath, ['--config', join(dir, 'switchboard.toml'), '--db', join(dir, 'switchboard.db'),
-      '--listen', '127.0.0.1:0', '--tokens', join(dir, 'tokens.toml')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    const timer = setTimeout(() => reject(new Error(`the server did not start: ${err}`)), 30000);
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = out.match(/listening on (http:\/\/[^\s]+)/);
-      if (match) { clearTimeout(timer); resolvePromise({ child, url: match[1], stderr: () => err }); }
-    });
-    child.stderr.on('data', (chunk) => { err += chunk; });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`the server exited with ${code}: ${err}`)); });
-  });
-}
-
-let dir, server, browser, context, page;
-
-async function call(method, path, body, role = 'ce') {
-  const res = await fetch(server.url + path, {
-    method,
-    headers: { Authorization: `Bearer ${tokenOf(role)}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
-
-function file(customer, title, { kind = 'troubleshooting', stage = 'prospect', tier, priority = 'normal', body = '' } = {}) {
-  return call('POST', '/v1/requests', {
-    kind, title, body, priority, source: 'api',
-    customer: { id: customer.toLowerCase().replace(/[^a-z]+/g, '-'), name: customer, stage, ...(tier ? { tier } : {}) },
-  });
-}
+let dir, server, browser, context, page, call, file;
 
 const row = (id, metric) => page.locator(`#clock-rows tr[data-request="${id}"][data-metric="${metric}"]`);
 const remainingOf = async (id, metric) => Number(await row(id, metric).locator('.countdown').getAttribute('data-remaining'));
@@ -166,13 +111,8 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'switchboard-browser-'));
   writeConfig(dir);
   server = await startServer(dir);
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    // Playwright gives every launch a fresh, empty profile directory (--user-data-dir).
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  ({ call, file } = client(server));
+  browser = await launchBrowser();
   context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   page = await context.newPage();
   page.on('pageerror', (error) => console.error('page error:', error));
@@ -296,7 +236,7 @@ describe('dashboard', () => {
     await page.selectOption('#filter-team', '');
     await page.locator('body').focus();
     await page.keyboard.press('/');
-    assert.equal(await page.evaluate(() => document.activeElement.id), 'filter-team');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'filter-q');
     await page.locator('#clock-rows tr').first().locator('.open-request').focus();
     await page.keyboard.press('ArrowDown');
     const focused = await page.evaluate(() => document.activeElement.closest('tr')?.dataset.request);

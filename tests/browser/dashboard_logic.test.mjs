@@ -1,7 +1,7 @@
 // The dashboard's logic without a browser: app.js runs in a Node vm context whose DOM is an inert
 // stub, and its functions are called directly. Needs only node (no Chromium): what a clock shows
-// (a breached clock paused on the customer still says breached) and the escalation panel
-// following next_cursor to the last page.
+// (a breached clock paused on the customer still says breached), show(), server time at the
+// clock speed, sorting, the filters, the escalations strip's query and the buttons per role.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -68,32 +68,110 @@ test('a paused clock that never breached is only paused', () => {
   assert.equal(shown.when, 'paused: waiting on the customer');
 });
 
-test('the escalation panel follows next_cursor to the last page', async () => {
-  const asked = [];
-  const pages = new Map([
-    ['', { escalations: [{ id: '3-1' }, { id: '2-1' }], next_cursor: 'c1' }],
-    ['c1', { escalations: [{ id: '1-2' }], next_cursor: 'c2' }],
-    ['c2', { escalations: [{ id: '1-1' }], next_cursor: null }],
-  ]);
-  const page = load(async (path) => {
-    asked.push(path);
-    const query = new URL(path, 'http://dashboard').searchParams;
-    assert.equal(query.get('state'), 'open');
-    return { ok: true, status: 200, json: async () => pages.get(query.get('cursor') || '') };
-  });
-  const items = await vm.runInContext('fetchOpenEscalations()', page);
-  assert.deepEqual(Array.from(items, (e) => e.id), ['3-1', '2-1', '1-2', '1-1']);
-  assert.equal(asked.length, 3);
-  assert.ok(asked.every((p) => new URL(p, 'http://dashboard').searchParams.get('limit') === '200'));
+test('show() gives a dash for nothing, never null or undefined', () => {
+  const page = load();
+  const show = vm.runInContext('show', page);
+  assert.equal(show(null), '—');
+  assert.equal(show(undefined), '—');
+  assert.equal(show(''), '—');
+  assert.equal(show(NaN), '—');
+  assert.equal(show(0), '0');
+  assert.equal(show('Acme'), 'Acme');
 });
 
-test('a page that fails leaves the panel as it was', async () => {
-  let calls = 0;
-  const page = load(async () => {
-    calls += 1;
-    return calls === 1
-      ? { ok: true, status: 200, json: async () => ({ escalations: [{ id: '1-1' }], next_cursor: 'c1' }) }
-      : { ok: false, status: 500, json: async () => ({}) };
+test('server time runs at the snapshot\'s clock_speed from its anchor', () => {
+  const page = load();
+  const at = vm.runInContext(`(speed, now0, local0, later) => {
+    app.speed = speed; app.anchor = null;
+    observeServerTime(now0, local0);
+    return serverNow(later);
+  }`, page);
+  assert.equal(at(60, 1000, 5000, 7000), 1000 + 120, '2 s at speed 60 is 120 s');
+  assert.equal(at(1, 1000, 5000, 7000), 1002);
+  // A later observation that is behind the estimate (the server floors `now`) keeps the anchor;
+  // one ahead of it moves the anchor.
+  const kept = vm.runInContext(`(() => {
+    app.speed = 60; app.anchor = null;
+    observeServerTime(1000, 0);
+    observeServerTime(1100, 2000);  // estimate 1120: an older truth
+    const a = serverNow(2000);
+    observeServerTime(1200, 3000);  // estimate 1180: ahead, re-anchor
+    return [a, serverNow(3000), serverNow(4000)];
+  })()`, page);
+  assert.deepEqual(Array.from(kept), [1120, 1200, 1260]);
+});
+
+function row(id, { priority = 'normal', customer = 'acme', assignee = '', deadline = 100, remaining = 10, state = 'running', title = 't' } = {}) {
+  return {
+    request: { id, title, priority, owner: 'se', kind: 'troubleshooting', assignee, customer: { id: customer, name: customer } },
+    clock: { metric: 'first_response', deadline }, remaining, state, breached: state === 'breached',
+  };
+}
+
+test('sorting: by priority (urgent first, then reversed), by customer, ties by urgency', () => {
+  const page = load();
+  const sorted = vm.runInContext('(rows, sort) => rows.slice().sort(compareRows(sort)).map((r) => r.request.id)', page);
+  const rows = [
+    row(1, { priority: 'low', customer: 'zeta', deadline: 10 }),
+    row(2, { priority: 'urgent', customer: 'beta', deadline: 30 }),
+    row(3, { priority: 'urgent', customer: 'alpha', deadline: 20 }),
+    row(4, { priority: 'high', customer: 'Gamma', deadline: 40 }),
+  ];
+  assert.deepEqual(Array.from(sorted(rows, null)), [1, 3, 2, 4], 'urgency: by deadline');
+  assert.deepEqual(Array.from(sorted(rows, { key: 'priority', dir: 'desc' })), [3, 2, 4, 1]);
+  assert.deepEqual(Array.from(sorted(rows, { key: 'priority', dir: 'asc' })), [1, 4, 3, 2], 'low first; ties still by urgency');
+  assert.deepEqual(Array.from(sorted(rows, { key: 'customer', dir: 'asc' })), [3, 2, 4, 1]);
+  assert.deepEqual({ ...vm.runInContext('parseSort("priority:desc")', page) }, { key: 'priority', dir: 'desc' });
+  assert.equal(vm.runInContext('parseSort("nope:asc")', page), null);
+});
+
+test('filters: assignee none and me, priority, and the search box', () => {
+  const page = load();
+  const pick = vm.runInContext(`(rows, filters, me) => {
+    app.me = me;
+    Object.assign(app.filters, { q: '', team: '', customer: '', kind: '', state: '', priority: '', assignee: '' }, filters);
+    return rows.filter(matches).map((r) => r.request.id);
+  }`, page);
+  const rows = [
+    row(1, { assignee: '', priority: 'urgent', title: 'VPN drops every hour' }),
+    row(2, { assignee: 'se-person', priority: 'low', title: 'Résumé upload fails', customer: 'globex' }),
+    row(12, { assignee: 'other', priority: 'urgent', title: 'Search is slow' }),
+  ];
+  const me = { person: 'se-person', role: 'se' };
+  assert.deepEqual(Array.from(pick(rows, { assignee: 'none' }, me)), [1]);
+  assert.deepEqual(Array.from(pick(rows, { assignee: 'me' }, me)), [2]);
+  assert.deepEqual(Array.from(pick(rows, { assignee: 'other' }, me)), [12]);
+  assert.deepEqual(Array.from(pick(rows, { priority: 'urgent' }, me)), [1, 12]);
+  assert.deepEqual(Array.from(pick(rows, { q: 'resume' }, me)), [2], 'accents aside');
+  assert.deepEqual(Array.from(pick(rows, { q: 'GLOBEX' }, me)), [2], 'by customer');
+  assert.deepEqual(Array.from(pick(rows, { q: '#12' }, me)), [12], 'by id');
+  assert.deepEqual(Array.from(pick(rows, { q: 'vpn hour' }, me)), [1], 'every word');
+  assert.deepEqual(Array.from(pick(rows, { q: 'vpn slow' }, me)), []);
+});
+
+test('the escalations strip asks the server with the page\'s filters and a bound', async () => {
+  const asked = [];
+  const page = load(async (path) => {
+    asked.push(path);
+    return { ok: true, status: 200, json: async () => ({ count: 9, open: 9, escalations: [] }) };
   });
-  assert.equal(await vm.runInContext('fetchOpenEscalations()', page), null);
+  vm.runInContext(`Object.assign(app.filters, { team: 'se', state: 'warning', priority: 'urgent', assignee: 'none', q: 'vpn' })`, page);
+  const strip = await vm.runInContext('fetchEscalations(3)', page);
+  assert.equal(strip.count, 9);
+  const url = new URL(asked[0], 'http://dashboard');
+  assert.equal(url.pathname, '/v1/dashboard/escalations');
+  assert.deepEqual(Object.fromEntries(url.searchParams), { team: 'se', state: 'warning', priority: 'urgent', assignee: 'none', limit: '3' });
+});
+
+test('which buttons a role is shown', () => {
+  const page = load();
+  const can = vm.runInContext('(role, action) => { app.me = { person: "p", role }; return can(action); }', page);
+  assert.equal(can('se', 'respond'), true);
+  assert.equal(can('se', 'take'), true);
+  assert.equal(can('se', 'acknowledge_escalation'), false);
+  assert.equal(can('head_of_cs', 'acknowledge_escalation'), true);
+  assert.equal(can('head_of_cs', 'assign'), true);
+  assert.equal(can('head_of_cs', 'respond'), false);
+  assert.equal(can('viewer', 'respond'), false);
+  assert.equal(can('viewer', 'take'), false);
 });

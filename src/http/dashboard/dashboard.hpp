@@ -14,6 +14,31 @@
 //                                   all ("open_clocks"), the
 //                                   stream id it is complete up to, and "next_cursor" (null
 //                                   when every open clock is in it) for `cursor` to page on
+//                                   "request_counts" (requests with an open clock per team,
+//                                   by worst clock state, and whether unassigned:
+//                                   {"team", "state", "unassigned", "requests"}; one pass over
+//                                   the open clocks, store::open_request_counts)
+//                                   and "clock_speed" (simulated seconds per real second: 1
+//                                   unless the server runs --clock-speed, so the page counts
+//                                   down at the server's pace)
+//   GET /v1/dashboard/escalations   the unresolved (open or acknowledged) escalations whose
+//                                   request is in the view (team, customer, kind, state,
+//                                   priority, assignee: <person>, none or me), the open ones
+//                                   first, then by level reached (highest first) and age;
+//                                   `limit` of them (default 3, at most 200) with each one's
+//                                   request summary, and "count" and "open" of all that match.
+//                                   Reads every unresolved escalation and its request: its cost
+//                                   grows with those, not with the requests stored
+//   GET /v1/dashboard/counts        the snapshot's "request_counts", "counts" and "open_clocks"
+//                                   alone, for the team cards between snapshots (any role)
+//   GET /v1/dashboard/search        ?q= (1 to 200 bytes): {"ids": [...]} of the requests whose
+//                                   title, body or customer hold every word of q (as prefixes),
+//                                   newest first, `limit` (default 200, at most 1000), the one q
+//                                   names by id first (store/search.hpp; any role)
+//   GET /v1/me                      the token's person and role, and from the people directory
+//                                   (when there is one) name, team and teams led (any role)
+//   GET /v1/people                  the people directory without contacts: id, name, team,
+//                                   roles, leads (any role)
 //   GET /v1/dashboard/stream        text/event-stream of `change` events after Last-Event-ID
 //                                   (any role; Authorization: Bearer, so the page reads it
 //                                   with fetch(), and the token never appears in a URL or log)
@@ -47,11 +72,16 @@ struct context {
   stream::hub& hub;
   // The snapshot's budget for its rows, in bytes ([server] max_page_bytes, 4 MiB by default).
   std::size_t max_page_bytes = 4 * 1024 * 1024;
+  // Simulated seconds per real second (--clock-speed; 1 in production), told to the page.
+  double clock_speed = 1.0;
 };
 
 // How many open clocks a snapshot holds by default, and at most.
 inline constexpr int default_snapshot_clocks = 200;
 inline constexpr int max_snapshot_clocks = 1000;
+
+// The longest search (`q` of GET /v1/dashboard/search), in bytes.
+inline constexpr std::size_t max_search_bytes = 200;
 
 // How far ahead the page is given each calendar's open intervals.
 inline constexpr std::chrono::hours calendar_horizon{24 * 8};

@@ -9,6 +9,8 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <array>
+
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -102,6 +104,30 @@ std::vector<open_clock_count> open_clock_counts(pq::connection& db) {
     const bool breached = breached_paused || state == "breached";
     out.push_back({std::string(rows.text(i, 0)), breached_paused ? "paused" : std::move(state), breached,
                    rows.integer(i, 2)});
+  }
+  return out;
+}
+
+// The twin of pages.cpp's open_request_counts.
+std::vector<open_request_count> open_request_counts(pq::connection& db) {
+  const auto rows = db.prepared(R"sql(
+    SELECT w.owner, w.worst, CASE WHEN (s.summary::json ->> 'assignee') IS NULL THEN 1 ELSE 0 END, COUNT(*)
+    FROM (SELECT request_id, COALESCE(MAX(owner), '') AS owner,
+                 MAX(CASE WHEN breached = 1 OR state = 'breached' THEN 3
+                          WHEN state = 'running' AND warned = 1 THEN 2
+                          WHEN state = 'running' THEN 1 ELSE 0 END) AS worst
+          FROM clocks WHERE open = 1 GROUP BY request_id) w
+    LEFT JOIN request_summaries s ON s.request_id = w.request_id
+    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3)sql");
+  static constexpr std::array<std::string_view, 4> names{"paused", "running", "warning", "breached"};
+  std::vector<open_request_count> out;
+  for (int i = 0; i < rows.rows(); ++i) {
+    open_request_count row;
+    row.owner = std::string(rows.text(i, 0));
+    row.state = std::string(names.at(static_cast<std::size_t>(rows.integer(i, 1))));
+    row.unassigned = rows.integer(i, 2) != 0;
+    row.requests = rows.integer(i, 3);
+    out.push_back(std::move(row));
   }
   return out;
 }

@@ -16,6 +16,7 @@ namespace switchboard::store::postgres {
 
 open_clock_page list_open_clocks(pq::connection& db, const open_clock_filter& filter);
 std::vector<open_clock_count> open_clock_counts(pq::connection& db);
+std::vector<open_request_count> open_request_counts(pq::connection& db);
 event_page list_events(pq::connection& db, model::request_id id, std::int64_t after, int limit, std::size_t max_bytes);
 
 }  // namespace switchboard::store::postgres

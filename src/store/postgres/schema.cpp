@@ -341,6 +341,32 @@ INSERT INTO decisions (seq, request_id, use_case, decision, reason, actor, execu
   FROM events e LEFT JOIN requests r ON r.id = e.request_id
   WHERE e.type IN ('request.accepted', 'request.declined');
 )sql"},
+    migration{21, R"sql(
+-- Search (store/database.cpp's migration 21): the words of title, body and customer (id and
+-- name) as a tsvector ('simple': case folded, no stemming), set by the trigger when the request
+-- is filed (an upsert of an existing request keeps it), backfilled, with a GIN index. Run again,
+-- it recomputes every request's words.
+ALTER TABLE requests ADD COLUMN IF NOT EXISTS search tsvector;
+CREATE OR REPLACE FUNCTION request_search_words(document TEXT, customer_id TEXT) RETURNS tsvector
+  LANGUAGE sql IMMUTABLE AS $$
+    SELECT to_tsvector('simple', COALESCE(document::json ->> 'title', '') || ' ' ||
+                                 COALESCE(document::json ->> 'body', '') || ' ' || customer_id || ' ' ||
+                                 COALESCE(document::json -> 'customer' ->> 'name', ''))
+  $$;
+UPDATE requests SET search = request_search_words(document, customer_id);
+CREATE OR REPLACE FUNCTION request_search_at_filing() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM requests WHERE id = NEW.id) THEN
+    NEW.search := request_search_words(NEW.document, NEW.customer_id);
+  END IF;
+  RETURN NEW;
+END
+$$;
+DROP TRIGGER IF EXISTS request_search_at_filing ON requests;
+CREATE TRIGGER request_search_at_filing BEFORE INSERT ON requests
+  FOR EACH ROW EXECUTE FUNCTION request_search_at_filing();
+CREATE INDEX IF NOT EXISTS requests_search ON requests USING GIN (search);
+)sql"},
     migration{25, R"sql(
 -- Imported tickets (store/database.cpp's migration 25): each imported request's external id.
 CREATE TABLE IF NOT EXISTS external_ids (

@@ -9,6 +9,10 @@
 //   is open and the clock is not paused.
 // - The stream resumes from the last event id it saw; a `resync` event (this page fell behind,
 //   or the server restarted) reloads the snapshot.
+// - Server time runs `clock_speed` times faster than ours under --clock-speed: the page anchors
+//   it at each snapshot and change, and counts from the anchor at that pace.
+// - Actions (take, assign, respond, pend, resolve; acknowledge and resolve an escalation) are
+//   posted with the viewer's own token; the server decides, and a refusal shows its message.
 'use strict';
 
 const TOKEN_KEY = 'switchboard.token';
@@ -24,7 +28,29 @@ const STATES = {
 };
 // A clock paused after it breached is still breached: both words, both icons.
 const BREACHED_PAUSED = { icon: '✖‖', label: 'Breached, paused' };
-const FILTERS = ['team', 'customer', 'kind', 'state'];
+const PRIORITIES = { urgent: 'Urgent', high: 'High', normal: 'Normal', low: 'Low' };
+const PRIORITY_RANK = { low: 0, normal: 1, high: 2, urgent: 3 };
+const FILTERS = ['q', 'team', 'customer', 'kind', 'state', 'priority', 'assignee'];
+// Who may do what, as the server's action table says (engine/actions.cpp); only to choose which
+// buttons to show: the server still decides each action, and a refusal shows its reason.
+const WORKERS = ['ce', 'se', 'product', 'engineering'];
+const ASSIGNERS = ['ce', 'se', 'product', 'engineering', 'head_of_cs', 'admin'];
+const LADDER_ROLES = ['head_of_cs', 'vp_technical_success', 'vp_sales', 'head_of_engineering'];
+const ESCALATIONS_FIRST = 3;    // the strip's most urgent few
+const ESCALATIONS_PAGE = 20;    // and how many more each "show more" adds
+// Sortable columns: the comparator, and the first direction a click gives.
+const SORTS = {
+  state: { first: 'desc', compare: (a, b) => stateRank(a) - stateRank(b) },
+  left: { first: 'asc', compare: (a, b) => a.remaining - b.remaining },
+  request: { first: 'asc', compare: (a, b) => a.request.id - b.request.id },
+  priority: { first: 'desc', compare: (a, b) => (PRIORITY_RANK[a.request.priority] ?? -1) - (PRIORITY_RANK[b.request.priority] ?? -1) },
+  customer: { first: 'asc', compare: (a, b) => text(customerName(a.request)).localeCompare(text(customerName(b.request))) },
+  kind: { first: 'asc', compare: (a, b) => text(KINDS[a.request.kind]).localeCompare(text(KINDS[b.request.kind])) },
+  team: { first: 'asc', compare: (a, b) => text(TEAM_NAMES[a.request.owner] || a.request.owner).localeCompare(text(TEAM_NAMES[b.request.owner] || b.request.owner)) },
+  assignee: { first: 'asc', compare: (a, b) => text(a.request.assignee).localeCompare(text(b.request.assignee)) },
+  metric: { first: 'asc', compare: (a, b) => text(METRICS[a.clock.metric]).localeCompare(text(METRICS[b.clock.metric])) },
+  when: { first: 'asc', compare: (a, b) => urgency(a, b) },
+};
 
 const app = {
   token: sessionStorage.getItem(TOKEN_KEY) || '',
@@ -32,8 +58,15 @@ const app = {
   calendars: new Map(),  // name -> {zone, intervals: [[open, close], ...]} in Unix seconds
   lastId: '',
   partial: null,         // {counts, total} when the snapshot holds only the most urgent open clocks
-  skew: null,            // server clock minus ours, in ms (a lower bound: the server floors `now`)
-  filters: { team: '', customer: '', kind: '', state: '' },
+  anchor: null,          // {now, local}: server time `now` (Unix s) was current at our Date.now() `local`
+  speed: 1,              // server seconds per real second (the snapshot's clock_speed)
+  filters: { q: '', team: '', customer: '', kind: '', state: '', priority: '', assignee: '' },
+  sort: null,            // {key, dir}; null: by urgency
+  me: null,              // GET /v1/me: {person, role, name, team, leads}
+  people: [],            // GET /v1/people
+  escalationLimit: ESCALATIONS_FIRST,
+  search: null,          // {q, ids: Set}: the server's matches for the search box (bodies too)
+  rowAlerts: new Map(),  // request id -> the server's refusal of an action on its row, shown 15 s
   large: false,
   detailId: null,
   stream: null,          // the AbortController of the current stream
@@ -46,13 +79,21 @@ const app = {
 
 const $ = (id) => document.getElementById(id);
 
+// What a value shows as: a dash for nothing (never "null" or "undefined").
+function show(value) {
+  if (value === null || value === undefined || value === '' || (typeof value === 'number' && Number.isNaN(value))) return '—';
+  return String(value);
+}
+const text = (value) => (value === null || value === undefined ? '' : String(value));
+const customerName = (request) => (request.customer ? request.customer.name || request.customer.id : '');
+
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
     if (value === undefined || value === null || value === false) continue;
     if (key === 'class') node.className = value;
     else if (key === 'text') node.textContent = value;
-    else if (key.startsWith('data-') || key.startsWith('aria-') || key === 'title' || key === 'type' || key === 'scope') node.setAttribute(key, value);
+    else if (key.startsWith('data-') || key.startsWith('aria-') || key === 'title' || key === 'type' || key === 'scope' || key === 'role' || key === 'for') node.setAttribute(key, value);
     else node[key] = value;
   }
   for (const child of children) if (child !== null && child !== undefined) node.append(child);
@@ -61,11 +102,17 @@ function el(tag, attrs = {}, ...children) {
 
 // ---- time --------------------------------------------------------------------------------
 
-function serverNow() { return (Date.now() + (app.skew ?? 0)) / 1000; }
+// Server time (Unix seconds) now: from the anchor, at the server's speed.
+function serverNow(local = Date.now()) {
+  if (!app.anchor) return local / 1000;
+  return app.anchor.now + ((local - app.anchor.local) * app.speed) / 1000;
+}
 
-function observeServerTime(now) {
-  const skew = now * 1000 - Date.now();
-  if (app.skew === null || skew > app.skew) app.skew = skew;
+// The server floors `now` to the second: an observation later than our estimate moves the
+// anchor forward (the estimate stays a lower bound), an earlier one is an older truth.
+function observeServerTime(now, local = Date.now()) {
+  if (typeof now !== 'number') return;
+  if (!app.anchor || now > serverNow(local)) app.anchor = { now, local };
 }
 
 function mergeCalendars(calendars) {
@@ -162,22 +209,67 @@ function rows() {
   for (const request of app.requests.values()) {
     for (const clock of request.clocks) out.push({ request, clock, key: `${request.id}:${clock.metric}`, ...clockAt(request, clock, t) });
   }
-  // Breached first (their deadlines are past), then by deadline; paused (no deadline) last.
-  out.sort((a, b) => {
-    const pa = a.clock.deadline == null, pb = b.clock.deadline == null;
-    if (pa !== pb) return pa ? 1 : -1;
-    if (!pa && a.clock.deadline !== b.clock.deadline) return a.clock.deadline - b.clock.deadline;
-    if (pa && a.remaining !== b.remaining) return a.remaining - b.remaining;
-    return a.request.id - b.request.id;
-  });
+  out.sort(compareRows(app.sort));
   return out;
+}
+
+// Breached first (their deadlines are past), then by deadline; paused (no deadline) last.
+function urgency(a, b) {
+  const pa = a.clock.deadline == null, pb = b.clock.deadline == null;
+  if (pa !== pb) return pa ? 1 : -1;
+  if (!pa && a.clock.deadline !== b.clock.deadline) return a.clock.deadline - b.clock.deadline;
+  if (pa && a.remaining !== b.remaining) return a.remaining - b.remaining;
+  return a.request.id - b.request.id;
+}
+
+function stateRank(row) {
+  if (row.breached || row.state === 'breached') return 3;
+  return { warning: 2, running: 1, paused: 0 }[row.state] ?? -1;
+}
+
+// By the chosen column (ties by urgency), or by urgency.
+function compareRows(sort) {
+  const by = sort && SORTS[sort.key];
+  if (!by) return urgency;
+  const sign = sort.dir === 'desc' ? -1 : 1;
+  return (a, b) => sign * by.compare(a, b) || urgency(a, b);
+}
+
+function parseSort(value) {
+  const [key, dir] = String(value || '').split(':');
+  if (!SORTS[key]) return null;
+  return { key, dir: dir === 'desc' ? 'desc' : 'asc' };
+}
+
+// The search box's text matches a request by id ("12" or "#12"), title or customer: every
+// word somewhere, case and accents aside; or the server found it (bodies too:
+// GET /v1/dashboard/search).
+const fold = (s) => text(s).normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+function matchesQuery(request, q) {
+  const words = fold(q).split(/\s+/).filter(Boolean);
+  if (!words.length) return true;
+  // "#12" is request 12 alone; "12" is it, and any text with the word.
+  const id = /^(#?)(\d+)$/.exec(q.trim());
+  if (id && Number(id[2]) === request.id) return true;
+  if (id && id[1]) return false;
+  if (app.search && app.search.q === q && app.search.ids.has(request.id)) return true;
+  const haystack = fold(`#${request.id} ${request.title} ${text(request.customer?.name)} ${text(request.customer?.id)}`);
+  return words.every((w) => haystack.includes(w));
+}
+
+function matchesRequest(request, f = app.filters) {
+  const mine = app.me ? app.me.person : null;
+  return (!f.team || request.owner === f.team) &&
+    (!f.customer || request.customer.id === f.customer) &&
+    (!f.kind || request.kind === f.kind) &&
+    (!f.priority || request.priority === f.priority) &&
+    (!f.assignee || (f.assignee === 'none' ? !request.assignee : f.assignee === 'me' ? request.assignee === mine : request.assignee === f.assignee)) &&
+    (!f.q || matchesQuery(request, f.q));
 }
 
 function matches(row) {
   const f = app.filters;
-  return (!f.team || row.request.owner === f.team) &&
-    (!f.customer || row.request.customer.id === f.customer) &&
-    (!f.kind || row.request.kind === f.kind) &&
+  return matchesRequest(row.request, f) &&
     (!f.state || row.state === f.state || (f.state === 'breached' && row.breached));
 }
 
@@ -193,22 +285,46 @@ function stateBadge(state, breached = false) {
   return el('span', { class: `state state-${state}` }, el('span', { class: 'icon', 'aria-hidden': 'true', text: s.icon }), s.label);
 }
 
+// A request's worst open clock: breached (also breached, then paused) > warning > running > paused.
+function worstState(clockRows) {
+  let worst = null;
+  for (const row of clockRows) {
+    const state = row.breached ? 'breached' : row.state;
+    if (worst === null || stateRank({ state }) > stateRank({ state: worst })) worst = state;
+  }
+  return worst || 'none';
+}
+
+// Requests per team, each counted once by its worst open clock, and how many have no assignee.
+// The server's counts (request_counts: every active request, kept by the database) when it
+// sends them, else those of the rows the page holds.
+function requestCounts(all) {
+  if (app.requestCounts) return app.requestCounts;
+  const byRequest = new Map();
+  for (const row of all) {
+    if (!byRequest.has(row.request.id)) byRequest.set(row.request.id, []);
+    byRequest.get(row.request.id).push(row);
+  }
+  const out = [];
+  for (const [id, clockRows] of byRequest) {
+    const request = app.requests.get(id);
+    out.push({ team: request.owner, state: worstState(clockRows), unassigned: !request.assignee, requests: 1 });
+  }
+  return out;
+}
+
 function renderCounts(all) {
   const box = $('team-counts');
   box.replaceChildren();
-  const teams = new Map(TEAMS.map((t) => [t, { total: 0, breached: 0, warning: 0, paused: 0 }]));
-  const count = (team, state, n, breached = false) => {
-    const c = teams.get(team) || { total: 0, breached: 0, warning: 0, paused: 0 };
-    teams.set(team, c);
-    c.total += n;
-    if (c[state] !== undefined) c[state] += n;
-    if (breached && state !== 'breached') c.breached += n;  // breached, paused: both counts
-  };
-  // With more open clocks than the snapshot holds, the counts are the server's (as of the
-  // snapshot), not those of the rows loaded.
-  // A paused clock that breached first comes as its own row, {state: 'paused', breached: true}.
-  if (app.partial) for (const c of app.partial.counts) count(c.team, c.state, c.clocks, c.breached === true);
-  else for (const row of all) count(row.request.owner, row.state, 1, row.breached);
+  const blank = () => ({ total: 0, breached: 0, warning: 0, running: 0, paused: 0, unassigned: 0 });
+  const teams = new Map(TEAMS.map((t) => [t, blank()]));
+  for (const c of requestCounts(all)) {
+    if (!teams.has(c.team)) teams.set(c.team, blank());
+    const t = teams.get(c.team);
+    t.total += c.requests;
+    if (t[c.state] !== undefined) t[c.state] += c.requests;
+    if (c.unassigned) t.unassigned += c.requests;
+  }
   for (const [team, c] of teams) {
     if (!c.total && team !== 'se' && app.filters.team !== team) continue;
     const button = el('button', {
@@ -216,8 +332,13 @@ function renderCounts(all) {
       title: `Show only ${TEAM_NAMES[team] || team}`,
     },
     el('span', { class: 'team-name', text: TEAM_NAMES[team] || team }),
-    el('span', { class: 'total', text: String(c.total) }),
-    el('span', { class: 'breakdown', text: `${c.breached} breached · ${c.warning} warning · ${c.paused} paused` }));
+    el('span', { class: 'total', text: `${c.total} ${c.total === 1 ? 'request' : 'requests'}` }),
+    el('span', { class: 'breakdown' },
+      el('span', { 'data-count': 'breached', text: `${c.breached} breached` }), ' · ',
+      el('span', { 'data-count': 'warning', text: `${c.warning} warning` }), ' · ',
+      el('span', { 'data-count': 'paused', text: `${c.paused} paused` }), ' · ',
+      el('span', { 'data-count': 'unassigned', text: `${c.unassigned} unassigned` })));
+    button.dataset.total = String(c.total);
     button.addEventListener('click', () => setFilter('team', app.filters.team === team ? '' : team));
     box.append(button);
   }
@@ -243,6 +364,38 @@ function renderFilters() {
   const stateSelect = $('filter-state');
   stateSelect.replaceChildren(stateSelect.options[0], ...Object.entries(STATES).map(([k, s]) => el('option', { value: k, text: s.label })));
   stateSelect.value = app.filters.state;
+  const prioritySelect = $('filter-priority');
+  prioritySelect.replaceChildren(prioritySelect.options[0], ...Object.entries(PRIORITIES).map(([k, label]) => el('option', { value: k, text: label })));
+  prioritySelect.value = app.filters.priority;
+  // Assignee: unassigned, mine, then the people directory and anyone holding a request.
+  const names = new Map(app.people.map((p) => [p.id, p.name || p.id]));
+  for (const r of app.requests.values()) if (r.assignee && !names.has(r.assignee)) names.set(r.assignee, r.assignee);
+  if (app.filters.assignee && !['none', 'me'].includes(app.filters.assignee) && !names.has(app.filters.assignee)) names.set(app.filters.assignee, app.filters.assignee);
+  const assigneeSelect = $('filter-assignee');
+  assigneeSelect.replaceChildren(assigneeSelect.options[0],
+    el('option', { value: 'none', text: 'Unassigned' }),
+    el('option', { value: 'me', text: 'Mine' }),
+    ...[...names.keys()].sort().map((id) => el('option', { value: id, text: names.get(id) })));
+  assigneeSelect.value = app.filters.assignee;
+  if (document.activeElement !== $('filter-q')) $('filter-q').value = app.filters.q;
+}
+
+function renderSortHeaders() {
+  for (const th of document.querySelectorAll('#clocks th[data-sort]')) {
+    const key = th.dataset.sort;
+    const on = app.sort && app.sort.key === key;
+    if (on) th.setAttribute('aria-sort', app.sort.dir === 'desc' ? 'descending' : 'ascending');
+    else th.removeAttribute('aria-sort');
+  }
+}
+
+function setSort(key) {
+  const by = SORTS[key];
+  if (!by) return;
+  if (app.sort && app.sort.key === key) app.sort = { key, dir: app.sort.dir === 'asc' ? 'desc' : 'asc' };
+  else app.sort = { key, dir: by.first };
+  writeUrl();
+  render();
 }
 
 function render() {
@@ -250,6 +403,7 @@ function render() {
   const focusedKey = document.activeElement && document.activeElement.closest('tr')?.dataset.key;
   renderCounts(all);
   renderFilters();
+  renderSortHeaders();
   const shown = all.filter(matches);
   const body = $('clock-rows');
   body.replaceChildren(...shown.map(renderRow));
@@ -261,24 +415,47 @@ function render() {
   if (focusedKey) body.querySelector(`tr[data-key="${CSS.escape(focusedKey)}"] .open-request`)?.focus();
 }
 
+function personName(id) {
+  if (!id) return '—';
+  const person = app.people.find((p) => p.id === id);
+  return person ? person.name : id;
+}
+
 function renderRow(row) {
   const { request, clock } = row;
-  const open = el('button', { type: 'button', class: 'open-request', title: 'Open the request: events, trace, clocks' },
-    el('span', { class: 'request-id', text: `#${request.id} ` }), request.title);
+  const open = el('button', { type: 'button', class: 'open-request', title: 'Open the request: events, trace, clocks, actions' },
+    el('span', { class: 'request-id', text: `#${request.id} ` }), show(request.title));
   open.addEventListener('click', () => openDetail(request.id));
+  const actions = el('td', { class: 'actions-cell' });
+  if (can('take') && request.assignee !== app.me.person) {
+    const take = el('button', { type: 'button', class: 'act', 'data-action': 'take', text: 'Take', title: `Take #${request.id}: assign it to yourself` });
+    take.addEventListener('click', async () => {
+      const alert = el('span');
+      if (await act(`/v1/requests/${request.id}/events`, { type: 'take' }, alert, take)) return;
+      // Kept beside the row across re-renders (the table is redrawn on every change).
+      app.rowAlerts.set(request.id, alert.textContent);
+      setTimeout(() => { app.rowAlerts.delete(request.id); render(); }, 15000);
+      render();
+    });
+    actions.append(take);
+  }
+  if (app.rowAlerts.has(request.id)) actions.append(el('span', { class: 'alert', role: 'alert', text: app.rowAlerts.get(request.id) }));
   const tr = el('tr', {
     'data-key': row.key, 'data-request': String(request.id), 'data-metric': clock.metric, 'data-team': request.owner,
-    'data-state': row.state, 'data-breached': row.breached ? 'true' : undefined, class: app.fresh.has(request.id) ? 'fresh' : '',
+    'data-state': row.state, 'data-breached': row.breached ? 'true' : undefined, 'data-priority': request.priority,
+    'data-assignee': request.assignee || '', class: app.fresh.has(request.id) ? 'fresh' : '',
   },
   el('td', { class: 'state-cell' }, stateBadge(row.state, row.breached)),
   el('td', { class: 'countdown', 'data-remaining': String(row.remaining), text: countdownText(row) }),
   el('td', { class: 'request-cell' }, open),
-  el('td', { text: request.customer.name || request.customer.id }),
-  el('td', { class: 'secondary nowrap', text: KINDS[request.kind] || request.kind }),
-  el('td', { class: 'nowrap', text: TEAM_NAMES[request.owner] || request.owner }),
-  el('td', { class: 'secondary', text: request.assignee || '—' }),
-  el('td', { class: 'nowrap', text: METRICS[clock.metric] || clock.metric }),
-  el('td', { class: 'when', text: row.when }));
+  el('td', { class: `priority priority-${request.priority}`, text: show(PRIORITIES[request.priority] || request.priority) }),
+  el('td', { class: 'customer-cell', text: show(customerName(request)) }),
+  el('td', { class: 'kind-cell', text: show(KINDS[request.kind] || request.kind) }),
+  el('td', { class: 'team-cell', text: show(TEAM_NAMES[request.owner] || request.owner) }),
+  el('td', { class: 'assignee-cell', text: personName(request.assignee) }),
+  el('td', { class: 'metric-cell', text: show(METRICS[clock.metric] || clock.metric) }),
+  el('td', { class: 'when', text: show(row.when) }),
+  actions);
   return tr;
 }
 
@@ -302,7 +479,7 @@ function tick() {
       cell.dataset.remaining = String(row.remaining);
     }
     const when = tr.querySelector('.when');
-    if (when.textContent !== row.when) when.textContent = row.when;
+    if (when.textContent !== show(row.when)) when.textContent = show(row.when);
   }
 }
 
@@ -311,6 +488,7 @@ function tick() {
 function readUrl() {
   const params = new URLSearchParams(location.search);
   for (const f of FILTERS) app.filters[f] = params.get(f) || '';
+  app.sort = parseSort(params.get('sort'));
   app.large = params.get('large') === '1';
   const id = Number(params.get('request'));
   app.detailId = Number.isInteger(id) && id > 0 ? id : null;
@@ -319,6 +497,7 @@ function readUrl() {
 function writeUrl() {
   const params = new URLSearchParams();
   for (const f of FILTERS) if (app.filters[f]) params.set(f, app.filters[f]);
+  if (app.sort) params.set('sort', `${app.sort.key}:${app.sort.dir}`);
   if (app.large) params.set('large', '1');
   if (app.detailId) params.set('request', String(app.detailId));
   const query = params.toString();
@@ -329,6 +508,20 @@ function setFilter(name, value) {
   app.filters[name] = value;
   writeUrl();
   render();
+  if (name === 'q') loadSearch();
+  else loadEscalations();
+}
+
+// The server's matches for the search box, bodies included; the rows follow when they come.
+async function loadSearch() {
+  const q = app.filters.q;
+  if (!q) { app.search = null; return; }
+  try {
+    const res = await api(`/v1/dashboard/search?${new URLSearchParams({ q: q.slice(0, 200) })}`);
+    if (!res.ok || app.filters.q !== q) return;
+    app.search = { q, ids: new Set((await res.json()).ids || []) };
+    render();
+  } catch (error) { /* the local match stands */ }
 }
 
 function setLarge(on) {
@@ -352,13 +545,75 @@ async function api(path) {
   return res;
 }
 
+// Posts one action with the viewer's token. A refusal's message (and each field's) goes in
+// `alert`; resolves to the answer's JSON on success, null on a refusal.
+async function act(path, body, alert, button) {
+  if (alert) { alert.hidden = true; alert.textContent = ''; }
+  if (button) button.disabled = true;
+  try {
+    const res = await fetch(path, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${app.token}`, 'Content-Type': 'application/json',
+        'Idempotency-Key': crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`,
+      },
+      body: JSON.stringify(body),
+      cache: 'no-store',
+    });
+    let answer = null;
+    try { answer = await res.json(); } catch (e) { /* no body */ }
+    if (res.ok) return answer || {};
+    const error = (answer && answer.error) || {};
+    const lines = [show(error.message || `HTTP ${res.status}`)];
+    for (const f of error.fields || []) lines.push(`${show(f.field)}: ${show(f.message)}`);
+    if (alert) { alert.textContent = lines.join(' — '); alert.hidden = false; }
+    return null;
+  } catch (error) {
+    if (alert) { alert.textContent = `Could not reach the server: ${show(error.message)}`; alert.hidden = false; }
+    return null;
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+// Which buttons the viewer is shown, by role (the server's action table; it still decides).
+function can(action) {
+  const role = app.me && app.me.role;
+  if (!role) return false;
+  if (['take', 'respond', 'pend', 'resolve'].includes(action)) return WORKERS.includes(role);
+  if (action === 'assign') return ASSIGNERS.includes(role);
+  if (action === 'acknowledge_escalation' || action === 'resolve_escalation') return LADDER_ROLES.includes(role);
+  return false;
+}
+
+async function loadMe() {
+  try {
+    const res = await api('/v1/me');
+    app.me = res.ok ? await res.json() : null;
+  } catch (error) {
+    if (error instanceof Unauthorized) throw error;
+    app.me = null;
+  }
+  try {
+    const res = await api('/v1/people');
+    app.people = res.ok ? (await res.json()).people || [] : [];
+  } catch (error) {
+    app.people = [];
+  }
+  const who = $('who');
+  if (app.me) who.textContent = `${show(app.me.name || app.me.person)} · ${show(app.me.role)}`;
+  who.hidden = !app.me;
+}
+
 async function loadSnapshot() {
   const res = await api('/v1/dashboard/clocks');
   if (!res.ok) throw new Error(`snapshot: HTTP ${res.status}`);
   const snapshot = await res.json();
   app.requests = new Map();
   app.calendars = new Map();
-  app.skew = null;
+  app.anchor = null;
+  app.speed = typeof snapshot.clock_speed === 'number' && snapshot.clock_speed > 0 ? snapshot.clock_speed : 1;
+  app.requestCounts = Array.isArray(snapshot.request_counts) ? snapshot.request_counts : null;
   observeServerTime(snapshot.now);
   mergeCalendars(snapshot.calendars);
   for (const request of snapshot.requests) applyRequest(request, snapshot.now);
@@ -425,6 +680,25 @@ async function connect() {
   setTimeout(() => { if (generation === app.generation) connect(); }, wait);
 }
 
+// The team cards' numbers come from the server (the page holds only requests with open clocks,
+// and a partial snapshot lacks the earlier state of a request that changes): read again at most
+// once a second after changes.
+let countsTimer = null;
+function scheduleCounts() {
+  if (countsTimer) return;
+  countsTimer = setTimeout(async () => {
+    countsTimer = null;
+    try {
+      const res = await api('/v1/dashboard/counts');
+      if (!res.ok) return;
+      const counts = await res.json();
+      app.requestCounts = counts.request_counts;
+      if (app.partial) app.partial = { counts: counts.counts, total: counts.open_clocks };
+      render();
+    } catch (error) { /* the next change asks again */ }
+  }, 1000);
+}
+
 // Applies one SSE frame; returns 'resync' when the page must reload its snapshot.
 function handleFrame(frame) {
   let id = null, event = 'message';
@@ -450,58 +724,91 @@ function handleFrame(frame) {
   app.fresh.add(change.request.id);
   setTimeout(() => { app.fresh.delete(change.request.id); render(); }, 3000);
   render();
-  if (change.events.some((e) => e.type.startsWith('escalation.'))) loadEscalations();
+  scheduleCounts();
+  if (change.events.some((e) => e.type.startsWith('escalation.') || e.type === 'request.assigned')) loadEscalations();
   if (app.detailId === change.request.id && $('detail').open) loadDetail(change.request.id);
   return null;
 }
 
-// Every open escalation: the list is paged (at most 200 a page), so follow next_cursor to the
-// end; a page that fails leaves the panel as it was rather than showing a partial list.
-const ESCALATION_PAGE = 200;
-const ESCALATION_PAGES_MAX = 50;  // 10,000 open escalations: a bound, in case a cursor never ends
-
-async function fetchOpenEscalations() {
-  const items = [];
-  let cursor = null;
-  for (let page = 0; page < ESCALATION_PAGES_MAX; page += 1) {
-    const query = new URLSearchParams({ state: 'open', limit: String(ESCALATION_PAGE) });
-    if (cursor) query.set('cursor', cursor);
-    const res = await api(`/v1/escalations?${query}`);
-    if (!res.ok) return null;
-    const body = await res.json();
-    items.push(...(Array.isArray(body) ? body : body.escalations || []));
-    cursor = Array.isArray(body) ? null : body.next_cursor;
-    if (!cursor) break;
-  }
-  return items;
+// The escalations strip: how many unresolved escalations the view holds, and the most urgent
+// few (more on "show more"), from the server, which applies the page's filters.
+function viewQuery(extra = {}) {
+  const query = new URLSearchParams();
+  for (const f of ['team', 'customer', 'kind', 'state', 'priority', 'assignee']) if (app.filters[f]) query.set(f, app.filters[f]);
+  for (const [k, v] of Object.entries(extra)) query.set(k, String(v));
+  return query;
 }
 
+async function fetchEscalations(limit) {
+  const res = await api(`/v1/dashboard/escalations?${viewQuery({ limit })}`);
+  if (!res.ok) return null;
+  return res.json();
+}
+
+let escalationsAsked = 0;
 async function loadEscalations() {
-  const list = $('escalation-list');
-  let items = null;
+  const asked = ++escalationsAsked;
+  let strip = null;
   try {
-    items = await fetchOpenEscalations();
-    if (items === null) return;
+    strip = await fetchEscalations(Math.min(200, app.escalationLimit));
   } catch (error) {
     if (error instanceof Unauthorized) return;
   }
-  if (!items || !items.length) {
-    list.replaceChildren(el('li', { class: 'none', text: 'No open escalations.' }));
-    return;
+  if (!strip || asked !== escalationsAsked) return;  // a failed read leaves the strip as it was
+  renderEscalations(strip);
+}
+
+function escalationLevel(e) {
+  const notifications = e.notifications || [];
+  const last = notifications[notifications.length - 1];
+  return e.level ?? (last ? last.level : 0);
+}
+
+function renderEscalations(strip) {
+  const items = strip.escalations || [];
+  const summary = $('escalations-summary');
+  const count = strip.count || 0;
+  const levels = new Map();
+  for (const e of items) levels.set(escalationLevel(e), (levels.get(escalationLevel(e)) || 0) + 1);
+  const top = items.length ? Math.max(...items.map(escalationLevel)) : 0;
+  const filtered = ['team', 'customer', 'kind', 'state', 'priority', 'assignee'].some((f) => app.filters[f]);
+  summary.textContent = count
+    ? `${count} unresolved ${count === 1 ? 'escalation' : 'escalations'}${filtered ? ' in this view' : ''} · ${strip.open || 0} open${top ? ` · up to level ${top}` : ''}`
+    : `No unresolved escalations${filtered ? ' in this view' : ''}`;
+  $('escalations').dataset.count = String(count);
+  const list = $('escalation-list');
+  list.replaceChildren(...items.map(renderEscalation));
+  const more = $('escalations-more');
+  more.hidden = items.length >= count;
+  more.textContent = `Show more (${count - items.length} not shown)`;
+  $('escalations-less').hidden = app.escalationLimit <= ESCALATIONS_FIRST;
+}
+
+function renderEscalation(e) {
+  const r = e.request || {};
+  const title = r.title || app.requests.get(e.request_id)?.title;
+  const button = el('button', { type: 'button', class: 'open-request' },
+    el('span', { class: 'request-id', text: `#${e.request_id} ` }), show(title));
+  button.addEventListener('click', () => openDetail(e.request_id));
+  const level = escalationLevel(e);
+  const alert = el('span', { class: 'alert', role: 'alert', hidden: true });
+  const buttons = [];
+  for (const [type, label] of [['acknowledge_escalation', 'Acknowledge'], ['resolve_escalation', 'Resolve']]) {
+    if (!can(type) || (type === 'acknowledge_escalation' && e.state !== 'open')) continue;
+    const b = el('button', { type: 'button', class: 'act', 'data-action': type, text: label });
+    b.addEventListener('click', async () => {
+      if (await act(`/v1/escalations/${encodeURIComponent(e.id)}/events`, { type }, alert, b)) loadEscalations();
+    });
+    buttons.push(b);
   }
-  list.replaceChildren(...items.map((e) => {
-    const notifications = e.notifications || [];
-    const last = notifications[notifications.length - 1];
-    const level = last ? last.level : e.next_level;
-    const button = el('button', { type: 'button', class: 'open-request' }, el('span', { class: 'request-id', text: `#${e.request_id} ` }),
-      app.requests.get(e.request_id)?.title || `request ${e.request_id}`);
-    button.addEventListener('click', () => openDetail(e.request_id));
-    return el('li', { 'data-escalation': e.id },
-      button,
-      el('div', {}, el('span', { class: 'level', text: `Level ${level ?? '?'}` }), ` · ${String(e.ladder || '').replace(/_/g, ' ')} · ${e.state || 'open'}`),
-      e.reason ? el('div', { class: 'notified', text: e.reason }) : null,
-      last ? el('div', { class: 'notified', text: `notified ${(last.roles || []).join(', ')} at ${new Date(last.at).toLocaleString()}${last.why ? ` — ${last.why}` : ''}` }) : null);
-  }));
+  const notifications = e.notifications || [];
+  const last = notifications[notifications.length - 1];
+  const who = last && (last.roles || []).length ? `notified ${last.roles.join(', ')}` : '';
+  return el('li', { 'data-escalation': e.id, 'data-state': show(e.state), 'data-level': String(level) },
+    el('span', { class: 'level', text: level ? `Level ${level}` : 'Not yet notified' }),
+    button,
+    el('span', { class: 'escalation-facts', text: [show(String(e.ladder || '').replace(/_/g, ' ')), show(e.state), show(r.customer?.name), who].filter((x) => x && x !== '—').join(' · ') }),
+    ...buttons, alert);
 }
 
 // ---- request detail ----------------------------------------------------------------------
@@ -541,39 +848,105 @@ async function loadDetail(id) {
 
 function table(headers, rowsOfCells) {
   return el('table', {}, el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', { scope: 'col', text: h })))),
-    el('tbody', {}, ...rowsOfCells.map((cells) => el('tr', {}, ...cells.map((c) => el('td', { text: c ?? '' }))))));
+    el('tbody', {}, ...rowsOfCells.map((cells) => el('tr', {}, ...cells.map((c) => el('td', { text: show(c) }))))));
+}
+
+// The dialog's actions: what the viewer's role may do (the server decides; a refusal shows its
+// reason beside the buttons).
+function detailActions(request) {
+  const section = el('section', { class: 'detail-section detail-actions', 'aria-label': 'Actions' });
+  const alert = el('p', { class: 'alert', role: 'alert', hidden: true, id: 'detail-alert' });
+  const done = el('p', { class: 'done', role: 'status', hidden: true });
+  const message = el('textarea', { id: 'action-message', rows: 3, placeholder: 'Message (for Respond, Pend, Resolve)' });
+  const run = async (body, button, what) => {
+    done.hidden = true;
+    const answer = await act(`/v1/requests/${request.id}/events`, body, alert, button);
+    if (!answer) return;
+    message.value = '';
+    done.textContent = `${what}: done.`;
+    done.hidden = false;
+    loadDetail(request.id);
+  };
+  const buttons = [];
+  const button = (action, label, body, what) => {
+    if (!can(action)) return;
+    const b = el('button', { type: 'button', class: 'act', 'data-action': action, text: label });
+    b.addEventListener('click', () => run(body(), b, what));
+    buttons.push(b);
+  };
+  const active = !['resolved', 'closed'].includes(request.status);
+  if (active && request.assignee !== app.me?.person) button('take', 'Take', () => ({ type: 'take' }), 'Taken');
+  const text = () => message.value.trim();
+  const withMessage = (type) => () => (text() ? { type, message: text() } : { type });
+  button('respond', 'Respond', withMessage('respond'), 'Responded');
+  button('pend', 'Pend on the customer', withMessage('pend'), 'Pending on the customer');
+  button('resolve', 'Resolve', withMessage('resolve'), 'Resolved');
+  const parts = [el('h3', { text: 'Actions' })];
+  if (!buttons.length && !can('assign')) {
+    parts.push(el('p', { class: 'hint', text: `A ${show(app.me?.role)} token has no actions here.` }));
+    section.append(...parts);
+    return section;
+  }
+  if (can('respond')) parts.push(el('label', { for: 'action-message', class: 'hint', text: 'Message' }), message);
+  parts.push(el('div', { class: 'action-row' }, ...buttons));
+  if (can('assign') && active) {
+    const who = el('select', { id: 'assign-to', 'aria-label': 'Assign to' },
+      el('option', { value: '', text: 'Assign to…' }),
+      ...app.people.map((p) => el('option', { value: p.id, text: `${show(p.name)}${p.team ? ` (${TEAM_NAMES[p.team] || p.team})` : ''}` })));
+    const reason = el('input', { id: 'assign-reason', type: 'text', placeholder: 'Why (required)', 'aria-label': 'Reason for the assignment' });
+    const assign = el('button', { type: 'button', class: 'act', 'data-action': 'assign', text: 'Assign' });
+    assign.addEventListener('click', () => run({ type: 'assign', assignee: who.value, reason: reason.value.trim() }, assign,
+      `Assigned to ${personName(who.value)}`));
+    parts.push(el('div', { class: 'action-row' }, who, reason, assign));
+  }
+  parts.push(alert, done);
+  section.append(...parts);
+  return section;
+}
+
+function detailEscalations(request) {
+  const open = (request.escalations || []).filter((e) => e.state !== 'resolved');
+  if (!open.length) return null;
+  return el('section', { class: 'detail-section' }, el('h3', { text: 'Escalations' }),
+    el('ul', { class: 'escalation-items' }, ...open.map((e) => renderEscalation({ ...e, request_id: request.id, request: { title: request.title, customer: request.customer } }))));
 }
 
 function renderDetail(request, events) {
-  $('detail-title').textContent = `#${request.id} ${request.title}`;
+  $('detail-title').textContent = `#${request.id} ${show(request.title)}`;
   const customer = request.customer || {};
+  const stage = [customer.stage, customer.tier].filter(Boolean).join(', ');
   const facts = [
-    ['Customer', `${customer.name || customer.id} (${customer.stage}${customer.tier ? `, ${customer.tier}` : ''})`],
+    ['Customer', `${show(customer.name || customer.id)}${stage ? ` (${stage})` : ''}`],
     ['Kind', KINDS[request.kind] || request.kind], ['Status', request.status],
-    ['Team', TEAM_NAMES[request.owner] || request.owner], ['Assignee', request.assignee || '—'],
-    ['Priority', request.priority], ['Created', request.created_at],
+    ['Team', TEAM_NAMES[request.owner] || request.owner], ['Assignee', personName(request.assignee)],
+    ['Priority', PRIORITIES[request.priority] || request.priority], ['Created', request.created_at],
   ];
   const routing = request.routing || {};
   const trace = (routing.trace || []).map((r) => {
     const f = r.failure;
-    const text = r.matched ? `+ ${r.rule} matched` : `- ${r.rule}: ${f ? `${f.field} ${f.op} ${f.expected} failed (actual: ${f.actual})` : 'no match'}`;
-    return el('li', { class: r.matched ? 'matched' : '', text });
+    const line = r.matched ? `+ ${show(r.rule)} matched`
+      : `- ${show(r.rule)}: ${f ? `${show(f.field)} ${show(f.op)} ${show(f.expected)} failed (actual: ${show(f.actual)})` : 'no match'}`;
+    return el('li', { class: r.matched ? 'matched' : '', text: line });
   });
-  $('detail-body').replaceChildren(
-    el('dl', { class: 'detail-grid' }, ...facts.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v || '—' })])),
-    request.body ? el('p', { text: request.body }) : null,
+  // (replaceChildren would write a null as the text "null": el() skips them, so build with it.)
+  $('detail-body').replaceChildren(...el('div', {},
+    el('dl', { class: 'detail-grid' }, ...facts.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: show(v) })])),
+    request.body ? el('p', { class: 'detail-text', text: request.body }) : null,
+    detailActions(request),
+    detailEscalations(request),
     el('section', { class: 'detail-section' }, el('h3', { text: 'Clocks' }),
       table(['Metric', 'State', 'Left (business)', 'Target', 'Deadline'], (request.clocks || []).map((c) => [
         METRICS[c.metric] || c.metric,
         c.state === 'paused' && c.breached ? 'breached, paused' : c.warned && c.state === 'running' ? 'warning' : c.state,
         c.open ? (c.remaining_seconds >= 0 ? duration(c.remaining_seconds) : `−${duration(c.remaining_seconds)} over`) : '—',
-        duration(c.target_seconds), c.deadline || (c.completed_at ? `done ${c.completed_at}` : '—')]))),
+        typeof c.target_seconds === 'number' ? duration(c.target_seconds) : null,
+        c.deadline || (c.completed_at ? `done ${c.completed_at}` : null)]))),
     el('section', { class: 'detail-section' }, el('h3', { text: 'Routing' }),
-      el('p', { text: `${routing.rule || '?'}: ${routing.reason || ''}` }),
-      ...(routing.notes || []).map((n) => el('p', { class: 'hint', text: n })),
+      el('p', { text: `${show(routing.rule)}: ${show(routing.reason)}` }),
+      ...(routing.notes || []).map((n) => el('p', { class: 'hint', text: show(n) })),
       el('ol', { class: 'trace' }, ...trace)),
     el('section', { class: 'detail-section' }, el('h3', { text: 'Events' }),
-      table(['At', 'Event', 'By'], events.map((e) => [e.at, e.type, e.actor]))));
+      table(['At', 'Event', 'By'], events.map((e) => [e.at, e.type, e.actor])))).childNodes);
 }
 
 // ---- token and start ---------------------------------------------------------------------
@@ -600,6 +973,7 @@ async function start() {
   $('forget-token').hidden = false;
   setLive('reconnecting', '… Loading');
   try {
+    await loadMe();
     await loadSnapshot();
   } catch (error) {
     if (error instanceof Unauthorized) return askToken(`The server refused this token (${error.message}). Enter another.`);
@@ -607,6 +981,7 @@ async function start() {
   }
   connect();
   loadEscalations();
+  loadSearch();
   if (app.detailId) openDetail(app.detailId);
 }
 
@@ -616,7 +991,7 @@ function onKey(event) {
   if (typing || event.ctrlKey || event.metaKey || event.altKey || $('main').hidden) return;
   if (event.key === '/') {
     event.preventDefault();
-    $('filter-team').focus();
+    $('filter-q').focus();
   } else if (event.key === 'l' || event.key === 'L') {
     setLarge(!app.large);
   } else if (['ArrowDown', 'ArrowUp', 'j', 'k'].includes(event.key) && !$('detail').open) {
@@ -643,8 +1018,25 @@ function init() {
   });
   $('forget-token').addEventListener('click', () => askToken('Token forgotten. Enter a token to view the dashboard.'));
   $('large-type').addEventListener('click', () => setLarge(!app.large));
-  for (const f of FILTERS) $(`filter-${f}`).addEventListener('change', (event) => setFilter(f, event.target.value));
-  $('filter-clear').addEventListener('click', () => { for (const f of FILTERS) app.filters[f] = ''; writeUrl(); render(); });
+  for (const f of FILTERS) if (f !== 'q') $(`filter-${f}`).addEventListener('change', (event) => setFilter(f, event.target.value));
+  let typing = null;
+  $('filter-q').addEventListener('input', (event) => {
+    clearTimeout(typing);
+    typing = setTimeout(() => setFilter('q', event.target.value.trim()), 250);
+  });
+  $('filters').addEventListener('submit', (event) => { event.preventDefault(); setFilter('q', $('filter-q').value.trim()); });
+  $('filter-clear').addEventListener('click', () => {
+    for (const f of FILTERS) app.filters[f] = '';
+    $('filter-q').value = '';
+    writeUrl();
+    render();
+    loadEscalations();
+  });
+  for (const th of document.querySelectorAll('#clocks th[data-sort]')) {
+    th.querySelector('button').addEventListener('click', () => setSort(th.dataset.sort));
+  }
+  $('escalations-more').addEventListener('click', () => { app.escalationLimit += ESCALATIONS_PAGE; loadEscalations(); });
+  $('escalations-less').addEventListener('click', () => { app.escalationLimit = ESCALATIONS_FIRST; loadEscalations(); });
   const dialog = $('detail');
   dialog.addEventListener('close', () => {
     const id = app.detailId;
