@@ -203,6 +203,12 @@ levels = [{{ after = "0s", notify = ["head_of_cs"] }}]
                               dm_blocks))
                 .status == 200);
       CHECK(state() == "open");
+      CHECK(eventually([&] { return server.stderr_text().find("response_url \"https://evil.example/x\"") != std::string::npos; }));
+      // A form without exactly one payload is refused; another interaction type is received and ignored.
+      const auto no_payload = signed_post("text=hello");
+      CHECK(no_payload.status == 400);
+      CHECK(testing::json_of(no_payload).at("error").at("code") == "malformed_form");
+      CHECK(signed_post("payload=" + form_encode(R"({"type":"view_submission","user":{"id":"U0HEADCS01"}})")).status == 200);
       // The Open in dashboard button: Slack opens the link; nothing to do here.
       CHECK(signed_post(click("U0HEADCS01", "sb_open", escalation, "1700000005.000001", url, dm_blocks)).status == 200);
       CHECK(state() == "open");
