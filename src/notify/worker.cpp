@@ -477,6 +477,10 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
     if (!url) co_return dead(fmt::format("response_url \"{}\" is neither Slack's nor the configured api_base_url's host", url_text));
     const auto* body = payload.if_contains("body");
     if (body == nullptr || !body->is_object()) co_return dead("the update has no body");
+    if (const auto* expires = payload.if_contains("expires_at"); expires != nullptr && expires->is_int64()) {
+      const auto unix_now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()).time_since_epoch();
+      if (unix_now.count() > expires->get_int64()) co_return dead("the response_url expired (Slack keeps one 30 minutes)");
+    }
     bhttp::request<bhttp::string_body> req{bhttp::verb::post, url->target, 11};
     req.set(bhttp::field::host, outbound::host_header(*url));
     req.set(bhttp::field::user_agent, "Switchboard-Slack/1");

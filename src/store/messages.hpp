@@ -6,7 +6,8 @@
 //   slack_reply  {"channel": "C…", "thread_ts": "…", "text": "…"}
 //   slack_dm     {"user": "U…", "text": "…", "person": "…"}, and for an escalation notice
 //                "escalation": "<id>", "request": <id> (the DM then carries the escalation's buttons)
-//   slack_update {"response_url": "https://hooks.slack.com/…", "body": {…}}: a message a Slack
+//   slack_update {"response_url": "https://hooks.slack.com/…", "body": {…}, "expires_at": <Unix
+//                seconds, real time; dead, unsent, after>}: a message a Slack
 //                interaction's response_url receives as given (replace_original, or an ephemeral
 //                answer to the person who clicked); see http/webhooks/slack_interactions.cpp
 //   email        {"to": ["…"], "subject": "…", "message_id": "…" or "", "in_reply_to": "…",

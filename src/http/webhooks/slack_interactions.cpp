@@ -16,7 +16,7 @@
 // ("Acknowledged by …", Resolve left alone; resolved: no buttons), or, when nothing was recorded,
 // an ephemeral answer to the person who clicked with the reason. Slack gets its 200 once that job
 // is durable (milliseconds, inside its 3 s), and the outbox sends the update afterwards with the
-// retries of every channel.
+// retries of every channel, until the response_url's 30 minutes are over (then it is dead).
 #include "http/webhooks/webhooks.hpp"
 
 #include "engine/actions.hpp"
@@ -159,6 +159,8 @@ asio::awaitable<response> on_interaction(context& ctx, const request& req, const
   const auto request_id = request_of(escalation);
   const auto now = ctx.api.clock();
   const auto receipt = fmt::format("{}:{}:{}:{}", team, message_ts, action_ts, user);
+  // Slack honours a response_url for 30 minutes (real time, whatever the engine's clock says).
+  const auto expires_at = real_unix_now() + 30 * 60;
   std::vector<store::change> changes;
   co_await api::commit(ctx.api.writer, [&](store::unit_of_work& db) {
     changes.clear();  // a job may run again (store/committer.hpp): nothing from an earlier run
@@ -169,7 +171,8 @@ asio::awaitable<response> on_interaction(context& ctx, const request& req, const
     update.recipient = response_url;
     update.event_type = "slack.interaction";
     const auto answer = [&](json::object body) {
-      update.payload = json::serialize(json::object{{"response_url", response_url}, {"body", std::move(body)}});
+      update.payload = json::serialize(json::object{
+          {"response_url", response_url}, {"body", std::move(body)}, {"expires_at", expires_at}});
       store::enqueue_message(db, update, now);
     };
     if (person == nullptr) {
