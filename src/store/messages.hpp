@@ -77,7 +77,8 @@ void enqueue_replies(unit_of_work work, const std::vector<engine::event>& events
 // for each request.assigned the system made (how "dri" or "account_team"), the assignee
 // (engine::assignment_notice); for each escalation.triggered, and each sla.breached that opened
 // no escalation, the customer's TA (account_team.ta on the request; engine::watch_notice). Each
-// person gets one slack_dm row {"user", "text", "person"} if notified by Slack and
+// person gets one slack_dm row {"user", "text", "person"} (and, for an escalation.notified,
+// "escalation" and "request": the DM then carries the escalation's buttons) if notified by Slack and
 // one email row {"to": [address], "subject", "message_id": "", "in_reply_to": "", "references":
 // [], "text", "kind": "notification", "person"} per person notified by e-mail (model::person's
 // notify), purpose notification, with engine::escalation_notice's words on the request as
