@@ -411,6 +411,9 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   channels.slack = outbound::load_slack_api_settings_file(settings.file);
   channels.reply_to = [&integrations](model::request_id id) { return http::webhooks::reply_to(integrations, id); };
   channels.policy = &policy;
+  channels.public_url = settings.public_url;
+  // The interactions route checks response_urls against the same base (channels moves to the worker).
+  const auto slack_api = channels.slack.value_or(outbound::slack_api_settings{});
   // Told of committed changes from any thread (offloaded handlers run on the pool): the
   // scheduler and the hub are only touched on the app strand. Posted as a continuation: from an
   // I/O thread the work waits in that thread's own queue until its handler returns, instead of
@@ -445,6 +448,8 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   http::api::add_import_routes(routes, api);
   http::dashboard::add_routes(routes, dashboard);
   http::webhooks::context webhooks{api, integrations};
+  webhooks.slack_api = slack_api;
+  webhooks.public_url = settings.public_url;
   http::webhooks::add_routes(routes, webhooks);
   http::openapi::add_routes(routes);
   if (check_document) return check_openapi(routes, *check_document);

@@ -28,6 +28,29 @@ std::string resolve(const std::string& base_file, const std::string& path) {
 
 }  // namespace
 
+std::string parse_public_url(std::string_view url) {
+  const bool https = url.starts_with("https://");
+  if (!https && !url.starts_with("http://"))
+    throw std::invalid_argument(fmt::format("public_url \"{}\" must start with https:// (http:// only for a loopback host)", url));
+  if (url.size() > 2000) throw std::invalid_argument("public_url must be at most 2000 bytes");
+  for (const char c : url)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '"' || c == '<' || c == '>' || c == '\\')
+      throw std::invalid_argument("public_url must not hold spaces, control characters, quotes or angle brackets");
+  if (url.find_first_of("?#") != std::string_view::npos)
+    throw std::invalid_argument("public_url must not carry a query or a fragment");
+  const auto rest = url.substr(https ? 8 : 7);
+  const auto authority = rest.substr(0, rest.find('/'));
+  if (authority.find('@') != std::string_view::npos) throw std::invalid_argument("public_url must not carry user:password@");
+  const auto host = authority.starts_with('[') ? authority.substr(0, authority.find(']') + 1)
+                                               : authority.substr(0, authority.rfind(':'));
+  if (host.empty()) throw std::invalid_argument("public_url has no host");
+  if (!https && host != "localhost" && host != "[::1]" && !host.starts_with("127."))
+    throw std::invalid_argument("public_url must be https:// (http:// only for localhost, 127.0.0.0/8 or [::1])");
+  std::string out(url);
+  while (out.ends_with('/')) out.pop_back();
+  return out;
+}
+
 listen_address parse_listen_address(const std::string& text) {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0)
@@ -83,7 +106,8 @@ settings load_settings(const std::string& path) {
                          "max_unauthenticated_body_bytes",
                          "max_page_bytes",
                          "max_buffered_response_bytes",
-                         "log_format"},
+                         "log_format",
+                         "public_url"},
                         "[server]");
     if (const auto* listen = table->get("listen")) {
       try {
@@ -99,6 +123,13 @@ settings load_settings(const std::string& path) {
       result.log_format = string_value(*format, path, "log_format");
       if (result.log_format != "text" && result.log_format != "json")
         fail_at(*format, path, "log_format must be \"text\" or \"json\"");
+    }
+    if (const auto* url = table->get("public_url")) {
+      try {
+        result.public_url = parse_public_url(string_value(*url, path, "public_url"));
+      } catch (const std::invalid_argument& e) {
+        fail_at(*url, path, e.what());
+      }
     }
     if (const auto* limit = table->get("max_body_bytes")) {
       const auto* value = limit->as_integer();

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace switchboard::config {
@@ -65,10 +66,20 @@ struct settings {
   // [server] log_format: "text" (lines for people) or "json" (one object a line); the
   // --log-format flag wins (observe/log.hpp).
   std::string log_format = "text";
+  // [server] public_url: where people reach this server from outside ("https://support.example.com",
+  // no trailing slash), for links in what it sends (Slack's Open in dashboard button); empty:
+  // no links.
+  std::string public_url;
 };
 
 // Reads the config file; throws config::error with file:line:col on anything unknown or malformed.
 settings load_settings(const std::string& path);
+
+// Checks a [server] public_url: https://HOST[:PORT][/PATH], or http:// only for localhost,
+// 127.0.0.0/8 or [::1] (a test or a proxy on the same machine); no query, fragment or
+// user:password; at most 2000 bytes (Slack's button URLs hold 3000, the dashboard's path is
+// added). Returns it without a trailing "/"; throws std::invalid_argument with the reason.
+std::string parse_public_url(std::string_view url);
 
 // Parses "HOST:PORT" (port 0 picks a free one); nullopt-like failure as std::invalid_argument.
 listen_address parse_listen_address(const std::string& text);

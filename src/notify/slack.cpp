@@ -63,7 +63,37 @@ std::string slack_escape(std::string_view text) {
   return out;
 }
 
-json::object slack_message(const json::object& envelope) {
+json::object escalation_actions(std::string_view escalation_id, std::string_view request_id,
+                                std::string_view public_url, bool acknowledged) {
+  const auto plain = [](std::string_view text) { return json::object{{"type", "plain_text"}, {"text", text}}; };
+  json::array elements;
+  if (!acknowledged)
+    elements.push_back(json::object{{"type", "button"},
+                                    {"action_id", acknowledge_action},
+                                    {"text", plain("Acknowledge")},
+                                    {"value", escalation_id},
+                                    {"style", "primary"}});
+  elements.push_back(json::object{
+      {"type", "button"},
+      {"action_id", resolve_action},
+      {"text", plain("Resolve")},
+      {"value", escalation_id},
+      {"confirm", json::object{{"title", plain("Resolve this escalation?")},
+                               {"text", plain(fmt::format("Escalation {} will be closed for every role on its ladder.",
+                                                          escalation_id))},
+                               {"confirm", plain("Resolve")},
+                               {"deny", plain("Cancel")}}}});
+  if (!public_url.empty())
+    elements.push_back(json::object{{"type", "button"},
+                                    {"action_id", dashboard_action},
+                                    {"text", plain("Open in dashboard")},
+                                    {"url", fmt::format("{}/dashboard?request={}", public_url, request_id)}});
+  return json::object{{"type", "actions"},
+                      {"block_id", fmt::format("{}{}", actions_block_prefix, escalation_id)},
+                      {"elements", std::move(elements)}};
+}
+
+json::object slack_message(const json::object& envelope, std::string_view public_url) {
   const auto type = text_of(envelope, "type");
   const auto& data = object_of(envelope, "data");
   const auto request = request_line(data);
@@ -99,6 +129,7 @@ json::object slack_message(const json::object& envelope) {
                                       {"text", fmt::format("Acknowledge with `POST /v1/escalations/{}/events` · {}",
                                                            slack_escape(id), slack_escape(text_of(envelope, "timestamp")))}}}}},
     };
+    if (!id.empty()) blocks.push_back(escalation_actions(id, text_of(data, "request_id"), public_url));
     return json::object{{"text", text}, {"blocks", std::move(blocks)}};
   }
 

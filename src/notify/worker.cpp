@@ -236,8 +236,9 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
     auto self = shared_from_this();
     std::string body;
     try {
-      body = t.sub.format == body_format::slack ? json::serialize(slack_message(json::parse(d.payload).as_object()))
-                                                : d.payload;
+      body = t.sub.format == body_format::slack
+                 ? json::serialize(slack_message(json::parse(d.payload).as_object(), channels_.public_url))
+                 : d.payload;
     } catch (const std::exception& e) {
       body = d.payload;
     }
@@ -326,6 +327,8 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
       const auto payload = json::parse(d.payload).as_object();
       if (d.channel == "slack_reply" || d.channel == "slack_dm")
         sent = co_await send_slack(d, payload);
+      else if (d.channel == "slack_update")
+        sent = co_await send_slack_update(payload);
       else if (d.channel == "email")
         sent = co_await send_email(d, payload);
       else
@@ -445,9 +448,63 @@ struct delivery_worker::impl : std::enable_shared_from_this<impl> {
       channel = opened.channel;
     }
     std::string thread_ts = text_at(payload, "thread_ts");
-    auto posting = slack_->post_message(channel, text, thread_ts);
+    // An escalation's DM: its words, then the buttons that acknowledge or resolve it.
+    json::array blocks;
+    if (const auto escalation = text_at(payload, "escalation"); !escalation.empty() && !text.empty()) {
+      const auto* request = payload.if_contains("request");
+      const auto request_id = request != nullptr && request->is_int64() ? std::to_string(request->get_int64()) : std::string();
+      // A section's text holds 3000 characters; the fallback `text` keeps the whole notice.
+      std::string shown = text;
+      if (shown.size() > 2900) {
+        std::size_t cut = 2900;
+        while (cut > 0 && (static_cast<unsigned char>(shown[cut]) & 0xC0) == 0x80) --cut;
+        shown = shown.substr(0, cut) + "…";
+      }
+      blocks.push_back(json::object{{"type", "section"}, {"text", json::object{{"type", "mrkdwn"}, {"text", shown}}}});
+      blocks.push_back(escalation_actions(escalation, request_id, channels_.public_url));
+    }
+    auto posting = slack_->post_message(channel, text, thread_ts, std::move(blocks));
     const auto posted = co_await std::move(posting);
     co_return from_slack(posted);
+  }
+
+  // A slack_update row: its body POSTed as JSON to the interaction's response_url, checked again
+  // here (a row is only written for an allowed URL, but the config may have changed since).
+  asio::awaitable<sent_message> send_slack_update(const json::object& payload) {
+    const auto url_text = text_at(payload, "response_url");
+    const auto settings = channels_.slack.value_or(outbound::slack_api_settings{});
+    const auto url = outbound::allowed_response_url(url_text, settings);
+    if (!url) co_return dead(fmt::format("response_url \"{}\" is neither Slack's nor the configured api_base_url's host", url_text));
+    const auto* body = payload.if_contains("body");
+    if (body == nullptr || !body->is_object()) co_return dead("the update has no body");
+    if (const auto* expires = payload.if_contains("expires_at"); expires != nullptr && expires->is_int64()) {
+      const auto unix_now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()).time_since_epoch();
+      if (unix_now.count() > expires->get_int64()) co_return dead("the response_url expired (Slack keeps one 30 minutes)");
+    }
+    bhttp::request<bhttp::string_body> req{bhttp::verb::post, url->target, 11};
+    req.set(bhttp::field::host, outbound::host_header(*url));
+    req.set(bhttp::field::user_agent, "Switchboard-Slack/1");
+    req.set(bhttp::field::content_type, "application/json; charset=utf-8");
+    req.set(bhttp::field::connection, "close");
+    req.body() = json::serialize(*body);
+    req.prepare_payload();
+    // Only the loopback fake's base allows private addresses, and only its host passed above.
+    const outbound::post_options options{settings.timeout, settings.allow_private && url->host == settings.base.host,
+                                         response_body_limit};
+    const auto answer = co_await outbound::http_post(executor_, tls_, *url, options, req);
+    sent_message out;
+    out.status = answer.status;
+    if (answer.status && *answer.status >= 200 && *answer.status < 300) {
+      out.outcome = outbound::slack_outcome::delivered;
+      co_return out;
+    }
+    out.error = answer.status ? fmt::format("HTTP {}{}{}", *answer.status, answer.body.empty() ? "" : " ",
+                                            answer.body.substr(0, 200))
+                              : answer.error;
+    const bool retry = !answer.status || *answer.status == 408 || *answer.status == 429 || *answer.status >= 500;
+    out.outcome = retry ? outbound::slack_outcome::retry : outbound::slack_outcome::dead;
+    if (!answer.retry_after.empty()) out.retry_after = parse_retry_after(answer.retry_after, std::chrono::system_clock::now());
+    co_return out;
   }
 
   static sent_message from_slack(const outbound::slack_verdict& v) {

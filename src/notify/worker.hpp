@@ -56,13 +56,18 @@ namespace switchboard::notify {
 
 // Where message rows go.
 struct message_channels {
-  std::optional<outbound::slack_api_settings> slack;       // slack_reply and slack_dm rows
+  // slack_reply and slack_dm rows; slack_update rows go to their response_url when
+  // outbound::allowed_response_url passes it against these (or the defaults when unset).
+  std::optional<outbound::slack_api_settings> slack;
   std::optional<outbound::email_settings> email;           // email rows
   std::function<std::string(model::request_id)> reply_to;  // a request's Reply-To; empty or null: none
   // When set, a reply row's outcome (delivered or dead) is recorded on its request as
   // request.reply_delivered or request.reply_failed (store::record_delivery) in the job that
   // records the attempt. Must outlive the worker.
   const engine::policy* policy = nullptr;
+  // [server] public_url (empty: none): escalation messages to Slack, by webhook subscription or
+  // DM, link the dashboard there (notify::escalation_actions).
+  std::string public_url;
 };
 
 class delivery_worker {

@@ -56,6 +56,21 @@ slack_api_settings parse_api_base_url(std::string_view url) {
   return out;
 }
 
+std::optional<notify::url_parts> allowed_response_url(std::string_view url, const slack_api_settings& settings) {
+  if (url.find_first_of(" \t\r\n#") != std::string_view::npos) return std::nullopt;
+  notify::url_parts parts;
+  try {
+    parts = notify::parse_url(url);
+  } catch (const std::invalid_argument&) {
+    return std::nullopt;
+  }
+  const bool slack = parts.https && parts.host == "hooks.slack.com" && parts.port == 443;
+  const bool configured =
+      parts.https == settings.base.https && parts.host == settings.base.host && parts.port == settings.base.port;
+  if (!slack && !configured) return std::nullopt;
+  return parts;
+}
+
 slack_api_settings load_slack_api_settings(const toml::table& slack, const std::string& file, std::string bot_token) {
   slack_api_settings out;
   if (const auto* node = slack.get("api_base_url")) {
@@ -144,9 +159,11 @@ slack_api::slack_api(asio::any_io_executor executor, slack_api_settings settings
   tls_.set_verify_mode(asio::ssl::verify_peer);
 }
 
-asio::awaitable<slack_verdict> slack_api::post_message(std::string channel, std::string text, std::string thread_ts) {
+asio::awaitable<slack_verdict> slack_api::post_message(std::string channel, std::string text, std::string thread_ts,
+                                                      json::array blocks) {
   json::object body{{"channel", channel}, {"text", text}};
   if (!thread_ts.empty()) body["thread_ts"] = thread_ts;
+  if (!blocks.empty()) body["blocks"] = std::move(blocks);
   const std::string method = "chat.postMessage";
   std::string serialized = json::serialize(body);
   co_return co_await call(method, serialized);

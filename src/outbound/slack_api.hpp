@@ -30,6 +30,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/json/array.hpp>
 
 #include <chrono>
 #include <optional>
@@ -56,6 +57,12 @@ slack_api_settings load_slack_api_settings(const toml::table& slack, const std::
 
 // [integrations.slack] of a config file (defaults when absent), the token from the environment.
 slack_api_settings load_slack_api_settings_file(const std::string& path);
+
+// Whether a Slack interaction's response_url may be posted to: https://hooks.slack.com/…, or a URL
+// with the scheme, host and port of `settings`' api_base_url (a loopback fake in tests). Any
+// other URL is refused, so a signed but crafted payload cannot make the server post elsewhere.
+// Returns the parsed URL, or nullopt when refused or malformed. Pure.
+std::optional<notify::url_parts> allowed_response_url(std::string_view url, const slack_api_settings& settings);
 
 enum class slack_outcome { delivered, retry, dead };
 
@@ -91,8 +98,10 @@ class slack_api {
   slack_api& operator=(const slack_api&) = delete;
 
   // chat.postMessage; `thread_ts` empty posts at the top level, else replies in that thread.
-  // The object must outlive the coroutine.
-  boost::asio::awaitable<slack_verdict> post_message(std::string channel, std::string text, std::string thread_ts);
+  // `blocks` (Block Kit), when not empty, are what Slack shows; `text` is then the notification's
+  // fallback. The object must outlive the coroutine.
+  boost::asio::awaitable<slack_verdict> post_message(std::string channel, std::string text, std::string thread_ts,
+                                                     boost::json::array blocks = {});
 
   // conversations.open for one user ("U…"): the verdict's channel is the DM to post to.
   boost::asio::awaitable<slack_verdict> open_dm(std::string user);

@@ -20,11 +20,12 @@
 namespace switchboard::store {
 namespace {
 
-constexpr std::array<std::pair<channel, std::string_view>, 4> channel_table{{
+constexpr std::array<std::pair<channel, std::string_view>, 5> channel_table{{
     {channel::webhook, "webhook"},
     {channel::slack_reply, "slack_reply"},
     {channel::slack_dm, "slack_dm"},
     {channel::email, "email"},
+    {channel::slack_update, "slack_update"},
 }};
 
 std::int64_t seconds(model::instant at) { return at.time_since_epoch().count(); }
@@ -54,7 +55,7 @@ std::optional<channel> parse_channel(std::string_view text) {
   return std::nullopt;
 }
 
-std::string_view channel_names() { return "webhook, slack_reply, slack_dm, email"; }
+std::string_view channel_names() { return "webhook, slack_reply, slack_dm, email, slack_update"; }
 
 std::string_view to_string(message_purpose value) {
   return value == message_purpose::reply ? "reply" : "notification";
@@ -138,8 +139,9 @@ namespace {
 
 // One notice to `person` about event `e` (its `seq`), by each of their channels (model::person's
 // notify): a slack_dm row and/or an email row, purpose notification.
+// `escalation`: the escalation a notice announces (its DM carries the buttons), else empty.
 void notify_person(unit_of_work& work, const model::person& person, const engine::notice& said, const engine::event& e,
-                   std::int64_t seq) {
+                   std::int64_t seq, const std::string& escalation = {}) {
   message m;
   m.purpose = message_purpose::notification;
   m.request_id = e.request;
@@ -148,8 +150,12 @@ void notify_person(unit_of_work& work, const model::person& person, const engine
   if (person.notified_by("slack") && !person.slack_user.empty()) {
     m.channel = channel::slack_dm;
     m.recipient = person.slack_user;
-    m.payload = boost::json::serialize(
-        boost::json::object{{"user", person.slack_user}, {"text", said.text}, {"person", person.id}});
+    boost::json::object dm{{"user", person.slack_user}, {"text", said.text}, {"person", person.id}};
+    if (!escalation.empty()) {
+      dm["escalation"] = escalation;
+      dm["request"] = e.request;
+    }
+    m.payload = boost::json::serialize(dm);
     enqueue_message(work, m, e.at);
   }
   if (person.notified_by("email") && !person.email.empty()) {
@@ -201,7 +207,8 @@ void enqueue_notifications(unit_of_work work, const model::people_directory& dir
     if (notified != nullptr)
       for (const auto& id : notified->people)
         if (const auto* person = directory.find(id))
-          notify_person(work, *person, engine::escalation_notice(request, *notified, *person, e.at), e, seqs.at(i));
+          notify_person(work, *person, engine::escalation_notice(request, *notified, *person, e.at), e, seqs.at(i),
+                        notified->step.id);
     if (system_assigned)
       if (const auto* person = directory.find(assigned->assignee))
         notify_person(work, *person, engine::assignment_notice(request, *assigned, e.at), e, seqs.at(i));

@@ -4,7 +4,12 @@
 // dead letters, redelivery and delivery log (store/outbox.hpp). Each row's payload is the
 // channel's message spec, fixed when it is enqueued and the same bytes on every retry:
 //   slack_reply  {"channel": "C…", "thread_ts": "…", "text": "…"}
-//   slack_dm     {"user": "U…", "text": "…"}
+//   slack_dm     {"user": "U…", "text": "…", "person": "…"}, and for an escalation notice
+//                "escalation": "<id>", "request": <id> (the DM then carries the escalation's buttons)
+//   slack_update {"response_url": "https://hooks.slack.com/…", "body": {…}, "expires_at": <Unix
+//                seconds, real time; dead, unsent, after>}: a message a Slack
+//                interaction's response_url receives as given (replace_original, or an ephemeral
+//                answer to the person who clicked); see http/webhooks/slack_interactions.cpp
 //   email        {"to": ["…"], "subject": "…", "message_id": "…" or "", "in_reply_to": "…",
 //                 "references": ["…"], "text": "…", "kind": "reply" | "notification"}
 // What the config holds (the bot token, From, Reply-To) is added when sending.
@@ -33,10 +38,10 @@
 
 namespace switchboard::store {
 
-enum class channel { webhook, slack_reply, slack_dm, email };
+enum class channel { webhook, slack_reply, slack_dm, email, slack_update };
 std::string_view to_string(channel value);
 std::optional<channel> parse_channel(std::string_view text);
-std::string_view channel_names();  // "webhook, slack_reply, slack_dm, email"
+std::string_view channel_names();  // "webhook, slack_reply, slack_dm, email, slack_update"
 
 enum class message_purpose { reply, notification };
 std::string_view to_string(message_purpose value);
@@ -72,7 +77,8 @@ void enqueue_replies(unit_of_work work, const std::vector<engine::event>& events
 // for each request.assigned the system made (how "dri" or "account_team"), the assignee
 // (engine::assignment_notice); for each escalation.triggered, and each sla.breached that opened
 // no escalation, the customer's TA (account_team.ta on the request; engine::watch_notice). Each
-// person gets one slack_dm row {"user", "text", "person"} if notified by Slack and
+// person gets one slack_dm row {"user", "text", "person"} (and, for an escalation.notified,
+// "escalation" and "request": the DM then carries the escalation's buttons) if notified by Slack and
 // one email row {"to": [address], "subject", "message_id": "", "in_reply_to": "", "references":
 // [], "text", "kind": "notification", "person"} per person notified by e-mail (model::person's
 // notify), purpose notification, with engine::escalation_notice's words on the request as

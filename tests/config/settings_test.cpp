@@ -47,7 +47,7 @@ TEST_SUITE("config::settings") {
               "handler_timeout_seconds, shutdown_timeout_seconds, health_deadline_ms, "
               "max_connections_per_client, min_body_bytes_per_second, "
               "body_rate_grace_seconds, large_body_bytes, max_unauthenticated_body_bytes, "
-              "max_page_bytes, max_buffered_response_bytes, log_format");
+              "max_page_bytes, max_buffered_response_bytes, log_format, public_url");
     CHECK(error_of(dir, "[server]\nmax_body_bytes = -1\n") ==
           file + ":2:18: max_body_bytes must be a positive integer (bytes)");
     CHECK(error_of(dir, "[customers]\ntiers = []\n") == file + ":2:9: tiers must be a non-empty array of strings");
@@ -95,6 +95,24 @@ TEST_SUITE("config::settings") {
     CHECK(error_of(dir, "[server]\nlog_format = \"yaml\"\n") ==
           file + ":2:14: log_format must be \"text\" or \"json\"");
     CHECK(error_of(dir, "[server]\nlog_format = 1\n").starts_with(file + ":2:14: "));
+  }
+
+  TEST_CASE("[server] public_url is https (http only on loopback), kept without its trailing slash, and empty by default") {
+    CHECK(config::load_settings(testing::source_path("config/switchboard.toml")).public_url.empty());
+    testing::temp_dir dir;
+    const auto file = dir.file("switchboard.toml");
+    CHECK(config::load_settings(testing::write_file(file, "[server]\npublic_url = \"https://support.example.com/sb/\"\n"))
+              .public_url == "https://support.example.com/sb");
+    CHECK(config::load_settings(testing::write_file(file, "[server]\npublic_url = \"http://127.0.0.1:8080\"\n"))
+              .public_url == "http://127.0.0.1:8080");
+    CHECK(error_of(dir, "[server]\npublic_url = \"http://support.example.com\"\n") ==
+          file + ":2:14: public_url must be https:// (http:// only for localhost, 127.0.0.0/8 or [::1])");
+    CHECK(error_of(dir, "[server]\npublic_url = \"ftp://x\"\n").starts_with(file + ":2:14: public_url \"ftp://x\" must start"));
+    CHECK(error_of(dir, "[server]\npublic_url = \"https://x.example/?a=1\"\n") ==
+          file + ":2:14: public_url must not carry a query or a fragment");
+    CHECK(error_of(dir, "[server]\npublic_url = \"https://me@x.example\"\n") ==
+          file + ":2:14: public_url must not carry user:password@");
+    CHECK(error_of(dir, "[server]\npublic_url = \"https://\"\n") == file + ":2:14: public_url has no host");
   }
 
   TEST_CASE("[storage] names the SQLite file or postgres, [server] database is still read") {

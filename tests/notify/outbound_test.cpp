@@ -354,7 +354,11 @@ allow_private = true
       const auto message = json::parse(slack.body).as_object();
       CHECK(std::string(message.at("text").as_string()).find("Escalation") != std::string::npos);
       CHECK(std::string(message.at("text").as_string()).find("head_of_cs notified") != std::string::npos);
-      CHECK(message.at("blocks").as_array().size() == 4);
+      // The fourth block says how to acknowledge by the API, the fifth holds the buttons (no
+      // public_url configured: Acknowledge and Resolve only).
+      REQUIRE(message.at("blocks").as_array().size() == 5);
+      CHECK(message.at("blocks").as_array()[4].at("type") == "actions");
+      CHECK(message.at("blocks").as_array()[4].at("elements").as_array().size() == 2);
     });
   }
 }

@@ -25,13 +25,68 @@ TEST_SUITE("notify::slack") {
     CHECK(text.find("vp_technical_success, vp_sales notified") != std::string::npos);
     CHECK(text.find("#12 “VPN &lt;drops&gt; &amp; reconnects” (Acme, troubleshooting, high, owner se)") != std::string::npos);
     const auto& blocks = message.at("blocks").as_array();
-    REQUIRE(blocks.size() == 4);
+    REQUIRE(blocks.size() == 5);
     CHECK(blocks[0].at("type") == "header");
     CHECK(blocks[2].at("fields").as_array().size() == 4);
     const auto serialized = json::serialize(message);
     CHECK(serialized.find("first_response breached") != std::string::npos);
     CHECK(serialized.find("2h of business time since the breach") != std::string::npos);
     CHECK(serialized.find("<drops>") == std::string::npos);  // escaped everywhere
+  }
+
+  TEST_CASE("an escalation message carries Acknowledge, Resolve and Open in dashboard buttons") {
+    const auto envelope = json::parse(R"json({"type": "escalation.notified", "timestamp": "2026-11-23T10:00:00Z",
+      "data": {"request_id": 12, "request": {"title": "Ping <!channel> now", "kind": "troubleshooting"},
+               "escalation": {"id": "12-1", "ladder": "sla_breach"}, "notified": ["head_of_cs"], "level": 1}})json")
+                              .as_object();
+    const auto message = notify::slack_message(envelope, "https://support.example.com");
+    const auto& blocks = message.at("blocks").as_array();
+    const auto& actions = blocks.back().as_object();
+    CHECK(actions.at("type") == "actions");
+    CHECK(actions.at("block_id") == "sb:12-1");
+    const auto& buttons = actions.at("elements").as_array();
+    REQUIRE(buttons.size() == 3);
+    CHECK(buttons[0].at("action_id") == "sb_ack");
+    CHECK(buttons[0].at("value") == "12-1");
+    CHECK(buttons[0].at("style") == "primary");
+    CHECK(buttons[0].at("text").at("text") == "Acknowledge");
+    CHECK(buttons[1].at("action_id") == "sb_resolve");
+    CHECK(buttons[1].at("value") == "12-1");
+    CHECK(buttons[1].as_object().contains("confirm"));
+    CHECK(buttons[2].at("url") == "https://support.example.com/dashboard?request=12");
+    CHECK(buttons[2].at("text").at("text") == "Open in dashboard");
+    // The title stays escaped: no @channel reaches Slack.
+    CHECK(json::serialize(message).find("<!channel>") == std::string::npos);
+    CHECK(json::serialize(message).find("&lt;!channel&gt;") != std::string::npos);
+
+    // Without a public URL: two buttons. Acknowledged: Resolve alone.
+    CHECK(notify::slack_message(envelope).at("blocks").as_array().back().at("elements").as_array().size() == 2);
+    const auto resolve_only = notify::escalation_actions("12-1", "12", "", true);
+    REQUIRE(resolve_only.at("elements").as_array().size() == 1);
+    CHECK(resolve_only.at("elements").as_array()[0].at("action_id") == "sb_resolve");
+  }
+
+  TEST_CASE("the buttons stay within Block Kit's limits at the longest ids and URL the server sends") {
+    // https://api.slack.com/reference/block-kit/block-elements#button and blocks#actions.
+    const std::string long_id = std::string(100, '9') + "-" + std::string(99, '9');  // 200 bytes
+    const std::string public_url = "https://" + std::string(1992, 'x');               // 2000 bytes
+    const auto block = notify::escalation_actions(long_id, std::string(100, '9'), public_url);
+    CHECK(block.at("block_id").as_string().size() <= 255);
+    const auto& elements = block.at("elements").as_array();
+    CHECK(elements.size() <= 25);
+    for (const auto& element : elements) {
+      CAPTURE(json::serialize(element.at("text")));
+      CHECK(element.at("text").at("text").as_string().size() <= 75);
+      if (const auto* action = element.as_object().if_contains("action_id")) CHECK(action->as_string().size() <= 255);
+      if (const auto* value = element.as_object().if_contains("value")) CHECK(value->as_string().size() <= 2000);
+      if (const auto* url = element.as_object().if_contains("url")) CHECK(url->as_string().size() <= 3000);
+      if (const auto* confirm = element.as_object().if_contains("confirm")) {
+        CHECK(confirm->at("title").at("text").as_string().size() <= 100);
+        CHECK(confirm->at("text").at("text").as_string().size() <= 300);
+        CHECK(confirm->at("confirm").at("text").as_string().size() <= 30);
+        CHECK(confirm->at("deny").at("text").as_string().size() <= 30);
+      }
+    }
   }
 
   TEST_CASE("a skipped level is one line that notifies nobody") {

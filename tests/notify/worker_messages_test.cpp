@@ -138,4 +138,50 @@ TEST_SUITE("notify::worker") {
     CHECK(row->last_error == "SWITCHBOARD_SLACK_BOT_TOKEN is not set");
     CHECK(slack.calls().empty());
   }
+  TEST_CASE("a slack_update row is posted to its response_url, and is dead unsent once expired or on another host") {
+    testing::temp_dir dir;
+    const auto path = dir.file("switchboard.db");
+    testing::fake_slack slack(bot_token);
+    store::committer writer(store::open_database(path));
+    auto reader = store::open_database(path, store::access::read_only);
+    const auto unix_now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()).time_since_epoch().count();
+    const auto update = [&](const std::string& url, std::int64_t expires_at) {
+      std::int64_t id = 0;
+      store::message m;
+      m.channel = store::channel::slack_update;
+      m.purpose = store::message_purpose::notification;
+      m.event_type = "slack.interaction";
+      m.recipient = url;
+      m.payload = json::serialize(json::object{{"response_url", url},
+                                               {"body", json::object{{"replace_original", true}, {"text", "Done"}}},
+                                               {"expires_at", expires_at}});
+      writer.run([&](SQLite::Database& db) { id = store::enqueue_message(db, m, wall_now()); });
+      return id;
+    };
+    const auto fresh = update(slack.response_url(1), unix_now + 1800);
+    const auto expired = update(slack.response_url(2), unix_now - 1);
+    const auto elsewhere = update("https://example.com/actions/3", unix_now + 1800);
+
+    notify::message_channels channels;
+    channels.slack = outbound::parse_api_base_url(slack.base_url());  // no bot token: not needed here
+    asio::io_context io;
+    notify::delivery_worker worker(io.get_executor(), writer, reader, notify::settings{}, wall_now, channels);
+    worker.start();
+    const auto settled = [&](std::int64_t id) { return store::find_delivery(reader, id)->state != store::delivery_state::pending; };
+    const bool done = run_until(io, [&] { return settled(fresh) && settled(expired) && settled(elsewhere); }, 30s);
+    worker.stop();
+    REQUIRE(done);
+    CHECK(store::find_delivery(reader, fresh)->state == store::delivery_state::delivered);
+    CHECK(store::find_delivery(reader, expired)->state == store::delivery_state::dead);
+    CHECK(store::find_delivery(reader, expired)->last_error.find("expired") != std::string::npos);
+    CHECK(store::find_delivery(reader, elsewhere)->state == store::delivery_state::dead);
+    CHECK(store::find_delivery(reader, elsewhere)->last_error.find("neither Slack's") != std::string::npos);
+    const auto posts = slack.response_posts();
+    REQUIRE(posts.size() == 1);
+    CHECK(posts[0].method == "/actions/1");
+    CHECK(posts[0].content_type.starts_with("application/json"));
+    CHECK(posts[0].authorization.empty());  // a response_url needs no token
+    CHECK(posts[0].body.at("text") == "Done");
+    CHECK(posts[0].body.at("replace_original").as_bool());
+  }
 }

@@ -281,4 +281,22 @@ TEST_SUITE("outbound::slack_api config") {
     }
     CHECK(refused.find("would send the bot token in clear") != std::string::npos);
   }
+  TEST_CASE("a response_url is accepted on hooks.slack.com or the api_base_url's scheme, host and port only") {
+    const auto slack = outbound::slack_api_settings{};  // https://slack.com/api/
+    CHECK(outbound::allowed_response_url("https://hooks.slack.com/actions/T0/1/abc", slack));
+    CHECK(outbound::allowed_response_url("https://slack.com/actions/1", slack));
+    CHECK_FALSE(outbound::allowed_response_url("http://hooks.slack.com/actions/1", slack));
+    CHECK_FALSE(outbound::allowed_response_url("https://hooks.slack.com:8443/actions/1", slack));
+    CHECK_FALSE(outbound::allowed_response_url("https://hooks.slack.com.evil.example/actions/1", slack));
+    CHECK_FALSE(outbound::allowed_response_url("https://evil.example/hooks.slack.com/", slack));
+    CHECK_FALSE(outbound::allowed_response_url("https://hooks.slack.com@evil.example/x", slack));
+    CHECK_FALSE(outbound::allowed_response_url("http://127.0.0.1:9/actions/1", slack));
+    CHECK_FALSE(outbound::allowed_response_url("not a url", slack));
+    const auto fake = outbound::parse_api_base_url("http://127.0.0.1:4567/api/");
+    const auto local = outbound::allowed_response_url("http://127.0.0.1:4567/actions/1", fake);
+    REQUIRE(local);
+    CHECK(local->target == "/actions/1");
+    CHECK_FALSE(outbound::allowed_response_url("http://127.0.0.1:4568/actions/1", fake));
+    CHECK_FALSE(outbound::allowed_response_url("http://localhost:4567/actions/1", fake));
+  }
 }

@@ -41,6 +41,7 @@ struct fake_slack::impl {
 
   // Slack's own checks, for a call nobody scripted.
   fake_slack_answer natural(const fake_slack_call& call) {
+    if (call.method.starts_with("/actions/")) return {200, "ok", ""};
     if (call.authorization.empty()) return fake_slack_answer::error("not_authed");
     if (call.authorization != "Bearer " + token) return fake_slack_answer::error("invalid_auth");
     if (call.body.empty()) return fake_slack_answer::error("invalid_json");
@@ -125,6 +126,14 @@ fake_slack::~fake_slack() = default;
 
 std::uint16_t fake_slack::port() const { return impl_->acceptor.local_endpoint().port(); }
 std::string fake_slack::base_url() const { return fmt::format("http://127.0.0.1:{}/api/", port()); }
+std::string fake_slack::response_url(int n) const { return fmt::format("http://127.0.0.1:{}/actions/{}", port(), n); }
+
+std::vector<fake_slack_call> fake_slack::response_posts() const {
+  std::vector<fake_slack_call> out;
+  for (auto& call : calls())
+    if (call.method.starts_with("/actions/")) out.push_back(std::move(call));
+  return out;
+}
 
 void fake_slack::script(fake_slack_answer answer) {
   std::lock_guard lock(impl_->mutex);

@@ -1,7 +1,9 @@
 #pragma once
 // A fake Slack Web API on 127.0.0.1:<ephemeral> for tests: serves /api/chat.postMessage and
 // /api/conversations.open on its own thread, checks the bearer token and the JSON like Slack
-// (https://api.slack.com/web), records every call, and answers from a script.
+// (https://api.slack.com/web), records every call, and answers from a script. It also stands in
+// for interactions' response_urls: POST /actions/<n> (no token; Slack's answer is 200 "ok"),
+// recorded with the method "/actions/<n>".
 //
 // Without a scripted answer: a wrong or missing token gets 200 {"ok":false,"error":"invalid_auth"}
 // (or "not_authed"), a body that is not JSON "invalid_json", chat.postMessage without channel
@@ -55,6 +57,9 @@ class fake_slack {
 
   std::uint16_t port() const;
   std::string base_url() const;  // "http://127.0.0.1:<port>/api/"
+  std::string response_url(int n) const;  // "http://127.0.0.1:<port>/actions/<n>"
+  // The calls made to response_urls, in order.
+  std::vector<fake_slack_call> response_posts() const;
 
   void script(fake_slack_answer answer);  // the next unanswered call gets it
   std::vector<fake_slack_call> calls() const;

@@ -33,16 +33,6 @@ namespace {
 constexpr std::string_view timestamp_header = "X-Slack-Request-Timestamp";
 constexpr std::string_view signature_header = "X-Slack-Signature";
 
-// The 503 or 401 to send instead, when the request is not signed by Slack (checked on the raw
-// body, before anything is parsed).
-std::optional<response> refuse_unsigned(const context& ctx, const request& req) {
-  if (auto refused = refuse_slack_headers(ctx, req)) return refused;
-  if (verify_slack(ctx.config.slack_signing_secret, req[timestamp_header], req[signature_header], req.body(),
-                   real_unix_now()) == slack_verdict::valid)
-    return std::nullopt;
-  return error_response(status::unauthorized, "invalid_signature", "the Slack request signature did not verify");
-}
-
 std::string string_of(const json::object& object, std::string_view key) {
   const auto* value = object.if_contains(key);
   return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string{};
@@ -272,7 +262,7 @@ void note_slack_actor(const context& ctx, const route_match& match, std::string_
 }
 
 asio::awaitable<response> on_event(context& ctx, const request& req, const route_match& match) {
-  if (auto refused = refuse_unsigned(ctx, req)) co_return std::move(*refused);
+  if (auto refused = refuse_unsigned_slack(ctx, req)) co_return std::move(*refused);
   auto parsed = parse_json_body(req.body());
   if (const auto* problem = std::get_if<std::string>(&parsed))
     co_return error_response(status::bad_request, "malformed_json", fmt::format("the body is not valid JSON: {}", *problem));
@@ -347,7 +337,7 @@ std::string first_deadline(const model::request& r) {
 }
 
 asio::awaitable<response> on_command(context& ctx, const request& req, const route_match& match) {
-  if (auto refused = refuse_unsigned(ctx, req)) co_return std::move(*refused);
+  if (auto refused = refuse_unsigned_slack(ctx, req)) co_return std::move(*refused);
   const auto fields = parse_form_urlencoded(req.body());
   if (!fields) co_return error_response(status::bad_request, "malformed_form", "the body is not form-encoded");
   if (field(*fields, "ssl_check") == "1") co_return response(status::ok, req.version());
@@ -430,6 +420,16 @@ void add_slack_routes(router& routes, context& ctx) {
              [&ctx](const request& req, const route_match& match) { return on_event(ctx, req, match); });
   routes.add(verb::post, "/v1/webhooks/slack/commands",
              [&ctx](const request& req, const route_match& match) { return on_command(ctx, req, match); });
+}
+
+// The 503 or 401 to send instead, when the request is not signed by Slack (checked on the raw
+// body, before anything is parsed).
+std::optional<response> refuse_unsigned_slack(const context& ctx, const request& req) {
+  if (auto refused = refuse_slack_headers(ctx, req)) return refused;
+  if (verify_slack(ctx.config.slack_signing_secret, req[timestamp_header], req[signature_header], req.body(),
+                   real_unix_now()) == slack_verdict::valid)
+    return std::nullopt;
+  return error_response(status::unauthorized, "invalid_signature", "the Slack request signature did not verify");
 }
 
 // A timestamp more than 5 minutes from our clock is refused before the signature is computed,

@@ -49,6 +49,7 @@ std::optional<response> raw_before_body(const context& ctx, const request_header
 
 void add_routes(router& routes, context& ctx) {
   add_slack_routes(routes, ctx);
+  add_slack_interaction_routes(routes, ctx);
   add_email_routes(routes, ctx);
 
   // Route, limit and credentials come before the body: an unknown path under
@@ -60,6 +61,7 @@ void add_routes(router& routes, context& ctx) {
   const auto slack = [&ctx](const request_header& header) { return refuse_slack_headers(ctx, header); };
   routes.set_options(verb::post, "/v1/webhooks/slack/events", {ctx.config.slack_max_body_bytes, false, slack, beast_http::status::payload_too_large, true});
   routes.set_options(verb::post, "/v1/webhooks/slack/commands", {ctx.config.slack_max_body_bytes, false, slack, beast_http::status::payload_too_large, true});
+  routes.set_options(verb::post, "/v1/webhooks/slack/interactions", {ctx.config.slack_max_body_bytes, false, slack, beast_http::status::payload_too_large, true});
   const auto mailgun = [&ctx](const request_header& header) { return mailgun_before_body(ctx, header); };
   const auto email_limit = ctx.config.email_max_body_bytes;
   // Mailgun retries any refusal but 406 for 8 hours: a post over the limit gets 406.

@@ -10,6 +10,7 @@
 #include "http/api/api.hpp"
 #include "http/router.hpp"
 #include "http/webhooks/integrations.hpp"
+#include "outbound/slack_api.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -26,17 +27,24 @@ namespace switchboard::http::webhooks {
 struct context {
   api::context& api;  // policy, writer, reader, tokens, clock, changed
   const integrations& config;
+  // [integrations.slack] api_base_url: a Slack interaction's response_url must be Slack's or on
+  // this base's scheme, host and port (outbound::allowed_response_url).
+  outbound::slack_api_settings slack_api{};
+  std::string public_url{};  // [server] public_url: the Open in dashboard button kept on updates
 };
 
-// Adds POST /v1/webhooks/slack/events, /v1/webhooks/slack/commands, /v1/webhooks/email/mailgun
+// Adds POST /v1/webhooks/slack/events, /v1/webhooks/slack/commands,
+// /v1/webhooks/slack/interactions, /v1/webhooks/email/mailgun
 // (and .../mailgun/mime for Mailgun's raw-MIME mode), /v1/webhooks/email/postmark and
 // /v1/webhooks/email/raw, each with its body limit from the config and the checks its header
 // allows before the body is read (route options); the e-mail routes run on the worker pool.
 // `ctx` must outlive the router.
 void add_routes(router& routes, context& ctx);
 
-// Slack and e-mail halves of add_routes.
+// Slack and e-mail halves of add_routes; the Slack interactivity route (buttons on escalation
+// messages) is add_slack_interaction_routes.
 void add_slack_routes(router& routes, context& ctx);
+void add_slack_interaction_routes(router& routes, context& ctx);
 void add_email_routes(router& routes, context& ctx);
 
 }  // namespace switchboard::http::webhooks
@@ -73,6 +81,11 @@ std::int64_t real_unix_now();
 // missing or repeated or the timestamp is not Unix seconds; 401 stale_timestamp when it is more
 // than 5 minutes from the real clock; nullopt when the body's signature is worth checking.
 std::optional<response> refuse_slack_headers(const context& ctx, const request_header& header);
+
+// refuse_slack_headers, then the v0 HMAC of Slack's signing secret on the raw body: 401
+// invalid_signature when it does not verify; nullopt when the request is Slack's. Call before
+// anything in the body is parsed.
+std::optional<response> refuse_unsigned_slack(const context& ctx, const request& req);
 
 // Customer `id` as the directory in force holds it (api::context::customers, which a PUT
 // /v1/customers/{id} replaces), else as the config names it; nullopt when neither knows it. Read
