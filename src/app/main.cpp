@@ -29,6 +29,7 @@
 #include "outbound/config.hpp"
 #include "outbound/slack_api.hpp"
 #include "policy/load.hpp"
+#include "rules/in_force.hpp"
 #include "scheduler/scheduler.hpp"
 #include "store/clocks.hpp"
 #include "store/committer.hpp"
@@ -152,6 +153,8 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   // assign, and the people an escalation reaches).
   loaded_policy.people = config::load_people_of(settings.file, config::names_of(loaded_policy.sla.calendars),
                                                 loaded_policy.sla.calendar_name("support").value_or("support"));
+  // SIGHUP may put new routing rules in force (rules/in_force.hpp); filings route by these.
+  loaded_policy.routing_in_force = std::make_shared<rules::rules_in_force>(loaded_policy.routing);
   const auto& policy = loaded_policy;
   const auto& people = policy.people;
   // Not const: SIGHUP puts a re-read tokens file in force (token_table::replace).
@@ -496,8 +499,9 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
   notifier.start();
   if (peers) boost::asio::post(app, [&peers] { peers->start(); });
 
-  // SIGHUP: the tokens file and the people directory again (config/reload.hpp); what else
-  // changed is reported as needing a restart. An invalid file changes nothing.
+  // SIGHUP: the tokens file (checked against the people directory) and the routing rules again
+  // (config/reload.hpp); what else changed is reported as needing a restart. An invalid file
+  // changes nothing.
   config::config_watch watch(settings, tokens_override, config::names_of(policy.sla.calendars),
                              std::string(policy.sla.calendar_name("support").value_or("support")));
   boost::asio::signal_set reload_signals(app, SIGHUP);
@@ -507,16 +511,27 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
       // Every table is checked as at start-up, also those that only take effect at a restart:
       // an invalid one would make that restart fail, so it is refused now, at its file:line:col
       // (a bad [assignment] strategy was reported as "needs a restart").
-      (void)policy::load(config::load_settings(settings.file));
+      auto next = policy::load(config::load_settings(settings.file));
       const auto outcome = watch.reload(tokens);
       observe::log(observe::log_level::info,
                    fmt::format("SIGHUP: reloaded tokens ({} \u2192 {})", outcome.tokens_before, outcome.tokens_after));
+      if (outcome.rules_changed) {
+        const auto count = next.routing.size();
+        policy.routing_in_force->replace(std::move(next.routing));
+        observe::log(observe::log_level::info,
+                     fmt::format("SIGHUP: routing rules from {} in force ({} rules); requests filed from now on route "
+                                 "by them",
+                                 *outcome.rules_changed, count));
+      }
       if (!outcome.needs_restart.empty())
         observe::log(observe::log_level::info,
                      fmt::format("SIGHUP: needs a restart: {}", fmt::join(outcome.needs_restart, ", ")));
+      metrics.config_reloads.add({"applied"});
+      metrics.config_restart_pending.set(outcome.needs_restart.empty() ? 0 : 1);
     } catch (const std::exception& e) {
+      metrics.config_reloads.add({"refused"});
       observe::log(observe::log_level::error,
-                   fmt::format("SIGHUP: reload refused, the old tokens stay in force: {}", e.what()));
+                   fmt::format("SIGHUP: reload refused, the old tokens and rules stay in force: {}", e.what()));
     }
     reload_signals.async_wait(on_reload);
   };

@@ -100,12 +100,19 @@ reload_outcome config_watch::reload(token_table& tokens) {
 
   reload_outcome out;
   out.needs_restart = restart_differences(started_config_, text, file_);
-  if (now.rules_path != rules_path_ || read_all(now.rules_path) != started_rules_)
-    out.needs_restart.push_back("rules file " + now.rules_path);
+  // A new rules path is applied with the file it names, not a restart.
+  std::erase(out.needs_restart, std::string("[server] rules"));
+  auto rules_text = read_all(now.rules_path);
+  const bool rules_changed = now.rules_path != rules_path_ || rules_text != started_rules_;
+  if (rules_changed) out.rules_changed = now.rules_path;
   out.tokens_after = entries.size();
   out.tokens_before = tokens.replace(entries);
   // token_table counts distinct hashes: report what is in force.
   out.tokens_after = tokens.size();
+  if (rules_changed) {
+    rules_path_ = now.rules_path;
+    started_rules_ = std::move(rules_text);
+  }
   return out;
 }
 

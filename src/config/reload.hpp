@@ -1,9 +1,10 @@
 #pragma once
 // What SIGHUP reloads while the server runs: the API tokens, checked against the people
-// directory as the file now has it. Everything else the config (or a file it names, such as the rules) sets is
+// directory as the file now has it, and the routing rules (the file `[server] rules` names, or a
+// new path there), which only decide where later filings go. Everything else the config sets is
 // compared with what the server started with and reported as needing a restart, not applied:
-// those tables feed the engine's policy and the scheduler's plan, which start-up re-times under
-// exclusive access to the database.
+// those tables feed the engine's policy and the scheduler's plan (SLA targets, calendars,
+// ladders, people), which start-up re-times under exclusive access to the database.
 //
 // Thread-safety: a config_watch is used from one thread (the signal handler's strand); the
 // token_table it updates may be read from any thread meanwhile (token_table::replace).
@@ -12,6 +13,7 @@
 #include "config/tokens.hpp"
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,9 +22,11 @@ namespace switchboard::config {
 struct reload_outcome {
   std::size_t tokens_before = 0;
   std::size_t tokens_after = 0;
-  // What changed but needs a restart, in file order: "[server] listen", "[[sla.policy]]",
-  // "rules file rules/routing.toml" (paths as the config gives them).
+  // What changed but needs a restart, in file order: "[server] listen", "[[sla.policy]]".
   std::vector<std::string> needs_restart;
+  // The rules file (its path as the config gives it) when its text or path differs from the
+  // rules last in force: the caller puts the rules it loaded from it in force.
+  std::optional<std::string> rules_changed;
 };
 
 class config_watch {
@@ -35,6 +39,7 @@ class config_watch {
 
   // Reads the config file and the files it names again. Tokens are loaded and checked against
   // the (re-read) people directory as at start-up, and only then put in force in `tokens`.
+  // A changed rules file is reported in `rules_changed` and from then on counts as in force.
   // Throws config::error (with file:line:col) or std::exception on an invalid file, having
   // changed nothing: the old tokens stay in force.
   reload_outcome reload(token_table& tokens);
@@ -45,7 +50,7 @@ class config_watch {
   std::vector<std::string> calendars_;
   std::string default_calendar_;
   std::string started_config_;  // the config file's text at start-up
-  std::string started_rules_;   // the rules file's text at start-up
+  std::string started_rules_;   // the text of the rules in force (at start-up, or the last reload)
   std::string rules_path_;
 };
 

@@ -115,7 +115,8 @@ outcome decide(const policy& policy, const file_request& command, model::request
   fresh.id = id;
   recorder r(policy, std::move(fresh));
   r.record(now, actor_label(command.actor), model::request_created{command.input, std::nullopt});
-  auto decision = rules::evaluate(policy.routing, command.input);
+  const auto reloaded = policy.routing_in_force ? policy.routing_in_force->current() : nullptr;
+  auto decision = rules::evaluate(reloaded ? *reloaded : policy.routing, command.input);
   // The e-mail intake's own guard (an unauthenticated sender filed unattributed) is part of why.
   if (command.input.email && !command.input.email->note.empty()) decision.notes.push_back(command.input.email->note);
   r.record(now, "system", model::request_routed{std::move(decision)});

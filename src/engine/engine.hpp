@@ -12,6 +12,7 @@
 #include "model/person.hpp"
 #include "model/request.hpp"
 #include "model/use_case.hpp"
+#include "rules/in_force.hpp"
 #include "rules/rule_set.hpp"
 #include "sla/policy.hpp"
 
@@ -78,6 +79,9 @@ struct policy {
   // [use_cases.<tag>]: a request routed to Product is assigned to its use case's DRI when it has
   // no assignee, and the product_review ladder's `product` level reaches the DRI.
   model::use_case_directory use_cases{};
+  // Set by the server: the routing rules SIGHUP may replace (rules/in_force.hpp). When set, a
+  // filing routes by its current rules instead of `routing` (the rules the server started with).
+  std::shared_ptr<rules::rules_in_force> routing_in_force{};
 };
 
 // A person files a new request, to be known by `id` (allocated by the store).

@@ -155,12 +155,26 @@ histogram_family& registry::histogram(std::string name, std::string help, std::v
   return *e.histogram;
 }
 
+gauge::gauge(std::string name, std::string help) : name_(std::move(name)), help_(std::move(help)) {}
+
+void gauge::expose(std::string& out) const {
+  out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name_, escape_help(help_), name_, name_, value());
+}
+
+gauge& registry::gauge(std::string name, std::string help) {
+  std::lock_guard lock(mutex_);
+  auto& e = families_.emplace_back();
+  e.gauge = std::make_unique<observe::gauge>(std::move(name), std::move(help));
+  return *e.gauge;
+}
+
 std::string registry::expose() const {
   std::string out;
   std::lock_guard lock(mutex_);
   for (const auto& e : families_) {
     if (e.counter) e.counter->expose(out);
-    else e.histogram->expose(out);
+    else if (e.histogram) e.histogram->expose(out);
+    else e.gauge->expose(out);
   }
   return out;
 }
@@ -183,6 +197,11 @@ service_metrics::service_metrics()
                                           {"subscription", "outcome"})),
       commit_batch_size(families.histogram("switchboard_commit_batch_size",
                                            "Writes committed together in one group-commit transaction.", {},
-                                           {1, 2, 4, 8, 16, 32, 64, 128, 256})) {}
+                                           {1, 2, 4, 8, 16, 32, 64, 128, 256})),
+      config_reloads(families.counter("switchboard_config_reloads_total",
+                                      "Configuration reloads on SIGHUP, by result (applied, refused).", {"result"})),
+      config_restart_pending(families.gauge(
+          "switchboard_config_restart_pending",
+          "1 when the last applied reload found changes that take effect only at a restart, else 0.")) {}
 
 }  // namespace switchboard::observe

@@ -90,6 +90,23 @@ class histogram_family {
   std::map<std::vector<std::string>, std::unique_ptr<series>, detail::labels_less> series_;
 };
 
+// One value that goes up and down, without labels (a state the process is in, such as a pending
+// restart).
+class gauge {
+ public:
+  gauge(std::string name, std::string help);
+
+  void set(std::int64_t value) noexcept { value_.store(value, std::memory_order_relaxed); }
+  std::int64_t value() const noexcept { return value_.load(std::memory_order_relaxed); }
+
+  void expose(std::string& out) const;
+
+ private:
+  std::string name_;
+  std::string help_;
+  std::atomic<std::int64_t> value_{0};
+};
+
 // Owns families; exposes them in the order they were added. Families live as long as the
 // registry, at stable addresses.
 class registry {
@@ -97,12 +114,14 @@ class registry {
   counter_family& counter(std::string name, std::string help, std::vector<std::string> labels);
   histogram_family& histogram(std::string name, std::string help, std::vector<std::string> labels,
                               std::vector<double> upper_bounds);
+  observe::gauge& gauge(std::string name, std::string help);
   std::string expose() const;
 
  private:
   struct entry {
     std::unique_ptr<counter_family> counter;
     std::unique_ptr<histogram_family> histogram;
+    std::unique_ptr<observe::gauge> gauge;
   };
   mutable std::mutex mutex_;
   std::vector<entry> families_;
@@ -123,6 +142,8 @@ struct service_metrics {
   counter_family& escalation_notifications; // ladder, level
   counter_family& webhook_deliveries;       // subscription, outcome (delivered, retry, dead)
   histogram_family& commit_batch_size;      // no labels; jobs per committed transaction
+  counter_family& config_reloads;           // result (applied, refused): SIGHUP's reloads
+  gauge& config_restart_pending;            // 1 while a reload found a change that needs a restart
 };
 
 }  // namespace switchboard::observe

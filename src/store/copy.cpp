@@ -24,9 +24,11 @@ namespace switchboard::store {
 namespace {
 
 // The target's own, never copied: its migrations, its instances' leases and liveness, its
-// health probe row; and open_clock_counts, which its trigger keeps from the clocks inserted.
-const std::set<std::string> kept_by_target = {"schema_migrations", "timer_leases", "instances", "heartbeat",
-                                              "open_clock_counts"};
+// health probe row; and the counters their triggers keep from the rows inserted (open clocks;
+// requests, escalations and outbox rows by state).
+const std::set<std::string> kept_by_target = {"schema_migrations",       "timer_leases",           "instances",
+                                              "heartbeat",               "open_clock_counts",      "request_status_counts",
+                                              "escalation_state_counts", "outbox_state_counts"};
 
 // Parents before the rows that refer to them (the foreign keys of the schema).
 int copy_rank(const std::string& table) {

@@ -3,6 +3,7 @@
 // file leaves the old tokens in force. The server's cases run on both store adapters
 // (support/server_backends.hpp); token revoke's has no server.
 #include "config/tokens.hpp"
+#include "support/api.hpp"
 #include "support/configs.hpp"
 #include "support/server_backends.hpp"
 #include "support/server_process.hpp"
@@ -11,12 +12,14 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <csignal>
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <sys/stat.h>
 #include <thread>
+#include <utility>
 
 using namespace switchboard;
 using namespace std::chrono_literals;
@@ -51,6 +54,32 @@ std::size_t count_of(const std::string& text, const std::string& what) {
 }
 
 const std::string second_token = "sb_reload_test_second_token_0123456789abcdefghijk";
+
+const std::string all_to_se = "[fallback]\nreason = \"SE triages everything.\"\nthen = { owner = \"se\" }\n";
+const std::string vpn_to_ce =
+    "[[rule]]\nname = \"vpn-to-ce\"\nreason = \"CE knows the VPN client.\"\n"
+    "when = { field = \"title\", op = \"contains\", value = \"vpn\" }\nthen = { owner = \"ce\" }\n" +
+    all_to_se;
+
+// Files a troubleshooting request titled `title`: its id and owner.
+std::pair<std::int64_t, std::string> file_one(const testing::server_process& server, const std::string& title) {
+  http::client client(server.url());
+  client.set_token(testing::token_for(model::role::ce));
+  const auto filed = testing::json_of(client.post_json("/v1/requests", testing::troubleshooting_filing(title)));
+  return {filed.at("id").as_int64(), std::string(filed.at("owner").as_string())};
+}
+
+std::string owner_of(const testing::server_process& server, std::int64_t id) {
+  http::client client(server.url());
+  client.set_token(testing::token_for(model::role::ce));
+  return std::string(testing::json_of(client.get("/v1/requests/" + std::to_string(id))).at("owner").as_string());
+}
+
+std::string metrics_of(const testing::server_process& server) {
+  http::client client(server.url());
+  client.set_token(testing::token_for(model::role::ce));
+  return client.get("/metrics").body;
+}
 
 }  // namespace
 
@@ -145,6 +174,7 @@ TEST_SUITE("integration::reload") {
         return server.stderr_text().find("needs a restart: [server] listen, [[sla.policy]]\n") != std::string::npos;
       }));
       CHECK(status_with(server, token) == 200);  // on the port it started on
+      CHECK(metrics_of(server).find("switchboard_config_restart_pending 1\n") != std::string::npos);
     });
   }
 
@@ -186,6 +216,45 @@ TEST_SUITE("integration::reload") {
       CHECK(server.stderr_text().find("nobody-at-all") != std::string::npos);
       CHECK(status_with(server, token) == 200);
       CHECK(status_with(server, second_token) == 401);
+    });
+  }
+
+  TEST_CASE("SIGHUP puts a changed rules file in force for later filings and keeps a broken one out") {
+    testing::for_each_server_backend([&](testing::server_backend& backend) {
+      testing::temp_dir dir;
+      const auto rules = testing::write_file(dir.file("routing.toml"), all_to_se);
+      auto text = testing::read_text(testing::fast_config(dir));
+      const auto shipped = "rules = \"" + testing::source_path("rules/routing.toml") + "\"";
+      const auto at = text.find(shipped);
+      REQUIRE(at != std::string::npos);
+      text.replace(at, shipped.size(), "rules = \"routing.toml\"");
+      const auto config = testing::write_file(dir.file("switchboard.toml"), text);
+      testing::server_process server(backend.args(config));
+
+      const auto before = file_one(server, "VPN drops every hour");
+      CHECK(before.second == "se");
+
+      testing::write_file(rules, vpn_to_ce);
+      server.send_signal(SIGHUP);
+      CHECK(eventually([&] { return server.stderr_text().find("routing rules from") != std::string::npos; }));
+      CHECK(server.stderr_text().find("needs a restart") == std::string::npos);
+      const auto after = file_one(server, "VPN drops again");
+      CHECK(after.second == "ce");
+      CHECK(file_one(server, "Queries are slow").second == "se");
+      // A decision already recorded is history.
+      CHECK(owner_of(server, before.first) == "se");
+
+      // A broken file is refused at its line and the rules in force stay.
+      testing::write_file(rules, vpn_to_ce + "[[rule]]\nname = \"half\"\n");
+      server.send_signal(SIGHUP);
+      CHECK(eventually([&] { return count_of(server.stderr_text(), "reload refused") == 1; }));
+      CHECK(server.stderr_text().find("routing.toml:") != std::string::npos);
+      CHECK(file_one(server, "VPN once more").second == "ce");
+
+      const auto metrics = metrics_of(server);
+      CHECK(metrics.find("switchboard_config_reloads_total{result=\"applied\"} 1\n") != std::string::npos);
+      CHECK(metrics.find("switchboard_config_reloads_total{result=\"refused\"} 1\n") != std::string::npos);
+      CHECK(metrics.find("switchboard_config_restart_pending 0\n") != std::string::npos);
     });
   }
 }

@@ -375,6 +375,79 @@ CREATE TABLE IF NOT EXISTS external_ids (
   imported_at BIGINT NOT NULL,
   importer    TEXT   NOT NULL
 );
+    migration{24, R"sql(
+-- /metrics' gauges (store/database.cpp's migration 24): requests by status, escalations by state
+-- and outbox rows by channel and state, kept by row triggers in the writing transaction, so a
+-- scrape reads a handful of rows instead of counting every row ever stored.
+CREATE TABLE IF NOT EXISTS request_status_counts (
+  status   TEXT   NOT NULL PRIMARY KEY,
+  requests BIGINT NOT NULL
+);
+DELETE FROM request_status_counts;
+INSERT INTO request_status_counts (status, requests) SELECT status, COUNT(*) FROM requests GROUP BY status;
+CREATE OR REPLACE FUNCTION request_status_counts_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.status IS NOT DISTINCT FROM NEW.status THEN RETURN NULL; END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    UPDATE request_status_counts SET requests = requests - 1 WHERE status = OLD.status;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO request_status_counts AS c (status, requests) VALUES (NEW.status, 1)
+      ON CONFLICT (status) DO UPDATE SET requests = c.requests + 1;
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE OR REPLACE TRIGGER request_status_counts AFTER INSERT OR UPDATE OF status OR DELETE ON requests
+  FOR EACH ROW EXECUTE FUNCTION request_status_counts_keep();
+
+CREATE TABLE IF NOT EXISTS escalation_state_counts (
+  state       TEXT   NOT NULL PRIMARY KEY,
+  escalations BIGINT NOT NULL
+);
+DELETE FROM escalation_state_counts;
+INSERT INTO escalation_state_counts (state, escalations) SELECT state, COUNT(*) FROM escalations GROUP BY state;
+CREATE OR REPLACE FUNCTION escalation_state_counts_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.state IS NOT DISTINCT FROM NEW.state THEN RETURN NULL; END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    UPDATE escalation_state_counts SET escalations = escalations - 1 WHERE state = OLD.state;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO escalation_state_counts AS c (state, escalations) VALUES (NEW.state, 1)
+      ON CONFLICT (state) DO UPDATE SET escalations = c.escalations + 1;
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE OR REPLACE TRIGGER escalation_state_counts AFTER INSERT OR UPDATE OF state OR DELETE ON escalations
+  FOR EACH ROW EXECUTE FUNCTION escalation_state_counts_keep();
+
+CREATE TABLE IF NOT EXISTS outbox_state_counts (
+  channel    TEXT   NOT NULL,
+  state      TEXT   NOT NULL,
+  deliveries BIGINT NOT NULL,
+  PRIMARY KEY (channel, state)
+);
+DELETE FROM outbox_state_counts;
+INSERT INTO outbox_state_counts (channel, state, deliveries)
+  SELECT channel, state, COUNT(*) FROM outbox GROUP BY channel, state;
+CREATE OR REPLACE FUNCTION outbox_state_counts_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.channel IS NOT DISTINCT FROM NEW.channel
+     AND OLD.state IS NOT DISTINCT FROM NEW.state THEN RETURN NULL; END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    UPDATE outbox_state_counts SET deliveries = deliveries - 1 WHERE channel = OLD.channel AND state = OLD.state;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO outbox_state_counts AS c (channel, state, deliveries) VALUES (NEW.channel, NEW.state, 1)
+      ON CONFLICT (channel, state) DO UPDATE SET deliveries = c.deliveries + 1;
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE OR REPLACE TRIGGER outbox_state_counts AFTER INSERT OR UPDATE OF channel, state OR DELETE ON outbox
+  FOR EACH ROW EXECUTE FUNCTION outbox_state_counts_keep();
 )sql"},
 };
 
