@@ -301,7 +301,7 @@ TEST_SUITE("store::pages") {
               " DROP INDEX requests_by_assignee; DROP INDEX requests_unassigned;"
               " ALTER TABLE requests DROP COLUMN assignee; DROP TABLE person_load; DROP TABLE assignment_cursor;"
               " DROP TABLE customer_changes; DROP TABLE customers;"
-              " DROP TABLE use_case_load; DROP TABLE decisions;"
+              " DROP TABLE use_case_load; DROP TABLE decisions; DROP TABLE clock_facts;"
               " DELETE FROM schema_migrations WHERE version >= 12");
     }
     auto db = store::open_database(path);
@@ -336,7 +336,7 @@ TEST_SUITE("store::pages") {
               " DROP INDEX requests_by_assignee; DROP INDEX requests_unassigned;"
               " ALTER TABLE requests DROP COLUMN assignee; DROP TABLE person_load; DROP TABLE assignment_cursor;"
               " DROP TABLE customer_changes; DROP TABLE customers;"
-              " DROP TABLE use_case_load; DROP TABLE decisions;"
+              " DROP TABLE use_case_load; DROP TABLE decisions; DROP TABLE clock_facts;"
               " DELETE FROM schema_migrations WHERE version >= 10");
     }
     auto db = store::open_database(path);
@@ -466,7 +466,7 @@ TEST_SUITE("store::pages") {
               " DROP INDEX requests_by_assignee; DROP INDEX requests_unassigned;"
               " ALTER TABLE requests DROP COLUMN assignee; DROP TABLE person_load; DROP TABLE assignment_cursor;"
               " DROP TABLE customer_changes; DROP TABLE customers;"
-              " DROP TABLE use_case_load; DROP TABLE decisions;"
+              " DROP TABLE use_case_load; DROP TABLE decisions; DROP TABLE clock_facts;"
               " DELETE FROM schema_migrations WHERE version >= 13");
     }
     auto db = store::open_database(path);
