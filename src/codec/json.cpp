@@ -235,6 +235,9 @@ json::object to_json(const sla_clock& value) {
     }
     out["runs"] = std::move(runs);
   }
+  // Only when set, as runs: a clock stored before they were recorded writes out the same bytes.
+  if (value.started_at) out["started_at"] = format_instant(*value.started_at);
+  if (value.paused_seconds) out["paused_seconds"] = value.paused_seconds->count();
   return out;
 }
 
@@ -479,6 +482,8 @@ sla_clock sla_clock_from_json(const json::value& json) {
         clock.runs.push_back(parsed);
       }
     }
+    if (object.contains("started_at")) clock.started_at = at("started_at");
+    if (object.contains("paused_seconds")) clock.paused_seconds = seconds("paused_seconds");
     return clock;
   } catch (const std::invalid_argument&) {
     throw;

@@ -199,6 +199,13 @@ struct sla_clock {
   // Its running stretches, oldest first, at most max_clock_runs; kept until it breaches (a
   // breached clock has nothing left to place). Empty for clocks stored before they were kept.
   std::vector<clock_run> runs;
+  // When sla::start started it; kept through pauses, completion and reopens (the SLA reports
+  // count a clock in the range it started in). Unset for clocks stored before it was recorded.
+  std::optional<instant> started_at;
+  // Business seconds that passed while it was paused (what the SLA did not count), added when a
+  // pause ends (resume, or completion while paused). Unset until a first pause has ended, and for
+  // clocks stored before it was recorded.
+  std::optional<std::chrono::seconds> paused_seconds;
 };
 
 // One notification of an escalation: who was told, when and why.

@@ -55,6 +55,14 @@ void begin_run(model::sla_clock& clock, model::instant now) {
   clock.runs.push_back({now, clock.used, std::nullopt});
 }
 
+// A pause that ends at `now` (the clock resumes or completes): its business seconds are what the
+// SLA did not count, kept for the reports. `since` is where the pause began.
+void end_pause(model::sla_clock& clock, const calendar::business_calendar& calendar, model::instant now) {
+  if (clock.completed || clock.state != model::clock_state::paused) return;
+  const auto paused = now > clock.since ? calendar.between(clock.since, now) : std::chrono::seconds{0};
+  clock.paused_seconds = clock.paused_seconds.value_or(std::chrono::seconds{0}) + paused;
+}
+
 void end_run(model::sla_clock& clock, model::instant now) {
   if (!clock.runs.empty() && !clock.runs.back().end) clock.runs.back().end = now;
 }
@@ -98,6 +106,7 @@ model::sla_clock start(const policy& owner, const metric_target& target, const c
   clock.warning_at = warning_threshold(target.target, target.warning_millionths);
   clock.since = now;
   clock.pause_on = target.pause_on;
+  clock.started_at = now;
   begin_run(clock, now);
   plan(clock, calendar);
   return clock;
@@ -128,6 +137,7 @@ bool pause(model::sla_clock& clock, const calendar::business_calendar& calendar,
 
 bool resume(model::sla_clock& clock, const calendar::business_calendar& calendar, model::instant now) {
   if (clock.completed || clock.state != model::clock_state::paused) return false;
+  end_pause(clock, calendar, now);
   clock.since = now;
   clock.state = clock.breached ? model::clock_state::breached : model::clock_state::running;
   begin_run(clock, now);
@@ -137,6 +147,7 @@ bool resume(model::sla_clock& clock, const calendar::business_calendar& calendar
 
 void complete(model::sla_clock& clock, const calendar::business_calendar& calendar, model::instant now) {
   if (clock.completed) return;
+  end_pause(clock, calendar, now);
   clock.used = used(clock, calendar, now);
   clock.since = now;
   clock.completed = true;

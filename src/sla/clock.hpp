@@ -12,7 +12,7 @@
 
 namespace switchboard::sla {
 
-// A running clock for `target` under `owner`, started at `now`.
+// A running clock for `target` under `owner`, started at `now` (its started_at).
 model::sla_clock start(const policy& owner, const metric_target& target, const calendar::business_calendar& calendar,
                        model::instant now);
 
@@ -33,11 +33,12 @@ std::chrono::seconds remaining(const model::sla_clock& clock, const calendar::bu
 bool pause(model::sla_clock& clock, const calendar::business_calendar& calendar, model::instant now);
 
 // Paused -> running (or back to breached), with deadlines recomputed from the time left (a
-// breached clock's deadline stays its breach instant). No effect on other states; returns
-// whether the clock changed.
+// breached clock's deadline stays its breach instant); the business time the pause lasted is
+// added to paused_seconds. No effect on other states; returns whether the clock changed.
 bool resume(model::sla_clock& clock, const calendar::business_calendar& calendar, model::instant now);
 
 // The awaited action happened: an open clock completes; it is met unless already breached.
+// Completed while paused, the pause's business time is added to paused_seconds.
 void complete(model::sla_clock& clock, const calendar::business_calendar& calendar, model::instant now);
 
 // A completed clock starts again from where it stopped (a reopened request's resolution).

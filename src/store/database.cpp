@@ -507,6 +507,49 @@ constexpr std::array migrations{
         FROM events e LEFT JOIN requests r ON r.id = e.request_id
         WHERE e.type IN ('request.accepted', 'request.declined');
     )sql"},
+    migration{20, R"sql(
+      -- SLA reports (issue 14 §2): a row per clock of a request (store/reports.hpp), upserted by
+      -- save_request in the events' transaction, so GET /v1/reports/sla reads one range of
+      -- clock_facts_by_start instead of decoding request documents. state: open, met (completed,
+      -- never breached) or breached (ever). team: the owner when the clock completed, frozen then.
+      CREATE TABLE clock_facts (
+        request_id     INTEGER NOT NULL,
+        metric         TEXT    NOT NULL,
+        policy         TEXT    NOT NULL,
+        calendar       TEXT    NOT NULL,
+        team           TEXT    NOT NULL,
+        customer_id    TEXT    NOT NULL,
+        customer_name  TEXT    NOT NULL,
+        use_case       TEXT    NOT NULL,   -- '' when none
+        kind           TEXT    NOT NULL,
+        started_at     INTEGER NOT NULL,   -- UTC seconds since the epoch
+        completed_at   INTEGER,            -- set once completed
+        state          TEXT    NOT NULL,
+        breached       INTEGER NOT NULL,
+        used_seconds   INTEGER NOT NULL,   -- business seconds used at completion (or last checkpoint)
+        paused_seconds INTEGER,            -- business seconds paused; NULL for clocks from before it was kept
+        PRIMARY KEY (request_id, metric)
+      );
+      CREATE INDEX clock_facts_by_start ON clock_facts (started_at);
+      -- The clocks stored before: a clock's start is its request's first sla.started event for its
+      -- metric (one scan of the events, whose type has no index), its team the owner today.
+      INSERT INTO clock_facts (request_id, metric, policy, calendar, team, customer_id, customer_name, use_case, kind,
+                               started_at, completed_at, state, breached, used_seconds, paused_seconds)
+        SELECT r.id, c.value ->> '$.metric', c.value ->> '$.policy', c.value ->> '$.calendar', r.owner, r.customer_id,
+               COALESCE(r.document ->> '$.customer.name', ''), COALESCE(r.document ->> '$.use_case', ''), r.kind,
+               COALESCE(unixepoch(c.value ->> '$.started_at'), s.at, r.created_at),
+               CASE WHEN c.value ->> '$.completed' THEN unixepoch(c.value ->> '$.completed_at') END,
+               CASE WHEN COALESCE(c.value ->> '$.breached', c.value ->> '$.state' = 'breached') THEN 'breached'
+                    WHEN c.value ->> '$.completed' THEN 'met' ELSE 'open' END,
+               CASE WHEN COALESCE(c.value ->> '$.breached', c.value ->> '$.state' = 'breached') THEN 1 ELSE 0 END,
+               c.value ->> '$.used_seconds',
+               -- as store::fact_of: a clock that records its start and was never paused has 0
+               CASE WHEN c.value ->> '$.started_at' IS NOT NULL THEN COALESCE(c.value ->> '$.paused_seconds', 0) END
+        FROM requests r JOIN json_each(r.document, '$.clocks') c
+        LEFT JOIN (SELECT request_id, data ->> '$.clock.metric' AS metric, MIN(at) AS at FROM events
+                   WHERE type = 'sla.started' GROUP BY 1, 2) s
+          ON s.request_id = r.id AND s.metric = c.value ->> '$.metric';
+    )sql"},
     migration{21, R"sql(
       -- Search (issue 14 §1, store/search.hpp): the words of every request's title, body and
       -- customer (id and name). FTS5, contentless (the text stays in requests.document), case and

@@ -10,6 +10,7 @@
 #include "store/recording.hpp"
 #include "store/outbox.hpp"
 #include "store/pages.hpp"
+#include "store/reports.hpp"
 #if SWITCHBOARD_POSTGRES
 #include "store/postgres/requests.hpp"
 #endif
@@ -182,6 +183,58 @@ void save_clocks(SQLite::Database& db, const model::request& request, bool fresh
     insert->bind(11, clock.breached ? 1 : 0);  // open_clock_counts tells breached-then-paused apart
     insert->exec();
     insert->reset();
+  }
+}
+
+// clock_facts (migration 20): each clock's row for the SLA reports, upserted in the events'
+// transaction. A clock without started_at (stored before it was recorded) keeps the start the
+// migration found for it; the request's filing instant stands in only if it has no row at all.
+// The team freezes once the clock completes: the reports count a clock for the team that held
+// it when it was met or breached, not for one it was rerouted to afterwards.
+void save_clock_facts(SQLite::Database& db, const model::request& request) {
+  statement upsert(db,
+                   "INSERT INTO clock_facts (request_id, metric, policy, calendar, team, customer_id, customer_name,"
+                   " use_case, kind, started_at, completed_at, state, breached, used_seconds, paused_seconds)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, COALESCE(?10, ?16), ?11, ?12, ?13, ?14, ?15)"
+                   " ON CONFLICT (request_id, metric) DO UPDATE SET policy = excluded.policy,"
+                   " calendar = excluded.calendar,"
+                   " team = CASE WHEN clock_facts.completed_at IS NOT NULL AND excluded.completed_at IS NOT NULL"
+                   " THEN clock_facts.team ELSE excluded.team END,"
+                   " customer_id = excluded.customer_id, customer_name = excluded.customer_name,"
+                   " use_case = excluded.use_case, kind = excluded.kind,"
+                   " started_at = CASE WHEN ?10 IS NULL THEN clock_facts.started_at ELSE excluded.started_at END,"
+                   " completed_at = excluded.completed_at, state = excluded.state, breached = excluded.breached,"
+                   " used_seconds = excluded.used_seconds,"
+                   " paused_seconds = COALESCE(excluded.paused_seconds, clock_facts.paused_seconds)");
+  for (const auto& clock : request.clocks) {
+    const auto fact = fact_of(request, clock);
+    upsert->bind(1, request.id);
+    upsert->bind(2, std::string(model::to_string(fact.metric)));
+    upsert->bind(3, fact.policy);
+    upsert->bind(4, fact.calendar);
+    upsert->bind(5, std::string(model::to_string(fact.team)));
+    upsert->bind(6, fact.customer_id);
+    upsert->bind(7, fact.customer_name);
+    upsert->bind(8, fact.use_case);
+    upsert->bind(9, std::string(model::to_string(fact.kind)));
+    if (fact.started_at)
+      upsert->bind(10, static_cast<std::int64_t>(fact.started_at->time_since_epoch().count()));
+    else
+      upsert->bind(10);
+    if (fact.completed_at)
+      upsert->bind(11, static_cast<std::int64_t>(fact.completed_at->time_since_epoch().count()));
+    else
+      upsert->bind(11);
+    upsert->bind(12, std::string(to_string(fact.state)));
+    upsert->bind(13, fact.breached ? 1 : 0);
+    upsert->bind(14, static_cast<std::int64_t>(fact.used.count()));
+    if (fact.paused)
+      upsert->bind(15, static_cast<std::int64_t>(fact.paused->count()));
+    else
+      upsert->bind(15);
+    upsert->bind(16, static_cast<std::int64_t>(request.created_at.time_since_epoch().count()));
+    upsert->exec();
+    upsert->reset();
   }
 }
 
@@ -463,6 +516,7 @@ void save_request_rows(SQLite::Database& db, const model::request& request, bool
   summary->bind(2, summary_json(request));
   summary->exec();
   save_clocks(db, request, fresh);
+  save_clock_facts(db, request);
   save_escalations(db, request, fresh);
 }
 

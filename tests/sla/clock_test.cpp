@@ -338,3 +338,53 @@ TEST_SUITE("sla::clock") {
     CHECK(sla::missing_names(set, {clock, first}).empty());
   }
 }
+
+TEST_SUITE("sla::clock") {
+  TEST_CASE("paused business time: counted over a calendar close and a holiday, added on resume and on completion") {
+    // Weekdays 09:00-17:00 UTC; Wednesday 25 November 2026 a holiday.
+    const auto set = set_with(office({2026y / November / 25}), 40h);
+    const auto& calendar = set.calendar("office");
+    auto clock = started(set, at("2026-11-23T09:00:00Z"));
+    CHECK(clock.started_at == at("2026-11-23T09:00:00Z"));
+    CHECK_FALSE(clock.paused_seconds);
+    // Paused Monday 16:00 to Tuesday 10:00: one business hour before the close, one after the
+    // opening; the night does not count.
+    REQUIRE(sla::pause(clock, calendar, at("2026-11-23T16:00:00Z")));
+    REQUIRE(sla::resume(clock, calendar, at("2026-11-24T10:00:00Z")));
+    REQUIRE(clock.paused_seconds);
+    CHECK(*clock.paused_seconds == 2h);
+    // Paused Tuesday 16:30 to Thursday 09:30 over the holiday: 30 + 30 minutes.
+    REQUIRE(sla::pause(clock, calendar, at("2026-11-24T16:30:00Z")));
+    REQUIRE(sla::resume(clock, calendar, at("2026-11-26T09:30:00Z")));
+    CHECK(*clock.paused_seconds == 3h);
+    // Completed while paused: the last stretch is added too.
+    REQUIRE(sla::pause(clock, calendar, at("2026-11-26T10:00:00Z")));
+    sla::complete(clock, calendar, at("2026-11-26T11:15:00Z"));
+    CHECK(*clock.paused_seconds == 4h + 15min);
+    CHECK(clock.completed);
+    // A reopen keeps the start.
+    sla::reopen(clock, calendar, at("2026-11-27T09:00:00Z"));
+    CHECK(clock.started_at == at("2026-11-23T09:00:00Z"));
+    CHECK(*clock.paused_seconds == 4h + 15min);
+  }
+
+  TEST_CASE("started_at and paused_seconds round-trip through the codec, and a clock without them writes neither") {
+    const auto set = set_with(office(), 40h);
+    const auto& calendar = set.calendar("office");
+    auto clock = started(set, at("2026-11-23T09:00:00Z"));
+    REQUIRE(sla::pause(clock, calendar, at("2026-11-23T10:00:00Z")));
+    REQUIRE(sla::resume(clock, calendar, at("2026-11-23T10:30:00Z")));
+    const auto json = codec::to_json(clock);
+    CHECK(json.at("started_at") == "2026-11-23T09:00:00Z");
+    CHECK(json.at("paused_seconds") == 1800);
+    const auto back = codec::sla_clock_from_json(json);
+    CHECK(back.started_at == clock.started_at);
+    CHECK(back.paused_seconds == clock.paused_seconds);
+    auto old = clock;
+    old.started_at.reset();
+    old.paused_seconds.reset();
+    const auto old_json = codec::to_json(old);
+    CHECK_FALSE(old_json.contains("started_at"));
+    CHECK_FALSE(old_json.contains("paused_seconds"));
+  }
+}

@@ -140,7 +140,7 @@ TEST_SUITE("store::assignment") {
       db.exec("DROP INDEX requests_by_assignee; DROP INDEX requests_unassigned;"
               " ALTER TABLE requests DROP COLUMN assignee; DROP TABLE person_load; DROP TABLE assignment_cursor;"
               " DROP TABLE customer_changes; DROP TABLE customers;"
-              " DROP TABLE use_case_load; DROP TABLE decisions;"
+              " DROP TABLE use_case_load; DROP TABLE decisions; DROP TABLE clock_facts;"
               " DELETE FROM schema_migrations WHERE version >= 17");
       CHECK(store::schema_version(db) == 16);
     }

@@ -302,7 +302,7 @@ TEST_SUITE("store::pages") {
               " DROP INDEX requests_by_assignee; DROP INDEX requests_unassigned;"
               " ALTER TABLE requests DROP COLUMN assignee; DROP TABLE person_load; DROP TABLE assignment_cursor;"
               " DROP TABLE customer_changes; DROP TABLE customers;"
-              " DROP TABLE use_case_load; DROP TABLE decisions;"
+              " DROP TABLE use_case_load; DROP TABLE decisions; DROP TABLE clock_facts;"
               " DELETE FROM schema_migrations WHERE version >= 12");
     }
     auto db = store::open_database(path);
@@ -338,7 +338,7 @@ TEST_SUITE("store::pages") {
               " DROP INDEX requests_by_assignee; DROP INDEX requests_unassigned;"
               " ALTER TABLE requests DROP COLUMN assignee; DROP TABLE person_load; DROP TABLE assignment_cursor;"
               " DROP TABLE customer_changes; DROP TABLE customers;"
-              " DROP TABLE use_case_load; DROP TABLE decisions;"
+              " DROP TABLE use_case_load; DROP TABLE decisions; DROP TABLE clock_facts;"
               " DELETE FROM schema_migrations WHERE version >= 10");
     }
     auto db = store::open_database(path);
@@ -469,7 +469,7 @@ TEST_SUITE("store::pages") {
               " DROP INDEX requests_by_assignee; DROP INDEX requests_unassigned;"
               " ALTER TABLE requests DROP COLUMN assignee; DROP TABLE person_load; DROP TABLE assignment_cursor;"
               " DROP TABLE customer_changes; DROP TABLE customers;"
-              " DROP TABLE use_case_load; DROP TABLE decisions;"
+              " DROP TABLE use_case_load; DROP TABLE decisions; DROP TABLE clock_facts;"
               " DELETE FROM schema_migrations WHERE version >= 13");
     }
     auto db = store::open_database(path);

@@ -180,7 +180,7 @@ TEST_SUITE("store::use_cases") {
       before = kept(db);
       decided = store::recent_decisions(db, "search", start, 200);
       // Back to before this migration, as a database written by the previous release looks.
-      db.exec("DROP TABLE use_case_load; DROP TABLE decisions; DELETE FROM schema_migrations WHERE version >= 19");
+      db.exec("DROP TABLE use_case_load; DROP TABLE decisions; DROP TABLE clock_facts; DELETE FROM schema_migrations WHERE version >= 19");
     }
     auto db = store::open_database(path);
     CHECK(store::schema_version(db) == store::latest_schema_version());
@@ -197,7 +197,7 @@ TEST_SUITE("store::use_cases") {
       story(db);
       const auto before = kept(db);
       const auto decided = store::recent_decisions(db, "search", start, 200);
-      db.exec("DROP TABLE use_case_load; DROP TABLE decisions; DELETE FROM schema_migrations WHERE version >= 19");
+      db.exec("DROP TABLE use_case_load; DROP TABLE decisions; DROP TABLE clock_facts; DELETE FROM schema_migrations WHERE version >= 19");
       store::postgres::migrate(*db.postgres());
       CHECK(kept(db) == before);
       const auto filled = store::recent_decisions(db, "search", start, 200);

@@ -301,6 +301,41 @@ std::string percent_encode(std::string_view text) {
   return out;
 }
 
+// Business seconds as a person reads them in a table: 45s, 12m05s, 3h20m; "-" for none.
+std::string duration_text(const json::value& seconds) {
+  if (!seconds.is_int64() && !seconds.is_uint64()) return "-";
+  const auto s = seconds.to_number<std::int64_t>();
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
+}
+
+// `report sla`: one line per group, then the total.
+void print_sla_report(const json::object& answer) {
+  fmt::print("SLA report {} to {}, by {} ({})\n", text_of(answer.at("from")), text_of(answer.at("to")),
+             text_of(answer.at("group_by")), text_of(answer.at("tz")));
+  fmt::print("{:<24} {:>7} {:>6} {:>8} {:>6} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "GROUP", "STARTED", "MET",
+             "BREACHED", "OPEN", "%MET", "FR MED", "FR P90", "RES MED", "RES P90", "PAUSED");
+  auto line = [](const json::object& row) {
+    auto key = text_of(row.at("key"));
+    if (const auto* name = row.if_contains("name"); name && !name->as_string().empty())
+      key += " (" + text_of(*name) + ")";
+    if (key.empty()) key = "(none)";
+    fmt::print("{:<24} {:>7} {:>6} {:>8} {:>6} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9}\n", key,
+               text_of(row.at("clocks_started")), text_of(row.at("met")), text_of(row.at("breached")),
+               text_of(row.at("open")),
+               row.at("percent_met").is_null() ? std::string("-")
+                                               : fmt::format("{:.1f}", row.at("percent_met").to_number<double>()),
+               duration_text(row.at("first_response").at("median_seconds")),
+               duration_text(row.at("first_response").at("p90_seconds")),
+               duration_text(row.at("resolution").at("median_seconds")),
+               duration_text(row.at("resolution").at("p90_seconds")),
+               duration_text(row.at("paused").at("total_seconds")));
+  };
+  for (const auto& row : answer.at("groups").as_array()) line(row.as_object());
+  line(answer.at("total").as_object());
+}
+
 // "?key=value&..." for the non-empty values.
 std::string query_string(const std::vector<std::pair<std::string, std::string>>& params) {
   std::string out;
@@ -469,6 +504,19 @@ int main(int argc, char** argv) {
   auto* use_cases = app.add_subcommand(
       "use-cases", "the configured use cases: DRI, open requests, Product's decisions of the last 90 days");
   use_cases->add_option("TAG", use_case_tag, "one use case, with its open requests by kind and team and its decisions");
+
+  std::string report_from, report_to, report_group_by = "team", report_tz;
+  bool report_csv = false;
+  auto* report_command = app.add_subcommand("report", "reports from the API");
+  report_command->require_subcommand(1);
+  auto* report_sla = report_command->add_subcommand(
+      "sla", "clocks started, met, breached, % met, median and p90 time to first response and resolution, paused");
+  report_sla->add_option("--from", report_from, "start, inclusive: 2026-11-01 or an RFC 3339 instant (default: 12 weeks before --to)");
+  report_sla->add_option("--to", report_to, "end, exclusive: 2026-12-01 or an RFC 3339 instant (default: now)");
+  report_sla->add_option("--group-by", report_group_by, "team, policy, customer, use_case or week")
+      ->check(CLI::IsMember({"team", "policy", "customer", "use_case", "week"}));
+  report_sla->add_option("--tz", report_tz, "IANA time zone for dates and weeks (default UTC)");
+  report_sla->add_flag("--csv", report_csv, "print the CSV (RFC 4180) as the server sends it");
 
   std::string escalation_state, escalation_role;
   auto* escalations = app.add_subcommand("escalations", "list escalations, newest first");
@@ -700,6 +748,20 @@ int main(int argc, char** argv) {
       else
         print_escalations(all);
       return 0;
+    }
+    if (*report_sla) {
+      auto client = connect(opts);
+      const auto res = client.get("/v1/reports/sla" + query_string({{"from", report_from},
+                                                                   {"to", report_to},
+                                                                   {"group_by", report_group_by},
+                                                                   {"tz", report_tz},
+                                                                   {"format", report_csv ? "csv" : ""}}));
+      if (report_csv && res.status == 200) {
+        // Verbatim: the bytes the server sent, CRLF and all, so a file made from it is the export.
+        fmt::print("{}", res.body);
+        return 0;
+      }
+      return report(res, opts, [](const json::value& v) { print_sla_report(v.as_object()); });
     }
     if (*use_cases) {
       auto client = connect(opts);

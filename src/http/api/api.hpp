@@ -86,6 +86,15 @@ void add_sla_routes(router& routes, context& ctx);
 // empty and says "configured": false; an unknown tag is 404 not_found, any query parameter 422.
 void add_use_case_routes(router& routes, context& ctx);
 
+// GET /v1/reports/sla?from=&to=&group_by=team|policy|customer|use_case|week&tz=&format=json|csv
+// (part of add_routes; any role): the clocks that started in [from, to) per group, with met,
+// breached, open, percent met, median and p90 business seconds to first response and to
+// resolution, and business seconds paused (store/reports.hpp); CSV (RFC 4180) with format=csv or
+// Accept: text/csv. from and to are RFC 3339 instants or dates (00:00 in tz, default UTC); by
+// default the 12 weeks up to now; at most 400 days; 422 invalid_fields otherwise. Runs on the
+// worker pool: one range read of the clock_facts index, then grouping and sorting in memory.
+void add_report_routes(router& routes, context& ctx);
+
 // A request as the API shows it: the stored form, with each clock's business seconds used and
 // remaining as of `now`.
 boost::json::object request_view(const model::request& request, const engine::policy& policy, model::instant now);

@@ -436,6 +436,7 @@ void add_routes(router& routes, context& ctx) {
   routes.add(verb::post, "/v1/escalations/{id}/events", authenticated(ctx, act_on_escalation), posted);
   add_sla_routes(routes, ctx);
   add_use_case_routes(routes, ctx);
+  add_report_routes(routes, ctx);
   add_metrics_routes(routes, ctx);
 }
 

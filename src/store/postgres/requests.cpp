@@ -11,6 +11,7 @@
 #include "store/recording.hpp"
 #include "store/postgres/announce.hpp"
 #include "store/postgres/outbox.hpp"
+#include "store/reports.hpp"
 #include "store/summary.hpp"
 #include "store/use_cases.hpp"
 
@@ -84,6 +85,37 @@ void save_clocks(pq::connection& db, const model::request& request, bool fresh) 
                                  urgency, clock.breached ? 1 : 0});
   }
   db.prepared(sql, values);
+}
+
+// requests.cpp's save_clock_facts: each clock's clock_facts row, upserted (the same rules).
+void save_clock_facts(pq::connection& db, const model::request& request) {
+  for (const auto& clock : request.clocks) {
+    const auto fact = fact_of(request, clock);
+    std::optional<std::int64_t> started_at;
+    if (fact.started_at) started_at = seconds(*fact.started_at);
+    std::optional<std::int64_t> completed_at;
+    if (fact.completed_at) completed_at = seconds(*fact.completed_at);
+    std::optional<std::int64_t> paused;
+    if (fact.paused) paused = static_cast<std::int64_t>(fact.paused->count());
+    db.prepared("INSERT INTO clock_facts (request_id, metric, policy, calendar, team, customer_id, customer_name,"
+                " use_case, kind, started_at, completed_at, state, breached, used_seconds, paused_seconds)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10::bigint, $16::bigint), $11, $12, $13, $14, $15)"
+                " ON CONFLICT (request_id, metric) DO UPDATE SET policy = excluded.policy,"
+                " calendar = excluded.calendar,"
+                " team = CASE WHEN clock_facts.completed_at IS NOT NULL AND excluded.completed_at IS NOT NULL"
+                " THEN clock_facts.team ELSE excluded.team END,"
+                " customer_id = excluded.customer_id, customer_name = excluded.customer_name,"
+                " use_case = excluded.use_case, kind = excluded.kind,"
+                " started_at = CASE WHEN $10::bigint IS NULL THEN clock_facts.started_at ELSE excluded.started_at END,"
+                " completed_at = excluded.completed_at, state = excluded.state, breached = excluded.breached,"
+                " used_seconds = excluded.used_seconds,"
+                " paused_seconds = COALESCE(excluded.paused_seconds, clock_facts.paused_seconds)",
+                {request.id, std::string(model::to_string(fact.metric)), fact.policy, fact.calendar,
+                 std::string(model::to_string(fact.team)), fact.customer_id, fact.customer_name, fact.use_case,
+                 std::string(model::to_string(fact.kind)), started_at, completed_at, std::string(to_string(fact.state)),
+                 fact.breached ? 1 : 0, static_cast<std::int64_t>(fact.used.count()), paused,
+                 seconds(request.created_at)});
+  }
 }
 
 void save_escalations(pq::connection& db, const model::request& request, bool fresh) {
@@ -407,6 +439,7 @@ void save_request_rows(pq::connection& db, const model::request& request, bool f
               " ON CONFLICT (request_id) DO UPDATE SET summary = excluded.summary",
               {request.id, summary_json(request)});
   save_clocks(db, request, fresh);
+  save_clock_facts(db, request);
   save_escalations(db, request, fresh);
 }
 

@@ -341,6 +341,46 @@ INSERT INTO decisions (seq, request_id, use_case, decision, reason, actor, execu
   FROM events e LEFT JOIN requests r ON r.id = e.request_id
   WHERE e.type IN ('request.accepted', 'request.declined');
 )sql"},
+    migration{20, R"sql(
+-- SLA reports (store/database.cpp's migration 20): a row per clock, upserted by save_request,
+-- read by one range of clock_facts_by_start; filled in for the clocks stored before.
+CREATE TABLE clock_facts (
+  request_id     BIGINT  NOT NULL,
+  metric         TEXT    NOT NULL,
+  policy         TEXT    NOT NULL,
+  calendar       TEXT    NOT NULL,
+  team           TEXT    NOT NULL,
+  customer_id    TEXT    NOT NULL,
+  customer_name  TEXT    NOT NULL,
+  use_case       TEXT    NOT NULL,
+  kind           TEXT    NOT NULL,
+  started_at     BIGINT  NOT NULL,
+  completed_at   BIGINT,
+  state          TEXT    NOT NULL,
+  breached       INTEGER NOT NULL,
+  used_seconds   BIGINT  NOT NULL,
+  paused_seconds BIGINT,
+  PRIMARY KEY (request_id, metric)
+);
+CREATE INDEX clock_facts_by_start ON clock_facts (started_at);
+INSERT INTO clock_facts (request_id, metric, policy, calendar, team, customer_id, customer_name, use_case, kind,
+                         started_at, completed_at, state, breached, used_seconds, paused_seconds)
+  SELECT r.id, c.value ->> 'metric', c.value ->> 'policy', c.value ->> 'calendar', r.owner, r.customer_id,
+         COALESCE(r.document::jsonb -> 'customer' ->> 'name', ''), COALESCE(r.document::jsonb ->> 'use_case', ''), r.kind,
+         COALESCE(extract(epoch FROM (c.value ->> 'started_at')::timestamptz)::bigint, s.at, r.created_at),
+         CASE WHEN (c.value ->> 'completed') = 'true'
+              THEN extract(epoch FROM (c.value ->> 'completed_at')::timestamptz)::bigint END,
+         CASE WHEN COALESCE((c.value ->> 'breached') = 'true', (c.value ->> 'state') = 'breached') THEN 'breached'
+              WHEN (c.value ->> 'completed') = 'true' THEN 'met' ELSE 'open' END,
+         CASE WHEN COALESCE((c.value ->> 'breached') = 'true', (c.value ->> 'state') = 'breached') THEN 1 ELSE 0 END,
+         (c.value ->> 'used_seconds')::bigint,
+         CASE WHEN (c.value ->> 'started_at') IS NOT NULL THEN COALESCE((c.value ->> 'paused_seconds')::bigint, 0) END
+  FROM requests r
+  CROSS JOIN LATERAL jsonb_array_elements(COALESCE(r.document::jsonb -> 'clocks', '[]'::jsonb)) AS c(value)
+  LEFT JOIN (SELECT request_id, data::jsonb -> 'clock' ->> 'metric' AS metric, MIN(at) AS at FROM events
+             WHERE type = 'sla.started' GROUP BY 1, 2) s
+    ON s.request_id = r.id AND s.metric = c.value ->> 'metric';
+)sql"},
     migration{21, R"sql(
 -- Search (store/database.cpp's migration 21): the words of title, body and customer (id and
 -- name) as a tsvector ('simple': case folded, no stemming), set by the trigger when the request
@@ -375,6 +415,7 @@ CREATE TABLE IF NOT EXISTS external_ids (
   imported_at BIGINT NOT NULL,
   importer    TEXT   NOT NULL
 );
+)sql"},
     migration{24, R"sql(
 -- /metrics' gauges (store/database.cpp's migration 24): requests by status, escalations by state
 -- and outbox rows by channel and state, kept by row triggers in the writing transaction, so a
