@@ -587,74 +587,85 @@ constexpr std::array migrations{
     migration{24, R"sql(
       -- /metrics' gauges of requests by status, escalations by state and outbox rows by channel
       -- and state, kept by triggers in the transaction that writes the rows (as open_clock_counts
-      -- since migration 10): a scrape reads a handful of rows where it counted every request,
-      -- escalation and delivery ever stored (issue 11, "reads are bounded"). Rows are written
-      -- with INSERT, UPDATE and DELETE (save_request's upsert is an UPDATE), never REPLACE.
-      -- Safe to run again over its own tables (a test that rewinds schema_migrations): the
-      -- counts are recomputed from the rows.
+      -- since migration 10): a scrape reads a few dozen rows where it counted every request,
+      -- escalation and delivery ever stored (issue 11, "reads are bounded"). Each count is split
+      -- over 16 shards by the row's request (or outbox row) id and summed when read, so that two
+      -- instances filing at once on PostgreSQL do not wait for each other's commit on one
+      -- counter row; SQLite has the same tables. Rows are written with INSERT, UPDATE and DELETE
+      -- (save_request's upsert is an UPDATE), never REPLACE. Safe to run again over its own
+      -- tables (a test that rewinds schema_migrations): the counts are recomputed from the rows.
       CREATE TABLE IF NOT EXISTS request_status_counts (
-        status   TEXT    NOT NULL PRIMARY KEY,
-        requests INTEGER NOT NULL
+        status   TEXT    NOT NULL,
+        shard    INTEGER NOT NULL,   -- the request's id % 16
+        requests INTEGER NOT NULL,
+        PRIMARY KEY (status, shard)
       );
       DELETE FROM request_status_counts;
-      INSERT INTO request_status_counts (status, requests) SELECT status, COUNT(*) FROM requests GROUP BY status;
+      INSERT INTO request_status_counts (status, shard, requests)
+        SELECT status, id % 16, COUNT(*) FROM requests GROUP BY 1, 2;
       CREATE TRIGGER IF NOT EXISTS request_status_counts_insert AFTER INSERT ON requests BEGIN
-        INSERT INTO request_status_counts (status, requests) VALUES (NEW.status, 1)
-          ON CONFLICT (status) DO UPDATE SET requests = requests + 1;
+        INSERT INTO request_status_counts (status, shard, requests) VALUES (NEW.status, NEW.id % 16, 1)
+          ON CONFLICT (status, shard) DO UPDATE SET requests = requests + 1;
       END;
       CREATE TRIGGER IF NOT EXISTS request_status_counts_delete AFTER DELETE ON requests BEGIN
-        UPDATE request_status_counts SET requests = requests - 1 WHERE status = OLD.status;
+        UPDATE request_status_counts SET requests = requests - 1 WHERE status = OLD.status AND shard = OLD.id % 16;
       END;
       CREATE TRIGGER IF NOT EXISTS request_status_counts_update AFTER UPDATE OF status ON requests
         WHEN OLD.status IS NOT NEW.status BEGIN
-        UPDATE request_status_counts SET requests = requests - 1 WHERE status = OLD.status;
-        INSERT INTO request_status_counts (status, requests) VALUES (NEW.status, 1)
-          ON CONFLICT (status) DO UPDATE SET requests = requests + 1;
+        UPDATE request_status_counts SET requests = requests - 1 WHERE status = OLD.status AND shard = OLD.id % 16;
+        INSERT INTO request_status_counts (status, shard, requests) VALUES (NEW.status, NEW.id % 16, 1)
+          ON CONFLICT (status, shard) DO UPDATE SET requests = requests + 1;
       END;
 
       CREATE TABLE IF NOT EXISTS escalation_state_counts (
-        state       TEXT    NOT NULL PRIMARY KEY,
-        escalations INTEGER NOT NULL
+        state       TEXT    NOT NULL,
+        shard       INTEGER NOT NULL,   -- the escalation's request id % 16
+        escalations INTEGER NOT NULL,
+        PRIMARY KEY (state, shard)
       );
       DELETE FROM escalation_state_counts;
-      INSERT INTO escalation_state_counts (state, escalations) SELECT state, COUNT(*) FROM escalations GROUP BY state;
+      INSERT INTO escalation_state_counts (state, shard, escalations)
+        SELECT state, request_id % 16, COUNT(*) FROM escalations GROUP BY 1, 2;
       CREATE TRIGGER IF NOT EXISTS escalation_state_counts_insert AFTER INSERT ON escalations BEGIN
-        INSERT INTO escalation_state_counts (state, escalations) VALUES (NEW.state, 1)
-          ON CONFLICT (state) DO UPDATE SET escalations = escalations + 1;
+        INSERT INTO escalation_state_counts (state, shard, escalations) VALUES (NEW.state, NEW.request_id % 16, 1)
+          ON CONFLICT (state, shard) DO UPDATE SET escalations = escalations + 1;
       END;
       CREATE TRIGGER IF NOT EXISTS escalation_state_counts_delete AFTER DELETE ON escalations BEGIN
-        UPDATE escalation_state_counts SET escalations = escalations - 1 WHERE state = OLD.state;
+        UPDATE escalation_state_counts SET escalations = escalations - 1
+          WHERE state = OLD.state AND shard = OLD.request_id % 16;
       END;
-      CREATE TRIGGER IF NOT EXISTS escalation_state_counts_update AFTER UPDATE OF state ON escalations
-        WHEN OLD.state IS NOT NEW.state BEGIN
-        UPDATE escalation_state_counts SET escalations = escalations - 1 WHERE state = OLD.state;
-        INSERT INTO escalation_state_counts (state, escalations) VALUES (NEW.state, 1)
-          ON CONFLICT (state) DO UPDATE SET escalations = escalations + 1;
+      CREATE TRIGGER IF NOT EXISTS escalation_state_counts_update AFTER UPDATE OF state, request_id ON escalations
+        WHEN OLD.state IS NOT NEW.state OR OLD.request_id IS NOT NEW.request_id BEGIN
+        UPDATE escalation_state_counts SET escalations = escalations - 1
+          WHERE state = OLD.state AND shard = OLD.request_id % 16;
+        INSERT INTO escalation_state_counts (state, shard, escalations) VALUES (NEW.state, NEW.request_id % 16, 1)
+          ON CONFLICT (state, shard) DO UPDATE SET escalations = escalations + 1;
       END;
 
       CREATE TABLE IF NOT EXISTS outbox_state_counts (
         channel    TEXT    NOT NULL,
         state      TEXT    NOT NULL,
+        shard      INTEGER NOT NULL,   -- the outbox row's id % 16
         deliveries INTEGER NOT NULL,
-        PRIMARY KEY (channel, state)
+        PRIMARY KEY (channel, state, shard)
       );
       DELETE FROM outbox_state_counts;
-      INSERT INTO outbox_state_counts (channel, state, deliveries)
-        SELECT channel, state, COUNT(*) FROM outbox GROUP BY channel, state;
+      INSERT INTO outbox_state_counts (channel, state, shard, deliveries)
+        SELECT channel, state, id % 16, COUNT(*) FROM outbox GROUP BY 1, 2, 3;
       CREATE TRIGGER IF NOT EXISTS outbox_state_counts_insert AFTER INSERT ON outbox BEGIN
-        INSERT INTO outbox_state_counts (channel, state, deliveries) VALUES (NEW.channel, NEW.state, 1)
-          ON CONFLICT (channel, state) DO UPDATE SET deliveries = deliveries + 1;
+        INSERT INTO outbox_state_counts (channel, state, shard, deliveries) VALUES (NEW.channel, NEW.state, NEW.id % 16, 1)
+          ON CONFLICT (channel, state, shard) DO UPDATE SET deliveries = deliveries + 1;
       END;
       CREATE TRIGGER IF NOT EXISTS outbox_state_counts_delete AFTER DELETE ON outbox BEGIN
         UPDATE outbox_state_counts SET deliveries = deliveries - 1
-          WHERE channel = OLD.channel AND state = OLD.state;
+          WHERE channel = OLD.channel AND state = OLD.state AND shard = OLD.id % 16;
       END;
       CREATE TRIGGER IF NOT EXISTS outbox_state_counts_update AFTER UPDATE OF channel, state ON outbox
         WHEN OLD.channel IS NOT NEW.channel OR OLD.state IS NOT NEW.state BEGIN
         UPDATE outbox_state_counts SET deliveries = deliveries - 1
-          WHERE channel = OLD.channel AND state = OLD.state;
-        INSERT INTO outbox_state_counts (channel, state, deliveries) VALUES (NEW.channel, NEW.state, 1)
-          ON CONFLICT (channel, state) DO UPDATE SET deliveries = deliveries + 1;
+          WHERE channel = OLD.channel AND state = OLD.state AND shard = OLD.id % 16;
+        INSERT INTO outbox_state_counts (channel, state, shard, deliveries) VALUES (NEW.channel, NEW.state, NEW.id % 16, 1)
+          ON CONFLICT (channel, state, shard) DO UPDATE SET deliveries = deliveries + 1;
       END;
     )sql"},
 };

@@ -28,7 +28,7 @@ counts read_counts(read_session session) {
   counts out;
   // A deferred read transaction: the four reads see one snapshot (WAL), never a commit between.
   SQLite::Transaction snapshot(db, SQLite::TransactionBehavior::DEFERRED);
-  out.requests_by_status = labelled(db, "SELECT status, requests FROM request_status_counts WHERE requests > 0 ORDER BY status");
+  out.requests_by_status = labelled(db, "SELECT status, SUM(requests) FROM request_status_counts GROUP BY status HAVING SUM(requests) > 0 ORDER BY status");
   SQLite::Statement clocks(db,
                            "SELECT CASE state WHEN 'warning' THEN 'running' WHEN 'breached_paused' THEN 'paused'"
                            " ELSE state END, state IN ('breached', 'breached_paused'), SUM(clocks)"
@@ -36,9 +36,9 @@ counts read_counts(read_session session) {
   while (clocks.executeStep())
     out.open_clocks.push_back(
         {clocks.getColumn(0).getString(), clocks.getColumn(1).getInt() != 0, clocks.getColumn(2).getInt64()});
-  out.escalations_by_state = labelled(db, "SELECT state, escalations FROM escalation_state_counts WHERE escalations > 0 ORDER BY state");
+  out.escalations_by_state = labelled(db, "SELECT state, SUM(escalations) FROM escalation_state_counts GROUP BY state HAVING SUM(escalations) > 0 ORDER BY state");
   SQLite::Statement deliveries(db,
-                               "SELECT channel, state, deliveries FROM outbox_state_counts WHERE deliveries > 0 ORDER BY 1, 2");
+                               "SELECT channel, state, SUM(deliveries) FROM outbox_state_counts GROUP BY 1, 2 HAVING SUM(deliveries) > 0 ORDER BY 1, 2");
   while (deliveries.executeStep())
     out.deliveries.push_back({deliveries.getColumn(0).getString(), deliveries.getColumn(1).getString(),
                               deliveries.getColumn(2).getInt64()});

@@ -203,12 +203,13 @@ TEST_SUITE("integration::postgres") {
     auto viewer = server.client(role::viewer);
     REQUIRE(viewer.get("/metrics").status == 200);
 
-    // /metrics reads four counts in one REPEATABLE READ transaction; with the outbox locked by
-    // another session, the last of them waits inside that transaction, where the session is killed.
+    // /metrics reads four counts in one REPEATABLE READ transaction; with the outbox's counter
+    // rows (migration 24) locked by another session, the last of them waits inside that
+    // transaction, where the session is killed.
     {
       auto holder = schema.connect();
       store::pq::transaction hold(holder);
-      holder.exec("LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE");
+      holder.exec("LOCK TABLE outbox_state_counts IN ACCESS EXCLUSIVE MODE");
       http::client_response waited;
       std::thread reader([&] {
         auto own = server.client(role::viewer);

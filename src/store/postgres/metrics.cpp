@@ -19,16 +19,16 @@ counts read_counts(pq::connection& db) {
   // One snapshot for the four reads, as SQLite's deferred read transaction gives.
   db.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   try {
-    out.requests_by_status = labelled(db, "SELECT status, requests FROM request_status_counts WHERE requests > 0 ORDER BY status");
+    out.requests_by_status = labelled(db, "SELECT status, SUM(requests) FROM request_status_counts GROUP BY status HAVING SUM(requests) > 0 ORDER BY status");
     const auto clocks = db.prepared(
         "SELECT CASE state WHEN 'warning' THEN 'running' WHEN 'breached_paused' THEN 'paused' ELSE state END,"
         " state IN ('breached', 'breached_paused'), SUM(clocks)"
         " FROM open_clock_counts GROUP BY 1, 2 HAVING SUM(clocks) > 0 ORDER BY 1, 2");
     for (int i = 0; i < clocks.rows(); ++i)
       out.open_clocks.push_back({std::string(clocks.text(i, 0)), clocks.text(i, 1) == "t", clocks.integer(i, 2)});
-    out.escalations_by_state = labelled(db, "SELECT state, escalations FROM escalation_state_counts WHERE escalations > 0 ORDER BY state");
+    out.escalations_by_state = labelled(db, "SELECT state, SUM(escalations) FROM escalation_state_counts GROUP BY state HAVING SUM(escalations) > 0 ORDER BY state");
     const auto deliveries =
-        db.prepared("SELECT channel, state, deliveries FROM outbox_state_counts WHERE deliveries > 0 ORDER BY 1, 2");
+        db.prepared("SELECT channel, state, SUM(deliveries) FROM outbox_state_counts GROUP BY 1, 2 HAVING SUM(deliveries) > 0 ORDER BY 1, 2");
     for (int i = 0; i < deliveries.rows(); ++i)
       out.deliveries.push_back(
           {std::string(deliveries.text(i, 0)), std::string(deliveries.text(i, 1)), deliveries.integer(i, 2)});

@@ -418,23 +418,26 @@ CREATE TABLE IF NOT EXISTS external_ids (
 )sql"},
     migration{24, R"sql(
 -- /metrics' gauges (store/database.cpp's migration 24): requests by status, escalations by state
--- and outbox rows by channel and state, kept by row triggers in the writing transaction, so a
--- scrape reads a handful of rows instead of counting every row ever stored.
+-- and outbox rows by channel and state, kept by row triggers in the writing transaction, in 16
+-- shards by request (or outbox row) id so that concurrent filings of different requests do not
+-- queue on one counter row's lock; read as sums.
 CREATE TABLE IF NOT EXISTS request_status_counts (
-  status   TEXT   NOT NULL PRIMARY KEY,
-  requests BIGINT NOT NULL
+  status   TEXT   NOT NULL,
+  shard    INTEGER NOT NULL,
+  requests BIGINT NOT NULL,
+  PRIMARY KEY (status, shard)
 );
 DELETE FROM request_status_counts;
-INSERT INTO request_status_counts (status, requests) SELECT status, COUNT(*) FROM requests GROUP BY status;
+INSERT INTO request_status_counts (status, shard, requests) SELECT status, id % 16, COUNT(*) FROM requests GROUP BY 1, 2;
 CREATE OR REPLACE FUNCTION request_status_counts_keep() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'UPDATE' AND OLD.status IS NOT DISTINCT FROM NEW.status THEN RETURN NULL; END IF;
+  IF TG_OP = 'UPDATE' AND OLD.status IS NOT DISTINCT FROM NEW.status AND OLD.id = NEW.id THEN RETURN NULL; END IF;
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    UPDATE request_status_counts SET requests = requests - 1 WHERE status = OLD.status;
+    UPDATE request_status_counts SET requests = requests - 1 WHERE status = OLD.status AND shard = OLD.id % 16;
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    INSERT INTO request_status_counts AS c (status, requests) VALUES (NEW.status, 1)
-      ON CONFLICT (status) DO UPDATE SET requests = c.requests + 1;
+    INSERT INTO request_status_counts AS c (status, shard, requests) VALUES (NEW.status, NEW.id % 16, 1)
+      ON CONFLICT (status, shard) DO UPDATE SET requests = c.requests + 1;
   END IF;
   RETURN NULL;
 END
@@ -443,46 +446,54 @@ CREATE OR REPLACE TRIGGER request_status_counts AFTER INSERT OR UPDATE OF status
   FOR EACH ROW EXECUTE FUNCTION request_status_counts_keep();
 
 CREATE TABLE IF NOT EXISTS escalation_state_counts (
-  state       TEXT   NOT NULL PRIMARY KEY,
-  escalations BIGINT NOT NULL
+  state       TEXT   NOT NULL,
+  shard       INTEGER NOT NULL,
+  escalations BIGINT NOT NULL,
+  PRIMARY KEY (state, shard)
 );
 DELETE FROM escalation_state_counts;
-INSERT INTO escalation_state_counts (state, escalations) SELECT state, COUNT(*) FROM escalations GROUP BY state;
+INSERT INTO escalation_state_counts (state, shard, escalations)
+  SELECT state, request_id % 16, COUNT(*) FROM escalations GROUP BY 1, 2;
 CREATE OR REPLACE FUNCTION escalation_state_counts_keep() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'UPDATE' AND OLD.state IS NOT DISTINCT FROM NEW.state THEN RETURN NULL; END IF;
+  IF TG_OP = 'UPDATE' AND OLD.state IS NOT DISTINCT FROM NEW.state AND OLD.request_id = NEW.request_id THEN
+    RETURN NULL;
+  END IF;
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    UPDATE escalation_state_counts SET escalations = escalations - 1 WHERE state = OLD.state;
+    UPDATE escalation_state_counts SET escalations = escalations - 1
+      WHERE state = OLD.state AND shard = OLD.request_id % 16;
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    INSERT INTO escalation_state_counts AS c (state, escalations) VALUES (NEW.state, 1)
-      ON CONFLICT (state) DO UPDATE SET escalations = c.escalations + 1;
+    INSERT INTO escalation_state_counts AS c (state, shard, escalations) VALUES (NEW.state, NEW.request_id % 16, 1)
+      ON CONFLICT (state, shard) DO UPDATE SET escalations = c.escalations + 1;
   END IF;
   RETURN NULL;
 END
 $$;
-CREATE OR REPLACE TRIGGER escalation_state_counts AFTER INSERT OR UPDATE OF state OR DELETE ON escalations
+CREATE OR REPLACE TRIGGER escalation_state_counts AFTER INSERT OR UPDATE OF state, request_id OR DELETE ON escalations
   FOR EACH ROW EXECUTE FUNCTION escalation_state_counts_keep();
 
 CREATE TABLE IF NOT EXISTS outbox_state_counts (
   channel    TEXT   NOT NULL,
   state      TEXT   NOT NULL,
+  shard      INTEGER NOT NULL,
   deliveries BIGINT NOT NULL,
-  PRIMARY KEY (channel, state)
+  PRIMARY KEY (channel, state, shard)
 );
 DELETE FROM outbox_state_counts;
-INSERT INTO outbox_state_counts (channel, state, deliveries)
-  SELECT channel, state, COUNT(*) FROM outbox GROUP BY channel, state;
+INSERT INTO outbox_state_counts (channel, state, shard, deliveries)
+  SELECT channel, state, id % 16, COUNT(*) FROM outbox GROUP BY 1, 2, 3;
 CREATE OR REPLACE FUNCTION outbox_state_counts_keep() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'UPDATE' AND OLD.channel IS NOT DISTINCT FROM NEW.channel
      AND OLD.state IS NOT DISTINCT FROM NEW.state THEN RETURN NULL; END IF;
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    UPDATE outbox_state_counts SET deliveries = deliveries - 1 WHERE channel = OLD.channel AND state = OLD.state;
+    UPDATE outbox_state_counts SET deliveries = deliveries - 1
+      WHERE channel = OLD.channel AND state = OLD.state AND shard = OLD.id % 16;
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    INSERT INTO outbox_state_counts AS c (channel, state, deliveries) VALUES (NEW.channel, NEW.state, 1)
-      ON CONFLICT (channel, state) DO UPDATE SET deliveries = c.deliveries + 1;
+    INSERT INTO outbox_state_counts AS c (channel, state, shard, deliveries) VALUES (NEW.channel, NEW.state, NEW.id % 16, 1)
+      ON CONFLICT (channel, state, shard) DO UPDATE SET deliveries = c.deliveries + 1;
   END IF;
   RETURN NULL;
 END
