@@ -156,7 +156,8 @@ TEST_SUITE("integration::dashboard_api") {
           {"state=warning", {}},
           {"customer=globex&assignee=none", {ids[3]}},
       };
-      for (const auto& [query, expected] : views) {
+      for (const auto& [query_binding, expected] : views) {
+        const auto& query = query_binding;  // named: clang 14 cannot capture a structured binding
         CAPTURE(query);
         const auto view = get(se, "/v1/dashboard/escalations?limit=200&" + query);
         CHECK(strip_ids(view) == expected);
