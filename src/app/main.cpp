@@ -515,6 +515,15 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
       const auto outcome = watch.reload(tokens);
       observe::log(observe::log_level::info,
                    fmt::format("SIGHUP: reloaded tokens ({} \u2192 {})", outcome.tokens_before, outcome.tokens_after));
+      // A dashboard stream was authorised once, when it opened: one opened with a revoked (or
+      // demoted) token would go on receiving every change. Every viewer is told to reload, and
+      // its page asks again with its token, which the server now refuses or judges anew.
+      if (outcome.tokens_withdrawn > 0) {
+        hub.resync("tokens_changed", "a token was revoked or changed; reload the snapshot");
+        observe::log(observe::log_level::info,
+                     fmt::format("SIGHUP: {} token(s) revoked or changed; every dashboard stream was ended",
+                                 outcome.tokens_withdrawn));
+      }
       if (outcome.rules_changed) {
         const auto count = next.routing.size();
         policy.routing_in_force->replace(std::move(next.routing));

@@ -106,7 +106,9 @@ reload_outcome config_watch::reload(token_table& tokens) {
   const bool rules_changed = now.rules_path != rules_path_ || rules_text != started_rules_;
   if (rules_changed) out.rules_changed = now.rules_path;
   out.tokens_after = entries.size();
-  out.tokens_before = tokens.replace(entries);
+  const auto swapped = tokens.replace(entries);
+  out.tokens_before = swapped.before;
+  out.tokens_withdrawn = swapped.withdrawn;
   // token_table counts distinct hashes: report what is in force.
   out.tokens_after = tokens.size();
   if (rules_changed) {

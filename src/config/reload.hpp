@@ -22,6 +22,9 @@ namespace switchboard::config {
 struct reload_outcome {
   std::size_t tokens_before = 0;
   std::size_t tokens_after = 0;
+  // Tokens in force before that are gone, or now stand for another person or role: the caller
+  // ends what they opened and keeps open (the dashboard's streams).
+  std::size_t tokens_withdrawn = 0;
   // What changed but needs a restart, in file order: "[server] listen", "[[sla.policy]]".
   std::vector<std::string> needs_restart;
   // The rules file (its path as the config gives it) when its text or path differs from the

@@ -73,8 +73,15 @@ std::optional<model::actor> token_table::find(std::string_view token) const {
 
 std::size_t token_table::size() const { return by_hash_.load()->size(); }
 
-std::size_t token_table::replace(const std::vector<token_entry>& entries) {
-  return by_hash_.exchange(index_of(entries))->size();
+token_table::replaced token_table::replace(const std::vector<token_entry>& entries) {
+  const auto next = index_of(entries);
+  const auto before = by_hash_.exchange(next);
+  replaced out{before->size(), 0};
+  for (const auto& [hash, actor] : *before) {
+    const auto now = next->find(hash);
+    if (now == next->end() || now->second.person != actor.person || now->second.role != actor.role) ++out.withdrawn;
+  }
+  return out;
 }
 
 std::vector<token_entry> load_token_file(const std::string& path) {
@@ -98,6 +105,7 @@ std::vector<token_entry> load_token_file(const std::string& path) {
   if (tokens == nullptr) return entries;
   const auto* array = tokens->as_array();
   if (array == nullptr) fail_at(*tokens, path, "token must be an array of tables: [[token]]");
+  std::map<std::string, std::size_t, std::less<>> first_line_of;  // sha256 -> its line
   for (const auto& item : *array) {
     const auto* table = item.as_table();
     if (table == nullptr) fail_at(item, path, "expected a table with person, role and sha256");
@@ -120,6 +128,13 @@ std::vector<token_entry> load_token_file(const std::string& path) {
       } else {
         if (s.size() != 64 || s.find_first_not_of("0123456789abcdef") != std::string::npos)
           fail_at(value, path, "sha256 must be 64 lower-case hex digits (switchboard-cli token new prints it)");
+        // A token stands for one person and role: listed twice, the later entry silently won,
+        // and a revoked line could leave the token in force under the other.
+        if (const auto seen = first_line_of.find(s); seen != first_line_of.end())
+          fail_at(value, path,
+                  fmt::format("this sha256 is already listed at line {}; a token stands for one person and role",
+                              seen->second));
+        first_line_of.emplace(s, value.source().begin.line);
         entry.sha256 = s;
         has_hash = true;
       }

@@ -39,8 +39,13 @@ class token_table {
   std::optional<model::actor> find(std::string_view token) const;
   std::size_t size() const;
 
-  // Puts `entries` in force for every later find(); returns how many tokens there were before.
-  std::size_t replace(const std::vector<token_entry>& entries);
+  struct replaced {
+    std::size_t before = 0;     // distinct tokens in force before
+    std::size_t withdrawn = 0;  // of those, how many are gone or now stand for another person or role
+  };
+  // Puts `entries` in force for every later find(). What was authorised with a withdrawn token
+  // and lasts (an open dashboard stream) is the caller's to end.
+  replaced replace(const std::vector<token_entry>& entries);
 
  private:
   using map = std::map<std::string, model::actor, std::less<>>;

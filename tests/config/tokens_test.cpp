@@ -40,6 +40,28 @@ TEST_SUITE("config::tokens") {
     CHECK_FALSE(tokens.find(config::sha256_hex(token)));  // the stored hash is not a token
   }
 
+  TEST_CASE("replace counts the tokens withdrawn: gone, or standing for another person or role") {
+    const auto a = config::sha256_hex("a");
+    const auto b = config::sha256_hex("b");
+    const auto c = config::sha256_hex("c");
+    config::token_table tokens({{"dana", model::role::ce, a}, {"sam", model::role::se, b}});
+    // One added, none withdrawn.
+    auto swapped = tokens.replace({{"dana", model::role::ce, a}, {"sam", model::role::se, b}, {"lee", model::role::ce, c}});
+    CHECK(swapped.before == 2);
+    CHECK(swapped.withdrawn == 0);
+    // sam's token now stands for an admin, lee's for another person, dana's is gone.
+    swapped = tokens.replace({{"sam", model::role::admin, b}, {"kim", model::role::ce, c}});
+    CHECK(swapped.before == 3);
+    CHECK(swapped.withdrawn == 3);
+    CHECK(tokens.size() == 2);
+    CHECK_FALSE(tokens.find("a"));
+    REQUIRE(tokens.find("b"));
+    CHECK(tokens.find("b")->role == model::role::admin);
+    // The same entries again: nothing withdrawn.
+    swapped = tokens.replace({{"sam", model::role::admin, b}, {"kim", model::role::ce, c}});
+    CHECK(swapped.withdrawn == 0);
+  }
+
   TEST_CASE("a tokens file loads, anything unknown or malformed is refused at its position") {
     testing::temp_dir dir;
     const auto hash = config::sha256_hex("secret");
@@ -60,6 +82,11 @@ TEST_SUITE("config::tokens") {
     CHECK(error_of(dir, "[[token]]\nperson = \"x\"\nrole = \"se\"\nsha256 = \"ABC\"\n")
               .starts_with(file + ":4:10: sha256 must be 64 lower-case hex digits"));
     CHECK(error_of(dir, "[[token]]\nperson = \"x\"\nrole = \"se\"\n").starts_with(file + ":1:1: a token needs"));
+    // One token, one person and role: the same hash again (here as an admin) is refused where it
+    // stands, naming the first.
+    CHECK(error_of(dir, "[[token]]\nperson = \"x\"\nrole = \"ce\"\nsha256 = \"" + hash + "\"\n" +
+                            "[[token]]\nperson = \"x\"\nrole = \"admin\"\nsha256 = \"" + hash + "\"\n") ==
+          file + ":8:10: this sha256 is already listed at line 4; a token stands for one person and role");
   }
 
   TEST_CASE("a directory is refused as a tokens file") {

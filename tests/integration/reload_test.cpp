@@ -84,6 +84,51 @@ std::string metrics_of(const testing::server_process& server) {
 }  // namespace
 
 TEST_SUITE("integration::reload") {
+  TEST_CASE("token revoke finds every spelling the server loads and leaves the other entries and comments as they were") {
+    testing::temp_dir dir;
+    const auto dana = config::sha256_hex("dana-token");
+    const auto sam = config::sha256_hex("sam-token");
+    const auto kim = config::sha256_hex("kim-token");
+    // Spacing in the header, literal strings, keys in another order, a trailing comment.
+    const std::string text = "# tokens\n"
+                             "[[ token ]]\n"
+                             "role = 'ce'\n"
+                             "sha256 = '" + dana + "'\n"
+                             "person = 'dana'\n"
+                             "\n"
+                             "# sam, on call\n"
+                             "[[token]]  # sam\n"
+                             "person = \"sam\"\n"
+                             "role = \"se\"\n"
+                             "sha256 = \"" + sam + "\"\n"
+                             "[[token]]\n"
+                             "person=\"dana\"\n"
+                             "role=\"admin\"\n"
+                             "sha256=\"" + kim + "\"\n";
+    const auto tokens = testing::write_file(dir.file("tokens.toml"), text);
+    const auto revoked = testing::run_program({SWITCHBOARD_CLI_PATH, "token", "revoke", "--person", "dana", "--file", tokens});
+    INFO(revoked.out << revoked.err);
+    CHECK(revoked.exit_code == 0);
+    CHECK(testing::read_text(tokens) == "# tokens\n"
+                                        "\n"
+                                        "# sam, on call\n"
+                                        "[[token]]  # sam\n"
+                                        "person = \"sam\"\n"
+                                        "role = \"se\"\n"
+                                        "sha256 = \"" + sam + "\"\n");
+    const auto left = config::load_token_file(tokens);
+    REQUIRE(left.size() == 1);
+    CHECK(left[0].person == "sam");
+
+    // An inline array of tables: nothing to remove by lines, so nothing is changed.
+    const std::string inline_text = "token = [{person = \"sam\", role = \"se\", sha256 = \"" + sam + "\"}]\n";
+    const auto inline_tokens = testing::write_file(dir.file("inline.toml"), inline_text);
+    const auto refused = testing::run_program({SWITCHBOARD_CLI_PATH, "token", "revoke", "--person", "sam", "--file", inline_tokens});
+    CHECK(refused.exit_code != 0);
+    CHECK(refused.err.find("inline table") != std::string::npos);
+    CHECK(testing::read_text(inline_tokens) == inline_text);
+  }
+
   TEST_CASE("token revoke keeps the tokens file's mode: an installed 0644 file stays readable to the service") {
     testing::temp_dir dir;
     const auto first = testing::token_for(model::role::ce);

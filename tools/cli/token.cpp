@@ -1,12 +1,16 @@
 #include "cli/token.hpp"
 
+#include "config/tokens.hpp"
+#include "config/toml.hpp"
+
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fcntl.h>
 #include <fstream>
 #include <iterator>
-#include <regex>
+#include <set>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,21 +20,26 @@ namespace cli {
 
 namespace {
 
-std::string trimmed(const std::string& line) {
+namespace config = switchboard::config;
+
+bool is_filler(const std::string& line) {
   const auto first = line.find_first_not_of(" \t\r");
-  if (first == std::string::npos) return {};
-  return line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
+  return first == std::string::npos || line[first] == '#';
 }
 
-bool is_header(const std::string& text) { return !text.empty() && text[0] == '['; }
-bool is_filler(const std::string& text) { return text.empty() || text[0] == '#'; }
+// The 1-based lines where a table header ([name] or [[name]]) stands: every table in the
+// document but the root and inline ones, as toml++ places them.
+void header_lines(const toml::node& node, std::set<std::size_t>& out) {
+  if (const auto* table = node.as_table()) {
+    if (!table->is_inline() && table->source().begin.line > 0) out.insert(table->source().begin.line);
+    for (const auto& [key, value] : *table) header_lines(value, out);
+  } else if (const auto* array = node.as_array()) {
+    for (const auto& item : *array) header_lines(item, out);
+  }
+}
 
-// The string value of `key = "value"` on a key line, or empty.
-std::string value_of(const std::string& text, const std::string& key) {
-  static const std::regex key_line(R"re(^([A-Za-z0-9_-]+)\s*=\s*"([^"]*)"\s*(#.*)?$)re");
-  std::smatch m;
-  if (std::regex_match(text, m, key_line) && m[1] == key) return m[2];
-  return {};
+bool same(const config::token_entry& a, const config::token_entry& b) {
+  return a.person == b.person && a.role == b.role && a.sha256 == b.sha256;
 }
 
 void write_all(int fd, const std::string& text, const std::string& path) {
@@ -45,6 +54,11 @@ void write_all(int fd, const std::string& text, const std::string& path) {
 }  // namespace
 
 std::size_t revoke_tokens(const std::string& path, const token_match& match) {
+  // The entries as the server loads them (a file it would refuse is refused here, at its
+  // file:line:col), then where each stands in the text: toml++'s positions, so that any
+  // spelling the server accepts ([[ token ]], 'literal' strings, keys in any order) is found.
+  const auto entries = config::load_token_file(path);
+  const auto root = config::parse_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(fmt::format("cannot read the tokens file {}", path));
   std::vector<std::string> lines;
@@ -57,26 +71,33 @@ std::size_t revoke_tokens(const std::string& path, const token_match& match) {
     return in.get() == '\n';
   }();
 
+  std::set<std::size_t> headers;
+  header_lines(root, headers);
+  const auto* array = root.get_as<toml::array>("token");
   std::vector<bool> drop(lines.size(), false);
+  std::vector<config::token_entry> kept;
   std::size_t removed = 0;
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (trimmed(lines[i]) != "[[token]]") continue;
-    std::size_t end = i + 1;  // one past the block's last line
-    while (end < lines.size() && !is_header(trimmed(lines[end]))) ++end;
-    std::size_t last = end;  // one past the last key line: trailing comments and blanks stay
-    while (last > i + 1 && is_filler(trimmed(lines[last - 1]))) --last;
-    std::string sha, person;
-    for (std::size_t j = i + 1; j < last; ++j) {
-      const auto text = trimmed(lines[j]);
-      if (auto v = value_of(text, "sha256"); !v.empty()) sha = v;
-      if (auto v = value_of(text, "person"); !v.empty()) person = v;
+  for (std::size_t k = 0; array != nullptr && k < array->size(); ++k) {
+    const auto& entry = entries.at(k);
+    const bool hit = (!match.sha256.empty() && entry.sha256 == match.sha256) ||
+                     (!match.person.empty() && entry.person == match.person);
+    if (!hit) {
+      kept.push_back(entry);
+      continue;
     }
-    const bool hit = (!match.sha256.empty() && sha == match.sha256) || (!match.person.empty() && person == match.person);
-    if (hit) {
-      for (std::size_t j = i; j < last; ++j) drop[j] = true;
-      ++removed;
-    }
-    i = end - 1;
+    const auto* table = array->get(k)->as_table();
+    if (table->is_inline())
+      throw std::runtime_error(fmt::format(
+          "{}:{}: this token is an inline table; revoke removes [[token]] tables: edit the file by hand", path,
+          table->source().begin.line));
+    // The block: its header line and what follows up to the next header; comment and blank
+    // lines that end it stay, since they may introduce the entry after it.
+    const std::size_t first = table->source().begin.line - 1;
+    const auto next = headers.upper_bound(table->source().begin.line);
+    std::size_t last = next == headers.end() ? lines.size() : *next - 1;
+    while (last > first + 1 && is_filler(lines[last - 1])) --last;
+    for (std::size_t j = first; j < last; ++j) drop[j] = true;
+    ++removed;
   }
   if (removed == 0) return 0;
 
@@ -109,6 +130,21 @@ std::size_t revoke_tokens(const std::string& path, const token_match& match) {
     throw;
   }
   ::close(fd);
+  // The new file must load as exactly the entries kept: a layout the line-wise edit cannot
+  // follow (a key of one entry on another's lines) leaves the file as it was.
+  bool as_expected = false;
+  try {
+    const auto after = config::load_token_file(name.data());
+    as_expected = after.size() == kept.size() && std::equal(after.begin(), after.end(), kept.begin(), same);
+  } catch (const std::exception&) {
+  }
+  if (!as_expected) {
+    std::remove(name.data());
+    throw std::runtime_error(fmt::format(
+        "{}: removing the entries line by line would not leave the other tokens as they are; nothing was "
+        "changed: edit the file by hand",
+        path));
+  }
   if (std::rename(name.data(), path.c_str()) != 0) {
     std::remove(name.data());
     throw std::runtime_error(fmt::format("cannot replace {}", path));
