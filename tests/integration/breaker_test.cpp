@@ -52,8 +52,8 @@ TEST_SUITE("breaker::issue14") {
     const auto config = testing::fast_config(dir);
     const auto ce = testing::token_for(model::role::ce);
     const auto viewer_token = testing::token_for(model::role::viewer);
-    const auto tokens =
-        testing::write_file(dir.file("tokens.toml"), entry("ce-person", "ce", ce) + entry("viewer-person", "viewer", viewer_token));
+    const auto tokens = testing::write_file(dir.file("tokens.toml"),
+                                            entry("ce-person", "ce", ce) + entry("viewer-person", "viewer", viewer_token));
     testing::server_process server(testing::server_args{config, dir.file("sb.db"), {"--tokens", tokens}});
 
     testing::sse_viewer viewer(server.url(), viewer_token);
@@ -96,7 +96,8 @@ TEST_SUITE("breaker::issue14") {
             config::sha256_hex("sb_breaker_b") + "'\n\n" + entry("vic", "viewer", "sb_breaker_c"));
     REQUIRE(config::load_token_file(tokens).size() == 3);
 
-    const auto removed = testing::run_program({SWITCHBOARD_CLI_PATH, "token", "revoke", "--person", "dana", "--file", tokens});
+    const auto removed =
+        testing::run_program({SWITCHBOARD_CLI_PATH, "token", "revoke", "--person", "dana", "--file", tokens});
     INFO(removed.out << removed.err);
     std::size_t left_for_dana = 0;
     for (const auto& token : config::load_token_file(tokens))
