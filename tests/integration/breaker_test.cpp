@@ -52,8 +52,8 @@ TEST_SUITE("breaker::issue14") {
     const auto config = testing::fast_config(dir);
     const auto ce = testing::token_for(model::role::ce);
     const auto viewer_token = testing::token_for(model::role::viewer);
-    const auto tokens = testing::write_file(dir.file("tokens.toml"),
-                                            entry("ce-person", "ce", ce) + entry("viewer-person", "viewer", viewer_token));
+    const auto both = entry("ce-person", "ce", ce) + entry("viewer-person", "viewer", viewer_token);
+    const auto tokens = testing::write_file(dir.file("tokens.toml"), both);
     testing::server_process server(testing::server_args{config, dir.file("sb.db"), {"--tokens", tokens}});
 
     testing::sse_viewer viewer(server.url(), viewer_token);
