@@ -7,6 +7,7 @@
 #include "support/configs.hpp"
 #include "support/server_backends.hpp"
 #include "support/server_process.hpp"
+#include "support/sse_viewer.hpp"
 #include "support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
@@ -301,5 +302,44 @@ TEST_SUITE("integration::reload") {
       CHECK(metrics.find("switchboard_config_reloads_total{result=\"refused\"} 1\n") != std::string::npos);
       CHECK(metrics.find("switchboard_config_restart_pending 0\n") != std::string::npos);
     });
+  }
+
+  TEST_CASE("a dashboard stream opened with a token that SIGHUP revokes ends and shows no later request") {
+    testing::temp_dir dir;
+    const auto config = testing::fast_config(dir);
+    const auto ce = testing::token_for(model::role::ce);
+    const auto viewer_token = testing::token_for(model::role::viewer);
+    const auto both = entry("ce-person", "ce", ce) + entry("viewer-person", "viewer", viewer_token);
+    const auto tokens = testing::write_file(dir.file("tokens.toml"), both);
+    testing::server_process server(testing::server_args{config, dir.file("sb.db"), {"--tokens", tokens}});
+
+    testing::sse_viewer viewer(server.url(), viewer_token);
+    REQUIRE(viewer.read_until([&](const auto&) { return !viewer.header().empty(); }));
+    REQUIRE(viewer.header().starts_with("HTTP/1.1 200"));
+
+    testing::write_file(tokens, entry("ce-person", "ce", ce));
+    server.send_signal(SIGHUP);
+    REQUIRE(eventually([&] { return server.stderr_text().find("reloaded tokens (2 \u2192 1)") != std::string::npos; }));
+    {
+      http::client check(server.url());
+      check.set_token(viewer_token);
+      REQUIRE(check.get("/v1/me").status == 401);  // the token is revoked for every new request
+    }
+
+    http::client filer(server.url());
+    filer.set_token(ce);
+    const auto filed = filer.post_json("/v1/requests", testing::troubleshooting_filing("secret after revoke"));
+    REQUIRE(filed.status == 201);
+
+    // The stream is told to resync and ends; the new request never reaches it.
+    const bool saw = viewer.read_until(
+        [](const std::vector<testing::sse_frame>& frames) {
+          for (const auto& f : frames)
+            if (f.data.find("secret after revoke") != std::string::npos) return true;
+          return false;
+        },
+        3s);
+    CHECK_FALSE(saw);
+    CHECK(viewer.closed());
   }
 }
