@@ -85,8 +85,8 @@ after(async () => {
 });
 
 describe('the first screen', () => {
-  // Large type is for wall screens: checked at 1920×1080 (at 1280×720 its cards and filters
-  // alone fill most of the screen).
+  // Large type is for wall screens: checked whole at 1920×1080; at 1280×720 (below) its first
+  // clock row is on the first screen, though not every column fits.
   for (const [width, height, large] of [[1280, 720, false], [1920, 1080, false], [1920, 1080, true]]) {
     {
       const name = `layout-${width}x${height}${large ? '-large' : ''}`;
@@ -133,6 +133,20 @@ describe('the first screen', () => {
       });
     }
   }
+
+  test('1280×720 in large type: the first clock row is still on the first screen', async () => {
+    const { context, page } = await openPage({ width: 1280, height: 720 }, '?large=1');
+    try {
+      assert.equal(await page.locator('html.large').count(), 1);
+      await page.screenshot({ path: join(screenshotDir, 'layout-1280x720-large.png') });
+      const first = await page.locator('#clock-rows tr').first().boundingBox();
+      assert.ok(first.y >= 0 && first.y + first.height <= 720, `first clock row at y=${first.y}+${first.height} in 720`);
+      const strip = await page.locator('#escalations').boundingBox();
+      assert.ok(strip.height <= 720 * 0.25, `escalations strip ${strip.height}px of 720`);
+    } finally {
+      await context.close();
+    }
+  });
 
   test('?state=warning: the count is of the rows shown, and they are on screen', async () => {
     const { context, page } = await openPage({ width: 1440, height: 900 }, '?state=warning');
