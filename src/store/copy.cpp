@@ -25,10 +25,11 @@ namespace {
 
 // The target's own, never copied: its migrations, its instances' leases and liveness, its
 // health probe row; and the counters their triggers keep from the rows inserted (open clocks;
-// requests, escalations and outbox rows by state).
+// requests, escalations and outbox rows by state; active requests by team and state).
 const std::set<std::string> kept_by_target = {"schema_migrations",       "timer_leases",           "instances",
                                               "heartbeat",               "open_clock_counts",      "request_status_counts",
-                                              "escalation_state_counts", "outbox_state_counts"};
+                                              "escalation_state_counts", "outbox_state_counts",
+                                              "board_counts"};
 
 // Parents before the rows that refer to them (the foreign keys of the schema).
 int copy_rank(const std::string& table) {

@@ -17,9 +17,11 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <initializer_list>
 #include <set>
 #include <stdexcept>
 #include <string_view>
+#include <utility>
 
 namespace switchboard::store {
 namespace {
@@ -27,7 +29,26 @@ namespace {
 struct migration {
   int version;
   std::string_view sql;
+  // Run before `sql`, in its transaction: for what SQL alone cannot make safe to run again
+  // (ALTER TABLE ADD COLUMN has no IF NOT EXISTS in SQLite; tests rewind schema_migrations).
+  void (*prepare)(SQLite::Database&) = nullptr;
 };
+
+// Adds each column `table` does not have yet.
+void add_missing_columns(SQLite::Database& db, std::string_view table,
+                         std::initializer_list<std::pair<std::string_view, std::string_view>> columns) {
+  std::set<std::string, std::less<>> have;
+  SQLite::Statement query(db, "SELECT name FROM pragma_table_info(?)");
+  query.bind(1, std::string(table));
+  while (query.executeStep()) have.insert(query.getColumn(0).getString());
+  for (const auto& [name, type] : columns)
+    if (!have.contains(name)) db.exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", table, name, type));
+}
+
+// Migration 22's columns of `clocks`: what the dashboard filters open clocks by.
+void add_clock_filter_columns(SQLite::Database& db) {
+  add_missing_columns(db, "clocks", {{"customer_id", "TEXT"}, {"kind", "TEXT"}, {"priority", "TEXT"}, {"assignee", "TEXT"}});
+}
 
 // Append new migrations at the end; never edit one that has shipped.
 constexpr std::array migrations{
@@ -668,6 +689,83 @@ constexpr std::array migrations{
           ON CONFLICT (channel, state, shard) DO UPDATE SET deliveries = deliveries + 1;
       END;
     )sql"},
+    migration{22, R"sql(
+      -- The dashboard's filters on the server (issue 14 §1). Open clock rows carry their
+      -- request's customer, kind, priority and assignee (the columns come from
+      -- add_clock_filter_columns; save_clocks writes them with the others, in the events'
+      -- transaction), so a filtered snapshot is one walk of an urgency index with plain column
+      -- predicates: it reads open clocks, never the requests stored. One partial index per filter
+      -- in urgency order, like clocks_by_owner_urgency; state needs none (breached clocks lead
+      -- clocks_by_urgency, paused ones close it). Only open rows are filled in: closed ones are
+      -- read by nothing here, and saving a request rewrites all its rows.
+      UPDATE clocks SET
+        customer_id = (SELECT r.customer_id FROM requests r WHERE r.id = clocks.request_id),
+        kind = (SELECT r.kind FROM requests r WHERE r.id = clocks.request_id),
+        priority = (SELECT COALESCE(json_extract(r.document, '$.priority'), 'normal') FROM requests r
+                    WHERE r.id = clocks.request_id),
+        assignee = (SELECT r.assignee FROM requests r WHERE r.id = clocks.request_id)
+        WHERE open = 1;
+      CREATE INDEX IF NOT EXISTS clocks_by_customer_urgency ON clocks (customer_id, paused, urgency, request_id, metric)
+        WHERE open = 1;
+      CREATE INDEX IF NOT EXISTS clocks_by_kind_urgency ON clocks (kind, paused, urgency, request_id, metric)
+        WHERE open = 1;
+      CREATE INDEX IF NOT EXISTS clocks_by_priority_urgency ON clocks (priority, paused, urgency, request_id, metric)
+        WHERE open = 1;
+      CREATE INDEX IF NOT EXISTS clocks_by_assignee_urgency ON clocks (assignee, paused, urgency, request_id, metric)
+        WHERE open = 1;
+
+      -- The team cards count requests, not clocks: one board row per active request (new, open,
+      -- pending_customer, escalated), with or without an open clock, written by save_request
+      -- (deleted once the request is resolved or closed); `state` is its worst open clock
+      -- (breached, also paused after a breach; then warning, running, paused) or 'none'.
+      -- board_counts is kept from it by the triggers below, split over 16 shards by request id
+      -- as migration 24's counters are (two PostgreSQL instances filing at once do not wait on
+      -- one row). Safe to run again: both are recomputed from the rows.
+      CREATE TABLE IF NOT EXISTS board (
+        request_id INTEGER PRIMARY KEY,
+        owner      TEXT    NOT NULL,
+        state      TEXT    NOT NULL,   -- breached, warning, running, paused or none
+        unassigned INTEGER NOT NULL    -- 1: no assignee
+      );
+      CREATE TABLE IF NOT EXISTS board_counts (
+        owner      TEXT    NOT NULL,
+        state      TEXT    NOT NULL,
+        unassigned INTEGER NOT NULL,
+        shard      INTEGER NOT NULL,   -- the request's id % 16
+        requests   INTEGER NOT NULL,
+        PRIMARY KEY (owner, state, unassigned, shard)
+      );
+      DELETE FROM board;
+      INSERT INTO board (request_id, owner, state, unassigned)
+        SELECT r.id, r.owner,
+               COALESCE((SELECT CASE MAX(CASE WHEN c.breached = 1 OR c.state = 'breached' THEN 3
+                                              WHEN c.state = 'running' AND c.warned = 1 THEN 2
+                                              WHEN c.state = 'running' THEN 1 ELSE 0 END)
+                                  WHEN 3 THEN 'breached' WHEN 2 THEN 'warning' WHEN 1 THEN 'running' WHEN 0 THEN 'paused' END
+                         FROM clocks c WHERE c.request_id = r.id AND c.open = 1), 'none'),
+               r.assignee IS NULL
+        FROM requests r WHERE r.status IN ('new', 'open', 'pending_customer', 'escalated');
+      DELETE FROM board_counts;
+      INSERT INTO board_counts (owner, state, unassigned, shard, requests)
+        SELECT owner, state, unassigned, request_id % 16, COUNT(*) FROM board GROUP BY 1, 2, 3, 4;
+      CREATE TRIGGER IF NOT EXISTS board_counts_insert AFTER INSERT ON board BEGIN
+        INSERT INTO board_counts (owner, state, unassigned, shard, requests)
+          VALUES (NEW.owner, NEW.state, NEW.unassigned, NEW.request_id % 16, 1)
+          ON CONFLICT (owner, state, unassigned, shard) DO UPDATE SET requests = requests + 1;
+      END;
+      CREATE TRIGGER IF NOT EXISTS board_counts_delete AFTER DELETE ON board BEGIN
+        UPDATE board_counts SET requests = requests - 1
+          WHERE owner = OLD.owner AND state = OLD.state AND unassigned = OLD.unassigned AND shard = OLD.request_id % 16;
+      END;
+      CREATE TRIGGER IF NOT EXISTS board_counts_update AFTER UPDATE ON board
+        WHEN OLD.owner IS NOT NEW.owner OR OLD.state IS NOT NEW.state OR OLD.unassigned IS NOT NEW.unassigned BEGIN
+        UPDATE board_counts SET requests = requests - 1
+          WHERE owner = OLD.owner AND state = OLD.state AND unassigned = OLD.unassigned AND shard = OLD.request_id % 16;
+        INSERT INTO board_counts (owner, state, unassigned, shard, requests)
+          VALUES (NEW.owner, NEW.state, NEW.unassigned, NEW.request_id % 16, 1)
+          ON CONFLICT (owner, state, unassigned, shard) DO UPDATE SET requests = requests + 1;
+      END;
+    )sql", add_clock_filter_columns},
 };
 
 void migrate(SQLite::Database& db) {
@@ -693,6 +791,7 @@ void migrate(SQLite::Database& db) {
   for (const auto& step : migrations) {
     if (applied.count(step.version) != 0) continue;
     SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+    if (step.prepare) step.prepare(db);
     db.exec(std::string(step.sql));
     SQLite::Statement record(db, "INSERT INTO schema_migrations (version) VALUES (?)");
     record.bind(1, step.version);

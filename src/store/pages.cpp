@@ -2,6 +2,7 @@
 #include "store/pages.hpp"
 
 #include "codec/json.hpp"
+#include "store/search.hpp"
 #include "store/statements.hpp"
 #include "store/summary.hpp"
 #if SWITCHBOARD_POSTGRES
@@ -142,6 +143,14 @@ std::map<model::request_id, std::shared_ptr<const model::request>> requests_by_i
 
 }  // namespace
 
+std::string state_condition(std::string_view state) {
+  if (state == "breached") return " AND (c.breached = 1 OR c.state = 'breached')";
+  if (state == "warning") return " AND c.state = 'running' AND c.warned = 1";
+  if (state == "running") return " AND c.state = 'running' AND c.warned = 0";
+  if (state == "paused") return " AND c.state = 'paused'";
+  throw std::invalid_argument(fmt::format("unknown clock state \"{}\"", state));
+}
+
 std::string format_cursor(const clock_cursor& cursor) {
   return fmt::format("{}.{}.{}.{}", cursor.paused ? 1 : 0, cursor.urgency, cursor.request, cursor.metric);
 }
@@ -175,10 +184,33 @@ open_clock_page list_open_clocks(read_session session, const open_clock_filter& 
                           " LEFT JOIN request_summaries s ON s.request_id = c.request_id WHERE c.open = 1"
                         : "SELECT c.paused, c.urgency, c.request_id, c.metric FROM clocks c WHERE c.open = 1";
   if (filter.owner) sql += " AND c.owner = :owner";
+  // Plain column predicates (migration 22): each filter has its urgency index, so the walk stays
+  // in urgency order and reads open clocks only.
+  if (filter.customer) sql += " AND c.customer_id = :customer";
+  if (filter.kind) sql += " AND c.kind = :kind";
+  if (filter.priority) sql += " AND c.priority = :priority";
+  if (filter.assignee) sql += filter.assignee->empty() ? " AND c.assignee IS NULL" : " AND c.assignee = :assignee";
+  if (filter.state) sql += state_condition(*filter.state);
+  search_query search;
+  if (filter.q) {
+    search = parse_search_query(*filter.q);
+    std::string any;
+    if (search.id) any = "c.request_id = :search_id";
+    if (!search.words.empty())
+      any += std::string(any.empty() ? "" : " OR ") +
+             "c.request_id IN (SELECT rowid FROM request_search WHERE request_search MATCH :search_match)";
+    sql += any.empty() ? " AND 0" : " AND (" + any + ")";  // a query of separators alone finds nothing
+  }
   if (filter.after) sql += " AND (c.paused, c.urgency, c.request_id, c.metric) > (:paused, :urgency, :request, :metric)";
   sql += " ORDER BY c.paused, c.urgency, c.request_id, c.metric LIMIT :limit";
   SQLite::Statement query(db, sql);
   if (filter.owner) query.bind(":owner", std::string(model::to_string(*filter.owner)));
+  if (filter.customer) query.bind(":customer", *filter.customer);
+  if (filter.kind) query.bind(":kind", std::string(model::to_string(*filter.kind)));
+  if (filter.priority) query.bind(":priority", std::string(model::to_string(*filter.priority)));
+  if (filter.assignee && !filter.assignee->empty()) query.bind(":assignee", *filter.assignee);
+  if (search.id) query.bind(":search_id", *search.id);
+  if (!search.words.empty()) query.bind(":search_match", fts5_prefix_query(search.words));
   if (filter.after) {
     query.bind(":paused", filter.after->paused ? 1 : 0);
     query.bind(":urgency", filter.after->urgency);
@@ -254,22 +286,14 @@ std::vector<open_request_count> open_request_counts(read_session session) {
   if (auto* pg = session.postgres()) return postgres::open_request_counts(*pg);
 #endif
   SQLite::Database& db = session.connection();
-  // worst: 3 breached (also paused after a breach), 2 warning, 1 running, 0 paused.
-  SQLite::Statement query(db, R"sql(
-    SELECT w.owner, w.worst, json_extract(s.summary, '$.assignee') IS NULL, COUNT(*)
-    FROM (SELECT request_id, COALESCE(MAX(owner), '') AS owner,
-                 MAX(CASE WHEN breached = 1 OR state = 'breached' THEN 3
-                          WHEN state = 'running' AND warned = 1 THEN 2
-                          WHEN state = 'running' THEN 1 ELSE 0 END) AS worst
-          FROM clocks WHERE open = 1 GROUP BY request_id) w
-    LEFT JOIN request_summaries s ON s.request_id = w.request_id
-    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3)sql");
+  SQLite::Statement query(db,
+                          "SELECT owner, state, unassigned, SUM(requests) FROM board_counts GROUP BY 1, 2, 3"
+                          " HAVING SUM(requests) > 0 ORDER BY 1, 2, 3");
   std::vector<open_request_count> out;
-  static constexpr std::array<std::string_view, 4> names{"paused", "running", "warning", "breached"};
   while (query.executeStep()) {
     open_request_count row;
     row.owner = query.getColumn(0).getString();
-    row.state = std::string(names.at(static_cast<std::size_t>(query.getColumn(1).getInt())));
+    row.state = query.getColumn(1).getString();
     row.unassigned = query.getColumn(2).getInt() != 0;
     row.requests = query.getColumn(3).getInt64();
     out.push_back(std::move(row));

@@ -55,6 +55,21 @@ struct open_clock_filter {
   // come, as the dashboard pages by request): no more than the budget and one request is read,
   // and the caller's own budget (http::api::page_rows) ends the page where it did before.
   std::size_t max_bytes = 0;
+  // The dashboard's filters (migration 22's columns, each with its urgency index; declared last,
+  // so positional initialisers of the members above stay valid): only clocks of requests of
+  // this customer id, kind, priority, and assignee (an empty string: requests with none).
+  // Unset members match everything. Each has an initializer, so that initialisers naming only
+  // the members above raise no -Wmissing-field-initializers.
+  std::optional<std::string> customer = std::nullopt;
+  std::optional<model::request_kind> kind = std::nullopt;
+  std::optional<model::priority> priority = std::nullopt;
+  std::optional<std::string> assignee = std::nullopt;
+  // Only clocks in this shown state: "running" (not warned), "warning" (running and warned),
+  // "paused" (also one that breached before it paused) or "breached" (also breached, then paused).
+  std::optional<std::string> state = std::nullopt;
+  // Only clocks of requests search_requests would find for these words (store/search.hpp: title,
+  // body, customer; "12" also that id, "#12" that id alone). Its cost grows with the matches.
+  std::optional<std::string> q = std::nullopt;
 };
 
 struct open_clock {
@@ -67,6 +82,10 @@ struct open_clock_page {
   std::vector<open_clock> clocks;     // most urgent first
   std::optional<clock_cursor> next;   // set when more remain
 };
+
+// The SQL condition (" AND ...", on clock rows aliased c) for open_clock_filter::state, shared by
+// both stores' list_open_clocks. Throws std::invalid_argument for any other state.
+std::string state_condition(std::string_view state);
 
 // Open clocks in urgency order, a page at a time, from the clocks_by_urgency index (migration 10).
 open_clock_page list_open_clocks(read_session session, const open_clock_filter& filter);
@@ -81,14 +100,14 @@ struct open_clock_count {
 };
 std::vector<open_clock_count> open_clock_counts(read_session session);
 
-// Requests with an open clock, per owning team, by their worst open clock ("breached", also when
-// paused after it breached; then "warning", "running", "paused"), and whether they have no
-// assignee: the dashboard's team cards count requests, not clocks. One pass over the open clocks
-// (the partial index of migration 10) and each one's summary: the cost grows with open clocks,
-// never with the requests stored. A request without an open clock is not counted.
+// Active requests (new, open, pending_customer, escalated) per owning team, by their worst open
+// clock ("breached", also when paused after it breached; then "warning", "running", "paused"; or
+// "none" without an open clock), and whether they have no assignee: the dashboard's team cards
+// count requests, not clocks. From the counters migration 22's triggers keep (board_counts): a
+// few dozen rows, whatever the number of requests.
 struct open_request_count {
   std::string owner;
-  std::string state;  // breached, warning, running or paused
+  std::string state;  // breached, warning, running, paused or none
   bool unassigned = false;
   std::int64_t requests = 0;
 };

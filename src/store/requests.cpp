@@ -152,7 +152,11 @@ void save_clocks(SQLite::Database& db, const model::request& request, bool fresh
   }
   statement insert(db,
                    "INSERT INTO clocks (request_id, metric, state, open, deadline, next_due,"
-                   " owner, warned, paused, urgency, breached) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                   " owner, warned, paused, urgency, breached, customer_id, kind, priority, assignee)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  const std::string customer = request.input.customer.id;
+  const std::string kind(model::to_string(request.input.kind));
+  const std::string priority(model::to_string(request.input.priority));
   for (const auto& clock : request.clocks) {
     insert->bind(1, request.id);
     insert->bind(2, std::string(model::to_string(clock.metric)));
@@ -181,9 +185,38 @@ void save_clocks(SQLite::Database& db, const model::request& request, bool fresh
       insert->bind(10, static_cast<std::int64_t>(paused ? left.count()
                                                        : clock.deadline.time_since_epoch().count()));
     insert->bind(11, clock.breached ? 1 : 0);  // open_clock_counts tells breached-then-paused apart
+    // What the dashboard filters open clocks by (migration 22).
+    insert->bind(12, customer);
+    insert->bind(13, kind);
+    insert->bind(14, priority);
+    if (request.assignee.empty())
+      insert->bind(15);
+    else
+      insert->bind(15, request.assignee);
     insert->exec();
     insert->reset();
   }
+}
+
+// The request's board row (migration 22) while it is active, none once it is resolved or
+// closed; board_counts' triggers count it for the team cards.
+void save_board(SQLite::Database& db, const model::request& request) {
+  const auto state = board_state(request);
+  if (!state) {
+    statement remove(db, "DELETE FROM board WHERE request_id = ?");
+    remove->bind(1, request.id);
+    remove->exec();
+    return;
+  }
+  statement upsert(db,
+                   "INSERT INTO board (request_id, owner, state, unassigned) VALUES (?, ?, ?, ?)"
+                   " ON CONFLICT (request_id) DO UPDATE SET owner = excluded.owner, state = excluded.state,"
+                   " unassigned = excluded.unassigned");
+  upsert->bind(1, request.id);
+  upsert->bind(2, std::string(model::to_string(request.owner)));
+  upsert->bind(3, std::string(*state));
+  upsert->bind(4, request.assignee.empty() ? 1 : 0);
+  upsert->exec();
 }
 
 // clock_facts (migration 20): each clock's row for the SLA reports, upserted in the events'
@@ -516,6 +549,7 @@ void save_request_rows(SQLite::Database& db, const model::request& request, bool
   summary->bind(2, summary_json(request));
   summary->exec();
   save_clocks(db, request, fresh);
+  save_board(db, request);
   save_clock_facts(db, request);
   save_escalations(db, request, fresh);
 }

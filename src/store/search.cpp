@@ -52,11 +52,25 @@ std::vector<std::string> search_words(std::string_view q) {
   return out;
 }
 
-std::vector<model::request_id> search_requests(read_session session, std::string_view q, int limit) {
-  const auto id = named_id(q);
+std::string fts5_prefix_query(const std::vector<std::string>& words) {
+  std::string match;
+  for (const auto& w : words) match += fmt::format("{}\"{}\"*", match.empty() ? "" : " ", w);
+  return match;
+}
+
+search_query parse_search_query(std::string_view q) {
+  search_query out;
+  out.id = named_id(q);
   // "#12" is that request only; "12" is it and any text with the word.
-  const bool hashed = id && q.find('#') != std::string_view::npos;
-  const auto words = hashed ? std::vector<std::string>{} : search_words(q);
+  out.id_only = out.id && q.find('#') != std::string_view::npos;
+  if (!out.id_only) out.words = search_words(q);
+  return out;
+}
+
+std::vector<model::request_id> search_requests(read_session session, std::string_view q, int limit) {
+  const auto parsed = parse_search_query(q);
+  const auto& id = parsed.id;
+  const auto& words = parsed.words;
 #if SWITCHBOARD_POSTGRES
   if (auto* pg = session.postgres()) return postgres::search_requests(*pg, words, id, limit);
 #endif
@@ -68,10 +82,7 @@ std::vector<model::request_id> search_requests(read_session session, std::string
     if (exists.executeStep()) out.push_back(*id);
   }
   if (words.empty()) return out;
-  // Each word a quoted FTS5 string with a prefix star: words hold no quote, so nothing in them
-  // is FTS5 syntax; juxtaposed strings must all match.
-  std::string match;
-  for (const auto& w : words) match += fmt::format("{}\"{}\"*", match.empty() ? "" : " ", w);
+  const auto match = fts5_prefix_query(words);
   SQLite::Statement query(db, "SELECT rowid FROM request_search WHERE request_search MATCH ? ORDER BY rowid DESC LIMIT ?");
   query.bind(1, match);
   query.bind(2, limit);

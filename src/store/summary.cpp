@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace switchboard::store {
@@ -28,6 +29,23 @@ std::string summary_json(const model::request& request) {
       {"created_at", model::format_instant(request.created_at)},
       {"clocks", std::move(clocks)},
   });
+}
+
+std::optional<std::string_view> board_state(const model::request& request) {
+  if (request.status == model::request_status::resolved || request.status == model::request_status::closed)
+    return std::nullopt;
+  static constexpr std::string_view names[] = {"paused", "running", "warning", "breached"};
+  int worst = -1;
+  for (const auto& clock : request.clocks) {
+    if (clock.completed) continue;
+    const int rank = clock.breached || clock.state == model::clock_state::breached ? 3
+                     : clock.state == model::clock_state::running && clock.warned ? 2
+                     : clock.state == model::clock_state::running                 ? 1
+                                                                                  : 0;
+    worst = std::max(worst, rank);
+  }
+  if (worst < 0) return "none";
+  return names[worst];
 }
 
 model::request request_from_summary(model::request_id id, std::string_view summary) {

@@ -8,6 +8,7 @@
 
 #include "model/request.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,5 +24,11 @@ std::string summary_json(const model::request& request);
 // routing, escalations, links...) is left empty. Throws std::invalid_argument when `summary` is
 // not one summary_json wrote (or migration 13 filled in).
 model::request request_from_summary(model::request_id id, std::string_view summary);
+
+// A request's state on the dashboard's team cards (its board row, migration 22): "breached"
+// (a breached open clock, also one paused after it breached), else "warning", "running" or
+// "paused" by its worst open clock, or "none" when it has no open clock; nullopt once it is
+// resolved or closed (it is on no card).
+std::optional<std::string_view> board_state(const model::request& request);
 
 }  // namespace switchboard::store

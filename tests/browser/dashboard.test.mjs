@@ -1,5 +1,6 @@
 // Browser tests of the SE dashboard: the real server, Debian's Chromium driven by
-// playwright-core (headless, --no-sandbox), and requests filed through the API.
+// playwright-core (headless, --no-sandbox), and requests filed through the API. The server, the
+// browser, the tokens and the board fixture's config come from support.mjs.
 //
 //   node --test tests/browser/dashboard.test.mjs
 //
@@ -9,97 +10,12 @@
 // overrides /usr/bin/chromium.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { client, launchBrowser, sourceDir, startServer, tokenOf, writeTokens } from './support.mjs';
+import { client, launchBrowser, sourceDir, startServer, tokenOf, writeBoardConfig } from './support.mjs';
 
 const screenshotPath = process.env.SWITCHBOARD_SCREENSHOT || join(sourceDir, 'build/tests/browser/dashboard.png');
-
-const ROLES = ['viewer', 'ce', 'se', 'head_of_cs'];
-
-// The shipped rules; a few-second policy for prospects on an always-open calendar (to watch
-// warnings and breaches), the shipped support-hours policies for the rest, and an SLA-breach
-// escalation ladder.
-function writeConfig(dir) {
-  const rules = join(sourceDir, 'rules/routing.toml');
-  writeFileSync(join(dir, 'switchboard.toml'), `
-[server]
-rules = ${JSON.stringify(rules)}
-
-[customers]
-tiers = ["standard", "premium", "enterprise"]
-
-[calendars.24x7]
-zone = "UTC"
-shifts = [{ days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open = "00:00", close = "24:00" }]
-
-[calendars.support]
-zone = "America/Los_Angeles"
-shifts = [{ days = ["mon", "tue", "wed", "thu", "fri"], open = "02:00", close = "18:00" }]
-
-[calendars.24x5]
-zone = "America/Los_Angeles"
-shifts = [{ open = "sun 18:00", close = "fri 18:00" }]
-
-[[sla.policy]]
-name = "fast"
-stages = ["prospect"]
-kinds = ["troubleshooting"]
-calendar = "24x7"
-metrics = [
-  { metric = "first_response", target = "6s", warning = 0.5 },
-  { metric = "resolution", target = "1h" },
-]
-
-[[sla.policy]]
-name = "pre-sales"
-stages = ["trial"]
-kinds = ["troubleshooting"]
-calendar = "support"
-metrics = [{ metric = "first_response", target = "1h" }]
-
-[[sla.policy]]
-name = "premium"
-stages = ["production"]
-tiers = ["premium", "standard"]
-kinds = ["troubleshooting"]
-calendar = "support"
-metrics = [
-  { metric = "first_response", target = "4h" },
-  { metric = "next_response", target = "4h" },
-  { metric = "resolution", target = "40h" },
-]
-
-[[sla.policy]]
-name = "enterprise"
-stages = ["production"]
-tiers = ["enterprise"]
-kinds = ["troubleshooting"]
-calendar = "24x5"
-metrics = [
-  { metric = "first_response", target = "1h" },
-  { metric = "next_response", target = "2h" },
-  { metric = "resolution", target = "24h" },
-]
-
-[[sla.policy]]
-name = "triage"
-kinds = ["feature_request", "how_to"]
-calendar = "24x7"
-metrics = [{ metric = "first_response", target = "8h" }]
-
-[[escalation.ladder]]
-name = "sla_breach"
-calendar = "24x7"
-repeat_every = "4h"
-levels = [
-  { after = "0s", notify = ["head_of_cs"] },
-  { after = "2h", notify = ["vp_technical_success"] },
-]
-`);
-  writeTokens(dir, ROLES);
-}
 
 let dir, server, browser, context, page, call, file;
 
@@ -109,7 +25,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'switchboard-browser-'));
-  writeConfig(dir);
+  writeBoardConfig(dir);
   server = await startServer(dir);
   ({ call, file } = client(server));
   browser = await launchBrowser();

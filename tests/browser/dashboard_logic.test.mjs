@@ -1,7 +1,8 @@
 // The dashboard's logic without a browser: app.js runs in a Node vm context whose DOM is an inert
 // stub, and its functions are called directly. Needs only node (no Chromium): what a clock shows
 // (a breached clock paused on the customer still says breached), show(), server time at the
-// clock speed, sorting, the filters, the escalations strip's query and the buttons per role.
+// clock speed, sorting, the filters, the snapshot's and the escalations strip's queries, how a
+// change keeps a filtered view right, and the buttons per role.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -161,6 +162,35 @@ test('the escalations strip asks the server with the page\'s filters and a bound
   const url = new URL(asked[0], 'http://dashboard');
   assert.equal(url.pathname, '/v1/dashboard/escalations');
   assert.deepEqual(Object.fromEntries(url.searchParams), { team: 'se', state: 'warning', priority: 'urgent', assignee: 'none', limit: '3' });
+});
+
+test('the snapshot asks the server with every filter and the search words', async () => {
+  const asked = [];
+  const page = load(async (path) => {
+    asked.push(path);
+    return { ok: true, status: 200, json: async () => ({ id: '1', now: 1000, clock_speed: 1, requests: [], calendars: {}, counts: [], open_clocks: 0, next_cursor: null, request_counts: [] }) };
+  });
+  vm.runInContext(`Object.assign(app.filters, { team: 'se', customer: 'acme', kind: 'troubleshooting', state: 'breached', priority: 'urgent', assignee: 'me', q: 'vpn drops' })`, page);
+  await vm.runInContext('loadSnapshot()', page);
+  const url = new URL(asked[0], 'http://dashboard');
+  assert.equal(url.pathname, '/v1/dashboard/clocks');
+  assert.deepEqual(Object.fromEntries(url.searchParams),
+    { q: 'vpn drops', team: 'se', customer: 'acme', kind: 'troubleshooting', state: 'breached', priority: 'urgent', assignee: 'me' });
+});
+
+test('a change keeps the filtered view right: leaving, joining, and words only the server can judge', () => {
+  const page = load();
+  const frame = (request) => `event: change\nid: 7\ndata: ${JSON.stringify({ now: 1000, request, events: [{ type: 'request.assigned', at: '2026-12-01T00:00:00Z', actor: 'se' }], calendars: {} })}`;
+  const request = (id, extra = {}) => ({ id, title: 'VPN drops', customer: { id: 'acme', name: 'Acme' }, kind: 'troubleshooting', priority: 'normal', owner: 'se', assignee: '', status: 'open', clocks: [{ metric: 'resolution', state: 'running', breached: false, remaining_seconds: 60, calendar: 'always', deadline: 2000 }], ...extra });
+  const inVm = vm.runInContext('(frame) => { handleFrame(frame); return [...app.requests.keys()]; }', page);
+  const held = (f) => Array.from(inVm(f));
+  vm.runInContext(`app.filters.assignee = 'none'`, page);
+  assert.deepEqual(held(frame(request(1))), [1], 'matches: joins');
+  assert.deepEqual(held(frame(request(2, { assignee: 'sam' }))), [1], 'does not match: stays out');
+  assert.deepEqual(held(frame(request(1, { assignee: 'sam' }))), [], 'stops matching: leaves');
+  vm.runInContext(`app.filters.assignee = ''; app.filters.q = 'kerberos'`, page);
+  assert.deepEqual(held(frame(request(3))), [], 'the words may be in the body: the server is asked, nothing is added yet');
+  assert.deepEqual(held(frame(request(4, { title: 'Kerberos ticket expired' }))), [4], 'the title holds them: joins');
 });
 
 test('which buttons a role is shown', () => {

@@ -3,7 +3,7 @@
 // config (the layout and actions tests).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,8 +36,23 @@ export function writeTokens(dir, entries) {
     `[[token]]\nperson = "${person}"\nrole = "${role}"\nsha256 = "${sha256(tokenOf(name))}"\n`).join('\n'));
 }
 
+// SWITCHBOARD_TEST_ROUTE_LOG=DIR (tools/dev test sets it): each server's stderr is copied, as it
+// comes, to DIR/browser-<test pid>-<n>.log, whose access lines tools/check-openapi-coverage
+// matches with the OpenAPI document, as tests/support/server_process does for the C++ tests.
+// Appended chunk by chunk, so a server killed when the suite ends has logged all it answered.
+let serversStarted = 0;
+function routeLogOf() {
+  const dir = process.env.SWITCHBOARD_TEST_ROUTE_LOG;
+  if (!dir) return null;
+  const path = join(dir, `browser-${process.pid}-${serversStarted++}.log`);
+  return (chunk) => {
+    try { appendFileSync(path, chunk); } catch (error) { /* a missing copy shrinks the coverage, which the check reports */ }
+  };
+}
+
 // The real server on 127.0.0.1, port 0; `args` adds to its command line (--clock-start ...).
 export function startServer(dir, args = []) {
+  const log = routeLogOf();
   return new Promise((resolvePromise, reject) => {
     const child = spawn(serverPath, ['--config', join(dir, 'switchboard.toml'), '--db', join(dir, 'switchboard.db'),
       '--listen', '127.0.0.1:0', '--tokens', join(dir, 'tokens.toml'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -48,7 +63,10 @@ export function startServer(dir, args = []) {
       const match = out.match(/listening on (http:\/\/[^\s]+)/);
       if (match) { clearTimeout(timer); resolvePromise({ child, url: match[1], stderr: () => err }); }
     });
-    child.stderr.on('data', (chunk) => { err += chunk; });
+    child.stderr.on('data', (chunk) => {
+      err += chunk;
+      if (log) log(chunk);
+    });
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`the server exited with ${code}: ${err}`)); });
   });
 }

@@ -1,7 +1,9 @@
-// The dashboard's data routes on the real server, on both store adapters: the escalations strip
-// (bounded, most urgent first, obeying the view's filters), the team cards' request counts (equal
-// to a recount from the requests themselves), who the token is (/v1/me), the people directory
-// without contacts (/v1/people), and the clock speed the page counts down at.
+// The dashboard's data routes on the real server, on both store adapters: the snapshot filtered on
+// the server (a filter finds clocks beyond the 200 most urgent), the escalations strip (bounded,
+// most urgent first, obeying the view's filters), the team cards' request counts (equal to a
+// recount from the requests themselves, a request without an open clock included), who the
+// token is (/v1/me), the people directory without contacts (/v1/people), and the clock speed the
+// page counts down at.
 #include "http/client.hpp"
 #include "support/api.hpp"
 #include "support/configs.hpp"
@@ -14,6 +16,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <tuple>
@@ -79,7 +82,7 @@ std::vector<std::int64_t> strip_ids(const json::object& strip) {
 
 // (team, state, unassigned) -> requests, as the API counts them, and as a recount from every
 // active request's clocks: worst open clock, breached (also paused after a breach) > warning >
-// running > paused.
+// running > paused, or none without an open clock.
 using request_counts = std::map<std::tuple<std::string, std::string, bool>, std::int64_t>;
 
 request_counts counts_of(const json::array& rows) {
@@ -103,14 +106,145 @@ request_counts recount(http::client& client) {
       else if (state == "running" && c.at("warned").as_bool()) state = "warning";
       if (worst.empty() || rank.at(state) > rank.at(worst)) worst = state;
     }
-    if (worst.empty()) continue;
+    const auto status = r.at("status").as_string();
+    if (status == "resolved" || status == "closed") continue;
+    if (worst.empty()) worst = "none";
     const auto& assignee = r.at("assignee");
     out[{std::string(r.at("owner").as_string()), worst, assignee.is_null() || assignee.as_string().empty()}] += 1;
   }
   return out;
 }
 
+
+// Open clocks that do not breach during the test: first response in 1 h, resolution in 10 h, for
+// troubleshooting and feature requests.
+std::string slow_config(const testing::temp_dir& dir) {
+  return testing::config_on_always_calendar(dir, R"(
+[[sla.policy]]
+name = "slow"
+kinds = ["troubleshooting", "feature_request"]
+calendar = "always"
+metrics = [{ metric = "first_response", target = "1h", warning = 0.9 }, { metric = "resolution", target = "10h" }]
+
+[[escalation.ladder]]
+name = "sla_breach"
+calendar = "always"
+levels = [{ after = "0s", notify = ["head_of_cs"] }]
+)" + testing::test_people("always", {{role::se, "team = \"se\"\n"}}));
+}
+
+// The ids of the snapshot's requests, in its order.
+std::vector<std::int64_t> snapshot_ids(const json::object& snapshot) {
+  std::vector<std::int64_t> out;
+  for (const auto& r : snapshot.at("requests").as_array()) out.push_back(r.at("id").as_int64());
+  return out;
+}
+
 }  // namespace
+
+TEST_SUITE("integration::dashboard_api") {
+  TEST_CASE("the snapshot filters on the server, beyond the 200 most urgent open clocks") {
+    testing::for_each_server_backend([&](testing::server_backend& backend) {
+      testing::temp_dir dir;
+      testing::server_process server(backend.args(slow_config(dir)));
+      auto ce = server.client(role::ce);
+      auto se = server.client(role::se);
+      // 260 requests, two open clocks each, filed in turn: their deadlines (and so their urgency)
+      // follow the filing order, and the 200 most urgent clocks are the first 200 requests' first
+      // responses. The last 60 hold what each filter looks for.
+      std::vector<std::int64_t> ids;
+      for (int i = 0; i < 260; ++i) {
+        const bool late = i >= 200;
+        const auto res = ce.post_json("/v1/requests", json::serialize(json::object{
+            {"kind", late && i % 20 == 5 ? "feature_request" : "troubleshooting"},
+            {"title", fmt::format("Request {}", i)},
+            {"body", i == 247 ? "The zeppelin mirror times out." : "Something is slow."},
+            {"priority", late && i % 10 == 0 ? "urgent" : "normal"},
+            {"customer", json::object{{"id", late && i % 7 == 0 ? "zeta" : "acme"}, {"name", "Customer"},
+                                      {"stage", "production"}, {"tier", "standard"}}},
+        }));
+        CAPTURE(res.body);
+        REQUIRE(res.status == 201);
+        ids.push_back(testing::json_of(res).at("id").as_int64());
+      }
+      REQUIRE(se.post_json(fmt::format("/v1/requests/{}/events", ids[251]), R"({"type":"take"})").status == 200);
+      REQUIRE(se.post_json(fmt::format("/v1/requests/{}/events", ids[253]), R"({"type":"pend","message":"Logs?"})")
+                  .status == 200);
+
+      const auto unfiltered = get(se, "/v1/dashboard/clocks");
+      CHECK(unfiltered.at("filtered").as_bool() == false);
+      CHECK_FALSE(unfiltered.at("next_cursor").is_null());
+      const auto open_clocks = unfiltered.at("open_clocks").as_int64();
+      CHECK(open_clocks > 500);  // 260 × 2, less 253's first response (pending on the customer)
+      for (const auto id : snapshot_ids(unfiltered)) CHECK(id < ids[200]);
+
+      const auto pick = [&](std::initializer_list<int> at) {
+        std::vector<std::int64_t> out;
+        for (const int i : at) out.push_back(ids[static_cast<std::size_t>(i)]);
+        return out;
+      };
+      // Each filter, and two together: every match, most urgent first, none left to page to.
+      const std::map<std::string, std::vector<std::int64_t>> views{
+          {"priority=urgent", pick({200, 210, 220, 230, 240, 250})},
+          {"customer=zeta", pick({203, 210, 217, 224, 231, 238, 245, 252, 259})},
+          {"kind=feature_request", pick({205, 225, 245})},
+          {"team=product", pick({205, 225, 245})},
+          {"assignee=me", pick({251})},
+          {"assignee=se-person", pick({251})},
+          {"state=paused", pick({253})},
+          {"q=zeppelin", pick({247})},
+          {fmt::format("q=%23{}", ids[258]), pick({258})},
+          {"customer=zeta&priority=urgent", pick({210})},
+          {"q=zeppelin&priority=urgent", {}},
+      };
+      for (const auto& [query_binding, expected_binding] : views) {
+        const auto& query = query_binding;  // named: clang 14 cannot capture a structured binding
+        const auto& expected = expected_binding;
+        CAPTURE(query);
+        const auto view = get(se, "/v1/dashboard/clocks?" + query);
+        CHECK(snapshot_ids(view) == expected);
+        CHECK(view.at("filtered").as_bool());
+        CHECK(view.at("next_cursor").is_null());
+        CHECK(view.at("open_clocks").as_int64() == open_clocks);  // the counts are the whole board's
+      }
+
+      // assignee=none pages through 259 requests' clocks with the filter kept: 251 is on no page.
+      std::vector<std::int64_t> unassigned;
+      std::string cursor;
+      for (int pages = 0; pages < 10; ++pages) {
+        const auto page = get(se, "/v1/dashboard/clocks?assignee=none&limit=200" + cursor);
+        for (const auto id : snapshot_ids(page)) unassigned.push_back(id);
+        if (page.at("next_cursor").is_null()) break;
+        cursor = "&cursor=" + std::string(page.at("next_cursor").as_string());
+      }
+      std::sort(unassigned.begin(), unassigned.end());
+      unassigned.erase(std::unique(unassigned.begin(), unassigned.end()), unassigned.end());
+      CHECK(unassigned.size() == 259);
+      CHECK(std::find(unassigned.begin(), unassigned.end(), ids[251]) == unassigned.end());
+
+      // A change moves a request between views in the events' transaction: 250 taken leaves
+      // assignee=none and joins assignee=me; resolved, it leaves every view.
+      REQUIRE(se.post_json(fmt::format("/v1/requests/{}/events", ids[250]), R"({"type":"take"})").status == 200);
+      CHECK(snapshot_ids(get(se, "/v1/dashboard/clocks?priority=urgent&assignee=none")) ==
+            pick({200, 210, 220, 230, 240}));
+      CHECK(snapshot_ids(get(se, "/v1/dashboard/clocks?assignee=me")) == pick({250, 251}));
+      REQUIRE(se.post_json(fmt::format("/v1/requests/{}/events", ids[250]), R"({"type":"resolve","message":"Done"})")
+                  .status == 200);
+      CHECK(snapshot_ids(get(se, "/v1/dashboard/clocks?assignee=me")) == pick({251}));
+
+      // Bad values are 422 naming the parameter, and change nothing.
+      for (const auto* bad : {"state=nope", "priority=soon", "team=sales", "kind=chat", "assignee=", "customer=", "q=",
+                              "limit=0", "cursor=x", "sort=title"}) {
+        CAPTURE(bad);
+        const auto res = se.get(std::string("/v1/dashboard/clocks?") + bad);
+        CHECK(res.status == 422);
+        const std::string name(std::string_view(bad).substr(0, std::string_view(bad).find('=')));
+        CHECK(testing::json_of(res).at("error").at("fields").as_array()[0].at("field").as_string() == name);
+      }
+      CHECK(se.get("/v1/dashboard/clocks?q=" + std::string(201, 'a')).status == 422);
+    });
+  }
+}
 
 TEST_SUITE("integration::dashboard_api") {
   TEST_CASE("the escalations strip is bounded, most urgent first, and obeys the view's filters") {
@@ -200,12 +334,20 @@ TEST_SUITE("integration::dashboard_api") {
                   .status == 200);
       REQUIRE(se.post_json(fmt::format("/v1/requests/{}/events", ids[2]), R"({"type":"resolve","message":"Done"})")
                   .status == 200);
+      // A how-to has no SLA here: an open request without an open clock, counted all the same.
+      const auto how_to = ce.post_json("/v1/requests", R"({"kind":"how_to","title":"How do I rotate keys?",
+          "customer":{"id":"f","name":"F","stage":"prospect"}})");
+      REQUIRE(how_to.status == 201);
+      const std::string how_to_owner(testing::json_of(how_to).at("owner").as_string());
       // The three left open breach their first response; the pended one is paused (its first
       // response met), the resolved one is not counted.
       REQUIRE(eventually([&] { return get(ce, "/v1/escalations?state=open").at("escalations").as_array().size() == 3; },
                          std::chrono::seconds{15}));
       const auto expected = recount(ce);
-      CHECK(expected == request_counts{{{"se", "breached", false}, 1}, {{"se", "breached", true}, 2}, {{"se", "paused", true}, 1}});
+      CHECK(expected == request_counts{{{"se", "breached", false}, 1},
+                                       {{"se", "breached", true}, 2},
+                                       {{"se", "paused", true}, 1},
+                                       {{how_to_owner, "none", true}, 1}});
       CHECK(counts_of(get(ce, "/v1/dashboard/clocks").at("request_counts").as_array()) == expected);
       const auto counts = get(ce, "/v1/dashboard/counts");
       CHECK(counts_of(counts.at("request_counts").as_array()) == expected);

@@ -320,7 +320,9 @@ TEST_SUITE("store::pages") {
       fill(db, 30);
       before = expected_order(db, std::nullopt);
       // Back to the schema before migration 10, keeping the clock rows.
-      db.exec("DROP TRIGGER open_clock_counts_insert; DROP TRIGGER open_clock_counts_delete;"
+      db.exec("DROP INDEX clocks_by_customer_urgency; DROP INDEX clocks_by_kind_urgency;"
+              " DROP INDEX clocks_by_priority_urgency; DROP INDEX clocks_by_assignee_urgency;"
+              " DROP TRIGGER open_clock_counts_insert; DROP TRIGGER open_clock_counts_delete;"
               " DROP TRIGGER open_clock_counts_update_old; DROP TRIGGER open_clock_counts_update_new;"
               " DROP TABLE open_clock_counts; DROP INDEX clocks_by_urgency; DROP INDEX clocks_by_owner_urgency;"
               " ALTER TABLE clocks DROP COLUMN owner; ALTER TABLE clocks DROP COLUMN warned;"
@@ -496,6 +498,143 @@ TEST_SUITE("store::pages") {
       filter.after = page.next;
     }
     CHECK(walked == before);
+  }
+
+  TEST_CASE("the dashboard's filters select open clocks in urgency order, as the definition does") {
+    auto db = store::open_database(":memory:");
+    for (int i = 0; i < 40; ++i) {
+      const auto kind = i % 3 == 0 ? model::request_kind::how_to : model::request_kind::troubleshooting;
+      auto input = make_input(kind, "customer-" + std::to_string(i % 4),
+                              i % 2 == 0 ? model::customer_stage::trial : model::customer_stage::production);
+      input.priority = i % 5 == 0 ? model::priority::urgent : model::priority::normal;
+      input.title = i == 17 ? "Zeppelin mirror" : "Slow search";
+      const auto request = file(db, std::move(input), filed_at + std::chrono::minutes{37 * (i % 9)});
+      if (i % 5 == 1) act(db, request.id, engine::action_kind::pend, worker_of(request.owner), filed_at + std::chrono::minutes{90});
+    }
+    const auto all = expected_order(db, std::nullopt);
+    const auto expect = [&](auto keep) {
+      std::vector<store::clock_cursor> out;
+      for (const auto& place : all) {
+        const auto request = store::find_request(db, place.request);
+        REQUIRE(request);
+        const auto clock = std::find_if(request->clocks.begin(), request->clocks.end(),
+                                        [&](const model::sla_clock& c) { return model::to_string(c.metric) == place.metric; });
+        REQUIRE(clock != request->clocks.end());
+        if (keep(*request, *clock)) out.push_back(place);
+      }
+      return out;
+    };
+    const auto walked = [&](store::open_clock_filter filter) {
+      filter.limit = 7;
+      std::vector<store::clock_cursor> out;
+      for (int pages = 0; pages < 1000; ++pages) {
+        const auto page = store::list_open_clocks(db, filter);
+        for (const auto& open : page.clocks) out.push_back(open.place);
+        if (!page.next) break;
+        filter.after = page.next;
+      }
+      return out;
+    };
+    store::open_clock_filter filter;
+    filter.customer = "customer-1";
+    auto expected = expect([](const model::request& r, const model::sla_clock&) { return r.input.customer.id == "customer-1"; });
+    CHECK_FALSE(expected.empty());
+    CHECK(walked(filter) == expected);
+    filter = {};
+    filter.kind = model::request_kind::troubleshooting;
+    filter.priority = model::priority::urgent;
+    expected = expect([](const model::request& r, const model::sla_clock&) {
+      return r.input.kind == model::request_kind::troubleshooting && r.input.priority == model::priority::urgent;
+    });
+    CHECK_FALSE(expected.empty());
+    CHECK(walked(filter) == expected);
+    filter = {};
+    filter.state = "paused";
+    expected = expect([](const model::request&, const model::sla_clock& c) { return c.state == model::clock_state::paused; });
+    CHECK_FALSE(expected.empty());
+    CHECK(walked(filter) == expected);
+    filter = {};
+    filter.assignee = "";
+    CHECK(walked(filter) == all);  // nobody took any
+    filter.assignee = "sam";
+    CHECK(walked(filter).empty());
+    filter = {};
+    filter.q = "zeppelin";
+    expected = expect([](const model::request& r, const model::sla_clock&) { return r.input.title == "Zeppelin mirror"; });
+    CHECK_FALSE(expected.empty());
+    CHECK(walked(filter) == expected);
+    filter.q = "#" + std::to_string(all.back().request);
+    expected = expect([&](const model::request& r, const model::sla_clock&) { return r.id == all.back().request; });
+    CHECK(walked(filter) == expected);
+    filter.q = "-- ::";  // no word: nothing
+    CHECK(walked(filter).empty());
+  }
+
+  TEST_CASE("a filtered page of open clocks walks that filter's urgency index, never a sort") {
+    auto db = store::open_database(":memory:");
+    for (const auto& filter : std::vector<std::pair<std::string, std::string>>{
+             {"customer_id", "clocks_by_customer_urgency"},
+             {"kind", "clocks_by_kind_urgency"},
+             {"priority", "clocks_by_priority_urgency"},
+             {"assignee", "clocks_by_assignee_urgency"}}) {
+      const std::string& column = filter.first;
+      const std::string& index = filter.second;
+      const auto plan = query_plan(db, "SELECT c.paused, c.urgency, c.request_id, c.metric FROM clocks c WHERE c.open = 1"
+                                       " AND c." + column + " = 'x' ORDER BY c.paused, c.urgency, c.request_id, c.metric"
+                                       " LIMIT 201");
+      CAPTURE(plan);
+      CHECK(plan.find(index) != std::string::npos);
+      CHECK(plan.find("TEMP B-TREE") == std::string::npos);
+    }
+  }
+
+  TEST_CASE("migration 22 fills the filter columns and the board for requests stored before it") {
+    testing::temp_dir dir;
+    const auto path = dir.file("old.db");
+    std::vector<store::open_request_count> before;
+    {
+      auto db = store::open_database(path);
+      fill(db, 30);
+      before = store::open_request_counts(db);
+      // Back to the schema before migration 22, keeping the rows.
+      db.exec("DROP TABLE board; DROP TABLE board_counts;"
+              " UPDATE clocks SET customer_id = NULL, kind = NULL, priority = NULL, assignee = NULL;"
+              " DELETE FROM schema_migrations WHERE version = 22");
+    }
+    auto db = store::open_database(path);
+    CHECK(store::schema_version(db) == store::latest_schema_version());
+    // The counts as the definition has them: every request not resolved or closed, by board_state.
+    std::map<std::tuple<std::string, std::string, bool>, std::int64_t> recount, counted, counted_before;
+    for (model::request_id id = 1; id <= 30; ++id) {
+      const auto request = store::find_request(db, id);
+      REQUIRE(request);
+      if (const auto state = store::board_state(*request))
+        recount[{std::string(model::to_string(request->owner)), std::string(*state), request->assignee.empty()}] += 1;
+    }
+    for (const auto& c : store::open_request_counts(db)) counted[{c.owner, c.state, c.unassigned}] = c.requests;
+    for (const auto& c : before) counted_before[{c.owner, c.state, c.unassigned}] = c.requests;
+    CHECK(counted == recount);
+    CHECK(counted == counted_before);
+    CHECK(recount.size() > 1);
+    // A resolved request leaves the board (fill resolves some); the open clocks carry their
+    // request's customer, kind and priority.
+    SQLite::Statement rows(db, "SELECT c.request_id, c.customer_id, c.kind, c.priority FROM clocks c WHERE c.open = 1");
+    int checked = 0;
+    while (rows.executeStep()) {
+      const auto request = store::find_request(db, rows.getColumn(0).getInt64());
+      REQUIRE(request);
+      CHECK(rows.getColumn(1).getString() == request->input.customer.id);
+      CHECK(rows.getColumn(2).getString() == model::to_string(request->input.kind));
+      CHECK(rows.getColumn(3).getString() == model::to_string(request->input.priority));
+      ++checked;
+    }
+    CHECK(checked > 0);
+    // Run twice over its own tables (tests rewind schema_migrations), it counts the same.
+    db.exec("DELETE FROM schema_migrations WHERE version = 22");
+    store::open_database(path);
+    counted.clear();
+    for (const auto& c : store::open_request_counts(db)) counted[{c.owner, c.state, c.unassigned}] = c.requests;
+    CHECK(counted == recount);
   }
 
   TEST_CASE("a filtered page of requests is one index range read, never a sort") {

@@ -437,6 +437,8 @@ TEST_SUITE("store::requests") {
               "DROP TRIGGER open_clock_counts_insert; DROP TRIGGER open_clock_counts_delete;"
               "DROP TRIGGER open_clock_counts_update_old; DROP TRIGGER open_clock_counts_update_new;"
               "DROP TABLE open_clock_counts; DROP INDEX clocks_by_urgency; DROP INDEX clocks_by_owner_urgency;"
+              "DROP INDEX clocks_by_customer_urgency; DROP INDEX clocks_by_kind_urgency;"
+              "DROP INDEX clocks_by_priority_urgency; DROP INDEX clocks_by_assignee_urgency;"
               "ALTER TABLE clocks DROP COLUMN owner; ALTER TABLE clocks DROP COLUMN warned;"
               "ALTER TABLE clocks DROP COLUMN paused; ALTER TABLE clocks DROP COLUMN urgency;"
               "ALTER TABLE clocks DROP COLUMN breached;"

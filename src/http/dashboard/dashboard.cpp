@@ -79,113 +79,6 @@ json::array request_counts_view(const std::vector<store::open_request_count>& co
   return rows;
 }
 
-// GET /v1/dashboard/counts: the team cards' numbers alone, for the page to refresh them after
-// changes between snapshots. Runs on the worker pool.
-asio::awaitable<response> counts(context& ctx, const request& req, const route_match& match) {
-  auto who = authenticate(req, ctx.tokens);
-  if (auto* refused = std::get_if<response>(&who)) co_return std::move(*refused);
-  if (match.info) match.info->set_actor(std::get<model::actor>(who).person);
-  if (!match.query.empty()) {
-    std::vector<model::field_error> errors;
-    for (const auto& parameter : match.query)
-      errors.push_back({parameter.first, "unknown parameter; this route takes none"});
-    co_return api::invalid_fields(errors);
-  }
-  std::vector<store::open_clock_count> clocks;
-  std::vector<store::open_request_count> requests;
-  {
-    const auto db = ctx.readers.acquire();
-    clocks = store::open_clock_counts(*db);
-    requests = store::open_request_counts(*db);
-  }
-  std::int64_t total = 0;
-  auto clock_rows = counts_view(clocks, total);
-  co_return json_response(status::ok, json::object{{"request_counts", request_counts_view(requests)},
-                                                   {"counts", std::move(clock_rows)},
-                                                   {"open_clocks", total}});
-}
-
-// The first screen, bounded whatever the number of open clocks: the requests holding the
-// `limit` most urgent open clocks (one indexed range read), the counts per team and state from
-// the maintained counters, and `next_cursor` to page on. Runs on the worker pool.
-asio::awaitable<response> snapshot(context& ctx, const request& req, const route_match& match) {
-  auto who = authenticate(req, ctx.tokens);
-  if (auto* refused = std::get_if<response>(&who)) co_return std::move(*refused);
-  if (match.info) match.info->set_actor(std::get<model::actor>(who).person);  // for the access log
-
-  store::open_clock_filter filter;
-  filter.limit = default_snapshot_clocks;
-  filter.summaries = true;  // request_row shows only what a stored summary holds
-  std::vector<model::field_error> errors;
-  for (const auto& [key, value] : match.query) {
-    if (key == "limit") {
-      std::int64_t parsed = 0;
-      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
-      if (ec != std::errc{} || end != value.data() + value.size() || parsed < 1 || parsed > max_snapshot_clocks)
-        errors.push_back({key, fmt::format("must be a whole number from 1 to {}", max_snapshot_clocks)});
-      else
-        filter.limit = static_cast<int>(parsed);
-    } else if (key == "cursor") {
-      filter.after = store::parse_clock_cursor(value);
-      if (!filter.after) errors.push_back({key, "is not a cursor this API returned"});
-    } else {
-      errors.push_back({key, "unknown parameter; expected limit or cursor"});
-    }
-  }
-  if (!errors.empty()) co_return api::invalid_fields(errors);
-  filter.max_bytes = ctx.max_page_bytes;
-
-  // The stream id first, then the read: every change published up to it was committed before
-  // it was published, so the rows read after hold it (a change published since may be in them
-  // too, which replaying its event repeats harmlessly).
-  const auto id = ctx.hub.last_id();
-  const auto now = ctx.clock();
-  store::open_clock_page page;
-  std::vector<store::open_clock_count> counts;
-  std::vector<store::open_request_count> request_counts;
-  {
-    const auto db = ctx.readers.acquire();
-    page = store::list_open_clocks(*db, filter);
-    counts = store::open_clock_counts(*db);
-    request_counts = store::open_request_counts(*db);
-  }
-  // The rows within the page budget, as every list: a clock whose row does not fit ends the
-  // page, and the cursor is the clock before it (whose request is then on this page).
-  std::string rows_text;
-  api::page_rows rows(rows_text, ctx.max_page_bytes);
-  auto next_place = page.next;
-  std::set<model::request_id> seen;
-  std::set<std::string, std::less<>> calendars;
-  for (std::size_t i = 0; i < page.clocks.size(); ++i) {
-    const auto& open = page.clocks[i];
-    if (seen.contains(open.request->id)) continue;
-    if (!rows.add(request_row(*open.request, ctx.policy, now))) {
-      next_place = page.clocks[i - 1].place;
-      break;
-    }
-    seen.insert(open.request->id);
-    add_calendars(calendars, *open.request);
-  }
-  std::int64_t total = 0;
-  const auto count_rows = counts_view(counts, total);
-  json::value next = nullptr;
-  if (next_place) next = store::format_cursor(*next_place);
-  std::string body = R"({"id":)";
-  append_json(body, json::value(id));
-  body += fmt::format(R"(,"now":{},"clock_speed":{},"requests":[)", unix_seconds(now), ctx.clock_speed);
-  body += rows_text;
-  body += R"(],"calendars":)";
-  append_json(body, calendars_view(calendars, ctx.policy, now));
-  body += R"(,"counts":)";
-  append_json(body, count_rows);
-  body += R"(,"request_counts":)";
-  append_json(body, request_counts_view(request_counts));
-  body += fmt::format(R"(,"open_clocks":{},"next_cursor":)", total);
-  append_json(body, next);
-  body += '}';
-  co_return json_text_response(status::ok, std::move(body));
-}
-
 // The filters the page's views share (its URL's team, customer, kind, state, priority and
 // assignee). Empty members match everything.
 struct view_filter {
@@ -242,6 +135,131 @@ bool in_view(const model::request& request, const view_filter& filter) {
     if (filter.state == "breached") return clock.breached || clock.state == model::clock_state::breached;
     return shown_state(clock) == filter.state;
   });
+}
+
+// GET /v1/dashboard/counts: the team cards' numbers alone, for the page to refresh them after
+// changes between snapshots. Runs on the worker pool.
+asio::awaitable<response> counts(context& ctx, const request& req, const route_match& match) {
+  auto who = authenticate(req, ctx.tokens);
+  if (auto* refused = std::get_if<response>(&who)) co_return std::move(*refused);
+  if (match.info) match.info->set_actor(std::get<model::actor>(who).person);
+  if (!match.query.empty()) {
+    std::vector<model::field_error> errors;
+    for (const auto& parameter : match.query)
+      errors.push_back({parameter.first, "unknown parameter; this route takes none"});
+    co_return api::invalid_fields(errors);
+  }
+  std::vector<store::open_clock_count> clocks;
+  std::vector<store::open_request_count> requests;
+  {
+    const auto db = ctx.readers.acquire();
+    clocks = store::open_clock_counts(*db);
+    requests = store::open_request_counts(*db);
+  }
+  std::int64_t total = 0;
+  auto clock_rows = counts_view(clocks, total);
+  co_return json_response(status::ok, json::object{{"request_counts", request_counts_view(requests)},
+                                                   {"counts", std::move(clock_rows)},
+                                                   {"open_clocks", total}});
+}
+
+// The first screen, bounded whatever the number of open clocks: the requests holding the
+// `limit` most urgent open clocks (one indexed range read), the counts per team and state from
+// the maintained counters, and `next_cursor` to page on. Runs on the worker pool.
+asio::awaitable<response> snapshot(context& ctx, const request& req, const route_match& match) {
+  auto who = authenticate(req, ctx.tokens);
+  if (auto* refused = std::get_if<response>(&who)) co_return std::move(*refused);
+  if (match.info) match.info->set_actor(std::get<model::actor>(who).person);  // for the access log
+
+  const auto& actor = std::get<model::actor>(who);
+  store::open_clock_filter filter;
+  filter.limit = default_snapshot_clocks;
+  filter.summaries = true;  // request_row shows only what a stored summary holds
+  view_filter view;
+  std::vector<model::field_error> errors;
+  for (const auto& [key, value] : match.query) {
+    if (read_view_parameter(key, value, actor, view, errors)) continue;
+    if (key == "q") {
+      if (value.empty() || value.size() > max_search_bytes)
+        errors.push_back({key, fmt::format("must be 1 to {} bytes", max_search_bytes)});
+      filter.q = value;
+    } else if (key == "limit") {
+      std::int64_t parsed = 0;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+      if (ec != std::errc{} || end != value.data() + value.size() || parsed < 1 || parsed > max_snapshot_clocks)
+        errors.push_back({key, fmt::format("must be a whole number from 1 to {}", max_snapshot_clocks)});
+      else
+        filter.limit = static_cast<int>(parsed);
+    } else if (key == "cursor") {
+      filter.after = store::parse_clock_cursor(value);
+      if (!filter.after) errors.push_back({key, "is not a cursor this API returned"});
+    } else {
+      errors.push_back(
+          {key, "unknown parameter; expected team, customer, kind, state, priority, assignee, q, limit or cursor"});
+    }
+  }
+  if (!errors.empty()) co_return api::invalid_fields(errors);
+  filter.max_bytes = ctx.max_page_bytes;
+  // The view's filters go to the store as column predicates on open clocks (migration 22), so a
+  // filtered view holds the most urgent matching clocks, not the matching few of the most urgent.
+  filter.owner = view.team;
+  if (!view.customer.empty()) filter.customer = view.customer;
+  filter.kind = view.kind;
+  filter.priority = view.priority;
+  filter.assignee = view.assignee;
+  if (!view.state.empty()) filter.state = view.state;
+  const bool filtered = filter.owner || filter.customer || filter.kind || filter.priority || filter.assignee ||
+                        filter.state || filter.q;
+
+  // The stream id first, then the read: every change published up to it was committed before
+  // it was published, so the rows read after hold it (a change published since may be in them
+  // too, which replaying its event repeats harmlessly).
+  const auto id = ctx.hub.last_id();
+  const auto now = ctx.clock();
+  store::open_clock_page page;
+  std::vector<store::open_clock_count> counts;
+  std::vector<store::open_request_count> request_counts;
+  {
+    const auto db = ctx.readers.acquire();
+    page = store::list_open_clocks(*db, filter);
+    counts = store::open_clock_counts(*db);
+    request_counts = store::open_request_counts(*db);
+  }
+  // The rows within the page budget, as every list: a clock whose row does not fit ends the
+  // page, and the cursor is the clock before it (whose request is then on this page).
+  std::string rows_text;
+  api::page_rows rows(rows_text, ctx.max_page_bytes);
+  auto next_place = page.next;
+  std::set<model::request_id> seen;
+  std::set<std::string, std::less<>> calendars;
+  for (std::size_t i = 0; i < page.clocks.size(); ++i) {
+    const auto& open = page.clocks[i];
+    if (seen.contains(open.request->id)) continue;
+    if (!rows.add(request_row(*open.request, ctx.policy, now))) {
+      next_place = page.clocks[i - 1].place;
+      break;
+    }
+    seen.insert(open.request->id);
+    add_calendars(calendars, *open.request);
+  }
+  std::int64_t total = 0;
+  const auto count_rows = counts_view(counts, total);
+  json::value next = nullptr;
+  if (next_place) next = store::format_cursor(*next_place);
+  std::string body = R"({"id":)";
+  append_json(body, json::value(id));
+  body += fmt::format(R"(,"now":{},"clock_speed":{},"requests":[)", unix_seconds(now), ctx.clock_speed);
+  body += rows_text;
+  body += R"(],"calendars":)";
+  append_json(body, calendars_view(calendars, ctx.policy, now));
+  body += R"(,"counts":)";
+  append_json(body, count_rows);
+  body += R"(,"request_counts":)";
+  append_json(body, request_counts_view(request_counts));
+  body += fmt::format(R"(,"open_clocks":{},"filtered":{},"next_cursor":)", total, filtered);
+  append_json(body, next);
+  body += '}';
+  co_return json_text_response(status::ok, std::move(body));
 }
 
 // The level an escalation has reached: that of its last notification (0 before the first).

@@ -4,6 +4,8 @@
 
 #include "codec/json.hpp"
 #include "store/postgres/requests.hpp"
+#include "store/postgres/search.hpp"
+#include "store/search.hpp"
 #include "store/summary.hpp"
 
 #include <boost/json.hpp>
@@ -48,6 +50,35 @@ open_clock_page list_open_clocks(pq::connection& db, const open_clock_filter& fi
   if (filter.owner) {
     values.push_back(std::string(model::to_string(*filter.owner)));
     sql += fmt::format(" AND c.owner = ${}", values.size());
+  }
+  // As pages.cpp: plain column predicates, each filter with its urgency index (migration 22).
+  const auto equal = [&](const char* column, std::string value) {
+    values.push_back(std::move(value));
+    sql += fmt::format(" AND c.{} = ${}", column, values.size());
+  };
+  if (filter.customer) equal("customer_id", *filter.customer);
+  if (filter.kind) equal("kind", std::string(model::to_string(*filter.kind)));
+  if (filter.priority) equal("priority", std::string(model::to_string(*filter.priority)));
+  if (filter.assignee) {
+    if (filter.assignee->empty())
+      sql += " AND c.assignee IS NULL";
+    else
+      equal("assignee", *filter.assignee);
+  }
+  if (filter.state) sql += state_condition(*filter.state);
+  if (filter.q) {
+    const auto search = parse_search_query(*filter.q);
+    std::string any;
+    if (search.id) {
+      values.push_back(*search.id);
+      any = fmt::format("c.request_id = ${}::bigint", values.size());
+    }
+    if (!search.words.empty()) {
+      values.push_back(tsquery_prefixes(search.words));
+      any += fmt::format("{}c.request_id IN (SELECT id FROM requests WHERE search @@ to_tsquery('simple', ${}))",
+                         any.empty() ? "" : " OR ", values.size());
+    }
+    sql += any.empty() ? " AND false" : " AND (" + any + ")";  // a query of separators alone finds nothing
   }
   if (filter.after) {
     values.push_back(filter.after->paused ? 1 : 0);
@@ -110,21 +141,14 @@ std::vector<open_clock_count> open_clock_counts(pq::connection& db) {
 
 // The twin of pages.cpp's open_request_counts.
 std::vector<open_request_count> open_request_counts(pq::connection& db) {
-  const auto rows = db.prepared(R"sql(
-    SELECT w.owner, w.worst, CASE WHEN (s.summary::json ->> 'assignee') IS NULL THEN 1 ELSE 0 END, COUNT(*)
-    FROM (SELECT request_id, COALESCE(MAX(owner), '') AS owner,
-                 MAX(CASE WHEN breached = 1 OR state = 'breached' THEN 3
-                          WHEN state = 'running' AND warned = 1 THEN 2
-                          WHEN state = 'running' THEN 1 ELSE 0 END) AS worst
-          FROM clocks WHERE open = 1 GROUP BY request_id) w
-    LEFT JOIN request_summaries s ON s.request_id = w.request_id
-    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3)sql");
-  static constexpr std::array<std::string_view, 4> names{"paused", "running", "warning", "breached"};
+  const auto rows = db.prepared(
+      "SELECT owner, state, unassigned, SUM(requests) FROM board_counts GROUP BY 1, 2, 3"
+      " HAVING SUM(requests) > 0 ORDER BY 1, 2, 3");
   std::vector<open_request_count> out;
   for (int i = 0; i < rows.rows(); ++i) {
     open_request_count row;
     row.owner = std::string(rows.text(i, 0));
-    row.state = std::string(names.at(static_cast<std::size_t>(rows.integer(i, 1))));
+    row.state = std::string(rows.text(i, 1));
     row.unassigned = rows.integer(i, 2) != 0;
     row.requests = rows.integer(i, 3);
     out.push_back(std::move(row));

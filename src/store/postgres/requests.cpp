@@ -61,9 +61,12 @@ void save_clocks(pq::connection& db, const model::request& request, bool fresh) 
   if (request.clocks.empty()) return;
   // One statement for all of the request's clocks (a filing starts two): a round trip each.
   std::string sql = "INSERT INTO clocks (request_id, metric, state, open, deadline, next_due,"
-                    " owner, warned, paused, urgency, breached) VALUES ";
+                    " owner, warned, paused, urgency, breached, customer_id, kind, priority, assignee) VALUES ";
+  constexpr std::size_t columns = 15;
   pq::params values;
-  values.reserve(request.clocks.size() * 11);
+  values.reserve(request.clocks.size() * columns);
+  std::optional<std::string> assignee;
+  if (!request.assignee.empty()) assignee = request.assignee;
   for (std::size_t i = 0; i < request.clocks.size(); ++i) {
     const auto& clock = request.clocks[i];
     const bool paused = clock.state == model::clock_state::paused;
@@ -77,14 +80,30 @@ void save_clocks(pq::connection& db, const model::request& request, bool fresh) 
     std::optional<std::int64_t> urgency;
     if (!clock.completed) urgency = paused ? static_cast<std::int64_t>(left.count()) : seconds(clock.deadline);
     sql += i == 0 ? "(" : ", (";
-    for (std::size_t c = 1; c <= 11; ++c) sql += fmt::format("{}${}", c == 1 ? "" : ", ", 11 * i + c);
+    for (std::size_t c = 1; c <= columns; ++c) sql += fmt::format("{}${}", c == 1 ? "" : ", ", columns * i + c);
     sql += ")";
     values.insert(values.end(), {request.id, std::string(model::to_string(clock.metric)),
                                  std::string(model::to_string(clock.state)), clock.completed ? 0 : 1, deadline, next_due,
                                  std::string(model::to_string(request.owner)), clock.warned ? 1 : 0, paused ? 1 : 0,
-                                 urgency, clock.breached ? 1 : 0});
+                                 urgency, clock.breached ? 1 : 0, request.input.customer.id,
+                                 std::string(model::to_string(request.input.kind)),
+                                 std::string(model::to_string(request.input.priority)), assignee});
   }
   db.prepared(sql, values);
+}
+
+// requests.cpp's save_board: the request's board row while it is active.
+void save_board(pq::connection& db, const model::request& request) {
+  const auto state = board_state(request);
+  if (!state) {
+    db.prepared("DELETE FROM board WHERE request_id = $1", {request.id});
+    return;
+  }
+  db.prepared("INSERT INTO board (request_id, owner, state, unassigned) VALUES ($1, $2, $3, $4)"
+              " ON CONFLICT (request_id) DO UPDATE SET owner = excluded.owner, state = excluded.state,"
+              " unassigned = excluded.unassigned",
+              {request.id, std::string(model::to_string(request.owner)), std::string(*state),
+               request.assignee.empty() ? 1 : 0});
 }
 
 // requests.cpp's save_clock_facts: each clock's clock_facts row, upserted (the same rules).
@@ -439,6 +458,7 @@ void save_request_rows(pq::connection& db, const model::request& request, bool f
               " ON CONFLICT (request_id) DO UPDATE SET summary = excluded.summary",
               {request.id, summary_json(request)});
   save_clocks(db, request, fresh);
+  save_board(db, request);
   save_clock_facts(db, request);
   save_escalations(db, request, fresh);
 }

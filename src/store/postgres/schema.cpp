@@ -501,6 +501,74 @@ $$;
 CREATE OR REPLACE TRIGGER outbox_state_counts AFTER INSERT OR UPDATE OF channel, state OR DELETE ON outbox
   FOR EACH ROW EXECUTE FUNCTION outbox_state_counts_keep();
 )sql"},
+    migration{22, R"sql(
+-- The dashboard's filters on the server and its request counts (store/database.cpp's migration
+-- 22): open clock rows carry their request's customer, kind, priority and assignee, each with an
+-- urgency index; board holds one row per active request with its worst open clock, and
+-- board_counts (16 shards by request id) is kept from it by a row trigger. Run again, it fills
+-- them in afresh.
+ALTER TABLE clocks ADD COLUMN IF NOT EXISTS customer_id TEXT;
+ALTER TABLE clocks ADD COLUMN IF NOT EXISTS kind TEXT;
+ALTER TABLE clocks ADD COLUMN IF NOT EXISTS priority TEXT;
+ALTER TABLE clocks ADD COLUMN IF NOT EXISTS assignee TEXT;
+UPDATE clocks c SET customer_id = r.customer_id, kind = r.kind,
+                    priority = COALESCE(r.document::json ->> 'priority', 'normal'), assignee = r.assignee
+  FROM requests r WHERE r.id = c.request_id AND c.open = 1;
+CREATE INDEX IF NOT EXISTS clocks_by_customer_urgency ON clocks (customer_id, paused, urgency, request_id, metric)
+  WHERE open = 1;
+CREATE INDEX IF NOT EXISTS clocks_by_kind_urgency ON clocks (kind, paused, urgency, request_id, metric) WHERE open = 1;
+CREATE INDEX IF NOT EXISTS clocks_by_priority_urgency ON clocks (priority, paused, urgency, request_id, metric)
+  WHERE open = 1;
+CREATE INDEX IF NOT EXISTS clocks_by_assignee_urgency ON clocks (assignee, paused, urgency, request_id, metric)
+  WHERE open = 1;
+
+CREATE TABLE IF NOT EXISTS board (
+  request_id BIGINT  PRIMARY KEY,
+  owner      TEXT    NOT NULL,
+  state      TEXT    NOT NULL,
+  unassigned INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS board_counts (
+  owner      TEXT    NOT NULL,
+  state      TEXT    NOT NULL,
+  unassigned INTEGER NOT NULL,
+  shard      INTEGER NOT NULL,
+  requests   BIGINT  NOT NULL,
+  PRIMARY KEY (owner, state, unassigned, shard)
+);
+DROP TRIGGER IF EXISTS board_counts ON board;
+DELETE FROM board;
+INSERT INTO board (request_id, owner, state, unassigned)
+  SELECT r.id, r.owner,
+         COALESCE((SELECT CASE MAX(CASE WHEN c.breached = 1 OR c.state = 'breached' THEN 3
+                                        WHEN c.state = 'running' AND c.warned = 1 THEN 2
+                                        WHEN c.state = 'running' THEN 1 ELSE 0 END)
+                            WHEN 3 THEN 'breached' WHEN 2 THEN 'warning' WHEN 1 THEN 'running' WHEN 0 THEN 'paused' END
+                   FROM clocks c WHERE c.request_id = r.id AND c.open = 1), 'none'),
+         CASE WHEN r.assignee IS NULL THEN 1 ELSE 0 END
+  FROM requests r WHERE r.status IN ('new', 'open', 'pending_customer', 'escalated');
+DELETE FROM board_counts;
+INSERT INTO board_counts (owner, state, unassigned, shard, requests)
+  SELECT owner, state, unassigned, request_id % 16, COUNT(*) FROM board GROUP BY 1, 2, 3, 4;
+CREATE OR REPLACE FUNCTION board_counts_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.owner = NEW.owner AND OLD.state = NEW.state AND OLD.unassigned = NEW.unassigned
+     AND OLD.request_id = NEW.request_id THEN RETURN NULL; END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    UPDATE board_counts SET requests = requests - 1
+      WHERE owner = OLD.owner AND state = OLD.state AND unassigned = OLD.unassigned AND shard = OLD.request_id % 16;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO board_counts AS b (owner, state, unassigned, shard, requests)
+      VALUES (NEW.owner, NEW.state, NEW.unassigned, NEW.request_id % 16, 1)
+      ON CONFLICT (owner, state, unassigned, shard) DO UPDATE SET requests = b.requests + 1;
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER board_counts AFTER INSERT OR UPDATE OR DELETE ON board
+  FOR EACH ROW EXECUTE FUNCTION board_counts_keep();
+)sql"},
 };
 
 }  // namespace

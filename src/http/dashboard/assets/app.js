@@ -7,6 +7,9 @@
 // - Each clock carries its business seconds left as of the server's `now`; its calendar's open
 //   intervals say when business time passes, so the page counts down only while the calendar
 //   is open and the clock is not paused.
+// - The filters (team, customer, kind, state, priority, assignee, search) are the server's: the
+//   snapshot holds the most urgent open clocks that match them, and a change to a request the
+//   view holds, or that now matches, is applied; one that stops matching leaves the view.
 // - The stream resumes from the last event id it saw; a `resync` event (this page fell behind,
 //   or the server restarted) reloads the snapshot.
 // - Server time runs `clock_speed` times faster than ours under --clock-speed: the page anchors
@@ -65,7 +68,8 @@ const app = {
   me: null,              // GET /v1/me: {person, role, name, team, leads}
   people: [],            // GET /v1/people
   escalationLimit: ESCALATIONS_FIRST,
-  search: null,          // {q, ids: Set}: the server's matches for the search box (bodies too)
+  search: null,          // {q, ids: Set}: requests the server matched with the search box's q (bodies too)
+  snapshots: 0,          // snapshots asked for: an answer to an older one (older filters) is dropped
   rowAlerts: new Map(),  // request id -> the server's refusal of an action on its row, shown 15 s
   large: false,
   detailId: null,
@@ -242,8 +246,7 @@ function parseSort(value) {
 }
 
 // The search box's text matches a request by id ("12" or "#12"), title or customer: every
-// word somewhere, case and accents aside; or the server found it (bodies too:
-// GET /v1/dashboard/search).
+// word somewhere, case and accents aside; or the server found it (bodies too: the snapshot's q).
 const fold = (s) => text(s).normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
 function matchesQuery(request, q) {
   const words = fold(q).split(/\s+/).filter(Boolean);
@@ -265,6 +268,14 @@ function matchesRequest(request, f = app.filters) {
     (!f.priority || request.priority === f.priority) &&
     (!f.assignee || (f.assignee === 'none' ? !request.assignee : f.assignee === 'me' ? request.assignee === mine : request.assignee === f.assignee)) &&
     (!f.q || matchesQuery(request, f.q));
+}
+
+// Whether a changed request belongs in the view by the filters the page can judge alone (all but
+// the search box's words, which may be in the body only the server has).
+function inViewApartFromSearch(request) {
+  const f = app.filters;
+  return matchesRequest(request, { ...f, q: '' }) &&
+    (!f.state || request.clocks.some((c) => c.state === f.state || (f.state === 'breached' && c.breached)));
 }
 
 function matches(row) {
@@ -408,8 +419,9 @@ function render() {
   const body = $('clock-rows');
   body.replaceChildren(...shown.map(renderRow));
   $('no-clocks').hidden = shown.length > 0;
+  const filtered = FILTERS.some((f) => app.filters[f]);
   $('shown-count').textContent = app.partial
-    ? `${shown.length} of the ${all.length} most urgent clocks shown (${app.partial.total} open in all)`
+    ? `${shown.length} of the ${all.length} most urgent ${filtered ? 'matching ' : ''}clocks shown (${app.partial.total} open in all)`
     : `${shown.length} of ${all.length} clocks shown`;
   app.shownStates = new Map(all.map((r) => [r.key, r.state]));
   if (focusedKey) body.querySelector(`tr[data-key="${CSS.escape(focusedKey)}"] .open-request`)?.focus();
@@ -504,24 +516,33 @@ function writeUrl() {
   history.replaceState(null, '', location.pathname + (query ? `?${query}` : ''));
 }
 
+// The view's rows come from the server, which applies the filters: the rows held narrow at once,
+// and the snapshot for the new filters replaces them.
 function setFilter(name, value) {
+  if (app.filters[name] === value) return;
   app.filters[name] = value;
-  writeUrl();
-  render();
-  if (name === 'q') loadSearch();
-  else loadEscalations();
+  viewChanged(name !== 'q');
 }
 
-// The server's matches for the search box, bodies included; the rows follow when they come.
-async function loadSearch() {
-  const q = app.filters.q;
-  if (!q) { app.search = null; return; }
-  try {
-    const res = await api(`/v1/dashboard/search?${new URLSearchParams({ q: q.slice(0, 200) })}`);
-    if (!res.ok || app.filters.q !== q) return;
-    app.search = { q, ids: new Set((await res.json()).ids || []) };
-    render();
-  } catch (error) { /* the local match stands */ }
+function viewChanged(escalations = true) {
+  writeUrl();
+  render();
+  reloadSnapshot();
+  if (escalations) loadEscalations();
+}
+
+function reloadSnapshot() {
+  loadSnapshot().catch((error) => {
+    if (error instanceof Unauthorized) askToken(error.message);
+  });
+}
+
+// A changed request that matches every filter but the search box's words may match them in its
+// body, which only the server reads: the snapshot is asked again, at most every two seconds.
+let snapshotTimer = null;
+function scheduleSnapshot() {
+  if (snapshotTimer) return;
+  snapshotTimer = setTimeout(() => { snapshotTimer = null; reloadSnapshot(); }, 2000);
 }
 
 function setLarge(on) {
@@ -605,10 +626,22 @@ async function loadMe() {
   who.hidden = !app.me;
 }
 
+// The snapshot's query: the page's filters, search words included; the server applies them.
+function snapshotQuery() {
+  const query = new URLSearchParams();
+  for (const f of FILTERS) if (app.filters[f]) query.set(f, f === 'q' ? app.filters.q.slice(0, 200) : app.filters[f]);
+  return query;
+}
+
 async function loadSnapshot() {
-  const res = await api('/v1/dashboard/clocks');
+  const asked = ++app.snapshots;
+  const query = snapshotQuery().toString();
+  const q = app.filters.q;
+  const res = await api(`/v1/dashboard/clocks${query ? `?${query}` : ''}`);
+  if (asked !== app.snapshots) return;  // the filters changed meanwhile; a newer snapshot follows
   if (!res.ok) throw new Error(`snapshot: HTTP ${res.status}`);
   const snapshot = await res.json();
+  if (asked !== app.snapshots) return;
   app.requests = new Map();
   app.calendars = new Map();
   app.anchor = null;
@@ -617,7 +650,8 @@ async function loadSnapshot() {
   observeServerTime(snapshot.now);
   mergeCalendars(snapshot.calendars);
   for (const request of snapshot.requests) applyRequest(request, snapshot.now);
-  // The snapshot holds the most urgent open clocks only when there are many.
+  app.search = q ? { q, ids: new Set(snapshot.requests.map((r) => r.id)) } : null;
+  // The snapshot holds the most urgent (matching) open clocks only when there are many.
   app.partial = snapshot.next_cursor == null ? null : { counts: snapshot.counts, total: snapshot.open_clocks };
   app.lastId = snapshot.id;
   render();
@@ -719,7 +753,17 @@ function handleFrame(frame) {
   const change = JSON.parse(data.join('\n'));
   observeServerTime(change.now);
   mergeCalendars(change.calendars);
-  applyRequest(change.request, change.now);
+  // The view keeps a request that still matches its filters and takes in one that now does; one
+  // that no longer matches leaves it.
+  const request = change.request;
+  if (!inViewApartFromSearch(request)) {
+    app.requests.delete(request.id);
+  } else if (!app.filters.q || matchesQuery(request, app.filters.q)) {
+    applyRequest(request, change.now);
+    if (app.search) app.search.ids.add(request.id);
+  } else {
+    scheduleSnapshot();
+  }
   if (id) app.lastId = id;
   app.fresh.add(change.request.id);
   setTimeout(() => { app.fresh.delete(change.request.id); render(); }, 3000);
@@ -981,7 +1025,6 @@ async function start() {
   }
   connect();
   loadEscalations();
-  loadSearch();
   if (app.detailId) openDetail(app.detailId);
 }
 
@@ -1028,9 +1071,7 @@ function init() {
   $('filter-clear').addEventListener('click', () => {
     for (const f of FILTERS) app.filters[f] = '';
     $('filter-q').value = '';
-    writeUrl();
-    render();
-    loadEscalations();
+    viewChanged();
   });
   for (const th of document.querySelectorAll('#clocks th[data-sort]')) {
     th.querySelector('button').addEventListener('click', () => setSort(th.dataset.sort));
