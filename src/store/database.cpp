@@ -668,6 +668,12 @@ constexpr std::array migrations{
           ON CONFLICT (channel, state, shard) DO UPDATE SET deliveries = deliveries + 1;
       END;
     )sql"},
+    migration{23, R"sql(
+      -- A backtest's window (issue 15, store/backtest_reads.hpp): the requests filed in [from, to)
+      -- as one index range instead of a scan of every request. IF NOT EXISTS: tests that take a
+      -- database back to an older schema run it again.
+      CREATE INDEX IF NOT EXISTS requests_by_created ON requests (created_at, id);
+    )sql"},
 };
 
 void migrate(SQLite::Database& db) {

@@ -501,6 +501,11 @@ $$;
 CREATE OR REPLACE TRIGGER outbox_state_counts AFTER INSERT OR UPDATE OF channel, state OR DELETE ON outbox
   FOR EACH ROW EXECUTE FUNCTION outbox_state_counts_keep();
 )sql"},
+    migration{23, R"sql(
+-- A backtest's window (store/database.cpp's migration 23): the requests filed in [from, to) as
+-- one index range.
+CREATE INDEX IF NOT EXISTS requests_by_created ON requests (created_at, id);
+)sql"},
 };
 
 }  // namespace
