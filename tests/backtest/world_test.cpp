@@ -60,6 +60,34 @@ const engine::policy& staffed_policy() {
   return staffed;
 }
 
+// The same, with Product's requests assigned automatically, round robin between pat and pia.
+const engine::policy& product_assigned() {
+  static const engine::policy assigned = [] {
+    auto p = staffed_policy();
+    for (auto m : {testing::person_of("pat", {role::product}, model::team::product),
+                   testing::person_of("pia", {role::product}, model::team::product)})
+      p.people.by_id.emplace(m.id, m);
+    model::assignment_settings round_robin;
+    round_robin.strategy = model::assignment_strategy::round_robin;
+    p.assignment.emplace(model::team::product, round_robin);
+    return p;
+  }();
+  return assigned;
+}
+
+// The same, with a first-response target of 10 hours: `third`'s breach, and so the escalation
+// that was acknowledged and resolved, never happen.
+const engine::policy& patient() {
+  static const engine::policy longer = [] {
+    auto p = staffed_policy();
+    for (auto& policy : p.sla.policies)
+      for (auto& metric : policy.metrics)
+        if (metric.metric == model::sla_metric::first_response) metric.target = 10h;
+    return p;
+  }();
+  return longer;
+}
+
 // The same, with troubleshooting routed to CE instead of SE (a moved rule).
 const engine::policy& troubleshooting_to_ce() {
   static const engine::policy moved = [] {
@@ -198,45 +226,51 @@ std::vector<model::request_id> replayed_ids(const backtest::history& h) {
   return ids;
 }
 
+// Records the story under `policy`, replays it under the same policy, and checks the replay
+// against the store: events, final states and team loads.
+void check_exact(testing::backend& db, const engine::policy& policy) {
+  story s(db, policy);
+  record_story(s);
+  const auto h = store::read_history(db, {t0, t0 + 1h * 24, std::nullopt});
+  const auto ids = replayed_ids(h);
+  REQUIRE(ids.size() == 13);
+  CHECK(h.linked.size() == 4);
+
+  backtest::keep_events sink;
+  backtest::world w(policy, sink);
+  for (const auto& in : h.inputs) w.replay(in);
+  w.fire_until(h.as_of);
+
+  CHECK(w.replayed_as_owner() == 0);
+  CHECK(w.skipped().empty());
+  std::size_t events = 0;
+  for (const auto id : ids) {
+    CAPTURE(id);
+    const auto recorded = store::events_of(db, id);
+    const auto found = sink.events().find(id);
+    REQUIRE(found != sink.events().end());
+    CHECK(encoded(found->second) == encoded(recorded));
+    events += recorded.size();
+    const auto stored = store::find_request(db, id);
+    REQUIRE(stored);
+    REQUIRE(w.find(id) != nullptr);
+    CHECK(boost::json::serialize(codec::to_json(*w.find(id))) == boost::json::serialize(codec::to_json(*stored)));
+  }
+  CHECK(events == static_cast<std::size_t>(db.integer("SELECT COUNT(*) FROM events")));
+  for (const auto team : {model::team::ce, model::team::se, model::team::product, model::team::engineering,
+                          model::team::engineering_discussion}) {
+    CAPTURE(model::to_string(team));
+    const auto found = w.loads().find(team);
+    CHECK((found == w.loads().end() ? 0 : found->second) == store::open_requests(db, team));
+  }
+}
+
 }  // namespace
 
 TEST_SUITE("backtest::world") {
   TEST_CASE("a replay under the recorded policy records what the store recorded, event for event") {
     testing::for_each_backend([](testing::backend& db) {
-      story s(db, staffed_policy());
-      record_story(s);
-      const auto h = store::read_history(db, {t0, t0 + 1h * 24, std::nullopt});
-      const auto ids = replayed_ids(h);
-      REQUIRE(ids.size() == 13);
-      CHECK(h.linked.size() == 4);
-
-      backtest::keep_events sink;
-      backtest::world w(staffed_policy(), sink);
-      for (const auto& in : h.inputs) w.replay(in);
-      w.fire_until(h.as_of);
-
-      CHECK(w.replayed_as_owner() == 0);
-      CHECK(w.skipped().empty());
-      std::size_t events = 0;
-      for (const auto id : ids) {
-        CAPTURE(id);
-        const auto recorded = store::events_of(db, id);
-        const auto found = sink.events().find(id);
-        REQUIRE(found != sink.events().end());
-        CHECK(encoded(found->second) == encoded(recorded));
-        events += recorded.size();
-        const auto stored = store::find_request(db, id);
-        REQUIRE(stored);
-        REQUIRE(w.find(id) != nullptr);
-        CHECK(boost::json::serialize(codec::to_json(*w.find(id))) == boost::json::serialize(codec::to_json(*stored)));
-      }
-      CHECK(events == static_cast<std::size_t>(db.integer("SELECT COUNT(*) FROM events")));
-      for (const auto team : {model::team::ce, model::team::se, model::team::product, model::team::engineering,
-                              model::team::engineering_discussion}) {
-        CAPTURE(model::to_string(team));
-        const auto found = w.loads().find(team);
-        CHECK((found == w.loads().end() ? 0 : found->second) == store::open_requests(db, team));
-      }
+      check_exact(db, staffed_policy());
       // What the story set out to cover, seen in the record itself.
       CHECK(db.integer("SELECT COUNT(*) FROM events WHERE type = 'escalation.triggered'"
                        " AND data LIKE '%\"ladder\":\"capacity\"%'") == 1);
@@ -247,7 +281,33 @@ TEST_SUITE("backtest::world") {
     });
   }
 
-  TEST_CASE("under a policy that routes troubleshooting to CE, SE's actions are replayed as CE and a missing escalation is not applicable") {
+  TEST_CASE("the automatic assignment's choices and round-robin turn are replayed as the store made them") {
+    testing::for_each_backend([](testing::backend& db) {
+      check_exact(db, product_assigned());
+      // Both feature requests reached Product and were assigned, one each.
+      CHECK(db.integer("SELECT COUNT(*) FROM events WHERE type = 'request.assigned' AND actor = 'system'") == 2);
+      CHECK(db.integer("SELECT COUNT(DISTINCT assignee) FROM requests WHERE owner = 'product'") == 2);
+    });
+  }
+
+  TEST_CASE("under a longer first-response target the acknowledgement of an escalation that never opened is not applicable") {
+    testing::for_each_backend([](testing::backend& db) {
+      story s(db, staffed_policy());
+      record_story(s);
+      const auto h = store::read_history(db, {t0, t0 + 1h * 24, std::nullopt});
+      backtest::keep_events sink;
+      backtest::world w(patient(), sink);
+      for (const auto& in : h.inputs) w.replay(in);
+      w.fire_until(h.as_of);
+      std::vector<std::string> skipped;
+      for (const auto& n : w.skipped()) skipped.push_back(n.action + ": " + n.why);
+      CHECK(skipped == std::vector<std::string>{
+                           "acknowledge_escalation: no escalation 1 of the sla_breach ladder in this replay",
+                           "resolve_escalation: no escalation 1 of the sla_breach ladder in this replay"});
+    });
+  }
+
+  TEST_CASE("under a policy that routes troubleshooting to CE, SE's actions are replayed as CE") {
     testing::for_each_backend([](testing::backend& db) {
       story s(db, staffed_policy());
       record_story(s);
