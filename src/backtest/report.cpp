@@ -1,6 +1,9 @@
 // A backtest's two replays and their comparison (backtest/report.hpp).
 #include "backtest/report.hpp"
 
+#include "calendar/calendar.hpp"
+#include "rules/evaluator.hpp"
+
 #include <absl/time/civil_time.h>
 #include <absl/time/time.h>
 #include <fmt/format.h>
@@ -27,7 +30,44 @@ struct side {
   int replayed_as_owner = 0;
   std::vector<not_applicable> skipped;
   std::vector<breach_seen> breached;
+  std::vector<std::map<model::team, int>> loads;  // one per sample instant
 };
+
+// The instants at which the load is sampled: the last close of each local date on `calendar`
+// in [from, as_of], with the date.
+std::vector<std::pair<model::instant, std::string>> day_closes(const calendar::business_calendar& calendar,
+                                                               model::instant from, model::instant as_of) {
+  absl::TimeZone zone;
+  if (!absl::LoadTimeZone(calendar.zone_name(), &zone))
+    throw std::invalid_argument(fmt::format("unknown time zone {}", calendar.zone_name()));
+  std::vector<std::pair<model::instant, std::string>> out;
+  // Past as_of, so that the last interval is not cut at as_of (a cut is not a close).
+  for (const auto& open : calendar.open_intervals(from, as_of + std::chrono::hours{24 * 14})) {
+    if (open.close > as_of) break;
+    // The date the business time belongs to: a shift ending at 24:00 closes on its own date.
+    const auto last = open.close - std::chrono::seconds{1};
+    const auto day = absl::CivilDay(zone.At(absl::FromUnixSeconds(last.time_since_epoch().count())).cs);
+    auto date = fmt::format("{:04}-{:02}-{:02}", day.year(), day.month(), day.day());
+    if (!out.empty() && out.back().second == date)
+      out.back().first = open.close;
+    else
+      out.emplace_back(open.close, std::move(date));
+  }
+  return out;
+}
+
+// Whether `calendar` has no business time on the local date `date` ("YYYY-MM-DD").
+bool closed_on(const calendar::business_calendar& calendar, const std::string& date) {
+  absl::TimeZone zone;
+  absl::CivilDay day;
+  if (!absl::LoadTimeZone(calendar.zone_name(), &zone) || !absl::ParseCivilTime(date, &day)) return false;
+  const auto start = zone.At(absl::CivilSecond(day)).pre;
+  const auto end = zone.At(absl::CivilSecond(day + 1)).pre;
+  return calendar
+      .open_intervals(model::instant{std::chrono::seconds{absl::ToUnixSeconds(start)}},
+                      model::instant{std::chrono::seconds{absl::ToUnixSeconds(end)}})
+      .empty();
+}
 
 // Each clock's first breach, as the world records it.
 class breaches final : public event_sink {
@@ -48,13 +88,23 @@ class breaches final : public event_sink {
   std::set<std::pair<model::request_id, model::sla_metric>> seen_;
 };
 
-side replay(const history& h, const engine::policy& policy, const run_options& options, std::atomic<std::size_t>& done,
-            std::size_t total) {
+side replay(const history& h, const engine::policy& policy, const std::vector<model::instant>& samples,
+            const run_options& options, std::atomic<std::size_t>& done, std::size_t total) {
+  side out;
   breaches sink;
   world w(policy, sink);
   std::size_t since_report = 0;
+  auto sample = samples.begin();
+  // Samples at or before `t`: an input at the close instant comes after the close.
+  const auto sample_until = [&](model::instant t) {
+    for (; sample != samples.end() && *sample <= t; ++sample) {
+      w.fire_until(*sample);
+      out.loads.push_back(w.loads());
+    }
+  };
   for (const auto& in : h.inputs) {
     if (options.stop.stop_requested()) throw run_stopped();
+    sample_until(in.at);
     w.replay(in);
     const auto now_done = done.fetch_add(1) + 1;
     if (options.progress && ++since_report == 1000) {
@@ -62,8 +112,8 @@ side replay(const history& h, const engine::policy& policy, const run_options& o
       options.progress(now_done, total);
     }
   }
+  sample_until(h.as_of);
   w.fire_until(h.as_of);
-  side out;
   for (const auto id : h.filed)
     if (const auto* r = w.find(id)) out.outcomes.emplace(id, outcome_of(*r));
   out.replayed_as_owner = w.replayed_as_owner();
@@ -279,6 +329,10 @@ report run(const history& h, const window& window, const engine::policy& current
   if (calendar == current.sla.calendars.end())
     throw std::invalid_argument(fmt::format("the current config has no calendar {}", options.calendar));
   const auto zone = calendar->second.zone_name();
+  const auto closes = day_closes(calendar->second, window.from, h.as_of);
+  std::vector<model::instant> samples;
+  samples.reserve(closes.size());
+  for (const auto& close : closes) samples.push_back(close.first);
   const auto total = 2 * h.inputs.size();
   std::atomic<std::size_t> done{0};
   side current_side;
@@ -288,13 +342,13 @@ report run(const history& h, const window& window, const engine::policy& current
   {
     std::jthread current_thread([&] {
       try {
-        current_side = replay(h, current, options, done, total);
+        current_side = replay(h, current, samples, options, done, total);
       } catch (...) {
         current_failed = std::current_exception();
       }
     });
     try {
-      proposed_side = replay(h, proposed, options, done, total);
+      proposed_side = replay(h, proposed, samples, options, done, total);
     } catch (...) {
       proposed_failed = std::current_exception();
     }
@@ -305,6 +359,38 @@ report run(const history& h, const window& window, const engine::policy& current
   auto out = compare(h, current_side.outcomes, proposed_side.outcomes, proposed_side.replayed_as_owner,
                      std::move(proposed_side.skipped), window);
   count_weeks(out, h, current_side.breached, proposed_side.breached, zone);
+  if (!out.routing.requests.empty()) {
+    // The rules the proposed side filed with, as the engine picks them.
+    const auto reloaded = proposed.routing_in_force ? proposed.routing_in_force->current() : nullptr;
+    const auto& rules = reloaded ? *reloaded : proposed.routing;
+    std::map<model::request_id, const model::request_input*> filed_as;
+    for (const auto& in : h.inputs)
+      if (const auto* filing = std::get_if<engine::file_request>(&in.command)) filed_as.emplace(in.request, &filing->input);
+    for (auto& changed : out.routing.requests)
+      if (const auto found = filed_as.find(changed.id); found != filed_as.end())
+        changed.proposed_trace = rules::evaluate(rules, *found->second).trace;
+  }
+  const auto proposed_calendar = proposed.sla.calendars.find(options.calendar);
+  for (std::size_t i = 0; i < closes.size() && i < current_side.loads.size() && i < proposed_side.loads.size(); ++i) {
+    report::load_day day;
+    day.date = closes[i].second;
+    day.close = closes[i].first;
+    day.closed_in_proposed =
+        proposed_calendar != proposed.sla.calendars.end() && closed_on(proposed_calendar->second, day.date);
+    for (const auto team : {model::team::ce, model::team::se, model::team::product, model::team::engineering,
+                            model::team::engineering_discussion}) {
+      const auto count = [team](const std::map<model::team, int>& loads) {
+        const auto found = loads.find(team);
+        return found == loads.end() ? 0 : found->second;
+      };
+      report::load_day::team_count row;
+      row.team = team;
+      row.current = count(current_side.loads[i]);
+      row.proposed = count(proposed_side.loads[i]);
+      if (row.current != 0 || row.proposed != 0) day.teams.push_back(row);
+    }
+    out.load.push_back(std::move(day));
+  }
   return out;
 }
 

@@ -95,6 +95,9 @@ struct report {
     model::team proposed_owner = model::team::se;
     std::string current_rule;
     std::string proposed_rule;
+    // Every proposed rule tried on the request as filed, in order, with why each failed (Q11):
+    // recomputed by run() for the changed requests only (traces are never kept for all).
+    std::vector<model::rule_evaluation> proposed_trace;
   };
   struct {
     int changed = 0;
@@ -140,6 +143,25 @@ struct report {
     int replayed_as_owner = 0;               // proposed side (Q1)
     std::vector<backtest::not_applicable> not_applicable;  // proposed side
   } actions;
+
+  // Open requests per team at each business day's last close on the report calendar (plan 2.5,
+  // "Load"), both sides sampled at the same instants: after every input recorded before the
+  // close and every firing due by it. A day is a local date (in the calendar's zone) whose last
+  // business interval ends by as_of; a calendar open around the clock has no close, and so no
+  // samples. closed_in_proposed: the proposed policy's calendar of the same name has no business
+  // time on that date (a holiday it adds).
+  struct load_day {
+    std::string date;  // "2026-12-01", local
+    model::instant close{};
+    bool closed_in_proposed = false;
+    struct team_count {
+      model::team team = model::team::se;
+      int current = 0;
+      int proposed = 0;
+    };
+    std::vector<team_count> teams;  // in model::team order; teams with none on both sides left out
+  };
+  std::vector<load_day> load;
 
   // Breaches (a clock's first sla.breached) of the requests filed in the window, per ISO week
   // (Monday to Sunday) of the report calendar's zone, by week; a week with none on either side

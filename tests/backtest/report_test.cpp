@@ -3,6 +3,7 @@
 // not computed by the code under test.
 #include "backtest/report.hpp"
 
+#include "calendar/calendar.hpp"
 #include "config/toml.hpp"
 #include "model/instant.hpp"
 #include "rules/loader.hpp"
@@ -135,6 +136,12 @@ then = { owner = "se" }
     REQUIRE(r.routing.requests.size() == 3);
     CHECK(r.routing.requests[0].id == 1);
     CHECK(r.routing.requests[2].id == 3);
+    // Each with the proposed rules' trace: the first rule matched.
+    for (const auto& changed : r.routing.requests) {
+      REQUIRE(changed.proposed_trace.size() == 1);
+      CHECK(changed.proposed_trace[0].rule.view() == "everything-to-ce");
+      CHECK(changed.proposed_trace[0].matched);
+    }
     // SE's two answers on what CE owns now: replayed as CE, so nothing flips.
     CHECK(r.actions.replayed_as_owner == 2);
     CHECK(r.sla.to_breached.empty());
@@ -173,6 +180,45 @@ then = { owner = "se" }
     CHECK(r.breaches_by_week[0].start == *model::parse_instant("2026-11-30T00:00:00Z"));
     CHECK(r.breaches_by_week[0].current == 1);
     CHECK(r.breaches_by_week[0].proposed == 2);
+  }
+
+  TEST_CASE("load at each business day's close on both sides, and a day the proposed calendar closes") {
+    // "night" (20:00-24:00 UTC every day) is the report calendar; proposed, 2026-12-02 is a
+    // holiday on it. Replayed to Thursday 02:00, so two closes: Tuesday's and Wednesday's midnight.
+    auto current = testing::test_policy();
+    testing::add_night_calendar(current);
+    auto proposed = testing::test_policy();
+    calendar::calendar_spec night{"night", "UTC", {}, {std::chrono::year{2026} / 12 / 2}};
+    for (unsigned day = 0; day < 7; ++day) night.shifts.push_back(calendar::daily_shift(std::chrono::weekday{day}, 20h, 24h));
+    proposed.sla.calendars.emplace("night", calendar::business_calendar::make(std::move(night)));
+    auto h = three();
+    // Request 2 resolved on Wednesday at noon: open at Tuesday's close, not at Wednesday's.
+    backtest::input resolve;
+    resolve.request = 2;
+    resolve.seq = 6;
+    resolve.at = *model::parse_instant("2026-12-02T12:00:00Z");
+    resolve.actor = "se:sam";
+    resolve.command = engine::act_on_request{action_kind::resolve, {.message = "fixed"}, {"sam", role::se}};
+    h.inputs.push_back(resolve);
+    h.as_of = *model::parse_instant("2026-12-03T02:00:00Z");
+    auto options = on_24x7();
+    options.calendar = "night";
+    const auto r = backtest::run(h, window, current, proposed, options);
+    REQUIRE(r.load.size() == 2);
+    CHECK(r.load[0].date == "2026-12-01");
+    CHECK(r.load[0].close == *model::parse_instant("2026-12-02T00:00:00Z"));
+    CHECK_FALSE(r.load[0].closed_in_proposed);
+    REQUIRE(r.load[0].teams.size() == 2);
+    CHECK(r.load[0].teams[0].team == model::team::ce);  // the how-to
+    CHECK(r.load[0].teams[0].current == 1);
+    CHECK(r.load[0].teams[0].proposed == 1);
+    CHECK(r.load[0].teams[1].team == model::team::se);  // requests 1 and 2
+    CHECK(r.load[0].teams[1].current == 2);
+    CHECK(r.load[0].teams[1].proposed == 2);
+    CHECK(r.load[1].date == "2026-12-02");
+    CHECK(r.load[1].closed_in_proposed);
+    REQUIRE(r.load[1].teams.size() == 2);
+    CHECK(r.load[1].teams[1].current == 1);
   }
 
   TEST_CASE("ISO weeks in America/Los_Angeles across New Year: 2026 has a week 53") {
