@@ -22,6 +22,11 @@
 // replay's escalation of the same ladder and ordinal on the same request; any other refusal, a
 // missing escalation or request is listed as not applicable with why.
 //
+// Known gap: a customer's reply to a closed request opens a follow-up, which the record keeps as
+// request.followed_up on the closed request (not an input) and the follow-up's own
+// request.created (an input): the replay files the follow-up as a new request, without the link
+// both ways, so those two requests are not replayed exactly.
+//
 // Units: instants are whole UTC seconds. No I/O, no clock: every instant comes from the inputs.
 // Thread-safety: none; one world per thread. The policy and sink must outlive the world.
 

@@ -7,20 +7,26 @@
 
 #include "calendar/calendar.hpp"
 #include "codec/json.hpp"
+#include "config/settings.hpp"
 #include "config/toml.hpp"
 #include "model/instant.hpp"
+#include "policy/load.hpp"
 #include "rules/loader.hpp"
+#include "store/database.hpp"
 #include "store/backtest_reads.hpp"
 #include "store/requests.hpp"
 #include "support/backends.hpp"
 #include "support/events.hpp"
 #include "support/policy.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_policy.hpp"
 
+#include <SQLiteCpp/Database.h>
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <variant>
 #include <vector>
@@ -336,4 +342,41 @@ TEST_SUITE("backtest::world") {
       }
     });
   }
+
+  TEST_CASE("the compat fixture's history, recorded by an older release, replays to its end under final.toml") {
+    // Recorded by the release at dde1aca across three configs; final.toml drops the concern
+    // ladder. Not exact (older event shapes, config changes while requests were open: drift),
+    // but every request is replayed, and what the dropped ladder makes impossible is listed.
+    testing::temp_dir dir;
+    const auto path = dir.file("compat.db");
+    std::filesystem::copy_file(testing::source_path("tests/fixtures/compat/dde1aca/switchboard.db"), path);
+    SQLite::Database db = store::open_database(path, store::access::read_only);
+    const auto policy =
+        policy::load(config::load_settings(testing::source_path("tests/fixtures/compat/config/final.toml")));
+    const model::instant filed_at{std::chrono::seconds{db.execAndGet("SELECT MIN(created_at) FROM requests").getInt64()}};
+    const auto h = store::read_history(db, {filed_at, filed_at + 1s, std::nullopt});
+    backtest::keep_events sink;
+    backtest::world w(policy, sink);
+    for (const auto& in : h.inputs) w.replay(in);
+    w.fire_until(h.as_of);
+    for (const auto id : replayed_ids(h)) {
+      CAPTURE(id);
+      CHECK(w.find(id) != nullptr);
+      CHECK(sink.events().count(id) == 1);
+    }
+    // The stuck concern's ladder is gone: mark_stuck is refused, and the escalation it opened in
+    // the record (brought in, acknowledged, resolved) has no counterpart.
+    const auto concern = db.execAndGet("SELECT request_id FROM events WHERE type = 'request.concern_stuck'").getInt64();
+    std::vector<std::string> skipped;
+    for (const auto& n : w.skipped()) {
+      CHECK(n.request == concern);
+      skipped.push_back(n.action + ": " + n.why);
+    }
+    CHECK(skipped == std::vector<std::string>{
+                         "mark_stuck: no concern ladder is configured",
+                         "bring_in: no escalation 1 of the concern ladder in this replay",
+                         "acknowledge_escalation: no escalation 1 of the concern ladder in this replay",
+                         "resolve_escalation: no escalation 1 of the concern ladder in this replay"});
+  }
 }
+
