@@ -59,7 +59,8 @@ struct input {
   std::string actor;        // as recorded ("ce:dana", "integration:mailgun")
   engine::command command;  // engine::command_of the event
   // engage_engineering and raise_concern: the id the recorded action gave the request it opened
-  // (decide's next_id), from request_linked::child.
+  // (decide's next_id), from request_linked::child; a customer_reply that opened a follow-up
+  // (recorded as request.followed_up), the follow-up's id.
   std::optional<model::request_id> child;
   // acknowledge_escalation, resolve_escalation and bring_in: the escalation they named, mapped to
   // its ladder and ordinal; unset when the record has no such escalation.
@@ -69,8 +70,9 @@ struct input {
 struct history {
   std::vector<input> inputs;              // by seq
   std::vector<model::request_id> filed;   // filed in [from, to) with no parent, ascending
-  // Requests opened by the filed ones' actions (interrupts, concerns, and theirs), ascending:
-  // created by a replay of their parent's action, maybe after `to`.
+  // Requests opened by the filed ones' actions (interrupts, concerns, follow-ups of a reply to a
+  // closed request, and theirs), ascending: created by a replay of their parent's action, maybe
+  // after `to`.
   std::vector<model::request_id> linked;
   // (request, metric) of every sla.breached the record holds for the requests read, up to
   // horizon_seq: compared with a replay under the current config (drift).

@@ -22,10 +22,9 @@
 // replay's escalation of the same ladder and ordinal on the same request; any other refusal, a
 // missing escalation or request is listed as not applicable with why.
 //
-// Known gap: a customer's reply to a closed request opens a follow-up, which the record keeps as
-// request.followed_up on the closed request (not an input) and the follow-up's own
-// request.created (an input): the replay files the follow-up as a new request, without the link
-// both ways, so those two requests are not replayed exactly.
+// A customer's reply to a closed request is replayed as the customer_reply that opens its
+// follow-up with the recorded id; the customer directory in force then is not in the record, so
+// the follow-up takes the customer as the closed request had it (as the engine does without one).
 //
 // Units: instants are whole UTC seconds. No I/O, no clock: every instant comes from the inputs.
 // Thread-safety: none; one world per thread. The policy and sink must outlive the world.

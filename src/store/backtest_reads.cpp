@@ -135,15 +135,33 @@ backtest::history read_with(const history_rows& source, const backtest::window& 
   static const std::string inputs = sql_list(input_types());
   std::map<model::request_id, std::vector<backtest::input>> read;  // every request read, its inputs
   std::set<model::request_id> filed;
-  std::set<model::request_id> children;  // opened by an input read
+  std::map<model::request_id, std::string> follow_up_references;  // a follow-up's Message-ID
   const auto read_inputs = [&](const std::vector<model::request_id>& ids) {
     by_chunks(ids, options.chunk_ids, options, [&](const std::set<model::request_id>& wanted, auto lo, auto hi) {
       for (const auto id : wanted) read[id];
       for (auto& row : source.rows(lo, hi, out.horizon_seq, inputs)) {
         if (wanted.count(row.request) == 0) continue;
         auto e = decode_row(row);
-        if (const auto* linked = std::get_if<model::request_linked>(&e.data)) children.insert(linked->child);
-        auto command = engine::command_of(e);
+        std::optional<engine::command> command;
+        std::optional<model::request_id> child;
+        if (const auto* created = std::get_if<model::request_created>(&e.data); created != nullptr && created->follows) {
+          // A follow-up is opened by the customer's reply to the request it follows (below), as
+          // a linked request by its parent's action: its own filing is not an input. What the
+          // reply's e-mail reference was is kept only here, as the follow-up's Message-ID.
+          if (created->input.email) follow_up_references[row.request] = created->input.email->message_id;
+          continue;
+        }
+        if (const auto* followed = std::get_if<model::request_followed_up>(&e.data)) {
+          // The customer's reply to a closed request: customer_reply opens the follow-up again,
+          // with its recorded id (request_followed_up has no row of its own in the action table).
+          auto actor = engine::parse_actor_label(e.actor);
+          if (!actor) continue;
+          command = engine::act_on_request{engine::action_kind::customer_reply, {.message = followed->common.message},
+                                           std::move(*actor)};
+          child = followed->follow_up;
+        } else {
+          command = engine::command_of(e);
+        }
         if (!command) continue;
         if (std::holds_alternative<engine::file_request>(*command)) filed.insert(row.request);
         backtest::input in;
@@ -153,6 +171,7 @@ backtest::history read_with(const history_rows& source, const backtest::window& 
         in.actor = std::move(row.actor);
         in.command = std::move(*command);
         if (const auto* linked = std::get_if<model::request_linked>(&e.data)) in.child = linked->child;
+        if (child) in.child = child;
         read[row.request].push_back(std::move(in));
       }
     });
@@ -189,6 +208,12 @@ backtest::history read_with(const history_rows& source, const backtest::window& 
     for (auto& in : ins) out.inputs.push_back(std::move(in));
   }
   std::sort(out.inputs.begin(), out.inputs.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
+  for (auto& in : out.inputs) {
+    auto* reply = std::get_if<engine::act_on_request>(&in.command);
+    if (reply == nullptr || reply->kind != engine::action_kind::customer_reply || !in.child) continue;
+    if (const auto found = follow_up_references.find(*in.child); found != follow_up_references.end())
+      reply->input.reference = found->second;
+  }
 
   // Escalation ids: the k-th of the request's escalations on a ladder, by their number.
   std::map<std::string, backtest::escalation_ref> refs;
@@ -229,7 +254,8 @@ backtest::history read_with(const history_rows& source, const backtest::window& 
 
 const std::vector<std::string>& input_types() {
   static const std::vector<std::string> types = [] {
-    std::set<std::string> names{"request.created"};
+    // request.followed_up: a customer's reply to a closed request, which opened a follow-up.
+    std::set<std::string> names{"request.created", "request.followed_up"};
     for (const auto& row : engine::action_table()) names.emplace(row.event_type);
     return std::vector<std::string>(names.begin(), names.end());
   }();

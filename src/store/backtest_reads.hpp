@@ -12,8 +12,9 @@
 // whole read).
 //
 // Only the input types are decoded (request.created and each action's event, as engine::
-// command_of rebuilds them), and sla.breached for drift: a stored event of any other type is
-// never parsed.
+// command_of rebuilds them, and request.followed_up: a customer's reply to a closed request,
+// read as customer_reply opening the follow-up with its recorded id), and sla.breached for drift:
+// a stored event of any other type is never parsed.
 //
 // The window's filings are one range of the requests_by_created index (migration 23). A database
 // without it (an older schema opened read-only) is read by a scan of requests instead, and the
@@ -43,8 +44,8 @@ struct history_read_options {
 backtest::history read_history(read_session session, const backtest::window& window,
                                const history_read_options& options = {});
 
-// Store internals: the event types read_history decodes as inputs (request.created and every
-// action's event), and one stored row as both adapters give it.
+// Store internals: the event types read_history decodes as inputs (request.created,
+// request.followed_up and every action's event), and one stored row as both adapters give it.
 const std::vector<std::string>& input_types();
 struct stored_row {
   model::request_id request = 0;

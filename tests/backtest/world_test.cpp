@@ -81,6 +81,21 @@ const engine::policy& product_assigned() {
   return assigned;
 }
 
+// The test policy with a "support" calendar (09:00-17:00 UTC every day) on which a resolved
+// request closes after one full business day, so that a customer's reply opens a follow-up.
+const engine::policy& closing() {
+  static const engine::policy policy = [] {
+    auto p = testing::test_policy();
+    calendar::calendar_spec support{"support", "UTC", {}, {}};
+    for (unsigned day = 0; day < 7; ++day) support.shifts.push_back(calendar::daily_shift(std::chrono::weekday{day}, 9h, 17h));
+    p.sla.calendars.emplace("support", calendar::business_calendar::make(std::move(support)));
+    p.workflow.close_after_days = 1;
+    p.workflow.close_calendar = "support";
+    return p;
+  }();
+  return policy;
+}
+
 // The same, with a first-response target of 10 hours: `third`'s breach, and so the escalation
 // that was acknowledged and resolved, never happen.
 const engine::policy& patient() {
@@ -234,14 +249,21 @@ std::vector<model::request_id> replayed_ids(const backtest::history& h) {
 
 // Records the story under `policy`, replays it under the same policy, and checks the replay
 // against the store: events, final states and team loads.
+backtest::history replay_matches_store(testing::backend& db, const engine::policy& policy);
+
 void check_exact(testing::backend& db, const engine::policy& policy) {
   story s(db, policy);
   record_story(s);
+  const auto h = replay_matches_store(db, policy);
+  CHECK(replayed_ids(h).size() == 13);
+  CHECK(h.linked.size() == 4);
+}
+
+// Reads what the store recorded since t0, replays it under `policy` and checks the replay against
+// the store: events, final states and team loads. Returns the history read.
+backtest::history replay_matches_store(testing::backend& db, const engine::policy& policy) {
   const auto h = store::read_history(db, {t0, t0 + 1h * 24, std::nullopt});
   const auto ids = replayed_ids(h);
-  REQUIRE(ids.size() == 13);
-  CHECK(h.linked.size() == 4);
-
   backtest::keep_events sink;
   backtest::world w(policy, sink);
   for (const auto& in : h.inputs) w.replay(in);
@@ -269,6 +291,7 @@ void check_exact(testing::backend& db, const engine::policy& policy) {
     const auto found = w.loads().find(team);
     CHECK((found == w.loads().end() ? 0 : found->second) == store::open_requests(db, team));
   }
+  return h;
 }
 
 }  // namespace
@@ -293,6 +316,31 @@ TEST_SUITE("backtest::world") {
       // Both feature requests reached Product and were assigned, one each.
       CHECK(db.integer("SELECT COUNT(*) FROM events WHERE type = 'request.assigned' AND actor = 'system'") == 2);
       CHECK(db.integer("SELECT COUNT(DISTINCT assignee) FROM requests WHERE owner = 'product'") == 2);
+    });
+  }
+
+  TEST_CASE("a customer's reply to a closed request opens its follow-up in the replay as it did in the store") {
+    testing::for_each_backend([](testing::backend& db) {
+      story s(db, closing());
+      const model::actor se{"sam", role::se};
+      const model::actor ce{"dana", role::ce};
+      const auto id = s.file(model::request_kind::troubleshooting, t0);
+      s.act(id, action_kind::respond, {.message = "Looking"}, se, t0 + 10min);
+      s.act(id, action_kind::resolve, {.message = "fixed"}, se, t0 + 20min);
+      // Closed once a full business day has passed; then the customer writes again.
+      const auto reply_at = t0 + 48h;
+      const auto followed = s.act(id, action_kind::customer_reply, {.message = "It broke again"}, ce, reply_at);
+      REQUIRE(followed.size() == 2);
+      const auto follow_up = followed[1].request.id;
+      s.act(follow_up, action_kind::respond, {.message = "On it"}, se, reply_at + 30min);
+      // A second reply to the closed request goes to the follow-up.
+      s.act(id, action_kind::customer_reply, {.message = "Still broken"}, ce, reply_at + 1h);
+      s.fire_until(reply_at + 10h);
+      REQUIRE(db.integer("SELECT COUNT(*) FROM events WHERE type = 'request.followed_up'") == 1);
+
+      const auto h = replay_matches_store(db, closing());
+      CHECK(h.filed == std::vector<model::request_id>{id});
+      CHECK(h.linked == std::vector<model::request_id>{follow_up});
     });
   }
 

@@ -196,21 +196,23 @@ TEST_SUITE("store::backtest_reads") {
       const model::instant filed_at{std::chrono::seconds{db.execAndGet("SELECT MIN(created_at) FROM requests").getInt64()}};
       const auto h = store::read_history(db, {filed_at, filed_at + 1s, std::nullopt}, {.chunk_ids = 4});
       CHECK(h.scanned);
-      // Computed here from the log itself: filings without a parent, requests with one, and
-      // every input the record holds (each person's or integration's event of an input type,
-      // but no linked request's filing).
+      // Computed here from the log itself: filings without a parent or a request they follow,
+      // requests with one, and every input the record holds (each person's or integration's
+      // event of an input type, but no linked request's or follow-up's filing).
       CHECK(h.filed.size() ==
             static_cast<std::size_t>(db.execAndGet("SELECT COUNT(*) FROM events WHERE type = 'request.created'"
-                                                   " AND json_extract(data, '$.parent') IS NULL").getInt64()));
+                                                   " AND json_extract(data, '$.parent') IS NULL AND json_extract(data, '$.follows') IS NULL").getInt64()));
       CHECK(h.linked.size() ==
             static_cast<std::size_t>(db.execAndGet("SELECT COUNT(*) FROM events WHERE type = 'request.created'"
-                                                   " AND json_extract(data, '$.parent') IS NOT NULL").getInt64()));
+                                                   " AND (json_extract(data, '$.parent') IS NOT NULL"
+                                                   " OR json_extract(data, '$.follows') IS NOT NULL)").getInt64()));
       std::string types;
       for (const auto& type : store::input_types()) types += (types.empty() ? "'" : ", '") + type + "'";
       CHECK(h.inputs.size() ==
             static_cast<std::size_t>(db.execAndGet("SELECT COUNT(*) FROM events WHERE type IN (" + types + ")"
-                                                   " AND actor <> 'system' AND NOT (type = 'request.created'"
-                                                   " AND json_extract(data, '$.parent') IS NOT NULL)").getInt64()));
+                                                   " AND actor <> 'system' AND NOT (type = 'request.created' AND"
+                                                   " (json_extract(data, '$.parent') IS NOT NULL"
+                                                   " OR json_extract(data, '$.follows') IS NOT NULL))").getInt64()));
       CHECK(h.recorded_breaches.size() ==
             static_cast<std::size_t>(db.execAndGet("SELECT COUNT(DISTINCT request_id || json_extract(data, '$.clock.metric'))"
                                                    " FROM events WHERE type = 'sla.breached'").getInt64()));
