@@ -766,6 +766,12 @@ constexpr std::array migrations{
           ON CONFLICT (owner, state, unassigned, shard) DO UPDATE SET requests = requests + 1;
       END;
     )sql", add_clock_filter_columns},
+    migration{23, R"sql(
+      -- A backtest's window (issue 15, store/backtest_reads.hpp): the requests filed in [from, to)
+      -- as one index range instead of a scan of every request. IF NOT EXISTS: tests that take a
+      -- database back to an older schema run it again.
+      CREATE INDEX IF NOT EXISTS requests_by_created ON requests (created_at, id);
+    )sql"},
 };
 
 void migrate(SQLite::Database& db) {

@@ -38,4 +38,13 @@ mkdir -p "$tmp/comment/src/scheduler"
 echo '// reads the SQLite file' >"$tmp/comment/src/scheduler/scheduler.hpp"
 expect "even a comment naming SQLite outside src/store fails (the issue's grep)" 1 "src/scheduler/scheduler.hpp:1:" "$tmp/comment"
 
+tree "$tmp/backtest"
+mkdir -p "$tmp/backtest/src/backtest"
+echo '#include "engine/engine.hpp"' >"$tmp/backtest/src/backtest/world.cpp"
+expect "the backtest may include the engine" 0 "check-layers: ok" "$tmp/backtest"
+echo '#include "store/requests.hpp"' >"$tmp/backtest/src/backtest/run.cpp"
+expect "the backtest includes nothing from the store" 1 "src/backtest/run.cpp:1:#include \"store/requests.hpp\": the backtest replays values" "$tmp/backtest"
+echo '#include <boost/json.hpp>' >"$tmp/backtest/src/backtest/run.cpp"
+expect "the backtest is domain: no JSON" 1 "src/backtest/run.cpp:1:#include <boost/json.hpp>: the domain includes no JSON" "$tmp/backtest"
+
 exit $((failures > 0))

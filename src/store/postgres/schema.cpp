@@ -569,6 +569,11 @@ $$;
 CREATE TRIGGER board_counts AFTER INSERT OR UPDATE OR DELETE ON board
   FOR EACH ROW EXECUTE FUNCTION board_counts_keep();
 )sql"},
+    migration{23, R"sql(
+-- A backtest's window (store/database.cpp's migration 23): the requests filed in [from, to) as
+-- one index range.
+CREATE INDEX IF NOT EXISTS requests_by_created ON requests (created_at, id);
+)sql"},
 };
 
 }  // namespace
