@@ -115,9 +115,10 @@ std::string filing_body(int i) {
       R"({{"kind":"troubleshooting","customer":{{"id":"acme","name":"Acme","stage":"trial"}},"title":"Cluster {}"}})", i);
 }
 
-// The process id in an instance id ("<host>:<pid>:<random>").
+// The process id in an instance id ("<host>:<pid>:<random>"); -1 for none (a lapsed lease's).
 int pid_of(const std::string& instance) {
   const auto first = instance.find(':');
+  if (first == std::string::npos) return -1;
   return std::stoi(instance.substr(first + 1, instance.find(':', first + 1) - first - 1));
 }
 
@@ -279,8 +280,15 @@ TEST_SUITE("integration::postgres_cluster") {
     // wall second from now (so it is still pending when the kill lands).
     std::int64_t earliest = 0;
     std::int64_t earliest_request = 0;
+    // A shard whose lease lapsed (no instance renewed it in time on a loaded machine) has no
+    // holder to kill: its breach is left out.
+    const auto held = [&](std::int64_t request) {
+      const auto holder = holder_of.find(store::shard_of(request));
+      return holder != holder_of.end() && pid_of(holder->second) != -1;
+    };
     for (const auto& [request, deadline] : deadline_of)
-      if (!breached.at(request) && deadline > simulated_now() + speed / 2 && (earliest == 0 || deadline < earliest)) {
+      if (!breached.at(request) && held(request) && deadline > simulated_now() + speed / 2 &&
+          (earliest == 0 || deadline < earliest)) {
         earliest = deadline;
         earliest_request = request;
       }
