@@ -492,9 +492,10 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
         {"body_too_slow", s.bodies_too_slow},      {"intake", s.refused_intake},
         {"buffered_answers", s.refused_responses}};
   };
-  server.set_takeover(http::dashboard::stream_handler(dashboard), [](std::string_view target) {
-    return target.substr(0, target.find('?')) == stream_path;
-  });
+  server.set_takeover(
+      http::dashboard::stream_handler(dashboard),
+      [](std::string_view target) { return target.substr(0, target.find('?')) == stream_path; },
+      std::string(stream_path));
   server.start();
   notifier.start();
   if (peers) boost::asio::post(app, [&peers] { peers->start(); });

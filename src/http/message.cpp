@@ -169,12 +169,15 @@ bool looks_secret(std::string_view raw) {
 
 // Whether a query parameter's name says its value is a credential.
 bool sensitive_name(std::string_view raw) {
-  static constexpr std::array<std::string_view, 10> names{
-      "token", "access_token", "key", "api_key", "apikey", "signature", "sig", "password", "secret", "auth"};
-  static constexpr std::array<std::string_view, 3> suffixes{"_token", "_key", "_secret"};
+  static constexpr std::array<std::string_view, 19> names{
+      "token",    "access_token", "key",        "api_key",  "apikey",     "signature",   "sig",
+      "password", "passwd",       "pwd",        "pass",     "passphrase", "secret",      "auth",
+      "credential", "credentials", "session",   "sessionid", "jwt"};
+  static constexpr std::array<std::string_view, 6> suffixes{"_token", "_key", "_secret", "_password", "_passwd", "_pwd"};
   std::string name;
   if (!url_decode(raw, name, true)) name = raw;
-  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // Case-insensitive, and "api-key" or "X-Api-Key" name what "api_key" does.
+  for (auto& c : name) c = c == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   // PHP and Rails style array names ("key[]", "auth[token]") name the same thing.
   if (const auto bracket = name.find('['); bracket != std::string::npos) {
     const auto inner = name.substr(bracket + 1, name.find(']', bracket) - bracket - 1);

@@ -513,7 +513,8 @@ void add_routes(router& routes, context& ctx) {
 }
 
 takeover_handler stream_handler(context& ctx) {
-  return [&ctx](const request& req, boost::beast::tcp_stream& stream) -> asio::awaitable<unsigned> {
+  return [&ctx](const request& req, boost::beast::tcp_stream& stream,
+                observe::request_info& info) -> asio::awaitable<unsigned> {
     const std::string_view target = req.target();
     if (target.substr(0, target.find('?')) != stream_path) co_return 0;
     if (req.method() != beast_http::verb::get) {
@@ -525,6 +526,7 @@ takeover_handler stream_handler(context& ctx) {
     auto who = authenticate(req, ctx.tokens);
     if (auto* refused = std::get_if<response>(&who))
       co_return co_await write_refusal(stream, std::move(*refused), req["X-Request-Id"]);
+    info.set_actor(std::get<model::actor>(who).person);  // for the access log
     co_await ctx.hub.serve(stream, req["Last-Event-ID"], req["X-Request-Id"]);
     co_return 200;
   };
