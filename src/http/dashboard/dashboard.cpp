@@ -496,6 +496,9 @@ void add_routes(router& routes, context& ctx) {
   routes.add(verb::get, "/dashboard/{file}", [](const request&, const route_match& match) {
     return page(match.params.at("file"));
   });
+  // Browsers ask for /favicon.ico on any page that does not link an icon (a 404 there is a
+  // console error on every page); ours link /dashboard/favicon.svg, the same file.
+  routes.add(verb::get, "/favicon.ico", [](const request&, const route_match&) { return page("favicon.svg"); });
   routes.add(verb::get, "/v1/dashboard/clocks",
              [&ctx](const request& req, const route_match& match) { return snapshot(ctx, req, match); },
              {0, true, {}});
