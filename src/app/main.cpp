@@ -492,9 +492,10 @@ int serve(config::settings settings, scheduler::time_source time, std::optional<
         {"body_too_slow", s.bodies_too_slow},      {"intake", s.refused_intake},
         {"buffered_answers", s.refused_responses}};
   };
-  server.set_takeover(http::dashboard::stream_handler(dashboard), [](std::string_view target) {
-    return target.substr(0, target.find('?')) == stream_path;
-  });
+  server.set_takeover(
+      http::dashboard::stream_handler(dashboard),
+      [](std::string_view target) { return target.substr(0, target.find('?')) == stream_path; },
+      std::string(stream_path));
   server.start();
   notifier.start();
   if (peers) boost::asio::post(app, [&peers] { peers->start(); });
@@ -715,6 +716,9 @@ int main(int argc, char** argv) {
       std::string folder = (std::filesystem::temp_directory_path() / "switchboard-openapi.XXXXXX").string();
       if (!mkdtemp(folder.data())) throw std::runtime_error("--check-openapi: cannot make a temporary folder");
       settings.database_path = (std::filesystem::path(folder) / "check.db").string();
+      // The route table does not depend on the tokens: a fresh checkout (no var/tokens.toml yet)
+      // or an install without tokens can still be checked. The config is still checked whole.
+      settings.tokens_file.clear();
       int status = 1;
       try {
         status = serve(std::move(settings), make_time(start, clock_speed, origin), start, tokens_file, document);

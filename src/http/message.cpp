@@ -169,12 +169,15 @@ bool looks_secret(std::string_view raw) {
 
 // Whether a query parameter's name says its value is a credential.
 bool sensitive_name(std::string_view raw) {
-  static constexpr std::array<std::string_view, 10> names{
-      "token", "access_token", "key", "api_key", "apikey", "signature", "sig", "password", "secret", "auth"};
-  static constexpr std::array<std::string_view, 3> suffixes{"_token", "_key", "_secret"};
+  static constexpr std::array<std::string_view, 19> names{
+      "token",    "access_token", "key",        "api_key",  "apikey",     "signature",   "sig",
+      "password", "passwd",       "pwd",        "pass",     "passphrase", "secret",      "auth",
+      "credential", "credentials", "session",   "sessionid", "jwt"};
+  static constexpr std::array<std::string_view, 6> suffixes{"_token", "_key", "_secret", "_password", "_passwd", "_pwd"};
   std::string name;
   if (!url_decode(raw, name, true)) name = raw;
-  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // Case-insensitive, and "api-key" or "X-Api-Key" name what "api_key" does.
+  for (auto& c : name) c = c == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   // PHP and Rails style array names ("key[]", "auth[token]") name the same thing.
   if (const auto bracket = name.find('['); bracket != std::string::npos) {
     const auto inner = name.substr(bracket + 1, name.find(']', bracket) - bracket - 1);
@@ -187,7 +190,88 @@ bool sensitive_name(std::string_view raw) {
          std::any_of(suffixes.begin(), suffixes.end(), [&](std::string_view s) { return name.ends_with(s); });
 }
 
+// RFC 9110 §12.4.2: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ), in
+// thousandths; nullopt when it is not one.
+std::optional<int> parse_qvalue(std::string_view text) {
+  if (text.empty() || (text[0] != '0' && text[0] != '1')) return std::nullopt;
+  const int whole = text[0] - '0';
+  if (text.size() == 1) return whole * 1000;
+  if (text[1] != '.' || text.size() > 5) return std::nullopt;
+  int thousandths = 0;
+  for (std::size_t i = 2; i < 5; ++i) {
+    const char digit = i < text.size() ? text[i] : '0';
+    if (digit < '0' || digit > '9') return std::nullopt;
+    thousandths = thousandths * 10 + (digit - '0');
+  }
+  if (whole == 1 && thousandths != 0) return std::nullopt;
+  return whole * 1000 + thousandths;
+}
+
+std::string_view trimmed(std::string_view text) {
+  const auto begin = text.find_first_not_of(" \t");
+  if (begin == std::string_view::npos) return {};
+  return text.substr(begin, text.find_last_not_of(" \t") - begin + 1);
+}
+
 }  // namespace
+
+std::optional<std::size_t> negotiate_media_type(std::string_view accept,
+                                                std::initializer_list<std::string_view> offered) {
+  // Per offered type: the best (most specific) range's specificity and q; -1 while none matched.
+  std::vector<int> specificity(offered.size(), -1);
+  std::vector<int> quality(offered.size(), 0);
+  bool any_element = false;
+  for (std::string_view rest = accept; !rest.empty();) {
+    const auto comma = rest.find(',');
+    const auto element = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    const auto semicolon = element.find(';');
+    const auto range = trimmed(element.substr(0, semicolon));
+    const auto slash = range.find('/');
+    if (range.empty() || slash == std::string_view::npos || slash == 0 || slash + 1 == range.size()) continue;
+    int q = 1000;
+    bool well_formed = true;
+    for (auto params = semicolon == std::string_view::npos ? std::string_view{} : element.substr(semicolon + 1);
+         !params.empty();) {
+      const auto next = params.find(';');
+      const auto param = trimmed(params.substr(0, next));
+      params = next == std::string_view::npos ? std::string_view{} : params.substr(next + 1);
+      const auto eq = param.find('=');
+      if (eq == std::string_view::npos || !boost::beast::iequals(trimmed(param.substr(0, eq)), "q")) continue;
+      const auto parsed = parse_qvalue(trimmed(param.substr(eq + 1)));
+      if (!parsed) well_formed = false;
+      q = parsed.value_or(0);
+      break;  // parameters after q are accept-ext (RFC 7231's grammar), not the media type's
+    }
+    if (!well_formed) continue;
+    any_element = true;
+    const auto type = range.substr(0, slash);
+    const auto subtype = range.substr(slash + 1);
+    std::size_t index = 0;
+    for (const auto candidate : offered) {
+      const auto candidate_slash = candidate.find('/');
+      const auto candidate_type = candidate.substr(0, candidate_slash);
+      const auto candidate_subtype = candidate.substr(candidate_slash + 1);
+      int matched = -1;
+      if (type == "*" && subtype == "*")
+        matched = 0;
+      else if (boost::beast::iequals(type, candidate_type) && subtype == "*")
+        matched = 1;
+      else if (boost::beast::iequals(type, candidate_type) && boost::beast::iequals(subtype, candidate_subtype))
+        matched = 2;
+      if (matched > specificity[index]) {
+        specificity[index] = matched;
+        quality[index] = q;
+      }
+      ++index;
+    }
+  }
+  if (!any_element) return offered.size() == 0 ? std::nullopt : std::optional<std::size_t>(0);
+  std::optional<std::size_t> best;
+  for (std::size_t i = 0; i < offered.size(); ++i)
+    if (specificity[i] >= 0 && quality[i] > 0 && (!best || quality[i] > quality[*best])) best = i;
+  return best;
+}
 
 std::string redacted_target(std::string_view target) {
   const auto question = target.find('?');

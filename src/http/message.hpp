@@ -10,6 +10,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,5 +65,17 @@ bool is_malformed_body(const boost::system::error_code& ec);
 // Ordinary values (?q=vpn, ?limit=50, request ids, slugs) are kept. Redaction is by shape: a
 // secret shorter than these, under an ordinary name, is not recognised.
 std::string redacted_target(std::string_view target);
+
+// Proactive negotiation on Accept (RFC 9110 §12.5.1): the index in `offered` (media types such
+// as "application/json", lower case, in the server's order of preference) of the one the
+// client prefers, or nullopt when it accepts none of them (answer 406). Each offered type takes
+// the q of the most specific range that matches it (type/subtype over type/* over */*; media
+// type parameters are not compared); q=0 means "not acceptable"; the highest q wins and a tie
+// goes to the type offered first. Type names compare case-insensitively. An absent or empty
+// Accept, or one with no well-formed element, accepts anything (the first offered); a
+// malformed element (no '/', a q outside 0 to 1 or with more than three decimals) is skipped.
+// Thread-safe (pure).
+std::optional<std::size_t> negotiate_media_type(std::string_view accept,
+                                                std::initializer_list<std::string_view> offered);
 
 }  // namespace switchboard::http

@@ -1,6 +1,8 @@
 // Matching request targets against the route table.
 #include "http/router.hpp"
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -21,7 +23,10 @@ std::vector<std::string> split_path(std::string_view path) {
   return segments;
 }
 
-bool parse_query(std::string_view query, std::map<std::string, std::string, std::less<>>& out) {
+// Decodes `query` into `out`; a name given more than once goes into `repeated` (once, in the
+// order first repeated) and keeps its first value. false on a bad percent-escape.
+bool parse_query(std::string_view query, std::map<std::string, std::string, std::less<>>& out,
+                 std::vector<std::string>& repeated) {
   while (!query.empty()) {
     auto amp = query.find('&');
     auto pair = query.substr(0, amp);
@@ -31,9 +36,26 @@ bool parse_query(std::string_view query, std::map<std::string, std::string, std:
     std::string key, value;
     if (!url_decode(pair.substr(0, eq), key, true)) return false;
     if (eq != std::string_view::npos && !url_decode(pair.substr(eq + 1), value, true)) return false;
-    out[key] = value;
+    const bool first = out.try_emplace(key, std::move(value)).second;
+    if (!first && std::find(repeated.begin(), repeated.end(), key) == repeated.end()) repeated.push_back(std::move(key));
   }
   return true;
+}
+
+// 422 naming each parameter given more than once: every parameter of this API takes one value,
+// and taking the first or the last of `tz=UTC&tz=Europe/Paris` would answer a question the
+// client may not have meant.
+response refuse_repeated(const std::vector<std::string>& repeated) {
+  boost::json::array fields;
+  std::string names;
+  for (const auto& name : repeated) {
+    fields.push_back(boost::json::object{{"field", name}, {"message", "given more than once; it takes one value"}});
+    names += (names.empty() ? "" : ", ") + name;
+  }
+  return error_response(status::unprocessable_entity, "invalid_fields",
+                        fmt::format("query parameter{} given more than once: {}; each takes one value",
+                                    repeated.size() == 1 ? "" : "s", names),
+                        std::move(fields));
 }
 
 }  // namespace
@@ -103,7 +125,8 @@ std::variant<route_target, response> router::resolve(const request_header& heade
   const auto path = target.substr(0, question);
 
   route_match match;
-  if (question != std::string_view::npos && !parse_query(target.substr(question + 1), match.query))
+  std::vector<std::string> repeated;
+  if (question != std::string_view::npos && !parse_query(target.substr(question + 1), match.query, repeated))
     return error_response(status::bad_request, "malformed_query", "the query string has a bad percent-escape");
 
   // The path's segments as split_path makes them, walked in place: resolving runs for every
@@ -145,6 +168,8 @@ std::variant<route_target, response> router::resolve(const request_header& heade
     const auto& options = candidate.options.at(header.method());
     if (options.before_body)
       if (auto refused = options.before_body(header)) return std::move(*refused);
+    // After the credentials a header carries are checked: a stranger learns nothing from it.
+    if (!repeated.empty()) return refuse_repeated(repeated);
     return route_target{&handler->second, std::move(attempt), &options, candidate.pattern};
   }
   return error_response(status::not_found, "not_found", fmt::format("no such resource: {}", path));

@@ -29,7 +29,7 @@ namespace switchboard::http {
 
 struct route_match {
   std::map<std::string, std::string, std::less<>> params;  // from {name} segments, decoded
-  std::map<std::string, std::string, std::less<>> query;   // decoded; a repeated key keeps its last value
+  std::map<std::string, std::string, std::less<>> query;   // decoded; a repeated key is refused (422) by resolve
   // Set by the server for each request it runs under handler_timeout; pass it to api::commit.
   std::shared_ptr<commit_gate> gate;
   // Set by the server for each routed request: its id, and where a handler that checks the
@@ -98,7 +98,8 @@ class router {
   void set_options(beast_http::verb method, std::string_view pattern, route_options options);
 
   // The route a header names, or the response to send at once: 400 (bad query escape), 404,
-  // 405 with Allow, or the route's before_body refusal. When `pattern` is given, it is set to
+  // 405 with Allow, the route's before_body refusal, or 422 invalid_fields naming each query
+  // parameter given more than once (after before_body). When `pattern` is given, it is set to
   // the matched path's pattern (owned by the router), the refusals 405 and before_body
   // included, and left as it was when no path matched (400, 404): the access log's route label.
   std::variant<route_target, response> resolve(const request_header& header, std::string_view* pattern = nullptr) const;

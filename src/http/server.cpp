@@ -290,15 +290,18 @@ struct server::state : std::enable_shared_from_this<server::state> {
     if (!options.access_log) options.access_log = print_access;
   }
 
-  void log_request(const exchange& ex, unsigned code) {
+  // `timed`: whether the duration goes into the latency histogram; a taken-over stream's does
+  // not (it lasts as long as its viewer keeps the page open, and would set off latency alerts).
+  void log_request(const exchange& ex, unsigned code, bool timed = true) {
     try {
       const auto actor = ex.info->actor();
       const auto took = std::chrono::steady_clock::now() - ex.started;
       options.access_log(access_entry{ex.method, ex.target, code, took, ex.info->id(), ex.route, actor});
       if (options.metrics != nullptr) {
         options.metrics->http_requests.add({ex.route, ex.method, std::to_string(code)});
-        options.metrics->http_request_duration.observe({ex.route, ex.method},
-                                                       std::chrono::duration<double>(took).count());
+        if (timed)
+          options.metrics->http_request_duration.observe({ex.route, ex.method},
+                                                         std::chrono::duration<double>(took).count());
       }
     } catch (const std::exception& e) {
       observe::log(observe::log_level::error, fmt::format("the access log failed: {}", e.what()));
@@ -713,7 +716,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
 
   // Moves the connection to the app executor and lets the takeover handler have it; returns the
   // status it sent, or 0 when it declined.
-  asio::awaitable<unsigned> offer_takeover(beast::tcp_stream& stream, const request& req) {
+  asio::awaitable<unsigned> offer_takeover(beast::tcp_stream& stream, const request& req, observe::request_info& info) {
     beast::error_code ec;
     const auto protocol = stream.socket().local_endpoint(ec).protocol();
     if (ec) co_return 0;
@@ -722,7 +725,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
     beast::tcp_stream moved(tcp::socket(options.app_executor, protocol, native));
     unsigned taken = 0;
     try {
-      auto streaming = takeover(req, moved);
+      auto streaming = takeover(req, moved, info);
       taken = co_await asio::co_spawn(options.app_executor, std::move(streaming), asio::use_awaitable);
     } catch (const std::exception& e) {
       observe::log(observe::log_level::error,
@@ -812,10 +815,11 @@ struct server::state : std::enable_shared_from_this<server::state> {
       if (takeover && !has_body && (!claims || claims(target))) {
         deadline.expires_never();  // the socket leaves this connection's strand for the takeover
         parser.get().set("X-Request-Id", ex.info->id());
-        const auto taken = co_await offer_takeover(stream, parser.get());
+        const auto taken = co_await offer_takeover(stream, parser.get(), *ex.info);
         if (taken != 0) {
           ex.route = takeover_route;
-          log_request(ex, taken);
+          // A refusal (401, 405) is timed like any answer; a stream is not.
+          log_request(ex, taken, taken >= 300);
           co_return;
         }
         if (!stream.socket().is_open()) break;

@@ -131,8 +131,12 @@ using request_handler = std::function<boost::asio::awaitable<response>(request)>
 // stream; otherwise it writes its whole answer itself (an error, or a header and then events for
 // as long as it likes) and returns the status it sent, for the log; the server then closes the
 // connection. Runs on the app executor (the stream is moved there): the stream stays valid
-// until it returns. May throw: the connection is closed and the error logged.
-using takeover_handler = std::function<boost::asio::awaitable<unsigned>(const request&, boost::beast::tcp_stream&)>;
+// until it returns. It records the person the request's credentials stand for in `info`
+// (set_actor), as route handlers do, for the access log. May throw: the connection is closed
+// and the error logged. Its requests are counted in switchboard_http_requests_total but not
+// timed in switchboard_http_request_duration_seconds: a stream lasts as long as its client.
+using takeover_handler = std::function<boost::asio::awaitable<unsigned>(const request&, boost::beast::tcp_stream&,
+                                                                         observe::request_info& info)>;
 using takeover_claim = std::function<bool(std::string_view target)>;
 
 class server {
@@ -149,7 +153,7 @@ class server {
   boost::asio::ip::tcp::endpoint local_endpoint() const;
 
   // Installs the takeover handler; call before start(). `route` labels its requests in the access
-  // log. The request it is offered carries the request's id in X-Request-Id (the client's when
+  // log and the metrics: give the path it claims, as a route's pattern would be. The request it is offered carries the request's id in X-Request-Id (the client's when
   // acceptable, else a new one): echo it on the answer.
   void set_takeover(takeover_handler handler, takeover_claim claims = {}, std::string route = "takeover");
 

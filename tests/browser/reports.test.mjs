@@ -95,6 +95,7 @@ function stopServer(child) {
 let dir, server, browser, context, page;
 const outside = [];     // requests the page tried to make to anywhere but the server
 const violations = [];  // CSP violations the page reported
+const missing = [];     // answers of 400 or more to anything but the API (an icon, a script, a style sheet)
 
 async function call(method, path, body, role = 'ce') {
   const res = await fetch(server.url + path, {
@@ -167,6 +168,9 @@ before(async () => {
   page = await context.newPage();
   page.on('pageerror', (error) => console.error('page error:', error));
   page.on('console', (message) => { if (/Content Security Policy/i.test(message.text())) violations.push(message.text()); });
+  page.on('response', (response) => {
+    if (response.status() >= 400 && !new URL(response.url()).pathname.startsWith('/v1/')) missing.push(`${response.status()} ${response.url()}`);
+  });
 });
 
 after(async () => {
@@ -260,6 +264,46 @@ describe('reports page', () => {
     await page.waitForFunction(() => document.querySelectorAll('#breach-table tbody tr').length === 1);
   });
 
+  test('the weekly chart and table show the empty weeks between reported ones, across a year end', async () => {
+    // The endpoint leaves out weeks in which no clock started; the page must not put 2026-W46
+    // beside 2026-W49. An answer of the endpoint's shape with such gaps (2026 has 53 ISO weeks).
+    const row = (key, weekStart, breached) => ({ key, week_start: weekStart, clocks_started: 2, met: 2 - breached,
+      breached, open: 0, percent_met: 100 * (2 - breached) / 2,
+      first_response: { count: 2, median_seconds: 60, p90_seconds: 60 },
+      resolution: { count: 0, median_seconds: null, p90_seconds: null },
+      paused: { count: 0, total_seconds: 0, median_seconds: null } });
+    const groups = [row('2026-W46', '2026-11-09T00:00:00Z', 1), row('2026-W49', '2026-11-30T00:00:00Z', 0),
+      row('2026-W52', '2026-12-21T00:00:00Z', 1), row('2027-W02', '2027-01-11T00:00:00Z', 0)];
+    const gappy = { from: '2026-11-09T00:00:00Z', to: '2027-01-18T00:00:00Z', group_by: 'week', tz: 'UTC', groups,
+      total: { ...row('total', null, 2), clocks_started: 8, met: 6 } };
+    const weekly = (url) => url.pathname === '/v1/reports/sla' && url.searchParams.get('group_by') === 'week';
+    await page.route(weekly, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(gappy) }));
+    try {
+      await page.fill('#from', '2026-11-09');
+      await page.fill('#to', '2027-01-18');
+      await page.click('#range button[type="submit"]');
+      await page.waitForFunction(() => document.querySelectorAll('#breach-table tbody tr').length > 1);
+      const rows = await cells('breach-table');
+      assert.deepEqual(rows.map((r) => r[0]), ['2026-W46', '2026-W47', '2026-W48', '2026-W49', '2026-W50', '2026-W51',
+        '2026-W52', '2026-W53', '2027-W01', '2027-W02']);
+      // An empty week: its Monday, zeros, no breach rate.
+      assert.deepEqual(rows[1], ['2026-W47', '2026-11-16', '0', '0', '0', '0', '—']);
+      assert.deepEqual(rows[7], ['2026-W53', '2026-12-28', '0', '0', '0', '0', '—']);
+      assert.deepEqual(rows[0], ['2026-W46', '2026-11-09', '2', '1', '1', '0', '50.0 %']);
+      // The chart (uPlot draws on a canvas; its data is the page's, `state.charts`) has a
+      // category for every week, the empty ones without a bar.
+      const drawn = await page.evaluate(() => ({ x: state.charts[0].data[0].length, rates: state.charts[0].data[1] }));
+      assert.equal(drawn.x, 10);
+      assert.deepEqual(drawn.rates, [50, null, null, 0, null, null, 50, null, null, 0]);
+    } finally {
+      await page.unroute(weekly);
+      await page.fill('#from', '2026-11-16');
+      await page.fill('#to', '2026-12-07');
+      await page.click('#range button[type="submit"]');
+      await page.waitForFunction(() => document.querySelectorAll('#breach-table tbody tr').length === 1);
+    }
+  });
+
   test('the CSV link is the endpoint, and answers text/csv', async () => {
     const href = await page.getAttribute('#csv', 'href');
     assert.match(href, /^\/v1\/reports\/sla\?.*format=csv/);
@@ -273,6 +317,11 @@ describe('reports page', () => {
     assert.deepEqual(outside, []);
     assert.deepEqual(violations, []);
     assert.deepEqual(await page.evaluate(() => window.__violations || []), []);
+    // No console error for a missing file: the icon the page links, and /favicon.ico, are there.
+    assert.deepEqual(missing, []);
+    const icon = await fetch(`${server.url}/favicon.ico`);
+    assert.equal(icon.status, 200);
+    assert.equal(icon.headers.get('content-type'), 'image/svg+xml');
     const res = await fetch(`${server.url}/dashboard/reports.html`);
     assert.match(res.headers.get('content-security-policy'), /script-src 'self'/);
     assert.match(res.headers.get('content-security-policy'), /style-src 'self'/);

@@ -24,6 +24,45 @@ TEST_SUITE("http::message") {
     CHECK(http::redacted_target("/x?token&&=&keyring=1") == "/x?token&&=&keyring=1");
   }
 
+  TEST_CASE("Accept negotiation follows q-values, the most specific range and the server's order on a tie") {
+    const auto pick = [](std::string_view accept) -> int {
+      const auto chosen = http::negotiate_media_type(accept, {"application/json", "text/csv"});
+      return chosen ? static_cast<int>(*chosen) : -1;
+    };
+    CHECK(pick("") == 0);
+    CHECK(pick("text/csv") == 1);
+    CHECK(pick("application/json, text/csv") == 0);
+    CHECK(pick("text/csv, application/json") == 0);  // equal q: the server's first
+    CHECK(pick("text/csv;q=0, application/json") == 0);
+    CHECK(pick("text/csv ; q=0.8 , application/json ; q=0.799") == 1);
+    CHECK(pick("application/json;q=0.5, text/csv") == 1);
+    CHECK(pick("*/*;q=0.5, text/csv;q=0") == 0);  // the exact range's q=0 wins over */*
+    CHECK(pick("text/*, application/json;q=0.9") == 1);
+    CHECK(pick("Text/CSV;Q=1.0") == 1);
+    CHECK(pick("text/csv;charset=utf-8;q=0.9, application/json;q=0.1") == 1);
+    CHECK(pick("text/html") == -1);
+    CHECK(pick("text/csv;q=0") == -1);
+    CHECK(pick("application/json;q=0, text/*;q=0") == -1);
+    // Malformed elements are skipped; with none left, anything is acceptable.
+    CHECK(pick("text/csv;q=2, application/json;q=0.5") == 0);
+    CHECK(pick("text/csv;q=0.1234, application/json;q=0.5") == 0);
+    CHECK(pick("garbage, ;q=1") == 0);
+    CHECK(pick("csv;q=1, text/csv;q=abc") == 0);
+  }
+
+  TEST_CASE("password and key names in other spellings are redacted too") {
+    // The breaker's finding 10: these were logged in clear.
+    CHECK(http::redacted_target("/x?pwd=hunter2&passwd=hunter2&api-key=k1&team=se") ==
+          "/x?pwd=REDACTED&passwd=REDACTED&api-key=REDACTED&team=se");
+    CHECK(http::redacted_target("/x?X-Api-Key=k1&db_password=p&user_pwd=p&Pass=p&passphrase=p&session=s&jwt=j") ==
+          "/x?X-Api-Key=REDACTED&db_password=REDACTED&user_pwd=REDACTED&Pass=REDACTED&passphrase=REDACTED"
+          "&session=REDACTED&jwt=REDACTED");
+    CHECK(http::redacted_target("/x?credentials=c&client-secret=s&auth[api-key]=k") ==
+          "/x?credentials=REDACTED&client-secret=REDACTED&auth[api-key]=REDACTED");
+    // Names that only contain those words stay.
+    CHECK(http::redacted_target("/x?passage=1&compass=2&tz=UTC") == "/x?passage=1&compass=2&tz=UTC");
+  }
+
   TEST_CASE("secret-looking values are redacted wherever they are in the target, ordinary ones kept") {
     const std::string sb = "sb_" + std::string("Xq3v9K_LmN0pQr-StUvWxYz0123456789abcdefgh").substr(0, 43);
     const std::string digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";

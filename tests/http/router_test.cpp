@@ -73,6 +73,46 @@ TEST_SUITE("http::router") {
     CHECK_FALSE(std::get<http::route_target>(one).options->offload);
   }
 
+  TEST_CASE("a query parameter given twice is 422 naming it after the route and its check are found") {
+    using verb = http::beast_http::verb;
+    http::router routes;
+    routes.add(verb::get, "/v1/reports/sla", answer("report"),
+               {0, false, [](const http::request_header& h) -> std::optional<http::response> {
+                  if (h[http::beast_http::field::authorization] != "Bearer good")
+                    return http::error_response(http::status::unauthorized, "unauthenticated", "no");
+                  return std::nullopt;
+                }});
+    std::string_view pattern;
+    const auto twice = routes.resolve(header(verb::get, "/v1/reports/sla?tz=UTC&group_by=team&tz=Europe%2FParis&tz=UTC",
+                                             "Bearer good"),
+                                      &pattern);
+    REQUIRE(std::holds_alternative<http::response>(twice));
+    const auto& refused = std::get<http::response>(twice);
+    CHECK(refused.result() == http::status::unprocessable_entity);
+    const auto body = json::parse(refused.body());
+    CHECK(body.at("error").at("code") == "invalid_fields");
+    const auto& fields = body.at("error").at("fields").as_array();
+    REQUIRE(fields.size() == 1);  // named once however often it is repeated
+    CHECK(fields.at(0).at("field") == "tz");
+    CHECK(std::string(body.at("error").at("message").as_string()).find("tz") != std::string::npos);
+    CHECK(pattern == "/v1/reports/sla");
+    // Two names repeated: both named, in the order they were repeated.
+    const auto both = routes.resolve(header(verb::get, "/v1/reports/sla?from=1&to=2&to=3&from=4", "Bearer good"));
+    REQUIRE(std::holds_alternative<http::response>(both));
+    const auto named = json::parse(std::get<http::response>(both).body()).at("error").at("fields").as_array();
+    REQUIRE(named.size() == 2);
+    CHECK(named.at(0).at("field") == "to");
+    CHECK(named.at(1).at("field") == "from");
+    // Credentials first: a stranger gets 401, not a hint about the query.
+    const auto stranger = routes.resolve(header(verb::get, "/v1/reports/sla?tz=UTC&tz=UTC", "Bearer bad"));
+    REQUIRE(std::holds_alternative<http::response>(stranger));
+    CHECK(std::get<http::response>(stranger).result() == http::status::unauthorized);
+    // Distinct names pass.
+    const auto distinct = routes.resolve(header(verb::get, "/v1/reports/sla?tz=UTC&group_by=team", "Bearer good"));
+    REQUIRE(std::holds_alternative<http::route_target>(distinct));
+    CHECK(std::get<http::route_target>(distinct).match.query.at("tz") == "UTC");
+  }
+
   TEST_CASE("options can be set on a route added elsewhere but not on a missing one") {
     using verb = http::beast_http::verb;
     http::router routes;

@@ -73,7 +73,8 @@ struct hub_server {
                [](http::request) -> asio::awaitable<http::response> {
                  co_return http::error_response(http::status::not_found, "not_found", "only the stream here");
                }) {
-    server.set_takeover([this](const http::request& req, boost::beast::tcp_stream& stream) -> asio::awaitable<unsigned> {
+    server.set_takeover([this](const http::request& req, boost::beast::tcp_stream& stream,
+                               observe::request_info&) -> asio::awaitable<unsigned> {
       co_await hub.serve(stream, req["Last-Event-ID"]);
       co_return 200;
     });

@@ -389,11 +389,28 @@ TEST_SUITE("integration::hardening") {
     CHECK(lines == requests);
   }
 
+  TEST_CASE("the icon browsers ask for at /favicon.ico is the one the pages link") {
+    testing::temp_dir dir;
+    testing::server_process server(dir.file("switchboard.db"));
+    http::client anonymous(server.url());
+    const auto icon = anonymous.get("/favicon.ico");
+    REQUIRE(icon.status == 200);
+    CHECK(icon.header("Content-Type") == "image/svg+xml");
+    CHECK(icon.body.rfind("<svg ", 0) == 0);
+    const auto linked = anonymous.get("/dashboard/favicon.svg");
+    REQUIRE(linked.status == 200);
+    CHECK(linked.body == icon.body);
+    for (const std::string page : {"/", "/dashboard/reports.html"}) {
+      CAPTURE(page);
+      CHECK(anonymous.get(page).body.find(R"(<link rel="icon" href="/dashboard/favicon.svg")") != std::string::npos);
+    }
+  }
+
   TEST_CASE("dashboard pages may not be framed and send no referrer") {
     testing::temp_dir dir;
     testing::server_process server(dir.file("switchboard.db"));
     http::client anonymous(server.url());
-    for (const std::string page : {"/", "/dashboard", "/dashboard/app.js"}) {
+    for (const std::string page : {"/", "/dashboard", "/dashboard/app.js", "/favicon.ico"}) {
       CAPTURE(page);
       const auto res = anonymous.get(page);
       REQUIRE(res.status == 200);

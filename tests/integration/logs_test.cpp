@@ -190,6 +190,68 @@ U0SESAM001 = { person = "se-person", role = "se" }
     CHECK(access_line(lines, "slack-U0NOBODY01").at("actor") == "slack:U0NOBODY01");
   }
 
+  TEST_CASE("the dashboard stream's access line names its route and viewer and it is not timed as a request") {
+    testing::temp_dir dir;
+    testing::server_process server(testing::server_args{"", dir.file("switchboard.db"), {"--log-format", "json"}});
+    testing::raw_connection stream(testing::port_of(server.url()));
+    REQUIRE(
+        stream.send_all(fmt::format("GET /v1/dashboard/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n"
+                                    "X-Request-Id: stream-2\r\n\r\n",
+                                    testing::token_for(role::viewer))));
+    CHECK(stream.read_response().status == 200);
+    stream.close();
+    // A stream refused for want of a token: the same route, no actor.
+    testing::raw_connection refused(testing::port_of(server.url()));
+    REQUIRE(refused.send_all("GET /v1/dashboard/stream HTTP/1.1\r\nHost: x\r\nX-Request-Id: stream-3\r\n\r\n"));
+    CHECK(refused.read_response().status == 401);
+    refused.close();
+    // The breaker's finding 10 through the real log: these names' values never reach it.
+    auto viewer = server.client(role::viewer);
+    const auto asked = viewer.request("GET", "/v1/requests?pwd=hunter2&passwd=hunter3&api-key=k-4", {},
+                                      "application/json", {{"X-Request-Id", "redact-1"}});
+    CHECK(asked.header("X-Request-Id") == "redact-1");
+    // The server finds the closed stream when a write to it fails: filings give it changes to
+    // write (else only the heartbeat, every 15 s, would).
+    auto se = server.client(role::se);
+    int filings = 0;
+    REQUIRE(eventually([&] {
+      const auto log = server.stderr_text();
+      if (log.find("stream-2") != std::string::npos && log.find("stream-3") != std::string::npos &&
+          log.find("redact-1") != std::string::npos)
+        return true;
+      if (filings < 20 && se.post_json("/v1/requests", testing::troubleshooting_filing("VPN drops")).status == 201)
+        ++filings;
+      return false;
+    }));
+    const auto log = server.stderr_text();
+    CAPTURE(log);
+    const auto lines = json_lines(log);
+    const auto streamed = access_line(lines, "stream-2");
+    REQUIRE_FALSE(streamed.empty());
+    CHECK(streamed.at("route") == "/v1/dashboard/stream");
+    CHECK(streamed.at("actor") == json::value(testing::person_for(role::viewer)));
+    CHECK(streamed.at("status") == 200);
+    const auto unauthenticated = access_line(lines, "stream-3");
+    REQUIRE_FALSE(unauthenticated.empty());
+    CHECK(unauthenticated.at("route") == "/v1/dashboard/stream");
+    CHECK(unauthenticated.at("actor").is_null());
+    CHECK(unauthenticated.at("status") == 401);
+    const auto redacted = access_line(lines, "redact-1");
+    REQUIRE_FALSE(redacted.empty());
+    CHECK(redacted.at("target") == "/v1/requests?pwd=REDACTED&passwd=REDACTED&api-key=REDACTED");
+    CHECK(log.find("hunter") == std::string::npos);
+
+    // Counted by its route, but only the refusal is in the latency histogram.
+    const auto metrics = viewer.get("/metrics");
+    REQUIRE(metrics.status == 200);
+    CAPTURE(metrics.body);
+    CHECK(metrics.body.find(R"(switchboard_http_requests_total{route="/v1/dashboard/stream",method="GET",status="200"} 1)") !=
+          std::string::npos);
+    CHECK(metrics.body.find(R"(route="takeover")") == std::string::npos);
+    CHECK(metrics.body.find(R"(switchboard_http_request_duration_seconds_count{route="/v1/dashboard/stream",method="GET"} 1)") !=
+          std::string::npos);
+  }
+
   TEST_CASE("text stays the default: the access line as before, the id on the answer") {
     testing::temp_dir dir;
     testing::server_process server(dir.file("switchboard.db"));

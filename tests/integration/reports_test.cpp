@@ -283,6 +283,35 @@ TEST_SUITE("integration::reports") {
       check_error(viewer.get("/v1/reports/sla?tz=Mars/Olympus"), 422, "tz");
       check_error(viewer.get("/v1/reports/sla?format=xml"), 422, "format");
       check_error(viewer.get("/v1/reports/sla?colour=red"), 422, "colour");
+      // A parameter given twice is refused, not last-wins (the router's check, every route).
+      check_error(viewer.get("/v1/reports/sla?tz=UTC&tz=Europe/Paris"), 422, "tz");
+      check_error(viewer.get("/v1/requests?limit=5&limit=6"), 422, "limit");
+
+      // Accept by q-value (RFC 9110 §12.5.1): what each Accept gets, JSON on a tie.
+      const auto type_for = [&](std::string accept) {
+        const auto res = accepting.request("GET", target, {}, "application/json", {{"Accept", accept}});
+        CAPTURE(accept);
+        CAPTURE(res.body);
+        if (res.status != 200) return fmt::format("{}", res.status);
+        return res.header("Content-Type").substr(0, res.header("Content-Type").find(';'));
+      };
+      CHECK(type_for("text/csv;q=0, application/json") == "application/json");
+      CHECK(type_for("application/json, text/csv") == "application/json");
+      CHECK(type_for("text/csv, application/json") == "application/json");
+      CHECK(type_for("application/json;q=0.5, text/csv") == "text/csv");
+      CHECK(type_for("text/*;q=0.9, application/json;q=0.8") == "text/csv");
+      CHECK(type_for("*/*;q=0.1, text/csv;q=0") == "application/json");
+      CHECK(type_for("TEXT/CSV") == "text/csv");
+      CHECK(type_for("*/*") == "application/json");
+      CHECK(type_for("text/html") == "406");
+      CHECK(type_for("text/csv;q=0") == "406");
+      CHECK(type_for("application/json;q=0, text/csv;q=0") == "406");
+      const auto refused_type = accepting.request("GET", target, {}, "application/json", {{"Accept", "text/html"}});
+      CHECK(json::parse(refused_type.body).at("error").at("code") == "not_acceptable");
+      // format= chooses whatever Accept says.
+      const auto chosen = accepting.request("GET", target + "&format=csv", {}, "application/json", {{"Accept", "text/html"}});
+      CHECK(chosen.status == 200);
+      CHECK(chosen.body == csv.body);
       auto nobody = server.client(role::viewer);
       nobody.set_token("not-a-token");
       CHECK(nobody.get("/v1/reports/sla").status == 401);

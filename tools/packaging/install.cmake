@@ -7,6 +7,38 @@ install(TARGETS switchboard switchboard-cli RUNTIME DESTINATION ${CMAKE_INSTALL_
 install(FILES ${PROJECT_BINARY_DIR}/tools/switchboard-cli.bash
         DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/bash-completion/completions RENAME switchboard-cli)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_BINARY_DIR}/openapi.json DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# Debian's copyright file (machine-readable format 1.0): the binary embeds uPlot, whose MIT
+# licence asks that its notice ship with every copy. Made from the vendored LICENSE so that the
+# two cannot drift (a description's blank line is " ." in this format).
+set(uplot_license_file ${PROJECT_SOURCE_DIR}/src/http/dashboard/assets/uplot.LICENSE)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${uplot_license_file})
+file(STRINGS ${uplot_license_file} uplot_license_lines)
+set(uplot_license "")
+foreach(line IN LISTS uplot_license_lines)
+  if(line STREQUAL "")
+    string(APPEND uplot_license " .\n")
+  else()
+    string(APPEND uplot_license " ${line}\n")
+  endif()
+endforeach()
+file(WRITE ${PROJECT_BINARY_DIR}/packaging/copyright
+     "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
+     "Upstream-Name: switchboard\n"
+     "\n"
+     "Files: *\n"
+     "Copyright: the Switchboard maintainers\n"
+     "License: unspecified\n"
+     " The Switchboard sources carry no licence statement of their own; ask the maintainers.\n"
+     "\n"
+     "Files: src/http/dashboard/assets/uplot.min.js src/http/dashboard/assets/uplot.min.css\n"
+     "Copyright: 2022 Leon Sorokin\n"
+     "License: MIT\n"
+     "Comment: uPlot (https://github.com/leeoniya/uPlot), served by the reports page from inside the\n"
+     " switchboard binary.\n"
+     "\n"
+     "License: MIT\n"
+     "${uplot_license}")
+install(FILES ${PROJECT_BINARY_DIR}/packaging/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
 # The config and the unit depend on the prefix given at install time (install_config.cmake).
 install(CODE "set(SWITCHBOARD_SOURCE_DIR \"${PROJECT_SOURCE_DIR}\")
 set(SWITCHBOARD_BINARY_DIR \"${PROJECT_BINARY_DIR}\")

@@ -4,7 +4,8 @@
 # - the config folder: /etc/switchboard for the prefix /usr (GNUInstallDirs' own exception),
 #   <prefix>/etc/switchboard otherwise;
 # - switchboard.toml with its paths for an installed server: the rules and the tokens file beside
-#   it, the database in the service's state directory; routing.toml; an empty tokens.toml;
+#   it, the database in the service's state directory; routing.toml; an empty tokens.toml; each
+#   only when absent (an operator's edits are never overwritten);
 # - the systemd unit naming the installed binary and config.
 # Expects SWITCHBOARD_SOURCE_DIR, SWITCHBOARD_BINARY_DIR and SWITCHBOARD_DOCDIR (set by install.cmake).
 if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
@@ -42,9 +43,20 @@ set(DOC "${CMAKE_INSTALL_PREFIX}/${SWITCHBOARD_DOCDIR}")
 configure_file("${SWITCHBOARD_SOURCE_DIR}/tools/packaging/switchboard.service.in" "${staging}/switchboard.service" @ONLY)
 
 # file(INSTALL) as install() itself uses: DESTDIR applies and the install manifest lists them.
-file(INSTALL DESTINATION "${etc}" TYPE FILE
-     PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
-     FILES "${staging}/switchboard.toml" "${SWITCHBOARD_SOURCE_DIR}/rules/routing.toml" "${staging}/tokens.toml")
+# The /etc/switchboard files are the operator's once installed: each is installed only when
+# absent, as dpkg treats conffiles, since file(INSTALL) would replace any whose source is newer
+# (and the staged tokens.toml is rewritten on every install). CPack installs into an empty
+# staging folder, so the package always holds the shipped files.
+foreach(file "${staging}/switchboard.toml" "${SWITCHBOARD_SOURCE_DIR}/rules/routing.toml" "${staging}/tokens.toml")
+  get_filename_component(name "${file}" NAME)
+  if(EXISTS "$ENV{DESTDIR}${etc}/${name}")
+    message(STATUS "Kept: $ENV{DESTDIR}${etc}/${name} (exists; an install never replaces it; the shipped one is ${file})")
+  else()
+    file(INSTALL DESTINATION "${etc}" TYPE FILE
+         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+         FILES "${file}")
+  endif()
+endforeach()
 file(INSTALL DESTINATION "${CMAKE_INSTALL_PREFIX}/lib/systemd/system" TYPE FILE
      PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
      FILES "${staging}/switchboard.service")

@@ -122,13 +122,15 @@ std::string compact(model::instant at) {
   return out;
 }
 
-// Accept: text/csv asks for CSV (format= wins over it); any other Accept gets JSON.
-bool wants_csv(const request& req) {
-  const auto accept = req[beast_http::field::accept];
-  return accept.find("text/csv") != std::string_view::npos;
+// What Accept asks for (format= wins over it): JSON or CSV by q-value, JSON on a tie or
+// without Accept; nullopt when it accepts neither (406, unless format= chooses).
+std::optional<bool> accepts_csv(const request& req) {
+  const auto chosen = negotiate_media_type(req[beast_http::field::accept], {"application/json", "text/csv"});
+  if (!chosen) return std::nullopt;
+  return *chosen == 1;
 }
 
-asio::awaitable<response> sla_report(context& ctx, const route_match& match, bool accepts_csv) {
+asio::awaitable<response> sla_report(context& ctx, const route_match& match, std::optional<bool> accepted_csv) {
   std::vector<model::field_error> errors;
   auto grouping = store::report_grouping::team;
   std::string zone_name = "UTC";
@@ -173,7 +175,11 @@ asio::awaitable<response> sla_report(context& ctx, const route_match& match, boo
       errors.push_back({"to", "must be at most 400 days after from"});
   }
   if (!errors.empty()) co_return invalid_fields(errors);
-  const bool as_csv = csv.value_or(accepts_csv);
+  if (!csv && !accepted_csv)
+    co_return error_response(status::not_acceptable, "not_acceptable",
+                             "Accept allows neither application/json nor text/csv; send one of them (a q above 0) "
+                             "or choose with format=json or format=csv");
+  const bool as_csv = csv ? *csv : *accepted_csv;
 
   std::vector<store::clock_fact> facts;
   {
@@ -209,7 +215,7 @@ void add_report_routes(router& routes, context& ctx) {
   const route_options read{0, true, {}};
   routes.add(beast_http::verb::get, "/v1/reports/sla",
              require_token(ctx, [&ctx](const request& req, const route_match& match, const model::actor&) {
-               return sla_report(ctx, match, wants_csv(req));
+               return sla_report(ctx, match, accepts_csv(req));
              }),
              read);
 }

@@ -514,6 +514,9 @@ void add_routes(router& routes, context& ctx) {
   routes.add(verb::get, "/dashboard/{file}", [](const request&, const route_match& match) {
     return page(match.params.at("file"));
   });
+  // Browsers ask for /favicon.ico on any page that does not link an icon (a 404 there is a
+  // console error on every page); ours link /dashboard/favicon.svg, the same file.
+  routes.add(verb::get, "/favicon.ico", [](const request&, const route_match&) { return page("favicon.svg"); });
   routes.add(verb::get, "/v1/dashboard/clocks",
              [&ctx](const request& req, const route_match& match) { return snapshot(ctx, req, match); },
              {0, true, {}});
@@ -531,7 +534,8 @@ void add_routes(router& routes, context& ctx) {
 }
 
 takeover_handler stream_handler(context& ctx) {
-  return [&ctx](const request& req, boost::beast::tcp_stream& stream) -> asio::awaitable<unsigned> {
+  return [&ctx](const request& req, boost::beast::tcp_stream& stream,
+                observe::request_info& info) -> asio::awaitable<unsigned> {
     const std::string_view target = req.target();
     if (target.substr(0, target.find('?')) != stream_path) co_return 0;
     if (req.method() != beast_http::verb::get) {
@@ -543,6 +547,7 @@ takeover_handler stream_handler(context& ctx) {
     auto who = authenticate(req, ctx.tokens);
     if (auto* refused = std::get_if<response>(&who))
       co_return co_await write_refusal(stream, std::move(*refused), req["X-Request-Id"]);
+    info.set_actor(std::get<model::actor>(who).person);  // for the access log
     co_await ctx.hub.serve(stream, req["Last-Event-ID"], req["X-Request-Id"]);
     co_return 200;
   };

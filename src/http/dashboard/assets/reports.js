@@ -92,6 +92,40 @@ function fillTable(table, rows, total) {
   }
 }
 
+// The Monday (ms since the epoch, 00:00 UTC of that date) of ISO week `key` ("2026-W48"); null
+// for another shape. Week 1 is the week that holds 4 January.
+function mondayOfIsoWeek(key) {
+  const match = /^(\d{4})-W(\d{2})$/.exec(key || '');
+  if (!match) return null;
+  const jan4 = Date.UTC(Number(match[1]), 0, 4);
+  return jan4 - ((new Date(jan4).getUTCDay() + 6) % 7) * DAY + (Number(match[2]) - 1) * 7 * DAY;
+}
+
+// The ISO week key of the week that begins on Monday `monday` (as mondayOfIsoWeek gives it): the
+// year is its Thursday's.
+function isoWeekKey(monday) {
+  const year = new Date(monday + 3 * DAY).getUTCFullYear();
+  const week = Math.round((monday - mondayOfIsoWeek(`${year}-W01`)) / (7 * DAY)) + 1;
+  return `${year}-W${String(week).padStart(2, '0')}`;
+}
+
+// The report's weeks with the weeks between its first and last that it leaves out (no clock
+// started in them) as rows of zeros: a chart that put W10 beside W49 read as two weeks in a row.
+// Each row gets `monday`, its Monday's date. Weeks before the first or after the last with a
+// clock are not added.
+function withEmptyWeeks(groups) {
+  const sorted = [...groups].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const mondays = sorted.map((g) => mondayOfIsoWeek(g.key));
+  if (mondays.some((m) => m === null)) return groups;
+  const byKey = new Map(sorted.map((g) => [g.key, g]));
+  const rows = [];
+  for (let monday = mondays[0]; sorted.length > 0 && monday <= mondays[mondays.length - 1]; monday += 7 * DAY) {
+    const key = isoWeekKey(monday);
+    rows.push({ monday: isoDate(new Date(monday)), ...(byKey.get(key) ?? { key, week_start: null, clocks_started: 0, met: 0, breached: 0, open: 0 }) });
+  }
+  return rows;
+}
+
 // A bar chart of `series` over categorical x (0..labels.length-1) in `target`.
 function barChart(target, xLabel, labels, series, yLabel, yValue) {
   const width = Math.max(320, Math.min(target.clientWidth || 900, 1200));
@@ -145,11 +179,12 @@ async function load() {
   for (const chart of state.charts) chart.destroy();
   state.charts = [];
 
-  fillTable($('breach-table'), weeks.groups.map((g) => [g.key, g.week_start ? g.week_start.slice(0, 10) : null,
+  const everyWeek = withEmptyWeeks(weeks.groups);
+  fillTable($('breach-table'), everyWeek.map((g) => [g.key, g.week_start ? g.week_start.slice(0, 10) : g.monday,
     g.clocks_started, g.met, g.breached, g.open, percent(breachRate(g))]),
     ['Total', null, weeks.total.clocks_started, weeks.total.met, weeks.total.breached, weeks.total.open, percent(breachRate(weeks.total))]);
-  state.charts.push(barChart($('breach-chart'), 'Week', weeks.groups.map((g) => g.key),
-    [{ label: 'Breach rate', color: '#d55e00', fill: 'rgba(213, 94, 0, 0.55)', values: weeks.groups.map(breachRate) }],
+  state.charts.push(barChart($('breach-chart'), 'Week', everyWeek.map((g) => g.key),
+    [{ label: 'Breach rate', color: '#d55e00', fill: 'rgba(213, 94, 0, 0.55)', values: everyWeek.map(breachRate) }],
     'breached', (v) => `${Math.round(v)} %`));
 
   const fr = (g) => g.first_response;
