@@ -43,9 +43,10 @@ std::string text_of(const json::value& v) { return v.is_string() ? std::string(v
 int import_file(switchboard::http::client& client, const std::string& path, const import_options& options) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(fmt::format("cannot read {}", path));
-  // Each run is keyed afresh: a batch retried within this run is answered as before, but running
-  // the file again (after fixing a customer, say) imports what was refused and answers "exists"
-  // for what was imported, instead of replaying the first run's answers.
+  // Each run is keyed afresh: a batch delivered twice within this run (a proxy retrying it) is
+  // imported once and answered as before, but running the file again (after fixing a customer,
+  // say) imports what was refused and answers "exists" for what was imported, instead of
+  // replaying the first run's answers.
   const auto run = switchboard::config::sha256_hex(switchboard::config::new_token()).substr(0, 32);
   std::size_t imported = 0, exists = 0, refused = 0, batches = 0;
   bool failed = false;
