@@ -65,6 +65,11 @@ bool importable(action_kind kind) {
 std::variant<outcome, refusal> import_request(const policy& policy, const import_command& command, model::request_id id,
                                               model::instant now) {
   // Every instant first: nothing is decided for a ticket whose history cannot be replayed.
+  if (command.created_at < import_floor)
+    return bad_field("created_at",
+                     fmt::format("{} is before {}: an import takes tickets from 2000 on (a year like 1900 is "
+                                 "usually an export's placeholder for \"no date\")",
+                                 model::format_instant(command.created_at), model::format_instant(import_floor)));
   if (command.created_at > now)
     return bad_field("created_at", fmt::format("{} is in the future (now is {})", model::format_instant(command.created_at),
                                                model::format_instant(now)));

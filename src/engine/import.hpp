@@ -42,10 +42,15 @@ struct import_command {
 // resolve_escalation): an import brings in one ticket's own history, not its links.
 bool importable(action_kind kind);
 
+// The earliest instant an import takes, 2000-01-01T00:00:00Z: an instant before it is an
+// export's placeholder or a mistake, and replaying decades of business time is work for nothing.
+inline constexpr model::instant import_floor{std::chrono::seconds{946684800}};
+
 // The events of request `id` filed at `command.created_at` and acted on by each history entry
 // at its instant, then what fell due by `now`; `state` is what they fold into. Refused
 // (invalid_fields, naming "created_at", "history[i].at" or "history[i].type") when an instant
-// is after `now`, before the filing or before the entry above it, or an action is not
+// is after `now`, before import_floor (created_at; the entries may not precede it), before the
+// filing or before the entry above it, or an action is not
 // importable; refused with the engine's own refusal, its field prefixed by "history[i]" and its
 // message by the entry, when the state at that instant refuses the action (resolve on a
 // resolved request...). Filing is checked as a filing is (may_file) for `input`.

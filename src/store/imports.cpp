@@ -48,6 +48,16 @@ import_outcome record_import(unit_of_work work, const engine::policy& policy, co
   return made;
 }
 
+std::optional<model::request_id> imported_request(read_session session, const std::string& external_id) {
+#if SWITCHBOARD_POSTGRES
+  if (auto* pg = session.postgres()) return postgres::request_imported_as(*pg, external_id);
+#endif
+  statement query(session.connection(), "SELECT request_id FROM external_ids WHERE external_id = ?");
+  query->bind(1, external_id);
+  if (!query->executeStep()) return std::nullopt;
+  return query->getColumn(0).getInt64();
+}
+
 std::optional<std::string> external_id_of(read_session session, model::request_id id) {
 #if SWITCHBOARD_POSTGRES
   if (auto* pg = session.postgres()) return postgres::external_id_of(*pg, id);

@@ -31,6 +31,9 @@ using import_outcome = std::variant<change, already_imported, engine::refusal>;
 import_outcome record_import(unit_of_work work, const engine::policy& policy, const std::string& external_id,
                              const engine::import_command& command, model::instant now);
 
+// The request imported under `external_id`; nullopt when none was (GET /v1/requests?external_id=).
+std::optional<model::request_id> imported_request(read_session session, const std::string& external_id);
+
 // The external id request `id` was imported under; nullopt for a request filed here.
 std::optional<std::string> external_id_of(read_session session, model::request_id id);
 

@@ -200,6 +200,15 @@ TEST_SUITE("engine::import") {
       REQUIRE(why.fields.size() == 1);
       CHECK(why.fields[0].field == "created_at");
     }
+    SUBCASE("an instant before 2000, an export's placeholder") {
+      const auto why = refusal_of(ticket(at("1900-01-01T00:00:00Z"), {}), now);
+      REQUIRE(why.fields.size() == 1);
+      CHECK(why.fields[0].field == "created_at");
+      CHECK(why.fields[0].message.find("is before 2000-01-01T00:00:00Z") != std::string::npos);
+      // The floor itself is taken.
+      CHECK(std::holds_alternative<engine::outcome>(
+          engine::import_request(testing::test_policy(), ticket(engine::import_floor, {}), 7, now)));
+    }
     SUBCASE("an action that opens a linked request") {
       const auto why = refusal_of(ticket(t0, {entry(t0 + 1h, engine::action_kind::engage_engineering, sam)}), now);
       REQUIRE(why.fields.size() == 1);

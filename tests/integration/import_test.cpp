@@ -4,7 +4,9 @@
 #include "http/client.hpp"
 #include "model/instant.hpp"
 #include "model/request.hpp"
+#include "store/postgres/test_database.hpp"
 #include "support/api.hpp"
+#include "support/at_once.hpp"
 #include "support/configs.hpp"
 #include "support/server_backends.hpp"
 #include "support/server_process.hpp"
@@ -289,5 +291,221 @@ levels = [{{ after = "0s", notify = ["head_of_cs"] }}]
     REQUIRE(vpn != requests.end());
     CHECK(vpn->at("status") == "resolved");
     CHECK(vpn->at("created_at") == "2026-11-02T17:04:00Z");
+  }
+}
+
+namespace {
+
+// The sample lines of /metrics' families that count what happens live: SLA warnings and
+// breaches, escalation notifications.
+std::vector<std::string> live_counters(http::client& client) {
+  const auto res = client.get("/metrics");
+  REQUIRE(res.status == 200);
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < res.body.size()) {
+    auto end = res.body.find('\n', start);
+    if (end == std::string::npos) end = res.body.size();
+    const std::string line = res.body.substr(start, end - start);
+    start = end + 1;
+    for (const auto* family : {"switchboard_sla_warnings_total", "switchboard_sla_breaches_total",
+                               "switchboard_escalation_notifications_total"})
+      if (line.starts_with(family)) out.push_back(line);
+  }
+  return out;
+}
+
+std::string import_line(std::string_view external_id, std::string_view customer, std::string_view created_at) {
+  return fmt::format(
+      R"({{"external_id":"{}","kind":"troubleshooting","customer":{},"title":"Ticket {}","created_at":"{}","owner":"se","history":[{{"at":"{}","type":"respond"}}]}})",
+      external_id, customer, external_id, created_at, created_at);
+}
+
+// A body of `lines` tickets, `entries` history entries each a minute apart: a response, then the
+// customer pended and replying in turn.
+std::string body_of(int lines, int entries, std::string_view prefix) {
+  std::string out;
+  for (int i = 0; i < lines; ++i) {
+    std::string history;
+    for (int e = 0; e < entries; ++e) {
+      const auto at = model::format_instant(*model::parse_instant("2026-11-02T10:00:00Z") + std::chrono::minutes(e));
+      const auto* type = e == 0 ? "respond" : e % 2 == 1 ? "pend" : "customer_reply";
+      history += fmt::format(R"({}{{"at":"{}","type":"{}"}})", e == 0 ? "" : ",", at, type);
+    }
+    out += fmt::format(
+        R"({{"external_id":"{}:{}","kind":"troubleshooting","customer":{{"id":"acme"}},"title":"Bulk {}","created_at":"2026-11-02T10:00:00Z","owner":"se","history":[{}]}})",
+        prefix, i, i, history);
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_SUITE("integration::import") {
+  TEST_CASE("switchboard-cli import run again after a customer is fixed imports the refused line and then says exists") {
+    testing::for_each_server_backend([&](testing::server_backend& backend) {
+      testing::temp_dir dir;
+      const auto config = testing::config_on_always_calendar(
+          dir, testing::test_people("always") + testing::outbound_notify_and_acme_toml());
+      testing::server_process server(backend.args(config));
+      auto admin = server.client(role::admin);
+      // The file opens with a UTF-8 byte order mark, as some exports write it.
+      const auto file = dir.file("tickets.jsonl");
+      std::ofstream(file) << "\xEF\xBB\xBF" << import_line("zd:r1", R"({"id":"acme"})", "2026-11-18T09:00:00Z") << "\n"
+                          << import_line("zd:r2", R"({"id":"nobody"})", "2026-11-18T10:00:00Z") << "\n";
+      const auto run = [&] {
+        return testing::run_program(
+            {SWITCHBOARD_CLI_PATH, "--server", server.url(), "--token", testing::token_for(role::admin), "import", file});
+      };
+      const auto first = run();
+      CAPTURE(first.err);
+      CHECK(first.exit_code == 1);
+      CHECK(first.out.find("1 imported, 0 already imported, 1 refused") != std::string::npos);
+      CHECK(first.err.find("line 2 (zd:r2): refused") != std::string::npos);
+
+      const auto fixed = admin.request("PUT", "/v1/customers/nobody", R"({"name":"Nobody Ltd","stage":"trial"})");
+      REQUIRE(fixed.status / 100 == 2);
+      const auto second = run();
+      CAPTURE(second.err);
+      CHECK(second.exit_code == 0);
+      CHECK(second.out.find("1 imported, 1 already imported, 0 refused") != std::string::npos);
+      const auto third = run();
+      CHECK(third.exit_code == 0);
+      CHECK(third.out.find("0 imported, 2 already imported, 0 refused") != std::string::npos);
+
+      // Found by the external id it was imported under, and by nothing else.
+      const auto found = testing::json_of(admin.get("/v1/requests?external_id=zd%3Ar2"));
+      REQUIRE(found.at("requests").as_array().size() == 1);
+      CHECK(found.at("requests").at(0).at("title") == "Ticket zd:r2");
+      CHECK(found.at("requests").at(0).at("customer").at("id") == "nobody");
+      CHECK(found.at("next_cursor").is_null());
+      const auto id = found.at("requests").at(0).at("id").as_int64();
+      CHECK(testing::json_of(admin.get(fmt::format("/v1/requests/{}", id))).at("external_id") == "zd:r2");
+      CHECK(testing::json_of(admin.get("/v1/requests?external_id=zd:r2&status=resolved")).at("requests").as_array().empty());
+      CHECK(testing::json_of(admin.get("/v1/requests?external_id=zd:none")).at("requests").as_array().empty());
+      const auto filed = testing::json_of(admin.post_json(
+          "/v1/requests", R"({"kind":"how_to","customer":{"id":"acme"},"title":"Filed here, after the import"})"));
+      CHECK(testing::json_of(admin.get("/v1/requests?external_id=zd:r1")).at("requests").at(0).at("id") !=
+            filed.at("id"));
+      const auto empty = admin.get("/v1/requests?external_id=");
+      CHECK(empty.status == 422);
+      CHECK(testing::json_of(empty).at("error").at("fields").at(0).at("field") == "external_id");
+    });
+  }
+
+  TEST_CASE("importing tickets whose history breached moves no live counter in metrics") {
+    testing::for_each_server_backend([&](testing::server_backend& backend) {
+      testing::temp_dir dir;
+      const auto config = testing::config_on_always_calendar(dir, testing::test_people("always") +
+                                                                      testing::outbound_notify_and_acme_toml() + R"(
+[[sla.policy]]
+name = "quick"
+kinds = ["troubleshooting"]
+calendar = "always"
+metrics = [
+  { metric = "first_response", target = "30s", warning = 0.5 },
+  { metric = "resolution", target = "1h" },
+]
+
+[[escalation.ladder]]
+name = "sla_breach"
+calendar = "always"
+levels = [{ after = "0s", notify = ["head_of_cs"] }]
+)");
+      testing::server_process server(backend.args(config, {"--clock-start", "2026-11-20T10:00:00Z", "--clock-speed", "1e-6"}));
+      auto admin = server.client(role::admin);
+      const auto before = live_counters(admin);
+      std::string body;
+      // Each first response an hour late: a warning and a breach each, and a resolution breached.
+      for (int i = 0; i < 5; ++i)
+        body += fmt::format(
+            R"({{"external_id":"old:{}","kind":"troubleshooting","customer":{{"id":"acme"}},"title":"Old {}","created_at":"2026-11-1{}T09:00:00Z","owner":"se","history":[{{"at":"2026-11-1{}T10:00:00Z","type":"respond"}},{{"at":"2026-11-1{}T12:00:00Z","type":"resolve"}}]}})"
+            "\n",
+            i, i, i, i, i);
+      const auto answer = testing::json_of(send_import(admin, body));
+      REQUIRE(answer.at("imported") == 5);
+      // The past is recorded at its instants...
+      const auto id = answer.at("results").at(0).at("id").as_int64();
+      std::vector<std::string> breached;
+      for (const auto& e : events_of(admin, id))
+        if (e.at("type") == "sla.breached") breached.emplace_back(e.at("at").as_string());
+      CHECK(breached == std::vector<std::string>{"2026-11-10T09:00:30Z", "2026-11-10T10:00:00Z"});
+      // ...and is not live: the counters an alert reads did not move.
+      CHECK(live_counters(admin) == before);
+    });
+  }
+
+  TEST_CASE("a body's history entries are limited, a byte order mark is skipped, and instants before 2000 are refused") {
+    testing::temp_dir dir;
+    const auto config = testing::config_on_always_calendar(
+        dir, testing::test_people("always") + testing::outbound_notify_and_acme_toml());
+    testing::server_process server(testing::server_args{config, dir.file("switchboard.db"), {}});
+    auto admin = server.client(role::admin);
+
+    // 5001 entries in all: refused whole, before any is replayed.
+    const auto over = send_import(admin, body_of(5, 1000, "big") + body_of(1, 1, "one"));
+    CHECK(over.status == 413);
+    CHECK(testing::json_of(over).at("error").at("code") == "too_many_actions");
+    CHECK(std::string(testing::json_of(over).at("error").at("message").as_string()).find("at most 5000") !=
+          std::string::npos);
+    CHECK(testing::all_requests(admin).empty());
+
+    const auto answer = testing::json_of(send_import(
+        admin, "\xEF\xBB\xBF" + import_line("bom:1", R"({"id":"acme"})", "2026-11-18T09:00:00Z") + "\n" +
+                   import_line("old:1900", R"({"id":"acme"})", "1900-01-01T00:00:00Z") + "\n" +
+                   import_line("late:2100", R"({"id":"acme"})", "2100-01-01T00:00:00Z") + "\n"));
+    CHECK(answer.at("results").at(0).at("outcome") == "imported");
+    const auto& old = answer.at("results").at(1);
+    CHECK(old.at("outcome") == "refused");
+    CHECK(old.at("error").at("fields").at(0).at("field") == "created_at");
+    CHECK(std::string(old.at("error").at("message").as_string()).find("before 2000-01-01T00:00:00Z") !=
+          std::string::npos);
+    const auto& late = answer.at("results").at(2);
+    CHECK(late.at("outcome") == "refused");
+    CHECK(std::string(late.at("error").at("message").as_string()).find("is in the future") != std::string::npos);
+
+    // The largest body allowed: 5000 entries, imported.
+    const auto largest = testing::json_of(send_import(admin, body_of(5, 1000, "max")));
+    CHECK(largest.at("imported") == 5);
+  }
+
+  TEST_CASE("on PostgreSQL the same import sent to two instances at once imports each ticket once") {
+    SWITCHBOARD_POSTGRES_SERVERS_OR_SKIP(url);
+    testing::server_backend backend(url);
+    testing::temp_dir dir;
+    const auto config = testing::config_on_always_calendar(
+        dir, testing::test_people("always") + testing::outbound_notify_and_acme_toml());
+    const auto args = backend.args(config);
+    testing::server_process a(args);
+    testing::server_process b(args);
+    auto admin_a = a.client(role::admin);
+    auto admin_b = b.client(role::admin);
+    constexpr int tickets = 40;
+    const auto body = body_of(tickets, 3, "twice");
+    for (int round = 0; round < 2; ++round) {
+      CAPTURE(round);
+      const auto both = testing::at_once([&](http::client& c) { return send_import(c, body); }, admin_a, admin_b);
+      const auto& first = both.first;
+      const auto& second = both.second;
+      CAPTURE(first.body);
+      CAPTURE(second.body);
+      REQUIRE(first.status == 200);
+      REQUIRE(second.status == 200);
+      const auto one = testing::json_of(first);
+      const auto other = testing::json_of(second);
+      for (int i = 0; i < tickets; ++i) {
+        CAPTURE(i);
+        const auto& x = one.at("results").at(static_cast<std::size_t>(i));
+        const auto& y = other.at("results").at(static_cast<std::size_t>(i));
+        CHECK(x.at("id") == y.at("id"));
+        if (round == 0)
+          CHECK(((x.at("outcome") == "imported" && y.at("outcome") == "exists") ||
+                 (x.at("outcome") == "exists" && y.at("outcome") == "imported")));
+        else
+          CHECK((x.at("outcome") == "exists" && y.at("outcome") == "exists"));
+      }
+    }
+    CHECK(testing::all_requests(admin_a).size() == static_cast<std::size_t>(tickets));
   }
 }

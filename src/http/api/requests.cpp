@@ -5,6 +5,7 @@
 #include "http/auth.hpp"
 #include "codec/action_json.hpp"
 #include "codec/event_json.hpp"
+#include "codec/import_json.hpp"
 #include "codec/json.hpp"
 #include "codec/stored_text.hpp"
 #include "store/imports.hpp"
@@ -225,8 +226,17 @@ asio::awaitable<response> list_requests(context& ctx, const request&, const rout
                                         const model::actor& actor) {
   store::request_filter filter;
   std::vector<model::field_error> errors;
+  std::optional<std::string> external_id;
   for (const auto& [key, value] : match.query) {
-    if (key == "team") {
+    if (key == "external_id") {
+      // The id an import recorded, as POST /v1/import took it ("zendesk:4711").
+      if (value.empty() || value.size() > codec::max_external_id_bytes)
+        errors.push_back({key, fmt::format("must be 1-{} bytes: the external_id a ticket was imported under "
+                                           "(zendesk:4711)",
+                                           codec::max_external_id_bytes)});
+      else
+        external_id = value;
+    } else if (key == "team") {
       filter.owner = model::parse_team(value);
       if (!filter.owner)
         errors.push_back({key, fmt::format("unknown team \"{}\"; expected one of {}", value, model::team_names())});
@@ -255,13 +265,31 @@ asio::awaitable<response> list_requests(context& ctx, const request&, const rout
       filter.before = parse_positive(value);
       if (!filter.before) errors.push_back({key, "is not a cursor this API returned"});
     } else {
-      errors.push_back({key, "unknown parameter; expected team, status, customer, assignee, limit or cursor"});
+      errors.push_back(
+          {key, "unknown parameter; expected team, status, customer, assignee, external_id, limit or cursor"});
     }
   }
   if (!errors.empty()) co_return invalid_fields(errors);
   filter.max_bytes = ctx.max_page_bytes;
 
-  const auto page = store::list_request_documents(*ctx.readers.acquire(), filter);
+  store::request_document_page page;
+  {
+    const auto db = ctx.readers.acquire();
+    std::optional<model::request_id> imported;
+    if (external_id) {
+      // One request at most: the page of ids below the imported one's successor starts with it
+      // when it passes the other filters (ids are unique, newest first), and holds only it.
+      imported = store::imported_request(*db, *external_id);
+      const model::request_id bound = imported ? *imported + 1 : 1;  // no request: ids below 1, none
+      filter.before = filter.before ? std::min(*filter.before, bound) : bound;
+      filter.limit = 1;
+    }
+    page = store::list_request_documents(*db, filter);
+    if (external_id) {
+      page.next_before.reset();
+      std::erase_if(page.documents, [&](const auto& row) { return !imported || row.first != *imported; });
+    }
+  }
   // Each row is what view() makes of the request: its stored document (codec::to_json) with the
   // clocks computed now and the reply address. Nothing else of it changes, so a row is its stored
   // text with those two members' values spliced in (codec::top_level_members; only the clocks are
