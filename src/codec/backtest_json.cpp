@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -30,7 +31,7 @@ bool capped(json::object& into, std::string_view name, const std::vector<T>& ite
   json::array list;
   for (std::size_t i = 0; i < items.size() && i < cap; ++i) list.push_back(one(items[i]));
   into[name] = std::move(list);
-  into[std::string(name) + "_total"] = items.size();
+  into[std::string(name) + "_total"] = static_cast<std::int64_t>(items.size());
   return items.size() > cap;
 }
 
