@@ -878,6 +878,7 @@ int main(int argc, char** argv) {
       if (backtest_opts.current_config.empty()) backtest_opts.current_config = opts.config;
       // --json after the subcommand is its own flag; the global one means the same.
       backtest_opts.json = backtest_opts.json || opts.json;
+      opts.json = backtest_opts.json;  // so that a config error is answered as JSON too, as rules check does
       return cli::backtest(backtest_opts);
     }
     const auto settings = config::load_settings(opts.config);
