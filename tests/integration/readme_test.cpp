@@ -233,6 +233,31 @@ TEST_SUITE("integration::readme") {
     }
   }
 
+  TEST_CASE("the Before you change a rule worked example prints what the README shows") {
+    const auto text = section(readme(), "Before you change a rule");
+    const auto command = std::string(
+        "build/tools/switchboard-cli backtest --db /tmp/copy.db \\\n"
+        "    --current tests/fixtures/compat/config/final.toml \\\n"
+        "    --config tests/fixtures/compat/config/switchboard.toml --from 2026-12-07 --to 2026-12-09\n");
+    REQUIRE(text.find(command) != std::string::npos);
+    const auto start = text.find("```\nBacktest ");
+    REQUIRE(start != std::string::npos);
+    const auto end = text.find("\n```", start + 4);
+    const auto shown = text.substr(start + 4, end - start - 4 + 1);
+    // The same command on a copy of the fixture, from the source root as the README's paths are.
+    testing::temp_dir dir;
+    const auto copy = dir.file("copy.db");
+    std::filesystem::copy_file(testing::source_path("tests/fixtures/compat/dde1aca/switchboard.db"), copy);
+    const auto result = testing::run_program(
+        {"/bin/sh", "-c",
+         "cd '" + testing::source_path(".") + "' && '" + SWITCHBOARD_CLI_PATH + "' backtest --db '" + copy +
+             "' --current tests/fixtures/compat/config/final.toml --config tests/fixtures/compat/config/switchboard.toml "
+             "--from 2026-12-07 --to 2026-12-09"});
+    CAPTURE(result.err);
+    CHECK(result.exit_code == 0);
+    CHECK(result.out == shown);
+  }
+
   TEST_CASE("the Business calendars TOML example loads and is what its comments say") {
     const auto blocks = code_blocks(section(readme(), "Business calendars"), "toml");
     REQUIRE(blocks.size() == 1);

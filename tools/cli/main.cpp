@@ -1,5 +1,6 @@
 // switchboard-cli: file and read requests through the API, and check or explain the rules offline.
 #include "app/version.hpp"
+#include "cli/backtest.hpp"
 #include "cli/completion.hpp"
 #include "cli/import.hpp"
 #include "cli/token.hpp"
@@ -579,6 +580,38 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 500))
       ->capture_default_str();
 
+  cli::backtest_options backtest_opts;
+  std::string backtest_from, backtest_to, backtest_rules;
+  auto* backtest_command = app.add_subcommand(
+      "backtest",
+      "replay a window of recorded history under the current config and a proposed one, offline and read-only, and "
+      "print what would have differed (README \"Before you change a rule\"); exit 1 for a bad file or window, 3 when "
+      "--verify finds differences. (--server, a backtest run by the server, is not built yet.)");
+  backtest_command->add_option("--db", backtest_opts.db,
+                               "the recorded history: a SQLite file (opened read-only) or a PostgreSQL URL such as "
+                               "\"$SWITCHBOARD_DATABASE_URL\" (a read-only session)")
+      ->required();
+  backtest_command->add_option("--config", backtest_opts.proposed_config, "the proposed config (NEW.toml)")->required();
+  backtest_command->add_option("--rules", backtest_rules,
+                               "the proposed rules file (default: the rules file the proposed config names)");
+  backtest_command->add_option("--current", backtest_opts.current_config,
+                               "the current config (default: the global --config, config/switchboard.toml)");
+  backtest_command->add_option("--from", backtest_from,
+                               "first day filed, YYYY-MM-DD in the report calendar's zone, or an ISO-8601 instant "
+                               "(default: 90 days before --to)");
+  backtest_command->add_option("--to", backtest_to,
+                               "last day filed, YYYY-MM-DD (included), or an ISO-8601 instant (excluded) (default: the "
+                               "newest recorded event)");
+  backtest_command->add_option("--calendar", backtest_opts.calendar,
+                               "the report calendar of the current config: dates, ISO weeks and the load samples")
+      ->capture_default_str();
+  auto* backtest_json_flag = backtest_command->add_flag("--json", backtest_opts.json, "print the report as JSON (lists capped at 1,000)");
+  backtest_command->add_flag("--csv", backtest_opts.csv, "print one CSV row per difference the report lists")
+      ->excludes(backtest_json_flag);
+  backtest_command->add_flag("--verify", backtest_opts.verify,
+                             "also compare the current-side replay with the record, event by event; exit 3 on a "
+                             "difference");
+
   std::string shell;
   auto* completion = app.add_subcommand("completion", "print a shell completion script (bash) made from these commands");
   completion->add_option("shell", shell, "the shell: bash")->required()->check(CLI::IsMember({"bash"}));
@@ -838,6 +871,16 @@ int main(int argc, char** argv) {
       });
     }
 
+    if (*backtest_command) {
+      if (!backtest_from.empty()) backtest_opts.from = backtest_from;
+      if (!backtest_to.empty()) backtest_opts.to = backtest_to;
+      if (!backtest_rules.empty()) backtest_opts.rules = backtest_rules;
+      if (backtest_opts.current_config.empty()) backtest_opts.current_config = opts.config;
+      // --json after the subcommand is its own flag; the global one means the same.
+      backtest_opts.json = backtest_opts.json || opts.json;
+      opts.json = backtest_opts.json;  // so that a config error is answered as JSON too, as rules check does
+      return cli::backtest(backtest_opts);
+    }
     const auto settings = config::load_settings(opts.config);
     const auto policy = policy::load(settings);
     if (*check) {
