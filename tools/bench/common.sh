@@ -170,4 +170,19 @@ finish() {
   echo "every target met"
 }
 
+# seed_database DB ROWS AT: tools/bench/seed writes ROWS requests into DB at the instant AT, or,
+# with SWITCHBOARD_BENCH_REUSE_SEED=1, keeps a DB seeded with as many by an earlier run (its
+# count is in DB.rows).
+seed_database() {
+  local db=$1 rows=$2 at=$3
+  if [ "${SWITCHBOARD_BENCH_REUSE_SEED:-0}" = 1 ] && [ "$(cat "$db.rows" 2>/dev/null)" = "$rows" ]; then
+    echo "reusing $db ($rows requests)" >&2
+    return
+  fi
+  echo "seeding $rows requests ..." >&2
+  rm -f "$db.rows" "$db" "$db-wal" "$db-shm"
+  "$build/tools/seed" "$config" "$db" "$rows" "$at" >&2
+  echo "$rows" >"$db.rows"
+}
+
 ensure_wrk() { command -v wrk >/dev/null || apt_install wrk; command -v curl >/dev/null || apt_install curl; }

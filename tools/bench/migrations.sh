@@ -29,14 +29,7 @@ build_targets $(server_target) seed
 make_token "$work"
 
 seeded=$work/seeded.db
-if [ "${SWITCHBOARD_BENCH_REUSE_SEED:-0}" = 1 ] && [ "$(cat "$work/seeded.rows" 2>/dev/null)" = "$rows" ]; then
-  echo "reusing $seeded ($rows requests)" >&2
-else
-  echo "seeding $rows requests ..." >&2
-  rm -f "$work/seeded.rows" "$seeded"*
-  "$build/tools/seed" "$config" "$seeded" "$rows" "$seeded_at" >&2
-  echo "$rows" >"$work/seeded.rows"
-fi
+seed_database "$seeded" "$rows" "$seeded_at"
 stored_events=$(sqlite3 "$seeded" 'SELECT COUNT(*) FROM events')
 
 # What each migration made (src/store/database.cpp), dropped so that the server makes it again.

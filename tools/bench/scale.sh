@@ -39,14 +39,7 @@ build_targets $(server_target) seed
 make_token "$work"
 
 seeded=$work/seeded.db
-if [ "${SWITCHBOARD_BENCH_REUSE_SEED:-0}" = 1 ] && [ "$(cat "$work/seeded.rows" 2>/dev/null)" = "$rows" ]; then
-  echo "reusing $seeded ($rows requests)" >&2
-else
-  echo "seeding $rows requests ..." >&2
-  rm -f "$work/seeded.rows"
-  "$build/tools/seed" "$config" "$seeded" "$rows" "$seeded_at" >&2
-  echo "$rows" >"$work/seeded.rows"
-fi
+seed_database "$seeded" "$rows" "$seeded_at"
 open_clocks=$(sqlite3 "$seeded" 'SELECT COUNT(*) FROM clocks WHERE open = 1')
 
 server_pid=
